@@ -1,0 +1,1 @@
+//! The et command: keys, envelopes, notifications, the local sandbox and the demo.

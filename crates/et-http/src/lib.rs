@@ -1,0 +1,1 @@
+//! A thin hyper transport for EasyTransfer: the client and a webhook receiver.

@@ -1,0 +1,1 @@
+//! Sans-I/O EasyTransfer protocol: request builders, response openers, notification verifiers, both directions.

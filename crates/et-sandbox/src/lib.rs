@@ -1,0 +1,1 @@
+//! A local EasyTransfer simulator: ET's side of the protocol, state in SQLite.
