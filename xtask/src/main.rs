@@ -1,1 +1,79 @@
-fn main() {}
+//! Project automation for et-rs, run as `cargo xtask <command>`.
+//!
+//! * `ci`: the checks CI runs (fmt, clippy, doc, tests incl. the fuzz corpus
+//!   replay and the demo), failing fast, with each step's duration.
+//! * `fuzz [--target T] [--seconds N]`: every cargo-fuzz target (or one) on
+//!   the nightly toolchain, with the executions each ran.
+//! * `bench-report`: the criterion benches briefly plus `openssl speed`, in one
+//!   table with the performance targets of issue 7.
+//!
+//! Only `std::process::Command` drives the tools, so xtask builds in seconds.
+
+mod bench;
+mod ci;
+mod fuzz;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+use std::time::{Duration, Instant};
+
+const USAGE: &str = "usage: cargo xtask <command>
+
+commands:
+  ci                                 fmt, clippy, doc, tests (what CI runs)
+  fuzz [--target T] [--seconds N]    run cargo-fuzz targets on nightly (default 60 s each)
+  bench-report                       criterion benches + openssl speed, one table";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("ci") => ci::run(),
+        Some("fuzz") => fuzz::Options::parse(&args[1..]).and_then(|o| fuzz::run(&o)),
+        Some("bench-report") => bench::run(),
+        Some("-h" | "--help" | "help") => {
+            println!("{USAGE}");
+            Ok(())
+        }
+        _ => Err(format!("unknown or missing command\n\n{USAGE}")),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("xtask: error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The workspace root (xtask lives one level below it).
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."))
+}
+
+/// The cargo the user invoked us with (so `cargo +nightly xtask` stays consistent).
+fn cargo() -> Command {
+    let mut cmd = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    cmd.current_dir(root());
+    cmd
+}
+
+/// Runs `cmd` with inherited stdio; fails with `what` if it cannot start or exits non-zero.
+fn run_status(what: &str, cmd: &mut Command) -> Result<Duration, String> {
+    let start = Instant::now();
+    let status = cmd
+        .status()
+        .map_err(|e| format!("{what}: could not start {:?}: {e}", cmd.get_program()))?;
+    if status.success() {
+        Ok(start.elapsed())
+    } else {
+        Err(format!("{what} failed ({status})"))
+    }
+}
+
+/// Formats a duration as seconds with one decimal.
+fn secs(d: Duration) -> String {
+    format!("{:.1} s", d.as_secs_f64())
+}

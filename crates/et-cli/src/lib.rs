@@ -1,1 +1,102 @@
-//! The et command: keys, envelopes, notifications, the local sandbox and the demo.
+//! The `et` command: keys, envelopes, notifications, the local sandbox and the demo.
+//!
+//! This crate's one job is the command line over the lower layers. Every
+//! subcommand is a function of its parsed arguments returning a [`CliResult`];
+//! [`main_with_args`] turns a failure into one line on stderr and an exit
+//! code (1 for "did not verify", 2 for anything else), never a panic.
+//! The demo's lifecycle lives in [`demo`] so tests run it in-process.
+//!
+//! ```
+//! use clap::Parser;
+//! use et_cli::cli::{Cli, Command};
+//!
+//! let cli = Cli::try_parse_from(["et", "keygen", "--bits", "1024", "--out", "keys"]).unwrap();
+//! assert!(matches!(cli.command, Command::Keygen(ref k) if k.bits == 1024));
+//! // A bad argument is an error, not a panic.
+//! assert!(Cli::try_parse_from(["et", "keygen", "--bits", "12"]).is_err());
+//! ```
+
+pub mod any_op;
+pub mod browser;
+pub mod call;
+pub mod cli;
+pub mod demo;
+pub mod envelope;
+pub mod error;
+pub mod input;
+pub mod keys;
+pub mod merchant_dir;
+pub mod notify;
+mod profile;
+pub mod sandbox;
+
+use std::ffi::OsString;
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::cli::{Cli, Command, NotifyCommand, RequestCommand, ResponseCommand, SandboxCommand};
+pub use crate::error::{CliResult, Failure, FailureKind};
+
+/// Parse `args` (program name first), run the command, and report a failure
+/// as one line on stderr. This is the whole `main` of the binary.
+pub fn main_with_args<I, T>(args: I) -> ExitCode
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => return report_clap_error(&e),
+    };
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => {
+            eprintln!("et: {failure}");
+            failure.exit_code()
+        }
+    }
+}
+
+/// Run one parsed command.
+pub fn run(cli: Cli) -> CliResult {
+    match cli.command {
+        Command::Keygen(args) => keys::keygen(&args),
+        Command::Notify(NotifyCommand::Sign(args)) => notify::sign(&args),
+        Command::Notify(NotifyCommand::Verify(args)) => notify::verify(&args),
+        Command::Request(RequestCommand::Build(args)) => envelope::build(&args),
+        Command::Response(ResponseCommand::Open(args)) => envelope::open(&args),
+        Command::Sandbox(SandboxCommand::Init(args)) => sandbox::init(&args),
+        Command::Sandbox(SandboxCommand::Serve(args)) => block_on(sandbox::serve(&args)),
+        Command::Call(args) => block_on(call::call(&args)),
+        Command::Demo(args) => block_on(demo::command(&args)),
+    }
+}
+
+/// Runs an async command on a multi-threaded tokio runtime.
+fn block_on<F: std::future::Future<Output = CliResult>>(command: F) -> CliResult {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Failure::usage(e).context("starting the async runtime"))?
+        .block_on(command)
+}
+
+/// `--help` and `--version` print as clap renders them; a usage error
+/// becomes its first line only, plus a pointer to `--help`.
+fn report_clap_error(e: &clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    match e.kind() {
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
+            print!("{e}");
+            ExitCode::SUCCESS
+        }
+        _ => {
+            let text = e.to_string();
+            let first = text.lines().next().unwrap_or("invalid arguments");
+            let first = first.strip_prefix("error: ").unwrap_or(first);
+            eprintln!("et: {first} (see `et --help`)");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,1 +1,56 @@
-//! EasyTransfer envelope cryptography: AES-128-CBC, RSA key transport and signatures, notification MD5.
+//! Every cryptographic step of the EasyTransfer (ET, 易思汇) Open API, and
+//! nothing else: AES-128-CBC for `sensitive_data`, RSA key transport for
+//! `aeskey`, RSASSA-PKCS1-v1_5 signatures for `sign`, the salted MD5 of
+//! notifications, and Base64. Envelope logic lives in `et-proto`.
+//!
+//! Two backends sit behind one API: pure-Rust RustCrypto (default) and
+//! aws-lc-rs (feature `aws-lc`: faster, constant-time RSA decryption),
+//! chosen per key with [`PrivateKey::with_backend`]. See [`Backend`] for the
+//! operations aws-lc-rs refuses (1024-bit keys, SHA-1 signing) and which
+//! therefore fall back to RustCrypto. Nothing here panics on bad input, and
+//! no [`Error`] carries key material or plaintext.
+//!
+//! ```
+//! use et_crypto::{
+//!     aes_cbc_decrypt, aes_cbc_encrypt, b64_decode, b64_encode, AesKey, Iv, KeyPadding,
+//!     PrivateKey, PublicKey, SignHash,
+//! };
+//!
+//! # fn main() -> Result<(), et_crypto::Error> {
+//! let merchant = PrivateKey::generate(1024)?;
+//! let merchant_public = PublicKey::load(merchant.to_spki_pem()?.as_bytes())?;
+//!
+//! // Sender: encrypt the sensitive JSON, wrap the AES key, sign.
+//! let key = AesKey::generate();
+//! let sensitive_data = b64_encode(aes_cbc_encrypt(&key, Iv::SameAsKey, br#"{"a":1}"#));
+//! let aeskey = b64_encode(merchant_public.encrypt_key(KeyPadding::Pkcs1v15, key.as_bytes())?);
+//! let sign = merchant.sign(SignHash::Sha256, b"aeskey=...&version=2.0.0")?;
+//!
+//! // Receiver: verify, unwrap the AES key, decrypt.
+//! merchant_public.verify(SignHash::Sha256, b"aeskey=...&version=2.0.0", &sign)?;
+//! let raw_key = merchant.decrypt_key(KeyPadding::Pkcs1v15, &b64_decode(&aeskey)?)?;
+//! let key = AesKey::from_slice(&raw_key)?;
+//! let json = aes_cbc_decrypt(&key, Iv::SameAsKey, &b64_decode(&sensitive_data)?)?;
+//! assert_eq!(json.as_slice(), br#"{"a":1}"#);
+//!
+//! // Notifications: salted MD5, lowercase hex.
+//! assert!(et_crypto::md5_verify("salt", "a=1", et_crypto::md5_hex("salt", "a=1")));
+//! # Ok(())
+//! # }
+//! ```
+
+mod aes_cbc;
+mod b64;
+mod backend;
+mod error;
+mod key_input;
+mod keys;
+mod notify;
+
+pub use aes_cbc::{aes_cbc_decrypt, aes_cbc_encrypt, AesKey, Iv};
+pub use b64::{b64_decode, b64_encode};
+pub use backend::Backend;
+pub use error::{Error, KeyKind};
+pub use keys::{KeyPadding, PrivateKey, PublicKey, SignHash};
+pub use notify::{md5_hex, md5_verify};
+pub use zeroize::Zeroizing;

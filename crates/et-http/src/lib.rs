@@ -1,1 +1,61 @@
-//! A thin hyper transport for EasyTransfer: the client and a webhook receiver.
+//! A thin hyper transport for EasyTransfer (ET): it moves et-proto's bytes
+//! over HTTPS and nothing more.
+//!
+//! * [`Client`] POSTs each operation's envelope (built and opened by
+//!   [`et_proto::Merchant`]) over a pooled keep-alive rustls connection with
+//!   bundled web PKI roots, connect and request timeouts, a response size
+//!   limit and a retry policy that never re-sends a request ET may have
+//!   received ([`RetryPolicy`]).
+//! * [`WebhookReceiver`] takes ET's notifications: a hyper service and a
+//!   `tower_service::Service` that verifies each one with et-proto, hands it
+//!   to the merchant's [`NotificationHandler`] and acknowledges only after the
+//!   handler succeeded. [`serve`] runs it with graceful shutdown.
+//!
+//! ```
+//! use bytes::Bytes;
+//! use et_http::{Endpoint, WebhookReceiver};
+//! use et_proto::{NotificationVerifier, Profile, VerifiedNotification, ACK_OK};
+//! use http_body_util::{BodyExt, Full};
+//! use tower_service::Service;
+//!
+//! // Plain http is for the local sandbox only.
+//! assert!(Endpoint::parse("http://127.0.0.1:8877/server").is_ok());
+//! assert!(Endpoint::parse("http://example.com/server").is_err());
+//!
+//! // ET's documented notification example, salt `abc123`.
+//! let body = r#"{"order_id":"ETxxxxxxxxxxxx01","pay_result":1,"pay_amount":10000.00,
+//!     "pay_datetime":"2024-12-01 10:00:00","extend_info":"",
+//!     "sign":"652614570bcc49940d7dcc7a3c3dc7e5"}"#;
+//! let verifier = NotificationVerifier::new("abc123", Profile::default().notify_sign_rule);
+//! let mut receiver = WebhookReceiver::new(verifier, |n: VerifiedNotification| async move {
+//!     println!("store {} before acknowledging", n.dedup_key());
+//!     Ok::<(), et_http::HandlerError>(())
+//! });
+//!
+//! let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+//! let answer = runtime.block_on(async {
+//!     let request = http::Request::post("/notify")
+//!         .header("content-type", "application/json")
+//!         .body(Full::new(Bytes::from(body)))?;
+//!     let response = receiver.call(request).await?;
+//!     Ok::<_, Box<dyn std::error::Error>>(response.into_body().collect().await?.to_bytes())
+//! })?;
+//! assert_eq!(&answer[..], ACK_OK);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+mod body;
+mod client;
+mod endpoint;
+mod error;
+mod receiver;
+mod serve;
+mod transport;
+
+pub use body::{BodyError, BoxError};
+pub use client::Client;
+pub use endpoint::{Endpoint, EndpointError};
+pub use error::Error;
+pub use receiver::{HandlerError, NotificationHandler, ReceiverConfig, WebhookReceiver};
+pub use serve::serve;
+pub use transport::{RetryPolicy, TransportConfig, TransportError};

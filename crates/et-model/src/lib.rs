@@ -1,1 +1,56 @@
 //! EasyTransfer (易思汇) Open API constants and payload types: no crypto, no I/O.
+//!
+//! This crate's one job is to say, in Rust types, what ET's messages
+//! contain: the code lists ([`OrderStatus`], [`AttachmentType`],
+//! [`StatusCode`], …), money ([`Amount`], decimal text that keeps its
+//! scale), one request type per operation ([`CreateOrder`],
+//! [`GetPayUrl`], …) with its result type and its placement in the
+//! envelope ([`Operation`]), and the notifications ET posts back
+//! ([`Notification`]). Readers are tolerant (codes read from `2` or `"2"`,
+//! unknown codes and unknown fields are kept), writers are exact.
+//!
+//! Payload types are JSON types: read them with `serde_json::from_str` /
+//! `from_slice` to keep every amount's exact text.
+//!
+//! ```
+//! use et_model::{Amount, CountryCode, CreateOrder, CurrencyCode, Operation, OrderCreated, Payload};
+//!
+//! let order = CreateOrder::new("M-1001", "user-42", CountryCode::Gbr,
+//!                              CurrencyCode::new("GBP"), "10000.00".parse()?);
+//! order.validate()?;
+//! let (_data, sensitive) = order.parts(); // everything is sensitive for this one
+//! let _json = serde_json::to_string(sensitive)?;
+//!
+//! let reply: OrderCreated = serde_json::from_str(
+//!     r#"{"order_id":"ET1","pay_config_list":[],"tuition_rmb":91234.50,"counter_fee":0}"#)?;
+//! assert_eq!(reply.tuition_rmb.map(|a| a.to_string()).as_deref(), Some("91234.50"));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+mod wire;
+
+mod amount;
+mod codes;
+mod notification;
+mod ops;
+mod order;
+mod payload;
+
+pub use amount::{Amount, AmountError};
+pub use codes::{
+    AttachmentType, CallbackProcess, CountryCode, CurrencyCode, FeeType, FundingSource, Gender,
+    IdType, NotifyType, OrderStatus, PayResult, PayType, PayerRelationship, PriceMode, RawCode,
+    RefundResult, ServerType, StatusCode,
+};
+pub use notification::{
+    Notification, NotificationError, NotificationKind, OrderStatusChange, PaymentSuccess,
+    RefundResultNotice, RemittanceVoucher,
+};
+pub use ops::{
+    ApplyRefund, AttachmentUploaded, Estimate, EstimateAmount, GetPayUrl, GetRate, OrderInfo,
+    PayUrl, QueryOrders, Rate, RefundAccepted, UploadAttachment,
+};
+pub use order::{CreateOrder, FeeItem, OrderCreated, PayConfig};
+pub use payload::{NoPayload, Operation, Payload, Placement, Rule, ValidationError};
+pub use rust_decimal::Decimal;
+pub use wire::{Extra, RawJson};

@@ -1,1 +1,65 @@
-//! Sans-I/O EasyTransfer protocol: request builders, response openers, notification verifiers, both directions.
+//! Sans-I/O EasyTransfer protocol: request builders, response openers and
+//! notification verifiers, for both directions.
+//!
+//! This crate's one job is turning typed payloads ([`et_model`]) into signed,
+//! encrypted envelope bytes and envelope bytes back into typed results, using
+//! [`et_crypto`]. It does no I/O — bytes in, bytes out — so every step can be
+//! fuzzed, benchmarked and driven by any transport. It serves the merchant
+//! ([`Merchant`]: build requests, open responses; [`NotificationVerifier`])
+//! and ET's side ([`EtSide`]: open requests, build responses, sign
+//! notifications) with one implementation of each step. Every choice ET's
+//! pages leave open is a field of [`Profile`].
+//!
+//! ```
+//! use et_crypto::PrivateKey;
+//! use et_model::GetPayUrl;
+//! use et_proto::{Credentials, EtSide, Merchant, Profile, Response};
+//!
+//! let merchant_key = PrivateKey::load(include_bytes!("../tests/fixtures/merchant-1024.pem"))?;
+//! let merchant_public = merchant_key.public_key().clone();
+//! let et = EtSide::new(
+//!     PrivateKey::load(include_bytes!("../tests/fixtures/et-1024.pem"))?,
+//!     Profile::default(),
+//! );
+//! let merchant = Merchant::new(
+//!     Credentials::new("ET82009", "ET82009S001", merchant_key, et.public_key().clone(), "salt"),
+//!     Profile::default(),
+//! );
+//!
+//! // Merchant → ET.
+//! let request = merchant.build(&GetPayUrl::new("ET20231204000001"))?;
+//! let opened = et.open_request(&request.body, |_, _| Some(merchant_public.clone()))?;
+//! let op: GetPayUrl = opened.operation()?;
+//! assert_eq!(op.order_id, "ET20231204000001");
+//!
+//! // ET → merchant.
+//! let body = et.respond(&merchant_public, &Response::success(&opened))?;
+//! let reply = merchant.open::<GetPayUrl>(&request, &body)?;
+//! assert!(reply.items.is_empty());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+mod envelope;
+mod error;
+mod et_side;
+mod merchant;
+mod notify;
+mod profile;
+mod raw;
+mod serial;
+mod sign;
+
+pub use error::Error;
+pub use et_side::{EtSide, OpenedRequest, Response};
+pub use merchant::{
+    BuiltRequest, Credentials, Merchant, RawReply, Reply, RequestOptions, CONTENT_TYPE,
+    PRODUCTION_ENDPOINT, TEST_ENDPOINT,
+};
+pub use notify::{
+    read_notification_body, sign_notification, MatchedRule, NotificationVerifier,
+    VerifiedNotification, ACK_FAIL, ACK_OK,
+};
+pub use profile::{CallbackEncoding, EmptySensitive, NotifySignRule, Profile};
+pub use raw::{RawObject, RawValue, ValueKind};
+pub use serial::{format_serial, SerialNumbers};
+pub use sign::{sign_string, sign_string_with, v1_printed_string, SignRule, SIGN_KEY};

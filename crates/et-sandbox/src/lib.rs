@@ -1,1 +1,475 @@
-//! A local EasyTransfer simulator: ET's side of the protocol, state in SQLite.
+//! A local EasyTransfer (ET, 易思汇) simulator: ET's side of the protocol,
+//! run on one machine, with its state in SQLite.
+//!
+//! This crate's one job is to let a merchant prove an integration before
+//! joint testing with ET. It is strict where ET is strict: each `POST
+//! /server` request must come from a known merchant, carry an unused serial
+//! number, verify, decrypt and hold a valid payload; every refusal is a
+//! response signed by ET with a status code and a message saying what was
+//! wrong. It runs the order life cycle (create, attachments, payment address,
+//! a checkout page, remittance, refund) and sends ET's v2 notifications,
+//! MD5-signed with the merchant's salt, on ET's retry schedule, on a clock
+//! that can run faster than real time.
+//!
+//! ```
+//! use std::net::SocketAddr;
+//! use et_sandbox::{InitOptions, Sandbox, SandboxConfig, SandboxDir};
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let dir = tempfile::tempdir()?;
+//! let merchant = SandboxDir::init(dir.path(), &InitOptions { bits: 1024, ..InitOptions::default() })?;
+//! assert_eq!(merchant.merchant_number, "ET82009");
+//!
+//! let listen: SocketAddr = "127.0.0.1:0".parse()?;
+//! let sandbox = Sandbox::start(SandboxConfig { dir: dir.path().into(), listen, time_scale: 1.0 }).await?;
+//! assert!(sandbox.endpoint_url().ends_with("/server"));
+//! sandbox.shutdown().await;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # The state directory
+//!
+//! [`SandboxDir::init`] writes `et-private.pem`, `et-public.pem`,
+//! `merchant-private.pem`, `merchant-public.pem` (PKCS#8 / SPKI PEM),
+//! `merchant.json` (`merchant_number`, `sub_merchant_number`, `salt`) and
+//! `sandbox.json` (the [`RateTable`]: RMB per unit of each currency and the
+//! counter fee). [`Sandbox::start`] adds `sandbox.db`, which holds the
+//! merchants, orders, attachments (Base64 as received), serial numbers seen
+//! per merchant, the notification outbox and the sandbox clock, so a restart
+//! loses nothing.
+//!
+//! # Routes
+//!
+//! | route | what |
+//! |---|---|
+//! | `POST /server` | ET's API, every operation by `server_type` |
+//! | `GET /pay/{order_id}` | checkout page: order, amount in RMB, a Pay button (an HTML form, no JavaScript) |
+//! | `POST /pay/{order_id}` | pays: status 0 → 1, payment and status notifications |
+//! | `GET /vouchers/{order_id}.pdf` | remittance voucher, once remitted (status 3 or 4) |
+//! | `GET /admin/orders/{order_id}` | the order and its notifications as JSON |
+//! | `POST /admin/orders/{order_id}/{action}` | `pay`, `remit` (1 → 2), `receive` (2 → 3, sends the voucher), `complete` (3 → 4), `close` (0 → -1), `refund-result?success=true\|false` (-3 → -2, or back) |
+//! | `POST /admin/clock/advance?seconds=N` | moves sandbox time forward |
+//!
+//! The same admin actions are methods of [`RunningSandbox`].
+//!
+//! # Status codes
+//!
+//! ET documents only `000000` and `200003`; the sandbox keeps both and
+//! defines the rest ([`SandboxCode`]):
+//!
+//! | code | meaning |
+//! |---|---|
+//! | `000000` | success |
+//! | `100001` | malformed body: not JSON, a required envelope field missing or mistyped |
+//! | `100002` | unknown merchant (`merchant_number` + `sub_merchant_number`) |
+//! | `100003` | serial number already used by this merchant |
+//! | `100004` | bad signature (`sign` missing, not Base64, or not matching) |
+//! | `100005` | `aeskey` / `sensitive_data` could not be decrypted |
+//! | `100006` | invalid payload: the message names the field and the rule |
+//! | `100007` | unknown `server_type` |
+//! | `200001` | order not found (or another merchant's) |
+//! | `200003` | order not awaiting payment (payment address, paying) |
+//! | `200004` | already 5 attachments of this type on this order |
+//! | `200005` | the order's status does not allow this (refund, admin step) |
+//! | `200006` | no rate for this currency in the rate table |
+//! | `900001` | the sandbox itself failed (database) |
+//!
+//! A body that names no known merchant cannot be encrypted to anyone; like
+//! every refusal it is answered with ET's signature and empty `aeskey` and
+//! `sensitive_data`.
+//!
+//! # Operations
+//!
+//! Create order (`create_order` and `add_special_rent_order`; `tuition_rmb`
+//! = `tuituon` × rate, `counter_fee` from the table, one `pay_config_list`
+//! entry pointing at the checkout page), upload attachment (at most 5 per
+//! type per order), payment address (status 0 only, else `200003`; its
+//! `notify_url` receives the payment notification), batch order query
+//! (results in the encrypted `sensitive_data`), exchange rate, estimated
+//! amount, and refund application (status 1–4 → -3; the outcome is an admin
+//! action).
+//!
+//! # Notifications
+//!
+//! JSON bodies signed with the v2 rule (et-proto's `sign_notification`).
+//! Payment success goes to the payment address's `notify_url`, else the
+//! order's `notify_url`; status changes, refund results and the remittance
+//! voucher go to the order's `status_change_notify_url`, else `notify_url`.
+//! Each is tried at once and again after 1, 5, 10, 30, 60 and 120 minutes of
+//! sandbox time (7 attempts), until the reply is `{"notify_result":"OK"}`.
+//! Unpaid orders close after 7 days of sandbox time.
+
+mod api;
+mod app;
+mod clock;
+mod codes;
+mod config;
+mod keys;
+mod machine;
+mod notify;
+mod pages;
+mod server;
+mod store;
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use et_model::OrderStatus;
+use et_proto::{EtSide, Profile};
+use serde::Serialize;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+pub use api::MAX_ATTACHMENTS_PER_TYPE;
+pub use app::CLOSE_UNPAID_AFTER_MS;
+pub use codes::{Refusal, SandboxCode};
+pub use config::{
+    InitOptions, MerchantInfo, RateTable, SandboxConfig, SandboxDir, DATABASE, ET_PRIVATE_PEM,
+    ET_PUBLIC_PEM, MERCHANT_JSON, MERCHANT_PRIVATE_PEM, MERCHANT_PUBLIC_PEM, SANDBOX_JSON,
+};
+pub use machine::{Event, IllegalTransition};
+pub use notify::{MAX_ATTEMPTS, RETRY_MINUTES};
+
+/// Everything that can stop a sandbox from being set up or started.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Error {
+    /// Reading or writing a file failed.
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// What happened.
+        source: std::io::Error,
+    },
+    /// A key file could not be generated, written or loaded.
+    Key {
+        /// The key file.
+        path: PathBuf,
+        /// The crypto layer's reason (never key material).
+        source: et_crypto::Error,
+    },
+    /// A configuration file or value is invalid.
+    Config {
+        /// The file (or setting) at fault.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The database failed.
+    Database(rusqlite::Error),
+    /// The listen address could not be bound.
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// What happened.
+        source: std::io::Error,
+    },
+}
+
+impl Error {
+    pub(crate) fn io(path: &Path, source: std::io::Error) -> Self {
+        Error::Io {
+            path: path.to_owned(),
+            source,
+        }
+    }
+
+    pub(crate) fn key(path: &Path, source: et_crypto::Error) -> Self {
+        Error::Key {
+            path: path.to_owned(),
+            source,
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Io { path, source } => write!(f, "{}: {source}", path.display()),
+            Error::Key { path, source } => write!(f, "key {}: {source}", path.display()),
+            Error::Config { path, reason } => write!(f, "{}: {reason}", path.display()),
+            Error::Database(e) => write!(f, "sandbox database: {e}"),
+            Error::Bind { addr, source } => write!(f, "cannot listen on {addr}: {source}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::Io { source, .. } | Error::Bind { source, .. } => Some(source),
+            Error::Key { source, .. } => Some(source),
+            Error::Database(e) => Some(e),
+            Error::Config { .. } => None,
+        }
+    }
+}
+
+impl From<rusqlite::Error> for Error {
+    fn from(e: rusqlite::Error) -> Self {
+        Error::Database(e)
+    }
+}
+
+/// Starts sandboxes.
+#[derive(Debug)]
+pub struct Sandbox;
+
+impl Sandbox {
+    /// Loads the state directory, opens (or creates) its database, binds
+    /// `listen` and starts serving and delivering notifications in the
+    /// background. Pending notifications of an earlier run resume.
+    pub async fn start(config: SandboxConfig) -> Result<RunningSandbox, Error> {
+        let dir = SandboxDir::new(&config.dir);
+        let merchant = dir.merchant()?;
+        let (_, merchant_pem) = keys::load_public(&dir.file(MERCHANT_PUBLIC_PEM))?;
+        let et_key = keys::load_private(&dir.file(ET_PRIVATE_PEM))?;
+        let rates = dir.rate_table()?;
+        let store = store::Store::open(&dir.file(DATABASE))?;
+        let saved_clock = store.tx(|c| {
+            store::upsert_merchant(
+                c,
+                &store::MerchantRecord {
+                    merchant_number: merchant.merchant_number.clone(),
+                    sub_merchant_number: merchant.sub_merchant_number.clone(),
+                    public_key_pem: merchant_pem,
+                    salt: merchant.salt.to_string(),
+                },
+            )?;
+            store::meta(c, app::CLOCK_KEY)
+        })?;
+        let not_before = saved_clock.and_then(|t| t.parse().ok()).unwrap_or(0);
+        let clock =
+            clock::Clock::new(config.time_scale, not_before).ok_or_else(|| Error::Config {
+                path: PathBuf::from("time_scale"),
+                reason: format!("must be a finite number above 0, not {}", config.time_scale),
+            })?;
+        let listener = TcpListener::bind(config.listen)
+            .await
+            .map_err(|source| Error::Bind {
+                addr: config.listen,
+                source,
+            })?;
+        let addr = listener.local_addr().map_err(|source| Error::Bind {
+            addr: config.listen,
+            source,
+        })?;
+        let app = Arc::new(app::App {
+            store,
+            clock,
+            rates,
+            base_url: format!("http://{addr}"),
+            wake: tokio::sync::Notify::new(),
+            et: api::EtKeys {
+                side: EtSide::new(et_key, Profile::default()),
+            },
+        });
+        let (stop, stopped) = watch::channel(false);
+        let tasks = vec![
+            tokio::spawn(server::serve(listener, app.clone(), stopped.clone())),
+            tokio::spawn(notify::run(app.clone(), stopped)),
+        ];
+        tracing::info!(%addr, time_scale = config.time_scale, "sandbox listening");
+        Ok(RunningSandbox {
+            addr,
+            app,
+            stop,
+            tasks,
+        })
+    }
+}
+
+/// A sandbox serving in the background. Dropping it stops it too (without
+/// waiting); [`shutdown`](Self::shutdown) waits for open connections.
+pub struct RunningSandbox {
+    addr: SocketAddr,
+    app: Arc<app::App>,
+    stop: watch::Sender<bool>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl fmt::Debug for RunningSandbox {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RunningSandbox")
+            .field("addr", &self.addr)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RunningSandbox {
+    /// The address it listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://ADDR/server`, ET's API endpoint.
+    pub fn endpoint_url(&self) -> String {
+        format!("{}/server", self.app.base_url)
+    }
+
+    /// `http://ADDR/pay/{order_id}`, the checkout page.
+    pub fn pay_url(&self, order_id: &str) -> String {
+        self.app.pay_url(order_id)
+    }
+
+    /// `http://ADDR/vouchers/{order_id}.pdf`, the remittance voucher.
+    pub fn voucher_url(&self, order_id: &str) -> String {
+        self.app.voucher_url(order_id)
+    }
+
+    /// Stops accepting, waits (up to 5 s) for open connections and stops
+    /// the notification loop. Undelivered notifications stay in the outbox.
+    pub async fn shutdown(mut self) {
+        let _ = self.stop.send(true);
+        for task in self.tasks.drain(..) {
+            if let Err(e) = task.await {
+                tracing::warn!(error = %e, "a sandbox task failed");
+            }
+        }
+    }
+
+    /// The order, or `None`.
+    pub fn order(&self, order_id: &str) -> Result<Option<OrderView>, Refusal> {
+        let order = self.app.store.tx(|c| store::order(c, order_id))?;
+        Ok(order.as_ref().map(OrderView::from))
+    }
+
+    /// Every notification of the order (or of all orders), oldest first.
+    pub fn notifications(&self, order_id: Option<&str>) -> Result<Vec<NotificationView>, Refusal> {
+        let rows = self.app.store.tx(|c| store::notifications(c, order_id))?;
+        Ok(rows.iter().map(NotificationView::from).collect())
+    }
+
+    /// Pays the order as the checkout page does (0 → 1).
+    pub fn pay(&self, order_id: &str) -> Result<OrderView, Refusal> {
+        self.admin(order_id, Event::Pay)
+    }
+
+    /// ET starts remitting (1 → 2).
+    pub fn remit(&self, order_id: &str) -> Result<OrderView, Refusal> {
+        self.admin(order_id, Event::Remit)
+    }
+
+    /// ET has remitted (2 → 3); sends the remittance voucher.
+    pub fn receive(&self, order_id: &str) -> Result<OrderView, Refusal> {
+        self.admin(order_id, Event::Receive)
+    }
+
+    /// The recipient received the funds (3 → 4).
+    pub fn complete(&self, order_id: &str) -> Result<OrderView, Refusal> {
+        self.admin(order_id, Event::Complete)
+    }
+
+    /// Closes an unpaid order (0 → -1).
+    pub fn close(&self, order_id: &str) -> Result<OrderView, Refusal> {
+        self.admin(order_id, Event::Close)
+    }
+
+    /// Decides a refund in progress: -3 → -2, or back to the status before
+    /// the refund; sends the refund result.
+    pub fn refund_result(&self, order_id: &str, success: bool) -> Result<OrderView, Refusal> {
+        let event = Event::RefundResult {
+            success,
+            previous: OrderStatus::Refunding,
+        };
+        self.admin(order_id, event)
+    }
+
+    /// Moves sandbox time forward at once (e.g. past the 7-day close).
+    pub fn advance_clock(&self, by: Duration) {
+        self.app.clock.advance(by);
+        self.app.wake.notify_one();
+    }
+
+    fn admin(&self, order_id: &str, event: Event) -> Result<OrderView, Refusal> {
+        let order = self.app.transition(order_id, None, event, None)?;
+        Ok(OrderView::from(&order))
+    }
+}
+
+impl Drop for RunningSandbox {
+    fn drop(&mut self) {
+        let _ = self.stop.send(true);
+    }
+}
+
+/// An order as the admin API shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct OrderView {
+    /// ET order id.
+    pub order_id: String,
+    /// The merchant's own order number.
+    pub merchant_order_id: String,
+    /// Current status.
+    pub status: OrderStatus,
+    /// Order currency.
+    pub currency_code: String,
+    /// Amount in the order currency.
+    pub amount: String,
+    /// Amount in RMB.
+    pub tuition_rmb: String,
+    /// Fee in RMB.
+    pub counter_fee: String,
+    /// Creation time, Beijing time.
+    pub created_at: String,
+    /// Last change, Beijing time.
+    pub updated_at: String,
+}
+
+impl From<&store::OrderRecord> for OrderView {
+    fn from(o: &store::OrderRecord) -> Self {
+        OrderView {
+            order_id: o.order_id.clone(),
+            merchant_order_id: o.merchant_order_id.clone(),
+            status: OrderStatus::from_code(o.status),
+            currency_code: o.currency_code.clone(),
+            amount: o.amount.clone(),
+            tuition_rmb: o.tuition_rmb.clone(),
+            counter_fee: o.counter_fee.clone(),
+            created_at: clock::beijing_datetime(o.created_at),
+            updated_at: clock::beijing_datetime(o.updated_at),
+        }
+    }
+}
+
+/// A notification in the outbox and how its delivery went.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct NotificationView {
+    /// ET order id.
+    pub order_id: String,
+    /// `payment_success`, `order_status_change`, `refund_result` or `remittance_voucher`.
+    pub kind: String,
+    /// Destination.
+    pub url: String,
+    /// The signed JSON body.
+    pub body: String,
+    /// Deliveries tried.
+    pub attempts: i64,
+    /// Whether the merchant acknowledged it.
+    pub delivered: bool,
+    /// Whether more attempts will follow.
+    pub pending: bool,
+    /// What went wrong last time ('' if nothing).
+    pub last_error: String,
+}
+
+impl From<&store::OutboxRecord> for NotificationView {
+    fn from(n: &store::OutboxRecord) -> Self {
+        NotificationView {
+            order_id: n.order_id.clone(),
+            kind: n.kind.clone(),
+            url: n.url.clone(),
+            body: n.body.clone(),
+            attempts: n.attempts,
+            delivered: n.delivered_at.is_some(),
+            pending: n.next_attempt_at.is_some(),
+            last_error: n.last_error.clone(),
+        }
+    }
+}

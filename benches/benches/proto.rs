@@ -1,0 +1,133 @@
+//! et-proto: building a create-order envelope, opening a 50-order batch
+//! response (each next to its RSA operations alone, same process, same
+//! keys), verifying a notification, building a sign string.
+
+use std::hint::black_box;
+
+use benches::{
+    notification_body, notification_verifier, typical_order, Fixture, BACKENDS, KEY_BITS,
+};
+use criterion::{BenchmarkId, Criterion};
+use et_crypto::{b64_decode, KeyPadding, SignHash};
+use et_model::QueryOrders;
+use et_proto::{sign_string, RawObject};
+
+fn fixtures() -> Vec<(BenchmarkId, Fixture)> {
+    let mut all = Vec::new();
+    for &bits in KEY_BITS {
+        for &(name, backend) in BACKENDS {
+            let fixture = Fixture::new(bits, backend).expect("fixture keys load");
+            all.push((BenchmarkId::new(name, bits), fixture));
+        }
+    }
+    all
+}
+
+/// An envelope's sign string and its base64 fields, decoded.
+fn parts(body: &[u8]) -> (String, Vec<u8>, Vec<u8>) {
+    let object = RawObject::parse_json(body, "bench").expect("our own envelope parses");
+    let field = |key| b64_decode(object.text(key).unwrap_or_default()).expect("our own base64");
+    (sign_string(&object), field("sign"), field("aeskey"))
+}
+
+fn envelope_build(c: &mut Criterion) {
+    let order = typical_order().expect("typical order parses");
+    let all = fixtures();
+    let mut group = c.benchmark_group("envelope_build");
+    for (id, f) in &all {
+        group.bench_function(id.clone(), |b| {
+            b.iter(|| f.merchant.build(black_box(&order)))
+        });
+    }
+    group.finish();
+    // The same envelope's RSA work alone: sign its sign string, wrap a 16-byte key.
+    let mut group = c.benchmark_group("envelope_build_rsa");
+    for (id, f) in &all {
+        let request = f.merchant.build(&order).expect("build");
+        let (text, _, _) = parts(&request.body);
+        let et_public = f.et_key.public_key();
+        group.bench_function(id.clone(), |b| {
+            b.iter(|| {
+                let sign = f
+                    .merchant_key
+                    .sign(SignHash::Sha256, black_box(text.as_bytes()));
+                let key =
+                    et_public.encrypt_key(KeyPadding::Pkcs1v15, black_box(b"0123456789abcdef"));
+                (sign, key)
+            })
+        });
+    }
+    group.finish();
+}
+
+fn response_open(c: &mut Criterion) {
+    let all: Vec<_> = fixtures()
+        .into_iter()
+        .map(|(id, f)| {
+            let (request, body) = f.batch_response(50).expect("batch response builds");
+            (id, f, request, body)
+        })
+        .collect();
+    let mut group = c.benchmark_group("response_open_50");
+    for (id, f, request, body) in &all {
+        group.bench_function(id.clone(), |b| {
+            b.iter(|| f.merchant.open::<QueryOrders>(request, black_box(body)))
+        });
+    }
+    group.finish();
+    // The same response's RSA work alone: verify ET's signature, unwrap the AES key.
+    let mut group = c.benchmark_group("response_open_50_rsa");
+    for (id, f, _, body) in &all {
+        let (text, signature, wrapped) = parts(body);
+        let et_public = f.et_key.public_key();
+        group.bench_function(id.clone(), |b| {
+            b.iter(|| {
+                let ok = et_public.verify(SignHash::Sha256, black_box(text.as_bytes()), &signature);
+                let key = f
+                    .merchant_key
+                    .decrypt_key(KeyPadding::Pkcs1v15, black_box(&wrapped));
+                (ok, key)
+            })
+        });
+    }
+    group.finish();
+}
+
+fn notification(c: &mut Criterion) {
+    let body = notification_body().expect("notification signs");
+    let verifier = notification_verifier();
+    let id = BenchmarkId::new("rustcrypto", "6_fields");
+    c.benchmark_group("notification_verify")
+        .bench_function(id.clone(), |b| {
+            b.iter(|| verifier.verify(Some("application/json"), black_box(&body)))
+        });
+    // Where the time goes: the salted MD5 check alone.
+    let object = RawObject::parse_json(&body, "bench").expect("parses");
+    let text = sign_string(&object);
+    let sign = object.text("sign").unwrap_or_default().to_owned();
+    c.benchmark_group("notification_md5")
+        .bench_function(id, |b| {
+            b.iter(|| et_crypto::md5_verify(benches::NOTIFY_SALT, black_box(&text), &sign))
+        });
+}
+
+fn sign_string_build(c: &mut Criterion) {
+    let f = Fixture::new(1024, et_crypto::Backend::RustCrypto).expect("fixture keys load");
+    let order = typical_order().expect("typical order parses");
+    let request = f.merchant.build(&order).expect("build");
+    let envelope = RawObject::parse_json(&request.body, "bench").expect("parses");
+    c.benchmark_group("sign_string")
+        .bench_function(BenchmarkId::new("none", "envelope_12_keys"), |b| {
+            b.iter(|| sign_string(black_box(&envelope)))
+        });
+}
+
+// What criterion_group!/criterion_main! expand to, minus an undocumented pub fn.
+fn main() {
+    let mut c = Criterion::default().configure_from_args();
+    envelope_build(&mut c);
+    response_open(&mut c);
+    notification(&mut c);
+    sign_string_build(&mut c);
+    c.final_summary();
+}

@@ -1,0 +1,245 @@
+//! Just enough of a web browser for the demo: GET a page, submit its form
+//! (no JavaScript), follow the redirect, download a file. Plain HTTP only,
+//! which is all the local sandbox speaks.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::header::{CONTENT_TYPE, LOCATION};
+use http::{Method, Request, StatusCode, Uri};
+use http_body_util::{BodyExt, Full, Limited};
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+
+/// Largest page or file read (the voucher is a few kilobytes).
+const MAX_BODY: usize = 4 << 20;
+/// Time allowed for one request, body included.
+const TIMEOUT: Duration = Duration::from_secs(10);
+/// Redirects followed before giving up.
+const MAX_REDIRECTS: usize = 5;
+
+/// A fetched page or file.
+#[derive(Debug, Clone)]
+pub struct Page {
+    /// Where it came from (after redirects).
+    pub url: Uri,
+    /// The final status.
+    pub status: StatusCode,
+    /// `Content-Type`, if any.
+    pub content_type: Option<String>,
+    /// `Location`, if any.
+    pub location: Option<String>,
+    /// The body.
+    pub body: Bytes,
+}
+
+impl Page {
+    /// The body as text (lossy).
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+}
+
+/// A plain-HTTP client with a browser's habits.
+#[derive(Debug, Clone)]
+pub struct Browser {
+    client: Client<HttpConnector, Full<Bytes>>,
+}
+
+impl Default for Browser {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Browser {
+    /// A new browser with its own connection pool.
+    pub fn new() -> Self {
+        Browser { client: Client::builder(TokioExecutor::new()).build_http() }
+    }
+
+    /// GET `url`, following redirects.
+    pub async fn get(&self, url: &str) -> Result<Page, String> {
+        let uri: Uri = url.parse().map_err(|e| format!("bad URL {url:?}: {e}"))?;
+        self.fetch(Method::GET, uri, None).await
+    }
+
+    /// Submit the page's first form as a browser would: its method, its
+    /// action resolved against the page's URL, its named inputs
+    /// form-urlencoded; then follow the redirect.
+    pub async fn submit_first_form(&self, page: &Page) -> Result<Page, String> {
+        let html = page.text();
+        let form = Form::first_in(&html).ok_or("the page has no <form>")?;
+        let action = resolve(&page.url, &form.action)?;
+        if form.method.eq_ignore_ascii_case("post") {
+            let mut body = form_urlencoded::Serializer::new(String::new());
+            body.extend_pairs(&form.fields);
+            self.fetch(Method::POST, action, Some(body.finish())).await
+        } else {
+            Err(format!("the form's method is {:?}, not post", form.method))
+        }
+    }
+
+    async fn fetch(&self, method: Method, mut uri: Uri, mut form: Option<String>) -> Result<Page, String> {
+        let mut method = method;
+        for _ in 0..=MAX_REDIRECTS {
+            let page = self.once(method.clone(), uri.clone(), form.take()).await?;
+            match page.location.filter(|_| page.status.is_redirection()) {
+                Some(location) => {
+                    uri = resolve(&uri, &location)?;
+                    method = Method::GET;
+                }
+                None => return Ok(Page { location: None, ..page }),
+            }
+        }
+        Err(format!("more than {MAX_REDIRECTS} redirects"))
+    }
+
+    async fn once(&self, method: Method, uri: Uri, form: Option<String>) -> Result<Page, String> {
+        let mut request = Request::builder().method(method.clone()).uri(uri.clone());
+        if form.is_some() {
+            request = request.header(CONTENT_TYPE, "application/x-www-form-urlencoded");
+        }
+        let request = request
+            .body(Full::new(Bytes::from(form.unwrap_or_default())))
+            .map_err(|e| format!("{method} {uri}: {e}"))?;
+        let exchange = async {
+            let response = self.client.request(request).await.map_err(|e| e.to_string())?;
+            let status = response.status();
+            let header = |name| response.headers().get(name).and_then(|v: &http::HeaderValue| v.to_str().ok()).map(str::to_owned);
+            let (content_type, location) = (header(CONTENT_TYPE), header(LOCATION));
+            let body = Limited::new(response.into_body(), MAX_BODY)
+                .collect()
+                .await
+                .map_err(|e| e.to_string())?
+                .to_bytes();
+            Ok::<_, String>(Page { url: uri.clone(), status, content_type, location, body })
+        };
+        tokio::time::timeout(TIMEOUT, exchange)
+            .await
+            .map_err(|_| format!("{method} {uri}: no answer within {TIMEOUT:?}"))?
+            .map_err(|e| format!("{method} {uri}: {e}"))
+    }
+}
+
+/// A form found in a page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Form {
+    method: String,
+    action: String,
+    fields: Vec<(String, String)>,
+}
+
+impl Form {
+    /// The first `<form>` of `html` with its named `<input>`s and `<button>`s.
+    fn first_in(html: &str) -> Option<Form> {
+        let lower = html.to_ascii_lowercase();
+        let start = lower.find("<form")?;
+        let tag_end = start + lower[start..].find('>')?;
+        let end = lower[tag_end..].find("</form").map_or(html.len(), |i| tag_end + i);
+        let tag = &html[start..tag_end];
+        let mut fields = Vec::new();
+        let mut rest = tag_end;
+        while let Some(i) = next_control(&lower[rest..end]) {
+            let open = rest + i;
+            let close = lower[open..end].find('>').map_or(end, |j| open + j);
+            let control = &html[open..close];
+            if let Some(name) = attr(control, "name") {
+                fields.push((name, attr(control, "value").unwrap_or_default()));
+            }
+            rest = close;
+        }
+        Some(Form {
+            method: attr(tag, "method").unwrap_or_else(|| "get".to_owned()),
+            action: attr(tag, "action").unwrap_or_default(),
+            fields,
+        })
+    }
+}
+
+fn next_control(lower: &str) -> Option<usize> {
+    [lower.find("<input"), lower.find("<button")].into_iter().flatten().min()
+}
+
+/// The value of attribute `name` in a tag, quoted or bare, entities decoded.
+fn attr(tag: &str, name: &str) -> Option<String> {
+    let lower = tag.to_ascii_lowercase();
+    let mut from = 0;
+    while let Some(i) = lower[from..].find(name) {
+        let at = from + i;
+        from = at + name.len();
+        let preceded = at > 0 && lower.as_bytes().get(at - 1).is_some_and(u8::is_ascii_whitespace);
+        let rest = tag[from..].trim_start();
+        if !preceded || !rest.starts_with('=') {
+            continue;
+        }
+        let value = rest[1..].trim_start();
+        let raw = match value.chars().next() {
+            Some(q @ ('"' | '\'')) => value[1..].split(q).next().unwrap_or_default(),
+            _ => value.split(|c: char| c.is_whitespace() || c == '>').next().unwrap_or_default(),
+        };
+        return Some(unescape(raw));
+    }
+    None
+}
+
+fn unescape(s: &str) -> String {
+    s.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&")
+}
+
+/// `reference` resolved against `base` (absolute URL, absolute path, or relative path).
+fn resolve(base: &Uri, reference: &str) -> Result<Uri, String> {
+    let bad = |e: &dyn std::fmt::Display| format!("bad link {reference:?}: {e}");
+    if reference.starts_with("http://") || reference.starts_with("https://") {
+        return reference.parse().map_err(|e| bad(&e));
+    }
+    let path = if reference.is_empty() {
+        base.path_and_query().map_or("/", |p| p.as_str()).to_owned()
+    } else if reference.starts_with('/') {
+        reference.to_owned()
+    } else {
+        let dir = base.path().rsplit_once('/').map_or("", |(d, _)| d);
+        format!("{dir}/{reference}")
+    };
+    let mut parts = base.clone().into_parts();
+    parts.path_and_query = Some(path.parse().map_err(|e| bad(&e))?);
+    Uri::from_parts(parts).map_err(|e| bad(&e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_the_form_and_its_fields() {
+        let html = r#"<p>x</p><FORM method="post" action="/pay/ET1?a=1&amp;b=2">
+            <input type="hidden" name="token" value='t&quot;1'><input type=text name=who value=me>
+            <button type="submit">Pay</button></form><input name="outside" value="no">"#;
+        let form = Form::first_in(html).expect("a form");
+        assert_eq!(form.method, "post");
+        assert_eq!(form.action, "/pay/ET1?a=1&b=2");
+        assert_eq!(
+            form.fields,
+            vec![("token".to_owned(), "t\"1".to_owned()), ("who".to_owned(), "me".to_owned())]
+        );
+    }
+
+    #[test]
+    fn no_form_is_none() {
+        assert_eq!(Form::first_in("<p>paid</p>"), None);
+    }
+
+    #[test]
+    fn resolves_links() {
+        let base: Uri = "http://127.0.0.1:9/pay/ET1".parse().expect("uri");
+        assert_eq!(resolve(&base, "/pay/ET1").expect("abs").to_string(), "http://127.0.0.1:9/pay/ET1");
+        assert_eq!(resolve(&base, "done").expect("rel").to_string(), "http://127.0.0.1:9/pay/done");
+        assert_eq!(resolve(&base, "").expect("self").to_string(), "http://127.0.0.1:9/pay/ET1");
+        assert!(resolve(&base, "/a b").is_err());
+    }
+}

@@ -1,0 +1,314 @@
+//! The `et` command tree (clap derive). Every subcommand has `--help`.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// `et`: keys, envelopes and notifications for EasyTransfer (易思汇), a local
+/// ET sandbox, and a demo of a whole order lifecycle.
+#[derive(Debug, Parser)]
+#[command(name = "et", version, about, long_about = None, propagate_version = true)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Generate an RSA key pair: DIR/private.pem (PKCS#8) and DIR/public.pem (SPKI).
+    Keygen(KeygenArgs),
+    /// Run a local ET sandbox.
+    #[command(subcommand)]
+    Sandbox(SandboxCommand),
+    /// Work with request envelopes.
+    #[command(subcommand)]
+    Request(RequestCommand),
+    /// Work with response envelopes.
+    #[command(subcommand)]
+    Response(ResponseCommand),
+    /// Sign and verify asynchronous notifications (salted MD5).
+    #[command(subcommand)]
+    Notify(NotifyCommand),
+    /// Call any operation with the merchant of a sandbox directory.
+    Call(CallArgs),
+    /// Run a whole order lifecycle against a local sandbox and check every step.
+    Demo(DemoArgs),
+}
+
+/// `et keygen`.
+#[derive(Debug, Args)]
+pub struct KeygenArgs {
+    /// Key size in bits (1024 to 4096).
+    #[arg(long, default_value_t = 2048, value_parser = clap::value_parser!(u32).range(1024..=4096))]
+    pub bits: u32,
+    /// Directory to write private.pem and public.pem into (created if missing).
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+/// `et sandbox …`.
+#[derive(Debug, Subcommand)]
+pub enum SandboxCommand {
+    /// Create ET's key pair and one merchant in DIR.
+    Init(SandboxInitArgs),
+    /// Serve the sandbox on the state in DIR until Ctrl-C.
+    Serve(SandboxServeArgs),
+}
+
+/// `et sandbox init`.
+#[derive(Debug, Args)]
+pub struct SandboxInitArgs {
+    /// State directory (created if missing).
+    #[arg(long)]
+    pub dir: PathBuf,
+    /// RSA key size for ET's and the merchant's key pairs.
+    #[arg(long, default_value_t = 2048, value_parser = clap::value_parser!(u32).range(1024..=4096))]
+    pub bits: u32,
+}
+
+/// `et sandbox serve`.
+#[derive(Debug, Args)]
+pub struct SandboxServeArgs {
+    /// State directory made by `et sandbox init`.
+    #[arg(long)]
+    pub dir: PathBuf,
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8877")]
+    pub listen: SocketAddr,
+    /// How much faster than real time the sandbox clock runs (order closing, notification retries).
+    #[arg(long, default_value_t = 1.0, value_parser = parse_time_scale)]
+    pub time_scale: f64,
+}
+
+/// `et request …`.
+#[derive(Debug, Subcommand)]
+pub enum RequestCommand {
+    /// Print the signed, encrypted request envelope for any server type.
+    Build(RequestBuildArgs),
+}
+
+/// `et request build`.
+#[derive(Debug, Args)]
+pub struct RequestBuildArgs {
+    /// The operation's server_type, e.g. create_order, get_special_pay_url.
+    #[arg(long = "op", value_name = "SERVER_TYPE")]
+    pub server_type: String,
+    /// Merchant number issued by ET.
+    #[arg(long)]
+    pub merchant_number: String,
+    /// Sub-merchant number issued by ET.
+    #[arg(long)]
+    pub sub_merchant_number: String,
+    /// The merchant's private key (PEM, DER or bare Base64).
+    #[arg(long, value_name = "PEM")]
+    pub merchant_key: PathBuf,
+    /// ET's public key (PEM, DER or bare Base64).
+    #[arg(long, value_name = "PEM")]
+    pub et_public_key: PathBuf,
+    /// JSON object for `data` (`-` = stdin).
+    #[arg(long, value_name = "FILE")]
+    pub data: Option<PathBuf>,
+    /// JSON object for `sensitive_data`, encrypted (`-` = stdin).
+    #[arg(long, value_name = "FILE")]
+    pub sensitive: Option<PathBuf>,
+    /// Profile choices.
+    #[command(flatten)]
+    pub profile: ProfileArgs,
+}
+
+/// `et response …`.
+#[derive(Debug, Subcommand)]
+pub enum ResponseCommand {
+    /// Verify and decrypt a response; print status_code, message, data, sensitive_data.
+    Open(ResponseOpenArgs),
+}
+
+/// `et response open`.
+#[derive(Debug, Args)]
+pub struct ResponseOpenArgs {
+    /// The merchant's private key (decrypts `aeskey`).
+    #[arg(long, value_name = "PEM")]
+    pub merchant_key: PathBuf,
+    /// ET's public key (verifies `sign`).
+    #[arg(long, value_name = "PEM")]
+    pub et_public_key: PathBuf,
+    /// The response body (default or `-`: stdin).
+    #[arg(value_name = "FILE")]
+    pub file: Option<PathBuf>,
+    /// Profile choices.
+    #[command(flatten)]
+    pub profile: ProfileArgs,
+}
+
+/// `et notify …`.
+#[derive(Debug, Subcommand)]
+pub enum NotifyCommand {
+    /// Print the notification body with its `sign` added (JSON or form-urlencoded in, same out).
+    Sign(NotifyArgs),
+    /// Verify a notification's `sign`; print its kind and fields.
+    Verify(NotifyArgs),
+}
+
+/// `et notify sign` / `et notify verify`.
+#[derive(Debug, Args)]
+pub struct NotifyArgs {
+    /// The merchant's notification salt.
+    #[arg(long, env = "ET_NOTIFY_SALT", hide_env_values = true)]
+    pub salt: String,
+    /// The body, JSON or form-urlencoded (default or `-`: stdin).
+    #[arg(value_name = "FILE")]
+    pub file: Option<PathBuf>,
+    /// Profile choices.
+    #[command(flatten)]
+    pub profile: ProfileArgs,
+}
+
+/// `et call`.
+#[derive(Debug, Args)]
+pub struct CallArgs {
+    /// ET endpoint URL, e.g. http://127.0.0.1:8877/server.
+    #[arg(long)]
+    pub endpoint: String,
+    /// Directory made by `et sandbox init` (merchant.json and the keys).
+    #[arg(long)]
+    pub dir: PathBuf,
+    /// The operation's server_type.
+    #[arg(value_name = "OP")]
+    pub server_type: String,
+    /// JSON object for `data` (`-` = stdin).
+    #[arg(long, value_name = "FILE")]
+    pub data: Option<PathBuf>,
+    /// JSON object for `sensitive_data` (`-` = stdin).
+    #[arg(long, value_name = "FILE")]
+    pub sensitive: Option<PathBuf>,
+    /// Profile choices.
+    #[command(flatten)]
+    pub profile: ProfileArgs,
+}
+
+/// `et demo`.
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// RSA key size for ET and the merchant.
+    #[arg(long, default_value_t = 2048, value_parser = clap::value_parser!(u32).range(1024..=4096))]
+    pub bits: u32,
+    /// Sandbox clock speed-up.
+    #[arg(long, default_value_t = 3600.0, value_parser = parse_time_scale)]
+    pub time_scale: f64,
+    /// Seconds to wait for each notification.
+    #[arg(long, default_value_t = 10)]
+    pub timeout: u64,
+}
+
+/// The Profile's choices (see `et_proto::Profile`), shared by every command
+/// that builds, opens or verifies something. Defaults are the Profile's.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Profile (choices ET's pages leave open)")]
+pub struct ProfileArgs {
+    /// Hash of the RSA `sign`.
+    #[arg(long, value_enum, default_value_t = SignHashArg::Sha256)]
+    pub sign_hash: SignHashArg,
+    /// RSA padding of `aeskey`.
+    #[arg(long, value_enum, default_value_t = KeyPaddingArg::Pkcs1)]
+    pub key_padding: KeyPaddingArg,
+    /// Decrypt `aeskey` with --key-padding only (default: try the others after it).
+    #[arg(long)]
+    pub strict_key_padding: bool,
+    /// Sign-string rule.
+    #[arg(long, value_enum, default_value_t = SignRuleArg::AllSorted)]
+    pub sign_rule: SignRuleArg,
+    /// Empty `sensitive_data`: send "" (ET's page) or encrypt `[]` (ET's demo).
+    #[arg(long, value_enum, default_value_t = EmptySensitiveArg::EmptyString)]
+    pub empty_sensitive: EmptySensitiveArg,
+    /// How `callback_process` goes on the wire.
+    #[arg(long, value_enum, default_value_t = CallbackProcessArg::Integer)]
+    pub callback_process: CallbackProcessArg,
+    /// Envelope `version`.
+    #[arg(long, default_value = "2.0.0")]
+    pub api_version: String,
+    /// `server_type` of the order interface.
+    #[arg(long, value_enum, default_value_t = OrderServerTypeArg::CreateOrder)]
+    pub order_server_type: OrderServerTypeArg,
+    /// Notification signature rule accepted when verifying.
+    #[arg(long, value_enum, default_value_t = NotifyRuleArg::V2)]
+    pub notify_rule: NotifyRuleArg,
+}
+
+/// `--sign-hash`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SignHashArg {
+    /// RSASSA-PKCS1-v1_5 with SHA-256.
+    Sha256,
+    /// RSASSA-PKCS1-v1_5 with SHA-1.
+    Sha1,
+}
+
+/// `--key-padding`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum KeyPaddingArg {
+    /// PKCS#1 v1.5.
+    Pkcs1,
+    /// OAEP with SHA-256 (MGF1-SHA-256).
+    OaepSha256,
+    /// OAEP with SHA-1 (MGF1-SHA-1).
+    OaepSha1,
+    /// OAEP with SHA-256 and MGF1-SHA-1 (Java's OAEPWithSHA-256AndMGF1Padding).
+    OaepSha256Mgf1Sha1,
+}
+
+/// `--sign-rule`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SignRuleArg {
+    /// Every key but `sign`, sorted, empty values kept.
+    AllSorted,
+    /// As all-sorted, keys with empty values left out.
+    SkipEmpty,
+}
+
+/// `--empty-sensitive`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum EmptySensitiveArg {
+    /// `sensitive_data` and `aeskey` sent as "".
+    EmptyString,
+    /// `[]` encrypted like any payload.
+    EncryptEmptyList,
+}
+
+/// `--callback-process`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CallbackProcessArg {
+    /// A JSON number, `0`.
+    Integer,
+    /// A JSON string, `"0"`.
+    String,
+    /// Always `""` (ET's demo).
+    Empty,
+}
+
+/// `--order-server-type`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OrderServerTypeArg {
+    /// The newest page's name.
+    CreateOrder,
+    /// The older pages' name.
+    AddSpecialRentOrder,
+}
+
+/// `--notify-rule`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum NotifyRuleArg {
+    /// v2 only: salt + sorted `key=value` joined by `&`.
+    V2,
+    /// v2, or the v1 page's printed form.
+    V1Compat,
+}
+
+fn parse_time_scale(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(x) if x.is_finite() && x > 0.0 => Ok(x),
+        _ => Err(format!("`{s}` is not a positive number")),
+    }
+}

@@ -1,0 +1,495 @@
+//! `et demo`: a whole order lifecycle, as a merchant would run it, against
+//! a local sandbox on loopback.
+//!
+//! [`run`] starts a sandbox (temporary state directory, sped-up clock) and
+//! an et-http webhook receiver, then drives the order through et-http's
+//! [`Client`], a [`Browser`] on the checkout page and the sandbox's admin
+//! API, waiting (bounded) for each notification. Each step becomes a
+//! [`Step`]; the run passes only if every step did: every response
+//! verified, every notification arrived, verified and was acknowledged.
+
+use std::fmt;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use et_http::{Client, Endpoint, WebhookReceiver};
+use et_model::{
+    ApplyRefund, AttachmentType, CountryCode, CreateOrder, CurrencyCode, GetPayUrl, Notification, OrderStatus,
+    PayResult, QueryOrders, RefundResult, UploadAttachment,
+};
+use et_proto::{Profile, VerifiedNotification};
+use et_sandbox::{InitOptions, RunningSandbox, Sandbox, SandboxConfig, SandboxDir};
+use tokio::net::TcpListener;
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinHandle;
+
+use crate::browser::Browser;
+use crate::merchant_dir;
+
+/// How to run the demo.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DemoOptions {
+    /// RSA key size of ET's and the merchant's keys.
+    pub bits: usize,
+    /// Sandbox clock speed-up.
+    pub time_scale: f64,
+    /// How long to wait for each notification.
+    pub notify_timeout: Duration,
+}
+
+impl Default for DemoOptions {
+    fn default() -> Self {
+        DemoOptions { bits: 2048, time_scale: 3600.0, notify_timeout: Duration::from_secs(10) }
+    }
+}
+
+/// One step of the demo and how it went.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Step {
+    /// What was done, e.g. `create order`.
+    pub name: &'static str,
+    /// `Ok(detail)` (e.g. the order id) or `Err(what failed)`.
+    pub outcome: Result<String, String>,
+    /// How long it took.
+    pub elapsed: Duration,
+}
+
+impl fmt::Display for Step {
+    /// `✓ create order            ET2026…   12.3 ms`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (mark, detail) = match &self.outcome {
+            Ok(detail) => ('✓', detail.as_str()),
+            Err(reason) => ('✗', reason.as_str()),
+        };
+        let ms = self.elapsed.as_secs_f64() * 1e3;
+        write!(f, "{mark} {:<30} {detail:<58} {ms:>7.1} ms", self.name)
+    }
+}
+
+/// The whole run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DemoReport {
+    /// Every step attempted, in order; the run stops at the first failure.
+    pub steps: Vec<Step>,
+    /// Notifications received, verified and acknowledged.
+    pub notifications: usize,
+    /// Wall time of the whole run.
+    pub total: Duration,
+}
+
+impl DemoReport {
+    /// Whether every step passed.
+    pub fn passed(&self) -> bool {
+        !self.steps.is_empty() && self.steps.iter().all(|s| s.outcome.is_ok())
+    }
+
+    /// The first failed step, if any.
+    pub fn failure(&self) -> Option<&Step> {
+        self.steps.iter().find(|s| s.outcome.is_err())
+    }
+}
+
+/// Runs the demo, calling `on_step` as each step finishes.
+pub async fn run(options: &DemoOptions, on_step: impl FnMut(&Step) + Send) -> DemoReport {
+    let started = Instant::now();
+    let mut runner = Runner { steps: Vec::new(), on_step: Box::new(on_step) };
+    let mut notifications = 0;
+    if let Some(mut env) = setup(&mut runner, options).await {
+        let _stopped_early = lifecycle(&mut runner, &mut env).await;
+        notifications = env.inbox.received;
+        env.shutdown().await;
+    }
+    DemoReport { steps: runner.steps, notifications, total: started.elapsed() }
+}
+
+/// Records steps and stops the run at the first failure.
+struct Runner<'a> {
+    steps: Vec<Step>,
+    on_step: Box<dyn FnMut(&Step) + Send + 'a>,
+}
+
+impl Runner<'_> {
+    /// Runs one step: `Some(value)` if it passed.
+    async fn step<T>(
+        &mut self,
+        name: &'static str,
+        work: impl Future<Output = Result<(T, String), String>>,
+    ) -> Option<T> {
+        let started = Instant::now();
+        let result = work.await;
+        let (value, outcome) = match result {
+            Ok((value, detail)) => (Some(value), Ok(detail)),
+            Err(reason) => (None, Err(reason)),
+        };
+        let step = Step { name, outcome, elapsed: started.elapsed() };
+        (self.on_step)(&step);
+        self.steps.push(step);
+        value
+    }
+}
+
+/// What the lifecycle runs against.
+struct Env {
+    _state: tempfile::TempDir,
+    sandbox: RunningSandbox,
+    client: Client,
+    browser: Browser,
+    inbox: Inbox,
+    receiver_url: String,
+    stop_receiver: oneshot::Sender<()>,
+    receiver: JoinHandle<()>,
+}
+
+impl Env {
+    async fn shutdown(self) {
+        let _ = self.stop_receiver.send(());
+        let _ = self.receiver.await;
+        self.sandbox.shutdown().await;
+    }
+}
+
+async fn setup(r: &mut Runner<'_>, options: &DemoOptions) -> Option<Env> {
+    let bits = options.bits;
+    let state = r
+        .step("create ET and merchant keys", async move {
+            let dir = tempfile::tempdir().map_err(|e| format!("temporary directory: {e}"))?;
+            let init = InitOptions { bits, ..InitOptions::default() };
+            let path = dir.path().to_owned();
+            let merchant = tokio::task::spawn_blocking(move || SandboxDir::init(path, &init))
+                .await
+                .map_err(|e| e.to_string())?
+                .map_err(|e| e.to_string())?;
+            let detail = format!("{} / {}, RSA-{bits}", merchant.merchant_number, merchant.sub_merchant_number);
+            Ok((dir, detail))
+        })
+        .await?;
+    let config = SandboxConfig { dir: state.path().to_owned(), listen: loopback(), time_scale: options.time_scale };
+    let sandbox = r
+        .step("start sandbox", async {
+            let sandbox = Sandbox::start(config).await.map_err(|e| e.to_string())?;
+            let detail = format!("{} (clock ×{})", sandbox.endpoint_url(), options.time_scale);
+            Ok((sandbox, detail))
+        })
+        .await?;
+    let (tx, rx) = mpsc::unbounded_channel();
+    let client = merchant_dir::credentials(state.path())
+        .map_err(|e| e.to_string())
+        .and_then(|c| Ok((c, Endpoint::parse(&sandbox.endpoint_url()).map_err(|e| e.to_string())?)))
+        .and_then(|(c, endpoint)| Client::new(endpoint, c, Profile::default()).map_err(|e| e.to_string()));
+    let (receiver_url, stop_receiver, receiver) = r
+        .step("start webhook receiver", async {
+            let client = client.as_ref().map_err(Clone::clone)?;
+            let listener = TcpListener::bind(loopback()).await.map_err(|e| format!("bind: {e}"))?;
+            let addr = listener.local_addr().map_err(|e| e.to_string())?;
+            let webhook = WebhookReceiver::new(client.merchant().notification_verifier(), move |n: VerifiedNotification| {
+                let tx = tx.clone();
+                async move { tx.send(n).map_err(|_| "the demo stopped listening") }
+            });
+            let (stop, stopped) = oneshot::channel::<()>();
+            let task = tokio::spawn(et_http::serve(listener, webhook, async {
+                let _ = stopped.await;
+            }));
+            let url = format!("http://{addr}/et/notify");
+            Ok(((url.clone(), stop, task), url))
+        })
+        .await?;
+    Some(Env {
+        _state: state,
+        sandbox,
+        client: client.ok()?,
+        browser: Browser::new(),
+        inbox: Inbox { rx, backlog: Vec::new(), received: 0, timeout: options.notify_timeout },
+        receiver_url,
+        stop_receiver,
+        receiver,
+    })
+}
+
+fn loopback() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], 0))
+}
+
+/// The lifecycle proper; `None` once a step failed.
+async fn lifecycle(r: &mut Runner<'_>, env: &mut Env) -> Option<()> {
+    let order_id = r.step("create order", create_order(env)).await?;
+    let order_id = order_id.as_str();
+    r.step("upload offer letter", upload_offer_letter(env, order_id)).await?;
+    let pay_url = r.step("get payment address", get_pay_url(env, order_id)).await?;
+    let page = r
+        .step("open checkout page", async {
+            let page = env.browser.get(&pay_url).await?;
+            expect_ok(&page)?;
+            let text = page.text();
+            let due = between(&text, "id=\"amount_rmb\">", "<").unwrap_or("?").to_owned();
+            let detail = format!("GET {} → {}, {due}", page_path(&pay_url), page.status.as_u16());
+            Ok((page, detail))
+        })
+        .await?;
+    r.step("pay on checkout page", async {
+        let paid = env.browser.submit_first_form(&page).await?;
+        expect_ok(&paid)?;
+        Ok(((), format!("POST form → {}", paid.status.as_u16())))
+    })
+    .await?;
+    r.step("payment notification", async {
+        let n = env.inbox.wait("payment success", |n| matches!(n, Notification::PaymentSuccess(p) if p.order_id == order_id)).await?;
+        match n.notification() {
+            Notification::PaymentSuccess(p) if p.pay_result == PayResult::Succeeded => {
+                Ok(((), format!("verified, pay_amount {}", p.pay_amount.as_str())))
+            }
+            _ => Err("payment notification says the payment failed".to_owned()),
+        }
+    })
+    .await?;
+    r.step("status → paid", env.inbox.status(order_id, OrderStatus::Paid)).await?;
+    admin_step(r, env, order_id, "remit", OrderStatus::Remitting, "status → remitting").await?;
+    admin_step(r, env, order_id, "receive", OrderStatus::AwaitingReceipt, "status → awaiting receipt").await?;
+    let voucher_url = r
+        .step("remittance voucher", async {
+            let n = env
+                .inbox
+                .wait("remittance voucher", |n| matches!(n, Notification::RemittanceVoucher(v) if v.order_id == order_id))
+                .await?;
+            match n.notification() {
+                Notification::RemittanceVoucher(v) => {
+                    Ok((v.remittance_voucher_url.clone(), format!("verified, {}", page_path(&v.remittance_voucher_url))))
+                }
+                _ => Err("not a voucher".to_owned()),
+            }
+        })
+        .await?;
+    r.step("download voucher PDF", async {
+        let pdf = env.browser.get(&voucher_url).await?;
+        expect_ok(&pdf)?;
+        if !pdf.body.starts_with(b"%PDF") {
+            return Err(format!("{} bytes that do not start with %PDF", pdf.body.len()));
+        }
+        Ok(((), format!("{} bytes, %PDF", pdf.body.len())))
+    })
+    .await?;
+    admin_step(r, env, order_id, "complete", OrderStatus::Completed, "status → completed").await?;
+    r.step("query order", query_order(env, order_id, OrderStatus::Completed)).await?;
+    r.step("apply for refund", apply_refund(env, order_id)).await?;
+    r.step("status → refunding", env.inbox.status(order_id, OrderStatus::Refunding)).await?;
+    r.step("refund result", async {
+        env.sandbox.refund_result(order_id, true).map_err(|e| format!("sandbox refund-result: {e}"))?;
+        let n = env.inbox.wait("refund result", |n| matches!(n, Notification::RefundResult(x) if x.order_id == order_id)).await?;
+        match n.notification() {
+            Notification::RefundResult(x) if x.refund_result == RefundResult::Succeeded => {
+                Ok(((), format!("verified, refund_amount {}", x.refund_amount.as_str())))
+            }
+            _ => Err("refund result says the refund failed".to_owned()),
+        }
+    })
+    .await?;
+    r.step("status → refunded", env.inbox.status(order_id, OrderStatus::Refunded)).await?;
+    r.step("all notifications acknowledged", all_acknowledged(env, order_id)).await
+}
+
+async fn create_order(env: &Env) -> Result<(String, String), String> {
+    let mut order = CreateOrder::new(
+        format!("DEMO-{}", std::process::id()),
+        "student-42",
+        CountryCode::Gbr,
+        CurrencyCode::new("GBP"),
+        "10000.00".parse().map_err(|e| format!("amount: {e}"))?,
+    );
+    order.school_name = Some("University of Edinburgh".to_owned());
+    order.student_email = Some("student@example.com".to_owned());
+    order.notify_url = Some(env.receiver_url.clone());
+    order.status_change_notify_url = Some(env.receiver_url.clone());
+    let reply = env.client.create_order(&order).await.map_err(|e| e.to_string())?;
+    let created = reply.items.into_iter().next().ok_or("the reply holds no order")?;
+    let rmb = created.tuition_rmb.as_ref().map_or("?", |a| a.as_str()).to_owned();
+    Ok((created.order_id.clone(), format!("{}, GBP 10000.00 = RMB {rmb}", created.order_id)))
+}
+
+async fn upload_offer_letter(env: &Env, order_id: &str) -> Result<((), String), String> {
+    const OFFER_LETTER: &[u8] = b"%PDF-1.4\n% offer letter of student-42\n%%EOF\n";
+    let upload = UploadAttachment {
+        order_id: order_id.to_owned(),
+        attachment_type: AttachmentType::OfferLetter,
+        base64: et_crypto::b64_encode(OFFER_LETTER),
+        file_name: "offer-letter.pdf".to_owned(),
+        extra: Default::default(),
+    };
+    env.client.upload_attachment(&upload).await.map_err(|e| e.to_string())?;
+    Ok(((), format!("offer-letter.pdf, {} bytes", OFFER_LETTER.len())))
+}
+
+async fn get_pay_url(env: &Env, order_id: &str) -> Result<(String, String), String> {
+    let mut op = GetPayUrl::new(order_id);
+    op.notify_url = Some(env.receiver_url.clone());
+    let reply = env.client.get_pay_url(&op).await.map_err(|e| e.to_string())?;
+    let url = reply
+        .items
+        .iter()
+        .flat_map(|p| &p.pay_config_list)
+        .map(|c| c.pay_url.clone())
+        .next()
+        .ok_or("the reply holds no pay_url")?;
+    Ok((url.clone(), page_path(&url).to_owned()))
+}
+
+async fn query_order(env: &Env, order_id: &str, expected: OrderStatus) -> Result<((), String), String> {
+    let reply = env.client.query_orders(&QueryOrders::new([order_id])).await.map_err(|e| e.to_string())?;
+    let order = reply.items.iter().find(|o| o.order_id == order_id).ok_or("the order is not in the reply")?;
+    if order.order_status != expected {
+        return Err(format!("status {} ({}), expected {expected}", order.order_status.code(), order.order_status));
+    }
+    Ok(((), format!("status {} ({}), decrypted", order.order_status.code(), order.order_status)))
+}
+
+async fn apply_refund(env: &Env, order_id: &str) -> Result<((), String), String> {
+    let refund = ApplyRefund {
+        order_id: order_id.to_owned(),
+        refund_order_id: format!("REFUND-{order_id}"),
+        refund_amount: None,
+        refund_reason: Some("visa refused".to_owned()),
+        extra: Default::default(),
+    };
+    env.client.apply_refund(&refund).await.map_err(|e| e.to_string())?;
+    Ok(((), refund.refund_order_id))
+}
+
+/// An admin action on the sandbox, then its status notification.
+async fn admin_step(
+    r: &mut Runner<'_>,
+    env: &mut Env,
+    order_id: &str,
+    action: &'static str,
+    status: OrderStatus,
+    name: &'static str,
+) -> Option<()> {
+    r.step(name, async {
+        let sandbox = &env.sandbox;
+        let done = match action {
+            "remit" => sandbox.remit(order_id),
+            "receive" => sandbox.receive(order_id),
+            _ => sandbox.complete(order_id),
+        };
+        done.map_err(|e| format!("sandbox {action}: {e}"))?;
+        env.inbox.status(order_id, status).await
+    })
+    .await
+}
+
+/// Every notification of the order acknowledged at its first delivery,
+/// per the sandbox's outbox. The acknowledgement reaches the sandbox just
+/// after the handler saw the event, so this polls (bounded).
+async fn all_acknowledged(env: &Env, order_id: &str) -> Result<((), String), String> {
+    let deadline = Instant::now() + env.inbox.timeout;
+    loop {
+        let outbox = env.sandbox.notifications(Some(order_id)).map_err(|e| e.to_string())?;
+        let waiting: Vec<_> = outbox.iter().filter(|n| !n.delivered).map(|n| n.kind.as_str()).collect();
+        if waiting.is_empty() {
+            if let Some(n) = outbox.iter().find(|n| n.attempts > 1) {
+                return Err(format!("{} needed {} deliveries (last error: {})", n.kind, n.attempts, n.last_error));
+            }
+            return Ok(((), format!("{} sent, {} received, each at first delivery", outbox.len(), env.inbox.received)));
+        }
+        if Instant::now() >= deadline {
+            return Err(format!("not acknowledged: {}", waiting.join(", ")));
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+/// Verified notifications as the receiver's handler hands them over.
+struct Inbox {
+    rx: mpsc::UnboundedReceiver<VerifiedNotification>,
+    /// Arrived but not yet asked for (the order of deliveries is not fixed).
+    backlog: Vec<VerifiedNotification>,
+    received: usize,
+    timeout: Duration,
+}
+
+impl Inbox {
+    /// The first notification matching `wanted`, waiting at most the timeout.
+    async fn wait(
+        &mut self,
+        what: &str,
+        wanted: impl Fn(&Notification) -> bool,
+    ) -> Result<VerifiedNotification, String> {
+        if let Some(i) = self.backlog.iter().position(|n| wanted(n.notification())) {
+            return Ok(self.backlog.remove(i));
+        }
+        let deadline = tokio::time::Instant::now() + self.timeout;
+        loop {
+            let next = tokio::time::timeout_at(deadline, self.rx.recv()).await;
+            match next {
+                Ok(Some(n)) => {
+                    self.received += 1;
+                    if wanted(n.notification()) {
+                        return Ok(n);
+                    }
+                    self.backlog.push(n);
+                }
+                Ok(None) => return Err(format!("the receiver stopped before the {what} notification")),
+                Err(_) => return Err(format!("no {what} notification within {:?}", self.timeout)),
+            }
+        }
+    }
+
+    /// Waits for the status change of `order_id` to `status`.
+    async fn status(&mut self, order_id: &str, status: OrderStatus) -> Result<((), String), String> {
+        let what = format!("status {} change", status.code());
+        let n = self
+            .wait(&what, |n| {
+                matches!(n, Notification::OrderStatusChange(c) if c.order_id == order_id && c.order_status == status)
+            })
+            .await?;
+        let at = match n.notification() {
+            Notification::OrderStatusChange(c) => c.datetime.clone(),
+            _ => String::new(),
+        };
+        Ok(((), format!("{} ({status}) verified, at {at}", status.code())))
+    }
+}
+
+fn expect_ok(page: &crate::browser::Page) -> Result<(), String> {
+    if page.status.is_success() {
+        Ok(())
+    } else {
+        Err(format!("{} answered {}: {}", page.url, page.status, page.text().chars().take(120).collect::<String>()))
+    }
+}
+
+/// The path of a URL (for short step lines).
+fn page_path(url: &str) -> &str {
+    url.split_once("://").and_then(|(_, rest)| rest.find('/').map(|i| &rest[i..])).unwrap_or(url)
+}
+
+fn between<'a>(text: &'a str, start: &str, end: &str) -> Option<&'a str> {
+    let from = text.find(start)? + start.len();
+    let len = text[from..].find(end)?;
+    Some(&text[from..from + len])
+}
+
+/// `et demo`: run, print each step as it finishes, then a summary line.
+pub async fn command(args: &crate::cli::DemoArgs) -> crate::CliResult {
+    let options = DemoOptions {
+        bits: args.bits as usize,
+        time_scale: args.time_scale,
+        notify_timeout: Duration::from_secs(args.timeout),
+    };
+    println!("et demo: one order's whole life against a local ET sandbox");
+    let report = run(&options, |step| println!("{step}")).await;
+    let total_ms = report.total.as_secs_f64() * 1e3;
+    match report.failure() {
+        None => {
+            println!(
+                "passed: {} steps, every response verified, {} notifications verified and acknowledged, {total_ms:.0} ms",
+                report.steps.len(),
+                report.notifications,
+            );
+            Ok(())
+        }
+        Some(step) => Err(crate::Failure::rejected(format!(
+            "demo failed at {:?}: {}",
+            step.name,
+            step.outcome.as_ref().err().map_or("", String::as_str)
+        ))),
+    }
+}

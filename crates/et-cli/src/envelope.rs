@@ -1,0 +1,76 @@
+//! `et request build` and `et response open`.
+
+use et_proto::{Credentials, Merchant, RawReply};
+
+use crate::any_op::AnyOperation;
+use crate::cli::{RequestBuildArgs, ResponseOpenArgs};
+use crate::error::{CliResult, Failure};
+use crate::input::{read_input_or_stdin, read_json_object};
+use crate::keys::{load_private, load_public};
+
+/// `et request build`: print the signed, encrypted envelope.
+pub fn build(args: &RequestBuildArgs) -> CliResult {
+    let op = read_operation(args.data.as_deref(), args.sensitive.as_deref())?;
+    let credentials = Credentials::new(
+        &args.merchant_number,
+        &args.sub_merchant_number,
+        load_private(&args.merchant_key)?,
+        load_public(&args.et_public_key)?,
+        "",
+    );
+    let profile = AnyOperation::profile_for(args.profile.to_profile(), &args.server_type);
+    let built = Merchant::new(credentials, profile).build(&op).map_err(Failure::usage)?;
+    println!("{}", String::from_utf8_lossy(&built.body));
+    Ok(())
+}
+
+/// Read `--data` / `--sensitive` into an [`AnyOperation`]; at most one may be stdin.
+pub fn read_operation(
+    data: Option<&std::path::Path>,
+    sensitive: Option<&std::path::Path>,
+) -> CliResult<AnyOperation> {
+    let is_stdin = |p: Option<&std::path::Path>| p.is_some_and(|p| p.as_os_str() == "-");
+    if is_stdin(data) && is_stdin(sensitive) {
+        return Err(Failure::usage("--data and --sensitive cannot both be stdin (-)"));
+    }
+    let data = read_json_object(data, "--data")?;
+    let sensitive = read_json_object(sensitive, "--sensitive")?;
+    AnyOperation::new(data, sensitive).map_err(Failure::usage)
+}
+
+/// `et response open`: verify, decrypt and print the response; exit 1 when
+/// it does not verify or decrypt. A verified error response (e.g. `200003`)
+/// prints with empty payloads and exits 0: it is ET's signed answer.
+pub fn open(args: &ResponseOpenArgs) -> CliResult {
+    let body = read_input_or_stdin(args.file.as_deref())?;
+    let credentials = Credentials::new(
+        "",
+        "",
+        load_private(&args.merchant_key)?,
+        load_public(&args.et_public_key)?,
+        "",
+    );
+    let merchant = Merchant::new(credentials, args.profile.to_profile());
+    let printed = match merchant.open_raw(None, &body) {
+        Ok(opened) => reply_json(&opened),
+        Err(et_proto::Error::Api { code, message, authenticated: true }) => serde_json::json!({
+            "status_code": code.as_str(),
+            "message": message,
+            "data": [],
+            "sensitive_data": null,
+        }),
+        Err(e) => return Err(Failure::rejected(e)),
+    };
+    println!("{printed:#}");
+    Ok(())
+}
+
+/// `{"status_code","message","data","sensitive_data"}` with both payloads parsed.
+pub fn reply_json(opened: &RawReply) -> serde_json::Value {
+    serde_json::json!({
+        "status_code": opened.reply.status_code.as_str(),
+        "message": opened.reply.message,
+        "data": opened.reply.items,
+        "sensitive_data": opened.sensitive,
+    })
+}

@@ -1,0 +1,68 @@
+//! RSA on the pure-Rust `rsa` crate. Private-key operations are blinded.
+
+use rand_core::OsRng;
+use rsa::{Oaep, Pkcs1v15Encrypt, Pkcs1v15Sign, RsaPrivateKey, RsaPublicKey};
+use sha1::Sha1;
+use sha2::{Digest, Sha256};
+use zeroize::Zeroizing;
+
+use crate::{Error, KeyPadding, SignHash};
+
+fn digest_and_scheme(hash: SignHash, msg: &[u8]) -> (Vec<u8>, Pkcs1v15Sign) {
+    match hash {
+        SignHash::Sha256 => (Sha256::digest(msg).to_vec(), Pkcs1v15Sign::new::<Sha256>()),
+        SignHash::Sha1 => (Sha1::digest(msg).to_vec(), Pkcs1v15Sign::new::<Sha1>()),
+    }
+}
+
+pub(crate) fn sign(key: &RsaPrivateKey, hash: SignHash, msg: &[u8]) -> Result<Vec<u8>, Error> {
+    let (digest, scheme) = digest_and_scheme(hash, msg);
+    key.sign_with_rng(&mut OsRng, scheme, &digest)
+        .map_err(|_| Error::RsaSign)
+}
+
+pub(crate) fn verify(
+    key: &RsaPublicKey,
+    hash: SignHash,
+    msg: &[u8],
+    sig: &[u8],
+) -> Result<(), Error> {
+    let (digest, scheme) = digest_and_scheme(hash, msg);
+    key.verify(scheme, &digest, sig)
+        .map_err(|_| Error::SignatureMismatch)
+}
+
+pub(crate) fn encrypt(
+    key: &RsaPublicKey,
+    padding: KeyPadding,
+    pt: &[u8],
+) -> Result<Vec<u8>, Error> {
+    let mut rng = OsRng;
+    match padding {
+        KeyPadding::Pkcs1v15 => key.encrypt(&mut rng, Pkcs1v15Encrypt, pt),
+        KeyPadding::OaepSha256 => key.encrypt(&mut rng, Oaep::new::<Sha256>(), pt),
+        KeyPadding::OaepSha1 => key.encrypt(&mut rng, Oaep::new::<Sha1>(), pt),
+        KeyPadding::OaepSha256Mgf1Sha1 => {
+            key.encrypt(&mut rng, Oaep::new_with_mgf_hash::<Sha256, Sha1>(), pt)
+        }
+    }
+    .map_err(|_| Error::RsaEncrypt)
+}
+
+pub(crate) fn decrypt(
+    key: &RsaPrivateKey,
+    padding: KeyPadding,
+    ct: &[u8],
+) -> Result<Zeroizing<Vec<u8>>, Error> {
+    let mut rng = OsRng;
+    match padding {
+        KeyPadding::Pkcs1v15 => key.decrypt_blinded(&mut rng, Pkcs1v15Encrypt, ct),
+        KeyPadding::OaepSha256 => key.decrypt_blinded(&mut rng, Oaep::new::<Sha256>(), ct),
+        KeyPadding::OaepSha1 => key.decrypt_blinded(&mut rng, Oaep::new::<Sha1>(), ct),
+        KeyPadding::OaepSha256Mgf1Sha1 => {
+            key.decrypt_blinded(&mut rng, Oaep::new_with_mgf_hash::<Sha256, Sha1>(), ct)
+        }
+    }
+    .map(Zeroizing::new)
+    .map_err(|_| Error::RsaDecrypt)
+}

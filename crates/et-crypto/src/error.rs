@@ -1,0 +1,123 @@
+//! The crate's one error type.
+
+use core::fmt;
+
+/// Which kind of RSA key a loader expected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyKind {
+    /// A private key (PKCS#1 `RSA PRIVATE KEY` or PKCS#8 `PRIVATE KEY`).
+    Private,
+    /// A public key (SPKI `PUBLIC KEY` or PKCS#1 `RSA PUBLIC KEY`).
+    Public,
+}
+
+impl fmt::Display for KeyKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            KeyKind::Private => "private",
+            KeyKind::Public => "public",
+        })
+    }
+}
+
+/// Everything that can go wrong in a cryptographic step.
+///
+/// No variant carries key material, plaintext or decrypted data: only which
+/// step failed and, where harmless, a length or size.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Error {
+    /// The key input is none of PEM, DER or bare Base64, or its PEM label is
+    /// not an RSA key (e.g. `CERTIFICATE`, `EC PRIVATE KEY`).
+    UnsupportedKeyFormat,
+    /// The key input was recognised (PEM/DER/Base64) but its DER is not a
+    /// valid RSA key in PKCS#1, PKCS#8 or SPKI form.
+    KeyParse,
+    /// A public key was given where a private key was expected, or the reverse.
+    WrongKeyKind {
+        /// The kind the caller asked for.
+        expected: KeyKind,
+    },
+    /// The private key is password-protected (`ENCRYPTED PRIVATE KEY` or a
+    /// `Proc-Type: 4,ENCRYPTED` header): decrypt it first, e.g. with
+    /// `openssl pkey -in key.pem -out plain.pem`.
+    EncryptedKey,
+    /// The RSA modulus is outside the supported 1024–4096 bit range.
+    KeySize {
+        /// Modulus size of the rejected key, in bits.
+        bits: usize,
+    },
+    /// Key generation failed.
+    KeyGeneration,
+    /// Encoding a key as PEM failed.
+    KeyExport,
+    /// Base64 text is malformed.
+    Base64,
+    /// An AES key was not 16 bytes long.
+    AesKeyLength {
+        /// Length that was given.
+        len: usize,
+    },
+    /// An AES-CBC ciphertext is empty or not a multiple of 16 bytes.
+    AesCiphertextLength {
+        /// Length that was given.
+        len: usize,
+    },
+    /// AES-CBC decryption produced invalid PKCS#7 padding (wrong key, wrong IV
+    /// or corrupted ciphertext).
+    AesPadding,
+    /// RSA encryption failed: the plaintext is too long for the key and padding.
+    RsaEncrypt,
+    /// RSA decryption failed (wrong key, wrong padding mode or corrupted
+    /// ciphertext). Deliberately says nothing more.
+    RsaDecrypt,
+    /// RSA signing failed.
+    RsaSign,
+    /// The RSA signature does not match the message and key.
+    SignatureMismatch,
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::UnsupportedKeyFormat => {
+                f.write_str("RSA key load: input is not an RSA key in PEM, DER or Base64 form")
+            }
+            Error::KeyParse => f.write_str(
+                "RSA key load: DER is not a valid RSA key (PKCS#1, PKCS#8 or SubjectPublicKeyInfo)",
+            ),
+            Error::WrongKeyKind { expected } => {
+                write!(
+                    f,
+                    "RSA key load: expected a {expected} key, found the other kind"
+                )
+            }
+            Error::EncryptedKey => {
+                f.write_str("RSA key load: the private key is encrypted with a password")
+            }
+            Error::KeySize { bits } => write!(
+                f,
+                "RSA key load: modulus of {bits} bits is outside the supported 1024-4096 range"
+            ),
+            Error::KeyGeneration => f.write_str("RSA key generation failed"),
+            Error::KeyExport => f.write_str("RSA key export to PEM failed"),
+            Error::Base64 => f.write_str("Base64 decoding failed"),
+            Error::AesKeyLength { len } => {
+                write!(f, "AES key: expected 16 bytes, got {len}")
+            }
+            Error::AesCiphertextLength { len } => write!(
+                f,
+                "AES-CBC decrypt: ciphertext length {len} is not a positive multiple of 16"
+            ),
+            Error::AesPadding => f.write_str("AES-CBC decrypt: invalid PKCS#7 padding"),
+            Error::RsaEncrypt => {
+                f.write_str("RSA encrypt: plaintext too long for the key and padding")
+            }
+            Error::RsaDecrypt => f.write_str("RSA decrypt failed"),
+            Error::RsaSign => f.write_str("RSA sign failed"),
+            Error::SignatureMismatch => f.write_str("RSA verify: signature does not match"),
+        }
+    }
+}
+
+impl std::error::Error for Error {}

@@ -1,0 +1,174 @@
+//! et-proto targets: the sign string, both envelope openers, notifications.
+//!
+//! A fuzzer never forges an RSA signature or an MD5 over a salt, so each
+//! opener runs twice: on the input as it is (the rejection paths), then on
+//! the input re-signed with the right fixture key (every step after the
+//! signature check). A body we signed ourselves must never fail its
+//! signature check.
+
+use et_crypto::{b64_encode, PrivateKey, SignHash};
+use et_model::{
+    ApplyRefund, CreateOrder, EstimateAmount, GetPayUrl, GetRate, QueryOrders, ServerType,
+    UploadAttachment,
+};
+use et_proto::{
+    read_notification_body, sign_notification, sign_string_with, v1_printed_string, Error,
+    OpenedRequest, RawObject, RawValue, SignRule, VerifiedNotification, SIGN_KEY,
+};
+
+use crate::fixtures::{Fixtures, NOTIFY_SALT};
+
+/// The `Content-Type` a notification input is read with, chosen by its first byte (modulo).
+pub const CONTENT_TYPES: &[Option<&str>] = &[
+    None,
+    Some("application/json"),
+    Some("application/x-www-form-urlencoded"),
+    Some("text/plain; charset=utf-8"),
+    Some("multipart/form-data; boundary=x"),
+];
+
+/// Reads the input as a JSON object, else as a form body, and checks the
+/// sign string: independent of key order and of `sign`'s value, and the
+/// object's JSON text reads back to the same object.
+pub fn sign_string(data: &[u8]) {
+    let parsed = RawObject::parse_json(data, "fuzz input").or_else(|_| RawObject::parse_form(data));
+    let Ok(object) = parsed else { return };
+    let expected = et_proto::sign_string(&object);
+    let entries: Vec<(String, RawValue)> = object
+        .iter()
+        .map(|(k, v)| (k.to_owned(), v.clone()))
+        .collect();
+    let reversed: RawObject = entries.iter().rev().cloned().collect();
+    assert_eq!(
+        et_proto::sign_string(&reversed),
+        expected,
+        "depends on key order"
+    );
+    let mut mid = entries;
+    let half = mid.len() / 2;
+    mid.rotate_left(half);
+    let rotated: RawObject = mid.into_iter().collect();
+    assert_eq!(
+        et_proto::sign_string(&rotated),
+        expected,
+        "depends on key order"
+    );
+    let mut resigned = object.clone();
+    resigned.insert(SIGN_KEY, RawValue::string("anything"));
+    assert_eq!(
+        et_proto::sign_string(&resigned),
+        expected,
+        "depends on `sign`"
+    );
+    let reread = RawObject::parse_json(object.to_json().as_bytes(), "own JSON")
+        .expect("RawObject's own JSON reads back");
+    assert_eq!(reread, object, "JSON round trip");
+    let _ = sign_string_with(&object, SignRule::SkipEmpty);
+    let _ = v1_printed_string(&object);
+}
+
+/// Opens the input as ET's response to the merchant. Which typed opener
+/// runs on the re-signed body is chosen by the input length, so that each
+/// input costs one RSA decryption.
+pub fn open_response(data: &[u8]) {
+    let f = Fixtures::get();
+    let request = Fixtures::request(ServerType::CreateOrder);
+    let _ = f.merchant.open_raw(Some(&request), data);
+    let Some(body) = resign(data, &f.et_key) else {
+        return;
+    };
+    let outcome = match data.len() % 3 {
+        0 => f.merchant.open_raw(Some(&request), &body).map(drop),
+        1 => f.merchant.open::<CreateOrder>(&request, &body).map(drop),
+        _ => f.merchant.open::<QueryOrders>(&request, &body).map(drop),
+    };
+    match outcome {
+        Err(Error::SignatureMismatch { .. }) => panic!("a response signed by ET did not verify"),
+        Err(Error::Api { authenticated, .. }) => {
+            assert!(
+                authenticated,
+                "an error response signed by ET was not authenticated"
+            );
+        }
+        _ => {}
+    }
+}
+
+/// Opens the input as a merchant's request on ET's side, then reads it as
+/// every operation.
+pub fn open_request(data: &[u8]) {
+    let f = Fixtures::get();
+    let lookup = |_: &str, _: &str| Some(f.merchant_key.public_key().clone());
+    if let Ok(opened) = f.et.open_request(data, lookup) {
+        read_as_every_operation(&opened);
+    }
+    let Some(body) = resign(data, &f.merchant_key) else {
+        return;
+    };
+    match f.et.open_request(&body, lookup) {
+        Ok(opened) => read_as_every_operation(&opened),
+        Err(Error::SignatureMismatch { .. }) => {
+            panic!("a request signed by the merchant did not verify")
+        }
+        Err(_) => {}
+    }
+}
+
+fn read_as_every_operation(opened: &OpenedRequest) {
+    let _ = opened.operation::<CreateOrder>();
+    let _ = opened.operation::<UploadAttachment>();
+    let _ = opened.operation::<GetPayUrl>();
+    let _ = opened.operation::<QueryOrders>();
+    let _ = opened.operation::<GetRate>();
+    let _ = opened.operation::<EstimateAmount>();
+    let _ = opened.operation::<ApplyRefund>();
+    let _ = opened.data_json();
+    let _ = opened.server_type();
+}
+
+/// The input's JSON object with a valid `sign` by `key` (default profile).
+fn resign(data: &[u8], key: &PrivateKey) -> Option<Vec<u8>> {
+    let mut object = RawObject::parse_json(data, "fuzz input").ok()?;
+    let text = et_proto::sign_string(&object);
+    let signature = key.sign(SignHash::Sha256, text.as_bytes()).ok()?;
+    object.insert(SIGN_KEY, RawValue::string(b64_encode(signature)));
+    Some(object.to_json().into_bytes())
+}
+
+/// Reads and verifies the input as a notification: first byte picks the
+/// `Content-Type` from [`CONTENT_TYPES`], the rest is the body. The fields
+/// read are then signed with the salt and must verify.
+pub fn notification(data: &[u8]) {
+    let Some((selector, body)) = data.split_first() else {
+        return;
+    };
+    let content_type = CONTENT_TYPES[usize::from(*selector) % CONTENT_TYPES.len()];
+    let f = Fixtures::get();
+    if let Ok(verified) = f.verifier.verify(content_type, body) {
+        inspect(&verified);
+    }
+    let Ok(fields) = read_notification_body(content_type, body) else {
+        return;
+    };
+    let signed = sign_notification(NOTIFY_SALT, fields);
+    match f.verifier.verify(Some("application/json"), &signed) {
+        Ok(verified) => inspect(&verified),
+        Err(Error::SignatureMismatch { .. }) => {
+            panic!("a notification signed with the salt did not verify")
+        }
+        Err(_) => {}
+    }
+}
+
+fn inspect(verified: &VerifiedNotification) {
+    assert!(
+        !verified.acknowledgement().is_empty(),
+        "empty acknowledgement"
+    );
+    let _ = verified.dedup_key();
+    let _ = (
+        verified.kind(),
+        verified.matched_rule(),
+        verified.notification().order_id(),
+    );
+}

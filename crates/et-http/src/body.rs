@@ -1,0 +1,127 @@
+//! Reading an HTTP body into memory with a hard size limit, shared by the
+//! client (ET's responses) and the webhook receiver (ET's notifications).
+
+use std::fmt;
+
+use bytes::{Buf, BufMut, Bytes, BytesMut};
+use http::header::CONTENT_LENGTH;
+use http::HeaderMap;
+use http_body_util::BodyExt;
+use hyper::body::Body;
+
+/// A boxed error, as hyper and tower pass them around.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Why a body could not be read.
+#[derive(Debug)]
+pub enum BodyError {
+    /// The body is (or announced itself as) longer than the limit; reading
+    /// stopped at the limit, so an endless stream cannot exhaust memory.
+    TooLarge {
+        /// The limit that was exceeded, in bytes.
+        limit: usize,
+    },
+    /// The peer broke off or sent malformed framing while the body was read.
+    Read(BoxError),
+}
+
+impl fmt::Display for BodyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::TooLarge { limit } => write!(f, "body longer than the {limit}-byte limit"),
+            Self::Read(e) => write!(f, "body could not be read: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for BodyError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::TooLarge { .. } => None,
+            Self::Read(e) => Some(e.as_ref()),
+        }
+    }
+}
+
+/// Rejects early when `Content-Length` already announces more than `limit`.
+pub(crate) fn check_declared_length(headers: &HeaderMap, limit: usize) -> Result<(), BodyError> {
+    let declared = headers
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    match declared {
+        Some(n) if n > limit as u64 => Err(BodyError::TooLarge { limit }),
+        _ => Ok(()),
+    }
+}
+
+/// Reads `body` frame by frame, failing as soon as more than `limit` bytes
+/// arrived; trailers are ignored.
+pub(crate) async fn read_limited<B>(body: B, limit: usize) -> Result<Bytes, BodyError>
+where
+    B: Body,
+    B::Error: Into<BoxError>,
+{
+    let mut body = std::pin::pin!(body);
+    let mut buf = BytesMut::new();
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|e| BodyError::Read(e.into()))?;
+        if let Ok(data) = frame.into_data() {
+            if buf.len().saturating_add(data.remaining()) > limit {
+                return Err(BodyError::TooLarge { limit });
+            }
+            buf.put(data);
+        }
+    }
+    Ok(buf.freeze())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http_body_util::Full;
+    use hyper::body::Frame;
+
+    #[tokio::test]
+    async fn reads_up_to_the_limit() {
+        let body = Full::new(Bytes::from_static(b"0123456789"));
+        assert_eq!(&read_limited(body, 10).await.unwrap()[..], b"0123456789");
+    }
+
+    #[tokio::test]
+    async fn stops_one_byte_past_the_limit() {
+        let body = Full::new(Bytes::from_static(b"0123456789"));
+        let err = read_limited(body, 9).await.unwrap_err();
+        assert!(matches!(err, BodyError::TooLarge { limit: 9 }));
+    }
+
+    /// A body that never ends.
+    struct Endless;
+
+    impl Body for Endless {
+        type Data = Bytes;
+        type Error = std::convert::Infallible;
+
+        fn poll_frame(
+            self: std::pin::Pin<&mut Self>,
+            _: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+            std::task::Poll::Ready(Some(Ok(Frame::data(Bytes::from_static(&[b'x'; 4096])))))
+        }
+    }
+
+    #[tokio::test]
+    async fn cuts_off_an_endless_stream() {
+        let err = read_limited(Endless, 1 << 16).await.unwrap_err();
+        assert!(matches!(err, BodyError::TooLarge { limit: 65536 }));
+    }
+
+    #[test]
+    fn declared_length_over_limit_is_rejected() {
+        let mut headers = HeaderMap::new();
+        headers.insert(CONTENT_LENGTH, "11".parse().unwrap());
+        assert!(check_declared_length(&headers, 10).is_err());
+        assert!(check_declared_length(&headers, 11).is_ok());
+        assert!(check_declared_length(&HeaderMap::new(), 0).is_ok());
+    }
+}

@@ -1,0 +1,192 @@
+//! The merchant's client: one async method per ET operation.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use bytes::Bytes;
+use et_model::{
+    ApplyRefund, AttachmentUploaded, CreateOrder, Estimate, EstimateAmount, GetPayUrl, GetRate,
+    Operation, OrderCreated, OrderInfo, PayUrl, QueryOrders, Rate, RefundAccepted,
+    UploadAttachment,
+};
+use et_proto::{Credentials, Merchant, Profile, Reply, RequestOptions};
+use tracing::{field, Instrument};
+
+use crate::endpoint::Endpoint;
+use crate::error::Error;
+use crate::transport::{Transport, TransportConfig, TransportError};
+
+/// Calls ET's API: builds each envelope with [`et_proto::Merchant`], POSTs it
+/// over a pooled keep-alive HTTPS connection and opens the answer.
+///
+/// Cheap to clone; clones share the connection pool and the serial-number
+/// source.
+///
+/// # Retries
+///
+/// A call is re-sent automatically **only** when the connection to ET could
+/// not be made (see [`crate::RetryPolicy`]); the re-sent request is the same
+/// bytes with the same `serial_number`. Any failure after the connection
+/// was made may mean ET received the request, so it is returned, not
+/// retried ([`Error::may_have_reached_et`]).
+///
+/// # Tracing
+///
+/// Each call runs in an `et.call` span with `server_type`, `serial_number`,
+/// `status` (HTTP) and `latency_ms`. Keys, sign strings, envelopes and
+/// payloads are never recorded.
+#[derive(Clone, Debug)]
+pub struct Client {
+    endpoint: Endpoint,
+    merchant: Arc<Merchant>,
+    transport: Transport,
+}
+
+impl Client {
+    /// A client with default transport settings and bundled web PKI roots.
+    pub fn new(
+        endpoint: Endpoint,
+        credentials: Credentials,
+        profile: Profile,
+    ) -> Result<Self, TransportError> {
+        Self::with_config(
+            endpoint,
+            Merchant::new(credentials, profile),
+            TransportConfig::default(),
+        )
+    }
+
+    /// A client for an existing [`Merchant`] with the given transport settings.
+    pub fn with_config(
+        endpoint: Endpoint,
+        merchant: Merchant,
+        config: TransportConfig,
+    ) -> Result<Self, TransportError> {
+        Ok(Self::from_parts(
+            endpoint,
+            merchant,
+            Transport::new(config)?,
+        ))
+    }
+
+    /// A client trusting the roots (or client certificate) of `tls`, e.g. a
+    /// private CA in front of a test environment.
+    pub fn with_tls_config(
+        endpoint: Endpoint,
+        merchant: Merchant,
+        config: TransportConfig,
+        tls: rustls::ClientConfig,
+    ) -> Self {
+        Self::from_parts(endpoint, merchant, Transport::with_tls_config(tls, config))
+    }
+
+    fn from_parts(endpoint: Endpoint, merchant: Merchant, transport: Transport) -> Self {
+        Self {
+            endpoint,
+            merchant: Arc::new(merchant),
+            transport,
+        }
+    }
+
+    /// The merchant (credentials, profile) this client signs as.
+    pub fn merchant(&self) -> &Merchant {
+        &self.merchant
+    }
+
+    /// The URL requests go to.
+    pub fn endpoint(&self) -> &Endpoint {
+        &self.endpoint
+    }
+
+    /// Calls any operation with default envelope options.
+    pub async fn call<Op: Operation>(&self, op: &Op) -> Result<Reply<Op::Output>, Error> {
+        self.call_with(op, &RequestOptions::default()).await
+    }
+
+    /// Calls any operation with explicit `return_info`, `extend_info` and
+    /// `callback_process`.
+    pub async fn call_with<Op: Operation>(
+        &self,
+        op: &Op,
+        options: &RequestOptions,
+    ) -> Result<Reply<Op::Output>, Error> {
+        let request = self
+            .merchant
+            .build_with(op, options)
+            .map_err(Error::Request)?;
+        let span = tracing::info_span!(
+            "et.call",
+            server_type = request.server_type.as_str(),
+            serial_number = request.serial_number.as_str(),
+            status = field::Empty,
+            latency_ms = field::Empty,
+        );
+        let started = Instant::now();
+        let sent = self
+            .transport
+            .post(self.endpoint.uri(), Bytes::from(request.body.clone()))
+            .instrument(span.clone())
+            .await;
+        span.record("latency_ms", elapsed_ms(started));
+        let reply = match sent {
+            Ok(reply) => reply,
+            Err(e) => {
+                if let TransportError::Status { status, .. } = &e {
+                    span.record("status", status.as_u16());
+                }
+                tracing::warn!(parent: &span, error = %e, may_have_reached_et = e.may_have_reached_et(), "ET call failed");
+                return Err(e.into());
+            }
+        };
+        span.record("status", reply.status.as_u16());
+        let opened = self.merchant.open::<Op>(&request, &reply.body);
+        match &opened {
+            Ok(_) => tracing::info!(parent: &span, "ET call succeeded"),
+            Err(e) => tracing::warn!(parent: &span, error = %e, "ET answer rejected"),
+        }
+        opened.map_err(Error::Response)
+    }
+
+    /// `create_order` (or `add_special_rent_order`, per profile): creates a
+    /// tuition or rent order.
+    pub async fn create_order(&self, op: &CreateOrder) -> Result<Reply<OrderCreated>, Error> {
+        self.call(op).await
+    }
+
+    /// Uploads an attachment to an order.
+    pub async fn upload_attachment(
+        &self,
+        op: &UploadAttachment,
+    ) -> Result<Reply<AttachmentUploaded>, Error> {
+        self.call(op).await
+    }
+
+    /// Gets the payment address of an order.
+    pub async fn get_pay_url(&self, op: &GetPayUrl) -> Result<Reply<PayUrl>, Error> {
+        self.call(op).await
+    }
+
+    /// Queries orders in a batch.
+    pub async fn query_orders(&self, op: &QueryOrders) -> Result<Reply<OrderInfo>, Error> {
+        self.call(op).await
+    }
+
+    /// Gets an exchange rate.
+    pub async fn get_rate(&self, op: &GetRate) -> Result<Reply<Rate>, Error> {
+        self.call(op).await
+    }
+
+    /// Gets the estimated amount to pay.
+    pub async fn estimate_amount(&self, op: &EstimateAmount) -> Result<Reply<Estimate>, Error> {
+        self.call(op).await
+    }
+
+    /// Applies for a refund.
+    pub async fn apply_refund(&self, op: &ApplyRefund) -> Result<Reply<RefundAccepted>, Error> {
+        self.call(op).await
+    }
+}
+
+fn elapsed_ms(started: Instant) -> u64 {
+    u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX)
+}

@@ -1,0 +1,278 @@
+//! The webhook receiver: reads ET's notification with a size limit and a
+//! timeout, verifies and classifies it with et-proto, hands it to the
+//! merchant's handler, and acknowledges only once the handler succeeded.
+
+use std::convert::Infallible;
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use bytes::Bytes;
+use et_proto::{NotificationVerifier, VerifiedNotification, ACK_FAIL};
+use http::header::{HeaderValue, CONTENT_TYPE};
+use http::{Method, Request, Response, StatusCode};
+use http_body_util::Full;
+use hyper::body::Body;
+use tracing::Instrument;
+
+use crate::body::{check_declared_length, read_limited, BodyError, BoxError};
+
+/// What a handler returns when it could not take the notification in; ET
+/// will deliver it again.
+pub type HandlerError = BoxError;
+
+/// The merchant's code for verified notifications.
+///
+/// Return `Ok` only once the event is stored (or otherwise safe): the
+/// receiver acknowledges to ET right after, and ET stops sending. Return
+/// `Err` to have ET send it again. ET delivers one event up to 7 times, so
+/// the handler must be idempotent: duplicates carry the same
+/// [`VerifiedNotification::dedup_key`].
+///
+/// Implemented for any `Fn(VerifiedNotification) -> impl Future<Output =
+/// Result<(), E>>` closure.
+pub trait NotificationHandler: Send + Sync + 'static {
+    /// Takes one verified notification in.
+    fn handle(
+        &self,
+        notification: VerifiedNotification,
+    ) -> impl Future<Output = Result<(), HandlerError>> + Send;
+}
+
+impl<F, Fut, E> NotificationHandler for F
+where
+    F: Fn(VerifiedNotification) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<(), E>> + Send,
+    E: Into<HandlerError>,
+{
+    fn handle(
+        &self,
+        notification: VerifiedNotification,
+    ) -> impl Future<Output = Result<(), HandlerError>> + Send {
+        let handled = self(notification);
+        async move { handled.await.map_err(Into::into) }
+    }
+}
+
+/// Limits applied to each notification request.
+#[derive(Clone, Debug)]
+pub struct ReceiverConfig {
+    /// Largest body accepted; ET's notifications are a few hundred bytes.
+    /// Default 64 KiB.
+    pub max_body_bytes: usize,
+    /// Time allowed to receive the whole body. Default 10 s.
+    pub body_timeout: Duration,
+}
+
+impl Default for ReceiverConfig {
+    fn default() -> Self {
+        Self {
+            max_body_bytes: 64 << 10,
+            body_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// The webhook endpoint: a hyper service and a `tower_service::Service`
+/// (so it can be mounted in axum or any tower stack). Cheap to clone.
+///
+/// Answers, for a POST whose body verifies and whose handler returned `Ok`:
+/// `200` with ET's acknowledgement ([`VerifiedNotification::acknowledgement`]).
+/// Otherwise `{"notify_result":"FAIL"}`, which makes ET deliver again, with
+/// `405` (not POST), `408` (body too slow), `413` (body too large), `400`
+/// (unreadable), `415` (unsupported encoding), `401` (bad signature) or
+/// `500` (handler error); the reason is logged, never a salt or signature.
+pub struct WebhookReceiver<H> {
+    inner: Arc<Inner<H>>,
+}
+
+struct Inner<H> {
+    verifier: NotificationVerifier,
+    handler: H,
+    config: ReceiverConfig,
+}
+
+impl<H> Clone for WebhookReceiver<H> {
+    fn clone(&self) -> Self {
+        Self {
+            inner: Arc::clone(&self.inner),
+        }
+    }
+}
+
+impl<H> fmt::Debug for WebhookReceiver<H> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WebhookReceiver")
+            .field("verifier", &self.inner.verifier)
+            .field("config", &self.inner.config)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Why a delivery was not acknowledged.
+enum Rejection {
+    Method(Method),
+    Body(BodyError),
+    BodyTimeout(Duration),
+    Invalid(et_proto::Error),
+    Handler(HandlerError),
+}
+
+impl Rejection {
+    fn status(&self) -> StatusCode {
+        match self {
+            Self::Method(_) => StatusCode::METHOD_NOT_ALLOWED,
+            Self::Body(BodyError::TooLarge { .. }) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::Body(BodyError::Read(_)) => StatusCode::BAD_REQUEST,
+            Self::BodyTimeout(_) => StatusCode::REQUEST_TIMEOUT,
+            Self::Invalid(et_proto::Error::SignatureMismatch { .. }) => StatusCode::UNAUTHORIZED,
+            Self::Invalid(et_proto::Error::UnsupportedContentType(_)) => {
+                StatusCode::UNSUPPORTED_MEDIA_TYPE
+            }
+            Self::Invalid(_) => StatusCode::BAD_REQUEST,
+            Self::Handler(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+impl fmt::Display for Rejection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Method(m) => write!(f, "method {m} is not POST"),
+            Self::Body(e) => e.fmt(f),
+            Self::BodyTimeout(after) => write!(f, "body not received within {after:?}"),
+            Self::Invalid(e) => e.fmt(f),
+            Self::Handler(e) => write!(f, "handler failed: {e}"),
+        }
+    }
+}
+
+impl<H: NotificationHandler> WebhookReceiver<H> {
+    /// A receiver verifying with `verifier` (see
+    /// [`et_proto::Merchant::notification_verifier`]) and default limits.
+    pub fn new(verifier: NotificationVerifier, handler: H) -> Self {
+        Self::with_config(verifier, handler, ReceiverConfig::default())
+    }
+
+    /// A receiver with explicit limits.
+    pub fn with_config(verifier: NotificationVerifier, handler: H, config: ReceiverConfig) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                verifier,
+                handler,
+                config,
+            }),
+        }
+    }
+
+    /// Handles one HTTP request; never fails (every outcome is an answer).
+    pub async fn respond<B>(&self, request: Request<B>) -> Response<Full<Bytes>>
+    where
+        B: Body,
+        B::Error: Into<BoxError>,
+    {
+        match self.accept(request).await {
+            Ok(acknowledgement) => answer(StatusCode::OK, Bytes::from(acknowledgement)),
+            Err(rejection) => {
+                let status = rejection.status();
+                tracing::warn!(status = status.as_u16(), reason = %rejection, "notification not acknowledged; ET will deliver it again");
+                answer(status, Bytes::from_static(ACK_FAIL))
+            }
+        }
+    }
+
+    async fn accept<B>(&self, request: Request<B>) -> Result<Vec<u8>, Rejection>
+    where
+        B: Body,
+        B::Error: Into<BoxError>,
+    {
+        let Inner {
+            verifier,
+            handler,
+            config,
+        } = &*self.inner;
+        if request.method() != Method::POST {
+            return Err(Rejection::Method(request.method().clone()));
+        }
+        let (parts, body) = request.into_parts();
+        check_declared_length(&parts.headers, config.max_body_bytes).map_err(Rejection::Body)?;
+        let body = tokio::time::timeout(
+            config.body_timeout,
+            read_limited(body, config.max_body_bytes),
+        )
+        .await
+        .map_err(|_| Rejection::BodyTimeout(config.body_timeout))?
+        .map_err(Rejection::Body)?;
+        let content_type = parts
+            .headers
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok());
+        let notification = verifier
+            .verify(content_type, &body)
+            .map_err(Rejection::Invalid)?;
+        let acknowledgement = notification.acknowledgement().to_vec();
+        let span = tracing::info_span!(
+            "et.notification",
+            kind = ?notification.kind(),
+            dedup_key = notification.dedup_key(),
+        );
+        handler
+            .handle(notification)
+            .instrument(span.clone())
+            .await
+            .map_err(Rejection::Handler)?;
+        tracing::info!(parent: &span, "notification handled and acknowledged");
+        Ok(acknowledgement)
+    }
+}
+
+fn answer(status: StatusCode, body: Bytes) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(body));
+    *response.status_mut() = status;
+    response
+        .headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response
+}
+
+type Answer = Pin<Box<dyn Future<Output = Result<Response<Full<Bytes>>, Infallible>> + Send>>;
+
+impl<H, B> tower_service::Service<Request<B>> for WebhookReceiver<H>
+where
+    H: NotificationHandler,
+    B: Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<BoxError>,
+{
+    type Response = Response<Full<Bytes>>;
+    type Error = Infallible;
+    type Future = Answer;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: Request<B>) -> Answer {
+        hyper::service::Service::call(self, request)
+    }
+}
+
+impl<H, B> hyper::service::Service<Request<B>> for WebhookReceiver<H>
+where
+    H: NotificationHandler,
+    B: Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<BoxError>,
+{
+    type Response = Response<Full<Bytes>>;
+    type Error = Infallible;
+    type Future = Answer;
+
+    fn call(&self, request: Request<B>) -> Answer {
+        let receiver = self.clone();
+        Box::pin(async move { Ok(receiver.respond(request).await) })
+    }
+}

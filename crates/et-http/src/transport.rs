@@ -1,0 +1,465 @@
+//! The HTTP(S) transport: a pooled keep-alive hyper client that POSTs one
+//! envelope and reads one bounded response, with timeouts and the retry
+//! policy. It knows nothing about envelopes.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::header::{ACCEPT, CONTENT_TYPE, USER_AGENT};
+use http::{HeaderValue, Method, Request, StatusCode, Uri};
+use http_body_util::Full;
+use hyper_rustls::{ConfigBuilderExt, HttpsConnector};
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::{TokioExecutor, TokioTimer};
+
+use crate::body::{check_declared_length, read_limited, BodyError, BoxError};
+
+/// Limits and pool settings of the transport.
+#[derive(Clone, Debug)]
+pub struct TransportConfig {
+    /// Time allowed for TCP connect plus TLS handshake. Default 10 s.
+    pub connect_timeout: Duration,
+    /// Time allowed for one attempt, from sending the request until the
+    /// last byte of the response. Default 30 s.
+    pub request_timeout: Duration,
+    /// Largest response body accepted. Default 4 MiB.
+    pub max_response_bytes: usize,
+    /// How long an idle keep-alive connection stays in the pool. Default 60 s.
+    pub pool_idle_timeout: Duration,
+    /// Idle connections kept per host. Default 8.
+    pub pool_max_idle_per_host: usize,
+    /// What to do when the connection could not be made.
+    pub retry: RetryPolicy,
+}
+
+impl Default for TransportConfig {
+    fn default() -> Self {
+        Self {
+            connect_timeout: Duration::from_secs(10),
+            request_timeout: Duration::from_secs(30),
+            max_response_bytes: 4 << 20,
+            pool_idle_timeout: Duration::from_secs(60),
+            pool_max_idle_per_host: 8,
+            retry: RetryPolicy::default(),
+        }
+    }
+}
+
+/// When a failed call is sent again.
+///
+/// **Only failures that happened before a connection to ET was established
+/// are retried** (DNS, TCP connect, TLS handshake, connect timeout), and the
+/// retry sends the *same bytes*: the same envelope, the same
+/// `serial_number`, the same signature. Nothing of such a request can have
+/// reached ET.
+///
+/// Anything that fails after the connection was made (a timeout while
+/// waiting for the answer, a reset connection, a 5xx, an unreadable answer)
+/// **may have reached ET** and is never retried here: retrying a
+/// `create_order` could create a second order. Such errors say so through
+/// [`crate::Error::may_have_reached_et`]; the caller should then query the
+/// order (`query_orders`) before deciding to send a new request.
+///
+/// hyper's own pool additionally re-sends a request whose pooled
+/// connection turned out to be closed *before any byte of it was written*;
+/// that is the same "never left this machine" case.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// Attempts in total, counting the first; `1` disables retries.
+    pub max_attempts: u32,
+    /// Pause before the first retry; doubled before each further one.
+    pub backoff: Duration,
+}
+
+impl RetryPolicy {
+    /// Never retry.
+    pub fn none() -> Self {
+        Self {
+            max_attempts: 1,
+            backoff: Duration::ZERO,
+        }
+    }
+
+    /// The pause before attempt number `attempt` (2 = first retry).
+    fn pause_before(&self, attempt: u32) -> Duration {
+        let doublings = attempt.saturating_sub(2).min(16);
+        self.backoff.saturating_mul(1 << doublings)
+    }
+}
+
+impl Default for RetryPolicy {
+    /// Three attempts, 200 ms then 400 ms apart.
+    fn default() -> Self {
+        Self {
+            max_attempts: 3,
+            backoff: Duration::from_millis(200),
+        }
+    }
+}
+
+/// A transport failure, with whether the request may have reached ET.
+#[derive(Debug)]
+pub enum TransportError {
+    /// No connection could be made (after all attempts); the request never
+    /// left this machine.
+    Connect {
+        /// Attempts made.
+        attempts: u32,
+        /// The last connect error (DNS, TCP, TLS or connect timeout).
+        source: BoxError,
+    },
+    /// The attempt did not finish within `request_timeout`. May have reached ET.
+    Timeout {
+        /// The timeout that expired.
+        after: Duration,
+    },
+    /// The connection broke while sending or receiving. May have reached ET.
+    Io(BoxError),
+    /// The response body exceeded `max_response_bytes`; reading stopped there.
+    ResponseTooLarge {
+        /// The limit, in bytes.
+        limit: usize,
+    },
+    /// ET (or something in front of it) answered with a non-2xx status.
+    Status {
+        /// The status received.
+        status: StatusCode,
+        /// The first bytes of the body, lossily decoded, for diagnosis.
+        body_start: String,
+    },
+    /// A 2xx answer that is an HTML page (a proxy or error page), not JSON.
+    NotJson {
+        /// The `Content-Type` received.
+        content_type: String,
+    },
+    /// The TLS configuration could not be built.
+    Tls(String),
+}
+
+impl TransportError {
+    /// Whether ET may have received (and acted on) the request.
+    pub fn may_have_reached_et(&self) -> bool {
+        !matches!(self, Self::Connect { .. } | Self::Tls(_))
+    }
+}
+
+impl fmt::Display for TransportError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Connect { attempts, source } => {
+                let cause = innermost(source.as_ref());
+                write!(f, "could not connect after {attempts} attempt(s): {cause}")
+            }
+            Self::Timeout { after } => write!(f, "no complete answer within {after:?}"),
+            Self::Io(e) => write!(
+                f,
+                "connection failed during the exchange: {}",
+                innermost(e.as_ref())
+            ),
+            Self::ResponseTooLarge { limit } => {
+                write!(f, "response longer than the {limit}-byte limit")
+            }
+            Self::Status { status, body_start } => {
+                write!(f, "ET answered HTTP {status}: {body_start:?}")
+            }
+            Self::NotJson { content_type } => {
+                write!(f, "ET answered `{content_type}`, not JSON")
+            }
+            Self::Tls(e) => write!(f, "TLS setup failed: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for TransportError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Connect { source, .. } => Some(source.as_ref()),
+            Self::Io(e) => Some(e.as_ref()),
+            _ => None,
+        }
+    }
+}
+
+/// hyper-util's errors say only "client error (Connect)"; the cause is the
+/// last error of the chain.
+fn innermost<'a>(
+    mut e: &'a (dyn std::error::Error + 'static),
+) -> &'a (dyn std::error::Error + 'static) {
+    while let Some(next) = e.source() {
+        e = next;
+    }
+    e
+}
+
+/// A 2xx answer, read completely.
+#[derive(Debug)]
+pub(crate) struct HttpReply {
+    pub(crate) status: StatusCode,
+    pub(crate) body: Bytes,
+}
+
+type Connector = ConnectTimeout<HttpsConnector<HttpConnector>>;
+
+/// The pooled client; cheap to clone (the pool is shared).
+#[derive(Clone)]
+pub(crate) struct Transport {
+    client: hyper_util::client::legacy::Client<Connector, Full<Bytes>>,
+    config: Arc<TransportConfig>,
+}
+
+impl fmt::Debug for Transport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Transport")
+            .field("config", &self.config)
+            .finish()
+    }
+}
+
+impl Transport {
+    /// A client with bundled Mozilla roots (webpki-roots) and the aws-lc-rs
+    /// crypto provider, so it needs neither a system certificate store nor
+    /// a process-wide default provider.
+    pub(crate) fn new(config: TransportConfig) -> Result<Self, TransportError> {
+        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+        let tls = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .map_err(|e| TransportError::Tls(e.to_string()))?
+            .with_webpki_roots()
+            .with_no_client_auth();
+        Ok(Self::with_tls_config(tls, config))
+    }
+
+    /// A client using the given rustls configuration (e.g. a private CA).
+    pub(crate) fn with_tls_config(tls: rustls::ClientConfig, config: TransportConfig) -> Self {
+        let mut http = HttpConnector::new();
+        http.enforce_http(false);
+        http.set_nodelay(true);
+        http.set_keepalive(Some(config.pool_idle_timeout));
+        // `Endpoint` already refused plain http to non-loopback hosts.
+        let https = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_tls_config(tls)
+            .https_or_http()
+            .enable_http1()
+            .wrap_connector(http);
+        let connector = ConnectTimeout {
+            inner: https,
+            timeout: config.connect_timeout,
+        };
+        let client = hyper_util::client::legacy::Client::builder(TokioExecutor::new())
+            .pool_timer(TokioTimer::new())
+            .pool_idle_timeout(config.pool_idle_timeout)
+            .pool_max_idle_per_host(config.pool_max_idle_per_host)
+            .build(connector);
+        Self {
+            client,
+            config: Arc::new(config),
+        }
+    }
+
+    /// POSTs `body` to `uri` under the retry policy and reads the answer.
+    pub(crate) async fn post(&self, uri: &Uri, body: Bytes) -> Result<HttpReply, TransportError> {
+        let policy = &self.config.retry;
+        let mut attempt = 1;
+        loop {
+            match self.attempt(uri, body.clone()).await {
+                Err(TransportError::Connect { source, .. }) if attempt < policy.max_attempts => {
+                    attempt += 1;
+                    tracing::debug!(attempt, error = %source, "connect failed; retrying the same request");
+                    tokio::time::sleep(policy.pause_before(attempt)).await;
+                }
+                Err(TransportError::Connect { source, .. }) => {
+                    return Err(TransportError::Connect {
+                        attempts: attempt,
+                        source,
+                    })
+                }
+                other => return other,
+            }
+        }
+    }
+
+    /// One attempt, bounded by `request_timeout`.
+    async fn attempt(&self, uri: &Uri, body: Bytes) -> Result<HttpReply, TransportError> {
+        let after = self.config.request_timeout;
+        tokio::time::timeout(after, self.exchange(uri, body))
+            .await
+            .unwrap_or(Err(TransportError::Timeout { after }))
+    }
+
+    async fn exchange(&self, uri: &Uri, body: Bytes) -> Result<HttpReply, TransportError> {
+        let request = Request::builder()
+            .method(Method::POST)
+            .uri(uri.clone())
+            .header(
+                CONTENT_TYPE,
+                HeaderValue::from_static(et_proto::CONTENT_TYPE),
+            )
+            .header(ACCEPT, HeaderValue::from_static("application/json"))
+            .header(
+                USER_AGENT,
+                HeaderValue::from_static(concat!("et-rs/", env!("CARGO_PKG_VERSION"))),
+            )
+            .body(Full::new(body))
+            .map_err(|e| TransportError::Io(e.into()))?;
+        let response = self.client.request(request).await.map_err(classify)?;
+        let (parts, body) = response.into_parts();
+        let limit = self.config.max_response_bytes;
+        check_declared_length(&parts.headers, limit).map_err(body_error)?;
+        let body = read_limited(body, limit).await.map_err(body_error)?;
+        check_answer(parts.status, &parts.headers, &body)?;
+        Ok(HttpReply {
+            status: parts.status,
+            body,
+        })
+    }
+}
+
+/// Turns a non-2xx status or an HTML page into an error.
+fn check_answer(
+    status: StatusCode,
+    headers: &http::HeaderMap,
+    body: &[u8],
+) -> Result<(), TransportError> {
+    if !status.is_success() {
+        let start = body.get(..body.len().min(200)).unwrap_or_default();
+        return Err(TransportError::Status {
+            status,
+            body_start: String::from_utf8_lossy(start).into_owned(),
+        });
+    }
+    let content_type = headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    if content_type
+        .trim_start()
+        .to_ascii_lowercase()
+        .starts_with("text/html")
+    {
+        return Err(TransportError::NotJson {
+            content_type: content_type.to_owned(),
+        });
+    }
+    Ok(())
+}
+
+/// hyper-util marks errors raised by the connector; those never sent a byte.
+fn classify(e: hyper_util::client::legacy::Error) -> TransportError {
+    if e.is_connect() {
+        TransportError::Connect {
+            attempts: 1,
+            source: e.into(),
+        }
+    } else {
+        TransportError::Io(e.into())
+    }
+}
+
+fn body_error(e: BodyError) -> TransportError {
+    match e {
+        BodyError::TooLarge { limit } => TransportError::ResponseTooLarge { limit },
+        BodyError::Read(e) => TransportError::Io(e),
+    }
+}
+
+/// Bounds TCP connect plus TLS handshake of the wrapped connector.
+#[derive(Clone, Debug)]
+struct ConnectTimeout<C> {
+    inner: C,
+    timeout: Duration,
+}
+
+/// The connect phase did not finish in time.
+#[derive(Debug)]
+struct ConnectTimedOut(Duration);
+
+impl fmt::Display for ConnectTimedOut {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "connect (TCP + TLS) timed out after {:?}", self.0)
+    }
+}
+
+impl std::error::Error for ConnectTimedOut {}
+
+impl<C> tower_service::Service<Uri> for ConnectTimeout<C>
+where
+    C: tower_service::Service<Uri>,
+    C::Future: Send + 'static,
+    C::Error: Into<BoxError>,
+{
+    type Response = C::Response;
+    type Error = BoxError;
+    type Future = Pin<Box<dyn Future<Output = Result<C::Response, BoxError>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx).map_err(Into::into)
+    }
+
+    fn call(&mut self, uri: Uri) -> Self::Future {
+        let connecting = self.inner.call(uri);
+        let limit = self.timeout;
+        Box::pin(async move {
+            match tokio::time::timeout(limit, connecting).await {
+                Ok(result) => result.map_err(Into::into),
+                Err(_) => Err(Box::new(ConnectTimedOut(limit)) as BoxError),
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_from_the_first_retry() {
+        let p = RetryPolicy::default();
+        assert_eq!(p.pause_before(2), Duration::from_millis(200));
+        assert_eq!(p.pause_before(3), Duration::from_millis(400));
+        assert_eq!(p.pause_before(40), Duration::from_millis(200) * (1 << 16));
+    }
+
+    #[test]
+    fn only_connect_errors_are_safe() {
+        let connect = TransportError::Connect {
+            attempts: 3,
+            source: "refused".into(),
+        };
+        assert!(!connect.may_have_reached_et());
+        let timeout = TransportError::Timeout {
+            after: Duration::from_secs(1),
+        };
+        assert!(timeout.may_have_reached_et());
+    }
+
+    #[test]
+    fn html_and_error_statuses_are_rejected() {
+        let mut headers = http::HeaderMap::new();
+        headers.insert(
+            CONTENT_TYPE,
+            HeaderValue::from_static("text/html; charset=utf-8"),
+        );
+        assert!(matches!(
+            check_answer(StatusCode::OK, &headers, b"<html>"),
+            Err(TransportError::NotJson { .. })
+        ));
+        assert!(matches!(
+            check_answer(StatusCode::BAD_GATEWAY, &http::HeaderMap::new(), b"oops"),
+            Err(TransportError::Status {
+                status: StatusCode::BAD_GATEWAY,
+                ..
+            })
+        ));
+        assert!(check_answer(StatusCode::OK, &http::HeaderMap::new(), b"{}").is_ok());
+    }
+
+    #[test]
+    fn the_tls_stack_builds_without_a_global_provider() {
+        assert!(Transport::new(TransportConfig::default()).is_ok());
+    }
+}

@@ -1,0 +1,309 @@
+//! Misbehaving servers on 127.0.0.1: timeouts, oversized and endless
+//! answers, HTML, 5xx, garbage, dropped connections, and the retry policy.
+
+mod common;
+
+use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use et_http::{Client, Endpoint, Error, RetryPolicy, TransportConfig, TransportError};
+use et_model::GetRate;
+use http::Response;
+use hyper::body::{Body, Frame};
+use tokio::io::AsyncReadExt;
+use tokio::net::TcpListener;
+
+use common::{parties, reply, serve_on, spawn_server};
+
+fn rate() -> GetRate {
+    serde_json::from_value(serde_json::json!({"currency_code": "GBP"})).unwrap()
+}
+
+fn client(url: &str, config: TransportConfig) -> Client {
+    let (_, merchant) = parties();
+    Client::with_config(Endpoint::parse(url).unwrap(), merchant, config).unwrap()
+}
+
+fn no_retry() -> TransportConfig {
+    TransportConfig {
+        retry: RetryPolicy::none(),
+        ..TransportConfig::default()
+    }
+}
+
+async fn call_canned(response: fn() -> Response<http_body_util::Full<Bytes>>) -> Error {
+    let (addr, _) = spawn_server(move |_| async move { response() }).await;
+    let client = client(&format!("http://{addr}/server"), no_retry());
+    client.get_rate(&rate()).await.unwrap_err()
+}
+
+#[tokio::test]
+async fn html_page_is_not_json() {
+    let err =
+        call_canned(|| reply(200, "text/html; charset=utf-8", "<html>maintenance</html>")).await;
+    assert!(
+        matches!(err, Error::Transport(TransportError::NotJson { .. })),
+        "{err}"
+    );
+    assert!(err.may_have_reached_et());
+}
+
+#[tokio::test]
+async fn server_error_status_is_reported_with_the_body_start() {
+    let err = call_canned(|| reply(500, "text/plain", "internal error")).await;
+    match err {
+        Error::Transport(TransportError::Status { status, body_start }) => {
+            assert_eq!(status, 500);
+            assert_eq!(body_start, "internal error");
+        }
+        other => panic!("{other}"),
+    }
+}
+
+#[tokio::test]
+async fn garbage_is_a_malformed_response() {
+    let err = call_canned(|| reply(200, "application/json", "\u{1}{garbage")).await;
+    assert!(
+        matches!(err, Error::Response(et_proto::Error::MalformedJson { .. })),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn oversized_response_is_refused() {
+    let (addr, _) =
+        spawn_server(|_| async { reply(200, "application/json", vec![b' '; 2 << 20]) }).await;
+    let config = TransportConfig {
+        max_response_bytes: 1 << 20,
+        ..no_retry()
+    };
+    let err = client(&format!("http://{addr}/server"), config)
+        .get_rate(&rate())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Transport(TransportError::ResponseTooLarge { limit: 1048576 })
+        ),
+        "{err}"
+    );
+}
+
+/// A chunked body that would go on for 1 GiB (bounded so the test ends
+/// even if the client failed to cut it off).
+struct Endless {
+    sent: usize,
+}
+
+impl Body for Endless {
+    type Data = Bytes;
+    type Error = std::convert::Infallible;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+        if self.sent >= 1 << 30 {
+            return Poll::Ready(None);
+        }
+        self.sent += 16 << 10;
+        Poll::Ready(Some(Ok(Frame::data(Bytes::from_static(&[b' '; 16 << 10])))))
+    }
+}
+
+#[tokio::test]
+async fn endless_response_is_cut_off() {
+    let (addr, _) = spawn_server(|_| async { Response::new(Endless { sent: 0 }) }).await;
+    let config = TransportConfig {
+        max_response_bytes: 256 << 10,
+        ..no_retry()
+    };
+    let started = Instant::now();
+    let err = client(&format!("http://{addr}/server"), config)
+        .get_rate(&rate())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Transport(TransportError::ResponseTooLarge { .. })
+        ),
+        "{err}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(5));
+}
+
+#[tokio::test]
+async fn silent_server_hits_the_request_timeout_and_is_not_retried() {
+    let (addr, seen) = spawn_server(|_| async {
+        tokio::time::sleep(Duration::from_secs(10)).await;
+        reply(200, "application/json", "{}")
+    })
+    .await;
+    let config = TransportConfig {
+        request_timeout: Duration::from_millis(300),
+        retry: RetryPolicy::default(),
+        ..TransportConfig::default()
+    };
+    let started = Instant::now();
+    let err = client(&format!("http://{addr}/server"), config)
+        .get_rate(&rate())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::Transport(TransportError::Timeout { .. })),
+        "{err}"
+    );
+    assert!(err.may_have_reached_et());
+    assert!(started.elapsed() < Duration::from_secs(3));
+    assert_eq!(
+        seen.requests(),
+        1,
+        "a request that reached the server is never re-sent"
+    );
+}
+
+#[tokio::test]
+async fn connection_dropped_after_the_request_is_not_retried() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let count = accepted.clone();
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            count.fetch_add(1, Ordering::SeqCst);
+            let mut buf = [0u8; 4096];
+            let _ = stream.read(&mut buf).await; // take (part of) the request, then hang up
+        }
+    });
+    let config = TransportConfig {
+        retry: RetryPolicy::default(),
+        ..TransportConfig::default()
+    };
+    let err = client(&format!("http://{addr}/server"), config)
+        .get_rate(&rate())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::Transport(TransportError::Io(_))),
+        "{err}"
+    );
+    assert!(err.may_have_reached_et());
+    assert_eq!(accepted.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn refused_connection_is_retried_then_reported() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    drop(listener);
+    let config = TransportConfig {
+        retry: RetryPolicy {
+            max_attempts: 3,
+            backoff: Duration::from_millis(10),
+        },
+        ..TransportConfig::default()
+    };
+    let err = client(&format!("http://{addr}/server"), config)
+        .get_rate(&rate())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Transport(TransportError::Connect { attempts: 3, .. })
+        ),
+        "{err}"
+    );
+    assert!(!err.may_have_reached_et());
+}
+
+#[tokio::test]
+async fn retry_after_refused_connect_delivers_the_same_request_once() {
+    let (et, merchant) = parties();
+    let merchant_public = merchant.credentials().merchant_key.public_key().clone();
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    drop(listener);
+    let serials = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen_serials = serials.clone();
+    // ET comes up only after the first attempts were refused.
+    let server = tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(150)).await;
+        let listener = TcpListener::bind(addr).await.unwrap();
+        serve_on(listener, move |request: http::Request<Bytes>| {
+            let (et, key, serials) = (et.clone(), merchant_public.clone(), seen_serials.clone());
+            async move {
+                let opened = et
+                    .open_request(request.body(), |_, _| Some(key.clone()))
+                    .unwrap();
+                serials.lock().unwrap().push(opened.serial_number.clone());
+                let body = et
+                    .respond(&key, &et_proto::Response::success(&opened))
+                    .unwrap();
+                reply(200, "application/json", body)
+            }
+        })
+    });
+    let config = TransportConfig {
+        retry: RetryPolicy {
+            max_attempts: 20,
+            backoff: Duration::from_millis(25),
+        },
+        ..TransportConfig::default()
+    };
+    let client = Client::with_config(
+        Endpoint::parse(&format!("http://{addr}/server")).unwrap(),
+        merchant,
+        config,
+    )
+    .unwrap();
+    let reply = client.get_rate(&rate()).await.unwrap();
+    assert!(reply.items.is_empty());
+    let seen = server.await.unwrap();
+    assert_eq!(seen.requests(), 1);
+    assert_eq!(serials.lock().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn stalled_tls_handshake_hits_the_connect_timeout_and_is_retried() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let count = accepted.clone();
+    tokio::spawn(async move {
+        let mut held = Vec::new(); // accept TCP, never answer the TLS hello
+        while let Ok((stream, _)) = listener.accept().await {
+            count.fetch_add(1, Ordering::SeqCst);
+            held.push(stream);
+        }
+    });
+    let config = TransportConfig {
+        connect_timeout: Duration::from_millis(200),
+        retry: RetryPolicy {
+            max_attempts: 2,
+            backoff: Duration::from_millis(10),
+        },
+        ..TransportConfig::default()
+    };
+    let started = Instant::now();
+    let err = client(&format!("https://{addr}/server"), config)
+        .get_rate(&rate())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Transport(TransportError::Connect { attempts: 2, .. })
+        ),
+        "{err}"
+    );
+    assert!(err.to_string().contains("timed out"), "{err}");
+    assert_eq!(accepted.load(Ordering::SeqCst), 2);
+    assert!(started.elapsed() < Duration::from_secs(3));
+}

@@ -1,0 +1,267 @@
+//! [`Amount`]: money as decimal text, never a float.
+
+use std::fmt;
+use std::str::FromStr;
+
+use rust_decimal::Decimal;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::value::RawValue;
+
+/// An amount of money kept as its exact decimal text (`10000.00` stays
+/// `10000.00`, `10000.0` stays `10000.0`): ET signs values as they were
+/// transmitted, so the scale matters.
+///
+/// * Reads a JSON number or a JSON string holding a number (`10000.00` or
+///   `"10000.00"`), keeping the text.
+/// * Writes a JSON number with the same text.
+/// * Converts to and from [`rust_decimal::Decimal`] with checks.
+///
+/// The text must follow the JSON number grammar (`-?digits[.digits][e±digits]`),
+/// so it can always be written back as a JSON number. Equality is textual:
+/// `10000.00` and `10000.0` are different amounts on the wire; compare
+/// [`Amount::to_decimal`] results for numeric equality.
+///
+/// The exact text is captured when reading JSON text (`serde_json::from_str`,
+/// `from_slice`, `from_reader`). Reading from a `serde_json::Value` works too
+/// but is lossy: `Value` has already turned `10000.00` into `10000.0`.
+///
+/// ```
+/// use et_model::Amount;
+/// let a: Amount = serde_json::from_str("10000.00").unwrap();
+/// assert_eq!(serde_json::to_string(&a).unwrap(), "10000.00");
+/// let b: Amount = serde_json::from_str("\"10000.00\"").unwrap();
+/// assert_eq!(a, b);
+/// assert_eq!(a.to_decimal().unwrap().to_string(), "10000.00");
+/// ```
+#[derive(Clone)]
+pub struct Amount(Box<RawValue>);
+
+/// Why a text or decimal is not an [`Amount`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AmountError {
+    /// The text is not a decimal number in JSON number syntax.
+    NotANumber(String),
+    /// The number does not fit a `Decimal` (28 significant digits).
+    OutOfRange(String),
+}
+
+impl fmt::Display for AmountError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            AmountError::NotANumber(text) => write!(f, "amount {text:?} is not a decimal number"),
+            AmountError::OutOfRange(text) => write!(f, "amount {text:?} does not fit a decimal"),
+        }
+    }
+}
+
+impl std::error::Error for AmountError {}
+
+/// Longest amount text accepted; keeps hostile input from growing without bound.
+const MAX_LEN: usize = 64;
+
+/// Whether `text` follows the JSON number grammar.
+fn is_json_number(text: &str) -> bool {
+    fn digits(s: &[u8]) -> usize {
+        s.iter().take_while(|b| b.is_ascii_digit()).count()
+    }
+    let b = text.as_bytes();
+    let mut i = usize::from(b.first() == Some(&b'-'));
+    let int = digits(&b[i..]);
+    if int == 0 || (int > 1 && b.get(i) == Some(&b'0')) {
+        return false;
+    }
+    i += int;
+    if b.get(i) == Some(&b'.') {
+        let frac = digits(&b[i + 1..]);
+        if frac == 0 {
+            return false;
+        }
+        i += 1 + frac;
+    }
+    if matches!(b.get(i), Some(b'e' | b'E')) {
+        i += 1;
+        if matches!(b.get(i), Some(b'+' | b'-')) {
+            i += 1;
+        }
+        let exp = digits(&b[i..]);
+        if exp == 0 {
+            return false;
+        }
+        i += exp;
+    }
+    i == b.len()
+}
+
+impl Amount {
+    /// Parses decimal text (`"10000.00"`, `"-5"`, `"1.5e3"`); surrounding
+    /// whitespace is ignored, the rest is kept exactly.
+    pub fn new(text: &str) -> Result<Self, AmountError> {
+        let text = text.trim();
+        if text.len() > MAX_LEN || !is_json_number(text) {
+            return Err(AmountError::NotANumber(
+                text.chars().take(MAX_LEN).collect(),
+            ));
+        }
+        RawValue::from_string(text.to_owned())
+            .map(Amount)
+            .map_err(|_| AmountError::NotANumber(text.to_owned()))
+    }
+
+    /// The exact decimal text.
+    pub fn as_str(&self) -> &str {
+        self.0.get()
+    }
+
+    /// The value as a [`Decimal`], keeping the scale (`10000.00` → scale 2).
+    pub fn to_decimal(&self) -> Result<Decimal, AmountError> {
+        let text = self.as_str();
+        let parsed = if text.contains(['e', 'E']) {
+            Decimal::from_scientific(text)
+        } else {
+            Decimal::from_str_exact(text)
+        };
+        parsed.map_err(|_| AmountError::OutOfRange(text.to_owned()))
+    }
+
+    /// The amount whose text is `value`'s canonical text (scale kept:
+    /// `Decimal::new(1000000, 2)` → `10000.00`).
+    pub fn from_decimal(value: Decimal) -> Self {
+        match RawValue::from_string(value.to_string()) {
+            Ok(raw) => Amount(raw),
+            // Decimal's Display is always a plain decimal, valid JSON.
+            Err(_) => unreachable!("Decimal displays as a JSON number"),
+        }
+    }
+}
+
+impl PartialEq for Amount {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for Amount {}
+
+impl std::hash::Hash for Amount {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.as_str().hash(state);
+    }
+}
+
+impl fmt::Debug for Amount {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Amount({})", self.as_str())
+    }
+}
+
+impl fmt::Display for Amount {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Amount {
+    type Err = AmountError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Amount::new(s)
+    }
+}
+
+impl From<Decimal> for Amount {
+    fn from(value: Decimal) -> Self {
+        Amount::from_decimal(value)
+    }
+}
+
+impl TryFrom<&Amount> for Decimal {
+    type Error = AmountError;
+    fn try_from(value: &Amount) -> Result<Self, Self::Error> {
+        value.to_decimal()
+    }
+}
+
+impl Serialize for Amount {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for Amount {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let raw = Box::<RawValue>::deserialize(deserializer)?;
+        let text = raw.get();
+        if text.starts_with('"') {
+            let inner: String = serde_json::from_str(text).map_err(serde::de::Error::custom)?;
+            return Amount::new(&inner).map_err(serde::de::Error::custom);
+        }
+        if is_json_number(text) && text.len() <= MAX_LEN {
+            return Ok(Amount(raw));
+        }
+        Amount::new(text).map_err(serde::de::Error::custom)
+    }
+}
+
+impl crate::wire::FieldValue for Amount {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn grammar_accepts_json_numbers_only() {
+        for good in ["0", "-0", "10000.00", "1.5e3", "2E-2", "0.001", "-12.30"] {
+            assert!(is_json_number(good), "{good}");
+        }
+        for bad in [
+            "", "-", "01", "1.", ".5", "1e", "+1", "1,5", "NaN", "1.0.0", " 1", "0x10",
+        ] {
+            assert!(!is_json_number(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn new_trims_and_keeps_the_rest() {
+        assert_eq!(
+            Amount::new(" 10000.00 ").map(|a| a.to_string()),
+            Ok("10000.00".into())
+        );
+        assert!(matches!(
+            Amount::new("ten"),
+            Err(AmountError::NotANumber(_))
+        ));
+        assert!(Amount::new(&"9".repeat(MAX_LEN + 1)).is_err());
+    }
+
+    #[test]
+    fn decimal_conversions_keep_scale() {
+        let amount = Amount::new("10000.00").unwrap();
+        let decimal = amount.to_decimal().unwrap();
+        assert_eq!(decimal.scale(), 2);
+        assert_eq!(Amount::from_decimal(decimal), amount);
+        assert_eq!(
+            Amount::new("1.5e3").unwrap().to_decimal().unwrap(),
+            Decimal::new(1500, 0)
+        );
+        let huge = Amount::new(&"9".repeat(40)).unwrap();
+        assert!(matches!(huge.to_decimal(), Err(AmountError::OutOfRange(_))));
+    }
+
+    #[test]
+    fn reads_numbers_and_strings_writes_numbers() {
+        for input in ["10000.00", "\"10000.00\"", "\" 10000.00\""] {
+            let amount: Amount = serde_json::from_str(input).unwrap();
+            assert_eq!(serde_json::to_string(&amount).unwrap(), "10000.00");
+        }
+        assert!(serde_json::from_str::<Amount>("\"12abc\"").is_err());
+        assert!(serde_json::from_str::<Amount>("true").is_err());
+        assert!(serde_json::from_str::<Amount>("null").is_err());
+    }
+
+    #[test]
+    fn reads_from_a_value_lossily() {
+        let from_number: Amount = serde_json::from_value(serde_json::json!(10000.5)).unwrap();
+        assert_eq!(from_number.as_str(), "10000.5");
+        let from_string: Amount = serde_json::from_value(serde_json::json!("10000.00")).unwrap();
+        assert_eq!(from_string.as_str(), "10000.00");
+    }
+}

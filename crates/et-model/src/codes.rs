@@ -1,0 +1,748 @@
+//! One enum per documented code list (02-constants.md), each keeping codes
+//! it does not know, and newtypes for the lists whose values the public
+//! pages do not show.
+//!
+//! Readers are tolerant (an integer code reads from `2` or `"2"`), writers
+//! are exact (the documented JSON type).
+
+use std::borrow::Cow;
+use std::fmt;
+
+use serde::de::{self, Deserializer, Visitor};
+use serde::{Deserialize, Serialize, Serializer};
+
+/// Reads an integer code from a JSON number or a numeric string.
+struct IntCodeVisitor(&'static str);
+
+impl Visitor<'_> for IntCodeVisitor {
+    type Value = i64;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} as an integer or a numeric string", self.0)
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<i64, E> {
+        Ok(v)
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<i64, E> {
+        i64::try_from(v).map_err(|_| E::custom(format_args!("{} {v} is out of range", self.0)))
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<i64, E> {
+        // `2.0` from a lossy source still means code 2; `2.5` is no code.
+        let whole = v as i64;
+        if whole as f64 == v {
+            Ok(whole)
+        } else {
+            Err(E::custom(format_args!("{} {v} is not an integer", self.0)))
+        }
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<i64, E> {
+        v.trim()
+            .parse()
+            .map_err(|_| E::custom(format_args!("{} {v:?} is not an integer code", self.0)))
+    }
+}
+
+/// Reads an integer code (number or numeric string); used by every integer code type.
+fn read_int_code<'de, D: Deserializer<'de>>(d: D, what: &'static str) -> Result<i64, D::Error> {
+    d.deserialize_any(IntCodeVisitor(what))
+}
+
+/// Reads a string code from a JSON string, or a number taken as its text.
+struct StrCodeVisitor(&'static str);
+
+impl Visitor<'_> for StrCodeVisitor {
+    type Value = String;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} as a string", self.0)
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<String, E> {
+        Ok(v.to_owned())
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<String, E> {
+        Ok(v.to_string())
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<String, E> {
+        Ok(v.to_string())
+    }
+}
+
+/// Reads a string code; used by every string code type.
+fn read_str_code<'de, D: Deserializer<'de>>(d: D, what: &'static str) -> Result<String, D::Error> {
+    d.deserialize_any(StrCodeVisitor(what))
+}
+
+/// Declares an integer code enum with an `Other(i64)` variant.
+macro_rules! int_code {
+    (
+        $(#[$meta:meta])*
+        pub enum $name:ident ($what:literal) {
+            $( $(#[$vmeta:meta])* $variant:ident = $code:literal => $meaning:literal, )*
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum $name {
+            $( $(#[$vmeta])* #[doc = concat!("\n\nCode `", $code, "`: ", $meaning, ".")] $variant, )*
+            /// A code this version does not know, kept as received.
+            Other(i64),
+        }
+
+        impl $name {
+            /// Every documented value, in the order of ET's table.
+            pub const ALL: &'static [$name] = &[$($name::$variant),*];
+
+            /// The numeric code.
+            pub fn code(self) -> i64 {
+                match self {
+                    $( $name::$variant => $code, )*
+                    $name::Other(code) => code,
+                }
+            }
+
+            /// The value for `code`; unknown codes become `Other(code)`.
+            pub fn from_code(code: i64) -> Self {
+                match code {
+                    $( $code => $name::$variant, )*
+                    other => $name::Other(other),
+                }
+            }
+
+            /// ET's meaning of the code, or `None` for an unknown code.
+            pub fn meaning(self) -> Option<&'static str> {
+                match self {
+                    $( $name::$variant => Some($meaning), )*
+                    $name::Other(_) => None,
+                }
+            }
+        }
+
+        impl ::std::fmt::Display for $name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                match self.meaning() {
+                    Some(meaning) => f.write_str(meaning),
+                    None => write!(f, concat!("unknown ", $what, " {}"), self.code()),
+                }
+            }
+        }
+
+        impl From<i64> for $name {
+            fn from(code: i64) -> Self {
+                $name::from_code(code)
+            }
+        }
+
+        impl ::serde::Serialize for $name {
+            fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_i64(self.code())
+            }
+        }
+
+        impl<'de> ::serde::Deserialize<'de> for $name {
+            fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                read_int_code(d, $what).map($name::from_code)
+            }
+        }
+
+        impl $crate::wire::FieldValue for $name {}
+    };
+}
+
+/// Declares a string code enum with an `Other(..)` variant.
+macro_rules! str_code {
+    (
+        $(#[$meta:meta])*
+        pub enum $name:ident ($what:literal, $other:ty) {
+            $( $(#[$vmeta:meta])* $variant:ident = $code:literal => $meaning:literal, )*
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+        pub enum $name {
+            $( $(#[$vmeta])* #[doc = concat!("\n\nCode `", $code, "`: ", $meaning, ".")] $variant, )*
+            /// A code this version does not know, kept as received.
+            Other($other),
+        }
+
+        impl $name {
+            /// Every documented value, in the order of ET's table.
+            pub const ALL: &'static [$name] = &[$($name::$variant),*];
+
+            /// The code as it goes on the wire.
+            pub fn as_str(&self) -> &str {
+                match self {
+                    $( $name::$variant => $code, )*
+                    $name::Other(code) => code.as_ref(),
+                }
+            }
+
+            /// The value for `code`; unknown codes become `Other`.
+            pub fn from_code(code: &str) -> Self {
+                match code {
+                    $( $code => $name::$variant, )*
+                    other => $name::Other(other.to_owned().into()),
+                }
+            }
+
+            /// ET's meaning of the code, or `None` for an unknown code.
+            pub fn meaning(&self) -> Option<&'static str> {
+                match self {
+                    $( $name::$variant => Some($meaning), )*
+                    $name::Other(_) => None,
+                }
+            }
+        }
+
+        impl ::std::fmt::Display for $name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                match self.meaning() {
+                    Some(meaning) => f.write_str(meaning),
+                    None => write!(f, concat!("unknown ", $what, " {:?}"), self.as_str()),
+                }
+            }
+        }
+
+        impl ::std::str::FromStr for $name {
+            type Err = ::std::convert::Infallible;
+            fn from_str(code: &str) -> Result<Self, Self::Err> {
+                Ok($name::from_code(code))
+            }
+        }
+
+        impl From<&str> for $name {
+            fn from(code: &str) -> Self {
+                $name::from_code(code)
+            }
+        }
+
+        impl ::serde::Serialize for $name {
+            fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> ::serde::Deserialize<'de> for $name {
+            fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                read_str_code(d, $what).map(|code| $name::from_code(&code))
+            }
+        }
+
+        impl $crate::wire::FieldValue for $name {}
+    };
+}
+
+int_code! {
+    /// `order_status`: where an order is in its life (order_status description,
+    /// doc-3357587). Documented as integers; the v2 status-change
+    /// notification sends them as strings, so both read.
+    pub enum OrderStatus ("order status") {
+        /// Order created, not yet paid.
+        AwaitingPayment = 0 => "awaiting payment",
+        /// Payment succeeded.
+        Paid = 1 => "payment succeeded",
+        /// ET is sending the money out.
+        Remitting = 2 => "remittance in progress",
+        /// Waiting for the recipient (school, landlord) to receive the funds.
+        AwaitingReceipt = 3 => "awaiting receipt by the recipient",
+        /// Order completed.
+        Completed = 4 => "order completed",
+        /// Order closed (for example unpaid after 7 days).
+        Closed = -1 => "order closed",
+        /// Refund completed.
+        Refunded = -2 => "refund completed",
+        /// Refund in progress.
+        Refunding = -3 => "refund in progress",
+    }
+}
+
+impl OrderStatus {
+    /// Whether no further change is expected (completed, closed, refunded);
+    /// our reading of the table, not an ET statement.
+    pub fn is_terminal(self) -> bool {
+        matches!(
+            self,
+            OrderStatus::Completed | OrderStatus::Closed | OrderStatus::Refunded
+        )
+    }
+}
+
+int_code! {
+    /// `attachment_type`: the kind of document uploaded (attachment_type
+    /// description, doc-3357590, 2025-04-23; 13 codes, sparse).
+    pub enum AttachmentType ("attachment type") {
+        /// Student offer letter.
+        OfferLetter = 1 => "student offer letter",
+        /// Contract.
+        Contract = 2 => "contract",
+        /// Invoice or bill.
+        Invoice = 3 => "invoice",
+        /// Chinese national ID card, front.
+        ChineseIdFront = 4 => "Chinese national ID card (front)",
+        /// Chinese national ID card, back.
+        ChineseIdBack = 5 => "Chinese national ID card (back)",
+        /// Passport photo page.
+        PassportFront = 6 => "passport (front)",
+        /// Passport back.
+        PassportBack = 7 => "passport (back)",
+        /// Student selfie photo.
+        StudentSelfie = 164 => "student selfie photo",
+        /// Indian AADHAAR card, front.
+        AadhaarFront = 170 => "Indian AADHAAR card (front)",
+        /// Indian AADHAAR card, back.
+        AadhaarBack = 178 => "Indian AADHAAR card (back)",
+        /// Indian PAN card.
+        PanCard = 171 => "Indian PAN card",
+        /// Indian loan sanction letter.
+        LoanSanctionLetter = 172 => "Indian loan sanction letter",
+        /// Indian loan disbursement letter.
+        LoanDisbursementLetter = 250 => "Indian loan disbursement letter",
+    }
+}
+
+int_code! {
+    /// `pay_result` of the payment-success notification (v1 and v2).
+    pub enum PayResult ("pay result") {
+        /// Payment failed.
+        Failed = 0 => "payment failed",
+        /// Payment succeeded.
+        Succeeded = 1 => "payment succeeded",
+    }
+}
+
+int_code! {
+    /// `refund_result` of the refund-result notification.
+    pub enum RefundResult ("refund result") {
+        /// Refund failed.
+        Failed = 0 => "refund failed",
+        /// Refund succeeded.
+        Succeeded = 1 => "refund succeeded",
+    }
+}
+
+int_code! {
+    /// `callback_process` of the request envelope; `1` must be arranged with ET.
+    #[derive(Default)]
+    pub enum CallbackProcess ("callback process") {
+        /// No special handling (what we send).
+        #[default]
+        Normal = 0 => "no special handling",
+        /// Special handling, as agreed with ET.
+        Special = 1 => "special handling",
+    }
+}
+
+str_code! {
+    /// `notify_type` of a notification. Only the order-status-change
+    /// notification is documented to carry one.
+    pub enum NotifyType ("notify type", String) {
+        /// Order status change (v2).
+        OrderStatusChange = "order_status_change" => "order status change",
+    }
+}
+
+str_code! {
+    /// `status_code` of every synchronous response: a six-digit string
+    /// (compare as text; leading zeros matter). Only two codes are public.
+    pub enum StatusCode ("status code", String) {
+        /// Success.
+        Success = "000000" => "success",
+        /// The order is not awaiting payment, so no payment address can be issued.
+        OrderNotAwaitingPayment = "200003" => "order is not awaiting payment",
+    }
+}
+
+impl StatusCode {
+    /// Whether the call succeeded (`"000000"`).
+    pub fn is_success(&self) -> bool {
+        *self == StatusCode::Success
+    }
+}
+
+str_code! {
+    /// `server_type`: which operation a request asks for. Names ET has not
+    /// published are `Other` values, which can be constants because the
+    /// payload is a `Cow<'static, str>`.
+    pub enum ServerType ("server type", Cow<'static, str>) {
+        /// Create an order (the name on the newest page; the default).
+        CreateOrder = "create_order" => "create order",
+        /// Create an order (the name on older pages; still accepted).
+        AddSpecialRentOrder = "add_special_rent_order" => "create order (legacy name)",
+        /// Upload an attachment.
+        UploadAttachment = "upload_attachment" => "upload attachment",
+        /// Get the payment address of an order.
+        GetSpecialPayUrl = "get_special_pay_url" => "get payment address",
+        /// Query orders in a batch.
+        BatchSpecialQueryOrderInfo = "batch_special_query_order_info" => "batch order query",
+        /// Get an exchange rate.
+        GetRate = "get_rate" => "get exchange rate",
+    }
+}
+
+str_code! {
+    /// `country_code` / `source_country_code`: ISO 3166-1 alpha-3 style
+    /// codes (≤ 5 characters). ET's list is cut off after `LUX` in every
+    /// copy we have; other codes are `Other` and are sent as given.
+    pub enum CountryCode ("country code", String) {
+        /// The United Kingdom.
+        Gbr = "GBR" => "The United Kingdom",
+        /// United States.
+        Usa = "USA" => "America",
+        /// Spain.
+        Esp = "ESP" => "Spain",
+        /// Sweden.
+        Swe = "SWE" => "Sweden",
+        /// Canada.
+        Can = "CAN" => "Canada",
+        /// Portugal.
+        Prt = "PRT" => "Portugal",
+        /// Australia.
+        Aus = "AUS" => "Australia",
+        /// Japan.
+        Jpn = "JPN" => "Japan",
+        /// Germany.
+        Deu = "DEU" => "Germany",
+        /// Denmark.
+        Dnk = "DNK" => "Denmark",
+        /// France.
+        Fra = "FRA" => "France",
+        /// Netherlands.
+        Nld = "NLD" => "Netherlands",
+        /// Hong Kong SAR.
+        Hkg = "HKG" => "Hong Kong, China, SAR",
+        /// Italy.
+        Ita = "ITA" => "Italy",
+        /// Switzerland.
+        Che = "CHE" => "Switzerland",
+        /// Hungary.
+        Hun = "HUN" => "Hungary",
+        /// Singapore.
+        Sgp = "SGP" => "Singapore",
+        /// Ireland.
+        Irl = "IRL" => "Ireland",
+        /// Finland.
+        Fin = "FIN" => "Finland",
+        /// Republic of Korea.
+        Kor = "KOR" => "Republic of Korea",
+        /// New Zealand.
+        Nzl = "NZL" => "New Zealand",
+        /// Belgium.
+        Bel = "BEL" => "The Kingdom Of Belgium",
+        /// Thailand.
+        Tha = "THA" => "Thailand",
+        /// Malaysia.
+        Mys = "MYS" => "Malaysia",
+        /// Taiwan.
+        Twn = "TWN" => "Taiwan China",
+        /// Lithuania.
+        Ltu = "LTU" => "Republic of Lithuania",
+        /// Macao SAR.
+        Mac = "MAC" => "Macao China SAR",
+        /// China.
+        Chn = "CHN" => "China",
+        /// Jordan.
+        Jor = "JOR" => "The Hashemite Kingdom of Jordan",
+        /// Malta.
+        Mlt = "MLT" => "Malta",
+        /// Poland.
+        Pol = "POL" => "Poland",
+        /// Austria.
+        Aut = "AUT" => "Austria",
+        /// Vietnam.
+        Vnm = "VNM" => "Vietnam",
+        /// Czech Republic.
+        Cze = "CZE" => "Czech Republic",
+        /// Estonia.
+        Est = "EST" => "Estonia",
+        /// United Arab Emirates.
+        Are = "ARE" => "United Arab Emirates",
+        /// Cyprus.
+        Cyp = "CYP" => "Cyprus",
+        /// Luxembourg.
+        Lux = "LUX" => "Luxembourg",
+    }
+}
+
+/// Declares a newtype over an integer code whose value list ET has not
+/// published; reads `2` or `"2"`, writes a JSON number.
+macro_rules! int_newtype {
+    ($(#[$meta:meta])* pub struct $name:ident ($what:literal);) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub struct $name(pub i64);
+
+        impl $name {
+            /// The numeric code.
+            pub fn code(self) -> i64 {
+                self.0
+            }
+        }
+
+        impl ::std::fmt::Display for $name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                write!(f, concat!($what, " {}"), self.0)
+            }
+        }
+
+        impl ::serde::Serialize for $name {
+            fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_i64(self.0)
+            }
+        }
+
+        impl<'de> ::serde::Deserialize<'de> for $name {
+            fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                read_int_code(d, $what).map($name)
+            }
+        }
+
+        impl $crate::wire::FieldValue for $name {}
+    };
+}
+
+int_newtype! {
+    /// `pay_type` of a [`PayConfig`](crate::PayConfig): an integer (seed
+    /// `002_…`) whose value table ("pay_type description") is not public,
+    /// so no value is named.
+    pub struct PayType ("pay type");
+}
+
+int_newtype! {
+    /// `id_type` of the student's ID document: an integer (order page) whose
+    /// table ("ID type Description") is not public, so no value is named.
+    pub struct IdType ("ID type");
+}
+
+int_newtype! {
+    /// `price_mode` ("pricing model") of an order: an integer whose table is
+    /// not public, so no value is named.
+    pub struct PriceMode ("price mode");
+}
+
+/// A code whose JSON type ET has not published: kept as the number or the
+/// string it arrived as, and written back the same way.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum RawCode {
+    /// Arrived as a JSON number.
+    Int(i64),
+    /// Arrived as a JSON string.
+    Text(String),
+}
+
+impl fmt::Display for RawCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RawCode::Int(code) => write!(f, "{code}"),
+            RawCode::Text(code) => f.write_str(code),
+        }
+    }
+}
+
+impl Serialize for RawCode {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            RawCode::Int(code) => s.serialize_i64(*code),
+            RawCode::Text(code) => s.serialize_str(code),
+        }
+    }
+}
+
+/// Reads a [`RawCode`] as whichever JSON type it arrived as.
+struct RawCodeVisitor;
+
+impl Visitor<'_> for RawCodeVisitor {
+    type Value = RawCode;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an integer or a string code")
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<RawCode, E> {
+        Ok(RawCode::Int(v))
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<RawCode, E> {
+        IntCodeVisitor("code").visit_u64(v).map(RawCode::Int)
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<RawCode, E> {
+        Ok(RawCode::Text(v.to_owned()))
+    }
+}
+
+impl<'de> Deserialize<'de> for RawCode {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(RawCodeVisitor)
+    }
+}
+
+/// Declares a newtype over a [`RawCode`] for a list whose values and JSON
+/// type ET has not published.
+macro_rules! raw_newtype {
+    ($(#[$meta:meta])* pub struct $name:ident ($what:literal);) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(pub RawCode);
+
+        impl ::std::fmt::Display for $name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                write!(f, concat!($what, " {}"), self.0)
+            }
+        }
+
+        impl $crate::wire::FieldValue for $name {}
+    };
+}
+
+raw_newtype! {
+    /// `fee_type` of a fee item ("payment purpose"): table and JSON type not
+    /// public, so the code is kept as received.
+    pub struct FeeType ("fee type");
+}
+
+raw_newtype! {
+    /// Gender code ("Gender Description"): table, JSON type and field name
+    /// not public; pass the field through `extra` until they are.
+    pub struct Gender ("gender");
+}
+
+raw_newtype! {
+    /// Funding-source code ("Funding Source Description"): table, JSON type
+    /// and field name not public; pass the field through `extra`.
+    pub struct FundingSource ("funding source");
+}
+
+raw_newtype! {
+    /// Payer-relationship-to-student code: table, JSON type and field name
+    /// not public; pass the field through `extra`.
+    pub struct PayerRelationship ("payer relationship");
+}
+
+/// `currency_code` / `pay_currency_code`: a string code. ET's table is not
+/// public; the only documented value is `RMB` (the payment-success
+/// notification's default), so ET may use `RMB` rather than ISO `CNY`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct CurrencyCode(pub Cow<'static, str>);
+
+impl CurrencyCode {
+    /// Chinese yuan as ET writes it (documented default of `pay_currency_code`).
+    pub const RMB: CurrencyCode = CurrencyCode(Cow::Borrowed("RMB"));
+
+    /// A currency code as given (for example `"GBP"`).
+    pub fn new(code: impl Into<Cow<'static, str>>) -> Self {
+        CurrencyCode(code.into())
+    }
+
+    /// The code as it goes on the wire.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for CurrencyCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl From<&str> for CurrencyCode {
+    fn from(code: &str) -> Self {
+        CurrencyCode(Cow::Owned(code.to_owned()))
+    }
+}
+
+impl Serialize for CurrencyCode {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for CurrencyCode {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        read_str_code(d, "currency code").map(|code| CurrencyCode(Cow::Owned(code)))
+    }
+}
+
+impl crate::wire::FieldValue for CurrencyCode {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn integer_codes_read_numbers_and_numeric_strings() {
+        for input in ["2", "\"2\"", "\" 2 \"", "2.0"] {
+            assert_eq!(
+                serde_json::from_str::<OrderStatus>(input).unwrap(),
+                OrderStatus::Remitting,
+                "{input}"
+            );
+        }
+        assert_eq!(
+            serde_json::from_str::<OrderStatus>("\"-1\"").unwrap(),
+            OrderStatus::Closed
+        );
+        assert_eq!(serde_json::to_string(&OrderStatus::Closed).unwrap(), "-1");
+        for bad in ["\"two\"", "2.5", "null", "18446744073709551615"] {
+            assert!(serde_json::from_str::<OrderStatus>(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn unknown_codes_are_kept() {
+        let status: OrderStatus = serde_json::from_str("\"9\"").unwrap();
+        assert_eq!(status, OrderStatus::Other(9));
+        assert_eq!(serde_json::to_string(&status).unwrap(), "9");
+        assert_eq!(status.to_string(), "unknown order status 9");
+        let code: StatusCode = serde_json::from_str("\"100001\"").unwrap();
+        assert_eq!(code, StatusCode::Other("100001".into()));
+        assert_eq!(serde_json::to_string(&code).unwrap(), "\"100001\"");
+    }
+
+    #[test]
+    fn every_documented_code_maps_back_and_displays_its_meaning() {
+        assert_eq!(OrderStatus::ALL.len(), 8);
+        assert_eq!(AttachmentType::ALL.len(), 13);
+        assert_eq!(CountryCode::ALL.len(), 38);
+        for status in OrderStatus::ALL {
+            assert_eq!(OrderStatus::from_code(status.code()), *status);
+            assert!(!status.to_string().starts_with("unknown"));
+        }
+        for kind in AttachmentType::ALL {
+            assert_eq!(AttachmentType::from_code(kind.code()), *kind);
+        }
+        assert_eq!(AttachmentType::LoanDisbursementLetter.code(), 250);
+        assert_eq!(StatusCode::Success.as_str(), "000000");
+        assert!(StatusCode::from_code("000000").is_success());
+        assert_eq!(
+            StatusCode::OrderNotAwaitingPayment.to_string(),
+            "order is not awaiting payment"
+        );
+        assert_eq!(ServerType::from_code("get_rate"), ServerType::GetRate);
+        assert!(OrderStatus::Refunded.is_terminal() && !OrderStatus::Paid.is_terminal());
+        assert_eq!(CallbackProcess::default().code(), 0);
+    }
+
+    #[test]
+    fn string_codes_read_numbers_as_text() {
+        assert_eq!(
+            serde_json::from_str::<StatusCode>("200003").unwrap(),
+            StatusCode::OrderNotAwaitingPayment
+        );
+        assert_eq!(
+            serde_json::from_str::<CurrencyCode>("\"GBP\"").unwrap(),
+            CurrencyCode::new("GBP")
+        );
+        assert_eq!(
+            serde_json::to_string(&CurrencyCode::RMB).unwrap(),
+            "\"RMB\""
+        );
+    }
+
+    #[test]
+    fn raw_codes_keep_their_json_type() {
+        for input in ["3", "\"3\"", "\"TUITION\""] {
+            let fee: FeeType = serde_json::from_str(input).unwrap();
+            assert_eq!(serde_json::to_string(&fee).unwrap(), input);
+        }
+        assert_eq!(
+            serde_json::from_str::<PayType>("\"1\"").unwrap(),
+            PayType(1)
+        );
+        assert_eq!(PayType(1).to_string(), "pay type 1");
+    }
+}

@@ -1,0 +1,265 @@
+//! What ET posts to the merchant: payment success (v1 and v2), order status
+//! change, refund result, remittance voucher, and anything else.
+//!
+//! Notification values arrive as text (form bodies, or JSON the merchant
+//! must not re-render), so every type here reads from strings: `"1"` for a
+//! result code, `"10000.00"` for an amount. Verify the MD5 `sign` first
+//! (et-proto does); a `sign` left in the fields lands in `extra`.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::de::DeserializeOwned;
+use serde_json::value::RawValue;
+
+use crate::payload::Payload;
+use crate::wire::wire_struct;
+use crate::{Amount, CurrencyCode, NotifyType, OrderStatus, PayResult, RefundResult};
+
+wire_struct! {
+    /// Payment success (v1, "legacy", and v2 share the fields; v2's page is
+    /// not public, so a v2 `notify_type` is read if present).
+    pub struct PaymentSuccess {
+        /// ET order id.
+        pub order_id: String = "order_id",
+        /// Whether the payment succeeded.
+        pub pay_result: PayResult = "pay_result",
+        /// Amount paid, exact text (signed as sent).
+        pub pay_amount: Amount = "pay_amount",
+        /// Currency paid in (ET's default `RMB`).
+        pub pay_currency_code: Option<CurrencyCode> = "pay_currency_code",
+        /// When, `yyyy-MM-dd HH:mm:ss`, Beijing time.
+        pub pay_datetime: String = "pay_datetime",
+        /// Reserved.
+        pub extend_info: Option<String> = "extend_info",
+        /// Notification type, if ET sends one.
+        pub notify_type: Option<NotifyType> = "notify_type",
+    }
+}
+
+impl Payload for PaymentSuccess {}
+
+wire_struct! {
+    /// Order status change (v2, doc-5683216).
+    pub struct OrderStatusChange {
+        /// Always `order_status_change` today.
+        pub notify_type: NotifyType = "notify_type",
+        /// ET order id.
+        pub order_id: String = "order_id",
+        /// When the status changed, `yyyy-MM-dd HH:mm:ss`, Beijing time.
+        pub datetime: String = "datetime",
+        /// The new status (sent as a string, read from either form).
+        pub order_status: OrderStatus = "order_status",
+    }
+}
+
+impl Payload for OrderStatusChange {}
+
+wire_struct! {
+    /// Refund result (v2, 7423552m0). Named `…Notice` because
+    /// [`RefundResult`] is the code enum of its `refund_result` field.
+    pub struct RefundResultNotice {
+        /// ET order id.
+        pub order_id: String = "order_id",
+        /// The merchant's refund id (ET's order id in the "second mode").
+        pub refund_order_id: String = "refund_order_id",
+        /// Whether the refund succeeded.
+        pub refund_result: RefundResult = "refund_result",
+        /// Amount refunded, exact text.
+        pub refund_amount: Amount = "refund_amount",
+        /// When, `yyyy-MM-dd HH:mm:ss`.
+        pub refund_datetime: String = "refund_datetime",
+        /// Reserved.
+        pub extend_info: Option<String> = "extend_info",
+    }
+}
+
+impl Payload for RefundResultNotice {}
+
+wire_struct! {
+    /// Remittance voucher (v2, 8776234m0, seed `000_…`): ET has remitted the
+    /// order; the voucher PDF can be downloaded from the URL.
+    pub struct RemittanceVoucher {
+        /// ET order id.
+        pub order_id: String = "order_id",
+        /// Where to download the voucher (a PDF).
+        pub remittance_voucher_url: String = "remittance_voucher_url",
+        /// Reserved.
+        pub extend_info: Option<String> = "extend_info",
+    }
+}
+
+impl Payload for RemittanceVoucher {}
+
+/// Which kind a notification is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum NotificationKind {
+    /// [`PaymentSuccess`].
+    PaymentSuccess,
+    /// [`OrderStatusChange`].
+    OrderStatusChange,
+    /// [`RefundResultNotice`].
+    RefundResult,
+    /// [`RemittanceVoucher`].
+    RemittanceVoucher,
+    /// None of the documented kinds.
+    Unknown,
+}
+
+impl NotificationKind {
+    /// Tells the kind from which fields are present: `notify_type` =
+    /// `order_status_change`, else `refund_result`, else
+    /// `remittance_voucher_url`, else `pay_result`, else unknown.
+    pub fn detect(fields: &BTreeMap<String, String>) -> Self {
+        let has = |key: &str| fields.contains_key(key);
+        let status_change = NotifyType::OrderStatusChange.as_str();
+        if fields
+            .get("notify_type")
+            .is_some_and(|t| t.trim() == status_change)
+        {
+            NotificationKind::OrderStatusChange
+        } else if has("refund_result") {
+            NotificationKind::RefundResult
+        } else if has("remittance_voucher_url") {
+            NotificationKind::RemittanceVoucher
+        } else if has("pay_result") {
+            NotificationKind::PaymentSuccess
+        } else {
+            NotificationKind::Unknown
+        }
+    }
+}
+
+impl fmt::Display for NotificationKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            NotificationKind::PaymentSuccess => "payment success",
+            NotificationKind::OrderStatusChange => "order status change",
+            NotificationKind::RefundResult => "refund result",
+            NotificationKind::RemittanceVoucher => "remittance voucher",
+            NotificationKind::Unknown => "unknown notification",
+        })
+    }
+}
+
+/// A notification, typed by kind.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Notification {
+    /// Payment success.
+    PaymentSuccess(PaymentSuccess),
+    /// Order status change.
+    OrderStatusChange(OrderStatusChange),
+    /// Refund result.
+    RefundResult(RefundResultNotice),
+    /// Remittance voucher.
+    RemittanceVoucher(RemittanceVoucher),
+    /// A kind this version does not know: every field, as received.
+    Unknown(BTreeMap<String, String>),
+}
+
+/// A notification whose fields do not fit its kind.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotificationError {
+    /// The kind the fields were read as.
+    pub kind: NotificationKind,
+    /// What was wrong (a missing field, a value that is not a code or an amount).
+    pub reason: String,
+}
+
+impl fmt::Display for NotificationError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} notification: {}", self.kind, self.reason)
+    }
+}
+
+impl std::error::Error for NotificationError {}
+
+/// Reads one kind from the received text fields.
+fn read<T: DeserializeOwned>(
+    kind: NotificationKind,
+    fields: &BTreeMap<String, String>,
+) -> Result<T, NotificationError> {
+    let error = |e: serde_json::Error| NotificationError {
+        kind,
+        reason: e.to_string(),
+    };
+    // Reading from JSON text (not a `Value`) keeps amounts exact.
+    serde_json::to_string(fields)
+        .and_then(|json| serde_json::from_str(&json))
+        .map_err(error)
+}
+
+impl Notification {
+    /// Types the (already verified) received fields by kind (see
+    /// [`NotificationKind::detect`]).
+    ///
+    /// ```
+    /// use std::collections::BTreeMap;
+    /// use et_model::{Notification, OrderStatus};
+    /// let fields: BTreeMap<String, String> = [
+    ///     ("notify_type", "order_status_change"), ("order_id", "ET1"),
+    ///     ("datetime", "2024-12-12 10:00:00"), ("order_status", "-1"),
+    /// ].into_iter().map(|(k, v)| (k.to_owned(), v.to_owned())).collect();
+    /// let Notification::OrderStatusChange(change) = Notification::classify(&fields).unwrap()
+    ///     else { panic!("not a status change") };
+    /// assert_eq!(change.order_status, OrderStatus::Closed);
+    /// ```
+    pub fn classify(fields: &BTreeMap<String, String>) -> Result<Notification, NotificationError> {
+        let kind = NotificationKind::detect(fields);
+        Ok(match kind {
+            NotificationKind::PaymentSuccess => Notification::PaymentSuccess(read(kind, fields)?),
+            NotificationKind::OrderStatusChange => {
+                Notification::OrderStatusChange(read(kind, fields)?)
+            }
+            NotificationKind::RefundResult => Notification::RefundResult(read(kind, fields)?),
+            NotificationKind::RemittanceVoucher => {
+                Notification::RemittanceVoucher(read(kind, fields)?)
+            }
+            NotificationKind::Unknown => Notification::Unknown(fields.clone()),
+        })
+    }
+
+    /// Which kind this is.
+    pub fn kind(&self) -> NotificationKind {
+        match self {
+            Notification::PaymentSuccess(_) => NotificationKind::PaymentSuccess,
+            Notification::OrderStatusChange(_) => NotificationKind::OrderStatusChange,
+            Notification::RefundResult(_) => NotificationKind::RefundResult,
+            Notification::RemittanceVoucher(_) => NotificationKind::RemittanceVoucher,
+            Notification::Unknown(_) => NotificationKind::Unknown,
+        }
+    }
+
+    /// The ET order id, when the notification carries one.
+    pub fn order_id(&self) -> Option<&str> {
+        match self {
+            Notification::PaymentSuccess(n) => Some(&n.order_id),
+            Notification::OrderStatusChange(n) => Some(&n.order_id),
+            Notification::RefundResult(n) => Some(&n.order_id),
+            Notification::RemittanceVoucher(n) => Some(&n.order_id),
+            Notification::Unknown(fields) => fields.get("order_id").map(String::as_str),
+        }
+    }
+
+    /// The notification as text fields, the way ET sends them (for
+    /// signing and form-encoding on the ET side): strings unquoted, numbers
+    /// and amounts as their exact text. The inverse of [`classify`](Self::classify).
+    pub fn to_fields(&self) -> BTreeMap<String, String> {
+        let json = match self {
+            Notification::PaymentSuccess(n) => serde_json::to_string(n),
+            Notification::OrderStatusChange(n) => serde_json::to_string(n),
+            Notification::RefundResult(n) => serde_json::to_string(n),
+            Notification::RemittanceVoucher(n) => serde_json::to_string(n),
+            Notification::Unknown(fields) => return fields.clone(),
+        };
+        json.and_then(|json| serde_json::from_str::<BTreeMap<String, Box<RawValue>>>(&json))
+            .map(|raw| raw.into_iter().map(|(k, v)| (k, raw_to_text(&v))).collect())
+            .unwrap_or_default()
+    }
+}
+
+/// A JSON value's text as a form field carries it: a string unquoted,
+/// anything else verbatim.
+fn raw_to_text(raw: &RawValue) -> String {
+    serde_json::from_str::<String>(raw.get()).unwrap_or_else(|_| raw.get().to_owned())
+}

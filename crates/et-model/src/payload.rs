@@ -1,0 +1,246 @@
+//! The [`Payload`] and [`Operation`] traits, [`NoPayload`], [`Placement`]
+//! and the validation rules shared by every payload.
+
+use std::fmt;
+
+use serde::de::{self, DeserializeOwned, Deserializer, Visitor};
+use serde::{Deserialize, Serialize, Serializer};
+
+use crate::ServerType;
+
+/// A business payload: what goes (as JSON) into an envelope's `data` or
+/// `sensitive_data`, or one item of a response list.
+pub trait Payload: Serialize + DeserializeOwned + Clone + fmt::Debug + PartialEq {
+    /// Checks the documented limits (maximum lengths, required fields).
+    /// Returns the first broken rule.
+    fn validate(&self) -> Result<(), ValidationError> {
+        Ok(())
+    }
+}
+
+/// One ET operation: the request type, where its fields go, and what comes back.
+pub trait Operation: Payload {
+    /// `server_type` used unless et-proto's `Profile` overrides it.
+    const SERVER_TYPE: ServerType;
+    /// Goes, as a JSON string, to the envelope's `data`.
+    type Data: Payload;
+    /// Goes, encrypted, to the envelope's `sensitive_data`.
+    type Sensitive: Payload;
+    /// One item of the response lists.
+    type Output: Payload;
+    /// Which response list carries the items (tolerant readers look in both).
+    const OUTPUT_IN: Placement;
+    /// The request split into its `data` and `sensitive_data` parts.
+    fn parts(&self) -> (&Self::Data, &Self::Sensitive);
+    /// The request rebuilt from its two parts (the ET side's view).
+    fn from_parts(data: Self::Data, sensitive: Self::Sensitive) -> Self;
+}
+
+/// Which envelope field a payload travels in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Placement {
+    /// `data`: plain JSON.
+    Data,
+    /// `sensitive_data`: AES-encrypted JSON.
+    Sensitive,
+}
+
+/// The empty payload: writes `{}`; reads `{}`, `[]`, `""` or `null`
+/// (ET's pages show all four for an unused part).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct NoPayload;
+
+/// A reference to the empty payload, for [`Operation::parts`].
+pub(crate) const NO_PAYLOAD: &NoPayload = &NoPayload;
+
+impl Serialize for NoPayload {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        s.serialize_map(Some(0))?.end()
+    }
+}
+
+/// Accepts only the empty shapes; anything with content is an error, so a
+/// misplaced field is noticed rather than dropped.
+struct NoPayloadVisitor;
+
+impl<'de> Visitor<'de> for NoPayloadVisitor {
+    type Value = NoPayload;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an empty payload: {}, [], \"\" or null")
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<NoPayload, E> {
+        Ok(NoPayload)
+    }
+    fn visit_none<E: de::Error>(self) -> Result<NoPayload, E> {
+        Ok(NoPayload)
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<NoPayload, E> {
+        if v.trim().is_empty() {
+            Ok(NoPayload)
+        } else {
+            Err(E::invalid_value(de::Unexpected::Str(v), &self))
+        }
+    }
+    fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<NoPayload, A::Error> {
+        match map.next_key::<de::IgnoredAny>()? {
+            None => Ok(NoPayload),
+            Some(_) => Err(de::Error::invalid_length(1, &self)),
+        }
+    }
+    fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<NoPayload, A::Error> {
+        match seq.next_element::<de::IgnoredAny>()? {
+            None => Ok(NoPayload),
+            Some(_) => Err(de::Error::invalid_length(1, &self)),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for NoPayload {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(NoPayloadVisitor)
+    }
+}
+
+impl Payload for NoPayload {}
+
+/// A broken payload rule: which field, which rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValidationError {
+    /// The field's wire name; items of a list read `fee_type_list[1].fee_type_desc`.
+    pub field: String,
+    /// The rule it broke.
+    pub rule: Rule,
+}
+
+/// A rule a payload field must follow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Rule {
+    /// The field is required and was empty.
+    Required,
+    /// The field is longer than ET allows. Lengths count Unicode scalar
+    /// values (characters), not bytes: `name_ch` ≤ 20 means 20 Chinese
+    /// characters.
+    MaxChars {
+        /// The documented maximum.
+        max: usize,
+        /// The length found.
+        actual: usize,
+    },
+}
+
+impl fmt::Display for Rule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Rule::Required => f.write_str("is required and must not be empty"),
+            Rule::MaxChars { max, actual } => {
+                write!(f, "must be at most {max} characters (has {actual})")
+            }
+        }
+    }
+}
+
+impl fmt::Display for ValidationError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "field `{}` {}", self.field, self.rule)
+    }
+}
+
+impl std::error::Error for ValidationError {}
+
+impl ValidationError {
+    /// The error for `field` breaking `rule`.
+    pub fn new(field: impl Into<String>, rule: Rule) -> Self {
+        ValidationError {
+            field: field.into(),
+            rule,
+        }
+    }
+
+    /// Prefixes the field with its list position (`fee_type_list[1].`).
+    pub(crate) fn within(self, list: &str, index: usize) -> Self {
+        ValidationError::new(format!("{list}[{index}].{}", self.field), self.rule)
+    }
+}
+
+/// A text field for the length table: its wire name, value and maximum.
+pub(crate) type LenRule<'a> = (&'static str, Option<&'a str>, usize);
+
+/// Checks one length rule; lengths in characters, absent values pass.
+pub(crate) fn check_len((field, value, max): LenRule<'_>) -> Result<(), ValidationError> {
+    match value.map(|v| v.chars().count()) {
+        Some(actual) if actual > max => {
+            Err(ValidationError::new(field, Rule::MaxChars { max, actual }))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Checks a table of length rules, reporting the first broken one.
+pub(crate) fn check_lens<'a>(
+    rules: impl IntoIterator<Item = LenRule<'a>>,
+) -> Result<(), ValidationError> {
+    rules.into_iter().try_for_each(check_len)
+}
+
+/// Checks that each required text field is non-empty.
+pub(crate) fn check_required<'a>(
+    fields: impl IntoIterator<Item = (&'static str, &'a str)>,
+) -> Result<(), ValidationError> {
+    fields.into_iter().try_for_each(|(field, value)| {
+        if value.trim().is_empty() {
+            Err(ValidationError::new(field, Rule::Required))
+        } else {
+            Ok(())
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_payload_reads_the_empty_shapes_only() {
+        for empty in ["{}", "[]", "\"\"", "null", "{ }"] {
+            assert_eq!(
+                serde_json::from_str::<NoPayload>(empty).unwrap(),
+                NoPayload,
+                "{empty}"
+            );
+        }
+        for full in ["{\"a\":1}", "[1]", "\"x\"", "0"] {
+            assert!(serde_json::from_str::<NoPayload>(full).is_err(), "{full}");
+        }
+        assert_eq!(serde_json::to_string(&NoPayload).unwrap(), "{}");
+    }
+
+    #[test]
+    fn lengths_count_characters_not_bytes() {
+        assert_eq!(check_len(("name_ch", Some(&"张".repeat(20)), 20)), Ok(()));
+        let error = check_len(("name_ch", Some(&"张".repeat(21)), 20)).unwrap_err();
+        assert_eq!(
+            error.rule,
+            Rule::MaxChars {
+                max: 20,
+                actual: 21
+            }
+        );
+        assert_eq!(
+            error.to_string(),
+            "field `name_ch` must be at most 20 characters (has 21)"
+        );
+        assert_eq!(check_len(("name_ch", None, 0)), Ok(()));
+    }
+
+    #[test]
+    fn required_rejects_blank() {
+        let error = check_required([("order_id", " ")]).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "field `order_id` is required and must not be empty"
+        );
+        assert_eq!(error.within("list", 2).field, "list[2].order_id");
+    }
+}

@@ -1,0 +1,208 @@
+//! The machinery every payload type shares: unknown-field pass-through
+//! ([`Extra`], [`RawJson`]) and the `wire_struct!` macro that declares a
+//! payload struct together with its order-preserving, scale-preserving serde
+//! implementations.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::value::RawValue;
+
+/// One JSON value kept as its exact wire text (`10000.00` stays `10000.00`,
+/// whitespace inside objects included).
+///
+/// Two values are equal when their texts are equal.
+#[derive(Clone)]
+pub struct RawJson(Box<RawValue>);
+
+impl RawJson {
+    /// Wraps `text` after checking that it is one valid JSON value.
+    pub fn new(text: impl Into<String>) -> Result<Self, serde_json::Error> {
+        RawValue::from_string(text.into()).map(RawJson)
+    }
+
+    /// Serialises `value` to JSON and wraps the result.
+    pub fn from_value<T: Serialize + ?Sized>(value: &T) -> Result<Self, serde_json::Error> {
+        serde_json::value::to_raw_value(value).map(RawJson)
+    }
+
+    /// The exact JSON text.
+    pub fn as_str(&self) -> &str {
+        self.0.get()
+    }
+
+    /// Reads the value as `T` from its exact text.
+    pub fn parse<'a, T: Deserialize<'a>>(&'a self) -> Result<T, serde_json::Error> {
+        serde_json::from_str(self.0.get())
+    }
+}
+
+impl fmt::Debug for RawJson {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl fmt::Display for RawJson {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl PartialEq for RawJson {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for RawJson {}
+
+impl Serialize for RawJson {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for RawJson {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Box::<RawValue>::deserialize(deserializer).map(RawJson)
+    }
+}
+
+/// Fields a payload does not know, by wire name, each kept as raw JSON and
+/// written back verbatim, so a field ET adds tomorrow is not lost.
+///
+/// On write, a key equal to one of the payload's typed fields is skipped
+/// (the typed field wins), so the output never holds a key twice.
+pub type Extra = BTreeMap<String, RawJson>;
+
+/// How a payload field behaves when it is absent: `Option` fields are
+/// skipped on write and read as `None`; every other field is required.
+pub(crate) trait FieldValue: Sized {
+    fn is_absent(&self) -> bool {
+        false
+    }
+    fn when_missing() -> Option<Self> {
+        None
+    }
+}
+
+impl<T> FieldValue for Option<T> {
+    fn is_absent(&self) -> bool {
+        self.is_none()
+    }
+    fn when_missing() -> Option<Self> {
+        Some(None)
+    }
+}
+
+impl FieldValue for String {}
+/// A missing list reads as empty: "no entries" is what ET means by it.
+impl<T> FieldValue for Vec<T> {
+    fn when_missing() -> Option<Self> {
+        Some(Vec::new())
+    }
+}
+
+/// Writes the `extra` entries whose keys no typed field uses.
+pub(crate) fn write_extra<M: serde::ser::SerializeMap>(
+    map: &mut M,
+    extra: &Extra,
+    known: &[&str],
+) -> Result<(), M::Error> {
+    extra
+        .iter()
+        .filter(|(key, _)| !known.contains(&key.as_str()))
+        .try_for_each(|(key, value)| map.serialize_entry(key, value))
+}
+
+/// Declares a payload struct (public fields plus `pub extra: Extra`) and its
+/// `Serialize` / `Deserialize` implementations.
+///
+/// Why not `#[derive]` with `#[serde(flatten)]`: flatten buffers the input
+/// and turns `10000.00` into the float `10000.0`. Reading field by field
+/// from the map keeps each value's text (see `Amount`).
+macro_rules! wire_struct {
+    (
+        $(#[$meta:meta])*
+        pub struct $name:ident {
+            $(
+                $(#[$fmeta:meta])*
+                pub $field:ident : $ty:ty = $wire:literal,
+            )*
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, PartialEq)]
+        pub struct $name {
+            $( $(#[$fmeta])* #[doc = concat!("\n\nWire name: `", $wire, "`.")] pub $field: $ty, )*
+            /// Fields this type does not know, kept verbatim (see [`Extra`](crate::Extra)).
+            pub extra: $crate::Extra,
+        }
+
+        impl $name {
+            /// The wire names of the typed fields, in write order.
+            pub const FIELDS: &'static [&'static str] = &[$($wire),*];
+        }
+
+        impl ::serde::Serialize for $name {
+            fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                use ::serde::ser::SerializeMap;
+                let mut map = serializer.serialize_map(None)?;
+                $(
+                    if !$crate::wire::FieldValue::is_absent(&self.$field) {
+                        map.serialize_entry($wire, &self.$field)?;
+                    }
+                )*
+                $crate::wire::write_extra(&mut map, &self.extra, Self::FIELDS)?;
+                map.end()
+            }
+        }
+
+        impl<'de> ::serde::Deserialize<'de> for $name {
+            fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                struct Visit;
+                impl<'de> ::serde::de::Visitor<'de> for Visit {
+                    type Value = $name;
+                    fn expecting(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                        f.write_str(concat!("a JSON object (", stringify!($name), ")"))
+                    }
+                    fn visit_map<A: ::serde::de::MapAccess<'de>>(self, mut map: A) -> Result<$name, A::Error> {
+                        use ::serde::de::Error;
+                        $( let mut $field: Option<$ty> = None; )*
+                        let mut extra = $crate::Extra::new();
+                        while let Some(key) = map.next_key::<String>()? {
+                            match key.as_str() {
+                                $(
+                                    $wire => {
+                                        if $field.is_some() {
+                                            return Err(A::Error::duplicate_field($wire));
+                                        }
+                                        $field = Some(map.next_value()?);
+                                    }
+                                )*
+                                _ => {
+                                    let value = map.next_value::<$crate::RawJson>()?;
+                                    extra.insert(key, value);
+                                }
+                            }
+                        }
+                        Ok($name {
+                            $(
+                                $field: match $field {
+                                    Some(value) => value,
+                                    None => $crate::wire::FieldValue::when_missing()
+                                        .ok_or_else(|| A::Error::missing_field($wire))?,
+                                },
+                            )*
+                            extra,
+                        })
+                    }
+                }
+                deserializer.deserialize_map(Visit)
+            }
+        }
+    };
+}
+pub(crate) use wire_struct;

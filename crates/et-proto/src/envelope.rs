@@ -1,0 +1,208 @@
+//! The steps both directions share: sealing and unsealing `sensitive_data`,
+//! signing and verifying an envelope, reading the JSON-in-a-string payloads.
+//!
+//! A request (merchant → ET) and a response (ET → merchant) use the same
+//! steps with the roles swapped, so each step exists once.
+
+use et_crypto::{AesKey, Iv, PrivateKey, PublicKey};
+use serde::de::DeserializeOwned;
+use zeroize::Zeroizing;
+
+use crate::error::Error;
+use crate::profile::{EmptySensitive, Profile};
+use crate::raw::{RawObject, RawValue, ValueKind};
+use crate::sign::{sign_string_with, SIGN_KEY};
+
+/// `sensitive_data` and `aeskey` as they go on the wire.
+pub(crate) struct Sealed {
+    pub(crate) sensitive_data: String,
+    pub(crate) aeskey: String,
+}
+
+/// Whether a payload's JSON text carries nothing.
+fn is_empty_json(json: &str) -> bool {
+    let compact: String = json.chars().filter(|c| !c.is_whitespace()).collect();
+    matches!(compact.as_str(), "" | "{}" | "[]" | "null" | "\"\"")
+}
+
+/// Encrypts `json` for `recipient`: a fresh AES key (IV = key), Base64
+/// ciphertext, RSA-encrypted key. Empty payloads follow
+/// [`Profile::empty_sensitive`].
+pub(crate) fn seal(json: &str, recipient: &PublicKey, profile: &Profile) -> Result<Sealed, Error> {
+    let plaintext = if is_empty_json(json) {
+        match profile.empty_sensitive {
+            EmptySensitive::EmptyString => {
+                return Ok(Sealed {
+                    sensitive_data: String::new(),
+                    aeskey: String::new(),
+                })
+            }
+            EmptySensitive::EncryptEmptyList => "[]",
+        }
+    } else {
+        json
+    };
+    let key = AesKey::generate();
+    let ciphertext = et_crypto::aes_cbc_encrypt(&key, Iv::SameAsKey, plaintext.as_bytes());
+    let wrapped = recipient
+        .encrypt_key(profile.key_padding, key.as_bytes())
+        .map_err(|e| crypto("aeskey", &e))?;
+    Ok(Sealed {
+        sensitive_data: et_crypto::b64_encode(ciphertext),
+        aeskey: et_crypto::b64_encode(wrapped),
+    })
+}
+
+/// Decrypts an envelope's `sensitive_data` with our private key and returns
+/// its JSON text. With an empty `aeskey` the field is taken as plain JSON
+/// (`""`, `"[]"`, or an object as drawn on ET's operation pages).
+pub(crate) fn unseal(
+    envelope: &RawObject,
+    own: &PrivateKey,
+    profile: &Profile,
+) -> Result<Zeroizing<String>, Error> {
+    let aeskey = envelope.text("aeskey").unwrap_or_default();
+    if aeskey.is_empty() {
+        return Ok(Zeroizing::new(
+            payload_text(envelope.get("sensitive_data")).to_owned(),
+        ));
+    }
+    let wrapped = b64("aeskey", aeskey)?;
+    let ciphertext = b64(
+        "sensitive_data",
+        envelope.text("sensitive_data").unwrap_or_default(),
+    )?;
+    let mut step = "aeskey";
+    for padding in profile.decrypt_paddings() {
+        let Ok(raw_key) = own.decrypt_key(padding, &wrapped) else {
+            continue;
+        };
+        let Ok(key) = AesKey::from_slice(&raw_key) else {
+            continue;
+        };
+        step = "sensitive_data";
+        if let Ok(plaintext) = et_crypto::aes_cbc_decrypt(&key, Iv::SameAsKey, &ciphertext) {
+            return utf8(plaintext);
+        }
+    }
+    Err(Error::Decryption { step })
+}
+
+fn utf8(mut bytes: Zeroizing<Vec<u8>>) -> Result<Zeroizing<String>, Error> {
+    let owned = std::mem::take(&mut *bytes);
+    String::from_utf8(owned).map(Zeroizing::new).map_err(|e| {
+        drop(Zeroizing::new(e.into_bytes()));
+        Error::Decryption {
+            step: "sensitive_data UTF-8",
+        }
+    })
+}
+
+fn b64(field: &'static str, text: &str) -> Result<Vec<u8>, Error> {
+    et_crypto::b64_decode(text).map_err(|_| Error::BadBase64 { field })
+}
+
+fn crypto(step: &'static str, error: &et_crypto::Error) -> Error {
+    Error::Crypto {
+        step,
+        detail: error.to_string(),
+    }
+}
+
+/// Signs `envelope` (every key but `sign`) and sets `sign` in place.
+pub(crate) fn sign_envelope(
+    envelope: &mut RawObject,
+    key: &PrivateKey,
+    profile: &Profile,
+) -> Result<(), Error> {
+    let text = sign_string_with(envelope, profile.sign_rule);
+    let signature = key
+        .sign(profile.sign_hash, text.as_bytes())
+        .map_err(|e| crypto("sign", &e))?;
+    envelope.insert(SIGN_KEY, RawValue::string(et_crypto::b64_encode(signature)));
+    Ok(())
+}
+
+/// Verifies `sign` over every other key actually present.
+pub(crate) fn verify_envelope(
+    envelope: &RawObject,
+    key: &PublicKey,
+    profile: &Profile,
+    what: &'static str,
+) -> Result<(), Error> {
+    let sign = envelope.require(SIGN_KEY)?;
+    if sign.is_empty() {
+        return Err(Error::MissingField(SIGN_KEY));
+    }
+    let signature = b64(SIGN_KEY, sign)?;
+    let text = sign_string_with(envelope, profile.sign_rule);
+    key.verify(profile.sign_hash, text.as_bytes(), &signature)
+        .map_err(|_| Error::SignatureMismatch { what })
+}
+
+/// The JSON text a payload field carries: a string's content (the
+/// documented form, `"data":"{}"`), or a nested object or array as drawn on
+/// ET's operation pages. Absent or `null` is empty.
+pub(crate) fn payload_text(value: Option<&RawValue>) -> &str {
+    match value {
+        Some(v) if v.kind() == ValueKind::String => v.text(),
+        Some(v) if matches!(v.kind(), ValueKind::Object | ValueKind::Array) => v.json(),
+        _ => "",
+    }
+}
+
+/// Reads one payload (a request's `data` or `sensitive_data`).
+pub(crate) fn parse_payload<T: DeserializeOwned>(
+    json: &str,
+    field: &'static str,
+) -> Result<T, Error> {
+    let json = if json.trim().is_empty() { "{}" } else { json };
+    serde_json::from_str(json).map_err(|e| payload_error(&e, field))
+}
+
+/// Reads a response list: `[...]`, or tolerantly a single object; empty
+/// text, `null` and `{}` are no items.
+pub(crate) fn parse_items<T: DeserializeOwned>(
+    json: &str,
+    field: &'static str,
+) -> Result<Vec<T>, Error> {
+    let trimmed = json.trim();
+    if is_empty_json(trimmed) {
+        return Ok(Vec::new());
+    }
+    let parsed = if trimmed.starts_with('{') {
+        serde_json::from_str(trimmed).map(|one| vec![one])
+    } else {
+        serde_json::from_str(trimmed)
+    };
+    parsed.map_err(|e| payload_error(&e, field))
+}
+
+/// A payload that does not fit its type. serde's message can quote the
+/// offending value, so it is kept only for non-sensitive parts.
+fn payload_error(error: &serde_json::Error, field: &'static str) -> Error {
+    let rule = if field == "data" {
+        error.to_string()
+    } else {
+        format!(
+            "does not match the expected shape (line {}, column {})",
+            error.line(),
+            error.column()
+        )
+    };
+    Error::InvalidPayload {
+        field: field.to_owned(),
+        rule,
+    }
+}
+
+/// JSON text of a payload we send.
+pub(crate) fn to_json<T: serde::Serialize + ?Sized>(
+    value: &T,
+    field: &'static str,
+) -> Result<String, Error> {
+    serde_json::to_string(value).map_err(|_| Error::InvalidPayload {
+        field: field.to_owned(),
+        rule: "cannot be written as JSON".to_owned(),
+    })
+}

@@ -1,0 +1,277 @@
+//! ET's side of the protocol, for the local sandbox and for tests: open
+//! requests, build responses, sign notifications.
+
+use std::fmt;
+
+use et_crypto::{PrivateKey, PublicKey};
+use et_model::{Operation, Placement, ServerType, StatusCode};
+use serde::Serialize;
+use zeroize::Zeroizing;
+
+use crate::envelope::{self, payload_text};
+use crate::error::Error;
+use crate::notify;
+use crate::profile::Profile;
+use crate::raw::{RawObject, RawValue};
+
+/// ET: its private key and the profile it speaks.
+pub struct EtSide {
+    key: PrivateKey,
+    profile: Profile,
+}
+
+impl fmt::Debug for EtSide {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EtSide")
+            .field("key", &self.key)
+            .field("profile", &self.profile)
+            .finish()
+    }
+}
+
+/// A request whose signature verified, decrypted.
+#[derive(Clone)]
+pub struct OpenedRequest {
+    /// `serial_number`.
+    pub serial_number: String,
+    /// `merchant_number`.
+    pub merchant_number: String,
+    /// `sub_merchant_number`.
+    pub sub_merchant_number: String,
+    /// `server_type` as sent.
+    pub server_type: String,
+    /// `version` (empty if absent).
+    pub version: String,
+    /// `callback_process` as sent (`0`, `"0"`, `""`, …); `None` if absent.
+    pub callback_process: Option<RawValue>,
+    /// The `data` payload's JSON text.
+    pub data: String,
+    /// The decrypted `sensitive_data` JSON text (zeroized on drop, not in `Debug`).
+    pub sensitive: Zeroizing<String>,
+    /// `return_info`, to echo.
+    pub return_info: String,
+    /// `extend_info`.
+    pub extend_info: String,
+    /// Every field as received.
+    pub fields: RawObject,
+    profile: Profile,
+}
+
+impl fmt::Debug for OpenedRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OpenedRequest")
+            .field("serial_number", &self.serial_number)
+            .field("merchant_number", &self.merchant_number)
+            .field("sub_merchant_number", &self.sub_merchant_number)
+            .field("server_type", &self.server_type)
+            .field("data", &self.data)
+            .field("sensitive", &"<redacted>")
+            .finish_non_exhaustive()
+    }
+}
+
+impl OpenedRequest {
+    /// The request as operation `Op`, after checking that `server_type`
+    /// selects it (see [`Profile::accepts_server_type`]).
+    pub fn operation<Op: Operation>(&self) -> Result<Op, Error> {
+        if !self
+            .profile
+            .accepts_server_type(&Op::SERVER_TYPE, &self.server_type)
+        {
+            return Err(Error::ServerTypeMismatch {
+                expected: self
+                    .profile
+                    .server_type_for(&Op::SERVER_TYPE)
+                    .as_str()
+                    .to_owned(),
+                found: self.server_type.clone(),
+            });
+        }
+        let data = envelope::parse_payload(&self.data, "data")?;
+        let sensitive = envelope::parse_payload(&self.sensitive, "sensitive_data")?;
+        Ok(Op::from_parts(data, sensitive))
+    }
+
+    /// The `server_type` as a code.
+    pub fn server_type(&self) -> ServerType {
+        ServerType::from_code(&self.server_type)
+    }
+
+    /// `data` as a JSON value (`null` when empty).
+    pub fn data_json(&self) -> Result<serde_json::Value, Error> {
+        envelope::parse_payload::<Option<serde_json::Value>>(&self.data, "data")
+            .map(Option::unwrap_or_default)
+    }
+}
+
+/// What ET answers: status, message, the two lists and the echo.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Response {
+    /// `status_code`.
+    pub status_code: StatusCode,
+    /// `message`.
+    pub message: String,
+    /// JSON text of the `data` list.
+    pub data: String,
+    /// Number of items in `data` (sent as `count`).
+    pub count: usize,
+    /// JSON text of the sensitive list (encrypted on the way out).
+    pub sensitive: Zeroizing<String>,
+    /// `return_info` (echo of the request's).
+    pub return_info: String,
+    /// `extend_info`.
+    pub extend_info: String,
+}
+
+impl fmt::Debug for Response {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Response")
+            .field("status_code", &self.status_code)
+            .field("message", &self.message)
+            .field("data", &self.data)
+            .field("sensitive", &"<redacted>")
+            .finish_non_exhaustive()
+    }
+}
+
+impl Response {
+    /// A success (`000000`, `SUCCESS`, as in ET's example) echoing `request`,
+    /// with empty lists.
+    pub fn success(request: &OpenedRequest) -> Self {
+        Response {
+            status_code: StatusCode::Success,
+            message: "SUCCESS".to_owned(),
+            data: "[]".to_owned(),
+            count: 0,
+            sensitive: Zeroizing::new("[]".to_owned()),
+            return_info: request.return_info.clone(),
+            extend_info: String::new(),
+        }
+    }
+
+    /// An error response with empty lists.
+    pub fn error(
+        status_code: StatusCode,
+        message: impl Into<String>,
+        return_info: impl Into<String>,
+    ) -> Self {
+        Response {
+            status_code,
+            message: message.into(),
+            data: "[]".to_owned(),
+            count: 0,
+            sensitive: Zeroizing::new("[]".to_owned()),
+            return_info: return_info.into(),
+            extend_info: String::new(),
+        }
+    }
+
+    /// Puts `items` in the `data` list.
+    pub fn with_data<T: Serialize>(mut self, items: &[T]) -> Result<Self, Error> {
+        self.data = envelope::to_json(items, "data")?;
+        self.count = items.len();
+        Ok(self)
+    }
+
+    /// Puts `items` in the sensitive list.
+    pub fn with_sensitive<T: Serialize>(mut self, items: &[T]) -> Result<Self, Error> {
+        self.sensitive = Zeroizing::new(envelope::to_json(items, "sensitive_data")?);
+        Ok(self)
+    }
+
+    /// Puts an operation's results in the list it names ([`Operation::OUTPUT_IN`]).
+    pub fn with_output<Op: Operation>(self, items: &[Op::Output]) -> Result<Self, Error> {
+        match Op::OUTPUT_IN {
+            Placement::Data => self.with_data(items),
+            Placement::Sensitive => self.with_sensitive(items),
+        }
+    }
+}
+
+impl EtSide {
+    /// ET with its private key.
+    pub fn new(key: PrivateKey, profile: Profile) -> Self {
+        EtSide { key, profile }
+    }
+
+    /// The profile in use.
+    pub fn profile(&self) -> &Profile {
+        &self.profile
+    }
+
+    /// ET's public key (what merchants hold).
+    pub fn public_key(&self) -> &PublicKey {
+        self.key.public_key()
+    }
+
+    /// Verifies and decrypts a request. `lookup` maps
+    /// (`merchant_number`, `sub_merchant_number`) to the merchant's public key.
+    /// Accepts the demo's shape too: `callback_process` `""`, `[]` encrypted,
+    /// and `data`/`sensitive_data` drawn as plain objects.
+    pub fn open_request(
+        &self,
+        body: &[u8],
+        lookup: impl FnOnce(&str, &str) -> Option<PublicKey>,
+    ) -> Result<OpenedRequest, Error> {
+        let fields = RawObject::parse_json(body, "request")?;
+        let merchant_number = fields.require("merchant_number")?.to_owned();
+        let sub_merchant_number = fields.require("sub_merchant_number")?.to_owned();
+        let merchant_key = lookup(&merchant_number, &sub_merchant_number).ok_or_else(|| {
+            Error::UnknownMerchant {
+                merchant_number: merchant_number.clone(),
+                sub_merchant_number: sub_merchant_number.clone(),
+            }
+        })?;
+        envelope::verify_envelope(&fields, &merchant_key, &self.profile, "request")?;
+        let sensitive = envelope::unseal(&fields, &self.key, &self.profile)?;
+        let text = |key| fields.text(key).unwrap_or_default().to_owned();
+        Ok(OpenedRequest {
+            serial_number: fields.require("serial_number")?.to_owned(),
+            server_type: fields.require("server_type")?.to_owned(),
+            version: text("version"),
+            callback_process: fields.get("callback_process").cloned(),
+            data: payload_text(fields.get("data")).to_owned(),
+            sensitive,
+            return_info: text("return_info"),
+            extend_info: text("extend_info"),
+            merchant_number,
+            sub_merchant_number,
+            profile: self.profile.clone(),
+            fields,
+        })
+    }
+
+    /// The signed, encrypted response body for the merchant holding
+    /// `merchant_key`. Keys in the documented order plus `version`, as ET's
+    /// real response carries it; `count` is the length of the `data` list,
+    /// as in ET's example (items only in `sensitive_data`, `count` 0).
+    pub fn respond(&self, merchant_key: &PublicKey, response: &Response) -> Result<Vec<u8>, Error> {
+        let sealed = envelope::seal(&response.sensitive, merchant_key, &self.profile)?;
+        let count = i64::try_from(response.count).unwrap_or(i64::MAX);
+        let mut body: RawObject = [
+            (
+                "status_code",
+                RawValue::string(response.status_code.as_str()),
+            ),
+            ("message", RawValue::string(&response.message)),
+            ("count", RawValue::integer(count)),
+            ("data", RawValue::string(&response.data)),
+            ("sensitive_data", RawValue::string(sealed.sensitive_data)),
+            ("return_info", RawValue::string(&response.return_info)),
+            ("extend_info", RawValue::string(&response.extend_info)),
+            ("version", RawValue::string(&self.profile.version)),
+            ("sign", RawValue::string("")),
+            ("aeskey", RawValue::string(sealed.aeskey)),
+        ]
+        .into_iter()
+        .collect();
+        envelope::sign_envelope(&mut body, &self.key, &self.profile)?;
+        Ok(body.to_json().into_bytes())
+    }
+
+    /// A notification body signed with `salt` (v2 rule); `fields` keep their
+    /// JSON types (an amount as the number `10000.00`).
+    pub fn sign_notification(salt: &str, fields: RawObject) -> Vec<u8> {
+        notify::sign_notification(salt, fields)
+    }
+}

@@ -1,0 +1,336 @@
+//! The merchant side: build requests, open responses.
+
+use std::fmt;
+
+use et_crypto::{PrivateKey, PublicKey};
+use et_model::{CallbackProcess, Operation, Placement, ServerType, StatusCode};
+use zeroize::Zeroizing;
+
+use crate::envelope::{self, payload_text};
+use crate::error::Error;
+use crate::notify::NotificationVerifier;
+use crate::profile::{CallbackEncoding, Profile};
+use crate::raw::{RawObject, RawValue};
+use crate::serial::SerialNumbers;
+
+/// ET's test environment (joint debugging).
+pub const TEST_ENDPOINT: &str = "https://testapi.easytransfer.cn/server";
+/// ET's production environment.
+pub const PRODUCTION_ENDPOINT: &str = "https://api.easytransfer.cn/server";
+/// The `Content-Type` to send requests with (spec 01 Q11).
+pub const CONTENT_TYPE: &str = "application/json; charset=utf-8";
+
+/// What ET gives a merchant: account numbers, keys and the notification salt.
+pub struct Credentials {
+    /// `merchant_number`, e.g. `ET82009`.
+    pub merchant_number: String,
+    /// `sub_merchant_number`, e.g. `ET82009S001`.
+    pub sub_merchant_number: String,
+    /// Signs requests and decrypts response `aeskey`s.
+    pub merchant_key: PrivateKey,
+    /// Encrypts request `aeskey`s and verifies responses.
+    pub et_public_key: PublicKey,
+    /// Salt of the notification MD5.
+    pub notify_salt: Zeroizing<String>,
+}
+
+impl Credentials {
+    /// Bundles the values ET issued.
+    pub fn new(
+        merchant_number: impl Into<String>,
+        sub_merchant_number: impl Into<String>,
+        merchant_key: PrivateKey,
+        et_public_key: PublicKey,
+        notify_salt: impl Into<String>,
+    ) -> Self {
+        Credentials {
+            merchant_number: merchant_number.into(),
+            sub_merchant_number: sub_merchant_number.into(),
+            merchant_key,
+            et_public_key,
+            notify_salt: Zeroizing::new(notify_salt.into()),
+        }
+    }
+}
+
+impl fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Credentials")
+            .field("merchant_number", &self.merchant_number)
+            .field("sub_merchant_number", &self.sub_merchant_number)
+            .field("merchant_key", &self.merchant_key)
+            .field("et_public_key", &"<public key>")
+            .field("notify_salt", &"<redacted>")
+            .finish()
+    }
+}
+
+/// Per-request envelope values besides the payload.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RequestOptions {
+    /// `return_info`: ET echoes it in the response.
+    pub return_info: String,
+    /// `extend_info`: reserved by ET.
+    pub extend_info: String,
+    /// `callback_process`: "special treatment", arranged with ET. Default no.
+    pub callback_process: CallbackProcess,
+}
+
+/// A finished request: the bytes to POST and what the response is checked against.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BuiltRequest {
+    /// The JSON body.
+    pub body: Vec<u8>,
+    /// Its serial number (for logs and idempotency).
+    pub serial_number: String,
+    /// The `server_type` sent.
+    pub server_type: ServerType,
+    /// The `return_info` sent.
+    pub return_info: String,
+}
+
+/// An opened success response.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reply<T> {
+    /// Always [`StatusCode::Success`] (errors are [`Error::Api`]).
+    pub status_code: StatusCode,
+    /// ET's `message`.
+    pub message: String,
+    /// ET's `count` (documented as the length of the `data` list), if numeric.
+    pub count: Option<u64>,
+    /// The result items, from the list the operation names (or the other
+    /// one when that is empty).
+    pub items: Vec<T>,
+    /// `return_info` as echoed.
+    pub return_info: String,
+    /// `extend_info`.
+    pub extend_info: String,
+    /// `version`, which ET's real responses carry.
+    pub version: Option<String>,
+    /// Every key not named above, raw.
+    pub extra: RawObject,
+}
+
+/// An opened success response without a type: both payloads as JSON values
+/// (for tools that print them).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RawReply {
+    /// The envelope fields; `items` holds the `data` list.
+    pub reply: Reply<serde_json::Value>,
+    /// The decrypted `sensitive_data` (`null` when absent).
+    pub sensitive: serde_json::Value,
+}
+
+/// The merchant: credentials, profile and serial numbers.
+#[derive(Debug)]
+pub struct Merchant {
+    credentials: Credentials,
+    profile: Profile,
+    serials: SerialNumbers,
+}
+
+const KNOWN_RESPONSE_KEYS: &[&str] = &[
+    "status_code",
+    "message",
+    "count",
+    "data",
+    "sensitive_data",
+    "return_info",
+    "extend_info",
+    "version",
+    "sign",
+    "aeskey",
+];
+
+impl Merchant {
+    /// A merchant with system-clock serial numbers.
+    pub fn new(credentials: Credentials, profile: Profile) -> Self {
+        let serials = SerialNumbers::new(credentials.merchant_number.clone());
+        Merchant {
+            credentials,
+            profile,
+            serials,
+        }
+    }
+
+    /// Replaces the serial-number source (e.g. with a fixed clock in tests).
+    pub fn with_serial_numbers(mut self, serials: SerialNumbers) -> Self {
+        self.serials = serials;
+        self
+    }
+
+    /// The profile in use.
+    pub fn profile(&self) -> &Profile {
+        &self.profile
+    }
+
+    /// The credentials in use.
+    pub fn credentials(&self) -> &Credentials {
+        &self.credentials
+    }
+
+    /// A verifier for this merchant's notifications.
+    pub fn notification_verifier(&self) -> NotificationVerifier {
+        NotificationVerifier::new(
+            self.credentials.notify_salt.as_str(),
+            self.profile.notify_sign_rule,
+        )
+    }
+
+    /// Builds the request for `op` with default options.
+    pub fn build<Op: Operation>(&self, op: &Op) -> Result<BuiltRequest, Error> {
+        self.build_with(op, &RequestOptions::default())
+    }
+
+    /// Validates `op`, then builds its signed, encrypted envelope.
+    pub fn build_with<Op: Operation>(
+        &self,
+        op: &Op,
+        options: &RequestOptions,
+    ) -> Result<BuiltRequest, Error> {
+        op.validate()?;
+        let (data, sensitive) = op.parts();
+        let data_json = envelope::to_json(data, "data")?;
+        let sensitive_json = Zeroizing::new(envelope::to_json(sensitive, "sensitive_data")?);
+        let sealed = envelope::seal(
+            &sensitive_json,
+            &self.credentials.et_public_key,
+            &self.profile,
+        )?;
+        let serial_number = self.serials.next_serial();
+        let server_type = self.profile.server_type_for(&Op::SERVER_TYPE);
+        let mut body: RawObject = [
+            ("serial_number", RawValue::string(&serial_number)),
+            (
+                "merchant_number",
+                RawValue::string(&self.credentials.merchant_number),
+            ),
+            (
+                "sub_merchant_number",
+                RawValue::string(&self.credentials.sub_merchant_number),
+            ),
+            ("server_type", RawValue::string(server_type.as_str())),
+            ("version", RawValue::string(&self.profile.version)),
+            (
+                "callback_process",
+                callback_value(self.profile.callback_process, options.callback_process),
+            ),
+            ("data", RawValue::string(data_json)),
+            ("sensitive_data", RawValue::string(sealed.sensitive_data)),
+            ("sign", RawValue::string("")),
+            ("aeskey", RawValue::string(sealed.aeskey)),
+            ("extend_info", RawValue::string(&options.extend_info)),
+            ("return_info", RawValue::string(&options.return_info)),
+        ]
+        .into_iter()
+        .collect();
+        envelope::sign_envelope(&mut body, &self.credentials.merchant_key, &self.profile)?;
+        Ok(BuiltRequest {
+            body: body.to_json().into_bytes(),
+            serial_number,
+            server_type,
+            return_info: options.return_info.clone(),
+        })
+    }
+
+    /// Opens the response to `request`: verifies ET's signature over every
+    /// key received, maps a non-success `status_code` to [`Error::Api`],
+    /// checks the `return_info` echo (per profile), decrypts and reads the
+    /// items of `Op::OUTPUT_IN` (or of the other list when that one is empty).
+    pub fn open<Op: Operation>(
+        &self,
+        request: &BuiltRequest,
+        body: &[u8],
+    ) -> Result<Reply<Op::Output>, Error> {
+        let (envelope, sensitive) = self.open_envelope(Some(request), body)?;
+        let data = payload_text(envelope.get("data"));
+        let (first, second) = match Op::OUTPUT_IN {
+            Placement::Data => ((data, "data"), (sensitive.as_str(), "sensitive_data")),
+            Placement::Sensitive => ((sensitive.as_str(), "sensitive_data"), (data, "data")),
+        };
+        let mut items = envelope::parse_items(first.0, first.1)?;
+        if items.is_empty() {
+            items = envelope::parse_items(second.0, second.1)?;
+        }
+        Ok(reply(&envelope, items))
+    }
+
+    /// Opens a response without a type. `request`, when given, enables the
+    /// `return_info` check.
+    pub fn open_raw(&self, request: Option<&BuiltRequest>, body: &[u8]) -> Result<RawReply, Error> {
+        let (envelope, sensitive) = self.open_envelope(request, body)?;
+        let items = envelope::parse_items(payload_text(envelope.get("data")), "data")?;
+        Ok(RawReply {
+            reply: reply(&envelope, items),
+            sensitive: json_value(&sensitive)?,
+        })
+    }
+
+    fn open_envelope(
+        &self,
+        request: Option<&BuiltRequest>,
+        body: &[u8],
+    ) -> Result<(RawObject, Zeroizing<String>), Error> {
+        let envelope = RawObject::parse_json(body, "response")?;
+        let verified = envelope::verify_envelope(
+            &envelope,
+            &self.credentials.et_public_key,
+            &self.profile,
+            "response",
+        );
+        let code = StatusCode::from_code(envelope.require("status_code")?);
+        if !code.is_success() {
+            return Err(Error::Api {
+                code,
+                message: envelope.text("message").unwrap_or_default().to_owned(),
+                authenticated: verified.is_ok(),
+            });
+        }
+        verified?;
+        if let Some(request) = request.filter(|_| self.profile.check_return_info) {
+            if envelope.text("return_info").unwrap_or_default() != request.return_info {
+                return Err(Error::ReturnInfoMismatch);
+            }
+        }
+        let sensitive = envelope::unseal(&envelope, &self.credentials.merchant_key, &self.profile)?;
+        Ok((envelope, sensitive))
+    }
+}
+
+fn callback_value(encoding: CallbackEncoding, value: CallbackProcess) -> RawValue {
+    match encoding {
+        CallbackEncoding::Integer => RawValue::integer(value.code()),
+        CallbackEncoding::String => RawValue::string(value.code().to_string()),
+        CallbackEncoding::Empty => RawValue::string(""),
+    }
+}
+
+fn reply<T>(envelope: &RawObject, items: Vec<T>) -> Reply<T> {
+    let text = |key| envelope.text(key).unwrap_or_default().to_owned();
+    let extra = envelope
+        .iter()
+        .filter(|(key, _)| !KNOWN_RESPONSE_KEYS.contains(key))
+        .map(|(key, value)| (key, value.clone()))
+        .collect();
+    Reply {
+        status_code: StatusCode::Success,
+        message: text("message"),
+        count: envelope.get("count").and_then(|c| c.text().parse().ok()),
+        items,
+        return_info: text("return_info"),
+        extend_info: text("extend_info"),
+        version: envelope.text("version").map(str::to_owned),
+        extra,
+    }
+}
+
+/// A decrypted payload as a JSON value; empty text is `null`.
+fn json_value(text: &str) -> Result<serde_json::Value, Error> {
+    if text.trim().is_empty() {
+        return Ok(serde_json::Value::Null);
+    }
+    serde_json::from_str(text).map_err(|e| Error::InvalidPayload {
+        field: "sensitive_data".to_owned(),
+        rule: format!("is not JSON (line {}, column {})", e.line(), e.column()),
+    })
+}

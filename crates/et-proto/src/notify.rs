@@ -1,0 +1,224 @@
+//! Asynchronous notifications (ET → merchant): reading, salted-MD5
+//! verification, classification, deduplication and acknowledgement — and,
+//! for ET's side, signing.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use et_model::{Notification, NotificationKind};
+use zeroize::Zeroizing;
+
+use crate::error::Error;
+use crate::profile::NotifySignRule;
+use crate::raw::{RawObject, RawValue};
+use crate::sign::{sign_string, v1_printed_string, SIGN_KEY};
+
+/// Body that tells ET the notification was received (spec 04 §2.1).
+pub const ACK_OK: &[u8] = br#"{"notify_result":"OK"}"#;
+/// Body that makes ET deliver the notification again: anything but `OK`
+/// counts as a failure (spec 04 §2.1).
+pub const ACK_FAIL: &[u8] = br#"{"notify_result":"FAIL"}"#;
+
+/// Which rule a notification's signature matched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MatchedRule {
+    /// Salt + sorted `key=value&…` (v2, spec 04 §3.1).
+    V2,
+    /// Salt + the v1 page's printed form (spec 04 §3.2).
+    V1Printed,
+}
+
+/// Verifies notifications with the merchant's salt.
+pub struct NotificationVerifier {
+    salt: Zeroizing<String>,
+    rule: NotifySignRule,
+}
+
+impl fmt::Debug for NotificationVerifier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("NotificationVerifier")
+            .field("salt", &"<redacted>")
+            .field("rule", &self.rule)
+            .finish()
+    }
+}
+
+impl NotificationVerifier {
+    /// A verifier for `salt` under `rule` (usually `profile.notify_sign_rule`).
+    pub fn new(salt: impl Into<String>, rule: NotifySignRule) -> Self {
+        NotificationVerifier {
+            salt: Zeroizing::new(salt.into()),
+            rule,
+        }
+    }
+
+    /// Reads `body` (JSON or form-urlencoded, chosen by `content_type` or
+    /// sniffed when it is absent or unknown), verifies its MD5 `sign` and
+    /// classifies it.
+    pub fn verify(
+        &self,
+        content_type: Option<&str>,
+        body: &[u8],
+    ) -> Result<VerifiedNotification, Error> {
+        self.verify_fields(read_notification_body(content_type, body)?)
+    }
+
+    /// Verifies and classifies fields already read (e.g. from a multipart form).
+    pub fn verify_fields(&self, fields: RawObject) -> Result<VerifiedNotification, Error> {
+        let sign = fields.require(SIGN_KEY)?;
+        let matched = if et_crypto::md5_verify(self.salt.as_bytes(), sign_string(&fields), sign) {
+            MatchedRule::V2
+        } else if self.rule == NotifySignRule::V1Compat
+            && et_crypto::md5_verify(self.salt.as_bytes(), v1_printed_string(&fields), sign)
+        {
+            MatchedRule::V1Printed
+        } else {
+            return Err(Error::SignatureMismatch {
+                what: "notification",
+            });
+        };
+        let notification =
+            Notification::classify(&string_map(&fields)).map_err(|e| Error::InvalidPayload {
+                field: "notification".to_owned(),
+                rule: e.to_string(),
+            })?;
+        Ok(VerifiedNotification {
+            acknowledgement: self.acknowledgement_for(&notification),
+            fields,
+            notification,
+            matched,
+        })
+    }
+
+    /// The reply that stops ET's retries: `{"notify_result":"OK"}`, or for a
+    /// refund result `order_id`, `notify_result` and an MD5 `sign` by the same
+    /// rule (spec 04 §4.4).
+    fn acknowledgement_for(&self, notification: &Notification) -> Vec<u8> {
+        match notification {
+            Notification::RefundResult(refund) => {
+                let reply: RawObject = [
+                    ("order_id", RawValue::string(refund.order_id.as_str())),
+                    ("notify_result", RawValue::string("OK")),
+                ]
+                .into_iter()
+                .collect();
+                sign_notification(&self.salt, reply)
+            }
+            _ => ACK_OK.to_vec(),
+        }
+    }
+}
+
+/// A notification whose signature verified.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VerifiedNotification {
+    fields: RawObject,
+    notification: Notification,
+    matched: MatchedRule,
+    acknowledgement: Vec<u8>,
+}
+
+impl VerifiedNotification {
+    /// The typed event.
+    pub fn notification(&self) -> &Notification {
+        &self.notification
+    }
+
+    /// Every field as received (raw text), `sign` included.
+    pub fn fields(&self) -> &RawObject {
+        &self.fields
+    }
+
+    /// The body to answer ET with once the event is safely stored:
+    /// `{"notify_result":"OK"}`, or for a refund result `order_id`,
+    /// `notify_result` and an MD5 `sign` by the same rule (spec 04 §4.4).
+    /// Answer [`ACK_FAIL`] instead to have ET deliver it again.
+    pub fn acknowledgement(&self) -> &[u8] {
+        &self.acknowledgement
+    }
+
+    /// Which signature rule matched.
+    pub fn matched_rule(&self) -> MatchedRule {
+        self.matched
+    }
+
+    /// Which kind of event this is.
+    pub fn kind(&self) -> NotificationKind {
+        self.notification.kind()
+    }
+
+    /// Identifies the event, so that ET's up to 7 deliveries of one
+    /// notification are handled once: kind, `order_id` and the fields that
+    /// tell two events of one order apart (spec 04 §5 item 3). Unknown kinds
+    /// use the whole sign string.
+    pub fn dedup_key(&self) -> String {
+        let (name, distinguishing): (&str, &[&str]) = match self.kind() {
+            NotificationKind::PaymentSuccess => ("payment_success", &["order_id", "pay_result"]),
+            NotificationKind::OrderStatusChange => (
+                "order_status_change",
+                &["order_id", "order_status", "datetime"],
+            ),
+            NotificationKind::RefundResult => (
+                "refund_result",
+                &["order_id", "refund_order_id", "refund_result"],
+            ),
+            NotificationKind::RemittanceVoucher => (
+                "remittance_voucher",
+                &["order_id", "remittance_voucher_url"],
+            ),
+            NotificationKind::Unknown => {
+                return format!(
+                    "unknown:{}",
+                    et_crypto::md5_hex("", sign_string(&self.fields))
+                )
+            }
+        };
+        let mut key = name.to_owned();
+        for field in distinguishing {
+            key.push(':');
+            key.push_str(self.fields.text(field).unwrap_or_default());
+        }
+        key
+    }
+}
+
+/// Reads a notification body into raw fields. JSON when `content_type` says
+/// JSON, form-urlencoded when it says so; otherwise (absent, `text/plain`,
+/// unknown) a body starting with `{` is JSON and anything else is a form.
+pub fn read_notification_body(content_type: Option<&str>, body: &[u8]) -> Result<RawObject, Error> {
+    let media = content_type
+        .and_then(|ct| ct.split(';').next())
+        .map(|m| m.trim().to_ascii_lowercase())
+        .unwrap_or_default();
+    let is_json = if media == "application/json" || media.ends_with("+json") {
+        true
+    } else if media == "application/x-www-form-urlencoded" {
+        false
+    } else if media.starts_with("multipart/") {
+        return Err(Error::UnsupportedContentType(media));
+    } else {
+        body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{')
+    };
+    if is_json {
+        RawObject::parse_json(body, "notification")
+    } else {
+        RawObject::parse_form(body)
+    }
+}
+
+/// Signs `fields` with the v2 rule (salt + sorted sign string) and returns
+/// the JSON body, `sign` last. Used by ET's side for notifications and by
+/// the merchant for the refund acknowledgement.
+pub fn sign_notification(salt: &str, mut fields: RawObject) -> Vec<u8> {
+    fields.remove(SIGN_KEY);
+    let sign = et_crypto::md5_hex(salt, sign_string(&fields));
+    fields.insert(SIGN_KEY, RawValue::string(sign));
+    fields.to_json().into_bytes()
+}
+
+fn string_map(fields: &RawObject) -> BTreeMap<String, String> {
+    fields
+        .iter()
+        .map(|(k, v)| (k.to_owned(), v.text().to_owned()))
+        .collect()
+}

@@ -1,0 +1,167 @@
+//! [`Profile`]: every protocol choice ET's pages leave open, named in one place.
+
+use et_crypto::{KeyPadding, SignHash};
+use et_model::{ApplyRefund, EstimateAmount, Operation, ServerType};
+
+use crate::sign::SignRule;
+
+/// What to send as `sensitive_data` when an operation has no sensitive fields.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum EmptySensitive {
+    /// `sensitive_data` and `aeskey` are both `""`. Default: the encryption
+    /// page's rule 1 ("empty string, not encrypted", spec 01 §6.1) and the
+    /// response page ("`aeskey` empty when nothing is encrypted").
+    #[default]
+    EmptyString,
+    /// Encrypt the text `[]` and send an `aeskey` anyway: what ET's Python
+    /// demo does (spec 01 §6.2).
+    EncryptEmptyList,
+}
+
+/// How `callback_process` is written in requests.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum CallbackEncoding {
+    /// A JSON number (`0`). Default: the envelope page types it Int and the
+    /// worked example sends the number `1` (spec 01 §4).
+    #[default]
+    Integer,
+    /// A JSON string of the code (`"0"`).
+    String,
+    /// Always the empty string `""`, as ET's demo sends (spec 01 §4).
+    Empty,
+}
+
+/// How notification MD5 signatures are checked.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum NotifySignRule {
+    /// The v2 rule only: salt + sorted `key=value&…` (spec 04 §3.1). Default:
+    /// the only rule with a worked example and hash.
+    #[default]
+    V2,
+    /// Accept either the v2 rule or the v1 page's printed form (received
+    /// order, empty values as bare keys) with the salt prefixed (spec 01
+    /// §8.3, 04 §3.2): for merchants still on legacy v1 notifications.
+    V1Compat,
+}
+
+/// Every undocumented choice, with the default we chose and why.
+///
+/// A merchant who learns the real answer during joint testing with ET
+/// changes one field:
+///
+/// ```
+/// use et_proto::{Profile, SignRule};
+/// let profile = Profile { sign_rule: SignRule::SkipEmpty, ..Profile::default() };
+/// assert_eq!(profile.version, "2.0.0");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Profile {
+    /// RSA padding for `aeskey`. Default PKCS#1 v1.5: the page says
+    /// "RSA(PKCS V1.5 OEAP)加SHA256"; "PKCS V1.5" is what Python's and Java's
+    /// defaults produce (spec 01 Q3).
+    pub key_padding: KeyPadding,
+    /// When decrypting an `aeskey`, also try the other paddings after
+    /// [`key_padding`](Self::key_padding) fails. Default on: the padding is a
+    /// guess, and a wrong guess then still opens ET's responses (spec 01 Q3
+    /// suggests this). A candidate key counts only if it is 16 bytes and the
+    /// AES step then succeeds.
+    pub detect_key_padding: bool,
+    /// Hash of the RSA signature. Default SHA-256 ("SHA256withRSA"), the only
+    /// hash the encryption page names (spec 01 Q2).
+    pub sign_hash: SignHash,
+    /// How the sign string is spliced. Default [`SignRule::AllSorted`]
+    /// (spec 01 Q1).
+    pub sign_rule: SignRule,
+    /// Empty `sensitive_data`. Default [`EmptySensitive::EmptyString`].
+    pub empty_sensitive: EmptySensitive,
+    /// `callback_process` encoding. Default [`CallbackEncoding::Integer`].
+    pub callback_process: CallbackEncoding,
+    /// Envelope `version`. Default `"2.0.0"`: the envelope page's default, the
+    /// worked example and the demo (spec 01 §4).
+    pub version: String,
+    /// `server_type` of the order interface. Default `create_order`: the
+    /// newest page (seed `002_…`); older pages say `add_special_rent_order`.
+    /// Both are accepted when opening requests.
+    pub order_server_type: ServerType,
+    /// `server_type` of "Obtain estimated amount". Its page was never
+    /// readable; the default is et-model's guess
+    /// ([`EstimateAmount::SERVER_TYPE`]).
+    pub estimate_server_type: ServerType,
+    /// `server_type` of "Refund application". Its page was never readable;
+    /// the default is et-model's guess ([`ApplyRefund::SERVER_TYPE`]).
+    pub refund_server_type: ServerType,
+    /// Notification signature rule. Default [`NotifySignRule::V2`].
+    pub notify_sign_rule: NotifySignRule,
+    /// Reject a response whose `return_info` differs from the request's.
+    /// Default on: the envelope pages say ET echoes it unchanged (spec 01 §7.3
+    /// step 5), so a mismatch means a response to another request.
+    pub check_return_info: bool,
+}
+
+impl Default for Profile {
+    fn default() -> Self {
+        Profile {
+            key_padding: KeyPadding::Pkcs1v15,
+            detect_key_padding: true,
+            sign_hash: SignHash::Sha256,
+            sign_rule: SignRule::AllSorted,
+            empty_sensitive: EmptySensitive::EmptyString,
+            callback_process: CallbackEncoding::Integer,
+            version: "2.0.0".to_owned(),
+            order_server_type: ServerType::CreateOrder,
+            estimate_server_type: EstimateAmount::SERVER_TYPE,
+            refund_server_type: ApplyRefund::SERVER_TYPE,
+            notify_sign_rule: NotifySignRule::V2,
+            check_return_info: true,
+        }
+    }
+}
+
+impl Profile {
+    /// The `server_type` sent for an operation whose model default is `default`.
+    pub fn server_type_for(&self, default: &ServerType) -> ServerType {
+        if is_order(default) {
+            self.order_server_type.clone()
+        } else if *default == EstimateAmount::SERVER_TYPE {
+            self.estimate_server_type.clone()
+        } else if *default == ApplyRefund::SERVER_TYPE {
+            self.refund_server_type.clone()
+        } else {
+            default.clone()
+        }
+    }
+
+    /// Whether a request's `server_type` selects the operation whose model
+    /// default is `default`: the configured name, the model default, and for
+    /// orders both documented names.
+    pub fn accepts_server_type(&self, default: &ServerType, wire: &str) -> bool {
+        wire == self.server_type_for(default).as_str()
+            || wire == default.as_str()
+            || (is_order(default) && is_order(&ServerType::from_code(wire)))
+    }
+
+    /// Paddings to try when decrypting an `aeskey`: configured first.
+    pub(crate) fn decrypt_paddings(&self) -> Vec<KeyPadding> {
+        let mut order = vec![self.key_padding];
+        if self.detect_key_padding {
+            for padding in [
+                KeyPadding::Pkcs1v15,
+                KeyPadding::OaepSha256,
+                KeyPadding::OaepSha1,
+                KeyPadding::OaepSha256Mgf1Sha1,
+            ] {
+                if !order.contains(&padding) {
+                    order.push(padding);
+                }
+            }
+        }
+        order
+    }
+}
+
+fn is_order(server_type: &ServerType) -> bool {
+    matches!(
+        server_type,
+        ServerType::CreateOrder | ServerType::AddSpecialRentOrder
+    )
+}

@@ -1,0 +1,589 @@
+//! Reading and writing flat JSON objects while keeping every value's wire text.
+//!
+//! Signatures cover the values *as transmitted* (`10000.00` is not
+//! `10000.0`), so envelopes and notifications are never parsed into native
+//! numbers: [`RawObject`] keeps each top-level value's exact JSON text and, for
+//! strings, their unescaped content. The reader is tolerant of trailing commas
+//! (ET's own notification examples contain one) and strict about everything
+//! else; duplicate keys are rejected because they would make the signed text
+//! ambiguous.
+
+use crate::error::Error;
+
+/// Nesting limit for values inside an object; deeper input is rejected
+/// instead of exhausting the stack.
+const MAX_DEPTH: usize = 64;
+
+/// The JSON type of a [`RawValue`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ValueKind {
+    /// A JSON string (or a form-urlencoded value).
+    String,
+    /// A JSON number; its text is kept exactly (`10000.00`).
+    Number,
+    /// `true` or `false`.
+    Bool,
+    /// `null`.
+    Null,
+    /// A nested object, kept as its raw JSON text.
+    Object,
+    /// A nested array, kept as its raw JSON text.
+    Array,
+}
+
+/// One value with its wire form.
+///
+/// [`text`](Self::text) is what goes into sign strings: a string's unescaped
+/// content, and for every other kind the exact JSON text received (numbers as
+/// written, `true`/`false`/`null` literally, nested objects and arrays as
+/// their raw JSON — ET never sends those at the top level of a signed object).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawValue {
+    kind: ValueKind,
+    json: String,
+    text: String,
+}
+
+impl RawValue {
+    /// A string value.
+    pub fn string(value: impl Into<String>) -> Self {
+        let text = value.into();
+        RawValue {
+            kind: ValueKind::String,
+            json: json_quote(&text),
+            text,
+        }
+    }
+
+    /// An integer value, written as plain decimal.
+    pub fn integer(value: i64) -> Self {
+        let text = value.to_string();
+        RawValue {
+            kind: ValueKind::Number,
+            json: text.clone(),
+            text,
+        }
+    }
+
+    /// Any single JSON value given as text (whitespace around it is dropped).
+    pub fn from_json(text: &str) -> Result<Self, Error> {
+        let mut scanner = Scanner::new(text, "JSON value");
+        scanner.skip_ws();
+        let value = scanner.value(0)?;
+        scanner.skip_ws();
+        scanner.expect_end()?;
+        Ok(value)
+    }
+
+    /// The JSON type.
+    pub fn kind(&self) -> ValueKind {
+        self.kind
+    }
+
+    /// The value as it enters a sign string (see the type docs).
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// The exact JSON text (strings with their quotes and escapes).
+    pub fn json(&self) -> &str {
+        &self.json
+    }
+}
+
+/// A flat JSON object (or form body): keys in received order, raw values.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RawObject {
+    entries: Vec<(String, RawValue)>,
+}
+
+impl RawObject {
+    /// An empty object.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Reads a JSON object. `context` names the input in errors
+    /// (e.g. `"response"`). Trailing commas are accepted; duplicate keys are not.
+    pub fn parse_json(body: &[u8], context: &'static str) -> Result<Self, Error> {
+        let text = std::str::from_utf8(body).map_err(|e| {
+            let (line, column) = line_column(body, e.valid_up_to());
+            Error::MalformedJson {
+                context,
+                line,
+                column,
+                reason: "invalid UTF-8",
+            }
+        })?;
+        let mut scanner = Scanner::new(text, context);
+        scanner.skip_bom();
+        scanner.skip_ws();
+        let mut object = RawObject::new();
+        let mut duplicate = None;
+        scanner.object(0, &mut |key, value| {
+            if object.get(&key).is_some() {
+                duplicate.get_or_insert(key);
+            } else {
+                object.entries.push((key, value));
+            }
+        })?;
+        scanner.skip_ws();
+        scanner.expect_end()?;
+        match duplicate {
+            Some(key) => Err(Error::DuplicateKey { context, key }),
+            None => Ok(object),
+        }
+    }
+
+    /// Reads an `application/x-www-form-urlencoded` body; every value is a string.
+    pub fn parse_form(body: &[u8]) -> Result<Self, Error> {
+        if std::str::from_utf8(body).is_err() {
+            return Err(Error::NotUtf8 {
+                context: "form body",
+            });
+        }
+        let mut object = RawObject::new();
+        for (key, value) in form_urlencoded::parse(body) {
+            if object.get(&key).is_some() {
+                return Err(Error::DuplicateKey {
+                    context: "form body",
+                    key: key.into_owned(),
+                });
+            }
+            object
+                .entries
+                .push((key.into_owned(), RawValue::string(value)));
+        }
+        Ok(object)
+    }
+
+    /// The value under `key`.
+    pub fn get(&self, key: &str) -> Option<&RawValue> {
+        self.entries.iter().find(|(k, _)| k == key).map(|(_, v)| v)
+    }
+
+    /// The sign-string text under `key`.
+    pub fn text(&self, key: &str) -> Option<&str> {
+        self.get(key).map(RawValue::text)
+    }
+
+    /// The sign-string text under `key`, or [`Error::MissingField`].
+    pub fn require(&self, key: &'static str) -> Result<&str, Error> {
+        self.text(key).ok_or(Error::MissingField(key))
+    }
+
+    /// Sets `key`: replaces the value in place if present, else appends.
+    pub fn insert(&mut self, key: impl Into<String>, value: RawValue) {
+        let key = key.into();
+        match self.entries.iter_mut().find(|(k, _)| *k == key) {
+            Some(slot) => slot.1 = value,
+            None => self.entries.push((key, value)),
+        }
+    }
+
+    /// Removes `key`, returning its value.
+    pub fn remove(&mut self, key: &str) -> Option<RawValue> {
+        let index = self.entries.iter().position(|(k, _)| k == key)?;
+        Some(self.entries.remove(index).1)
+    }
+
+    /// Entries in order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &RawValue)> {
+        self.entries.iter().map(|(k, v)| (k.as_str(), v))
+    }
+
+    /// Number of keys.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether there are no keys.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Compact JSON text, keys in order, each value's raw JSON written verbatim.
+    pub fn to_json(&self) -> String {
+        let mut out = String::from("{");
+        for (i, (key, value)) in self.entries.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            out.push_str(&json_quote(key));
+            out.push(':');
+            out.push_str(&value.json);
+        }
+        out.push('}');
+        out
+    }
+}
+
+impl<K: Into<String>> FromIterator<(K, RawValue)> for RawObject {
+    fn from_iter<I: IntoIterator<Item = (K, RawValue)>>(iter: I) -> Self {
+        let mut object = RawObject::new();
+        for (key, value) in iter {
+            object.insert(key, value);
+        }
+        object
+    }
+}
+
+fn json_quote(text: &str) -> String {
+    // Serializing a &str to JSON cannot fail.
+    serde_json::to_string(text).unwrap_or_default()
+}
+
+fn line_column(input: &[u8], offset: usize) -> (usize, usize) {
+    let before = input.get(..offset).unwrap_or(input);
+    let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+    let line_start = before
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |p| p + 1);
+    (line, offset - line_start + 1)
+}
+
+struct Scanner<'a> {
+    input: &'a str,
+    pos: usize,
+    context: &'static str,
+}
+
+impl<'a> Scanner<'a> {
+    fn new(input: &'a str, context: &'static str) -> Self {
+        Scanner {
+            input,
+            pos: 0,
+            context,
+        }
+    }
+
+    fn error(&self, reason: &'static str) -> Error {
+        let (line, column) = line_column(self.input.as_bytes(), self.pos);
+        Error::MalformedJson {
+            context: self.context,
+            line,
+            column,
+            reason,
+        }
+    }
+
+    fn peek(&self) -> Option<u8> {
+        self.input.as_bytes().get(self.pos).copied()
+    }
+
+    fn bump(&mut self) -> Option<u8> {
+        let byte = self.peek()?;
+        self.pos += 1;
+        Some(byte)
+    }
+
+    fn eat(&mut self, byte: u8, reason: &'static str) -> Result<(), Error> {
+        if self.peek() == Some(byte) {
+            self.pos += 1;
+            Ok(())
+        } else {
+            Err(self.error(reason))
+        }
+    }
+
+    fn skip_bom(&mut self) {
+        if self.input.starts_with('\u{feff}') {
+            self.pos = '\u{feff}'.len_utf8();
+        }
+    }
+
+    fn skip_ws(&mut self) {
+        while matches!(self.peek(), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+            self.pos += 1;
+        }
+    }
+
+    fn expect_end(&self) -> Result<(), Error> {
+        match self.peek() {
+            None => Ok(()),
+            Some(_) => Err(self.error("unexpected text after the value")),
+        }
+    }
+
+    /// Reads `{ "key": value, ... }`, trailing comma allowed, calling
+    /// `member` for each pair.
+    fn object(
+        &mut self,
+        depth: usize,
+        member: &mut dyn FnMut(String, RawValue),
+    ) -> Result<(), Error> {
+        self.eat(b'{', "expected '{'")?;
+        loop {
+            self.skip_ws();
+            if self.peek() == Some(b'}') {
+                self.pos += 1;
+                return Ok(());
+            }
+            if self.peek() != Some(b'"') {
+                return Err(self.error("expected a string key or '}'"));
+            }
+            let key = self.string()?;
+            self.skip_ws();
+            self.eat(b':', "expected ':' after a key")?;
+            self.skip_ws();
+            let value = self.value(depth)?;
+            member(key, value);
+            self.skip_ws();
+            match self.bump() {
+                Some(b',') => {}
+                Some(b'}') => return Ok(()),
+                _ => {
+                    self.pos = self.pos.saturating_sub(1);
+                    return Err(self.error("expected ',' or '}'"));
+                }
+            }
+        }
+    }
+
+    fn array(&mut self, depth: usize) -> Result<(), Error> {
+        self.eat(b'[', "expected '['")?;
+        loop {
+            self.skip_ws();
+            if self.peek() == Some(b']') {
+                self.pos += 1;
+                return Ok(());
+            }
+            self.value(depth)?;
+            self.skip_ws();
+            match self.bump() {
+                Some(b',') => {}
+                Some(b']') => return Ok(()),
+                _ => {
+                    self.pos = self.pos.saturating_sub(1);
+                    return Err(self.error("expected ',' or ']'"));
+                }
+            }
+        }
+    }
+
+    fn value(&mut self, depth: usize) -> Result<RawValue, Error> {
+        let start = self.pos;
+        let kind = match self.peek() {
+            Some(b'"') => {
+                let text = self.string()?;
+                let json = self.slice(start).to_owned();
+                return Ok(RawValue {
+                    kind: ValueKind::String,
+                    json,
+                    text,
+                });
+            }
+            Some(b'{' | b'[') if depth >= MAX_DEPTH => {
+                return Err(self.error("nesting too deep"));
+            }
+            Some(b'{') => {
+                self.object(depth + 1, &mut |_, _| {})?;
+                ValueKind::Object
+            }
+            Some(b'[') => {
+                self.array(depth + 1)?;
+                ValueKind::Array
+            }
+            Some(b't') => self.literal("true", ValueKind::Bool)?,
+            Some(b'f') => self.literal("false", ValueKind::Bool)?,
+            Some(b'n') => self.literal("null", ValueKind::Null)?,
+            Some(b'-' | b'0'..=b'9') => self.number()?,
+            _ => return Err(self.error("expected a value")),
+        };
+        let json = self.slice(start).to_owned();
+        Ok(RawValue {
+            kind,
+            text: json.clone(),
+            json,
+        })
+    }
+
+    fn slice(&self, start: usize) -> &'a str {
+        self.input.get(start..self.pos).unwrap_or_default()
+    }
+
+    fn literal(&mut self, word: &'static str, kind: ValueKind) -> Result<ValueKind, Error> {
+        if self
+            .input
+            .get(self.pos..)
+            .is_some_and(|s| s.starts_with(word))
+        {
+            self.pos += word.len();
+            Ok(kind)
+        } else {
+            Err(self.error("unknown literal"))
+        }
+    }
+
+    fn digits(&mut self) -> usize {
+        let start = self.pos;
+        while matches!(self.peek(), Some(b'0'..=b'9')) {
+            self.pos += 1;
+        }
+        self.pos - start
+    }
+
+    fn number(&mut self) -> Result<ValueKind, Error> {
+        if self.peek() == Some(b'-') {
+            self.pos += 1;
+        }
+        match self.peek() {
+            Some(b'0') => self.pos += 1,
+            Some(b'1'..=b'9') => {
+                self.digits();
+            }
+            _ => return Err(self.error("bad number")),
+        }
+        if self.peek() == Some(b'.') {
+            self.pos += 1;
+            if self.digits() == 0 {
+                return Err(self.error("bad number: digits expected after '.'"));
+            }
+        }
+        if matches!(self.peek(), Some(b'e' | b'E')) {
+            self.pos += 1;
+            if matches!(self.peek(), Some(b'+' | b'-')) {
+                self.pos += 1;
+            }
+            if self.digits() == 0 {
+                return Err(self.error("bad number: digits expected in exponent"));
+            }
+        }
+        Ok(ValueKind::Number)
+    }
+
+    /// Reads a string literal and returns its unescaped content.
+    fn string(&mut self) -> Result<String, Error> {
+        self.eat(b'"', "expected '\"'")?;
+        let mut out = String::new();
+        loop {
+            let rest = self.input.get(self.pos..).unwrap_or_default();
+            let run = rest
+                .find(|c: char| c == '"' || c == '\\' || c < ' ')
+                .ok_or_else(|| self.error("unterminated string"))?;
+            out.push_str(rest.get(..run).unwrap_or_default());
+            self.pos += run;
+            match self.bump() {
+                Some(b'"') => return Ok(out),
+                Some(b'\\') => self.escape(&mut out)?,
+                _ => {
+                    self.pos -= 1;
+                    return Err(self.error("control character in string"));
+                }
+            }
+        }
+    }
+
+    fn escape(&mut self, out: &mut String) -> Result<(), Error> {
+        let c = match self.bump() {
+            Some(b'"') => '"',
+            Some(b'\\') => '\\',
+            Some(b'/') => '/',
+            Some(b'b') => '\u{8}',
+            Some(b'f') => '\u{c}',
+            Some(b'n') => '\n',
+            Some(b'r') => '\r',
+            Some(b't') => '\t',
+            Some(b'u') => self.unicode_escape()?,
+            _ => return Err(self.error("bad escape")),
+        };
+        out.push(c);
+        Ok(())
+    }
+
+    fn hex4(&mut self) -> Result<u32, Error> {
+        let hex = self
+            .input
+            .get(self.pos..self.pos + 4)
+            .filter(|h| h.bytes().all(|b| b.is_ascii_hexdigit()))
+            .ok_or_else(|| self.error("bad \\u escape"))?;
+        self.pos += 4;
+        u32::from_str_radix(hex, 16).map_err(|_| self.error("bad \\u escape"))
+    }
+
+    fn unicode_escape(&mut self) -> Result<char, Error> {
+        let first = self.hex4()?;
+        let code = if (0xD800..0xDC00).contains(&first) {
+            if self.input.get(self.pos..self.pos + 2) != Some("\\u") {
+                return Err(self.error("unpaired surrogate"));
+            }
+            self.pos += 2;
+            let second = self.hex4()?;
+            if !(0xDC00..0xE000).contains(&second) {
+                return Err(self.error("unpaired surrogate"));
+            }
+            0x10000 + ((first - 0xD800) << 10) + (second - 0xDC00)
+        } else {
+            first
+        };
+        char::from_u32(code).ok_or_else(|| self.error("unpaired surrogate"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keeps_number_text_and_unescapes_strings() {
+        let body =
+            br#"{"a":10000.00,"b":"x\"\u00e9\ud83d\ude00","c":[1, {"d":2}],"e":true,"f":null}"#;
+        let obj = RawObject::parse_json(body, "test").unwrap();
+        assert_eq!(obj.text("a"), Some("10000.00"));
+        assert_eq!(obj.text("b"), Some("x\"é😀"));
+        assert_eq!(obj.get("b").unwrap().json(), r#""x\"\u00e9\ud83d\ude00""#);
+        assert_eq!(obj.text("c"), Some(r#"[1, {"d":2}]"#));
+        assert_eq!(obj.get("c").unwrap().kind(), ValueKind::Array);
+        assert_eq!(obj.text("e"), Some("true"));
+        assert_eq!(obj.text("f"), Some("null"));
+    }
+
+    #[test]
+    fn accepts_trailing_comma_as_in_et_voucher_example() {
+        let body = b"{\n    \"order_id\": \"ET1\",\n    \"sign\": \"xxxxxx\",\n}";
+        let obj = RawObject::parse_json(body, "notification").unwrap();
+        assert_eq!(obj.len(), 2);
+        assert_eq!(obj.text("sign"), Some("xxxxxx"));
+    }
+
+    #[test]
+    fn reports_position_of_missing_comma() {
+        let body = b"{\n\"a\": \"1\"\n\"b\": 1}";
+        match RawObject::parse_json(body, "notification") {
+            Err(Error::MalformedJson { line, column, .. }) => assert_eq!((line, column), (3, 1)),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn rejects_duplicates_bad_numbers_and_deep_nesting() {
+        assert!(matches!(
+            RawObject::parse_json(br#"{"a":1,"a":2}"#, "t"),
+            Err(Error::DuplicateKey { .. })
+        ));
+        for bad in [
+            &br#"{"a":01}"#[..],
+            br#"{"a":1.}"#,
+            br#"{"a":-}"#,
+            b"{} x",
+            b"[]",
+        ] {
+            assert!(RawObject::parse_json(bad, "t").is_err());
+        }
+        let deep = format!("{{\"a\":{}{}}}", "[".repeat(100), "]".repeat(100));
+        assert!(RawObject::parse_json(deep.as_bytes(), "t").is_err());
+    }
+
+    #[test]
+    fn form_values_are_strings_and_writes_round_trip() {
+        let obj = RawObject::parse_form(
+            b"pay_amount=10000.00&pay_datetime=2024-12-01+10%3A00%3A00&extend_info=",
+        )
+        .unwrap();
+        assert_eq!(obj.text("pay_datetime"), Some("2024-12-01 10:00:00"));
+        assert_eq!(obj.text("extend_info"), Some(""));
+        let again = RawObject::parse_json(obj.to_json().as_bytes(), "t").unwrap();
+        assert_eq!(again, obj);
+    }
+}

@@ -1,0 +1,191 @@
+//! Notification reading, MD5 verification, classification, dedup and
+//! acknowledgement, against ET's documented example.
+
+use et_model::{NotificationKind, OrderStatus};
+use et_proto::{
+    sign_notification, EtSide, MatchedRule, NotificationVerifier, NotifySignRule, RawObject,
+    ACK_FAIL, ACK_OK,
+};
+
+/// ET's v2 signature example (spec 04 §3.1), as JSON with the amount a number.
+const ET_EXAMPLE: &str = r#"{
+"order_id": "ETxxxxxxxxxxxx01",
+"pay_result": 1,
+"pay_amount": 10000.00,
+"pay_datetime": "2024-12-01 10:00:00",
+"extend_info": "",
+"sign": "652614570bcc49940d7dcc7a3c3dc7e5"
+}"#;
+
+fn verifier(rule: NotifySignRule) -> NotificationVerifier {
+    NotificationVerifier::new("abc123", rule)
+}
+
+#[test]
+fn et_md5_example_verifies_and_10000_0_does_not() {
+    let v = verifier(NotifySignRule::V2);
+    let ok = v
+        .verify(Some("application/json"), ET_EXAMPLE.as_bytes())
+        .unwrap();
+    assert_eq!(ok.kind(), NotificationKind::PaymentSuccess);
+    assert_eq!(ok.fields().text("pay_amount"), Some("10000.00"));
+    assert_eq!(ok.matched_rule(), MatchedRule::V2);
+    assert_eq!(ok.acknowledgement(), ACK_OK);
+    let float = ET_EXAMPLE.replace("10000.00", "10000.0");
+    assert_eq!(
+        v.verify(None, float.as_bytes()).unwrap_err(),
+        et_proto::Error::SignatureMismatch {
+            what: "notification"
+        }
+    );
+    let upper = ET_EXAMPLE.replace(
+        "652614570bcc49940d7dcc7a3c3dc7e5",
+        "652614570BCC49940D7DCC7A3C3DC7E5",
+    );
+    assert!(v.verify(None, upper.as_bytes()).is_ok());
+    assert!(NotificationVerifier::new("abc124", NotifySignRule::V2)
+        .verify(None, ET_EXAMPLE.as_bytes())
+        .is_err());
+}
+
+#[test]
+fn form_bodies_and_sniffing() {
+    let form = "order_id=ETxxxxxxxxxxxx01&pay_result=1&pay_amount=10000.00&pay_datetime=2024-12-01+10%3A00%3A00&extend_info=&sign=652614570bcc49940d7dcc7a3c3dc7e5";
+    let v = verifier(NotifySignRule::V2);
+    for content_type in [
+        Some("application/x-www-form-urlencoded"),
+        None,
+        Some("text/plain"),
+    ] {
+        assert!(
+            v.verify(content_type, form.as_bytes()).is_ok(),
+            "{content_type:?}"
+        );
+    }
+    for content_type in [
+        None,
+        Some("application/json; charset=utf-8"),
+        Some("text/plain"),
+    ] {
+        assert!(
+            v.verify(content_type, ET_EXAMPLE.as_bytes()).is_ok(),
+            "{content_type:?}"
+        );
+    }
+    assert!(v.verify(Some("application/json"), form.as_bytes()).is_err());
+    assert!(matches!(
+        v.verify(Some("multipart/form-data; boundary=x"), form.as_bytes()),
+        Err(et_proto::Error::UnsupportedContentType(_))
+    ));
+}
+
+#[test]
+fn voucher_example_with_trailing_comma_is_read() {
+    let unsigned = RawObject::parse_json(
+        br#"{"order_id": "ET20260101xxxxxxxx", "remittance_voucher_url": "https://static.et.cn/xxx/xxx/xxx.pdf", "extend_info": ""}"#,
+        "test",
+    )
+    .unwrap();
+    let signed = RawObject::parse_json(&sign_notification("abc123", unsigned), "test").unwrap();
+    let body = format!(
+        "{{\n    \"order_id\": \"ET20260101xxxxxxxx\",\n    \"remittance_voucher_url\": \"https://static.et.cn/xxx/xxx/xxx.pdf\",\n    \"extend_info\": \"\",\n    \"sign\": \"{}\",\n}}",
+        signed.text("sign").unwrap()
+    );
+    let n = verifier(NotifySignRule::V2)
+        .verify(None, body.as_bytes())
+        .unwrap();
+    assert_eq!(n.kind(), NotificationKind::RemittanceVoucher);
+    assert_eq!(
+        n.dedup_key(),
+        "remittance_voucher:ET20260101xxxxxxxx:https://static.et.cn/xxx/xxx/xxx.pdf"
+    );
+    assert_eq!(n.acknowledgement(), ACK_OK);
+}
+
+#[test]
+fn refund_result_gets_the_signed_reply() {
+    let fields = RawObject::parse_json(
+        br#"{"order_id":"ET00000000000000001","refund_order_id":"R1","refund_result":1,"refund_amount":10000.00,"refund_datetime":"2024-01-01 10:00:00","extend_info":""}"#,
+        "test",
+    )
+    .unwrap();
+    let body = EtSide::sign_notification("abc123", fields);
+    let n = verifier(NotifySignRule::V2)
+        .verify(Some("application/json"), &body)
+        .unwrap();
+    assert_eq!(n.kind(), NotificationKind::RefundResult);
+    assert_eq!(n.dedup_key(), "refund_result:ET00000000000000001:R1:1");
+    let expected_sign =
+        et_crypto::md5_hex("abc123", "notify_result=OK&order_id=ET00000000000000001");
+    assert_eq!(
+        String::from_utf8(n.acknowledgement().to_vec()).unwrap(),
+        format!(
+            r#"{{"order_id":"ET00000000000000001","notify_result":"OK","sign":"{expected_sign}"}}"#
+        )
+    );
+    assert_eq!(ACK_FAIL, br#"{"notify_result":"FAIL"}"#);
+}
+
+#[test]
+fn dedup_keys_separate_events_and_merge_redeliveries() {
+    let status = |s: &str, at: &str| {
+        let fields = RawObject::parse_json(
+            format!(r#"{{"notify_type":"order_status_change","order_id":"ET1","datetime":"{at}","order_status":"{s}"}}"#).as_bytes(),
+            "test",
+        )
+        .unwrap();
+        verifier(NotifySignRule::V2)
+            .verify(None, &sign_notification("abc123", fields))
+            .unwrap()
+    };
+    let first = status("2", "2024-12-12 10:00:00");
+    let Some(et_model::Notification::OrderStatusChange(change)) =
+        Some(first.notification().clone())
+    else {
+        panic!("not a status change")
+    };
+    assert_eq!(change.order_status, OrderStatus::Remitting);
+    assert_eq!(
+        first.dedup_key(),
+        status("2", "2024-12-12 10:00:00").dedup_key()
+    );
+    assert_ne!(
+        first.dedup_key(),
+        status("3", "2024-12-12 10:00:00").dedup_key()
+    );
+    assert_ne!(
+        first.dedup_key(),
+        status("2", "2024-12-13 10:00:00").dedup_key()
+    );
+    let unknown = RawObject::parse_json(br#"{"order_id":"ET1","something":"new"}"#, "t").unwrap();
+    let unknown = verifier(NotifySignRule::V2)
+        .verify(None, &sign_notification("abc123", unknown))
+        .unwrap();
+    assert_eq!(unknown.kind(), NotificationKind::Unknown);
+    assert!(unknown.dedup_key().starts_with("unknown:"));
+}
+
+#[test]
+fn v1_printed_order_only_with_v1_compat() {
+    let form =
+        "order_id=ET1&pay_result=1&pay_amount=100&pay_datetime=2017-10-12 10:00:00&extend_info=";
+    let printed =
+        "order_id=ET1&pay_result=1&pay_amount=100&pay_datetime=2017-10-12 10:00:00&extend_info";
+    let body = format!("{form}&sign={}", et_crypto::md5_hex("abc123", printed));
+    assert!(verifier(NotifySignRule::V2)
+        .verify(None, body.as_bytes())
+        .is_err());
+    let n = verifier(NotifySignRule::V1Compat)
+        .verify(None, body.as_bytes())
+        .unwrap();
+    assert_eq!(n.matched_rule(), MatchedRule::V1Printed);
+}
+
+#[test]
+fn missing_sign_is_named() {
+    let body = br#"{"order_id":"ET1","pay_result":1}"#;
+    assert_eq!(
+        verifier(NotifySignRule::V2).verify(None, body).unwrap_err(),
+        et_proto::Error::MissingField("sign")
+    );
+}

@@ -1,0 +1,375 @@
+//! Merchant builds → ET opens → ET responds → merchant opens, for every
+//! operation, both key sizes and every Profile choice.
+
+mod common;
+
+use common::{Parties, KEY_SIZES};
+use et_crypto::{KeyPadding, SignHash};
+use et_model::{
+    ApplyRefund, CountryCode, CreateOrder, CurrencyCode, EstimateAmount, GetPayUrl, GetRate,
+    Operation, QueryOrders, ServerType, UploadAttachment,
+};
+use et_proto::{
+    CallbackEncoding, EmptySensitive, Error, NotifySignRule, Profile, RawValue, Response, SignRule,
+    ValueKind,
+};
+
+fn json<T: serde::de::DeserializeOwned>(text: &str) -> T {
+    serde_json::from_str(text).expect("fixture JSON fits the type")
+}
+
+/// One request and the items ET answers it with, per operation.
+fn check_all_operations(parties: &Parties) {
+    let order = CreateOrder {
+        name_ch: Some("张三".to_owned()),
+        ..CreateOrder::new(
+            "M-1001",
+            "user-42",
+            CountryCode::Gbr,
+            CurrencyCode::new("GBP"),
+            "10000.00".parse().unwrap(),
+        )
+    };
+    check(
+        parties,
+        &order,
+        json(
+            r#"[{"order_id":"ET1","pay_config_list":[{"pay_url":"https://pay/1","pay_type":1,"appid":"wx1","original_id":"gh_1"}],"tuition_rmb":91234.50,"counter_fee":0}]"#,
+        ),
+    );
+    check(
+        parties,
+        &json::<UploadAttachment>(
+            r#"{"order_id":"ET1","attachment_type":1,"base64":"SGVsbG8=","file_name":"a.pdf"}"#,
+        ),
+        json(r#"[{"order_id":"ET1"}]"#),
+    );
+    check(
+        parties,
+        &GetPayUrl {
+            notify_url: Some("https://m.example/notify".into()),
+            ..GetPayUrl::new("ET1")
+        },
+        json(r#"[{"order_id":"ET1","pay_config_list":[]}]"#),
+    );
+    check(
+        parties,
+        &QueryOrders::new(["ET1", "ET2"]),
+        json(
+            r#"[{"order_id":"ET1","order_status":0,"tuition_rmb":1.50},{"order_id":"ET2","order_status":-3}]"#,
+        ),
+    );
+    check(
+        parties,
+        &json::<GetRate>(r#"{"currency_code":"GBP"}"#),
+        json(r#"[{"currency_code":"GBP","rate":9.1234}]"#),
+    );
+    check(
+        parties,
+        &json::<EstimateAmount>(r#"{"currency_code":"GBP","amount":100.10}"#),
+        json(r#"[{"tuition_rmb":912.34,"counter_fee":10.00}]"#),
+    );
+    check(
+        parties,
+        &json::<ApplyRefund>(r#"{"order_id":"ET1","refund_order_id":"R1","refund_amount":5.00}"#),
+        json(r#"[{"order_id":"ET1","refund_order_id":"R1"}]"#),
+    );
+}
+
+fn check<Op: Operation>(parties: &Parties, op: &Op, outputs: Vec<Op::Output>) {
+    let request = parties.merchant.build(op).expect("build");
+    let opened = parties
+        .et
+        .open_request(&request.body, parties.lookup())
+        .expect("ET opens the request");
+    assert_eq!(opened.serial_number, request.serial_number);
+    assert_eq!(opened.server_type, request.server_type.as_str());
+    assert_eq!(&opened.operation::<Op>().expect("typed request"), op);
+    let response = Response::success(&opened)
+        .with_output::<Op>(&outputs)
+        .expect("response");
+    let body = parties
+        .et
+        .respond(&parties.merchant_public, &response)
+        .expect("respond");
+    let reply = parties
+        .merchant
+        .open::<Op>(&request, &body)
+        .expect("merchant opens the response");
+    assert_eq!(reply.items, outputs);
+    assert_eq!(
+        reply.version.as_deref(),
+        Some(parties.et.profile().version.as_str())
+    );
+}
+
+fn profiles() -> Vec<Profile> {
+    let d = Profile::default;
+    vec![
+        d(),
+        Profile {
+            key_padding: KeyPadding::OaepSha256,
+            ..d()
+        },
+        Profile {
+            key_padding: KeyPadding::OaepSha1,
+            ..d()
+        },
+        Profile {
+            key_padding: KeyPadding::OaepSha256Mgf1Sha1,
+            detect_key_padding: false,
+            ..d()
+        },
+        Profile {
+            sign_hash: SignHash::Sha1,
+            ..d()
+        },
+        Profile {
+            sign_rule: SignRule::SkipEmpty,
+            ..d()
+        },
+        Profile {
+            empty_sensitive: EmptySensitive::EncryptEmptyList,
+            ..d()
+        },
+        Profile {
+            callback_process: CallbackEncoding::String,
+            ..d()
+        },
+        Profile {
+            callback_process: CallbackEncoding::Empty,
+            ..d()
+        },
+        Profile {
+            order_server_type: ServerType::AddSpecialRentOrder,
+            ..d()
+        },
+        Profile {
+            estimate_server_type: ServerType::from_code("get_estimate"),
+            refund_server_type: ServerType::from_code("refund_apply"),
+            ..d()
+        },
+        Profile {
+            notify_sign_rule: NotifySignRule::V1Compat,
+            check_return_info: false,
+            version: "2.1.0".into(),
+            ..d()
+        },
+    ]
+}
+
+#[test]
+fn every_operation_every_profile_both_key_sizes() {
+    for bits in KEY_SIZES {
+        for profile in profiles() {
+            check_all_operations(&Parties::same(bits, profile));
+        }
+    }
+}
+
+#[test]
+fn response_padding_is_detected_when_the_guess_is_wrong() {
+    let et = Profile {
+        key_padding: KeyPadding::OaepSha256,
+        ..Profile::default()
+    };
+    let parties = Parties::new(1024, Profile::default(), et.clone());
+    // ET decrypts our PKCS#1 aeskey by detection too; both directions work.
+    check_all_operations(&parties);
+    let strict = Profile {
+        detect_key_padding: false,
+        ..Profile::default()
+    };
+    let parties = Parties::new(1024, strict, et);
+    let request = parties.merchant.build(&QueryOrders::new(["ET1"])).unwrap();
+    let opened = parties
+        .et
+        .open_request(&request.body, parties.lookup())
+        .unwrap();
+    let response = Response::success(&opened)
+        .with_sensitive(&[serde_json::json!({"order_id":"ET1","order_status":1})])
+        .unwrap();
+    let body = parties
+        .et
+        .respond(&parties.merchant_public, &response)
+        .unwrap();
+    assert_eq!(
+        parties
+            .merchant
+            .open::<QueryOrders>(&request, &body)
+            .unwrap_err(),
+        Error::Decryption { step: "aeskey" }
+    );
+}
+
+#[test]
+fn server_type_follows_the_profile_and_is_checked() {
+    let parties = Parties::same(1024, Profile::default());
+    let request = parties.merchant.build(&GetPayUrl::new("ET1")).unwrap();
+    let opened = parties
+        .et
+        .open_request(&request.body, parties.lookup())
+        .unwrap();
+    assert!(matches!(
+        opened.operation::<GetRate>(),
+        Err(Error::ServerTypeMismatch { .. })
+    ));
+    let legacy = Profile {
+        order_server_type: ServerType::AddSpecialRentOrder,
+        ..Profile::default()
+    };
+    let order = CreateOrder::new(
+        "M-1",
+        "u",
+        CountryCode::Gbr,
+        CurrencyCode::new("GBP"),
+        "1.00".parse().unwrap(),
+    );
+    let parties = Parties::new(1024, legacy, Profile::default());
+    let request = parties.merchant.build(&order).unwrap();
+    assert_eq!(request.server_type, ServerType::AddSpecialRentOrder);
+    let opened = parties
+        .et
+        .open_request(&request.body, parties.lookup())
+        .unwrap();
+    assert_eq!(opened.operation::<CreateOrder>().unwrap(), order);
+}
+
+#[test]
+fn wire_shape_follows_the_documented_template() {
+    let parties = Parties::same(1024, Profile::default());
+    let request = parties.merchant.build(&GetPayUrl::new("ET1")).unwrap();
+    let body = et_proto::RawObject::parse_json(&request.body, "request").unwrap();
+    let keys: Vec<&str> = body.iter().map(|(k, _)| k).collect();
+    assert_eq!(
+        keys,
+        [
+            "serial_number",
+            "merchant_number",
+            "sub_merchant_number",
+            "server_type",
+            "version",
+            "callback_process",
+            "data",
+            "sensitive_data",
+            "sign",
+            "aeskey",
+            "extend_info",
+            "return_info",
+        ]
+    );
+    assert_eq!(body.get("callback_process"), Some(&RawValue::integer(0)));
+    assert_eq!(body.text("data"), Some(r#"{"order_id":"ET1"}"#));
+    assert_eq!(
+        (body.text("sensitive_data"), body.text("aeskey")),
+        (Some(""), Some(""))
+    );
+    assert_eq!(body.text("version"), Some("2.0.0"));
+    assert_eq!(
+        body.get("sign").map(RawValue::kind),
+        Some(ValueKind::String)
+    );
+    assert_eq!(request.serial_number.len(), 27);
+    assert!(request.serial_number.ends_with("ET82009"));
+}
+
+#[test]
+fn return_info_must_be_echoed() {
+    let parties = Parties::same(1024, Profile::default());
+    let options = et_proto::RequestOptions {
+        return_info: "trace-1".into(),
+        ..Default::default()
+    };
+    let request = parties
+        .merchant
+        .build_with(&GetPayUrl::new("ET1"), &options)
+        .unwrap();
+    let opened = parties
+        .et
+        .open_request(&request.body, parties.lookup())
+        .unwrap();
+    assert_eq!(opened.return_info, "trace-1");
+    let mut response = Response::success(&opened);
+    let good = parties
+        .et
+        .respond(&parties.merchant_public, &response)
+        .unwrap();
+    assert_eq!(
+        parties
+            .merchant
+            .open::<GetPayUrl>(&request, &good)
+            .unwrap()
+            .return_info,
+        "trace-1"
+    );
+    response.return_info = "other".into();
+    let bad = parties
+        .et
+        .respond(&parties.merchant_public, &response)
+        .unwrap();
+    assert_eq!(
+        parties
+            .merchant
+            .open::<GetPayUrl>(&request, &bad)
+            .unwrap_err(),
+        Error::ReturnInfoMismatch
+    );
+}
+
+#[test]
+fn open_raw_returns_both_payloads() {
+    let parties = Parties::same(1024, Profile::default());
+    let request = parties.merchant.build(&QueryOrders::new(["ET1"])).unwrap();
+    let opened = parties
+        .et
+        .open_request(&request.body, parties.lookup())
+        .unwrap();
+    assert_eq!(
+        opened.data_json().unwrap(),
+        serde_json::json!({"order_id_list": ["ET1"]})
+    );
+    let response = Response::success(&opened)
+        .with_data(&[serde_json::json!({"a": 1})])
+        .unwrap()
+        .with_sensitive(&[serde_json::json!({"order_id": "ET1"})])
+        .unwrap();
+    let body = parties
+        .et
+        .respond(&parties.merchant_public, &response)
+        .unwrap();
+    let raw = parties.merchant.open_raw(Some(&request), &body).unwrap();
+    assert_eq!(raw.reply.items, vec![serde_json::json!({"a": 1})]);
+    assert_eq!(raw.reply.count, Some(1));
+    assert_eq!(raw.sensitive, serde_json::json!([{"order_id": "ET1"}]));
+}
+
+#[test]
+fn invalid_payload_is_refused_before_anything_is_sent() {
+    let parties = Parties::same(1024, Profile::default());
+    let err = parties.merchant.build(&GetPayUrl::new("")).unwrap_err();
+    assert!(
+        matches!(err, Error::InvalidPayload { ref field, .. } if field == "order_id"),
+        "{err}"
+    );
+}
+
+#[test]
+fn parties_are_shared_across_threads() {
+    let parties = Parties::same(1024, Profile::default());
+    let serials: Vec<String> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..4)
+            .map(|_| {
+                scope.spawn(|| {
+                    parties
+                        .merchant
+                        .build(&GetPayUrl::new("ET1"))
+                        .unwrap()
+                        .serial_number
+                })
+            })
+            .collect();
+        workers.into_iter().map(|w| w.join().unwrap()).collect()
+    });
+    let unique: std::collections::HashSet<_> = serials.iter().collect();
+    assert_eq!(unique.len(), serials.len());
+}

@@ -1,0 +1,412 @@
+//! `POST /server`: ET's API. Checks each request as ET would, in order —
+//! a JSON envelope, a known merchant, a valid signature, a decryptable
+//! `sensitive_data`, an unused serial number, a known `server_type`, a valid
+//! payload — and answers with a signed response; refusals carry a
+//! [`SandboxCode`] and a message saying what was wrong.
+
+use std::str::FromStr;
+
+use et_crypto::PublicKey;
+use et_model::{
+    Amount, ApplyRefund, AttachmentUploaded, CreateOrder, Decimal, Estimate, EstimateAmount,
+    GetPayUrl, GetRate, Operation, OrderCreated, OrderInfo, OrderStatus, PayConfig, PayType,
+    PayUrl, QueryOrders, Rate, RefundAccepted, UploadAttachment,
+};
+use et_proto::{EtSide, OpenedRequest, RawObject, Response};
+
+use crate::app::{amount_due, order_not_found, App, RefundApplication};
+use crate::clock::beijing_compact_date;
+use crate::codes::{Refusal, SandboxCode};
+use crate::machine::{self, Event};
+use crate::store::{self, NewOrder, OrderRecord};
+
+/// At most this many attachments per type and order (attachment upload page).
+pub const MAX_ATTACHMENTS_PER_TYPE: i64 = 5;
+/// `pay_type` of the one way to pay the sandbox offers (its checkout page).
+const CHECKOUT_PAY_TYPE: PayType = PayType(1);
+
+/// ET's keys and profile.
+pub struct EtKeys {
+    /// ET's side of the protocol.
+    pub side: EtSide,
+}
+
+/// Handles one request body; always returns a signed response body.
+pub fn handle(app: &App, body: &[u8]) -> Vec<u8> {
+    let mut merchant_key: Option<PublicKey> = None;
+    let opened = app.et.side.open_request(body, |m, s| {
+        let found = app
+            .store
+            .tx(|c| store::merchant(c, m, s))
+            .ok()
+            .flatten()
+            .and_then(|r| PublicKey::load(r.public_key_pem.as_bytes()).ok());
+        merchant_key.clone_from(&found);
+        found
+    });
+    let response = match opened {
+        Ok(req) => dispatch(app, &req).unwrap_or_else(|r| refuse(&r, &req.return_info)),
+        Err(e) => refuse(&refusal(&e), &return_info(body)),
+    };
+    if response.status_code.as_str() != SandboxCode::Success.as_str() {
+        tracing::info!(status_code = response.status_code.as_str(), message = %response.message, "request refused");
+    }
+    // A refusal has nothing to encrypt, so a request that names no known
+    // merchant still gets a response signed by ET (empty `aeskey`).
+    let recipient = merchant_key.unwrap_or_else(|| app.et.side.public_key().clone());
+    app.et
+        .side
+        .respond(&recipient, &response)
+        .or_else(|e| {
+            let failed = Refusal::new(
+                SandboxCode::Internal,
+                format!("building the response failed: {e}"),
+            );
+            app.et
+                .side
+                .respond(&recipient, &refuse(&failed, &response.return_info))
+        })
+        .unwrap_or_default()
+}
+
+fn refuse(r: &Refusal, return_info: &str) -> Response {
+    Response::error(r.code.as_str().into(), r.message.clone(), return_info)
+}
+
+/// The request's `return_info`, if the body is readable at all.
+fn return_info(body: &[u8]) -> String {
+    RawObject::parse_json(body, "request")
+        .ok()
+        .and_then(|o| o.text("return_info").map(str::to_owned))
+        .unwrap_or_default()
+}
+
+/// The code for an envelope error.
+fn refusal(e: &et_proto::Error) -> Refusal {
+    use et_proto::Error as E;
+    let code = match e {
+        E::UnknownMerchant { .. } => SandboxCode::UnknownMerchant,
+        E::SignatureMismatch { .. } | E::BadBase64 { field: "sign" } => SandboxCode::BadSignature,
+        E::MissingField("sign") => SandboxCode::BadSignature,
+        E::Decryption { .. } | E::BadBase64 { .. } => SandboxCode::DecryptionFailed,
+        E::InvalidPayload { .. } => SandboxCode::InvalidPayload,
+        E::MalformedJson { context, .. } if matches!(*context, "data" | "sensitive_data") => {
+            SandboxCode::InvalidPayload
+        }
+        E::ServerTypeMismatch { .. } => SandboxCode::UnknownServerType,
+        _ => SandboxCode::MalformedBody,
+    };
+    Refusal::new(code, e.to_string())
+}
+
+fn dispatch(app: &App, req: &OpenedRequest) -> Result<Response, Refusal> {
+    let fresh = app.store.tx(|c| {
+        store::record_serial(c, &req.merchant_number, &req.serial_number, app.clock.now())
+    })?;
+    if !fresh {
+        return Err(Refusal::new(
+            SandboxCode::DuplicateSerialNumber,
+            format!(
+                "serial_number {:?} was already used by merchant {}",
+                req.serial_number, req.merchant_number
+            ),
+        ));
+    }
+    let profile = app.et.side.profile();
+    let is =
+        |default: &et_model::ServerType| profile.accepts_server_type(default, &req.server_type);
+    if is(&CreateOrder::SERVER_TYPE) {
+        run(app, req, create_order)
+    } else if is(&UploadAttachment::SERVER_TYPE) {
+        run(app, req, upload_attachment)
+    } else if is(&GetPayUrl::SERVER_TYPE) {
+        run(app, req, get_pay_url)
+    } else if is(&QueryOrders::SERVER_TYPE) {
+        run(app, req, query_orders)
+    } else if is(&GetRate::SERVER_TYPE) {
+        run(app, req, get_rate)
+    } else if is(&EstimateAmount::SERVER_TYPE) {
+        run(app, req, estimate_amount)
+    } else if is(&ApplyRefund::SERVER_TYPE) {
+        run(app, req, apply_refund)
+    } else {
+        Err(Refusal::new(
+            SandboxCode::UnknownServerType,
+            format!(
+                "server_type {:?} is not an operation of the sandbox",
+                req.server_type
+            ),
+        ))
+    }
+}
+
+type Handler<Op> = fn(&App, &OpenedRequest, Op) -> Result<Vec<<Op as Operation>::Output>, Refusal>;
+
+/// Parses and validates `Op`, runs the handler, places its results.
+fn run<Op: Operation>(
+    app: &App,
+    req: &OpenedRequest,
+    handler: Handler<Op>,
+) -> Result<Response, Refusal> {
+    let op: Op = req.operation().map_err(|e| refusal(&e))?;
+    op.validate()
+        .map_err(|e| Refusal::new(SandboxCode::InvalidPayload, format!("invalid payload: {e}")))?;
+    let items = handler(app, req, op)?;
+    Response::success(req)
+        .with_output::<Op>(&items)
+        .map_err(|e| {
+            Refusal::new(
+                SandboxCode::Internal,
+                format!("encoding the result failed: {e}"),
+            )
+        })
+}
+
+fn invalid(field: &str, rule: &str) -> Refusal {
+    Refusal::new(
+        SandboxCode::InvalidPayload,
+        format!("invalid payload: field `{field}` {rule}"),
+    )
+}
+
+fn decimal(field: &str, amount: &Amount) -> Result<Decimal, Refusal> {
+    amount
+        .to_decimal()
+        .map_err(|e| invalid(field, &format!("is not a usable amount ({e})")))
+}
+
+/// RMB amount and rate for `amount` of `currency`, from the rate table.
+fn quote(app: &App, currency: &str, amount: Decimal) -> Result<(Decimal, Decimal), Refusal> {
+    let unknown = || {
+        Refusal::new(
+            SandboxCode::UnknownCurrency,
+            format!("the sandbox rate table has no rate for currency {currency:?}"),
+        )
+    };
+    let rate = app.rates.rate(currency).ok_or_else(unknown)?;
+    let rmb = app.rates.to_rmb(currency, amount).ok_or_else(unknown)?;
+    Ok((rmb, rate))
+}
+
+fn counter_fee(app: &App) -> Result<Decimal, Refusal> {
+    app.rates
+        .counter_fee()
+        .map_err(|e| Refusal::new(SandboxCode::Internal, e.to_string()))
+}
+
+fn pay_configs(app: &App, order_id: &str) -> Vec<PayConfig> {
+    vec![PayConfig {
+        pay_url: app.pay_url(order_id),
+        pay_type: CHECKOUT_PAY_TYPE,
+        appid: None,
+        original_id: None,
+        extra: Default::default(),
+    }]
+}
+
+/// The merchant's own order, or `200001`.
+fn owned_order(app: &App, req: &OpenedRequest, order_id: &str) -> Result<OrderRecord, Refusal> {
+    app.store
+        .tx(|c| store::order(c, order_id))?
+        .filter(|o| o.merchant_number == req.merchant_number)
+        .ok_or_else(|| order_not_found(order_id))
+}
+
+fn create_order(
+    app: &App,
+    req: &OpenedRequest,
+    op: CreateOrder,
+) -> Result<Vec<OrderCreated>, Refusal> {
+    let amount = decimal("tuituon", &op.tuition)?;
+    let currency = op.currency_code.as_str();
+    let (rmb, _) = quote(app, currency, amount)?;
+    let fee = counter_fee(app)?;
+    let now = app.clock.now();
+    let new = NewOrder {
+        merchant_number: req.merchant_number.clone(),
+        sub_merchant_number: req.sub_merchant_number.clone(),
+        merchant_order_id: op.merchant_order_id.clone(),
+        currency_code: currency.to_owned(),
+        amount: op.tuition.as_str().to_owned(),
+        tuition_rmb: rmb.to_string(),
+        counter_fee: fee.to_string(),
+        notify_url: op.notify_url.clone().unwrap_or_default(),
+        status_change_notify_url: op.status_change_notify_url.clone().unwrap_or_default(),
+    };
+    let order_id = app
+        .store
+        .tx(|c| store::insert_order(c, &new, &beijing_compact_date(now), now))?;
+    tracing::info!(%order_id, "order created");
+    Ok(vec![OrderCreated {
+        pay_config_list: pay_configs(app, &order_id),
+        order_id,
+        tuition_rmb: Some(Amount::from_decimal(rmb)),
+        counter_fee: Some(Amount::from_decimal(fee)),
+        extra: Default::default(),
+    }])
+}
+
+fn upload_attachment(
+    app: &App,
+    req: &OpenedRequest,
+    op: UploadAttachment,
+) -> Result<Vec<AttachmentUploaded>, Refusal> {
+    owned_order(app, req, &op.order_id)?;
+    if et_crypto::b64_decode(op.base64.as_bytes()).is_err() {
+        return Err(invalid("base64", "is not standard Base64"));
+    }
+    let kind = op.attachment_type.code();
+    let now = app.clock.now();
+    app.store.tx(|c| {
+        if store::count_attachments(c, &op.order_id, kind)? >= MAX_ATTACHMENTS_PER_TYPE {
+            return Err(Refusal::new(
+                SandboxCode::AttachmentLimit,
+                format!(
+                    "order {} already has {MAX_ATTACHMENTS_PER_TYPE} attachments of type {kind} ({}); at most {MAX_ATTACHMENTS_PER_TYPE} per type",
+                    op.order_id, op.attachment_type
+                ),
+            ));
+        }
+        store::insert_attachment(c, &op.order_id, kind, &op.file_name, &op.base64, now)?;
+        Ok(())
+    })?;
+    Ok(vec![AttachmentUploaded {
+        order_id: Some(op.order_id),
+        extra: Default::default(),
+    }])
+}
+
+fn get_pay_url(app: &App, req: &OpenedRequest, op: GetPayUrl) -> Result<Vec<PayUrl>, Refusal> {
+    let mut order = owned_order(app, req, &op.order_id)?;
+    let status = OrderStatus::from_code(order.status);
+    if status != OrderStatus::AwaitingPayment {
+        return Err(Refusal::new(
+            SandboxCode::OrderNotAwaitingPayment,
+            format!(
+                "order {} is in status {} ({status}), not awaiting payment",
+                order.order_id, order.status
+            ),
+        ));
+    }
+    if let Some(url) = op.notify_url.filter(|u| !u.is_empty()) {
+        order.pay_notify_url = url;
+        order.updated_at = app.clock.now();
+        app.store.tx(|c| store::update_order(c, &order))?;
+    }
+    Ok(vec![PayUrl {
+        pay_config_list: pay_configs(app, &order.order_id),
+        order_id: Some(order.order_id),
+        extra: Default::default(),
+    }])
+}
+
+fn query_orders(
+    app: &App,
+    req: &OpenedRequest,
+    op: QueryOrders,
+) -> Result<Vec<OrderInfo>, Refusal> {
+    let mut found = Vec::with_capacity(op.order_ids.len());
+    for id in &op.order_ids {
+        let Some(o) = app.store.tx(|c| store::order(c, id))? else {
+            continue;
+        };
+        if o.merchant_number != req.merchant_number {
+            continue;
+        }
+        found.push(order_info(&o));
+    }
+    Ok(found)
+}
+
+/// An order as the batch query reports it.
+pub fn order_info(o: &OrderRecord) -> OrderInfo {
+    let amount = |t: &str| Amount::new(t).ok();
+    OrderInfo {
+        order_id: o.order_id.clone(),
+        merchant_order_id: Some(o.merchant_order_id.clone()),
+        order_status: OrderStatus::from_code(o.status),
+        tuition_rmb: amount(&o.tuition_rmb),
+        counter_fee: amount(&o.counter_fee),
+        currency_code: Some(et_model::CurrencyCode::new(o.currency_code.clone())),
+        tuition: amount(&o.amount),
+        extra: Default::default(),
+    }
+}
+
+fn get_rate(app: &App, _: &OpenedRequest, op: GetRate) -> Result<Vec<Rate>, Refusal> {
+    let (_, rate) = quote(app, op.currency_code.as_str(), Decimal::ONE)?;
+    Ok(vec![Rate {
+        currency_code: op.currency_code,
+        rate: Amount::from_decimal(rate),
+        extra: Default::default(),
+    }])
+}
+
+fn estimate_amount(
+    app: &App,
+    _: &OpenedRequest,
+    op: EstimateAmount,
+) -> Result<Vec<Estimate>, Refusal> {
+    let amount = decimal("amount", &op.amount)?;
+    let (rmb, rate) = quote(app, op.currency_code.as_str(), amount)?;
+    let fee = counter_fee(app)?;
+    let total = rmb
+        .checked_add(fee)
+        .ok_or_else(|| invalid("amount", "is too large"))?;
+    Ok(vec![Estimate {
+        tuition_rmb: Amount::from_decimal(rmb),
+        counter_fee: Amount::from_decimal(fee),
+        total_rmb: Some(Amount::from_decimal(total)),
+        rate: Some(Amount::from_decimal(rate)),
+        extra: Default::default(),
+    }])
+}
+
+fn apply_refund(
+    app: &App,
+    req: &OpenedRequest,
+    op: ApplyRefund,
+) -> Result<Vec<RefundAccepted>, Refusal> {
+    let order = owned_order(app, req, &op.order_id)?;
+    let due = amount_due(&order);
+    let refund_amount = match &op.refund_amount {
+        Some(a) => {
+            let asked = decimal("refund_amount", a)?;
+            let max = Decimal::from_str(&due).unwrap_or(Decimal::ZERO);
+            if asked <= Decimal::ZERO || asked > max {
+                return Err(invalid(
+                    "refund_amount",
+                    &format!("must be more than 0 and at most {due}"),
+                ));
+            }
+            a.as_str().to_owned()
+        }
+        None => due,
+    };
+    if !machine::refundable(OrderStatus::from_code(order.status)) {
+        // Checked here too so the message names the rule, not just the transition.
+        let status = OrderStatus::from_code(order.status);
+        return Err(Refusal::new(
+            SandboxCode::IllegalOrderState,
+            format!(
+                "order {} is in status {} ({status}); a refund needs status 1, 2, 3 or 4",
+                order.order_id, order.status
+            ),
+        ));
+    }
+    let application = RefundApplication {
+        refund_order_id: op.refund_order_id.clone(),
+        refund_amount,
+    };
+    app.transition(
+        &order.order_id,
+        Some(&req.merchant_number),
+        Event::ApplyRefund,
+        Some(application),
+    )?;
+    Ok(vec![RefundAccepted {
+        order_id: Some(order.order_id),
+        refund_order_id: Some(op.refund_order_id),
+        extra: Default::default(),
+    }])
+}

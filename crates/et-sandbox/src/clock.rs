@@ -1,0 +1,148 @@
+//! The sandbox clock: wall time that can run faster than real time.
+//!
+//! ET closes unpaid orders after 7 days and retries notifications over almost
+//! four hours; nobody waits that long in a test. Sandbox time starts at the
+//! later of the real time and the last sandbox time saved in the database (so a
+//! restart never moves time backwards) and then runs `time_scale` times faster
+//! than real time.
+
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+/// Milliseconds since the Unix epoch, in sandbox time.
+pub type Millis = i64;
+
+/// A shared, speedable clock. Cloning shares the same time line.
+#[derive(Clone, Debug)]
+pub struct Clock {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    origin_real: Instant,
+    origin_ms: Millis,
+    scale: f64,
+    /// Time added by [`Clock::advance`].
+    skipped_ms: AtomicI64,
+}
+
+impl Clock {
+    /// A clock that reads `max(real now, not_before)` now and runs `scale`
+    /// times faster than real time. `scale` must be finite and positive.
+    pub fn new(scale: f64, not_before: Millis) -> Option<Self> {
+        if !(scale.is_finite() && scale > 0.0) {
+            return None;
+        }
+        Some(Clock {
+            inner: Arc::new(Inner {
+                origin_real: Instant::now(),
+                origin_ms: real_now_ms().max(not_before),
+                scale,
+                skipped_ms: AtomicI64::new(0),
+            }),
+        })
+    }
+
+    /// Current sandbox time.
+    pub fn now(&self) -> Millis {
+        let elapsed = self.inner.origin_real.elapsed().as_secs_f64() * 1000.0 * self.inner.scale;
+        // `as` saturates on overflow, which is the behaviour we want here.
+        self.inner.origin_ms + elapsed as i64 + self.inner.skipped_ms.load(Ordering::Relaxed)
+    }
+
+    /// Moves sandbox time forward by `by` at once (an admin action).
+    pub fn advance(&self, by: Duration) {
+        let ms = i64::try_from(by.as_millis()).unwrap_or(i64::MAX);
+        self.inner.skipped_ms.fetch_add(ms, Ordering::Relaxed);
+    }
+
+    /// How long to sleep in real time for `sandbox_ms` of sandbox time to pass.
+    pub fn real_delay(&self, sandbox_ms: Millis) -> Duration {
+        let secs = sandbox_ms.max(0) as f64 / 1000.0 / self.inner.scale;
+        Duration::try_from_secs_f64(secs).unwrap_or(Duration::MAX)
+    }
+}
+
+fn real_now_ms() -> Millis {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+/// ET's date-time text, `YYYY-MM-DD HH:MM:SS` in Beijing time (UTC+8).
+pub fn beijing_datetime(ms: Millis) -> String {
+    let (date, secs) = beijing_parts(ms);
+    format!(
+        "{date} {:02}:{:02}:{:02}",
+        secs / 3600,
+        secs / 60 % 60,
+        secs % 60
+    )
+}
+
+/// `YYYYMMDD` in Beijing time, used inside ET order ids.
+pub fn beijing_compact_date(ms: Millis) -> String {
+    let (date, _) = beijing_parts(ms);
+    date.replace('-', "")
+}
+
+/// (`YYYY-MM-DD`, seconds into that day) in UTC+8.
+fn beijing_parts(ms: Millis) -> (String, i64) {
+    let secs = ms.div_euclid(1000) + 8 * 3600;
+    let days = secs.div_euclid(86_400);
+    let (y, m, d) = civil_from_days(days);
+    (format!("{y:04}-{m:02}-{d:02}"), secs.rem_euclid(86_400))
+}
+
+/// Proleptic Gregorian date of a day count since 1970-01-01 (H. Hinnant's
+/// algorithm), so the sandbox needs no calendar dependency.
+fn civil_from_days(days: i64) -> (i64, i64, i64) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, m, d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_beijing_time() {
+        // 2024-12-01 02:00:00 UTC is 10:00 in Beijing.
+        assert_eq!(beijing_datetime(1_733_018_400_000), "2024-12-01 10:00:00");
+        // 2023-12-31 20:30:05 UTC is already 2024-01-01 in Beijing.
+        assert_eq!(beijing_datetime(1_704_054_605_000), "2024-01-01 04:30:05");
+        assert_eq!(beijing_compact_date(1_704_054_605_000), "20240101");
+        assert_eq!(beijing_datetime(0), "1970-01-01 08:00:00");
+    }
+
+    #[test]
+    fn scaled_clock_runs_faster_and_never_goes_back() {
+        let far_future = real_now_ms() + 86_400_000;
+        let clock = Clock::new(1000.0, far_future).expect("valid scale");
+        let t0 = clock.now();
+        assert!(t0 >= far_future);
+        std::thread::sleep(Duration::from_millis(20));
+        assert!(clock.now() - t0 >= 20_000, "20 ms real is >= 20 s sandbox");
+        clock.advance(Duration::from_secs(3600));
+        assert!(clock.now() - t0 >= 3_620_000);
+        assert_eq!(clock.real_delay(60_000), Duration::from_millis(60));
+    }
+
+    #[test]
+    fn rejects_bad_scales() {
+        for bad in [0.0, -1.0, f64::NAN, f64::INFINITY] {
+            assert!(Clock::new(bad, 0).is_none());
+        }
+    }
+}

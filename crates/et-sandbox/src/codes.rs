@@ -1,0 +1,148 @@
+//! The sandbox's `status_code` values and its refusals.
+//!
+//! ET documents only `000000` (success) and `200003` (order not awaiting
+//! payment); the sandbox keeps those two and invents the rest, grouped like
+//! ET's one known error: `1xxxxx` for the envelope, `2xxxxx` for the order,
+//! `9xxxxx` for the sandbox itself. The table is in the crate docs.
+
+use std::fmt;
+
+/// Every `status_code` the sandbox answers with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum SandboxCode {
+    /// `000000`: success (ET's documented code).
+    Success,
+    /// `100001`: the body is not a JSON envelope (bad JSON, a missing or mistyped field, bad Base64).
+    MalformedBody,
+    /// `100002`: `merchant_number` / `sub_merchant_number` are not known to the sandbox.
+    UnknownMerchant,
+    /// `100003`: this merchant has already used this `serial_number`.
+    DuplicateSerialNumber,
+    /// `100004`: `sign` does not verify with the merchant's public key.
+    BadSignature,
+    /// `100005`: `aeskey` or `sensitive_data` could not be decrypted.
+    DecryptionFailed,
+    /// `100006`: `data` / `sensitive_data` do not form a valid payload (field and rule in the message).
+    InvalidPayload,
+    /// `100007`: `server_type` names no operation the sandbox knows.
+    UnknownServerType,
+    /// `200001`: no such order for this merchant.
+    OrderNotFound,
+    /// `200003`: the order is not awaiting payment (ET's documented code).
+    OrderNotAwaitingPayment,
+    /// `200004`: the order already has 5 attachments of this type.
+    AttachmentLimit,
+    /// `200005`: the order's status does not allow this action (refund, admin step).
+    IllegalOrderState,
+    /// `200006`: the rate table has no rate for this currency.
+    UnknownCurrency,
+    /// `900001`: the sandbox itself failed (database error); the message says where.
+    Internal,
+}
+
+impl SandboxCode {
+    /// Every code, in table order.
+    pub const ALL: &'static [SandboxCode] = &[
+        SandboxCode::Success,
+        SandboxCode::MalformedBody,
+        SandboxCode::UnknownMerchant,
+        SandboxCode::DuplicateSerialNumber,
+        SandboxCode::BadSignature,
+        SandboxCode::DecryptionFailed,
+        SandboxCode::InvalidPayload,
+        SandboxCode::UnknownServerType,
+        SandboxCode::OrderNotFound,
+        SandboxCode::OrderNotAwaitingPayment,
+        SandboxCode::AttachmentLimit,
+        SandboxCode::IllegalOrderState,
+        SandboxCode::UnknownCurrency,
+        SandboxCode::Internal,
+    ];
+
+    /// The six-digit wire code.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SandboxCode::Success => "000000",
+            SandboxCode::MalformedBody => "100001",
+            SandboxCode::UnknownMerchant => "100002",
+            SandboxCode::DuplicateSerialNumber => "100003",
+            SandboxCode::BadSignature => "100004",
+            SandboxCode::DecryptionFailed => "100005",
+            SandboxCode::InvalidPayload => "100006",
+            SandboxCode::UnknownServerType => "100007",
+            SandboxCode::OrderNotFound => "200001",
+            SandboxCode::OrderNotAwaitingPayment => "200003",
+            SandboxCode::AttachmentLimit => "200004",
+            SandboxCode::IllegalOrderState => "200005",
+            SandboxCode::UnknownCurrency => "200006",
+            SandboxCode::Internal => "900001",
+        }
+    }
+
+    /// The code for a six-digit wire code, if the sandbox uses it.
+    pub fn from_code(code: &str) -> Option<Self> {
+        Self::ALL.iter().copied().find(|c| c.as_str() == code)
+    }
+}
+
+impl fmt::Display for SandboxCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A refused request or admin action: the code and a message saying what was wrong.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Refusal {
+    /// The status code.
+    pub code: SandboxCode,
+    /// Human-readable reason (never carries key material or decrypted data).
+    pub message: String,
+}
+
+impl Refusal {
+    /// A refusal with `code` and `message`.
+    pub fn new(code: SandboxCode, message: impl Into<String>) -> Self {
+        Refusal {
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for Refusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.code, self.message)
+    }
+}
+
+impl std::error::Error for Refusal {}
+
+impl From<rusqlite::Error> for Refusal {
+    fn from(e: rusqlite::Error) -> Self {
+        tracing::error!(error = %e, "sandbox database error");
+        Refusal::new(
+            SandboxCode::Internal,
+            format!("sandbox database error: {e}"),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_six_digits_unique_and_round_trip() {
+        let mut seen = std::collections::HashSet::new();
+        for &c in SandboxCode::ALL {
+            assert_eq!(c.as_str().len(), 6);
+            assert!(c.as_str().bytes().all(|b| b.is_ascii_digit()));
+            assert!(seen.insert(c.as_str()), "duplicate {c}");
+            assert_eq!(SandboxCode::from_code(c.as_str()), Some(c));
+        }
+        assert_eq!(SandboxCode::OrderNotAwaitingPayment.as_str(), "200003");
+        assert_eq!(SandboxCode::from_code("123456"), None);
+    }
+}

@@ -1,0 +1,308 @@
+//! The state directory: key files, `merchant.json`, the rate table
+//! (`sandbox.json`) and the database (`sandbox.db`).
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::fs;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use zeroize::Zeroizing;
+
+use crate::Error;
+
+/// ET's private key (PKCS#8 PEM).
+pub const ET_PRIVATE_PEM: &str = "et-private.pem";
+/// ET's public key (SPKI PEM), for the merchant.
+pub const ET_PUBLIC_PEM: &str = "et-public.pem";
+/// The merchant's private key (PKCS#8 PEM), for the merchant.
+pub const MERCHANT_PRIVATE_PEM: &str = "merchant-private.pem";
+/// The merchant's public key (SPKI PEM).
+pub const MERCHANT_PUBLIC_PEM: &str = "merchant-public.pem";
+/// `merchant_number`, `sub_merchant_number` and `salt`.
+pub const MERCHANT_JSON: &str = "merchant.json";
+/// The rate table and counter fee.
+pub const SANDBOX_JSON: &str = "sandbox.json";
+/// The SQLite database.
+pub const DATABASE: &str = "sandbox.db";
+
+/// How to start a sandbox.
+#[derive(Clone, Debug)]
+pub struct SandboxConfig {
+    /// State directory made by [`SandboxDir::init`].
+    pub dir: PathBuf,
+    /// Address to listen on (port 0 picks a free port).
+    pub listen: SocketAddr,
+    /// How many times faster than real time the sandbox clock runs (> 0).
+    pub time_scale: f64,
+}
+
+/// Options for [`SandboxDir::init`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InitOptions {
+    /// RSA key size for both key pairs (1024–4096; default 2048).
+    pub bits: usize,
+    /// Merchant number (default `ET82009`, ET's example).
+    pub merchant_number: String,
+    /// Sub-merchant number (default `ET82009S001`, ET's example).
+    pub sub_merchant_number: String,
+}
+
+impl Default for InitOptions {
+    fn default() -> Self {
+        InitOptions {
+            bits: 2048,
+            merchant_number: "ET82009".into(),
+            sub_merchant_number: "ET82009S001".into(),
+        }
+    }
+}
+
+/// The merchant of a sandbox directory (`merchant.json`).
+#[derive(Clone, PartialEq, Eq)]
+pub struct MerchantInfo {
+    /// Merchant number.
+    pub merchant_number: String,
+    /// Sub-merchant number.
+    pub sub_merchant_number: String,
+    /// Notification MD5 salt (secret: zeroized on drop, redacted in `Debug`).
+    pub salt: Zeroizing<String>,
+}
+
+/// `merchant.json` as written on disk.
+#[derive(Serialize, Deserialize)]
+struct MerchantFile<'a> {
+    merchant_number: String,
+    sub_merchant_number: String,
+    #[serde(borrow)]
+    salt: std::borrow::Cow<'a, str>,
+}
+
+impl fmt::Debug for MerchantInfo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MerchantInfo")
+            .field("merchant_number", &self.merchant_number)
+            .field("sub_merchant_number", &self.sub_merchant_number)
+            .field("salt", &"<redacted>")
+            .finish()
+    }
+}
+
+/// Rates and fees the sandbox quotes (`sandbox.json`). Amounts are decimal
+/// text, never floats.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RateTable {
+    /// RMB per one unit of each currency, e.g. `"GBP": "9.2000"`.
+    pub rates: BTreeMap<String, String>,
+    /// Fee in RMB added to every order.
+    pub counter_fee: String,
+}
+
+impl Default for RateTable {
+    fn default() -> Self {
+        let rates = [
+            ("RMB", "1.0000"),
+            ("CNY", "1.0000"),
+            ("GBP", "9.2000"),
+            ("USD", "7.2000"),
+            ("EUR", "7.8000"),
+            ("AUD", "4.7000"),
+            ("CAD", "5.2000"),
+            ("HKD", "0.9200"),
+            ("SGD", "5.3000"),
+            ("JPY", "0.0480"),
+        ];
+        RateTable {
+            rates: rates.iter().map(|&(c, r)| (c.into(), r.into())).collect(),
+            counter_fee: "50.00".into(),
+        }
+    }
+}
+
+impl RateTable {
+    /// RMB per unit of `currency`, if the table has it.
+    pub fn rate(&self, currency: &str) -> Option<Decimal> {
+        let text = self.rates.get(&currency.to_ascii_uppercase())?;
+        Decimal::from_str(text).ok()
+    }
+
+    /// The counter fee in RMB.
+    pub fn counter_fee(&self) -> Result<Decimal, Error> {
+        Decimal::from_str(&self.counter_fee).map_err(|_| Error::Config {
+            path: PathBuf::from(SANDBOX_JSON),
+            reason: format!("counter_fee {:?} is not a decimal", self.counter_fee),
+        })
+    }
+
+    /// `amount` in RMB, rounded half-up to 2 decimals.
+    pub fn to_rmb(&self, currency: &str, amount: Decimal) -> Option<Decimal> {
+        let rmb = amount.checked_mul(self.rate(currency)?)?;
+        Some(rmb.round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero))
+    }
+
+    fn check(&self, path: &Path) -> Result<(), Error> {
+        self.counter_fee()?;
+        match self
+            .rates
+            .iter()
+            .find(|(_, r)| Decimal::from_str(r).is_err())
+        {
+            Some((c, r)) => Err(Error::Config {
+                path: path.to_owned(),
+                reason: format!("rate of {c}, {r:?}, is not a decimal"),
+            }),
+            None => Ok(()),
+        }
+    }
+}
+
+/// A sandbox state directory and the files in it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SandboxDir {
+    root: PathBuf,
+}
+
+impl SandboxDir {
+    /// The directory at `root` (nothing is read yet).
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        SandboxDir { root: root.into() }
+    }
+
+    /// Creates `dir` (if missing) with ET's key pair, one merchant with its
+    /// key pair and a fresh salt, and the default rate table. Refuses to
+    /// overwrite an existing `merchant.json`.
+    pub fn init(dir: impl Into<PathBuf>, opts: &InitOptions) -> Result<MerchantInfo, Error> {
+        let dir = SandboxDir::new(dir);
+        fs::create_dir_all(&dir.root).map_err(|e| Error::io(&dir.root, e))?;
+        let merchant_json = dir.file(MERCHANT_JSON);
+        if merchant_json.exists() {
+            return Err(Error::Config {
+                path: merchant_json,
+                reason: "already initialised; use another directory".into(),
+            });
+        }
+        crate::keys::write_pair(
+            &dir.file(ET_PRIVATE_PEM),
+            &dir.file(ET_PUBLIC_PEM),
+            opts.bits,
+        )?;
+        crate::keys::write_pair(
+            &dir.file(MERCHANT_PRIVATE_PEM),
+            &dir.file(MERCHANT_PUBLIC_PEM),
+            opts.bits,
+        )?;
+        let info = MerchantInfo {
+            merchant_number: opts.merchant_number.clone(),
+            sub_merchant_number: opts.sub_merchant_number.clone(),
+            salt: Zeroizing::new(crate::keys::random_salt()),
+        };
+        write_json(&dir.file(SANDBOX_JSON), &RateTable::default())?;
+        let file = MerchantFile {
+            merchant_number: info.merchant_number.clone(),
+            sub_merchant_number: info.sub_merchant_number.clone(),
+            salt: std::borrow::Cow::Borrowed(info.salt.as_str()),
+        };
+        write_json(&merchant_json, &file)?;
+        Ok(info)
+    }
+
+    /// The directory itself.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// The path of one of the files above (e.g. [`MERCHANT_PRIVATE_PEM`]).
+    pub fn file(&self, name: &str) -> PathBuf {
+        self.root.join(name)
+    }
+
+    /// Reads `merchant.json`.
+    pub fn merchant(&self) -> Result<MerchantInfo, Error> {
+        let path = self.file(MERCHANT_JSON);
+        let text = self.read(MERCHANT_JSON)?;
+        let file: MerchantFile<'_> = parse_json(&path, &text)?;
+        Ok(MerchantInfo {
+            merchant_number: file.merchant_number,
+            sub_merchant_number: file.sub_merchant_number,
+            salt: Zeroizing::new(file.salt.into_owned()),
+        })
+    }
+
+    /// Reads `sandbox.json`, or the default table if the file is missing.
+    pub fn rate_table(&self) -> Result<RateTable, Error> {
+        let path = self.file(SANDBOX_JSON);
+        if !path.exists() {
+            return Ok(RateTable::default());
+        }
+        let table: RateTable = parse_json(&path, &self.read(SANDBOX_JSON)?)?;
+        table.check(&path)?;
+        Ok(table)
+    }
+
+    /// Reads a text file of the directory.
+    pub fn read(&self, name: &str) -> Result<Zeroizing<String>, Error> {
+        let path = self.file(name);
+        fs::read_to_string(&path)
+            .map(Zeroizing::new)
+            .map_err(|e| Error::io(&path, e))
+    }
+}
+
+fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), Error> {
+    let text = Zeroizing::new(
+        serde_json::to_string_pretty(value).map_err(|e| Error::Config {
+            path: path.to_owned(),
+            reason: e.to_string(),
+        })?,
+    );
+    fs::write(path, text.as_bytes()).map_err(|e| Error::io(path, e))
+}
+
+fn parse_json<'a, T: Deserialize<'a>>(path: &Path, text: &'a str) -> Result<T, Error> {
+    serde_json::from_str(text).map_err(|e| Error::Config {
+        path: path.to_owned(),
+        reason: e.to_string(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn converts_to_rmb_with_half_up_rounding() {
+        let t = RateTable::default();
+        let amount = Decimal::from_str("100.005").expect("decimal");
+        assert_eq!(
+            t.to_rmb("gbp", amount).map(|d| d.to_string()),
+            Some("920.05".into())
+        );
+        assert_eq!(t.to_rmb("XXX", amount), None);
+        assert_eq!(
+            t.counter_fee().map(|d| d.to_string()).ok(),
+            Some("50.00".into())
+        );
+    }
+
+    #[test]
+    fn merchant_info_debug_hides_the_salt() {
+        let info = MerchantInfo {
+            merchant_number: "ET1".into(),
+            sub_merchant_number: "ET1S001".into(),
+            salt: Zeroizing::new("s3cret".into()),
+        };
+        let shown = format!("{info:?}");
+        assert!(!shown.contains("s3cret") && shown.contains("redacted"));
+    }
+
+    #[test]
+    fn bad_rate_tables_are_refused() {
+        let mut t = RateTable::default();
+        t.rates.insert("GBP".into(), "nine".into());
+        let err = t.check(Path::new("sandbox.json")).expect_err("bad rate");
+        assert!(err.to_string().contains("GBP"), "{err}");
+    }
+}

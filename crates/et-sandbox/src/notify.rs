@@ -1,0 +1,230 @@
+//! Notifications: building them (v2 rule, MD5 with the merchant's salt via
+//! et-proto) and delivering them from the outbox on ET's retry schedule.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use et_proto::{sign_notification, RawObject, RawValue};
+use http_body_util::{BodyExt, Full, Limited};
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+
+use crate::app::App;
+use crate::clock::Millis;
+use crate::store::{self, OutboxRecord};
+
+/// Waits after attempts 1 to 6 (ET: 1, 5, 10, 30, 60, 120 minutes); 7 attempts in all.
+pub const RETRY_MINUTES: [i64; 6] = [1, 5, 10, 30, 60, 120];
+/// Deliveries before the sandbox gives up.
+pub const MAX_ATTEMPTS: i64 = RETRY_MINUTES.len() as i64 + 1;
+/// How long one delivery may take, in real time.
+const DELIVERY_TIMEOUT: Duration = Duration::from_secs(10);
+/// The most of a merchant's reply the sandbox reads.
+const MAX_REPLY: usize = 64 * 1024;
+
+/// The kinds of notification the sandbox sends (outbox `kind`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// Payment success (`pay_result`).
+    PaymentSuccess,
+    /// Order status change (`notify_type=order_status_change`).
+    OrderStatusChange,
+    /// Refund result (`refund_result`).
+    RefundResult,
+    /// Remittance voucher (`remittance_voucher_url`).
+    RemittanceVoucher,
+}
+
+impl Kind {
+    /// Outbox name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::PaymentSuccess => "payment_success",
+            Kind::OrderStatusChange => "order_status_change",
+            Kind::RefundResult => "refund_result",
+            Kind::RemittanceVoucher => "remittance_voucher",
+        }
+    }
+}
+
+/// A notification's fields, in ET's documented order, before signing.
+#[derive(Default)]
+pub struct Fields(RawObject);
+
+impl Fields {
+    /// No fields yet.
+    pub fn new() -> Self {
+        Fields(RawObject::new())
+    }
+
+    /// Adds a string field.
+    pub fn text(mut self, key: &str, value: impl Into<String>) -> Self {
+        self.0.insert(key, RawValue::string(value));
+        self
+    }
+
+    /// Adds a JSON number field written exactly as `raw` (`10000.00`, `1`).
+    pub fn number(mut self, key: &str, raw: &str) -> Self {
+        // Decimal text from the store is a valid JSON number; fall back to
+        // a string rather than fail a state change over formatting.
+        let value = RawValue::from_json(raw).unwrap_or_else(|_| RawValue::string(raw));
+        self.0.insert(key, value);
+        self
+    }
+
+    /// The signed JSON body.
+    pub fn sign(self, salt: &str) -> String {
+        String::from_utf8_lossy(&sign_notification(salt, self.0)).into_owned()
+    }
+}
+
+/// When attempt number `attempts + 1` is due after a failure at `now`, or
+/// `None` when the schedule is exhausted.
+pub fn next_attempt(now: Millis, attempts_made: i64) -> Option<Millis> {
+    let index = usize::try_from(attempts_made.checked_sub(1)?).ok()?;
+    RETRY_MINUTES.get(index).map(|m| now + m * 60_000)
+}
+
+/// The delivery loop: sends what is due, then sleeps until the next due
+/// time (in real time), a new notification, or `stop`.
+pub async fn run(app: std::sync::Arc<App>, mut stop: tokio::sync::watch::Receiver<bool>) {
+    let client = Client::builder(TokioExecutor::new()).build_http::<Full<Bytes>>();
+    loop {
+        app.sweep();
+        deliver_due(&app, &client).await;
+        let wait = app.next_wake();
+        tokio::select! {
+            _ = tokio::time::sleep(wait) => {}
+            _ = app.wake.notified() => {}
+            _ = stop.changed() => return,
+        }
+    }
+}
+
+type HttpClient = Client<hyper_util::client::legacy::connect::HttpConnector, Full<Bytes>>;
+
+async fn deliver_due(app: &App, client: &HttpClient) {
+    let now = app.clock.now();
+    let due = match app.store.tx(|c| store::due_notifications(c, now, 32)) {
+        Ok(due) => due,
+        Err(e) => {
+            tracing::error!(error = %e, "reading the outbox failed");
+            return;
+        }
+    };
+    for n in due {
+        let outcome = deliver(client, &n).await;
+        let now = app.clock.now();
+        let attempts = n.attempts + 1;
+        let (delivered, next, error) = match outcome {
+            Ok(()) => (Some(now), None, String::new()),
+            Err(e) => (None, next_attempt(now, attempts), e),
+        };
+        tracing::info!(id = n.id, kind = %n.kind, attempts, ok = delivered.is_some(), %error, "notification attempt");
+        if let Err(e) = app
+            .store
+            .tx(|c| store::record_attempt(c, n.id, delivered, next, &error))
+        {
+            tracing::error!(error = %e, "recording a delivery attempt failed");
+        }
+    }
+}
+
+/// One delivery: POST the JSON body; success only on `{"notify_result":"OK"}`.
+async fn deliver(client: &HttpClient, n: &OutboxRecord) -> Result<(), String> {
+    if !n.url.starts_with("http://") {
+        return Err(format!(
+            "the sandbox delivers over plain http:// only, not to {:?}",
+            n.url
+        ));
+    }
+    let request = http::Request::post(&n.url)
+        .header(
+            http::header::CONTENT_TYPE,
+            "application/json; charset=utf-8",
+        )
+        .body(Full::new(Bytes::from(n.body.clone())))
+        .map_err(|e| format!("bad notify URL {:?}: {e}", n.url))?;
+    let exchange = async {
+        let response = client
+            .request(request)
+            .await
+            .map_err(|e| format!("POST failed: {e}"))?;
+        let status = response.status();
+        let body = Limited::new(response.into_body(), MAX_REPLY)
+            .collect()
+            .await
+            .map_err(|e| format!("reading the reply failed: {e}"))?
+            .to_bytes();
+        Ok::<_, String>((status, body))
+    };
+    let (status, body) = tokio::time::timeout(DELIVERY_TIMEOUT, exchange)
+        .await
+        .map_err(|_| "no reply within 10 s".to_owned())??;
+    if acknowledged(&body) {
+        Ok(())
+    } else {
+        let shown = String::from_utf8_lossy(body.get(..body.len().min(200)).unwrap_or_default());
+        Err(format!(
+            "HTTP {status}, reply without notify_result OK: {shown}"
+        ))
+    }
+}
+
+/// Whether a reply is ET's acknowledgement (`notify_result` = `OK`; other
+/// fields, like the refund reply's `order_id` and `sign`, are allowed).
+fn acknowledged(body: &[u8]) -> bool {
+    serde_json::from_slice::<serde_json::Value>(body)
+        .ok()
+        .and_then(|v| {
+            v.get("notify_result")
+                .and_then(|r| r.as_str().map(|s| s == "OK"))
+        })
+        .unwrap_or(false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn schedule_is_ets() {
+        let mut t = 0;
+        let mut waits = vec![];
+        for attempts in 1..=MAX_ATTEMPTS {
+            match next_attempt(t, attempts) {
+                Some(n) => {
+                    waits.push((n - t) / 60_000);
+                    t = n;
+                }
+                None => assert_eq!(attempts, 7),
+            }
+        }
+        assert_eq!(waits, RETRY_MINUTES);
+    }
+
+    #[test]
+    fn only_ok_acknowledges() {
+        assert!(acknowledged(br#"{"notify_result":"OK"}"#));
+        assert!(acknowledged(
+            br#"{"order_id":"ET1","notify_result":"OK","sign":"x"}"#
+        ));
+        assert!(!acknowledged(br#"{"notify_result":"ok"}"#));
+        assert!(!acknowledged(b"OK"));
+        assert!(!acknowledged(b""));
+    }
+
+    #[test]
+    fn fields_are_signed_with_the_v2_rule() {
+        // ET's worked example (doc-5683358).
+        let body = Fields::new()
+            .text("order_id", "ETxxxxxxxxxxxx01")
+            .number("pay_result", "1")
+            .number("pay_amount", "10000.00")
+            .text("pay_datetime", "2024-12-01 10:00:00")
+            .text("extend_info", "")
+            .sign("abc123");
+        assert!(body.contains(r#""pay_amount":10000.00"#), "{body}");
+        assert!(body.contains("652614570bcc49940d7dcc7a3c3dc7e5"), "{body}");
+    }
+}

@@ -1,0 +1,284 @@
+//! The HTTP server (hyper 1, HTTP/1.1) and its routes.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use et_model::OrderStatus;
+use http::{header, Method, Request, Response, StatusCode};
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use hyper_util::server::graceful::GracefulShutdown;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use crate::app::App;
+use crate::clock::beijing_datetime;
+use crate::codes::{Refusal, SandboxCode};
+use crate::machine::Event;
+use crate::{api, pages, store};
+
+/// Largest request body accepted (attachments travel inline as Base64).
+const MAX_BODY: usize = 20 * 1024 * 1024;
+/// How long shutdown waits for open connections.
+const DRAIN: Duration = Duration::from_secs(5);
+
+type Reply = Response<Full<Bytes>>;
+
+/// Accepts connections until `stop` changes or its sender is dropped.
+pub async fn serve(listener: TcpListener, app: Arc<App>, mut stop: watch::Receiver<bool>) {
+    let graceful = GracefulShutdown::new();
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let stream = match accepted {
+                    Ok((stream, _)) => stream,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "accept failed");
+                        tokio::time::sleep(Duration::from_millis(20)).await;
+                        continue;
+                    }
+                };
+                let app = app.clone();
+                let service = service_fn(move |req| {
+                    let app = app.clone();
+                    async move { Ok::<_, Infallible>(route(&app, req).await) }
+                });
+                let conn = http1::Builder::new().serve_connection(TokioIo::new(stream), service);
+                let conn = graceful.watch(conn);
+                tokio::spawn(async move {
+                    if let Err(e) = conn.await {
+                        tracing::debug!(error = %e, "connection ended with an error");
+                    }
+                });
+            }
+            _ = stop.changed() => break,
+        }
+    }
+    if tokio::time::timeout(DRAIN, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!("connections still open after {DRAIN:?}; closing anyway");
+    }
+}
+
+async fn route(app: &App, req: Request<Incoming>) -> Reply {
+    let method = req.method().clone();
+    let path = req.uri().path().to_owned();
+    let query = req.uri().query().unwrap_or_default().to_owned();
+    let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+    match (&method, segments.as_slice()) {
+        (&Method::POST, ["server"]) => api_call(app, req).await,
+        (&Method::GET, ["pay", id]) => checkout(app, id, ""),
+        (&Method::POST, ["pay", id]) => match app.transition(id, None, Event::Pay, None) {
+            Ok(_) => checkout(app, id, "Payment received. Thank you."),
+            Err(r) if r.code == SandboxCode::OrderNotFound => not_found(&r.message),
+            Err(r) => checkout(app, id, &r.message),
+        },
+        (&Method::GET, ["vouchers", file]) => voucher(app, file),
+        (&Method::GET, ["admin", "orders", id]) => admin_view(app, id),
+        (&Method::POST, ["admin", "orders", id, action]) => match admin_event(action, &query) {
+            Some(event) => admin_json(
+                app.transition(id, None, event, None).map(|o| o.order_id),
+                app,
+            ),
+            None => not_found(&format!("no admin action {action:?}")),
+        },
+        (&Method::POST, ["admin", "clock", "advance"]) => advance_clock(app, &query),
+        _ => not_found(&format!("no route for {method} {path}")),
+    }
+}
+
+/// `POST /server`; a body over [`MAX_BODY`] is refused before it is read.
+async fn api_call(app: &App, req: Request<Incoming>) -> Reply {
+    match Limited::new(req.into_body(), MAX_BODY).collect().await {
+        Ok(body) => reply(
+            StatusCode::OK,
+            "application/json; charset=utf-8",
+            api::handle(app, &body.to_bytes()),
+        ),
+        Err(e) => reply(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "text/plain; charset=utf-8",
+            format!("request body unreadable or over {MAX_BODY} bytes: {e}").into_bytes(),
+        ),
+    }
+}
+
+fn reply(status: StatusCode, content_type: &'static str, body: Vec<u8>) -> Reply {
+    let mut response = Response::new(Full::new(Bytes::from(body)));
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static(content_type),
+    );
+    response
+}
+
+fn not_found(message: &str) -> Reply {
+    reply(
+        StatusCode::NOT_FOUND,
+        "text/plain; charset=utf-8",
+        message.as_bytes().to_vec(),
+    )
+}
+
+fn order(app: &App, id: &str) -> Result<Option<store::OrderRecord>, Refusal> {
+    Ok(app.store.tx(|c| store::order(c, id))?)
+}
+
+fn checkout(app: &App, id: &str, note: &str) -> Reply {
+    match order(app, id) {
+        Ok(Some(o)) => reply(
+            StatusCode::OK,
+            "text/html; charset=utf-8",
+            pages::checkout(&o, note).into_bytes(),
+        ),
+        Ok(None) => not_found(&format!("order {id:?} not found")),
+        Err(r) => admin_error(&r),
+    }
+}
+
+/// The voucher exists once ET has remitted (status 3 or 4).
+fn voucher(app: &App, file: &str) -> Reply {
+    let Some(id) = file.strip_suffix(".pdf") else {
+        return not_found("vouchers are PDF files");
+    };
+    match order(app, id) {
+        Ok(Some(o))
+            if matches!(
+                OrderStatus::from_code(o.status),
+                OrderStatus::AwaitingReceipt | OrderStatus::Completed
+            ) =>
+        {
+            let pdf = pages::voucher_pdf(&o, &beijing_datetime(o.updated_at));
+            reply(StatusCode::OK, "application/pdf", pdf)
+        }
+        Ok(_) => not_found(&format!("no remittance voucher for order {id:?}")),
+        Err(r) => admin_error(&r),
+    }
+}
+
+/// The event an admin action path names.
+pub fn admin_event(action: &str, query: &str) -> Option<Event> {
+    let success = || {
+        form_pairs(query)
+            .find(|(k, _)| k == "success")
+            .map(|(_, v)| v == "true" || v == "1")
+    };
+    match action {
+        "pay" => Some(Event::Pay),
+        "remit" => Some(Event::Remit),
+        "receive" => Some(Event::Receive),
+        "complete" => Some(Event::Complete),
+        "close" => Some(Event::Close),
+        "refund-result" => Some(Event::RefundResult {
+            success: success()?,
+            previous: OrderStatus::Refunding,
+        }),
+        _ => None,
+    }
+}
+
+fn form_pairs(query: &str) -> impl Iterator<Item = (String, String)> + '_ {
+    query.split('&').filter(|p| !p.is_empty()).map(|pair| {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        (k.to_owned(), v.to_owned())
+    })
+}
+
+fn admin_json(result: Result<String, Refusal>, app: &App) -> Reply {
+    match result {
+        Ok(id) => admin_view(app, &id),
+        Err(r) => admin_error(&r),
+    }
+}
+
+fn admin_error(r: &Refusal) -> Reply {
+    let status = match r.code {
+        SandboxCode::OrderNotFound => StatusCode::NOT_FOUND,
+        SandboxCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        _ => StatusCode::CONFLICT,
+    };
+    let body = serde_json::json!({ "status_code": r.code.as_str(), "message": r.message });
+    reply(
+        status,
+        "application/json; charset=utf-8",
+        body.to_string().into_bytes(),
+    )
+}
+
+/// `GET /admin/orders/{id}`: the order and its notifications as JSON.
+fn admin_view(app: &App, id: &str) -> Reply {
+    let view = app.store.tx(|c| {
+        let order = store::order(c, id)?;
+        let notes = store::notifications(c, Some(id))?;
+        Ok::<_, rusqlite::Error>(order.map(|o| (o, notes)))
+    });
+    match view {
+        Ok(Some((o, notes))) => {
+            let body = serde_json::json!({
+                "order": crate::OrderView::from(&o),
+                "notifications": notes.iter().map(crate::NotificationView::from).collect::<Vec<_>>(),
+            });
+            reply(
+                StatusCode::OK,
+                "application/json; charset=utf-8",
+                body.to_string().into_bytes(),
+            )
+        }
+        Ok(None) => admin_error(&crate::app::order_not_found(id)),
+        Err(e) => admin_error(&Refusal::from(e)),
+    }
+}
+
+fn advance_clock(app: &App, query: &str) -> Reply {
+    let seconds = form_pairs(query)
+        .find(|(k, _)| k == "seconds")
+        .and_then(|(_, v)| v.parse::<u64>().ok());
+    match seconds {
+        Some(s) => {
+            app.clock.advance(Duration::from_secs(s));
+            app.wake.notify_one();
+            let body = serde_json::json!({ "now": beijing_datetime(app.clock.now()) });
+            reply(
+                StatusCode::OK,
+                "application/json; charset=utf-8",
+                body.to_string().into_bytes(),
+            )
+        }
+        None => reply(
+            StatusCode::BAD_REQUEST,
+            "text/plain; charset=utf-8",
+            b"POST /admin/clock/advance?seconds=N".to_vec(),
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn admin_actions_map_to_events() {
+        assert_eq!(admin_event("remit", ""), Some(Event::Remit));
+        assert_eq!(
+            admin_event("refund-result", "success=false"),
+            Some(Event::RefundResult {
+                success: false,
+                previous: OrderStatus::Refunding
+            })
+        );
+        assert_eq!(
+            admin_event("refund-result", ""),
+            None,
+            "the outcome is required"
+        );
+        assert_eq!(admin_event("explode", ""), None);
+    }
+}

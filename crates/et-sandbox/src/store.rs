@@ -1,0 +1,574 @@
+//! The SQLite store: merchants, orders, attachments, serial numbers seen and
+//! the notification outbox. Every state change happens in one transaction
+//! with the notifications it causes, so a crash never loses either.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use rusqlite::{params, Connection, OptionalExtension, Transaction};
+
+use crate::clock::Millis;
+use crate::Error;
+
+const SCHEMA: &str = "
+PRAGMA journal_mode = WAL;
+PRAGMA synchronous = NORMAL;
+CREATE TABLE IF NOT EXISTS meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS merchants (
+    merchant_number     TEXT NOT NULL,
+    sub_merchant_number TEXT NOT NULL,
+    public_key_pem      TEXT NOT NULL,
+    salt                TEXT NOT NULL,
+    PRIMARY KEY (merchant_number, sub_merchant_number)
+);
+CREATE TABLE IF NOT EXISTS serial_numbers (
+    merchant_number TEXT NOT NULL,
+    serial_number   TEXT NOT NULL,
+    seen_at         INTEGER NOT NULL,
+    PRIMARY KEY (merchant_number, serial_number)
+);
+CREATE TABLE IF NOT EXISTS orders (
+    seq                      INTEGER PRIMARY KEY AUTOINCREMENT,
+    order_id                 TEXT NOT NULL UNIQUE,
+    merchant_number          TEXT NOT NULL,
+    sub_merchant_number      TEXT NOT NULL,
+    merchant_order_id        TEXT NOT NULL,
+    status                   INTEGER NOT NULL,
+    currency_code            TEXT NOT NULL,
+    amount                   TEXT NOT NULL,
+    tuition_rmb              TEXT NOT NULL,
+    counter_fee              TEXT NOT NULL,
+    notify_url               TEXT NOT NULL,
+    status_change_notify_url TEXT NOT NULL,
+    pay_notify_url           TEXT NOT NULL DEFAULT '',
+    status_before_refund     INTEGER,
+    refund_order_id          TEXT NOT NULL DEFAULT '',
+    refund_amount            TEXT NOT NULL DEFAULT '',
+    created_at               INTEGER NOT NULL,
+    updated_at               INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS orders_by_status ON orders (status, created_at);
+CREATE TABLE IF NOT EXISTS attachments (
+    id              INTEGER PRIMARY KEY AUTOINCREMENT,
+    order_id        TEXT NOT NULL REFERENCES orders (order_id),
+    attachment_type INTEGER NOT NULL,
+    file_name       TEXT NOT NULL,
+    base64          TEXT NOT NULL,
+    uploaded_at     INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS attachments_by_order ON attachments (order_id, attachment_type);
+CREATE TABLE IF NOT EXISTS outbox (
+    id              INTEGER PRIMARY KEY AUTOINCREMENT,
+    order_id        TEXT NOT NULL,
+    kind            TEXT NOT NULL,
+    url             TEXT NOT NULL,
+    body            TEXT NOT NULL,
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at INTEGER,
+    delivered_at    INTEGER,
+    last_error      TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX IF NOT EXISTS outbox_due ON outbox (next_attempt_at);
+";
+
+/// The database handle, shared by the server, the ticker and admin calls.
+#[derive(Clone, Debug)]
+pub struct Store {
+    conn: Arc<Mutex<Connection>>,
+}
+
+/// A merchant the sandbox knows.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MerchantRecord {
+    /// ET merchant number.
+    pub merchant_number: String,
+    /// ET sub-merchant number.
+    pub sub_merchant_number: String,
+    /// The merchant's RSA public key (SPKI PEM).
+    pub public_key_pem: String,
+    /// The notification MD5 salt.
+    pub salt: String,
+}
+
+/// One order as stored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OrderRecord {
+    /// ET order id (`ET…`).
+    pub order_id: String,
+    /// Owning merchant.
+    pub merchant_number: String,
+    /// Owning sub-merchant.
+    pub sub_merchant_number: String,
+    /// The merchant's own order number.
+    pub merchant_order_id: String,
+    /// Order status code (see `et_model::OrderStatus`).
+    pub status: i64,
+    /// Order currency.
+    pub currency_code: String,
+    /// Amount in the order currency, decimal text.
+    pub amount: String,
+    /// Amount in RMB, decimal text.
+    pub tuition_rmb: String,
+    /// Fee in RMB, decimal text.
+    pub counter_fee: String,
+    /// `notify_url` given with the order ('' if none).
+    pub notify_url: String,
+    /// `status_change_notify_url` given with the order ('' if none).
+    pub status_change_notify_url: String,
+    /// `notify_url` given with the payment-address request ('' if none).
+    pub pay_notify_url: String,
+    /// Status to return to when a refund fails.
+    pub status_before_refund: Option<i64>,
+    /// Merchant refund id of the last refund application.
+    pub refund_order_id: String,
+    /// Amount of the last refund application, decimal text.
+    pub refund_amount: String,
+    /// Sandbox time of creation.
+    pub created_at: Millis,
+    /// Sandbox time of the last change.
+    pub updated_at: Millis,
+}
+
+/// A new order, before it has an id.
+#[derive(Clone, Debug)]
+pub struct NewOrder {
+    /// Owning merchant.
+    pub merchant_number: String,
+    /// Owning sub-merchant.
+    pub sub_merchant_number: String,
+    /// The merchant's own order number.
+    pub merchant_order_id: String,
+    /// Order currency.
+    pub currency_code: String,
+    /// Amount in the order currency.
+    pub amount: String,
+    /// Amount in RMB.
+    pub tuition_rmb: String,
+    /// Fee in RMB.
+    pub counter_fee: String,
+    /// Order `notify_url`.
+    pub notify_url: String,
+    /// Order `status_change_notify_url`.
+    pub status_change_notify_url: String,
+}
+
+/// One notification in the outbox.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OutboxRecord {
+    /// Outbox row id.
+    pub id: i64,
+    /// Order it is about.
+    pub order_id: String,
+    /// `payment_success`, `order_status_change`, `refund_result` or `remittance_voucher`.
+    pub kind: String,
+    /// Destination URL.
+    pub url: String,
+    /// The signed body, as sent.
+    pub body: String,
+    /// Deliveries tried so far.
+    pub attempts: i64,
+    /// When the next delivery is due (`None` once delivered or given up).
+    pub next_attempt_at: Option<Millis>,
+    /// When the merchant acknowledged it.
+    pub delivered_at: Option<Millis>,
+    /// What went wrong on the last failed attempt.
+    pub last_error: String,
+}
+
+impl Store {
+    /// Opens (creating if needed) the database at `path`.
+    pub fn open(path: &Path) -> Result<Self, Error> {
+        let conn = Connection::open(path)?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        conn.execute_batch(SCHEMA)?;
+        Ok(Store {
+            conn: Arc::new(Mutex::new(conn)),
+        })
+    }
+
+    /// Runs `f` in one transaction, committed when `f` returns `Ok`.
+    pub fn tx<T, E>(&self, f: impl FnOnce(&Transaction<'_>) -> Result<T, E>) -> Result<T, E>
+    where
+        E: From<rusqlite::Error>,
+    {
+        // A panic while holding the lock cannot leave a half-done
+        // transaction (SQLite rolls it back), so a poisoned lock is usable.
+        let mut conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
+        let tx = conn.transaction()?;
+        let out = f(&tx)?;
+        tx.commit()?;
+        Ok(out)
+    }
+}
+
+/// Reads a `meta` value.
+pub fn meta(c: &Connection, key: &str) -> rusqlite::Result<Option<String>> {
+    c.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+        .optional()
+}
+
+/// Writes a `meta` value.
+pub fn set_meta(c: &Connection, key: &str, value: &str) -> rusqlite::Result<()> {
+    c.execute(
+        "INSERT INTO meta (key, value) VALUES (?1, ?2)
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        [key, value],
+    )
+    .map(drop)
+}
+
+/// Inserts or replaces a merchant.
+pub fn upsert_merchant(c: &Connection, m: &MerchantRecord) -> rusqlite::Result<()> {
+    c.execute(
+        "INSERT INTO merchants (merchant_number, sub_merchant_number, public_key_pem, salt)
+         VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (merchant_number, sub_merchant_number)
+         DO UPDATE SET public_key_pem = excluded.public_key_pem, salt = excluded.salt",
+        params![
+            m.merchant_number,
+            m.sub_merchant_number,
+            m.public_key_pem,
+            m.salt
+        ],
+    )
+    .map(drop)
+}
+
+/// Looks a merchant up.
+pub fn merchant(
+    c: &Connection,
+    merchant_number: &str,
+    sub_merchant_number: &str,
+) -> rusqlite::Result<Option<MerchantRecord>> {
+    c.query_row(
+        "SELECT merchant_number, sub_merchant_number, public_key_pem, salt FROM merchants
+         WHERE merchant_number = ?1 AND sub_merchant_number = ?2",
+        [merchant_number, sub_merchant_number],
+        |r| {
+            Ok(MerchantRecord {
+                merchant_number: r.get(0)?,
+                sub_merchant_number: r.get(1)?,
+                public_key_pem: r.get(2)?,
+                salt: r.get(3)?,
+            })
+        },
+    )
+    .optional()
+}
+
+/// Records a serial number; `false` when the merchant already used it.
+pub fn record_serial(
+    c: &Connection,
+    merchant_number: &str,
+    serial_number: &str,
+    now: Millis,
+) -> rusqlite::Result<bool> {
+    let n = c.execute(
+        "INSERT OR IGNORE INTO serial_numbers (merchant_number, serial_number, seen_at)
+         VALUES (?1, ?2, ?3)",
+        params![merchant_number, serial_number, now],
+    )?;
+    Ok(n == 1)
+}
+
+/// Inserts an order in status 0 and returns its ET order id,
+/// `ET` + Beijing date + a 9-digit sequence (19 characters).
+pub fn insert_order(
+    c: &Connection,
+    o: &NewOrder,
+    compact_date: &str,
+    now: Millis,
+) -> rusqlite::Result<String> {
+    c.execute(
+        "INSERT INTO orders (order_id, merchant_number, sub_merchant_number, merchant_order_id,
+             status, currency_code, amount, tuition_rmb, counter_fee, notify_url,
+             status_change_notify_url, created_at, updated_at)
+         VALUES ('pending-' || hex(randomblob(8)), ?1, ?2, ?3, 0, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10)",
+        params![
+            o.merchant_number,
+            o.sub_merchant_number,
+            o.merchant_order_id,
+            o.currency_code,
+            o.amount,
+            o.tuition_rmb,
+            o.counter_fee,
+            o.notify_url,
+            o.status_change_notify_url,
+            now
+        ],
+    )?;
+    let seq = c.last_insert_rowid();
+    let order_id = format!("ET{compact_date}{seq:09}");
+    c.execute(
+        "UPDATE orders SET order_id = ?1 WHERE seq = ?2",
+        params![order_id, seq],
+    )?;
+    Ok(order_id)
+}
+
+const ORDER_COLUMNS: &str = "order_id, merchant_number, sub_merchant_number, merchant_order_id,
+    status, currency_code, amount, tuition_rmb, counter_fee, notify_url, status_change_notify_url,
+    pay_notify_url, status_before_refund, refund_order_id, refund_amount, created_at, updated_at";
+
+fn order_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<OrderRecord> {
+    Ok(OrderRecord {
+        order_id: r.get(0)?,
+        merchant_number: r.get(1)?,
+        sub_merchant_number: r.get(2)?,
+        merchant_order_id: r.get(3)?,
+        status: r.get(4)?,
+        currency_code: r.get(5)?,
+        amount: r.get(6)?,
+        tuition_rmb: r.get(7)?,
+        counter_fee: r.get(8)?,
+        notify_url: r.get(9)?,
+        status_change_notify_url: r.get(10)?,
+        pay_notify_url: r.get(11)?,
+        status_before_refund: r.get(12)?,
+        refund_order_id: r.get(13)?,
+        refund_amount: r.get(14)?,
+        created_at: r.get(15)?,
+        updated_at: r.get(16)?,
+    })
+}
+
+/// Reads one order.
+pub fn order(c: &Connection, order_id: &str) -> rusqlite::Result<Option<OrderRecord>> {
+    c.query_row(
+        &format!("SELECT {ORDER_COLUMNS} FROM orders WHERE order_id = ?1"),
+        [order_id],
+        order_from_row,
+    )
+    .optional()
+}
+
+/// Ids of the orders in `status` created at or before `cutoff`.
+pub fn orders_created_before(
+    c: &Connection,
+    status: i64,
+    cutoff: Millis,
+) -> rusqlite::Result<Vec<String>> {
+    let mut st = c.prepare_cached(
+        "SELECT order_id FROM orders WHERE status = ?1 AND created_at <= ?2 ORDER BY seq",
+    )?;
+    let rows = st.query_map(params![status, cutoff], |r| r.get(0))?;
+    rows.collect()
+}
+
+/// Writes an order's mutable fields back.
+pub fn update_order(c: &Connection, o: &OrderRecord) -> rusqlite::Result<()> {
+    c.execute(
+        "UPDATE orders SET status = ?2, pay_notify_url = ?3, status_before_refund = ?4,
+             refund_order_id = ?5, refund_amount = ?6, updated_at = ?7
+         WHERE order_id = ?1",
+        params![
+            o.order_id,
+            o.status,
+            o.pay_notify_url,
+            o.status_before_refund,
+            o.refund_order_id,
+            o.refund_amount,
+            o.updated_at
+        ],
+    )
+    .map(drop)
+}
+
+/// How many attachments of one type an order has.
+pub fn count_attachments(
+    c: &Connection,
+    order_id: &str,
+    attachment_type: i64,
+) -> rusqlite::Result<i64> {
+    c.query_row(
+        "SELECT COUNT(*) FROM attachments WHERE order_id = ?1 AND attachment_type = ?2",
+        params![order_id, attachment_type],
+        |r| r.get(0),
+    )
+}
+
+/// Stores an attachment and returns its id.
+pub fn insert_attachment(
+    c: &Connection,
+    order_id: &str,
+    attachment_type: i64,
+    file_name: &str,
+    base64: &str,
+    now: Millis,
+) -> rusqlite::Result<i64> {
+    c.execute(
+        "INSERT INTO attachments (order_id, attachment_type, file_name, base64, uploaded_at)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![order_id, attachment_type, file_name, base64, now],
+    )?;
+    Ok(c.last_insert_rowid())
+}
+
+/// Queues a notification, due at once.
+pub fn enqueue(
+    c: &Connection,
+    order_id: &str,
+    kind: &str,
+    url: &str,
+    body: &str,
+    now: Millis,
+) -> rusqlite::Result<i64> {
+    c.execute(
+        "INSERT INTO outbox (order_id, kind, url, body, next_attempt_at)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![order_id, kind, url, body, now],
+    )?;
+    Ok(c.last_insert_rowid())
+}
+
+const OUTBOX_COLUMNS: &str =
+    "id, order_id, kind, url, body, attempts, next_attempt_at, delivered_at, last_error";
+
+fn outbox_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<OutboxRecord> {
+    Ok(OutboxRecord {
+        id: r.get(0)?,
+        order_id: r.get(1)?,
+        kind: r.get(2)?,
+        url: r.get(3)?,
+        body: r.get(4)?,
+        attempts: r.get(5)?,
+        next_attempt_at: r.get(6)?,
+        delivered_at: r.get(7)?,
+        last_error: r.get(8)?,
+    })
+}
+
+/// Notifications due at `now`, oldest first.
+pub fn due_notifications(
+    c: &Connection,
+    now: Millis,
+    limit: i64,
+) -> rusqlite::Result<Vec<OutboxRecord>> {
+    let mut st = c.prepare_cached(&format!(
+        "SELECT {OUTBOX_COLUMNS} FROM outbox WHERE next_attempt_at <= ?1 ORDER BY id LIMIT ?2"
+    ))?;
+    let rows = st.query_map(params![now, limit], outbox_from_row)?;
+    rows.collect()
+}
+
+/// The earliest pending attempt time, if any.
+pub fn next_due(c: &Connection) -> rusqlite::Result<Option<Millis>> {
+    c.query_row(
+        "SELECT MIN(next_attempt_at) FROM outbox WHERE next_attempt_at IS NOT NULL",
+        [],
+        |r| r.get(0),
+    )
+}
+
+/// Every notification, oldest first (optionally for one order).
+pub fn notifications(
+    c: &Connection,
+    order_id: Option<&str>,
+) -> rusqlite::Result<Vec<OutboxRecord>> {
+    let mut st = c.prepare_cached(&format!(
+        "SELECT {OUTBOX_COLUMNS} FROM outbox WHERE ?1 IS NULL OR order_id = ?1 ORDER BY id"
+    ))?;
+    let rows = st.query_map([order_id], outbox_from_row)?;
+    rows.collect()
+}
+
+/// Records one delivery attempt: delivered, retry at `next`, or given up (`None`).
+pub fn record_attempt(
+    c: &Connection,
+    id: i64,
+    delivered_at: Option<Millis>,
+    next: Option<Millis>,
+    error: &str,
+) -> rusqlite::Result<()> {
+    c.execute(
+        "UPDATE outbox SET attempts = attempts + 1, delivered_at = ?2, next_attempt_at = ?3,
+             last_error = ?4
+         WHERE id = ?1",
+        params![id, delivered_at, next, error],
+    )
+    .map(drop)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn store() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = Store::open(&dir.path().join("t.db")).expect("open");
+        (dir, store)
+    }
+
+    fn new_order() -> NewOrder {
+        NewOrder {
+            merchant_number: "ET82009".into(),
+            sub_merchant_number: "ET82009S001".into(),
+            merchant_order_id: "M1".into(),
+            currency_code: "GBP".into(),
+            amount: "100.00".into(),
+            tuition_rmb: "920.00".into(),
+            counter_fee: "50.00".into(),
+            notify_url: "http://127.0.0.1:1/n".into(),
+            status_change_notify_url: String::new(),
+        }
+    }
+
+    #[test]
+    fn serial_numbers_are_unique_per_merchant() {
+        let (_d, s) = store();
+        s.tx(|c| {
+            assert!(record_serial(c, "A", "1", 0)?);
+            assert!(!record_serial(c, "A", "1", 0)?);
+            assert!(record_serial(c, "B", "1", 0)?);
+            Ok::<_, rusqlite::Error>(())
+        })
+        .expect("tx");
+    }
+
+    #[test]
+    fn orders_get_et_ids_and_round_trip() {
+        let (_d, s) = store();
+        let (a, b) = s
+            .tx(|c| {
+                let a = insert_order(c, &new_order(), "20240101", 5)?;
+                let b = insert_order(c, &new_order(), "20240101", 5)?;
+                Ok::<_, rusqlite::Error>((a, b))
+            })
+            .expect("insert");
+        assert_eq!(a, "ET20240101000000001");
+        assert_eq!(b, "ET20240101000000002");
+        let mut o = s.tx(|c| order(c, &a)).expect("read").expect("order exists");
+        assert_eq!((o.status, o.amount.as_str()), (0, "100.00"));
+        o.status = 1;
+        o.pay_notify_url = "http://x".into();
+        s.tx(|c| update_order(c, &o)).expect("update");
+        assert_eq!(s.tx(|c| order(c, &a)).expect("read"), Some(o));
+        let due = s.tx(|c| orders_created_before(c, 0, 5)).expect("query");
+        assert_eq!(due, vec![b]);
+    }
+
+    #[test]
+    fn outbox_attempts_are_recorded() {
+        let (_d, s) = store();
+        let id = s
+            .tx(|c| enqueue(c, "ET1", "payment_success", "http://x", "{}", 10))
+            .expect("enqueue");
+        assert_eq!(s.tx(|c| due_notifications(c, 9, 10)).expect("due"), vec![]);
+        assert_eq!(s.tx(|c| next_due(c)).expect("next"), Some(10));
+        s.tx(|c| record_attempt(c, id, None, Some(70), "HTTP 500"))
+            .expect("attempt");
+        let rows = s.tx(|c| due_notifications(c, 70, 10)).expect("due");
+        assert_eq!(
+            (rows[0].attempts, rows[0].last_error.as_str()),
+            (1, "HTTP 500")
+        );
+        s.tx(|c| record_attempt(c, id, Some(80), None, ""))
+            .expect("ok");
+        assert_eq!(s.tx(|c| next_due(c)).expect("next"), None);
+        let all = s.tx(|c| notifications(c, Some("ET1"))).expect("all");
+        assert_eq!(all[0].delivered_at, Some(80));
+    }
+}

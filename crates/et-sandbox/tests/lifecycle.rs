@@ -1,0 +1,273 @@
+//! Orders through their life: checkout over HTTP, notifications (verified
+//! with et-proto), the voucher, refunds, a restart mid-retry, the 7-day close.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{get, merchant, post, start, state_dir, wait_for, Receiver};
+use et_model::{
+    Amount, ApplyRefund, CountryCode, CreateOrder, CurrencyCode, GetPayUrl, Notification,
+    OrderStatus, QueryOrders,
+};
+use et_proto::{Merchant, CONTENT_TYPE};
+use et_sandbox::{RunningSandbox, SandboxCode};
+
+async fn create(
+    sb: &RunningSandbox,
+    m: &Merchant,
+    notify_url: &str,
+    status_url: Option<String>,
+) -> String {
+    let op = CreateOrder {
+        notify_url: Some(notify_url.to_owned()),
+        status_change_notify_url: status_url,
+        ..CreateOrder::new(
+            "M-1",
+            "student-1",
+            CountryCode::Gbr,
+            CurrencyCode::new("GBP"),
+            Amount::new("100.00").expect("amount"),
+        )
+    };
+    let req = m.build(&op).expect("builds");
+    let (_, body) = post(&sb.endpoint_url(), req.body.clone(), Some(CONTENT_TYPE)).await;
+    m.open::<CreateOrder>(&req, &body).expect("created").items[0]
+        .order_id
+        .clone()
+}
+
+/// Every notification received so far, verified with the merchant's salt.
+fn verified(m: &Merchant, r: &Receiver) -> Vec<Notification> {
+    let verifier = m.notification_verifier();
+    r.received()
+        .iter()
+        .map(|(ct, body)| {
+            verifier
+                .verify(ct.as_deref(), body)
+                .expect("notification verifies")
+                .notification()
+                .clone()
+        })
+        .collect()
+}
+
+fn statuses(notes: &[Notification]) -> Vec<String> {
+    notes
+        .iter()
+        .filter_map(|n| match n {
+            Notification::OrderStatusChange(c) => Some(c.order_status.code().to_string()),
+            _ => None,
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn whole_lifecycle_with_notifications() {
+    let dir = state_dir();
+    let sb = start(dir.path(), 1.0).await;
+    let m = merchant(dir.path());
+    let pay_hook = Receiver::start(true).await;
+    let status_hook = Receiver::start(true).await;
+    let id = create(
+        &sb,
+        &m,
+        &pay_hook.url("/order"),
+        Some(status_hook.url("/status")),
+    )
+    .await;
+
+    // The payment address's notify_url receives the payment notification.
+    let op = GetPayUrl {
+        notify_url: Some(pay_hook.url("/paid")),
+        ..GetPayUrl::new(&id)
+    };
+    let req = m.build(&op).expect("builds");
+    let (_, body) = post(&sb.endpoint_url(), req.body.clone(), Some(CONTENT_TYPE)).await;
+    let pay_url = m.open::<GetPayUrl>(&req, &body).expect("pay url").items[0].pay_config_list[0]
+        .pay_url
+        .clone();
+
+    let (status, page) = get(&pay_url).await;
+    let page = String::from_utf8(page).expect("html");
+    assert_eq!(status, 200);
+    assert!(
+        page.contains("970.00 RMB") && page.contains("<form method=\"post\""),
+        "{page}"
+    );
+    assert!(!page.contains("<script"), "no JavaScript");
+    let (status, page) = post(
+        &pay_url,
+        Vec::new(),
+        Some("application/x-www-form-urlencoded"),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(String::from_utf8_lossy(&page).contains("Payment received"));
+
+    let paid = wait_for(Duration::from_secs(5), || {
+        (pay_hook.count() == 1).then_some(())
+    })
+    .await;
+    assert!(paid.is_some(), "payment notification arrives");
+    match &verified(&m, &pay_hook)[0] {
+        Notification::PaymentSuccess(p) => {
+            assert_eq!(p.order_id, id);
+            assert_eq!(p.pay_amount.as_str(), "970.00");
+        }
+        other => panic!("expected a payment notification, got {other:?}"),
+    }
+
+    sb.remit(&id).expect("remit");
+    sb.receive(&id).expect("receive");
+    sb.complete(&id).expect("complete");
+    let err = sb
+        .remit(&id)
+        .expect_err("a completed order cannot be remitted again");
+    assert_eq!(err.code, SandboxCode::IllegalOrderState);
+    let (status, pdf) = get(&sb.voucher_url(&id)).await;
+    assert_eq!(status, 200);
+    assert!(pdf.starts_with(b"%PDF-1.4") && pdf.ends_with(b"%%EOF\n"));
+
+    let refund = ApplyRefund {
+        order_id: id.clone(),
+        refund_order_id: "R-1".into(),
+        refund_amount: None,
+        refund_reason: None,
+        extra: Default::default(),
+    };
+    let req = m.build(&refund).expect("builds");
+    let (_, body) = post(&sb.endpoint_url(), req.body.clone(), Some(CONTENT_TYPE)).await;
+    m.open::<ApplyRefund>(&req, &body).expect("refund accepted");
+    sb.refund_result(&id, true).expect("refund succeeds");
+
+    let req = m.build(&QueryOrders::new([id.as_str()])).expect("builds");
+    let (_, body) = post(&sb.endpoint_url(), req.body.clone(), Some(CONTENT_TYPE)).await;
+    assert!(
+        !String::from_utf8_lossy(&body).contains("\"aeskey\":\"\""),
+        "query results are encrypted"
+    );
+    let info = m.open::<QueryOrders>(&req, &body).expect("query");
+    assert_eq!(info.items[0].order_status, OrderStatus::Refunded);
+
+    // 6 status changes (1, 2, 3, 4, -3, -2), the voucher and the refund result.
+    let all = wait_for(Duration::from_secs(5), || {
+        (status_hook.count() >= 8).then_some(())
+    })
+    .await;
+    assert!(
+        all.is_some(),
+        "status notifications arrive, got {}",
+        status_hook.count()
+    );
+    let notes = verified(&m, &status_hook);
+    assert_eq!(statuses(&notes), ["1", "2", "3", "4", "-3", "-2"]);
+    let voucher = notes.iter().find_map(|n| match n {
+        Notification::RemittanceVoucher(v) => Some(v.remittance_voucher_url.clone()),
+        _ => None,
+    });
+    assert_eq!(voucher, Some(sb.voucher_url(&id)));
+    let refunded = notes
+        .iter()
+        .any(|n| matches!(n, Notification::RefundResult(r) if r.refund_order_id == "R-1"));
+    assert!(refunded, "refund result arrives");
+    let views = sb.notifications(Some(&id)).expect("outbox");
+    assert!(
+        views
+            .iter()
+            .all(|v| v.delivered && !v.pending && v.attempts == 1),
+        "{views:?}"
+    );
+    sb.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_restart_mid_retries_still_delivers() {
+    let dir = state_dir();
+    // 1 sandbox minute = 100 ms: retries after 0.1 s, 0.5 s, 1 s, …
+    let sb = start(dir.path(), 600.0).await;
+    let m = merchant(dir.path());
+    let hook = Receiver::start(false).await;
+    let id = create(&sb, &m, &hook.url("/n"), None).await;
+    sb.pay(&id).expect("pays");
+    // Two notifications (status change, payment), each tried at least twice.
+    let retried = wait_for(Duration::from_secs(5), || (hook.count() >= 4).then_some(())).await;
+    assert!(retried.is_some(), "retries happen, got {}", hook.count());
+    sb.shutdown().await;
+    let pending = hook.count();
+
+    hook.accept.store(true, std::sync::atomic::Ordering::SeqCst);
+    let sb = start(dir.path(), 600.0).await;
+    let delivered = wait_for(Duration::from_secs(10), || {
+        let views = sb.notifications(Some(&id)).ok()?;
+        views.iter().all(|v| v.delivered).then_some(views)
+    })
+    .await
+    .expect("both delivered after the restart");
+    assert!(hook.count() > pending);
+    assert!(
+        delivered
+            .iter()
+            .all(|v| v.attempts >= 3 && v.last_error.is_empty()),
+        "{delivered:?}"
+    );
+    sb.shutdown().await;
+}
+
+#[tokio::test]
+async fn gives_up_after_seven_attempts() {
+    let dir = state_dir();
+    // 1 sandbox minute = 1 ms: the whole schedule (226 minutes) takes 0.23 s.
+    let sb = start(dir.path(), 60_000.0).await;
+    let m = merchant(dir.path());
+    let hook = Receiver::start(false).await;
+    let id = create(&sb, &m, &hook.url("/n"), None).await;
+    sb.close(&id).expect("closes");
+    let done = wait_for(Duration::from_secs(10), || {
+        let views = sb.notifications(Some(&id)).ok()?;
+        views.iter().all(|v| !v.pending).then_some(views)
+    })
+    .await
+    .expect("the schedule ends");
+    assert_eq!(done.len(), 1);
+    assert_eq!(done[0].attempts, 7);
+    assert!(
+        !done[0].delivered && done[0].last_error.contains("notify_result"),
+        "{done:?}"
+    );
+    assert_eq!(hook.count(), 7);
+    sb.shutdown().await;
+}
+
+#[tokio::test]
+async fn unpaid_orders_close_after_seven_days_on_a_fast_clock() {
+    let dir = state_dir();
+    // 7 days of sandbox time in about 0.6 s.
+    let sb = start(dir.path(), 1_000_000.0).await;
+    let m = merchant(dir.path());
+    let hook = Receiver::start(true).await;
+    let unpaid = create(&sb, &m, &hook.url("/n"), None).await;
+    let paid = create(&sb, &m, &hook.url("/n"), None).await;
+    sb.pay(&paid).expect("pays");
+    let closed = wait_for(Duration::from_secs(10), || {
+        let o = sb.order(&unpaid).ok()??;
+        (o.status == OrderStatus::Closed).then_some(o)
+    })
+    .await
+    .expect("closed within 10 s");
+    assert_eq!(closed.order_id, unpaid);
+    let paid_now = sb.order(&paid).expect("read").expect("exists");
+    assert_eq!(
+        paid_now.status,
+        OrderStatus::Paid,
+        "a paid order is never closed"
+    );
+    let closed_note = wait_for(Duration::from_secs(5), || {
+        statuses(&verified(&m, &hook))
+            .contains(&"-1".to_owned())
+            .then_some(())
+    })
+    .await;
+    assert!(closed_note.is_some(), "a status change to -1 is sent");
+    sb.shutdown().await;
+}

@@ -1,0 +1,363 @@
+//! The sandbox checks requests like ET: every refusal is a response signed
+//! by ET, verified here with et-proto's merchant side.
+
+mod common;
+
+use common::{merchant, merchant_with, post, start, state_dir};
+use et_model::{
+    Amount, AttachmentType, CountryCode, CreateOrder, CurrencyCode, GetPayUrl, GetRate, Operation,
+    QueryOrders, UploadAttachment,
+};
+use et_proto::{BuiltRequest, CallbackEncoding, EmptySensitive, Merchant, Profile, CONTENT_TYPE};
+use et_sandbox::{RunningSandbox, SandboxCode};
+
+fn order(id: &str) -> CreateOrder {
+    CreateOrder::new(
+        id,
+        "student-1",
+        CountryCode::Gbr,
+        CurrencyCode::new("GBP"),
+        Amount::new("1000.00").expect("amount"),
+    )
+}
+
+async fn call<Op: Operation>(
+    sb: &RunningSandbox,
+    m: &Merchant,
+    op: &Op,
+) -> Result<Vec<Op::Output>, et_proto::Error> {
+    let req = m.build(op).expect("request builds");
+    send::<Op>(sb, m, &req).await
+}
+
+async fn send<Op: Operation>(
+    sb: &RunningSandbox,
+    m: &Merchant,
+    req: &BuiltRequest,
+) -> Result<Vec<Op::Output>, et_proto::Error> {
+    let (status, body) = post(&sb.endpoint_url(), req.body.clone(), Some(CONTENT_TYPE)).await;
+    assert_eq!(status, 200);
+    m.open::<Op>(req, &body).map(|r| r.items)
+}
+
+/// The refusal is signed by ET and carries `code`; returns its message.
+fn refused<T: std::fmt::Debug>(result: Result<T, et_proto::Error>, code: SandboxCode) -> String {
+    match result {
+        Err(et_proto::Error::Api {
+            code: got,
+            message,
+            authenticated,
+        }) => {
+            assert!(
+                authenticated,
+                "refusal {got:?} must carry a valid ET signature"
+            );
+            assert_eq!(got.as_str(), code.as_str(), "{message}");
+            assert!(!message.is_empty());
+            message
+        }
+        other => panic!("expected refusal {code}, got {other:?}"),
+    }
+}
+
+async fn create(sb: &RunningSandbox, m: &Merchant, id: &str) -> String {
+    let created = call(sb, m, &order(id)).await.expect("order created");
+    assert_eq!(created.len(), 1);
+    created[0].order_id.clone()
+}
+
+#[tokio::test]
+async fn operations_succeed_and_results_are_right() {
+    let dir = state_dir();
+    let sb = start(dir.path(), 1.0).await;
+    let m = merchant(dir.path());
+    let created = call(&sb, &m, &order("M-1")).await.expect("created");
+    let o = &created[0];
+    assert!(
+        o.order_id.starts_with("ET") && o.order_id.len() == 19,
+        "{}",
+        o.order_id
+    );
+    assert_eq!(o.tuition_rmb.as_ref().map(Amount::as_str), Some("9200.00"));
+    assert_eq!(o.counter_fee.as_ref().map(Amount::as_str), Some("50.00"));
+    assert_eq!(o.pay_config_list[0].pay_url, sb.pay_url(&o.order_id));
+
+    let rate = call(
+        &sb,
+        &m,
+        &GetRate {
+            currency_code: CurrencyCode::new("USD"),
+            pay_currency_code: None,
+            extra: Default::default(),
+        },
+    )
+    .await
+    .expect("rate");
+    assert_eq!(rate[0].rate.as_str(), "7.2000");
+
+    let info = call(
+        &sb,
+        &m,
+        &QueryOrders::new([o.order_id.as_str(), "ET-unknown"]),
+    )
+    .await
+    .expect("query");
+    assert_eq!(info.len(), 1);
+    assert_eq!(info[0].order_status, et_model::OrderStatus::AwaitingPayment);
+    sb.shutdown().await;
+}
+
+#[tokio::test]
+async fn refuses_a_reused_serial_number() {
+    let dir = state_dir();
+    let sb = start(dir.path(), 1.0).await;
+    let m = merchant(dir.path());
+    let rate = GetRate {
+        currency_code: CurrencyCode::new("GBP"),
+        pay_currency_code: None,
+        extra: Default::default(),
+    };
+    let req = m.build(&rate).expect("builds");
+    send::<GetRate>(&sb, &m, &req)
+        .await
+        .expect("first use accepted");
+    let message = refused(
+        send::<GetRate>(&sb, &m, &req).await,
+        SandboxCode::DuplicateSerialNumber,
+    );
+    assert!(message.contains(&req.serial_number), "{message}");
+    sb.shutdown().await;
+}
+
+#[tokio::test]
+async fn refuses_a_bad_signature_and_a_wrong_key() {
+    let dir = state_dir();
+    let sb = start(dir.path(), 1.0).await;
+    let m = merchant(dir.path());
+
+    // A field changed after signing.
+    let mut req = m
+        .build(&GetPayUrl::new("ET20240101000000001"))
+        .expect("builds");
+    let text = String::from_utf8(req.body.clone()).expect("utf-8");
+    req.body = text
+        .replace("\"version\":\"2.0.0\"", "\"version\":\"2.0.1\"")
+        .into_bytes();
+    refused(
+        send::<GetPayUrl>(&sb, &m, &req).await,
+        SandboxCode::BadSignature,
+    );
+
+    // Signed with a key that is not the merchant's.
+    let wrong = merchant_with(
+        dir.path(),
+        &common::fixture("wrong-private.pem"),
+        &dir.path().join("et-public.pem"),
+        Profile::default(),
+    );
+    refused(
+        call(&sb, &wrong, &GetPayUrl::new("ET1")).await,
+        SandboxCode::BadSignature,
+    );
+
+    // aeskey encrypted to a key that is not ET's: the signature verifies, decryption fails.
+    let wrong_et = common::fixture("wrong-public.pem");
+    let wrong_et_side = merchant_with(
+        dir.path(),
+        &dir.path().join("merchant-private.pem"),
+        &wrong_et,
+        Profile::default(),
+    );
+    let req = wrong_et_side.build(&order("M-2")).expect("builds");
+    let (_, body) = post(&sb.endpoint_url(), req.body.clone(), Some(CONTENT_TYPE)).await;
+    refused(
+        m.open::<CreateOrder>(&req, &body),
+        SandboxCode::DecryptionFailed,
+    );
+    sb.shutdown().await;
+}
+
+#[tokio::test]
+async fn refuses_malformed_bodies_and_unknown_merchants_with_signed_responses() {
+    let dir = state_dir();
+    let sb = start(dir.path(), 1.0).await;
+    let m = merchant(dir.path());
+    for body in [&b"not json"[..], b"{\"serial_number\":\"1\"}", b""] {
+        let (status, reply) = post(&sb.endpoint_url(), body.to_vec(), Some(CONTENT_TYPE)).await;
+        assert_eq!(status, 200);
+        let text = String::from_utf8_lossy(&reply).into_owned();
+        assert!(
+            text.contains("\"aeskey\":\"\"") && text.contains("\"sensitive_data\":\"\""),
+            "{text}"
+        );
+        refused(m.open_raw(None, &reply), SandboxCode::MalformedBody);
+    }
+    let mut stranger = m.build(&GetPayUrl::new("ET1")).expect("builds");
+    stranger.body = String::from_utf8(stranger.body)
+        .expect("utf-8")
+        .replace("ET82009S001", "ET99999S001")
+        .into_bytes();
+    refused(
+        send::<GetPayUrl>(&sb, &m, &stranger).await,
+        SandboxCode::UnknownMerchant,
+    );
+    sb.shutdown().await;
+}
+
+#[tokio::test]
+async fn refuses_a_payment_address_for_a_paid_order() {
+    let dir = state_dir();
+    let sb = start(dir.path(), 1.0).await;
+    let m = merchant(dir.path());
+    let id = create(&sb, &m, "M-3").await;
+    let urls = call(&sb, &m, &GetPayUrl::new(&id))
+        .await
+        .expect("unpaid order has a pay URL");
+    assert_eq!(urls[0].pay_config_list[0].pay_url, sb.pay_url(&id));
+    sb.pay(&id).expect("pays");
+    let message = refused(
+        call(&sb, &m, &GetPayUrl::new(&id)).await,
+        SandboxCode::OrderNotAwaitingPayment,
+    );
+    assert!(message.contains("not awaiting payment"), "{message}");
+    refused(
+        call(&sb, &m, &GetPayUrl::new("ET20990101999999999")).await,
+        SandboxCode::OrderNotFound,
+    );
+    sb.shutdown().await;
+}
+
+#[tokio::test]
+async fn refuses_a_sixth_attachment_of_one_type() {
+    let dir = state_dir();
+    let sb = start(dir.path(), 1.0).await;
+    let m = merchant(dir.path());
+    let id = create(&sb, &m, "M-4").await;
+    let upload = |kind| UploadAttachment {
+        order_id: id.clone(),
+        attachment_type: kind,
+        base64: "JVBERi0xLjQK".into(),
+        file_name: "offer.pdf".into(),
+        extra: Default::default(),
+    };
+    for _ in 0..5 {
+        call(&sb, &m, &upload(AttachmentType::OfferLetter))
+            .await
+            .expect("within the limit");
+    }
+    let message = refused(
+        call(&sb, &m, &upload(AttachmentType::OfferLetter)).await,
+        SandboxCode::AttachmentLimit,
+    );
+    assert!(message.contains("at most 5"), "{message}");
+    call(&sb, &m, &upload(AttachmentType::Contract))
+        .await
+        .expect("another type is counted apart");
+    let mut bad = upload(AttachmentType::Invoice);
+    bad.base64 = "not base64!".into();
+    refused(call(&sb, &m, &bad).await, SandboxCode::InvalidPayload);
+    sb.shutdown().await;
+}
+
+/// Any JSON as the `data` of `get_special_pay_url`: lets a test send a
+/// payload the typed request (which validates) would never build.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+struct RawPayUrl(serde_json::Value);
+
+impl et_model::Payload for RawPayUrl {}
+
+impl Operation for RawPayUrl {
+    const SERVER_TYPE: et_model::ServerType = et_model::ServerType::GetSpecialPayUrl;
+    type Data = RawPayUrl;
+    type Sensitive = et_model::NoPayload;
+    type Output = et_model::NoPayload;
+    const OUTPUT_IN: et_model::Placement = et_model::Placement::Data;
+    fn parts(&self) -> (&RawPayUrl, &et_model::NoPayload) {
+        (self, &et_model::NoPayload)
+    }
+    fn from_parts(data: RawPayUrl, _: et_model::NoPayload) -> Self {
+        data
+    }
+}
+
+#[tokio::test]
+async fn refuses_an_invalid_payload_and_an_unknown_server_type() {
+    let dir = state_dir();
+    let sb = start(dir.path(), 1.0).await;
+    let m = merchant(dir.path());
+    let empty = RawPayUrl(serde_json::json!({ "order_id": "" }));
+    let message = refused(call(&sb, &m, &empty).await, SandboxCode::InvalidPayload);
+    assert!(
+        message.contains("order_id") && message.contains("required"),
+        "{message}"
+    );
+    let mistyped = RawPayUrl(serde_json::json!({ "order_id": ["ET1"] }));
+    let message = refused(call(&sb, &m, &mistyped).await, SandboxCode::InvalidPayload);
+    assert!(
+        message.contains("`data`") && message.contains("column"),
+        "{message}"
+    );
+
+    let profile = Profile {
+        refund_server_type: et_model::ServerType::Other("no_such_operation".into()),
+        ..Profile::default()
+    };
+    let odd = merchant_with(
+        dir.path(),
+        &dir.path().join("merchant-private.pem"),
+        &dir.path().join("et-public.pem"),
+        profile,
+    );
+    let refund = et_model::ApplyRefund {
+        order_id: "ET1".into(),
+        refund_order_id: "R1".into(),
+        refund_amount: None,
+        refund_reason: None,
+        extra: Default::default(),
+    };
+    let message = refused(
+        call(&sb, &odd, &refund).await,
+        SandboxCode::UnknownServerType,
+    );
+    assert!(message.contains("no_such_operation"), "{message}");
+    sb.shutdown().await;
+}
+
+#[tokio::test]
+async fn accepts_an_et_demo_shaped_request() {
+    let dir = state_dir();
+    let sb = start(dir.path(), 1.0).await;
+    let m = merchant(dir.path());
+    let id = create(&sb, &m, "M-5").await;
+    // ET's Python demo: callback_process "", sensitive_data always encrypted
+    // (here "[]"), data a JSON string, and no Content-Type header.
+    let demo_profile = Profile {
+        empty_sensitive: EmptySensitive::EncryptEmptyList,
+        callback_process: CallbackEncoding::Empty,
+        ..Profile::default()
+    };
+    let demo = merchant_with(
+        dir.path(),
+        &dir.path().join("merchant-private.pem"),
+        &dir.path().join("et-public.pem"),
+        demo_profile,
+    );
+    let req = demo.build(&GetPayUrl::new(&id)).expect("builds");
+    let text = String::from_utf8(req.body.clone()).expect("utf-8");
+    assert!(text.contains("\"callback_process\":\"\""), "{text}");
+    assert!(
+        text.contains("\"data\":\"{"),
+        "data is a JSON string: {text}"
+    );
+    assert!(
+        !text.contains("\"aeskey\":\"\""),
+        "sensitive_data is encrypted: {text}"
+    );
+    let (status, body) = post(&sb.endpoint_url(), req.body.clone(), None).await;
+    assert_eq!(status, 200);
+    let reply = demo
+        .open::<GetPayUrl>(&req, &body)
+        .expect("accepted and verified");
+    assert_eq!(reply.items[0].pay_config_list[0].pay_url, sb.pay_url(&id));
+    sb.shutdown().await;
+}

@@ -1,0 +1,310 @@
+//! `cargo xtask bench-report`: criterion benches + `openssl speed` in one table.
+//!
+//! Benchmark ids follow `operation/backend/parameter` (see benches/src/lib.rs),
+//! so the report can pair each operation with its OpenSSL figure and each
+//! composite operation with its "RSA alone" reference.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::Path;
+use std::process::Command;
+use std::time::SystemTime;
+
+use serde_json::Value;
+
+use crate::{cargo, root, run_status, secs};
+
+/// Criterion settings for a short but stable run (minutes, not tens of minutes, on 2 cores).
+const CRITERION_ARGS: &[&str] = &[
+    "--warm-up-time",
+    "1",
+    "--measurement-time",
+    "2",
+    "--sample-size",
+    "20",
+];
+
+/// One benchmark's result: `ns` is the median time per iteration.
+struct Measured {
+    operation: String,
+    backend: String,
+    param: String,
+    ns: f64,
+}
+
+impl Measured {
+    fn ops(&self) -> f64 {
+        1e9 / self.ns
+    }
+    fn is(&self, operation: &str) -> bool {
+        self.operation == operation
+    }
+}
+
+/// OpenSSL's per-second figures for one RSA key size.
+#[derive(Debug, Default, PartialEq)]
+struct OpensslRsa {
+    sign: f64,
+    verify: f64,
+    /// Only OpenSSL >= 3.2 prints these.
+    encrypt: Option<f64>,
+    decrypt: Option<f64>,
+}
+
+/// Runs the benches, then `openssl speed`, and prints the table and the targets.
+pub fn run() -> Result<(), String> {
+    let started = SystemTime::now();
+    println!("xtask bench-report: == cargo bench -p benches (release build first)");
+    let took = run_status(
+        "cargo bench",
+        cargo()
+            .args(["bench", "-p", "benches", "--"])
+            .args(CRITERION_ARGS),
+    )?;
+    println!("xtask bench-report: benches done in {}", secs(took));
+    let results = read_criterion(&root().join("target/criterion"), started)?;
+    let openssl = openssl_speed();
+    print_table(&results, openssl.as_ref().ok());
+    if let Err(why) = &openssl {
+        println!("\nOpenSSL ratios not available: {why}");
+    }
+    print_targets(&results, openssl.as_ref().ok());
+    Ok(())
+}
+
+/// Reads every benchmark written since `since` (older results are from other runs).
+fn read_criterion(dir: &Path, since: SystemTime) -> Result<Vec<Measured>, String> {
+    let mut found = Vec::new();
+    walk(dir, &mut |new_dir| {
+        let estimates = new_dir.join("estimates.json");
+        let fresh = fs::metadata(&estimates)
+            .and_then(|m| m.modified())
+            .is_ok_and(|t| t >= since);
+        if fresh {
+            found.extend(read_one(new_dir));
+        }
+    });
+    if found.is_empty() {
+        return Err(format!(
+            "no fresh criterion results under {}",
+            dir.display()
+        ));
+    }
+    found.sort_by(|a, b| {
+        (&a.operation, &a.param, &a.backend).cmp(&(&b.operation, &b.param, &b.backend))
+    });
+    Ok(found)
+}
+
+/// Calls `visit` on every `new/` directory below `dir`.
+fn walk(dir: &Path, visit: &mut dyn FnMut(&Path)) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for path in entries.filter_map(|e| e.ok().map(|e| e.path())) {
+        if !path.is_dir() {
+            continue;
+        }
+        if path.file_name().is_some_and(|n| n == "new") {
+            visit(&path);
+        } else {
+            walk(&path, visit);
+        }
+    }
+}
+
+fn read_json(path: &Path) -> Option<Value> {
+    serde_json::from_str(&fs::read_to_string(path).ok()?).ok()
+}
+
+fn read_one(new_dir: &Path) -> Option<Measured> {
+    let id = read_json(&new_dir.join("benchmark.json"))?;
+    let est = read_json(&new_dir.join("estimates.json"))?;
+    let text = |key: &str| id.get(key).and_then(Value::as_str).unwrap_or("").to_owned();
+    Some(Measured {
+        operation: text("group_id"),
+        backend: text("function_id"),
+        param: text("value_str"),
+        ns: est.pointer("/median/point_estimate")?.as_f64()?,
+    })
+}
+
+/// Runs `openssl speed -seconds 2 rsa1024 rsa2048` and parses its summary lines.
+fn openssl_speed() -> Result<BTreeMap<u32, OpensslRsa>, String> {
+    println!("xtask bench-report: == openssl speed -seconds 2 rsa1024 rsa2048");
+    let out = Command::new("openssl")
+        .args(["speed", "-seconds", "2", "rsa1024", "rsa2048"])
+        .output()
+        .map_err(|e| format!("openssl is not installed or did not start ({e})"))?;
+    if !out.status.success() {
+        return Err(format!("openssl speed failed ({})", out.status));
+    }
+    let parsed = parse_openssl(&String::from_utf8_lossy(&out.stdout));
+    if parsed.is_empty() {
+        return Err("openssl speed printed no `rsa N bits` lines".into());
+    }
+    Ok(parsed)
+}
+
+/// Parses lines such as `rsa 2048 bits 0.000543s 0.000016s 1841.6 62000.0`
+/// (OpenSSL 3.0) or the same with encrypt/decrypt columns (3.2+): the first
+/// half of the numbers are seconds per op, the second half ops per second.
+fn parse_openssl(stdout: &str) -> BTreeMap<u32, OpensslRsa> {
+    let mut out = BTreeMap::new();
+    for line in stdout.lines() {
+        let mut words = line.split_whitespace();
+        let (Some("rsa"), Some(bits), Some("bits")) = (words.next(), words.next(), words.next())
+        else {
+            continue;
+        };
+        let Ok(bits) = bits.parse::<u32>() else {
+            continue;
+        };
+        let nums: Vec<f64> = words
+            .filter_map(|w| w.trim_end_matches('s').parse().ok())
+            .collect();
+        let per_sec = &nums[nums.len() / 2..];
+        if let [sign, verify, rest @ ..] = per_sec {
+            out.insert(
+                bits,
+                OpensslRsa {
+                    sign: *sign,
+                    verify: *verify,
+                    encrypt: rest.first().copied(),
+                    decrypt: rest.get(1).copied(),
+                },
+            );
+        }
+    }
+    out
+}
+
+/// The OpenSSL figure for the same operation and key size, if OpenSSL measures it.
+fn openssl_ops(m: &Measured, openssl: Option<&BTreeMap<u32, OpensslRsa>>) -> Option<f64> {
+    let rsa = openssl?.get(&m.param.parse().ok()?)?;
+    match m.operation.as_str() {
+        "rsa_sign" => Some(rsa.sign),
+        "rsa_verify" => Some(rsa.verify),
+        "rsa_key_encrypt" => rsa.encrypt,
+        "rsa_key_decrypt" => rsa.decrypt,
+        _ => None,
+    }
+}
+
+fn print_table(results: &[Measured], openssl: Option<&BTreeMap<u32, OpensslRsa>>) {
+    println!(
+        "\n| {:<30} | {:<10} | {:>12} | {:>12} | {:>8} |",
+        "operation", "backend", "ops/s", "openssl/s", "ratio"
+    );
+    println!(
+        "|{:-<32}|{:-<12}|{:->14}|{:->14}|{:->10}|",
+        "", "", "", "", ""
+    );
+    for m in results {
+        let name = format!("{} {}", m.operation, m.param);
+        let (reference, ratio) = match openssl_ops(m, openssl) {
+            Some(o) => (format!("{o:.0}"), format!("{:.2}x", m.ops() / o)),
+            None => (String::new(), String::new()),
+        };
+        println!(
+            "| {:<30} | {:<10} | {:>12.0} | {:>12} | {:>8} |",
+            name,
+            m.backend,
+            m.ops(),
+            reference,
+            ratio
+        );
+    }
+}
+
+/// The four targets of issue 7, each PASS, MISS, or "not measured".
+fn print_targets(results: &[Measured], openssl: Option<&BTreeMap<u32, OpensslRsa>>) {
+    println!("\ntargets:");
+    cost_ratio(results, "envelope_build", "envelope_build_rsa", 1.1);
+    match (
+        results
+            .iter()
+            .find(|m| m.is("rsa_sign") && m.backend == "aws-lc" && m.param == "2048"),
+        openssl.and_then(|o| o.get(&2048)),
+    ) {
+        (Some(m), Some(o)) => verdict(
+            "aws-lc RSA-2048 sign vs openssl speed",
+            m.ops() / o.sign,
+            0.9,
+            true,
+        ),
+        _ => println!("  aws-lc RSA-2048 sign vs openssl speed: not measured"),
+    }
+    let notifications = results.iter().filter(|m| m.is("notification_verify"));
+    let mut any = false;
+    for m in notifications {
+        any = true;
+        let label = format!("notification verify {} (per s, 1 core)", m.param);
+        verdict(&label, m.ops(), 1_000_000.0, true);
+    }
+    if !any {
+        println!("  notification verify: not measured");
+    }
+    cost_ratio(results, "response_open_50", "response_open_50_rsa", 1.2);
+}
+
+/// Prints `full / reference` time ratios for each backend and key size measured.
+fn cost_ratio(results: &[Measured], full: &str, reference: &str, limit: f64) {
+    let mut any = false;
+    for f in results.iter().filter(|m| m.is(full)) {
+        let Some(r) = results
+            .iter()
+            .find(|m| m.is(reference) && m.backend == f.backend && m.param == f.param)
+        else {
+            continue;
+        };
+        any = true;
+        let label = format!("{full} / its RSA ops alone ({} {})", f.backend, f.param);
+        verdict(&label, f.ns / r.ns, limit, false);
+    }
+    if !any {
+        println!("  {full} / its RSA ops alone: not measured");
+    }
+}
+
+fn verdict(label: &str, value: f64, limit: f64, at_least: bool) {
+    let pass = if at_least {
+        value >= limit
+    } else {
+        value <= limit
+    };
+    let (op, word) = if at_least {
+        (">=", "PASS")
+    } else {
+        ("<=", "PASS")
+    };
+    let word = if pass { word } else { "MISS" };
+    let shown = if value >= 1000.0 {
+        format!("{value:.0}")
+    } else {
+        format!("{value:.3}")
+    };
+    println!("  {word}  {label}: {shown} (target {op} {limit})");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_openssl_3_0_and_3_2_layouts() {
+        let v30 = "                  sign    verify    sign/s verify/s\n\
+                   rsa 1024 bits 0.000075s 0.000005s  13333.3 200000.0\n\
+                   rsa 2048 bits 0.000543s 0.000016s   1841.6  62000.0\n";
+        let parsed = parse_openssl(v30);
+        assert_eq!(parsed[&2048].sign, 1841.6);
+        assert_eq!(parsed[&1024].verify, 200000.0);
+        assert_eq!(parsed[&1024].decrypt, None);
+        let v32 =
+            "rsa 2048 bits 0.000500s 0.000015s 0.000016s 0.000490s 2000.0 66666.7 62500.0 2040.8\n";
+        let parsed = parse_openssl(v32);
+        assert_eq!(parsed[&2048].encrypt, Some(62500.0));
+        assert_eq!(parsed[&2048].decrypt, Some(2040.8));
+        assert!(parse_openssl("garbage\nrsa x bits 1 2\n").is_empty());
+    }
+}

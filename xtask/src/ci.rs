@@ -1,0 +1,82 @@
+//! `cargo xtask ci`: the same checks as CI, in order, failing fast.
+
+use std::time::Instant;
+
+use crate::{cargo, run_status, secs};
+
+/// One CI step: a name and the cargo arguments, plus an optional environment variable.
+struct Step {
+    name: &'static str,
+    args: &'static [&'static str],
+    env: Option<(&'static str, &'static str)>,
+}
+
+const STEPS: &[Step] = &[
+    Step {
+        name: "fmt",
+        args: &["fmt", "--all", "--check"],
+        env: None,
+    },
+    Step {
+        name: "clippy",
+        args: &[
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ],
+        env: None,
+    },
+    Step {
+        name: "doc",
+        args: &["doc", "--workspace", "--no-deps"],
+        env: Some(("RUSTDOCFLAGS", "-Dwarnings")),
+    },
+    // Includes et-fuzz's corpus replay and et-cli's demo integration test.
+    Step {
+        name: "test",
+        args: &["test", "--workspace"],
+        env: None,
+    },
+];
+
+/// Runs every step; stops at the first failure and names it.
+pub fn run() -> Result<(), String> {
+    let start = Instant::now();
+    let mut timings = Vec::new();
+    for step in STEPS {
+        println!("xtask ci: == {} (cargo {})", step.name, step.args.join(" "));
+        let mut cmd = cargo();
+        cmd.args(step.args);
+        if let Some((key, value)) = step.env {
+            cmd.env(key, value);
+        }
+        let took = run_status(&format!("ci step `{}`", step.name), &mut cmd).map_err(|e| {
+            format!(
+                "{e}; fix it and rerun `cargo xtask ci` (passed so far: {})",
+                summary(&timings)
+            )
+        })?;
+        println!("xtask ci: {} ok in {}", step.name, secs(took));
+        timings.push((step.name, took));
+    }
+    println!(
+        "xtask ci: all steps passed in {}: {}",
+        secs(start.elapsed()),
+        summary(&timings)
+    );
+    Ok(())
+}
+
+fn summary(timings: &[(&str, std::time::Duration)]) -> String {
+    if timings.is_empty() {
+        return "none".into();
+    }
+    timings
+        .iter()
+        .map(|(name, took)| format!("{name} {}", secs(*took)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
