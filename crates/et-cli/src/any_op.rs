@@ -30,8 +30,13 @@ impl AnyOperation {
     /// A request with these payloads, each checked to be JSON. An absent
     /// one is `{}`, which et-proto sends as empty per the Profile.
     pub fn new(data: Option<String>, sensitive: Option<String>) -> Result<Self, serde_json::Error> {
-        let part = |text: Option<String>| RawJson::new(text.unwrap_or_else(|| "{}".to_owned())).map(AnyPayload);
-        Ok(AnyOperation { data: part(data)?, sensitive: part(sensitive)? })
+        let part = |text: Option<String>| {
+            RawJson::new(text.unwrap_or_else(|| "{}".to_owned())).map(AnyPayload)
+        };
+        Ok(AnyOperation {
+            data: part(data)?,
+            sensitive: part(sensitive)?,
+        })
     }
 
     /// `profile`, changed so that this operation goes out as `server_type`.

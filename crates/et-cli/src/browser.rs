@@ -56,13 +56,21 @@ impl Default for Browser {
 impl Browser {
     /// A new browser with its own connection pool.
     pub fn new() -> Self {
-        Browser { client: Client::builder(TokioExecutor::new()).build_http() }
+        Browser {
+            client: Client::builder(TokioExecutor::new()).build_http(),
+        }
     }
 
     /// GET `url`, following redirects.
     pub async fn get(&self, url: &str) -> Result<Page, String> {
         let uri: Uri = url.parse().map_err(|e| format!("bad URL {url:?}: {e}"))?;
         self.fetch(Method::GET, uri, None).await
+    }
+
+    /// POST an empty form to `url`, following redirects.
+    pub async fn post(&self, url: &str) -> Result<Page, String> {
+        let uri: Uri = url.parse().map_err(|e| format!("bad URL {url:?}: {e}"))?;
+        self.fetch(Method::POST, uri, Some(String::new())).await
     }
 
     /// Submit the page's first form as a browser would: its method, its
@@ -81,7 +89,12 @@ impl Browser {
         }
     }
 
-    async fn fetch(&self, method: Method, mut uri: Uri, mut form: Option<String>) -> Result<Page, String> {
+    async fn fetch(
+        &self,
+        method: Method,
+        mut uri: Uri,
+        mut form: Option<String>,
+    ) -> Result<Page, String> {
         let mut method = method;
         for _ in 0..=MAX_REDIRECTS {
             let page = self.once(method.clone(), uri.clone(), form.take()).await?;
@@ -90,7 +103,12 @@ impl Browser {
                     uri = resolve(&uri, &location)?;
                     method = Method::GET;
                 }
-                None => return Ok(Page { location: None, ..page }),
+                None => {
+                    return Ok(Page {
+                        location: None,
+                        ..page
+                    })
+                }
             }
         }
         Err(format!("more than {MAX_REDIRECTS} redirects"))
@@ -105,16 +123,32 @@ impl Browser {
             .body(Full::new(Bytes::from(form.unwrap_or_default())))
             .map_err(|e| format!("{method} {uri}: {e}"))?;
         let exchange = async {
-            let response = self.client.request(request).await.map_err(|e| e.to_string())?;
+            let response = self
+                .client
+                .request(request)
+                .await
+                .map_err(|e| e.to_string())?;
             let status = response.status();
-            let header = |name| response.headers().get(name).and_then(|v: &http::HeaderValue| v.to_str().ok()).map(str::to_owned);
+            let header = |name| {
+                response
+                    .headers()
+                    .get(name)
+                    .and_then(|v: &http::HeaderValue| v.to_str().ok())
+                    .map(str::to_owned)
+            };
             let (content_type, location) = (header(CONTENT_TYPE), header(LOCATION));
             let body = Limited::new(response.into_body(), MAX_BODY)
                 .collect()
                 .await
                 .map_err(|e| e.to_string())?
                 .to_bytes();
-            Ok::<_, String>(Page { url: uri.clone(), status, content_type, location, body })
+            Ok::<_, String>(Page {
+                url: uri.clone(),
+                status,
+                content_type,
+                location,
+                body,
+            })
         };
         tokio::time::timeout(TIMEOUT, exchange)
             .await
@@ -137,7 +171,9 @@ impl Form {
         let lower = html.to_ascii_lowercase();
         let start = lower.find("<form")?;
         let tag_end = start + lower[start..].find('>')?;
-        let end = lower[tag_end..].find("</form").map_or(html.len(), |i| tag_end + i);
+        let end = lower[tag_end..]
+            .find("</form")
+            .map_or(html.len(), |i| tag_end + i);
         let tag = &html[start..tag_end];
         let mut fields = Vec::new();
         let mut rest = tag_end;
@@ -159,7 +195,10 @@ impl Form {
 }
 
 fn next_control(lower: &str) -> Option<usize> {
-    [lower.find("<input"), lower.find("<button")].into_iter().flatten().min()
+    [lower.find("<input"), lower.find("<button")]
+        .into_iter()
+        .flatten()
+        .min()
 }
 
 /// The value of attribute `name` in a tag, quoted or bare, entities decoded.
@@ -169,7 +208,11 @@ fn attr(tag: &str, name: &str) -> Option<String> {
     while let Some(i) = lower[from..].find(name) {
         let at = from + i;
         from = at + name.len();
-        let preceded = at > 0 && lower.as_bytes().get(at - 1).is_some_and(u8::is_ascii_whitespace);
+        let preceded = at > 0
+            && lower
+                .as_bytes()
+                .get(at - 1)
+                .is_some_and(u8::is_ascii_whitespace);
         let rest = tag[from..].trim_start();
         if !preceded || !rest.starts_with('=') {
             continue;
@@ -177,7 +220,10 @@ fn attr(tag: &str, name: &str) -> Option<String> {
         let value = rest[1..].trim_start();
         let raw = match value.chars().next() {
             Some(q @ ('"' | '\'')) => value[1..].split(q).next().unwrap_or_default(),
-            _ => value.split(|c: char| c.is_whitespace() || c == '>').next().unwrap_or_default(),
+            _ => value
+                .split(|c: char| c.is_whitespace() || c == '>')
+                .next()
+                .unwrap_or_default(),
         };
         return Some(unescape(raw));
     }
@@ -225,7 +271,10 @@ mod tests {
         assert_eq!(form.action, "/pay/ET1?a=1&b=2");
         assert_eq!(
             form.fields,
-            vec![("token".to_owned(), "t\"1".to_owned()), ("who".to_owned(), "me".to_owned())]
+            vec![
+                ("token".to_owned(), "t\"1".to_owned()),
+                ("who".to_owned(), "me".to_owned())
+            ]
         );
     }
 
@@ -237,9 +286,18 @@ mod tests {
     #[test]
     fn resolves_links() {
         let base: Uri = "http://127.0.0.1:9/pay/ET1".parse().expect("uri");
-        assert_eq!(resolve(&base, "/pay/ET1").expect("abs").to_string(), "http://127.0.0.1:9/pay/ET1");
-        assert_eq!(resolve(&base, "done").expect("rel").to_string(), "http://127.0.0.1:9/pay/done");
-        assert_eq!(resolve(&base, "").expect("self").to_string(), "http://127.0.0.1:9/pay/ET1");
+        assert_eq!(
+            resolve(&base, "/pay/ET1").expect("abs").to_string(),
+            "http://127.0.0.1:9/pay/ET1"
+        );
+        assert_eq!(
+            resolve(&base, "done").expect("rel").to_string(),
+            "http://127.0.0.1:9/pay/done"
+        );
+        assert_eq!(
+            resolve(&base, "").expect("self").to_string(),
+            "http://127.0.0.1:9/pay/ET1"
+        );
         assert!(resolve(&base, "/a b").is_err());
     }
 }

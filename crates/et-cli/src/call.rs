@@ -13,7 +13,8 @@ use crate::merchant_dir::credentials;
 /// Exit 1 when the answer does not verify or is an error response.
 pub async fn call(args: &CallArgs) -> CliResult {
     let op = read_operation(args.data.as_deref(), args.sensitive.as_deref())?;
-    let endpoint = Endpoint::parse(&args.endpoint).map_err(|e| Failure::usage(e).context("--endpoint"))?;
+    let endpoint =
+        Endpoint::parse(&args.endpoint).map_err(|e| Failure::usage(e).context("--endpoint"))?;
     let profile = AnyOperation::profile_for(args.profile.to_profile(), &args.server_type);
     let client = Client::new(endpoint, credentials(&args.dir)?, profile).map_err(Failure::usage)?;
     let reply = client.call(&op).await.map_err(|e| match e {

@@ -56,6 +56,8 @@ pub enum SandboxCommand {
     Init(SandboxInitArgs),
     /// Serve the sandbox on the state in DIR until Ctrl-C.
     Serve(SandboxServeArgs),
+    /// Drive a running sandbox's order as ET would (remit, complete, refund outcome…).
+    Admin(SandboxAdminArgs),
 }
 
 /// `et sandbox init`.
@@ -81,6 +83,40 @@ pub struct SandboxServeArgs {
     /// How much faster than real time the sandbox clock runs (order closing, notification retries).
     #[arg(long, default_value_t = 1.0, value_parser = parse_time_scale)]
     pub time_scale: f64,
+}
+
+/// `et sandbox admin`.
+#[derive(Debug, Args)]
+pub struct SandboxAdminArgs {
+    /// The sandbox's ET endpoint (e.g. http://127.0.0.1:8877/server) or its base URL.
+    #[arg(long)]
+    pub endpoint: String,
+    /// ET order id.
+    pub order_id: String,
+    /// What ET does next.
+    #[arg(value_enum)]
+    pub action: AdminAction,
+}
+
+/// An admin action of the sandbox.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AdminAction {
+    /// Print the order and its notifications.
+    Show,
+    /// Pay (0 → 1), as the checkout page does.
+    Pay,
+    /// Start remitting (1 → 2).
+    Remit,
+    /// Remitted (2 → 3); sends the remittance voucher.
+    Receive,
+    /// Funds received (3 → 4).
+    Complete,
+    /// Close an unpaid order (0 → -1).
+    Close,
+    /// The refund succeeded (-3 → -2).
+    RefundSucceeded,
+    /// The refund failed (-3 → the status before).
+    RefundFailed,
 }
 
 /// `et request …`.

@@ -15,8 +15,8 @@ use std::time::{Duration, Instant};
 
 use et_http::{Client, Endpoint, WebhookReceiver};
 use et_model::{
-    ApplyRefund, AttachmentType, CountryCode, CreateOrder, CurrencyCode, GetPayUrl, Notification, OrderStatus,
-    PayResult, QueryOrders, RefundResult, UploadAttachment,
+    ApplyRefund, AttachmentType, CountryCode, CreateOrder, CurrencyCode, GetPayUrl, Notification,
+    OrderStatus, PayResult, QueryOrders, RefundResult, UploadAttachment,
 };
 use et_proto::{Profile, VerifiedNotification};
 use et_sandbox::{InitOptions, RunningSandbox, Sandbox, SandboxConfig, SandboxDir};
@@ -40,7 +40,11 @@ pub struct DemoOptions {
 
 impl Default for DemoOptions {
     fn default() -> Self {
-        DemoOptions { bits: 2048, time_scale: 3600.0, notify_timeout: Duration::from_secs(10) }
+        DemoOptions {
+            bits: 2048,
+            time_scale: 3600.0,
+            notify_timeout: Duration::from_secs(10),
+        }
     }
 }
 
@@ -93,14 +97,21 @@ impl DemoReport {
 /// Runs the demo, calling `on_step` as each step finishes.
 pub async fn run(options: &DemoOptions, on_step: impl FnMut(&Step) + Send) -> DemoReport {
     let started = Instant::now();
-    let mut runner = Runner { steps: Vec::new(), on_step: Box::new(on_step) };
+    let mut runner = Runner {
+        steps: Vec::new(),
+        on_step: Box::new(on_step),
+    };
     let mut notifications = 0;
     if let Some(mut env) = setup(&mut runner, options).await {
         let _stopped_early = lifecycle(&mut runner, &mut env).await;
         notifications = env.inbox.received;
         env.shutdown().await;
     }
-    DemoReport { steps: runner.steps, notifications, total: started.elapsed() }
+    DemoReport {
+        steps: runner.steps,
+        notifications,
+        total: started.elapsed(),
+    }
 }
 
 /// Records steps and stops the run at the first failure.
@@ -122,7 +133,11 @@ impl Runner<'_> {
             Ok((value, detail)) => (Some(value), Ok(detail)),
             Err(reason) => (None, Err(reason)),
         };
-        let step = Step { name, outcome, elapsed: started.elapsed() };
+        let step = Step {
+            name,
+            outcome,
+            elapsed: started.elapsed(),
+        };
         (self.on_step)(&step);
         self.steps.push(step);
         value
@@ -154,17 +169,27 @@ async fn setup(r: &mut Runner<'_>, options: &DemoOptions) -> Option<Env> {
     let state = r
         .step("create ET and merchant keys", async move {
             let dir = tempfile::tempdir().map_err(|e| format!("temporary directory: {e}"))?;
-            let init = InitOptions { bits, ..InitOptions::default() };
+            let init = InitOptions {
+                bits,
+                ..InitOptions::default()
+            };
             let path = dir.path().to_owned();
             let merchant = tokio::task::spawn_blocking(move || SandboxDir::init(path, &init))
                 .await
                 .map_err(|e| e.to_string())?
                 .map_err(|e| e.to_string())?;
-            let detail = format!("{} / {}, RSA-{bits}", merchant.merchant_number, merchant.sub_merchant_number);
+            let detail = format!(
+                "{} / {}, RSA-{bits}",
+                merchant.merchant_number, merchant.sub_merchant_number
+            );
             Ok((dir, detail))
         })
         .await?;
-    let config = SandboxConfig { dir: state.path().to_owned(), listen: loopback(), time_scale: options.time_scale };
+    let config = SandboxConfig {
+        dir: state.path().to_owned(),
+        listen: loopback(),
+        time_scale: options.time_scale,
+    };
     let sandbox = r
         .step("start sandbox", async {
             let sandbox = Sandbox::start(config).await.map_err(|e| e.to_string())?;
@@ -175,17 +200,29 @@ async fn setup(r: &mut Runner<'_>, options: &DemoOptions) -> Option<Env> {
     let (tx, rx) = mpsc::unbounded_channel();
     let client = merchant_dir::credentials(state.path())
         .map_err(|e| e.to_string())
-        .and_then(|c| Ok((c, Endpoint::parse(&sandbox.endpoint_url()).map_err(|e| e.to_string())?)))
-        .and_then(|(c, endpoint)| Client::new(endpoint, c, Profile::default()).map_err(|e| e.to_string()));
+        .and_then(|c| {
+            Ok((
+                c,
+                Endpoint::parse(&sandbox.endpoint_url()).map_err(|e| e.to_string())?,
+            ))
+        })
+        .and_then(|(c, endpoint)| {
+            Client::new(endpoint, c, Profile::default()).map_err(|e| e.to_string())
+        });
     let (receiver_url, stop_receiver, receiver) = r
         .step("start webhook receiver", async {
             let client = client.as_ref().map_err(Clone::clone)?;
-            let listener = TcpListener::bind(loopback()).await.map_err(|e| format!("bind: {e}"))?;
+            let listener = TcpListener::bind(loopback())
+                .await
+                .map_err(|e| format!("bind: {e}"))?;
             let addr = listener.local_addr().map_err(|e| e.to_string())?;
-            let webhook = WebhookReceiver::new(client.merchant().notification_verifier(), move |n: VerifiedNotification| {
-                let tx = tx.clone();
-                async move { tx.send(n).map_err(|_| "the demo stopped listening") }
-            });
+            let webhook = WebhookReceiver::new(
+                client.merchant().notification_verifier(),
+                move |n: VerifiedNotification| {
+                    let tx = tx.clone();
+                    async move { tx.send(n).map_err(|_| "the demo stopped listening") }
+                },
+            );
             let (stop, stopped) = oneshot::channel::<()>();
             let task = tokio::spawn(et_http::serve(listener, webhook, async {
                 let _ = stopped.await;
@@ -199,7 +236,12 @@ async fn setup(r: &mut Runner<'_>, options: &DemoOptions) -> Option<Env> {
         sandbox,
         client: client.ok()?,
         browser: Browser::new(),
-        inbox: Inbox { rx, backlog: Vec::new(), received: 0, timeout: options.notify_timeout },
+        inbox: Inbox {
+            rx,
+            backlog: Vec::new(),
+            received: 0,
+            timeout: options.notify_timeout,
+        },
         receiver_url,
         stop_receiver,
         receiver,
@@ -214,47 +256,94 @@ fn loopback() -> SocketAddr {
 async fn lifecycle(r: &mut Runner<'_>, env: &mut Env) -> Option<()> {
     let order_id = r.step("create order", create_order(env)).await?;
     let order_id = order_id.as_str();
-    r.step("upload offer letter", upload_offer_letter(env, order_id)).await?;
-    let pay_url = r.step("get payment address", get_pay_url(env, order_id)).await?;
+    r.step("upload offer letter", upload_offer_letter(env, order_id))
+        .await?;
+    let pay_url = r
+        .step("get payment address", get_pay_url(env, order_id))
+        .await?;
     let page = r
         .step("open checkout page", async {
             let page = env.browser.get(&pay_url).await?;
             expect_ok(&page)?;
             let text = page.text();
-            let due = between(&text, "id=\"amount_rmb\">", "<").unwrap_or("?").to_owned();
-            let detail = format!("GET {} → {}, {due}", page_path(&pay_url), page.status.as_u16());
+            let due = between(&text, "id=\"amount_rmb\">", "<")
+                .unwrap_or("?")
+                .to_owned();
+            let detail = format!(
+                "GET {} → {}, {due}",
+                page_path(&pay_url),
+                page.status.as_u16()
+            );
             Ok((page, detail))
         })
         .await?;
     r.step("pay on checkout page", async {
         let paid = env.browser.submit_first_form(&page).await?;
         expect_ok(&paid)?;
-        Ok(((), format!("POST form → {}", paid.status.as_u16())))
+        // The sandbox answers with the checkout page again, now in status 1.
+        let text = paid.text();
+        let status = between(&text, "id=\"order_status\">", "<").unwrap_or("?");
+        if !status.starts_with("1 ") {
+            let note = between(&text, "class=\"note\">", "<").unwrap_or_default();
+            return Err(format!("the page shows status {status:?} after paying: {note}"));
+        }
+        Ok(((), format!("POST form → {}, page shows {status}", paid.status.as_u16())))
     })
     .await?;
     r.step("payment notification", async {
-        let n = env.inbox.wait("payment success", |n| matches!(n, Notification::PaymentSuccess(p) if p.order_id == order_id)).await?;
+        let n = env
+            .inbox
+            .wait(
+                "payment success",
+                |n| matches!(n, Notification::PaymentSuccess(p) if p.order_id == order_id),
+            )
+            .await?;
         match n.notification() {
-            Notification::PaymentSuccess(p) if p.pay_result == PayResult::Succeeded => {
-                Ok(((), format!("verified, pay_amount {}", p.pay_amount.as_str())))
-            }
+            Notification::PaymentSuccess(p) if p.pay_result == PayResult::Succeeded => Ok((
+                (),
+                format!("verified, pay_amount {}", p.pay_amount.as_str()),
+            )),
             _ => Err("payment notification says the payment failed".to_owned()),
         }
     })
     .await?;
-    r.step("status → paid", env.inbox.status(order_id, OrderStatus::Paid)).await?;
-    admin_step(r, env, order_id, "remit", OrderStatus::Remitting, "status → remitting").await?;
-    admin_step(r, env, order_id, "receive", OrderStatus::AwaitingReceipt, "status → awaiting receipt").await?;
+    r.step(
+        "status → paid",
+        env.inbox.status(order_id, OrderStatus::Paid),
+    )
+    .await?;
+    admin_step(
+        r,
+        env,
+        order_id,
+        "remit",
+        OrderStatus::Remitting,
+        "status → remitting",
+    )
+    .await?;
+    admin_step(
+        r,
+        env,
+        order_id,
+        "receive",
+        OrderStatus::AwaitingReceipt,
+        "status → awaiting receipt",
+    )
+    .await?;
     let voucher_url = r
         .step("remittance voucher", async {
             let n = env
                 .inbox
-                .wait("remittance voucher", |n| matches!(n, Notification::RemittanceVoucher(v) if v.order_id == order_id))
+                .wait(
+                    "remittance voucher",
+                    |n| matches!(n, Notification::RemittanceVoucher(v) if v.order_id == order_id),
+                )
                 .await?;
             match n.notification() {
-                Notification::RemittanceVoucher(v) => {
-                    Ok((v.remittance_voucher_url.clone(), format!("verified, {}", page_path(&v.remittance_voucher_url))))
-                }
+                Notification::RemittanceVoucher(v) => Ok((
+                    v.remittance_voucher_url.clone(),
+                    format!("verified, {}", page_path(&v.remittance_voucher_url)),
+                )),
                 _ => Err("not a voucher".to_owned()),
             }
         })
@@ -263,28 +352,65 @@ async fn lifecycle(r: &mut Runner<'_>, env: &mut Env) -> Option<()> {
         let pdf = env.browser.get(&voucher_url).await?;
         expect_ok(&pdf)?;
         if !pdf.body.starts_with(b"%PDF") {
-            return Err(format!("{} bytes that do not start with %PDF", pdf.body.len()));
+            return Err(format!(
+                "{} bytes that do not start with %PDF",
+                pdf.body.len()
+            ));
         }
         Ok(((), format!("{} bytes, %PDF", pdf.body.len())))
     })
     .await?;
-    admin_step(r, env, order_id, "complete", OrderStatus::Completed, "status → completed").await?;
-    r.step("query order", query_order(env, order_id, OrderStatus::Completed)).await?;
-    r.step("apply for refund", apply_refund(env, order_id)).await?;
-    r.step("status → refunding", env.inbox.status(order_id, OrderStatus::Refunding)).await?;
+    admin_step(
+        r,
+        env,
+        order_id,
+        "complete",
+        OrderStatus::Completed,
+        "status → completed",
+    )
+    .await?;
+    r.step(
+        "query order",
+        query_order(env, order_id, OrderStatus::Completed),
+    )
+    .await?;
+    r.step("apply for refund", apply_refund(env, order_id))
+        .await?;
+    r.step(
+        "status → refunding",
+        env.inbox.status(order_id, OrderStatus::Refunding),
+    )
+    .await?;
     r.step("refund result", async {
-        env.sandbox.refund_result(order_id, true).map_err(|e| format!("sandbox refund-result: {e}"))?;
-        let n = env.inbox.wait("refund result", |n| matches!(n, Notification::RefundResult(x) if x.order_id == order_id)).await?;
+        env.sandbox
+            .refund_result(order_id, true)
+            .map_err(|e| format!("sandbox refund-result: {e}"))?;
+        let n = env
+            .inbox
+            .wait(
+                "refund result",
+                |n| matches!(n, Notification::RefundResult(x) if x.order_id == order_id),
+            )
+            .await?;
         match n.notification() {
-            Notification::RefundResult(x) if x.refund_result == RefundResult::Succeeded => {
-                Ok(((), format!("verified, refund_amount {}", x.refund_amount.as_str())))
-            }
+            Notification::RefundResult(x) if x.refund_result == RefundResult::Succeeded => Ok((
+                (),
+                format!("verified, refund_amount {}", x.refund_amount.as_str()),
+            )),
             _ => Err("refund result says the refund failed".to_owned()),
         }
     })
     .await?;
-    r.step("status → refunded", env.inbox.status(order_id, OrderStatus::Refunded)).await?;
-    r.step("all notifications acknowledged", all_acknowledged(env, order_id)).await
+    r.step(
+        "status → refunded",
+        env.inbox.status(order_id, OrderStatus::Refunded),
+    )
+    .await?;
+    r.step(
+        "all notifications acknowledged",
+        all_acknowledged(env, order_id),
+    )
+    .await
 }
 
 async fn create_order(env: &Env) -> Result<(String, String), String> {
@@ -299,10 +425,25 @@ async fn create_order(env: &Env) -> Result<(String, String), String> {
     order.student_email = Some("student@example.com".to_owned());
     order.notify_url = Some(env.receiver_url.clone());
     order.status_change_notify_url = Some(env.receiver_url.clone());
-    let reply = env.client.create_order(&order).await.map_err(|e| e.to_string())?;
-    let created = reply.items.into_iter().next().ok_or("the reply holds no order")?;
-    let rmb = created.tuition_rmb.as_ref().map_or("?", |a| a.as_str()).to_owned();
-    Ok((created.order_id.clone(), format!("{}, GBP 10000.00 = RMB {rmb}", created.order_id)))
+    let reply = env
+        .client
+        .create_order(&order)
+        .await
+        .map_err(|e| e.to_string())?;
+    let created = reply
+        .items
+        .into_iter()
+        .next()
+        .ok_or("the reply holds no order")?;
+    let rmb = created
+        .tuition_rmb
+        .as_ref()
+        .map_or("?", |a| a.as_str())
+        .to_owned();
+    Ok((
+        created.order_id.clone(),
+        format!("{}, GBP 10000.00 = RMB {rmb}", created.order_id),
+    ))
 }
 
 async fn upload_offer_letter(env: &Env, order_id: &str) -> Result<((), String), String> {
@@ -314,14 +455,24 @@ async fn upload_offer_letter(env: &Env, order_id: &str) -> Result<((), String), 
         file_name: "offer-letter.pdf".to_owned(),
         extra: Default::default(),
     };
-    env.client.upload_attachment(&upload).await.map_err(|e| e.to_string())?;
-    Ok(((), format!("offer-letter.pdf, {} bytes", OFFER_LETTER.len())))
+    env.client
+        .upload_attachment(&upload)
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok((
+        (),
+        format!("offer-letter.pdf, {} bytes", OFFER_LETTER.len()),
+    ))
 }
 
 async fn get_pay_url(env: &Env, order_id: &str) -> Result<(String, String), String> {
     let mut op = GetPayUrl::new(order_id);
     op.notify_url = Some(env.receiver_url.clone());
-    let reply = env.client.get_pay_url(&op).await.map_err(|e| e.to_string())?;
+    let reply = env
+        .client
+        .get_pay_url(&op)
+        .await
+        .map_err(|e| e.to_string())?;
     let url = reply
         .items
         .iter()
@@ -332,13 +483,36 @@ async fn get_pay_url(env: &Env, order_id: &str) -> Result<(String, String), Stri
     Ok((url.clone(), page_path(&url).to_owned()))
 }
 
-async fn query_order(env: &Env, order_id: &str, expected: OrderStatus) -> Result<((), String), String> {
-    let reply = env.client.query_orders(&QueryOrders::new([order_id])).await.map_err(|e| e.to_string())?;
-    let order = reply.items.iter().find(|o| o.order_id == order_id).ok_or("the order is not in the reply")?;
+async fn query_order(
+    env: &Env,
+    order_id: &str,
+    expected: OrderStatus,
+) -> Result<((), String), String> {
+    let reply = env
+        .client
+        .query_orders(&QueryOrders::new([order_id]))
+        .await
+        .map_err(|e| e.to_string())?;
+    let order = reply
+        .items
+        .iter()
+        .find(|o| o.order_id == order_id)
+        .ok_or("the order is not in the reply")?;
     if order.order_status != expected {
-        return Err(format!("status {} ({}), expected {expected}", order.order_status.code(), order.order_status));
+        return Err(format!(
+            "status {} ({}), expected {expected}",
+            order.order_status.code(),
+            order.order_status
+        ));
     }
-    Ok(((), format!("status {} ({}), decrypted", order.order_status.code(), order.order_status)))
+    Ok((
+        (),
+        format!(
+            "status {} ({}), decrypted",
+            order.order_status.code(),
+            order.order_status
+        ),
+    ))
 }
 
 async fn apply_refund(env: &Env, order_id: &str) -> Result<((), String), String> {
@@ -349,7 +523,10 @@ async fn apply_refund(env: &Env, order_id: &str) -> Result<((), String), String>
         refund_reason: Some("visa refused".to_owned()),
         extra: Default::default(),
     };
-    env.client.apply_refund(&refund).await.map_err(|e| e.to_string())?;
+    env.client
+        .apply_refund(&refund)
+        .await
+        .map_err(|e| e.to_string())?;
     Ok(((), refund.refund_order_id))
 }
 
@@ -381,13 +558,30 @@ async fn admin_step(
 async fn all_acknowledged(env: &Env, order_id: &str) -> Result<((), String), String> {
     let deadline = Instant::now() + env.inbox.timeout;
     loop {
-        let outbox = env.sandbox.notifications(Some(order_id)).map_err(|e| e.to_string())?;
-        let waiting: Vec<_> = outbox.iter().filter(|n| !n.delivered).map(|n| n.kind.as_str()).collect();
+        let outbox = env
+            .sandbox
+            .notifications(Some(order_id))
+            .map_err(|e| e.to_string())?;
+        let waiting: Vec<_> = outbox
+            .iter()
+            .filter(|n| !n.delivered)
+            .map(|n| n.kind.as_str())
+            .collect();
         if waiting.is_empty() {
             if let Some(n) = outbox.iter().find(|n| n.attempts > 1) {
-                return Err(format!("{} needed {} deliveries (last error: {})", n.kind, n.attempts, n.last_error));
+                return Err(format!(
+                    "{} needed {} deliveries (last error: {})",
+                    n.kind, n.attempts, n.last_error
+                ));
             }
-            return Ok(((), format!("{} sent, {} received, each at first delivery", outbox.len(), env.inbox.received)));
+            return Ok((
+                (),
+                format!(
+                    "{} sent, {} received, each at first delivery",
+                    outbox.len(),
+                    env.inbox.received
+                ),
+            ));
         }
         if Instant::now() >= deadline {
             return Err(format!("not acknowledged: {}", waiting.join(", ")));
@@ -426,14 +620,22 @@ impl Inbox {
                     }
                     self.backlog.push(n);
                 }
-                Ok(None) => return Err(format!("the receiver stopped before the {what} notification")),
+                Ok(None) => {
+                    return Err(format!(
+                        "the receiver stopped before the {what} notification"
+                    ))
+                }
                 Err(_) => return Err(format!("no {what} notification within {:?}", self.timeout)),
             }
         }
     }
 
     /// Waits for the status change of `order_id` to `status`.
-    async fn status(&mut self, order_id: &str, status: OrderStatus) -> Result<((), String), String> {
+    async fn status(
+        &mut self,
+        order_id: &str,
+        status: OrderStatus,
+    ) -> Result<((), String), String> {
         let what = format!("status {} change", status.code());
         let n = self
             .wait(&what, |n| {
@@ -444,7 +646,10 @@ impl Inbox {
             Notification::OrderStatusChange(c) => c.datetime.clone(),
             _ => String::new(),
         };
-        Ok(((), format!("{} ({status}) verified, at {at}", status.code())))
+        Ok((
+            (),
+            format!("{} ({status}) verified, at {at}", status.code()),
+        ))
     }
 }
 
@@ -452,13 +657,20 @@ fn expect_ok(page: &crate::browser::Page) -> Result<(), String> {
     if page.status.is_success() {
         Ok(())
     } else {
-        Err(format!("{} answered {}: {}", page.url, page.status, page.text().chars().take(120).collect::<String>()))
+        Err(format!(
+            "{} answered {}: {}",
+            page.url,
+            page.status,
+            page.text().chars().take(120).collect::<String>()
+        ))
     }
 }
 
 /// The path of a URL (for short step lines).
 fn page_path(url: &str) -> &str {
-    url.split_once("://").and_then(|(_, rest)| rest.find('/').map(|i| &rest[i..])).unwrap_or(url)
+    url.split_once("://")
+        .and_then(|(_, rest)| rest.find('/').map(|i| &rest[i..]))
+        .unwrap_or(url)
 }
 
 fn between<'a>(text: &'a str, start: &str, end: &str) -> Option<&'a str> {
@@ -491,5 +703,60 @@ pub async fn command(args: &crate::cli::DemoArgs) -> crate::CliResult {
             step.name,
             step.outcome.as_ref().err().map_or("", String::as_str)
         ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn step(name: &'static str, outcome: Result<&str, &str>) -> Step {
+        Step {
+            name,
+            outcome: outcome.map(str::to_owned).map_err(str::to_owned),
+            elapsed: Duration::from_micros(12_345),
+        }
+    }
+
+    #[test]
+    fn a_step_is_one_line_with_mark_and_timing() {
+        let line = step("create order", Ok("ET20260101000000001")).to_string();
+        assert!(line.starts_with("✓ create order "), "{line}");
+        assert!(
+            line.contains("ET20260101000000001") && line.ends_with("12.3 ms"),
+            "{line}"
+        );
+        assert!(step("pay", Err("no answer"))
+            .to_string()
+            .starts_with("✗ pay "));
+    }
+
+    #[test]
+    fn a_report_passes_only_when_every_step_did() {
+        let mut report = DemoReport {
+            steps: vec![],
+            notifications: 0,
+            total: Duration::ZERO,
+        };
+        assert!(!report.passed(), "nothing ran");
+        report.steps.push(step("a", Ok("")));
+        assert!(report.passed());
+        report.steps.push(step("b", Err("timeout")));
+        assert!(!report.passed());
+        assert_eq!(report.failure().map(|s| s.name), Some("b"));
+    }
+
+    #[test]
+    fn paths_and_fragments() {
+        assert_eq!(page_path("http://127.0.0.1:1/pay/ET1"), "/pay/ET1");
+        assert_eq!(page_path("nonsense"), "nonsense");
+        assert_eq!(
+            between(
+                r#"<td id="amount_rmb">1.00 RMB</td>"#,
+                "id=\"amount_rmb\">",
+                "<"
+            ),
+            Some("1.00 RMB")
+        );
     }
 }

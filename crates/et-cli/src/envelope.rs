@@ -19,7 +19,9 @@ pub fn build(args: &RequestBuildArgs) -> CliResult {
         "",
     );
     let profile = AnyOperation::profile_for(args.profile.to_profile(), &args.server_type);
-    let built = Merchant::new(credentials, profile).build(&op).map_err(Failure::usage)?;
+    let built = Merchant::new(credentials, profile)
+        .build(&op)
+        .map_err(Failure::usage)?;
     println!("{}", String::from_utf8_lossy(&built.body));
     Ok(())
 }
@@ -31,7 +33,9 @@ pub fn read_operation(
 ) -> CliResult<AnyOperation> {
     let is_stdin = |p: Option<&std::path::Path>| p.is_some_and(|p| p.as_os_str() == "-");
     if is_stdin(data) && is_stdin(sensitive) {
-        return Err(Failure::usage("--data and --sensitive cannot both be stdin (-)"));
+        return Err(Failure::usage(
+            "--data and --sensitive cannot both be stdin (-)",
+        ));
     }
     let data = read_json_object(data, "--data")?;
     let sensitive = read_json_object(sensitive, "--sensitive")?;
@@ -53,7 +57,11 @@ pub fn open(args: &ResponseOpenArgs) -> CliResult {
     let merchant = Merchant::new(credentials, args.profile.to_profile());
     let printed = match merchant.open_raw(None, &body) {
         Ok(opened) => reply_json(&opened),
-        Err(et_proto::Error::Api { code, message, authenticated: true }) => serde_json::json!({
+        Err(et_proto::Error::Api {
+            code,
+            message,
+            authenticated: true,
+        }) => serde_json::json!({
             "status_code": code.as_str(),
             "message": message,
             "data": [],

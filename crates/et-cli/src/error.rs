@@ -25,18 +25,27 @@ pub struct Failure {
 impl Failure {
     /// A verification or decryption failure (exit 1).
     pub fn rejected(message: impl fmt::Display) -> Self {
-        Self { kind: FailureKind::Rejected, message: message.to_string() }
+        Self {
+            kind: FailureKind::Rejected,
+            message: message.to_string(),
+        }
     }
 
     /// A usage, input or transport failure (exit 2).
     pub fn usage(message: impl fmt::Display) -> Self {
-        Self { kind: FailureKind::Usage, message: message.to_string() }
+        Self {
+            kind: FailureKind::Usage,
+            message: message.to_string(),
+        }
     }
 
     /// Prefix the message with what was being done, e.g. the file name.
     #[must_use]
     pub fn context(self, what: impl fmt::Display) -> Self {
-        Self { kind: self.kind, message: format!("{what}: {}", self.message) }
+        Self {
+            kind: self.kind,
+            message: format!("{what}: {}", self.message),
+        }
     }
 
     /// Which kind of failure this is.

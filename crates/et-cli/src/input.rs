@@ -33,6 +33,11 @@ pub fn read_json_object(path: Option<&Path>, option: &str) -> CliResult<Option<S
     let text = String::from_utf8(bytes)
         .map_err(|_| Failure::usage(format!("{option} {}: not UTF-8", path.display())))?;
     serde_json::from_str::<std::collections::BTreeMap<String, serde::de::IgnoredAny>>(&text)
-        .map_err(|e| Failure::usage(format!("{option} {}: not a JSON object: {e}", path.display())))?;
+        .map_err(|e| {
+            Failure::usage(format!(
+                "{option} {}: not a JSON object: {e}",
+                path.display()
+            ))
+        })?;
     Ok(Some(text))
 }

@@ -45,10 +45,12 @@ where
     I: IntoIterator<Item = T>,
     T: Into<OsString> + Clone,
 {
+    install_panic_hook();
     let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(e) => return report_clap_error(&e),
     };
+    init_logging(&cli.command);
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => {
@@ -68,6 +70,7 @@ pub fn run(cli: Cli) -> CliResult {
         Command::Response(ResponseCommand::Open(args)) => envelope::open(&args),
         Command::Sandbox(SandboxCommand::Init(args)) => sandbox::init(&args),
         Command::Sandbox(SandboxCommand::Serve(args)) => block_on(sandbox::serve(&args)),
+        Command::Sandbox(SandboxCommand::Admin(args)) => block_on(sandbox::admin(&args)),
         Command::Call(args) => block_on(call::call(&args)),
         Command::Demo(args) => block_on(demo::command(&args)),
     }
@@ -80,6 +83,33 @@ fn block_on<F: std::future::Future<Output = CliResult>>(command: F) -> CliResult
         .build()
         .map_err(|e| Failure::usage(e).context("starting the async runtime"))?
         .block_on(command)
+}
+
+/// Logs go to stderr, filtered by `RUST_LOG`; by default warnings only, and
+/// for `sandbox serve` what the sandbox does (requests, notifications).
+fn init_logging(command: &Command) {
+    let default = match command {
+        Command::Sandbox(SandboxCommand::Serve(_)) => "info",
+        _ => "warn",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    // Already set (a test harness, an embedding program): keep theirs.
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+}
+
+/// A bug must still end as one line on stderr, not a backtrace.
+fn install_panic_hook() {
+    std::panic::set_hook(Box::new(|info| {
+        let payload = info.payload();
+        let message = payload
+            .downcast_ref::<&str>()
+            .copied()
+            .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+            .unwrap_or("unknown panic");
+        let at = info.location().map(|l| format!(" at {}:{}", l.file(), l.line())).unwrap_or_default();
+        eprintln!("et: internal error{at}: {}", message.replace('\n', " "));
+    }));
 }
 
 /// `--help` and `--version` print as clap renders them; a usage error

@@ -1,7 +1,9 @@
 //! `et notify sign` and `et notify verify`: ET's salted-MD5 notifications.
 
 use et_model::NotificationKind;
-use et_proto::{read_notification_body, sign_notification, MatchedRule, NotificationVerifier, RawObject};
+use et_proto::{
+    read_notification_body, sign_notification, MatchedRule, NotificationVerifier, RawObject,
+};
 
 use crate::cli::NotifyArgs;
 use crate::error::{CliResult, Failure};
@@ -16,7 +18,8 @@ pub fn sign(args: &NotifyArgs) -> CliResult {
     if is_json(&body) {
         println!("{}", String::from_utf8_lossy(&signed));
     } else {
-        let signed = RawObject::parse_json(&signed, "signed notification").map_err(Failure::usage)?;
+        let signed =
+            RawObject::parse_json(&signed, "signed notification").map_err(Failure::usage)?;
         println!("{}", to_form(&signed));
     }
     Ok(())

@@ -5,8 +5,8 @@ use et_model::ServerType;
 use et_proto::{CallbackEncoding, EmptySensitive, NotifySignRule, Profile, SignRule};
 
 use crate::cli::{
-    CallbackProcessArg, EmptySensitiveArg, KeyPaddingArg, NotifyRuleArg, OrderServerTypeArg, ProfileArgs,
-    SignHashArg, SignRuleArg,
+    CallbackProcessArg, EmptySensitiveArg, KeyPaddingArg, NotifyRuleArg, OrderServerTypeArg,
+    ProfileArgs, SignHashArg, SignRuleArg,
 };
 
 impl ProfileArgs {
@@ -73,7 +73,13 @@ mod tests {
 
     #[test]
     fn options_reach_the_profile() {
-        let p = profile_of(&["--sign-hash", "sha1", "--key-padding", "oaep-sha1", "--strict-key-padding"]);
+        let p = profile_of(&[
+            "--sign-hash",
+            "sha1",
+            "--key-padding",
+            "oaep-sha1",
+            "--strict-key-padding",
+        ]);
         assert_eq!(p.sign_hash, et_crypto::SignHash::Sha1);
         assert_eq!(p.key_padding, et_crypto::KeyPadding::OaepSha1);
         assert!(!p.detect_key_padding);

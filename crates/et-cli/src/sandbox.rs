@@ -2,12 +2,18 @@
 
 use et_sandbox::{InitOptions, Sandbox, SandboxConfig, SandboxDir};
 
-use crate::cli::{SandboxInitArgs, SandboxServeArgs};
+use http::Uri;
+
+use crate::browser::Browser;
+use crate::cli::{AdminAction, SandboxAdminArgs, SandboxInitArgs, SandboxServeArgs};
 use crate::error::{CliResult, Failure};
 
 /// `et sandbox init`: ET's key pair and one merchant in `--dir`.
 pub fn init(args: &SandboxInitArgs) -> CliResult {
-    let options = InitOptions { bits: args.bits as usize, ..InitOptions::default() };
+    let options = InitOptions {
+        bits: args.bits as usize,
+        ..InitOptions::default()
+    };
     let merchant = SandboxDir::init(&args.dir, &options).map_err(Failure::usage)?;
     println!(
         "sandbox state in {}: merchant {} / {}, {}-bit keys (salt in merchant.json)",
@@ -21,10 +27,53 @@ pub fn init(args: &SandboxInitArgs) -> CliResult {
 
 /// `et sandbox serve`: serve until Ctrl-C, then shut down gracefully.
 pub async fn serve(args: &SandboxServeArgs) -> CliResult {
-    let config = SandboxConfig { dir: args.dir.clone(), listen: args.listen, time_scale: args.time_scale };
+    let config = SandboxConfig {
+        dir: args.dir.clone(),
+        listen: args.listen,
+        time_scale: args.time_scale,
+    };
     let sandbox = Sandbox::start(config).await.map_err(Failure::usage)?;
-    println!("sandbox listening: {} (Ctrl-C stops)", sandbox.endpoint_url());
+    println!(
+        "sandbox listening: {} (Ctrl-C stops)",
+        sandbox.endpoint_url()
+    );
     let stopped = tokio::signal::ctrl_c().await;
     sandbox.shutdown().await;
     stopped.map_err(|e| Failure::usage(e).context("waiting for Ctrl-C"))
+}
+
+/// `et sandbox admin`: one admin request over HTTP; prints the order and its
+/// notifications as JSON. Exit 1 when the sandbox refuses the step.
+pub async fn admin(args: &SandboxAdminArgs) -> CliResult {
+    let endpoint: Uri = args.endpoint.parse().map_err(|e| Failure::usage(e).context("--endpoint"))?;
+    let (Some(scheme), Some(authority)) = (endpoint.scheme_str(), endpoint.authority()) else {
+        return Err(Failure::usage("--endpoint: an absolute URL is needed, e.g. http://127.0.0.1:8877/server"));
+    };
+    let order = form_urlencoded::byte_serialize(args.order_id.as_bytes()).collect::<String>();
+    let base = format!("{scheme}://{authority}/admin/orders/{order}");
+    let browser = Browser::new();
+    let page = match admin_path(args.action) {
+        None => browser.get(&base).await,
+        Some(action) => browser.post(&format!("{base}/{action}")).await,
+    }
+    .map_err(Failure::usage)?;
+    let text = page.text();
+    if !page.status.is_success() {
+        return Err(Failure::rejected(format!("sandbox answered {}: {}", page.status, text.trim())));
+    }
+    println!("{}", text.trim_end());
+    Ok(())
+}
+
+fn admin_path(action: AdminAction) -> Option<&'static str> {
+    Some(match action {
+        AdminAction::Show => return None,
+        AdminAction::Pay => "pay",
+        AdminAction::Remit => "remit",
+        AdminAction::Receive => "receive",
+        AdminAction::Complete => "complete",
+        AdminAction::Close => "close",
+        AdminAction::RefundSucceeded => "refund-result?success=true",
+        AdminAction::RefundFailed => "refund-result?success=false",
+    })
 }

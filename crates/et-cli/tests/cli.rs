@@ -10,7 +10,9 @@ use et_proto::{EtSide, Profile, Response};
 const ET: &str = env!("CARGO_BIN_EXE_et");
 
 fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
 }
 
 fn et(args: &[&str]) -> Output {
@@ -25,7 +27,12 @@ fn et_stdin(args: &[&str], stdin: &[u8]) -> Output {
         .stderr(Stdio::piped())
         .spawn()
         .expect("run et");
-    child.stdin.take().expect("stdin").write_all(stdin).expect("write stdin");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(stdin)
+        .expect("write stdin");
     child.wait_with_output().expect("et output")
 }
 
@@ -42,7 +49,10 @@ fn assert_one_line_failure(out: &Output, code: i32) -> String {
     let err = stderr(out);
     assert_eq!(out.status.code(), Some(code), "stderr: {err}");
     assert_eq!(err.lines().count(), 1, "one line expected: {err:?}");
-    assert!(!err.contains("panicked") && !err.contains("backtrace"), "{err}");
+    assert!(
+        !err.contains("panicked") && !err.contains("backtrace"),
+        "{err}"
+    );
     err
 }
 
@@ -66,6 +76,7 @@ fn help_on_every_subcommand() {
         &["sandbox", "--help"],
         &["sandbox", "init", "--help"],
         &["sandbox", "serve", "--help"],
+        &["sandbox", "admin", "--help"],
         &["request", "build", "--help"],
         &["response", "open", "--help"],
         &["notify", "sign", "--help"],
@@ -84,8 +95,21 @@ fn bad_arguments_give_one_line() {
     let err = assert_one_line_failure(&et(&["keygen", "--bits", "12", "--out", "x"]), 2);
     assert!(err.contains("--bits"), "{err}");
     assert_one_line_failure(&et(&["frobnicate"]), 2);
-    assert_one_line_failure(&et(&["notify", "sign", "--salt", "s", "--sign-hash", "md4"]), 2);
-    let err = assert_one_line_failure(&et(&["response", "open", "--merchant-key", "/nonexistent.pem", "--et-public-key", "/nonexistent.pem"]), 2);
+    assert_one_line_failure(
+        &et(&["notify", "sign", "--salt", "s", "--sign-hash", "md4"]),
+        2,
+    );
+    let err = assert_one_line_failure(
+        &et(&[
+            "response",
+            "open",
+            "--merchant-key",
+            "/nonexistent.pem",
+            "--et-public-key",
+            "/nonexistent.pem",
+        ]),
+        2,
+    );
     assert!(err.contains("/nonexistent.pem"), "{err}");
 }
 
@@ -96,22 +120,36 @@ fn keygen_writes_loadable_keys() {
     assert!(out.status.success(), "{}", stderr(&out));
     let private_pem = std::fs::read_to_string(dir.path().join("private.pem")).expect("private.pem");
     let public_pem = std::fs::read_to_string(dir.path().join("public.pem")).expect("public.pem");
-    assert!(private_pem.starts_with("-----BEGIN PRIVATE KEY-----"), "PKCS#8");
+    assert!(
+        private_pem.starts_with("-----BEGIN PRIVATE KEY-----"),
+        "PKCS#8"
+    );
     assert!(public_pem.starts_with("-----BEGIN PUBLIC KEY-----"), "SPKI");
     let private = PrivateKey::load(private_pem.as_bytes()).expect("loads");
     let public = PublicKey::load(public_pem.as_bytes()).expect("loads");
     assert_eq!(private.bits(), 1024);
     let sig = private.sign(SignHash::Sha256, b"pair").expect("sign");
-    public.verify(SignHash::Sha256, b"pair", &sig).expect("the two files are one pair");
+    public
+        .verify(SignHash::Sha256, b"pair", &sig)
+        .expect("the two files are one pair");
 }
 
 fn build_request(extra: &[&str], stdin: &[u8]) -> Output {
     let merchant_key = fixture("merchant-private.pem");
     let et_public = fixture("et-public.pem");
     let mut args = vec![
-        "request", "build", "--op", "get_special_pay_url", "--merchant-number", "ET82009",
-        "--sub-merchant-number", "ET82009S001", "--merchant-key", path_str(&merchant_key),
-        "--et-public-key", path_str(&et_public),
+        "request",
+        "build",
+        "--op",
+        "get_special_pay_url",
+        "--merchant-number",
+        "ET82009",
+        "--sub-merchant-number",
+        "ET82009S001",
+        "--merchant-key",
+        path_str(&merchant_key),
+        "--et-public-key",
+        path_str(&et_public),
     ];
     args.extend_from_slice(extra);
     et_stdin(&args, stdin)
@@ -121,7 +159,10 @@ fn build_request(extra: &[&str], stdin: &[u8]) -> Output {
 fn request_build_opens_on_et_side() {
     let data = tempfile::NamedTempFile::new().expect("tmp");
     std::fs::write(data.path(), r#"{"order_id":"ET1","amount":130.00}"#).expect("write");
-    let out = build_request(&["--data", path_str(data.path()), "--sensitive", "-"], "{\"name_ch\":\"张三\"}\n".as_bytes());
+    let out = build_request(
+        &["--data", path_str(data.path()), "--sensitive", "-"],
+        "{\"name_ch\":\"张三\"}\n".as_bytes(),
+    );
     assert!(out.status.success(), "{}", stderr(&out));
     let et_side = EtSide::new(load_private("et-private.pem"), Profile::default());
     let opened = et_side
@@ -131,21 +172,39 @@ fn request_build_opens_on_et_side() {
         })
         .expect("ET opens what et built");
     assert_eq!(opened.server_type, "get_special_pay_url");
-    assert_eq!(opened.data, r#"{"order_id":"ET1","amount":130.00}"#, "exact text, scale kept");
+    assert_eq!(
+        opened.data, r#"{"order_id":"ET1","amount":130.00}"#,
+        "exact text, scale kept"
+    );
     assert_eq!(opened.sensitive.trim(), r#"{"name_ch":"张三"}"#);
 }
 
 #[test]
 fn request_build_profile_options_apply() {
-    let out = build_request(&["--sign-hash", "sha1", "--callback-process", "empty", "--empty-sensitive", "encrypt-empty-list"], b"");
+    let out = build_request(
+        &[
+            "--sign-hash",
+            "sha1",
+            "--callback-process",
+            "empty",
+            "--empty-sensitive",
+            "encrypt-empty-list",
+        ],
+        b"",
+    );
     assert!(out.status.success(), "{}", stderr(&out));
     let body: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("JSON");
     assert_eq!(body["callback_process"], "");
     assert_ne!(body["aeskey"], "", "[] encrypted, so an aeskey is sent");
-    let sha1 = Profile { sign_hash: SignHash::Sha1, ..Profile::default() };
+    let sha1 = Profile {
+        sign_hash: SignHash::Sha1,
+        ..Profile::default()
+    };
     let opens = |profile: Profile| {
         EtSide::new(load_private("et-private.pem"), profile)
-            .open_request(stdout(&out).trim().as_bytes(), |_, _| Some(load_public("merchant-public.pem")))
+            .open_request(stdout(&out).trim().as_bytes(), |_, _| {
+                Some(load_public("merchant-public.pem"))
+            })
             .is_ok()
     };
     assert!(opens(sha1), "signed with SHA-1");
@@ -163,20 +222,31 @@ fn et_response() -> Vec<u8> {
     let out = build_request(&[], b"");
     let et_side = EtSide::new(load_private("et-private.pem"), Profile::default());
     let opened = et_side
-        .open_request(stdout(&out).trim().as_bytes(), |_, _| Some(load_public("merchant-public.pem")))
+        .open_request(stdout(&out).trim().as_bytes(), |_, _| {
+            Some(load_public("merchant-public.pem"))
+        })
         .expect("open");
     let response = Response::success(&opened)
         .with_data(&[serde_json::json!({"order_id": "ET1", "tuition_rmb": 92000.00})])
         .and_then(|r| r.with_sensitive(&[serde_json::json!({"student": "张三"})]))
         .expect("response");
-    et_side.respond(&load_public("merchant-public.pem"), &response).expect("respond")
+    et_side
+        .respond(&load_public("merchant-public.pem"), &response)
+        .expect("respond")
 }
 
 fn open_response(body: &[u8]) -> Output {
     let merchant_key = fixture("merchant-private.pem");
     let et_public = fixture("et-public.pem");
     et_stdin(
-        &["response", "open", "--merchant-key", path_str(&merchant_key), "--et-public-key", path_str(&et_public)],
+        &[
+            "response",
+            "open",
+            "--merchant-key",
+            path_str(&merchant_key),
+            "--et-public-key",
+            path_str(&et_public),
+        ],
         body,
     )
 }
@@ -205,7 +275,10 @@ const MD5_EXAMPLE: &str = r#"{"order_id":"ETxxxxxxxxxxxx01","pay_result":1,"pay_
 
 #[test]
 fn notify_sign_matches_ets_example() {
-    let out = et_stdin(&["notify", "sign", "--salt", "abc123"], MD5_EXAMPLE.as_bytes());
+    let out = et_stdin(
+        &["notify", "sign", "--salt", "abc123"],
+        MD5_EXAMPLE.as_bytes(),
+    );
     assert!(out.status.success(), "{}", stderr(&out));
     let signed: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("JSON");
     assert_eq!(signed["sign"], "652614570bcc49940d7dcc7a3c3dc7e5");
@@ -214,7 +287,10 @@ fn notify_sign_matches_ets_example() {
 
 #[test]
 fn notify_verify_ets_example_and_not_its_float_rendering() {
-    let body = MD5_EXAMPLE.replace(r#""extend_info":"""#, r#""extend_info":"","sign":"652614570bcc49940d7dcc7a3c3dc7e5""#);
+    let body = MD5_EXAMPLE.replace(
+        r#""extend_info":"""#,
+        r#""extend_info":"","sign":"652614570bcc49940d7dcc7a3c3dc7e5""#,
+    );
     let out = et_stdin(&["notify", "verify", "--salt", "abc123"], body.as_bytes());
     assert!(out.status.success(), "{}", stderr(&out));
     let report: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("JSON");
@@ -222,9 +298,18 @@ fn notify_verify_ets_example_and_not_its_float_rendering() {
     assert_eq!(report["fields"]["pay_amount"], "10000.00");
 
     let floated = body.replace("10000.00", "10000.0");
-    let err = assert_one_line_failure(&et_stdin(&["notify", "verify", "--salt", "abc123"], floated.as_bytes()), 1);
+    let err = assert_one_line_failure(
+        &et_stdin(
+            &["notify", "verify", "--salt", "abc123"],
+            floated.as_bytes(),
+        ),
+        1,
+    );
     assert!(err.contains("signature"), "{err}");
-    assert_one_line_failure(&et_stdin(&["notify", "verify", "--salt", "abc124"], body.as_bytes()), 1);
+    assert_one_line_failure(
+        &et_stdin(&["notify", "verify", "--salt", "abc124"], body.as_bytes()),
+        1,
+    );
 }
 
 #[test]
@@ -261,21 +346,53 @@ fn sandbox_init_serve_and_call() {
     let state = path_str(dir.path());
     let init = et(&["sandbox", "init", "--dir", state, "--bits", "1024"]);
     assert!(init.status.success(), "{}", stderr(&init));
-    for file in ["et-private.pem", "et-public.pem", "merchant-private.pem", "merchant-public.pem", "merchant.json"] {
+    for file in [
+        "et-private.pem",
+        "et-public.pem",
+        "merchant-private.pem",
+        "merchant-public.pem",
+        "merchant.json",
+    ] {
         assert!(dir.path().join(file).is_file(), "{file}");
     }
     let mut child = Command::new(ET)
-        .args(["sandbox", "serve", "--dir", state, "--listen", "127.0.0.1:0"])
+        .args([
+            "sandbox",
+            "serve",
+            "--dir",
+            state,
+            "--listen",
+            "127.0.0.1:0",
+        ])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
         .expect("serve");
     let mut line = String::new();
-    BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line).expect("first line");
+    BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("first line");
     let served = Served(child);
-    let endpoint = line.split_whitespace().find(|w| w.starts_with("http://")).expect("endpoint in first line");
+    let endpoint = line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .expect("endpoint in first line");
 
-    let call = |op: &str, data: &str| et_stdin(&["call", "--endpoint", endpoint, "--dir", state, op, "--data", "-"], data.as_bytes());
+    let call = |op: &str, data: &str| {
+        et_stdin(
+            &[
+                "call",
+                "--endpoint",
+                endpoint,
+                "--dir",
+                state,
+                op,
+                "--data",
+                "-",
+            ],
+            data.as_bytes(),
+        )
+    };
     let rate = call("get_rate", r#"{"currency_code":"GBP"}"#);
     assert!(rate.status.success(), "{}", stderr(&rate));
     let printed: serde_json::Value = serde_json::from_str(&stdout(&rate)).expect("JSON");
@@ -284,5 +401,21 @@ fn sandbox_init_serve_and_call() {
     let missing = call("get_special_pay_url", r#"{"order_id":"ET-NOPE"}"#);
     let err = assert_one_line_failure(&missing, 1);
     assert!(err.contains("200001"), "{err}");
+
+    let order = r#"{"merchant_order_id":"M1","merchant_user_key":"u1","country_code":"GBR","currency_code":"GBP","tuituon":100.00}"#;
+    let created = et_stdin(&["call", "--endpoint", endpoint, "--dir", state, "create_order", "--sensitive", "-"], order.as_bytes());
+    assert!(created.status.success(), "{}", stderr(&created));
+    let created: serde_json::Value = serde_json::from_str(&stdout(&created)).expect("JSON");
+    let order_id = created["items"][0]["order_id"].as_str().expect("order_id");
+
+    let admin = |action: &str| et(&["sandbox", "admin", "--endpoint", endpoint, order_id, action]);
+    let shown = admin("show");
+    assert!(shown.status.success(), "{}", stderr(&shown));
+    let shown: serde_json::Value = serde_json::from_str(&stdout(&shown)).expect("JSON");
+    assert_eq!(shown["order"]["order_id"], order_id);
+    let err = assert_one_line_failure(&admin("remit"), 1);
+    assert!(err.contains("409"), "an unpaid order cannot be remitted: {err}");
+    assert!(admin("pay").status.success());
+    assert!(admin("remit").status.success());
     drop(served);
 }

@@ -157,6 +157,15 @@ mod tests {
     }
 
     #[test]
+    fn oversized_modulus_is_a_size_error() {
+        // PKCS#1 RSAPublicKey { n: 4097 bits, e: 65537 }, built by hand.
+        let mut der = vec![0x30, 0x82, 0x02, 0x0a, 0x02, 0x82, 0x02, 0x01, 0x01];
+        der.extend([0xff; 512]);
+        der.extend([0x02, 0x03, 0x01, 0x00, 0x01]);
+        assert_eq!(parse(&der).err(), Some(Error::KeySize { bits: 4097 }));
+    }
+
+    #[test]
     fn pem_errors() {
         assert_eq!(
             to_der(b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----").err(),

@@ -53,6 +53,12 @@ pub struct PrivateKey {
     aws: Option<AwsPrivate>,
 }
 
+// The zeroize-on-drop promise above rests on the `rsa` crate's key type.
+const _: fn() = || {
+    fn zeroized_on_drop<T: zeroize::ZeroizeOnDrop>() {}
+    zeroized_on_drop::<RsaPrivateKey>();
+};
+
 /// An RSA public key (1024–4096 bits).
 #[derive(Clone)]
 pub struct PublicKey {

@@ -116,6 +116,44 @@ mod tests {
         assert!(matches!(err, BodyError::TooLarge { limit: 65536 }));
     }
 
+    /// A body delivered in the given chunks.
+    struct Chunks(std::collections::VecDeque<Bytes>);
+
+    impl Body for Chunks {
+        type Data = Bytes;
+        type Error = std::convert::Infallible;
+
+        fn poll_frame(
+            mut self: std::pin::Pin<&mut Self>,
+            _: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+            std::task::Poll::Ready(self.0.pop_front().map(|chunk| Ok(Frame::data(chunk))))
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_chunking_reads_whole_or_fails_past_the_limit(
+            chunks in proptest::collection::vec(proptest::collection::vec(0u8.., 0..64), 0..16),
+            limit in 0usize..600,
+        ) {
+            let whole: Vec<u8> = chunks.concat();
+            let body = Chunks(chunks.into_iter().map(Bytes::from).collect());
+            let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+            match runtime.block_on(read_limited(body, limit)) {
+                Ok(read) => {
+                    proptest::prop_assert!(whole.len() <= limit);
+                    proptest::prop_assert_eq!(&read[..], &whole[..]);
+                }
+                Err(e) => {
+                    proptest::prop_assert!(whole.len() > limit);
+                    let too_large = matches!(e, BodyError::TooLarge { .. });
+                    proptest::prop_assert!(too_large, "unexpected error: {}", e);
+                }
+            }
+        }
+    }
+
     #[test]
     fn declared_length_over_limit_is_rejected() {
         let mut headers = HeaderMap::new();

@@ -160,13 +160,16 @@ async fn unreadable_requests_are_refused_with_a_reason_status() {
     assert_eq!(send(addr, "POST", JSON, vec![b' '; 2048]).await.0, 413);
     assert_eq!(send(addr, "POST", JSON, "{not json").await.0, 400);
     assert_eq!(
-        send(addr, "POST", "multipart/form-data; boundary=x", "--x--")
+        send(addr, "POST", "multipart/mixed; boundary=x", "--x--")
             .await
             .0,
         415
     );
     let (status, body) = send(addr, "POST", JSON, r#"{"order_id":"1"}"#).await;
     assert_eq!((status, &body[..]), (400, ACK_FAIL), "no sign field");
+    let truncated = "--x\r\nContent-Disposition: form-data; name=\"order_id\"\r\n\r\n1\r\n";
+    let (status, body) = send(addr, "POST", "multipart/form-data; boundary=x", truncated).await;
+    assert_eq!((status, &body[..]), (400, ACK_FAIL), "no closing boundary");
 }
 
 #[tokio::test]

@@ -88,8 +88,14 @@ pub enum Error {
         /// `sub_merchant_number` of the request.
         sub_merchant_number: String,
     },
-    /// A notification body is neither JSON nor form-urlencoded.
+    /// A notification body is neither JSON, form-urlencoded nor
+    /// `multipart/form-data`.
     UnsupportedContentType(String),
+    /// A `multipart/form-data` body could not be read.
+    MalformedMultipart {
+        /// What was wrong with it.
+        reason: &'static str,
+    },
 }
 
 impl fmt::Display for Error {
@@ -138,6 +144,7 @@ impl fmt::Display for Error {
                 "unknown merchant {merchant_number}/{sub_merchant_number}"
             ),
             Error::UnsupportedContentType(ct) => write!(f, "unsupported content type `{ct}`"),
+            Error::MalformedMultipart { reason } => write!(f, "malformed multipart body: {reason}"),
         }
     }
 }

@@ -43,6 +43,7 @@ mod envelope;
 mod error;
 mod et_side;
 mod merchant;
+mod multipart;
 mod notify;
 mod profile;
 mod raw;

@@ -194,6 +194,8 @@ pub fn read_notification_body(content_type: Option<&str>, body: &[u8]) -> Result
         true
     } else if media == "application/x-www-form-urlencoded" {
         false
+    } else if media == "multipart/form-data" {
+        return crate::multipart::parse_multipart(content_type.unwrap_or_default(), body);
     } else if media.starts_with("multipart/") {
         return Err(Error::UnsupportedContentType(media));
     } else {

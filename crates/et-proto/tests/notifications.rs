@@ -74,8 +74,44 @@ fn form_bodies_and_sniffing() {
     }
     assert!(v.verify(Some("application/json"), form.as_bytes()).is_err());
     assert!(matches!(
-        v.verify(Some("multipart/form-data; boundary=x"), form.as_bytes()),
+        v.verify(Some("multipart/mixed; boundary=x"), form.as_bytes()),
         Err(et_proto::Error::UnsupportedContentType(_))
+    ));
+}
+
+#[test]
+fn multipart_form_data_verifies_like_the_form_body() {
+    let fields = [
+        ("order_id", "ETxxxxxxxxxxxx01"),
+        ("pay_result", "1"),
+        ("pay_amount", "10000.00"),
+        ("pay_datetime", "2024-12-01 10:00:00"),
+        ("extend_info", ""),
+        ("sign", "652614570bcc49940d7dcc7a3c3dc7e5"),
+    ];
+    let mut body = String::new();
+    for (name, value) in fields {
+        body += &format!(
+            "--b0undary\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+        );
+    }
+    body += "--b0undary--\r\n";
+    let v = verifier(NotifySignRule::V2);
+    let ok = v
+        .verify(
+            Some("multipart/form-data; boundary=b0undary"),
+            body.as_bytes(),
+        )
+        .unwrap();
+    assert_eq!(ok.kind(), NotificationKind::PaymentSuccess);
+    assert_eq!(ok.fields().text("pay_amount"), Some("10000.00"));
+    let tampered = body.replace("10000.00", "10000.0");
+    assert!(matches!(
+        v.verify(
+            Some("multipart/form-data; boundary=b0undary"),
+            tampered.as_bytes()
+        ),
+        Err(et_proto::Error::SignatureMismatch { .. })
     ));
 }
 

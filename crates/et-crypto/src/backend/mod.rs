@@ -38,7 +38,7 @@ impl Backend {
 }
 
 impl Default for Backend {
-    /// [`Backend::AwsLc`] when the `aws-lc` feature is on, else
+    /// `Backend::AwsLc` when the `aws-lc` feature is on, else
     /// [`Backend::RustCrypto`].
     fn default() -> Self {
         #[cfg(feature = "aws-lc")]

@@ -1,10 +1,41 @@
 #!/bin/sh
 # Regenerates the interop vectors in this directory with the openssl CLI
 # (OpenSSL 3). Tests only read the committed outputs, so CI needs no openssl.
-# Usage: sh make_vectors.sh   (run from any directory)
+# Usage: sh make_vectors.sh             regenerate (run from any directory)
+#        sh make_vectors.sh --reverse   check with openssl what et-crypto produces
 set -eu
 cd "$(dirname "$0")"
 command -v openssl >/dev/null || { echo "openssl not found" >&2; exit 1; }
+
+if [ "${1:-}" = "--reverse" ]; then
+  out=$(mktemp -d)
+  cargo run -q -p et-crypto --features aws-lc --example interop_out -- "$out"
+  for f in "$out"/*.sig; do
+    b=$(basename "$f"); bits=$(echo "$b" | cut -d. -f2); hash=$(echo "$b" | cut -d. -f3)
+    openssl dgst -"$hash" -verify rsa$bits.spki.pem -signature "$f" "$out/msg" >/dev/null
+    echo "ok  openssl verifies $b"
+  done
+  for f in "$out"/*.ct; do
+    b=$(basename "$f"); [ "$b" = aes.ct ] && continue
+    bits=$(echo "$b" | cut -d. -f2); pad=$(echo "$b" | cut -d. -f3)
+    case $pad in
+      pkcs1v15) opts="-pkeyopt rsa_padding_mode:pkcs1" ;;
+      oaep-sha256) opts="-pkeyopt rsa_padding_mode:oaep -pkeyopt rsa_oaep_md:sha256 -pkeyopt rsa_mgf1_md:sha256" ;;
+      oaep-sha256-mgf1-sha1) opts="-pkeyopt rsa_padding_mode:oaep -pkeyopt rsa_oaep_md:sha256 -pkeyopt rsa_mgf1_md:sha1" ;;
+      oaep-sha1) opts="-pkeyopt rsa_padding_mode:oaep -pkeyopt rsa_oaep_md:sha1 -pkeyopt rsa_mgf1_md:sha1" ;;
+    esac
+    pt=$(openssl pkeyutl -decrypt -inkey rsa$bits.pkcs8.pem -in "$f" $opts)
+    [ "$pt" = Ab3dEf7hIj1lMn0p ] || { echo "FAIL $b" >&2; exit 1; }
+    echo "ok  openssl decrypts $b"
+  done
+  for f in "$out"/*.generated.pem; do
+    openssl pkey -in "$f" -check -noout >/dev/null && echo "ok  openssl accepts $(basename "$f")"
+  done
+  key=$(printf Ab3dEf7hIj1lMn0p | od -An -tx1 | tr -d ' \n')
+  openssl enc -d -aes-128-cbc -K "$key" -iv "$key" -in "$out/aes.ct" | cmp - "$out/msg" && echo "ok  openssl decrypts aes.ct"
+  rm -rf "$out"
+  exit 0
+fi
 
 # Base64 on one line; "-" for empty input so every field is non-empty.
 b64() { if [ -s "$1" ]; then openssl base64 -A -in "$1"; else printf -- -; fi; }
