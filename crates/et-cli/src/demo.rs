@@ -36,6 +36,10 @@ pub struct DemoOptions {
     pub time_scale: f64,
     /// How long to wait for each notification.
     pub notify_timeout: Duration,
+    /// The salt the webhook receiver verifies with; `None` (the default) is
+    /// the sandbox merchant's. Another value shows what a misconfigured
+    /// merchant sees: notifications refused, the run failing.
+    pub receiver_salt: Option<String>,
 }
 
 impl Default for DemoOptions {
@@ -44,6 +48,7 @@ impl Default for DemoOptions {
             bits: 2048,
             time_scale: 3600.0,
             notify_timeout: Duration::from_secs(10),
+            receiver_salt: None,
         }
     }
 }
@@ -67,7 +72,7 @@ impl fmt::Display for Step {
             Err(reason) => ('✗', reason.as_str()),
         };
         let ms = self.elapsed.as_secs_f64() * 1e3;
-        write!(f, "{mark} {:<30} {detail:<58} {ms:>7.1} ms", self.name)
+        write!(f, "{mark} {:<30} {detail:<64} {ms:>7.1} ms", self.name)
     }
 }
 
@@ -217,10 +222,11 @@ async fn setup(r: &mut Runner<'_>, options: &DemoOptions) -> Option<Env> {
                 .map_err(|e| format!("bind: {e}"))?;
             let addr = listener.local_addr().map_err(|e| e.to_string())?;
             let webhook = WebhookReceiver::new(
-                client.merchant().notification_verifier(),
+                verifier,
                 move |n: VerifiedNotification| {
                     let tx = tx.clone();
-                    async move { tx.send(n).map_err(|_| "the demo stopped listening") }
+                    let arrival = (Instant::now(), n);
+                    async move { tx.send(arrival).map_err(|_| "the demo stopped listening") }
                 },
             );
             let (stop, stopped) = oneshot::channel::<()>();
@@ -238,6 +244,7 @@ async fn setup(r: &mut Runner<'_>, options: &DemoOptions) -> Option<Env> {
         browser: Browser::new(),
         inbox: Inbox {
             rx,
+            since: Instant::now(),
             backlog: Vec::new(),
             received: 0,
             timeout: options.notify_timeout,
@@ -278,6 +285,7 @@ async fn lifecycle(r: &mut Runner<'_>, env: &mut Env) -> Option<()> {
         })
         .await?;
     r.step("pay on checkout page", async {
+        env.inbox.mark();
         let paid = env.browser.submit_first_form(&page).await?;
         expect_ok(&paid)?;
         // The sandbox answers with the checkout page again, now in status 1.
@@ -285,13 +293,18 @@ async fn lifecycle(r: &mut Runner<'_>, env: &mut Env) -> Option<()> {
         let status = between(&text, "id=\"order_status\">", "<").unwrap_or("?");
         if !status.starts_with("1 ") {
             let note = between(&text, "class=\"note\">", "<").unwrap_or_default();
-            return Err(format!("the page shows status {status:?} after paying: {note}"));
+            return Err(format!(
+                "the page shows status {status:?} after paying: {note}"
+            ));
         }
-        Ok(((), format!("POST form → {}, page shows {status}", paid.status.as_u16())))
+        Ok((
+            (),
+            format!("POST form → {}, page shows {status}", paid.status.as_u16()),
+        ))
     })
     .await?;
     r.step("payment notification", async {
-        let n = env
+        let (n, after) = env
             .inbox
             .wait(
                 "payment success",
@@ -301,7 +314,7 @@ async fn lifecycle(r: &mut Runner<'_>, env: &mut Env) -> Option<()> {
         match n.notification() {
             Notification::PaymentSuccess(p) if p.pay_result == PayResult::Succeeded => Ok((
                 (),
-                format!("verified, pay_amount {}", p.pay_amount.as_str()),
+                format!("verified, pay_amount {}, {after}", p.pay_amount.as_str()),
             )),
             _ => Err("payment notification says the payment failed".to_owned()),
         }
@@ -332,7 +345,7 @@ async fn lifecycle(r: &mut Runner<'_>, env: &mut Env) -> Option<()> {
     .await?;
     let voucher_url = r
         .step("remittance voucher", async {
-            let n = env
+            let (n, after) = env
                 .inbox
                 .wait(
                     "remittance voucher",
@@ -342,7 +355,10 @@ async fn lifecycle(r: &mut Runner<'_>, env: &mut Env) -> Option<()> {
             match n.notification() {
                 Notification::RemittanceVoucher(v) => Ok((
                     v.remittance_voucher_url.clone(),
-                    format!("verified, {}", page_path(&v.remittance_voucher_url)),
+                    format!(
+                        "verified, {}, {after}",
+                        page_path(&v.remittance_voucher_url)
+                    ),
                 )),
                 _ => Err("not a voucher".to_owned()),
             }
@@ -374,6 +390,7 @@ async fn lifecycle(r: &mut Runner<'_>, env: &mut Env) -> Option<()> {
         query_order(env, order_id, OrderStatus::Completed),
     )
     .await?;
+    env.inbox.mark();
     r.step("apply for refund", apply_refund(env, order_id))
         .await?;
     r.step(
@@ -382,10 +399,11 @@ async fn lifecycle(r: &mut Runner<'_>, env: &mut Env) -> Option<()> {
     )
     .await?;
     r.step("refund result", async {
+        env.inbox.mark();
         env.sandbox
             .refund_result(order_id, true)
             .map_err(|e| format!("sandbox refund-result: {e}"))?;
-        let n = env
+        let (n, after) = env
             .inbox
             .wait(
                 "refund result",
@@ -395,7 +413,10 @@ async fn lifecycle(r: &mut Runner<'_>, env: &mut Env) -> Option<()> {
         match n.notification() {
             Notification::RefundResult(x) if x.refund_result == RefundResult::Succeeded => Ok((
                 (),
-                format!("verified, refund_amount {}", x.refund_amount.as_str()),
+                format!(
+                    "verified, refund_amount {}, {after}",
+                    x.refund_amount.as_str()
+                ),
             )),
             _ => Err("refund result says the refund failed".to_owned()),
         }
@@ -540,6 +561,7 @@ async fn admin_step(
     name: &'static str,
 ) -> Option<()> {
     r.step(name, async {
+        env.inbox.mark();
         let sandbox = &env.sandbox;
         let done = match action {
             "remit" => sandbox.remit(order_id),
@@ -590,35 +612,58 @@ async fn all_acknowledged(env: &Env, order_id: &str) -> Result<((), String), Str
     }
 }
 
-/// Verified notifications as the receiver's handler hands them over.
+/// Verified notifications as the receiver's handler hands them over,
+/// stamped with their arrival.
 struct Inbox {
-    rx: mpsc::UnboundedReceiver<VerifiedNotification>,
+    rx: mpsc::UnboundedReceiver<(Instant, VerifiedNotification)>,
+    /// When the action that should cause the next notifications began.
+    since: Instant,
     /// Arrived but not yet asked for (the order of deliveries is not fixed).
-    backlog: Vec<VerifiedNotification>,
+    backlog: Vec<(Instant, VerifiedNotification)>,
     received: usize,
     timeout: Duration,
 }
 
 impl Inbox {
-    /// The first notification matching `wanted`, waiting at most the timeout.
+    /// Notes that an action that makes ET notify starts now.
+    fn mark(&mut self) {
+        self.since = Instant::now();
+    }
+
+    /// The first notification matching `wanted`, waiting at most the
+    /// timeout, and `+N ms` from the last [`mark`](Self::mark) to its arrival.
     async fn wait(
         &mut self,
         what: &str,
         wanted: impl Fn(&Notification) -> bool,
-    ) -> Result<VerifiedNotification, String> {
-        if let Some(i) = self.backlog.iter().position(|n| wanted(n.notification())) {
-            return Ok(self.backlog.remove(i));
-        }
+    ) -> Result<(VerifiedNotification, String), String> {
+        let found = match self
+            .backlog
+            .iter()
+            .position(|(_, n)| wanted(n.notification()))
+        {
+            Some(i) => self.backlog.remove(i),
+            None => self.receive(what, wanted).await?,
+        };
+        let (at, n) = found;
+        let after = at.saturating_duration_since(self.since).as_secs_f64() * 1e3;
+        Ok((n, format!("arrived +{after:.1} ms")))
+    }
+
+    async fn receive(
+        &mut self,
+        what: &str,
+        wanted: impl Fn(&Notification) -> bool,
+    ) -> Result<(Instant, VerifiedNotification), String> {
         let deadline = tokio::time::Instant::now() + self.timeout;
         loop {
-            let next = tokio::time::timeout_at(deadline, self.rx.recv()).await;
-            match next {
-                Ok(Some(n)) => {
+            match tokio::time::timeout_at(deadline, self.rx.recv()).await {
+                Ok(Some(arrival)) => {
                     self.received += 1;
-                    if wanted(n.notification()) {
-                        return Ok(n);
+                    if wanted(arrival.1.notification()) {
+                        return Ok(arrival);
                     }
-                    self.backlog.push(n);
+                    self.backlog.push(arrival);
                 }
                 Ok(None) => {
                     return Err(format!(
@@ -637,18 +682,14 @@ impl Inbox {
         status: OrderStatus,
     ) -> Result<((), String), String> {
         let what = format!("status {} change", status.code());
-        let n = self
+        let (_, after) = self
             .wait(&what, |n| {
                 matches!(n, Notification::OrderStatusChange(c) if c.order_id == order_id && c.order_status == status)
             })
             .await?;
-        let at = match n.notification() {
-            Notification::OrderStatusChange(c) => c.datetime.clone(),
-            _ => String::new(),
-        };
         Ok((
             (),
-            format!("{} ({status}) verified, at {at}", status.code()),
+            format!("{} ({status}) verified, {after}", status.code()),
         ))
     }
 }

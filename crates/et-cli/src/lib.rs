@@ -85,17 +85,21 @@ fn block_on<F: std::future::Future<Output = CliResult>>(command: F) -> CliResult
         .block_on(command)
 }
 
-/// Logs go to stderr, filtered by `RUST_LOG`; by default warnings only, and
-/// for `sandbox serve` what the sandbox does (requests, notifications).
+/// Logs go to stderr, filtered by `RUST_LOG`. By default only `sandbox
+/// serve` logs (what the sandbox does); other commands stay silent so that a
+/// failure is the one line this crate prints.
 fn init_logging(command: &Command) {
     let default = match command {
         Command::Sandbox(SandboxCommand::Serve(_)) => "info",
-        _ => "warn",
+        _ => "off",
     };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
     // Already set (a test harness, an embedding program): keep theirs.
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
 }
 
 /// A bug must still end as one line on stderr, not a backtrace.
@@ -107,7 +111,10 @@ fn install_panic_hook() {
             .copied()
             .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
             .unwrap_or("unknown panic");
-        let at = info.location().map(|l| format!(" at {}:{}", l.file(), l.line())).unwrap_or_default();
+        let at = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
         eprintln!("et: internal error{at}: {}", message.replace('\n', " "));
     }));
 }

@@ -45,9 +45,14 @@ pub async fn serve(args: &SandboxServeArgs) -> CliResult {
 /// `et sandbox admin`: one admin request over HTTP; prints the order and its
 /// notifications as JSON. Exit 1 when the sandbox refuses the step.
 pub async fn admin(args: &SandboxAdminArgs) -> CliResult {
-    let endpoint: Uri = args.endpoint.parse().map_err(|e| Failure::usage(e).context("--endpoint"))?;
+    let endpoint: Uri = args
+        .endpoint
+        .parse()
+        .map_err(|e| Failure::usage(e).context("--endpoint"))?;
     let (Some(scheme), Some(authority)) = (endpoint.scheme_str(), endpoint.authority()) else {
-        return Err(Failure::usage("--endpoint: an absolute URL is needed, e.g. http://127.0.0.1:8877/server"));
+        return Err(Failure::usage(
+            "--endpoint: an absolute URL is needed, e.g. http://127.0.0.1:8877/server",
+        ));
     };
     let order = form_urlencoded::byte_serialize(args.order_id.as_bytes()).collect::<String>();
     let base = format!("{scheme}://{authority}/admin/orders/{order}");
@@ -59,7 +64,11 @@ pub async fn admin(args: &SandboxAdminArgs) -> CliResult {
     .map_err(Failure::usage)?;
     let text = page.text();
     if !page.status.is_success() {
-        return Err(Failure::rejected(format!("sandbox answered {}: {}", page.status, text.trim())));
+        return Err(Failure::rejected(format!(
+            "sandbox answered {}: {}",
+            page.status,
+            text.trim()
+        )));
     }
     println!("{}", text.trim_end());
     Ok(())

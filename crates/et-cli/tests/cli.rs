@@ -403,7 +403,19 @@ fn sandbox_init_serve_and_call() {
     assert!(err.contains("200001"), "{err}");
 
     let order = r#"{"merchant_order_id":"M1","merchant_user_key":"u1","country_code":"GBR","currency_code":"GBP","tuituon":100.00}"#;
-    let created = et_stdin(&["call", "--endpoint", endpoint, "--dir", state, "create_order", "--sensitive", "-"], order.as_bytes());
+    let created = et_stdin(
+        &[
+            "call",
+            "--endpoint",
+            endpoint,
+            "--dir",
+            state,
+            "create_order",
+            "--sensitive",
+            "-",
+        ],
+        order.as_bytes(),
+    );
     assert!(created.status.success(), "{}", stderr(&created));
     let created: serde_json::Value = serde_json::from_str(&stdout(&created)).expect("JSON");
     let order_id = created["items"][0]["order_id"].as_str().expect("order_id");
@@ -414,7 +426,10 @@ fn sandbox_init_serve_and_call() {
     let shown: serde_json::Value = serde_json::from_str(&stdout(&shown)).expect("JSON");
     assert_eq!(shown["order"]["order_id"], order_id);
     let err = assert_one_line_failure(&admin("remit"), 1);
-    assert!(err.contains("409"), "an unpaid order cannot be remitted: {err}");
+    assert!(
+        err.contains("409"),
+        "an unpaid order cannot be remitted: {err}"
+    );
     assert!(admin("pay").status.success());
     assert!(admin("remit").status.success());
     drop(served);

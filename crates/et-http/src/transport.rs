@@ -139,12 +139,19 @@ pub enum TransportError {
     },
     /// The TLS configuration could not be built.
     Tls(String),
+    /// The TLS handshake failed: ET's certificate was refused (untrusted,
+    /// expired, wrong host name) or no protocol was common. Not retried, since
+    /// it fails the same way every time; the request never left this machine.
+    TlsHandshake(BoxError),
 }
 
 impl TransportError {
     /// Whether ET may have received (and acted on) the request.
     pub fn may_have_reached_et(&self) -> bool {
-        !matches!(self, Self::Connect { .. } | Self::Tls(_))
+        !matches!(
+            self,
+            Self::Connect { .. } | Self::Tls(_) | Self::TlsHandshake(_)
+        )
     }
 }
 
@@ -171,6 +178,7 @@ impl fmt::Display for TransportError {
                 write!(f, "ET answered `{content_type}`, not JSON")
             }
             Self::Tls(e) => write!(f, "TLS setup failed: {e}"),
+            Self::TlsHandshake(e) => write!(f, "TLS handshake failed: {e}"),
         }
     }
 }
@@ -179,7 +187,7 @@ impl std::error::Error for TransportError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             Self::Connect { source, .. } => Some(source.as_ref()),
-            Self::Io(e) => Some(e.as_ref()),
+            Self::Io(e) | Self::TlsHandshake(e) => Some(e.as_ref()),
             _ => None,
         }
     }
@@ -350,14 +358,36 @@ fn check_answer(
 
 /// hyper-util marks errors raised by the connector; those never sent a byte.
 fn classify(e: hyper_util::client::legacy::Error) -> TransportError {
-    if e.is_connect() {
+    if !e.is_connect() {
+        TransportError::Io(e.into())
+    } else if let Some(tls) = rustls_cause(&e) {
+        TransportError::TlsHandshake(tls.clone().into())
+    } else {
         TransportError::Connect {
             attempts: 1,
             source: e.into(),
         }
-    } else {
-        TransportError::Io(e.into())
     }
+}
+
+/// The rustls error behind a failed connect, if the handshake is what failed.
+/// `io::Error::source` skips the error it wraps (and hyper-rustls nests two
+/// `io::Error`s), hence peeling each with `get_ref`.
+fn rustls_cause<'a>(e: &'a (dyn std::error::Error + 'static)) -> Option<&'a rustls::Error> {
+    let mut next = Some(e);
+    while let Some(mut err) = next {
+        next = err.source();
+        while let Some(inner) = err
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+        {
+            err = inner;
+        }
+        if let Some(tls) = err.downcast_ref::<rustls::Error>() {
+            return Some(tls);
+        }
+    }
+    None
 }
 
 fn body_error(e: BodyError) -> TransportError {

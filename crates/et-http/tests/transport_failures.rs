@@ -3,6 +3,8 @@
 
 mod common;
 
+use std::future::Future;
+use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -15,7 +17,7 @@ use et_model::GetRate;
 use http::Response;
 use hyper::body::{Body, Frame};
 use tokio::io::AsyncReadExt;
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
 
 use common::{parties, reply, serve_on, spawn_server};
 
@@ -35,10 +37,53 @@ fn no_retry() -> TransportConfig {
     }
 }
 
+fn retries(max_attempts: u32, backoff_ms: u64) -> RetryPolicy {
+    RetryPolicy {
+        max_attempts,
+        backoff: Duration::from_millis(backoff_ms),
+    }
+}
+
+/// The error a `get_rate` call to `{scheme}://{addr}/server` ends in.
+async fn rate_error(scheme: &str, addr: SocketAddr, config: TransportConfig) -> Error {
+    client(&format!("{scheme}://{addr}/server"), config)
+        .get_rate(&rate())
+        .await
+        .unwrap_err()
+}
+
 async fn call_canned(response: fn() -> Response<http_body_util::Full<Bytes>>) -> Error {
     let (addr, _) = spawn_server(move |_| async move { response() }).await;
-    let client = client(&format!("http://{addr}/server"), no_retry());
-    client.get_rate(&rate()).await.unwrap_err()
+    rate_error("http", addr, no_retry()).await
+}
+
+/// A 127.0.0.1 address nobody listens on (bound, then released).
+async fn closed_port() -> SocketAddr {
+    TcpListener::bind("127.0.0.1:0")
+        .await
+        .unwrap()
+        .local_addr()
+        .unwrap()
+}
+
+/// A raw TCP server on a fresh port that never speaks HTTP: hands each
+/// accepted connection to `on_accept` (one at a time) and counts them.
+async fn raw_server<F, Fut>(mut on_accept: F) -> (SocketAddr, Arc<AtomicUsize>)
+where
+    F: FnMut(TcpStream) -> Fut + Send + 'static,
+    Fut: Future<Output = ()> + Send,
+{
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let count = accepted.clone();
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            count.fetch_add(1, Ordering::SeqCst);
+            on_accept(stream).await;
+        }
+    });
+    (addr, accepted)
 }
 
 #[tokio::test]
@@ -81,10 +126,7 @@ async fn oversized_response_is_refused() {
         max_response_bytes: 1 << 20,
         ..no_retry()
     };
-    let err = client(&format!("http://{addr}/server"), config)
-        .get_rate(&rate())
-        .await
-        .unwrap_err();
+    let err = rate_error("http", addr, config).await;
     assert!(
         matches!(
             err,
@@ -124,10 +166,7 @@ async fn endless_response_is_cut_off() {
         ..no_retry()
     };
     let started = Instant::now();
-    let err = client(&format!("http://{addr}/server"), config)
-        .get_rate(&rate())
-        .await
-        .unwrap_err();
+    let err = rate_error("http", addr, config).await;
     assert!(
         matches!(
             err,
@@ -151,10 +190,7 @@ async fn silent_server_hits_the_request_timeout_and_is_not_retried() {
         ..TransportConfig::default()
     };
     let started = Instant::now();
-    let err = client(&format!("http://{addr}/server"), config)
-        .get_rate(&rate())
-        .await
-        .unwrap_err();
+    let err = rate_error("http", addr, config).await;
     assert!(
         matches!(err, Error::Transport(TransportError::Timeout { .. })),
         "{err}"
@@ -170,25 +206,16 @@ async fn silent_server_hits_the_request_timeout_and_is_not_retried() {
 
 #[tokio::test]
 async fn connection_dropped_after_the_request_is_not_retried() {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let accepted = Arc::new(AtomicUsize::new(0));
-    let count = accepted.clone();
-    tokio::spawn(async move {
-        while let Ok((mut stream, _)) = listener.accept().await {
-            count.fetch_add(1, Ordering::SeqCst);
-            let mut buf = [0u8; 4096];
-            let _ = stream.read(&mut buf).await; // take (part of) the request, then hang up
-        }
-    });
+    let (addr, accepted) = raw_server(|mut stream| async move {
+        let mut buf = [0u8; 4096];
+        let _ = stream.read(&mut buf).await; // take (part of) the request, then hang up
+    })
+    .await;
     let config = TransportConfig {
         retry: RetryPolicy::default(),
         ..TransportConfig::default()
     };
-    let err = client(&format!("http://{addr}/server"), config)
-        .get_rate(&rate())
-        .await
-        .unwrap_err();
+    let err = rate_error("http", addr, config).await;
     assert!(
         matches!(err, Error::Transport(TransportError::Io(_))),
         "{err}"
@@ -199,20 +226,12 @@ async fn connection_dropped_after_the_request_is_not_retried() {
 
 #[tokio::test]
 async fn refused_connection_is_retried_then_reported() {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    drop(listener);
+    let addr = closed_port().await;
     let config = TransportConfig {
-        retry: RetryPolicy {
-            max_attempts: 3,
-            backoff: Duration::from_millis(10),
-        },
+        retry: retries(3, 10),
         ..TransportConfig::default()
     };
-    let err = client(&format!("http://{addr}/server"), config)
-        .get_rate(&rate())
-        .await
-        .unwrap_err();
+    let err = rate_error("http", addr, config).await;
     assert!(
         matches!(
             err,
@@ -227,9 +246,7 @@ async fn refused_connection_is_retried_then_reported() {
 async fn retry_after_refused_connect_delivers_the_same_request_once() {
     let (et, merchant) = parties();
     let merchant_public = merchant.credentials().merchant_key.public_key().clone();
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    drop(listener);
+    let addr = closed_port().await;
     let serials = Arc::new(std::sync::Mutex::new(Vec::new()));
     let seen_serials = serials.clone();
     // ET comes up only after the first attempts were refused.
@@ -251,10 +268,7 @@ async fn retry_after_refused_connect_delivers_the_same_request_once() {
         })
     });
     let config = TransportConfig {
-        retry: RetryPolicy {
-            max_attempts: 20,
-            backoff: Duration::from_millis(25),
-        },
+        retry: retries(20, 25),
         ..TransportConfig::default()
     };
     let client = Client::with_config(
@@ -272,30 +286,19 @@ async fn retry_after_refused_connect_delivers_the_same_request_once() {
 
 #[tokio::test]
 async fn stalled_tls_handshake_hits_the_connect_timeout_and_is_retried() {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let accepted = Arc::new(AtomicUsize::new(0));
-    let count = accepted.clone();
-    tokio::spawn(async move {
-        let mut held = Vec::new(); // accept TCP, never answer the TLS hello
-        while let Ok((stream, _)) = listener.accept().await {
-            count.fetch_add(1, Ordering::SeqCst);
-            held.push(stream);
-        }
-    });
+    let mut held = Vec::new(); // accept TCP, never answer the TLS hello
+    let (addr, accepted) = raw_server(move |stream| {
+        held.push(stream);
+        async {}
+    })
+    .await;
     let config = TransportConfig {
         connect_timeout: Duration::from_millis(200),
-        retry: RetryPolicy {
-            max_attempts: 2,
-            backoff: Duration::from_millis(10),
-        },
+        retry: retries(2, 10),
         ..TransportConfig::default()
     };
     let started = Instant::now();
-    let err = client(&format!("https://{addr}/server"), config)
-        .get_rate(&rate())
-        .await
-        .unwrap_err();
+    let err = rate_error("https", addr, config).await;
     assert!(
         matches!(
             err,

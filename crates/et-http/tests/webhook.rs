@@ -14,14 +14,9 @@ use http_body_util::{BodyExt, Full};
 use common::{as_form, send, signed_notification, start_receiver, verifier};
 
 /// ET's own v2 example (spec 04 §3.1): salt `abc123`, sign as printed.
-const DOC_EXAMPLE: &str = r#"{
-"order_id": "ETxxxxxxxxxxxx01",
-"pay_result": 1,
-"pay_amount": 10000.00,
-"pay_datetime": "2024-12-01 10:00:00",
-"extend_info": "",
-"sign": "652614570bcc49940d7dcc7a3c3dc7e5"
-}"#;
+/// The fixture is shared with et-proto's notification tests.
+const DOC_EXAMPLE: &str =
+    include_str!("../../et-proto/tests/fixtures/et-v2-payment-notification.json");
 
 const JSON: &str = "application/json";
 

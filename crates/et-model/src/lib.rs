@@ -35,6 +35,7 @@ mod notification;
 mod ops;
 mod order;
 mod payload;
+mod time;
 
 pub use amount::{Amount, AmountError};
 pub use codes::{
@@ -53,4 +54,5 @@ pub use ops::{
 pub use order::{CreateOrder, FeeItem, OrderCreated, PayConfig};
 pub use payload::{NoPayload, Operation, Payload, Placement, Rule, ValidationError};
 pub use rust_decimal::Decimal;
+pub use time::BeijingTime;
 pub use wire::{Extra, RawJson};

@@ -11,12 +11,11 @@
 use std::sync::Mutex;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use et_model::BeijingTime;
 use rand::{Rng, SeedableRng};
 
 const SUFFIXES: u32 = 1_000_000;
 const RANDOM_TRIES: usize = 4;
-/// UTC+8: ET's timestamps are Beijing time.
-const BEIJING_OFFSET_SECS: u64 = 8 * 3600;
 
 type ClockFn = Box<dyn Fn() -> SystemTime + Send + Sync>;
 type RngFn = Box<dyn FnMut() -> u32 + Send>;
@@ -137,30 +136,12 @@ fn unix_seconds(time: SystemTime) -> u64 {
 /// `yyyyMMddHHmmss` in UTC+8 for a Unix second, then the 6-digit suffix and
 /// the merchant number.
 pub fn format_serial(unix_second: u64, suffix: u32, merchant_number: &str) -> String {
-    let local = unix_second + BEIJING_OFFSET_SECS;
-    let (year, month, day) = civil_from_days(local / 86_400);
-    let secs = local % 86_400;
+    let time = BeijingTime::from_unix(i64::try_from(unix_second).unwrap_or(i64::MAX));
     format!(
-        "{year:04}{month:02}{day:02}{:02}{:02}{:02}{:06}{merchant_number}",
-        secs / 3600,
-        secs / 60 % 60,
-        secs % 60,
+        "{}{:06}{merchant_number}",
+        time.compact(),
         suffix % SUFFIXES
     )
-}
-
-/// Gregorian date of a day count since 1970-01-01 (H. Hinnant's algorithm).
-fn civil_from_days(days: u64) -> (u64, u64, u64) {
-    let z = days + 719_468;
-    let era = z / 146_097;
-    let doe = z % 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + u64::from(month <= 2);
-    (year, month, day)
 }
 
 #[cfg(test)]

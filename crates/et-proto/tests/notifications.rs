@@ -8,14 +8,8 @@ use et_proto::{
 };
 
 /// ET's v2 signature example (spec 04 §3.1), as JSON with the amount a number.
-const ET_EXAMPLE: &str = r#"{
-"order_id": "ETxxxxxxxxxxxx01",
-"pay_result": 1,
-"pay_amount": 10000.00,
-"pay_datetime": "2024-12-01 10:00:00",
-"extend_info": "",
-"sign": "652614570bcc49940d7dcc7a3c3dc7e5"
-}"#;
+/// Shared with et-http's webhook tests as a fixture file.
+const ET_EXAMPLE: &str = include_str!("fixtures/et-v2-payment-notification.json");
 
 fn verifier(rule: NotifySignRule) -> NotificationVerifier {
     NotificationVerifier::new("abc123", rule)

@@ -78,14 +78,14 @@ proptest! {
             ..CreateOrder::new("M-1", "u", CountryCode::Gbr, CurrencyCode::new("GBP"), "1.00".parse().unwrap())
         };
         let request = parties.merchant.build(&order).unwrap();
-        let opened = parties.et.open_request(&request.body, parties.lookup()).unwrap();
+        let opened = parties.et_open(&request);
         prop_assert_eq!(opened.operation::<CreateOrder>().unwrap(), order);
         let request = parties.merchant.build(&pay_url).unwrap();
-        let opened = parties.et.open_request(&request.body, parties.lookup()).unwrap();
+        let opened = parties.et_open(&request);
         prop_assert_eq!(opened.operation::<GetPayUrl>().unwrap(), pay_url);
         let response = et_proto::Response::success(&opened)
             .with_sensitive(&[Value::Object(object.clone())]).unwrap();
-        let body = parties.et.respond(&parties.merchant_public, &response).unwrap();
+        let body = parties.et_respond(&response);
         let reply = parties.merchant.open_raw(Some(&request), &body).unwrap();
         prop_assert_eq!(reply.sensitive, Value::Array(vec![Value::Object(object)]));
     }

@@ -78,20 +78,14 @@ fn check_all_operations(parties: &Parties) {
 
 fn check<Op: Operation>(parties: &Parties, op: &Op, outputs: Vec<Op::Output>) {
     let request = parties.merchant.build(op).expect("build");
-    let opened = parties
-        .et
-        .open_request(&request.body, parties.lookup())
-        .expect("ET opens the request");
+    let opened = parties.et_open(&request);
     assert_eq!(opened.serial_number, request.serial_number);
     assert_eq!(opened.server_type, request.server_type.as_str());
     assert_eq!(&opened.operation::<Op>().expect("typed request"), op);
     let response = Response::success(&opened)
         .with_output::<Op>(&outputs)
         .expect("response");
-    let body = parties
-        .et
-        .respond(&parties.merchant_public, &response)
-        .expect("respond");
+    let body = parties.et_respond(&response);
     let reply = parties
         .merchant
         .open::<Op>(&request, &body)
@@ -182,17 +176,7 @@ fn response_padding_is_detected_when_the_guess_is_wrong() {
     };
     let parties = Parties::new(1024, strict, et);
     let request = parties.merchant.build(&QueryOrders::new(["ET1"])).unwrap();
-    let opened = parties
-        .et
-        .open_request(&request.body, parties.lookup())
-        .unwrap();
-    let response = Response::success(&opened)
-        .with_sensitive(&[serde_json::json!({"order_id":"ET1","order_status":1})])
-        .unwrap();
-    let body = parties
-        .et
-        .respond(&parties.merchant_public, &response)
-        .unwrap();
+    let body = parties.et1_paid_reply(&request);
     assert_eq!(
         parties
             .merchant
@@ -206,10 +190,7 @@ fn response_padding_is_detected_when_the_guess_is_wrong() {
 fn server_type_follows_the_profile_and_is_checked() {
     let parties = Parties::same(1024, Profile::default());
     let request = parties.merchant.build(&GetPayUrl::new("ET1")).unwrap();
-    let opened = parties
-        .et
-        .open_request(&request.body, parties.lookup())
-        .unwrap();
+    let opened = parties.et_open(&request);
     assert!(matches!(
         opened.operation::<GetRate>(),
         Err(Error::ServerTypeMismatch { .. })
@@ -228,10 +209,7 @@ fn server_type_follows_the_profile_and_is_checked() {
     let parties = Parties::new(1024, legacy, Profile::default());
     let request = parties.merchant.build(&order).unwrap();
     assert_eq!(request.server_type, ServerType::AddSpecialRentOrder);
-    let opened = parties
-        .et
-        .open_request(&request.body, parties.lookup())
-        .unwrap();
+    let opened = parties.et_open(&request);
     assert_eq!(opened.operation::<CreateOrder>().unwrap(), order);
 }
 
@@ -284,16 +262,10 @@ fn return_info_must_be_echoed() {
         .merchant
         .build_with(&GetPayUrl::new("ET1"), &options)
         .unwrap();
-    let opened = parties
-        .et
-        .open_request(&request.body, parties.lookup())
-        .unwrap();
+    let opened = parties.et_open(&request);
     assert_eq!(opened.return_info, "trace-1");
     let mut response = Response::success(&opened);
-    let good = parties
-        .et
-        .respond(&parties.merchant_public, &response)
-        .unwrap();
+    let good = parties.et_respond(&response);
     assert_eq!(
         parties
             .merchant
@@ -303,10 +275,7 @@ fn return_info_must_be_echoed() {
         "trace-1"
     );
     response.return_info = "other".into();
-    let bad = parties
-        .et
-        .respond(&parties.merchant_public, &response)
-        .unwrap();
+    let bad = parties.et_respond(&response);
     assert_eq!(
         parties
             .merchant
@@ -320,10 +289,7 @@ fn return_info_must_be_echoed() {
 fn open_raw_returns_both_payloads() {
     let parties = Parties::same(1024, Profile::default());
     let request = parties.merchant.build(&QueryOrders::new(["ET1"])).unwrap();
-    let opened = parties
-        .et
-        .open_request(&request.body, parties.lookup())
-        .unwrap();
+    let opened = parties.et_open(&request);
     assert_eq!(
         opened.data_json().unwrap(),
         serde_json::json!({"order_id_list": ["ET1"]})
@@ -333,10 +299,7 @@ fn open_raw_returns_both_payloads() {
         .unwrap()
         .with_sensitive(&[serde_json::json!({"order_id": "ET1"})])
         .unwrap();
-    let body = parties
-        .et
-        .respond(&parties.merchant_public, &response)
-        .unwrap();
+    let body = parties.et_respond(&response);
     let raw = parties.merchant.open_raw(Some(&request), &body).unwrap();
     assert_eq!(raw.reply.items, vec![serde_json::json!({"a": 1})]);
     assert_eq!(raw.reply.count, Some(1));

@@ -76,17 +76,7 @@ fn any_change_to_a_response_fails() {
     };
     let parties = Parties::same(1024, profile);
     let request = parties.merchant.build(&QueryOrders::new(["ET1"])).unwrap();
-    let opened = parties
-        .et
-        .open_request(&request.body, parties.lookup())
-        .unwrap();
-    let response = Response::success(&opened)
-        .with_sensitive(&[serde_json::json!({"order_id": "ET1", "order_status": 1})])
-        .unwrap();
-    let body = parties
-        .et
-        .respond(&parties.merchant_public, &response)
-        .unwrap();
+    let body = parties.et1_paid_reply(&request);
     parties
         .merchant
         .open::<QueryOrders>(&request, &body)

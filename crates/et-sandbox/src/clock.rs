@@ -10,6 +10,8 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use et_model::BeijingTime;
+
 /// Milliseconds since the Unix epoch, in sandbox time.
 pub type Millis = i64;
 
@@ -74,42 +76,17 @@ fn real_now_ms() -> Millis {
 
 /// ET's date-time text, `YYYY-MM-DD HH:MM:SS` in Beijing time (UTC+8).
 pub fn beijing_datetime(ms: Millis) -> String {
-    let (date, secs) = beijing_parts(ms);
-    format!(
-        "{date} {:02}:{:02}:{:02}",
-        secs / 3600,
-        secs / 60 % 60,
-        secs % 60
-    )
+    beijing_time(ms).to_string()
 }
 
 /// `YYYYMMDD` in Beijing time, used inside ET order ids.
 pub fn beijing_compact_date(ms: Millis) -> String {
-    let (date, _) = beijing_parts(ms);
-    date.replace('-', "")
+    beijing_time(ms).compact_date()
 }
 
-/// (`YYYY-MM-DD`, seconds into that day) in UTC+8.
-fn beijing_parts(ms: Millis) -> (String, i64) {
-    let secs = ms.div_euclid(1000) + 8 * 3600;
-    let days = secs.div_euclid(86_400);
-    let (y, m, d) = civil_from_days(days);
-    (format!("{y:04}-{m:02}-{d:02}"), secs.rem_euclid(86_400))
-}
-
-/// Proleptic Gregorian date of a day count since 1970-01-01 (H. Hinnant's
-/// algorithm), so the sandbox needs no calendar dependency.
-fn civil_from_days(days: i64) -> (i64, i64, i64) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d)
+/// The Beijing civil time of a sandbox instant (whole seconds, rounded down).
+fn beijing_time(ms: Millis) -> BeijingTime {
+    BeijingTime::from_unix(ms.div_euclid(1000))
 }
 
 #[cfg(test)]

@@ -73,12 +73,133 @@ pub fn raw_code() -> impl Strategy<Value = RawCode> {
     ]
 }
 
-pub fn fee_item() -> impl Strategy<Value = FeeItem> {
-    (raw_code(), text(), extra()).prop_map(|(code, fee_type_desc, extra)| FeeItem {
-        fee_type: FeeType(code),
-        fee_type_desc,
-        extra,
-    })
+/// `pub fn $name() -> impl Strategy<Value = $ty>`: each field drawn from its
+/// own strategy, in the order given, then the struct built from them.
+macro_rules! struct_strategy {
+    ($(pub fn $name:ident() -> $ty:ident { $($field:ident: $strategy:expr),+ $(,)? })+) => {
+        $(pub fn $name() -> impl Strategy<Value = $ty> {
+            ($($strategy,)+).prop_map(|($($field,)+)| $ty { $($field),+ })
+        })+
+    };
+}
+
+struct_strategy! {
+    pub fn fee_item() -> FeeItem {
+        fee_type: raw_code().prop_map(FeeType),
+        fee_type_desc: text(),
+        extra: extra(),
+    }
+    pub fn pay_config() -> PayConfig {
+        pay_url: text(),
+        pay_type: any::<i64>().prop_map(PayType),
+        appid: opt(text()),
+        original_id: opt(text()),
+        extra: extra(),
+    }
+    pub fn order_created() -> OrderCreated {
+        order_id: text(),
+        pay_config_list: proptest::collection::vec(pay_config(), 0..3),
+        tuition_rmb: opt(amount()),
+        counter_fee: opt(amount()),
+        extra: extra(),
+    }
+    pub fn upload_attachment() -> UploadAttachment {
+        order_id: text(),
+        attachment_type: attachment_type(),
+        base64: "[A-Za-z0-9+/]{0,40}={0,2}",
+        file_name: text(),
+        extra: extra(),
+    }
+    pub fn attachment_uploaded() -> AttachmentUploaded {
+        order_id: opt(text()),
+        extra: extra(),
+    }
+    pub fn pay_url() -> PayUrl {
+        order_id: opt(text()),
+        pay_config_list: proptest::collection::vec(pay_config(), 0..3),
+        extra: extra(),
+    }
+    pub fn query_orders() -> QueryOrders {
+        order_ids: proptest::collection::vec(text(), 0..4),
+        extra: extra(),
+    }
+    pub fn order_info() -> OrderInfo {
+        order_id: text(),
+        merchant_order_id: opt(text()),
+        order_status: order_status(),
+        tuition_rmb: opt(amount()),
+        counter_fee: opt(amount()),
+        currency_code: opt(currency()),
+        tuition: opt(amount()),
+        extra: extra(),
+    }
+    pub fn get_rate() -> GetRate {
+        currency_code: currency(),
+        pay_currency_code: opt(currency()),
+        extra: extra(),
+    }
+    pub fn rate() -> Rate {
+        currency_code: currency(),
+        rate: amount(),
+        extra: extra(),
+    }
+    pub fn estimate_amount() -> EstimateAmount {
+        currency_code: currency(),
+        amount: amount(),
+        price_mode: opt(any::<i64>().prop_map(PriceMode)),
+        extra: extra(),
+    }
+    pub fn estimate() -> Estimate {
+        tuition_rmb: amount(),
+        counter_fee: amount(),
+        total_rmb: opt(amount()),
+        rate: opt(amount()),
+        extra: extra(),
+    }
+    pub fn apply_refund() -> ApplyRefund {
+        order_id: text(),
+        refund_order_id: text(),
+        refund_amount: opt(amount()),
+        refund_reason: opt(text()),
+        extra: extra(),
+    }
+    pub fn refund_accepted() -> RefundAccepted {
+        order_id: opt(text()),
+        refund_order_id: opt(text()),
+        extra: extra(),
+    }
+    pub fn payment_success() -> PaymentSuccess {
+        order_id: text(),
+        pay_result: pay_result(),
+        pay_amount: amount(),
+        pay_currency_code: opt(currency()),
+        pay_datetime: text(),
+        extend_info: opt(text()),
+        notify_type: opt(notify_type()),
+        extra: extra(),
+    }
+    pub fn order_status_change() -> OrderStatusChange {
+        notify_type: notify_type(),
+        order_id: text(),
+        datetime: text(),
+        order_status: order_status(),
+        extra: extra(),
+    }
+    pub fn refund_result_notice() -> RefundResultNotice {
+        order_id: text(),
+        refund_order_id: text(),
+        refund_result: refund_result(),
+        refund_amount: amount(),
+        refund_datetime: text(),
+        extend_info: opt(text()),
+        extra: extra(),
+    }
+    pub fn remittance_voucher() -> RemittanceVoucher {
+        order_id: text(),
+        remittance_voucher_url: text(),
+        extend_info: opt(text()),
+        extra: extra(),
+    }
 }
 
 pub fn create_order() -> impl Strategy<Value = CreateOrder> {
@@ -144,60 +265,6 @@ pub fn create_order() -> impl Strategy<Value = CreateOrder> {
     )
 }
 
-pub fn pay_config() -> impl Strategy<Value = PayConfig> {
-    (text(), any::<i64>(), opt(text()), opt(text()), extra()).prop_map(
-        |(pay_url, pay_type, appid, original_id, extra)| PayConfig {
-            pay_url,
-            pay_type: PayType(pay_type),
-            appid,
-            original_id,
-            extra,
-        },
-    )
-}
-
-pub fn order_created() -> impl Strategy<Value = OrderCreated> {
-    (
-        text(),
-        proptest::collection::vec(pay_config(), 0..3),
-        opt(amount()),
-        opt(amount()),
-        extra(),
-    )
-        .prop_map(
-            |(order_id, pay_config_list, tuition_rmb, counter_fee, extra)| OrderCreated {
-                order_id,
-                pay_config_list,
-                tuition_rmb,
-                counter_fee,
-                extra,
-            },
-        )
-}
-
-pub fn upload_attachment() -> impl Strategy<Value = UploadAttachment> {
-    (
-        text(),
-        attachment_type(),
-        "[A-Za-z0-9+/]{0,40}={0,2}",
-        text(),
-        extra(),
-    )
-        .prop_map(
-            |(order_id, attachment_type, base64, file_name, extra)| UploadAttachment {
-                order_id,
-                attachment_type,
-                base64,
-                file_name,
-                extra,
-            },
-        )
-}
-
-pub fn attachment_uploaded() -> impl Strategy<Value = AttachmentUploaded> {
-    (opt(text()), extra()).prop_map(|(order_id, extra)| AttachmentUploaded { order_id, extra })
-}
-
 pub fn get_pay_url() -> impl Strategy<Value = GetPayUrl> {
     (text(), proptest::collection::vec(opt(text()), 5), extra()).prop_map(
         |(order_id, strings, extra)| {
@@ -212,217 +279,6 @@ pub fn get_pay_url() -> impl Strategy<Value = GetPayUrl> {
                 extra,
                 ..GetPayUrl::new(order_id)
             }
-        },
-    )
-}
-
-pub fn pay_url() -> impl Strategy<Value = PayUrl> {
-    (
-        opt(text()),
-        proptest::collection::vec(pay_config(), 0..3),
-        extra(),
-    )
-        .prop_map(|(order_id, pay_config_list, extra)| PayUrl {
-            order_id,
-            pay_config_list,
-            extra,
-        })
-}
-
-pub fn query_orders() -> impl Strategy<Value = QueryOrders> {
-    (proptest::collection::vec(text(), 0..4), extra())
-        .prop_map(|(order_ids, extra)| QueryOrders { order_ids, extra })
-}
-
-pub fn order_info() -> impl Strategy<Value = OrderInfo> {
-    (
-        text(),
-        opt(text()),
-        order_status(),
-        opt(amount()),
-        opt(amount()),
-        opt(currency()),
-        opt(amount()),
-        extra(),
-    )
-        .prop_map(
-            |(
-                order_id,
-                merchant_order_id,
-                order_status,
-                tuition_rmb,
-                counter_fee,
-                currency_code,
-                tuition,
-                extra,
-            )| OrderInfo {
-                order_id,
-                merchant_order_id,
-                order_status,
-                tuition_rmb,
-                counter_fee,
-                currency_code,
-                tuition,
-                extra,
-            },
-        )
-}
-
-pub fn get_rate() -> impl Strategy<Value = GetRate> {
-    (currency(), opt(currency()), extra()).prop_map(|(currency_code, pay_currency_code, extra)| {
-        GetRate {
-            currency_code,
-            pay_currency_code,
-            extra,
-        }
-    })
-}
-
-pub fn rate() -> impl Strategy<Value = Rate> {
-    (currency(), amount(), extra()).prop_map(|(currency_code, rate, extra)| Rate {
-        currency_code,
-        rate,
-        extra,
-    })
-}
-
-pub fn estimate_amount() -> impl Strategy<Value = EstimateAmount> {
-    (
-        currency(),
-        amount(),
-        opt(any::<i64>().prop_map(PriceMode)),
-        extra(),
-    )
-        .prop_map(
-            |(currency_code, amount, price_mode, extra)| EstimateAmount {
-                currency_code,
-                amount,
-                price_mode,
-                extra,
-            },
-        )
-}
-
-pub fn estimate() -> impl Strategy<Value = Estimate> {
-    (amount(), amount(), opt(amount()), opt(amount()), extra()).prop_map(
-        |(tuition_rmb, counter_fee, total_rmb, rate, extra)| Estimate {
-            tuition_rmb,
-            counter_fee,
-            total_rmb,
-            rate,
-            extra,
-        },
-    )
-}
-
-pub fn apply_refund() -> impl Strategy<Value = ApplyRefund> {
-    (text(), text(), opt(amount()), opt(text()), extra()).prop_map(
-        |(order_id, refund_order_id, refund_amount, refund_reason, extra)| ApplyRefund {
-            order_id,
-            refund_order_id,
-            refund_amount,
-            refund_reason,
-            extra,
-        },
-    )
-}
-
-pub fn refund_accepted() -> impl Strategy<Value = RefundAccepted> {
-    (opt(text()), opt(text()), extra()).prop_map(|(order_id, refund_order_id, extra)| {
-        RefundAccepted {
-            order_id,
-            refund_order_id,
-            extra,
-        }
-    })
-}
-
-pub fn payment_success() -> impl Strategy<Value = PaymentSuccess> {
-    (
-        text(),
-        pay_result(),
-        amount(),
-        opt(currency()),
-        text(),
-        opt(text()),
-        opt(notify_type()),
-        extra(),
-    )
-        .prop_map(
-            |(
-                order_id,
-                pay_result,
-                pay_amount,
-                pay_currency_code,
-                pay_datetime,
-                extend_info,
-                notify_type,
-                extra,
-            )| {
-                PaymentSuccess {
-                    order_id,
-                    pay_result,
-                    pay_amount,
-                    pay_currency_code,
-                    pay_datetime,
-                    extend_info,
-                    notify_type,
-                    extra,
-                }
-            },
-        )
-}
-
-pub fn order_status_change() -> impl Strategy<Value = OrderStatusChange> {
-    (notify_type(), text(), text(), order_status(), extra()).prop_map(
-        |(notify_type, order_id, datetime, order_status, extra)| OrderStatusChange {
-            notify_type,
-            order_id,
-            datetime,
-            order_status,
-            extra,
-        },
-    )
-}
-
-pub fn refund_result_notice() -> impl Strategy<Value = RefundResultNotice> {
-    (
-        text(),
-        text(),
-        refund_result(),
-        amount(),
-        text(),
-        opt(text()),
-        extra(),
-    )
-        .prop_map(
-            |(
-                order_id,
-                refund_order_id,
-                refund_result,
-                refund_amount,
-                refund_datetime,
-                extend_info,
-                extra,
-            )| RefundResultNotice {
-                order_id,
-                refund_order_id,
-                refund_result,
-                refund_amount,
-                refund_datetime,
-                extend_info,
-                extra,
-            },
-        )
-}
-
-pub fn remittance_voucher() -> impl Strategy<Value = RemittanceVoucher> {
-    (text(), text(), opt(text()), extra()).prop_map(
-        |(order_id, remittance_voucher_url, extend_info, extra)| RemittanceVoucher {
-            order_id,
-            remittance_voucher_url,
-            extend_info,
-            extra,
         },
     )
 }

@@ -5,7 +5,7 @@
 use std::sync::OnceLock;
 
 use et_crypto::{PrivateKey, PublicKey};
-use et_proto::{Credentials, EtSide, Merchant, Profile};
+use et_proto::{BuiltRequest, Credentials, EtSide, Merchant, OpenedRequest, Profile, Response};
 
 pub const SALT: &str = "abc123";
 
@@ -76,5 +76,27 @@ impl Parties {
 
     pub fn lookup(&self) -> impl FnOnce(&str, &str) -> Option<PublicKey> + '_ {
         |m, s| (m == "ET82009" && s == "ET82009S001").then(|| self.merchant_public.clone())
+    }
+
+    /// ET opens a request the merchant built (a step that must succeed).
+    pub fn et_open(&self, request: &BuiltRequest) -> OpenedRequest {
+        self.et
+            .open_request(&request.body, self.lookup())
+            .expect("ET opens the request")
+    }
+
+    /// ET seals `response` for the merchant (a step that must succeed).
+    pub fn et_respond(&self, response: &Response) -> Vec<u8> {
+        self.et
+            .respond(&self.merchant_public, response)
+            .expect("ET responds")
+    }
+
+    /// ET's answer to a `QueryOrders` request: order `ET1` is paid.
+    pub fn et1_paid_reply(&self, request: &BuiltRequest) -> Vec<u8> {
+        let response = Response::success(&self.et_open(request))
+            .with_sensitive(&[serde_json::json!({"order_id": "ET1", "order_status": 1})])
+            .expect("response");
+        self.et_respond(&response)
     }
 }
