@@ -18,7 +18,7 @@ use et_model::{
     ApplyRefund, AttachmentType, CountryCode, CreateOrder, CurrencyCode, GetPayUrl, Notification,
     OrderStatus, PayResult, QueryOrders, RefundResult, UploadAttachment,
 };
-use et_proto::{Profile, VerifiedNotification};
+use et_proto::{NotificationVerifier, Profile, VerifiedNotification};
 use et_sandbox::{InitOptions, RunningSandbox, Sandbox, SandboxConfig, SandboxDir};
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, oneshot};
@@ -108,7 +108,8 @@ pub async fn run(options: &DemoOptions, on_step: impl FnMut(&Step) + Send) -> De
     };
     let mut notifications = 0;
     if let Some(mut env) = setup(&mut runner, options).await {
-        let _stopped_early = lifecycle(&mut runner, &mut env).await;
+        // `None` means a step failed; the runner has recorded which.
+        lifecycle(&mut runner, &mut env).await;
         notifications = env.inbox.received;
         env.shutdown().await;
     }
@@ -195,40 +196,32 @@ async fn setup(r: &mut Runner<'_>, options: &DemoOptions) -> Option<Env> {
         listen: loopback(),
         time_scale: options.time_scale,
     };
-    let sandbox = r
+    let (sandbox, client) = r
         .step("start sandbox", async {
             let sandbox = Sandbox::start(config).await.map_err(|e| e.to_string())?;
+            let client = merchant_client(state.path(), &sandbox.endpoint_url())?;
             let detail = format!("{} (clock ×{})", sandbox.endpoint_url(), options.time_scale);
-            Ok((sandbox, detail))
+            Ok(((sandbox, client), detail))
         })
         .await?;
+    let verifier = match &options.receiver_salt {
+        Some(salt) => {
+            NotificationVerifier::new(salt.as_str(), client.merchant().profile().notify_sign_rule)
+        }
+        None => client.merchant().notification_verifier(),
+    };
     let (tx, rx) = mpsc::unbounded_channel();
-    let client = merchant_dir::credentials(state.path())
-        .map_err(|e| e.to_string())
-        .and_then(|c| {
-            Ok((
-                c,
-                Endpoint::parse(&sandbox.endpoint_url()).map_err(|e| e.to_string())?,
-            ))
-        })
-        .and_then(|(c, endpoint)| {
-            Client::new(endpoint, c, Profile::default()).map_err(|e| e.to_string())
-        });
     let (receiver_url, stop_receiver, receiver) = r
         .step("start webhook receiver", async {
-            let client = client.as_ref().map_err(Clone::clone)?;
             let listener = TcpListener::bind(loopback())
                 .await
                 .map_err(|e| format!("bind: {e}"))?;
             let addr = listener.local_addr().map_err(|e| e.to_string())?;
-            let webhook = WebhookReceiver::new(
-                verifier,
-                move |n: VerifiedNotification| {
-                    let tx = tx.clone();
-                    let arrival = (Instant::now(), n);
-                    async move { tx.send(arrival).map_err(|_| "the demo stopped listening") }
-                },
-            );
+            let webhook = WebhookReceiver::new(verifier, move |n: VerifiedNotification| {
+                let tx = tx.clone();
+                let arrival = (Instant::now(), n);
+                async move { tx.send(arrival).map_err(|_| "the demo stopped listening") }
+            });
             let (stop, stopped) = oneshot::channel::<()>();
             let task = tokio::spawn(et_http::serve(listener, webhook, async {
                 let _ = stopped.await;
@@ -240,7 +233,7 @@ async fn setup(r: &mut Runner<'_>, options: &DemoOptions) -> Option<Env> {
     Some(Env {
         _state: state,
         sandbox,
-        client: client.ok()?,
+        client,
         browser: Browser::new(),
         inbox: Inbox {
             rx,
@@ -253,6 +246,13 @@ async fn setup(r: &mut Runner<'_>, options: &DemoOptions) -> Option<Env> {
         stop_receiver,
         receiver,
     })
+}
+
+/// et-http's client for the merchant of the state directory.
+fn merchant_client(state: &std::path::Path, endpoint: &str) -> Result<Client, String> {
+    let credentials = merchant_dir::credentials(state).map_err(|e| e.to_string())?;
+    let endpoint = Endpoint::parse(endpoint).map_err(|e| e.to_string())?;
+    Client::new(endpoint, credentials, Profile::default()).map_err(|e| e.to_string())
 }
 
 fn loopback() -> SocketAddr {
@@ -726,6 +726,7 @@ pub async fn command(args: &crate::cli::DemoArgs) -> crate::CliResult {
         bits: args.bits as usize,
         time_scale: args.time_scale,
         notify_timeout: Duration::from_secs(args.timeout),
+        receiver_salt: None,
     };
     println!("et demo: one order's whole life against a local ET sandbox");
     let report = run(&options, |step| println!("{step}")).await;

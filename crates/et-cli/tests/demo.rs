@@ -8,8 +8,7 @@ use et_cli::demo::{self, DemoOptions};
 async fn demo_lifecycle_passes() {
     let options = DemoOptions {
         bits: 1024,
-        time_scale: 3600.0,
-        notify_timeout: Duration::from_secs(10),
+        ..DemoOptions::default()
     };
     let mut seen = 0;
     let report = demo::run(&options, |_| seen += 1).await;
@@ -51,4 +50,31 @@ async fn demo_lifecycle_passes() {
     assert!(lines
         .iter()
         .all(|l| l.starts_with('✓') && l.ends_with(" ms")));
+}
+
+/// A merchant with the wrong salt refuses every notification: the run must
+/// fail at the first one, not pass.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_fails_when_notifications_do_not_verify() {
+    let options = DemoOptions {
+        bits: 1024,
+        notify_timeout: Duration::from_millis(500),
+        receiver_salt: Some("not-the-merchant-salt".to_owned()),
+        ..DemoOptions::default()
+    };
+    let report = demo::run(&options, |_| {}).await;
+    assert!(!report.passed());
+    let failed = report.failure().expect("a failed step");
+    assert_eq!(failed.name, "payment notification");
+    let reason = failed.outcome.as_ref().expect_err("failed");
+    assert!(
+        reason.contains("no payment success notification"),
+        "{reason}"
+    );
+    assert_eq!(
+        report.steps.last(),
+        Some(failed),
+        "the run stops at the failure"
+    );
+    assert_eq!(report.notifications, 0);
 }
