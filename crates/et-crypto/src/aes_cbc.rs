@@ -100,6 +100,14 @@ impl Iv {
 type Enc = cbc::Encryptor<aes::Aes128>;
 type Dec = cbc::Decryptor<aes::Aes128>;
 
+// The ciphers hold the key schedule and the IV (= the key by default): both
+// must be wiped on drop (the `zeroize` features of `aes` and `cbc`).
+const _: fn() = || {
+    fn zeroized_on_drop<T: ZeroizeOnDrop>() {}
+    zeroized_on_drop::<Enc>();
+    zeroized_on_drop::<Dec>();
+};
+
 /// AES-128-CBC encryption with PKCS#7 padding. Returns raw ciphertext
 /// (a positive multiple of 16 bytes); Base64 it with [`crate::b64_encode`].
 pub fn aes_cbc_encrypt(key: &AesKey, iv: Iv, plaintext: &[u8]) -> Vec<u8> {

@@ -4,6 +4,7 @@ use base64::alphabet::STANDARD;
 use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
 use base64::engine::DecodePaddingMode;
 use base64::Engine as _;
+use zeroize::Zeroizing;
 
 use crate::Error;
 
@@ -28,12 +29,14 @@ pub fn b64_encode(bytes: impl AsRef<[u8]>) -> String {
 pub fn b64_decode(text: impl AsRef<[u8]>) -> Result<Vec<u8>, Error> {
     let text = text.as_ref();
     if text.iter().any(u8::is_ascii_whitespace) {
-        let compact: Vec<u8> = text
-            .iter()
-            .copied()
-            .filter(|b| !b.is_ascii_whitespace())
-            .collect();
-        ENGINE.decode(compact).map_err(|_| Error::Base64)
+        // Wiped on drop: the text may be a private key's Base64.
+        let compact: Zeroizing<Vec<u8>> = Zeroizing::new(
+            text.iter()
+                .copied()
+                .filter(|b| !b.is_ascii_whitespace())
+                .collect(),
+        );
+        ENGINE.decode(&*compact).map_err(|_| Error::Base64)
     } else {
         ENGINE.decode(text).map_err(|_| Error::Base64)
     }

@@ -61,18 +61,23 @@ const MAX_LEN: usize = 64;
 
 /// Whether `text` follows the JSON number grammar.
 fn is_json_number(text: &str) -> bool {
-    fn digits(s: &[u8]) -> usize {
-        s.iter().take_while(|b| b.is_ascii_digit()).count()
-    }
     let b = text.as_bytes();
+    // Digits from position `from` on; no indexing, so no panic path.
+    let digits = |from: usize| {
+        b.get(from..)
+            .unwrap_or_default()
+            .iter()
+            .take_while(|b| b.is_ascii_digit())
+            .count()
+    };
     let mut i = usize::from(b.first() == Some(&b'-'));
-    let int = digits(&b[i..]);
+    let int = digits(i);
     if int == 0 || (int > 1 && b.get(i) == Some(&b'0')) {
         return false;
     }
     i += int;
     if b.get(i) == Some(&b'.') {
-        let frac = digits(&b[i + 1..]);
+        let frac = digits(i + 1);
         if frac == 0 {
             return false;
         }
@@ -83,7 +88,7 @@ fn is_json_number(text: &str) -> bool {
         if matches!(b.get(i), Some(b'+' | b'-')) {
             i += 1;
         }
-        let exp = digits(&b[i..]);
+        let exp = digits(i);
         if exp == 0 {
             return false;
         }
@@ -115,12 +120,11 @@ impl Amount {
     /// The value as a [`Decimal`], keeping the scale (`10000.00` → scale 2).
     pub fn to_decimal(&self) -> Result<Decimal, AmountError> {
         let text = self.as_str();
-        let parsed = if text.contains(['e', 'E']) {
-            Decimal::from_scientific(text)
-        } else {
-            Decimal::from_str_exact(text)
+        let parsed = match text.split_once(['e', 'E']) {
+            Some((mantissa, exponent)) => exact_scientific(mantissa, exponent),
+            None => Decimal::from_str_exact(text).ok(),
         };
-        parsed.map_err(|_| AmountError::OutOfRange(text.to_owned()))
+        parsed.ok_or_else(|| AmountError::OutOfRange(text.to_owned()))
     }
 
     /// The amount whose text is `value`'s canonical text (scale kept:
@@ -132,6 +136,28 @@ impl Amount {
             Err(_) => unreachable!("Decimal displays as a JSON number"),
         }
     }
+}
+
+/// `mantissa × 10^exponent` as a `Decimal`, or `None` unless exact.
+/// (`Decimal::from_scientific` rounds a mantissa longer than 28 digits.)
+fn exact_scientific(mantissa: &str, exponent: &str) -> Option<Decimal> {
+    let mantissa = Decimal::from_str_exact(mantissa).ok()?;
+    let mut digits = mantissa.mantissa();
+    if digits == 0 {
+        return Some(Decimal::ZERO);
+    }
+    let mut scale = i64::from(mantissa.scale()).checked_sub(exponent.parse::<i64>().ok()?)?;
+    if scale < 0 {
+        let shift = u32::try_from(scale.checked_neg()?).ok()?;
+        digits = digits.checked_mul(10i128.checked_pow(shift)?)?;
+        scale = 0;
+    }
+    // `1.0e-28` is exact once its trailing zero goes; at most 28 steps.
+    while scale > 28 && digits % 10 == 0 {
+        digits /= 10;
+        scale -= 1;
+    }
+    Decimal::try_from_i128_with_scale(digits, u32::try_from(scale).ok()?).ok()
 }
 
 impl PartialEq for Amount {
@@ -247,6 +273,33 @@ mod tests {
     }
 
     #[test]
+    fn scientific_text_converts_exactly_or_not_at_all() {
+        let decimal = |text: &str| Amount::new(text).unwrap().to_decimal();
+        assert_eq!(decimal("1.50e2"), Ok(Decimal::new(150, 0)));
+        assert_eq!(decimal("-25E-3"), Ok(Decimal::new(-25, 3)));
+        assert_eq!(decimal("1.0e-28"), Ok(Decimal::new(1, 28)));
+        assert_eq!(
+            decimal("1e28").map(|d| d.to_string()),
+            Ok(format!("1{}", "0".repeat(28)))
+        );
+        assert_eq!(decimal("0e-99999999999999999999"), Ok(Decimal::ZERO));
+        // Would round (or overflow, or underflow) rather than convert exactly.
+        for lossy in [
+            "9.9999999999999999999999999999999e27",
+            "1e29",
+            "1e-29",
+            "1e99999999999",
+            "1e-9223372036854775808",
+            "1e99999999999999999999",
+        ] {
+            assert!(
+                matches!(decimal(lossy), Err(AmountError::OutOfRange(_))),
+                "{lossy}"
+            );
+        }
+    }
+
+    #[test]
     fn reads_numbers_and_strings_writes_numbers() {
         for input in ["10000.00", "\"10000.00\"", "\" 10000.00\""] {
             let amount: Amount = serde_json::from_str(input).unwrap();
@@ -263,16 +316,5 @@ mod tests {
         assert_eq!(from_number.as_str(), "10000.5");
         let from_string: Amount = serde_json::from_value(serde_json::json!("10000.00")).unwrap();
         assert_eq!(from_string.as_str(), "10000.00");
-    }
-}
-#[cfg(test)]
-mod probe_tmp {
-    use super::*;
-    #[test]
-    fn probe() {
-        for t in ["1e99999999999", "1e-99999999999", "1e2147483647", "1e-2147483648", "1e4294967296", "0.000000000000000000000000000001", "1e28", "1e29", "1e-28", "1e-29", "79228162514264337593543950335", "79228162514264337593543950336", "-0e-999999999999999999999", "9.9999999999999999999999999999999e27", "1.0e-28"] {
-            let a = Amount::new(t).unwrap();
-            println!("{t} -> {:?}", a.to_decimal());
-        }
     }
 }

@@ -27,8 +27,9 @@ impl Visitor<'_> for IntCodeVisitor {
     }
     fn visit_f64<E: de::Error>(self, v: f64) -> Result<i64, E> {
         // `2.0` from a lossy source still means code 2; `2.5` is no code.
+        // The range check stops `1e19` saturating to `i64::MAX`.
         let whole = v as i64;
-        if whole as f64 == v {
+        if (i64::MIN as f64..i64::MAX as f64).contains(&v) && whole as f64 == v {
             Ok(whole)
         } else {
             Err(E::custom(format_args!("{} {v} is not an integer", self.0)))
@@ -677,7 +678,13 @@ mod tests {
             OrderStatus::Closed
         );
         assert_eq!(serde_json::to_string(&OrderStatus::Closed).unwrap(), "-1");
-        for bad in ["\"two\"", "2.5", "null", "18446744073709551615"] {
+        for bad in [
+            "\"two\"",
+            "2.5",
+            "null",
+            "18446744073709551615",
+            "9223372036854775808.0",
+        ] {
             assert!(serde_json::from_str::<OrderStatus>(bad).is_err(), "{bad}");
         }
     }

@@ -19,19 +19,13 @@ pub(crate) fn parse_multipart(content_type: &str, body: &[u8]) -> Result<RawObje
     let mut sections = text.split(delimiter.as_str());
     // Anything before the first delimiter is a preamble and is ignored.
     sections.next();
-    let mut object = RawObject::new();
+    let mut entries = Vec::new();
     for section in sections {
         if section.starts_with("--") {
-            return Ok(object);
+            return RawObject::from_unique(entries, "multipart body");
         }
         let (name, value) = part(section)?;
-        if object.get(&name).is_some() {
-            return Err(Error::DuplicateKey {
-                context: "multipart body",
-                key: name,
-            });
-        }
-        object.insert(name, RawValue::string(value));
+        entries.push((name, RawValue::string(value)));
     }
     Err(malformed("missing the closing boundary"))
 }

@@ -8,6 +8,8 @@
 //! else; duplicate keys are rejected because they would make the signed text
 //! ambiguous.
 
+use std::collections::HashSet;
+
 use crate::error::Error;
 
 /// Nesting limit for values inside an object; deeper input is rejected
@@ -118,21 +120,28 @@ impl RawObject {
         let mut scanner = Scanner::new(text, context);
         scanner.skip_bom();
         scanner.skip_ws();
-        let mut object = RawObject::new();
-        let mut duplicate = None;
-        scanner.object(0, &mut |key, value| {
-            if object.get(&key).is_some() {
-                duplicate.get_or_insert(key);
-            } else {
-                object.entries.push((key, value));
-            }
-        })?;
+        let mut entries = Vec::new();
+        scanner.object(0, &mut |key, value| entries.push((key, value)))?;
         scanner.skip_ws();
         scanner.expect_end()?;
-        match duplicate {
-            Some(key) => Err(Error::DuplicateKey { context, key }),
-            None => Ok(object),
+        Self::from_unique(entries, context)
+    }
+
+    /// An object from pairs read off the wire, refusing a repeated key.
+    /// A hash set keeps this linear: a body of many keys must not cost
+    /// quadratic time before its signature is even checked.
+    pub(crate) fn from_unique(
+        entries: Vec<(String, RawValue)>,
+        context: &'static str,
+    ) -> Result<Self, Error> {
+        let mut seen = HashSet::with_capacity(entries.len());
+        if let Some(key) = entries.iter().map(|(k, _)| k).find(|k| !seen.insert(*k)) {
+            return Err(Error::DuplicateKey {
+                context,
+                key: key.clone(),
+            });
         }
+        Ok(RawObject { entries })
     }
 
     /// Reads an `application/x-www-form-urlencoded` body; every value is a string.
@@ -142,19 +151,10 @@ impl RawObject {
                 context: "form body",
             });
         }
-        let mut object = RawObject::new();
-        for (key, value) in form_urlencoded::parse(body) {
-            if object.get(&key).is_some() {
-                return Err(Error::DuplicateKey {
-                    context: "form body",
-                    key: key.into_owned(),
-                });
-            }
-            object
-                .entries
-                .push((key.into_owned(), RawValue::string(value)));
-        }
-        Ok(object)
+        let entries = form_urlencoded::parse(body)
+            .map(|(key, value)| (key.into_owned(), RawValue::string(value)))
+            .collect();
+        Self::from_unique(entries, "form body")
     }
 
     /// The value under `key`.
@@ -573,6 +573,32 @@ mod tests {
         }
         let deep = format!("{{\"a\":{}{}}}", "[".repeat(100), "]".repeat(100));
         assert!(RawObject::parse_json(deep.as_bytes(), "t").is_err());
+    }
+
+    /// 100,000 keys (1 MB, well under the client's 4 MiB response limit)
+    /// took 46 s in a debug build with the former quadratic duplicate check;
+    /// it now takes milliseconds, so a regression shows as a slow suite.
+    #[test]
+    fn many_keys_are_read_and_checked_for_duplicates_in_linear_time() {
+        let mut body = String::from("{");
+        for i in 0..100_000 {
+            body.push_str(&format!("\"k{i}\":1,"));
+        }
+        let unique = format!("{body}}}");
+        assert_eq!(RawObject::parse_json(unique.as_bytes(), "t").unwrap().len(), 100_000);
+        let repeated = format!("{body}\"k99999\":2}}");
+        assert_eq!(
+            RawObject::parse_json(repeated.as_bytes(), "t"),
+            Err(Error::DuplicateKey {
+                context: "t",
+                key: "k99999".to_owned()
+            })
+        );
+        let form: String = (0..100_000).map(|i| format!("k{i}=1&")).collect();
+        assert!(matches!(
+            RawObject::parse_form(format!("{form}k0=2").as_bytes()),
+            Err(Error::DuplicateKey { .. })
+        ));
     }
 
     #[test]

@@ -233,9 +233,19 @@ fn create_order(
         notify_url: op.notify_url.clone().unwrap_or_default(),
         status_change_notify_url: op.status_change_notify_url.clone().unwrap_or_default(),
     };
-    let order_id = app
-        .store
-        .tx(|c| store::insert_order(c, &new, &beijing_compact_date(now), now))?;
+    // Checked and inserted in one transaction: a retried create never makes a second order.
+    let order_id = app.store.tx(|c| {
+        if let Some(o) = store::order_by_merchant_order_id(c, &new.merchant_number, &new.merchant_order_id)? {
+            return Err(Refusal::new(
+                SandboxCode::DuplicateMerchantOrderId,
+                format!(
+                    "merchant_order_id {:?} was already used by merchant {} for order {} (status {}); query that order instead of creating another",
+                    new.merchant_order_id, new.merchant_number, o.order_id, o.status
+                ),
+            ));
+        }
+        Ok(store::insert_order(c, &new, &beijing_compact_date(now), now)?)
+    })?;
     tracing::info!(%order_id, "order created");
     Ok(vec![OrderCreated {
         pay_config_list: pay_configs(app, &order_id),

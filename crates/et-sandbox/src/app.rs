@@ -200,7 +200,7 @@ impl App {
         let next = self.store.tx(|c| store::next_due(c)).ok().flatten();
         next.map_or(POLL, |due| {
             self.clock
-                .real_delay(due - self.clock.now())
+                .real_delay(due.saturating_sub(self.clock.now()))
                 .clamp(MIN_SLEEP, POLL)
         })
     }

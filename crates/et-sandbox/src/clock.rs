@@ -50,14 +50,24 @@ impl Clock {
     /// Current sandbox time.
     pub fn now(&self) -> Millis {
         let elapsed = self.inner.origin_real.elapsed().as_secs_f64() * 1000.0 * self.inner.scale;
-        // `as` saturates on overflow, which is the behaviour we want here.
-        self.inner.origin_ms + elapsed as i64 + self.inner.skipped_ms.load(Ordering::Relaxed)
+        // `as` saturates on overflow; so do the sums (a huge scale or an
+        // admin's huge advance pins time at the end instead of panicking).
+        self.inner
+            .origin_ms
+            .saturating_add(elapsed as i64)
+            .saturating_add(self.inner.skipped_ms.load(Ordering::Relaxed))
     }
 
     /// Moves sandbox time forward by `by` at once (an admin action).
     pub fn advance(&self, by: Duration) {
         let ms = i64::try_from(by.as_millis()).unwrap_or(i64::MAX);
-        self.inner.skipped_ms.fetch_add(ms, Ordering::Relaxed);
+        // `fetch_add` would wrap around; saturate instead.
+        let _ = self
+            .inner
+            .skipped_ms
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |t| {
+                Some(t.saturating_add(ms))
+            });
     }
 
     /// How long to sleep in real time for `sandbox_ms` of sandbox time to pass.
@@ -114,6 +124,18 @@ mod tests {
         clock.advance(Duration::from_secs(3600));
         assert!(clock.now() - t0 >= 3_620_000);
         assert_eq!(clock.real_delay(60_000), Duration::from_millis(60));
+    }
+
+    #[test]
+    fn huge_advances_and_scales_saturate_instead_of_panicking() {
+        let clock = Clock::new(f64::MAX, 0).expect("finite scale");
+        clock.advance(Duration::MAX);
+        clock.advance(Duration::MAX);
+        assert_eq!(clock.now(), Millis::MAX);
+        assert!(
+            beijing_datetime(clock.now()).ends_with(":55"),
+            "still formats"
+        );
     }
 
     #[test]

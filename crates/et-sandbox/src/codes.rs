@@ -29,6 +29,9 @@ pub enum SandboxCode {
     UnknownServerType,
     /// `200001`: no such order for this merchant.
     OrderNotFound,
+    /// `200002`: this merchant already has an order with this `merchant_order_id`
+    /// (the message names it), so a retried create never makes a second order.
+    DuplicateMerchantOrderId,
     /// `200003`: the order is not awaiting payment (ET's documented code).
     OrderNotAwaitingPayment,
     /// `200004`: the order already has 5 attachments of this type.
@@ -53,6 +56,7 @@ impl SandboxCode {
         SandboxCode::InvalidPayload,
         SandboxCode::UnknownServerType,
         SandboxCode::OrderNotFound,
+        SandboxCode::DuplicateMerchantOrderId,
         SandboxCode::OrderNotAwaitingPayment,
         SandboxCode::AttachmentLimit,
         SandboxCode::IllegalOrderState,
@@ -72,6 +76,7 @@ impl SandboxCode {
             SandboxCode::InvalidPayload => "100006",
             SandboxCode::UnknownServerType => "100007",
             SandboxCode::OrderNotFound => "200001",
+            SandboxCode::DuplicateMerchantOrderId => "200002",
             SandboxCode::OrderNotAwaitingPayment => "200003",
             SandboxCode::AttachmentLimit => "200004",
             SandboxCode::IllegalOrderState => "200005",

@@ -70,6 +70,7 @@
 //! | `100006` | invalid payload: the message names the field and the rule |
 //! | `100007` | unknown `server_type` |
 //! | `200001` | order not found (or another merchant's) |
+//! | `200002` | `merchant_order_id` already used by this merchant (the message names its ET order) |
 //! | `200003` | order not awaiting payment (payment address, paying) |
 //! | `200004` | already 5 attachments of this type on this order |
 //! | `200005` | the order's status does not allow this (refund, admin step) |

@@ -82,7 +82,9 @@ impl Fields {
 /// `None` when the schedule is exhausted.
 pub fn next_attempt(now: Millis, attempts_made: i64) -> Option<Millis> {
     let index = usize::try_from(attempts_made.checked_sub(1)?).ok()?;
-    RETRY_MINUTES.get(index).map(|m| now + m * 60_000)
+    RETRY_MINUTES
+        .get(index)
+        .map(|m| now.saturating_add(m * 60_000))
 }
 
 /// The delivery loop: sends what is due, then sleeps until the next due

@@ -51,6 +51,7 @@ CREATE TABLE IF NOT EXISTS orders (
     updated_at               INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS orders_by_status ON orders (status, created_at);
+CREATE INDEX IF NOT EXISTS orders_by_merchant_order ON orders (merchant_number, merchant_order_id);
 CREATE TABLE IF NOT EXISTS attachments (
     id              INTEGER PRIMARY KEY AUTOINCREMENT,
     order_id        TEXT NOT NULL REFERENCES orders (order_id),
@@ -345,6 +346,23 @@ pub fn order(c: &Connection, order_id: &str) -> rusqlite::Result<Option<OrderRec
     .optional()
 }
 
+/// The merchant's order with this `merchant_order_id`, if any.
+pub fn order_by_merchant_order_id(
+    c: &Connection,
+    merchant_number: &str,
+    merchant_order_id: &str,
+) -> rusqlite::Result<Option<OrderRecord>> {
+    c.query_row(
+        &format!(
+            "SELECT {ORDER_COLUMNS} FROM orders
+             WHERE merchant_number = ?1 AND merchant_order_id = ?2 ORDER BY seq LIMIT 1"
+        ),
+        [merchant_number, merchant_order_id],
+        order_from_row,
+    )
+    .optional()
+}
+
 /// Ids of the orders in `status` created at or before `cutoff`.
 pub fn orders_created_before(
     c: &Connection,
@@ -548,6 +566,12 @@ mod tests {
         assert_eq!(s.tx(|c| order(c, &a)).expect("read"), Some(o));
         let due = s.tx(|c| orders_created_before(c, 0, 5)).expect("query");
         assert_eq!(due, vec![b]);
+        let first = s
+            .tx(|c| order_by_merchant_order_id(c, "ET82009", "M1"))
+            .expect("read");
+        assert_eq!(first.map(|o| o.order_id), Some(a));
+        let other = s.tx(|c| order_by_merchant_order_id(c, "ET99999", "M1"));
+        assert_eq!(other.expect("read"), None, "per merchant");
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 mod common;
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use common::{get, merchant, post, start, state_dir, wait_for, Receiver};
@@ -19,11 +20,14 @@ async fn create(
     notify_url: &str,
     status_url: Option<String>,
 ) -> String {
+    // Each order its own merchant_order_id: the sandbox refuses a reuse.
+    static NEXT: AtomicUsize = AtomicUsize::new(1);
+    let merchant_order_id = format!("M-{}", NEXT.fetch_add(1, Ordering::Relaxed));
     let op = CreateOrder {
         notify_url: Some(notify_url.to_owned()),
         status_change_notify_url: status_url,
         ..CreateOrder::new(
-            "M-1",
+            merchant_order_id,
             "student-1",
             CountryCode::Gbr,
             CurrencyCode::new("GBP"),
@@ -171,6 +175,11 @@ async fn whole_lifecycle_with_notifications() {
         .iter()
         .any(|n| matches!(n, Notification::RefundResult(r) if r.refund_order_id == "R-1"));
     assert!(refunded, "refund result arrives");
+    assert_eq!(
+        pay_hook.count(),
+        1,
+        "only the payment goes to the pay URL's notify_url"
+    );
     let views = sb.notifications(Some(&id)).expect("outbox");
     assert!(
         views
@@ -269,5 +278,114 @@ async fn unpaid_orders_close_after_seven_days_on_a_fast_clock() {
     })
     .await;
     assert!(closed_note.is_some(), "a status change to -1 is sent");
+    sb.shutdown().await;
+}
+
+#[tokio::test]
+async fn retries_follow_ets_schedule_on_the_sandbox_clock() {
+    let dir = state_dir();
+    // Real-time speed: only the test moves sandbox time, so each gap is exact.
+    let sb = start(dir.path(), 1.0).await;
+    let m = merchant(dir.path());
+    let hook = Receiver::start(false).await;
+    let id = create(&sb, &m, &hook.url("/n"), None).await;
+    sb.close(&id).expect("closes"); // one notification: the change to -1
+    let attempts = |n: i64| {
+        let sb = &sb;
+        let id = &id;
+        move || {
+            let views = sb.notifications(Some(id)).ok()?;
+            (views.len() == 1 && views[0].attempts == n).then_some(())
+        }
+    };
+    let first = wait_for(Duration::from_secs(5), attempts(1)).await;
+    assert!(first.is_some(), "the first attempt is immediate");
+    let slack = Duration::from_secs(2);
+    for (made, minutes) in (1..).zip(et_sandbox::RETRY_MINUTES) {
+        let gap = Duration::from_secs(u64::try_from(minutes).expect("positive") * 60);
+        sb.advance_clock(gap - slack);
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert!(
+            attempts(made)().is_some(),
+            "no attempt {} before {minutes} min",
+            made + 1
+        );
+        sb.advance_clock(slack);
+        let next = wait_for(Duration::from_secs(5), attempts(made + 1)).await;
+        assert!(next.is_some(), "attempt {} after {minutes} min", made + 1);
+    }
+    sb.advance_clock(Duration::from_secs(86_400));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let views = sb.notifications(Some(&id)).expect("outbox");
+    assert_eq!(
+        (views[0].attempts, views[0].pending),
+        (et_sandbox::MAX_ATTEMPTS, false),
+        "7 attempts, then none"
+    );
+    assert_eq!(hook.count(), 7);
+    sb.shutdown().await;
+}
+
+#[tokio::test]
+async fn without_a_status_url_everything_but_payment_goes_to_notify_url() {
+    let dir = state_dir();
+    let sb = start(dir.path(), 1.0).await;
+    let m = merchant(dir.path());
+    let order_hook = Receiver::start(true).await;
+    let pay_hook = Receiver::start(true).await;
+    let id = create(&sb, &m, &order_hook.url("/order"), None).await;
+    let op = GetPayUrl {
+        notify_url: Some(pay_hook.url("/paid")),
+        ..GetPayUrl::new(&id)
+    };
+    let req = m.build(&op).expect("builds");
+    let (_, body) = post(&sb.endpoint_url(), req.body.clone(), Some(CONTENT_TYPE)).await;
+    m.open::<GetPayUrl>(&req, &body).expect("pay url");
+    sb.pay(&id).expect("pay");
+    sb.remit(&id).expect("remit");
+    sb.receive(&id).expect("receive");
+    let refund = ApplyRefund {
+        order_id: id.clone(),
+        refund_order_id: "R-2".into(),
+        refund_amount: None,
+        refund_reason: None,
+        extra: Default::default(),
+    };
+    let req = m.build(&refund).expect("builds");
+    let (_, body) = post(&sb.endpoint_url(), req.body.clone(), Some(CONTENT_TYPE)).await;
+    m.open::<ApplyRefund>(&req, &body).expect("refund accepted");
+    sb.refund_result(&id, false).expect("refund fails");
+    let routes: Vec<(String, String)> = sb
+        .notifications(Some(&id))
+        .expect("outbox")
+        .into_iter()
+        .map(|v| (v.kind, v.url))
+        .collect();
+    let to = |kind: &str| -> Vec<&str> {
+        routes
+            .iter()
+            .filter(|(k, _)| k == kind)
+            .map(|(_, u)| u.as_str())
+            .collect()
+    };
+    let order_url = order_hook.url("/order");
+    assert_eq!(to("payment_success"), [pay_hook.url("/paid")]);
+    assert_eq!(to("remittance_voucher"), [order_url.as_str()]);
+    assert_eq!(to("refund_result"), [order_url.as_str()]);
+    // 1, 2, 3, -3 and back to 3.
+    assert_eq!(to("order_status_change"), [order_url.as_str(); 5]);
+    let arrived = wait_for(Duration::from_secs(5), || {
+        (order_hook.count() == 7 && pay_hook.count() == 1).then_some(())
+    })
+    .await;
+    assert!(arrived.is_some(), "delivered where the outbox says");
+    let refund = verified(&m, &order_hook).into_iter().find_map(|n| match n {
+        Notification::RefundResult(r) => Some(r),
+        _ => None,
+    });
+    assert_eq!(
+        refund.map(|r| r.refund_result),
+        Some(et_model::RefundResult::Failed)
+    );
     sb.shutdown().await;
 }

@@ -205,6 +205,27 @@ async fn refuses_malformed_bodies_and_unknown_merchants_with_signed_responses() 
 }
 
 #[tokio::test]
+async fn refuses_a_second_order_with_the_same_merchant_order_id() {
+    let dir = state_dir();
+    let sb = start(dir.path(), 1.0).await;
+    let m = merchant(dir.path());
+    let first = create(&sb, &m, "M-6").await;
+    // A retry of the same create: a new serial number, the same merchant_order_id.
+    let message = refused(
+        call(&sb, &m, &order("M-6")).await,
+        SandboxCode::DuplicateMerchantOrderId,
+    );
+    assert!(
+        message.contains("\"M-6\"") && message.contains(&first),
+        "names the id and the existing order: {message}"
+    );
+    assert_eq!(SandboxCode::DuplicateMerchantOrderId.as_str(), "200002");
+    let next = create(&sb, &m, "M-7").await;
+    assert_ne!(next, first, "another merchant_order_id is a new order");
+    sb.shutdown().await;
+}
+
+#[tokio::test]
 async fn refuses_a_payment_address_for_a_paid_order() {
     let dir = state_dir();
     let sb = start(dir.path(), 1.0).await;
