@@ -27,6 +27,5 @@ pub async fn call(args: &CallArgs) -> CliResult {
         "count": reply.count,
         "items": reply.items,
     });
-    println!("{printed:#}");
-    Ok(())
+    crate::output::line(format_args!("{printed:#}"))
 }

@@ -54,7 +54,7 @@ pub struct KeygenArgs {
 pub enum SandboxCommand {
     /// Create ET's key pair and one merchant in DIR.
     Init(SandboxInitArgs),
-    /// Serve the sandbox on the state in DIR until Ctrl-C.
+    /// Serve the sandbox on the state in DIR until Ctrl-C or SIGTERM.
     Serve(SandboxServeArgs),
     /// Drive a running sandbox's order as ET would (remit, complete, refund outcome…).
     Admin(SandboxAdminArgs),

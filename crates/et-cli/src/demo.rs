@@ -728,18 +728,24 @@ pub async fn command(args: &crate::cli::DemoArgs) -> crate::CliResult {
         notify_timeout: Duration::from_secs(args.timeout),
         receiver_salt: None,
     };
-    println!("et demo: one order's whole life against a local ET sandbox");
-    let report = run(&options, |step| println!("{step}")).await;
+    crate::output::line("et demo: one order's whole life against a local ET sandbox")?;
+    let mut unprinted = None;
+    let report = run(&options, |step| {
+        if let Err(e) = crate::output::line(step) {
+            unprinted.get_or_insert(e);
+        }
+    })
+    .await;
+    if let Some(e) = unprinted {
+        return Err(e);
+    }
     let total_ms = report.total.as_secs_f64() * 1e3;
     match report.failure() {
-        None => {
-            println!(
-                "passed: {} steps, every response verified, {} notifications verified and acknowledged, {total_ms:.0} ms",
-                report.steps.len(),
-                report.notifications,
-            );
-            Ok(())
-        }
+        None => crate::output::line(format_args!(
+            "passed: {} steps, every response verified, {} notifications verified and acknowledged, {total_ms:.0} ms",
+            report.steps.len(),
+            report.notifications,
+        )),
         Some(step) => Err(crate::Failure::rejected(format!(
             "demo failed at {:?}: {}",
             step.name,

@@ -22,8 +22,7 @@ pub fn build(args: &RequestBuildArgs) -> CliResult {
     let built = Merchant::new(credentials, profile)
         .build(&op)
         .map_err(Failure::usage)?;
-    println!("{}", String::from_utf8_lossy(&built.body));
-    Ok(())
+    crate::output::line(String::from_utf8_lossy(&built.body))
 }
 
 /// Read `--data` / `--sensitive` into an [`AnyOperation`]; at most one may be stdin.
@@ -69,8 +68,7 @@ pub fn open(args: &ResponseOpenArgs) -> CliResult {
         }),
         Err(e) => return Err(Failure::rejected(e)),
     };
-    println!("{printed:#}");
-    Ok(())
+    crate::output::line(format_args!("{printed:#}"))
 }
 
 /// `{"status_code","message","data","sensitive_data"}` with both payloads parsed.

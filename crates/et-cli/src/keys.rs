@@ -12,13 +12,12 @@ use crate::error::{CliResult, Failure};
 pub fn keygen(args: &KeygenArgs) -> CliResult {
     let key = PrivateKey::generate(args.bits as usize).map_err(Failure::usage)?;
     write_key_pair(&key, &args.out, "private.pem", "public.pem")?;
-    println!(
+    crate::output::line(format_args!(
         "wrote {} and {} ({} bits)",
         args.out.join("private.pem").display(),
         args.out.join("public.pem").display(),
         key.bits()
-    );
-    Ok(())
+    ))
 }
 
 /// Write `key` as PKCS#8 PEM (owner-only on Unix) and its public half as SPKI PEM.

@@ -27,6 +27,7 @@ pub mod input;
 pub mod keys;
 pub mod merchant_dir;
 pub mod notify;
+pub mod output;
 mod profile;
 pub mod sandbox;
 
@@ -54,7 +55,7 @@ where
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => {
-            eprintln!("et: {failure}");
+            output::error_line(format_args!("et: {failure}"));
             failure.exit_code()
         }
     }
@@ -115,7 +116,10 @@ fn install_panic_hook() {
             .location()
             .map(|l| format!(" at {}:{}", l.file(), l.line()))
             .unwrap_or_default();
-        eprintln!("et: internal error{at}: {}", message.replace('\n', " "));
+        output::error_line(format_args!(
+            "et: internal error{at}: {}",
+            message.replace('\n', " ")
+        ));
     }));
 }
 
@@ -124,15 +128,18 @@ fn install_panic_hook() {
 fn report_clap_error(e: &clap::Error) -> ExitCode {
     use clap::error::ErrorKind;
     match e.kind() {
-        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
-            print!("{e}");
-            ExitCode::SUCCESS
-        }
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => match output::text(e) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(failure) => {
+                output::error_line(format_args!("et: {failure}"));
+                failure.exit_code()
+            }
+        },
         _ => {
             let text = e.to_string();
             let first = text.lines().next().unwrap_or("invalid arguments");
             let first = first.strip_prefix("error: ").unwrap_or(first);
-            eprintln!("et: {first} (see `et --help`)");
+            output::error_line(format_args!("et: {first} (see `et --help`)"));
             ExitCode::from(2)
         }
     }

@@ -16,13 +16,12 @@ pub fn sign(args: &NotifyArgs) -> CliResult {
     let fields = read_notification_body(None, &body).map_err(Failure::usage)?;
     let signed = sign_notification(&args.salt, fields);
     if is_json(&body) {
-        println!("{}", String::from_utf8_lossy(&signed));
+        crate::output::line(String::from_utf8_lossy(&signed))
     } else {
         let signed =
             RawObject::parse_json(&signed, "signed notification").map_err(Failure::usage)?;
-        println!("{}", to_form(&signed));
+        crate::output::line(to_form(&signed))
     }
-    Ok(())
 }
 
 /// `et notify verify`: exit 0 and print kind, rule, dedup key and fields when
@@ -42,8 +41,7 @@ pub fn verify(args: &NotifyArgs) -> CliResult {
         "dedup_key": verified.dedup_key(),
         "fields": fields_json(verified.fields()),
     });
-    println!("{report:#}");
-    Ok(())
+    crate::output::line(format_args!("{report:#}"))
 }
 
 /// A stable machine name for a notification kind.

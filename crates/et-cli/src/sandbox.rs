@@ -15,17 +15,17 @@ pub fn init(args: &SandboxInitArgs) -> CliResult {
         ..InitOptions::default()
     };
     let merchant = SandboxDir::init(&args.dir, &options).map_err(Failure::usage)?;
-    println!(
+    crate::output::line(format_args!(
         "sandbox state in {}: merchant {} / {}, {}-bit keys (salt in merchant.json)",
         args.dir.display(),
         merchant.merchant_number,
         merchant.sub_merchant_number,
         args.bits,
-    );
-    Ok(())
+    ))
 }
 
-/// `et sandbox serve`: serve until Ctrl-C, then shut down gracefully.
+/// `et sandbox serve`: serve until Ctrl-C or SIGTERM, then shut down
+/// gracefully (open connections finish; the state is all in the database).
 pub async fn serve(args: &SandboxServeArgs) -> CliResult {
     let config = SandboxConfig {
         dir: args.dir.clone(),
@@ -33,13 +33,40 @@ pub async fn serve(args: &SandboxServeArgs) -> CliResult {
         time_scale: args.time_scale,
     };
     let sandbox = Sandbox::start(config).await.map_err(Failure::usage)?;
-    println!(
-        "sandbox listening: {} (Ctrl-C stops)",
+    let listening = crate::output::line(format_args!(
+        "sandbox listening: {} (Ctrl-C or SIGTERM stops)",
         sandbox.endpoint_url()
-    );
-    let stopped = tokio::signal::ctrl_c().await;
+    ));
+    let stopped = match listening {
+        Ok(()) => stop_signal().await,
+        Err(e) => Err(e),
+    };
     sandbox.shutdown().await;
-    stopped.map_err(|e| Failure::usage(e).context("waiting for Ctrl-C"))
+    let signal = stopped?;
+    tracing::info!(signal, "sandbox stopped");
+    Ok(())
+}
+
+/// Waits for Ctrl-C (SIGINT) or, on Unix, SIGTERM (what `kill`, systemd and
+/// container runtimes send); returns its name.
+async fn stop_signal() -> CliResult<&'static str> {
+    let failed = |e: std::io::Error| Failure::usage(e).context("listening for stop signals");
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let mut term = signal(SignalKind::terminate()).map_err(failed)?;
+        tokio::select! {
+            interrupted = tokio::signal::ctrl_c() => interrupted.map(|()| "SIGINT").map_err(failed),
+            _ = term.recv() => Ok("SIGTERM"),
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        tokio::signal::ctrl_c()
+            .await
+            .map(|()| "Ctrl-C")
+            .map_err(failed)
+    }
 }
 
 /// `et sandbox admin`: one admin request over HTTP; prints the order and its
@@ -70,8 +97,7 @@ pub async fn admin(args: &SandboxAdminArgs) -> CliResult {
             text.trim()
         )));
     }
-    println!("{}", text.trim_end());
-    Ok(())
+    crate::output::line(text.trim_end())
 }
 
 fn admin_path(action: AdminAction) -> Option<&'static str> {

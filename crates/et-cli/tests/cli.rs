@@ -340,6 +340,25 @@ impl Drop for Served {
     }
 }
 
+impl Served {
+    /// Sends SIGTERM (as `kill`, systemd or a container runtime would) and
+    /// waits up to 10 s for the process to exit.
+    #[cfg(unix)]
+    fn terminate(&mut self) -> Option<std::process::ExitStatus> {
+        let pid = self.0.id().to_string();
+        let sent = Command::new("kill").args(["-TERM", &pid]).status();
+        assert!(sent.is_ok_and(|s| s.success()), "kill -TERM {pid}");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while std::time::Instant::now() < deadline {
+            if let Some(status) = self.0.try_wait().expect("try_wait") {
+                return Some(status);
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        None
+    }
+}
+
 #[test]
 fn sandbox_init_serve_and_call() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -432,5 +451,51 @@ fn sandbox_init_serve_and_call() {
     );
     assert!(admin("pay").status.success());
     assert!(admin("remit").status.success());
-    drop(served);
+
+    // A retried create (same merchant_order_id) is refused, naming the first order.
+    let again = et_stdin(
+        &[
+            "call",
+            "--endpoint",
+            endpoint,
+            "--dir",
+            state,
+            "create_order",
+            "--sensitive",
+            "-",
+        ],
+        order.as_bytes(),
+    );
+    let err = assert_one_line_failure(&again, 1);
+    assert!(err.contains("200002") && err.contains(order_id), "{err}");
+
+    #[cfg(unix)]
+    {
+        let mut served = served;
+        let status = served.terminate().expect("exits within 10 s of SIGTERM");
+        assert!(status.success(), "a graceful stop exits 0: {status:?}");
+    }
+}
+
+/// `et … | head -1`: the reader is gone before `et` writes; `et` exits 0
+/// without an "internal error" line.
+#[test]
+fn a_closed_stdout_is_a_quiet_exit() {
+    let mut child = Command::new(ET)
+        .args(["notify", "sign", "--salt", "abc123"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run et");
+    drop(child.stdout.take());
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(MD5_EXAMPLE.as_bytes())
+        .expect("write stdin");
+    let out = child.wait_with_output().expect("et output");
+    assert_eq!(stderr(&out), "", "nothing on stderr");
+    assert!(out.status.success(), "{:?}", out.status);
 }

@@ -33,7 +33,8 @@ use crate::transport::{Transport, TransportConfig, TransportError};
 /// # Tracing
 ///
 /// Each call runs in an `et.call` span with `server_type`, `serial_number`,
-/// `status` (HTTP) and `latency_ms`. Keys, sign strings, envelopes and
+/// `status` (HTTP), `et_status` (ET's `status_code`, when ET answered) and
+/// `latency_ms`. Keys, sign strings, envelopes and
 /// payloads are never recorded.
 #[derive(Clone, Debug)]
 pub struct Client {
@@ -119,6 +120,7 @@ impl Client {
             server_type = request.server_type.as_str(),
             serial_number = request.serial_number.as_str(),
             status = field::Empty,
+            et_status = field::Empty,
             latency_ms = field::Empty,
         );
         let started = Instant::now();
@@ -141,8 +143,16 @@ impl Client {
         span.record("status", reply.status.as_u16());
         let opened = self.merchant.open::<Op>(&request, &reply.body);
         match &opened {
-            Ok(_) => tracing::info!(parent: &span, "ET call succeeded"),
-            Err(e) => tracing::warn!(parent: &span, error = %e, "ET answer rejected"),
+            Ok(reply) => {
+                span.record("et_status", reply.status_code.as_str());
+                tracing::info!(parent: &span, "ET call succeeded");
+            }
+            Err(e) => {
+                if let et_proto::Error::Api { code, .. } = e {
+                    span.record("et_status", code.as_str());
+                }
+                tracing::warn!(parent: &span, error = %e, "ET answer rejected");
+            }
         }
         opened.map_err(Error::Response)
     }

@@ -5,6 +5,7 @@
 use std::convert::Infallible;
 use std::fmt;
 use std::future::Future;
+use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -28,7 +29,8 @@ pub type HandlerError = BoxError;
 ///
 /// Return `Ok` only once the event is stored (or otherwise safe): the
 /// receiver acknowledges to ET right after, and ET stops sending. Return
-/// `Err` to have ET send it again. ET delivers one event up to 7 times, so
+/// `Err` to have ET send it again (a panic counts as `Err`: it is caught,
+/// logged and answered `FAIL`). ET delivers one event up to 7 times, so
 /// the handler must be idempotent: duplicates carry the same
 /// [`VerifiedNotification::dedup_key`].
 ///
@@ -84,7 +86,8 @@ impl Default for ReceiverConfig {
 /// Otherwise `{"notify_result":"FAIL"}`, which makes ET deliver again, with
 /// `405` (not POST), `408` (body too slow), `413` (body too large), `400`
 /// (unreadable), `415` (unsupported encoding), `401` (bad signature) or
-/// `500` (handler error); the reason is logged, never a salt or signature.
+/// `500` (the handler returned `Err` or panicked); the reason is logged,
+/// never a salt or signature.
 pub struct WebhookReceiver<H> {
     inner: Arc<Inner<H>>,
 }
@@ -119,6 +122,7 @@ enum Rejection {
     BodyTimeout(Duration),
     Invalid(et_proto::Error),
     Handler(HandlerError),
+    HandlerPanicked,
 }
 
 impl Rejection {
@@ -133,7 +137,7 @@ impl Rejection {
                 StatusCode::UNSUPPORTED_MEDIA_TYPE
             }
             Self::Invalid(_) => StatusCode::BAD_REQUEST,
-            Self::Handler(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Handler(_) | Self::HandlerPanicked => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 }
@@ -146,6 +150,7 @@ impl fmt::Display for Rejection {
             Self::BodyTimeout(after) => write!(f, "body not received within {after:?}"),
             Self::Invalid(e) => e.fmt(f),
             Self::Handler(e) => write!(f, "handler failed: {e}"),
+            Self::HandlerPanicked => f.write_str("handler panicked"),
         }
     }
 }
@@ -219,13 +224,35 @@ impl<H: NotificationHandler> WebhookReceiver<H> {
             kind = ?notification.kind(),
             dedup_key = notification.dedup_key(),
         );
-        handler
-            .handle(notification)
-            .instrument(span.clone())
+        // `handle` is called inside the guarded future: a closure may panic
+        // before it returns its future, too.
+        let handled = async move { handler.handle(notification).await };
+        CatchPanic(Box::pin(handled.instrument(span.clone())))
             .await
+            .map_err(|_| Rejection::HandlerPanicked)?
             .map_err(Rejection::Handler)?;
         tracing::info!(parent: &span, "notification handled and acknowledged");
         Ok(acknowledgement)
+    }
+}
+
+/// Runs the handler's future and turns a panic into an error, so that the
+/// delivery is answered `FAIL` (and ET sends it again) instead of the
+/// connection being dropped without a reply. The handler's state is not
+/// reused after a panic, only its failure reported, hence
+/// `AssertUnwindSafe`. With `panic = "abort"` nothing is caught.
+struct CatchPanic<F>(Pin<Box<F>>);
+
+impl<F: Future> Future for CatchPanic<F> {
+    type Output = Result<F::Output, ()>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let inner = self.0.as_mut();
+        match std::panic::catch_unwind(AssertUnwindSafe(|| inner.poll(cx))) {
+            Ok(Poll::Ready(output)) => Poll::Ready(Ok(output)),
+            Ok(Poll::Pending) => Poll::Pending,
+            Err(_) => Poll::Ready(Err(())),
+        }
     }
 }
 

@@ -117,6 +117,41 @@ async fn failing_handler_gets_no_acknowledgement() {
 }
 
 #[tokio::test]
+async fn panicking_handler_is_answered_fail_and_the_server_keeps_serving() {
+    let calls = Arc::new(Mutex::new(0));
+    let count = calls.clone();
+    // Call 1 panics before returning its future, call 2 while it runs.
+    let receiver = WebhookReceiver::new(verifier(), move |_: VerifiedNotification| {
+        let call = {
+            let mut calls = count.lock().unwrap();
+            *calls += 1;
+            *calls
+        };
+        assert_ne!(call, 1, "simulated bug in the handler's setup");
+        async move {
+            assert_ne!(call, 2, "simulated bug while storing");
+            Ok::<(), et_http::HandlerError>(())
+        }
+    });
+    let (addr, _stop, _) = start_receiver(receiver).await;
+    for _ in 0..2 {
+        let (status, body) = send(addr, "POST", JSON, DOC_EXAMPLE).await;
+        assert_eq!(
+            (status, &body[..]),
+            (500, ACK_FAIL),
+            "a reply, not a dropped connection"
+        );
+    }
+    let (status, body) = send(addr, "POST", JSON, DOC_EXAMPLE).await;
+    assert_eq!(
+        (status, &body[..]),
+        (200, ACK_OK),
+        "the redelivery is acknowledged"
+    );
+    assert_eq!(*calls.lock().unwrap(), 3);
+}
+
+#[tokio::test]
 async fn refund_result_is_acknowledged_with_order_id_and_sign() {
     let (receiver, log) = recording(false);
     let (addr, _stop, _) = start_receiver(receiver).await;

@@ -69,12 +69,17 @@ pub struct Profile {
     /// Hash of the RSA signature. Default SHA-256 ("SHA256withRSA"), the only
     /// hash the encryption page names (spec 01 Q2).
     pub sign_hash: SignHash,
-    /// How the sign string is spliced. Default [`SignRule::AllSorted`]
-    /// (spec 01 Q1).
+    /// How the sign string is spliced. Default [`SignRule::AllSorted`]: the
+    /// page with the rule was cut off (spec 01 Q1), so the default follows
+    /// ET's own MD5 helper (spec 01 §8.2), the only splicing code ET published.
     pub sign_rule: SignRule,
-    /// Empty `sensitive_data`. Default [`EmptySensitive::EmptyString`].
+    /// Empty `sensitive_data`. Default [`EmptySensitive::EmptyString`]: the
+    /// encryption page's rule 1, "empty string, not encrypted" (spec 01
+    /// §6.1); ET's demo encrypts `[]` instead, which ET's side accepts too.
     pub empty_sensitive: EmptySensitive,
-    /// `callback_process` encoding. Default [`CallbackEncoding::Integer`].
+    /// `callback_process` encoding. Default [`CallbackEncoding::Integer`]:
+    /// the envelope page types it Int and its worked example sends a number
+    /// (spec 01 §4); ET's demo sends `""`.
     pub callback_process: CallbackEncoding,
     /// Envelope `version`. Default `"2.0.0"`: the envelope page's default, the
     /// worked example and the demo (spec 01 §4).
@@ -90,7 +95,9 @@ pub struct Profile {
     /// `server_type` of "Refund application". Its page was never readable;
     /// the default is et-model's guess ([`ApplyRefund::SERVER_TYPE`]).
     pub refund_server_type: ServerType,
-    /// Notification signature rule. Default [`NotifySignRule::V2`].
+    /// Notification signature rule. Default [`NotifySignRule::V2`]: the v2
+    /// page's rule, the only one with a worked example and its hash (spec 04
+    /// §3.1).
     pub notify_sign_rule: NotifySignRule,
     /// Reject a response whose `return_info` differs from the request's.
     /// Default on: the envelope pages say ET echoes it unchanged (spec 01 §7.3

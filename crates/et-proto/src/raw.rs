@@ -585,7 +585,10 @@ mod tests {
             body.push_str(&format!("\"k{i}\":1,"));
         }
         let unique = format!("{body}}}");
-        assert_eq!(RawObject::parse_json(unique.as_bytes(), "t").unwrap().len(), 100_000);
+        assert_eq!(
+            RawObject::parse_json(unique.as_bytes(), "t").unwrap().len(),
+            100_000
+        );
         let repeated = format!("{body}\"k99999\":2}}");
         assert_eq!(
             RawObject::parse_json(repeated.as_bytes(), "t"),

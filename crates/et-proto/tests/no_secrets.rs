@@ -18,7 +18,10 @@ fn pem_lines(who: &str) -> Vec<String> {
 }
 
 fn assert_clean(what: &str, text: &str) {
-    assert!(!text.contains(SECRET), "{what} shows sensitive data: {text}");
+    assert!(
+        !text.contains(SECRET),
+        "{what} shows sensitive data: {text}"
+    );
     assert!(!text.contains(SALT), "{what} shows the salt: {text}");
     for who in ["merchant", "et"] {
         for line in pem_lines(who) {
@@ -30,7 +33,10 @@ fn assert_clean(what: &str, text: &str) {
 #[test]
 fn parties_and_opened_requests_are_redacted() {
     let parties = Parties::same(1024, Profile::default());
-    assert_clean("Credentials", &format!("{:?}", parties.merchant.credentials()));
+    assert_clean(
+        "Credentials",
+        &format!("{:?}", parties.merchant.credentials()),
+    );
     assert_clean("Merchant", &format!("{:?}", parties.merchant));
     assert_clean("EtSide", &format!("{:?}", parties.et));
     assert_clean(
@@ -71,7 +77,9 @@ fn errors_about_sensitive_payloads_do_not_quote_them() {
         .merchant
         .open::<QueryOrders>(&request, &body)
         .unwrap_err();
-    assert!(matches!(err, et_proto::Error::InvalidPayload { ref field, .. } if field == "sensitive_data"));
+    assert!(
+        matches!(err, et_proto::Error::InvalidPayload { ref field, .. } if field == "sensitive_data")
+    );
     assert_clean("Error (Display)", &err.to_string());
     assert_clean("Error (Debug)", &format!("{err:?}"));
 }

@@ -104,6 +104,41 @@ async fn operations_succeed_and_results_are_right() {
     .expect("query");
     assert_eq!(info.len(), 1);
     assert_eq!(info[0].order_status, et_model::OrderStatus::AwaitingPayment);
+
+    let estimate = call(
+        &sb,
+        &m,
+        &et_model::EstimateAmount {
+            currency_code: CurrencyCode::new("GBP"),
+            amount: Amount::new("100.00").expect("amount"),
+            price_mode: None,
+            extra: Default::default(),
+        },
+    )
+    .await
+    .expect("estimate");
+    let total = estimate[0].total_rmb.as_ref().map(Amount::as_str);
+    assert_eq!(
+        (estimate[0].tuition_rmb.as_str(), total),
+        ("920.00", Some("970.00"))
+    );
+
+    // The older pages' name of the order interface is accepted too.
+    let older = merchant_with(
+        dir.path(),
+        &dir.path().join("merchant-private.pem"),
+        &dir.path().join("et-public.pem"),
+        Profile {
+            order_server_type: et_model::ServerType::AddSpecialRentOrder,
+            ..Profile::default()
+        },
+    );
+    let req = older.build(&order("M-1b")).expect("builds");
+    assert!(String::from_utf8_lossy(&req.body).contains("add_special_rent_order"));
+    let created = send::<CreateOrder>(&sb, &older, &req)
+        .await
+        .expect("created");
+    assert_ne!(created[0].order_id, o.order_id);
     sb.shutdown().await;
 }
 

@@ -1,0 +1,116 @@
+//! The `et.call` span carries server type, serial number, statuses and
+//! latency, and nothing of keys, signatures, envelopes or sensitive fields.
+
+mod common;
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+use bytes::Bytes;
+use et_http::{Client, Endpoint, RetryPolicy, TransportConfig};
+use et_model::{CountryCode, CreateOrder, CurrencyCode};
+use et_proto::{RawObject, Response};
+use tracing_subscriber::fmt::format::FmtSpan;
+
+use common::{parties, reply, spawn_server, SALT};
+
+const SECRET: &str = "SECRET-PAYER-7f3a";
+
+/// A `MakeWriter` collecting everything logged.
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Captured {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn call_span_has_its_fields_and_no_secret() {
+    let (et, merchant) = parties();
+    let merchant_public = merchant.credentials().merchant_key.public_key().clone();
+    let exchanged = Arc::new(Mutex::new(Vec::<Bytes>::new()));
+    let wire = exchanged.clone();
+    let (addr, _) = spawn_server(move |request: http::Request<Bytes>| {
+        let (et, key, wire) = (et.clone(), merchant_public.clone(), wire.clone());
+        async move {
+            let opened = et
+                .open_request(request.body(), |_, _| Some(key.clone()))
+                .unwrap();
+            let answer = Response::success(&opened)
+                .with_data(&[serde_json::json!({"order_id": "ET001", "pay_config_list": []})])
+                .unwrap();
+            let body = Bytes::from(et.respond(&key, &answer).unwrap());
+            wire.lock()
+                .unwrap()
+                .extend([request.body().clone(), body.clone()]);
+            reply(200, "application/json", body)
+        }
+    })
+    .await;
+    let config = TransportConfig {
+        retry: RetryPolicy::none(),
+        ..TransportConfig::default()
+    };
+    let endpoint = Endpoint::parse(&format!("http://{addr}/server")).unwrap();
+    let client = Client::with_config(endpoint, merchant, config).unwrap();
+    let order = CreateOrder {
+        name_ch: Some(SECRET.to_owned()),
+        ..CreateOrder::new(
+            "M-1",
+            "u",
+            CountryCode::Gbr,
+            CurrencyCode::new("GBP"),
+            "1.00".parse().unwrap(),
+        )
+    };
+
+    let log = Captured::default();
+    let writer = log.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_span_events(FmtSpan::CLOSE)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    let reply = {
+        let _guard = tracing::subscriber::set_default(subscriber);
+        client.create_order(&order).await.unwrap()
+    };
+    assert_eq!(reply.items.len(), 1);
+
+    let log = String::from_utf8(log.0.lock().unwrap().clone()).unwrap();
+    let wire = exchanged.lock().unwrap();
+    let request = RawObject::parse_json(&wire[0], "request").unwrap();
+    let response = RawObject::parse_json(&wire[1], "response").unwrap();
+    for expected in [
+        "et.call",
+        "server_type=\"create_order\"",
+        &format!(
+            "serial_number=\"{}\"",
+            request.text("serial_number").unwrap()
+        ),
+        "status=200",
+        "et_status=\"000000\"",
+        "latency_ms=",
+    ] {
+        assert!(log.contains(expected), "`{expected}` missing from:\n{log}");
+    }
+    let mut forbidden = vec![SECRET.to_owned(), SALT.to_owned()];
+    for envelope in [&request, &response] {
+        for field in ["sign", "aeskey", "sensitive_data"] {
+            forbidden.extend(envelope.text(field).map(str::to_owned));
+        }
+    }
+    for text in forbidden.iter().filter(|t| t.len() > 4) {
+        assert!(
+            !log.contains(text.as_str()),
+            "logged a secret or envelope part:\n{log}"
+        );
+    }
+}
