@@ -196,6 +196,16 @@ fn payload_error(error: &serde_json::Error, field: &'static str) -> Error {
     }
 }
 
+/// Refuses payload text that is not one JSON value, before anything is sent.
+pub(crate) fn check_json(json: &str, field: &'static str) -> Result<(), Error> {
+    serde_json::from_str::<&serde_json::value::RawValue>(json)
+        .map(drop)
+        .map_err(|e| Error::InvalidPayload {
+            field: field.to_owned(),
+            rule: format!("is not JSON (line {}, column {})", e.line(), e.column()),
+        })
+}
+
 /// JSON text of a payload we send.
 pub(crate) fn to_json<T: serde::Serialize + ?Sized>(
     value: &T,

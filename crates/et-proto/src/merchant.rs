@@ -192,13 +192,31 @@ impl Merchant {
         let (data, sensitive) = op.parts();
         let data_json = envelope::to_json(data, "data")?;
         let sensitive_json = Zeroizing::new(envelope::to_json(sensitive, "sensitive_data")?);
+        let server_type = self.profile.server_type_for(&Op::SERVER_TYPE);
+        self.build_raw(server_type, &data_json, &sensitive_json, options)
+    }
+
+    /// Builds the envelope for any `server_type` from the JSON text of its
+    /// `data` and `sensitive_data` payloads, sent exactly as given (numbers
+    /// keep their text; surrounding whitespace of `data` is dropped). For
+    /// operations et-model does not type, and for
+    /// tools such as `et request build`; typed code should use
+    /// [`Merchant::build_with`], which also validates the payload.
+    pub fn build_raw(
+        &self,
+        server_type: ServerType,
+        data_json: &str,
+        sensitive_json: &str,
+        options: &RequestOptions,
+    ) -> Result<BuiltRequest, Error> {
+        envelope::check_json(data_json, "data")?;
+        envelope::check_json(sensitive_json, "sensitive_data")?;
         let sealed = envelope::seal(
-            &sensitive_json,
+            sensitive_json,
             &self.credentials.et_public_key,
             &self.profile,
         )?;
         let serial_number = self.serials.next_serial();
-        let server_type = self.profile.server_type_for(&Op::SERVER_TYPE);
         let mut body: RawObject = [
             ("serial_number", RawValue::string(&serial_number)),
             (
@@ -215,7 +233,7 @@ impl Merchant {
                 "callback_process",
                 callback_value(self.profile.callback_process, options.callback_process),
             ),
-            ("data", RawValue::string(data_json)),
+            ("data", RawValue::string(data_json.trim())),
             ("sensitive_data", RawValue::string(sealed.sensitive_data)),
             ("sign", RawValue::string("")),
             ("aeskey", RawValue::string(sealed.aeskey)),

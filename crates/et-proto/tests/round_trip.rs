@@ -336,3 +336,41 @@ fn parties_are_shared_across_threads() {
     let unique: std::collections::HashSet<_> = serials.iter().collect();
     assert_eq!(unique.len(), serials.len());
 }
+
+#[test]
+fn build_raw_sends_any_server_type_with_payloads_as_given() {
+    let parties = Parties::same(1024, Profile::default());
+    let request = parties
+        .merchant
+        .build_raw(
+            ServerType::from_code("get_institutions"),
+            "{\"country_code\":\"GBR\",\"fee\":130.00}\n",
+            r#"{"name_ch":"张三","tuituon":130.00}"#,
+            &et_proto::RequestOptions::default(),
+        )
+        .unwrap();
+    assert_eq!(request.server_type.as_str(), "get_institutions");
+    let opened = parties.et_open(&request);
+    assert_eq!(opened.server_type, "get_institutions");
+    assert_eq!(opened.data, r#"{"country_code":"GBR","fee":130.00}"#);
+    assert_eq!(
+        opened.sensitive.as_str(),
+        r#"{"name_ch":"张三","tuituon":130.00}"#
+    );
+
+    for (data, sensitive, field) in [("{oops", "{}", "data"), ("{}", "[1,", "sensitive_data")] {
+        let err = parties
+            .merchant
+            .build_raw(
+                ServerType::GetRate,
+                data,
+                sensitive,
+                &et_proto::RequestOptions::default(),
+            )
+            .unwrap_err();
+        assert!(
+            matches!(&err, Error::InvalidPayload { field: f, .. } if f == field),
+            "{err}"
+        );
+    }
+}
