@@ -31,67 +31,56 @@ fn parts(body: &[u8]) -> (String, Vec<u8>, Vec<u8>) {
     (sign_string(&object), field("sign"), field("aeskey"))
 }
 
+// Each composite is measured right next to its RSA-alone reference (same
+// backend and size), so that load changing over the run skews the ratio least.
+
 fn envelope_build(c: &mut Criterion) {
     let order = typical_order().expect("typical order parses");
-    let all = fixtures();
-    let mut group = c.benchmark_group("envelope_build");
-    for (id, f) in &all {
-        group.bench_function(id.clone(), |b| {
-            b.iter(|| f.merchant.build(black_box(&order)))
-        });
-    }
-    group.finish();
-    // The same envelope's RSA work alone: sign its sign string, wrap a 16-byte key.
-    let mut group = c.benchmark_group("envelope_build_rsa");
-    for (id, f) in &all {
+    for (id, f) in fixtures() {
+        c.benchmark_group("envelope_build")
+            .bench_function(id.clone(), |b| {
+                b.iter(|| f.merchant.build(black_box(&order)))
+            });
+        // The same envelope's RSA work alone: sign its sign string, wrap a 16-byte key.
         let request = f.merchant.build(&order).expect("build");
         let (text, _, _) = parts(&request.body);
         let et_public = f.et_key.public_key();
-        group.bench_function(id.clone(), |b| {
-            b.iter(|| {
-                let sign = f
-                    .merchant_key
-                    .sign(SignHash::Sha256, black_box(text.as_bytes()));
-                let key =
-                    et_public.encrypt_key(KeyPadding::Pkcs1v15, black_box(b"0123456789abcdef"));
-                (sign, key)
-            })
-        });
+        c.benchmark_group("envelope_build_rsa")
+            .bench_function(id, |b| {
+                b.iter(|| {
+                    let sign = f
+                        .merchant_key
+                        .sign(SignHash::Sha256, black_box(text.as_bytes()));
+                    let key =
+                        et_public.encrypt_key(KeyPadding::Pkcs1v15, black_box(b"0123456789abcdef"));
+                    (sign, key)
+                })
+            });
     }
-    group.finish();
 }
 
 fn response_open(c: &mut Criterion) {
-    let all: Vec<_> = fixtures()
-        .into_iter()
-        .map(|(id, f)| {
-            let (request, body) = f.batch_response(50).expect("batch response builds");
-            (id, f, request, body)
-        })
-        .collect();
-    let mut group = c.benchmark_group("response_open_50");
-    for (id, f, request, body) in &all {
-        group.bench_function(id.clone(), |b| {
-            b.iter(|| f.merchant.open::<QueryOrders>(request, black_box(body)))
-        });
-    }
-    group.finish();
-    // The same response's RSA work alone: verify ET's signature, unwrap the AES key.
-    let mut group = c.benchmark_group("response_open_50_rsa");
-    for (id, f, _, body) in &all {
-        let (text, signature, wrapped) = parts(body);
+    for (id, f) in fixtures() {
+        let (request, body) = f.batch_response(50).expect("batch response builds");
+        c.benchmark_group("response_open_50")
+            .bench_function(id.clone(), |b| {
+                b.iter(|| f.merchant.open::<QueryOrders>(&request, black_box(&body)))
+            });
+        // The same response's RSA work alone: verify ET's signature, unwrap the AES key.
+        let (text, signature, wrapped) = parts(&body);
         let et_public = f.et_key.public_key();
-        group.bench_function(id.clone(), |b| {
-            b.iter(|| {
-                let ok = et_public.verify(SignHash::Sha256, black_box(text.as_bytes()), &signature);
-                let key = f
-                    .merchant_key
-                    .decrypt_key(KeyPadding::Pkcs1v15, black_box(&wrapped));
-                (ok, key)
-            })
-        });
+        c.benchmark_group("response_open_50_rsa")
+            .bench_function(id, |b| {
+                b.iter(|| {
+                    let ok =
+                        et_public.verify(SignHash::Sha256, black_box(text.as_bytes()), &signature);
+                    let key = f
+                        .merchant_key
+                        .decrypt_key(KeyPadding::Pkcs1v15, black_box(&wrapped));
+                    (ok, key)
+                })
+            });
     }
-    group.finish();
 }
 
 fn notification(c: &mut Criterion) {

@@ -3,6 +3,11 @@
 //! Benchmark ids follow `operation/backend/parameter` (see benches/src/lib.rs),
 //! so the report can pair each operation with its OpenSSL figure and each
 //! composite operation with its "RSA alone" reference.
+//!
+//! The machine this runs on is often shared (2 cores, builds next door), so
+//! both sides use a best-of estimator: our figure is criterion's fastest
+//! sample, OpenSSL's is the best of three `openssl speed` runs. The median
+//! is printed too, to show how much load there was.
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -24,12 +29,14 @@ const CRITERION_ARGS: &[&str] = &[
     "20",
 ];
 
-/// One benchmark's result: `ns` is the median time per iteration.
+/// One benchmark's result: nanoseconds per iteration in the fastest sample
+/// (`ns`) and criterion's median estimate.
 struct Measured {
     operation: String,
     backend: String,
     param: String,
     ns: f64,
+    median_ns: f64,
 }
 
 impl Measured {
@@ -120,30 +127,61 @@ fn read_json(path: &Path) -> Option<Value> {
 fn read_one(new_dir: &Path) -> Option<Measured> {
     let id = read_json(&new_dir.join("benchmark.json"))?;
     let est = read_json(&new_dir.join("estimates.json"))?;
+    let sample = read_json(&new_dir.join("sample.json"))?;
+    let numbers = |key: &str| -> Vec<f64> {
+        sample
+            .get(key)
+            .and_then(Value::as_array)
+            .map_or(Vec::new(), |a| a.iter().filter_map(Value::as_f64).collect())
+    };
+    let fastest = numbers("iters")
+        .iter()
+        .zip(numbers("times"))
+        .filter(|(iters, _)| **iters > 0.0)
+        .map(|(iters, time)| time / iters)
+        .fold(f64::INFINITY, f64::min);
     let text = |key: &str| id.get(key).and_then(Value::as_str).unwrap_or("").to_owned();
     Some(Measured {
         operation: text("group_id"),
         backend: text("function_id"),
         param: text("value_str"),
-        ns: est.pointer("/median/point_estimate")?.as_f64()?,
+        ns: fastest.is_finite().then_some(fastest)?,
+        median_ns: est.pointer("/median/point_estimate")?.as_f64()?,
     })
 }
 
-/// Runs `openssl speed -seconds 2 rsa1024 rsa2048` and parses its summary lines.
+/// Runs `openssl speed -seconds 2 rsa1024 rsa2048` three times and keeps the
+/// best figure of each.
 fn openssl_speed() -> Result<BTreeMap<u32, OpensslRsa>, String> {
-    println!("xtask bench-report: == openssl speed -seconds 2 rsa1024 rsa2048");
-    let out = Command::new("openssl")
-        .args(["speed", "-seconds", "2", "rsa1024", "rsa2048"])
-        .output()
-        .map_err(|e| format!("openssl is not installed or did not start ({e})"))?;
-    if !out.status.success() {
-        return Err(format!("openssl speed failed ({})", out.status));
+    let mut best: BTreeMap<u32, OpensslRsa> = BTreeMap::new();
+    for run in 1..=3 {
+        println!("xtask bench-report: == openssl speed -seconds 2 rsa1024 rsa2048 (run {run}/3)");
+        let out = Command::new("openssl")
+            .args(["speed", "-seconds", "2", "rsa1024", "rsa2048"])
+            .output()
+            .map_err(|e| format!("openssl is not installed or did not start ({e})"))?;
+        if !out.status.success() {
+            return Err(format!("openssl speed failed ({})", out.status));
+        }
+        for (bits, figures) in parse_openssl(&String::from_utf8_lossy(&out.stdout)) {
+            let slot = best.entry(bits).or_default();
+            slot.sign = slot.sign.max(figures.sign);
+            slot.verify = slot.verify.max(figures.verify);
+            slot.encrypt = max_opt(slot.encrypt, figures.encrypt);
+            slot.decrypt = max_opt(slot.decrypt, figures.decrypt);
+        }
     }
-    let parsed = parse_openssl(&String::from_utf8_lossy(&out.stdout));
-    if parsed.is_empty() {
+    if best.is_empty() {
         return Err("openssl speed printed no `rsa N bits` lines".into());
     }
-    Ok(parsed)
+    Ok(best)
+}
+
+fn max_opt(a: Option<f64>, b: Option<f64>) -> Option<f64> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.max(b)),
+        (a, b) => a.or(b),
+    }
 }
 
 /// Parses lines such as `rsa 2048 bits 0.000543s 0.000016s 1841.6 62000.0`
@@ -192,13 +230,14 @@ fn openssl_ops(m: &Measured, openssl: Option<&BTreeMap<u32, OpensslRsa>>) -> Opt
 }
 
 fn print_table(results: &[Measured], openssl: Option<&BTreeMap<u32, OpensslRsa>>) {
+    let columns = ["ops/s (best)", "ops/s (med.)", "openssl/s", "ratio"];
     println!(
-        "\n| {:<30} | {:<10} | {:>12} | {:>12} | {:>8} |",
-        "operation", "backend", "ops/s", "openssl/s", "ratio"
+        "\n| {:<30} | {:<10} | {:>12} | {:>12} | {:>10} | {:>6} |",
+        "operation", "backend", columns[0], columns[1], columns[2], columns[3]
     );
     println!(
-        "|{:-<32}|{:-<12}|{:->14}|{:->14}|{:->10}|",
-        "", "", "", "", ""
+        "|{:-<32}|{:-<12}|{:->14}|{:->14}|{:->12}|{:->8}|",
+        "", "", "", "", "", ""
     );
     for m in results {
         let name = format!("{} {}", m.operation, m.param);
@@ -206,15 +245,17 @@ fn print_table(results: &[Measured], openssl: Option<&BTreeMap<u32, OpensslRsa>>
             Some(o) => (format!("{o:.0}"), format!("{:.2}x", m.ops() / o)),
             None => (String::new(), String::new()),
         };
+        let median = 1e9 / m.median_ns;
         println!(
-            "| {:<30} | {:<10} | {:>12.0} | {:>12} | {:>8} |",
-            name,
+            "| {name:<30} | {:<10} | {:>12.0} | {median:>12.0} | {reference:>10} | {ratio:>6} |",
             m.backend,
             m.ops(),
-            reference,
-            ratio
         );
     }
+    println!(
+        "\nbackend = the one requested; et-crypto falls back to RustCrypto where \
+         aws-lc-rs refuses (keys under 2048 bits except for verify; see et_crypto::Backend)."
+    );
 }
 
 /// The four targets of issue 7, each PASS, MISS, or "not measured".
