@@ -1,8 +1,8 @@
 //! `et request build` and `et response open`.
 
-use et_proto::{Credentials, Merchant, RawReply};
+use et_model::ServerType;
+use et_proto::{Credentials, Merchant, RawReply, RequestOptions};
 
-use crate::any_op::AnyOperation;
 use crate::cli::{RequestBuildArgs, ResponseOpenArgs};
 use crate::error::{CliResult, Failure};
 use crate::input::{read_input_or_stdin, read_json_object};
@@ -10,7 +10,7 @@ use crate::keys::{load_private, load_public};
 
 /// `et request build`: print the signed, encrypted envelope.
 pub fn build(args: &RequestBuildArgs) -> CliResult {
-    let op = read_operation(args.data.as_deref(), args.sensitive.as_deref())?;
+    let payloads = read_payloads(args.data.as_deref(), args.sensitive.as_deref())?;
     let credentials = Credentials::new(
         &args.merchant_number,
         &args.sub_merchant_number,
@@ -18,27 +18,43 @@ pub fn build(args: &RequestBuildArgs) -> CliResult {
         load_public(&args.et_public_key)?,
         "",
     );
-    let profile = AnyOperation::profile_for(args.profile.to_profile(), &args.server_type);
-    let built = Merchant::new(credentials, profile)
-        .build(&op)
+    let built = Merchant::new(credentials, args.profile.to_profile())
+        .build_raw(
+            ServerType::from_code(&args.server_type),
+            &payloads.data,
+            &payloads.sensitive,
+            &RequestOptions::default(),
+        )
         .map_err(Failure::usage)?;
     crate::output::line(String::from_utf8_lossy(&built.body))
 }
 
-/// Read `--data` / `--sensitive` into an [`AnyOperation`]; at most one may be stdin.
-pub fn read_operation(
+/// The JSON text of `--data` and `--sensitive`, exactly as given (`{}` when absent).
+pub struct Payloads {
+    /// Goes to the envelope's `data`.
+    pub data: String,
+    /// Goes, encrypted, to `sensitive_data`.
+    pub sensitive: String,
+}
+
+/// Read `--data` / `--sensitive`; at most one may be stdin.
+pub fn read_payloads(
     data: Option<&std::path::Path>,
     sensitive: Option<&std::path::Path>,
-) -> CliResult<AnyOperation> {
+) -> CliResult<Payloads> {
     let is_stdin = |p: Option<&std::path::Path>| p.is_some_and(|p| p.as_os_str() == "-");
     if is_stdin(data) && is_stdin(sensitive) {
         return Err(Failure::usage(
             "--data and --sensitive cannot both be stdin (-)",
         ));
     }
-    let data = read_json_object(data, "--data")?;
-    let sensitive = read_json_object(sensitive, "--sensitive")?;
-    AnyOperation::new(data, sensitive).map_err(Failure::usage)
+    let read = |path, option| {
+        read_json_object(path, option).map(|text| text.unwrap_or_else(|| "{}".to_owned()))
+    };
+    Ok(Payloads {
+        data: read(data, "--data")?,
+        sensitive: read(sensitive, "--sensitive")?,
+    })
 }
 
 /// `et response open`: verify, decrypt and print the response; exit 1 when

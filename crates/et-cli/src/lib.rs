@@ -16,7 +16,6 @@
 //! assert!(Cli::try_parse_from(["et", "keygen", "--bits", "12"]).is_err());
 //! ```
 
-pub mod any_op;
 pub mod browser;
 pub mod call;
 pub mod cli;

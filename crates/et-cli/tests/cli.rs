@@ -437,7 +437,7 @@ fn sandbox_init_serve_and_call() {
     );
     assert!(created.status.success(), "{}", stderr(&created));
     let created: serde_json::Value = serde_json::from_str(&stdout(&created)).expect("JSON");
-    let order_id = created["items"][0]["order_id"].as_str().expect("order_id");
+    let order_id = created["data"][0]["order_id"].as_str().expect("order_id");
 
     let admin = |action: &str| et(&["sandbox", "admin", "--endpoint", endpoint, order_id, action]);
     let shown = admin("show");

@@ -4,12 +4,13 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use bytes::Bytes;
+use et_model::ServerType;
 use et_model::{
     ApplyRefund, AttachmentUploaded, CreateOrder, Estimate, EstimateAmount, GetPayUrl, GetRate,
     Operation, OrderCreated, OrderInfo, PayUrl, QueryOrders, Rate, RefundAccepted,
     UploadAttachment,
 };
-use et_proto::{Credentials, Merchant, Profile, Reply, RequestOptions};
+use et_proto::{BuiltRequest, Credentials, Merchant, Profile, RawReply, Reply, RequestOptions};
 use tracing::{field, Instrument};
 
 use crate::endpoint::Endpoint;
@@ -115,6 +116,39 @@ impl Client {
             .merchant
             .build_with(op, options)
             .map_err(Error::Request)?;
+        self.exchange(&request, |body| self.merchant.open::<Op>(&request, body))
+            .await
+    }
+
+    /// Calls any `server_type` with `data` and `sensitive_data` given as JSON
+    /// text, and returns the answer untyped (see
+    /// [`et_proto::Merchant::build_raw`]). For operations et-model does not
+    /// type; the same retry policy applies.
+    pub async fn call_raw(
+        &self,
+        server_type: ServerType,
+        data_json: &str,
+        sensitive_json: &str,
+        options: &RequestOptions,
+    ) -> Result<RawReply, Error> {
+        let request = self
+            .merchant
+            .build_raw(server_type, data_json, sensitive_json, options)
+            .map_err(Error::Request)?;
+        self.exchange(&request, |body| {
+            self.merchant.open_raw(Some(&request), body)
+        })
+        .await
+    }
+
+    /// POSTs a built request and opens the answer with `open`, in one
+    /// `et.call` span (server type, serial number, HTTP and ET status,
+    /// latency; never payloads or keys).
+    async fn exchange<T: EtStatus>(
+        &self,
+        request: &BuiltRequest,
+        open: impl FnOnce(&[u8]) -> Result<T, et_proto::Error>,
+    ) -> Result<T, Error> {
         let span = tracing::info_span!(
             "et.call",
             server_type = request.server_type.as_str(),
@@ -141,10 +175,10 @@ impl Client {
             }
         };
         span.record("status", reply.status.as_u16());
-        let opened = self.merchant.open::<Op>(&request, &reply.body);
+        let opened = open(&reply.body);
         match &opened {
             Ok(reply) => {
-                span.record("et_status", reply.status_code.as_str());
+                span.record("et_status", reply.et_status());
                 tracing::info!(parent: &span, "ET call succeeded");
             }
             Err(e) => {
@@ -199,4 +233,21 @@ impl Client {
 
 fn elapsed_ms(started: Instant) -> u64 {
     u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX)
+}
+
+/// ET's `status_code` of an opened answer, for the call's span.
+trait EtStatus {
+    fn et_status(&self) -> &str;
+}
+
+impl<T> EtStatus for Reply<T> {
+    fn et_status(&self) -> &str {
+        self.status_code.as_str()
+    }
+}
+
+impl EtStatus for RawReply {
+    fn et_status(&self) -> &str {
+        self.reply.status_code.as_str()
+    }
 }

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use et_http::{Client, Endpoint, Error, RetryPolicy, TransportConfig};
 use et_model::{
     ApplyRefund, CreateOrder, EstimateAmount, GetPayUrl, GetRate, Operation, QueryOrders,
-    StatusCode, UploadAttachment,
+    ServerType, StatusCode, UploadAttachment,
 };
 use et_proto::{EtSide, Response};
 use serde_json::json;
@@ -181,6 +181,32 @@ async fn generic_call_reuses_one_keep_alive_connection() {
         assert_eq!(client.call(&op).await.unwrap().items, vec![out.clone()]);
     }
     assert_eq!((seen.requests(), seen.connections()), (3, 1));
+}
+
+#[tokio::test]
+async fn raw_call_sends_json_text_and_returns_the_answer_untyped() {
+    let op: GetRate = parse(json!({"currency_code": "GBP"}));
+    let out: <GetRate as Operation>::Output =
+        parse(json!({"currency_code": "GBP", "rate": 9.12340}));
+    let (client, seen) = setup(&op, Ok(out)).await;
+    let options = et_proto::RequestOptions::default();
+    let raw = client
+        .call_raw(
+            ServerType::GetRate,
+            r#"{"currency_code":"GBP"}"#,
+            "{}",
+            &options,
+        )
+        .await
+        .unwrap();
+    assert_eq!(raw.reply.status_code, StatusCode::Success);
+    assert_eq!(raw.reply.items[0]["currency_code"], "GBP");
+    let err = client
+        .call_raw(ServerType::GetRate, "{not json", "{}", &options)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Request(_)), "{err}");
+    assert_eq!(seen.requests(), 1, "the invalid request was never sent");
 }
 
 #[tokio::test]
