@@ -57,3 +57,30 @@ fn every_cargo_fuzz_target_is_a_listed_body() {
         "fuzz/fuzz_targets/*.rs and et_fuzz::TARGETS differ"
     );
 }
+
+/// The envelope seeds must still open with today's et-proto, or the fuzzer
+/// starts from rejected inputs only; regenerate them with
+/// `cargo run -p et-fuzz --example seed_corpus`.
+#[test]
+fn envelope_seeds_still_open() {
+    let f = et_fuzz::Fixtures::get();
+    let merchant_public = f.merchant_key.public_key();
+    for seed in files_in(&fuzz_dir().join("corpus/open_request")) {
+        let body = fs::read(&seed).unwrap_or_else(|e| panic!("reading {}: {e}", seed.display()));
+        let opened =
+            f.et.open_request(&body, |_, _| Some(merchant_public.clone()));
+        assert!(opened.is_ok(), "{}: {:?}", seed.display(), opened.err());
+    }
+    let request = et_fuzz::Fixtures::request(et_model::ServerType::CreateOrder);
+    for seed in files_in(&fuzz_dir().join("corpus/open_response")) {
+        let body = fs::read(&seed).unwrap_or_else(|e| panic!("reading {}: {e}", seed.display()));
+        match f.merchant.open_raw(Some(&request), &body) {
+            Ok(_)
+            | Err(et_proto::Error::Api {
+                authenticated: true,
+                ..
+            }) => {}
+            Err(e) => panic!("{}: {e:?}", seed.display()),
+        }
+    }
+}
