@@ -216,7 +216,11 @@ impl<'de> Deserialize<'de> for Amount {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let raw = Box::<RawValue>::deserialize(deserializer)?;
         let text = raw.get();
-        if text.starts_with('"') {
+        if let Some(quoted) = text.strip_prefix('"') {
+            // A number in a string has no escapes; read it in place.
+            if let Some(inner) = quoted.strip_suffix('"').filter(|s| !s.contains('\\')) {
+                return Amount::new(inner).map_err(serde::de::Error::custom);
+            }
             let inner: String = serde_json::from_str(text).map_err(serde::de::Error::custom)?;
             return Amount::new(&inner).map_err(serde::de::Error::custom);
         }

@@ -111,12 +111,14 @@ impl NotificationKind {
     /// `order_status_change`, else `refund_result`, else
     /// `remittance_voucher_url`, else `pay_result`, else unknown.
     pub fn detect(fields: &BTreeMap<String, String>) -> Self {
-        let has = |key: &str| fields.contains_key(key);
+        Self::detect_by(|key| fields.get(key).map(String::as_str))
+    }
+
+    /// [`detect`](Self::detect) over any lookup of the text fields.
+    fn detect_by<'a>(get: impl Fn(&str) -> Option<&'a str>) -> Self {
+        let has = |key: &str| get(key).is_some();
         let status_change = NotifyType::OrderStatusChange.as_str();
-        if fields
-            .get("notify_type")
-            .is_some_and(|t| t.trim() == status_change)
-        {
+        if get("notify_type").is_some_and(|t| t.trim() == status_change) {
             NotificationKind::OrderStatusChange
         } else if has("refund_result") {
             NotificationKind::RefundResult
@@ -174,19 +176,50 @@ impl fmt::Display for NotificationError {
 
 impl std::error::Error for NotificationError {}
 
-/// Reads one kind from the received text fields.
+/// Reads one kind from the received text fields, sorted by key.
 fn read<T: DeserializeOwned>(
     kind: NotificationKind,
-    fields: &BTreeMap<String, String>,
+    sorted: &[(&str, &str)],
 ) -> Result<T, NotificationError> {
     let error = |e: serde_json::Error| NotificationError {
         kind,
         reason: e.to_string(),
     };
-    // Reading from JSON text (not a `Value`) keeps amounts exact.
-    serde_json::to_string(fields)
-        .and_then(|json| serde_json::from_str(&json))
-        .map_err(error)
+    // Reading from JSON text (not a `Value`) keeps amounts exact. The text
+    // is the map's JSON form (keys sorted), so error positions match it.
+    serde_json::from_str(&json_object(sorted)).map_err(error)
+}
+
+/// `{"key":"text",…}` in one buffer sized up front.
+fn json_object(pairs: &[(&str, &str)]) -> String {
+    let len = pairs
+        .iter()
+        .map(|(k, v)| k.len() + v.len() + 6)
+        .sum::<usize>();
+    let mut json = String::with_capacity(len + 2);
+    json.push('{');
+    for (i, (key, value)) in pairs.iter().enumerate() {
+        if i > 0 {
+            json.push(',');
+        }
+        push_json_string(&mut json, key);
+        json.push(':');
+        push_json_string(&mut json, value);
+    }
+    json.push('}');
+    json
+}
+
+/// Appends `text` as a JSON string, copied as is when nothing needs escaping.
+fn push_json_string(json: &mut String, text: &str) {
+    if text.bytes().any(|b| b == b'"' || b == b'\\' || b < b' ') {
+        // Serializing a &str to JSON cannot fail.
+        json.push_str(&serde_json::to_string(text).unwrap_or_default());
+    } else {
+        json.push('"');
+        json.push_str(text);
+        json.push('"');
+    }
 }
 
 impl Notification {
@@ -205,17 +238,56 @@ impl Notification {
     /// assert_eq!(change.order_status, OrderStatus::Closed);
     /// ```
     pub fn classify(fields: &BTreeMap<String, String>) -> Result<Notification, NotificationError> {
-        let kind = NotificationKind::detect(fields);
+        Self::classify_fields(fields.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+    }
+
+    /// [`classify`](Self::classify) from `(key, text)` pairs in any order,
+    /// without building a map first (the verifier's hot path). A key given
+    /// twice is an error: it would make the fields ambiguous.
+    ///
+    /// ```
+    /// use et_model::{Notification, NotificationKind};
+    /// let fields = [("order_id", "ET1"), ("pay_result", "1"), ("pay_amount", "10000.00"),
+    ///     ("pay_datetime", "2024-12-01 10:00:00")];
+    /// let payment = Notification::classify_fields(fields).unwrap();
+    /// assert_eq!(payment.kind(), NotificationKind::PaymentSuccess);
+    /// assert!(Notification::classify_fields([("a", "1"), ("a", "2")]).is_err());
+    /// ```
+    pub fn classify_fields<'a>(
+        fields: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> Result<Notification, NotificationError> {
+        let mut sorted: Vec<(&str, &str)> = fields.into_iter().collect();
+        sorted.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        let get = |key: &str| {
+            let at = sorted.binary_search_by(|(k, _)| (*k).cmp(key)).ok()?;
+            sorted.get(at).map(|(_, v)| *v)
+        };
+        let kind = NotificationKind::detect_by(get);
+        let repeated = sorted.windows(2).find_map(|pair| match pair {
+            [(a, _), (b, _)] if a == b => Some(*a),
+            _ => None,
+        });
+        if let Some(key) = repeated {
+            return Err(NotificationError {
+                kind,
+                reason: format!("field {key:?} is given twice"),
+            });
+        }
         Ok(match kind {
-            NotificationKind::PaymentSuccess => Notification::PaymentSuccess(read(kind, fields)?),
+            NotificationKind::PaymentSuccess => Notification::PaymentSuccess(read(kind, &sorted)?),
             NotificationKind::OrderStatusChange => {
-                Notification::OrderStatusChange(read(kind, fields)?)
+                Notification::OrderStatusChange(read(kind, &sorted)?)
             }
-            NotificationKind::RefundResult => Notification::RefundResult(read(kind, fields)?),
+            NotificationKind::RefundResult => Notification::RefundResult(read(kind, &sorted)?),
             NotificationKind::RemittanceVoucher => {
-                Notification::RemittanceVoucher(read(kind, fields)?)
+                Notification::RemittanceVoucher(read(kind, &sorted)?)
             }
-            NotificationKind::Unknown => Notification::Unknown(fields.clone()),
+            NotificationKind::Unknown => Notification::Unknown(
+                sorted
+                    .iter()
+                    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                    .collect(),
+            ),
         })
     }
 

@@ -3,6 +3,7 @@
 //! payload struct together with its order-preserving, scale-preserving serde
 //! implementations.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt;
 
@@ -76,6 +77,33 @@ impl<'de> Deserialize<'de> for RawJson {
 /// On write, a key equal to one of the payload's typed fields is skipped
 /// (the typed field wins), so the output never holds a key twice.
 pub type Extra = BTreeMap<String, RawJson>;
+
+/// A map key, borrowed from the input when the deserializer allows it
+/// (serde_json does for keys without escapes): matching a key against the
+/// typed fields then costs no allocation.
+pub(crate) struct WireKey<'de>(pub(crate) Cow<'de, str>);
+
+impl<'de> Deserialize<'de> for WireKey<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = WireKey<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string key")
+            }
+            fn visit_borrowed_str<E>(self, key: &'de str) -> Result<Self::Value, E> {
+                Ok(WireKey(Cow::Borrowed(key)))
+            }
+            fn visit_str<E>(self, key: &str) -> Result<Self::Value, E> {
+                Ok(WireKey(Cow::Owned(key.to_owned())))
+            }
+            fn visit_string<E>(self, key: String) -> Result<Self::Value, E> {
+                Ok(WireKey(Cow::Owned(key)))
+            }
+        }
+        deserializer.deserialize_str(Visit)
+    }
+}
 
 /// How a payload field behaves when it is absent: `Option` fields are
 /// skipped on write and read as `None`; every other field is required.
@@ -172,8 +200,8 @@ macro_rules! wire_struct {
                         use ::serde::de::Error;
                         $( let mut $field: Option<$ty> = None; )*
                         let mut extra = $crate::Extra::new();
-                        while let Some(key) = map.next_key::<String>()? {
-                            match key.as_str() {
+                        while let Some($crate::wire::WireKey(key)) = map.next_key()? {
+                            match key.as_ref() {
                                 $(
                                     $wire => {
                                         if $field.is_some() {
@@ -184,7 +212,7 @@ macro_rules! wire_struct {
                                 )*
                                 _ => {
                                     let value = map.next_value::<$crate::RawJson>()?;
-                                    extra.insert(key, value);
+                                    extra.insert(key.into_owned(), value);
                                 }
                             }
                         }

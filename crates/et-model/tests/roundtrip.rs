@@ -123,6 +123,10 @@ proptest! {
     ]) {
         let fields = n.to_fields();
         let back = Notification::classify(&fields).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        // The map-free reader gives the same result from pairs in any order.
+        let pairs = fields.iter().rev().map(|(k, v)| (k.as_str(), v.as_str()));
+        let from_pairs = Notification::classify_fields(pairs);
+        prop_assert_eq!(from_pairs.as_ref(), Ok(&back));
         prop_assert_eq!(back.kind(), n.kind());
         prop_assert_eq!(back.to_fields(), fields);
     }

@@ -2,7 +2,7 @@
 //! verification, classification, deduplication and acknowledgement — and,
 //! for ET's side, signing.
 
-use std::collections::BTreeMap;
+use std::borrow::Cow;
 use std::fmt;
 
 use et_model::{Notification, NotificationKind};
@@ -77,8 +77,8 @@ impl NotificationVerifier {
                 what: "notification",
             });
         };
-        let notification =
-            Notification::classify(&string_map(&fields)).map_err(|e| Error::InvalidPayload {
+        let notification = Notification::classify_fields(fields.iter().map(|(k, v)| (k, v.text())))
+            .map_err(|e| Error::InvalidPayload {
                 field: "notification".to_owned(),
                 rule: e.to_string(),
             })?;
@@ -93,7 +93,7 @@ impl NotificationVerifier {
     /// The reply that stops ET's retries: `{"notify_result":"OK"}`, or for a
     /// refund result `order_id`, `notify_result` and an MD5 `sign` by the same
     /// rule (spec 04 §4.4).
-    fn acknowledgement_for(&self, notification: &Notification) -> Vec<u8> {
+    fn acknowledgement_for(&self, notification: &Notification) -> Cow<'static, [u8]> {
         match notification {
             Notification::RefundResult(refund) => {
                 let reply: RawObject = [
@@ -102,9 +102,9 @@ impl NotificationVerifier {
                 ]
                 .into_iter()
                 .collect();
-                sign_notification(&self.salt, reply)
+                Cow::Owned(sign_notification(&self.salt, reply))
             }
-            _ => ACK_OK.to_vec(),
+            _ => Cow::Borrowed(ACK_OK),
         }
     }
 }
@@ -115,7 +115,7 @@ pub struct VerifiedNotification {
     fields: RawObject,
     notification: Notification,
     matched: MatchedRule,
-    acknowledgement: Vec<u8>,
+    acknowledgement: Cow<'static, [u8]>,
 }
 
 impl VerifiedNotification {
@@ -186,18 +186,30 @@ impl VerifiedNotification {
 /// JSON, form-urlencoded when it says so; otherwise (absent, `text/plain`,
 /// unknown) a body starting with `{` is JSON and anything else is a form.
 pub fn read_notification_body(content_type: Option<&str>, body: &[u8]) -> Result<RawObject, Error> {
+    // Compared without lower-casing a copy: no allocation per notification.
     let media = content_type
         .and_then(|ct| ct.split(';').next())
-        .map(|m| m.trim().to_ascii_lowercase())
+        .map(str::trim)
         .unwrap_or_default();
-    let is_json = if media == "application/json" || media.ends_with("+json") {
+    let is = |name: &str| media.eq_ignore_ascii_case(name);
+    let ends_with = |suffix: &str| {
+        media
+            .len()
+            .checked_sub(suffix.len())
+            .and_then(|start| media.get(start..))
+            .is_some_and(|end| end.eq_ignore_ascii_case(suffix))
+    };
+    let is_json = if is("application/json") || ends_with("+json") {
         true
-    } else if media == "application/x-www-form-urlencoded" {
+    } else if is("application/x-www-form-urlencoded") {
         false
-    } else if media == "multipart/form-data" {
+    } else if is("multipart/form-data") {
         return crate::multipart::parse_multipart(content_type.unwrap_or_default(), body);
-    } else if media.starts_with("multipart/") {
-        return Err(Error::UnsupportedContentType(media));
+    } else if media
+        .get(.."multipart/".len())
+        .is_some_and(|start| start.eq_ignore_ascii_case("multipart/"))
+    {
+        return Err(Error::UnsupportedContentType(media.to_ascii_lowercase()));
     } else {
         body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{')
     };
@@ -216,11 +228,4 @@ pub fn sign_notification(salt: &str, mut fields: RawObject) -> Vec<u8> {
     let sign = et_crypto::md5_hex(salt, sign_string(&fields));
     fields.insert(SIGN_KEY, RawValue::string(sign));
     fields.to_json().into_bytes()
-}
-
-fn string_map(fields: &RawObject) -> BTreeMap<String, String> {
-    fields
-        .iter()
-        .map(|(k, v)| (k.to_owned(), v.text().to_owned()))
-        .collect()
 }

@@ -8,6 +8,7 @@
 //! else; duplicate keys are rejected because they would make the signed text
 //! ambiguous.
 
+use std::borrow::Cow;
 use std::collections::HashSet;
 
 use crate::error::Error;
@@ -15,6 +16,10 @@ use crate::error::Error;
 /// Nesting limit for values inside an object; deeper input is rejected
 /// instead of exhausting the stack.
 const MAX_DEPTH: usize = 64;
+
+/// Up to this many keys, duplicates are found by comparing every pair:
+/// cheaper than hashing for a notification's handful of fields.
+const SMALL_OBJECT: usize = 16;
 
 /// The JSON type of a [`RawValue`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,31 +44,37 @@ pub enum ValueKind {
 /// content, and for every other kind the exact JSON text received (numbers as
 /// written, `true`/`false`/`null` literally, nested objects and arrays as
 /// their raw JSON — ET never sends those at the top level of a signed object).
+///
+/// The text is stored only when it differs from the JSON text (a string
+/// with escapes); otherwise it is a slice of the JSON text, which saves an
+/// allocation per value on the notification hot path.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RawValue {
     kind: ValueKind,
     json: String,
-    text: String,
+    /// A string's content, only when it is not the JSON text minus its quotes.
+    unescaped: Option<String>,
 }
 
 impl RawValue {
     /// A string value.
     pub fn string(value: impl Into<String>) -> Self {
         let text = value.into();
+        let json = json_quote(&text);
+        let unescaped = (string_inner(&json) != text).then_some(text);
         RawValue {
             kind: ValueKind::String,
-            json: json_quote(&text),
-            text,
+            json,
+            unescaped,
         }
     }
 
     /// An integer value, written as plain decimal.
     pub fn integer(value: i64) -> Self {
-        let text = value.to_string();
         RawValue {
             kind: ValueKind::Number,
-            json: text.clone(),
-            text,
+            json: value.to_string(),
+            unescaped: None,
         }
     }
 
@@ -84,7 +95,11 @@ impl RawValue {
 
     /// The value as it enters a sign string (see the type docs).
     pub fn text(&self) -> &str {
-        &self.text
+        match (&self.unescaped, self.kind) {
+            (Some(text), _) => text,
+            (None, ValueKind::String) => string_inner(&self.json),
+            (None, _) => &self.json,
+        }
     }
 
     /// The exact JSON text (strings with their quotes and escapes).
@@ -120,7 +135,8 @@ impl RawObject {
         let mut scanner = Scanner::new(text, context);
         scanner.skip_bom();
         scanner.skip_ws();
-        let mut entries = Vec::new();
+        // Room for a typical notification without regrowing.
+        let mut entries = Vec::with_capacity(8);
         scanner.object(0, &mut |key, value| entries.push((key, value)))?;
         scanner.skip_ws();
         scanner.expect_end()?;
@@ -129,13 +145,23 @@ impl RawObject {
 
     /// An object from pairs read off the wire, refusing a repeated key.
     /// A hash set keeps this linear: a body of many keys must not cost
-    /// quadratic time before its signature is even checked.
+    /// quadratic time before its signature is even checked. A few keys are
+    /// compared pairwise instead, which costs less than hashing them.
     pub(crate) fn from_unique(
         entries: Vec<(String, RawValue)>,
         context: &'static str,
     ) -> Result<Self, Error> {
-        let mut seen = HashSet::with_capacity(entries.len());
-        if let Some(key) = entries.iter().map(|(k, _)| k).find(|k| !seen.insert(*k)) {
+        let keys = || entries.iter().map(|(k, _)| k);
+        let repeated = if entries.len() <= SMALL_OBJECT {
+            keys()
+                .enumerate()
+                .find(|&(i, key)| keys().take(i).any(|earlier| earlier == key))
+                .map(|(_, key)| key)
+        } else {
+            let mut seen = HashSet::with_capacity(entries.len());
+            keys().find(|k| !seen.insert(*k))
+        };
+        if let Some(key) = repeated {
             return Err(Error::DuplicateKey {
                 context,
                 key: key.clone(),
@@ -188,7 +214,7 @@ impl RawObject {
     }
 
     /// Entries in order.
-    pub fn iter(&self) -> impl Iterator<Item = (&str, &RawValue)> {
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &RawValue)> + Clone {
         self.entries.iter().map(|(k, v)| (k.as_str(), v))
     }
 
@@ -209,7 +235,7 @@ impl RawObject {
             if i > 0 {
                 out.push(',');
             }
-            out.push_str(&json_quote(key));
+            push_json_quoted(&mut out, key);
             out.push(':');
             out.push_str(&value.json);
         }
@@ -229,8 +255,28 @@ impl<K: Into<String>> FromIterator<(K, RawValue)> for RawObject {
 }
 
 fn json_quote(text: &str) -> String {
-    // Serializing a &str to JSON cannot fail.
-    serde_json::to_string(text).unwrap_or_default()
+    let mut out = String::with_capacity(text.len() + 2);
+    push_json_quoted(&mut out, text);
+    out
+}
+
+/// Appends `text` as a JSON string; text with nothing to escape (the usual
+/// case) is copied as is, the rest is escaped by serde_json.
+fn push_json_quoted(out: &mut String, text: &str) {
+    if text.bytes().any(|b| b == b'"' || b == b'\\' || b < b' ') {
+        // Serializing a &str to JSON cannot fail.
+        out.push_str(&serde_json::to_string(text).unwrap_or_default());
+    } else {
+        out.push('"');
+        out.push_str(text);
+        out.push('"');
+    }
+}
+
+/// A JSON string literal's text between its quotes.
+fn string_inner(json: &str) -> &str {
+    json.get(1..json.len().saturating_sub(1))
+        .unwrap_or_default()
 }
 
 fn line_column(input: &[u8], offset: usize) -> (usize, usize) {
@@ -323,7 +369,7 @@ impl<'a> Scanner<'a> {
             if self.peek() != Some(b'"') {
                 return Err(self.error("expected a string key or '}'"));
             }
-            let key = self.string()?;
+            let key = self.string()?.into_owned();
             self.skip_ws();
             self.eat(b':', "expected ':' after a key")?;
             self.skip_ws();
@@ -366,12 +412,14 @@ impl<'a> Scanner<'a> {
         let start = self.pos;
         let kind = match self.peek() {
             Some(b'"') => {
-                let text = self.string()?;
-                let json = self.slice(start).to_owned();
+                let unescaped = match self.string()? {
+                    Cow::Borrowed(_) => None,
+                    Cow::Owned(text) => Some(text),
+                };
                 return Ok(RawValue {
                     kind: ValueKind::String,
-                    json,
-                    text,
+                    json: self.slice(start).to_owned(),
+                    unescaped,
                 });
             }
             Some(b'{' | b'[') if depth >= MAX_DEPTH => {
@@ -391,11 +439,10 @@ impl<'a> Scanner<'a> {
             Some(b'-' | b'0'..=b'9') => self.number()?,
             _ => return Err(self.error("expected a value")),
         };
-        let json = self.slice(start).to_owned();
         Ok(RawValue {
             kind,
-            text: json.clone(),
-            json,
+            json: self.slice(start).to_owned(),
+            unescaped: None,
         })
     }
 
@@ -453,20 +500,36 @@ impl<'a> Scanner<'a> {
         Ok(ValueKind::Number)
     }
 
-    /// Reads a string literal and returns its unescaped content.
-    fn string(&mut self) -> Result<String, Error> {
+    /// Reads a string literal and returns its unescaped content: borrowed
+    /// from the input when it has no escapes, owned (and then always
+    /// different from the raw text) when it has.
+    fn string(&mut self) -> Result<Cow<'a, str>, Error> {
         self.eat(b'"', "expected '\"'")?;
-        let mut out = String::new();
+        let mut unescaped: Option<String> = None;
         loop {
-            let rest = self.input.get(self.pos..).unwrap_or_default();
+            let rest = self.input.as_bytes().get(self.pos..).unwrap_or_default();
+            // All three stop bytes are ASCII, so `run` ends on a char boundary.
             let run = rest
-                .find(|c: char| c == '"' || c == '\\' || c < ' ')
+                .iter()
+                .position(|&b| b == b'"' || b == b'\\' || b < b' ')
                 .ok_or_else(|| self.error("unterminated string"))?;
-            out.push_str(rest.get(..run).unwrap_or_default());
+            let chunk = self.input.get(self.pos..self.pos + run).unwrap_or_default();
             self.pos += run;
             match self.bump() {
-                Some(b'"') => return Ok(out),
-                Some(b'\\') => self.escape(&mut out)?,
+                Some(b'"') => {
+                    return Ok(match unescaped {
+                        None => Cow::Borrowed(chunk),
+                        Some(mut out) => {
+                            out.push_str(chunk);
+                            Cow::Owned(out)
+                        }
+                    })
+                }
+                Some(b'\\') => {
+                    let out = unescaped.get_or_insert_with(String::new);
+                    out.push_str(chunk);
+                    self.escape(out)?;
+                }
                 _ => {
                     self.pos -= 1;
                     return Err(self.error("control character in string"));
@@ -537,6 +600,20 @@ mod tests {
         assert_eq!(obj.get("c").unwrap().kind(), ValueKind::Array);
         assert_eq!(obj.text("e"), Some("true"));
         assert_eq!(obj.text("f"), Some("null"));
+    }
+
+    #[test]
+    fn text_is_stored_once_unless_escapes_make_it_differ() {
+        let obj = RawObject::parse_json(br#"{"a":"x y","b":"\u0041","c":""}"#, "test").unwrap();
+        assert_eq!(obj.get("a"), Some(&RawValue::string("x y")));
+        assert_eq!(obj.get("a").unwrap().unescaped, None);
+        assert_eq!(obj.text("b"), Some("A"));
+        assert_ne!(obj.get("b"), Some(&RawValue::string("A")));
+        assert_eq!(obj.text("c"), Some(""));
+        let quoted = RawValue::string("say \"hi\"\n");
+        assert_eq!(quoted.json(), r#""say \"hi\"\n""#);
+        assert_eq!(quoted.text(), "say \"hi\"\n");
+        assert_eq!(RawValue::integer(-5).text(), "-5");
     }
 
     #[test]

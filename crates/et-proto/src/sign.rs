@@ -53,8 +53,13 @@ pub fn v1_printed_string(object: &RawObject) -> String {
     )
 }
 
-fn join_pairs<'a>(pairs: impl Iterator<Item = (&'a str, Option<&'a str>)>) -> String {
-    let mut out = String::new();
+/// Joins `key=value` pairs with `&` into one buffer sized up front.
+fn join_pairs<'a>(pairs: impl Iterator<Item = (&'a str, Option<&'a str>)> + Clone) -> String {
+    let len = pairs
+        .clone()
+        .map(|(key, value)| key.len() + value.map_or(0, |v| v.len() + 1) + 1)
+        .sum();
+    let mut out = String::with_capacity(len);
     for (i, (key, value)) in pairs.enumerate() {
         if i > 0 {
             out.push('&');

@@ -59,6 +59,8 @@ fn form_bodies_and_sniffing() {
     for content_type in [
         None,
         Some("application/json; charset=utf-8"),
+        Some("Application/JSON"),
+        Some("application/problem+JSON"),
         Some("text/plain"),
     ] {
         assert!(
@@ -71,6 +73,12 @@ fn form_bodies_and_sniffing() {
         v.verify(Some("multipart/mixed; boundary=x"), form.as_bytes()),
         Err(et_proto::Error::UnsupportedContentType(_))
     ));
+    assert_eq!(
+        v.verify(Some("Multipart/Mixed"), form.as_bytes()),
+        Err(et_proto::Error::UnsupportedContentType(
+            "multipart/mixed".to_owned()
+        ))
+    );
 }
 
 #[test]
