@@ -3,7 +3,7 @@
 
 use std::hint::black_box;
 
-use benches::{Fixture, BACKENDS, KEY_BITS};
+use benches::{Parties, BACKENDS, KEY_BITS};
 use criterion::{BenchmarkId, Criterion};
 use et_crypto::{aes_cbc_decrypt, aes_cbc_encrypt, AesKey, Iv, KeyPadding, SignHash};
 
@@ -26,7 +26,7 @@ fn aes(c: &mut Criterion) {
 struct RsaCase {
     backend: &'static str,
     bits: usize,
-    fixture: Fixture,
+    fixture: Parties,
     signature: Vec<u8>,
     wrapped: Vec<u8>,
 }
@@ -39,7 +39,7 @@ fn cases() -> Vec<RsaCase> {
     let mut cases = Vec::new();
     for &bits in KEY_BITS {
         for &(backend, which) in BACKENDS {
-            let fixture = Fixture::new(bits, which).expect("fixture keys load");
+            let fixture = benches::parties(bits, which).expect("fixture keys load");
             let key = &fixture.merchant_key;
             let signature = key.sign(SignHash::Sha256, MESSAGE).expect("sign");
             let wrapped = key

@@ -6,18 +6,19 @@ use std::collections::BTreeMap;
 use std::hint::black_box;
 
 use benches::{
-    notification_body, notification_verifier, typical_order, Fixture, BACKENDS, KEY_BITS,
+    batch_response, notification_body, notification_verifier, parties, typical_order, Parties,
+    BACKENDS, KEY_BITS,
 };
 use criterion::{BenchmarkId, Criterion};
 use et_crypto::{b64_decode, KeyPadding, SignHash};
 use et_model::{Notification, QueryOrders};
 use et_proto::{read_notification_body, sign_string, RawObject};
 
-fn fixtures() -> Vec<(BenchmarkId, Fixture)> {
+fn fixtures() -> Vec<(BenchmarkId, Parties)> {
     let mut all = Vec::new();
     for &bits in KEY_BITS {
         for &(name, backend) in BACKENDS {
-            let fixture = Fixture::new(bits, backend).expect("fixture keys load");
+            let fixture = parties(bits, backend).expect("fixture keys load");
             all.push((BenchmarkId::new(name, bits), fixture));
         }
     }
@@ -61,7 +62,7 @@ fn envelope_build(c: &mut Criterion) {
 
 fn response_open(c: &mut Criterion) {
     for (id, f) in fixtures() {
-        let (request, body) = f.batch_response(50).expect("batch response builds");
+        let (request, body) = batch_response(&f, 50).expect("batch response builds");
         c.benchmark_group("response_open_50")
             .bench_function(id.clone(), |b| {
                 b.iter(|| f.merchant.open::<QueryOrders>(&request, black_box(&body)))
@@ -114,7 +115,7 @@ fn notification(c: &mut Criterion) {
 }
 
 fn sign_string_build(c: &mut Criterion) {
-    let f = Fixture::new(1024, et_crypto::Backend::RustCrypto).expect("fixture keys load");
+    let f = parties(1024, et_crypto::Backend::RustCrypto).expect("fixture keys load");
     let order = typical_order().expect("typical order parses");
     let request = f.merchant.build(&order).expect("build");
     let envelope = RawObject::parse_json(&request.body, "bench").expect("parses");

@@ -10,22 +10,21 @@
 //! `cargo bench -p benches -- NAME`.
 //!
 //! ```
-//! use benches::{Fixture, BACKENDS};
+//! use benches::BACKENDS;
 //! let (name, backend) = BACKENDS[0];
-//! let fixture = Fixture::new(1024, backend)?;
-//! let request = fixture.merchant.build(&benches::typical_order()?)?;
+//! let parties = benches::parties(1024, backend)?;
+//! let request = parties.merchant.build(&benches::typical_order()?)?;
 //! assert!(!request.body.is_empty() && !name.is_empty());
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
 use std::error::Error;
 
-use et_crypto::{Backend, PrivateKey};
+use et_crypto::Backend;
+use et_fuzz::fixture_key;
+pub use et_fuzz::Parties;
 use et_model::{CreateOrder, OrderInfo, QueryOrders};
-use et_proto::{
-    BuiltRequest, Credentials, EtSide, Merchant, NotificationVerifier, NotifySignRule, Profile,
-    RawObject, Response,
-};
+use et_proto::{BuiltRequest, NotificationVerifier, NotifySignRule, RawObject, Response};
 
 /// Any setup failure (broken fixture, builder error).
 pub type SetupResult<T> = Result<T, Box<dyn Error>>;
@@ -42,68 +41,28 @@ pub const KEY_BITS: &[usize] = &[1024, 2048];
 /// The notification salt of [`notification_body`].
 pub const NOTIFY_SALT: &str = "bench-salt";
 
-/// Loads et-proto's committed fixture key `<who>-<bits>.pem`.
-fn fixture_key(who: &str, bits: usize) -> SetupResult<PrivateKey> {
-    let pem: &[u8] = match (who, bits) {
-        ("merchant", 1024) => {
-            include_bytes!("../../crates/et-proto/tests/fixtures/merchant-1024.pem")
-        }
-        ("merchant", 2048) => {
-            include_bytes!("../../crates/et-proto/tests/fixtures/merchant-2048.pem")
-        }
-        ("et", 1024) => include_bytes!("../../crates/et-proto/tests/fixtures/et-1024.pem"),
-        ("et", 2048) => include_bytes!("../../crates/et-proto/tests/fixtures/et-2048.pem"),
-        _ => return Err(format!("no {bits}-bit fixture key for {who}").into()),
-    };
-    Ok(PrivateKey::load(pem)?)
+/// Both parties at one key size (et-proto's committed fixture keys), every
+/// key on one backend.
+pub fn parties(bits: usize, backend: Backend) -> SetupResult<Parties> {
+    Ok(Parties::new(
+        fixture_key("merchant", bits)?.with_backend(backend),
+        fixture_key("et", bits)?.with_backend(backend),
+        NOTIFY_SALT,
+    ))
 }
 
-/// Both parties at one key size, every key on one backend.
-#[derive(Debug)]
-pub struct Fixture {
-    /// The merchant's private key.
-    pub merchant_key: PrivateKey,
-    /// ET's private key.
-    pub et_key: PrivateKey,
-    /// The merchant, default profile.
-    pub merchant: Merchant,
-    /// ET's side, default profile.
-    pub et: EtSide,
-}
-
-impl Fixture {
-    /// Loads the `bits`-bit fixture keys onto `backend`.
-    pub fn new(bits: usize, backend: Backend) -> SetupResult<Self> {
-        let merchant_key = fixture_key("merchant", bits)?.with_backend(backend);
-        let et_key = fixture_key("et", bits)?.with_backend(backend);
-        let credentials = Credentials::new(
-            "ET82009",
-            "ET82009S001",
-            merchant_key.clone(),
-            et_key.public_key().clone(),
-            NOTIFY_SALT,
-        );
-        Ok(Fixture {
-            merchant: Merchant::new(credentials, Profile::default()),
-            et: EtSide::new(et_key.clone(), Profile::default()),
-            merchant_key,
-            et_key,
-        })
-    }
-
-    /// A batch query for `n` orders and ET's signed, encrypted answer with `n` items.
-    pub fn batch_response(&self, n: usize) -> SetupResult<(BuiltRequest, Vec<u8>)> {
-        let ids: Vec<String> = (0..n).map(order_id).collect();
-        let request = self.merchant.build(&QueryOrders::new(ids))?;
-        let merchant_public = self.merchant_key.public_key();
-        let opened = self
-            .et
-            .open_request(&request.body, |_, _| Some(merchant_public.clone()))?;
-        let orders = (0..n).map(order_info).collect::<Result<Vec<_>, _>>()?;
-        let response = Response::success(&opened).with_output::<QueryOrders>(&orders)?;
-        let body = self.et.respond(merchant_public, &response)?;
-        Ok((request, body))
-    }
+/// A batch query for `n` orders and ET's signed, encrypted answer with `n` items.
+pub fn batch_response(parties: &Parties, n: usize) -> SetupResult<(BuiltRequest, Vec<u8>)> {
+    let ids: Vec<String> = (0..n).map(order_id).collect();
+    let request = parties.merchant.build(&QueryOrders::new(ids))?;
+    let merchant_public = parties.merchant_key.public_key();
+    let opened = parties
+        .et
+        .open_request(&request.body, |_, _| Some(merchant_public.clone()))?;
+    let orders = (0..n).map(order_info).collect::<Result<Vec<_>, _>>()?;
+    let response = Response::success(&opened).with_output::<QueryOrders>(&orders)?;
+    let body = parties.et.respond(merchant_public, &response)?;
+    Ok((request, body))
 }
 
 fn order_id(i: usize) -> String {

@@ -13,7 +13,7 @@ use crate::merchant_dir::credentials;
 /// as `et response open` does. Exit 1 when the answer does not verify or
 /// is an error response.
 pub async fn call(args: &CallArgs) -> CliResult {
-    let payloads = read_payloads(args.data.as_deref(), args.sensitive.as_deref())?;
+    let payloads = read_payloads(&args.payloads)?;
     let endpoint =
         Endpoint::parse(&args.endpoint).map_err(|e| Failure::usage(e).context("--endpoint"))?;
     let client = Client::new(endpoint, credentials(&args.dir)?, args.profile.to_profile())

@@ -144,15 +144,23 @@ pub struct RequestBuildArgs {
     /// ET's public key (PEM, DER or bare Base64).
     #[arg(long, value_name = "PEM")]
     pub et_public_key: PathBuf,
+    /// The payloads.
+    #[command(flatten)]
+    pub payloads: PayloadArgs,
+    /// Profile choices.
+    #[command(flatten)]
+    pub profile: ProfileArgs,
+}
+
+/// `--data` and `--sensitive`, shared by `et request build` and `et call`.
+#[derive(Debug, Args)]
+pub struct PayloadArgs {
     /// JSON object for `data` (`-` = stdin).
     #[arg(long, value_name = "FILE")]
     pub data: Option<PathBuf>,
     /// JSON object for `sensitive_data`, encrypted (`-` = stdin).
     #[arg(long, value_name = "FILE")]
     pub sensitive: Option<PathBuf>,
-    /// Profile choices.
-    #[command(flatten)]
-    pub profile: ProfileArgs,
 }
 
 /// `et response …`.
@@ -214,12 +222,9 @@ pub struct CallArgs {
     /// The operation's server_type.
     #[arg(value_name = "OP")]
     pub server_type: String,
-    /// JSON object for `data` (`-` = stdin).
-    #[arg(long, value_name = "FILE")]
-    pub data: Option<PathBuf>,
-    /// JSON object for `sensitive_data` (`-` = stdin).
-    #[arg(long, value_name = "FILE")]
-    pub sensitive: Option<PathBuf>,
+    /// The payloads.
+    #[command(flatten)]
+    pub payloads: PayloadArgs,
     /// Profile choices.
     #[command(flatten)]
     pub profile: ProfileArgs,

@@ -3,14 +3,14 @@
 use et_model::ServerType;
 use et_proto::{Credentials, Merchant, RawReply, RequestOptions};
 
-use crate::cli::{RequestBuildArgs, ResponseOpenArgs};
+use crate::cli::{PayloadArgs, RequestBuildArgs, ResponseOpenArgs};
 use crate::error::{CliResult, Failure};
 use crate::input::{read_input_or_stdin, read_json_object};
 use crate::keys::{load_private, load_public};
 
 /// `et request build`: print the signed, encrypted envelope.
 pub fn build(args: &RequestBuildArgs) -> CliResult {
-    let payloads = read_payloads(args.data.as_deref(), args.sensitive.as_deref())?;
+    let payloads = read_payloads(&args.payloads)?;
     let credentials = Credentials::new(
         &args.merchant_number,
         &args.sub_merchant_number,
@@ -38,10 +38,8 @@ pub struct Payloads {
 }
 
 /// Read `--data` / `--sensitive`; at most one may be stdin.
-pub fn read_payloads(
-    data: Option<&std::path::Path>,
-    sensitive: Option<&std::path::Path>,
-) -> CliResult<Payloads> {
+pub fn read_payloads(args: &PayloadArgs) -> CliResult<Payloads> {
+    let (data, sensitive) = (args.data.as_deref(), args.sensitive.as_deref());
     let is_stdin = |p: Option<&std::path::Path>| p.is_some_and(|p| p.as_os_str() == "-");
     if is_stdin(data) && is_stdin(sensitive) {
         return Err(Failure::usage(

@@ -17,7 +17,7 @@ pub(crate) const MIN_BITS: usize = 1024;
 pub(crate) const MAX_BITS: usize = 4096;
 
 /// A key's DER, zeroized when dropped because it may hold a private key.
-pub(crate) type Der = Zeroizing<Vec<u8>>;
+type Der = Zeroizing<Vec<u8>>;
 
 /// The RSA key an input holds, as borrowed PKCS#1 structures.
 pub(crate) enum Parsed<'a> {
@@ -91,7 +91,7 @@ fn checked(parsed: Parsed<'_>) -> Result<Parsed<'_>, Error> {
 }
 
 /// Bit length of a big-endian unsigned integer.
-pub(crate) fn modulus_bits(be: &[u8]) -> usize {
+fn modulus_bits(be: &[u8]) -> usize {
     let Some(pos) = be.iter().position(|&b| b != 0) else {
         return 0;
     };

@@ -131,7 +131,7 @@ fn order_info(i: u32) -> String {
 }
 
 fn envelopes(corpus: &Corpus) -> Result {
-    let f = Fixtures::get();
+    let f = &Fixtures::get().parties;
     let merchant_public = f.merchant_key.public_key();
     let lookup = |_: &str, _: &str| Some(merchant_public.clone());
 

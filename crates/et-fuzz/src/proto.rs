@@ -71,7 +71,7 @@ pub fn sign_string(data: &[u8]) {
 /// runs on the re-signed body is chosen by the input length, so that each
 /// input costs one RSA decryption.
 pub fn open_response(data: &[u8]) {
-    let f = Fixtures::get();
+    let f = &Fixtures::get().parties;
     let request = Fixtures::request(ServerType::CreateOrder);
     let _ = f.merchant.open_raw(Some(&request), data);
     let Some(body) = resign(data, &f.et_key) else {
@@ -97,7 +97,7 @@ pub fn open_response(data: &[u8]) {
 /// Opens the input as a merchant's request on ET's side, then reads it as
 /// every operation.
 pub fn open_request(data: &[u8]) {
-    let f = Fixtures::get();
+    let f = &Fixtures::get().parties;
     let lookup = |_: &str, _: &str| Some(f.merchant_key.public_key().clone());
     if let Ok(opened) = f.et.open_request(data, lookup) {
         read_as_every_operation(&opened);

@@ -63,7 +63,7 @@ fn every_cargo_fuzz_target_is_a_listed_body() {
 /// `cargo run -p et-fuzz --example seed_corpus`.
 #[test]
 fn envelope_seeds_still_open() {
-    let f = et_fuzz::Fixtures::get();
+    let f = &et_fuzz::Fixtures::get().parties;
     let merchant_public = f.merchant_key.public_key();
     for seed in files_in(&fuzz_dir().join("corpus/open_request")) {
         let body = fs::read(&seed).unwrap_or_else(|e| panic!("reading {}: {e}", seed.display()));

@@ -7,6 +7,8 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::value::RawValue;
 
+use crate::wire::json_number_len;
+
 /// An amount of money kept as its exact decimal text (`10000.00` stays
 /// `10000.00`, `10000.0` stays `10000.0`): ET signs values as they were
 /// transmitted, so the scale matters.
@@ -61,40 +63,13 @@ const MAX_LEN: usize = 64;
 
 /// Whether `text` follows the JSON number grammar.
 fn is_json_number(text: &str) -> bool {
-    let b = text.as_bytes();
-    // Digits from position `from` on; no indexing, so no panic path.
-    let digits = |from: usize| {
-        b.get(from..)
-            .unwrap_or_default()
-            .iter()
-            .take_while(|b| b.is_ascii_digit())
-            .count()
-    };
-    let mut i = usize::from(b.first() == Some(&b'-'));
-    let int = digits(i);
-    if int == 0 || (int > 1 && b.get(i) == Some(&b'0')) {
-        return false;
-    }
-    i += int;
-    if b.get(i) == Some(&b'.') {
-        let frac = digits(i + 1);
-        if frac == 0 {
-            return false;
-        }
-        i += 1 + frac;
-    }
-    if matches!(b.get(i), Some(b'e' | b'E')) {
-        i += 1;
-        if matches!(b.get(i), Some(b'+' | b'-')) {
-            i += 1;
-        }
-        let exp = digits(i);
-        if exp == 0 {
-            return false;
-        }
-        i += exp;
-    }
-    i == b.len()
+    json_number_len(text.as_bytes()) == Ok(text.len())
+}
+
+/// Whether `text` can be an amount's text as it is: a JSON number of at
+/// most [`MAX_LEN`] bytes.
+fn is_amount_text(text: &str) -> bool {
+    text.len() <= MAX_LEN && is_json_number(text)
 }
 
 impl Amount {
@@ -102,7 +77,7 @@ impl Amount {
     /// whitespace is ignored, the rest is kept exactly.
     pub fn new(text: &str) -> Result<Self, AmountError> {
         let text = text.trim();
-        if text.len() > MAX_LEN || !is_json_number(text) {
+        if !is_amount_text(text) {
             return Err(AmountError::NotANumber(
                 text.chars().take(MAX_LEN).collect(),
             ));
@@ -224,7 +199,7 @@ impl<'de> Deserialize<'de> for Amount {
             let inner: String = serde_json::from_str(text).map_err(serde::de::Error::custom)?;
             return Amount::new(&inner).map_err(serde::de::Error::custom);
         }
-        if is_json_number(text) && text.len() <= MAX_LEN {
+        if is_amount_text(text) {
             return Ok(Amount(raw));
         }
         Amount::new(text).map_err(serde::de::Error::custom)

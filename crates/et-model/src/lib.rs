@@ -55,4 +55,4 @@ pub use order::{CreateOrder, FeeItem, OrderCreated, PayConfig};
 pub use payload::{NoPayload, Operation, Payload, Placement, Rule, ValidationError};
 pub use rust_decimal::Decimal;
 pub use time::BeijingTime;
-pub use wire::{Extra, RawJson};
+pub use wire::{json_number_len, push_json_string, Extra, RawJson};

@@ -13,7 +13,7 @@ use serde::de::DeserializeOwned;
 use serde_json::value::RawValue;
 
 use crate::payload::Payload;
-use crate::wire::wire_struct;
+use crate::wire::{push_json_string, wire_struct};
 use crate::{Amount, CurrencyCode, NotifyType, OrderStatus, PayResult, RefundResult};
 
 wire_struct! {
@@ -208,18 +208,6 @@ fn json_object(pairs: &[(&str, &str)]) -> String {
     }
     json.push('}');
     json
-}
-
-/// Appends `text` as a JSON string, copied as is when nothing needs escaping.
-fn push_json_string(json: &mut String, text: &str) {
-    if text.bytes().any(|b| b == b'"' || b == b'\\' || b < b' ') {
-        // Serializing a &str to JSON cannot fail.
-        json.push_str(&serde_json::to_string(text).unwrap_or_default());
-    } else {
-        json.push('"');
-        json.push_str(text);
-        json.push('"');
-    }
 }
 
 impl Notification {

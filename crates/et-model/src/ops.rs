@@ -12,9 +12,9 @@ use crate::{
     Amount, AttachmentType, CurrencyCode, NoPayload, OrderStatus, PayConfig, PriceMode, ServerType,
 };
 
-/// Implements [`Operation`] for a request whose fields all go in one part.
+/// Implements [`Operation`] for a request whose fields all go in `data`.
 macro_rules! operation {
-    ($op:ident, $server:expr, $output:ty, data, out: $out:ident) => {
+    ($op:ident, $server:expr, $output:ty, out: $out:ident) => {
         impl Operation for $op {
             const SERVER_TYPE: ServerType = $server;
             type Data = $op;
@@ -59,7 +59,7 @@ impl Payload for UploadAttachment {
     }
 }
 
-operation!(UploadAttachment, ServerType::UploadAttachment, AttachmentUploaded, data, out: Data);
+operation!(UploadAttachment, ServerType::UploadAttachment, AttachmentUploaded, out: Data);
 
 wire_struct! {
     /// The result of [`UploadAttachment`]. ET's pages do not show it;
@@ -128,7 +128,7 @@ impl Payload for GetPayUrl {
     }
 }
 
-operation!(GetPayUrl, ServerType::GetSpecialPayUrl, PayUrl, data, out: Data);
+operation!(GetPayUrl, ServerType::GetSpecialPayUrl, PayUrl, out: Data);
 
 wire_struct! {
     /// The result of [`GetPayUrl`]. Not shown by ET; we infer it carries the
@@ -176,7 +176,7 @@ impl Payload for QueryOrders {
     }
 }
 
-operation!(QueryOrders, ServerType::BatchSpecialQueryOrderInfo, OrderInfo, data, out: Sensitive);
+operation!(QueryOrders, ServerType::BatchSpecialQueryOrderInfo, OrderInfo, out: Sensitive);
 
 wire_struct! {
     /// One order of a [`QueryOrders`] answer. The response is not public:
@@ -222,7 +222,7 @@ impl Payload for GetRate {
     }
 }
 
-operation!(GetRate, ServerType::GetRate, Rate, data, out: Data);
+operation!(GetRate, ServerType::GetRate, Rate, out: Data);
 
 wire_struct! {
     /// The result of [`GetRate`] (not public; names are our guess).
@@ -261,7 +261,6 @@ operation!(
     EstimateAmount,
     ServerType::Other(Cow::Borrowed("get_estimated_amount")),
     Estimate,
-    data,
     out: Data
 );
 
@@ -314,7 +313,6 @@ operation!(
     ApplyRefund,
     ServerType::Other(Cow::Borrowed("apply_refund")),
     RefundAccepted,
-    data,
     out: Data
 );
 

@@ -168,7 +168,7 @@ impl ValidationError {
 pub(crate) type LenRule<'a> = (&'static str, Option<&'a str>, usize);
 
 /// Checks one length rule; lengths in characters, absent values pass.
-pub(crate) fn check_len((field, value, max): LenRule<'_>) -> Result<(), ValidationError> {
+fn check_len((field, value, max): LenRule<'_>) -> Result<(), ValidationError> {
     match value.map(|v| v.chars().count()) {
         Some(actual) if actual > max => {
             Err(ValidationError::new(field, Rule::MaxChars { max, actual }))

@@ -78,6 +78,63 @@ impl<'de> Deserialize<'de> for RawJson {
 /// (the typed field wins), so the output never holds a key twice.
 pub type Extra = BTreeMap<String, RawJson>;
 
+/// Appends `text` to `out` as a JSON string literal. Text with nothing to
+/// escape (the usual case) is copied as is between quotes; the rest is
+/// escaped by serde_json. Shared with et-proto, whose envelopes are written
+/// the same way.
+pub fn push_json_string(out: &mut String, text: &str) {
+    if text.bytes().any(|b| b == b'"' || b == b'\\' || b < b' ') {
+        // Serializing a &str to JSON cannot fail.
+        out.push_str(&serde_json::to_string(text).unwrap_or_default());
+    } else {
+        out.push('"');
+        out.push_str(text);
+        out.push('"');
+    }
+}
+
+/// Reads the JSON number (`-?int[.frac][e±exp]`) at the start of `bytes`
+/// and returns its length, or the offset and the reason where it breaks the
+/// grammar. Reading stops at the first byte that cannot continue the number
+/// (`01` reads as `0`, length 1), so a caller that needs all of `bytes` to
+/// be one number compares the length with `bytes.len()`. Shared with
+/// et-proto's envelope reader.
+pub fn json_number_len(bytes: &[u8]) -> Result<usize, (usize, &'static str)> {
+    // Digits from position `from` on; no indexing, so no panic path.
+    let digits = |from: usize| {
+        bytes
+            .get(from..)
+            .unwrap_or_default()
+            .iter()
+            .take_while(|b| b.is_ascii_digit())
+            .count()
+    };
+    let mut i = usize::from(bytes.first() == Some(&b'-'));
+    match bytes.get(i) {
+        Some(b'0') => i += 1,
+        Some(b'1'..=b'9') => i += digits(i),
+        _ => return Err((i, "bad number")),
+    }
+    if bytes.get(i) == Some(&b'.') {
+        i += 1;
+        match digits(i) {
+            0 => return Err((i, "bad number: digits expected after '.'")),
+            frac => i += frac,
+        }
+    }
+    if matches!(bytes.get(i), Some(b'e' | b'E')) {
+        i += 1;
+        if matches!(bytes.get(i), Some(b'+' | b'-')) {
+            i += 1;
+        }
+        match digits(i) {
+            0 => return Err((i, "bad number: digits expected in exponent")),
+            exp => i += exp,
+        }
+    }
+    Ok(i)
+}
+
 /// A map key, borrowed from the input when the deserializer allows it
 /// (serde_json does for keys without escapes): matching a key against the
 /// typed fields then costs no allocation.
@@ -234,3 +291,31 @@ macro_rules! wire_struct {
     };
 }
 pub(crate) use wire_struct;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn number_length_stops_where_the_number_ends_or_says_where_it_breaks() {
+        assert_eq!(json_number_len(b"-12.50e+3,"), Ok(9));
+        assert_eq!(json_number_len(b"01"), Ok(1));
+        assert_eq!(json_number_len(b"-x"), Err((1, "bad number")));
+        assert_eq!(
+            json_number_len(b"1.e5"),
+            Err((2, "bad number: digits expected after '.'"))
+        );
+        assert_eq!(
+            json_number_len(b"1e-"),
+            Err((3, "bad number: digits expected in exponent"))
+        );
+    }
+
+    #[test]
+    fn strings_are_quoted_and_escaped_only_when_needed() {
+        let mut out = String::new();
+        push_json_string(&mut out, "a b");
+        push_json_string(&mut out, "say \"hi\"\n");
+        assert_eq!(out, r#""a b""say \"hi\"\n""#);
+    }
+}

@@ -14,19 +14,11 @@ use crate::notify;
 use crate::profile::Profile;
 use crate::raw::{RawObject, RawValue};
 
-/// ET: its private key and the profile it speaks.
+/// ET: its private key (whose `Debug` is redacted) and the profile it speaks.
+#[derive(Debug)]
 pub struct EtSide {
     key: PrivateKey,
     profile: Profile,
-}
-
-impl fmt::Debug for EtSide {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EtSide")
-            .field("key", &self.key)
-            .field("profile", &self.profile)
-            .finish()
-    }
 }
 
 /// A request whose signature verified, decrypted.
@@ -138,18 +130,10 @@ impl Response {
     /// A success (`000000`, `SUCCESS`, as in ET's example) echoing `request`,
     /// with empty lists.
     pub fn success(request: &OpenedRequest) -> Self {
-        Response {
-            status_code: StatusCode::Success,
-            message: "SUCCESS".to_owned(),
-            data: "[]".to_owned(),
-            count: 0,
-            sensitive: Zeroizing::new("[]".to_owned()),
-            return_info: request.return_info.clone(),
-            extend_info: String::new(),
-        }
+        Self::error(StatusCode::Success, "SUCCESS", request.return_info.as_str())
     }
 
-    /// An error response with empty lists.
+    /// An error response with empty lists (also the base of [`success`](Self::success)).
     pub fn error(
         status_code: StatusCode,
         message: impl Into<String>,

@@ -193,7 +193,8 @@ impl Merchant {
         let data_json = envelope::to_json(data, "data")?;
         let sensitive_json = Zeroizing::new(envelope::to_json(sensitive, "sensitive_data")?);
         let server_type = self.profile.server_type_for(&Op::SERVER_TYPE);
-        self.build_raw(server_type, &data_json, &sensitive_json, options)
+        // serde_json wrote both texts: unlike `build_raw`'s, they need no check.
+        self.build_envelope(server_type, &data_json, &sensitive_json, options)
     }
 
     /// Builds the envelope for any `server_type` from the JSON text of its
@@ -211,6 +212,17 @@ impl Merchant {
     ) -> Result<BuiltRequest, Error> {
         envelope::check_json(data_json, "data")?;
         envelope::check_json(sensitive_json, "sensitive_data")?;
+        self.build_envelope(server_type, data_json, sensitive_json, options)
+    }
+
+    /// Seals, numbers and signs the envelope around two JSON payload texts.
+    fn build_envelope(
+        &self,
+        server_type: ServerType,
+        data_json: &str,
+        sensitive_json: &str,
+        options: &RequestOptions,
+    ) -> Result<BuiltRequest, Error> {
         let sealed = envelope::seal(
             sensitive_json,
             &self.credentials.et_public_key,

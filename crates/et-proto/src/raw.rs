@@ -11,6 +11,8 @@
 use std::borrow::Cow;
 use std::collections::HashSet;
 
+use et_model::{json_number_len, push_json_string};
+
 use crate::error::Error;
 
 /// Nesting limit for values inside an object; deeper input is rejected
@@ -235,7 +237,7 @@ impl RawObject {
             if i > 0 {
                 out.push(',');
             }
-            push_json_quoted(&mut out, key);
+            push_json_string(&mut out, key);
             out.push(':');
             out.push_str(&value.json);
         }
@@ -256,21 +258,8 @@ impl<K: Into<String>> FromIterator<(K, RawValue)> for RawObject {
 
 fn json_quote(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 2);
-    push_json_quoted(&mut out, text);
+    push_json_string(&mut out, text);
     out
-}
-
-/// Appends `text` as a JSON string; text with nothing to escape (the usual
-/// case) is copied as is, the rest is escaped by serde_json.
-fn push_json_quoted(out: &mut String, text: &str) {
-    if text.bytes().any(|b| b == b'"' || b == b'\\' || b < b' ') {
-        // Serializing a &str to JSON cannot fail.
-        out.push_str(&serde_json::to_string(text).unwrap_or_default());
-    } else {
-        out.push('"');
-        out.push_str(text);
-        out.push('"');
-    }
 }
 
 /// A JSON string literal's text between its quotes.
@@ -359,50 +348,49 @@ impl<'a> Scanner<'a> {
         depth: usize,
         member: &mut dyn FnMut(String, RawValue),
     ) -> Result<(), Error> {
-        self.eat(b'{', "expected '{'")?;
-        loop {
-            self.skip_ws();
-            if self.peek() == Some(b'}') {
-                self.pos += 1;
-                return Ok(());
+        let reasons = ["expected '{'", "expected ',' or '}'"];
+        self.delimited(b'{', b'}', reasons, |s| {
+            if s.peek() != Some(b'"') {
+                return Err(s.error("expected a string key or '}'"));
             }
-            if self.peek() != Some(b'"') {
-                return Err(self.error("expected a string key or '}'"));
-            }
-            let key = self.string()?.into_owned();
-            self.skip_ws();
-            self.eat(b':', "expected ':' after a key")?;
-            self.skip_ws();
-            let value = self.value(depth)?;
-            member(key, value);
-            self.skip_ws();
-            match self.bump() {
-                Some(b',') => {}
-                Some(b'}') => return Ok(()),
-                _ => {
-                    self.pos = self.pos.saturating_sub(1);
-                    return Err(self.error("expected ',' or '}'"));
-                }
-            }
-        }
+            let key = s.string()?.into_owned();
+            s.skip_ws();
+            s.eat(b':', "expected ':' after a key")?;
+            s.skip_ws();
+            member(key, s.value(depth)?);
+            Ok(())
+        })
     }
 
     fn array(&mut self, depth: usize) -> Result<(), Error> {
-        self.eat(b'[', "expected '['")?;
+        let reasons = ["expected '['", "expected ',' or ']'"];
+        self.delimited(b'[', b']', reasons, |s| s.value(depth).map(drop))
+    }
+
+    /// Reads `open item, item, ... close`, trailing comma allowed; `reasons`
+    /// say what was expected instead of `open` and of `,`/`close`.
+    fn delimited(
+        &mut self,
+        open: u8,
+        close: u8,
+        [no_open, no_separator]: [&'static str; 2],
+        mut item: impl FnMut(&mut Self) -> Result<(), Error>,
+    ) -> Result<(), Error> {
+        self.eat(open, no_open)?;
         loop {
             self.skip_ws();
-            if self.peek() == Some(b']') {
+            if self.peek() == Some(close) {
                 self.pos += 1;
                 return Ok(());
             }
-            self.value(depth)?;
+            item(self)?;
             self.skip_ws();
             match self.bump() {
                 Some(b',') => {}
-                Some(b']') => return Ok(()),
+                Some(byte) if byte == close => return Ok(()),
                 _ => {
                     self.pos = self.pos.saturating_sub(1);
-                    return Err(self.error("expected ',' or ']'"));
+                    return Err(self.error(no_separator));
                 }
             }
         }
@@ -463,41 +451,18 @@ impl<'a> Scanner<'a> {
         }
     }
 
-    fn digits(&mut self) -> usize {
-        let start = self.pos;
-        while matches!(self.peek(), Some(b'0'..=b'9')) {
-            self.pos += 1;
-        }
-        self.pos - start
-    }
-
     fn number(&mut self) -> Result<ValueKind, Error> {
-        if self.peek() == Some(b'-') {
-            self.pos += 1;
-        }
-        match self.peek() {
-            Some(b'0') => self.pos += 1,
-            Some(b'1'..=b'9') => {
-                self.digits();
+        let rest = self.input.as_bytes().get(self.pos..).unwrap_or_default();
+        match json_number_len(rest) {
+            Ok(len) => {
+                self.pos += len;
+                Ok(ValueKind::Number)
             }
-            _ => return Err(self.error("bad number")),
-        }
-        if self.peek() == Some(b'.') {
-            self.pos += 1;
-            if self.digits() == 0 {
-                return Err(self.error("bad number: digits expected after '.'"));
+            Err((at, reason)) => {
+                self.pos += at;
+                Err(self.error(reason))
             }
         }
-        if matches!(self.peek(), Some(b'e' | b'E')) {
-            self.pos += 1;
-            if matches!(self.peek(), Some(b'+' | b'-')) {
-                self.pos += 1;
-            }
-            if self.digits() == 0 {
-                return Err(self.error("bad number: digits expected in exponent"));
-            }
-        }
-        Ok(ValueKind::Number)
     }
 
     /// Reads a string literal and returns its unescaped content: borrowed

@@ -68,14 +68,9 @@ impl SerialNumbers {
     }
 
     /// Replaces the source of the 6 digits (any `u32`, reduced modulo 10⁶).
-    pub fn with_rng(self, rng: impl FnMut() -> u32 + Send + 'static) -> Self {
-        let mut state = self.state.into_inner().unwrap_or_else(|e| e.into_inner());
-        state.rng = Box::new(rng);
-        SerialNumbers {
-            merchant_number: self.merchant_number,
-            clock: self.clock,
-            state: Mutex::new(state),
-        }
+    pub fn with_rng(mut self, rng: impl FnMut() -> u32 + Send + 'static) -> Self {
+        self.state.get_mut().unwrap_or_else(|e| e.into_inner()).rng = Box::new(rng);
+        self
     }
 
     /// The next serial number.

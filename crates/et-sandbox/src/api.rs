@@ -12,7 +12,7 @@ use et_model::{
     GetPayUrl, GetRate, Operation, OrderCreated, OrderInfo, OrderStatus, PayConfig, PayType,
     PayUrl, QueryOrders, Rate, RefundAccepted, UploadAttachment,
 };
-use et_proto::{EtSide, OpenedRequest, RawObject, Response};
+use et_proto::{OpenedRequest, RawObject, Response};
 
 use crate::app::{amount_due, order_not_found, App, RefundApplication};
 use crate::clock::beijing_compact_date;
@@ -25,22 +25,11 @@ pub const MAX_ATTACHMENTS_PER_TYPE: i64 = 5;
 /// `pay_type` of the one way to pay the sandbox offers (its checkout page).
 const CHECKOUT_PAY_TYPE: PayType = PayType(1);
 
-/// ET's keys and profile.
-pub struct EtKeys {
-    /// ET's side of the protocol.
-    pub side: EtSide,
-}
-
 /// Handles one request body; always returns a signed response body.
 pub fn handle(app: &App, body: &[u8]) -> Vec<u8> {
     let mut merchant_key: Option<PublicKey> = None;
-    let opened = app.et.side.open_request(body, |m, s| {
-        let found = app
-            .store
-            .tx(|c| store::merchant(c, m, s))
-            .ok()
-            .flatten()
-            .and_then(|r| PublicKey::load(r.public_key_pem.as_bytes()).ok());
+    let opened = app.et.open_request(body, |m, s| {
+        let found = app.merchant_key(m, s).cloned();
         merchant_key.clone_from(&found);
         found
     });
@@ -53,9 +42,8 @@ pub fn handle(app: &App, body: &[u8]) -> Vec<u8> {
     }
     // A refusal has nothing to encrypt, so a request that names no known
     // merchant still gets a response signed by ET (empty `aeskey`).
-    let recipient = merchant_key.unwrap_or_else(|| app.et.side.public_key().clone());
+    let recipient = merchant_key.unwrap_or_else(|| app.et.public_key().clone());
     app.et
-        .side
         .respond(&recipient, &response)
         .or_else(|e| {
             let failed = Refusal::new(
@@ -63,7 +51,6 @@ pub fn handle(app: &App, body: &[u8]) -> Vec<u8> {
                 format!("building the response failed: {e}"),
             );
             app.et
-                .side
                 .respond(&recipient, &refuse(&failed, &response.return_info))
         })
         .unwrap_or_default()
@@ -112,7 +99,7 @@ fn dispatch(app: &App, req: &OpenedRequest) -> Result<Response, Refusal> {
             ),
         ));
     }
-    let profile = app.et.side.profile();
+    let profile = app.et.profile();
     let is =
         |default: &et_model::ServerType| profile.accepts_server_type(default, &req.server_type);
     if is(&CreateOrder::SERVER_TYPE) {

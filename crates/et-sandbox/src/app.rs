@@ -4,7 +4,9 @@
 
 use std::time::Duration;
 
+use et_crypto::PublicKey;
 use et_model::OrderStatus;
+use et_proto::EtSide;
 use rust_decimal::Decimal;
 use std::str::FromStr;
 
@@ -37,7 +39,33 @@ pub struct App {
     /// Woken when a notification is queued.
     pub wake: tokio::sync::Notify,
     /// ET's side of the protocol (keys and profile).
-    pub et: crate::api::EtKeys,
+    pub et: EtSide,
+    /// The known merchants' public keys, parsed once at start (the
+    /// merchants table changes only then).
+    pub merchant_keys: Vec<MerchantKey>,
+}
+
+/// A known merchant and its parsed public key.
+pub struct MerchantKey {
+    /// ET merchant number.
+    pub merchant_number: String,
+    /// ET sub-merchant number.
+    pub sub_merchant_number: String,
+    /// The key its requests are verified with and its responses encrypted to.
+    pub key: PublicKey,
+}
+
+impl MerchantKey {
+    /// Parses a stored merchant's key; a row whose key does not parse is
+    /// left out, so its requests are refused as from an unknown merchant.
+    pub fn parse(m: store::MerchantRecord) -> Option<Self> {
+        let key = PublicKey::load(m.public_key_pem.as_bytes()).ok()?;
+        Some(MerchantKey {
+            merchant_number: m.merchant_number,
+            sub_merchant_number: m.sub_merchant_number,
+            key,
+        })
+    }
 }
 
 /// A refund application's details, kept on the order.
@@ -49,6 +77,20 @@ pub struct RefundApplication {
 }
 
 impl App {
+    /// The public key of a known merchant, `None` for an unknown one.
+    pub fn merchant_key(
+        &self,
+        merchant_number: &str,
+        sub_merchant_number: &str,
+    ) -> Option<&PublicKey> {
+        self.merchant_keys
+            .iter()
+            .find(|m| {
+                m.merchant_number == merchant_number && m.sub_merchant_number == sub_merchant_number
+            })
+            .map(|m| &m.key)
+    }
+
     /// Applies `event` to an order (owned by `owner`, when given) and queues
     /// the notifications it causes.
     pub fn transition(

@@ -34,11 +34,11 @@ pub(crate) fn load_private(path: &Path) -> Result<PrivateKey, Error> {
     PrivateKey::load(&pem).map_err(|e| Error::key(path, e))
 }
 
-/// Loads a public key file, returning the key and its text.
-pub(crate) fn load_public(path: &Path) -> Result<(PublicKey, String), Error> {
+/// Reads a public key file, checking that it holds a key; returns its text.
+pub(crate) fn load_public(path: &Path) -> Result<String, Error> {
     let pem = fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-    let key = PublicKey::load(pem.as_bytes()).map_err(|e| Error::key(path, e))?;
-    Ok((key, pem))
+    PublicKey::load(pem.as_bytes()).map_err(|e| Error::key(path, e))?;
+    Ok(pem)
 }
 
 /// A fresh notification salt: 32 alphanumerics from the OS CSPRNG.

@@ -229,11 +229,11 @@ impl Sandbox {
     pub async fn start(config: SandboxConfig) -> Result<RunningSandbox, Error> {
         let dir = SandboxDir::new(&config.dir);
         let merchant = dir.merchant()?;
-        let (_, merchant_pem) = keys::load_public(&dir.file(MERCHANT_PUBLIC_PEM))?;
+        let merchant_pem = keys::load_public(&dir.file(MERCHANT_PUBLIC_PEM))?;
         let et_key = keys::load_private(&dir.file(ET_PRIVATE_PEM))?;
         let rates = dir.rate_table()?;
         let store = store::Store::open(&dir.file(DATABASE))?;
-        let saved_clock = store.tx(|c| {
+        let (saved_clock, merchants) = store.tx(|c| {
             store::upsert_merchant(
                 c,
                 &store::MerchantRecord {
@@ -243,7 +243,7 @@ impl Sandbox {
                     salt: merchant.salt.to_string(),
                 },
             )?;
-            store::meta(c, app::CLOCK_KEY)
+            Ok::<_, rusqlite::Error>((store::meta(c, app::CLOCK_KEY)?, store::merchants(c)?))
         })?;
         let not_before = saved_clock.and_then(|t| t.parse().ok()).unwrap_or(0);
         let clock =
@@ -267,9 +267,11 @@ impl Sandbox {
             rates,
             base_url: format!("http://{addr}"),
             wake: tokio::sync::Notify::new(),
-            et: api::EtKeys {
-                side: EtSide::new(et_key, Profile::default()),
-            },
+            et: EtSide::new(et_key, Profile::default()),
+            merchant_keys: merchants
+                .into_iter()
+                .filter_map(app::MerchantKey::parse)
+                .collect(),
         });
         let (stop, stopped) = watch::channel(false);
         let tasks = vec![

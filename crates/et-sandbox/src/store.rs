@@ -238,6 +238,17 @@ pub fn upsert_merchant(c: &Connection, m: &MerchantRecord) -> rusqlite::Result<(
     .map(drop)
 }
 
+const MERCHANT_COLUMNS: &str = "merchant_number, sub_merchant_number, public_key_pem, salt";
+
+fn merchant_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<MerchantRecord> {
+    Ok(MerchantRecord {
+        merchant_number: r.get(0)?,
+        sub_merchant_number: r.get(1)?,
+        public_key_pem: r.get(2)?,
+        salt: r.get(3)?,
+    })
+}
+
 /// Looks a merchant up.
 pub fn merchant(
     c: &Connection,
@@ -245,19 +256,21 @@ pub fn merchant(
     sub_merchant_number: &str,
 ) -> rusqlite::Result<Option<MerchantRecord>> {
     c.query_row(
-        "SELECT merchant_number, sub_merchant_number, public_key_pem, salt FROM merchants
-         WHERE merchant_number = ?1 AND sub_merchant_number = ?2",
+        &format!(
+            "SELECT {MERCHANT_COLUMNS} FROM merchants
+             WHERE merchant_number = ?1 AND sub_merchant_number = ?2"
+        ),
         [merchant_number, sub_merchant_number],
-        |r| {
-            Ok(MerchantRecord {
-                merchant_number: r.get(0)?,
-                sub_merchant_number: r.get(1)?,
-                public_key_pem: r.get(2)?,
-                salt: r.get(3)?,
-            })
-        },
+        merchant_from_row,
     )
     .optional()
+}
+
+/// Every merchant the sandbox knows.
+pub fn merchants(c: &Connection) -> rusqlite::Result<Vec<MerchantRecord>> {
+    let mut st = c.prepare(&format!("SELECT {MERCHANT_COLUMNS} FROM merchants"))?;
+    let rows = st.query_map([], merchant_from_row)?;
+    rows.collect()
 }
 
 /// Records a serial number; `false` when the merchant already used it.

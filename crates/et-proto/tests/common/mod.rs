@@ -37,10 +37,6 @@ pub fn key(who: &str, bits: usize) -> &'static PrivateKey {
     &keys[index]
 }
 
-fn clone_private(k: &PrivateKey) -> PrivateKey {
-    PrivateKey::load(k.to_pkcs8_pem().expect("export").as_bytes()).expect("reload")
-}
-
 /// A merchant and ET that know each other's public keys.
 pub struct Parties {
     pub merchant: Merchant,
@@ -50,8 +46,8 @@ pub struct Parties {
 
 impl Parties {
     pub fn new(bits: usize, merchant_profile: Profile, et_profile: Profile) -> Self {
-        let et = EtSide::new(clone_private(key("et", bits)), et_profile);
-        let merchant_key = clone_private(key("merchant", bits));
+        let et = EtSide::new(key("et", bits).clone(), et_profile);
+        let merchant_key = key("merchant", bits).clone();
         let merchant_public = merchant_key.public_key().clone();
         let merchant = Merchant::new(
             Credentials::new(
