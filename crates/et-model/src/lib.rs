@@ -35,6 +35,7 @@ mod notification;
 mod ops;
 mod order;
 mod payload;
+mod text_fields;
 mod time;
 
 pub use amount::{Amount, AmountError};

@@ -13,6 +13,7 @@ use serde::de::DeserializeOwned;
 use serde_json::value::RawValue;
 
 use crate::payload::Payload;
+use crate::text_fields;
 use crate::wire::{push_json_string, wire_struct};
 use crate::{Amount, CurrencyCode, NotifyType, OrderStatus, PayResult, RefundResult};
 
@@ -185,9 +186,12 @@ fn read<T: DeserializeOwned>(
         kind,
         reason: e.to_string(),
     };
-    // Reading from JSON text (not a `Value`) keeps amounts exact. The text
-    // is the map's JSON form (keys sorted), so error positions match it.
-    serde_json::from_str(&json_object(sorted)).map_err(error)
+    // Straight from the fields (exact, like reading JSON text, and without
+    // writing any). Should that fail, reading the map's JSON form (keys
+    // sorted) words the error, its position included, as it always has.
+    text_fields::from_pairs(sorted)
+        .or_else(|_| serde_json::from_str(&json_object(sorted)))
+        .map_err(error)
 }
 
 /// `{"key":"text",…}` in one buffer sized up front.
@@ -322,4 +326,102 @@ impl Notification {
 /// anything else verbatim.
 fn raw_to_text(raw: &RawValue) -> String {
     serde_json::from_str::<String>(raw.get()).unwrap_or_else(|_| raw.get().to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// Every typed field of the four kinds.
+    const KEYS: &[&str] = &[
+        "order_id",
+        "pay_result",
+        "pay_amount",
+        "pay_currency_code",
+        "pay_datetime",
+        "extend_info",
+        "notify_type",
+        "datetime",
+        "order_status",
+        "refund_order_id",
+        "refund_result",
+        "refund_amount",
+        "refund_datetime",
+        "remittance_voucher_url",
+    ];
+
+    /// Numbers as text, some only loosely (`" 2 "`, `01`, `1e3`).
+    fn number() -> BoxedStrategy<String> {
+        prop_oneof![
+            prop::sample::select(vec!["1", "0", "-1", " 2 ", "10000.00", "1e3", "01"])
+                .prop_map(str::to_owned),
+            "-?[0-9]{1,4}(\\.[0-9]{1,3})?",
+        ]
+        .boxed()
+    }
+
+    /// Empty, numeric, code-like and escape-needing text.
+    fn text() -> BoxedStrategy<String> {
+        prop_oneof![
+            Just(String::new()),
+            number(),
+            Just("order_status_change".to_owned()),
+            "[a-z\"\\\\\u{0}-\u{1f}\u{7f}é中😀 ]{0,6}",
+            "\\PC{0,8}",
+        ]
+        .boxed()
+    }
+
+    /// Text for a typed field: mostly a number where a number is wanted, so
+    /// that whole notifications read successfully often enough.
+    fn field(key: &str) -> BoxedStrategy<String> {
+        if key.ends_with("_result") || key.ends_with("_amount") || key == "order_status" {
+            prop_oneof![4 => number(), 1 => text()].boxed()
+        } else {
+            text()
+        }
+    }
+
+    /// Each typed field mostly present, plus a few unknown keys.
+    fn pairs() -> impl Strategy<Value = Vec<(String, String)>> {
+        let typed: Vec<_> = KEYS
+            .iter()
+            .map(|key| prop::option::weighted(0.85, field(key)))
+            .collect();
+        let unknown = prop::collection::btree_map(
+            prop_oneof!["[a-z_]{1,8}", "[a-z\"\\\\\u{0}-\u{1f}é]{0,4}"],
+            text(),
+            0..3,
+        );
+        (typed, unknown).prop_map(|(typed, unknown)| {
+            let known = KEYS.iter().zip(typed);
+            let known = known.filter_map(|(k, v)| Some(((*k).to_owned(), v?)));
+            let all: BTreeMap<String, String> = unknown.into_iter().chain(known).collect();
+            all.into_iter().collect()
+        })
+    }
+
+    /// Both readings of one kind agree: the same value, or both fail.
+    fn same<T: DeserializeOwned + PartialEq + fmt::Debug>(
+        pairs: &[(&str, &str)],
+    ) -> Result<(), TestCaseError> {
+        let direct = text_fields::from_pairs::<T>(pairs).ok();
+        let via_json = serde_json::from_str::<T>(&json_object(pairs)).ok();
+        prop_assert_eq!(direct, via_json);
+        Ok(())
+    }
+
+    proptest! {
+        #[test]
+        fn reading_the_fields_directly_equals_reading_their_json(pairs in pairs()) {
+            let pairs: Vec<(&str, &str)> =
+                pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            same::<PaymentSuccess>(&pairs)?;
+            same::<OrderStatusChange>(&pairs)?;
+            same::<RefundResultNotice>(&pairs)?;
+            same::<RemittanceVoucher>(&pairs)?;
+        }
+    }
 }
