@@ -397,7 +397,8 @@ fn sandbox_init_serve_and_call() {
         .find(|w| w.starts_with("http://"))
         .expect("endpoint in first line");
 
-    let call = |op: &str, data: &str| {
+    // `payload` is `--data` or `--sensitive`, read from stdin.
+    let call = |op: &str, payload: &str, json: &str| {
         et_stdin(
             &[
                 "call",
@@ -406,35 +407,23 @@ fn sandbox_init_serve_and_call() {
                 "--dir",
                 state,
                 op,
-                "--data",
+                payload,
                 "-",
             ],
-            data.as_bytes(),
+            json.as_bytes(),
         )
     };
-    let rate = call("get_rate", r#"{"currency_code":"GBP"}"#);
+    let rate = call("get_rate", "--data", r#"{"currency_code":"GBP"}"#);
     assert!(rate.status.success(), "{}", stderr(&rate));
     let printed: serde_json::Value = serde_json::from_str(&stdout(&rate)).expect("JSON");
     assert_eq!(printed["status_code"], "000000");
 
-    let missing = call("get_special_pay_url", r#"{"order_id":"ET-NOPE"}"#);
+    let missing = call("get_special_pay_url", "--data", r#"{"order_id":"ET-NOPE"}"#);
     let err = assert_one_line_failure(&missing, 1);
     assert!(err.contains("200001"), "{err}");
 
     let order = r#"{"merchant_order_id":"M1","merchant_user_key":"u1","country_code":"GBR","currency_code":"GBP","tuituon":100.00}"#;
-    let created = et_stdin(
-        &[
-            "call",
-            "--endpoint",
-            endpoint,
-            "--dir",
-            state,
-            "create_order",
-            "--sensitive",
-            "-",
-        ],
-        order.as_bytes(),
-    );
+    let created = call("create_order", "--sensitive", order);
     assert!(created.status.success(), "{}", stderr(&created));
     let created: serde_json::Value = serde_json::from_str(&stdout(&created)).expect("JSON");
     let order_id = created["data"][0]["order_id"].as_str().expect("order_id");
@@ -453,19 +442,7 @@ fn sandbox_init_serve_and_call() {
     assert!(admin("remit").status.success());
 
     // A retried create (same merchant_order_id) is refused, naming the first order.
-    let again = et_stdin(
-        &[
-            "call",
-            "--endpoint",
-            endpoint,
-            "--dir",
-            state,
-            "create_order",
-            "--sensitive",
-            "-",
-        ],
-        order.as_bytes(),
-    );
+    let again = call("create_order", "--sensitive", order);
     let err = assert_one_line_failure(&again, 1);
     assert!(err.contains("200002") && err.contains(order_id), "{err}");
 
