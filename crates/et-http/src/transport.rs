@@ -196,12 +196,16 @@ impl std::error::Error for TransportError {
 /// hyper-util's errors say only "client error (Connect)"; the cause is the
 /// last error of the chain.
 fn innermost<'a>(
-    mut e: &'a (dyn std::error::Error + 'static),
+    e: &'a (dyn std::error::Error + 'static),
 ) -> &'a (dyn std::error::Error + 'static) {
-    while let Some(next) = e.source() {
-        e = next;
-    }
-    e
+    chain(e).last().unwrap_or(e)
+}
+
+/// `e` and its sources, outermost first.
+fn chain<'a>(
+    e: &'a (dyn std::error::Error + 'static),
+) -> impl Iterator<Item = &'a (dyn std::error::Error + 'static)> {
+    std::iter::successors(Some(e), |err| err.source())
 }
 
 /// A 2xx answer, read completely.
@@ -374,20 +378,15 @@ fn classify(e: hyper_util::client::legacy::Error) -> TransportError {
 /// `io::Error::source` skips the error it wraps (and hyper-rustls nests two
 /// `io::Error`s), hence peeling each with `get_ref`.
 fn rustls_cause<'a>(e: &'a (dyn std::error::Error + 'static)) -> Option<&'a rustls::Error> {
-    let mut next = Some(e);
-    while let Some(mut err) = next {
-        next = err.source();
+    chain(e).find_map(|mut err| {
         while let Some(inner) = err
             .downcast_ref::<std::io::Error>()
             .and_then(|io| io.get_ref())
         {
             err = inner;
         }
-        if let Some(tls) = err.downcast_ref::<rustls::Error>() {
-            return Some(tls);
-        }
-    }
-    None
+        err.downcast_ref::<rustls::Error>()
+    })
 }
 
 fn body_error(e: BodyError) -> TransportError {
