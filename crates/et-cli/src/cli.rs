@@ -15,6 +15,36 @@ pub struct Cli {
     pub command: Command,
 }
 
+impl Cli {
+    /// Parses `args` (program name first) like `Cli::try_parse_from`, with
+    /// the exit-code table after every `--help`.
+    pub fn parse_with_exit_codes<I, T>(args: I) -> Result<Self, clap::Error>
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<std::ffi::OsString> + Clone,
+    {
+        use clap::{CommandFactory, FromArgMatches};
+        let mut command = with_after_help(Self::command(), &exit_code_help());
+        let matches = command.try_get_matches_from_mut(args)?;
+        Self::from_arg_matches(&matches).map_err(|e| e.format(&mut command))
+    }
+}
+
+/// The exit-code table as `--help` shows it, from [`crate::error::exit_codes`].
+pub fn exit_code_help() -> String {
+    let mut help = String::from("Exit codes:");
+    for (code, meaning) in crate::error::exit_codes() {
+        help.push_str(&format!("\n  {code}  {meaning}"));
+    }
+    help
+}
+
+fn with_after_help(command: clap::Command, help: &str) -> clap::Command {
+    command
+        .after_help(help.to_owned())
+        .mut_subcommands(|sub| with_after_help(sub, help))
+}
+
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
@@ -44,9 +74,12 @@ pub struct KeygenArgs {
     /// Key size in bits (1024 to 4096).
     #[arg(long, default_value_t = 2048, value_parser = clap::value_parser!(u32).range(1024..=4096))]
     pub bits: u32,
-    /// Directory to write private.pem and public.pem into (created if missing).
+    /// Directory to write private.pem and public.pem into (created 0700 if missing).
     #[arg(long)]
     pub out: PathBuf,
+    /// Replace existing key files (by new files: a symbolic link there is not followed).
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// `et sandbox …`.
@@ -199,9 +232,18 @@ pub enum NotifyCommand {
 /// `et notify sign` / `et notify verify`.
 #[derive(Debug, Args)]
 pub struct NotifyArgs {
-    /// The merchant's notification salt.
-    #[arg(long, env = "ET_NOTIFY_SALT", hide_env_values = true)]
-    pub salt: String,
+    /// The merchant's notification salt. On the command line it shows in the
+    /// process list and shell history: prefer ET_NOTIFY_SALT or --salt-file.
+    #[arg(
+        long,
+        env = "ET_NOTIFY_SALT",
+        hide_env_values = true,
+        required_unless_present = "salt_file"
+    )]
+    pub salt: Option<String>,
+    /// A file holding the salt (one trailing newline dropped); wins over --salt and ET_NOTIFY_SALT.
+    #[arg(long, value_name = "FILE")]
+    pub salt_file: Option<PathBuf>,
     /// The body, JSON or form-urlencoded (default or `-`: stdin).
     #[arg(value_name = "FILE")]
     pub file: Option<PathBuf>,

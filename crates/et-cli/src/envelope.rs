@@ -1,11 +1,12 @@
 //! `et request build` and `et response open`.
 
-use et_model::ServerType;
+use et_model::{RawJson, ServerType};
 use et_proto::{Credentials, Merchant, RawReply, RequestOptions};
+use serde::Serialize;
 
 use crate::cli::{PayloadArgs, RequestBuildArgs, ResponseOpenArgs};
 use crate::error::{CliResult, Failure};
-use crate::input::{read_input_or_stdin, read_json_object};
+use crate::input::{read_input_or_stdin, read_json_object, Input};
 use crate::keys::{load_private, load_public};
 
 /// `et request build`: print the signed, encrypted envelope.
@@ -55,11 +56,10 @@ pub fn read_payloads(args: &PayloadArgs) -> CliResult<Payloads> {
     })
 }
 
-/// `et response open`: verify, decrypt and print the response; exit 1 when
-/// it does not verify or decrypt. A verified error response (e.g. `200003`)
-/// prints with empty payloads and exits 0: it is ET's signed answer.
+/// `et response open`: verify, decrypt and print the response. The exit
+/// code is [`print_opened`]'s, the same as `et call`'s.
 pub fn open(args: &ResponseOpenArgs) -> CliResult {
-    let body = read_input_or_stdin(args.file.as_deref())?;
+    let body = read_input_or_stdin(args.file.as_deref(), Input::Response)?;
     let credentials = Credentials::new(
         "",
         "",
@@ -68,29 +68,49 @@ pub fn open(args: &ResponseOpenArgs) -> CliResult {
         "",
     );
     let merchant = Merchant::new(credentials, args.profile.to_profile());
-    let printed = match merchant.open_raw(None, &body) {
-        Ok(opened) => reply_json(&opened),
-        Err(et_proto::Error::Api {
+    print_opened(merchant.open_raw(None, &body))
+}
+
+/// Prints an opened response as `{"status_code","message","data","sensitive_data"}`,
+/// payloads in their exact wire text, and returns the exit code of the
+/// table: 0 for a verified success; 3 for a verified refusal, which is
+/// printed too (empty payloads), ET's signed answer; 1 when the response
+/// did not verify, decrypt or parse.
+pub fn print_opened(opened: Result<RawReply, et_proto::Error>) -> CliResult {
+    let refusal = match opened {
+        Ok(opened) => {
+            return crate::output::json(&Printed {
+                status_code: opened.reply.status_code.as_str(),
+                message: &opened.reply.message,
+                data: &opened.reply.items,
+                sensitive_data: opened.sensitive.as_ref(),
+            })
+        }
+        Err(e) => e,
+    };
+    match &refusal {
+        et_proto::Error::Api {
             code,
             message,
             authenticated: true,
-        }) => serde_json::json!({
-            "status_code": code.as_str(),
-            "message": message,
-            "data": [],
-            "sensitive_data": null,
-        }),
-        Err(e) => return Err(Failure::rejected(e)),
-    };
-    crate::output::line(format_args!("{printed:#}"))
+        } => {
+            crate::output::json(&Printed {
+                status_code: code.as_str(),
+                message,
+                data: &[],
+                sensitive_data: None,
+            })?;
+            Err(Failure::refused(&refusal))
+        }
+        _ => Err(Failure::rejected(&refusal)),
+    }
 }
 
-/// `{"status_code","message","data","sensitive_data"}` with both payloads parsed.
-pub fn reply_json(opened: &RawReply) -> serde_json::Value {
-    serde_json::json!({
-        "status_code": opened.reply.status_code.as_str(),
-        "message": opened.reply.message,
-        "data": opened.reply.items,
-        "sensitive_data": opened.sensitive,
-    })
+/// What `et response open` and `et call` print.
+#[derive(Serialize)]
+struct Printed<'a> {
+    status_code: &'a str,
+    message: &'a str,
+    data: &'a [RawJson],
+    sensitive_data: Option<&'a RawJson>,
 }

@@ -3,13 +3,55 @@
 use std::fmt;
 use std::process::ExitCode;
 
-/// Why a command failed, which decides its exit code.
+/// Why a command failed, which decides its exit code. With success (0),
+/// these are `et`'s whole exit-code table ([`exit_codes`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FailureKind {
     /// Something did not verify or decrypt (a response, a notification, a demo step): exit 1.
     Rejected,
-    /// Bad arguments, unreadable files, I/O or transport trouble: exit 2.
+    /// Bad arguments, unreadable or oversized input, I/O or transport trouble: exit 2.
     Usage,
+    /// ET refused, in a response whose signature verified: exit 3.
+    Refused,
+}
+
+impl FailureKind {
+    /// Every kind, in exit-code order.
+    pub const ALL: [FailureKind; 3] = [Self::Rejected, Self::Usage, Self::Refused];
+
+    /// The process exit code.
+    pub fn code(self) -> u8 {
+        match self {
+            FailureKind::Rejected => 1,
+            FailureKind::Usage => 2,
+            FailureKind::Refused => 3,
+        }
+    }
+
+    /// What the exit code means, as `--help` and the README say it.
+    pub fn meaning(self) -> &'static str {
+        match self {
+            FailureKind::Rejected => {
+                "verification or decryption failed: a response, a notification or a demo step"
+            }
+            FailureKind::Usage => {
+                "usage or I/O: bad arguments, an unreadable or oversized input, a transport failure"
+            }
+            FailureKind::Refused => {
+                "a verified refusal from ET (its status_code and message are printed), \
+                 or a sandbox admin step the sandbox refused"
+            }
+        }
+    }
+}
+
+/// Meaning of exit code 0.
+pub const SUCCESS_MEANING: &str = "success: everything received verified and decrypted";
+
+/// The exit-code table, `(code, meaning)` from 0 up: the one definition
+/// `--help` and the README's table are made from.
+pub fn exit_codes() -> impl Iterator<Item = (u8, &'static str)> {
+    std::iter::once((0, SUCCESS_MEANING)).chain(FailureKind::ALL.map(|k| (k.code(), k.meaning())))
 }
 
 /// A failed command: one line for stderr and the exit code that goes with it.
@@ -27,6 +69,14 @@ impl Failure {
     pub fn rejected(message: impl fmt::Display) -> Self {
         Self {
             kind: FailureKind::Rejected,
+            message: message.to_string(),
+        }
+    }
+
+    /// A verified refusal from ET (exit 3).
+    pub fn refused(message: impl fmt::Display) -> Self {
+        Self {
+            kind: FailureKind::Refused,
             message: message.to_string(),
         }
     }
@@ -55,10 +105,7 @@ impl Failure {
 
     /// The process exit code for this failure.
     pub fn exit_code(&self) -> ExitCode {
-        match self.kind {
-            FailureKind::Rejected => ExitCode::from(1),
-            FailureKind::Usage => ExitCode::from(2),
-        }
+        ExitCode::from(self.kind.code())
     }
 }
 
@@ -94,7 +141,11 @@ mod tests {
     }
 
     #[test]
-    fn rejected_exits_one() {
+    fn exit_codes_follow_the_table() {
         assert_eq!(Failure::rejected("bad sign").exit_code(), ExitCode::from(1));
+        assert_eq!(Failure::usage("no file").exit_code(), ExitCode::from(2));
+        assert_eq!(Failure::refused("200001").exit_code(), ExitCode::from(3));
+        let codes: Vec<u8> = exit_codes().map(|(code, _)| code).collect();
+        assert_eq!(codes, [0, 1, 2, 3]);
     }
 }

@@ -1,57 +1,75 @@
 //! `et keygen`, and loading the key files the other commands take.
 
-use std::io::Write;
 use std::path::Path;
 
 use et_crypto::{PrivateKey, PublicKey};
+use et_sandbox::files::{self, Existing};
 
 use crate::cli::KeygenArgs;
 use crate::error::{CliResult, Failure};
+use crate::input::{read_input, Input};
 
-/// `et keygen`: write `private.pem` (PKCS#8) and `public.pem` (SPKI) into `--out`.
+const PRIVATE_PEM: &str = "private.pem";
+const PUBLIC_PEM: &str = "public.pem";
+
+/// `et keygen`: write `private.pem` (PKCS#8, 0600) and `public.pem` (SPKI)
+/// into `--out` (created 0700 if missing). An existing key file, or a
+/// symbolic link in its place, is replaced only with `--force`, and then
+/// by a new file: never written through, never keeping the old file's mode.
 pub fn keygen(args: &KeygenArgs) -> CliResult {
+    let existing = if args.force {
+        Existing::Replace
+    } else {
+        Existing::Refuse
+    };
+    let (private, public) = (args.out.join(PRIVATE_PEM), args.out.join(PUBLIC_PEM));
+    if existing == Existing::Refuse {
+        // Checked before the slow key generation; the write refuses again
+        // atomically, should a file appear meanwhile.
+        if let Some(path) = [&private, &public]
+            .into_iter()
+            .find(|p| std::fs::symlink_metadata(p).is_ok())
+        {
+            return Err(exists(path));
+        }
+    }
     let key = PrivateKey::generate(args.bits as usize).map_err(Failure::usage)?;
-    write_key_pair(&key, &args.out, "private.pem", "public.pem")?;
+    files::create_private_dir(&args.out)
+        .map_err(|e| Failure::usage(e).context(args.out.display()))?;
+    let pkcs8 = key.to_pkcs8_pem().map_err(Failure::usage)?;
+    let spki = key.to_spki_pem().map_err(Failure::usage)?;
+    write(&private, pkcs8.as_bytes(), files::OWNER_ONLY, existing)?;
+    write(&public, spki.as_bytes(), files::PUBLIC, existing)?;
     crate::output::line(format_args!(
         "wrote {} and {} ({} bits)",
-        args.out.join("private.pem").display(),
-        args.out.join("public.pem").display(),
+        private.display(),
+        public.display(),
         key.bits()
     ))
 }
 
-/// Write `key` as PKCS#8 PEM (owner-only on Unix) and its public half as SPKI PEM.
-pub fn write_key_pair(key: &PrivateKey, dir: &Path, private: &str, public: &str) -> CliResult {
-    std::fs::create_dir_all(dir).map_err(|e| Failure::usage(e).context(dir.display()))?;
-    let pkcs8 = key.to_pkcs8_pem().map_err(Failure::usage)?;
-    let spki = key.to_spki_pem().map_err(Failure::usage)?;
-    write_secret(&dir.join(private), pkcs8.as_bytes())?;
-    let path = dir.join(public);
-    std::fs::write(&path, spki).map_err(|e| Failure::usage(e).context(path.display()))
+fn write(path: &Path, bytes: &[u8], mode: u32, existing: Existing) -> CliResult {
+    files::write_atomically(path, bytes, mode, existing).map_err(|e| match e.kind() {
+        std::io::ErrorKind::AlreadyExists => exists(path),
+        _ => Failure::usage(e).context(path.display()),
+    })
 }
 
-fn write_secret(path: &Path, bytes: &[u8]) -> CliResult {
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    options
-        .open(path)
-        .and_then(|mut f| f.write_all(bytes))
-        .map_err(|e| Failure::usage(e).context(path.display()))
+fn exists(path: &Path) -> Failure {
+    Failure::usage(format_args!(
+        "{}: already exists; --force replaces it",
+        path.display()
+    ))
 }
 
 /// Load a private key file (PKCS#1/PKCS#8 PEM, DER or bare Base64).
 pub fn load_private(path: &Path) -> CliResult<PrivateKey> {
-    let bytes = et_crypto::Zeroizing::new(read(path)?);
+    let bytes = et_crypto::Zeroizing::new(read_input(path, Input::Key)?);
     PrivateKey::load(&bytes).map_err(|e| Failure::usage(e).context(path.display()))
 }
 
 /// Load a public key file (SPKI/PKCS#1 PEM, DER or bare Base64).
 pub fn load_public(path: &Path) -> CliResult<PublicKey> {
-    PublicKey::load(&read(path)?).map_err(|e| Failure::usage(e).context(path.display()))
-}
-
-fn read(path: &Path) -> CliResult<Vec<u8>> {
-    std::fs::read(path).map_err(|e| Failure::usage(e).context(path.display()))
+    PublicKey::load(&read_input(path, Input::Key)?)
+        .map_err(|e| Failure::usage(e).context(path.display()))
 }

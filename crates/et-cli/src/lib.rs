@@ -3,7 +3,12 @@
 //! This crate's one job is the command line over the lower layers. Every
 //! subcommand is a function of its parsed arguments returning a [`CliResult`];
 //! [`main_with_args`] turns a failure into one line on stderr and an exit
-//! code (1 for "did not verify", 2 for anything else), never a panic.
+//! code from one table ([`error::exit_codes`]: 0 verified success, 1
+//! verification or decryption failed, 2 usage or I/O, 3 a verified refusal
+//! from ET), never a panic. Every input is read with a size bound
+//! ([`input`]), everything printed has its terminal control characters
+//! escaped ([`output`]), numbers keep their wire text, and key files are
+//! written 0600 through et-sandbox's one atomic writer.
 //! The demo's lifecycle lives in [`demo`] so tests run it in-process.
 //!
 //! ```
@@ -33,8 +38,6 @@ pub mod sandbox;
 use std::ffi::OsString;
 use std::process::ExitCode;
 
-use clap::Parser;
-
 use crate::cli::{Cli, Command, NotifyCommand, RequestCommand, ResponseCommand, SandboxCommand};
 pub use crate::error::{CliResult, Failure, FailureKind};
 
@@ -46,7 +49,7 @@ where
     T: Into<OsString> + Clone,
 {
     install_panic_hook();
-    let cli = match Cli::try_parse_from(args) {
+    let cli = match Cli::parse_with_exit_codes(args) {
         Ok(cli) => cli,
         Err(e) => return report_clap_error(&e),
     };

@@ -1,5 +1,6 @@
 //! `et notify sign` and `et notify verify`: ET's salted-MD5 notifications.
 
+use et_crypto::Zeroizing;
 use et_model::NotificationKind;
 use et_proto::{
     read_notification_body, sign_notification, MatchedRule, NotificationVerifier, RawObject,
@@ -7,14 +8,14 @@ use et_proto::{
 
 use crate::cli::NotifyArgs;
 use crate::error::{CliResult, Failure};
-use crate::input::read_input_or_stdin;
+use crate::input::{read_input_or_stdin, read_salt_file, Input};
 
 /// `et notify sign`: the body with its `sign` (replacing any), in the body's
 /// own format: JSON in, JSON out; form-urlencoded in, form-urlencoded out.
 pub fn sign(args: &NotifyArgs) -> CliResult {
     let body = read_body(args)?;
     let fields = read_notification_body(None, &body).map_err(Failure::usage)?;
-    let signed = sign_notification(&args.salt, fields);
+    let signed = sign_notification(&salt(args)?, fields);
     if is_json(&body) {
         crate::output::line(String::from_utf8_lossy(&signed))
     } else {
@@ -29,7 +30,7 @@ pub fn sign(args: &NotifyArgs) -> CliResult {
 pub fn verify(args: &NotifyArgs) -> CliResult {
     let body = read_body(args)?;
     let rule = args.profile.to_profile().notify_sign_rule;
-    let verified = NotificationVerifier::new(args.salt.as_str(), rule)
+    let verified = NotificationVerifier::new(salt(args)?.as_str(), rule)
         .verify(None, &body)
         .map_err(Failure::rejected)?;
     let report = serde_json::json!({
@@ -41,7 +42,18 @@ pub fn verify(args: &NotifyArgs) -> CliResult {
         "dedup_key": verified.dedup_key(),
         "fields": fields_json(verified.fields()),
     });
-    crate::output::line(format_args!("{report:#}"))
+    crate::output::json(&report)
+}
+
+/// The salt from `--salt-file`, else `--salt` or `ET_NOTIFY_SALT`.
+fn salt(args: &NotifyArgs) -> CliResult<Zeroizing<String>> {
+    match (&args.salt_file, &args.salt) {
+        (Some(path), _) => read_salt_file(path),
+        (None, Some(salt)) => Ok(Zeroizing::new(salt.clone())),
+        (None, None) => Err(Failure::usage(
+            "no salt: give --salt-file, ET_NOTIFY_SALT or --salt",
+        )),
+    }
 }
 
 /// A stable machine name for a notification kind.
@@ -75,7 +87,7 @@ fn to_form(fields: &RawObject) -> String {
 /// The body without trailing whitespace: a file's final newline would
 /// otherwise become part of a form body's last value.
 fn read_body(args: &NotifyArgs) -> CliResult<Vec<u8>> {
-    let mut body = read_input_or_stdin(args.file.as_deref())?;
+    let mut body = read_input_or_stdin(args.file.as_deref(), Input::Notification)?;
     while body.last().is_some_and(u8::is_ascii_whitespace) {
         body.pop();
     }

@@ -70,7 +70,7 @@ async fn stop_signal() -> CliResult<&'static str> {
 }
 
 /// `et sandbox admin`: one admin request over HTTP; prints the order and its
-/// notifications as JSON. Exit 1 when the sandbox refuses the step.
+/// notifications as JSON. Exit 3 (a refusal) when the sandbox refuses the step.
 pub async fn admin(args: &SandboxAdminArgs) -> CliResult {
     let endpoint: Uri = args
         .endpoint
@@ -91,7 +91,7 @@ pub async fn admin(args: &SandboxAdminArgs) -> CliResult {
     .map_err(Failure::usage)?;
     let text = page.text();
     if !page.status.is_success() {
-        return Err(Failure::rejected(format!(
+        return Err(Failure::refused(format!(
             "sandbox answered {}: {}",
             page.status,
             text.trim()

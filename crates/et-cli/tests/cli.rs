@@ -419,7 +419,7 @@ fn sandbox_init_serve_and_call() {
     assert_eq!(printed["status_code"], "000000");
 
     let missing = call("get_special_pay_url", "--data", r#"{"order_id":"ET-NOPE"}"#);
-    let err = assert_one_line_failure(&missing, 1);
+    let err = assert_one_line_failure(&missing, 3);
     assert!(err.contains("200001"), "{err}");
 
     let order = r#"{"merchant_order_id":"M1","merchant_user_key":"u1","country_code":"GBR","currency_code":"GBP","tuituon":100.00}"#;
@@ -433,7 +433,7 @@ fn sandbox_init_serve_and_call() {
     assert!(shown.status.success(), "{}", stderr(&shown));
     let shown: serde_json::Value = serde_json::from_str(&stdout(&shown)).expect("JSON");
     assert_eq!(shown["order"]["order_id"], order_id);
-    let err = assert_one_line_failure(&admin("remit"), 1);
+    let err = assert_one_line_failure(&admin("remit"), 3);
     assert!(
         err.contains("409"),
         "an unpaid order cannot be remitted: {err}"
@@ -443,7 +443,7 @@ fn sandbox_init_serve_and_call() {
 
     // A retried create (same merchant_order_id) is refused, naming the first order.
     let again = call("create_order", "--sensitive", order);
-    let err = assert_one_line_failure(&again, 1);
+    let err = assert_one_line_failure(&again, 3);
     assert!(err.contains("200002") && err.contains(order_id), "{err}");
 
     #[cfg(unix)]
@@ -475,4 +475,557 @@ fn a_closed_stdout_is_a_quiet_exit() {
     let out = child.wait_with_output().expect("et output");
     assert_eq!(stderr(&out), "", "nothing on stderr");
     assert!(out.status.success(), "{:?}", out.status);
+}
+
+// Hardening (issue 10 §3–§4): files that hold secrets, bounded inputs,
+// escaped output, exact numbers, one exit-code table.
+
+/// Amounts that a float cannot carry: `82800.0` and `1e16` are what an f64 prints.
+const EXACT_AMOUNTS: [&str; 2] = ["82800.00", "9999999999999999.99"];
+/// What set a terminal's title and cleared its screen, plus a C1 CSI and a bidi override.
+const TERMINAL_ATTACK: &str = "\u{1b}]0;pwned\u{7}\u{1b}[2J\u{9b}31m\u{202e}";
+
+/// No byte of `text` can drive a terminal: no C0 control but newline, no DEL,
+/// no C1 control, no bidi override.
+fn assert_inert(text: &str) {
+    assert!(
+        !text
+            .chars()
+            .any(|c| (c.is_control() && c != '\n') || ('\u{202a}'..='\u{202e}').contains(&c)),
+        "raw control characters in {text:?}"
+    );
+}
+
+#[cfg(unix)]
+fn mode(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::symlink_metadata(path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .permissions()
+        .mode()
+        & 0o777
+}
+
+/// `et` run through `sh` after `setup` (e.g. `umask 000`, `ulimit -v …`).
+#[cfg(unix)]
+fn et_after(setup: &str, args: &[&str]) -> Command {
+    let mut command = Command::new("sh");
+    command
+        .arg("-c")
+        .arg(format!("{setup} && exec \"$0\" \"$@\""))
+        .arg(ET)
+        .args(args);
+    command
+}
+
+#[cfg(unix)]
+#[test]
+fn keygen_writes_an_owner_only_key_into_an_owner_only_dir_even_under_umask_000() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("new/keys");
+    let run = et_after(
+        "umask 000",
+        &["keygen", "--bits", "1024", "--out", path_str(&out)],
+    )
+    .output()
+    .expect("run et");
+    assert!(run.status.success(), "{}", stderr(&run));
+    assert_eq!(mode(&out.join("private.pem")), 0o600);
+    assert_eq!(mode(&out.join("public.pem")), 0o644, "not world-writable");
+    assert_eq!(mode(&out), 0o700);
+    assert_eq!(mode(&dir.path().join("new")), 0o700);
+}
+
+#[cfg(unix)]
+#[test]
+fn keygen_never_replaces_a_key_without_force_nor_writes_through_a_symlink() {
+    use std::os::unix::fs::{symlink, PermissionsExt};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = path_str(dir.path());
+    let private = dir.path().join("private.pem");
+    std::fs::write(&private, "the only copy of a registered key").expect("write");
+    std::fs::set_permissions(&private, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+
+    let err = assert_one_line_failure(&et(&["keygen", "--bits", "1024", "--out", out]), 2);
+    assert!(
+        err.contains("private.pem") && err.contains("--force"),
+        "{err}"
+    );
+    let kept = std::fs::read_to_string(&private).expect("read");
+    assert_eq!(kept, "the only copy of a registered key");
+    assert!(
+        !dir.path().join("public.pem").exists(),
+        "nothing half-written"
+    );
+
+    let forced = et(&["keygen", "--bits", "1024", "--out", out, "--force"]);
+    assert!(forced.status.success(), "{}", stderr(&forced));
+    assert_eq!(mode(&private), 0o600, "the old file's 0644 is not kept");
+    PrivateKey::load(&std::fs::read(&private).expect("read")).expect("a new key");
+
+    // A symbolic link at private.pem: refused, then replaced, never followed.
+    let elsewhere = tempfile::tempdir().expect("tempdir");
+    let victim = elsewhere.path().join("victim");
+    std::fs::write(&victim, "victim").expect("write");
+    std::fs::remove_file(&private).expect("rm");
+    symlink(&victim, &private).expect("symlink");
+    assert_one_line_failure(&et(&["keygen", "--bits", "1024", "--out", out]), 2);
+    let forced = et(&["keygen", "--bits", "1024", "--out", out, "--force"]);
+    assert!(forced.status.success(), "{}", stderr(&forced));
+    assert_eq!(std::fs::read_to_string(&victim).expect("read"), "victim");
+    assert_eq!(mode(&victim), 0o644, "the link's target keeps its mode too");
+    assert!(!std::fs::symlink_metadata(&private)
+        .expect("stat")
+        .file_type()
+        .is_symlink());
+    assert_eq!(mode(&private), 0o600);
+    // A dangling link is not created through either.
+    let dangling = elsewhere.path().join("created-through-the-link");
+    std::fs::remove_file(&private).expect("rm");
+    symlink(&dangling, &private).expect("symlink");
+    assert_one_line_failure(&et(&["keygen", "--bits", "1024", "--out", out]), 2);
+    assert!(!dangling.exists());
+}
+
+/// `et sandbox serve` on `state`, after `setup`; returns it and its endpoint.
+#[cfg(unix)]
+fn serve_sandbox(setup: &str, state: &str) -> (Served, String) {
+    let mut child = et_after(
+        setup,
+        &[
+            "sandbox",
+            "serve",
+            "--dir",
+            state,
+            "--listen",
+            "127.0.0.1:0",
+        ],
+    )
+    .stdout(Stdio::piped())
+    .stderr(Stdio::null())
+    .spawn()
+    .expect("serve");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("first line");
+    let endpoint = line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .expect("endpoint in first line")
+        .to_owned();
+    (Served(child), endpoint)
+}
+
+#[cfg(unix)]
+#[test]
+fn sandbox_state_and_database_are_owner_only_even_under_umask_000() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let state_dir = dir.path().join("state");
+    let state = path_str(&state_dir);
+    let init = et_after(
+        "umask 000",
+        &["sandbox", "init", "--dir", state, "--bits", "1024"],
+    )
+    .output()
+    .expect("init");
+    assert!(init.status.success(), "{}", stderr(&init));
+    assert_eq!(mode(&state_dir), 0o700);
+    for secret in ["merchant.json", "et-private.pem", "merchant-private.pem"] {
+        assert_eq!(mode(&state_dir.join(secret)), 0o600, "{secret}");
+    }
+    for public in ["et-public.pem", "merchant-public.pem", "sandbox.json"] {
+        assert_eq!(mode(&state_dir.join(public)), 0o644, "{public}");
+    }
+    let again = et(&["sandbox", "init", "--dir", state, "--bits", "1024"]);
+    assert_one_line_failure(&again, 2);
+
+    let (_served, endpoint) = serve_sandbox("umask 000", state);
+    let call = et_stdin(
+        &[
+            "call",
+            "--endpoint",
+            &endpoint,
+            "--dir",
+            state,
+            "get_rate",
+            "--data",
+            "-",
+        ],
+        br#"{"currency_code":"GBP"}"#,
+    );
+    assert!(call.status.success(), "{}", stderr(&call));
+    for db in ["sandbox.db", "sandbox.db-wal", "sandbox.db-shm"] {
+        assert_eq!(mode(&state_dir.join(db)), 0o600, "{db}");
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn endless_inputs_end_in_an_error_naming_the_input_and_its_limit() {
+    let key = fixture("merchant-private.pem");
+    let et_public = fixture("et-public.pem");
+    let (key, et_public) = (path_str(&key), path_str(&et_public));
+    let build = [
+        "request",
+        "build",
+        "--op",
+        "get_rate",
+        "--merchant-number",
+        "M",
+        "--sub-merchant-number",
+        "S",
+        "--merchant-key",
+        key,
+        "--et-public-key",
+        et_public,
+    ];
+    let cases: [(Vec<&str>, &str); 6] = [
+        (
+            vec![
+                "response",
+                "open",
+                "--merchant-key",
+                "/dev/zero",
+                "--et-public-key",
+                et_public,
+            ],
+            "a key file",
+        ),
+        (
+            vec![
+                "response",
+                "open",
+                "--merchant-key",
+                key,
+                "--et-public-key",
+                et_public,
+                "/dev/zero",
+            ],
+            "a response",
+        ),
+        (
+            vec!["notify", "verify", "--salt", "s", "/dev/zero"],
+            "a notification",
+        ),
+        (
+            vec!["notify", "sign", "--salt-file", "/dev/zero", "/dev/null"],
+            "a salt file",
+        ),
+        ([&build[..], &["--data", "/dev/zero"]].concat(), "a payload"),
+        (
+            [&build[..], &["--sensitive", "/dev/zero"]].concat(),
+            "a payload",
+        ),
+    ];
+    for (args, limit_of) in cases {
+        // Without a bound, reading /dev/zero would run into this 1 GiB cap and abort.
+        let out = et_after("ulimit -v 1048576", &args)
+            .output()
+            .expect("run et");
+        let err = assert_one_line_failure(&out, 2);
+        assert!(
+            err.contains("/dev/zero") && err.contains(&format!("bytes, the limit for {limit_of}")),
+            "{args:?}: {err}"
+        );
+    }
+}
+
+/// The fixture merchant as an `et call --dir` directory.
+fn merchant_dir() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("merchant.json"),
+        r#"{"merchant_number":"ET82009","sub_merchant_number":"ET82009S001","salt":"abc123"}"#,
+    )
+    .expect("merchant.json");
+    for (from, to) in [
+        ("merchant-private.pem", "merchant-private.pem"),
+        ("et-public.pem", "et-public.pem"),
+    ] {
+        std::fs::copy(fixture(from), dir.path().join(to)).expect("copy key");
+    }
+    dir
+}
+
+/// An HTTP server on loopback that answers one request with `status` and
+/// `answer(request body)`; returns its base URL.
+fn serve_once(
+    status: u16,
+    answer: impl FnOnce(&[u8]) -> Vec<u8> + Send + 'static,
+) -> (String, std::thread::JoinHandle<()>) {
+    use std::io::Read;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("addr"));
+    let thread = std::thread::spawn(move || {
+        let (mut stream, _) = listener.accept().expect("accept");
+        let mut request = Vec::new();
+        let mut buf = [0u8; 4096];
+        let header_end = loop {
+            let n = stream.read(&mut buf).expect("read");
+            assert!(n > 0, "request ended early");
+            request.extend_from_slice(&buf[..n]);
+            if let Some(i) = request.windows(4).position(|w| w == b"\r\n\r\n") {
+                break i + 4;
+            }
+        };
+        let head = String::from_utf8_lossy(&request[..header_end]).to_ascii_lowercase();
+        let length: usize = head
+            .lines()
+            .find_map(|l| l.strip_prefix("content-length:"))
+            .map_or(0, |v| v.trim().parse().expect("length"));
+        while request.len() < header_end + length {
+            let n = stream.read(&mut buf).expect("read");
+            assert!(n > 0, "body ended early");
+            request.extend_from_slice(&buf[..n]);
+        }
+        let body = answer(&request[header_end..]);
+        let head = format!(
+            "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+            body.len()
+        );
+        stream.write_all(head.as_bytes()).expect("write");
+        stream.write_all(&body).expect("write");
+    });
+    (url, thread)
+}
+
+/// ET's signed answer to a request of the fixture merchant: `status_code`
+/// and `message`, and, on success, `items` (exact JSON text) as both payloads.
+fn et_answer(request: &[u8], status_code: &str, message: &str, items: &str) -> Vec<u8> {
+    let et_side = EtSide::new(load_private("et-private.pem"), Profile::default());
+    let opened = et_side
+        .open_request(request, |_, _| Some(load_public("merchant-public.pem")))
+        .expect("open");
+    let mut response = Response::error(
+        et_model::StatusCode::from_code(status_code),
+        message,
+        opened.return_info.as_str(),
+    );
+    if status_code == "000000" {
+        response.data = items.to_owned();
+        response.count = 1;
+        response.sensitive = et_crypto::Zeroizing::new(items.to_owned());
+    }
+    et_side
+        .respond(&load_public("merchant-public.pem"), &response)
+        .expect("respond")
+}
+
+/// `et call` against a one-shot ET that answers with [`et_answer`].
+fn call_fake_et(status_code: &'static str, message: &'static str, items: &'static str) -> Output {
+    let dir = merchant_dir();
+    let (url, server) = serve_once(200, move |request| {
+        et_answer(request, status_code, message, items)
+    });
+    let endpoint = format!("{url}/server");
+    let out = et_stdin(
+        &[
+            "call",
+            "--endpoint",
+            &endpoint,
+            "--dir",
+            path_str(dir.path()),
+            "get_rate",
+            "--data",
+            "-",
+        ],
+        br#"{"currency_code":"GBP"}"#,
+    );
+    server.join().expect("server");
+    out
+}
+
+/// A response of ET to a request built by `et request build`, opened by
+/// `et response open`.
+fn open_et_answer(status_code: &str, message: &str, items: &str) -> Output {
+    let request = build_request(&[], b"");
+    assert!(request.status.success(), "{}", stderr(&request));
+    open_response(&et_answer(
+        stdout(&request).trim().as_bytes(),
+        status_code,
+        message,
+        items,
+    ))
+}
+
+fn exact_items() -> String {
+    format!(
+        r#"[{{"order_id":"ET1","tuition_rmb":{},"counter_fee":{}}}]"#,
+        EXACT_AMOUNTS[0], EXACT_AMOUNTS[1]
+    )
+}
+
+#[test]
+fn every_command_that_prints_payloads_keeps_each_number_exact() {
+    let items: &'static str = Box::leak(exact_items().into_boxed_str());
+    for (command, out) in [
+        ("response open", open_et_answer("000000", "SUCCESS", items)),
+        ("call", call_fake_et("000000", "SUCCESS", items)),
+    ] {
+        assert!(out.status.success(), "{command}: {}", stderr(&out));
+        let printed = stdout(&out);
+        for amount in EXACT_AMOUNTS {
+            assert!(
+                printed.contains(&format!("\"tuition_rmb\": {}", EXACT_AMOUNTS[0]))
+                    && printed.matches(amount).count() == 2,
+                "{command}: {amount} in data and sensitive_data: {printed}"
+            );
+        }
+        let parsed: serde_json::Value = serde_json::from_str(&printed).expect("JSON");
+        assert_eq!(parsed["data"][0]["order_id"], "ET1", "{command}");
+    }
+
+    let data = format!(
+        r#"{{"amount":{},"fee":{}}}"#,
+        EXACT_AMOUNTS[0], EXACT_AMOUNTS[1]
+    );
+    let built = build_request(&["--data", "-"], data.as_bytes());
+    assert!(built.status.success(), "{}", stderr(&built));
+    for amount in EXACT_AMOUNTS {
+        assert!(stdout(&built).contains(amount), "request build: {amount}");
+    }
+
+    for amount in EXACT_AMOUNTS {
+        let notification = MD5_EXAMPLE.replace("10000.00", amount);
+        let signed = et_stdin(&["notify", "sign", "--salt", "s"], notification.as_bytes());
+        assert!(signed.status.success(), "{}", stderr(&signed));
+        assert!(
+            stdout(&signed).contains(&format!(":{amount},")),
+            "notify sign: {amount}"
+        );
+        let verified = et_stdin(&["notify", "verify", "--salt", "s"], &signed.stdout);
+        assert!(verified.status.success(), "{}", stderr(&verified));
+        assert!(
+            stdout(&verified).contains(&format!("\"{amount}\"")),
+            "notify verify: {amount}"
+        );
+    }
+}
+
+#[test]
+fn a_verified_refusal_exits_3_from_every_command_and_prints_its_code() {
+    for (command, out) in [
+        (
+            "response open",
+            open_et_answer("200001", "order not found", ""),
+        ),
+        ("call", call_fake_et("200001", "order not found", "")),
+    ] {
+        let err = assert_one_line_failure(&out, 3);
+        assert!(err.contains("200001"), "{command}: {err}");
+        let printed: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("JSON");
+        assert_eq!(printed["status_code"], "200001", "{command}");
+        assert_eq!(printed["message"], "order not found", "{command}");
+    }
+    // A refusal whose signature does not verify is not ET's: exit 1.
+    let request = build_request(&[], b"");
+    let answer = et_answer(
+        stdout(&request).trim().as_bytes(),
+        "200001",
+        "order not found",
+        "",
+    );
+    let forged = String::from_utf8(answer)
+        .expect("utf-8")
+        .replace("order not found", "order lost");
+    let err = assert_one_line_failure(&open_response(forged.as_bytes()), 1);
+    assert!(err.contains("unauthenticated"), "{err}");
+}
+
+#[test]
+fn text_from_outside_cannot_drive_the_terminal() {
+    for (command, out) in [
+        (
+            "response open",
+            open_et_answer("200001", TERMINAL_ATTACK, ""),
+        ),
+        ("call", call_fake_et("200001", TERMINAL_ATTACK, "")),
+    ] {
+        let err = assert_one_line_failure(&out, 3);
+        assert_inert(&err);
+        assert!(
+            err.contains(r"\u001b]0;pwned\u0007\u001b[2J"),
+            "{command}: {err}"
+        );
+        assert_inert(&stdout(&out));
+        let printed: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("JSON");
+        assert_eq!(
+            printed["message"], TERMINAL_ATTACK,
+            "{command}: same value, escaped"
+        );
+    }
+    let items = format!(r#"[{{"school_name":"{}"}}]"#, "\u{9b}2J\u{202e}");
+    let items: &'static str = Box::leak(items.into_boxed_str());
+    let out = call_fake_et("000000", "SUCCESS", items);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_inert(&stdout(&out));
+
+    let body = format!(
+        r#"{{"order_id":"ET1\u001b[2J","extend_info":"{}"}}"#,
+        "\u{9b}2J"
+    );
+    let signed = et_stdin(&["notify", "sign", "--salt", "s"], body.as_bytes());
+    assert!(signed.status.success(), "{}", stderr(&signed));
+    assert_inert(&stdout(&signed));
+    let verified = et_stdin(&["notify", "verify", "--salt", "s"], &signed.stdout);
+    assert!(verified.status.success(), "{}", stderr(&verified));
+    assert_inert(&stdout(&verified));
+
+    // A server's error text (here the sandbox admin API's) and a file name.
+    let (url, server) = serve_once(409, |_| TERMINAL_ATTACK.as_bytes().to_vec());
+    let admin = et(&["sandbox", "admin", "--endpoint", &url, "ET1", "remit"]);
+    server.join().expect("server");
+    assert_inert(&assert_one_line_failure(&admin, 3));
+    let missing = format!("/nonexistent/{TERMINAL_ATTACK}.pem");
+    let out = et(&[
+        "response",
+        "open",
+        "--merchant-key",
+        &missing,
+        "--et-public-key",
+        &missing,
+    ]);
+    assert_inert(&assert_one_line_failure(&out, 2));
+}
+
+#[test]
+fn the_exit_code_table_is_in_help_and_readme() {
+    let help = stdout(&et(&["--help"]));
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../README.md"))
+            .expect("README.md");
+    for (code, meaning) in et_cli::error::exit_codes() {
+        assert!(
+            help.contains(&format!("  {code}  {meaning}")),
+            "--help lacks {code}: {help}"
+        );
+        assert!(
+            readme.contains(&format!("| {code} | {meaning} |")),
+            "README lacks the row of exit code {code}"
+        );
+    }
+    assert!(stdout(&et(&["call", "--help"])).contains("Exit codes:"));
+}
+
+#[test]
+fn the_salt_can_come_from_a_file_and_readme_keeps_it_off_the_command_line() {
+    let body = MD5_EXAMPLE.replace(
+        r#""extend_info":"""#,
+        r#""extend_info":"","sign":"652614570bcc49940d7dcc7a3c3dc7e5""#,
+    );
+    let salt = tempfile::NamedTempFile::new().expect("tmp");
+    std::fs::write(salt.path(), "abc123\n").expect("write");
+    let out = et_stdin(
+        &["notify", "verify", "--salt-file", path_str(salt.path())],
+        body.as_bytes(),
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../README.md"))
+            .expect("README.md");
+    assert!(
+        !readme.contains("--salt S") && readme.contains("--salt-file"),
+        "README examples pass the salt in a file or ET_NOTIFY_SALT"
+    );
 }

@@ -200,7 +200,8 @@ async fn raw_call_sends_json_text_and_returns_the_answer_untyped() {
         .await
         .unwrap();
     assert_eq!(raw.reply.status_code, StatusCode::Success);
-    assert_eq!(raw.reply.items[0]["currency_code"], "GBP");
+    let item: serde_json::Value = raw.reply.items[0].parse().unwrap();
+    assert_eq!(item["currency_code"], "GBP");
     let err = client
         .call_raw(ServerType::GetRate, "{not json", "{}", &options)
         .await

@@ -3,7 +3,7 @@
 use std::fmt;
 
 use et_crypto::{PrivateKey, PublicKey};
-use et_model::{CallbackProcess, Operation, Placement, ServerType, StatusCode};
+use et_model::{CallbackProcess, Operation, Placement, RawJson, ServerType, StatusCode};
 use zeroize::Zeroizing;
 
 use crate::envelope::{self, payload_text};
@@ -111,14 +111,15 @@ pub struct Reply<T> {
     pub extra: RawObject,
 }
 
-/// An opened success response without a type: both payloads as JSON values
-/// (for tools that print them).
+/// An opened success response without a type, for tools that print it: both
+/// payloads as their exact JSON text, so `82800.00` stays `82800.00` (a
+/// `serde_json::Value` would hold the float `82800.0`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct RawReply {
-    /// The envelope fields; `items` holds the `data` list.
-    pub reply: Reply<serde_json::Value>,
-    /// The decrypted `sensitive_data` (`null` when absent).
-    pub sensitive: serde_json::Value,
+    /// The envelope fields; `items` holds the `data` list, item by item.
+    pub reply: Reply<RawJson>,
+    /// The decrypted `sensitive_data` (`None` when empty).
+    pub sensitive: Option<RawJson>,
 }
 
 /// The merchant: credentials, profile and serial numbers.
@@ -292,7 +293,7 @@ impl Merchant {
         let items = envelope::parse_items(payload_text(envelope.get("data")), "data")?;
         Ok(RawReply {
             reply: reply(&envelope, items),
-            sensitive: json_value(&sensitive)?,
+            sensitive: raw_json(&sensitive)?,
         })
     }
 
@@ -354,13 +355,15 @@ fn reply<T>(envelope: &RawObject, items: Vec<T>) -> Reply<T> {
     }
 }
 
-/// A decrypted payload as a JSON value; empty text is `null`.
-fn json_value(text: &str) -> Result<serde_json::Value, Error> {
+/// A decrypted payload as its JSON text; empty text is `None`.
+fn raw_json(text: &str) -> Result<Option<RawJson>, Error> {
     if text.trim().is_empty() {
-        return Ok(serde_json::Value::Null);
+        return Ok(None);
     }
-    serde_json::from_str(text).map_err(|e| Error::InvalidPayload {
-        field: "sensitive_data".to_owned(),
-        rule: format!("is not JSON (line {}, column {})", e.line(), e.column()),
-    })
+    RawJson::new(text.trim())
+        .map(Some)
+        .map_err(|e| Error::InvalidPayload {
+            field: "sensitive_data".to_owned(),
+            rule: format!("is not JSON (line {}, column {})", e.line(), e.column()),
+        })
 }

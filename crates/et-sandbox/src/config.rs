@@ -12,6 +12,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
+use crate::files;
 use crate::Error;
 
 /// ET's private key (PKCS#8 PEM).
@@ -171,17 +172,29 @@ impl SandboxDir {
         SandboxDir { root: root.into() }
     }
 
-    /// Creates `dir` (if missing) with ET's key pair, one merchant with its
-    /// key pair and a fresh salt, and the default rate table. Refuses to
-    /// overwrite an existing `merchant.json`.
+    /// Creates `dir` (if missing, mode 0700) with ET's key pair, one merchant
+    /// with its key pair and a fresh salt, and the default rate table.
+    /// Refuses a directory that already holds any of these files; private
+    /// keys and `merchant.json` are written 0600 (see [`crate::files`]).
     pub fn init(dir: impl Into<PathBuf>, opts: &InitOptions) -> Result<MerchantInfo, Error> {
         let dir = SandboxDir::new(dir);
-        fs::create_dir_all(&dir.root).map_err(|e| Error::io(&dir.root, e))?;
-        let merchant_json = dir.file(MERCHANT_JSON);
-        if merchant_json.exists() {
+        files::create_private_dir(&dir.root).map_err(|e| Error::io(&dir.root, e))?;
+        let written = [
+            ET_PRIVATE_PEM,
+            ET_PUBLIC_PEM,
+            MERCHANT_PRIVATE_PEM,
+            MERCHANT_PUBLIC_PEM,
+            SANDBOX_JSON,
+            MERCHANT_JSON,
+        ];
+        if let Some(path) = written
+            .iter()
+            .map(|name| dir.file(name))
+            .find(|path| fs::symlink_metadata(path).is_ok())
+        {
             return Err(Error::Config {
-                path: merchant_json,
-                reason: "already initialised; use another directory".into(),
+                path,
+                reason: "already exists; use another directory".into(),
             });
         }
         crate::keys::write_pair(
@@ -199,13 +212,17 @@ impl SandboxDir {
             sub_merchant_number: opts.sub_merchant_number.clone(),
             salt: Zeroizing::new(crate::keys::random_salt()),
         };
-        write_json(&dir.file(SANDBOX_JSON), &RateTable::default())?;
+        write_json(
+            &dir.file(SANDBOX_JSON),
+            &RateTable::default(),
+            files::PUBLIC,
+        )?;
         let file = MerchantFile {
             merchant_number: info.merchant_number.clone(),
             sub_merchant_number: info.sub_merchant_number.clone(),
             salt: std::borrow::Cow::Borrowed(info.salt.as_str()),
         };
-        write_json(&merchant_json, &file)?;
+        write_json(&dir.file(MERCHANT_JSON), &file, files::OWNER_ONLY)?;
         Ok(info)
     }
 
@@ -242,23 +259,32 @@ impl SandboxDir {
         Ok(table)
     }
 
-    /// Reads a text file of the directory.
+    /// Reads a text file of the directory (at most [`files::MAX_CONFIG_FILE`] bytes).
     pub fn read(&self, name: &str) -> Result<Zeroizing<String>, Error> {
         let path = self.file(name);
-        fs::read_to_string(&path)
-            .map(Zeroizing::new)
-            .map_err(|e| Error::io(&path, e))
+        let bytes = Zeroizing::new(
+            files::read_file_bounded(&path, files::MAX_CONFIG_FILE)
+                .map_err(|e| Error::io(&path, e))?,
+        );
+        std::str::from_utf8(&bytes)
+            .map(|text| Zeroizing::new(text.to_owned()))
+            .map_err(|_| Error::Config {
+                path,
+                reason: "not UTF-8 text".into(),
+            })
     }
 }
 
-fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), Error> {
+/// Writes `value` as pretty JSON with `mode`, refusing to replace a file.
+fn write_json<T: Serialize>(path: &Path, value: &T, mode: u32) -> Result<(), Error> {
     let text = Zeroizing::new(
         serde_json::to_string_pretty(value).map_err(|e| Error::Config {
             path: path.to_owned(),
             reason: e.to_string(),
         })?,
     );
-    fs::write(path, text.as_bytes()).map_err(|e| Error::io(path, e))
+    files::write_atomically(path, text.as_bytes(), mode, files::Existing::Refuse)
+        .map_err(|e| Error::io(path, e))
 }
 
 fn parse_json<'a, T: Deserialize<'a>>(path: &Path, text: &'a str) -> Result<T, Error> {

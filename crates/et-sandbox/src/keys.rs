@@ -1,44 +1,45 @@
 //! Key files and salts of a sandbox directory.
 
-use std::fs;
 use std::path::Path;
 
 use et_crypto::{PrivateKey, PublicKey};
 use rand::distributions::{Alphanumeric, DistString};
 use rand::rngs::OsRng;
 
+use crate::files::{self, Existing};
 use crate::Error;
 
-/// Generates a key pair of `bits` and writes it as PKCS#8 and SPKI PEM.
+/// Generates a key pair of `bits` and writes it as PKCS#8 (0600) and SPKI
+/// (0644) PEM; an existing file at either path is left alone and is an error.
 pub(crate) fn write_pair(private: &Path, public: &Path, bits: usize) -> Result<(), Error> {
     let key = PrivateKey::generate(bits).map_err(|e| Error::key(private, e))?;
     let private_pem = key.to_pkcs8_pem().map_err(|e| Error::key(private, e))?;
     let public_pem = key.to_spki_pem().map_err(|e| Error::key(public, e))?;
-    write_private(private, private_pem.as_bytes())?;
-    fs::write(public, public_pem).map_err(|e| Error::io(public, e))
-}
-
-/// Writes a private file readable by its owner only (on Unix).
-fn write_private(path: &Path, bytes: &[u8]) -> Result<(), Error> {
-    let mut options = fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options.open(path).map_err(|e| Error::io(path, e))?;
-    std::io::Write::write_all(&mut file, bytes).map_err(|e| Error::io(path, e))
+    let write = |path: &Path, bytes: &[u8], mode| {
+        files::write_atomically(path, bytes, mode, Existing::Refuse).map_err(|e| Error::io(path, e))
+    };
+    write(private, private_pem.as_bytes(), files::OWNER_ONLY)?;
+    write(public, public_pem.as_bytes(), files::PUBLIC)
 }
 
 /// Loads a private key file.
 pub(crate) fn load_private(path: &Path) -> Result<PrivateKey, Error> {
-    let pem = zeroize::Zeroizing::new(fs::read(path).map_err(|e| Error::io(path, e))?);
+    let pem = zeroize::Zeroizing::new(read_key_file(path)?);
     PrivateKey::load(&pem).map_err(|e| Error::key(path, e))
 }
 
 /// Reads a public key file, checking that it holds a key; returns its text.
 pub(crate) fn load_public(path: &Path) -> Result<String, Error> {
-    let pem = fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-    PublicKey::load(pem.as_bytes()).map_err(|e| Error::key(path, e))?;
-    Ok(pem)
+    let pem = read_key_file(path)?;
+    PublicKey::load(&pem).map_err(|e| Error::key(path, e))?;
+    String::from_utf8(pem).map_err(|_| Error::Config {
+        path: path.to_owned(),
+        reason: "not PEM text".into(),
+    })
+}
+
+fn read_key_file(path: &Path) -> Result<Vec<u8>, Error> {
+    files::read_file_bounded(path, files::MAX_KEY_FILE).map_err(|e| Error::io(path, e))
 }
 
 /// A fresh notification salt: 32 alphanumerics from the OS CSPRNG.

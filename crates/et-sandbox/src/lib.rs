@@ -101,12 +101,20 @@
 //! Each is tried at once and again after 1, 5, 10, 30, 60 and 120 minutes of
 //! sandbox time (7 attempts), until the reply is `{"notify_result":"OK"}`.
 //! Unpaid orders close after 7 days of sandbox time.
+//!
+//! # Files that hold secrets
+//!
+//! The state directory is created 0700; private keys, `merchant.json` and
+//! `sandbox.db` (with its `-wal`/`-shm`) are 0600 whatever the umask. Every
+//! file is written through [`files::write_atomically`] and nothing existing
+//! is replaced.
 
 mod api;
 mod app;
 mod clock;
 mod codes;
 mod config;
+pub mod files;
 mod keys;
 mod machine;
 mod notify;

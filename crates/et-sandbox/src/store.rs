@@ -2,12 +2,14 @@
 //! the notification outbox. Every state change happens in one transaction
 //! with the notifications it causes, so a crash never loses either.
 
+use std::fs;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
-use rusqlite::{params, Connection, OptionalExtension, Transaction};
+use rusqlite::{params, Connection, OpenFlags, OptionalExtension, Transaction};
 
 use crate::clock::Millis;
+use crate::files;
 use crate::Error;
 
 const SCHEMA: &str = "
@@ -180,9 +182,21 @@ pub struct OutboxRecord {
 }
 
 impl Store {
-    /// Opens (creating if needed) the database at `path`.
+    /// Opens (creating if needed) the database at `path`. The file is
+    /// created 0600 before SQLite opens it, because SQLite gives its `-wal`
+    /// and `-shm` files the database file's mode; older files are narrowed
+    /// to 0600, and a symbolic link in their place is refused.
     pub fn open(path: &Path) -> Result<Self, Error> {
-        let conn = Connection::open(path)?;
+        for suffix in ["", "-wal", "-shm"] {
+            let mut name = path.as_os_str().to_owned();
+            name.push(suffix);
+            let file = Path::new(&name);
+            if suffix.is_empty() || fs::symlink_metadata(file).is_ok() {
+                files::create_with_mode(file, files::OWNER_ONLY).map_err(|e| Error::io(file, e))?;
+            }
+        }
+        let flags = OpenFlags::default() | OpenFlags::SQLITE_OPEN_NOFOLLOW;
+        let conn = Connection::open_with_flags(path, flags)?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         conn.execute_batch(SCHEMA)?;
         Ok(Store {
@@ -531,6 +545,32 @@ mod tests {
         let dir = tempfile::tempdir().expect("temp dir");
         let store = Store::open(&dir.path().join("t.db")).expect("open");
         (dir, store)
+    }
+
+    /// SQLite creates `-wal` and `-shm` with the database file's mode, so
+    /// creating that file 0600 first keeps all three owner-only.
+    #[cfg(unix)]
+    #[test]
+    fn database_and_its_wal_and_shm_are_owner_only() {
+        use std::os::unix::fs::PermissionsExt;
+        let (dir, store) = store();
+        store
+            .tx(|c| set_meta(c, "k", "v"))
+            .expect("a write creates the WAL");
+        for name in ["t.db", "t.db-wal", "t.db-shm"] {
+            let meta = fs::metadata(dir.path().join(name)).expect(name);
+            assert_eq!(meta.permissions().mode() & 0o777, 0o600, "{name}");
+        }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_symlink_in_place_of_the_database_is_refused() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let db = dir.path().join("t.db");
+        std::os::unix::fs::symlink(dir.path().join("elsewhere.db"), &db).expect("symlink");
+        assert!(Store::open(&db).is_err());
+        assert!(!dir.path().join("elsewhere.db").exists());
     }
 
     fn new_order() -> NewOrder {
