@@ -297,9 +297,10 @@ pub struct ProfileArgs {
     /// RSA padding of `aeskey`.
     #[arg(long, value_enum, default_value_t = KeyPaddingArg::Pkcs1)]
     pub key_padding: KeyPaddingArg,
-    /// Decrypt `aeskey` with --key-padding only (default: try the others after it).
+    /// Also try the other paddings when `aeskey` does not decrypt with
+    /// --key-padding (default: --key-padding only, one RSA decryption).
     #[arg(long)]
-    pub strict_key_padding: bool,
+    pub detect_key_padding: bool,
     /// Sign-string rule.
     #[arg(long, value_enum, default_value_t = SignRuleArg::AllSorted)]
     pub sign_rule: SignRuleArg,

@@ -23,7 +23,7 @@ impl ProfileArgs {
                 KeyPaddingArg::OaepSha1 => KeyPadding::OaepSha1,
                 KeyPaddingArg::OaepSha256Mgf1Sha1 => KeyPadding::OaepSha256Mgf1Sha1,
             },
-            detect_key_padding: !self.strict_key_padding,
+            detect_key_padding: self.detect_key_padding,
             sign_rule: match self.sign_rule {
                 SignRuleArg::AllSorted => SignRule::AllSorted,
                 SignRuleArg::SkipEmpty => SignRule::SkipEmpty,
@@ -78,10 +78,10 @@ mod tests {
             "sha1",
             "--key-padding",
             "oaep-sha1",
-            "--strict-key-padding",
+            "--detect-key-padding",
         ]);
         assert_eq!(p.sign_hash, et_crypto::SignHash::Sha1);
         assert_eq!(p.key_padding, et_crypto::KeyPadding::OaepSha1);
-        assert!(!p.detect_key_padding);
+        assert!(p.detect_key_padding);
     }
 }

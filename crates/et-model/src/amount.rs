@@ -58,6 +58,14 @@ impl fmt::Display for AmountError {
 
 impl std::error::Error for AmountError {}
 
+/// The largest amount a request may carry, in any currency: 10,000,000,000
+/// (ten billion). ET documents no limit; this one is far above any tuition
+/// or rent in any currency ET lists (IDR or VND tuitions run to hundreds of
+/// millions), far below what ET's RMB conversion could overflow, and
+/// refuses absurd values (`9999999999999999.99`) before they are signed.
+/// Checked by every request payload's `validate()`.
+pub const MAX_AMOUNT: Decimal = Decimal::from_parts(1_410_065_408, 2, 0, false, 0);
+
 /// Longest amount text accepted; keeps hostile input from growing without bound.
 const MAX_LEN: usize = 64;
 
@@ -211,6 +219,11 @@ impl crate::wire::FieldValue for Amount {}
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn max_amount_is_ten_billion() {
+        assert_eq!(MAX_AMOUNT, Decimal::from(10_000_000_000_i64));
+    }
 
     #[test]
     fn grammar_accepts_json_numbers_only() {

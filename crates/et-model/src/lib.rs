@@ -38,7 +38,7 @@ mod payload;
 mod text_fields;
 mod time;
 
-pub use amount::{Amount, AmountError};
+pub use amount::{Amount, AmountError, MAX_AMOUNT};
 pub use codes::{
     AttachmentType, CallbackProcess, CountryCode, CurrencyCode, FeeType, FundingSource, Gender,
     IdType, NotifyType, OrderStatus, PayResult, PayType, PayerRelationship, PriceMode, RawCode,

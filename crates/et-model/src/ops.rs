@@ -5,7 +5,8 @@ use std::borrow::Cow;
 
 use crate::order::{ORDER_ID_MAX, URL_MAX, USER_KEY_MAX};
 use crate::payload::{
-    check_lens, check_required, Operation, Payload, Placement, ValidationError, NO_PAYLOAD,
+    check_amounts, check_lens, check_required, AmountSign, Operation, Payload, Placement,
+    ValidationError, NO_PAYLOAD,
 };
 use crate::wire::wire_struct;
 use crate::{
@@ -253,7 +254,8 @@ wire_struct! {
 
 impl Payload for EstimateAmount {
     fn validate(&self) -> Result<(), ValidationError> {
-        check_required([("currency_code", self.currency_code.as_str())])
+        check_required([("currency_code", self.currency_code.as_str())])?;
+        check_amounts([("amount", Some(&self.amount), AmountSign::Positive)])
     }
 }
 
@@ -305,7 +307,12 @@ impl Payload for ApplyRefund {
             ("order_id", self.order_id.as_str()),
             ("refund_order_id", self.refund_order_id.as_str()),
         ])?;
-        check_lens([("order_id", Some(self.order_id.as_str()), ORDER_ID_MAX)])
+        check_lens([("order_id", Some(self.order_id.as_str()), ORDER_ID_MAX)])?;
+        check_amounts([(
+            "refund_amount",
+            self.refund_amount.as_ref(),
+            AmountSign::Positive,
+        )])
     }
 }
 

@@ -1,7 +1,8 @@
 //! The order interface: [`CreateOrder`] and its result [`OrderCreated`].
 
 use crate::payload::{
-    check_lens, check_required, Operation, Payload, Placement, ValidationError, NO_PAYLOAD,
+    check_amounts, check_lens, check_required, AmountSign, Operation, Payload, Placement,
+    ValidationError, NO_PAYLOAD,
 };
 use crate::wire::wire_struct;
 use crate::{
@@ -203,6 +204,19 @@ impl Payload for CreateOrder {
                 "status_change_notify_url",
                 opt(&self.status_change_notify_url),
                 URL_MAX,
+            ),
+        ])?;
+        check_amounts([
+            ("tuituon", Some(&self.tuition), AmountSign::Positive),
+            (
+                "merchant_service_fee",
+                self.merchant_service_fee.as_ref(),
+                AmountSign::NonNegative,
+            ),
+            (
+                "order_tuition",
+                self.order_tuition.as_ref(),
+                AmountSign::NonNegative,
             ),
         ])?;
         self.fee_type_list

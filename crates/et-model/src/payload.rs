@@ -6,7 +6,7 @@ use std::fmt;
 use serde::de::{self, DeserializeOwned, Deserializer, Visitor};
 use serde::{Deserialize, Serialize, Serializer};
 
-use crate::ServerType;
+use crate::{Amount, ServerType, MAX_AMOUNT};
 
 /// A business payload: what goes (as JSON) into an envelope's `data` or
 /// `sensitive_data`, or one item of a response list.
@@ -128,6 +128,12 @@ pub enum Rule {
         /// The length found.
         actual: usize,
     },
+    /// The amount must be more than zero (what is paid, estimated or refunded).
+    NotPositive,
+    /// The amount must not be negative (fees, which may be zero).
+    Negative,
+    /// The amount is above [`MAX_AMOUNT`] (or too long to be a decimal at all).
+    AboveMaximum,
 }
 
 impl fmt::Display for Rule {
@@ -137,6 +143,9 @@ impl fmt::Display for Rule {
             Rule::MaxChars { max, actual } => {
                 write!(f, "must be at most {max} characters (has {actual})")
             }
+            Rule::NotPositive => f.write_str("must be more than 0"),
+            Rule::Negative => f.write_str("must not be negative"),
+            Rule::AboveMaximum => write!(f, "must be at most {MAX_AMOUNT}"),
         }
     }
 }
@@ -182,6 +191,43 @@ pub(crate) fn check_lens<'a>(
     rules: impl IntoIterator<Item = LenRule<'a>>,
 ) -> Result<(), ValidationError> {
     rules.into_iter().try_for_each(check_len)
+}
+
+/// Whether an amount may be zero.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum AmountSign {
+    /// More than zero: what is paid, estimated or refunded.
+    Positive,
+    /// Zero or more: a fee.
+    NonNegative,
+}
+
+/// An amount field for the amount table: its wire name, value and sign rule.
+pub(crate) type AmountRule<'a> = (&'static str, Option<&'a Amount>, AmountSign);
+
+/// Checks a table of amount rules (absent amounts pass): within the sign
+/// rule and at most [`MAX_AMOUNT`]. Errors name the field, never the value.
+pub(crate) fn check_amounts<'a>(
+    rules: impl IntoIterator<Item = AmountRule<'a>>,
+) -> Result<(), ValidationError> {
+    rules.into_iter().try_for_each(|(field, amount, sign)| {
+        let Some(amount) = amount else {
+            return Ok(());
+        };
+        let value = amount
+            .to_decimal()
+            .map_err(|_| ValidationError::new(field, Rule::AboveMaximum))?;
+        let broken = if value > MAX_AMOUNT {
+            Some(Rule::AboveMaximum)
+        } else if sign == AmountSign::Positive && value <= rust_decimal::Decimal::ZERO {
+            Some(Rule::NotPositive)
+        } else if value.is_sign_negative() && !value.is_zero() {
+            Some(Rule::Negative)
+        } else {
+            None
+        };
+        broken.map_or(Ok(()), |rule| Err(ValidationError::new(field, rule)))
+    })
 }
 
 /// Checks that each required text field is non-empty.
@@ -232,6 +278,39 @@ mod tests {
             "field `name_ch` must be at most 20 characters (has 21)"
         );
         assert_eq!(check_len(("name_ch", None, 0)), Ok(()));
+    }
+
+    #[test]
+    fn amounts_must_be_in_range_and_errors_name_the_field_only() {
+        let amount = |text: &str| Amount::new(text).unwrap();
+        let check = |text: &str, sign| check_amounts([("tuituon", Some(&amount(text)), sign)]);
+        for good in ["0.01", "10000.00", "10000000000", "1e10"] {
+            assert_eq!(check(good, AmountSign::Positive), Ok(()), "{good}");
+        }
+        assert_eq!(check("0", AmountSign::NonNegative), Ok(()));
+        assert_eq!(check("-0.00", AmountSign::NonNegative), Ok(()));
+        for (text, sign, rule) in [
+            ("0", AmountSign::Positive, Rule::NotPositive),
+            ("0.00", AmountSign::Positive, Rule::NotPositive),
+            ("-1000.00", AmountSign::Positive, Rule::NotPositive),
+            ("-0.01", AmountSign::NonNegative, Rule::Negative),
+            ("10000000000.01", AmountSign::Positive, Rule::AboveMaximum),
+            (
+                "9999999999999999.99",
+                AmountSign::NonNegative,
+                Rule::AboveMaximum,
+            ),
+            ("1e99999", AmountSign::Positive, Rule::AboveMaximum),
+        ] {
+            let error = check(text, sign).unwrap_err();
+            assert_eq!(error, ValidationError::new("tuituon", rule), "{text}");
+            // (`0` is in "more than 0": only longer texts can show a leak.)
+            assert!(
+                text.len() < 2 || !error.to_string().contains(text),
+                "{error}"
+            );
+        }
+        assert_eq!(check_amounts([("fee", None, AmountSign::Positive)]), Ok(()));
     }
 
     #[test]

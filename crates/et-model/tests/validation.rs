@@ -194,3 +194,129 @@ fn apply_refund_and_query_rules() {
         o.currency_code = CurrencyCode::new(v)
     });
 }
+
+/// Every field of `base` that holds an amount (reads the number `-1.5`,
+/// which integer codes refuse, but not the text `"abc"`) is refused when negative or above `MAX_AMOUNT`,
+/// naming the field: found by reading, so an amount field added later is
+/// covered without touching this test. Returns how many it found.
+fn check_every_amount<T: Payload>(base: &T, fields: &[&str]) -> usize {
+    assert_eq!(base.validate(), Ok(()));
+    let json = serde_json::to_value(base).unwrap();
+    let with = |field: &str, value: serde_json::Value| {
+        let mut changed = json.clone();
+        changed[field] = value;
+        serde_json::from_value::<T>(changed)
+    };
+    let mut found = 0;
+    for field in fields {
+        let Ok(negative) = with(field, serde_json::json!(-1.5)) else {
+            continue;
+        };
+        if with(field, serde_json::json!("abc")).is_ok() {
+            continue; // text, or a code: not an amount
+        }
+        found += 1;
+        let error = negative.validate().expect_err(field);
+        assert_eq!(error.field, *field);
+        assert!(
+            matches!(error.rule, Rule::NotPositive | Rule::Negative),
+            "{field}: {error}"
+        );
+        let absurd = with(field, serde_json::json!(9999999999999999.0_f64)).unwrap();
+        assert_eq!(
+            absurd.validate(),
+            Err(ValidationError::new(*field, Rule::AboveMaximum)),
+            "{field}"
+        );
+        let max = with(field, serde_json::json!(10_000_000_000_u64)).unwrap();
+        assert_eq!(max.validate(), Ok(()), "{field} at MAX_AMOUNT");
+    }
+    found
+}
+
+#[test]
+fn every_amount_of_every_request_must_be_in_range() {
+    let with_fees = CreateOrder {
+        merchant_service_fee: Some("0".parse().unwrap()),
+        order_tuition: Some("0".parse().unwrap()),
+        ..order()
+    };
+    assert_eq!(check_every_amount(&with_fees, CreateOrder::FIELDS), 3);
+    let estimate = EstimateAmount {
+        currency_code: CurrencyCode::new("GBP"),
+        amount: "1.00".parse().unwrap(),
+        price_mode: None,
+        extra: Default::default(),
+    };
+    assert_eq!(check_every_amount(&estimate, EstimateAmount::FIELDS), 1);
+    let refund = ApplyRefund {
+        order_id: "ET1".into(),
+        refund_order_id: "R1".into(),
+        refund_amount: Some("1.00".parse().unwrap()),
+        refund_reason: None,
+        extra: Default::default(),
+    };
+    assert_eq!(check_every_amount(&refund, ApplyRefund::FIELDS), 1);
+    let rate = GetRate {
+        currency_code: CurrencyCode::new("GBP"),
+        pay_currency_code: None,
+        extra: Default::default(),
+    };
+    assert_eq!(check_every_amount(&rate, GetRate::FIELDS), 0);
+    assert_eq!(
+        check_every_amount(&GetPayUrl::new("ET1"), GetPayUrl::FIELDS),
+        0
+    );
+    assert_eq!(
+        check_every_amount(&QueryOrders::new(["ET1"]), QueryOrders::FIELDS),
+        0
+    );
+    let upload = UploadAttachment {
+        order_id: "ET1".into(),
+        attachment_type: AttachmentType::PassportFront,
+        base64: "AA==".into(),
+        file_name: "a.pdf".into(),
+        extra: Default::default(),
+    };
+    assert_eq!(check_every_amount(&upload, UploadAttachment::FIELDS), 0);
+}
+
+#[test]
+fn what_is_paid_estimated_or_refunded_must_be_more_than_zero() {
+    let zero = || "0.00".parse::<Amount>().unwrap();
+    let free = CreateOrder {
+        tuition: zero(),
+        ..order()
+    };
+    assert_eq!(
+        free.validate(),
+        Err(ValidationError::new("tuituon", Rule::NotPositive))
+    );
+    let negative = CreateOrder {
+        tuition: "-1000.00".parse().unwrap(),
+        ..order()
+    };
+    let error = negative.validate().unwrap_err();
+    assert_eq!(error.to_string(), "field `tuituon` must be more than 0");
+    let refund = ApplyRefund {
+        order_id: "ET1".into(),
+        refund_order_id: "R1".into(),
+        refund_amount: Some(zero()),
+        refund_reason: None,
+        extra: Default::default(),
+    };
+    assert_eq!(
+        refund.validate(),
+        Err(ValidationError::new("refund_amount", Rule::NotPositive))
+    );
+    let estimate = EstimateAmount {
+        currency_code: CurrencyCode::new("GBP"),
+        amount: zero(),
+        price_mode: None,
+        extra: Default::default(),
+    };
+    assert_eq!(
+        estimate.validate(),
+        Err(ValidationError::new("amount", Rule::NotPositive))
+    );
+}

@@ -8,7 +8,7 @@ use et_crypto::{AesKey, Iv, PrivateKey, PublicKey};
 use serde::de::DeserializeOwned;
 use zeroize::Zeroizing;
 
-use crate::error::Error;
+use crate::error::{DecryptionStep, Error};
 use crate::profile::{EmptySensitive, Profile};
 use crate::raw::{RawObject, RawValue, ValueKind};
 use crate::sign::{sign_string_with, SIGN_KEY};
@@ -60,6 +60,10 @@ pub(crate) fn seal(json: &str, recipient: &PublicKey, profile: &Profile) -> Resu
 /// Decrypts an envelope's `sensitive_data` with our private key and returns
 /// its JSON text. With an empty `aeskey` the field is taken as plain JSON
 /// (`""`, `"[]"`, or an object as drawn on ET's operation pages).
+///
+/// Every failure is the one [`Error::Decryption`], its step kept for local
+/// logs only; only [`Profile::decrypt_paddings`] are tried (one, unless
+/// padding detection is switched on).
 pub(crate) fn unseal(
     envelope: &RawObject,
     own: &PrivateKey,
@@ -71,12 +75,12 @@ pub(crate) fn unseal(
             payload_text(envelope.get("sensitive_data")).to_owned(),
         ));
     }
-    let wrapped = b64("aeskey", aeskey)?;
-    let ciphertext = b64(
-        "sensitive_data",
-        envelope.text("sensitive_data").unwrap_or_default(),
-    )?;
-    let mut step = "aeskey";
+    let failed = |step| Error::Decryption { step };
+    let wrapped =
+        et_crypto::b64_decode(aeskey).map_err(|_| failed(DecryptionStep::AeskeyBase64))?;
+    let ciphertext = et_crypto::b64_decode(envelope.text("sensitive_data").unwrap_or_default())
+        .map_err(|_| failed(DecryptionStep::SensitiveDataBase64))?;
+    let mut step = DecryptionStep::Aeskey;
     for padding in profile.decrypt_paddings() {
         let Ok(raw_key) = own.decrypt_key(padding, &wrapped) else {
             continue;
@@ -84,12 +88,12 @@ pub(crate) fn unseal(
         let Ok(key) = AesKey::from_slice(&raw_key) else {
             continue;
         };
-        step = "sensitive_data";
+        step = DecryptionStep::SensitiveData;
         if let Ok(plaintext) = et_crypto::aes_cbc_decrypt(&key, Iv::SameAsKey, &ciphertext) {
             return utf8(plaintext);
         }
     }
-    Err(Error::Decryption { step })
+    Err(failed(step))
 }
 
 fn utf8(mut bytes: Zeroizing<Vec<u8>>) -> Result<Zeroizing<String>, Error> {
@@ -97,7 +101,7 @@ fn utf8(mut bytes: Zeroizing<Vec<u8>>) -> Result<Zeroizing<String>, Error> {
     String::from_utf8(owned).map(Zeroizing::new).map_err(|e| {
         drop(Zeroizing::new(e.into_bytes()));
         Error::Decryption {
-            step: "sensitive_data UTF-8",
+            step: DecryptionStep::SensitiveDataUtf8,
         }
     })
 }
@@ -183,21 +187,40 @@ pub(crate) fn parse_items<T: DeserializeOwned>(
 }
 
 /// A payload that does not fit its type. serde's message can quote the
-/// offending value, so it is kept only for non-sensitive parts.
+/// offending value, so for sensitive parts only a missing or repeated
+/// field is named (field names are not secret: they come from our types);
+/// anything else says where, not what.
 fn payload_error(error: &serde_json::Error, field: &'static str) -> Error {
     let rule = if field == "data" {
         error.to_string()
     } else {
-        format!(
-            "does not match the expected shape (line {}, column {})",
-            error.line(),
-            error.column()
-        )
+        named_field_rule(&error.to_string()).unwrap_or_else(|| {
+            format!(
+                "does not match the expected shape (line {}, column {})",
+                error.line(),
+                error.column()
+            )
+        })
     };
     Error::InvalidPayload {
         field: field.to_owned(),
         rule,
     }
+}
+
+/// `missing field `name`` or `duplicate field `name``, when serde's
+/// message is one of those two (which name a field of our types, never a
+/// value); `None` for any other message.
+fn named_field_rule(message: &str) -> Option<String> {
+    ["missing field `", "duplicate field `"]
+        .iter()
+        .find_map(|prefix| {
+            let name = message.strip_prefix(prefix)?.split('`').next()?;
+            let is_name = !name.is_empty()
+                && name.len() <= 64
+                && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+            is_name.then(|| format!("{prefix}{name}`"))
+        })
 }
 
 /// Refuses payload text that is not one JSON value, before anything is sent.

@@ -4,6 +4,8 @@ use std::fmt;
 
 use et_model::StatusCode;
 
+use crate::shape::ShapeRule;
+
 /// Everything that can go wrong building or opening an envelope or a
 /// notification. No variant carries key material, salts or decrypted data.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,10 +46,12 @@ pub enum Error {
         /// Whose signature: `"request"`, `"response"`, `"notification"`.
         what: &'static str,
     },
-    /// A decryption step failed.
+    /// `aeskey` or `sensitive_data` could not be decrypted. The message is
+    /// the same whatever step failed, so that ET's side, which answers with
+    /// it, is no decryption oracle; the step is for local (debug) logs only.
     Decryption {
-        /// Which step: `"aeskey"` (RSA), `"sensitive_data"` (AES), ….
-        step: &'static str,
+        /// Which step failed.
+        step: DecryptionStep,
     },
     /// A cryptographic operation on our side failed (bad key, message too long).
     Crypto {
@@ -71,6 +75,17 @@ pub enum Error {
         field: String,
         /// The rule broken.
         rule: String,
+    },
+    /// A response or notification whose signature verified is not in the
+    /// signed shape ET writes (see [`ShapeRule`]): its signed text could be
+    /// read as another object, so it is not believed.
+    Shape {
+        /// `"response"` or `"notification"`.
+        context: &'static str,
+        /// The key at fault, as received.
+        key: String,
+        /// The rule broken.
+        rule: ShapeRule,
     },
     /// The response does not echo the `return_info` sent.
     ReturnInfoMismatch,
@@ -115,7 +130,7 @@ impl fmt::Display for Error {
             Error::MissingField(name) => write!(f, "missing field `{name}`"),
             Error::BadBase64 { field } => write!(f, "field `{field}` is not valid Base64"),
             Error::SignatureMismatch { what } => write!(f, "{what} signature does not verify"),
-            Error::Decryption { step } => write!(f, "decryption failed at {step}"),
+            Error::Decryption { .. } => f.write_str("sensitive_data could not be decrypted"),
             Error::Crypto { step, detail } => write!(f, "crypto failure at {step}: {detail}"),
             Error::Api {
                 code,
@@ -130,6 +145,9 @@ impl fmt::Display for Error {
                 write!(f, "ET error {}{tag}: {message}", code.as_str())
             }
             Error::InvalidPayload { field, rule } => write!(f, "invalid `{field}`: {rule}"),
+            Error::Shape { context, key, rule } => {
+                write!(f, "{context} refused: key {key:?} {rule}")
+            }
             Error::ReturnInfoMismatch => {
                 f.write_str("response does not echo the request's return_info")
             }
@@ -150,6 +168,22 @@ impl fmt::Display for Error {
 }
 
 impl std::error::Error for Error {}
+
+/// The step at which decrypting `aeskey` / `sensitive_data` failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum DecryptionStep {
+    /// `aeskey` is not Base64.
+    AeskeyBase64,
+    /// `sensitive_data` is not Base64.
+    SensitiveDataBase64,
+    /// RSA decryption of `aeskey` failed or gave no 16-byte key.
+    Aeskey,
+    /// AES-CBC decryption (padding) of `sensitive_data` failed.
+    SensitiveData,
+    /// The decrypted `sensitive_data` is not UTF-8.
+    SensitiveDataUtf8,
+}
 
 impl From<et_model::ValidationError> for Error {
     fn from(e: et_model::ValidationError) -> Self {

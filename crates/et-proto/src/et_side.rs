@@ -13,6 +13,7 @@ use crate::error::Error;
 use crate::notify;
 use crate::profile::Profile;
 use crate::raw::{RawObject, RawValue};
+use crate::shape;
 
 /// ET: its private key (whose `Debug` is redacted) and the profile it speaks.
 #[derive(Debug)]
@@ -207,6 +208,7 @@ impl EtSide {
             }
         })?;
         envelope::verify_envelope(&fields, &merchant_key, &self.profile, "request")?;
+        shape::check_request(&fields)?;
         let sensitive = envelope::unseal(&fields, &self.key, &self.profile)?;
         let text = |key| fields.text(key).unwrap_or_default().to_owned();
         Ok(OpenedRequest {

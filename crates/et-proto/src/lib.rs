@@ -48,9 +48,10 @@ mod notify;
 mod profile;
 mod raw;
 mod serial;
+mod shape;
 mod sign;
 
-pub use error::Error;
+pub use error::{DecryptionStep, Error};
 pub use et_side::{EtSide, OpenedRequest, Response};
 pub use merchant::{
     BuiltRequest, Credentials, Merchant, RawReply, Reply, RequestOptions, CONTENT_TYPE,
@@ -63,4 +64,5 @@ pub use notify::{
 pub use profile::{CallbackEncoding, EmptySensitive, NotifySignRule, Profile};
 pub use raw::{RawObject, RawValue, ValueKind};
 pub use serial::{format_serial, SerialNumbers};
+pub use shape::ShapeRule;
 pub use sign::{sign_string, sign_string_with, v1_printed_string, SignRule, SIGN_KEY};

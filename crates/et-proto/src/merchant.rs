@@ -12,6 +12,8 @@ use crate::notify::NotificationVerifier;
 use crate::profile::{CallbackEncoding, Profile};
 use crate::raw::{RawObject, RawValue};
 use crate::serial::SerialNumbers;
+use crate::shape::{self, RESPONSE_KEYS};
+use crate::sign::SIGN_KEY;
 
 /// ET's test environment (joint debugging).
 pub const TEST_ENDPOINT: &str = "https://testapi.easytransfer.cn/server";
@@ -68,7 +70,8 @@ impl fmt::Debug for Credentials {
 /// Per-request envelope values besides the payload.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RequestOptions {
-    /// `return_info`: ET echoes it in the response.
+    /// `return_info`: ET echoes it in the response. Empty: a fresh random
+    /// value per request (see [`Profile::random_return_info`]).
     pub return_info: String,
     /// `extend_info`: reserved by ET.
     pub extend_info: String,
@@ -85,7 +88,8 @@ pub struct BuiltRequest {
     pub serial_number: String,
     /// The `server_type` sent.
     pub server_type: ServerType,
-    /// The `return_info` sent.
+    /// The `return_info` sent (the reply must echo it, see
+    /// [`Profile::check_return_info`]).
     pub return_info: String,
 }
 
@@ -107,7 +111,7 @@ pub struct Reply<T> {
     pub extend_info: String,
     /// `version`, which ET's real responses carry.
     pub version: Option<String>,
-    /// Every key not named above, raw.
+    /// The keys named in [`Profile::extra_response_keys`], raw.
     pub extra: RawObject,
 }
 
@@ -129,19 +133,6 @@ pub struct Merchant {
     profile: Profile,
     serials: SerialNumbers,
 }
-
-const KNOWN_RESPONSE_KEYS: &[&str] = &[
-    "status_code",
-    "message",
-    "count",
-    "data",
-    "sensitive_data",
-    "return_info",
-    "extend_info",
-    "version",
-    "sign",
-    "aeskey",
-];
 
 impl Merchant {
     /// A merchant with system-clock serial numbers.
@@ -176,6 +167,7 @@ impl Merchant {
             self.credentials.notify_salt.as_str(),
             self.profile.notify_sign_rule,
         )
+        .with_extra_fields(self.profile.extra_notification_fields.iter().cloned())
     }
 
     /// Builds the request for `op` with default options.
@@ -230,6 +222,11 @@ impl Merchant {
             &self.profile,
         )?;
         let serial_number = self.serials.next_serial();
+        let return_info = if options.return_info.is_empty() && self.profile.random_return_info {
+            fresh_return_info()
+        } else {
+            options.return_info.clone()
+        };
         let mut body: RawObject = [
             ("serial_number", RawValue::string(&serial_number)),
             (
@@ -251,23 +248,26 @@ impl Merchant {
             ("sign", RawValue::string("")),
             ("aeskey", RawValue::string(sealed.aeskey)),
             ("extend_info", RawValue::string(&options.extend_info)),
-            ("return_info", RawValue::string(&options.return_info)),
+            ("return_info", RawValue::string(&return_info)),
         ]
         .into_iter()
         .collect();
+        shape::check_request(&body)?;
         envelope::sign_envelope(&mut body, &self.credentials.merchant_key, &self.profile)?;
         Ok(BuiltRequest {
             body: body.to_json().into_bytes(),
             serial_number,
             server_type,
-            return_info: options.return_info.clone(),
+            return_info,
         })
     }
 
     /// Opens the response to `request`: verifies ET's signature over every
-    /// key received, maps a non-success `status_code` to [`Error::Api`],
-    /// checks the `return_info` echo (per profile), decrypts and reads the
-    /// items of `Op::OUTPUT_IN` (or of the other list when that one is empty).
+    /// key received, checks the signed shape (exactly ET's keys, values that
+    /// cannot be re-split: [`Error::Shape`]), maps a non-success
+    /// `status_code` to [`Error::Api`], checks the `return_info` echo (per
+    /// profile), decrypts and reads the items of `Op::OUTPUT_IN` (or of the
+    /// other list when that one is empty).
     pub fn open<Op: Operation>(
         &self,
         request: &BuiltRequest,
@@ -310,11 +310,20 @@ impl Merchant {
             "response",
         );
         let code = StatusCode::from_code(envelope.require("status_code")?);
+        // A signed text is believed only in ET's shape: read otherwise, it
+        // could be another object than the one ET signed (SECURITY.md).
+        let authenticated = match verified {
+            Ok(()) => {
+                shape::check_response(&envelope, &self.profile)?;
+                true
+            }
+            Err(_) => false,
+        };
         if !code.is_success() {
             return Err(Error::Api {
                 code,
                 message: envelope.text("message").unwrap_or_default().to_owned(),
-                authenticated: verified.is_ok(),
+                authenticated,
             });
         }
         verified?;
@@ -336,11 +345,17 @@ fn callback_value(encoding: CallbackEncoding, value: CallbackProcess) -> RawValu
     }
 }
 
+/// A `return_info` no other request has: 22 letters and digits (131 bits).
+fn fresh_return_info() -> String {
+    use rand::distributions::{Alphanumeric, DistString};
+    Alphanumeric.sample_string(&mut rand::thread_rng(), 22)
+}
+
 fn reply<T>(envelope: &RawObject, items: Vec<T>) -> Reply<T> {
     let text = |key| envelope.text(key).unwrap_or_default().to_owned();
     let extra = envelope
         .iter()
-        .filter(|(key, _)| !KNOWN_RESPONSE_KEYS.contains(key))
+        .filter(|(key, _)| *key != SIGN_KEY && !RESPONSE_KEYS.contains(key))
         .map(|(key, value)| (key, value.clone()))
         .collect();
     Reply {

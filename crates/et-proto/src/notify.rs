@@ -11,6 +11,7 @@ use zeroize::Zeroizing;
 use crate::error::Error;
 use crate::profile::NotifySignRule;
 use crate::raw::{RawObject, RawValue};
+use crate::shape;
 use crate::sign::{sign_string, v1_printed_string, SIGN_KEY};
 
 /// Body that tells ET the notification was received (spec 04 §2.1).
@@ -32,6 +33,7 @@ pub enum MatchedRule {
 pub struct NotificationVerifier {
     salt: Zeroizing<String>,
     rule: NotifySignRule,
+    extra_fields: Vec<String>,
 }
 
 impl fmt::Debug for NotificationVerifier {
@@ -39,6 +41,7 @@ impl fmt::Debug for NotificationVerifier {
         f.debug_struct("NotificationVerifier")
             .field("salt", &"<redacted>")
             .field("rule", &self.rule)
+            .field("extra_fields", &self.extra_fields)
             .finish()
     }
 }
@@ -49,7 +52,15 @@ impl NotificationVerifier {
         NotificationVerifier {
             salt: Zeroizing::new(salt.into()),
             rule,
+            extra_fields: Vec::new(),
         }
+    }
+
+    /// Allows these fields besides each kind's documented ones (usually
+    /// [`Profile::extra_notification_fields`](crate::Profile::extra_notification_fields)).
+    pub fn with_extra_fields(mut self, fields: impl IntoIterator<Item = String>) -> Self {
+        self.extra_fields = fields.into_iter().collect();
+        self
     }
 
     /// Reads `body` (JSON or form-urlencoded, chosen by `content_type` or
@@ -64,6 +75,12 @@ impl NotificationVerifier {
     }
 
     /// Verifies and classifies fields already read (e.g. from a multipart form).
+    ///
+    /// After the signature, the signed shape is checked ([`Error::Shape`]):
+    /// no key holding `&` or `=`, no value holding `&<field>=` for a
+    /// documented field, and for a known kind no field outside its documented
+    /// set, `sign` and the named extras — otherwise the signed text could be
+    /// read as another notification than the one ET signed.
     pub fn verify_fields(&self, fields: RawObject) -> Result<VerifiedNotification, Error> {
         let sign = fields.require(SIGN_KEY)?;
         let matched = if et_crypto::md5_verify(self.salt.as_bytes(), sign_string(&fields), sign) {
@@ -77,11 +94,13 @@ impl NotificationVerifier {
                 what: "notification",
             });
         };
+        shape::check_notification_fields(&fields, &self.extra_fields)?;
         let notification = Notification::classify_fields(fields.iter().map(|(k, v)| (k, v.text())))
             .map_err(|e| Error::InvalidPayload {
                 field: "notification".to_owned(),
                 rule: e.to_string(),
             })?;
+        shape::check_notification_kind(&notification, &self.extra_fields)?;
         Ok(VerifiedNotification {
             acknowledgement: self.acknowledgement_for(&notification),
             fields,

@@ -61,9 +61,12 @@ pub struct Profile {
     /// defaults produce (spec 01 Q3).
     pub key_padding: KeyPadding,
     /// When decrypting an `aeskey`, also try the other paddings after
-    /// [`key_padding`](Self::key_padding) fails. Default on: the padding is a
-    /// guess, and a wrong guess then still opens ET's responses (spec 01 Q3
-    /// suggests this). A candidate key counts only if it is 16 bytes and the
+    /// [`key_padding`](Self::key_padding) fails. Default off: only the
+    /// configured padding is tried, so a bad `aeskey` costs one RSA
+    /// decryption and its timing tells nothing about other paddings (on ET's
+    /// side anyone with a registered key sends `aeskey`s). Switch it on when
+    /// ET's padding is unknown (spec 01 Q3): a wrong guess then still opens
+    /// ET's responses. A candidate key counts only if it is 16 bytes and the
     /// AES step then succeeds.
     pub detect_key_padding: bool,
     /// Hash of the RSA signature. Default SHA-256 ("SHA256withRSA"), the only
@@ -103,13 +106,33 @@ pub struct Profile {
     /// Default on: the envelope pages say ET echoes it unchanged (spec 01 §7.3
     /// step 5), so a mismatch means a response to another request.
     pub check_return_info: bool,
+    /// Send a fresh random `return_info` (22 letters and digits) when the
+    /// caller gives none. Default on: ET's replies carry nothing else that
+    /// binds them to the request, so with
+    /// [`check_return_info`](Self::check_return_info) a signed reply to
+    /// another request is refused. Off: an empty `return_info`, as ET's demo
+    /// sends.
+    pub random_return_info: bool,
+    /// Top-level keys ET's responses carry besides the nine documented ones
+    /// (`aeskey`, `count`, `data`, `extend_info`, `message`, `return_info`,
+    /// `sensitive_data`, `status_code`, `version`). Default none: a response
+    /// with any other key is refused, because an extra key is how a signed
+    /// text is re-split into a forged object (SECURITY.md). A key named here
+    /// must then be in every response, like the documented ones: a key that
+    /// may be absent could be carved out of the value sorted before it.
+    pub extra_response_keys: Vec<String>,
+    /// Notification fields allowed besides each kind's documented ones
+    /// (and `sign`). Default none: a notification of a known kind with any
+    /// other field is refused (answered `FAIL`, so ET delivers it again
+    /// once the field is named here).
+    pub extra_notification_fields: Vec<String>,
 }
 
 impl Default for Profile {
     fn default() -> Self {
         Profile {
             key_padding: KeyPadding::Pkcs1v15,
-            detect_key_padding: true,
+            detect_key_padding: false,
             sign_hash: SignHash::Sha256,
             sign_rule: SignRule::AllSorted,
             empty_sensitive: EmptySensitive::EmptyString,
@@ -120,6 +143,9 @@ impl Default for Profile {
             refund_server_type: ApplyRefund::SERVER_TYPE,
             notify_sign_rule: NotifySignRule::V2,
             check_return_info: true,
+            random_return_info: true,
+            extra_response_keys: Vec::new(),
+            extra_notification_fields: Vec::new(),
         }
     }
 }

@@ -68,15 +68,20 @@ fn return_info(body: &[u8]) -> String {
         .unwrap_or_default()
 }
 
-/// The code for an envelope error.
+/// The code for an envelope error. Every decryption failure gets one code
+/// and one message (no oracle on which step failed); the step goes to the
+/// debug log only.
 fn refusal(e: &et_proto::Error) -> Refusal {
     use et_proto::Error as E;
+    if let E::Decryption { step } = e {
+        tracing::debug!(?step, "request decryption failed");
+    }
     let code = match e {
         E::UnknownMerchant { .. } => SandboxCode::UnknownMerchant,
         E::SignatureMismatch { .. } | E::BadBase64 { field: "sign" } => SandboxCode::BadSignature,
         E::MissingField("sign") => SandboxCode::BadSignature,
-        E::Decryption { .. } | E::BadBase64 { .. } => SandboxCode::DecryptionFailed,
-        E::InvalidPayload { .. } => SandboxCode::InvalidPayload,
+        E::Decryption { .. } => SandboxCode::DecryptionFailed,
+        E::InvalidPayload { .. } | E::Shape { .. } => SandboxCode::InvalidPayload,
         E::MalformedJson { context, .. } if matches!(*context, "data" | "sensitive_data") => {
             SandboxCode::InvalidPayload
         }
