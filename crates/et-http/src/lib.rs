@@ -9,7 +9,9 @@
 //! * [`WebhookReceiver`] takes ET's notifications: a hyper service and a
 //!   `tower_service::Service` that verifies each one with et-proto, hands it
 //!   to the merchant's [`NotificationHandler`] and acknowledges only after the
-//!   handler succeeded. [`serve`] runs it with graceful shutdown.
+//!   handler succeeded, within a deadline. [`serve_with`] runs it (or any
+//!   other hyper service) with bounded connections, idle and header
+//!   timeouts, and a bounded graceful shutdown ([`ServeConfig`]).
 //!
 //! ```
 //! use bytes::Bytes;
@@ -53,9 +55,9 @@ mod serve;
 mod transport;
 
 pub use body::{BodyError, BoxError};
-pub use client::Client;
+pub use client::{Client, ClientConfig};
 pub use endpoint::{Endpoint, EndpointError};
 pub use error::Error;
 pub use receiver::{HandlerError, NotificationHandler, ReceiverConfig, WebhookReceiver};
-pub use serve::serve;
+pub use serve::{serve, serve_with, ServeConfig};
 pub use transport::{RetryPolicy, TransportConfig, TransportError};

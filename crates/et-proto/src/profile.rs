@@ -1,7 +1,7 @@
 //! [`Profile`]: every protocol choice ET's pages leave open, named in one place.
 
 use et_crypto::{KeyPadding, SignHash};
-use et_model::{ApplyRefund, EstimateAmount, Operation, ServerType};
+use et_model::{ApplyRefund, EstimateAmount, Operation, ServerType, StatusCode};
 
 use crate::sign::SignRule;
 
@@ -103,6 +103,13 @@ pub struct Profile {
     /// Default on: the envelope pages say ET echoes it unchanged (spec 01 §7.3
     /// step 5), so a mismatch means a response to another request.
     pub check_return_info: bool,
+    /// ET's `status_code` for "this `serial_number` was already used", on
+    /// which the client retries once with a fresh serial number (ET created
+    /// nothing for a refused request). `None` never retries. Default
+    /// `100003`: ET's real code is not documented (spec 01 Q8); `100003` is
+    /// what the sandbox answers (et-sandbox's code table), so merchants
+    /// should confirm it during joint testing with ET.
+    pub reused_serial_code: Option<StatusCode>,
 }
 
 impl Default for Profile {
@@ -120,6 +127,7 @@ impl Default for Profile {
             refund_server_type: ApplyRefund::SERVER_TYPE,
             notify_sign_rule: NotifySignRule::V2,
             check_return_info: true,
+            reused_serial_code: Some(StatusCode::from_code("100003")),
         }
     }
 }
