@@ -320,12 +320,18 @@ mod tests {
         let serials = SerialNumbers::new("ET82009")
             .with_clock(frozen)
             .with_rng(|| 42);
-        let mut seen = HashSet::new();
-        for _ in 0..1_000_050 {
-            assert!(seen.insert(serials.next_serial()));
+        let mut taken = vec![false; SUFFIXES as usize];
+        for _ in 0..SUFFIXES {
+            let serial = serials.next_serial();
+            assert_eq!(&serial[..14], "20231204204337");
+            let seen = std::mem::replace(&mut taken[suffix(&serial) as usize], true);
+            assert!(!seen, "{serial} handed out twice");
         }
         // The overflow waited for, and went on in, the next second.
-        assert!(seen.contains("20231204204338000000ET82009"));
+        let overflow: HashSet<String> = (0..50).map(|_| serials.next_serial()).collect();
+        assert_eq!(overflow.len(), 50);
+        assert!(overflow.iter().all(|s| &s[..14] == "20231204204338"));
+        assert!(overflow.contains("20231204204338000000ET82009"));
     }
 
     #[test]
