@@ -120,11 +120,20 @@ pub async fn serve_with<S, B>(
     let (stop, stopping) = watch::channel(false);
     let mut connections = JoinSet::new();
     let mut shutdown = std::pin::pin!(shutdown);
+    let cap = config.max_connections.max(1);
+    // Logged once per episode, not per connection, so a flood cannot flood the log.
+    let mut at_cap = false;
     loop {
         tokio::select! {
             () = &mut shutdown => break,
-            Some(ended) = connections.join_next() => report_panic(ended),
-            accepted = listener.accept(), if connections.len() < config.max_connections.max(1) => {
+            Some(ended) = connections.join_next() => {
+                report_panic(ended);
+                if at_cap && connections.len() <= cap / 2 {
+                    at_cap = false;
+                    tracing::info!(connections = connections.len(), "back below the connection cap");
+                }
+            }
+            accepted = listener.accept(), if connections.len() < cap => {
                 match accepted {
                     Ok((stream, peer)) => {
                         let connection = drive(stream, service.clone(), config.clone(), stopping.clone());
@@ -133,6 +142,10 @@ pub async fn serve_with<S, B>(
                                 tracing::debug!(%peer, error = %e, "connection ended with an error");
                             }
                         });
+                        if !at_cap && connections.len() >= cap {
+                            at_cap = true;
+                            tracing::warn!(cap, "connection cap reached; new connections wait in the listen backlog");
+                        }
                     }
                     Err(e) => {
                         tracing::warn!(error = %e, "accepting a connection failed");
