@@ -7,7 +7,8 @@
 //!   "extend_info":"","sign":"652614570bcc49940d7dcc7a3c3dc7e5"}' http://127.0.0.1:8080/
 //! ```
 //!
-//! Stops on Ctrl-C after the requests in flight have finished.
+//! Stops on Ctrl-C after the requests in flight have finished (waiting at
+//! most `ServeConfig::drain_timeout`).
 
 use et_http::{serve, WebhookReceiver};
 use et_proto::{NotificationVerifier, Profile, VerifiedNotification};

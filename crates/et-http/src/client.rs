@@ -1,5 +1,6 @@
 //! The merchant's client: one async method per ET operation.
 
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -10,12 +11,26 @@ use et_model::{
     Operation, OrderCreated, OrderInfo, PayUrl, QueryOrders, Rate, RefundAccepted,
     UploadAttachment,
 };
-use et_proto::{BuiltRequest, Credentials, Merchant, Profile, RawReply, Reply, RequestOptions};
+use et_proto::{
+    BuiltRequest, Credentials, Instance, Merchant, Profile, RawReply, Reply, RequestOptions,
+    SerialNumbers,
+};
 use tracing::{field, Instrument};
 
 use crate::endpoint::Endpoint;
 use crate::error::Error;
 use crate::transport::{Transport, TransportConfig, TransportError};
+
+/// Settings of a [`Client`] built by [`Client::configured`].
+#[derive(Clone, Debug, Default)]
+pub struct ClientConfig {
+    /// Timeouts, limits, pool and retry policy.
+    pub transport: TransportConfig,
+    /// This process's share of the serial numbers when several instances of
+    /// the service call ET with the same merchant number (see
+    /// [`et_proto::Instance`]). Default: the only instance.
+    pub instance: Instance,
+}
 
 /// Calls ET's API: builds each envelope with [`et_proto::Merchant`], POSTs it
 /// over a pooled keep-alive HTTPS connection and opens the answer.
@@ -45,17 +60,37 @@ pub struct Client {
 }
 
 impl Client {
-    /// A client with default transport settings and bundled web PKI roots.
+    /// A client with default settings (a single instance) and bundled web
+    /// PKI roots.
     pub fn new(
         endpoint: Endpoint,
         credentials: Credentials,
         profile: Profile,
     ) -> Result<Self, TransportError> {
-        Self::with_config(
-            endpoint,
-            Merchant::new(credentials, profile),
-            TransportConfig::default(),
-        )
+        Self::configured(endpoint, credentials, profile, ClientConfig::default())
+    }
+
+    /// A client with explicit settings, e.g. instance 2 of 4:
+    ///
+    /// ```no_run
+    /// # fn f(endpoint: et_http::Endpoint, credentials: et_proto::Credentials) -> Result<(), Box<dyn std::error::Error>> {
+    /// use et_http::{Client, ClientConfig};
+    /// use et_proto::{Instance, Profile};
+    ///
+    /// let config = ClientConfig { instance: Instance::new(2, 4)?, ..ClientConfig::default() };
+    /// let client = Client::configured(endpoint, credentials, Profile::default(), config)?;
+    /// # Ok(()) }
+    /// ```
+    pub fn configured(
+        endpoint: Endpoint,
+        credentials: Credentials,
+        profile: Profile,
+        config: ClientConfig,
+    ) -> Result<Self, TransportError> {
+        let serials =
+            SerialNumbers::for_instance(credentials.merchant_number.clone(), config.instance);
+        let merchant = Merchant::new(credentials, profile).with_serial_numbers(serials);
+        Self::with_config(endpoint, merchant, config.transport)
     }
 
     /// A client for an existing [`Merchant`] with the given transport settings.
@@ -112,12 +147,15 @@ impl Client {
         op: &Op,
         options: &RequestOptions,
     ) -> Result<Reply<Op::Output>, Error> {
-        let request = self
-            .merchant
-            .build_with(op, options)
-            .map_err(Error::Request)?;
-        self.exchange(&request, |body| self.merchant.open::<Op>(&request, body))
-            .await
+        self.fresh_serial_on_reuse(|| async move {
+            let request = self
+                .merchant
+                .build_with(op, options)
+                .map_err(Error::Request)?;
+            self.exchange(&request, |body| self.merchant.open::<Op>(&request, body))
+                .await
+        })
+        .await
     }
 
     /// Calls any `server_type` with `data` and `sensitive_data` given as JSON
@@ -131,14 +169,46 @@ impl Client {
         sensitive_json: &str,
         options: &RequestOptions,
     ) -> Result<RawReply, Error> {
-        let request = self
-            .merchant
-            .build_raw(server_type, data_json, sensitive_json, options)
-            .map_err(Error::Request)?;
-        self.exchange(&request, |body| {
-            self.merchant.open_raw(Some(&request), body)
+        let server_type = &server_type;
+        self.fresh_serial_on_reuse(|| async move {
+            let request = self
+                .merchant
+                .build_raw(server_type.clone(), data_json, sensitive_json, options)
+                .map_err(Error::Request)?;
+            self.exchange(&request, |body| {
+                self.merchant.open_raw(Some(&request), body)
+            })
+            .await
         })
         .await
+    }
+
+    /// Runs `attempt` (build with a new serial number, send, open) and runs
+    /// it once more if ET refused the serial number as already used.
+    async fn fresh_serial_on_reuse<T, F, Fut>(&self, attempt: F) -> Result<T, Error>
+    where
+        F: Fn() -> Fut,
+        Fut: Future<Output = Result<T, Error>>,
+    {
+        match attempt().await {
+            Err(e) if self.is_reused_serial_refusal(&e) => {
+                tracing::warn!(error = %e, "ET refused a reused serial number and created nothing; sending once more with a fresh one");
+                attempt().await
+            }
+            done => done,
+        }
+    }
+
+    /// An authenticated refusal with the profile's reused-serial code. An
+    /// unsigned one proves nothing (it may hide a success), so it is not
+    /// retried.
+    fn is_reused_serial_refusal(&self, e: &Error) -> bool {
+        let reused = self.merchant.profile().reused_serial_code.as_ref();
+        matches!(
+            e,
+            Error::Response(et_proto::Error::Api { code, authenticated: true, .. })
+                if Some(code) == reused
+        )
     }
 
     /// POSTs a built request and opens the answer with `open`, in one

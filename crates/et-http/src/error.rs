@@ -21,6 +21,13 @@ impl Error {
     /// Whether ET may have received and acted on the request. When `true`,
     /// find out (e.g. `query_orders`) before sending a new request: it
     /// would carry a new serial number and could create a second order.
+    ///
+    /// The one refusal known to have created nothing, ET's signed "serial
+    /// number already used", was already retried once by the [`Client`]
+    /// with a fresh serial number; an error returned after that retry
+    /// describes the second attempt.
+    ///
+    /// [`Client`]: crate::Client
     pub fn may_have_reached_et(&self) -> bool {
         match self {
             Self::Request(_) => false,

@@ -5,11 +5,16 @@
 //!   [`et_proto::Merchant`]) over a pooled keep-alive rustls connection with
 //!   bundled web PKI roots, connect and request timeouts, a response size
 //!   limit and a retry policy that never re-sends a request ET may have
-//!   received ([`RetryPolicy`]).
+//!   received ([`RetryPolicy`]). Several instances of a service each use
+//!   their own block of serial numbers ([`ClientConfig::instance`]).
 //! * [`WebhookReceiver`] takes ET's notifications: a hyper service and a
 //!   `tower_service::Service` that verifies each one with et-proto, hands it
-//!   to the merchant's [`NotificationHandler`] and acknowledges only after the
-//!   handler succeeded. [`serve`] runs it with graceful shutdown.
+//!   to the merchant's [`NotificationHandler`] (which must store each event
+//!   with an atomic insert-if-absent on its dedup key: see the trait) and
+//!   acknowledges only after the handler succeeded, within a deadline.
+//!   [`serve_with`] runs it (or any other hyper service) with bounded
+//!   connections, idle and header timeouts, and a bounded graceful shutdown
+//!   ([`ServeConfig`]).
 //!
 //! ```
 //! use bytes::Bytes;
@@ -53,9 +58,9 @@ mod serve;
 mod transport;
 
 pub use body::{BodyError, BoxError};
-pub use client::Client;
+pub use client::{Client, ClientConfig};
 pub use endpoint::{Endpoint, EndpointError};
 pub use error::Error;
 pub use receiver::{HandlerError, NotificationHandler, ReceiverConfig, WebhookReceiver};
-pub use serve::serve;
+pub use serve::{serve, serve_with, ServeConfig};
 pub use transport::{RetryPolicy, TransportConfig, TransportError};

@@ -30,9 +30,35 @@ pub type HandlerError = BoxError;
 /// Return `Ok` only once the event is stored (or otherwise safe): the
 /// receiver acknowledges to ET right after, and ET stops sending. Return
 /// `Err` to have ET send it again (a panic counts as `Err`: it is caught,
-/// logged and answered `FAIL`). ET delivers one event up to 7 times, so
-/// the handler must be idempotent: duplicates carry the same
-/// [`VerifiedNotification::dedup_key`].
+/// logged and answered `FAIL`). A handler still running at
+/// [`ReceiverConfig::handler_timeout`] is cancelled (its future dropped) and
+/// answered `FAIL` too.
+///
+/// # Storing exactly once
+///
+/// ET delivers one event up to 7 times, and two deliveries of the same
+/// event can run **at the same moment** (ET retries while a slow handler is
+/// still working, or two instances behind a load balancer each get one).
+/// "Look it up, insert if missing" is therefore not enough: both copies
+/// find nothing and both insert. Store with one atomic insert-if-absent on
+/// [`VerifiedNotification::dedup_key`] (a unique key in the database) and
+/// treat "already there" as success:
+///
+/// ```sql
+/// CREATE TABLE et_notifications (
+///     dedup_key   text PRIMARY KEY,
+///     kind        text NOT NULL,
+///     body        jsonb NOT NULL,
+///     received_at timestamptz NOT NULL DEFAULT now()
+/// );
+/// -- In the handler; 0 rows inserted means a duplicate: still return Ok.
+/// INSERT INTO et_notifications (dedup_key, kind, body)
+/// VALUES ($1, $2, $3)
+/// ON CONFLICT (dedup_key) DO NOTHING;
+/// ```
+///
+/// Because the handler may be cancelled at its deadline, anything it
+/// started must be safe to start again (one transaction, committed last).
 ///
 /// Implemented for any `Fn(VerifiedNotification) -> impl Future<Output =
 /// Result<(), E>>` closure.
@@ -67,6 +93,13 @@ pub struct ReceiverConfig {
     pub max_body_bytes: usize,
     /// Time allowed to receive the whole body. Default 10 s.
     pub body_timeout: Duration,
+    /// Time the handler gets per notification. A handler still running then
+    /// is cancelled and answered `FAIL` (status 503), so ET delivers again;
+    /// the connection is freed and the server keeps serving. Default 15 s:
+    /// enough for a database write, and short enough that a hung store does
+    /// not hold connections while ET's retry arrives (ET's own timeout is
+    /// not documented).
+    pub handler_timeout: Duration,
 }
 
 impl Default for ReceiverConfig {
@@ -74,6 +107,7 @@ impl Default for ReceiverConfig {
         Self {
             max_body_bytes: 64 << 10,
             body_timeout: Duration::from_secs(10),
+            handler_timeout: Duration::from_secs(15),
         }
     }
 }
@@ -86,8 +120,8 @@ impl Default for ReceiverConfig {
 /// Otherwise `{"notify_result":"FAIL"}`, which makes ET deliver again, with
 /// `405` (not POST), `408` (body too slow), `413` (body too large), `400`
 /// (unreadable), `415` (unsupported encoding), `401` (bad signature) or
-/// `500` (the handler returned `Err` or panicked); the reason is logged,
-/// never a salt or signature.
+/// `500` (the handler returned `Err` or panicked) or `503` (the handler
+/// missed its deadline); the reason is logged, never a salt or signature.
 pub struct WebhookReceiver<H> {
     inner: Arc<Inner<H>>,
 }
@@ -123,6 +157,7 @@ enum Rejection {
     Invalid(et_proto::Error),
     Handler(HandlerError),
     HandlerPanicked,
+    HandlerTimeout(Duration),
 }
 
 impl Rejection {
@@ -138,6 +173,7 @@ impl Rejection {
             }
             Self::Invalid(_) => StatusCode::BAD_REQUEST,
             Self::Handler(_) | Self::HandlerPanicked => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::HandlerTimeout(_) => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 }
@@ -151,6 +187,12 @@ impl fmt::Display for Rejection {
             Self::Invalid(e) => e.fmt(f),
             Self::Handler(e) => write!(f, "handler failed: {e}"),
             Self::HandlerPanicked => f.write_str("handler panicked"),
+            Self::HandlerTimeout(after) => {
+                write!(
+                    f,
+                    "handler did not finish within {after:?}; it was cancelled"
+                )
+            }
         }
     }
 }
@@ -227,8 +269,10 @@ impl<H: NotificationHandler> WebhookReceiver<H> {
         // `handle` is called inside the guarded future: a closure may panic
         // before it returns its future, too.
         let handled = async move { handler.handle(notification).await };
-        CatchPanic(Box::pin(handled.instrument(span.clone())))
+        let handled = CatchPanic(Box::pin(handled.instrument(span.clone())));
+        tokio::time::timeout(config.handler_timeout, handled)
             .await
+            .map_err(|_| Rejection::HandlerTimeout(config.handler_timeout))?
             .map_err(|_| Rejection::HandlerPanicked)?
             .map_err(Rejection::Handler)?;
         tracing::info!(parent: &span, "notification handled and acknowledged");

@@ -1,59 +1,429 @@
-//! Running a [`WebhookReceiver`] on a TCP listener with graceful shutdown.
+//! Running a hyper service — the [`WebhookReceiver`](crate::WebhookReceiver)
+//! or any other — on a TCP listener with every resource bounded: connections
+//! ([`ServeConfig::max_connections`]), the time a connection may sit silent
+//! or dribble its request headers, and the time shutdown waits.
+//!
+//! Each connection is watched by a small state machine fed by its socket
+//! (bytes read or written) and its service (requests started and answered):
+//!
+//! * **waiting** — no request in flight and no byte of the next one yet:
+//!   closed after [`ServeConfig::idle_timeout`] of silence (a fresh
+//!   connection that never speaks, an idle keep-alive connection);
+//! * **reading headers** — the first byte of a request arrived: its headers
+//!   must be complete within [`ServeConfig::header_read_timeout`] (a
+//!   slowloris sending one byte at a time is cut off);
+//! * **busy** — the service is answering: the service bounds that itself
+//!   (the receiver's body and handler deadlines, [`crate::ReceiverConfig`]).
+//!
+//! A connection closed by these timeouts has no request in flight, so
+//! nothing it carried was acknowledged or lost.
 
 use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
+use http::{Request, Response};
+use hyper::body::{Body, Incoming};
 use hyper::server::conn::http1;
-use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::server::graceful::GracefulShutdown;
-use tokio::net::TcpListener;
+use hyper_util::rt::TokioIo;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{watch, Notify};
+use tokio::task::JoinSet;
+use tokio::time::Instant;
 
-use crate::receiver::{NotificationHandler, WebhookReceiver};
+use crate::body::BoxError;
 
-/// Time a client gets to send the request headers (guards against
-/// connections that open and never speak).
-const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// Serves `receiver` on `listener` (HTTP/1.1, keep-alive) until `shutdown`
-/// completes; then stops accepting, lets every request in flight finish
-/// (its handler runs to the end and its answer is sent), closes idle
-/// keep-alive connections, and returns.
+/// Resource bounds of [`serve_with`]; [`serve`] uses the defaults.
 ///
+/// The defaults suit a webhook endpoint that ET calls a few times a second
+/// at most, behind a process limit of 1,024 open files.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ServeConfig {
+    /// Connections served at once. Beyond it, new connections are **not
+    /// accepted**: they wait in the kernel's listen backlog (and the client's
+    /// connect times out or is refused once the backlog is full) until a
+    /// served connection ends. The process therefore never holds more than
+    /// this many connection sockets, however many clients connect, and the
+    /// waiting clients are served in arrival order as slots free up (the
+    /// timeouts below free the slots that silent clients hold). At least 1
+    /// is served. Default 256.
+    pub max_connections: usize,
+    /// How long a connection may stay silent with no request in flight: a new
+    /// connection before its first byte, a keep-alive connection after its
+    /// last answer. Default 10 s.
+    pub idle_timeout: Duration,
+    /// How long a request's headers may take, from their first byte to the
+    /// end of the header block. Default 10 s.
+    pub header_read_timeout: Duration,
+    /// How long shutdown waits for requests in flight to be answered; after
+    /// it the remaining connections are closed and their requests cancelled
+    /// (a notification cancelled this way was not acknowledged, so ET sends
+    /// it again). Default 20 s, above the receiver's default handler
+    /// deadline, so a handler in flight normally gets its full time.
+    pub drain_timeout: Duration,
+}
+
+impl Default for ServeConfig {
+    fn default() -> Self {
+        Self {
+            max_connections: 256,
+            idle_timeout: Duration::from_secs(10),
+            header_read_timeout: Duration::from_secs(10),
+            drain_timeout: Duration::from_secs(20),
+        }
+    }
+}
+
+/// Pause after a failed `accept` (e.g. out of file descriptors) before the
+/// next one, so the loop does not spin.
+const ACCEPT_ERROR_PAUSE: Duration = Duration::from_millis(100);
+
+/// [`serve_with`] with [`ServeConfig::default`].
+pub async fn serve<S, B>(listener: TcpListener, service: S, shutdown: impl Future<Output = ()>)
+where
+    S: hyper::service::Service<Request<Incoming>, Response = Response<B>> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+    S::Error: Into<BoxError>,
+    B: Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<BoxError>,
+{
+    serve_with(listener, service, ServeConfig::default(), shutdown).await;
+}
+
+/// Serves `service` (HTTP/1.1, keep-alive) on `listener` within `config`'s
+/// bounds until `shutdown` completes; then stops accepting, closes idle
+/// connections, lets requests in flight be answered for up to
+/// [`ServeConfig::drain_timeout`], closes whatever is left, and returns.
+///
+/// Any hyper service that can be cloned per connection works, e.g. a
+/// [`WebhookReceiver`](crate::WebhookReceiver) or a `service_fn` router.
 /// Accept errors (e.g. too many open files) are logged and accepting
 /// resumes after a short pause.
-pub async fn serve<H, S>(listener: TcpListener, receiver: WebhookReceiver<H>, shutdown: S)
-where
-    H: NotificationHandler,
-    S: Future<Output = ()>,
+pub async fn serve_with<S, B>(
+    listener: TcpListener,
+    service: S,
+    config: ServeConfig,
+    shutdown: impl Future<Output = ()>,
+) where
+    S: hyper::service::Service<Request<Incoming>, Response = Response<B>> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+    S::Error: Into<BoxError>,
+    B: Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<BoxError>,
 {
-    let graceful = GracefulShutdown::new();
-    let mut builder = http1::Builder::new();
-    builder
-        .timer(TokioTimer::new())
-        .header_read_timeout(HEADER_READ_TIMEOUT)
-        .keep_alive(true);
+    let config = Arc::new(config);
+    let (stop, stopping) = watch::channel(false);
+    let mut connections = JoinSet::new();
     let mut shutdown = std::pin::pin!(shutdown);
+    let cap = config.max_connections.max(1);
+    // Logged once per episode, not per connection, so a flood cannot flood the log.
+    let mut at_cap = false;
     loop {
         tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok((stream, peer)) => {
-                    let connection = builder.serve_connection(TokioIo::new(stream), receiver.clone());
-                    let connection = graceful.watch(connection);
-                    tokio::spawn(async move {
-                        if let Err(e) = connection.await {
-                            tracing::debug!(%peer, error = %e, "webhook connection ended with an error");
-                        }
-                    });
-                }
-                Err(e) => {
-                    tracing::warn!(error = %e, "accepting a webhook connection failed");
-                    tokio::time::sleep(Duration::from_millis(100)).await;
-                }
-            },
             () = &mut shutdown => break,
+            Some(ended) = connections.join_next() => {
+                report_panic(ended);
+                if at_cap && connections.len() <= cap / 2 {
+                    at_cap = false;
+                    tracing::info!(connections = connections.len(), "back below the connection cap");
+                }
+            }
+            accepted = listener.accept(), if connections.len() < cap => {
+                match accepted {
+                    Ok((stream, peer)) => {
+                        let connection = drive(stream, service.clone(), config.clone(), stopping.clone());
+                        connections.spawn(async move {
+                            if let Err(e) = connection.await {
+                                tracing::debug!(%peer, error = %e, "connection ended with an error");
+                            }
+                        });
+                        if !at_cap && connections.len() >= cap {
+                            at_cap = true;
+                            tracing::warn!(cap, "connection cap reached; new connections wait in the listen backlog");
+                        }
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "accepting a connection failed");
+                        tokio::time::sleep(ACCEPT_ERROR_PAUSE).await;
+                    }
+                }
+            }
         }
     }
     drop(listener);
-    tracing::info!(connections = graceful.count(), "webhook server draining");
-    graceful.shutdown().await;
+    tracing::info!(connections = connections.len(), "server draining");
+    let _ = stop.send(true);
+    let drained = tokio::time::timeout(config.drain_timeout, async {
+        while let Some(ended) = connections.join_next().await {
+            report_panic(ended);
+        }
+    })
+    .await;
+    if drained.is_err() {
+        tracing::warn!(
+            connections = connections.len(),
+            after = ?config.drain_timeout,
+            "requests still in flight after the drain deadline; closing their connections"
+        );
+        connections.shutdown().await;
+    }
+}
+
+fn report_panic(ended: Result<(), tokio::task::JoinError>) {
+    if let Err(e) = ended {
+        tracing::error!(error = %e, "connection task failed");
+    }
+}
+
+/// Serves one connection until it ends, a timeout of its current phase
+/// expires (the connection is dropped, which closes it), or shutdown asks it
+/// to finish its request in flight and close.
+async fn drive<S, B>(
+    stream: TcpStream,
+    service: S,
+    config: Arc<ServeConfig>,
+    mut stopping: watch::Receiver<bool>,
+) -> Result<(), hyper::Error>
+where
+    S: hyper::service::Service<Request<Incoming>, Response = Response<B>> + Send + 'static,
+    S::Future: Send + 'static,
+    S::Error: Into<BoxError>,
+    B: Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<BoxError>,
+{
+    let phase = Arc::new(Watched::new());
+    let io = TokioIo::new(WatchedIo {
+        inner: stream,
+        phase: phase.clone(),
+    });
+    let service = WatchedService {
+        inner: service,
+        phase: phase.clone(),
+    };
+    // hyper's own header timer would also run while a connection waits;
+    // the phases above time waiting and header reading separately.
+    let connection = http1::Builder::new()
+        .keep_alive(true)
+        .header_read_timeout(None)
+        .serve_connection(io, service);
+    let mut connection = std::pin::pin!(connection);
+    let mut draining = false;
+    loop {
+        let deadline = phase.deadline(&config);
+        tokio::select! {
+            ended = connection.as_mut() => return ended,
+            Ok(()) = stopping.changed(), if !draining => {
+                draining = true;
+                connection.as_mut().graceful_shutdown();
+            }
+            () = phase.changed.notified() => {}
+            () = sleep_until(deadline) => {
+                if phase.deadline(&config).is_some_and(|d| d <= Instant::now()) {
+                    tracing::debug!(phase = ?phase.current(), "closing a connection that exceeded its timeout");
+                    return Ok(());
+                }
+            }
+        }
+    }
+}
+
+async fn sleep_until(deadline: Option<Instant>) {
+    match deadline {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Where a connection is in its request cycle, and since when.
+#[derive(Clone, Copy, Debug)]
+enum Phase {
+    /// No request in flight, no byte of the next one.
+    Waiting { since: Instant },
+    /// The first byte of a request arrived; its headers are being read.
+    ReadingHeaders { since: Instant },
+    /// This many requests are being answered by the service.
+    Busy { requests: usize },
+}
+
+/// A connection's [`Phase`], shared by its socket, its service and its
+/// driver (which `changed` wakes when a phase with a new deadline begins).
+struct Watched {
+    phase: Mutex<Phase>,
+    changed: Notify,
+}
+
+impl Watched {
+    fn new() -> Self {
+        Self {
+            phase: Mutex::new(Phase::Waiting {
+                since: Instant::now(),
+            }),
+            changed: Notify::new(),
+        }
+    }
+
+    fn update(&self, step: impl FnOnce(Phase) -> Phase) {
+        let mut phase = self.phase.lock().unwrap_or_else(PoisonError::into_inner);
+        *phase = step(*phase);
+    }
+
+    fn current(&self) -> Phase {
+        *self.phase.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// When the current phase times out; `None` while busy.
+    fn deadline(&self, config: &ServeConfig) -> Option<Instant> {
+        match self.current() {
+            Phase::Waiting { since } => Some(since + config.idle_timeout),
+            Phase::ReadingHeaders { since } => Some(since + config.header_read_timeout),
+            Phase::Busy { .. } => None,
+        }
+    }
+
+    /// The first byte of a request starts the (usually shorter) header
+    /// clock; the driver is woken to arm it.
+    fn bytes_read(&self) {
+        let mut phase = self.phase.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Phase::Waiting { .. } = *phase {
+            *phase = Phase::ReadingHeaders {
+                since: Instant::now(),
+            };
+            self.changed.notify_one();
+        }
+    }
+
+    /// Writing while waiting (the tail of an answer) is not silence.
+    fn bytes_written(&self) {
+        self.update(|phase| match phase {
+            Phase::Waiting { .. } => Phase::Waiting {
+                since: Instant::now(),
+            },
+            other => other,
+        });
+    }
+
+    fn request_started(&self) {
+        self.update(|phase| match phase {
+            Phase::Busy { requests } => Phase::Busy {
+                requests: requests + 1,
+            },
+            _ => Phase::Busy { requests: 1 },
+        });
+    }
+
+    fn request_answered(&self) {
+        self.update(|phase| match phase {
+            Phase::Busy { requests } if requests > 1 => Phase::Busy {
+                requests: requests - 1,
+            },
+            _ => Phase::Waiting {
+                since: Instant::now(),
+            },
+        });
+        self.changed.notify_one();
+    }
+}
+
+/// The socket, reporting progress to the connection's [`Watched`] phase.
+struct WatchedIo {
+    inner: TcpStream,
+    phase: Arc<Watched>,
+}
+
+impl AsyncRead for WatchedIo {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        let before = buf.filled().len();
+        let polled = Pin::new(&mut self.inner).poll_read(cx, buf);
+        if buf.filled().len() > before {
+            self.phase.bytes_read();
+        }
+        polled
+    }
+}
+
+impl AsyncWrite for WatchedIo {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        let polled = Pin::new(&mut self.inner).poll_write(cx, buf);
+        if matches!(polled, Poll::Ready(Ok(n)) if n > 0) {
+            self.phase.bytes_written();
+        }
+        polled
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        let polled = Pin::new(&mut self.inner).poll_write_vectored(cx, bufs);
+        if matches!(polled, Poll::Ready(Ok(n)) if n > 0) {
+            self.phase.bytes_written();
+        }
+        polled
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
+/// The service, reporting each request's start and answer to the
+/// connection's [`Watched`] phase.
+struct WatchedService<S> {
+    inner: S,
+    phase: Arc<Watched>,
+}
+
+/// Marks a request answered when its future completes or is dropped.
+struct Answering(Arc<Watched>);
+
+impl Drop for Answering {
+    fn drop(&mut self) {
+        self.0.request_answered();
+    }
+}
+
+type Answer<R, E> = Pin<Box<dyn Future<Output = Result<R, E>> + Send>>;
+
+impl<S> hyper::service::Service<Request<Incoming>> for WatchedService<S>
+where
+    S: hyper::service::Service<Request<Incoming>>,
+    S::Future: Send + 'static,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = Answer<S::Response, S::Error>;
+
+    fn call(&self, request: Request<Incoming>) -> Self::Future {
+        self.phase.request_started();
+        let answering = Answering(self.phase.clone());
+        let answer = self.inner.call(request);
+        Box::pin(async move {
+            let answered = answer.await;
+            drop(answering);
+            answered
+        })
+    }
 }

@@ -63,6 +63,6 @@ pub use notify::{
 };
 pub use profile::{CallbackEncoding, EmptySensitive, NotifySignRule, Profile};
 pub use raw::{RawObject, RawValue, ValueKind};
-pub use serial::{format_serial, SerialNumbers};
+pub use serial::{format_serial, Instance, InvalidInstance, SerialNumbers};
 pub use shape::ShapeRule;
 pub use sign::{sign_string, sign_string_with, v1_printed_string, SignRule, SIGN_KEY};

@@ -1,7 +1,7 @@
 //! [`Profile`]: every protocol choice ET's pages leave open, named in one place.
 
 use et_crypto::{KeyPadding, SignHash};
-use et_model::{ApplyRefund, EstimateAmount, Operation, ServerType};
+use et_model::{ApplyRefund, EstimateAmount, Operation, ServerType, StatusCode};
 
 use crate::sign::SignRule;
 
@@ -126,6 +126,13 @@ pub struct Profile {
     /// other field is refused (answered `FAIL`, so ET delivers it again
     /// once the field is named here).
     pub extra_notification_fields: Vec<String>,
+    /// ET's `status_code` for "this `serial_number` was already used", on
+    /// which the client retries once with a fresh serial number (ET created
+    /// nothing for a refused request). `None` never retries. Default
+    /// `100003`: ET's real code is not documented (spec 01 Q8); `100003` is
+    /// what the sandbox answers (et-sandbox's code table), so merchants
+    /// should confirm it during joint testing with ET.
+    pub reused_serial_code: Option<StatusCode>,
 }
 
 impl Default for Profile {
@@ -146,6 +153,7 @@ impl Default for Profile {
             random_return_info: true,
             extra_response_keys: Vec::new(),
             extra_notification_fields: Vec::new(),
+            reused_serial_code: Some(StatusCode::from_code("100003")),
         }
     }
 }

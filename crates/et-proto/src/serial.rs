@@ -1,15 +1,16 @@
 //! Request serial numbers: `yyyyMMddHHmmss` (Beijing time) + 6 digits +
-//! merchant number, unique within the process.
+//! merchant number, unique across every instance of a merchant's service.
 //!
 //! Format from ET's demo and the docs' worked example
-//! (`20231204204337` `871860` `ET82009`, spec 01 §3). The 6 digits are random
-//! (so that two processes rarely collide); within one process every second
-//! keeps a bitmap of the suffixes it handed out, a random suffix that is taken
-//! is retried a few times and then replaced by the next free one, and when all
-//! million suffixes of a second are used the serial borrows the next second.
+//! (`20231204204337` `871860` `ET82009`, spec 01 §3). ET refuses a serial
+//! number the merchant used before, so two processes must never hand out the
+//! same one.
+//!
+//! The scheme that keeps instances apart is described on [`SerialNumbers`].
 
+use std::fmt;
 use std::sync::Mutex;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use et_model::BeijingTime;
 use rand::{Rng, SeedableRng};
@@ -20,45 +21,164 @@ const RANDOM_TRIES: usize = 4;
 type ClockFn = Box<dyn Fn() -> SystemTime + Send + Sync>;
 type RngFn = Box<dyn FnMut() -> u32 + Send>;
 
-/// Hands out serial numbers for one merchant number.
+/// This process's place among the instances of a service that share one
+/// merchant number: which block of the serial numbers' 6 digits it owns
+/// (see [`SerialNumbers`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Instance {
+    index: u32,
+    count: u32,
+}
+
+impl Instance {
+    /// The only instance: all 10⁶ suffixes.
+    pub const SOLE: Instance = Instance { index: 0, count: 1 };
+
+    /// Instance `index` (from 0) of `count`. Every instance must be given the
+    /// same `count` and a different `index` (e.g. a StatefulSet ordinal).
+    pub fn new(index: u32, count: u32) -> Result<Self, InvalidInstance> {
+        if count == 0 || count > SUFFIXES || index >= count {
+            return Err(InvalidInstance { index, count });
+        }
+        Ok(Instance { index, count })
+    }
+
+    /// This instance's index.
+    pub fn index(&self) -> u32 {
+        self.index
+    }
+
+    /// How many instances share the merchant number.
+    pub fn count(&self) -> u32 {
+        self.count
+    }
+
+    /// Serial numbers this instance can hand out per second (its block size).
+    pub fn capacity_per_second(&self) -> u32 {
+        SUFFIXES / self.count
+    }
+
+    /// The first suffix of this instance's block.
+    fn first_suffix(&self) -> u32 {
+        self.index * self.capacity_per_second()
+    }
+}
+
+impl Default for Instance {
+    fn default() -> Self {
+        Self::SOLE
+    }
+}
+
+/// An [`Instance`] index or count out of range.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InvalidInstance {
+    /// The index given.
+    pub index: u32,
+    /// The count given.
+    pub count: u32,
+}
+
+impl fmt::Display for InvalidInstance {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "instance {} of {}: the count must be 1 to {SUFFIXES} and the index below it",
+            self.index, self.count
+        )
+    }
+}
+
+impl std::error::Error for InvalidInstance {}
+
+/// Hands out serial numbers for one merchant number and one [`Instance`].
+///
+/// # Instances
+///
+/// The 6 digits (10⁶ suffixes per second) are split between the instances
+/// of the service ([`Instance`]): with `count` instances each owns a block
+/// of `⌊1,000,000 / count⌋` consecutive suffixes, instance `index` the block
+/// starting at `index × ⌊1,000,000 / count⌋` (4 instances: `000000–249999`,
+/// `250000–499999`, …). Blocks do not overlap, so two instances configured
+/// with different indexes (and the same count) can never produce the same
+/// serial, whatever their clocks say. A single process is instance 0 of 1
+/// and owns all 10⁶ suffixes ([`SerialNumbers::new`]).
+///
+/// # Within an instance
+///
+/// Each second keeps a bitmap of the suffixes handed out. A suffix is drawn
+/// at random from the instance's block (a few tries), then the lowest free
+/// one is taken; randomness keeps a process that restarts within the same
+/// second, or unconfigured processes sharing one block, unlikely to repeat a
+/// serial the previous one used (the client retries such a refusal once,
+/// see `et_http::Client`).
+///
+/// **Capacity** is the block size per second: 1,000,000 for one instance,
+/// 250,000 each for 4, 1 each for the maximum of 1,000,000 instances. When an
+/// instance has used its whole block within one second, [`next_serial`]
+/// blocks the calling thread until the clock's next second (at most one
+/// second) and continues there: a serial is never reused, and its timestamp
+/// never runs ahead of the clock while the clock advances. The logical
+/// second never goes backwards, so a clock stepped back cannot repeat a
+/// serial either.
+///
+/// [`next_serial`]: SerialNumbers::next_serial
 pub struct SerialNumbers {
     merchant_number: String,
+    instance: Instance,
     clock: ClockFn,
     state: Mutex<State>,
 }
 
 struct State {
     rng: RngFn,
+    /// Size of the instance's block of suffixes.
+    block: u32,
     /// Unix second (logical: never goes backwards) the bitmap belongs to.
     second: u64,
+    /// One bit per suffix of the block, for `second`.
     used: Vec<u64>,
-    /// Lowest suffix not yet checked by the counter fallback.
+    /// Lowest offset in the block not yet checked by the counter fallback.
     next_free: u32,
 }
 
-impl std::fmt::Debug for SerialNumbers {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl fmt::Debug for SerialNumbers {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SerialNumbers")
             .field("merchant_number", &self.merchant_number)
+            .field("instance", &self.instance)
             .finish_non_exhaustive()
     }
 }
 
 impl SerialNumbers {
-    /// Serial numbers for `merchant_number`, from the system clock and a
-    /// randomly seeded generator.
+    /// Serial numbers for `merchant_number` in a single-instance service,
+    /// from the system clock and a randomly seeded generator.
     pub fn new(merchant_number: impl Into<String>) -> Self {
+        Self::for_instance(merchant_number, Instance::SOLE)
+    }
+
+    /// Serial numbers for `merchant_number` drawn from `instance`'s block
+    /// only, so that instances never collide.
+    pub fn for_instance(merchant_number: impl Into<String>, instance: Instance) -> Self {
         let mut rng = rand::rngs::StdRng::from_entropy();
         SerialNumbers {
             merchant_number: merchant_number.into(),
+            instance,
             clock: Box::new(SystemTime::now),
             state: Mutex::new(State {
                 rng: Box::new(move || rng.gen()),
+                block: instance.capacity_per_second(),
                 second: 0,
                 used: Vec::new(),
                 next_free: 0,
             }),
         }
+    }
+
+    /// The instance whose block these serial numbers come from.
+    pub fn instance(&self) -> Instance {
+        self.instance
     }
 
     /// Replaces the clock (for tests).
@@ -67,54 +187,66 @@ impl SerialNumbers {
         self
     }
 
-    /// Replaces the source of the 6 digits (any `u32`, reduced modulo 10⁶).
+    /// Replaces the source of the 6 digits (any `u32`, reduced modulo the
+    /// instance's block size).
     pub fn with_rng(mut self, rng: impl FnMut() -> u32 + Send + 'static) -> Self {
         self.state.get_mut().unwrap_or_else(|e| e.into_inner()).rng = Box::new(rng);
         self
     }
 
-    /// The next serial number.
+    /// The next serial number. Blocks the calling thread (at most one
+    /// second) when this instance's capacity for the current second is used
+    /// up; see [`SerialNumbers`].
     pub fn next_serial(&self) -> String {
-        let now = unix_seconds((self.clock)());
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        let (second, suffix) = state.take(now);
-        format_serial(second, suffix, &self.merchant_number)
+        loop {
+            let now = (self.clock)();
+            if let Some((second, offset)) = state.take(unix_seconds(now)) {
+                let suffix = self.instance.first_suffix() + offset;
+                return format_serial(second, suffix, &self.merchant_number);
+            }
+            // Other callers wait on the lock meanwhile: they would find
+            // nothing free either.
+            std::thread::sleep(until_next_second(now));
+            let next = state.second + 1;
+            state.reset(next);
+        }
     }
 }
 
 impl State {
-    fn take(&mut self, now: u64) -> (u64, u32) {
+    /// A free offset in the block for the logical second at or after `now`,
+    /// or `None` when that second's block is used up.
+    fn take(&mut self, now: u64) -> Option<(u64, u32)> {
         if now > self.second || self.used.is_empty() {
             self.reset(now.max(self.second));
         }
         for _ in 0..RANDOM_TRIES {
-            let suffix = (self.rng)() % SUFFIXES;
-            if self.claim(suffix) {
-                return (self.second, suffix);
+            let offset = (self.rng)() % self.block;
+            if self.claim(offset) {
+                return Some((self.second, offset));
             }
         }
-        while self.next_free < SUFFIXES {
-            let suffix = self.next_free;
+        while self.next_free < self.block {
+            let offset = self.next_free;
             self.next_free += 1;
-            if self.claim(suffix) {
-                return (self.second, suffix);
+            if self.claim(offset) {
+                return Some((self.second, offset));
             }
         }
-        // Every suffix of this second is taken: borrow the next second.
-        self.reset(self.second + 1);
-        self.take(self.second)
+        None
     }
 
     fn reset(&mut self, second: u64) {
         self.second = second;
         self.used.clear();
-        self.used.resize(SUFFIXES.div_ceil(64) as usize, 0);
+        self.used.resize(self.block.div_ceil(64) as usize, 0);
         self.next_free = 0;
     }
 
-    fn claim(&mut self, suffix: u32) -> bool {
-        let bit = 1u64 << (suffix % 64);
-        match self.used.get_mut((suffix / 64) as usize) {
+    fn claim(&mut self, offset: u32) -> bool {
+        let bit = 1u64 << (offset % 64);
+        match self.used.get_mut((offset / 64) as usize) {
             Some(word) if *word & bit == 0 => {
                 *word |= bit;
                 true
@@ -126,6 +258,14 @@ impl State {
 
 fn unix_seconds(time: SystemTime) -> u64 {
     time.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
+}
+
+/// Time from `now` to the start of the clock's next second.
+fn until_next_second(now: SystemTime) -> Duration {
+    let into_second = now
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    Duration::from_nanos(u64::from(1_000_000_000 - into_second))
 }
 
 /// `yyyyMMddHHmmss` in UTC+8 for a Unix second, then the 6-digit suffix and
@@ -142,11 +282,20 @@ pub fn format_serial(unix_second: u64, suffix: u32, merchant_number: &str) -> St
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
     use std::collections::HashSet;
-    use std::time::Duration;
+    use std::time::Instant;
 
     /// 2023-12-04 20:43:37 Beijing time = 12:43:37 UTC.
     const DOC_EXAMPLE: u64 = 1_701_693_817;
+
+    fn frozen() -> SystemTime {
+        UNIX_EPOCH + Duration::from_secs(DOC_EXAMPLE)
+    }
+
+    fn suffix(serial: &str) -> u32 {
+        serial[14..20].parse().unwrap()
+    }
 
     #[test]
     fn reproduces_the_doc_example() {
@@ -168,16 +317,66 @@ mod tests {
 
     #[test]
     fn a_million_and_more_per_second_stay_unique() {
-        let at = UNIX_EPOCH + Duration::from_secs(DOC_EXAMPLE);
         let serials = SerialNumbers::new("ET82009")
-            .with_clock(move || at)
+            .with_clock(frozen)
             .with_rng(|| 42);
-        let mut seen = HashSet::new();
-        for _ in 0..1_000_050 {
-            assert!(seen.insert(serials.next_serial()));
+        let mut taken = vec![false; SUFFIXES as usize];
+        for _ in 0..SUFFIXES {
+            let serial = serials.next_serial();
+            assert_eq!(&serial[..14], "20231204204337");
+            let seen = std::mem::replace(&mut taken[suffix(&serial) as usize], true);
+            assert!(!seen, "{serial} handed out twice");
         }
-        // The overflow borrowed the next second.
-        assert!(seen.contains("20231204204338000000ET82009"));
+        // The overflow waited for, and went on in, the next second.
+        let overflow: HashSet<String> = (0..50).map(|_| serials.next_serial()).collect();
+        assert_eq!(overflow.len(), 50);
+        assert!(overflow.iter().all(|s| &s[..14] == "20231204204338"));
+        assert!(overflow.contains("20231204204338000000ET82009"));
+    }
+
+    #[test]
+    fn instances_in_one_frozen_second_never_collide() {
+        // 16 instances, each using its whole capacity in the same second,
+        // all drawing the same "random" suffix: every one of the 10⁶
+        // suffixes is handed out exactly once.
+        let count = 16;
+        let mut owner = vec![u32::MAX; SUFFIXES as usize];
+        for index in 0..count {
+            let instance = Instance::new(index, count).unwrap();
+            let serials = SerialNumbers::for_instance("ET82009", instance)
+                .with_clock(frozen)
+                .with_rng(|| 42);
+            for _ in 0..instance.capacity_per_second() {
+                let serial = serials.next_serial();
+                assert_eq!(&serial[..14], "20231204204337", "stayed in the second");
+                let taken = &mut owner[suffix(&serial) as usize];
+                assert_eq!(*taken, u32::MAX, "{serial} handed out twice");
+                *taken = index;
+            }
+        }
+        assert!(owner.iter().all(|&o| o != u32::MAX));
+    }
+
+    #[test]
+    fn an_exhausted_second_waits_for_the_next_one_instead_of_reusing() {
+        // 500,000 instances own 2 suffixes each.
+        let instance = Instance::new(7, 500_000).unwrap();
+        assert_eq!(instance.capacity_per_second(), 2);
+        let serials = SerialNumbers::for_instance("M", instance)
+            .with_clock(|| frozen() + Duration::from_millis(900));
+        let started = Instant::now();
+        let issued: Vec<String> = (0..3).map(|_| serials.next_serial()).collect();
+        let waited = started.elapsed();
+        assert_eq!(
+            issued.iter().map(|s| &s[..14]).collect::<Vec<_>>(),
+            ["20231204204337", "20231204204337", "20231204204338"]
+        );
+        assert_eq!(issued.iter().collect::<HashSet<_>>().len(), 3);
+        assert!(issued.iter().all(|s| (14..16).contains(&suffix(s))));
+        assert!(
+            waited >= Duration::from_millis(100),
+            "waited {waited:?} for the clock's next second"
+        );
     }
 
     #[test]
@@ -193,5 +392,44 @@ mod tests {
         let b = serials.next_serial();
         assert_ne!(a, b);
         assert_eq!(a[..14], b[..14]);
+    }
+
+    #[test]
+    fn out_of_range_instances_are_refused() {
+        assert!(Instance::new(0, 0).is_err());
+        assert!(Instance::new(3, 3).is_err());
+        assert!(Instance::new(0, SUFFIXES + 1).is_err());
+        assert_eq!(Instance::new(2, 4).unwrap().capacity_per_second(), 250_000);
+        assert_eq!(Instance::default(), Instance::SOLE);
+    }
+
+    proptest! {
+        #[test]
+        fn blocks_are_disjoint_and_serials_stay_in_their_block(
+            count in 1..=SUFFIXES,
+            picks in proptest::collection::vec((any::<u32>(), any::<u32>()), 1..4),
+            draws in proptest::collection::vec(any::<u32>(), 1..8),
+        ) {
+            for (a, b) in picks {
+                let (a, b) = (a % count, b % count);
+                let (first, second) = (Instance::new(a, count).unwrap(), Instance::new(b, count).unwrap());
+                let block = |i: Instance| i.first_suffix()..i.first_suffix() + i.capacity_per_second();
+                let (x, y) = (block(first), block(second));
+                prop_assert!(x.end <= SUFFIXES && !x.is_empty());
+                if a != b {
+                    prop_assert!(x.end <= y.start || y.end <= x.start, "{x:?} overlaps {y:?}");
+                }
+                let mut draws = draws.clone().into_iter().cycle();
+                let serials = SerialNumbers::for_instance("M", first)
+                    .with_clock(frozen)
+                    .with_rng(move || draws.next().unwrap_or(0));
+                let capacity = first.capacity_per_second().min(8);
+                let issued: HashSet<String> = (0..capacity).map(|_| serials.next_serial()).collect();
+                prop_assert_eq!(issued.len() as u32, capacity);
+                for serial in issued {
+                    prop_assert!(x.contains(&suffix(&serial)), "{serial} outside {x:?}");
+                }
+            }
+        }
     }
 }

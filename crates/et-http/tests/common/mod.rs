@@ -33,6 +33,11 @@ fn fixture(name: &str) -> PrivateKey {
 
 /// ET's side and a merchant that trust each other's 1024-bit fixture keys.
 pub fn parties() -> (Arc<EtSide>, Merchant) {
+    parties_with(Profile::default())
+}
+
+/// [`parties`], the merchant using `profile`.
+pub fn parties_with(profile: Profile) -> (Arc<EtSide>, Merchant) {
     let et = EtSide::new(fixture("et-1024.pem"), Profile::default());
     let credentials = Credentials::new(
         MERCHANT_NUMBER,
@@ -41,7 +46,7 @@ pub fn parties() -> (Arc<EtSide>, Merchant) {
         et.public_key().clone(),
         SALT,
     );
-    (Arc::new(et), Merchant::new(credentials, Profile::default()))
+    (Arc::new(et), Merchant::new(credentials, profile))
 }
 
 /// What a test server has seen so far.
@@ -127,24 +132,29 @@ pub async fn send(
     content_type: &str,
     body: impl Into<Bytes>,
 ) -> (u16, Bytes) {
-    let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
-    let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-        .await
-        .unwrap();
+    try_send(addr, method, content_type, body).await.unwrap()
+}
+
+/// [`send`], returning the error when the connection fails or is closed
+/// without an answer.
+pub async fn try_send(
+    addr: SocketAddr,
+    method: &str,
+    content_type: &str,
+    body: impl Into<Bytes>,
+) -> Result<(u16, Bytes), Box<dyn std::error::Error + Send + Sync>> {
+    let stream = tokio::net::TcpStream::connect(addr).await?;
+    let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
     tokio::spawn(conn);
     let request = Request::builder()
         .method(method)
         .uri("/notify")
         .header("host", addr.to_string())
         .header("content-type", content_type)
-        .body(Full::new(body.into()))
-        .unwrap();
-    let response = sender.send_request(request).await.unwrap();
+        .body(Full::new(body.into()))?;
+    let response = sender.send_request(request).await?;
     let status = response.status().as_u16();
-    (
-        status,
-        response.into_body().collect().await.unwrap().to_bytes(),
-    )
+    Ok((status, response.into_body().collect().await?.to_bytes()))
 }
 
 /// A notification body signed with [`SALT`]; values are raw JSON text.
@@ -180,10 +190,31 @@ pub async fn start_receiver<H: et_http::NotificationHandler>(
     tokio::sync::oneshot::Sender<()>,
     tokio::task::JoinHandle<()>,
 ) {
+    start_server(receiver, et_http::ServeConfig::default()).await
+}
+
+/// Runs `serve_with` for any hyper service on a fresh port; send on the
+/// returned channel to shut it down, then await the handle.
+pub async fn start_server<S, B>(
+    service: S,
+    config: et_http::ServeConfig,
+) -> (
+    SocketAddr,
+    tokio::sync::oneshot::Sender<()>,
+    tokio::task::JoinHandle<()>,
+)
+where
+    S: hyper::service::Service<Request<Incoming>, Response = Response<B>> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+    S::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    B: Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(et_http::serve(listener, receiver, async move {
+    let server = tokio::spawn(et_http::serve_with(listener, service, config, async move {
         let _ = stopped.await;
     }));
     (addr, stop, server)
