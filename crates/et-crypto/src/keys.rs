@@ -70,12 +70,15 @@ pub struct PublicKey {
 impl PrivateKey {
     /// Loads a private key from PKCS#1 PEM (`RSA PRIVATE KEY`), PKCS#8 PEM
     /// (`PRIVATE KEY`), DER, or a bare Base64 body without header. CRLF,
-    /// blank lines and surrounding whitespace are tolerated. Uses
-    /// [`Backend::default`].
+    /// blank lines and surrounding whitespace are tolerated; a PEM label
+    /// must name the structure inside, and nothing but whitespace may follow
+    /// the key. Uses [`Backend::default`].
     ///
     /// # Errors
     /// [`Error::UnsupportedKeyFormat`], [`Error::KeyParse`],
     /// [`Error::WrongKeyKind`] (a public key was given),
+    /// [`Error::KeyLabelMismatch`], [`Error::KeyTrailingData`],
+    /// [`Error::PemEnd`], [`Error::PublicExponent`] (below 65537),
     /// [`Error::EncryptedKey`], [`Error::KeySize`].
     pub fn load(input: &[u8]) -> Result<Self, Error> {
         let der = key_input::to_der(input)?;
@@ -233,12 +236,16 @@ impl fmt::Debug for PrivateKey {
 impl PublicKey {
     /// Loads a public key from SPKI PEM (`PUBLIC KEY`), PKCS#1 PEM
     /// (`RSA PUBLIC KEY`), DER, or a bare Base64 body without header. CRLF,
-    /// blank lines and surrounding whitespace are tolerated. Uses
-    /// [`Backend::default`].
+    /// blank lines and surrounding whitespace are tolerated; a PEM label
+    /// must name the structure inside, and nothing but whitespace may follow
+    /// the key. Uses [`Backend::default`].
     ///
     /// # Errors
     /// [`Error::UnsupportedKeyFormat`], [`Error::KeyParse`],
-    /// [`Error::WrongKeyKind`] (a private key was given), [`Error::KeySize`].
+    /// [`Error::WrongKeyKind`] (a private key was given),
+    /// [`Error::KeyLabelMismatch`], [`Error::KeyTrailingData`],
+    /// [`Error::PemEnd`], [`Error::PublicExponent`] (below 65537),
+    /// [`Error::KeySize`].
     pub fn load(input: &[u8]) -> Result<Self, Error> {
         let der = key_input::to_der(input)?;
         match key_input::parse(&der)? {

@@ -50,7 +50,7 @@ mod notify;
 pub use aes_cbc::{aes_cbc_decrypt, aes_cbc_encrypt, AesKey, Iv};
 pub use b64::{b64_decode, b64_encode};
 pub use backend::Backend;
-pub use error::{Error, KeyKind};
+pub use error::{Error, KeyFormat, KeyKind};
 pub use keys::{KeyPadding, PrivateKey, PublicKey, SignHash};
 pub use notify::{md5_hex, md5_verify};
 pub use zeroize::Zeroizing;
