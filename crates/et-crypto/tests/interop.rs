@@ -301,8 +301,9 @@ fn decrypts_openssl_encrypted_keys() {
                 plaintext.as_bytes(),
                 "{backend:?} {bits} {pad}"
             );
-            // The wrong padding mode is an error (PKCS#1 v1.5 implicit
-            // rejection aside, which neither backend does).
+            // The wrong padding mode is an error (OpenSSL 3.2+ would answer
+            // a PKCS#1 v1.5 padding error with implicit rejection; Debian 12
+            // ships 3.0, which does not).
             let wrong = if pad == "pkcs1v15" {
                 KeyPadding::OaepSha256
             } else {
@@ -379,18 +380,92 @@ fn backends_interoperate() {
 
 #[test]
 fn backend_choice_and_fallback() {
+    use et_crypto::Operation::{Decrypt, Encrypt, Sign, Verify};
     assert_eq!(
         private(2048, Backend::RustCrypto).backend(),
         Backend::RustCrypto
     );
-    assert_eq!(Backend::default(), Backend::ALL[0]);
+    assert_eq!(Backend::ALL.last(), Some(&Backend::RustCrypto));
+    let automatic = |bits| PrivateKey::load(&read(&format!("rsa{bits}.pkcs8.pem"))).unwrap();
+    let every_op = [
+        Sign(SignHash::Sha256),
+        Sign(SignHash::Sha1),
+        Decrypt(KeyPadding::Pkcs1v15),
+        Decrypt(KeyPadding::OaepSha256Mgf1Sha1),
+        Verify(SignHash::Sha256),
+        Verify(SignHash::Sha1),
+        Encrypt(KeyPadding::Pkcs1v15),
+        Encrypt(KeyPadding::OaepSha256Mgf1Sha1),
+    ];
+    // Pinned to RustCrypto, or only RustCrypto compiled in: RustCrypto everywhere.
+    for bits in [1024, 2048] {
+        for op in every_op {
+            assert_eq!(
+                private(bits, Backend::RustCrypto).backend_for(op),
+                Backend::RustCrypto
+            );
+            if Backend::ALL == [Backend::RustCrypto] {
+                assert_eq!(automatic(bits).backend_for(op), Backend::RustCrypto);
+            }
+        }
+    }
     #[cfg(feature = "aws-lc")]
     {
         assert_eq!(private(2048, Backend::AwsLc).backend(), Backend::AwsLc);
         // aws-lc-rs refuses 1024-bit private keys: documented fallback.
         assert_eq!(private(1024, Backend::AwsLc).backend(), Backend::RustCrypto);
         assert_eq!(public(1024, Backend::AwsLc).backend(), Backend::AwsLc);
+        // The automatic choice takes aws-lc wherever it accepts the key.
+        let key = automatic(2048);
+        for op in [
+            Sign(SignHash::Sha256),
+            Decrypt(KeyPadding::Pkcs1v15),
+            Verify(SignHash::Sha1),
+            Encrypt(KeyPadding::OaepSha256),
+        ] {
+            assert_eq!(key.backend_for(op), Backend::AwsLc, "{op:?}");
+        }
+        assert_eq!(
+            automatic(1024).backend_for(Verify(SignHash::Sha256)),
+            Backend::AwsLc
+        );
     }
+    #[cfg(feature = "openssl")]
+    {
+        assert_eq!(private(1024, Backend::OpenSsl).backend(), Backend::OpenSsl);
+        for op in every_op {
+            assert_eq!(
+                private(1024, Backend::OpenSsl).backend_for(op),
+                Backend::OpenSsl,
+                "{op:?}"
+            );
+        }
+        // What aws-lc refuses, or everything without aws-lc, runs on OpenSSL.
+        let small = automatic(1024);
+        let mut refused_by_aws_lc = vec![
+            Sign(SignHash::Sha256),
+            Decrypt(KeyPadding::Pkcs1v15),
+            Encrypt(KeyPadding::Pkcs1v15),
+        ];
+        refused_by_aws_lc.extend([
+            Sign(SignHash::Sha1),
+            Decrypt(KeyPadding::OaepSha256Mgf1Sha1),
+        ]);
+        for op in refused_by_aws_lc {
+            assert_eq!(small.backend_for(op), Backend::OpenSsl, "{op:?}");
+            assert_eq!(
+                automatic(2048).backend_for(op) == Backend::OpenSsl,
+                cfg!(not(feature = "aws-lc"))
+                    || matches!(
+                        op,
+                        Sign(SignHash::Sha1) | Decrypt(KeyPadding::OaepSha256Mgf1Sha1)
+                    ),
+                "{op:?}"
+            );
+        }
+    }
+    #[cfg(all(feature = "aws-lc", not(feature = "openssl")))]
+    assert_eq!(automatic(1024).backend(), Backend::RustCrypto);
 }
 
 #[test]
