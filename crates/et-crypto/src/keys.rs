@@ -267,6 +267,7 @@ impl PrivateKey {
     }
 
     /// Decrypts an RSA-encrypted AES key (ET's `aeskey`, Base64-decoded).
+    /// The ciphertext must be exactly the modulus size (RFC 8017 §7.2.2).
     ///
     /// # Errors
     /// [`Error::RsaDecrypt`], saying nothing more on purpose.
@@ -275,6 +276,12 @@ impl PrivateKey {
         padding: KeyPadding,
         ciphertext: &[u8],
     ) -> Result<Zeroizing<Vec<u8>>, Error> {
+        // The `rsa` crate reads the ciphertext as an integer, so it accepted
+        // leading zero octets (Wycheproof rsa_pkcs1 tcId 31): one length
+        // rule here, for every backend.
+        if ciphertext.len() != self.public.modulus_len() {
+            return Err(Error::RsaDecrypt);
+        }
         match self.engine(Operation::Decrypt(padding)) {
             PrivateEngine::RustCrypto(key) => rust_crypto::decrypt(key, padding, ciphertext),
             #[cfg(feature = "aws-lc")]
@@ -431,6 +438,11 @@ impl PublicKey {
         self.inner.n().bits()
     }
 
+    /// Modulus size in octets: the length of every signature and ciphertext.
+    fn modulus_len(&self) -> usize {
+        self.inner.size()
+    }
+
     /// Exports as SPKI PEM (`PUBLIC KEY`, LF line endings).
     ///
     /// # Errors
@@ -441,11 +453,15 @@ impl PublicKey {
             .map_err(|_| Error::KeyExport)
     }
 
-    /// Verifies an RSASSA-PKCS1-v1_5 signature over `msg`.
+    /// Verifies an RSASSA-PKCS1-v1_5 signature over `msg`. The signature
+    /// must be exactly the modulus size (RFC 8017 §8.2.2), on every backend.
     ///
     /// # Errors
     /// [`Error::SignatureMismatch`] if it does not verify.
     pub fn verify(&self, hash: SignHash, msg: &[u8], signature: &[u8]) -> Result<(), Error> {
+        if signature.len() != self.modulus_len() {
+            return Err(Error::SignatureMismatch);
+        }
         match self.engine(Operation::Verify(hash)) {
             PublicEngine::RustCrypto(key) => rust_crypto::verify(key, hash, msg, signature),
             #[cfg(feature = "aws-lc")]
