@@ -20,6 +20,30 @@ impl fmt::Display for KeyKind {
     }
 }
 
+/// The four RSA key structures, each named after its PEM label.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyFormat {
+    /// PKCS#8 `PrivateKeyInfo` (`PRIVATE KEY`).
+    Pkcs8,
+    /// PKCS#1 `RSAPrivateKey` (`RSA PRIVATE KEY`).
+    Pkcs1Private,
+    /// X.509 `SubjectPublicKeyInfo` (`PUBLIC KEY`).
+    Spki,
+    /// PKCS#1 `RSAPublicKey` (`RSA PUBLIC KEY`).
+    Pkcs1Public,
+}
+
+impl fmt::Display for KeyFormat {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            KeyFormat::Pkcs8 => "PRIVATE KEY",
+            KeyFormat::Pkcs1Private => "RSA PRIVATE KEY",
+            KeyFormat::Spki => "PUBLIC KEY",
+            KeyFormat::Pkcs1Public => "RSA PUBLIC KEY",
+        })
+    }
+}
+
 /// Everything that can go wrong in a cryptographic step.
 ///
 /// No variant carries key material, plaintext or decrypted data: only which
@@ -37,6 +61,26 @@ pub enum Error {
     WrongKeyKind {
         /// The kind the caller asked for.
         expected: KeyKind,
+    },
+    /// The PEM label names another structure than the one inside (e.g. a
+    /// private key under `PUBLIC KEY`).
+    KeyLabelMismatch {
+        /// The structure the label promised.
+        label: KeyFormat,
+        /// The structure actually found.
+        found: KeyFormat,
+    },
+    /// Something follows the key: a second key, or other data. A key input
+    /// holds exactly one key, then nothing but whitespace.
+    KeyTrailingData,
+    /// A PEM key has no `-----END ...-----` line, or it names another label
+    /// than the BEGIN line.
+    PemEnd,
+    /// The public exponent is below 65537 or even (also checked for private
+    /// keys, which carry their public exponent).
+    PublicExponent {
+        /// The rejected exponent (`u64::MAX` if it does not fit).
+        exponent: u64,
     },
     /// The private key is password-protected (`ENCRYPTED PRIVATE KEY` or a
     /// `Proc-Type: 4,ENCRYPTED` header): decrypt it first, e.g. with
@@ -92,6 +136,20 @@ impl fmt::Display for Error {
                     "RSA key load: expected a {expected} key, found the other kind"
                 )
             }
+            Error::KeyLabelMismatch { label, found } => write!(
+                f,
+                "RSA key load: the PEM label says {label} but the content is a {found} key"
+            ),
+            Error::KeyTrailingData => f.write_str(
+                "RSA key load: data follows the key (a second key or garbage); one key per input",
+            ),
+            Error::PemEnd => {
+                f.write_str("RSA key load: PEM END line missing or not matching the BEGIN line")
+            }
+            Error::PublicExponent { exponent } => write!(
+                f,
+                "RSA key load: public exponent {exponent} refused (must be odd and at least 65537)"
+            ),
             Error::EncryptedKey => {
                 f.write_str("RSA key load: the private key is encrypted with a password")
             }

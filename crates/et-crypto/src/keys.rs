@@ -8,12 +8,14 @@ use rsa::traits::PublicKeyParts;
 use rsa::{BigUint, RsaPrivateKey, RsaPublicKey};
 use zeroize::Zeroizing;
 
-use crate::backend::{rust_crypto, Backend};
+use crate::backend::{rust_crypto, Backend, Operation, Selection};
 use crate::key_input::{self, Parsed, MAX_BITS, MIN_BITS};
 use crate::{Error, KeyKind};
 
 #[cfg(feature = "aws-lc")]
 use crate::backend::aws_lc::{self, AwsPrivate, AwsPublic};
+#[cfg(feature = "openssl")]
+use crate::backend::openssl::{self as ossl, OsslPrivate, OsslPublic};
 #[cfg(feature = "aws-lc")]
 use rsa::pkcs1::EncodeRsaPublicKey;
 
@@ -44,13 +46,16 @@ pub enum KeyPadding {
 }
 
 /// An RSA private key (1024–4096 bits). Zeroized on drop (the `rsa` crate
-/// zeroizes its key; aws-lc frees private numbers with `BN_clear_free`);
-/// `Debug` shows only the size and backend.
+/// zeroizes its key; aws-lc and OpenSSL free private numbers with
+/// `BN_clear_free`); `Debug` shows only the size and backend.
 pub struct PrivateKey {
     inner: RsaPrivateKey,
     public: PublicKey,
+    selection: Selection,
     #[cfg(feature = "aws-lc")]
     aws: Option<AwsPrivate>,
+    #[cfg(feature = "openssl")]
+    ossl: Option<OsslPrivate>,
 }
 
 // The zeroize-on-drop promise above rests on the `rsa` crate's key type.
@@ -63,19 +68,43 @@ const _: fn() = || {
 #[derive(Clone)]
 pub struct PublicKey {
     inner: RsaPublicKey,
+    selection: Selection,
     #[cfg(feature = "aws-lc")]
     aws: Option<AwsPublic>,
+    #[cfg(feature = "openssl")]
+    ossl: Option<OsslPublic>,
+}
+
+/// The implementation one private-key operation runs on.
+enum PrivateEngine<'a> {
+    RustCrypto(&'a RsaPrivateKey),
+    #[cfg(feature = "aws-lc")]
+    AwsLc(&'a AwsPrivate),
+    #[cfg(feature = "openssl")]
+    OpenSsl(&'a OsslPrivate),
+}
+
+/// The implementation one public-key operation runs on.
+enum PublicEngine<'a> {
+    RustCrypto(&'a RsaPublicKey),
+    #[cfg(feature = "aws-lc")]
+    AwsLc(&'a AwsPublic),
+    #[cfg(feature = "openssl")]
+    OpenSsl(&'a OsslPublic),
 }
 
 impl PrivateKey {
     /// Loads a private key from PKCS#1 PEM (`RSA PRIVATE KEY`), PKCS#8 PEM
     /// (`PRIVATE KEY`), DER, or a bare Base64 body without header. CRLF,
-    /// blank lines and surrounding whitespace are tolerated. Uses
-    /// [`Backend::default`].
+    /// blank lines and surrounding whitespace are tolerated; a PEM label
+    /// must name the structure inside, and nothing but whitespace may follow
+    /// the key. Chooses its backend automatically (see [`Backend::ALL`]).
     ///
     /// # Errors
     /// [`Error::UnsupportedKeyFormat`], [`Error::KeyParse`],
     /// [`Error::WrongKeyKind`] (a public key was given),
+    /// [`Error::KeyLabelMismatch`], [`Error::KeyTrailingData`],
+    /// [`Error::PemEnd`], [`Error::PublicExponent`] (below 65537),
     /// [`Error::EncryptedKey`], [`Error::KeySize`].
     pub fn load(input: &[u8]) -> Result<Self, Error> {
         let der = key_input::to_der(input)?;
@@ -87,7 +116,8 @@ impl PrivateKey {
         }
     }
 
-    /// Generates a new key of `bits` (1024–4096) from the OS CSPRNG.
+    /// Generates a new key of `bits` (1024–4096) from the OS CSPRNG, with
+    /// the fastest generator compiled in.
     ///
     /// # Errors
     /// [`Error::KeySize`] out of range, [`Error::KeyGeneration`] on failure.
@@ -99,41 +129,98 @@ impl PrivateKey {
         if let Some(der) = aws_lc::generate_pkcs8(bits) {
             return Self::load(&der);
         }
+        #[cfg(feature = "openssl")]
+        if let Some(der) = ossl::generate_pkcs1(bits) {
+            return Self::load(&der);
+        }
         RsaPrivateKey::new(&mut OsRng, bits)
             .map(Self::from_rsa)
             .map_err(|_| Error::KeyGeneration)
     }
 
-    /// The same key on another backend (see [`Backend`] for what falls back).
+    /// The same key pinned to `backend` for every operation it accepts,
+    /// RustCrypto for the rest (see [`Backend`] for what each refuses).
     #[must_use]
     pub fn with_backend(self, backend: Backend) -> Self {
+        self.select(Selection::Pinned(backend))
+    }
+
+    /// The same key choosing, per operation, the first backend in
+    /// [`Backend::ALL`] that accepts it: what [`PrivateKey::load`] gives.
+    #[must_use]
+    pub fn with_automatic_backend(self) -> Self {
+        self.select(Selection::Automatic)
+    }
+
+    fn select(self, selection: Selection) -> Self {
         let PrivateKey { inner, public, .. } = self;
-        let public = public.with_backend(backend);
+        let public = public.select(selection);
+        #[cfg(any(feature = "aws-lc", feature = "openssl"))]
+        let pkcs8 = inner.to_pkcs8_der().ok();
         #[cfg(feature = "aws-lc")]
-        let aws = match backend {
-            Backend::AwsLc => inner
-                .to_pkcs8_der()
-                .ok()
-                .and_then(|der| AwsPrivate::new(der.as_bytes())),
-            Backend::RustCrypto => None,
-        };
+        let aws = pkcs8
+            .as_ref()
+            .filter(|_| selection.uses(Backend::AwsLc))
+            .and_then(|der| AwsPrivate::new(der.as_bytes()));
+        #[cfg(feature = "openssl")]
+        let ossl = pkcs8
+            .as_ref()
+            .filter(|_| selection.uses(Backend::OpenSsl))
+            .and_then(|der| OsslPrivate::new(der.as_bytes()));
         PrivateKey {
             inner,
             public,
+            selection,
             #[cfg(feature = "aws-lc")]
             aws,
+            #[cfg(feature = "openssl")]
+            ossl,
         }
     }
 
-    /// The backend doing this key's SHA-256 signing and decryption:
-    /// [`Backend::RustCrypto`] when aws-lc-rs was not chosen or refused the
-    /// key (under 2048 bits).
-    pub fn backend(&self) -> Backend {
-        #[cfg(feature = "aws-lc")]
-        if self.aws.is_some() {
-            return Backend::AwsLc;
+    /// The backend that runs `op` with this key (private-key operations:
+    /// [`Operation::Sign`], [`Operation::Decrypt`]; public ones are the
+    /// [`PrivateKey::public_key`]'s).
+    pub fn backend_for(&self, op: Operation) -> Backend {
+        match op {
+            Operation::Sign(_) | Operation::Decrypt(_) => match self.engine(op) {
+                PrivateEngine::RustCrypto(_) => Backend::RustCrypto,
+                #[cfg(feature = "aws-lc")]
+                PrivateEngine::AwsLc(_) => Backend::AwsLc,
+                #[cfg(feature = "openssl")]
+                PrivateEngine::OpenSsl(_) => Backend::OpenSsl,
+            },
+            Operation::Verify(_) | Operation::Encrypt(_) => self.public.backend_for(op),
         }
-        Backend::RustCrypto
+    }
+
+    /// The backend that runs this key's SHA-256 signing, ET's default:
+    /// `backend_for(Operation::Sign(SignHash::Sha256))`.
+    pub fn backend(&self) -> Backend {
+        self.backend_for(Operation::Sign(SignHash::Sha256))
+    }
+
+    // Without a fast backend every operation runs on RustCrypto.
+    #[cfg_attr(
+        not(any(feature = "aws-lc", feature = "openssl")),
+        allow(unused_variables)
+    )]
+    fn engine(&self, op: Operation) -> PrivateEngine<'_> {
+        let chosen = self.selection.choose(|backend| match backend {
+            #[cfg(feature = "aws-lc")]
+            Backend::AwsLc => self.aws.as_ref().is_some_and(|k| k.accepts(op)),
+            #[cfg(feature = "openssl")]
+            Backend::OpenSsl => self.ossl.as_ref().is_some_and(|k| k.accepts(op)),
+            Backend::RustCrypto => true,
+        });
+        match chosen {
+            #[cfg(feature = "aws-lc")]
+            Backend::AwsLc => self.aws.as_ref().map(PrivateEngine::AwsLc),
+            #[cfg(feature = "openssl")]
+            Backend::OpenSsl => self.ossl.as_ref().map(PrivateEngine::OpenSsl),
+            Backend::RustCrypto => None,
+        }
+        .unwrap_or(PrivateEngine::RustCrypto(&self.inner))
     }
 
     /// Modulus size in bits.
@@ -165,19 +252,22 @@ impl PrivateKey {
     }
 
     /// Signs `msg` with RSASSA-PKCS1-v1_5 over `hash` (deterministic: the
-    /// same key and message always give the same signature).
+    /// same key and message always give the same signature, on every backend).
     ///
     /// # Errors
     /// [`Error::RsaSign`] if the backend fails.
     pub fn sign(&self, hash: SignHash, msg: &[u8]) -> Result<Vec<u8>, Error> {
-        #[cfg(feature = "aws-lc")]
-        if let Some(result) = self.aws.as_ref().and_then(|aws| aws.sign(hash, msg)) {
-            return result;
+        match self.engine(Operation::Sign(hash)) {
+            PrivateEngine::RustCrypto(key) => rust_crypto::sign(key, hash, msg),
+            #[cfg(feature = "aws-lc")]
+            PrivateEngine::AwsLc(key) => key.sign(hash, msg),
+            #[cfg(feature = "openssl")]
+            PrivateEngine::OpenSsl(key) => key.sign(hash, msg),
         }
-        rust_crypto::sign(&self.inner, hash, msg)
     }
 
     /// Decrypts an RSA-encrypted AES key (ET's `aeskey`, Base64-decoded).
+    /// The ciphertext must be exactly the modulus size (RFC 8017 §7.2.2).
     ///
     /// # Errors
     /// [`Error::RsaDecrypt`], saying nothing more on purpose.
@@ -186,26 +276,33 @@ impl PrivateKey {
         padding: KeyPadding,
         ciphertext: &[u8],
     ) -> Result<Zeroizing<Vec<u8>>, Error> {
-        #[cfg(feature = "aws-lc")]
-        if let Some(result) = self
-            .aws
-            .as_ref()
-            .and_then(|aws| aws.decrypt(padding, ciphertext))
-        {
-            return result;
+        // The `rsa` crate reads the ciphertext as an integer, so it accepted
+        // leading zero octets (Wycheproof rsa_pkcs1 tcId 31): one length
+        // rule here, for every backend.
+        if ciphertext.len() != self.public.modulus_len() {
+            return Err(Error::RsaDecrypt);
         }
-        rust_crypto::decrypt(&self.inner, padding, ciphertext)
+        match self.engine(Operation::Decrypt(padding)) {
+            PrivateEngine::RustCrypto(key) => rust_crypto::decrypt(key, padding, ciphertext),
+            #[cfg(feature = "aws-lc")]
+            PrivateEngine::AwsLc(key) => key.decrypt(padding, ciphertext),
+            #[cfg(feature = "openssl")]
+            PrivateEngine::OpenSsl(key) => key.decrypt(padding, ciphertext),
+        }
     }
 
     fn from_rsa(inner: RsaPrivateKey) -> Self {
-        let public = PublicKey::from_rsa(inner.to_public_key());
-        let key = PrivateKey {
+        let public = PublicKey::bare(inner.to_public_key());
+        PrivateKey {
             inner,
             public,
+            selection: Selection::Automatic,
             #[cfg(feature = "aws-lc")]
             aws: None,
-        };
-        key.with_backend(Backend::default())
+            #[cfg(feature = "openssl")]
+            ossl: None,
+        }
+        .select(Selection::Automatic)
     }
 }
 
@@ -214,10 +311,13 @@ impl Clone for PrivateKey {
         PrivateKey {
             inner: self.inner.clone(),
             public: self.public.clone(),
+            selection: self.selection,
             #[cfg(feature = "aws-lc")]
             aws: None,
+            #[cfg(feature = "openssl")]
+            ossl: None,
         }
-        .with_backend(self.backend())
+        .select(self.selection)
     }
 }
 
@@ -233,12 +333,16 @@ impl fmt::Debug for PrivateKey {
 impl PublicKey {
     /// Loads a public key from SPKI PEM (`PUBLIC KEY`), PKCS#1 PEM
     /// (`RSA PUBLIC KEY`), DER, or a bare Base64 body without header. CRLF,
-    /// blank lines and surrounding whitespace are tolerated. Uses
-    /// [`Backend::default`].
+    /// blank lines and surrounding whitespace are tolerated; a PEM label
+    /// must name the structure inside, and nothing but whitespace may follow
+    /// the key. Chooses its backend automatically (see [`Backend::ALL`]).
     ///
     /// # Errors
     /// [`Error::UnsupportedKeyFormat`], [`Error::KeyParse`],
-    /// [`Error::WrongKeyKind`] (a private key was given), [`Error::KeySize`].
+    /// [`Error::WrongKeyKind`] (a private key was given),
+    /// [`Error::KeyLabelMismatch`], [`Error::KeyTrailingData`],
+    /// [`Error::PemEnd`], [`Error::PublicExponent`] (below 65537),
+    /// [`Error::KeySize`].
     pub fn load(input: &[u8]) -> Result<Self, Error> {
         let der = key_input::to_der(input)?;
         match key_input::parse(&der)? {
@@ -249,44 +353,94 @@ impl PublicKey {
         }
     }
 
-    /// The same key on another backend.
+    /// The same key pinned to `backend` for every operation it accepts,
+    /// RustCrypto for the rest.
     #[must_use]
     pub fn with_backend(self, backend: Backend) -> Self {
+        self.select(Selection::Pinned(backend))
+    }
+
+    /// The same key choosing, per operation, the first backend in
+    /// [`Backend::ALL`] that accepts it: what [`PublicKey::load`] gives.
+    #[must_use]
+    pub fn with_automatic_backend(self) -> Self {
+        self.select(Selection::Automatic)
+    }
+
+    fn select(self, selection: Selection) -> Self {
+        #[cfg(any(feature = "aws-lc", feature = "openssl"))]
+        let spki = self.inner.to_public_key_der().ok();
         #[cfg(feature = "aws-lc")]
-        let aws = match backend {
-            Backend::AwsLc => {
-                let pkcs1 = self.inner.to_pkcs1_der();
-                let spki = self.inner.to_public_key_der();
-                match (pkcs1, spki) {
-                    (Ok(pkcs1), Ok(spki)) => {
-                        Some(AwsPublic::new(pkcs1.into_vec(), spki.as_bytes()))
-                    }
-                    _ => None,
-                }
+        let aws = match (&spki, self.inner.to_pkcs1_der()) {
+            (Some(spki), Ok(pkcs1)) if selection.uses(Backend::AwsLc) => {
+                Some(AwsPublic::new(pkcs1.into_vec(), spki.as_bytes()))
             }
-            Backend::RustCrypto => None,
+            _ => None,
         };
-        #[cfg(not(feature = "aws-lc"))]
-        let _ = backend;
+        #[cfg(feature = "openssl")]
+        let ossl = spki
+            .as_ref()
+            .filter(|_| selection.uses(Backend::OpenSsl))
+            .and_then(|der| OsslPublic::new(der.as_bytes()));
         PublicKey {
             inner: self.inner,
+            selection,
             #[cfg(feature = "aws-lc")]
             aws,
+            #[cfg(feature = "openssl")]
+            ossl,
         }
     }
 
-    /// The backend doing this key's verification.
-    pub fn backend(&self) -> Backend {
-        #[cfg(feature = "aws-lc")]
-        if self.aws.is_some() {
-            return Backend::AwsLc;
+    /// The backend that runs `op` with this key ([`Operation::Verify`] or
+    /// [`Operation::Encrypt`]; private-key operations report RustCrypto).
+    pub fn backend_for(&self, op: Operation) -> Backend {
+        match self.engine(op) {
+            PublicEngine::RustCrypto(_) => Backend::RustCrypto,
+            #[cfg(feature = "aws-lc")]
+            PublicEngine::AwsLc(_) => Backend::AwsLc,
+            #[cfg(feature = "openssl")]
+            PublicEngine::OpenSsl(_) => Backend::OpenSsl,
         }
-        Backend::RustCrypto
+    }
+
+    /// The backend that runs this key's SHA-256 verification, ET's default:
+    /// `backend_for(Operation::Verify(SignHash::Sha256))`.
+    pub fn backend(&self) -> Backend {
+        self.backend_for(Operation::Verify(SignHash::Sha256))
+    }
+
+    // Without a fast backend every operation runs on RustCrypto.
+    #[cfg_attr(
+        not(any(feature = "aws-lc", feature = "openssl")),
+        allow(unused_variables)
+    )]
+    fn engine(&self, op: Operation) -> PublicEngine<'_> {
+        let chosen = self.selection.choose(|backend| match backend {
+            #[cfg(feature = "aws-lc")]
+            Backend::AwsLc => self.aws.as_ref().is_some_and(|k| k.accepts(op)),
+            #[cfg(feature = "openssl")]
+            Backend::OpenSsl => self.ossl.as_ref().is_some_and(|k| k.accepts(op)),
+            Backend::RustCrypto => true,
+        });
+        match chosen {
+            #[cfg(feature = "aws-lc")]
+            Backend::AwsLc => self.aws.as_ref().map(PublicEngine::AwsLc),
+            #[cfg(feature = "openssl")]
+            Backend::OpenSsl => self.ossl.as_ref().map(PublicEngine::OpenSsl),
+            Backend::RustCrypto => None,
+        }
+        .unwrap_or(PublicEngine::RustCrypto(&self.inner))
     }
 
     /// Modulus size in bits.
     pub fn bits(&self) -> usize {
         self.inner.n().bits()
+    }
+
+    /// Modulus size in octets: the length of every signature and ciphertext.
+    fn modulus_len(&self) -> usize {
+        self.inner.size()
     }
 
     /// Exports as SPKI PEM (`PUBLIC KEY`, LF line endings).
@@ -299,16 +453,22 @@ impl PublicKey {
             .map_err(|_| Error::KeyExport)
     }
 
-    /// Verifies an RSASSA-PKCS1-v1_5 signature over `msg`.
+    /// Verifies an RSASSA-PKCS1-v1_5 signature over `msg`. The signature
+    /// must be exactly the modulus size (RFC 8017 §8.2.2), on every backend.
     ///
     /// # Errors
     /// [`Error::SignatureMismatch`] if it does not verify.
     pub fn verify(&self, hash: SignHash, msg: &[u8], signature: &[u8]) -> Result<(), Error> {
-        #[cfg(feature = "aws-lc")]
-        if let Some(aws) = &self.aws {
-            return aws.verify(hash, msg, signature);
+        if signature.len() != self.modulus_len() {
+            return Err(Error::SignatureMismatch);
         }
-        rust_crypto::verify(&self.inner, hash, msg, signature)
+        match self.engine(Operation::Verify(hash)) {
+            PublicEngine::RustCrypto(key) => rust_crypto::verify(key, hash, msg, signature),
+            #[cfg(feature = "aws-lc")]
+            PublicEngine::AwsLc(key) => key.verify(hash, msg, signature),
+            #[cfg(feature = "openssl")]
+            PublicEngine::OpenSsl(key) => key.verify(hash, msg, signature),
+        }
     }
 
     /// Encrypts a short secret (the AES key) for the holder of the private
@@ -317,24 +477,29 @@ impl PublicKey {
     /// # Errors
     /// [`Error::RsaEncrypt`] if `plaintext` is too long for the key and padding.
     pub fn encrypt_key(&self, padding: KeyPadding, plaintext: &[u8]) -> Result<Vec<u8>, Error> {
-        #[cfg(feature = "aws-lc")]
-        if let Some(result) = self
-            .aws
-            .as_ref()
-            .and_then(|aws| aws.encrypt(padding, plaintext))
-        {
-            return result;
+        match self.engine(Operation::Encrypt(padding)) {
+            PublicEngine::RustCrypto(key) => rust_crypto::encrypt(key, padding, plaintext),
+            #[cfg(feature = "aws-lc")]
+            PublicEngine::AwsLc(key) => key.encrypt(padding, plaintext),
+            #[cfg(feature = "openssl")]
+            PublicEngine::OpenSsl(key) => key.encrypt(padding, plaintext),
         }
-        rust_crypto::encrypt(&self.inner, padding, plaintext)
     }
 
     fn from_rsa(inner: RsaPublicKey) -> Self {
+        Self::bare(inner).select(Selection::Automatic)
+    }
+
+    /// The key with no backend objects yet: [`Self::select`] makes them.
+    fn bare(inner: RsaPublicKey) -> Self {
         PublicKey {
             inner,
+            selection: Selection::Automatic,
             #[cfg(feature = "aws-lc")]
             aws: None,
+            #[cfg(feature = "openssl")]
+            ossl: None,
         }
-        .with_backend(Backend::default())
     }
 }
 

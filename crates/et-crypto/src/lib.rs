@@ -3,12 +3,17 @@
 //! `aeskey`, RSASSA-PKCS1-v1_5 signatures for `sign`, the salted MD5 of
 //! notifications, and Base64. Envelope logic lives in `et-proto`.
 //!
-//! Two backends sit behind one API: pure-Rust RustCrypto (default) and
-//! aws-lc-rs (feature `aws-lc`: faster, constant-time RSA decryption),
-//! chosen per key with [`PrivateKey::with_backend`]. See [`Backend`] for the
-//! operations aws-lc-rs refuses (1024-bit keys, SHA-1 signing) and which
-//! therefore fall back to RustCrypto. Nothing here panics on bad input, and
-//! no [`Error`] carries key material or plaintext.
+//! Up to three backends sit behind one API: pure-Rust RustCrypto (always
+//! built, the only one by default), aws-lc-rs (feature `aws-lc`) and the
+//! system's OpenSSL 3 (feature `openssl`). A key picks, per operation, the
+//! first of [`Backend::ALL`] that accepts it: aws-lc where it accepts the
+//! key (it refuses private keys under 2048 bits and SHA-1 signing), OpenSSL
+//! for the rest, RustCrypto as the fallback; [`PrivateKey::with_backend`]
+//! pins one instead and [`PrivateKey::backend_for`] says which runs. An
+//! application turns the fast backends on with one line in its Cargo.toml:
+//! `et-crypto = { version = "0.1", features = ["aws-lc", "openssl"] }`.
+//! Nothing here panics on bad input, and no [`Error`] carries key material
+//! or plaintext.
 //!
 //! ```
 //! use et_crypto::{
@@ -49,8 +54,8 @@ mod notify;
 
 pub use aes_cbc::{aes_cbc_decrypt, aes_cbc_encrypt, AesKey, Iv};
 pub use b64::{b64_decode, b64_encode};
-pub use backend::Backend;
-pub use error::{Error, KeyKind};
+pub use backend::{Backend, Operation};
+pub use error::{Error, KeyFormat, KeyKind};
 pub use keys::{KeyPadding, PrivateKey, PublicKey, SignHash};
 pub use notify::{md5_hex, md5_verify};
 pub use zeroize::Zeroizing;

@@ -6,8 +6,8 @@ mod common;
 
 use common::{backend_pairs, field, lines, private, public, read};
 use et_crypto::{
-    aes_cbc_decrypt, aes_cbc_encrypt, md5_hex, md5_verify, AesKey, Backend, Error, Iv, KeyKind,
-    KeyPadding, PrivateKey, PublicKey, SignHash,
+    aes_cbc_decrypt, aes_cbc_encrypt, md5_hex, md5_verify, AesKey, Backend, Error, Iv, KeyFormat,
+    KeyKind, KeyPadding, PrivateKey, PublicKey, SignHash,
 };
 
 #[test]
@@ -114,6 +114,121 @@ fn load_errors_say_what_was_wrong() {
     assert_eq!(PublicKey::load(b"AAAA").err(), Some(Error::KeyParse));
 }
 
+/// Re-armours a PEM file's body under another label.
+fn relabel(pem: &[u8], label: &str) -> Vec<u8> {
+    let text = String::from_utf8(pem.to_vec()).unwrap();
+    let body: String = text
+        .lines()
+        .filter(|l| !l.starts_with("-----"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    format!("-----BEGIN {label}-----\n{body}\n-----END {label}-----\n").into_bytes()
+}
+
+#[test]
+fn a_pem_label_must_name_the_key_inside() {
+    let mismatch = |label, found| Some(Error::KeyLabelMismatch { label, found });
+    let pkcs8 = read("rsa1024.pkcs8.pem");
+    // The case: a private key passed off as a public one.
+    let disguised = relabel(&pkcs8, "PUBLIC KEY");
+    assert_eq!(
+        PublicKey::load(&disguised).err(),
+        mismatch(KeyFormat::Spki, KeyFormat::Pkcs8)
+    );
+    assert_eq!(
+        PrivateKey::load(&disguised).err(),
+        mismatch(KeyFormat::Spki, KeyFormat::Pkcs8)
+    );
+    // Every other pairing of label and content.
+    let files = [
+        ("rsa1024.pkcs8.pem", KeyFormat::Pkcs8),
+        ("rsa1024.pkcs1.pem", KeyFormat::Pkcs1Private),
+        ("rsa1024.spki.pem", KeyFormat::Spki),
+        ("rsa1024.pkcs1pub.pem", KeyFormat::Pkcs1Public),
+    ];
+    for (file, found) in files {
+        for (_, label) in files {
+            let input = relabel(&read(file), &label.to_string());
+            let loaded = (
+                PrivateKey::load(&input).err(),
+                PublicKey::load(&input).err(),
+            );
+            if label == found {
+                assert!(
+                    loaded.0.is_none() || loaded.1.is_none(),
+                    "{file} as {label}"
+                );
+            } else {
+                assert_eq!(
+                    loaded,
+                    (mismatch(label, found), mismatch(label, found)),
+                    "{file} as {label}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn a_key_input_holds_one_key_and_nothing_after_it() {
+    let trailing = Some(Error::KeyTrailingData);
+    for (private_file, public_file) in [
+        ("rsa1024.pkcs8.pem", "rsa1024.spki.pem"),
+        ("rsa1024.pkcs1.der", "rsa1024.spki.der"),
+        ("rsa2048.pkcs8.b64", "rsa1024.spki.b64"),
+    ] {
+        let (private_key, public_key) = (read(private_file), read(public_file));
+        let two_keys = |first: &[u8], second: &[u8]| [first, b"\n", second].concat();
+        assert_eq!(
+            PrivateKey::load(&two_keys(&private_key, &private_key)).err(),
+            trailing,
+            "{private_file} twice"
+        );
+        assert_eq!(
+            PrivateKey::load(&two_keys(&private_key, &public_key)).err(),
+            trailing,
+            "{private_file} + public"
+        );
+        assert_eq!(
+            PublicKey::load(&two_keys(&public_key, &public_key)).err(),
+            trailing,
+            "{public_file} twice"
+        );
+        assert_eq!(
+            PublicKey::load(&two_keys(&public_key, &private_key)).err(),
+            trailing,
+            "{public_file} + private"
+        );
+    }
+    for garbage in [&b"garbage"[..], b"-----", b"\x00", b"AAAA"] {
+        let pem = [read("rsa2048.spki.pem"), garbage.to_vec()].concat();
+        assert_eq!(PublicKey::load(&pem).err(), trailing, "{garbage:?}");
+        let der = [read("rsa2048.pkcs8.der"), garbage.to_vec()].concat();
+        assert_eq!(PrivateKey::load(&der).err(), trailing, "{garbage:?}");
+    }
+    // Whitespace after the key is fine.
+    let spaced = [read("rsa2048.spki.pem"), b"\r\n \t\n".to_vec()].concat();
+    assert_eq!(PublicKey::load(&spaced).unwrap().bits(), 2048);
+}
+
+#[test]
+fn public_exponents_below_65537_are_refused() {
+    let refused = Error::PublicExponent { exponent: 3 };
+    assert_eq!(
+        PrivateKey::load(&read("rsa1024.e3.pkcs8.pem")).err(),
+        Some(refused.clone())
+    );
+    assert_eq!(
+        PublicKey::load(&read("rsa1024.e3.spki.pem")).err(),
+        Some(refused.clone())
+    );
+    let message = refused.to_string();
+    assert!(
+        message.contains("public exponent 3") && message.contains("65537"),
+        "{message}"
+    );
+}
+
 #[test]
 fn debug_output_carries_no_key_material() {
     let pem = String::from_utf8(read("rsa1024.pkcs8.pem")).unwrap();
@@ -186,8 +301,9 @@ fn decrypts_openssl_encrypted_keys() {
                 plaintext.as_bytes(),
                 "{backend:?} {bits} {pad}"
             );
-            // The wrong padding mode is an error (PKCS#1 v1.5 implicit
-            // rejection aside, which neither backend does).
+            // The wrong padding mode is an error (OpenSSL 3.2+ would answer
+            // a PKCS#1 v1.5 padding error with implicit rejection; Debian 12
+            // ships 3.0, which does not).
             let wrong = if pad == "pkcs1v15" {
                 KeyPadding::OaepSha256
             } else {
@@ -264,18 +380,92 @@ fn backends_interoperate() {
 
 #[test]
 fn backend_choice_and_fallback() {
+    use et_crypto::Operation::{Decrypt, Encrypt, Sign, Verify};
     assert_eq!(
         private(2048, Backend::RustCrypto).backend(),
         Backend::RustCrypto
     );
-    assert_eq!(Backend::default(), Backend::ALL[0]);
+    assert_eq!(Backend::ALL.last(), Some(&Backend::RustCrypto));
+    let automatic = |bits| PrivateKey::load(&read(&format!("rsa{bits}.pkcs8.pem"))).unwrap();
+    let every_op = [
+        Sign(SignHash::Sha256),
+        Sign(SignHash::Sha1),
+        Decrypt(KeyPadding::Pkcs1v15),
+        Decrypt(KeyPadding::OaepSha256Mgf1Sha1),
+        Verify(SignHash::Sha256),
+        Verify(SignHash::Sha1),
+        Encrypt(KeyPadding::Pkcs1v15),
+        Encrypt(KeyPadding::OaepSha256Mgf1Sha1),
+    ];
+    // Pinned to RustCrypto, or only RustCrypto compiled in: RustCrypto everywhere.
+    for bits in [1024, 2048] {
+        for op in every_op {
+            assert_eq!(
+                private(bits, Backend::RustCrypto).backend_for(op),
+                Backend::RustCrypto
+            );
+            if Backend::ALL == [Backend::RustCrypto] {
+                assert_eq!(automatic(bits).backend_for(op), Backend::RustCrypto);
+            }
+        }
+    }
     #[cfg(feature = "aws-lc")]
     {
         assert_eq!(private(2048, Backend::AwsLc).backend(), Backend::AwsLc);
         // aws-lc-rs refuses 1024-bit private keys: documented fallback.
         assert_eq!(private(1024, Backend::AwsLc).backend(), Backend::RustCrypto);
         assert_eq!(public(1024, Backend::AwsLc).backend(), Backend::AwsLc);
+        // The automatic choice takes aws-lc wherever it accepts the key.
+        let key = automatic(2048);
+        for op in [
+            Sign(SignHash::Sha256),
+            Decrypt(KeyPadding::Pkcs1v15),
+            Verify(SignHash::Sha1),
+            Encrypt(KeyPadding::OaepSha256),
+        ] {
+            assert_eq!(key.backend_for(op), Backend::AwsLc, "{op:?}");
+        }
+        assert_eq!(
+            automatic(1024).backend_for(Verify(SignHash::Sha256)),
+            Backend::AwsLc
+        );
     }
+    #[cfg(feature = "openssl")]
+    {
+        assert_eq!(private(1024, Backend::OpenSsl).backend(), Backend::OpenSsl);
+        for op in every_op {
+            assert_eq!(
+                private(1024, Backend::OpenSsl).backend_for(op),
+                Backend::OpenSsl,
+                "{op:?}"
+            );
+        }
+        // What aws-lc refuses, or everything without aws-lc, runs on OpenSSL.
+        let small = automatic(1024);
+        let mut refused_by_aws_lc = vec![
+            Sign(SignHash::Sha256),
+            Decrypt(KeyPadding::Pkcs1v15),
+            Encrypt(KeyPadding::Pkcs1v15),
+        ];
+        refused_by_aws_lc.extend([
+            Sign(SignHash::Sha1),
+            Decrypt(KeyPadding::OaepSha256Mgf1Sha1),
+        ]);
+        for op in refused_by_aws_lc {
+            assert_eq!(small.backend_for(op), Backend::OpenSsl, "{op:?}");
+            assert_eq!(
+                automatic(2048).backend_for(op) == Backend::OpenSsl,
+                cfg!(not(feature = "aws-lc"))
+                    || matches!(
+                        op,
+                        Sign(SignHash::Sha1) | Decrypt(KeyPadding::OaepSha256Mgf1Sha1)
+                    ),
+                "{op:?}"
+            );
+        }
+    }
+    #[cfg(all(feature = "aws-lc", not(feature = "openssl")))]
+    assert_eq!(automatic(1024).backend(), Backend::RustCrypto);
 }
 
 #[test]

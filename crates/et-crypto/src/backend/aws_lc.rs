@@ -1,5 +1,5 @@
-//! RSA on aws-lc-rs. Every operation returns `None` when aws-lc-rs does not
-//! support it for this key, and the caller falls back to RustCrypto.
+//! RSA on aws-lc-rs. `accepts` says which operations aws-lc-rs supports for
+//! a key; the key chooses another backend for the rest.
 
 use aws_lc_rs::encoding::AsDer;
 use aws_lc_rs::rand::SystemRandom;
@@ -11,6 +11,7 @@ use aws_lc_rs::rsa::{
 use aws_lc_rs::signature::{self, UnparsedPublicKey};
 use zeroize::Zeroizing;
 
+use crate::backend::Operation;
 use crate::{Error, KeyPadding, SignHash};
 
 /// The private half: present only for keys aws-lc-rs accepts (2048+ bits).
@@ -39,25 +40,34 @@ impl AwsPrivate {
         })
     }
 
-    pub(crate) fn sign(&self, hash: SignHash, msg: &[u8]) -> Option<Result<Vec<u8>, Error>> {
+    /// SHA-256 signing, and decryption in every padding but
+    /// [`KeyPadding::OaepSha256Mgf1Sha1`].
+    pub(crate) fn accepts(&self, op: Operation) -> bool {
+        match op {
+            Operation::Sign(hash) => hash == SignHash::Sha256,
+            Operation::Decrypt(padding) => oaep_algorithm(padding).is_ok(),
+            Operation::Verify(_) | Operation::Encrypt(_) => false,
+        }
+    }
+
+    /// Signs with SHA-256; SHA-1 is not accepted (see [`Self::accepts`]).
+    pub(crate) fn sign(&self, hash: SignHash, msg: &[u8]) -> Result<Vec<u8>, Error> {
         let encoding = match hash {
             SignHash::Sha256 => &signature::RSA_PKCS1_SHA256,
-            SignHash::Sha1 => return None,
+            SignHash::Sha1 => return Err(Error::RsaSign),
         };
         let mut sig = vec![0; self.pair.public_modulus_len()];
-        let result = self
-            .pair
+        self.pair
             .sign(encoding, &SystemRandom::new(), msg, &mut sig)
             .map(|()| sig)
-            .map_err(|_| Error::RsaSign);
-        Some(result)
+            .map_err(|_| Error::RsaSign)
     }
 
     pub(crate) fn decrypt(
         &self,
         padding: KeyPadding,
         ct: &[u8],
-    ) -> Option<Result<Zeroizing<Vec<u8>>, Error>> {
+    ) -> Result<Zeroizing<Vec<u8>>, Error> {
         let mut out = Zeroizing::new(vec![0; self.pkcs1.min_output_size()]);
         let len = match oaep_algorithm(padding) {
             Ok(None) => self.pkcs1.decrypt(ct, &mut out).map(|pt| pt.len()),
@@ -65,15 +75,11 @@ impl AwsPrivate {
                 .oaep
                 .decrypt(alg, ct, &mut out, None)
                 .map(|pt| pt.len()),
-            Err(()) => return None,
+            Err(()) => return Err(Error::RsaDecrypt),
         };
-        Some(match len {
-            Ok(len) => {
-                out.truncate(len);
-                Ok(out)
-            }
-            Err(_) => Err(Error::RsaDecrypt),
-        })
+        let len = len.map_err(|_| Error::RsaDecrypt)?;
+        out.truncate(len);
+        Ok(out)
     }
 }
 
@@ -83,7 +89,17 @@ impl AwsPublic {
         AwsPublic { pkcs1_der, enc }
     }
 
-    /// Verification accepts 1024-bit keys through aws-lc-rs's legacy parameters.
+    /// Verification at every size (1024-bit keys through aws-lc-rs's legacy
+    /// parameters); encryption from 2048 bits, in every padding but
+    /// [`KeyPadding::OaepSha256Mgf1Sha1`].
+    pub(crate) fn accepts(&self, op: Operation) -> bool {
+        match op {
+            Operation::Verify(_) => true,
+            Operation::Encrypt(padding) => self.enc.is_some() && oaep_algorithm(padding).is_ok(),
+            Operation::Sign(_) | Operation::Decrypt(_) => false,
+        }
+    }
+
     pub(crate) fn verify(&self, hash: SignHash, msg: &[u8], sig: &[u8]) -> Result<(), Error> {
         let params = match hash {
             SignHash::Sha256 => &signature::RSA_PKCS1_1024_8192_SHA256_FOR_LEGACY_USE_ONLY,
@@ -94,23 +110,19 @@ impl AwsPublic {
             .map_err(|_| Error::SignatureMismatch)
     }
 
-    pub(crate) fn encrypt(&self, padding: KeyPadding, pt: &[u8]) -> Option<Result<Vec<u8>, Error>> {
-        let key = self.enc.as_ref()?;
+    pub(crate) fn encrypt(&self, padding: KeyPadding, pt: &[u8]) -> Result<Vec<u8>, Error> {
+        let key = self.enc.as_ref().ok_or(Error::RsaEncrypt)?;
         let mut out = vec![0; key.key_size_bytes()];
         let len = match oaep_algorithm(padding) {
             Ok(None) => Pkcs1PublicEncryptingKey::new(key.clone())
                 .and_then(|k| k.encrypt(pt, &mut out).map(|ct| ct.len())),
             Ok(Some(alg)) => OaepPublicEncryptingKey::new(key.clone())
                 .and_then(|k| k.encrypt(alg, pt, &mut out, None).map(|ct| ct.len())),
-            Err(()) => return None,
+            Err(()) => return Err(Error::RsaEncrypt),
         };
-        Some(match len {
-            Ok(len) => {
-                out.truncate(len);
-                Ok(out)
-            }
-            Err(_) => Err(Error::RsaEncrypt),
-        })
+        let len = len.map_err(|_| Error::RsaEncrypt)?;
+        out.truncate(len);
+        Ok(out)
     }
 }
 

@@ -67,6 +67,8 @@ openssl pkcs8 -topk8 -v2 aes-256-cbc -passout pass:secret -in rsa2048.pkcs8.pem 
 openssl rsa -in rsa1024.pkcs1.pem -aes128 -traditional -passout pass:secret -out rsa1024.encrypted.pkcs1.pem 2>/dev/null
 openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:512 -out rsa512.pkcs8.pem 2>/dev/null
 openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out ec.pkcs8.pem
+openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:1024 -pkeyopt rsa_keygen_pubexp:3 -out rsa1024.e3.pkcs8.pem 2>/dev/null
+openssl pkey -in rsa1024.e3.pkcs8.pem -pubout -out rsa1024.e3.spki.pem
 
 # ---- signatures: RSASSA-PKCS1-v1_5 is deterministic, so tests compare bytes ----
 # Format per line: <bits> <hash> <message-base64> <signature-base64>
