@@ -77,8 +77,27 @@ impl Browser {
     /// action resolved against the page's URL, its named inputs
     /// form-urlencoded; then follow the redirect.
     pub async fn submit_first_form(&self, page: &Page) -> Result<Page, String> {
+        self.fill_and_submit_first_form(page, &[]).await
+    }
+
+    /// Fill the first form's named inputs with `values`, as a user types
+    /// into them, then submit it. A name the form does not have is an
+    /// error: a user can only fill in what the page asks for.
+    pub async fn fill_and_submit_first_form(
+        &self,
+        page: &Page,
+        values: &[(&str, &str)],
+    ) -> Result<Page, String> {
         let html = page.text();
-        let form = Form::first_in(&html).ok_or("the page has no <form>")?;
+        let mut form = Form::first_in(&html).ok_or("the page has no <form>")?;
+        for &(name, value) in values {
+            let field = form
+                .fields
+                .iter_mut()
+                .find(|(k, _)| k == name)
+                .ok_or_else(|| format!("the form has no field {name:?}"))?;
+            field.1 = value.to_owned();
+        }
         let action = resolve(&page.url, &form.action)?;
         if form.method.eq_ignore_ascii_case("post") {
             let mut body = form_urlencoded::Serializer::new(String::new());

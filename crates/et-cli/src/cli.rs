@@ -64,6 +64,9 @@ pub enum Command {
     Notify(NotifyCommand),
     /// Call any operation with the merchant of a sandbox directory.
     Call(CallArgs),
+    /// Search ET's institution directory (where an order's institution_code comes from).
+    #[command(subcommand)]
+    Institutions(InstitutionsCommand),
     /// Run a whole order lifecycle against a local sandbox and check every step.
     Demo(DemoArgs),
 }
@@ -272,6 +275,39 @@ pub struct CallArgs {
     pub profile: ProfileArgs,
 }
 
+/// `et institutions …`.
+#[derive(Debug, Subcommand)]
+pub enum InstitutionsCommand {
+    /// Print the institutions whose name contains KEY: code, English and Chinese name, country, type.
+    Search(InstitutionsSearchArgs),
+}
+
+/// `et institutions search`.
+#[derive(Debug, Args)]
+pub struct InstitutionsSearchArgs {
+    /// Text to look for in the names, English or Chinese (empty: all).
+    #[arg(value_name = "KEY")]
+    pub key: String,
+    /// ET endpoint URL (ET's, or a sandbox's such as http://127.0.0.1:8877/server).
+    #[arg(long)]
+    pub endpoint: String,
+    /// Directory with the merchant: merchant.json and the keys (as `et sandbox init` makes).
+    #[arg(long)]
+    pub dir: PathBuf,
+    /// `institution_type` to search [default: 1, what ET's demo sends].
+    #[arg(long = "type", value_name = "CODE")]
+    pub institution_type: Option<i64>,
+    /// Send no `institution_type`: every kind of institution.
+    #[arg(long, conflicts_with = "institution_type")]
+    pub any_type: bool,
+    /// How many to return; 0 is ET's default page.
+    #[arg(long, default_value_t = 0)]
+    pub count: u32,
+    /// Profile choices.
+    #[command(flatten)]
+    pub profile: ProfileArgs,
+}
+
 /// `et demo`.
 #[derive(Debug, Args)]
 pub struct DemoArgs {
@@ -284,6 +320,9 @@ pub struct DemoArgs {
     /// Seconds to wait for each notification.
     #[arg(long, default_value_t = 10)]
     pub timeout: u64,
+    /// Run the third-party jump flow: the student places and pays the order at ET.
+    #[arg(long)]
+    pub jump: bool,
 }
 
 /// The Profile's choices (see `et_proto::Profile`), shared by every command

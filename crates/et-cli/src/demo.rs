@@ -14,6 +14,7 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use et_http::{Client, Endpoint, WebhookReceiver};
+use et_model::GetInstitutions;
 use et_model::{
     ApplyRefund, AttachmentType, CountryCode, CreateOrder, CurrencyCode, GetPayUrl, Notification,
     OrderStatus, PayResult, QueryOrders, RefundResult, UploadAttachment,
@@ -26,6 +27,11 @@ use tokio::task::JoinHandle;
 
 use crate::browser::Browser;
 use crate::merchant_dir;
+
+mod jump;
+
+/// The school both demo runs order for, looked up by its English name.
+const SCHOOL: &str = "University of Edinburgh";
 
 /// How to run the demo.
 #[derive(Debug, Clone, PartialEq)]
@@ -40,6 +46,9 @@ pub struct DemoOptions {
     /// the sandbox merchant's. Another value shows what a misconfigured
     /// merchant sees: notifications refused, the run failing.
     pub receiver_salt: Option<String>,
+    /// Run the third-party jump flow instead: the merchant hands the
+    /// student to ET, the student places and pays the order there.
+    pub jump: bool,
 }
 
 impl Default for DemoOptions {
@@ -49,6 +58,7 @@ impl Default for DemoOptions {
             time_scale: 3600.0,
             notify_timeout: Duration::from_secs(10),
             receiver_salt: None,
+            jump: false,
         }
     }
 }
@@ -109,7 +119,11 @@ pub async fn run(options: &DemoOptions, on_step: impl FnMut(&Step) + Send) -> De
     let mut notifications = 0;
     if let Some(mut env) = setup(&mut runner, options).await {
         // `None` means a step failed; the runner has recorded which.
-        lifecycle(&mut runner, &mut env).await;
+        if options.jump {
+            jump::flow(&mut runner, &mut env).await;
+        } else {
+            lifecycle(&mut runner, &mut env).await;
+        }
         notifications = env.inbox.received;
         env.shutdown().await;
     }
@@ -261,7 +275,10 @@ fn loopback() -> SocketAddr {
 
 /// The lifecycle proper; `None` once a step failed.
 async fn lifecycle(r: &mut Runner<'_>, env: &mut Env) -> Option<()> {
-    let order_id = r.step("create order", create_order(env)).await?;
+    let code = r
+        .step("look up institution", find_institution(env, SCHOOL))
+        .await?;
+    let order_id = r.step("create order", create_order(env, &code)).await?;
     let order_id = order_id.as_str();
     r.step("upload offer letter", upload_offer_letter(env, order_id))
         .await?;
@@ -284,42 +301,10 @@ async fn lifecycle(r: &mut Runner<'_>, env: &mut Env) -> Option<()> {
             Ok((page, detail))
         })
         .await?;
-    r.step("pay on checkout page", async {
-        env.inbox.mark();
-        let paid = env.browser.submit_first_form(&page).await?;
-        expect_ok(&paid)?;
-        // The sandbox answers with the checkout page again, now in status 1.
-        let text = paid.text();
-        let status = between(&text, "id=\"order_status\">", "<").unwrap_or("?");
-        if !status.starts_with("1 ") {
-            let note = between(&text, "class=\"note\">", "<").unwrap_or_default();
-            return Err(format!(
-                "the page shows status {status:?} after paying: {note}"
-            ));
-        }
-        Ok((
-            (),
-            format!("POST form → {}, page shows {status}", paid.status.as_u16()),
-        ))
-    })
-    .await?;
-    r.step("payment notification", async {
-        let (n, after) = env
-            .inbox
-            .wait(
-                "payment success",
-                |n| matches!(n, Notification::PaymentSuccess(p) if p.order_id == order_id),
-            )
-            .await?;
-        match n.notification() {
-            Notification::PaymentSuccess(p) if p.pay_result == PayResult::Succeeded => Ok((
-                (),
-                format!("verified, pay_amount {}, {after}", p.pay_amount.as_str()),
-            )),
-            _ => Err("payment notification says the payment failed".to_owned()),
-        }
-    })
-    .await?;
+    r.step("pay on checkout page", pay_on_page(env, &page))
+        .await?;
+    r.step("payment notification", payment_notification(env, order_id))
+        .await?;
     r.step(
         "status → paid",
         env.inbox.status(order_id, OrderStatus::Paid),
@@ -434,7 +419,65 @@ async fn lifecycle(r: &mut Runner<'_>, env: &mut Env) -> Option<()> {
     .await
 }
 
-async fn create_order(env: &Env) -> Result<(String, String), String> {
+/// Pays on a checkout page as the student would.
+async fn pay_on_page(env: &mut Env, page: &crate::browser::Page) -> Result<((), String), String> {
+    env.inbox.mark();
+    let paid = env.browser.submit_first_form(page).await?;
+    expect_ok(&paid)?;
+    // The sandbox answers with the checkout page again, now in status 1.
+    let text = paid.text();
+    let status = between(&text, "id=\"order_status\">", "<").unwrap_or("?");
+    if !status.starts_with("1 ") {
+        let note = between(&text, "class=\"note\">", "<").unwrap_or_default();
+        return Err(format!(
+            "the page shows status {status:?} after paying: {note}"
+        ));
+    }
+    Ok((
+        (),
+        format!("POST form → {}, page shows {status}", paid.status.as_u16()),
+    ))
+}
+
+/// The verified payment-success notification of `order_id`.
+async fn payment_notification(env: &mut Env, order_id: &str) -> Result<((), String), String> {
+    let (n, after) = env
+        .inbox
+        .wait(
+            "payment success",
+            |n| matches!(n, Notification::PaymentSuccess(p) if p.order_id == order_id),
+        )
+        .await?;
+    match n.notification() {
+        Notification::PaymentSuccess(p) if p.pay_result == PayResult::Succeeded => Ok((
+            (),
+            format!("verified, pay_amount {}, {after}", p.pay_amount.as_str()),
+        )),
+        _ => Err("payment notification says the payment failed".to_owned()),
+    }
+}
+
+/// The institution code of `name`, as a merchant finds it before ordering.
+async fn find_institution(env: &Env, name: &str) -> Result<(String, String), String> {
+    let reply = env
+        .client
+        .get_institutions(&GetInstitutions::new(name))
+        .await
+        .map_err(|e| e.to_string())?;
+    let found = reply
+        .items
+        .iter()
+        .find(|i| i.institution_name_en.as_deref() == Some(name))
+        .ok_or_else(|| format!("{name:?} is not among the {} found", reply.items.len()))?;
+    let code = found.institution_code.to_string();
+    let detail = format!(
+        "{name} {} → {code}",
+        found.institution_name_ch.as_deref().unwrap_or_default()
+    );
+    Ok((code, detail))
+}
+
+async fn create_order(env: &Env, institution_code: &str) -> Result<(String, String), String> {
     let mut order = CreateOrder::new(
         format!("DEMO-{}", std::process::id()),
         "student-42",
@@ -442,7 +485,8 @@ async fn create_order(env: &Env) -> Result<(String, String), String> {
         CurrencyCode::new("GBP"),
         "10000.00".parse().map_err(|e| format!("amount: {e}"))?,
     );
-    order.school_name = Some("University of Edinburgh".to_owned());
+    order.institution_code = Some(institution_code.to_owned());
+    order.school_name = Some(SCHOOL.to_owned());
     order.student_email = Some("student@example.com".to_owned());
     order.notify_url = Some(env.receiver_url.clone());
     order.status_change_notify_url = Some(env.receiver_url.clone());
@@ -727,8 +771,13 @@ pub async fn command(args: &crate::cli::DemoArgs) -> crate::CliResult {
         time_scale: args.time_scale,
         notify_timeout: Duration::from_secs(args.timeout),
         receiver_salt: None,
+        jump: args.jump,
     };
-    crate::output::line("et demo: one order's whole life against a local ET sandbox")?;
+    crate::output::line(if options.jump {
+        "et demo: an order the student places at ET (third-party jump), against a local ET sandbox"
+    } else {
+        "et demo: one order's whole life against a local ET sandbox"
+    })?;
     let mut unprinted = None;
     let report = run(&options, |step| {
         if let Err(e) = crate::output::line(step) {

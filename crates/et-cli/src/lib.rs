@@ -28,6 +28,7 @@ pub mod demo;
 pub mod envelope;
 pub mod error;
 pub mod input;
+pub mod institutions;
 pub mod keys;
 pub mod merchant_dir;
 pub mod notify;
@@ -38,6 +39,9 @@ pub mod sandbox;
 use std::ffi::OsString;
 use std::process::ExitCode;
 
+use clap::Parser;
+
+use crate::cli::InstitutionsCommand;
 use crate::cli::{Cli, Command, NotifyCommand, RequestCommand, ResponseCommand, SandboxCommand};
 pub use crate::error::{CliResult, Failure, FailureKind};
 
@@ -75,6 +79,9 @@ pub fn run(cli: Cli) -> CliResult {
         Command::Sandbox(SandboxCommand::Serve(args)) => block_on(sandbox::serve(&args)),
         Command::Sandbox(SandboxCommand::Admin(args)) => block_on(sandbox::admin(&args)),
         Command::Call(args) => block_on(call::call(&args)),
+        Command::Institutions(InstitutionsCommand::Search(args)) => {
+            block_on(institutions::search(&args))
+        }
         Command::Demo(args) => block_on(demo::command(&args)),
     }
 }

@@ -20,6 +20,7 @@ async fn demo_lifecycle_passes() {
         "every step reported as it finished"
     );
     for step in [
+        "look up institution",
         "create order",
         "upload offer letter",
         "get payment address",

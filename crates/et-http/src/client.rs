@@ -11,6 +11,7 @@ use et_model::{
     Operation, OrderCreated, OrderInfo, PayUrl, QueryOrders, Rate, RefundAccepted,
     UploadAttachment,
 };
+use et_model::{GetInstitutions, Institution, JumpAddress, JumpPlaceOrder};
 use et_proto::{
     BuiltRequest, Credentials, Instance, Merchant, Profile, RawReply, Reply, RequestOptions,
     SerialNumbers,
@@ -297,6 +298,23 @@ impl Client {
 
     /// Applies for a refund.
     pub async fn apply_refund(&self, op: &ApplyRefund) -> Result<Reply<RefundAccepted>, Error> {
+        self.call(op).await
+    }
+
+    /// `get_institutions`: searches ET's institution directory, where the
+    /// `institution_code` of [`CreateOrder`] comes from. The answer's
+    /// names besides the code are guesses (see [`Institution`]).
+    pub async fn get_institutions(
+        &self,
+        op: &GetInstitutions,
+    ) -> Result<Reply<Institution>, Error> {
+        self.call(op).await
+    }
+
+    /// `merchant_jump_place_order`: hands the student over to ET, which
+    /// answers with the address to send them to (a guessed name, see
+    /// [`JumpAddress`]); the student places the order there.
+    pub async fn jump_place_order(&self, op: &JumpPlaceOrder) -> Result<Reply<JumpAddress>, Error> {
         self.call(op).await
     }
 }

@@ -239,3 +239,29 @@ async fn invalid_payload_is_never_sent() {
     assert!(!err.may_have_reached_et());
     assert_eq!(seen.requests(), 0);
 }
+
+#[tokio::test]
+async fn get_institutions() {
+    let op: et_model::GetInstitutions =
+        parse(json!({"search_key": "", "count": 0, "institution_type": 1}));
+    let out: et_model::Institution = parse(json!({
+        "institution_code": "GBR-OXFORD", "institution_name_en": "University of Oxford",
+        "institution_name_ch": "牛津大学", "country_code": "GBR", "institution_type": 1
+    }));
+    let (client, _) = setup(&op, Ok(out.clone())).await;
+    let reply = client.get_institutions(&op).await.unwrap();
+    assert_eq!(reply.items, vec![out]);
+    assert_eq!(reply.items[0].institution_code.as_str(), "GBR-OXFORD");
+}
+
+#[tokio::test]
+async fn jump_place_order() {
+    let op: et_model::JumpPlaceOrder = parse(json!({
+        "merchant_order_id": "M-2", "merchant_user_key": "u-2", "tuition": "9000.00",
+        "status_change_notify_url": "https://m.example/status"
+    }));
+    let out: et_model::JumpAddress = parse(json!({"jump_url": "https://et.example/jump/1"}));
+    let (client, _) = setup(&op, Ok(out.clone())).await;
+    let reply = client.jump_place_order(&op).await.unwrap();
+    assert_eq!(reply.items, vec![out]);
+}

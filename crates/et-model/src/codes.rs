@@ -67,7 +67,10 @@ impl Visitor<'_> for StrCodeVisitor {
 }
 
 /// Reads a string code; used by every string code type.
-fn read_str_code<'de, D: Deserializer<'de>>(d: D, what: &'static str) -> Result<String, D::Error> {
+pub(crate) fn read_str_code<'de, D: Deserializer<'de>>(
+    d: D,
+    what: &'static str,
+) -> Result<String, D::Error> {
     d.deserialize_any(StrCodeVisitor(what))
 }
 
@@ -374,6 +377,10 @@ str_code! {
         BatchSpecialQueryOrderInfo = "batch_special_query_order_info" => "batch order query",
         /// Get an exchange rate.
         GetRate = "get_rate" => "get exchange rate",
+        /// Search ET's institution directory (the call ET's Python demo makes).
+        GetInstitutions = "get_institutions" => "get institutions",
+        /// Send the student to ET to place the order there (third-party jump ordering, Chinese pages).
+        MerchantJumpPlaceOrder = "merchant_jump_place_order" => "third-party jump ordering",
     }
 }
 
@@ -515,6 +522,18 @@ int_newtype! {
     /// `price_mode` ("pricing model") of an order: an integer whose table is
     /// not public, so no value is named.
     pub struct PriceMode ("price mode");
+}
+
+int_newtype! {
+    /// `institution_type` of an institution search: an integer whose table is
+    /// not public. ET's Python demo sends `1`, the one value named here.
+    pub struct InstitutionType ("institution type");
+}
+
+impl InstitutionType {
+    /// `1`: the value ET's Python demo searches with. That it means schools
+    /// is our reading (the demo looks up universities), not an ET statement.
+    pub const SCHOOL: InstitutionType = InstitutionType(1);
 }
 
 /// A code whose JSON type ET has not published: kept as the number or the

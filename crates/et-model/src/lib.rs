@@ -9,6 +9,15 @@
 //! ([`Notification`]). Readers are tolerant (codes read from `2` or `"2"`,
 //! unknown codes and unknown fields are kept), writers are exact.
 //!
+//! Besides the seven operations of ET's English menu, two more are typed:
+//! [`GetInstitutions`] (`get_institutions`, the call ET's Python demo
+//! makes; it yields the `institution_code` an order takes) and
+//! [`JumpPlaceOrder`] (`merchant_jump_place_order`, third-party jump
+//! ordering from the Chinese pages). Neither result was ever published:
+//! [`Institution`] and [`JumpAddress`] say which names are guesses. The
+//! deprecated `merchant_pay_nofity` (sic) has no type; et-proto's untyped
+//! `Merchant::build_raw` sends it.
+//!
 //! Payload types are JSON types: read them with `serde_json::from_str` /
 //! `from_slice` to keep every amount's exact text.
 //!
@@ -31,6 +40,8 @@ mod wire;
 
 mod amount;
 mod codes;
+mod institutions;
+mod jump;
 mod notification;
 mod ops;
 mod order;
@@ -41,9 +52,11 @@ mod time;
 pub use amount::{Amount, AmountError, MAX_AMOUNT};
 pub use codes::{
     AttachmentType, CallbackProcess, CountryCode, CurrencyCode, FeeType, FundingSource, Gender,
-    IdType, NotifyType, OrderStatus, PayResult, PayType, PayerRelationship, PriceMode, RawCode,
-    RefundResult, ServerType, StatusCode,
+    IdType, InstitutionType, NotifyType, OrderStatus, PayResult, PayType, PayerRelationship,
+    PriceMode, RawCode, RefundResult, ServerType, StatusCode,
 };
+pub use institutions::{GetInstitutions, Institution, InstitutionCode};
+pub use jump::{JumpAddress, JumpPlaceOrder};
 pub use notification::{
     Notification, NotificationError, NotificationKind, OrderStatusChange, PaymentSuccess,
     RefundResultNotice, RemittanceVoucher,

@@ -31,6 +31,7 @@ macro_rules! operation {
         }
     };
 }
+pub(crate) use operation;
 
 wire_struct! {
     /// Upload a document for an order (server_type `upload_attachment`).

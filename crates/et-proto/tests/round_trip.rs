@@ -9,6 +9,7 @@ use et_model::{
     ApplyRefund, CountryCode, CreateOrder, CurrencyCode, EstimateAmount, GetPayUrl, GetRate,
     Operation, QueryOrders, ServerType, UploadAttachment,
 };
+use et_model::{GetInstitutions, JumpPlaceOrder};
 use et_proto::{
     CallbackEncoding, DecryptionStep, EmptySensitive, Error, NotifySignRule, Profile, RawValue,
     Response, SignRule, ValueKind,
@@ -73,6 +74,24 @@ fn check_all_operations(parties: &Parties) {
         parties,
         &json::<ApplyRefund>(r#"{"order_id":"ET1","refund_order_id":"R1","refund_amount":5.00}"#),
         json(r#"[{"order_id":"ET1","refund_order_id":"R1"}]"#),
+    );
+    check(
+        parties,
+        &json::<GetInstitutions>(r#"{"search_key": "", "count": 0, "institution_type": 1}"#),
+        json(
+            r#"[{"institution_code":"GBR-OXFORD","institution_name_en":"University of Oxford","institution_name_ch":"牛津大学","country_code":"GBR","institution_type":1,"city":"Oxford"}]"#,
+        ),
+    );
+    check(
+        parties,
+        &JumpPlaceOrder {
+            tuition: Some("9000.50".parse().unwrap()),
+            name_ch: Some("张三".to_owned()),
+            fee_type_list: Some(json(r#"[{"fee_type":1,"fee_type_desc":"tuition"}]"#)),
+            status_change_notify_url: Some("https://m.example/status".into()),
+            ..JumpPlaceOrder::new("M-1002", "user-43")
+        },
+        json(r#"[{"jump_url":"https://et.example/jump/abc","expires_in":600}]"#),
     );
 }
 

@@ -121,6 +121,10 @@ fn dispatch(app: &App, req: &OpenedRequest) -> Result<Response, Refusal> {
         run(app, req, estimate_amount)
     } else if is(&ApplyRefund::SERVER_TYPE) {
         run(app, req, apply_refund)
+    } else if is(&et_model::GetInstitutions::SERVER_TYPE) {
+        run(app, req, crate::jump::get_institutions)
+    } else if is(&et_model::JumpPlaceOrder::SERVER_TYPE) {
+        run(app, req, crate::jump::place_jump)
     } else {
         Err(Refusal::new(
             SandboxCode::UnknownServerType,
@@ -209,14 +213,27 @@ fn create_order(
     req: &OpenedRequest,
     op: CreateOrder,
 ) -> Result<Vec<OrderCreated>, Refusal> {
+    place_order(app, &req.merchant_number, &req.sub_merchant_number, op).map(|o| vec![o])
+}
+
+/// Creates a merchant's order: for `create_order`, and for the student's
+/// form of a jump ([`crate::jump`]). A known `institution_code` is
+/// required when one is given; the order keeps the directory's names.
+pub(crate) fn place_order(
+    app: &App,
+    merchant_number: &str,
+    sub_merchant_number: &str,
+    op: CreateOrder,
+) -> Result<OrderCreated, Refusal> {
+    let institution = crate::jump::institution(app, op.institution_code.as_deref())?;
     let amount = decimal("tuituon", &op.tuition)?;
     let currency = op.currency_code.as_str();
     let (rmb, _) = quote(app, currency, amount)?;
     let fee = counter_fee(app)?;
     let now = app.clock.now();
     let new = NewOrder {
-        merchant_number: req.merchant_number.clone(),
-        sub_merchant_number: req.sub_merchant_number.clone(),
+        merchant_number: merchant_number.to_owned(),
+        sub_merchant_number: sub_merchant_number.to_owned(),
         merchant_order_id: op.merchant_order_id.clone(),
         currency_code: currency.to_owned(),
         amount: op.tuition.as_str().to_owned(),
@@ -236,16 +253,20 @@ fn create_order(
                 ),
             ));
         }
-        Ok(store::insert_order(c, &new, &beijing_compact_date(now), now)?)
+        let order_id = store::insert_order(c, &new, &beijing_compact_date(now), now)?;
+        if let Some(institution) = institution {
+            store::insert_order_institution(c, &order_id, institution)?;
+        }
+        Ok(order_id)
     })?;
     tracing::info!(%order_id, "order created");
-    Ok(vec![OrderCreated {
+    Ok(OrderCreated {
         pay_config_list: pay_configs(app, &order_id),
         order_id,
         tuition_rmb: Some(Amount::from_decimal(rmb)),
         counter_fee: Some(Amount::from_decimal(fee)),
         extra: Default::default(),
-    }])
+    })
 }
 
 fn upload_attachment(

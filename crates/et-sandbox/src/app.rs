@@ -13,6 +13,7 @@ use std::str::FromStr;
 use crate::clock::{beijing_datetime, Clock, Millis};
 use crate::codes::{Refusal, SandboxCode};
 use crate::config::RateTable;
+use crate::institutions::InstitutionDirectory;
 use crate::machine::{self, Event};
 use crate::notify::{Fields, Kind};
 use crate::store::{self, OrderRecord, Store};
@@ -34,6 +35,8 @@ pub struct App {
     pub clock: Clock,
     /// Rates and fees.
     pub rates: RateTable,
+    /// The institutions `get_institutions` searches and orders name.
+    pub institutions: InstitutionDirectory,
     /// `http://ADDR`, for checkout and voucher links.
     pub base_url: String,
     /// Woken when a notification is queued.
@@ -215,6 +218,11 @@ impl App {
     /// Where the order's checkout page is served.
     pub fn pay_url(&self, order_id: &str) -> String {
         format!("{}/pay/{order_id}", self.base_url)
+    }
+
+    /// Where the student of a jump places the order.
+    pub fn jump_url(&self, token: &str) -> String {
+        format!("{}/jump/{token}", self.base_url)
     }
 
     /// Closes every order unpaid for 7 days and saves the clock.

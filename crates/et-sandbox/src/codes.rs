@@ -40,6 +40,8 @@ pub enum SandboxCode {
     IllegalOrderState,
     /// `200006`: the rate table has no rate for this currency.
     UnknownCurrency,
+    /// `200007`: `institution_code` is not in the institution directory.
+    UnknownInstitution,
     /// `900001`: the sandbox itself failed (database error); the message says where.
     Internal,
 }
@@ -61,6 +63,7 @@ impl SandboxCode {
         SandboxCode::AttachmentLimit,
         SandboxCode::IllegalOrderState,
         SandboxCode::UnknownCurrency,
+        SandboxCode::UnknownInstitution,
         SandboxCode::Internal,
     ];
 
@@ -81,6 +84,7 @@ impl SandboxCode {
             SandboxCode::AttachmentLimit => "200004",
             SandboxCode::IllegalOrderState => "200005",
             SandboxCode::UnknownCurrency => "200006",
+            SandboxCode::UnknownInstitution => "200007",
             SandboxCode::Internal => "900001",
         }
     }

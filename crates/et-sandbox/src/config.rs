@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
 use crate::files;
+use crate::institutions::{self, InstitutionDirectory};
 use crate::Error;
 
 /// ET's private key (PKCS#8 PEM).
@@ -25,7 +26,7 @@ pub const MERCHANT_PRIVATE_PEM: &str = "merchant-private.pem";
 pub const MERCHANT_PUBLIC_PEM: &str = "merchant-public.pem";
 /// `merchant_number`, `sub_merchant_number` and `salt`.
 pub const MERCHANT_JSON: &str = "merchant.json";
-/// The rate table and counter fee.
+/// The rate table, the counter fee and the institution directory.
 pub const SANDBOX_JSON: &str = "sandbox.json";
 /// The SQLite database.
 pub const DATABASE: &str = "sandbox.db";
@@ -212,11 +213,11 @@ impl SandboxDir {
             sub_merchant_number: opts.sub_merchant_number.clone(),
             salt: Zeroizing::new(crate::keys::random_salt()),
         };
-        write_json(
-            &dir.file(SANDBOX_JSON),
-            &RateTable::default(),
-            files::PUBLIC,
-        )?;
+        let settings = SandboxFile {
+            rates: &RateTable::default(),
+            institutions: &institutions::seed(),
+        };
+        write_json(&dir.file(SANDBOX_JSON), &settings, files::PUBLIC)?;
         let file = MerchantFile {
             merchant_number: info.merchant_number.clone(),
             sub_merchant_number: info.sub_merchant_number.clone(),
@@ -259,6 +260,20 @@ impl SandboxDir {
         Ok(table)
     }
 
+    /// Reads the institution directory from `sandbox.json` (`institutions`),
+    /// or the seed list if the file or the key is missing.
+    pub fn institutions(&self) -> Result<InstitutionDirectory, Error> {
+        let path = self.file(SANDBOX_JSON);
+        let listed = if path.exists() {
+            let file: InstitutionsFile = parse_json(&path, &self.read(SANDBOX_JSON)?)?;
+            file.institutions
+        } else {
+            None
+        };
+        InstitutionDirectory::new(listed.unwrap_or_else(institutions::seed))
+            .map_err(|reason| Error::Config { path, reason })
+    }
+
     /// Reads a text file of the directory (at most [`files::MAX_CONFIG_FILE`] bytes).
     pub fn read(&self, name: &str) -> Result<Zeroizing<String>, Error> {
         let path = self.file(name);
@@ -273,6 +288,20 @@ impl SandboxDir {
                 reason: "not UTF-8 text".into(),
             })
     }
+}
+
+/// `sandbox.json` as [`SandboxDir::init`] writes it.
+#[derive(Serialize)]
+struct SandboxFile<'a> {
+    #[serde(flatten)]
+    rates: &'a RateTable,
+    institutions: &'a [et_model::Institution],
+}
+
+/// The part of `sandbox.json` the institution directory reads.
+#[derive(Deserialize)]
+struct InstitutionsFile {
+    institutions: Option<Vec<et_model::Institution>>,
 }
 
 /// Writes `value` as pretty JSON with `mode`, refusing to replace a file.

@@ -35,7 +35,10 @@
 //! `merchant-private.pem`, `merchant-public.pem` (PKCS#8 / SPKI PEM),
 //! `merchant.json` (`merchant_number`, `sub_merchant_number`, `salt`) and
 //! `sandbox.json` (the [`RateTable`]: RMB per unit of each currency and the
-//! counter fee). [`Sandbox::start`] adds `sandbox.db`, which holds the
+//! counter fee; and `institutions`, the [`InstitutionDirectory`]: several
+//! dozen real universities and student-residence operators with codes of
+//! the sandbox's own, English and Chinese names, country and type — `1`
+//! for schools, [`RESIDENCE`] `2` for residences — edit it freely). [`Sandbox::start`] adds `sandbox.db`, which holds the
 //! merchants, orders, attachments (Base64 as received), serial numbers seen
 //! per merchant, the notification outbox and the sandbox clock, so a restart
 //! loses nothing.
@@ -47,6 +50,8 @@
 //! | `POST /server` | ET's API, every operation by `server_type` |
 //! | `GET /pay/{order_id}` | checkout page: order, amount in RMB, a Pay button (an HTML form, no JavaScript) |
 //! | `POST /pay/{order_id}` | pays: status 0 → 1, payment and status notifications |
+//! | `GET /jump/{token}` | a jump's page: what the merchant sent and a form for the rest (an order placed already: 303 to its checkout page) |
+//! | `POST /jump/{token}` | places the order from the form (≤ 16 KiB) and answers 303 to its checkout page, or the form again with what was wrong (422) |
 //! | `GET /vouchers/{order_id}.pdf` | remittance voucher, once remitted (status 3 or 4) |
 //! | `GET /admin/orders/{order_id}` | the order and its notifications as JSON |
 //! | `POST /admin/orders/{order_id}/{action}` | `pay`, `remit` (1 → 2), `receive` (2 → 3, sends the voucher), `complete` (3 → 4), `close` (0 → -1), `refund-result?success=true\|false` (-3 → -2, or back) |
@@ -75,6 +80,7 @@
 //! | `200004` | already 5 attachments of this type on this order |
 //! | `200005` | the order's status does not allow this (refund, admin step) |
 //! | `200006` | no rate for this currency in the rate table |
+//! | `200007` | `institution_code` is not in the institution directory (the message names the field) |
 //! | `900001` | the sandbox itself failed (database) |
 //!
 //! A body that names no known merchant cannot be encrypted to anyone; like
@@ -91,6 +97,23 @@
 //! (results in the encrypted `sensitive_data`), exchange rate, estimated
 //! amount, and refund application (status 1–4 → -3; the outcome is an admin
 //! action).
+//!
+//! Institutions (`get_institutions`): the directory searched by
+//! `search_key` (case-insensitive, in the code, the English or the Chinese
+//! name) and `institution_type` (absent: every type), in code order;
+//! `count` 0 returns [`DEFAULT_PAGE`] entries, and no answer holds more than
+//! [`MAX_PAGE`]. An order's `institution_code` must be in the directory
+//! (else `200007`); the order then carries the directory's names (its
+//! checkout page shows them, [`RunningSandbox::order_institution`]).
+//!
+//! Third-party jump ordering (`merchant_jump_place_order`): answers with a
+//! `jump_url`, `/jump/{token}` (32 random alphanumerics; the same address
+//! again for a retry with the same `merchant_order_id`). The student sees
+//! there what the merchant sent, fills in institution or country,
+//! currency, and the amount and names if the merchant gave none, and places
+//! the order, created exactly as `create_order` creates one; its every
+//! notification goes to the jump's `status_change_notify_url`. A jump
+//! places at most one order.
 //!
 //! # Notifications
 //!
@@ -115,6 +138,8 @@ mod clock;
 mod codes;
 mod config;
 pub mod files;
+mod institutions;
+mod jump;
 mod keys;
 mod machine;
 mod notify;
@@ -142,8 +167,10 @@ pub use config::{
     InitOptions, MerchantInfo, RateTable, SandboxConfig, SandboxDir, DATABASE, ET_PRIVATE_PEM,
     ET_PUBLIC_PEM, MERCHANT_JSON, MERCHANT_PRIVATE_PEM, MERCHANT_PUBLIC_PEM, SANDBOX_JSON,
 };
+pub use institutions::{InstitutionDirectory, DEFAULT_PAGE, MAX_PAGE, RESIDENCE};
 pub use machine::{Event, IllegalTransition};
 pub use notify::{MAX_ATTEMPTS, RETRY_MINUTES};
+pub use store::OrderInstitution;
 
 /// Everything that can stop a sandbox from being set up or started.
 #[derive(Debug)]
@@ -240,6 +267,7 @@ impl Sandbox {
         let merchant_pem = keys::load_public(&dir.file(MERCHANT_PUBLIC_PEM))?;
         let et_key = keys::load_private(&dir.file(ET_PRIVATE_PEM))?;
         let rates = dir.rate_table()?;
+        let institutions = dir.institutions()?;
         let store = store::Store::open(&dir.file(DATABASE))?;
         let (saved_clock, merchants) = store.tx(|c| {
             store::upsert_merchant(
@@ -273,6 +301,7 @@ impl Sandbox {
             store,
             clock,
             rates,
+            institutions,
             base_url: format!("http://{addr}"),
             wake: tokio::sync::Notify::new(),
             et: EtSide::new(et_key, Profile::default()),
@@ -390,6 +419,15 @@ impl RunningSandbox {
             previous: OrderStatus::Refunding,
         };
         self.admin(order_id, event)
+    }
+
+    /// The institution the order was placed for, named as the directory
+    /// named it then; `None` for an order without `institution_code`.
+    pub fn order_institution(&self, order_id: &str) -> Result<Option<OrderInstitution>, Refusal> {
+        Ok(self
+            .app
+            .store
+            .tx(|c| store::order_institution(c, order_id))?)
     }
 
     /// Moves sandbox time forward at once (e.g. past the 7-day close).

@@ -1,13 +1,13 @@
 //! The checkout page (plain HTML, a form POST, no JavaScript) and the
 //! remittance voucher PDF.
 
-use et_model::OrderStatus;
+use et_model::{JumpPlaceOrder, OrderStatus};
 
 use crate::app::amount_due;
-use crate::store::OrderRecord;
+use crate::store::{OrderInstitution, OrderRecord};
 
 /// The checkout page of an order; the Pay button only while it awaits payment.
-pub fn checkout(o: &OrderRecord, note: &str) -> String {
+pub fn checkout(o: &OrderRecord, institution: Option<&OrderInstitution>, note: &str) -> String {
     let status = OrderStatus::from_code(o.status);
     let button = if status == OrderStatus::AwaitingPayment {
         format!(
@@ -27,7 +27,7 @@ pub fn checkout(o: &OrderRecord, note: &str) -> String {
 <table>
 <tr><th>Order</th><td id="order_id">{id}</td></tr>
 <tr><th>Merchant order</th><td>{moid}</td></tr>
-<tr><th>Amount</th><td>{amount} {currency}</td></tr>
+{institution}<tr><th>Amount</th><td>{amount} {currency}</td></tr>
 <tr><th>Tuition in RMB</th><td>{rmb}</td></tr>
 <tr><th>Fee in RMB</th><td>{fee}</td></tr>
 <tr><th>To pay</th><td id="amount_rmb">{due} RMB</td></tr>
@@ -45,6 +45,117 @@ pub fn checkout(o: &OrderRecord, note: &str) -> String {
         due = esc(&amount_due(o)),
         code = o.status,
         note = esc(note),
+        institution = institution.map_or_else(String::new, |i| format!(
+            "<tr><th>Institution</th><td id=\"institution\">{} {} ({})</td></tr>\n",
+            esc(&i.institution_name_en),
+            esc(&i.institution_name_ch),
+            esc(&i.institution_code),
+        )),
+    )
+}
+
+/// The jump page: what the merchant sent (read-only), and a form for the
+/// rest. `entered` is the student's last input, shown again with `note`
+/// when it was refused. Every value is escaped: all of it comes from the
+/// merchant or the student.
+pub fn jump_form(
+    token: &str,
+    op: &JumpPlaceOrder,
+    entered: &[(String, String)],
+    note: &str,
+) -> String {
+    let tuition = op.tuition.as_ref().map(|a| a.as_str().to_owned());
+    let sent = [
+        ("School", &op.school_name),
+        ("Apartment", &op.apartment_name),
+        ("City", &op.city_name_en),
+        ("City (Chinese)", &op.city_name_ch),
+        ("Amount", &tuition),
+        ("Given name", &op.first_name_en),
+        ("Family name", &op.last_name_en),
+        ("Chinese name", &op.name_ch),
+        ("ID number", &op.student_id_number),
+        ("Mobile", &op.student_mobile),
+        ("E-mail", &op.student_email),
+        ("Address", &op.student_address),
+        ("WeChat", &op.wechat_number),
+    ];
+    let rows: String = sent
+        .iter()
+        .filter_map(|(label, value)| value.as_deref().map(|v| (label, v)))
+        .map(|(label, v)| format!("<tr><th>{}</th><td>{}</td></tr>\n", esc(label), esc(v)))
+        .collect();
+    let purposes: String = op
+        .fee_type_list
+        .iter()
+        .flatten()
+        .map(|f| {
+            format!(
+                "<li>{} ({})</li>",
+                esc(&f.fee_type_desc),
+                esc(&f.fee_type.to_string())
+            )
+        })
+        .collect();
+    let asked = [
+        (
+            "institution_code",
+            "Institution code (from get_institutions; empty for none)",
+            true,
+        ),
+        (
+            "country_code",
+            "Country code (empty: the institution's)",
+            true,
+        ),
+        ("currency_code", "Currency", true),
+        ("tuition", "Amount in that currency", op.tuition.is_none()),
+        (
+            "first_name_en",
+            "Given name (English)",
+            op.first_name_en.is_none(),
+        ),
+        (
+            "last_name_en",
+            "Family name (English)",
+            op.last_name_en.is_none(),
+        ),
+        ("name_ch", "Chinese name", op.name_ch.is_none()),
+        ("student_email", "E-mail", op.student_email.is_none()),
+    ];
+    let inputs: String = asked
+        .iter()
+        .filter(|(_, _, ask)| *ask)
+        .map(|(name, label, _)| {
+            let value = entered
+                .iter()
+                .find(|(k, _)| k == name)
+                .map_or("", |(_, v)| v);
+            format!(
+                "<p><label>{} <input name=\"{name}\" value=\"{}\"></label></p>\n",
+                esc(label),
+                esc(value)
+            )
+        })
+        .collect();
+    format!(
+        r#"<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>EasyTransfer sandbox: place your order</title></head>
+<body>
+<h1>EasyTransfer sandbox: place your order</h1>
+<p class="note">{note}</p>
+<p>Merchant order <span id="merchant_order_id">{moid}</span>. Your merchant sent:</p>
+<table id="from_merchant">
+{rows}</table>
+<ul id="fee_types">{purposes}</ul>
+<form method="post" action="/jump/{token}">
+{inputs}<button type="submit">Place order</button>
+</form>
+</body></html>
+"#,
+        note = esc(note),
+        moid = esc(&op.merchant_order_id),
+        token = esc(token),
     )
 }
 
@@ -141,11 +252,11 @@ mod tests {
 
     #[test]
     fn checkout_has_a_form_only_while_unpaid_and_escapes() {
-        let page = checkout(&order(0), "");
+        let page = checkout(&order(0), None, "");
         assert!(page.contains(r#"<form method="post" action="/pay/ET20240101000000001">"#));
         assert!(page.contains("970.00 RMB"));
         assert!(page.contains("&lt;script&gt;") && !page.contains("<script>"));
-        assert!(!checkout(&order(1), "Paid").contains("<form"));
+        assert!(!checkout(&order(1), None, "Paid").contains("<form"));
     }
 
     #[test]

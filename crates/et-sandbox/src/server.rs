@@ -20,7 +20,7 @@ use crate::app::App;
 use crate::clock::beijing_datetime;
 use crate::codes::{Refusal, SandboxCode};
 use crate::machine::Event;
-use crate::{api, pages, store};
+use crate::{api, jump, pages, store};
 
 /// Largest request body accepted (attachments travel inline as Base64).
 const MAX_BODY: usize = 20 * 1024 * 1024;
@@ -81,6 +81,21 @@ async fn route(app: &App, req: Request<Incoming>) -> Reply {
             Err(r) => checkout(app, id, &r.message),
         },
         (&Method::GET, ["vouchers", file]) => voucher(app, file),
+        (&Method::GET, ["jump", token]) => jump_page(app, jump::show(app, token)),
+        (&Method::POST, ["jump", token]) => {
+            let token = (*token).to_owned();
+            match Limited::new(req.into_body(), jump::MAX_FORM)
+                .collect()
+                .await
+            {
+                Ok(form) => jump_page(app, jump::submit(app, &token, &form.to_bytes())),
+                Err(_) => reply(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "text/plain; charset=utf-8",
+                    format!("the form is unreadable or over {} bytes", jump::MAX_FORM).into_bytes(),
+                ),
+            }
+        }
         (&Method::GET, ["admin", "orders", id]) => admin_view(app, id),
         (&Method::POST, ["admin", "orders", id, action]) => match admin_event(action, &query) {
             Some(event) => admin_json(
@@ -133,13 +148,41 @@ fn order(app: &App, id: &str) -> Result<Option<store::OrderRecord>, Refusal> {
 }
 
 fn checkout(app: &App, id: &str, note: &str) -> Reply {
+    let institution = app.store.tx(|c| store::order_institution(c, id));
     match order(app, id) {
         Ok(Some(o)) => reply(
             StatusCode::OK,
             "text/html; charset=utf-8",
-            pages::checkout(&o, note).into_bytes(),
+            pages::checkout(&o, institution.ok().flatten().as_ref(), note).into_bytes(),
         ),
         Ok(None) => not_found(&format!("order {id:?} not found")),
+        Err(r) => admin_error(&r),
+    }
+}
+
+/// A jump page, a redirect to the placed order's checkout, or an error.
+fn jump_page(app: &App, page: Result<jump::JumpPage, Refusal>) -> Reply {
+    match page {
+        Ok(jump::JumpPage::Html { ok, html }) => {
+            let status = if ok {
+                StatusCode::OK
+            } else {
+                StatusCode::UNPROCESSABLE_ENTITY
+            };
+            reply(status, "text/html; charset=utf-8", html.into_bytes())
+        }
+        Ok(jump::JumpPage::Checkout(order_id)) => {
+            let mut response = reply(
+                StatusCode::SEE_OTHER,
+                "text/plain; charset=utf-8",
+                Vec::new(),
+            );
+            if let Ok(location) = header::HeaderValue::from_str(&app.pay_url(&order_id)) {
+                response.headers_mut().insert(header::LOCATION, location);
+            }
+            response
+        }
+        Ok(jump::JumpPage::NotFound) => not_found("no such jump"),
         Err(r) => admin_error(&r),
     }
 }

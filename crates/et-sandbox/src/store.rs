@@ -75,6 +75,22 @@ CREATE TABLE IF NOT EXISTS outbox (
     last_error      TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS outbox_due ON outbox (next_attempt_at);
+CREATE TABLE IF NOT EXISTS order_institutions (
+    order_id            TEXT PRIMARY KEY REFERENCES orders (order_id),
+    institution_code    TEXT NOT NULL,
+    institution_name_en TEXT NOT NULL,
+    institution_name_ch TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS jumps (
+    token               TEXT PRIMARY KEY,
+    merchant_number     TEXT NOT NULL,
+    sub_merchant_number TEXT NOT NULL,
+    merchant_order_id   TEXT NOT NULL,
+    request             TEXT NOT NULL,
+    order_id            TEXT,
+    created_at          INTEGER NOT NULL,
+    UNIQUE (merchant_number, merchant_order_id)
+);
 ";
 
 /// The database handle, shared by the server, the ticker and admin calls.
@@ -533,6 +549,133 @@ pub fn record_attempt(
              last_error = ?4
          WHERE id = ?1",
         params![id, delivered_at, next, error],
+    )
+    .map(drop)
+}
+
+/// The institution an order was placed for, named as the directory named
+/// it then.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct OrderInstitution {
+    /// The directory's code.
+    pub institution_code: String,
+    /// English name.
+    pub institution_name_en: String,
+    /// Chinese name ('' if the directory has none).
+    pub institution_name_ch: String,
+}
+
+/// Records the institution of a new order.
+pub fn insert_order_institution(
+    c: &Connection,
+    order_id: &str,
+    i: &et_model::Institution,
+) -> rusqlite::Result<()> {
+    c.execute(
+        "INSERT INTO order_institutions
+             (order_id, institution_code, institution_name_en, institution_name_ch)
+         VALUES (?1, ?2, ?3, ?4)",
+        params![
+            order_id,
+            i.institution_code.as_str(),
+            i.institution_name_en.as_deref().unwrap_or_default(),
+            i.institution_name_ch.as_deref().unwrap_or_default()
+        ],
+    )
+    .map(drop)
+}
+
+/// The institution of an order, if it was placed for one.
+pub fn order_institution(
+    c: &Connection,
+    order_id: &str,
+) -> rusqlite::Result<Option<OrderInstitution>> {
+    c.query_row(
+        "SELECT institution_code, institution_name_en, institution_name_ch
+         FROM order_institutions WHERE order_id = ?1",
+        [order_id],
+        |r| {
+            Ok(OrderInstitution {
+                institution_code: r.get(0)?,
+                institution_name_en: r.get(1)?,
+                institution_name_ch: r.get(2)?,
+            })
+        },
+    )
+    .optional()
+}
+
+/// A `merchant_jump_place_order` request waiting for the student.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct JumpRecord {
+    /// The secret part of the jump address.
+    pub token: String,
+    /// Merchant that sent the student.
+    pub merchant_number: String,
+    /// Its sub-merchant.
+    pub sub_merchant_number: String,
+    /// The request's `sensitive_data`, as JSON.
+    pub request: String,
+    /// The order the student placed, once placed.
+    pub order_id: Option<String>,
+}
+
+/// Saves a jump request under its new token, or under the token an earlier
+/// request with the same `merchant_order_id` got (a retry gets the same
+/// address, and the newer request unless the order was placed); returns
+/// the token in use.
+pub fn upsert_jump(
+    c: &Connection,
+    j: &JumpRecord,
+    merchant_order_id: &str,
+    now: Millis,
+) -> rusqlite::Result<String> {
+    c.execute(
+        "INSERT INTO jumps (token, merchant_number, sub_merchant_number, merchant_order_id,
+             request, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+         ON CONFLICT (merchant_number, merchant_order_id)
+         DO UPDATE SET request = excluded.request WHERE order_id IS NULL",
+        params![
+            j.token,
+            j.merchant_number,
+            j.sub_merchant_number,
+            merchant_order_id,
+            j.request,
+            now
+        ],
+    )?;
+    c.query_row(
+        "SELECT token FROM jumps WHERE merchant_number = ?1 AND merchant_order_id = ?2",
+        [&j.merchant_number, merchant_order_id],
+        |r| r.get(0),
+    )
+}
+
+/// The jump with this token.
+pub fn jump(c: &Connection, token: &str) -> rusqlite::Result<Option<JumpRecord>> {
+    c.query_row(
+        "SELECT token, merchant_number, sub_merchant_number, request, order_id
+         FROM jumps WHERE token = ?1",
+        [token],
+        |r| {
+            Ok(JumpRecord {
+                token: r.get(0)?,
+                merchant_number: r.get(1)?,
+                sub_merchant_number: r.get(2)?,
+                request: r.get(3)?,
+                order_id: r.get(4)?,
+            })
+        },
+    )
+    .optional()
+}
+
+/// Notes the order a jump's student placed.
+pub fn set_jump_order(c: &Connection, token: &str, order_id: &str) -> rusqlite::Result<()> {
+    c.execute(
+        "UPDATE jumps SET order_id = ?2 WHERE token = ?1",
+        [token, order_id],
     )
     .map(drop)
 }
