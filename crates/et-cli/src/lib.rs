@@ -39,10 +39,10 @@ pub mod sandbox;
 use std::ffi::OsString;
 use std::process::ExitCode;
 
-use clap::Parser;
-
-use crate::cli::InstitutionsCommand;
-use crate::cli::{Cli, Command, NotifyCommand, RequestCommand, ResponseCommand, SandboxCommand};
+use crate::cli::{
+    Cli, Command, InstitutionsCommand, NotifyCommand, RequestCommand, ResponseCommand,
+    SandboxCommand,
+};
 pub use crate::error::{CliResult, Failure, FailureKind};
 
 /// Parse `args` (program name first), run the command, and report a failure
