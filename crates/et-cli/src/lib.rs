@@ -135,7 +135,7 @@ fn install_panic_hook() {
 }
 
 /// `--help` and `--version` print as clap renders them; a usage error
-/// becomes its first line only, plus a pointer to `--help`.
+/// becomes its first paragraph on one line, plus a pointer to `--help`.
 fn report_clap_error(e: &clap::Error) -> ExitCode {
     use clap::error::ErrorKind;
     match e.kind() {
@@ -147,9 +147,16 @@ fn report_clap_error(e: &clap::Error) -> ExitCode {
             }
         },
         _ => {
+            // The first paragraph: "required arguments were not provided:"
+            // is followed by the arguments' names on the next lines.
             let text = e.to_string();
-            let first = text.lines().next().unwrap_or("invalid arguments");
-            let first = first.strip_prefix("error: ").unwrap_or(first);
+            let first: Vec<&str> = text
+                .lines()
+                .map(str::trim)
+                .take_while(|line| !line.is_empty())
+                .collect();
+            let first = first.join(" ");
+            let first = first.strip_prefix("error: ").unwrap_or(&first);
             output::error_line(format_args!("et: {first} (see `et --help`)"));
             ExitCode::from(2)
         }

@@ -95,6 +95,11 @@ fn bad_arguments_give_one_line() {
     let err = assert_one_line_failure(&et(&["keygen", "--bits", "12", "--out", "x"]), 2);
     assert!(err.contains("--bits"), "{err}");
     assert_one_line_failure(&et(&["frobnicate"]), 2);
+    let err = assert_one_line_failure(&et(&["keygen"]), 2);
+    assert!(
+        err.contains("not provided: --out <OUT>"),
+        "names what is missing: {err}"
+    );
     assert_one_line_failure(
         &et(&["notify", "sign", "--salt", "s", "--sign-hash", "md4"]),
         2,
