@@ -470,10 +470,8 @@ async fn find_institution(env: &Env, name: &str) -> Result<(String, String), Str
         .find(|i| i.institution_name_en.as_deref() == Some(name))
         .ok_or_else(|| format!("{name:?} is not among the {} found", reply.items.len()))?;
     let code = found.institution_code.to_string();
-    let detail = format!(
-        "{name} {} → {code}",
-        found.institution_name_ch.as_deref().unwrap_or_default()
-    );
+    // The Chinese name would be wider than its character count and shift the column.
+    let detail = format!("{name} → {code}");
     Ok((code, detail))
 }
 

@@ -8,6 +8,7 @@ use et_model::{
     PayUrl, Payload, PaymentSuccess, QueryOrders, Rate, RefundAccepted, RefundResultNotice,
     RemittanceVoucher, UploadAttachment,
 };
+use et_model::{GetInstitutions, Institution, JumpAddress, JumpPlaceOrder};
 
 /// Reads the input as every payload type. Whatever reads must validate
 /// without panicking and survive a JSON round trip unchanged (readers are
@@ -31,6 +32,10 @@ pub fn model_payloads(data: &[u8]) {
     round_trip::<Estimate>(data);
     round_trip::<ApplyRefund>(data);
     round_trip::<RefundAccepted>(data);
+    round_trip::<GetInstitutions>(data);
+    round_trip::<Institution>(data);
+    round_trip::<JumpPlaceOrder>(data);
+    round_trip::<JumpAddress>(data);
     round_trip::<NoPayload>(data);
     round_trip::<PaymentSuccess>(data);
     round_trip::<OrderStatusChange>(data);

@@ -15,7 +15,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::codes::read_str_code;
 use crate::ops::operation;
-use crate::payload::{Operation, Payload, Placement, ValidationError, NO_PAYLOAD};
+use crate::payload::{Operation, Payload, Placement, NO_PAYLOAD};
 use crate::wire::{wire_struct, FieldValue};
 use crate::{CountryCode, InstitutionType, NoPayload, ServerType};
 
@@ -99,11 +99,7 @@ impl GetInstitutions {
 }
 
 /// No limits are documented: an empty key is the demo's own request.
-impl Payload for GetInstitutions {
-    fn validate(&self) -> Result<(), ValidationError> {
-        Ok(())
-    }
-}
+impl Payload for GetInstitutions {}
 
 operation!(GetInstitutions, ServerType::GetInstitutions, Institution, out: Data);
 

@@ -50,6 +50,10 @@ fn wire_names() -> Vec<&'static str> {
         Estimate::FIELDS,
         ApplyRefund::FIELDS,
         RefundAccepted::FIELDS,
+        GetInstitutions::FIELDS,
+        Institution::FIELDS,
+        JumpPlaceOrder::FIELDS,
+        JumpAddress::FIELDS,
         PaymentSuccess::FIELDS,
         OrderStatusChange::FIELDS,
         RefundResultNotice::FIELDS,
@@ -115,6 +119,12 @@ fn read_all(input: &[u8]) {
     read::<Estimate>(input);
     read::<ApplyRefund>(input);
     read::<RefundAccepted>(input);
+    read::<InstitutionType>(input);
+    read::<InstitutionCode>(input);
+    read::<GetInstitutions>(input);
+    read::<Institution>(input);
+    read::<JumpPlaceOrder>(input);
+    read::<JumpAddress>(input);
     read::<PaymentSuccess>(input);
     read::<OrderStatusChange>(input);
     read::<RefundResultNotice>(input);

@@ -53,7 +53,7 @@
 //! | `GET /jump/{token}` | a jump's page: what the merchant sent and a form for the rest (an order placed already: 303 to its checkout page) |
 //! | `POST /jump/{token}` | places the order from the form (≤ 16 KiB) and answers 303 to its checkout page, or the form again with what was wrong (422) |
 //! | `GET /vouchers/{order_id}.pdf` | remittance voucher, once remitted (status 3 or 4) |
-//! | `GET /admin/orders/{order_id}` | the order and its notifications as JSON |
+//! | `GET /admin/orders/{order_id}` | the order, its institution (or `null`) and its notifications as JSON |
 //! | `POST /admin/orders/{order_id}/{action}` | `pay`, `remit` (1 → 2), `receive` (2 → 3, sends the voucher), `complete` (3 → 4), `close` (0 → -1), `refund-result?success=true\|false` (-3 → -2, or back) |
 //! | `POST /admin/clock/advance?seconds=N` | moves sandbox time forward |
 //!

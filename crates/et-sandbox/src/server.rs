@@ -261,12 +261,14 @@ fn admin_view(app: &App, id: &str) -> Reply {
     let view = app.store.tx(|c| {
         let order = store::order(c, id)?;
         let notes = store::notifications(c, Some(id))?;
-        Ok::<_, rusqlite::Error>(order.map(|o| (o, notes)))
+        let institution = store::order_institution(c, id)?;
+        Ok::<_, rusqlite::Error>(order.map(|o| (o, notes, institution)))
     });
     match view {
-        Ok(Some((o, notes))) => {
+        Ok(Some((o, notes, institution))) => {
             let body = serde_json::json!({
                 "order": crate::OrderView::from(&o),
+                "institution": institution,
                 "notifications": notes.iter().map(crate::NotificationView::from).collect::<Vec<_>>(),
             });
             reply(

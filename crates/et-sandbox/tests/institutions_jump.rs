@@ -164,6 +164,10 @@ async fn search_by_key_in_either_language_and_order_with_a_code_from_it() {
     let (status, page) = get(&sb.pay_url(order_id)).await;
     assert_eq!(status, 200);
     assert!(String::from_utf8_lossy(&page).contains("UNSW Sydney 新南威尔士大学 (AUS-UNSW)"));
+    let (status, admin) = get(&format!("http://{}/admin/orders/{order_id}", sb.addr())).await;
+    assert_eq!(status, 200);
+    let admin: serde_json::Value = serde_json::from_slice(&admin).expect("JSON");
+    assert_eq!(admin["institution"]["institution_code"], "AUS-UNSW");
     sb.shutdown().await;
 }
 
