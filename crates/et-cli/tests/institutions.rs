@@ -112,13 +112,13 @@ async fn institutions_search_and_call_both_operations() {
     let url = jump["data"][0]["jump_url"].as_str().expect("jump_url");
     assert!(url.contains("/jump/"), "{url}");
 
-    // An unknown institution code: one line, exit 1, naming the field.
+    // An unknown institution code: a verified refusal, exit 3, naming the field.
     let refused = call(
         "create_order",
         "--sensitive",
         r#"{"merchant_order_id":"M-CLI-2","merchant_user_key":"u1","country_code":"GBR","currency_code":"GBP","tuituon":1.00,"institution_code":"NOPE"}"#,
     );
-    assert_eq!(refused.status.code(), Some(1));
+    assert_eq!(refused.status.code(), Some(3));
     let err = text(&refused.stderr);
     assert!(
         err.contains("200007") && err.contains("institution_code"),
