@@ -191,6 +191,10 @@ impl EtSide {
 
     /// Verifies and decrypts a request. `lookup` maps
     /// (`merchant_number`, `sub_merchant_number`) to the merchant's public key.
+    /// Whatever step of decryption fails, the error is the one
+    /// [`Error::Decryption`] with one message: answer it as it is, and log its
+    /// `step` at debug level only (a refusal naming the step would be a
+    /// decryption oracle for anyone with a registered key).
     /// Accepts the demo's shape too: `callback_process` `""`, `[]` encrypted,
     /// and `data`/`sensitive_data` drawn as plain objects.
     pub fn open_request(

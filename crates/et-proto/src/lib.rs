@@ -10,6 +10,13 @@
 //! notifications) with one implementation of each step. Every choice ET's
 //! pages leave open is a field of [`Profile`].
 //!
+//! A valid signature is not the end of the checks: ET's sign string
+//! (`k=v&k=v…`, unescaped) can be read as several objects, so a verified
+//! response or notification is believed only in ET's documented shape —
+//! the one reading ET could have signed ([`Error::Shape`], [`ShapeRule`];
+//! SECURITY.md gives the argument). Each request carries a fresh random
+//! `return_info` that the reply must echo.
+//!
 //! ```
 //! use et_crypto::PrivateKey;
 //! use et_model::GetPayUrl;
