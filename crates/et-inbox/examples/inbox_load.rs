@@ -74,7 +74,13 @@ async fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("inbox_load: {e}");
+            let mut message = e.to_string();
+            let mut cause = e.source();
+            while let Some(c) = cause {
+                message = format!("{message}: {c}");
+                cause = c.source();
+            }
+            eprintln!("inbox_load: {message}");
             ExitCode::FAILURE
         }
     }
@@ -224,6 +230,7 @@ async fn deliver(
     first: usize,
     event: usize,
     until: Instant,
+    retries: &AtomicUsize,
 ) -> Result<(), Failure> {
     let body = body(event);
     let mut at = first;
@@ -244,6 +251,7 @@ async fn deliver(
         if Instant::now() > until {
             return Err(format!("event {event} not acknowledged in time").into());
         }
+        retries.fetch_add(1, Ordering::Relaxed);
         tokio::time::sleep(Duration::from_millis(50)).await;
         at = (at + 1) % nodes.len();
     }
@@ -264,18 +272,26 @@ async fn send(
     let http: HttpClient = Client::builder(TokioExecutor::new()).build_http();
     let nodes: Arc<[String]> = nodes.into();
     let acknowledged = Arc::new(AtomicUsize::new(0));
+    let retries = Arc::new(AtomicUsize::new(0));
     let slots = Arc::new(Semaphore::new(IN_FLIGHT));
     let mut tasks = tokio::task::JoinSet::new();
     for job in jobs {
         let slot = Arc::clone(&slots).acquire_owned().await?;
-        let (http, nodes, acknowledged) =
-            (http.clone(), Arc::clone(&nodes), Arc::clone(&acknowledged));
+        let (http, nodes, acknowledged, retries) = (
+            http.clone(),
+            Arc::clone(&nodes),
+            Arc::clone(&acknowledged),
+            Arc::clone(&retries),
+        );
         tasks.spawn(async move {
             let _slot = slot;
             let mut both = tokio::task::JoinSet::new();
             for target in job.targets {
-                let (http, nodes) = (http.clone(), Arc::clone(&nodes));
-                both.spawn(async move { deliver(&http, &nodes, target, job.event, until).await });
+                let (http, nodes, retries) =
+                    (http.clone(), Arc::clone(&nodes), Arc::clone(&retries));
+                both.spawn(async move {
+                    deliver(&http, &nodes, target, job.event, until, &retries).await
+                });
             }
             while let Some(done) = both.join_next().await {
                 done??;
@@ -295,6 +311,10 @@ async fn send(
     }
     let sending = started.elapsed();
     let delivered = acknowledged.load(Ordering::Relaxed);
+    println!(
+        "sent: {delivered} deliveries acknowledged, {} attempts failed and were retried",
+        retries.load(Ordering::Relaxed)
+    );
     check(url, unique, delivered, sending, until).await
 }
 
@@ -331,13 +351,14 @@ async fn check(
         .query(
             "SELECT count(*) FROM et_inbox_events
              WHERE order_id = ANY(SELECT 'ETLOAD' || lpad(n::text, 10, '0')
-                                  FROM generate_series(0, $1 - 1) AS n)",
+                                  FROM generate_series(0, $1::bigint - 1) AS n)",
             &[&(unique as i64)],
         )
         .await?
         .first()
         .map_or(0, |row| row.get::<_, i64>(0)) as usize;
     let done = store.counts().await?.done as usize;
+    let reclaimed = one("SELECT count(*) FROM et_inbox_events WHERE attempts > 1").await?;
     let processed = one("SELECT count(*) FROM load_processed").await? as usize;
     let processed_keys =
         one("SELECT count(DISTINCT dedup_key) FROM load_processed").await? as usize;
@@ -346,7 +367,7 @@ async fn check(
     let processed_twice = processed - processed_keys;
     let unprocessed = stored.saturating_sub(processed_keys);
     println!(
-        "events: {unique} unique; stored {stored} ({orders} orders); marked done {done}; processed {processed} times ({processed_keys} events)"
+        "events: {unique} unique; stored {stored} ({orders} orders); marked done {done}; processed {processed} times ({processed_keys} events); claimed more than once (lease ended): {reclaimed}"
     );
     let rate = delivered as f64 / sending.as_secs_f64();
     println!(

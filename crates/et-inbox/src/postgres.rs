@@ -238,33 +238,34 @@ impl PgCompletion {
     /// [`client`](Self::client). [`Error::LeaseLost`] if another consumer
     /// claimed it meanwhile: then everything is rolled back.
     pub async fn commit(mut self) -> Result<(), Error> {
-        let Some(mut conn) = self.conn.take() else {
+        let (id, token) = (self.id, self.token);
+        let Some(conn) = self.conn.as_mut() else {
             return Ok(());
         };
-        let client = live(&mut conn);
-        let marked = client.execute(MARK_DONE, &[&self.id, &self.token]).await;
-        match marked {
-            Ok(1) => Ok(client.batch_execute("COMMIT").await?),
-            other => {
-                client.batch_execute("ROLLBACK").await?;
-                other?;
-                Err(Error::LeaseLost { id: self.id })
-            }
+        let client = live(conn);
+        let marked = client.execute(MARK_DONE, &[&id, &token]).await;
+        let end = if matches!(marked, Ok(1)) {
+            "COMMIT"
+        } else {
+            "ROLLBACK"
+        };
+        client.batch_execute(end).await?;
+        // Ended cleanly: the connection goes back to the pool as it is.
+        self.conn.take();
+        match marked? {
+            1 => Ok(()),
+            _ => Err(Error::LeaseLost { id }),
         }
     }
 }
 
 impl Drop for PgCompletion {
+    /// Not committed (dropped, an error, or `commit` cancelled midway):
+    /// the connection is closed, which makes the server roll back, and the
+    /// pool opens a fresh one on its next use.
     fn drop(&mut self) {
-        if let Some(conn) = self.conn.take() {
-            // The connection stays taken until the rollback ran.
-            if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-                runtime.spawn(async move {
-                    if let Some(client) = conn.as_ref() {
-                        let _ = client.batch_execute("ROLLBACK").await;
-                    }
-                });
-            }
+        if let Some(mut conn) = self.conn.take() {
+            *conn = None;
         }
     }
 }
