@@ -242,6 +242,10 @@ pub struct DemoArgs {
     /// Seconds to wait for each notification.
     #[arg(long, default_value_t = 10)]
     pub timeout: u64,
+    /// Store notifications in an et-inbox SQLite inbox before acknowledging
+    /// them, then reconcile an order and consume the inbox.
+    #[arg(long)]
+    pub inbox: bool,
 }
 
 /// The Profile's choices (see `et_proto::Profile`), shared by every command

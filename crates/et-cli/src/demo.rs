@@ -27,6 +27,8 @@ use tokio::task::JoinHandle;
 use crate::browser::Browser;
 use crate::merchant_dir;
 
+mod inbox;
+
 /// How to run the demo.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DemoOptions {
@@ -40,6 +42,9 @@ pub struct DemoOptions {
     /// the sandbox merchant's. Another value shows what a misconfigured
     /// merchant sees: notifications refused, the run failing.
     pub receiver_salt: Option<String>,
+    /// Store every notification in an et-inbox SQLite inbox before
+    /// acknowledging it, then reconcile and consume (`et demo --inbox`).
+    pub inbox: bool,
 }
 
 impl Default for DemoOptions {
@@ -49,6 +54,7 @@ impl Default for DemoOptions {
             time_scale: 3600.0,
             notify_timeout: Duration::from_secs(10),
             receiver_salt: None,
+            inbox: false,
         }
     }
 }
@@ -109,7 +115,11 @@ pub async fn run(options: &DemoOptions, on_step: impl FnMut(&Step) + Send) -> De
     let mut notifications = 0;
     if let Some(mut env) = setup(&mut runner, options).await {
         // `None` means a step failed; the runner has recorded which.
-        lifecycle(&mut runner, &mut env).await;
+        if lifecycle(&mut runner, &mut env).await.is_some() {
+            if let Some(store) = env.store.clone() {
+                inbox::steps(&mut runner, &env, &store).await;
+            }
+        }
         notifications = env.inbox.received;
         env.shutdown().await;
     }
@@ -157,6 +167,8 @@ struct Env {
     client: Client,
     browser: Browser,
     inbox: Inbox,
+    /// The et-inbox store, with `--inbox`.
+    store: Option<inbox::DemoInbox>,
     receiver_url: String,
     stop_receiver: oneshot::Sender<()>,
     receiver: JoinHandle<()>,
@@ -210,6 +222,14 @@ async fn setup(r: &mut Runner<'_>, options: &DemoOptions) -> Option<Env> {
         }
         None => client.merchant().notification_verifier(),
     };
+    let store = if options.inbox {
+        Some(
+            r.step("open SQLite inbox", async { inbox::open(state.path()) })
+                .await?,
+        )
+    } else {
+        None
+    };
     let (tx, rx) = mpsc::unbounded_channel();
     let (receiver_url, stop_receiver, receiver) = r
         .step("start webhook receiver", async {
@@ -217,10 +237,15 @@ async fn setup(r: &mut Runner<'_>, options: &DemoOptions) -> Option<Env> {
                 .await
                 .map_err(|e| format!("bind: {e}"))?;
             let addr = listener.local_addr().map_err(|e| e.to_string())?;
+            let stored = store.clone();
             let webhook = WebhookReceiver::new(verifier, move |n: VerifiedNotification| {
-                let tx = tx.clone();
-                let arrival = (Instant::now(), n);
-                async move { tx.send(arrival).map_err(|_| "the demo stopped listening") }
+                let (tx, stored) = (tx.clone(), stored.clone());
+                async move {
+                    inbox::put(stored.as_ref(), &n).await?;
+                    let arrival = (Instant::now(), n);
+                    tx.send(arrival)
+                        .map_err(|_| et_http::HandlerError::from("the demo stopped listening"))
+                }
             });
             let (stop, stopped) = oneshot::channel::<()>();
             let task = tokio::spawn(et_http::serve(listener, webhook, async {
@@ -242,6 +267,7 @@ async fn setup(r: &mut Runner<'_>, options: &DemoOptions) -> Option<Env> {
             received: 0,
             timeout: options.notify_timeout,
         },
+        store,
         receiver_url,
         stop_receiver,
         receiver,
@@ -727,6 +753,7 @@ pub async fn command(args: &crate::cli::DemoArgs) -> crate::CliResult {
         time_scale: args.time_scale,
         notify_timeout: Duration::from_secs(args.timeout),
         receiver_salt: None,
+        inbox: args.inbox,
     };
     crate::output::line("et demo: one order's whole life against a local ET sandbox")?;
     let mut unprinted = None;
