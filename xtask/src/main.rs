@@ -6,12 +6,14 @@
 //!   the nightly toolchain, with the executions each ran.
 //! * `bench-report`: the criterion benches briefly plus `openssl speed`, in one
 //!   table with the performance targets of issue 7.
+//! * `inbox-load`: et-inbox on PostgreSQL under load and a SIGKILL.
 //!
 //! Only `std::process::Command` drives the tools, so xtask builds in seconds.
 
 mod bench;
 mod ci;
 mod fuzz;
+mod inbox_load;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -22,7 +24,8 @@ const USAGE: &str = "usage: cargo xtask <command>
 commands:
   ci                                 fmt, clippy, doc, tests (what CI runs)
   fuzz [--target T] [--seconds N]    run cargo-fuzz targets on nightly (default 60 s each)
-  bench-report                       criterion benches + openssl speed, one table";
+  bench-report                       criterion benches + openssl speed, one table
+  inbox-load                         et-inbox on PostgreSQL: 4 instances, 20,000 deliveries, one SIGKILL";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -30,6 +33,7 @@ fn main() -> ExitCode {
         Some("ci") => ci::run(),
         Some("fuzz") => fuzz::Options::parse(&args[1..]).and_then(|o| fuzz::run(&o)),
         Some("bench-report") => bench::run(),
+        Some("inbox-load") => inbox_load::run(),
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
             Ok(())

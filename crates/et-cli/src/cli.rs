@@ -323,6 +323,10 @@ pub struct DemoArgs {
     /// Run the third-party jump flow: the student places and pays the order at ET.
     #[arg(long)]
     pub jump: bool,
+    /// Store notifications in an et-inbox SQLite inbox before acknowledging
+    /// them, then reconcile an order and consume the inbox.
+    #[arg(long)]
+    pub inbox: bool,
 }
 
 /// The Profile's choices (see `et_proto::Profile`), shared by every command

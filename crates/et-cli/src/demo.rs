@@ -32,6 +32,7 @@ mod jump;
 
 /// The school both demo runs order for, looked up by its English name.
 const SCHOOL: &str = "University of Edinburgh";
+mod inbox;
 
 /// How to run the demo.
 #[derive(Debug, Clone, PartialEq)]
@@ -49,6 +50,9 @@ pub struct DemoOptions {
     /// Run the third-party jump flow instead: the merchant hands the
     /// student to ET, the student places and pays the order there.
     pub jump: bool,
+    /// Store every notification in an et-inbox SQLite inbox before
+    /// acknowledging it, then reconcile and consume (`et demo --inbox`).
+    pub inbox: bool,
 }
 
 impl Default for DemoOptions {
@@ -59,6 +63,7 @@ impl Default for DemoOptions {
             notify_timeout: Duration::from_secs(10),
             receiver_salt: None,
             jump: false,
+            inbox: false,
         }
     }
 }
@@ -121,8 +126,10 @@ pub async fn run(options: &DemoOptions, on_step: impl FnMut(&Step) + Send) -> De
         // `None` means a step failed; the runner has recorded which.
         if options.jump {
             jump::flow(&mut runner, &mut env).await;
-        } else {
-            lifecycle(&mut runner, &mut env).await;
+        } else if lifecycle(&mut runner, &mut env).await.is_some() {
+            if let Some(store) = env.store.clone() {
+                inbox::steps(&mut runner, &env, &store).await;
+            }
         }
         notifications = env.inbox.received;
         env.shutdown().await;
@@ -171,6 +178,8 @@ struct Env {
     client: Client,
     browser: Browser,
     inbox: Inbox,
+    /// The et-inbox store, with `--inbox`.
+    store: Option<inbox::DemoInbox>,
     receiver_url: String,
     stop_receiver: oneshot::Sender<()>,
     receiver: JoinHandle<()>,
@@ -224,6 +233,14 @@ async fn setup(r: &mut Runner<'_>, options: &DemoOptions) -> Option<Env> {
         }
         None => client.merchant().notification_verifier(),
     };
+    let store = if options.inbox {
+        Some(
+            r.step("open SQLite inbox", async { inbox::open(state.path()) })
+                .await?,
+        )
+    } else {
+        None
+    };
     let (tx, rx) = mpsc::unbounded_channel();
     let (receiver_url, stop_receiver, receiver) = r
         .step("start webhook receiver", async {
@@ -231,10 +248,15 @@ async fn setup(r: &mut Runner<'_>, options: &DemoOptions) -> Option<Env> {
                 .await
                 .map_err(|e| format!("bind: {e}"))?;
             let addr = listener.local_addr().map_err(|e| e.to_string())?;
+            let stored = store.clone();
             let webhook = WebhookReceiver::new(verifier, move |n: VerifiedNotification| {
-                let tx = tx.clone();
-                let arrival = (Instant::now(), n);
-                async move { tx.send(arrival).map_err(|_| "the demo stopped listening") }
+                let (tx, stored) = (tx.clone(), stored.clone());
+                async move {
+                    inbox::put(stored.as_ref(), &n).await?;
+                    let arrival = (Instant::now(), n);
+                    tx.send(arrival)
+                        .map_err(|_| et_http::HandlerError::from("the demo stopped listening"))
+                }
             });
             let (stop, stopped) = oneshot::channel::<()>();
             let task = tokio::spawn(et_http::serve(listener, webhook, async {
@@ -256,6 +278,7 @@ async fn setup(r: &mut Runner<'_>, options: &DemoOptions) -> Option<Env> {
             received: 0,
             timeout: options.notify_timeout,
         },
+        store,
         receiver_url,
         stop_receiver,
         receiver,
@@ -770,6 +793,7 @@ pub async fn command(args: &crate::cli::DemoArgs) -> crate::CliResult {
         notify_timeout: Duration::from_secs(args.timeout),
         receiver_salt: None,
         jump: args.jump,
+        inbox: args.inbox,
     };
     crate::output::line(if options.jump {
         "et demo: an order the student places at ET (third-party jump), against a local ET sandbox"

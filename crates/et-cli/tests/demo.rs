@@ -79,3 +79,28 @@ async fn demo_fails_when_notifications_do_not_verify() {
     );
     assert_eq!(report.notifications, 0);
 }
+
+/// `et demo --inbox`: every notification stored before its acknowledgement,
+/// an order ET could not notify reconciled, every event consumed once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_with_the_inbox_stores_reconciles_and_consumes_each_event_once() {
+    let options = DemoOptions {
+        bits: 1024,
+        inbox: true,
+        ..DemoOptions::default()
+    };
+    let report = demo::run(&options, |_| {}).await;
+    let lines: Vec<String> = report.steps.iter().map(ToString::to_string).collect();
+    assert!(report.passed(), "demo failed:\n{}", lines.join("\n"));
+    let detail = |name: &str| {
+        report
+            .steps
+            .iter()
+            .find(|s| s.name == name)
+            .and_then(|s| s.outcome.clone().ok())
+            .unwrap_or_else(|| panic!("no step {name}:\n{}", lines.join("\n")))
+    };
+    assert!(detail("inbox: reconcile").contains("reconciled:order_status:"));
+    let consumed = detail("inbox: consume");
+    assert!(consumed.contains("(1 reconciled)"), "{consumed}");
+}

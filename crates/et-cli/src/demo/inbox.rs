@@ -1,0 +1,136 @@
+//! `et demo --inbox`: the production path. Every notification is stored in
+//! an et-inbox SQLite inbox before ET is acknowledged; after the lifecycle
+//! the demo reconciles an order ET could not notify, then consumes the
+//! inbox, each event once.
+
+use std::collections::BTreeMap;
+use std::time::SystemTime;
+
+use et_inbox::{Inbox, InboxConfig, Reconciler, ReconcilerConfig, Source, SqliteStore, Store};
+use et_model::{CountryCode, CreateOrder, CurrencyCode, OrderStatus};
+use et_proto::VerifiedNotification;
+
+use super::{Env, Runner};
+
+/// The demo's inbox: a SQLite file in the demo's state directory.
+pub(super) type DemoInbox = Inbox<SqliteStore>;
+
+pub(super) fn open(dir: &std::path::Path) -> Result<(DemoInbox, String), String> {
+    let path = dir.join("inbox.sqlite");
+    let store = SqliteStore::open(&path).map_err(|e| format!("inbox: {e}"))?;
+    Ok((
+        Inbox::new(store, InboxConfig::default()),
+        path.display().to_string(),
+    ))
+}
+
+/// Stores `n` (when the demo runs with the inbox) before the receiver
+/// acknowledges it.
+pub(super) async fn put(
+    inbox: Option<&DemoInbox>,
+    n: &VerifiedNotification,
+) -> Result<(), et_inbox::Error> {
+    match inbox {
+        Some(inbox) => inbox.put(n).await.map(drop),
+        None => Ok(()),
+    }
+}
+
+/// The inbox steps, after the lifecycle.
+pub(super) async fn steps(r: &mut Runner<'_>, env: &Env, inbox: &DemoInbox) -> Option<()> {
+    r.step("inbox: stored once each", async {
+        let counts = inbox.store().counts().await.map_err(|e| e.to_string())?;
+        Ok((
+            (),
+            format!(
+                "{} events stored, {} notifications received (SQLite)",
+                counts.total(),
+                env.inbox.received
+            ),
+        ))
+    })
+    .await?;
+    r.step("inbox: reconcile", reconcile(env, inbox)).await?;
+    r.step("inbox: consume", async {
+        let mut by_kind = BTreeMap::<String, usize>::new();
+        let mut reconciled = 0;
+        loop {
+            let report = inbox
+                .process(|event| {
+                    let kind = event.notification().map(|n| n.kind().to_string());
+                    reconciled += usize::from(event.source == Source::Reconciliation);
+                    if let Ok(kind) = &kind {
+                        *by_kind.entry(kind.clone()).or_default() += 1;
+                    }
+                    async move { kind.map(drop) }
+                })
+                .await
+                .map_err(|e| e.to_string())?;
+            if report.claimed == 0 {
+                break;
+            }
+            if report.done != report.claimed {
+                return Err(format!("not every event was processed: {report:?}"));
+            }
+        }
+        let counts = inbox.store().counts().await.map_err(|e| e.to_string())?;
+        if counts.done != counts.total() {
+            return Err(format!("events left unprocessed: {counts:?}"));
+        }
+        let kinds: Vec<String> = by_kind.iter().map(|(k, n)| format!("{n} {k}")).collect();
+        Ok((
+            (),
+            format!("each once: {} ({reconciled} reconciled)", kinds.join(", ")),
+        ))
+    })
+    .await
+}
+
+/// An order created without a notify_url and paid: ET cannot tell us, the
+/// reconciler finds out.
+async fn reconcile(env: &Env, inbox: &DemoInbox) -> Result<((), String), String> {
+    let order = CreateOrder::new(
+        format!("DEMO-{}-quiet", std::process::id()),
+        "student-43",
+        CountryCode::Gbr,
+        CurrencyCode::new("GBP"),
+        "500.00".parse().map_err(|e| format!("amount: {e}"))?,
+    );
+    let reply = env
+        .client
+        .create_order(&order)
+        .await
+        .map_err(|e| e.to_string())?;
+    let order_id = reply
+        .items
+        .first()
+        .map(|o| o.order_id.clone())
+        .ok_or("the reply holds no order")?;
+    inbox
+        .track_order(&order_id)
+        .await
+        .map_err(|e| e.to_string())?;
+    env.sandbox
+        .pay(&order_id)
+        .map_err(|e| format!("sandbox pay: {e}"))?;
+    let reconciler = Reconciler::new(
+        inbox.clone(),
+        env.client.clone(),
+        ReconcilerConfig::default(),
+    );
+    let report = reconciler
+        .reconcile_tracked()
+        .await
+        .map_err(|e| e.to_string())?;
+    let expected = et_inbox::NewEvent::reconciled(&order_id, OrderStatus::Paid, SystemTime::now());
+    if report.stored != 1 {
+        return Err(format!("expected one reconciled change, found {report:?}"));
+    }
+    Ok((
+        (),
+        format!(
+            "{order_id} paid without a notification: {} ({} queried, 1 query)",
+            expected.dedup_key, report.queried
+        ),
+    ))
+}

@@ -1,0 +1,385 @@
+//! The processes of `cargo xtask inbox-load` (which starts them; see
+//! xtask/src/inbox_load.rs), all on loopback and one PostgreSQL database:
+//!
+//! * `reset --pg URL`: empties the load test's schema;
+//! * `node --pg URL [--listen ADDR]`: one receiver instance (et-http's
+//!   `WebhookReceiver` storing into the inbox) with two consumers that mark
+//!   each event done in one transaction with the "business logic" (a row in
+//!   `load_processed`); prints `listening ADDR`;
+//! * `send --pg URL --nodes A,B,.. [--deliveries N] [--seconds T]`: ET's
+//!   side: N signed deliveries, 10% of them duplicates (half sent at the
+//!   same moment to two instances, half again later), each retried on
+//!   another instance until acknowledged, as ET retries; prints `progress
+//!   K` as deliveries are acknowledged, then checks the database once the
+//!   consumers are idle and prints the result line.
+
+use std::collections::VecDeque;
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use et_http::WebhookReceiver;
+use et_inbox::{Error, Inbox, InboxConfig, PgStore, Store};
+use et_proto::{sign_notification, NotificationVerifier, Profile, RawObject, RawValue, ACK_OK};
+use http_body_util::{BodyExt, Full};
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+
+const SALT: &str = "inbox-load-salt";
+const SCHEMA: &str = "inbox_load";
+/// Deliveries in flight at once.
+const IN_FLIGHT: usize = 64;
+
+type Failure = Box<dyn std::error::Error + Send + Sync>;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let flag = |name: &str| {
+        args.iter()
+            .position(|a| a == name)
+            .and_then(|at| args.get(at + 1))
+            .cloned()
+    };
+    let Some(pg) = flag("--pg") else {
+        eprintln!("inbox_load: --pg URL is required");
+        return ExitCode::FAILURE;
+    };
+    let url = schema_url(&pg);
+    let result = match args.first().map(String::as_str) {
+        Some("reset") => reset(&pg).await,
+        Some("node") => node(&url, flag("--listen").as_deref()).await,
+        Some("send") => {
+            let nodes: Vec<String> = flag("--nodes")
+                .unwrap_or_default()
+                .split(',')
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect();
+            let number = |name, default| flag(name).and_then(|v| v.parse().ok()).unwrap_or(default);
+            send(
+                &url,
+                &nodes,
+                number("--deliveries", 20_000),
+                Duration::from_secs(number("--seconds", 300) as u64),
+            )
+            .await
+        }
+        _ => Err("usage: inbox_load reset|node|send --pg URL ...".into()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            let mut message = e.to_string();
+            let mut cause = e.source();
+            while let Some(c) = cause {
+                message = format!("{message}: {c}");
+                cause = c.source();
+            }
+            eprintln!("inbox_load: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `url` with every connection's `search_path` set to the load test's schema.
+fn schema_url(url: &str) -> String {
+    let separator = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{separator}options=-c%20search_path%3D{SCHEMA}")
+}
+
+async fn reset(url: &str) -> Result<(), Failure> {
+    let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls).await?;
+    tokio::spawn(connection);
+    client
+        .batch_execute(&format!(
+            "DROP SCHEMA IF EXISTS {SCHEMA} CASCADE; CREATE SCHEMA {SCHEMA};
+             CREATE TABLE {SCHEMA}.load_processed (dedup_key TEXT NOT NULL, node INT NOT NULL);"
+        ))
+        .await?;
+    Ok(())
+}
+
+async fn node(url: &str, listen: Option<&str>) -> Result<(), Failure> {
+    let store = PgStore::connect(url, 8).await?;
+    let config = InboxConfig {
+        batch_size: 64,
+        // Short, so that a killed instance's batch comes back quickly.
+        lease: Duration::from_secs(3),
+        poll_interval: Duration::from_millis(20),
+        ..InboxConfig::default()
+    };
+    let inbox = Inbox::new(store, config);
+    let listener = TcpListener::bind(listen.unwrap_or("127.0.0.1:0")).await?;
+    println!("listening {}", listener.local_addr()?);
+    let verifier = NotificationVerifier::new(SALT, Profile::default().notify_sign_rule);
+    let receiver = WebhookReceiver::new(verifier, inbox.handler());
+    let node = std::process::id() as i32;
+    for _ in 0..2 {
+        tokio::spawn(consume(inbox.clone(), node));
+    }
+    et_http::serve(listener, receiver, std::future::pending::<()>()).await;
+    Ok(())
+}
+
+/// Claims batches and processes each event in one transaction with its
+/// mark-done, the PostgreSQL way to exactly-once effect.
+async fn consume(inbox: Inbox<PgStore>, node: i32) {
+    loop {
+        let batch = match inbox.claim().await {
+            Ok(batch) => batch,
+            Err(e) => {
+                eprintln!("node {node}: claim failed: {e}");
+                Vec::new()
+            }
+        };
+        if batch.is_empty() {
+            tokio::time::sleep(inbox.config().poll_interval).await;
+        }
+        for claim in batch {
+            let result = async {
+                let done = inbox.store().begin_completion(&claim).await?;
+                done.client()
+                    .execute(
+                        "INSERT INTO load_processed (dedup_key, node) VALUES ($1, $2)",
+                        &[&claim.dedup_key, &node],
+                    )
+                    .await?;
+                done.commit().await
+            }
+            .await;
+            match result {
+                Ok(()) | Err(Error::LeaseLost { .. }) => {}
+                Err(e) => {
+                    let _ = inbox.failed(&claim, &e.to_string()).await;
+                }
+            }
+        }
+    }
+}
+
+/// One event's deliveries: to one instance, or at the same moment to two.
+struct Job {
+    event: usize,
+    targets: Vec<usize>,
+}
+
+/// The deliveries in a fixed pseudo-random order: `unique` events once, a
+/// tenth of the deliveries again (half simultaneous, half later).
+fn plan(deliveries: usize, nodes: usize) -> (usize, VecDeque<Job>) {
+    let duplicates = deliveries / 10;
+    let unique = deliveries - duplicates;
+    let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+    let mut next = move |below: usize| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        (seed % below as u64) as usize
+    };
+    let mut jobs: Vec<Job> = (0..unique)
+        .map(|event| Job {
+            event,
+            targets: vec![event % nodes],
+        })
+        .collect();
+    for d in 0..duplicates {
+        let event = next(unique);
+        if d % 2 == 0 {
+            // The same moment, another instance.
+            jobs[event]
+                .targets
+                .push((event + 1 + next(nodes - 1)) % nodes);
+        } else {
+            jobs.push(Job {
+                event,
+                targets: vec![next(nodes)],
+            });
+        }
+    }
+    for i in (1..jobs.len()).rev() {
+        jobs.swap(i, next(i + 1));
+    }
+    (unique, jobs.into())
+}
+
+fn body(event: usize) -> Bytes {
+    let fields: RawObject = [
+        ("order_id", RawValue::string(format!("ETLOAD{event:010}"))),
+        ("pay_result", RawValue::integer(1)),
+        ("pay_amount", RawValue::string("10000.00")),
+        ("pay_datetime", RawValue::string("2026-12-02 10:00:00")),
+        ("extend_info", RawValue::string("")),
+    ]
+    .into_iter()
+    .collect();
+    Bytes::from(sign_notification(SALT, fields))
+}
+
+type HttpClient = Client<hyper_util::client::legacy::connect::HttpConnector, Full<Bytes>>;
+
+/// Delivers `event` to `nodes[first]` until acknowledged, moving to the
+/// next instance after each failure (a load balancer would); `Err` when
+/// the time is up.
+async fn deliver(
+    http: &HttpClient,
+    nodes: &[String],
+    first: usize,
+    event: usize,
+    until: Instant,
+    retries: &AtomicUsize,
+) -> Result<(), Failure> {
+    let body = body(event);
+    let mut at = first;
+    loop {
+        let request = http::Request::post(format!("http://{}/et/notify", nodes[at]))
+            .header("content-type", "application/json")
+            .body(Full::new(body.clone()))?;
+        if let Ok(Ok(response)) =
+            tokio::time::timeout(Duration::from_secs(10), http.request(request)).await
+        {
+            let ok = response.status() == 200;
+            if let Ok(answer) = response.into_body().collect().await {
+                if ok && answer.to_bytes() == ACK_OK {
+                    return Ok(());
+                }
+            }
+        }
+        if Instant::now() > until {
+            return Err(format!("event {event} not acknowledged in time").into());
+        }
+        retries.fetch_add(1, Ordering::Relaxed);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        at = (at + 1) % nodes.len();
+    }
+}
+
+async fn send(
+    url: &str,
+    nodes: &[String],
+    deliveries: usize,
+    limit: Duration,
+) -> Result<(), Failure> {
+    if nodes.len() < 2 {
+        return Err("--nodes needs at least two instances".into());
+    }
+    let started = Instant::now();
+    let until = started + limit;
+    let (unique, jobs) = plan(deliveries, nodes.len());
+    let http: HttpClient = Client::builder(TokioExecutor::new()).build_http();
+    let nodes: Arc<[String]> = nodes.into();
+    let acknowledged = Arc::new(AtomicUsize::new(0));
+    let retries = Arc::new(AtomicUsize::new(0));
+    let slots = Arc::new(Semaphore::new(IN_FLIGHT));
+    let mut tasks = tokio::task::JoinSet::new();
+    for job in jobs {
+        let slot = Arc::clone(&slots).acquire_owned().await?;
+        let (http, nodes, acknowledged, retries) = (
+            http.clone(),
+            Arc::clone(&nodes),
+            Arc::clone(&acknowledged),
+            Arc::clone(&retries),
+        );
+        tasks.spawn(async move {
+            let _slot = slot;
+            let mut both = tokio::task::JoinSet::new();
+            for target in job.targets {
+                let (http, nodes, retries) =
+                    (http.clone(), Arc::clone(&nodes), Arc::clone(&retries));
+                both.spawn(async move {
+                    deliver(&http, &nodes, target, job.event, until, &retries).await
+                });
+            }
+            while let Some(done) = both.join_next().await {
+                done??;
+                let n = acknowledged.fetch_add(1, Ordering::Relaxed) + 1;
+                if n % 1000 == 0 {
+                    println!("progress {n}");
+                }
+            }
+            Ok::<(), Failure>(())
+        });
+        while let Some(done) = tasks.try_join_next() {
+            done??;
+        }
+    }
+    while let Some(done) = tasks.join_next().await {
+        done??;
+    }
+    let sending = started.elapsed();
+    let delivered = acknowledged.load(Ordering::Relaxed);
+    println!(
+        "sent: {delivered} deliveries acknowledged, {} attempts failed and were retried",
+        retries.load(Ordering::Relaxed)
+    );
+    check(url, unique, delivered, sending, until).await
+}
+
+/// Waits (bounded) until the consumers are idle, then compares the
+/// database with what was sent, and prints the result line.
+async fn check(
+    url: &str,
+    unique: usize,
+    delivered: usize,
+    sending: Duration,
+    until: Instant,
+) -> Result<(), Failure> {
+    let store = PgStore::connect(url, 1).await?;
+    loop {
+        let counts = store.counts().await?;
+        if counts.pending == 0 && counts.claimed == 0 {
+            break;
+        }
+        if Instant::now() > until {
+            return Err(format!("consumers did not finish in time: {counts:?}").into());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let one = |sql: &'static str| {
+        let store = store.clone();
+        async move {
+            let rows = store.query(sql, &[]).await?;
+            Ok::<i64, Error>(rows.first().map_or(0, |row| row.get(0)))
+        }
+    };
+    let stored = one("SELECT count(*) FROM et_inbox_events").await? as usize;
+    let orders = one("SELECT count(DISTINCT order_id) FROM et_inbox_events").await? as usize;
+    let expected_present = store
+        .query(
+            "SELECT count(*) FROM et_inbox_events
+             WHERE order_id = ANY(SELECT 'ETLOAD' || lpad(n::text, 10, '0')
+                                  FROM generate_series(0, $1::bigint - 1) AS n)",
+            &[&(unique as i64)],
+        )
+        .await?
+        .first()
+        .map_or(0, |row| row.get::<_, i64>(0)) as usize;
+    let done = store.counts().await?.done as usize;
+    let reclaimed = one("SELECT count(*) FROM et_inbox_events WHERE attempts > 1").await?;
+    let processed = one("SELECT count(*) FROM load_processed").await? as usize;
+    let processed_keys =
+        one("SELECT count(DISTINCT dedup_key) FROM load_processed").await? as usize;
+    let lost = unique.saturating_sub(expected_present);
+    let stored_twice = stored - orders;
+    let processed_twice = processed - processed_keys;
+    let unprocessed = stored.saturating_sub(processed_keys);
+    println!(
+        "events: {unique} unique; stored {stored} ({orders} orders); marked done {done}; processed {processed} times ({processed_keys} events); claimed more than once (lease ended): {reclaimed}"
+    );
+    let rate = delivered as f64 / sending.as_secs_f64();
+    println!(
+        "{delivered} delivered, {stored} stored once, {lost} lost, {} duplicated ({rate:.0} deliveries/s over {:.1} s, 4 instances, one killed and restarted)",
+        stored_twice + processed_twice,
+        sending.as_secs_f64()
+    );
+    if lost > 0 || stored_twice > 0 || processed_twice > 0 || unprocessed > 0 || done != stored {
+        return Err(format!(
+            "FAILED: {lost} lost, {stored_twice} stored twice, {processed_twice} processed twice, {unprocessed} never processed"
+        )
+        .into());
+    }
+    Ok(())
+}

@@ -1,0 +1,229 @@
+//! Events as the inbox stores them: a notification's verified text fields
+//! under its dedup key, whether ET sent it or the reconciler found it.
+
+use std::collections::BTreeMap;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use et_model::{
+    BeijingTime, Notification, NotificationError, NotifyType, OrderStatus, OrderStatusChange,
+};
+use et_proto::VerifiedNotification;
+
+use crate::Error;
+
+/// Where an event came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Source {
+    /// ET posted it and its signature verified.
+    Notification,
+    /// The [`Reconciler`](crate::Reconciler) found a status ET had not
+    /// notified (or whose notification was lost).
+    Reconciliation,
+}
+
+impl Source {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Source::Notification => "notification",
+            Source::Reconciliation => "reconciliation",
+        }
+    }
+
+    pub(crate) fn parse(text: &str, id: i64) -> Result<Self, Error> {
+        match text {
+            "notification" => Ok(Source::Notification),
+            "reconciliation" => Ok(Source::Reconciliation),
+            _ => Err(Error::Corrupt {
+                id,
+                what: "source is neither notification nor reconciliation",
+            }),
+        }
+    }
+}
+
+/// The prefix of every reconciliation dedup key. ET's own keys start with
+/// the notification kind (`payment_success:`, `order_status_change:`, …;
+/// see [`VerifiedNotification::dedup_key`]), so the two never clash.
+pub const RECONCILED_PREFIX: &str = "reconciled:";
+
+/// An event about to be stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewEvent {
+    /// Stored once per key; later copies are acknowledged and dropped.
+    pub dedup_key: String,
+    /// Where it came from.
+    pub source: Source,
+    /// The order it is about, if any.
+    pub order_id: Option<String>,
+    /// The order status it reports, if any: kept in the inbox's order table
+    /// for the reconciler.
+    pub order_status: Option<OrderStatus>,
+    /// The notification's text fields, `sign` left out.
+    pub fields: BTreeMap<String, String>,
+}
+
+impl NewEvent {
+    /// A verified notification, under its [`VerifiedNotification::dedup_key`].
+    pub fn notification(verified: &VerifiedNotification) -> Self {
+        let fields = verified
+            .fields()
+            .iter()
+            .filter(|(key, _)| *key != "sign")
+            .map(|(key, value)| (key.to_owned(), value.text().to_owned()))
+            .collect();
+        Self::from_parts(
+            verified.dedup_key(),
+            Source::Notification,
+            verified.notification(),
+            fields,
+        )
+    }
+
+    /// The order-status-change event the reconciler stores when ET reports
+    /// `status` for `order_id` and the inbox knew another. Its key,
+    /// `reconciled:order_status:<order id>:<code>`, is the same each time the
+    /// same change is found, so repeated reconciliations store it once.
+    pub fn reconciled(order_id: &str, status: OrderStatus, now: SystemTime) -> Self {
+        let secs = now
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+        let change = Notification::OrderStatusChange(OrderStatusChange {
+            notify_type: NotifyType::OrderStatusChange,
+            order_id: order_id.to_owned(),
+            datetime: BeijingTime::from_unix(secs).to_string(),
+            order_status: status,
+            extra: Default::default(),
+        });
+        Self::from_parts(
+            format!(
+                "{RECONCILED_PREFIX}order_status:{order_id}:{}",
+                status.code()
+            ),
+            Source::Reconciliation,
+            &change,
+            change.to_fields(),
+        )
+    }
+
+    fn from_parts(
+        dedup_key: String,
+        source: Source,
+        notification: &Notification,
+        fields: BTreeMap<String, String>,
+    ) -> Self {
+        let order_status = match notification {
+            Notification::OrderStatusChange(change) => Some(change.order_status),
+            _ => None,
+        };
+        NewEvent {
+            dedup_key,
+            source,
+            order_id: notification.order_id().map(str::to_owned),
+            order_status,
+            fields,
+        }
+    }
+
+    pub(crate) fn fields_json(&self) -> String {
+        serde_json::to_string(&self.fields).unwrap_or_default()
+    }
+}
+
+/// Whether [`Store::insert`](crate::Store::insert) stored the event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Inserted {
+    /// First copy: stored, committed.
+    Stored,
+    /// A copy with this dedup key was stored before (maybe at this very
+    /// moment by another instance); nothing changed.
+    AlreadyStored,
+}
+
+/// An event claimed by one consumer until its lease ends.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Claimed {
+    /// The row id (increasing in storage order).
+    pub id: i64,
+    /// The dedup key it was stored under: the key a merchant's idempotent
+    /// processing should remember.
+    pub dedup_key: String,
+    /// Where it came from.
+    pub source: Source,
+    /// The notification's text fields.
+    pub fields: BTreeMap<String, String>,
+    /// How many times it has been claimed, this claim included.
+    pub attempts: u32,
+    /// Identifies this claim; marking with a stale token fails with
+    /// [`Error::LeaseLost`].
+    pub(crate) token: i64,
+}
+
+impl Claimed {
+    /// The typed event, the same type a [`WebhookReceiver`](et_http::WebhookReceiver)
+    /// handler sees.
+    pub fn notification(&self) -> Result<Notification, NotificationError> {
+        Notification::classify(&self.fields)
+    }
+
+    pub(crate) fn from_row(
+        id: i64,
+        dedup_key: String,
+        source: &str,
+        fields: &str,
+        attempts: i64,
+        token: i64,
+    ) -> Result<Self, Error> {
+        Ok(Claimed {
+            id,
+            dedup_key,
+            source: Source::parse(source, id)?,
+            fields: serde_json::from_str(fields).map_err(|_| Error::Corrupt {
+                id,
+                what: "fields are not a JSON object of strings",
+            })?,
+            attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
+            token,
+        })
+    }
+}
+
+/// How many events are in each state.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counts {
+    /// Waiting to be claimed (new, or failed and waiting for a retry).
+    pub pending: u64,
+    /// Claimed by a consumer (maybe with an expired lease).
+    pub claimed: u64,
+    /// Processed and marked done.
+    pub done: u64,
+    /// Set aside after too many failures.
+    pub dead: u64,
+}
+
+impl Counts {
+    /// Every stored event.
+    pub fn total(&self) -> u64 {
+        self.pending + self.claimed + self.done + self.dead
+    }
+}
+
+/// An order the inbox keeps for the reconciler.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrackedOrder {
+    /// ET's order id.
+    pub order_id: String,
+    /// The last status the inbox stored for it; `None` before any.
+    pub status: Option<OrderStatus>,
+}
+
+/// Milliseconds since the Unix epoch on this machine's clock.
+pub(crate) fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+/// A fresh claim token.
+pub(crate) fn new_token() -> i64 {
+    rand::random::<i64>()
+}

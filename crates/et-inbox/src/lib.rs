@@ -1,0 +1,347 @@
+//! A durable, exactly-once inbox for EasyTransfer (ET) notifications, on
+//! SQLite (embedded, the default) or PostgreSQL (shared by several
+//! instances), with a [`Reconciler`] that finds what ET never delivered.
+//!
+//! # What it does
+//!
+//! * **Store once.** [`Inbox::handler`] is a ready-made handler for
+//!   et-http's [`WebhookReceiver`](et_http::WebhookReceiver): it stores each
+//!   verified notification under its
+//!   [`dedup_key`](et_proto::VerifiedNotification::dedup_key) with an atomic
+//!   insert-if-absent and returns only once the row is committed, so ET is
+//!   acknowledged only then. A duplicate (ET's retry, or the same event
+//!   arriving at the same moment on two instances) is already stored, so it
+//!   is acknowledged too, and stored nothing.
+//! * **Consume.** [`Inbox::claim`] takes a batch for a lease (`FOR UPDATE
+//!   SKIP LOCKED` on PostgreSQL, a `BEGIN IMMEDIATE` lease on SQLite);
+//!   [`Inbox::done`] marks an event processed; [`Inbox::failed`] retries it
+//!   later with exponential backoff, and sets it aside as dead after
+//!   [`InboxConfig::max_attempts`]. A consumer that crashes loses its lease
+//!   and its batch is claimed again. [`Inbox::process`] and [`Inbox::run`]
+//!   do all of that around the merchant's function.
+//! * **Reconcile.** [`Reconciler`] batch-queries ET for orders that are not
+//!   final locally and stores any status difference as the same typed event
+//!   a notification would be, so one handler path covers both.
+//! * **Migrate.** Each store creates and upgrades its tables on open
+//!   (`PRAGMA user_version` on SQLite, the `et_inbox_schema` table on
+//!   PostgreSQL) and refuses a schema newer than it knows.
+//!
+//! # Exactly once, in effect
+//!
+//! The inbox hands each stored event to the merchant's processing **at
+//! least once**: a consumer may finish its work and crash before marking
+//! it done, or lose its lease while still working. For the effect to happen
+//! exactly once, the processing must do one of:
+//!
+//! * be **idempotent per dedup key**: remember [`Claimed::dedup_key`] in the
+//!   merchant's own table with a unique constraint (or make the effect a
+//!   state assignment, "order 42 is paid"), so a second run changes nothing;
+//! * or run **in the same transaction as the mark-done**:
+//!   [`PgStore::begin_completion`] on PostgreSQL, [`SqliteStore::complete_with`]
+//!   on SQLite. A lost lease then rolls the merchant's writes back too.
+//!
+//! Side effects outside the database (an e-mail) cannot be made exactly
+//! once by any inbox; send them from a row the transaction wrote.
+//!
+//! # When to use it, and when your own store is better
+//!
+//! Use it when notifications are not yet stored anywhere durable, or are
+//! stored with a check-then-insert that races across instances. Prefer the
+//! merchant's own store when the notification must change business rows
+//! atomically with its receipt *and* those rows live in a database the
+//! inbox cannot share (MySQL, another PostgreSQL): then insert-if-absent on
+//! a unique dedup key column in that database inside the receiver's handler,
+//! which is all the inbox does. SQLite suits one process (or a few on one
+//! machine); several hosts need PostgreSQL.
+//!
+//! # Example
+//!
+//! ```
+//! use bytes::Bytes;
+//! use et_http::WebhookReceiver;
+//! use et_inbox::{Inbox, InboxConfig, SqliteStore};
+//! use et_model::Notification;
+//! use et_proto::{NotificationVerifier, Profile};
+//! use http_body_util::Full;
+//! use tower_service::Service;
+//!
+//! # tokio::runtime::Runtime::new()?.block_on(async {
+//! let inbox = Inbox::new(SqliteStore::in_memory()?, InboxConfig::default());
+//! let verifier = NotificationVerifier::new("abc123", Profile::default().notify_sign_rule);
+//! let mut receiver = WebhookReceiver::new(verifier, inbox.handler());
+//!
+//! // ET's documented example, delivered twice: stored once, acknowledged twice.
+//! let body = r#"{"order_id":"ETxxxxxxxxxxxx01","pay_result":1,"pay_amount":10000.00,
+//!     "pay_datetime":"2024-12-01 10:00:00","extend_info":"",
+//!     "sign":"652614570bcc49940d7dcc7a3c3dc7e5"}"#;
+//! for _ in 0..2 {
+//!     let request = http::Request::post("/notify").body(Full::new(Bytes::from(body)))?;
+//!     assert_eq!(receiver.call(request).await?.status(), 200);
+//! }
+//!
+//! // The consumer: the merchant's function runs once per stored event.
+//! let report = inbox
+//!     .process(|event| async move {
+//!         let Notification::PaymentSuccess(paid) = event.notification()? else {
+//!             return Ok(());
+//!         };
+//!         println!("order {} paid {}", paid.order_id, paid.pay_amount);
+//!         Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
+//!     })
+//!     .await?;
+//! assert_eq!((report.claimed, report.done), (1, 1));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! # })?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+mod error;
+mod event;
+mod postgres;
+mod reconcile;
+mod sqlite;
+mod store;
+
+use std::fmt;
+use std::future::Future;
+use std::time::Duration;
+
+use et_http::NotificationHandler;
+use et_proto::VerifiedNotification;
+
+pub use error::Error;
+pub use event::{Claimed, Counts, Inserted, NewEvent, Source, TrackedOrder, RECONCILED_PREFIX};
+pub use postgres::{PgCompletion, PgStore};
+pub use reconcile::{ReconcileReport, Reconciler, ReconcilerConfig, MAX_QUERY_BATCH};
+pub use sqlite::SqliteStore;
+pub use store::Store;
+
+/// How the consumer side claims and retries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InboxConfig {
+    /// Events per claim. Default 32.
+    pub batch_size: u32,
+    /// How long a claim lasts; an event not marked by then is claimed again
+    /// (by anyone). Longer than the slowest processing. Default 60 s.
+    pub lease: Duration,
+    /// Attempts before an event is set aside as dead. Default 8.
+    pub max_attempts: u32,
+    /// Wait before the first retry; doubled each attempt. Default 1 s.
+    pub first_retry: Duration,
+    /// Longest wait between retries. Default 10 minutes.
+    pub max_retry: Duration,
+    /// [`Inbox::run`]'s pause when nothing is claimable. Default 200 ms.
+    pub poll_interval: Duration,
+}
+
+impl Default for InboxConfig {
+    fn default() -> Self {
+        InboxConfig {
+            batch_size: 32,
+            lease: Duration::from_secs(60),
+            max_attempts: 8,
+            first_retry: Duration::from_secs(1),
+            max_retry: Duration::from_secs(600),
+            poll_interval: Duration::from_millis(200),
+        }
+    }
+}
+
+impl InboxConfig {
+    /// The wait after the `attempts`-th failed attempt, or `None` when that
+    /// was the last allowed one.
+    pub fn retry_after(&self, attempts: u32) -> Option<Duration> {
+        if attempts >= self.max_attempts {
+            return None;
+        }
+        let doublings = attempts.saturating_sub(1).min(31);
+        Some(
+            self.first_retry
+                .saturating_mul(1 << doublings)
+                .min(self.max_retry),
+        )
+    }
+}
+
+/// What happened to an event whose processing failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Disposition {
+    /// Claimable again after this wait.
+    Retry(Duration),
+    /// Set aside: it had its last attempt.
+    Dead,
+}
+
+/// What one [`Inbox::process`] call did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BatchReport {
+    /// Events claimed.
+    pub claimed: usize,
+    /// Processed and marked done.
+    pub done: usize,
+    /// Failed, to be retried.
+    pub retried: usize,
+    /// Failed for the last time, set aside.
+    pub dead: usize,
+    /// Processed, but the lease had ended and another consumer claimed it.
+    pub lease_lost: usize,
+}
+
+/// The inbox: a [`Store`] and the consumer settings. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Inbox<S> {
+    store: S,
+    config: InboxConfig,
+}
+
+impl<S: Store> Inbox<S> {
+    /// An inbox over `store`.
+    pub fn new(store: S, config: InboxConfig) -> Self {
+        Inbox { store, config }
+    }
+
+    /// The store, for its own operations (counts, transactions).
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+
+    /// The consumer settings.
+    pub fn config(&self) -> &InboxConfig {
+        &self.config
+    }
+
+    /// Stores a verified notification once per dedup key; returns after the
+    /// commit.
+    pub async fn put(&self, notification: &VerifiedNotification) -> Result<Inserted, Error> {
+        let inserted = self
+            .store
+            .insert(&NewEvent::notification(notification))
+            .await?;
+        if inserted == Inserted::AlreadyStored {
+            tracing::debug!("notification already stored; acknowledging the duplicate");
+        }
+        Ok(inserted)
+    }
+
+    /// The handler for [`WebhookReceiver::new`](et_http::WebhookReceiver::new):
+    /// ET is acknowledged only after the event is committed (or was already).
+    pub fn handler(&self) -> impl NotificationHandler {
+        let inbox = self.clone();
+        move |notification: VerifiedNotification| {
+            let inbox = inbox.clone();
+            async move { inbox.put(&notification).await.map(drop) }
+        }
+    }
+
+    /// Adds an order the merchant created to the orders the [`Reconciler`]
+    /// watches until it is final.
+    pub async fn track_order(&self, order_id: &str) -> Result<(), Error> {
+        self.store.track_order(order_id).await
+    }
+
+    /// Claims up to [`InboxConfig::batch_size`] events for one
+    /// [`InboxConfig::lease`].
+    pub async fn claim(&self) -> Result<Vec<Claimed>, Error> {
+        let config = &self.config;
+        self.store
+            .claim(config.batch_size, config.lease, config.max_attempts)
+            .await
+    }
+
+    /// Marks a claimed event processed.
+    pub async fn done(&self, claim: &Claimed) -> Result<(), Error> {
+        self.store.complete(claim).await
+    }
+
+    /// Records a failed attempt: retried with backoff, or dead after the
+    /// last allowed attempt.
+    pub async fn failed(&self, claim: &Claimed, reason: &str) -> Result<Disposition, Error> {
+        let retry = self.config.retry_after(claim.attempts);
+        self.store.fail(claim, retry, reason).await?;
+        if retry.is_none() {
+            tracing::error!(id = claim.id, dedup_key = %claim.dedup_key, %reason, "inbox event set aside as dead");
+        }
+        Ok(retry.map_or(Disposition::Dead, Disposition::Retry))
+    }
+
+    /// Claims one batch and runs `process` on each event in turn, marking
+    /// it done on `Ok` and failed on `Err`. See the crate docs for what
+    /// `process` must do to have its effect exactly once.
+    pub async fn process<F, Fut, E>(&self, mut process: F) -> Result<BatchReport, Error>
+    where
+        F: FnMut(Claimed) -> Fut,
+        Fut: Future<Output = Result<(), E>>,
+        E: fmt::Display,
+    {
+        let batch = self.claim().await?;
+        let mut report = BatchReport {
+            claimed: batch.len(),
+            ..BatchReport::default()
+        };
+        for claim in batch {
+            // The error as text at once: `E` need not be `Send`.
+            let processed = process(claim.clone()).await.map_err(|e| e.to_string());
+            let outcome = match processed {
+                Ok(()) => self.done(&claim).await.map(|()| None),
+                Err(reason) => self.failed(&claim, &reason).await.map(Some),
+            };
+            match outcome {
+                Ok(None) => report.done += 1,
+                Ok(Some(Disposition::Retry(_))) => report.retried += 1,
+                Ok(Some(Disposition::Dead)) => report.dead += 1,
+                Err(Error::LeaseLost { .. }) => report.lease_lost += 1,
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(report)
+    }
+
+    /// Runs [`process`](Self::process) until `shutdown` completes, pausing
+    /// [`InboxConfig::poll_interval`] when nothing was claimable or the
+    /// store failed (logged, then retried).
+    pub async fn run<F, Fut, E>(&self, mut process: F, shutdown: impl Future<Output = ()>)
+    where
+        F: FnMut(Claimed) -> Fut,
+        Fut: Future<Output = Result<(), E>>,
+        E: fmt::Display,
+    {
+        tokio::pin!(shutdown);
+        loop {
+            let idle = tokio::select! {
+                () = &mut shutdown => return,
+                report = self.process(&mut process) => match report {
+                    Ok(report) => report.claimed == 0,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "inbox consumer pass failed; retrying");
+                        true
+                    }
+                },
+            };
+            if idle {
+                tokio::select! {
+                    () = &mut shutdown => return,
+                    () = tokio::time::sleep(self.config.poll_interval) => {}
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retries_back_off_exponentially_up_to_the_cap_then_the_event_is_dead() {
+        let config = InboxConfig {
+            max_attempts: 5,
+            first_retry: Duration::from_secs(1),
+            max_retry: Duration::from_secs(5),
+            ..InboxConfig::default()
+        };
+        let waits: Vec<_> = (1..=5).map(|n| config.retry_after(n)).collect();
+        let s = |n| Some(Duration::from_secs(n));
+        assert_eq!(waits, [s(1), s(2), s(4), s(5), None]);
+        assert_eq!(config.retry_after(u32::MAX), None);
+    }
+}

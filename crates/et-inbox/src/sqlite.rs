@@ -1,0 +1,353 @@
+//! The embedded store: one SQLite file, WAL mode. Versioned by `PRAGMA
+//! user_version`; a claim is a lease (`claimed_until`) taken inside a
+//! `BEGIN IMMEDIATE` transaction, SQLite's single writer standing in for
+//! PostgreSQL's row locks.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use et_model::OrderStatus;
+use rusqlite::{params, Connection, TransactionBehavior};
+
+use crate::event::{new_token, now_ms};
+use crate::store::millis;
+use crate::{Claimed, Counts, Error, Inserted, NewEvent, Store, TrackedOrder};
+
+/// Schema migrations, in order; `user_version` counts those applied.
+const MIGRATIONS: &[&str] = &[r"
+CREATE TABLE et_inbox_events (
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    dedup_key     TEXT    NOT NULL UNIQUE,
+    source        TEXT    NOT NULL,
+    order_id      TEXT,
+    fields        TEXT    NOT NULL,
+    received_at   INTEGER NOT NULL,
+    state         TEXT    NOT NULL DEFAULT 'pending',
+    attempts      INTEGER NOT NULL DEFAULT 0,
+    available_at  INTEGER NOT NULL,
+    claim_token   INTEGER,
+    claimed_until INTEGER,
+    last_error    TEXT,
+    done_at       INTEGER
+);
+CREATE INDEX et_inbox_events_claimable ON et_inbox_events (state, available_at);
+CREATE TABLE et_inbox_orders (
+    order_id   TEXT PRIMARY KEY,
+    status     INTEGER,
+    final      INTEGER NOT NULL DEFAULT 0,
+    updated_at INTEGER NOT NULL
+);
+"];
+
+/// The SQLite inbox store. Cheap to clone (one shared connection; SQLite
+/// writes one at a time anyway). Several processes may share the file.
+#[derive(Clone)]
+pub struct SqliteStore {
+    conn: Arc<Mutex<Connection>>,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore").finish_non_exhaustive()
+    }
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the inbox at `path` and applies pending
+    /// migrations.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self, Error> {
+        Self::with_connection(Connection::open(path)?)
+    }
+
+    /// An inbox in memory, gone with the process (tests, demos).
+    pub fn in_memory() -> Result<Self, Error> {
+        Self::with_connection(Connection::open_in_memory()?)
+    }
+
+    fn with_connection(mut conn: Connection) -> Result<Self, Error> {
+        conn.busy_timeout(Duration::from_secs(10))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        migrate(&mut conn)?;
+        Ok(SqliteStore {
+            conn: Arc::new(Mutex::new(conn)),
+        })
+    }
+
+    /// Marks `claim` done in the same transaction as the merchant's own
+    /// writes in `work` (tables in the same file): both commit or neither.
+    /// [`Error::LeaseLost`] rolls `work` back.
+    pub async fn complete_with<T, F>(&self, claim: &Claimed, work: F) -> Result<T, Error>
+    where
+        T: Send + 'static,
+        F: FnOnce(&rusqlite::Transaction<'_>) -> rusqlite::Result<T> + Send + 'static,
+    {
+        let (id, token) = (claim.id, claim.token);
+        self.blocking(move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let value = work(&tx)?;
+            mark_done(&tx, id, token)?;
+            tx.commit()?;
+            Ok(value)
+        })
+        .await
+    }
+
+    /// Runs `f` on the connection off the async threads.
+    async fn blocking<T, F>(&self, f: F) -> Result<T, Error>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T, Error> + Send + 'static,
+    {
+        let conn = Arc::clone(&self.conn);
+        tokio::task::spawn_blocking(move || f(&mut lock(&conn)))
+            .await
+            .map_err(Error::Task)?
+    }
+}
+
+/// The connection, even if a panicking task poisoned the lock: every
+/// change runs in a transaction, which a panic rolls back.
+fn lock(conn: &Mutex<Connection>) -> MutexGuard<'_, Connection> {
+    conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+fn migrate(conn: &mut Connection) -> Result<(), Error> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let applied: i64 = tx.pragma_query_value(None, "user_version", |row| row.get(0))?;
+    let known = MIGRATIONS.len() as i64;
+    if applied > known {
+        return Err(Error::SchemaTooNew {
+            found: applied,
+            known,
+        });
+    }
+    for sql in MIGRATIONS.iter().skip(applied as usize) {
+        tx.execute_batch(sql)?;
+    }
+    tx.pragma_update(None, "user_version", known)?;
+    tx.commit()?;
+    Ok(())
+}
+
+fn mark_done(conn: &Connection, id: i64, token: i64) -> Result<(), Error> {
+    let changed = conn.execute(
+        "UPDATE et_inbox_events SET state = 'done', done_at = ?3, claim_token = NULL
+         WHERE id = ?1 AND claim_token = ?2 AND state = 'claimed'",
+        params![id, token, now_ms()],
+    )?;
+    if changed == 1 {
+        Ok(())
+    } else {
+        Err(Error::LeaseLost { id })
+    }
+}
+
+impl Store for SqliteStore {
+    async fn insert(&self, event: &NewEvent) -> Result<Inserted, Error> {
+        let event = event.clone();
+        self.blocking(move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let now = now_ms();
+            let stored = tx.execute(
+                "INSERT INTO et_inbox_events
+                     (dedup_key, source, order_id, fields, received_at, available_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?5) ON CONFLICT (dedup_key) DO NOTHING",
+                params![
+                    event.dedup_key,
+                    event.source.as_str(),
+                    event.order_id,
+                    event.fields_json(),
+                    now
+                ],
+            )? == 1;
+            if stored {
+                if let Some(order_id) = &event.order_id {
+                    let status = event.order_status;
+                    tx.execute(
+                        "INSERT INTO et_inbox_orders (order_id, status, final, updated_at)
+                         VALUES (?1, ?2, ?3, ?4)
+                         ON CONFLICT (order_id) DO UPDATE SET
+                             status = coalesce(excluded.status, status),
+                             final = CASE WHEN excluded.status IS NULL THEN final ELSE excluded.final END,
+                             updated_at = excluded.updated_at",
+                        params![
+                            order_id,
+                            status.map(OrderStatus::code),
+                            status.is_some_and(OrderStatus::is_terminal),
+                            now
+                        ],
+                    )?;
+                }
+            }
+            tx.commit()?;
+            Ok(if stored {
+                Inserted::Stored
+            } else {
+                Inserted::AlreadyStored
+            })
+        })
+        .await
+    }
+
+    async fn claim(
+        &self,
+        limit: u32,
+        lease: Duration,
+        max_attempts: u32,
+    ) -> Result<Vec<Claimed>, Error> {
+        let lease = millis(lease);
+        self.blocking(move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let now = now_ms();
+            tx.execute(
+                "UPDATE et_inbox_events SET state = 'dead', claim_token = NULL,
+                     last_error = 'lease ended after the last attempt'
+                 WHERE state = 'claimed' AND claimed_until <= ?1 AND attempts >= ?2",
+                params![now, max_attempts],
+            )?;
+            let token = new_token();
+            let mut claimed = tx
+                .prepare(
+                    "UPDATE et_inbox_events
+                     SET state = 'claimed', claim_token = ?1, claimed_until = ?2 + ?3,
+                         attempts = attempts + 1
+                     WHERE id IN (SELECT id FROM et_inbox_events
+                                  WHERE (state = 'pending' AND available_at <= ?2)
+                                     OR (state = 'claimed' AND claimed_until <= ?2)
+                                  ORDER BY id LIMIT ?4)
+                     RETURNING id, dedup_key, source, fields, attempts",
+                )?
+                .query_map(params![token, now, lease, limit], |row| {
+                    Ok((
+                        row.get::<_, i64>(0)?,
+                        row.get::<_, String>(1)?,
+                        row.get::<_, String>(2)?,
+                        row.get::<_, String>(3)?,
+                        row.get::<_, i64>(4)?,
+                    ))
+                })?
+                .collect::<Result<Vec<_>, _>>()?;
+            tx.commit()?;
+            claimed.sort_unstable_by_key(|row| row.0);
+            claimed
+                .into_iter()
+                .map(|(id, key, source, fields, attempts)| {
+                    Claimed::from_row(id, key, &source, &fields, attempts, token)
+                })
+                .collect()
+        })
+        .await
+    }
+
+    async fn complete(&self, claim: &Claimed) -> Result<(), Error> {
+        let (id, token) = (claim.id, claim.token);
+        self.blocking(move |conn| mark_done(conn, id, token)).await
+    }
+
+    async fn fail(
+        &self,
+        claim: &Claimed,
+        retry_in: Option<Duration>,
+        reason: &str,
+    ) -> Result<(), Error> {
+        let (id, token, reason) = (claim.id, claim.token, reason.to_owned());
+        let (state, delay) = match retry_in {
+            Some(delay) => ("pending", millis(delay)),
+            None => ("dead", 0),
+        };
+        self.blocking(move |conn| {
+            let changed = conn.execute(
+                "UPDATE et_inbox_events
+                 SET state = ?3, available_at = ?4 + ?5, last_error = ?6, claim_token = NULL
+                 WHERE id = ?1 AND claim_token = ?2 AND state = 'claimed'",
+                params![id, token, state, now_ms(), delay, reason],
+            )?;
+            if changed == 1 {
+                Ok(())
+            } else {
+                Err(Error::LeaseLost { id })
+            }
+        })
+        .await
+    }
+
+    async fn counts(&self) -> Result<Counts, Error> {
+        self.blocking(|conn| {
+            let mut counts = Counts::default();
+            let mut stmt =
+                conn.prepare("SELECT state, count(*) FROM et_inbox_events GROUP BY state")?;
+            let rows = stmt.query_map([], |row| {
+                Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?))
+            })?;
+            for row in rows {
+                let (state, n) = row?;
+                let n = u64::try_from(n).unwrap_or(0);
+                match state.as_str() {
+                    "pending" => counts.pending = n,
+                    "claimed" => counts.claimed = n,
+                    "done" => counts.done = n,
+                    _ => counts.dead += n,
+                }
+            }
+            Ok(counts)
+        })
+        .await
+    }
+
+    async fn track_order(&self, order_id: &str) -> Result<(), Error> {
+        let order_id = order_id.to_owned();
+        self.blocking(move |conn| {
+            conn.execute(
+                "INSERT INTO et_inbox_orders (order_id, updated_at) VALUES (?1, ?2)
+                 ON CONFLICT (order_id) DO NOTHING",
+                params![order_id, now_ms()],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn open_orders(&self, after: &str, limit: u32) -> Result<Vec<TrackedOrder>, Error> {
+        let after = after.to_owned();
+        self.blocking(move |conn| {
+            let mut stmt = conn.prepare(
+                "SELECT order_id, status FROM et_inbox_orders
+                 WHERE final = 0 AND order_id > ?1 ORDER BY order_id LIMIT ?2",
+            )?;
+            let rows = stmt.query_map(params![after, limit], |row| {
+                Ok(TrackedOrder {
+                    order_id: row.get(0)?,
+                    status: row.get::<_, Option<i64>>(1)?.map(OrderStatus::from_code),
+                })
+            })?;
+            Ok(rows.collect::<Result<_, _>>()?)
+        })
+        .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrations_are_applied_once_and_a_newer_schema_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("inbox.db");
+        drop(SqliteStore::open(&path).unwrap());
+        drop(SqliteStore::open(&path).unwrap()); // re-opening applies nothing twice
+        let conn = Connection::open(&path).unwrap();
+        let version: i64 = conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, MIGRATIONS.len() as i64);
+        conn.pragma_update(None, "user_version", 99).unwrap();
+        drop(conn);
+        assert!(matches!(
+            SqliteStore::open(&path),
+            Err(Error::SchemaTooNew { found: 99, .. })
+        ));
+    }
+}

@@ -1,0 +1,64 @@
+//! One set of semantics, two stores: [`SqliteStore`](crate::SqliteStore)
+//! and [`PgStore`](crate::PgStore) implement [`Store`], and the tests run
+//! the same checks against both.
+
+use std::future::Future;
+use std::time::Duration;
+
+use crate::{Claimed, Counts, Error, Inserted, NewEvent, TrackedOrder};
+
+/// Where the inbox keeps events and tracked orders.
+///
+/// Event states: `pending` → (claim) → `claimed` → `done`, or back to
+/// `pending` with a later `available_at` after a failure, or `dead` after
+/// the last allowed attempt. A claim whose lease ended is claimable again,
+/// so a crashed consumer's batch is not stuck.
+pub trait Store: Clone + Send + Sync + 'static {
+    /// Stores `event` unless its dedup key is already stored, atomically
+    /// (two instances inserting the same key at the same moment store it
+    /// once), and records its order status. Returns once committed.
+    fn insert(&self, event: &NewEvent) -> impl Future<Output = Result<Inserted, Error>> + Send;
+
+    /// Claims up to `limit` claimable events for `lease`: pending ones whose
+    /// retry time has come and claimed ones whose lease ended. Events whose
+    /// lease ended after their `max_attempts`-th attempt are set aside as
+    /// dead instead. Two consumers never hold the same event at once.
+    fn claim(
+        &self,
+        limit: u32,
+        lease: Duration,
+        max_attempts: u32,
+    ) -> impl Future<Output = Result<Vec<Claimed>, Error>> + Send;
+
+    /// Marks a claimed event done; [`Error::LeaseLost`] if the claim is no
+    /// longer this one's.
+    fn complete(&self, claim: &Claimed) -> impl Future<Output = Result<(), Error>> + Send;
+
+    /// Releases a claimed event after a failure: claimable again after
+    /// `retry_in`, or set aside as dead when `retry_in` is `None`.
+    fn fail(
+        &self,
+        claim: &Claimed,
+        retry_in: Option<Duration>,
+        reason: &str,
+    ) -> impl Future<Output = Result<(), Error>> + Send;
+
+    /// How many events are in each state.
+    fn counts(&self) -> impl Future<Output = Result<Counts, Error>> + Send;
+
+    /// Adds an order to the table the reconciler reads (no-op if present).
+    fn track_order(&self, order_id: &str) -> impl Future<Output = Result<(), Error>> + Send;
+
+    /// Up to `limit` tracked orders whose last status is not final, with ids
+    /// after `after` (in id order, for paging).
+    fn open_orders(
+        &self,
+        after: &str,
+        limit: u32,
+    ) -> impl Future<Output = Result<Vec<TrackedOrder>, Error>> + Send;
+}
+
+/// `Duration` as whole milliseconds for the database.
+pub(crate) fn millis(d: Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+}

@@ -1,0 +1,78 @@
+//! Shared test helpers: signed notifications, and the PostgreSQL gate
+//! (a fresh schema per test on `ET_INBOX_PG_URL`, or a loud SKIP).
+#![allow(dead_code, missing_docs)]
+
+use bytes::Bytes;
+use et_inbox::PgStore;
+use et_proto::{sign_notification, NotificationVerifier, Profile, RawObject, RawValue};
+use http_body_util::Full;
+
+pub const SALT: &str = "test-salt";
+
+pub fn verifier() -> NotificationVerifier {
+    NotificationVerifier::new(SALT, Profile::default().notify_sign_rule)
+}
+
+/// A signed payment-success body for order `ETLOAD<n>`.
+pub fn payment_body(n: usize) -> Vec<u8> {
+    let fields: RawObject = [
+        ("order_id", RawValue::string(format!("ETTEST{n:010}"))),
+        ("pay_result", RawValue::integer(1)),
+        (
+            "pay_amount",
+            RawValue::from_json("10000.00").expect("amount"),
+        ),
+        ("pay_datetime", RawValue::string("2026-12-01 10:00:00")),
+        ("extend_info", RawValue::string("")),
+    ]
+    .into_iter()
+    .collect();
+    sign_notification(SALT, fields)
+}
+
+pub fn post(body: &[u8]) -> http::Request<Full<Bytes>> {
+    http::Request::post("/et/notify")
+        .header("content-type", "application/json")
+        .body(Full::new(Bytes::copy_from_slice(body)))
+        .expect("request")
+}
+
+/// A PostgreSQL URL whose connections see only a fresh schema named after
+/// `test`, or `None` (after printing SKIPPED) when no server is configured.
+/// With `ET_REQUIRE_SERVICES=1` a missing server fails the test instead.
+pub async fn pg_url(test: &str) -> Option<String> {
+    let Ok(base) = std::env::var("ET_INBOX_PG_URL") else {
+        assert!(
+            std::env::var("ET_REQUIRE_SERVICES").as_deref() != Ok("1"),
+            "ET_REQUIRE_SERVICES=1 but ET_INBOX_PG_URL is not set: PostgreSQL test {test} cannot run"
+        );
+        eprintln!(
+            "\n*** SKIPPED {test}: no PostgreSQL (set ET_INBOX_PG_URL, as .ci/run does) ***\n"
+        );
+        return None;
+    };
+    let schema = format!("t_{test}_{}", std::process::id());
+    let (client, connection) = tokio_postgres::connect(&base, tokio_postgres::NoTls)
+        .await
+        .unwrap_or_else(|e| panic!("PostgreSQL at ET_INBOX_PG_URL is unreachable: {e}"));
+    tokio::spawn(connection);
+    client
+        .batch_execute(&format!(
+            "DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}"
+        ))
+        .await
+        .expect("create test schema");
+    let separator = if base.contains('?') { '&' } else { '?' };
+    Some(format!(
+        "{base}{separator}options=-c%20search_path%3D{schema}"
+    ))
+}
+
+pub async fn pg_store(test: &str) -> Option<PgStore> {
+    let url = pg_url(test).await?;
+    Some(
+        PgStore::connect(&url, 4)
+            .await
+            .expect("connect and migrate"),
+    )
+}
