@@ -44,6 +44,8 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 mod body;
 mod client;
 mod endpoint;
@@ -59,3 +61,8 @@ pub use error::Error;
 pub use receiver::{HandlerError, NotificationHandler, ReceiverConfig, WebhookReceiver};
 pub use serve::serve;
 pub use transport::{RetryPolicy, TransportConfig, TransportError};
+
+// The README's example runs as a doctest, so the crates.io page stays true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

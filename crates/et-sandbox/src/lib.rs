@@ -102,6 +102,8 @@
 //! sandbox time (7 attempts), until the reply is `{"notify_result":"OK"}`.
 //! Unpaid orders close after 7 days of sandbox time.
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 mod api;
 mod app;
 mod clock;
@@ -476,3 +478,8 @@ impl From<&store::OutboxRecord> for NotificationView {
         }
     }
 }
+
+// The README's example runs as a doctest, so the crates.io page stays true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
