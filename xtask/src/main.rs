@@ -8,12 +8,14 @@
 //!   table with the performance targets of issue 7.
 //! * `package`: packages every publishable crate, then builds and tests each
 //!   from its package (`cargo publish --dry-run`, and more).
+//! * `msrv`: checks the publishable crates on their declared `rust-version`.
 //!
 //! Only `std::process::Command` drives the tools, so xtask builds in seconds.
 
 mod bench;
 mod ci;
 mod fuzz;
+mod msrv;
 mod package;
 
 use std::path::{Path, PathBuf};
@@ -26,7 +28,8 @@ commands:
   ci                                 fmt, clippy, doc, tests (what CI runs)
   fuzz [--target T] [--seconds N]    run cargo-fuzz targets on nightly (default 60 s each)
   bench-report                       criterion benches + openssl speed, one table
-  package                            package the publishable crates, build and test them from the packages";
+  package                            package the publishable crates, build and test them from the packages
+  msrv                               check the publishable crates with the toolchain of their rust-version";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -35,6 +38,7 @@ fn main() -> ExitCode {
         Some("fuzz") => fuzz::Options::parse(&args[1..]).and_then(|o| fuzz::run(&o)),
         Some("bench-report") => bench::run(),
         Some("package") => package::run(),
+        Some("msrv") => msrv::run(),
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
             Ok(())
@@ -62,6 +66,17 @@ fn root() -> PathBuf {
 fn cargo() -> Command {
     let mut cmd = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
     cmd.current_dir(root());
+    cmd
+}
+
+/// A `cargo` of another toolchain (`+nightly`, `+1.85`): the rustup proxy on
+/// PATH, not the toolchain's own binary, with the variables pinning ours removed.
+fn toolchain_cargo(toolchain: &str) -> Command {
+    let mut cmd = Command::new("cargo");
+    cmd.arg(format!("+{toolchain}")).current_dir(root());
+    for var in ["RUSTUP_TOOLCHAIN", "RUSTC", "RUSTDOC", "CARGO"] {
+        cmd.env_remove(var);
+    }
     cmd
 }
 

@@ -29,9 +29,11 @@ use serde_json::Value;
 use crate::{cargo, root, run_status, secs};
 
 /// One crate to publish.
-struct Published {
-    name: String,
+pub struct Published {
+    pub name: String,
     version: String,
+    /// Its `rust-version`, if it declares one.
+    pub rust_version: Option<String>,
 }
 
 impl Published {
@@ -87,7 +89,7 @@ pub fn run() -> Result<(), String> {
 
 /// The crates `cargo metadata` says may go to crates.io (`publish` absent,
 /// `true`, or listing `crates-io`), and the target directory.
-fn publishable() -> Result<(Vec<Published>, PathBuf), String> {
+pub fn publishable() -> Result<(Vec<Published>, PathBuf), String> {
     let output = cargo()
         .args(["metadata", "--no-deps", "--format-version", "1"])
         .output()
@@ -116,6 +118,7 @@ fn publishable() -> Result<(Vec<Published>, PathBuf), String> {
         .map(|p| Published {
             name: p["name"].as_str().unwrap_or_default().to_owned(),
             version: p["version"].as_str().unwrap_or_default().to_owned(),
+            rust_version: p["rust_version"].as_str().map(str::to_owned),
         })
         .collect();
     Ok((published, PathBuf::from(target_dir)))
