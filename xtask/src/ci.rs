@@ -40,6 +40,20 @@ const STEPS: &[Step] = &[
         args: &["test", "--workspace"],
         env: None,
     },
+    // Licences, duplicate/banned crates and sources (deny.toml); `.ci/run`
+    // installs cargo-deny. Advisories need a database CI cannot fetch: they
+    // are checked separately (SECURITY.md).
+    Step {
+        name: "deny",
+        args: &["deny", "check", "licenses", "bans", "sources"],
+        env: None,
+    },
+    // Every publishable crate packaged, then built and tested from its package.
+    Step {
+        name: "package",
+        args: &["xtask", "package"],
+        env: None,
+    },
 ];
 
 /// Runs every step; stops at the first failure and names it.

@@ -76,14 +76,8 @@ pub fn run(options: &Options) -> Result<(), String> {
     Ok(())
 }
 
-/// A `cargo` that honours `+nightly`: the rustup proxy on PATH, not the toolchain's own binary.
 fn nightly_cargo() -> Command {
-    let mut cmd = Command::new("cargo");
-    cmd.arg("+nightly").current_dir(root());
-    for var in ["RUSTUP_TOOLCHAIN", "RUSTC", "RUSTDOC", "CARGO"] {
-        cmd.env_remove(var);
-    }
-    cmd
+    crate::toolchain_cargo("nightly")
 }
 
 fn ensure_cargo_fuzz() -> Result<(), String> {

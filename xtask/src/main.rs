@@ -7,6 +7,9 @@
 //! * `bench-report`: the criterion benches briefly plus `openssl speed`, in one
 //!   table with the performance targets of issue 7.
 //! * `inbox-load`: et-inbox on PostgreSQL under load and a SIGKILL.
+//! * `package`: packages every publishable crate, then builds and tests each
+//!   from its package (`cargo publish --dry-run`, and more).
+//! * `msrv`: checks the publishable crates on their declared `rust-version`.
 //!
 //! Only `std::process::Command` drives the tools, so xtask builds in seconds.
 
@@ -14,6 +17,8 @@ mod bench;
 mod ci;
 mod fuzz;
 mod inbox_load;
+mod msrv;
+mod package;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -25,7 +30,9 @@ commands:
   ci                                 fmt, clippy, doc, tests (what CI runs)
   fuzz [--target T] [--seconds N]    run cargo-fuzz targets on nightly (default 60 s each)
   bench-report                       criterion benches + openssl speed, one table
-  inbox-load                         et-inbox on PostgreSQL: 4 instances, 20,000 deliveries, one SIGKILL";
+  inbox-load                         et-inbox on PostgreSQL: 4 instances, 20,000 deliveries, one SIGKILL
+  package                            package the publishable crates, build and test them from the packages
+  msrv                               check the publishable crates with the toolchain of their rust-version";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -34,6 +41,8 @@ fn main() -> ExitCode {
         Some("fuzz") => fuzz::Options::parse(&args[1..]).and_then(|o| fuzz::run(&o)),
         Some("bench-report") => bench::run(),
         Some("inbox-load") => inbox_load::run(),
+        Some("package") => package::run(),
+        Some("msrv") => msrv::run(),
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
             Ok(())
@@ -61,6 +70,17 @@ fn root() -> PathBuf {
 fn cargo() -> Command {
     let mut cmd = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
     cmd.current_dir(root());
+    cmd
+}
+
+/// A `cargo` of another toolchain (`+nightly`, `+1.85`): the rustup proxy on
+/// PATH, not the toolchain's own binary, with the variables pinning ours removed.
+fn toolchain_cargo(toolchain: &str) -> Command {
+    let mut cmd = Command::new("cargo");
+    cmd.arg(format!("+{toolchain}")).current_dir(root());
+    for var in ["RUSTUP_TOOLCHAIN", "RUSTC", "RUSTDOC", "CARGO"] {
+        cmd.env_remove(var);
+    }
     cmd
 }
 

@@ -21,6 +21,8 @@
 //! assert!(Cli::try_parse_from(["et", "keygen", "--bits", "12"]).is_err());
 //! ```
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 pub mod browser;
 pub mod call;
 pub mod cli;

@@ -44,6 +44,8 @@
 //! # }
 //! ```
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 mod aes_cbc;
 mod b64;
 mod backend;
@@ -59,3 +61,8 @@ pub use error::{Error, KeyFormat, KeyKind};
 pub use keys::{KeyPadding, PrivateKey, PublicKey, SignHash};
 pub use notify::{md5_hex, md5_verify};
 pub use zeroize::Zeroizing;
+
+// The README's example runs as a doctest, so the crates.io page stays true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

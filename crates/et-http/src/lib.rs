@@ -49,6 +49,8 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 mod body;
 mod client;
 mod endpoint;
@@ -64,3 +66,8 @@ pub use error::Error;
 pub use receiver::{HandlerError, NotificationHandler, ReceiverConfig, WebhookReceiver};
 pub use serve::{serve, serve_with, ServeConfig};
 pub use transport::{RetryPolicy, TransportConfig, TransportError};
+
+// The README's example runs as a doctest, so the crates.io page stays true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

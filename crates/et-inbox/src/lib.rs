@@ -95,6 +95,8 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 mod error;
 mod event;
 mod postgres;
@@ -345,3 +347,8 @@ mod tests {
         assert_eq!(config.retry_after(u32::MAX), None);
     }
 }
+
+// The README's example runs as a doctest, so the crates.io page stays true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -36,6 +36,8 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 mod wire;
 
 mod amount;
@@ -70,3 +72,8 @@ pub use payload::{NoPayload, Operation, Payload, Placement, Rule, ValidationErro
 pub use rust_decimal::Decimal;
 pub use time::BeijingTime;
 pub use wire::{json_number_len, push_json_string, Extra, RawJson};
+
+// The README's example runs as a doctest, so the crates.io page stays true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -132,6 +132,8 @@
 //! file is written through [`files::write_atomically`] and nothing existing
 //! is replaced.
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 mod api;
 mod app;
 mod clock;
@@ -522,3 +524,8 @@ impl From<&store::OutboxRecord> for NotificationView {
         }
     }
 }
+
+// The README's example runs as a doctest, so the crates.io page stays true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -22,11 +22,9 @@ pub const MERCHANT_NUMBER: &str = "ET82009";
 pub const SUB_MERCHANT_NUMBER: &str = "ET82009S001";
 pub const SALT: &str = "abc123";
 
+/// Copies of et-proto's fixture keys: a published crate reads only its own files.
 fn fixture(name: &str) -> PrivateKey {
-    let path = format!(
-        "{}/../et-proto/tests/fixtures/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    );
+    let path = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
     let pem = std::fs::read(&path).unwrap_or_else(|e| panic!("reading {path}: {e}"));
     PrivateKey::load(&pem).expect("fixture key loads")
 }
