@@ -115,7 +115,7 @@ fn notification(c: &mut Criterion) {
 }
 
 fn sign_string_build(c: &mut Criterion) {
-    let f = parties(1024, et_crypto::Backend::RustCrypto).expect("fixture keys load");
+    let f = parties(1024, Some(et_crypto::Backend::RustCrypto)).expect("fixture keys load");
     let order = typical_order().expect("typical order parses");
     let request = f.merchant.build(&order).expect("build");
     let envelope = RawObject::parse_json(&request.body, "bench").expect("parses");

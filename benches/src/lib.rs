@@ -29,10 +29,13 @@ use et_proto::{BuiltRequest, NotificationVerifier, NotifySignRule, RawObject, Re
 /// Any setup failure (broken fixture, builder error).
 pub type SetupResult<T> = Result<T, Box<dyn Error>>;
 
-/// Every RSA backend, with the name used in benchmark ids.
-pub const BACKENDS: &[(&str, Backend)] = &[
-    ("rustcrypto", Backend::RustCrypto),
-    ("aws-lc", Backend::AwsLc),
+/// Every RSA backend pinned, then the automatic choice (`None`), with the
+/// name used in benchmark ids.
+pub const BACKENDS: &[(&str, Option<Backend>)] = &[
+    ("rustcrypto", Some(Backend::RustCrypto)),
+    ("aws-lc", Some(Backend::AwsLc)),
+    ("openssl", Some(Backend::OpenSsl)),
+    ("auto", None),
 ];
 
 /// Key sizes benchmarked: ET's examples use 1024 bits; 2048 is today's minimum elsewhere.
@@ -42,13 +45,16 @@ pub const KEY_BITS: &[usize] = &[1024, 2048];
 pub const NOTIFY_SALT: &str = "bench-salt";
 
 /// Both parties at one key size (et-proto's committed fixture keys), every
-/// key on one backend.
-pub fn parties(bits: usize, backend: Backend) -> SetupResult<Parties> {
-    Ok(Parties::new(
-        fixture_key("merchant", bits)?.with_backend(backend),
-        fixture_key("et", bits)?.with_backend(backend),
-        NOTIFY_SALT,
-    ))
+/// key pinned to `backend`, or choosing automatically (`None`).
+pub fn parties(bits: usize, backend: Option<Backend>) -> SetupResult<Parties> {
+    let key = |who| -> SetupResult<_> {
+        let key = fixture_key(who, bits)?;
+        Ok(match backend {
+            Some(backend) => key.with_backend(backend),
+            None => key,
+        })
+    };
+    Ok(Parties::new(key("merchant")?, key("et")?, NOTIFY_SALT))
 }
 
 /// A batch query for `n` orders and ET's signed, encrypted answer with `n` items.

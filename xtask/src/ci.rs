@@ -35,9 +35,33 @@ const STEPS: &[Step] = &[
         env: Some(("RUSTDOCFLAGS", "-Dwarnings")),
     },
     // Includes et-fuzz's corpus replay and et-cli's demo integration test.
+    // et-cli enables aws-lc and openssl, so this tests every crate with all
+    // three RSA backends.
     Step {
         name: "test",
         args: &["test", "--workspace"],
+        env: None,
+    },
+    // et-crypto with each backend alone and all together (its own crate
+    // only, to keep CI time sane): the cfg paths the workspace build unifies away.
+    Step {
+        name: "et-crypto pure Rust",
+        args: &["test", "-p", "et-crypto"],
+        env: None,
+    },
+    Step {
+        name: "et-crypto aws-lc",
+        args: &["test", "-p", "et-crypto", "--features", "aws-lc"],
+        env: None,
+    },
+    Step {
+        name: "et-crypto openssl",
+        args: &["test", "-p", "et-crypto", "--features", "openssl"],
+        env: None,
+    },
+    Step {
+        name: "et-crypto all backends",
+        args: &["test", "-p", "et-crypto", "--features", "aws-lc,openssl"],
         env: None,
     },
     // Licences, duplicate/banned crates and sources (deny.toml); `.ci/run`

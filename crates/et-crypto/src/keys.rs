@@ -373,7 +373,7 @@ impl PublicKey {
         #[cfg(feature = "aws-lc")]
         let aws = match (&spki, self.inner.to_pkcs1_der()) {
             (Some(spki), Ok(pkcs1)) if selection.uses(Backend::AwsLc) => {
-                Some(AwsPublic::new(pkcs1.into_vec(), spki.as_bytes()))
+                AwsPublic::new(pkcs1.as_bytes(), spki.as_bytes())
             }
             _ => None,
         };

@@ -8,13 +8,13 @@ use std::error::Error;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use et_crypto::{aes_cbc_encrypt, b64_encode, AesKey, Iv};
+use et_crypto::{aes_cbc_encrypt, b64_encode, AesKey, Iv, KeyPadding, SignHash};
 use et_fuzz::{Fixtures, CONTENT_TYPES, NOTIFY_SALT};
 use et_model::{
     CreateOrder, GetPayUrl, OrderCreated, OrderInfo, Payload, QueryOrders, StatusCode,
     UploadAttachment,
 };
-use et_proto::{sign_notification, RawObject, Response};
+use et_proto::{sign_notification, RawObject, RawValue, Response};
 use rsa::pkcs1::{EncodeRsaPrivateKey, EncodeRsaPublicKey};
 use rsa::pkcs8::{DecodePrivateKey, EncodePrivateKey, EncodePublicKey, LineEnding};
 
@@ -52,6 +52,7 @@ fn main() -> Result {
     model(&corpus)?;
     envelopes(&corpus)?;
     notifications(&corpus)?;
+    differential(&corpus)?;
     corpus.put("sign_string", "odd_object.json", ODD_OBJECT)?;
     corpus.put(
         "sign_string",
@@ -160,19 +161,51 @@ fn envelopes(corpus: &Corpus) -> Result {
     corpus.put("sign_string", "request.json", &order_request.body)?;
 
     let opened = f.et.open_request(&order_request.body, lookup)?;
+    unsealed(
+        corpus,
+        "open_request_unsealed",
+        "create_order.json",
+        &opened.fields,
+        &opened.sensitive,
+    )?;
     let created: OrderCreated = serde_json::from_str(ORDER_CREATED)?;
     let response = Response::success(&opened).with_output::<CreateOrder>(&[created])?;
     let body = f.et.respond(merchant_public, &response)?;
+    let reply = f.merchant.open_raw(Some(&order_request), &body)?;
+    let fields = RawObject::parse_json(&body, "seed")?;
+    unsealed(
+        corpus,
+        "open_response_unsealed",
+        "order_created.json",
+        &fields,
+        &reply.sensitive.to_string(),
+    )?;
     f.merchant.open::<CreateOrder>(&order_request, &body)?;
     corpus.put("open_response", "order_created.json", &body)?;
     corpus.put("sign_string", "response.json", &body)?;
 
     let opened = f.et.open_request(&query_request.body, lookup)?;
+    unsealed(
+        corpus,
+        "open_request_unsealed",
+        "query_orders.json",
+        &opened.fields,
+        &opened.sensitive,
+    )?;
     let orders = (1..=3)
         .map(|i| serde_json::from_str(&order_info(i)))
         .collect::<std::result::Result<Vec<OrderInfo>, _>>()?;
     let response = Response::success(&opened).with_output::<QueryOrders>(&orders)?;
     let body = f.et.respond(merchant_public, &response)?;
+    let reply = f.merchant.open_raw(Some(&query_request), &body)?;
+    let fields = RawObject::parse_json(&body, "seed")?;
+    unsealed(
+        corpus,
+        "open_response_unsealed",
+        "query_3_orders.json",
+        &fields,
+        &reply.sensitive.to_string(),
+    )?;
     f.merchant.open::<QueryOrders>(&query_request, &body)?;
     corpus.put("open_response", "query_3_orders.json", &body)?;
 
@@ -186,6 +219,77 @@ fn envelopes(corpus: &Corpus) -> Result {
         "error_200003.json",
         f.et.respond(merchant_public, &error)?,
     )
+}
+
+/// An after-the-signature seed: an AES key, then the envelope with its
+/// `sensitive_data` (the decrypted `sensitive`) encrypted under that key.
+fn unsealed(
+    corpus: &Corpus,
+    target: &str,
+    name: &str,
+    fields: &RawObject,
+    sensitive: &str,
+) -> Result {
+    let key_text = *b"fedcba9876543210";
+    let mut envelope = fields.clone();
+    let sealed = aes_cbc_encrypt(&AesKey::new(key_text), Iv::SameAsKey, sensitive.as_bytes());
+    envelope.insert("sensitive_data", RawValue::string(b64_encode(sealed)));
+    envelope.insert("aeskey", RawValue::string("wrapped"));
+    corpus.put(
+        target,
+        name,
+        [&key_text[..], envelope.to_json().as_bytes()].concat(),
+    )
+}
+
+/// Seeds for `backends_agree`: per key size and padding, the padded block
+/// of a real ciphertext and the ciphertext itself; per hash, the encoded
+/// message of a real signature over `"et"`; and one message to round-trip.
+fn differential(corpus: &Corpus) -> Result {
+    use rsa::traits::PublicKeyParts;
+    let paddings = [
+        KeyPadding::Pkcs1v15,
+        KeyPadding::OaepSha256,
+        KeyPadding::OaepSha1,
+        KeyPadding::OaepSha256Mgf1Sha1,
+    ];
+    for (size_bit, bits) in [(0u8, 1024), (1, 2048)] {
+        let key = et_fuzz::fixture_key("merchant", bits)?;
+        let raw = rsa::RsaPrivateKey::from_pkcs8_pem(&key.to_pkcs8_pem()?)?;
+        let block = |integer: rsa::BigUint| {
+            let bytes = integer.to_bytes_be();
+            [vec![0; raw.size() - bytes.len()], bytes].concat()
+        };
+        for (i, padding) in (0u8..).zip(paddings) {
+            let ct = key.public_key().encrypt_key(padding, b"Ab3dEf7hIj1lMn0p")?;
+            let em = rsa::hazmat::rsa_decrypt_and_check(
+                &raw,
+                None::<&mut rsa::rand_core::OsRng>,
+                &rsa::BigUint::from_bytes_be(&ct),
+            )?;
+            let name = format!("{bits}_{padding:?}");
+            corpus.put(
+                "backends_agree",
+                &format!("{name}_block.bin"),
+                [&[size_bit | i << 3][..], &block(em)].concat(),
+            )?;
+            corpus.put(
+                "backends_agree",
+                &format!("{name}_ciphertext.bin"),
+                [&[size_bit | 2 | i << 3][..], &ct].concat(),
+            )?;
+        }
+        for (hash_bit, hash) in [(0u8, SignHash::Sha256), (0x20, SignHash::Sha1)] {
+            let sig = key.sign(hash, b"et")?;
+            let em = rsa::hazmat::rsa_encrypt(&raw, &rsa::BigUint::from_bytes_be(&sig))?;
+            corpus.put(
+                "backends_agree",
+                &format!("{bits}_{hash:?}_signature.bin"),
+                [&[size_bit | 4 | hash_bit][..], &block(em)].concat(),
+            )?;
+        }
+    }
+    corpus.put("backends_agree", "round_trip.bin", b"\x06Ab3dEf7hIj1lMn0p")
 }
 
 /// Seeds are the selector byte (index into `CONTENT_TYPES`) + the body.

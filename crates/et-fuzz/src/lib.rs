@@ -24,10 +24,13 @@ mod fixtures;
 mod model;
 mod proto;
 
-pub use crypto::{aes_decrypt, key_load};
+pub use crypto::{aes_decrypt, backends_agree, key_load};
 pub use fixtures::{fixture_key, Fixtures, Parties, NOTIFY_SALT};
 pub use model::model_payloads;
-pub use proto::{notification, open_request, open_response, sign_string, CONTENT_TYPES};
+pub use proto::{
+    notification, open_request, open_request_unsealed, open_response, open_response_unsealed,
+    sign_string, CONTENT_TYPES,
+};
 
 /// A fuzz target: its name (also its `fuzz/fuzz_targets/<name>.rs` and
 /// `fuzz/corpus/<name>/`) and its body.
@@ -46,6 +49,10 @@ pub const TARGETS: &[Target] = &[
         run: aes_decrypt,
     },
     Target {
+        name: "backends_agree",
+        run: backends_agree,
+    },
+    Target {
         name: "key_load",
         run: key_load,
     },
@@ -62,8 +69,16 @@ pub const TARGETS: &[Target] = &[
         run: open_request,
     },
     Target {
+        name: "open_request_unsealed",
+        run: open_request_unsealed,
+    },
+    Target {
         name: "open_response",
         run: open_response,
+    },
+    Target {
+        name: "open_response_unsealed",
+        run: open_response_unsealed,
     },
     Target {
         name: "sign_string",

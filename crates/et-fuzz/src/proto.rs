@@ -6,14 +6,14 @@
 //! signature check). A body we signed ourselves must never fail its
 //! signature check.
 
-use et_crypto::{b64_encode, PrivateKey, SignHash};
+use et_crypto::{aes_cbc_encrypt, b64_encode, AesKey, Iv, PrivateKey, SignHash};
 use et_model::{
     ApplyRefund, CreateOrder, EstimateAmount, GetPayUrl, GetRate, QueryOrders, ServerType,
     UploadAttachment,
 };
 use et_proto::{
     read_notification_body, sign_notification, sign_string_with, v1_printed_string, Error,
-    OpenedRequest, RawObject, RawValue, SignRule, VerifiedNotification, SIGN_KEY,
+    OpenedRequest, RawObject, RawValue, SignRule, ValueKind, VerifiedNotification, SIGN_KEY,
 };
 
 use crate::fixtures::{Fixtures, NOTIFY_SALT};
@@ -171,4 +171,75 @@ fn inspect(verified: &VerifiedNotification) {
         verified.matched_rule(),
         verified.notification().order_id(),
     );
+}
+
+/// After the signature check, as ET's response: the first 16 bytes are the
+/// AES key, the rest the body, opened as every operation's reply. The body
+/// is opened as it is, then with its `sensitive_data` encrypted under the
+/// key (so that the fuzzer's plain JSON reaches the parsers through AES);
+/// both must be judged alike.
+pub fn open_response_unsealed(data: &[u8]) {
+    use et_proto::fuzzing::open_response;
+    unsealed(data, |body, key| {
+        [
+            open_response::<CreateOrder>(body, key).is_ok(),
+            open_response::<UploadAttachment>(body, key).is_ok(),
+            open_response::<GetPayUrl>(body, key).is_ok(),
+            open_response::<QueryOrders>(body, key).is_ok(),
+            open_response::<GetRate>(body, key).is_ok(),
+            open_response::<EstimateAmount>(body, key).is_ok(),
+            open_response::<ApplyRefund>(body, key).is_ok(),
+        ]
+    });
+}
+
+/// After the signature check, as a merchant's request on ET's side; input
+/// as for [`open_response_unsealed`].
+pub fn open_request_unsealed(data: &[u8]) {
+    use et_proto::fuzzing::open_request;
+    unsealed(data, |body, key| {
+        [
+            open_request::<CreateOrder>(body, key).is_ok(),
+            open_request::<UploadAttachment>(body, key).is_ok(),
+            open_request::<GetPayUrl>(body, key).is_ok(),
+            open_request::<QueryOrders>(body, key).is_ok(),
+            open_request::<GetRate>(body, key).is_ok(),
+            open_request::<EstimateAmount>(body, key).is_ok(),
+            open_request::<ApplyRefund>(body, key).is_ok(),
+        ]
+    });
+}
+
+fn unsealed(data: &[u8], open: impl Fn(&[u8], &AesKey) -> [bool; 7]) {
+    let Some((key, body)) = data.split_first_chunk::<16>() else {
+        return;
+    };
+    let key = AesKey::new(*key);
+    open(body, &key);
+    let Ok(mut object) = RawObject::parse_json(body, "fuzz input") else {
+        return;
+    };
+    let plain = payload(object.get("sensitive_data"));
+    let sealed = aes_cbc_encrypt(&key, Iv::SameAsKey, plain.as_bytes());
+    object.insert("aeskey", RawValue::string(""));
+    let as_plain = open(object.to_json().as_bytes(), &key);
+    object.insert("sensitive_data", RawValue::string(b64_encode(sealed)));
+    object.insert("aeskey", RawValue::string("wrapped"));
+    let as_sealed = open(object.to_json().as_bytes(), &key);
+    assert_eq!(
+        as_plain, as_sealed,
+        "encrypting sensitive_data changed how it reads"
+    );
+}
+
+/// A payload field's JSON text: a string's content, or a nested object's
+/// or array's JSON (the forms the openers read).
+fn payload(value: Option<&RawValue>) -> String {
+    match value.map(RawValue::kind) {
+        Some(ValueKind::String) => value.map(RawValue::text).unwrap_or_default().to_owned(),
+        Some(ValueKind::Object | ValueKind::Array) => {
+            value.map(RawValue::json).unwrap_or_default().to_owned()
+        }
+        _ => String::new(),
+    }
 }

@@ -84,3 +84,27 @@ fn envelope_seeds_still_open() {
         }
     }
 }
+
+/// The after-the-signature seeds must open, or those targets start from
+/// rejected inputs only (regenerate as above).
+#[test]
+fn unsealed_seeds_still_open() {
+    use et_model::{CreateOrder, QueryOrders};
+    use et_proto::fuzzing::{open_request, open_response};
+    let seed = |path: &str| {
+        let data = fs::read(fuzz_dir().join("corpus").join(path)).expect("seed is committed");
+        let (key, body) = data.split_at(16);
+        let key: [u8; 16] = key.try_into().expect("16-byte key");
+        (et_crypto::AesKey::new(key), body.to_vec())
+    };
+    let (key, body) = seed("open_request_unsealed/create_order.json");
+    open_request::<CreateOrder>(&body, &key).expect("create_order request seed opens");
+    let (key, body) = seed("open_request_unsealed/query_orders.json");
+    open_request::<QueryOrders>(&body, &key).expect("query_orders request seed opens");
+    let (key, body) = seed("open_response_unsealed/order_created.json");
+    let items = open_response::<CreateOrder>(&body, &key).expect("order_created seed opens");
+    assert_eq!(items.len(), 1);
+    let (key, body) = seed("open_response_unsealed/query_3_orders.json");
+    let items = open_response::<QueryOrders>(&body, &key).expect("query seed opens");
+    assert_eq!(items.len(), 3);
+}

@@ -51,6 +51,7 @@
 mod envelope;
 mod error;
 mod et_side;
+pub mod fuzzing;
 mod merchant;
 mod multipart;
 mod notify;

@@ -8,7 +8,7 @@ use aws_lc_rs::rsa::{
     Pkcs1PrivateDecryptingKey, Pkcs1PublicEncryptingKey, PrivateDecryptingKey, PublicEncryptingKey,
     OAEP_SHA1_MGF1SHA1, OAEP_SHA256_MGF1SHA256,
 };
-use aws_lc_rs::signature::{self, UnparsedPublicKey};
+use aws_lc_rs::signature::{self, ParsedPublicKey};
 use zeroize::Zeroizing;
 
 use crate::backend::Operation;
@@ -22,9 +22,12 @@ pub(crate) struct AwsPrivate {
 }
 
 /// The public half: verification works from 1024 bits, encryption from 2048.
+/// Parsed once per hash: parsing on every call cost more than the 1024-bit
+/// verification itself.
 #[derive(Clone)]
 pub(crate) struct AwsPublic {
-    pkcs1_der: Vec<u8>,
+    sha256: ParsedPublicKey,
+    sha1: ParsedPublicKey,
     enc: Option<PublicEncryptingKey>,
 }
 
@@ -84,9 +87,14 @@ impl AwsPrivate {
 }
 
 impl AwsPublic {
-    pub(crate) fn new(pkcs1_der: Vec<u8>, spki_der: &[u8]) -> Self {
-        let enc = PublicEncryptingKey::from_der(spki_der).ok();
-        AwsPublic { pkcs1_der, enc }
+    /// `None` when aws-lc-rs rejects the key for verification.
+    pub(crate) fn new(pkcs1_der: &[u8], spki_der: &[u8]) -> Option<Self> {
+        let parse = |params| ParsedPublicKey::new(params, pkcs1_der).ok();
+        Some(AwsPublic {
+            sha256: parse(&signature::RSA_PKCS1_1024_8192_SHA256_FOR_LEGACY_USE_ONLY)?,
+            sha1: parse(&signature::RSA_PKCS1_1024_8192_SHA1_FOR_LEGACY_USE_ONLY)?,
+            enc: PublicEncryptingKey::from_der(spki_der).ok(),
+        })
     }
 
     /// Verification at every size (1024-bit keys through aws-lc-rs's legacy
@@ -101,12 +109,11 @@ impl AwsPublic {
     }
 
     pub(crate) fn verify(&self, hash: SignHash, msg: &[u8], sig: &[u8]) -> Result<(), Error> {
-        let params = match hash {
-            SignHash::Sha256 => &signature::RSA_PKCS1_1024_8192_SHA256_FOR_LEGACY_USE_ONLY,
-            SignHash::Sha1 => &signature::RSA_PKCS1_1024_8192_SHA1_FOR_LEGACY_USE_ONLY,
+        let key = match hash {
+            SignHash::Sha256 => &self.sha256,
+            SignHash::Sha1 => &self.sha1,
         };
-        UnparsedPublicKey::new(params, &self.pkcs1_der)
-            .verify(msg, sig)
+        key.verify_sig(msg, sig)
             .map_err(|_| Error::SignatureMismatch)
     }
 
