@@ -125,6 +125,20 @@
 //! sandbox time (7 attempts), until the reply is `{"notify_result":"OK"}`.
 //! Unpaid orders close after 7 days of sandbox time.
 //!
+//! # Resource bounds
+//!
+//! Whatever a client sends, the sandbox holds bounded connections, memory
+//! and time ([`Limits`], set with [`Sandbox::start_with`]; defaults in
+//! brackets). It runs on et-http's serve loop, the one the webhook receiver
+//! uses: at most `max_connections` [512] connections (more wait in the
+//! listen backlog), a silent connection closed after the idle timeout
+//! [10 s], request headers complete within the header timeout [10 s]. A
+//! body must arrive within `body_read_timeout` [30 s] (else 408), be at most
+//! [`MAX_BODY`] (20 MiB; else 413) and fit in `body_budget` [64 MiB], the
+//! body bytes all requests in flight hold together (else 503). Malformed
+//! framing, e.g. bad chunking, is 400; a method other than POST on
+//! `/server` is 405 with `Allow: POST`.
+//!
 //! # Files that hold secrets
 //!
 //! The state directory is created 0700; private keys, `merchant.json` and
@@ -141,6 +155,7 @@ pub mod files;
 mod institutions;
 mod jump;
 mod keys;
+mod limits;
 mod machine;
 mod notify;
 mod pages;
@@ -168,6 +183,7 @@ pub use config::{
     ET_PUBLIC_PEM, MERCHANT_JSON, MERCHANT_PRIVATE_PEM, MERCHANT_PUBLIC_PEM, SANDBOX_JSON,
 };
 pub use institutions::{InstitutionDirectory, DEFAULT_PAGE, MAX_PAGE, RESIDENCE};
+pub use limits::{Limits, MAX_BODY};
 pub use machine::{Event, IllegalTransition};
 pub use notify::{MAX_ATTEMPTS, RETRY_MINUTES};
 pub use store::OrderInstitution;
@@ -262,6 +278,14 @@ impl Sandbox {
     /// `listen` and starts serving and delivering notifications in the
     /// background. Pending notifications of an earlier run resume.
     pub async fn start(config: SandboxConfig) -> Result<RunningSandbox, Error> {
+        Self::start_with(config, Limits::default()).await
+    }
+
+    /// [`start`](Self::start) within the given resource bounds.
+    pub async fn start_with(
+        config: SandboxConfig,
+        limits: Limits,
+    ) -> Result<RunningSandbox, Error> {
         let dir = SandboxDir::new(&config.dir);
         let merchant = dir.merchant()?;
         let merchant_pem = keys::load_public(&dir.file(MERCHANT_PUBLIC_PEM))?;
@@ -312,7 +336,15 @@ impl Sandbox {
         });
         let (stop, stopped) = watch::channel(false);
         let tasks = vec![
-            tokio::spawn(server::serve(listener, app.clone(), stopped.clone())),
+            tokio::spawn(server::serve(
+                listener,
+                Arc::new(server::Server {
+                    app: app.clone(),
+                    budget: limits::BodyBudget::new(limits.body_budget),
+                    limits,
+                }),
+                stopped.clone(),
+            )),
             tokio::spawn(notify::run(app.clone(), stopped)),
         ];
         tracing::info!(%addr, time_scale = config.time_scale, "sandbox listening");

@@ -7,73 +7,64 @@ use std::time::Duration;
 use bytes::Bytes;
 use et_model::OrderStatus;
 use http::{header, Method, Request, Response, StatusCode};
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::Full;
 use hyper::body::Incoming;
-use hyper::server::conn::http1;
 use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
-use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use crate::app::App;
 use crate::clock::beijing_datetime;
 use crate::codes::{Refusal, SandboxCode};
+use crate::limits::{read_body, BodyBudget, Held, Limits, MAX_BODY};
 use crate::machine::Event;
 use crate::{api, jump, pages, store};
 
-/// Largest request body accepted (attachments travel inline as Base64).
-const MAX_BODY: usize = 20 * 1024 * 1024;
-/// How long shutdown waits for open connections.
-const DRAIN: Duration = Duration::from_secs(5);
-
 type Reply = Response<Full<Bytes>>;
 
-/// Accepts connections until `stop` changes or its sender is dropped.
-pub async fn serve(listener: TcpListener, app: Arc<App>, mut stop: watch::Receiver<bool>) {
-    let graceful = GracefulShutdown::new();
-    loop {
-        tokio::select! {
-            accepted = listener.accept() => {
-                let stream = match accepted {
-                    Ok((stream, _)) => stream,
-                    Err(e) => {
-                        tracing::warn!(error = %e, "accept failed");
-                        tokio::time::sleep(Duration::from_millis(20)).await;
-                        continue;
-                    }
-                };
-                let app = app.clone();
-                let service = service_fn(move |req| {
-                    let app = app.clone();
-                    async move { Ok::<_, Infallible>(route(&app, req).await) }
-                });
-                let conn = http1::Builder::new().serve_connection(TokioIo::new(stream), service);
-                let conn = graceful.watch(conn);
-                tokio::spawn(async move {
-                    if let Err(e) = conn.await {
-                        tracing::debug!(error = %e, "connection ended with an error");
-                    }
-                });
-            }
-            _ = stop.changed() => break,
-        }
-    }
-    if tokio::time::timeout(DRAIN, graceful.shutdown())
-        .await
-        .is_err()
-    {
-        tracing::warn!("connections still open after {DRAIN:?}; closing anyway");
-    }
+/// What every request's handler shares.
+pub struct Server {
+    /// The sandbox.
+    pub app: Arc<App>,
+    /// Its resource bounds.
+    pub limits: Limits,
+    /// The body bytes all requests in flight may hold.
+    pub budget: BodyBudget,
 }
 
-async fn route(app: &App, req: Request<Incoming>) -> Reply {
+/// Serves until `stop` changes or its sender is dropped, on et-http's
+/// bounded serve loop (connection cap, idle and header timeouts, drain).
+pub async fn serve(listener: TcpListener, server: Arc<Server>, mut stop: watch::Receiver<bool>) {
+    let config = server.limits.serve.clone();
+    let service = service_fn(move |req| {
+        let server = server.clone();
+        async move { Ok::<_, Infallible>(route(&server, req).await) }
+    });
+    let stopped = async move {
+        let _ = stop.changed().await;
+    };
+    et_http::serve_with(listener, service, config, stopped).await;
+}
+
+async fn route(server: &Server, req: Request<Incoming>) -> Reply {
+    let app = &*server.app;
     let method = req.method().clone();
     let path = req.uri().path().to_owned();
     let query = req.uri().query().unwrap_or_default().to_owned();
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
     match (&method, segments.as_slice()) {
-        (&Method::POST, ["server"]) => api_call(app, req).await,
+        (&Method::POST, ["server"]) => api_call(server, req).await,
+        (_, ["server"]) => {
+            let mut response = reply(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "text/plain; charset=utf-8",
+                format!("{method} /server: ET's API takes POST only").into_bytes(),
+            );
+            response
+                .headers_mut()
+                .insert(header::ALLOW, header::HeaderValue::from_static("POST"));
+            response
+        }
         (&Method::GET, ["pay", id]) => checkout(app, id, ""),
         (&Method::POST, ["pay", id]) => match app.transition(id, None, Event::Pay, None) {
             Ok(_) => checkout(app, id, "Payment received. Thank you."),
@@ -84,16 +75,9 @@ async fn route(app: &App, req: Request<Incoming>) -> Reply {
         (&Method::GET, ["jump", token]) => jump_page(app, jump::show(app, token)),
         (&Method::POST, ["jump", token]) => {
             let token = (*token).to_owned();
-            match Limited::new(req.into_body(), jump::MAX_FORM)
-                .collect()
-                .await
-            {
-                Ok(form) => jump_page(app, jump::submit(app, &token, &form.to_bytes())),
-                Err(_) => reply(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "text/plain; charset=utf-8",
-                    format!("the form is unreadable or over {} bytes", jump::MAX_FORM).into_bytes(),
-                ),
+            match body(server, req, jump::MAX_FORM).await {
+                Ok((form, _held)) => jump_page(app, jump::submit(app, &token, &form)),
+                Err(refused) => refused,
             }
         }
         (&Method::GET, ["admin", "orders", id]) => admin_view(app, id),
@@ -110,19 +94,34 @@ async fn route(app: &App, req: Request<Incoming>) -> Reply {
 }
 
 /// `POST /server`; a body over [`MAX_BODY`] is refused before it is read.
-async fn api_call(app: &App, req: Request<Incoming>) -> Reply {
-    match Limited::new(req.into_body(), MAX_BODY).collect().await {
-        Ok(body) => reply(
+async fn api_call(server: &Server, req: Request<Incoming>) -> Reply {
+    match body(server, req, MAX_BODY).await {
+        Ok((body, _held)) => reply(
             StatusCode::OK,
             "application/json; charset=utf-8",
-            api::handle(app, &body.to_bytes()),
+            api::handle(&server.app, &body),
         ),
-        Err(e) => reply(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "text/plain; charset=utf-8",
-            format!("request body unreadable or over {MAX_BODY} bytes: {e}").into_bytes(),
-        ),
+        Err(refused) => refused,
     }
+}
+
+/// The request's body within the sandbox's [`Limits`], or the answer
+/// refusing it.
+async fn body(
+    server: &Server,
+    req: Request<Incoming>,
+    limit: usize,
+) -> Result<(Bytes, Held), Reply> {
+    let (parts, body) = req.into_parts();
+    read_body(&parts.headers, body, limit, &server.limits, &server.budget)
+        .await
+        .map_err(|refusal| {
+            reply(
+                refusal.status(),
+                "text/plain; charset=utf-8",
+                refusal.message().into_bytes(),
+            )
+        })
 }
 
 fn reply(status: StatusCode, content_type: &'static str, body: Vec<u8>) -> Reply {
