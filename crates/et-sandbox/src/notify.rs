@@ -1,6 +1,7 @@
 //! Notifications: building them (v2 rule, MD5 with the merchant's salt via
 //! et-proto) and delivering them from the outbox on ET's retry schedule.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -89,12 +90,14 @@ pub fn next_attempt(now: Millis, attempts_made: i64) -> Option<Millis> {
 
 /// The delivery loop: sends what is due, then sleeps until the next due
 /// time (in real time), a new notification, or `stop`.
-pub async fn run(app: std::sync::Arc<App>, mut stop: tokio::sync::watch::Receiver<bool>) {
+pub async fn run(app: Arc<App>, mut stop: tokio::sync::watch::Receiver<bool>) {
     let client = Client::builder(TokioExecutor::new()).build_http::<Full<Bytes>>();
     loop {
-        app.sweep();
+        let _ = blocking(&app, App::sweep).await;
         deliver_due(&app, &client).await;
-        let wait = app.next_wake();
+        let wait = blocking(&app, App::next_wake)
+            .await
+            .unwrap_or(Duration::from_secs(1));
         tokio::select! {
             _ = tokio::time::sleep(wait) => {}
             _ = app.wake.notified() => {}
@@ -105,11 +108,25 @@ pub async fn run(app: std::sync::Arc<App>, mut stop: tokio::sync::watch::Receive
 
 type HttpClient = Client<hyper_util::client::legacy::connect::HttpConnector, Full<Bytes>>;
 
-async fn deliver_due(app: &App, client: &HttpClient) {
+/// Runs `f` on tokio's blocking pool (SQLite and signing never run on the
+/// threads that drive connections); `None` if it panicked.
+async fn blocking<T: Send + 'static>(
+    app: &Arc<App>,
+    f: impl FnOnce(&App) -> T + Send + 'static,
+) -> Option<T> {
+    let app = app.clone();
+    tokio::task::spawn_blocking(move || f(&app)).await.ok()
+}
+
+async fn deliver_due(app: &Arc<App>, client: &HttpClient) {
     let now = app.clock.now();
-    let due = match app.store.tx(|c| store::due_notifications(c, now, 32)) {
-        Ok(due) => due,
-        Err(e) => {
+    let due = blocking(app, move |app| {
+        app.store.tx(|c| store::due_notifications(c, now, 32))
+    });
+    let due = match due.await {
+        Some(Ok(due)) => due,
+        None => return,
+        Some(Err(e)) => {
             tracing::error!(error = %e, "reading the outbox failed");
             return;
         }
@@ -123,10 +140,11 @@ async fn deliver_due(app: &App, client: &HttpClient) {
             Err(e) => (None, next_attempt(now, attempts), e),
         };
         tracing::info!(id = n.id, kind = %n.kind, attempts, ok = delivered.is_some(), %error, "notification attempt");
-        if let Err(e) = app
-            .store
-            .tx(|c| store::record_attempt(c, n.id, delivered, next, &error))
-        {
+        let recorded = blocking(app, move |app| {
+            app.store
+                .tx(|c| store::record_attempt(c, n.id, delivered, next, &error))
+        });
+        if let Some(Err(e)) = recorded.await {
             tracing::error!(error = %e, "recording a delivery attempt failed");
         }
     }

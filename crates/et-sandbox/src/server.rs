@@ -16,7 +16,7 @@ use tokio::sync::watch;
 use crate::app::App;
 use crate::clock::beijing_datetime;
 use crate::codes::{Refusal, SandboxCode};
-use crate::limits::{read_body, BodyBudget, Held, Limits, MAX_BODY};
+use crate::limits::{read_body, BodyBudget, Limits, MAX_BODY};
 use crate::machine::Event;
 use crate::{api, jump, pages, store};
 
@@ -38,7 +38,7 @@ pub async fn serve(listener: TcpListener, server: Arc<Server>, mut stop: watch::
     let config = server.limits.serve.clone();
     let service = service_fn(move |req| {
         let server = server.clone();
-        async move { Ok::<_, Infallible>(route(&server, req).await) }
+        async move { Ok::<_, Infallible>(answer(server, req).await) }
     });
     let stopped = async move {
         let _ = stop.changed().await;
@@ -46,14 +46,52 @@ pub async fn serve(listener: TcpListener, server: Arc<Server>, mut stop: watch::
     et_http::serve_with(listener, service, config, stopped).await;
 }
 
-async fn route(server: &Server, req: Request<Incoming>) -> Reply {
-    let app = &*server.app;
+/// Reads the request's body within the [`Limits`] (only `POST /server`
+/// may send up to [`MAX_BODY`]; every other route's body is a small form),
+/// then routes it on tokio's blocking pool: RSA and SQLite never run on the
+/// threads that drive connections, so a slow request delays only itself.
+/// The pool (512 threads) is not smaller than the connection cap.
+async fn answer(server: Arc<Server>, req: Request<Incoming>) -> Reply {
+    let limit = if req.uri().path().trim_matches('/') == "server" {
+        MAX_BODY
+    } else {
+        jump::MAX_FORM
+    };
+    let (parts, body) = req.into_parts();
+    let (body, held) =
+        match read_body(&parts.headers, body, limit, &server.limits, &server.budget).await {
+            Ok(read) => read,
+            Err(refusal) => {
+                return reply(
+                    refusal.status(),
+                    "text/plain; charset=utf-8",
+                    refusal.message().into_bytes(),
+                )
+            }
+        };
+    let req = Request::from_parts(parts, body);
+    let routed = tokio::task::spawn_blocking(move || {
+        let reply = route(&server.app, &req);
+        drop(held);
+        reply
+    });
+    routed.await.unwrap_or_else(|e| {
+        tracing::error!(error = %e, "a request handler failed");
+        admin_error(&Refusal::new(SandboxCode::Internal, "the handler failed"))
+    })
+}
+
+fn route(app: &App, req: &Request<Bytes>) -> Reply {
     let method = req.method().clone();
     let path = req.uri().path().to_owned();
     let query = req.uri().query().unwrap_or_default().to_owned();
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
     match (&method, segments.as_slice()) {
-        (&Method::POST, ["server"]) => api_call(server, req).await,
+        (&Method::POST, ["server"]) => reply(
+            StatusCode::OK,
+            "application/json; charset=utf-8",
+            api::handle(app, req.body()),
+        ),
         (_, ["server"]) => {
             let mut response = reply(
                 StatusCode::METHOD_NOT_ALLOWED,
@@ -73,13 +111,7 @@ async fn route(server: &Server, req: Request<Incoming>) -> Reply {
         },
         (&Method::GET, ["vouchers", file]) => voucher(app, file),
         (&Method::GET, ["jump", token]) => jump_page(app, jump::show(app, token)),
-        (&Method::POST, ["jump", token]) => {
-            let token = (*token).to_owned();
-            match body(server, req, jump::MAX_FORM).await {
-                Ok((form, _held)) => jump_page(app, jump::submit(app, &token, &form)),
-                Err(refused) => refused,
-            }
-        }
+        (&Method::POST, ["jump", token]) => jump_page(app, jump::submit(app, token, req.body())),
         (&Method::GET, ["admin", "orders", id]) => admin_view(app, id),
         (&Method::POST, ["admin", "orders", id, action]) => match admin_event(action, &query) {
             Some(event) => admin_json(
@@ -91,37 +123,6 @@ async fn route(server: &Server, req: Request<Incoming>) -> Reply {
         (&Method::POST, ["admin", "clock", "advance"]) => advance_clock(app, &query),
         _ => not_found(&format!("no route for {method} {path}")),
     }
-}
-
-/// `POST /server`; a body over [`MAX_BODY`] is refused before it is read.
-async fn api_call(server: &Server, req: Request<Incoming>) -> Reply {
-    match body(server, req, MAX_BODY).await {
-        Ok((body, _held)) => reply(
-            StatusCode::OK,
-            "application/json; charset=utf-8",
-            api::handle(&server.app, &body),
-        ),
-        Err(refused) => refused,
-    }
-}
-
-/// The request's body within the sandbox's [`Limits`], or the answer
-/// refusing it.
-async fn body(
-    server: &Server,
-    req: Request<Incoming>,
-    limit: usize,
-) -> Result<(Bytes, Held), Reply> {
-    let (parts, body) = req.into_parts();
-    read_body(&parts.headers, body, limit, &server.limits, &server.budget)
-        .await
-        .map_err(|refusal| {
-            reply(
-                refusal.status(),
-                "text/plain; charset=utf-8",
-                refusal.message().into_bytes(),
-            )
-        })
 }
 
 fn reply(status: StatusCode, content_type: &'static str, body: Vec<u8>) -> Reply {

@@ -220,3 +220,44 @@ async fn other_methods_on_the_api_get_405_with_allow() {
     }
     sandbox.shutdown().await;
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_request_stuck_in_the_database_does_not_stall_the_others() {
+    let dir = common::state_dir();
+    let sandbox = start_with(dir.path(), Limits::default()).await;
+    // Another writer holds the database for 2 s; the sandbox's next write
+    // waits for it (SQLite's busy timeout).
+    let db = dir.path().join(et_sandbox::DATABASE);
+    let (locked, is_locked) = std::sync::mpsc::channel();
+    let holder = std::thread::spawn(move || {
+        let c = rusqlite::Connection::open(db).expect("open");
+        c.execute_batch("BEGIN IMMEDIATE").expect("lock");
+        locked.send(()).expect("send");
+        std::thread::sleep(Duration::from_secs(2));
+        c.execute_batch("ROLLBACK").expect("unlock");
+    });
+    is_locked.recv().expect("locked");
+    let started = std::time::Instant::now();
+    let m = common::merchant(dir.path());
+    let rate = et_model::GetRate {
+        currency_code: et_model::CurrencyCode::new("GBP"),
+        pay_currency_code: None,
+        extra: Default::default(),
+    };
+    let request = m.build(&rate).expect("request builds");
+    let url = sandbox.endpoint_url();
+    let stuck = tokio::spawn(async move {
+        common::post(&url, request.body, Some(et_proto::CONTENT_TYPE)).await
+    });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let (status, _) = common::get(&format!("http://{}/nowhere", sandbox.addr())).await;
+    assert_eq!(status, 404);
+    assert!(
+        started.elapsed() < Duration::from_millis(1500),
+        "answered {:?} after the database was locked, behind the stuck request",
+        started.elapsed()
+    );
+    assert_eq!(stuck.await.expect("stuck request").0, 200);
+    holder.join().expect("holder");
+    sandbox.shutdown().await;
+}
