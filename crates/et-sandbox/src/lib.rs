@@ -4,9 +4,9 @@
 //! This crate's one job is to let a merchant prove an integration before
 //! joint testing with ET. It is strict where ET is strict: each `POST
 //! /server` request must come from a known merchant, carry an unused serial
-//! number, verify, decrypt and hold a valid payload; every refusal is a
-//! response signed by ET with a status code and a message saying what was
-//! wrong. It runs the order life cycle (create, attachments, payment address,
+//! number, verify, decrypt and hold a valid payload; every refusal of an
+//! envelope is a response signed by ET with a status code and a message
+//! saying what was wrong. It runs the order life cycle (create, attachments, payment address,
 //! a checkout page, remittance, refund) and sends ET's v2 notifications,
 //! MD5-signed with the merchant's salt, on ET's retry schedule, on a clock
 //! that can run faster than real time.
@@ -82,6 +82,13 @@
 //! | `200006` | no rate for this currency in the rate table |
 //! | `200007` | `institution_code` is not in the institution directory (the message names the field) |
 //! | `900001` | the sandbox itself failed (database) |
+//!
+//! A body that is not a JSON object at all (not an envelope) is refused
+//! `100001` **unsigned**: `{"status_code":"100001","message":…}` with no
+//! `sign`, so refusing garbage costs no RSA signature. et-proto reads it as
+//! `Error::Api { authenticated: false }`, as it reads any unsigned refusal:
+//! a merchant must not act on it as ET's word. Every other refusal is
+//! signed.
 //!
 //! A body that names no known merchant cannot be encrypted to anyone; like
 //! every refusal it is answered with ET's signature and empty `aeskey` and
