@@ -41,7 +41,10 @@
 //! for schools, [`RESIDENCE`] `2` for residences — edit it freely). [`Sandbox::start`] adds `sandbox.db`, which holds the
 //! merchants, orders, attachments (Base64 as received), serial numbers seen
 //! per merchant, the notification outbox and the sandbox clock, so a restart
-//! loses nothing.
+//! loses nothing. While a sandbox runs it holds an exclusive advisory lock
+//! on `sandbox.lock` ([`LOCK_FILE`]); a second sandbox on the same directory
+//! fails to start with [`Error::Locked`] (two would deliver every
+//! notification twice).
 //!
 //! # Routes
 //!
@@ -163,6 +166,7 @@ mod institutions;
 mod jump;
 mod keys;
 mod limits;
+mod lock;
 mod machine;
 mod notify;
 mod pages;
@@ -191,6 +195,7 @@ pub use config::{
 };
 pub use institutions::{InstitutionDirectory, DEFAULT_PAGE, MAX_PAGE, RESIDENCE};
 pub use limits::{Limits, MAX_BODY};
+pub use lock::LOCK_FILE;
 pub use machine::{Event, IllegalTransition};
 pub use notify::{MAX_ATTEMPTS, RETRY_MINUTES};
 pub use store::OrderInstitution;
@@ -222,6 +227,13 @@ pub enum Error {
     },
     /// The database failed.
     Database(rusqlite::Error),
+    /// Another sandbox is serving this state directory (it holds the
+    /// exclusive lock on [`LOCK_FILE`]); two would deliver every
+    /// notification twice.
+    Locked {
+        /// The lock file.
+        path: PathBuf,
+    },
     /// The listen address could not be bound.
     Bind {
         /// The address.
@@ -254,6 +266,11 @@ impl fmt::Display for Error {
             Error::Key { path, source } => write!(f, "key {}: {source}", path.display()),
             Error::Config { path, reason } => write!(f, "{}: {reason}", path.display()),
             Error::Database(e) => write!(f, "sandbox database: {e}"),
+            Error::Locked { path } => write!(
+                f,
+                "{}: another sandbox is already serving this state directory; stop it first",
+                path.display()
+            ),
             Error::Bind { addr, source } => write!(f, "cannot listen on {addr}: {source}"),
         }
     }
@@ -265,7 +282,7 @@ impl std::error::Error for Error {
             Error::Io { source, .. } | Error::Bind { source, .. } => Some(source),
             Error::Key { source, .. } => Some(source),
             Error::Database(e) => Some(e),
-            Error::Config { .. } => None,
+            Error::Config { .. } | Error::Locked { .. } => None,
         }
     }
 }
@@ -294,6 +311,7 @@ impl Sandbox {
         limits: Limits,
     ) -> Result<RunningSandbox, Error> {
         let dir = SandboxDir::new(&config.dir);
+        let lock = Arc::new(lock::lock(&config.dir)?);
         let merchant = dir.merchant()?;
         let merchant_pem = keys::load_public(&dir.file(MERCHANT_PUBLIC_PEM))?;
         let et_key = keys::load_private(&dir.file(ET_PRIVATE_PEM))?;
@@ -342,17 +360,24 @@ impl Sandbox {
                 .collect(),
         });
         let (stop, stopped) = watch::channel(false);
+        let server = Arc::new(server::Server {
+            app: app.clone(),
+            budget: limits::BodyBudget::new(limits.body_budget),
+            limits,
+        });
+        // Each task holds the directory's lock until it has ended.
+        let held = lock.clone();
+        let serving = server::serve(listener, server, stopped.clone());
+        let delivering = notify::run(app.clone(), stopped);
         let tasks = vec![
-            tokio::spawn(server::serve(
-                listener,
-                Arc::new(server::Server {
-                    app: app.clone(),
-                    budget: limits::BodyBudget::new(limits.body_budget),
-                    limits,
-                }),
-                stopped.clone(),
-            )),
-            tokio::spawn(notify::run(app.clone(), stopped)),
+            tokio::spawn(async move {
+                serving.await;
+                drop(held);
+            }),
+            tokio::spawn(async move {
+                delivering.await;
+                drop(lock);
+            }),
         ];
         tracing::info!(%addr, time_scale = config.time_scale, "sandbox listening");
         Ok(RunningSandbox {

@@ -261,3 +261,23 @@ async fn a_request_stuck_in_the_database_does_not_stall_the_others() {
     holder.join().expect("holder");
     sandbox.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_second_sandbox_on_one_directory_is_refused_until_the_first_stops() {
+    let dir = common::state_dir();
+    let first = start_with(dir.path(), Limits::default()).await;
+    let config = SandboxConfig {
+        dir: dir.path().to_owned(),
+        listen: "127.0.0.1:0".parse().expect("addr"),
+        time_scale: 1.0,
+    };
+    match Sandbox::start(config.clone()).await {
+        Err(e @ et_sandbox::Error::Locked { .. }) => {
+            assert!(e.to_string().contains("another sandbox"), "{e}");
+        }
+        other => panic!("expected Error::Locked, got {other:?}"),
+    }
+    first.shutdown().await;
+    let second = Sandbox::start(config).await.expect("the lock is released");
+    second.shutdown().await;
+}
