@@ -58,7 +58,7 @@
 //! | `GET /vouchers/{order_id}.pdf` | remittance voucher, once remitted (status 3 or 4) |
 //! | `GET /admin/orders/{order_id}` | the order and its notifications as JSON |
 //! | `POST /admin/orders/{order_id}/{action}` | `pay`, `remit` (1 → 2), `receive` (2 → 3, sends the voucher), `complete` (3 → 4), `close` (0 → -1), `refund-result?success=true\|false` (-3 → -2, or back) |
-//! | `POST /admin/clock/advance?seconds=N` | moves sandbox time forward |
+//! | `POST /admin/clock/advance?seconds=N` | moves sandbox time forward: at most [`MAX_ADVANCE`] (3,660 days) per call and never past [`LATEST`] (else 400, time unchanged) |
 //!
 //! The same admin actions are methods of [`RunningSandbox`].
 //!
@@ -188,6 +188,7 @@ use tokio::task::JoinHandle;
 
 pub use api::MAX_ATTACHMENTS_PER_TYPE;
 pub use app::CLOSE_UNPAID_AFTER_MS;
+pub use clock::{ClockError, LATEST, MAX_ADVANCE, MAX_TIME_SCALE};
 pub use codes::{Refusal, SandboxCode};
 pub use config::{
     InitOptions, MerchantInfo, RateTable, SandboxConfig, SandboxDir, DATABASE, ET_PRIVATE_PEM,
@@ -331,11 +332,16 @@ impl Sandbox {
             Ok::<_, rusqlite::Error>((store::meta(c, app::CLOCK_KEY)?, store::merchants(c)?))
         })?;
         let not_before = saved_clock.and_then(|t| t.parse().ok()).unwrap_or(0);
-        let clock =
-            clock::Clock::new(config.time_scale, not_before).ok_or_else(|| Error::Config {
-                path: PathBuf::from("time_scale"),
-                reason: format!("must be a finite number above 0, not {}", config.time_scale),
-            })?;
+        let clock = clock::Clock::new(config.time_scale, not_before).map_err(|e| {
+            let path = match e {
+                clock::ClockError::Scale(_) => PathBuf::from("time_scale"),
+                _ => dir.file(DATABASE),
+            };
+            Error::Config {
+                path,
+                reason: e.to_string(),
+            }
+        })?;
         let listener = TcpListener::bind(config.listen)
             .await
             .map_err(|source| Error::Bind {
@@ -494,10 +500,13 @@ impl RunningSandbox {
             .tx(|c| store::order_institution(c, order_id))?)
     }
 
-    /// Moves sandbox time forward at once (e.g. past the 7-day close).
-    pub fn advance_clock(&self, by: Duration) {
-        self.app.clock.advance(by);
+    /// Moves sandbox time forward at once (e.g. past the 7-day close); at
+    /// most [`MAX_ADVANCE`], and never past [`LATEST`] (refused, time
+    /// unchanged).
+    pub fn advance_clock(&self, by: Duration) -> Result<(), ClockError> {
+        self.app.clock.advance(by)?;
         self.app.wake.notify_one();
+        Ok(())
     }
 
     fn admin(&self, order_id: &str, event: Event) -> Result<OrderView, Refusal> {

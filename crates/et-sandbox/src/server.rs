@@ -284,9 +284,13 @@ fn advance_clock(app: &App, query: &str) -> Reply {
     let seconds = form_pairs(query)
         .find(|(k, _)| k == "seconds")
         .and_then(|(_, v)| v.parse::<u64>().ok());
-    match seconds {
-        Some(s) => {
-            app.clock.advance(Duration::from_secs(s));
+    match seconds.map(|s| app.clock.advance(Duration::from_secs(s))) {
+        Some(Err(refused)) => reply(
+            StatusCode::BAD_REQUEST,
+            "text/plain; charset=utf-8",
+            refused.to_string().into_bytes(),
+        ),
+        Some(Ok(())) => {
             app.wake.notify_one();
             let body = serde_json::json!({ "now": beijing_datetime(app.clock.now()) });
             reply(

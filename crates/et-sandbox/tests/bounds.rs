@@ -281,3 +281,55 @@ async fn a_second_sandbox_on_one_directory_is_refused_until_the_first_stops() {
     let second = Sandbox::start(config).await.expect("the lock is released");
     second.shutdown().await;
 }
+
+#[tokio::test]
+async fn the_clock_cannot_be_sent_to_the_end_of_time() {
+    let dir = common::state_dir();
+    let config = |time_scale| SandboxConfig {
+        dir: dir.path().to_owned(),
+        listen: "127.0.0.1:0".parse().expect("addr"),
+        time_scale,
+    };
+    for scale in [1e308, et_sandbox::MAX_TIME_SCALE * 2.0] {
+        match Sandbox::start(config(scale)).await {
+            Err(et_sandbox::Error::Config { reason, .. }) => assert!(reason.contains("at most")),
+            other => panic!("time scale {scale}: expected a refusal, got {other:?}"),
+        }
+    }
+    let sandbox = Sandbox::start(config(1.0)).await.expect("starts");
+    let advance = |seconds: &str| {
+        format!(
+            "http://{}/admin/clock/advance?seconds={seconds}",
+            sandbox.addr()
+        )
+    };
+    for huge in ["18446744073709551615", "999999999999"] {
+        let (status, body) =
+            common::post(&advance(huge), b"{}".to_vec(), Some("application/json")).await;
+        assert_eq!(status, 400, "{}", String::from_utf8_lossy(&body));
+    }
+    let (status, body) =
+        common::post(&advance("60"), b"{}".to_vec(), Some("application/json")).await;
+    assert_eq!(status, 200);
+    let now = String::from_utf8_lossy(&body).into_owned();
+    assert!(now.contains("\"now\":\"20"), "time barely moved: {now}");
+    assert!(sandbox.advance_clock(Duration::MAX).is_err());
+    sandbox.shutdown().await;
+
+    // A database whose saved clock is past the end is refused, not obeyed.
+    let db = rusqlite::Connection::open(dir.path().join(et_sandbox::DATABASE)).expect("open");
+    let updated = db
+        .execute(
+            "UPDATE meta SET value = ?1 WHERE key = 'clock_ms'",
+            [(et_sandbox::LATEST + 1).to_string()],
+        )
+        .expect("update");
+    assert_eq!(updated, 1, "the clock is saved");
+    drop(db);
+    match Sandbox::start(config(1.0)).await {
+        Err(et_sandbox::Error::Config { reason, .. }) => {
+            assert!(reason.contains("past the latest"), "{reason}");
+        }
+        other => panic!("expected the saved clock refused, got {other:?}"),
+    }
+}

@@ -303,18 +303,19 @@ async fn retries_follow_ets_schedule_on_the_sandbox_clock() {
     let slack = Duration::from_secs(2);
     for (made, minutes) in (1..).zip(et_sandbox::RETRY_MINUTES) {
         let gap = Duration::from_secs(u64::try_from(minutes).expect("positive") * 60);
-        sb.advance_clock(gap - slack);
+        sb.advance_clock(gap - slack).expect("in bounds");
         tokio::time::sleep(Duration::from_millis(300)).await;
         assert!(
             attempts(made)().is_some(),
             "no attempt {} before {minutes} min",
             made + 1
         );
-        sb.advance_clock(slack);
+        sb.advance_clock(slack).expect("in bounds");
         let next = wait_for(Duration::from_secs(5), attempts(made + 1)).await;
         assert!(next.is_some(), "attempt {} after {minutes} min", made + 1);
     }
-    sb.advance_clock(Duration::from_secs(86_400));
+    sb.advance_clock(Duration::from_secs(86_400))
+        .expect("in bounds");
     tokio::time::sleep(Duration::from_millis(300)).await;
     let views = sb.notifications(Some(&id)).expect("outbox");
     assert_eq!(
