@@ -143,6 +143,11 @@ impl Clock {
             .map_err(|_| ClockError::AdvancePastLatest(by))
     }
 
+    /// How much sandbox time passes in `real` time (saturating).
+    pub fn sandbox_ms(&self, real: Duration) -> Millis {
+        (real.as_secs_f64() * 1000.0 * self.inner.scale) as Millis
+    }
+
     /// How long to sleep in real time for `sandbox_ms` of sandbox time to pass.
     pub fn real_delay(&self, sandbox_ms: Millis) -> Duration {
         let secs = sandbox_ms.max(0) as f64 / 1000.0 / self.inner.scale;

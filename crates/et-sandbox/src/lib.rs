@@ -133,6 +133,11 @@
 //! voucher go to the order's `status_change_notify_url`, else `notify_url`.
 //! Each is tried at once and again after 1, 5, 10, 30, 60 and 120 minutes of
 //! sandbox time (7 attempts), until the reply is `{"notify_result":"OK"}`.
+//! Deliveries run concurrently, each attempt within 10 s: at most
+//! [`MAX_DELIVERIES`] (32) in flight, at most [`MAX_DELIVERIES_PER_ENDPOINT`]
+//! (4) to one endpoint (scheme, host and port), so endpoints that hang
+//! delay only their own notifications; one order's notifications go one at
+//! a time, oldest first.
 //! Unpaid orders close after 7 days of sandbox time.
 //!
 //! # Resource bounds
@@ -198,7 +203,7 @@ pub use institutions::{InstitutionDirectory, DEFAULT_PAGE, MAX_PAGE, RESIDENCE};
 pub use limits::{Limits, MAX_BODY};
 pub use lock::LOCK_FILE;
 pub use machine::{Event, IllegalTransition};
-pub use notify::{MAX_ATTEMPTS, RETRY_MINUTES};
+pub use notify::{MAX_ATTEMPTS, MAX_DELIVERIES, MAX_DELIVERIES_PER_ENDPOINT, RETRY_MINUTES};
 pub use store::OrderInstitution;
 
 /// Everything that can stop a sandbox from being set up or started.
