@@ -60,6 +60,11 @@
 //! | `POST /admin/orders/{order_id}/{action}` | `pay`, `remit` (1 → 2), `receive` (2 → 3, sends the voucher), `complete` (3 → 4), `close` (0 → -1), `refund-result?success=true\|false` (-3 → -2, or back) |
 //! | `POST /admin/clock/advance?seconds=N` | moves sandbox time forward: at most [`MAX_ADVANCE`] (3,660 days) per call and never past [`LATEST`] (else 400, time unchanged) |
 //!
+//! Admin `POST`s must say `Content-Type: application/json` (the body is
+//! ignored; else 415): a cross-site HTML form on any page the developer's
+//! browser opens cannot send that, and a cross-site script cannot without a
+//! CORS preflight the sandbox never grants. `et sandbox admin` sends it.
+//!
 //! The same admin actions are methods of [`RunningSandbox`].
 //!
 //! # Status codes

@@ -113,6 +113,7 @@ fn route(app: &App, req: &Request<Bytes>) -> Reply {
         (&Method::GET, ["jump", token]) => jump_page(app, jump::show(app, token)),
         (&Method::POST, ["jump", token]) => jump_page(app, jump::submit(app, token, req.body())),
         (&Method::GET, ["admin", "orders", id]) => admin_view(app, id),
+        (&Method::POST, ["admin", ..]) if !is_json(req) => not_json(),
         (&Method::POST, ["admin", "orders", id, action]) => match admin_event(action, &query) {
             Some(event) => admin_json(
                 app.transition(id, None, event, None).map(|o| o.order_id),
@@ -205,6 +206,28 @@ fn voucher(app: &App, file: &str) -> Reply {
         Ok(_) => not_found(&format!("no remittance voucher for order {id:?}")),
         Err(r) => admin_error(&r),
     }
+}
+
+/// Whether the request says its body is JSON. Admin routes take only
+/// `application/json`: an HTML form on any page the developer's browser
+/// opens can post to the sandbox, but only as form data or text, and a
+/// cross-site script's JSON post needs a CORS preflight the sandbox never
+/// grants. The checkout page's pay form is not an admin route.
+fn is_json(req: &Request<Bytes>) -> bool {
+    req.headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|mime| mime.trim().eq_ignore_ascii_case("application/json"))
+}
+
+fn not_json() -> Reply {
+    reply(
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "text/plain; charset=utf-8",
+        b"admin routes take Content-Type: application/json (a cross-site form cannot send it)"
+            .to_vec(),
+    )
 }
 
 /// The event an admin action path names.

@@ -333,3 +333,32 @@ async fn the_clock_cannot_be_sent_to_the_end_of_time() {
         other => panic!("expected the saved clock refused, got {other:?}"),
     }
 }
+
+#[tokio::test]
+async fn admin_routes_refuse_what_a_cross_site_form_can_send() {
+    let dir = common::state_dir();
+    let sandbox = start_with(dir.path(), Limits::default()).await;
+    let advance = format!("http://{}/admin/clock/advance?seconds=60", sandbox.addr());
+    let close = format!("http://{}/admin/orders/ET1/close", sandbox.addr());
+    for url in [&advance, &close] {
+        for content_type in [
+            Some("application/x-www-form-urlencoded"),
+            Some("multipart/form-data; boundary=x"),
+            Some("text/plain"),
+            None,
+        ] {
+            let (status, _) = common::post(url, b"{}".to_vec(), content_type).await;
+            assert_eq!(status, 415, "{url} with {content_type:?}");
+        }
+    }
+    let (status, _) = common::post(&advance, b"{}".to_vec(), Some("application/json")).await;
+    assert_eq!(status, 200);
+    let (status, _) = common::post(
+        &close,
+        b"{}".to_vec(),
+        Some("Application/JSON; charset=utf-8"),
+    )
+    .await;
+    assert_eq!(status, 404, "JSON reaches the route (no such order)");
+    sandbox.shutdown().await;
+}
