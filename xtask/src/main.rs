@@ -6,12 +6,15 @@
 //!   the nightly toolchain, with the executions each ran.
 //! * `bench-report`: the criterion benches briefly plus `openssl speed`, in one
 //!   table with the performance targets of issue 7.
+//! * `sandbox-load`: the local sandbox under 1,000 keep-alive clients and a
+//!   1,000-connection slowloris, in this process (it links the sandbox).
 //!
-//! Only `std::process::Command` drives the tools, so xtask builds in seconds.
+//! Only `std::process::Command` drives the tools, apart from `sandbox-load`.
 
 mod bench;
 mod ci;
 mod fuzz;
+mod sandbox_load;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -22,7 +25,8 @@ const USAGE: &str = "usage: cargo xtask <command>
 commands:
   ci                                 fmt, clippy, doc, tests (what CI runs)
   fuzz [--target T] [--seconds N]    run cargo-fuzz targets on nightly (default 60 s each)
-  bench-report                       criterion benches + openssl speed, one table";
+  bench-report                       criterion benches + openssl speed, one table
+  sandbox-load                       1,000 keep-alive clients + 1,000 slowloris against the sandbox (~30 s)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -30,6 +34,7 @@ fn main() -> ExitCode {
         Some("ci") => ci::run(),
         Some("fuzz") => fuzz::Options::parse(&args[1..]).and_then(|o| fuzz::run(&o)),
         Some("bench-report") => bench::run(),
+        Some("sandbox-load") => sandbox_load::run(),
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
             Ok(())
