@@ -149,15 +149,17 @@
 //!
 //! Whatever a client sends, the sandbox holds bounded connections, memory
 //! and time ([`Limits`], set with [`Sandbox::start_with`]; defaults in
-//! brackets). It runs on et-http's serve loop, the one the webhook receiver
-//! uses: at most `max_connections` [512] connections (more wait in the
-//! listen backlog), a silent connection closed after the idle timeout
-//! [10 s], request headers complete within the header timeout [10 s]. A
-//! body must arrive within `body_read_timeout` [30 s] (else 408), be at most
-//! [`MAX_BODY`] (20 MiB; else 413) and fit in `body_budget` [64 MiB], the
+//! parentheses). It runs on et-http's serve loop, the one the webhook
+//! receiver uses: at most `max_connections` (512) connections (more wait in
+//! the listen backlog), a silent connection closed after the idle timeout
+//! (10 s), request headers complete within the header timeout (10 s). A
+//! body must arrive within `body_read_timeout` (30 s; else 408), be at most
+//! [`MAX_BODY`] (20 MiB; else 413) and fit in `body_budget` (64 MiB), the
 //! body bytes all requests in flight hold together (else 503). Malformed
 //! framing, e.g. bad chunking, is 400; a method other than POST on
-//! `/server` is 405 with `Allow: POST`.
+//! `/server` is 405 with `Allow: POST`. Request handlers (RSA, SQLite) and
+//! the notification loop's database work run on tokio's blocking pool, never
+//! on the threads that drive connections.
 //!
 //! # Files that hold secrets
 //!
