@@ -10,8 +10,10 @@
 //! * `package`: packages every publishable crate, then builds and tests each
 //!   from its package (`cargo publish --dry-run`, and more).
 //! * `msrv`: checks the publishable crates on their declared `rust-version`.
+//! * `sandbox-load`: the local sandbox under 1,000 keep-alive clients and a
+//!   1,000-connection slowloris, in this process (it links the sandbox).
 //!
-//! Only `std::process::Command` drives the tools, so xtask builds in seconds.
+//! Only `std::process::Command` drives the tools, apart from `sandbox-load`.
 
 mod bench;
 mod ci;
@@ -19,6 +21,7 @@ mod fuzz;
 mod inbox_load;
 mod msrv;
 mod package;
+mod sandbox_load;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -32,7 +35,8 @@ commands:
   bench-report                       criterion benches + openssl speed, one table
   inbox-load                         et-inbox on PostgreSQL: 4 instances, 20,000 deliveries, one SIGKILL
   package                            package the publishable crates, build and test them from the packages
-  msrv                               check the publishable crates with the toolchain of their rust-version";
+  msrv                               check the publishable crates with the toolchain of their rust-version
+  sandbox-load                       1,000 keep-alive clients + 1,000 slowloris against the sandbox (~30 s)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -43,6 +47,7 @@ fn main() -> ExitCode {
         Some("inbox-load") => inbox_load::run(),
         Some("package") => package::run(),
         Some("msrv") => msrv::run(),
+        Some("sandbox-load") => sandbox_load::run(),
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
             Ok(())

@@ -41,6 +41,9 @@ impl Page {
     }
 }
 
+/// A request body: its `Content-Type` and text.
+type Body = (&'static str, String);
+
 /// A plain-HTTP client with a browser's habits.
 #[derive(Debug, Clone)]
 pub struct Browser {
@@ -67,10 +70,13 @@ impl Browser {
         self.fetch(Method::GET, uri, None).await
     }
 
-    /// POST an empty form to `url`, following redirects.
-    pub async fn post(&self, url: &str) -> Result<Page, String> {
+    /// POST an empty JSON object to `url`, following redirects: the
+    /// sandbox's admin routes take only `application/json`, which a
+    /// cross-site HTML form cannot send.
+    pub async fn post_json(&self, url: &str) -> Result<Page, String> {
         let uri: Uri = url.parse().map_err(|e| format!("bad URL {url:?}: {e}"))?;
-        self.fetch(Method::POST, uri, Some(String::new())).await
+        self.fetch(Method::POST, uri, Some(("application/json", "{}".into())))
+            .await
     }
 
     /// Submit the page's first form as a browser would: its method, its
@@ -102,7 +108,8 @@ impl Browser {
         if form.method.eq_ignore_ascii_case("post") {
             let mut body = form_urlencoded::Serializer::new(String::new());
             body.extend_pairs(&form.fields);
-            self.fetch(Method::POST, action, Some(body.finish())).await
+            let form = ("application/x-www-form-urlencoded", body.finish());
+            self.fetch(Method::POST, action, Some(form)).await
         } else {
             Err(format!("the form's method is {:?}, not post", form.method))
         }
@@ -112,11 +119,11 @@ impl Browser {
         &self,
         method: Method,
         mut uri: Uri,
-        mut form: Option<String>,
+        mut body: Option<Body>,
     ) -> Result<Page, String> {
         let mut method = method;
         for _ in 0..=MAX_REDIRECTS {
-            let page = self.once(method.clone(), uri.clone(), form.take()).await?;
+            let page = self.once(method.clone(), uri.clone(), body.take()).await?;
             match page.location.filter(|_| page.status.is_redirection()) {
                 Some(location) => {
                     uri = resolve(&uri, &location)?;
@@ -133,13 +140,15 @@ impl Browser {
         Err(format!("more than {MAX_REDIRECTS} redirects"))
     }
 
-    async fn once(&self, method: Method, uri: Uri, form: Option<String>) -> Result<Page, String> {
+    async fn once(&self, method: Method, uri: Uri, body: Option<Body>) -> Result<Page, String> {
         let mut request = Request::builder().method(method.clone()).uri(uri.clone());
-        if form.is_some() {
-            request = request.header(CONTENT_TYPE, "application/x-www-form-urlencoded");
+        let mut text = String::new();
+        if let Some((content_type, body)) = body {
+            request = request.header(CONTENT_TYPE, content_type);
+            text = body;
         }
         let request = request
-            .body(Full::new(Bytes::from(form.unwrap_or_default())))
+            .body(Full::new(Bytes::from(text)))
             .map_err(|e| format!("{method} {uri}: {e}"))?;
         let exchange = async {
             let response = self

@@ -435,7 +435,10 @@ pub enum NotifyRuleArg {
 
 fn parse_time_scale(s: &str) -> Result<f64, String> {
     match s.parse::<f64>() {
-        Ok(x) if x.is_finite() && x > 0.0 => Ok(x),
-        _ => Err(format!("`{s}` is not a positive number")),
+        Ok(x) if x.is_finite() && x > 0.0 && x <= et_sandbox::MAX_TIME_SCALE => Ok(x),
+        _ => Err(format!(
+            "`{s}` is not a positive number of at most {}",
+            et_sandbox::MAX_TIME_SCALE
+        )),
     }
 }

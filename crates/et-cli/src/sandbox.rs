@@ -86,7 +86,7 @@ pub async fn admin(args: &SandboxAdminArgs) -> CliResult {
     let browser = Browser::new();
     let page = match admin_path(args.action) {
         None => browser.get(&base).await,
-        Some(action) => browser.post(&format!("{base}/{action}")).await,
+        Some(action) => browser.post_json(&format!("{base}/{action}")).await,
     }
     .map_err(Failure::usage)?;
     let text = page.text();

@@ -12,7 +12,7 @@ use et_model::{
     GetPayUrl, GetRate, Operation, OrderCreated, OrderInfo, OrderStatus, PayConfig, PayType,
     PayUrl, QueryOrders, Rate, RefundAccepted, UploadAttachment,
 };
-use et_proto::{OpenedRequest, RawObject, Response};
+use et_proto::{OpenedRequest, RawObject, RawValue, Response};
 
 use crate::app::{amount_due, order_not_found, App, RefundApplication};
 use crate::clock::beijing_compact_date;
@@ -25,8 +25,12 @@ pub const MAX_ATTACHMENTS_PER_TYPE: i64 = 5;
 /// `pay_type` of the one way to pay the sandbox offers (its checkout page).
 const CHECKOUT_PAY_TYPE: PayType = PayType(1);
 
-/// Handles one request body; always returns a signed response body.
+/// Handles one request body; returns a signed response body, or an
+/// unsigned `100001` for a body that is not an envelope at all.
 pub fn handle(app: &App, body: &[u8]) -> Vec<u8> {
+    if let Err(e) = RawObject::parse_json(body, "request") {
+        return not_an_envelope(&e);
+    }
     let mut merchant_key: Option<PublicKey> = None;
     let opened = app.et.open_request(body, |m, s| {
         let found = app.merchant_key(m, s).cloned();
@@ -54,6 +58,20 @@ pub fn handle(app: &App, body: &[u8]) -> Vec<u8> {
                 .respond(&recipient, &refuse(&failed, &response.return_info))
         })
         .unwrap_or_default()
+}
+
+/// The refusal of a body that is not a JSON object: nothing in it can be
+/// answered to (no merchant, no `return_info`), so it gets no RSA
+/// signature, which would cost milliseconds of CPU per byte of garbage.
+fn not_an_envelope(e: &et_proto::Error) -> Vec<u8> {
+    tracing::info!(error = %e, "request refused unsigned: not an envelope");
+    let mut body = RawObject::new();
+    body.insert(
+        "status_code",
+        RawValue::string(SandboxCode::MalformedBody.as_str()),
+    );
+    body.insert("message", RawValue::string(e.to_string()));
+    body.to_json().into_bytes()
 }
 
 fn refuse(r: &Refusal, return_info: &str) -> Response {

@@ -4,9 +4,9 @@
 //! This crate's one job is to let a merchant prove an integration before
 //! joint testing with ET. It is strict where ET is strict: each `POST
 //! /server` request must come from a known merchant, carry an unused serial
-//! number, verify, decrypt and hold a valid payload; every refusal is a
-//! response signed by ET with a status code and a message saying what was
-//! wrong. It runs the order life cycle (create, attachments, payment address,
+//! number, verify, decrypt and hold a valid payload; every refusal of an
+//! envelope is a response signed by ET with a status code and a message
+//! saying what was wrong. It runs the order life cycle (create, attachments, payment address,
 //! a checkout page, remittance, refund) and sends ET's v2 notifications,
 //! MD5-signed with the merchant's salt, on ET's retry schedule, on a clock
 //! that can run faster than real time.
@@ -41,7 +41,10 @@
 //! for schools, [`RESIDENCE`] `2` for residences — edit it freely). [`Sandbox::start`] adds `sandbox.db`, which holds the
 //! merchants, orders, attachments (Base64 as received), serial numbers seen
 //! per merchant, the notification outbox and the sandbox clock, so a restart
-//! loses nothing.
+//! loses nothing. While a sandbox runs it holds an exclusive advisory lock
+//! on `sandbox.lock` ([`LOCK_FILE`]); a second sandbox on the same directory
+//! fails to start with [`Error::Locked`] (two would deliver every
+//! notification twice).
 //!
 //! # Routes
 //!
@@ -55,7 +58,12 @@
 //! | `GET /vouchers/{order_id}.pdf` | remittance voucher, once remitted (status 3 or 4) |
 //! | `GET /admin/orders/{order_id}` | the order, its institution (or `null`) and its notifications as JSON |
 //! | `POST /admin/orders/{order_id}/{action}` | `pay`, `remit` (1 → 2), `receive` (2 → 3, sends the voucher), `complete` (3 → 4), `close` (0 → -1), `refund-result?success=true\|false` (-3 → -2, or back) |
-//! | `POST /admin/clock/advance?seconds=N` | moves sandbox time forward |
+//! | `POST /admin/clock/advance?seconds=N` | moves sandbox time forward: at most [`MAX_ADVANCE`] (3,660 days) per call and never past [`LATEST`] (else 400, time unchanged) |
+//!
+//! Admin `POST`s must say `Content-Type: application/json` (the body is
+//! ignored; else 415): a cross-site HTML form on any page the developer's
+//! browser opens cannot send that, and a cross-site script cannot without a
+//! CORS preflight the sandbox never grants. `et sandbox admin` sends it.
 //!
 //! The same admin actions are methods of [`RunningSandbox`].
 //!
@@ -82,6 +90,13 @@
 //! | `200006` | no rate for this currency in the rate table |
 //! | `200007` | `institution_code` is not in the institution directory (the message names the field) |
 //! | `900001` | the sandbox itself failed (database) |
+//!
+//! A body that is not a JSON object at all (not an envelope) is refused
+//! `100001` **unsigned**: `{"status_code":"100001","message":…}` with no
+//! `sign`, so refusing garbage costs no RSA signature. et-proto reads it as
+//! `Error::Api { authenticated: false }`, as it reads any unsigned refusal:
+//! a merchant must not act on it as ET's word. Every other refusal is
+//! signed.
 //!
 //! A body that names no known merchant cannot be encrypted to anyone; like
 //! every refusal it is answered with ET's signature and empty `aeskey` and
@@ -123,7 +138,28 @@
 //! voucher go to the order's `status_change_notify_url`, else `notify_url`.
 //! Each is tried at once and again after 1, 5, 10, 30, 60 and 120 minutes of
 //! sandbox time (7 attempts), until the reply is `{"notify_result":"OK"}`.
+//! Deliveries run concurrently, each attempt within 10 s: at most
+//! [`MAX_DELIVERIES`] (32) in flight, at most [`MAX_DELIVERIES_PER_ENDPOINT`]
+//! (4) to one endpoint (scheme, host and port), so endpoints that hang
+//! delay only their own notifications; one order's notifications go one at
+//! a time, oldest first.
 //! Unpaid orders close after 7 days of sandbox time.
+//!
+//! # Resource bounds
+//!
+//! Whatever a client sends, the sandbox holds bounded connections, memory
+//! and time ([`Limits`], set with [`Sandbox::start_with`]; defaults in
+//! parentheses). It runs on et-http's serve loop, the one the webhook
+//! receiver uses: at most `max_connections` (512) connections (more wait in
+//! the listen backlog), a silent connection closed after the idle timeout
+//! (10 s), request headers complete within the header timeout (10 s). A
+//! body must arrive within `body_read_timeout` (30 s; else 408), be at most
+//! [`MAX_BODY`] (20 MiB; else 413) and fit in `body_budget` (64 MiB), the
+//! body bytes all requests in flight hold together (else 503). Malformed
+//! framing, e.g. bad chunking, is 400; a method other than POST on
+//! `/server` is 405 with `Allow: POST`. Request handlers (RSA, SQLite) and
+//! the notification loop's database work run on tokio's blocking pool, never
+//! on the threads that drive connections.
 //!
 //! # Files that hold secrets
 //!
@@ -143,6 +179,8 @@ pub mod files;
 mod institutions;
 mod jump;
 mod keys;
+mod limits;
+mod lock;
 mod machine;
 mod notify;
 mod pages;
@@ -164,14 +202,17 @@ use tokio::task::JoinHandle;
 
 pub use api::MAX_ATTACHMENTS_PER_TYPE;
 pub use app::CLOSE_UNPAID_AFTER_MS;
+pub use clock::{ClockError, LATEST, MAX_ADVANCE, MAX_TIME_SCALE};
 pub use codes::{Refusal, SandboxCode};
 pub use config::{
     InitOptions, MerchantInfo, RateTable, SandboxConfig, SandboxDir, DATABASE, ET_PRIVATE_PEM,
     ET_PUBLIC_PEM, MERCHANT_JSON, MERCHANT_PRIVATE_PEM, MERCHANT_PUBLIC_PEM, SANDBOX_JSON,
 };
 pub use institutions::{InstitutionDirectory, DEFAULT_PAGE, MAX_PAGE, RESIDENCE};
+pub use limits::{Limits, MAX_BODY};
+pub use lock::LOCK_FILE;
 pub use machine::{Event, IllegalTransition};
-pub use notify::{MAX_ATTEMPTS, RETRY_MINUTES};
+pub use notify::{MAX_ATTEMPTS, MAX_DELIVERIES, MAX_DELIVERIES_PER_ENDPOINT, RETRY_MINUTES};
 pub use store::OrderInstitution;
 
 /// Everything that can stop a sandbox from being set up or started.
@@ -201,6 +242,13 @@ pub enum Error {
     },
     /// The database failed.
     Database(rusqlite::Error),
+    /// Another sandbox is serving this state directory (it holds the
+    /// exclusive lock on [`LOCK_FILE`]); two would deliver every
+    /// notification twice.
+    Locked {
+        /// The lock file.
+        path: PathBuf,
+    },
     /// The listen address could not be bound.
     Bind {
         /// The address.
@@ -233,6 +281,11 @@ impl fmt::Display for Error {
             Error::Key { path, source } => write!(f, "key {}: {source}", path.display()),
             Error::Config { path, reason } => write!(f, "{}: {reason}", path.display()),
             Error::Database(e) => write!(f, "sandbox database: {e}"),
+            Error::Locked { path } => write!(
+                f,
+                "{}: another sandbox is already serving this state directory; stop it first",
+                path.display()
+            ),
             Error::Bind { addr, source } => write!(f, "cannot listen on {addr}: {source}"),
         }
     }
@@ -244,7 +297,7 @@ impl std::error::Error for Error {
             Error::Io { source, .. } | Error::Bind { source, .. } => Some(source),
             Error::Key { source, .. } => Some(source),
             Error::Database(e) => Some(e),
-            Error::Config { .. } => None,
+            Error::Config { .. } | Error::Locked { .. } => None,
         }
     }
 }
@@ -264,7 +317,16 @@ impl Sandbox {
     /// `listen` and starts serving and delivering notifications in the
     /// background. Pending notifications of an earlier run resume.
     pub async fn start(config: SandboxConfig) -> Result<RunningSandbox, Error> {
+        Self::start_with(config, Limits::default()).await
+    }
+
+    /// [`start`](Self::start) within the given resource bounds.
+    pub async fn start_with(
+        config: SandboxConfig,
+        limits: Limits,
+    ) -> Result<RunningSandbox, Error> {
         let dir = SandboxDir::new(&config.dir);
+        let lock = Arc::new(lock::lock(&config.dir)?);
         let merchant = dir.merchant()?;
         let merchant_pem = keys::load_public(&dir.file(MERCHANT_PUBLIC_PEM))?;
         let et_key = keys::load_private(&dir.file(ET_PRIVATE_PEM))?;
@@ -284,11 +346,16 @@ impl Sandbox {
             Ok::<_, rusqlite::Error>((store::meta(c, app::CLOCK_KEY)?, store::merchants(c)?))
         })?;
         let not_before = saved_clock.and_then(|t| t.parse().ok()).unwrap_or(0);
-        let clock =
-            clock::Clock::new(config.time_scale, not_before).ok_or_else(|| Error::Config {
-                path: PathBuf::from("time_scale"),
-                reason: format!("must be a finite number above 0, not {}", config.time_scale),
-            })?;
+        let clock = clock::Clock::new(config.time_scale, not_before).map_err(|e| {
+            let path = match e {
+                clock::ClockError::Scale(_) => PathBuf::from("time_scale"),
+                _ => dir.file(DATABASE),
+            };
+            Error::Config {
+                path,
+                reason: e.to_string(),
+            }
+        })?;
         let listener = TcpListener::bind(config.listen)
             .await
             .map_err(|source| Error::Bind {
@@ -313,9 +380,24 @@ impl Sandbox {
                 .collect(),
         });
         let (stop, stopped) = watch::channel(false);
+        let server = Arc::new(server::Server {
+            app: app.clone(),
+            budget: limits::BodyBudget::new(limits.body_budget),
+            limits,
+        });
+        // Each task holds the directory's lock until it has ended.
+        let held = lock.clone();
+        let serving = server::serve(listener, server, stopped.clone());
+        let delivering = notify::run(app.clone(), stopped);
         let tasks = vec![
-            tokio::spawn(server::serve(listener, app.clone(), stopped.clone())),
-            tokio::spawn(notify::run(app.clone(), stopped)),
+            tokio::spawn(async move {
+                serving.await;
+                drop(held);
+            }),
+            tokio::spawn(async move {
+                delivering.await;
+                drop(lock);
+            }),
         ];
         tracing::info!(%addr, time_scale = config.time_scale, "sandbox listening");
         Ok(RunningSandbox {
@@ -432,10 +514,13 @@ impl RunningSandbox {
             .tx(|c| store::order_institution(c, order_id))?)
     }
 
-    /// Moves sandbox time forward at once (e.g. past the 7-day close).
-    pub fn advance_clock(&self, by: Duration) {
-        self.app.clock.advance(by);
+    /// Moves sandbox time forward at once (e.g. past the 7-day close); at
+    /// most [`MAX_ADVANCE`], and never past [`LATEST`] (refused, time
+    /// unchanged).
+    pub fn advance_clock(&self, by: Duration) -> Result<(), ClockError> {
+        self.app.clock.advance(by)?;
         self.app.wake.notify_one();
+        Ok(())
     }
 
     fn admin(&self, order_id: &str, event: Event) -> Result<OrderView, Refusal> {

@@ -1,6 +1,8 @@
 //! Notifications: building them (v2 rule, MD5 with the merchant's salt via
 //! et-proto) and delivering them from the outbox on ET's retry schedule.
 
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -8,6 +10,7 @@ use et_proto::{sign_notification, RawObject, RawValue};
 use http_body_util::{BodyExt, Full, Limited};
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::app::App;
 use crate::clock::Millis;
@@ -19,6 +22,15 @@ pub const RETRY_MINUTES: [i64; 6] = [1, 5, 10, 30, 60, 120];
 pub const MAX_ATTEMPTS: i64 = RETRY_MINUTES.len() as i64 + 1;
 /// How long one delivery may take, in real time.
 const DELIVERY_TIMEOUT: Duration = Duration::from_secs(10);
+/// Deliveries in flight at once, in all.
+pub const MAX_DELIVERIES: usize = 32;
+/// Deliveries in flight at once to one endpoint (scheme, host and port), so
+/// endpoints that hang hold only their own slots and a healthy one is not
+/// kept waiting behind them. One order's notifications go one at a time,
+/// oldest first.
+pub const MAX_DELIVERIES_PER_ENDPOINT: usize = 4;
+/// Due notifications read from the outbox per round.
+const DUE_BATCH: i64 = 256;
 /// The most of a merchant's reply the sandbox reads.
 const MAX_REPLY: usize = 64 * 1024;
 
@@ -87,17 +99,24 @@ pub fn next_attempt(now: Millis, attempts_made: i64) -> Option<Millis> {
         .map(|m| now.saturating_add(m * 60_000))
 }
 
-/// The delivery loop: sends what is due, then sleeps until the next due
-/// time (in real time), a new notification, or `stop`.
-pub async fn run(app: std::sync::Arc<App>, mut stop: tokio::sync::watch::Receiver<bool>) {
+/// The delivery loop: starts what is due (concurrently, within
+/// [`MAX_DELIVERIES`] and [`MAX_DELIVERIES_PER_ENDPOINT`]), then sleeps
+/// until the next due time (in real time), a new notification, a finished
+/// delivery, or `stop`.
+pub async fn run(app: Arc<App>, mut stop: tokio::sync::watch::Receiver<bool>) {
     let client = Client::builder(TokioExecutor::new()).build_http::<Full<Bytes>>();
+    let mut slots = Slots::default();
+    let mut deliveries = tokio::task::JoinSet::new();
     loop {
-        app.sweep();
-        deliver_due(&app, &client).await;
-        let wait = app.next_wake();
+        let _ = blocking(&app, App::sweep).await;
+        start_due(&app, &client, &mut slots, &mut deliveries).await;
+        let wait = blocking(&app, App::next_wake)
+            .await
+            .unwrap_or(Duration::from_secs(1));
         tokio::select! {
             _ = tokio::time::sleep(wait) => {}
             _ = app.wake.notified() => {}
+            Some(_) = deliveries.join_next() => {}
             _ = stop.changed() => return,
         }
     }
@@ -105,30 +124,166 @@ pub async fn run(app: std::sync::Arc<App>, mut stop: tokio::sync::watch::Receive
 
 type HttpClient = Client<hyper_util::client::legacy::connect::HttpConnector, Full<Bytes>>;
 
-async fn deliver_due(app: &App, client: &HttpClient) {
+/// Runs `f` on tokio's blocking pool (SQLite and signing never run on the
+/// threads that drive connections); `None` if it panicked.
+async fn blocking<T: Send + 'static>(
+    app: &Arc<App>,
+    f: impl FnOnce(&App) -> T + Send + 'static,
+) -> Option<T> {
+    let app = app.clone();
+    tokio::task::spawn_blocking(move || f(&app)).await.ok()
+}
+
+/// Delivery slots: in all, per endpoint, and one per order (so one
+/// order's notifications still arrive in the order they were made).
+struct Slots {
+    all: Arc<Semaphore>,
+    per_endpoint: HashMap<String, Arc<Semaphore>>,
+    orders: Arc<Mutex<HashSet<String>>>,
+}
+
+impl Default for Slots {
+    fn default() -> Self {
+        Slots {
+            all: Arc::new(Semaphore::new(MAX_DELIVERIES)),
+            per_endpoint: HashMap::new(),
+            orders: Arc::default(),
+        }
+    }
+}
+
+/// The slots one delivery holds, freed when it is dropped.
+struct Slot {
+    _all: OwnedSemaphorePermit,
+    _endpoint: OwnedSemaphorePermit,
+    order_id: String,
+    orders: Arc<Mutex<HashSet<String>>>,
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        lock(&self.orders).remove(&self.order_id);
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+impl Slots {
+    /// A slot for delivering `n`, if one is free and no other notification
+    /// of its order is in flight.
+    fn take(&mut self, n: &OutboxRecord) -> Option<Slot> {
+        let endpoint = self
+            .per_endpoint
+            .entry(endpoint(&n.url).to_owned())
+            .or_insert_with(|| Arc::new(Semaphore::new(MAX_DELIVERIES_PER_ENDPOINT)));
+        let mut orders = lock(&self.orders);
+        if orders.contains(&n.order_id) {
+            return None;
+        }
+        let mine = endpoint.clone().try_acquire_owned().ok()?;
+        let any = self.all.clone().try_acquire_owned().ok()?;
+        orders.insert(n.order_id.clone());
+        Some(Slot {
+            _all: any,
+            _endpoint: mine,
+            order_id: n.order_id.clone(),
+            orders: self.orders.clone(),
+        })
+    }
+
+    /// Forgets endpoints with nothing in flight.
+    fn prune(&mut self) {
+        self.per_endpoint
+            .retain(|_, s| s.available_permits() < MAX_DELIVERIES_PER_ENDPOINT);
+    }
+}
+
+/// `scheme://authority` of a notify URL: what one endpoint is.
+fn endpoint(url: &str) -> &str {
+    let after_scheme = url.find("://").map_or(0, |i| i + 3);
+    let end = url[after_scheme..]
+        .find(['/', '?', '#'])
+        .map_or(url.len(), |i| after_scheme + i);
+    &url[..end]
+}
+
+async fn start_due(
+    app: &Arc<App>,
+    client: &HttpClient,
+    slots: &mut Slots,
+    deliveries: &mut tokio::task::JoinSet<()>,
+) {
+    slots.prune();
     let now = app.clock.now();
-    let due = match app.store.tx(|c| store::due_notifications(c, now, 32)) {
-        Ok(due) => due,
-        Err(e) => {
+    let due = blocking(app, move |app| {
+        app.store
+            .tx(|c| store::due_notifications(c, now, DUE_BATCH))
+    });
+    let due = match due.await {
+        Some(Ok(due)) => due,
+        None => return,
+        Some(Err(e)) => {
             tracing::error!(error = %e, "reading the outbox failed");
             return;
         }
     };
+    let mut starting = Vec::new();
+    let mut seen = HashSet::new();
     for n in due {
-        let outcome = deliver(client, &n).await;
-        let now = app.clock.now();
-        let attempts = n.attempts + 1;
-        let (delivered, next, error) = match outcome {
-            Ok(()) => (Some(now), None, String::new()),
-            Err(e) => (None, next_attempt(now, attempts), e),
-        };
-        tracing::info!(id = n.id, kind = %n.kind, attempts, ok = delivered.is_some(), %error, "notification attempt");
-        if let Err(e) = app
-            .store
-            .tx(|c| store::record_attempt(c, n.id, delivered, next, &error))
-        {
-            tracing::error!(error = %e, "recording a delivery attempt failed");
+        if slots.all.available_permits() == 0 {
+            break;
         }
+        // Oldest first: a later notification of an order waits for its
+        // earlier ones.
+        if !seen.insert(n.order_id.clone()) {
+            continue;
+        }
+        if let Some(slot) = slots.take(&n) {
+            starting.push((n, slot));
+        }
+    }
+    if starting.is_empty() {
+        return;
+    }
+    // In flight until the attempt is recorded (a little longer than one
+    // attempt may take, in sandbox time).
+    let until = now.saturating_add(app.clock.sandbox_ms(DELIVERY_TIMEOUT * 2));
+    let ids: Vec<i64> = starting.iter().map(|(n, _)| n.id).collect();
+    let leased = blocking(app, move |app| {
+        app.store
+            .tx(|c| ids.iter().try_for_each(|&id| store::lease(c, id, until)))
+    });
+    if let Some(Err(e)) = leased.await {
+        tracing::error!(error = %e, "marking deliveries in flight failed");
+        return;
+    }
+    for (n, slot) in starting {
+        let (app, client) = (app.clone(), client.clone());
+        deliveries.spawn(async move {
+            attempt(&app, &client, n).await;
+            drop(slot);
+        });
+    }
+}
+
+/// One attempt, recorded in the outbox.
+async fn attempt(app: &Arc<App>, client: &HttpClient, n: OutboxRecord) {
+    let outcome = deliver(client, &n).await;
+    let now = app.clock.now();
+    let attempts = n.attempts + 1;
+    let (delivered, next, error) = match outcome {
+        Ok(()) => (Some(now), None, String::new()),
+        Err(e) => (None, next_attempt(now, attempts), e),
+    };
+    tracing::info!(id = n.id, kind = %n.kind, attempts, ok = delivered.is_some(), %error, "notification attempt");
+    let recorded = blocking(app, move |app| {
+        app.store
+            .tx(|c| store::record_attempt(c, n.id, delivered, next, &error))
+    });
+    if let Some(Err(e)) = recorded.await {
+        tracing::error!(error = %e, "recording a delivery attempt failed");
     }
 }
 
@@ -188,6 +343,14 @@ fn acknowledged(body: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_endpoint_is_scheme_host_and_port() {
+        assert_eq!(endpoint("http://127.0.0.1:9/n?x=1"), "http://127.0.0.1:9");
+        assert_eq!(endpoint("http://a.test"), "http://a.test");
+        assert_eq!(endpoint("http://a.test#f"), "http://a.test");
+        assert_eq!(endpoint("no scheme/x"), "no scheme");
+    }
 
     #[test]
     fn schedule_is_ets() {

@@ -7,73 +7,102 @@ use std::time::Duration;
 use bytes::Bytes;
 use et_model::OrderStatus;
 use http::{header, Method, Request, Response, StatusCode};
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::Full;
 use hyper::body::Incoming;
-use hyper::server::conn::http1;
 use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
-use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use crate::app::App;
 use crate::clock::beijing_datetime;
 use crate::codes::{Refusal, SandboxCode};
+use crate::limits::{read_body, BodyBudget, Limits, MAX_BODY};
 use crate::machine::Event;
 use crate::{api, jump, pages, store};
 
-/// Largest request body accepted (attachments travel inline as Base64).
-const MAX_BODY: usize = 20 * 1024 * 1024;
-/// How long shutdown waits for open connections.
-const DRAIN: Duration = Duration::from_secs(5);
-
 type Reply = Response<Full<Bytes>>;
 
-/// Accepts connections until `stop` changes or its sender is dropped.
-pub async fn serve(listener: TcpListener, app: Arc<App>, mut stop: watch::Receiver<bool>) {
-    let graceful = GracefulShutdown::new();
-    loop {
-        tokio::select! {
-            accepted = listener.accept() => {
-                let stream = match accepted {
-                    Ok((stream, _)) => stream,
-                    Err(e) => {
-                        tracing::warn!(error = %e, "accept failed");
-                        tokio::time::sleep(Duration::from_millis(20)).await;
-                        continue;
-                    }
-                };
-                let app = app.clone();
-                let service = service_fn(move |req| {
-                    let app = app.clone();
-                    async move { Ok::<_, Infallible>(route(&app, req).await) }
-                });
-                let conn = http1::Builder::new().serve_connection(TokioIo::new(stream), service);
-                let conn = graceful.watch(conn);
-                tokio::spawn(async move {
-                    if let Err(e) = conn.await {
-                        tracing::debug!(error = %e, "connection ended with an error");
-                    }
-                });
-            }
-            _ = stop.changed() => break,
-        }
-    }
-    if tokio::time::timeout(DRAIN, graceful.shutdown())
-        .await
-        .is_err()
-    {
-        tracing::warn!("connections still open after {DRAIN:?}; closing anyway");
-    }
+/// What every request's handler shares.
+pub struct Server {
+    /// The sandbox.
+    pub app: Arc<App>,
+    /// Its resource bounds.
+    pub limits: Limits,
+    /// The body bytes all requests in flight may hold.
+    pub budget: BodyBudget,
 }
 
-async fn route(app: &App, req: Request<Incoming>) -> Reply {
+/// Serves until `stop` changes or its sender is dropped, on et-http's
+/// bounded serve loop (connection cap, idle and header timeouts, drain).
+pub async fn serve(listener: TcpListener, server: Arc<Server>, mut stop: watch::Receiver<bool>) {
+    let config = server.limits.serve.clone();
+    let service = service_fn(move |req| {
+        let server = server.clone();
+        async move { Ok::<_, Infallible>(answer(server, req).await) }
+    });
+    let stopped = async move {
+        let _ = stop.changed().await;
+    };
+    et_http::serve_with(listener, service, config, stopped).await;
+}
+
+/// Reads the request's body within the [`Limits`] (only `POST /server`
+/// may send up to [`MAX_BODY`]; every other route's body is a small form),
+/// then routes it on tokio's blocking pool: RSA and SQLite never run on the
+/// threads that drive connections, so a slow request delays only itself.
+/// The pool (512 threads) is not smaller than the connection cap.
+async fn answer(server: Arc<Server>, req: Request<Incoming>) -> Reply {
+    let limit = if req.uri().path().trim_matches('/') == "server" {
+        MAX_BODY
+    } else {
+        jump::MAX_FORM
+    };
+    let (parts, body) = req.into_parts();
+    let (body, held) =
+        match read_body(&parts.headers, body, limit, &server.limits, &server.budget).await {
+            Ok(read) => read,
+            Err(refusal) => {
+                return reply(
+                    refusal.status(),
+                    "text/plain; charset=utf-8",
+                    refusal.message().into_bytes(),
+                )
+            }
+        };
+    let req = Request::from_parts(parts, body);
+    let routed = tokio::task::spawn_blocking(move || {
+        let reply = route(&server.app, &req);
+        drop(held);
+        reply
+    });
+    routed.await.unwrap_or_else(|e| {
+        tracing::error!(error = %e, "a request handler failed");
+        admin_error(&Refusal::new(SandboxCode::Internal, "the handler failed"))
+    })
+}
+
+fn route(app: &App, req: &Request<Bytes>) -> Reply {
     let method = req.method().clone();
     let path = req.uri().path().to_owned();
     let query = req.uri().query().unwrap_or_default().to_owned();
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
     match (&method, segments.as_slice()) {
-        (&Method::POST, ["server"]) => api_call(app, req).await,
+        (&Method::POST, ["server"]) => reply(
+            StatusCode::OK,
+            "application/json; charset=utf-8",
+            api::handle(app, req.body()),
+        ),
+        (_, ["server"]) => {
+            let mut response = reply(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "text/plain; charset=utf-8",
+                format!("{method} /server: ET's API takes POST only").into_bytes(),
+            );
+            response
+                .headers_mut()
+                .insert(header::ALLOW, header::HeaderValue::from_static("POST"));
+            response
+        }
         (&Method::GET, ["pay", id]) => checkout(app, id, ""),
         (&Method::POST, ["pay", id]) => match app.transition(id, None, Event::Pay, None) {
             Ok(_) => checkout(app, id, "Payment received. Thank you."),
@@ -82,21 +111,9 @@ async fn route(app: &App, req: Request<Incoming>) -> Reply {
         },
         (&Method::GET, ["vouchers", file]) => voucher(app, file),
         (&Method::GET, ["jump", token]) => jump_page(app, jump::show(app, token)),
-        (&Method::POST, ["jump", token]) => {
-            let token = (*token).to_owned();
-            match Limited::new(req.into_body(), jump::MAX_FORM)
-                .collect()
-                .await
-            {
-                Ok(form) => jump_page(app, jump::submit(app, &token, &form.to_bytes())),
-                Err(_) => reply(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "text/plain; charset=utf-8",
-                    format!("the form is unreadable or over {} bytes", jump::MAX_FORM).into_bytes(),
-                ),
-            }
-        }
+        (&Method::POST, ["jump", token]) => jump_page(app, jump::submit(app, token, req.body())),
         (&Method::GET, ["admin", "orders", id]) => admin_view(app, id),
+        (&Method::POST, ["admin", ..]) if !is_json(req) => not_json(),
         (&Method::POST, ["admin", "orders", id, action]) => match admin_event(action, &query) {
             Some(event) => admin_json(
                 app.transition(id, None, event, None).map(|o| o.order_id),
@@ -106,22 +123,6 @@ async fn route(app: &App, req: Request<Incoming>) -> Reply {
         },
         (&Method::POST, ["admin", "clock", "advance"]) => advance_clock(app, &query),
         _ => not_found(&format!("no route for {method} {path}")),
-    }
-}
-
-/// `POST /server`; a body over [`MAX_BODY`] is refused before it is read.
-async fn api_call(app: &App, req: Request<Incoming>) -> Reply {
-    match Limited::new(req.into_body(), MAX_BODY).collect().await {
-        Ok(body) => reply(
-            StatusCode::OK,
-            "application/json; charset=utf-8",
-            api::handle(app, &body.to_bytes()),
-        ),
-        Err(e) => reply(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "text/plain; charset=utf-8",
-            format!("request body unreadable or over {MAX_BODY} bytes: {e}").into_bytes(),
-        ),
     }
 }
 
@@ -207,6 +208,28 @@ fn voucher(app: &App, file: &str) -> Reply {
     }
 }
 
+/// Whether the request says its body is JSON. Admin routes take only
+/// `application/json`: an HTML form on any page the developer's browser
+/// opens can post to the sandbox, but only as form data or text, and a
+/// cross-site script's JSON post needs a CORS preflight the sandbox never
+/// grants. The checkout page's pay form is not an admin route.
+fn is_json(req: &Request<Bytes>) -> bool {
+    req.headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|mime| mime.trim().eq_ignore_ascii_case("application/json"))
+}
+
+fn not_json() -> Reply {
+    reply(
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "text/plain; charset=utf-8",
+        b"admin routes take Content-Type: application/json (a cross-site form cannot send it)"
+            .to_vec(),
+    )
+}
+
 /// The event an admin action path names.
 pub fn admin_event(action: &str, query: &str) -> Option<Event> {
     let success = || {
@@ -286,9 +309,13 @@ fn advance_clock(app: &App, query: &str) -> Reply {
     let seconds = form_pairs(query)
         .find(|(k, _)| k == "seconds")
         .and_then(|(_, v)| v.parse::<u64>().ok());
-    match seconds {
-        Some(s) => {
-            app.clock.advance(Duration::from_secs(s));
+    match seconds.map(|s| app.clock.advance(Duration::from_secs(s))) {
+        Some(Err(refused)) => reply(
+            StatusCode::BAD_REQUEST,
+            "text/plain; charset=utf-8",
+            refused.to_string().into_bytes(),
+        ),
+        Some(Ok(())) => {
             app.wake.notify_one();
             let body = serde_json::json!({ "now": beijing_datetime(app.clock.now()) });
             reply(

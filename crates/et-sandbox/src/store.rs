@@ -536,6 +536,17 @@ pub fn notifications(
     rows.collect()
 }
 
+/// Moves a pending notification's next attempt to `until` while an attempt
+/// is in flight, so it is not picked again; if the sandbox stops before the
+/// attempt is recorded, the notification is due again at `until`.
+pub fn lease(c: &Connection, id: i64, until: Millis) -> rusqlite::Result<()> {
+    c.execute(
+        "UPDATE outbox SET next_attempt_at = ?2 WHERE id = ?1 AND next_attempt_at IS NOT NULL",
+        params![id, until],
+    )
+    .map(drop)
+}
+
 /// Records one delivery attempt: delivered, retry at `next`, or given up (`None`).
 pub fn record_attempt(
     c: &Connection,

@@ -180,12 +180,19 @@ async fn whole_lifecycle_with_notifications() {
         1,
         "only the payment goes to the pay URL's notify_url"
     );
-    let views = sb.notifications(Some(&id)).expect("outbox");
-    assert!(
+    // An attempt is recorded just after the receiver answered it.
+    let recorded = wait_for(Duration::from_secs(3), || {
+        let views = sb.notifications(Some(&id)).expect("outbox");
         views
             .iter()
-            .all(|v| v.delivered && !v.pending && v.attempts == 1),
-        "{views:?}"
+            .all(|v| v.delivered && !v.pending && v.attempts == 1)
+            .then_some(())
+    })
+    .await;
+    assert!(
+        recorded.is_some(),
+        "{:?}",
+        sb.notifications(Some(&id)).expect("outbox")
     );
     sb.shutdown().await;
 }
@@ -303,18 +310,19 @@ async fn retries_follow_ets_schedule_on_the_sandbox_clock() {
     let slack = Duration::from_secs(2);
     for (made, minutes) in (1..).zip(et_sandbox::RETRY_MINUTES) {
         let gap = Duration::from_secs(u64::try_from(minutes).expect("positive") * 60);
-        sb.advance_clock(gap - slack);
+        sb.advance_clock(gap - slack).expect("in bounds");
         tokio::time::sleep(Duration::from_millis(300)).await;
         assert!(
             attempts(made)().is_some(),
             "no attempt {} before {minutes} min",
             made + 1
         );
-        sb.advance_clock(slack);
+        sb.advance_clock(slack).expect("in bounds");
         let next = wait_for(Duration::from_secs(5), attempts(made + 1)).await;
         assert!(next.is_some(), "attempt {} after {minutes} min", made + 1);
     }
-    sb.advance_clock(Duration::from_secs(86_400));
+    sb.advance_clock(Duration::from_secs(86_400))
+        .expect("in bounds");
     tokio::time::sleep(Duration::from_millis(300)).await;
     let views = sb.notifications(Some(&id)).expect("outbox");
     assert_eq!(
@@ -387,5 +395,49 @@ async fn without_a_status_url_everything_but_payment_goes_to_notify_url() {
         refund.map(|r| r.refund_result),
         Some(et_model::RefundResult::Failed)
     );
+    sb.shutdown().await;
+}
+
+#[tokio::test]
+async fn hanging_merchant_endpoints_do_not_delay_a_healthy_one() {
+    let dir = state_dir();
+    let sb = start(dir.path(), 1.0).await;
+    let m = merchant(dir.path());
+    // Three endpoints that accept connections and never answer.
+    let mut held = Vec::new();
+    let mut hanging = Vec::new();
+    for _ in 0..3 {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        hanging.push(format!("http://{}/n", listener.local_addr().expect("addr")));
+        held.push(tokio::spawn(async move {
+            let mut sockets = Vec::new();
+            while let Ok((socket, _)) = listener.accept().await {
+                sockets.push(socket);
+            }
+        }));
+    }
+    // More notifications to them than the sandbox delivers at once in all.
+    for url in &hanging {
+        for _ in 0..12 {
+            let id = create(&sb, &m, url, None).await;
+            sb.pay(&id).expect("pays");
+        }
+    }
+    let healthy = Receiver::start(true).await;
+    let id = create(&sb, &m, &healthy.url("/n"), None).await;
+    sb.pay(&id).expect("pays");
+    let delivered = wait_for(Duration::from_secs(4), || {
+        (healthy.count() > 0).then_some(())
+    })
+    .await;
+    assert!(
+        delivered.is_some(),
+        "the healthy endpoint waited behind the hanging ones"
+    );
+    for task in held {
+        task.abort();
+    }
     sb.shutdown().await;
 }

@@ -213,20 +213,23 @@ async fn refuses_a_bad_signature_and_a_wrong_key() {
 }
 
 #[tokio::test]
-async fn refuses_malformed_bodies_and_unknown_merchants_with_signed_responses() {
+async fn refuses_malformed_envelopes_and_unknown_merchants_with_signed_responses() {
     let dir = state_dir();
     let sb = start(dir.path(), 1.0).await;
     let m = merchant(dir.path());
-    for body in [&b"not json"[..], b"{\"serial_number\":\"1\"}", b""] {
-        let (status, reply) = post(&sb.endpoint_url(), body.to_vec(), Some(CONTENT_TYPE)).await;
-        assert_eq!(status, 200);
-        let text = String::from_utf8_lossy(&reply).into_owned();
-        assert!(
-            text.contains("\"aeskey\":\"\"") && text.contains("\"sensitive_data\":\"\""),
-            "{text}"
-        );
-        refused(m.open_raw(None, &reply), SandboxCode::MalformedBody);
-    }
+    let (status, reply) = post(
+        &sb.endpoint_url(),
+        b"{\"serial_number\":\"1\"}".to_vec(),
+        Some(CONTENT_TYPE),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let text = String::from_utf8_lossy(&reply).into_owned();
+    assert!(
+        text.contains("\"aeskey\":\"\"") && text.contains("\"sensitive_data\":\"\""),
+        "{text}"
+    );
+    refused(m.open_raw(None, &reply), SandboxCode::MalformedBody);
     let mut stranger = m.build(&GetPayUrl::new("ET1")).expect("builds");
     stranger.body = String::from_utf8(stranger.body)
         .expect("utf-8")
@@ -236,6 +239,31 @@ async fn refuses_malformed_bodies_and_unknown_merchants_with_signed_responses() 
         send::<GetPayUrl>(&sb, &m, &stranger).await,
         SandboxCode::UnknownMerchant,
     );
+    sb.shutdown().await;
+}
+
+#[tokio::test]
+async fn garbage_that_is_not_an_envelope_is_refused_unsigned_without_rsa() {
+    let dir = state_dir();
+    let sb = start(dir.path(), 1.0).await;
+    let m = merchant(dir.path());
+    for body in [&b"not json"[..], b"", b"[1,2]", b"\"text\"", b"{\"a\":1"] {
+        let (status, reply) = post(&sb.endpoint_url(), body.to_vec(), Some(CONTENT_TYPE)).await;
+        assert_eq!(status, 200);
+        let text = String::from_utf8_lossy(&reply).into_owned();
+        assert!(!text.contains("\"sign\""), "no signature: {text}");
+        match m.open_raw(None, &reply) {
+            Err(et_proto::Error::Api {
+                code,
+                authenticated: false,
+                message,
+            }) => {
+                assert_eq!(code.as_str(), SandboxCode::MalformedBody.as_str());
+                assert!(!message.is_empty());
+            }
+            other => panic!("expected an unauthenticated 100001, got {other:?}"),
+        }
+    }
     sb.shutdown().await;
 }
 

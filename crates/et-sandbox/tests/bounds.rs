@@ -1,0 +1,364 @@
+//! The sandbox's resource bounds: a client cannot hold connections, memory
+//! or time without limit, and malformed requests get the right status.
+
+mod common;
+
+use std::path::Path;
+use std::time::Duration;
+
+use et_sandbox::{Limits, RunningSandbox, Sandbox, SandboxConfig};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+async fn start_with(dir: &Path, limits: Limits) -> RunningSandbox {
+    let config = SandboxConfig {
+        dir: dir.to_owned(),
+        listen: "127.0.0.1:0".parse().expect("addr"),
+        time_scale: 1.0,
+    };
+    Sandbox::start_with(config, limits)
+        .await
+        .expect("sandbox starts")
+}
+
+/// Whether the server closes the connection within `within` (reading EOF or
+/// a reset), answering nothing.
+async fn closed_within(stream: &mut TcpStream, within: Duration) -> bool {
+    let mut buf = [0u8; 1024];
+    matches!(
+        tokio::time::timeout(within, stream.read(&mut buf)).await,
+        Ok(Ok(0) | Err(_))
+    )
+}
+
+/// The status of the answer to the bytes already sent, read within `within`.
+async fn status_within(stream: &mut TcpStream, within: Duration) -> Option<u16> {
+    let mut got = Vec::new();
+    let read = async {
+        let mut buf = [0u8; 4096];
+        loop {
+            let n = stream.read(&mut buf).await.ok()?;
+            if n == 0 {
+                return None;
+            }
+            got.extend_from_slice(&buf[..n]);
+            if let Some(line_end) = got.windows(2).position(|w| w == b"\r\n") {
+                let line = String::from_utf8_lossy(&got[..line_end]).into_owned();
+                return line.split(' ').nth(1)?.parse().ok();
+            }
+        }
+    };
+    tokio::time::timeout(within, read).await.ok().flatten()
+}
+
+async fn connect(sandbox: &RunningSandbox) -> TcpStream {
+    TcpStream::connect(sandbox.addr()).await.expect("connect")
+}
+
+fn quick_limits() -> Limits {
+    let mut limits = Limits::default();
+    limits.serve.idle_timeout = Duration::from_millis(300);
+    limits.serve.header_read_timeout = Duration::from_millis(300);
+    limits
+}
+
+#[tokio::test]
+async fn a_slowloris_dribbling_headers_is_cut_off() {
+    let dir = common::state_dir();
+    let sandbox = start_with(dir.path(), quick_limits()).await;
+    let mut stream = connect(&sandbox).await;
+    stream
+        .write_all(b"POST /server HTTP/1.1\r\nHost: sandbox\r\n")
+        .await
+        .expect("write");
+    let (mut reader, mut writer) = stream.into_split();
+    let dribble = tokio::spawn(async move {
+        for _ in 0..100 {
+            if writer.write_all(b"X-Slow: 1\r\n").await.is_err() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    });
+    let mut buf = [0u8; 64];
+    let ended = tokio::time::timeout(Duration::from_secs(3), reader.read(&mut buf)).await;
+    assert!(
+        matches!(ended, Ok(Ok(0) | Err(_))),
+        "headers still trickling in after 3 s; the connection must be closed"
+    );
+    dribble.abort();
+    sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_silent_connection_is_closed_after_the_idle_timeout() {
+    let dir = common::state_dir();
+    let sandbox = start_with(dir.path(), quick_limits()).await;
+    let mut stream = connect(&sandbox).await;
+    assert!(closed_within(&mut stream, Duration::from_secs(3)).await);
+    sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn connections_beyond_the_cap_wait_until_a_slot_frees() {
+    let dir = common::state_dir();
+    let mut limits = Limits::default();
+    limits.serve.max_connections = 2;
+    let sandbox = start_with(dir.path(), limits).await;
+    let silent = [connect(&sandbox).await, connect(&sandbox).await];
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let mut third = connect(&sandbox).await;
+    third
+        .write_all(b"GET /nowhere HTTP/1.1\r\nHost: sandbox\r\n\r\n")
+        .await
+        .expect("write");
+    assert_eq!(
+        status_within(&mut third, Duration::from_millis(500)).await,
+        None,
+        "two connections held open: the third is not served yet"
+    );
+    drop(silent);
+    assert_eq!(
+        status_within(&mut third, Duration::from_secs(5)).await,
+        Some(404),
+        "a freed slot serves the waiting connection"
+    );
+    sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn bodies_in_flight_share_one_budget_and_beyond_it_get_503() {
+    let dir = common::state_dir();
+    let limits = Limits {
+        body_budget: 1 << 20,
+        ..Limits::default()
+    };
+    let sandbox = start_with(dir.path(), limits).await;
+    // One client sends 900 KB of a 2 MB body and holds the rest.
+    let mut holder = connect(&sandbox).await;
+    holder
+        .write_all(b"POST /server HTTP/1.1\r\nHost: sandbox\r\nContent-Length: 2000000\r\n\r\n")
+        .await
+        .expect("write");
+    holder.write_all(&vec![b'x'; 900_000]).await.expect("write");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let (status, _) = common::post(
+        &sandbox.endpoint_url(),
+        vec![b'y'; 200_000],
+        Some("application/json"),
+    )
+    .await;
+    assert_eq!(status, 503, "the budget is spent by the held body");
+    drop(holder);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let (status, _) = common::post(
+        &sandbox.endpoint_url(),
+        vec![b'y'; 200_000],
+        Some("application/json"),
+    )
+    .await;
+    assert_ne!(
+        status, 503,
+        "the held bytes are given back when the body is dropped"
+    );
+    sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_body_slower_than_the_read_timeout_gets_408() {
+    let dir = common::state_dir();
+    let limits = Limits {
+        body_read_timeout: Duration::from_millis(300),
+        ..Limits::default()
+    };
+    let sandbox = start_with(dir.path(), limits).await;
+    let mut stream = connect(&sandbox).await;
+    stream
+        .write_all(b"POST /server HTTP/1.1\r\nHost: sandbox\r\nContent-Length: 100\r\n\r\n{\"a\"")
+        .await
+        .expect("write");
+    assert_eq!(
+        status_within(&mut stream, Duration::from_secs(3)).await,
+        Some(408)
+    );
+    sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn malformed_chunking_is_a_bad_request_not_too_large() {
+    let dir = common::state_dir();
+    let sandbox = start_with(dir.path(), Limits::default()).await;
+    let mut stream = connect(&sandbox).await;
+    stream
+        .write_all(b"POST /server HTTP/1.1\r\nHost: sandbox\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n")
+        .await
+        .expect("write");
+    assert_eq!(
+        status_within(&mut stream, Duration::from_secs(3)).await,
+        Some(400)
+    );
+    sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn other_methods_on_the_api_get_405_with_allow() {
+    let dir = common::state_dir();
+    let sandbox = start_with(dir.path(), Limits::default()).await;
+    for method in ["GET", "PUT", "DELETE"] {
+        let mut stream = connect(&sandbox).await;
+        let request =
+            format!("{method} /server HTTP/1.1\r\nHost: sandbox\r\nContent-Length: 0\r\n\r\n");
+        stream.write_all(request.as_bytes()).await.expect("write");
+        let mut answer = vec![0u8; 4096];
+        let n = tokio::time::timeout(Duration::from_secs(3), stream.read(&mut answer))
+            .await
+            .expect("answered")
+            .expect("read");
+        let answer = String::from_utf8_lossy(&answer[..n]).to_ascii_lowercase();
+        assert!(answer.starts_with("http/1.1 405"), "{method}: {answer}");
+        assert!(answer.contains("\r\nallow: post\r\n"), "{method}: {answer}");
+    }
+    sandbox.shutdown().await;
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_request_stuck_in_the_database_does_not_stall_the_others() {
+    let dir = common::state_dir();
+    let sandbox = start_with(dir.path(), Limits::default()).await;
+    // Another writer holds the database for 2 s; the sandbox's next write
+    // waits for it (SQLite's busy timeout).
+    let db = dir.path().join(et_sandbox::DATABASE);
+    let (locked, is_locked) = std::sync::mpsc::channel();
+    let holder = std::thread::spawn(move || {
+        let c = rusqlite::Connection::open(db).expect("open");
+        c.execute_batch("BEGIN IMMEDIATE").expect("lock");
+        locked.send(()).expect("send");
+        std::thread::sleep(Duration::from_secs(2));
+        c.execute_batch("ROLLBACK").expect("unlock");
+    });
+    is_locked.recv().expect("locked");
+    let started = std::time::Instant::now();
+    let m = common::merchant(dir.path());
+    let rate = et_model::GetRate {
+        currency_code: et_model::CurrencyCode::new("GBP"),
+        pay_currency_code: None,
+        extra: Default::default(),
+    };
+    let request = m.build(&rate).expect("request builds");
+    let url = sandbox.endpoint_url();
+    let stuck = tokio::spawn(async move {
+        common::post(&url, request.body, Some(et_proto::CONTENT_TYPE)).await
+    });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let (status, _) = common::get(&format!("http://{}/nowhere", sandbox.addr())).await;
+    assert_eq!(status, 404);
+    assert!(
+        started.elapsed() < Duration::from_millis(1500),
+        "answered {:?} after the database was locked, behind the stuck request",
+        started.elapsed()
+    );
+    assert_eq!(stuck.await.expect("stuck request").0, 200);
+    holder.join().expect("holder");
+    sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_second_sandbox_on_one_directory_is_refused_until_the_first_stops() {
+    let dir = common::state_dir();
+    let first = start_with(dir.path(), Limits::default()).await;
+    let config = SandboxConfig {
+        dir: dir.path().to_owned(),
+        listen: "127.0.0.1:0".parse().expect("addr"),
+        time_scale: 1.0,
+    };
+    match Sandbox::start(config.clone()).await {
+        Err(e @ et_sandbox::Error::Locked { .. }) => {
+            assert!(e.to_string().contains("another sandbox"), "{e}");
+        }
+        other => panic!("expected Error::Locked, got {other:?}"),
+    }
+    first.shutdown().await;
+    let second = Sandbox::start(config).await.expect("the lock is released");
+    second.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_clock_cannot_be_sent_to_the_end_of_time() {
+    let dir = common::state_dir();
+    let config = |time_scale| SandboxConfig {
+        dir: dir.path().to_owned(),
+        listen: "127.0.0.1:0".parse().expect("addr"),
+        time_scale,
+    };
+    for scale in [1e308, et_sandbox::MAX_TIME_SCALE * 2.0] {
+        match Sandbox::start(config(scale)).await {
+            Err(et_sandbox::Error::Config { reason, .. }) => assert!(reason.contains("at most")),
+            other => panic!("time scale {scale}: expected a refusal, got {other:?}"),
+        }
+    }
+    let sandbox = Sandbox::start(config(1.0)).await.expect("starts");
+    let advance = |seconds: &str| {
+        format!(
+            "http://{}/admin/clock/advance?seconds={seconds}",
+            sandbox.addr()
+        )
+    };
+    for huge in ["18446744073709551615", "999999999999"] {
+        let (status, body) =
+            common::post(&advance(huge), b"{}".to_vec(), Some("application/json")).await;
+        assert_eq!(status, 400, "{}", String::from_utf8_lossy(&body));
+    }
+    let (status, body) =
+        common::post(&advance("60"), b"{}".to_vec(), Some("application/json")).await;
+    assert_eq!(status, 200);
+    let now = String::from_utf8_lossy(&body).into_owned();
+    assert!(now.contains("\"now\":\"20"), "time barely moved: {now}");
+    assert!(sandbox.advance_clock(Duration::MAX).is_err());
+    sandbox.shutdown().await;
+
+    // A database whose saved clock is past the end is refused, not obeyed.
+    let db = rusqlite::Connection::open(dir.path().join(et_sandbox::DATABASE)).expect("open");
+    let updated = db
+        .execute(
+            "UPDATE meta SET value = ?1 WHERE key = 'clock_ms'",
+            [(et_sandbox::LATEST + 1).to_string()],
+        )
+        .expect("update");
+    assert_eq!(updated, 1, "the clock is saved");
+    drop(db);
+    match Sandbox::start(config(1.0)).await {
+        Err(et_sandbox::Error::Config { reason, .. }) => {
+            assert!(reason.contains("past the latest"), "{reason}");
+        }
+        other => panic!("expected the saved clock refused, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn admin_routes_refuse_what_a_cross_site_form_can_send() {
+    let dir = common::state_dir();
+    let sandbox = start_with(dir.path(), Limits::default()).await;
+    let advance = format!("http://{}/admin/clock/advance?seconds=60", sandbox.addr());
+    let close = format!("http://{}/admin/orders/ET1/close", sandbox.addr());
+    for url in [&advance, &close] {
+        for content_type in [
+            Some("application/x-www-form-urlencoded"),
+            Some("multipart/form-data; boundary=x"),
+            Some("text/plain"),
+            None,
+        ] {
+            let (status, _) = common::post(url, b"{}".to_vec(), content_type).await;
+            assert_eq!(status, 415, "{url} with {content_type:?}");
+        }
+    }
+    let (status, _) = common::post(&advance, b"{}".to_vec(), Some("application/json")).await;
+    assert_eq!(status, 200);
+    let (status, _) = common::post(
+        &close,
+        b"{}".to_vec(),
+        Some("Application/JSON; charset=utf-8"),
+    )
+    .await;
+    assert_eq!(status, 404, "JSON reaches the route (no such order)");
+    sandbox.shutdown().await;
+}
