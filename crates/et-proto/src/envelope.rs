@@ -96,7 +96,7 @@ pub(crate) fn unseal(
     Err(failed(step))
 }
 
-fn utf8(mut bytes: Zeroizing<Vec<u8>>) -> Result<Zeroizing<String>, Error> {
+pub(crate) fn utf8(mut bytes: Zeroizing<Vec<u8>>) -> Result<Zeroizing<String>, Error> {
     let owned = std::mem::take(&mut *bytes);
     String::from_utf8(owned).map(Zeroizing::new).map_err(|e| {
         drop(Zeroizing::new(e.into_bytes()));

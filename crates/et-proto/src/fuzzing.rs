@@ -14,8 +14,8 @@ use et_crypto::{aes_cbc_decrypt, b64_decode, AesKey, Iv};
 use et_model::{Operation, Placement, StatusCode};
 use zeroize::Zeroizing;
 
-use crate::envelope::{parse_items, parse_payload, payload_text};
-use crate::{Error, RawObject};
+use crate::envelope::{parse_items, parse_payload, payload_text, utf8};
+use crate::{DecryptionStep, Error, RawObject};
 
 /// `sensitive_data` decrypted with `key`, as `envelope::unseal` does after
 /// the RSA unwrap (an empty `aeskey` means plain JSON there too).
@@ -24,21 +24,12 @@ pub fn unseal(envelope: &RawObject, key: &AesKey) -> Result<Zeroizing<String>, E
     if envelope.text("aeskey").unwrap_or_default().is_empty() {
         return Ok(Zeroizing::new(payload_text(sensitive).to_owned()));
     }
-    let ciphertext = b64_decode(payload_text(sensitive)).map_err(|_| Error::BadBase64 {
-        field: "sensitive_data",
-    })?;
-    let plaintext =
-        aes_cbc_decrypt(key, Iv::SameAsKey, &ciphertext).map_err(|_| Error::Decryption {
-            step: "sensitive_data",
-        })?;
-    String::from_utf8(plaintext.to_vec())
-        .map(Zeroizing::new)
-        .map_err(|e| {
-            drop(Zeroizing::new(e.into_bytes()));
-            Error::Decryption {
-                step: "sensitive_data UTF-8",
-            }
-        })
+    let failed = |step| Error::Decryption { step };
+    let ciphertext = b64_decode(payload_text(sensitive))
+        .map_err(|_| failed(DecryptionStep::SensitiveDataBase64))?;
+    let plaintext = aes_cbc_decrypt(key, Iv::SameAsKey, &ciphertext)
+        .map_err(|_| failed(DecryptionStep::SensitiveData))?;
+    utf8(plaintext)
 }
 
 /// [`crate::Merchant::open`] for `Op` after the signature check: status
