@@ -178,7 +178,11 @@ fn envelopes(corpus: &Corpus) -> Result {
         "open_response_unsealed",
         "order_created.json",
         &fields,
-        &reply.sensitive.as_ref().map(ToString::to_string).unwrap_or_default(),
+        &reply
+            .sensitive
+            .as_ref()
+            .map(ToString::to_string)
+            .unwrap_or_default(),
     )?;
     f.merchant.open::<CreateOrder>(&order_request, &body)?;
     corpus.put("open_response", "order_created.json", &body)?;
@@ -204,7 +208,11 @@ fn envelopes(corpus: &Corpus) -> Result {
         "open_response_unsealed",
         "query_3_orders.json",
         &fields,
-        &reply.sensitive.as_ref().map(ToString::to_string).unwrap_or_default(),
+        &reply
+            .sensitive
+            .as_ref()
+            .map(ToString::to_string)
+            .unwrap_or_default(),
     )?;
     f.merchant.open::<QueryOrders>(&query_request, &body)?;
     corpus.put("open_response", "query_3_orders.json", &body)?;

@@ -15,7 +15,8 @@ use et_model::{Operation, Placement, StatusCode};
 use zeroize::Zeroizing;
 
 use crate::envelope::{parse_items, parse_payload, payload_text, utf8};
-use crate::{DecryptionStep, Error, RawObject};
+use crate::shape;
+use crate::{DecryptionStep, Error, Profile, RawObject};
 
 /// `sensitive_data` decrypted with `key`, as `envelope::unseal` does after
 /// the RSA unwrap (an empty `aeskey` means plain JSON there too).
@@ -33,9 +34,10 @@ pub fn unseal(envelope: &RawObject, key: &AesKey) -> Result<Zeroizing<String>, E
 }
 
 /// [`crate::Merchant::open`] for `Op` after the signature check: status
-/// code, decryption, the items of both lists.
+/// shape, status code, decryption, the items of both lists.
 pub fn open_response<Op: Operation>(body: &[u8], key: &AesKey) -> Result<Vec<Op::Output>, Error> {
     let envelope = RawObject::parse_json(body, "response")?;
+    shape::check_response(&envelope, &Profile::default())?;
     let code = StatusCode::from_code(envelope.require("status_code")?);
     if !code.is_success() {
         return Err(Error::Api {
@@ -61,6 +63,7 @@ pub fn open_response<Op: Operation>(body: &[u8], key: &AesKey) -> Result<Vec<Op:
 /// for `Op`, after the signature check (the `server_type` check aside).
 pub fn open_request<Op: Operation>(body: &[u8], key: &AesKey) -> Result<Op, Error> {
     let fields = RawObject::parse_json(body, "request")?;
+    shape::check_request(&fields)?;
     fields.require("merchant_number")?;
     fields.require("sub_merchant_number")?;
     let sensitive = unseal(&fields, key)?;
