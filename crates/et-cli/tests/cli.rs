@@ -997,18 +997,18 @@ fn text_from_outside_cannot_drive_the_terminal() {
 #[test]
 fn the_exit_code_table_is_in_help_and_readme() {
     let help = stdout(&et(&["--help"]));
-    let readme =
-        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../README.md"))
-            .expect("README.md");
     for (code, meaning) in et_cli::error::exit_codes() {
         assert!(
             help.contains(&format!("  {code}  {meaning}")),
             "--help lacks {code}: {help}"
         );
-        assert!(
-            readme.contains(&format!("| {code} | {meaning} |")),
-            "README lacks the row of exit code {code}"
-        );
+        for (path, readme) in readmes() {
+            assert!(
+                readme.contains(&format!("| {code} | {meaning} |")),
+                "{} lacks the row of exit code {code}",
+                path.display()
+            );
+        }
     }
     assert!(stdout(&et(&["call", "--help"])).contains("Exit codes:"));
 }
@@ -1026,11 +1026,27 @@ fn the_salt_can_come_from_a_file_and_readme_keeps_it_off_the_command_line() {
         body.as_bytes(),
     );
     assert!(out.status.success(), "{}", stderr(&out));
-    let readme =
-        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../README.md"))
-            .expect("README.md");
-    assert!(
-        !readme.contains("--salt S") && readme.contains("--salt-file"),
-        "README examples pass the salt in a file or ET_NOTIFY_SALT"
-    );
+    for (path, readme) in readmes() {
+        assert!(
+            !readme.contains("--salt S") && readme.contains("--salt-file"),
+            "{}: examples pass the salt in a file or ET_NOTIFY_SALT",
+            path.display()
+        );
+    }
+}
+
+/// The crate's own README (always: it is packaged), then the workspace README
+/// when the crate is built inside the workspace.
+fn readmes() -> Vec<(PathBuf, String)> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let own = dir.join("README.md");
+    let mut found = vec![(
+        own.clone(),
+        std::fs::read_to_string(&own).expect("the crate's README.md"),
+    )];
+    let workspace = dir.join("../../README.md");
+    if let Ok(text) = std::fs::read_to_string(&workspace) {
+        found.push((workspace, text));
+    }
+    found
 }
