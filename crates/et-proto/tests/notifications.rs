@@ -231,3 +231,32 @@ fn missing_sign_is_named() {
         et_proto::Error::MissingField("sign")
     );
 }
+
+/// The view `verify` returns borrows the body for every unescaped value
+/// (JSON and form alike) and agrees with the owned, typed result.
+#[test]
+fn verify_borrows_the_body_and_agrees_with_the_owned_result() {
+    let v = verifier(NotifySignRule::V2);
+    let fields = RawObject::parse_json(ET_EXAMPLE.as_bytes(), "test").unwrap();
+    let form: String = fields
+        .iter()
+        .map(|(k, val)| format!("{k}={}&", val.text()))
+        .collect();
+    for (content_type, body) in [
+        (Some("application/json"), ET_EXAMPLE.as_bytes()),
+        (None, form.trim_end_matches('&').as_bytes()),
+    ] {
+        let view = v.verify(content_type, body).unwrap();
+        let range = body.as_ptr_range();
+        let ids = ["order_id", "pay_amount", "sign"];
+        for (key, value) in view.fields().filter(|(k, _)| ids.contains(k)) {
+            let text = value.text().as_bytes().as_ptr();
+            assert!(range.contains(&text), "{key} was copied");
+        }
+        let owned = view.to_verified().unwrap();
+        assert_eq!(view.kind(), owned.kind());
+        assert_eq!(view.dedup_key(), owned.dedup_key());
+        assert_eq!(view.notification().as_ref(), Ok(owned.notification()));
+        assert_eq!(view.text("pay_amount"), owned.fields().text("pay_amount"));
+    }
+}
