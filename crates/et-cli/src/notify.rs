@@ -31,7 +31,7 @@ pub fn verify(args: &NotifyArgs) -> CliResult {
     let body = read_body(args)?;
     let rule = args.profile.to_profile().notify_sign_rule;
     let verified = NotificationVerifier::new(salt(args)?.as_str(), rule)
-        .verify(None, &body)
+        .verify_owned(None, &body)
         .map_err(Failure::rejected)?;
     let report = serde_json::json!({
         "kind": kind_name(verified.kind()),

@@ -144,14 +144,21 @@ pub fn notification(data: &[u8]) {
     };
     let content_type = CONTENT_TYPES[usize::from(*selector) % CONTENT_TYPES.len()];
     let f = Fixtures::get();
-    if let Ok(verified) = f.verifier.verify(content_type, body) {
-        inspect(&verified);
+    if let Ok(view) = f.verifier.verify(content_type, body) {
+        if let Ok(verified) = view.to_verified() {
+            assert_eq!(
+                view.dedup_key(),
+                verified.dedup_key(),
+                "view and owned differ"
+            );
+            inspect(&verified);
+        }
     }
     let Ok(fields) = read_notification_body(content_type, body) else {
         return;
     };
     let signed = sign_notification(NOTIFY_SALT, fields);
-    match f.verifier.verify(Some("application/json"), &signed) {
+    match f.verifier.verify_owned(Some("application/json"), &signed) {
         Ok(verified) => inspect(&verified),
         Err(Error::SignatureMismatch { .. }) => {
             panic!("a notification signed with the salt did not verify")

@@ -258,7 +258,7 @@ impl<H: NotificationHandler> WebhookReceiver<H> {
             .get(CONTENT_TYPE)
             .and_then(|v| v.to_str().ok());
         let notification = verifier
-            .verify(content_type, &body)
+            .verify_owned(content_type, &body)
             .map_err(Rejection::Invalid)?;
         let acknowledgement = notification.acknowledgement().to_vec();
         let span = tracing::info_span!(

@@ -307,7 +307,7 @@ where
 
 /// Stores payment notification `n` as the receiver would.
 async fn put<S: Store>(inbox: &Inbox<S>, n: usize) {
-    let verified = verifier().verify(None, &payment_body(n)).unwrap();
+    let verified = verifier().verify_owned(None, &payment_body(n)).unwrap();
     assert_eq!(inbox.put(&verified).await.unwrap(), Inserted::Stored);
 }
 

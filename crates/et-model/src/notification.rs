@@ -116,7 +116,7 @@ impl NotificationKind {
     }
 
     /// [`detect`](Self::detect) over any lookup of the text fields.
-    fn detect_by<'a>(get: impl Fn(&str) -> Option<&'a str>) -> Self {
+    pub fn detect_by<'a>(get: impl Fn(&str) -> Option<&'a str>) -> Self {
         let has = |key: &str| get(key).is_some();
         let status_change = NotifyType::OrderStatusChange.as_str();
         if get("notify_type").is_some_and(|t| t.trim() == status_change) {

@@ -68,11 +68,11 @@ pub use merchant::{
     PRODUCTION_ENDPOINT, TEST_ENDPOINT,
 };
 pub use notify::{
-    read_notification_body, sign_notification, MatchedRule, NotificationVerifier,
+    read_notification_body, sign_notification, MatchedRule, NotificationVerifier, NotificationView,
     VerifiedNotification, ACK_FAIL, ACK_OK,
 };
 pub use profile::{CallbackEncoding, EmptySensitive, NotifySignRule, Profile};
-pub use raw::{RawObject, RawValue, ValueKind};
+pub use raw::{RawObject, RawValue, RawValueRef, ValueKind};
 pub use serial::{format_serial, Instance, InvalidInstance, SerialNumbers};
 pub use shape::ShapeRule;
 pub use sign::{sign_string, sign_string_with, v1_printed_string, SignRule, SIGN_KEY};

@@ -6,11 +6,16 @@
 //! each part's `name` becomes a key and its body, as UTF-8 text, the value.
 //! Line endings may be CRLF (RFC 7578) or bare LF (lenient senders).
 
+use std::borrow::Cow;
+
 use crate::error::Error;
-use crate::raw::{RawObject, RawValue};
+use crate::raw::{refuse_repeated, FieldsRef, RawValueRef};
 
 /// Reads a `multipart/form-data` body; `content_type` must carry the boundary.
-pub(crate) fn parse_multipart(content_type: &str, body: &[u8]) -> Result<RawObject, Error> {
+pub(crate) fn parse_multipart<'a>(
+    content_type: &str,
+    body: &'a [u8],
+) -> Result<FieldsRef<'a>, Error> {
     let boundary = boundary(content_type).ok_or(malformed("no boundary in the content type"))?;
     let text = std::str::from_utf8(body).map_err(|_| Error::NotUtf8 {
         context: "multipart body",
@@ -19,13 +24,14 @@ pub(crate) fn parse_multipart(content_type: &str, body: &[u8]) -> Result<RawObje
     let mut sections = text.split(delimiter.as_str());
     // Anything before the first delimiter is a preamble and is ignored.
     sections.next();
-    let mut entries = Vec::new();
+    let mut entries: FieldsRef<'a> = Vec::new();
     for section in sections {
         if section.starts_with("--") {
-            return RawObject::from_unique(entries, "multipart body");
+            refuse_repeated(entries.iter().map(|(k, _)| k.as_ref()), "multipart body")?;
+            return Ok(entries);
         }
         let (name, value) = part(section)?;
-        entries.push((name, RawValue::string(value)));
+        entries.push((Cow::Owned(name), RawValueRef::form(Cow::Borrowed(value))));
     }
     Err(malformed("missing the closing boundary"))
 }
@@ -102,7 +108,9 @@ mod tests {
     #[test]
     fn reads_crlf_and_lf_bodies_keeping_text() {
         for line_end in ["\r\n", "\n"] {
-            let object = parse_multipart(CT, body(line_end).as_bytes()).unwrap();
+            let body = body(line_end);
+            let object =
+                crate::RawObject::from_fields(parse_multipart(CT, body.as_bytes()).unwrap());
             assert_eq!(object.text("order_id"), Some("ET1"));
             assert_eq!(object.text("pay_amount"), Some("10000.00"));
             assert_eq!(object.iter().count(), 2);

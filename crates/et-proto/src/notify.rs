@@ -10,9 +10,9 @@ use zeroize::Zeroizing;
 
 use crate::error::Error;
 use crate::profile::NotifySignRule;
-use crate::raw::{RawObject, RawValue};
+use crate::raw::{parse_form_ref, parse_json_ref, FieldsRef, RawObject, RawValue, RawValueRef};
 use crate::shape;
-use crate::sign::{sign_string, v1_printed_string, SIGN_KEY};
+use crate::sign::{sign_string, sign_string_of, v1_printed_of, SignRule, SIGN_KEY};
 
 /// Body that tells ET the notification was received (spec 04 §2.1).
 pub const ACK_OK: &[u8] = br#"{"notify_result":"OK"}"#;
@@ -63,49 +63,70 @@ impl NotificationVerifier {
         self
     }
 
-    /// Reads `body` (JSON or form-urlencoded, chosen by `content_type` or
-    /// sniffed when it is absent or unknown), verifies its MD5 `sign` and
-    /// classifies it.
-    pub fn verify(
-        &self,
-        content_type: Option<&str>,
-        body: &[u8],
-    ) -> Result<VerifiedNotification, Error> {
-        self.verify_fields(read_notification_body(content_type, body)?)
-    }
-
-    /// Verifies and classifies fields already read (e.g. from a multipart form).
+    /// Reads `body` (JSON, form-urlencoded or multipart, chosen by
+    /// `content_type` or sniffed when it is absent or unknown), verifies its
+    /// MD5 `sign`, checks its signed shape and tells its kind — without
+    /// copying a field: the view borrows `body` (a value is copied only when
+    /// escapes had to be decoded). The typed event is built on demand
+    /// ([`NotificationView::notification`], [`NotificationView::to_verified`]).
     ///
     /// After the signature, the signed shape is checked ([`Error::Shape`]):
     /// no key holding `&` or `=`, no value holding `&<field>=` for a
     /// documented field, and for a known kind no field outside its documented
     /// set, `sign` and the named extras — otherwise the signed text could be
     /// read as another notification than the one ET signed.
+    pub fn verify<'a>(
+        &'a self,
+        content_type: Option<&str>,
+        body: &'a [u8],
+    ) -> Result<NotificationView<'a>, Error> {
+        self.check(read_fields(content_type, body)?)
+    }
+
+    /// [`verify`](Self::verify), then the owned, typed notification
+    /// ([`NotificationView::to_verified`]): what a webhook handler receives.
+    pub fn verify_owned(
+        &self,
+        content_type: Option<&str>,
+        body: &[u8],
+    ) -> Result<VerifiedNotification, Error> {
+        self.verify(content_type, body)?.to_verified()
+    }
+
+    /// Verifies and types fields already read (see [`verify`](Self::verify)).
     pub fn verify_fields(&self, fields: RawObject) -> Result<VerifiedNotification, Error> {
-        let sign = fields.require(SIGN_KEY)?;
-        let matched = if et_crypto::md5_verify(self.salt.as_bytes(), sign_string(&fields), sign) {
-            MatchedRule::V2
-        } else if self.rule == NotifySignRule::V1Compat
-            && et_crypto::md5_verify(self.salt.as_bytes(), v1_printed_string(&fields), sign)
-        {
-            MatchedRule::V1Printed
-        } else {
-            return Err(Error::SignatureMismatch {
-                what: "notification",
-            });
+        self.check(fields.fields_ref())?.to_verified()
+    }
+
+    /// The signature and shape checks of [`verify`](Self::verify).
+    fn check<'a>(&'a self, fields: FieldsRef<'a>) -> Result<NotificationView<'a>, Error> {
+        let texts = || {
+            fields
+                .iter()
+                .map(|(key, value)| (key.as_ref(), value.text()))
         };
-        shape::check_notification_fields(&fields, &self.extra_fields)?;
-        let notification = Notification::classify_fields(fields.iter().map(|(k, v)| (k, v.text())))
-            .map_err(|e| Error::InvalidPayload {
-                field: "notification".to_owned(),
-                rule: e.to_string(),
-            })?;
-        shape::check_notification_kind(&notification, &self.extra_fields)?;
-        Ok(VerifiedNotification {
-            acknowledgement: self.acknowledgement_for(&notification),
+        let text = |key: &str| texts().find(|(k, _)| *k == key).map(|(_, v)| v);
+        let sign = text(SIGN_KEY).ok_or(Error::MissingField(SIGN_KEY))?;
+        let salt = self.salt.as_bytes();
+        let matched =
+            if et_crypto::md5_verify(salt, sign_string_of(texts(), SignRule::AllSorted), sign) {
+                MatchedRule::V2
+            } else if self.rule == NotifySignRule::V1Compat
+                && et_crypto::md5_verify(salt, v1_printed_of(texts()), sign)
+            {
+                MatchedRule::V1Printed
+            } else {
+                return Err(Error::SignatureMismatch {
+                    what: "notification",
+                });
+            };
+        let kind = NotificationKind::detect_by(text);
+        shape::check_notification(texts(), kind, &self.extra_fields)?;
+        Ok(NotificationView {
             fields,
-            notification,
+            kind,
             matched,
+            verifier: self,
         })
     }
 
@@ -128,7 +149,78 @@ impl NotificationVerifier {
     }
 }
 
-/// A notification whose signature verified.
+/// A notification whose signature and signed shape verified, its fields
+/// borrowed from the body: what [`NotificationVerifier::verify`] returns.
+#[derive(Debug, Clone)]
+pub struct NotificationView<'a> {
+    fields: FieldsRef<'a>,
+    kind: NotificationKind,
+    matched: MatchedRule,
+    verifier: &'a NotificationVerifier,
+}
+
+impl<'a> NotificationView<'a> {
+    /// Which kind of event this is.
+    pub fn kind(&self) -> NotificationKind {
+        self.kind
+    }
+
+    /// Which signature rule matched.
+    pub fn matched_rule(&self) -> MatchedRule {
+        self.matched
+    }
+
+    /// Every field as received, `sign` included, in received order.
+    pub fn fields(&self) -> impl Iterator<Item = (&str, &RawValueRef<'a>)> {
+        self.fields.iter().map(|(key, value)| (key.as_ref(), value))
+    }
+
+    /// The sign-string text under `key`.
+    pub fn text(&self, key: &str) -> Option<&str> {
+        self.fields()
+            .find(|(k, _)| *k == key)
+            .map(|(_, value)| value.text())
+    }
+
+    /// See [`VerifiedNotification::dedup_key`].
+    pub fn dedup_key(&self) -> String {
+        dedup_key(
+            self.kind,
+            |key| self.text(key),
+            || {
+                sign_string_of(
+                    self.fields().map(|(k, v)| (k, v.text())),
+                    SignRule::AllSorted,
+                )
+            },
+        )
+    }
+
+    /// The typed event, built now; [`Error::InvalidPayload`] when a value
+    /// does not fit its kind (a result that is not a code, a bad amount, a
+    /// missing field).
+    pub fn notification(&self) -> Result<Notification, Error> {
+        Notification::classify_fields(self.fields().map(|(k, v)| (k, v.text()))).map_err(|e| {
+            Error::InvalidPayload {
+                field: "notification".to_owned(),
+                rule: e.to_string(),
+            }
+        })
+    }
+
+    /// The owned notification, typed, with its acknowledgement.
+    pub fn to_verified(&self) -> Result<VerifiedNotification, Error> {
+        let notification = self.notification()?;
+        Ok(VerifiedNotification {
+            acknowledgement: self.verifier.acknowledgement_for(&notification),
+            fields: RawObject::from_fields(self.fields.clone()),
+            notification,
+            matched: self.matched,
+        })
+    }
+}
+
+/// A notification whose signature verified, typed and owned.
 #[derive(Debug, Clone, PartialEq)]
 pub struct VerifiedNotification {
     fields: RawObject,
@@ -171,7 +263,22 @@ impl VerifiedNotification {
     /// tell two events of one order apart (spec 04 §5 item 3). Unknown kinds
     /// use the whole sign string.
     pub fn dedup_key(&self) -> String {
-        let (name, distinguishing): (&str, &[&str]) = match self.kind() {
+        dedup_key(
+            self.kind(),
+            |key| self.fields.text(key),
+            || sign_string(&self.fields),
+        )
+    }
+}
+
+/// The dedup key of a `kind` whose sign-string texts `text` looks up.
+fn dedup_key<'a>(
+    kind: NotificationKind,
+    text: impl Fn(&str) -> Option<&'a str>,
+    sign_string: impl FnOnce() -> String,
+) -> String {
+    {
+        let (name, distinguishing): (&str, &[&str]) = match kind {
             NotificationKind::PaymentSuccess => ("payment_success", &["order_id", "pay_result"]),
             NotificationKind::OrderStatusChange => (
                 "order_status_change",
@@ -186,16 +293,13 @@ impl VerifiedNotification {
                 &["order_id", "remittance_voucher_url"],
             ),
             NotificationKind::Unknown => {
-                return format!(
-                    "unknown:{}",
-                    et_crypto::md5_hex("", sign_string(&self.fields))
-                )
+                return format!("unknown:{}", et_crypto::md5_hex("", sign_string()))
             }
         };
         let mut key = name.to_owned();
         for field in distinguishing {
             key.push(':');
-            key.push_str(self.fields.text(field).unwrap_or_default());
+            key.push_str(text(field).unwrap_or_default());
         }
         key
     }
@@ -205,6 +309,11 @@ impl VerifiedNotification {
 /// JSON, form-urlencoded when it says so; otherwise (absent, `text/plain`,
 /// unknown) a body starting with `{` is JSON and anything else is a form.
 pub fn read_notification_body(content_type: Option<&str>, body: &[u8]) -> Result<RawObject, Error> {
+    read_fields(content_type, body).map(RawObject::from_fields)
+}
+
+/// [`read_notification_body`], in place.
+fn read_fields<'a>(content_type: Option<&str>, body: &'a [u8]) -> Result<FieldsRef<'a>, Error> {
     // Compared without lower-casing a copy: no allocation per notification.
     let media = content_type
         .and_then(|ct| ct.split(';').next())
@@ -233,9 +342,9 @@ pub fn read_notification_body(content_type: Option<&str>, body: &[u8]) -> Result
         body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{')
     };
     if is_json {
-        RawObject::parse_json(body, "notification")
+        parse_json_ref(body, "notification")
     } else {
-        RawObject::parse_form(body)
+        parse_form_ref(body)
     }
 }
 

@@ -87,7 +87,7 @@ impl RawValue {
         let value = scanner.value(0)?;
         scanner.skip_ws();
         scanner.expect_end()?;
-        Ok(value)
+        Ok(value.to_value())
     }
 
     /// The JSON type.
@@ -110,6 +110,64 @@ impl RawValue {
     }
 }
 
+/// A value read in place: its text borrows the body unless escapes had to
+/// be decoded. What [`NotificationVerifier::verify`](crate::NotificationVerifier::verify)
+/// keeps per field, so that verifying copies no field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawValueRef<'a> {
+    kind: ValueKind,
+    /// The exact JSON text; `None` for a form or multipart string.
+    json: Option<&'a str>,
+    text: Cow<'a, str>,
+}
+
+impl<'a> RawValueRef<'a> {
+    /// A string read from a form (no JSON text of its own).
+    pub(crate) fn form(text: Cow<'a, str>) -> Self {
+        RawValueRef {
+            kind: ValueKind::String,
+            json: None,
+            text,
+        }
+    }
+
+    /// The JSON type.
+    pub fn kind(&self) -> ValueKind {
+        self.kind
+    }
+
+    /// The value as it enters a sign string (see [`RawValue::text`]).
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// The owned value, as [`RawObject`] keeps it.
+    pub fn to_value(&self) -> RawValue {
+        match self.json {
+            Some(json) => RawValue {
+                kind: self.kind,
+                json: json.to_owned(),
+                unescaped: (self.kind == ValueKind::String && string_inner(json) != self.text)
+                    .then(|| self.text.clone().into_owned()),
+            },
+            None => RawValue::string(self.text.clone()),
+        }
+    }
+}
+
+impl<'a> From<&'a RawValue> for RawValueRef<'a> {
+    fn from(value: &'a RawValue) -> Self {
+        RawValueRef {
+            kind: value.kind,
+            json: Some(&value.json),
+            text: Cow::Borrowed(value.text()),
+        }
+    }
+}
+
+/// Fields read in place, keys in received order, duplicates refused.
+pub(crate) type FieldsRef<'a> = Vec<(Cow<'a, str>, RawValueRef<'a>)>;
+
 /// A flat JSON object (or form body): keys in received order, raw values.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RawObject {
@@ -125,64 +183,29 @@ impl RawObject {
     /// Reads a JSON object. `context` names the input in errors
     /// (e.g. `"response"`). Trailing commas are accepted; duplicate keys are not.
     pub fn parse_json(body: &[u8], context: &'static str) -> Result<Self, Error> {
-        let text = std::str::from_utf8(body).map_err(|e| {
-            let (line, column) = line_column(body, e.valid_up_to());
-            Error::MalformedJson {
-                context,
-                line,
-                column,
-                reason: "invalid UTF-8",
-            }
-        })?;
-        let mut scanner = Scanner::new(text, context);
-        scanner.skip_bom();
-        scanner.skip_ws();
-        // Room for a typical notification without regrowing.
-        let mut entries = Vec::with_capacity(8);
-        scanner.object(0, &mut |key, value| entries.push((key, value)))?;
-        scanner.skip_ws();
-        scanner.expect_end()?;
-        Self::from_unique(entries, context)
+        parse_json_ref(body, context).map(RawObject::from_fields)
     }
 
-    /// An object from pairs read off the wire, refusing a repeated key.
-    /// A hash set keeps this linear: a body of many keys must not cost
-    /// quadratic time before its signature is even checked. A few keys are
-    /// compared pairwise instead, which costs less than hashing them.
-    pub(crate) fn from_unique(
-        entries: Vec<(String, RawValue)>,
-        context: &'static str,
-    ) -> Result<Self, Error> {
-        let keys = || entries.iter().map(|(k, _)| k);
-        let repeated = if entries.len() <= SMALL_OBJECT {
-            keys()
-                .enumerate()
-                .find(|&(i, key)| keys().take(i).any(|earlier| earlier == key))
-                .map(|(_, key)| key)
-        } else {
-            let mut seen = HashSet::with_capacity(entries.len());
-            keys().find(|k| !seen.insert(*k))
-        };
-        if let Some(key) = repeated {
-            return Err(Error::DuplicateKey {
-                context,
-                key: key.clone(),
-            });
+    /// An object owning fields read in place (already free of repeats).
+    pub(crate) fn from_fields(fields: FieldsRef<'_>) -> Self {
+        RawObject {
+            entries: fields
+                .into_iter()
+                .map(|(key, value)| (key.into_owned(), value.to_value()))
+                .collect(),
         }
-        Ok(RawObject { entries })
     }
 
     /// Reads an `application/x-www-form-urlencoded` body; every value is a string.
     pub fn parse_form(body: &[u8]) -> Result<Self, Error> {
-        if std::str::from_utf8(body).is_err() {
-            return Err(Error::NotUtf8 {
-                context: "form body",
-            });
-        }
-        let entries = form_urlencoded::parse(body)
-            .map(|(key, value)| (key.into_owned(), RawValue::string(value)))
-            .collect();
-        Self::from_unique(entries, "form body")
+        parse_form_ref(body).map(RawObject::from_fields)
+    }
+
+    /// The entries as borrowed fields.
+    pub(crate) fn fields_ref(&self) -> FieldsRef<'_> {
+        self.iter()
+            .map(|(key, value)| (Cow::Borrowed(key), RawValueRef::from(value)))
+            .collect()
     }
 
     /// The value under `key`.
@@ -253,6 +276,72 @@ impl<K: Into<String>> FromIterator<(K, RawValue)> for RawObject {
             object.insert(key, value);
         }
         object
+    }
+}
+
+/// Reads a JSON object in place (see [`RawObject::parse_json`]).
+pub(crate) fn parse_json_ref<'a>(
+    body: &'a [u8],
+    context: &'static str,
+) -> Result<FieldsRef<'a>, Error> {
+    let text = std::str::from_utf8(body).map_err(|e| {
+        let (line, column) = line_column(body, e.valid_up_to());
+        Error::MalformedJson {
+            context,
+            line,
+            column,
+            reason: "invalid UTF-8",
+        }
+    })?;
+    let mut scanner = Scanner::new(text, context);
+    scanner.skip_bom();
+    scanner.skip_ws();
+    // Room for a typical notification without regrowing.
+    let mut entries = Vec::with_capacity(8);
+    scanner.object(0, &mut |key, value| entries.push((key, value)))?;
+    scanner.skip_ws();
+    scanner.expect_end()?;
+    refuse_repeated(entries.iter().map(|(k, _)| k.as_ref()), context)?;
+    Ok(entries)
+}
+
+/// Reads a form body in place (see [`RawObject::parse_form`]): a value
+/// without `%` or `+` escapes borrows the body.
+pub(crate) fn parse_form_ref(body: &[u8]) -> Result<FieldsRef<'_>, Error> {
+    if std::str::from_utf8(body).is_err() {
+        return Err(Error::NotUtf8 {
+            context: "form body",
+        });
+    }
+    let mut entries = Vec::with_capacity(8);
+    entries
+        .extend(form_urlencoded::parse(body).map(|(key, value)| (key, RawValueRef::form(value))));
+    refuse_repeated(entries.iter().map(|(k, _)| k.as_ref()), "form body")?;
+    Ok(entries)
+}
+
+/// Refuses a repeated key. A hash set keeps this linear: a body of many
+/// keys must not cost quadratic time before its signature is even checked.
+/// A few keys are compared pairwise instead, which costs less than hashing.
+pub(crate) fn refuse_repeated<'k>(
+    keys: impl Iterator<Item = &'k str> + Clone,
+    context: &'static str,
+) -> Result<(), Error> {
+    let repeated = if keys.clone().nth(SMALL_OBJECT).is_none() {
+        keys.clone()
+            .enumerate()
+            .find(|&(i, key)| keys.clone().take(i).any(|earlier| earlier == key))
+            .map(|(_, key)| key)
+    } else {
+        let mut seen = HashSet::new();
+        keys.clone().find(|k| !seen.insert(*k))
+    };
+    match repeated {
+        Some(key) => Err(Error::DuplicateKey {
+            context,
+            key: key.to_owned(),
+        }),
+        None => Ok(()),
     }
 }
 
@@ -346,14 +435,14 @@ impl<'a> Scanner<'a> {
     fn object(
         &mut self,
         depth: usize,
-        member: &mut dyn FnMut(String, RawValue),
+        member: &mut dyn FnMut(Cow<'a, str>, RawValueRef<'a>),
     ) -> Result<(), Error> {
         let reasons = ["expected '{'", "expected ',' or '}'"];
         self.delimited(b'{', b'}', reasons, |s| {
             if s.peek() != Some(b'"') {
                 return Err(s.error("expected a string key or '}'"));
             }
-            let key = s.string()?.into_owned();
+            let key = s.string()?;
             s.skip_ws();
             s.eat(b':', "expected ':' after a key")?;
             s.skip_ws();
@@ -396,18 +485,15 @@ impl<'a> Scanner<'a> {
         }
     }
 
-    fn value(&mut self, depth: usize) -> Result<RawValue, Error> {
+    fn value(&mut self, depth: usize) -> Result<RawValueRef<'a>, Error> {
         let start = self.pos;
         let kind = match self.peek() {
             Some(b'"') => {
-                let unescaped = match self.string()? {
-                    Cow::Borrowed(_) => None,
-                    Cow::Owned(text) => Some(text),
-                };
-                return Ok(RawValue {
+                let text = self.string()?;
+                return Ok(RawValueRef {
                     kind: ValueKind::String,
-                    json: self.slice(start).to_owned(),
-                    unescaped,
+                    json: Some(self.slice(start)),
+                    text,
                 });
             }
             Some(b'{' | b'[') if depth >= MAX_DEPTH => {
@@ -427,10 +513,11 @@ impl<'a> Scanner<'a> {
             Some(b'-' | b'0'..=b'9') => self.number()?,
             _ => return Err(self.error("expected a value")),
         };
-        Ok(RawValue {
+        let json = self.slice(start);
+        Ok(RawValueRef {
             kind,
-            json: self.slice(start).to_owned(),
-            unescaped: None,
+            json: Some(json),
+            text: Cow::Borrowed(json),
         })
     }
 

@@ -34,7 +34,7 @@
 use std::fmt;
 
 use et_model::{
-    Notification, OrderStatusChange, PaymentSuccess, RefundResultNotice, RemittanceVoucher,
+    NotificationKind, OrderStatusChange, PaymentSuccess, RefundResultNotice, RemittanceVoucher,
 };
 
 use crate::error::Error;
@@ -136,20 +136,25 @@ pub(crate) fn has_embedded_pair(value: &str, is_signed_key: impl Fn(&str) -> boo
 
 /// The checks every signed object gets: keys without separators, values
 /// without an embedded `&key=` for any key of `is_signed_key`.
-fn check_pairs(
-    object: &RawObject,
+fn check_pairs<'a>(
+    pairs: impl Iterator<Item = (&'a str, &'a str)>,
     context: &'static str,
     is_signed_key: impl Fn(&str) -> bool + Copy,
 ) -> Result<(), Error> {
-    for (key, value) in object.iter() {
+    for (key, value) in pairs {
         if key.contains(['&', '=']) {
             return Err(refused(context, key, ShapeRule::SeparatorInKey));
         }
-        if has_embedded_pair(value.text(), is_signed_key) {
+        if has_embedded_pair(value, is_signed_key) {
             return Err(refused(context, key, ShapeRule::SeparatorInValue));
         }
     }
     Ok(())
+}
+
+/// An object's `(key, text)` pairs.
+fn texts(object: &RawObject) -> impl Iterator<Item = (&str, &str)> {
+    object.iter().map(|(key, value)| (key, value.text()))
 }
 
 /// Checks a request envelope (before the merchant signs it, and on ET's
@@ -157,7 +162,7 @@ fn check_pairs(
 /// direction, so that a merchant's signed request cannot be re-split either
 /// (a payload text holding `&server_type=` is refused before it is signed).
 pub(crate) fn check_request(envelope: &RawObject) -> Result<(), Error> {
-    check_pairs(envelope, "request", |key| {
+    check_pairs(texts(envelope), "request", |key| {
         key == SIGN_KEY || REQUEST_KEYS.contains(&key)
     })
 }
@@ -175,7 +180,7 @@ pub(crate) fn check_response(envelope: &RawObject, profile: &Profile) -> Result<
     {
         return Err(refused(CONTEXT, key, ShapeRule::UnknownKey));
     }
-    check_pairs(envelope, CONTEXT, |key| {
+    check_pairs(texts(envelope), CONTEXT, |key| {
         key == SIGN_KEY || is_response_key(key)
     })?;
     let required = RESPONSE_KEYS
@@ -213,44 +218,41 @@ fn is_notification_field(key: &str) -> bool {
     .any(|fields| fields.contains(&key))
 }
 
-/// Checks a notification's fields after its signature verified, before it
-/// is classified: keys without separators, values without an embedded pair.
-pub(crate) fn check_notification_fields(
-    fields: &RawObject,
-    extras: &[String],
-) -> Result<(), Error> {
-    check_pairs(fields, "notification", |key| {
-        key == SIGN_KEY || is_notification_field(key) || extras.iter().any(|e| e == key)
-    })
-}
-
-/// Checks that a classified notification carries only its kind's
-/// documented fields, `sign` and the named extras. A kind this crate does
-/// not know has no documented set; its fields are kept as received.
+/// Checks a notification's `(key, text)` fields after its signature
+/// verified: keys without separators, values without an embedded pair, and
+/// for a known `kind` only its documented fields, `sign` and the named
+/// extras. A kind this crate does not know has no documented set; its
+/// fields are kept as received.
 ///
 /// Of the optional fields, `extend_info` sorts first and a payment's
 /// `pay_currency_code` follows an amount, so neither can be carved out of
 /// a neighbour; a payment's `notify_type` follows the free-text
 /// `extend_info` and is therefore accepted only when named as an extra.
-pub(crate) fn check_notification_kind(
-    notification: &Notification,
+pub(crate) fn check_notification<'a>(
+    fields: impl Iterator<Item = (&'a str, &'a str)> + Clone,
+    kind: NotificationKind,
     extras: &[String],
 ) -> Result<(), Error> {
     const CONTEXT: &str = "notification";
     let named = |key: &str| extras.iter().any(|extra| extra == key);
-    let unknown = match notification {
-        Notification::PaymentSuccess(n) => {
-            if n.notify_type.is_some() && !named("notify_type") {
-                return Err(refused(CONTEXT, "notify_type", ShapeRule::Carvable));
-            }
-            &n.extra
-        }
-        Notification::OrderStatusChange(n) => &n.extra,
-        Notification::RefundResult(n) => &n.extra,
-        Notification::RemittanceVoucher(n) => &n.extra,
-        _ => return Ok(()),
+    check_pairs(fields.clone(), CONTEXT, |key| {
+        key == SIGN_KEY || is_notification_field(key) || named(key)
+    })?;
+    let documented = match kind {
+        NotificationKind::PaymentSuccess => PaymentSuccess::FIELDS,
+        NotificationKind::OrderStatusChange => OrderStatusChange::FIELDS,
+        NotificationKind::RefundResult => RefundResultNotice::FIELDS,
+        NotificationKind::RemittanceVoucher => RemittanceVoucher::FIELDS,
+        NotificationKind::Unknown => return Ok(()),
     };
-    match unknown.keys().find(|key| *key != SIGN_KEY && !named(key)) {
+    let mut keys = fields.map(|(key, _)| key);
+    if kind == NotificationKind::PaymentSuccess
+        && keys.clone().any(|key| key == "notify_type")
+        && !named("notify_type")
+    {
+        return Err(refused(CONTEXT, "notify_type", ShapeRule::Carvable));
+    }
+    match keys.find(|key| *key != SIGN_KEY && !documented.contains(key) && !named(key)) {
         Some(key) => Err(refused(CONTEXT, key, ShapeRule::UnknownKey)),
         None => Ok(()),
     }

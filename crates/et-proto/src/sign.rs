@@ -32,10 +32,16 @@ pub fn sign_string(object: &RawObject) -> String {
 /// The sign string of `object` under `rule`: values are each value's
 /// [`text`](crate::RawValue::text), exactly as on the wire.
 pub fn sign_string_with(object: &RawObject, rule: SignRule) -> String {
-    let mut pairs: Vec<(&str, &str)> = object
-        .iter()
+    sign_string_of(object.iter().map(|(key, value)| (key, value.text())), rule)
+}
+
+/// [`sign_string_with`] over `(key, text)` pairs, wherever they are kept.
+pub(crate) fn sign_string_of<'a>(
+    pairs: impl Iterator<Item = (&'a str, &'a str)>,
+    rule: SignRule,
+) -> String {
+    let mut pairs: Vec<(&str, &str)> = pairs
         .filter(|(key, _)| *key != SIGN_KEY)
-        .map(|(key, value)| (key, value.text()))
         .filter(|(_, value)| rule == SignRule::AllSorted || !value.is_empty())
         .collect();
     pairs.sort_unstable_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
@@ -45,11 +51,15 @@ pub fn sign_string_with(object: &RawObject, rule: SignRule) -> String {
 /// The v1 notification page's printed form (spec 04 §3.2): keys in received
 /// order, an empty value written as the bare key (`&extend_info`).
 pub fn v1_printed_string(object: &RawObject) -> String {
+    v1_printed_of(object.iter().map(|(key, value)| (key, value.text())))
+}
+
+/// [`v1_printed_string`] over `(key, text)` pairs in received order.
+pub(crate) fn v1_printed_of<'a>(pairs: impl Iterator<Item = (&'a str, &'a str)> + Clone) -> String {
     join_pairs(
-        object
-            .iter()
+        pairs
             .filter(|(key, _)| *key != SIGN_KEY)
-            .map(|(key, value)| (key, Some(value.text()).filter(|v| !v.is_empty()))),
+            .map(|(key, value)| (key, Some(value).filter(|v| !v.is_empty()))),
     )
 }
 

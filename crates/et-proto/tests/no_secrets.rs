@@ -88,7 +88,7 @@ fn errors_about_sensitive_payloads_do_not_quote_them() {
 fn verified_notifications_do_not_show_the_salt() {
     let body = include_bytes!("fixtures/et-v2-payment-notification.json");
     let verified = NotificationVerifier::new(SALT, NotifySignRule::V2)
-        .verify(None, body)
+        .verify_owned(None, body)
         .unwrap();
     assert_clean("VerifiedNotification", &format!("{verified:?}"));
 }

@@ -19,7 +19,7 @@ fn verifier(rule: NotifySignRule) -> NotificationVerifier {
 fn et_md5_example_verifies_and_10000_0_does_not() {
     let v = verifier(NotifySignRule::V2);
     let ok = v
-        .verify(Some("application/json"), ET_EXAMPLE.as_bytes())
+        .verify_owned(Some("application/json"), ET_EXAMPLE.as_bytes())
         .unwrap();
     assert_eq!(ok.kind(), NotificationKind::PaymentSuccess);
     assert_eq!(ok.fields().text("pay_amount"), Some("10000.00"));
@@ -27,7 +27,7 @@ fn et_md5_example_verifies_and_10000_0_does_not() {
     assert_eq!(ok.acknowledgement(), ACK_OK);
     let float = ET_EXAMPLE.replace("10000.00", "10000.0");
     assert_eq!(
-        v.verify(None, float.as_bytes()).unwrap_err(),
+        v.verify_owned(None, float.as_bytes()).unwrap_err(),
         et_proto::Error::SignatureMismatch {
             what: "notification"
         }
@@ -36,9 +36,9 @@ fn et_md5_example_verifies_and_10000_0_does_not() {
         "652614570bcc49940d7dcc7a3c3dc7e5",
         "652614570BCC49940D7DCC7A3C3DC7E5",
     );
-    assert!(v.verify(None, upper.as_bytes()).is_ok());
+    assert!(v.verify_owned(None, upper.as_bytes()).is_ok());
     assert!(NotificationVerifier::new("abc124", NotifySignRule::V2)
-        .verify(None, ET_EXAMPLE.as_bytes())
+        .verify_owned(None, ET_EXAMPLE.as_bytes())
         .is_err());
 }
 
@@ -52,7 +52,7 @@ fn form_bodies_and_sniffing() {
         Some("text/plain"),
     ] {
         assert!(
-            v.verify(content_type, form.as_bytes()).is_ok(),
+            v.verify_owned(content_type, form.as_bytes()).is_ok(),
             "{content_type:?}"
         );
     }
@@ -64,17 +64,19 @@ fn form_bodies_and_sniffing() {
         Some("text/plain"),
     ] {
         assert!(
-            v.verify(content_type, ET_EXAMPLE.as_bytes()).is_ok(),
+            v.verify_owned(content_type, ET_EXAMPLE.as_bytes()).is_ok(),
             "{content_type:?}"
         );
     }
-    assert!(v.verify(Some("application/json"), form.as_bytes()).is_err());
+    assert!(v
+        .verify_owned(Some("application/json"), form.as_bytes())
+        .is_err());
     assert!(matches!(
-        v.verify(Some("multipart/mixed; boundary=x"), form.as_bytes()),
+        v.verify_owned(Some("multipart/mixed; boundary=x"), form.as_bytes()),
         Err(et_proto::Error::UnsupportedContentType(_))
     ));
     assert_eq!(
-        v.verify(Some("Multipart/Mixed"), form.as_bytes()),
+        v.verify_owned(Some("Multipart/Mixed"), form.as_bytes()),
         Err(et_proto::Error::UnsupportedContentType(
             "multipart/mixed".to_owned()
         ))
@@ -100,7 +102,7 @@ fn multipart_form_data_verifies_like_the_form_body() {
     body += "--b0undary--\r\n";
     let v = verifier(NotifySignRule::V2);
     let ok = v
-        .verify(
+        .verify_owned(
             Some("multipart/form-data; boundary=b0undary"),
             body.as_bytes(),
         )
@@ -109,7 +111,7 @@ fn multipart_form_data_verifies_like_the_form_body() {
     assert_eq!(ok.fields().text("pay_amount"), Some("10000.00"));
     let tampered = body.replace("10000.00", "10000.0");
     assert!(matches!(
-        v.verify(
+        v.verify_owned(
             Some("multipart/form-data; boundary=b0undary"),
             tampered.as_bytes()
         ),
@@ -130,7 +132,7 @@ fn voucher_example_with_trailing_comma_is_read() {
         signed.text("sign").unwrap()
     );
     let n = verifier(NotifySignRule::V2)
-        .verify(None, body.as_bytes())
+        .verify_owned(None, body.as_bytes())
         .unwrap();
     assert_eq!(n.kind(), NotificationKind::RemittanceVoucher);
     assert_eq!(
@@ -149,7 +151,7 @@ fn refund_result_gets_the_signed_reply() {
     .unwrap();
     let body = EtSide::sign_notification("abc123", fields);
     let n = verifier(NotifySignRule::V2)
-        .verify(Some("application/json"), &body)
+        .verify_owned(Some("application/json"), &body)
         .unwrap();
     assert_eq!(n.kind(), NotificationKind::RefundResult);
     assert_eq!(n.dedup_key(), "refund_result:ET00000000000000001:R1:1");
@@ -173,7 +175,7 @@ fn dedup_keys_separate_events_and_merge_redeliveries() {
         )
         .unwrap();
         verifier(NotifySignRule::V2)
-            .verify(None, &sign_notification("abc123", fields))
+            .verify_owned(None, &sign_notification("abc123", fields))
             .unwrap()
     };
     let first = status("2", "2024-12-12 10:00:00");
@@ -197,7 +199,7 @@ fn dedup_keys_separate_events_and_merge_redeliveries() {
     );
     let unknown = RawObject::parse_json(br#"{"order_id":"ET1","something":"new"}"#, "t").unwrap();
     let unknown = verifier(NotifySignRule::V2)
-        .verify(None, &sign_notification("abc123", unknown))
+        .verify_owned(None, &sign_notification("abc123", unknown))
         .unwrap();
     assert_eq!(unknown.kind(), NotificationKind::Unknown);
     assert!(unknown.dedup_key().starts_with("unknown:"));
@@ -211,10 +213,10 @@ fn v1_printed_order_only_with_v1_compat() {
         "order_id=ET1&pay_result=1&pay_amount=100&pay_datetime=2017-10-12 10:00:00&extend_info";
     let body = format!("{form}&sign={}", et_crypto::md5_hex("abc123", printed));
     assert!(verifier(NotifySignRule::V2)
-        .verify(None, body.as_bytes())
+        .verify_owned(None, body.as_bytes())
         .is_err());
     let n = verifier(NotifySignRule::V1Compat)
-        .verify(None, body.as_bytes())
+        .verify_owned(None, body.as_bytes())
         .unwrap();
     assert_eq!(n.matched_rule(), MatchedRule::V1Printed);
 }
@@ -223,7 +225,38 @@ fn v1_printed_order_only_with_v1_compat() {
 fn missing_sign_is_named() {
     let body = br#"{"order_id":"ET1","pay_result":1}"#;
     assert_eq!(
-        verifier(NotifySignRule::V2).verify(None, body).unwrap_err(),
+        verifier(NotifySignRule::V2)
+            .verify_owned(None, body)
+            .unwrap_err(),
         et_proto::Error::MissingField("sign")
     );
+}
+
+/// The view `verify` returns borrows the body for every unescaped value
+/// (JSON and form alike) and agrees with the owned, typed result.
+#[test]
+fn verify_borrows_the_body_and_agrees_with_the_owned_result() {
+    let v = verifier(NotifySignRule::V2);
+    let fields = RawObject::parse_json(ET_EXAMPLE.as_bytes(), "test").unwrap();
+    let form: String = fields
+        .iter()
+        .map(|(k, val)| format!("{k}={}&", val.text()))
+        .collect();
+    for (content_type, body) in [
+        (Some("application/json"), ET_EXAMPLE.as_bytes()),
+        (None, form.trim_end_matches('&').as_bytes()),
+    ] {
+        let view = v.verify(content_type, body).unwrap();
+        let range = body.as_ptr_range();
+        let ids = ["order_id", "pay_amount", "sign"];
+        for (key, value) in view.fields().filter(|(k, _)| ids.contains(k)) {
+            let text = value.text().as_bytes().as_ptr();
+            assert!(range.contains(&text), "{key} was copied");
+        }
+        let owned = view.to_verified().unwrap();
+        assert_eq!(view.kind(), owned.kind());
+        assert_eq!(view.dedup_key(), owned.dedup_key());
+        assert_eq!(view.notification().as_ref(), Ok(owned.notification()));
+        assert_eq!(view.text("pay_amount"), owned.fields().text("pay_amount"));
+    }
 }

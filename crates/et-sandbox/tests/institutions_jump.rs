@@ -365,7 +365,7 @@ async fn the_jump_flow_ends_in_a_paid_order_with_its_notifications() {
             .iter()
             .map(|(ct, body)| {
                 verifier
-                    .verify(ct.as_deref(), body)
+                    .verify_owned(ct.as_deref(), body)
                     .expect("notification verifies")
                     .notification()
                     .clone()

@@ -48,7 +48,7 @@ fn verified(m: &Merchant, r: &Receiver) -> Vec<Notification> {
         .iter()
         .map(|(ct, body)| {
             verifier
-                .verify(ct.as_deref(), body)
+                .verify_owned(ct.as_deref(), body)
                 .expect("notification verifies")
                 .notification()
                 .clone()
