@@ -5,12 +5,12 @@
 mod common;
 
 use bytes::Bytes;
-use common::{get, merchant, merchant_with, post, start, state_dir, wait_for, Receiver};
+use common::{demo_merchant, get, merchant, post, start, state_dir, wait_for, Receiver};
 use et_model::{
     Amount, CountryCode, CreateOrder, CurrencyCode, GetInstitutions, Institution, InstitutionType,
     JumpPlaceOrder, Notification, Operation, OrderStatus, ServerType,
 };
-use et_proto::{CallbackEncoding, EmptySensitive, Merchant, Profile, RequestOptions, CONTENT_TYPE};
+use et_proto::{Merchant, RequestOptions, CONTENT_TYPE};
 use et_sandbox::{RunningSandbox, SandboxCode, DEFAULT_PAGE, SANDBOX_JSON};
 use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client;
@@ -66,17 +66,7 @@ fn order(id: &str, institution_code: Option<&str>) -> CreateOrder {
 async fn the_demos_request_gets_a_verified_list() {
     let dir = state_dir();
     let sb = start(dir.path(), 1.0).await;
-    let demo = Profile {
-        empty_sensitive: EmptySensitive::EncryptEmptyList,
-        callback_process: CallbackEncoding::Empty,
-        ..Profile::default()
-    };
-    let m = merchant_with(
-        dir.path(),
-        &dir.path().join("merchant-private.pem"),
-        &dir.path().join("et-public.pem"),
-        demo,
-    );
+    let m = demo_merchant(dir.path());
     let req = m
         .build_raw(
             ServerType::from_code("get_institutions"),
@@ -359,18 +349,7 @@ async fn the_jump_flow_ends_in_a_paid_order_with_its_notifications() {
     let (status, _, _) = exchange("POST", &checkout, "").await;
     assert_eq!(status, 200);
     let notes = wait_for(std::time::Duration::from_secs(10), || {
-        let verifier = m.notification_verifier();
-        let notes: Vec<Notification> = hook
-            .received()
-            .iter()
-            .map(|(ct, body)| {
-                verifier
-                    .verify(ct.as_deref(), body)
-                    .expect("notification verifies")
-                    .notification()
-                    .clone()
-            })
-            .collect();
+        let notes = hook.verified(&m);
         (notes.len() >= 2).then_some(notes)
     })
     .await

@@ -3,12 +3,12 @@
 
 mod common;
 
-use common::{merchant, merchant_with, post, start, state_dir};
+use common::{demo_merchant, merchant, merchant_speaking, merchant_with, post, start, state_dir};
 use et_model::{
     Amount, AttachmentType, CountryCode, CreateOrder, CurrencyCode, GetPayUrl, GetRate, Operation,
     QueryOrders, UploadAttachment,
 };
-use et_proto::{BuiltRequest, CallbackEncoding, EmptySensitive, Merchant, Profile, CONTENT_TYPE};
+use et_proto::{BuiltRequest, Merchant, Profile, CONTENT_TYPE};
 use et_sandbox::{RunningSandbox, SandboxCode};
 
 fn order(id: &str) -> CreateOrder {
@@ -124,10 +124,8 @@ async fn operations_succeed_and_results_are_right() {
     );
 
     // The older pages' name of the order interface is accepted too.
-    let older = merchant_with(
+    let older = merchant_speaking(
         dir.path(),
-        &dir.path().join("merchant-private.pem"),
-        &dir.path().join("et-public.pem"),
         Profile {
             order_server_type: et_model::ServerType::AddSpecialRentOrder,
             ..Profile::default()
@@ -386,12 +384,7 @@ async fn refuses_an_invalid_payload_and_an_unknown_server_type() {
         refund_server_type: et_model::ServerType::Other("no_such_operation".into()),
         ..Profile::default()
     };
-    let odd = merchant_with(
-        dir.path(),
-        &dir.path().join("merchant-private.pem"),
-        &dir.path().join("et-public.pem"),
-        profile,
-    );
+    let odd = merchant_speaking(dir.path(), profile);
     let refund = et_model::ApplyRefund {
         order_id: "ET1".into(),
         refund_order_id: "R1".into(),
@@ -415,17 +408,7 @@ async fn accepts_an_et_demo_shaped_request() {
     let id = create(&sb, &m, "M-5").await;
     // ET's Python demo: callback_process "", sensitive_data always encrypted
     // (here "[]"), data a JSON string, and no Content-Type header.
-    let demo_profile = Profile {
-        empty_sensitive: EmptySensitive::EncryptEmptyList,
-        callback_process: CallbackEncoding::Empty,
-        ..Profile::default()
-    };
-    let demo = merchant_with(
-        dir.path(),
-        &dir.path().join("merchant-private.pem"),
-        &dir.path().join("et-public.pem"),
-        demo_profile,
-    );
+    let demo = demo_merchant(dir.path());
     let req = demo.build(&GetPayUrl::new(&id)).expect("builds");
     let text = String::from_utf8(req.body.clone()).expect("utf-8");
     assert!(text.contains("\"callback_process\":\"\""), "{text}");

@@ -11,7 +11,8 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use et_crypto::{PrivateKey, PublicKey};
-use et_proto::{Credentials, Merchant, Profile};
+use et_model::Notification;
+use et_proto::{CallbackEncoding, Credentials, EmptySensitive, Merchant, Profile};
 use et_sandbox::{RunningSandbox, Sandbox, SandboxConfig, SandboxDir};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
@@ -72,11 +73,30 @@ pub fn merchant_with(
 }
 
 pub fn merchant(dir: &Path) -> Merchant {
+    merchant_speaking(dir, Profile::default())
+}
+
+/// The directory's merchant, with its own keys, speaking `profile`.
+pub fn merchant_speaking(dir: &Path, profile: Profile) -> Merchant {
     merchant_with(
         dir,
         &dir.join("merchant-private.pem"),
         &dir.join("et-public.pem"),
-        Profile::default(),
+        profile,
+    )
+}
+
+/// The directory's merchant speaking like ET's Python demo:
+/// `callback_process` `""`, `sensitive_data` always encrypted (`[]` when
+/// there is nothing to send).
+pub fn demo_merchant(dir: &Path) -> Merchant {
+    merchant_speaking(
+        dir,
+        Profile {
+            empty_sensitive: EmptySensitive::EncryptEmptyList,
+            callback_process: CallbackEncoding::Empty,
+            ..Profile::default()
+        },
     )
 }
 
@@ -200,5 +220,20 @@ impl Receiver {
 
     pub fn received(&self) -> Vec<Received> {
         self.bodies.lock().expect("lock").clone()
+    }
+
+    /// Every notification received so far, verified with `m`'s salt.
+    pub fn verified(&self, m: &Merchant) -> Vec<Notification> {
+        let verifier = m.notification_verifier();
+        self.received()
+            .iter()
+            .map(|(ct, body)| {
+                verifier
+                    .verify(ct.as_deref(), body)
+                    .expect("notification verifies")
+                    .notification()
+                    .clone()
+            })
+            .collect()
     }
 }
