@@ -7,7 +7,9 @@ use std::process::{Child, Command, Output, Stdio};
 use et_crypto::{PrivateKey, PublicKey, SignHash};
 use et_proto::{EtSide, Profile, Response};
 
-const ET: &str = env!("CARGO_BIN_EXE_et");
+mod common;
+
+use common::{et_stdin, ET};
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -17,23 +19,6 @@ fn fixture(name: &str) -> PathBuf {
 
 fn et(args: &[&str]) -> Output {
     et_stdin(args, b"")
-}
-
-fn et_stdin(args: &[&str], stdin: &[u8]) -> Output {
-    let mut child = Command::new(ET)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run et");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(stdin)
-        .expect("write stdin");
-    child.wait_with_output().expect("et output")
 }
 
 fn stdout(out: &Output) -> String {
