@@ -5,46 +5,21 @@
 mod common;
 
 use bytes::Bytes;
-use common::{demo_merchant, get, merchant, post, start, state_dir, wait_for, Receiver};
+use common::{
+    call, demo_merchant, get, merchant, post, refused, start, state_dir, wait_for, Receiver,
+};
 use et_model::{
     Amount, CountryCode, CreateOrder, CurrencyCode, GetInstitutions, Institution, InstitutionType,
-    JumpPlaceOrder, Notification, Operation, OrderStatus, ServerType,
+    JumpPlaceOrder, Notification, OrderStatus, ServerType,
 };
-use et_proto::{Merchant, RequestOptions, CONTENT_TYPE};
-use et_sandbox::{RunningSandbox, SandboxCode, DEFAULT_PAGE, SANDBOX_JSON};
+use et_proto::{RequestOptions, CONTENT_TYPE};
+use et_sandbox::{SandboxCode, DEFAULT_PAGE, SANDBOX_JSON};
 use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 
-async fn call<Op: Operation>(
-    sb: &RunningSandbox,
-    m: &Merchant,
-    op: &Op,
-) -> Result<Vec<Op::Output>, et_proto::Error> {
-    let req = m.build(op).expect("request builds");
-    let (status, body) = post(&sb.endpoint_url(), req.body.clone(), Some(CONTENT_TYPE)).await;
-    assert_eq!(status, 200);
-    m.open::<Op>(&req, &body).map(|r| r.items)
-}
-
 fn codes(found: &[Institution]) -> Vec<&str> {
     found.iter().map(|i| i.institution_code.as_str()).collect()
-}
-
-/// The refusal is signed by ET and carries `code`; returns its message.
-fn refused<T: std::fmt::Debug>(result: Result<T, et_proto::Error>, code: SandboxCode) -> String {
-    match result {
-        Err(et_proto::Error::Api {
-            code: got,
-            message,
-            authenticated,
-        }) => {
-            assert!(authenticated, "the refusal must carry ET's signature");
-            assert_eq!(got.as_str(), code.as_str(), "{message}");
-            message
-        }
-        other => panic!("expected refusal {code}, got {other:?}"),
-    }
 }
 
 fn order(id: &str, institution_code: Option<&str>) -> CreateOrder {

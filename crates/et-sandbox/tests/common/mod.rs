@@ -11,9 +11,11 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use et_crypto::{PrivateKey, PublicKey};
-use et_model::Notification;
-use et_proto::{CallbackEncoding, Credentials, EmptySensitive, Merchant, Profile};
-use et_sandbox::{RunningSandbox, Sandbox, SandboxConfig, SandboxDir};
+use et_model::{Notification, Operation};
+use et_proto::{
+    BuiltRequest, CallbackEncoding, Credentials, EmptySensitive, Merchant, Profile, CONTENT_TYPE,
+};
+use et_sandbox::{RunningSandbox, Sandbox, SandboxCode, SandboxConfig, SandboxDir};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::service::service_fn;
@@ -235,5 +237,49 @@ impl Receiver {
                     .clone()
             })
             .collect()
+    }
+}
+
+/// Builds `op`, sends it and opens the answer: its items, or ET's refusal.
+pub async fn call<Op: Operation>(
+    sb: &RunningSandbox,
+    m: &Merchant,
+    op: &Op,
+) -> Result<Vec<Op::Output>, et_proto::Error> {
+    let req = m.build(op).expect("request builds");
+    send_built::<Op>(sb, m, &req).await
+}
+
+/// Sends an already built request and opens the answer.
+pub async fn send_built<Op: Operation>(
+    sb: &RunningSandbox,
+    m: &Merchant,
+    req: &BuiltRequest,
+) -> Result<Vec<Op::Output>, et_proto::Error> {
+    let (status, body) = post(&sb.endpoint_url(), req.body.clone(), Some(CONTENT_TYPE)).await;
+    assert_eq!(status, 200);
+    m.open::<Op>(req, &body).map(|r| r.items)
+}
+
+/// The refusal is signed by ET and carries `code`; returns its message.
+pub fn refused<T: std::fmt::Debug>(
+    result: Result<T, et_proto::Error>,
+    code: SandboxCode,
+) -> String {
+    match result {
+        Err(et_proto::Error::Api {
+            code: got,
+            message,
+            authenticated,
+        }) => {
+            assert!(
+                authenticated,
+                "refusal {got:?} must carry a valid ET signature"
+            );
+            assert_eq!(got.as_str(), code.as_str(), "{message}");
+            assert!(!message.is_empty());
+            message
+        }
+        other => panic!("expected refusal {code}, got {other:?}"),
     }
 }
