@@ -324,15 +324,7 @@ async fn lifecycle(r: &mut Runner<'_>, env: &mut Env) -> Option<()> {
             Ok((page, detail))
         })
         .await?;
-    r.step("pay on checkout page", pay_on_page(env, &page))
-        .await?;
-    r.step("payment notification", payment_notification(env, order_id))
-        .await?;
-    r.step(
-        "status → paid",
-        env.inbox.status(order_id, OrderStatus::Paid),
-    )
-    .await?;
+    pay_and_see_paid(r, env, &page, order_id).await?;
     admin_step(
         r,
         env,
@@ -438,6 +430,25 @@ async fn lifecycle(r: &mut Runner<'_>, env: &mut Env) -> Option<()> {
     r.step(
         "all notifications acknowledged",
         all_acknowledged(env, order_id),
+    )
+    .await
+}
+
+/// The student pays on the checkout page; the merchant is notified and
+/// sees the order paid. `None` once a step failed.
+async fn pay_and_see_paid(
+    r: &mut Runner<'_>,
+    env: &mut Env,
+    page: &crate::browser::Page,
+    order_id: &str,
+) -> Option<()> {
+    r.step("pay on checkout page", pay_on_page(env, page))
+        .await?;
+    r.step("payment notification", payment_notification(env, order_id))
+        .await?;
+    r.step(
+        "status → paid",
+        env.inbox.status(order_id, OrderStatus::Paid),
     )
     .await
 }

@@ -7,7 +7,9 @@ use std::process::{Child, Command, Output, Stdio};
 use et_crypto::{PrivateKey, PublicKey, SignHash};
 use et_proto::{EtSide, Profile, Response};
 
-const ET: &str = env!("CARGO_BIN_EXE_et");
+mod common;
+
+use common::{et_stdin, ET};
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -17,23 +19,6 @@ fn fixture(name: &str) -> PathBuf {
 
 fn et(args: &[&str]) -> Output {
     et_stdin(args, b"")
-}
-
-fn et_stdin(args: &[&str], stdin: &[u8]) -> Output {
-    let mut child = Command::new(ET)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run et");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(stdin)
-        .expect("write stdin");
-    child.wait_with_output().expect("et output")
 }
 
 fn stdout(out: &Output) -> String {
@@ -379,28 +364,15 @@ fn sandbox_init_serve_and_call() {
     ] {
         assert!(dir.path().join(file).is_file(), "{file}");
     }
-    let mut child = Command::new(ET)
-        .args([
-            "sandbox",
-            "serve",
-            "--dir",
-            state,
-            "--listen",
-            "127.0.0.1:0",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("serve");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().expect("stdout"))
-        .read_line(&mut line)
-        .expect("first line");
-    let served = Served(child);
-    let endpoint = line
-        .split_whitespace()
-        .find(|w| w.starts_with("http://"))
-        .expect("endpoint in first line");
+    let (served, endpoint) = serve_sandbox_by(
+        |args| {
+            let mut et = Command::new(ET);
+            et.args(args);
+            et
+        },
+        state,
+    );
+    let endpoint = endpoint.as_str();
 
     // `payload` is `--data` or `--sensitive`, read from stdin.
     let call = |op: &str, payload: &str, json: &str| {
@@ -595,17 +567,20 @@ fn keygen_never_replaces_a_key_without_force_nor_writes_through_a_symlink() {
 /// `et sandbox serve` on `state`, after `setup`; returns it and its endpoint.
 #[cfg(unix)]
 fn serve_sandbox(setup: &str, state: &str) -> (Served, String) {
-    let mut child = et_after(
-        setup,
-        &[
-            "sandbox",
-            "serve",
-            "--dir",
-            state,
-            "--listen",
-            "127.0.0.1:0",
-        ],
-    )
+    serve_sandbox_by(|args| et_after(setup, args), state)
+}
+
+/// `et sandbox serve` on `state`, run by the command `run` makes of its
+/// arguments; returns it and its endpoint.
+fn serve_sandbox_by(run: impl FnOnce(&[&str]) -> Command, state: &str) -> (Served, String) {
+    let mut child = run(&[
+        "sandbox",
+        "serve",
+        "--dir",
+        state,
+        "--listen",
+        "127.0.0.1:0",
+    ])
     .stdout(Stdio::piped())
     .stderr(Stdio::null())
     .spawn()

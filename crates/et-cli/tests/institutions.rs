@@ -2,30 +2,12 @@
 //! `merchant_jump_place_order`, run as a user would against a sandbox;
 //! and the demo's jump run, in-process.
 
-use std::io::Write;
-use std::process::{Command, Output, Stdio};
-
 use et_cli::demo::{self, DemoOptions};
 use et_sandbox::{InitOptions, RunningSandbox, Sandbox, SandboxConfig, SandboxDir};
 
-const ET: &str = env!("CARGO_BIN_EXE_et");
+mod common;
 
-fn et(args: &[&str], stdin: &[u8]) -> Output {
-    let mut child = Command::new(ET)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run et");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(stdin)
-        .expect("write stdin");
-    child.wait_with_output().expect("et output")
-}
+use common::et_stdin;
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
@@ -62,7 +44,7 @@ async fn institutions_search_and_call_both_operations() {
             &state,
         ];
         args.extend_from_slice(extra);
-        et(&args, b"")
+        et_stdin(&args, b"")
     };
 
     let found = search(&["牛津"]);
@@ -79,7 +61,7 @@ async fn institutions_search_and_call_both_operations() {
     assert!(!search(&["student", "--any-type"]).stdout.is_empty());
 
     let call = |op: &str, payload: &str, json: &str| {
-        et(
+        et_stdin(
             &[
                 "call",
                 "--endpoint",

@@ -75,22 +75,67 @@ pub struct PublicKey {
     ossl: Option<OsslPublic>,
 }
 
-/// The implementation one private-key operation runs on.
-enum PrivateEngine<'a> {
-    RustCrypto(&'a RsaPrivateKey),
-    #[cfg(feature = "aws-lc")]
-    AwsLc(&'a AwsPrivate),
-    #[cfg(feature = "openssl")]
-    OpenSsl(&'a OsslPrivate),
+/// Declares the implementation a key's operations run on, `$engine`, with
+/// `$key`'s `engine(op)` choosing it and `backend()` naming it: the private
+/// and the public key differ only in their key types and field values.
+macro_rules! engines {
+    ($(#[$doc:meta])* $engine:ident for $key:ident: $rust:ty, $aws:ty, $ossl:ty) => {
+        $(#[$doc])*
+        enum $engine<'a> {
+            RustCrypto(&'a $rust),
+            #[cfg(feature = "aws-lc")]
+            AwsLc(&'a $aws),
+            #[cfg(feature = "openssl")]
+            OpenSsl(&'a $ossl),
+        }
+
+        impl $engine<'_> {
+            fn backend(&self) -> Backend {
+                match self {
+                    $engine::RustCrypto(_) => Backend::RustCrypto,
+                    #[cfg(feature = "aws-lc")]
+                    $engine::AwsLc(_) => Backend::AwsLc,
+                    #[cfg(feature = "openssl")]
+                    $engine::OpenSsl(_) => Backend::OpenSsl,
+                }
+            }
+        }
+
+        impl $key {
+            // Without a fast backend every operation runs on RustCrypto.
+            #[cfg_attr(
+                not(any(feature = "aws-lc", feature = "openssl")),
+                allow(unused_variables)
+            )]
+            fn engine(&self, op: Operation) -> $engine<'_> {
+                let chosen = self.selection.choose(|backend| match backend {
+                    #[cfg(feature = "aws-lc")]
+                    Backend::AwsLc => self.aws.as_ref().is_some_and(|k| k.accepts(op)),
+                    #[cfg(feature = "openssl")]
+                    Backend::OpenSsl => self.ossl.as_ref().is_some_and(|k| k.accepts(op)),
+                    Backend::RustCrypto => true,
+                });
+                match chosen {
+                    #[cfg(feature = "aws-lc")]
+                    Backend::AwsLc => self.aws.as_ref().map($engine::AwsLc),
+                    #[cfg(feature = "openssl")]
+                    Backend::OpenSsl => self.ossl.as_ref().map($engine::OpenSsl),
+                    Backend::RustCrypto => None,
+                }
+                .unwrap_or($engine::RustCrypto(&self.inner))
+            }
+        }
+    };
 }
 
-/// The implementation one public-key operation runs on.
-enum PublicEngine<'a> {
-    RustCrypto(&'a RsaPublicKey),
-    #[cfg(feature = "aws-lc")]
-    AwsLc(&'a AwsPublic),
-    #[cfg(feature = "openssl")]
-    OpenSsl(&'a OsslPublic),
+engines! {
+    /// The implementation one private-key operation runs on.
+    PrivateEngine for PrivateKey: RsaPrivateKey, AwsPrivate, OsslPrivate
+}
+
+engines! {
+    /// The implementation one public-key operation runs on.
+    PublicEngine for PublicKey: RsaPublicKey, AwsPublic, OsslPublic
 }
 
 impl PrivateKey {
@@ -183,13 +228,7 @@ impl PrivateKey {
     /// [`PrivateKey::public_key`]'s).
     pub fn backend_for(&self, op: Operation) -> Backend {
         match op {
-            Operation::Sign(_) | Operation::Decrypt(_) => match self.engine(op) {
-                PrivateEngine::RustCrypto(_) => Backend::RustCrypto,
-                #[cfg(feature = "aws-lc")]
-                PrivateEngine::AwsLc(_) => Backend::AwsLc,
-                #[cfg(feature = "openssl")]
-                PrivateEngine::OpenSsl(_) => Backend::OpenSsl,
-            },
+            Operation::Sign(_) | Operation::Decrypt(_) => self.engine(op).backend(),
             Operation::Verify(_) | Operation::Encrypt(_) => self.public.backend_for(op),
         }
     }
@@ -198,29 +237,6 @@ impl PrivateKey {
     /// `backend_for(Operation::Sign(SignHash::Sha256))`.
     pub fn backend(&self) -> Backend {
         self.backend_for(Operation::Sign(SignHash::Sha256))
-    }
-
-    // Without a fast backend every operation runs on RustCrypto.
-    #[cfg_attr(
-        not(any(feature = "aws-lc", feature = "openssl")),
-        allow(unused_variables)
-    )]
-    fn engine(&self, op: Operation) -> PrivateEngine<'_> {
-        let chosen = self.selection.choose(|backend| match backend {
-            #[cfg(feature = "aws-lc")]
-            Backend::AwsLc => self.aws.as_ref().is_some_and(|k| k.accepts(op)),
-            #[cfg(feature = "openssl")]
-            Backend::OpenSsl => self.ossl.as_ref().is_some_and(|k| k.accepts(op)),
-            Backend::RustCrypto => true,
-        });
-        match chosen {
-            #[cfg(feature = "aws-lc")]
-            Backend::AwsLc => self.aws.as_ref().map(PrivateEngine::AwsLc),
-            #[cfg(feature = "openssl")]
-            Backend::OpenSsl => self.ossl.as_ref().map(PrivateEngine::OpenSsl),
-            Backend::RustCrypto => None,
-        }
-        .unwrap_or(PrivateEngine::RustCrypto(&self.inner))
     }
 
     /// Modulus size in bits.
@@ -395,42 +411,13 @@ impl PublicKey {
     /// The backend that runs `op` with this key ([`Operation::Verify`] or
     /// [`Operation::Encrypt`]; private-key operations report RustCrypto).
     pub fn backend_for(&self, op: Operation) -> Backend {
-        match self.engine(op) {
-            PublicEngine::RustCrypto(_) => Backend::RustCrypto,
-            #[cfg(feature = "aws-lc")]
-            PublicEngine::AwsLc(_) => Backend::AwsLc,
-            #[cfg(feature = "openssl")]
-            PublicEngine::OpenSsl(_) => Backend::OpenSsl,
-        }
+        self.engine(op).backend()
     }
 
     /// The backend that runs this key's SHA-256 verification, ET's default:
     /// `backend_for(Operation::Verify(SignHash::Sha256))`.
     pub fn backend(&self) -> Backend {
         self.backend_for(Operation::Verify(SignHash::Sha256))
-    }
-
-    // Without a fast backend every operation runs on RustCrypto.
-    #[cfg_attr(
-        not(any(feature = "aws-lc", feature = "openssl")),
-        allow(unused_variables)
-    )]
-    fn engine(&self, op: Operation) -> PublicEngine<'_> {
-        let chosen = self.selection.choose(|backend| match backend {
-            #[cfg(feature = "aws-lc")]
-            Backend::AwsLc => self.aws.as_ref().is_some_and(|k| k.accepts(op)),
-            #[cfg(feature = "openssl")]
-            Backend::OpenSsl => self.ossl.as_ref().is_some_and(|k| k.accepts(op)),
-            Backend::RustCrypto => true,
-        });
-        match chosen {
-            #[cfg(feature = "aws-lc")]
-            Backend::AwsLc => self.aws.as_ref().map(PublicEngine::AwsLc),
-            #[cfg(feature = "openssl")]
-            Backend::OpenSsl => self.ossl.as_ref().map(PublicEngine::OpenSsl),
-            Backend::RustCrypto => None,
-        }
-        .unwrap_or(PublicEngine::RustCrypto(&self.inner))
     }
 
     /// Modulus size in bits.

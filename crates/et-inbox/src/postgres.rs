@@ -13,7 +13,7 @@ use tokio::sync::{Mutex, OwnedMutexGuard};
 use tokio_postgres::{Client, NoTls};
 
 use crate::event::new_token;
-use crate::store::millis;
+use crate::store::{millis, pending};
 use crate::{Claimed, Counts, Error, Inserted, NewEvent, Store, TrackedOrder};
 
 /// The database's clock in Unix milliseconds.
@@ -167,14 +167,8 @@ async fn migrate(client: &Client) -> Result<(), Error> {
             .query_opt("SELECT version FROM et_inbox_schema", &[])
             .await?
             .map_or(0, |row| row.get(0));
-        let known = MIGRATIONS.len() as i64;
-        if applied > known {
-            return Err(Error::SchemaTooNew {
-                found: applied,
-                known,
-            });
-        }
-        for sql in MIGRATIONS.iter().skip(applied as usize) {
+        let (todo, known) = pending(MIGRATIONS, applied)?;
+        for sql in todo {
             client.batch_execute(sql).await?;
         }
         client.execute("DELETE FROM et_inbox_schema", &[]).await?;

@@ -11,7 +11,7 @@ use et_model::OrderStatus;
 use rusqlite::{params, Connection, TransactionBehavior};
 
 use crate::event::{new_token, now_ms};
-use crate::store::millis;
+use crate::store::{millis, pending};
 use crate::{Claimed, Counts, Error, Inserted, NewEvent, Store, TrackedOrder};
 
 /// Schema migrations, in order; `user_version` counts those applied.
@@ -116,14 +116,8 @@ fn lock(conn: &Mutex<Connection>) -> MutexGuard<'_, Connection> {
 fn migrate(conn: &mut Connection) -> Result<(), Error> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let applied: i64 = tx.pragma_query_value(None, "user_version", |row| row.get(0))?;
-    let known = MIGRATIONS.len() as i64;
-    if applied > known {
-        return Err(Error::SchemaTooNew {
-            found: applied,
-            known,
-        });
-    }
-    for sql in MIGRATIONS.iter().skip(applied as usize) {
+    let (todo, known) = pending(MIGRATIONS, applied)?;
+    for sql in todo {
         tx.execute_batch(sql)?;
     }
     tx.pragma_update(None, "user_version", known)?;

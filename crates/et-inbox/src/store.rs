@@ -62,3 +62,20 @@ pub trait Store: Clone + Send + Sync + 'static {
 pub(crate) fn millis(d: Duration) -> i64 {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
 }
+
+/// The migrations a schema at version `applied` still lacks, and the
+/// version it has after them; a schema newer than this build knows is
+/// [`Error::SchemaTooNew`].
+pub(crate) fn pending<'a>(
+    migrations: &'a [&'a str],
+    applied: i64,
+) -> Result<(&'a [&'a str], i64), Error> {
+    let known = migrations.len() as i64;
+    if applied > known {
+        return Err(Error::SchemaTooNew {
+            found: applied,
+            known,
+        });
+    }
+    Ok((migrations.get(applied as usize..).unwrap_or(&[]), known))
+}

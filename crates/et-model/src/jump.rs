@@ -7,15 +7,14 @@
 //! at ET. From then on it is an ordinary order: its notifications go to
 //! `status_change_notify_url`.
 
-use crate::order::{URL_MAX, USER_KEY_MAX};
+use crate::order::{
+    check_fee_items, lodging_lens, merchant_id_lens, merchant_ids, student_lens, URL_MAX,
+};
 use crate::payload::{
     check_lens, check_required, Operation, Payload, Placement, ValidationError, NO_PAYLOAD,
 };
 use crate::wire::wire_struct;
 use crate::{Amount, FeeItem, NoPayload, ServerType};
-
-/// Longest `merchant_order_id` (the jump page and the order page agree).
-const MERCHANT_ORDER_ID_MAX: usize = 50;
 
 wire_struct! {
     /// Send the student to ET to place the order there (server_type
@@ -102,43 +101,23 @@ impl JumpPlaceOrder {
 
 impl Payload for JumpPlaceOrder {
     fn validate(&self) -> Result<(), ValidationError> {
-        check_required([
-            ("merchant_order_id", self.merchant_order_id.as_str()),
-            ("merchant_user_key", self.merchant_user_key.as_str()),
-        ])?;
-        let opt = Option::as_deref;
-        check_lens([
-            ("apartment_name", opt(&self.apartment_name), 200),
-            ("city_name_en", opt(&self.city_name_en), 200),
-            ("city_name_ch", opt(&self.city_name_ch), 200),
-            (
-                "merchant_order_id",
-                Some(self.merchant_order_id.as_str()),
-                MERCHANT_ORDER_ID_MAX,
-            ),
-            (
-                "merchant_user_key",
-                Some(self.merchant_user_key.as_str()),
-                USER_KEY_MAX,
-            ),
-            ("first_name_en", opt(&self.first_name_en), 50),
-            ("last_name_en", opt(&self.last_name_en), 50),
-            ("name_ch", opt(&self.name_ch), 20),
-            ("student_email", opt(&self.student_email), 50),
-            ("student_address", opt(&self.student_address), 300),
-            ("school_name", opt(&self.school_name), 200),
-            ("wechat_number", opt(&self.wechat_number), 100),
-            (
-                "status_change_notify_url",
-                opt(&self.status_change_notify_url),
-                URL_MAX,
-            ),
-        ])?;
-        self.fee_type_list
-            .iter()
-            .flatten()
-            .enumerate()
-            .try_for_each(|(i, item)| item.validate().map_err(|e| e.within("fee_type_list", i)))
+        let ids = (
+            self.merchant_order_id.as_str(),
+            self.merchant_user_key.as_str(),
+        );
+        check_required(merchant_ids(ids.0, ids.1))?;
+        check_lens(
+            lodging_lens!(self)
+                .into_iter()
+                .chain(merchant_id_lens(ids.0, ids.1))
+                .chain(student_lens!(self))
+                .chain([(
+                    "status_change_notify_url",
+                    self.status_change_notify_url.as_deref(),
+                    URL_MAX,
+                )]),
+        )?;
+        check_fee_items(self.fee_type_list.as_deref())
     }
 }
 

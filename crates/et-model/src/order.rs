@@ -1,7 +1,7 @@
 //! The order interface: [`CreateOrder`] and its result [`OrderCreated`].
 
 use crate::payload::{
-    check_amounts, check_lens, check_required, AmountSign, Operation, Payload, Placement,
+    check_amounts, check_lens, check_required, AmountSign, LenRule, Operation, Payload, Placement,
     ValidationError, NO_PAYLOAD,
 };
 use crate::wire::wire_struct;
@@ -15,6 +15,66 @@ pub(crate) const URL_MAX: usize = 500;
 pub(crate) const ORDER_ID_MAX: usize = 30;
 /// Longest merchant user key.
 pub(crate) const USER_KEY_MAX: usize = 200;
+/// Longest `merchant_order_id` (the order page and the jump page agree).
+const MERCHANT_ORDER_ID_MAX: usize = 50;
+
+/// The merchant's two ids, which both [`CreateOrder`] and
+/// [`JumpPlaceOrder`](crate::JumpPlaceOrder) require.
+pub(crate) fn merchant_ids<'a>(
+    order_id: &'a str,
+    user_key: &'a str,
+) -> [(&'static str, &'a str); 2] {
+    [
+        ("merchant_order_id", order_id),
+        ("merchant_user_key", user_key),
+    ]
+}
+
+/// The length rules of the merchant's two ids.
+pub(crate) fn merchant_id_lens<'a>(order_id: &'a str, user_key: &'a str) -> [LenRule<'a>; 2] {
+    [
+        ("merchant_order_id", Some(order_id), MERCHANT_ORDER_ID_MAX),
+        ("merchant_user_key", Some(user_key), USER_KEY_MAX),
+    ]
+}
+
+/// The length rules of the student fields [`CreateOrder`] and
+/// [`JumpPlaceOrder`](crate::JumpPlaceOrder) share (same wire names, same
+/// maxima), read from either.
+macro_rules! student_lens {
+    ($order:expr) => {
+        [
+            ("first_name_en", $order.first_name_en.as_deref(), 50),
+            ("last_name_en", $order.last_name_en.as_deref(), 50),
+            ("name_ch", $order.name_ch.as_deref(), 20),
+            ("student_email", $order.student_email.as_deref(), 50),
+            ("student_address", $order.student_address.as_deref(), 300),
+            ("school_name", $order.school_name.as_deref(), 200),
+            ("wechat_number", $order.wechat_number.as_deref(), 100),
+        ]
+    };
+}
+pub(crate) use student_lens;
+
+/// The length rules of the lodging fields both share, read from either.
+macro_rules! lodging_lens {
+    ($order:expr) => {
+        [
+            ("apartment_name", $order.apartment_name.as_deref(), 200),
+            ("city_name_en", $order.city_name_en.as_deref(), 200),
+            ("city_name_ch", $order.city_name_ch.as_deref(), 200),
+        ]
+    };
+}
+pub(crate) use lodging_lens;
+
+/// Validates each payment purpose, naming the bad one by its index.
+pub(crate) fn check_fee_items(list: Option<&[FeeItem]>) -> Result<(), ValidationError> {
+    list.into_iter()
+        .flatten()
+        .enumerate()
+        .try_for_each(|(i, item)| item.validate().map_err(|e| e.within("fee_type_list", i)))
+}
 
 wire_struct! {
     /// Create an order (server_type `create_order`; older pages say
@@ -164,48 +224,38 @@ impl CreateOrder {
 
 impl Payload for CreateOrder {
     fn validate(&self) -> Result<(), ValidationError> {
-        check_required([
-            ("merchant_order_id", self.merchant_order_id.as_str()),
-            ("merchant_user_key", self.merchant_user_key.as_str()),
+        let ids = (
+            self.merchant_order_id.as_str(),
+            self.merchant_user_key.as_str(),
+        );
+        check_required(merchant_ids(ids.0, ids.1).into_iter().chain([
             ("country_code", self.country_code.as_str()),
             ("currency_code", self.currency_code.as_str()),
-        ])?;
+        ]))?;
         let opt = Option::as_deref;
-        check_lens([
-            (
-                "merchant_order_id",
-                Some(self.merchant_order_id.as_str()),
-                50,
-            ),
-            (
-                "merchant_user_key",
-                Some(self.merchant_user_key.as_str()),
-                USER_KEY_MAX,
-            ),
-            ("country_code", Some(self.country_code.as_str()), 5),
-            (
-                "source_country_code",
-                self.source_country_code.as_ref().map(CountryCode::as_str),
-                5,
-            ),
-            ("first_name_en", opt(&self.first_name_en), 50),
-            ("last_name_en", opt(&self.last_name_en), 50),
-            ("name_ch", opt(&self.name_ch), 20),
-            ("student_email", opt(&self.student_email), 50),
-            ("student_address", opt(&self.student_address), 300),
-            ("school_name", opt(&self.school_name), 200),
-            ("wechat_number", opt(&self.wechat_number), 100),
-            ("apartment_name", opt(&self.apartment_name), 200),
-            ("city_name_en", opt(&self.city_name_en), 200),
-            ("city_name_ch", opt(&self.city_name_ch), 200),
-            ("notify_url", opt(&self.notify_url), URL_MAX),
-            ("back_jump_url", opt(&self.back_jump_url), URL_MAX),
-            (
-                "status_change_notify_url",
-                opt(&self.status_change_notify_url),
-                URL_MAX,
-            ),
-        ])?;
+        check_lens(
+            merchant_id_lens(ids.0, ids.1)
+                .into_iter()
+                .chain([
+                    ("country_code", Some(self.country_code.as_str()), 5),
+                    (
+                        "source_country_code",
+                        self.source_country_code.as_ref().map(CountryCode::as_str),
+                        5,
+                    ),
+                ])
+                .chain(student_lens!(self))
+                .chain(lodging_lens!(self))
+                .chain([
+                    ("notify_url", opt(&self.notify_url), URL_MAX),
+                    ("back_jump_url", opt(&self.back_jump_url), URL_MAX),
+                    (
+                        "status_change_notify_url",
+                        opt(&self.status_change_notify_url),
+                        URL_MAX,
+                    ),
+                ]),
+        )?;
         check_amounts([
             ("tuituon", Some(&self.tuition), AmountSign::Positive),
             (
@@ -219,11 +269,7 @@ impl Payload for CreateOrder {
                 AmountSign::NonNegative,
             ),
         ])?;
-        self.fee_type_list
-            .iter()
-            .flatten()
-            .enumerate()
-            .try_for_each(|(i, item)| item.validate().map_err(|e| e.within("fee_type_list", i)))
+        check_fee_items(self.fee_type_list.as_deref())
     }
 }
 

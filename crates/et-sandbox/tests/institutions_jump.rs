@@ -5,46 +5,21 @@
 mod common;
 
 use bytes::Bytes;
-use common::{get, merchant, merchant_with, post, start, state_dir, wait_for, Receiver};
+use common::{
+    call, demo_merchant, get, merchant, post, refused, start, state_dir, wait_for, Receiver,
+};
 use et_model::{
     Amount, CountryCode, CreateOrder, CurrencyCode, GetInstitutions, Institution, InstitutionType,
-    JumpPlaceOrder, Notification, Operation, OrderStatus, ServerType,
+    JumpPlaceOrder, Notification, OrderStatus, ServerType,
 };
-use et_proto::{CallbackEncoding, EmptySensitive, Merchant, Profile, RequestOptions, CONTENT_TYPE};
-use et_sandbox::{RunningSandbox, SandboxCode, DEFAULT_PAGE, SANDBOX_JSON};
+use et_proto::{RequestOptions, CONTENT_TYPE};
+use et_sandbox::{SandboxCode, DEFAULT_PAGE, SANDBOX_JSON};
 use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 
-async fn call<Op: Operation>(
-    sb: &RunningSandbox,
-    m: &Merchant,
-    op: &Op,
-) -> Result<Vec<Op::Output>, et_proto::Error> {
-    let req = m.build(op).expect("request builds");
-    let (status, body) = post(&sb.endpoint_url(), req.body.clone(), Some(CONTENT_TYPE)).await;
-    assert_eq!(status, 200);
-    m.open::<Op>(&req, &body).map(|r| r.items)
-}
-
 fn codes(found: &[Institution]) -> Vec<&str> {
     found.iter().map(|i| i.institution_code.as_str()).collect()
-}
-
-/// The refusal is signed by ET and carries `code`; returns its message.
-fn refused<T: std::fmt::Debug>(result: Result<T, et_proto::Error>, code: SandboxCode) -> String {
-    match result {
-        Err(et_proto::Error::Api {
-            code: got,
-            message,
-            authenticated,
-        }) => {
-            assert!(authenticated, "the refusal must carry ET's signature");
-            assert_eq!(got.as_str(), code.as_str(), "{message}");
-            message
-        }
-        other => panic!("expected refusal {code}, got {other:?}"),
-    }
 }
 
 fn order(id: &str, institution_code: Option<&str>) -> CreateOrder {
@@ -66,17 +41,7 @@ fn order(id: &str, institution_code: Option<&str>) -> CreateOrder {
 async fn the_demos_request_gets_a_verified_list() {
     let dir = state_dir();
     let sb = start(dir.path(), 1.0).await;
-    let demo = Profile {
-        empty_sensitive: EmptySensitive::EncryptEmptyList,
-        callback_process: CallbackEncoding::Empty,
-        ..Profile::default()
-    };
-    let m = merchant_with(
-        dir.path(),
-        &dir.path().join("merchant-private.pem"),
-        &dir.path().join("et-public.pem"),
-        demo,
-    );
+    let m = demo_merchant(dir.path());
     let req = m
         .build_raw(
             ServerType::from_code("get_institutions"),
@@ -359,18 +324,7 @@ async fn the_jump_flow_ends_in_a_paid_order_with_its_notifications() {
     let (status, _, _) = exchange("POST", &checkout, "").await;
     assert_eq!(status, 200);
     let notes = wait_for(std::time::Duration::from_secs(10), || {
-        let verifier = m.notification_verifier();
-        let notes: Vec<Notification> = hook
-            .received()
-            .iter()
-            .map(|(ct, body)| {
-                verifier
-                    .verify_owned(ct.as_deref(), body)
-                    .expect("notification verifies")
-                    .notification()
-                    .clone()
-            })
-            .collect();
+        let notes = hook.verified(&m);
         (notes.len() >= 2).then_some(notes)
     })
     .await

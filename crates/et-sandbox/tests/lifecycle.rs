@@ -41,21 +41,6 @@ async fn create(
         .clone()
 }
 
-/// Every notification received so far, verified with the merchant's salt.
-fn verified(m: &Merchant, r: &Receiver) -> Vec<Notification> {
-    let verifier = m.notification_verifier();
-    r.received()
-        .iter()
-        .map(|(ct, body)| {
-            verifier
-                .verify_owned(ct.as_deref(), body)
-                .expect("notification verifies")
-                .notification()
-                .clone()
-        })
-        .collect()
-}
-
 fn statuses(notes: &[Notification]) -> Vec<String> {
     notes
         .iter()
@@ -114,7 +99,7 @@ async fn whole_lifecycle_with_notifications() {
     })
     .await;
     assert!(paid.is_some(), "payment notification arrives");
-    match &verified(&m, &pay_hook)[0] {
+    match &pay_hook.verified(&m)[0] {
         Notification::PaymentSuccess(p) => {
             assert_eq!(p.order_id, id);
             assert_eq!(p.pay_amount.as_str(), "970.00");
@@ -164,7 +149,7 @@ async fn whole_lifecycle_with_notifications() {
         "status notifications arrive, got {}",
         status_hook.count()
     );
-    let notes = verified(&m, &status_hook);
+    let notes = status_hook.verified(&m);
     assert_eq!(statuses(&notes), ["1", "2", "3", "4", "-3", "-2"]);
     let voucher = notes.iter().find_map(|n| match n {
         Notification::RemittanceVoucher(v) => Some(v.remittance_voucher_url.clone()),
@@ -279,7 +264,7 @@ async fn unpaid_orders_close_after_seven_days_on_a_fast_clock() {
         "a paid order is never closed"
     );
     let closed_note = wait_for(Duration::from_secs(5), || {
-        statuses(&verified(&m, &hook))
+        statuses(&hook.verified(&m))
             .contains(&"-1".to_owned())
             .then_some(())
     })
@@ -387,7 +372,7 @@ async fn without_a_status_url_everything_but_payment_goes_to_notify_url() {
     })
     .await;
     assert!(arrived.is_some(), "delivered where the outbox says");
-    let refund = verified(&m, &order_hook).into_iter().find_map(|n| match n {
+    let refund = order_hook.verified(&m).into_iter().find_map(|n| match n {
         Notification::RefundResult(r) => Some(r),
         _ => None,
     });

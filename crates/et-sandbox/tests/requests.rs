@@ -3,12 +3,15 @@
 
 mod common;
 
-use common::{merchant, merchant_with, post, start, state_dir};
+use common::{
+    call, demo_merchant, merchant, merchant_speaking, merchant_with, post, refused, send_built,
+    start, state_dir,
+};
 use et_model::{
     Amount, AttachmentType, CountryCode, CreateOrder, CurrencyCode, GetPayUrl, GetRate, Operation,
     QueryOrders, UploadAttachment,
 };
-use et_proto::{BuiltRequest, CallbackEncoding, EmptySensitive, Merchant, Profile, CONTENT_TYPE};
+use et_proto::{Merchant, Profile, CONTENT_TYPE};
 use et_sandbox::{RunningSandbox, SandboxCode};
 
 fn order(id: &str) -> CreateOrder {
@@ -19,45 +22,6 @@ fn order(id: &str) -> CreateOrder {
         CurrencyCode::new("GBP"),
         Amount::new("1000.00").expect("amount"),
     )
-}
-
-async fn call<Op: Operation>(
-    sb: &RunningSandbox,
-    m: &Merchant,
-    op: &Op,
-) -> Result<Vec<Op::Output>, et_proto::Error> {
-    let req = m.build(op).expect("request builds");
-    send::<Op>(sb, m, &req).await
-}
-
-async fn send<Op: Operation>(
-    sb: &RunningSandbox,
-    m: &Merchant,
-    req: &BuiltRequest,
-) -> Result<Vec<Op::Output>, et_proto::Error> {
-    let (status, body) = post(&sb.endpoint_url(), req.body.clone(), Some(CONTENT_TYPE)).await;
-    assert_eq!(status, 200);
-    m.open::<Op>(req, &body).map(|r| r.items)
-}
-
-/// The refusal is signed by ET and carries `code`; returns its message.
-fn refused<T: std::fmt::Debug>(result: Result<T, et_proto::Error>, code: SandboxCode) -> String {
-    match result {
-        Err(et_proto::Error::Api {
-            code: got,
-            message,
-            authenticated,
-        }) => {
-            assert!(
-                authenticated,
-                "refusal {got:?} must carry a valid ET signature"
-            );
-            assert_eq!(got.as_str(), code.as_str(), "{message}");
-            assert!(!message.is_empty());
-            message
-        }
-        other => panic!("expected refusal {code}, got {other:?}"),
-    }
 }
 
 async fn create(sb: &RunningSandbox, m: &Merchant, id: &str) -> String {
@@ -124,10 +88,8 @@ async fn operations_succeed_and_results_are_right() {
     );
 
     // The older pages' name of the order interface is accepted too.
-    let older = merchant_with(
+    let older = merchant_speaking(
         dir.path(),
-        &dir.path().join("merchant-private.pem"),
-        &dir.path().join("et-public.pem"),
         Profile {
             order_server_type: et_model::ServerType::AddSpecialRentOrder,
             ..Profile::default()
@@ -135,7 +97,7 @@ async fn operations_succeed_and_results_are_right() {
     );
     let req = older.build(&order("M-1b")).expect("builds");
     assert!(String::from_utf8_lossy(&req.body).contains("add_special_rent_order"));
-    let created = send::<CreateOrder>(&sb, &older, &req)
+    let created = send_built::<CreateOrder>(&sb, &older, &req)
         .await
         .expect("created");
     assert_ne!(created[0].order_id, o.order_id);
@@ -153,11 +115,11 @@ async fn refuses_a_reused_serial_number() {
         extra: Default::default(),
     };
     let req = m.build(&rate).expect("builds");
-    send::<GetRate>(&sb, &m, &req)
+    send_built::<GetRate>(&sb, &m, &req)
         .await
         .expect("first use accepted");
     let message = refused(
-        send::<GetRate>(&sb, &m, &req).await,
+        send_built::<GetRate>(&sb, &m, &req).await,
         SandboxCode::DuplicateSerialNumber,
     );
     assert!(message.contains(&req.serial_number), "{message}");
@@ -179,7 +141,7 @@ async fn refuses_a_bad_signature_and_a_wrong_key() {
         .replace("\"version\":\"2.0.0\"", "\"version\":\"2.0.1\"")
         .into_bytes();
     refused(
-        send::<GetPayUrl>(&sb, &m, &req).await,
+        send_built::<GetPayUrl>(&sb, &m, &req).await,
         SandboxCode::BadSignature,
     );
 
@@ -236,7 +198,7 @@ async fn refuses_malformed_envelopes_and_unknown_merchants_with_signed_responses
         .replace("ET82009S001", "ET99999S001")
         .into_bytes();
     refused(
-        send::<GetPayUrl>(&sb, &m, &stranger).await,
+        send_built::<GetPayUrl>(&sb, &m, &stranger).await,
         SandboxCode::UnknownMerchant,
     );
     sb.shutdown().await;
@@ -386,12 +348,7 @@ async fn refuses_an_invalid_payload_and_an_unknown_server_type() {
         refund_server_type: et_model::ServerType::Other("no_such_operation".into()),
         ..Profile::default()
     };
-    let odd = merchant_with(
-        dir.path(),
-        &dir.path().join("merchant-private.pem"),
-        &dir.path().join("et-public.pem"),
-        profile,
-    );
+    let odd = merchant_speaking(dir.path(), profile);
     let refund = et_model::ApplyRefund {
         order_id: "ET1".into(),
         refund_order_id: "R1".into(),
@@ -415,17 +372,7 @@ async fn accepts_an_et_demo_shaped_request() {
     let id = create(&sb, &m, "M-5").await;
     // ET's Python demo: callback_process "", sensitive_data always encrypted
     // (here "[]"), data a JSON string, and no Content-Type header.
-    let demo_profile = Profile {
-        empty_sensitive: EmptySensitive::EncryptEmptyList,
-        callback_process: CallbackEncoding::Empty,
-        ..Profile::default()
-    };
-    let demo = merchant_with(
-        dir.path(),
-        &dir.path().join("merchant-private.pem"),
-        &dir.path().join("et-public.pem"),
-        demo_profile,
-    );
+    let demo = demo_merchant(dir.path());
     let req = demo.build(&GetPayUrl::new(&id)).expect("builds");
     let text = String::from_utf8(req.body.clone()).expect("utf-8");
     assert!(text.contains("\"callback_process\":\"\""), "{text}");

@@ -6,8 +6,8 @@
 use et_model::{JumpPlaceOrder, OrderStatus};
 
 use super::{
-    all_acknowledged, between, expect_ok, find_institution, pay_on_page, payment_notification,
-    query_order, Env, Runner, SCHOOL,
+    all_acknowledged, between, expect_ok, find_institution, pay_and_see_paid, query_order, Env,
+    Runner, SCHOOL,
 };
 
 /// The jump run; `None` once a step failed.
@@ -51,15 +51,7 @@ pub(super) async fn flow(r: &mut Runner<'_>, env: &mut Env) -> Option<()> {
         .await?;
     let (checkout, order_id) = page;
     let order_id = order_id.as_str();
-    r.step("pay on checkout page", pay_on_page(env, &checkout))
-        .await?;
-    r.step("payment notification", payment_notification(env, order_id))
-        .await?;
-    r.step(
-        "status → paid",
-        env.inbox.status(order_id, OrderStatus::Paid),
-    )
-    .await?;
+    pay_and_see_paid(r, env, &checkout, order_id).await?;
     r.step("query order", query_order(env, order_id, OrderStatus::Paid))
         .await?;
     r.step(

@@ -11,8 +11,11 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use et_crypto::{PrivateKey, PublicKey};
-use et_proto::{Credentials, Merchant, Profile};
-use et_sandbox::{RunningSandbox, Sandbox, SandboxConfig, SandboxDir};
+use et_model::{Notification, Operation};
+use et_proto::{
+    BuiltRequest, CallbackEncoding, Credentials, EmptySensitive, Merchant, Profile, CONTENT_TYPE,
+};
+use et_sandbox::{RunningSandbox, Sandbox, SandboxCode, SandboxConfig, SandboxDir};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::service::service_fn;
@@ -72,11 +75,30 @@ pub fn merchant_with(
 }
 
 pub fn merchant(dir: &Path) -> Merchant {
+    merchant_speaking(dir, Profile::default())
+}
+
+/// The directory's merchant, with its own keys, speaking `profile`.
+pub fn merchant_speaking(dir: &Path, profile: Profile) -> Merchant {
     merchant_with(
         dir,
         &dir.join("merchant-private.pem"),
         &dir.join("et-public.pem"),
-        Profile::default(),
+        profile,
+    )
+}
+
+/// The directory's merchant speaking like ET's Python demo:
+/// `callback_process` `""`, `sensitive_data` always encrypted (`[]` when
+/// there is nothing to send).
+pub fn demo_merchant(dir: &Path) -> Merchant {
+    merchant_speaking(
+        dir,
+        Profile {
+            empty_sensitive: EmptySensitive::EncryptEmptyList,
+            callback_process: CallbackEncoding::Empty,
+            ..Profile::default()
+        },
     )
 }
 
@@ -200,5 +222,64 @@ impl Receiver {
 
     pub fn received(&self) -> Vec<Received> {
         self.bodies.lock().expect("lock").clone()
+    }
+
+    /// Every notification received so far, verified with `m`'s salt.
+    pub fn verified(&self, m: &Merchant) -> Vec<Notification> {
+        let verifier = m.notification_verifier();
+        self.received()
+            .iter()
+            .map(|(ct, body)| {
+                verifier
+                    .verify_owned(ct.as_deref(), body)
+                    .expect("notification verifies")
+                    .notification()
+                    .clone()
+            })
+            .collect()
+    }
+}
+
+/// Builds `op`, sends it and opens the answer: its items, or ET's refusal.
+pub async fn call<Op: Operation>(
+    sb: &RunningSandbox,
+    m: &Merchant,
+    op: &Op,
+) -> Result<Vec<Op::Output>, et_proto::Error> {
+    let req = m.build(op).expect("request builds");
+    send_built::<Op>(sb, m, &req).await
+}
+
+/// Sends an already built request and opens the answer.
+pub async fn send_built<Op: Operation>(
+    sb: &RunningSandbox,
+    m: &Merchant,
+    req: &BuiltRequest,
+) -> Result<Vec<Op::Output>, et_proto::Error> {
+    let (status, body) = post(&sb.endpoint_url(), req.body.clone(), Some(CONTENT_TYPE)).await;
+    assert_eq!(status, 200);
+    m.open::<Op>(req, &body).map(|r| r.items)
+}
+
+/// The refusal is signed by ET and carries `code`; returns its message.
+pub fn refused<T: std::fmt::Debug>(
+    result: Result<T, et_proto::Error>,
+    code: SandboxCode,
+) -> String {
+    match result {
+        Err(et_proto::Error::Api {
+            code: got,
+            message,
+            authenticated,
+        }) => {
+            assert!(
+                authenticated,
+                "refusal {got:?} must carry a valid ET signature"
+            );
+            assert_eq!(got.as_str(), code.as_str(), "{message}");
+            assert!(!message.is_empty());
+            message
+        }
+        other => panic!("expected refusal {code}, got {other:?}"),
     }
 }
