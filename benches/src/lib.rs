@@ -33,7 +33,9 @@ pub type SetupResult<T> = Result<T, Box<dyn Error>>;
 /// name used in benchmark ids.
 pub const BACKENDS: &[(&str, Option<Backend>)] = &[
     ("rustcrypto", Some(Backend::RustCrypto)),
+    #[cfg(feature = "aws-lc")]
     ("aws-lc", Some(Backend::AwsLc)),
+    #[cfg(feature = "openssl")]
     ("openssl", Some(Backend::OpenSsl)),
     ("auto", None),
 ];
