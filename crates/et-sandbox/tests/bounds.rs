@@ -164,40 +164,32 @@ async fn bodies_in_flight_share_one_budget_and_beyond_it_get_503() {
     sandbox.shutdown().await;
 }
 
+/// Starts a sandbox with `limits`, writes `raw` on one connection and
+/// returns the status it answers within 3 s.
+async fn status_of_raw(limits: Limits, raw: &[u8]) -> Option<u16> {
+    let dir = common::state_dir();
+    let sandbox = start_with(dir.path(), limits).await;
+    let mut stream = connect(&sandbox).await;
+    stream.write_all(raw).await.expect("write");
+    let status = status_within(&mut stream, Duration::from_secs(3)).await;
+    sandbox.shutdown().await;
+    status
+}
+
 #[tokio::test]
 async fn a_body_slower_than_the_read_timeout_gets_408() {
-    let dir = common::state_dir();
     let limits = Limits {
         body_read_timeout: Duration::from_millis(300),
         ..Limits::default()
     };
-    let sandbox = start_with(dir.path(), limits).await;
-    let mut stream = connect(&sandbox).await;
-    stream
-        .write_all(b"POST /server HTTP/1.1\r\nHost: sandbox\r\nContent-Length: 100\r\n\r\n{\"a\"")
-        .await
-        .expect("write");
-    assert_eq!(
-        status_within(&mut stream, Duration::from_secs(3)).await,
-        Some(408)
-    );
-    sandbox.shutdown().await;
+    let raw = b"POST /server HTTP/1.1\r\nHost: sandbox\r\nContent-Length: 100\r\n\r\n{\"a\"";
+    assert_eq!(status_of_raw(limits, raw).await, Some(408));
 }
 
 #[tokio::test]
 async fn malformed_chunking_is_a_bad_request_not_too_large() {
-    let dir = common::state_dir();
-    let sandbox = start_with(dir.path(), Limits::default()).await;
-    let mut stream = connect(&sandbox).await;
-    stream
-        .write_all(b"POST /server HTTP/1.1\r\nHost: sandbox\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n")
-        .await
-        .expect("write");
-    assert_eq!(
-        status_within(&mut stream, Duration::from_secs(3)).await,
-        Some(400)
-    );
-    sandbox.shutdown().await;
+    let raw = b"POST /server HTTP/1.1\r\nHost: sandbox\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n";
+    assert_eq!(status_of_raw(Limits::default(), raw).await, Some(400));
 }
 
 #[tokio::test]
