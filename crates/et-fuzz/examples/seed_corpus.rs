@@ -9,12 +9,12 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use et_crypto::{aes_cbc_encrypt, b64_encode, AesKey, Iv, KeyPadding, SignHash};
-use et_fuzz::{Fixtures, CONTENT_TYPES, NOTIFY_SALT};
+use et_fuzz::{Fixtures, Parties, CONTENT_TYPES, NOTIFY_SALT};
 use et_model::{
     CreateOrder, GetPayUrl, OrderCreated, OrderInfo, Payload, QueryOrders, StatusCode,
     UploadAttachment,
 };
-use et_proto::{sign_notification, RawObject, RawValue, Response};
+use et_proto::{sign_notification, BuiltRequest, RawObject, RawValue, Response};
 use rsa::pkcs1::{EncodeRsaPrivateKey, EncodeRsaPublicKey};
 use rsa::pkcs8::{DecodePrivateKey, EncodePrivateKey, EncodePublicKey, LineEnding};
 
@@ -171,19 +171,7 @@ fn envelopes(corpus: &Corpus) -> Result {
     let created: OrderCreated = serde_json::from_str(ORDER_CREATED)?;
     let response = Response::success(&opened).with_output::<CreateOrder>(&[created])?;
     let body = f.et.respond(merchant_public, &response)?;
-    let reply = f.merchant.open_raw(Some(&order_request), &body)?;
-    let fields = RawObject::parse_json(&body, "seed")?;
-    unsealed(
-        corpus,
-        "open_response_unsealed",
-        "order_created.json",
-        &fields,
-        &reply
-            .sensitive
-            .as_ref()
-            .map(ToString::to_string)
-            .unwrap_or_default(),
-    )?;
+    unsealed_response(corpus, f, &order_request, "order_created.json", &body)?;
     f.merchant.open::<CreateOrder>(&order_request, &body)?;
     corpus.put("open_response", "order_created.json", &body)?;
     corpus.put("sign_string", "response.json", &body)?;
@@ -201,19 +189,7 @@ fn envelopes(corpus: &Corpus) -> Result {
         .collect::<std::result::Result<Vec<OrderInfo>, _>>()?;
     let response = Response::success(&opened).with_output::<QueryOrders>(&orders)?;
     let body = f.et.respond(merchant_public, &response)?;
-    let reply = f.merchant.open_raw(Some(&query_request), &body)?;
-    let fields = RawObject::parse_json(&body, "seed")?;
-    unsealed(
-        corpus,
-        "open_response_unsealed",
-        "query_3_orders.json",
-        &fields,
-        &reply
-            .sensitive
-            .as_ref()
-            .map(ToString::to_string)
-            .unwrap_or_default(),
-    )?;
+    unsealed_response(corpus, f, &query_request, "query_3_orders.json", &body)?;
     f.merchant.open::<QueryOrders>(&query_request, &body)?;
     corpus.put("open_response", "query_3_orders.json", &body)?;
 
@@ -226,6 +202,27 @@ fn envelopes(corpus: &Corpus) -> Result {
         "open_response",
         "error_200003.json",
         f.et.respond(merchant_public, &error)?,
+    )
+}
+
+/// The `open_response_unsealed` seed of `body`: the envelope as the
+/// merchant opens it (in reply to `request`), with its decrypted text.
+fn unsealed_response(
+    corpus: &Corpus,
+    f: &Parties,
+    request: &BuiltRequest,
+    name: &str,
+    body: &[u8],
+) -> Result {
+    let reply = f.merchant.open_raw(Some(request), body)?;
+    let sensitive = reply.sensitive.as_ref().map(ToString::to_string);
+    let fields = RawObject::parse_json(body, "seed")?;
+    unsealed(
+        corpus,
+        "open_response_unsealed",
+        name,
+        &fields,
+        &sensitive.unwrap_or_default(),
     )
 }
 
