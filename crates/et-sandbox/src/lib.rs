@@ -132,7 +132,8 @@
 //!
 //! # Notifications
 //!
-//! JSON bodies signed with the v2 rule (et-proto's `sign_notification`).
+//! JSON bodies from et-model's typed notifications, signed with the v2 rule
+//! (et-proto's `EtSide::signed_notification`).
 //! Payment success goes to the payment address's `notify_url`, else the
 //! order's `notify_url`; status changes, refund results and the remittance
 //! voucher go to the order's `status_change_notify_url`, else `notify_url`.
@@ -175,6 +176,8 @@ mod app;
 mod clock;
 mod codes;
 mod config;
+mod delivery;
+mod engine;
 pub mod files;
 mod institutions;
 mod jump;
@@ -182,10 +185,12 @@ mod keys;
 mod limits;
 mod lock;
 mod machine;
-mod notify;
+mod money;
+mod outbox;
 mod pages;
 mod server;
 mod store;
+mod ticker;
 
 use std::fmt;
 use std::net::SocketAddr;
@@ -201,19 +206,20 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 pub use api::MAX_ATTACHMENTS_PER_TYPE;
-pub use app::CLOSE_UNPAID_AFTER_MS;
 pub use clock::{ClockError, LATEST, MAX_ADVANCE, MAX_TIME_SCALE};
 pub use codes::{Refusal, SandboxCode};
 pub use config::{
     InitOptions, MerchantInfo, RateTable, SandboxConfig, SandboxDir, DATABASE, ET_PRIVATE_PEM,
     ET_PUBLIC_PEM, MERCHANT_JSON, MERCHANT_PRIVATE_PEM, MERCHANT_PUBLIC_PEM, SANDBOX_JSON,
 };
+pub use engine::CLOSE_UNPAID_AFTER_MS;
 pub use institutions::{InstitutionDirectory, DEFAULT_PAGE, MAX_PAGE, RESIDENCE};
 pub use limits::{Limits, MAX_BODY};
 pub use lock::LOCK_FILE;
 pub use machine::{Event, IllegalTransition};
-pub use notify::{MAX_ATTEMPTS, MAX_DELIVERIES, MAX_DELIVERIES_PER_ENDPOINT, RETRY_MINUTES};
+pub use outbox::{MAX_ATTEMPTS, RETRY_MINUTES};
 pub use store::OrderInstitution;
+pub use ticker::{MAX_DELIVERIES, MAX_DELIVERIES_PER_ENDPOINT};
 
 /// Everything that can stop a sandbox from being set up or started.
 #[derive(Debug)]
@@ -388,7 +394,7 @@ impl Sandbox {
         // Each task holds the directory's lock until it has ended.
         let held = lock.clone();
         let serving = server::serve(listener, server, stopped.clone());
-        let delivering = notify::run(app.clone(), stopped);
+        let delivering = ticker::run(app.clone(), stopped);
         let tasks = vec![
             tokio::spawn(async move {
                 serving.await;
@@ -498,11 +504,7 @@ impl RunningSandbox {
     /// Decides a refund in progress: -3 → -2, or back to the status before
     /// the refund; sends the refund result.
     pub fn refund_result(&self, order_id: &str, success: bool) -> Result<OrderView, Refusal> {
-        let event = Event::RefundResult {
-            success,
-            previous: OrderStatus::Refunding,
-        };
-        self.admin(order_id, event)
+        self.admin(order_id, Event::RefundResult { success })
     }
 
     /// The institution the order was placed for, named as the directory
