@@ -41,7 +41,9 @@
 //! for schools, [`RESIDENCE`] `2` for residences — edit it freely). [`Sandbox::start`] adds `sandbox.db`, which holds the
 //! merchants, orders, attachments (Base64 as received), serial numbers seen
 //! per merchant, the notification outbox and the sandbox clock, so a restart
-//! loses nothing. While a sandbox runs it holds an exclusive advisory lock
+//! loses nothing. Its schema carries a version (`PRAGMA user_version`); an
+//! older database is migrated in place when the sandbox starts, and one
+//! written by a newer sandbox is refused with [`Error::SchemaVersion`]. While a sandbox runs it holds an exclusive advisory lock
 //! on `sandbox.lock` ([`LOCK_FILE`]); a second sandbox on the same directory
 //! fails to start with [`Error::Locked`] (two would deliver every
 //! notification twice).
@@ -255,6 +257,17 @@ pub enum Error {
         /// The lock file.
         path: PathBuf,
     },
+    /// `sandbox.db` has a schema version (`PRAGMA user_version`) this
+    /// sandbox does not know: written by a newer sandbox. It is left as it
+    /// is; run the newer sandbox, or start from a fresh state directory.
+    SchemaVersion {
+        /// The database file.
+        path: PathBuf,
+        /// Its version.
+        found: i64,
+        /// The newest version this sandbox knows.
+        known: i64,
+    },
     /// The listen address could not be bound.
     Bind {
         /// The address.
@@ -292,6 +305,12 @@ impl fmt::Display for Error {
                 "{}: another sandbox is already serving this state directory; stop it first",
                 path.display()
             ),
+            Error::SchemaVersion { path, found, known } => write!(
+                f,
+                "{}: schema version {found}, but this sandbox knows versions up to {known}; \
+                 it was written by a newer sandbox",
+                path.display()
+            ),
             Error::Bind { addr, source } => write!(f, "cannot listen on {addr}: {source}"),
         }
     }
@@ -303,7 +322,7 @@ impl std::error::Error for Error {
             Error::Io { source, .. } | Error::Bind { source, .. } => Some(source),
             Error::Key { source, .. } => Some(source),
             Error::Database(e) => Some(e),
-            Error::Config { .. } | Error::Locked { .. } => None,
+            Error::Config { .. } | Error::Locked { .. } | Error::SchemaVersion { .. } => None,
         }
     }
 }

@@ -12,9 +12,23 @@ use crate::clock::Millis;
 use crate::files;
 use crate::Error;
 
-const SCHEMA: &str = "
+/// Set on every open (outside any transaction: SQLite ignores a journal
+/// mode change inside one).
+const PRAGMAS: &str = "
 PRAGMA journal_mode = WAL;
 PRAGMA synchronous = NORMAL;
+";
+
+/// The schema's history: `PRAGMA user_version` N means the first N
+/// migrations have run. Append only; a released migration never changes.
+/// Each runs in one transaction with its version bump.
+const MIGRATIONS: &[&str] = &[
+    // 1: the schema from before versions. `IF NOT EXISTS` throughout, so a
+    // database of that time (user_version 0, these tables) upgrades in place.
+    SCHEMA_V1,
+];
+
+const SCHEMA_V1: &str = "
 CREATE TABLE IF NOT EXISTS meta (
     key   TEXT PRIMARY KEY,
     value TEXT NOT NULL
@@ -212,9 +226,10 @@ impl Store {
             }
         }
         let flags = OpenFlags::default() | OpenFlags::SQLITE_OPEN_NOFOLLOW;
-        let conn = Connection::open_with_flags(path, flags)?;
+        let mut conn = Connection::open_with_flags(path, flags)?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
-        conn.execute_batch(SCHEMA)?;
+        conn.execute_batch(PRAGMAS)?;
+        migrate(&mut conn, path)?;
         Ok(Store {
             conn: Arc::new(Mutex::new(conn)),
         })
@@ -233,6 +248,31 @@ impl Store {
         tx.commit()?;
         Ok(out)
     }
+}
+
+/// The schema version this code writes: the number of [`MIGRATIONS`].
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// Brings the database up to [`SCHEMA_VERSION`], one migration at a time;
+/// refuses a database from a newer sandbox (or with a version no sandbox
+/// wrote) rather than misreading it.
+fn migrate(conn: &mut Connection, path: &Path) -> Result<(), Error> {
+    let found: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    let done = usize::try_from(found)
+        .ok()
+        .filter(|&n| n <= MIGRATIONS.len())
+        .ok_or_else(|| Error::SchemaVersion {
+            path: path.to_owned(),
+            found,
+            known: SCHEMA_VERSION,
+        })?;
+    for (version, sql) in (1..).zip(MIGRATIONS).skip(done) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", version)?;
+        tx.commit()?;
+    }
+    Ok(())
 }
 
 /// Reads a `meta` value.
@@ -725,6 +765,54 @@ mod tests {
         std::os::unix::fs::symlink(dir.path().join("elsewhere.db"), &db).expect("symlink");
         assert!(Store::open(&db).is_err());
         assert!(!dir.path().join("elsewhere.db").exists());
+    }
+
+    fn user_version(c: &Connection) -> i64 {
+        c.pragma_query_value(None, "user_version", |r| r.get(0))
+            .expect("user_version")
+    }
+
+    /// A database written before schema versions (user_version 0, the
+    /// tables of migration 1, an order in them) opens, keeps its rows and
+    /// is brought up to the current version.
+    #[test]
+    fn an_unversioned_database_upgrades_in_place() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("t.db");
+        {
+            let old = Connection::open(&path).expect("create");
+            old.execute_batch(SCHEMA_V1).expect("old schema");
+            insert_order(&old, &new_order(), "20240101", 5).expect("old order");
+            assert_eq!(user_version(&old), 0);
+        }
+        let s = Store::open(&path).expect("upgrades");
+        let o = s.tx(|c| order(c, "ET20240101000000001")).expect("read");
+        assert_eq!(o.map(|o| o.merchant_order_id), Some("M1".to_owned()));
+        let version = s.tx(|c| Ok::<_, rusqlite::Error>(user_version(c)));
+        assert_eq!(version.expect("version"), SCHEMA_VERSION);
+        drop(s);
+        Store::open(&path).expect("reopens at the current version");
+    }
+
+    /// A database from a newer sandbox, or with a version none wrote, is
+    /// refused with a typed error naming both versions, and left as it was.
+    #[test]
+    fn a_database_from_a_newer_sandbox_is_refused() {
+        for found in [SCHEMA_VERSION + 1, i64::from(i32::MAX), -1] {
+            let dir = tempfile::tempdir().expect("temp dir");
+            let path = dir.path().join("t.db");
+            Connection::open(&path)
+                .and_then(|c| c.pragma_update(None, "user_version", found))
+                .expect("future database");
+            match Store::open(&path) {
+                Err(Error::SchemaVersion {
+                    found: f, known, ..
+                }) => assert_eq!((f, known), (found, SCHEMA_VERSION)),
+                other => panic!("{found}: expected SchemaVersion, got {other:?}"),
+            }
+            let c = Connection::open(&path).expect("reopen");
+            assert_eq!(user_version(&c), found, "left untouched");
+        }
     }
 
     fn new_order() -> NewOrder {
