@@ -23,9 +23,14 @@ const MAX_REPLY: usize = 64 * 1024;
 /// The HTTP client deliveries share.
 pub type HttpClient = Client<hyper_util::client::legacy::connect::HttpConnector, Full<Bytes>>;
 
-/// Why an attempt failed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum FailureKind {
+/// The most of a reply each recorded attempt keeps ([`DeliveryAttemptView::reply_head`](crate::DeliveryAttemptView::reply_head)).
+pub const REPLY_HEAD_BYTES: usize = 512;
+
+/// Why a delivery attempt failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum DeliveryFailure {
     /// The URL is not `http://` (the sandbox speaks plain HTTP only).
     NotPlainHttp,
     /// The URL does not make a request.
@@ -34,23 +39,57 @@ pub enum FailureKind {
     Transport,
     /// The reply body broke off or was larger than the sandbox reads.
     ReadReply,
-    /// No complete reply within [`DELIVERY_TIMEOUT`].
+    /// No complete reply within 10 s of real time.
     Timeout,
     /// A reply came, but not `{"notify_result":"OK"}`.
     NotAcknowledged,
+}
+
+impl DeliveryFailure {
+    const ALL: [DeliveryFailure; 6] = [
+        DeliveryFailure::NotPlainHttp,
+        DeliveryFailure::BadUrl,
+        DeliveryFailure::Transport,
+        DeliveryFailure::ReadReply,
+        DeliveryFailure::Timeout,
+        DeliveryFailure::NotAcknowledged,
+    ];
+
+    /// The name recorded with the attempt.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeliveryFailure::NotPlainHttp => "not_plain_http",
+            DeliveryFailure::BadUrl => "bad_url",
+            DeliveryFailure::Transport => "transport",
+            DeliveryFailure::ReadReply => "read_reply",
+            DeliveryFailure::Timeout => "timeout",
+            DeliveryFailure::NotAcknowledged => "not_acknowledged",
+        }
+    }
+
+    /// The failure named `name` ([`as_str`](Self::as_str)), if any.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|f| f.as_str() == name)
+    }
+}
+
+impl fmt::Display for DeliveryFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// A failed attempt: the kind, and what happened in words.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Failure {
     /// Why.
-    pub kind: FailureKind,
+    pub kind: DeliveryFailure,
     /// What happened (for logs and the outbox's `last_error`).
     pub message: String,
 }
 
 impl Failure {
-    fn new(kind: FailureKind, message: String) -> Self {
+    fn new(kind: DeliveryFailure, message: String) -> Self {
         Failure { kind, message }
     }
 }
@@ -66,7 +105,8 @@ impl fmt::Display for Failure {
 pub struct Attempt {
     /// The reply's HTTP status, when a reply came.
     pub status: Option<u16>,
-    /// The reply body as read (at most `MAX_REPLY` bytes).
+    /// The reply body as read (at most `MAX_REPLY` bytes; empty when none
+    /// was read whole).
     pub reply: Bytes,
     /// Real time from sending to the end of the reply (or the failure).
     pub latency: Duration,
@@ -77,6 +117,7 @@ pub struct Attempt {
 /// Sends `n` once and records the attempt; retries follow the outbox's
 /// schedule.
 pub async fn attempt(app: &Arc<App>, client: &HttpClient, n: OutboxRecord) {
+    let attempted_at = app.clock.now();
     let attempt = send(client, &n).await;
     let now = app.clock.now();
     let attempts = n.attempts + 1;
@@ -85,10 +126,27 @@ pub async fn attempt(app: &Arc<App>, client: &HttpClient, n: OutboxRecord) {
         Err(e) => (None, next_attempt(now, attempts), e.message.clone()),
     };
     tracing::info!(id = n.id, kind = %n.kind, attempts, ok = delivered.is_some(), %error, "notification attempt");
+    let record = store::DeliveryAttemptRecord {
+        notification_id: n.id,
+        order_id: n.order_id,
+        attempted_at,
+        url: n.url,
+        http_status: attempt.status,
+        failure: attempt
+            .outcome
+            .err()
+            .map_or("", |e| e.kind.as_str())
+            .to_owned(),
+        reply_head: reply_head(&attempt.reply).to_vec(),
+        latency_ms: i64::try_from(attempt.latency.as_millis()).unwrap_or(i64::MAX),
+        next_attempt_at: next,
+    };
     let app2 = app.clone();
     let recorded = tokio::task::spawn_blocking(move || {
-        app2.store
-            .tx(|c| store::record_attempt(c, n.id, delivered, next, &error))
+        app2.store.tx(|c| {
+            store::record_attempt(c, n.id, delivered, next, &error)?;
+            store::insert_delivery_attempt(c, &record)
+        })
     });
     match recorded.await {
         Ok(Err(e)) => tracing::error!(error = %e, "recording a delivery attempt failed"),
@@ -118,7 +176,7 @@ async fn exchange(client: &HttpClient, n: &OutboxRecord) -> Exchange {
             "the sandbox delivers over plain http:// only, not to {:?}",
             n.url
         );
-        return failed(FailureKind::NotPlainHttp, message);
+        return failed(DeliveryFailure::NotPlainHttp, message);
     }
     let request = http::Request::post(&n.url)
         .header(
@@ -130,7 +188,7 @@ async fn exchange(client: &HttpClient, n: &OutboxRecord) -> Exchange {
         Ok(r) => r,
         Err(e) => {
             return failed(
-                FailureKind::BadUrl,
+                DeliveryFailure::BadUrl,
                 format!("bad notify URL {:?}: {e}", n.url),
             )
         }
@@ -140,14 +198,14 @@ async fn exchange(client: &HttpClient, n: &OutboxRecord) -> Exchange {
         let response = client
             .request(request)
             .await
-            .map_err(|e| Failure::new(FailureKind::Transport, format!("POST failed: {e}")))?;
+            .map_err(|e| Failure::new(DeliveryFailure::Transport, format!("POST failed: {e}")))?;
         status = Some(response.status());
         let body = Limited::new(response.into_body(), MAX_REPLY)
             .collect()
             .await
             .map_err(|e| {
                 Failure::new(
-                    FailureKind::ReadReply,
+                    DeliveryFailure::ReadReply,
                     format!("reading the reply failed: {e}"),
                 )
             })?
@@ -158,7 +216,7 @@ async fn exchange(client: &HttpClient, n: &OutboxRecord) -> Exchange {
     let code = status.map(|s| s.as_u16());
     match result {
         Err(_) => {
-            let failure = Failure::new(FailureKind::Timeout, "no reply within 10 s".to_owned());
+            let failure = Failure::new(DeliveryFailure::Timeout, "no reply within 10 s".to_owned());
             (code, Bytes::new(), Err(failure))
         }
         Ok(Err(failure)) => (code, Bytes::new(), Err(failure)),
@@ -171,10 +229,15 @@ async fn exchange(client: &HttpClient, n: &OutboxRecord) -> Exchange {
             (
                 code,
                 body,
-                Err(Failure::new(FailureKind::NotAcknowledged, message)),
+                Err(Failure::new(DeliveryFailure::NotAcknowledged, message)),
             )
         }
     }
+}
+
+/// The part of a reply an attempt's record keeps.
+fn reply_head(reply: &[u8]) -> &[u8] {
+    reply.get(..REPLY_HEAD_BYTES).unwrap_or(reply)
 }
 
 /// Whether a reply is ET's acknowledgement (`notify_result` = `OK`; other
@@ -192,6 +255,22 @@ fn acknowledged(body: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_record_keeps_at_most_reply_head_bytes() {
+        let long = vec![b'x'; REPLY_HEAD_BYTES * 3];
+        assert_eq!(reply_head(&long).len(), REPLY_HEAD_BYTES);
+        assert_eq!(reply_head(b"FAIL"), b"FAIL");
+        assert_eq!(reply_head(b""), b"");
+    }
+
+    #[test]
+    fn failure_names_round_trip() {
+        for f in DeliveryFailure::ALL {
+            assert_eq!(DeliveryFailure::from_name(f.as_str()), Some(f));
+        }
+        assert_eq!(DeliveryFailure::from_name(""), None);
+    }
 
     #[test]
     fn only_ok_acknowledges() {

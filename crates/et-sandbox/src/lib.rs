@@ -148,6 +148,12 @@
 //! a time, oldest first.
 //! Unpaid orders close after 7 days of sandbox time.
 //!
+//! Every attempt is recorded: when, where, the HTTP status (or why no
+//! reply came, a [`DeliveryFailure`]), the first [`REPLY_HEAD_BYTES`] (512)
+//! bytes of the reply, the latency and when the next attempt is due
+//! ([`RunningSandbox::delivery_attempts`] per order,
+//! [`RunningSandbox::notification_attempts`] per notification).
+//!
 //! # Resource bounds
 //!
 //! Whatever a client sends, the sandbox holds bounded connections, memory
@@ -214,6 +220,7 @@ pub use config::{
     InitOptions, MerchantInfo, RateTable, SandboxConfig, SandboxDir, DATABASE, ET_PRIVATE_PEM,
     ET_PUBLIC_PEM, MERCHANT_JSON, MERCHANT_PRIVATE_PEM, MERCHANT_PUBLIC_PEM, SANDBOX_JSON,
 };
+pub use delivery::{DeliveryFailure, REPLY_HEAD_BYTES};
 pub use engine::CLOSE_UNPAID_AFTER_MS;
 pub use institutions::{InstitutionDirectory, DEFAULT_PAGE, MAX_PAGE, RESIDENCE};
 pub use limits::{Limits, MAX_BODY};
@@ -495,6 +502,28 @@ impl RunningSandbox {
         Ok(rows.iter().map(NotificationView::from).collect())
     }
 
+    /// Every delivery attempt of the order's notifications, oldest first.
+    pub fn delivery_attempts(&self, order_id: &str) -> Result<Vec<DeliveryAttemptView>, Refusal> {
+        let rows = self
+            .app
+            .store
+            .tx(|c| store::delivery_attempts(c, order_id))?;
+        Ok(rows.into_iter().map(DeliveryAttemptView::from).collect())
+    }
+
+    /// Every delivery attempt of one notification
+    /// ([`NotificationView::id`]), oldest first.
+    pub fn notification_attempts(
+        &self,
+        notification_id: i64,
+    ) -> Result<Vec<DeliveryAttemptView>, Refusal> {
+        let rows = self
+            .app
+            .store
+            .tx(|c| store::notification_attempts(c, notification_id))?;
+        Ok(rows.into_iter().map(DeliveryAttemptView::from).collect())
+    }
+
     /// Pays the order as the checkout page does (0 → 1).
     pub fn pay(&self, order_id: &str) -> Result<OrderView, Refusal> {
         self.admin(order_id, Event::Pay)
@@ -598,6 +627,9 @@ impl From<&store::OrderRecord> for OrderView {
 /// A notification in the outbox and how its delivery went.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct NotificationView {
+    /// The notification's id (its outbox row), for
+    /// [`RunningSandbox::notification_attempts`].
+    pub id: i64,
     /// ET order id.
     pub order_id: String,
     /// `payment_success`, `order_status_change`, `refund_result` or `remittance_voucher`.
@@ -619,6 +651,7 @@ pub struct NotificationView {
 impl From<&store::OutboxRecord> for NotificationView {
     fn from(n: &store::OutboxRecord) -> Self {
         NotificationView {
+            id: n.id,
             order_id: n.order_id.clone(),
             kind: n.kind.clone(),
             url: n.url.clone(),
@@ -627,6 +660,50 @@ impl From<&store::OutboxRecord> for NotificationView {
             delivered: n.delivered_at.is_some(),
             pending: n.next_attempt_at.is_some(),
             last_error: n.last_error.clone(),
+        }
+    }
+}
+
+/// One delivery attempt of a notification.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct DeliveryAttemptView {
+    /// The notification tried ([`NotificationView::id`]).
+    pub notification_id: i64,
+    /// The order it is about.
+    pub order_id: String,
+    /// When the attempt started, Beijing sandbox time.
+    pub attempted_at: String,
+    /// Where it was sent.
+    pub url: String,
+    /// The reply's HTTP status, if a reply came.
+    pub http_status: Option<u16>,
+    /// Whether the merchant acknowledged it (`{"notify_result":"OK"}`).
+    pub acknowledged: bool,
+    /// Why not, when it was not.
+    pub failure: Option<DeliveryFailure>,
+    /// The first bytes of the reply, at most [`REPLY_HEAD_BYTES`]
+    /// (empty when no reply was read whole).
+    pub reply_head: Vec<u8>,
+    /// Real milliseconds from sending to the end of the reply (or the failure).
+    pub latency_ms: i64,
+    /// When the next attempt is due, Beijing sandbox time; `None` once
+    /// delivered or given up.
+    pub next_attempt_at: Option<String>,
+}
+
+impl From<store::DeliveryAttemptRecord> for DeliveryAttemptView {
+    fn from(a: store::DeliveryAttemptRecord) -> Self {
+        DeliveryAttemptView {
+            notification_id: a.notification_id,
+            order_id: a.order_id,
+            attempted_at: clock::beijing_datetime(a.attempted_at),
+            url: a.url,
+            http_status: a.http_status,
+            acknowledged: a.failure.is_empty(),
+            failure: DeliveryFailure::from_name(&a.failure),
+            reply_head: a.reply_head,
+            latency_ms: a.latency_ms,
+            next_attempt_at: a.next_attempt_at.map(clock::beijing_datetime),
         }
     }
 }

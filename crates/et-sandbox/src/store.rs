@@ -26,6 +26,21 @@ const MIGRATIONS: &[&str] = &[
     // 1: the schema from before versions. `IF NOT EXISTS` throughout, so a
     // database of that time (user_version 0, these tables) upgrades in place.
     SCHEMA_V1,
+    // 2: every delivery attempt, with what came back.
+    "CREATE TABLE delivery_attempts (
+        id              INTEGER PRIMARY KEY AUTOINCREMENT,
+        notification_id INTEGER NOT NULL REFERENCES outbox (id),
+        order_id        TEXT NOT NULL,
+        attempted_at    INTEGER NOT NULL,
+        url             TEXT NOT NULL,
+        http_status     INTEGER,
+        failure         TEXT NOT NULL,
+        reply_head      BLOB NOT NULL,
+        latency_ms      INTEGER NOT NULL,
+        next_attempt_at INTEGER
+    );
+    CREATE INDEX delivery_attempts_by_order ON delivery_attempts (order_id, id);
+    CREATE INDEX delivery_attempts_by_notification ON delivery_attempts (notification_id, id);",
 ];
 
 const SCHEMA_V1: &str = "
@@ -604,6 +619,92 @@ pub fn record_attempt(
     .map(drop)
 }
 
+/// One delivery attempt of a notification, as recorded.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DeliveryAttemptRecord {
+    /// The outbox row (notification) tried.
+    pub notification_id: i64,
+    /// The order it is about.
+    pub order_id: String,
+    /// Sandbox time the attempt started.
+    pub attempted_at: Millis,
+    /// Where it was sent.
+    pub url: String,
+    /// The reply's HTTP status, if a reply came.
+    pub http_status: Option<u16>,
+    /// Why it failed (a delivery failure's name), `''` if acknowledged.
+    pub failure: String,
+    /// The first bytes of the reply (bounded by the delivery code).
+    pub reply_head: Vec<u8>,
+    /// Real time from sending to the end of the reply or the failure.
+    pub latency_ms: i64,
+    /// When the next attempt is due; `None` once delivered or given up.
+    pub next_attempt_at: Option<Millis>,
+}
+
+/// Records one delivery attempt (with [`record_attempt`], in the same
+/// transaction).
+pub fn insert_delivery_attempt(c: &Connection, a: &DeliveryAttemptRecord) -> rusqlite::Result<()> {
+    c.execute(
+        "INSERT INTO delivery_attempts (notification_id, order_id, attempted_at, url, http_status,
+             failure, reply_head, latency_ms, next_attempt_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        params![
+            a.notification_id,
+            a.order_id,
+            a.attempted_at,
+            a.url,
+            a.http_status,
+            a.failure,
+            a.reply_head,
+            a.latency_ms,
+            a.next_attempt_at
+        ],
+    )
+    .map(drop)
+}
+
+const ATTEMPT_COLUMNS: &str = "notification_id, order_id, attempted_at, url, http_status, failure,
+    reply_head, latency_ms, next_attempt_at";
+
+fn attempt_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<DeliveryAttemptRecord> {
+    Ok(DeliveryAttemptRecord {
+        notification_id: r.get(0)?,
+        order_id: r.get(1)?,
+        attempted_at: r.get(2)?,
+        url: r.get(3)?,
+        http_status: r.get(4)?,
+        failure: r.get(5)?,
+        reply_head: r.get(6)?,
+        latency_ms: r.get(7)?,
+        next_attempt_at: r.get(8)?,
+    })
+}
+
+/// Every delivery attempt of an order's notifications, oldest first.
+pub fn delivery_attempts(
+    c: &Connection,
+    order_id: &str,
+) -> rusqlite::Result<Vec<DeliveryAttemptRecord>> {
+    let mut st = c.prepare_cached(&format!(
+        "SELECT {ATTEMPT_COLUMNS} FROM delivery_attempts WHERE order_id = ?1 ORDER BY id"
+    ))?;
+    let rows = st.query_map([order_id], attempt_from_row)?;
+    rows.collect()
+}
+
+/// Every delivery attempt of one notification (outbox row), oldest first.
+pub fn notification_attempts(
+    c: &Connection,
+    notification_id: i64,
+) -> rusqlite::Result<Vec<DeliveryAttemptRecord>> {
+    let mut st = c.prepare_cached(&format!(
+        "SELECT {ATTEMPT_COLUMNS} FROM delivery_attempts WHERE notification_id = ?1 ORDER BY id"
+    ))?;
+    let rows = st.query_map([notification_id], attempt_from_row)?;
+    rows.collect()
+}
+
 /// The institution an order was placed for, named as the directory named
 /// it then.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
@@ -867,6 +968,65 @@ mod tests {
         assert_eq!(first.map(|o| o.order_id), Some(a));
         let other = s.tx(|c| order_by_merchant_order_id(c, "ET99999", "M1"));
         assert_eq!(other.expect("read"), None, "per merchant");
+    }
+
+    #[test]
+    fn delivery_attempts_read_back_per_order_and_per_notification() {
+        let (_d, s) = store();
+        let attempt = |notification_id, order_id: &str, at| DeliveryAttemptRecord {
+            notification_id,
+            order_id: order_id.to_owned(),
+            attempted_at: at,
+            url: "http://x/n".into(),
+            http_status: Some(500),
+            failure: "not_acknowledged".into(),
+            reply_head: b"\xffFAIL".to_vec(),
+            latency_ms: 3,
+            next_attempt_at: Some(at + 60_000),
+        };
+        let (a, b, other) = s
+            .tx(|c| {
+                let a = enqueue(c, "ET1", "payment_success", "http://x/n", "{}", 0)?;
+                let b = enqueue(c, "ET1", "order_status_change", "http://x/n", "{}", 0)?;
+                let other = enqueue(c, "ET2", "order_status_change", "http://x/n", "{}", 0)?;
+                let timeout = DeliveryAttemptRecord {
+                    http_status: None,
+                    failure: "timeout".into(),
+                    reply_head: vec![],
+                    next_attempt_at: None,
+                    ..attempt(a, "ET1", 20)
+                };
+                for row in [attempt(a, "ET1", 10), attempt(b, "ET1", 15), timeout] {
+                    insert_delivery_attempt(c, &row)?;
+                }
+                insert_delivery_attempt(c, &attempt(other, "ET2", 10))?;
+                Ok::<_, rusqlite::Error>((a, b, other))
+            })
+            .expect("write");
+        let of_order = s.tx(|c| delivery_attempts(c, "ET1")).expect("read");
+        let times: Vec<_> = of_order.iter().map(|r| r.attempted_at).collect();
+        assert_eq!(times, [10, 15, 20], "oldest first, only ET1's");
+        assert_eq!(of_order[0], attempt(a, "ET1", 10), "round trip, bytes kept");
+        assert_eq!(
+            (of_order[2].http_status, of_order[2].next_attempt_at),
+            (None, None)
+        );
+        let of_a = s.tx(|c| notification_attempts(c, a)).expect("read");
+        assert_eq!(of_a.len(), 2);
+        assert_eq!(
+            s.tx(|c| notification_attempts(c, b)).expect("read").len(),
+            1
+        );
+        assert_eq!(
+            s.tx(|c| notification_attempts(c, other))
+                .expect("read")
+                .len(),
+            1
+        );
+        assert!(s
+            .tx(|c| delivery_attempts(c, "ET3"))
+            .expect("read")
+            .is_empty());
     }
 
     #[test]
