@@ -54,31 +54,16 @@ impl App {
     ) -> Result<OrderRecord, Refusal> {
         let now = self.clock.now();
         let order = self.store.tx(|c| {
-            let mut o = store::order(c, order_id)?
+            let o = store::order(c, order_id)?
                 .filter(|o| owner.is_none_or(|m| m == o.merchant_number))
                 .ok_or_else(|| order_not_found(order_id))?;
-            let from = OrderStatus::from_code(o.status);
-            let before_refund = o.status_before_refund.map(OrderStatus::from_code);
-            let to = machine::next(from, before_refund, event).map_err(|e| {
-                let code = match event {
-                    Event::Pay => SandboxCode::OrderNotAwaitingPayment,
-                    _ => SandboxCode::IllegalOrderState,
-                };
-                Refusal::new(code, format!("order {order_id}: {e}"))
-            })?;
-            if let Some(r) = refund {
-                o.status_before_refund = Some(o.status);
-                o.refund_order_id = r.refund_order_id;
-                o.refund_amount = r.refund_amount;
-            }
-            o.status = to.code();
-            o.updated_at = now;
+            let voucher_url = self.voucher_url(&o.order_id);
+            let (o, outgoing) = apply(o, event, refund, now, &voucher_url)?;
             store::update_order(c, &o)?;
             let salt = store::merchant(c, &o.merchant_number, &o.sub_merchant_number)?
                 .map(|m| m.salt)
                 .unwrap_or_default();
-            let voucher_url = self.voucher_url(&o.order_id);
-            for out in notifications(&o, event, now, &voucher_url)? {
+            for out in outgoing {
                 let body = outbox::signed_body(&out.notification, &salt).map_err(|e| {
                     Refusal::new(
                         SandboxCode::Internal,
@@ -118,6 +103,36 @@ impl App {
             Err(e) => tracing::error!(error = %e, "finding unpaid orders failed"),
         }
     }
+}
+
+/// The engine's pure step: the order after `event` at `now` (with a refund
+/// application's details, for one) and the notifications the change
+/// causes, or why the state machine forbids it (then nothing is sent).
+pub fn apply(
+    mut o: OrderRecord,
+    event: Event,
+    refund: Option<RefundApplication>,
+    now: Millis,
+    voucher_url: &str,
+) -> Result<(OrderRecord, Vec<Outgoing>), Refusal> {
+    let from = OrderStatus::from_code(o.status);
+    let before_refund = o.status_before_refund.map(OrderStatus::from_code);
+    let to = machine::next(from, before_refund, event).map_err(|e| {
+        let code = match event {
+            Event::Pay => SandboxCode::OrderNotAwaitingPayment,
+            _ => SandboxCode::IllegalOrderState,
+        };
+        Refusal::new(code, format!("order {}: {e}", o.order_id))
+    })?;
+    if let Some(r) = refund {
+        o.status_before_refund = Some(o.status);
+        o.refund_order_id = r.refund_order_id;
+        o.refund_amount = r.refund_amount;
+    }
+    o.status = to.code();
+    o.updated_at = now;
+    let outgoing = notifications(&o, event, now, voucher_url)?;
+    Ok((o, outgoing))
 }
 
 /// The notifications `o` (already changed by `event`, at `now`) causes:
@@ -196,4 +211,123 @@ fn amount(text: &str) -> Result<Amount, Refusal> {
 
 fn first_non_empty(a: &str, b: &str) -> String {
     if a.is_empty() { b } else { a }.to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::machine::refundable;
+
+    const URL: &str = "http://merchant.test/n";
+
+    fn order(status: i64, before_refund: Option<i64>, urls: [bool; 3]) -> OrderRecord {
+        let url = |on: bool| if on { URL.to_owned() } else { String::new() };
+        OrderRecord {
+            order_id: "ET20240101000000001".into(),
+            merchant_number: "ET82009".into(),
+            sub_merchant_number: "ET82009S001".into(),
+            merchant_order_id: "M1".into(),
+            status,
+            currency_code: "GBP".into(),
+            amount: "100.00".into(),
+            tuition_rmb: "920.00".into(),
+            counter_fee: "50.00".into(),
+            notify_url: url(urls[0]),
+            status_change_notify_url: url(urls[1]),
+            pay_notify_url: url(urls[2]),
+            status_before_refund: before_refund,
+            refund_order_id: "R1".into(),
+            refund_amount: "10.00".into(),
+            created_at: 0,
+            updated_at: 0,
+        }
+    }
+
+    /// Every status the store may hold, an unknown one included.
+    fn status() -> impl Strategy<Value = i64> {
+        prop::sample::select(vec![0, 1, 2, 3, 4, -1, -2, -3, 7])
+    }
+
+    fn event() -> impl Strategy<Value = Event> {
+        prop::sample::select(vec![
+            Event::Pay,
+            Event::Remit,
+            Event::Receive,
+            Event::Complete,
+            Event::Close,
+            Event::ApplyRefund,
+            Event::RefundResult { success: true },
+            Event::RefundResult { success: false },
+        ])
+    }
+
+    proptest! {
+        /// Whatever the order's status, its status before a refund, the
+        /// event and which URLs it has: an event the state machine forbids
+        /// sends nothing, and every notification sent fits the status the
+        /// order moved to (a payment only on paying an unpaid order, a
+        /// voucher only on reaching "awaiting receipt", a refund result only
+        /// when leaving "refunding", and the status change names the new
+        /// status), goes to a URL and is about this order.
+        #[test]
+        fn notifications_only_fit_the_state_the_order_moves_to(
+            from in status(),
+            before_refund in prop::option::of(status()),
+            event in event(),
+            urls in any::<[bool; 3]>(),
+        ) {
+            let o = order(from, before_refund, urls);
+            let refund = (event == Event::ApplyRefund).then(|| RefundApplication {
+                refund_order_id: "R2".into(),
+                refund_amount: "5.00".into(),
+            });
+            let from = OrderStatus::from_code(from);
+            let allowed = machine::next(from, before_refund.map(OrderStatus::from_code), event);
+            let Ok((after, sent)) = apply(o.clone(), event, refund, 7, "http://sandbox/v.pdf") else {
+                prop_assert!(allowed.is_err(), "{event:?} from {from:?} refused but allowed");
+                return Ok(());
+            };
+            let to = OrderStatus::from_code(after.status);
+            prop_assert_eq!(allowed, Ok(to));
+            let status_url = urls[0] || urls[1];
+            prop_assert_eq!(!sent.is_empty(), status_url || (urls[2] && event == Event::Pay));
+            for out in &sent {
+                prop_assert_eq!(out.url.as_str(), URL);
+                prop_assert_eq!(out.notification.order_id(), Some(o.order_id.as_str()));
+                match &out.notification {
+                    Notification::OrderStatusChange(n) => prop_assert_eq!(n.order_status, to),
+                    Notification::PaymentSuccess(_) => {
+                        prop_assert_eq!((from, to), (OrderStatus::AwaitingPayment, OrderStatus::Paid));
+                    }
+                    Notification::RemittanceVoucher(_) => {
+                        prop_assert_eq!((from, to), (OrderStatus::Remitting, OrderStatus::AwaitingReceipt));
+                    }
+                    Notification::RefundResult(n) => {
+                        prop_assert_eq!(from, OrderStatus::Refunding);
+                        let succeeded = n.refund_result == RefundResult::Succeeded;
+                        prop_assert_eq!(succeeded, to == OrderStatus::Refunded);
+                        prop_assert!(succeeded || refundable(to));
+                    }
+                    Notification::Unknown(_) => prop_assert!(false, "the engine sends no unknown kind"),
+                }
+            }
+            let changes = sent
+                .iter()
+                .filter(|n| matches!(n.notification, Notification::OrderStatusChange(_)))
+                .count();
+            prop_assert_eq!(changes, usize::from(status_url));
+        }
+    }
+
+    /// The payment notification carries the amount due, exact.
+    #[test]
+    fn paying_notifies_the_rmb_due() {
+        let (_, sent) = apply(order(0, None, [true; 3]), Event::Pay, None, 0, "").expect("pays");
+        let Some(Notification::PaymentSuccess(p)) = sent.get(1).map(|o| &o.notification) else {
+            panic!("{sent:?}")
+        };
+        assert_eq!(p.pay_amount.as_str(), "970.00");
+    }
 }

@@ -30,7 +30,30 @@ pub fn next_attempt(now: Millis, attempts_made: i64) -> Option<Millis> {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
+
+    proptest! {
+        /// After failed attempt n (1 to 6) the next is due exactly ET's
+        /// wait later (or at the end of time, never earlier than now);
+        /// after the 7th, or for a count that is no attempt, none is.
+        #[test]
+        fn the_retry_schedule_is_ets_at_any_time(
+            now in prop_oneof![any::<Millis>(), Millis::MAX - 10_000_000..=Millis::MAX],
+            made in prop_oneof![-1i64..=8, any::<i64>()],
+        ) {
+            let next = next_attempt(now, made);
+            match usize::try_from(made).ok().filter(|n| (1..MAX_ATTEMPTS as usize).contains(n)) {
+                Some(n) => {
+                    let wait = RETRY_MINUTES[n - 1] * 60_000;
+                    prop_assert_eq!(next, Some(now.saturating_add(wait)));
+                    prop_assert!(next >= Some(now));
+                }
+                None => prop_assert_eq!(next, None),
+            }
+        }
+    }
 
     #[test]
     fn schedule_is_ets() {
