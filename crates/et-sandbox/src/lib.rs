@@ -154,6 +154,35 @@
 //! ([`RunningSandbox::delivery_attempts`] per order,
 //! [`RunningSandbox::notification_attempts`] per notification).
 //!
+//! # Inside: the data path
+//!
+//! Each module depends only on those before it:
+//!
+//! ```text
+//! request ─▶ api / server / jump ─▶ engine ─▶ outbox ─▶ store (outbox row)
+//!                                                         │
+//!            ticker (background loop) ─▶ delivery ◀───────┘ ─▶ merchant's URL
+//! ```
+//!
+//! - `machine`: the order state machine ([`Event`], [`IllegalTransition`]),
+//!   pure.
+//! - `engine`: every status change. A pure step (`apply`) checks the
+//!   machine and composes the notifications the change causes as typed
+//!   `et_model::Notification` values; `App::transition` runs it in one
+//!   SQLite transaction with the order's update and the outbox rows, so a
+//!   crash loses neither. Closing orders unpaid for 7 days is an engine step
+//!   too (`App::close_unpaid_orders`), which the ticker calls each round.
+//! - `outbox`: pure. A typed notification becomes the signed body through
+//!   et-proto's `EtSide::signed_notification` (v2 rule, the merchant's
+//!   salt); the retry schedule ([`RETRY_MINUTES`], [`MAX_ATTEMPTS`]).
+//! - `delivery`: one attempt at one outbox row: POST, read at most 64 KiB of
+//!   the reply within 10 s, record the attempt and schedule the next.
+//! - `ticker`: the background loop: saves the clock, runs the engine's
+//!   time-driven step, starts due deliveries within the concurrency slots,
+//!   sleeps until the next is due.
+//! - `money`: decimal arithmetic on stored amounts (never a float).
+//! - `store`: SQLite, schema versions and migrations.
+//!
 //! # Resource bounds
 //!
 //! Whatever a client sends, the sandbox holds bounded connections, memory
