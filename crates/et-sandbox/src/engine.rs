@@ -321,13 +321,46 @@ mod tests {
         }
     }
 
-    /// The payment notification carries the amount due, exact.
+    /// The bodies keep ET's field order and JSON types: amounts and result
+    /// codes as numbers, a status change's `order_status` as a string.
     #[test]
-    fn paying_notifies_the_rmb_due() {
-        let (_, sent) = apply(order(0, None, [true; 3]), Event::Pay, None, 0, "").expect("pays");
-        let Some(Notification::PaymentSuccess(p)) = sent.get(1).map(|o| &o.notification) else {
-            panic!("{sent:?}")
+    fn bodies_are_written_as_et_writes_them() {
+        let mut o = order(0, None, [true; 3]);
+        let body = |o: &OrderRecord, event| {
+            let (_, sent) = apply(o.clone(), event, None, 0, "http://s/v.pdf").expect("legal");
+            let bodies: Vec<String> = sent
+                .iter()
+                .map(|n| outbox::signed_body(&n.notification, "salt").expect("signs"))
+                .map(|b| b[..b.find(r#","sign":"#).expect("signed")].to_owned())
+                .collect();
+            bodies
         };
-        assert_eq!(p.pay_amount.as_str(), "970.00");
+        let at = "1970-01-01 08:00:00";
+        let id = &o.order_id.clone();
+        assert_eq!(
+            body(&o, Event::Pay),
+            [
+                format!(
+                    r#"{{"notify_type":"order_status_change","order_id":"{id}","datetime":"{at}","order_status":"1""#
+                ),
+                format!(
+                    r#"{{"order_id":"{id}","pay_result":1,"pay_amount":970.00,"pay_currency_code":"RMB","pay_datetime":"{at}","extend_info":"""#
+                ),
+            ]
+        );
+        o.status = 2;
+        assert_eq!(
+            body(&o, Event::Receive)[1],
+            format!(
+                r#"{{"order_id":"{id}","remittance_voucher_url":"http://s/v.pdf","extend_info":"""#
+            )
+        );
+        (o.status, o.status_before_refund) = (-3, Some(1));
+        assert_eq!(
+            body(&o, Event::RefundResult { success: false })[1],
+            format!(
+                r#"{{"order_id":"{id}","refund_order_id":"R1","refund_result":0,"refund_amount":10.00,"refund_datetime":"{at}","extend_info":"""#
+            )
+        );
     }
 }
