@@ -1,9 +1,9 @@
 //! The order engine: every status change goes through [`App::transition`],
-//! which checks the [state machine](crate::machine), saves the order and
-//! queues the notifications the change causes, in one transaction. Which
-//! notifications a change causes is [`notifications`], a pure function of
-//! the order and the event that returns typed `et_model` values; the
-//! [outbox](crate::outbox) signs them.
+//! which runs the pure step [`apply`] (the [state machine](crate::machine)'s
+//! check, the changed order, and the notifications the change causes as
+//! typed `et_model` values, from [`notifications`]), then saves the order
+//! and queues the notifications, signed by the [outbox](crate::outbox), in
+//! one transaction.
 //!
 //! Time-driven changes are engine steps too: [`App::close_unpaid_orders`]
 //! closes orders unpaid for [`CLOSE_UNPAID_AFTER_MS`]; the
