@@ -216,7 +216,10 @@ async fn exchange(client: &HttpClient, n: &OutboxRecord) -> Exchange {
     let code = status.map(|s| s.as_u16());
     match result {
         Err(_) => {
-            let failure = Failure::new(DeliveryFailure::Timeout, format!("no reply within {} s", DELIVERY_TIMEOUT.as_secs()));
+            let failure = Failure::new(
+                DeliveryFailure::Timeout,
+                format!("no reply within {} s", DELIVERY_TIMEOUT.as_secs()),
+            );
             (code, Bytes::new(), Err(failure))
         }
         Ok(Err(failure)) => (code, Bytes::new(), Err(failure)),
