@@ -58,7 +58,7 @@
 //! | `GET /jump/{token}` | a jump's page: what the merchant sent and a form for the rest (an order placed already: 303 to its checkout page) |
 //! | `POST /jump/{token}` | places the order from the form (≤ 16 KiB) and answers 303 to its checkout page, or the form again with what was wrong (422) |
 //! | `GET /vouchers/{order_id}.pdf` | remittance voucher, once remitted (status 3 or 4) |
-//! | `GET /admin/orders/{order_id}` | the order, its institution (or `null`) and its notifications as JSON |
+//! | `GET /admin/orders/{order_id}` | the order, its institution (or `null`), its notifications and every delivery attempt as JSON |
 //! | `POST /admin/orders/{order_id}/{action}` | `pay`, `remit` (1 → 2), `receive` (2 → 3, sends the voucher), `complete` (3 → 4), `close` (0 → -1), `refund-result?success=true\|false` (-3 → -2, or back) |
 //! | `POST /admin/clock/advance?seconds=N` | moves sandbox time forward: at most [`MAX_ADVANCE`] (3,660 days) per call and never past [`LATEST`] (else 400, time unchanged) |
 //!
@@ -711,13 +711,19 @@ pub struct DeliveryAttemptView {
     /// Why not, when it was not.
     pub failure: Option<DeliveryFailure>,
     /// The first bytes of the reply, at most [`REPLY_HEAD_BYTES`]
-    /// (empty when no reply was read whole).
+    /// (empty when no reply was read whole); JSON shows them as text
+    /// (invalid UTF-8 replaced).
+    #[serde(serialize_with = "lossy_text")]
     pub reply_head: Vec<u8>,
     /// Real milliseconds from sending to the end of the reply (or the failure).
     pub latency_ms: i64,
     /// When the next attempt is due, Beijing sandbox time; `None` once
     /// delivered or given up.
     pub next_attempt_at: Option<String>,
+}
+
+fn lossy_text<S: serde::Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&String::from_utf8_lossy(bytes))
 }
 
 impl From<store::DeliveryAttemptRecord> for DeliveryAttemptView {

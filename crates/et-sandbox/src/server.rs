@@ -284,14 +284,16 @@ fn admin_view(app: &App, id: &str) -> Reply {
         let order = store::order(c, id)?;
         let notes = store::notifications(c, Some(id))?;
         let institution = store::order_institution(c, id)?;
-        Ok::<_, rusqlite::Error>(order.map(|o| (o, notes, institution)))
+        let attempts = store::delivery_attempts(c, id)?;
+        Ok::<_, rusqlite::Error>(order.map(|o| (o, notes, institution, attempts)))
     });
     match view {
-        Ok(Some((o, notes, institution))) => {
+        Ok(Some((o, notes, institution, attempts))) => {
             let body = serde_json::json!({
                 "order": crate::OrderView::from(&o),
                 "institution": institution,
                 "notifications": notes.iter().map(crate::NotificationView::from).collect::<Vec<_>>(),
+                "delivery_attempts": attempts.into_iter().map(crate::DeliveryAttemptView::from).collect::<Vec<_>>(),
             });
             reply(
                 StatusCode::OK,

@@ -465,6 +465,21 @@ async fn every_delivery_attempt_is_recorded() {
         sb.notification_attempts(done[0].id).expect("attempts"),
         attempts
     );
+    let (status, admin) = get(&format!("http://{}/admin/orders/{id}", sb.addr())).await;
+    assert_eq!(status, 200);
+    let admin: serde_json::Value = serde_json::from_slice(&admin).expect("JSON");
+    let shown = admin["delivery_attempts"]
+        .as_array()
+        .expect("attempts shown");
+    assert_eq!(shown.len(), 7);
+    assert_eq!(
+        (
+            &shown[0]["reply_head"],
+            &shown[0]["failure"],
+            &shown[0]["http_status"]
+        ),
+        (&"FAIL".into(), &"not_acknowledged".into(), &200.into())
+    );
 
     hook.accept.store(true, Ordering::SeqCst);
     sb.pay(&create(&sb, &m, &hook.url("/n"), None).await)
