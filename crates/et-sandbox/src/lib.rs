@@ -175,6 +175,7 @@ mod app;
 mod clock;
 mod codes;
 mod config;
+pub mod faults;
 pub mod files;
 mod institutions;
 mod jump;
@@ -208,6 +209,7 @@ pub use config::{
     InitOptions, MerchantInfo, RateTable, SandboxConfig, SandboxDir, DATABASE, ET_PRIVATE_PEM,
     ET_PUBLIC_PEM, MERCHANT_JSON, MERCHANT_PRIVATE_PEM, MERCHANT_PUBLIC_PEM, SANDBOX_JSON,
 };
+pub use faults::{Fault, FaultError, FaultPlan, FaultRule, Scope, Stage};
 pub use institutions::{InstitutionDirectory, DEFAULT_PAGE, MAX_PAGE, RESIDENCE};
 pub use limits::{Limits, MAX_BODY};
 pub use lock::LOCK_FILE;
@@ -332,6 +334,7 @@ impl Sandbox {
         let et_key = keys::load_private(&dir.file(ET_PRIVATE_PEM))?;
         let rates = dir.rate_table()?;
         let institutions = dir.institutions()?;
+        let faults = Arc::new(dir.faults()?);
         let store = store::Store::open(&dir.file(DATABASE))?;
         let (saved_clock, merchants) = store.tx(|c| {
             store::upsert_merchant(
@@ -384,6 +387,7 @@ impl Sandbox {
             app: app.clone(),
             budget: limits::BodyBudget::new(limits.body_budget),
             limits,
+            faults: faults.clone(),
         });
         // Each task holds the directory's lock until it has ended.
         let held = lock.clone();
@@ -403,6 +407,7 @@ impl Sandbox {
         Ok(RunningSandbox {
             addr,
             app,
+            faults,
             stop,
             tasks,
         })
@@ -414,6 +419,7 @@ impl Sandbox {
 pub struct RunningSandbox {
     addr: SocketAddr,
     app: Arc<app::App>,
+    faults: Arc<FaultPlan>,
     stop: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
 }
@@ -521,6 +527,22 @@ impl RunningSandbox {
         self.app.clock.advance(by)?;
         self.app.wake.notify_one();
         Ok(())
+    }
+
+    /// Adds a fault rule after the others ([`faults`]; `POST /admin/faults`).
+    pub fn add_fault(&self, rule: FaultRule) -> Result<(), FaultError> {
+        self.faults.add(rule)
+    }
+
+    /// The fault rules, in matching order (`GET /admin/faults`).
+    pub fn faults(&self) -> Vec<FaultRule> {
+        self.faults.list()
+    }
+
+    /// Removes every fault rule (`POST /admin/faults/clear`); magic values
+    /// still apply.
+    pub fn clear_faults(&self) {
+        self.faults.clear();
     }
 
     fn admin(&self, order_id: &str, event: Event) -> Result<OrderView, Refusal> {
