@@ -64,29 +64,9 @@
 //! order. For order numbers a merchant cannot choose, an exact amount
 //! (`tuituon` of `create_order`, `amount` of the estimate) does the same.
 //!
-//! | magic value | failure |
-//! |---|---|
-//! | `fault-latency-` | `latency` 2,000 ms |
-//! | `fault-500-before-` | `http_status` 500 `before_commit` |
-//! | `fault-500-after-` | `http_status` 500 `after_commit` |
-//! | `fault-502-before-` | `http_status` 502 `before_commit` |
-//! | `fault-502-after-` | `http_status` 502 `after_commit` |
-//! | `fault-timeout-before-` | `timeout` `before_commit` |
-//! | `fault-timeout-after-` | `timeout` `after_commit` |
-//! | `fault-reset-before-` | `reset` `before_commit` |
-//! | `fault-reset-after-` | `reset` `after_commit` |
-//! | `fault-error-` | `error_code` `900001` |
-//! | `fault-notify-delay-` | `notify_delay` 5 minutes |
-//! | `fault-notify-duplicate-` | `notify_duplicate` 2 copies |
-//! | `fault-notify-reorder-` | `notify_out_of_order` |
-//! | `fault-notify-badsign-` | `notify_bad_signature` |
-//! | `fault-notify-drop-` | `notify_drop` 3 attempts |
-//! | amount `4000.01` | `error_code` `900001` |
-//! | amount `4000.02` | `error_code` `999999` (a code no client knows) |
-//! | amount `4000.03` | `http_status` 500 `after_commit` |
-//! | amount `4000.04` | `timeout` `after_commit` |
-//! | amount `4000.05` | `reset` `after_commit` |
-//! | amount `4000.06` | `latency` 2,000 ms |
+//! The table is `src/magic-values.md`, which the crate docs show too:
+//!
+#![doc = include_str!("magic-values.md")]
 
 use std::fmt;
 use std::sync::{LazyLock, Mutex, PoisonError};
@@ -539,18 +519,18 @@ mod tests {
 
     #[test]
     fn every_magic_value_is_in_the_documented_table_and_in_bounds() {
-        let docs = include_str!("faults.rs");
+        let docs = include_str!("magic-values.md");
         for (magic, fault) in MAGIC.iter() {
             let row = match magic {
-                Magic::Prefix(p) => format!("//! | `{p}` |"),
-                Magic::Amount(a) => format!("//! | amount `{a}` |"),
+                Magic::Prefix(p) => format!("| `{p}` |"),
+                Magic::Amount(a) => format!("| amount `{a}` |"),
             };
             assert!(docs.contains(&row), "{row} is not in the table");
             assert_eq!(fault.check(), Ok(()), "{magic:?}");
         }
         let rows = docs
             .lines()
-            .filter(|l| l.starts_with("//! | `fault-") || l.starts_with("//! | amount"))
+            .filter(|l| l.starts_with("| `fault-") || l.starts_with("| amount"))
             .count();
         assert_eq!(rows, MAGIC.len(), "the table lists no value the code lacks");
     }

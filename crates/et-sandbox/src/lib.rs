@@ -58,10 +58,13 @@
 //! | `GET /vouchers/{order_id}.pdf` | remittance voucher, once remitted (status 3 or 4) |
 //! | `GET /admin/orders/{order_id}` | the order, its institution (or `null`) and its notifications as JSON |
 //! | `POST /admin/orders/{order_id}/{action}` | `pay`, `remit` (1 → 2), `receive` (2 → 3, sends the voucher), `complete` (3 → 4), `close` (0 → -1), `refund-result?success=true\|false` (-3 → -2, or back) |
+//! | `GET /admin/faults` | the [fault rules](faults), as JSON `{"faults": [...]}` |
+//! | `POST /admin/faults` | adds the [`FaultRule`] in the JSON body (else 400, saying why) |
+//! | `POST /admin/faults/clear` | removes every fault rule (magic values still apply) |
 //! | `POST /admin/clock/advance?seconds=N` | moves sandbox time forward: at most [`MAX_ADVANCE`] (3,660 days) per call and never past [`LATEST`] (else 400, time unchanged) |
 //!
 //! Admin `POST`s must say `Content-Type: application/json` (the body is
-//! ignored; else 415): a cross-site HTML form on any page the developer's
+//! ignored but for a fault rule's; else 415): a cross-site HTML form on any page the developer's
 //! browser opens cannot send that, and a cross-site script cannot without a
 //! CORS preflight the sandbox never grants. `et sandbox admin` sends it.
 //!
@@ -144,6 +147,38 @@
 //! delay only their own notifications; one order's notifications go one at
 //! a time, oldest first.
 //! Unpaid orders close after 7 days of sandbox time.
+//!
+//! # Failures on demand
+//!
+//! A merchant's integration has to survive what ET and the network do on
+//! bad days, so the sandbox plays them on request ([`faults`]): added
+//! latency; HTTP 500 or 502, a timeout (the connection held, then closed) or
+//! a reset connection, each before the request is carried out or after (the
+//! order exists and its answer is lost); any `status_code` and message,
+//! signed by ET; and notifications delayed, duplicated, out of order, badly
+//! signed or dropped for their first attempts. A [`FaultRule`] says which
+//! failure and where: a merchant, an order, or the next N requests. Rules
+//! come from `sandbox.json`, the admin API and [`RunningSandbox::add_fault`]:
+//!
+//! ```json
+//! {
+//!   "rates": {"GBP": "9.2000"},
+//!   "counter_fee": "50.00",
+//!   "faults": [
+//!     {"scope": {"merchant_number": "ET82009"}, "fault": {"kind": "latency", "ms": 300}},
+//!     {"scope": {"next": 1}, "fault": {"kind": "reset", "at": "after_commit"}}
+//!   ]
+//! }
+//! ```
+//!
+//! A merchant's own test suite needs no admin call: these magic values in
+//! the order it creates ask for a failure (like Stripe's test cards):
+//!
+#![doc = include_str!("magic-values.md")]
+//!
+//! Every wait is bounded ([`faults::MAX_LATENCY`], [`faults::MAX_HOLD`]), a
+//! held connection counts against the connection cap, and a plan holds at
+//! most [`faults::MAX_FAULT_RULES`] rules.
 //!
 //! # Resource bounds
 //!
