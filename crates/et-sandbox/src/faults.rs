@@ -68,6 +68,7 @@
 //!
 #![doc = include_str!("magic-values.md")]
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::sync::{LazyLock, Mutex, PoisonError};
 use std::time::Duration;
@@ -75,6 +76,8 @@ use std::time::Duration;
 use et_model::StatusCode;
 use et_proto::{OpenedRequest, RawObject};
 use serde::{Deserialize, Serialize};
+
+use crate::clock::Millis;
 
 /// Longest added latency.
 pub const MAX_LATENCY: Duration = Duration::from_secs(10);
@@ -98,6 +101,13 @@ pub const MAX_DROPPED: u32 = crate::MAX_ATTEMPTS as u32 - 1;
 pub const MAX_MESSAGE: usize = 512;
 /// Latency of the magic values.
 const MAGIC_LATENCY_MS: u64 = 2_000;
+/// Notifications whose fault the plan remembers (a `next` rule's choice
+/// stays with a notification for all its attempts); beyond it the oldest
+/// are forgotten.
+const MAX_REMEMBERED: usize = 4_096;
+/// How long an older notification waits behind a newer one of its order
+/// (`notify_out_of_order`), in sandbox time.
+const OUT_OF_ORDER_LAG: Millis = 1_000;
 
 /// When an API failure strikes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -401,6 +411,52 @@ pub static MAGIC: LazyLock<Vec<(Magic, Fault)>> = LazyLock::new(|| {
 #[derive(Debug, Default)]
 pub struct FaultPlan {
     rules: Mutex<Vec<FaultRule>>,
+    /// Per outbox row: the notification fault chosen at its first attempt.
+    chosen: Mutex<BTreeMap<i64, Fault>>,
+    /// Outbox rows and attempt numbers already postponed by `notify_delay`.
+    delayed: Mutex<BTreeSet<(i64, i64)>>,
+}
+
+/// What the delivery path does with one attempt of a notification.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum NotifyPlay {
+    /// Send it `copies` times (1 normally), with a broken `sign` if `forged`.
+    Send {
+        /// How many times.
+        copies: u32,
+        /// Whether the `sign` is broken ([`forge`]).
+        forged: bool,
+    },
+    /// Not now: try again this many sandbox milliseconds later, with no
+    /// attempt counted.
+    Postpone(Millis),
+    /// Count a failed attempt without sending anything.
+    Drop,
+}
+
+/// One attempt of an outbox row, as the plan sees it.
+#[derive(Debug)]
+pub struct NotifyAttempt<'a> {
+    /// The outbox row.
+    pub id: i64,
+    /// Attempts made before this one.
+    pub attempts: i64,
+    /// What it is about.
+    pub target: Target<'a>,
+    /// Whether a newer notification of the same order is still pending.
+    pub newer_pending: bool,
+}
+
+/// Remembers `value` under `key`, forgetting the oldest beyond [`MAX_REMEMBERED`].
+fn remember<K: Ord + Copy, V>(map: &mut BTreeMap<K, V>, key: K, value: V) {
+    map.insert(key, value);
+    while map.len() > MAX_REMEMBERED {
+        map.pop_first();
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 impl FaultPlan {
@@ -412,11 +468,12 @@ impl FaultPlan {
         rules.iter().try_for_each(FaultRule::check)?;
         Ok(FaultPlan {
             rules: Mutex::new(rules),
+            ..FaultPlan::default()
         })
     }
 
     fn rules(&self) -> std::sync::MutexGuard<'_, Vec<FaultRule>> {
-        self.rules.lock().unwrap_or_else(PoisonError::into_inner)
+        lock(&self.rules)
     }
 
     /// Adds a rule after the others.
@@ -435,15 +492,21 @@ impl FaultPlan {
         self.rules().clone()
     }
 
-    /// Removes every rule.
+    /// Removes every rule, and the faults chosen for notifications.
     pub fn clear(&self) {
         self.rules().clear();
+        lock(&self.chosen).clear();
+        lock(&self.delayed).clear();
     }
 
     /// The fault for a request or notification about `target`: a magic
     /// value, else the first matching rule of the kind wanted (a `next`
     /// rule's count is spent by it).
     pub fn pick(&self, target: &Target<'_>, notification: bool) -> Option<Fault> {
+        self.pick_within(target, notification, true)
+    }
+
+    fn pick_within(&self, target: &Target<'_>, notification: bool, next: bool) -> Option<Fault> {
         let magic = MAGIC
             .iter()
             .find(|(m, f)| f.is_notification() == notification && m.matches(target));
@@ -457,7 +520,7 @@ impl FaultPlan {
                     Scope::MerchantNumber(m) => m == target.merchant_number,
                     Scope::OrderId(id) => target.order_id == Some(id.as_str()),
                     Scope::MerchantOrderId(id) => target.merchant_order_id == Some(id.as_str()),
-                    Scope::Next(_) => true,
+                    Scope::Next(_) => next,
                 }
         })?;
         let fault = rules[index].fault.clone();
@@ -483,6 +546,73 @@ impl FaultPlan {
         };
         self.pick(&target, false)
     }
+}
+
+impl FaultPlan {
+    /// What the delivery path does with one attempt of a notification. The
+    /// fault is chosen at the first attempt (a `next` rule counts the
+    /// notification then) and stays with the notification.
+    pub fn notification(&self, a: &NotifyAttempt<'_>) -> NotifyPlay {
+        let send = NotifyPlay::Send {
+            copies: 1,
+            forged: false,
+        };
+        let remembered = lock(&self.chosen).get(&a.id).cloned();
+        let Some(fault) = remembered.or_else(|| {
+            let fault = self.pick_within(&a.target, true, a.attempts == 0)?;
+            remember(&mut lock(&self.chosen), a.id, fault.clone());
+            Some(fault)
+        }) else {
+            return send;
+        };
+        match fault {
+            Fault::NotifyDelay { minutes } => {
+                let mut delayed = lock(&self.delayed);
+                if delayed.remove(&(a.id, a.attempts)) {
+                    return send;
+                }
+                delayed.insert((a.id, a.attempts));
+                while delayed.len() > MAX_REMEMBERED {
+                    delayed.pop_first();
+                }
+                NotifyPlay::Postpone(Millis::from(minutes) * 60_000)
+            }
+            Fault::NotifyDuplicate { copies } => NotifyPlay::Send {
+                copies,
+                forged: false,
+            },
+            Fault::NotifyOutOfOrder if a.newer_pending => NotifyPlay::Postpone(OUT_OF_ORDER_LAG),
+            Fault::NotifyBadSignature => NotifyPlay::Send {
+                copies: 1,
+                forged: true,
+            },
+            Fault::NotifyDrop { attempts } if a.attempts < i64::from(attempts) => NotifyPlay::Drop,
+            _ => send,
+        }
+    }
+}
+
+/// `body` with a `sign` that does not verify: each hex digit of the real
+/// one moved by one, so it differs everywhere and still looks like MD5.
+pub fn forge(body: &str) -> String {
+    let Ok(mut fields) = RawObject::parse_json(body.as_bytes(), "notification") else {
+        return format!("{body} ");
+    };
+    let sign = fields.text("sign").unwrap_or_default();
+    let forged: String = sign
+        .chars()
+        .map(|c| match c.to_digit(16) {
+            Some(d) => char::from_digit((d + 1) % 16, 16).unwrap_or('0'),
+            None => '0',
+        })
+        .collect();
+    let forged = if forged.is_empty() {
+        "0".repeat(32)
+    } else {
+        forged
+    };
+    fields.insert("sign", et_proto::RawValue::string(forged));
+    fields.to_json()
 }
 
 /// What happens to a request, as its fault says.
@@ -670,6 +800,106 @@ mod tests {
         assert_eq!(
             FaultPlan::new(vec![rule; MAX_FAULT_RULES + 1]).map(|_| ()),
             Err(FaultError::TooManyRules)
+        );
+    }
+
+    fn attempt(id: i64, attempts: i64, order: &str, newer_pending: bool) -> NotifyAttempt<'_> {
+        NotifyAttempt {
+            id,
+            attempts,
+            target: target(Some(order), None),
+            newer_pending,
+        }
+    }
+
+    #[test]
+    fn notification_faults_play_per_attempt() {
+        let plan = FaultPlan::default();
+        let send = NotifyPlay::Send {
+            copies: 1,
+            forged: false,
+        };
+        assert_eq!(plan.notification(&attempt(1, 0, "plain", true)), send);
+        for tried in 0..3 {
+            let a = attempt(2, tried, "fault-notify-drop-1", false);
+            assert_eq!(plan.notification(&a), NotifyPlay::Drop, "attempt {tried}");
+        }
+        assert_eq!(
+            plan.notification(&attempt(2, 3, "fault-notify-drop-1", false)),
+            send
+        );
+        let twice = NotifyPlay::Send {
+            copies: 2,
+            forged: false,
+        };
+        assert_eq!(
+            plan.notification(&attempt(3, 0, "fault-notify-duplicate-1", false)),
+            twice
+        );
+        let forged = NotifyPlay::Send {
+            copies: 1,
+            forged: true,
+        };
+        assert_eq!(
+            plan.notification(&attempt(4, 0, "fault-notify-badsign-1", false)),
+            forged
+        );
+        // Out of order: the older waits while a newer one is pending.
+        let reorder = "fault-notify-reorder-1";
+        assert_eq!(
+            plan.notification(&attempt(5, 0, reorder, true)),
+            NotifyPlay::Postpone(OUT_OF_ORDER_LAG)
+        );
+        assert_eq!(plan.notification(&attempt(5, 0, reorder, false)), send);
+        // Delayed once per attempt, then sent.
+        let delay = "fault-notify-delay-1";
+        assert_eq!(
+            plan.notification(&attempt(6, 0, delay, false)),
+            NotifyPlay::Postpone(300_000)
+        );
+        assert_eq!(plan.notification(&attempt(6, 0, delay, false)), send);
+        assert_eq!(
+            plan.notification(&attempt(6, 1, delay, false)),
+            NotifyPlay::Postpone(300_000)
+        );
+    }
+
+    #[test]
+    fn a_next_rule_counts_notifications_not_attempts() {
+        let plan = FaultPlan::default();
+        let drop2 = Fault::NotifyDrop { attempts: 2 };
+        plan.add(FaultRule {
+            scope: Scope::Next(1),
+            fault: drop2,
+        })
+        .expect("rule");
+        assert_eq!(
+            plan.notification(&attempt(7, 0, "a", false)),
+            NotifyPlay::Drop
+        );
+        assert!(plan.list().is_empty(), "spent by the first notification");
+        assert_eq!(
+            plan.notification(&attempt(7, 1, "a", false)),
+            NotifyPlay::Drop
+        );
+        let send = NotifyPlay::Send {
+            copies: 1,
+            forged: false,
+        };
+        assert_eq!(plan.notification(&attempt(7, 2, "a", false)), send);
+        assert_eq!(
+            plan.notification(&attempt(8, 0, "b", false)),
+            send,
+            "another notification"
+        );
+    }
+
+    #[test]
+    fn a_forged_sign_differs_in_every_digit_and_keeps_the_rest() {
+        let body = r#"{"order_id":"ET1","pay_amount":10000.00,"sign":"0a9f"}"#;
+        assert_eq!(
+            forge(body),
+            r#"{"order_id":"ET1","pay_amount":10000.00,"sign":"1ba0"}"#
         );
     }
 
