@@ -70,14 +70,17 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
-use std::sync::{LazyLock, Mutex, PoisonError};
+use std::future::Future;
+use std::sync::{Arc, LazyLock, Mutex, PoisonError};
 use std::time::Duration;
 
 use et_model::StatusCode;
 use et_proto::{OpenedRequest, RawObject};
 use serde::{Deserialize, Serialize};
 
+use crate::app::App;
 use crate::clock::Millis;
+use crate::store::{self, OutboxRecord, Store};
 
 /// Longest added latency.
 pub const MAX_LATENCY: Duration = Duration::from_secs(10);
@@ -443,8 +446,6 @@ pub struct NotifyAttempt<'a> {
     pub attempts: i64,
     /// What it is about.
     pub target: Target<'a>,
-    /// Whether a newer notification of the same order is still pending.
-    pub newer_pending: bool,
 }
 
 /// Remembers `value` under `key`, forgetting the oldest beyond [`MAX_REMEMBERED`].
@@ -552,7 +553,13 @@ impl FaultPlan {
     /// What the delivery path does with one attempt of a notification. The
     /// fault is chosen at the first attempt (a `next` rule counts the
     /// notification then) and stays with the notification.
-    pub fn notification(&self, a: &NotifyAttempt<'_>) -> NotifyPlay {
+    /// `newer_pending` says whether a newer notification of the same order
+    /// is still pending (asked only for `notify_out_of_order`).
+    pub fn notification(
+        &self,
+        a: &NotifyAttempt<'_>,
+        newer_pending: impl FnOnce() -> bool,
+    ) -> NotifyPlay {
         let send = NotifyPlay::Send {
             copies: 1,
             forged: false,
@@ -581,13 +588,91 @@ impl FaultPlan {
                 copies,
                 forged: false,
             },
-            Fault::NotifyOutOfOrder if a.newer_pending => NotifyPlay::Postpone(OUT_OF_ORDER_LAG),
+            Fault::NotifyOutOfOrder if newer_pending() => NotifyPlay::Postpone(OUT_OF_ORDER_LAG),
             Fault::NotifyBadSignature => NotifyPlay::Send {
                 copies: 1,
                 forged: true,
             },
             Fault::NotifyDrop { attempts } if a.attempts < i64::from(attempts) => NotifyPlay::Drop,
             _ => send,
+        }
+    }
+}
+
+/// The plan's decision for one attempt of outbox row `n`, read with the
+/// row's order from `store` (blocking: call it off the reactor).
+pub(crate) fn notification_play(plan: &FaultPlan, store: &Store, n: &OutboxRecord) -> NotifyPlay {
+    let order = match store.tx(|c| store::order(c, &n.order_id)) {
+        Ok(order) => order,
+        Err(e) => {
+            tracing::warn!(error = %e, "reading the order of a notification failed; no fault played");
+            None
+        }
+    };
+    let attempt = NotifyAttempt {
+        id: n.id,
+        attempts: n.attempts,
+        target: Target {
+            merchant_number: order.as_ref().map_or("", |o| o.merchant_number.as_str()),
+            order_id: Some(&n.order_id),
+            merchant_order_id: order.as_ref().map(|o| o.merchant_order_id.as_str()),
+            amount: None,
+        },
+    };
+    plan.notification(&attempt, || {
+        let rows = store.tx(|c| store::notifications(c, Some(&n.order_id)));
+        rows.is_ok_and(|rows| {
+            rows.iter()
+                .any(|r| r.id > n.id && r.next_attempt_at.is_some())
+        })
+    })
+}
+
+/// One delivery attempt of `n` as the plan plays it: `send` posts a row
+/// and reports the merchant's answer. `None` when the attempt was
+/// postponed (no attempt counted); else its outcome, to record as usual.
+pub(crate) async fn deliver_playing<F, Fut>(
+    app: &Arc<App>,
+    plan: &Arc<FaultPlan>,
+    n: OutboxRecord,
+    send: F,
+) -> Option<Result<(), String>>
+where
+    F: Fn(OutboxRecord) -> Fut,
+    Fut: Future<Output = Result<(), String>>,
+{
+    let (app2, plan2, row) = (app.clone(), plan.clone(), n.clone());
+    let play = tokio::task::spawn_blocking(move || notification_play(&plan2, &app2.store, &row))
+        .await
+        .unwrap_or(NotifyPlay::Send {
+            copies: 1,
+            forged: false,
+        });
+    match play {
+        NotifyPlay::Postpone(ms) => {
+            let (app, id) = (app.clone(), n.id);
+            let until = app.clock.now().saturating_add(ms);
+            let leased =
+                tokio::task::spawn_blocking(move || app.store.tx(|c| store::lease(c, id, until)));
+            if let Ok(Err(e)) = leased.await {
+                tracing::error!(error = %e, "postponing a notification failed");
+            }
+            None
+        }
+        NotifyPlay::Drop => Some(Err("dropped on purpose (notify_drop fault)".into())),
+        NotifyPlay::Send { copies, forged } => {
+            let mut row = n;
+            if forged {
+                row.body = forge(&row.body);
+            }
+            let mut outcome = Err(String::new());
+            for _ in 0..copies.clamp(1, MAX_COPIES) {
+                outcome = send(row.clone()).await;
+            }
+            if forged && outcome.is_ok() {
+                outcome = Err("the merchant acknowledged a notification whose sign does not verify (notify_bad_signature fault)".into());
+            }
+            Some(outcome)
         }
     }
 }
@@ -803,13 +888,17 @@ mod tests {
         );
     }
 
-    fn attempt(id: i64, attempts: i64, order: &str, newer_pending: bool) -> NotifyAttempt<'_> {
-        NotifyAttempt {
-            id,
-            attempts,
-            target: target(Some(order), None),
-            newer_pending,
-        }
+    /// The plan's play for one attempt of notification `id` of `order`.
+    fn play(plan: &FaultPlan, id: i64, attempts: i64, order: &str, newer: bool) -> NotifyPlay {
+        let target = target(Some(order), None);
+        plan.notification(
+            &NotifyAttempt {
+                id,
+                attempts,
+                target,
+            },
+            || newer,
+        )
     }
 
     #[test]
@@ -819,47 +908,38 @@ mod tests {
             copies: 1,
             forged: false,
         };
-        assert_eq!(plan.notification(&attempt(1, 0, "plain", true)), send);
+        assert_eq!(play(&plan, 1, 0, "plain", true), send);
         for tried in 0..3 {
-            let a = attempt(2, tried, "fault-notify-drop-1", false);
-            assert_eq!(plan.notification(&a), NotifyPlay::Drop, "attempt {tried}");
+            let a = play(&plan, 2, tried, "fault-notify-drop-1", false);
+            assert_eq!(a, NotifyPlay::Drop, "attempt {tried}");
         }
-        assert_eq!(
-            plan.notification(&attempt(2, 3, "fault-notify-drop-1", false)),
-            send
-        );
+        assert_eq!(play(&plan, 2, 3, "fault-notify-drop-1", false), send);
         let twice = NotifyPlay::Send {
             copies: 2,
             forged: false,
         };
-        assert_eq!(
-            plan.notification(&attempt(3, 0, "fault-notify-duplicate-1", false)),
-            twice
-        );
+        assert_eq!(play(&plan, 3, 0, "fault-notify-duplicate-1", false), twice);
         let forged = NotifyPlay::Send {
             copies: 1,
             forged: true,
         };
-        assert_eq!(
-            plan.notification(&attempt(4, 0, "fault-notify-badsign-1", false)),
-            forged
-        );
+        assert_eq!(play(&plan, 4, 0, "fault-notify-badsign-1", false), forged);
         // Out of order: the older waits while a newer one is pending.
         let reorder = "fault-notify-reorder-1";
         assert_eq!(
-            plan.notification(&attempt(5, 0, reorder, true)),
+            play(&plan, 5, 0, reorder, true),
             NotifyPlay::Postpone(OUT_OF_ORDER_LAG)
         );
-        assert_eq!(plan.notification(&attempt(5, 0, reorder, false)), send);
+        assert_eq!(play(&plan, 5, 0, reorder, false), send);
         // Delayed once per attempt, then sent.
         let delay = "fault-notify-delay-1";
         assert_eq!(
-            plan.notification(&attempt(6, 0, delay, false)),
+            play(&plan, 6, 0, delay, false),
             NotifyPlay::Postpone(300_000)
         );
-        assert_eq!(plan.notification(&attempt(6, 0, delay, false)), send);
+        assert_eq!(play(&plan, 6, 0, delay, false), send);
         assert_eq!(
-            plan.notification(&attempt(6, 1, delay, false)),
+            play(&plan, 6, 1, delay, false),
             NotifyPlay::Postpone(300_000)
         );
     }
@@ -873,25 +953,15 @@ mod tests {
             fault: drop2,
         })
         .expect("rule");
-        assert_eq!(
-            plan.notification(&attempt(7, 0, "a", false)),
-            NotifyPlay::Drop
-        );
+        assert_eq!(play(&plan, 7, 0, "a", false), NotifyPlay::Drop);
         assert!(plan.list().is_empty(), "spent by the first notification");
-        assert_eq!(
-            plan.notification(&attempt(7, 1, "a", false)),
-            NotifyPlay::Drop
-        );
+        assert_eq!(play(&plan, 7, 1, "a", false), NotifyPlay::Drop);
         let send = NotifyPlay::Send {
             copies: 1,
             forged: false,
         };
-        assert_eq!(plan.notification(&attempt(7, 2, "a", false)), send);
-        assert_eq!(
-            plan.notification(&attempt(8, 0, "b", false)),
-            send,
-            "another notification"
-        );
+        assert_eq!(play(&plan, 7, 2, "a", false), send);
+        assert_eq!(play(&plan, 8, 0, "b", false), send, "another notification");
     }
 
     #[test]

@@ -427,7 +427,7 @@ impl Sandbox {
         // Each task holds the directory's lock until it has ended.
         let held = lock.clone();
         let serving = server::serve(listener, server, stopped.clone());
-        let delivering = notify::run(app.clone(), stopped);
+        let delivering = notify::run(app.clone(), faults.clone(), stopped);
         let tasks = vec![
             tokio::spawn(async move {
                 serving.await;

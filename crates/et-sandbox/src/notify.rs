@@ -14,6 +14,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::app::App;
 use crate::clock::Millis;
+use crate::faults::{self, FaultPlan};
 use crate::store::{self, OutboxRecord};
 
 /// Waits after attempts 1 to 6 (ET: 1, 5, 10, 30, 60, 120 minutes); 7 attempts in all.
@@ -103,13 +104,17 @@ pub fn next_attempt(now: Millis, attempts_made: i64) -> Option<Millis> {
 /// [`MAX_DELIVERIES`] and [`MAX_DELIVERIES_PER_ENDPOINT`]), then sleeps
 /// until the next due time (in real time), a new notification, a finished
 /// delivery, or `stop`.
-pub async fn run(app: Arc<App>, mut stop: tokio::sync::watch::Receiver<bool>) {
+pub async fn run(
+    app: Arc<App>,
+    faults: Arc<FaultPlan>,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
     let client = Client::builder(TokioExecutor::new()).build_http::<Full<Bytes>>();
     let mut slots = Slots::default();
     let mut deliveries = tokio::task::JoinSet::new();
     loop {
         let _ = blocking(&app, App::sweep).await;
-        start_due(&app, &client, &mut slots, &mut deliveries).await;
+        start_due(&app, &faults, &client, &mut slots, &mut deliveries).await;
         let wait = blocking(&app, App::next_wake)
             .await
             .unwrap_or(Duration::from_secs(1));
@@ -211,6 +216,7 @@ fn endpoint(url: &str) -> &str {
 
 async fn start_due(
     app: &Arc<App>,
+    faults: &Arc<FaultPlan>,
     client: &HttpClient,
     slots: &mut Slots,
     deliveries: &mut tokio::task::JoinSet<()>,
@@ -260,17 +266,23 @@ async fn start_due(
         return;
     }
     for (n, slot) in starting {
-        let (app, client) = (app.clone(), client.clone());
+        let (app, faults, client) = (app.clone(), faults.clone(), client.clone());
         deliveries.spawn(async move {
-            attempt(&app, &client, n).await;
+            attempt(&app, &faults, &client, n).await;
             drop(slot);
         });
     }
 }
 
 /// One attempt, recorded in the outbox.
-async fn attempt(app: &Arc<App>, client: &HttpClient, n: OutboxRecord) {
-    let outcome = deliver(client, &n).await;
+async fn attempt(app: &Arc<App>, faults: &Arc<FaultPlan>, client: &HttpClient, n: OutboxRecord) {
+    let Some(outcome) = faults::deliver_playing(app, faults, n.clone(), |n| async move {
+        deliver(client, &n).await
+    })
+    .await
+    else {
+        return;
+    };
     let now = app.clock.now();
     let attempts = n.attempts + 1;
     let (delivered, next, error) = match outcome {
