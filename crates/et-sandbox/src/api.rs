@@ -14,11 +14,14 @@ use et_model::{
 };
 use et_proto::{OpenedRequest, RawObject, RawValue, Response};
 
-use crate::app::{amount_due, order_not_found, App, RefundApplication};
+use crate::app::App;
 use crate::clock::beijing_compact_date;
+use crate::codes::order_not_found;
 use crate::codes::{Refusal, SandboxCode};
-use crate::faults::{Fault, FaultPlan, Plan};
+use crate::engine::RefundApplication;
+use crate::faults::{Fault, Plan};
 use crate::machine::{self, Event};
+use crate::money::amount_due;
 use crate::store::{self, NewOrder, OrderRecord};
 
 /// At most this many attachments per type and order (attachment upload page).
@@ -39,7 +42,7 @@ pub struct Answer {
 /// Handles one request body; returns a signed response body, or an
 /// unsigned `100001` for a body that is not an envelope at all, and the
 /// fault the plan holds for it.
-pub fn handle(app: &App, faults: &FaultPlan, body: &[u8]) -> Answer {
+pub fn handle(app: &App, body: &[u8]) -> Answer {
     if let Err(e) = RawObject::parse_json(body, "request") {
         return Answer {
             body: not_an_envelope(&e),
@@ -55,7 +58,7 @@ pub fn handle(app: &App, faults: &FaultPlan, body: &[u8]) -> Answer {
     });
     let response = match opened {
         // Failures on demand: one hook before anything is done, one after the commit.
-        Ok(req) => match Plan::of(faults.for_request(&req)) {
+        Ok(req) => match Plan::of(app.faults.for_request(&req)) {
             Plan::Cut(Fault::ErrorCode {
                 status_code,
                 message,

@@ -70,15 +70,13 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
-use std::future::Future;
-use std::sync::{Arc, LazyLock, Mutex, PoisonError};
+use std::sync::{LazyLock, Mutex, PoisonError};
 use std::time::Duration;
 
 use et_model::StatusCode;
 use et_proto::{OpenedRequest, RawObject};
 use serde::{Deserialize, Serialize};
 
-use crate::app::App;
 use crate::clock::Millis;
 use crate::store::{self, OutboxRecord, Store};
 
@@ -626,55 +624,6 @@ pub(crate) fn notification_play(plan: &FaultPlan, store: &Store, n: &OutboxRecor
                 .any(|r| r.id > n.id && r.next_attempt_at.is_some())
         })
     })
-}
-
-/// One delivery attempt of `n` as the plan plays it: `send` posts a row
-/// and reports the merchant's answer. `None` when the attempt was
-/// postponed (no attempt counted); else its outcome, to record as usual.
-pub(crate) async fn deliver_playing<F, Fut>(
-    app: &Arc<App>,
-    plan: &Arc<FaultPlan>,
-    n: OutboxRecord,
-    send: F,
-) -> Option<Result<(), String>>
-where
-    F: Fn(OutboxRecord) -> Fut,
-    Fut: Future<Output = Result<(), String>>,
-{
-    let (app2, plan2, row) = (app.clone(), plan.clone(), n.clone());
-    let play = tokio::task::spawn_blocking(move || notification_play(&plan2, &app2.store, &row))
-        .await
-        .unwrap_or(NotifyPlay::Send {
-            copies: 1,
-            forged: false,
-        });
-    match play {
-        NotifyPlay::Postpone(ms) => {
-            let (app, id) = (app.clone(), n.id);
-            let until = app.clock.now().saturating_add(ms);
-            let leased =
-                tokio::task::spawn_blocking(move || app.store.tx(|c| store::lease(c, id, until)));
-            if let Ok(Err(e)) = leased.await {
-                tracing::error!(error = %e, "postponing a notification failed");
-            }
-            None
-        }
-        NotifyPlay::Drop => Some(Err("dropped on purpose (notify_drop fault)".into())),
-        NotifyPlay::Send { copies, forged } => {
-            let mut row = n;
-            if forged {
-                row.body = forge(&row.body);
-            }
-            let mut outcome = Err(String::new());
-            for _ in 0..copies.clamp(1, MAX_COPIES) {
-                outcome = send(row.clone()).await;
-            }
-            if forged && outcome.is_ok() {
-                outcome = Err("the merchant acknowledged a notification whose sign does not verify (notify_bad_signature fault)".into());
-            }
-            Some(outcome)
-        }
-    }
 }
 
 /// `body` with a `sign` that does not verify: each hex digit of the real

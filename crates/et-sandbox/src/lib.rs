@@ -41,7 +41,9 @@
 //! for schools, [`RESIDENCE`] `2` for residences — edit it freely). [`Sandbox::start`] adds `sandbox.db`, which holds the
 //! merchants, orders, attachments (Base64 as received), serial numbers seen
 //! per merchant, the notification outbox and the sandbox clock, so a restart
-//! loses nothing. While a sandbox runs it holds an exclusive advisory lock
+//! loses nothing. Its schema carries a version (`PRAGMA user_version`); an
+//! older database is migrated in place when the sandbox starts, and one
+//! written by a newer sandbox is refused with [`Error::SchemaVersion`]. While a sandbox runs it holds an exclusive advisory lock
 //! on `sandbox.lock` ([`LOCK_FILE`]); a second sandbox on the same directory
 //! fails to start with [`Error::Locked`] (two would deliver every
 //! notification twice).
@@ -135,7 +137,8 @@
 //!
 //! # Notifications
 //!
-//! JSON bodies signed with the v2 rule (et-proto's `sign_notification`).
+//! JSON bodies from et-model's typed notifications, signed with the v2 rule
+//! (et-proto's `EtSide::signed_notification`).
 //! Payment success goes to the payment address's `notify_url`, else the
 //! order's `notify_url`; status changes, refund results and the remittance
 //! voucher go to the order's `status_change_notify_url`, else `notify_url`.
@@ -147,6 +150,12 @@
 //! delay only their own notifications; one order's notifications go one at
 //! a time, oldest first.
 //! Unpaid orders close after 7 days of sandbox time.
+//!
+//! Every attempt is recorded: when, where, the HTTP status (or why no
+//! reply came, a [`DeliveryFailure`]), the first [`REPLY_HEAD_BYTES`] (512)
+//! bytes of the reply, the latency and when the next attempt is due
+//! ([`RunningSandbox::delivery_attempts`] per order,
+//! [`RunningSandbox::notification_attempts`] per notification).
 //!
 //! # Failures on demand
 //!
@@ -210,6 +219,8 @@ mod app;
 mod clock;
 mod codes;
 mod config;
+mod delivery;
+mod engine;
 pub mod faults;
 pub mod files;
 mod institutions;
@@ -218,10 +229,12 @@ mod keys;
 mod limits;
 mod lock;
 mod machine;
-mod notify;
+mod money;
+mod outbox;
 mod pages;
 mod server;
 mod store;
+mod ticker;
 
 use std::fmt;
 use std::net::SocketAddr;
@@ -237,20 +250,22 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 pub use api::MAX_ATTACHMENTS_PER_TYPE;
-pub use app::CLOSE_UNPAID_AFTER_MS;
 pub use clock::{ClockError, LATEST, MAX_ADVANCE, MAX_TIME_SCALE};
 pub use codes::{Refusal, SandboxCode};
 pub use config::{
     InitOptions, MerchantInfo, RateTable, SandboxConfig, SandboxDir, DATABASE, ET_PRIVATE_PEM,
     ET_PUBLIC_PEM, MERCHANT_JSON, MERCHANT_PRIVATE_PEM, MERCHANT_PUBLIC_PEM, SANDBOX_JSON,
 };
+pub use delivery::{DeliveryFailure, REPLY_HEAD_BYTES};
+pub use engine::CLOSE_UNPAID_AFTER_MS;
 pub use faults::{Fault, FaultError, FaultPlan, FaultRule, Scope, Stage};
 pub use institutions::{InstitutionDirectory, DEFAULT_PAGE, MAX_PAGE, RESIDENCE};
 pub use limits::{Limits, MAX_BODY};
 pub use lock::LOCK_FILE;
 pub use machine::{Event, IllegalTransition};
-pub use notify::{MAX_ATTEMPTS, MAX_DELIVERIES, MAX_DELIVERIES_PER_ENDPOINT, RETRY_MINUTES};
+pub use outbox::{MAX_ATTEMPTS, RETRY_MINUTES};
 pub use store::OrderInstitution;
+pub use ticker::{MAX_DELIVERIES, MAX_DELIVERIES_PER_ENDPOINT};
 
 /// Everything that can stop a sandbox from being set up or started.
 #[derive(Debug)]
@@ -285,6 +300,17 @@ pub enum Error {
     Locked {
         /// The lock file.
         path: PathBuf,
+    },
+    /// `sandbox.db` has a schema version (`PRAGMA user_version`) this
+    /// sandbox does not know: written by a newer sandbox. It is left as it
+    /// is; run the newer sandbox, or start from a fresh state directory.
+    SchemaVersion {
+        /// The database file.
+        path: PathBuf,
+        /// Its version.
+        found: i64,
+        /// The newest version this sandbox knows.
+        known: i64,
     },
     /// The listen address could not be bound.
     Bind {
@@ -323,6 +349,12 @@ impl fmt::Display for Error {
                 "{}: another sandbox is already serving this state directory; stop it first",
                 path.display()
             ),
+            Error::SchemaVersion { path, found, known } => write!(
+                f,
+                "{}: schema version {found}, but this sandbox knows versions up to {known}; \
+                 it was written by a newer sandbox",
+                path.display()
+            ),
             Error::Bind { addr, source } => write!(f, "cannot listen on {addr}: {source}"),
         }
     }
@@ -334,7 +366,7 @@ impl std::error::Error for Error {
             Error::Io { source, .. } | Error::Bind { source, .. } => Some(source),
             Error::Key { source, .. } => Some(source),
             Error::Database(e) => Some(e),
-            Error::Config { .. } | Error::Locked { .. } => None,
+            Error::Config { .. } | Error::Locked { .. } | Error::SchemaVersion { .. } => None,
         }
     }
 }
@@ -369,7 +401,7 @@ impl Sandbox {
         let et_key = keys::load_private(&dir.file(ET_PRIVATE_PEM))?;
         let rates = dir.rate_table()?;
         let institutions = dir.institutions()?;
-        let faults = Arc::new(dir.faults()?);
+        let faults = dir.faults()?;
         let store = store::Store::open(&dir.file(DATABASE))?;
         let (saved_clock, merchants) = store.tx(|c| {
             store::upsert_merchant(
@@ -416,18 +448,18 @@ impl Sandbox {
                 .into_iter()
                 .filter_map(app::MerchantKey::parse)
                 .collect(),
+            faults,
         });
         let (stop, stopped) = watch::channel(false);
         let server = Arc::new(server::Server {
             app: app.clone(),
             budget: limits::BodyBudget::new(limits.body_budget),
             limits,
-            faults: faults.clone(),
         });
         // Each task holds the directory's lock until it has ended.
         let held = lock.clone();
         let serving = server::serve(listener, server, stopped.clone());
-        let delivering = notify::run(app.clone(), faults.clone(), stopped);
+        let delivering = ticker::run(app.clone(), stopped);
         let tasks = vec![
             tokio::spawn(async move {
                 serving.await;
@@ -442,7 +474,6 @@ impl Sandbox {
         Ok(RunningSandbox {
             addr,
             app,
-            faults,
             stop,
             tasks,
         })
@@ -454,7 +485,6 @@ impl Sandbox {
 pub struct RunningSandbox {
     addr: SocketAddr,
     app: Arc<app::App>,
-    faults: Arc<FaultPlan>,
     stop: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
 }
@@ -511,6 +541,28 @@ impl RunningSandbox {
         Ok(rows.iter().map(NotificationView::from).collect())
     }
 
+    /// Every delivery attempt of the order's notifications, oldest first.
+    pub fn delivery_attempts(&self, order_id: &str) -> Result<Vec<DeliveryAttemptView>, Refusal> {
+        let rows = self
+            .app
+            .store
+            .tx(|c| store::delivery_attempts(c, order_id))?;
+        Ok(rows.into_iter().map(DeliveryAttemptView::from).collect())
+    }
+
+    /// Every delivery attempt of one notification
+    /// ([`NotificationView::id`]), oldest first.
+    pub fn notification_attempts(
+        &self,
+        notification_id: i64,
+    ) -> Result<Vec<DeliveryAttemptView>, Refusal> {
+        let rows = self
+            .app
+            .store
+            .tx(|c| store::notification_attempts(c, notification_id))?;
+        Ok(rows.into_iter().map(DeliveryAttemptView::from).collect())
+    }
+
     /// Pays the order as the checkout page does (0 → 1).
     pub fn pay(&self, order_id: &str) -> Result<OrderView, Refusal> {
         self.admin(order_id, Event::Pay)
@@ -539,11 +591,7 @@ impl RunningSandbox {
     /// Decides a refund in progress: -3 → -2, or back to the status before
     /// the refund; sends the refund result.
     pub fn refund_result(&self, order_id: &str, success: bool) -> Result<OrderView, Refusal> {
-        let event = Event::RefundResult {
-            success,
-            previous: OrderStatus::Refunding,
-        };
-        self.admin(order_id, event)
+        self.admin(order_id, Event::RefundResult { success })
     }
 
     /// The institution the order was placed for, named as the directory
@@ -566,18 +614,18 @@ impl RunningSandbox {
 
     /// Adds a fault rule after the others ([`faults`]; `POST /admin/faults`).
     pub fn add_fault(&self, rule: FaultRule) -> Result<(), FaultError> {
-        self.faults.add(rule)
+        self.app.faults.add(rule)
     }
 
     /// The fault rules, in matching order (`GET /admin/faults`).
     pub fn faults(&self) -> Vec<FaultRule> {
-        self.faults.list()
+        self.app.faults.list()
     }
 
     /// Removes every fault rule (`POST /admin/faults/clear`); magic values
     /// still apply.
     pub fn clear_faults(&self) {
-        self.faults.clear();
+        self.app.faults.clear();
     }
 
     fn admin(&self, order_id: &str, event: Event) -> Result<OrderView, Refusal> {
@@ -634,6 +682,9 @@ impl From<&store::OrderRecord> for OrderView {
 /// A notification in the outbox and how its delivery went.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct NotificationView {
+    /// The notification's id (its outbox row), for
+    /// [`RunningSandbox::notification_attempts`].
+    pub id: i64,
     /// ET order id.
     pub order_id: String,
     /// `payment_success`, `order_status_change`, `refund_result` or `remittance_voucher`.
@@ -655,6 +706,7 @@ pub struct NotificationView {
 impl From<&store::OutboxRecord> for NotificationView {
     fn from(n: &store::OutboxRecord) -> Self {
         NotificationView {
+            id: n.id,
             order_id: n.order_id.clone(),
             kind: n.kind.clone(),
             url: n.url.clone(),
@@ -663,6 +715,50 @@ impl From<&store::OutboxRecord> for NotificationView {
             delivered: n.delivered_at.is_some(),
             pending: n.next_attempt_at.is_some(),
             last_error: n.last_error.clone(),
+        }
+    }
+}
+
+/// One delivery attempt of a notification.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct DeliveryAttemptView {
+    /// The notification tried ([`NotificationView::id`]).
+    pub notification_id: i64,
+    /// The order it is about.
+    pub order_id: String,
+    /// When the attempt started, Beijing sandbox time.
+    pub attempted_at: String,
+    /// Where it was sent.
+    pub url: String,
+    /// The reply's HTTP status, if a reply came.
+    pub http_status: Option<u16>,
+    /// Whether the merchant acknowledged it (`{"notify_result":"OK"}`).
+    pub acknowledged: bool,
+    /// Why not, when it was not.
+    pub failure: Option<DeliveryFailure>,
+    /// The first bytes of the reply, at most [`REPLY_HEAD_BYTES`]
+    /// (empty when no reply was read whole).
+    pub reply_head: Vec<u8>,
+    /// Real milliseconds from sending to the end of the reply (or the failure).
+    pub latency_ms: i64,
+    /// When the next attempt is due, Beijing sandbox time; `None` once
+    /// delivered or given up.
+    pub next_attempt_at: Option<String>,
+}
+
+impl From<store::DeliveryAttemptRecord> for DeliveryAttemptView {
+    fn from(a: store::DeliveryAttemptRecord) -> Self {
+        DeliveryAttemptView {
+            notification_id: a.notification_id,
+            order_id: a.order_id,
+            attempted_at: clock::beijing_datetime(a.attempted_at),
+            url: a.url,
+            http_status: a.http_status,
+            acknowledged: a.failure.is_empty(),
+            failure: DeliveryFailure::from_name(&a.failure),
+            reply_head: a.reply_head,
+            latency_ms: a.latency_ms,
+            next_attempt_at: a.next_attempt_at.map(clock::beijing_datetime),
         }
     }
 }

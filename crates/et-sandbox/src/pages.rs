@@ -3,7 +3,7 @@
 
 use et_model::{JumpPlaceOrder, OrderStatus};
 
-use crate::app::amount_due;
+use crate::money::amount_due;
 use crate::store::{OrderInstitution, OrderRecord};
 
 /// The checkout page of an order; the Pay button only while it awaits payment.

@@ -30,8 +30,6 @@ pub struct Server {
     pub limits: Limits,
     /// The body bytes all requests in flight may hold.
     pub budget: BodyBudget,
-    /// The failures to play on demand.
-    pub faults: Arc<FaultPlan>,
 }
 
 /// A request answered by closing its connection without a reply (a
@@ -134,7 +132,7 @@ async fn play(fault: Fault, reply: Reply) -> Result<Reply, NoReply> {
 fn route_with_faults(server: &Server, req: &Request<Bytes>) -> (Reply, Option<Fault>) {
     let app = &server.app;
     if req.method() == Method::POST && req.uri().path().trim_matches('/') == "server" {
-        let answer = api::handle(app, &server.faults, req.body());
+        let answer = api::handle(app, req.body());
         let json = "application/json; charset=utf-8";
         return (reply(StatusCode::OK, json, answer.body), answer.fault);
     }
@@ -145,7 +143,7 @@ fn route_with_faults(server: &Server, req: &Request<Bytes>) -> (Reply, Option<Fa
         .split('/')
         .collect::<Vec<_>>()[..]
     {
-        ["admin", "faults", ..] => faults_admin(&server.faults, req),
+        ["admin", "faults", ..] => faults_admin(&app.faults, req),
         _ => route(app, req),
     };
     (reply, None)
@@ -343,7 +341,6 @@ pub fn admin_event(action: &str, query: &str) -> Option<Event> {
         "close" => Some(Event::Close),
         "refund-result" => Some(Event::RefundResult {
             success: success()?,
-            previous: OrderStatus::Refunding,
         }),
         _ => None,
     }
@@ -398,7 +395,7 @@ fn admin_view(app: &App, id: &str) -> Reply {
                 body.to_string().into_bytes(),
             )
         }
-        Ok(None) => admin_error(&crate::app::order_not_found(id)),
+        Ok(None) => admin_error(&crate::codes::order_not_found(id)),
         Err(e) => admin_error(&Refusal::from(e)),
     }
 }
@@ -439,10 +436,7 @@ mod tests {
         assert_eq!(admin_event("remit", ""), Some(Event::Remit));
         assert_eq!(
             admin_event("refund-result", "success=false"),
-            Some(Event::RefundResult {
-                success: false,
-                previous: OrderStatus::Refunding
-            })
+            Some(Event::RefundResult { success: false })
         );
         assert_eq!(
             admin_event("refund-result", ""),

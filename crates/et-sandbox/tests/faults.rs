@@ -12,7 +12,9 @@ use et_http::{Client, Endpoint, TransportConfig, TransportError, WebhookReceiver
 use et_inbox::{Inbox, InboxConfig, SqliteStore, Store};
 use et_model::Notification;
 use et_model::{Amount, CountryCode, CreateOrder, CurrencyCode, GetRate, QueryOrders, StatusCode};
-use et_sandbox::{Fault, FaultRule, RateTable, RunningSandbox, SandboxCode, Scope, Stage};
+use et_sandbox::{
+    DeliveryFailure, Fault, FaultRule, RateTable, RunningSandbox, SandboxCode, Scope, Stage,
+};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// The client's timeout in these tests: well below any hold.
@@ -547,6 +549,11 @@ async fn a_badly_signed_notification_is_refused_not_acknowledged() {
     })
     .await
     .expect("attempted");
+    let attempts = sb.delivery_attempts(&order_id).expect("attempts");
+    assert!(
+        attempts.iter().all(|a| a.http_status == Some(401)),
+        "{attempts:?}"
+    );
     for n in &tried {
         assert!(!n.delivered && n.pending, "{n:?}");
         assert!(
@@ -569,6 +576,23 @@ async fn notifications_dropped_for_their_first_attempts_are_retried_and_arrive()
     for n in sb.notifications(Some(&order_id)).expect("outbox") {
         assert_eq!(n.attempts, 4, "3 dropped, the 4th delivered: {n:?}");
     }
+    let failures: Vec<_> = sb
+        .delivery_attempts(&order_id)
+        .expect("attempts")
+        .iter()
+        .map(|a| a.failure)
+        .collect();
+    let dropped = Some(DeliveryFailure::DroppedByFault);
+    assert_eq!(
+        failures.iter().filter(|f| **f == dropped).count(),
+        6,
+        "{failures:?}"
+    );
+    assert_eq!(
+        failures.iter().filter(|f| f.is_none()).count(),
+        2,
+        "{failures:?}"
+    );
     assert_eq!(hook.arrived().len(), 2, "each arrived once");
     assert_eq!(hook.stored().await, 2);
     sb.shutdown().await;
@@ -629,5 +653,33 @@ async fn a_next_rule_drops_the_next_notification_only() {
         .collect();
     assert_eq!(attempts, [2, 1], "the first notification lost one attempt");
     assert_eq!(hook.stored().await, 2);
+    sb.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_receiver_that_acknowledges_a_forgery_is_caught() {
+    let (_dir, sb, client, _hook) = notification_sandbox(1.0).await;
+    // A receiver that checks no signature and acknowledges everything.
+    let careless = Receiver::start(true).await;
+    let op = CreateOrder {
+        notify_url: Some(careless.url("/notify")),
+        ..order("fault-notify-badsign-2", "100.00")
+    };
+    let order_id = client.create_order(&op).await.expect("created").items[0]
+        .order_id
+        .clone();
+    sb.pay(&order_id).expect("paid");
+    let attempts = wait_for(Duration::from_secs(10), || {
+        let attempts = sb.delivery_attempts(&order_id).expect("attempts");
+        (attempts.len() >= 2).then_some(attempts)
+    })
+    .await
+    .expect("attempted");
+    for a in attempts {
+        assert_eq!(a.http_status, Some(200));
+        assert_eq!(a.failure, Some(DeliveryFailure::AcknowledgedForgery));
+    }
+    let notes = sb.notifications(Some(&order_id)).expect("outbox");
+    assert!(notes.iter().all(|n| !n.delivered), "{notes:?}");
     sb.shutdown().await;
 }
