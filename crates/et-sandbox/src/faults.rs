@@ -63,6 +63,9 @@
 //! request; a `notify_` failure applies to every notification of that
 //! order. For order numbers a merchant cannot choose, an exact amount
 //! (`tuituon` of `create_order`, `amount` of the estimate) does the same.
+//! (Magic values are looked for in payloads of at most 64 KiB, which every
+//! order and estimate is; a larger one, an attachment, is read again only
+//! when a rule names an order.)
 //!
 //! The table is `src/magic-values.md`, which the crate docs show too:
 //!
@@ -102,6 +105,9 @@ pub const MAX_DROPPED: u32 = crate::MAX_ATTEMPTS as u32 - 1;
 pub const MAX_MESSAGE: usize = 512;
 /// Latency of the magic values.
 const MAGIC_LATENCY_MS: u64 = 2_000;
+/// Payloads (`data` and `sensitive_data` together) up to this size are
+/// read for magic values; larger ones only when a rule names an order.
+const MAX_SCANNED_PAYLOAD: usize = 64 * 1024;
 /// Notifications whose fault the plan remembers (a `next` rule's choice
 /// stays with a notification for all its attempts); beyond it the oldest
 /// are forgotten.
@@ -532,9 +538,21 @@ impl FaultPlan {
         Some(fault)
     }
 
-    /// The API fault a request asks for.
+    /// The API fault a request asks for. The payload is read again for the
+    /// order and amount only when it is small (orders and estimates are) or
+    /// a rule names an order, so a 20 MiB attachment is not scanned twice
+    /// for nothing.
     pub fn for_request(&self, req: &OpenedRequest) -> Option<Fault> {
-        let parse = |json: &str| RawObject::parse_json(json.as_bytes(), "payload").ok();
+        let small = req.data.len() + req.sensitive.len() <= MAX_SCANNED_PAYLOAD;
+        let scan = small
+            || self
+                .rules()
+                .iter()
+                .any(|r| matches!(r.scope, Scope::OrderId(_) | Scope::MerchantOrderId(_)));
+        let parse = |json: &str| {
+            scan.then(|| RawObject::parse_json(json.as_bytes(), "payload").ok())
+                .flatten()
+        };
         let parts = [parse(&req.data), parse(&req.sensitive)];
         let field = |key: &str| parts.iter().flatten().find_map(|p| p.text(key));
         let target = Target {
