@@ -70,12 +70,12 @@ impl Browser {
         self.fetch(Method::GET, uri, None).await
     }
 
-    /// POST an empty JSON object to `url`, following redirects: the
-    /// sandbox's admin routes take only `application/json`, which a
-    /// cross-site HTML form cannot send.
-    pub async fn post_json(&self, url: &str) -> Result<Page, String> {
+    /// POST the JSON `body` to `url`, following redirects: the sandbox's
+    /// admin routes take only `application/json`, which a cross-site HTML
+    /// form cannot send.
+    pub async fn post_json(&self, url: &str, body: &str) -> Result<Page, String> {
         let uri: Uri = url.parse().map_err(|e| format!("bad URL {url:?}: {e}"))?;
-        self.fetch(Method::POST, uri, Some(("application/json", "{}".into())))
+        self.fetch(Method::POST, uri, Some(("application/json", body.into())))
             .await
     }
 

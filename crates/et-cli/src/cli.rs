@@ -94,6 +94,8 @@ pub enum SandboxCommand {
     Serve(SandboxServeArgs),
     /// Drive a running sandbox's order as ET would (remit, complete, refund outcome…).
     Admin(SandboxAdminArgs),
+    /// List, add or clear a running sandbox's failures on demand (et_sandbox::faults).
+    Faults(SandboxFaultsArgs),
 }
 
 /// `et sandbox init`.
@@ -132,6 +134,31 @@ pub struct SandboxAdminArgs {
     /// What ET does next.
     #[arg(value_enum)]
     pub action: AdminAction,
+}
+
+/// `et sandbox faults`.
+#[derive(Debug, Args)]
+pub struct SandboxFaultsArgs {
+    /// The sandbox's ET endpoint (e.g. http://127.0.0.1:8877/server) or its base URL.
+    #[arg(long)]
+    pub endpoint: String,
+    /// What to do with the fault rules.
+    #[command(subcommand)]
+    pub action: FaultsAction,
+}
+
+/// What `et sandbox faults` does.
+#[derive(Debug, Subcommand)]
+pub enum FaultsAction {
+    /// Print the fault rules as JSON.
+    List,
+    /// Add a rule, e.g. '{"scope":{"next":1},"fault":{"kind":"reset","at":"after_commit"}}'.
+    Add {
+        /// The rule as JSON: a scope and a fault.
+        rule: String,
+    },
+    /// Remove every rule (magic values still apply).
+    Clear,
 }
 
 /// An admin action of the sandbox.

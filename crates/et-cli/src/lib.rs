@@ -80,6 +80,7 @@ pub fn run(cli: Cli) -> CliResult {
         Command::Sandbox(SandboxCommand::Init(args)) => sandbox::init(&args),
         Command::Sandbox(SandboxCommand::Serve(args)) => block_on(sandbox::serve(&args)),
         Command::Sandbox(SandboxCommand::Admin(args)) => block_on(sandbox::admin(&args)),
+        Command::Sandbox(SandboxCommand::Faults(args)) => block_on(sandbox::faults(&args)),
         Command::Call(args) => block_on(call::call(&args)),
         Command::Institutions(InstitutionsCommand::Search(args)) => {
             block_on(institutions::search(&args))

@@ -5,7 +5,10 @@ use et_sandbox::{InitOptions, Sandbox, SandboxConfig, SandboxDir};
 use http::Uri;
 
 use crate::browser::Browser;
-use crate::cli::{AdminAction, SandboxAdminArgs, SandboxInitArgs, SandboxServeArgs};
+use crate::cli::{
+    AdminAction, FaultsAction, SandboxAdminArgs, SandboxFaultsArgs, SandboxInitArgs,
+    SandboxServeArgs,
+};
 use crate::error::{CliResult, Failure};
 
 /// `et sandbox init`: ET's key pair and one merchant in `--dir`.
@@ -72,23 +75,45 @@ async fn stop_signal() -> CliResult<&'static str> {
 /// `et sandbox admin`: one admin request over HTTP; prints the order and its
 /// notifications as JSON. Exit 3 (a refusal) when the sandbox refuses the step.
 pub async fn admin(args: &SandboxAdminArgs) -> CliResult {
-    let endpoint: Uri = args
-        .endpoint
-        .parse()
-        .map_err(|e| Failure::usage(e).context("--endpoint"))?;
-    let (Some(scheme), Some(authority)) = (endpoint.scheme_str(), endpoint.authority()) else {
-        return Err(Failure::usage(
-            "--endpoint: an absolute URL is needed, e.g. http://127.0.0.1:8877/server",
-        ));
-    };
     let order = form_urlencoded::byte_serialize(args.order_id.as_bytes()).collect::<String>();
-    let base = format!("{scheme}://{authority}/admin/orders/{order}");
+    let base = format!("{}/admin/orders/{order}", sandbox_base(&args.endpoint)?);
     let browser = Browser::new();
     let page = match admin_path(args.action) {
         None => browser.get(&base).await,
-        Some(action) => browser.post_json(&format!("{base}/{action}")).await,
+        Some(action) => browser.post_json(&format!("{base}/{action}"), "{}").await,
+    };
+    print_admin_answer(page)
+}
+
+/// `et sandbox faults`: lists, adds or clears the sandbox's fault rules;
+/// prints the rules as they now are. Exit 3 when the sandbox refuses a rule.
+pub async fn faults(args: &SandboxFaultsArgs) -> CliResult {
+    let url = format!("{}/admin/faults", sandbox_base(&args.endpoint)?);
+    let browser = Browser::new();
+    let page = match &args.action {
+        FaultsAction::List => browser.get(&url).await,
+        FaultsAction::Add { rule } => browser.post_json(&url, rule).await,
+        FaultsAction::Clear => browser.post_json(&format!("{url}/clear"), "{}").await,
+    };
+    print_admin_answer(page)
+}
+
+/// `scheme://authority` of `--endpoint`.
+fn sandbox_base(endpoint: &str) -> Result<String, Failure> {
+    let endpoint: Uri = endpoint
+        .parse()
+        .map_err(|e| Failure::usage(e).context("--endpoint"))?;
+    match (endpoint.scheme_str(), endpoint.authority()) {
+        (Some(scheme), Some(authority)) => Ok(format!("{scheme}://{authority}")),
+        _ => Err(Failure::usage(
+            "--endpoint: an absolute URL is needed, e.g. http://127.0.0.1:8877/server",
+        )),
     }
-    .map_err(Failure::usage)?;
+}
+
+/// Prints an admin answer's JSON; a refusal is exit 3.
+fn print_admin_answer(page: Result<crate::browser::Page, String>) -> CliResult {
+    let page = page.map_err(Failure::usage)?;
     let text = page.text();
     if !page.status.is_success() {
         return Err(Failure::refused(format!(

@@ -62,6 +62,7 @@ fn help_on_every_subcommand() {
         &["sandbox", "init", "--help"],
         &["sandbox", "serve", "--help"],
         &["sandbox", "admin", "--help"],
+        &["sandbox", "faults", "--help"],
         &["request", "build", "--help"],
         &["response", "open", "--help"],
         &["notify", "sign", "--help"],
@@ -422,6 +423,27 @@ fn sandbox_init_serve_and_call() {
     let again = call("create_order", "--sensitive", order);
     let err = assert_one_line_failure(&again, 3);
     assert!(err.contains("200002") && err.contains(order_id), "{err}");
+
+    // Failures on demand: a signed error code for the next request, then gone.
+    let faults = |args: &[&str]| {
+        let mut all = vec!["sandbox", "faults", "--endpoint", endpoint];
+        all.extend_from_slice(args);
+        et(&all)
+    };
+    let rule = r#"{"scope":{"next":1},"fault":{"kind":"error_code","status_code":"900001","message":"down"}}"#;
+    let added = faults(&["add", rule]);
+    assert!(added.status.success(), "{}", stderr(&added));
+    let listed: serde_json::Value =
+        serde_json::from_str(&stdout(&faults(&["list"]))).expect("JSON");
+    assert_eq!(listed["faults"][0]["fault"]["status_code"], "900001");
+    let err = assert_one_line_failure(&call("get_rate", "--data", r#"{"currency_code":"GBP"}"#), 3);
+    assert!(err.contains("900001"), "{err}");
+    let err = assert_one_line_failure(&faults(&["add", r#"{"scope":{"next":0}}"#]), 3);
+    assert!(err.contains("400"), "{err}");
+    assert!(faults(&["add", rule]).status.success());
+    let cleared: serde_json::Value =
+        serde_json::from_str(&stdout(&faults(&["clear"]))).expect("JSON");
+    assert_eq!(cleared["faults"], serde_json::json!([]));
 
     #[cfg(unix)]
     {

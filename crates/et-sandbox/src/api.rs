@@ -19,6 +19,7 @@ use crate::clock::beijing_compact_date;
 use crate::codes::order_not_found;
 use crate::codes::{Refusal, SandboxCode};
 use crate::engine::RefundApplication;
+use crate::faults::{Fault, Plan};
 use crate::machine::{self, Event};
 use crate::money::amount_due;
 use crate::store::{self, NewOrder, OrderRecord};
@@ -28,12 +29,27 @@ pub const MAX_ATTACHMENTS_PER_TYPE: i64 = 5;
 /// `pay_type` of the one way to pay the sandbox offers (its checkout page).
 const CHECKOUT_PAY_TYPE: PayType = PayType(1);
 
+/// The answer to one request: the response body, and the failure the
+/// server plays on it ([`crate::faults`]; none for most requests).
+pub struct Answer {
+    /// A signed response body, or an unsigned `100001`; empty when the
+    /// request was cut short by its fault.
+    pub body: Vec<u8>,
+    /// The HTTP-level failure to play (latency, status, timeout, reset).
+    pub fault: Option<Fault>,
+}
+
 /// Handles one request body; returns a signed response body, or an
-/// unsigned `100001` for a body that is not an envelope at all.
-pub fn handle(app: &App, body: &[u8]) -> Vec<u8> {
+/// unsigned `100001` for a body that is not an envelope at all, and the
+/// fault the plan holds for it.
+pub fn handle(app: &App, body: &[u8]) -> Answer {
     if let Err(e) = RawObject::parse_json(body, "request") {
-        return not_an_envelope(&e);
+        return Answer {
+            body: not_an_envelope(&e),
+            fault: None,
+        };
     }
+    let mut fault = None;
     let mut merchant_key: Option<PublicKey> = None;
     let opened = app.et.open_request(body, |m, s| {
         let found = app.merchant_key(m, s).cloned();
@@ -41,7 +57,24 @@ pub fn handle(app: &App, body: &[u8]) -> Vec<u8> {
         found
     });
     let response = match opened {
-        Ok(req) => dispatch(app, &req).unwrap_or_else(|r| refuse(&r, &req.return_info)),
+        // Failures on demand: one hook before anything is done, one after the commit.
+        Ok(req) => match Plan::of(app.faults.for_request(&req)) {
+            Plan::Cut(Fault::ErrorCode {
+                status_code,
+                message,
+            }) => Response::error(status_code, message, req.return_info.as_str()),
+            Plan::Cut(cut) => {
+                return Answer {
+                    body: Vec::new(),
+                    fault: Some(cut),
+                }
+            }
+            Plan::Run(after) => {
+                let handled = dispatch(app, &req);
+                fault = after.filter(|_| handled.is_ok());
+                handled.unwrap_or_else(|r| refuse(&r, &req.return_info))
+            }
+        },
         Err(e) => refuse(&refusal(&e), &return_info(body)),
     };
     if response.status_code.as_str() != SandboxCode::Success.as_str() {
@@ -50,7 +83,8 @@ pub fn handle(app: &App, body: &[u8]) -> Vec<u8> {
     // A refusal has nothing to encrypt, so a request that names no known
     // merchant still gets a response signed by ET (empty `aeskey`).
     let recipient = merchant_key.unwrap_or_else(|| app.et.public_key().clone());
-    app.et
+    let body = app
+        .et
         .respond(&recipient, &response)
         .or_else(|e| {
             let failed = Refusal::new(
@@ -60,7 +94,8 @@ pub fn handle(app: &App, body: &[u8]) -> Vec<u8> {
             app.et
                 .respond(&recipient, &refuse(&failed, &response.return_info))
         })
-        .unwrap_or_default()
+        .unwrap_or_default();
+    Answer { body, fault }
 }
 
 /// The refusal of a body that is not a JSON object: nothing in it can be

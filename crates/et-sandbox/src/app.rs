@@ -8,6 +8,7 @@ use et_proto::EtSide;
 
 use crate::clock::Clock;
 use crate::config::RateTable;
+use crate::faults::FaultPlan;
 use crate::institutions::InstitutionDirectory;
 use crate::store::{self, Store};
 
@@ -33,6 +34,8 @@ pub struct App {
     /// The known merchants' public keys, parsed once at start (the
     /// merchants table changes only then).
     pub merchant_keys: Vec<MerchantKey>,
+    /// The failures to play on demand (API and notifications).
+    pub faults: FaultPlan,
 }
 
 /// A known merchant and its parsed public key.

@@ -12,6 +12,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
+use crate::faults::{FaultPlan, FaultRule};
 use crate::files;
 use crate::institutions::{self, InstitutionDirectory};
 use crate::Error;
@@ -274,6 +275,20 @@ impl SandboxDir {
             .map_err(|reason| Error::Config { path, reason })
     }
 
+    /// Reads the fault rules of `sandbox.json` (`faults`, see
+    /// [`crate::faults`]); none if the file or the key is missing.
+    pub fn faults(&self) -> Result<FaultPlan, Error> {
+        let path = self.file(SANDBOX_JSON);
+        if !path.exists() {
+            return Ok(FaultPlan::default());
+        }
+        let file: FaultsFile = parse_json(&path, &self.read(SANDBOX_JSON)?)?;
+        FaultPlan::new(file.faults).map_err(|e| Error::Config {
+            path,
+            reason: format!("faults: {e}"),
+        })
+    }
+
     /// Reads a text file of the directory (at most [`files::MAX_CONFIG_FILE`] bytes).
     pub fn read(&self, name: &str) -> Result<Zeroizing<String>, Error> {
         let path = self.file(name);
@@ -302,6 +317,13 @@ struct SandboxFile<'a> {
 #[derive(Deserialize)]
 struct InstitutionsFile {
     institutions: Option<Vec<et_model::Institution>>,
+}
+
+/// The part of `sandbox.json` the fault plan reads.
+#[derive(Deserialize)]
+struct FaultsFile {
+    #[serde(default)]
+    faults: Vec<FaultRule>,
 }
 
 /// Writes `value` as pretty JSON with `mode`, refusing to replace a file.

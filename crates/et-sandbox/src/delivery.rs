@@ -12,6 +12,7 @@ use http_body_util::{BodyExt, Full, Limited};
 use hyper_util::client::legacy::Client;
 
 use crate::app::App;
+use crate::faults::{self, NotifyPlay};
 use crate::outbox::next_attempt;
 use crate::store::{self, OutboxRecord};
 
@@ -43,16 +44,23 @@ pub enum DeliveryFailure {
     Timeout,
     /// A reply came, but not `{"notify_result":"OK"}`.
     NotAcknowledged,
+    /// Not sent: a `notify_drop` fault ([`crate::faults`]).
+    DroppedByFault,
+    /// The merchant acknowledged a notification whose `sign` does not
+    /// verify (a `notify_bad_signature` fault): its receiver takes forgeries.
+    AcknowledgedForgery,
 }
 
 impl DeliveryFailure {
-    const ALL: [DeliveryFailure; 6] = [
+    const ALL: [DeliveryFailure; 8] = [
         DeliveryFailure::NotPlainHttp,
         DeliveryFailure::BadUrl,
         DeliveryFailure::Transport,
         DeliveryFailure::ReadReply,
         DeliveryFailure::Timeout,
         DeliveryFailure::NotAcknowledged,
+        DeliveryFailure::DroppedByFault,
+        DeliveryFailure::AcknowledgedForgery,
     ];
 
     /// The name recorded with the attempt.
@@ -64,6 +72,8 @@ impl DeliveryFailure {
             DeliveryFailure::ReadReply => "read_reply",
             DeliveryFailure::Timeout => "timeout",
             DeliveryFailure::NotAcknowledged => "not_acknowledged",
+            DeliveryFailure::DroppedByFault => "dropped_by_fault",
+            DeliveryFailure::AcknowledgedForgery => "acknowledged_forgery",
         }
     }
 
@@ -118,7 +128,9 @@ pub struct Attempt {
 /// schedule.
 pub async fn attempt(app: &Arc<App>, client: &HttpClient, n: OutboxRecord) {
     let attempted_at = app.clock.now();
-    let attempt = send(client, &n).await;
+    let Some(attempt) = send_playing_faults(app, client, &n).await else {
+        return;
+    };
     let now = app.clock.now();
     let attempts = n.attempts + 1;
     let (delivered, next, error) = match &attempt.outcome {
@@ -152,6 +164,62 @@ pub async fn attempt(app: &Arc<App>, client: &HttpClient, n: OutboxRecord) {
         Ok(Err(e)) => tracing::error!(error = %e, "recording a delivery attempt failed"),
         Err(e) => tracing::error!(error = %e, "recording a delivery attempt panicked"),
         Ok(Ok(())) => {}
+    }
+}
+
+/// [`send`] as the fault plan says ([`crate::faults`]): `None` when the
+/// attempt is postponed (no attempt counted), else what it came to.
+async fn send_playing_faults(
+    app: &Arc<App>,
+    client: &HttpClient,
+    n: &OutboxRecord,
+) -> Option<Attempt> {
+    let (app2, row) = (app.clone(), n.clone());
+    let play = tokio::task::spawn_blocking(move || {
+        faults::notification_play(&app2.faults, &app2.store, &row)
+    });
+    let not_played = NotifyPlay::Send {
+        copies: 1,
+        forged: false,
+    };
+    match play.await.unwrap_or(not_played) {
+        NotifyPlay::Postpone(ms) => {
+            let (app, id) = (app.clone(), n.id);
+            let until = app.clock.now().saturating_add(ms);
+            let leased =
+                tokio::task::spawn_blocking(move || app.store.tx(|c| store::lease(c, id, until)));
+            if let Ok(Err(e)) = leased.await {
+                tracing::error!(error = %e, "postponing a notification failed");
+            }
+            None
+        }
+        NotifyPlay::Drop => Some(Attempt {
+            status: None,
+            reply: Bytes::new(),
+            latency: Duration::ZERO,
+            outcome: Err(Failure::new(
+                DeliveryFailure::DroppedByFault,
+                "not sent: a notify_drop fault".into(),
+            )),
+        }),
+        NotifyPlay::Send { copies, forged } => {
+            let mut row = n.clone();
+            if forged {
+                row.body = faults::forge(&row.body);
+            }
+            let mut attempt = send(client, &row).await;
+            for _ in 1..copies.min(faults::MAX_COPIES) {
+                attempt = send(client, &row).await;
+            }
+            if forged && attempt.outcome.is_ok() {
+                let message = "the merchant acknowledged a notification whose sign does not verify";
+                attempt.outcome = Err(Failure::new(
+                    DeliveryFailure::AcknowledgedForgery,
+                    message.into(),
+                ));
+            }
+            Some(attempt)
+        }
     }
 }
 

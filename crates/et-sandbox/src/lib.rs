@@ -60,10 +60,13 @@
 //! | `GET /vouchers/{order_id}.pdf` | remittance voucher, once remitted (status 3 or 4) |
 //! | `GET /admin/orders/{order_id}` | the order, its institution (or `null`), its notifications and every delivery attempt as JSON |
 //! | `POST /admin/orders/{order_id}/{action}` | `pay`, `remit` (1 → 2), `receive` (2 → 3, sends the voucher), `complete` (3 → 4), `close` (0 → -1), `refund-result?success=true\|false` (-3 → -2, or back) |
+//! | `GET /admin/faults` | the [fault rules](faults), as JSON `{"faults": [...]}` |
+//! | `POST /admin/faults` | adds the [`FaultRule`] in the JSON body (else 400, saying why) |
+//! | `POST /admin/faults/clear` | removes every fault rule (magic values still apply) |
 //! | `POST /admin/clock/advance?seconds=N` | moves sandbox time forward: at most [`MAX_ADVANCE`] (3,660 days) per call and never past [`LATEST`] (else 400, time unchanged) |
 //!
 //! Admin `POST`s must say `Content-Type: application/json` (the body is
-//! ignored; else 415): a cross-site HTML form on any page the developer's
+//! ignored but for a fault rule's; else 415): a cross-site HTML form on any page the developer's
 //! browser opens cannot send that, and a cross-site script cannot without a
 //! CORS preflight the sandbox never grants. `et sandbox admin` sends it.
 //!
@@ -183,6 +186,38 @@
 //! - `money`: decimal arithmetic on stored amounts (never a float).
 //! - `store`: SQLite, schema versions and migrations.
 //!
+//! # Failures on demand
+//!
+//! A merchant's integration has to survive what ET and the network do on
+//! bad days, so the sandbox plays them on request ([`faults`]): added
+//! latency; HTTP 500 or 502, a timeout (the connection held, then closed) or
+//! a reset connection, each before the request is carried out or after (the
+//! order exists and its answer is lost); any `status_code` and message,
+//! signed by ET; and notifications delayed, duplicated, out of order, badly
+//! signed or dropped for their first attempts. A [`FaultRule`] says which
+//! failure and where: a merchant, an order, or the next N requests. Rules
+//! come from `sandbox.json`, the admin API and [`RunningSandbox::add_fault`]:
+//!
+//! ```json
+//! {
+//!   "rates": {"GBP": "9.2000"},
+//!   "counter_fee": "50.00",
+//!   "faults": [
+//!     {"scope": {"merchant_number": "ET82009"}, "fault": {"kind": "latency", "ms": 300}},
+//!     {"scope": {"next": 1}, "fault": {"kind": "reset", "at": "after_commit"}}
+//!   ]
+//! }
+//! ```
+//!
+//! A merchant's own test suite needs no admin call: these magic values in
+//! the order it creates ask for a failure (like Stripe's test cards):
+//!
+#![doc = include_str!("magic-values.md")]
+//!
+//! Every wait is bounded ([`faults::MAX_LATENCY`], [`faults::MAX_HOLD`]), a
+//! held connection counts against the connection cap, and a plan holds at
+//! most [`faults::MAX_FAULT_RULES`] rules.
+//!
 //! # Resource bounds
 //!
 //! Whatever a client sends, the sandbox holds bounded connections, memory
@@ -215,6 +250,7 @@ mod codes;
 mod config;
 mod delivery;
 mod engine;
+pub mod faults;
 pub mod files;
 mod institutions;
 mod jump;
@@ -251,6 +287,7 @@ pub use config::{
 };
 pub use delivery::{DeliveryFailure, REPLY_HEAD_BYTES};
 pub use engine::CLOSE_UNPAID_AFTER_MS;
+pub use faults::{Fault, FaultError, FaultPlan, FaultRule, Scope, Stage};
 pub use institutions::{InstitutionDirectory, DEFAULT_PAGE, MAX_PAGE, RESIDENCE};
 pub use limits::{Limits, MAX_BODY};
 pub use lock::LOCK_FILE;
@@ -393,6 +430,7 @@ impl Sandbox {
         let et_key = keys::load_private(&dir.file(ET_PRIVATE_PEM))?;
         let rates = dir.rate_table()?;
         let institutions = dir.institutions()?;
+        let faults = dir.faults()?;
         let store = store::Store::open(&dir.file(DATABASE))?;
         let (saved_clock, merchants) = store.tx(|c| {
             store::upsert_merchant(
@@ -439,6 +477,7 @@ impl Sandbox {
                 .into_iter()
                 .filter_map(app::MerchantKey::parse)
                 .collect(),
+            faults,
         });
         let (stop, stopped) = watch::channel(false);
         let server = Arc::new(server::Server {
@@ -600,6 +639,22 @@ impl RunningSandbox {
         self.app.clock.advance(by)?;
         self.app.wake.notify_one();
         Ok(())
+    }
+
+    /// Adds a fault rule after the others ([`faults`]; `POST /admin/faults`).
+    pub fn add_fault(&self, rule: FaultRule) -> Result<(), FaultError> {
+        self.app.faults.add(rule)
+    }
+
+    /// The fault rules, in matching order (`GET /admin/faults`).
+    pub fn faults(&self) -> Vec<FaultRule> {
+        self.app.faults.list()
+    }
+
+    /// Removes every fault rule (`POST /admin/faults/clear`); magic values
+    /// still apply.
+    pub fn clear_faults(&self) {
+        self.app.faults.clear();
     }
 
     fn admin(&self, order_id: &str, event: Event) -> Result<OrderView, Refusal> {

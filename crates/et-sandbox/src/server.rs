@@ -1,6 +1,5 @@
 //! The HTTP server (hyper 1, HTTP/1.1) and its routes.
 
-use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -16,6 +15,7 @@ use tokio::sync::watch;
 use crate::app::App;
 use crate::clock::beijing_datetime;
 use crate::codes::{Refusal, SandboxCode};
+use crate::faults::{self, Fault, FaultPlan, FaultRule};
 use crate::limits::{read_body, BodyBudget, Limits, MAX_BODY};
 use crate::machine::Event;
 use crate::{api, jump, pages, store};
@@ -32,13 +32,27 @@ pub struct Server {
     pub budget: BodyBudget,
 }
 
+/// A request answered by closing its connection without a reply (a
+/// `timeout` or `reset` fault): hyper closes a connection whose service
+/// fails, and writes nothing.
+#[derive(Debug)]
+pub struct NoReply;
+
+impl std::fmt::Display for NoReply {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("closed without a reply, as a fault asked")
+    }
+}
+
+impl std::error::Error for NoReply {}
+
 /// Serves until `stop` changes or its sender is dropped, on et-http's
 /// bounded serve loop (connection cap, idle and header timeouts, drain).
 pub async fn serve(listener: TcpListener, server: Arc<Server>, mut stop: watch::Receiver<bool>) {
     let config = server.limits.serve.clone();
     let service = service_fn(move |req| {
         let server = server.clone();
-        async move { Ok::<_, Infallible>(answer(server, req).await) }
+        async move { answer(server, req).await }
     });
     let stopped = async move {
         let _ = stop.changed().await;
@@ -51,7 +65,7 @@ pub async fn serve(listener: TcpListener, server: Arc<Server>, mut stop: watch::
 /// then routes it on tokio's blocking pool: RSA and SQLite never run on the
 /// threads that drive connections, so a slow request delays only itself.
 /// The pool (512 threads) is not smaller than the connection cap.
-async fn answer(server: Arc<Server>, req: Request<Incoming>) -> Reply {
+async fn answer(server: Arc<Server>, req: Request<Incoming>) -> Result<Reply, NoReply> {
     let limit = if req.uri().path().trim_matches('/') == "server" {
         MAX_BODY
     } else {
@@ -62,23 +76,77 @@ async fn answer(server: Arc<Server>, req: Request<Incoming>) -> Reply {
         match read_body(&parts.headers, body, limit, &server.limits, &server.budget).await {
             Ok(read) => read,
             Err(refusal) => {
-                return reply(
+                return Ok(reply(
                     refusal.status(),
                     "text/plain; charset=utf-8",
                     refusal.message().into_bytes(),
-                )
+                ))
             }
         };
     let req = Request::from_parts(parts, body);
     let routed = tokio::task::spawn_blocking(move || {
-        let reply = route(&server.app, &req);
+        let reply = route_with_faults(&server, &req);
         drop(held);
         reply
     });
-    routed.await.unwrap_or_else(|e| {
+    let (reply, fault) = routed.await.unwrap_or_else(|e| {
         tracing::error!(error = %e, "a request handler failed");
-        admin_error(&Refusal::new(SandboxCode::Internal, "the handler failed"))
-    })
+        let failed = Refusal::new(SandboxCode::Internal, "the handler failed");
+        (admin_error(&failed), None)
+    });
+    match fault {
+        Some(fault) => play(fault, reply).await,
+        None => Ok(reply),
+    }
+}
+
+/// Plays an API fault on a reply ([`crate::faults`]): every wait bounded,
+/// and a held connection still counts against the connection cap.
+async fn play(fault: Fault, reply: Reply) -> Result<Reply, NoReply> {
+    tracing::info!(?fault, "playing a fault");
+    match fault {
+        Fault::Latency { ms } => {
+            tokio::time::sleep(Duration::from_millis(ms).min(faults::MAX_LATENCY)).await;
+            Ok(reply)
+        }
+        Fault::HttpStatus { status, .. } => {
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            let text = format!("HTTP {status} from the sandbox, as a fault asked");
+            Ok(self::reply(
+                status,
+                "text/plain; charset=utf-8",
+                text.into_bytes(),
+            ))
+        }
+        Fault::Timeout { hold_ms, .. } => {
+            let hold = hold_ms.map_or(faults::DEFAULT_HOLD, Duration::from_millis);
+            tokio::time::sleep(hold.min(faults::MAX_HOLD)).await;
+            Err(NoReply)
+        }
+        Fault::Reset { .. } => Err(NoReply),
+        _ => Ok(reply),
+    }
+}
+
+/// Routes a request; `POST /server` answers with the fault to play.
+fn route_with_faults(server: &Server, req: &Request<Bytes>) -> (Reply, Option<Fault>) {
+    let app = &server.app;
+    if req.method() == Method::POST && req.uri().path().trim_matches('/') == "server" {
+        let answer = api::handle(app, req.body());
+        let json = "application/json; charset=utf-8";
+        return (reply(StatusCode::OK, json, answer.body), answer.fault);
+    }
+    let reply = match req
+        .uri()
+        .path()
+        .trim_matches('/')
+        .split('/')
+        .collect::<Vec<_>>()[..]
+    {
+        ["admin", "faults", ..] => faults_admin(&app.faults, req),
+        _ => route(app, req),
+    };
+    (reply, None)
 }
 
 fn route(app: &App, req: &Request<Bytes>) -> Reply {
@@ -87,11 +155,6 @@ fn route(app: &App, req: &Request<Bytes>) -> Reply {
     let query = req.uri().query().unwrap_or_default().to_owned();
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
     match (&method, segments.as_slice()) {
-        (&Method::POST, ["server"]) => reply(
-            StatusCode::OK,
-            "application/json; charset=utf-8",
-            api::handle(app, req.body()),
-        ),
         (_, ["server"]) => {
             let mut response = reply(
                 StatusCode::METHOD_NOT_ALLOWED,
@@ -227,6 +290,39 @@ fn not_json() -> Reply {
         "text/plain; charset=utf-8",
         b"admin routes take Content-Type: application/json (a cross-site form cannot send it)"
             .to_vec(),
+    )
+}
+
+/// `GET /admin/faults` lists the plan's rules; `POST /admin/faults` adds
+/// the rule in the JSON body (a [`FaultRule`]); `POST /admin/faults/clear`
+/// removes them all. Each answers with the rules as they now are.
+fn faults_admin(plan: &FaultPlan, req: &Request<Bytes>) -> Reply {
+    let bad = |text: String| {
+        reply(
+            StatusCode::BAD_REQUEST,
+            "text/plain; charset=utf-8",
+            text.into_bytes(),
+        )
+    };
+    match (req.method(), req.uri().path().trim_matches('/')) {
+        (&Method::POST, _) if !is_json(req) => return not_json(),
+        (&Method::GET, "admin/faults") => {}
+        (&Method::POST, "admin/faults") => {
+            let added = serde_json::from_slice::<FaultRule>(req.body())
+                .map_err(|e| format!("not a fault rule: {e}"))
+                .and_then(|rule| plan.add(rule).map_err(|e| e.to_string()));
+            if let Err(why) = added {
+                return bad(why);
+            }
+        }
+        (&Method::POST, "admin/faults/clear") => plan.clear(),
+        (method, path) => return not_found(&format!("no route for {method} /{path}")),
+    }
+    let body = serde_json::json!({ "faults": plan.list() });
+    reply(
+        StatusCode::OK,
+        "application/json; charset=utf-8",
+        body.to_string().into_bytes(),
     )
 }
 
