@@ -17,6 +17,7 @@ use et_proto::{OpenedRequest, RawObject, RawValue, Response};
 use crate::app::{amount_due, order_not_found, App, RefundApplication};
 use crate::clock::beijing_compact_date;
 use crate::codes::{Refusal, SandboxCode};
+use crate::dashboard::log::{self, Recorder};
 use crate::machine::{self, Event};
 use crate::store::{self, NewOrder, OrderRecord};
 
@@ -26,11 +27,19 @@ pub const MAX_ATTACHMENTS_PER_TYPE: i64 = 5;
 const CHECKOUT_PAY_TYPE: PayType = PayType(1);
 
 /// Handles one request body; returns a signed response body, or an
-/// unsigned `100001` for a body that is not an envelope at all.
+/// unsigned `100001` for a body that is not an envelope at all. Every
+/// body goes to the request log with its answer.
 pub fn handle(app: &App, body: &[u8]) -> Vec<u8> {
-    if let Err(e) = RawObject::parse_json(body, "request") {
-        return not_an_envelope(&e);
-    }
+    let mut log = Recorder::start(app);
+    let envelope = match RawObject::parse_json(body, "request") {
+        Ok(envelope) => envelope,
+        Err(e) => {
+            log.not_opened(body, &e.to_string());
+            log.answered(app, SandboxCode::MalformedBody.as_str(), &e.to_string());
+            return not_an_envelope(&e);
+        }
+    };
+    log.envelope(&envelope);
     let mut merchant_key: Option<PublicKey> = None;
     let opened = app.et.open_request(body, |m, s| {
         let found = app.merchant_key(m, s).cloned();
@@ -38,8 +47,15 @@ pub fn handle(app: &App, body: &[u8]) -> Vec<u8> {
         found
     });
     let response = match opened {
-        Ok(req) => dispatch(app, &req).unwrap_or_else(|r| refuse(&r, &req.return_info)),
-        Err(e) => refuse(&refusal(&e), &return_info(body)),
+        Ok(req) => {
+            log.opened(&req);
+            dispatch(app, &req).unwrap_or_else(|r| refuse(&r, &req.return_info))
+        }
+        Err(e) => {
+            let refused = refusal(&e);
+            log.not_opened(body, &refused.message);
+            refuse(&refused, &return_info(body))
+        }
     };
     if response.status_code.as_str() != SandboxCode::Success.as_str() {
         tracing::info!(status_code = response.status_code.as_str(), message = %response.message, "request refused");
@@ -47,7 +63,8 @@ pub fn handle(app: &App, body: &[u8]) -> Vec<u8> {
     // A refusal has nothing to encrypt, so a request that names no known
     // merchant still gets a response signed by ET (empty `aeskey`).
     let recipient = merchant_key.unwrap_or_else(|| app.et.public_key().clone());
-    app.et
+    let answer = app
+        .et
         .respond(&recipient, &response)
         .or_else(|e| {
             let failed = Refusal::new(
@@ -57,7 +74,9 @@ pub fn handle(app: &App, body: &[u8]) -> Vec<u8> {
             app.et
                 .respond(&recipient, &refuse(&failed, &response.return_info))
         })
-        .unwrap_or_default()
+        .unwrap_or_default();
+    log.answered(app, response.status_code.as_str(), &response.message);
+    answer
 }
 
 /// The refusal of a body that is not a JSON object: nothing in it can be
@@ -231,7 +250,17 @@ fn create_order(
     req: &OpenedRequest,
     op: CreateOrder,
 ) -> Result<Vec<OrderCreated>, Refusal> {
-    place_order(app, &req.merchant_number, &req.sub_merchant_number, op).map(|o| vec![o])
+    let created = place_order(app, &req.merchant_number, &req.sub_merchant_number, op)?;
+    // Kept for the dashboard's order page (merchant test data, bounded);
+    // the order exists either way, so a failure here is only logged.
+    let request = log::order_request(req);
+    if let Err(e) = app
+        .store
+        .tx(|c| store::insert_order_request(c, &created.order_id, &request))
+    {
+        tracing::warn!(order_id = %created.order_id, error = %e, "keeping the creating request failed");
+    }
+    Ok(vec![created])
 }
 
 /// Creates a merchant's order: for `create_order`, and for the student's

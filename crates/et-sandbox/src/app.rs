@@ -118,7 +118,7 @@ impl App {
             };
             let to = machine::next(from, event).map_err(|e| {
                 let code = match event {
-                    Event::Pay => SandboxCode::OrderNotAwaitingPayment,
+                    Event::Pay | Event::DeclinePayment => SandboxCode::OrderNotAwaitingPayment,
                     _ => SandboxCode::IllegalOrderState,
                 };
                 Refusal::new(code, format!("order {order_id}: {e}"))
@@ -131,6 +131,14 @@ impl App {
             o.status = to.code();
             o.updated_at = now;
             store::update_order(c, &o)?;
+            let step = store::StatusChange {
+                at: now,
+                event: event.name().to_owned(),
+                from_status: from.code(),
+                to_status: to.code(),
+                note: String::new(),
+            };
+            store::record_status(c, &o.order_id, &step)?;
             let salt = store::merchant(c, &o.merchant_number, &o.sub_merchant_number)?
                 .map(|m| m.salt)
                 .unwrap_or_default();
@@ -149,8 +157,9 @@ impl App {
         Ok(order)
     }
 
-    /// The notifications a change causes: always a status change; plus
-    /// payment success, remittance voucher or refund result. Empty URLs skip.
+    /// The notifications a change causes: a status change (unless the
+    /// status stays, as after a declined payment); plus the payment result,
+    /// remittance voucher or refund result. Empty URLs skip.
     fn notifications(
         &self,
         o: &OrderRecord,
@@ -160,29 +169,39 @@ impl App {
     ) -> Vec<(Kind, String, String)> {
         let at = beijing_datetime(now);
         let status_url = first_non_empty(&o.status_change_notify_url, &o.notify_url);
-        let mut out = vec![(
-            Kind::OrderStatusChange,
-            status_url.clone(),
-            Fields::new()
-                .text("notify_type", "order_status_change")
-                .text("order_id", &o.order_id)
-                .text("datetime", &at)
-                .text("order_status", o.status.to_string())
-                .sign(salt),
-        )];
-        match event {
-            Event::Pay => out.push((
-                Kind::PaymentSuccess,
-                first_non_empty(&o.pay_notify_url, &o.notify_url),
+        let mut out = Vec::with_capacity(2);
+        if event != Event::DeclinePayment {
+            out.push((
+                Kind::OrderStatusChange,
+                status_url.clone(),
                 Fields::new()
+                    .text("notify_type", "order_status_change")
                     .text("order_id", &o.order_id)
-                    .number("pay_result", "1")
-                    .number("pay_amount", &amount_due(o))
-                    .text("pay_currency_code", "RMB")
-                    .text("pay_datetime", &at)
-                    .text("extend_info", "")
+                    .text("datetime", &at)
+                    .text("order_status", o.status.to_string())
                     .sign(salt),
-            )),
+            ));
+        }
+        match event {
+            Event::Pay | Event::DeclinePayment => {
+                let (kind, result) = if event == Event::Pay {
+                    (Kind::PaymentSuccess, "1")
+                } else {
+                    (Kind::PaymentFailed, "0")
+                };
+                out.push((
+                    kind,
+                    first_non_empty(&o.pay_notify_url, &o.notify_url),
+                    Fields::new()
+                        .text("order_id", &o.order_id)
+                        .number("pay_result", result)
+                        .number("pay_amount", &amount_due(o))
+                        .text("pay_currency_code", "RMB")
+                        .text("pay_datetime", &at)
+                        .text("extend_info", "")
+                        .sign(salt),
+                ));
+            }
             Event::Receive => out.push((
                 Kind::RemittanceVoucher,
                 status_url,

@@ -175,6 +175,7 @@ mod app;
 mod clock;
 mod codes;
 mod config;
+mod dashboard;
 pub mod files;
 mod institutions;
 mod jump;
@@ -207,6 +208,9 @@ pub use codes::{Refusal, SandboxCode};
 pub use config::{
     InitOptions, MerchantInfo, RateTable, SandboxConfig, SandboxDir, DATABASE, ET_PRIVATE_PEM,
     ET_PUBLIC_PEM, MERCHANT_JSON, MERCHANT_PRIVATE_PEM, MERCHANT_PUBLIC_PEM, SANDBOX_JSON,
+};
+pub use dashboard::{
+    MAX_LOGGED_PAYLOAD, ORDER_PAGE_ROWS, PAGE_SIZE, PAY_METHODS, REQUEST_LOG_ROWS,
 };
 pub use institutions::{InstitutionDirectory, DEFAULT_PAGE, MAX_PAGE, RESIDENCE};
 pub use limits::{Limits, MAX_BODY};
@@ -475,6 +479,29 @@ impl RunningSandbox {
         self.admin(order_id, Event::Pay)
     }
 
+    /// Declines the payment as the checkout page's Decline button does:
+    /// the order stays at 0 and a payment notification with `pay_result`
+    /// 0 goes out.
+    pub fn decline_payment(&self, order_id: &str) -> Result<OrderView, Refusal> {
+        self.admin(order_id, Event::DeclinePayment)
+    }
+
+    /// Makes notification `id` (its outbox row, [`NotificationView::id`])
+    /// due now, whether pending, delivered or given up. `false` if there
+    /// is no such notification.
+    pub fn redeliver(&self, id: i64) -> Result<bool, Refusal> {
+        let now = self.app.clock.now();
+        let found = self.app.store.tx(|c| {
+            let found = store::notification_order(c, id)?.is_some();
+            if found {
+                store::redeliver(c, id, now)?;
+            }
+            Ok::<_, rusqlite::Error>(found)
+        })?;
+        self.app.wake.notify_one();
+        Ok(found)
+    }
+
     /// ET starts remitting (1 → 2).
     pub fn remit(&self, order_id: &str) -> Result<OrderView, Refusal> {
         self.admin(order_id, Event::Remit)
@@ -577,9 +604,12 @@ impl From<&store::OrderRecord> for OrderView {
 /// A notification in the outbox and how its delivery went.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct NotificationView {
+    /// Outbox row id (what [`RunningSandbox::redeliver`] takes).
+    pub id: i64,
     /// ET order id.
     pub order_id: String,
-    /// `payment_success`, `order_status_change`, `refund_result` or `remittance_voucher`.
+    /// `payment_success`, `payment_failed` (a declined payment),
+    /// `order_status_change`, `refund_result` or `remittance_voucher`.
     pub kind: String,
     /// Destination.
     pub url: String,
@@ -598,6 +628,7 @@ pub struct NotificationView {
 impl From<&store::OutboxRecord> for NotificationView {
     fn from(n: &store::OutboxRecord) -> Self {
         NotificationView {
+            id: n.id,
             order_id: n.order_id.clone(),
             kind: n.kind.clone(),
             url: n.url.clone(),

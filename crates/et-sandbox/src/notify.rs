@@ -37,8 +37,10 @@ const MAX_REPLY: usize = 64 * 1024;
 /// The kinds of notification the sandbox sends (outbox `kind`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
-    /// Payment success (`pay_result`).
+    /// Payment success (`pay_result` 1).
     PaymentSuccess,
+    /// A declined payment (`pay_result` 0).
+    PaymentFailed,
     /// Order status change (`notify_type=order_status_change`).
     OrderStatusChange,
     /// Refund result (`refund_result`).
@@ -52,6 +54,7 @@ impl Kind {
     pub fn as_str(self) -> &'static str {
         match self {
             Kind::PaymentSuccess => "payment_success",
+            Kind::PaymentFailed => "payment_failed",
             Kind::OrderStatusChange => "order_status_change",
             Kind::RefundResult => "refund_result",
             Kind::RemittanceVoucher => "remittance_voucher",

@@ -18,7 +18,7 @@ use crate::clock::beijing_datetime;
 use crate::codes::{Refusal, SandboxCode};
 use crate::limits::{read_body, BodyBudget, Limits, MAX_BODY};
 use crate::machine::Event;
-use crate::{api, jump, pages, store};
+use crate::{api, dashboard, jump, pages, store};
 
 type Reply = Response<Full<Bytes>>;
 
@@ -103,12 +103,15 @@ fn route(app: &App, req: &Request<Bytes>) -> Reply {
                 .insert(header::ALLOW, header::HeaderValue::from_static("POST"));
             response
         }
-        (&Method::GET, ["pay", id]) => checkout(app, id, ""),
-        (&Method::POST, ["pay", id]) => match app.transition(id, None, Event::Pay, None) {
-            Ok(_) => checkout(app, id, "Payment received. Thank you."),
-            Err(r) if r.code == SandboxCode::OrderNotFound => not_found(&r.message),
-            Err(r) => checkout(app, id, &r.message),
-        },
+        (&Method::GET, [""]) => dashboard::orders(app, &query),
+        (&Method::GET, ["orders", id]) => dashboard::order(app, id),
+        (&Method::GET, ["notifications"]) => dashboard::notifications(app, &query),
+        (&Method::GET, ["requests"]) => dashboard::requests(app, &query),
+        (&Method::GET, ["requests", id]) => dashboard::request(app, id),
+        (&Method::GET, ["attachments", id]) => dashboard::attachment(app, id),
+        (&Method::GET, ["static", file]) => dashboard::asset(file),
+        (&Method::GET, ["pay", id]) => dashboard::checkout(app, id, ""),
+        (&Method::POST, ["pay", id]) => dashboard::checkout_submit(app, id, req.body()),
         (&Method::GET, ["vouchers", file]) => voucher(app, file),
         (&Method::GET, ["jump", token]) => jump_page(app, jump::show(app, token)),
         (&Method::POST, ["jump", token]) => jump_page(app, jump::submit(app, token, req.body())),
@@ -122,6 +125,7 @@ fn route(app: &App, req: &Request<Bytes>) -> Reply {
             None => not_found(&format!("no admin action {action:?}")),
         },
         (&Method::POST, ["admin", "clock", "advance"]) => advance_clock(app, &query),
+        (&Method::POST, ["admin", "notifications", id, "redeliver"]) => redeliver(app, id),
         _ => not_found(&format!("no route for {method} {path}")),
     }
 }
@@ -146,19 +150,6 @@ fn not_found(message: &str) -> Reply {
 
 fn order(app: &App, id: &str) -> Result<Option<store::OrderRecord>, Refusal> {
     Ok(app.store.tx(|c| store::order(c, id))?)
-}
-
-fn checkout(app: &App, id: &str, note: &str) -> Reply {
-    let institution = app.store.tx(|c| store::order_institution(c, id));
-    match order(app, id) {
-        Ok(Some(o)) => reply(
-            StatusCode::OK,
-            "text/html; charset=utf-8",
-            pages::checkout(&o, institution.ok().flatten().as_ref(), note).into_bytes(),
-        ),
-        Ok(None) => not_found(&format!("order {id:?} not found")),
-        Err(r) => admin_error(&r),
-    }
 }
 
 /// A jump page, a redirect to the placed order's checkout, or an error.
@@ -239,6 +230,7 @@ pub fn admin_event(action: &str, query: &str) -> Option<Event> {
     };
     match action {
         "pay" => Some(Event::Pay),
+        "decline-payment" => Some(Event::DeclinePayment),
         "remit" => Some(Event::Remit),
         "receive" => Some(Event::Receive),
         "complete" => Some(Event::Complete),
@@ -305,6 +297,29 @@ fn admin_view(app: &App, id: &str) -> Reply {
     }
 }
 
+/// `POST /admin/notifications/{id}/redeliver`: due now, whatever its
+/// state; answers the order's admin view.
+fn redeliver(app: &App, id: &str) -> Reply {
+    let now = app.clock.now();
+    let found = id.parse::<i64>().ok().map(|id| {
+        app.store.tx(|c| {
+            let order = store::notification_order(c, id)?;
+            if order.is_some() {
+                store::redeliver(c, id, now)?;
+            }
+            Ok::<_, rusqlite::Error>(order)
+        })
+    });
+    match found {
+        Some(Ok(Some(order_id))) => {
+            app.wake.notify_one();
+            admin_view(app, &order_id)
+        }
+        Some(Err(e)) => admin_error(&Refusal::from(e)),
+        _ => not_found(&format!("no notification {id:?}")),
+    }
+}
+
 fn advance_clock(app: &App, query: &str) -> Reply {
     let seconds = form_pairs(query)
         .find(|(k, _)| k == "seconds")
@@ -350,6 +365,10 @@ mod tests {
             admin_event("refund-result", ""),
             None,
             "the outcome is required"
+        );
+        assert_eq!(
+            admin_event("decline-payment", ""),
+            Some(Event::DeclinePayment)
         );
         assert_eq!(admin_event("explode", ""), None);
     }
