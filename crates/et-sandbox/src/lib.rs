@@ -51,19 +51,37 @@
 //! | route | what |
 //! |---|---|
 //! | `POST /server` | ET's API, every operation by `server_type` |
-//! | `GET /pay/{order_id}` | checkout page: order, amount in RMB, a Pay button (an HTML form, no JavaScript) |
-//! | `POST /pay/{order_id}` | pays: status 0 → 1, payment and status notifications |
+//! | `GET /` | the dashboard: orders, newest first, [`PAGE_SIZE`] a page (`?status=N` filters, `?before=SEQ` pages) |
+//! | `GET /orders/{order_id}` | one order: status timeline, the creating request decrypted, attachments, notifications, ET's buttons |
+//! | `GET /notifications` | every notification with its delivery attempts, newest first, paged (`?before=ID`) |
+//! | `GET /requests` | the request log: the last [`REQUEST_LOG_ROWS`] envelopes received, verified or why not, answer, latency; paged |
+//! | `GET /requests/{n}` | one logged envelope, its payload decrypted (or as received, if it did not open) |
+//! | `GET /attachments/{id}` | an uploaded attachment, as a download (`application/octet-stream`) |
+//! | `GET /static/dashboard.{js,css}` | the dashboard's one script and style sheet |
+//! | `GET /pay/{order_id}` | checkout page: order, amount in RMB, a choice of [`PAY_METHODS`], Pay and Decline buttons (an HTML form, no JavaScript) |
+//! | `POST /pay/{order_id}` | `action=pay` pays: status 0 → 1, payment and status notifications; `action=decline` declines: status stays 0, a payment notification with `pay_result` 0 |
 //! | `GET /jump/{token}` | a jump's page: what the merchant sent and a form for the rest (an order placed already: 303 to its checkout page) |
 //! | `POST /jump/{token}` | places the order from the form (≤ 16 KiB) and answers 303 to its checkout page, or the form again with what was wrong (422) |
 //! | `GET /vouchers/{order_id}.pdf` | remittance voucher, once remitted (status 3 or 4) |
 //! | `GET /admin/orders/{order_id}` | the order, its institution (or `null`) and its notifications as JSON |
-//! | `POST /admin/orders/{order_id}/{action}` | `pay`, `remit` (1 → 2), `receive` (2 → 3, sends the voucher), `complete` (3 → 4), `close` (0 → -1), `refund-result?success=true\|false` (-3 → -2, or back) |
+//! | `POST /admin/orders/{order_id}/{action}` | `pay`, `decline-payment` (stays 0, `pay_result` 0), `remit` (1 → 2), `receive` (2 → 3, sends the voucher), `complete` (3 → 4), `close` (0 → -1), `refund-result?success=true\|false` (-3 → -2, or back) |
+//! | `POST /admin/notifications/{id}/redeliver` | makes a notification due now, whether pending, delivered or given up; answers its order as JSON |
 //! | `POST /admin/clock/advance?seconds=N` | moves sandbox time forward: at most [`MAX_ADVANCE`] (3,660 days) per call and never past [`LATEST`] (else 400, time unchanged) |
 //!
 //! Admin `POST`s must say `Content-Type: application/json` (the body is
 //! ignored; else 415): a cross-site HTML form on any page the developer's
 //! browser opens cannot send that, and a cross-site script cannot without a
 //! CORS preflight the sandbox never grants. `et sandbox admin` sends it.
+//!
+//! The dashboard's buttons send exactly these JSON `POST`s from a few
+//! lines of same-origin script. Its pages are server-rendered (maud
+//! templates, every value escaped) under a Content-Security-Policy that
+//! runs only the sandbox's own script; lists are keyset-paged and an
+//! order page shows at most [`ORDER_PAGE_ROWS`] of each kind of row, so no
+//! request makes the sandbox do unbounded work. The request log keeps
+//! each payload up to [`MAX_LOGGED_PAYLOAD`] bytes. Decrypted payloads
+//! are the merchant's own test data; no page shows a private key, an AES
+//! key or the notification salt.
 //!
 //! The same admin actions are methods of [`RunningSandbox`].
 //!
@@ -133,8 +151,8 @@
 //! # Notifications
 //!
 //! JSON bodies signed with the v2 rule (et-proto's `sign_notification`).
-//! Payment success goes to the payment address's `notify_url`, else the
-//! order's `notify_url`; status changes, refund results and the remittance
+//! Payment success (and a declined payment's `pay_result` 0) goes to the
+//! payment address's `notify_url`, else the order's `notify_url`; status changes, refund results and the remittance
 //! voucher go to the order's `status_change_notify_url`, else `notify_url`.
 //! Each is tried at once and again after 1, 5, 10, 30, 60 and 120 minutes of
 //! sandbox time (7 attempts), until the reply is `{"notify_result":"OK"}`.

@@ -204,7 +204,7 @@ pub fn order(app: &App, p: &OrderPage) -> Markup {
         h2 { "Creating request" }
         @if let Some(r) = &p.request {
             p.note { (r.server_type) ", decrypted with ET's key: the merchant's own test data." }
-            details open { summary { "data" } pre #request-data { (r.data) } }
+            details { summary { "data" } pre #request-data { (r.data) } }
             details { summary { "sensitive_data (decrypted)" } pre #request-sensitive { (r.sensitive_data) } }
         } @else {
             p.note { "Not kept (a jump's order, or one created before the sandbox kept requests)." }
