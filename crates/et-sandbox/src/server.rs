@@ -86,6 +86,19 @@ fn route(app: &App, req: &Request<Bytes>) -> Reply {
     let path = req.uri().path().to_owned();
     let query = req.uri().query().unwrap_or_default().to_owned();
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+    let private = matches!(
+        segments.first(),
+        Some(&("" | "orders" | "notifications" | "requests" | "attachments" | "admin"))
+    );
+    if private && !local_host(req) {
+        return reply(
+            StatusCode::FORBIDDEN,
+            "text/plain; charset=utf-8",
+            b"the dashboard and admin routes answer only to an IP address or localhost \
+              in Host (a DNS-rebinding page names the sandbox by its own domain)"
+                .to_vec(),
+        );
+    }
     match (&method, segments.as_slice()) {
         (&Method::POST, ["server"]) => reply(
             StatusCode::OK,
@@ -210,6 +223,34 @@ fn is_json(req: &Request<Bytes>) -> bool {
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.split(';').next())
         .is_some_and(|mime| mime.trim().eq_ignore_ascii_case("application/json"))
+}
+
+/// Whether `Host` names the sandbox by an IP address or `localhost` (or
+/// is absent, as from an HTTP/1.0 tool). A page on another domain whose
+/// DNS name is re-pointed at 127.0.0.1 (DNS rebinding) is same-origin with
+/// the sandbox and could read the dashboard and post JSON to the admin
+/// routes, but its requests carry its own domain in `Host`.
+fn local_host(req: &Request<Bytes>) -> bool {
+    let Some(host) = req.headers().get(header::HOST) else {
+        return true;
+    };
+    let Ok(host) = host.to_str() else {
+        return false;
+    };
+    if host.starts_with('[') {
+        // An IPv6 literal, `[::1]:port`.
+        return host[1..]
+            .split_once(']')
+            .is_some_and(|(ip, _)| ip.parse::<std::net::Ipv6Addr>().is_ok());
+    }
+    let name = host
+        .rsplit_once(':')
+        .filter(|(_, port)| port.bytes().all(|b| b.is_ascii_digit()))
+        .map_or(host, |(name, _)| name)
+        .to_ascii_lowercase();
+    name.parse::<std::net::Ipv4Addr>().is_ok()
+        || name == "localhost"
+        || name.ends_with(".localhost")
 }
 
 fn not_json() -> Reply {
@@ -350,6 +391,40 @@ fn advance_clock(app: &App, query: &str) -> Reply {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_ip_addresses_and_localhost_are_local_hosts() {
+        let with = |host: &str| {
+            let req = Request::get("/")
+                .header(header::HOST, host)
+                .body(Bytes::new())
+                .expect("request");
+            local_host(&req)
+        };
+        for local in [
+            "127.0.0.1:8877",
+            "127.0.0.1",
+            "10.0.0.5:80",
+            "localhost:1",
+            "LOCALHOST",
+            "app.localhost:9",
+            "[::1]:8877",
+        ] {
+            assert!(with(local), "{local}");
+        }
+        for remote in [
+            "evil.example:8877",
+            "127.0.0.1.evil.example",
+            "localhost.evil.example:1",
+            "[::1",
+            "[evil]:1",
+            "",
+        ] {
+            assert!(!with(remote), "{remote}");
+        }
+        let bare = Request::get("/").body(Bytes::new()).expect("request");
+        assert!(local_host(&bare), "an HTTP/1.0 request without Host");
+    }
 
     #[test]
     fn admin_actions_map_to_events() {

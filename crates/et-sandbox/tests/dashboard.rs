@@ -44,10 +44,14 @@ async fn create(sb: &RunningSandbox, m: &Merchant, op: &CreateOrder) -> String {
 
 /// GETs a page: status, headers, body as text.
 async fn page(url: &str) -> (u16, http::HeaderMap, String) {
-    let client = Client::builder(TokioExecutor::new()).build_http::<Full<Bytes>>();
     let request = http::Request::get(url)
         .body(Full::new(Bytes::new()))
         .expect("request");
+    send(request).await
+}
+
+async fn send(request: http::Request<Full<Bytes>>) -> (u16, http::HeaderMap, String) {
+    let client = Client::builder(TokioExecutor::new()).build_http::<Full<Bytes>>();
     let response = tokio::time::timeout(Duration::from_secs(10), client.request(request))
         .await
         .expect("answer within 10 s")
@@ -375,4 +379,44 @@ async fn attachments_download_as_files_never_as_pages() {
     assert!(script.contains("application/json"));
     let (status, _) = get(&url(&sb, "/static/../Cargo.toml")).await;
     assert_eq!(status, 404);
+}
+
+#[tokio::test]
+async fn a_dns_rebinding_page_gets_neither_the_dashboard_nor_the_admin_routes() {
+    let dir = state_dir();
+    let sb = start(dir.path(), 1.0).await;
+    let m = merchant(dir.path());
+    let id = create(&sb, &m, &order("DNS-1", None)).await;
+    let port = sb.addr().port();
+    let request = |method: http::Method, path: &str, host: &str| {
+        http::Request::builder()
+            .method(method)
+            .uri(url(&sb, path))
+            .header(http::header::HOST, host)
+            .header(http::header::CONTENT_TYPE, "application/json")
+            .body(Full::new(Bytes::from_static(b"{}")))
+            .expect("request")
+    };
+    let rebound = format!("evil.example:{port}");
+    for path in ["/", "/requests/1", &format!("/orders/{id}")] {
+        let (status, _, _) = send(request(http::Method::GET, path, &rebound)).await;
+        assert_eq!(status, 403, "{path}");
+    }
+    let pay = format!("/admin/orders/{id}/pay");
+    let (status, _, _) = send(request(http::Method::POST, &pay, &rebound)).await;
+    assert_eq!(status, 403);
+    assert_eq!(
+        sb.order(&id).expect("read").expect("order").status,
+        OrderStatus::AwaitingPayment
+    );
+    // The merchant's API and the payer's checkout page answer any name.
+    let (status, _, _) = send(request(http::Method::GET, &format!("/pay/{id}"), &rebound)).await;
+    assert_eq!(status, 200);
+    let (status, _, _) = send(request(
+        http::Method::POST,
+        &pay,
+        &format!("localhost:{port}"),
+    ))
+    .await;
+    assert_eq!(status, 200);
 }
