@@ -237,9 +237,9 @@ fn local_host(req: &Request<Bytes>) -> bool {
     let Ok(host) = host.to_str() else {
         return false;
     };
-    if host.starts_with('[') {
+    if let Some(bracketed) = host.strip_prefix('[') {
         // An IPv6 literal, `[::1]:port`.
-        return host[1..]
+        return bracketed
             .split_once(']')
             .is_some_and(|(ip, _)| ip.parse::<std::net::Ipv6Addr>().is_ok());
     }
