@@ -78,14 +78,14 @@ fn html(status: StatusCode, page: maud::Markup) -> Reply {
 }
 
 fn not_found(what: &str) -> Reply {
-    html(StatusCode::NOT_FOUND, views::not_found(what))
+    html(StatusCode::NOT_FOUND, views::problem("Not found", what))
 }
 
 fn failed(r: &Refusal) -> Reply {
     tracing::error!(error = %r.message, "a dashboard page failed");
     html(
         StatusCode::INTERNAL_SERVER_ERROR,
-        views::not_found(&r.message),
+        views::problem("Failed", &r.message),
     )
 }
 

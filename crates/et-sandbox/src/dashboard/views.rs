@@ -73,13 +73,13 @@ fn older(path: &str, extra: &str, last: Option<i64>, full: bool) -> Markup {
     }
 }
 
-/// A page saying what was not found (or what failed).
-pub fn not_found(what: &str) -> Markup {
+/// A bare page saying what went wrong (`title`: "Not found", "Failed").
+pub fn problem(title: &str, what: &str) -> Markup {
     html! {
         (DOCTYPE)
         html lang="en" {
-            head { meta charset="utf-8"; title { "Not found · EasyTransfer sandbox" } }
-            body { p { "Not found: " (what) } p { a href="/" { "Back to the dashboard" } } }
+            head { meta charset="utf-8"; title { (title) " · EasyTransfer sandbox" } }
+            body { p { (title) ": " (what) } p { a href="/" { "Back to the dashboard" } } }
         }
     }
 }
@@ -177,11 +177,12 @@ pub fn order(app: &App, p: &OrderPage) -> Markup {
             }
         }
         h2 { "ET's side" }
+        @let buttons = actions(&o.order_id, current);
         p #actions {
-            @for (label, route, style) in actions(&o.order_id, current) {
+            @for (label, route, style) in &buttons {
                 button class=(style) data-post=(route) { (label) }
             }
-            @if actions(&o.order_id, current).is_empty() { span.note { "No step of ET's is possible in this status." } }
+            @if buttons.is_empty() { span.note { "No step of ET's is possible in this status." } }
         }
         // Failures on demand (issue 12 §2) get their buttons here, at merge.
         section #faults {}
