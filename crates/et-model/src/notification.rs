@@ -133,6 +133,22 @@ impl NotificationKind {
     }
 }
 
+impl NotificationKind {
+    /// The kind's name in snake case (`payment_success`,
+    /// `order_status_change`, `refund_result`, `remittance_voucher`,
+    /// `unknown`): the one table of these names, for logs, reports and
+    /// stored rows.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NotificationKind::PaymentSuccess => "payment_success",
+            NotificationKind::OrderStatusChange => "order_status_change",
+            NotificationKind::RefundResult => "refund_result",
+            NotificationKind::RemittanceVoucher => "remittance_voucher",
+            NotificationKind::Unknown => "unknown",
+        }
+    }
+}
+
 impl fmt::Display for NotificationKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {

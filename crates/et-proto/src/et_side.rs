@@ -4,7 +4,7 @@
 use std::fmt;
 
 use et_crypto::{PrivateKey, PublicKey};
-use et_model::{Operation, Placement, ServerType, StatusCode};
+use et_model::{Notification, Operation, Placement, ServerType, StatusCode};
 use serde::Serialize;
 use zeroize::Zeroizing;
 
@@ -263,5 +263,26 @@ impl EtSide {
     /// JSON types (an amount as the number `10000.00`).
     pub fn sign_notification(salt: &str, fields: RawObject) -> Vec<u8> {
         notify::sign_notification(salt, fields)
+    }
+
+    /// The body ET posts for a typed notification, signed with `salt` (v2
+    /// rule): the fields in the struct's order, amounts and result codes as
+    /// JSON numbers, and a status change's `order_status` as a string, as
+    /// doc-5683216 declares it. An unknown kind's fields are all strings.
+    pub fn signed_notification(notification: &Notification, salt: &str) -> Result<Vec<u8>, Error> {
+        const FIELD: &str = "notification";
+        let json = match notification {
+            Notification::PaymentSuccess(n) => envelope::to_json(n, FIELD),
+            Notification::OrderStatusChange(n) => envelope::to_json(n, FIELD),
+            Notification::RefundResult(n) => envelope::to_json(n, FIELD),
+            Notification::RemittanceVoucher(n) => envelope::to_json(n, FIELD),
+            Notification::Unknown(fields) => envelope::to_json(fields, FIELD),
+        }?;
+        let mut fields = RawObject::parse_json(json.as_bytes(), FIELD)?;
+        if let Notification::OrderStatusChange(n) = notification {
+            let status = RawValue::string(n.order_status.code().to_string());
+            fields.insert("order_status", status);
+        }
+        Ok(notify::sign_notification(salt, fields))
     }
 }

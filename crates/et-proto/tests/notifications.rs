@@ -260,3 +260,33 @@ fn verify_borrows_the_body_and_agrees_with_the_owned_result() {
         assert_eq!(view.text("pay_amount"), owned.fields().text("pay_amount"));
     }
 }
+
+/// A typed notification signs to ET's worked example, and every kind reads
+/// back as the value it was written from, `order_status` sent as a string.
+#[test]
+fn typed_notifications_sign_like_et_and_read_back_unchanged() {
+    let v = verifier(NotifySignRule::V2);
+    let example = v
+        .verify_owned(Some("application/json"), ET_EXAMPLE.as_bytes())
+        .unwrap();
+    let body = EtSide::signed_notification(example.notification(), "abc123").unwrap();
+    assert_eq!(
+        String::from_utf8(body).unwrap(),
+        r#"{"order_id":"ETxxxxxxxxxxxx01","pay_result":1,"pay_amount":10000.00,"pay_datetime":"2024-12-01 10:00:00","extend_info":"","sign":"652614570bcc49940d7dcc7a3c3dc7e5"}"#
+    );
+    let status = RawObject::parse_json(
+        br#"{"notify_type":"order_status_change","order_id":"ET1","datetime":"2024-12-12 10:00:00","order_status":"-3"}"#,
+        "test",
+    )
+    .unwrap();
+    let status = v
+        .verify_owned(None, &sign_notification("abc123", status))
+        .unwrap();
+    let body = EtSide::signed_notification(status.notification(), "abc123").unwrap();
+    assert!(String::from_utf8_lossy(&body).contains(r#""order_status":"-3""#));
+    for n in [&example, &status] {
+        let body = EtSide::signed_notification(n.notification(), "abc123").unwrap();
+        let again = v.verify_owned(None, &body).unwrap();
+        assert_eq!(again.notification(), n.notification());
+    }
+}

@@ -14,11 +14,14 @@ use et_model::{
 };
 use et_proto::{OpenedRequest, RawObject, RawValue, Response};
 
-use crate::app::{amount_due, order_not_found, App, RefundApplication};
+use crate::app::App;
 use crate::clock::beijing_compact_date;
+use crate::codes::order_not_found;
 use crate::codes::{Refusal, SandboxCode};
 use crate::dashboard::log::{self, Recorder};
+use crate::engine::RefundApplication;
 use crate::machine::{self, Event};
+use crate::money::amount_due;
 use crate::store::{self, NewOrder, OrderRecord};
 
 /// At most this many attachments per type and order (attachment upload page).

@@ -120,6 +120,14 @@ impl Refusal {
     }
 }
 
+/// `200001` for an order this merchant does not have.
+pub fn order_not_found(order_id: &str) -> Refusal {
+    Refusal::new(
+        SandboxCode::OrderNotFound,
+        format!("order {order_id:?} not found"),
+    )
+}
+
 impl fmt::Display for Refusal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}: {}", self.code, self.message)

@@ -40,8 +40,11 @@
 //! the sandbox's own, English and Chinese names, country and type — `1`
 //! for schools, [`RESIDENCE`] `2` for residences — edit it freely). [`Sandbox::start`] adds `sandbox.db`, which holds the
 //! merchants, orders, attachments (Base64 as received), serial numbers seen
-//! per merchant, the notification outbox and the sandbox clock, so a restart
-//! loses nothing. While a sandbox runs it holds an exclusive advisory lock
+//! per merchant, the notification outbox and its delivery attempts, each
+//! order's status history and creating request, the request log and the
+//! sandbox clock, so a restart loses nothing. Its schema carries a version (`PRAGMA user_version`); an
+//! older database is migrated in place when the sandbox starts, and one
+//! written by a newer sandbox is refused with [`Error::SchemaVersion`]. While a sandbox runs it holds an exclusive advisory lock
 //! on `sandbox.lock` ([`LOCK_FILE`]); a second sandbox on the same directory
 //! fails to start with [`Error::Locked`] (two would deliver every
 //! notification twice).
@@ -53,7 +56,7 @@
 //! | `POST /server` | ET's API, every operation by `server_type` |
 //! | `GET /` | the dashboard: orders, newest first, [`PAGE_SIZE`] a page (`?status=N` filters, `?before=SEQ` pages) |
 //! | `GET /orders/{order_id}` | one order: status timeline, the creating request decrypted, attachments, notifications, ET's buttons |
-//! | `GET /notifications` | every notification with its delivery attempts, newest first, paged (`?before=ID`) |
+//! | `GET /notifications` | every notification with its delivery attempts (time, URL, HTTP status, the reply's first bytes, latency, next retry; the last [`ATTEMPTS_SHOWN`]), newest first, paged (`?before=ID`) |
 //! | `GET /requests` | the request log: the last [`REQUEST_LOG_ROWS`] envelopes received, verified or why not, answer, latency; paged |
 //! | `GET /requests/{n}` | one logged envelope, its payload decrypted (or as received, if it did not open) |
 //! | `GET /attachments/{id}` | an uploaded attachment, as a download (`application/octet-stream`) |
@@ -156,9 +159,11 @@
 //!
 //! # Notifications
 //!
-//! JSON bodies signed with the v2 rule (et-proto's `sign_notification`).
+//! JSON bodies from et-model's typed notifications, signed with the v2 rule
+//! (et-proto's `EtSide::signed_notification`).
 //! Payment success (and a declined payment's `pay_result` 0) goes to the
-//! payment address's `notify_url`, else the order's `notify_url`; status changes, refund results and the remittance
+//! payment address's `notify_url`, else the order's `notify_url`; status
+//! changes, refund results and the remittance
 //! voucher go to the order's `status_change_notify_url`, else `notify_url`.
 //! Each is tried at once and again after 1, 5, 10, 30, 60 and 120 minutes of
 //! sandbox time (7 attempts), until the reply is `{"notify_result":"OK"}`.
@@ -168,6 +173,41 @@
 //! delay only their own notifications; one order's notifications go one at
 //! a time, oldest first.
 //! Unpaid orders close after 7 days of sandbox time.
+//!
+//! Every attempt is recorded: when, where, the HTTP status (or why no
+//! reply came, a [`DeliveryFailure`]), the first [`REPLY_HEAD_BYTES`] (512)
+//! bytes of the reply, the latency and when the next attempt is due
+//! ([`RunningSandbox::delivery_attempts`] per order,
+//! [`RunningSandbox::notification_attempts`] per notification).
+//!
+//! # Inside: the data path
+//!
+//! Each module depends only on those before it:
+//!
+//! ```text
+//! request ─▶ api / server / jump ─▶ engine ─▶ outbox ─▶ store (outbox row)
+//!                                                         │
+//!            ticker (background loop) ─▶ delivery ◀───────┘ ─▶ merchant's URL
+//! ```
+//!
+//! - `machine`: the order state machine ([`Event`], [`IllegalTransition`]),
+//!   pure.
+//! - `engine`: every status change. A pure step (`apply`) checks the
+//!   machine and composes the notifications the change causes as typed
+//!   `et_model::Notification` values; `App::transition` runs it in one
+//!   SQLite transaction with the order's update and the outbox rows, so a
+//!   crash loses neither. Closing orders unpaid for 7 days is an engine step
+//!   too (`App::close_unpaid_orders`), which the ticker calls each round.
+//! - `outbox`: pure. A typed notification becomes the signed body through
+//!   et-proto's `EtSide::signed_notification` (v2 rule, the merchant's
+//!   salt); the retry schedule ([`RETRY_MINUTES`], [`MAX_ATTEMPTS`]).
+//! - `delivery`: one attempt at one outbox row: POST, read at most 64 KiB of
+//!   the reply within 10 s, record the attempt and schedule the next.
+//! - `ticker`: the background loop: saves the clock, runs the engine's
+//!   time-driven step, starts due deliveries within the concurrency slots,
+//!   sleeps until the next is due.
+//! - `money`: decimal arithmetic on stored amounts (never a float).
+//! - `store`: SQLite, schema versions and migrations.
 //!
 //! # Resource bounds
 //!
@@ -200,6 +240,8 @@ mod clock;
 mod codes;
 mod config;
 mod dashboard;
+mod delivery;
+mod engine;
 pub mod files;
 mod institutions;
 mod jump;
@@ -207,10 +249,12 @@ mod keys;
 mod limits;
 mod lock;
 mod machine;
-mod notify;
+mod money;
+mod outbox;
 mod pages;
 mod server;
 mod store;
+mod ticker;
 
 use std::fmt;
 use std::net::SocketAddr;
@@ -226,7 +270,6 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 pub use api::MAX_ATTACHMENTS_PER_TYPE;
-pub use app::CLOSE_UNPAID_AFTER_MS;
 pub use clock::{ClockError, LATEST, MAX_ADVANCE, MAX_TIME_SCALE};
 pub use codes::{Refusal, SandboxCode};
 pub use config::{
@@ -234,14 +277,17 @@ pub use config::{
     ET_PUBLIC_PEM, MERCHANT_JSON, MERCHANT_PRIVATE_PEM, MERCHANT_PUBLIC_PEM, SANDBOX_JSON,
 };
 pub use dashboard::{
-    MAX_LOGGED_PAYLOAD, ORDER_PAGE_ROWS, PAGE_SIZE, PAY_METHODS, REQUEST_LOG_ROWS,
+    ATTEMPTS_SHOWN, MAX_LOGGED_PAYLOAD, ORDER_PAGE_ROWS, PAGE_SIZE, PAY_METHODS, REQUEST_LOG_ROWS,
 };
+pub use delivery::{DeliveryFailure, REPLY_HEAD_BYTES};
+pub use engine::CLOSE_UNPAID_AFTER_MS;
 pub use institutions::{InstitutionDirectory, DEFAULT_PAGE, MAX_PAGE, RESIDENCE};
 pub use limits::{Limits, MAX_BODY};
 pub use lock::LOCK_FILE;
 pub use machine::{Event, IllegalTransition};
-pub use notify::{MAX_ATTEMPTS, MAX_DELIVERIES, MAX_DELIVERIES_PER_ENDPOINT, RETRY_MINUTES};
+pub use outbox::{MAX_ATTEMPTS, RETRY_MINUTES};
 pub use store::OrderInstitution;
+pub use ticker::{MAX_DELIVERIES, MAX_DELIVERIES_PER_ENDPOINT};
 
 /// Everything that can stop a sandbox from being set up or started.
 #[derive(Debug)]
@@ -276,6 +322,17 @@ pub enum Error {
     Locked {
         /// The lock file.
         path: PathBuf,
+    },
+    /// `sandbox.db` has a schema version (`PRAGMA user_version`) this
+    /// sandbox does not know: written by a newer sandbox. It is left as it
+    /// is; run the newer sandbox, or start from a fresh state directory.
+    SchemaVersion {
+        /// The database file.
+        path: PathBuf,
+        /// Its version.
+        found: i64,
+        /// The newest version this sandbox knows.
+        known: i64,
     },
     /// The listen address could not be bound.
     Bind {
@@ -314,6 +371,12 @@ impl fmt::Display for Error {
                 "{}: another sandbox is already serving this state directory; stop it first",
                 path.display()
             ),
+            Error::SchemaVersion { path, found, known } => write!(
+                f,
+                "{}: schema version {found}, but this sandbox knows versions up to {known}; \
+                 it was written by a newer sandbox",
+                path.display()
+            ),
             Error::Bind { addr, source } => write!(f, "cannot listen on {addr}: {source}"),
         }
     }
@@ -325,7 +388,7 @@ impl std::error::Error for Error {
             Error::Io { source, .. } | Error::Bind { source, .. } => Some(source),
             Error::Key { source, .. } => Some(source),
             Error::Database(e) => Some(e),
-            Error::Config { .. } | Error::Locked { .. } => None,
+            Error::Config { .. } | Error::Locked { .. } | Error::SchemaVersion { .. } => None,
         }
     }
 }
@@ -416,7 +479,7 @@ impl Sandbox {
         // Each task holds the directory's lock until it has ended.
         let held = lock.clone();
         let serving = server::serve(listener, server, stopped.clone());
-        let delivering = notify::run(app.clone(), stopped);
+        let delivering = ticker::run(app.clone(), stopped);
         let tasks = vec![
             tokio::spawn(async move {
                 serving.await;
@@ -498,6 +561,28 @@ impl RunningSandbox {
         Ok(rows.iter().map(NotificationView::from).collect())
     }
 
+    /// Every delivery attempt of the order's notifications, oldest first.
+    pub fn delivery_attempts(&self, order_id: &str) -> Result<Vec<DeliveryAttemptView>, Refusal> {
+        let rows = self
+            .app
+            .store
+            .tx(|c| store::delivery_attempts(c, order_id))?;
+        Ok(rows.into_iter().map(DeliveryAttemptView::from).collect())
+    }
+
+    /// Every delivery attempt of one notification
+    /// ([`NotificationView::id`]), oldest first.
+    pub fn notification_attempts(
+        &self,
+        notification_id: i64,
+    ) -> Result<Vec<DeliveryAttemptView>, Refusal> {
+        let rows = self
+            .app
+            .store
+            .tx(|c| store::notification_attempts(c, notification_id))?;
+        Ok(rows.into_iter().map(DeliveryAttemptView::from).collect())
+    }
+
     /// Pays the order as the checkout page does (0 → 1).
     pub fn pay(&self, order_id: &str) -> Result<OrderView, Refusal> {
         self.admin(order_id, Event::Pay)
@@ -549,11 +634,7 @@ impl RunningSandbox {
     /// Decides a refund in progress: -3 → -2, or back to the status before
     /// the refund; sends the refund result.
     pub fn refund_result(&self, order_id: &str, success: bool) -> Result<OrderView, Refusal> {
-        let event = Event::RefundResult {
-            success,
-            previous: OrderStatus::Refunding,
-        };
-        self.admin(order_id, event)
+        self.admin(order_id, Event::RefundResult { success })
     }
 
     /// The institution the order was placed for, named as the directory
@@ -628,11 +709,13 @@ impl From<&store::OrderRecord> for OrderView {
 /// A notification in the outbox and how its delivery went.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct NotificationView {
-    /// Outbox row id (what [`RunningSandbox::redeliver`] takes).
+    /// The notification's id (its outbox row), for
+    /// [`RunningSandbox::notification_attempts`] and
+    /// [`RunningSandbox::redeliver`].
     pub id: i64,
     /// ET order id.
     pub order_id: String,
-    /// `payment_success`, `payment_failed` (a declined payment),
+    /// `payment_success` (`pay_result` 0 for a declined payment),
     /// `order_status_change`, `refund_result` or `remittance_voucher`.
     pub kind: String,
     /// Destination.
@@ -661,6 +744,50 @@ impl From<&store::OutboxRecord> for NotificationView {
             delivered: n.delivered_at.is_some(),
             pending: n.next_attempt_at.is_some(),
             last_error: n.last_error.clone(),
+        }
+    }
+}
+
+/// One delivery attempt of a notification.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct DeliveryAttemptView {
+    /// The notification tried ([`NotificationView::id`]).
+    pub notification_id: i64,
+    /// The order it is about.
+    pub order_id: String,
+    /// When the attempt started, Beijing sandbox time.
+    pub attempted_at: String,
+    /// Where it was sent.
+    pub url: String,
+    /// The reply's HTTP status, if a reply came.
+    pub http_status: Option<u16>,
+    /// Whether the merchant acknowledged it (`{"notify_result":"OK"}`).
+    pub acknowledged: bool,
+    /// Why not, when it was not.
+    pub failure: Option<DeliveryFailure>,
+    /// The first bytes of the reply, at most [`REPLY_HEAD_BYTES`]
+    /// (empty when no reply was read whole).
+    pub reply_head: Vec<u8>,
+    /// Real milliseconds from sending to the end of the reply (or the failure).
+    pub latency_ms: i64,
+    /// When the next attempt is due, Beijing sandbox time; `None` once
+    /// delivered or given up.
+    pub next_attempt_at: Option<String>,
+}
+
+impl From<store::DeliveryAttemptRecord> for DeliveryAttemptView {
+    fn from(a: store::DeliveryAttemptRecord) -> Self {
+        DeliveryAttemptView {
+            notification_id: a.notification_id,
+            order_id: a.order_id,
+            attempted_at: clock::beijing_datetime(a.attempted_at),
+            url: a.url,
+            http_status: a.http_status,
+            acknowledged: a.failure.is_empty(),
+            failure: DeliveryFailure::from_name(&a.failure),
+            reply_head: a.reply_head,
+            latency_ms: a.latency_ms,
+            next_attempt_at: a.next_attempt_at.map(clock::beijing_datetime),
         }
     }
 }

@@ -278,7 +278,6 @@ pub fn admin_event(action: &str, query: &str) -> Option<Event> {
         "close" => Some(Event::Close),
         "refund-result" => Some(Event::RefundResult {
             success: success()?,
-            previous: OrderStatus::Refunding,
         }),
         _ => None,
     }
@@ -333,7 +332,7 @@ fn admin_view(app: &App, id: &str) -> Reply {
                 body.to_string().into_bytes(),
             )
         }
-        Ok(None) => admin_error(&crate::app::order_not_found(id)),
+        Ok(None) => admin_error(&crate::codes::order_not_found(id)),
         Err(e) => admin_error(&Refusal::from(e)),
     }
 }
@@ -431,10 +430,7 @@ mod tests {
         assert_eq!(admin_event("remit", ""), Some(Event::Remit));
         assert_eq!(
             admin_event("refund-result", "success=false"),
-            Some(Event::RefundResult {
-                success: false,
-                previous: OrderStatus::Refunding
-            })
+            Some(Event::RefundResult { success: false })
         );
         assert_eq!(
             admin_event("refund-result", ""),

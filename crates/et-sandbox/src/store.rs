@@ -12,9 +12,74 @@ use crate::clock::Millis;
 use crate::files;
 use crate::Error;
 
-const SCHEMA: &str = "
+/// Set on every open (outside any transaction: SQLite ignores a journal
+/// mode change inside one).
+const PRAGMAS: &str = "
 PRAGMA journal_mode = WAL;
 PRAGMA synchronous = NORMAL;
+";
+
+/// The schema's history: `PRAGMA user_version` N means the first N
+/// migrations have run. Append only; a released migration never changes.
+/// Each runs in one transaction with its version bump.
+const MIGRATIONS: &[&str] = &[
+    // 1: the schema from before versions. `IF NOT EXISTS` throughout, so a
+    // database of that time (user_version 0, these tables) upgrades in place.
+    SCHEMA_V1,
+    // 2: every delivery attempt, with what came back.
+    "CREATE TABLE delivery_attempts (
+        id              INTEGER PRIMARY KEY AUTOINCREMENT,
+        notification_id INTEGER NOT NULL REFERENCES outbox (id),
+        order_id        TEXT NOT NULL,
+        attempted_at    INTEGER NOT NULL,
+        url             TEXT NOT NULL,
+        http_status     INTEGER,
+        failure         TEXT NOT NULL,
+        reply_head      BLOB NOT NULL,
+        latency_ms      INTEGER NOT NULL,
+        next_attempt_at INTEGER
+    );
+    CREATE INDEX delivery_attempts_by_order ON delivery_attempts (order_id, id);
+    CREATE INDEX delivery_attempts_by_notification ON delivery_attempts (notification_id, id);",
+    // 3: what the dashboard reads beyond the engine's tables: the request
+    // log (the last `dashboard::REQUEST_LOG_ROWS` envelopes), each order's
+    // status history and the request that created it, and the indexes its
+    // keyset-paged lists walk.
+    "CREATE TABLE request_log (
+        id              INTEGER PRIMARY KEY AUTOINCREMENT,
+        received_at     INTEGER NOT NULL,
+        merchant_number TEXT NOT NULL,
+        server_type     TEXT NOT NULL,
+        serial_number   TEXT NOT NULL,
+        verified        INTEGER NOT NULL,
+        refusal         TEXT NOT NULL,
+        status_code     TEXT NOT NULL,
+        message         TEXT NOT NULL,
+        latency_us      INTEGER NOT NULL,
+        payload         TEXT NOT NULL,
+        truncated       INTEGER NOT NULL
+    );
+    CREATE TABLE status_history (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        order_id    TEXT NOT NULL,
+        at          INTEGER NOT NULL,
+        event       TEXT NOT NULL,
+        from_status INTEGER NOT NULL,
+        to_status   INTEGER NOT NULL,
+        note        TEXT NOT NULL
+    );
+    CREATE INDEX status_history_by_order ON status_history (order_id, id);
+    CREATE TABLE order_requests (
+        order_id       TEXT PRIMARY KEY REFERENCES orders (order_id),
+        server_type    TEXT NOT NULL,
+        data           TEXT NOT NULL,
+        sensitive_data TEXT NOT NULL
+    );
+    CREATE INDEX orders_by_status_seq ON orders (status, seq);
+    CREATE INDEX outbox_by_order ON outbox (order_id, id);",
+];
+
+const SCHEMA_V1: &str = "
 CREATE TABLE IF NOT EXISTS meta (
     key   TEXT PRIMARY KEY,
     value TEXT NOT NULL
@@ -91,46 +156,6 @@ CREATE TABLE IF NOT EXISTS jumps (
     created_at          INTEGER NOT NULL,
     UNIQUE (merchant_number, merchant_order_id)
 );
-";
-
-/// What the dashboard reads beyond the order engine's tables: the request
-/// log (the last [`crate::dashboard::REQUEST_LOG_ROWS`] envelopes), each
-/// order's status history and the request that created it. Created if
-/// missing, so older databases gain them; a `PRAGMA user_version`
-/// migration once the store has those.
-const DASHBOARD_SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS request_log (
-    id              INTEGER PRIMARY KEY AUTOINCREMENT,
-    received_at     INTEGER NOT NULL,
-    merchant_number TEXT NOT NULL,
-    server_type     TEXT NOT NULL,
-    serial_number   TEXT NOT NULL,
-    verified        INTEGER NOT NULL,
-    refusal         TEXT NOT NULL,
-    status_code     TEXT NOT NULL,
-    message         TEXT NOT NULL,
-    latency_us      INTEGER NOT NULL,
-    payload         TEXT NOT NULL,
-    truncated       INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS status_history (
-    id          INTEGER PRIMARY KEY AUTOINCREMENT,
-    order_id    TEXT NOT NULL,
-    at          INTEGER NOT NULL,
-    event       TEXT NOT NULL,
-    from_status INTEGER NOT NULL,
-    to_status   INTEGER NOT NULL,
-    note        TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS status_history_by_order ON status_history (order_id, id);
-CREATE TABLE IF NOT EXISTS order_requests (
-    order_id       TEXT PRIMARY KEY REFERENCES orders (order_id),
-    server_type    TEXT NOT NULL,
-    data           TEXT NOT NULL,
-    sensitive_data TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS orders_by_status_seq ON orders (status, seq);
-CREATE INDEX IF NOT EXISTS outbox_by_order ON outbox (order_id, id);
 ";
 
 /// The database handle, shared by the server, the ticker and admin calls.
@@ -252,10 +277,10 @@ impl Store {
             }
         }
         let flags = OpenFlags::default() | OpenFlags::SQLITE_OPEN_NOFOLLOW;
-        let conn = Connection::open_with_flags(path, flags)?;
+        let mut conn = Connection::open_with_flags(path, flags)?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
-        conn.execute_batch(SCHEMA)?;
-        conn.execute_batch(DASHBOARD_SCHEMA)?;
+        conn.execute_batch(PRAGMAS)?;
+        migrate(&mut conn, path)?;
         Ok(Store {
             conn: Arc::new(Mutex::new(conn)),
         })
@@ -274,6 +299,31 @@ impl Store {
         tx.commit()?;
         Ok(out)
     }
+}
+
+/// The schema version this code writes: the number of [`MIGRATIONS`].
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// Brings the database up to [`SCHEMA_VERSION`], one migration at a time;
+/// refuses a database from a newer sandbox (or with a version no sandbox
+/// wrote) rather than misreading it.
+fn migrate(conn: &mut Connection, path: &Path) -> Result<(), Error> {
+    let found: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    let done = usize::try_from(found)
+        .ok()
+        .filter(|&n| n <= MIGRATIONS.len())
+        .ok_or_else(|| Error::SchemaVersion {
+            path: path.to_owned(),
+            found,
+            known: SCHEMA_VERSION,
+        })?;
+    for (version, sql) in (1..).zip(MIGRATIONS).skip(done) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", version)?;
+        tx.commit()?;
+    }
+    Ok(())
 }
 
 /// Reads a `meta` value.
@@ -603,6 +653,109 @@ pub fn record_attempt(
         params![id, delivered_at, next, error],
     )
     .map(drop)
+}
+
+/// One delivery attempt of a notification, as recorded.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DeliveryAttemptRecord {
+    /// The outbox row (notification) tried.
+    pub notification_id: i64,
+    /// The order it is about.
+    pub order_id: String,
+    /// Sandbox time the attempt started.
+    pub attempted_at: Millis,
+    /// Where it was sent.
+    pub url: String,
+    /// The reply's HTTP status, if a reply came.
+    pub http_status: Option<u16>,
+    /// Why it failed (a delivery failure's name), `''` if acknowledged.
+    pub failure: String,
+    /// The first bytes of the reply (bounded by the delivery code).
+    pub reply_head: Vec<u8>,
+    /// Real time from sending to the end of the reply or the failure.
+    pub latency_ms: i64,
+    /// When the next attempt is due; `None` once delivered or given up.
+    pub next_attempt_at: Option<Millis>,
+}
+
+/// Records one delivery attempt (with [`record_attempt`], in the same
+/// transaction).
+pub fn insert_delivery_attempt(c: &Connection, a: &DeliveryAttemptRecord) -> rusqlite::Result<()> {
+    c.execute(
+        "INSERT INTO delivery_attempts (notification_id, order_id, attempted_at, url, http_status,
+             failure, reply_head, latency_ms, next_attempt_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        params![
+            a.notification_id,
+            a.order_id,
+            a.attempted_at,
+            a.url,
+            a.http_status,
+            a.failure,
+            a.reply_head,
+            a.latency_ms,
+            a.next_attempt_at
+        ],
+    )
+    .map(drop)
+}
+
+const ATTEMPT_COLUMNS: &str = "notification_id, order_id, attempted_at, url, http_status, failure,
+    reply_head, latency_ms, next_attempt_at";
+
+fn attempt_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<DeliveryAttemptRecord> {
+    Ok(DeliveryAttemptRecord {
+        notification_id: r.get(0)?,
+        order_id: r.get(1)?,
+        attempted_at: r.get(2)?,
+        url: r.get(3)?,
+        http_status: r.get(4)?,
+        failure: r.get(5)?,
+        reply_head: r.get(6)?,
+        latency_ms: r.get(7)?,
+        next_attempt_at: r.get(8)?,
+    })
+}
+
+/// Every delivery attempt of an order's notifications, oldest first.
+pub fn delivery_attempts(
+    c: &Connection,
+    order_id: &str,
+) -> rusqlite::Result<Vec<DeliveryAttemptRecord>> {
+    let mut st = c.prepare_cached(&format!(
+        "SELECT {ATTEMPT_COLUMNS} FROM delivery_attempts WHERE order_id = ?1 ORDER BY id"
+    ))?;
+    let rows = st.query_map([order_id], attempt_from_row)?;
+    rows.collect()
+}
+
+/// Every delivery attempt of one notification (outbox row), oldest first.
+pub fn notification_attempts(
+    c: &Connection,
+    notification_id: i64,
+) -> rusqlite::Result<Vec<DeliveryAttemptRecord>> {
+    let mut st = c.prepare_cached(&format!(
+        "SELECT {ATTEMPT_COLUMNS} FROM delivery_attempts WHERE notification_id = ?1 ORDER BY id"
+    ))?;
+    let rows = st.query_map([notification_id], attempt_from_row)?;
+    rows.collect()
+}
+
+/// The last `limit` delivery attempts of one notification, oldest first
+/// (redeliveries make their number unbounded).
+pub fn last_notification_attempts(
+    c: &Connection,
+    notification_id: i64,
+    limit: i64,
+) -> rusqlite::Result<Vec<DeliveryAttemptRecord>> {
+    let mut st = c.prepare_cached(&format!(
+        "SELECT {ATTEMPT_COLUMNS} FROM (
+             SELECT id, {ATTEMPT_COLUMNS} FROM delivery_attempts WHERE notification_id = ?1
+             ORDER BY id DESC LIMIT ?2)
+         ORDER BY id"
+    ))?;
+    let rows = st.query_map(params![notification_id, limit], attempt_from_row)?;
+    rows.collect()
 }
 
 /// The institution an order was placed for, named as the directory named
@@ -1088,6 +1241,54 @@ mod tests {
         assert!(!dir.path().join("elsewhere.db").exists());
     }
 
+    fn user_version(c: &Connection) -> i64 {
+        c.pragma_query_value(None, "user_version", |r| r.get(0))
+            .expect("user_version")
+    }
+
+    /// A database written before schema versions (user_version 0, the
+    /// tables of migration 1, an order in them) opens, keeps its rows and
+    /// is brought up to the current version.
+    #[test]
+    fn an_unversioned_database_upgrades_in_place() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("t.db");
+        {
+            let old = Connection::open(&path).expect("create");
+            old.execute_batch(SCHEMA_V1).expect("old schema");
+            insert_order(&old, &new_order(), "20240101", 5).expect("old order");
+            assert_eq!(user_version(&old), 0);
+        }
+        let s = Store::open(&path).expect("upgrades");
+        let o = s.tx(|c| order(c, "ET20240101000000001")).expect("read");
+        assert_eq!(o.map(|o| o.merchant_order_id), Some("M1".to_owned()));
+        let version = s.tx(|c| Ok::<_, rusqlite::Error>(user_version(c)));
+        assert_eq!(version.expect("version"), SCHEMA_VERSION);
+        drop(s);
+        Store::open(&path).expect("reopens at the current version");
+    }
+
+    /// A database from a newer sandbox, or with a version none wrote, is
+    /// refused with a typed error naming both versions, and left as it was.
+    #[test]
+    fn a_database_from_a_newer_sandbox_is_refused() {
+        for found in [SCHEMA_VERSION + 1, i64::from(i32::MAX), -1] {
+            let dir = tempfile::tempdir().expect("temp dir");
+            let path = dir.path().join("t.db");
+            Connection::open(&path)
+                .and_then(|c| c.pragma_update(None, "user_version", found))
+                .expect("future database");
+            match Store::open(&path) {
+                Err(Error::SchemaVersion {
+                    found: f, known, ..
+                }) => assert_eq!((f, known), (found, SCHEMA_VERSION)),
+                other => panic!("{found}: expected SchemaVersion, got {other:?}"),
+            }
+            let c = Connection::open(&path).expect("reopen");
+            assert_eq!(user_version(&c), found, "left untouched");
+        }
+    }
+
     fn new_order() -> NewOrder {
         NewOrder {
             merchant_number: "ET82009".into(),
@@ -1140,6 +1341,65 @@ mod tests {
         assert_eq!(first.map(|o| o.order_id), Some(a));
         let other = s.tx(|c| order_by_merchant_order_id(c, "ET99999", "M1"));
         assert_eq!(other.expect("read"), None, "per merchant");
+    }
+
+    #[test]
+    fn delivery_attempts_read_back_per_order_and_per_notification() {
+        let (_d, s) = store();
+        let attempt = |notification_id, order_id: &str, at| DeliveryAttemptRecord {
+            notification_id,
+            order_id: order_id.to_owned(),
+            attempted_at: at,
+            url: "http://x/n".into(),
+            http_status: Some(500),
+            failure: "not_acknowledged".into(),
+            reply_head: b"\xffFAIL".to_vec(),
+            latency_ms: 3,
+            next_attempt_at: Some(at + 60_000),
+        };
+        let (a, b, other) = s
+            .tx(|c| {
+                let a = enqueue(c, "ET1", "payment_success", "http://x/n", "{}", 0)?;
+                let b = enqueue(c, "ET1", "order_status_change", "http://x/n", "{}", 0)?;
+                let other = enqueue(c, "ET2", "order_status_change", "http://x/n", "{}", 0)?;
+                let timeout = DeliveryAttemptRecord {
+                    http_status: None,
+                    failure: "timeout".into(),
+                    reply_head: vec![],
+                    next_attempt_at: None,
+                    ..attempt(a, "ET1", 20)
+                };
+                for row in [attempt(a, "ET1", 10), attempt(b, "ET1", 15), timeout] {
+                    insert_delivery_attempt(c, &row)?;
+                }
+                insert_delivery_attempt(c, &attempt(other, "ET2", 10))?;
+                Ok::<_, rusqlite::Error>((a, b, other))
+            })
+            .expect("write");
+        let of_order = s.tx(|c| delivery_attempts(c, "ET1")).expect("read");
+        let times: Vec<_> = of_order.iter().map(|r| r.attempted_at).collect();
+        assert_eq!(times, [10, 15, 20], "oldest first, only ET1's");
+        assert_eq!(of_order[0], attempt(a, "ET1", 10), "round trip, bytes kept");
+        assert_eq!(
+            (of_order[2].http_status, of_order[2].next_attempt_at),
+            (None, None)
+        );
+        let of_a = s.tx(|c| notification_attempts(c, a)).expect("read");
+        assert_eq!(of_a.len(), 2);
+        assert_eq!(
+            s.tx(|c| notification_attempts(c, b)).expect("read").len(),
+            1
+        );
+        assert_eq!(
+            s.tx(|c| notification_attempts(c, other))
+                .expect("read")
+                .len(),
+            1
+        );
+        assert!(s
+            .tx(|c| delivery_attempts(c, "ET3"))
+            .expect("read")
+            .is_empty());
     }
 
     #[test]

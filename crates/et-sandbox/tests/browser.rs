@@ -396,7 +396,7 @@ async fn dashboard_in_a_real_browser() {
     browser.goto(&format!("{base}/orders/{order_id}")).await;
     browser
         .wait_for("failed delivery attempts", |h| {
-            h.matches("HTTP 500").count() >= 2 && h.contains("with Alipay")
+            h.matches("class=\"num http-status\">500<").count() >= 2 && h.contains("with Alipay")
         })
         .await;
 
@@ -416,7 +416,7 @@ async fn dashboard_in_a_real_browser() {
     }
     let delivered = browser
         .wait_for("both notifications delivered", |h| {
-            h.matches("class=\"yes\"").count() >= 2
+            h.matches("class=\"yes\">acknowledged").count() >= 2
         })
         .await;
     assert!(delivered.contains("payment_success"), "{delivered}");

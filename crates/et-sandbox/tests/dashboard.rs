@@ -274,7 +274,7 @@ async fn buttons_act_and_cross_site_form_posts_are_refused() {
     assert_eq!(status, 200, "{body}");
     let notes = sb.notifications(Some(&id)).expect("notifications");
     assert_eq!(notes.len(), 1, "no status change: {notes:?}");
-    assert_eq!(notes[0].kind, "payment_failed");
+    assert_eq!(notes[0].kind, "payment_success");
     assert!(
         notes[0].body.contains("\"pay_result\":0"),
         "{}",
@@ -304,6 +304,18 @@ async fn buttons_act_and_cross_site_form_posts_are_refused() {
     .await
     .expect("redelivered at once, not after the 1-minute retry");
     assert_eq!(delivered.attempts, 2);
+    // Both attempts are on the order page: the refused one with the reply's
+    // first bytes, then the acknowledged one.
+    let (_, _, html) = page(&url(&sb, &format!("/orders/{id}"))).await;
+    let attempts = html
+        .split("class=\"attempts\"")
+        .nth(1)
+        .expect("an attempts table");
+    assert!(
+        attempts.contains("not_acknowledged") && attempts.contains("FAIL"),
+        "{attempts}"
+    );
+    assert!(attempts.contains("acknowledged</span>"), "{attempts}");
     let (status, _) = admin(
         &sb,
         "/admin/notifications/999/redeliver",

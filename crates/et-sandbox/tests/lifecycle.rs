@@ -426,3 +426,58 @@ async fn hanging_merchant_endpoints_do_not_delay_a_healthy_one() {
     }
     sb.shutdown().await;
 }
+
+/// Each of the seven attempts leaves a row: where it went, the status and
+/// the start of the reply, the latency, and when the next one is due
+/// (none after the last); per order and per notification alike.
+#[tokio::test]
+async fn every_delivery_attempt_is_recorded() {
+    let dir = state_dir();
+    let sb = start(dir.path(), 60_000.0).await;
+    let m = merchant(dir.path());
+    let hook = Receiver::start(false).await;
+    let id = create(&sb, &m, &hook.url("/n"), None).await;
+    sb.close(&id).expect("closes");
+    let done = wait_for(Duration::from_secs(10), || {
+        let views = sb.notifications(Some(&id)).ok()?;
+        views.iter().all(|v| !v.pending).then_some(views)
+    })
+    .await
+    .expect("the schedule ends");
+    let attempts = sb.delivery_attempts(&id).expect("attempts");
+    assert_eq!(attempts.len(), 7, "{attempts:?}");
+    for (i, a) in attempts.iter().enumerate() {
+        assert_eq!(
+            (a.notification_id, a.url.as_str()),
+            (done[0].id, hook.url("/n").as_str())
+        );
+        assert_eq!(a.http_status, Some(200));
+        assert!(!a.acknowledged);
+        assert_eq!(
+            a.failure,
+            Some(et_sandbox::DeliveryFailure::NotAcknowledged)
+        );
+        assert_eq!(a.reply_head, b"FAIL");
+        assert!(a.latency_ms < 10_000);
+        assert_eq!(a.next_attempt_at.is_some(), i < 6, "attempt {}", i + 1);
+    }
+    assert_eq!(
+        sb.notification_attempts(done[0].id).expect("attempts"),
+        attempts
+    );
+
+    hook.accept.store(true, Ordering::SeqCst);
+    sb.pay(&create(&sb, &m, &hook.url("/n"), None).await)
+        .expect("pays");
+    let ok = wait_for(Duration::from_secs(10), || {
+        let all = sb.notifications(None).ok()?;
+        let last = all.last()?;
+        let attempts = sb.notification_attempts(last.id).ok()?;
+        attempts.first().filter(|a| a.acknowledged).cloned()
+    })
+    .await
+    .expect("an acknowledged attempt");
+    assert_eq!((ok.failure, ok.next_attempt_at), (None, None));
+    assert_eq!(ok.reply_head, br#"{"notify_result":"OK"}"#);
+    sb.shutdown().await;
+}

@@ -34,6 +34,25 @@ pub const PAGE_SIZE: i64 = 50;
 /// The most status changes, attachments and notifications one order page
 /// shows (the newest).
 pub const ORDER_PAGE_ROWS: i64 = 100;
+/// The most delivery attempts shown per notification (the newest): ET's
+/// schedule makes 7, and every "Redeliver now" one more.
+pub const ATTEMPTS_SHOWN: i64 = 20;
+
+/// A notification and its last [`ATTEMPTS_SHOWN`] delivery attempts.
+pub type NotificationRow = (store::OutboxRecord, Vec<store::DeliveryAttemptRecord>);
+
+/// `rows` with their delivery attempts.
+fn with_attempts(
+    c: &rusqlite::Connection,
+    rows: Vec<store::OutboxRecord>,
+) -> rusqlite::Result<Vec<NotificationRow>> {
+    rows.into_iter()
+        .map(|n| {
+            let attempts = store::last_notification_attempts(c, n.id, ATTEMPTS_SHOWN)?;
+            Ok((n, attempts))
+        })
+        .collect()
+}
 
 type Reply = Response<Full<Bytes>>;
 
@@ -121,7 +140,7 @@ pub struct OrderPage {
     history: Vec<store::StatusChange>,
     request: Option<store::OrderRequest>,
     attachments: Vec<store::AttachmentInfo>,
-    notifications: Vec<store::OutboxRecord>,
+    notifications: Vec<NotificationRow>,
 }
 
 /// `GET /orders/{id}`.
@@ -135,7 +154,10 @@ pub fn order(app: &App, id: &str) -> Reply {
             history: store::status_history(c, id, ORDER_PAGE_ROWS)?,
             request: store::order_request(c, id)?,
             attachments: store::attachments(c, id, ORDER_PAGE_ROWS)?,
-            notifications: store::notifications_page(c, Some(id), None, ORDER_PAGE_ROWS)?,
+            notifications: with_attempts(
+                c,
+                store::notifications_page(c, Some(id), None, ORDER_PAGE_ROWS)?,
+            )?,
             order,
         }))
     });
@@ -149,9 +171,10 @@ pub fn order(app: &App, id: &str) -> Reply {
 /// `GET /notifications`: every notification, newest first, paged.
 pub fn notifications(app: &App, query: &str) -> Reply {
     let before = number(query, "before");
-    let rows = app
-        .store
-        .tx(|c| store::notifications_page(c, None, before, PAGE_SIZE));
+    let rows = app.store.tx(|c| {
+        let rows = store::notifications_page(c, None, before, PAGE_SIZE)?;
+        with_attempts(c, rows)
+    });
     match rows {
         Ok(rows) => html(StatusCode::OK, views::notifications(app, &rows)),
         Err(e) => failed(&e.into()),
@@ -304,8 +327,10 @@ fn note_last_change(app: &App, id: &str, note: &str) {
     }
 }
 
-/// The buttons an order in `status` offers: (label, admin route, style).
-fn actions(order_id: &str, status: OrderStatus) -> Vec<(&'static str, String, &'static str)> {
+/// The buttons an order offers: (label, admin route, style).
+fn actions(o: &store::OrderRecord) -> Vec<(&'static str, String, &'static str)> {
+    let status = OrderStatus::from_code(o.status);
+    let before_refund = o.status_before_refund.map(OrderStatus::from_code);
     let all = [
         ("Pay", Event::Pay, "pay", ""),
         (
@@ -320,27 +345,25 @@ fn actions(order_id: &str, status: OrderStatus) -> Vec<(&'static str, String, &'
         ("Close", Event::Close, "close", "danger"),
         (
             "Refund succeeded",
-            Event::RefundResult {
-                success: true,
-                previous: OrderStatus::Refunding,
-            },
+            Event::RefundResult { success: true },
             "refund-result?success=true",
             "",
         ),
         (
             "Refund failed",
-            Event::RefundResult {
-                success: false,
-                previous: OrderStatus::Paid,
-            },
+            Event::RefundResult { success: false },
             "refund-result?success=false",
             "danger",
         ),
     ];
     all.into_iter()
-        .filter(|(_, event, _, _)| crate::machine::next(status, *event).is_ok())
+        .filter(|(_, event, _, _)| crate::machine::next(status, before_refund, *event).is_ok())
         .map(|(label, _, action, style)| {
-            (label, format!("/admin/orders/{order_id}/{action}"), style)
+            (
+                label,
+                format!("/admin/orders/{}/{action}", o.order_id),
+                style,
+            )
         })
         .collect()
 }

@@ -4,10 +4,13 @@
 use et_model::OrderStatus;
 use maud::{html, Markup, DOCTYPE};
 
-use super::{actions, OrderPage, ORDER_PAGE_ROWS, PAGE_SIZE, PAY_METHODS, REQUEST_LOG_ROWS};
-use crate::app::{amount_due, App};
+use super::{
+    actions, NotificationRow, OrderPage, ORDER_PAGE_ROWS, PAGE_SIZE, PAY_METHODS, REQUEST_LOG_ROWS,
+};
+use crate::app::App;
 use crate::clock::{beijing_datetime, Millis};
-use crate::store::{LoggedRequest, OrderInstitution, OrderRecord, OutboxRecord};
+use crate::money::amount_due;
+use crate::store::{DeliveryAttemptRecord, LoggedRequest, OrderInstitution, OrderRecord};
 
 /// Seconds between self-refreshes of the lists and the order page.
 const REFRESH_SECONDS: u32 = 5;
@@ -123,7 +126,8 @@ pub fn orders(app: &App, rows: &[(i64, OrderRecord)], filter: Option<i64>) -> Ma
     layout(app, "Orders", true, body)
 }
 
-fn notification_rows(rows: &[OutboxRecord], with_order: bool) -> Markup {
+fn notification_rows(rows: &[NotificationRow], with_order: bool) -> Markup {
+    let columns = if with_order { 9 } else { 8 };
     html! {
         div.scroll { table.notifications {
             thead { tr {
@@ -132,22 +136,48 @@ fn notification_rows(rows: &[OutboxRecord], with_order: bool) -> Markup {
                 th { "Kind" } th { "URL" } th { "Attempts" } th { "Delivered" }
                 th { "Next attempt" } th { "Last error" } th {}
             } }
-            tbody { @for n in rows { tr {
-                td.num { (n.id) }
-                @if with_order {
-                    td.mono { a href=(format!("/orders/{}", n.order_id)) { (n.order_id) } }
+            tbody { @for (n, attempts) in rows {
+                tr {
+                    td.num { (n.id) }
+                    @if with_order {
+                        td.mono { a href=(format!("/orders/{}", n.order_id)) { (n.order_id) } }
+                    }
+                    td { (n.kind) details { summary { "body" } pre { (n.body) } } }
+                    td.mono { (n.url) }
+                    td.num.attempts { (n.attempts) }
+                    td { @if n.delivered_at.is_some() { span.yes { "yes " } } (time(n.delivered_at)) }
+                    td { (time(n.next_attempt_at)) }
+                    td.last-error { (n.last_error) }
+                    td { button.secondary data-post=(format!("/admin/notifications/{}/redeliver", n.id)) {
+                        "Redeliver now"
+                    } }
                 }
-                td { (n.kind) details { summary { "body" } pre { (n.body) } } }
-                td.mono { (n.url) }
-                td.num.attempts { (n.attempts) }
-                td { @if n.delivered_at.is_some() { span.yes { "yes " } } (time(n.delivered_at)) }
-                td { (time(n.next_attempt_at)) }
-                td.last-error { (n.last_error) }
-                td { button.secondary data-post=(format!("/admin/notifications/{}/redeliver", n.id)) {
-                    "Redeliver now"
-                } }
-            } } }
+                @if !attempts.is_empty() {
+                    tr.attempts-row { td colspan=(columns) { (attempt_rows(attempts)) } }
+                }
+            } }
         } }
+    }
+}
+
+/// A notification's delivery attempts: when, where, what came back.
+fn attempt_rows(attempts: &[DeliveryAttemptRecord]) -> Markup {
+    html! {
+        table.attempts {
+            thead { tr {
+                th { "Attempt at" } th { "URL" } th { "HTTP" } th { "Outcome" }
+                th { "Reply (first bytes)" } th { "Latency" } th { "Next retry" }
+            } }
+            tbody { @for a in attempts { tr {
+                td { (beijing_datetime(a.attempted_at)) }
+                td.mono { (a.url) }
+                td.num.http-status { @if let Some(s) = a.http_status { (s) } @else { "—" } }
+                td { @if a.failure.is_empty() { span.yes { "acknowledged" } } @else { span.no { (a.failure) } } }
+                td.mono.reply { (String::from_utf8_lossy(&a.reply_head)) }
+                td.num { (a.latency_ms) " ms" }
+                td { (time(a.next_attempt_at)) }
+            } } }
+        }
     }
 }
 
@@ -177,7 +207,7 @@ pub fn order(app: &App, p: &OrderPage) -> Markup {
             }
         }
         h2 { "ET's side" }
-        @let buttons = actions(&o.order_id, current);
+        @let buttons = actions(o);
         p #actions {
             @for (label, route, style) in &buttons {
                 button class=(style) data-post=(route) { (label) }
@@ -231,12 +261,12 @@ pub fn order(app: &App, p: &OrderPage) -> Markup {
 }
 
 /// Every notification.
-pub fn notifications(app: &App, rows: &[OutboxRecord]) -> Markup {
+pub fn notifications(app: &App, rows: &[NotificationRow]) -> Markup {
     let body = html! {
         h1 { "Notifications" }
         p.note { "Each is tried at once, then after 1, 5, 10, 30, 60 and 120 minutes of sandbox time, until the merchant answers {\"notify_result\":\"OK\"}." }
         @if rows.is_empty() { p.note { "None yet." } } @else { (notification_rows(rows, true)) }
-        (older("/notifications", "", rows.last().map(|n| n.id), rows.len() as i64 == PAGE_SIZE))
+        (older("/notifications", "", rows.last().map(|(n, _)| n.id), rows.len() as i64 == PAGE_SIZE))
     };
     layout(app, "Notifications", true, body)
 }

@@ -1,0 +1,391 @@
+//! The order engine: every status change goes through [`App::transition`],
+//! which checks the [state machine](crate::machine), saves the order and
+//! queues the notifications the change causes, in one transaction. Which
+//! notifications a change causes is [`notifications`], a pure function of
+//! the order and the event that returns typed `et_model` values; the
+//! [outbox](crate::outbox) signs them.
+//!
+//! Time-driven changes are engine steps too: [`App::close_unpaid_orders`]
+//! closes orders unpaid for [`CLOSE_UNPAID_AFTER_MS`]; the
+//! [ticker](crate::ticker) calls it each round.
+
+use et_model::{
+    Amount, CurrencyCode, Notification, NotifyType, OrderStatus, OrderStatusChange, PayResult,
+    PaymentSuccess, RefundResult, RefundResultNotice, RemittanceVoucher,
+};
+
+use crate::app::App;
+use crate::clock::{beijing_datetime, Millis};
+use crate::codes::{order_not_found, Refusal, SandboxCode};
+use crate::machine::{self, Event};
+use crate::money::amount_due;
+use crate::outbox;
+use crate::store::{self, OrderRecord};
+
+/// Unpaid orders close after this long (order interface, api-130848849).
+pub const CLOSE_UNPAID_AFTER_MS: Millis = 7 * 24 * 3600 * 1000;
+
+/// A refund application's details, kept on the order.
+pub struct RefundApplication {
+    /// The merchant's refund id (`refund_order_id`).
+    pub refund_order_id: String,
+    /// Amount to refund, decimal text.
+    pub refund_amount: String,
+}
+
+/// A notification to queue, and where it goes.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Outgoing {
+    /// The merchant's URL.
+    pub url: String,
+    /// What ET tells it.
+    pub notification: Notification,
+}
+
+impl App {
+    /// Applies `event` to an order (owned by `owner`, when given) and queues
+    /// the notifications it causes.
+    pub fn transition(
+        &self,
+        order_id: &str,
+        owner: Option<&str>,
+        event: Event,
+        refund: Option<RefundApplication>,
+    ) -> Result<OrderRecord, Refusal> {
+        let now = self.clock.now();
+        let order = self.store.tx(|c| {
+            let o = store::order(c, order_id)?
+                .filter(|o| owner.is_none_or(|m| m == o.merchant_number))
+                .ok_or_else(|| order_not_found(order_id))?;
+            let voucher_url = self.voucher_url(&o.order_id);
+            let from_status = o.status;
+            let (o, outgoing) = apply(o, event, refund, now, &voucher_url)?;
+            store::update_order(c, &o)?;
+            let step = store::StatusChange {
+                at: now,
+                event: event.name().to_owned(),
+                from_status,
+                to_status: o.status,
+                note: String::new(),
+            };
+            store::record_status(c, &o.order_id, &step)?;
+            let salt = store::merchant(c, &o.merchant_number, &o.sub_merchant_number)?
+                .map(|m| m.salt)
+                .unwrap_or_default();
+            for out in outgoing {
+                let body = outbox::signed_body(&out.notification, &salt).map_err(|e| {
+                    Refusal::new(
+                        SandboxCode::Internal,
+                        format!("signing a notification: {e}"),
+                    )
+                })?;
+                let kind = out.notification.kind().as_str();
+                store::enqueue(c, &o.order_id, kind, &out.url, &body, now)?;
+            }
+            Ok::<_, Refusal>(o)
+        })?;
+        tracing::info!(
+            order_id,
+            event = event.name(),
+            status = order.status,
+            "order status changed"
+        );
+        self.wake.notify_one();
+        Ok(order)
+    }
+
+    /// Closes every order unpaid for [`CLOSE_UNPAID_AFTER_MS`] of sandbox
+    /// time, as ET does; each close notifies like an admin close.
+    pub fn close_unpaid_orders(&self) {
+        let cutoff = self.clock.now().saturating_sub(CLOSE_UNPAID_AFTER_MS);
+        let due = self
+            .store
+            .tx(|c| store::orders_created_before(c, OrderStatus::AwaitingPayment.code(), cutoff));
+        match due {
+            Ok(ids) => {
+                for id in ids {
+                    if let Err(e) = self.transition(&id, None, Event::Close, None) {
+                        tracing::warn!(order_id = %id, error = %e, "closing an unpaid order failed");
+                    }
+                }
+            }
+            Err(e) => tracing::error!(error = %e, "finding unpaid orders failed"),
+        }
+    }
+}
+
+/// The engine's pure step: the order after `event` at `now` (with a refund
+/// application's details, for one) and the notifications the change
+/// causes, or why the state machine forbids it (then nothing is sent).
+pub fn apply(
+    mut o: OrderRecord,
+    event: Event,
+    refund: Option<RefundApplication>,
+    now: Millis,
+    voucher_url: &str,
+) -> Result<(OrderRecord, Vec<Outgoing>), Refusal> {
+    let from = OrderStatus::from_code(o.status);
+    let before_refund = o.status_before_refund.map(OrderStatus::from_code);
+    let to = machine::next(from, before_refund, event).map_err(|e| {
+        let code = match event {
+            Event::Pay | Event::DeclinePayment => SandboxCode::OrderNotAwaitingPayment,
+            _ => SandboxCode::IllegalOrderState,
+        };
+        Refusal::new(code, format!("order {}: {e}", o.order_id))
+    })?;
+    if let Some(r) = refund {
+        o.status_before_refund = Some(o.status);
+        o.refund_order_id = r.refund_order_id;
+        o.refund_amount = r.refund_amount;
+    }
+    o.status = to.code();
+    o.updated_at = now;
+    let outgoing = notifications(&o, event, now, voucher_url)?;
+    Ok((o, outgoing))
+}
+
+/// The notifications `o` (already changed by `event`, at `now`) causes: a
+/// status change (unless the status stays, as after a declined payment);
+/// plus the payment result, remittance voucher or refund result. Those
+/// without a URL are left out.
+pub fn notifications(
+    o: &OrderRecord,
+    event: Event,
+    now: Millis,
+    voucher_url: &str,
+) -> Result<Vec<Outgoing>, Refusal> {
+    let at = beijing_datetime(now);
+    let status_url = first_non_empty(&o.status_change_notify_url, &o.notify_url);
+    let mut out = Vec::with_capacity(2);
+    if event != Event::DeclinePayment {
+        out.push(Outgoing {
+            url: status_url.clone(),
+            notification: Notification::OrderStatusChange(OrderStatusChange {
+                notify_type: NotifyType::OrderStatusChange,
+                order_id: o.order_id.clone(),
+                datetime: at.clone(),
+                order_status: OrderStatus::from_code(o.status),
+                extra: Default::default(),
+            }),
+        });
+    }
+    let extend_info = Some(String::new());
+    let also = match event {
+        Event::Pay | Event::DeclinePayment => Some(Outgoing {
+            url: first_non_empty(&o.pay_notify_url, &o.notify_url),
+            notification: Notification::PaymentSuccess(PaymentSuccess {
+                order_id: o.order_id.clone(),
+                pay_result: if event == Event::Pay {
+                    PayResult::Succeeded
+                } else {
+                    PayResult::Failed
+                },
+                pay_amount: amount(&amount_due(o))?,
+                pay_currency_code: Some(CurrencyCode::RMB),
+                pay_datetime: at,
+                extend_info,
+                notify_type: None,
+                extra: Default::default(),
+            }),
+        }),
+        Event::Receive => Some(Outgoing {
+            url: status_url,
+            notification: Notification::RemittanceVoucher(RemittanceVoucher {
+                order_id: o.order_id.clone(),
+                remittance_voucher_url: voucher_url.to_owned(),
+                extend_info,
+                extra: Default::default(),
+            }),
+        }),
+        Event::RefundResult { success } => Some(Outgoing {
+            url: status_url,
+            notification: Notification::RefundResult(RefundResultNotice {
+                order_id: o.order_id.clone(),
+                refund_order_id: o.refund_order_id.clone(),
+                refund_result: if success {
+                    RefundResult::Succeeded
+                } else {
+                    RefundResult::Failed
+                },
+                refund_amount: amount(&o.refund_amount)?,
+                refund_datetime: at,
+                extend_info,
+                extra: Default::default(),
+            }),
+        }),
+        _ => None,
+    };
+    out.extend(also);
+    out.retain(|n| !n.url.is_empty());
+    Ok(out)
+}
+
+/// A stored amount (the sandbox wrote it, so it parses).
+fn amount(text: &str) -> Result<Amount, Refusal> {
+    Amount::new(text)
+        .map_err(|e| Refusal::new(SandboxCode::Internal, format!("stored amount: {e}")))
+}
+
+fn first_non_empty(a: &str, b: &str) -> String {
+    if a.is_empty() { b } else { a }.to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::machine::refundable;
+
+    const URL: &str = "http://merchant.test/n";
+
+    fn order(status: i64, before_refund: Option<i64>, urls: [bool; 3]) -> OrderRecord {
+        let url = |on: bool| if on { URL.to_owned() } else { String::new() };
+        OrderRecord {
+            order_id: "ET20240101000000001".into(),
+            merchant_number: "ET82009".into(),
+            sub_merchant_number: "ET82009S001".into(),
+            merchant_order_id: "M1".into(),
+            status,
+            currency_code: "GBP".into(),
+            amount: "100.00".into(),
+            tuition_rmb: "920.00".into(),
+            counter_fee: "50.00".into(),
+            notify_url: url(urls[0]),
+            status_change_notify_url: url(urls[1]),
+            pay_notify_url: url(urls[2]),
+            status_before_refund: before_refund,
+            refund_order_id: "R1".into(),
+            refund_amount: "10.00".into(),
+            created_at: 0,
+            updated_at: 0,
+        }
+    }
+
+    /// Every status the store may hold, an unknown one included.
+    fn status() -> impl Strategy<Value = i64> {
+        prop::sample::select(vec![0, 1, 2, 3, 4, -1, -2, -3, 7])
+    }
+
+    fn event() -> impl Strategy<Value = Event> {
+        prop::sample::select(vec![
+            Event::Pay,
+            Event::DeclinePayment,
+            Event::Remit,
+            Event::Receive,
+            Event::Complete,
+            Event::Close,
+            Event::ApplyRefund,
+            Event::RefundResult { success: true },
+            Event::RefundResult { success: false },
+        ])
+    }
+
+    proptest! {
+        /// Whatever the order's status, its status before a refund, the
+        /// event and which URLs it has: an event the state machine forbids
+        /// sends nothing, and every notification sent fits the status the
+        /// order moved to (a payment only on paying an unpaid order, a
+        /// voucher only on reaching "awaiting receipt", a refund result only
+        /// when leaving "refunding", and the status change names the new
+        /// status), goes to a URL and is about this order.
+        #[test]
+        fn notifications_only_fit_the_state_the_order_moves_to(
+            from in status(),
+            before_refund in prop::option::of(status()),
+            event in event(),
+            urls in any::<[bool; 3]>(),
+        ) {
+            let o = order(from, before_refund, urls);
+            let refund = (event == Event::ApplyRefund).then(|| RefundApplication {
+                refund_order_id: "R2".into(),
+                refund_amount: "5.00".into(),
+            });
+            let from = OrderStatus::from_code(from);
+            let allowed = machine::next(from, before_refund.map(OrderStatus::from_code), event);
+            let Ok((after, sent)) = apply(o.clone(), event, refund, 7, "http://sandbox/v.pdf") else {
+                prop_assert!(allowed.is_err(), "{event:?} from {from:?} refused but allowed");
+                return Ok(());
+            };
+            let to = OrderStatus::from_code(after.status);
+            prop_assert_eq!(allowed, Ok(to));
+            let status_url = urls[0] || urls[1];
+            let changes = status_url && event != Event::DeclinePayment;
+            let pays = matches!(event, Event::Pay | Event::DeclinePayment);
+            prop_assert_eq!(!sent.is_empty(), changes || (pays && (urls[0] || urls[2])));
+            for out in &sent {
+                prop_assert_eq!(out.url.as_str(), URL);
+                prop_assert_eq!(out.notification.order_id(), Some(o.order_id.as_str()));
+                match &out.notification {
+                    Notification::OrderStatusChange(n) => prop_assert_eq!(n.order_status, to),
+                    Notification::PaymentSuccess(n) => {
+                        let paid = if n.pay_result == PayResult::Succeeded {
+                            OrderStatus::Paid
+                        } else {
+                            OrderStatus::AwaitingPayment
+                        };
+                        prop_assert_eq!((from, to), (OrderStatus::AwaitingPayment, paid));
+                    }
+                    Notification::RemittanceVoucher(_) => {
+                        prop_assert_eq!((from, to), (OrderStatus::Remitting, OrderStatus::AwaitingReceipt));
+                    }
+                    Notification::RefundResult(n) => {
+                        prop_assert_eq!(from, OrderStatus::Refunding);
+                        let succeeded = n.refund_result == RefundResult::Succeeded;
+                        prop_assert_eq!(succeeded, to == OrderStatus::Refunded);
+                        prop_assert!(succeeded || refundable(to));
+                    }
+                    Notification::Unknown(_) => prop_assert!(false, "the engine sends no unknown kind"),
+                }
+            }
+            let status_changes = sent
+                .iter()
+                .filter(|n| matches!(n.notification, Notification::OrderStatusChange(_)))
+                .count();
+            prop_assert_eq!(status_changes, usize::from(changes));
+        }
+    }
+
+    /// The bodies keep ET's field order and JSON types: amounts and result
+    /// codes as numbers, a status change's `order_status` as a string.
+    #[test]
+    fn bodies_are_written_as_et_writes_them() {
+        let mut o = order(0, None, [true; 3]);
+        let body = |o: &OrderRecord, event| {
+            let (_, sent) = apply(o.clone(), event, None, 0, "http://s/v.pdf").expect("legal");
+            let bodies: Vec<String> = sent
+                .iter()
+                .map(|n| outbox::signed_body(&n.notification, "salt").expect("signs"))
+                .map(|b| b[..b.find(r#","sign":"#).expect("signed")].to_owned())
+                .collect();
+            bodies
+        };
+        let at = "1970-01-01 08:00:00";
+        let id = &o.order_id.clone();
+        assert_eq!(
+            body(&o, Event::Pay),
+            [
+                format!(
+                    r#"{{"notify_type":"order_status_change","order_id":"{id}","datetime":"{at}","order_status":"1""#
+                ),
+                format!(
+                    r#"{{"order_id":"{id}","pay_result":1,"pay_amount":970.00,"pay_currency_code":"RMB","pay_datetime":"{at}","extend_info":"""#
+                ),
+            ]
+        );
+        o.status = 2;
+        assert_eq!(
+            body(&o, Event::Receive)[1],
+            format!(
+                r#"{{"order_id":"{id}","remittance_voucher_url":"http://s/v.pdf","extend_info":"""#
+            )
+        );
+        (o.status, o.status_before_refund) = (-3, Some(1));
+        assert_eq!(
+            body(&o, Event::RefundResult { success: false })[1],
+            format!(
+                r#"{{"order_id":"{id}","refund_order_id":"R1","refund_result":0,"refund_amount":10.00,"refund_datetime":"{at}","extend_info":"""#
+            )
+        );
+    }
+}
