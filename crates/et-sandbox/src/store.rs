@@ -1423,4 +1423,49 @@ mod tests {
         let all = s.tx(|c| notifications(c, Some("ET1"))).expect("all");
         assert_eq!(all[0].delivered_at, Some(80));
     }
+
+    /// The dashboard's lists walk an index from the page's start: no full
+    /// scan and no sort, so a deep page costs what the first one costs.
+    #[test]
+    fn dashboard_pages_walk_an_index_without_sorting() {
+        let (_d, s) = store();
+        let plans = s
+            .tx(|c| {
+                let plan = |sql: &str| -> rusqlite::Result<String> {
+                    let mut st = c.prepare(&format!("EXPLAIN QUERY PLAN {sql}"))?;
+                    let rows = st.query_map([], |r| r.get::<_, String>(3))?;
+                    Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?.join("; "))
+                };
+                Ok::<_, rusqlite::Error>([
+                    (plan("SELECT seq FROM orders WHERE status = 1 AND seq < 9 ORDER BY seq DESC LIMIT 50")?, "orders_by_status_seq"),
+                    (plan("SELECT seq FROM orders WHERE seq < 9 ORDER BY seq DESC LIMIT 50")?, "PRIMARY KEY"),
+                    (plan("SELECT id FROM outbox WHERE order_id = 'x' AND id < 9 ORDER BY id DESC LIMIT 50")?, "outbox_by_order"),
+                    (plan("SELECT id FROM request_log WHERE id < 9 ORDER BY id DESC LIMIT 50")?, "PRIMARY KEY"),
+                ])
+            })
+            .expect("plans");
+        for (plan, index) in plans {
+            assert!(plan.contains("SEARCH") && plan.contains(index), "{plan}");
+            assert!(!plan.contains("TEMP B-TREE"), "sorts: {plan}");
+        }
+    }
+
+    #[test]
+    fn the_request_log_keeps_its_last_rows() {
+        let (_d, s) = store();
+        for i in 0..7 {
+            let entry = LoggedRequest {
+                serial_number: i.to_string(),
+                ..LoggedRequest::default()
+            };
+            s.tx(|c| log_request(c, &entry, 3)).expect("logged");
+        }
+        let kept = s.tx(|c| request_log(c, None, 50)).expect("read");
+        let serials: Vec<&str> = kept.iter().map(|e| e.serial_number.as_str()).collect();
+        assert_eq!(serials, ["6", "5", "4"]);
+        let older = s
+            .tx(|c| request_log(c, Some(kept[1].id), 50))
+            .expect("read");
+        assert_eq!(older.len(), 1, "paged by id");
+    }
 }
