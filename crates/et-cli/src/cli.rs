@@ -168,6 +168,9 @@ pub enum AdminAction {
     Show,
     /// Pay (0 → 1), as the checkout page does.
     Pay,
+    /// Decline the payment, as the checkout page's Decline does: the order
+    /// stays at 0, a payment notification with `pay_result` 0 goes out.
+    DeclinePayment,
     /// Start remitting (1 → 2).
     Remit,
     /// Remitted (2 → 3); sends the remittance voucher.

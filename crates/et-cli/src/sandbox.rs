@@ -129,6 +129,7 @@ fn admin_path(action: AdminAction) -> Option<&'static str> {
     Some(match action {
         AdminAction::Show => return None,
         AdminAction::Pay => "pay",
+        AdminAction::DeclinePayment => "decline-payment",
         AdminAction::Remit => "remit",
         AdminAction::Receive => "receive",
         AdminAction::Complete => "complete",

@@ -416,6 +416,13 @@ fn sandbox_init_serve_and_call() {
         err.contains("409"),
         "an unpaid order cannot be remitted: {err}"
     );
+    let declined = admin("decline-payment");
+    assert!(declined.status.success(), "{}", stderr(&declined));
+    let declined: serde_json::Value = serde_json::from_str(&stdout(&declined)).expect("JSON");
+    assert_eq!(
+        declined["order"]["status"], 0,
+        "a declined order awaits payment"
+    );
     assert!(admin("pay").status.success());
     assert!(admin("remit").status.success());
 

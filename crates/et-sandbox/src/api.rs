@@ -18,6 +18,7 @@ use crate::app::App;
 use crate::clock::beijing_compact_date;
 use crate::codes::order_not_found;
 use crate::codes::{Refusal, SandboxCode};
+use crate::dashboard::log::{self, Recorder};
 use crate::engine::RefundApplication;
 use crate::faults::{Fault, Plan};
 use crate::machine::{self, Event};
@@ -41,14 +42,22 @@ pub struct Answer {
 
 /// Handles one request body; returns a signed response body, or an
 /// unsigned `100001` for a body that is not an envelope at all, and the
-/// fault the plan holds for it.
+/// fault the plan holds for it. Every body goes to the request log with its
+/// answer.
 pub fn handle(app: &App, body: &[u8]) -> Answer {
-    if let Err(e) = RawObject::parse_json(body, "request") {
-        return Answer {
-            body: not_an_envelope(&e),
-            fault: None,
-        };
-    }
+    let mut log = Recorder::start(app);
+    let envelope = match RawObject::parse_json(body, "request") {
+        Ok(envelope) => envelope,
+        Err(e) => {
+            log.not_opened(body, &e.to_string());
+            log.answered(app, SandboxCode::MalformedBody.as_str(), &e.to_string());
+            return Answer {
+                body: not_an_envelope(&e),
+                fault: None,
+            };
+        }
+    };
+    log.envelope(&envelope);
     let mut fault = None;
     let mut merchant_key: Option<PublicKey> = None;
     let opened = app.et.open_request(body, |m, s| {
@@ -58,24 +67,33 @@ pub fn handle(app: &App, body: &[u8]) -> Answer {
     });
     let response = match opened {
         // Failures on demand: one hook before anything is done, one after the commit.
-        Ok(req) => match Plan::of(app.faults.for_request(&req)) {
-            Plan::Cut(Fault::ErrorCode {
-                status_code,
-                message,
-            }) => Response::error(status_code, message, req.return_info.as_str()),
-            Plan::Cut(cut) => {
-                return Answer {
-                    body: Vec::new(),
-                    fault: Some(cut),
+        Ok(req) => {
+            log.opened(&req);
+            match Plan::of(app.faults.for_request(&req)) {
+                Plan::Cut(Fault::ErrorCode {
+                    status_code,
+                    message,
+                }) => Response::error(status_code, message, req.return_info.as_str()),
+                Plan::Cut(cut) => {
+                    let played = serde_json::to_string(&cut).unwrap_or_default();
+                    log.answered(app, "", &format!("no answer: the fault {played}"));
+                    return Answer {
+                        body: Vec::new(),
+                        fault: Some(cut),
+                    };
+                }
+                Plan::Run(after) => {
+                    let handled = dispatch(app, &req);
+                    fault = after.filter(|_| handled.is_ok());
+                    handled.unwrap_or_else(|r| refuse(&r, &req.return_info))
                 }
             }
-            Plan::Run(after) => {
-                let handled = dispatch(app, &req);
-                fault = after.filter(|_| handled.is_ok());
-                handled.unwrap_or_else(|r| refuse(&r, &req.return_info))
-            }
-        },
-        Err(e) => refuse(&refusal(&e), &return_info(body)),
+        }
+        Err(e) => {
+            let refused = refusal(&e);
+            log.not_opened(body, &refused.message);
+            refuse(&refused, &return_info(body))
+        }
     };
     if response.status_code.as_str() != SandboxCode::Success.as_str() {
         tracing::info!(status_code = response.status_code.as_str(), message = %response.message, "request refused");
@@ -95,6 +113,7 @@ pub fn handle(app: &App, body: &[u8]) -> Answer {
                 .respond(&recipient, &refuse(&failed, &response.return_info))
         })
         .unwrap_or_default();
+    log.answered(app, response.status_code.as_str(), &response.message);
     Answer { body, fault }
 }
 
@@ -269,7 +288,17 @@ fn create_order(
     req: &OpenedRequest,
     op: CreateOrder,
 ) -> Result<Vec<OrderCreated>, Refusal> {
-    place_order(app, &req.merchant_number, &req.sub_merchant_number, op).map(|o| vec![o])
+    let created = place_order(app, &req.merchant_number, &req.sub_merchant_number, op)?;
+    // Kept for the dashboard's order page (merchant test data, bounded);
+    // the order exists either way, so a failure here is only logged.
+    let request = log::order_request(req);
+    if let Err(e) = app
+        .store
+        .tx(|c| store::insert_order_request(c, &created.order_id, &request))
+    {
+        tracing::warn!(order_id = %created.order_id, error = %e, "keeping the creating request failed");
+    }
+    Ok(vec![created])
 }
 
 /// Creates a merchant's order: for `create_order`, and for the student's

@@ -58,8 +58,17 @@ impl App {
                 .filter(|o| owner.is_none_or(|m| m == o.merchant_number))
                 .ok_or_else(|| order_not_found(order_id))?;
             let voucher_url = self.voucher_url(&o.order_id);
+            let from_status = o.status;
             let (o, outgoing) = apply(o, event, refund, now, &voucher_url)?;
             store::update_order(c, &o)?;
+            let step = store::StatusChange {
+                at: now,
+                event: event.name().to_owned(),
+                from_status,
+                to_status: o.status,
+                note: String::new(),
+            };
+            store::record_status(c, &o.order_id, &step)?;
             let salt = store::merchant(c, &o.merchant_number, &o.sub_merchant_number)?
                 .map(|m| m.salt)
                 .unwrap_or_default();
@@ -119,7 +128,7 @@ pub fn apply(
     let before_refund = o.status_before_refund.map(OrderStatus::from_code);
     let to = machine::next(from, before_refund, event).map_err(|e| {
         let code = match event {
-            Event::Pay => SandboxCode::OrderNotAwaitingPayment,
+            Event::Pay | Event::DeclinePayment => SandboxCode::OrderNotAwaitingPayment,
             _ => SandboxCode::IllegalOrderState,
         };
         Refusal::new(code, format!("order {}: {e}", o.order_id))
@@ -135,9 +144,10 @@ pub fn apply(
     Ok((o, outgoing))
 }
 
-/// The notifications `o` (already changed by `event`, at `now`) causes:
-/// always a status change; plus payment success, remittance voucher or
-/// refund result. Those without a URL are left out.
+/// The notifications `o` (already changed by `event`, at `now`) causes: a
+/// status change (unless the status stays, as after a declined payment);
+/// plus the payment result, remittance voucher or refund result. Those
+/// without a URL are left out.
 pub fn notifications(
     o: &OrderRecord,
     event: Event,
@@ -146,23 +156,30 @@ pub fn notifications(
 ) -> Result<Vec<Outgoing>, Refusal> {
     let at = beijing_datetime(now);
     let status_url = first_non_empty(&o.status_change_notify_url, &o.notify_url);
-    let mut out = vec![Outgoing {
-        url: status_url.clone(),
-        notification: Notification::OrderStatusChange(OrderStatusChange {
-            notify_type: NotifyType::OrderStatusChange,
-            order_id: o.order_id.clone(),
-            datetime: at.clone(),
-            order_status: OrderStatus::from_code(o.status),
-            extra: Default::default(),
-        }),
-    }];
+    let mut out = Vec::with_capacity(2);
+    if event != Event::DeclinePayment {
+        out.push(Outgoing {
+            url: status_url.clone(),
+            notification: Notification::OrderStatusChange(OrderStatusChange {
+                notify_type: NotifyType::OrderStatusChange,
+                order_id: o.order_id.clone(),
+                datetime: at.clone(),
+                order_status: OrderStatus::from_code(o.status),
+                extra: Default::default(),
+            }),
+        });
+    }
     let extend_info = Some(String::new());
     let also = match event {
-        Event::Pay => Some(Outgoing {
+        Event::Pay | Event::DeclinePayment => Some(Outgoing {
             url: first_non_empty(&o.pay_notify_url, &o.notify_url),
             notification: Notification::PaymentSuccess(PaymentSuccess {
                 order_id: o.order_id.clone(),
-                pay_result: PayResult::Succeeded,
+                pay_result: if event == Event::Pay {
+                    PayResult::Succeeded
+                } else {
+                    PayResult::Failed
+                },
                 pay_amount: amount(&amount_due(o))?,
                 pay_currency_code: Some(CurrencyCode::RMB),
                 pay_datetime: at,
@@ -253,6 +270,7 @@ mod tests {
     fn event() -> impl Strategy<Value = Event> {
         prop::sample::select(vec![
             Event::Pay,
+            Event::DeclinePayment,
             Event::Remit,
             Event::Receive,
             Event::Complete,
@@ -292,14 +310,21 @@ mod tests {
             let to = OrderStatus::from_code(after.status);
             prop_assert_eq!(allowed, Ok(to));
             let status_url = urls[0] || urls[1];
-            prop_assert_eq!(!sent.is_empty(), status_url || (urls[2] && event == Event::Pay));
+            let changes = status_url && event != Event::DeclinePayment;
+            let pays = matches!(event, Event::Pay | Event::DeclinePayment);
+            prop_assert_eq!(!sent.is_empty(), changes || (pays && (urls[0] || urls[2])));
             for out in &sent {
                 prop_assert_eq!(out.url.as_str(), URL);
                 prop_assert_eq!(out.notification.order_id(), Some(o.order_id.as_str()));
                 match &out.notification {
                     Notification::OrderStatusChange(n) => prop_assert_eq!(n.order_status, to),
-                    Notification::PaymentSuccess(_) => {
-                        prop_assert_eq!((from, to), (OrderStatus::AwaitingPayment, OrderStatus::Paid));
+                    Notification::PaymentSuccess(n) => {
+                        let paid = if n.pay_result == PayResult::Succeeded {
+                            OrderStatus::Paid
+                        } else {
+                            OrderStatus::AwaitingPayment
+                        };
+                        prop_assert_eq!((from, to), (OrderStatus::AwaitingPayment, paid));
                     }
                     Notification::RemittanceVoucher(_) => {
                         prop_assert_eq!((from, to), (OrderStatus::Remitting, OrderStatus::AwaitingReceipt));
@@ -313,11 +338,11 @@ mod tests {
                     Notification::Unknown(_) => prop_assert!(false, "the engine sends no unknown kind"),
                 }
             }
-            let changes = sent
+            let status_changes = sent
                 .iter()
                 .filter(|n| matches!(n.notification, Notification::OrderStatusChange(_)))
                 .count();
-            prop_assert_eq!(changes, usize::from(status_url));
+            prop_assert_eq!(status_changes, usize::from(changes));
         }
     }
 

@@ -40,8 +40,9 @@
 //! the sandbox's own, English and Chinese names, country and type — `1`
 //! for schools, [`RESIDENCE`] `2` for residences — edit it freely). [`Sandbox::start`] adds `sandbox.db`, which holds the
 //! merchants, orders, attachments (Base64 as received), serial numbers seen
-//! per merchant, the notification outbox and the sandbox clock, so a restart
-//! loses nothing. Its schema carries a version (`PRAGMA user_version`); an
+//! per merchant, the notification outbox and its delivery attempts, each
+//! order's status history and creating request, the request log and the
+//! sandbox clock, so a restart loses nothing. Its schema carries a version (`PRAGMA user_version`); an
 //! older database is migrated in place when the sandbox starts, and one
 //! written by a newer sandbox is refused with [`Error::SchemaVersion`]. While a sandbox runs it holds an exclusive advisory lock
 //! on `sandbox.lock` ([`LOCK_FILE`]); a second sandbox on the same directory
@@ -53,13 +54,21 @@
 //! | route | what |
 //! |---|---|
 //! | `POST /server` | ET's API, every operation by `server_type` |
-//! | `GET /pay/{order_id}` | checkout page: order, amount in RMB, a Pay button (an HTML form, no JavaScript) |
-//! | `POST /pay/{order_id}` | pays: status 0 → 1, payment and status notifications |
+//! | `GET /` | the dashboard: orders, newest first, [`PAGE_SIZE`] a page (`?status=N` filters, `?before=SEQ` pages) |
+//! | `GET /orders/{order_id}` | one order: status timeline, the creating request decrypted, attachments, notifications, ET's buttons |
+//! | `GET /notifications` | every notification with its delivery attempts (time, URL, HTTP status, the reply's first bytes, latency, next retry; the last [`ATTEMPTS_SHOWN`]), newest first, paged (`?before=ID`) |
+//! | `GET /requests` | the request log: the last [`REQUEST_LOG_ROWS`] envelopes received, verified or why not, answer, latency; paged |
+//! | `GET /requests/{n}` | one logged envelope, its payload decrypted (or as received, if it did not open) |
+//! | `GET /attachments/{id}` | an uploaded attachment, as a download (`application/octet-stream`) |
+//! | `GET /static/dashboard.{js,css}` | the dashboard's one script and style sheet |
+//! | `GET /pay/{order_id}` | checkout page: order, amount in RMB, a choice of [`PAY_METHODS`], Pay and Decline buttons (an HTML form, no JavaScript) |
+//! | `POST /pay/{order_id}` | `action=pay` pays: status 0 → 1, payment and status notifications; `action=decline` declines: status stays 0, a payment notification with `pay_result` 0 |
 //! | `GET /jump/{token}` | a jump's page: what the merchant sent and a form for the rest (an order placed already: 303 to its checkout page) |
 //! | `POST /jump/{token}` | places the order from the form (≤ 16 KiB) and answers 303 to its checkout page, or the form again with what was wrong (422) |
 //! | `GET /vouchers/{order_id}.pdf` | remittance voucher, once remitted (status 3 or 4) |
 //! | `GET /admin/orders/{order_id}` | the order, its institution (or `null`), its notifications and every delivery attempt as JSON |
-//! | `POST /admin/orders/{order_id}/{action}` | `pay`, `remit` (1 → 2), `receive` (2 → 3, sends the voucher), `complete` (3 → 4), `close` (0 → -1), `refund-result?success=true\|false` (-3 → -2, or back) |
+//! | `POST /admin/orders/{order_id}/{action}` | `pay`, `decline-payment` (stays 0, `pay_result` 0), `remit` (1 → 2), `receive` (2 → 3, sends the voucher), `complete` (3 → 4), `close` (0 → -1), `refund-result?success=true\|false` (-3 → -2, or back) |
+//! | `POST /admin/notifications/{id}/redeliver` | makes a notification due now, whether pending, delivered or given up; answers its order as JSON |
 //! | `GET /admin/faults` | the [fault rules](faults), as JSON `{"faults": [...]}` |
 //! | `POST /admin/faults` | adds the [`FaultRule`] in the JSON body (else 400, saying why) |
 //! | `POST /admin/faults/clear` | removes every fault rule (magic values still apply) |
@@ -69,6 +78,22 @@
 //! ignored but for a fault rule's; else 415): a cross-site HTML form on any page the developer's
 //! browser opens cannot send that, and a cross-site script cannot without a
 //! CORS preflight the sandbox never grants. `et sandbox admin` sends it.
+//!
+//! The dashboard's pages and the admin routes answer `403` unless `Host`
+//! is an IP address, `localhost` or a `*.localhost` name: a DNS-rebinding
+//! page on another domain is same-origin with the sandbox, but names its
+//! own domain there. ET's API, checkout, jump and voucher routes answer
+//! any `Host`.
+//!
+//! The dashboard's buttons send exactly these JSON `POST`s from a few
+//! lines of same-origin script. Its pages are server-rendered (maud
+//! templates, every value escaped) under a Content-Security-Policy that
+//! runs only the sandbox's own script; lists are keyset-paged and an
+//! order page shows at most [`ORDER_PAGE_ROWS`] of each kind of row, so no
+//! request makes the sandbox do unbounded work. The request log keeps
+//! each payload up to [`MAX_LOGGED_PAYLOAD`] bytes. Decrypted payloads
+//! are the merchant's own test data; no page shows a private key, an AES
+//! key or the notification salt.
 //!
 //! The same admin actions are methods of [`RunningSandbox`].
 //!
@@ -139,8 +164,9 @@
 //!
 //! JSON bodies from et-model's typed notifications, signed with the v2 rule
 //! (et-proto's `EtSide::signed_notification`).
-//! Payment success goes to the payment address's `notify_url`, else the
-//! order's `notify_url`; status changes, refund results and the remittance
+//! Payment success (and a declined payment's `pay_result` 0) goes to the
+//! payment address's `notify_url`, else the order's `notify_url`; status
+//! changes, refund results and the remittance
 //! voucher go to the order's `status_change_notify_url`, else `notify_url`.
 //! Each is tried at once and again after 1, 5, 10, 30, 60 and 120 minutes of
 //! sandbox time (7 attempts), until the reply is `{"notify_result":"OK"}`.
@@ -248,6 +274,7 @@ mod app;
 mod clock;
 mod codes;
 mod config;
+mod dashboard;
 mod delivery;
 mod engine;
 pub mod faults;
@@ -284,6 +311,9 @@ pub use codes::{Refusal, SandboxCode};
 pub use config::{
     InitOptions, MerchantInfo, RateTable, SandboxConfig, SandboxDir, DATABASE, ET_PRIVATE_PEM,
     ET_PUBLIC_PEM, MERCHANT_JSON, MERCHANT_PRIVATE_PEM, MERCHANT_PUBLIC_PEM, SANDBOX_JSON,
+};
+pub use dashboard::{
+    ATTEMPTS_SHOWN, MAX_LOGGED_PAYLOAD, ORDER_PAGE_ROWS, PAGE_SIZE, PAY_METHODS, REQUEST_LOG_ROWS,
 };
 pub use delivery::{DeliveryFailure, REPLY_HEAD_BYTES};
 pub use engine::CLOSE_UNPAID_AFTER_MS;
@@ -597,6 +627,29 @@ impl RunningSandbox {
         self.admin(order_id, Event::Pay)
     }
 
+    /// Declines the payment as the checkout page's Decline button does:
+    /// the order stays at 0 and a payment notification with `pay_result`
+    /// 0 goes out.
+    pub fn decline_payment(&self, order_id: &str) -> Result<OrderView, Refusal> {
+        self.admin(order_id, Event::DeclinePayment)
+    }
+
+    /// Makes notification `id` (its outbox row, [`NotificationView::id`])
+    /// due now, whether pending, delivered or given up. `false` if there
+    /// is no such notification.
+    pub fn redeliver(&self, id: i64) -> Result<bool, Refusal> {
+        let now = self.app.clock.now();
+        let found = self.app.store.tx(|c| {
+            let found = store::notification_order(c, id)?.is_some();
+            if found {
+                store::redeliver(c, id, now)?;
+            }
+            Ok::<_, rusqlite::Error>(found)
+        })?;
+        self.app.wake.notify_one();
+        Ok(found)
+    }
+
     /// ET starts remitting (1 → 2).
     pub fn remit(&self, order_id: &str) -> Result<OrderView, Refusal> {
         self.admin(order_id, Event::Remit)
@@ -712,11 +765,13 @@ impl From<&store::OrderRecord> for OrderView {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct NotificationView {
     /// The notification's id (its outbox row), for
-    /// [`RunningSandbox::notification_attempts`].
+    /// [`RunningSandbox::notification_attempts`] and
+    /// [`RunningSandbox::redeliver`].
     pub id: i64,
     /// ET order id.
     pub order_id: String,
-    /// `payment_success`, `order_status_change`, `refund_result` or `remittance_voucher`.
+    /// `payment_success` (`pay_result` 0 for a declined payment),
+    /// `order_status_change`, `refund_result` or `remittance_voucher`.
     pub kind: String,
     /// Destination.
     pub url: String,

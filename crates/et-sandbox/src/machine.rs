@@ -9,6 +9,11 @@
 //!                                         └──refund failed──▶ back to the status it came from
 //! ```
 //!
+//! A declined payment (the payer's bank refused, or the payer pressed
+//! "Decline" on the checkout page) leaves the order at 0, awaiting payment:
+//! the payer may try again, and it still closes after 7 days unpaid. ET
+//! sends a payment notification with `pay_result` 0 and no status change.
+//!
 //! Which statuses allow a refund (1 to 4) is our reading of the table; ET
 //! does not say.
 
@@ -21,6 +26,9 @@ use et_model::OrderStatus;
 pub enum Event {
     /// The payer paid on the checkout page.
     Pay,
+    /// The payment failed or was declined on the checkout page; the order
+    /// stays awaiting payment.
+    DeclinePayment,
     /// ET starts remitting.
     Remit,
     /// ET has remitted; the recipient has yet to receive the funds.
@@ -44,6 +52,7 @@ impl Event {
     pub fn name(self) -> &'static str {
         match self {
             Event::Pay => "pay",
+            Event::DeclinePayment => "decline-payment",
             Event::Remit => "remit",
             Event::Receive => "receive",
             Event::Complete => "complete",
@@ -94,6 +103,7 @@ pub fn next(
     use OrderStatus::*;
     let to = match (from, event) {
         (AwaitingPayment, Event::Pay) => Some(Paid),
+        (AwaitingPayment, Event::DeclinePayment) => Some(AwaitingPayment),
         (AwaitingPayment, Event::Close) => Some(Closed),
         (Paid, Event::Remit) => Some(Remitting),
         (Remitting, Event::Receive) => Some(AwaitingReceipt),
@@ -115,6 +125,7 @@ mod tests {
 
     const EVENTS: &[Event] = &[
         Event::Pay,
+        Event::DeclinePayment,
         Event::Remit,
         Event::Receive,
         Event::Complete,
@@ -171,8 +182,9 @@ mod tests {
                 }
             }
         }
-        // pay, close, remit, receive, complete, 4 refund applications, 2 refund results.
-        assert_eq!(legal, 11);
+        // pay, decline, close, remit, receive, complete, 4 refund applications,
+        // 2 refund results.
+        assert_eq!(legal, 12);
     }
 
     #[test]
@@ -183,6 +195,7 @@ mod tests {
             "cannot pay an order in status 1 (payment succeeded)"
         );
         assert!(next(Closed, None, Event::Pay).is_err());
+        assert!(next(Paid, None, Event::DeclinePayment).is_err());
         assert!(next(AwaitingPayment, None, Event::ApplyRefund).is_err());
         assert!(next(Refunded, None, Event::ApplyRefund).is_err());
         assert!(next(Paid, None, Event::Close).is_err());

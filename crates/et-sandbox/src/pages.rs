@@ -1,58 +1,9 @@
-//! The checkout page (plain HTML, a form POST, no JavaScript) and the
-//! remittance voucher PDF.
+//! The jump page and the remittance voucher PDF (the checkout page is the
+//! dashboard's, `crate::dashboard`).
 
-use et_model::{JumpPlaceOrder, OrderStatus};
+use et_model::JumpPlaceOrder;
 
-use crate::money::amount_due;
-use crate::store::{OrderInstitution, OrderRecord};
-
-/// The checkout page of an order; the Pay button only while it awaits payment.
-pub fn checkout(o: &OrderRecord, institution: Option<&OrderInstitution>, note: &str) -> String {
-    let status = OrderStatus::from_code(o.status);
-    let button = if status == OrderStatus::AwaitingPayment {
-        format!(
-            r#"<form method="post" action="/pay/{id}"><button type="submit">Pay {due} RMB</button></form>"#,
-            id = esc(&o.order_id),
-            due = esc(&amount_due(o)),
-        )
-    } else {
-        String::new()
-    };
-    format!(
-        r#"<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>EasyTransfer sandbox checkout {id}</title></head>
-<body>
-<h1>EasyTransfer sandbox checkout</h1>
-<p class="note">{note}</p>
-<table>
-<tr><th>Order</th><td id="order_id">{id}</td></tr>
-<tr><th>Merchant order</th><td>{moid}</td></tr>
-{institution}<tr><th>Amount</th><td>{amount} {currency}</td></tr>
-<tr><th>Tuition in RMB</th><td>{rmb}</td></tr>
-<tr><th>Fee in RMB</th><td>{fee}</td></tr>
-<tr><th>To pay</th><td id="amount_rmb">{due} RMB</td></tr>
-<tr><th>Status</th><td id="order_status">{code} ({status})</td></tr>
-</table>
-{button}
-</body></html>
-"#,
-        id = esc(&o.order_id),
-        moid = esc(&o.merchant_order_id),
-        amount = esc(&o.amount),
-        currency = esc(&o.currency_code),
-        rmb = esc(&o.tuition_rmb),
-        fee = esc(&o.counter_fee),
-        due = esc(&amount_due(o)),
-        code = o.status,
-        note = esc(note),
-        institution = institution.map_or_else(String::new, |i| format!(
-            "<tr><th>Institution</th><td id=\"institution\">{} {} ({})</td></tr>\n",
-            esc(&i.institution_name_en),
-            esc(&i.institution_name_ch),
-            esc(&i.institution_code),
-        )),
-    )
-}
+use crate::store::OrderRecord;
 
 /// The jump page: what the merchant sent (read-only), and a form for the
 /// rest. `entered` is the student's last input, shown again with `note`
@@ -248,15 +199,6 @@ mod tests {
             created_at: 0,
             updated_at: 0,
         }
-    }
-
-    #[test]
-    fn checkout_has_a_form_only_while_unpaid_and_escapes() {
-        let page = checkout(&order(0), None, "");
-        assert!(page.contains(r#"<form method="post" action="/pay/ET20240101000000001">"#));
-        assert!(page.contains("970.00 RMB"));
-        assert!(page.contains("&lt;script&gt;") && !page.contains("<script>"));
-        assert!(!checkout(&order(1), None, "Paid").contains("<form"));
     }
 
     #[test]

@@ -18,7 +18,7 @@ use crate::codes::{Refusal, SandboxCode};
 use crate::faults::{self, Fault, FaultPlan, FaultRule};
 use crate::limits::{read_body, BodyBudget, Limits, MAX_BODY};
 use crate::machine::Event;
-use crate::{api, jump, pages, store};
+use crate::{api, dashboard, jump, pages, store};
 
 type Reply = Response<Full<Bytes>>;
 
@@ -154,6 +154,19 @@ fn route(app: &App, req: &Request<Bytes>) -> Reply {
     let path = req.uri().path().to_owned();
     let query = req.uri().query().unwrap_or_default().to_owned();
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+    let private = matches!(
+        segments.first(),
+        Some(&("" | "orders" | "notifications" | "requests" | "attachments" | "admin"))
+    );
+    if private && !local_host(req) {
+        return reply(
+            StatusCode::FORBIDDEN,
+            "text/plain; charset=utf-8",
+            b"the dashboard and admin routes answer only to an IP address or localhost \
+              in Host (a DNS-rebinding page names the sandbox by its own domain)"
+                .to_vec(),
+        );
+    }
     match (&method, segments.as_slice()) {
         (_, ["server"]) => {
             let mut response = reply(
@@ -166,12 +179,15 @@ fn route(app: &App, req: &Request<Bytes>) -> Reply {
                 .insert(header::ALLOW, header::HeaderValue::from_static("POST"));
             response
         }
-        (&Method::GET, ["pay", id]) => checkout(app, id, ""),
-        (&Method::POST, ["pay", id]) => match app.transition(id, None, Event::Pay, None) {
-            Ok(_) => checkout(app, id, "Payment received. Thank you."),
-            Err(r) if r.code == SandboxCode::OrderNotFound => not_found(&r.message),
-            Err(r) => checkout(app, id, &r.message),
-        },
+        (&Method::GET, [""]) => dashboard::orders(app, &query),
+        (&Method::GET, ["orders", id]) => dashboard::order(app, id),
+        (&Method::GET, ["notifications"]) => dashboard::notifications(app, &query),
+        (&Method::GET, ["requests"]) => dashboard::requests(app, &query),
+        (&Method::GET, ["requests", id]) => dashboard::request(app, id),
+        (&Method::GET, ["attachments", id]) => dashboard::attachment(app, id),
+        (&Method::GET, ["static", file]) => dashboard::asset(file),
+        (&Method::GET, ["pay", id]) => dashboard::checkout(app, id, ""),
+        (&Method::POST, ["pay", id]) => dashboard::checkout_submit(app, id, req.body()),
         (&Method::GET, ["vouchers", file]) => voucher(app, file),
         (&Method::GET, ["jump", token]) => jump_page(app, jump::show(app, token)),
         (&Method::POST, ["jump", token]) => jump_page(app, jump::submit(app, token, req.body())),
@@ -185,6 +201,7 @@ fn route(app: &App, req: &Request<Bytes>) -> Reply {
             None => not_found(&format!("no admin action {action:?}")),
         },
         (&Method::POST, ["admin", "clock", "advance"]) => advance_clock(app, &query),
+        (&Method::POST, ["admin", "notifications", id, "redeliver"]) => redeliver(app, id),
         _ => not_found(&format!("no route for {method} {path}")),
     }
 }
@@ -209,19 +226,6 @@ fn not_found(message: &str) -> Reply {
 
 fn order(app: &App, id: &str) -> Result<Option<store::OrderRecord>, Refusal> {
     Ok(app.store.tx(|c| store::order(c, id))?)
-}
-
-fn checkout(app: &App, id: &str, note: &str) -> Reply {
-    let institution = app.store.tx(|c| store::order_institution(c, id));
-    match order(app, id) {
-        Ok(Some(o)) => reply(
-            StatusCode::OK,
-            "text/html; charset=utf-8",
-            pages::checkout(&o, institution.ok().flatten().as_ref(), note).into_bytes(),
-        ),
-        Ok(None) => not_found(&format!("order {id:?} not found")),
-        Err(r) => admin_error(&r),
-    }
 }
 
 /// A jump page, a redirect to the placed order's checkout, or an error.
@@ -284,6 +288,34 @@ fn is_json(req: &Request<Bytes>) -> bool {
         .is_some_and(|mime| mime.trim().eq_ignore_ascii_case("application/json"))
 }
 
+/// Whether `Host` names the sandbox by an IP address or `localhost` (or
+/// is absent, as from an HTTP/1.0 tool). A page on another domain whose
+/// DNS name is re-pointed at 127.0.0.1 (DNS rebinding) is same-origin with
+/// the sandbox and could read the dashboard and post JSON to the admin
+/// routes, but its requests carry its own domain in `Host`.
+fn local_host(req: &Request<Bytes>) -> bool {
+    let Some(host) = req.headers().get(header::HOST) else {
+        return true;
+    };
+    let Ok(host) = host.to_str() else {
+        return false;
+    };
+    if let Some(bracketed) = host.strip_prefix('[') {
+        // An IPv6 literal, `[::1]:port`.
+        return bracketed
+            .split_once(']')
+            .is_some_and(|(ip, _)| ip.parse::<std::net::Ipv6Addr>().is_ok());
+    }
+    let name = host
+        .rsplit_once(':')
+        .filter(|(_, port)| port.bytes().all(|b| b.is_ascii_digit()))
+        .map_or(host, |(name, _)| name)
+        .to_ascii_lowercase();
+    name.parse::<std::net::Ipv4Addr>().is_ok()
+        || name == "localhost"
+        || name.ends_with(".localhost")
+}
+
 fn not_json() -> Reply {
     reply(
         StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -335,6 +367,7 @@ pub fn admin_event(action: &str, query: &str) -> Option<Event> {
     };
     match action {
         "pay" => Some(Event::Pay),
+        "decline-payment" => Some(Event::DeclinePayment),
         "remit" => Some(Event::Remit),
         "receive" => Some(Event::Receive),
         "complete" => Some(Event::Complete),
@@ -402,6 +435,29 @@ fn admin_view(app: &App, id: &str) -> Reply {
     }
 }
 
+/// `POST /admin/notifications/{id}/redeliver`: due now, whatever its
+/// state; answers the order's admin view.
+fn redeliver(app: &App, id: &str) -> Reply {
+    let now = app.clock.now();
+    let found = id.parse::<i64>().ok().map(|id| {
+        app.store.tx(|c| {
+            let order = store::notification_order(c, id)?;
+            if order.is_some() {
+                store::redeliver(c, id, now)?;
+            }
+            Ok::<_, rusqlite::Error>(order)
+        })
+    });
+    match found {
+        Some(Ok(Some(order_id))) => {
+            app.wake.notify_one();
+            admin_view(app, &order_id)
+        }
+        Some(Err(e)) => admin_error(&Refusal::from(e)),
+        _ => not_found(&format!("no notification {id:?}")),
+    }
+}
+
 fn advance_clock(app: &App, query: &str) -> Reply {
     let seconds = form_pairs(query)
         .find(|(k, _)| k == "seconds")
@@ -434,6 +490,40 @@ mod tests {
     use super::*;
 
     #[test]
+    fn only_ip_addresses_and_localhost_are_local_hosts() {
+        let with = |host: &str| {
+            let req = Request::get("/")
+                .header(header::HOST, host)
+                .body(Bytes::new())
+                .expect("request");
+            local_host(&req)
+        };
+        for local in [
+            "127.0.0.1:8877",
+            "127.0.0.1",
+            "10.0.0.5:80",
+            "localhost:1",
+            "LOCALHOST",
+            "app.localhost:9",
+            "[::1]:8877",
+        ] {
+            assert!(with(local), "{local}");
+        }
+        for remote in [
+            "evil.example:8877",
+            "127.0.0.1.evil.example",
+            "localhost.evil.example:1",
+            "[::1",
+            "[evil]:1",
+            "",
+        ] {
+            assert!(!with(remote), "{remote}");
+        }
+        let bare = Request::get("/").body(Bytes::new()).expect("request");
+        assert!(local_host(&bare), "an HTTP/1.0 request without Host");
+    }
+
+    #[test]
     fn admin_actions_map_to_events() {
         assert_eq!(admin_event("remit", ""), Some(Event::Remit));
         assert_eq!(
@@ -444,6 +534,10 @@ mod tests {
             admin_event("refund-result", ""),
             None,
             "the outcome is required"
+        );
+        assert_eq!(
+            admin_event("decline-payment", ""),
+            Some(Event::DeclinePayment)
         );
         assert_eq!(admin_event("explode", ""), None);
     }

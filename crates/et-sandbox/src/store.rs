@@ -41,6 +41,42 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX delivery_attempts_by_order ON delivery_attempts (order_id, id);
     CREATE INDEX delivery_attempts_by_notification ON delivery_attempts (notification_id, id);",
+    // 3: what the dashboard reads beyond the engine's tables: the request
+    // log (the last `dashboard::REQUEST_LOG_ROWS` envelopes), each order's
+    // status history and the request that created it, and the indexes its
+    // keyset-paged lists walk.
+    "CREATE TABLE request_log (
+        id              INTEGER PRIMARY KEY AUTOINCREMENT,
+        received_at     INTEGER NOT NULL,
+        merchant_number TEXT NOT NULL,
+        server_type     TEXT NOT NULL,
+        serial_number   TEXT NOT NULL,
+        verified        INTEGER NOT NULL,
+        refusal         TEXT NOT NULL,
+        status_code     TEXT NOT NULL,
+        message         TEXT NOT NULL,
+        latency_us      INTEGER NOT NULL,
+        payload         TEXT NOT NULL,
+        truncated       INTEGER NOT NULL
+    );
+    CREATE TABLE status_history (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        order_id    TEXT NOT NULL,
+        at          INTEGER NOT NULL,
+        event       TEXT NOT NULL,
+        from_status INTEGER NOT NULL,
+        to_status   INTEGER NOT NULL,
+        note        TEXT NOT NULL
+    );
+    CREATE INDEX status_history_by_order ON status_history (order_id, id);
+    CREATE TABLE order_requests (
+        order_id       TEXT PRIMARY KEY REFERENCES orders (order_id),
+        server_type    TEXT NOT NULL,
+        data           TEXT NOT NULL,
+        sensitive_data TEXT NOT NULL
+    );
+    CREATE INDEX orders_by_status_seq ON orders (status, seq);
+    CREATE INDEX outbox_by_order ON outbox (order_id, id);",
 ];
 
 const SCHEMA_V1: &str = "
@@ -705,6 +741,23 @@ pub fn notification_attempts(
     rows.collect()
 }
 
+/// The last `limit` delivery attempts of one notification, oldest first
+/// (redeliveries make their number unbounded).
+pub fn last_notification_attempts(
+    c: &Connection,
+    notification_id: i64,
+    limit: i64,
+) -> rusqlite::Result<Vec<DeliveryAttemptRecord>> {
+    let mut st = c.prepare_cached(&format!(
+        "SELECT {ATTEMPT_COLUMNS} FROM (
+             SELECT id, {ATTEMPT_COLUMNS} FROM delivery_attempts WHERE notification_id = ?1
+             ORDER BY id DESC LIMIT ?2)
+         ORDER BY id"
+    ))?;
+    let rows = st.query_map(params![notification_id, limit], attempt_from_row)?;
+    rows.collect()
+}
+
 /// The institution an order was placed for, named as the directory named
 /// it then.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
@@ -828,6 +881,326 @@ pub fn set_jump_order(c: &Connection, token: &str, order_id: &str) -> rusqlite::
     c.execute(
         "UPDATE jumps SET order_id = ?2 WHERE token = ?1",
         [token, order_id],
+    )
+    .map(drop)
+}
+
+/// One envelope received on `POST /server`, as the request log keeps it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LoggedRequest {
+    /// Log row id (0 before it is stored).
+    pub id: i64,
+    /// Sandbox time it arrived.
+    pub received_at: Millis,
+    /// `merchant_number` as sent ('' if unreadable).
+    pub merchant_number: String,
+    /// `server_type` as sent ('' if unreadable).
+    pub server_type: String,
+    /// `serial_number` as sent ('' if unreadable).
+    pub serial_number: String,
+    /// Whether the envelope verified and decrypted.
+    pub verified: bool,
+    /// Why it did not ('' if it did).
+    pub refusal: String,
+    /// The `status_code` answered.
+    pub status_code: String,
+    /// The `message` answered.
+    pub message: String,
+    /// Microseconds from the body's arrival to the signed answer.
+    pub latency_us: i64,
+    /// The decrypted `data` and `sensitive_data` (a JSON object holding
+    /// both), or the body as received when it did not open; '' in lists.
+    pub payload: String,
+    /// Whether `payload` was cut at the log's size bound.
+    pub truncated: bool,
+}
+
+const LOG_COLUMNS: &str = "id, received_at, merchant_number, server_type, serial_number,
+    verified, refusal, status_code, message, latency_us, truncated";
+
+fn logged_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<LoggedRequest> {
+    Ok(LoggedRequest {
+        id: r.get(0)?,
+        received_at: r.get(1)?,
+        merchant_number: r.get(2)?,
+        server_type: r.get(3)?,
+        serial_number: r.get(4)?,
+        verified: r.get(5)?,
+        refusal: r.get(6)?,
+        status_code: r.get(7)?,
+        message: r.get(8)?,
+        latency_us: r.get(9)?,
+        truncated: r.get(10)?,
+        payload: r.get::<_, Option<String>>(11)?.unwrap_or_default(),
+    })
+}
+
+/// Appends to the request log and drops all but its last `keep` rows.
+pub fn log_request(c: &Connection, e: &LoggedRequest, keep: i64) -> rusqlite::Result<()> {
+    c.prepare_cached(
+        "INSERT INTO request_log (received_at, merchant_number, server_type, serial_number,
+             verified, refusal, status_code, message, latency_us, payload, truncated)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+    )?
+    .execute(params![
+        e.received_at,
+        e.merchant_number,
+        e.server_type,
+        e.serial_number,
+        e.verified,
+        e.refusal,
+        e.status_code,
+        e.message,
+        e.latency_us,
+        e.payload,
+        e.truncated
+    ])?;
+    let last = c.last_insert_rowid();
+    c.prepare_cached("DELETE FROM request_log WHERE id <= ?1")?
+        .execute([last.saturating_sub(keep)])
+        .map(drop)
+}
+
+/// Up to `limit` log rows older than `before` (all if `None`), newest
+/// first, without their payloads.
+pub fn request_log(
+    c: &Connection,
+    before: Option<i64>,
+    limit: i64,
+) -> rusqlite::Result<Vec<LoggedRequest>> {
+    let mut st = c.prepare_cached(&format!(
+        "SELECT {LOG_COLUMNS}, NULL FROM request_log
+         WHERE ?1 IS NULL OR id < ?1 ORDER BY id DESC LIMIT ?2"
+    ))?;
+    let rows = st.query_map(params![before, limit], logged_from_row)?;
+    rows.collect()
+}
+
+/// One log row with its payload.
+pub fn logged_request(c: &Connection, id: i64) -> rusqlite::Result<Option<LoggedRequest>> {
+    c.query_row(
+        &format!("SELECT {LOG_COLUMNS}, payload FROM request_log WHERE id = ?1"),
+        [id],
+        logged_from_row,
+    )
+    .optional()
+}
+
+/// One step of an order's status timeline.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StatusChange {
+    /// Sandbox time of the change.
+    pub at: Millis,
+    /// The event's name (`pay`, `decline-payment`, `remit`, …).
+    pub event: String,
+    /// Status before.
+    pub from_status: i64,
+    /// Status after.
+    pub to_status: i64,
+    /// What else is worth knowing ('' if nothing), e.g. the pay type chosen.
+    pub note: String,
+}
+
+/// Adds a step to an order's timeline.
+pub fn record_status(c: &Connection, order_id: &str, s: &StatusChange) -> rusqlite::Result<()> {
+    c.prepare_cached(
+        "INSERT INTO status_history (order_id, at, event, from_status, to_status, note)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?
+    .execute(params![
+        order_id,
+        s.at,
+        s.event,
+        s.from_status,
+        s.to_status,
+        s.note
+    ])
+    .map(drop)
+}
+
+/// Sets the note of an order's last timeline step.
+pub fn note_last_status(c: &Connection, order_id: &str, note: &str) -> rusqlite::Result<()> {
+    c.execute(
+        "UPDATE status_history SET note = ?2
+         WHERE id = (SELECT MAX(id) FROM status_history WHERE order_id = ?1)",
+        [order_id, note],
+    )
+    .map(drop)
+}
+
+/// The last `limit` steps of an order's timeline, oldest first.
+pub fn status_history(
+    c: &Connection,
+    order_id: &str,
+    limit: i64,
+) -> rusqlite::Result<Vec<StatusChange>> {
+    let mut st = c.prepare_cached(
+        "SELECT at, event, from_status, to_status, note FROM (
+             SELECT id, at, event, from_status, to_status, note FROM status_history
+             WHERE order_id = ?1 ORDER BY id DESC LIMIT ?2)
+         ORDER BY id",
+    )?;
+    let rows = st.query_map(params![order_id, limit], |r| {
+        Ok(StatusChange {
+            at: r.get(0)?,
+            event: r.get(1)?,
+            from_status: r.get(2)?,
+            to_status: r.get(3)?,
+            note: r.get(4)?,
+        })
+    })?;
+    rows.collect()
+}
+
+/// The decrypted request that created an order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OrderRequest {
+    /// `server_type` as sent.
+    pub server_type: String,
+    /// `data`, JSON text.
+    pub data: String,
+    /// Decrypted `sensitive_data`, JSON text.
+    pub sensitive_data: String,
+}
+
+/// Keeps the request that created an order.
+pub fn insert_order_request(
+    c: &Connection,
+    order_id: &str,
+    r: &OrderRequest,
+) -> rusqlite::Result<()> {
+    c.execute(
+        "INSERT OR REPLACE INTO order_requests (order_id, server_type, data, sensitive_data)
+         VALUES (?1, ?2, ?3, ?4)",
+        params![order_id, r.server_type, r.data, r.sensitive_data],
+    )
+    .map(drop)
+}
+
+/// The request that created an order, if it came through `POST /server`.
+pub fn order_request(c: &Connection, order_id: &str) -> rusqlite::Result<Option<OrderRequest>> {
+    c.query_row(
+        "SELECT server_type, data, sensitive_data FROM order_requests WHERE order_id = ?1",
+        [order_id],
+        |r| {
+            Ok(OrderRequest {
+                server_type: r.get(0)?,
+                data: r.get(1)?,
+                sensitive_data: r.get(2)?,
+            })
+        },
+    )
+    .optional()
+}
+
+/// Up to `limit` orders (in `status`, if given) older than the one with
+/// sequence number `before`, newest first, each with its sequence number.
+/// Keyset paging on an index: a page costs the same however deep it is.
+pub fn orders_page(
+    c: &Connection,
+    status: Option<i64>,
+    before: Option<i64>,
+    limit: i64,
+) -> rusqlite::Result<Vec<(i64, OrderRecord)>> {
+    // Two statements, so each has a plan that walks one index backwards
+    // (`?1` is unused in the first; SQLite numbers parameters by index).
+    let filter = if status.is_some() {
+        "status = ?1 AND seq < ?2"
+    } else {
+        "seq < ?2"
+    };
+    let mut st = c.prepare_cached(&format!(
+        "SELECT {ORDER_COLUMNS}, seq FROM orders WHERE {filter} ORDER BY seq DESC LIMIT ?3"
+    ))?;
+    let before = before.unwrap_or(i64::MAX);
+    let rows = st.query_map(params![status, before, limit], |r| {
+        Ok((r.get(17)?, order_from_row(r)?))
+    })?;
+    rows.collect()
+}
+
+/// An attachment without its content.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AttachmentInfo {
+    /// Row id (its download address).
+    pub id: i64,
+    /// `attachment_type` code.
+    pub attachment_type: i64,
+    /// File name as sent.
+    pub file_name: String,
+    /// Length of the Base64 text.
+    pub base64_len: i64,
+    /// Sandbox time of the upload.
+    pub uploaded_at: Millis,
+}
+
+/// An order's attachments, oldest first, at most `limit`.
+pub fn attachments(
+    c: &Connection,
+    order_id: &str,
+    limit: i64,
+) -> rusqlite::Result<Vec<AttachmentInfo>> {
+    let mut st = c.prepare_cached(
+        "SELECT id, attachment_type, file_name, length(base64), uploaded_at FROM attachments
+         WHERE order_id = ?1 ORDER BY id LIMIT ?2",
+    )?;
+    let rows = st.query_map(params![order_id, limit], |r| {
+        Ok(AttachmentInfo {
+            id: r.get(0)?,
+            attachment_type: r.get(1)?,
+            file_name: r.get(2)?,
+            base64_len: r.get(3)?,
+            uploaded_at: r.get(4)?,
+        })
+    })?;
+    rows.collect()
+}
+
+/// An attachment's file name and Base64 content.
+pub fn attachment(c: &Connection, id: i64) -> rusqlite::Result<Option<(String, String)>> {
+    c.query_row(
+        "SELECT file_name, base64 FROM attachments WHERE id = ?1",
+        [id],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )
+    .optional()
+}
+
+/// Up to `limit` notifications (of one order, if given) older than row
+/// `before`, newest first; keyset paging on an index, like [`orders_page`].
+pub fn notifications_page(
+    c: &Connection,
+    order_id: Option<&str>,
+    before: Option<i64>,
+    limit: i64,
+) -> rusqlite::Result<Vec<OutboxRecord>> {
+    let filter = if order_id.is_some() {
+        "order_id = ?1 AND id < ?2"
+    } else {
+        "id < ?2"
+    };
+    let mut st = c.prepare_cached(&format!(
+        "SELECT {OUTBOX_COLUMNS} FROM outbox WHERE {filter} ORDER BY id DESC LIMIT ?3"
+    ))?;
+    let before = before.unwrap_or(i64::MAX);
+    let rows = st.query_map(params![order_id, before, limit], outbox_from_row)?;
+    rows.collect()
+}
+
+/// The order a notification is about, if there is such a notification.
+pub fn notification_order(c: &Connection, id: i64) -> rusqlite::Result<Option<String>> {
+    c.query_row("SELECT order_id FROM outbox WHERE id = ?1", [id], |r| {
+        r.get(0)
+    })
+    .optional()
+}
+
+/// Makes a notification due at `now`, whether it was pending, delivered or
+/// given up.
+pub fn redeliver(c: &Connection, id: i64, now: Millis) -> rusqlite::Result<()> {
+    c.execute(
+        "UPDATE outbox SET next_attempt_at = ?2 WHERE id = ?1",
+        params![id, now],
     )
     .map(drop)
 }
@@ -1049,5 +1422,50 @@ mod tests {
         assert_eq!(s.tx(|c| next_due(c)).expect("next"), None);
         let all = s.tx(|c| notifications(c, Some("ET1"))).expect("all");
         assert_eq!(all[0].delivered_at, Some(80));
+    }
+
+    /// The dashboard's lists walk an index from the page's start: no full
+    /// scan and no sort, so a deep page costs what the first one costs.
+    #[test]
+    fn dashboard_pages_walk_an_index_without_sorting() {
+        let (_d, s) = store();
+        let plans = s
+            .tx(|c| {
+                let plan = |sql: &str| -> rusqlite::Result<String> {
+                    let mut st = c.prepare(&format!("EXPLAIN QUERY PLAN {sql}"))?;
+                    let rows = st.query_map([], |r| r.get::<_, String>(3))?;
+                    Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?.join("; "))
+                };
+                Ok::<_, rusqlite::Error>([
+                    (plan("SELECT seq FROM orders WHERE status = 1 AND seq < 9 ORDER BY seq DESC LIMIT 50")?, "orders_by_status_seq"),
+                    (plan("SELECT seq FROM orders WHERE seq < 9 ORDER BY seq DESC LIMIT 50")?, "PRIMARY KEY"),
+                    (plan("SELECT id FROM outbox WHERE order_id = 'x' AND id < 9 ORDER BY id DESC LIMIT 50")?, "outbox_by_order"),
+                    (plan("SELECT id FROM request_log WHERE id < 9 ORDER BY id DESC LIMIT 50")?, "PRIMARY KEY"),
+                ])
+            })
+            .expect("plans");
+        for (plan, index) in plans {
+            assert!(plan.contains("SEARCH") && plan.contains(index), "{plan}");
+            assert!(!plan.contains("TEMP B-TREE"), "sorts: {plan}");
+        }
+    }
+
+    #[test]
+    fn the_request_log_keeps_its_last_rows() {
+        let (_d, s) = store();
+        for i in 0..7 {
+            let entry = LoggedRequest {
+                serial_number: i.to_string(),
+                ..LoggedRequest::default()
+            };
+            s.tx(|c| log_request(c, &entry, 3)).expect("logged");
+        }
+        let kept = s.tx(|c| request_log(c, None, 50)).expect("read");
+        let serials: Vec<&str> = kept.iter().map(|e| e.serial_number.as_str()).collect();
+        assert_eq!(serials, ["6", "5", "4"]);
+        let older = s
+            .tx(|c| request_log(c, Some(kept[1].id), 50))
+            .expect("read");
+        assert_eq!(older.len(), 1, "paged by id");
     }
 }

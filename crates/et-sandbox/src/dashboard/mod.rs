@@ -1,0 +1,369 @@
+//! The dashboard at `/`: orders, each order's timeline, creating request,
+//! attachments and notifications, the request log, buttons for ET's side,
+//! and the checkout page. Server-rendered with maud (compile-time checked,
+//! every interpolation escaped), no front-end build: one small script for
+//! the buttons and the self-refresh, one style sheet.
+//!
+//! Every page does bounded work: lists are keyset-paged at [`PAGE_SIZE`]
+//! rows, an order's timeline, attachments and notifications are capped
+//! too, and the request log keeps its last [`REQUEST_LOG_ROWS`] entries.
+//! Pages answer with a Content-Security-Policy that allows only the
+//! sandbox's own script and style sheet, so text that escaped escaping
+//! still could not run.
+//!
+//! Decrypted payloads shown here are the merchant's own test data; no page
+//! shows a private key, an AES key or the notification salt.
+
+pub mod log;
+mod views;
+
+use bytes::Bytes;
+use et_model::OrderStatus;
+use http::{header, HeaderValue, Response, StatusCode};
+use http_body_util::Full;
+
+use crate::app::App;
+use crate::codes::Refusal;
+use crate::machine::Event;
+use crate::store;
+
+pub use log::{MAX_LOGGED_PAYLOAD, REQUEST_LOG_ROWS};
+
+/// Rows on one page of a list (orders, notifications, request log).
+pub const PAGE_SIZE: i64 = 50;
+/// The most status changes, attachments and notifications one order page
+/// shows (the newest).
+pub const ORDER_PAGE_ROWS: i64 = 100;
+/// The most delivery attempts shown per notification (the newest): ET's
+/// schedule makes 7, and every "Redeliver now" one more.
+pub const ATTEMPTS_SHOWN: i64 = 20;
+
+/// A notification and its last [`ATTEMPTS_SHOWN`] delivery attempts.
+pub type NotificationRow = (store::OutboxRecord, Vec<store::DeliveryAttemptRecord>);
+
+/// `rows` with their delivery attempts.
+fn with_attempts(
+    c: &rusqlite::Connection,
+    rows: Vec<store::OutboxRecord>,
+) -> rusqlite::Result<Vec<NotificationRow>> {
+    rows.into_iter()
+        .map(|n| {
+            let attempts = store::last_notification_attempts(c, n.id, ATTEMPTS_SHOWN)?;
+            Ok((n, attempts))
+        })
+        .collect()
+}
+
+type Reply = Response<Full<Bytes>>;
+
+/// Only the sandbox's own script and style sheet; no frames, no plugins,
+/// forms and fetches to the sandbox only.
+const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; \
+                   connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+
+/// The ways to pay the checkout page offers. ET's `pay_type` table is not
+/// public, so these are the sandbox's own labels; the choice is noted on
+/// the order's timeline and changes nothing else.
+pub const PAY_METHODS: [(&str, &str); 3] = [
+    ("card", "Bank card (UnionPay)"),
+    ("alipay", "Alipay"),
+    ("wechat", "WeChat Pay"),
+];
+
+fn respond(status: StatusCode, content_type: &'static str, body: impl Into<Bytes>) -> Reply {
+    let mut response = Response::new(Full::new(body.into()));
+    *response.status_mut() = status;
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    response
+}
+
+fn html(status: StatusCode, page: maud::Markup) -> Reply {
+    let mut response = respond(status, "text/html; charset=utf-8", page.into_string());
+    response.headers_mut().insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CSP),
+    );
+    response
+}
+
+fn not_found(what: &str) -> Reply {
+    html(StatusCode::NOT_FOUND, views::problem("Not found", what))
+}
+
+fn failed(r: &Refusal) -> Reply {
+    tracing::error!(error = %r.message, "a dashboard page failed");
+    html(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        views::problem("Failed", &r.message),
+    )
+}
+
+/// The `name` parameter of a query string, URL-decoded.
+fn param(query: &str, name: &str) -> Option<String> {
+    form_urlencoded::parse(query.as_bytes())
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+}
+
+/// A number parameter; absent or not a number is `None`.
+fn number(query: &str, name: &str) -> Option<i64> {
+    param(query, name).and_then(|v| v.trim().parse().ok())
+}
+
+/// `GET /`: orders, newest first, filtered by `status`, paged by `before`.
+pub fn orders(app: &App, query: &str) -> Reply {
+    let status = number(query, "status");
+    let before = number(query, "before");
+    let rows = app
+        .store
+        .tx(|c| store::orders_page(c, status, before, PAGE_SIZE));
+    match rows {
+        Ok(rows) => html(StatusCode::OK, views::orders(app, &rows, status)),
+        Err(e) => failed(&e.into()),
+    }
+}
+
+/// Everything the order page shows.
+pub struct OrderPage {
+    order: store::OrderRecord,
+    institution: Option<store::OrderInstitution>,
+    history: Vec<store::StatusChange>,
+    request: Option<store::OrderRequest>,
+    attachments: Vec<store::AttachmentInfo>,
+    notifications: Vec<NotificationRow>,
+}
+
+/// `GET /orders/{id}`.
+pub fn order(app: &App, id: &str) -> Reply {
+    let page = app.store.tx(|c| {
+        let Some(order) = store::order(c, id)? else {
+            return Ok::<_, rusqlite::Error>(None);
+        };
+        Ok(Some(OrderPage {
+            institution: store::order_institution(c, id)?,
+            history: store::status_history(c, id, ORDER_PAGE_ROWS)?,
+            request: store::order_request(c, id)?,
+            attachments: store::attachments(c, id, ORDER_PAGE_ROWS)?,
+            notifications: with_attempts(
+                c,
+                store::notifications_page(c, Some(id), None, ORDER_PAGE_ROWS)?,
+            )?,
+            order,
+        }))
+    });
+    match page {
+        Ok(Some(page)) => html(StatusCode::OK, views::order(app, &page)),
+        Ok(None) => not_found(&format!("order {id:?}")),
+        Err(e) => failed(&e.into()),
+    }
+}
+
+/// `GET /notifications`: every notification, newest first, paged.
+pub fn notifications(app: &App, query: &str) -> Reply {
+    let before = number(query, "before");
+    let rows = app.store.tx(|c| {
+        let rows = store::notifications_page(c, None, before, PAGE_SIZE)?;
+        with_attempts(c, rows)
+    });
+    match rows {
+        Ok(rows) => html(StatusCode::OK, views::notifications(app, &rows)),
+        Err(e) => failed(&e.into()),
+    }
+}
+
+/// `GET /requests`: the request log, newest first, paged.
+pub fn requests(app: &App, query: &str) -> Reply {
+    let before = number(query, "before");
+    let rows = app.store.tx(|c| store::request_log(c, before, PAGE_SIZE));
+    match rows {
+        Ok(rows) => html(StatusCode::OK, views::requests(app, &rows)),
+        Err(e) => failed(&e.into()),
+    }
+}
+
+/// `GET /requests/{id}`: one logged request with its payload.
+pub fn request(app: &App, id: &str) -> Reply {
+    let Ok(id) = id.parse::<i64>() else {
+        return not_found(&format!("logged request {id:?}"));
+    };
+    match app.store.tx(|c| store::logged_request(c, id)) {
+        Ok(Some(entry)) => html(StatusCode::OK, views::request(app, &entry)),
+        Ok(None) => not_found(&format!(
+            "logged request {id} (the log keeps the last {REQUEST_LOG_ROWS})"
+        )),
+        Err(e) => failed(&e.into()),
+    }
+}
+
+/// `GET /attachments/{id}`: the file as uploaded, always as a download
+/// (`application/octet-stream`, `nosniff`), never rendered by the browser:
+/// its bytes are the merchant's, and could be HTML.
+pub fn attachment(app: &App, id: &str) -> Reply {
+    let found = id
+        .parse::<i64>()
+        .ok()
+        .map(|id| app.store.tx(|c| store::attachment(c, id)));
+    let (name, base64) = match found {
+        Some(Ok(Some(file))) => file,
+        Some(Err(e)) => return failed(&e.into()),
+        _ => return not_found(&format!("attachment {id:?}")),
+    };
+    let Ok(bytes) = et_crypto::b64_decode(base64.as_bytes()) else {
+        return not_found(&format!("attachment {id:?} (not Base64)"));
+    };
+    let mut response = respond(StatusCode::OK, "application/octet-stream", bytes);
+    if let Ok(disposition) = HeaderValue::from_str(&format!(
+        "attachment; filename=\"{}\"",
+        download_name(&name)
+    )) {
+        response
+            .headers_mut()
+            .insert(header::CONTENT_DISPOSITION, disposition);
+    }
+    response
+}
+
+/// The file name as a header-safe ASCII token (the merchant chose it).
+fn download_name(name: &str) -> String {
+    let safe: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .take(100)
+        .collect();
+    if safe.trim_matches('.').is_empty() {
+        "attachment".to_owned()
+    } else {
+        safe
+    }
+}
+
+/// `GET /static/{file}`: the dashboard's script and style sheet.
+pub fn asset(file: &str) -> Reply {
+    match file {
+        "dashboard.js" => respond(
+            StatusCode::OK,
+            "text/javascript; charset=utf-8",
+            include_str!("dashboard.js"),
+        ),
+        "dashboard.css" => respond(
+            StatusCode::OK,
+            "text/css; charset=utf-8",
+            include_str!("dashboard.css"),
+        ),
+        _ => not_found(&format!("/static/{file}")),
+    }
+}
+
+/// `GET /pay/{id}`: the checkout page, with `note` (what just happened).
+pub fn checkout(app: &App, id: &str, note: &str) -> Reply {
+    let found = app.store.tx(|c| {
+        let order = store::order(c, id)?;
+        Ok::<_, rusqlite::Error>(order.map(|o| (o, store::order_institution(c, id))))
+    });
+    match found {
+        Ok(Some((o, institution))) => html(
+            StatusCode::OK,
+            views::checkout(&o, institution.ok().flatten().as_ref(), note),
+        ),
+        Ok(None) => not_found(&format!("order {id:?}")),
+        Err(e) => failed(&e.into()),
+    }
+}
+
+/// `POST /pay/{id}`: the payer pays (`action=pay`, with a `pay_type` of
+/// [`PAY_METHODS`]) or declines (`action=decline`). A form without
+/// `action` pays, as the page's earlier form did.
+pub fn checkout_submit(app: &App, id: &str, form: &[u8]) -> Reply {
+    let form = String::from_utf8_lossy(form);
+    let action = param(&form, "action");
+    let method = param(&form, "pay_type");
+    let label = method
+        .as_deref()
+        .and_then(|m| PAY_METHODS.iter().find(|(key, _)| *key == m))
+        .map(|(_, label)| *label);
+    let (event, done) = match action.as_deref() {
+        None | Some("pay") => (Event::Pay, "Payment received. Thank you."),
+        Some("decline") => (
+            Event::DeclinePayment,
+            "Payment declined. You may try again.",
+        ),
+        Some(_) => return checkout(app, id, "Choose Pay or Decline."),
+    };
+    match app.transition(id, None, event, None) {
+        Ok(_) => {
+            if let Some(label) = label {
+                note_last_change(app, id, &format!("on the checkout page, with {label}"));
+            }
+            checkout(app, id, done)
+        }
+        Err(r) if r.code == crate::SandboxCode::OrderNotFound => {
+            not_found(&format!("order {id:?}"))
+        }
+        Err(r) => checkout(app, id, &r.message),
+    }
+}
+
+/// Notes how the payer paid on the order's last timeline step (the step
+/// itself was written with the status change).
+fn note_last_change(app: &App, id: &str, note: &str) {
+    if let Err(e) = app.store.tx(|c| store::note_last_status(c, id, note)) {
+        tracing::warn!(order_id = id, error = %e, "noting the pay type failed");
+    }
+}
+
+/// The buttons an order offers: (label, admin route, style).
+fn actions(o: &store::OrderRecord) -> Vec<(&'static str, String, &'static str)> {
+    let status = OrderStatus::from_code(o.status);
+    let before_refund = o.status_before_refund.map(OrderStatus::from_code);
+    let all = [
+        ("Pay", Event::Pay, "pay", ""),
+        (
+            "Decline payment",
+            Event::DeclinePayment,
+            "decline-payment",
+            "danger",
+        ),
+        ("Remit", Event::Remit, "remit", ""),
+        ("Receive", Event::Receive, "receive", ""),
+        ("Complete", Event::Complete, "complete", ""),
+        ("Close", Event::Close, "close", "danger"),
+        (
+            "Refund succeeded",
+            Event::RefundResult { success: true },
+            "refund-result?success=true",
+            "",
+        ),
+        (
+            "Refund failed",
+            Event::RefundResult { success: false },
+            "refund-result?success=false",
+            "danger",
+        ),
+    ];
+    all.into_iter()
+        .filter(|(_, event, _, _)| crate::machine::next(status, before_refund, *event).is_ok())
+        .map(|(label, _, action, style)| {
+            (
+                label,
+                format!("/admin/orders/{}/{action}", o.order_id),
+                style,
+            )
+        })
+        .collect()
+}

@@ -1,0 +1,442 @@
+//! The dashboard in a real browser: headless Chromium driven through
+//! WebDriver (chromedriver). An order is created through the API, found on
+//! the dashboard and paid on the checkout page; the delivery attempts to a
+//! merchant endpoint answering HTTP 500 appear; "Redeliver now", once the
+//! endpoint answers OK, delivers at once. A screenshot of the order page
+//! goes to the test's temporary directory (and, with
+//! `ET_WRITE_SCREENSHOT=1`, to `docs/dashboard.png`).
+//!
+//! Without chromedriver and Chromium the test prints `*** SKIPPED … ***`
+//! and passes, unless `ET_REQUIRE_SERVICES=1` (as `.ci/run` sets), when it
+//! fails. The WebDriver client is the few W3C endpoints below
+//! (docs/decisions.md says why not fantoccini).
+
+mod common;
+
+use std::convert::Infallible;
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use common::{call, merchant, start, state_dir};
+use et_model::{Amount, CountryCode, CreateOrder, CurrencyCode};
+use http_body_util::{BodyExt, Full};
+use hyper::service::service_fn;
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use serde_json::{json, Value};
+
+/// Chromium flags that work in a container, as root, offline.
+const CHROMIUM_FLAGS: [&str; 9] = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--window-size=1280,1500",
+];
+/// W3C WebDriver's key for an element reference.
+const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
+/// How long any one expectation may take to come true.
+const PATIENCE: Duration = Duration::from_secs(20);
+
+/// The first of `names` found in `PATH` (or as an absolute path).
+fn find_program(names: &[&str]) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    names.iter().find_map(|name| {
+        let direct = Path::new(name);
+        if direct.is_absolute() {
+            return direct.is_file().then(|| direct.to_owned());
+        }
+        std::env::split_paths(&path)
+            .map(|dir| dir.join(name))
+            .find(|p| p.is_file())
+    })
+}
+
+/// chromedriver, stopped (with its browser) when dropped.
+struct Driver {
+    child: Child,
+    url: String,
+    profile: tempfile::TempDir,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        // Our own processes only: chromedriver by its id, and the browsers
+        // it started, found by their command line naming our fresh profile
+        // directory (they may outlive a killed chromedriver).
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let marker = self.profile.path().to_string_lossy().into_owned();
+        for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+            let Ok(pid) = entry.file_name().to_string_lossy().parse::<i32>() else {
+                continue;
+            };
+            let cmdline = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
+            if String::from_utf8_lossy(&cmdline).contains(&marker) {
+                let _ = Command::new("kill").arg("-9").arg(pid.to_string()).status();
+            }
+        }
+    }
+}
+
+/// A WebDriver session.
+struct Browser {
+    client: Client<hyper_util::client::legacy::connect::HttpConnector, Full<Bytes>>,
+    session: String,
+    driver: Driver,
+}
+
+impl Browser {
+    async fn start(chromedriver: &Path, chromium: &Path) -> Browser {
+        let port = {
+            let probe = std::net::TcpListener::bind("127.0.0.1:0").expect("free port");
+            probe.local_addr().expect("addr").port()
+        };
+        let child = Command::new(chromedriver)
+            .arg(format!("--port={port}"))
+            .arg("--allowed-ips=127.0.0.1")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver starts");
+        let driver = Driver {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+            profile: tempfile::tempdir().expect("profile dir"),
+        };
+        let client = Client::builder(TokioExecutor::new()).build_http::<Full<Bytes>>();
+        let mut browser = Browser {
+            client,
+            session: String::new(),
+            driver,
+        };
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            let ready = browser
+                .raw(http::Method::GET, "/status", None)
+                .await
+                .ok()
+                .and_then(|v| v["value"]["ready"].as_bool());
+            if ready == Some(true) {
+                break;
+            }
+            assert!(Instant::now() < deadline, "chromedriver never became ready");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let mut args: Vec<String> = CHROMIUM_FLAGS.iter().map(|f| (*f).to_owned()).collect();
+        args.push(format!(
+            "--user-data-dir={}",
+            browser.driver.profile.path().display()
+        ));
+        let capabilities = json!({ "capabilities": { "alwaysMatch": {
+            "browserName": "chrome",
+            "goog:chromeOptions": { "binary": chromium, "args": args },
+        } } });
+        let created = browser
+            .raw(http::Method::POST, "/session", Some(capabilities))
+            .await
+            .expect("a browser session");
+        browser.session = created["value"]["sessionId"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no session: {created}"))
+            .to_owned();
+        browser
+    }
+
+    /// One WebDriver call; `Err` carries WebDriver's error.
+    async fn raw(
+        &self,
+        method: http::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> Result<Value, String> {
+        let body = body.map_or_else(Bytes::new, |b| Bytes::from(b.to_string()));
+        let request = http::Request::builder()
+            .method(method)
+            .uri(format!("{}{path}", self.driver.url))
+            .header(http::header::CONTENT_TYPE, "application/json")
+            .body(Full::new(body))
+            .map_err(|e| e.to_string())?;
+        let response = tokio::time::timeout(PATIENCE, self.client.request(request))
+            .await
+            .map_err(|_| format!("{path}: no answer"))?
+            .map_err(|e| e.to_string())?;
+        let ok = response.status().is_success();
+        let bytes = response
+            .into_body()
+            .collect()
+            .await
+            .map_err(|e| e.to_string())?
+            .to_bytes();
+        let value: Value = serde_json::from_slice(&bytes).map_err(|e| e.to_string())?;
+        if ok {
+            Ok(value)
+        } else {
+            Err(value["value"]["message"]
+                .as_str()
+                .unwrap_or("WebDriver error")
+                .to_owned())
+        }
+    }
+
+    async fn session(
+        &self,
+        method: http::Method,
+        path: &str,
+        body: Value,
+    ) -> Result<Value, String> {
+        let body = (method != http::Method::GET).then_some(body);
+        self.raw(method, &format!("/session/{}{path}", self.session), body)
+            .await
+    }
+
+    async fn goto(&self, url: &str) {
+        self.session(http::Method::POST, "/url", json!({ "url": url }))
+            .await
+            .unwrap_or_else(|e| panic!("open {url}: {e}"));
+    }
+
+    async fn source(&self) -> String {
+        self.session(http::Method::GET, "/source", Value::Null)
+            .await
+            .ok()
+            .and_then(|v| v["value"].as_str().map(str::to_owned))
+            .unwrap_or_default()
+    }
+
+    /// Waits until the page's source satisfies `check` (pages reload
+    /// themselves, so the source is read again each time).
+    async fn wait_for(&self, what: &str, check: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            let html = self.source().await;
+            if check(&html) {
+                return html;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "never saw {what}; last page:\n{html}"
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    /// Finds the element `css` selects and clicks it, again if the page
+    /// reloaded in between.
+    async fn click(&self, css: &str) {
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            let clicked = async {
+                let found = self
+                    .session(
+                        http::Method::POST,
+                        "/element",
+                        json!({ "using": "css selector", "value": css }),
+                    )
+                    .await?;
+                let id = found["value"][ELEMENT]
+                    .as_str()
+                    .ok_or("no element id")?
+                    .to_owned();
+                self.session(
+                    http::Method::POST,
+                    &format!("/element/{id}/click"),
+                    json!({}),
+                )
+                .await
+            };
+            match clicked.await {
+                Ok(_) => return,
+                Err(e) => assert!(Instant::now() < deadline, "cannot click {css}: {e}"),
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    async fn screenshot(&self) -> Vec<u8> {
+        let shot = self
+            .session(http::Method::GET, "/screenshot", Value::Null)
+            .await
+            .expect("screenshot");
+        let b64 = shot["value"].as_str().expect("Base64 PNG");
+        et_crypto::b64_decode(b64.as_bytes()).expect("PNG bytes")
+    }
+
+    async fn close(self) {
+        let _ = self
+            .raw(
+                http::Method::DELETE,
+                &format!("/session/{}", self.session),
+                None,
+            )
+            .await;
+    }
+}
+
+/// A merchant endpoint that answers HTTP 500 until `accept` is set, then
+/// `{"notify_result":"OK"}`.
+async fn flaky_endpoint(accept: Arc<AtomicBool>) -> SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let accept = accept.clone();
+            let service = service_fn(move |_req: http::Request<hyper::body::Incoming>| {
+                let ok = accept.load(Ordering::SeqCst);
+                async move {
+                    let mut response = http::Response::new(Full::new(Bytes::from_static(if ok {
+                        br#"{"notify_result":"OK"}"#
+                    } else {
+                        b"internal error"
+                    })));
+                    if !ok {
+                        *response.status_mut() = http::StatusCode::INTERNAL_SERVER_ERROR;
+                    }
+                    Ok::<_, Infallible>(response)
+                }
+            });
+            tokio::spawn(async move {
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), service)
+                    .await;
+            });
+        }
+    });
+    addr
+}
+
+/// chromedriver and Chromium, or `None` after saying loudly that the test
+/// is skipped (a failure with `ET_REQUIRE_SERVICES=1`).
+fn tools() -> Option<(PathBuf, PathBuf)> {
+    let driver = find_program(&["chromedriver"]);
+    let browser = find_program(&["chromium", "chromium-browser", "google-chrome"]);
+    if let (Some(d), Some(b)) = (&driver, &browser) {
+        return Some((d.clone(), b.clone()));
+    }
+    assert!(
+        std::env::var("ET_REQUIRE_SERVICES").as_deref() != Ok("1"),
+        "ET_REQUIRE_SERVICES=1 but chromedriver ({driver:?}) or Chromium ({browser:?}) is missing"
+    );
+    let _ = writeln!(
+        std::io::stderr(),
+        "\n*** SKIPPED dashboard_in_a_real_browser: no chromedriver or Chromium \
+         (apt-get install chromium chromium-driver, as .ci/run does) ***\n"
+    );
+    None
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dashboard_in_a_real_browser() {
+    let Some((chromedriver, chromium)) = tools() else {
+        return;
+    };
+    let dir = state_dir();
+    let sb = start(dir.path(), 1.0).await;
+    let m = merchant(dir.path());
+    let accept = Arc::new(AtomicBool::new(false));
+    let endpoint = flaky_endpoint(accept.clone()).await;
+
+    // 1. An order, through the API.
+    let op = CreateOrder {
+        notify_url: Some(format!("http://{endpoint}/et/notify")),
+        ..CreateOrder::new(
+            "BROWSER-1",
+            "student-1",
+            CountryCode::Gbr,
+            CurrencyCode::new("GBP"),
+            Amount::new("1250.00").expect("amount"),
+        )
+    };
+    let order_id = call(&sb, &m, &op).await.expect("created")[0]
+        .order_id
+        .clone();
+    let base = format!("http://{}", sb.addr());
+    let browser = Browser::start(&chromedriver, &chromium).await;
+
+    // 2. Found on the dashboard, and its page opened from there.
+    browser.goto(&format!("{base}/")).await;
+    browser
+        .wait_for("the order in the list", |h| {
+            h.contains(&order_id) && h.contains("BROWSER-1")
+        })
+        .await;
+    browser
+        .click(&format!("a[href='/orders/{order_id}']"))
+        .await;
+    browser
+        .wait_for("the order page", |h| h.contains("Creating request"))
+        .await;
+
+    // 3. Paid on the checkout page.
+    browser
+        .click(&format!("a[href='{}']", sb.pay_url(&order_id)))
+        .await;
+    browser
+        .wait_for("the checkout page", |h| h.contains("Decline payment"))
+        .await;
+    browser.click("input[value='alipay']").await;
+    browser.click("#pay").await;
+    browser
+        .wait_for("the payment confirmed", |h| h.contains("Payment received"))
+        .await;
+
+    // 4. The delivery attempts appear: the endpoint answers 500.
+    browser.goto(&format!("{base}/orders/{order_id}")).await;
+    browser
+        .wait_for("failed delivery attempts", |h| {
+            h.matches("class=\"num http-status\">500<").count() >= 2 && h.contains("with Alipay")
+        })
+        .await;
+
+    // 5. A failure from the dashboard and its effect: the endpoint is
+    // fixed, "Redeliver now" delivers at once instead of a minute later.
+    accept.store(true, Ordering::SeqCst);
+    let redeliver = |id: &str| format!("button[data-post='/admin/notifications/{id}/redeliver']");
+    for n in sb.notifications(Some(&order_id)).expect("notifications") {
+        browser.click(&redeliver(&n.id.to_string())).await;
+        let done = common::wait_for(PATIENCE, || {
+            let now = sb.notifications(Some(&order_id)).ok()?;
+            now.iter()
+                .any(|d| d.id == n.id && d.delivered)
+                .then_some(())
+        });
+        assert!(done.await.is_some(), "redelivered at once: {n:?}");
+    }
+    let delivered = browser
+        .wait_for("both notifications delivered", |h| {
+            h.matches("class=\"yes\">acknowledged").count() >= 2
+        })
+        .await;
+    assert!(delivered.contains("payment_success"), "{delivered}");
+    for n in sb.notifications(Some(&order_id)).expect("notifications") {
+        assert!(n.delivered, "{n:?}");
+        assert_eq!(n.attempts, 2, "one failure, then the redelivery: {n:?}");
+    }
+
+    // The screenshot: the order page from its top, after the redeliveries.
+    browser.goto(&format!("{base}/orders/{order_id}")).await;
+    browser
+        .wait_for("the page again", |h| h.contains("Redeliver now"))
+        .await;
+    let png = browser.screenshot().await;
+    assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"), "a PNG");
+    let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("dashboard.png");
+    std::fs::write(&out, &png).expect("screenshot written");
+    if std::env::var("ET_WRITE_SCREENSHOT").as_deref() == Ok("1") {
+        let docs = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/dashboard.png");
+        std::fs::write(docs, &png).expect("docs/dashboard.png written");
+    }
+    browser.close().await;
+}

@@ -1,0 +1,434 @@
+//! The dashboard: every page escapes what merchants send, lists are paged
+//! and filtered, the request log shows why a request did not verify and
+//! keeps a bounded number of entries, buttons act, and cross-site form
+//! posts to the admin routes are refused.
+
+mod common;
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use common::{call, get, merchant, merchant_with, post, start, state_dir, wait_for, Receiver};
+use et_model::{
+    Amount, AttachmentType, CountryCode, CreateOrder, CurrencyCode, GetRate, OrderStatus,
+    UploadAttachment,
+};
+use et_proto::{Merchant, Profile};
+use et_sandbox::{RunningSandbox, PAGE_SIZE, REQUEST_LOG_ROWS};
+use http_body_util::{BodyExt, Full};
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+
+const HOSTILE: &str = "\"><script>alert(1)</script>";
+const ESCAPED: &str = "&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;";
+
+fn order(merchant_order_id: &str, notify_url: Option<String>) -> CreateOrder {
+    CreateOrder {
+        notify_url,
+        name_ch: Some("学生".to_owned()),
+        ..CreateOrder::new(
+            merchant_order_id,
+            "student-1",
+            CountryCode::Gbr,
+            CurrencyCode::new("GBP"),
+            Amount::new("100.00").expect("amount"),
+        )
+    }
+}
+
+async fn create(sb: &RunningSandbox, m: &Merchant, op: &CreateOrder) -> String {
+    call(sb, m, op).await.expect("order created")[0]
+        .order_id
+        .clone()
+}
+
+/// GETs a page: status, headers, body as text.
+async fn page(url: &str) -> (u16, http::HeaderMap, String) {
+    let request = http::Request::get(url)
+        .body(Full::new(Bytes::new()))
+        .expect("request");
+    send(request).await
+}
+
+async fn send(request: http::Request<Full<Bytes>>) -> (u16, http::HeaderMap, String) {
+    let client = Client::builder(TokioExecutor::new()).build_http::<Full<Bytes>>();
+    let response = tokio::time::timeout(Duration::from_secs(10), client.request(request))
+        .await
+        .expect("answer within 10 s")
+        .expect("HTTP exchange");
+    let (parts, body) = response.into_parts();
+    let body = body.collect().await.expect("body").to_bytes();
+    (
+        parts.status.as_u16(),
+        parts.headers,
+        String::from_utf8_lossy(&body).into_owned(),
+    )
+}
+
+fn url(sb: &RunningSandbox, path: &str) -> String {
+    format!("http://{}{path}", sb.addr())
+}
+
+/// `n` times the marker in `html`.
+fn count(html: &str, marker: &str) -> usize {
+    html.matches(marker).count()
+}
+
+async fn admin(sb: &RunningSandbox, path: &str, content_type: &str) -> (u16, String) {
+    let (status, body) = post(&url(sb, path), b"{}".to_vec(), Some(content_type)).await;
+    (status, String::from_utf8_lossy(&body).into_owned())
+}
+
+#[tokio::test]
+async fn merchant_text_is_escaped_on_every_page() {
+    let dir = state_dir();
+    let sb = start(dir.path(), 1.0).await;
+    let m = merchant(dir.path());
+    let hostile_url = format!("http://127.0.0.1:1/n?{HOSTILE}");
+    let id = create(&sb, &m, &order(HOSTILE, Some(hostile_url))).await;
+    let upload = UploadAttachment {
+        order_id: id.clone(),
+        attachment_type: AttachmentType::OfferLetter,
+        base64: "PGh0bWw+PC9odG1sPg==".into(),
+        file_name: format!("{HOSTILE}.pdf"),
+        extra: Default::default(),
+    };
+    call(&sb, &m, &upload).await.expect("uploaded");
+    sb.decline_payment(&id).expect("declined");
+    let envelope = serde_json::json!({
+        "merchant_number": HOSTILE, "server_type": HOSTILE, "serial_number": HOSTILE,
+    });
+    post(&sb.endpoint_url(), envelope.to_string().into_bytes(), None).await;
+    let pages = [
+        "/".to_owned(),
+        format!("/?status=0&before={}", i64::MAX),
+        format!("/orders/{id}"),
+        format!("/pay/{id}"),
+        "/requests".to_owned(),
+        "/requests/1".to_owned(),
+        "/requests/3".to_owned(),
+        "/notifications".to_owned(),
+    ];
+    for path in pages {
+        let (status, headers, html) = page(&url(&sb, &path)).await;
+        assert_eq!(status, 200, "{path}");
+        assert!(
+            !html.contains(HOSTILE),
+            "{path} renders merchant text unescaped"
+        );
+        assert!(
+            html.contains(ESCAPED),
+            "{path} shows the merchant's text escaped"
+        );
+        let csp = headers
+            .get(http::header::CONTENT_SECURITY_POLICY)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        assert!(csp.contains("script-src 'self'"), "{path}: CSP {csp:?}");
+        assert!(!html.contains("PRIVATE KEY"), "{path}");
+    }
+}
+
+#[tokio::test]
+async fn orders_are_paged_newest_first_and_filtered_by_status() {
+    let dir = state_dir();
+    let sb = start(dir.path(), 1.0).await;
+    let m = merchant(dir.path());
+    let total = PAGE_SIZE as usize + 5;
+    let mut ids = Vec::new();
+    for i in 0..total {
+        ids.push(create(&sb, &m, &order(&format!("P-{i:03}"), None)).await);
+    }
+    for id in &ids[..3] {
+        sb.pay(id).expect("paid");
+    }
+
+    let (_, _, first) = page(&url(&sb, "/")).await;
+    assert_eq!(
+        count(&first, "class=\"merchant-order\""),
+        PAGE_SIZE as usize
+    );
+    let newest = first.find("P-054").expect("the newest order is listed");
+    let older = first.find("P-010").expect("an older order is listed");
+    assert!(newest < older, "newest first");
+    assert!(!first.contains("P-004"), "the oldest are on the next page");
+    let next = first
+        .split("href=\"/?before=")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .expect("a link to older orders");
+    let (_, _, second) = page(&url(&sb, &format!("/?before={next}"))).await;
+    assert_eq!(count(&second, "class=\"merchant-order\""), 5);
+    assert!(second.contains("P-000") && !second.contains("P-005"));
+    assert!(!second.contains("Older"), "the last page links no further");
+
+    let (_, _, paid) = page(&url(&sb, "/?status=1")).await;
+    assert_eq!(count(&paid, "class=\"merchant-order\""), 3);
+    for moid in ["P-000", "P-001", "P-002"] {
+        assert!(paid.contains(moid), "{moid} is paid");
+    }
+    let (_, _, closed) = page(&url(&sb, "/?status=-1")).await;
+    assert_eq!(count(&closed, "class=\"merchant-order\""), 0);
+    // A filter that is not a number is no filter, not an error.
+    let (status, _, any) = page(&url(&sb, "/?status=paid&before=x")).await;
+    assert_eq!(status, 200);
+    assert_eq!(count(&any, "class=\"merchant-order\""), PAGE_SIZE as usize);
+}
+
+#[tokio::test]
+async fn request_log_shows_a_failed_verification_with_its_reason() {
+    let dir = state_dir();
+    let sb = start(dir.path(), 1.0).await;
+    let m = merchant(dir.path());
+    let wrong = merchant_with(
+        dir.path(),
+        &common::fixture("wrong-private.pem"),
+        &dir.path().join("et-public.pem"),
+        Profile::default(),
+    );
+    call(&sb, &m, &order("LOG-1", None)).await.expect("created");
+    let rate = GetRate {
+        currency_code: CurrencyCode::new("GBP"),
+        pay_currency_code: None,
+        extra: Default::default(),
+    };
+    let _ = call(&sb, &wrong, &rate).await;
+
+    let (_, _, log) = page(&url(&sb, "/requests")).await;
+    assert_eq!(count(&log, "<tr><td class=\"num\">"), 2, "{log}");
+    assert!(log.contains("not verified"), "{log}");
+    assert!(log.contains("100004"), "the answered status code: {log}");
+    assert!(
+        log.contains("get_rate") && log.contains("create_order"),
+        "{log}"
+    );
+
+    // Newest first: entry 2 is the refused one.
+    let (_, _, refused) = page(&url(&sb, "/requests/2")).await;
+    assert!(refused.contains("not verified"), "{refused}");
+    assert!(
+        refused.to_lowercase().contains("signature"),
+        "the reason names the signature: {refused}"
+    );
+    assert!(refused.contains("Body as received"), "{refused}");
+
+    let (_, _, opened) = page(&url(&sb, "/requests/1")).await;
+    assert!(opened.contains("verified") && !opened.contains("not verified"));
+    assert!(opened.contains("LOG-1"), "the decrypted data: {opened}");
+    assert!(
+        opened.contains("学生"),
+        "the decrypted sensitive_data: {opened}"
+    );
+}
+
+#[tokio::test]
+async fn request_log_keeps_only_its_last_rows() {
+    let dir = state_dir();
+    let sb = start(dir.path(), 1.0).await;
+    let extra = 3;
+    for i in 0..REQUEST_LOG_ROWS + extra {
+        // Not envelopes: refused without RSA, logged all the same.
+        post(
+            &sb.endpoint_url(),
+            format!("garbage {i}").into_bytes(),
+            None,
+        )
+        .await;
+    }
+    let (status, _, _) = page(&url(&sb, &format!("/requests/{extra}"))).await;
+    assert_eq!(status, 404, "the oldest entries are gone");
+    let (status, _, kept) = page(&url(&sb, &format!("/requests/{}", extra + 1))).await;
+    assert_eq!(status, 200);
+    assert!(kept.contains("garbage 3"), "{kept}");
+    let (_, _, log) = page(&url(&sb, "/requests")).await;
+    assert_eq!(count(&log, "<tr><td class=\"num\">"), PAGE_SIZE as usize);
+}
+
+#[tokio::test]
+async fn buttons_act_and_cross_site_form_posts_are_refused() {
+    let dir = state_dir();
+    let sb = start(dir.path(), 1.0).await;
+    let m = merchant(dir.path());
+    let hook = Receiver::start(false).await;
+    let id = create(&sb, &m, &order("BTN-1", Some(hook.url("/n")))).await;
+
+    // What a cross-site HTML form can send is refused, and changes nothing.
+    for content_type in [
+        "application/x-www-form-urlencoded",
+        "multipart/form-data; boundary=x",
+        "text/plain",
+    ] {
+        let (status, _) = admin(&sb, &format!("/admin/orders/{id}/pay"), content_type).await;
+        assert_eq!(status, 415, "{content_type}");
+    }
+    let now = sb.order(&id).expect("read").expect("order");
+    assert_eq!(now.status, OrderStatus::AwaitingPayment);
+
+    // Decline: the order stays awaiting payment, a pay_result 0 goes out.
+    let (status, body) = admin(
+        &sb,
+        &format!("/admin/orders/{id}/decline-payment"),
+        "application/json",
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let notes = sb.notifications(Some(&id)).expect("notifications");
+    assert_eq!(notes.len(), 1, "no status change: {notes:?}");
+    assert_eq!(notes[0].kind, "payment_success");
+    assert!(
+        notes[0].body.contains("\"pay_result\":0"),
+        "{}",
+        notes[0].body
+    );
+    let (_, _, html) = page(&url(&sb, &format!("/orders/{id}"))).await;
+    assert!(html.contains("decline-payment: stays"), "{html}");
+
+    // The endpoint answers FAIL; "redeliver now" tries again at once.
+    let first = wait_for(Duration::from_secs(5), || {
+        let n = &sb.notifications(Some(&id)).ok()?[0];
+        (n.attempts == 1).then(|| n.clone())
+    })
+    .await
+    .expect("first attempt recorded");
+    assert!(first.pending && !first.delivered);
+    let redeliver = format!("/admin/notifications/{}/redeliver", first.id);
+    let (status, _) = admin(&sb, &redeliver, "text/plain").await;
+    assert_eq!(status, 415, "a cross-site form cannot redeliver");
+    hook.accept.store(true, std::sync::atomic::Ordering::SeqCst);
+    let (status, _) = admin(&sb, &redeliver, "application/json").await;
+    assert_eq!(status, 200);
+    let delivered = wait_for(Duration::from_secs(5), || {
+        let n = &sb.notifications(Some(&id)).ok()?[0];
+        n.delivered.then(|| n.clone())
+    })
+    .await
+    .expect("redelivered at once, not after the 1-minute retry");
+    assert_eq!(delivered.attempts, 2);
+    // Both attempts are on the order page: the refused one with the reply's
+    // first bytes, then the acknowledged one.
+    let (_, _, html) = page(&url(&sb, &format!("/orders/{id}"))).await;
+    let attempts = html
+        .split("class=\"attempts\"")
+        .nth(1)
+        .expect("an attempts table");
+    assert!(
+        attempts.contains("not_acknowledged") && attempts.contains("FAIL"),
+        "{attempts}"
+    );
+    assert!(attempts.contains("acknowledged</span>"), "{attempts}");
+    let (status, _) = admin(
+        &sb,
+        "/admin/notifications/999/redeliver",
+        "application/json",
+    )
+    .await;
+    assert_eq!(status, 404);
+
+    // The checkout page pays, noting the pay type on the timeline.
+    let (status, page_html) = post(
+        &sb.pay_url(&id),
+        b"pay_type=wechat&action=pay".to_vec(),
+        Some("application/x-www-form-urlencoded"),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(String::from_utf8_lossy(&page_html).contains("Payment received"));
+    let (_, _, html) = page(&url(&sb, &format!("/orders/{id}"))).await;
+    assert!(html.contains("with WeChat Pay"), "{html}");
+    assert!(
+        html.contains(&format!("data-post=\"/admin/orders/{id}/remit\"")),
+        "a paid order offers Remit"
+    );
+    assert!(
+        !html.contains(&format!("/admin/orders/{id}/pay\"")),
+        "and not Pay"
+    );
+}
+
+#[tokio::test]
+async fn attachments_download_as_files_never_as_pages() {
+    let dir = state_dir();
+    let sb = start(dir.path(), 1.0).await;
+    let m = merchant(dir.path());
+    let id = create(&sb, &m, &order("ATT-1", None)).await;
+    let upload = UploadAttachment {
+        order_id: id.clone(),
+        attachment_type: AttachmentType::OfferLetter,
+        base64: "PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==".into(),
+        file_name: "offer\"\r\nX: y.html".into(),
+        extra: Default::default(),
+    };
+    call(&sb, &m, &upload).await.expect("uploaded");
+    let (_, _, html) = page(&url(&sb, &format!("/orders/{id}"))).await;
+    let link = html
+        .split("href=\"/attachments/")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .expect("a download link");
+    let (status, headers, body) = page(&url(&sb, &format!("/attachments/{link}"))).await;
+    assert_eq!(status, 200);
+    assert_eq!(body, "<script>alert(1)</script>");
+    let header = |name| {
+        headers
+            .get(name)
+            .and_then(|v: &http::HeaderValue| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    assert_eq!(
+        header(http::header::CONTENT_TYPE),
+        "application/octet-stream"
+    );
+    assert_eq!(header(http::header::X_CONTENT_TYPE_OPTIONS), "nosniff");
+    assert_eq!(
+        header(http::header::CONTENT_DISPOSITION),
+        "attachment; filename=\"offer___X__y.html\""
+    );
+    let (status, _, _) = page(&url(&sb, "/attachments/999")).await;
+    assert_eq!(status, 404);
+    let (status, _, script) = page(&url(&sb, "/static/dashboard.js")).await;
+    assert_eq!(status, 200);
+    assert!(script.contains("application/json"));
+    let (status, _) = get(&url(&sb, "/static/../Cargo.toml")).await;
+    assert_eq!(status, 404);
+}
+
+#[tokio::test]
+async fn a_dns_rebinding_page_gets_neither_the_dashboard_nor_the_admin_routes() {
+    let dir = state_dir();
+    let sb = start(dir.path(), 1.0).await;
+    let m = merchant(dir.path());
+    let id = create(&sb, &m, &order("DNS-1", None)).await;
+    let port = sb.addr().port();
+    let request = |method: http::Method, path: &str, host: &str| {
+        http::Request::builder()
+            .method(method)
+            .uri(url(&sb, path))
+            .header(http::header::HOST, host)
+            .header(http::header::CONTENT_TYPE, "application/json")
+            .body(Full::new(Bytes::from_static(b"{}")))
+            .expect("request")
+    };
+    let rebound = format!("evil.example:{port}");
+    for path in ["/", "/requests/1", &format!("/orders/{id}")] {
+        let (status, _, _) = send(request(http::Method::GET, path, &rebound)).await;
+        assert_eq!(status, 403, "{path}");
+    }
+    let pay = format!("/admin/orders/{id}/pay");
+    let (status, _, _) = send(request(http::Method::POST, &pay, &rebound)).await;
+    assert_eq!(status, 403);
+    assert_eq!(
+        sb.order(&id).expect("read").expect("order").status,
+        OrderStatus::AwaitingPayment
+    );
+    // The merchant's API and the payer's checkout page answer any name.
+    let (status, _, _) = send(request(http::Method::GET, &format!("/pay/{id}"), &rebound)).await;
+    assert_eq!(status, 200);
+    let (status, _, _) = send(request(
+        http::Method::POST,
+        &pay,
+        &format!("localhost:{port}"),
+    ))
+    .await;
+    assert_eq!(status, 200);
+}
