@@ -39,7 +39,7 @@ pub fn handle(app: &App, body: &[u8]) -> Vec<u8> {
     });
     let response = match opened {
         Ok(req) => dispatch(app, &req).unwrap_or_else(|r| refuse(&r, &req.return_info)),
-        Err(e) => refuse(&refusal(&e), &return_info(body)),
+        Err(e) => refuse(&Refusal::from(&e), &return_info(body)),
     };
     if response.status_code.as_str() != SandboxCode::Success.as_str() {
         tracing::info!(status_code = response.status_code.as_str(), message = %response.message, "request refused");
@@ -84,29 +84,6 @@ fn return_info(body: &[u8]) -> String {
         .ok()
         .and_then(|o| o.text("return_info").map(str::to_owned))
         .unwrap_or_default()
-}
-
-/// The code for an envelope error. Every decryption failure gets one code
-/// and one message (no oracle on which step failed); the step goes to the
-/// debug log only.
-fn refusal(e: &et_proto::Error) -> Refusal {
-    use et_proto::Error as E;
-    if let E::Decryption { step } = e {
-        tracing::debug!(?step, "request decryption failed");
-    }
-    let code = match e {
-        E::UnknownMerchant { .. } => SandboxCode::UnknownMerchant,
-        E::SignatureMismatch { .. } | E::BadBase64 { field: "sign" } => SandboxCode::BadSignature,
-        E::MissingField("sign") => SandboxCode::BadSignature,
-        E::Decryption { .. } => SandboxCode::DecryptionFailed,
-        E::InvalidPayload { .. } | E::Shape { .. } => SandboxCode::InvalidPayload,
-        E::MalformedJson { context, .. } if matches!(*context, "data" | "sensitive_data") => {
-            SandboxCode::InvalidPayload
-        }
-        E::ServerTypeMismatch { .. } => SandboxCode::UnknownServerType,
-        _ => SandboxCode::MalformedBody,
-    };
-    Refusal::new(code, e.to_string())
 }
 
 fn dispatch(app: &App, req: &OpenedRequest) -> Result<Response, Refusal> {
@@ -162,7 +139,7 @@ fn run<Op: Operation>(
     req: &OpenedRequest,
     handler: Handler<Op>,
 ) -> Result<Response, Refusal> {
-    let op: Op = req.operation().map_err(|e| refusal(&e))?;
+    let op: Op = req.operation().map_err(|e| Refusal::from(&e))?;
     op.validate()
         .map_err(|e| Refusal::new(SandboxCode::InvalidPayload, format!("invalid payload: {e}")))?;
     let items = handler(app, req, op)?;
