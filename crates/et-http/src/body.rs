@@ -14,6 +14,7 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 /// Why a body could not be read.
 #[derive(Debug)]
+#[non_exhaustive]
 pub enum BodyError {
     /// The body is (or announced itself as) longer than the limit; reading
     /// stopped at the limit, so an endless stream cannot exhaust memory.

@@ -104,6 +104,7 @@ impl Default for RetryPolicy {
 
 /// A transport failure, with whether the request may have reached ET.
 #[derive(Debug)]
+#[non_exhaustive]
 pub enum TransportError {
     /// No connection could be made (after all attempts); the request never
     /// left this machine.
