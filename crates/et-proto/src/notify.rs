@@ -276,25 +276,17 @@ fn dedup_key<'a>(
     sign_string: impl FnOnce() -> String,
 ) -> String {
     {
-        let (name, distinguishing): (&str, &[&str]) = match kind {
-            NotificationKind::PaymentSuccess => ("payment_success", &["order_id", "pay_result"]),
-            NotificationKind::OrderStatusChange => (
-                "order_status_change",
-                &["order_id", "order_status", "datetime"],
-            ),
-            NotificationKind::RefundResult => (
-                "refund_result",
-                &["order_id", "refund_order_id", "refund_result"],
-            ),
-            NotificationKind::RemittanceVoucher => (
-                "remittance_voucher",
-                &["order_id", "remittance_voucher_url"],
-            ),
+        let distinguishing: &[&str] = match kind {
+            NotificationKind::PaymentSuccess => &["order_id", "pay_result"],
+            NotificationKind::OrderStatusChange => &["order_id", "order_status", "datetime"],
+            NotificationKind::RefundResult => &["order_id", "refund_order_id", "refund_result"],
+            NotificationKind::RemittanceVoucher => &["order_id", "remittance_voucher_url"],
             NotificationKind::Unknown => {
-                return format!("unknown:{}", et_crypto::md5_hex("", sign_string()))
+                let digest = et_crypto::md5_hex("", sign_string());
+                return format!("{}:{digest}", kind.as_str());
             }
         };
-        let mut key = name.to_owned();
+        let mut key = kind.as_str().to_owned();
         for field in distinguishing {
             key.push(':');
             key.push_str(text(field).unwrap_or_default());
