@@ -8,8 +8,6 @@ use std::time::Duration;
 use bytes::Bytes;
 use et_proto::{sign_notification, RawObject, RawValue};
 use http_body_util::{BodyExt, Full, Limited};
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::TokioExecutor;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::app::App;
@@ -104,7 +102,7 @@ pub fn next_attempt(now: Millis, attempts_made: i64) -> Option<Millis> {
 /// until the next due time (in real time), a new notification, a finished
 /// delivery, or `stop`.
 pub async fn run(app: Arc<App>, mut stop: tokio::sync::watch::Receiver<bool>) {
-    let client = Client::builder(TokioExecutor::new()).build_http::<Full<Bytes>>();
+    let client = et_http::plain_http_client();
     let mut slots = Slots::default();
     let mut deliveries = tokio::task::JoinSet::new();
     loop {
@@ -122,7 +120,7 @@ pub async fn run(app: Arc<App>, mut stop: tokio::sync::watch::Receiver<bool>) {
     }
 }
 
-type HttpClient = Client<hyper_util::client::legacy::connect::HttpConnector, Full<Bytes>>;
+type HttpClient = et_http::PlainHttpClient;
 
 /// Runs `f` on tokio's blocking pool (SQLite and signing never run on the
 /// threads that drive connections); `None` if it panicked.
