@@ -8,9 +8,6 @@ use bytes::Bytes;
 use http::header::{CONTENT_TYPE, LOCATION};
 use http::{Method, Request, StatusCode, Uri};
 use http_body_util::{BodyExt, Full, Limited};
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::TokioExecutor;
 
 /// Largest page or file read (the voucher is a few kilobytes).
 const MAX_BODY: usize = 4 << 20;
@@ -47,7 +44,7 @@ type Body = (&'static str, String);
 /// A plain-HTTP client with a browser's habits.
 #[derive(Debug, Clone)]
 pub struct Browser {
-    client: Client<HttpConnector, Full<Bytes>>,
+    client: et_http::PlainHttpClient,
 }
 
 impl Default for Browser {
@@ -60,7 +57,7 @@ impl Browser {
     /// A new browser with its own connection pool.
     pub fn new() -> Self {
         Browser {
-            client: Client::builder(TokioExecutor::new()).build_http(),
+            client: et_http::plain_http_client(),
         }
     }
 

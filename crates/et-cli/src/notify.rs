@@ -1,7 +1,6 @@
 //! `et notify sign` and `et notify verify`: ET's salted-MD5 notifications.
 
 use et_crypto::Zeroizing;
-use et_model::NotificationKind;
 use et_proto::{
     read_notification_body, sign_notification, MatchedRule, NotificationVerifier, RawObject,
 };
@@ -34,7 +33,7 @@ pub fn verify(args: &NotifyArgs) -> CliResult {
         .verify_owned(None, &body)
         .map_err(Failure::rejected)?;
     let report = serde_json::json!({
-        "kind": kind_name(verified.kind()),
+        "kind": verified.kind().as_str(),
         "rule": match verified.matched_rule() {
             MatchedRule::V2 => "v2",
             MatchedRule::V1Printed => "v1-printed",
@@ -53,17 +52,6 @@ fn salt(args: &NotifyArgs) -> CliResult<Zeroizing<String>> {
         (None, None) => Err(Failure::usage(
             "no salt: give --salt-file, ET_NOTIFY_SALT or --salt",
         )),
-    }
-}
-
-/// A stable machine name for a notification kind.
-pub fn kind_name(kind: NotificationKind) -> &'static str {
-    match kind {
-        NotificationKind::PaymentSuccess => "payment_success",
-        NotificationKind::OrderStatusChange => "order_status_change",
-        NotificationKind::RefundResult => "refund_result",
-        NotificationKind::RemittanceVoucher => "remittance_voucher",
-        NotificationKind::Unknown => "unknown",
     }
 }
 

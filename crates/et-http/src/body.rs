@@ -3,10 +3,10 @@
 
 use std::fmt;
 
-use bytes::{Buf, BufMut, Bytes, BytesMut};
+use bytes::Bytes;
 use http::header::CONTENT_LENGTH;
 use http::HeaderMap;
-use http_body_util::BodyExt;
+use http_body_util::{BodyExt, LengthLimitError, Limited};
 use hyper::body::Body;
 
 /// A boxed error, as hyper and tower pass them around.
@@ -14,6 +14,7 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 /// Why a body could not be read.
 #[derive(Debug)]
+#[non_exhaustive]
 pub enum BodyError {
     /// The body is (or announced itself as) longer than the limit; reading
     /// stopped at the limit, so an endless stream cannot exhaust memory.
@@ -55,25 +56,18 @@ pub(crate) fn check_declared_length(headers: &HeaderMap, limit: usize) -> Result
     }
 }
 
-/// Reads `body` frame by frame, failing as soon as more than `limit` bytes
-/// arrived; trailers are ignored.
+/// Reads `body` whole, failing as soon as more than `limit` bytes arrived
+/// ([`Limited`]); trailers are ignored.
 pub(crate) async fn read_limited<B>(body: B, limit: usize) -> Result<Bytes, BodyError>
 where
     B: Body,
     B::Error: Into<BoxError>,
 {
-    let mut body = std::pin::pin!(body);
-    let mut buf = BytesMut::new();
-    while let Some(frame) = body.frame().await {
-        let frame = frame.map_err(|e| BodyError::Read(e.into()))?;
-        if let Ok(data) = frame.into_data() {
-            if buf.len().saturating_add(data.remaining()) > limit {
-                return Err(BodyError::TooLarge { limit });
-            }
-            buf.put(data);
-        }
+    match Limited::new(body, limit).collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(e) if e.is::<LengthLimitError>() => Err(BodyError::TooLarge { limit }),
+        Err(e) => Err(BodyError::Read(e)),
     }
-    Ok(buf.freeze())
 }
 
 #[cfg(test)]

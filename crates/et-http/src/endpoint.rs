@@ -18,6 +18,7 @@ pub struct Endpoint {
 
 /// Why a URL cannot be an [`Endpoint`].
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum EndpointError {
     /// The text is not an absolute URL.
     Malformed(String),

@@ -6,6 +6,7 @@ use crate::transport::TransportError;
 
 /// Why a call failed.
 #[derive(Debug)]
+#[non_exhaustive]
 pub enum Error {
     /// The request could not be built (an invalid payload, a key that cannot
     /// encrypt); nothing was sent.

@@ -65,7 +65,9 @@ pub use endpoint::{Endpoint, EndpointError};
 pub use error::Error;
 pub use receiver::{HandlerError, NotificationHandler, ReceiverConfig, WebhookReceiver};
 pub use serve::{serve, serve_with, ServeConfig};
-pub use transport::{RetryPolicy, TransportConfig, TransportError};
+pub use transport::{
+    plain_http_client, PlainHttpClient, RetryPolicy, TransportConfig, TransportError,
+};
 
 // The README's example runs as a doctest, so the crates.io page stays true.
 #[cfg(doctest)]

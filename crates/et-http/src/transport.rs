@@ -104,6 +104,7 @@ impl Default for RetryPolicy {
 
 /// A transport failure, with whether the request may have reached ET.
 #[derive(Debug)]
+#[non_exhaustive]
 pub enum TransportError {
     /// No connection could be made (after all attempts); the request never
     /// left this machine.
@@ -217,6 +218,30 @@ pub(crate) struct HttpReply {
 
 type Connector = ConnectTimeout<HttpsConnector<HttpConnector>>;
 
+/// A pooled plain-HTTP client (no TLS), made by [`plain_http_client`].
+pub type PlainHttpClient = hyper_util::client::legacy::Client<HttpConnector, Full<Bytes>>;
+
+/// hyper's pooled client builder as every client of the workspace starts:
+/// the tokio executor and the pool timer (which reaps idle connections).
+/// This is the one place a hyper client is built: the [`Client`]'s
+/// transport adds TLS, its pool limits and timeouts; [`plain_http_client`]
+/// serves the sandbox's notification deliveries and the CLI's browser,
+/// which bound each exchange themselves.
+///
+/// [`Client`]: crate::Client
+fn client_builder() -> hyper_util::client::legacy::Builder {
+    let mut builder = hyper_util::client::legacy::Client::builder(TokioExecutor::new());
+    builder.pool_timer(TokioTimer::new());
+    builder
+}
+
+/// A pooled plain-HTTP client for loopback peers (the local sandbox, a
+/// merchant's webhook under test). Its callers bound each exchange with
+/// their own timeouts and body limits.
+pub fn plain_http_client() -> PlainHttpClient {
+    client_builder().build_http()
+}
+
 /// The pooled client; cheap to clone (the pool is shared).
 #[derive(Clone)]
 pub(crate) struct Transport {
@@ -262,8 +287,7 @@ impl Transport {
             inner: https,
             timeout: config.connect_timeout,
         };
-        let client = hyper_util::client::legacy::Client::builder(TokioExecutor::new())
-            .pool_timer(TokioTimer::new())
+        let client = client_builder()
             .pool_idle_timeout(config.pool_idle_timeout)
             .pool_max_idle_per_host(config.pool_max_idle_per_host)
             .build(connector);

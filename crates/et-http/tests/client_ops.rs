@@ -233,9 +233,14 @@ async fn invalid_payload_is_never_sent() {
     let bad: ApplyRefund = parse(json!({"order_id": "", "refund_order_id": "R-1"}));
     let err = client.apply_refund(&bad).await.unwrap_err();
     assert!(
-        matches!(err, Error::Request(et_proto::Error::InvalidPayload { .. })),
+        matches!(err, Error::Request(et_proto::Error::Validation(ref e)) if e.field == "order_id"),
         "{err}"
     );
+    // The chain reaches et-model's typed rule, two layers down.
+    let rule = std::error::Error::source(&err)
+        .and_then(std::error::Error::source)
+        .and_then(|cause| cause.downcast_ref::<et_model::ValidationError>());
+    assert_eq!(rule.map(|r| r.rule), Some(et_model::Rule::Required));
     assert!(!err.may_have_reached_et());
     assert_eq!(seen.requests(), 0);
 }

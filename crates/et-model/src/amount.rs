@@ -40,6 +40,7 @@ pub struct Amount(Box<RawValue>);
 
 /// Why a text or decimal is not an [`Amount`].
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum AmountError {
     /// The text is not a decimal number in JSON number syntax.
     NotANumber(String),

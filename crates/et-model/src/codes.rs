@@ -84,6 +84,7 @@ macro_rules! int_code {
     ) => {
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        #[non_exhaustive]
         pub enum $name {
             $( $(#[$vmeta])* #[doc = concat!("\n\nCode `", $code, "`: ", $meaning, ".")] $variant, )*
             /// A code this version does not know, kept as received.
@@ -160,6 +161,7 @@ macro_rules! str_code {
     ) => {
         $(#[$meta])*
         #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+        #[non_exhaustive]
         pub enum $name {
             $( $(#[$vmeta])* #[doc = concat!("\n\nCode `", $code, "`: ", $meaning, ".")] $variant, )*
             /// A code this version does not know, kept as received.

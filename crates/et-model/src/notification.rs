@@ -108,6 +108,33 @@ pub enum NotificationKind {
 }
 
 impl NotificationKind {
+    /// Every kind.
+    pub const ALL: [NotificationKind; 5] = [
+        NotificationKind::PaymentSuccess,
+        NotificationKind::OrderStatusChange,
+        NotificationKind::RefundResult,
+        NotificationKind::RemittanceVoucher,
+        NotificationKind::Unknown,
+    ];
+
+    /// The kind's stable machine name, the one table of them: `payment_success`,
+    /// `order_status_change`, `refund_result`, `remittance_voucher` or
+    /// `unknown` (dedup keys, outboxes, reports).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NotificationKind::PaymentSuccess => "payment_success",
+            NotificationKind::OrderStatusChange => "order_status_change",
+            NotificationKind::RefundResult => "refund_result",
+            NotificationKind::RemittanceVoucher => "remittance_voucher",
+            NotificationKind::Unknown => "unknown",
+        }
+    }
+
+    /// The kind whose [`as_str`](Self::as_str) is `name`.
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|kind| kind.as_str() == name)
+    }
+
     /// Tells the kind from which fields are present: `notify_type` =
     /// `order_status_change`, else `refund_result`, else
     /// `remittance_voucher_url`, else `pay_result`, else unknown.
@@ -129,22 +156,6 @@ impl NotificationKind {
             NotificationKind::PaymentSuccess
         } else {
             NotificationKind::Unknown
-        }
-    }
-}
-
-impl NotificationKind {
-    /// The kind's name in snake case (`payment_success`,
-    /// `order_status_change`, `refund_result`, `remittance_voucher`,
-    /// `unknown`): the one table of these names, for logs, reports and
-    /// stored rows.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            NotificationKind::PaymentSuccess => "payment_success",
-            NotificationKind::OrderStatusChange => "order_status_change",
-            NotificationKind::RefundResult => "refund_result",
-            NotificationKind::RemittanceVoucher => "remittance_voucher",
-            NotificationKind::Unknown => "unknown",
         }
     }
 }

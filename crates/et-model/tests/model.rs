@@ -291,3 +291,14 @@ fn malformed_notifications_say_which_kind_and_field() {
     let error = Notification::classify(&missing).unwrap_err();
     assert!(error.reason.contains("refund_order_id"), "{error}");
 }
+
+#[test]
+fn every_notification_kind_round_trips_through_its_one_name() {
+    let mut names = std::collections::HashSet::new();
+    for kind in NotificationKind::ALL {
+        assert!(names.insert(kind.as_str()), "{kind:?} shares its name");
+        assert_eq!(NotificationKind::parse(kind.as_str()), Some(kind));
+    }
+    assert_eq!(NotificationKind::parse("payment success"), None);
+    assert_eq!(NotificationKind::PaymentSuccess.as_str(), "payment_success");
+}

@@ -5,10 +5,11 @@
 //! steps with the roles swapped, so each step exists once.
 
 use et_crypto::{AesKey, Iv, PrivateKey, PublicKey};
+use et_model::Placement;
 use serde::de::DeserializeOwned;
 use zeroize::Zeroizing;
 
-use crate::error::{DecryptionStep, Error};
+use crate::error::{CryptoStep, DecryptionStep, Error, Message, PayloadFault};
 use crate::profile::{EmptySensitive, Profile};
 use crate::raw::{RawObject, RawValue, ValueKind};
 use crate::sign::{sign_string_with, SIGN_KEY};
@@ -50,7 +51,10 @@ pub(crate) fn seal(json: &str, recipient: &PublicKey, profile: &Profile) -> Resu
     let ciphertext = et_crypto::aes_cbc_encrypt(&key, Iv::SameAsKey, plaintext.as_bytes());
     let wrapped = recipient
         .encrypt_key(profile.key_padding, key.as_bytes())
-        .map_err(|e| crypto("aeskey", &e))?;
+        .map_err(|source| Error::Crypto {
+            step: CryptoStep::Aeskey,
+            source,
+        })?;
     Ok(Sealed {
         sensitive_data: et_crypto::b64_encode(ciphertext),
         aeskey: et_crypto::b64_encode(wrapped),
@@ -106,17 +110,6 @@ pub(crate) fn utf8(mut bytes: Zeroizing<Vec<u8>>) -> Result<Zeroizing<String>, E
     })
 }
 
-fn b64(field: &'static str, text: &str) -> Result<Vec<u8>, Error> {
-    et_crypto::b64_decode(text).map_err(|_| Error::BadBase64 { field })
-}
-
-fn crypto(step: &'static str, error: &et_crypto::Error) -> Error {
-    Error::Crypto {
-        step,
-        detail: error.to_string(),
-    }
-}
-
 /// Signs `envelope` (every key but `sign`) and sets `sign` in place.
 pub(crate) fn sign_envelope(
     envelope: &mut RawObject,
@@ -126,7 +119,10 @@ pub(crate) fn sign_envelope(
     let text = sign_string_with(envelope, profile.sign_rule);
     let signature = key
         .sign(profile.sign_hash, text.as_bytes())
-        .map_err(|e| crypto("sign", &e))?;
+        .map_err(|source| Error::Crypto {
+            step: CryptoStep::Sign,
+            source,
+        })?;
     envelope.insert(SIGN_KEY, RawValue::string(et_crypto::b64_encode(signature)));
     Ok(())
 }
@@ -136,13 +132,13 @@ pub(crate) fn verify_envelope(
     envelope: &RawObject,
     key: &PublicKey,
     profile: &Profile,
-    what: &'static str,
+    what: Message,
 ) -> Result<(), Error> {
-    let sign = envelope.require(SIGN_KEY)?;
+    let sign = envelope.text(SIGN_KEY).unwrap_or_default();
     if sign.is_empty() {
-        return Err(Error::MissingField(SIGN_KEY));
+        return Err(Error::MissingSignature { what });
     }
-    let signature = b64(SIGN_KEY, sign)?;
+    let signature = et_crypto::b64_decode(sign).map_err(|_| Error::SignatureNotBase64 { what })?;
     let text = sign_string_with(envelope, profile.sign_rule);
     key.verify(profile.sign_hash, text.as_bytes(), &signature)
         .map_err(|_| Error::SignatureMismatch { what })
@@ -160,19 +156,16 @@ pub(crate) fn payload_text(value: Option<&RawValue>) -> &str {
 }
 
 /// Reads one payload (a request's `data` or `sensitive_data`).
-pub(crate) fn parse_payload<T: DeserializeOwned>(
-    json: &str,
-    field: &'static str,
-) -> Result<T, Error> {
+pub(crate) fn parse_payload<T: DeserializeOwned>(json: &str, part: Placement) -> Result<T, Error> {
     let json = if json.trim().is_empty() { "{}" } else { json };
-    serde_json::from_str(json).map_err(|e| payload_error(&e, field))
+    serde_json::from_str(json).map_err(|e| payload_error(e, part))
 }
 
 /// Reads a response list: `[...]`, or tolerantly a single object; empty
 /// text, `null` and `{}` are no items.
 pub(crate) fn parse_items<T: DeserializeOwned>(
     json: &str,
-    field: &'static str,
+    part: Placement,
 ) -> Result<Vec<T>, Error> {
     let trimmed = json.trim();
     if is_empty_json(trimmed) {
@@ -183,63 +176,85 @@ pub(crate) fn parse_items<T: DeserializeOwned>(
     } else {
         serde_json::from_str(trimmed)
     };
-    parsed.map_err(|e| payload_error(&e, field))
+    parsed.map_err(|e| payload_error(e, part))
+}
+
+/// A response's items: those of `output_in`, or of the other list when
+/// that one is empty (tolerant readers look in both).
+pub(crate) fn parse_output<T: DeserializeOwned>(
+    output_in: Placement,
+    data: &str,
+    sensitive: &str,
+) -> Result<Vec<T>, Error> {
+    let (first, second) = match output_in {
+        Placement::Data => ((data, Placement::Data), (sensitive, Placement::Sensitive)),
+        Placement::Sensitive => ((sensitive, Placement::Sensitive), (data, Placement::Data)),
+    };
+    let items = parse_items(first.0, first.1)?;
+    if items.is_empty() {
+        return parse_items(second.0, second.1);
+    }
+    Ok(items)
 }
 
 /// A payload that does not fit its type. serde's message can quote the
-/// offending value, so for sensitive parts only a missing or repeated
-/// field is named (field names are not secret: they come from our types);
-/// anything else says where, not what.
-fn payload_error(error: &serde_json::Error, field: &'static str) -> Error {
-    let rule = if field == "data" {
-        error.to_string()
-    } else {
-        named_field_rule(&error.to_string()).unwrap_or_else(|| {
-            format!(
-                "does not match the expected shape (line {}, column {})",
-                error.line(),
-                error.column()
-            )
-        })
+/// offending value, so it is kept only for `data`; for sensitive parts only
+/// a missing or repeated field is named (field names are not secret: they
+/// come from our types); anything else says where, not what.
+fn payload_error(error: serde_json::Error, part: Placement) -> Error {
+    let fault = match part {
+        Placement::Data => PayloadFault::Json(error.into()),
+        Placement::Sensitive => {
+            named_field_fault(&error.to_string()).unwrap_or(PayloadFault::Mismatch {
+                line: error.line(),
+                column: error.column(),
+            })
+        }
     };
-    Error::InvalidPayload {
-        field: field.to_owned(),
-        rule,
-    }
+    Error::InvalidPayload { part, fault }
 }
 
-/// `missing field `name`` or `duplicate field `name``, when serde's
-/// message is one of those two (which name a field of our types, never a
-/// value); `None` for any other message.
-fn named_field_rule(message: &str) -> Option<String> {
-    ["missing field `", "duplicate field `"]
-        .iter()
-        .find_map(|prefix| {
-            let name = message.strip_prefix(prefix)?.split('`').next()?;
-            let is_name = !name.is_empty()
-                && name.len() <= 64
-                && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
-            is_name.then(|| format!("{prefix}{name}`"))
-        })
+/// A missing or duplicate field, when serde's message is one of those two
+/// (which name a field of our types, never a value); `None` for any other
+/// message.
+fn named_field_fault(message: &str) -> Option<PayloadFault> {
+    let named = |prefix: &str| {
+        let name = message.strip_prefix(prefix)?.split('`').next()?;
+        let is_name = !name.is_empty()
+            && name.len() <= 64
+            && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+        is_name.then(|| name.to_owned())
+    };
+    named("missing field `")
+        .map(PayloadFault::MissingField)
+        .or_else(|| named("duplicate field `").map(PayloadFault::DuplicateField))
 }
 
 /// Refuses payload text that is not one JSON value, before anything is sent.
-pub(crate) fn check_json(json: &str, field: &'static str) -> Result<(), Error> {
+pub(crate) fn check_json(json: &str, part: Placement) -> Result<(), Error> {
     serde_json::from_str::<&serde_json::value::RawValue>(json)
         .map(drop)
-        .map_err(|e| Error::InvalidPayload {
-            field: field.to_owned(),
-            rule: format!("is not JSON (line {}, column {})", e.line(), e.column()),
-        })
+        .map_err(|e| not_json(&e, part))
+}
+
+/// Text that is not one JSON value: where, never what.
+pub(crate) fn not_json(error: &serde_json::Error, part: Placement) -> Error {
+    Error::InvalidPayload {
+        part,
+        fault: PayloadFault::NotJson {
+            line: error.line(),
+            column: error.column(),
+        },
+    }
 }
 
 /// JSON text of a payload we send.
 pub(crate) fn to_json<T: serde::Serialize + ?Sized>(
     value: &T,
-    field: &'static str,
+    part: Placement,
 ) -> Result<String, Error> {
     serde_json::to_string(value).map_err(|_| Error::InvalidPayload {
-        field: field.to_owned(),
-        rule: "cannot be written as JSON".to_owned(),
+        part,
+        fault: PayloadFault::Unwritable,
     })
 }

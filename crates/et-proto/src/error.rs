@@ -1,8 +1,9 @@
-//! The one error type of this crate.
+//! The one error type of this crate, and the small enums it is typed with.
 
 use std::fmt;
+use std::sync::Arc;
 
-use et_model::StatusCode;
+use et_model::{NotificationError, Placement, StatusCode, ValidationError};
 
 use crate::shape::ShapeRule;
 
@@ -36,15 +37,20 @@ pub enum Error {
     },
     /// A required field is absent.
     MissingField(&'static str),
-    /// A field that must be Base64 is not.
-    BadBase64 {
-        /// The field.
-        field: &'static str,
+    /// `sign` is absent (or, in an envelope, empty).
+    MissingSignature {
+        /// The message it is missing from.
+        what: Message,
+    },
+    /// `sign` (an RSA signature) is not Base64.
+    SignatureNotBase64 {
+        /// The message it signs.
+        what: Message,
     },
     /// A signature (RSA or MD5) does not match.
     SignatureMismatch {
-        /// Whose signature: `"request"`, `"response"`, `"notification"`.
-        what: &'static str,
+        /// Whose signature.
+        what: Message,
     },
     /// `aeskey` or `sensitive_data` could not be decrypted. The message is
     /// the same whatever step failed, so that ET's side, which answers with
@@ -56,9 +62,9 @@ pub enum Error {
     /// A cryptographic operation on our side failed (bad key, message too long).
     Crypto {
         /// Which step.
-        step: &'static str,
-        /// The crypto layer's description.
-        detail: String,
+        step: CryptoStep,
+        /// The crypto layer's error.
+        source: et_crypto::Error,
     },
     /// ET answered with a non-success `status_code`.
     Api {
@@ -69,19 +75,25 @@ pub enum Error {
         /// Whether ET's signature over the error response was valid.
         authenticated: bool,
     },
-    /// A payload (ours before sending, or one received) breaks a rule.
+    /// A payload field breaks one of its type's rules (checked before
+    /// anything is sent).
+    Validation(ValidationError),
+    /// A payload part (ours before sending, or one received) cannot be read
+    /// or written as its type.
     InvalidPayload {
-        /// The field (or the part: `"data"`, `"sensitive_data"`).
-        field: String,
-        /// The rule broken.
-        rule: String,
+        /// The part: `data` or `sensitive_data`.
+        part: Placement,
+        /// What was wrong.
+        fault: PayloadFault,
     },
+    /// A verified notification's fields do not fit its kind.
+    Notification(NotificationError),
     /// A response or notification whose signature verified is not in the
     /// signed shape ET writes (see [`ShapeRule`]): its signed text could be
     /// read as another object, so it is not believed.
     Shape {
-        /// `"response"` or `"notification"`.
-        context: &'static str,
+        /// The message refused.
+        context: Message,
         /// The key at fault, as received.
         key: String,
         /// The rule broken.
@@ -128,10 +140,11 @@ impl fmt::Display for Error {
             Error::NotUtf8 { context } => write!(f, "{context} is not UTF-8"),
             Error::DuplicateKey { context, key } => write!(f, "duplicate key `{key}` in {context}"),
             Error::MissingField(name) => write!(f, "missing field `{name}`"),
-            Error::BadBase64 { field } => write!(f, "field `{field}` is not valid Base64"),
+            Error::MissingSignature { .. } => f.write_str("missing field `sign`"),
+            Error::SignatureNotBase64 { .. } => f.write_str("field `sign` is not valid Base64"),
             Error::SignatureMismatch { what } => write!(f, "{what} signature does not verify"),
             Error::Decryption { .. } => f.write_str("sensitive_data could not be decrypted"),
-            Error::Crypto { step, detail } => write!(f, "crypto failure at {step}: {detail}"),
+            Error::Crypto { step, source } => write!(f, "crypto failure at {step}: {source}"),
             Error::Api {
                 code,
                 message,
@@ -144,7 +157,11 @@ impl fmt::Display for Error {
                 };
                 write!(f, "ET error {}{tag}: {message}", code.as_str())
             }
-            Error::InvalidPayload { field, rule } => write!(f, "invalid `{field}`: {rule}"),
+            Error::Validation(e) => write!(f, "invalid `{}`: {}", e.field, e.rule),
+            Error::InvalidPayload { part, fault } => {
+                write!(f, "invalid `{}`: {fault}", part_name(*part))
+            }
+            Error::Notification(e) => write!(f, "invalid `notification`: {e}"),
             Error::Shape { context, key, rule } => {
                 write!(f, "{context} refused: key {key:?} {rule}")
             }
@@ -167,7 +184,150 @@ impl fmt::Display for Error {
     }
 }
 
-impl std::error::Error for Error {}
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::Crypto { source, .. } => Some(source),
+            Error::Validation(e) => Some(e),
+            Error::Notification(e) => Some(e),
+            Error::InvalidPayload {
+                fault: PayloadFault::Json(e),
+                ..
+            } => Some(e.as_serde()),
+            _ => None,
+        }
+    }
+}
+
+/// The message an error is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Message {
+    /// A merchant's request (signed with the merchant's RSA key).
+    Request,
+    /// ET's response (signed with ET's RSA key).
+    Response,
+    /// ET's notification (signed with MD5 and the merchant's salt).
+    Notification,
+}
+
+impl fmt::Display for Message {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Message::Request => "request",
+            Message::Response => "response",
+            Message::Notification => "notification",
+        })
+    }
+}
+
+/// Our own cryptographic step that failed (a bad key, a message too long).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum CryptoStep {
+    /// RSA-encrypting the fresh AES key into `aeskey`.
+    Aeskey,
+    /// Signing the envelope (`sign`).
+    Sign,
+}
+
+impl fmt::Display for CryptoStep {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            CryptoStep::Aeskey => "aeskey",
+            CryptoStep::Sign => "sign",
+        })
+    }
+}
+
+/// The wire name of a payload part.
+fn part_name(part: Placement) -> &'static str {
+    match part {
+        Placement::Data => "data",
+        Placement::Sensitive => "sensitive_data",
+    }
+}
+
+/// What is wrong with a payload part. serde's own message can quote the
+/// offending value, so it is kept ([`PayloadFault::Json`]) only for `data`;
+/// for `sensitive_data` a fault names a field of our types or a position,
+/// never a value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PayloadFault {
+    /// A field our type requires is absent (its name, from our types).
+    MissingField(String),
+    /// A field appears twice (its name, from our types).
+    DuplicateField(String),
+    /// The part does not match its type; where, not what.
+    Mismatch {
+        /// 1-based line.
+        line: usize,
+        /// 1-based column.
+        column: usize,
+    },
+    /// The part does not match its type, in serde's words (`data` only).
+    Json(JsonError),
+    /// The text is not one JSON value.
+    NotJson {
+        /// 1-based line.
+        line: usize,
+        /// 1-based column.
+        column: usize,
+    },
+    /// The value cannot be written as JSON.
+    Unwritable,
+}
+
+impl fmt::Display for PayloadFault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PayloadFault::MissingField(name) => write!(f, "missing field `{name}`"),
+            PayloadFault::DuplicateField(name) => write!(f, "duplicate field `{name}`"),
+            PayloadFault::Mismatch { line, column } => write!(
+                f,
+                "does not match the expected shape (line {line}, column {column})"
+            ),
+            PayloadFault::Json(e) => e.fmt(f),
+            PayloadFault::NotJson { line, column } => {
+                write!(f, "is not JSON (line {line}, column {column})")
+            }
+            PayloadFault::Unwritable => f.write_str("cannot be written as JSON"),
+        }
+    }
+}
+
+/// serde_json's error, shared so that [`Error`] stays `Clone`; two are
+/// equal when their messages are.
+#[derive(Debug, Clone)]
+pub struct JsonError(Arc<serde_json::Error>);
+
+impl JsonError {
+    /// serde_json's error.
+    pub fn as_serde(&self) -> &serde_json::Error {
+        &self.0
+    }
+}
+
+impl From<serde_json::Error> for JsonError {
+    fn from(e: serde_json::Error) -> Self {
+        JsonError(Arc::new(e))
+    }
+}
+
+impl PartialEq for JsonError {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.to_string() == other.0.to_string()
+    }
+}
+
+impl Eq for JsonError {}
+
+impl fmt::Display for JsonError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
 
 /// The step at which decrypting `aeskey` / `sensitive_data` failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -185,11 +345,39 @@ pub enum DecryptionStep {
     SensitiveDataUtf8,
 }
 
-impl From<et_model::ValidationError> for Error {
-    fn from(e: et_model::ValidationError) -> Self {
-        Error::InvalidPayload {
-            field: e.field.to_string(),
-            rule: e.rule.to_string(),
-        }
+impl From<ValidationError> for Error {
+    fn from(e: ValidationError) -> Self {
+        Error::Validation(e)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::error::Error as _;
+
+    use et_model::Rule;
+
+    use super::*;
+
+    #[test]
+    fn source_reaches_the_typed_cause_one_layer_down() {
+        let crypto = Error::Crypto {
+            step: CryptoStep::Sign,
+            source: et_crypto::Error::KeyParse,
+        };
+        assert_eq!(
+            crypto.source().and_then(|s| s.downcast_ref()),
+            Some(&et_crypto::Error::KeyParse)
+        );
+        let rule = ValidationError {
+            field: "order_id".into(),
+            rule: Rule::Required,
+        };
+        let invalid = Error::from(rule.clone());
+        assert_eq!(invalid.source().and_then(|s| s.downcast_ref()), Some(&rule));
+        assert_eq!(
+            invalid.to_string(),
+            "invalid `order_id`: is required and must not be empty"
+        );
     }
 }

@@ -9,7 +9,7 @@ use serde::Serialize;
 use zeroize::Zeroizing;
 
 use crate::envelope::{self, payload_text};
-use crate::error::Error;
+use crate::error::{Error, Message};
 use crate::notify;
 use crate::profile::Profile;
 use crate::raw::{RawObject, RawValue};
@@ -80,8 +80,8 @@ impl OpenedRequest {
                 found: self.server_type.clone(),
             });
         }
-        let data = envelope::parse_payload(&self.data, "data")?;
-        let sensitive = envelope::parse_payload(&self.sensitive, "sensitive_data")?;
+        let data = envelope::parse_payload(&self.data, Placement::Data)?;
+        let sensitive = envelope::parse_payload(&self.sensitive, Placement::Sensitive)?;
         Ok(Op::from_parts(data, sensitive))
     }
 
@@ -92,7 +92,7 @@ impl OpenedRequest {
 
     /// `data` as a JSON value (`null` when empty).
     pub fn data_json(&self) -> Result<serde_json::Value, Error> {
-        envelope::parse_payload::<Option<serde_json::Value>>(&self.data, "data")
+        envelope::parse_payload::<Option<serde_json::Value>>(&self.data, Placement::Data)
             .map(Option::unwrap_or_default)
     }
 }
@@ -153,14 +153,14 @@ impl Response {
 
     /// Puts `items` in the `data` list.
     pub fn with_data<T: Serialize>(mut self, items: &[T]) -> Result<Self, Error> {
-        self.data = envelope::to_json(items, "data")?;
+        self.data = envelope::to_json(items, Placement::Data)?;
         self.count = items.len();
         Ok(self)
     }
 
     /// Puts `items` in the sensitive list.
     pub fn with_sensitive<T: Serialize>(mut self, items: &[T]) -> Result<Self, Error> {
-        self.sensitive = Zeroizing::new(envelope::to_json(items, "sensitive_data")?);
+        self.sensitive = Zeroizing::new(envelope::to_json(items, Placement::Sensitive)?);
         Ok(self)
     }
 
@@ -211,7 +211,7 @@ impl EtSide {
                 sub_merchant_number: sub_merchant_number.clone(),
             }
         })?;
-        envelope::verify_envelope(&fields, &merchant_key, &self.profile, "request")?;
+        envelope::verify_envelope(&fields, &merchant_key, &self.profile, Message::Request)?;
         shape::check_request(&fields)?;
         let sensitive = envelope::unseal(&fields, &self.key, &self.profile)?;
         let text = |key| fields.text(key).unwrap_or_default().to_owned();
@@ -270,7 +270,9 @@ impl EtSide {
     /// JSON numbers, and a status change's `order_status` as a string, as
     /// doc-5683216 declares it. An unknown kind's fields are all strings.
     pub fn signed_notification(notification: &Notification, salt: &str) -> Result<Vec<u8>, Error> {
-        const FIELD: &str = "notification";
+        // Serialising these typed values cannot fail; were it to, the error
+        // names the plain part, as for `data`.
+        const FIELD: Placement = Placement::Data;
         let json = match notification {
             Notification::PaymentSuccess(n) => envelope::to_json(n, FIELD),
             Notification::OrderStatusChange(n) => envelope::to_json(n, FIELD),
@@ -278,7 +280,7 @@ impl EtSide {
             Notification::RemittanceVoucher(n) => envelope::to_json(n, FIELD),
             Notification::Unknown(fields) => envelope::to_json(fields, FIELD),
         }?;
-        let mut fields = RawObject::parse_json(json.as_bytes(), FIELD)?;
+        let mut fields = RawObject::parse_json(json.as_bytes(), "notification")?;
         if let Notification::OrderStatusChange(n) = notification {
             let status = RawValue::string(n.order_status.code().to_string());
             fields.insert("order_status", status);

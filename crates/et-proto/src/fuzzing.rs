@@ -14,7 +14,7 @@ use et_crypto::{aes_cbc_decrypt, b64_decode, AesKey, Iv};
 use et_model::{Operation, Placement, StatusCode};
 use zeroize::Zeroizing;
 
-use crate::envelope::{parse_items, parse_payload, payload_text, utf8};
+use crate::envelope::{parse_output, parse_payload, payload_text, utf8};
 use crate::shape;
 use crate::{DecryptionStep, Error, Profile, RawObject};
 
@@ -48,15 +48,7 @@ pub fn open_response<Op: Operation>(body: &[u8], key: &AesKey) -> Result<Vec<Op:
     }
     let sensitive = unseal(&envelope, key)?;
     let data = payload_text(envelope.get("data"));
-    let (first, second) = match Op::OUTPUT_IN {
-        Placement::Data => ((data, "data"), (sensitive.as_str(), "sensitive_data")),
-        Placement::Sensitive => ((sensitive.as_str(), "sensitive_data"), (data, "data")),
-    };
-    let mut items = parse_items(first.0, first.1)?;
-    if items.is_empty() {
-        items = parse_items(second.0, second.1)?;
-    }
-    Ok(items)
+    parse_output(Op::OUTPUT_IN, data, &sensitive)
 }
 
 /// [`crate::EtSide::open_request`] then [`crate::OpenedRequest::operation`]
@@ -69,7 +61,7 @@ pub fn open_request<Op: Operation>(body: &[u8], key: &AesKey) -> Result<Op, Erro
     let sensitive = unseal(&fields, key)?;
     fields.require("serial_number")?;
     fields.require("server_type")?;
-    let data = parse_payload(payload_text(fields.get("data")), "data")?;
-    let sensitive = parse_payload(&sensitive, "sensitive_data")?;
+    let data = parse_payload(payload_text(fields.get("data")), Placement::Data)?;
+    let sensitive = parse_payload(&sensitive, Placement::Sensitive)?;
     Ok(Op::from_parts(data, sensitive))
 }

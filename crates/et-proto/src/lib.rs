@@ -61,7 +61,7 @@ mod serial;
 mod shape;
 mod sign;
 
-pub use error::{DecryptionStep, Error};
+pub use error::{CryptoStep, DecryptionStep, Error, JsonError, Message, PayloadFault};
 pub use et_side::{EtSide, OpenedRequest, Response};
 pub use merchant::{
     BuiltRequest, Credentials, Merchant, RawReply, Reply, RequestOptions, CONTENT_TYPE,

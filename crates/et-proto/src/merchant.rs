@@ -7,7 +7,7 @@ use et_model::{CallbackProcess, Operation, Placement, RawJson, ServerType, Statu
 use zeroize::Zeroizing;
 
 use crate::envelope::{self, payload_text};
-use crate::error::Error;
+use crate::error::{Error, Message};
 use crate::notify::NotificationVerifier;
 use crate::profile::{CallbackEncoding, Profile};
 use crate::raw::{RawObject, RawValue};
@@ -183,8 +183,8 @@ impl Merchant {
     ) -> Result<BuiltRequest, Error> {
         op.validate()?;
         let (data, sensitive) = op.parts();
-        let data_json = envelope::to_json(data, "data")?;
-        let sensitive_json = Zeroizing::new(envelope::to_json(sensitive, "sensitive_data")?);
+        let data_json = envelope::to_json(data, Placement::Data)?;
+        let sensitive_json = Zeroizing::new(envelope::to_json(sensitive, Placement::Sensitive)?);
         let server_type = self.profile.server_type_for(&Op::SERVER_TYPE);
         // serde_json wrote both texts: unlike `build_raw`'s, they need no check.
         self.build_envelope(server_type, &data_json, &sensitive_json, options)
@@ -203,8 +203,8 @@ impl Merchant {
         sensitive_json: &str,
         options: &RequestOptions,
     ) -> Result<BuiltRequest, Error> {
-        envelope::check_json(data_json, "data")?;
-        envelope::check_json(sensitive_json, "sensitive_data")?;
+        envelope::check_json(data_json, Placement::Data)?;
+        envelope::check_json(sensitive_json, Placement::Sensitive)?;
         self.build_envelope(server_type, data_json, sensitive_json, options)
     }
 
@@ -275,14 +275,7 @@ impl Merchant {
     ) -> Result<Reply<Op::Output>, Error> {
         let (envelope, sensitive) = self.open_envelope(Some(request), body)?;
         let data = payload_text(envelope.get("data"));
-        let (first, second) = match Op::OUTPUT_IN {
-            Placement::Data => ((data, "data"), (sensitive.as_str(), "sensitive_data")),
-            Placement::Sensitive => ((sensitive.as_str(), "sensitive_data"), (data, "data")),
-        };
-        let mut items = envelope::parse_items(first.0, first.1)?;
-        if items.is_empty() {
-            items = envelope::parse_items(second.0, second.1)?;
-        }
+        let items = envelope::parse_output(Op::OUTPUT_IN, data, &sensitive)?;
         Ok(reply(&envelope, items))
     }
 
@@ -290,7 +283,7 @@ impl Merchant {
     /// `return_info` check.
     pub fn open_raw(&self, request: Option<&BuiltRequest>, body: &[u8]) -> Result<RawReply, Error> {
         let (envelope, sensitive) = self.open_envelope(request, body)?;
-        let items = envelope::parse_items(payload_text(envelope.get("data")), "data")?;
+        let items = envelope::parse_items(payload_text(envelope.get("data")), Placement::Data)?;
         Ok(RawReply {
             reply: reply(&envelope, items),
             sensitive: raw_json(&sensitive)?,
@@ -307,7 +300,7 @@ impl Merchant {
             &envelope,
             &self.credentials.et_public_key,
             &self.profile,
-            "response",
+            Message::Response,
         );
         let code = StatusCode::from_code(envelope.require("status_code")?);
         // A signed text is believed only in ET's shape: read otherwise, it
@@ -377,8 +370,5 @@ fn raw_json(text: &str) -> Result<Option<RawJson>, Error> {
     }
     RawJson::new(text.trim())
         .map(Some)
-        .map_err(|e| Error::InvalidPayload {
-            field: "sensitive_data".to_owned(),
-            rule: format!("is not JSON (line {}, column {})", e.line(), e.column()),
-        })
+        .map_err(|e| envelope::not_json(&e, Placement::Sensitive))
 }

@@ -8,7 +8,7 @@ use std::fmt;
 use et_model::{Notification, NotificationKind};
 use zeroize::Zeroizing;
 
-use crate::error::Error;
+use crate::error::{Error, Message};
 use crate::profile::NotifySignRule;
 use crate::raw::{parse_form_ref, parse_json_ref, FieldsRef, RawObject, RawValue, RawValueRef};
 use crate::shape;
@@ -106,7 +106,9 @@ impl NotificationVerifier {
                 .map(|(key, value)| (key.as_ref(), value.text()))
         };
         let text = |key: &str| texts().find(|(k, _)| *k == key).map(|(_, v)| v);
-        let sign = text(SIGN_KEY).ok_or(Error::MissingField(SIGN_KEY))?;
+        let sign = text(SIGN_KEY).ok_or(Error::MissingSignature {
+            what: Message::Notification,
+        })?;
         let salt = self.salt.as_bytes();
         let matched =
             if et_crypto::md5_verify(salt, sign_string_of(texts(), SignRule::AllSorted), sign) {
@@ -117,7 +119,7 @@ impl NotificationVerifier {
                 MatchedRule::V1Printed
             } else {
                 return Err(Error::SignatureMismatch {
-                    what: "notification",
+                    what: Message::Notification,
                 });
             };
         let kind = NotificationKind::detect_by(text);
@@ -200,12 +202,8 @@ impl<'a> NotificationView<'a> {
     /// does not fit its kind (a result that is not a code, a bad amount, a
     /// missing field).
     pub fn notification(&self) -> Result<Notification, Error> {
-        Notification::classify_fields(self.fields().map(|(k, v)| (k, v.text()))).map_err(|e| {
-            Error::InvalidPayload {
-                field: "notification".to_owned(),
-                rule: e.to_string(),
-            }
-        })
+        Notification::classify_fields(self.fields().map(|(k, v)| (k, v.text())))
+            .map_err(Error::Notification)
     }
 
     /// The owned notification, typed, with its acknowledgement.
@@ -278,25 +276,17 @@ fn dedup_key<'a>(
     sign_string: impl FnOnce() -> String,
 ) -> String {
     {
-        let (name, distinguishing): (&str, &[&str]) = match kind {
-            NotificationKind::PaymentSuccess => ("payment_success", &["order_id", "pay_result"]),
-            NotificationKind::OrderStatusChange => (
-                "order_status_change",
-                &["order_id", "order_status", "datetime"],
-            ),
-            NotificationKind::RefundResult => (
-                "refund_result",
-                &["order_id", "refund_order_id", "refund_result"],
-            ),
-            NotificationKind::RemittanceVoucher => (
-                "remittance_voucher",
-                &["order_id", "remittance_voucher_url"],
-            ),
+        let distinguishing: &[&str] = match kind {
+            NotificationKind::PaymentSuccess => &["order_id", "pay_result"],
+            NotificationKind::OrderStatusChange => &["order_id", "order_status", "datetime"],
+            NotificationKind::RefundResult => &["order_id", "refund_order_id", "refund_result"],
+            NotificationKind::RemittanceVoucher => &["order_id", "remittance_voucher_url"],
             NotificationKind::Unknown => {
-                return format!("unknown:{}", et_crypto::md5_hex("", sign_string()))
+                let digest = et_crypto::md5_hex("", sign_string());
+                return format!("{}:{digest}", kind.as_str());
             }
         };
-        let mut key = name.to_owned();
+        let mut key = kind.as_str().to_owned();
         for field in distinguishing {
             key.push(':');
             key.push_str(text(field).unwrap_or_default());

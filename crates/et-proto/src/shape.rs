@@ -37,7 +37,7 @@ use et_model::{
     NotificationKind, OrderStatusChange, PaymentSuccess, RefundResultNotice, RemittanceVoucher,
 };
 
-use crate::error::Error;
+use crate::error::{Error, Message};
 use crate::profile::Profile;
 use crate::raw::RawObject;
 use crate::sign::SIGN_KEY;
@@ -115,7 +115,7 @@ impl fmt::Display for ShapeRule {
     }
 }
 
-fn refused(context: &'static str, key: &str, rule: ShapeRule) -> Error {
+fn refused(context: Message, key: &str, rule: ShapeRule) -> Error {
     Error::Shape {
         context,
         key: key.to_owned(),
@@ -138,7 +138,7 @@ pub(crate) fn has_embedded_pair(value: &str, is_signed_key: impl Fn(&str) -> boo
 /// without an embedded `&key=` for any key of `is_signed_key`.
 fn check_pairs<'a>(
     pairs: impl Iterator<Item = (&'a str, &'a str)>,
-    context: &'static str,
+    context: Message,
     is_signed_key: impl Fn(&str) -> bool + Copy,
 ) -> Result<(), Error> {
     for (key, value) in pairs {
@@ -162,7 +162,7 @@ fn texts(object: &RawObject) -> impl Iterator<Item = (&str, &str)> {
 /// direction, so that a merchant's signed request cannot be re-split either
 /// (a payload text holding `&server_type=` is refused before it is signed).
 pub(crate) fn check_request(envelope: &RawObject) -> Result<(), Error> {
-    check_pairs(texts(envelope), "request", |key| {
+    check_pairs(texts(envelope), Message::Request, |key| {
         key == SIGN_KEY || REQUEST_KEYS.contains(&key)
     })
 }
@@ -170,7 +170,7 @@ pub(crate) fn check_request(envelope: &RawObject) -> Result<(), Error> {
 /// Checks a response whose signature verified: exactly the documented keys
 /// plus the profile's extras, each present, and the value rules above.
 pub(crate) fn check_response(envelope: &RawObject, profile: &Profile) -> Result<(), Error> {
-    const CONTEXT: &str = "response";
+    const CONTEXT: Message = Message::Response;
     let extras = &profile.extra_response_keys;
     let is_response_key =
         |key: &str| RESPONSE_KEYS.contains(&key) || extras.iter().any(|extra| extra == key);
@@ -233,7 +233,7 @@ pub(crate) fn check_notification<'a>(
     kind: NotificationKind,
     extras: &[String],
 ) -> Result<(), Error> {
-    const CONTEXT: &str = "notification";
+    const CONTEXT: Message = Message::Notification;
     let named = |key: &str| extras.iter().any(|extra| extra == key);
     check_pairs(fields.clone(), CONTEXT, |key| {
         key == SIGN_KEY || is_notification_field(key) || named(key)

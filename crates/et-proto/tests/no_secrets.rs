@@ -77,9 +77,13 @@ fn errors_about_sensitive_payloads_do_not_quote_them() {
         .merchant
         .open::<QueryOrders>(&request, &body)
         .unwrap_err();
-    assert!(
-        matches!(err, et_proto::Error::InvalidPayload { ref field, .. } if field == "sensitive_data")
-    );
+    assert!(matches!(
+        err,
+        et_proto::Error::InvalidPayload {
+            part: et_model::Placement::Sensitive,
+            ..
+        }
+    ));
     assert_clean("Error (Display)", &err.to_string());
     assert_clean("Error (Debug)", &format!("{err:?}"));
 }

@@ -29,7 +29,7 @@ fn et_md5_example_verifies_and_10000_0_does_not() {
     assert_eq!(
         v.verify_owned(None, float.as_bytes()).unwrap_err(),
         et_proto::Error::SignatureMismatch {
-            what: "notification"
+            what: et_proto::Message::Notification
         }
     );
     let upper = ET_EXAMPLE.replace(
@@ -228,7 +228,9 @@ fn missing_sign_is_named() {
         verifier(NotifySignRule::V2)
             .verify_owned(None, body)
             .unwrap_err(),
-        et_proto::Error::MissingField("sign")
+        et_proto::Error::MissingSignature {
+            what: et_proto::Message::Notification
+        }
     );
 }
 

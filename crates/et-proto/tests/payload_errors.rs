@@ -4,8 +4,8 @@
 mod common;
 
 use common::Parties;
-use et_model::{CreateOrder, Operation};
-use et_proto::{Error, Profile, RequestOptions};
+use et_model::{CreateOrder, Operation, Placement};
+use et_proto::{Error, PayloadFault, Profile, RequestOptions};
 
 /// ET's side reads `sensitive` as a `CreateOrder`.
 fn read_order(sensitive: &str) -> Result<CreateOrder, Error> {
@@ -33,8 +33,8 @@ fn a_missing_sensitive_field_is_named_and_no_value_is_quoted() {
     assert_eq!(
         error,
         Error::InvalidPayload {
-            field: "sensitive_data".into(),
-            rule: "missing field `tuituon`".into()
+            part: Placement::Sensitive,
+            fault: PayloadFault::MissingField("tuituon".into())
         }
     );
     let mut twice = order.to_string();
@@ -51,5 +51,55 @@ fn a_missing_sensitive_field_is_named_and_no_value_is_quoted() {
     assert!(
         error.contains("sensitive_data") && error.contains("column"),
         "{error}"
+    );
+}
+
+#[test]
+fn a_data_mismatch_keeps_serdes_error_as_its_source_and_a_sensitive_one_keeps_none() {
+    use std::error::Error as _;
+    let parties = Parties::same(1024, Profile::default());
+    let read = |data: &str, sensitive: &str| {
+        let request = parties
+            .merchant
+            .build_raw(
+                et_model::GetPayUrl::SERVER_TYPE,
+                data,
+                sensitive,
+                &RequestOptions::default(),
+            )
+            .unwrap();
+        parties
+            .et_open(&request)
+            .operation::<et_model::GetPayUrl>()
+            .unwrap_err()
+    };
+    let data = read(r#"{"order_id":7}"#, "{}");
+    assert!(matches!(
+        data,
+        Error::InvalidPayload {
+            part: Placement::Data,
+            fault: PayloadFault::Json(_)
+        }
+    ));
+    let cause = data.source().expect("a source");
+    assert!(
+        cause.downcast_ref::<serde_json::Error>().is_some(),
+        "{cause}"
+    );
+
+    let sensitive = read(r#"{"order_id":"ET1"}"#, r#"{"order_id":"SECRET"}"#);
+    assert!(
+        matches!(
+            sensitive,
+            Error::InvalidPayload {
+                part: Placement::Sensitive,
+                ..
+            }
+        ),
+        "{sensitive}"
+    );
+    assert!(
+        sensitive.source().is_none(),
+        "serde's message could quote a value"
     );
 }

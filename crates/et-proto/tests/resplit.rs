@@ -7,7 +7,7 @@ mod common;
 use common::{Parties, SALT};
 use et_model::StatusCode;
 use et_proto::{
-    sign_notification, sign_string, Error, NotificationVerifier, NotifySignRule, Profile,
+    sign_notification, sign_string, Error, Message, NotificationVerifier, NotifySignRule, Profile,
     RawObject, RawValue, RequestOptions, Response, ShapeRule,
 };
 use proptest::prelude::*;
@@ -156,7 +156,7 @@ fn et_refusal_echoing_a_crafted_return_info_is_not_read_as_a_success() {
     assert_eq!(
         result.unwrap_err(),
         Error::Shape {
-            context: "response",
+            context: Message::Response,
             key: "zzz".into(),
             rule: ShapeRule::UnknownKey
         }
@@ -293,7 +293,7 @@ fn a_notification_field_outside_its_kind_is_refused_unless_named() {
     assert_eq!(
         strict.verify_owned(None, &body).unwrap_err(),
         Error::Shape {
-            context: "notification",
+            context: Message::Notification,
             key: "zzz".into(),
             rule: ShapeRule::UnknownKey
         }
@@ -364,7 +364,7 @@ fn a_signed_response_is_believed_only_in_ets_documented_shape() {
     assert!(open(&signed_reply(&parties, &request, |_| {})).is_ok());
     let refused = |key: &str, rule| {
         Err::<et_proto::RawReply, _>(Error::Shape {
-            context: "response",
+            context: Message::Response,
             key: key.into(),
             rule,
         })
@@ -467,7 +467,7 @@ fn a_signed_response_is_believed_only_in_ets_documented_shape() {
             .open_raw(Some(&request), &signed_reply(&named, &request, |_| {}))
             .unwrap_err(),
         Error::Shape {
-            context: "response",
+            context: Message::Response,
             key: "zzz".into(),
             rule: ShapeRule::MissingKey
         }
@@ -531,7 +531,7 @@ fn a_request_whose_signed_text_could_be_re_split_is_not_built_or_opened() {
     assert_eq!(
         parties.merchant.build_with(&op, &options).unwrap_err(),
         Error::Shape {
-            context: "request",
+            context: Message::Request,
             key: "return_info".into(),
             rule: ShapeRule::SeparatorInValue
         }
@@ -563,7 +563,7 @@ fn a_payment_notify_type_that_could_be_carved_out_of_extend_info_is_refused_unle
     assert_eq!(
         strict.verify_fields(carved.clone()).unwrap_err(),
         Error::Shape {
-            context: "notification",
+            context: Message::Notification,
             key: "notify_type".into(),
             rule: ShapeRule::Carvable
         }

@@ -7,12 +7,12 @@ use common::{Parties, KEY_SIZES};
 use et_crypto::{KeyPadding, SignHash};
 use et_model::{
     ApplyRefund, CountryCode, CreateOrder, CurrencyCode, EstimateAmount, GetPayUrl, GetRate,
-    Operation, QueryOrders, ServerType, UploadAttachment,
+    Operation, Placement, QueryOrders, ServerType, UploadAttachment,
 };
 use et_model::{GetInstitutions, JumpPlaceOrder};
 use et_proto::{
-    CallbackEncoding, DecryptionStep, EmptySensitive, Error, NotifySignRule, Profile, RawValue,
-    Response, SignRule, ValueKind,
+    CallbackEncoding, DecryptionStep, EmptySensitive, Error, NotifySignRule, PayloadFault, Profile,
+    RawValue, Response, SignRule, ValueKind,
 };
 
 fn json<T: serde::de::DeserializeOwned>(text: &str) -> T {
@@ -338,7 +338,7 @@ fn invalid_payload_is_refused_before_anything_is_sent() {
     let parties = Parties::same(1024, Profile::default());
     let err = parties.merchant.build(&GetPayUrl::new("")).unwrap_err();
     assert!(
-        matches!(err, Error::InvalidPayload { ref field, .. } if field == "order_id"),
+        matches!(err, Error::Validation(ref e) if e.field == "order_id"),
         "{err}"
     );
 }
@@ -385,7 +385,10 @@ fn build_raw_sends_any_server_type_with_payloads_as_given() {
         r#"{"name_ch":"张三","tuituon":130.00}"#
     );
 
-    for (data, sensitive, field) in [("{oops", "{}", "data"), ("{}", "[1,", "sensitive_data")] {
+    for (data, sensitive, part) in [
+        ("{oops", "{}", Placement::Data),
+        ("{}", "[1,", Placement::Sensitive),
+    ] {
         let err = parties
             .merchant
             .build_raw(
@@ -396,7 +399,7 @@ fn build_raw_sends_any_server_type_with_payloads_as_given() {
             )
             .unwrap_err();
         assert!(
-            matches!(&err, Error::InvalidPayload { field: f, .. } if f == field),
+            matches!(err, Error::InvalidPayload { part: p, fault: PayloadFault::NotJson { .. } } if p == part),
             "{err}"
         );
     }

@@ -7,7 +7,7 @@ mod common;
 use common::Parties;
 use et_crypto::{AesKey, Iv};
 use et_model::{GetPayUrl, QueryOrders, StatusCode};
-use et_proto::{sign_string, Error, Profile, RawObject, RawValue, Response, ValueKind};
+use et_proto::{sign_string, Error, Message, Profile, RawObject, RawValue, Response, ValueKind};
 
 /// Changes one value so that its sign-string text differs (and stays valid
 /// Base64 where it was: the first character is swapped).
@@ -131,7 +131,9 @@ fn error_responses_are_typed_and_marked() {
             .merchant
             .open::<GetPayUrl>(&request, forged_success)
             .unwrap_err(),
-        Error::MissingField("sign")
+        Error::MissingSignature {
+            what: Message::Response
+        }
     );
 }
 
@@ -151,7 +153,12 @@ fn errors_name_the_problem() {
         .merchant
         .open::<GetPayUrl>(&request, b"{\"status_code\":\"000000\",\"sign\":\"***\"}")
         .unwrap_err();
-    assert_eq!(err, Error::BadBase64 { field: "sign" });
+    assert_eq!(
+        err,
+        Error::SignatureNotBase64 {
+            what: Message::Response
+        }
+    );
     let err = parties
         .et
         .open_request(&request.body, |_, _| None)

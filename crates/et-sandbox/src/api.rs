@@ -90,7 +90,7 @@ pub fn handle(app: &App, body: &[u8]) -> Answer {
             }
         }
         Err(e) => {
-            let refused = refusal(&e);
+            let refused = Refusal::from(&e);
             log.not_opened(body, &refused.message);
             refuse(&refused, &return_info(body))
         }
@@ -141,29 +141,6 @@ fn return_info(body: &[u8]) -> String {
         .ok()
         .and_then(|o| o.text("return_info").map(str::to_owned))
         .unwrap_or_default()
-}
-
-/// The code for an envelope error. Every decryption failure gets one code
-/// and one message (no oracle on which step failed); the step goes to the
-/// debug log only.
-fn refusal(e: &et_proto::Error) -> Refusal {
-    use et_proto::Error as E;
-    if let E::Decryption { step } = e {
-        tracing::debug!(?step, "request decryption failed");
-    }
-    let code = match e {
-        E::UnknownMerchant { .. } => SandboxCode::UnknownMerchant,
-        E::SignatureMismatch { .. } | E::BadBase64 { field: "sign" } => SandboxCode::BadSignature,
-        E::MissingField("sign") => SandboxCode::BadSignature,
-        E::Decryption { .. } => SandboxCode::DecryptionFailed,
-        E::InvalidPayload { .. } | E::Shape { .. } => SandboxCode::InvalidPayload,
-        E::MalformedJson { context, .. } if matches!(*context, "data" | "sensitive_data") => {
-            SandboxCode::InvalidPayload
-        }
-        E::ServerTypeMismatch { .. } => SandboxCode::UnknownServerType,
-        _ => SandboxCode::MalformedBody,
-    };
-    Refusal::new(code, e.to_string())
 }
 
 fn dispatch(app: &App, req: &OpenedRequest) -> Result<Response, Refusal> {
@@ -219,7 +196,7 @@ fn run<Op: Operation>(
     req: &OpenedRequest,
     handler: Handler<Op>,
 ) -> Result<Response, Refusal> {
-    let op: Op = req.operation().map_err(|e| refusal(&e))?;
+    let op: Op = req.operation().map_err(|e| Refusal::from(&e))?;
     op.validate()
         .map_err(|e| Refusal::new(SandboxCode::InvalidPayload, format!("invalid payload: {e}")))?;
     let items = handler(app, req, op)?;

@@ -33,6 +33,7 @@ pub const LATEST: Millis = 253_402_271_999_000;
 
 /// Why the clock refused a setting or an advance.
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub enum ClockError {
     /// The scale is not a finite number in (0, [`MAX_TIME_SCALE`]].
     Scale(f64),

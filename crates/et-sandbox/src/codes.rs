@@ -136,6 +136,43 @@ impl fmt::Display for Refusal {
 
 impl std::error::Error for Refusal {}
 
+/// The refusal of a request that could not be opened or read. Every
+/// decryption failure gets one code and one message (no oracle on which
+/// step failed); the step goes to the debug log only.
+impl From<&et_proto::Error> for Refusal {
+    fn from(e: &et_proto::Error) -> Self {
+        use et_proto::Error as E;
+        let code = match e {
+            E::MalformedJson { .. }
+            | E::NotUtf8 { .. }
+            | E::DuplicateKey { .. }
+            | E::MissingField(_)
+            | E::UnsupportedContentType(_)
+            | E::MalformedMultipart { .. } => SandboxCode::MalformedBody,
+            E::UnknownMerchant { .. } => SandboxCode::UnknownMerchant,
+            E::MissingSignature { .. }
+            | E::SignatureNotBase64 { .. }
+            | E::SignatureMismatch { .. } => SandboxCode::BadSignature,
+            E::Decryption { step } => {
+                tracing::debug!(?step, "request decryption failed");
+                SandboxCode::DecryptionFailed
+            }
+            E::Validation(_) | E::InvalidPayload { .. } | E::Shape { .. } => {
+                SandboxCode::InvalidPayload
+            }
+            E::ServerTypeMismatch { .. } => SandboxCode::UnknownServerType,
+            // No request causes these: they are our own failures or a
+            // merchant's reading of ET's answer.
+            E::Crypto { .. } | E::Api { .. } | E::ReturnInfoMismatch | E::Notification(_) => {
+                SandboxCode::Internal
+            }
+            // A variant et-proto adds later: a request that is not readable.
+            _ => SandboxCode::MalformedBody,
+        };
+        Refusal::new(code, e.to_string())
+    }
+}
+
 impl From<rusqlite::Error> for Refusal {
     fn from(e: rusqlite::Error) -> Self {
         tracing::error!(error = %e, "sandbox database error");
@@ -161,5 +198,30 @@ mod tests {
         }
         assert_eq!(SandboxCode::OrderNotAwaitingPayment.as_str(), "200003");
         assert_eq!(SandboxCode::from_code("123456"), None);
+    }
+
+    #[test]
+    fn every_decryption_step_is_one_refusal_and_signature_faults_one_code() {
+        use et_proto::{DecryptionStep as S, Error, Message};
+        let steps = [
+            S::AeskeyBase64,
+            S::SensitiveDataBase64,
+            S::Aeskey,
+            S::SensitiveData,
+            S::SensitiveDataUtf8,
+        ];
+        let first = Refusal::from(&Error::Decryption { step: steps[0] });
+        assert_eq!(first.code, SandboxCode::DecryptionFailed);
+        for step in steps {
+            assert_eq!(Refusal::from(&Error::Decryption { step }), first);
+        }
+        let what = Message::Request;
+        for e in [
+            Error::MissingSignature { what },
+            Error::SignatureNotBase64 { what },
+            Error::SignatureMismatch { what },
+        ] {
+            assert_eq!(Refusal::from(&e).code, SandboxCode::BadSignature, "{e}");
+        }
     }
 }

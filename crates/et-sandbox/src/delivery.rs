@@ -9,7 +9,6 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
-use hyper_util::client::legacy::Client;
 
 use crate::app::App;
 use crate::faults::{self, NotifyPlay};
@@ -22,7 +21,7 @@ pub const DELIVERY_TIMEOUT: Duration = Duration::from_secs(10);
 const MAX_REPLY: usize = 64 * 1024;
 
 /// The HTTP client deliveries share.
-pub type HttpClient = Client<hyper_util::client::legacy::connect::HttpConnector, Full<Bytes>>;
+pub type HttpClient = et_http::PlainHttpClient;
 
 /// The most of a reply each recorded attempt keeps ([`DeliveryAttemptView::reply_head`](crate::DeliveryAttemptView::reply_head)).
 pub const REPLY_HEAD_BYTES: usize = 512;

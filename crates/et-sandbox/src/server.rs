@@ -380,10 +380,7 @@ pub fn admin_event(action: &str, query: &str) -> Option<Event> {
 }
 
 fn form_pairs(query: &str) -> impl Iterator<Item = (String, String)> + '_ {
-    query.split('&').filter(|p| !p.is_empty()).map(|pair| {
-        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-        (k.to_owned(), v.to_owned())
-    })
+    form_urlencoded::parse(query.as_bytes()).map(|(k, v)| (k.into_owned(), v.into_owned()))
 }
 
 fn admin_json(result: Result<String, Refusal>, app: &App) -> Reply {
@@ -540,5 +537,16 @@ mod tests {
             Some(Event::DeclinePayment)
         );
         assert_eq!(admin_event("explode", ""), None);
+    }
+
+    #[test]
+    fn query_values_are_percent_decoded() {
+        assert_eq!(
+            admin_event("refund-result", "note=a%26b&succ%65ss=%74rue"),
+            Some(Event::RefundResult { success: true })
+        );
+        let pairs: Vec<_> = form_pairs("a=x%20y&b=1+2&&c").collect();
+        let expected = [("a", "x y"), ("b", "1 2"), ("c", "")];
+        assert_eq!(pairs, expected.map(|(k, v)| (k.to_owned(), v.to_owned())));
     }
 }

@@ -12,10 +12,6 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use bytes::Bytes;
-use http_body_util::Full;
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::TokioExecutor;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::app::App;
@@ -38,7 +34,7 @@ const MIN_SLEEP: Duration = Duration::from_millis(5);
 
 /// The loop, until `stop` changes.
 pub async fn run(app: Arc<App>, mut stop: tokio::sync::watch::Receiver<bool>) {
-    let client = Client::builder(TokioExecutor::new()).build_http::<Full<Bytes>>();
+    let client = et_http::plain_http_client();
     let mut slots = Slots::default();
     let mut deliveries = tokio::task::JoinSet::new();
     loop {
