@@ -44,6 +44,7 @@ mod amount;
 mod codes;
 mod institutions;
 mod jump;
+pub mod limits;
 mod notification;
 mod ops;
 mod order;
@@ -71,7 +72,7 @@ pub use order::{CreateOrder, FeeItem, OrderCreated, PayConfig};
 pub use payload::{NoPayload, Operation, Payload, Placement, Rule, ValidationError};
 pub use rust_decimal::Decimal;
 pub use time::BeijingTime;
-pub use wire::{json_number_len, push_json_string, Extra, RawJson};
+pub use wire::{json_number_len, push_json_string, Extra, FieldRule, RawJson};
 
 // The README's example runs as a doctest, so the crates.io page stays true.
 #[cfg(doctest)]
