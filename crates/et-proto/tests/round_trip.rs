@@ -198,15 +198,9 @@ fn profiles() -> Vec<Profile> {
             callback_process: CallbackEncoding::Empty,
             ..d()
         },
-        Profile {
-            order_server_type: ServerType::AddSpecialRentOrder,
-            ..d()
-        },
-        Profile {
-            estimate_server_type: ServerType::from_code("get_estimate"),
-            refund_server_type: ServerType::from_code("refund_apply"),
-            ..d()
-        },
+        d().with_server_type::<CreateOrder>(ServerType::AddSpecialRentOrder),
+        d().with_server_type::<EstimateAmount>(ServerType::from_code("get_estimate"))
+            .with_server_type::<ApplyRefund>(ServerType::from_code("refund_apply")),
         Profile {
             notify_sign_rule: NotifySignRule::V1Compat,
             check_return_info: false,
@@ -263,10 +257,8 @@ fn server_type_follows_the_profile_and_is_checked() {
         opened.operation::<GetRate>(),
         Err(Error::ServerTypeMismatch { .. })
     ));
-    let legacy = Profile {
-        order_server_type: ServerType::AddSpecialRentOrder,
-        ..Profile::default()
-    };
+    let legacy =
+        Profile::default().with_server_type::<CreateOrder>(ServerType::AddSpecialRentOrder);
     let order = CreateOrder::new(
         "M-1",
         "u",
