@@ -1,7 +1,7 @@
 //! From the command line's Profile options to [`et_proto::Profile`].
 
 use et_crypto::{KeyPadding, SignHash};
-use et_model::ServerType;
+use et_model::{CreateOrder, ServerType};
 use et_proto::{CallbackEncoding, EmptySensitive, NotifySignRule, Profile, SignRule};
 
 use crate::cli::{
@@ -12,7 +12,7 @@ use crate::cli::{
 impl ProfileArgs {
     /// The Profile these options describe; everything not named keeps its default.
     pub fn to_profile(&self) -> Profile {
-        Profile {
+        let profile = Profile {
             sign_hash: match self.sign_hash {
                 SignHashArg::Sha256 => SignHash::Sha256,
                 SignHashArg::Sha1 => SignHash::Sha1,
@@ -38,15 +38,17 @@ impl ProfileArgs {
                 CallbackProcessArg::Empty => CallbackEncoding::Empty,
             },
             version: self.api_version.clone(),
-            order_server_type: match self.order_server_type {
-                OrderServerTypeArg::CreateOrder => ServerType::CreateOrder,
-                OrderServerTypeArg::AddSpecialRentOrder => ServerType::AddSpecialRentOrder,
-            },
             notify_sign_rule: match self.notify_rule {
                 NotifyRuleArg::V2 => NotifySignRule::V2,
                 NotifyRuleArg::V1Compat => NotifySignRule::V1Compat,
             },
             ..Profile::default()
+        };
+        match self.order_server_type {
+            OrderServerTypeArg::CreateOrder => profile,
+            OrderServerTypeArg::AddSpecialRentOrder => {
+                profile.with_server_type::<CreateOrder>(ServerType::AddSpecialRentOrder)
+            }
         }
     }
 }
@@ -83,5 +85,10 @@ mod tests {
         assert_eq!(p.sign_hash, et_crypto::SignHash::Sha1);
         assert_eq!(p.key_padding, et_crypto::KeyPadding::OaepSha1);
         assert!(p.detect_key_padding);
+        let legacy = profile_of(&["--order-server-type", "add-special-rent-order"]);
+        assert_eq!(
+            legacy.server_type_for(&et_model::ServerType::CreateOrder),
+            et_model::ServerType::AddSpecialRentOrder
+        );
     }
 }

@@ -3,12 +3,9 @@
 use std::collections::BTreeMap;
 
 use et_model::{
-    ApplyRefund, AttachmentUploaded, CreateOrder, Estimate, EstimateAmount, FeeItem, GetPayUrl,
-    GetRate, NoPayload, Notification, OrderCreated, OrderInfo, OrderStatusChange, PayConfig,
-    PayUrl, Payload, PaymentSuccess, QueryOrders, Rate, RefundAccepted, RefundResultNotice,
-    RemittanceVoucher, UploadAttachment,
+    FeeItem, NoPayload, Notification, OrderStatusChange, PayConfig, Payload, PaymentSuccess,
+    RefundResultNotice, RemittanceVoucher,
 };
-use et_model::{GetInstitutions, Institution, JumpAddress, JumpPlaceOrder};
 
 /// Reads the input as every payload type. Whatever reads must validate
 /// without panicking and survive a JSON round trip unchanged (readers are
@@ -16,26 +13,14 @@ use et_model::{GetInstitutions, Institution, JumpAddress, JumpPlaceOrder};
 /// A flat object of strings must also classify as a notification, and
 /// [`Notification::to_fields`] must invert [`Notification::classify`].
 pub fn model_payloads(data: &[u8]) {
-    round_trip::<CreateOrder>(data);
+    macro_rules! requests_and_outputs {
+        ($($(#[$doc:meta])* $method:ident: $op:ident => $output:ident,)*) => {
+            $( round_trip::<et_model::$op>(data); round_trip::<et_model::$output>(data); )*
+        };
+    }
+    et_model::for_each_operation!(requests_and_outputs);
     round_trip::<FeeItem>(data);
-    round_trip::<OrderCreated>(data);
     round_trip::<PayConfig>(data);
-    round_trip::<UploadAttachment>(data);
-    round_trip::<AttachmentUploaded>(data);
-    round_trip::<GetPayUrl>(data);
-    round_trip::<PayUrl>(data);
-    round_trip::<QueryOrders>(data);
-    round_trip::<OrderInfo>(data);
-    round_trip::<GetRate>(data);
-    round_trip::<Rate>(data);
-    round_trip::<EstimateAmount>(data);
-    round_trip::<Estimate>(data);
-    round_trip::<ApplyRefund>(data);
-    round_trip::<RefundAccepted>(data);
-    round_trip::<GetInstitutions>(data);
-    round_trip::<Institution>(data);
-    round_trip::<JumpPlaceOrder>(data);
-    round_trip::<JumpAddress>(data);
     round_trip::<NoPayload>(data);
     round_trip::<PaymentSuccess>(data);
     round_trip::<OrderStatusChange>(data);

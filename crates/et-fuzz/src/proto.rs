@@ -7,10 +7,7 @@
 //! signature check.
 
 use et_crypto::{aes_cbc_encrypt, b64_encode, AesKey, Iv, PrivateKey, SignHash};
-use et_model::{
-    ApplyRefund, CreateOrder, EstimateAmount, GetPayUrl, GetRate, QueryOrders, ServerType,
-    UploadAttachment,
-};
+use et_model::{CreateOrder, QueryOrders, ServerType};
 use et_proto::{
     read_notification_body, sign_notification, sign_string_with, v1_printed_string, Error,
     OpenedRequest, RawObject, RawValue, SignRule, ValueKind, VerifiedNotification, SIGN_KEY,
@@ -115,13 +112,12 @@ pub fn open_request(data: &[u8]) {
 }
 
 fn read_as_every_operation(opened: &OpenedRequest) {
-    let _ = opened.operation::<CreateOrder>();
-    let _ = opened.operation::<UploadAttachment>();
-    let _ = opened.operation::<GetPayUrl>();
-    let _ = opened.operation::<QueryOrders>();
-    let _ = opened.operation::<GetRate>();
-    let _ = opened.operation::<EstimateAmount>();
-    let _ = opened.operation::<ApplyRefund>();
+    macro_rules! read {
+        ($($(#[$doc:meta])* $method:ident: $op:ident => $output:ident,)*) => {
+            $( let _ = opened.operation::<et_model::$op>(); )*
+        };
+    }
+    et_model::for_each_operation!(read);
     let _ = opened.data_json();
     let _ = opened.server_type();
 }
@@ -188,15 +184,12 @@ fn inspect(verified: &VerifiedNotification) {
 pub fn open_response_unsealed(data: &[u8]) {
     use et_proto::fuzzing::open_response;
     unsealed(data, |body, key| {
-        [
-            open_response::<CreateOrder>(body, key).is_ok(),
-            open_response::<UploadAttachment>(body, key).is_ok(),
-            open_response::<GetPayUrl>(body, key).is_ok(),
-            open_response::<QueryOrders>(body, key).is_ok(),
-            open_response::<GetRate>(body, key).is_ok(),
-            open_response::<EstimateAmount>(body, key).is_ok(),
-            open_response::<ApplyRefund>(body, key).is_ok(),
-        ]
+        macro_rules! open {
+            ($($(#[$doc:meta])* $method:ident: $op:ident => $output:ident,)*) => {
+                vec![$( open_response::<et_model::$op>(body, key).is_ok() ),*]
+            };
+        }
+        et_model::for_each_operation!(open)
     });
 }
 
@@ -205,19 +198,17 @@ pub fn open_response_unsealed(data: &[u8]) {
 pub fn open_request_unsealed(data: &[u8]) {
     use et_proto::fuzzing::open_request;
     unsealed(data, |body, key| {
-        [
-            open_request::<CreateOrder>(body, key).is_ok(),
-            open_request::<UploadAttachment>(body, key).is_ok(),
-            open_request::<GetPayUrl>(body, key).is_ok(),
-            open_request::<QueryOrders>(body, key).is_ok(),
-            open_request::<GetRate>(body, key).is_ok(),
-            open_request::<EstimateAmount>(body, key).is_ok(),
-            open_request::<ApplyRefund>(body, key).is_ok(),
-        ]
+        macro_rules! open {
+            ($($(#[$doc:meta])* $method:ident: $op:ident => $output:ident,)*) => {
+                vec![$( open_request::<et_model::$op>(body, key).is_ok() ),*]
+            };
+        }
+        et_model::for_each_operation!(open)
     });
 }
 
-fn unsealed(data: &[u8], open: impl Fn(&[u8], &AesKey) -> [bool; 7]) {
+/// `open` says, per operation, whether the body opened as it.
+fn unsealed(data: &[u8], open: impl Fn(&[u8], &AesKey) -> Vec<bool>) {
     let Some((key, body)) = data.split_first_chunk::<16>() else {
         return;
     };

@@ -5,13 +5,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use bytes::Bytes;
-use et_model::ServerType;
-use et_model::{
-    ApplyRefund, AttachmentUploaded, CreateOrder, Estimate, EstimateAmount, GetPayUrl, GetRate,
-    Operation, OrderCreated, OrderInfo, PayUrl, QueryOrders, Rate, RefundAccepted,
-    UploadAttachment,
-};
-use et_model::{GetInstitutions, Institution, JumpAddress, JumpPlaceOrder};
+use et_model::{Operation, ServerType};
 use et_proto::{
     BuiltRequest, Credentials, Instance, Merchant, Profile, RawReply, Reply, RequestOptions,
     SerialNumbers,
@@ -261,63 +255,23 @@ impl Client {
         }
         opened.map_err(Error::Response)
     }
-
-    /// `create_order` (or `add_special_rent_order`, per profile): creates a
-    /// tuition or rent order.
-    pub async fn create_order(&self, op: &CreateOrder) -> Result<Reply<OrderCreated>, Error> {
-        self.call(op).await
-    }
-
-    /// Uploads an attachment to an order.
-    pub async fn upload_attachment(
-        &self,
-        op: &UploadAttachment,
-    ) -> Result<Reply<AttachmentUploaded>, Error> {
-        self.call(op).await
-    }
-
-    /// Gets the payment address of an order.
-    pub async fn get_pay_url(&self, op: &GetPayUrl) -> Result<Reply<PayUrl>, Error> {
-        self.call(op).await
-    }
-
-    /// Queries orders in a batch.
-    pub async fn query_orders(&self, op: &QueryOrders) -> Result<Reply<OrderInfo>, Error> {
-        self.call(op).await
-    }
-
-    /// Gets an exchange rate.
-    pub async fn get_rate(&self, op: &GetRate) -> Result<Reply<Rate>, Error> {
-        self.call(op).await
-    }
-
-    /// Gets the estimated amount to pay.
-    pub async fn estimate_amount(&self, op: &EstimateAmount) -> Result<Reply<Estimate>, Error> {
-        self.call(op).await
-    }
-
-    /// Applies for a refund.
-    pub async fn apply_refund(&self, op: &ApplyRefund) -> Result<Reply<RefundAccepted>, Error> {
-        self.call(op).await
-    }
-
-    /// `get_institutions`: searches ET's institution directory, where the
-    /// `institution_code` of [`CreateOrder`] comes from. The answer's
-    /// names besides the code are guesses (see [`Institution`]).
-    pub async fn get_institutions(
-        &self,
-        op: &GetInstitutions,
-    ) -> Result<Reply<Institution>, Error> {
-        self.call(op).await
-    }
-
-    /// `merchant_jump_place_order`: hands the student over to ET, which
-    /// answers with the address to send them to (a guessed name, see
-    /// [`JumpAddress`]); the student places the order there.
-    pub async fn jump_place_order(&self, op: &JumpPlaceOrder) -> Result<Reply<JumpAddress>, Error> {
-        self.call(op).await
-    }
 }
+
+/// One method per operation of [`et_model::for_each_operation!`], each a
+/// typed [`Client::call`].
+macro_rules! operation_methods {
+    ($($(#[$doc:meta])* $method:ident: $op:ident => $output:ident,)*) => {
+        impl Client {
+            $(
+                $(#[$doc])*
+                pub async fn $method(&self, op: &et_model::$op) -> Result<Reply<et_model::$output>, Error> {
+                    self.call(op).await
+                }
+            )*
+        }
+    };
+}
+et_model::for_each_operation!(operation_methods);
 
 fn elapsed_ms(started: Instant) -> u64 {
     u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX)

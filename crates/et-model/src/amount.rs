@@ -215,7 +215,11 @@ impl<'de> Deserialize<'de> for Amount {
     }
 }
 
-impl crate::wire::FieldValue for Amount {}
+impl crate::wire::FieldValue for Amount {
+    fn amount(&self) -> Option<&Amount> {
+        Some(self)
+    }
+}
 
 #[cfg(test)]
 mod tests {

@@ -231,7 +231,11 @@ macro_rules! str_code {
             }
         }
 
-        impl $crate::wire::FieldValue for $name {}
+        impl $crate::wire::FieldValue for $name {
+            fn texts(&self) -> impl Iterator<Item = (Option<usize>, &str)> {
+                std::iter::once((None, self.as_str()))
+            }
+        }
     };
 }
 
@@ -388,7 +392,8 @@ str_code! {
 
 str_code! {
     /// `country_code` / `source_country_code`: ISO 3166-1 alpha-3 style
-    /// codes (≤ 5 characters). ET's list is cut off after `LUX` in every
+    /// codes (at most [`COUNTRY_CODE_MAX`](crate::limits::COUNTRY_CODE_MAX)
+    /// characters). ET's list is cut off after `LUX` in every
     /// copy we have; other codes are `Other` and are sent as given.
     pub enum CountryCode ("country code", String) {
         /// The United Kingdom.
@@ -679,7 +684,11 @@ impl<'de> Deserialize<'de> for CurrencyCode {
     }
 }
 
-impl crate::wire::FieldValue for CurrencyCode {}
+impl crate::wire::FieldValue for CurrencyCode {
+    fn texts(&self) -> impl Iterator<Item = (Option<usize>, &str)> {
+        std::iter::once((None, self.as_str()))
+    }
+}
 
 #[cfg(test)]
 mod tests {

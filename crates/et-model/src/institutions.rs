@@ -15,7 +15,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::codes::read_str_code;
 use crate::ops::operation;
-use crate::payload::{Operation, Payload, Placement, NO_PAYLOAD};
+use crate::payload::{Operation, Placement, NO_PAYLOAD};
 use crate::wire::{wire_struct, FieldValue};
 use crate::{CountryCode, InstitutionType, NoPayload, ServerType};
 
@@ -76,30 +76,20 @@ wire_struct! {
     ///            r#"{"search_key":"","count":0,"institution_type":1}"#);
     /// ```
     pub struct GetInstitutions {
-        /// Text to search for in the institutions' names (empty: all).
-        pub search_key: String = "search_key",
+        /// Text to search for in the institutions' names (empty: all; no
+        /// limits are documented, and an empty key is the demo's own request).
+        pub search_key: String = "search_key" new,
         /// How many institutions to return; the demo's `0` presumably
         /// means ET's default page size.
-        pub count: u32 = "count",
+        pub count: u32 = "count" default(0),
         /// Which kind of institution ([`InstitutionType::SCHOOL`] in the demo).
-        pub institution_type: Option<InstitutionType> = "institution_type",
+        pub institution_type: Option<InstitutionType> = "institution_type"
+            default(Some(InstitutionType::SCHOOL)),
     }
-}
 
-impl GetInstitutions {
     /// The demo's request with `search_key`: ET's default count, schools.
-    pub fn new(search_key: impl Into<String>) -> Self {
-        GetInstitutions {
-            search_key: search_key.into(),
-            count: 0,
-            institution_type: Some(InstitutionType::SCHOOL),
-            extra: Default::default(),
-        }
-    }
+    pub fn new;
 }
-
-/// No limits are documented: an empty key is the demo's own request.
-impl Payload for GetInstitutions {}
 
 operation!(GetInstitutions, ServerType::GetInstitutions, Institution, out: Data);
 
@@ -125,5 +115,3 @@ wire_struct! {
         pub institution_type: Option<InstitutionType> = "institution_type",
     }
 }
-
-impl Payload for Institution {}

@@ -7,12 +7,11 @@
 //! at ET. From then on it is an ordinary order: its notifications go to
 //! `status_change_notify_url`.
 
-use crate::order::{
-    check_fee_items, lodging_lens, merchant_id_lens, merchant_ids, student_lens, URL_MAX,
+use crate::limits::{
+    ADDRESS_MAX, CHINESE_NAME_MAX, EMAIL_MAX, ENGLISH_NAME_MAX, MERCHANT_ORDER_ID_MAX,
+    PLACE_NAME_MAX, URL_MAX, USER_KEY_MAX, WECHAT_ID_MAX,
 };
-use crate::payload::{
-    check_lens, check_required, Operation, Payload, Placement, ValidationError, NO_PAYLOAD,
-};
+use crate::payload::{Operation, Placement, NO_PAYLOAD};
 use crate::wire::wire_struct;
 use crate::{Amount, FeeItem, NoPayload, ServerType};
 
@@ -34,91 +33,46 @@ wire_struct! {
     /// jump.validate().unwrap();
     /// ```
     pub struct JumpPlaceOrder {
-        /// Apartment name (≤ 200 characters).
-        pub apartment_name: Option<String> = "apartment_name",
-        /// City name in English (≤ 200 characters).
-        pub city_name_en: Option<String> = "city_name_en",
-        /// City name in Chinese (≤ 200 characters).
-        pub city_name_ch: Option<String> = "city_name_ch",
-        /// The merchant's own order number (≤ 50 characters).
-        pub merchant_order_id: String = "merchant_order_id",
-        /// The merchant's unique key for the student (≤ 200 characters).
-        pub merchant_user_key: String = "merchant_user_key",
+        /// Apartment name.
+        pub apartment_name: Option<String> = "apartment_name" [max(PLACE_NAME_MAX)],
+        /// City name in English.
+        pub city_name_en: Option<String> = "city_name_en" [max(PLACE_NAME_MAX)],
+        /// City name in Chinese.
+        pub city_name_ch: Option<String> = "city_name_ch" [max(PLACE_NAME_MAX)],
+        /// The merchant's own order number.
+        pub merchant_order_id: String = "merchant_order_id" required [max(MERCHANT_ORDER_ID_MAX)],
+        /// The merchant's unique key for the student.
+        pub merchant_user_key: String = "merchant_user_key" required [max(USER_KEY_MAX)],
         /// Total amount, in the foreign currency (the page's words).
         pub tuition: Option<Amount> = "tuition",
-        /// Student's given name in English (≤ 50 characters).
-        pub first_name_en: Option<String> = "first_name_en",
-        /// Student's family name in English (≤ 50 characters).
-        pub last_name_en: Option<String> = "last_name_en",
-        /// Student's Chinese name (≤ 20 characters).
-        pub name_ch: Option<String> = "name_ch",
+        /// Student's given name in English.
+        pub first_name_en: Option<String> = "first_name_en" [max(ENGLISH_NAME_MAX)],
+        /// Student's family name in English.
+        pub last_name_en: Option<String> = "last_name_en" [max(ENGLISH_NAME_MAX)],
+        /// Student's Chinese name.
+        pub name_ch: Option<String> = "name_ch" [max(CHINESE_NAME_MAX)],
         /// Number of the student's ID document.
         pub student_id_number: Option<String> = "student_id_number",
         /// Mobile number.
         pub student_mobile: Option<String> = "student_mobile",
-        /// Student e-mail (≤ 50 characters).
-        pub student_email: Option<String> = "student_email",
-        /// Payer address (≤ 300 characters).
-        pub student_address: Option<String> = "student_address",
-        /// School name (≤ 200 characters).
-        pub school_name: Option<String> = "school_name",
-        /// WeChat id (≤ 100 characters).
-        pub wechat_number: Option<String> = "wechat_number",
+        /// Student e-mail.
+        pub student_email: Option<String> = "student_email" [max(EMAIL_MAX)],
+        /// Payer address.
+        pub student_address: Option<String> = "student_address" [max(ADDRESS_MAX)],
+        /// School name.
+        pub school_name: Option<String> = "school_name" [max(PLACE_NAME_MAX)],
+        /// WeChat id.
+        pub wechat_number: Option<String> = "wechat_number" [max(WECHAT_ID_MAX)],
         /// Payment purposes.
-        pub fee_type_list: Option<Vec<FeeItem>> = "fee_type_list",
-        /// Where ET posts the order's status-change notifications (≤ 500
-        /// characters: the page gives no maximum, ET's other URLs have this one).
-        pub status_change_notify_url: Option<String> = "status_change_notify_url",
+        pub fee_type_list: Option<Vec<FeeItem>> = "fee_type_list" [items],
+        /// Where ET posts the order's status-change notifications (the page
+        /// gives no maximum; ET's other URLs have this one).
+        pub status_change_notify_url: Option<String> = "status_change_notify_url" [max(URL_MAX)],
     }
-}
 
-impl JumpPlaceOrder {
     /// A jump with the two required fields set and every other one empty;
     /// fill the rest with struct-update syntax (`..JumpPlaceOrder::new(..)`).
-    pub fn new(merchant_order_id: impl Into<String>, merchant_user_key: impl Into<String>) -> Self {
-        JumpPlaceOrder {
-            apartment_name: None,
-            city_name_en: None,
-            city_name_ch: None,
-            merchant_order_id: merchant_order_id.into(),
-            merchant_user_key: merchant_user_key.into(),
-            tuition: None,
-            first_name_en: None,
-            last_name_en: None,
-            name_ch: None,
-            student_id_number: None,
-            student_mobile: None,
-            student_email: None,
-            student_address: None,
-            school_name: None,
-            wechat_number: None,
-            fee_type_list: None,
-            status_change_notify_url: None,
-            extra: Default::default(),
-        }
-    }
-}
-
-impl Payload for JumpPlaceOrder {
-    fn validate(&self) -> Result<(), ValidationError> {
-        let ids = (
-            self.merchant_order_id.as_str(),
-            self.merchant_user_key.as_str(),
-        );
-        check_required(merchant_ids(ids.0, ids.1))?;
-        check_lens(
-            lodging_lens!(self)
-                .into_iter()
-                .chain(merchant_id_lens(ids.0, ids.1))
-                .chain(student_lens!(self))
-                .chain([(
-                    "status_change_notify_url",
-                    self.status_change_notify_url.as_deref(),
-                    URL_MAX,
-                )]),
-        )?;
-        check_fee_items(self.fee_type_list.as_deref())
-    }
+    pub fn new;
 }
 
 impl Operation for JumpPlaceOrder {
@@ -149,5 +103,3 @@ wire_struct! {
         pub order_id: Option<String> = "order_id",
     }
 }
-
-impl Payload for JumpAddress {}

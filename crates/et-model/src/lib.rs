@@ -44,6 +44,7 @@ mod amount;
 mod codes;
 mod institutions;
 mod jump;
+pub mod limits;
 mod notification;
 mod ops;
 mod order;
@@ -71,7 +72,60 @@ pub use order::{CreateOrder, FeeItem, OrderCreated, PayConfig};
 pub use payload::{NoPayload, Operation, Payload, Placement, Rule, ValidationError};
 pub use rust_decimal::Decimal;
 pub use time::BeijingTime;
-pub use wire::{json_number_len, push_json_string, Extra, RawJson};
+pub use wire::{json_number_len, push_json_string, Extra, FieldRule, RawJson};
+
+/// The one list of typed operations: calls `$callback!` with one line per
+/// operation, `method: Request => Output,` (each line after its docs), in
+/// the order ET's menu gives them.
+///
+/// Everything that must cover every operation expands from this list, so
+/// an operation added here (one line, plus its types) reaches each of them,
+/// and one a user of the list cannot handle is a compile error there:
+/// et-http's `Client` methods, the sandbox's dispatch (a handler function
+/// named `method`), the fuzz targets and the round-trip tests.
+///
+/// ```
+/// macro_rules! server_types {
+///     ($($(#[$doc:meta])* $method:ident: $op:ident => $output:ident,)*) => {
+///         [$(<et_model::$op as et_model::Operation>::SERVER_TYPE),*]
+///     };
+/// }
+/// let all = et_model::for_each_operation!(server_types);
+/// assert_eq!(all[0].as_str(), "create_order");
+/// assert_eq!(all.len(), 9);
+/// ```
+#[macro_export]
+macro_rules! for_each_operation {
+    ($callback:ident) => {
+        $callback! {
+            /// `create_order` (or `add_special_rent_order`, per profile):
+            /// creates a tuition or rent order.
+            create_order: CreateOrder => OrderCreated,
+            /// Uploads an attachment to an order.
+            upload_attachment: UploadAttachment => AttachmentUploaded,
+            /// Gets the payment address of an order.
+            get_pay_url: GetPayUrl => PayUrl,
+            /// Queries orders in a batch.
+            query_orders: QueryOrders => OrderInfo,
+            /// Gets an exchange rate.
+            get_rate: GetRate => Rate,
+            /// Gets the estimated amount to pay.
+            estimate_amount: EstimateAmount => Estimate,
+            /// Applies for a refund.
+            apply_refund: ApplyRefund => RefundAccepted,
+            /// `get_institutions`: searches ET's institution directory, where
+            /// the `institution_code` of [`CreateOrder`](et_model::CreateOrder)
+            /// comes from. The answer's names besides the code are guesses
+            /// (see [`Institution`](et_model::Institution)).
+            get_institutions: GetInstitutions => Institution,
+            /// `merchant_jump_place_order`: hands the student over to ET,
+            /// which answers with the address to send them to (a guessed
+            /// name, see [`JumpAddress`](et_model::JumpAddress)); the student
+            /// places the order there.
+            jump_place_order: JumpPlaceOrder => JumpAddress,
+        }
+    };
+}
 
 // The README's example runs as a doctest, so the crates.io page stays true.
 #[cfg(doctest)]

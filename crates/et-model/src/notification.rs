@@ -12,7 +12,6 @@ use std::fmt;
 use serde::de::DeserializeOwned;
 use serde_json::value::RawValue;
 
-use crate::payload::Payload;
 use crate::text_fields;
 use crate::wire::{push_json_string, wire_struct};
 use crate::{Amount, CurrencyCode, NotifyType, OrderStatus, PayResult, RefundResult};
@@ -38,8 +37,6 @@ wire_struct! {
     }
 }
 
-impl Payload for PaymentSuccess {}
-
 wire_struct! {
     /// Order status change (v2, doc-5683216).
     pub struct OrderStatusChange {
@@ -53,8 +50,6 @@ wire_struct! {
         pub order_status: OrderStatus = "order_status",
     }
 }
-
-impl Payload for OrderStatusChange {}
 
 wire_struct! {
     /// Refund result (v2, 7423552m0). Named `…Notice` because
@@ -75,8 +70,6 @@ wire_struct! {
     }
 }
 
-impl Payload for RefundResultNotice {}
-
 wire_struct! {
     /// Remittance voucher (v2, 8776234m0, seed `000_…`): ET has remitted the
     /// order; the voucher PDF can be downloaded from the URL.
@@ -89,8 +82,6 @@ wire_struct! {
         pub extend_info: Option<String> = "extend_info",
     }
 }
-
-impl Payload for RemittanceVoucher {}
 
 /// Which kind a notification is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

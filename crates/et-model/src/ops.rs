@@ -3,11 +3,8 @@
 
 use std::borrow::Cow;
 
-use crate::order::{ORDER_ID_MAX, URL_MAX, USER_KEY_MAX};
-use crate::payload::{
-    check_amounts, check_lens, check_required, AmountSign, Operation, Payload, Placement,
-    ValidationError, NO_PAYLOAD,
-};
+use crate::limits::{ORDER_ID_MAX, URL_MAX, USER_KEY_MAX, WECHAT_ID_MAX};
+use crate::payload::{Operation, Placement, NO_PAYLOAD};
 use crate::wire::wire_struct;
 use crate::{
     Amount, AttachmentType, CurrencyCode, NoPayload, OrderStatus, PayConfig, PriceMode, ServerType,
@@ -39,25 +36,14 @@ wire_struct! {
     /// inline, Base64-encoded. ET accepts at most 5 files per type and
     /// order (the sandbox enforces that, not this type).
     pub struct UploadAttachment {
-        /// ET order id the file belongs to (≤ 30 characters).
-        pub order_id: String = "order_id",
+        /// ET order id the file belongs to.
+        pub order_id: String = "order_id" required [max(ORDER_ID_MAX)],
         /// Kind of document.
         pub attachment_type: AttachmentType = "attachment_type",
         /// File content, standard Base64.
-        pub base64: String = "base64",
+        pub base64: String = "base64" required,
         /// File name.
-        pub file_name: String = "file_name",
-    }
-}
-
-impl Payload for UploadAttachment {
-    fn validate(&self) -> Result<(), ValidationError> {
-        check_required([
-            ("order_id", self.order_id.as_str()),
-            ("base64", self.base64.as_str()),
-            ("file_name", self.file_name.as_str()),
-        ])?;
-        check_lens([("order_id", Some(self.order_id.as_str()), ORDER_ID_MAX)])
+        pub file_name: String = "file_name" required,
     }
 }
 
@@ -74,60 +60,27 @@ wire_struct! {
     }
 }
 
-impl Payload for AttachmentUploaded {}
-
 wire_struct! {
     /// Get the payment address of an order awaiting payment (server_type
     /// `get_special_pay_url`). Every field goes in `data`. ET answers with
     /// status code `200003` when the order is not awaiting payment.
     pub struct GetPayUrl {
-        /// ET order id (≤ 30 characters).
-        pub order_id: String = "order_id",
-        /// The merchant's unique key for the user (≤ 200 characters).
-        pub merchant_user_key: Option<String> = "merchant_user_key",
-        /// Where ET posts the payment notification (≤ 500 characters).
-        pub notify_url: Option<String> = "notify_url",
-        /// Redirect ("jump") address (≤ 500 characters).
-        pub back_jump_url: Option<String> = "back_jump_url",
-        /// Redirect page address (≤ 500 characters).
-        pub back_page_url: Option<String> = "back_page_url",
-        /// The merchant's WeChat mini-program appid (≤ 100 characters).
-        pub appid: Option<String> = "appid",
+        /// ET order id.
+        pub order_id: String = "order_id" required [max(ORDER_ID_MAX)],
+        /// The merchant's unique key for the user.
+        pub merchant_user_key: Option<String> = "merchant_user_key" [max(USER_KEY_MAX)],
+        /// Where ET posts the payment notification.
+        pub notify_url: Option<String> = "notify_url" [max(URL_MAX)],
+        /// Redirect ("jump") address.
+        pub back_jump_url: Option<String> = "back_jump_url" [max(URL_MAX)],
+        /// Redirect page address.
+        pub back_page_url: Option<String> = "back_page_url" [max(URL_MAX)],
+        /// The merchant's WeChat mini-program appid.
+        pub appid: Option<String> = "appid" [max(WECHAT_ID_MAX)],
     }
-}
 
-impl GetPayUrl {
     /// A request for `order_id` with every optional field empty.
-    pub fn new(order_id: impl Into<String>) -> Self {
-        GetPayUrl {
-            order_id: order_id.into(),
-            merchant_user_key: None,
-            notify_url: None,
-            back_jump_url: None,
-            back_page_url: None,
-            appid: None,
-            extra: Default::default(),
-        }
-    }
-}
-
-impl Payload for GetPayUrl {
-    fn validate(&self) -> Result<(), ValidationError> {
-        check_required([("order_id", self.order_id.as_str())])?;
-        let opt = Option::as_deref;
-        check_lens([
-            ("order_id", Some(self.order_id.as_str()), ORDER_ID_MAX),
-            (
-                "merchant_user_key",
-                opt(&self.merchant_user_key),
-                USER_KEY_MAX,
-            ),
-            ("notify_url", opt(&self.notify_url), URL_MAX),
-            ("back_jump_url", opt(&self.back_jump_url), URL_MAX),
-            ("back_page_url", opt(&self.back_page_url), URL_MAX),
-            ("appid", opt(&self.appid), 100),
-        ])
-    }
+    pub fn new;
 }
 
 operation!(GetPayUrl, ServerType::GetSpecialPayUrl, PayUrl, out: Data);
@@ -144,8 +97,6 @@ wire_struct! {
     }
 }
 
-impl Payload for PayUrl {}
-
 wire_struct! {
     /// Query orders in a batch (server_type `batch_special_query_order_info`).
     /// The query goes in `data`; ET returns the orders entirely encrypted,
@@ -153,8 +104,8 @@ wire_struct! {
     /// name `order_id_list` is our guess; add other fields through `extra`.
     #[derive(Default)]
     pub struct QueryOrders {
-        /// ET order ids to look up (each ≤ 30 characters).
-        pub order_ids: Vec<String> = "order_id_list",
+        /// ET order ids to look up; an error names the bad one by position.
+        pub order_ids: Vec<String> = "order_id_list" required [max(ORDER_ID_MAX)],
     }
 }
 
@@ -165,16 +116,6 @@ impl QueryOrders {
             order_ids: order_ids.into_iter().map(Into::into).collect(),
             extra: Default::default(),
         }
-    }
-}
-
-impl Payload for QueryOrders {
-    fn validate(&self) -> Result<(), ValidationError> {
-        self.order_ids.iter().enumerate().try_for_each(|(i, id)| {
-            check_required([("order_id", id.as_str())])
-                .and_then(|()| check_lens([("order_id", Some(id.as_str()), ORDER_ID_MAX)]))
-                .map_err(|e| ValidationError::new(format!("order_id_list[{i}]"), e.rule))
-        })
     }
 }
 
@@ -203,8 +144,6 @@ wire_struct! {
     }
 }
 
-impl Payload for OrderInfo {}
-
 wire_struct! {
     /// Get an exchange rate (server_type `get_rate`; ET marks the page
     /// "Testing"). Request and response fields are not public: these names
@@ -212,15 +151,9 @@ wire_struct! {
     /// silent) and the rest passes through `extra`.
     pub struct GetRate {
         /// The foreign currency.
-        pub currency_code: CurrencyCode = "currency_code",
+        pub currency_code: CurrencyCode = "currency_code" required,
         /// The currency the payer pays in (RMB when absent, presumably).
         pub pay_currency_code: Option<CurrencyCode> = "pay_currency_code",
-    }
-}
-
-impl Payload for GetRate {
-    fn validate(&self) -> Result<(), ValidationError> {
-        check_required([("currency_code", self.currency_code.as_str())])
     }
 }
 
@@ -236,8 +169,6 @@ wire_struct! {
     }
 }
 
-impl Payload for Rate {}
-
 wire_struct! {
     /// Obtain an estimated amount. Nothing of this operation is public: the
     /// server_type `get_estimated_amount` and every field name are our
@@ -245,18 +176,11 @@ wire_struct! {
     /// request goes in `data` (our choice), and the rest passes through `extra`.
     pub struct EstimateAmount {
         /// The order currency.
-        pub currency_code: CurrencyCode = "currency_code",
+        pub currency_code: CurrencyCode = "currency_code" required,
         /// The amount in the order currency.
-        pub amount: Amount = "amount",
+        pub amount: Amount = "amount" [positive],
         /// Pricing model.
         pub price_mode: Option<PriceMode> = "price_mode",
-    }
-}
-
-impl Payload for EstimateAmount {
-    fn validate(&self) -> Result<(), ValidationError> {
-        check_required([("currency_code", self.currency_code.as_str())])?;
-        check_amounts([("amount", Some(&self.amount), AmountSign::Positive)])
     }
 }
 
@@ -282,8 +206,6 @@ wire_struct! {
     }
 }
 
-impl Payload for Estimate {}
-
 wire_struct! {
     /// Apply for a refund. Not public: the server_type `apply_refund` and
     /// the request names are our guess (the names come from the refund
@@ -291,29 +213,14 @@ wire_struct! {
     /// type), the request goes in `data` (our choice). ET's "refund modes"
     /// are not public either; pass a mode selector through `extra`.
     pub struct ApplyRefund {
-        /// ET order id (≤ 30 characters).
-        pub order_id: String = "order_id",
+        /// ET order id.
+        pub order_id: String = "order_id" required [max(ORDER_ID_MAX)],
         /// The merchant's refund id.
-        pub refund_order_id: String = "refund_order_id",
+        pub refund_order_id: String = "refund_order_id" required,
         /// Amount to refund (the whole order when absent, presumably).
-        pub refund_amount: Option<Amount> = "refund_amount",
+        pub refund_amount: Option<Amount> = "refund_amount" [positive],
         /// Why.
         pub refund_reason: Option<String> = "refund_reason",
-    }
-}
-
-impl Payload for ApplyRefund {
-    fn validate(&self) -> Result<(), ValidationError> {
-        check_required([
-            ("order_id", self.order_id.as_str()),
-            ("refund_order_id", self.refund_order_id.as_str()),
-        ])?;
-        check_lens([("order_id", Some(self.order_id.as_str()), ORDER_ID_MAX)])?;
-        check_amounts([(
-            "refund_amount",
-            self.refund_amount.as_ref(),
-            AmountSign::Positive,
-        )])
     }
 }
 
@@ -335,5 +242,3 @@ wire_struct! {
         pub refund_order_id: Option<String> = "refund_order_id",
     }
 }
-
-impl Payload for RefundAccepted {}

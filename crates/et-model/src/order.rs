@@ -1,80 +1,14 @@
 //! The order interface: [`CreateOrder`] and its result [`OrderCreated`].
 
-use crate::payload::{
-    check_amounts, check_lens, check_required, AmountSign, LenRule, Operation, Payload, Placement,
-    ValidationError, NO_PAYLOAD,
+use crate::limits::{
+    ADDRESS_MAX, CHINESE_NAME_MAX, COUNTRY_CODE_MAX, EMAIL_MAX, ENGLISH_NAME_MAX,
+    MERCHANT_ORDER_ID_MAX, PLACE_NAME_MAX, URL_MAX, USER_KEY_MAX, WECHAT_ID_MAX,
 };
+use crate::payload::{Operation, Placement, NO_PAYLOAD};
 use crate::wire::wire_struct;
 use crate::{
     Amount, CountryCode, CurrencyCode, FeeType, IdType, NoPayload, PayType, PriceMode, ServerType,
 };
-
-/// Longest URL ET accepts (`notify_url`, `back_jump_url`, …).
-pub(crate) const URL_MAX: usize = 500;
-/// Longest ET order id.
-pub(crate) const ORDER_ID_MAX: usize = 30;
-/// Longest merchant user key.
-pub(crate) const USER_KEY_MAX: usize = 200;
-/// Longest `merchant_order_id` (the order page and the jump page agree).
-const MERCHANT_ORDER_ID_MAX: usize = 50;
-
-/// The merchant's two ids, which both [`CreateOrder`] and
-/// [`JumpPlaceOrder`](crate::JumpPlaceOrder) require.
-pub(crate) fn merchant_ids<'a>(
-    order_id: &'a str,
-    user_key: &'a str,
-) -> [(&'static str, &'a str); 2] {
-    [
-        ("merchant_order_id", order_id),
-        ("merchant_user_key", user_key),
-    ]
-}
-
-/// The length rules of the merchant's two ids.
-pub(crate) fn merchant_id_lens<'a>(order_id: &'a str, user_key: &'a str) -> [LenRule<'a>; 2] {
-    [
-        ("merchant_order_id", Some(order_id), MERCHANT_ORDER_ID_MAX),
-        ("merchant_user_key", Some(user_key), USER_KEY_MAX),
-    ]
-}
-
-/// The length rules of the student fields [`CreateOrder`] and
-/// [`JumpPlaceOrder`](crate::JumpPlaceOrder) share (same wire names, same
-/// maxima), read from either.
-macro_rules! student_lens {
-    ($order:expr) => {
-        [
-            ("first_name_en", $order.first_name_en.as_deref(), 50),
-            ("last_name_en", $order.last_name_en.as_deref(), 50),
-            ("name_ch", $order.name_ch.as_deref(), 20),
-            ("student_email", $order.student_email.as_deref(), 50),
-            ("student_address", $order.student_address.as_deref(), 300),
-            ("school_name", $order.school_name.as_deref(), 200),
-            ("wechat_number", $order.wechat_number.as_deref(), 100),
-        ]
-    };
-}
-pub(crate) use student_lens;
-
-/// The length rules of the lodging fields both share, read from either.
-macro_rules! lodging_lens {
-    ($order:expr) => {
-        [
-            ("apartment_name", $order.apartment_name.as_deref(), 200),
-            ("city_name_en", $order.city_name_en.as_deref(), 200),
-            ("city_name_ch", $order.city_name_ch.as_deref(), 200),
-        ]
-    };
-}
-pub(crate) use lodging_lens;
-
-/// Validates each payment purpose, naming the bad one by its index.
-pub(crate) fn check_fee_items(list: Option<&[FeeItem]>) -> Result<(), ValidationError> {
-    list.into_iter()
-        .flatten()
-        .enumerate()
-        .try_for_each(|(i, item)| item.validate().map_err(|e| e.within("fee_type_list", i)))
-}
 
 wire_struct! {
     /// Create an order (server_type `create_order`; older pages say
@@ -108,36 +42,36 @@ wire_struct! {
         pub institution_code: Option<String> = "institution_code",
         /// Institution name, or apartment name.
         pub institution_name: Option<String> = "institution_name",
-        /// The merchant's own order number (≤ 50 characters).
-        pub merchant_order_id: String = "merchant_order_id",
-        /// The merchant's unique key for the end user (≤ 200 characters).
-        pub merchant_user_key: String = "merchant_user_key",
-        /// Destination country (≤ 5 characters).
-        pub country_code: CountryCode = "country_code",
+        /// The merchant's own order number.
+        pub merchant_order_id: String = "merchant_order_id" required [max(MERCHANT_ORDER_ID_MAX)],
+        /// The merchant's unique key for the end user.
+        pub merchant_user_key: String = "merchant_user_key" required [max(USER_KEY_MAX)],
+        /// Destination country.
+        pub country_code: CountryCode = "country_code" required [max(COUNTRY_CODE_MAX)],
         /// Order currency.
-        pub currency_code: CurrencyCode = "currency_code",
-        /// Source country of the payer (≤ 5 characters; presumed same list).
-        pub source_country_code: Option<CountryCode> = "source_country_code",
+        pub currency_code: CurrencyCode = "currency_code" required,
+        /// Source country of the payer (presumed same list).
+        pub source_country_code: Option<CountryCode> = "source_country_code" [max(COUNTRY_CODE_MAX)],
         /// Pricing model (values not public).
         pub price_mode: Option<PriceMode> = "price_mode",
         /// Tuition in the order currency. ET spells the wire name `tuituon`.
-        pub tuition: Amount = "tuituon",
+        pub tuition: Amount = "tuituon" new [positive],
         /// Currency the payer pays in.
         pub pay_currency_code: Option<CurrencyCode> = "pay_currency_code",
         /// Merchant service fee.
-        pub merchant_service_fee: Option<Amount> = "merchant_service_fee",
+        pub merchant_service_fee: Option<Amount> = "merchant_service_fee" [non_negative],
         /// Currency of the merchant service fee.
         pub merchant_service_fee_currency_code: Option<CurrencyCode> = "merchant_service_fee_currency_code",
         /// Order tuition in the order currency (how it differs from `tuituon` is not public).
-        pub order_tuition: Option<Amount> = "order_tuition",
-        /// Student's given name in English (≤ 50 characters).
-        pub first_name_en: Option<String> = "first_name_en",
+        pub order_tuition: Option<Amount> = "order_tuition" [non_negative],
+        /// Student's given name in English.
+        pub first_name_en: Option<String> = "first_name_en" [max(ENGLISH_NAME_MAX)],
         /// Student's middle name in English.
         pub middle_name_en: Option<String> = "middle_name_en",
-        /// Student's family name in English (≤ 50 characters).
-        pub last_name_en: Option<String> = "last_name_en",
-        /// Student's Chinese name (≤ 20 characters).
-        pub name_ch: Option<String> = "name_ch",
+        /// Student's family name in English.
+        pub last_name_en: Option<String> = "last_name_en" [max(ENGLISH_NAME_MAX)],
+        /// Student's Chinese name.
+        pub name_ch: Option<String> = "name_ch" [max(CHINESE_NAME_MAX)],
         /// Number of the student's ID document.
         pub student_id_number: Option<String> = "student_id_number",
         /// Type of the student's ID document.
@@ -146,131 +80,35 @@ wire_struct! {
         pub student_tel_code: Option<String> = "student_tel_code",
         /// Mobile number.
         pub student_mobile: Option<String> = "student_mobile",
-        /// Student e-mail (≤ 50 characters).
-        pub student_email: Option<String> = "student_email",
-        /// Student (payer) address (≤ 300 characters).
-        pub student_address: Option<String> = "student_address",
-        /// School name (≤ 200 characters).
-        pub school_name: Option<String> = "school_name",
+        /// Student e-mail.
+        pub student_email: Option<String> = "student_email" [max(EMAIL_MAX)],
+        /// Student (payer) address.
+        pub student_address: Option<String> = "student_address" [max(ADDRESS_MAX)],
+        /// School name.
+        pub school_name: Option<String> = "school_name" [max(PLACE_NAME_MAX)],
         /// Payment purposes.
-        pub fee_type_list: Option<Vec<FeeItem>> = "fee_type_list",
-        /// WeChat id (≤ 100 characters).
-        pub wechat_number: Option<String> = "wechat_number",
-        /// Apartment name (≤ 200 characters).
-        pub apartment_name: Option<String> = "apartment_name",
-        /// City name in English (≤ 200 characters).
-        pub city_name_en: Option<String> = "city_name_en",
-        /// City name in Chinese (≤ 200 characters).
-        pub city_name_ch: Option<String> = "city_name_ch",
-        /// Where ET posts the payment notification (≤ 500 characters).
-        pub notify_url: Option<String> = "notify_url",
-        /// Where the payer is sent back to (≤ 500 characters).
-        pub back_jump_url: Option<String> = "back_jump_url",
-        /// Where ET posts order-status-change notifications (≤ 500 characters; V3.1.1).
-        pub status_change_notify_url: Option<String> = "status_change_notify_url",
+        pub fee_type_list: Option<Vec<FeeItem>> = "fee_type_list" [items],
+        /// WeChat id.
+        pub wechat_number: Option<String> = "wechat_number" [max(WECHAT_ID_MAX)],
+        /// Apartment name.
+        pub apartment_name: Option<String> = "apartment_name" [max(PLACE_NAME_MAX)],
+        /// City name in English.
+        pub city_name_en: Option<String> = "city_name_en" [max(PLACE_NAME_MAX)],
+        /// City name in Chinese.
+        pub city_name_ch: Option<String> = "city_name_ch" [max(PLACE_NAME_MAX)],
+        /// Where ET posts the payment notification.
+        pub notify_url: Option<String> = "notify_url" [max(URL_MAX)],
+        /// Where the payer is sent back to.
+        pub back_jump_url: Option<String> = "back_jump_url" [max(URL_MAX)],
+        /// Where ET posts order-status-change notifications (V3.1.1).
+        pub status_change_notify_url: Option<String> = "status_change_notify_url" [max(URL_MAX)],
         /// Invoice number (V3.1.1).
         pub invoice_number: Option<String> = "invoice_number",
     }
-}
 
-impl CreateOrder {
     /// An order with the required fields set and every optional one empty;
     /// fill the rest with struct-update syntax (`..CreateOrder::new(..)`).
-    pub fn new(
-        merchant_order_id: impl Into<String>,
-        merchant_user_key: impl Into<String>,
-        country_code: CountryCode,
-        currency_code: CurrencyCode,
-        tuition: Amount,
-    ) -> Self {
-        CreateOrder {
-            institution_code: None,
-            institution_name: None,
-            merchant_order_id: merchant_order_id.into(),
-            merchant_user_key: merchant_user_key.into(),
-            country_code,
-            currency_code,
-            source_country_code: None,
-            price_mode: None,
-            tuition,
-            pay_currency_code: None,
-            merchant_service_fee: None,
-            merchant_service_fee_currency_code: None,
-            order_tuition: None,
-            first_name_en: None,
-            middle_name_en: None,
-            last_name_en: None,
-            name_ch: None,
-            student_id_number: None,
-            id_type: None,
-            student_tel_code: None,
-            student_mobile: None,
-            student_email: None,
-            student_address: None,
-            school_name: None,
-            fee_type_list: None,
-            wechat_number: None,
-            apartment_name: None,
-            city_name_en: None,
-            city_name_ch: None,
-            notify_url: None,
-            back_jump_url: None,
-            status_change_notify_url: None,
-            invoice_number: None,
-            extra: Default::default(),
-        }
-    }
-}
-
-impl Payload for CreateOrder {
-    fn validate(&self) -> Result<(), ValidationError> {
-        let ids = (
-            self.merchant_order_id.as_str(),
-            self.merchant_user_key.as_str(),
-        );
-        check_required(merchant_ids(ids.0, ids.1).into_iter().chain([
-            ("country_code", self.country_code.as_str()),
-            ("currency_code", self.currency_code.as_str()),
-        ]))?;
-        let opt = Option::as_deref;
-        check_lens(
-            merchant_id_lens(ids.0, ids.1)
-                .into_iter()
-                .chain([
-                    ("country_code", Some(self.country_code.as_str()), 5),
-                    (
-                        "source_country_code",
-                        self.source_country_code.as_ref().map(CountryCode::as_str),
-                        5,
-                    ),
-                ])
-                .chain(student_lens!(self))
-                .chain(lodging_lens!(self))
-                .chain([
-                    ("notify_url", opt(&self.notify_url), URL_MAX),
-                    ("back_jump_url", opt(&self.back_jump_url), URL_MAX),
-                    (
-                        "status_change_notify_url",
-                        opt(&self.status_change_notify_url),
-                        URL_MAX,
-                    ),
-                ]),
-        )?;
-        check_amounts([
-            ("tuituon", Some(&self.tuition), AmountSign::Positive),
-            (
-                "merchant_service_fee",
-                self.merchant_service_fee.as_ref(),
-                AmountSign::NonNegative,
-            ),
-            (
-                "order_tuition",
-                self.order_tuition.as_ref(),
-                AmountSign::NonNegative,
-            ),
-        ])?;
-        check_fee_items(self.fee_type_list.as_deref())
-    }
+    pub fn new;
 }
 
 impl Operation for CreateOrder {
@@ -296,13 +134,7 @@ wire_struct! {
         /// Payment-purpose code.
         pub fee_type: FeeType = "fee_type",
         /// Description of the purpose.
-        pub fee_type_desc: String = "fee_type_desc",
-    }
-}
-
-impl Payload for FeeItem {
-    fn validate(&self) -> Result<(), ValidationError> {
-        check_required([("fee_type_desc", self.fee_type_desc.as_str())])
+        pub fee_type_desc: String = "fee_type_desc" required,
     }
 }
 
@@ -321,8 +153,6 @@ wire_struct! {
     }
 }
 
-impl Payload for OrderCreated {}
-
 wire_struct! {
     /// One way to pay an order (seed `002_…`). `appid` and `original_id`
     /// identify a WeChat mini-program when that is the way.
@@ -337,5 +167,3 @@ wire_struct! {
         pub original_id: Option<String> = "original_id",
     }
 }
-
-impl Payload for PayConfig {}

@@ -119,9 +119,8 @@ pub struct ValidationError {
 pub enum Rule {
     /// The field is required and was empty.
     Required,
-    /// The field is longer than ET allows. Lengths count Unicode scalar
-    /// values (characters), not bytes: `name_ch` ≤ 20 means 20 Chinese
-    /// characters.
+    /// The field is longer than ET allows (see [`limits`](crate::limits)).
+    /// Lengths count Unicode scalar values (characters), not bytes.
     MaxChars {
         /// The documented maximum.
         max: usize,
@@ -177,20 +176,13 @@ impl ValidationError {
 pub(crate) type LenRule<'a> = (&'static str, Option<&'a str>, usize);
 
 /// Checks one length rule; lengths in characters, absent values pass.
-fn check_len((field, value, max): LenRule<'_>) -> Result<(), ValidationError> {
+pub(crate) fn check_len((field, value, max): LenRule<'_>) -> Result<(), ValidationError> {
     match value.map(|v| v.chars().count()) {
         Some(actual) if actual > max => {
             Err(ValidationError::new(field, Rule::MaxChars { max, actual }))
         }
         _ => Ok(()),
     }
-}
-
-/// Checks a table of length rules, reporting the first broken one.
-pub(crate) fn check_lens<'a>(
-    rules: impl IntoIterator<Item = LenRule<'a>>,
-) -> Result<(), ValidationError> {
-    rules.into_iter().try_for_each(check_len)
 }
 
 /// Whether an amount may be zero.

@@ -10,6 +10,9 @@ use std::fmt;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::value::RawValue;
 
+use crate::payload::{check_amounts, check_len, check_required, AmountSign, ValidationError};
+use crate::Amount;
+
 /// One JSON value kept as its exact wire text (`10000.00` stays `10000.00`,
 /// whitespace inside objects included).
 ///
@@ -162,8 +165,10 @@ impl<'de> Deserialize<'de> for WireKey<'de> {
     }
 }
 
-/// How a payload field behaves when it is absent: `Option` fields are
-/// skipped on write and read as `None`; every other field is required.
+/// How a payload field behaves when it is absent (`Option` fields are
+/// skipped on write and read as `None`; every other field is required), and
+/// what the rules `wire_struct!` declares read from it: its text, its
+/// amount, its items. A type without text, amount or items passes those rules.
 pub(crate) trait FieldValue: Sized {
     fn is_absent(&self) -> bool {
         false
@@ -171,23 +176,130 @@ pub(crate) trait FieldValue: Sized {
     fn when_missing() -> Option<Self> {
         None
     }
+    /// The texts the `required` and `max` rules check, each with its
+    /// position when the field is a list.
+    fn texts(&self) -> impl Iterator<Item = (Option<usize>, &str)> {
+        std::iter::empty()
+    }
+    /// The amount the `positive` and `non_negative` rules check.
+    fn amount(&self) -> Option<&Amount> {
+        None
+    }
+    /// What the `items` rule checks: the value as one list item.
+    fn validate_item(&self) -> Result<(), ValidationError> {
+        Ok(())
+    }
+    /// What the `items` rule checks: every item, named by its position.
+    fn validate_items(&self, _wire: &str) -> Result<(), ValidationError> {
+        Ok(())
+    }
 }
 
-impl<T> FieldValue for Option<T> {
+impl<T: FieldValue> FieldValue for Option<T> {
     fn is_absent(&self) -> bool {
         self.is_none()
     }
     fn when_missing() -> Option<Self> {
         Some(None)
     }
+    fn texts(&self) -> impl Iterator<Item = (Option<usize>, &str)> {
+        self.iter().flat_map(T::texts)
+    }
+    fn amount(&self) -> Option<&Amount> {
+        self.as_ref().and_then(T::amount)
+    }
+    fn validate_items(&self, wire: &str) -> Result<(), ValidationError> {
+        self.as_ref()
+            .map_or(Ok(()), |value| value.validate_items(wire))
+    }
 }
 
-impl FieldValue for String {}
+impl FieldValue for String {
+    fn texts(&self) -> impl Iterator<Item = (Option<usize>, &str)> {
+        std::iter::once((None, self.as_str()))
+    }
+}
+
 /// A missing list reads as empty: "no entries" is what ET means by it.
-impl<T> FieldValue for Vec<T> {
+impl<T: FieldValue> FieldValue for Vec<T> {
     fn when_missing() -> Option<Self> {
         Some(Vec::new())
     }
+    fn texts(&self) -> impl Iterator<Item = (Option<usize>, &str)> {
+        self.iter()
+            .enumerate()
+            .flat_map(|(i, item)| item.texts().map(move |(_, text)| (Some(i), text)))
+    }
+    fn validate_items(&self, wire: &str) -> Result<(), ValidationError> {
+        self.iter()
+            .enumerate()
+            .try_for_each(|(i, item)| item.validate_item().map_err(|e| e.within(wire, i)))
+    }
+}
+
+/// A rule a payload field declares in its `wire_struct!` (listed per type
+/// in its `RULES`, enforced by its [`Payload::validate`](crate::Payload::validate)).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum FieldRule {
+    /// The text must not be blank.
+    Required,
+    /// The text must be at most this many characters (Unicode scalar
+    /// values, not bytes); each item's, for a list.
+    MaxChars(usize),
+    /// The amount must be more than zero and at most [`MAX_AMOUNT`](crate::MAX_AMOUNT).
+    Positive,
+    /// The amount must not be negative, and at most [`MAX_AMOUNT`](crate::MAX_AMOUNT).
+    NonNegative,
+    /// Each item of the list must pass its own rules.
+    Items,
+}
+
+impl FieldRule {
+    /// When the rule is checked: every field's `Required` first, then
+    /// lengths, amounts, items; so the first error is the same whatever
+    /// the field order.
+    fn pass(self) -> u8 {
+        match self {
+            FieldRule::Required => 0,
+            FieldRule::MaxChars(_) => 1,
+            FieldRule::Positive | FieldRule::NonNegative => 2,
+            FieldRule::Items => 3,
+        }
+    }
+}
+
+/// How many passes [`check_field`] is called with (see `FieldRule::pass`).
+pub(crate) const PASSES: u8 = 4;
+
+/// Checks the `rules` of one field that belong to `pass`.
+pub(crate) fn check_field<T: FieldValue>(
+    value: &T,
+    wire: &'static str,
+    rules: &[FieldRule],
+    pass: u8,
+) -> Result<(), ValidationError> {
+    let named = |index: Option<usize>| match index {
+        Some(i) => format!("{wire}[{i}]"),
+        None => wire.to_owned(),
+    };
+    rules
+        .iter()
+        .filter(|rule| rule.pass() == pass)
+        .try_for_each(|rule| match *rule {
+            FieldRule::Required => value.texts().try_for_each(|(i, text)| {
+                check_required([(wire, text)]).map_err(|e| ValidationError::new(named(i), e.rule))
+            }),
+            FieldRule::MaxChars(max) => value.texts().try_for_each(|(i, text)| {
+                check_len((wire, Some(text), max))
+                    .map_err(|e| ValidationError::new(named(i), e.rule))
+            }),
+            FieldRule::Positive => check_amounts([(wire, value.amount(), AmountSign::Positive)]),
+            FieldRule::NonNegative => {
+                check_amounts([(wire, value.amount(), AmountSign::NonNegative)])
+            }
+            FieldRule::Items => value.validate_items(wire),
+        })
 }
 
 /// Writes the `extra` entries whose keys no typed field uses.
@@ -202,8 +314,74 @@ pub(crate) fn write_extra<M: serde::ser::SerializeMap>(
         .try_for_each(|(key, value)| map.serialize_entry(key, value))
 }
 
-/// Declares a payload struct (public fields plus `pub extra: Extra`) and its
-/// `Serialize` / `Deserialize` implementations.
+/// The [`FieldRule`]s a field's declaration names: its mode (`required`
+/// adds [`FieldRule::Required`]; `new` and `default(..)` only shape `new`)
+/// and its bracketed checks.
+macro_rules! field_rules {
+    (required; $($rule:ident $(($($arg:tt)*))?),*) => {
+        &[$crate::FieldRule::Required $(, $crate::wire::field_rules!(@one $rule $(($($arg)*))?))*]
+    };
+    ($($mode:ident)?; $($rule:ident $(($($arg:tt)*))?),*) => {
+        &[$($crate::wire::field_rules!(@one $rule $(($($arg)*))?)),*]
+    };
+    (@one max($max:expr)) => { $crate::FieldRule::MaxChars($max) };
+    (@one positive) => { $crate::FieldRule::Positive };
+    (@one non_negative) => { $crate::FieldRule::NonNegative };
+    (@one items) => { $crate::FieldRule::Items };
+}
+pub(crate) use field_rules;
+
+/// The sentence a field's doc gains from one part of its declaration, so a
+/// limit is written once: in [`limits`](crate::limits), linked from here.
+macro_rules! rule_doc {
+    (required) => {
+        "\n\nRequired: must not be blank (nor may any item, for a list)."
+    };
+    (new) => {
+        "\n\nA parameter of `new`."
+    };
+    (default($value:expr)) => {
+        concat!("\n\n`new` sets `", stringify!($value), "`.")
+    };
+    (max($max:ident)) => {
+        concat!(
+            "\n\nAt most [`",
+            stringify!($max),
+            "`](crate::limits::",
+            stringify!($max),
+            ") characters."
+        )
+    };
+    (positive) => {
+        "\n\nMust be more than 0 and at most [`MAX_AMOUNT`](crate::MAX_AMOUNT)."
+    };
+    (non_negative) => {
+        "\n\nMust not be negative; at most [`MAX_AMOUNT`](crate::MAX_AMOUNT)."
+    };
+    (items) => {
+        "\n\nEach item is validated; an error names it by position (`list[1].field`)."
+    };
+}
+pub(crate) use rule_doc;
+
+/// Declares a payload struct (public fields plus `pub extra: Extra`), its
+/// `Serialize` / `Deserialize` implementations, and its rules, once per
+/// field:
+///
+/// ```text
+/// /// Doc.
+/// pub merchant_order_id: String = "merchant_order_id" required [max(MERCHANT_ORDER_ID_MAX)],
+/// pub count: u32 = "count" default(0),
+/// ```
+///
+/// After the wire name, an optional mode: `required` (a parameter of `new`,
+/// must not be blank), `new` (a parameter of `new`, no check) or
+/// `default(value)` (what `new` sets; other fields get `Default::default()`).
+/// Then optional checks in brackets: `max(CONST)` (a constant of
+/// [`limits`](crate::limits)), `positive`, `non_negative`, `items`. From this
+/// come `FIELDS`, `RULES`, [`Payload::validate`](crate::Payload::validate),
+/// the field docs' limits and, when the struct is followed by
+/// `/// doc pub fn new;`, the constructor (async-stripe style).
 ///
 /// Why not `#[derive]` with `#[serde(flatten)]`: flatten buffers the input
 /// and turns `10000.00` into the float `10000.0`. Reading field by field
@@ -211,17 +389,90 @@ pub(crate) fn write_extra<M: serde::ser::SerializeMap>(
 macro_rules! wire_struct {
     (
         $(#[$meta:meta])*
-        pub struct $name:ident {
+        pub struct $name:ident { $($body:tt)* }
+        $($new:tt)*
+    ) => {
+        $crate::wire::wire_struct!(@struct [$(#[$meta])*] $name { $($body)* });
+        $crate::wire::wire_struct!(@maybe_new $name { $($body)* } $($new)*);
+    };
+
+    (@maybe_new $name:ident $body:tt) => {};
+    (@maybe_new $name:ident { $($body:tt)* } $(#[$newmeta:meta])* pub fn new;) => {
+        $crate::wire::wire_struct!(@new $name [$(#[$newmeta])*] [] [] $($body)*);
+    };
+
+    // `new`: one step per field, collecting parameters and initialisers.
+    (@new $name:ident [$($newmeta:tt)*] [$($param:tt)*] [$($init:tt)*]) => {
+        impl $name {
+            $($newmeta)*
+            pub fn new($($param)*) -> Self {
+                $name { $($init)* extra: $crate::Extra::new() }
+            }
+        }
+    };
+    (@new $name:ident $newmeta:tt [$($param:tt)*] [$($init:tt)*]
+        $(#[$fmeta:meta])* pub $field:ident : String = $wire:literal required $([$($rule:tt)*])?,
+        $($rest:tt)*
+    ) => {
+        $crate::wire::wire_struct!(@new $name $newmeta
+            [$($param)* $field: impl Into<String>,] [$($init)* $field: $field.into(),] $($rest)*);
+    };
+    (@new $name:ident $newmeta:tt [$($param:tt)*] [$($init:tt)*]
+        $(#[$fmeta:meta])* pub $field:ident : String = $wire:literal new $([$($rule:tt)*])?,
+        $($rest:tt)*
+    ) => {
+        $crate::wire::wire_struct!(@new $name $newmeta
+            [$($param)* $field: impl Into<String>,] [$($init)* $field: $field.into(),] $($rest)*);
+    };
+    (@new $name:ident $newmeta:tt [$($param:tt)*] [$($init:tt)*]
+        $(#[$fmeta:meta])* pub $field:ident : $ty:ty = $wire:literal required $([$($rule:tt)*])?,
+        $($rest:tt)*
+    ) => {
+        $crate::wire::wire_struct!(@new $name $newmeta
+            [$($param)* $field: $ty,] [$($init)* $field,] $($rest)*);
+    };
+    (@new $name:ident $newmeta:tt [$($param:tt)*] [$($init:tt)*]
+        $(#[$fmeta:meta])* pub $field:ident : $ty:ty = $wire:literal new $([$($rule:tt)*])?,
+        $($rest:tt)*
+    ) => {
+        $crate::wire::wire_struct!(@new $name $newmeta
+            [$($param)* $field: $ty,] [$($init)* $field,] $($rest)*);
+    };
+    (@new $name:ident $newmeta:tt $params:tt [$($init:tt)*]
+        $(#[$fmeta:meta])* pub $field:ident : $ty:ty = $wire:literal default($value:expr) $([$($rule:tt)*])?,
+        $($rest:tt)*
+    ) => {
+        $crate::wire::wire_struct!(@new $name $newmeta
+            $params [$($init)* $field: $value,] $($rest)*);
+    };
+    (@new $name:ident $newmeta:tt $params:tt [$($init:tt)*]
+        $(#[$fmeta:meta])* pub $field:ident : $ty:ty = $wire:literal $([$($rule:tt)*])?,
+        $($rest:tt)*
+    ) => {
+        $crate::wire::wire_struct!(@new $name $newmeta
+            $params [$($init)* $field: Default::default(),] $($rest)*);
+    };
+
+    (
+        @struct [$(#[$meta:meta])*] $name:ident {
             $(
                 $(#[$fmeta:meta])*
-                pub $field:ident : $ty:ty = $wire:literal,
+                pub $field:ident : $ty:ty = $wire:literal
+                    $($mode:ident $(($default:expr))?)?
+                    $([$($rule:ident $(($($arg:tt)*))?),+ $(,)?])?,
             )*
         }
     ) => {
         $(#[$meta])*
         #[derive(Debug, Clone, PartialEq)]
         pub struct $name {
-            $( $(#[$fmeta])* #[doc = concat!("\n\nWire name: `", $wire, "`.")] pub $field: $ty, )*
+            $(
+                $(#[$fmeta])*
+                #[doc = concat!("\n\nWire name: `", $wire, "`.")]
+                $( #[doc = $crate::wire::rule_doc!($mode $(($default))?)] )?
+                $($( #[doc = $crate::wire::rule_doc!($rule $(($($arg)*))?)] )+)?
+                pub $field: $ty,
+            )*
             /// Fields this type does not know, kept verbatim (see [`Extra`](crate::Extra)).
             pub extra: $crate::Extra,
         }
@@ -229,6 +480,34 @@ macro_rules! wire_struct {
         impl $name {
             /// The wire names of the typed fields, in write order.
             pub const FIELDS: &'static [&'static str] = &[$($wire),*];
+
+            /// The declared rules of each typed field, by wire name, in
+            /// field order: what [`validate`](crate::Payload::validate) enforces.
+            pub const RULES: &'static [(&'static str, &'static [$crate::FieldRule])] = &[
+                $( ($wire, $crate::wire::field_rules!($($mode)?; $($($rule $(($($arg)*))?),+)?)) ),*
+            ];
+        }
+
+        impl $crate::Payload for $name {
+            fn validate(&self) -> Result<(), $crate::ValidationError> {
+                (0..$crate::wire::PASSES).try_for_each(|pass| {
+                    $(
+                        $crate::wire::check_field(
+                            &self.$field,
+                            $wire,
+                            $crate::wire::field_rules!($($mode)?; $($($rule $(($($arg)*))?),+)?),
+                            pass,
+                        )?;
+                    )*
+                    Ok(())
+                })
+            }
+        }
+
+        impl $crate::wire::FieldValue for $name {
+            fn validate_item(&self) -> Result<(), $crate::ValidationError> {
+                $crate::Payload::validate(self)
+            }
         }
 
         impl ::serde::Serialize for $name {

@@ -1,7 +1,9 @@
 //! [`Profile`]: every protocol choice ET's pages leave open, named in one place.
 
+use std::collections::HashMap;
+
 use et_crypto::{KeyPadding, SignHash};
-use et_model::{ApplyRefund, EstimateAmount, Operation, ServerType, StatusCode};
+use et_model::{Operation, ServerType, StatusCode};
 
 use crate::sign::SignRule;
 
@@ -87,17 +89,19 @@ pub struct Profile {
     /// Envelope `version`. Default `"2.0.0"`: the envelope page's default, the
     /// worked example and the demo (spec 01 §4).
     pub version: String,
-    /// `server_type` of the order interface. Default `create_order`: the
-    /// newest page (seed `002_…`); older pages say `add_special_rent_order`.
-    /// Both are accepted when opening requests.
-    pub order_server_type: ServerType,
-    /// `server_type` of "Obtain estimated amount". Its page was never
-    /// readable; the default is et-model's guess
-    /// ([`EstimateAmount::SERVER_TYPE`]).
-    pub estimate_server_type: ServerType,
-    /// `server_type` of "Refund application". Its page was never readable;
-    /// the default is et-model's guess ([`ApplyRefund::SERVER_TYPE`]).
-    pub refund_server_type: ServerType,
+    /// The `server_type` to send for an operation instead of its model
+    /// default ([`Operation::SERVER_TYPE`]), keyed by that default; set one
+    /// with [`with_server_type`](Self::with_server_type). Default empty,
+    /// so every operation sends its model default. Those worth overriding:
+    ///
+    /// * the order interface: default `create_order`, the newest page (seed
+    ///   `002_…`); older pages say `add_special_rent_order`. Both are
+    ///   accepted when opening requests.
+    /// * "Obtain estimated amount": its page was never readable; the default
+    ///   is et-model's guess ([`EstimateAmount::SERVER_TYPE`](et_model::EstimateAmount)).
+    /// * "Refund application": its page was never readable; the default is
+    ///   et-model's guess ([`ApplyRefund::SERVER_TYPE`](et_model::ApplyRefund)).
+    pub server_types: HashMap<ServerType, ServerType>,
     /// Notification signature rule. Default [`NotifySignRule::V2`]: the v2
     /// page's rule, the only one with a worked example and its hash (spec 04
     /// §3.1).
@@ -145,9 +149,7 @@ impl Default for Profile {
             empty_sensitive: EmptySensitive::EmptyString,
             callback_process: CallbackEncoding::Integer,
             version: "2.0.0".to_owned(),
-            order_server_type: ServerType::CreateOrder,
-            estimate_server_type: EstimateAmount::SERVER_TYPE,
-            refund_server_type: ApplyRefund::SERVER_TYPE,
+            server_types: HashMap::new(),
             notify_sign_rule: NotifySignRule::V2,
             check_return_info: true,
             random_return_info: true,
@@ -159,17 +161,22 @@ impl Default for Profile {
 }
 
 impl Profile {
+    /// This profile, sending `server_type` for `Op`:
+    ///
+    /// ```
+    /// use et_model::{CreateOrder, ServerType};
+    /// use et_proto::Profile;
+    /// let legacy = Profile::default().with_server_type::<CreateOrder>(ServerType::AddSpecialRentOrder);
+    /// assert_eq!(legacy.server_type_for(&ServerType::CreateOrder), ServerType::AddSpecialRentOrder);
+    /// ```
+    pub fn with_server_type<Op: Operation>(mut self, server_type: ServerType) -> Self {
+        self.server_types.insert(Op::SERVER_TYPE, server_type);
+        self
+    }
+
     /// The `server_type` sent for an operation whose model default is `default`.
     pub fn server_type_for(&self, default: &ServerType) -> ServerType {
-        if is_order(default) {
-            self.order_server_type.clone()
-        } else if *default == EstimateAmount::SERVER_TYPE {
-            self.estimate_server_type.clone()
-        } else if *default == ApplyRefund::SERVER_TYPE {
-            self.refund_server_type.clone()
-        } else {
-            default.clone()
-        }
+        self.server_types.get(default).unwrap_or(default).clone()
     }
 
     /// Whether a request's `server_type` selects the operation whose model

@@ -19,80 +19,125 @@ fn json<T: serde::de::DeserializeOwned>(text: &str) -> T {
     serde_json::from_str(text).expect("fixture JSON fits the type")
 }
 
-/// One request and the items ET answers it with, per operation.
-fn check_all_operations(parties: &Parties) {
-    let order = CreateOrder {
-        name_ch: Some("张三".to_owned()),
-        ..CreateOrder::new(
-            "M-1001",
-            "user-42",
-            CountryCode::Gbr,
-            CurrencyCode::new("GBP"),
-            "10000.00".parse().unwrap(),
-        )
-    };
-    check(
-        parties,
-        &order,
+/// One request and the items ET answers it with, per operation: a missing
+/// one does not compile, since [`check_all_operations`] covers the list.
+trait Example: Operation {
+    fn example() -> Self;
+    fn outputs() -> Vec<Self::Output>;
+}
+
+impl Example for CreateOrder {
+    fn example() -> Self {
+        CreateOrder {
+            name_ch: Some("张三".to_owned()),
+            ..CreateOrder::new(
+                "M-1001",
+                "user-42",
+                CountryCode::Gbr,
+                CurrencyCode::new("GBP"),
+                "10000.00".parse().unwrap(),
+            )
+        }
+    }
+    fn outputs() -> Vec<Self::Output> {
         json(
             r#"[{"order_id":"ET1","pay_config_list":[{"pay_url":"https://pay/1","pay_type":1,"appid":"wx1","original_id":"gh_1"}],"tuition_rmb":91234.50,"counter_fee":0}]"#,
-        ),
-    );
-    check(
-        parties,
-        &json::<UploadAttachment>(
-            r#"{"order_id":"ET1","attachment_type":1,"base64":"SGVsbG8=","file_name":"a.pdf"}"#,
-        ),
-        json(r#"[{"order_id":"ET1"}]"#),
-    );
-    check(
-        parties,
-        &GetPayUrl {
+        )
+    }
+}
+
+impl Example for UploadAttachment {
+    fn example() -> Self {
+        json(r#"{"order_id":"ET1","attachment_type":1,"base64":"SGVsbG8=","file_name":"a.pdf"}"#)
+    }
+    fn outputs() -> Vec<Self::Output> {
+        json(r#"[{"order_id":"ET1"}]"#)
+    }
+}
+
+impl Example for GetPayUrl {
+    fn example() -> Self {
+        GetPayUrl {
             notify_url: Some("https://m.example/notify".into()),
             ..GetPayUrl::new("ET1")
-        },
-        json(r#"[{"order_id":"ET1","pay_config_list":[]}]"#),
-    );
-    check(
-        parties,
-        &QueryOrders::new(["ET1", "ET2"]),
+        }
+    }
+    fn outputs() -> Vec<Self::Output> {
+        json(r#"[{"order_id":"ET1","pay_config_list":[]}]"#)
+    }
+}
+
+impl Example for QueryOrders {
+    fn example() -> Self {
+        QueryOrders::new(["ET1", "ET2"])
+    }
+    fn outputs() -> Vec<Self::Output> {
         json(
             r#"[{"order_id":"ET1","order_status":0,"tuition_rmb":1.50},{"order_id":"ET2","order_status":-3}]"#,
-        ),
-    );
-    check(
-        parties,
-        &json::<GetRate>(r#"{"currency_code":"GBP"}"#),
-        json(r#"[{"currency_code":"GBP","rate":9.1234}]"#),
-    );
-    check(
-        parties,
-        &json::<EstimateAmount>(r#"{"currency_code":"GBP","amount":100.10}"#),
-        json(r#"[{"tuition_rmb":912.34,"counter_fee":10.00}]"#),
-    );
-    check(
-        parties,
-        &json::<ApplyRefund>(r#"{"order_id":"ET1","refund_order_id":"R1","refund_amount":5.00}"#),
-        json(r#"[{"order_id":"ET1","refund_order_id":"R1"}]"#),
-    );
-    check(
-        parties,
-        &json::<GetInstitutions>(r#"{"search_key": "", "count": 0, "institution_type": 1}"#),
+        )
+    }
+}
+
+impl Example for GetRate {
+    fn example() -> Self {
+        json(r#"{"currency_code":"GBP"}"#)
+    }
+    fn outputs() -> Vec<Self::Output> {
+        json(r#"[{"currency_code":"GBP","rate":9.1234}]"#)
+    }
+}
+
+impl Example for EstimateAmount {
+    fn example() -> Self {
+        json(r#"{"currency_code":"GBP","amount":100.10}"#)
+    }
+    fn outputs() -> Vec<Self::Output> {
+        json(r#"[{"tuition_rmb":912.34,"counter_fee":10.00}]"#)
+    }
+}
+
+impl Example for ApplyRefund {
+    fn example() -> Self {
+        json(r#"{"order_id":"ET1","refund_order_id":"R1","refund_amount":5.00}"#)
+    }
+    fn outputs() -> Vec<Self::Output> {
+        json(r#"[{"order_id":"ET1","refund_order_id":"R1"}]"#)
+    }
+}
+
+impl Example for GetInstitutions {
+    fn example() -> Self {
+        json(r#"{"search_key": "", "count": 0, "institution_type": 1}"#)
+    }
+    fn outputs() -> Vec<Self::Output> {
         json(
             r#"[{"institution_code":"GBR-OXFORD","institution_name_en":"University of Oxford","institution_name_ch":"牛津大学","country_code":"GBR","institution_type":1,"city":"Oxford"}]"#,
-        ),
-    );
-    check(
-        parties,
-        &JumpPlaceOrder {
+        )
+    }
+}
+
+impl Example for JumpPlaceOrder {
+    fn example() -> Self {
+        JumpPlaceOrder {
             tuition: Some("9000.50".parse().unwrap()),
             name_ch: Some("张三".to_owned()),
             fee_type_list: Some(json(r#"[{"fee_type":1,"fee_type_desc":"tuition"}]"#)),
             status_change_notify_url: Some("https://m.example/status".into()),
             ..JumpPlaceOrder::new("M-1002", "user-43")
-        },
-        json(r#"[{"jump_url":"https://et.example/jump/abc","expires_in":600}]"#),
-    );
+        }
+    }
+    fn outputs() -> Vec<Self::Output> {
+        json(r#"[{"jump_url":"https://et.example/jump/abc","expires_in":600}]"#)
+    }
+}
+
+fn check_all_operations(parties: &Parties) {
+    macro_rules! check_each {
+        ($($(#[$doc:meta])* $method:ident: $op:ident => $output:ident,)*) => {
+            $( check(parties, &$op::example(), $op::outputs()); )*
+        };
+    }
+    et_model::for_each_operation!(check_each);
 }
 
 fn check<Op: Operation>(parties: &Parties, op: &Op, outputs: Vec<Op::Output>) {
@@ -153,15 +198,9 @@ fn profiles() -> Vec<Profile> {
             callback_process: CallbackEncoding::Empty,
             ..d()
         },
-        Profile {
-            order_server_type: ServerType::AddSpecialRentOrder,
-            ..d()
-        },
-        Profile {
-            estimate_server_type: ServerType::from_code("get_estimate"),
-            refund_server_type: ServerType::from_code("refund_apply"),
-            ..d()
-        },
+        d().with_server_type::<CreateOrder>(ServerType::AddSpecialRentOrder),
+        d().with_server_type::<EstimateAmount>(ServerType::from_code("get_estimate"))
+            .with_server_type::<ApplyRefund>(ServerType::from_code("refund_apply")),
         Profile {
             notify_sign_rule: NotifySignRule::V1Compat,
             check_return_info: false,
@@ -218,10 +257,8 @@ fn server_type_follows_the_profile_and_is_checked() {
         opened.operation::<GetRate>(),
         Err(Error::ServerTypeMismatch { .. })
     ));
-    let legacy = Profile {
-        order_server_type: ServerType::AddSpecialRentOrder,
-        ..Profile::default()
-    };
+    let legacy =
+        Profile::default().with_server_type::<CreateOrder>(ServerType::AddSpecialRentOrder);
     let order = CreateOrder::new(
         "M-1",
         "u",

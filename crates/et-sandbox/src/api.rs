@@ -159,33 +159,26 @@ fn dispatch(app: &App, req: &OpenedRequest) -> Result<Response, Refusal> {
     let profile = app.et.profile();
     let is =
         |default: &et_model::ServerType| profile.accepts_server_type(default, &req.server_type);
-    if is(&CreateOrder::SERVER_TYPE) {
-        run(app, req, create_order)
-    } else if is(&UploadAttachment::SERVER_TYPE) {
-        run(app, req, upload_attachment)
-    } else if is(&GetPayUrl::SERVER_TYPE) {
-        run(app, req, get_pay_url)
-    } else if is(&QueryOrders::SERVER_TYPE) {
-        run(app, req, query_orders)
-    } else if is(&GetRate::SERVER_TYPE) {
-        run(app, req, get_rate)
-    } else if is(&EstimateAmount::SERVER_TYPE) {
-        run(app, req, estimate_amount)
-    } else if is(&ApplyRefund::SERVER_TYPE) {
-        run(app, req, apply_refund)
-    } else if is(&et_model::GetInstitutions::SERVER_TYPE) {
-        run(app, req, crate::jump::get_institutions)
-    } else if is(&et_model::JumpPlaceOrder::SERVER_TYPE) {
-        run(app, req, crate::jump::place_jump)
-    } else {
-        Err(Refusal::new(
-            SandboxCode::UnknownServerType,
-            format!(
-                "server_type {:?} is not an operation of the sandbox",
-                req.server_type
-            ),
-        ))
+    // One handler per operation of the list, named after it: a missing one
+    // does not compile.
+    use crate::jump::{get_institutions, place_jump as jump_place_order};
+    macro_rules! route {
+        ($($(#[$doc:meta])* $method:ident: $op:ident => $output:ident,)*) => {
+            $(
+                if is(&<et_model::$op as Operation>::SERVER_TYPE) {
+                    return run(app, req, $method);
+                }
+            )*
+        };
     }
+    et_model::for_each_operation!(route);
+    Err(Refusal::new(
+        SandboxCode::UnknownServerType,
+        format!(
+            "server_type {:?} is not an operation of the sandbox",
+            req.server_type
+        ),
+    ))
 }
 
 type Handler<Op> = fn(&App, &OpenedRequest, Op) -> Result<Vec<<Op as Operation>::Output>, Refusal>;

@@ -90,10 +90,8 @@ async fn operations_succeed_and_results_are_right() {
     // The older pages' name of the order interface is accepted too.
     let older = merchant_speaking(
         dir.path(),
-        Profile {
-            order_server_type: et_model::ServerType::AddSpecialRentOrder,
-            ..Profile::default()
-        },
+        Profile::default()
+            .with_server_type::<CreateOrder>(et_model::ServerType::AddSpecialRentOrder),
     );
     let req = older.build(&order("M-1b")).expect("builds");
     assert!(String::from_utf8_lossy(&req.body).contains("add_special_rent_order"));
@@ -344,10 +342,9 @@ async fn refuses_an_invalid_payload_and_an_unknown_server_type() {
         "{message}"
     );
 
-    let profile = Profile {
-        refund_server_type: et_model::ServerType::Other("no_such_operation".into()),
-        ..Profile::default()
-    };
+    let profile = Profile::default().with_server_type::<et_model::ApplyRefund>(
+        et_model::ServerType::Other("no_such_operation".into()),
+    );
     let odd = merchant_speaking(dir.path(), profile);
     let refund = et_model::ApplyRefund {
         order_id: "ET1".into(),
