@@ -193,7 +193,7 @@ fn envelopes(corpus: &Corpus) -> Result {
     f.merchant.open::<QueryOrders>(&query_request, &body)?;
     corpus.put("open_response", "query_3_orders.json", &body)?;
 
-    let error = Response::error(
+    let error = Response::new(
         StatusCode::OrderNotAwaitingPayment,
         "order is not awaiting payment",
         "",

@@ -54,7 +54,7 @@ where
                 Ok(output) => Response::success(&opened)
                     .with_output::<Op>(&[output])
                     .unwrap(),
-                Err(code) => Response::error(
+                Err(code) => Response::new(
                     code,
                     "order is not awaiting payment",
                     opened.return_info.clone(),

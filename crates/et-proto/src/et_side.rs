@@ -131,11 +131,12 @@ impl Response {
     /// A success (`000000`, `SUCCESS`, as in ET's example) echoing `request`,
     /// with empty lists.
     pub fn success(request: &OpenedRequest) -> Self {
-        Self::error(StatusCode::Success, "SUCCESS", request.return_info.as_str())
+        Self::new(StatusCode::Success, "SUCCESS", request.return_info.as_str())
     }
 
-    /// An error response with empty lists (also the base of [`success`](Self::success)).
-    pub fn error(
+    /// A response with this status and empty lists: an error, or the base
+    /// of [`success`](Self::success).
+    pub fn new(
         status_code: StatusCode,
         message: impl Into<String>,
         return_info: impl Into<String>,

@@ -129,7 +129,7 @@ fn et_refusal_echoing_a_crafted_return_info_is_not_read_as_a_success() {
         .build(&et_model::GetPayUrl::new("ET1"))
         .unwrap();
     let crafted = "&sensitive_data=&status_code=000000&version=2.0.0&zzz=";
-    let body = parties.et_respond(&Response::error(
+    let body = parties.et_respond(&Response::new(
         StatusCode::from_code("100002"),
         "bad signature",
         crafted,
@@ -173,7 +173,7 @@ fn et_refusal_echoing_a_crafted_return_info_is_not_read_as_a_success() {
         check_response_readings(
             &parties,
             &request,
-            &Response::error(StatusCode::from_code("100002"), "bad signature", crafted,)
+            &Response::new(StatusCode::from_code("100002"), "bad signature", crafted,)
         ) > 0
     );
 }
@@ -219,7 +219,7 @@ proptest! {
         let options = RequestOptions { return_info: OURS.into(), ..RequestOptions::default() };
         let request = parties.merchant.build_with(&et_model::GetPayUrl::new("ET1"), &options).unwrap();
         let return_info = if echo_ours { format!("{OURS}{return_tail}") } else { return_tail };
-        let mut response = Response::error(StatusCode::from_code(status), message, return_info);
+        let mut response = Response::new(StatusCode::from_code(status), message, return_info);
         response.extend_info = extend_info;
         response.data = serde_json::to_string(&[item]).unwrap();
         response.count = 1;

@@ -104,7 +104,7 @@ fn error_responses_are_typed_and_marked() {
         .et
         .respond(
             &parties.merchant_public,
-            &Response::error(StatusCode::OrderNotAwaitingPayment, "order not payable", ""),
+            &Response::new(StatusCode::OrderNotAwaitingPayment, "order not payable", ""),
         )
         .unwrap();
     let err = parties

@@ -75,7 +75,7 @@ fn not_an_envelope(e: &et_proto::Error) -> Vec<u8> {
 }
 
 fn refuse(r: &Refusal, return_info: &str) -> Response {
-    Response::error(r.code.as_str().into(), r.message.clone(), return_info)
+    Response::new(r.code.as_str().into(), r.message.clone(), return_info)
 }
 
 /// The request's `return_info`, if the body is readable at all.
