@@ -20,7 +20,7 @@ use et_model::{
     OrderStatus, PayResult, QueryOrders, RefundResult, UploadAttachment,
 };
 use et_proto::{NotificationVerifier, Profile, VerifiedNotification};
-use et_sandbox::{InitOptions, RunningSandbox, Sandbox, SandboxConfig, SandboxDir};
+use et_sandbox::{InitOptions, RunningSandbox, SandboxConfig, SandboxDir};
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
@@ -221,7 +221,7 @@ async fn setup(r: &mut Runner<'_>, options: &DemoOptions) -> Option<Env> {
     };
     let (sandbox, client) = r
         .step("start sandbox", async {
-            let sandbox = Sandbox::start(config).await.map_err(|e| e.to_string())?;
+            let sandbox = et_sandbox::start(config).await.map_err(|e| e.to_string())?;
             let client = merchant_client(state.path(), &sandbox.endpoint_url())?;
             let detail = format!("{} (clock ×{})", sandbox.endpoint_url(), options.time_scale);
             Ok(((sandbox, client), detail))

@@ -1,6 +1,6 @@
 //! `et sandbox init` and `et sandbox serve`.
 
-use et_sandbox::{InitOptions, Sandbox, SandboxConfig, SandboxDir};
+use et_sandbox::{InitOptions, SandboxConfig, SandboxDir};
 
 use http::Uri;
 
@@ -32,7 +32,7 @@ pub async fn serve(args: &SandboxServeArgs) -> CliResult {
         listen: args.listen,
         time_scale: args.time_scale,
     };
-    let sandbox = Sandbox::start(config).await.map_err(Failure::usage)?;
+    let sandbox = et_sandbox::start(config).await.map_err(Failure::usage)?;
     let listening = crate::output::line(format_args!(
         "sandbox listening: {} (Ctrl-C or SIGTERM stops)",
         sandbox.endpoint_url()

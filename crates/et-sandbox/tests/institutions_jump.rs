@@ -190,9 +190,7 @@ async fn the_directory_is_edited_in_sandbox_json() {
         listen: "127.0.0.1:0".parse().expect("addr"),
         time_scale: 1.0,
     };
-    let error = et_sandbox::Sandbox::start(config)
-        .await
-        .expect_err("refused");
+    let error = et_sandbox::start(config).await.expect_err("refused");
     assert!(error.to_string().contains("used twice"), "{error}");
 }
 
