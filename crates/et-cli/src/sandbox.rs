@@ -4,9 +4,9 @@ use et_sandbox::{InitOptions, SandboxConfig, SandboxDir};
 
 use http::Uri;
 
-use crate::browser::Browser;
 use crate::cli::{AdminAction, SandboxAdminArgs, SandboxInitArgs, SandboxServeArgs};
 use crate::error::{CliResult, Failure};
+use crate::web_client::WebClient;
 
 /// `et sandbox init`: ET's key pair and one merchant in `--dir`.
 pub fn init(args: &SandboxInitArgs) -> CliResult {
@@ -83,10 +83,10 @@ pub async fn admin(args: &SandboxAdminArgs) -> CliResult {
     };
     let order = form_urlencoded::byte_serialize(args.order_id.as_bytes()).collect::<String>();
     let base = format!("{scheme}://{authority}/admin/orders/{order}");
-    let browser = Browser::new();
+    let web = WebClient::new();
     let page = match admin_path(args.action) {
-        None => browser.get(&base).await,
-        Some(action) => browser.post_json(&format!("{base}/{action}")).await,
+        None => web.get(&base).await,
+        Some(action) => web.post_json(&format!("{base}/{action}")).await,
     }
     .map_err(Failure::usage)?;
     let text = page.text();
