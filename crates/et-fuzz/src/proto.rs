@@ -119,7 +119,7 @@ fn read_as_every_operation(opened: &OpenedRequest) {
     }
     et_model::for_each_operation!(read);
     let _ = opened.data_json();
-    let _ = opened.server_type();
+    let _ = opened.server_type_code();
 }
 
 /// The input's JSON object with a valid `sign` by `key` (default profile).

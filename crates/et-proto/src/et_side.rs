@@ -85,8 +85,8 @@ impl OpenedRequest {
         Ok(Op::from_parts(data, sensitive))
     }
 
-    /// The `server_type` as a code.
-    pub fn server_type(&self) -> ServerType {
+    /// The `server_type` as a code ([`server_type`](Self::server_type) is its text as sent).
+    pub fn server_type_code(&self) -> ServerType {
         ServerType::from_code(&self.server_type)
     }
 
