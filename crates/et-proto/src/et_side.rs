@@ -10,7 +10,7 @@ use zeroize::Zeroizing;
 
 use crate::envelope::{self, payload_text};
 use crate::error::Error;
-use crate::notify;
+use crate::notification;
 use crate::profile::Profile;
 use crate::raw::{RawObject, RawValue};
 use crate::shape;
@@ -263,6 +263,6 @@ impl EtSide {
     /// A notification body signed with `salt` (v2 rule); `fields` keep their
     /// JSON types (an amount as the number `10000.00`).
     pub fn sign_notification(salt: &str, fields: RawObject) -> Vec<u8> {
-        notify::sign_notification(salt, fields)
+        notification::sign_notification(salt, fields)
     }
 }

@@ -54,7 +54,7 @@ mod et_side;
 pub mod fuzzing;
 mod merchant;
 mod multipart;
-mod notify;
+mod notification;
 mod profile;
 mod raw;
 mod serial;
@@ -67,7 +67,7 @@ pub use merchant::{
     BuiltRequest, Credentials, Merchant, RawReply, Reply, RequestOptions, CONTENT_TYPE,
     PRODUCTION_ENDPOINT, TEST_ENDPOINT,
 };
-pub use notify::{
+pub use notification::{
     read_notification_body, sign_notification, MatchedRule, NotificationVerifier, NotificationView,
     VerifiedNotification, ACK_FAIL, ACK_OK,
 };

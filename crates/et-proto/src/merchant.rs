@@ -8,7 +8,7 @@ use zeroize::Zeroizing;
 
 use crate::envelope::{self, payload_text};
 use crate::error::Error;
-use crate::notify::NotificationVerifier;
+use crate::notification::NotificationVerifier;
 use crate::profile::{CallbackEncoding, Profile};
 use crate::raw::{RawObject, RawValue};
 use crate::serial::SerialNumbers;

@@ -13,9 +13,9 @@ use std::str::FromStr;
 use crate::clock::{beijing_datetime, Clock, Millis};
 use crate::codes::{Refusal, SandboxCode};
 use crate::config::RateTable;
+use crate::delivery::{Fields, Kind};
 use crate::institutions::InstitutionDirectory;
 use crate::machine::{self, Event};
-use crate::notify::{Fields, Kind};
 use crate::store::{self, OrderRecord, Store};
 
 /// Unpaid orders close after this long (order interface, api-130848849).

@@ -175,6 +175,7 @@ mod app;
 mod clock;
 mod codes;
 mod config;
+mod delivery;
 pub mod files;
 mod institutions;
 mod jump;
@@ -182,7 +183,6 @@ mod keys;
 mod limits;
 mod lock;
 mod machine;
-mod notify;
 mod pages;
 mod server;
 mod store;
@@ -208,11 +208,11 @@ pub use config::{
     InitOptions, MerchantInfo, RateTable, SandboxConfig, SandboxDir, DATABASE, ET_PRIVATE_PEM,
     ET_PUBLIC_PEM, MERCHANT_JSON, MERCHANT_PRIVATE_PEM, MERCHANT_PUBLIC_PEM, SANDBOX_JSON,
 };
+pub use delivery::{MAX_ATTEMPTS, MAX_DELIVERIES, MAX_DELIVERIES_PER_ENDPOINT, RETRY_MINUTES};
 pub use institutions::{InstitutionDirectory, DEFAULT_PAGE, MAX_PAGE, RESIDENCE};
 pub use limits::{Limits, MAX_BODY};
 pub use lock::LOCK_FILE;
 pub use machine::{Event, IllegalTransition};
-pub use notify::{MAX_ATTEMPTS, MAX_DELIVERIES, MAX_DELIVERIES_PER_ENDPOINT, RETRY_MINUTES};
 pub use store::OrderInstitution;
 
 /// Everything that can stop a sandbox from being set up or started.
@@ -380,7 +380,7 @@ pub async fn start_with(config: SandboxConfig, limits: Limits) -> Result<Running
     // Each task holds the directory's lock until it has ended.
     let held = lock.clone();
     let serving = server::serve(listener, server, stopped.clone());
-    let delivering = notify::run(app.clone(), stopped);
+    let delivering = delivery::run(app.clone(), stopped);
     let tasks = vec![
         tokio::spawn(async move {
             serving.await;
