@@ -64,7 +64,7 @@ mod sign;
 pub use error::{DecryptionStep, Error};
 pub use et_side::{EtSide, OpenedRequest, Response};
 pub use merchant::{
-    BuiltRequest, Credentials, Merchant, RawReply, Reply, RequestOptions, CONTENT_TYPE,
+    BuiltRequest, Credentials, Merchant, Reply, RequestOptions, UntypedReply, CONTENT_TYPE,
     PRODUCTION_ENDPOINT, TEST_ENDPOINT,
 };
 pub use notification::{
@@ -72,7 +72,7 @@ pub use notification::{
     VerifiedNotification, ACK_FAIL, ACK_OK,
 };
 pub use profile::{CallbackEncoding, EmptySensitive, NotifySignRule, Profile};
-pub use raw::{RawObject, RawValue, RawValueRef, ValueKind};
+pub use raw::{UntypedObject, UntypedValue, UntypedValueRef, ValueKind};
 pub use serial::{format_serial, Instance, InvalidInstance, SerialNumbers};
 pub use shape::ShapeRule;
 pub use sign::{sign_string, sign_string_with, v1_printed_string, SignRule, SIGN_KEY};

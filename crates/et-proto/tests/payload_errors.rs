@@ -12,7 +12,7 @@ fn read_order(sensitive: &str) -> Result<CreateOrder, Error> {
     let parties = Parties::same(1024, Profile::default());
     let request = parties
         .merchant
-        .build_raw(
+        .build_untyped(
             CreateOrder::SERVER_TYPE,
             "{}",
             sensitive,

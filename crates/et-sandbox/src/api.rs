@@ -12,7 +12,7 @@ use et_model::{
     GetPayUrl, GetRate, Operation, OrderCreated, OrderInfo, OrderStatus, PayConfig, PayType,
     PayUrl, QueryOrders, Rate, RefundAccepted, UploadAttachment,
 };
-use et_proto::{OpenedRequest, RawObject, RawValue, Response};
+use et_proto::{OpenedRequest, Response, UntypedObject, UntypedValue};
 
 use crate::app::{amount_due, order_not_found, App, RefundApplication};
 use crate::clock::beijing_compact_date;
@@ -28,7 +28,7 @@ const CHECKOUT_PAY_TYPE: PayType = PayType(1);
 /// Handles one request body; returns a signed response body, or an
 /// unsigned `100001` for a body that is not an envelope at all.
 pub fn handle(app: &App, body: &[u8]) -> Vec<u8> {
-    if let Err(e) = RawObject::parse_json(body, "request") {
+    if let Err(e) = UntypedObject::parse_json(body, "request") {
         return not_an_envelope(&e);
     }
     let mut merchant_key: Option<PublicKey> = None;
@@ -65,12 +65,12 @@ pub fn handle(app: &App, body: &[u8]) -> Vec<u8> {
 /// signature, which would cost milliseconds of CPU per byte of garbage.
 fn not_an_envelope(e: &et_proto::Error) -> Vec<u8> {
     tracing::info!(error = %e, "request refused unsigned: not an envelope");
-    let mut body = RawObject::new();
+    let mut body = UntypedObject::new();
     body.insert(
         "status_code",
-        RawValue::string(SandboxCode::MalformedBody.as_str()),
+        UntypedValue::string(SandboxCode::MalformedBody.as_str()),
     );
-    body.insert("message", RawValue::string(e.to_string()));
+    body.insert("message", UntypedValue::string(e.to_string()));
     body.to_json().into_bytes()
 }
 
@@ -80,7 +80,7 @@ fn refuse(r: &Refusal, return_info: &str) -> Response {
 
 /// The request's `return_info`, if the body is readable at all.
 fn return_info(body: &[u8]) -> String {
-    RawObject::parse_json(body, "request")
+    UntypedObject::parse_json(body, "request")
         .ok()
         .and_then(|o| o.text("return_info").map(str::to_owned))
         .unwrap_or_default()

@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
-use et_proto::{sign_notification, RawObject, RawValue};
+use et_proto::{sign_notification, UntypedObject, UntypedValue};
 use http_body_util::{BodyExt, Full, Limited};
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
@@ -61,17 +61,17 @@ impl Kind {
 
 /// A notification's fields, in ET's documented order, before signing.
 #[derive(Default)]
-pub struct Fields(RawObject);
+pub struct Fields(UntypedObject);
 
 impl Fields {
     /// No fields yet.
     pub fn new() -> Self {
-        Fields(RawObject::new())
+        Fields(UntypedObject::new())
     }
 
     /// Adds a string field.
     pub fn text(mut self, key: &str, value: impl Into<String>) -> Self {
-        self.0.insert(key, RawValue::string(value));
+        self.0.insert(key, UntypedValue::string(value));
         self
     }
 
@@ -79,7 +79,7 @@ impl Fields {
     pub fn number(mut self, key: &str, raw: &str) -> Self {
         // Decimal text from the store is a valid JSON number; fall back to
         // a string rather than fail a state change over formatting.
-        let value = RawValue::from_json(raw).unwrap_or_else(|_| RawValue::string(raw));
+        let value = UntypedValue::from_json(raw).unwrap_or_else(|_| UntypedValue::string(raw));
         self.0.insert(key, value);
         self
     }
