@@ -56,7 +56,7 @@ pub use amount::{Amount, AmountError, MAX_AMOUNT};
 pub use codes::{
     AttachmentType, CallbackProcess, CountryCode, CurrencyCode, FeeType, FundingSource, Gender,
     IdType, InstitutionType, NotifyType, OrderStatus, PayResult, PayType, PayerRelationship,
-    PriceMode, RawCode, RefundResult, ServerType, StatusCode,
+    PriceMode, RefundResult, ServerType, StatusCode, UntypedCode,
 };
 pub use institutions::{GetInstitutions, Institution, InstitutionCode};
 pub use jump::{JumpAddress, JumpPlaceOrder};
