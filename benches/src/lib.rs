@@ -24,7 +24,7 @@ use et_crypto::Backend;
 use et_fuzz::fixture_key;
 pub use et_fuzz::Parties;
 use et_model::{CreateOrder, OrderInfo, QueryOrders};
-use et_proto::{BuiltRequest, NotificationVerifier, NotifySignRule, RawObject, Response};
+use et_proto::{BuiltRequest, NotificationVerifier, NotifySignRule, Response, UntypedObject};
 
 /// Any setup failure (broken fixture, builder error).
 pub type SetupResult<T> = Result<T, Box<dyn Error>>;
@@ -96,7 +96,7 @@ pub fn typical_order() -> serde_json::Result<CreateOrder> {
 /// A v1/v2 payment-success notification with six fields plus `sign`, as
 /// JSON with the amount as a number (ET's example), signed with [`NOTIFY_SALT`].
 pub fn notification_body() -> SetupResult<Vec<u8>> {
-    let fields = RawObject::parse_json(
+    let fields = UntypedObject::parse_json(
         br#"{"order_id":"ET20241201000001","pay_result":1,"pay_amount":10000.00,"pay_currency_code":"RMB","pay_datetime":"2024-12-01 10:00:00","extend_info":""}"#,
         "bench notification",
     )?;

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use et_model::{CurrencyCode, GetRate};
 use et_proto::{Credentials, Merchant, Profile, CONTENT_TYPE};
-use et_sandbox::{InitOptions, Limits, Sandbox, SandboxConfig, SandboxDir};
+use et_sandbox::{InitOptions, Limits, SandboxConfig, SandboxDir};
 use http_body_util::{BodyExt, Full};
 use hyper_util::rt::TokioIo;
 use tokio::io::AsyncWriteExt;
@@ -71,7 +71,7 @@ async fn load() -> Result<(), String> {
         listen: "127.0.0.1:0".parse().map_err(|e| format!("{e}"))?,
         time_scale: 1.0,
     };
-    let sandbox = Sandbox::start_with(config, limits)
+    let sandbox = et_sandbox::start_with(config, limits)
         .await
         .map_err(|e| e.to_string())?;
     let addr = sandbox.addr();

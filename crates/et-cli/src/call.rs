@@ -19,7 +19,7 @@ pub async fn call(args: &CallArgs) -> CliResult {
     let client = Client::new(endpoint, credentials(&args.dir)?, args.profile.to_profile())
         .map_err(Failure::usage)?;
     let answer = client
-        .call_raw(
+        .call_untyped(
             ServerType::from_code(&args.server_type),
             &payloads.data,
             &payloads.sensitive,

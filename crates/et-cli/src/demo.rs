@@ -3,7 +3,7 @@
 //!
 //! [`run`] starts a sandbox (temporary state directory, sped-up clock) and
 //! an et-http webhook receiver, then drives the order through et-http's
-//! [`Client`], a [`Browser`] on the checkout page and the sandbox's admin
+//! [`Client`], a [`WebClient`] on the checkout page and the sandbox's admin
 //! API, waiting (bounded) for each notification. Each step becomes a
 //! [`Step`]; the run passes only if every step did: every response
 //! verified, every notification arrived, verified and was acknowledged.
@@ -20,13 +20,13 @@ use et_model::{
     OrderStatus, PayResult, QueryOrders, RefundResult, UploadAttachment,
 };
 use et_proto::{NotificationVerifier, Profile, VerifiedNotification};
-use et_sandbox::{InitOptions, RunningSandbox, Sandbox, SandboxConfig, SandboxDir};
+use et_sandbox::{InitOptions, RunningSandbox, SandboxConfig, SandboxDir};
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
-use crate::browser::Browser;
 use crate::merchant_dir;
+use crate::web_client::WebClient;
 
 mod jump;
 
@@ -176,7 +176,7 @@ struct Env {
     _state: tempfile::TempDir,
     sandbox: RunningSandbox,
     client: Client,
-    browser: Browser,
+    web: WebClient,
     inbox: Inbox,
     /// The et-inbox store, with `--inbox`.
     store: Option<inbox::DemoInbox>,
@@ -221,7 +221,7 @@ async fn setup(r: &mut Runner<'_>, options: &DemoOptions) -> Option<Env> {
     };
     let (sandbox, client) = r
         .step("start sandbox", async {
-            let sandbox = Sandbox::start(config).await.map_err(|e| e.to_string())?;
+            let sandbox = et_sandbox::start(config).await.map_err(|e| e.to_string())?;
             let client = merchant_client(state.path(), &sandbox.endpoint_url())?;
             let detail = format!("{} (clock ×{})", sandbox.endpoint_url(), options.time_scale);
             Ok(((sandbox, client), detail))
@@ -270,7 +270,7 @@ async fn setup(r: &mut Runner<'_>, options: &DemoOptions) -> Option<Env> {
         _state: state,
         sandbox,
         client,
-        browser: Browser::new(),
+        web: WebClient::new(),
         inbox: Inbox {
             rx,
             since: Instant::now(),
@@ -310,7 +310,7 @@ async fn lifecycle(r: &mut Runner<'_>, env: &mut Env) -> Option<()> {
         .await?;
     let page = r
         .step("open checkout page", async {
-            let page = env.browser.get(&pay_url).await?;
+            let page = env.web.get(&pay_url).await?;
             expect_ok(&page)?;
             let text = page.text();
             let due = between(&text, "id=\"amount_rmb\">", "<")
@@ -365,7 +365,7 @@ async fn lifecycle(r: &mut Runner<'_>, env: &mut Env) -> Option<()> {
         })
         .await?;
     r.step("download voucher PDF", async {
-        let pdf = env.browser.get(&voucher_url).await?;
+        let pdf = env.web.get(&voucher_url).await?;
         expect_ok(&pdf)?;
         if !pdf.body.starts_with(b"%PDF") {
             return Err(format!(
@@ -439,7 +439,7 @@ async fn lifecycle(r: &mut Runner<'_>, env: &mut Env) -> Option<()> {
 async fn pay_and_see_paid(
     r: &mut Runner<'_>,
     env: &mut Env,
-    page: &crate::browser::Page,
+    page: &crate::web_client::Page,
     order_id: &str,
 ) -> Option<()> {
     r.step("pay on checkout page", pay_on_page(env, page))
@@ -454,9 +454,12 @@ async fn pay_and_see_paid(
 }
 
 /// Pays on a checkout page as the student would.
-async fn pay_on_page(env: &mut Env, page: &crate::browser::Page) -> Result<((), String), String> {
+async fn pay_on_page(
+    env: &mut Env,
+    page: &crate::web_client::Page,
+) -> Result<((), String), String> {
     env.inbox.mark();
-    let paid = env.browser.submit_first_form(page).await?;
+    let paid = env.web.submit_first_form(page).await?;
     expect_ok(&paid)?;
     // The sandbox answers with the checkout page again, now in status 1.
     let text = paid.text();
@@ -770,7 +773,7 @@ impl Inbox {
     }
 }
 
-fn expect_ok(page: &crate::browser::Page) -> Result<(), String> {
+fn expect_ok(page: &crate::web_client::Page) -> Result<(), String> {
     if page.status.is_success() {
         Ok(())
     } else {

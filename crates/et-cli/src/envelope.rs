@@ -1,7 +1,7 @@
 //! `et request build` and `et response open`.
 
 use et_model::{RawJson, ServerType};
-use et_proto::{Credentials, Merchant, RawReply, RequestOptions};
+use et_proto::{Credentials, Merchant, RequestOptions, UntypedReply};
 use serde::Serialize;
 
 use crate::cli::{PayloadArgs, RequestBuildArgs, ResponseOpenArgs};
@@ -20,7 +20,7 @@ pub fn build(args: &RequestBuildArgs) -> CliResult {
         "",
     );
     let built = Merchant::new(credentials, args.profile.to_profile())
-        .build_raw(
+        .build_untyped(
             ServerType::from_code(&args.server_type),
             &payloads.data,
             &payloads.sensitive,
@@ -68,7 +68,7 @@ pub fn open(args: &ResponseOpenArgs) -> CliResult {
         "",
     );
     let merchant = Merchant::new(credentials, args.profile.to_profile());
-    print_opened(merchant.open_raw(None, &body))
+    print_opened(merchant.open_untyped(None, &body))
 }
 
 /// Prints an opened response as `{"status_code","message","data","sensitive_data"}`,
@@ -76,7 +76,7 @@ pub fn open(args: &ResponseOpenArgs) -> CliResult {
 /// table: 0 for a verified success; 3 for a verified refusal, which is
 /// printed too (empty payloads), ET's signed answer; 1 when the response
 /// did not verify, decrypt or parse.
-pub fn print_opened(opened: Result<RawReply, et_proto::Error>) -> CliResult {
+pub fn print_opened(opened: Result<UntypedReply, et_proto::Error>) -> CliResult {
     let refusal = match opened {
         Ok(opened) => {
             return crate::output::json(&Printed {

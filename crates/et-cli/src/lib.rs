@@ -23,7 +23,6 @@
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
-pub mod browser;
 pub mod call;
 pub mod cli;
 pub mod demo;
@@ -37,6 +36,7 @@ pub mod notify;
 pub mod output;
 mod profile;
 pub mod sandbox;
+pub mod web_client;
 
 use std::ffi::OsString;
 use std::process::ExitCode;

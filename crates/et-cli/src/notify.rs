@@ -2,7 +2,7 @@
 
 use et_crypto::Zeroizing;
 use et_proto::{
-    read_notification_body, sign_notification, MatchedRule, NotificationVerifier, RawObject,
+    read_notification_body, sign_notification, MatchedRule, NotificationVerifier, UntypedObject,
 };
 
 use crate::cli::NotifyArgs;
@@ -19,7 +19,7 @@ pub fn sign(args: &NotifyArgs) -> CliResult {
         crate::output::line(String::from_utf8_lossy(&signed))
     } else {
         let signed =
-            RawObject::parse_json(&signed, "signed notification").map_err(Failure::usage)?;
+            UntypedObject::parse_json(&signed, "signed notification").map_err(Failure::usage)?;
         crate::output::line(to_form(&signed))
     }
 }
@@ -56,7 +56,7 @@ fn salt(args: &NotifyArgs) -> CliResult<Zeroizing<String>> {
 }
 
 /// Fields as a JSON object of their raw texts (the texts the MD5 covered).
-fn fields_json(fields: &RawObject) -> serde_json::Value {
+fn fields_json(fields: &UntypedObject) -> serde_json::Value {
     fields
         .iter()
         .map(|(k, v)| (k.to_owned(), serde_json::Value::String(v.text().to_owned())))
@@ -64,7 +64,7 @@ fn fields_json(fields: &RawObject) -> serde_json::Value {
         .into()
 }
 
-fn to_form(fields: &RawObject) -> String {
+fn to_form(fields: &UntypedObject) -> String {
     let mut form = form_urlencoded::Serializer::new(String::new());
     for (key, value) in fields.iter() {
         form.append_pair(key, value.text());

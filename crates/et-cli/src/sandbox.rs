@@ -1,15 +1,15 @@
 //! `et sandbox init` and `et sandbox serve`.
 
-use et_sandbox::{InitOptions, Sandbox, SandboxConfig, SandboxDir};
+use et_sandbox::{InitOptions, SandboxConfig, SandboxDir};
 
 use http::Uri;
 
-use crate::browser::Browser;
 use crate::cli::{
     AdminAction, FaultsAction, SandboxAdminArgs, SandboxFaultsArgs, SandboxInitArgs,
     SandboxServeArgs,
 };
 use crate::error::{CliResult, Failure};
+use crate::web_client::WebClient;
 
 /// `et sandbox init`: ET's key pair and one merchant in `--dir`.
 pub fn init(args: &SandboxInitArgs) -> CliResult {
@@ -35,7 +35,7 @@ pub async fn serve(args: &SandboxServeArgs) -> CliResult {
         listen: args.listen,
         time_scale: args.time_scale,
     };
-    let sandbox = Sandbox::start(config).await.map_err(Failure::usage)?;
+    let sandbox = et_sandbox::start(config).await.map_err(Failure::usage)?;
     let listening = crate::output::line(format_args!(
         "sandbox listening: {} (Ctrl-C or SIGTERM stops)",
         sandbox.endpoint_url()
@@ -77,7 +77,7 @@ async fn stop_signal() -> CliResult<&'static str> {
 pub async fn admin(args: &SandboxAdminArgs) -> CliResult {
     let order = form_urlencoded::byte_serialize(args.order_id.as_bytes()).collect::<String>();
     let base = format!("{}/admin/orders/{order}", sandbox_base(&args.endpoint)?);
-    let browser = Browser::new();
+    let browser = WebClient::new();
     let page = match admin_path(args.action) {
         None => browser.get(&base).await,
         Some(action) => browser.post_json(&format!("{base}/{action}"), "{}").await,
@@ -89,7 +89,7 @@ pub async fn admin(args: &SandboxAdminArgs) -> CliResult {
 /// prints the rules as they now are. Exit 3 when the sandbox refuses a rule.
 pub async fn faults(args: &SandboxFaultsArgs) -> CliResult {
     let url = format!("{}/admin/faults", sandbox_base(&args.endpoint)?);
-    let browser = Browser::new();
+    let browser = WebClient::new();
     let page = match &args.action {
         FaultsAction::List => browser.get(&url).await,
         FaultsAction::Add { rule } => browser.post_json(&url, rule).await,
@@ -112,7 +112,7 @@ fn sandbox_base(endpoint: &str) -> Result<String, Failure> {
 }
 
 /// Prints an admin answer's JSON; a refusal is exit 3.
-fn print_admin_answer(page: Result<crate::browser::Page, String>) -> CliResult {
+fn print_admin_answer(page: Result<crate::web_client::Page, String>) -> CliResult {
     let page = page.map_err(Failure::usage)?;
     let text = page.text();
     if !page.status.is_success() {

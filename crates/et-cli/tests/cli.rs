@@ -806,7 +806,7 @@ fn et_answer(request: &[u8], status_code: &str, message: &str, items: &str) -> V
     let opened = et_side
         .open_request(request, |_, _| Some(load_public("merchant-public.pem")))
         .expect("open");
-    let mut response = Response::error(
+    let mut response = Response::new(
         et_model::StatusCode::from_code(status_code),
         message,
         opened.return_info.as_str(),

@@ -3,7 +3,7 @@
 //! and the demo's jump run, in-process.
 
 use et_cli::demo::{self, DemoOptions};
-use et_sandbox::{InitOptions, RunningSandbox, Sandbox, SandboxConfig, SandboxDir};
+use et_sandbox::{InitOptions, RunningSandbox, SandboxConfig, SandboxDir};
 
 mod common;
 
@@ -19,7 +19,7 @@ async fn sandbox(dir: &std::path::Path) -> RunningSandbox {
         ..InitOptions::default()
     };
     SandboxDir::init(dir, &init).expect("init");
-    Sandbox::start(SandboxConfig {
+    et_sandbox::start(SandboxConfig {
         dir: dir.to_owned(),
         listen: "127.0.0.1:0".parse().expect("addr"),
         time_scale: 1.0,

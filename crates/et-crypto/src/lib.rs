@@ -52,14 +52,14 @@ mod backend;
 mod error;
 mod key_input;
 mod keys;
-mod notify;
+mod md5_sign;
 
 pub use aes_cbc::{aes_cbc_decrypt, aes_cbc_encrypt, AesKey, Iv};
 pub use b64::{b64_decode, b64_encode};
 pub use backend::{Backend, Operation};
 pub use error::{Error, KeyFormat, KeyKind};
 pub use keys::{KeyPadding, PrivateKey, PublicKey, SignHash};
-pub use notify::{md5_hex, md5_verify};
+pub use md5_sign::{md5_hex, md5_verify};
 pub use zeroize::Zeroizing;
 
 // The README's example runs as a doctest, so the crates.io page stays true.

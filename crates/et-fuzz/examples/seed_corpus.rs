@@ -14,7 +14,7 @@ use et_model::{
     CreateOrder, GetPayUrl, OrderCreated, OrderInfo, Payload, QueryOrders, StatusCode,
     UploadAttachment,
 };
-use et_proto::{sign_notification, BuiltRequest, RawObject, RawValue, Response};
+use et_proto::{sign_notification, BuiltRequest, Response, UntypedObject, UntypedValue};
 use rsa::pkcs1::{EncodeRsaPrivateKey, EncodeRsaPublicKey};
 use rsa::pkcs8::{DecodePrivateKey, EncodePrivateKey, EncodePublicKey, LineEnding};
 
@@ -193,7 +193,7 @@ fn envelopes(corpus: &Corpus) -> Result {
     f.merchant.open::<QueryOrders>(&query_request, &body)?;
     corpus.put("open_response", "query_3_orders.json", &body)?;
 
-    let error = Response::error(
+    let error = Response::new(
         StatusCode::OrderNotAwaitingPayment,
         "order is not awaiting payment",
         "",
@@ -214,9 +214,9 @@ fn unsealed_response(
     name: &str,
     body: &[u8],
 ) -> Result {
-    let reply = f.merchant.open_raw(Some(request), body)?;
+    let reply = f.merchant.open_untyped(Some(request), body)?;
     let sensitive = reply.sensitive.as_ref().map(ToString::to_string);
-    let fields = RawObject::parse_json(body, "seed")?;
+    let fields = UntypedObject::parse_json(body, "seed")?;
     unsealed(
         corpus,
         "open_response_unsealed",
@@ -232,14 +232,14 @@ fn unsealed(
     corpus: &Corpus,
     target: &str,
     name: &str,
-    fields: &RawObject,
+    fields: &UntypedObject,
     sensitive: &str,
 ) -> Result {
     let key_text = *b"fedcba9876543210";
     let mut envelope = fields.clone();
     let sealed = aes_cbc_encrypt(&AesKey::new(key_text), Iv::SameAsKey, sensitive.as_bytes());
-    envelope.insert("sensitive_data", RawValue::string(b64_encode(sealed)));
-    envelope.insert("aeskey", RawValue::string("wrapped"));
+    envelope.insert("sensitive_data", UntypedValue::string(b64_encode(sealed)));
+    envelope.insert("aeskey", UntypedValue::string("wrapped"));
     corpus.put(
         target,
         name,
@@ -312,7 +312,7 @@ fn notifications(corpus: &Corpus) -> Result {
     let signed = |fields: &str| -> Result<Vec<u8>> {
         Ok(sign_notification(
             NOTIFY_SALT,
-            RawObject::parse_json(fields.as_bytes(), "seed")?,
+            UntypedObject::parse_json(fields.as_bytes(), "seed")?,
         ))
     };
     let payment = signed(PAYMENT_FIELDS)?;
@@ -322,7 +322,7 @@ fn notifications(corpus: &Corpus) -> Result {
         [&[json][..], &payment].concat(),
     )?;
     corpus.put("sign_string", "notification.json", &payment)?;
-    let status = RawObject::parse_json(&signed(STATUS_FIELDS)?, "seed")?;
+    let status = UntypedObject::parse_json(&signed(STATUS_FIELDS)?, "seed")?;
     let form_body = form_urlencoded::Serializer::new(String::new())
         .extend_pairs(status.iter().map(|(k, v)| (k, v.text())))
         .finish();

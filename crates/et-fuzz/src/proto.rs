@@ -10,7 +10,8 @@ use et_crypto::{aes_cbc_encrypt, b64_encode, AesKey, Iv, PrivateKey, SignHash};
 use et_model::{CreateOrder, QueryOrders, ServerType};
 use et_proto::{
     read_notification_body, sign_notification, sign_string_with, v1_printed_string, Error,
-    OpenedRequest, RawObject, RawValue, SignRule, ValueKind, VerifiedNotification, SIGN_KEY,
+    OpenedRequest, SignRule, UntypedObject, UntypedValue, ValueKind, VerifiedNotification,
+    SIGN_KEY,
 };
 
 use crate::fixtures::{Fixtures, NOTIFY_SALT};
@@ -28,14 +29,15 @@ pub const CONTENT_TYPES: &[Option<&str>] = &[
 /// sign string: independent of key order and of `sign`'s value, and the
 /// object's JSON text reads back to the same object.
 pub fn sign_string(data: &[u8]) {
-    let parsed = RawObject::parse_json(data, "fuzz input").or_else(|_| RawObject::parse_form(data));
+    let parsed =
+        UntypedObject::parse_json(data, "fuzz input").or_else(|_| UntypedObject::parse_form(data));
     let Ok(object) = parsed else { return };
     let expected = et_proto::sign_string(&object);
-    let entries: Vec<(String, RawValue)> = object
+    let entries: Vec<(String, UntypedValue)> = object
         .iter()
         .map(|(k, v)| (k.to_owned(), v.clone()))
         .collect();
-    let reversed: RawObject = entries.iter().rev().cloned().collect();
+    let reversed: UntypedObject = entries.iter().rev().cloned().collect();
     assert_eq!(
         et_proto::sign_string(&reversed),
         expected,
@@ -44,21 +46,21 @@ pub fn sign_string(data: &[u8]) {
     let mut mid = entries;
     let half = mid.len() / 2;
     mid.rotate_left(half);
-    let rotated: RawObject = mid.into_iter().collect();
+    let rotated: UntypedObject = mid.into_iter().collect();
     assert_eq!(
         et_proto::sign_string(&rotated),
         expected,
         "depends on key order"
     );
     let mut resigned = object.clone();
-    resigned.insert(SIGN_KEY, RawValue::string("anything"));
+    resigned.insert(SIGN_KEY, UntypedValue::string("anything"));
     assert_eq!(
         et_proto::sign_string(&resigned),
         expected,
         "depends on `sign`"
     );
-    let reread = RawObject::parse_json(object.to_json().as_bytes(), "own JSON")
-        .expect("RawObject's own JSON reads back");
+    let reread = UntypedObject::parse_json(object.to_json().as_bytes(), "own JSON")
+        .expect("UntypedObject's own JSON reads back");
     assert_eq!(reread, object, "JSON round trip");
     let _ = sign_string_with(&object, SignRule::SkipEmpty);
     let _ = v1_printed_string(&object);
@@ -70,12 +72,12 @@ pub fn sign_string(data: &[u8]) {
 pub fn open_response(data: &[u8]) {
     let f = &Fixtures::get().parties;
     let request = Fixtures::request(ServerType::CreateOrder);
-    let _ = f.merchant.open_raw(Some(&request), data);
+    let _ = f.merchant.open_untyped(Some(&request), data);
     let Some(body) = resign(data, &f.et_key) else {
         return;
     };
     let outcome = match data.len() % 3 {
-        0 => f.merchant.open_raw(Some(&request), &body).map(drop),
+        0 => f.merchant.open_untyped(Some(&request), &body).map(drop),
         1 => f.merchant.open::<CreateOrder>(&request, &body).map(drop),
         _ => f.merchant.open::<QueryOrders>(&request, &body).map(drop),
     };
@@ -119,15 +121,15 @@ fn read_as_every_operation(opened: &OpenedRequest) {
     }
     et_model::for_each_operation!(read);
     let _ = opened.data_json();
-    let _ = opened.server_type();
+    let _ = opened.server_type_code();
 }
 
 /// The input's JSON object with a valid `sign` by `key` (default profile).
 fn resign(data: &[u8], key: &PrivateKey) -> Option<Vec<u8>> {
-    let mut object = RawObject::parse_json(data, "fuzz input").ok()?;
+    let mut object = UntypedObject::parse_json(data, "fuzz input").ok()?;
     let text = et_proto::sign_string(&object);
     let signature = key.sign(SignHash::Sha256, text.as_bytes()).ok()?;
-    object.insert(SIGN_KEY, RawValue::string(b64_encode(signature)));
+    object.insert(SIGN_KEY, UntypedValue::string(b64_encode(signature)));
     Some(object.to_json().into_bytes())
 }
 
@@ -214,15 +216,15 @@ fn unsealed(data: &[u8], open: impl Fn(&[u8], &AesKey) -> Vec<bool>) {
     };
     let key = AesKey::new(*key);
     open(body, &key);
-    let Ok(mut object) = RawObject::parse_json(body, "fuzz input") else {
+    let Ok(mut object) = UntypedObject::parse_json(body, "fuzz input") else {
         return;
     };
     let plain = payload(object.get("sensitive_data"));
     let sealed = aes_cbc_encrypt(&key, Iv::SameAsKey, plain.as_bytes());
-    object.insert("aeskey", RawValue::string(""));
+    object.insert("aeskey", UntypedValue::string(""));
     let as_plain = open(object.to_json().as_bytes(), &key);
-    object.insert("sensitive_data", RawValue::string(b64_encode(sealed)));
-    object.insert("aeskey", RawValue::string("wrapped"));
+    object.insert("sensitive_data", UntypedValue::string(b64_encode(sealed)));
+    object.insert("aeskey", UntypedValue::string("wrapped"));
     let as_sealed = open(object.to_json().as_bytes(), &key);
     assert_eq!(
         as_plain, as_sealed,
@@ -232,11 +234,11 @@ fn unsealed(data: &[u8], open: impl Fn(&[u8], &AesKey) -> Vec<bool>) {
 
 /// A payload field's JSON text: a string's content, or a nested object's
 /// or array's JSON (the forms the openers read).
-fn payload(value: Option<&RawValue>) -> String {
-    match value.map(RawValue::kind) {
-        Some(ValueKind::String) => value.map(RawValue::text).unwrap_or_default().to_owned(),
+fn payload(value: Option<&UntypedValue>) -> String {
+    match value.map(UntypedValue::kind) {
+        Some(ValueKind::String) => value.map(UntypedValue::text).unwrap_or_default().to_owned(),
         Some(ValueKind::Object | ValueKind::Array) => {
-            value.map(RawValue::json).unwrap_or_default().to_owned()
+            value.map(UntypedValue::json).unwrap_or_default().to_owned()
         }
         _ => String::new(),
     }

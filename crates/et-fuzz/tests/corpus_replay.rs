@@ -74,7 +74,7 @@ fn envelope_seeds_still_open() {
     let request = et_fuzz::Fixtures::request(et_model::ServerType::CreateOrder);
     for seed in files_in(&fuzz_dir().join("corpus/open_response")) {
         let body = fs::read(&seed).unwrap_or_else(|e| panic!("reading {}: {e}", seed.display()));
-        match f.merchant.open_raw(Some(&request), &body) {
+        match f.merchant.open_untyped(Some(&request), &body) {
             Ok(_)
             | Err(et_proto::Error::Api {
                 authenticated: true,

@@ -7,8 +7,8 @@ use std::time::Instant;
 use bytes::Bytes;
 use et_model::{Operation, ServerType};
 use et_proto::{
-    BuiltRequest, Credentials, Instance, Merchant, Profile, RawReply, Reply, RequestOptions,
-    SerialNumbers,
+    BuiltRequest, Credentials, Instance, Merchant, Profile, Reply, RequestOptions, SerialNumbers,
+    UntypedReply,
 };
 use tracing::{field, Instrument};
 
@@ -155,23 +155,23 @@ impl Client {
 
     /// Calls any `server_type` with `data` and `sensitive_data` given as JSON
     /// text, and returns the answer untyped (see
-    /// [`et_proto::Merchant::build_raw`]). For operations et-model does not
+    /// [`et_proto::Merchant::build_untyped`]). For operations et-model does not
     /// type; the same retry policy applies.
-    pub async fn call_raw(
+    pub async fn call_untyped(
         &self,
         server_type: ServerType,
         data_json: &str,
         sensitive_json: &str,
         options: &RequestOptions,
-    ) -> Result<RawReply, Error> {
+    ) -> Result<UntypedReply, Error> {
         let server_type = &server_type;
         self.fresh_serial_on_reuse(|| async move {
             let request = self
                 .merchant
-                .build_raw(server_type.clone(), data_json, sensitive_json, options)
+                .build_untyped(server_type.clone(), data_json, sensitive_json, options)
                 .map_err(Error::Request)?;
             self.exchange(&request, |body| {
-                self.merchant.open_raw(Some(&request), body)
+                self.merchant.open_untyped(Some(&request), body)
             })
             .await
         })
@@ -288,7 +288,7 @@ impl<T> EtStatus for Reply<T> {
     }
 }
 
-impl EtStatus for RawReply {
+impl EtStatus for UntypedReply {
     fn et_status(&self) -> &str {
         self.reply.status_code.as_str()
     }

@@ -54,7 +54,7 @@ where
                 Ok(output) => Response::success(&opened)
                     .with_output::<Op>(&[output])
                     .unwrap(),
-                Err(code) => Response::error(
+                Err(code) => Response::new(
                     code,
                     "order is not awaiting payment",
                     opened.return_info.clone(),
@@ -191,7 +191,7 @@ async fn raw_call_sends_json_text_and_returns_the_answer_untyped() {
     let (client, seen) = setup(&op, Ok(out)).await;
     let options = et_proto::RequestOptions::default();
     let raw = client
-        .call_raw(
+        .call_untyped(
             ServerType::GetRate,
             r#"{"currency_code":"GBP"}"#,
             "{}",
@@ -203,7 +203,7 @@ async fn raw_call_sends_json_text_and_returns_the_answer_untyped() {
     let item: serde_json::Value = raw.reply.items[0].parse().unwrap();
     assert_eq!(item["currency_code"], "GBP");
     let err = client
-        .call_raw(ServerType::GetRate, "{not json", "{}", &options)
+        .call_untyped(ServerType::GetRate, "{not json", "{}", &options)
         .await
         .unwrap_err();
     assert!(matches!(err, Error::Request(_)), "{err}");

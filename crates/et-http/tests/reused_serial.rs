@@ -57,7 +57,7 @@ async fn et_remembering(
             let response = if fresh {
                 Response::success(&opened)
             } else {
-                Response::error(
+                Response::new(
                     StatusCode::from_code(REUSED),
                     "serial_number already used",
                     opened.return_info.clone(),
@@ -136,7 +136,7 @@ async fn a_second_reuse_refusal_is_returned_not_retried_again() {
             let opened = et
                 .open_request(request.body(), |_, _| Some(key.clone()))
                 .unwrap();
-            let refusal = Response::error(
+            let refusal = Response::new(
                 StatusCode::from_code(REUSED),
                 "serial_number already used",
                 opened.return_info.clone(),

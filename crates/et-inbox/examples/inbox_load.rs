@@ -22,7 +22,9 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use et_http::WebhookReceiver;
 use et_inbox::{Error, Inbox, InboxConfig, PgStore, Store};
-use et_proto::{sign_notification, NotificationVerifier, Profile, RawObject, RawValue, ACK_OK};
+use et_proto::{
+    sign_notification, NotificationVerifier, Profile, UntypedObject, UntypedValue, ACK_OK,
+};
 use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
@@ -207,12 +209,15 @@ fn plan(deliveries: usize, nodes: usize) -> (usize, VecDeque<Job>) {
 }
 
 fn body(event: usize) -> Bytes {
-    let fields: RawObject = [
-        ("order_id", RawValue::string(format!("ETLOAD{event:010}"))),
-        ("pay_result", RawValue::integer(1)),
-        ("pay_amount", RawValue::string("10000.00")),
-        ("pay_datetime", RawValue::string("2026-12-02 10:00:00")),
-        ("extend_info", RawValue::string("")),
+    let fields: UntypedObject = [
+        (
+            "order_id",
+            UntypedValue::string(format!("ETLOAD{event:010}")),
+        ),
+        ("pay_result", UntypedValue::integer(1)),
+        ("pay_amount", UntypedValue::string("10000.00")),
+        ("pay_datetime", UntypedValue::string("2026-12-02 10:00:00")),
+        ("extend_info", UntypedValue::string("")),
     ]
     .into_iter()
     .collect();

@@ -12,9 +12,7 @@ use et_inbox::{
 };
 use et_model::{Amount, CountryCode, CreateOrder, CurrencyCode, Notification, OrderStatus};
 use et_proto::{Credentials, Profile};
-use et_sandbox::{
-    InitOptions, Sandbox, SandboxConfig, SandboxDir, ET_PUBLIC_PEM, MERCHANT_PRIVATE_PEM,
-};
+use et_sandbox::{InitOptions, SandboxConfig, SandboxDir, ET_PUBLIC_PEM, MERCHANT_PRIVATE_PEM};
 
 fn client(dir: &Path, endpoint: &str) -> Client {
     let sandbox = SandboxDir::new(dir);
@@ -43,7 +41,7 @@ async fn statuses_et_never_notified_are_stored_once_as_typed_events() {
         ..InitOptions::default()
     };
     SandboxDir::init(dir.path(), &init).unwrap();
-    let sandbox = Sandbox::start(SandboxConfig {
+    let sandbox = et_sandbox::start(SandboxConfig {
         dir: dir.path().to_owned(),
         listen: SocketAddr::from(([127, 0, 0, 1], 0)),
         time_scale: 1.0,

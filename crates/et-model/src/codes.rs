@@ -546,64 +546,64 @@ impl InstitutionType {
 /// A code whose JSON type ET has not published: kept as the number or the
 /// string it arrived as, and written back the same way.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum RawCode {
+pub enum UntypedCode {
     /// Arrived as a JSON number.
     Int(i64),
     /// Arrived as a JSON string.
     Text(String),
 }
 
-impl fmt::Display for RawCode {
+impl fmt::Display for UntypedCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            RawCode::Int(code) => write!(f, "{code}"),
-            RawCode::Text(code) => f.write_str(code),
+            UntypedCode::Int(code) => write!(f, "{code}"),
+            UntypedCode::Text(code) => f.write_str(code),
         }
     }
 }
 
-impl Serialize for RawCode {
+impl Serialize for UntypedCode {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         match self {
-            RawCode::Int(code) => s.serialize_i64(*code),
-            RawCode::Text(code) => s.serialize_str(code),
+            UntypedCode::Int(code) => s.serialize_i64(*code),
+            UntypedCode::Text(code) => s.serialize_str(code),
         }
     }
 }
 
-/// Reads a [`RawCode`] as whichever JSON type it arrived as.
-struct RawCodeVisitor;
+/// Reads a [`UntypedCode`] as whichever JSON type it arrived as.
+struct UntypedCodeVisitor;
 
-impl Visitor<'_> for RawCodeVisitor {
-    type Value = RawCode;
+impl Visitor<'_> for UntypedCodeVisitor {
+    type Value = UntypedCode;
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("an integer or a string code")
     }
-    fn visit_i64<E: de::Error>(self, v: i64) -> Result<RawCode, E> {
-        Ok(RawCode::Int(v))
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<UntypedCode, E> {
+        Ok(UntypedCode::Int(v))
     }
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<RawCode, E> {
-        IntCodeVisitor("code").visit_u64(v).map(RawCode::Int)
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<UntypedCode, E> {
+        IntCodeVisitor("code").visit_u64(v).map(UntypedCode::Int)
     }
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<RawCode, E> {
-        Ok(RawCode::Text(v.to_owned()))
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<UntypedCode, E> {
+        Ok(UntypedCode::Text(v.to_owned()))
     }
 }
 
-impl<'de> Deserialize<'de> for RawCode {
+impl<'de> Deserialize<'de> for UntypedCode {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(RawCodeVisitor)
+        d.deserialize_any(UntypedCodeVisitor)
     }
 }
 
-/// Declares a newtype over a [`RawCode`] for a list whose values and JSON
+/// Declares a newtype over a [`UntypedCode`] for a list whose values and JSON
 /// type ET has not published.
-macro_rules! raw_newtype {
+macro_rules! untyped_newtype {
     ($(#[$meta:meta])* pub struct $name:ident ($what:literal);) => {
         $(#[$meta])*
         #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
         #[serde(transparent)]
-        pub struct $name(pub RawCode);
+        pub struct $name(pub UntypedCode);
 
         impl ::std::fmt::Display for $name {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -615,25 +615,25 @@ macro_rules! raw_newtype {
     };
 }
 
-raw_newtype! {
+untyped_newtype! {
     /// `fee_type` of a fee item ("payment purpose"): table and JSON type not
     /// public, so the code is kept as received.
     pub struct FeeType ("fee type");
 }
 
-raw_newtype! {
+untyped_newtype! {
     /// Gender code ("Gender Description"): table, JSON type and field name
     /// not public; pass the field through `extra` until they are.
     pub struct Gender ("gender");
 }
 
-raw_newtype! {
+untyped_newtype! {
     /// Funding-source code ("Funding Source Description"): table, JSON type
     /// and field name not public; pass the field through `extra`.
     pub struct FundingSource ("funding source");
 }
 
-raw_newtype! {
+untyped_newtype! {
     /// Payer-relationship-to-student code: table, JSON type and field name
     /// not public; pass the field through `extra`.
     pub struct PayerRelationship ("payer relationship");

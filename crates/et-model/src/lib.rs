@@ -16,7 +16,7 @@
 //! ordering from the Chinese pages). Neither result was ever published:
 //! [`Institution`] and [`JumpAddress`] say which names are guesses. The
 //! deprecated `merchant_pay_nofity` (sic) has no type; et-proto's untyped
-//! `Merchant::build_raw` sends it.
+//! `Merchant::build_untyped` sends it.
 //!
 //! Payload types are JSON types: read them with `serde_json::from_str` /
 //! `from_slice` to keep every amount's exact text.
@@ -56,7 +56,7 @@ pub use amount::{Amount, AmountError, MAX_AMOUNT};
 pub use codes::{
     AttachmentType, CallbackProcess, CountryCode, CurrencyCode, FeeType, FundingSource, Gender,
     IdType, InstitutionType, NotifyType, OrderStatus, PayResult, PayType, PayerRelationship,
-    PriceMode, RawCode, RefundResult, ServerType, StatusCode,
+    PriceMode, RefundResult, ServerType, StatusCode, UntypedCode,
 };
 pub use institutions::{GetInstitutions, Institution, InstitutionCode};
 pub use jump::{JumpAddress, JumpPlaceOrder};

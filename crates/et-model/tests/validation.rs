@@ -99,7 +99,7 @@ fn create_order_required_fields() {
 #[test]
 fn fee_items_are_checked_with_their_position() {
     let item = |desc: &str| FeeItem {
-        fee_type: FeeType(RawCode::Int(1)),
+        fee_type: FeeType(UntypedCode::Int(1)),
         fee_type_desc: desc.into(),
         extra: Extra::new(),
     };

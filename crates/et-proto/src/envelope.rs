@@ -11,7 +11,7 @@ use zeroize::Zeroizing;
 
 use crate::error::{CryptoStep, DecryptionStep, Error, Message, PayloadFault};
 use crate::profile::{EmptySensitive, Profile};
-use crate::raw::{RawObject, RawValue, ValueKind};
+use crate::raw::{UntypedObject, UntypedValue, ValueKind};
 use crate::sign::{sign_string_with, SIGN_KEY};
 
 /// `sensitive_data` and `aeskey` as they go on the wire.
@@ -69,7 +69,7 @@ pub(crate) fn seal(json: &str, recipient: &PublicKey, profile: &Profile) -> Resu
 /// logs only; only [`Profile::decrypt_paddings`] are tried (one, unless
 /// padding detection is switched on).
 pub(crate) fn unseal(
-    envelope: &RawObject,
+    envelope: &UntypedObject,
     own: &PrivateKey,
     profile: &Profile,
 ) -> Result<Zeroizing<String>, Error> {
@@ -112,7 +112,7 @@ pub(crate) fn utf8(mut bytes: Zeroizing<Vec<u8>>) -> Result<Zeroizing<String>, E
 
 /// Signs `envelope` (every key but `sign`) and sets `sign` in place.
 pub(crate) fn sign_envelope(
-    envelope: &mut RawObject,
+    envelope: &mut UntypedObject,
     key: &PrivateKey,
     profile: &Profile,
 ) -> Result<(), Error> {
@@ -123,13 +123,16 @@ pub(crate) fn sign_envelope(
             step: CryptoStep::Sign,
             source,
         })?;
-    envelope.insert(SIGN_KEY, RawValue::string(et_crypto::b64_encode(signature)));
+    envelope.insert(
+        SIGN_KEY,
+        UntypedValue::string(et_crypto::b64_encode(signature)),
+    );
     Ok(())
 }
 
 /// Verifies `sign` over every other key actually present.
 pub(crate) fn verify_envelope(
-    envelope: &RawObject,
+    envelope: &UntypedObject,
     key: &PublicKey,
     profile: &Profile,
     what: Message,
@@ -147,7 +150,7 @@ pub(crate) fn verify_envelope(
 /// The JSON text a payload field carries: a string's content (the
 /// documented form, `"data":"{}"`), or a nested object or array as drawn on
 /// ET's operation pages. Absent or `null` is empty.
-pub(crate) fn payload_text(value: Option<&RawValue>) -> &str {
+pub(crate) fn payload_text(value: Option<&UntypedValue>) -> &str {
     match value {
         Some(v) if v.kind() == ValueKind::String => v.text(),
         Some(v) if matches!(v.kind(), ValueKind::Object | ValueKind::Array) => v.json(),

@@ -10,9 +10,9 @@ use zeroize::Zeroizing;
 
 use crate::envelope::{self, payload_text};
 use crate::error::{Error, Message};
-use crate::notify;
+use crate::notification;
 use crate::profile::Profile;
-use crate::raw::{RawObject, RawValue};
+use crate::raw::{UntypedObject, UntypedValue};
 use crate::shape;
 
 /// ET: its private key (whose `Debug` is redacted) and the profile it speaks.
@@ -36,7 +36,7 @@ pub struct OpenedRequest {
     /// `version` (empty if absent).
     pub version: String,
     /// `callback_process` as sent (`0`, `"0"`, `""`, …); `None` if absent.
-    pub callback_process: Option<RawValue>,
+    pub callback_process: Option<UntypedValue>,
     /// The `data` payload's JSON text.
     pub data: String,
     /// The decrypted `sensitive_data` JSON text (zeroized on drop, not in `Debug`).
@@ -46,7 +46,7 @@ pub struct OpenedRequest {
     /// `extend_info`.
     pub extend_info: String,
     /// Every field as received.
-    pub fields: RawObject,
+    pub fields: UntypedObject,
     profile: Profile,
 }
 
@@ -85,8 +85,8 @@ impl OpenedRequest {
         Ok(Op::from_parts(data, sensitive))
     }
 
-    /// The `server_type` as a code.
-    pub fn server_type(&self) -> ServerType {
+    /// The `server_type` as a code ([`server_type`](Self::server_type) is its text as sent).
+    pub fn server_type_code(&self) -> ServerType {
         ServerType::from_code(&self.server_type)
     }
 
@@ -131,11 +131,12 @@ impl Response {
     /// A success (`000000`, `SUCCESS`, as in ET's example) echoing `request`,
     /// with empty lists.
     pub fn success(request: &OpenedRequest) -> Self {
-        Self::error(StatusCode::Success, "SUCCESS", request.return_info.as_str())
+        Self::new(StatusCode::Success, "SUCCESS", request.return_info.as_str())
     }
 
-    /// An error response with empty lists (also the base of [`success`](Self::success)).
-    pub fn error(
+    /// A response with this status and empty lists: an error, or the base
+    /// of [`success`](Self::success).
+    pub fn new(
         status_code: StatusCode,
         message: impl Into<String>,
         return_info: impl Into<String>,
@@ -202,7 +203,7 @@ impl EtSide {
         body: &[u8],
         lookup: impl FnOnce(&str, &str) -> Option<PublicKey>,
     ) -> Result<OpenedRequest, Error> {
-        let fields = RawObject::parse_json(body, "request")?;
+        let fields = UntypedObject::parse_json(body, "request")?;
         let merchant_number = fields.require("merchant_number")?.to_owned();
         let sub_merchant_number = fields.require("sub_merchant_number")?.to_owned();
         let merchant_key = lookup(&merchant_number, &sub_merchant_number).ok_or_else(|| {
@@ -238,20 +239,23 @@ impl EtSide {
     pub fn respond(&self, merchant_key: &PublicKey, response: &Response) -> Result<Vec<u8>, Error> {
         let sealed = envelope::seal(&response.sensitive, merchant_key, &self.profile)?;
         let count = i64::try_from(response.count).unwrap_or(i64::MAX);
-        let mut body: RawObject = [
+        let mut body: UntypedObject = [
             (
                 "status_code",
-                RawValue::string(response.status_code.as_str()),
+                UntypedValue::string(response.status_code.as_str()),
             ),
-            ("message", RawValue::string(&response.message)),
-            ("count", RawValue::integer(count)),
-            ("data", RawValue::string(&response.data)),
-            ("sensitive_data", RawValue::string(sealed.sensitive_data)),
-            ("return_info", RawValue::string(&response.return_info)),
-            ("extend_info", RawValue::string(&response.extend_info)),
-            ("version", RawValue::string(&self.profile.version)),
-            ("sign", RawValue::string("")),
-            ("aeskey", RawValue::string(sealed.aeskey)),
+            ("message", UntypedValue::string(&response.message)),
+            ("count", UntypedValue::integer(count)),
+            ("data", UntypedValue::string(&response.data)),
+            (
+                "sensitive_data",
+                UntypedValue::string(sealed.sensitive_data),
+            ),
+            ("return_info", UntypedValue::string(&response.return_info)),
+            ("extend_info", UntypedValue::string(&response.extend_info)),
+            ("version", UntypedValue::string(&self.profile.version)),
+            ("sign", UntypedValue::string("")),
+            ("aeskey", UntypedValue::string(sealed.aeskey)),
         ]
         .into_iter()
         .collect();
@@ -261,8 +265,8 @@ impl EtSide {
 
     /// A notification body signed with `salt` (v2 rule); `fields` keep their
     /// JSON types (an amount as the number `10000.00`).
-    pub fn sign_notification(salt: &str, fields: RawObject) -> Vec<u8> {
-        notify::sign_notification(salt, fields)
+    pub fn sign_notification(salt: &str, fields: UntypedObject) -> Vec<u8> {
+        notification::sign_notification(salt, fields)
     }
 
     /// The body ET posts for a typed notification, signed with `salt` (v2
@@ -280,11 +284,11 @@ impl EtSide {
             Notification::RemittanceVoucher(n) => envelope::to_json(n, FIELD),
             Notification::Unknown(fields) => envelope::to_json(fields, FIELD),
         }?;
-        let mut fields = RawObject::parse_json(json.as_bytes(), "notification")?;
+        let mut fields = UntypedObject::parse_json(json.as_bytes(), "notification")?;
         if let Notification::OrderStatusChange(n) = notification {
-            let status = RawValue::string(n.order_status.code().to_string());
+            let status = UntypedValue::string(n.order_status.code().to_string());
             fields.insert("order_status", status);
         }
-        Ok(notify::sign_notification(salt, fields))
+        Ok(notification::sign_notification(salt, fields))
     }
 }

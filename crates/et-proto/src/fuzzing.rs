@@ -16,11 +16,11 @@ use zeroize::Zeroizing;
 
 use crate::envelope::{parse_output, parse_payload, payload_text, utf8};
 use crate::shape;
-use crate::{DecryptionStep, Error, Profile, RawObject};
+use crate::{DecryptionStep, Error, Profile, UntypedObject};
 
 /// `sensitive_data` decrypted with `key`, as `envelope::unseal` does after
 /// the RSA unwrap (an empty `aeskey` means plain JSON there too).
-pub fn unseal(envelope: &RawObject, key: &AesKey) -> Result<Zeroizing<String>, Error> {
+pub fn unseal(envelope: &UntypedObject, key: &AesKey) -> Result<Zeroizing<String>, Error> {
     let sensitive = envelope.get("sensitive_data");
     if envelope.text("aeskey").unwrap_or_default().is_empty() {
         return Ok(Zeroizing::new(payload_text(sensitive).to_owned()));
@@ -36,7 +36,7 @@ pub fn unseal(envelope: &RawObject, key: &AesKey) -> Result<Zeroizing<String>, E
 /// [`crate::Merchant::open`] for `Op` after the signature check: status
 /// shape, status code, decryption, the items of both lists.
 pub fn open_response<Op: Operation>(body: &[u8], key: &AesKey) -> Result<Vec<Op::Output>, Error> {
-    let envelope = RawObject::parse_json(body, "response")?;
+    let envelope = UntypedObject::parse_json(body, "response")?;
     shape::check_response(&envelope, &Profile::default())?;
     let code = StatusCode::from_code(envelope.require("status_code")?);
     if !code.is_success() {
@@ -54,7 +54,7 @@ pub fn open_response<Op: Operation>(body: &[u8], key: &AesKey) -> Result<Vec<Op:
 /// [`crate::EtSide::open_request`] then [`crate::OpenedRequest::operation`]
 /// for `Op`, after the signature check (the `server_type` check aside).
 pub fn open_request<Op: Operation>(body: &[u8], key: &AesKey) -> Result<Op, Error> {
-    let fields = RawObject::parse_json(body, "request")?;
+    let fields = UntypedObject::parse_json(body, "request")?;
     shape::check_request(&fields)?;
     fields.require("merchant_number")?;
     fields.require("sub_merchant_number")?;

@@ -54,7 +54,7 @@ mod et_side;
 pub mod fuzzing;
 mod merchant;
 mod multipart;
-mod notify;
+mod notification;
 mod profile;
 mod raw;
 mod serial;
@@ -64,15 +64,15 @@ mod sign;
 pub use error::{CryptoStep, DecryptionStep, Error, JsonError, Message, PayloadFault};
 pub use et_side::{EtSide, OpenedRequest, Response};
 pub use merchant::{
-    BuiltRequest, Credentials, Merchant, RawReply, Reply, RequestOptions, CONTENT_TYPE,
+    BuiltRequest, Credentials, Merchant, Reply, RequestOptions, UntypedReply, CONTENT_TYPE,
     PRODUCTION_ENDPOINT, TEST_ENDPOINT,
 };
-pub use notify::{
+pub use notification::{
     read_notification_body, sign_notification, MatchedRule, NotificationVerifier, NotificationView,
     VerifiedNotification, ACK_FAIL, ACK_OK,
 };
 pub use profile::{CallbackEncoding, EmptySensitive, NotifySignRule, Profile};
-pub use raw::{RawObject, RawValue, RawValueRef, ValueKind};
+pub use raw::{UntypedObject, UntypedValue, UntypedValueRef, ValueKind};
 pub use serial::{format_serial, Instance, InvalidInstance, SerialNumbers};
 pub use shape::ShapeRule;
 pub use sign::{sign_string, sign_string_with, v1_printed_string, SignRule, SIGN_KEY};

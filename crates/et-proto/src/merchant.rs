@@ -8,9 +8,9 @@ use zeroize::Zeroizing;
 
 use crate::envelope::{self, payload_text};
 use crate::error::{Error, Message};
-use crate::notify::NotificationVerifier;
+use crate::notification::NotificationVerifier;
 use crate::profile::{CallbackEncoding, Profile};
-use crate::raw::{RawObject, RawValue};
+use crate::raw::{UntypedObject, UntypedValue};
 use crate::serial::SerialNumbers;
 use crate::shape::{self, RESPONSE_KEYS};
 use crate::sign::SIGN_KEY;
@@ -112,14 +112,14 @@ pub struct Reply<T> {
     /// `version`, which ET's real responses carry.
     pub version: Option<String>,
     /// The keys named in [`Profile::extra_response_keys`], raw.
-    pub extra: RawObject,
+    pub extra: UntypedObject,
 }
 
 /// An opened success response without a type, for tools that print it: both
 /// payloads as their exact JSON text, so `82800.00` stays `82800.00` (a
 /// `serde_json::Value` would hold the float `82800.0`).
 #[derive(Debug, Clone, PartialEq)]
-pub struct RawReply {
+pub struct UntypedReply {
     /// The envelope fields; `items` holds the `data` list, item by item.
     pub reply: Reply<RawJson>,
     /// The decrypted `sensitive_data` (`None` when empty).
@@ -186,7 +186,7 @@ impl Merchant {
         let data_json = envelope::to_json(data, Placement::Data)?;
         let sensitive_json = Zeroizing::new(envelope::to_json(sensitive, Placement::Sensitive)?);
         let server_type = self.profile.server_type_for(&Op::SERVER_TYPE);
-        // serde_json wrote both texts: unlike `build_raw`'s, they need no check.
+        // serde_json wrote both texts: unlike `build_untyped`'s, they need no check.
         self.build_envelope(server_type, &data_json, &sensitive_json, options)
     }
 
@@ -196,7 +196,7 @@ impl Merchant {
     /// operations et-model does not type, and for
     /// tools such as `et request build`; typed code should use
     /// [`Merchant::build_with`], which also validates the payload.
-    pub fn build_raw(
+    pub fn build_untyped(
         &self,
         server_type: ServerType,
         data_json: &str,
@@ -227,28 +227,31 @@ impl Merchant {
         } else {
             options.return_info.clone()
         };
-        let mut body: RawObject = [
-            ("serial_number", RawValue::string(&serial_number)),
+        let mut body: UntypedObject = [
+            ("serial_number", UntypedValue::string(&serial_number)),
             (
                 "merchant_number",
-                RawValue::string(&self.credentials.merchant_number),
+                UntypedValue::string(&self.credentials.merchant_number),
             ),
             (
                 "sub_merchant_number",
-                RawValue::string(&self.credentials.sub_merchant_number),
+                UntypedValue::string(&self.credentials.sub_merchant_number),
             ),
-            ("server_type", RawValue::string(server_type.as_str())),
-            ("version", RawValue::string(&self.profile.version)),
+            ("server_type", UntypedValue::string(server_type.as_str())),
+            ("version", UntypedValue::string(&self.profile.version)),
             (
                 "callback_process",
                 callback_value(self.profile.callback_process, options.callback_process),
             ),
-            ("data", RawValue::string(data_json.trim())),
-            ("sensitive_data", RawValue::string(sealed.sensitive_data)),
-            ("sign", RawValue::string("")),
-            ("aeskey", RawValue::string(sealed.aeskey)),
-            ("extend_info", RawValue::string(&options.extend_info)),
-            ("return_info", RawValue::string(&return_info)),
+            ("data", UntypedValue::string(data_json.trim())),
+            (
+                "sensitive_data",
+                UntypedValue::string(sealed.sensitive_data),
+            ),
+            ("sign", UntypedValue::string("")),
+            ("aeskey", UntypedValue::string(sealed.aeskey)),
+            ("extend_info", UntypedValue::string(&options.extend_info)),
+            ("return_info", UntypedValue::string(&return_info)),
         ]
         .into_iter()
         .collect();
@@ -281,10 +284,14 @@ impl Merchant {
 
     /// Opens a response without a type. `request`, when given, enables the
     /// `return_info` check.
-    pub fn open_raw(&self, request: Option<&BuiltRequest>, body: &[u8]) -> Result<RawReply, Error> {
+    pub fn open_untyped(
+        &self,
+        request: Option<&BuiltRequest>,
+        body: &[u8],
+    ) -> Result<UntypedReply, Error> {
         let (envelope, sensitive) = self.open_envelope(request, body)?;
         let items = envelope::parse_items(payload_text(envelope.get("data")), Placement::Data)?;
-        Ok(RawReply {
+        Ok(UntypedReply {
             reply: reply(&envelope, items),
             sensitive: raw_json(&sensitive)?,
         })
@@ -294,8 +301,8 @@ impl Merchant {
         &self,
         request: Option<&BuiltRequest>,
         body: &[u8],
-    ) -> Result<(RawObject, Zeroizing<String>), Error> {
-        let envelope = RawObject::parse_json(body, "response")?;
+    ) -> Result<(UntypedObject, Zeroizing<String>), Error> {
+        let envelope = UntypedObject::parse_json(body, "response")?;
         let verified = envelope::verify_envelope(
             &envelope,
             &self.credentials.et_public_key,
@@ -330,11 +337,11 @@ impl Merchant {
     }
 }
 
-fn callback_value(encoding: CallbackEncoding, value: CallbackProcess) -> RawValue {
+fn callback_value(encoding: CallbackEncoding, value: CallbackProcess) -> UntypedValue {
     match encoding {
-        CallbackEncoding::Integer => RawValue::integer(value.code()),
-        CallbackEncoding::String => RawValue::string(value.code().to_string()),
-        CallbackEncoding::Empty => RawValue::string(""),
+        CallbackEncoding::Integer => UntypedValue::integer(value.code()),
+        CallbackEncoding::String => UntypedValue::string(value.code().to_string()),
+        CallbackEncoding::Empty => UntypedValue::string(""),
     }
 }
 
@@ -344,7 +351,7 @@ fn fresh_return_info() -> String {
     Alphanumeric.sample_string(&mut rand::thread_rng(), 22)
 }
 
-fn reply<T>(envelope: &RawObject, items: Vec<T>) -> Reply<T> {
+fn reply<T>(envelope: &UntypedObject, items: Vec<T>) -> Reply<T> {
     let text = |key| envelope.text(key).unwrap_or_default().to_owned();
     let extra = envelope
         .iter()

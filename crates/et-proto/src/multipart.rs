@@ -9,7 +9,7 @@
 use std::borrow::Cow;
 
 use crate::error::Error;
-use crate::raw::{refuse_repeated, FieldsRef, RawValueRef};
+use crate::raw::{refuse_repeated, FieldsRef, UntypedValueRef};
 
 /// Reads a `multipart/form-data` body; `content_type` must carry the boundary.
 pub(crate) fn parse_multipart<'a>(
@@ -31,7 +31,10 @@ pub(crate) fn parse_multipart<'a>(
             return Ok(entries);
         }
         let (name, value) = part(section)?;
-        entries.push((Cow::Owned(name), RawValueRef::form(Cow::Borrowed(value))));
+        entries.push((
+            Cow::Owned(name),
+            UntypedValueRef::form(Cow::Borrowed(value)),
+        ));
     }
     Err(malformed("missing the closing boundary"))
 }
@@ -110,7 +113,7 @@ mod tests {
         for line_end in ["\r\n", "\n"] {
             let body = body(line_end);
             let object =
-                crate::RawObject::from_fields(parse_multipart(CT, body.as_bytes()).unwrap());
+                crate::UntypedObject::from_fields(parse_multipart(CT, body.as_bytes()).unwrap());
             assert_eq!(object.text("order_id"), Some("ET1"));
             assert_eq!(object.text("pay_amount"), Some("10000.00"));
             assert_eq!(object.iter().count(), 2);

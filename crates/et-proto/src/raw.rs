@@ -2,7 +2,7 @@
 //!
 //! Signatures cover the values *as transmitted* (`10000.00` is not
 //! `10000.0`), so envelopes and notifications are never parsed into native
-//! numbers: [`RawObject`] keeps each top-level value's exact JSON text and, for
+//! numbers: [`UntypedObject`] keeps each top-level value's exact JSON text and, for
 //! strings, their unescaped content. The reader is tolerant of trailing commas
 //! (ET's own notification examples contain one) and strict about everything
 //! else; duplicate keys are rejected because they would make the signed text
@@ -23,7 +23,7 @@ const MAX_DEPTH: usize = 64;
 /// cheaper than hashing for a notification's handful of fields.
 const SMALL_OBJECT: usize = 16;
 
-/// The JSON type of a [`RawValue`].
+/// The JSON type of a [`UntypedValue`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ValueKind {
     /// A JSON string (or a form-urlencoded value).
@@ -51,20 +51,20 @@ pub enum ValueKind {
 /// with escapes); otherwise it is a slice of the JSON text, which saves an
 /// allocation per value on the notification hot path.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RawValue {
+pub struct UntypedValue {
     kind: ValueKind,
     json: String,
     /// A string's content, only when it is not the JSON text minus its quotes.
     unescaped: Option<String>,
 }
 
-impl RawValue {
+impl UntypedValue {
     /// A string value.
     pub fn string(value: impl Into<String>) -> Self {
         let text = value.into();
         let json = json_quote(&text);
         let unescaped = (string_inner(&json) != text).then_some(text);
-        RawValue {
+        UntypedValue {
             kind: ValueKind::String,
             json,
             unescaped,
@@ -73,7 +73,7 @@ impl RawValue {
 
     /// An integer value, written as plain decimal.
     pub fn integer(value: i64) -> Self {
-        RawValue {
+        UntypedValue {
             kind: ValueKind::Number,
             json: value.to_string(),
             unescaped: None,
@@ -114,17 +114,17 @@ impl RawValue {
 /// be decoded. What [`NotificationVerifier::verify`](crate::NotificationVerifier::verify)
 /// keeps per field, so that verifying copies no field.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RawValueRef<'a> {
+pub struct UntypedValueRef<'a> {
     kind: ValueKind,
     /// The exact JSON text; `None` for a form or multipart string.
     json: Option<&'a str>,
     text: Cow<'a, str>,
 }
 
-impl<'a> RawValueRef<'a> {
+impl<'a> UntypedValueRef<'a> {
     /// A string read from a form (no JSON text of its own).
     pub(crate) fn form(text: Cow<'a, str>) -> Self {
-        RawValueRef {
+        UntypedValueRef {
             kind: ValueKind::String,
             json: None,
             text,
@@ -136,28 +136,28 @@ impl<'a> RawValueRef<'a> {
         self.kind
     }
 
-    /// The value as it enters a sign string (see [`RawValue::text`]).
+    /// The value as it enters a sign string (see [`UntypedValue::text`]).
     pub fn text(&self) -> &str {
         &self.text
     }
 
-    /// The owned value, as [`RawObject`] keeps it.
-    pub fn to_value(&self) -> RawValue {
+    /// The owned value, as [`UntypedObject`] keeps it.
+    pub fn to_value(&self) -> UntypedValue {
         match self.json {
-            Some(json) => RawValue {
+            Some(json) => UntypedValue {
                 kind: self.kind,
                 json: json.to_owned(),
                 unescaped: (self.kind == ValueKind::String && string_inner(json) != self.text)
                     .then(|| self.text.clone().into_owned()),
             },
-            None => RawValue::string(self.text.clone()),
+            None => UntypedValue::string(self.text.clone()),
         }
     }
 }
 
-impl<'a> From<&'a RawValue> for RawValueRef<'a> {
-    fn from(value: &'a RawValue) -> Self {
-        RawValueRef {
+impl<'a> From<&'a UntypedValue> for UntypedValueRef<'a> {
+    fn from(value: &'a UntypedValue) -> Self {
+        UntypedValueRef {
             kind: value.kind,
             json: Some(&value.json),
             text: Cow::Borrowed(value.text()),
@@ -166,15 +166,15 @@ impl<'a> From<&'a RawValue> for RawValueRef<'a> {
 }
 
 /// Fields read in place, keys in received order, duplicates refused.
-pub(crate) type FieldsRef<'a> = Vec<(Cow<'a, str>, RawValueRef<'a>)>;
+pub(crate) type FieldsRef<'a> = Vec<(Cow<'a, str>, UntypedValueRef<'a>)>;
 
 /// A flat JSON object (or form body): keys in received order, raw values.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct RawObject {
-    entries: Vec<(String, RawValue)>,
+pub struct UntypedObject {
+    entries: Vec<(String, UntypedValue)>,
 }
 
-impl RawObject {
+impl UntypedObject {
     /// An empty object.
     pub fn new() -> Self {
         Self::default()
@@ -183,12 +183,12 @@ impl RawObject {
     /// Reads a JSON object. `context` names the input in errors
     /// (e.g. `"response"`). Trailing commas are accepted; duplicate keys are not.
     pub fn parse_json(body: &[u8], context: &'static str) -> Result<Self, Error> {
-        parse_json_ref(body, context).map(RawObject::from_fields)
+        parse_json_ref(body, context).map(UntypedObject::from_fields)
     }
 
     /// An object owning fields read in place (already free of repeats).
     pub(crate) fn from_fields(fields: FieldsRef<'_>) -> Self {
-        RawObject {
+        UntypedObject {
             entries: fields
                 .into_iter()
                 .map(|(key, value)| (key.into_owned(), value.to_value()))
@@ -198,24 +198,24 @@ impl RawObject {
 
     /// Reads an `application/x-www-form-urlencoded` body; every value is a string.
     pub fn parse_form(body: &[u8]) -> Result<Self, Error> {
-        parse_form_ref(body).map(RawObject::from_fields)
+        parse_form_ref(body).map(UntypedObject::from_fields)
     }
 
     /// The entries as borrowed fields.
     pub(crate) fn fields_ref(&self) -> FieldsRef<'_> {
         self.iter()
-            .map(|(key, value)| (Cow::Borrowed(key), RawValueRef::from(value)))
+            .map(|(key, value)| (Cow::Borrowed(key), UntypedValueRef::from(value)))
             .collect()
     }
 
     /// The value under `key`.
-    pub fn get(&self, key: &str) -> Option<&RawValue> {
+    pub fn get(&self, key: &str) -> Option<&UntypedValue> {
         self.entries.iter().find(|(k, _)| k == key).map(|(_, v)| v)
     }
 
     /// The sign-string text under `key`.
     pub fn text(&self, key: &str) -> Option<&str> {
-        self.get(key).map(RawValue::text)
+        self.get(key).map(UntypedValue::text)
     }
 
     /// The sign-string text under `key`, or [`Error::MissingField`].
@@ -224,7 +224,7 @@ impl RawObject {
     }
 
     /// Sets `key`: replaces the value in place if present, else appends.
-    pub fn insert(&mut self, key: impl Into<String>, value: RawValue) {
+    pub fn insert(&mut self, key: impl Into<String>, value: UntypedValue) {
         let key = key.into();
         match self.entries.iter_mut().find(|(k, _)| *k == key) {
             Some(slot) => slot.1 = value,
@@ -233,13 +233,13 @@ impl RawObject {
     }
 
     /// Removes `key`, returning its value.
-    pub fn remove(&mut self, key: &str) -> Option<RawValue> {
+    pub fn remove(&mut self, key: &str) -> Option<UntypedValue> {
         let index = self.entries.iter().position(|(k, _)| k == key)?;
         Some(self.entries.remove(index).1)
     }
 
     /// Entries in order.
-    pub fn iter(&self) -> impl Iterator<Item = (&str, &RawValue)> + Clone {
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &UntypedValue)> + Clone {
         self.entries.iter().map(|(k, v)| (k.as_str(), v))
     }
 
@@ -269,9 +269,9 @@ impl RawObject {
     }
 }
 
-impl<K: Into<String>> FromIterator<(K, RawValue)> for RawObject {
-    fn from_iter<I: IntoIterator<Item = (K, RawValue)>>(iter: I) -> Self {
-        let mut object = RawObject::new();
+impl<K: Into<String>> FromIterator<(K, UntypedValue)> for UntypedObject {
+    fn from_iter<I: IntoIterator<Item = (K, UntypedValue)>>(iter: I) -> Self {
+        let mut object = UntypedObject::new();
         for (key, value) in iter {
             object.insert(key, value);
         }
@@ -279,7 +279,7 @@ impl<K: Into<String>> FromIterator<(K, RawValue)> for RawObject {
     }
 }
 
-/// Reads a JSON object in place (see [`RawObject::parse_json`]).
+/// Reads a JSON object in place (see [`UntypedObject::parse_json`]).
 pub(crate) fn parse_json_ref<'a>(
     body: &'a [u8],
     context: &'static str,
@@ -305,7 +305,7 @@ pub(crate) fn parse_json_ref<'a>(
     Ok(entries)
 }
 
-/// Reads a form body in place (see [`RawObject::parse_form`]): a value
+/// Reads a form body in place (see [`UntypedObject::parse_form`]): a value
 /// without `%` or `+` escapes borrows the body.
 pub(crate) fn parse_form_ref(body: &[u8]) -> Result<FieldsRef<'_>, Error> {
     if std::str::from_utf8(body).is_err() {
@@ -314,8 +314,9 @@ pub(crate) fn parse_form_ref(body: &[u8]) -> Result<FieldsRef<'_>, Error> {
         });
     }
     let mut entries = Vec::with_capacity(8);
-    entries
-        .extend(form_urlencoded::parse(body).map(|(key, value)| (key, RawValueRef::form(value))));
+    entries.extend(
+        form_urlencoded::parse(body).map(|(key, value)| (key, UntypedValueRef::form(value))),
+    );
     refuse_repeated(entries.iter().map(|(k, _)| k.as_ref()), "form body")?;
     Ok(entries)
 }
@@ -435,7 +436,7 @@ impl<'a> Scanner<'a> {
     fn object(
         &mut self,
         depth: usize,
-        member: &mut dyn FnMut(Cow<'a, str>, RawValueRef<'a>),
+        member: &mut dyn FnMut(Cow<'a, str>, UntypedValueRef<'a>),
     ) -> Result<(), Error> {
         let reasons = ["expected '{'", "expected ',' or '}'"];
         self.delimited(b'{', b'}', reasons, |s| {
@@ -485,12 +486,12 @@ impl<'a> Scanner<'a> {
         }
     }
 
-    fn value(&mut self, depth: usize) -> Result<RawValueRef<'a>, Error> {
+    fn value(&mut self, depth: usize) -> Result<UntypedValueRef<'a>, Error> {
         let start = self.pos;
         let kind = match self.peek() {
             Some(b'"') => {
                 let text = self.string()?;
-                return Ok(RawValueRef {
+                return Ok(UntypedValueRef {
                     kind: ValueKind::String,
                     json: Some(self.slice(start)),
                     text,
@@ -514,7 +515,7 @@ impl<'a> Scanner<'a> {
             _ => return Err(self.error("expected a value")),
         };
         let json = self.slice(start);
-        Ok(RawValueRef {
+        Ok(UntypedValueRef {
             kind,
             json: Some(json),
             text: Cow::Borrowed(json),
@@ -644,7 +645,7 @@ mod tests {
     fn keeps_number_text_and_unescapes_strings() {
         let body =
             br#"{"a":10000.00,"b":"x\"\u00e9\ud83d\ude00","c":[1, {"d":2}],"e":true,"f":null}"#;
-        let obj = RawObject::parse_json(body, "test").unwrap();
+        let obj = UntypedObject::parse_json(body, "test").unwrap();
         assert_eq!(obj.text("a"), Some("10000.00"));
         assert_eq!(obj.text("b"), Some("x\"é😀"));
         assert_eq!(obj.get("b").unwrap().json(), r#""x\"\u00e9\ud83d\ude00""#);
@@ -656,22 +657,22 @@ mod tests {
 
     #[test]
     fn text_is_stored_once_unless_escapes_make_it_differ() {
-        let obj = RawObject::parse_json(br#"{"a":"x y","b":"\u0041","c":""}"#, "test").unwrap();
-        assert_eq!(obj.get("a"), Some(&RawValue::string("x y")));
+        let obj = UntypedObject::parse_json(br#"{"a":"x y","b":"\u0041","c":""}"#, "test").unwrap();
+        assert_eq!(obj.get("a"), Some(&UntypedValue::string("x y")));
         assert_eq!(obj.get("a").unwrap().unescaped, None);
         assert_eq!(obj.text("b"), Some("A"));
-        assert_ne!(obj.get("b"), Some(&RawValue::string("A")));
+        assert_ne!(obj.get("b"), Some(&UntypedValue::string("A")));
         assert_eq!(obj.text("c"), Some(""));
-        let quoted = RawValue::string("say \"hi\"\n");
+        let quoted = UntypedValue::string("say \"hi\"\n");
         assert_eq!(quoted.json(), r#""say \"hi\"\n""#);
         assert_eq!(quoted.text(), "say \"hi\"\n");
-        assert_eq!(RawValue::integer(-5).text(), "-5");
+        assert_eq!(UntypedValue::integer(-5).text(), "-5");
     }
 
     #[test]
     fn accepts_trailing_comma_as_in_et_voucher_example() {
         let body = b"{\n    \"order_id\": \"ET1\",\n    \"sign\": \"xxxxxx\",\n}";
-        let obj = RawObject::parse_json(body, "notification").unwrap();
+        let obj = UntypedObject::parse_json(body, "notification").unwrap();
         assert_eq!(obj.len(), 2);
         assert_eq!(obj.text("sign"), Some("xxxxxx"));
     }
@@ -679,7 +680,7 @@ mod tests {
     #[test]
     fn reports_position_of_missing_comma() {
         let body = b"{\n\"a\": \"1\"\n\"b\": 1}";
-        match RawObject::parse_json(body, "notification") {
+        match UntypedObject::parse_json(body, "notification") {
             Err(Error::MalformedJson { line, column, .. }) => assert_eq!((line, column), (3, 1)),
             other => panic!("unexpected {other:?}"),
         }
@@ -688,7 +689,7 @@ mod tests {
     #[test]
     fn rejects_duplicates_bad_numbers_and_deep_nesting() {
         assert!(matches!(
-            RawObject::parse_json(br#"{"a":1,"a":2}"#, "t"),
+            UntypedObject::parse_json(br#"{"a":1,"a":2}"#, "t"),
             Err(Error::DuplicateKey { .. })
         ));
         for bad in [
@@ -698,10 +699,10 @@ mod tests {
             b"{} x",
             b"[]",
         ] {
-            assert!(RawObject::parse_json(bad, "t").is_err());
+            assert!(UntypedObject::parse_json(bad, "t").is_err());
         }
         let deep = format!("{{\"a\":{}{}}}", "[".repeat(100), "]".repeat(100));
-        assert!(RawObject::parse_json(deep.as_bytes(), "t").is_err());
+        assert!(UntypedObject::parse_json(deep.as_bytes(), "t").is_err());
     }
 
     /// 100,000 keys (1 MB, well under the client's 4 MiB response limit)
@@ -715,12 +716,14 @@ mod tests {
         }
         let unique = format!("{body}}}");
         assert_eq!(
-            RawObject::parse_json(unique.as_bytes(), "t").unwrap().len(),
+            UntypedObject::parse_json(unique.as_bytes(), "t")
+                .unwrap()
+                .len(),
             100_000
         );
         let repeated = format!("{body}\"k99999\":2}}");
         assert_eq!(
-            RawObject::parse_json(repeated.as_bytes(), "t"),
+            UntypedObject::parse_json(repeated.as_bytes(), "t"),
             Err(Error::DuplicateKey {
                 context: "t",
                 key: "k99999".to_owned()
@@ -728,20 +731,20 @@ mod tests {
         );
         let form: String = (0..100_000).map(|i| format!("k{i}=1&")).collect();
         assert!(matches!(
-            RawObject::parse_form(format!("{form}k0=2").as_bytes()),
+            UntypedObject::parse_form(format!("{form}k0=2").as_bytes()),
             Err(Error::DuplicateKey { .. })
         ));
     }
 
     #[test]
     fn form_values_are_strings_and_writes_round_trip() {
-        let obj = RawObject::parse_form(
+        let obj = UntypedObject::parse_form(
             b"pay_amount=10000.00&pay_datetime=2024-12-01+10%3A00%3A00&extend_info=",
         )
         .unwrap();
         assert_eq!(obj.text("pay_datetime"), Some("2024-12-01 10:00:00"));
         assert_eq!(obj.text("extend_info"), Some(""));
-        let again = RawObject::parse_json(obj.to_json().as_bytes(), "t").unwrap();
+        let again = UntypedObject::parse_json(obj.to_json().as_bytes(), "t").unwrap();
         assert_eq!(again, obj);
     }
 }

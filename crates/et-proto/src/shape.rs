@@ -39,7 +39,7 @@ use et_model::{
 
 use crate::error::{Error, Message};
 use crate::profile::Profile;
-use crate::raw::RawObject;
+use crate::raw::UntypedObject;
 use crate::sign::SIGN_KEY;
 
 /// Every top-level key of ET's responses: the template's eight plus
@@ -153,7 +153,7 @@ fn check_pairs<'a>(
 }
 
 /// An object's `(key, text)` pairs.
-fn texts(object: &RawObject) -> impl Iterator<Item = (&str, &str)> {
+fn texts(object: &UntypedObject) -> impl Iterator<Item = (&str, &str)> {
     object.iter().map(|(key, value)| (key, value.text()))
 }
 
@@ -161,7 +161,7 @@ fn texts(object: &RawObject) -> impl Iterator<Item = (&str, &str)> {
 /// side after its signature verified): the same rule in the other
 /// direction, so that a merchant's signed request cannot be re-split either
 /// (a payload text holding `&server_type=` is refused before it is signed).
-pub(crate) fn check_request(envelope: &RawObject) -> Result<(), Error> {
+pub(crate) fn check_request(envelope: &UntypedObject) -> Result<(), Error> {
     check_pairs(texts(envelope), Message::Request, |key| {
         key == SIGN_KEY || REQUEST_KEYS.contains(&key)
     })
@@ -169,7 +169,7 @@ pub(crate) fn check_request(envelope: &RawObject) -> Result<(), Error> {
 
 /// Checks a response whose signature verified: exactly the documented keys
 /// plus the profile's extras, each present, and the value rules above.
-pub(crate) fn check_response(envelope: &RawObject, profile: &Profile) -> Result<(), Error> {
+pub(crate) fn check_response(envelope: &UntypedObject, profile: &Profile) -> Result<(), Error> {
     const CONTEXT: Message = Message::Response;
     let extras = &profile.extra_response_keys;
     let is_response_key =

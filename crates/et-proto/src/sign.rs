@@ -1,7 +1,7 @@
 //! The sign string: the one text both the RSA envelope signature and the
 //! notification MD5 are computed over.
 
-use crate::raw::RawObject;
+use crate::raw::UntypedObject;
 
 /// The key that carries the signature and is never part of the sign string.
 pub const SIGN_KEY: &str = "sign";
@@ -25,13 +25,13 @@ pub enum SignRule {
 }
 
 /// The sign string of `object` under the default rule ([`SignRule::AllSorted`]).
-pub fn sign_string(object: &RawObject) -> String {
+pub fn sign_string(object: &UntypedObject) -> String {
     sign_string_with(object, SignRule::AllSorted)
 }
 
 /// The sign string of `object` under `rule`: values are each value's
-/// [`text`](crate::RawValue::text), exactly as on the wire.
-pub fn sign_string_with(object: &RawObject, rule: SignRule) -> String {
+/// [`text`](crate::UntypedValue::text), exactly as on the wire.
+pub fn sign_string_with(object: &UntypedObject, rule: SignRule) -> String {
     sign_string_of(object.iter().map(|(key, value)| (key, value.text())), rule)
 }
 
@@ -50,7 +50,7 @@ pub(crate) fn sign_string_of<'a>(
 
 /// The v1 notification page's printed form (spec 04 §3.2): keys in received
 /// order, an empty value written as the bare key (`&extend_info`).
-pub fn v1_printed_string(object: &RawObject) -> String {
+pub fn v1_printed_string(object: &UntypedObject) -> String {
     v1_printed_of(object.iter().map(|(key, value)| (key, value.text())))
 }
 
@@ -86,10 +86,10 @@ fn join_pairs<'a>(pairs: impl Iterator<Item = (&'a str, Option<&'a str>)> + Clon
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::raw::RawValue;
+    use crate::raw::UntypedValue;
 
-    fn example() -> RawObject {
-        RawObject::parse_json(
+    fn example() -> UntypedObject {
+        UntypedObject::parse_json(
             br#"{"order_id":"ETxxxxxxxxxxxx01","pay_result":1,"pay_amount":10000.00,
                 "pay_datetime":"2024-12-01 10:00:00","extend_info":"","sign":"x"}"#,
             "test",
@@ -116,11 +116,11 @@ mod tests {
 
     #[test]
     fn sorts_by_bytes_not_by_locale() {
-        let obj: RawObject = [
-            ("b", RawValue::integer(1)),
-            ("B", RawValue::integer(2)),
-            ("a_", RawValue::integer(3)),
-            ("aa", RawValue::integer(4)),
+        let obj: UntypedObject = [
+            ("b", UntypedValue::integer(1)),
+            ("B", UntypedValue::integer(2)),
+            ("a_", UntypedValue::integer(3)),
+            ("aa", UntypedValue::integer(4)),
         ]
         .into_iter()
         .collect();

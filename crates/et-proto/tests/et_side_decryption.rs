@@ -7,7 +7,7 @@ mod common;
 use common::Parties;
 use et_crypto::{AesKey, Iv, KeyPadding, SignHash};
 use et_model::{Amount, CountryCode, CreateOrder, CurrencyCode};
-use et_proto::{sign_string, DecryptionStep, Error, Profile, RawObject, RawValue};
+use et_proto::{sign_string, DecryptionStep, Error, Profile, UntypedObject, UntypedValue};
 
 fn order() -> CreateOrder {
     CreateOrder::new(
@@ -23,14 +23,17 @@ fn order() -> CreateOrder {
 /// the merchant's signature renewed: only decryption can fail.
 fn resigned(parties: &Parties, aeskey: &str, sensitive_data: &str) -> Vec<u8> {
     let built = parties.merchant.build(&order()).unwrap();
-    let mut object = RawObject::parse_json(&built.body, "test").unwrap();
-    object.insert("aeskey", RawValue::string(aeskey));
-    object.insert("sensitive_data", RawValue::string(sensitive_data));
+    let mut object = UntypedObject::parse_json(&built.body, "test").unwrap();
+    object.insert("aeskey", UntypedValue::string(aeskey));
+    object.insert("sensitive_data", UntypedValue::string(sensitive_data));
     object.remove("sign");
     let signature = common::key("merchant", 1024)
         .sign(SignHash::Sha256, sign_string(&object).as_bytes())
         .unwrap();
-    object.insert("sign", RawValue::string(et_crypto::b64_encode(signature)));
+    object.insert(
+        "sign",
+        UntypedValue::string(et_crypto::b64_encode(signature)),
+    );
     object.to_json().into_bytes()
 }
 

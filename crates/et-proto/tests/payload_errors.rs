@@ -12,7 +12,7 @@ fn read_order(sensitive: &str) -> Result<CreateOrder, Error> {
     let parties = Parties::same(1024, Profile::default());
     let request = parties
         .merchant
-        .build_raw(
+        .build_untyped(
             CreateOrder::SERVER_TYPE,
             "{}",
             sensitive,
@@ -61,7 +61,7 @@ fn a_data_mismatch_keeps_serdes_error_as_its_source_and_a_sensitive_one_keeps_no
     let read = |data: &str, sensitive: &str| {
         let request = parties
             .merchant
-            .build_raw(
+            .build_untyped(
                 et_model::GetPayUrl::SERVER_TYPE,
                 data,
                 sensitive,

@@ -4,7 +4,7 @@ mod common;
 
 use common::Parties;
 use et_model::{CountryCode, CreateOrder, CurrencyCode, Extra, GetPayUrl, RawJson};
-use et_proto::{sign_string, Profile, RawObject, RawValue};
+use et_proto::{sign_string, Profile, UntypedObject, UntypedValue};
 use proptest::prelude::*;
 use serde_json::Value;
 
@@ -38,23 +38,23 @@ proptest! {
             .prop_map(|m| m.into_iter().collect::<Vec<_>>())
             .prop_shuffle(),
     ) {
-        let forward: RawObject = pairs.iter().map(|(k, v)| (k.clone(), RawValue::string(v))).collect();
-        let backward: RawObject = pairs.iter().rev().map(|(k, v)| (k.clone(), RawValue::string(v))).collect();
+        let forward: UntypedObject = pairs.iter().map(|(k, v)| (k.clone(), UntypedValue::string(v))).collect();
+        let backward: UntypedObject = pairs.iter().rev().map(|(k, v)| (k.clone(), UntypedValue::string(v))).collect();
         prop_assert_eq!(sign_string(&forward), sign_string(&backward));
     }
 
     #[test]
     fn raw_reader_agrees_with_serde_json(object in json_object()) {
         let text = serde_json::to_string_pretty(&object).unwrap();
-        let raw = RawObject::parse_json(text.as_bytes(), "test").unwrap();
+        let raw = UntypedObject::parse_json(text.as_bytes(), "test").unwrap();
         let again: serde_json::Map<String, Value> = serde_json::from_str(&raw.to_json()).unwrap();
         prop_assert_eq!(again, object);
     }
 
     #[test]
     fn garbage_never_panics(bytes in prop::collection::vec(any::<u8>(), 0..64)) {
-        let _ = RawObject::parse_json(&bytes, "test");
-        let _ = RawObject::parse_form(&bytes);
+        let _ = UntypedObject::parse_json(&bytes, "test");
+        let _ = UntypedObject::parse_form(&bytes);
     }
 }
 
@@ -86,7 +86,7 @@ proptest! {
         let response = et_proto::Response::success(&opened)
             .with_sensitive(&[Value::Object(object.clone())]).unwrap();
         let body = parties.et_respond(&response);
-        let reply = parties.merchant.open_raw(Some(&request), &body).unwrap();
+        let reply = parties.merchant.open_untyped(Some(&request), &body).unwrap();
         let sensitive: Value = reply.sensitive.expect("sensitive_data").parse().unwrap();
         prop_assert_eq!(sensitive, Value::Array(vec![Value::Object(object)]));
     }

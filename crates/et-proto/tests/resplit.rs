@@ -8,7 +8,7 @@ use common::{Parties, SALT};
 use et_model::StatusCode;
 use et_proto::{
     sign_notification, sign_string, Error, Message, NotificationVerifier, NotifySignRule, Profile,
-    RawObject, RawValue, RequestOptions, Response, ShapeRule,
+    RequestOptions, Response, ShapeRule, UntypedObject, UntypedValue,
 };
 use proptest::prelude::*;
 
@@ -52,15 +52,15 @@ fn readings(text: &str) -> Vec<Pairs> {
 
 /// The object of `pairs` (every value a string: its sign text is the
 /// same) carrying `sign`.
-fn object(pairs: &Pairs, sign: &str) -> RawObject {
+fn object(pairs: &Pairs, sign: &str) -> UntypedObject {
     pairs
         .iter()
-        .map(|(k, v)| (k.clone(), RawValue::string(v.clone())))
-        .chain([("sign".to_owned(), RawValue::string(sign))])
+        .map(|(k, v)| (k.clone(), UntypedValue::string(v.clone())))
+        .chain([("sign".to_owned(), UntypedValue::string(sign))])
         .collect()
 }
 
-fn pairs_of(object: &RawObject) -> Pairs {
+fn pairs_of(object: &UntypedObject) -> Pairs {
     let text = sign_string(object);
     let mut pairs: Pairs = object
         .iter()
@@ -77,7 +77,7 @@ fn pairs_of(object: &RawObject) -> Pairs {
 
 /// Whether the merchant believed `body` as a signed object: a success, or a
 /// refusal marked authenticated.
-fn believed(result: &Result<et_proto::RawReply, Error>) -> bool {
+fn believed(result: &Result<et_proto::UntypedReply, Error>) -> bool {
     matches!(
         result,
         Ok(_)
@@ -96,7 +96,7 @@ fn check_response_readings(
     response: &Response,
 ) -> usize {
     let body = parties.et_respond(response);
-    let signed = RawObject::parse_json(&body, "test").unwrap();
+    let signed = UntypedObject::parse_json(&body, "test").unwrap();
     let sign = signed.text("sign").unwrap();
     let original = pairs_of(&signed);
     let mut tried = 0;
@@ -106,7 +106,9 @@ fn check_response_readings(
         }
         tried += 1;
         let forged = object(&reading, sign).to_json();
-        let result = parties.merchant.open_raw(Some(request), forged.as_bytes());
+        let result = parties
+            .merchant
+            .open_untyped(Some(request), forged.as_bytes());
         assert!(
             !believed(&result),
             "re-split believed: {reading:?} from {original:?}: {result:?}"
@@ -129,12 +131,12 @@ fn et_refusal_echoing_a_crafted_return_info_is_not_read_as_a_success() {
         .build(&et_model::GetPayUrl::new("ET1"))
         .unwrap();
     let crafted = "&sensitive_data=&status_code=000000&version=2.0.0&zzz=";
-    let body = parties.et_respond(&Response::error(
+    let body = parties.et_respond(&Response::new(
         StatusCode::from_code("100002"),
         "bad signature",
         crafted,
     ));
-    let signed = RawObject::parse_json(&body, "test").unwrap();
+    let signed = UntypedObject::parse_json(&body, "test").unwrap();
     let text = sign_string(&signed);
     let (head, tail) = text.split_once("&return_info=").unwrap();
     assert!(tail.starts_with(crafted));
@@ -152,7 +154,7 @@ fn et_refusal_echoing_a_crafted_return_info_is_not_read_as_a_success() {
     let forged_body = object(&forged, signed.text("sign").unwrap()).to_json();
     let result = parties
         .merchant
-        .open_raw(Some(&request), forged_body.as_bytes());
+        .open_untyped(Some(&request), forged_body.as_bytes());
     assert_eq!(
         result.unwrap_err(),
         Error::Shape {
@@ -163,7 +165,7 @@ fn et_refusal_echoing_a_crafted_return_info_is_not_read_as_a_success() {
     );
     // ET's own signed text is still a refusal.
     assert!(matches!(
-        parties.merchant.open_raw(Some(&request), &body),
+        parties.merchant.open_untyped(Some(&request), &body),
         Err(Error::Shape {
             rule: ShapeRule::SeparatorInValue,
             ..
@@ -173,7 +175,7 @@ fn et_refusal_echoing_a_crafted_return_info_is_not_read_as_a_success() {
         check_response_readings(
             &parties,
             &request,
-            &Response::error(StatusCode::from_code("100002"), "bad signature", crafted,)
+            &Response::new(StatusCode::from_code("100002"), "bad signature", crafted,)
         ) > 0
     );
 }
@@ -219,7 +221,7 @@ proptest! {
         let options = RequestOptions { return_info: OURS.into(), ..RequestOptions::default() };
         let request = parties.merchant.build_with(&et_model::GetPayUrl::new("ET1"), &options).unwrap();
         let return_info = if echo_ours { format!("{OURS}{return_tail}") } else { return_tail };
-        let mut response = Response::error(StatusCode::from_code(status), message, return_info);
+        let mut response = Response::new(StatusCode::from_code(status), message, return_info);
         response.extend_info = extend_info;
         response.data = serde_json::to_string(&[item]).unwrap();
         response.count = 1;
@@ -227,23 +229,23 @@ proptest! {
     }
 }
 
-fn payment(extend_info: &str, order_id: &str) -> RawObject {
+fn payment(extend_info: &str, order_id: &str) -> UntypedObject {
     [
-        ("order_id", RawValue::string(order_id)),
-        ("pay_result", RawValue::integer(1)),
-        ("pay_amount", RawValue::from_json("10000.00").unwrap()),
-        ("pay_datetime", RawValue::string("2024-12-01 10:00:00")),
-        ("extend_info", RawValue::string(extend_info)),
+        ("order_id", UntypedValue::string(order_id)),
+        ("pay_result", UntypedValue::integer(1)),
+        ("pay_amount", UntypedValue::from_json("10000.00").unwrap()),
+        ("pay_datetime", UntypedValue::string("2024-12-01 10:00:00")),
+        ("extend_info", UntypedValue::string(extend_info)),
     ]
     .into_iter()
     .collect()
 }
 
 /// Every re-split of a signed notification: none but the original verifies.
-fn check_notification_readings(fields: RawObject) -> usize {
+fn check_notification_readings(fields: UntypedObject) -> usize {
     let verifier = NotificationVerifier::new(SALT, NotifySignRule::V2);
     let body = sign_notification(SALT, fields);
-    let signed = RawObject::parse_json(&body, "test").unwrap();
+    let signed = UntypedObject::parse_json(&body, "test").unwrap();
     let sign = signed.text("sign").unwrap();
     let original = pairs_of(&signed);
     let mut tried = 0;
@@ -265,15 +267,16 @@ fn check_notification_readings(fields: RawObject) -> usize {
 fn a_notification_key_holding_separators_is_refused() {
     // Two keys merged into one: the same sign string, read as kind unknown.
     let verifier = NotificationVerifier::new(SALT, NotifySignRule::V2);
-    let signed = RawObject::parse_json(&sign_notification(SALT, payment("", "ET1")), "t").unwrap();
+    let signed =
+        UntypedObject::parse_json(&sign_notification(SALT, payment("", "ET1")), "t").unwrap();
     let text = sign_string(&signed);
     let (key, value) = text.split_once("=ET1").unwrap();
     assert_eq!(key, "extend_info=&order_id");
-    let mut merged: RawObject = [(key.to_owned(), RawValue::string(format!("ET1{value}")))]
+    let mut merged: UntypedObject = [(key.to_owned(), UntypedValue::string(format!("ET1{value}")))]
         .into_iter()
         .collect();
     assert_eq!(sign_string(&merged), text);
-    merged.insert("sign", RawValue::string(signed.text("sign").unwrap()));
+    merged.insert("sign", UntypedValue::string(signed.text("sign").unwrap()));
     assert!(matches!(
         verifier.verify_fields(merged),
         Err(Error::Shape {
@@ -287,7 +290,7 @@ fn a_notification_key_holding_separators_is_refused() {
 #[test]
 fn a_notification_field_outside_its_kind_is_refused_unless_named() {
     let mut fields = payment("", "ET1");
-    fields.insert("zzz", RawValue::string("1"));
+    fields.insert("zzz", UntypedValue::string("1"));
     let body = sign_notification(SALT, fields);
     let strict = NotificationVerifier::new(SALT, NotifySignRule::V2);
     assert_eq!(
@@ -334,22 +337,25 @@ proptest! {
 }
 
 /// A change to a response object.
-type Change = Box<dyn FnOnce(&mut RawObject)>;
+type Change = Box<dyn FnOnce(&mut UntypedObject)>;
 
 /// ET's success response to `request` with `change` applied, signed by ET.
 fn signed_reply(
     parties: &Parties,
     request: &et_proto::BuiltRequest,
-    change: impl FnOnce(&mut RawObject),
+    change: impl FnOnce(&mut UntypedObject),
 ) -> Vec<u8> {
     let body = parties.et_respond(&Response::success(&parties.et_open(request)));
-    let mut object = RawObject::parse_json(&body, "test").unwrap();
+    let mut object = UntypedObject::parse_json(&body, "test").unwrap();
     change(&mut object);
     object.remove("sign");
     let signature = common::key("et", 1024)
         .sign(et_crypto::SignHash::Sha256, sign_string(&object).as_bytes())
         .unwrap();
-    object.insert("sign", RawValue::string(et_crypto::b64_encode(signature)));
+    object.insert(
+        "sign",
+        UntypedValue::string(et_crypto::b64_encode(signature)),
+    );
     object.to_json().into_bytes()
 }
 
@@ -360,10 +366,10 @@ fn a_signed_response_is_believed_only_in_ets_documented_shape() {
         .merchant
         .build(&et_model::GetPayUrl::new("ET1"))
         .unwrap();
-    let open = |body: &[u8]| parties.merchant.open_raw(Some(&request), body);
+    let open = |body: &[u8]| parties.merchant.open_untyped(Some(&request), body);
     assert!(open(&signed_reply(&parties, &request, |_| {})).is_ok());
     let refused = |key: &str, rule| {
-        Err::<et_proto::RawReply, _>(Error::Shape {
+        Err::<et_proto::UntypedReply, _>(Error::Shape {
             context: Message::Response,
             key: key.into(),
             rule,
@@ -372,7 +378,7 @@ fn a_signed_response_is_believed_only_in_ets_documented_shape() {
     let cases: Vec<(&str, Change, _)> = vec![
         (
             "an unknown key",
-            Box::new(|o| o.insert("zzz", RawValue::string(""))),
+            Box::new(|o| o.insert("zzz", UntypedValue::string(""))),
             refused("zzz", ShapeRule::UnknownKey),
         ),
         (
@@ -391,37 +397,37 @@ fn a_signed_response_is_believed_only_in_ets_documented_shape() {
         ),
         (
             "another version",
-            Box::new(|o| o.insert("version", RawValue::string("2.0.1"))),
+            Box::new(|o| o.insert("version", UntypedValue::string("2.0.1"))),
             refused("version", ShapeRule::WrongVersion),
         ),
         (
             "a five-digit status",
-            Box::new(|o| o.insert("status_code", RawValue::string("00000"))),
+            Box::new(|o| o.insert("status_code", UntypedValue::string("00000"))),
             refused("status_code", ShapeRule::NotSixDigits),
         ),
         (
             "a status with a tail",
-            Box::new(|o| o.insert("status_code", RawValue::string("000000&zzz"))),
+            Box::new(|o| o.insert("status_code", UntypedValue::string("000000&zzz"))),
             refused("status_code", ShapeRule::NotSixDigits),
         ),
         (
             "a negative count",
-            Box::new(|o| o.insert("count", RawValue::integer(-1))),
+            Box::new(|o| o.insert("count", UntypedValue::integer(-1))),
             refused("count", ShapeRule::NotACount),
         ),
         (
             "a fractional count",
-            Box::new(|o| o.insert("count", RawValue::from_json("1.5").unwrap())),
+            Box::new(|o| o.insert("count", UntypedValue::from_json("1.5").unwrap())),
             refused("count", ShapeRule::NotACount),
         ),
         (
             "a key with '='",
-            Box::new(|o| o.insert("a=b", RawValue::string(""))),
+            Box::new(|o| o.insert("a=b", UntypedValue::string(""))),
             refused("a=b", ShapeRule::UnknownKey),
         ),
         (
             "a message holding a pair",
-            Box::new(|o| o.insert("message", RawValue::string("ok&status_code=000000"))),
+            Box::new(|o| o.insert("message", UntypedValue::string("ok&status_code=000000"))),
             refused("message", ShapeRule::SeparatorInValue),
         ),
     ];
@@ -436,9 +442,9 @@ fn a_signed_response_is_believed_only_in_ets_documented_shape() {
     let with_url = signed_reply(&parties, &request, |o| {
         o.insert(
             "data",
-            RawValue::string(r#"[{"pay_url":"https://et.example/pay?a=1&b=2"}]"#),
+            UntypedValue::string(r#"[{"pay_url":"https://et.example/pay?a=1&b=2"}]"#),
         );
-        o.insert("count", RawValue::integer(1));
+        o.insert("count", UntypedValue::integer(1));
     });
     assert!(open(&with_url).is_ok());
     // A key the profile names is allowed, and then required.
@@ -455,16 +461,18 @@ fn a_signed_response_is_believed_only_in_ets_documented_shape() {
         .unwrap();
     let reply = named
         .merchant
-        .open_raw(
+        .open_untyped(
             Some(&request),
-            &signed_reply(&named, &request, |o| o.insert("zzz", RawValue::string("1"))),
+            &signed_reply(&named, &request, |o| {
+                o.insert("zzz", UntypedValue::string("1"))
+            }),
         )
         .unwrap();
     assert_eq!(reply.reply.extra.text("zzz"), Some("1"));
     assert_eq!(
         named
             .merchant
-            .open_raw(Some(&request), &signed_reply(&named, &request, |_| {}))
+            .open_untyped(Some(&request), &signed_reply(&named, &request, |_| {}))
             .unwrap_err(),
         Error::Shape {
             context: Message::Response,
@@ -489,13 +497,13 @@ fn every_request_gets_a_fresh_return_info_that_the_reply_must_echo() {
     assert_eq!(
         parties
             .merchant
-            .open_raw(Some(&first), &reply_to_second)
+            .open_untyped(Some(&first), &reply_to_second)
             .unwrap_err(),
         Error::ReturnInfoMismatch
     );
     assert!(parties
         .merchant
-        .open_raw(Some(&second), &reply_to_second)
+        .open_untyped(Some(&second), &reply_to_second)
         .is_ok());
     // Switched off: empty, as ET's demo sends; a caller's value is kept.
     let plain = Parties::same(
@@ -554,11 +562,11 @@ fn a_payment_notify_type_that_could_be_carved_out_of_extend_info_is_refused_unle
     // ET signs extend_info "&notify_type=x" (no notify_type field); the same
     // text reads as extend_info "" plus notify_type "x".
     let signed = sign_notification(SALT, payment("&notify_type=x", "ET1"));
-    let signed = RawObject::parse_json(&signed, "t").unwrap();
+    let signed = UntypedObject::parse_json(&signed, "t").unwrap();
     let mut carved = payment("", "ET1");
-    carved.insert("notify_type", RawValue::string("x"));
+    carved.insert("notify_type", UntypedValue::string("x"));
     assert_eq!(sign_string(&carved), sign_string(&signed));
-    carved.insert("sign", RawValue::string(signed.text("sign").unwrap()));
+    carved.insert("sign", UntypedValue::string(signed.text("sign").unwrap()));
     let strict = NotificationVerifier::new(SALT, NotifySignRule::V2);
     assert_eq!(
         strict.verify_fields(carved.clone()).unwrap_err(),

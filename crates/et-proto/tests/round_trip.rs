@@ -12,7 +12,7 @@ use et_model::{
 use et_model::{GetInstitutions, JumpPlaceOrder};
 use et_proto::{
     CallbackEncoding, DecryptionStep, EmptySensitive, Error, NotifySignRule, PayloadFault, Profile,
-    RawValue, Response, SignRule, ValueKind,
+    Response, SignRule, UntypedValue, ValueKind,
 };
 
 fn json<T: serde::de::DeserializeOwned>(text: &str) -> T {
@@ -277,7 +277,7 @@ fn server_type_follows_the_profile_and_is_checked() {
 fn wire_shape_follows_the_documented_template() {
     let parties = Parties::same(1024, Profile::default());
     let request = parties.merchant.build(&GetPayUrl::new("ET1")).unwrap();
-    let body = et_proto::RawObject::parse_json(&request.body, "request").unwrap();
+    let body = et_proto::UntypedObject::parse_json(&request.body, "request").unwrap();
     let keys: Vec<&str> = body.iter().map(|(k, _)| k).collect();
     assert_eq!(
         keys,
@@ -296,7 +296,10 @@ fn wire_shape_follows_the_documented_template() {
             "return_info",
         ]
     );
-    assert_eq!(body.get("callback_process"), Some(&RawValue::integer(0)));
+    assert_eq!(
+        body.get("callback_process"),
+        Some(&UntypedValue::integer(0))
+    );
     assert_eq!(body.text("data"), Some(r#"{"order_id":"ET1"}"#));
     assert_eq!(
         (body.text("sensitive_data"), body.text("aeskey")),
@@ -304,7 +307,7 @@ fn wire_shape_follows_the_documented_template() {
     );
     assert_eq!(body.text("version"), Some("2.0.0"));
     assert_eq!(
-        body.get("sign").map(RawValue::kind),
+        body.get("sign").map(UntypedValue::kind),
         Some(ValueKind::String)
     );
     assert_eq!(request.serial_number.len(), 27);
@@ -346,7 +349,7 @@ fn return_info_must_be_echoed() {
 }
 
 #[test]
-fn open_raw_returns_both_payloads() {
+fn open_untyped_returns_both_payloads() {
     let parties = Parties::same(1024, Profile::default());
     let request = parties.merchant.build(&QueryOrders::new(["ET1"])).unwrap();
     let opened = parties.et_open(&request);
@@ -360,7 +363,10 @@ fn open_raw_returns_both_payloads() {
         .with_sensitive(&[serde_json::json!({"order_id": "ET1"})])
         .unwrap();
     let body = parties.et_respond(&response);
-    let raw = parties.merchant.open_raw(Some(&request), &body).unwrap();
+    let raw = parties
+        .merchant
+        .open_untyped(Some(&request), &body)
+        .unwrap();
     let items: Vec<&str> = raw.reply.items.iter().map(|i| i.as_str()).collect();
     assert_eq!(items, [r#"{"a":1}"#]);
     assert_eq!(raw.reply.count, Some(1));
@@ -402,11 +408,11 @@ fn parties_are_shared_across_threads() {
 }
 
 #[test]
-fn build_raw_sends_any_server_type_with_payloads_as_given() {
+fn build_untyped_sends_any_server_type_with_payloads_as_given() {
     let parties = Parties::same(1024, Profile::default());
     let request = parties
         .merchant
-        .build_raw(
+        .build_untyped(
             ServerType::from_code("get_institutions"),
             "{\"country_code\":\"GBR\",\"fee\":130.00}\n",
             r#"{"name_ch":"张三","tuituon":130.00}"#,
@@ -428,7 +434,7 @@ fn build_raw_sends_any_server_type_with_payloads_as_given() {
     ] {
         let err = parties
             .merchant
-            .build_raw(
+            .build_untyped(
                 ServerType::GetRate,
                 data,
                 sensitive,

@@ -7,30 +7,32 @@ mod common;
 use common::Parties;
 use et_crypto::{AesKey, Iv};
 use et_model::{GetPayUrl, QueryOrders, StatusCode};
-use et_proto::{sign_string, Error, Message, Profile, RawObject, RawValue, Response, ValueKind};
+use et_proto::{
+    sign_string, Error, Message, Profile, Response, UntypedObject, UntypedValue, ValueKind,
+};
 
 /// Changes one value so that its sign-string text differs (and stays valid
 /// Base64 where it was: the first character is swapped).
-fn altered(value: &RawValue) -> RawValue {
+fn altered(value: &UntypedValue) -> UntypedValue {
     match value.kind() {
         ValueKind::String => {
             let text = value.text();
             let mut chars = text.chars();
             match chars.next() {
-                None => RawValue::string("x"),
+                None => UntypedValue::string("x"),
                 Some(first) => {
                     let swap = if first == 'A' { 'B' } else { 'A' };
-                    RawValue::string(format!("{swap}{}", chars.as_str()))
+                    UntypedValue::string(format!("{swap}{}", chars.as_str()))
                 }
             }
         }
-        _ => RawValue::integer(value.text().parse::<i64>().unwrap_or(0) + 1),
+        _ => UntypedValue::integer(value.text().parse::<i64>().unwrap_or(0) + 1),
     }
 }
 
 /// Every variant of `body` with one field changed, one removed, or one added.
 fn tampered(body: &[u8]) -> Vec<(String, Vec<u8>)> {
-    let original = RawObject::parse_json(body, "test").unwrap();
+    let original = UntypedObject::parse_json(body, "test").unwrap();
     let mut out = Vec::new();
     for (key, value) in original.iter() {
         let mut changed = original.clone();
@@ -41,7 +43,7 @@ fn tampered(body: &[u8]) -> Vec<(String, Vec<u8>)> {
         out.push((format!("removed {key}"), removed.to_json().into_bytes()));
     }
     let mut added = original.clone();
-    added.insert("injected", RawValue::string("1"));
+    added.insert("injected", UntypedValue::string("1"));
     out.push(("added key".into(), added.to_json().into_bytes()));
     out
 }
@@ -104,7 +106,7 @@ fn error_responses_are_typed_and_marked() {
         .et
         .respond(
             &parties.merchant_public,
-            &Response::error(StatusCode::OrderNotAwaitingPayment, "order not payable", ""),
+            &Response::new(StatusCode::OrderNotAwaitingPayment, "order not payable", ""),
         )
         .unwrap();
     let err = parties
@@ -180,21 +182,21 @@ fn et_demo_shaped_request_is_accepted() {
             .encrypt_key(et_crypto::KeyPadding::Pkcs1v15, key.as_bytes())
             .unwrap(),
     );
-    let mut demo: RawObject = [
+    let mut demo: UntypedObject = [
         (
             "serial_number",
-            RawValue::string("20231204204337871860ET82009"),
+            UntypedValue::string("20231204204337871860ET82009"),
         ),
-        ("merchant_number", RawValue::string("ET82009")),
-        ("sub_merchant_number", RawValue::string("ET82009S001")),
-        ("server_type", RawValue::string("get_special_pay_url")),
-        ("callback_process", RawValue::string("")),
-        ("version", RawValue::string("2.0.0")),
-        ("data", RawValue::string(r#"{"order_id": "ET1"}"#)),
-        ("return_info", RawValue::string("")),
-        ("extend_info", RawValue::string("")),
-        ("sensitive_data", RawValue::string(sensitive)),
-        ("aeskey", RawValue::string(aeskey)),
+        ("merchant_number", UntypedValue::string("ET82009")),
+        ("sub_merchant_number", UntypedValue::string("ET82009S001")),
+        ("server_type", UntypedValue::string("get_special_pay_url")),
+        ("callback_process", UntypedValue::string("")),
+        ("version", UntypedValue::string("2.0.0")),
+        ("data", UntypedValue::string(r#"{"order_id": "ET1"}"#)),
+        ("return_info", UntypedValue::string("")),
+        ("extend_info", UntypedValue::string("")),
+        ("sensitive_data", UntypedValue::string(sensitive)),
+        ("aeskey", UntypedValue::string(aeskey)),
     ]
     .into_iter()
     .collect();
@@ -202,12 +204,15 @@ fn et_demo_shaped_request_is_accepted() {
     let signature = merchant_key
         .sign(et_crypto::SignHash::Sha256, sign_string(&demo).as_bytes())
         .unwrap();
-    demo.insert("sign", RawValue::string(et_crypto::b64_encode(signature)));
+    demo.insert(
+        "sign",
+        UntypedValue::string(et_crypto::b64_encode(signature)),
+    );
     let opened = parties
         .et
         .open_request(demo.to_json().as_bytes(), parties.lookup())
         .unwrap();
-    assert_eq!(opened.callback_process, Some(RawValue::string("")));
+    assert_eq!(opened.callback_process, Some(UntypedValue::string("")));
     assert_eq!(opened.sensitive.as_str(), "[]");
     assert_eq!(
         opened.operation::<GetPayUrl>().unwrap(),

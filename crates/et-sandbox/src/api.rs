@@ -12,7 +12,7 @@ use et_model::{
     GetPayUrl, GetRate, Operation, OrderCreated, OrderInfo, OrderStatus, PayConfig, PayType,
     PayUrl, QueryOrders, Rate, RefundAccepted, UploadAttachment,
 };
-use et_proto::{OpenedRequest, RawObject, RawValue, Response};
+use et_proto::{OpenedRequest, Response, UntypedObject, UntypedValue};
 
 use crate::app::App;
 use crate::clock::beijing_compact_date;
@@ -46,7 +46,7 @@ pub struct Answer {
 /// answer.
 pub fn handle(app: &App, body: &[u8]) -> Answer {
     let mut log = Recorder::start(app);
-    let envelope = match RawObject::parse_json(body, "request") {
+    let envelope = match UntypedObject::parse_json(body, "request") {
         Ok(envelope) => envelope,
         Err(e) => {
             log.not_opened(body, &e.to_string());
@@ -73,7 +73,7 @@ pub fn handle(app: &App, body: &[u8]) -> Answer {
                 Plan::Cut(Fault::ErrorCode {
                     status_code,
                     message,
-                }) => Response::error(status_code, message, req.return_info.as_str()),
+                }) => Response::new(status_code, message, req.return_info.as_str()),
                 Plan::Cut(cut) => {
                     let played = serde_json::to_string(&cut).unwrap_or_default();
                     log.answered(app, "", &format!("no answer: the fault {played}"));
@@ -122,22 +122,22 @@ pub fn handle(app: &App, body: &[u8]) -> Answer {
 /// signature, which would cost milliseconds of CPU per byte of garbage.
 fn not_an_envelope(e: &et_proto::Error) -> Vec<u8> {
     tracing::info!(error = %e, "request refused unsigned: not an envelope");
-    let mut body = RawObject::new();
+    let mut body = UntypedObject::new();
     body.insert(
         "status_code",
-        RawValue::string(SandboxCode::MalformedBody.as_str()),
+        UntypedValue::string(SandboxCode::MalformedBody.as_str()),
     );
-    body.insert("message", RawValue::string(e.to_string()));
+    body.insert("message", UntypedValue::string(e.to_string()));
     body.to_json().into_bytes()
 }
 
 fn refuse(r: &Refusal, return_info: &str) -> Response {
-    Response::error(r.code.as_str().into(), r.message.clone(), return_info)
+    Response::new(r.code.as_str().into(), r.message.clone(), return_info)
 }
 
 /// The request's `return_info`, if the body is readable at all.
 fn return_info(body: &[u8]) -> String {
-    RawObject::parse_json(body, "request")
+    UntypedObject::parse_json(body, "request")
         .ok()
         .and_then(|o| o.text("return_info").map(str::to_owned))
         .unwrap_or_default()

@@ -13,7 +13,7 @@
 //!
 //! ```
 //! use std::net::SocketAddr;
-//! use et_sandbox::{InitOptions, Sandbox, SandboxConfig, SandboxDir};
+//! use et_sandbox::{InitOptions, SandboxConfig, SandboxDir};
 //!
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -22,7 +22,7 @@
 //! assert_eq!(merchant.merchant_number, "ET82009");
 //!
 //! let listen: SocketAddr = "127.0.0.1:0".parse()?;
-//! let sandbox = Sandbox::start(SandboxConfig { dir: dir.path().into(), listen, time_scale: 1.0 }).await?;
+//! let sandbox = et_sandbox::start(SandboxConfig { dir: dir.path().into(), listen, time_scale: 1.0 }).await?;
 //! assert!(sandbox.endpoint_url().ends_with("/server"));
 //! sandbox.shutdown().await;
 //! # Ok(())
@@ -38,7 +38,7 @@
 //! counter fee; and `institutions`, the [`InstitutionDirectory`]: several
 //! dozen real universities and student-residence operators with codes of
 //! the sandbox's own, English and Chinese names, country and type — `1`
-//! for schools, [`RESIDENCE`] `2` for residences — edit it freely). [`Sandbox::start`] adds `sandbox.db`, which holds the
+//! for schools, [`RESIDENCE`] `2` for residences — edit it freely). [`start`] adds `sandbox.db`, which holds the
 //! merchants, orders, attachments (Base64 as received), serial numbers seen
 //! per merchant, the notification outbox and its delivery attempts, each
 //! order's status history and creating request, the request log and the
@@ -247,7 +247,7 @@
 //! # Resource bounds
 //!
 //! Whatever a client sends, the sandbox holds bounded connections, memory
-//! and time ([`Limits`], set with [`Sandbox::start_with`]; defaults in
+//! and time ([`Limits`], set with [`start_with`]; defaults in
 //! parentheses). It runs on et-http's serve loop, the one the webhook
 //! receiver uses: at most `max_connections` (512) connections (more wait in
 //! the listen backlog), a silent connection closed after the idle timeout
@@ -436,107 +436,98 @@ impl From<rusqlite::Error> for Error {
     }
 }
 
-/// Starts sandboxes.
-#[derive(Debug)]
-pub struct Sandbox;
+/// Loads the state directory, opens (or creates) its database, binds
+/// `listen` and starts serving and delivering notifications in the
+/// background. Pending notifications of an earlier run resume.
+pub async fn start(config: SandboxConfig) -> Result<RunningSandbox, Error> {
+    start_with(config, Limits::default()).await
+}
 
-impl Sandbox {
-    /// Loads the state directory, opens (or creates) its database, binds
-    /// `listen` and starts serving and delivering notifications in the
-    /// background. Pending notifications of an earlier run resume.
-    pub async fn start(config: SandboxConfig) -> Result<RunningSandbox, Error> {
-        Self::start_with(config, Limits::default()).await
-    }
-
-    /// [`start`](Self::start) within the given resource bounds.
-    pub async fn start_with(
-        config: SandboxConfig,
-        limits: Limits,
-    ) -> Result<RunningSandbox, Error> {
-        let dir = SandboxDir::new(&config.dir);
-        let lock = Arc::new(lock::lock(&config.dir)?);
-        let merchant = dir.merchant()?;
-        let merchant_pem = keys::load_public(&dir.file(MERCHANT_PUBLIC_PEM))?;
-        let et_key = keys::load_private(&dir.file(ET_PRIVATE_PEM))?;
-        let rates = dir.rate_table()?;
-        let institutions = dir.institutions()?;
-        let faults = dir.faults()?;
-        let store = store::Store::open(&dir.file(DATABASE))?;
-        let (saved_clock, merchants) = store.tx(|c| {
-            store::upsert_merchant(
-                c,
-                &store::MerchantRecord {
-                    merchant_number: merchant.merchant_number.clone(),
-                    sub_merchant_number: merchant.sub_merchant_number.clone(),
-                    public_key_pem: merchant_pem,
-                    salt: merchant.salt.to_string(),
-                },
-            )?;
-            Ok::<_, rusqlite::Error>((store::meta(c, app::CLOCK_KEY)?, store::merchants(c)?))
-        })?;
-        let not_before = saved_clock.and_then(|t| t.parse().ok()).unwrap_or(0);
-        let clock = clock::Clock::new(config.time_scale, not_before).map_err(|e| {
-            let path = match e {
-                clock::ClockError::Scale(_) => PathBuf::from("time_scale"),
-                _ => dir.file(DATABASE),
-            };
-            Error::Config {
-                path,
-                reason: e.to_string(),
-            }
-        })?;
-        let listener = TcpListener::bind(config.listen)
-            .await
-            .map_err(|source| Error::Bind {
-                addr: config.listen,
-                source,
-            })?;
-        let addr = listener.local_addr().map_err(|source| Error::Bind {
+/// [`start`] within the given resource bounds.
+pub async fn start_with(config: SandboxConfig, limits: Limits) -> Result<RunningSandbox, Error> {
+    let dir = SandboxDir::new(&config.dir);
+    let lock = Arc::new(lock::lock(&config.dir)?);
+    let merchant = dir.merchant()?;
+    let merchant_pem = keys::load_public(&dir.file(MERCHANT_PUBLIC_PEM))?;
+    let et_key = keys::load_private(&dir.file(ET_PRIVATE_PEM))?;
+    let rates = dir.rate_table()?;
+    let institutions = dir.institutions()?;
+    let faults = dir.faults()?;
+    let store = store::Store::open(&dir.file(DATABASE))?;
+    let (saved_clock, merchants) = store.tx(|c| {
+        store::upsert_merchant(
+            c,
+            &store::MerchantRecord {
+                merchant_number: merchant.merchant_number.clone(),
+                sub_merchant_number: merchant.sub_merchant_number.clone(),
+                public_key_pem: merchant_pem,
+                salt: merchant.salt.to_string(),
+            },
+        )?;
+        Ok::<_, rusqlite::Error>((store::meta(c, app::CLOCK_KEY)?, store::merchants(c)?))
+    })?;
+    let not_before = saved_clock.and_then(|t| t.parse().ok()).unwrap_or(0);
+    let clock = clock::Clock::new(config.time_scale, not_before).map_err(|e| {
+        let path = match e {
+            clock::ClockError::Scale(_) => PathBuf::from("time_scale"),
+            _ => dir.file(DATABASE),
+        };
+        Error::Config {
+            path,
+            reason: e.to_string(),
+        }
+    })?;
+    let listener = TcpListener::bind(config.listen)
+        .await
+        .map_err(|source| Error::Bind {
             addr: config.listen,
             source,
         })?;
-        let app = Arc::new(app::App {
-            store,
-            clock,
-            rates,
-            institutions,
-            base_url: format!("http://{addr}"),
-            wake: tokio::sync::Notify::new(),
-            et: EtSide::new(et_key, Profile::default()),
-            merchant_keys: merchants
-                .into_iter()
-                .filter_map(app::MerchantKey::parse)
-                .collect(),
-            faults,
-        });
-        let (stop, stopped) = watch::channel(false);
-        let server = Arc::new(server::Server {
-            app: app.clone(),
-            budget: limits::BodyBudget::new(limits.body_budget),
-            limits,
-        });
-        // Each task holds the directory's lock until it has ended.
-        let held = lock.clone();
-        let serving = server::serve(listener, server, stopped.clone());
-        let delivering = ticker::run(app.clone(), stopped);
-        let tasks = vec![
-            tokio::spawn(async move {
-                serving.await;
-                drop(held);
-            }),
-            tokio::spawn(async move {
-                delivering.await;
-                drop(lock);
-            }),
-        ];
-        tracing::info!(%addr, time_scale = config.time_scale, "sandbox listening");
-        Ok(RunningSandbox {
-            addr,
-            app,
-            stop,
-            tasks,
-        })
-    }
+    let addr = listener.local_addr().map_err(|source| Error::Bind {
+        addr: config.listen,
+        source,
+    })?;
+    let app = Arc::new(app::App {
+        store,
+        clock,
+        rates,
+        institutions,
+        base_url: format!("http://{addr}"),
+        wake: tokio::sync::Notify::new(),
+        et: EtSide::new(et_key, Profile::default()),
+        merchant_keys: merchants
+            .into_iter()
+            .filter_map(app::MerchantKey::parse)
+            .collect(),
+        faults,
+    });
+    let (stop, stopped) = watch::channel(false);
+    let server = Arc::new(server::Server {
+        app: app.clone(),
+        budget: limits::BodyBudget::new(limits.body_budget),
+        limits,
+    });
+    // Each task holds the directory's lock until it has ended.
+    let held = lock.clone();
+    let serving = server::serve(listener, server, stopped.clone());
+    let delivering = ticker::run(app.clone(), stopped);
+    let tasks = vec![
+        tokio::spawn(async move {
+            serving.await;
+            drop(held);
+        }),
+        tokio::spawn(async move {
+            delivering.await;
+            drop(lock);
+        }),
+    ];
+    tracing::info!(%addr, time_scale = config.time_scale, "sandbox listening");
+    Ok(RunningSandbox {
+        addr,
+        app,
+        stop,
+        tasks,
+    })
 }
 
 /// A sandbox serving in the background. Dropping it stops it too (without

@@ -6,7 +6,7 @@ mod common;
 use std::path::Path;
 use std::time::Duration;
 
-use et_sandbox::{Limits, RunningSandbox, Sandbox, SandboxConfig};
+use et_sandbox::{Limits, RunningSandbox, SandboxConfig};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -16,7 +16,7 @@ async fn start_with(dir: &Path, limits: Limits) -> RunningSandbox {
         listen: "127.0.0.1:0".parse().expect("addr"),
         time_scale: 1.0,
     };
-    Sandbox::start_with(config, limits)
+    et_sandbox::start_with(config, limits)
         .await
         .expect("sandbox starts")
 }
@@ -263,14 +263,16 @@ async fn a_second_sandbox_on_one_directory_is_refused_until_the_first_stops() {
         listen: "127.0.0.1:0".parse().expect("addr"),
         time_scale: 1.0,
     };
-    match Sandbox::start(config.clone()).await {
+    match et_sandbox::start(config.clone()).await {
         Err(e @ et_sandbox::Error::Locked { .. }) => {
             assert!(e.to_string().contains("another sandbox"), "{e}");
         }
         other => panic!("expected Error::Locked, got {other:?}"),
     }
     first.shutdown().await;
-    let second = Sandbox::start(config).await.expect("the lock is released");
+    let second = et_sandbox::start(config)
+        .await
+        .expect("the lock is released");
     second.shutdown().await;
 }
 
@@ -283,12 +285,12 @@ async fn the_clock_cannot_be_sent_to_the_end_of_time() {
         time_scale,
     };
     for scale in [1e308, et_sandbox::MAX_TIME_SCALE * 2.0] {
-        match Sandbox::start(config(scale)).await {
+        match et_sandbox::start(config(scale)).await {
             Err(et_sandbox::Error::Config { reason, .. }) => assert!(reason.contains("at most")),
             other => panic!("time scale {scale}: expected a refusal, got {other:?}"),
         }
     }
-    let sandbox = Sandbox::start(config(1.0)).await.expect("starts");
+    let sandbox = et_sandbox::start(config(1.0)).await.expect("starts");
     let advance = |seconds: &str| {
         format!(
             "http://{}/admin/clock/advance?seconds={seconds}",
@@ -318,7 +320,7 @@ async fn the_clock_cannot_be_sent_to_the_end_of_time() {
         .expect("update");
     assert_eq!(updated, 1, "the clock is saved");
     drop(db);
-    match Sandbox::start(config(1.0)).await {
+    match et_sandbox::start(config(1.0)).await {
         Err(et_sandbox::Error::Config { reason, .. }) => {
             assert!(reason.contains("past the latest"), "{reason}");
         }

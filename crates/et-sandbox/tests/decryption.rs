@@ -6,7 +6,7 @@ mod common;
 use common::{merchant, post, start, state_dir};
 use et_crypto::{AesKey, Iv, KeyPadding, PrivateKey, PublicKey, SignHash};
 use et_model::{CountryCode, CreateOrder, CurrencyCode};
-use et_proto::{sign_string, RawObject, RawValue, CONTENT_TYPE};
+use et_proto::{sign_string, UntypedObject, UntypedValue, CONTENT_TYPE};
 use et_sandbox::SandboxCode;
 
 #[tokio::test]
@@ -44,21 +44,24 @@ async fn every_decryption_failure_is_one_code_and_one_message() {
     for (aeskey, sensitive_data) in cases {
         // The merchant's own request, its encrypted parts replaced, signed again.
         let built = m.build(&order).unwrap();
-        let mut request = RawObject::parse_json(&built.body, "test").unwrap();
-        request.insert("aeskey", RawValue::string(aeskey));
-        request.insert("sensitive_data", RawValue::string(sensitive_data));
+        let mut request = UntypedObject::parse_json(&built.body, "test").unwrap();
+        request.insert("aeskey", UntypedValue::string(aeskey));
+        request.insert("sensitive_data", UntypedValue::string(sensitive_data));
         request.remove("sign");
         let signature = signing
             .sign(SignHash::Sha256, sign_string(&request).as_bytes())
             .unwrap();
-        request.insert("sign", RawValue::string(et_crypto::b64_encode(signature)));
+        request.insert(
+            "sign",
+            UntypedValue::string(et_crypto::b64_encode(signature)),
+        );
         let (_, reply) = post(
             &sb.endpoint_url(),
             request.to_json().into_bytes(),
             Some(CONTENT_TYPE),
         )
         .await;
-        match m.open_raw(Some(&built), &reply) {
+        match m.open_untyped(Some(&built), &reply) {
             Err(et_proto::Error::Api {
                 code,
                 message,

@@ -423,9 +423,7 @@ async fn sandbox_json_sets_faults_per_merchant_and_refuses_unbounded_ones() {
         listen: "127.0.0.1:0".parse().expect("addr"),
         time_scale: 1.0,
     };
-    let refused = et_sandbox::Sandbox::start(config)
-        .await
-        .expect_err("unbounded");
+    let refused = et_sandbox::start(config).await.expect_err("unbounded");
     assert!(refused.to_string().contains("faults"), "{refused}");
     let merchant_number = merchant(dir.path()).credentials().merchant_number.clone();
     write(serde_json::json!([{

@@ -43,7 +43,7 @@ async fn the_demos_request_gets_a_verified_list() {
     let sb = start(dir.path(), 1.0).await;
     let m = demo_merchant(dir.path());
     let req = m
-        .build_raw(
+        .build_untyped(
             ServerType::from_code("get_institutions"),
             r#"{"search_key": "", "count": 0, "institution_type": 1}"#,
             "[]",
@@ -190,9 +190,7 @@ async fn the_directory_is_edited_in_sandbox_json() {
         listen: "127.0.0.1:0".parse().expect("addr"),
         time_scale: 1.0,
     };
-    let error = et_sandbox::Sandbox::start(config)
-        .await
-        .expect_err("refused");
+    let error = et_sandbox::start(config).await.expect_err("refused");
     assert!(error.to_string().contains("used twice"), "{error}");
 }
 
@@ -371,7 +369,7 @@ async fn jump_pages_refuse_unknown_tokens_and_oversized_forms() {
     bad.name_ch = Some("张".repeat(21));
     let sensitive = serde_json::to_string(&bad).expect("JSON");
     let req = m
-        .build_raw(
+        .build_untyped(
             ServerType::MerchantJumpPlaceOrder,
             "{}",
             &sensitive,

@@ -189,7 +189,7 @@ async fn refuses_malformed_envelopes_and_unknown_merchants_with_signed_responses
         text.contains("\"aeskey\":\"\"") && text.contains("\"sensitive_data\":\"\""),
         "{text}"
     );
-    refused(m.open_raw(None, &reply), SandboxCode::MalformedBody);
+    refused(m.open_untyped(None, &reply), SandboxCode::MalformedBody);
     let mut stranger = m.build(&GetPayUrl::new("ET1")).expect("builds");
     stranger.body = String::from_utf8(stranger.body)
         .expect("utf-8")
@@ -212,7 +212,7 @@ async fn garbage_that_is_not_an_envelope_is_refused_unsigned_without_rsa() {
         assert_eq!(status, 200);
         let text = String::from_utf8_lossy(&reply).into_owned();
         assert!(!text.contains("\"sign\""), "no signature: {text}");
-        match m.open_raw(None, &reply) {
+        match m.open_untyped(None, &reply) {
             Err(et_proto::Error::Api {
                 code,
                 authenticated: false,

@@ -18,7 +18,7 @@ pub(super) async fn flow(r: &mut Runner<'_>, env: &mut Env) -> Option<()> {
     let jump_url = r.step("hand student over to ET", hand_over(env)).await?;
     let form = r
         .step("open jump page", async {
-            let page = env.browser.get(&jump_url).await?;
+            let page = env.web.get(&jump_url).await?;
             expect_ok(&page)?;
             let text = page.text();
             let order = between(&text, "id=\"merchant_order_id\">", "<").unwrap_or("?");
@@ -35,10 +35,7 @@ pub(super) async fn flow(r: &mut Runner<'_>, env: &mut Env) -> Option<()> {
                 ("institution_code", code.as_str()),
                 ("currency_code", "GBP"),
             ];
-            let page = env
-                .browser
-                .fill_and_submit_first_form(&form, &filled)
-                .await?;
+            let page = env.web.fill_and_submit_first_form(&form, &filled).await?;
             expect_ok(&page)?;
             let text = page.text();
             let order_id = between(&text, "id=\"order_id\">", "<")

@@ -159,14 +159,14 @@ pub async fn try_send(
 pub fn signed_notification(fields: &[(&str, &str)]) -> Vec<u8> {
     let object = fields
         .iter()
-        .map(|(k, v)| (*k, et_proto::RawValue::from_json(v).unwrap()))
+        .map(|(k, v)| (*k, et_proto::UntypedValue::from_json(v).unwrap()))
         .collect();
     EtSide::sign_notification(SALT, object)
 }
 
 /// The same notification as a form-urlencoded body.
 pub fn as_form(json_body: &[u8]) -> String {
-    let object = et_proto::RawObject::parse_json(json_body, "test").unwrap();
+    let object = et_proto::UntypedObject::parse_json(json_body, "test").unwrap();
     let mut form = form_urlencoded::Serializer::new(String::new());
     for (k, v) in object.iter() {
         form.append_pair(k, v.text());

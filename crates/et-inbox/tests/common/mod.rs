@@ -4,7 +4,7 @@
 
 use bytes::Bytes;
 use et_inbox::PgStore;
-use et_proto::{sign_notification, NotificationVerifier, Profile, RawObject, RawValue};
+use et_proto::{sign_notification, NotificationVerifier, Profile, UntypedObject, UntypedValue};
 use http_body_util::Full;
 use std::io::Write;
 
@@ -16,15 +16,15 @@ pub fn verifier() -> NotificationVerifier {
 
 /// A signed payment-success body for order `ETLOAD<n>`.
 pub fn payment_body(n: usize) -> Vec<u8> {
-    let fields: RawObject = [
-        ("order_id", RawValue::string(format!("ETTEST{n:010}"))),
-        ("pay_result", RawValue::integer(1)),
+    let fields: UntypedObject = [
+        ("order_id", UntypedValue::string(format!("ETTEST{n:010}"))),
+        ("pay_result", UntypedValue::integer(1)),
         (
             "pay_amount",
-            RawValue::from_json("10000.00").expect("amount"),
+            UntypedValue::from_json("10000.00").expect("amount"),
         ),
-        ("pay_datetime", RawValue::string("2026-12-01 10:00:00")),
-        ("extend_info", RawValue::string("")),
+        ("pay_datetime", UntypedValue::string("2026-12-01 10:00:00")),
+        ("extend_info", UntypedValue::string("")),
     ]
     .into_iter()
     .collect();

@@ -66,10 +66,10 @@ pub fn notify_type() -> impl Strategy<Value = NotifyType> {
         text().prop_map(|t| NotifyType::from_code(&t))
     ]
 }
-pub fn raw_code() -> impl Strategy<Value = RawCode> {
+pub fn raw_code() -> impl Strategy<Value = UntypedCode> {
     prop_oneof![
-        any::<i64>().prop_map(RawCode::Int),
-        text().prop_map(RawCode::Text)
+        any::<i64>().prop_map(UntypedCode::Int),
+        text().prop_map(UntypedCode::Text)
     ]
 }
 

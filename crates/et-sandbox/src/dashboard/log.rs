@@ -5,7 +5,7 @@
 
 use std::time::Instant;
 
-use et_proto::{OpenedRequest, RawObject};
+use et_proto::{OpenedRequest, UntypedObject};
 
 use crate::app::App;
 use crate::store::{self, LoggedRequest, OrderRequest};
@@ -35,7 +35,7 @@ impl Recorder {
     }
 
     /// Notes the envelope's plain fields, before anything is verified.
-    pub fn envelope(&mut self, envelope: &RawObject) {
+    pub fn envelope(&mut self, envelope: &UntypedObject) {
         let field = |key| envelope.text(key).map(bounded).unwrap_or_default();
         self.entry.merchant_number = field("merchant_number");
         self.entry.server_type = field("server_type");

@@ -15,7 +15,7 @@ use et_model::{Notification, Operation};
 use et_proto::{
     BuiltRequest, CallbackEncoding, Credentials, EmptySensitive, Merchant, Profile, CONTENT_TYPE,
 };
-use et_sandbox::{RunningSandbox, Sandbox, SandboxCode, SandboxConfig, SandboxDir};
+use et_sandbox::{RunningSandbox, SandboxCode, SandboxConfig, SandboxDir};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::service::service_fn;
@@ -45,7 +45,7 @@ pub async fn start(dir: &Path, time_scale: f64) -> RunningSandbox {
         listen: "127.0.0.1:0".parse().expect("addr"),
         time_scale,
     };
-    Sandbox::start(config).await.expect("sandbox starts")
+    et_sandbox::start(config).await.expect("sandbox starts")
 }
 
 fn load_private(path: &Path) -> PrivateKey {

@@ -10,7 +10,9 @@ use zeroize::Zeroizing;
 
 use crate::error::{Error, Message};
 use crate::profile::NotifySignRule;
-use crate::raw::{parse_form_ref, parse_json_ref, FieldsRef, RawObject, RawValue, RawValueRef};
+use crate::raw::{
+    parse_form_ref, parse_json_ref, FieldsRef, UntypedObject, UntypedValue, UntypedValueRef,
+};
 use crate::shape;
 use crate::sign::{sign_string, sign_string_of, v1_printed_of, SignRule, SIGN_KEY};
 
@@ -94,7 +96,7 @@ impl NotificationVerifier {
     }
 
     /// Verifies and types fields already read (see [`verify`](Self::verify)).
-    pub fn verify_fields(&self, fields: RawObject) -> Result<VerifiedNotification, Error> {
+    pub fn verify_fields(&self, fields: UntypedObject) -> Result<VerifiedNotification, Error> {
         self.check(fields.fields_ref())?.to_verified()
     }
 
@@ -138,9 +140,9 @@ impl NotificationVerifier {
     fn acknowledgement_for(&self, notification: &Notification) -> Cow<'static, [u8]> {
         match notification {
             Notification::RefundResult(refund) => {
-                let reply: RawObject = [
-                    ("order_id", RawValue::string(refund.order_id.as_str())),
-                    ("notify_result", RawValue::string("OK")),
+                let reply: UntypedObject = [
+                    ("order_id", UntypedValue::string(refund.order_id.as_str())),
+                    ("notify_result", UntypedValue::string("OK")),
                 ]
                 .into_iter()
                 .collect();
@@ -173,7 +175,7 @@ impl<'a> NotificationView<'a> {
     }
 
     /// Every field as received, `sign` included, in received order.
-    pub fn fields(&self) -> impl Iterator<Item = (&str, &RawValueRef<'a>)> {
+    pub fn fields(&self) -> impl Iterator<Item = (&str, &UntypedValueRef<'a>)> {
         self.fields.iter().map(|(key, value)| (key.as_ref(), value))
     }
 
@@ -211,7 +213,7 @@ impl<'a> NotificationView<'a> {
         let notification = self.notification()?;
         Ok(VerifiedNotification {
             acknowledgement: self.verifier.acknowledgement_for(&notification),
-            fields: RawObject::from_fields(self.fields.clone()),
+            fields: UntypedObject::from_fields(self.fields.clone()),
             notification,
             matched: self.matched,
         })
@@ -221,7 +223,7 @@ impl<'a> NotificationView<'a> {
 /// A notification whose signature verified, typed and owned.
 #[derive(Debug, Clone, PartialEq)]
 pub struct VerifiedNotification {
-    fields: RawObject,
+    fields: UntypedObject,
     notification: Notification,
     matched: MatchedRule,
     acknowledgement: Cow<'static, [u8]>,
@@ -234,7 +236,7 @@ impl VerifiedNotification {
     }
 
     /// Every field as received (raw text), `sign` included.
-    pub fn fields(&self) -> &RawObject {
+    pub fn fields(&self) -> &UntypedObject {
         &self.fields
     }
 
@@ -298,8 +300,11 @@ fn dedup_key<'a>(
 /// Reads a notification body into raw fields. JSON when `content_type` says
 /// JSON, form-urlencoded when it says so; otherwise (absent, `text/plain`,
 /// unknown) a body starting with `{` is JSON and anything else is a form.
-pub fn read_notification_body(content_type: Option<&str>, body: &[u8]) -> Result<RawObject, Error> {
-    read_fields(content_type, body).map(RawObject::from_fields)
+pub fn read_notification_body(
+    content_type: Option<&str>,
+    body: &[u8],
+) -> Result<UntypedObject, Error> {
+    read_fields(content_type, body).map(UntypedObject::from_fields)
 }
 
 /// [`read_notification_body`], in place.
@@ -341,9 +346,9 @@ fn read_fields<'a>(content_type: Option<&str>, body: &'a [u8]) -> Result<FieldsR
 /// Signs `fields` with the v2 rule (salt + sorted sign string) and returns
 /// the JSON body, `sign` last. Used by ET's side for notifications and by
 /// the merchant for the refund acknowledgement.
-pub fn sign_notification(salt: &str, mut fields: RawObject) -> Vec<u8> {
+pub fn sign_notification(salt: &str, mut fields: UntypedObject) -> Vec<u8> {
     fields.remove(SIGN_KEY);
     let sign = et_crypto::md5_hex(salt, sign_string(&fields));
-    fields.insert(SIGN_KEY, RawValue::string(sign));
+    fields.insert(SIGN_KEY, UntypedValue::string(sign));
     fields.to_json().into_bytes()
 }

@@ -1,6 +1,7 @@
-//! Just enough of a web browser for the demo: GET a page, submit its form
-//! (no JavaScript), follow the redirect, download a file. Plain HTTP only,
-//! which is all the local sandbox speaks.
+//! Just enough of a web client for the demo and `et sandbox admin`: GET a
+//! page, submit its form (no JavaScript) as a browser would, follow the
+//! redirect, download a file, POST to the sandbox's JSON admin routes.
+//! Plain HTTP only, which is all the local sandbox speaks.
 
 use std::time::Duration;
 
@@ -43,20 +44,20 @@ type Body = (&'static str, String);
 
 /// A plain-HTTP client with a browser's habits.
 #[derive(Debug, Clone)]
-pub struct Browser {
+pub struct WebClient {
     client: et_http::PlainHttpClient,
 }
 
-impl Default for Browser {
+impl Default for WebClient {
     fn default() -> Self {
         Self::new()
     }
 }
 
-impl Browser {
-    /// A new browser with its own connection pool.
+impl WebClient {
+    /// A new client with its own connection pool.
     pub fn new() -> Self {
-        Browser {
+        WebClient {
             client: et_http::plain_http_client(),
         }
     }
