@@ -27,7 +27,7 @@ fn resigned(parties: &Parties, aeskey: &str, sensitive_data: &str) -> Vec<u8> {
     object.insert("aeskey", RawValue::string(aeskey));
     object.insert("sensitive_data", RawValue::string(sensitive_data));
     object.remove("sign");
-    let signature = common::key("merchant", 1024)
+    let signature = common::key(common::Who::Merchant, 1024)
         .sign(SignHash::Sha256, sign_string(&object).as_bytes())
         .unwrap();
     object.insert("sign", RawValue::string(et_crypto::b64_encode(signature)));
@@ -111,7 +111,7 @@ fn et_side_tries_only_the_configured_padding_unless_detection_is_on() {
         key_padding: KeyPadding::OaepSha256,
         ..Profile::default()
     };
-    let parties = Parties::new(1024, oaep.clone(), Profile::default());
+    let parties = Parties::with_profiles(1024, oaep.clone(), Profile::default());
     let request = parties.merchant.build(&order()).unwrap();
     assert_eq!(
         parties
@@ -126,7 +126,7 @@ fn et_side_tries_only_the_configured_padding_unless_detection_is_on() {
         detect_key_padding: true,
         ..Profile::default()
     };
-    let parties = Parties::new(1024, oaep, detecting);
+    let parties = Parties::with_profiles(1024, oaep, detecting);
     let request = parties.merchant.build(&order()).unwrap();
     assert!(parties
         .et
