@@ -950,7 +950,7 @@ fn text_from_outside_cannot_drive_the_terminal() {
 #[test]
 fn the_exit_code_table_is_in_help_and_readme() {
     let help = stdout(&et(&["--help"]));
-    for (code, meaning) in et_cli::error::exit_codes() {
+    for (code, meaning) in et_cli::exit_codes() {
         assert!(
             help.contains(&format!("  {code}  {meaning}")),
             "--help lacks {code}: {help}"

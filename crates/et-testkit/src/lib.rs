@@ -8,7 +8,7 @@
 //!   use 1024-bit keys) and 2048 bits, and a third 1024-bit key that
 //!   neither party trusts ([`Who::Stranger`]).
 //! - [`Parties`]: a merchant and ET that trust each other's keys.
-//! - [`key_file`], and with feature `io` [`merchant_dir`]: the same keys as
+//! - [`key_file`], and with feature `io` `merchant_dir`: the same keys as
 //!   files, with `merchant.json`, as the sandbox's state directory and the
 //!   `et` command's merchant directory hold them.
 //! - With feature `io`, `http`: a loopback test server, a webhook receiver
@@ -29,7 +29,7 @@ use et_proto::{BuiltRequest, Credentials, EtSide, Merchant, OpenedRequest, Profi
 pub const MERCHANT_NUMBER: &str = "ET82009";
 /// The test merchant's sub-merchant number.
 pub const SUB_MERCHANT_NUMBER: &str = "ET82009S001";
-/// The notification salt of [`Parties`] and [`merchant_dir`]: ET's own
+/// The notification salt of [`Parties`] and `merchant_dir`: ET's own
 /// example salt.
 pub const SALT: &str = "abc123";
 /// Both key sizes of the key set.
@@ -111,7 +111,7 @@ pub fn key(who: Who, bits: usize) -> &'static PrivateKey {
 }
 
 /// The test merchant's credentials with the `bits`-bit keys and salt
-/// [`SALT`], for a client of a sandbox started on [`merchant_dir`].
+/// [`SALT`], for a client of a sandbox started on `merchant_dir`.
 pub fn credentials(bits: usize) -> Credentials {
     let et_public = key(Who::Et, bits).public_key().clone();
     credentials_of(key(Who::Merchant, bits).clone(), et_public, SALT)
@@ -223,7 +223,7 @@ pub fn merchant_dir() -> tempfile::TempDir {
     dir
 }
 
-/// Copies the 1024-bit merchant and ET key files into `dir` (see [`merchant_dir`]).
+/// Copies the 1024-bit merchant and ET key files into `dir` (see `merchant_dir`).
 pub fn write_keys(dir: &Path) {
     for (who, name) in [(Who::Merchant, "merchant"), (Who::Et, "et")] {
         for (half, suffix) in [(Half::Private, "private"), (Half::Public, "public")] {
