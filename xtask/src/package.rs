@@ -39,6 +39,8 @@ pub struct Published {
     version: String,
     /// Its `rust-version`, if it declares one.
     pub rust_version: Option<String>,
+    /// The directory of its `Cargo.toml`.
+    dir: PathBuf,
 }
 
 impl Published {
@@ -56,22 +58,21 @@ pub fn run() -> Result<(), String> {
     if published.is_empty() {
         return Err("no workspace crate has `publish = true`".into());
     }
-    let mut packed = test_support(&packages, &published);
+    let kits = test_support(&packages, &published);
     let names =
         |crates: &[Published]| -> Vec<String> { crates.iter().map(|p| p.name.clone()).collect() };
     println!(
         "xtask package: {}; dev-only, packed for their tests: {}",
         names(&published).join(", "),
-        names(&packed).join(", ")
+        names(&kits).join(", ")
     );
-    packed.extend(published.iter().cloned());
-
-    let mut package = cargo();
-    package.args(["package", "--no-verify", "--allow-dirty"]);
-    for p in &packed {
-        package.args(["--package", &p.name]);
+    // Each side resolves the other by path: cargo's own local registry of
+    // the packages being packed takes only publishable ones.
+    package(&published, &kits)?;
+    if !kits.is_empty() {
+        package(&kits, &published)?;
     }
-    run_status("cargo package", &mut package)?;
+    let packed = [kits, published.clone()].concat();
 
     let check = target_dir.join("package-check");
     unpack(&packed, &target_dir.join("package"), &check)?;
@@ -98,6 +99,22 @@ pub fn run() -> Result<(), String> {
         secs(start.elapsed())
     );
     Ok(())
+}
+
+/// `cargo package` for `crates`, each of `others` patched in from its
+/// directory for the resolution.
+fn package(crates: &[Published], others: &[Published]) -> Result<(), String> {
+    let mut package = cargo();
+    package.args(["package", "--no-verify", "--allow-dirty"]);
+    for p in crates {
+        package.args(["--package", &p.name]);
+    }
+    for p in others {
+        let path = p.dir.display().to_string().replace('\\', "/");
+        package.arg("--config");
+        package.arg(format!("patch.crates-io.{}.path=\"{path}\"", p.name));
+    }
+    run_status("cargo package", &mut package).map(drop)
 }
 
 /// The crates `cargo metadata` says may go to crates.io (`publish` absent,
@@ -167,6 +184,10 @@ fn described(p: &Value) -> Published {
         name: p["name"].as_str().unwrap_or_default().to_owned(),
         version: p["version"].as_str().unwrap_or_default().to_owned(),
         rust_version: p["rust_version"].as_str().map(str::to_owned),
+        dir: Path::new(p["manifest_path"].as_str().unwrap_or_default())
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default(),
     }
 }
 

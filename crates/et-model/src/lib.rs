@@ -71,7 +71,11 @@ pub use order::{CreateOrder, FeeItem, OrderCreated, PayConfig};
 pub use payload::{NoPayload, Operation, Payload, Placement, Rule, ValidationError};
 pub use rust_decimal::Decimal;
 pub use time::BeijingTime;
-pub use wire::{json_number_len, push_json_string, Extra, RawJson};
+pub use wire::{Extra, RawJson};
+// JSON text helpers that exist for et-proto's envelope reader and writer:
+// public only so that et-proto can share them, not part of the model's API.
+#[doc(hidden)]
+pub use wire::{json_number_len, push_json_string};
 
 // The README's example runs as a doctest, so the crates.io page stays true.
 #[cfg(doctest)]
