@@ -21,10 +21,12 @@
 use std::error::Error;
 
 use et_crypto::Backend;
-use et_fuzz::fixture_key;
-pub use et_fuzz::Parties;
 use et_model::{CreateOrder, OrderInfo, QueryOrders};
-use et_proto::{BuiltRequest, NotificationVerifier, NotifySignRule, Response, UntypedObject};
+use et_proto::{
+    BuiltRequest, NotificationVerifier, NotifySignRule, Profile, Response, UntypedObject,
+};
+pub use et_testkit::Parties;
+use et_testkit::{key, Who};
 
 /// Any setup failure (broken fixture, builder error).
 pub type SetupResult<T> = Result<T, Box<dyn Error>>;
@@ -46,17 +48,19 @@ pub const KEY_BITS: &[usize] = &[1024, 2048];
 /// The notification salt of [`notification_body`].
 pub const NOTIFY_SALT: &str = "bench-salt";
 
-/// Both parties at one key size (et-proto's committed fixture keys), every
-/// key pinned to `backend`, or choosing automatically (`None`).
+/// Both parties at one key size (the test kit's keys), every key pinned to
+/// `backend`, or choosing automatically (`None`).
 pub fn parties(bits: usize, backend: Option<Backend>) -> SetupResult<Parties> {
-    let key = |who| -> SetupResult<_> {
-        let key = fixture_key(who, bits)?;
-        Ok(match backend {
+    let pinned = |who| {
+        let key = key(who, bits).clone();
+        match backend {
             Some(backend) => key.with_backend(backend),
             None => key,
-        })
+        }
     };
-    Ok(Parties::new(key("merchant")?, key("et")?, NOTIFY_SALT))
+    let keys = (pinned(Who::Merchant), pinned(Who::Et));
+    let default = Profile::default;
+    Ok(Parties::from_keys(keys, NOTIFY_SALT, default(), default()))
 }
 
 /// A batch query for `n` orders and ET's signed, encrypted answer with `n` items.

@@ -98,11 +98,6 @@ impl Failure {
         }
     }
 
-    /// Which kind of failure this is.
-    pub fn kind(&self) -> FailureKind {
-        self.kind
-    }
-
     /// The process exit code for this failure.
     pub fn exit_code(&self) -> ExitCode {
         ExitCode::from(self.kind.code())
@@ -132,12 +127,21 @@ pub type CliResult<T = ()> = Result<T, Failure>;
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cli::{Cli, Command};
+    use clap::Parser;
+
+    #[test]
+    fn arguments_parse_and_a_bad_one_is_an_error_not_a_panic() {
+        let cli = Cli::try_parse_from(["et", "keygen", "--bits", "1024", "--out", "keys"]).unwrap();
+        assert!(matches!(cli.command, Command::Keygen(ref k) if k.bits == 1024));
+        assert!(Cli::try_parse_from(["et", "keygen", "--bits", "12"]).is_err());
+    }
 
     #[test]
     fn display_is_one_line() {
         let f = Failure::usage("first\n  second\n").context("reading x.json");
         assert_eq!(f.to_string(), "reading x.json: first second");
-        assert_eq!(f.kind(), FailureKind::Usage);
+        assert_eq!(f.kind, FailureKind::Usage);
     }
 
     #[test]

@@ -1,42 +1,34 @@
 //! The `et` command: keys, envelopes, notifications, the local sandbox and the demo.
 //!
 //! This crate's one job is the command line over the lower layers. Every
-//! subcommand is a function of its parsed arguments returning a [`CliResult`];
+//! subcommand is a function of its parsed arguments returning a `CliResult`;
 //! [`main_with_args`] turns a failure into one line on stderr and an exit
-//! code from one table ([`error::exit_codes`]: 0 verified success, 1
+//! code from one table ([`exit_codes`]: 0 verified success, 1
 //! verification or decryption failed, 2 usage or I/O, 3 a verified refusal
 //! from ET), never a panic. Every input is read with a size bound
-//! ([`input`]), everything printed has its terminal control characters
-//! escaped ([`output`]), numbers keep their wire text, and key files are
+//! (module `input`), everything printed has its terminal control characters
+//! escaped (module `output`), numbers keep their wire text, and key files are
 //! written 0600 through et-sandbox's one atomic writer.
 //! The demo's lifecycle lives in [`demo`] so tests run it in-process.
-//!
-//! ```
-//! use clap::Parser;
-//! use et_cli::cli::{Cli, Command};
-//!
-//! let cli = Cli::try_parse_from(["et", "keygen", "--bits", "1024", "--out", "keys"]).unwrap();
-//! assert!(matches!(cli.command, Command::Keygen(ref k) if k.bits == 1024));
-//! // A bad argument is an error, not a panic.
-//! assert!(Cli::try_parse_from(["et", "keygen", "--bits", "12"]).is_err());
-//! ```
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
-pub mod call;
-pub mod cli;
+// Everything but `main_with_args`, the exit-code table and the in-process
+// demo is the binary's own.
+pub(crate) mod call;
+pub(crate) mod cli;
 pub mod demo;
-pub mod envelope;
-pub mod error;
-pub mod input;
-pub mod institutions;
-pub mod keys;
-pub mod merchant_dir;
-pub mod notify;
-pub mod output;
+pub(crate) mod envelope;
+pub(crate) mod error;
+pub(crate) mod input;
+pub(crate) mod institutions;
+pub(crate) mod keys;
+pub(crate) mod merchant_dir;
+pub(crate) mod notify;
+pub(crate) mod output;
 mod profile;
-pub mod sandbox;
-pub mod web_client;
+pub(crate) mod sandbox;
+pub(crate) mod web_client;
 
 use std::ffi::OsString;
 use std::process::ExitCode;
@@ -45,7 +37,8 @@ use crate::cli::{
     Cli, Command, InstitutionsCommand, NotifyCommand, RequestCommand, ResponseCommand,
     SandboxCommand,
 };
-pub use crate::error::{CliResult, Failure, FailureKind};
+pub use crate::error::exit_codes;
+pub(crate) use crate::error::{CliResult, Failure};
 
 /// Parse `args` (program name first), run the command, and report a failure
 /// as one line on stderr. This is the whole `main` of the binary.
@@ -70,7 +63,7 @@ where
 }
 
 /// Run one parsed command.
-pub fn run(cli: Cli) -> CliResult {
+fn run(cli: Cli) -> CliResult {
     match cli.command {
         Command::Keygen(args) => keys::keygen(&args),
         Command::Notify(NotifyCommand::Sign(args)) => notify::sign(&args),

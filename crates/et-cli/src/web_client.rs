@@ -24,8 +24,6 @@ pub struct Page {
     pub url: Uri,
     /// The final status.
     pub status: StatusCode,
-    /// `Content-Type`, if any.
-    pub content_type: Option<String>,
     /// `Location`, if any.
     pub location: Option<String>,
     /// The body.
@@ -162,7 +160,7 @@ impl WebClient {
                     .and_then(|v: &http::HeaderValue| v.to_str().ok())
                     .map(str::to_owned)
             };
-            let (content_type, location) = (header(CONTENT_TYPE), header(LOCATION));
+            let location = header(LOCATION);
             let body = Limited::new(response.into_body(), MAX_BODY)
                 .collect()
                 .await
@@ -171,7 +169,6 @@ impl WebClient {
             Ok::<_, String>(Page {
                 url: uri.clone(),
                 status,
-                content_type,
                 location,
                 body,
             })

@@ -10,12 +10,7 @@ use et_proto::{EtSide, Profile, Response};
 mod common;
 
 use common::{et_stdin, ET};
-
-fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(name)
-}
+use et_testkit::{key, key_file, merchant_dir, Half, Who};
 
 fn et(args: &[&str]) -> Output {
     et_stdin(args, b"")
@@ -41,12 +36,12 @@ fn assert_one_line_failure(out: &Output, code: i32) -> String {
     err
 }
 
-fn load_private(name: &str) -> PrivateKey {
-    PrivateKey::load(&std::fs::read(fixture(name)).expect("fixture")).expect("private key")
+fn et_key() -> PrivateKey {
+    key(Who::Et, 1024).clone()
 }
 
-fn load_public(name: &str) -> PublicKey {
-    PublicKey::load(&std::fs::read(fixture(name)).expect("fixture")).expect("public key")
+fn merchant_public() -> PublicKey {
+    key(Who::Merchant, 1024).public_key().clone()
 }
 
 fn path_str(p: &Path) -> &str {
@@ -126,8 +121,8 @@ fn keygen_writes_loadable_keys() {
 }
 
 fn build_request(extra: &[&str], stdin: &[u8]) -> Output {
-    let merchant_key = fixture("merchant-private.pem");
-    let et_public = fixture("et-public.pem");
+    let merchant_key = key_file(Who::Merchant, Half::Private);
+    let et_public = key_file(Who::Et, Half::Public);
     let mut args = vec![
         "request",
         "build",
@@ -155,11 +150,11 @@ fn request_build_opens_on_et_side() {
         "{\"name_ch\":\"张三\"}\n".as_bytes(),
     );
     assert!(out.status.success(), "{}", stderr(&out));
-    let et_side = EtSide::new(load_private("et-private.pem"), Profile::default());
+    let et_side = EtSide::new(et_key(), Profile::default());
     let opened = et_side
         .open_request(stdout(&out).trim().as_bytes(), |m, s| {
             assert_eq!((m, s), ("ET82009", "ET82009S001"));
-            Some(load_public("merchant-public.pem"))
+            Some(merchant_public())
         })
         .expect("ET opens what et built");
     assert_eq!(opened.server_type, "get_special_pay_url");
@@ -192,9 +187,9 @@ fn request_build_profile_options_apply() {
         ..Profile::default()
     };
     let opens = |profile: Profile| {
-        EtSide::new(load_private("et-private.pem"), profile)
+        EtSide::new(et_key(), profile)
             .open_request(stdout(&out).trim().as_bytes(), |_, _| {
-                Some(load_public("merchant-public.pem"))
+                Some(merchant_public())
             })
             .is_ok()
     };
@@ -211,10 +206,10 @@ fn request_build_rejects_non_object_data() {
 /// A signed, encrypted success response from ET to the fixture merchant.
 fn et_response() -> Vec<u8> {
     let out = build_request(&[], b"");
-    let et_side = EtSide::new(load_private("et-private.pem"), Profile::default());
+    let et_side = EtSide::new(et_key(), Profile::default());
     let opened = et_side
         .open_request(stdout(&out).trim().as_bytes(), |_, _| {
-            Some(load_public("merchant-public.pem"))
+            Some(merchant_public())
         })
         .expect("open");
     let response = Response::success(&opened)
@@ -222,13 +217,13 @@ fn et_response() -> Vec<u8> {
         .and_then(|r| r.with_sensitive(&[serde_json::json!({"student": "张三"})]))
         .expect("response");
     et_side
-        .respond(&load_public("merchant-public.pem"), &response)
+        .respond(&merchant_public(), &response)
         .expect("respond")
 }
 
 fn open_response(body: &[u8]) -> Output {
-    let merchant_key = fixture("merchant-private.pem");
-    let et_public = fixture("et-public.pem");
+    let merchant_key = key_file(Who::Merchant, Half::Private);
+    let et_public = key_file(Who::Et, Half::Public);
     et_stdin(
         &[
             "response",
@@ -672,8 +667,8 @@ fn sandbox_state_and_database_are_owner_only_even_under_umask_000() {
 #[cfg(unix)]
 #[test]
 fn endless_inputs_end_in_an_error_naming_the_input_and_its_limit() {
-    let key = fixture("merchant-private.pem");
-    let et_public = fixture("et-public.pem");
+    let key = key_file(Who::Merchant, Half::Private);
+    let et_public = key_file(Who::Et, Half::Public);
     let (key, et_public) = (path_str(&key), path_str(&et_public));
     let build = [
         "request",
@@ -740,23 +735,6 @@ fn endless_inputs_end_in_an_error_naming_the_input_and_its_limit() {
     }
 }
 
-/// The fixture merchant as an `et call --dir` directory.
-fn merchant_dir() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().expect("tempdir");
-    std::fs::write(
-        dir.path().join("merchant.json"),
-        r#"{"merchant_number":"ET82009","sub_merchant_number":"ET82009S001","salt":"abc123"}"#,
-    )
-    .expect("merchant.json");
-    for (from, to) in [
-        ("merchant-private.pem", "merchant-private.pem"),
-        ("et-public.pem", "et-public.pem"),
-    ] {
-        std::fs::copy(fixture(from), dir.path().join(to)).expect("copy key");
-    }
-    dir
-}
-
 /// An HTTP server on loopback that answers one request with `status` and
 /// `answer(request body)`; returns its base URL.
 fn serve_once(
@@ -802,9 +780,9 @@ fn serve_once(
 /// ET's signed answer to a request of the fixture merchant: `status_code`
 /// and `message`, and, on success, `items` (exact JSON text) as both payloads.
 fn et_answer(request: &[u8], status_code: &str, message: &str, items: &str) -> Vec<u8> {
-    let et_side = EtSide::new(load_private("et-private.pem"), Profile::default());
+    let et_side = EtSide::new(et_key(), Profile::default());
     let opened = et_side
-        .open_request(request, |_, _| Some(load_public("merchant-public.pem")))
+        .open_request(request, |_, _| Some(merchant_public()))
         .expect("open");
     let mut response = Response::new(
         et_model::StatusCode::from_code(status_code),
@@ -817,7 +795,7 @@ fn et_answer(request: &[u8], status_code: &str, message: &str, items: &str) -> V
         response.sensitive = et_crypto::Zeroizing::new(items.to_owned());
     }
     et_side
-        .respond(&load_public("merchant-public.pem"), &response)
+        .respond(&merchant_public(), &response)
         .expect("respond")
 }
 
@@ -1001,7 +979,7 @@ fn text_from_outside_cannot_drive_the_terminal() {
 #[test]
 fn the_exit_code_table_is_in_help_and_readme() {
     let help = stdout(&et(&["--help"]));
-    for (code, meaning) in et_cli::error::exit_codes() {
+    for (code, meaning) in et_cli::exit_codes() {
         assert!(
             help.contains(&format!("  {code}  {meaning}")),
             "--help lacks {code}: {help}"

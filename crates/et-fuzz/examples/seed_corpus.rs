@@ -1,5 +1,5 @@
 //! Writes the committed seed corpora, `fuzz/corpus/<target>/`, from the real
-//! builders and et-proto's fixture keys: valid inputs only, a handful per
+//! builders and the test kit's keys: valid inputs only, a handful per
 //! target. Envelopes carry fresh AES keys, so each run rewrites them.
 //!
 //! `cargo run -p et-fuzz --example seed_corpus`
@@ -9,12 +9,13 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use et_crypto::{aes_cbc_encrypt, b64_encode, AesKey, Iv, KeyPadding, SignHash};
-use et_fuzz::{Fixtures, Parties, CONTENT_TYPES, NOTIFY_SALT};
+use et_fuzz::{Fixtures, CONTENT_TYPES, NOTIFY_SALT};
 use et_model::{
     CreateOrder, GetPayUrl, OrderCreated, OrderInfo, Payload, QueryOrders, StatusCode,
     UploadAttachment,
 };
 use et_proto::{sign_notification, BuiltRequest, Response, UntypedObject, UntypedValue};
+use et_testkit::{Parties, Who};
 use rsa::pkcs1::{EncodeRsaPrivateKey, EncodeRsaPublicKey};
 use rsa::pkcs8::{DecodePrivateKey, EncodePrivateKey, EncodePublicKey, LineEnding};
 
@@ -64,7 +65,7 @@ fn main() -> Result {
 }
 
 fn keys(corpus: &Corpus) -> Result {
-    let pem = include_str!("../../et-proto/tests/fixtures/merchant-1024.pem");
+    let pem = std::str::from_utf8(et_testkit::pem(Who::Merchant, 1024))?;
     let key = rsa::RsaPrivateKey::from_pkcs8_pem(pem)?;
     let public = key.to_public_key();
     let spki_der = public.to_public_key_der()?;
@@ -259,7 +260,7 @@ fn differential(corpus: &Corpus) -> Result {
         KeyPadding::OaepSha256Mgf1Sha1,
     ];
     for (size_bit, bits) in [(0u8, 1024), (1, 2048)] {
-        let key = et_fuzz::fixture_key("merchant", bits)?;
+        let key = et_testkit::key(Who::Merchant, bits);
         let raw = rsa::RsaPrivateKey::from_pkcs8_pem(&key.to_pkcs8_pem()?)?;
         let block = |integer: rsa::BigUint| {
             let bytes = integer.to_bytes_be();

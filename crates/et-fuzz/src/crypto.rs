@@ -7,7 +7,7 @@ use et_crypto::{aes_cbc_decrypt, aes_cbc_encrypt, b64_decode, b64_encode, AesKey
 use et_crypto::{Backend, KeyPadding, PrivateKey, PublicKey, SignHash};
 use rsa::pkcs8::DecodePrivateKey;
 
-use crate::fixtures::fixture_key;
+use et_testkit::Who;
 
 /// Loads the input as a private and as a public key (PEM of any label, DER,
 /// bare Base64). A key that loads must be 1024–4096 bits and survive a
@@ -73,7 +73,7 @@ fn differential() -> &'static Differential {
         let keys = [1024, 2048]
             .into_iter()
             .map(|bits| {
-                let key = fixture_key("merchant", bits).expect("committed fixture key loads");
+                let key = et_testkit::key(Who::Merchant, bits);
                 let pem = key.to_pkcs8_pem().expect("fixture key exports");
                 let raw = rsa::RsaPrivateKey::from_pkcs8_pem(&pem).expect("rsa reads our PKCS#8");
                 let pinned = Backend::ALL

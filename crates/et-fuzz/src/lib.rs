@@ -25,7 +25,7 @@ mod model;
 mod proto;
 
 pub use crypto::{aes_decrypt, backends_agree, key_load};
-pub use fixtures::{fixture_key, Fixtures, Parties, NOTIFY_SALT};
+pub use fixtures::{Fixtures, NOTIFY_SALT};
 pub use model::model_payloads;
 pub use proto::{
     notification, open_request, open_request_unsealed, open_response, open_response_unsealed,

@@ -14,8 +14,7 @@ use http_body_util::{BodyExt, Full};
 use common::{as_form, send, signed_notification, start_receiver, verifier};
 
 /// ET's own v2 example (spec 04 §3.1): salt `abc123`, sign as printed.
-/// A copy of et-proto's fixture: a published crate reads only its own files.
-const DOC_EXAMPLE: &str = include_str!("fixtures/et-v2-payment-notification.json");
+const DOC_EXAMPLE: &str = et_testkit::ET_V2_PAYMENT_NOTIFICATION;
 
 const JSON: &str = "application/json";
 

@@ -2,45 +2,26 @@
 //! become the same typed events as notifications, stored once.
 
 use std::net::SocketAddr;
-use std::path::Path;
 
-use et_crypto::{PrivateKey, PublicKey};
 use et_http::{Client, Endpoint};
 use et_inbox::{
     Inbox, InboxConfig, ReconcileReport, Reconciler, ReconcilerConfig, Source, SqliteStore, Store,
     TrackedOrder, RECONCILED_PREFIX,
 };
 use et_model::{Amount, CountryCode, CreateOrder, CurrencyCode, Notification, OrderStatus};
-use et_proto::{Credentials, Profile};
-use et_sandbox::{InitOptions, SandboxConfig, SandboxDir, ET_PUBLIC_PEM, MERCHANT_PRIVATE_PEM};
+use et_proto::Profile;
+use et_sandbox::SandboxConfig;
 
-fn client(dir: &Path, endpoint: &str) -> Client {
-    let sandbox = SandboxDir::new(dir);
-    let merchant = sandbox.merchant().unwrap();
-    let read = |name| std::fs::read(sandbox.file(name)).unwrap();
-    let credentials = Credentials::new(
-        merchant.merchant_number.as_str(),
-        merchant.sub_merchant_number.as_str(),
-        PrivateKey::load(&read(MERCHANT_PRIVATE_PEM)).unwrap(),
-        PublicKey::load(&read(ET_PUBLIC_PEM)).unwrap(),
-        merchant.salt.as_str(),
-    );
-    Client::new(
-        Endpoint::parse(endpoint).unwrap(),
-        credentials,
-        Profile::default(),
-    )
-    .unwrap()
+/// A client of the test kit's merchant, which the sandbox on
+/// `et_testkit::merchant_dir()` knows.
+fn client(endpoint: &str) -> Client {
+    let endpoint = Endpoint::parse(endpoint).unwrap();
+    Client::new(endpoint, et_testkit::credentials(1024), Profile::default()).unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn statuses_et_never_notified_are_stored_once_as_typed_events() {
-    let dir = tempfile::tempdir().unwrap();
-    let init = InitOptions {
-        bits: 1024,
-        ..InitOptions::default()
-    };
-    SandboxDir::init(dir.path(), &init).unwrap();
+    let dir = et_testkit::merchant_dir();
     let sandbox = et_sandbox::start(SandboxConfig {
         dir: dir.path().to_owned(),
         listen: SocketAddr::from(([127, 0, 0, 1], 0)),
@@ -48,7 +29,7 @@ async fn statuses_et_never_notified_are_stored_once_as_typed_events() {
     })
     .await
     .unwrap();
-    let client = client(dir.path(), &sandbox.endpoint_url());
+    let client = client(&sandbox.endpoint_url());
     let inbox = Inbox::new(SqliteStore::in_memory().unwrap(), InboxConfig::default());
     // Three orders without a notify_url: ET has nowhere to tell us.
     let mut orders = Vec::new();

@@ -72,7 +72,11 @@ pub use order::{CreateOrder, FeeItem, OrderCreated, PayConfig};
 pub use payload::{NoPayload, Operation, Payload, Placement, Rule, ValidationError};
 pub use rust_decimal::Decimal;
 pub use time::BeijingTime;
-pub use wire::{json_number_len, push_json_string, Extra, FieldRule, RawJson};
+pub use wire::{Extra, FieldRule, RawJson};
+// JSON text helpers that exist for et-proto's envelope reader and writer:
+// public only so that et-proto can share them, not part of the model's API.
+#[doc(hidden)]
+pub use wire::{json_number_len, push_json_string};
 
 /// The one list of typed operations: calls `$callback!` with one line per
 /// operation, `method: Request => Output,` (each line after its docs), in

@@ -22,10 +22,12 @@
 //! use et_model::GetPayUrl;
 //! use et_proto::{Credentials, EtSide, Merchant, Profile, Response};
 //!
-//! let merchant_key = PrivateKey::load(include_bytes!("../tests/fixtures/merchant-1024.pem"))?;
+//! # use et_testkit::{pem, Who};
+//! # let (merchant_pem, et_pem) = (pem(Who::Merchant, 1024), pem(Who::Et, 1024));
+//! let merchant_key = PrivateKey::load(merchant_pem)?;
 //! let merchant_public = merchant_key.public_key().clone();
 //! let et = EtSide::new(
-//!     PrivateKey::load(include_bytes!("../tests/fixtures/et-1024.pem"))?,
+//!     PrivateKey::load(et_pem)?,
 //!     Profile::default(),
 //! );
 //! let merchant = Merchant::new(

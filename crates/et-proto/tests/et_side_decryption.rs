@@ -27,7 +27,7 @@ fn resigned(parties: &Parties, aeskey: &str, sensitive_data: &str) -> Vec<u8> {
     object.insert("aeskey", UntypedValue::string(aeskey));
     object.insert("sensitive_data", UntypedValue::string(sensitive_data));
     object.remove("sign");
-    let signature = common::key("merchant", 1024)
+    let signature = common::key(common::Who::Merchant, 1024)
         .sign(SignHash::Sha256, sign_string(&object).as_bytes())
         .unwrap();
     object.insert(
@@ -114,7 +114,7 @@ fn et_side_tries_only_the_configured_padding_unless_detection_is_on() {
         key_padding: KeyPadding::OaepSha256,
         ..Profile::default()
     };
-    let parties = Parties::new(1024, oaep.clone(), Profile::default());
+    let parties = Parties::with_profiles(1024, oaep.clone(), Profile::default());
     let request = parties.merchant.build(&order()).unwrap();
     assert_eq!(
         parties
@@ -129,7 +129,7 @@ fn et_side_tries_only_the_configured_padding_unless_detection_is_on() {
         detect_key_padding: true,
         ..Profile::default()
     };
-    let parties = Parties::new(1024, oaep, detecting);
+    let parties = Parties::with_profiles(1024, oaep, detecting);
     let request = parties.merchant.build(&order()).unwrap();
     assert!(parties
         .et

@@ -2,14 +2,14 @@
 
 mod common;
 
-use common::{Parties, SALT};
+use common::{Parties, Who, SALT};
 use et_model::{CountryCode, CreateOrder, CurrencyCode, QueryOrders};
 use et_proto::{NotificationVerifier, NotifySignRule, Profile, Response};
 
 const SECRET: &str = "SECRET-PAYER-7f3a";
 
 /// Lines of a PEM body, long enough that none can appear by chance.
-fn pem_lines(who: &str) -> Vec<String> {
+fn pem_lines(who: Who) -> Vec<String> {
     let pem = common::key(who, 1024).to_pkcs8_pem().unwrap();
     pem.lines()
         .filter(|l| !l.starts_with("-----"))
@@ -23,7 +23,7 @@ fn assert_clean(what: &str, text: &str) {
         "{what} shows sensitive data: {text}"
     );
     assert!(!text.contains(SALT), "{what} shows the salt: {text}");
-    for who in ["merchant", "et"] {
+    for who in [Who::Merchant, Who::Et] {
         for line in pem_lines(who) {
             assert!(!text.contains(&line), "{what} shows key material");
         }
@@ -90,7 +90,7 @@ fn errors_about_sensitive_payloads_do_not_quote_them() {
 
 #[test]
 fn verified_notifications_do_not_show_the_salt() {
-    let body = include_bytes!("fixtures/et-v2-payment-notification.json");
+    let body = et_testkit::ET_V2_PAYMENT_NOTIFICATION.as_bytes();
     let verified = NotificationVerifier::new(SALT, NotifySignRule::V2)
         .verify_owned(None, body)
         .unwrap();

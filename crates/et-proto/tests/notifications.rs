@@ -8,8 +8,7 @@ use et_proto::{
 };
 
 /// ET's v2 signature example (spec 04 §3.1), as JSON with the amount a number.
-/// Shared with et-http's webhook tests as a fixture file.
-const ET_EXAMPLE: &str = include_str!("fixtures/et-v2-payment-notification.json");
+const ET_EXAMPLE: &str = et_testkit::ET_V2_PAYMENT_NOTIFICATION;
 
 fn verifier(rule: NotifySignRule) -> NotificationVerifier {
     NotificationVerifier::new("abc123", rule)

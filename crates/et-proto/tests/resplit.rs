@@ -349,7 +349,7 @@ fn signed_reply(
     let mut object = UntypedObject::parse_json(&body, "test").unwrap();
     change(&mut object);
     object.remove("sign");
-    let signature = common::key("et", 1024)
+    let signature = common::key(common::Who::Et, 1024)
         .sign(et_crypto::SignHash::Sha256, sign_string(&object).as_bytes())
         .unwrap();
     object.insert(

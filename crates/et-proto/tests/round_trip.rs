@@ -230,13 +230,13 @@ fn response_padding_is_detected_when_the_guess_is_wrong() {
         detect_key_padding: true,
         ..Profile::default()
     };
-    let parties = Parties::new(1024, detecting, et.clone());
+    let parties = Parties::with_profiles(1024, detecting, et.clone());
     // ET decrypts our PKCS#1 aeskey by detection too; both directions work.
     check_all_operations(&parties);
     // Off by default: only the configured padding is tried.
-    let parties = Parties::new(1024, Profile::default(), et);
+    let parties = Parties::with_profiles(1024, Profile::default(), et);
     let request = parties.merchant.build(&QueryOrders::new(["ET1"])).unwrap();
-    let body = parties.et1_paid_reply(&request);
+    let body = common::et1_paid_reply(&parties, &request);
     assert_eq!(
         parties
             .merchant
@@ -266,7 +266,7 @@ fn server_type_follows_the_profile_and_is_checked() {
         CurrencyCode::new("GBP"),
         "1.00".parse().unwrap(),
     );
-    let parties = Parties::new(1024, legacy, Profile::default());
+    let parties = Parties::with_profiles(1024, legacy, Profile::default());
     let request = parties.merchant.build(&order).unwrap();
     assert_eq!(request.server_type, ServerType::AddSpecialRentOrder);
     let opened = parties.et_open(&request);

@@ -78,7 +78,7 @@ fn any_change_to_a_response_fails() {
     };
     let parties = Parties::same(1024, profile);
     let request = parties.merchant.build(&QueryOrders::new(["ET1"])).unwrap();
-    let body = parties.et1_paid_reply(&request);
+    let body = common::et1_paid_reply(&parties, &request);
     parties
         .merchant
         .open::<QueryOrders>(&request, &body)
@@ -105,7 +105,7 @@ fn error_responses_are_typed_and_marked() {
     let signed = parties
         .et
         .respond(
-            &parties.merchant_public,
+            parties.merchant_public(),
             &Response::new(StatusCode::OrderNotAwaitingPayment, "order not payable", ""),
         )
         .unwrap();
@@ -200,7 +200,7 @@ fn et_demo_shaped_request_is_accepted() {
     ]
     .into_iter()
     .collect();
-    let merchant_key = common::key("merchant", 1024);
+    let merchant_key = common::key(common::Who::Merchant, 1024);
     let signature = merchant_key
         .sign(et_crypto::SignHash::Sha256, sign_string(&demo).as_bytes())
         .unwrap();

@@ -1,25 +1,29 @@
 //! The sandbox's `status_code` values and its refusals.
 //!
-//! ET documents only `000000` (success) and `200003` (order not awaiting
-//! payment); the sandbox keeps those two and invents the rest, grouped like
-//! ET's one known error: `1xxxxx` for the envelope, `2xxxxx` for the order,
-//! `9xxxxx` for the sandbox itself. The table is in the crate docs.
+//! The table of codes is [`SandboxCode`]'s documentation, and only there.
 
 use std::fmt;
 
-/// Every `status_code` the sandbox answers with.
+/// Every `status_code` the sandbox answers with: this list is the
+/// sandbox's status-code table (the crate docs, README and docs/ link here).
+///
+/// ET documents only `000000` (success) and `200003` (order not awaiting
+/// payment); the sandbox keeps those two and defines the rest, grouped like
+/// ET's one known error: `1xxxxx` for the envelope, `2xxxxx` for the order,
+/// `9xxxxx` for the sandbox itself.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum SandboxCode {
     /// `000000`: success (ET's documented code).
     Success,
-    /// `100001`: the body is not a JSON envelope (bad JSON, a missing or mistyped field, bad Base64).
+    /// `100001`: the body is not a JSON envelope (bad JSON, a required envelope field missing or
+    /// mistyped, bad Base64).
     MalformedBody,
     /// `100002`: `merchant_number` / `sub_merchant_number` are not known to the sandbox.
     UnknownMerchant,
     /// `100003`: this merchant has already used this `serial_number`.
     DuplicateSerialNumber,
-    /// `100004`: `sign` does not verify with the merchant's public key.
+    /// `100004`: `sign` is missing, not Base64, or does not verify with the merchant's public key.
     BadSignature,
     /// `100005`: `aeskey` or `sensitive_data` could not be decrypted.
     DecryptionFailed,
@@ -27,12 +31,12 @@ pub enum SandboxCode {
     InvalidPayload,
     /// `100007`: `server_type` names no operation the sandbox knows.
     UnknownServerType,
-    /// `200001`: no such order for this merchant.
+    /// `200001`: no such order for this merchant (another merchant's order included).
     OrderNotFound,
     /// `200002`: this merchant already has an order with this `merchant_order_id`
     /// (the message names it), so a retried create never makes a second order.
     DuplicateMerchantOrderId,
-    /// `200003`: the order is not awaiting payment (ET's documented code).
+    /// `200003`: the order is not awaiting payment (payment address, paying; ET's documented code).
     OrderNotAwaitingPayment,
     /// `200004`: the order already has 5 attachments of this type.
     AttachmentLimit,
@@ -40,7 +44,8 @@ pub enum SandboxCode {
     IllegalOrderState,
     /// `200006`: the rate table has no rate for this currency.
     UnknownCurrency,
-    /// `200007`: `institution_code` is not in the institution directory.
+    /// `200007`: `institution_code` is not in the institution directory (the message names the
+    /// field).
     UnknownInstitution,
     /// `900001`: the sandbox itself failed (database error); the message says where.
     Internal,

@@ -100,26 +100,7 @@
 //! # Status codes
 //!
 //! ET documents only `000000` and `200003`; the sandbox keeps both and
-//! defines the rest ([`SandboxCode`]):
-//!
-//! | code | meaning |
-//! |---|---|
-//! | `000000` | success |
-//! | `100001` | malformed body: not JSON, a required envelope field missing or mistyped |
-//! | `100002` | unknown merchant (`merchant_number` + `sub_merchant_number`) |
-//! | `100003` | serial number already used by this merchant |
-//! | `100004` | bad signature (`sign` missing, not Base64, or not matching) |
-//! | `100005` | `aeskey` / `sensitive_data` could not be decrypted |
-//! | `100006` | invalid payload: the message names the field and the rule |
-//! | `100007` | unknown `server_type` |
-//! | `200001` | order not found (or another merchant's) |
-//! | `200002` | `merchant_order_id` already used by this merchant (the message names its ET order) |
-//! | `200003` | order not awaiting payment (payment address, paying) |
-//! | `200004` | already 5 attachments of this type on this order |
-//! | `200005` | the order's status does not allow this (refund, admin step) |
-//! | `200006` | no rate for this currency in the rate table |
-//! | `200007` | `institution_code` is not in the institution directory (the message names the field) |
-//! | `900001` | the sandbox itself failed (database) |
+//! defines the rest: the table is [`SandboxCode`].
 //!
 //! A body that is not a JSON object at all (not an envelope) is refused
 //! `100001` **unsigned**: `{"status_code":"100001","message":…}` with no

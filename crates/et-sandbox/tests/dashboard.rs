@@ -13,8 +13,9 @@ use et_model::{
     Amount, AttachmentType, CountryCode, CreateOrder, CurrencyCode, GetRate, OrderStatus,
     UploadAttachment,
 };
-use et_proto::{Merchant, Profile};
+use et_proto::Merchant;
 use et_sandbox::{RunningSandbox, PAGE_SIZE, REQUEST_LOG_ROWS};
+use et_testkit::{key, Who};
 use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
@@ -180,12 +181,8 @@ async fn request_log_shows_a_failed_verification_with_its_reason() {
     let dir = state_dir();
     let sb = start(dir.path(), 1.0).await;
     let m = merchant(dir.path());
-    let wrong = merchant_with(
-        dir.path(),
-        &common::fixture("wrong-private.pem"),
-        &dir.path().join("et-public.pem"),
-        Profile::default(),
-    );
+    let et_public = key(Who::Et, 1024).public_key();
+    let wrong = merchant_with(dir.path(), key(Who::Stranger, 1024), et_public);
     call(&sb, &m, &order("LOG-1", None)).await.expect("created");
     let rate = GetRate {
         currency_code: CurrencyCode::new("GBP"),

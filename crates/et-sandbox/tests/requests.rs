@@ -13,6 +13,7 @@ use et_model::{
 };
 use et_proto::{Merchant, Profile, CONTENT_TYPE};
 use et_sandbox::{RunningSandbox, SandboxCode};
+use et_testkit::{key, Who};
 
 fn order(id: &str) -> CreateOrder {
     CreateOrder::new(
@@ -144,25 +145,16 @@ async fn refuses_a_bad_signature_and_a_wrong_key() {
     );
 
     // Signed with a key that is not the merchant's.
-    let wrong = merchant_with(
-        dir.path(),
-        &common::fixture("wrong-private.pem"),
-        &dir.path().join("et-public.pem"),
-        Profile::default(),
-    );
+    let et_public = key(Who::Et, 1024).public_key();
+    let wrong = merchant_with(dir.path(), key(Who::Stranger, 1024), et_public);
     refused(
         call(&sb, &wrong, &GetPayUrl::new("ET1")).await,
         SandboxCode::BadSignature,
     );
 
     // aeskey encrypted to a key that is not ET's: the signature verifies, decryption fails.
-    let wrong_et = common::fixture("wrong-public.pem");
-    let wrong_et_side = merchant_with(
-        dir.path(),
-        &dir.path().join("merchant-private.pem"),
-        &wrong_et,
-        Profile::default(),
-    );
+    let wrong_et = key(Who::Stranger, 1024).public_key();
+    let wrong_et_side = merchant_with(dir.path(), key(Who::Merchant, 1024), wrong_et);
     let req = wrong_et_side.build(&order("M-2")).expect("builds");
     let (_, body) = post(&sb.endpoint_url(), req.body.clone(), Some(CONTENT_TYPE)).await;
     refused(

@@ -5,62 +5,24 @@
 
 use et_model::{JumpPlaceOrder, OrderStatus};
 
-use super::{
-    all_acknowledged, between, expect_ok, find_institution, pay_and_see_paid, query_order, Env,
-    Runner, SCHOOL,
-};
+use super::{due, earlier, expect_ok, sandbox_order, Env, Event, Progress, SCHOOL};
 
-/// The jump run; `None` once a step failed.
-pub(super) async fn flow(r: &mut Runner<'_>, env: &mut Env) -> Option<()> {
-    let code = r
-        .step("look up institution", find_institution(env, SCHOOL))
-        .await?;
-    let jump_url = r.step("hand student over to ET", hand_over(env)).await?;
-    let form = r
-        .step("open jump page", async {
-            let page = env.web.get(&jump_url).await?;
-            expect_ok(&page)?;
-            let text = page.text();
-            let order = between(&text, "id=\"merchant_order_id\">", "<").unwrap_or("?");
-            let detail = format!(
-                "GET → {}, shows merchant order {order}",
-                page.status.as_u16()
-            );
-            Ok((page, detail))
-        })
-        .await?;
-    let page = r
-        .step("student places order", async {
-            let filled = [
-                ("institution_code", code.as_str()),
-                ("currency_code", "GBP"),
-            ];
-            let page = env.web.fill_and_submit_first_form(&form, &filled).await?;
-            expect_ok(&page)?;
-            let text = page.text();
-            let order_id = between(&text, "id=\"order_id\">", "<")
-                .ok_or("the order page names no order")?
-                .to_owned();
-            let due = between(&text, "id=\"amount_rmb\">", "<").unwrap_or("?");
-            let detail = format!("{order_id}, {code} + GBP → checkout, {due}");
-            Ok(((page, order_id), detail))
-        })
-        .await?;
-    let (checkout, order_id) = page;
-    let order_id = order_id.as_str();
-    pay_and_see_paid(r, env, &checkout, order_id).await?;
-    r.step("query order", query_order(env, order_id, OrderStatus::Paid))
-        .await?;
-    r.step(
-        "all notifications acknowledged",
-        all_acknowledged(env, order_id),
-    )
-    .await
-}
+/// The jump run.
+pub(super) const SCRIPT: &[Event] = &[
+    Event::LookUpInstitution,
+    Event::HandOver,
+    Event::OpenJumpPage,
+    Event::PlaceJumpOrder,
+    Event::Pay,
+    Event::PaymentNotification,
+    Event::Status(OrderStatus::Paid),
+    Event::QueryOrder(OrderStatus::Paid),
+    Event::AllAcknowledged,
+];
 
 /// `merchant_jump_place_order` with what the merchant knows: the school,
 /// the amount and the student; every notification to the receiver.
-async fn hand_over(env: &Env) -> Result<(String, String), String> {
+pub(super) async fn hand_over(env: &Env, p: &mut Progress) -> Result<String, String> {
     let jump = JumpPlaceOrder {
         school_name: Some(SCHOOL.to_owned()),
         tuition: Some("9000.00".parse().map_err(|e| format!("amount: {e}"))?),
@@ -85,5 +47,53 @@ async fn hand_over(env: &Env) -> Result<(String, String), String> {
         "{}, verified, jump address received",
         jump.merchant_order_id
     );
-    Ok((url, detail))
+    p.jump_url = Some(url);
+    p.merchant_order_id = Some(jump.merchant_order_id);
+    Ok(detail)
+}
+
+/// The student opens the jump address.
+pub(super) async fn open_page(env: &Env, p: &mut Progress) -> Result<String, String> {
+    let page = env.web.get(earlier(&p.jump_url, "jump address")?).await?;
+    expect_ok(&page)?;
+    let detail = format!(
+        "GET → {}, for merchant order {}",
+        page.status.as_u16(),
+        earlier(&p.merchant_order_id, "merchant order")?
+    );
+    p.jump_page = Some(page);
+    Ok(detail)
+}
+
+/// The student fills in what the merchant left out and places the order;
+/// ET answers with the order's checkout page (`/pay/{order_id}`, the
+/// sandbox's route), and the sandbox confirms the order is the merchant's.
+pub(super) async fn place_order(env: &Env, p: &mut Progress) -> Result<String, String> {
+    let code = earlier(&p.institution_code, "institution code")?;
+    let form = earlier(&p.jump_page, "jump page")?;
+    let filled = [
+        ("institution_code", code.as_str()),
+        ("currency_code", "GBP"),
+    ];
+    let page = env.web.fill_and_submit_first_form(form, &filled).await?;
+    expect_ok(&page)?;
+    let order_id = page
+        .url
+        .path()
+        .strip_prefix("/pay/")
+        .filter(|id| !id.is_empty() && !id.contains('/'))
+        .ok_or_else(|| format!("placing the order led to {}, not a checkout page", page.url))?
+        .to_owned();
+    let order = sandbox_order(env, &order_id)?;
+    let merchant_order_id = earlier(&p.merchant_order_id, "merchant order")?;
+    if &order.merchant_order_id != merchant_order_id {
+        return Err(format!(
+            "order {order_id} is merchant order {}, not {merchant_order_id}",
+            order.merchant_order_id
+        ));
+    }
+    let detail = format!("{order_id}, {code} + GBP → checkout, {}", due(&order));
+    p.checkout = Some(page);
+    p.order_id = Some(order_id);
+    Ok(detail)
 }

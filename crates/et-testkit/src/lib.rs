@@ -1,0 +1,235 @@
+//! The et-rs test kit: what the workspace's tests, benches and fuzz
+//! targets share, so that each fact lives once (like rustls's
+//! `rustls-test`). Never published; `cargo xtask package` packs it beside
+//! the published crates so that their packaged tests still build.
+//!
+//! - [`key`] / [`pem`]: the one committed key set (`keys/`, regenerate with
+//!   `keys/make_keys.sh`): merchant and ET at 1024 bits (ET's own examples
+//!   use 1024-bit keys) and 2048 bits, and a third 1024-bit key that
+//!   neither party trusts ([`Who::Stranger`]).
+//! - [`Parties`]: a merchant and ET that trust each other's keys.
+//! - [`key_file`], and with feature `io` `merchant_dir`: the same keys as
+//!   files, with `merchant.json`, as the sandbox's state directory and the
+//!   `et` command's merchant directory hold them.
+//! - With feature `io`, `http`: a loopback test server, a webhook receiver
+//!   and plain HTTP clients.
+//!
+//! Setup that cannot fail on committed data panics with what broke.
+
+#[cfg(feature = "io")]
+pub mod http;
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use et_crypto::{PrivateKey, PublicKey};
+use et_proto::{BuiltRequest, Credentials, EtSide, Merchant, OpenedRequest, Profile, Response};
+
+/// The test merchant's number.
+pub const MERCHANT_NUMBER: &str = "ET82009";
+/// The test merchant's sub-merchant number.
+pub const SUB_MERCHANT_NUMBER: &str = "ET82009S001";
+/// The notification salt of [`Parties`] and `merchant_dir`: ET's own
+/// example salt.
+pub const SALT: &str = "abc123";
+/// Both key sizes of the key set.
+pub const KEY_SIZES: [usize; 2] = [1024, 2048];
+
+/// ET's own v2 payment-success notification example (spec 04 §3.1):
+/// salt [`SALT`], the amount a JSON number, `sign` as printed.
+pub const ET_V2_PAYMENT_NOTIFICATION: &str =
+    include_str!("../fixtures/et-v2-payment-notification.json");
+
+/// Whose key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Who {
+    /// The merchant's: signs requests, decrypts response `aeskey`s.
+    Merchant,
+    /// ET's: signs responses, decrypts request `aeskey`s.
+    Et,
+    /// A key neither party trusts (1024 bits only).
+    Stranger,
+}
+
+/// The committed PKCS#8 PEM of `who`'s `bits`-bit key. Panics for a key
+/// the set does not hold.
+pub fn pem(who: Who, bits: usize) -> &'static [u8] {
+    match (who, bits) {
+        (Who::Merchant, 1024) => include_bytes!("../keys/merchant-1024.pem"),
+        (Who::Merchant, 2048) => include_bytes!("../keys/merchant-2048.pem"),
+        (Who::Et, 1024) => include_bytes!("../keys/et-1024.pem"),
+        (Who::Et, 2048) => include_bytes!("../keys/et-2048.pem"),
+        (Who::Stranger, 1024) => include_bytes!("../keys/stranger-1024.pem"),
+        _ => panic!("the test kit holds no {bits}-bit key for {who:?}"),
+    }
+}
+
+/// Which half of a key pair a file holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Half {
+    /// The private key, PKCS#8 PEM.
+    Private,
+    /// The public key, SPKI PEM.
+    Public,
+}
+
+/// The committed file of `who`'s 1024-bit key, for tests that pass key
+/// files to a program.
+pub fn key_file(who: Who, half: Half) -> PathBuf {
+    let name = match who {
+        Who::Merchant => "merchant",
+        Who::Et => "et",
+        Who::Stranger => "stranger",
+    };
+    let suffix = match half {
+        Half::Private => "pem",
+        Half::Public => "pub.pem",
+    };
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("keys/{name}-1024.{suffix}"))
+}
+
+/// `who`'s `bits`-bit key, loaded once per process (default backend).
+pub fn key(who: Who, bits: usize) -> &'static PrivateKey {
+    const ALL: [(Who, usize); 5] = [
+        (Who::Merchant, 1024),
+        (Who::Merchant, 2048),
+        (Who::Et, 1024),
+        (Who::Et, 2048),
+        (Who::Stranger, 1024),
+    ];
+    static KEYS: OnceLock<Vec<PrivateKey>> = OnceLock::new();
+    let keys = KEYS.get_or_init(|| {
+        ALL.iter()
+            .map(|&(w, b)| PrivateKey::load(pem(w, b)).expect("committed test key loads"))
+            .collect()
+    });
+    let index = ALL
+        .iter()
+        .position(|&k| k == (who, bits))
+        .unwrap_or_else(|| panic!("the test kit holds no {bits}-bit key for {who:?}"));
+    &keys[index]
+}
+
+/// The test merchant's credentials with the `bits`-bit keys and salt
+/// [`SALT`], for a client of a sandbox started on `merchant_dir`.
+pub fn credentials(bits: usize) -> Credentials {
+    let et_public = key(Who::Et, bits).public_key().clone();
+    credentials_of(key(Who::Merchant, bits).clone(), et_public, SALT)
+}
+
+fn credentials_of(merchant_key: PrivateKey, et_public: PublicKey, salt: &str) -> Credentials {
+    Credentials::new(
+        MERCHANT_NUMBER,
+        SUB_MERCHANT_NUMBER,
+        merchant_key,
+        et_public,
+        salt,
+    )
+}
+
+/// A merchant ([`MERCHANT_NUMBER`] / [`SUB_MERCHANT_NUMBER`]) and ET that
+/// trust each other's keys.
+#[derive(Debug)]
+pub struct Parties {
+    /// The merchant's key.
+    pub merchant_key: PrivateKey,
+    /// ET's key.
+    pub et_key: PrivateKey,
+    /// The merchant side.
+    pub merchant: Merchant,
+    /// ET's side.
+    pub et: EtSide,
+}
+
+impl Parties {
+    /// Both parties with the `bits`-bit keys, salt [`SALT`], default profiles.
+    pub fn new(bits: usize) -> Self {
+        Self::with_profiles(bits, Profile::default(), Profile::default())
+    }
+
+    /// [`new`](Self::new), both parties speaking `profile`.
+    pub fn same(bits: usize, profile: Profile) -> Self {
+        Self::with_profiles(bits, profile.clone(), profile)
+    }
+
+    /// Both parties with the `bits`-bit keys and salt [`SALT`], each
+    /// speaking its own profile.
+    pub fn with_profiles(bits: usize, merchant_profile: Profile, et_profile: Profile) -> Self {
+        let keys = (key(Who::Merchant, bits).clone(), key(Who::Et, bits).clone());
+        Self::from_keys(keys, SALT, merchant_profile, et_profile)
+    }
+
+    /// Both parties over `(merchant_key, et_key)` (e.g. pinned to one
+    /// backend); `salt` is the merchant's notification salt.
+    pub fn from_keys(
+        (merchant_key, et_key): (PrivateKey, PrivateKey),
+        salt: &str,
+        merchant_profile: Profile,
+        et_profile: Profile,
+    ) -> Self {
+        let credentials = credentials_of(merchant_key.clone(), et_key.public_key().clone(), salt);
+        Parties {
+            merchant: Merchant::new(credentials, merchant_profile),
+            et: EtSide::new(et_key.clone(), et_profile),
+            merchant_key,
+            et_key,
+        }
+    }
+
+    /// The merchant's public key, as ET holds it.
+    pub fn merchant_public(&self) -> &PublicKey {
+        self.merchant_key.public_key()
+    }
+
+    /// ET's lookup of a merchant's public key: knows only the test merchant.
+    pub fn lookup(&self) -> impl FnOnce(&str, &str) -> Option<PublicKey> + '_ {
+        |m, s| {
+            (m == MERCHANT_NUMBER && s == SUB_MERCHANT_NUMBER)
+                .then(|| self.merchant_public().clone())
+        }
+    }
+
+    /// ET opens a request the merchant built (a step that must succeed).
+    pub fn et_open(&self, request: &BuiltRequest) -> OpenedRequest {
+        self.et
+            .open_request(&request.body, self.lookup())
+            .expect("ET opens the request")
+    }
+
+    /// ET seals `response` for the merchant (a step that must succeed).
+    pub fn et_respond(&self, response: &Response) -> Vec<u8> {
+        self.et
+            .respond(self.merchant_public(), response)
+            .expect("ET responds")
+    }
+}
+
+#[cfg(feature = "io")]
+/// A fresh directory holding the 1024-bit key set as the sandbox's state
+/// directory and the `et` command's merchant directory name them
+/// (`merchant-private.pem`, `merchant-public.pem`, `et-private.pem`,
+/// `et-public.pem`) and `merchant.json` with salt [`SALT`].
+pub fn merchant_dir() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    write_keys(dir.path());
+    let merchant = serde_json::json!({
+        "merchant_number": MERCHANT_NUMBER,
+        "sub_merchant_number": SUB_MERCHANT_NUMBER,
+        "salt": SALT,
+    });
+    let path = dir.path().join("merchant.json");
+    std::fs::write(&path, merchant.to_string())
+        .unwrap_or_else(|e| panic!("writing {}: {e}", path.display()));
+    dir
+}
+
+/// Copies the 1024-bit merchant and ET key files into `dir` (see `merchant_dir`).
+pub fn write_keys(dir: &Path) {
+    for (who, name) in [(Who::Merchant, "merchant"), (Who::Et, "et")] {
+        for (half, suffix) in [(Half::Private, "private"), (Half::Public, "public")] {
+            let to = dir.join(format!("{name}-{suffix}.pem"));
+            std::fs::copy(key_file(who, half), &to)
+                .unwrap_or_else(|e| panic!("writing {}: {e}", to.display()));
+        }
+    }
+}
