@@ -6,7 +6,7 @@
 //! percentiles, and writes them to `target/tmp/webhook_e2e.json` for
 //! `cargo xtask bench-report`. On a shared machine the wall-clock rate is
 //! bounded by the CPU share the server thread gets, so the server thread's
-//! own CPU time is measured too (`/proc/thread-self/schedstat`, Linux):
+//! own CPU time is measured too ([`benches::thread_cpu`]):
 //! notifications per server-CPU-second is what the load cannot depress.
 //!
 //! Not a criterion bench (criterion times one call; this is throughput and
@@ -39,8 +39,8 @@ struct Measured {
     handled: usize,
     /// Notifications the handler received, warm-up included.
     server_handled: usize,
-    /// CPU time of the server thread over the whole run, when known.
-    server_cpu: Option<Duration>,
+    /// CPU time of the server thread over the whole run.
+    server_cpu: Duration,
     per_second: f64,
     p50: Duration,
     p99: Duration,
@@ -69,12 +69,8 @@ fn main() {
         measured.max,
         measured.errors
     );
-    let per_cpu_second = measured
-        .server_cpu
-        .map(|cpu| measured.server_handled as f64 / cpu.as_secs_f64());
-    if let Some(rate) = per_cpu_second {
-        println!("webhook_e2e: {rate:.0} notifications per second of server-thread CPU time");
-    }
+    let per_cpu_second = measured.server_handled as f64 / measured.server_cpu.as_secs_f64();
+    println!("webhook_e2e: {per_cpu_second:.0} notifications per second of server-thread CPU time");
     let json = serde_json::json!({
         "notifications_per_second": measured.per_second,
         "p50_us": measured.p50.as_secs_f64() * 1e6,
@@ -124,7 +120,7 @@ fn run() -> Result<Measured, Box<dyn std::error::Error>> {
             })
             .await;
         });
-        Some(benches::thread_cpu()?.saturating_sub(cpu_before?))
+        benches::thread_cpu().saturating_sub(cpu_before)
     });
 
     // The generator: this thread, its own current-thread runtime.

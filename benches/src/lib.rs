@@ -31,7 +31,7 @@ use et_model::{CreateOrder, OrderInfo, QueryOrders};
 use et_proto::{BuiltRequest, NotificationVerifier, NotifySignRule, RawObject, Response};
 
 /// Criterion's measurement for every bench here: the CPU time of the
-/// benchmark's thread, not wall-clock time. The development machine is
+/// benchmark's thread ([`thread_cpu`]), not wall-clock time. The development machine is
 /// shared (2 cores, other builds running): wall-clock figures there moved
 /// by 2× between runs and made a composite look faster than its own parts,
 /// while CPU time stays put. `openssl speed` divides by CPU time too, so
@@ -43,7 +43,7 @@ impl Measurement for ThreadCpu {
     type Value = Duration;
 
     fn start(&self) -> Duration {
-        thread_cpu().expect("ThreadCpu reads Linux's /proc/thread-self/schedstat")
+        thread_cpu()
     }
     fn end(&self, start: Duration) -> Duration {
         self.start().saturating_sub(start)
@@ -63,11 +63,13 @@ impl Measurement for ThreadCpu {
     }
 }
 
-/// The calling thread's CPU time so far (Linux `schedstat`, nanoseconds).
-pub fn thread_cpu() -> Option<Duration> {
-    let stat = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
-    let nanos = stat.split_whitespace().next()?.parse().ok()?;
-    Some(Duration::from_nanos(nanos))
+/// The calling thread's CPU time so far (`CLOCK_THREAD_CPUTIME_ID`, exact
+/// to the nanosecond; `/proc/…/schedstat` lags by up to a scheduler tick).
+pub fn thread_cpu() -> Duration {
+    let now = rustix::time::clock_gettime(rustix::time::ClockId::ThreadCPUTime);
+    let secs = u64::try_from(now.tv_sec).unwrap_or_default();
+    let nanos = u32::try_from(now.tv_nsec).unwrap_or_default();
+    Duration::new(secs, nanos)
 }
 
 /// Any setup failure (broken fixture, builder error).
