@@ -3,11 +3,12 @@
 
 use std::hint::black_box;
 
+use benches::ThreadCpu;
 use benches::{Parties, BACKENDS, KEY_BITS};
 use criterion::{BenchmarkId, Criterion};
 use et_crypto::{aes_cbc_decrypt, aes_cbc_encrypt, AesKey, Iv, KeyPadding, SignHash};
 
-fn aes(c: &mut Criterion) {
+fn aes(c: &mut Criterion<ThreadCpu>) {
     let key = AesKey::new(*b"0123456789abcdef");
     let plaintext = vec![b'x'; 1024];
     let ciphertext = aes_cbc_encrypt(&key, Iv::SameAsKey, &plaintext);
@@ -58,7 +59,7 @@ fn cases() -> Vec<RsaCase> {
     cases
 }
 
-fn rsa(c: &mut Criterion) {
+fn rsa(c: &mut Criterion<ThreadCpu>) {
     let cases = cases();
     let id = |case: &RsaCase| BenchmarkId::new(case.backend, case.bits);
     let mut group = c.benchmark_group("rsa_sign");
@@ -97,7 +98,9 @@ fn rsa(c: &mut Criterion) {
 
 // What criterion_group!/criterion_main! expand to, minus an undocumented pub fn.
 fn main() {
-    let mut c = Criterion::default().configure_from_args();
+    let mut c = Criterion::default()
+        .with_measurement(ThreadCpu)
+        .configure_from_args();
     aes(&mut c);
     rsa(&mut c);
     c.final_summary();

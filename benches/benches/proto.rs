@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 use std::hint::black_box;
 
+use benches::ThreadCpu;
 use benches::{
     batch_response, notification_body, notification_verifier, parties, typical_order, Parties,
     BACKENDS, KEY_BITS,
@@ -35,7 +36,7 @@ fn parts(body: &[u8]) -> (String, Vec<u8>, Vec<u8>) {
 // Each composite is measured right next to its RSA-alone reference (same
 // backend and size), so that load changing over the run skews the ratio least.
 
-fn envelope_build(c: &mut Criterion) {
+fn envelope_build(c: &mut Criterion<ThreadCpu>) {
     let order = typical_order().expect("typical order parses");
     for (id, f) in fixtures() {
         c.benchmark_group("envelope_build")
@@ -60,7 +61,7 @@ fn envelope_build(c: &mut Criterion) {
     }
 }
 
-fn response_open(c: &mut Criterion) {
+fn response_open(c: &mut Criterion<ThreadCpu>) {
     for (id, f) in fixtures() {
         let (request, body) = batch_response(&f, 50).expect("batch response builds");
         c.benchmark_group("response_open_50")
@@ -84,7 +85,7 @@ fn response_open(c: &mut Criterion) {
     }
 }
 
-fn notification(c: &mut Criterion) {
+fn notification(c: &mut Criterion<ThreadCpu>) {
     let body = notification_body().expect("notification signs");
     let verifier = notification_verifier();
     let id = BenchmarkId::new("rustcrypto", "6_fields");
@@ -114,7 +115,7 @@ fn notification(c: &mut Criterion) {
         });
 }
 
-fn sign_string_build(c: &mut Criterion) {
+fn sign_string_build(c: &mut Criterion<ThreadCpu>) {
     let f = parties(1024, Some(et_crypto::Backend::RustCrypto)).expect("fixture keys load");
     let order = typical_order().expect("typical order parses");
     let request = f.merchant.build(&order).expect("build");
@@ -127,7 +128,9 @@ fn sign_string_build(c: &mut Criterion) {
 
 // What criterion_group!/criterion_main! expand to, minus an undocumented pub fn.
 fn main() {
-    let mut c = Criterion::default().configure_from_args();
+    let mut c = Criterion::default()
+        .with_measurement(ThreadCpu)
+        .configure_from_args();
     envelope_build(&mut c);
     response_open(&mut c);
     notification(&mut c);

@@ -5,7 +5,8 @@
 //! * `fuzz [--target T] [--seconds N]`: every cargo-fuzz target (or one) on
 //!   the nightly toolchain, with the executions each ran.
 //! * `bench-report`: the criterion benches briefly plus `openssl speed`, in one
-//!   table with the performance targets of issue 7.
+//!   table, then the webhook receiver end to end and `sandbox-load`, each
+//!   target judged PASS or MISS.
 //! * `inbox-load`: et-inbox on PostgreSQL under load and a SIGKILL.
 //! * `package`: packages every publishable crate, then builds and tests each
 //!   from its package (`cargo publish --dry-run`, and more).
@@ -32,7 +33,7 @@ const USAGE: &str = "usage: cargo xtask <command>
 commands:
   ci                                 fmt, clippy, doc, tests (what CI runs)
   fuzz [--target T] [--seconds N]    run cargo-fuzz targets on nightly (default 60 s each)
-  bench-report                       criterion benches + openssl speed, one table
+  bench-report                       criterion benches + openssl speed, webhook and sandbox load; targets
   inbox-load                         et-inbox on PostgreSQL: 4 instances, 20,000 deliveries, one SIGKILL
   package                            package the publishable crates, build and test them from the packages
   msrv                               check the publishable crates with the toolchain of their rust-version
@@ -47,7 +48,7 @@ fn main() -> ExitCode {
         Some("inbox-load") => inbox_load::run(),
         Some("package") => package::run(),
         Some("msrv") => msrv::run(),
-        Some("sandbox-load") => sandbox_load::run(),
+        Some("sandbox-load") => sandbox_load::run().map(drop),
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
             Ok(())

@@ -28,7 +28,18 @@ const RUN: Duration = Duration::from_secs(10);
 const REQUESTS: usize = 20_000;
 const FD_LIMIT: u64 = 8_192;
 
-pub fn run() -> Result<(), String> {
+/// What [`run`] measured, for `bench-report`'s targets.
+pub struct Figures {
+    pub requests_per_second: f64,
+    pub p99: Duration,
+    /// `VmHWM` in kB, when the kernel reports it.
+    pub peak_rss_kb: Option<u64>,
+    pub errors: usize,
+    /// The backend of the sandbox's ET key for signing answers.
+    pub backend: et_crypto::Backend,
+}
+
+pub fn run() -> Result<Figures, String> {
     raise_fd_limit()?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -60,7 +71,7 @@ fn raise_fd_limit() -> Result<(), String> {
     Ok(())
 }
 
-async fn load() -> Result<(), String> {
+async fn load() -> Result<Figures, String> {
     let dir = std::env::temp_dir().join(format!("et-sandbox-load-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let info = SandboxDir::init(&dir, &InitOptions::default()).map_err(|e| e.to_string())?;
@@ -86,6 +97,15 @@ async fn load() -> Result<(), String> {
         info.salt.as_str(),
     );
     let merchant = Merchant::new(credentials, Profile::default());
+    // The sandbox loads its key the same way, so it makes the same choice.
+    let et_key = et_crypto::PrivateKey::load(&read(et_sandbox::ET_PRIVATE_PEM)?)
+        .map_err(|e| e.to_string())?;
+    let sign = et_crypto::Operation::Sign(et_crypto::SignHash::Sha256);
+    let backend = et_key.backend_for(sign);
+    println!(
+        "RSA backend (automatic choice, {} bits): sandbox signs answers on {backend:?}",
+        et_key.bits()
+    );
     let rate = GetRate {
         currency_code: CurrencyCode::new("GBP"),
         pay_currency_code: None,
@@ -237,21 +257,28 @@ async fn load() -> Result<(), String> {
         "  slowloris connections cut off by the sandbox: {}",
         cut_off.load(Ordering::Relaxed)
     );
+    let peak_rss_kb = peak_rss_kb();
     println!(
         "  peak RSS of this process (sandbox + generator): {}",
-        peak_rss()
+        peak_rss_kb.map_or("unknown".to_owned(), |kb| format!("{kb} kB"))
     );
-    Ok(())
+    Ok(Figures {
+        requests_per_second: latencies.len() as f64 / elapsed.as_secs_f64(),
+        p99: at(0.99),
+        peak_rss_kb,
+        errors: errors.load(Ordering::Relaxed),
+        backend,
+    })
 }
 
-/// `VmHWM` from `/proc/self/status` (Linux).
-fn peak_rss() -> String {
-    std::fs::read_to_string("/proc/self/status")
+/// `VmHWM` from `/proc/self/status` (Linux), in kB.
+fn peak_rss_kb() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.trim_start_matches("VmHWM:")
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
         .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .map(|l| l["VmHWM:".len()..].trim().to_owned())
-        })
-        .unwrap_or_else(|| "unknown".into())
 }

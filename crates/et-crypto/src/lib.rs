@@ -59,7 +59,7 @@ pub use b64::{b64_decode, b64_encode};
 pub use backend::{Backend, Operation};
 pub use error::{Error, KeyFormat, KeyKind};
 pub use keys::{KeyPadding, PrivateKey, PublicKey, SignHash};
-pub use md5_sign::{md5_hex, md5_verify};
+pub use md5_sign::{md5_hex, md5_sign_digest, md5_verify, SaltedMd5};
 pub use zeroize::Zeroizing;
 
 // The README's example runs as a doctest, so the crates.io page stays true.

@@ -3,16 +3,68 @@
 use md5::{Digest, Md5};
 use subtle::ConstantTimeEq;
 
+/// ET's salted MD5 fed piece by piece: `salt`, then the message in as many
+/// slices as it comes in, so a sign string is hashed without being joined
+/// into one buffer first (RustCrypto's `Digest` shape, cut to what ET needs).
+///
+/// ```
+/// use et_crypto::SaltedMd5;
+/// let mut md5 = SaltedMd5::new("salt");
+/// for piece in ["a", "=", "1"] {
+///     md5.update(piece);
+/// }
+/// assert_eq!(md5.clone().finalize_hex(), et_crypto::md5_hex("salt", "a=1"));
+/// assert!(md5.verify_hex(et_crypto::md5_hex("salt", "a=1")));
+/// ```
+#[derive(Clone)]
+pub struct SaltedMd5(Md5);
+
+impl SaltedMd5 {
+    /// Starts the digest with `salt` (prepended with no separator).
+    pub fn new(salt: impl AsRef<[u8]>) -> Self {
+        let mut md5 = Md5::new();
+        md5.update(salt);
+        SaltedMd5(md5)
+    }
+
+    /// Appends `bytes` to the message.
+    pub fn update(&mut self, bytes: impl AsRef<[u8]>) {
+        self.0.update(bytes);
+    }
+
+    /// The digest as 32 lowercase hex characters.
+    pub fn finalize_hex(self) -> String {
+        let mut out = String::with_capacity(32);
+        for byte in self.finalize() {
+            out.push(char::from(HEX[usize::from(byte >> 4)]));
+            out.push(char::from(HEX[usize::from(byte & 0x0f)]));
+        }
+        out
+    }
+
+    /// Whether `sign_hex` (upper- or lower-case) is this digest, compared in
+    /// constant time; anything but 32 hex digits is `false`.
+    pub fn verify_hex(self, sign_hex: impl AsRef<[u8]>) -> bool {
+        parse_hex16(sign_hex.as_ref()).is_some_and(|received| self.verify(&received))
+    }
+
+    /// Whether `digest` (a parsed `sign`, see [`md5_sign_digest`]) is this
+    /// digest, compared in constant time.
+    pub fn verify(self, digest: &[u8; 16]) -> bool {
+        bool::from(self.finalize().ct_eq(digest))
+    }
+
+    fn finalize(self) -> [u8; 16] {
+        self.0.finalize().into()
+    }
+}
+
 /// `md5_hex(salt ‖ message)` as 32 lowercase hex characters (ET's v2
 /// notification `sign`; the salt is prepended with no separator).
 pub fn md5_hex(salt: impl AsRef<[u8]>, message: impl AsRef<[u8]>) -> String {
-    let digest = md5_raw(salt.as_ref(), message.as_ref());
-    let mut out = String::with_capacity(32);
-    for byte in digest {
-        out.push(char::from(HEX[usize::from(byte >> 4)]));
-        out.push(char::from(HEX[usize::from(byte & 0x0f)]));
-    }
-    out
+    let mut md5 = SaltedMd5::new(salt);
+    md5.update(message);
+    md5.finalize_hex()
 }
 
 /// Checks a received notification `sign` against `md5_hex(salt ‖ message)`.
@@ -24,21 +76,19 @@ pub fn md5_verify(
     message: impl AsRef<[u8]>,
     sign_hex: impl AsRef<[u8]>,
 ) -> bool {
-    let Some(received) = parse_hex16(sign_hex.as_ref()) else {
-        return false;
-    };
-    let expected = md5_raw(salt.as_ref(), message.as_ref());
-    bool::from(expected.ct_eq(&received))
+    let mut md5 = SaltedMd5::new(salt);
+    md5.update(message);
+    md5.verify_hex(sign_hex)
+}
+
+/// A received `sign` as the 16 bytes it spells (upper- or lower-case hex),
+/// or `None` when it is not 32 hex digits: the cheap check to run before
+/// any hashing, and the form [`SaltedMd5::verify`] takes.
+pub fn md5_sign_digest(sign_hex: impl AsRef<[u8]>) -> Option<[u8; 16]> {
+    parse_hex16(sign_hex.as_ref())
 }
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
-
-fn md5_raw(salt: &[u8], message: &[u8]) -> [u8; 16] {
-    let mut hasher = Md5::new();
-    hasher.update(salt);
-    hasher.update(message);
-    hasher.finalize().into()
-}
 
 fn parse_hex16(text: &[u8]) -> Option<[u8; 16]> {
     if text.len() != 32 {
@@ -80,6 +130,18 @@ mod tests {
             MSG,
             "652614570BCC49940D7DCC7A3C3DC7E5"
         ));
+    }
+
+    #[test]
+    fn pieces_hash_as_their_concatenation() {
+        let mut md5 = SaltedMd5::new("abc123");
+        for piece in MSG.split_inclusive('&') {
+            md5.update(piece);
+        }
+        assert_eq!(md5.clone().finalize_hex(), md5_hex("abc123", MSG));
+        let digest = md5_sign_digest("652614570BCC49940D7DCC7A3C3DC7E5").unwrap();
+        assert!(md5.verify(&digest));
+        assert_eq!(md5_sign_digest("652614570bcc49940d7dcc7a3c3dc7e"), None);
     }
 
     #[test]

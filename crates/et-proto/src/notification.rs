@@ -5,6 +5,7 @@
 use std::borrow::Cow;
 use std::fmt;
 
+use et_crypto::SaltedMd5;
 use et_model::{Notification, NotificationKind};
 use zeroize::Zeroizing;
 
@@ -14,7 +15,10 @@ use crate::raw::{
     parse_form_ref, parse_json_ref, FieldsRef, UntypedObject, UntypedValue, UntypedValueRef,
 };
 use crate::shape;
-use crate::sign::{sign_string, sign_string_of, v1_printed_of, SignRule, SIGN_KEY};
+use crate::sign::{
+    sign_string, sign_string_of, with_sorted_pairs, write_sorted, write_v1_printed, SignRule,
+    SIGN_KEY,
+};
 
 /// Body that tells ET the notification was received (spec 04 §2.1).
 pub const ACK_OK: &[u8] = br#"{"notify_result":"OK"}"#;
@@ -111,19 +115,27 @@ impl NotificationVerifier {
         let sign = text(SIGN_KEY).ok_or(Error::MissingSignature {
             what: Message::Notification,
         })?;
-        let salt = self.salt.as_bytes();
-        let matched =
-            if et_crypto::md5_verify(salt, sign_string_of(texts(), SignRule::AllSorted), sign) {
-                MatchedRule::V2
-            } else if self.rule == NotifySignRule::V1Compat
-                && et_crypto::md5_verify(salt, v1_printed_of(texts()), sign)
-            {
-                MatchedRule::V1Printed
-            } else {
-                return Err(Error::SignatureMismatch {
-                    what: Message::Notification,
-                });
-            };
+        let mismatch = || Error::SignatureMismatch {
+            what: Message::Notification,
+        };
+        // A `sign` that is not 32 hex digits cannot match: refused before
+        // any sorting or hashing.
+        let digest = et_crypto::md5_sign_digest(sign).ok_or_else(mismatch)?;
+        let matched = if self.salted_md5_is(&digest, |md5| {
+            with_sorted_pairs(texts(), SignRule::AllSorted, |sorted| {
+                write_sorted(sorted, |piece| md5.update(piece))
+            })
+        }) {
+            MatchedRule::V2
+        } else if self.rule == NotifySignRule::V1Compat
+            && self.salted_md5_is(&digest, |md5| {
+                write_v1_printed(texts(), |piece| md5.update(piece))
+            })
+        {
+            MatchedRule::V1Printed
+        } else {
+            return Err(mismatch());
+        };
         let kind = NotificationKind::detect_by(text);
         shape::check_notification(texts(), kind, &self.extra_fields)?;
         Ok(NotificationView {
@@ -132,6 +144,15 @@ impl NotificationVerifier {
             matched,
             verifier: self,
         })
+    }
+
+    /// Whether the salted MD5 of what `write` feeds it is `digest` (compared
+    /// in constant time). The sign string is hashed piece by piece, never
+    /// joined into one buffer.
+    fn salted_md5_is(&self, digest: &[u8; 16], write: impl FnOnce(&mut SaltedMd5)) -> bool {
+        let mut md5 = SaltedMd5::new(self.salt.as_bytes());
+        write(&mut md5);
+        md5.verify(digest)
     }
 
     /// The reply that stops ET's retries: `{"notify_result":"OK"}`, or for a

@@ -368,6 +368,30 @@ fn line_column(input: &[u8], offset: usize) -> (usize, usize) {
     (line, offset - line_start + 1)
 }
 
+/// Where the first `"`, `\\` or control character of `bytes` is: what ends
+/// a run of plain string content. Eight bytes are tested at a time (the
+/// bit tricks below find whether any byte of a word is zero or under 0x20,
+/// never missing one), so the long Base64 strings of an envelope scan fast;
+/// the word that holds a stop byte is searched byte by byte.
+fn plain_run(bytes: &[u8]) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let below = |x: u64, n: u64| x.wrapping_sub(ONES * n) & !x & HIGHS;
+    let stop = |b: &u8| *b == b'"' || *b == b'\\' || *b < b' ';
+    let mut plain = 0;
+    for word in bytes.chunks_exact(8) {
+        let x = u64::from_le_bytes(<[u8; 8]>::try_from(word).unwrap_or_default());
+        let quote = ONES * u64::from(b'"');
+        let backslash = ONES * u64::from(b'\\');
+        if below(x ^ quote, 1) | below(x ^ backslash, 1) | below(x, 0x20) != 0 {
+            break;
+        }
+        plain += 8;
+    }
+    let rest = bytes.get(plain..).unwrap_or_default();
+    rest.iter().position(stop).map(|at| plain + at)
+}
+
 struct Scanner<'a> {
     input: &'a str,
     pos: usize,
@@ -562,10 +586,7 @@ impl<'a> Scanner<'a> {
         loop {
             let rest = self.input.as_bytes().get(self.pos..).unwrap_or_default();
             // All three stop bytes are ASCII, so `run` ends on a char boundary.
-            let run = rest
-                .iter()
-                .position(|&b| b == b'"' || b == b'\\' || b < b' ')
-                .ok_or_else(|| self.error("unterminated string"))?;
+            let run = plain_run(rest).ok_or_else(|| self.error("unterminated string"))?;
             let chunk = self.input.get(self.pos..self.pos + run).unwrap_or_default();
             self.pos += run;
             match self.bump() {
@@ -640,6 +661,21 @@ impl<'a> Scanner<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn plain_run_finds_every_stop_byte_at_every_offset() {
+        for len in 0..40 {
+            let plain: Vec<u8> = (0..len).map(|i| b"aZ9+/=~\xc3\xa9 "[i % 10]).collect();
+            assert_eq!(plain_run(&plain), None);
+            for at in 0..len {
+                for stop in [b'"', b'\\', b'\n', 0, 0x1f] {
+                    let mut text = plain.clone();
+                    text[at] = stop;
+                    assert_eq!(plain_run(&text), Some(at), "{stop} at {at} of {len}");
+                }
+            }
+        }
+    }
 
     #[test]
     fn keeps_number_text_and_unescapes_strings() {

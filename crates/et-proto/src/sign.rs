@@ -40,12 +40,59 @@ pub(crate) fn sign_string_of<'a>(
     pairs: impl Iterator<Item = (&'a str, &'a str)>,
     rule: SignRule,
 ) -> String {
-    let mut pairs: Vec<(&str, &str)> = pairs
+    with_sorted_pairs(pairs, rule, |sorted| join_pairs(valued(sorted)))
+}
+
+/// Up to this many pairs are sorted in a buffer on the stack, so that a
+/// notification's sign string is hashed without an allocation.
+const STACK_PAIRS: usize = 16;
+
+/// Calls `then` with the pairs of `rule`'s sign string in their signed
+/// order (`sign` left out, sorted by key bytes): one definition of the rule
+/// for joining the text and for hashing it piece by piece
+/// ([`write_sorted`]).
+pub(crate) fn with_sorted_pairs<'a, R>(
+    pairs: impl Iterator<Item = (&'a str, &'a str)>,
+    rule: SignRule,
+    then: impl FnOnce(&[(&'a str, &'a str)]) -> R,
+) -> R {
+    let mut pairs = pairs
         .filter(|(key, _)| *key != SIGN_KEY)
-        .filter(|(_, value)| rule == SignRule::AllSorted || !value.is_empty())
-        .collect();
-    pairs.sort_unstable_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
-    join_pairs(pairs.into_iter().map(|(k, v)| (k, Some(v))))
+        .filter(|(_, value)| rule == SignRule::AllSorted || !value.is_empty());
+    let mut stack = [("", ""); STACK_PAIRS];
+    let mut len = 0;
+    let mut heap = Vec::new();
+    for pair in pairs.by_ref() {
+        match stack.get_mut(len) {
+            Some(slot) => *slot = pair,
+            None => {
+                heap.extend_from_slice(&stack);
+                heap.push(pair);
+                heap.extend(pairs.by_ref());
+                break;
+            }
+        }
+        len += 1;
+    }
+    let sorted = if heap.is_empty() {
+        stack.get_mut(..len).unwrap_or_default()
+    } else {
+        heap.as_mut_slice()
+    };
+    sorted.sort_unstable_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+    then(sorted)
+}
+
+/// Writes sorted pairs (see [`with_sorted_pairs`]) as the sign string, piece
+/// by piece (`key`, `=`, `value`, `&`, …).
+pub(crate) fn write_sorted(sorted: &[(&str, &str)], write: impl FnMut(&str)) {
+    write_pairs(valued(sorted), write);
+}
+
+fn valued<'s, 'a>(
+    sorted: &'s [(&'a str, &'a str)],
+) -> impl Iterator<Item = (&'a str, Option<&'a str>)> + Clone + 's {
+    sorted.iter().map(|&(key, value)| (key, Some(value)))
 }
 
 /// The v1 notification page's printed form (spec 04 §3.2): keys in received
@@ -56,11 +103,24 @@ pub fn v1_printed_string(object: &UntypedObject) -> String {
 
 /// [`v1_printed_string`] over `(key, text)` pairs in received order.
 pub(crate) fn v1_printed_of<'a>(pairs: impl Iterator<Item = (&'a str, &'a str)> + Clone) -> String {
-    join_pairs(
-        pairs
-            .filter(|(key, _)| *key != SIGN_KEY)
-            .map(|(key, value)| (key, Some(value).filter(|v| !v.is_empty()))),
-    )
+    join_pairs(v1_pairs(pairs))
+}
+
+/// [`v1_printed_of`], piece by piece to `write`.
+pub(crate) fn write_v1_printed<'a>(
+    pairs: impl Iterator<Item = (&'a str, &'a str)> + Clone,
+    write: impl FnMut(&str),
+) {
+    write_pairs(v1_pairs(pairs), write);
+}
+
+/// The v1 form's pairs: `sign` left out, an empty value printed bare.
+fn v1_pairs<'a>(
+    pairs: impl Iterator<Item = (&'a str, &'a str)> + Clone,
+) -> impl Iterator<Item = (&'a str, Option<&'a str>)> + Clone {
+    pairs
+        .filter(|(key, _)| *key != SIGN_KEY)
+        .map(|(key, value)| (key, Some(value).filter(|v| !v.is_empty())))
 }
 
 /// Joins `key=value` pairs with `&` into one buffer sized up front.
@@ -70,17 +130,26 @@ fn join_pairs<'a>(pairs: impl Iterator<Item = (&'a str, Option<&'a str>)> + Clon
         .map(|(key, value)| key.len() + value.map_or(0, |v| v.len() + 1) + 1)
         .sum();
     let mut out = String::with_capacity(len);
+    write_pairs(pairs, |piece| out.push_str(piece));
+    out
+}
+
+/// Writes `key=value` pairs joined by `&` (a pair without a value as the
+/// bare key), piece by piece.
+fn write_pairs<'a>(
+    pairs: impl Iterator<Item = (&'a str, Option<&'a str>)>,
+    mut write: impl FnMut(&str),
+) {
     for (i, (key, value)) in pairs.enumerate() {
         if i > 0 {
-            out.push('&');
+            write("&");
         }
-        out.push_str(key);
+        write(key);
         if let Some(value) = value {
-            out.push('=');
-            out.push_str(value);
+            write("=");
+            write(value);
         }
     }
-    out
 }
 
 #[cfg(test)]
@@ -112,6 +181,16 @@ mod tests {
             v1_printed_string(&example()),
             "order_id=ETxxxxxxxxxxxx01&pay_result=1&pay_amount=10000.00&pay_datetime=2024-12-01 10:00:00&extend_info"
         );
+    }
+
+    #[test]
+    fn more_pairs_than_the_stack_buffer_sort_the_same() {
+        let obj: UntypedObject = (0..40)
+            .rev()
+            .map(|i| (format!("k{i:02}"), UntypedValue::integer(i)))
+            .collect();
+        let expected: Vec<String> = (0..40).map(|i| format!("k{i:02}={i}")).collect();
+        assert_eq!(sign_string(&obj), expected.join("&"));
     }
 
     #[test]
