@@ -24,6 +24,7 @@ use http_body_util::Full;
 
 use crate::app::App;
 use crate::codes::Refusal;
+use crate::faults::{Fault, FaultRule, Scope, Target, MAGIC};
 use crate::machine::Event;
 use crate::store;
 
@@ -141,6 +142,10 @@ pub struct OrderPage {
     request: Option<store::OrderRequest>,
     attachments: Vec<store::AttachmentInfo>,
     notifications: Vec<NotificationRow>,
+    /// The rules naming this order or its merchant, then the `next` rules.
+    faults: Vec<FaultRule>,
+    /// The magic values this order carries.
+    magic: Vec<&'static Fault>,
 }
 
 /// `GET /orders/{id}`.
@@ -158,14 +163,46 @@ pub fn order(app: &App, id: &str) -> Reply {
                 c,
                 store::notifications_page(c, Some(id), None, ORDER_PAGE_ROWS)?,
             )?,
+            faults: Vec::new(),
+            magic: Vec::new(),
             order,
         }))
     });
+    let page = page.map(|page| page.map(|page| with_faults(app, page)));
     match page {
         Ok(Some(page)) => html(StatusCode::OK, views::order(app, &page)),
         Ok(None) => not_found(&format!("order {id:?}")),
         Err(e) => failed(&e.into()),
     }
+}
+
+/// `page` with the fault rules and magic values that apply to its order.
+fn with_faults(app: &App, mut page: OrderPage) -> OrderPage {
+    let o = &page.order;
+    let target = Target {
+        merchant_number: &o.merchant_number,
+        order_id: Some(&o.order_id),
+        merchant_order_id: Some(&o.merchant_order_id),
+        amount: Some(&o.amount),
+    };
+    let (named, next): (Vec<_>, Vec<_>) = app
+        .faults
+        .list()
+        .into_iter()
+        .filter(|r| r.scope.names(&target) || matches!(r.scope, Scope::Next(_)))
+        .partition(|r| r.scope.names(&target));
+    page.magic = MAGIC
+        .iter()
+        .filter(|(m, _)| m.matches(&target))
+        .map(|(_, f)| f)
+        .collect();
+    page.faults = named.into_iter().chain(next).collect();
+    page
+}
+
+/// `GET /faults`: every fault rule, and the magic values.
+pub fn faults(app: &App) -> Reply {
+    html(StatusCode::OK, views::faults(app, &app.faults.list()))
 }
 
 /// `GET /notifications`: every notification, newest first, paged.
