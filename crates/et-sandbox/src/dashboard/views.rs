@@ -510,6 +510,7 @@ fn order_faults(o: &OrderRecord, p: &OrderPage) -> Markup {
         }
         @if p.faults.is_empty() { p.note #no-faults { "No fault rule applies to this order." } }
         @else { (rule_rows(&p.faults)) }
+        details #add-fault { summary { "Add a failure for this order" }
         p.note {
             "Add a rule for this order: API failures strike requests naming it, "
             "notification failures its notifications. "
@@ -526,6 +527,7 @@ fn order_faults(o: &OrderRecord, p: &OrderPage) -> Markup {
             (fault_form(id, Fault::NotifyDrop { attempts: 2 }, &[("Drop the first N notification attempts, N", "attempts", number(2), Some(faults::MAX_DROPPED.into()))], "Add drop"))
             (fault_form(id, Fault::NotifyDelay { minutes: 5 }, &[("Delay notifications (sandbox minutes)", "minutes", number(5), Some(faults::MAX_NOTIFY_DELAY_MINUTES.into()))], "Add delay"))
             (fault_form(id, Fault::NotifyDuplicate { copies: 2 }, &[("Send each notification N times, N", "copies", number(2), Some(faults::MAX_COPIES.into()))], "Add duplicates"))
+        }
         }
         p { button.danger data-post="/admin/faults/clear" { "Clear all fault rules" } }
     }
