@@ -1,6 +1,7 @@
 //! The dashboard at `/`: orders, each order's timeline, creating request,
 //! attachments and notifications, the request log, buttons for ET's side,
-//! and the checkout page. Server-rendered with maud (compile-time checked,
+//! failures on demand (an order's fault rules and buttons adding one,
+//! `/faults` with every rule and the magic values), and the checkout page. Server-rendered with maud (compile-time checked,
 //! every interpolation escaped), no front-end build: one small script for
 //! the buttons and the self-refresh, one style sheet.
 //!
