@@ -143,7 +143,8 @@ pub struct OrderPage {
     request: Option<store::OrderRequest>,
     attachments: Vec<store::AttachmentInfo>,
     notifications: Vec<NotificationRow>,
-    /// The rules naming this order or its merchant, then the `next` rules.
+    /// The rules naming this order or its merchant, and the `next` rules,
+    /// in matching order.
     faults: Vec<FaultRule>,
     /// The magic values this order carries.
     magic: Vec<&'static Fault>,
@@ -186,18 +187,17 @@ fn with_faults(app: &App, mut page: OrderPage) -> OrderPage {
         merchant_order_id: Some(&o.merchant_order_id),
         amount: Some(&o.amount),
     };
-    let (named, next): (Vec<_>, Vec<_>) = app
+    page.faults = app
         .faults
         .list()
         .into_iter()
         .filter(|r| r.scope.names(&target) || matches!(r.scope, Scope::Next(_)))
-        .partition(|r| r.scope.names(&target));
+        .collect();
     page.magic = MAGIC
         .iter()
         .filter(|(m, _)| m.matches(&target))
         .map(|(_, f)| f)
         .collect();
-    page.faults = named.into_iter().chain(next).collect();
     page
 }
 
