@@ -199,6 +199,18 @@ pub enum Scope {
     Next(u32),
 }
 
+impl Scope {
+    /// Whether it names `target`'s merchant or order (`next` names none).
+    pub fn names(&self, target: &Target<'_>) -> bool {
+        match self {
+            Scope::MerchantNumber(m) => m == target.merchant_number,
+            Scope::OrderId(id) => target.order_id == Some(id.as_str()),
+            Scope::MerchantOrderId(id) => target.merchant_order_id == Some(id.as_str()),
+            Scope::Next(_) => false,
+        }
+    }
+}
+
 /// A fault and where it applies, as `sandbox.json` and the admin API write it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -364,7 +376,8 @@ pub enum Magic {
 }
 
 impl Magic {
-    fn matches(self, target: &Target<'_>) -> bool {
+    /// Whether `target` carries this magic value.
+    pub fn matches(self, target: &Target<'_>) -> bool {
         match self {
             Magic::Prefix(p) => target.merchant_order_id.is_some_and(|m| m.starts_with(p)),
             Magic::Amount(a) => target.amount == Some(a),
@@ -521,12 +534,7 @@ impl FaultPlan {
         let mut rules = self.rules();
         let index = rules.iter().position(|r| {
             r.fault.is_notification() == notification
-                && match &r.scope {
-                    Scope::MerchantNumber(m) => m == target.merchant_number,
-                    Scope::OrderId(id) => target.order_id == Some(id.as_str()),
-                    Scope::MerchantOrderId(id) => target.merchant_order_id == Some(id.as_str()),
-                    Scope::Next(_) => next,
-                }
+                && (r.scope.names(target) || next && matches!(r.scope, Scope::Next(_)))
         })?;
         let fault = rules[index].fault.clone();
         if let Scope::Next(n) = &mut rules[index].scope {

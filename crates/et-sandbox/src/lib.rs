@@ -55,10 +55,11 @@
 //! |---|---|
 //! | `POST /server` | ET's API, every operation by `server_type` |
 //! | `GET /` | the dashboard: orders, newest first, [`PAGE_SIZE`] a page (`?status=N` filters, `?before=SEQ` pages) |
-//! | `GET /orders/{order_id}` | one order: status timeline, the creating request decrypted, attachments, notifications, ET's buttons |
+//! | `GET /orders/{order_id}` | one order: status timeline, the creating request decrypted, attachments, notifications, ET's buttons, the [fault rules](faults) and magic values that apply to it and buttons adding one for it |
 //! | `GET /notifications` | every notification with its delivery attempts (time, URL, HTTP status, the reply's first bytes, latency, next retry; the last [`ATTEMPTS_SHOWN`]), newest first, paged (`?before=ID`) |
 //! | `GET /requests` | the request log: the last [`REQUEST_LOG_ROWS`] envelopes received, verified or why not, answer, latency; paged |
 //! | `GET /requests/{n}` | one logged envelope, its payload decrypted (or as received, if it did not open) |
+//! | `GET /faults` | every fault rule, a form for any rule, and the [magic values](faults#magic-values) table |
 //! | `GET /attachments/{id}` | an uploaded attachment, as a download (`application/octet-stream`) |
 //! | `GET /static/dashboard.{js,css}` | the dashboard's one script and style sheet |
 //! | `GET /pay/{order_id}` | checkout page: order, amount in RMB, a choice of [`PAY_METHODS`], Pay and Decline buttons (an HTML form, no JavaScript) |

@@ -136,17 +136,7 @@ fn route_with_faults(server: &Server, req: &Request<Bytes>) -> (Reply, Option<Fa
         let json = "application/json; charset=utf-8";
         return (reply(StatusCode::OK, json, answer.body), answer.fault);
     }
-    let reply = match req
-        .uri()
-        .path()
-        .trim_matches('/')
-        .split('/')
-        .collect::<Vec<_>>()[..]
-    {
-        ["admin", "faults", ..] => faults_admin(&app.faults, req),
-        _ => route(app, req),
-    };
-    (reply, None)
+    (route(app, req), None)
 }
 
 fn route(app: &App, req: &Request<Bytes>) -> Reply {
@@ -156,7 +146,7 @@ fn route(app: &App, req: &Request<Bytes>) -> Reply {
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
     let private = matches!(
         segments.first(),
-        Some(&("" | "orders" | "notifications" | "requests" | "attachments" | "admin"))
+        Some(&("" | "orders" | "notifications" | "requests" | "attachments" | "faults" | "admin"))
     );
     if private && !local_host(req) {
         return reply(
@@ -184,6 +174,7 @@ fn route(app: &App, req: &Request<Bytes>) -> Reply {
         (&Method::GET, ["notifications"]) => dashboard::notifications(app, &query),
         (&Method::GET, ["requests"]) => dashboard::requests(app, &query),
         (&Method::GET, ["requests", id]) => dashboard::request(app, id),
+        (&Method::GET, ["faults"]) => dashboard::faults(app),
         (&Method::GET, ["attachments", id]) => dashboard::attachment(app, id),
         (&Method::GET, ["static", file]) => dashboard::asset(file),
         (&Method::GET, ["pay", id]) => dashboard::checkout(app, id, ""),
@@ -191,6 +182,7 @@ fn route(app: &App, req: &Request<Bytes>) -> Reply {
         (&Method::GET, ["vouchers", file]) => voucher(app, file),
         (&Method::GET, ["jump", token]) => jump_page(app, jump::show(app, token)),
         (&Method::POST, ["jump", token]) => jump_page(app, jump::submit(app, token, req.body())),
+        (_, ["admin", "faults", ..]) => faults_admin(&app.faults, req),
         (&Method::GET, ["admin", "orders", id]) => admin_view(app, id),
         (&Method::POST, ["admin", ..]) if !is_json(req) => not_json(),
         (&Method::POST, ["admin", "orders", id, action]) => match admin_event(action, &query) {

@@ -2,7 +2,9 @@
 //! WebDriver (chromedriver). An order is created through the API, found on
 //! the dashboard and paid on the checkout page; the delivery attempts to a
 //! merchant endpoint answering HTTP 500 appear; "Redeliver now", once the
-//! endpoint answers OK, delivers at once. A screenshot of the order page
+//! endpoint answers OK, delivers at once; a "Bad signature" failure added
+//! on the order page makes the next redelivery's acknowledgement not
+//! taken, as its attempt row says. A screenshot of the order page
 //! goes to the test's temporary directory (and, with
 //! `ET_WRITE_SCREENSHOT=1`, to `docs/dashboard.png`).
 //!
@@ -424,6 +426,36 @@ async fn dashboard_in_a_real_browser() {
         assert!(n.delivered, "{n:?}");
         assert_eq!(n.attempts, 2, "one failure, then the redelivery: {n:?}");
     }
+
+    // A failure chosen on the order page: "Bad signature" for this order,
+    // then "Redeliver now". The endpoint acknowledges the forged
+    // notification, and the attempt shows that acknowledgement not taken.
+    browser.click("#add-fault summary").await;
+    browser
+        .click("#fault-buttons button[data-body*='notify_bad_signature']")
+        .await;
+    browser
+        .wait_for("the rule on the order page", |h| {
+            h.contains("class=\"mono fault\">notify_bad_signature<")
+        })
+        .await;
+    let rules = sb.faults();
+    assert_eq!(rules.len(), 1, "{rules:?}");
+    assert_eq!(rules[0].scope, et_sandbox::Scope::OrderId(order_id.clone()));
+    let first = sb.notifications(Some(&order_id)).expect("notifications")[0].id;
+    browser.click(&redeliver(&first.to_string())).await;
+    let forged = common::wait_for(PATIENCE, || {
+        let now = sb.notifications(Some(&order_id)).ok()?;
+        now.iter()
+            .any(|d| d.id == first && d.attempts == 3)
+            .then_some(())
+    });
+    assert!(forged.await.is_some(), "the redelivery was attempted");
+    browser
+        .wait_for("the forged delivery's attempt", |h| {
+            h.contains("acknowledged a notification whose sign does not verify")
+        })
+        .await;
 
     // The screenshot: the order page from its top, after the redeliveries.
     browser.goto(&format!("{base}/orders/{order_id}")).await;

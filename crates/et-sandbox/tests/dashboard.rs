@@ -1,7 +1,8 @@
 //! The dashboard: every page escapes what merchants send, lists are paged
 //! and filtered, the request log shows why a request did not verify and
-//! keeps a bounded number of entries, buttons act, and cross-site form
-//! posts to the admin routes are refused.
+//! keeps a bounded number of entries, buttons act, fault rules are listed
+//! and added from the pages, and cross-site form posts to the admin routes
+//! are refused.
 
 mod common;
 
@@ -14,7 +15,7 @@ use et_model::{
     UploadAttachment,
 };
 use et_proto::Merchant;
-use et_sandbox::{RunningSandbox, PAGE_SIZE, REQUEST_LOG_ROWS};
+use et_sandbox::{Fault, FaultRule, RunningSandbox, Scope, PAGE_SIZE, REQUEST_LOG_ROWS};
 use et_testkit::{key, Who};
 use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client;
@@ -428,4 +429,179 @@ async fn a_dns_rebinding_page_gets_neither_the_dashboard_nor_the_admin_routes() 
     ))
     .await;
     assert_eq!(status, 200);
+}
+
+fn rule(scope: Scope, fault: Fault) -> FaultRule {
+    FaultRule { scope, fault }
+}
+
+/// The `data-body` attributes of `html`, unescaped.
+fn data_bodies(html: &str) -> Vec<String> {
+    html.split("data-body=\"")
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next())
+        .map(|body| body.replace("&quot;", "\"").replace("&amp;", "&"))
+        .collect()
+}
+
+#[tokio::test]
+async fn an_order_page_lists_the_rules_that_apply_to_it_and_escapes_them() {
+    let dir = state_dir();
+    let sb = start(dir.path(), 1.0).await;
+    let m = merchant(dir.path());
+    let id = create(&sb, &m, &order("F-1", None)).await;
+    let other = create(&sb, &m, &order("F-2", None)).await;
+    let hostile_code = Fault::ErrorCode {
+        status_code: et_model::StatusCode::from_code("900001"),
+        message: HOSTILE.to_owned(),
+    };
+    for r in [
+        rule(Scope::OrderId(id.clone()), hostile_code),
+        rule(Scope::OrderId(other.clone()), Fault::Latency { ms: 1234 }),
+        rule(
+            Scope::MerchantNumber(m.credentials().merchant_number.clone()),
+            Fault::NotifyDuplicate { copies: 3 },
+        ),
+        rule(Scope::Next(7), Fault::NotifyOutOfOrder),
+        rule(
+            Scope::MerchantOrderId(HOSTILE.to_owned()),
+            Fault::NotifyBadSignature,
+        ),
+    ] {
+        sb.add_fault(r).expect("rule");
+    }
+    let (status, _, html) = page(&url(&sb, &format!("/orders/{id}"))).await;
+    assert_eq!(status, 200);
+    let section = html
+        .split("id=\"faults\"")
+        .nth(1)
+        .and_then(|s| s.split("id=\"fault-buttons\"").next())
+        .expect("the faults section's rules");
+    assert!(
+        section.contains(&format!("error_code message {ESCAPED}")),
+        "{section}"
+    );
+    assert!(
+        section.contains("notify_duplicate copies 3"),
+        "its merchant's rule"
+    );
+    assert!(
+        section.contains("next 7"),
+        "a next rule applies to any order"
+    );
+    assert!(
+        !section.contains("ms 1234"),
+        "another order's rule is not listed"
+    );
+    assert!(
+        !section.contains("notify_bad_signature"),
+        "nor another merchant order id's"
+    );
+    assert!(!html.contains(HOSTILE), "unescaped text on the order page");
+
+    // Every page lists every rule, escaped, and the magic values.
+    let (status, _, all) = page(&url(&sb, "/faults")).await;
+    assert_eq!(status, 200);
+    assert!(!all.contains(HOSTILE), "unescaped text on /faults");
+    assert_eq!(count(&all, "<td class=\"mono scope\">"), 5);
+    assert!(all.contains(&format!("merchant_order_id {ESCAPED}")));
+    for (magic, _) in et_sandbox::faults::MAGIC.iter() {
+        let shown = match magic {
+            et_sandbox::faults::Magic::Prefix(p) => format!("<td><code>{p}</code></td>"),
+            et_sandbox::faults::Magic::Amount(a) => format!("<td>amount <code>{a}</code></td>"),
+        };
+        assert!(
+            all.contains(&shown),
+            "{shown} is not in the magic values table"
+        );
+    }
+    assert!(html.contains("href=\"/faults\""), "linked from the nav");
+}
+
+#[tokio::test]
+async fn every_failure_button_adds_a_valid_rule_for_its_order() {
+    let dir = state_dir();
+    let sb = start(dir.path(), 1.0).await;
+    let m = merchant(dir.path());
+    let id = create(&sb, &m, &order("F-3", None)).await;
+    let (_, _, html) = page(&url(&sb, &format!("/orders/{id}"))).await;
+    let bodies = data_bodies(&html);
+    assert!(bodies.len() >= 15, "a button or form per kind: {bodies:?}");
+    for body in &bodies {
+        let (status, reply) = post(
+            &url(&sb, "/admin/faults"),
+            body.clone().into_bytes(),
+            Some("application/json"),
+        )
+        .await;
+        assert_eq!(status, 200, "{body}: {}", String::from_utf8_lossy(&reply));
+    }
+    let rules = sb.faults();
+    assert_eq!(rules.len(), bodies.len());
+    assert!(rules.iter().all(|r| r.scope == Scope::OrderId(id.clone())));
+    let kinds: std::collections::BTreeSet<_> = rules
+        .iter()
+        .map(|r| {
+            format!("{:?}", r.fault)
+                .split([' ', '{'])
+                .next()
+                .unwrap_or_default()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(kinds.len(), 10, "every kind of Fault: {kinds:?}");
+    let (status, _) = admin(&sb, "/admin/faults/clear", "application/json").await;
+    assert_eq!(status, 200);
+    assert!(sb.faults().is_empty());
+}
+
+#[tokio::test]
+async fn fault_routes_refuse_cross_site_form_posts_and_rebound_hosts() {
+    let dir = state_dir();
+    let sb = start(dir.path(), 1.0).await;
+    let rule = br#"{"scope": {"next": 1}, "fault": {"kind": "reset", "at": "before_commit"}}"#;
+    for content_type in [
+        "application/x-www-form-urlencoded",
+        "multipart/form-data; boundary=x",
+        "text/plain",
+    ] {
+        let (status, _) = post(
+            &url(&sb, "/admin/faults"),
+            rule.to_vec(),
+            Some(content_type),
+        )
+        .await;
+        assert_eq!(status, 415, "{content_type}");
+    }
+    assert!(sb.faults().is_empty(), "no rule added by a form");
+    sb.add_fault(rule_of(rule)).expect("rule");
+    for content_type in ["application/x-www-form-urlencoded", "text/plain"] {
+        let (status, _) = admin(&sb, "/admin/faults/clear", content_type).await;
+        assert_eq!(status, 415, "{content_type}");
+    }
+    assert_eq!(sb.faults().len(), 1, "no rule cleared by a form");
+    // A DNS-rebinding page is same-origin and may send JSON: the Host check
+    // refuses it on the fault routes and page too.
+    let rebound = format!("evil.example:{}", sb.addr().port());
+    for (method, path) in [
+        (http::Method::POST, "/admin/faults"),
+        (http::Method::POST, "/admin/faults/clear"),
+        (http::Method::GET, "/admin/faults"),
+        (http::Method::GET, "/faults"),
+    ] {
+        let request = http::Request::builder()
+            .method(method)
+            .uri(url(&sb, path))
+            .header(http::header::HOST, &rebound)
+            .header(http::header::CONTENT_TYPE, "application/json")
+            .body(Full::new(Bytes::from_static(rule)))
+            .expect("request");
+        let (status, _, _) = send(request).await;
+        assert_eq!(status, 403, "{path}");
+    }
+    assert_eq!(sb.faults().len(), 1, "nothing added or cleared");
+}
+
+fn rule_of(json: &[u8]) -> FaultRule {
+    serde_json::from_slice(json).expect("a rule")
 }

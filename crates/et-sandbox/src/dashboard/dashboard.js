@@ -1,22 +1,23 @@
 // The sandbox dashboard's only script. Buttons carry `data-post`, an
-// admin route; it is sent as a same-origin JSON POST, which no cross-site
-// form can send (admin routes refuse any other Content-Type; SECURITY.md).
+// admin route, and `data-body`, the JSON to send (else `{}`); forms with
+// `data-post` send `data-body` with each `data-field` input put into its
+// `fault`, or a `data-raw` textarea as it is. Every post is a same-origin
+// JSON POST, which no cross-site form can send (admin routes refuse any
+// other Content-Type; SECURITY.md).
 "use strict";
-document.addEventListener("click", async (event) => {
-  const button = event.target.closest("button[data-post]");
-  if (!button) return;
+async function post(route, body, button, label) {
   const out = document.getElementById("result");
   button.disabled = true;
   try {
-    const reply = await fetch(button.dataset.post, {
+    const reply = await fetch(route, {
       method: "POST",
       headers: { "Content-Type": "application/json" },
-      body: "{}",
+      body: body,
     });
     const text = await reply.text();
     out.className = reply.ok ? "ok" : "error";
     out.textContent = (reply.ok ? "Done: " : "Refused (" + reply.status + "): ")
-      + (reply.ok ? button.textContent : text);
+      + (reply.ok ? label : text);
     if (reply.ok) setTimeout(() => location.reload(), 400);
   } catch (e) {
     out.className = "error";
@@ -24,11 +25,32 @@ document.addEventListener("click", async (event) => {
   } finally {
     button.disabled = false;
   }
+}
+document.addEventListener("click", (event) => {
+  const button = event.target.closest("button[data-post]");
+  if (button) post(button.dataset.post, button.dataset.body || "{}", button, button.textContent);
 });
-// Self-refresh, except while a payload is open for reading.
+document.addEventListener("submit", (event) => {
+  const form = event.target.closest("form[data-post]");
+  if (!form) return;
+  event.preventDefault();
+  const raw = form.querySelector("textarea[data-raw]");
+  let body = raw ? raw.value : form.dataset.body;
+  if (!raw) {
+    const rule = JSON.parse(body);
+    for (const input of form.querySelectorAll("[data-field]")) {
+      rule.fault[input.dataset.field] = input.type === "number" ? Number(input.value) : input.value;
+    }
+    body = JSON.stringify(rule);
+  }
+  post(form.dataset.post, body, form.querySelector("button"), form.textContent.trim());
+});
+// Self-refresh, except while a payload is open for reading or a field
+// is being filled in.
 const every = Number(document.body.dataset.refresh || 0);
 if (every > 0) {
   setInterval(() => {
-    if (!document.querySelector("details[open]")) location.reload();
+    const typing = document.activeElement && document.activeElement.matches("input, textarea, select");
+    if (!document.querySelector("details[open]") && !typing) location.reload();
   }, every * 1000);
 }

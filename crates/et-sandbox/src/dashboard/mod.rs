@@ -1,6 +1,7 @@
 //! The dashboard at `/`: orders, each order's timeline, creating request,
 //! attachments and notifications, the request log, buttons for ET's side,
-//! and the checkout page. Server-rendered with maud (compile-time checked,
+//! failures on demand (an order's fault rules and buttons adding one,
+//! `/faults` with every rule and the magic values), and the checkout page. Server-rendered with maud (compile-time checked,
 //! every interpolation escaped), no front-end build: one small script for
 //! the buttons and the self-refresh, one style sheet.
 //!
@@ -24,6 +25,7 @@ use http_body_util::Full;
 
 use crate::app::App;
 use crate::codes::Refusal;
+use crate::faults::{Fault, FaultRule, Scope, Target, MAGIC};
 use crate::machine::Event;
 use crate::store;
 
@@ -141,6 +143,11 @@ pub struct OrderPage {
     request: Option<store::OrderRequest>,
     attachments: Vec<store::AttachmentInfo>,
     notifications: Vec<NotificationRow>,
+    /// The rules naming this order or its merchant, and the `next` rules,
+    /// in matching order.
+    faults: Vec<FaultRule>,
+    /// The magic values this order carries.
+    magic: Vec<&'static Fault>,
 }
 
 /// `GET /orders/{id}`.
@@ -158,14 +165,45 @@ pub fn order(app: &App, id: &str) -> Reply {
                 c,
                 store::notifications_page(c, Some(id), None, ORDER_PAGE_ROWS)?,
             )?,
+            faults: Vec::new(),
+            magic: Vec::new(),
             order,
         }))
     });
+    let page = page.map(|page| page.map(|page| with_faults(app, page)));
     match page {
         Ok(Some(page)) => html(StatusCode::OK, views::order(app, &page)),
         Ok(None) => not_found(&format!("order {id:?}")),
         Err(e) => failed(&e.into()),
     }
+}
+
+/// `page` with the fault rules and magic values that apply to its order.
+fn with_faults(app: &App, mut page: OrderPage) -> OrderPage {
+    let o = &page.order;
+    let target = Target {
+        merchant_number: &o.merchant_number,
+        order_id: Some(&o.order_id),
+        merchant_order_id: Some(&o.merchant_order_id),
+        amount: Some(&o.amount),
+    };
+    page.faults = app
+        .faults
+        .list()
+        .into_iter()
+        .filter(|r| r.scope.names(&target) || matches!(r.scope, Scope::Next(_)))
+        .collect();
+    page.magic = MAGIC
+        .iter()
+        .filter(|(m, _)| m.matches(&target))
+        .map(|(_, f)| f)
+        .collect();
+    page
+}
+
+/// `GET /faults`: every fault rule, and the magic values.
+pub fn faults(app: &App) -> Reply {
+    html(StatusCode::OK, views::faults(app, &app.faults.list()))
 }
 
 /// `GET /notifications`: every notification, newest first, paged.

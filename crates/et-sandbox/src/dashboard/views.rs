@@ -9,6 +9,7 @@ use super::{
 };
 use crate::app::App;
 use crate::clock::{beijing_datetime, Millis};
+use crate::faults::{self, Fault, FaultRule, Scope, Stage};
 use crate::money::amount_due;
 use crate::store::{DeliveryAttemptRecord, LoggedRequest, OrderInstitution, OrderRecord};
 
@@ -39,6 +40,7 @@ fn layout(app: &App, title: &str, refresh: bool, body: Markup) -> Markup {
                     a href="/" { "Orders" }
                     a href="/notifications" { "Notifications" }
                     a href="/requests" { "Request log" }
+                    a href="/faults" { "Faults" }
                     span.clock {
                         "Sandbox time " span #now { (beijing_datetime(app.clock.now())) } " (Beijing) "
                         @for (label, seconds) in ADVANCES {
@@ -214,8 +216,7 @@ pub fn order(app: &App, p: &OrderPage) -> Markup {
             }
             @if buttons.is_empty() { span.note { "No step of ET's is possible in this status." } }
         }
-        // Failures on demand (issue 12 §2) get their buttons here, at merge.
-        section #faults {}
+        section #faults { (order_faults(o, p)) }
         h2 { "Timeline" }
         ol.timeline #timeline {
             li { (beijing_datetime(o.created_at)) " — created: " (status(0)) }
@@ -374,4 +375,220 @@ pub fn checkout(o: &OrderRecord, institution: Option<&OrderInstitution>, note: &
             } }
         }
     }
+}
+
+/// The magic values, as the crate docs show them: one table, one source.
+const MAGIC_VALUES: &str = include_str!("../magic-values.md");
+
+/// A rule's scope or fault in words: `{"kind": "notify_drop", "attempts": 2}`
+/// reads `notify_drop attempts 2`.
+fn words(value: &impl serde::Serialize) -> String {
+    let Ok(serde_json::Value::Object(mut fields)) = serde_json::to_value(value) else {
+        return String::new();
+    };
+    let kind = fields.remove("kind");
+    let text = |v: &serde_json::Value| v.as_str().map_or_else(|| v.to_string(), str::to_owned);
+    kind.iter()
+        .map(text)
+        .chain(fields.iter().map(|(k, v)| format!("{k} {}", text(v))))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn rule_rows(rules: &[FaultRule]) -> Markup {
+    html! {
+        table.fault-rules {
+            thead { tr { th { "Scope" } th { "Failure" } } }
+            tbody { @for r in rules { tr {
+                td.mono.scope { (words(&r.scope)) }
+                td.mono.fault { (words(&r.fault)) }
+            } } }
+        }
+    }
+}
+
+/// The rule `fault` for order `order_id`, as `POST /admin/faults` takes it.
+fn rule_json(order_id: &str, fault: Fault) -> String {
+    let rule = FaultRule {
+        scope: Scope::OrderId(order_id.to_owned()),
+        fault,
+    };
+    serde_json::to_string(&rule).unwrap_or_default()
+}
+
+/// The one-click failures for an order: (label, fault).
+fn fault_buttons() -> Vec<(&'static str, Fault)> {
+    use Fault::*;
+    use Stage::{AfterCommit as After, BeforeCommit as Before};
+    vec![
+        (
+            "HTTP 500 before commit",
+            HttpStatus {
+                status: 500,
+                at: Before,
+            },
+        ),
+        (
+            "HTTP 500 after commit",
+            HttpStatus {
+                status: 500,
+                at: After,
+            },
+        ),
+        (
+            "HTTP 502 before commit",
+            HttpStatus {
+                status: 502,
+                at: Before,
+            },
+        ),
+        (
+            "HTTP 502 after commit",
+            HttpStatus {
+                status: 502,
+                at: After,
+            },
+        ),
+        (
+            "Timeout before commit",
+            Timeout {
+                at: Before,
+                hold_ms: None,
+            },
+        ),
+        (
+            "Timeout after commit",
+            Timeout {
+                at: After,
+                hold_ms: None,
+            },
+        ),
+        ("Reset before commit", Reset { at: Before }),
+        ("Reset after commit", Reset { at: After }),
+        ("Notifications out of order", NotifyOutOfOrder),
+        ("Bad signature", NotifyBadSignature),
+    ]
+}
+
+/// A form adding `fault` for the order, its `(label, field, value, max)`
+/// inputs replacing the fault's fields (dashboard.js builds the JSON).
+fn fault_form(
+    order_id: &str,
+    fault: Fault,
+    inputs: &[(&str, &str, String, Option<u128>)],
+    submit: &str,
+) -> Markup {
+    html! {
+        form.fault data-post="/admin/faults" data-body=(rule_json(order_id, fault)) {
+            @for (label, field, value, max) in inputs {
+                label { (label) " "
+                    @if let Some(max) = max {
+                        input type="number" data-field=(field) value=(value) min="0" max=(max) required;
+                    } @else {
+                        input type="text" data-field=(field) value=(value) maxlength=(faults::MAX_MESSAGE);
+                    }
+                }
+            }
+            button.secondary type="submit" { (submit) }
+        }
+    }
+}
+
+/// The order page's failures: the rules and magic values that apply, and
+/// the buttons adding a rule for this order.
+fn order_faults(o: &OrderRecord, p: &OrderPage) -> Markup {
+    let id = o.order_id.as_str();
+    let code = Fault::ErrorCode {
+        status_code: et_model::StatusCode::from_code("900001"),
+        message: String::new(),
+    };
+    let number = |n: u64| n.to_string();
+    html! {
+        h2 { "Failures on demand" }
+        @if !p.magic.is_empty() {
+            p { "Magic values in this order: " @for f in &p.magic { code.magic { (words(*f)) } " " } }
+        }
+        @if p.faults.is_empty() { p.note #no-faults { "No fault rule applies to this order." } }
+        @else { (rule_rows(&p.faults)) }
+        details #add-fault { summary { "Add a failure for this order" }
+        p.note {
+            "Add a rule for this order: API failures strike requests naming it, "
+            "notification failures its notifications. "
+            a href="/faults" { "Every rule and the magic values." }
+        }
+        p #fault-buttons {
+            @for (label, fault) in fault_buttons() {
+                button.secondary data-post="/admin/faults" data-body=(rule_json(id, fault)) { (label) }
+            }
+        }
+        div.fault-forms {
+            (fault_form(id, Fault::Latency { ms: 2_000 }, &[("Latency (ms)", "ms", number(2_000), Some(faults::MAX_LATENCY.as_millis()))], "Add latency"))
+            (fault_form(id, code, &[("Signed error code", "status_code", "900001".into(), None), ("message", "message", "ET is down (sandbox)".into(), None)], "Add error code"))
+            (fault_form(id, Fault::NotifyDrop { attempts: 2 }, &[("Drop the first N notification attempts, N", "attempts", number(2), Some(faults::MAX_DROPPED.into()))], "Add drop"))
+            (fault_form(id, Fault::NotifyDelay { minutes: 5 }, &[("Delay notifications (sandbox minutes)", "minutes", number(5), Some(faults::MAX_NOTIFY_DELAY_MINUTES.into()))], "Add delay"))
+            (fault_form(id, Fault::NotifyDuplicate { copies: 2 }, &[("Send each notification N times, N", "copies", number(2), Some(faults::MAX_COPIES.into()))], "Add duplicates"))
+        }
+        }
+        p { button.danger data-post="/admin/faults/clear" { "Clear all fault rules" } }
+    }
+}
+
+/// `cell` with its Markdown code spans as `code`.
+fn code_spans(cell: &str) -> Markup {
+    html! {
+        @for (i, part) in cell.split('`').enumerate() {
+            @if i % 2 == 1 { code { (part) } } @else { (part) }
+        }
+    }
+}
+
+/// A Markdown table (header, separator, rows) as HTML.
+fn markdown_table(md: &str) -> Markup {
+    let rows: Vec<Vec<&str>> = md
+        .lines()
+        .filter(|l| l.starts_with('|') && !l.starts_with("|-"))
+        .map(|l| {
+            l.trim()
+                .trim_matches('|')
+                .split('|')
+                .map(str::trim)
+                .collect()
+        })
+        .collect();
+    let Some((head, body)) = rows.split_first() else {
+        return html! {};
+    };
+    html! {
+        table #magic-values {
+            thead { tr { @for c in head { th { (code_spans(c)) } } } }
+            tbody { @for row in body { tr { @for c in row { td { (code_spans(c)) } } } } }
+        }
+    }
+}
+
+/// Every fault rule, a form for any rule, and the magic values.
+pub fn faults(app: &App, rules: &[FaultRule]) -> Markup {
+    let example = r#"{"scope": {"next": 1}, "fault": {"kind": "reset", "at": "after_commit"}}"#;
+    let body = html! {
+        h1 { "Failures on demand" }
+        p.note {
+            "Rules in matching order (the first that applies wins; magic values go first), at most "
+            (faults::MAX_FAULT_RULES) ". A " code { "next" } " rule counts down and is then gone."
+        }
+        @if rules.is_empty() { p.note #no-faults { "No fault rules." } } @else { (rule_rows(rules)) }
+        p { button.danger data-post="/admin/faults/clear" { "Clear all fault rules" } }
+        h2 { "Add a rule" }
+        form.fault data-post="/admin/faults" {
+            textarea data-raw rows="3" cols="80" maxlength="2000" { (example) }
+            br;
+            button.secondary type="submit" { "Add rule" }
+        }
+        h2 { "Magic values" }
+        p.note {
+            "A " code { "merchant_order_id" } " starting with a prefix, or an exact amount, asks for a failure "
+            "with no rule at all (" code { "notify_" } " failures: every notification of that order)."
+        }
+        (markdown_table(MAGIC_VALUES))
+    };
+    layout(app, "Faults", true, body)
 }
