@@ -18,6 +18,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+use et_proto::Message;
 use std::error::Error;
 
 use et_crypto::Backend;
@@ -102,7 +103,7 @@ pub fn typical_order() -> serde_json::Result<CreateOrder> {
 pub fn notification_body() -> SetupResult<Vec<u8>> {
     let fields = UntypedObject::parse_json(
         br#"{"order_id":"ET20241201000001","pay_result":1,"pay_amount":10000.00,"pay_currency_code":"RMB","pay_datetime":"2024-12-01 10:00:00","extend_info":""}"#,
-        "bench notification",
+        Message::Notification,
     )?;
     Ok(et_proto::sign_notification(NOTIFY_SALT, fields))
 }

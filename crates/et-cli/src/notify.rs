@@ -1,6 +1,7 @@
 //! `et notify sign` and `et notify verify`: ET's salted-MD5 notifications.
 
 use et_crypto::Zeroizing;
+use et_proto::Message;
 use et_proto::{
     read_notification_body, sign_notification, MatchedRule, NotificationVerifier, UntypedObject,
 };
@@ -19,7 +20,7 @@ pub fn sign(args: &NotifyArgs) -> CliResult {
         crate::output::line(String::from_utf8_lossy(&signed))
     } else {
         let signed =
-            UntypedObject::parse_json(&signed, "signed notification").map_err(Failure::usage)?;
+            UntypedObject::parse_json(&signed, Message::Notification).map_err(Failure::usage)?;
         crate::output::line(to_form(&signed))
     }
 }

@@ -3,6 +3,7 @@
 
 mod common;
 
+use et_proto::Message;
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
@@ -86,8 +87,8 @@ async fn call_span_has_its_fields_and_no_secret() {
 
     let log = String::from_utf8(log.0.lock().unwrap().clone()).unwrap();
     let wire = exchanged.lock().unwrap();
-    let request = UntypedObject::parse_json(&wire[0], "request").unwrap();
-    let response = UntypedObject::parse_json(&wire[1], "response").unwrap();
+    let request = UntypedObject::parse_json(&wire[0], Message::Request).unwrap();
+    let response = UntypedObject::parse_json(&wire[1], Message::Response).unwrap();
     for expected in [
         "et.call",
         "server_type=\"create_order\"",

@@ -2,6 +2,7 @@
 
 mod common;
 
+use et_proto::Message;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -163,7 +164,7 @@ async fn refund_result_is_acknowledged_with_order_id_and_sign() {
     ]);
     let (status, answer) = send(addr, "POST", JSON, body).await;
     assert_eq!(status, 200);
-    let ack = et_proto::UntypedObject::parse_json(&answer, "ack").unwrap();
+    let ack = et_proto::UntypedObject::parse_json(&answer, Message::Response).unwrap();
     assert_eq!(ack.text("order_id"), Some("ET00000000000000001"));
     assert_eq!(ack.text("notify_result"), Some("OK"));
     assert!(

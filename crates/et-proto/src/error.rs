@@ -14,8 +14,8 @@ use crate::shape::ShapeRule;
 pub enum Error {
     /// The body (or a JSON-valued field) is not valid JSON.
     MalformedJson {
-        /// What was being read (`"response"`, `"data"`, `"notification"`, …).
-        context: &'static str,
+        /// What was being read.
+        context: Input,
         /// 1-based line of the problem.
         line: usize,
         /// 1-based column (in bytes) of the problem.
@@ -26,12 +26,12 @@ pub enum Error {
     /// A body that must be text is not UTF-8.
     NotUtf8 {
         /// What was being read.
-        context: &'static str,
+        context: Input,
     },
     /// A key appears twice, which would make the signed text ambiguous.
     DuplicateKey {
         /// What was being read.
-        context: &'static str,
+        context: Input,
         /// The repeated key.
         key: String,
     },
@@ -218,6 +218,40 @@ impl fmt::Display for Message {
             Message::Response => "response",
             Message::Notification => "notification",
         })
+    }
+}
+
+/// What was being read when it was found not to be JSON, not to be text, or
+/// to repeat a key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Input {
+    /// A message's JSON body.
+    Json(Message),
+    /// An `application/x-www-form-urlencoded` body (a notification's).
+    Form,
+    /// A `multipart/form-data` body (a notification's).
+    Multipart,
+    /// A single JSON value given as text ([`UntypedValue::from_json`]).
+    ///
+    /// [`UntypedValue::from_json`]: crate::UntypedValue::from_json
+    Value,
+}
+
+impl From<Message> for Input {
+    fn from(what: Message) -> Self {
+        Input::Json(what)
+    }
+}
+
+impl fmt::Display for Input {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Input::Json(what) => what.fmt(f),
+            Input::Form => f.write_str("form body"),
+            Input::Multipart => f.write_str("multipart body"),
+            Input::Value => f.write_str("JSON value"),
+        }
     }
 }
 

@@ -87,12 +87,13 @@ fn join_pairs<'a>(pairs: impl Iterator<Item = (&'a str, Option<&'a str>)> + Clon
 mod tests {
     use super::*;
     use crate::raw::UntypedValue;
+    use crate::Message;
 
     fn example() -> UntypedObject {
         UntypedObject::parse_json(
             br#"{"order_id":"ETxxxxxxxxxxxx01","pay_result":1,"pay_amount":10000.00,
                 "pay_datetime":"2024-12-01 10:00:00","extend_info":"","sign":"x"}"#,
-            "test",
+            Message::Notification,
         )
         .unwrap()
     }

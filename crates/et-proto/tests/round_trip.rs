@@ -10,6 +10,7 @@ use et_model::{
     Operation, Placement, QueryOrders, ServerType, UploadAttachment,
 };
 use et_model::{GetInstitutions, JumpPlaceOrder};
+use et_proto::Message;
 use et_proto::{
     CallbackEncoding, DecryptionStep, EmptySensitive, Error, NotifySignRule, PayloadFault, Profile,
     Response, SignRule, UntypedValue, ValueKind,
@@ -277,7 +278,7 @@ fn server_type_follows_the_profile_and_is_checked() {
 fn wire_shape_follows_the_documented_template() {
     let parties = Parties::same(1024, Profile::default());
     let request = parties.merchant.build(&GetPayUrl::new("ET1")).unwrap();
-    let body = et_proto::UntypedObject::parse_json(&request.body, "request").unwrap();
+    let body = et_proto::UntypedObject::parse_json(&request.body, Message::Request).unwrap();
     let keys: Vec<&str> = body.iter().map(|(k, _)| k).collect();
     assert_eq!(
         keys,

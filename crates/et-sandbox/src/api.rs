@@ -4,6 +4,7 @@
 //! payload — and answers with a signed response; refusals carry a
 //! [`SandboxCode`] and a message saying what was wrong.
 
+use et_proto::Message;
 use std::str::FromStr;
 
 use et_crypto::PublicKey;
@@ -46,7 +47,7 @@ pub struct Answer {
 /// answer.
 pub fn handle(app: &App, body: &[u8]) -> Answer {
     let mut log = Recorder::start(app);
-    let envelope = match UntypedObject::parse_json(body, "request") {
+    let envelope = match UntypedObject::parse_json(body, Message::Request) {
         Ok(envelope) => envelope,
         Err(e) => {
             log.not_opened(body, &e.to_string());
@@ -137,7 +138,7 @@ fn refuse(r: &Refusal, return_info: &str) -> Response {
 
 /// The request's `return_info`, if the body is readable at all.
 fn return_info(body: &[u8]) -> String {
-    UntypedObject::parse_json(body, "request")
+    UntypedObject::parse_json(body, Message::Request)
         .ok()
         .and_then(|o| o.text("return_info").map(str::to_owned))
         .unwrap_or_default()

@@ -71,6 +71,7 @@
 //!
 #![doc = include_str!("magic-values.md")]
 
+use et_proto::Message;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::sync::{LazyLock, Mutex, PoisonError};
@@ -550,7 +551,7 @@ impl FaultPlan {
                 .iter()
                 .any(|r| matches!(r.scope, Scope::OrderId(_) | Scope::MerchantOrderId(_)));
         let parse = |json: &str| {
-            scan.then(|| UntypedObject::parse_json(json.as_bytes(), "payload").ok())
+            scan.then(|| UntypedObject::parse_json(json.as_bytes(), Message::Request).ok())
                 .flatten()
         };
         let parts = [parse(&req.data), parse(&req.sensitive)];
@@ -647,7 +648,7 @@ pub(crate) fn notification_play(plan: &FaultPlan, store: &Store, n: &OutboxRecor
 /// `body` with a `sign` that does not verify: each hex digit of the real
 /// one moved by one, so it differs everywhere and still looks like MD5.
 pub fn forge(body: &str) -> String {
-    let Ok(mut fields) = UntypedObject::parse_json(body.as_bytes(), "notification") else {
+    let Ok(mut fields) = UntypedObject::parse_json(body.as_bytes(), Message::Notification) else {
         return format!("{body} ");
     };
     let sign = fields.text("sign").unwrap_or_default();

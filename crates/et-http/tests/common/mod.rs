@@ -4,6 +4,7 @@
 
 #![allow(dead_code, unused_imports)] // each test binary uses a subset
 
+use et_proto::Message;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -37,7 +38,7 @@ pub fn signed_notification(fields: &[(&str, &str)]) -> Vec<u8> {
 
 /// The same notification as a form-urlencoded body.
 pub fn as_form(json_body: &[u8]) -> String {
-    let object = et_proto::UntypedObject::parse_json(json_body, "test").unwrap();
+    let object = et_proto::UntypedObject::parse_json(json_body, Message::Notification).unwrap();
     let mut form = form_urlencoded::Serializer::new(String::new());
     for (k, v) in object.iter() {
         form.append_pair(k, v.text());
