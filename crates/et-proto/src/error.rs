@@ -3,9 +3,13 @@
 use std::fmt;
 use std::sync::Arc;
 
-use et_model::{NotificationError, Placement, StatusCode, ValidationError};
+use et_model::{NotificationError, Placement, ServerType, StatusCode, ValidationError};
 
 use crate::shape::ShapeRule;
+
+/// How many characters of received text an error's message shows: the
+/// sender chooses that text, and a log line should not be theirs to fill.
+pub(crate) const SHOWN_CHARS: usize = 64;
 
 /// Everything that can go wrong building or opening an envelope or a
 /// notification. No variant carries key material, salts or decrypted data.
@@ -103,9 +107,10 @@ pub enum Error {
     ReturnInfoMismatch,
     /// The request names a `server_type` other than the operation asked for.
     ServerTypeMismatch {
-        /// What the caller expected.
-        expected: String,
-        /// What the request says.
+        /// The server type the operation is sent as under the profile.
+        expected: ServerType,
+        /// What the request says, exactly as received (the message shows a
+        /// bounded prefix of it).
         found: String,
     },
     /// The ET side has no key for this merchant.
@@ -169,7 +174,13 @@ impl fmt::Display for Error {
                 f.write_str("response does not echo the request's return_info")
             }
             Error::ServerTypeMismatch { expected, found } => {
-                write!(f, "server_type is `{found}`, expected `{expected}`")
+                let shown: String = found.chars().take(SHOWN_CHARS).collect();
+                let more = if shown.len() < found.len() { "…" } else { "" };
+                write!(
+                    f,
+                    "server_type is {shown:?}{more}, expected `{}`",
+                    expected.as_str()
+                )
             }
             Error::UnknownMerchant {
                 merchant_number,
@@ -392,6 +403,32 @@ mod tests {
     use et_model::Rule;
 
     use super::*;
+
+    #[test]
+    fn a_server_type_mismatch_shows_a_bounded_escaped_prefix_of_what_was_sent() {
+        let long = format!("X\n{}", "y".repeat(1000));
+        let e = Error::ServerTypeMismatch {
+            expected: ServerType::GetRate,
+            found: long.clone(),
+        };
+        assert!(matches!(&e, Error::ServerTypeMismatch { found, .. } if *found == long));
+        let shown = e.to_string();
+        assert_eq!(
+            shown,
+            format!(
+                "server_type is \"X\\n{}\"…, expected `{}`",
+                "y".repeat(SHOWN_CHARS - 2),
+                ServerType::GetRate.as_str()
+            )
+        );
+        let short = Error::ServerTypeMismatch {
+            expected: ServerType::GetRate,
+            found: "x".to_owned(),
+        };
+        assert!(short
+            .to_string()
+            .starts_with("server_type is \"x\", expected"));
+    }
 
     #[test]
     fn source_reaches_the_typed_cause_one_layer_down() {

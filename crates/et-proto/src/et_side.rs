@@ -72,11 +72,7 @@ impl OpenedRequest {
             .accepts_server_type(&Op::SERVER_TYPE, &self.server_type)
         {
             return Err(Error::ServerTypeMismatch {
-                expected: self
-                    .profile
-                    .server_type_for(&Op::SERVER_TYPE)
-                    .as_str()
-                    .to_owned(),
+                expected: self.profile.server_type_for(&Op::SERVER_TYPE),
                 found: self.server_type.clone(),
             });
         }

@@ -256,7 +256,8 @@ fn server_type_follows_the_profile_and_is_checked() {
     let opened = parties.et_open(&request);
     assert!(matches!(
         opened.operation::<GetRate>(),
-        Err(Error::ServerTypeMismatch { .. })
+        Err(Error::ServerTypeMismatch { expected: ServerType::GetRate, found })
+            if found == ServerType::GetSpecialPayUrl.as_str()
     ));
     let legacy =
         Profile::default().with_server_type::<CreateOrder>(ServerType::AddSpecialRentOrder);
