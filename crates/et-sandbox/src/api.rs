@@ -191,8 +191,7 @@ fn run<Op: Operation>(
     handler: Handler<Op>,
 ) -> Result<Response, Refusal> {
     let op: Op = req.operation().map_err(|e| Refusal::from(&e))?;
-    op.validate()
-        .map_err(|e| Refusal::new(SandboxCode::InvalidPayload, format!("invalid payload: {e}")))?;
+    op.validate()?;
     let items = handler(app, req, op)?;
     Response::success(req)
         .with_output::<Op>(&items)
@@ -204,10 +203,12 @@ fn run<Op: Operation>(
         })
 }
 
+/// A payload field the sandbox's own checks refuse, worded as et-proto
+/// words a broken [`Rule`](et_model::Rule).
 fn invalid(field: &str, rule: &str) -> Refusal {
     Refusal::new(
         SandboxCode::InvalidPayload,
-        format!("invalid payload: field `{field}` {rule}"),
+        format!("invalid `{field}`: {rule}"),
     )
 }
 

@@ -54,7 +54,7 @@ pub(crate) fn institution<'a>(
         Refusal::new(
             SandboxCode::UnknownInstitution,
             format!(
-                "invalid payload: field `institution_code` {code:?} is not in the sandbox's institution directory (search it with get_institutions)"
+                "invalid `institution_code`: {code:?} is not in the sandbox's institution directory (search it with get_institutions)"
             ),
         )
     })
@@ -225,9 +225,7 @@ fn order_from_form(
     order.fee_type_list = op.fee_type_list.clone();
     order.notify_url = op.status_change_notify_url.clone();
     order.status_change_notify_url = op.status_change_notify_url.clone();
-    order
-        .validate()
-        .map_err(|e| Refusal::new(SandboxCode::InvalidPayload, format!("invalid payload: {e}")))?;
+    order.validate()?;
     Ok(order)
 }
 
