@@ -2,7 +2,6 @@
 //! response (each next to its RSA operations alone, same process, same
 //! keys), verifying a notification, building a sign string.
 
-use et_proto::Message;
 use std::collections::BTreeMap;
 use std::hint::black_box;
 
@@ -13,7 +12,7 @@ use benches::{
 use criterion::{BenchmarkId, Criterion};
 use et_crypto::{b64_decode, KeyPadding, SignHash};
 use et_model::{Notification, QueryOrders};
-use et_proto::{read_notification_body, sign_string, UntypedObject};
+use et_proto::{read_notification_body, sign_string, Message, UntypedObject};
 
 fn fixtures() -> Vec<(BenchmarkId, Parties)> {
     let mut all = Vec::new();

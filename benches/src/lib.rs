@@ -18,13 +18,12 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-use et_proto::Message;
 use std::error::Error;
 
 use et_crypto::Backend;
 use et_model::{CreateOrder, OrderInfo, QueryOrders};
 use et_proto::{
-    BuiltRequest, NotificationVerifier, NotifySignRule, Profile, Response, UntypedObject,
+    BuiltRequest, Message, NotificationVerifier, NotifySignRule, Profile, Response, UntypedObject,
 };
 pub use et_testkit::Parties;
 use et_testkit::{key, Who};

@@ -1,9 +1,9 @@
 //! `et notify sign` and `et notify verify`: ET's salted-MD5 notifications.
 
 use et_crypto::Zeroizing;
-use et_proto::Message;
 use et_proto::{
-    read_notification_body, sign_notification, MatchedRule, NotificationVerifier, UntypedObject,
+    read_notification_body, sign_notification, MatchedRule, Message, NotificationVerifier,
+    UntypedObject,
 };
 
 use crate::cli::NotifyArgs;

@@ -4,7 +4,6 @@
 //!
 //! `cargo run -p et-fuzz --example seed_corpus`
 
-use et_proto::Message;
 use std::error::Error;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -15,7 +14,7 @@ use et_model::{
     CreateOrder, GetPayUrl, OrderCreated, OrderInfo, Payload, QueryOrders, StatusCode,
     UploadAttachment,
 };
-use et_proto::{sign_notification, BuiltRequest, Response, UntypedObject, UntypedValue};
+use et_proto::{sign_notification, BuiltRequest, Message, Response, UntypedObject, UntypedValue};
 use et_testkit::{Parties, Who};
 use rsa::pkcs1::{EncodeRsaPrivateKey, EncodeRsaPublicKey};
 use rsa::pkcs8::{DecodePrivateKey, EncodePrivateKey, EncodePublicKey, LineEnding};

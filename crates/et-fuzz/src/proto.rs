@@ -8,9 +8,8 @@
 
 use et_crypto::{aes_cbc_encrypt, b64_encode, AesKey, Iv, PrivateKey, SignHash};
 use et_model::{CreateOrder, QueryOrders, ServerType};
-use et_proto::Message;
 use et_proto::{
-    read_notification_body, sign_notification, sign_string_with, v1_printed_string, Error,
+    read_notification_body, sign_notification, sign_string_with, v1_printed_string, Error, Message,
     OpenedRequest, SignRule, UntypedObject, UntypedValue, ValueKind, VerifiedNotification,
     SIGN_KEY,
 };

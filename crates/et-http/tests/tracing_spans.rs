@@ -3,14 +3,13 @@
 
 mod common;
 
-use et_proto::Message;
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
 use et_http::{Client, Endpoint, RetryPolicy, TransportConfig};
 use et_model::{CountryCode, CreateOrder, CurrencyCode};
-use et_proto::{Response, UntypedObject};
+use et_proto::{Message, Response, UntypedObject};
 use tracing_subscriber::fmt::format::FmtSpan;
 
 use common::{parties, reply, spawn_server, SALT};

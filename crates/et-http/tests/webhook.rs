@@ -2,14 +2,13 @@
 
 mod common;
 
-use et_proto::Message;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
 use et_http::{ReceiverConfig, WebhookReceiver};
 use et_model::NotificationKind;
-use et_proto::{VerifiedNotification, ACK_FAIL, ACK_OK};
+use et_proto::{Message, VerifiedNotification, ACK_FAIL, ACK_OK};
 use http_body_util::{BodyExt, Full};
 
 use common::{as_form, send, signed_notification, start_receiver, verifier};

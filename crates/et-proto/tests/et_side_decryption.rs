@@ -7,8 +7,7 @@ mod common;
 use common::Parties;
 use et_crypto::{AesKey, Iv, KeyPadding, SignHash};
 use et_model::{Amount, CountryCode, CreateOrder, CurrencyCode};
-use et_proto::Message;
-use et_proto::{sign_string, DecryptionStep, Error, Profile, UntypedObject, UntypedValue};
+use et_proto::{sign_string, DecryptionStep, Error, Message, Profile, UntypedObject, UntypedValue};
 
 fn order() -> CreateOrder {
     CreateOrder::new(

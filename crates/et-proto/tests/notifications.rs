@@ -2,10 +2,9 @@
 //! acknowledgement, against ET's documented example.
 
 use et_model::{NotificationKind, OrderStatus};
-use et_proto::Message;
 use et_proto::{
-    sign_notification, EtSide, MatchedRule, NotificationVerifier, NotifySignRule, UntypedObject,
-    ACK_FAIL, ACK_OK,
+    sign_notification, EtSide, MatchedRule, Message, NotificationVerifier, NotifySignRule,
+    UntypedObject, ACK_FAIL, ACK_OK,
 };
 
 /// ET's v2 signature example (spec 04 §3.1), as JSON with the amount a number.

@@ -4,8 +4,7 @@ mod common;
 
 use common::Parties;
 use et_model::{CountryCode, CreateOrder, CurrencyCode, Extra, GetPayUrl, RawJson};
-use et_proto::Message;
-use et_proto::{sign_string, Profile, UntypedObject, UntypedValue};
+use et_proto::{sign_string, Message, Profile, UntypedObject, UntypedValue};
 use proptest::prelude::*;
 use serde_json::Value;
 

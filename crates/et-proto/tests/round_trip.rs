@@ -10,10 +10,9 @@ use et_model::{
     Operation, Placement, QueryOrders, ServerType, UploadAttachment,
 };
 use et_model::{GetInstitutions, JumpPlaceOrder};
-use et_proto::Message;
 use et_proto::{
-    CallbackEncoding, DecryptionStep, EmptySensitive, Error, NotifySignRule, PayloadFault, Profile,
-    Response, SignRule, UntypedValue, ValueKind,
+    CallbackEncoding, DecryptionStep, EmptySensitive, Error, Message, NotifySignRule, PayloadFault,
+    Profile, Response, SignRule, UntypedValue, ValueKind,
 };
 
 fn json<T: serde::de::DeserializeOwned>(text: &str) -> T {

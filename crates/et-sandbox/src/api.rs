@@ -4,7 +4,6 @@
 //! payload — and answers with a signed response; refusals carry a
 //! [`SandboxCode`] and a message saying what was wrong.
 
-use et_proto::Message;
 use std::str::FromStr;
 
 use et_crypto::PublicKey;
@@ -13,7 +12,7 @@ use et_model::{
     GetPayUrl, GetRate, Operation, OrderCreated, OrderInfo, OrderStatus, PayConfig, PayType,
     PayUrl, QueryOrders, Rate, RefundAccepted, UploadAttachment,
 };
-use et_proto::{OpenedRequest, Response, UntypedObject, UntypedValue};
+use et_proto::{Message, OpenedRequest, Response, UntypedObject, UntypedValue};
 
 use crate::app::App;
 use crate::clock::beijing_compact_date;

@@ -71,14 +71,13 @@
 //!
 #![doc = include_str!("magic-values.md")]
 
-use et_proto::Message;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::sync::{LazyLock, Mutex, PoisonError};
 use std::time::Duration;
 
 use et_model::StatusCode;
-use et_proto::{OpenedRequest, UntypedObject};
+use et_proto::{Message, OpenedRequest, UntypedObject};
 use serde::{Deserialize, Serialize};
 
 use crate::clock::Millis;

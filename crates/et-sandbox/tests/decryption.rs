@@ -6,8 +6,7 @@ mod common;
 use common::{merchant, post, start, state_dir};
 use et_crypto::{AesKey, Iv, KeyPadding, PrivateKey, PublicKey, SignHash};
 use et_model::{CountryCode, CreateOrder, CurrencyCode};
-use et_proto::Message;
-use et_proto::{sign_string, UntypedObject, UntypedValue, CONTENT_TYPE};
+use et_proto::{sign_string, Message, UntypedObject, UntypedValue, CONTENT_TYPE};
 use et_sandbox::SandboxCode;
 
 #[tokio::test]

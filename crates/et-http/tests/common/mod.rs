@@ -4,11 +4,10 @@
 
 #![allow(dead_code, unused_imports)] // each test binary uses a subset
 
-use et_proto::Message;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use et_proto::{EtSide, Merchant, Profile};
+use et_proto::{EtSide, Merchant, Message, Profile};
 use http::{Request, Response};
 use hyper::body::{Body, Incoming};
 use tokio::net::TcpListener;
