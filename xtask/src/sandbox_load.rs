@@ -28,7 +28,7 @@ const RUN: Duration = Duration::from_secs(10);
 const REQUESTS: usize = 20_000;
 const FD_LIMIT: u64 = 8_192;
 
-pub fn run() -> Result<(), String> {
+pub(crate) fn run() -> Result<(), String> {
     raise_fd_limit()?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

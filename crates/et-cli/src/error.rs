@@ -6,7 +6,7 @@ use std::process::ExitCode;
 /// Why a command failed, which decides its exit code. With success (0),
 /// these are `et`'s whole exit-code table ([`exit_codes`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FailureKind {
+pub(crate) enum FailureKind {
     /// Something did not verify or decrypt (a response, a notification, a demo step): exit 1.
     Rejected,
     /// Bad arguments, unreadable or oversized input, I/O or transport trouble: exit 2.
@@ -17,10 +17,10 @@ pub enum FailureKind {
 
 impl FailureKind {
     /// Every kind, in exit-code order.
-    pub const ALL: [FailureKind; 3] = [Self::Rejected, Self::Usage, Self::Refused];
+    pub(crate) const ALL: [FailureKind; 3] = [Self::Rejected, Self::Usage, Self::Refused];
 
     /// The process exit code.
-    pub fn code(self) -> u8 {
+    pub(crate) fn code(self) -> u8 {
         match self {
             FailureKind::Rejected => 1,
             FailureKind::Usage => 2,
@@ -29,7 +29,7 @@ impl FailureKind {
     }
 
     /// What the exit code means, as `--help` and the README say it.
-    pub fn meaning(self) -> &'static str {
+    pub(crate) fn meaning(self) -> &'static str {
         match self {
             FailureKind::Rejected => {
                 "verification or decryption failed: a response, a notification or a demo step"
@@ -46,7 +46,7 @@ impl FailureKind {
 }
 
 /// Meaning of exit code 0.
-pub const SUCCESS_MEANING: &str = "success: everything received verified and decrypted";
+pub(crate) const SUCCESS_MEANING: &str = "success: everything received verified and decrypted";
 
 /// The exit-code table, `(code, meaning)` from 0 up: the one definition
 /// `--help` and the README's table are made from.
@@ -61,7 +61,7 @@ pub fn exit_codes() -> impl Iterator<Item = (u8, &'static str)> {
 /// never carries key material, salts or decrypted sensitive data: the lower
 /// crates' errors promise the same.
 #[derive(Debug)]
-pub struct Failure {
+pub(crate) struct Failure {
     kind: FailureKind,
     /// What was being done, innermost first (a file name, an option).
     labels: Vec<String>,
@@ -76,7 +76,7 @@ macro_rules! causes {
         /// type, or the command's own words.
         #[derive(Debug)]
         #[non_exhaustive]
-        pub enum Cause {
+        pub(crate) enum Cause {
             $($(#[$doc])* $variant($ty),)*
             /// The command's own words: a bad argument, an answer it refuses.
             Message(String),
@@ -163,29 +163,29 @@ impl Failure {
     }
 
     /// A verification or decryption failure (exit 1).
-    pub fn rejected(cause: impl Into<Cause>) -> Self {
+    pub(crate) fn rejected(cause: impl Into<Cause>) -> Self {
         Self::new(FailureKind::Rejected, cause)
     }
 
     /// A verified refusal from ET (exit 3).
-    pub fn refused(cause: impl Into<Cause>) -> Self {
+    pub(crate) fn refused(cause: impl Into<Cause>) -> Self {
         Self::new(FailureKind::Refused, cause)
     }
 
     /// A usage, input or transport failure (exit 2).
-    pub fn usage(cause: impl Into<Cause>) -> Self {
+    pub(crate) fn usage(cause: impl Into<Cause>) -> Self {
         Self::new(FailureKind::Usage, cause)
     }
 
     /// Prefix the message with what was being done, e.g. the file name.
     #[must_use]
-    pub fn context(mut self, what: impl fmt::Display) -> Self {
+    pub(crate) fn context(mut self, what: impl fmt::Display) -> Self {
         self.labels.push(what.to_string());
         self
     }
 
     /// The process exit code for this failure.
-    pub fn exit_code(&self) -> ExitCode {
+    pub(crate) fn exit_code(&self) -> ExitCode {
         ExitCode::from(self.kind.code())
     }
 }
@@ -218,7 +218,7 @@ impl std::error::Error for Failure {
 }
 
 /// Shorthand for the result of a command.
-pub type CliResult<T = ()> = Result<T, Failure>;
+pub(crate) type CliResult<T = ()> = Result<T, Failure>;
 
 #[cfg(test)]
 mod tests {

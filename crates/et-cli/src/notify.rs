@@ -12,7 +12,7 @@ use crate::input::{read_input_or_stdin, read_salt_file, Input};
 
 /// `et notify sign`: the body with its `sign` (replacing any), in the body's
 /// own format: JSON in, JSON out; form-urlencoded in, form-urlencoded out.
-pub fn sign(args: &NotifyArgs) -> CliResult {
+pub(crate) fn sign(args: &NotifyArgs) -> CliResult {
     let body = read_body(args)?;
     let fields = read_notification_body(None, &body).map_err(Failure::usage)?;
     let signed = sign_notification(&salt(args)?, fields);
@@ -27,7 +27,7 @@ pub fn sign(args: &NotifyArgs) -> CliResult {
 
 /// `et notify verify`: exit 0 and print kind, rule, dedup key and fields when
 /// the `sign` matches; exit 1 with the reason when it does not.
-pub fn verify(args: &NotifyArgs) -> CliResult {
+pub(crate) fn verify(args: &NotifyArgs) -> CliResult {
     let body = read_body(args)?;
     let rule = args.profile.to_profile().notify_sign_rule;
     let verified = NotificationVerifier::new(salt(args)?.as_str(), rule)

@@ -32,7 +32,7 @@ const CHECKOUT_PAY_TYPE: PayType = PayType(1);
 
 /// The answer to one request: the response body, and the failure the
 /// server plays on it ([`crate::faults`]; none for most requests).
-pub struct Answer {
+pub(crate) struct Answer {
     /// A signed response body, or an unsigned `100001`; empty when the
     /// request was cut short by its fault.
     pub body: Vec<u8>,
@@ -44,7 +44,7 @@ pub struct Answer {
 /// unsigned `100001` for a body that is not an envelope at all, and the
 /// fault the plan holds for it. Every body goes to the request log with its
 /// answer.
-pub fn handle(app: &App, body: &[u8]) -> Answer {
+pub(crate) fn handle(app: &App, body: &[u8]) -> Answer {
     let mut log = Recorder::start(app);
     let envelope = match UntypedObject::parse_json(body, Message::Request) {
         Ok(envelope) => envelope,
@@ -398,7 +398,7 @@ fn query_orders(
 }
 
 /// An order as the batch query reports it.
-pub fn order_info(o: &OrderRecord) -> OrderInfo {
+pub(crate) fn order_info(o: &OrderRecord) -> OrderInfo {
     let amount = |t: &str| Amount::new(t).ok();
     OrderInfo {
         order_id: o.order_id.clone(),

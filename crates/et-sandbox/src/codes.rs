@@ -126,7 +126,7 @@ impl Refusal {
 }
 
 /// `200001` for an order this merchant does not have.
-pub fn order_not_found(order_id: &str) -> Refusal {
+pub(crate) fn order_not_found(order_id: &str) -> Refusal {
     Refusal::new(
         SandboxCode::OrderNotFound,
         format!("order {order_id:?} not found"),
