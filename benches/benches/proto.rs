@@ -13,7 +13,7 @@ use benches::{
 use criterion::{BenchmarkId, Criterion};
 use et_crypto::{b64_decode, KeyPadding, SignHash};
 use et_model::{Notification, QueryOrders};
-use et_proto::{read_notification_body, sign_string, UntypedObject};
+use et_proto::{read_notification_body, sign_string, Message, UntypedObject};
 
 fn fixtures() -> Vec<(BenchmarkId, Parties)> {
     let mut all = Vec::new();
@@ -28,7 +28,8 @@ fn fixtures() -> Vec<(BenchmarkId, Parties)> {
 
 /// An envelope's sign string and its base64 fields, decoded.
 fn parts(body: &[u8]) -> (String, Vec<u8>, Vec<u8>) {
-    let object = UntypedObject::parse_json(body, "bench").expect("our own envelope parses");
+    let object =
+        UntypedObject::parse_json(body, Message::Request).expect("our own envelope parses");
     let field = |key| b64_decode(object.text(key).unwrap_or_default()).expect("our own base64");
     (sign_string(&object), field("sign"), field("aeskey"))
 }
@@ -98,7 +99,7 @@ fn notification(c: &mut Criterion<ThreadCpu>) {
         .bench_function(id.clone(), |b| {
             b.iter(|| read_notification_body(Some("application/json"), black_box(&body)))
         });
-    let object = UntypedObject::parse_json(&body, "bench").expect("parses");
+    let object = UntypedObject::parse_json(&body, Message::Notification).expect("parses");
     let text = sign_string(&object);
     let sign = object.text("sign").unwrap_or_default().to_owned();
     c.benchmark_group("notification_md5")
@@ -119,7 +120,7 @@ fn sign_string_build(c: &mut Criterion<ThreadCpu>) {
     let f = parties(1024, Some(et_crypto::Backend::RustCrypto)).expect("fixture keys load");
     let order = typical_order().expect("typical order parses");
     let request = f.merchant.build(&order).expect("build");
-    let envelope = UntypedObject::parse_json(&request.body, "bench").expect("parses");
+    let envelope = UntypedObject::parse_json(&request.body, Message::Request).expect("parses");
     c.benchmark_group("sign_string")
         .bench_function(BenchmarkId::new("none", "envelope_12_keys"), |b| {
             b.iter(|| sign_string(black_box(&envelope)))

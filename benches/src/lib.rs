@@ -27,7 +27,7 @@ use criterion::measurement::{Measurement, ValueFormatter, WallTime};
 use et_crypto::Backend;
 use et_model::{CreateOrder, OrderInfo, QueryOrders};
 use et_proto::{
-    BuiltRequest, NotificationVerifier, NotifySignRule, Profile, Response, UntypedObject,
+    BuiltRequest, Message, NotificationVerifier, NotifySignRule, Profile, Response, UntypedObject,
 };
 pub use et_testkit::Parties;
 use et_testkit::{key, Who};
@@ -155,7 +155,7 @@ pub fn notification_body_for(i: usize) -> SetupResult<Vec<u8>> {
         r#"{{"order_id":"{}","pay_result":1,"pay_amount":10000.00,"pay_currency_code":"RMB","pay_datetime":"2024-12-01 10:00:00","extend_info":""}}"#,
         order_id(i)
     );
-    let fields = UntypedObject::parse_json(json.as_bytes(), "bench notification")?;
+    let fields = UntypedObject::parse_json(json.as_bytes(), Message::Notification)?;
     Ok(et_proto::sign_notification(NOTIFY_SALT, fields))
 }
 

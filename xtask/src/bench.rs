@@ -67,7 +67,7 @@ struct OpensslRsa {
 }
 
 /// Runs the benches, then `openssl speed`, and prints the table and the targets.
-pub fn run() -> Result<(), String> {
+pub(crate) fn run() -> Result<(), String> {
     let started = SystemTime::now();
     println!("xtask bench-report: == cargo bench -p benches (release build first)");
     let took = run_status(

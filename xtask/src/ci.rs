@@ -81,7 +81,7 @@ const STEPS: &[Step] = &[
 ];
 
 /// Runs every step; stops at the first failure and names it.
-pub fn run() -> Result<(), String> {
+pub(crate) fn run() -> Result<(), String> {
     let start = Instant::now();
     let mut timings = Vec::new();
     for step in STEPS {

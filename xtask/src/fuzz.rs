@@ -7,14 +7,14 @@ use std::process::{Command, Stdio};
 use crate::{root, run_status};
 
 /// Command-line options of `cargo xtask fuzz`.
-pub struct Options {
+pub(crate) struct Options {
     target: Option<String>,
     seconds: u64,
 }
 
 impl Options {
     /// Parses `[--target T] [--seconds N]`.
-    pub fn parse(args: &[String]) -> Result<Self, String> {
+    pub(crate) fn parse(args: &[String]) -> Result<Self, String> {
         let mut options = Options {
             target: None,
             seconds: 60,
@@ -49,7 +49,7 @@ struct Outcome {
 }
 
 /// Installs cargo-fuzz if needed, then fuzzes each selected target in turn.
-pub fn run(options: &Options) -> Result<(), String> {
+pub(crate) fn run(options: &Options) -> Result<(), String> {
     ensure_cargo_fuzz()?;
     let all = targets()?;
     let selected: Vec<String> = match &options.target {

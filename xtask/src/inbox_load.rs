@@ -58,7 +58,7 @@ impl Instance {
     }
 }
 
-pub fn run() -> Result<(), String> {
+pub(crate) fn run() -> Result<(), String> {
     let url = std::env::var("ET_INBOX_PG_URL").map_err(|_| {
         "ET_INBOX_PG_URL is not set: run .ci/run once (it installs and starts PostgreSQL), \
          or point it at a PostgreSQL database"

@@ -13,7 +13,7 @@ use crate::package::publishable;
 use crate::{run_status, secs, toolchain_cargo};
 
 /// Checks every publishable crate with the toolchain of its `rust-version`.
-pub fn run() -> Result<(), String> {
+pub(crate) fn run() -> Result<(), String> {
     let start = Instant::now();
     let (published, target_dir) = publishable()?;
     let mut versions: Vec<&str> = published

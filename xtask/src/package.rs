@@ -34,7 +34,7 @@ use crate::{cargo, root, run_status, secs};
 
 /// One crate to publish (or to pack beside them, see [`test_support`]).
 #[derive(Clone)]
-pub struct Published {
+pub(crate) struct Published {
     pub name: String,
     version: String,
     /// Its `rust-version`, if it declares one.
@@ -51,7 +51,7 @@ impl Published {
 }
 
 /// Packages, unpacks, builds and tests every publishable crate.
-pub fn run() -> Result<(), String> {
+pub(crate) fn run() -> Result<(), String> {
     let start = Instant::now();
     let (packages, target_dir) = workspace()?;
     let published = published(&packages);
@@ -119,7 +119,7 @@ fn package(crates: &[Published], others: &[Published]) -> Result<(), String> {
 
 /// The crates `cargo metadata` says may go to crates.io (`publish` absent,
 /// `true`, or listing `crates-io`), and the target directory.
-pub fn publishable() -> Result<(Vec<Published>, PathBuf), String> {
+pub(crate) fn publishable() -> Result<(Vec<Published>, PathBuf), String> {
     let (packages, target_dir) = workspace()?;
     Ok((published(&packages), target_dir))
 }

@@ -29,17 +29,17 @@ const REQUESTS: usize = 20_000;
 const FD_LIMIT: u64 = 8_192;
 
 /// What [`run`] measured, for `bench-report`'s targets.
-pub struct Figures {
-    pub requests_per_second: f64,
-    pub p99: Duration,
+pub(crate) struct Figures {
+    pub(crate) requests_per_second: f64,
+    pub(crate) p99: Duration,
     /// `VmHWM` in kB, when the kernel reports it.
-    pub peak_rss_kb: Option<u64>,
-    pub errors: usize,
+    pub(crate) peak_rss_kb: Option<u64>,
+    pub(crate) errors: usize,
     /// The backend of the sandbox's ET key for signing answers.
-    pub backend: et_crypto::Backend,
+    pub(crate) backend: et_crypto::Backend,
 }
 
-pub fn run() -> Result<Figures, String> {
+pub(crate) fn run() -> Result<Figures, String> {
     raise_fd_limit()?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

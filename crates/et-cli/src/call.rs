@@ -12,7 +12,7 @@ use crate::merchant_dir::credentials;
 /// Call `OP` and print `{"status_code","message","data","sensitive_data"}`,
 /// with the same output and exit code as `et response open`
 /// ([`print_opened`]); 2 when the request could not be made or sent.
-pub async fn call(args: &CallArgs) -> CliResult {
+pub(crate) async fn call(args: &CallArgs) -> CliResult {
     let payloads = read_payloads(&args.payloads)?;
     let endpoint =
         Endpoint::parse(&args.endpoint).map_err(|e| Failure::usage(e).context("--endpoint"))?;

@@ -9,7 +9,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 /// ET sandbox, and a demo of a whole order lifecycle.
 #[derive(Debug, Parser)]
 #[command(name = "et", version, about, long_about = None, propagate_version = true)]
-pub struct Cli {
+pub(crate) struct Cli {
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
@@ -18,7 +18,7 @@ pub struct Cli {
 impl Cli {
     /// Parses `args` (program name first) like `Cli::try_parse_from`, with
     /// the exit-code table after every `--help`.
-    pub fn parse_with_exit_codes<I, T>(args: I) -> Result<Self, clap::Error>
+    pub(crate) fn parse_with_exit_codes<I, T>(args: I) -> Result<Self, clap::Error>
     where
         I: IntoIterator<Item = T>,
         T: Into<std::ffi::OsString> + Clone,
@@ -31,7 +31,7 @@ impl Cli {
 }
 
 /// The exit-code table as `--help` shows it, from [`crate::error::exit_codes`].
-pub fn exit_code_help() -> String {
+pub(crate) fn exit_code_help() -> String {
     let mut help = String::from("Exit codes:");
     for (code, meaning) in crate::error::exit_codes() {
         help.push_str(&format!("\n  {code}  {meaning}"));
@@ -47,7 +47,7 @@ fn with_after_help(command: clap::Command, help: &str) -> clap::Command {
 
 /// The subcommands.
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// Generate an RSA key pair: DIR/private.pem (PKCS#8) and DIR/public.pem (SPKI).
     Keygen(KeygenArgs),
     /// Run a local ET sandbox.
@@ -73,7 +73,7 @@ pub enum Command {
 
 /// `et keygen`.
 #[derive(Debug, Args)]
-pub struct KeygenArgs {
+pub(crate) struct KeygenArgs {
     /// Key size in bits (1024 to 4096).
     #[arg(long, default_value_t = 2048, value_parser = clap::value_parser!(u32).range(1024..=4096))]
     pub bits: u32,
@@ -87,7 +87,7 @@ pub struct KeygenArgs {
 
 /// `et sandbox …`.
 #[derive(Debug, Subcommand)]
-pub enum SandboxCommand {
+pub(crate) enum SandboxCommand {
     /// Create ET's key pair and one merchant in DIR.
     Init(SandboxInitArgs),
     /// Serve the sandbox on the state in DIR until Ctrl-C or SIGTERM.
@@ -100,7 +100,7 @@ pub enum SandboxCommand {
 
 /// `et sandbox init`.
 #[derive(Debug, Args)]
-pub struct SandboxInitArgs {
+pub(crate) struct SandboxInitArgs {
     /// State directory (created if missing).
     #[arg(long)]
     pub dir: PathBuf,
@@ -111,7 +111,7 @@ pub struct SandboxInitArgs {
 
 /// `et sandbox serve`.
 #[derive(Debug, Args)]
-pub struct SandboxServeArgs {
+pub(crate) struct SandboxServeArgs {
     /// State directory made by `et sandbox init`.
     #[arg(long)]
     pub dir: PathBuf,
@@ -125,7 +125,7 @@ pub struct SandboxServeArgs {
 
 /// `et sandbox admin`.
 #[derive(Debug, Args)]
-pub struct SandboxAdminArgs {
+pub(crate) struct SandboxAdminArgs {
     /// The sandbox's ET endpoint (e.g. http://127.0.0.1:8877/server) or its base URL.
     #[arg(long)]
     pub endpoint: String,
@@ -138,7 +138,7 @@ pub struct SandboxAdminArgs {
 
 /// `et sandbox faults`.
 #[derive(Debug, Args)]
-pub struct SandboxFaultsArgs {
+pub(crate) struct SandboxFaultsArgs {
     /// The sandbox's ET endpoint (e.g. http://127.0.0.1:8877/server) or its base URL.
     #[arg(long)]
     pub endpoint: String,
@@ -149,7 +149,7 @@ pub struct SandboxFaultsArgs {
 
 /// What `et sandbox faults` does.
 #[derive(Debug, Subcommand)]
-pub enum FaultsAction {
+pub(crate) enum FaultsAction {
     /// Print the fault rules as JSON.
     List,
     /// Add a rule, e.g. '{"scope":{"next":1},"fault":{"kind":"reset","at":"after_commit"}}'.
@@ -163,7 +163,7 @@ pub enum FaultsAction {
 
 /// An admin action of the sandbox.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum AdminAction {
+pub(crate) enum AdminAction {
     /// Print the order and its notifications.
     Show,
     /// Pay (0 → 1), as the checkout page does.
@@ -187,14 +187,14 @@ pub enum AdminAction {
 
 /// `et request …`.
 #[derive(Debug, Subcommand)]
-pub enum RequestCommand {
+pub(crate) enum RequestCommand {
     /// Print the signed, encrypted request envelope for any server type.
     Build(RequestBuildArgs),
 }
 
 /// `et request build`.
 #[derive(Debug, Args)]
-pub struct RequestBuildArgs {
+pub(crate) struct RequestBuildArgs {
     /// The operation's server_type, e.g. create_order, get_special_pay_url.
     #[arg(long = "op", value_name = "SERVER_TYPE")]
     pub server_type: String,
@@ -220,7 +220,7 @@ pub struct RequestBuildArgs {
 
 /// `--data` and `--sensitive`, shared by `et request build` and `et call`.
 #[derive(Debug, Args)]
-pub struct PayloadArgs {
+pub(crate) struct PayloadArgs {
     /// JSON object for `data` (`-` = stdin).
     #[arg(long, value_name = "FILE")]
     pub data: Option<PathBuf>,
@@ -231,14 +231,14 @@ pub struct PayloadArgs {
 
 /// `et response …`.
 #[derive(Debug, Subcommand)]
-pub enum ResponseCommand {
+pub(crate) enum ResponseCommand {
     /// Verify and decrypt a response; print status_code, message, data, sensitive_data.
     Open(ResponseOpenArgs),
 }
 
 /// `et response open`.
 #[derive(Debug, Args)]
-pub struct ResponseOpenArgs {
+pub(crate) struct ResponseOpenArgs {
     /// The merchant's private key (decrypts `aeskey`).
     #[arg(long, value_name = "PEM")]
     pub merchant_key: PathBuf,
@@ -255,7 +255,7 @@ pub struct ResponseOpenArgs {
 
 /// `et notify …`.
 #[derive(Debug, Subcommand)]
-pub enum NotifyCommand {
+pub(crate) enum NotifyCommand {
     /// Print the notification body with its `sign` added (JSON or form-urlencoded in, same out).
     Sign(NotifyArgs),
     /// Verify a notification's `sign`; print its kind and fields.
@@ -264,7 +264,7 @@ pub enum NotifyCommand {
 
 /// `et notify sign` / `et notify verify`.
 #[derive(Debug, Args)]
-pub struct NotifyArgs {
+pub(crate) struct NotifyArgs {
     /// The merchant's notification salt. On the command line it shows in the
     /// process list and shell history: prefer ET_NOTIFY_SALT or --salt-file.
     #[arg(
@@ -287,7 +287,7 @@ pub struct NotifyArgs {
 
 /// `et call`.
 #[derive(Debug, Args)]
-pub struct CallArgs {
+pub(crate) struct CallArgs {
     /// ET endpoint URL, e.g. http://127.0.0.1:8877/server.
     #[arg(long)]
     pub endpoint: String,
@@ -307,14 +307,14 @@ pub struct CallArgs {
 
 /// `et institutions …`.
 #[derive(Debug, Subcommand)]
-pub enum InstitutionsCommand {
+pub(crate) enum InstitutionsCommand {
     /// Print the institutions whose name contains KEY: code, English and Chinese name, country, type.
     Search(InstitutionsSearchArgs),
 }
 
 /// `et institutions search`.
 #[derive(Debug, Args)]
-pub struct InstitutionsSearchArgs {
+pub(crate) struct InstitutionsSearchArgs {
     /// Text to look for in the names, English or Chinese (empty: all).
     #[arg(value_name = "KEY")]
     pub key: String,
@@ -340,7 +340,7 @@ pub struct InstitutionsSearchArgs {
 
 /// `et demo`.
 #[derive(Debug, Args)]
-pub struct DemoArgs {
+pub(crate) struct DemoArgs {
     /// RSA key size for ET and the merchant.
     #[arg(long, default_value_t = 2048, value_parser = clap::value_parser!(u32).range(1024..=4096))]
     pub bits: u32,
@@ -363,7 +363,7 @@ pub struct DemoArgs {
 /// that builds, opens or verifies something. Defaults are the Profile's.
 #[derive(Debug, Clone, Args)]
 #[command(next_help_heading = "Profile (choices ET's pages leave open)")]
-pub struct ProfileArgs {
+pub(crate) struct ProfileArgs {
     /// Hash of the RSA `sign`.
     #[arg(long, value_enum, default_value_t = SignHashArg::Sha256)]
     pub sign_hash: SignHashArg,
@@ -396,7 +396,7 @@ pub struct ProfileArgs {
 
 /// `--sign-hash`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum SignHashArg {
+pub(crate) enum SignHashArg {
     /// RSASSA-PKCS1-v1_5 with SHA-256.
     Sha256,
     /// RSASSA-PKCS1-v1_5 with SHA-1.
@@ -405,7 +405,7 @@ pub enum SignHashArg {
 
 /// `--key-padding`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum KeyPaddingArg {
+pub(crate) enum KeyPaddingArg {
     /// PKCS#1 v1.5.
     Pkcs1,
     /// OAEP with SHA-256 (MGF1-SHA-256).
@@ -418,7 +418,7 @@ pub enum KeyPaddingArg {
 
 /// `--sign-rule`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum SignRuleArg {
+pub(crate) enum SignRuleArg {
     /// Every key but `sign`, sorted, empty values kept.
     AllSorted,
     /// As all-sorted, keys with empty values left out.
@@ -427,7 +427,7 @@ pub enum SignRuleArg {
 
 /// `--empty-sensitive`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum EmptySensitiveArg {
+pub(crate) enum EmptySensitiveArg {
     /// `sensitive_data` and `aeskey` sent as "".
     EmptyString,
     /// `[]` encrypted like any payload.
@@ -436,7 +436,7 @@ pub enum EmptySensitiveArg {
 
 /// `--callback-process`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum CallbackProcessArg {
+pub(crate) enum CallbackProcessArg {
     /// A JSON number, `0`.
     Integer,
     /// A JSON string, `"0"`.
@@ -447,7 +447,7 @@ pub enum CallbackProcessArg {
 
 /// `--order-server-type`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum OrderServerTypeArg {
+pub(crate) enum OrderServerTypeArg {
     /// The newest page's name.
     CreateOrder,
     /// The older pages' name.
@@ -456,7 +456,7 @@ pub enum OrderServerTypeArg {
 
 /// `--notify-rule`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum NotifyRuleArg {
+pub(crate) enum NotifyRuleArg {
     /// v2 only: salt + sorted `key=value` joined by `&`.
     V2,
     /// v2, or the v1 page's printed form.

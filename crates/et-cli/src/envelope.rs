@@ -10,7 +10,7 @@ use crate::input::{read_input_or_stdin, read_json_object, Input};
 use crate::keys::{load_private, load_public};
 
 /// `et request build`: print the signed, encrypted envelope.
-pub fn build(args: &RequestBuildArgs) -> CliResult {
+pub(crate) fn build(args: &RequestBuildArgs) -> CliResult {
     let payloads = read_payloads(&args.payloads)?;
     let credentials = Credentials::new(
         &args.merchant_number,
@@ -31,7 +31,7 @@ pub fn build(args: &RequestBuildArgs) -> CliResult {
 }
 
 /// The JSON text of `--data` and `--sensitive`, exactly as given (`{}` when absent).
-pub struct Payloads {
+pub(crate) struct Payloads {
     /// Goes to the envelope's `data`.
     pub data: String,
     /// Goes, encrypted, to `sensitive_data`.
@@ -39,7 +39,7 @@ pub struct Payloads {
 }
 
 /// Read `--data` / `--sensitive`; at most one may be stdin.
-pub fn read_payloads(args: &PayloadArgs) -> CliResult<Payloads> {
+pub(crate) fn read_payloads(args: &PayloadArgs) -> CliResult<Payloads> {
     let (data, sensitive) = (args.data.as_deref(), args.sensitive.as_deref());
     let is_stdin = |p: Option<&std::path::Path>| p.is_some_and(|p| p.as_os_str() == "-");
     if is_stdin(data) && is_stdin(sensitive) {
@@ -58,7 +58,7 @@ pub fn read_payloads(args: &PayloadArgs) -> CliResult<Payloads> {
 
 /// `et response open`: verify, decrypt and print the response. The exit
 /// code is [`print_opened`]'s, the same as `et call`'s.
-pub fn open(args: &ResponseOpenArgs) -> CliResult {
+pub(crate) fn open(args: &ResponseOpenArgs) -> CliResult {
     let body = read_input_or_stdin(args.file.as_deref(), Input::Response)?;
     let credentials = Credentials::new(
         "",
@@ -76,7 +76,7 @@ pub fn open(args: &ResponseOpenArgs) -> CliResult {
 /// table: 0 for a verified success; 3 for a verified refusal, which is
 /// printed too (empty payloads), ET's signed answer; 1 when the response
 /// did not verify, decrypt or parse.
-pub fn print_opened(opened: Result<UntypedReply, et_proto::Error>) -> CliResult {
+pub(crate) fn print_opened(opened: Result<UntypedReply, et_proto::Error>) -> CliResult {
     let refusal = match opened {
         Ok(opened) => {
             return crate::output::json(&Printed {

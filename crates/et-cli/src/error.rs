@@ -6,7 +6,7 @@ use std::process::ExitCode;
 /// Why a command failed, which decides its exit code. With success (0),
 /// these are `et`'s whole exit-code table ([`exit_codes`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FailureKind {
+pub(crate) enum FailureKind {
     /// Something did not verify or decrypt (a response, a notification, a demo step): exit 1.
     Rejected,
     /// Bad arguments, unreadable or oversized input, I/O or transport trouble: exit 2.
@@ -17,10 +17,10 @@ pub enum FailureKind {
 
 impl FailureKind {
     /// Every kind, in exit-code order.
-    pub const ALL: [FailureKind; 3] = [Self::Rejected, Self::Usage, Self::Refused];
+    pub(crate) const ALL: [FailureKind; 3] = [Self::Rejected, Self::Usage, Self::Refused];
 
     /// The process exit code.
-    pub fn code(self) -> u8 {
+    pub(crate) fn code(self) -> u8 {
         match self {
             FailureKind::Rejected => 1,
             FailureKind::Usage => 2,
@@ -29,7 +29,7 @@ impl FailureKind {
     }
 
     /// What the exit code means, as `--help` and the README say it.
-    pub fn meaning(self) -> &'static str {
+    pub(crate) fn meaning(self) -> &'static str {
         match self {
             FailureKind::Rejected => {
                 "verification or decryption failed: a response, a notification or a demo step"
@@ -46,7 +46,7 @@ impl FailureKind {
 }
 
 /// Meaning of exit code 0.
-pub const SUCCESS_MEANING: &str = "success: everything received verified and decrypted";
+pub(crate) const SUCCESS_MEANING: &str = "success: everything received verified and decrypted";
 
 /// The exit-code table, `(code, meaning)` from 0 up: the one definition
 /// `--help` and the README's table are made from.
@@ -56,59 +56,151 @@ pub fn exit_codes() -> impl Iterator<Item = (u8, &'static str)> {
 
 /// A failed command: one line for stderr and the exit code that goes with it.
 ///
-/// The message never carries key material, salts or decrypted sensitive data:
-/// it is built from the lower crates' errors, which promise the same.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Failure {
+/// The cause is kept typed (its [`source`](std::error::Error::source)); the
+/// message is the labels of what was being done, then the cause's text. It
+/// never carries key material, salts or decrypted sensitive data: the lower
+/// crates' errors promise the same.
+#[derive(Debug)]
+pub(crate) struct Failure {
     kind: FailureKind,
-    message: String,
+    /// What was being done, innermost first (a file name, an option).
+    labels: Vec<String>,
+    cause: Cause,
+}
+
+/// Declares [`Cause`]: one variant per lower layer's error type, with its
+/// `From`, `Display` and `source()`, plus the command's own words.
+macro_rules! causes {
+    ($($(#[$doc:meta])* $variant:ident($ty:ty),)*) => {
+        /// What a command failed on: a lower layer's error, kept as its
+        /// type, or the command's own words.
+        #[derive(Debug)]
+        #[non_exhaustive]
+        pub(crate) enum Cause {
+            $($(#[$doc])* $variant($ty),)*
+            /// The command's own words: a bad argument, an answer it refuses.
+            Message(String),
+        }
+
+        $(impl From<$ty> for Cause {
+            fn from(e: $ty) -> Self {
+                Cause::$variant(e)
+            }
+        })*
+
+        impl fmt::Display for Cause {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                match self {
+                    $(Cause::$variant(e) => e.fmt(f),)*
+                    Cause::Message(text) => f.write_str(text),
+                }
+            }
+        }
+
+        impl Cause {
+            fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+                match self {
+                    $(Cause::$variant(e) => Some(e),)*
+                    Cause::Message(_) => None,
+                }
+            }
+        }
+    };
+}
+
+causes! {
+    /// A call to ET, or the webhook.
+    Http(et_http::Error),
+    /// The HTTP client could not be set up.
+    Transport(et_http::TransportError),
+    /// Building, opening or verifying a message.
+    Proto(et_proto::Error),
+    /// A key (generating, loading, writing).
+    Crypto(et_crypto::Error),
+    /// The local sandbox.
+    Sandbox(et_sandbox::Error),
+    /// A file, stdout, the runtime.
+    Io(std::io::Error),
+    /// Writing JSON.
+    Json(serde_json::Error),
+    /// An `--endpoint` that is not a usable URL.
+    Endpoint(et_http::EndpointError),
+    /// An `--endpoint` that is not a URI at all.
+    Uri(http::uri::InvalidUri),
+}
+
+impl From<String> for Cause {
+    fn from(text: String) -> Self {
+        Cause::Message(text)
+    }
+}
+
+impl From<&et_proto::Error> for Cause {
+    fn from(e: &et_proto::Error) -> Self {
+        Cause::Proto(e.clone())
+    }
+}
+
+impl From<&str> for Cause {
+    fn from(text: &str) -> Self {
+        Cause::Message(text.to_owned())
+    }
+}
+
+impl From<fmt::Arguments<'_>> for Cause {
+    fn from(text: fmt::Arguments<'_>) -> Self {
+        Cause::Message(text.to_string())
+    }
 }
 
 impl Failure {
-    /// A verification or decryption failure (exit 1).
-    pub fn rejected(message: impl fmt::Display) -> Self {
+    fn new(kind: FailureKind, cause: impl Into<Cause>) -> Self {
         Self {
-            kind: FailureKind::Rejected,
-            message: message.to_string(),
+            kind,
+            labels: Vec::new(),
+            cause: cause.into(),
         }
+    }
+
+    /// A verification or decryption failure (exit 1).
+    pub(crate) fn rejected(cause: impl Into<Cause>) -> Self {
+        Self::new(FailureKind::Rejected, cause)
     }
 
     /// A verified refusal from ET (exit 3).
-    pub fn refused(message: impl fmt::Display) -> Self {
-        Self {
-            kind: FailureKind::Refused,
-            message: message.to_string(),
-        }
+    pub(crate) fn refused(cause: impl Into<Cause>) -> Self {
+        Self::new(FailureKind::Refused, cause)
     }
 
     /// A usage, input or transport failure (exit 2).
-    pub fn usage(message: impl fmt::Display) -> Self {
-        Self {
-            kind: FailureKind::Usage,
-            message: message.to_string(),
-        }
+    pub(crate) fn usage(cause: impl Into<Cause>) -> Self {
+        Self::new(FailureKind::Usage, cause)
     }
 
     /// Prefix the message with what was being done, e.g. the file name.
     #[must_use]
-    pub fn context(self, what: impl fmt::Display) -> Self {
-        Self {
-            kind: self.kind,
-            message: format!("{what}: {}", self.message),
-        }
+    pub(crate) fn context(mut self, what: impl fmt::Display) -> Self {
+        self.labels.push(what.to_string());
+        self
     }
 
     /// The process exit code for this failure.
-    pub fn exit_code(&self) -> ExitCode {
+    pub(crate) fn exit_code(&self) -> ExitCode {
         ExitCode::from(self.kind.code())
     }
 }
 
 impl fmt::Display for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let labelled = self
+            .labels
+            .iter()
+            .rev()
+            .fold(String::new(), |text, label| text + label + ": ");
         // One line, whatever the lower layers put in their messages.
+        let text = format!("{labelled}{}", self.cause);
         let mut first = true;
-        for line in self.message.lines() {
+        for line in text.lines() {
             if !first {
                 f.write_str(" ")?;
             }
@@ -119,10 +211,14 @@ impl fmt::Display for Failure {
     }
 }
 
-impl std::error::Error for Failure {}
+impl std::error::Error for Failure {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.cause.source()
+    }
+}
 
 /// Shorthand for the result of a command.
-pub type CliResult<T = ()> = Result<T, Failure>;
+pub(crate) type CliResult<T = ()> = Result<T, Failure>;
 
 #[cfg(test)]
 mod tests {
@@ -142,6 +238,24 @@ mod tests {
         let f = Failure::usage("first\n  second\n").context("reading x.json");
         assert_eq!(f.to_string(), "reading x.json: first second");
         assert_eq!(f.kind, FailureKind::Usage);
+    }
+
+    #[test]
+    fn the_cause_stays_typed_behind_the_same_text() {
+        use std::error::Error as _;
+        let io = std::io::Error::new(std::io::ErrorKind::NotFound, "gone");
+        let f = Failure::usage(io).context("keys/merchant.pem");
+        assert_eq!(f.to_string(), "keys/merchant.pem: gone");
+        let source = f.source().and_then(|s| s.downcast_ref::<std::io::Error>());
+        assert_eq!(
+            source.map(std::io::Error::kind),
+            Some(std::io::ErrorKind::NotFound)
+        );
+        let proto = et_proto::Error::ReturnInfoMismatch;
+        let f = Failure::rejected(&proto);
+        assert_eq!(f.to_string(), proto.to_string());
+        assert_eq!(f.source().and_then(|s| s.downcast_ref()), Some(&proto));
+        assert!(Failure::usage("bad flag").source().is_none());
     }
 
     #[test]

@@ -12,7 +12,7 @@ use crate::error::{CliResult, Failure};
 
 /// What an input holds, which decides how much of it is read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Input {
+pub(crate) enum Input {
     /// A PEM, DER or Base64 key file.
     Key,
     /// A notification salt file.
@@ -27,7 +27,7 @@ pub enum Input {
 
 impl Input {
     /// The most bytes read from this kind of input.
-    pub fn limit(self) -> u64 {
+    pub(crate) fn limit(self) -> u64 {
         let bytes = match self {
             Input::Key => return files::MAX_KEY_FILE,
             Input::Salt => 4 << 10,
@@ -51,7 +51,7 @@ impl Input {
 }
 
 /// Read a whole input of kind `kind`: `-` is stdin, anything else a file path.
-pub fn read_input(path: &Path, kind: Input) -> CliResult<Vec<u8>> {
+pub(crate) fn read_input(path: &Path, kind: Input) -> CliResult<Vec<u8>> {
     let (read, shown) = if path.as_os_str() == "-" {
         (
             files::read_bounded(std::io::stdin().lock(), kind.limit()),
@@ -74,13 +74,13 @@ pub fn read_input(path: &Path, kind: Input) -> CliResult<Vec<u8>> {
 }
 
 /// Read an optional input; a missing one is stdin.
-pub fn read_input_or_stdin(path: Option<&Path>, kind: Input) -> CliResult<Vec<u8>> {
+pub(crate) fn read_input_or_stdin(path: Option<&Path>, kind: Input) -> CliResult<Vec<u8>> {
     read_input(path.unwrap_or_else(|| Path::new("-")), kind)
 }
 
 /// Read a salt file: UTF-8, one trailing newline (`\n` or `\r\n`) dropped,
 /// as editors and `echo` add one; not empty.
-pub fn read_salt_file(path: &Path) -> CliResult<Zeroizing<String>> {
+pub(crate) fn read_salt_file(path: &Path) -> CliResult<Zeroizing<String>> {
     let bytes = Zeroizing::new(read_input(path, Input::Salt)?);
     let text = std::str::from_utf8(&bytes)
         .map_err(|_| Failure::usage(format_args!("--salt-file {}: not UTF-8", path.display())))?;
@@ -100,7 +100,7 @@ pub fn read_salt_file(path: &Path) -> CliResult<Zeroizing<String>> {
 ///
 /// The text is checked to be one JSON object but not re-serialised, so numbers
 /// keep their written form (`130.00` stays `130.00`).
-pub fn read_json_object(path: Option<&Path>, option: &str) -> CliResult<Option<String>> {
+pub(crate) fn read_json_object(path: Option<&Path>, option: &str) -> CliResult<Option<String>> {
     let Some(path) = path else { return Ok(None) };
     let bytes = read_input(path, Input::Payload).map_err(|f| f.context(option))?;
     let text = String::from_utf8(bytes)

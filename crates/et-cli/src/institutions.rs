@@ -11,7 +11,7 @@ use crate::merchant_dir::credentials;
 /// Search and print one institution per line: code, English name, Chinese
 /// name, country and type, tab-separated (empty where ET sent nothing).
 /// Exit 1 when the answer does not verify or is an error response.
-pub async fn search(args: &InstitutionsSearchArgs) -> CliResult {
+pub(crate) async fn search(args: &InstitutionsSearchArgs) -> CliResult {
     let endpoint =
         Endpoint::parse(&args.endpoint).map_err(|e| Failure::usage(e).context("--endpoint"))?;
     let client = Client::new(endpoint, credentials(&args.dir)?, args.profile.to_profile())

@@ -16,7 +16,7 @@ const PUBLIC_PEM: &str = "public.pem";
 /// into `--out` (created 0700 if missing). An existing key file, or a
 /// symbolic link in its place, is replaced only with `--force`, and then
 /// by a new file: never written through, never keeping the old file's mode.
-pub fn keygen(args: &KeygenArgs) -> CliResult {
+pub(crate) fn keygen(args: &KeygenArgs) -> CliResult {
     let existing = if args.force {
         Existing::Replace
     } else {
@@ -63,13 +63,13 @@ fn exists(path: &Path) -> Failure {
 }
 
 /// Load a private key file (PKCS#1/PKCS#8 PEM, DER or bare Base64).
-pub fn load_private(path: &Path) -> CliResult<PrivateKey> {
+pub(crate) fn load_private(path: &Path) -> CliResult<PrivateKey> {
     let bytes = et_crypto::Zeroizing::new(read_input(path, Input::Key)?);
     PrivateKey::load(&bytes).map_err(|e| Failure::usage(e).context(path.display()))
 }
 
 /// Load a public key file (SPKI/PKCS#1 PEM, DER or bare Base64).
-pub fn load_public(path: &Path) -> CliResult<PublicKey> {
+pub(crate) fn load_public(path: &Path) -> CliResult<PublicKey> {
     PublicKey::load(&read_input(path, Input::Key)?)
         .map_err(|e| Failure::usage(e).context(path.display()))
 }

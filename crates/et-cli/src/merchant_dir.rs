@@ -9,7 +9,7 @@ use crate::error::{CliResult, Failure};
 use crate::keys::{load_private, load_public};
 
 /// Credentials from `merchant.json`, `merchant-private.pem` and `et-public.pem` in `dir`.
-pub fn credentials(dir: &Path) -> CliResult<Credentials> {
+pub(crate) fn credentials(dir: &Path) -> CliResult<Credentials> {
     let sandbox = SandboxDir::new(dir);
     let merchant = sandbox.merchant().map_err(Failure::usage)?;
     Ok(Credentials::new(

@@ -2,7 +2,8 @@
 
 use et_crypto::Zeroizing;
 use et_proto::{
-    read_notification_body, sign_notification, MatchedRule, NotificationVerifier, UntypedObject,
+    read_notification_body, sign_notification, MatchedRule, Message, NotificationVerifier,
+    UntypedObject,
 };
 
 use crate::cli::NotifyArgs;
@@ -11,7 +12,7 @@ use crate::input::{read_input_or_stdin, read_salt_file, Input};
 
 /// `et notify sign`: the body with its `sign` (replacing any), in the body's
 /// own format: JSON in, JSON out; form-urlencoded in, form-urlencoded out.
-pub fn sign(args: &NotifyArgs) -> CliResult {
+pub(crate) fn sign(args: &NotifyArgs) -> CliResult {
     let body = read_body(args)?;
     let fields = read_notification_body(None, &body).map_err(Failure::usage)?;
     let signed = sign_notification(&salt(args)?, fields);
@@ -19,14 +20,14 @@ pub fn sign(args: &NotifyArgs) -> CliResult {
         crate::output::line(String::from_utf8_lossy(&signed))
     } else {
         let signed =
-            UntypedObject::parse_json(&signed, "signed notification").map_err(Failure::usage)?;
+            UntypedObject::parse_json(&signed, Message::Notification).map_err(Failure::usage)?;
         crate::output::line(to_form(&signed))
     }
 }
 
 /// `et notify verify`: exit 0 and print kind, rule, dedup key and fields when
 /// the `sign` matches; exit 1 with the reason when it does not.
-pub fn verify(args: &NotifyArgs) -> CliResult {
+pub(crate) fn verify(args: &NotifyArgs) -> CliResult {
     let body = read_body(args)?;
     let rule = args.profile.to_profile().notify_sign_rule;
     let verified = NotificationVerifier::new(salt(args)?.as_str(), rule)

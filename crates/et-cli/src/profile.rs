@@ -11,7 +11,7 @@ use crate::cli::{
 
 impl ProfileArgs {
     /// The Profile these options describe; everything not named keeps its default.
-    pub fn to_profile(&self) -> Profile {
+    pub(crate) fn to_profile(&self) -> Profile {
         let profile = Profile {
             sign_hash: match self.sign_hash {
                 SignHashArg::Sha256 => SignHash::Sha256,

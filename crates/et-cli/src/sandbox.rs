@@ -12,7 +12,7 @@ use crate::error::{CliResult, Failure};
 use crate::web_client::WebClient;
 
 /// `et sandbox init`: ET's key pair and one merchant in `--dir`.
-pub fn init(args: &SandboxInitArgs) -> CliResult {
+pub(crate) fn init(args: &SandboxInitArgs) -> CliResult {
     let options = InitOptions {
         bits: args.bits as usize,
         ..InitOptions::default()
@@ -29,7 +29,7 @@ pub fn init(args: &SandboxInitArgs) -> CliResult {
 
 /// `et sandbox serve`: serve until Ctrl-C or SIGTERM, then shut down
 /// gracefully (open connections finish; the state is all in the database).
-pub async fn serve(args: &SandboxServeArgs) -> CliResult {
+pub(crate) async fn serve(args: &SandboxServeArgs) -> CliResult {
     let config = SandboxConfig {
         dir: args.dir.clone(),
         listen: args.listen,
@@ -74,7 +74,7 @@ async fn stop_signal() -> CliResult<&'static str> {
 
 /// `et sandbox admin`: one admin request over HTTP; prints the order and its
 /// notifications as JSON. Exit 3 (a refusal) when the sandbox refuses the step.
-pub async fn admin(args: &SandboxAdminArgs) -> CliResult {
+pub(crate) async fn admin(args: &SandboxAdminArgs) -> CliResult {
     let order = form_urlencoded::byte_serialize(args.order_id.as_bytes()).collect::<String>();
     let base = format!("{}/admin/orders/{order}", sandbox_base(&args.endpoint)?);
     let browser = WebClient::new();
@@ -87,7 +87,7 @@ pub async fn admin(args: &SandboxAdminArgs) -> CliResult {
 
 /// `et sandbox faults`: lists, adds or clears the sandbox's fault rules;
 /// prints the rules as they now are. Exit 3 when the sandbox refuses a rule.
-pub async fn faults(args: &SandboxFaultsArgs) -> CliResult {
+pub(crate) async fn faults(args: &SandboxFaultsArgs) -> CliResult {
     let url = format!("{}/admin/faults", sandbox_base(&args.endpoint)?);
     let browser = WebClient::new();
     let page = match &args.action {

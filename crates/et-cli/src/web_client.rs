@@ -19,7 +19,7 @@ const MAX_REDIRECTS: usize = 5;
 
 /// A fetched page or file.
 #[derive(Debug, Clone)]
-pub struct Page {
+pub(crate) struct Page {
     /// Where it came from (after redirects).
     pub url: Uri,
     /// The final status.
@@ -32,7 +32,7 @@ pub struct Page {
 
 impl Page {
     /// The body as text (lossy).
-    pub fn text(&self) -> String {
+    pub(crate) fn text(&self) -> String {
         String::from_utf8_lossy(&self.body).into_owned()
     }
 }
@@ -42,7 +42,7 @@ type Body = (&'static str, String);
 
 /// A plain-HTTP client with a browser's habits.
 #[derive(Debug, Clone)]
-pub struct WebClient {
+pub(crate) struct WebClient {
     client: et_http::PlainHttpClient,
 }
 
@@ -54,14 +54,14 @@ impl Default for WebClient {
 
 impl WebClient {
     /// A new client with its own connection pool.
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         WebClient {
             client: et_http::plain_http_client(),
         }
     }
 
     /// GET `url`, following redirects.
-    pub async fn get(&self, url: &str) -> Result<Page, String> {
+    pub(crate) async fn get(&self, url: &str) -> Result<Page, String> {
         let uri: Uri = url.parse().map_err(|e| format!("bad URL {url:?}: {e}"))?;
         self.fetch(Method::GET, uri, None).await
     }
@@ -69,7 +69,7 @@ impl WebClient {
     /// POST the JSON `body` to `url`, following redirects: the sandbox's
     /// admin routes take only `application/json`, which a cross-site HTML
     /// form cannot send.
-    pub async fn post_json(&self, url: &str, body: &str) -> Result<Page, String> {
+    pub(crate) async fn post_json(&self, url: &str, body: &str) -> Result<Page, String> {
         let uri: Uri = url.parse().map_err(|e| format!("bad URL {url:?}: {e}"))?;
         self.fetch(Method::POST, uri, Some(("application/json", body.into())))
             .await
@@ -78,14 +78,14 @@ impl WebClient {
     /// Submit the page's first form as a browser would: its method, its
     /// action resolved against the page's URL, its named inputs
     /// form-urlencoded; then follow the redirect.
-    pub async fn submit_first_form(&self, page: &Page) -> Result<Page, String> {
+    pub(crate) async fn submit_first_form(&self, page: &Page) -> Result<Page, String> {
         self.fill_and_submit_first_form(page, &[]).await
     }
 
     /// Fill the first form's named inputs with `values`, as a user types
     /// into them, then submit it. A name the form does not have is an
     /// error: a user can only fill in what the page asks for.
-    pub async fn fill_and_submit_first_form(
+    pub(crate) async fn fill_and_submit_first_form(
         &self,
         page: &Page,
         values: &[(&str, &str)],

@@ -14,7 +14,7 @@ use et_model::{
     CreateOrder, GetPayUrl, OrderCreated, OrderInfo, Payload, QueryOrders, StatusCode,
     UploadAttachment,
 };
-use et_proto::{sign_notification, BuiltRequest, Response, UntypedObject, UntypedValue};
+use et_proto::{sign_notification, BuiltRequest, Message, Response, UntypedObject, UntypedValue};
 use et_testkit::{Parties, Who};
 use rsa::pkcs1::{EncodeRsaPrivateKey, EncodeRsaPublicKey};
 use rsa::pkcs8::{DecodePrivateKey, EncodePrivateKey, EncodePublicKey, LineEnding};
@@ -217,7 +217,7 @@ fn unsealed_response(
 ) -> Result {
     let reply = f.merchant.open_untyped(Some(request), body)?;
     let sensitive = reply.sensitive.as_ref().map(ToString::to_string);
-    let fields = UntypedObject::parse_json(body, "seed")?;
+    let fields = UntypedObject::parse_json(body, Message::Response)?;
     unsealed(
         corpus,
         "open_response_unsealed",
@@ -313,7 +313,7 @@ fn notifications(corpus: &Corpus) -> Result {
     let signed = |fields: &str| -> Result<Vec<u8>> {
         Ok(sign_notification(
             NOTIFY_SALT,
-            UntypedObject::parse_json(fields.as_bytes(), "seed")?,
+            UntypedObject::parse_json(fields.as_bytes(), Message::Notification)?,
         ))
     };
     let payment = signed(PAYMENT_FIELDS)?;
@@ -323,7 +323,7 @@ fn notifications(corpus: &Corpus) -> Result {
         [&[json][..], &payment].concat(),
     )?;
     corpus.put("sign_string", "notification.json", &payment)?;
-    let status = UntypedObject::parse_json(&signed(STATUS_FIELDS)?, "seed")?;
+    let status = UntypedObject::parse_json(&signed(STATUS_FIELDS)?, Message::Notification)?;
     let form_body = form_urlencoded::Serializer::new(String::new())
         .extend_pairs(status.iter().map(|(k, v)| (k, v.text())))
         .finish();

@@ -9,7 +9,7 @@
 use et_crypto::{aes_cbc_encrypt, b64_encode, AesKey, Iv, PrivateKey, SignHash};
 use et_model::{CreateOrder, QueryOrders, ServerType};
 use et_proto::{
-    read_notification_body, sign_notification, sign_string_with, v1_printed_string, Error,
+    read_notification_body, sign_notification, sign_string_with, v1_printed_string, Error, Message,
     OpenedRequest, SignRule, UntypedObject, UntypedValue, ValueKind, VerifiedNotification,
     SIGN_KEY,
 };
@@ -29,8 +29,8 @@ pub const CONTENT_TYPES: &[Option<&str>] = &[
 /// sign string: independent of key order and of `sign`'s value, and the
 /// object's JSON text reads back to the same object.
 pub fn sign_string(data: &[u8]) {
-    let parsed =
-        UntypedObject::parse_json(data, "fuzz input").or_else(|_| UntypedObject::parse_form(data));
+    let parsed = UntypedObject::parse_json(data, Message::Notification)
+        .or_else(|_| UntypedObject::parse_form(data));
     let Ok(object) = parsed else { return };
     let expected = et_proto::sign_string(&object);
     let entries: Vec<(String, UntypedValue)> = object
@@ -59,7 +59,7 @@ pub fn sign_string(data: &[u8]) {
         expected,
         "depends on `sign`"
     );
-    let reread = UntypedObject::parse_json(object.to_json().as_bytes(), "own JSON")
+    let reread = UntypedObject::parse_json(object.to_json().as_bytes(), Message::Notification)
         .expect("UntypedObject's own JSON reads back");
     assert_eq!(reread, object, "JSON round trip");
     let _ = sign_string_with(&object, SignRule::SkipEmpty);
@@ -126,7 +126,7 @@ fn read_as_every_operation(opened: &OpenedRequest) {
 
 /// The input's JSON object with a valid `sign` by `key` (default profile).
 fn resign(data: &[u8], key: &PrivateKey) -> Option<Vec<u8>> {
-    let mut object = UntypedObject::parse_json(data, "fuzz input").ok()?;
+    let mut object = UntypedObject::parse_json(data, Message::Request).ok()?;
     let text = et_proto::sign_string(&object);
     let signature = key.sign(SignHash::Sha256, text.as_bytes()).ok()?;
     object.insert(SIGN_KEY, UntypedValue::string(b64_encode(signature)));
@@ -216,7 +216,7 @@ fn unsealed(data: &[u8], open: impl Fn(&[u8], &AesKey) -> Vec<bool>) {
     };
     let key = AesKey::new(*key);
     open(body, &key);
-    let Ok(mut object) = UntypedObject::parse_json(body, "fuzz input") else {
+    let Ok(mut object) = UntypedObject::parse_json(body, Message::Request) else {
         return;
     };
     let plain = payload(object.get("sensitive_data"));

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use bytes::Bytes;
 use et_http::{Client, Endpoint, RetryPolicy, TransportConfig};
 use et_model::{CountryCode, CreateOrder, CurrencyCode};
-use et_proto::{Response, UntypedObject};
+use et_proto::{Message, Response, UntypedObject};
 use tracing_subscriber::fmt::format::FmtSpan;
 
 use common::{parties, reply, spawn_server, SALT};
@@ -86,8 +86,8 @@ async fn call_span_has_its_fields_and_no_secret() {
 
     let log = String::from_utf8(log.0.lock().unwrap().clone()).unwrap();
     let wire = exchanged.lock().unwrap();
-    let request = UntypedObject::parse_json(&wire[0], "request").unwrap();
-    let response = UntypedObject::parse_json(&wire[1], "response").unwrap();
+    let request = UntypedObject::parse_json(&wire[0], Message::Request).unwrap();
+    let response = UntypedObject::parse_json(&wire[1], Message::Response).unwrap();
     for expected in [
         "et.call",
         "server_type=\"create_order\"",

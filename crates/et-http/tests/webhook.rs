@@ -8,7 +8,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use et_http::{ReceiverConfig, WebhookReceiver};
 use et_model::NotificationKind;
-use et_proto::{VerifiedNotification, ACK_FAIL, ACK_OK};
+use et_proto::{Message, VerifiedNotification, ACK_FAIL, ACK_OK};
 use http_body_util::{BodyExt, Full};
 
 use common::{as_form, send, signed_notification, start_receiver, verifier};
@@ -163,7 +163,7 @@ async fn refund_result_is_acknowledged_with_order_id_and_sign() {
     ]);
     let (status, answer) = send(addr, "POST", JSON, body).await;
     assert_eq!(status, 200);
-    let ack = et_proto::UntypedObject::parse_json(&answer, "ack").unwrap();
+    let ack = et_proto::UntypedObject::parse_json(&answer, Message::Response).unwrap();
     assert_eq!(ack.text("order_id"), Some("ET00000000000000001"));
     assert_eq!(ack.text("notify_result"), Some("OK"));
     assert!(

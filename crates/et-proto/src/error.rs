@@ -3,9 +3,13 @@
 use std::fmt;
 use std::sync::Arc;
 
-use et_model::{NotificationError, Placement, StatusCode, ValidationError};
+use et_model::{NotificationError, Placement, ServerType, StatusCode, ValidationError};
 
 use crate::shape::ShapeRule;
+
+/// How many characters of received text an error's message shows: the
+/// sender chooses that text, and a log line should not be theirs to fill.
+pub(crate) const SHOWN_CHARS: usize = 64;
 
 /// Everything that can go wrong building or opening an envelope or a
 /// notification. No variant carries key material, salts or decrypted data.
@@ -14,8 +18,8 @@ use crate::shape::ShapeRule;
 pub enum Error {
     /// The body (or a JSON-valued field) is not valid JSON.
     MalformedJson {
-        /// What was being read (`"response"`, `"data"`, `"notification"`, …).
-        context: &'static str,
+        /// What was being read.
+        context: Input,
         /// 1-based line of the problem.
         line: usize,
         /// 1-based column (in bytes) of the problem.
@@ -26,12 +30,12 @@ pub enum Error {
     /// A body that must be text is not UTF-8.
     NotUtf8 {
         /// What was being read.
-        context: &'static str,
+        context: Input,
     },
     /// A key appears twice, which would make the signed text ambiguous.
     DuplicateKey {
         /// What was being read.
-        context: &'static str,
+        context: Input,
         /// The repeated key.
         key: String,
     },
@@ -103,9 +107,10 @@ pub enum Error {
     ReturnInfoMismatch,
     /// The request names a `server_type` other than the operation asked for.
     ServerTypeMismatch {
-        /// What the caller expected.
-        expected: String,
-        /// What the request says.
+        /// The server type the operation is sent as under the profile.
+        expected: ServerType,
+        /// What the request says, exactly as received (the message shows a
+        /// bounded prefix of it).
         found: String,
     },
     /// The ET side has no key for this merchant.
@@ -169,7 +174,13 @@ impl fmt::Display for Error {
                 f.write_str("response does not echo the request's return_info")
             }
             Error::ServerTypeMismatch { expected, found } => {
-                write!(f, "server_type is `{found}`, expected `{expected}`")
+                let shown: String = found.chars().take(SHOWN_CHARS).collect();
+                let more = if shown.len() < found.len() { "…" } else { "" };
+                write!(
+                    f,
+                    "server_type is {shown:?}{more}, expected `{}`",
+                    expected.as_str()
+                )
             }
             Error::UnknownMerchant {
                 merchant_number,
@@ -218,6 +229,40 @@ impl fmt::Display for Message {
             Message::Response => "response",
             Message::Notification => "notification",
         })
+    }
+}
+
+/// What was being read when it was found not to be JSON, not to be text, or
+/// to repeat a key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Input {
+    /// A message's JSON body.
+    Json(Message),
+    /// An `application/x-www-form-urlencoded` body (a notification's).
+    Form,
+    /// A `multipart/form-data` body (a notification's).
+    Multipart,
+    /// A single JSON value given as text ([`UntypedValue::from_json`]).
+    ///
+    /// [`UntypedValue::from_json`]: crate::UntypedValue::from_json
+    Value,
+}
+
+impl From<Message> for Input {
+    fn from(what: Message) -> Self {
+        Input::Json(what)
+    }
+}
+
+impl fmt::Display for Input {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Input::Json(what) => what.fmt(f),
+            Input::Form => f.write_str("form body"),
+            Input::Multipart => f.write_str("multipart body"),
+            Input::Value => f.write_str("JSON value"),
+        }
     }
 }
 
@@ -358,6 +403,32 @@ mod tests {
     use et_model::Rule;
 
     use super::*;
+
+    #[test]
+    fn a_server_type_mismatch_shows_a_bounded_escaped_prefix_of_what_was_sent() {
+        let long = format!("X\n{}", "y".repeat(1000));
+        let e = Error::ServerTypeMismatch {
+            expected: ServerType::GetRate,
+            found: long.clone(),
+        };
+        assert!(matches!(&e, Error::ServerTypeMismatch { found, .. } if *found == long));
+        let shown = e.to_string();
+        assert_eq!(
+            shown,
+            format!(
+                "server_type is \"X\\n{}\"…, expected `{}`",
+                "y".repeat(SHOWN_CHARS - 2),
+                ServerType::GetRate.as_str()
+            )
+        );
+        let short = Error::ServerTypeMismatch {
+            expected: ServerType::GetRate,
+            found: "x".to_owned(),
+        };
+        assert!(short
+            .to_string()
+            .starts_with("server_type is \"x\", expected"));
+    }
 
     #[test]
     fn source_reaches_the_typed_cause_one_layer_down() {

@@ -72,11 +72,7 @@ impl OpenedRequest {
             .accepts_server_type(&Op::SERVER_TYPE, &self.server_type)
         {
             return Err(Error::ServerTypeMismatch {
-                expected: self
-                    .profile
-                    .server_type_for(&Op::SERVER_TYPE)
-                    .as_str()
-                    .to_owned(),
+                expected: self.profile.server_type_for(&Op::SERVER_TYPE),
                 found: self.server_type.clone(),
             });
         }
@@ -203,7 +199,7 @@ impl EtSide {
         body: &[u8],
         lookup: impl FnOnce(&str, &str) -> Option<PublicKey>,
     ) -> Result<OpenedRequest, Error> {
-        let fields = UntypedObject::parse_json(body, "request")?;
+        let fields = UntypedObject::parse_json(body, Message::Request)?;
         let merchant_number = fields.require("merchant_number")?.to_owned();
         let sub_merchant_number = fields.require("sub_merchant_number")?.to_owned();
         let merchant_key = lookup(&merchant_number, &sub_merchant_number).ok_or_else(|| {
@@ -284,7 +280,7 @@ impl EtSide {
             Notification::RemittanceVoucher(n) => envelope::to_json(n, FIELD),
             Notification::Unknown(fields) => envelope::to_json(fields, FIELD),
         }?;
-        let mut fields = UntypedObject::parse_json(json.as_bytes(), "notification")?;
+        let mut fields = UntypedObject::parse_json(json.as_bytes(), Message::Notification)?;
         if let Notification::OrderStatusChange(n) = notification {
             let status = UntypedValue::string(n.order_status.code().to_string());
             fields.insert("order_status", status);

@@ -16,7 +16,7 @@ use zeroize::Zeroizing;
 
 use crate::envelope::{parse_output, parse_payload, payload_text, utf8};
 use crate::shape;
-use crate::{DecryptionStep, Error, Profile, UntypedObject};
+use crate::{DecryptionStep, Error, Message, Profile, UntypedObject};
 
 /// `sensitive_data` decrypted with `key`, as `envelope::unseal` does after
 /// the RSA unwrap (an empty `aeskey` means plain JSON there too).
@@ -36,7 +36,7 @@ pub fn unseal(envelope: &UntypedObject, key: &AesKey) -> Result<Zeroizing<String
 /// [`crate::Merchant::open`] for `Op` after the signature check: status
 /// shape, status code, decryption, the items of both lists.
 pub fn open_response<Op: Operation>(body: &[u8], key: &AesKey) -> Result<Vec<Op::Output>, Error> {
-    let envelope = UntypedObject::parse_json(body, "response")?;
+    let envelope = UntypedObject::parse_json(body, Message::Response)?;
     shape::check_response(&envelope, &Profile::default())?;
     let code = StatusCode::from_code(envelope.require("status_code")?);
     if !code.is_success() {
@@ -54,7 +54,7 @@ pub fn open_response<Op: Operation>(body: &[u8], key: &AesKey) -> Result<Vec<Op:
 /// [`crate::EtSide::open_request`] then [`crate::OpenedRequest::operation`]
 /// for `Op`, after the signature check (the `server_type` check aside).
 pub fn open_request<Op: Operation>(body: &[u8], key: &AesKey) -> Result<Op, Error> {
-    let fields = UntypedObject::parse_json(body, "request")?;
+    let fields = UntypedObject::parse_json(body, Message::Request)?;
     shape::check_request(&fields)?;
     fields.require("merchant_number")?;
     fields.require("sub_merchant_number")?;

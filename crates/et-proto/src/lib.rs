@@ -63,7 +63,7 @@ mod serial;
 mod shape;
 mod sign;
 
-pub use error::{CryptoStep, DecryptionStep, Error, JsonError, Message, PayloadFault};
+pub use error::{CryptoStep, DecryptionStep, Error, Input, JsonError, Message, PayloadFault};
 pub use et_side::{EtSide, OpenedRequest, Response};
 pub use merchant::{
     BuiltRequest, Credentials, Merchant, Reply, RequestOptions, UntypedReply, CONTENT_TYPE,

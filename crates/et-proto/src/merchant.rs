@@ -302,7 +302,7 @@ impl Merchant {
         request: Option<&BuiltRequest>,
         body: &[u8],
     ) -> Result<(UntypedObject, Zeroizing<String>), Error> {
-        let envelope = UntypedObject::parse_json(body, "response")?;
+        let envelope = UntypedObject::parse_json(body, Message::Response)?;
         let verified = envelope::verify_envelope(
             &envelope,
             &self.credentials.et_public_key,

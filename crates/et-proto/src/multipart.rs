@@ -8,7 +8,7 @@
 
 use std::borrow::Cow;
 
-use crate::error::Error;
+use crate::error::{Error, Input};
 use crate::raw::{refuse_repeated, FieldsRef, UntypedValueRef};
 
 /// Reads a `multipart/form-data` body; `content_type` must carry the boundary.
@@ -18,7 +18,7 @@ pub(crate) fn parse_multipart<'a>(
 ) -> Result<FieldsRef<'a>, Error> {
     let boundary = boundary(content_type).ok_or(malformed("no boundary in the content type"))?;
     let text = std::str::from_utf8(body).map_err(|_| Error::NotUtf8 {
-        context: "multipart body",
+        context: Input::Multipart,
     })?;
     let delimiter = format!("--{boundary}");
     let mut sections = text.split(delimiter.as_str());
@@ -27,7 +27,7 @@ pub(crate) fn parse_multipart<'a>(
     let mut entries: FieldsRef<'a> = Vec::new();
     for section in sections {
         if section.starts_with("--") {
-            refuse_repeated(entries.iter().map(|(k, _)| k.as_ref()), "multipart body")?;
+            refuse_repeated(entries.iter().map(|(k, _)| k.as_ref()), Input::Multipart)?;
             return Ok(entries);
         }
         let (name, value) = part(section)?;

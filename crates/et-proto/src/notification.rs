@@ -358,7 +358,7 @@ fn read_fields<'a>(content_type: Option<&str>, body: &'a [u8]) -> Result<FieldsR
         body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{')
     };
     if is_json {
-        parse_json_ref(body, "notification")
+        parse_json_ref(body, Message::Notification)
     } else {
         parse_form_ref(body)
     }

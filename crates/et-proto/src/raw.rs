@@ -13,7 +13,7 @@ use std::collections::HashSet;
 
 use et_model::{json_number_len, push_json_string};
 
-use crate::error::Error;
+use crate::error::{Error, Input, Message};
 
 /// Nesting limit for values inside an object; deeper input is rejected
 /// instead of exhausting the stack.
@@ -82,7 +82,7 @@ impl UntypedValue {
 
     /// Any single JSON value given as text (whitespace around it is dropped).
     pub fn from_json(text: &str) -> Result<Self, Error> {
-        let mut scanner = Scanner::new(text, "JSON value");
+        let mut scanner = Scanner::new(text, Input::Value);
         scanner.skip_ws();
         let value = scanner.value(0)?;
         scanner.skip_ws();
@@ -180,9 +180,9 @@ impl UntypedObject {
         Self::default()
     }
 
-    /// Reads a JSON object. `context` names the input in errors
-    /// (e.g. `"response"`). Trailing commas are accepted; duplicate keys are not.
-    pub fn parse_json(body: &[u8], context: &'static str) -> Result<Self, Error> {
+    /// Reads a JSON object. `context`, the message it is, names the input in
+    /// errors. Trailing commas are accepted; duplicate keys are not.
+    pub fn parse_json(body: &[u8], context: Message) -> Result<Self, Error> {
         parse_json_ref(body, context).map(UntypedObject::from_fields)
     }
 
@@ -280,10 +280,8 @@ impl<K: Into<String>> FromIterator<(K, UntypedValue)> for UntypedObject {
 }
 
 /// Reads a JSON object in place (see [`UntypedObject::parse_json`]).
-pub(crate) fn parse_json_ref<'a>(
-    body: &'a [u8],
-    context: &'static str,
-) -> Result<FieldsRef<'a>, Error> {
+pub(crate) fn parse_json_ref<'a>(body: &'a [u8], context: Message) -> Result<FieldsRef<'a>, Error> {
+    let context = Input::Json(context);
     let text = std::str::from_utf8(body).map_err(|e| {
         let (line, column) = line_column(body, e.valid_up_to());
         Error::MalformedJson {
@@ -310,14 +308,14 @@ pub(crate) fn parse_json_ref<'a>(
 pub(crate) fn parse_form_ref(body: &[u8]) -> Result<FieldsRef<'_>, Error> {
     if std::str::from_utf8(body).is_err() {
         return Err(Error::NotUtf8 {
-            context: "form body",
+            context: Input::Form,
         });
     }
     let mut entries = Vec::with_capacity(8);
     entries.extend(
         form_urlencoded::parse(body).map(|(key, value)| (key, UntypedValueRef::form(value))),
     );
-    refuse_repeated(entries.iter().map(|(k, _)| k.as_ref()), "form body")?;
+    refuse_repeated(entries.iter().map(|(k, _)| k.as_ref()), Input::Form)?;
     Ok(entries)
 }
 
@@ -326,7 +324,7 @@ pub(crate) fn parse_form_ref(body: &[u8]) -> Result<FieldsRef<'_>, Error> {
 /// A few keys are compared pairwise instead, which costs less than hashing.
 pub(crate) fn refuse_repeated<'k>(
     keys: impl Iterator<Item = &'k str> + Clone,
-    context: &'static str,
+    context: Input,
 ) -> Result<(), Error> {
     let repeated = if keys.clone().nth(SMALL_OBJECT).is_none() {
         keys.clone()
@@ -395,11 +393,11 @@ fn plain_run(bytes: &[u8]) -> Option<usize> {
 struct Scanner<'a> {
     input: &'a str,
     pos: usize,
-    context: &'static str,
+    context: Input,
 }
 
 impl<'a> Scanner<'a> {
-    fn new(input: &'a str, context: &'static str) -> Self {
+    fn new(input: &'a str, context: Input) -> Self {
         Scanner {
             input,
             pos: 0,
@@ -681,7 +679,7 @@ mod tests {
     fn keeps_number_text_and_unescapes_strings() {
         let body =
             br#"{"a":10000.00,"b":"x\"\u00e9\ud83d\ude00","c":[1, {"d":2}],"e":true,"f":null}"#;
-        let obj = UntypedObject::parse_json(body, "test").unwrap();
+        let obj = UntypedObject::parse_json(body, Message::Response).unwrap();
         assert_eq!(obj.text("a"), Some("10000.00"));
         assert_eq!(obj.text("b"), Some("x\"é😀"));
         assert_eq!(obj.get("b").unwrap().json(), r#""x\"\u00e9\ud83d\ude00""#);
@@ -693,7 +691,9 @@ mod tests {
 
     #[test]
     fn text_is_stored_once_unless_escapes_make_it_differ() {
-        let obj = UntypedObject::parse_json(br#"{"a":"x y","b":"\u0041","c":""}"#, "test").unwrap();
+        let obj =
+            UntypedObject::parse_json(br#"{"a":"x y","b":"\u0041","c":""}"#, Message::Response)
+                .unwrap();
         assert_eq!(obj.get("a"), Some(&UntypedValue::string("x y")));
         assert_eq!(obj.get("a").unwrap().unescaped, None);
         assert_eq!(obj.text("b"), Some("A"));
@@ -708,7 +708,7 @@ mod tests {
     #[test]
     fn accepts_trailing_comma_as_in_et_voucher_example() {
         let body = b"{\n    \"order_id\": \"ET1\",\n    \"sign\": \"xxxxxx\",\n}";
-        let obj = UntypedObject::parse_json(body, "notification").unwrap();
+        let obj = UntypedObject::parse_json(body, Message::Notification).unwrap();
         assert_eq!(obj.len(), 2);
         assert_eq!(obj.text("sign"), Some("xxxxxx"));
     }
@@ -716,16 +716,47 @@ mod tests {
     #[test]
     fn reports_position_of_missing_comma() {
         let body = b"{\n\"a\": \"1\"\n\"b\": 1}";
-        match UntypedObject::parse_json(body, "notification") {
+        match UntypedObject::parse_json(body, Message::Notification) {
             Err(Error::MalformedJson { line, column, .. }) => assert_eq!((line, column), (3, 1)),
             other => panic!("unexpected {other:?}"),
         }
     }
 
     #[test]
+    fn errors_name_the_input_by_type() {
+        assert_eq!(
+            UntypedObject::parse_json(b"{\"a\":}", Message::Request),
+            Err(Error::MalformedJson {
+                context: Input::Json(Message::Request),
+                line: 1,
+                column: 6,
+                reason: "expected a value",
+            })
+        );
+        let form = UntypedObject::parse_form(b"a=1&a=2").unwrap_err();
+        assert_eq!(
+            form,
+            Error::DuplicateKey {
+                context: Input::Form,
+                key: "a".to_owned()
+            }
+        );
+        assert_eq!(form.to_string(), "duplicate key `a` in form body");
+        assert_eq!(
+            UntypedValue::from_json("[").unwrap_err().to_string(),
+            "malformed JSON in JSON value at line 1, column 2: expected a value"
+        );
+        let latin1 = UntypedObject::parse_json(b"{\"a\":\"\xe9\"}", Message::Notification);
+        assert_eq!(
+            latin1.unwrap_err().to_string(),
+            "malformed JSON in notification at line 1, column 7: invalid UTF-8"
+        );
+    }
+
+    #[test]
     fn rejects_duplicates_bad_numbers_and_deep_nesting() {
         assert!(matches!(
-            UntypedObject::parse_json(br#"{"a":1,"a":2}"#, "t"),
+            UntypedObject::parse_json(br#"{"a":1,"a":2}"#, Message::Response),
             Err(Error::DuplicateKey { .. })
         ));
         for bad in [
@@ -735,10 +766,10 @@ mod tests {
             b"{} x",
             b"[]",
         ] {
-            assert!(UntypedObject::parse_json(bad, "t").is_err());
+            assert!(UntypedObject::parse_json(bad, Message::Response).is_err());
         }
         let deep = format!("{{\"a\":{}{}}}", "[".repeat(100), "]".repeat(100));
-        assert!(UntypedObject::parse_json(deep.as_bytes(), "t").is_err());
+        assert!(UntypedObject::parse_json(deep.as_bytes(), Message::Response).is_err());
     }
 
     /// 100,000 keys (1 MB, well under the client's 4 MiB response limit)
@@ -752,16 +783,16 @@ mod tests {
         }
         let unique = format!("{body}}}");
         assert_eq!(
-            UntypedObject::parse_json(unique.as_bytes(), "t")
+            UntypedObject::parse_json(unique.as_bytes(), Message::Response)
                 .unwrap()
                 .len(),
             100_000
         );
         let repeated = format!("{body}\"k99999\":2}}");
         assert_eq!(
-            UntypedObject::parse_json(repeated.as_bytes(), "t"),
+            UntypedObject::parse_json(repeated.as_bytes(), Message::Response),
             Err(Error::DuplicateKey {
-                context: "t",
+                context: Input::Json(Message::Response),
                 key: "k99999".to_owned()
             })
         );
@@ -780,7 +811,8 @@ mod tests {
         .unwrap();
         assert_eq!(obj.text("pay_datetime"), Some("2024-12-01 10:00:00"));
         assert_eq!(obj.text("extend_info"), Some(""));
-        let again = UntypedObject::parse_json(obj.to_json().as_bytes(), "t").unwrap();
+        let again =
+            UntypedObject::parse_json(obj.to_json().as_bytes(), Message::Notification).unwrap();
         assert_eq!(again, obj);
     }
 }

@@ -156,12 +156,13 @@ fn write_pairs<'a>(
 mod tests {
     use super::*;
     use crate::raw::UntypedValue;
+    use crate::Message;
 
     fn example() -> UntypedObject {
         UntypedObject::parse_json(
             br#"{"order_id":"ETxxxxxxxxxxxx01","pay_result":1,"pay_amount":10000.00,
                 "pay_datetime":"2024-12-01 10:00:00","extend_info":"","sign":"x"}"#,
-            "test",
+            Message::Notification,
         )
         .unwrap()
     }

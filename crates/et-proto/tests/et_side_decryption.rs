@@ -7,7 +7,7 @@ mod common;
 use common::Parties;
 use et_crypto::{AesKey, Iv, KeyPadding, SignHash};
 use et_model::{Amount, CountryCode, CreateOrder, CurrencyCode};
-use et_proto::{sign_string, DecryptionStep, Error, Profile, UntypedObject, UntypedValue};
+use et_proto::{sign_string, DecryptionStep, Error, Message, Profile, UntypedObject, UntypedValue};
 
 fn order() -> CreateOrder {
     CreateOrder::new(
@@ -23,7 +23,7 @@ fn order() -> CreateOrder {
 /// the merchant's signature renewed: only decryption can fail.
 fn resigned(parties: &Parties, aeskey: &str, sensitive_data: &str) -> Vec<u8> {
     let built = parties.merchant.build(&order()).unwrap();
-    let mut object = UntypedObject::parse_json(&built.body, "test").unwrap();
+    let mut object = UntypedObject::parse_json(&built.body, Message::Request).unwrap();
     object.insert("aeskey", UntypedValue::string(aeskey));
     object.insert("sensitive_data", UntypedValue::string(sensitive_data));
     object.remove("sign");

@@ -3,8 +3,8 @@
 
 use et_model::{NotificationKind, OrderStatus};
 use et_proto::{
-    sign_notification, EtSide, MatchedRule, NotificationVerifier, NotifySignRule, UntypedObject,
-    ACK_FAIL, ACK_OK,
+    sign_notification, EtSide, MatchedRule, Message, NotificationVerifier, NotifySignRule,
+    UntypedObject, ACK_FAIL, ACK_OK,
 };
 
 /// ET's v2 signature example (spec 04 §3.1), as JSON with the amount a number.
@@ -122,10 +122,14 @@ fn multipart_form_data_verifies_like_the_form_body() {
 fn voucher_example_with_trailing_comma_is_read() {
     let unsigned = UntypedObject::parse_json(
         br#"{"order_id": "ET20260101xxxxxxxx", "remittance_voucher_url": "https://static.et.cn/xxx/xxx/xxx.pdf", "extend_info": ""}"#,
-        "test",
+        Message::Notification,
     )
     .unwrap();
-    let signed = UntypedObject::parse_json(&sign_notification("abc123", unsigned), "test").unwrap();
+    let signed = UntypedObject::parse_json(
+        &sign_notification("abc123", unsigned),
+        Message::Notification,
+    )
+    .unwrap();
     let body = format!(
         "{{\n    \"order_id\": \"ET20260101xxxxxxxx\",\n    \"remittance_voucher_url\": \"https://static.et.cn/xxx/xxx/xxx.pdf\",\n    \"extend_info\": \"\",\n    \"sign\": \"{}\",\n}}",
         signed.text("sign").unwrap()
@@ -145,7 +149,7 @@ fn voucher_example_with_trailing_comma_is_read() {
 fn refund_result_gets_the_signed_reply() {
     let fields = UntypedObject::parse_json(
         br#"{"order_id":"ET00000000000000001","refund_order_id":"R1","refund_result":1,"refund_amount":10000.00,"refund_datetime":"2024-01-01 10:00:00","extend_info":""}"#,
-        "test",
+        Message::Notification,
     )
     .unwrap();
     let body = EtSide::sign_notification("abc123", fields);
@@ -170,7 +174,7 @@ fn dedup_keys_separate_events_and_merge_redeliveries() {
     let status = |s: &str, at: &str| {
         let fields = UntypedObject::parse_json(
             format!(r#"{{"notify_type":"order_status_change","order_id":"ET1","datetime":"{at}","order_status":"{s}"}}"#).as_bytes(),
-            "test",
+            Message::Notification,
         )
         .unwrap();
         verifier(NotifySignRule::V2)
@@ -196,8 +200,11 @@ fn dedup_keys_separate_events_and_merge_redeliveries() {
         first.dedup_key(),
         status("2", "2024-12-13 10:00:00").dedup_key()
     );
-    let unknown =
-        UntypedObject::parse_json(br#"{"order_id":"ET1","something":"new"}"#, "t").unwrap();
+    let unknown = UntypedObject::parse_json(
+        br#"{"order_id":"ET1","something":"new"}"#,
+        Message::Notification,
+    )
+    .unwrap();
     let unknown = verifier(NotifySignRule::V2)
         .verify_owned(None, &sign_notification("abc123", unknown))
         .unwrap();
@@ -239,7 +246,7 @@ fn missing_sign_is_named() {
 #[test]
 fn verify_borrows_the_body_and_agrees_with_the_owned_result() {
     let v = verifier(NotifySignRule::V2);
-    let fields = UntypedObject::parse_json(ET_EXAMPLE.as_bytes(), "test").unwrap();
+    let fields = UntypedObject::parse_json(ET_EXAMPLE.as_bytes(), Message::Notification).unwrap();
     let form: String = fields
         .iter()
         .map(|(k, val)| format!("{k}={}&", val.text()))
@@ -278,7 +285,7 @@ fn typed_notifications_sign_like_et_and_read_back_unchanged() {
     );
     let status = UntypedObject::parse_json(
         br#"{"notify_type":"order_status_change","order_id":"ET1","datetime":"2024-12-12 10:00:00","order_status":"-3"}"#,
-        "test",
+        Message::Notification,
     )
     .unwrap();
     let status = v

@@ -4,7 +4,7 @@ mod common;
 
 use common::Parties;
 use et_model::{CountryCode, CreateOrder, CurrencyCode, Extra, GetPayUrl, RawJson};
-use et_proto::{sign_string, Profile, UntypedObject, UntypedValue};
+use et_proto::{sign_string, Message, Profile, UntypedObject, UntypedValue};
 use proptest::prelude::*;
 use serde_json::Value;
 
@@ -46,14 +46,14 @@ proptest! {
     #[test]
     fn raw_reader_agrees_with_serde_json(object in json_object()) {
         let text = serde_json::to_string_pretty(&object).unwrap();
-        let raw = UntypedObject::parse_json(text.as_bytes(), "test").unwrap();
+        let raw = UntypedObject::parse_json(text.as_bytes(), Message::Response).unwrap();
         let again: serde_json::Map<String, Value> = serde_json::from_str(&raw.to_json()).unwrap();
         prop_assert_eq!(again, object);
     }
 
     #[test]
     fn garbage_never_panics(bytes in prop::collection::vec(any::<u8>(), 0..64)) {
-        let _ = UntypedObject::parse_json(&bytes, "test");
+        let _ = UntypedObject::parse_json(&bytes, Message::Response);
         let _ = UntypedObject::parse_form(&bytes);
     }
 }

@@ -96,7 +96,7 @@ fn check_response_readings(
     response: &Response,
 ) -> usize {
     let body = parties.et_respond(response);
-    let signed = UntypedObject::parse_json(&body, "test").unwrap();
+    let signed = UntypedObject::parse_json(&body, Message::Response).unwrap();
     let sign = signed.text("sign").unwrap();
     let original = pairs_of(&signed);
     let mut tried = 0;
@@ -136,7 +136,7 @@ fn et_refusal_echoing_a_crafted_return_info_is_not_read_as_a_success() {
         "bad signature",
         crafted,
     ));
-    let signed = UntypedObject::parse_json(&body, "test").unwrap();
+    let signed = UntypedObject::parse_json(&body, Message::Response).unwrap();
     let text = sign_string(&signed);
     let (head, tail) = text.split_once("&return_info=").unwrap();
     assert!(tail.starts_with(crafted));
@@ -245,7 +245,7 @@ fn payment(extend_info: &str, order_id: &str) -> UntypedObject {
 fn check_notification_readings(fields: UntypedObject) -> usize {
     let verifier = NotificationVerifier::new(SALT, NotifySignRule::V2);
     let body = sign_notification(SALT, fields);
-    let signed = UntypedObject::parse_json(&body, "test").unwrap();
+    let signed = UntypedObject::parse_json(&body, Message::Notification).unwrap();
     let sign = signed.text("sign").unwrap();
     let original = pairs_of(&signed);
     let mut tried = 0;
@@ -267,8 +267,11 @@ fn check_notification_readings(fields: UntypedObject) -> usize {
 fn a_notification_key_holding_separators_is_refused() {
     // Two keys merged into one: the same sign string, read as kind unknown.
     let verifier = NotificationVerifier::new(SALT, NotifySignRule::V2);
-    let signed =
-        UntypedObject::parse_json(&sign_notification(SALT, payment("", "ET1")), "t").unwrap();
+    let signed = UntypedObject::parse_json(
+        &sign_notification(SALT, payment("", "ET1")),
+        Message::Notification,
+    )
+    .unwrap();
     let text = sign_string(&signed);
     let (key, value) = text.split_once("=ET1").unwrap();
     assert_eq!(key, "extend_info=&order_id");
@@ -346,7 +349,7 @@ fn signed_reply(
     change: impl FnOnce(&mut UntypedObject),
 ) -> Vec<u8> {
     let body = parties.et_respond(&Response::success(&parties.et_open(request)));
-    let mut object = UntypedObject::parse_json(&body, "test").unwrap();
+    let mut object = UntypedObject::parse_json(&body, Message::Response).unwrap();
     change(&mut object);
     object.remove("sign");
     let signature = common::key(common::Who::Et, 1024)
@@ -562,7 +565,7 @@ fn a_payment_notify_type_that_could_be_carved_out_of_extend_info_is_refused_unle
     // ET signs extend_info "&notify_type=x" (no notify_type field); the same
     // text reads as extend_info "" plus notify_type "x".
     let signed = sign_notification(SALT, payment("&notify_type=x", "ET1"));
-    let signed = UntypedObject::parse_json(&signed, "t").unwrap();
+    let signed = UntypedObject::parse_json(&signed, Message::Notification).unwrap();
     let mut carved = payment("", "ET1");
     carved.insert("notify_type", UntypedValue::string("x"));
     assert_eq!(sign_string(&carved), sign_string(&signed));

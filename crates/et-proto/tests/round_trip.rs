@@ -11,8 +11,8 @@ use et_model::{
 };
 use et_model::{GetInstitutions, JumpPlaceOrder};
 use et_proto::{
-    CallbackEncoding, DecryptionStep, EmptySensitive, Error, NotifySignRule, PayloadFault, Profile,
-    Response, SignRule, UntypedValue, ValueKind,
+    CallbackEncoding, DecryptionStep, EmptySensitive, Error, Message, NotifySignRule, PayloadFault,
+    Profile, Response, SignRule, UntypedValue, ValueKind,
 };
 
 fn json<T: serde::de::DeserializeOwned>(text: &str) -> T {
@@ -255,7 +255,8 @@ fn server_type_follows_the_profile_and_is_checked() {
     let opened = parties.et_open(&request);
     assert!(matches!(
         opened.operation::<GetRate>(),
-        Err(Error::ServerTypeMismatch { .. })
+        Err(Error::ServerTypeMismatch { expected: ServerType::GetRate, found })
+            if found == ServerType::GetSpecialPayUrl.as_str()
     ));
     let legacy =
         Profile::default().with_server_type::<CreateOrder>(ServerType::AddSpecialRentOrder);
@@ -277,7 +278,7 @@ fn server_type_follows_the_profile_and_is_checked() {
 fn wire_shape_follows_the_documented_template() {
     let parties = Parties::same(1024, Profile::default());
     let request = parties.merchant.build(&GetPayUrl::new("ET1")).unwrap();
-    let body = et_proto::UntypedObject::parse_json(&request.body, "request").unwrap();
+    let body = et_proto::UntypedObject::parse_json(&request.body, Message::Request).unwrap();
     let keys: Vec<&str> = body.iter().map(|(k, _)| k).collect();
     assert_eq!(
         keys,

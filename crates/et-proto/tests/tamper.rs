@@ -32,7 +32,7 @@ fn altered(value: &UntypedValue) -> UntypedValue {
 
 /// Every variant of `body` with one field changed, one removed, or one added.
 fn tampered(body: &[u8]) -> Vec<(String, Vec<u8>)> {
-    let original = UntypedObject::parse_json(body, "test").unwrap();
+    let original = UntypedObject::parse_json(body, Message::Response).unwrap();
     let mut out = Vec::new();
     for (key, value) in original.iter() {
         let mut changed = original.clone();

@@ -12,7 +12,7 @@ use et_model::{
     GetPayUrl, GetRate, Operation, OrderCreated, OrderInfo, OrderStatus, PayConfig, PayType,
     PayUrl, QueryOrders, Rate, RefundAccepted, UploadAttachment,
 };
-use et_proto::{OpenedRequest, Response, UntypedObject, UntypedValue};
+use et_proto::{Message, OpenedRequest, Response, UntypedObject, UntypedValue};
 
 use crate::app::App;
 use crate::clock::beijing_compact_date;
@@ -32,7 +32,7 @@ const CHECKOUT_PAY_TYPE: PayType = PayType(1);
 
 /// The answer to one request: the response body, and the failure the
 /// server plays on it ([`crate::faults`]; none for most requests).
-pub struct Answer {
+pub(crate) struct Answer {
     /// A signed response body, or an unsigned `100001`; empty when the
     /// request was cut short by its fault.
     pub body: Vec<u8>,
@@ -44,9 +44,9 @@ pub struct Answer {
 /// unsigned `100001` for a body that is not an envelope at all, and the
 /// fault the plan holds for it. Every body goes to the request log with its
 /// answer.
-pub fn handle(app: &App, body: &[u8]) -> Answer {
+pub(crate) fn handle(app: &App, body: &[u8]) -> Answer {
     let mut log = Recorder::start(app);
-    let envelope = match UntypedObject::parse_json(body, "request") {
+    let envelope = match UntypedObject::parse_json(body, Message::Request) {
         Ok(envelope) => envelope,
         Err(e) => {
             log.not_opened(body, &e.to_string());
@@ -137,7 +137,7 @@ fn refuse(r: &Refusal, return_info: &str) -> Response {
 
 /// The request's `return_info`, if the body is readable at all.
 fn return_info(body: &[u8]) -> String {
-    UntypedObject::parse_json(body, "request")
+    UntypedObject::parse_json(body, Message::Request)
         .ok()
         .and_then(|o| o.text("return_info").map(str::to_owned))
         .unwrap_or_default()
@@ -190,8 +190,7 @@ fn run<Op: Operation>(
     handler: Handler<Op>,
 ) -> Result<Response, Refusal> {
     let op: Op = req.operation().map_err(|e| Refusal::from(&e))?;
-    op.validate()
-        .map_err(|e| Refusal::new(SandboxCode::InvalidPayload, format!("invalid payload: {e}")))?;
+    op.validate()?;
     let items = handler(app, req, op)?;
     Response::success(req)
         .with_output::<Op>(&items)
@@ -203,10 +202,12 @@ fn run<Op: Operation>(
         })
 }
 
+/// A payload field the sandbox's own checks refuse, worded as et-proto
+/// words a broken [`Rule`](et_model::Rule).
 fn invalid(field: &str, rule: &str) -> Refusal {
     Refusal::new(
         SandboxCode::InvalidPayload,
-        format!("invalid payload: field `{field}` {rule}"),
+        format!("invalid `{field}`: {rule}"),
     )
 }
 
@@ -397,7 +398,7 @@ fn query_orders(
 }
 
 /// An order as the batch query reports it.
-pub fn order_info(o: &OrderRecord) -> OrderInfo {
+pub(crate) fn order_info(o: &OrderRecord) -> OrderInfo {
     let amount = |t: &str| Amount::new(t).ok();
     OrderInfo {
         order_id: o.order_id.clone(),

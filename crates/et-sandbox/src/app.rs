@@ -13,10 +13,10 @@ use crate::institutions::InstitutionDirectory;
 use crate::store::{self, Store};
 
 /// `meta` key of the last sandbox time seen.
-pub const CLOCK_KEY: &str = "clock_ms";
+pub(crate) const CLOCK_KEY: &str = "clock_ms";
 
 /// Everything the handlers and the background loop share.
-pub struct App {
+pub(crate) struct App {
     /// The database.
     pub store: Store,
     /// Sandbox time.
@@ -39,7 +39,7 @@ pub struct App {
 }
 
 /// A known merchant and its parsed public key.
-pub struct MerchantKey {
+pub(crate) struct MerchantKey {
     /// ET merchant number.
     pub merchant_number: String,
     /// ET sub-merchant number.
@@ -51,7 +51,7 @@ pub struct MerchantKey {
 impl MerchantKey {
     /// Parses a stored merchant's key; a row whose key does not parse is
     /// left out, so its requests are refused as from an unknown merchant.
-    pub fn parse(m: store::MerchantRecord) -> Option<Self> {
+    pub(crate) fn parse(m: store::MerchantRecord) -> Option<Self> {
         let key = PublicKey::load(m.public_key_pem.as_bytes()).ok()?;
         Some(MerchantKey {
             merchant_number: m.merchant_number,
@@ -63,7 +63,7 @@ impl MerchantKey {
 
 impl App {
     /// The public key of a known merchant, `None` for an unknown one.
-    pub fn merchant_key(
+    pub(crate) fn merchant_key(
         &self,
         merchant_number: &str,
         sub_merchant_number: &str,
@@ -77,22 +77,22 @@ impl App {
     }
 
     /// Where the order's remittance voucher is served.
-    pub fn voucher_url(&self, order_id: &str) -> String {
+    pub(crate) fn voucher_url(&self, order_id: &str) -> String {
         format!("{}/vouchers/{order_id}.pdf", self.base_url)
     }
 
     /// Where the order's checkout page is served.
-    pub fn pay_url(&self, order_id: &str) -> String {
+    pub(crate) fn pay_url(&self, order_id: &str) -> String {
         format!("{}/pay/{order_id}", self.base_url)
     }
 
     /// Where the student of a jump places the order.
-    pub fn jump_url(&self, token: &str) -> String {
+    pub(crate) fn jump_url(&self, token: &str) -> String {
         format!("{}/jump/{token}", self.base_url)
     }
 
     /// Saves the sandbox time, so a restart never moves it backwards.
-    pub fn save_clock(&self) -> rusqlite::Result<()> {
+    pub(crate) fn save_clock(&self) -> rusqlite::Result<()> {
         let now = self.clock.now();
         self.store
             .tx(|c| store::set_meta(c, CLOCK_KEY, &now.to_string()))

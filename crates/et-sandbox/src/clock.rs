@@ -21,7 +21,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use et_model::BeijingTime;
 
 /// Milliseconds since the Unix epoch, in sandbox time.
-pub type Millis = i64;
+pub(crate) type Millis = i64;
 
 /// The fastest clock: 1,000,000 times real time (a sandbox week in 0.6 s;
 /// [`LATEST`] is still about three days of real time away).
@@ -77,7 +77,7 @@ impl std::error::Error for ClockError {}
 
 /// A shared, speedable clock. Cloning shares the same time line.
 #[derive(Clone, Debug)]
-pub struct Clock {
+pub(crate) struct Clock {
     inner: Arc<Inner>,
 }
 
@@ -94,7 +94,7 @@ impl Clock {
     /// A clock that reads `max(real now, not_before)` now and runs `scale`
     /// times faster than real time. `scale` must be finite, positive and at
     /// most [`MAX_TIME_SCALE`]; `not_before` at most [`LATEST`].
-    pub fn new(scale: f64, not_before: Millis) -> Result<Self, ClockError> {
+    pub(crate) fn new(scale: f64, not_before: Millis) -> Result<Self, ClockError> {
         if !(scale.is_finite() && scale > 0.0 && scale <= MAX_TIME_SCALE) {
             return Err(ClockError::Scale(scale));
         }
@@ -112,7 +112,7 @@ impl Clock {
     }
 
     /// Current sandbox time, at most [`LATEST`].
-    pub fn now(&self) -> Millis {
+    pub(crate) fn now(&self) -> Millis {
         self.at(self.inner.skipped_ms.load(Ordering::Relaxed))
     }
 
@@ -129,7 +129,7 @@ impl Clock {
 
     /// Moves sandbox time forward by `by` at once (an admin action); an
     /// advance over [`MAX_ADVANCE`] or past [`LATEST`] is refused.
-    pub fn advance(&self, by: Duration) -> Result<(), ClockError> {
+    pub(crate) fn advance(&self, by: Duration) -> Result<(), ClockError> {
         if by > MAX_ADVANCE {
             return Err(ClockError::AdvanceTooLong(by));
         }
@@ -145,12 +145,12 @@ impl Clock {
     }
 
     /// How much sandbox time passes in `real` time (saturating).
-    pub fn sandbox_ms(&self, real: Duration) -> Millis {
+    pub(crate) fn sandbox_ms(&self, real: Duration) -> Millis {
         (real.as_secs_f64() * 1000.0 * self.inner.scale) as Millis
     }
 
     /// How long to sleep in real time for `sandbox_ms` of sandbox time to pass.
-    pub fn real_delay(&self, sandbox_ms: Millis) -> Duration {
+    pub(crate) fn real_delay(&self, sandbox_ms: Millis) -> Duration {
         let secs = sandbox_ms.max(0) as f64 / 1000.0 / self.inner.scale;
         Duration::try_from_secs_f64(secs).unwrap_or(Duration::MAX)
     }
@@ -164,12 +164,12 @@ fn real_now_ms() -> Millis {
 }
 
 /// ET's date-time text, `YYYY-MM-DD HH:MM:SS` in Beijing time (UTC+8).
-pub fn beijing_datetime(ms: Millis) -> String {
+pub(crate) fn beijing_datetime(ms: Millis) -> String {
     beijing_time(ms).to_string()
 }
 
 /// `YYYYMMDD` in Beijing time, used inside ET order ids.
-pub fn beijing_compact_date(ms: Millis) -> String {
+pub(crate) fn beijing_compact_date(ms: Millis) -> String {
     beijing_time(ms).compact_date()
 }
 

@@ -126,7 +126,7 @@ impl Refusal {
 }
 
 /// `200001` for an order this merchant does not have.
-pub fn order_not_found(order_id: &str) -> Refusal {
+pub(crate) fn order_not_found(order_id: &str) -> Refusal {
     Refusal::new(
         SandboxCode::OrderNotFound,
         format!("order {order_id:?} not found"),
@@ -178,6 +178,13 @@ impl From<&et_proto::Error> for Refusal {
     }
 }
 
+/// A payload rule broken (`100006`), worded by the mapping above.
+impl From<et_model::ValidationError> for Refusal {
+    fn from(e: et_model::ValidationError) -> Self {
+        Refusal::from(&et_proto::Error::from(e))
+    }
+}
+
 impl From<rusqlite::Error> for Refusal {
     fn from(e: rusqlite::Error) -> Self {
         tracing::error!(error = %e, "sandbox database error");
@@ -191,6 +198,17 @@ impl From<rusqlite::Error> for Refusal {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_broken_payload_rule_is_refused_in_et_protos_words() {
+        let broken = et_model::ValidationError::new("order_id", et_model::Rule::Required);
+        let refusal = Refusal::from(broken.clone());
+        assert_eq!(refusal.code, SandboxCode::InvalidPayload);
+        assert_eq!(
+            refusal.message,
+            et_proto::Error::Validation(broken).to_string()
+        );
+    }
 
     #[test]
     fn codes_are_six_digits_unique_and_round_trip() {

@@ -16,12 +16,12 @@ use crate::outbox::next_attempt;
 use crate::store::{self, OutboxRecord};
 
 /// How long one delivery may take, in real time.
-pub const DELIVERY_TIMEOUT: Duration = Duration::from_secs(10);
+pub(crate) const DELIVERY_TIMEOUT: Duration = Duration::from_secs(10);
 /// The most of a merchant's reply the sandbox reads.
 const MAX_REPLY: usize = 64 * 1024;
 
 /// The HTTP client deliveries share.
-pub type HttpClient = et_http::PlainHttpClient;
+pub(crate) type HttpClient = et_http::PlainHttpClient;
 
 /// The most of a reply each recorded attempt keeps ([`DeliveryAttemptView::reply_head`](crate::DeliveryAttemptView::reply_head)).
 pub const REPLY_HEAD_BYTES: usize = 512;
@@ -90,7 +90,7 @@ impl fmt::Display for DeliveryFailure {
 
 /// A failed attempt: the kind, and what happened in words.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Failure {
+pub(crate) struct Failure {
     /// Why.
     pub kind: DeliveryFailure,
     /// What happened (for logs and the outbox's `last_error`).
@@ -111,7 +111,7 @@ impl fmt::Display for Failure {
 
 /// What one attempt came to.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Attempt {
+pub(crate) struct Attempt {
     /// The reply's HTTP status, when a reply came.
     pub status: Option<u16>,
     /// The reply body as read (at most `MAX_REPLY` bytes; empty when none
@@ -125,7 +125,7 @@ pub struct Attempt {
 
 /// Sends `n` once and records the attempt; retries follow the outbox's
 /// schedule.
-pub async fn attempt(app: &Arc<App>, client: &HttpClient, n: OutboxRecord) {
+pub(crate) async fn attempt(app: &Arc<App>, client: &HttpClient, n: OutboxRecord) {
     let attempted_at = app.clock.now();
     let Some(attempt) = send_playing_faults(app, client, &n).await else {
         return;
@@ -223,7 +223,7 @@ async fn send_playing_faults(
 }
 
 /// One delivery: POST the JSON body; success only on `{"notify_result":"OK"}`.
-pub async fn send(client: &HttpClient, n: &OutboxRecord) -> Attempt {
+pub(crate) async fn send(client: &HttpClient, n: &OutboxRecord) -> Attempt {
     let started = Instant::now();
     let (status, reply, outcome) = exchange(client, n).await;
     Attempt {

@@ -26,7 +26,7 @@ use crate::store::{self, OrderRecord};
 pub const CLOSE_UNPAID_AFTER_MS: Millis = 7 * 24 * 3600 * 1000;
 
 /// A refund application's details, kept on the order.
-pub struct RefundApplication {
+pub(crate) struct RefundApplication {
     /// The merchant's refund id (`refund_order_id`).
     pub refund_order_id: String,
     /// Amount to refund, decimal text.
@@ -35,7 +35,7 @@ pub struct RefundApplication {
 
 /// A notification to queue, and where it goes.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Outgoing {
+pub(crate) struct Outgoing {
     /// The merchant's URL.
     pub url: String,
     /// What ET tells it.
@@ -45,7 +45,7 @@ pub struct Outgoing {
 impl App {
     /// Applies `event` to an order (owned by `owner`, when given) and queues
     /// the notifications it causes.
-    pub fn transition(
+    pub(crate) fn transition(
         &self,
         order_id: &str,
         owner: Option<&str>,
@@ -96,7 +96,7 @@ impl App {
 
     /// Closes every order unpaid for [`CLOSE_UNPAID_AFTER_MS`] of sandbox
     /// time, as ET does; each close notifies like an admin close.
-    pub fn close_unpaid_orders(&self) {
+    pub(crate) fn close_unpaid_orders(&self) {
         let cutoff = self.clock.now().saturating_sub(CLOSE_UNPAID_AFTER_MS);
         let due = self
             .store
@@ -117,7 +117,7 @@ impl App {
 /// The engine's pure step: the order after `event` at `now` (with a refund
 /// application's details, for one) and the notifications the change
 /// causes, or why the state machine forbids it (then nothing is sent).
-pub fn apply(
+pub(crate) fn apply(
     mut o: OrderRecord,
     event: Event,
     refund: Option<RefundApplication>,
@@ -148,7 +148,7 @@ pub fn apply(
 /// status change (unless the status stays, as after a declined payment);
 /// plus the payment result, remittance voucher or refund result. Those
 /// without a URL are left out.
-pub fn notifications(
+pub(crate) fn notifications(
     o: &OrderRecord,
     event: Event,
     now: Millis,

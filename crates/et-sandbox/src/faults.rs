@@ -77,7 +77,7 @@ use std::sync::{LazyLock, Mutex, PoisonError};
 use std::time::Duration;
 
 use et_model::StatusCode;
-use et_proto::{OpenedRequest, UntypedObject};
+use et_proto::{Message, OpenedRequest, UntypedObject};
 use serde::{Deserialize, Serialize};
 
 use crate::clock::Millis;
@@ -558,7 +558,7 @@ impl FaultPlan {
                 .iter()
                 .any(|r| matches!(r.scope, Scope::OrderId(_) | Scope::MerchantOrderId(_)));
         let parse = |json: &str| {
-            scan.then(|| UntypedObject::parse_json(json.as_bytes(), "payload").ok())
+            scan.then(|| UntypedObject::parse_json(json.as_bytes(), Message::Request).ok())
                 .flatten()
         };
         let parts = [parse(&req.data), parse(&req.sensitive)];
@@ -655,7 +655,7 @@ pub(crate) fn notification_play(plan: &FaultPlan, store: &Store, n: &OutboxRecor
 /// `body` with a `sign` that does not verify: each hex digit of the real
 /// one moved by one, so it differs everywhere and still looks like MD5.
 pub fn forge(body: &str) -> String {
-    let Ok(mut fields) = UntypedObject::parse_json(body.as_bytes(), "notification") else {
+    let Ok(mut fields) = UntypedObject::parse_json(body.as_bytes(), Message::Notification) else {
         return format!("{body} ");
     };
     let sign = fields.text("sign").unwrap_or_default();

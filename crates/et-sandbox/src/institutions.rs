@@ -155,7 +155,7 @@ const SEED: &[(&str, &str, &str, &str, i64)] = &[
 ];
 
 /// The seed list as institutions.
-pub fn seed() -> Vec<Institution> {
+pub(crate) fn seed() -> Vec<Institution> {
     SEED.iter()
         .map(|&(code, en, ch, country, kind)| Institution {
             institution_code: code.into(),

@@ -28,7 +28,7 @@ use crate::store::{self, JumpRecord};
 /// Length of a jump token (alphanumeric: about 190 bits).
 const TOKEN_LEN: usize = 32;
 /// Largest form the jump page accepts.
-pub const MAX_FORM: usize = 16 * 1024;
+pub(crate) const MAX_FORM: usize = 16 * 1024;
 
 /// `get_institutions`: the directory searched by key and type.
 pub(crate) fn get_institutions(
@@ -54,7 +54,7 @@ pub(crate) fn institution<'a>(
         Refusal::new(
             SandboxCode::UnknownInstitution,
             format!(
-                "invalid payload: field `institution_code` {code:?} is not in the sandbox's institution directory (search it with get_institutions)"
+                "invalid `institution_code`: {code:?} is not in the sandbox's institution directory (search it with get_institutions)"
             ),
         )
     })
@@ -102,7 +102,7 @@ pub(crate) fn place_jump(
 
 /// What the jump page routes answer.
 #[derive(Debug, PartialEq, Eq)]
-pub enum JumpPage {
+pub(crate) enum JumpPage {
     /// An HTML page; `ok` false when it shows a refusal.
     Html {
         /// Whether the page shows success (else it repeats the form with a note).
@@ -117,7 +117,7 @@ pub enum JumpPage {
 }
 
 /// `GET /jump/{token}`: the form, or the order once placed.
-pub fn show(app: &App, token: &str) -> Result<JumpPage, Refusal> {
+pub(crate) fn show(app: &App, token: &str) -> Result<JumpPage, Refusal> {
     let Some((jump, op)) = load(app, token)? else {
         return Ok(JumpPage::NotFound);
     };
@@ -131,7 +131,7 @@ pub fn show(app: &App, token: &str) -> Result<JumpPage, Refusal> {
 }
 
 /// `POST /jump/{token}`: places the order from the student's form.
-pub fn submit(app: &App, token: &str, form: &[u8]) -> Result<JumpPage, Refusal> {
+pub(crate) fn submit(app: &App, token: &str, form: &[u8]) -> Result<JumpPage, Refusal> {
     let Some((jump, op)) = load(app, token)? else {
         return Ok(JumpPage::NotFound);
     };
@@ -225,9 +225,7 @@ fn order_from_form(
     order.fee_type_list = op.fee_type_list.clone();
     order.notify_url = op.status_change_notify_url.clone();
     order.status_change_notify_url = op.status_change_notify_url.clone();
-    order
-        .validate()
-        .map_err(|e| Refusal::new(SandboxCode::InvalidPayload, format!("invalid payload: {e}")))?;
+    order.validate()?;
     Ok(order)
 }
 

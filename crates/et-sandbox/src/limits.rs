@@ -52,11 +52,11 @@ impl Default for Limits {
 
 /// The shared budget of body bytes ([`Limits::body_budget`]).
 #[derive(Debug)]
-pub struct BodyBudget(Arc<Semaphore>);
+pub(crate) struct BodyBudget(Arc<Semaphore>);
 
 impl BodyBudget {
     /// A budget of `bytes`.
-    pub fn new(bytes: usize) -> Self {
+    pub(crate) fn new(bytes: usize) -> Self {
         BodyBudget(Arc::new(Semaphore::new(bytes.min(Semaphore::MAX_PERMITS))))
     }
 }
@@ -64,7 +64,7 @@ impl BodyBudget {
 /// Bytes taken from the [`BodyBudget`], given back when dropped (when the
 /// body they paid for has been handled).
 #[derive(Debug)]
-pub struct Held {
+pub(crate) struct Held {
     budget: Arc<Semaphore>,
     bytes: usize,
 }
@@ -93,7 +93,7 @@ impl Drop for Held {
 
 /// Why a body was not read; each is one HTTP status.
 #[derive(Debug)]
-pub enum BodyRefusal {
+pub(crate) enum BodyRefusal {
     /// Longer than the route's limit: 413.
     TooLarge(usize),
     /// Bad framing (e.g. malformed chunking) or the peer broke off: 400.
@@ -106,7 +106,7 @@ pub enum BodyRefusal {
 
 impl BodyRefusal {
     /// The status answered.
-    pub fn status(&self) -> StatusCode {
+    pub(crate) fn status(&self) -> StatusCode {
         match self {
             BodyRefusal::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             BodyRefusal::Malformed(_) => StatusCode::BAD_REQUEST,
@@ -116,7 +116,7 @@ impl BodyRefusal {
     }
 
     /// What was wrong, for the plain-text answer.
-    pub fn message(&self) -> String {
+    pub(crate) fn message(&self) -> String {
         match self {
             BodyRefusal::TooLarge(limit) => format!("request body over {limit} bytes"),
             BodyRefusal::Malformed(e) => format!("request body unreadable: {e}"),
@@ -130,7 +130,7 @@ impl BodyRefusal {
 
 /// Reads `body` (at most `limit` bytes) within `limits`, paying for every
 /// byte from `budget` as it arrives.
-pub async fn read_body(
+pub(crate) async fn read_body(
     headers: &HeaderMap,
     body: Incoming,
     limit: usize,

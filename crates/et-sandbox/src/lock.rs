@@ -13,13 +13,13 @@ pub const LOCK_FILE: &str = "sandbox.lock";
 /// The held lock; released when dropped (or when the process exits, however
 /// it exits: the kernel drops advisory locks with their file).
 #[derive(Debug)]
-pub struct DirLock {
+pub(crate) struct DirLock {
     _file: File,
 }
 
 /// Takes the directory's lock, or fails at once with
 /// [`Error::Locked`] when another sandbox holds it.
-pub fn lock(dir: &Path) -> Result<DirLock, Error> {
+pub(crate) fn lock(dir: &Path) -> Result<DirLock, Error> {
     let path = dir.join(LOCK_FILE);
     let file = OpenOptions::new()
         .create(true)

@@ -87,7 +87,7 @@ impl fmt::Display for IllegalTransition {
 impl std::error::Error for IllegalTransition {}
 
 /// Whether a refund may be applied for in `status`.
-pub fn refundable(status: OrderStatus) -> bool {
+pub(crate) fn refundable(status: OrderStatus) -> bool {
     use OrderStatus::*;
     matches!(status, Paid | Remitting | AwaitingReceipt | Completed)
 }
@@ -95,7 +95,7 @@ pub fn refundable(status: OrderStatus) -> bool {
 /// The status after `event`, or why it is not allowed. `before_refund` is
 /// the status an order in refund had when the refund was applied for (where
 /// a failed refund returns it).
-pub fn next(
+pub(crate) fn next(
     from: OrderStatus,
     before_refund: Option<OrderStatus>,
     event: Event,

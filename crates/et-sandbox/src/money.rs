@@ -8,7 +8,7 @@ use rust_decimal::Decimal;
 use crate::store::OrderRecord;
 
 /// `tuition_rmb + counter_fee`, the RMB amount the payer pays, 2 decimals.
-pub fn amount_due(o: &OrderRecord) -> String {
+pub(crate) fn amount_due(o: &OrderRecord) -> String {
     let sum = Decimal::from_str(&o.tuition_rmb)
         .ok()
         .zip(Decimal::from_str(&o.counter_fee).ok())

@@ -14,14 +14,17 @@ pub const RETRY_MINUTES: [i64; 6] = [1, 5, 10, 30, 60, 120];
 pub const MAX_ATTEMPTS: i64 = RETRY_MINUTES.len() as i64 + 1;
 
 /// The JSON body the merchant receives, signed with its `salt` (v2 rule).
-pub fn signed_body(notification: &Notification, salt: &str) -> Result<String, et_proto::Error> {
+pub(crate) fn signed_body(
+    notification: &Notification,
+    salt: &str,
+) -> Result<String, et_proto::Error> {
     let body = EtSide::signed_notification(notification, salt)?;
     Ok(String::from_utf8_lossy(&body).into_owned())
 }
 
 /// When attempt number `attempts_made + 1` is due after a failure at `now`,
 /// or `None` when the schedule is exhausted.
-pub fn next_attempt(now: Millis, attempts_made: i64) -> Option<Millis> {
+pub(crate) fn next_attempt(now: Millis, attempts_made: i64) -> Option<Millis> {
     let index = usize::try_from(attempts_made.checked_sub(1)?).ok()?;
     RETRY_MINUTES
         .get(index)

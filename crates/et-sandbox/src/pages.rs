@@ -9,7 +9,7 @@ use crate::store::OrderRecord;
 /// rest. `entered` is the student's last input, shown again with `note`
 /// when it was refused. Every value is escaped: all of it comes from the
 /// merchant or the student.
-pub fn jump_form(
+pub(crate) fn jump_form(
     token: &str,
     op: &JumpPlaceOrder,
     entered: &[(String, String)],
@@ -128,7 +128,7 @@ fn esc(s: &str) -> String {
 
 /// A one-page PDF voucher naming the order and amount (valid PDF 1.4 with
 /// a correct cross-reference table).
-pub fn voucher_pdf(o: &OrderRecord, remitted_at: &str) -> Vec<u8> {
+pub(crate) fn voucher_pdf(o: &OrderRecord, remitted_at: &str) -> Vec<u8> {
     let line = |s: &str| -> String {
         // PDF string literal: escape the delimiters, keep ASCII.
         s.chars()

@@ -23,7 +23,7 @@ use crate::{api, dashboard, jump, pages, store};
 type Reply = Response<Full<Bytes>>;
 
 /// What every request's handler shares.
-pub struct Server {
+pub(crate) struct Server {
     /// The sandbox.
     pub app: Arc<App>,
     /// Its resource bounds.
@@ -36,7 +36,7 @@ pub struct Server {
 /// `timeout` or `reset` fault): hyper closes a connection whose service
 /// fails, and writes nothing.
 #[derive(Debug)]
-pub struct NoReply;
+pub(crate) struct NoReply;
 
 impl std::fmt::Display for NoReply {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -48,7 +48,11 @@ impl std::error::Error for NoReply {}
 
 /// Serves until `stop` changes or its sender is dropped, on et-http's
 /// bounded serve loop (connection cap, idle and header timeouts, drain).
-pub async fn serve(listener: TcpListener, server: Arc<Server>, mut stop: watch::Receiver<bool>) {
+pub(crate) async fn serve(
+    listener: TcpListener,
+    server: Arc<Server>,
+    mut stop: watch::Receiver<bool>,
+) {
     let config = server.limits.serve.clone();
     let service = service_fn(move |req| {
         let server = server.clone();
@@ -351,7 +355,7 @@ fn faults_admin(plan: &FaultPlan, req: &Request<Bytes>) -> Reply {
 }
 
 /// The event an admin action path names.
-pub fn admin_event(action: &str, query: &str) -> Option<Event> {
+pub(crate) fn admin_event(action: &str, query: &str) -> Option<Event> {
     let success = || {
         form_pairs(query)
             .find(|(k, _)| k == "success")

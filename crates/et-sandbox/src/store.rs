@@ -160,13 +160,13 @@ CREATE TABLE IF NOT EXISTS jumps (
 
 /// The database handle, shared by the server, the ticker and admin calls.
 #[derive(Clone, Debug)]
-pub struct Store {
+pub(crate) struct Store {
     conn: Arc<Mutex<Connection>>,
 }
 
 /// A merchant the sandbox knows.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct MerchantRecord {
+pub(crate) struct MerchantRecord {
     /// ET merchant number.
     pub merchant_number: String,
     /// ET sub-merchant number.
@@ -218,7 +218,7 @@ pub struct OrderRecord {
 
 /// A new order, before it has an id.
 #[derive(Clone, Debug)]
-pub struct NewOrder {
+pub(crate) struct NewOrder {
     /// Owning merchant.
     pub merchant_number: String,
     /// Owning sub-merchant.
@@ -267,7 +267,7 @@ impl Store {
     /// created 0600 before SQLite opens it, because SQLite gives its `-wal`
     /// and `-shm` files the database file's mode; older files are narrowed
     /// to 0600, and a symbolic link in their place is refused.
-    pub fn open(path: &Path) -> Result<Self, Error> {
+    pub(crate) fn open(path: &Path) -> Result<Self, Error> {
         for suffix in ["", "-wal", "-shm"] {
             let mut name = path.as_os_str().to_owned();
             name.push(suffix);
@@ -287,7 +287,7 @@ impl Store {
     }
 
     /// Runs `f` in one transaction, committed when `f` returns `Ok`.
-    pub fn tx<T, E>(&self, f: impl FnOnce(&Transaction<'_>) -> Result<T, E>) -> Result<T, E>
+    pub(crate) fn tx<T, E>(&self, f: impl FnOnce(&Transaction<'_>) -> Result<T, E>) -> Result<T, E>
     where
         E: From<rusqlite::Error>,
     {
@@ -302,7 +302,7 @@ impl Store {
 }
 
 /// The schema version this code writes: the number of [`MIGRATIONS`].
-pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+pub(crate) const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
 /// Brings the database up to [`SCHEMA_VERSION`], one migration at a time;
 /// refuses a database from a newer sandbox (or with a version no sandbox
@@ -327,13 +327,13 @@ fn migrate(conn: &mut Connection, path: &Path) -> Result<(), Error> {
 }
 
 /// Reads a `meta` value.
-pub fn meta(c: &Connection, key: &str) -> rusqlite::Result<Option<String>> {
+pub(crate) fn meta(c: &Connection, key: &str) -> rusqlite::Result<Option<String>> {
     c.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
         .optional()
 }
 
 /// Writes a `meta` value.
-pub fn set_meta(c: &Connection, key: &str, value: &str) -> rusqlite::Result<()> {
+pub(crate) fn set_meta(c: &Connection, key: &str, value: &str) -> rusqlite::Result<()> {
     c.execute(
         "INSERT INTO meta (key, value) VALUES (?1, ?2)
          ON CONFLICT (key) DO UPDATE SET value = excluded.value",
@@ -343,7 +343,7 @@ pub fn set_meta(c: &Connection, key: &str, value: &str) -> rusqlite::Result<()> 
 }
 
 /// Inserts or replaces a merchant.
-pub fn upsert_merchant(c: &Connection, m: &MerchantRecord) -> rusqlite::Result<()> {
+pub(crate) fn upsert_merchant(c: &Connection, m: &MerchantRecord) -> rusqlite::Result<()> {
     c.execute(
         "INSERT INTO merchants (merchant_number, sub_merchant_number, public_key_pem, salt)
          VALUES (?1, ?2, ?3, ?4)
@@ -371,7 +371,7 @@ fn merchant_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<MerchantRecord> 
 }
 
 /// Looks a merchant up.
-pub fn merchant(
+pub(crate) fn merchant(
     c: &Connection,
     merchant_number: &str,
     sub_merchant_number: &str,
@@ -388,14 +388,14 @@ pub fn merchant(
 }
 
 /// Every merchant the sandbox knows.
-pub fn merchants(c: &Connection) -> rusqlite::Result<Vec<MerchantRecord>> {
+pub(crate) fn merchants(c: &Connection) -> rusqlite::Result<Vec<MerchantRecord>> {
     let mut st = c.prepare(&format!("SELECT {MERCHANT_COLUMNS} FROM merchants"))?;
     let rows = st.query_map([], merchant_from_row)?;
     rows.collect()
 }
 
 /// Records a serial number; `false` when the merchant already used it.
-pub fn record_serial(
+pub(crate) fn record_serial(
     c: &Connection,
     merchant_number: &str,
     serial_number: &str,
@@ -411,7 +411,7 @@ pub fn record_serial(
 
 /// Inserts an order in status 0 and returns its ET order id,
 /// `ET` + Beijing date + a 9-digit sequence (19 characters).
-pub fn insert_order(
+pub(crate) fn insert_order(
     c: &Connection,
     o: &NewOrder,
     compact_date: &str,
@@ -471,7 +471,7 @@ fn order_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<OrderRecord> {
 }
 
 /// Reads one order.
-pub fn order(c: &Connection, order_id: &str) -> rusqlite::Result<Option<OrderRecord>> {
+pub(crate) fn order(c: &Connection, order_id: &str) -> rusqlite::Result<Option<OrderRecord>> {
     c.query_row(
         &format!("SELECT {ORDER_COLUMNS} FROM orders WHERE order_id = ?1"),
         [order_id],
@@ -481,7 +481,7 @@ pub fn order(c: &Connection, order_id: &str) -> rusqlite::Result<Option<OrderRec
 }
 
 /// The merchant's order with this `merchant_order_id`, if any.
-pub fn order_by_merchant_order_id(
+pub(crate) fn order_by_merchant_order_id(
     c: &Connection,
     merchant_number: &str,
     merchant_order_id: &str,
@@ -498,7 +498,7 @@ pub fn order_by_merchant_order_id(
 }
 
 /// Ids of the orders in `status` created at or before `cutoff`.
-pub fn orders_created_before(
+pub(crate) fn orders_created_before(
     c: &Connection,
     status: i64,
     cutoff: Millis,
@@ -511,7 +511,7 @@ pub fn orders_created_before(
 }
 
 /// Writes an order's mutable fields back.
-pub fn update_order(c: &Connection, o: &OrderRecord) -> rusqlite::Result<()> {
+pub(crate) fn update_order(c: &Connection, o: &OrderRecord) -> rusqlite::Result<()> {
     c.execute(
         "UPDATE orders SET status = ?2, pay_notify_url = ?3, status_before_refund = ?4,
              refund_order_id = ?5, refund_amount = ?6, updated_at = ?7
@@ -530,7 +530,7 @@ pub fn update_order(c: &Connection, o: &OrderRecord) -> rusqlite::Result<()> {
 }
 
 /// How many attachments of one type an order has.
-pub fn count_attachments(
+pub(crate) fn count_attachments(
     c: &Connection,
     order_id: &str,
     attachment_type: i64,
@@ -543,7 +543,7 @@ pub fn count_attachments(
 }
 
 /// Stores an attachment and returns its id.
-pub fn insert_attachment(
+pub(crate) fn insert_attachment(
     c: &Connection,
     order_id: &str,
     attachment_type: i64,
@@ -560,7 +560,7 @@ pub fn insert_attachment(
 }
 
 /// Queues a notification, due at once.
-pub fn enqueue(
+pub(crate) fn enqueue(
     c: &Connection,
     order_id: &str,
     kind: &str,
@@ -594,7 +594,7 @@ fn outbox_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<OutboxRecord> {
 }
 
 /// Notifications due at `now`, oldest first.
-pub fn due_notifications(
+pub(crate) fn due_notifications(
     c: &Connection,
     now: Millis,
     limit: i64,
@@ -607,7 +607,7 @@ pub fn due_notifications(
 }
 
 /// The earliest pending attempt time, if any.
-pub fn next_due(c: &Connection) -> rusqlite::Result<Option<Millis>> {
+pub(crate) fn next_due(c: &Connection) -> rusqlite::Result<Option<Millis>> {
     c.query_row(
         "SELECT MIN(next_attempt_at) FROM outbox WHERE next_attempt_at IS NOT NULL",
         [],
@@ -616,7 +616,7 @@ pub fn next_due(c: &Connection) -> rusqlite::Result<Option<Millis>> {
 }
 
 /// Every notification, oldest first (optionally for one order).
-pub fn notifications(
+pub(crate) fn notifications(
     c: &Connection,
     order_id: Option<&str>,
 ) -> rusqlite::Result<Vec<OutboxRecord>> {
@@ -630,7 +630,7 @@ pub fn notifications(
 /// Moves a pending notification's next attempt to `until` while an attempt
 /// is in flight, so it is not picked again; if the sandbox stops before the
 /// attempt is recorded, the notification is due again at `until`.
-pub fn lease(c: &Connection, id: i64, until: Millis) -> rusqlite::Result<()> {
+pub(crate) fn lease(c: &Connection, id: i64, until: Millis) -> rusqlite::Result<()> {
     c.execute(
         "UPDATE outbox SET next_attempt_at = ?2 WHERE id = ?1 AND next_attempt_at IS NOT NULL",
         params![id, until],
@@ -639,7 +639,7 @@ pub fn lease(c: &Connection, id: i64, until: Millis) -> rusqlite::Result<()> {
 }
 
 /// Records one delivery attempt: delivered, retry at `next`, or given up (`None`).
-pub fn record_attempt(
+pub(crate) fn record_attempt(
     c: &Connection,
     id: i64,
     delivered_at: Option<Millis>,
@@ -680,7 +680,10 @@ pub struct DeliveryAttemptRecord {
 
 /// Records one delivery attempt (with [`record_attempt`], in the same
 /// transaction).
-pub fn insert_delivery_attempt(c: &Connection, a: &DeliveryAttemptRecord) -> rusqlite::Result<()> {
+pub(crate) fn insert_delivery_attempt(
+    c: &Connection,
+    a: &DeliveryAttemptRecord,
+) -> rusqlite::Result<()> {
     c.execute(
         "INSERT INTO delivery_attempts (notification_id, order_id, attempted_at, url, http_status,
              failure, reply_head, latency_ms, next_attempt_at)
@@ -718,7 +721,7 @@ fn attempt_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<DeliveryAttemptRe
 }
 
 /// Every delivery attempt of an order's notifications, oldest first.
-pub fn delivery_attempts(
+pub(crate) fn delivery_attempts(
     c: &Connection,
     order_id: &str,
 ) -> rusqlite::Result<Vec<DeliveryAttemptRecord>> {
@@ -730,7 +733,7 @@ pub fn delivery_attempts(
 }
 
 /// Every delivery attempt of one notification (outbox row), oldest first.
-pub fn notification_attempts(
+pub(crate) fn notification_attempts(
     c: &Connection,
     notification_id: i64,
 ) -> rusqlite::Result<Vec<DeliveryAttemptRecord>> {
@@ -743,7 +746,7 @@ pub fn notification_attempts(
 
 /// The last `limit` delivery attempts of one notification, oldest first
 /// (redeliveries make their number unbounded).
-pub fn last_notification_attempts(
+pub(crate) fn last_notification_attempts(
     c: &Connection,
     notification_id: i64,
     limit: i64,
@@ -771,7 +774,7 @@ pub struct OrderInstitution {
 }
 
 /// Records the institution of a new order.
-pub fn insert_order_institution(
+pub(crate) fn insert_order_institution(
     c: &Connection,
     order_id: &str,
     i: &et_model::Institution,
@@ -791,7 +794,7 @@ pub fn insert_order_institution(
 }
 
 /// The institution of an order, if it was placed for one.
-pub fn order_institution(
+pub(crate) fn order_institution(
     c: &Connection,
     order_id: &str,
 ) -> rusqlite::Result<Option<OrderInstitution>> {
@@ -812,7 +815,7 @@ pub fn order_institution(
 
 /// A `merchant_jump_place_order` request waiting for the student.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct JumpRecord {
+pub(crate) struct JumpRecord {
     /// The secret part of the jump address.
     pub token: String,
     /// Merchant that sent the student.
@@ -829,7 +832,7 @@ pub struct JumpRecord {
 /// request with the same `merchant_order_id` got (a retry gets the same
 /// address, and the newer request unless the order was placed); returns
 /// the token in use.
-pub fn upsert_jump(
+pub(crate) fn upsert_jump(
     c: &Connection,
     j: &JumpRecord,
     merchant_order_id: &str,
@@ -858,7 +861,7 @@ pub fn upsert_jump(
 }
 
 /// The jump with this token.
-pub fn jump(c: &Connection, token: &str) -> rusqlite::Result<Option<JumpRecord>> {
+pub(crate) fn jump(c: &Connection, token: &str) -> rusqlite::Result<Option<JumpRecord>> {
     c.query_row(
         "SELECT token, merchant_number, sub_merchant_number, request, order_id
          FROM jumps WHERE token = ?1",
@@ -877,7 +880,7 @@ pub fn jump(c: &Connection, token: &str) -> rusqlite::Result<Option<JumpRecord>>
 }
 
 /// Notes the order a jump's student placed.
-pub fn set_jump_order(c: &Connection, token: &str, order_id: &str) -> rusqlite::Result<()> {
+pub(crate) fn set_jump_order(c: &Connection, token: &str, order_id: &str) -> rusqlite::Result<()> {
     c.execute(
         "UPDATE jumps SET order_id = ?2 WHERE token = ?1",
         [token, order_id],
@@ -887,7 +890,7 @@ pub fn set_jump_order(c: &Connection, token: &str, order_id: &str) -> rusqlite::
 
 /// One envelope received on `POST /server`, as the request log keeps it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct LoggedRequest {
+pub(crate) struct LoggedRequest {
     /// Log row id (0 before it is stored).
     pub id: i64,
     /// Sandbox time it arrived.
@@ -936,7 +939,7 @@ fn logged_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<LoggedRequest> {
 }
 
 /// Appends to the request log and drops all but its last `keep` rows.
-pub fn log_request(c: &Connection, e: &LoggedRequest, keep: i64) -> rusqlite::Result<()> {
+pub(crate) fn log_request(c: &Connection, e: &LoggedRequest, keep: i64) -> rusqlite::Result<()> {
     c.prepare_cached(
         "INSERT INTO request_log (received_at, merchant_number, server_type, serial_number,
              verified, refusal, status_code, message, latency_us, payload, truncated)
@@ -963,7 +966,7 @@ pub fn log_request(c: &Connection, e: &LoggedRequest, keep: i64) -> rusqlite::Re
 
 /// Up to `limit` log rows older than `before` (all if `None`), newest
 /// first, without their payloads.
-pub fn request_log(
+pub(crate) fn request_log(
     c: &Connection,
     before: Option<i64>,
     limit: i64,
@@ -977,7 +980,7 @@ pub fn request_log(
 }
 
 /// One log row with its payload.
-pub fn logged_request(c: &Connection, id: i64) -> rusqlite::Result<Option<LoggedRequest>> {
+pub(crate) fn logged_request(c: &Connection, id: i64) -> rusqlite::Result<Option<LoggedRequest>> {
     c.query_row(
         &format!("SELECT {LOG_COLUMNS}, payload FROM request_log WHERE id = ?1"),
         [id],
@@ -988,7 +991,7 @@ pub fn logged_request(c: &Connection, id: i64) -> rusqlite::Result<Option<Logged
 
 /// One step of an order's status timeline.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct StatusChange {
+pub(crate) struct StatusChange {
     /// Sandbox time of the change.
     pub at: Millis,
     /// The event's name (`pay`, `decline-payment`, `remit`, …).
@@ -1002,7 +1005,11 @@ pub struct StatusChange {
 }
 
 /// Adds a step to an order's timeline.
-pub fn record_status(c: &Connection, order_id: &str, s: &StatusChange) -> rusqlite::Result<()> {
+pub(crate) fn record_status(
+    c: &Connection,
+    order_id: &str,
+    s: &StatusChange,
+) -> rusqlite::Result<()> {
     c.prepare_cached(
         "INSERT INTO status_history (order_id, at, event, from_status, to_status, note)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -1019,7 +1026,7 @@ pub fn record_status(c: &Connection, order_id: &str, s: &StatusChange) -> rusqli
 }
 
 /// Sets the note of an order's last timeline step.
-pub fn note_last_status(c: &Connection, order_id: &str, note: &str) -> rusqlite::Result<()> {
+pub(crate) fn note_last_status(c: &Connection, order_id: &str, note: &str) -> rusqlite::Result<()> {
     c.execute(
         "UPDATE status_history SET note = ?2
          WHERE id = (SELECT MAX(id) FROM status_history WHERE order_id = ?1)",
@@ -1029,7 +1036,7 @@ pub fn note_last_status(c: &Connection, order_id: &str, note: &str) -> rusqlite:
 }
 
 /// The last `limit` steps of an order's timeline, oldest first.
-pub fn status_history(
+pub(crate) fn status_history(
     c: &Connection,
     order_id: &str,
     limit: i64,
@@ -1054,7 +1061,7 @@ pub fn status_history(
 
 /// The decrypted request that created an order.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct OrderRequest {
+pub(crate) struct OrderRequest {
     /// `server_type` as sent.
     pub server_type: String,
     /// `data`, JSON text.
@@ -1064,7 +1071,7 @@ pub struct OrderRequest {
 }
 
 /// Keeps the request that created an order.
-pub fn insert_order_request(
+pub(crate) fn insert_order_request(
     c: &Connection,
     order_id: &str,
     r: &OrderRequest,
@@ -1078,7 +1085,10 @@ pub fn insert_order_request(
 }
 
 /// The request that created an order, if it came through `POST /server`.
-pub fn order_request(c: &Connection, order_id: &str) -> rusqlite::Result<Option<OrderRequest>> {
+pub(crate) fn order_request(
+    c: &Connection,
+    order_id: &str,
+) -> rusqlite::Result<Option<OrderRequest>> {
     c.query_row(
         "SELECT server_type, data, sensitive_data FROM order_requests WHERE order_id = ?1",
         [order_id],
@@ -1096,7 +1106,7 @@ pub fn order_request(c: &Connection, order_id: &str) -> rusqlite::Result<Option<
 /// Up to `limit` orders (in `status`, if given) older than the one with
 /// sequence number `before`, newest first, each with its sequence number.
 /// Keyset paging on an index: a page costs the same however deep it is.
-pub fn orders_page(
+pub(crate) fn orders_page(
     c: &Connection,
     status: Option<i64>,
     before: Option<i64>,
@@ -1121,7 +1131,7 @@ pub fn orders_page(
 
 /// An attachment without its content.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct AttachmentInfo {
+pub(crate) struct AttachmentInfo {
     /// Row id (its download address).
     pub id: i64,
     /// `attachment_type` code.
@@ -1135,7 +1145,7 @@ pub struct AttachmentInfo {
 }
 
 /// An order's attachments, oldest first, at most `limit`.
-pub fn attachments(
+pub(crate) fn attachments(
     c: &Connection,
     order_id: &str,
     limit: i64,
@@ -1157,7 +1167,7 @@ pub fn attachments(
 }
 
 /// An attachment's file name and Base64 content.
-pub fn attachment(c: &Connection, id: i64) -> rusqlite::Result<Option<(String, String)>> {
+pub(crate) fn attachment(c: &Connection, id: i64) -> rusqlite::Result<Option<(String, String)>> {
     c.query_row(
         "SELECT file_name, base64 FROM attachments WHERE id = ?1",
         [id],
@@ -1168,7 +1178,7 @@ pub fn attachment(c: &Connection, id: i64) -> rusqlite::Result<Option<(String, S
 
 /// Up to `limit` notifications (of one order, if given) older than row
 /// `before`, newest first; keyset paging on an index, like [`orders_page`].
-pub fn notifications_page(
+pub(crate) fn notifications_page(
     c: &Connection,
     order_id: Option<&str>,
     before: Option<i64>,
@@ -1188,7 +1198,7 @@ pub fn notifications_page(
 }
 
 /// The order a notification is about, if there is such a notification.
-pub fn notification_order(c: &Connection, id: i64) -> rusqlite::Result<Option<String>> {
+pub(crate) fn notification_order(c: &Connection, id: i64) -> rusqlite::Result<Option<String>> {
     c.query_row("SELECT order_id FROM outbox WHERE id = ?1", [id], |r| {
         r.get(0)
     })
@@ -1197,7 +1207,7 @@ pub fn notification_order(c: &Connection, id: i64) -> rusqlite::Result<Option<St
 
 /// Makes a notification due at `now`, whether it was pending, delivered or
 /// given up.
-pub fn redeliver(c: &Connection, id: i64, now: Millis) -> rusqlite::Result<()> {
+pub(crate) fn redeliver(c: &Connection, id: i64, now: Millis) -> rusqlite::Result<()> {
     c.execute(
         "UPDATE outbox SET next_attempt_at = ?2 WHERE id = ?1",
         params![id, now],

@@ -33,7 +33,7 @@ const POLL: Duration = Duration::from_millis(200);
 const MIN_SLEEP: Duration = Duration::from_millis(5);
 
 /// The loop, until `stop` changes.
-pub async fn run(app: Arc<App>, mut stop: tokio::sync::watch::Receiver<bool>) {
+pub(crate) async fn run(app: Arc<App>, mut stop: tokio::sync::watch::Receiver<bool>) {
     let client = et_http::plain_http_client();
     let mut slots = Slots::default();
     let mut deliveries = tokio::task::JoinSet::new();

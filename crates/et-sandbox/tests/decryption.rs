@@ -6,7 +6,7 @@ mod common;
 use common::{merchant, post, start, state_dir};
 use et_crypto::{AesKey, Iv, KeyPadding, PrivateKey, PublicKey, SignHash};
 use et_model::{CountryCode, CreateOrder, CurrencyCode};
-use et_proto::{sign_string, UntypedObject, UntypedValue, CONTENT_TYPE};
+use et_proto::{sign_string, Message, UntypedObject, UntypedValue, CONTENT_TYPE};
 use et_sandbox::SandboxCode;
 
 #[tokio::test]
@@ -44,7 +44,7 @@ async fn every_decryption_failure_is_one_code_and_one_message() {
     for (aeskey, sensitive_data) in cases {
         // The merchant's own request, its encrypted parts replaced, signed again.
         let built = m.build(&order).unwrap();
-        let mut request = UntypedObject::parse_json(&built.body, "test").unwrap();
+        let mut request = UntypedObject::parse_json(&built.body, Message::Request).unwrap();
         request.insert("aeskey", UntypedValue::string(aeskey));
         request.insert("sensitive_data", UntypedValue::string(sensitive_data));
         request.remove("sign");

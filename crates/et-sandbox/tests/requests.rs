@@ -327,6 +327,8 @@ async fn refuses_an_invalid_payload_and_an_unknown_server_type() {
         message.contains("order_id") && message.contains("required"),
         "{message}"
     );
+    let broken = et_model::ValidationError::new("order_id", et_model::Rule::Required);
+    assert_eq!(message, et_proto::Error::from(broken).to_string());
     let mistyped = RawPayUrl(serde_json::json!({ "order_id": ["ET1"] }));
     let message = refused(call(&sb, &m, &mistyped).await, SandboxCode::InvalidPayload);
     assert!(

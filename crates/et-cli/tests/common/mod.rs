@@ -4,10 +4,10 @@ use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
 /// The `et` binary Cargo built for these tests.
-pub const ET: &str = env!("CARGO_BIN_EXE_et");
+pub(crate) const ET: &str = env!("CARGO_BIN_EXE_et");
 
 /// Runs `et` with `args`, feeding it `stdin`; its exit status and output.
-pub fn et_stdin(args: &[&str], stdin: &[u8]) -> Output {
+pub(crate) fn et_stdin(args: &[&str], stdin: &[u8]) -> Output {
     let mut child = Command::new(ET)
         .args(args)
         .stdin(Stdio::piped())

@@ -6,15 +6,15 @@
 use et_crypto::{b64_decode, Backend, PrivateKey, PublicKey};
 
 /// Fixture key sizes: the openssl-generated keys in `tests/vectors/`.
-pub const SIZES: &[usize] = &[1024, 2048, 3072, 4096];
+pub(crate) const SIZES: &[usize] = &[1024, 2048, 3072, 4096];
 
-pub fn read(name: &str) -> Vec<u8> {
+pub(crate) fn read(name: &str) -> Vec<u8> {
     let path = format!("{}/tests/vectors/{name}", env!("CARGO_MANIFEST_DIR"));
     std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
 /// Lines of a vector file, split on spaces.
-pub fn lines(name: &str) -> Vec<Vec<String>> {
+pub(crate) fn lines(name: &str) -> Vec<Vec<String>> {
     String::from_utf8(read(name))
         .expect("vector files are UTF-8")
         .lines()
@@ -23,7 +23,7 @@ pub fn lines(name: &str) -> Vec<Vec<String>> {
 }
 
 /// A Base64 field, where `-` stands for empty.
-pub fn field(b64: &str) -> Vec<u8> {
+pub(crate) fn field(b64: &str) -> Vec<u8> {
     if b64 == "-" {
         Vec::new()
     } else {
@@ -31,20 +31,20 @@ pub fn field(b64: &str) -> Vec<u8> {
     }
 }
 
-pub fn private(bits: usize, backend: Backend) -> PrivateKey {
+pub(crate) fn private(bits: usize, backend: Backend) -> PrivateKey {
     PrivateKey::load(&read(&format!("rsa{bits}.pkcs8.pem")))
         .expect("fixture private key loads")
         .with_backend(backend)
 }
 
-pub fn public(bits: usize, backend: Backend) -> PublicKey {
+pub(crate) fn public(bits: usize, backend: Backend) -> PublicKey {
     PublicKey::load(&read(&format!("rsa{bits}.spki.pem")))
         .expect("fixture public key loads")
         .with_backend(backend)
 }
 
 /// Every (producer, consumer) backend pair: same-backend and cross-backend.
-pub fn backend_pairs() -> Vec<(Backend, Backend)> {
+pub(crate) fn backend_pairs() -> Vec<(Backend, Backend)> {
     Backend::ALL
         .iter()
         .flat_map(|&a| Backend::ALL.iter().map(move |&b| (a, b)))

@@ -7,27 +7,27 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use et_proto::{EtSide, Merchant, Profile};
+use et_proto::{EtSide, Merchant, Message, Profile};
 use http::{Request, Response};
 use hyper::body::{Body, Incoming};
 use tokio::net::TcpListener;
 
-pub use et_testkit::http::{reply, send, serve_on, spawn_server, try_send, Seen};
-pub use et_testkit::{MERCHANT_NUMBER, SALT};
+pub(crate) use et_testkit::http::{reply, send, serve_on, spawn_server, try_send, Seen};
+pub(crate) use et_testkit::{MERCHANT_NUMBER, SALT};
 
 /// ET's side and a merchant that trust each other's 1024-bit keys.
-pub fn parties() -> (Arc<EtSide>, Merchant) {
+pub(crate) fn parties() -> (Arc<EtSide>, Merchant) {
     parties_with(Profile::default())
 }
 
 /// [`parties`], the merchant using `profile`.
-pub fn parties_with(profile: Profile) -> (Arc<EtSide>, Merchant) {
+pub(crate) fn parties_with(profile: Profile) -> (Arc<EtSide>, Merchant) {
     let parties = et_testkit::Parties::with_profiles(1024, profile, Profile::default());
     (Arc::new(parties.et), parties.merchant)
 }
 
 /// A notification body signed with [`SALT`]; values are raw JSON text.
-pub fn signed_notification(fields: &[(&str, &str)]) -> Vec<u8> {
+pub(crate) fn signed_notification(fields: &[(&str, &str)]) -> Vec<u8> {
     let object = fields
         .iter()
         .map(|(k, v)| (*k, et_proto::UntypedValue::from_json(v).unwrap()))
@@ -36,8 +36,8 @@ pub fn signed_notification(fields: &[(&str, &str)]) -> Vec<u8> {
 }
 
 /// The same notification as a form-urlencoded body.
-pub fn as_form(json_body: &[u8]) -> String {
-    let object = et_proto::UntypedObject::parse_json(json_body, "test").unwrap();
+pub(crate) fn as_form(json_body: &[u8]) -> String {
+    let object = et_proto::UntypedObject::parse_json(json_body, Message::Notification).unwrap();
     let mut form = form_urlencoded::Serializer::new(String::new());
     for (k, v) in object.iter() {
         form.append_pair(k, v.text());
@@ -46,13 +46,13 @@ pub fn as_form(json_body: &[u8]) -> String {
 }
 
 /// A receiver verifying with [`SALT`] under the default profile.
-pub fn verifier() -> et_proto::NotificationVerifier {
+pub(crate) fn verifier() -> et_proto::NotificationVerifier {
     et_proto::NotificationVerifier::new(SALT, Profile::default().notify_sign_rule)
 }
 
 /// Runs `serve` for `receiver` on a fresh port; send on the returned
 /// channel to shut it down, then await the handle.
-pub async fn start_receiver<H: et_http::NotificationHandler>(
+pub(crate) async fn start_receiver<H: et_http::NotificationHandler>(
     receiver: et_http::WebhookReceiver<H>,
 ) -> (
     SocketAddr,
@@ -64,7 +64,7 @@ pub async fn start_receiver<H: et_http::NotificationHandler>(
 
 /// Runs `serve_with` for any hyper service on a fresh port; send on the
 /// returned channel to shut it down, then await the handle.
-pub async fn start_server<S, B>(
+pub(crate) async fn start_server<S, B>(
     service: S,
     config: et_http::ServeConfig,
 ) -> (

@@ -8,14 +8,14 @@ use et_proto::{sign_notification, NotificationVerifier, Profile, UntypedObject, 
 use http_body_util::Full;
 use std::io::Write;
 
-pub const SALT: &str = "test-salt";
+pub(crate) const SALT: &str = "test-salt";
 
-pub fn verifier() -> NotificationVerifier {
+pub(crate) fn verifier() -> NotificationVerifier {
     NotificationVerifier::new(SALT, Profile::default().notify_sign_rule)
 }
 
 /// A signed payment-success body for order `ETLOAD<n>`.
-pub fn payment_body(n: usize) -> Vec<u8> {
+pub(crate) fn payment_body(n: usize) -> Vec<u8> {
     let fields: UntypedObject = [
         ("order_id", UntypedValue::string(format!("ETTEST{n:010}"))),
         ("pay_result", UntypedValue::integer(1)),
@@ -31,7 +31,7 @@ pub fn payment_body(n: usize) -> Vec<u8> {
     sign_notification(SALT, fields)
 }
 
-pub fn post(body: &[u8]) -> http::Request<Full<Bytes>> {
+pub(crate) fn post(body: &[u8]) -> http::Request<Full<Bytes>> {
     http::Request::post("/et/notify")
         .header("content-type", "application/json")
         .body(Full::new(Bytes::copy_from_slice(body)))
@@ -41,7 +41,7 @@ pub fn post(body: &[u8]) -> http::Request<Full<Bytes>> {
 /// A PostgreSQL URL whose connections see only a fresh schema named after
 /// `test`, or `None` (after printing SKIPPED) when no server is configured.
 /// With `ET_REQUIRE_SERVICES=1` a missing server fails the test instead.
-pub async fn pg_url(test: &str) -> Option<String> {
+pub(crate) async fn pg_url(test: &str) -> Option<String> {
     let Ok(base) = std::env::var("ET_INBOX_PG_URL") else {
         assert!(
             std::env::var("ET_REQUIRE_SERVICES").as_deref() != Ok("1"),
@@ -72,7 +72,7 @@ pub async fn pg_url(test: &str) -> Option<String> {
     ))
 }
 
-pub async fn pg_store(test: &str) -> Option<PgStore> {
+pub(crate) async fn pg_store(test: &str) -> Option<PgStore> {
     let url = pg_url(test).await?;
     Some(
         PgStore::connect(&url, 4)

@@ -6,12 +6,12 @@ use proptest::option::of as opt;
 use proptest::prelude::*;
 
 /// Any text, including quotes, backslashes, controls and non-ASCII.
-pub fn text() -> impl Strategy<Value = String> {
+pub(crate) fn text() -> impl Strategy<Value = String> {
     "\\PC{0,12}|[\"\\\\\u{0}-\u{1f}]{0,3}|张三[a-z]{0,4}"
 }
 
 /// An amount with a random scale, trailing zeros included.
-pub fn amount() -> impl Strategy<Value = Amount> {
+pub(crate) fn amount() -> impl Strategy<Value = Amount> {
     "-?(0|[1-9][0-9]{0,14})(\\.[0-9]{1,6})?([eE][+-]?[0-9]{1,2})?"
         .prop_map(|text| Amount::new(&text).expect("strategy yields JSON numbers"))
 }
@@ -29,101 +29,101 @@ fn raw_json() -> impl Strategy<Value = RawJson> {
 }
 
 /// Unknown fields; `x_` keys never collide with a typed field.
-pub fn extra() -> impl Strategy<Value = Extra> {
+pub(crate) fn extra() -> impl Strategy<Value = Extra> {
     proptest::collection::btree_map("x_[a-z0-9_]{1,8}", raw_json(), 0..4)
 }
 
-pub fn order_status() -> impl Strategy<Value = OrderStatus> {
+pub(crate) fn order_status() -> impl Strategy<Value = OrderStatus> {
     prop_oneof![
         proptest::sample::select(OrderStatus::ALL),
         any::<i64>().prop_map(OrderStatus::from_code)
     ]
 }
-pub fn attachment_type() -> impl Strategy<Value = AttachmentType> {
+pub(crate) fn attachment_type() -> impl Strategy<Value = AttachmentType> {
     prop_oneof![
         proptest::sample::select(AttachmentType::ALL),
         any::<i64>().prop_map(AttachmentType::from_code)
     ]
 }
-pub fn pay_result() -> impl Strategy<Value = PayResult> {
+pub(crate) fn pay_result() -> impl Strategy<Value = PayResult> {
     any::<i64>().prop_map(PayResult::from_code)
 }
-pub fn refund_result() -> impl Strategy<Value = RefundResult> {
+pub(crate) fn refund_result() -> impl Strategy<Value = RefundResult> {
     any::<i64>().prop_map(RefundResult::from_code)
 }
-pub fn country() -> impl Strategy<Value = CountryCode> {
+pub(crate) fn country() -> impl Strategy<Value = CountryCode> {
     prop_oneof![
         proptest::sample::select(CountryCode::ALL),
         "[A-Z]{2,5}".prop_map(|c| CountryCode::from_code(&c))
     ]
 }
-pub fn currency() -> impl Strategy<Value = CurrencyCode> {
+pub(crate) fn currency() -> impl Strategy<Value = CurrencyCode> {
     "[A-Z]{3}|RMB".prop_map(CurrencyCode::new)
 }
-pub fn notify_type() -> impl Strategy<Value = NotifyType> {
+pub(crate) fn notify_type() -> impl Strategy<Value = NotifyType> {
     prop_oneof![
         Just(NotifyType::OrderStatusChange),
         text().prop_map(|t| NotifyType::from_code(&t))
     ]
 }
-pub fn raw_code() -> impl Strategy<Value = UntypedCode> {
+pub(crate) fn raw_code() -> impl Strategy<Value = UntypedCode> {
     prop_oneof![
         any::<i64>().prop_map(UntypedCode::Int),
         text().prop_map(UntypedCode::Text)
     ]
 }
 
-/// `pub fn $name() -> impl Strategy<Value = $ty>`: each field drawn from its
+/// `pub(crate) fn $name() -> impl Strategy<Value = $ty>`: each field drawn from its
 /// own strategy, in the order given, then the struct built from them.
 macro_rules! struct_strategy {
-    ($(pub fn $name:ident() -> $ty:ident { $($field:ident: $strategy:expr),+ $(,)? })+) => {
-        $(pub fn $name() -> impl Strategy<Value = $ty> {
+    ($(pub(crate) fn $name:ident() -> $ty:ident { $($field:ident: $strategy:expr),+ $(,)? })+) => {
+        $(pub(crate) fn $name() -> impl Strategy<Value = $ty> {
             ($($strategy,)+).prop_map(|($($field,)+)| $ty { $($field),+ })
         })+
     };
 }
 
 struct_strategy! {
-    pub fn fee_item() -> FeeItem {
+    pub(crate) fn fee_item() -> FeeItem {
         fee_type: raw_code().prop_map(FeeType),
         fee_type_desc: text(),
         extra: extra(),
     }
-    pub fn pay_config() -> PayConfig {
+    pub(crate) fn pay_config() -> PayConfig {
         pay_url: text(),
         pay_type: any::<i64>().prop_map(PayType),
         appid: opt(text()),
         original_id: opt(text()),
         extra: extra(),
     }
-    pub fn order_created() -> OrderCreated {
+    pub(crate) fn order_created() -> OrderCreated {
         order_id: text(),
         pay_config_list: proptest::collection::vec(pay_config(), 0..3),
         tuition_rmb: opt(amount()),
         counter_fee: opt(amount()),
         extra: extra(),
     }
-    pub fn upload_attachment() -> UploadAttachment {
+    pub(crate) fn upload_attachment() -> UploadAttachment {
         order_id: text(),
         attachment_type: attachment_type(),
         base64: "[A-Za-z0-9+/]{0,40}={0,2}",
         file_name: text(),
         extra: extra(),
     }
-    pub fn attachment_uploaded() -> AttachmentUploaded {
+    pub(crate) fn attachment_uploaded() -> AttachmentUploaded {
         order_id: opt(text()),
         extra: extra(),
     }
-    pub fn pay_url() -> PayUrl {
+    pub(crate) fn pay_url() -> PayUrl {
         order_id: opt(text()),
         pay_config_list: proptest::collection::vec(pay_config(), 0..3),
         extra: extra(),
     }
-    pub fn query_orders() -> QueryOrders {
+    pub(crate) fn query_orders() -> QueryOrders {
         order_ids: proptest::collection::vec(text(), 0..4),
         extra: extra(),
     }
-    pub fn order_info() -> OrderInfo {
+    pub(crate) fn order_info() -> OrderInfo {
         order_id: text(),
         merchant_order_id: opt(text()),
         order_status: order_status(),
@@ -133,42 +133,42 @@ struct_strategy! {
         tuition: opt(amount()),
         extra: extra(),
     }
-    pub fn get_rate() -> GetRate {
+    pub(crate) fn get_rate() -> GetRate {
         currency_code: currency(),
         pay_currency_code: opt(currency()),
         extra: extra(),
     }
-    pub fn rate() -> Rate {
+    pub(crate) fn rate() -> Rate {
         currency_code: currency(),
         rate: amount(),
         extra: extra(),
     }
-    pub fn estimate_amount() -> EstimateAmount {
+    pub(crate) fn estimate_amount() -> EstimateAmount {
         currency_code: currency(),
         amount: amount(),
         price_mode: opt(any::<i64>().prop_map(PriceMode)),
         extra: extra(),
     }
-    pub fn estimate() -> Estimate {
+    pub(crate) fn estimate() -> Estimate {
         tuition_rmb: amount(),
         counter_fee: amount(),
         total_rmb: opt(amount()),
         rate: opt(amount()),
         extra: extra(),
     }
-    pub fn apply_refund() -> ApplyRefund {
+    pub(crate) fn apply_refund() -> ApplyRefund {
         order_id: text(),
         refund_order_id: text(),
         refund_amount: opt(amount()),
         refund_reason: opt(text()),
         extra: extra(),
     }
-    pub fn refund_accepted() -> RefundAccepted {
+    pub(crate) fn refund_accepted() -> RefundAccepted {
         order_id: opt(text()),
         refund_order_id: opt(text()),
         extra: extra(),
     }
-    pub fn payment_success() -> PaymentSuccess {
+    pub(crate) fn payment_success() -> PaymentSuccess {
         order_id: text(),
         pay_result: pay_result(),
         pay_amount: amount(),
@@ -178,14 +178,14 @@ struct_strategy! {
         notify_type: opt(notify_type()),
         extra: extra(),
     }
-    pub fn order_status_change() -> OrderStatusChange {
+    pub(crate) fn order_status_change() -> OrderStatusChange {
         notify_type: notify_type(),
         order_id: text(),
         datetime: text(),
         order_status: order_status(),
         extra: extra(),
     }
-    pub fn refund_result_notice() -> RefundResultNotice {
+    pub(crate) fn refund_result_notice() -> RefundResultNotice {
         order_id: text(),
         refund_order_id: text(),
         refund_result: refund_result(),
@@ -194,7 +194,7 @@ struct_strategy! {
         extend_info: opt(text()),
         extra: extra(),
     }
-    pub fn remittance_voucher() -> RemittanceVoucher {
+    pub(crate) fn remittance_voucher() -> RemittanceVoucher {
         order_id: text(),
         remittance_voucher_url: text(),
         extend_info: opt(text()),
@@ -202,7 +202,7 @@ struct_strategy! {
     }
 }
 
-pub fn create_order() -> impl Strategy<Value = CreateOrder> {
+pub(crate) fn create_order() -> impl Strategy<Value = CreateOrder> {
     let required = (text(), text(), country(), currency(), amount());
     let strings = proptest::collection::vec(opt(text()), 22);
     let typed = (
@@ -265,7 +265,7 @@ pub fn create_order() -> impl Strategy<Value = CreateOrder> {
     )
 }
 
-pub fn get_pay_url() -> impl Strategy<Value = GetPayUrl> {
+pub(crate) fn get_pay_url() -> impl Strategy<Value = GetPayUrl> {
     (text(), proptest::collection::vec(opt(text()), 5), extra()).prop_map(
         |(order_id, strings, extra)| {
             let mut s = strings.into_iter();

@@ -17,14 +17,14 @@ pub const REQUEST_LOG_ROWS: i64 = 500;
 pub const MAX_LOGGED_PAYLOAD: usize = 32 * 1024;
 
 /// One request's log entry while it is being handled.
-pub struct Recorder {
+pub(crate) struct Recorder {
     started: Instant,
     entry: LoggedRequest,
 }
 
 impl Recorder {
     /// Starts timing a request that arrived at sandbox time `now`.
-    pub fn start(app: &App) -> Self {
+    pub(crate) fn start(app: &App) -> Self {
         Recorder {
             started: Instant::now(),
             entry: LoggedRequest {
@@ -35,7 +35,7 @@ impl Recorder {
     }
 
     /// Notes the envelope's plain fields, before anything is verified.
-    pub fn envelope(&mut self, envelope: &UntypedObject) {
+    pub(crate) fn envelope(&mut self, envelope: &UntypedObject) {
         let field = |key| envelope.text(key).map(bounded).unwrap_or_default();
         self.entry.merchant_number = field("merchant_number");
         self.entry.server_type = field("server_type");
@@ -43,7 +43,7 @@ impl Recorder {
     }
 
     /// The envelope verified and decrypted: keeps its payload.
-    pub fn opened(&mut self, req: &OpenedRequest) {
+    pub(crate) fn opened(&mut self, req: &OpenedRequest) {
         self.entry.verified = true;
         let (payload, truncated) = cut(&format!(
             "data:\n{}\n\nsensitive_data (decrypted):\n{}\n",
@@ -55,7 +55,7 @@ impl Recorder {
     }
 
     /// The envelope did not open: keeps why and the body as received.
-    pub fn not_opened(&mut self, body: &[u8], why: &str) {
+    pub(crate) fn not_opened(&mut self, body: &[u8], why: &str) {
         self.entry.verified = false;
         self.entry.refusal = bounded(why);
         let (payload, truncated) = cut(&String::from_utf8_lossy(body));
@@ -65,7 +65,7 @@ impl Recorder {
 
     /// Records the answer and stores the entry (a failure to store is
     /// logged, never fails the request).
-    pub fn answered(mut self, app: &App, status_code: &str, message: &str) {
+    pub(crate) fn answered(mut self, app: &App, status_code: &str, message: &str) {
         self.entry.status_code = bounded(status_code);
         self.entry.message = bounded(message);
         self.entry.latency_us =
@@ -80,7 +80,7 @@ impl Recorder {
 }
 
 /// The request that created an order, kept with the order.
-pub fn order_request(req: &OpenedRequest) -> OrderRequest {
+pub(crate) fn order_request(req: &OpenedRequest) -> OrderRequest {
     OrderRequest {
         server_type: bounded(&req.server_type),
         data: cut(&req.data).0,

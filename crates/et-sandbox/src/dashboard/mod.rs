@@ -15,7 +15,7 @@
 //! Decrypted payloads shown here are the merchant's own test data; no page
 //! shows a private key, an AES key or the notification salt.
 
-pub mod log;
+pub(crate) mod log;
 mod views;
 
 use bytes::Bytes;
@@ -41,7 +41,7 @@ pub const ORDER_PAGE_ROWS: i64 = 100;
 pub const ATTEMPTS_SHOWN: i64 = 20;
 
 /// A notification and its last [`ATTEMPTS_SHOWN`] delivery attempts.
-pub type NotificationRow = (store::OutboxRecord, Vec<store::DeliveryAttemptRecord>);
+pub(crate) type NotificationRow = (store::OutboxRecord, Vec<store::DeliveryAttemptRecord>);
 
 /// `rows` with their delivery attempts.
 fn with_attempts(
@@ -123,7 +123,7 @@ fn number(query: &str, name: &str) -> Option<i64> {
 }
 
 /// `GET /`: orders, newest first, filtered by `status`, paged by `before`.
-pub fn orders(app: &App, query: &str) -> Reply {
+pub(crate) fn orders(app: &App, query: &str) -> Reply {
     let status = number(query, "status");
     let before = number(query, "before");
     let rows = app
@@ -136,7 +136,7 @@ pub fn orders(app: &App, query: &str) -> Reply {
 }
 
 /// Everything the order page shows.
-pub struct OrderPage {
+pub(crate) struct OrderPage {
     order: store::OrderRecord,
     institution: Option<store::OrderInstitution>,
     history: Vec<store::StatusChange>,
@@ -151,7 +151,7 @@ pub struct OrderPage {
 }
 
 /// `GET /orders/{id}`.
-pub fn order(app: &App, id: &str) -> Reply {
+pub(crate) fn order(app: &App, id: &str) -> Reply {
     let page = app.store.tx(|c| {
         let Some(order) = store::order(c, id)? else {
             return Ok::<_, rusqlite::Error>(None);
@@ -202,12 +202,12 @@ fn with_faults(app: &App, mut page: OrderPage) -> OrderPage {
 }
 
 /// `GET /faults`: every fault rule, and the magic values.
-pub fn faults(app: &App) -> Reply {
+pub(crate) fn faults(app: &App) -> Reply {
     html(StatusCode::OK, views::faults(app, &app.faults.list()))
 }
 
 /// `GET /notifications`: every notification, newest first, paged.
-pub fn notifications(app: &App, query: &str) -> Reply {
+pub(crate) fn notifications(app: &App, query: &str) -> Reply {
     let before = number(query, "before");
     let rows = app.store.tx(|c| {
         let rows = store::notifications_page(c, None, before, PAGE_SIZE)?;
@@ -220,7 +220,7 @@ pub fn notifications(app: &App, query: &str) -> Reply {
 }
 
 /// `GET /requests`: the request log, newest first, paged.
-pub fn requests(app: &App, query: &str) -> Reply {
+pub(crate) fn requests(app: &App, query: &str) -> Reply {
     let before = number(query, "before");
     let rows = app.store.tx(|c| store::request_log(c, before, PAGE_SIZE));
     match rows {
@@ -230,7 +230,7 @@ pub fn requests(app: &App, query: &str) -> Reply {
 }
 
 /// `GET /requests/{id}`: one logged request with its payload.
-pub fn request(app: &App, id: &str) -> Reply {
+pub(crate) fn request(app: &App, id: &str) -> Reply {
     let Ok(id) = id.parse::<i64>() else {
         return not_found(&format!("logged request {id:?}"));
     };
@@ -246,7 +246,7 @@ pub fn request(app: &App, id: &str) -> Reply {
 /// `GET /attachments/{id}`: the file as uploaded, always as a download
 /// (`application/octet-stream`, `nosniff`), never rendered by the browser:
 /// its bytes are the merchant's, and could be HTML.
-pub fn attachment(app: &App, id: &str) -> Reply {
+pub(crate) fn attachment(app: &App, id: &str) -> Reply {
     let found = id
         .parse::<i64>()
         .ok()
@@ -292,7 +292,7 @@ fn download_name(name: &str) -> String {
 }
 
 /// `GET /static/{file}`: the dashboard's script and style sheet.
-pub fn asset(file: &str) -> Reply {
+pub(crate) fn asset(file: &str) -> Reply {
     match file {
         "dashboard.js" => respond(
             StatusCode::OK,
@@ -309,7 +309,7 @@ pub fn asset(file: &str) -> Reply {
 }
 
 /// `GET /pay/{id}`: the checkout page, with `note` (what just happened).
-pub fn checkout(app: &App, id: &str, note: &str) -> Reply {
+pub(crate) fn checkout(app: &App, id: &str, note: &str) -> Reply {
     let found = app.store.tx(|c| {
         let order = store::order(c, id)?;
         Ok::<_, rusqlite::Error>(order.map(|o| (o, store::order_institution(c, id))))
@@ -327,7 +327,7 @@ pub fn checkout(app: &App, id: &str, note: &str) -> Reply {
 /// `POST /pay/{id}`: the payer pays (`action=pay`, with a `pay_type` of
 /// [`PAY_METHODS`]) or declines (`action=decline`). A form without
 /// `action` pays, as the page's earlier form did.
-pub fn checkout_submit(app: &App, id: &str, form: &[u8]) -> Reply {
+pub(crate) fn checkout_submit(app: &App, id: &str, form: &[u8]) -> Reply {
     let form = String::from_utf8_lossy(form);
     let action = param(&form, "action");
     let method = param(&form, "pay_type");

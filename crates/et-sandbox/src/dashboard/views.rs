@@ -79,7 +79,7 @@ fn older(path: &str, extra: &str, last: Option<i64>, full: bool) -> Markup {
 }
 
 /// A bare page saying what went wrong (`title`: "Not found", "Failed").
-pub fn problem(title: &str, what: &str) -> Markup {
+pub(super) fn problem(title: &str, what: &str) -> Markup {
     html! {
         (DOCTYPE)
         html lang="en" {
@@ -90,7 +90,7 @@ pub fn problem(title: &str, what: &str) -> Markup {
 }
 
 /// The orders list.
-pub fn orders(app: &App, rows: &[(i64, OrderRecord)], filter: Option<i64>) -> Markup {
+pub(super) fn orders(app: &App, rows: &[(i64, OrderRecord)], filter: Option<i64>) -> Markup {
     let extra = filter.map_or(String::new(), |s| format!("status={s}&"));
     let body = html! {
         h1 { "Orders" }
@@ -185,7 +185,7 @@ fn attempt_rows(attempts: &[DeliveryAttemptRecord]) -> Markup {
 
 /// One order: facts, buttons, timeline, creating request, attachments,
 /// notifications.
-pub fn order(app: &App, p: &OrderPage) -> Markup {
+pub(super) fn order(app: &App, p: &OrderPage) -> Markup {
     let o = &p.order;
     let current = OrderStatus::from_code(o.status);
     let body = html! {
@@ -262,7 +262,7 @@ pub fn order(app: &App, p: &OrderPage) -> Markup {
 }
 
 /// Every notification.
-pub fn notifications(app: &App, rows: &[NotificationRow]) -> Markup {
+pub(super) fn notifications(app: &App, rows: &[NotificationRow]) -> Markup {
     let body = html! {
         h1 { "Notifications" }
         p.note { "Each is tried at once, then after 1, 5, 10, 30, 60 and 120 minutes of sandbox time, until the merchant answers {\"notify_result\":\"OK\"}." }
@@ -280,7 +280,7 @@ fn verified(e: &LoggedRequest) -> Markup {
 }
 
 /// The request log.
-pub fn requests(app: &App, rows: &[LoggedRequest]) -> Markup {
+pub(super) fn requests(app: &App, rows: &[LoggedRequest]) -> Markup {
     let body = html! {
         h1 { "Request log" }
         p.note { "Every envelope received on POST /server (the last " (REQUEST_LOG_ROWS) "), newest first." }
@@ -308,7 +308,7 @@ pub fn requests(app: &App, rows: &[LoggedRequest]) -> Markup {
 }
 
 /// One logged request and its payload.
-pub fn request(app: &App, e: &LoggedRequest) -> Markup {
+pub(super) fn request(app: &App, e: &LoggedRequest) -> Markup {
     let body = html! {
         h1 { "Request " (e.id) }
         table {
@@ -333,7 +333,11 @@ pub fn request(app: &App, e: &LoggedRequest) -> Markup {
 
 /// The checkout page: what is due, a choice of how to pay, Pay and
 /// Decline while the order awaits payment.
-pub fn checkout(o: &OrderRecord, institution: Option<&OrderInstitution>, note: &str) -> Markup {
+pub(super) fn checkout(
+    o: &OrderRecord,
+    institution: Option<&OrderInstitution>,
+    note: &str,
+) -> Markup {
     let open = OrderStatus::from_code(o.status) == OrderStatus::AwaitingPayment;
     html! {
         (DOCTYPE)
@@ -567,7 +571,7 @@ fn markdown_table(md: &str) -> Markup {
 }
 
 /// Every fault rule, a form for any rule, and the magic values.
-pub fn faults(app: &App, rules: &[FaultRule]) -> Markup {
+pub(super) fn faults(app: &App, rules: &[FaultRule]) -> Markup {
     let example = r#"{"scope": {"next": 1}, "fault": {"kind": "reset", "at": "after_commit"}}"#;
     let body = html! {
         h1 { "Failures on demand" }

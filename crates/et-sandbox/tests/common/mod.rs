@@ -12,11 +12,11 @@ use et_proto::{
 };
 use et_sandbox::{RunningSandbox, SandboxCode, SandboxConfig, SandboxDir};
 
-pub use et_testkit::http::{get, post, Receiver};
+pub(crate) use et_testkit::http::{get, post, Receiver};
 /// A fresh state directory holding the test kit's keys and merchant.
-pub use et_testkit::merchant_dir as state_dir;
+pub(crate) use et_testkit::merchant_dir as state_dir;
 
-pub async fn start(dir: &Path, time_scale: f64) -> RunningSandbox {
+pub(crate) async fn start(dir: &Path, time_scale: f64) -> RunningSandbox {
     let config = SandboxConfig {
         dir: dir.to_owned(),
         listen: "127.0.0.1:0".parse().expect("addr"),
@@ -35,7 +35,11 @@ fn load_public(path: &Path) -> PublicKey {
 
 /// The directory's merchant signing with `signing_key` and encrypting to
 /// `et_public` (default profile).
-pub fn merchant_with(dir: &Path, signing_key: &PrivateKey, et_public: &PublicKey) -> Merchant {
+pub(crate) fn merchant_with(
+    dir: &Path,
+    signing_key: &PrivateKey,
+    et_public: &PublicKey,
+) -> Merchant {
     merchant_keys(
         dir,
         signing_key.clone(),
@@ -61,12 +65,12 @@ fn merchant_keys(
     Merchant::new(credentials, profile)
 }
 
-pub fn merchant(dir: &Path) -> Merchant {
+pub(crate) fn merchant(dir: &Path) -> Merchant {
     merchant_speaking(dir, Profile::default())
 }
 
 /// The directory's merchant, with its own keys, speaking `profile`.
-pub fn merchant_speaking(dir: &Path, profile: Profile) -> Merchant {
+pub(crate) fn merchant_speaking(dir: &Path, profile: Profile) -> Merchant {
     merchant_keys(
         dir,
         load_private(&dir.join("merchant-private.pem")),
@@ -78,7 +82,7 @@ pub fn merchant_speaking(dir: &Path, profile: Profile) -> Merchant {
 /// The directory's merchant speaking like ET's Python demo:
 /// `callback_process` `""`, `sensitive_data` always encrypted (`[]` when
 /// there is nothing to send).
-pub fn demo_merchant(dir: &Path) -> Merchant {
+pub(crate) fn demo_merchant(dir: &Path) -> Merchant {
     merchant_speaking(
         dir,
         Profile {
@@ -90,7 +94,10 @@ pub fn demo_merchant(dir: &Path) -> Merchant {
 }
 
 /// Polls `check` every 20 ms for up to `limit`.
-pub async fn wait_for<T>(limit: Duration, mut check: impl FnMut() -> Option<T>) -> Option<T> {
+pub(crate) async fn wait_for<T>(
+    limit: Duration,
+    mut check: impl FnMut() -> Option<T>,
+) -> Option<T> {
     let start = Instant::now();
     while start.elapsed() < limit {
         if let Some(v) = check() {
@@ -102,7 +109,7 @@ pub async fn wait_for<T>(limit: Duration, mut check: impl FnMut() -> Option<T>) 
 }
 
 /// Builds `op`, sends it and opens the answer: its items, or ET's refusal.
-pub async fn call<Op: Operation>(
+pub(crate) async fn call<Op: Operation>(
     sb: &RunningSandbox,
     m: &Merchant,
     op: &Op,
@@ -112,7 +119,7 @@ pub async fn call<Op: Operation>(
 }
 
 /// Sends an already built request and opens the answer.
-pub async fn send_built<Op: Operation>(
+pub(crate) async fn send_built<Op: Operation>(
     sb: &RunningSandbox,
     m: &Merchant,
     req: &BuiltRequest,
@@ -123,7 +130,7 @@ pub async fn send_built<Op: Operation>(
 }
 
 /// The refusal is signed by ET and carries `code`; returns its message.
-pub fn refused<T: std::fmt::Debug>(
+pub(crate) fn refused<T: std::fmt::Debug>(
     result: Result<T, et_proto::Error>,
     code: SandboxCode,
 ) -> String {
