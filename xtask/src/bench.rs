@@ -331,7 +331,7 @@ fn print_targets(results: &[Measured], openssl: Option<&BTreeMap<u32, OpensslRsa
     cost_ratio(results, "response_open_50", "response_open_50_rsa", 1.2);
 }
 
-/// The webhook receiver's targets (issue 13 §4), from the `webhook` bench's
+/// The webhook receiver's targets, from the `webhook` bench's
 /// result file when it was written by this run.
 fn webhook_targets(since: SystemTime) {
     println!("\nwebhook receiver end to end (loopback, keep-alive, 1 server thread):");
@@ -366,7 +366,7 @@ fn webhook_targets(since: SystemTime) {
     );
 }
 
-/// The sandbox's targets (issue 12 §3): 1,000 connections, signed `get_rate`.
+/// The sandbox's targets: 1,000 connections, signed `get_rate`.
 fn sandbox_targets(figures: &crate::sandbox_load::Figures) {
     println!(
         "\nsandbox (signed get_rate, 2048-bit keys, RSA on {:?}, {} errors):",

@@ -478,7 +478,7 @@ fn a_closed_stdout_is_a_quiet_exit() {
     assert!(out.status.success(), "{:?}", out.status);
 }
 
-// Hardening (issue 10 §3–§4): files that hold secrets, bounded inputs,
+// Hardening: files that hold secrets, bounded inputs,
 // escaped output, exact numbers, one exit-code table.
 
 /// Amounts that a float cannot carry: `82800.0` and `1e16` are what an f64 prints.
