@@ -268,17 +268,7 @@ mod tests {
     }
 
     fn event() -> impl Strategy<Value = Event> {
-        prop::sample::select(vec![
-            Event::Pay,
-            Event::DeclinePayment,
-            Event::Remit,
-            Event::Receive,
-            Event::Complete,
-            Event::Close,
-            Event::ApplyRefund,
-            Event::RefundResult { success: true },
-            Event::RefundResult { success: false },
-        ])
+        prop::sample::select(crate::machine::EVENTS.to_vec())
     }
 
     proptest! {

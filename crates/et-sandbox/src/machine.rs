@@ -118,22 +118,24 @@ pub(crate) fn next(
     to.ok_or(IllegalTransition { from, event })
 }
 
+/// Every event, each refund outcome once (the tests walk them all).
+#[cfg(test)]
+pub(crate) const EVENTS: &[Event] = &[
+    Event::Pay,
+    Event::DeclinePayment,
+    Event::Remit,
+    Event::Receive,
+    Event::Complete,
+    Event::Close,
+    Event::ApplyRefund,
+    Event::RefundResult { success: true },
+    Event::RefundResult { success: false },
+];
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use OrderStatus::*;
-
-    const EVENTS: &[Event] = &[
-        Event::Pay,
-        Event::DeclinePayment,
-        Event::Remit,
-        Event::Receive,
-        Event::Complete,
-        Event::Close,
-        Event::ApplyRefund,
-        Event::RefundResult { success: true },
-        Event::RefundResult { success: false },
-    ];
 
     #[test]
     fn happy_path_reaches_completed() {

@@ -12,7 +12,7 @@ use et_model::{
     OrderStatus, QueryOrders,
 };
 use et_proto::{Merchant, CONTENT_TYPE};
-use et_sandbox::{RunningSandbox, SandboxCode};
+use et_sandbox::{NotificationView, RunningSandbox, SandboxCode};
 
 async fn create(
     sb: &RunningSandbox,
@@ -215,12 +215,15 @@ async fn a_restart_mid_retries_still_delivers() {
     sb.shutdown().await;
 }
 
-#[tokio::test]
-async fn gives_up_after_seven_attempts() {
-    let dir = state_dir();
+/// An order closed at once, its one notification sent to an endpoint that
+/// never acknowledges, after its whole retry schedule: the sandbox, the
+/// endpoint, the order id and the finished notifications.
+async fn closed_and_never_acknowledged(
+    dir: &std::path::Path,
+) -> (RunningSandbox, Receiver, String, Vec<NotificationView>) {
     // 1 sandbox minute = 1 ms: the whole schedule (226 minutes) takes 0.23 s.
-    let sb = start(dir.path(), 60_000.0).await;
-    let m = merchant(dir.path());
+    let sb = start(dir, 60_000.0).await;
+    let m = merchant(dir);
     let hook = Receiver::start(false).await;
     let id = create(&sb, &m, &hook.url("/n"), None).await;
     sb.close(&id).expect("closes");
@@ -230,6 +233,13 @@ async fn gives_up_after_seven_attempts() {
     })
     .await
     .expect("the schedule ends");
+    (sb, hook, id, done)
+}
+
+#[tokio::test]
+async fn gives_up_after_seven_attempts() {
+    let dir = state_dir();
+    let (sb, hook, _, done) = closed_and_never_acknowledged(dir.path()).await;
     assert_eq!(done.len(), 1);
     assert_eq!(done[0].attempts, 7);
     assert!(
@@ -433,17 +443,7 @@ async fn hanging_merchant_endpoints_do_not_delay_a_healthy_one() {
 #[tokio::test]
 async fn every_delivery_attempt_is_recorded() {
     let dir = state_dir();
-    let sb = start(dir.path(), 60_000.0).await;
-    let m = merchant(dir.path());
-    let hook = Receiver::start(false).await;
-    let id = create(&sb, &m, &hook.url("/n"), None).await;
-    sb.close(&id).expect("closes");
-    let done = wait_for(Duration::from_secs(10), || {
-        let views = sb.notifications(Some(&id)).ok()?;
-        views.iter().all(|v| !v.pending).then_some(views)
-    })
-    .await
-    .expect("the schedule ends");
+    let (sb, hook, id, done) = closed_and_never_acknowledged(dir.path()).await;
     let attempts = sb.delivery_attempts(&id).expect("attempts");
     assert_eq!(attempts.len(), 7, "{attempts:?}");
     for (i, a) in attempts.iter().enumerate() {
@@ -482,7 +482,7 @@ async fn every_delivery_attempt_is_recorded() {
     );
 
     hook.accept.store(true, Ordering::SeqCst);
-    sb.pay(&create(&sb, &m, &hook.url("/n"), None).await)
+    sb.pay(&create(&sb, &merchant(dir.path()), &hook.url("/n"), None).await)
         .expect("pays");
     let ok = wait_for(Duration::from_secs(10), || {
         let all = sb.notifications(None).ok()?;
