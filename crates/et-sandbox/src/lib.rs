@@ -487,6 +487,7 @@ pub async fn start_with(config: SandboxConfig, limits: Limits) -> Result<Running
     let server = Arc::new(server::Server {
         app: app.clone(),
         budget: limits::BodyBudget::new(limits.body_budget),
+        api_turns: Arc::new(tokio::sync::Semaphore::new(limits.api_concurrency.max(1))),
         limits,
     });
     // Each task holds the directory's lock until it has ended.
