@@ -240,7 +240,9 @@
 //! framing, e.g. bad chunking, is 400; a method other than POST on
 //! `/server` is 405 with `Allow: POST`. Request handlers (RSA, SQLite) and
 //! the notification loop's database work run on tokio's blocking pool, never
-//! on the threads that drive connections.
+//! on the threads that drive connections; at most `api_concurrency` (4 per
+//! core) `POST /server` requests at once, the rest waiting in arrival order,
+//! so CPU-bound RSA cannot starve those threads.
 //!
 //! # Files that hold secrets
 //!
