@@ -240,7 +240,9 @@
 //! framing, e.g. bad chunking, is 400; a method other than POST on
 //! `/server` is 405 with `Allow: POST`. Request handlers (RSA, SQLite) and
 //! the notification loop's database work run on tokio's blocking pool, never
-//! on the threads that drive connections.
+//! on the threads that drive connections; at most `api_concurrency` (4 per
+//! core) `POST /server` requests at once, the rest waiting in arrival order,
+//! so CPU-bound RSA cannot starve those threads.
 //!
 //! # Files that hold secrets
 //!
@@ -487,6 +489,7 @@ pub async fn start_with(config: SandboxConfig, limits: Limits) -> Result<Running
     let server = Arc::new(server::Server {
         app: app.clone(),
         budget: limits::BodyBudget::new(limits.body_budget),
+        api_turns: Arc::new(tokio::sync::Semaphore::new(limits.api_concurrency.max(1))),
         limits,
     });
     // Each task holds the directory's lock until it has ended.

@@ -33,6 +33,13 @@ pub struct Limits {
     /// bytes released), so many large, slowly sent bodies cannot exhaust
     /// memory. Default 64 MiB: three maximal bodies at once.
     pub body_budget: usize,
+    /// `POST /server` requests handled at once on the blocking pool; the
+    /// rest wait their turn in arrival order. RSA is CPU-bound: hundreds
+    /// of signatures at once on a 2-core machine starve the threads that
+    /// read requests and write replies, and the last to be scheduled waits
+    /// seconds. A few more than the cores, so a request stuck in the
+    /// database does not hold up the others. Default: 4 per core.
+    pub api_concurrency: usize,
 }
 
 impl Default for Limits {
@@ -46,6 +53,7 @@ impl Default for Limits {
             },
             body_read_timeout: Duration::from_secs(30),
             body_budget: 64 * 1024 * 1024,
+            api_concurrency: 4 * std::thread::available_parallelism().map_or(1, usize::from),
         }
     }
 }

@@ -10,7 +10,7 @@ use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper::service::service_fn;
 use tokio::net::TcpListener;
-use tokio::sync::watch;
+use tokio::sync::{watch, Semaphore};
 
 use crate::app::App;
 use crate::clock::beijing_datetime;
@@ -30,6 +30,10 @@ pub(crate) struct Server {
     pub limits: Limits,
     /// The body bytes all requests in flight may hold.
     pub budget: BodyBudget,
+    /// Turns for `POST /server` on the blocking pool
+    /// ([`Limits::api_concurrency`]); tokio's semaphore is fair, so requests
+    /// are served in the order they arrived.
+    pub api_turns: Arc<Semaphore>,
 }
 
 /// A request answered by closing its connection without a reply (a
@@ -67,14 +71,11 @@ pub(crate) async fn serve(
 /// Reads the request's body within the [`Limits`] (only `POST /server`
 /// may send up to [`MAX_BODY`]; every other route's body is a small form),
 /// then routes it on tokio's blocking pool: RSA and SQLite never run on the
-/// threads that drive connections, so a slow request delays only itself.
-/// The pool (512 threads) is not smaller than the connection cap.
+/// threads that drive connections. `POST /server` waits for one of
+/// [`Server::api_turns`] first; the other routes (no RSA) go straight on.
 async fn answer(server: Arc<Server>, req: Request<Incoming>) -> Result<Reply, NoReply> {
-    let limit = if req.uri().path().trim_matches('/') == "server" {
-        MAX_BODY
-    } else {
-        jump::MAX_FORM
-    };
+    let api = req.uri().path().trim_matches('/') == "server";
+    let limit = if api { MAX_BODY } else { jump::MAX_FORM };
     let (parts, body) = req.into_parts();
     let (body, held) =
         match read_body(&parts.headers, body, limit, &server.limits, &server.budget).await {
@@ -88,9 +89,14 @@ async fn answer(server: Arc<Server>, req: Request<Incoming>) -> Result<Reply, No
             }
         };
     let req = Request::from_parts(parts, body);
+    let turn = match api {
+        // Never closed, so acquiring cannot fail.
+        true => server.api_turns.clone().acquire_owned().await.ok(),
+        false => None,
+    };
     let routed = tokio::task::spawn_blocking(move || {
         let reply = route_with_faults(&server, &req);
-        drop(held);
+        drop((held, turn));
         reply
     });
     let (reply, fault) = routed.await.unwrap_or_else(|e| {
