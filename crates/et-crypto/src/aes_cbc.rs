@@ -126,15 +126,33 @@ pub fn aes_cbc_decrypt(
     iv: Iv,
     ciphertext: &[u8],
 ) -> Result<Zeroizing<Vec<u8>>, Error> {
+    aes_cbc_decrypt_owned(key, iv, ciphertext.to_vec())
+}
+
+/// [`aes_cbc_decrypt`] in the ciphertext's own buffer: no second buffer
+/// for the plaintext (a response's `sensitive_data` runs to kilobytes).
+/// The buffer is wiped on drop whatever the outcome, since a failed
+/// decryption leaves decrypted bytes in it.
+///
+/// # Errors
+/// As [`aes_cbc_decrypt`].
+pub fn aes_cbc_decrypt_owned(
+    key: &AesKey,
+    iv: Iv,
+    ciphertext: Vec<u8>,
+) -> Result<Zeroizing<Vec<u8>>, Error> {
     let len = ciphertext.len();
     if len == 0 || len % 16 != 0 {
         return Err(Error::AesCiphertextLength { len });
     }
+    let mut buffer = Zeroizing::new(ciphertext);
     let iv = Zeroizing::new(iv.resolve(key));
-    Dec::new(&key.0.into(), &(*iv).into())
-        .decrypt_padded_vec_mut::<Pkcs7>(ciphertext)
-        .map(Zeroizing::new)
-        .map_err(|_| Error::AesPadding)
+    let plaintext_len = Dec::new(&key.0.into(), &(*iv).into())
+        .decrypt_padded_mut::<Pkcs7>(&mut buffer)
+        .map_err(|_| Error::AesPadding)?
+        .len();
+    buffer.truncate(plaintext_len);
+    Ok(buffer)
 }
 
 #[cfg(test)]
@@ -146,6 +164,29 @@ mod tests {
         let (a, b) = (AesKey::generate(), AesKey::generate());
         assert!(a.as_bytes().iter().all(u8::is_ascii_alphanumeric));
         assert_ne!(a, b);
+    }
+
+    #[test]
+    fn decrypting_in_place_agrees_with_decrypting_a_copy() {
+        let key = AesKey::new(*b"0123456789abcdef");
+        for len in [0, 1, 15, 16, 17, 1000] {
+            let plaintext = vec![b'x'; len];
+            let ct = aes_cbc_encrypt(&key, Iv::SameAsKey, &plaintext);
+            let owned = aes_cbc_decrypt_owned(&key, Iv::SameAsKey, ct.clone()).unwrap();
+            assert_eq!(*owned, plaintext);
+            assert_eq!(owned, aes_cbc_decrypt(&key, Iv::SameAsKey, &ct).unwrap());
+        }
+        let mut bad = aes_cbc_encrypt(&key, Iv::SameAsKey, b"abc");
+        let last = bad.len() - 1;
+        bad[last] ^= 1;
+        assert_eq!(
+            aes_cbc_decrypt_owned(&key, Iv::SameAsKey, bad),
+            Err(Error::AesPadding)
+        );
+        assert_eq!(
+            aes_cbc_decrypt_owned(&key, Iv::SameAsKey, vec![0; 15]),
+            Err(Error::AesCiphertextLength { len: 15 })
+        );
     }
 
     #[test]

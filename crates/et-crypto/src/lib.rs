@@ -54,7 +54,7 @@ mod key_input;
 mod keys;
 mod md5_sign;
 
-pub use aes_cbc::{aes_cbc_decrypt, aes_cbc_encrypt, AesKey, Iv};
+pub use aes_cbc::{aes_cbc_decrypt, aes_cbc_decrypt_owned, aes_cbc_encrypt, AesKey, Iv};
 pub use b64::{b64_decode, b64_encode};
 pub use backend::{Backend, Operation};
 pub use error::{Error, KeyFormat, KeyKind};

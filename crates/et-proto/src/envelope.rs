@@ -7,6 +7,8 @@
 use et_crypto::{AesKey, Iv, PrivateKey, PublicKey};
 use et_model::Placement;
 use serde::de::DeserializeOwned;
+use std::mem::take;
+
 use zeroize::Zeroizing;
 
 use crate::error::{CryptoStep, DecryptionStep, Error, Message, PayloadFault};
@@ -82,10 +84,11 @@ pub(crate) fn unseal(
     let failed = |step| Error::Decryption { step };
     let wrapped =
         et_crypto::b64_decode(aeskey).map_err(|_| failed(DecryptionStep::AeskeyBase64))?;
-    let ciphertext = et_crypto::b64_decode(envelope.text("sensitive_data").unwrap_or_default())
+    let mut ciphertext = et_crypto::b64_decode(envelope.text("sensitive_data").unwrap_or_default())
         .map_err(|_| failed(DecryptionStep::SensitiveDataBase64))?;
     let mut step = DecryptionStep::Aeskey;
-    for padding in profile.decrypt_paddings() {
+    let mut paddings = profile.decrypt_paddings().into_iter().peekable();
+    while let Some(padding) = paddings.next() {
         let Ok(raw_key) = own.decrypt_key(padding, &wrapped) else {
             continue;
         };
@@ -93,7 +96,13 @@ pub(crate) fn unseal(
             continue;
         };
         step = DecryptionStep::SensitiveData;
-        if let Ok(plaintext) = et_crypto::aes_cbc_decrypt(&key, Iv::SameAsKey, &ciphertext) {
+        // In place on the last try only: an earlier one must leave the
+        // ciphertext for the next padding.
+        let plaintext = match paddings.peek() {
+            None => et_crypto::aes_cbc_decrypt_owned(&key, Iv::SameAsKey, take(&mut ciphertext)),
+            Some(_) => et_crypto::aes_cbc_decrypt(&key, Iv::SameAsKey, &ciphertext),
+        };
+        if let Ok(plaintext) = plaintext {
             return utf8(plaintext);
         }
     }
