@@ -5,14 +5,14 @@
 //! arrive, and order or delay does not lose one.
 
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use et_http::{Client, Endpoint, WebhookReceiver};
 use et_inbox::{Inbox, InboxConfig, SqliteStore, Store};
 use et_model::{Amount, CountryCode, CreateOrder, CurrencyCode, Notification};
 use et_proto::{Merchant, Profile};
 use et_sandbox::{DeliveryFailure, Fault, FaultRule, RunningSandbox, SandboxConfig, Scope};
-use et_testkit::http::Receiver;
+use et_testkit::http::{wait_for, Receiver};
 use et_testkit::merchant_dir as state_dir;
 
 /// The test kit's merchant, which a sandbox on [`state_dir`] knows.
@@ -46,18 +46,6 @@ fn order(merchant_order_id: &str, amount: &str) -> CreateOrder {
 
 fn rule(scope: Scope, fault: Fault) -> FaultRule {
     FaultRule { scope, fault }
-}
-
-/// Polls `check` every 20 ms for up to `limit`.
-async fn wait_for<T>(limit: Duration, mut check: impl FnMut() -> Option<T>) -> Option<T> {
-    let start = Instant::now();
-    while start.elapsed() < limit {
-        if let Some(v) = check() {
-            return Some(v);
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    check()
 }
 
 /// The merchant's side of notifications: et-http's webhook receiver storing

@@ -246,3 +246,18 @@ impl Receiver {
             .collect()
     }
 }
+
+/// Polls `check` every 20 ms for up to `limit`; its last answer after that.
+pub async fn wait_for<T>(
+    limit: std::time::Duration,
+    mut check: impl FnMut() -> Option<T>,
+) -> Option<T> {
+    let start = std::time::Instant::now();
+    while start.elapsed() < limit {
+        if let Some(v) = check() {
+            return Some(v);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    check()
+}

@@ -12,7 +12,7 @@ use et_proto::{
 };
 use et_sandbox::{RunningSandbox, SandboxCode, SandboxConfig, SandboxDir};
 
-pub(crate) use et_testkit::http::{get, post, Receiver};
+pub(crate) use et_testkit::http::{get, post, wait_for, Receiver};
 /// A fresh state directory holding the test kit's keys and merchant.
 pub(crate) use et_testkit::merchant_dir as state_dir;
 
@@ -91,21 +91,6 @@ pub(crate) fn demo_merchant(dir: &Path) -> Merchant {
             ..Profile::default()
         },
     )
-}
-
-/// Polls `check` every 20 ms for up to `limit`.
-pub(crate) async fn wait_for<T>(
-    limit: Duration,
-    mut check: impl FnMut() -> Option<T>,
-) -> Option<T> {
-    let start = Instant::now();
-    while start.elapsed() < limit {
-        if let Some(v) = check() {
-            return Some(v);
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    check()
 }
 
 /// Builds `op`, sends it and opens the answer: its items, or ET's refusal.
