@@ -6,7 +6,7 @@
 //! signature check). A body we signed ourselves must never fail its
 //! signature check.
 
-use et_crypto::{aes_cbc_encrypt, b64_encode, AesKey, Iv, PrivateKey, SignHash};
+use et_crypto::{aes_cbc_encrypt, b64_encode, AesKey, Iv, PrivateKey};
 use et_model::{CreateOrder, QueryOrders, ServerType};
 use et_proto::{
     read_notification_body, sign_notification, sign_string_with, v1_printed_string, Error, Message,
@@ -127,9 +127,7 @@ fn read_as_every_operation(opened: &OpenedRequest) {
 /// The input's JSON object with a valid `sign` by `key` (default profile).
 fn resign(data: &[u8], key: &PrivateKey) -> Option<Vec<u8>> {
     let mut object = UntypedObject::parse_json(data, Message::Request).ok()?;
-    let text = et_proto::sign_string(&object);
-    let signature = key.sign(SignHash::Sha256, text.as_bytes()).ok()?;
-    object.insert(SIGN_KEY, UntypedValue::string(b64_encode(signature)));
+    et_testkit::resign(&mut object, key).ok()?;
     Some(object.to_json().into_bytes())
 }
 

@@ -5,9 +5,9 @@
 mod common;
 
 use common::Parties;
-use et_crypto::{AesKey, Iv, KeyPadding, SignHash};
+use et_crypto::{AesKey, Iv, KeyPadding};
 use et_model::{Amount, CountryCode, CreateOrder, CurrencyCode};
-use et_proto::{sign_string, DecryptionStep, Error, Message, Profile, UntypedObject, UntypedValue};
+use et_proto::{DecryptionStep, Error, Message, Profile, UntypedObject, UntypedValue};
 
 fn order() -> CreateOrder {
     CreateOrder::new(
@@ -26,14 +26,7 @@ fn resigned(parties: &Parties, aeskey: &str, sensitive_data: &str) -> Vec<u8> {
     let mut object = UntypedObject::parse_json(&built.body, Message::Request).unwrap();
     object.insert("aeskey", UntypedValue::string(aeskey));
     object.insert("sensitive_data", UntypedValue::string(sensitive_data));
-    object.remove("sign");
-    let signature = common::key(common::Who::Merchant, 1024)
-        .sign(SignHash::Sha256, sign_string(&object).as_bytes())
-        .unwrap();
-    object.insert(
-        "sign",
-        UntypedValue::string(et_crypto::b64_encode(signature)),
-    );
+    et_testkit::resign(&mut object, common::key(common::Who::Merchant, 1024)).unwrap();
     object.to_json().into_bytes()
 }
 

@@ -351,14 +351,7 @@ fn signed_reply(
     let body = parties.et_respond(&Response::success(&parties.et_open(request)));
     let mut object = UntypedObject::parse_json(&body, Message::Response).unwrap();
     change(&mut object);
-    object.remove("sign");
-    let signature = common::key(common::Who::Et, 1024)
-        .sign(et_crypto::SignHash::Sha256, sign_string(&object).as_bytes())
-        .unwrap();
-    object.insert(
-        "sign",
-        UntypedValue::string(et_crypto::b64_encode(signature)),
-    );
+    et_testkit::resign(&mut object, common::key(common::Who::Et, 1024)).unwrap();
     object.to_json().into_bytes()
 }
 

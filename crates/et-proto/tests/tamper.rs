@@ -7,9 +7,7 @@ mod common;
 use common::Parties;
 use et_crypto::{AesKey, Iv};
 use et_model::{GetPayUrl, QueryOrders, StatusCode};
-use et_proto::{
-    sign_string, Error, Message, Profile, Response, UntypedObject, UntypedValue, ValueKind,
-};
+use et_proto::{Error, Message, Profile, Response, UntypedObject, UntypedValue, ValueKind};
 
 /// Changes one value so that its sign-string text differs (and stays valid
 /// Base64 where it was: the first character is swapped).
@@ -200,14 +198,7 @@ fn et_demo_shaped_request_is_accepted() {
     ]
     .into_iter()
     .collect();
-    let merchant_key = common::key(common::Who::Merchant, 1024);
-    let signature = merchant_key
-        .sign(et_crypto::SignHash::Sha256, sign_string(&demo).as_bytes())
-        .unwrap();
-    demo.insert(
-        "sign",
-        UntypedValue::string(et_crypto::b64_encode(signature)),
-    );
+    et_testkit::resign(&mut demo, common::key(common::Who::Merchant, 1024)).unwrap();
     let opened = parties
         .et
         .open_request(demo.to_json().as_bytes(), parties.lookup())

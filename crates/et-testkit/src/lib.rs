@@ -8,6 +8,7 @@
 //!   use 1024-bit keys) and 2048 bits, and a third 1024-bit key that
 //!   neither party trusts ([`Who::Stranger`]).
 //! - [`Parties`]: a merchant and ET that trust each other's keys.
+//! - [`resign`]: an envelope changed by a test, signed again.
 //! - [`key_file`], and with feature `io` `merchant_dir`: the same keys as
 //!   files, with `merchant.json`, as the sandbox's state directory and the
 //!   `et` command's merchant directory hold them.
@@ -23,7 +24,10 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use et_crypto::{PrivateKey, PublicKey};
-use et_proto::{BuiltRequest, Credentials, EtSide, Merchant, OpenedRequest, Profile, Response};
+use et_proto::{
+    BuiltRequest, Credentials, EtSide, Merchant, OpenedRequest, Profile, Response, UntypedObject,
+    UntypedValue,
+};
 
 /// The test merchant's number.
 pub const MERCHANT_NUMBER: &str = "ET82009";
@@ -232,4 +236,17 @@ pub fn write_keys(dir: &Path) {
                 .unwrap_or_else(|e| panic!("writing {}: {e}", to.display()));
         }
     }
+}
+
+/// Signs `object` with `key` (SHA256withRSA over its sign string, the
+/// default rule) and sets its `sign`, replacing any: an envelope a test or
+/// fuzz target changed, made valid again so that only the change is judged.
+pub fn resign(object: &mut UntypedObject, key: &PrivateKey) -> Result<(), et_crypto::Error> {
+    let text = et_proto::sign_string(object);
+    let signature = key.sign(et_crypto::SignHash::Sha256, text.as_bytes())?;
+    object.insert(
+        "sign",
+        UntypedValue::string(et_crypto::b64_encode(signature)),
+    );
+    Ok(())
 }
