@@ -80,11 +80,11 @@
 //! browser opens cannot send that, and a cross-site script cannot without a
 //! CORS preflight the sandbox never grants. `et sandbox admin` sends it.
 //!
-//! The dashboard's pages and the admin routes answer `403` unless `Host`
-//! is an IP address, `localhost` or a `*.localhost` name: a DNS-rebinding
-//! page on another domain is same-origin with the sandbox, but names its
-//! own domain there. ET's API, checkout, jump and voucher routes answer
-//! any `Host`.
+//! Every route but ET's API, checkout, jump and voucher routes (and the
+//! dashboard's static assets) answers `403` unless `Host` is an IP address,
+//! `localhost` or a `*.localhost` name: a DNS-rebinding page on another
+//! domain is same-origin with the sandbox, but names its own domain there.
+//! The check is the default, so a route added later is covered too.
 //!
 //! The dashboard's buttons send exactly these JSON `POST`s from a few
 //! lines of same-origin script. Its pages are server-rendered (maud

@@ -154,11 +154,14 @@ fn route(app: &App, req: &Request<Bytes>) -> Reply {
     let path = req.uri().path().to_owned();
     let query = req.uri().query().unwrap_or_default().to_owned();
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
-    let private = matches!(
+    // ET's own routes (the API, the payer's checkout, jump pages, vouchers)
+    // and the static assets answer any name; every other route, present or
+    // added later, answers only to a local one.
+    let public = matches!(
         segments.first(),
-        Some(&("" | "orders" | "notifications" | "requests" | "attachments" | "faults" | "admin"))
+        Some(&("server" | "pay" | "jump" | "vouchers" | "static"))
     );
-    if private && !local_host(req) {
+    if !public && !local_host(req) {
         return reply(
             StatusCode::FORBIDDEN,
             "text/plain; charset=utf-8",

@@ -109,7 +109,7 @@ async fn connections_beyond_the_cap_wait_until_a_slot_frees() {
     tokio::time::sleep(Duration::from_millis(100)).await;
     let mut third = connect(&sandbox).await;
     third
-        .write_all(b"GET /nowhere HTTP/1.1\r\nHost: sandbox\r\n\r\n")
+        .write_all(b"GET /nowhere HTTP/1.1\r\nHost: localhost\r\n\r\n")
         .await
         .expect("write");
     assert_eq!(
