@@ -47,31 +47,33 @@ fn read_int_code<'de, D: Deserializer<'de>>(d: D, what: &'static str) -> Result<
     d.deserialize_any(IntCodeVisitor(what))
 }
 
-/// Reads a string code from a JSON string, or a number taken as its text.
-struct StrCodeVisitor(&'static str);
+/// Reads a string code from a JSON string, or a number taken as its text,
+/// and hands it to `F` (borrowed: a known code costs no allocation).
+struct StrCodeVisitor<F>(&'static str, F);
 
-impl Visitor<'_> for StrCodeVisitor {
-    type Value = String;
+impl<T, F: FnOnce(&str) -> T> Visitor<'_> for StrCodeVisitor<F> {
+    type Value = T;
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} as a string", self.0)
     }
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<String, E> {
-        Ok(v.to_owned())
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<T, E> {
+        Ok((self.1)(v))
     }
-    fn visit_i64<E: de::Error>(self, v: i64) -> Result<String, E> {
-        Ok(v.to_string())
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<T, E> {
+        Ok((self.1)(&v.to_string()))
     }
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<String, E> {
-        Ok(v.to_string())
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<T, E> {
+        Ok((self.1)(&v.to_string()))
     }
 }
 
-/// Reads a string code; used by every string code type.
-pub(crate) fn read_str_code<'de, D: Deserializer<'de>>(
+/// Reads a string code into `T` with `from_code`; used by every string code type.
+pub(crate) fn read_str_code<'de, D: Deserializer<'de>, T>(
     d: D,
     what: &'static str,
-) -> Result<String, D::Error> {
-    d.deserialize_any(StrCodeVisitor(what))
+    from_code: impl FnOnce(&str) -> T,
+) -> Result<T, D::Error> {
+    d.deserialize_any(StrCodeVisitor(what, from_code))
 }
 
 /// Declares an integer code enum with an `Other(i64)` variant.
@@ -227,7 +229,7 @@ macro_rules! str_code {
 
         impl<'de> ::serde::Deserialize<'de> for $name {
             fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-                read_str_code(d, $what).map(|code| $name::from_code(&code))
+                read_str_code(d, $what, $name::from_code)
             }
         }
 
@@ -660,6 +662,15 @@ impl CurrencyCode {
     }
 }
 
+/// Codes read without an allocation of their own (a batch answer carries
+/// one per order); any other code is kept as an owned string. ET's yuan
+/// (`RMB`, and ISO's `CNY`) and the currencies of the destinations its
+/// payers study in.
+const COMMON_CURRENCIES: [&str; 22] = [
+    "RMB", "CNY", "GBP", "USD", "EUR", "AUD", "CAD", "NZD", "HKD", "SGD", "JPY", "KRW", "CHF",
+    "SEK", "DKK", "NOK", "MYR", "THB", "MOP", "INR", "AED", "RUB",
+];
+
 impl fmt::Display for CurrencyCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
@@ -680,7 +691,10 @@ impl Serialize for CurrencyCode {
 
 impl<'de> Deserialize<'de> for CurrencyCode {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        read_str_code(d, "currency code").map(|code| CurrencyCode(Cow::Owned(code)))
+        read_str_code(d, "currency code", |code| {
+            let common = COMMON_CURRENCIES.iter().find(|common| **common == code);
+            CurrencyCode(common.map_or_else(|| Cow::Owned(code.to_owned()), |c| Cow::Borrowed(*c)))
+        })
     }
 }
 
@@ -693,6 +707,22 @@ impl crate::wire::FieldValue for CurrencyCode {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn currency_codes_read_exactly_and_common_ones_without_a_copy() {
+        let read = |json: &str| serde_json::from_str::<CurrencyCode>(json).unwrap().0;
+        assert!(matches!(read("\"GBP\""), Cow::Borrowed("GBP")));
+        assert!(matches!(read("\"RMB\""), Cow::Borrowed("RMB")));
+        for (json, code) in [("\"XBT\"", "XBT"), ("\"gbp\"", "gbp"), ("826", "826")] {
+            assert!(
+                matches!(read(json), Cow::Owned(owned) if owned == code),
+                "{json}"
+            );
+        }
+        assert!(COMMON_CURRENCIES
+            .iter()
+            .all(|c| c.len() == 3 && c.bytes().all(|b| b.is_ascii_uppercase())));
+    }
 
     #[test]
     fn integer_codes_read_numbers_and_numeric_strings() {

@@ -56,7 +56,9 @@ impl Serialize for InstitutionCode {
 
 impl<'de> Deserialize<'de> for InstitutionCode {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        read_str_code(d, "institution code").map(InstitutionCode)
+        read_str_code(d, "institution code", |code| {
+            InstitutionCode(code.to_owned())
+        })
     }
 }
 

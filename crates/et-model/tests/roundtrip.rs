@@ -100,6 +100,22 @@ proptest! {
         prop_assert_eq!(serde_json::to_string(&read).unwrap(), amount.as_str());
     }
 
+    /// Every way of reading JSON text keeps an amount's text exactly: a
+    /// borrowed `&str`, bytes, an `io::Read` (serde_json hands those over
+    /// owned), and numbers nested in a payload.
+    #[test]
+    fn amounts_keep_their_text_through_every_reader(amount in amount()) {
+        let text = amount.as_str();
+        let from_str: Amount = serde_json::from_str(text).unwrap();
+        let from_slice: Amount = serde_json::from_slice(text.as_bytes()).unwrap();
+        let from_reader: Amount = serde_json::from_reader(text.as_bytes()).unwrap();
+        let nested: Vec<Amount> = serde_json::from_str(&format!("[ {text} ,\"{text}\"]")).unwrap();
+        for read in [&from_str, &from_slice, &from_reader, &nested[0], &nested[1]] {
+            prop_assert_eq!(read.as_str(), text);
+        }
+        prop_assert_eq!(serde_json::to_string(&from_reader).unwrap(), text);
+    }
+
     /// Decimal → Amount → Decimal is exact and keeps the scale.
     #[test]
     fn decimal_round_trips(mantissa in any::<i64>(), scale in 0u32..10) {

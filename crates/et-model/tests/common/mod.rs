@@ -10,9 +10,10 @@ pub(crate) fn text() -> impl Strategy<Value = String> {
     "\\PC{0,12}|[\"\\\\\u{0}-\u{1f}]{0,3}|张三[a-z]{0,4}"
 }
 
-/// An amount with a random scale, trailing zeros included.
+/// An amount with a random scale, trailing zeros included; up to 44
+/// characters, so both sides of the inline/boxed storage limit (22).
 pub(crate) fn amount() -> impl Strategy<Value = Amount> {
-    "-?(0|[1-9][0-9]{0,14})(\\.[0-9]{1,6})?([eE][+-]?[0-9]{1,2})?"
+    "-?(0|[1-9][0-9]{0,30})(\\.[0-9]{1,8})?([eE][+-]?[0-9]{1,2})?"
         .prop_map(|text| Amount::new(&text).expect("strategy yields JSON numbers"))
 }
 
