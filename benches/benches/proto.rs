@@ -1,6 +1,7 @@
 //! et-proto: building a create-order envelope, opening a 50-order batch
 //! response (each next to its RSA operations alone, same process, same
-//! keys), verifying a notification, building a sign string.
+//! keys, and the open's other steps one by one), verifying a notification,
+//! building a sign string.
 
 use std::collections::BTreeMap;
 use std::hint::black_box;
@@ -11,8 +12,8 @@ use benches::{
     BACKENDS, KEY_BITS,
 };
 use criterion::{BenchmarkId, Criterion};
-use et_crypto::{b64_decode, KeyPadding, SignHash};
-use et_model::{Notification, QueryOrders};
+use et_crypto::{aes_cbc_decrypt, b64_decode, AesKey, Iv, KeyPadding, SignHash};
+use et_model::{Notification, OrderInfo, QueryOrders};
 use et_proto::{read_notification_body, sign_string, Message, UntypedObject};
 
 fn fixtures() -> Vec<(BenchmarkId, Parties)> {
@@ -86,6 +87,45 @@ fn response_open(c: &mut Criterion<ThreadCpu>) {
     }
 }
 
+/// Where a 50-order open spends what is not RSA: reading the envelope, the
+/// Base64 and AES of `sensitive_data`, and typing the orders, next to JSON
+/// syntax alone (serde_json reading the same text into nothing), the floor
+/// of any typed reading with serde_json. bench-report sets these beside the
+/// 1.2× budget.
+fn response_parts(c: &mut Criterion<ThreadCpu>) {
+    let f = parties(1024, Some(et_crypto::Backend::RustCrypto)).expect("fixture keys load");
+    let (_, body) = batch_response(&f, 50).expect("batch response builds");
+    let envelope = UntypedObject::parse_json(&body, Message::Response).expect("parses");
+    let field = |key| envelope.text(key).unwrap_or_default().to_owned();
+    let (sensitive, wrapped) = (field("sensitive_data"), field("aeskey"));
+    let raw_key = b64_decode(&wrapped)
+        .ok()
+        .and_then(|w| f.merchant_key.decrypt_key(KeyPadding::Pkcs1v15, &w).ok())
+        .expect("our own wrapped key");
+    let key = AesKey::from_slice(&raw_key).expect("16-byte key");
+    let ciphertext = b64_decode(&sensitive).expect("our own base64");
+    let plaintext = aes_cbc_decrypt(&key, Iv::SameAsKey, &ciphertext).expect("decrypts");
+    let json = std::str::from_utf8(&plaintext).expect("UTF-8").to_owned();
+    let id = |step| BenchmarkId::new(step, "50_orders");
+    let mut group = c.benchmark_group("response_open_50_parts");
+    group.bench_function(id("envelope_read"), |b| {
+        b.iter(|| UntypedObject::parse_json(black_box(&body), Message::Response))
+    });
+    group.bench_function(id("sensitive_base64"), |b| {
+        b.iter(|| b64_decode(black_box(&sensitive)))
+    });
+    group.bench_function(id("sensitive_aes"), |b| {
+        b.iter(|| aes_cbc_decrypt(&key, Iv::SameAsKey, black_box(&ciphertext)))
+    });
+    group.bench_function(id("items_typed"), |b| {
+        b.iter(|| serde_json::from_str::<Vec<OrderInfo>>(black_box(&json)))
+    });
+    group.bench_function(id("items_syntax_only"), |b| {
+        b.iter(|| serde_json::from_str::<serde::de::IgnoredAny>(black_box(&json)))
+    });
+    group.finish();
+}
+
 fn notification(c: &mut Criterion<ThreadCpu>) {
     let body = notification_body().expect("notification signs");
     let verifier = notification_verifier();
@@ -134,6 +174,7 @@ fn main() {
         .configure_from_args();
     envelope_build(&mut c);
     response_open(&mut c);
+    response_parts(&mut c);
     notification(&mut c);
     sign_string_build(&mut c);
     c.final_summary();

@@ -7,7 +7,8 @@
 //! function and parameter), which is how `cargo xtask bench-report` pairs
 //! each result with its OpenSSL figure and each composite operation with
 //! its "RSA alone" reference (`envelope_build` with `envelope_build_rsa`,
-//! `response_open_50` with `response_open_50_rsa`). Run one alone with
+//! `response_open_50` with `response_open_50_rsa`, whose other steps
+//! `response_open_50_parts` times one by one). Run one alone with
 //! `cargo bench -p benches -- NAME`.
 //!
 //! ```

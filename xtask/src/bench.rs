@@ -329,6 +329,48 @@ fn print_targets(results: &[Measured], openssl: Option<&BTreeMap<u32, OpensslRsa
         );
     }
     cost_ratio(results, "response_open_50", "response_open_50_rsa", 1.2);
+    response_budget(results);
+}
+
+/// The 50-order open's steps beyond RSA (`response_open_50_parts`, one
+/// backend-free measurement) beside what 1.2× of the fastest RSA reference
+/// leaves for all of them: where a MISS comes from.
+fn response_budget(results: &[Measured]) {
+    let fastest_rsa = results
+        .iter()
+        .filter(|m| m.is("response_open_50_rsa"))
+        .min_by(|a, b| a.ns.total_cmp(&b.ns));
+    let Some(rsa) = fastest_rsa else {
+        return;
+    };
+    let steps = [
+        ("envelope_read", "envelope read"),
+        ("sensitive_base64", "Base64"),
+        ("sensitive_aes", "AES"),
+        ("items_typed", "typed orders"),
+        ("items_syntax_only", "JSON syntax alone"),
+    ];
+    let parts: Vec<String> = steps
+        .iter()
+        .filter_map(|(step, label)| {
+            let m = results
+                .iter()
+                .find(|m| m.is("response_open_50_parts") && m.backend == *step)?;
+            Some(format!("{label} {:.1} µs", m.ns / 1e3))
+        })
+        .collect();
+    if parts.is_empty() {
+        return;
+    }
+    println!(
+        "  (info) 50-order open beyond RSA: 1.2x the fastest RSA reference ({} {}, {:.1} µs) \
+         leaves {:.1} µs; {}",
+        rsa.backend,
+        rsa.param,
+        rsa.ns / 1e3,
+        rsa.ns * 0.2 / 1e3,
+        parts.join(", ")
+    );
 }
 
 /// The webhook receiver's targets, from the `webhook` bench's
