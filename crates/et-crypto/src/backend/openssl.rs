@@ -2,6 +2,15 @@
 //! every operation at every supported size (1024–4096 bits), which makes it
 //! the fast path for ET's 1024-bit keys; private-key operations are blinded.
 //!
+//! Signatures go through OpenSSL's RSA functions with PKCS#1 v1.5 type-1
+//! padding over a DigestInfo we build (RFC 8017 §9.2), and verification
+//! compares the whole recovered DigestInfo with the expected one in
+//! constant time, parsing nothing. Through `EVP_PKEY_CTX`, OpenSSL 3 looks
+//! up its providers behind locks on every call: that made a 1024-bit
+//! verify take 7.8 µs where the RSA takes 4.5 µs, and a signature 8 %
+//! slower. Key decryption stays on `EVP_PKEY_CTX`, where OpenSSL's padding
+//! check (and, from 3.2, its implicit rejection) lives.
+//!
 //! OpenSSL keeps failures on a per-thread error queue; every `ErrorStack`
 //! the crate returns has already drained it, and the text is dropped here:
 //! callers see only the crate's typed errors.
@@ -10,23 +19,41 @@ use openssl::encrypt::{Decrypter, Encrypter};
 use openssl::hash::MessageDigest;
 use openssl::pkey::{PKey, Private, Public};
 use openssl::rsa::{Padding, Rsa};
-use openssl::sign::{Signer, Verifier};
+use sha1::Sha1;
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
 use crate::backend::Operation;
 use crate::{Error, KeyPadding, SignHash};
 
-/// A private key inside OpenSSL, which frees its numbers with `BN_clear_free`.
-pub(crate) struct OsslPrivate(PKey<Private>);
+/// A private key inside OpenSSL, which frees its numbers with
+/// `BN_clear_free`: as an `EVP_PKEY` for decryption, as an `RSA` for signing.
+pub(crate) struct OsslPrivate {
+    pkey: PKey<Private>,
+    rsa: Rsa<Private>,
+}
 
-/// A public key inside OpenSSL.
+/// A public key inside OpenSSL (as an `RSA` for verification).
 #[derive(Clone)]
-pub(crate) struct OsslPublic(PKey<Public>);
+pub(crate) struct OsslPublic {
+    pkey: PKey<Public>,
+    rsa: Rsa<Public>,
+}
 
-fn digest(hash: SignHash) -> MessageDigest {
+/// What a PKCS#1 v1.5 signature of `msg` carries under its padding: the DER
+/// `DigestInfo` naming the hash, then the hash (RFC 8017 §9.2, note 1).
+fn digest_info(hash: SignHash, msg: &[u8]) -> Vec<u8> {
+    const SHA256: [u8; 19] = [
+        0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01,
+        0x05, 0x00, 0x04, 0x20,
+    ];
+    const SHA1: [u8; 15] = [
+        0x30, 0x21, 0x30, 0x09, 0x06, 0x05, 0x2b, 0x0e, 0x03, 0x02, 0x1a, 0x05, 0x00, 0x04, 0x14,
+    ];
     match hash {
-        SignHash::Sha256 => MessageDigest::sha256(),
-        SignHash::Sha1 => MessageDigest::sha1(),
+        SignHash::Sha256 => [&SHA256[..], &Sha256::digest(msg)].concat(),
+        SignHash::Sha1 => [&SHA1[..], &Sha1::digest(msg)].concat(),
     }
 }
 
@@ -44,9 +71,9 @@ fn padding(padding: KeyPadding) -> (Padding, Option<(MessageDigest, MessageDiges
 impl OsslPrivate {
     /// `None` when OpenSSL refuses the DER (it accepts every key `rsa` does).
     pub(crate) fn new(pkcs8_der: &[u8]) -> Option<Self> {
-        PKey::private_key_from_pkcs8(pkcs8_der)
-            .ok()
-            .map(OsslPrivate)
+        let pkey = PKey::private_key_from_pkcs8(pkcs8_der).ok()?;
+        let rsa = pkey.rsa().ok()?;
+        Some(OsslPrivate { pkey, rsa })
     }
 
     /// Every private-key operation.
@@ -55,14 +82,18 @@ impl OsslPrivate {
     }
 
     pub(crate) fn sign(&self, hash: SignHash, msg: &[u8]) -> Result<Vec<u8>, Error> {
-        Signer::new(digest(hash), &self.0)
-            .and_then(|mut signer| signer.sign_oneshot_to_vec(msg))
-            .map_err(|_| Error::RsaSign)
+        let mut signature = vec![0; self.rsa.size() as usize];
+        let len = self
+            .rsa
+            .private_encrypt(&digest_info(hash, msg), &mut signature, Padding::PKCS1)
+            .map_err(|_| Error::RsaSign)?;
+        signature.truncate(len);
+        Ok(signature)
     }
 
     pub(crate) fn decrypt(&self, pad: KeyPadding, ct: &[u8]) -> Result<Zeroizing<Vec<u8>>, Error> {
         let run = || {
-            let mut decrypter = Decrypter::new(&self.0)?;
+            let mut decrypter = Decrypter::new(&self.pkey)?;
             let (padding, oaep) = padding(pad);
             decrypter.set_rsa_padding(padding)?;
             if let Some((md, mgf1)) = oaep {
@@ -80,7 +111,9 @@ impl OsslPrivate {
 
 impl OsslPublic {
     pub(crate) fn new(spki_der: &[u8]) -> Option<Self> {
-        PKey::public_key_from_der(spki_der).ok().map(OsslPublic)
+        let pkey = PKey::public_key_from_der(spki_der).ok()?;
+        let rsa = pkey.rsa().ok()?;
+        Some(OsslPublic { pkey, rsa })
     }
 
     /// Every public-key operation.
@@ -89,15 +122,22 @@ impl OsslPublic {
     }
 
     pub(crate) fn verify(&self, hash: SignHash, msg: &[u8], sig: &[u8]) -> Result<(), Error> {
-        match Verifier::new(digest(hash), &self.0).and_then(|mut v| v.verify_oneshot(sig, msg)) {
-            Ok(true) => Ok(()),
-            Ok(false) | Err(_) => Err(Error::SignatureMismatch),
+        // The caller checked that `sig` is exactly the modulus size.
+        let mut recovered = vec![0; self.rsa.size() as usize];
+        let len = self
+            .rsa
+            .public_decrypt(sig, &mut recovered, Padding::PKCS1)
+            .map_err(|_| Error::SignatureMismatch)?;
+        let expected = digest_info(hash, msg);
+        match recovered.get(..len) {
+            Some(found) if bool::from(found.ct_eq(&expected)) => Ok(()),
+            _ => Err(Error::SignatureMismatch),
         }
     }
 
     pub(crate) fn encrypt(&self, pad: KeyPadding, pt: &[u8]) -> Result<Vec<u8>, Error> {
         let run = || {
-            let mut encrypter = Encrypter::new(&self.0)?;
+            let mut encrypter = Encrypter::new(&self.pkey)?;
             let (padding, oaep) = padding(pad);
             encrypter.set_rsa_padding(padding)?;
             if let Some((md, mgf1)) = oaep {
