@@ -42,7 +42,7 @@ pub struct Amount(Text);
 /// Amount text up to this many bytes lives inside the [`Amount`] (every
 /// real amount does: `91234.50` is 8); longer text, up to [`MAX_LEN`], is
 /// boxed. A 50-order answer holds 150 amounts, and an allocation for each
-/// was a fifth of the time spent reading the answer's orders.
+/// was a sixth of the time spent reading the answer's orders (D9).
 const INLINE: usize = 22;
 
 /// An amount's text, checked JSON number syntax (so ASCII).
