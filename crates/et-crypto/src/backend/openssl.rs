@@ -19,12 +19,10 @@ use openssl::encrypt::{Decrypter, Encrypter};
 use openssl::hash::MessageDigest;
 use openssl::pkey::{PKey, Private, Public};
 use openssl::rsa::{Padding, Rsa};
-use sha1::Sha1;
-use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
-use crate::backend::Operation;
+use crate::backend::{rust_crypto, Operation};
 use crate::{Error, KeyPadding, SignHash};
 
 /// A private key inside OpenSSL, which frees its numbers with
@@ -42,19 +40,11 @@ pub(crate) struct OsslPublic {
 }
 
 /// What a PKCS#1 v1.5 signature of `msg` carries under its padding: the DER
-/// `DigestInfo` naming the hash, then the hash (RFC 8017 §9.2, note 1).
+/// `DigestInfo` naming the hash, then the hash (RFC 8017 §9.2, note 1). The
+/// `rsa` crate's scheme holds the DER head, so both backends sign the same bytes.
 fn digest_info(hash: SignHash, msg: &[u8]) -> Vec<u8> {
-    const SHA256: [u8; 19] = [
-        0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01,
-        0x05, 0x00, 0x04, 0x20,
-    ];
-    const SHA1: [u8; 15] = [
-        0x30, 0x21, 0x30, 0x09, 0x06, 0x05, 0x2b, 0x0e, 0x03, 0x02, 0x1a, 0x05, 0x00, 0x04, 0x14,
-    ];
-    match hash {
-        SignHash::Sha256 => [&SHA256[..], &Sha256::digest(msg)].concat(),
-        SignHash::Sha1 => [&SHA1[..], &Sha1::digest(msg)].concat(),
-    }
+    let (digest, scheme) = rust_crypto::digest_and_scheme(hash, msg);
+    [&scheme.prefix[..], &digest].concat()
 }
 
 /// OpenSSL's padding and, for OAEP, the label digest and MGF1 digest.

@@ -8,7 +8,9 @@ use zeroize::Zeroizing;
 
 use crate::{Error, KeyPadding, SignHash};
 
-fn digest_and_scheme(hash: SignHash, msg: &[u8]) -> (Vec<u8>, Pkcs1v15Sign) {
+/// The hash of `msg` and the signature scheme naming it (whose `prefix` is
+/// the DER `DigestInfo` head the OpenSSL backend signs too).
+pub(crate) fn digest_and_scheme(hash: SignHash, msg: &[u8]) -> (Vec<u8>, Pkcs1v15Sign) {
     match hash {
         SignHash::Sha256 => (Sha256::digest(msg).to_vec(), Pkcs1v15Sign::new::<Sha256>()),
         SignHash::Sha1 => (Sha1::digest(msg).to_vec(), Pkcs1v15Sign::new::<Sha1>()),
