@@ -8,7 +8,7 @@ use et_inbox::{
     Inbox, InboxConfig, ReconcileReport, Reconciler, ReconcilerConfig, Source, SqliteStore, Store,
     TrackedOrder, RECONCILED_PREFIX,
 };
-use et_model::{Amount, CountryCode, CreateOrder, CurrencyCode, Notification, OrderStatus};
+use et_model::{Notification, OrderStatus};
 use et_proto::Profile;
 use et_sandbox::SandboxConfig;
 
@@ -34,13 +34,7 @@ async fn statuses_et_never_notified_are_stored_once_as_typed_events() {
     // Three orders without a notify_url: ET has nowhere to tell us.
     let mut orders = Vec::new();
     for n in 0..3 {
-        let order = CreateOrder::new(
-            format!("M-{n}"),
-            "student-1",
-            CountryCode::Gbr,
-            CurrencyCode::new("GBP"),
-            Amount::new("100.00").unwrap(),
-        );
+        let order = et_testkit::order(format!("M-{n}"), "100.00");
         let id = client.create_order(&order).await.unwrap().items[0]
             .order_id
             .clone();

@@ -9,11 +9,12 @@ use std::time::Duration;
 
 use et_http::{Client, Endpoint, WebhookReceiver};
 use et_inbox::{Inbox, InboxConfig, SqliteStore, Store};
-use et_model::{Amount, CountryCode, CreateOrder, CurrencyCode, Notification};
+use et_model::{CreateOrder, Notification};
 use et_proto::{Merchant, Profile};
 use et_sandbox::{DeliveryFailure, Fault, FaultRule, RunningSandbox, SandboxConfig, Scope};
 use et_testkit::http::{wait_for, Receiver};
 use et_testkit::merchant_dir as state_dir;
+use et_testkit::order;
 
 /// The test kit's merchant, which a sandbox on [`state_dir`] knows.
 fn merchant() -> Merchant {
@@ -32,20 +33,6 @@ async fn start(dir: &std::path::Path, time_scale: f64) -> RunningSandbox {
 fn client(sb: &RunningSandbox) -> Client {
     let endpoint = Endpoint::parse(&sb.endpoint_url()).expect("endpoint");
     Client::new(endpoint, et_testkit::credentials(1024), Profile::default()).expect("client")
-}
-
-fn order(merchant_order_id: &str, amount: &str) -> CreateOrder {
-    CreateOrder::new(
-        merchant_order_id,
-        "student-1",
-        CountryCode::Gbr,
-        CurrencyCode::new("GBP"),
-        Amount::new(amount).expect("amount"),
-    )
-}
-
-fn rule(scope: Scope, fault: Fault) -> FaultRule {
-    FaultRule { scope, fault }
 }
 
 /// The merchant's side of notifications: et-http's webhook receiver storing
@@ -248,7 +235,8 @@ async fn a_delayed_notification_arrives_when_its_delay_has_passed() {
 async fn a_next_rule_drops_the_next_notification_only() {
     let (_dir, sb, client, hook) = notification_sandbox(600.0).await;
     let drop = Fault::NotifyDrop { attempts: 1 };
-    sb.add_fault(rule(Scope::Next(1), drop)).expect("rule");
+    sb.add_fault(FaultRule::new(Scope::Next(1), drop))
+        .expect("rule");
     let order_id = paid_order(&sb, &client, &hook, "plain-1").await;
     assert!(all_delivered(&sb, &order_id, Duration::from_secs(20)).await);
     let attempts: Vec<i64> = sb

@@ -344,6 +344,11 @@ impl Fault {
 }
 
 impl FaultRule {
+    /// `fault` wherever `scope` applies.
+    pub fn new(scope: Scope, fault: Fault) -> Self {
+        FaultRule { scope, fault }
+    }
+
     /// Checks the fault's values and the scope's count.
     pub fn check(&self) -> Result<(), FaultError> {
         if let Scope::Next(n) = self.scope {

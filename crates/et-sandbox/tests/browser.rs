@@ -26,7 +26,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use common::{call, merchant, start, state_dir};
-use et_model::{Amount, CountryCode, CreateOrder, CurrencyCode};
+use et_model::CreateOrder;
 use http_body_util::{BodyExt, Full};
 use hyper::service::service_fn;
 use hyper_util::client::legacy::Client;
@@ -353,13 +353,7 @@ async fn dashboard_in_a_real_browser() {
     // 1. An order, through the API.
     let op = CreateOrder {
         notify_url: Some(format!("http://{endpoint}/et/notify")),
-        ..CreateOrder::new(
-            "BROWSER-1",
-            "student-1",
-            CountryCode::Gbr,
-            CurrencyCode::new("GBP"),
-            Amount::new("1250.00").expect("amount"),
-        )
+        ..et_testkit::order("BROWSER-1", "1250.00")
     };
     let order_id = call(&sb, &m, &op).await.expect("created")[0]
         .order_id

@@ -10,10 +10,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use common::{call, get, merchant, merchant_with, post, start, state_dir, wait_for, Receiver};
-use et_model::{
-    Amount, AttachmentType, CountryCode, CreateOrder, CurrencyCode, GetRate, OrderStatus,
-    UploadAttachment,
-};
+use et_model::{AttachmentType, CreateOrder, CurrencyCode, GetRate, OrderStatus, UploadAttachment};
 use et_proto::Merchant;
 use et_sandbox::{Fault, FaultRule, RunningSandbox, Scope, PAGE_SIZE, REQUEST_LOG_ROWS};
 use et_testkit::{key, Who};
@@ -28,13 +25,7 @@ fn order(merchant_order_id: &str, notify_url: Option<String>) -> CreateOrder {
     CreateOrder {
         notify_url,
         name_ch: Some("学生".to_owned()),
-        ..CreateOrder::new(
-            merchant_order_id,
-            "student-1",
-            CountryCode::Gbr,
-            CurrencyCode::new("GBP"),
-            Amount::new("100.00").expect("amount"),
-        )
+        ..et_testkit::order(merchant_order_id, "100.00")
     }
 }
 
@@ -438,10 +429,6 @@ async fn a_dns_rebinding_page_gets_neither_the_dashboard_nor_the_admin_routes() 
     assert_eq!(status, 200);
 }
 
-fn rule(scope: Scope, fault: Fault) -> FaultRule {
-    FaultRule { scope, fault }
-}
-
 /// The `data-body` attributes of `html`, unescaped.
 fn data_bodies(html: &str) -> Vec<String> {
     html.split("data-body=\"")
@@ -463,14 +450,14 @@ async fn an_order_page_lists_the_rules_that_apply_to_it_and_escapes_them() {
         message: HOSTILE.to_owned(),
     };
     for r in [
-        rule(Scope::OrderId(id.clone()), hostile_code),
-        rule(Scope::OrderId(other.clone()), Fault::Latency { ms: 1234 }),
-        rule(
+        FaultRule::new(Scope::OrderId(id.clone()), hostile_code),
+        FaultRule::new(Scope::OrderId(other.clone()), Fault::Latency { ms: 1234 }),
+        FaultRule::new(
             Scope::MerchantNumber(m.credentials().merchant_number.clone()),
             Fault::NotifyDuplicate { copies: 3 },
         ),
-        rule(Scope::Next(7), Fault::NotifyOutOfOrder),
-        rule(
+        FaultRule::new(Scope::Next(7), Fault::NotifyOutOfOrder),
+        FaultRule::new(
             Scope::MerchantOrderId(HOSTILE.to_owned()),
             Fault::NotifyBadSignature,
         ),

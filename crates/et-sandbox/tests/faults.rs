@@ -9,8 +9,9 @@ use std::time::{Duration, Instant};
 
 use common::*;
 use et_http::{Client, Endpoint, TransportConfig, TransportError};
-use et_model::{Amount, CountryCode, CreateOrder, CurrencyCode, GetRate, QueryOrders, StatusCode};
+use et_model::{CreateOrder, CurrencyCode, GetRate, QueryOrders, StatusCode};
 use et_sandbox::{Fault, FaultRule, RateTable, RunningSandbox, SandboxCode, Scope, Stage};
+use et_testkit::order;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// The client's timeout in these tests: well below any hold.
@@ -25,26 +26,12 @@ fn client(dir: &std::path::Path, sb: &RunningSandbox) -> Client {
     Client::with_config(endpoint, merchant(dir), config).expect("client")
 }
 
-fn order(merchant_order_id: &str, amount: &str) -> CreateOrder {
-    CreateOrder::new(
-        merchant_order_id,
-        "student-1",
-        CountryCode::Gbr,
-        CurrencyCode::new("GBP"),
-        Amount::new(amount).expect("amount"),
-    )
-}
-
 fn gbp_rate() -> GetRate {
     GetRate {
         currency_code: CurrencyCode::new("GBP"),
         pay_currency_code: None,
         extra: Default::default(),
     }
-}
-
-fn rule(scope: Scope, fault: Fault) -> FaultRule {
-    FaultRule { scope, fault }
 }
 
 /// ET's signed refusal: its code and message.
@@ -132,9 +119,10 @@ async fn a_reply_lost_after_the_commit_is_recovered_by_querying_never_by_a_secon
     let sb = start(dir.path(), 1.0).await;
     let client = client(dir.path(), &sb);
     for (i, fault) in lost_replies(Stage::AfterCommit).into_iter().enumerate() {
-        let op = order(&format!("lost-{i}"), "100.00");
+        let op = order(format!("lost-{i}"), "100.00");
         let scope = Scope::MerchantOrderId(format!("lost-{i}"));
-        sb.add_fault(rule(scope, fault.clone())).expect("rule");
+        sb.add_fault(FaultRule::new(scope, fault.clone()))
+            .expect("rule");
         let lost = client.create_order(&op).await.expect_err("reply lost");
         expect_kind(&fault, transport(lost));
         let order_id = recover(&client, &op).await;
@@ -149,8 +137,8 @@ async fn a_failure_before_the_commit_creates_nothing() {
     let sb = start(dir.path(), 1.0).await;
     let client = client(dir.path(), &sb);
     for (i, fault) in lost_replies(Stage::BeforeCommit).into_iter().enumerate() {
-        let op = order(&format!("early-{i}"), "100.00");
-        sb.add_fault(rule(Scope::Next(1), fault.clone()))
+        let op = order(format!("early-{i}"), "100.00");
+        sb.add_fault(FaultRule::new(Scope::Next(1), fault.clone()))
             .expect("rule");
         let failed = client.create_order(&op).await.expect_err("failed");
         expect_kind(&fault, transport(failed));
@@ -256,7 +244,8 @@ async fn a_signed_error_code_arrives_as_a_verified_api_error() {
         status_code: StatusCode::from_code("123456"),
         message: "ET is closed for the holiday".into(),
     };
-    sb.add_fault(rule(Scope::Next(1), fault)).expect("rule");
+    sb.add_fault(FaultRule::new(Scope::Next(1), fault))
+        .expect("rule");
     let refused = client.get_rate(&gbp_rate()).await.expect_err("refused");
     let (code, message) = signed_refusal(&refused);
     assert_eq!(
@@ -282,7 +271,7 @@ async fn latency_is_added_and_bounded() {
     let started = Instant::now();
     client.get_rate(&rate).await.expect("rate");
     let plain = started.elapsed();
-    sb.add_fault(rule(Scope::Next(1), Fault::Latency { ms: 700 }))
+    sb.add_fault(FaultRule::new(Scope::Next(1), Fault::Latency { ms: 700 }))
         .expect("rule");
     let started = Instant::now();
     client.get_rate(&rate).await.expect("rate, late");
@@ -304,7 +293,9 @@ async fn latency_is_added_and_bounded() {
         "{late:?}"
     );
     let too_long = Fault::Latency { ms: 10_001 };
-    assert!(sb.add_fault(rule(Scope::Next(1), too_long)).is_err());
+    assert!(sb
+        .add_fault(FaultRule::new(Scope::Next(1), too_long))
+        .is_err());
     sb.shutdown().await;
 }
 
@@ -336,7 +327,8 @@ async fn a_held_connection_ends_and_a_reset_one_gets_no_reply() {
         at: Stage::BeforeCommit,
         hold_ms: Some(1_000),
     };
-    sb.add_fault(rule(Scope::Next(1), hold)).expect("rule");
+    sb.add_fault(FaultRule::new(Scope::Next(1), hold))
+        .expect("rule");
     let (got, after) = raw_exchange(&sb, &m.build(&rate).expect("built").body).await;
     assert!(
         got.is_empty(),
@@ -347,7 +339,7 @@ async fn a_held_connection_ends_and_a_reset_one_gets_no_reply() {
         after >= Duration::from_millis(900) && after < Duration::from_secs(5),
         "{after:?}"
     );
-    sb.add_fault(rule(
+    sb.add_fault(FaultRule::new(
         Scope::Next(1),
         Fault::Reset {
             at: Stage::AfterCommit,
@@ -380,7 +372,7 @@ async fn the_admin_api_sets_lists_and_clears_faults_from_json_only() {
     assert_eq!(listed["faults"][0]["fault"]["kind"], "reset");
     assert_eq!(
         sb.faults(),
-        vec![rule(
+        vec![FaultRule::new(
             Scope::MerchantOrderId("A-1".into()),
             Fault::Reset {
                 at: Stage::AfterCommit

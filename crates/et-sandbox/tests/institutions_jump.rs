@@ -9,8 +9,8 @@ use common::{
     call, demo_merchant, get, merchant, post, refused, start, state_dir, wait_for, Receiver,
 };
 use et_model::{
-    Amount, CountryCode, CreateOrder, CurrencyCode, GetInstitutions, Institution, InstitutionType,
-    JumpPlaceOrder, Notification, OrderStatus, ServerType,
+    Amount, CreateOrder, GetInstitutions, Institution, InstitutionType, JumpPlaceOrder,
+    Notification, OrderStatus, ServerType,
 };
 use et_proto::{RequestOptions, CONTENT_TYPE};
 use et_sandbox::{SandboxCode, DEFAULT_PAGE, SANDBOX_JSON};
@@ -25,13 +25,7 @@ fn codes(found: &[Institution]) -> Vec<&str> {
 fn order(id: &str, institution_code: Option<&str>) -> CreateOrder {
     CreateOrder {
         institution_code: institution_code.map(str::to_owned),
-        ..CreateOrder::new(
-            id,
-            "student-1",
-            CountryCode::Gbr,
-            CurrencyCode::new("GBP"),
-            Amount::new("1000.00").expect("amount"),
-        )
+        ..et_testkit::order(id, "1000.00")
     }
 }
 

@@ -7,10 +7,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use common::{get, merchant, post, start, state_dir, wait_for, Receiver};
-use et_model::{
-    Amount, ApplyRefund, CountryCode, CreateOrder, CurrencyCode, GetPayUrl, Notification,
-    OrderStatus, QueryOrders,
-};
+use et_model::{ApplyRefund, CreateOrder, GetPayUrl, Notification, OrderStatus, QueryOrders};
 use et_proto::{Merchant, CONTENT_TYPE};
 use et_sandbox::{NotificationView, RunningSandbox, SandboxCode};
 
@@ -26,13 +23,7 @@ async fn create(
     let op = CreateOrder {
         notify_url: Some(notify_url.to_owned()),
         status_change_notify_url: status_url,
-        ..CreateOrder::new(
-            merchant_order_id,
-            "student-1",
-            CountryCode::Gbr,
-            CurrencyCode::new("GBP"),
-            Amount::new("100.00").expect("amount"),
-        )
+        ..et_testkit::order(merchant_order_id, "100.00")
     };
     let req = m.build(&op).expect("builds");
     let (_, body) = post(&sb.endpoint_url(), req.body.clone(), Some(CONTENT_TYPE)).await;

@@ -8,21 +8,15 @@ use common::{
     start, state_dir,
 };
 use et_model::{
-    Amount, AttachmentType, CountryCode, CreateOrder, CurrencyCode, GetPayUrl, GetRate, Operation,
-    QueryOrders, UploadAttachment,
+    Amount, AttachmentType, CreateOrder, CurrencyCode, GetPayUrl, GetRate, Operation, QueryOrders,
+    UploadAttachment,
 };
 use et_proto::{Merchant, Profile, CONTENT_TYPE};
 use et_sandbox::{RunningSandbox, SandboxCode};
 use et_testkit::{key, Who};
 
 fn order(id: &str) -> CreateOrder {
-    CreateOrder::new(
-        id,
-        "student-1",
-        CountryCode::Gbr,
-        CurrencyCode::new("GBP"),
-        Amount::new("1000.00").expect("amount"),
-    )
+    et_testkit::order(id, "1000.00")
 }
 
 async fn create(sb: &RunningSandbox, m: &Merchant, id: &str) -> String {

@@ -8,6 +8,7 @@
 //!   use 1024-bit keys) and 2048 bits, and a third 1024-bit key that
 //!   neither party trusts ([`Who::Stranger`]).
 //! - [`Parties`]: a merchant and ET that trust each other's keys.
+//! - [`order`]: a create-order request with only its required fields.
 //! - [`resign`]: an envelope changed by a test, signed again.
 //! - [`key_file`], and with feature `io` `merchant_dir`: the same keys as
 //!   files, with `merchant.json`, as the sandbox's state directory and the
@@ -24,6 +25,7 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use et_crypto::{PrivateKey, PublicKey};
+use et_model::{Amount, CountryCode, CreateOrder, CurrencyCode};
 use et_proto::{
     BuiltRequest, Credentials, EtSide, Merchant, OpenedRequest, Profile, Response, UntypedObject,
     UntypedValue,
@@ -112,6 +114,20 @@ pub fn key(who: Who, bits: usize) -> &'static PrivateKey {
         .position(|&k| k == (who, bits))
         .unwrap_or_else(|| panic!("the test kit holds no {bits}-bit key for {who:?}"));
     &keys[index]
+}
+
+/// A create-order request with only its required fields: `merchant_order_id`,
+/// user key `student-1`, Great Britain, GBP and `amount` (decimal text;
+/// panics on anything else).
+pub fn order(merchant_order_id: impl Into<String>, amount: &str) -> CreateOrder {
+    let amount = Amount::new(amount).unwrap_or_else(|e| panic!("test order amount: {e}"));
+    CreateOrder::new(
+        merchant_order_id,
+        "student-1",
+        CountryCode::Gbr,
+        CurrencyCode::new("GBP"),
+        amount,
+    )
 }
 
 /// The test merchant's credentials with the `bits`-bit keys and salt
