@@ -3,6 +3,9 @@
 //! characters and breaks at `max + 1` (any characters, multi-byte ones
 //! included), and `FIELDS` names exactly the keys serde reads and writes.
 
+mod common;
+
+use common::{minimal_order, minimal_refund, minimal_upload};
 use et_model::*;
 use proptest::prelude::*;
 use serde::de::DeserializeOwned;
@@ -14,27 +17,7 @@ type Rules = &'static [(&'static str, &'static [FieldRule])];
 /// A valid request of each type that declares a maximum, as JSON text,
 /// with the declared rules.
 fn bases() -> Vec<(&'static str, String, Rules)> {
-    let order = CreateOrder::new(
-        "M-1",
-        "user-1",
-        CountryCode::Gbr,
-        CurrencyCode::new("GBP"),
-        "1.00".parse().unwrap(),
-    );
-    let upload = UploadAttachment {
-        order_id: "ET1".into(),
-        attachment_type: AttachmentType::PassportFront,
-        base64: "aGk=".into(),
-        file_name: "passport.jpg".into(),
-        extra: Extra::new(),
-    };
-    let refund = ApplyRefund {
-        order_id: "ET1".into(),
-        refund_order_id: "R1".into(),
-        refund_amount: None,
-        refund_reason: None,
-        extra: Extra::new(),
-    };
+    let (order, upload, refund) = (minimal_order(), minimal_upload(), minimal_refund());
     let value = |v: &dyn erased::Json| v.json();
     vec![
         ("CreateOrder", value(&order), CreateOrder::RULES),

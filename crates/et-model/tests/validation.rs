@@ -2,17 +2,10 @@
 //! every required field is checked. Lengths are in characters: each case
 //! uses a multi-byte character so a byte count would fail it.
 
-use et_model::*;
+mod common;
 
-fn order() -> CreateOrder {
-    CreateOrder::new(
-        "M-1",
-        "user-1",
-        CountryCode::Gbr,
-        CurrencyCode::new("GBP"),
-        "1.00".parse().unwrap(),
-    )
-}
+use common::{minimal_order as order, minimal_refund, minimal_upload};
+use et_model::*;
 
 /// `max` characters pass, `max + 1` fail with the field's name and the rule.
 fn check_max<T: Payload>(base: &T, field: &str, max: usize, set: fn(&mut T, String)) {
@@ -142,13 +135,7 @@ fn get_pay_url_rules() {
 
 #[test]
 fn upload_attachment_rules() {
-    let base = UploadAttachment {
-        order_id: "ET1".into(),
-        attachment_type: AttachmentType::PassportFront,
-        base64: "aGk=".into(),
-        file_name: "passport.jpg".into(),
-        extra: Extra::new(),
-    };
+    let base = minimal_upload();
     check_max(&base, "order_id", 30, |o, v| o.order_id = v);
     let required: &[(&str, Setter<UploadAttachment>)] = &[
         ("order_id", |o, v| o.order_id = v),
@@ -162,13 +149,7 @@ fn upload_attachment_rules() {
 
 #[test]
 fn apply_refund_and_query_rules() {
-    let refund = ApplyRefund {
-        order_id: "ET1".into(),
-        refund_order_id: "R1".into(),
-        refund_amount: None,
-        refund_reason: None,
-        extra: Extra::new(),
-    };
+    let refund = minimal_refund();
     check_max(&refund, "order_id", 30, |o, v| o.order_id = v);
     check_required(&refund, "refund_order_id", |o, v| o.refund_order_id = v);
 
@@ -250,11 +231,8 @@ fn every_amount_of_every_request_must_be_in_range() {
     };
     assert_eq!(check_every_amount(&estimate, EstimateAmount::FIELDS), 1);
     let refund = ApplyRefund {
-        order_id: "ET1".into(),
-        refund_order_id: "R1".into(),
         refund_amount: Some("1.00".parse().unwrap()),
-        refund_reason: None,
-        extra: Default::default(),
+        ..minimal_refund()
     };
     assert_eq!(check_every_amount(&refund, ApplyRefund::FIELDS), 1);
     let rate = GetRate {
@@ -299,11 +277,8 @@ fn what_is_paid_estimated_or_refunded_must_be_more_than_zero() {
     let error = negative.validate().unwrap_err();
     assert_eq!(error.to_string(), "field `tuituon` must be more than 0");
     let refund = ApplyRefund {
-        order_id: "ET1".into(),
-        refund_order_id: "R1".into(),
         refund_amount: Some(zero()),
-        refund_reason: None,
-        extra: Default::default(),
+        ..minimal_refund()
     };
     assert_eq!(
         refund.validate(),

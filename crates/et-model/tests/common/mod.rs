@@ -283,3 +283,36 @@ pub(crate) fn get_pay_url() -> impl Strategy<Value = GetPayUrl> {
         },
     )
 }
+
+/// A create-order request with only its required fields (`M-1`, `user-1`, GBR, GBP, 1.00).
+pub(crate) fn minimal_order() -> CreateOrder {
+    CreateOrder::new(
+        "M-1",
+        "user-1",
+        CountryCode::Gbr,
+        CurrencyCode::new("GBP"),
+        "1.00".parse().unwrap(),
+    )
+}
+
+/// A valid attachment upload for order `ET1`.
+pub(crate) fn minimal_upload() -> UploadAttachment {
+    UploadAttachment {
+        order_id: "ET1".into(),
+        attachment_type: AttachmentType::PassportFront,
+        base64: "aGk=".into(),
+        file_name: "passport.jpg".into(),
+        extra: Extra::new(),
+    }
+}
+
+/// A refund of order `ET1` with only its required fields.
+pub(crate) fn minimal_refund() -> ApplyRefund {
+    ApplyRefund {
+        order_id: "ET1".into(),
+        refund_order_id: "R1".into(),
+        refund_amount: None,
+        refund_reason: None,
+        extra: Extra::new(),
+    }
+}
