@@ -24,17 +24,25 @@ const ADVANCES: [(&str, u64); 4] = [
     ("+8 days", 8 * 86_400),
 ];
 
+/// The `<head>` of every page; the dashboard's pages load its script, the
+/// checkout page does not.
+fn head(title: Markup, script: bool) -> Markup {
+    html! {
+        head {
+            meta charset="utf-8";
+            meta name="viewport" content="width=device-width, initial-scale=1";
+            title { (title) }
+            link rel="stylesheet" href="/static/dashboard.css";
+            @if script { script src="/static/dashboard.js" defer {} }
+        }
+    }
+}
+
 fn layout(app: &App, title: &str, refresh: bool, body: Markup) -> Markup {
     html! {
         (DOCTYPE)
         html lang="en" {
-            head {
-                meta charset="utf-8";
-                meta name="viewport" content="width=device-width, initial-scale=1";
-                title { (title) " · EasyTransfer sandbox" }
-                link rel="stylesheet" href="/static/dashboard.css";
-                script src="/static/dashboard.js" defer {}
-            }
+            (head(html! { (title) " · EasyTransfer sandbox" }, true))
             body data-refresh=(if refresh { REFRESH_SECONDS } else { 0 }) {
                 header {
                     a href="/" { "Orders" }
@@ -342,12 +350,7 @@ pub(super) fn checkout(
     html! {
         (DOCTYPE)
         html lang="en" {
-            head {
-                meta charset="utf-8";
-                meta name="viewport" content="width=device-width, initial-scale=1";
-                title { "EasyTransfer sandbox checkout " (o.order_id) }
-                link rel="stylesheet" href="/static/dashboard.css";
-            }
+            (head(html! { "EasyTransfer sandbox checkout " (o.order_id) }, false))
             body.checkout { div.card {
                 h1 { "EasyTransfer sandbox checkout" }
                 @if !note.is_empty() { p.flash.note { (note) } }
