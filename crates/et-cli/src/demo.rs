@@ -293,7 +293,8 @@ async fn setup(r: &mut Runner<'_>, options: &DemoOptions) -> Option<Env> {
 fn merchant_client(state: &std::path::Path, endpoint: &str) -> Result<Client, String> {
     let credentials = merchant_dir::credentials(state).map_err(|e| e.to_string())?;
     let endpoint = Endpoint::parse(endpoint).map_err(|e| e.to_string())?;
-    Client::new(endpoint, credentials, Profile::default()).map_err(|e| e.to_string())
+    let profile = et_sandbox::SandboxCode::named_in(Profile::default());
+    Client::new(endpoint, credentials, profile).map_err(|e| e.to_string())
 }
 
 fn loopback() -> SocketAddr {

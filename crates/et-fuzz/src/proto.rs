@@ -178,9 +178,11 @@ fn inspect(verified: &VerifiedNotification) {
 
 /// After the signature check, as ET's response: the first 16 bytes are the
 /// AES key, the rest the body, opened as every operation's reply. The body
-/// is opened as it is, then with its `sensitive_data` encrypted under the
-/// key (so that the fuzzer's plain JSON reaches the parsers through AES);
-/// both must be judged alike.
+/// is opened as it is; then its `sensitive_data` payload is set as plain
+/// text (empty `aeskey`) and, once more, encrypted under the key (so that
+/// the fuzzer's plain JSON reaches the parsers through AES). Those two
+/// carry the same keys and the same payload, so they must be judged alike:
+/// sealing a payload never changes how it reads.
 pub fn open_response_unsealed(data: &[u8]) {
     use et_proto::fuzzing::open_response;
     unsealed(data, |body, key| {
@@ -219,6 +221,9 @@ fn unsealed(data: &[u8], open: impl Fn(&[u8], &AesKey) -> Vec<bool>) {
     };
     let plain = payload(object.get("sensitive_data"));
     let sealed = aes_cbc_encrypt(&key, Iv::SameAsKey, plain.as_bytes());
+    // Both readings carry `sensitive_data`: a body without the key (a
+    // refused reply) must not compare with one that has it.
+    object.insert("sensitive_data", UntypedValue::string(&plain));
     object.insert("aeskey", UntypedValue::string(""));
     let as_plain = open(object.to_json().as_bytes(), &key);
     object.insert("sensitive_data", UntypedValue::string(b64_encode(sealed)));

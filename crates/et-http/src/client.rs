@@ -1,11 +1,10 @@
 //! The merchant's client: one async method per ET operation.
 
-use std::future::Future;
 use std::sync::Arc;
 use std::time::Instant;
 
 use bytes::Bytes;
-use et_model::{Operation, ServerType};
+use et_model::{CreateOrder, Effect, Operation, ServerType};
 use et_proto::{
     BuiltRequest, Credentials, Instance, Merchant, Profile, Reply, RequestOptions, SerialNumbers,
     UntypedReply,
@@ -35,11 +34,32 @@ pub struct ClientConfig {
 ///
 /// # Retries
 ///
-/// A call is re-sent automatically **only** when the connection to ET could
-/// not be made (see [`crate::RetryPolicy`]); the re-sent request is the same
-/// bytes with the same `serial_number`. Any failure after the connection
-/// was made may mean ET received the request, so it is returned, not
-/// retried ([`Error::may_have_reached_et`]).
+/// What may be sent again depends on what a second copy would do at ET
+/// ([`et_model::Effect`], declared by each operation):
+///
+/// * **Every operation** is re-sent when the connection to ET could not be
+///   made ([`crate::RetryPolicy`]): the same bytes, the same
+///   `serial_number`; nothing of it left this machine.
+/// * **Operations that change nothing** (query, rate, estimate,
+///   institutions) **or set the same state again** (payment address) are
+///   also re-sent, built anew with a fresh serial number and with backoff,
+///   after a failure once the connection was made (timeout, reset, 5xx),
+///   within the policy's attempts and its [`deadline`](crate::RetryPolicy::deadline).
+///   Dropping the call's future (e.g. `tokio::time::timeout`) stops it too.
+/// * **Operations that create something** (order, attachment, refund,
+///   jump order) are never re-sent after the connection was made: the
+///   error says so ([`Error::may_have_reached_et`]) and the caller queries
+///   before deciding.
+/// * On ET's signed "serial number already used"
+///   ([`Profile::reused_serial_code`], which the default profile leaves
+///   unnamed, since ET's code is not documented) the call is sent once more
+///   with a fresh serial number, only if the refusal echoes this request's
+///   `return_info` and a second copy cannot have a second effect: the
+///   refused copy may be a duplicate of ours that a proxy sent after the
+///   first took effect. So repeatable operations, and orders when the
+///   profile also names ET's refusal of a second order with the same
+///   `merchant_order_id` ([`Profile::duplicate_order_code`]); never an
+///   attachment or a refund.
 ///
 /// # Tracing
 ///
@@ -130,7 +150,8 @@ impl Client {
         &self.endpoint
     }
 
-    /// Calls any operation with default envelope options.
+    /// Calls any operation with default envelope options (see the type's
+    /// docs for when it is sent more than once).
     pub async fn call<Op: Operation>(&self, op: &Op) -> Result<Reply<Op::Output>, Error> {
         self.call_with(op, &RequestOptions::default()).await
     }
@@ -142,13 +163,15 @@ impl Client {
         op: &Op,
         options: &RequestOptions,
     ) -> Result<Reply<Op::Output>, Error> {
-        self.fresh_serial_on_reuse(|| async move {
+        let resend = Resend::of(&Op::SERVER_TYPE, Op::EFFECT);
+        self.send_until_settled(resend, || {
             let request = self
                 .merchant
                 .build_with(op, options)
                 .map_err(Error::Request)?;
-            self.exchange(&request, |body| self.merchant.open::<Op>(&request, body))
-                .await
+            Ok((request, |request: &BuiltRequest, body: &[u8]| {
+                self.merchant.open::<Op>(request, body)
+            }))
         })
         .await
     }
@@ -156,7 +179,8 @@ impl Client {
     /// Calls any `server_type` with `data` and `sensitive_data` given as JSON
     /// text, and returns the answer untyped (see
     /// [`et_proto::Merchant::build_untyped`]). For operations et-model does not
-    /// type; the same retry policy applies.
+    /// type; the same retry policy applies, by the effect of the operation
+    /// `server_type` names (an unknown one counts as creating something).
     pub async fn call_untyped(
         &self,
         server_type: ServerType,
@@ -164,45 +188,94 @@ impl Client {
         sensitive_json: &str,
         options: &RequestOptions,
     ) -> Result<UntypedReply, Error> {
+        let resend = Resend::of_wire(self.merchant.profile(), server_type.as_str());
         let server_type = &server_type;
-        self.fresh_serial_on_reuse(|| async move {
+        self.send_until_settled(resend, || {
             let request = self
                 .merchant
                 .build_untyped(server_type.clone(), data_json, sensitive_json, options)
                 .map_err(Error::Request)?;
-            self.exchange(&request, |body| {
-                self.merchant.open_untyped(Some(&request), body)
-            })
-            .await
+            Ok((request, |request: &BuiltRequest, body: &[u8]| {
+                self.merchant.open_untyped(Some(request), body)
+            }))
         })
         .await
     }
 
-    /// Runs `attempt` (build with a new serial number, send, open) and runs
-    /// it once more if ET refused the serial number as already used.
-    async fn fresh_serial_on_reuse<T, F, Fut>(&self, attempt: F) -> Result<T, Error>
+    /// Builds (with a fresh serial number each time), sends and opens until
+    /// the answer settles the call:
+    ///
+    /// * a signed refusal with the profile's reused-serial code, echoing
+    ///   this request, is sent once more when a second copy cannot have a
+    ///   second effect ([`Resend::on_reused_serial`]);
+    /// * a failure after the connection was made (timeout, reset, 5xx) is
+    ///   sent again, with backoff, only for operations that change nothing
+    ///   or set the same state again, within the retry policy's attempts
+    ///   and deadline.
+    async fn send_until_settled<T: EtStatus, O>(
+        &self,
+        resend: Resend,
+        build: impl Fn() -> Result<(BuiltRequest, O), Error>,
+    ) -> Result<T, Error>
     where
-        F: Fn() -> Fut,
-        Fut: Future<Output = Result<T, Error>>,
+        O: Fn(&BuiltRequest, &[u8]) -> Result<T, et_proto::Error>,
     {
-        match attempt().await {
-            Err(e) if self.is_reused_serial_refusal(&e) => {
-                tracing::warn!(error = %e, "ET refused a reused serial number and created nothing; sending once more with a fresh one");
-                attempt().await
+        let policy = &self.transport.config().retry;
+        let started = Instant::now();
+        let mut reused_serial_retried = false;
+        let mut attempt = 1;
+        loop {
+            let (request, open) = build()?;
+            let result = self.exchange(&request, |body| open(&request, body)).await;
+            let Err(e) = &result else { return result };
+            if !reused_serial_retried && self.may_resend_on_reused_serial(resend, e) {
+                reused_serial_retried = true;
+                tracing::warn!(error = %e, "ET refused a reused serial number; sending once more with a fresh one");
+                continue;
             }
-            done => done,
+            let pause = policy.pause_before(attempt + 1);
+            let transient = matches!(e, Error::Transport(t) if t.may_have_reached_et());
+            if resend.effect.is_repeatable()
+                && transient
+                && attempt < policy.max_attempts
+                && started.elapsed() + pause < policy.deadline
+            {
+                attempt += 1;
+                tracing::warn!(error = %e, attempt, "a call that changes nothing failed after the connection was made; sending it again");
+                tokio::time::sleep(pause).await;
+                continue;
+            }
+            return result;
         }
     }
 
-    /// An authenticated refusal with the profile's reused-serial code. An
-    /// unsigned one proves nothing (it may hide a success), so it is not
-    /// retried.
-    fn is_reused_serial_refusal(&self, e: &Error) -> bool {
-        let reused = self.merchant.profile().reused_serial_code.as_ref();
+    /// Whether `e` is ET's refusal of a reused serial number, as the profile
+    /// names it, answering this very request, for an operation a second
+    /// copy of which cannot have a second effect. A refusal that is
+    /// unsigned or answers another request proves nothing (a proxy may
+    /// have sent our request twice and handed us the second copy's
+    /// refusal, or replayed an old one), so it is never acted on.
+    fn may_resend_on_reused_serial(&self, resend: Resend, e: &Error) -> bool {
+        let profile = self.merchant.profile();
+        let code_named = matches!(
+            e,
+            Error::Response(et_proto::Error::Api { code, authenticated: true, .. })
+                if Some(code) == profile.reused_serial_code.as_ref()
+        );
+        code_named && resend.on_reused_serial(profile)
+    }
+
+    /// Whether `e` is ET's signed refusal of a second order with the same
+    /// `merchant_order_id`, as the profile names it
+    /// ([`Profile::duplicate_order_code`]): the order of the first attempt
+    /// exists, so query it instead of creating another. Always `false` when
+    /// the profile names no code (ET's is not documented).
+    pub fn is_duplicate_order(&self, e: &Error) -> bool {
+        let named = self.merchant.profile().duplicate_order_code.as_ref();
         matches!(
             e,
             Error::Response(et_proto::Error::Api { code, authenticated: true, .. })
-                if Some(code) == reused
+                if Some(code) == named
         )
     }
 
@@ -254,6 +327,57 @@ impl Client {
             }
         }
         opened.map_err(Error::Response)
+    }
+}
+
+/// What decides whether an operation may be sent again: its effect, and
+/// whether it is the order interface (which ET may deduplicate by
+/// `merchant_order_id`).
+#[derive(Clone, Copy, Debug)]
+struct Resend {
+    effect: Effect,
+    creates_order: bool,
+}
+
+impl Resend {
+    fn of(default: &ServerType, effect: Effect) -> Self {
+        Resend {
+            effect,
+            creates_order: *default == CreateOrder::SERVER_TYPE,
+        }
+    }
+
+    /// The operation a wire `server_type` names under `profile`; an unknown
+    /// one is taken to create something.
+    fn of_wire(profile: &Profile, wire: &str) -> Self {
+        macro_rules! find {
+            ($($(#[$doc:meta])* $method:ident: $op:ident => $output:ident,)*) => {
+                [$((et_model::$op::SERVER_TYPE, et_model::$op::EFFECT)),*]
+            };
+        }
+        et_model::for_each_operation!(find)
+            .into_iter()
+            .find(|(default, _)| profile.accepts_server_type(default, wire))
+            .map_or(
+                Resend {
+                    effect: Effect::Creates,
+                    creates_order: false,
+                },
+                |(default, effect)| Resend::of(&default, effect),
+            )
+    }
+
+    /// Whether a fresh copy may follow ET's "serial number already used":
+    /// the refused copy may itself be the second copy of our request (a
+    /// proxy sent it twice and the first took effect), so only when a
+    /// second copy cannot have a second effect — the operation changes
+    /// nothing or sets the same state, or it is an order and the profile
+    /// names ET's refusal of a second order with the same
+    /// `merchant_order_id` (so the fresh copy is refused if the first
+    /// took effect). An attachment or a refund is never sent again.
+    fn on_reused_serial(self, profile: &Profile) -> bool {
+        self.effect.is_repeatable()
+            || (self.creates_order && profile.duplicate_order_code.is_some())
     }
 }
 

@@ -52,18 +52,19 @@ impl Default for TransportConfig {
 
 /// When a failed call is sent again.
 ///
-/// **Only failures that happened before a connection to ET was established
-/// are retried** (DNS, TCP connect, TLS handshake, connect timeout), and the
-/// retry sends the *same bytes*: the same envelope, the same
-/// `serial_number`, the same signature. Nothing of such a request can have
-/// reached ET.
+/// Failures before a connection to ET was established (DNS, TCP connect,
+/// connect timeout) are retried here for every operation, with the *same
+/// bytes*: the same envelope, the same `serial_number`, the same
+/// signature. Nothing of such a request can have reached ET.
 ///
 /// Anything that fails after the connection was made (a timeout while
 /// waiting for the answer, a reset connection, a 5xx, an unreadable answer)
-/// **may have reached ET** and is never retried here: retrying a
-/// `create_order` could create a second order. Such errors say so through
-/// [`crate::Error::may_have_reached_et`]; the caller should then query the
-/// order (`query_orders`) before deciding to send a new request.
+/// **may have reached ET**. The [`Client`](crate::Client) sends such a call
+/// again only for operations that change nothing or set the same state
+/// (built anew, with a fresh serial number), within `max_attempts` and
+/// `deadline`; retrying a `create_order` could create a second order, so
+/// those errors are returned ([`crate::Error::may_have_reached_et`]) and
+/// the caller queries the order before deciding to send a new request.
 ///
 /// hyper's own pool additionally re-sends a request whose pooled
 /// connection turned out to be closed *before any byte of it was written*;
@@ -74,6 +75,9 @@ pub struct RetryPolicy {
     pub max_attempts: u32,
     /// Pause before the first retry; doubled before each further one.
     pub backoff: Duration,
+    /// No retry starts (pause included) later than this after the call
+    /// began: the caller's bound on one call's time, retries and all.
+    pub deadline: Duration,
 }
 
 impl RetryPolicy {
@@ -82,22 +86,24 @@ impl RetryPolicy {
         Self {
             max_attempts: 1,
             backoff: Duration::ZERO,
+            deadline: Duration::ZERO,
         }
     }
 
     /// The pause before attempt number `attempt` (2 = first retry).
-    fn pause_before(&self, attempt: u32) -> Duration {
+    pub(crate) fn pause_before(&self, attempt: u32) -> Duration {
         let doublings = attempt.saturating_sub(2).min(16);
         self.backoff.saturating_mul(1 << doublings)
     }
 }
 
 impl Default for RetryPolicy {
-    /// Three attempts, 200 ms then 400 ms apart.
+    /// Three attempts, 200 ms then 400 ms apart, none starting after 60 s.
     fn default() -> Self {
         Self {
             max_attempts: 3,
             backoff: Duration::from_millis(200),
+            deadline: Duration::from_secs(60),
         }
     }
 }
@@ -258,6 +264,11 @@ impl fmt::Debug for Transport {
 }
 
 impl Transport {
+    /// The settings this transport was built with.
+    pub(crate) fn config(&self) -> &TransportConfig {
+        &self.config
+    }
+
     /// A client with bundled Mozilla roots (webpki-roots) and the aws-lc-rs
     /// crypto provider, so it needs neither a system certificate store nor
     /// a process-wide default provider.

@@ -13,9 +13,18 @@ use et_http::{Client, Endpoint, Error, RetryPolicy, TransportConfig};
 use et_model::{GetPayUrl, StatusCode};
 use et_proto::{EtSide, Merchant, Profile, Response, SerialNumbers};
 
-use common::{parties, parties_with, reply, spawn_server, MERCHANT_NUMBER};
+use common::{parties_with, reply, spawn_server, MERCHANT_NUMBER};
 
 const REUSED: &str = "100003";
+
+/// A profile naming `REUSED` as ET's reused-serial code (the default names
+/// none: ET's code is not documented).
+fn naming_the_code() -> Profile {
+    Profile {
+        reused_serial_code: Some(StatusCode::from_code(REUSED)),
+        ..Profile::default()
+    }
+}
 
 /// What the fake ET does with a request whose serial number it has seen.
 #[derive(Clone, Copy)]
@@ -97,7 +106,7 @@ async fn call_with(profile: Profile, on_reuse: OnReuse) -> (Result<(), Error>, V
 
 #[tokio::test]
 async fn a_signed_reused_serial_refusal_is_retried_once_with_a_fresh_serial() {
-    let (result, received) = call_with(Profile::default(), OnReuse::Refuse).await;
+    let (result, received) = call_with(naming_the_code(), OnReuse::Refuse).await;
     result.unwrap();
     assert_eq!(received.len(), 2);
     assert_ne!(received[0], received[1], "the retry has a fresh serial");
@@ -105,19 +114,16 @@ async fn a_signed_reused_serial_refusal_is_retried_once_with_a_fresh_serial() {
 
 #[tokio::test]
 async fn an_unsigned_reused_serial_refusal_is_not_retried() {
-    let (result, received) = call_with(Profile::default(), OnReuse::RefuseUnsigned).await;
+    let (result, received) = call_with(naming_the_code(), OnReuse::RefuseUnsigned).await;
     let e = result.unwrap_err();
     assert_eq!(e.api_status().map(StatusCode::as_str), Some(REUSED));
     assert_eq!(received.len(), 1, "a forged refusal may hide a success");
 }
 
 #[tokio::test]
-async fn without_a_reused_serial_code_nothing_is_retried() {
-    let profile = Profile {
-        reused_serial_code: None,
-        ..Profile::default()
-    };
-    let (result, received) = call_with(profile, OnReuse::Refuse).await;
+async fn the_default_profile_names_no_reused_serial_code_so_nothing_is_retried() {
+    assert_eq!(Profile::default().reused_serial_code, None);
+    let (result, received) = call_with(Profile::default(), OnReuse::Refuse).await;
     assert_eq!(
         result.unwrap_err().api_status().map(StatusCode::as_str),
         Some(REUSED)
@@ -128,7 +134,7 @@ async fn without_a_reused_serial_code_nothing_is_retried() {
 #[tokio::test]
 async fn a_second_reuse_refusal_is_returned_not_retried_again() {
     // An ET that refuses every serial number as used.
-    let (et, merchant) = parties();
+    let (et, merchant) = parties_with(naming_the_code());
     let key = merchant.credentials().merchant_key.public_key().clone();
     let (addr, seen) = spawn_server(move |request: http::Request<bytes::Bytes>| {
         let (et, key) = (et.clone(), key.clone());

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use et_http::{Client, Endpoint, Error, RetryPolicy, TransportConfig, TransportError};
-use et_model::GetRate;
+use et_model::{GetRate, UploadAttachment};
 use http::Response;
 use hyper::body::{Body, Frame};
 use tokio::io::AsyncReadExt;
@@ -41,6 +41,7 @@ fn retries(max_attempts: u32, backoff_ms: u64) -> RetryPolicy {
     RetryPolicy {
         max_attempts,
         backoff: Duration::from_millis(backoff_ms),
+        ..RetryPolicy::default()
     }
 }
 
@@ -48,6 +49,22 @@ fn retries(max_attempts: u32, backoff_ms: u64) -> RetryPolicy {
 async fn rate_error(scheme: &str, addr: SocketAddr, config: TransportConfig) -> Error {
     client(&format!("{scheme}://{addr}/server"), config)
         .get_rate(&rate())
+        .await
+        .unwrap_err()
+}
+
+/// The error an `upload_attachment` call (it creates something, so it is
+/// never sent twice once it may have reached ET) to `addr` ends in.
+async fn upload_error(addr: SocketAddr, config: TransportConfig) -> Error {
+    let upload = UploadAttachment {
+        order_id: "ET1".into(),
+        attachment_type: et_model::AttachmentType::OfferLetter,
+        base64: "aGk=".into(),
+        file_name: "a.pdf".into(),
+        extra: et_model::Extra::new(),
+    };
+    client(&format!("http://{addr}/server"), config)
+        .upload_attachment(&upload)
         .await
         .unwrap_err()
 }
@@ -178,7 +195,7 @@ async fn endless_response_is_cut_off() {
 }
 
 #[tokio::test]
-async fn silent_server_hits_the_request_timeout_and_is_not_retried() {
+async fn a_call_that_creates_something_hits_the_request_timeout_and_is_not_sent_again() {
     let (addr, seen) = spawn_server(|_| async {
         tokio::time::sleep(Duration::from_secs(10)).await;
         reply(200, "application/json", "{}")
@@ -190,7 +207,7 @@ async fn silent_server_hits_the_request_timeout_and_is_not_retried() {
         ..TransportConfig::default()
     };
     let started = Instant::now();
-    let err = rate_error("http", addr, config).await;
+    let err = upload_error(addr, config).await;
     assert!(
         matches!(err, Error::Transport(TransportError::Timeout { .. })),
         "{err}"
@@ -205,7 +222,7 @@ async fn silent_server_hits_the_request_timeout_and_is_not_retried() {
 }
 
 #[tokio::test]
-async fn connection_dropped_after_the_request_is_not_retried() {
+async fn a_call_that_creates_something_is_not_sent_again_after_the_connection_dropped() {
     let (addr, accepted) = raw_server(|mut stream| async move {
         let mut buf = [0u8; 4096];
         let _ = stream.read(&mut buf).await; // take (part of) the request, then hang up
@@ -215,13 +232,80 @@ async fn connection_dropped_after_the_request_is_not_retried() {
         retry: RetryPolicy::default(),
         ..TransportConfig::default()
     };
-    let err = rate_error("http", addr, config).await;
+    let err = upload_error(addr, config).await;
     assert!(
         matches!(err, Error::Transport(TransportError::Io(_))),
         "{err}"
     );
     assert!(err.may_have_reached_et());
     assert_eq!(accepted.load(Ordering::SeqCst), 1);
+}
+
+/// A server that records each request's `serial_number` and answers with
+/// `status`.
+async fn recording_server(status: u16) -> (SocketAddr, Arc<std::sync::Mutex<Vec<String>>>) {
+    let serials = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = serials.clone();
+    let (addr, _) = spawn_server(move |request: http::Request<Bytes>| {
+        let seen = seen.clone();
+        async move {
+            let body: serde_json::Value = serde_json::from_slice(request.body()).unwrap();
+            let serial = body["serial_number"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned();
+            seen.lock().unwrap().push(serial);
+            reply(status, "text/plain", "busy")
+        }
+    })
+    .await;
+    (addr, serials)
+}
+
+#[tokio::test]
+async fn a_call_that_changes_nothing_is_sent_again_with_fresh_serials_after_a_server_error() {
+    let (addr, serials) = recording_server(503).await;
+    let config = TransportConfig {
+        retry: retries(3, 10),
+        ..TransportConfig::default()
+    };
+    let err = rate_error("http", addr, config).await;
+    assert!(
+        matches!(err, Error::Transport(TransportError::Status { .. })),
+        "{err}"
+    );
+    let serials = serials.lock().unwrap().clone();
+    assert_eq!(serials.len(), 3, "three attempts: {serials:?}");
+    let distinct: std::collections::HashSet<_> = serials.iter().collect();
+    assert_eq!(distinct.len(), 3, "each copy has its own serial number");
+    // The same failure for a call that creates something: one copy only.
+    let (addr, serials) = recording_server(503).await;
+    upload_error(
+        addr,
+        TransportConfig {
+            retry: retries(3, 10),
+            ..TransportConfig::default()
+        },
+    )
+    .await;
+    assert_eq!(serials.lock().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn retries_of_a_call_that_changes_nothing_stop_at_the_deadline() {
+    let (addr, serials) = recording_server(502).await;
+    let config = TransportConfig {
+        retry: RetryPolicy {
+            max_attempts: 50,
+            backoff: Duration::from_millis(40),
+            deadline: Duration::from_millis(500),
+        },
+        ..TransportConfig::default()
+    };
+    rate_error("http", addr, config).await;
+    // Pauses of 40 + 80 + 160 ms fit the 500 ms deadline; the next, 320 ms,
+    // would end past it, so it is not taken: four attempts, not fifty.
+    assert_eq!(serials.lock().unwrap().len(), 4);
 }
 
 #[tokio::test]

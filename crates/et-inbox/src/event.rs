@@ -92,6 +92,7 @@ impl NewEvent {
             order_id: order_id.to_owned(),
             datetime: BeijingTime::from_unix(secs).to_string(),
             order_status: status,
+            extend_info: None,
             extra: Default::default(),
         });
         Self::from_parts(

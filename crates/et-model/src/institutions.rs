@@ -93,7 +93,7 @@ wire_struct! {
     pub fn new;
 }
 
-operation!(GetInstitutions, ServerType::GetInstitutions, Institution, out: Data);
+operation!(GetInstitutions, ServerType::GetInstitutions, Institution, out: Data, ReadOnly);
 
 wire_struct! {
     /// One institution of a [`GetInstitutions`] answer, read from `data`

@@ -11,7 +11,7 @@ use crate::limits::{
     ADDRESS_MAX, CHINESE_NAME_MAX, EMAIL_MAX, ENGLISH_NAME_MAX, MERCHANT_ORDER_ID_MAX,
     PLACE_NAME_MAX, URL_MAX, USER_KEY_MAX, WECHAT_ID_MAX,
 };
-use crate::payload::{Operation, Placement, NO_PAYLOAD};
+use crate::payload::{Effect, Operation, Placement, NO_PAYLOAD};
 use crate::wire::wire_struct;
 use crate::{Amount, FeeItem, NoPayload, ServerType};
 
@@ -81,6 +81,7 @@ impl Operation for JumpPlaceOrder {
     type Sensitive = JumpPlaceOrder;
     type Output = JumpAddress;
     const OUTPUT_IN: Placement = Placement::Data;
+    const EFFECT: Effect = Effect::Creates;
     fn parts(&self) -> (&NoPayload, &JumpPlaceOrder) {
         (NO_PAYLOAD, self)
     }

@@ -69,7 +69,7 @@ pub use ops::{
     PayUrl, QueryOrders, Rate, RefundAccepted, UploadAttachment,
 };
 pub use order::{CreateOrder, FeeItem, OrderCreated, PayConfig};
-pub use payload::{NoPayload, Operation, Payload, Placement, Rule, ValidationError};
+pub use payload::{Effect, NoPayload, Operation, Payload, Placement, Rule, ValidationError};
 pub use rust_decimal::Decimal;
 pub use time::BeijingTime;
 pub use wire::{Extra, FieldRule, RawJson};

@@ -48,6 +48,8 @@ wire_struct! {
         pub datetime: String = "datetime",
         /// The new status (sent as a string, read from either form).
         pub order_status: OrderStatus = "order_status",
+        /// Reserved, as on every other kind's page.
+        pub extend_info: Option<String> = "extend_info",
     }
 }
 

@@ -12,9 +12,10 @@ use crate::{
 
 /// Implements [`Operation`] for a request whose fields all go in `data`.
 macro_rules! operation {
-    ($op:ident, $server:expr, $output:ty, out: $out:ident) => {
+    ($op:ident, $server:expr, $output:ty, out: $out:ident, $effect:ident) => {
         impl Operation for $op {
             const SERVER_TYPE: ServerType = $server;
+            const EFFECT: $crate::Effect = $crate::Effect::$effect;
             type Data = $op;
             type Sensitive = NoPayload;
             type Output = $output;
@@ -47,7 +48,7 @@ wire_struct! {
     }
 }
 
-operation!(UploadAttachment, ServerType::UploadAttachment, AttachmentUploaded, out: Data);
+operation!(UploadAttachment, ServerType::UploadAttachment, AttachmentUploaded, out: Data, Creates);
 
 wire_struct! {
     /// The result of [`UploadAttachment`]. ET's pages do not show it;
@@ -83,7 +84,7 @@ wire_struct! {
     pub fn new;
 }
 
-operation!(GetPayUrl, ServerType::GetSpecialPayUrl, PayUrl, out: Data);
+operation!(GetPayUrl, ServerType::GetSpecialPayUrl, PayUrl, out: Data, Idempotent);
 
 wire_struct! {
     /// The result of [`GetPayUrl`]. Not shown by ET; we infer it carries the
@@ -119,7 +120,7 @@ impl QueryOrders {
     }
 }
 
-operation!(QueryOrders, ServerType::BatchSpecialQueryOrderInfo, OrderInfo, out: Sensitive);
+operation!(QueryOrders, ServerType::BatchSpecialQueryOrderInfo, OrderInfo, out: Sensitive, ReadOnly);
 
 wire_struct! {
     /// One order of a [`QueryOrders`] answer. The response is not public:
@@ -157,7 +158,7 @@ wire_struct! {
     }
 }
 
-operation!(GetRate, ServerType::GetRate, Rate, out: Data);
+operation!(GetRate, ServerType::GetRate, Rate, out: Data, ReadOnly);
 
 wire_struct! {
     /// The result of [`GetRate`] (not public; names are our guess).
@@ -188,7 +189,8 @@ operation!(
     EstimateAmount,
     ServerType::Other(Cow::Borrowed("get_estimated_amount")),
     Estimate,
-    out: Data
+    out: Data,
+    ReadOnly
 );
 
 wire_struct! {
@@ -228,7 +230,8 @@ operation!(
     ApplyRefund,
     ServerType::Other(Cow::Borrowed("apply_refund")),
     RefundAccepted,
-    out: Data
+    out: Data,
+    Creates
 );
 
 wire_struct! {

@@ -4,7 +4,7 @@ use crate::limits::{
     ADDRESS_MAX, CHINESE_NAME_MAX, COUNTRY_CODE_MAX, EMAIL_MAX, ENGLISH_NAME_MAX,
     MERCHANT_ORDER_ID_MAX, PLACE_NAME_MAX, URL_MAX, USER_KEY_MAX, WECHAT_ID_MAX,
 };
-use crate::payload::{Operation, Placement, NO_PAYLOAD};
+use crate::payload::{Effect, Operation, Placement, NO_PAYLOAD};
 use crate::wire::wire_struct;
 use crate::{
     Amount, CountryCode, CurrencyCode, FeeType, IdType, NoPayload, PayType, PriceMode, ServerType,
@@ -117,6 +117,7 @@ impl Operation for CreateOrder {
     type Sensitive = CreateOrder;
     type Output = OrderCreated;
     const OUTPUT_IN: Placement = Placement::Data;
+    const EFFECT: Effect = Effect::Creates;
     fn parts(&self) -> (&NoPayload, &CreateOrder) {
         (NO_PAYLOAD, self)
     }

@@ -30,10 +30,37 @@ pub trait Operation: Payload {
     type Output: Payload;
     /// Which response list carries the items (tolerant readers look in both).
     const OUTPUT_IN: Placement;
+    /// What a copy of this request does at ET: whether a transport may send
+    /// it again when it cannot tell if ET received the first.
+    const EFFECT: Effect;
     /// The request split into its `data` and `sensitive_data` parts.
     fn parts(&self) -> (&Self::Data, &Self::Sensitive);
     /// The request rebuilt from its two parts (the ET side's view).
     fn from_parts(data: Self::Data, sensitive: Self::Sensitive) -> Self;
+}
+
+/// What one copy of an operation's request does at ET, which decides
+/// whether it may be sent again when the first copy's fate is unknown (a
+/// reply lost after the connection was made, a proxy that duplicated it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Effect {
+    /// Changes nothing: queries, rates, estimates, the institution
+    /// directory. Any number of copies is one answer.
+    ReadOnly,
+    /// Sets a state that a second copy sets again to the same values (the
+    /// payment address with its URLs).
+    Idempotent,
+    /// Creates something each time (an order, an attachment, a refund, a
+    /// jump order): a second copy may create a second one, unless ET
+    /// refuses it by a key of its own.
+    Creates,
+}
+
+impl Effect {
+    /// Whether a copy may be sent again without a second side effect.
+    pub fn is_repeatable(self) -> bool {
+        self != Effect::Creates
+    }
 }
 
 /// Which envelope field a payload travels in.

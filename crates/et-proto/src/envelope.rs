@@ -192,7 +192,9 @@ pub(crate) fn parse_items<T: DeserializeOwned>(
 }
 
 /// A response's items: those of `output_in`, or of the other list when
-/// that one is empty (tolerant readers look in both).
+/// that one is empty (tolerant readers look in both). The list not read
+/// must still be empty or one JSON value: a payload is judged alike
+/// whether it came plain or sealed (the shape check sees only the plain).
 pub(crate) fn parse_output<T: DeserializeOwned>(
     output_in: Placement,
     data: &str,
@@ -205,6 +207,9 @@ pub(crate) fn parse_output<T: DeserializeOwned>(
     let items = parse_items(first.0, first.1)?;
     if items.is_empty() {
         return parse_items(second.0, second.1);
+    }
+    if !is_empty_json(second.0.trim()) {
+        check_json(second.0, second.1)?;
     }
     Ok(items)
 }

@@ -76,7 +76,11 @@ pub enum Error {
         code: StatusCode,
         /// ET's message.
         message: String,
-        /// Whether ET's signature over the error response was valid.
+        /// Whether this is ET's answer to this request: its signature
+        /// verified, it is in ET's signed shape, and (when
+        /// [`Profile::check_return_info`](crate::Profile::check_return_info)
+        /// and a request were given) it echoes the request's `return_info`.
+        /// Act on a refusal's code only when this holds.
         authenticated: bool,
     },
     /// A payload field breaks one of its type's rules (checked before

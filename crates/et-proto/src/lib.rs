@@ -73,7 +73,10 @@ pub use notification::{
     read_notification_body, sign_notification, MatchedRule, NotificationVerifier, NotificationView,
     VerifiedNotification, ACK_FAIL, ACK_OK,
 };
-pub use profile::{CallbackEncoding, EmptySensitive, NotifySignRule, Profile};
+pub use profile::{
+    CallbackEncoding, EmptySensitive, NotifySignRule, Profile, ProfileFileError, SettingName,
+    TuitionSpelling,
+};
 pub use raw::{UntypedObject, UntypedValue, UntypedValueRef, ValueKind};
 pub use serial::{format_serial, Instance, InvalidInstance, SerialNumbers};
 pub use shape::ShapeRule;

@@ -168,6 +168,7 @@ impl Merchant {
             self.profile.notify_sign_rule,
         )
         .with_extra_fields(self.profile.extra_notification_fields.iter().cloned())
+        .with_exact_fields(self.profile.exact_keys)
     }
 
     /// Builds the request for `op` with default options.
@@ -319,18 +320,24 @@ impl Merchant {
             }
             Err(_) => false,
         };
+        // Only a reply that echoes this request's `return_info` answers it:
+        // a signed refusal of another request (replayed, or one copy of a
+        // duplicated request) must not be acted on as this one's.
+        let echoed = request
+            .filter(|_| self.profile.check_return_info)
+            .is_none_or(|request| {
+                envelope.text("return_info").unwrap_or_default() == request.return_info
+            });
         if !code.is_success() {
             return Err(Error::Api {
                 code,
                 message: envelope.text("message").unwrap_or_default().to_owned(),
-                authenticated,
+                authenticated: authenticated && echoed,
             });
         }
         verified?;
-        if let Some(request) = request.filter(|_| self.profile.check_return_info) {
-            if envelope.text("return_info").unwrap_or_default() != request.return_info {
-                return Err(Error::ReturnInfoMismatch);
-            }
+        if !echoed {
+            return Err(Error::ReturnInfoMismatch);
         }
         let sensitive = envelope::unseal(&envelope, &self.credentials.merchant_key, &self.profile)?;
         Ok((envelope, sensitive))

@@ -40,6 +40,7 @@ pub struct NotificationVerifier {
     salt: Zeroizing<String>,
     rule: NotifySignRule,
     extra_fields: Vec<String>,
+    exact: bool,
 }
 
 impl fmt::Debug for NotificationVerifier {
@@ -48,6 +49,7 @@ impl fmt::Debug for NotificationVerifier {
             .field("salt", &"<redacted>")
             .field("rule", &self.rule)
             .field("extra_fields", &self.extra_fields)
+            .field("exact", &self.exact)
             .finish()
     }
 }
@@ -59,11 +61,23 @@ impl NotificationVerifier {
             salt: Zeroizing::new(salt.into()),
             rule,
             extra_fields: Vec::new(),
+            exact: false,
         }
     }
 
-    /// Allows these fields besides each kind's documented ones (usually
-    /// [`Profile::extra_notification_fields`](crate::Profile::extra_notification_fields)).
+    /// Refuses, for a known kind, any field outside its documented set and
+    /// the named extras (usually [`Profile::exact_keys`](crate::Profile::exact_keys)).
+    /// Default off: fields ET adds are kept
+    /// ([`VerifiedNotification::added_fields`]).
+    pub fn with_exact_fields(mut self, exact: bool) -> Self {
+        self.exact = exact;
+        self
+    }
+
+    /// Guards these fields like the documented ones (usually
+    /// [`Profile::extra_notification_fields`](crate::Profile::extra_notification_fields)):
+    /// no value may hold `&field=`, and a named field is accepted where an
+    /// unnamed one could have been carved out of its neighbour.
     pub fn with_extra_fields(mut self, fields: impl IntoIterator<Item = String>) -> Self {
         self.extra_fields = fields.into_iter().collect();
         self
@@ -78,9 +92,11 @@ impl NotificationVerifier {
     ///
     /// After the signature, the signed shape is checked ([`Error::Shape`]):
     /// no key holding `&` or `=`, no value holding `&<field>=` for a
-    /// documented field, and for a known kind no field outside its documented
-    /// set, `sign` and the named extras — otherwise the signed text could be
-    /// read as another notification than the one ET signed.
+    /// documented field, and for a known kind no field of another kind, no
+    /// `&` in a field we act on, no optional acted field that could be
+    /// carved out of its neighbour — otherwise the signed text could be read
+    /// as another notification than the one ET signed. Fields ET added are
+    /// kept (unless [`with_exact_fields`](Self::with_exact_fields)).
     pub fn verify<'a>(
         &'a self,
         content_type: Option<&str>,
@@ -137,7 +153,7 @@ impl NotificationVerifier {
             return Err(mismatch());
         };
         let kind = NotificationKind::detect_by(text);
-        shape::check_notification(texts(), kind, &self.extra_fields)?;
+        shape::check_notification(texts(), kind, &self.extra_fields, self.exact)?;
         Ok(NotificationView {
             fields,
             kind,
@@ -277,6 +293,16 @@ impl VerifiedNotification {
     /// Which kind of event this is.
     pub fn kind(&self) -> NotificationKind {
         self.notification.kind()
+    }
+
+    /// The fields ET sent that its pages do not document for this kind
+    /// (every field of an unknown kind), as received; `sign` left out.
+    /// A typed event keeps them in its `extra` too.
+    pub fn added_fields(&self) -> impl Iterator<Item = (&str, &UntypedValue)> {
+        let kind = self.kind();
+        self.fields
+            .iter()
+            .filter(move |(key, _)| *key != SIGN_KEY && !shape::is_documented_for(kind, key))
     }
 
     /// Identifies the event, so that ET's up to 7 deliveries of one

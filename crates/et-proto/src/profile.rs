@@ -46,6 +46,28 @@ pub enum NotifySignRule {
     V1Compat,
 }
 
+/// How `create_order` spells its amount field when writing (both are read).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum TuitionSpelling {
+    /// `tuituon` (sic). Default: the create-order field list, the page that
+    /// documents the operation itself (spec 03 §1).
+    #[default]
+    Tuituon,
+    /// `tuition`: how the third-party jump-ordering page spells the same
+    /// amount (spec 03, jump ordering).
+    Tuition,
+}
+
+impl TuitionSpelling {
+    /// The wire name of the amount field.
+    pub fn field(self) -> &'static str {
+        match self {
+            TuitionSpelling::Tuituon => "tuituon",
+            TuitionSpelling::Tuition => "tuition",
+        }
+    }
+}
+
 /// Every undocumented choice, with the default we chose and why.
 ///
 /// A merchant who learns the real answer during joint testing with ET
@@ -106,9 +128,10 @@ pub struct Profile {
     /// page's rule, the only one with a worked example and its hash (spec 04
     /// §3.1).
     pub notify_sign_rule: NotifySignRule,
-    /// Reject a response whose `return_info` differs from the request's.
-    /// Default on: the envelope pages say ET echoes it unchanged (spec 01 §7.3
-    /// step 5), so a mismatch means a response to another request.
+    /// Reject a success whose `return_info` differs from the request's, and
+    /// mark such a refusal unauthenticated (nothing acts on it). Default on:
+    /// the envelope pages say ET echoes it unchanged (spec 01 §7.3 step 5),
+    /// so a mismatch means a response to another request.
     pub check_return_info: bool,
     /// Send a fresh random `return_info` (22 letters and digits) when the
     /// caller gives none. Default on: ET's replies carry nothing else that
@@ -117,26 +140,47 @@ pub struct Profile {
     /// another request is refused. Off: an empty `return_info`, as ET's demo
     /// sends.
     pub random_return_info: bool,
-    /// Top-level keys ET's responses carry besides the nine documented ones
-    /// (`aeskey`, `count`, `data`, `extend_info`, `message`, `return_info`,
-    /// `sensitive_data`, `status_code`, `version`). Default none: a response
-    /// with any other key is refused, because an extra key is how a signed
-    /// text is re-split into a forged object (SECURITY.md). A key named here
-    /// must then be in every response, like the documented ones: a key that
-    /// may be absent could be carved out of the value sorted before it.
+    /// Replies must carry `version` equal to [`version`](Self::version).
+    /// Default off: ET's response template has no `version` (spec 01 §5),
+    /// and no field we act on depends on it; a `version` that is present is
+    /// kept ([`Reply::version`](crate::Reply::version)).
+    pub require_version: bool,
+    /// Refuse every key ET's pages do not document, as the first releases
+    /// did: a response must carry exactly the nine documented keys (and the
+    /// [named extras](Self::extra_response_keys)), a notification of a known
+    /// kind only its documented fields. Default off: readers are tolerant
+    /// (spec README), and the fields we act on are read unambiguously
+    /// whatever ET adds (SECURITY.md, "Signed texts that can be re-split").
+    pub exact_keys: bool,
+    /// Keys ET's responses carry besides the documented ones that are to be
+    /// guarded like them: each must be present, and no value may hold
+    /// `&key=`. Unknown keys are accepted without this (and kept in
+    /// [`Reply::extra`](crate::Reply::extra)); name a key here when you act
+    /// on it, or when it sorts between `return_info` and `sensitive_data`
+    /// (where an unnamed key is refused, see SECURITY.md). Default none.
     pub extra_response_keys: Vec<String>,
-    /// Notification fields allowed besides each kind's documented ones
-    /// (and `sign`). Default none: a notification of a known kind with any
-    /// other field is refused (answered `FAIL`, so ET delivers it again
-    /// once the field is named here).
+    /// Notification fields to guard like the documented ones (no value may
+    /// hold `&field=`; a payment's `notify_type` is accepted only when
+    /// named, since it could be carved out of `extend_info`). Default none.
     pub extra_notification_fields: Vec<String>,
     /// ET's `status_code` for "this `serial_number` was already used", on
-    /// which the client retries once with a fresh serial number (ET created
-    /// nothing for a refused request). `None` never retries. Default
-    /// `100003`: ET's real code is not documented (spec 01 Q8); `100003` is
-    /// what the sandbox answers (et-sandbox's code table), so merchants
-    /// should confirm it during joint testing with ET.
+    /// which the client sends a repeatable operation once more with a
+    /// fresh serial number. `None` never retries. Default `None`: ET's code
+    /// is not documented (spec 01 Q8); the sandbox's profile names its own
+    /// (`100003`), and `et profile detect` cannot learn it — confirm it
+    /// with ET during joint testing.
     pub reused_serial_code: Option<StatusCode>,
+    /// ET's `status_code` for "this `merchant_order_id` already has an
+    /// order": when ET refuses a second order this way, resending a lost
+    /// `create_order` cannot create a second one, so the client may retry
+    /// it. Default `None` (not documented by ET; the sandbox answers
+    /// `200002`).
+    pub duplicate_order_code: Option<StatusCode>,
+    /// How `create_order` writes its amount. Default
+    /// [`TuitionSpelling::Tuituon`]: ET's create-order field list spells it
+    /// `tuituon`; its jump-order page spells the same amount `tuition`.
+    /// Both spellings are read.
+    pub tuition_spelling: TuitionSpelling,
 }
 
 impl Default for Profile {
@@ -153,14 +197,29 @@ impl Default for Profile {
             notify_sign_rule: NotifySignRule::V2,
             check_return_info: true,
             random_return_info: true,
+            require_version: false,
+            exact_keys: false,
             extra_response_keys: Vec::new(),
             extra_notification_fields: Vec::new(),
-            reused_serial_code: Some(StatusCode::from_code("100003")),
+            reused_serial_code: None,
+            duplicate_order_code: None,
+            tuition_spelling: TuitionSpelling::Tuituon,
         }
     }
 }
 
 impl Profile {
+    /// The first releases' strict reading: exactly the documented keys
+    /// ([`exact_keys`](Self::exact_keys)) and `version` required
+    /// ([`require_version`](Self::require_version)).
+    pub fn exact() -> Self {
+        Profile {
+            exact_keys: true,
+            require_version: true,
+            ..Profile::default()
+        }
+    }
+
     /// This profile, sending `server_type` for `Op`:
     ///
     /// ```
@@ -212,4 +271,247 @@ fn is_order(server_type: &ServerType) -> bool {
         server_type,
         ServerType::CreateOrder | ServerType::AddSpecialRentOrder
     )
+}
+
+/// A setting's values by name: how profile files and the `et` command spell
+/// them (`sha256`, `oaep-sha1`, `skip-empty`, …). One table per setting.
+pub trait SettingName: Sized + Copy + PartialEq + 'static {
+    /// What the setting is called in a profile file.
+    const SETTING: &'static str;
+    /// Every value with its name.
+    const NAMES: &'static [(&'static str, Self)];
+
+    /// This value's name.
+    fn name(self) -> &'static str {
+        Self::NAMES
+            .iter()
+            .find(|(_, value)| *value == self)
+            .map_or("", |(name, _)| name)
+    }
+
+    /// The value called `name`.
+    fn from_name(name: &str) -> Option<Self> {
+        Self::NAMES
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, value)| *value)
+    }
+}
+
+impl SettingName for SignHash {
+    const SETTING: &'static str = "sign_hash";
+    const NAMES: &'static [(&'static str, Self)] =
+        &[("sha256", SignHash::Sha256), ("sha1", SignHash::Sha1)];
+}
+
+impl SettingName for KeyPadding {
+    const SETTING: &'static str = "key_padding";
+    const NAMES: &'static [(&'static str, Self)] = &[
+        ("pkcs1", KeyPadding::Pkcs1v15),
+        ("oaep-sha256", KeyPadding::OaepSha256),
+        ("oaep-sha1", KeyPadding::OaepSha1),
+        ("oaep-sha256-mgf1-sha1", KeyPadding::OaepSha256Mgf1Sha1),
+    ];
+}
+
+impl SettingName for SignRule {
+    const SETTING: &'static str = "sign_rule";
+    const NAMES: &'static [(&'static str, Self)] = &[
+        ("all-sorted", SignRule::AllSorted),
+        ("skip-empty", SignRule::SkipEmpty),
+    ];
+}
+
+impl SettingName for EmptySensitive {
+    const SETTING: &'static str = "empty_sensitive";
+    const NAMES: &'static [(&'static str, Self)] = &[
+        ("empty-string", EmptySensitive::EmptyString),
+        ("encrypt-empty-list", EmptySensitive::EncryptEmptyList),
+    ];
+}
+
+impl SettingName for CallbackEncoding {
+    const SETTING: &'static str = "callback_process";
+    const NAMES: &'static [(&'static str, Self)] = &[
+        ("integer", CallbackEncoding::Integer),
+        ("string", CallbackEncoding::String),
+        ("empty", CallbackEncoding::Empty),
+    ];
+}
+
+impl SettingName for NotifySignRule {
+    const SETTING: &'static str = "notify_sign_rule";
+    const NAMES: &'static [(&'static str, Self)] = &[
+        ("v2", NotifySignRule::V2),
+        ("v1-compat", NotifySignRule::V1Compat),
+    ];
+}
+
+impl SettingName for TuitionSpelling {
+    const SETTING: &'static str = "tuition_spelling";
+    const NAMES: &'static [(&'static str, Self)] = &[
+        ("tuituon", TuitionSpelling::Tuituon),
+        ("tuition", TuitionSpelling::Tuition),
+    ];
+}
+
+/// A setting's value, read and written by name.
+#[derive(Clone, Copy)]
+struct Named<T>(T);
+
+impl<T: SettingName> serde::Serialize for Named<T> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.0.name())
+    }
+}
+
+impl<'de, T: SettingName> serde::Deserialize<'de> for Named<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let name = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        T::from_name(&name).map(Named).ok_or_else(|| {
+            let names: Vec<&str> = T::NAMES.iter().map(|(n, _)| *n).collect();
+            serde::de::Error::custom(format_args!(
+                "{}: unknown value {name:?}, expected one of {}",
+                T::SETTING,
+                names.join(", ")
+            ))
+        })
+    }
+}
+
+/// A profile file: every setting of [`Profile`] by its field name, values
+/// by name, codes as strings. Every key may be left out (the default), an
+/// unknown key is refused (a misspelt setting must not pass silently).
+#[derive(serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct ProfileFile {
+    sign_hash: Named<SignHash>,
+    key_padding: Named<KeyPadding>,
+    detect_key_padding: bool,
+    sign_rule: Named<SignRule>,
+    empty_sensitive: Named<EmptySensitive>,
+    callback_process: Named<CallbackEncoding>,
+    version: String,
+    require_version: bool,
+    server_types: std::collections::BTreeMap<String, String>,
+    notify_sign_rule: Named<NotifySignRule>,
+    check_return_info: bool,
+    random_return_info: bool,
+    exact_keys: bool,
+    extra_response_keys: Vec<String>,
+    extra_notification_fields: Vec<String>,
+    reused_serial_code: Option<String>,
+    duplicate_order_code: Option<String>,
+    tuition_spelling: Named<TuitionSpelling>,
+}
+
+impl Default for ProfileFile {
+    fn default() -> Self {
+        ProfileFile::from(&Profile::default())
+    }
+}
+
+impl From<&Profile> for ProfileFile {
+    fn from(p: &Profile) -> Self {
+        let code = |c: &Option<StatusCode>| c.as_ref().map(|c| c.as_str().to_owned());
+        ProfileFile {
+            sign_hash: Named(p.sign_hash),
+            key_padding: Named(p.key_padding),
+            detect_key_padding: p.detect_key_padding,
+            sign_rule: Named(p.sign_rule),
+            empty_sensitive: Named(p.empty_sensitive),
+            callback_process: Named(p.callback_process),
+            version: p.version.clone(),
+            require_version: p.require_version,
+            server_types: p
+                .server_types
+                .iter()
+                .map(|(from, to)| (from.as_str().to_owned(), to.as_str().to_owned()))
+                .collect(),
+            notify_sign_rule: Named(p.notify_sign_rule),
+            check_return_info: p.check_return_info,
+            random_return_info: p.random_return_info,
+            exact_keys: p.exact_keys,
+            extra_response_keys: p.extra_response_keys.clone(),
+            extra_notification_fields: p.extra_notification_fields.clone(),
+            reused_serial_code: code(&p.reused_serial_code),
+            duplicate_order_code: code(&p.duplicate_order_code),
+            tuition_spelling: Named(p.tuition_spelling),
+        }
+    }
+}
+
+impl From<ProfileFile> for Profile {
+    fn from(f: ProfileFile) -> Self {
+        let code = |c: Option<String>| c.map(|c| StatusCode::from_code(&c));
+        Profile {
+            key_padding: f.key_padding.0,
+            detect_key_padding: f.detect_key_padding,
+            sign_hash: f.sign_hash.0,
+            sign_rule: f.sign_rule.0,
+            empty_sensitive: f.empty_sensitive.0,
+            callback_process: f.callback_process.0,
+            version: f.version,
+            server_types: f
+                .server_types
+                .into_iter()
+                .map(|(from, to)| (ServerType::from_code(&from), ServerType::from_code(&to)))
+                .collect(),
+            notify_sign_rule: f.notify_sign_rule.0,
+            check_return_info: f.check_return_info,
+            random_return_info: f.random_return_info,
+            require_version: f.require_version,
+            exact_keys: f.exact_keys,
+            extra_response_keys: f.extra_response_keys,
+            extra_notification_fields: f.extra_notification_fields,
+            reused_serial_code: code(f.reused_serial_code),
+            duplicate_order_code: code(f.duplicate_order_code),
+            tuition_spelling: f.tuition_spelling.0,
+        }
+    }
+}
+
+/// A profile file that could not be read: where, and serde's account of
+/// what (a profile file holds no secret, so the text may be shown).
+#[derive(Debug)]
+pub struct ProfileFileError(serde_json::Error);
+
+impl std::fmt::Display for ProfileFileError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "not a profile file: {}", self.0)
+    }
+}
+
+impl std::error::Error for ProfileFileError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.0)
+    }
+}
+
+impl Profile {
+    /// Reads a profile file (JSON, docs/decisions.md says why): each
+    /// [`Profile`] field by name, setting values by name (`"sha1"`,
+    /// `"oaep-sha256"`, `"skip-empty"`, … — [`SettingName::NAMES`]),
+    /// status codes as strings; every key optional, unknown keys refused.
+    ///
+    /// ```
+    /// use et_proto::{Profile, SignRule};
+    /// let profile = Profile::from_json(r#"{"sign_hash": "sha1", "sign_rule": "skip-empty"}"#)?;
+    /// assert_eq!(profile.sign_rule, SignRule::SkipEmpty);
+    /// assert_eq!(Profile::from_json(&profile.to_json())?, profile);
+    /// assert!(Profile::from_json(r#"{"sign_hsh": "sha1"}"#).is_err());
+    /// # Ok::<(), et_proto::ProfileFileError>(())
+    /// ```
+    pub fn from_json(text: &str) -> Result<Profile, ProfileFileError> {
+        serde_json::from_str::<ProfileFile>(text)
+            .map(Profile::from)
+            .map_err(ProfileFileError)
+    }
+
+    /// This profile as a profile file: every setting, in a fixed order.
+    pub fn to_json(&self) -> String {
+        let mut text = serde_json::to_string_pretty(&ProfileFile::from(self)).unwrap_or_default();
+        text.push('\n');
+        text
+    }
 }

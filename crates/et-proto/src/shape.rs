@@ -8,25 +8,23 @@
 //! request text) can present ET's signed text split differently — e.g. ET's
 //! refusal re-split into a success.
 //!
-//! The rule enforced here makes the object we accept the only reading of
-//! the signed text that ET could have written:
+//! ET adds keys without telling anyone, so a reader cannot insist on
+//! exactly the documented ones (that is [`Profile::exact_keys`]). The rule
+//! enforced here makes every reading of the signed text that we accept
+//! agree with the one ET signed on each field we act on:
 //!
-//! * no key contains `&` or `=` — so the first key of the text is fixed
-//!   (text up to the first `=`), and every separator is a literal `&key=`;
-//! * no value contains `&key` followed by `=`, `&` or its end, for any key
-//!   ET may sign here (the documented keys of responses or of notifications,
-//!   plus the profile's named extras) — so the separators of the accepted
-//!   object are the *only* places where such a key can start. Any other
-//!   reading with keys from that set can therefore only merge neighbouring
-//!   pairs of ours (a value swallowing the pairs after it), never move a
-//!   boundary or invent one;
-//! * every key ET always sends must be present (responses: the nine
-//!   documented keys and the profile's extras) — a merged reading has fewer
-//!   keys than ours, so ET, which sends all of them, did not write it;
-//! * unknown keys are refused — an extra key at the end (`zzz`) is how a
-//!   forged split swallows the real tail;
-//! * `status_code` is six digits, `count` a non-negative integer and
-//!   `version` the configured one, so none of them can carry a tail.
+//! * no key contains `&` or `=` — so every boundary is at a `&`, and the
+//!   first key is the text up to the first `=`;
+//! * no value contains `&key` followed by `=`, `&` or its end, for a
+//!   documented or named key — so each such key ET sent is read from ET's
+//!   own separator;
+//! * the acted reply keys are present and their values can neither hold a
+//!   tail nor be cut short (six-digit `status_code`, digits in `count`,
+//!   Base64, one JSON value), and nothing unnamed sorts right after the
+//!   echoed `return_info`;
+//! * a notification of a known kind carries no field of another kind, no
+//!   `&` in a field we act on, and no optional acted field that could be
+//!   carved out of the text before it.
 //!
 //! SECURITY.md ("Signed texts that can be re-split") gives the argument in
 //! full, and what it does not cover.
@@ -71,6 +69,22 @@ const REQUEST_KEYS: &[&str] = &[
     "version",
 ];
 
+/// The response keys whose values we act on. ET's response template
+/// documents each, so ET sends each; each must be present, and each is read
+/// from ET's own separator and cannot hold a tail (SECURITY.md).
+pub(crate) const ACTED_RESPONSE_KEYS: &[&str] = &[
+    "aeskey",
+    "count",
+    "data",
+    "return_info",
+    "sensitive_data",
+    "status_code",
+];
+
+/// Fields every notification kind may carry: `extend_info` (reserved, on
+/// every kind's page) and `notify_type` (v2's type field).
+const COMMON_NOTIFICATION_FIELDS: &[&str] = &["extend_info", "notify_type"];
+
 /// Which rule of the signed shape a response or notification broke.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
@@ -80,13 +94,16 @@ pub enum ShapeRule {
     /// The value contains `&<key>=` for a key that may be signed here: the
     /// signed text could be split at that point into another object.
     SeparatorInValue,
-    /// The key is not documented for this object (nor named by the profile).
+    /// The key is not documented for this object (nor named by the
+    /// profile), and either [`Profile::exact_keys`] is on or its value
+    /// holds a signed separator (a key that swallowed ET's real tail).
     UnknownKey,
     /// A documented key that ET always sends is absent.
     MissingKey,
-    /// An optional key that sorts right after a free-text value: ET may
-    /// have left it out and the text before it held `&<key>=…`, so it is
-    /// accepted only when the profile names it as a key ET sends.
+    /// A key that could be carved out of the free text sorted before it:
+    /// an optional notification field after free text, or an unknown
+    /// response key between `return_info` and `sensitive_data`. Accepted
+    /// only when the profile names it.
     Carvable,
     /// `status_code` is not six ASCII digits.
     NotSixDigits,
@@ -94,6 +111,16 @@ pub enum ShapeRule {
     WrongVersion,
     /// `count` is not a non-negative integer.
     NotACount,
+    /// `aeskey` (or encrypted `sensitive_data`) holds a character Base64
+    /// never has, so it could have swallowed a neighbour.
+    NotBase64,
+    /// `data` (or plain `sensitive_data`) is neither empty nor one JSON
+    /// value, so it could be a piece of ET's text cut short or run long.
+    NotOneJsonValue,
+    /// A field we act on holds `&`, which ET never writes there.
+    Ampersand,
+    /// A field documented for another notification kind only.
+    OtherKindsField,
 }
 
 impl fmt::Display for ShapeRule {
@@ -106,11 +133,15 @@ impl fmt::Display for ShapeRule {
             ShapeRule::UnknownKey => "is not a documented key",
             ShapeRule::MissingKey => "is missing",
             ShapeRule::Carvable => {
-                "is optional after free text (could be carved out of it); name it in the profile"
+                "could be carved out of the free text before it; name it in the profile"
             }
             ShapeRule::NotSixDigits => "is not six digits",
             ShapeRule::WrongVersion => "is not the configured version",
             ShapeRule::NotACount => "is not a non-negative integer",
+            ShapeRule::NotBase64 => "is not Base64 text",
+            ShapeRule::NotOneJsonValue => "is neither empty nor one JSON value",
+            ShapeRule::Ampersand => "holds `&`, which ET never writes in it",
+            ShapeRule::OtherKindsField => "belongs to another kind of notification",
         })
     }
 }
@@ -167,94 +198,223 @@ pub(crate) fn check_request(envelope: &UntypedObject) -> Result<(), Error> {
     })
 }
 
-/// Checks a response whose signature verified: exactly the documented keys
-/// plus the profile's extras, each present, and the value rules above.
+/// Checks a response whose signature verified, so that every field we act
+/// on ([`ACTED_RESPONSE_KEYS`]) reads as ET signed it, whatever keys ET
+/// added (SECURITY.md gives the argument):
+///
+/// * keys without separators; no value holds `&k=` for a documented or
+///   named key `k` (an unknown key that does is refused as
+///   [`ShapeRule::UnknownKey`]: it swallowed ET's tail);
+/// * every acted key present (with [`Profile::exact_keys`], every
+///   documented key, and no other);
+/// * no acted value can hold a tail or be a cut-short piece: six-digit
+///   `status_code`, digits in `count`, Base64 `aeskey` (and `sensitive_data`
+///   when encrypted), `data` (and plain `sensitive_data`) empty or one JSON
+///   value;
+/// * no unnamed key between `return_info` (an echo of request text) and
+///   `sensitive_data`, where it could be cut out of the echo.
 pub(crate) fn check_response(envelope: &UntypedObject, profile: &Profile) -> Result<(), Error> {
     const CONTEXT: Message = Message::Response;
-    let extras = &profile.extra_response_keys;
-    let is_response_key =
-        |key: &str| RESPONSE_KEYS.contains(&key) || extras.iter().any(|extra| extra == key);
-    if let Some((key, _)) = envelope
-        .iter()
-        .find(|(key, _)| *key != SIGN_KEY && !is_response_key(key))
-    {
-        return Err(refused(CONTEXT, key, ShapeRule::UnknownKey));
+    let named = |key: &str| profile.extra_response_keys.iter().any(|extra| extra == key);
+    let known = |key: &str| key == SIGN_KEY || RESPONSE_KEYS.contains(&key) || named(key);
+    for (key, value) in texts(envelope) {
+        let unknown = !known(key);
+        if unknown && profile.exact_keys {
+            return Err(refused(CONTEXT, key, ShapeRule::UnknownKey));
+        }
+        if key.contains(['&', '=']) {
+            return Err(refused(CONTEXT, key, ShapeRule::SeparatorInKey));
+        }
+        if has_embedded_pair(value, known) {
+            let rule = if unknown {
+                ShapeRule::UnknownKey
+            } else {
+                ShapeRule::SeparatorInValue
+            };
+            return Err(refused(CONTEXT, key, rule));
+        }
+        if unknown && key > "return_info" && key < "sensitive_data" {
+            return Err(refused(CONTEXT, key, ShapeRule::Carvable));
+        }
     }
-    check_pairs(texts(envelope), CONTEXT, |key| {
-        key == SIGN_KEY || is_response_key(key)
-    })?;
-    let required = RESPONSE_KEYS
+    let always: &[&str] = if profile.exact_keys {
+        RESPONSE_KEYS
+    } else {
+        ACTED_RESPONSE_KEYS
+    };
+    let version_required = profile.require_version.then_some("version");
+    let required = always
         .iter()
         .copied()
-        .chain(extras.iter().map(String::as_str));
-    if let Some(key) = required.clone().find(|key| envelope.get(key).is_none()) {
-        return Err(refused(CONTEXT, key, ShapeRule::MissingKey));
+        .chain(version_required)
+        .chain(profile.extra_response_keys.iter().map(String::as_str));
+    for key in required {
+        if envelope.get(key).is_none() {
+            return Err(refused(CONTEXT, key, ShapeRule::MissingKey));
+        }
     }
+    check_response_values(envelope, profile)
+}
+
+/// The value rules of [`check_response`] for the acted keys and `version`.
+fn check_response_values(envelope: &UntypedObject, profile: &Profile) -> Result<(), Error> {
+    const CONTEXT: Message = Message::Response;
     let text = |key| envelope.text(key).unwrap_or_default();
+    let digits = |value: &str| !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit());
     let status = text("status_code");
-    if status.len() != 6 || !status.bytes().all(|b| b.is_ascii_digit()) {
+    if status.len() != 6 || !digits(status) {
         return Err(refused(CONTEXT, "status_code", ShapeRule::NotSixDigits));
     }
-    if text("version") != profile.version {
+    if profile.require_version && text("version") != profile.version {
         return Err(refused(CONTEXT, "version", ShapeRule::WrongVersion));
     }
-    let count = text("count");
-    if count.is_empty() || !count.bytes().all(|b| b.is_ascii_digit()) {
+    if !digits(text("count")) {
         return Err(refused(CONTEXT, "count", ShapeRule::NotACount));
     }
-    Ok(())
+    let aeskey = text("aeskey");
+    if !is_base64_text(aeskey) {
+        return Err(refused(CONTEXT, "aeskey", ShapeRule::NotBase64));
+    }
+    if !is_empty_or_json(text("data")) {
+        return Err(refused(CONTEXT, "data", ShapeRule::NotOneJsonValue));
+    }
+    let sensitive = text("sensitive_data");
+    match aeskey.is_empty() {
+        true if !is_empty_or_json(sensitive) => Err(refused(
+            CONTEXT,
+            "sensitive_data",
+            ShapeRule::NotOneJsonValue,
+        )),
+        false if !is_base64_text(sensitive) => {
+            Err(refused(CONTEXT, "sensitive_data", ShapeRule::NotBase64))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Base64 letters, padding and the line breaks some encoders insert: no
+/// `&`, so the value cannot run into its neighbour.
+fn is_base64_text(value: &str) -> bool {
+    value
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=' | b'\r' | b'\n'))
+}
+
+/// Empty, or exactly one JSON value (whitespace around it allowed): a
+/// piece of ET's text cut inside a JSON string, or run on past the value's
+/// end into `&key=…`, is neither.
+fn is_empty_or_json(value: &str) -> bool {
+    value.trim().is_empty() || serde_json::from_str::<serde::de::IgnoredAny>(value).is_ok()
+}
+
+/// The documented fields of a known notification kind (`None` for
+/// [`NotificationKind::Unknown`]).
+fn documented_fields(kind: NotificationKind) -> Option<&'static [&'static str]> {
+    match kind {
+        NotificationKind::PaymentSuccess => Some(PaymentSuccess::FIELDS),
+        NotificationKind::OrderStatusChange => Some(OrderStatusChange::FIELDS),
+        NotificationKind::RefundResult => Some(RefundResultNotice::FIELDS),
+        NotificationKind::RemittanceVoucher => Some(RemittanceVoucher::FIELDS),
+        NotificationKind::Unknown => None,
+    }
+}
+
+/// Whether `key` is documented for `kind` (nothing is for an unknown kind).
+pub(crate) fn is_documented_for(kind: NotificationKind, key: &str) -> bool {
+    documented_fields(kind).is_some_and(|fields| fields.contains(&key))
 }
 
 /// Whether `key` is a documented field of any notification kind: a key ET
 /// may sign in a notification.
 fn is_notification_field(key: &str) -> bool {
-    [
-        PaymentSuccess::FIELDS,
-        OrderStatusChange::FIELDS,
-        RefundResultNotice::FIELDS,
-        RemittanceVoucher::FIELDS,
-    ]
-    .iter()
-    .any(|fields| fields.contains(&key))
+    NotificationKind::ALL
+        .into_iter()
+        .filter_map(documented_fields)
+        .any(|fields| fields.contains(&key))
 }
 
 /// Checks a notification's `(key, text)` fields after its signature
-/// verified: keys without separators, values without an embedded pair, and
-/// for a known `kind` only its documented fields, `sign` and the named
-/// extras. A kind this crate does not know has no documented set; its
-/// fields are kept as received.
+/// verified, so that its kind and every field we act on read as ET signed
+/// them (SECURITY.md):
 ///
-/// Of the optional fields, `extend_info` sorts first and a payment's
-/// `pay_currency_code` follows an amount, so neither can be carved out of
-/// a neighbour; a payment's `notify_type` follows the free-text
-/// `extend_info` and is therefore accepted only when named as an extra.
+/// * keys without separators, values without an embedded `&field=` for a
+///   documented or named field;
+/// * for a known `kind`: no field documented only for another kind (so the
+///   kind cannot change), no `&` in a field we act on (ids, codes,
+///   amounts, times), and no field that could be carved out of the text
+///   before it (a payment's `notify_type` after `extend_info`;
+///   `pay_currency_code` anywhere but right after `pay_amount`; an added
+///   field after a voucher's URL) unless named;
+/// * with `exact`, no field outside the kind's documented set and the
+///   named extras.
+///
+/// Fields ET adds are otherwise kept. A kind this crate does not know has
+/// no documented set; its fields are kept as received.
 pub(crate) fn check_notification<'a>(
     fields: impl Iterator<Item = (&'a str, &'a str)> + Clone,
     kind: NotificationKind,
     extras: &[String],
+    exact: bool,
 ) -> Result<(), Error> {
     const CONTEXT: Message = Message::Notification;
     let named = |key: &str| extras.iter().any(|extra| extra == key);
     check_pairs(fields.clone(), CONTEXT, |key| {
         key == SIGN_KEY || is_notification_field(key) || named(key)
     })?;
-    let documented = match kind {
-        NotificationKind::PaymentSuccess => PaymentSuccess::FIELDS,
-        NotificationKind::OrderStatusChange => OrderStatusChange::FIELDS,
-        NotificationKind::RefundResult => RefundResultNotice::FIELDS,
-        NotificationKind::RemittanceVoucher => RemittanceVoucher::FIELDS,
-        NotificationKind::Unknown => return Ok(()),
+    let Some(documented) = documented_fields(kind) else {
+        return Ok(());
     };
-    let mut keys = fields.map(|(key, _)| key);
-    if kind == NotificationKind::PaymentSuccess
-        && keys.clone().any(|key| key == "notify_type")
-        && !named("notify_type")
-    {
-        return Err(refused(CONTEXT, "notify_type", ShapeRule::Carvable));
+    let is_documented = |key: &str| documented.contains(&key);
+    let mut sorted: Vec<(&str, &str)> = fields.filter(|(key, _)| *key != SIGN_KEY).collect();
+    sorted.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    let mut before: Option<&str> = None;
+    for &(key, value) in &sorted {
+        let rule = if named(key) {
+            None
+        } else if exact && !is_documented(key) {
+            Some(ShapeRule::UnknownKey)
+        } else if carvable(kind, key, before, is_documented(key)) {
+            Some(ShapeRule::Carvable)
+        } else if !is_documented(key)
+            && is_notification_field(key)
+            && !COMMON_NOTIFICATION_FIELDS.contains(&key)
+        {
+            Some(ShapeRule::OtherKindsField)
+        } else if is_acted_field(key) && is_documented(key) && value.contains('&') {
+            Some(ShapeRule::Ampersand)
+        } else {
+            None
+        };
+        if let Some(rule) = rule {
+            return Err(refused(CONTEXT, key, rule));
+        }
+        before = Some(key);
     }
-    match keys.find(|key| *key != SIGN_KEY && !documented.contains(key) && !named(key)) {
-        Some(key) => Err(refused(CONTEXT, key, ShapeRule::UnknownKey)),
-        None => Ok(()),
+    Ok(())
+}
+
+/// A notification field that never holds `&`: every documented field but
+/// the free text (`extend_info`) and the voucher's URL (guarded by
+/// [`carvable`] instead).
+fn is_acted_field(key: &str) -> bool {
+    !matches!(key, "extend_info" | "remittance_voucher_url")
+}
+
+/// A field that could have been carved out of the value sorted before it
+/// while reading the one we act on differently: a payment's `notify_type`
+/// always (it follows the free-text `extend_info`) and its
+/// `pay_currency_code` unless right after `pay_amount` (an amount holds no
+/// `&`); in a voucher, any undocumented field after the URL (which may
+/// hold `&`, so the URL could be cut short there, or run on into it).
+fn carvable(kind: NotificationKind, key: &str, before: Option<&str>, documented: bool) -> bool {
+    match kind {
+        NotificationKind::PaymentSuccess => match key {
+            "notify_type" => true,
+            "pay_currency_code" => before != Some("pay_amount"),
+            _ => false,
+        },
+        NotificationKind::RemittanceVoucher => !documented && key > "remittance_voucher_url",
+        _ => false,
     }
 }
 

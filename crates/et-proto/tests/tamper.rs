@@ -104,7 +104,11 @@ fn error_responses_are_typed_and_marked() {
         .et
         .respond(
             parties.merchant_public(),
-            &Response::new(StatusCode::OrderNotAwaitingPayment, "order not payable", ""),
+            &Response::new(
+                StatusCode::OrderNotAwaitingPayment,
+                "order not payable",
+                request.return_info.as_str(),
+            ),
         )
         .unwrap();
     let err = parties

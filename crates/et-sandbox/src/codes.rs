@@ -52,6 +52,27 @@ pub enum SandboxCode {
 }
 
 impl SandboxCode {
+    /// `profile` with the sandbox's own codes named where a merchant's
+    /// client acts on a refusal: `100003` as the reused-serial code and
+    /// `200002` as the duplicate-order code. ET documents neither, so
+    /// `Profile::default()` names none; a client talking to the sandbox
+    /// uses this.
+    ///
+    /// ```
+    /// use et_sandbox::SandboxCode;
+    /// let profile = SandboxCode::named_in(et_proto::Profile::default());
+    /// assert_eq!(profile.reused_serial_code.unwrap().as_str(), "100003");
+    /// assert_eq!(profile.duplicate_order_code.unwrap().as_str(), "200002");
+    /// ```
+    pub fn named_in(profile: et_proto::Profile) -> et_proto::Profile {
+        let code = |c: SandboxCode| Some(et_model::StatusCode::from_code(c.as_str()));
+        et_proto::Profile {
+            reused_serial_code: code(SandboxCode::DuplicateSerialNumber),
+            duplicate_order_code: code(SandboxCode::DuplicateMerchantOrderId),
+            ..profile
+        }
+    }
+
     /// Every code, in table order.
     pub const ALL: &'static [SandboxCode] = &[
         SandboxCode::Success,

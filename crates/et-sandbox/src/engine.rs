@@ -165,6 +165,7 @@ pub(crate) fn notifications(
                 order_id: o.order_id.clone(),
                 datetime: at.clone(),
                 order_status: OrderStatus::from_code(o.status),
+                extend_info: None,
                 extra: Default::default(),
             }),
         });

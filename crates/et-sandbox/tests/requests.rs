@@ -302,6 +302,7 @@ impl Operation for RawPayUrl {
     type Sensitive = et_model::NoPayload;
     type Output = et_model::NoPayload;
     const OUTPUT_IN: et_model::Placement = et_model::Placement::Data;
+    const EFFECT: et_model::Effect = et_model::Effect::Idempotent;
     fn parts(&self) -> (&RawPayUrl, &et_model::NoPayload) {
         (self, &et_model::NoPayload)
     }

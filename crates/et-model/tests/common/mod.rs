@@ -184,6 +184,7 @@ struct_strategy! {
         order_id: text(),
         datetime: text(),
         order_status: order_status(),
+        extend_info: opt(text()),
         extra: extra(),
     }
     pub(crate) fn refund_result_notice() -> RefundResultNotice {
