@@ -16,8 +16,12 @@ pub(crate) async fn call(args: &CallArgs) -> CliResult {
     let payloads = read_payloads(&args.payloads)?;
     let endpoint =
         Endpoint::parse(&args.endpoint).map_err(|e| Failure::usage(e).context("--endpoint"))?;
-    let client = Client::new(endpoint, credentials(&args.dir)?, args.profile.to_profile())
-        .map_err(Failure::usage)?;
+    let client = Client::new(
+        endpoint,
+        credentials(&args.dir)?,
+        args.profile.to_profile()?,
+    )
+    .map_err(Failure::usage)?;
     let answer = client
         .call_untyped(
             ServerType::from_code(&args.server_type),

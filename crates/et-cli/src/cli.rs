@@ -4,6 +4,10 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use et_crypto::{KeyPadding, SignHash};
+use et_proto::{
+    CallbackEncoding, EmptySensitive, NotifySignRule, SettingName, SignRule, TuitionSpelling,
+};
 
 /// `et`: keys, envelopes and notifications for EasyTransfer (易思汇), a local
 /// ET sandbox, and a demo of a whole order lifecycle.
@@ -69,6 +73,52 @@ pub(crate) enum Command {
     Institutions(InstitutionsCommand),
     /// Run a whole order lifecycle against a local sandbox and check every step.
     Demo(DemoArgs),
+    /// Profile files: the choices ET's pages leave open.
+    #[command(subcommand)]
+    Profile(ProfileCommand),
+}
+
+/// `et profile …`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum ProfileCommand {
+    /// Print a profile file: the default one, or the one the options describe.
+    Show(ProfileShowArgs),
+    /// Find the profile a captured reply or notification verifies under; print it as a profile file.
+    Detect(ProfileDetectArgs),
+}
+
+/// `et profile show`.
+#[derive(Debug, Args)]
+pub(crate) struct ProfileShowArgs {
+    /// Profile choices.
+    #[command(flatten)]
+    pub profile: ProfileArgs,
+}
+
+/// `et profile detect`: one reply (with --merchant-key and --et-public-key)
+/// or one notification (with --salt-file).
+#[derive(Debug, Args)]
+pub(crate) struct ProfileDetectArgs {
+    /// The merchant's private key (a reply's `aeskey`).
+    #[arg(
+        long,
+        value_name = "PEM",
+        requires = "et_public_key",
+        conflicts_with = "salt_file"
+    )]
+    pub merchant_key: Option<PathBuf>,
+    /// ET's public key (a reply's `sign`).
+    #[arg(long, value_name = "PEM", requires = "merchant_key")]
+    pub et_public_key: Option<PathBuf>,
+    /// The notification salt, for a notification.
+    #[arg(long, value_name = "FILE")]
+    pub salt_file: Option<PathBuf>,
+    /// The captured message (default or `-`: stdin).
+    #[arg(value_name = "FILE")]
+    pub file: Option<PathBuf>,
+    /// The profile whose other settings the result keeps.
+    #[command(flatten)]
+    pub profile: ProfileArgs,
 }
 
 /// `et keygen`.
@@ -360,89 +410,56 @@ pub(crate) struct DemoArgs {
 }
 
 /// The Profile's choices (see `et_proto::Profile`), shared by every command
-/// that builds, opens or verifies something. Defaults are the Profile's.
+/// that builds, opens or verifies something: a profile file, and options
+/// that override it (everything not named keeps the file's, or the
+/// Profile's default).
 #[derive(Debug, Clone, Args)]
 #[command(next_help_heading = "Profile (choices ET's pages leave open)")]
 pub(crate) struct ProfileArgs {
-    /// Hash of the RSA `sign`.
-    #[arg(long, value_enum, default_value_t = SignHashArg::Sha256)]
-    pub sign_hash: SignHashArg,
-    /// RSA padding of `aeskey`.
-    #[arg(long, value_enum, default_value_t = KeyPaddingArg::Pkcs1)]
-    pub key_padding: KeyPaddingArg,
+    /// A profile file (JSON; `et profile show` prints the default one, `et
+    /// profile detect` one that a captured message verifies under); the
+    /// options below override it.
+    #[arg(long = "profile", value_name = "FILE")]
+    pub profile_file: Option<PathBuf>,
+    /// Hash of the RSA `sign` [default: sha256].
+    #[arg(long, value_parser = setting::<SignHash>())]
+    pub sign_hash: Option<SignHash>,
+    /// RSA padding of `aeskey` [default: pkcs1].
+    #[arg(long, value_parser = setting::<KeyPadding>())]
+    pub key_padding: Option<KeyPadding>,
     /// Also try the other paddings when `aeskey` does not decrypt with
     /// --key-padding (default: --key-padding only, one RSA decryption).
     #[arg(long)]
     pub detect_key_padding: bool,
-    /// Sign-string rule.
-    #[arg(long, value_enum, default_value_t = SignRuleArg::AllSorted)]
-    pub sign_rule: SignRuleArg,
-    /// Empty `sensitive_data`: send "" (ET's page) or encrypt `[]` (ET's demo).
-    #[arg(long, value_enum, default_value_t = EmptySensitiveArg::EmptyString)]
-    pub empty_sensitive: EmptySensitiveArg,
-    /// How `callback_process` goes on the wire.
-    #[arg(long, value_enum, default_value_t = CallbackProcessArg::Integer)]
-    pub callback_process: CallbackProcessArg,
-    /// Envelope `version`.
-    #[arg(long, default_value = "2.0.0")]
-    pub api_version: String,
-    /// `server_type` of the order interface.
-    #[arg(long, value_enum, default_value_t = OrderServerTypeArg::CreateOrder)]
-    pub order_server_type: OrderServerTypeArg,
-    /// Notification signature rule accepted when verifying.
-    #[arg(long, value_enum, default_value_t = NotifyRuleArg::V2)]
-    pub notify_rule: NotifyRuleArg,
+    /// Sign-string rule [default: all-sorted].
+    #[arg(long, value_parser = setting::<SignRule>())]
+    pub sign_rule: Option<SignRule>,
+    /// Empty `sensitive_data`: send "" (ET's page) or encrypt `[]` (ET's demo) [default: empty-string].
+    #[arg(long, value_parser = setting::<EmptySensitive>())]
+    pub empty_sensitive: Option<EmptySensitive>,
+    /// How `callback_process` goes on the wire [default: integer].
+    #[arg(long, value_parser = setting::<CallbackEncoding>())]
+    pub callback_process: Option<CallbackEncoding>,
+    /// Envelope `version` [default: 2.0.0].
+    #[arg(long)]
+    pub api_version: Option<String>,
+    /// `server_type` of the order interface [default: create-order].
+    #[arg(long, value_enum)]
+    pub order_server_type: Option<OrderServerTypeArg>,
+    /// Notification signature rule accepted when verifying [default: v2].
+    #[arg(long, alias = "notify-rule", value_parser = setting::<NotifySignRule>())]
+    pub notify_sign_rule: Option<NotifySignRule>,
+    /// How `create_order` spells its amount [default: tuituon].
+    #[arg(long, value_parser = setting::<TuitionSpelling>())]
+    pub tuition_spelling: Option<TuitionSpelling>,
 }
 
-/// `--sign-hash`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub(crate) enum SignHashArg {
-    /// RSASSA-PKCS1-v1_5 with SHA-256.
-    Sha256,
-    /// RSASSA-PKCS1-v1_5 with SHA-1.
-    Sha1,
-}
-
-/// `--key-padding`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub(crate) enum KeyPaddingArg {
-    /// PKCS#1 v1.5.
-    Pkcs1,
-    /// OAEP with SHA-256 (MGF1-SHA-256).
-    OaepSha256,
-    /// OAEP with SHA-1 (MGF1-SHA-1).
-    OaepSha1,
-    /// OAEP with SHA-256 and MGF1-SHA-1 (Java's OAEPWithSHA-256AndMGF1Padding).
-    OaepSha256Mgf1Sha1,
-}
-
-/// `--sign-rule`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub(crate) enum SignRuleArg {
-    /// Every key but `sign`, sorted, empty values kept.
-    AllSorted,
-    /// As all-sorted, keys with empty values left out.
-    SkipEmpty,
-}
-
-/// `--empty-sensitive`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub(crate) enum EmptySensitiveArg {
-    /// `sensitive_data` and `aeskey` sent as "".
-    EmptyString,
-    /// `[]` encrypted like any payload.
-    EncryptEmptyList,
-}
-
-/// `--callback-process`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub(crate) enum CallbackProcessArg {
-    /// A JSON number, `0`.
-    Integer,
-    /// A JSON string, `"0"`.
-    String,
-    /// Always `""` (ET's demo).
-    Empty,
+/// A value parser for a Profile setting, from its one table of names.
+fn setting<T: SettingName + Send + Sync + Clone>() -> impl clap::builder::TypedValueParser<Value = T>
+{
+    use clap::builder::TypedValueParser;
+    clap::builder::PossibleValuesParser::new(T::NAMES.iter().map(|(name, _)| *name))
+        .try_map(|name| T::from_name(&name).ok_or("not a value of this setting"))
 }
 
 /// `--order-server-type`.
@@ -452,15 +469,6 @@ pub(crate) enum OrderServerTypeArg {
     CreateOrder,
     /// The older pages' name.
     AddSpecialRentOrder,
-}
-
-/// `--notify-rule`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub(crate) enum NotifyRuleArg {
-    /// v2 only: salt + sorted `key=value` joined by `&`.
-    V2,
-    /// v2, or the v1 page's printed form.
-    V1Compat,
 }
 
 fn parse_time_scale(s: &str) -> Result<f64, String> {

@@ -19,7 +19,7 @@ pub(crate) fn build(args: &RequestBuildArgs) -> CliResult {
         load_public(&args.et_public_key)?,
         "",
     );
-    let built = Merchant::new(credentials, args.profile.to_profile())
+    let built = Merchant::new(credentials, args.profile.to_profile()?)
         .build_untyped(
             ServerType::from_code(&args.server_type),
             &payloads.data,
@@ -60,15 +60,19 @@ pub(crate) fn read_payloads(args: &PayloadArgs) -> CliResult<Payloads> {
 /// code is [`print_opened`]'s, the same as `et call`'s.
 pub(crate) fn open(args: &ResponseOpenArgs) -> CliResult {
     let body = read_input_or_stdin(args.file.as_deref(), Input::Response)?;
-    let credentials = Credentials::new(
-        "",
-        "",
+    let (merchant_key, et_public) = (
         load_private(&args.merchant_key)?,
         load_public(&args.et_public_key)?,
-        "",
     );
-    let merchant = Merchant::new(credentials, args.profile.to_profile());
-    print_opened(merchant.open_untyped(None, &body))
+    let profile = args.profile.to_profile()?;
+    let credentials = Credentials::new("", "", merchant_key.clone(), et_public.clone(), "");
+    let merchant = Merchant::new(credentials, profile.clone());
+    print_opened(merchant.open_untyped(None, &body)).map_err(|failure| {
+        // A reply that does not verify or open under these settings: say
+        // which settings it would (the search `et profile detect` runs).
+        let found = et_proto::detect::reply(&profile, &merchant_key, &et_public, &body).ok();
+        failure.hint(crate::profile::verifies_with(found, &profile))
+    })
 }
 
 /// Prints an opened response as `{"status_code","message","data","sensitive_data"}`,

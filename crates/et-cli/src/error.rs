@@ -64,8 +64,16 @@ pub fn exit_codes() -> impl Iterator<Item = (u8, &'static str)> {
 pub(crate) struct Failure {
     kind: FailureKind,
     /// What was being done, innermost first (a file name, an option).
-    labels: Vec<String>,
+    labels: Vec<Label>,
     cause: Cause,
+}
+
+/// Words around a cause: what was being done (before it), or what would
+/// have worked (after it).
+#[derive(Debug)]
+enum Label {
+    Context(String),
+    Hint(String),
 }
 
 /// Declares [`Cause`]: one variant per lower layer's error type, with its
@@ -127,6 +135,8 @@ causes! {
     Endpoint(et_http::EndpointError),
     /// An `--endpoint` that is not a URI at all.
     Uri(http::uri::InvalidUri),
+    /// A `--profile` file.
+    Profile(et_proto::ProfileFileError),
 }
 
 impl From<String> for Cause {
@@ -180,7 +190,14 @@ impl Failure {
     /// Prefix the message with what was being done, e.g. the file name.
     #[must_use]
     pub(crate) fn context(mut self, what: impl fmt::Display) -> Self {
-        self.labels.push(what.to_string());
+        self.labels.push(Label::Context(what.to_string()));
+        self
+    }
+
+    /// Adds what would have worked, e.g. the settings a message verifies under.
+    #[must_use]
+    pub(crate) fn hint(mut self, hint: Option<String>) -> Self {
+        self.labels.extend(hint.map(Label::Hint));
         self
     }
 
@@ -192,13 +209,15 @@ impl Failure {
 
 impl fmt::Display for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let labelled = self
-            .labels
-            .iter()
-            .rev()
-            .fold(String::new(), |text, label| text + label + ": ");
+        let (mut labelled, mut hint) = (String::new(), String::new());
+        for label in self.labels.iter().rev() {
+            match label {
+                Label::Context(what) => labelled = labelled + what + ": ",
+                Label::Hint(works) => hint = format!("{hint}; {works}"),
+            }
+        }
         // One line, whatever the lower layers put in their messages.
-        let text = format!("{labelled}{}", self.cause);
+        let text = format!("{labelled}{}{hint}", self.cause);
         let mut first = true;
         for line in text.lines() {
             if !first {

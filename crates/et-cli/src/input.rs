@@ -23,6 +23,8 @@ pub(crate) enum Input {
     Response,
     /// A notification body, as et-http's webhook receiver would accept it.
     Notification,
+    /// A `--profile` file.
+    Profile,
 }
 
 impl Input {
@@ -35,6 +37,7 @@ impl Input {
             Input::Payload => 10 << 20,
             Input::Response => et_http::TransportConfig::default().max_response_bytes,
             Input::Notification => et_http::ReceiverConfig::default().max_body_bytes,
+            Input::Profile => 64 << 10,
         };
         bytes as u64
     }
@@ -46,6 +49,7 @@ impl Input {
             Input::Payload => "a payload",
             Input::Response => "a response",
             Input::Notification => "a notification",
+            Input::Profile => "a profile file",
         }
     }
 }

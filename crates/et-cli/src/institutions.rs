@@ -14,8 +14,12 @@ use crate::merchant_dir::credentials;
 pub(crate) async fn search(args: &InstitutionsSearchArgs) -> CliResult {
     let endpoint =
         Endpoint::parse(&args.endpoint).map_err(|e| Failure::usage(e).context("--endpoint"))?;
-    let client = Client::new(endpoint, credentials(&args.dir)?, args.profile.to_profile())
-        .map_err(Failure::usage)?;
+    let client = Client::new(
+        endpoint,
+        credentials(&args.dir)?,
+        args.profile.to_profile()?,
+    )
+    .map_err(Failure::usage)?;
     let mut op = GetInstitutions::new(args.key.as_str());
     op.count = args.count;
     if let Some(code) = args.institution_type {

@@ -34,8 +34,8 @@ use std::ffi::OsString;
 use std::process::ExitCode;
 
 use crate::cli::{
-    Cli, Command, InstitutionsCommand, NotifyCommand, RequestCommand, ResponseCommand,
-    SandboxCommand,
+    Cli, Command, InstitutionsCommand, NotifyCommand, ProfileCommand, RequestCommand,
+    ResponseCommand, SandboxCommand,
 };
 pub use crate::error::exit_codes;
 pub(crate) use crate::error::{CliResult, Failure};
@@ -79,6 +79,8 @@ fn run(cli: Cli) -> CliResult {
             block_on(institutions::search(&args))
         }
         Command::Demo(args) => block_on(demo::command(&args)),
+        Command::Profile(ProfileCommand::Show(args)) => profile::show(&args.profile),
+        Command::Profile(ProfileCommand::Detect(args)) => profile::detect(&args),
     }
 }
 

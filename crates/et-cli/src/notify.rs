@@ -29,10 +29,16 @@ pub(crate) fn sign(args: &NotifyArgs) -> CliResult {
 /// the `sign` matches; exit 1 with the reason when it does not.
 pub(crate) fn verify(args: &NotifyArgs) -> CliResult {
     let body = read_body(args)?;
-    let rule = args.profile.to_profile().notify_sign_rule;
-    let verified = NotificationVerifier::new(salt(args)?.as_str(), rule)
+    let profile = args.profile.to_profile()?;
+    let salt = salt(args)?;
+    let verified = NotificationVerifier::new(salt.as_str(), profile.notify_sign_rule)
+        .with_extra_fields(profile.extra_notification_fields.iter().cloned())
+        .with_exact_fields(profile.exact_keys)
         .verify_owned(None, &body)
-        .map_err(Failure::rejected)?;
+        .map_err(|e| {
+            let found = et_proto::detect::notification(&profile, &salt, None, &body).ok();
+            Failure::rejected(e).hint(crate::profile::verifies_with(found, &profile))
+        })?;
     let report = serde_json::json!({
         "kind": verified.kind().as_str(),
         "rule": match verified.matched_rule() {

@@ -1,58 +1,126 @@
-//! From the command line's Profile options to [`et_proto::Profile`].
+//! Profiles: from `--profile FILE` and the options that override it to
+//! [`et_proto::Profile`]; `et profile show` and `et profile detect`.
 
-use et_crypto::{KeyPadding, SignHash};
 use et_model::{CreateOrder, ServerType};
-use et_proto::{CallbackEncoding, EmptySensitive, NotifySignRule, Profile, SignRule};
+use et_proto::detect::{self, Detected};
+use et_proto::Profile;
 
-use crate::cli::{
-    CallbackProcessArg, EmptySensitiveArg, KeyPaddingArg, NotifyRuleArg, OrderServerTypeArg,
-    ProfileArgs, SignHashArg, SignRuleArg,
-};
+use crate::cli::{OrderServerTypeArg, ProfileArgs, ProfileDetectArgs};
+use crate::error::{CliResult, Failure};
+use crate::input::{read_input, read_input_or_stdin, read_salt_file, Input};
+use crate::keys::{load_private, load_public};
 
 impl ProfileArgs {
-    /// The Profile these options describe; everything not named keeps its default.
-    pub(crate) fn to_profile(&self) -> Profile {
-        let profile = Profile {
-            sign_hash: match self.sign_hash {
-                SignHashArg::Sha256 => SignHash::Sha256,
-                SignHashArg::Sha1 => SignHash::Sha1,
-            },
-            key_padding: match self.key_padding {
-                KeyPaddingArg::Pkcs1 => KeyPadding::Pkcs1v15,
-                KeyPaddingArg::OaepSha256 => KeyPadding::OaepSha256,
-                KeyPaddingArg::OaepSha1 => KeyPadding::OaepSha1,
-                KeyPaddingArg::OaepSha256Mgf1Sha1 => KeyPadding::OaepSha256Mgf1Sha1,
-            },
-            detect_key_padding: self.detect_key_padding,
-            sign_rule: match self.sign_rule {
-                SignRuleArg::AllSorted => SignRule::AllSorted,
-                SignRuleArg::SkipEmpty => SignRule::SkipEmpty,
-            },
-            empty_sensitive: match self.empty_sensitive {
-                EmptySensitiveArg::EmptyString => EmptySensitive::EmptyString,
-                EmptySensitiveArg::EncryptEmptyList => EmptySensitive::EncryptEmptyList,
-            },
-            callback_process: match self.callback_process {
-                CallbackProcessArg::Integer => CallbackEncoding::Integer,
-                CallbackProcessArg::String => CallbackEncoding::String,
-                CallbackProcessArg::Empty => CallbackEncoding::Empty,
-            },
-            version: self.api_version.clone(),
-            notify_sign_rule: match self.notify_rule {
-                NotifyRuleArg::V2 => NotifySignRule::V2,
-                NotifyRuleArg::V1Compat => NotifySignRule::V1Compat,
-            },
-            ..Profile::default()
+    /// The profile file's (or the default) with every option given here
+    /// applied over it.
+    pub(crate) fn to_profile(&self) -> CliResult<Profile> {
+        let mut profile = match &self.profile_file {
+            Some(path) => read_profile(path)?,
+            None => Profile::default(),
         };
-        match self.order_server_type {
-            OrderServerTypeArg::CreateOrder => profile,
-            OrderServerTypeArg::AddSpecialRentOrder => {
+        set(&mut profile.sign_hash, self.sign_hash);
+        set(&mut profile.key_padding, self.key_padding);
+        set(&mut profile.sign_rule, self.sign_rule);
+        set(&mut profile.empty_sensitive, self.empty_sensitive);
+        set(&mut profile.callback_process, self.callback_process);
+        set(&mut profile.notify_sign_rule, self.notify_sign_rule);
+        set(&mut profile.tuition_spelling, self.tuition_spelling);
+        set(&mut profile.version, self.api_version.clone());
+        profile.detect_key_padding |= self.detect_key_padding;
+        Ok(match self.order_server_type {
+            None => profile,
+            Some(OrderServerTypeArg::CreateOrder) => {
+                profile.with_server_type::<CreateOrder>(ServerType::CreateOrder)
+            }
+            Some(OrderServerTypeArg::AddSpecialRentOrder) => {
                 profile.with_server_type::<CreateOrder>(ServerType::AddSpecialRentOrder)
             }
-        }
+        })
     }
 }
 
+fn set<T>(setting: &mut T, given: Option<T>) {
+    if let Some(value) = given {
+        *setting = value;
+    }
+}
+
+/// Reads a profile file, bounded.
+fn read_profile(path: &std::path::Path) -> CliResult<Profile> {
+    let text = read_input(path, Input::Profile)?;
+    let text = String::from_utf8_lossy(&text);
+    Profile::from_json(&text).map_err(|e| Failure::usage(e).context(path.display()))
+}
+
+/// `et profile show`: the profile the options describe (the default one
+/// without options), as a profile file.
+pub(crate) fn show(args: &ProfileArgs) -> CliResult {
+    crate::output::text(args.to_profile()?.to_json().trim_end())
+}
+
+/// `et profile detect`: the profile a captured reply (with both keys) or
+/// notification (with the salt) verifies under, on stdout; what it could
+/// not tell apart on stderr; exit 1 with what was tried when nothing
+/// verifies.
+pub(crate) fn detect(args: &ProfileDetectArgs) -> CliResult {
+    let base = args.profile.to_profile()?;
+    let body = read_input_or_stdin(args.file.as_deref(), Input::Response)?;
+    let found = match (&args.salt_file, &args.merchant_key, &args.et_public_key) {
+        (Some(salt), _, _) => {
+            let salt = read_salt_file(salt)?;
+            detect::notification(&base, &salt, None, trimmed(&body))
+        }
+        (None, Some(key), Some(et)) => {
+            detect::reply(&base, &load_private(key)?, &load_public(et)?, &body)
+        }
+        _ => {
+            return Err(Failure::usage(
+                "give --salt-file for a notification, or --merchant-key and --et-public-key for a reply",
+            ))
+        }
+    };
+    let found = found.map_err(|undetected| {
+        Failure::rejected(format!(
+            "the message verifies under none of the combinations tried: {}",
+            undetected.tried.join("; ")
+        ))
+    })?;
+    if !found.indistinct.is_empty() {
+        crate::output::error_line(format_args!(
+            "et: this message cannot tell apart the values of {}; kept the base profile's",
+            found.indistinct.join(", ")
+        ));
+    }
+    crate::output::text(found.profile.to_json().trim_end())
+}
+
+/// A notification body without the trailing newline a file adds.
+pub(crate) fn trimmed(body: &[u8]) -> &[u8] {
+    let end = body
+        .iter()
+        .rposition(|b| !b.is_ascii_whitespace())
+        .map_or(0, |i| i + 1);
+    body.get(..end).unwrap_or_default()
+}
+
+/// "verifies with --sign-hash sha1 --sign-rule skip-empty" when a message
+/// that failed under `base` verifies with other settings.
+pub(crate) fn verifies_with(found: Option<Detected>, base: &Profile) -> Option<String> {
+    let changed = found?.changed_from(base);
+    if changed.is_empty() {
+        return None;
+    }
+    let options: Vec<String> = changed
+        .iter()
+        .map(|(setting, value)| format!("--{} {value}", setting.replace('_', "-")))
+        .collect();
+    Some(format!(
+        "verifies with {} (`et profile detect` writes the profile file)",
+        options.join(" ")
+    ))
+}
+
+/// The setting names a hint may use are options of `et`.
 #[cfg(test)]
 mod tests {
     use clap::Parser;
@@ -63,7 +131,7 @@ mod tests {
         let mut args = vec!["et", "notify", "verify", "--salt", "s"];
         args.extend_from_slice(extra);
         match Cli::try_parse_from(args).map(|c| c.command) {
-            Ok(Command::Notify(NotifyCommand::Verify(a))) => a.profile.to_profile(),
+            Ok(Command::Notify(NotifyCommand::Verify(a))) => a.profile.to_profile().unwrap(),
             other => panic!("unexpected parse: {other:?}"),
         }
     }
@@ -81,14 +149,41 @@ mod tests {
             "--key-padding",
             "oaep-sha1",
             "--detect-key-padding",
+            "--tuition-spelling",
+            "tuition",
         ]);
         assert_eq!(p.sign_hash, et_crypto::SignHash::Sha1);
         assert_eq!(p.key_padding, et_crypto::KeyPadding::OaepSha1);
+        assert_eq!(p.tuition_spelling, et_proto::TuitionSpelling::Tuition);
         assert!(p.detect_key_padding);
         let legacy = profile_of(&["--order-server-type", "add-special-rent-order"]);
         assert_eq!(
             legacy.server_type_for(&et_model::ServerType::CreateOrder),
             et_model::ServerType::AddSpecialRentOrder
         );
+        assert_eq!(
+            profile_of(&["--notify-rule", "v1-compat"]).notify_sign_rule,
+            et_proto::NotifySignRule::V1Compat
+        );
+    }
+
+    #[test]
+    fn every_searched_setting_is_an_option_a_hint_can_name() {
+        use et_proto::SettingName;
+        for setting in [
+            et_crypto::SignHash::SETTING,
+            et_crypto::KeyPadding::SETTING,
+            et_proto::SignRule::SETTING,
+            et_proto::EmptySensitive::SETTING,
+            et_proto::NotifySignRule::SETTING,
+        ] {
+            let flag = format!("--{}", setting.replace('_', "-"));
+            let parsed = Cli::try_parse_from(["et", "notify", "verify", "--salt", "s", &flag, "x"]);
+            let message = parsed.unwrap_err().to_string();
+            assert!(
+                !message.contains("unexpected argument"),
+                "{flag}: {message}"
+            );
+        }
     }
 }

@@ -205,9 +205,14 @@ fn request_build_rejects_non_object_data() {
 
 /// A signed, encrypted success response from ET to the fixture merchant.
 fn et_response() -> Vec<u8> {
+    et_response_under(Profile::default())
+}
+
+/// [`et_response`] from an ET that signs and seals as `profile` says.
+fn et_response_under(profile: Profile) -> Vec<u8> {
     let out = build_request(&[], b"");
-    let et_side = EtSide::new(et_key(), Profile::default());
-    let opened = et_side
+    let et_side = EtSide::new(et_key(), profile);
+    let opened = EtSide::new(et_key(), Profile::default())
         .open_request(stdout(&out).trim().as_bytes(), |_, _| {
             Some(merchant_public())
         })
@@ -255,6 +260,110 @@ fn response_open_rejects_tampering() {
     let err = assert_one_line_failure(&open_response(tampered.as_bytes()), 1);
     assert!(err.contains("signature"), "{err}");
     assert_one_line_failure(&open_response(b"{not json"), 1);
+}
+
+#[test]
+fn a_reply_that_fails_to_verify_names_the_settings_it_verifies_with_and_detect_writes_them() {
+    let sha1_oaep = Profile {
+        sign_hash: SignHash::Sha1,
+        key_padding: et_crypto::KeyPadding::OaepSha256,
+        ..Profile::default()
+    };
+    let body = et_response_under(sha1_oaep.clone());
+    let err = assert_one_line_failure(&open_response(&body), 1);
+    assert!(
+        err.contains("verifies with --sign-hash sha1 --key-padding oaep-sha256"),
+        "{err}"
+    );
+    let merchant_key = key_file(Who::Merchant, Half::Private);
+    let et_public = key_file(Who::Et, Half::Public);
+    let detected = et_stdin(
+        &[
+            "profile",
+            "detect",
+            "--merchant-key",
+            path_str(&merchant_key),
+            "--et-public-key",
+            path_str(&et_public),
+        ],
+        &body,
+    );
+    assert!(detected.status.success(), "{}", stderr(&detected));
+    let profile = Profile::from_json(&stdout(&detected)).expect("a profile file on stdout");
+    assert_eq!(profile.sign_hash, SignHash::Sha1);
+    assert_eq!(profile.key_padding, et_crypto::KeyPadding::OaepSha256);
+    // The file it printed opens the reply.
+    let file = tempfile::NamedTempFile::new().expect("temp file");
+    std::fs::write(file.path(), stdout(&detected)).expect("write");
+    let opened = et_stdin(
+        &[
+            "response",
+            "open",
+            "--merchant-key",
+            path_str(&merchant_key),
+            "--et-public-key",
+            path_str(&et_public),
+            "--profile",
+            path_str(file.path()),
+        ],
+        &body,
+    );
+    assert!(opened.status.success(), "{}", stderr(&opened));
+    // Nothing verifies: exit 1 listing what was tried.
+    let tampered = String::from_utf8(body)
+        .unwrap()
+        .replacen("SUCCESS", "SUCCESS!", 1);
+    let none = et_stdin(
+        &[
+            "profile",
+            "detect",
+            "--merchant-key",
+            path_str(&merchant_key),
+            "--et-public-key",
+            path_str(&et_public),
+        ],
+        tampered.as_bytes(),
+    );
+    assert_eq!(none.status.code(), Some(1));
+    assert!(stderr(&none).contains("sign_hash=sha1 sign_rule=skip-empty"));
+    assert!(stdout(&none).is_empty());
+}
+
+#[test]
+fn profile_show_prints_the_default_profile_and_options_override_a_file() {
+    let shown = et(&["profile", "show"]);
+    assert!(shown.status.success(), "{}", stderr(&shown));
+    assert_eq!(
+        Profile::from_json(&stdout(&shown)).expect("profile file"),
+        Profile::default()
+    );
+    let file = tempfile::NamedTempFile::new().expect("temp file");
+    std::fs::write(
+        file.path(),
+        r#"{"sign_hash":"sha1","sign_rule":"skip-empty"}"#,
+    )
+    .unwrap();
+    let overridden = et(&[
+        "profile",
+        "show",
+        "--profile",
+        path_str(file.path()),
+        "--sign-hash",
+        "sha256",
+    ]);
+    let profile = Profile::from_json(&stdout(&overridden)).expect("profile file");
+    assert_eq!(profile.sign_hash, SignHash::Sha256, "the option wins");
+    assert_eq!(
+        profile.sign_rule,
+        et_proto::SignRule::SkipEmpty,
+        "the file's"
+    );
+    std::fs::write(file.path(), r#"{"sign_hsh":"sha1"}"#).unwrap();
+    let err = assert_one_line_failure(
+        &et(&["profile", "show", "--profile", path_str(file.path())]),
+        2,
+    );
+    assert!(err.contains("sign_hsh"), "{err}");
 }
 
 const MD5_EXAMPLE: &str = r#"{"order_id":"ETxxxxxxxxxxxx01","pay_result":1,"pay_amount":10000.00,"pay_datetime":"2024-12-01 10:00:00","extend_info":""}"#;

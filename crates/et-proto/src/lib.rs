@@ -50,6 +50,7 @@
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+pub mod detect;
 mod envelope;
 mod error;
 mod et_side;

@@ -1,0 +1,208 @@
+//! Which of our guesses ET follows, learnt from one captured message.
+//!
+//! ET's pages leave open how a message is signed and sealed (the
+//! [`Profile`] settings). Given one reply (with the merchant's key and ET's
+//! public key) or one notification (with the salt), [`reply`] and
+//! [`notification`] try every combination of the settings that change how
+//! that message is signed or sealed, and return the profile under which it
+//! verifies and opens. Settings the message cannot tell apart (a reply
+//! with nothing encrypted says nothing about `aeskey`'s padding) keep the
+//! base profile's value and are listed in [`Detected::indistinct`].
+//!
+//! ```
+//! use et_proto::{detect, Credentials, EtSide, Merchant, Profile, Response};
+//! use et_crypto::{PrivateKey, SignHash};
+//! # use et_testkit::{pem, Who};
+//! # let (merchant_pem, et_pem) = (pem(Who::Merchant, 1024), pem(Who::Et, 1024));
+//! let merchant_key = PrivateKey::load(merchant_pem)?;
+//! let et = EtSide::new(PrivateKey::load(et_pem)?, Profile { sign_hash: SignHash::Sha1, ..Profile::default() });
+//! let merchant = Merchant::new(
+//!     Credentials::new("ET1", "ET1S1", merchant_key.clone(), et.public_key().clone(), "salt"),
+//!     Profile::default(),
+//! );
+//! let request = merchant.build(&et_model::GetPayUrl::new("ET1"))?;
+//! let opened = et.open_request(&request.body, |_, _| Some(merchant_key.public_key().clone()))?;
+//! let body = et.respond(merchant_key.public_key(), &Response::success(&opened))?;
+//!
+//! let found = detect::reply(&Profile::default(), &merchant_key, et.public_key(), &body).unwrap();
+//! assert_eq!(found.profile.sign_hash, SignHash::Sha1);
+//! assert_eq!(found.changed_from(&Profile::default()), [("sign_hash", "sha1")]);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+use et_crypto::{KeyPadding, PrivateKey, PublicKey, SignHash};
+
+use crate::merchant::{Credentials, Merchant};
+use crate::notification::{MatchedRule, NotificationVerifier};
+use crate::profile::{EmptySensitive, NotifySignRule, Profile, SettingName};
+use crate::raw::UntypedObject;
+use crate::sign::SignRule;
+use crate::{Error, Message};
+
+/// What a captured message told: the profile it verifies under, and the
+/// settings it could not tell apart (kept from the base profile).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Detected {
+    /// The base profile with every setting the message decided.
+    pub profile: Profile,
+    /// Profile-file names of the settings that several values verified
+    /// alike (or that the message does not exercise).
+    pub indistinct: Vec<&'static str>,
+}
+
+impl Detected {
+    /// The searched settings whose value differs from `base`'s, as
+    /// `(setting, value name)`: what to change, e.g. `("sign_hash", "sha1")`.
+    pub fn changed_from(&self, base: &Profile) -> Vec<(&'static str, &'static str)> {
+        let mut changed = Vec::new();
+        diff(&mut changed, base.sign_hash, self.profile.sign_hash);
+        diff(&mut changed, base.sign_rule, self.profile.sign_rule);
+        diff(&mut changed, base.key_padding, self.profile.key_padding);
+        diff(
+            &mut changed,
+            base.empty_sensitive,
+            self.profile.empty_sensitive,
+        );
+        diff(
+            &mut changed,
+            base.notify_sign_rule,
+            self.profile.notify_sign_rule,
+        );
+        changed
+    }
+}
+
+fn diff<T: SettingName>(out: &mut Vec<(&'static str, &'static str)>, base: T, found: T) {
+    if base != found {
+        out.push((T::SETTING, found.name()));
+    }
+}
+
+/// No combination verified the message: what was tried, by setting.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Undetected {
+    /// Each combination tried, e.g. `sign_hash=sha1 sign_rule=skip-empty`.
+    pub tried: Vec<String>,
+}
+
+/// Finds the profile under which `body`, a reply captured from ET, verifies
+/// with `et_public` and opens with `merchant_key`: tries every sign hash ×
+/// sign rule, then every `aeskey` padding. `base` gives every other setting.
+pub fn reply(
+    base: &Profile,
+    merchant_key: &PrivateKey,
+    et_public: &PublicKey,
+    body: &[u8],
+) -> Result<Detected, Undetected> {
+    let open = |profile: Profile| {
+        let credentials = Credentials::new("", "", merchant_key.clone(), et_public.clone(), "");
+        Merchant::new(credentials, profile).open_untyped(None, body)
+    };
+    let mut tried = Vec::new();
+    let mut signed = Vec::new();
+    for &(hash_name, hash) in SignHash::NAMES {
+        for &(rule_name, rule) in SignRule::NAMES {
+            tried.push(format!("sign_hash={hash_name} sign_rule={rule_name}"));
+            let profile = Profile {
+                sign_hash: hash,
+                sign_rule: rule,
+                detect_key_padding: false,
+                ..base.clone()
+            };
+            if !matches!(open(profile.clone()), Err(Error::SignatureMismatch { .. })) {
+                signed.push(profile);
+            }
+        }
+    }
+    let mut indistinct = Vec::new();
+    if signed.iter().any(|p| p.sign_hash != signed[0].sign_hash) {
+        indistinct.push(SignHash::SETTING);
+    }
+    if signed.iter().any(|p| p.sign_rule != signed[0].sign_rule) {
+        indistinct.push(SignRule::SETTING);
+    }
+    let keeps_base = |p: &&Profile| p.sign_hash == base.sign_hash && p.sign_rule == base.sign_rule;
+    let Some(mut profile) = signed.iter().find(keeps_base).or(signed.first()).cloned() else {
+        return Err(Undetected { tried });
+    };
+    let envelope = UntypedObject::parse_json(body, Message::Response).map_err(|_| Undetected {
+        tried: tried.clone(),
+    })?;
+    if let Some(version) = envelope.text("version") {
+        profile.version = version.to_owned();
+    } else {
+        indistinct.push("version");
+    }
+    if envelope.text("aeskey").unwrap_or_default().is_empty() {
+        indistinct.push(KeyPadding::SETTING);
+        profile.empty_sensitive = EmptySensitive::EmptyString;
+        return Ok(Detected {
+            profile,
+            indistinct,
+        });
+    }
+    let opens = |padding: KeyPadding| {
+        open(Profile {
+            key_padding: padding,
+            ..profile.clone()
+        })
+    };
+    let paddings: Vec<KeyPadding> = KeyPadding::NAMES
+        .iter()
+        .map(|(_, padding)| *padding)
+        .filter(|padding| !matches!(opens(*padding), Err(Error::Decryption { .. })))
+        .collect();
+    for (name, _) in KeyPadding::NAMES {
+        tried.push(format!("key_padding={name}"));
+    }
+    match paddings.as_slice() {
+        [] => Err(Undetected { tried }),
+        [one] => {
+            profile.key_padding = *one;
+            Ok(Detected {
+                profile,
+                indistinct,
+            })
+        }
+        several => {
+            if !several.contains(&profile.key_padding) {
+                profile.key_padding = several[0];
+            }
+            indistinct.push(KeyPadding::SETTING);
+            Ok(Detected {
+                profile,
+                indistinct,
+            })
+        }
+    }
+}
+
+/// Finds the notification signature rule under which `body` verifies with
+/// `salt`: the v2 rule, or the v1 page's printed form.
+pub fn notification(
+    base: &Profile,
+    salt: &str,
+    content_type: Option<&str>,
+    body: &[u8],
+) -> Result<Detected, Undetected> {
+    let verifier = NotificationVerifier::new(salt, NotifySignRule::V1Compat)
+        .with_extra_fields(base.extra_notification_fields.iter().cloned());
+    let tried = NotifySignRule::NAMES
+        .iter()
+        .map(|(name, _)| format!("notify_sign_rule={name}"))
+        .collect();
+    let view = verifier
+        .verify(content_type, body)
+        .map_err(|_| Undetected { tried })?;
+    let notify_sign_rule = match view.matched_rule() {
+        MatchedRule::V2 => NotifySignRule::V2,
+        MatchedRule::V1Printed => NotifySignRule::V1Compat,
+    };
+    Ok(Detected {
+        profile: Profile {
+            notify_sign_rule,
+            ..base.clone()
+        },
+        indistinct: Vec::new(),
+    })
+}
