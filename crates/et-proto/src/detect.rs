@@ -15,14 +15,16 @@
 //! # use et_testkit::{pem, Who};
 //! # let (merchant_pem, et_pem) = (pem(Who::Merchant, 1024), pem(Who::Et, 1024));
 //! let merchant_key = PrivateKey::load(merchant_pem)?;
-//! let et = EtSide::new(PrivateKey::load(et_pem)?, Profile { sign_hash: SignHash::Sha1, ..Profile::default() });
+//! let et = EtSide::new(PrivateKey::load(et_pem)?, Profile::default());
 //! let merchant = Merchant::new(
 //!     Credentials::new("ET1", "ET1S1", merchant_key.clone(), et.public_key().clone(), "salt"),
 //!     Profile::default(),
 //! );
 //! let request = merchant.build(&et_model::GetPayUrl::new("ET1"))?;
 //! let opened = et.open_request(&request.body, |_, _| Some(merchant_key.public_key().clone()))?;
-//! let body = et.respond(merchant_key.public_key(), &Response::success(&opened))?;
+//! // ET answers with SHA-1 signatures, which our default does not expect.
+//! let et_sha1 = EtSide::new(PrivateKey::load(et_pem)?, Profile { sign_hash: SignHash::Sha1, ..Profile::default() });
+//! let body = et_sha1.respond(merchant_key.public_key(), &Response::success(&opened))?;
 //!
 //! let found = detect::reply(&Profile::default(), &merchant_key, et.public_key(), &body).unwrap();
 //! assert_eq!(found.profile.sign_hash, SignHash::Sha1);
