@@ -62,6 +62,7 @@ mod raw;
 mod serial;
 mod shape;
 mod sign;
+mod untyped;
 
 pub use error::{CryptoStep, DecryptionStep, Error, Input, JsonError, Message, PayloadFault};
 pub use et_side::{EtSide, OpenedRequest, Response};
@@ -78,6 +79,7 @@ pub use raw::{UntypedObject, UntypedValue, UntypedValueRef, ValueKind};
 pub use serial::{format_serial, Instance, InvalidInstance, SerialNumbers};
 pub use shape::ShapeRule;
 pub use sign::{sign_string, sign_string_with, v1_printed_string, SignRule, SIGN_KEY};
+pub use untyped::validate_untyped;
 
 // The README's example runs as a doctest, so the crates.io page stays true.
 #[cfg(doctest)]
