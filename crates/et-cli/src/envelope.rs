@@ -5,7 +5,7 @@ use et_proto::{Credentials, Merchant, Profile, RequestOptions, UntypedReply};
 use serde::Serialize;
 
 use crate::cli::{PayloadArgs, RequestBuildArgs, ResponseOpenArgs};
-use crate::error::{CliResult, Failure};
+use crate::error::{verified_refusal, CliResult, Failure};
 use crate::input::{read_input_or_stdin, read_json_object, Input};
 use crate::keys::{load_private, load_public};
 
@@ -106,22 +106,15 @@ pub(crate) fn print_opened(opened: Result<UntypedReply, et_proto::Error>) -> Cli
         }
         Err(e) => e,
     };
-    match &refusal {
-        et_proto::Error::Api {
-            code,
+    if let Some((code, message)) = verified_refusal(&refusal) {
+        crate::output::json(&Printed {
+            status_code: code.as_str(),
             message,
-            authenticated: true,
-        } => {
-            crate::output::json(&Printed {
-                status_code: code.as_str(),
-                message,
-                data: &[],
-                sensitive_data: None,
-            })?;
-            Err(Failure::refused(&refusal))
-        }
-        _ => Err(Failure::rejected(&refusal)),
+            data: &[],
+            sensitive_data: None,
+        })?;
     }
+    Err(Failure::answer(refusal))
 }
 
 /// What `et response open` and `et call` print.

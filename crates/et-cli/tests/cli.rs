@@ -863,28 +863,33 @@ fn et_answer(request: &[u8], status_code: &str, message: &str, items: &str) -> V
         .expect("respond")
 }
 
-/// `et call` against a one-shot ET that answers with [`et_answer`].
-fn call_fake_et(status_code: &'static str, message: &'static str, items: &'static str) -> Output {
+/// `et COMMAND --endpoint URL --dir DIR ARGS` against a one-shot ET that
+/// answers with [`et_answer`].
+fn against_fake_et(
+    command: &[&str],
+    args: &[&str],
+    stdin: &[u8],
+    (status_code, message, items): (&'static str, &'static str, &'static str),
+) -> Output {
     let dir = merchant_dir();
     let (url, server) = serve_once(200, move |request| {
         et_answer(request, status_code, message, items)
     });
     let endpoint = format!("{url}/server");
-    let out = et_stdin(
-        &[
-            "call",
-            "--endpoint",
-            &endpoint,
-            "--dir",
-            path_str(dir.path()),
-            "get_rate",
-            "--data",
-            "-",
-        ],
-        br#"{"currency_code":"GBP"}"#,
-    );
+    let options = ["--endpoint", &endpoint, "--dir", path_str(dir.path())];
+    let out = et_stdin(&[command, &options, args].concat(), stdin);
     server.join().expect("server");
     out
+}
+
+/// `et call` against a one-shot ET that answers with [`et_answer`].
+fn call_fake_et(status_code: &'static str, message: &'static str, items: &'static str) -> Output {
+    against_fake_et(
+        &["call"],
+        &["get_rate", "--data", "-"],
+        br#"{"currency_code":"GBP"}"#,
+        (status_code, message, items),
+    )
 }
 
 /// A response of ET to a request built by `et request build`, opened by
@@ -969,6 +974,18 @@ fn a_verified_refusal_exits_3_from_every_command_and_prints_its_code() {
         assert_eq!(printed["status_code"], "200001", "{command}");
         assert_eq!(printed["message"], "order not found", "{command}");
     }
+    // The commands that print something else say it on stderr, with the same code.
+    let search = against_fake_et(
+        &["institutions", "search"],
+        &["oxford"],
+        b"",
+        ("200001", "order not found", ""),
+    );
+    let err = assert_one_line_failure(&search, 3);
+    assert!(
+        err.contains("200001") && err.contains("order not found"),
+        "institutions search: {err}"
+    );
     // A refusal whose signature does not verify is not ET's: exit 1.
     let request = build_request(&["--data", "-"], PAY_URL_DATA);
     let answer = et_answer(
