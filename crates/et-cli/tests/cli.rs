@@ -335,6 +335,17 @@ fn notify_sign_matches_ets_example() {
     assert!(stdout(&out).contains("10000.00"), "amount text kept");
 }
 
+/// A leading UTF-8 byte order mark is not part of the body: the format
+/// out is the one after it, and the signature is the one without it.
+#[test]
+fn notify_sign_reads_past_a_byte_order_mark() {
+    let with_bom = [b"\xEF\xBB\xBF".as_slice(), MD5_EXAMPLE.as_bytes()].concat();
+    let out = et_stdin(&["notify", "sign", "--salt", "abc123"], &with_bom);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let signed: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("JSON out");
+    assert_eq!(signed["sign"], "652614570bcc49940d7dcc7a3c3dc7e5");
+}
+
 #[test]
 fn notify_verify_ets_example_and_not_its_float_rendering() {
     let body = MD5_EXAMPLE.replace(

@@ -71,8 +71,8 @@ pub use merchant::{
     PRODUCTION_ENDPOINT, TEST_ENDPOINT,
 };
 pub use notification::{
-    read_notification_body, sign_notification, MatchedRule, NotificationVerifier, NotificationView,
-    VerifiedNotification, ACK_FAIL, ACK_OK,
+    read_notification_body, sign_notification, sniffs_as_json, MatchedRule, NotificationVerifier,
+    NotificationView, VerifiedNotification, ACK_FAIL, ACK_OK,
 };
 pub use profile::{CallbackEncoding, EmptySensitive, NotifySignRule, Profile};
 pub use raw::{UntypedObject, UntypedValue, UntypedValueRef, ValueKind};
