@@ -13,18 +13,15 @@ use crate::merchant_dir::credentials;
 /// with the same output and exit code as `et response open`
 /// ([`print_opened`]); 2 when the request could not be made or sent.
 pub(crate) async fn call(args: &CallArgs) -> CliResult {
-    let payloads = read_payloads(&args.payloads)?;
+    let profile = args.profile.to_profile()?;
+    let server_type = ServerType::from_code(&args.server_type);
+    let payloads = read_payloads(&args.payloads, &profile, &server_type)?;
     let endpoint =
         Endpoint::parse(&args.endpoint).map_err(|e| Failure::usage(e).context("--endpoint"))?;
-    let client = Client::new(
-        endpoint,
-        credentials(&args.dir)?,
-        args.profile.to_profile()?,
-    )
-    .map_err(Failure::usage)?;
+    let client = Client::new(endpoint, credentials(&args.dir)?, profile).map_err(Failure::usage)?;
     let answer = client
         .call_untyped(
-            ServerType::from_code(&args.server_type),
+            server_type,
             &payloads.data,
             &payloads.sensitive,
             &RequestOptions::default(),

@@ -268,7 +268,7 @@ pub(crate) struct RequestBuildArgs {
     pub profile: ProfileArgs,
 }
 
-/// `--data` and `--sensitive`, shared by `et request build` and `et call`.
+/// `--data`, `--sensitive` and `--no-validate`, shared by `et request build` and `et call`.
 #[derive(Debug, Args)]
 pub(crate) struct PayloadArgs {
     /// JSON object for `data` (`-` = stdin).
@@ -277,6 +277,11 @@ pub(crate) struct PayloadArgs {
     /// JSON object for `sensitive_data`, encrypted (`-` = stdin).
     #[arg(long, value_name = "FILE")]
     pub sensitive: Option<PathBuf>,
+    /// Send the payloads even if they break the rules of their operation
+    /// (a known server_type's payloads are checked as the typed API checks
+    /// them: fields, lengths, amounts).
+    #[arg(long)]
+    pub no_validate: bool,
 }
 
 /// `et response …`.

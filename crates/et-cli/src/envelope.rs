@@ -1,17 +1,19 @@
 //! `et request build` and `et response open`.
 
 use et_model::{RawJson, ServerType};
-use et_proto::{Credentials, Merchant, RequestOptions, UntypedReply};
+use et_proto::{Credentials, Merchant, Profile, RequestOptions, UntypedReply};
 use serde::Serialize;
 
 use crate::cli::{PayloadArgs, RequestBuildArgs, ResponseOpenArgs};
-use crate::error::{CliResult, Failure};
+use crate::error::{verified_refusal, CliResult, Failure};
 use crate::input::{read_input_or_stdin, read_json_object, Input};
 use crate::keys::{load_private, load_public};
 
 /// `et request build`: print the signed, encrypted envelope.
 pub(crate) fn build(args: &RequestBuildArgs) -> CliResult {
-    let payloads = read_payloads(&args.payloads)?;
+    let profile = args.profile.to_profile()?;
+    let server_type = ServerType::from_code(&args.server_type);
+    let payloads = read_payloads(&args.payloads, &profile, &server_type)?;
     let credentials = Credentials::new(
         &args.merchant_number,
         &args.sub_merchant_number,
@@ -19,9 +21,9 @@ pub(crate) fn build(args: &RequestBuildArgs) -> CliResult {
         load_public(&args.et_public_key)?,
         "",
     );
-    let built = Merchant::new(credentials, args.profile.to_profile()?)
+    let built = Merchant::new(credentials, profile)
         .build_untyped(
-            ServerType::from_code(&args.server_type),
+            server_type,
             &payloads.data,
             &payloads.sensitive,
             &RequestOptions::default(),
@@ -38,8 +40,14 @@ pub(crate) struct Payloads {
     pub sensitive: String,
 }
 
-/// Read `--data` / `--sensitive`; at most one may be stdin.
-pub(crate) fn read_payloads(args: &PayloadArgs) -> CliResult<Payloads> {
+/// Read `--data` / `--sensitive` (at most one may be stdin) and, unless
+/// `--no-validate`, check them as the typed API checks the operation
+/// `server_type` selects under `profile` (`et_proto::validate_untyped`).
+pub(crate) fn read_payloads(
+    args: &PayloadArgs,
+    profile: &Profile,
+    server_type: &ServerType,
+) -> CliResult<Payloads> {
     let (data, sensitive) = (args.data.as_deref(), args.sensitive.as_deref());
     let is_stdin = |p: Option<&std::path::Path>| p.is_some_and(|p| p.as_os_str() == "-");
     if is_stdin(data) && is_stdin(sensitive) {
@@ -50,10 +58,20 @@ pub(crate) fn read_payloads(args: &PayloadArgs) -> CliResult<Payloads> {
     let read = |path, option| {
         read_json_object(path, option).map(|text| text.unwrap_or_else(|| "{}".to_owned()))
     };
-    Ok(Payloads {
+    let payloads = Payloads {
         data: read(data, "--data")?,
         sensitive: read(sensitive, "--sensitive")?,
-    })
+    };
+    if !args.no_validate {
+        et_proto::validate_untyped(profile, server_type, &payloads.data, &payloads.sensitive)
+            .map_err(|e| {
+                Failure::usage(e).context(format_args!(
+                    "{} not sent (--no-validate sends it anyway)",
+                    server_type.as_str()
+                ))
+            })?;
+    }
+    Ok(payloads)
 }
 
 /// `et response open`: verify, decrypt and print the response. The exit
@@ -92,22 +110,15 @@ pub(crate) fn print_opened(opened: Result<UntypedReply, et_proto::Error>) -> Cli
         }
         Err(e) => e,
     };
-    match &refusal {
-        et_proto::Error::Api {
-            code,
+    if let Some((code, message)) = verified_refusal(&refusal) {
+        crate::output::json(&Printed {
+            status_code: code.as_str(),
             message,
-            authenticated: true,
-        } => {
-            crate::output::json(&Printed {
-                status_code: code.as_str(),
-                message,
-                data: &[],
-                sensitive_data: None,
-            })?;
-            Err(Failure::refused(&refusal))
-        }
-        _ => Err(Failure::rejected(&refusal)),
+            data: &[],
+            sensitive_data: None,
+        })?;
     }
+    Err(Failure::answer(refusal))
 }
 
 /// What `et response open` and `et call` print.

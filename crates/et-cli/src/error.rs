@@ -187,6 +187,26 @@ impl Failure {
         Self::new(FailureKind::Usage, cause)
     }
 
+    /// An answer from ET that is not a verified success: ET's refusal
+    /// whose signature verified (exit 3, see [`verified_refusal`]), or an
+    /// answer that did not verify, decrypt or read (exit 1). Every command
+    /// that calls ET or opens its answer maps the failure here.
+    pub(crate) fn answer(e: et_proto::Error) -> Self {
+        match verified_refusal(&e) {
+            Some(_) => Self::refused(e),
+            None => Self::rejected(e),
+        }
+    }
+
+    /// A call to ET that failed: not built or not carried (exit 2), or
+    /// answered ([`Failure::answer`]).
+    pub(crate) fn call(e: et_http::Error) -> Self {
+        match e {
+            et_http::Error::Response(e) => Self::answer(e),
+            other => Self::usage(other),
+        }
+    }
+
     /// Prefix the message with what was being done, e.g. the file name.
     #[must_use]
     pub(crate) fn context(mut self, what: impl fmt::Display) -> Self {
@@ -233,6 +253,19 @@ impl fmt::Display for Failure {
 impl std::error::Error for Failure {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         self.cause.source()
+    }
+}
+
+/// ET's status code and message when `e` is ET's refusal and its signature
+/// verified: the one test behind exit code 3.
+pub(crate) fn verified_refusal(e: &et_proto::Error) -> Option<(&et_model::StatusCode, &str)> {
+    match e {
+        et_proto::Error::Api {
+            code,
+            message,
+            authenticated: true,
+        } => Some((code, message)),
+        _ => None,
     }
 }
 
@@ -284,5 +317,35 @@ mod tests {
         assert_eq!(Failure::refused("200001").exit_code(), ExitCode::from(3));
         let codes: Vec<u8> = exit_codes().map(|(code, _)| code).collect();
         assert_eq!(codes, [0, 1, 2, 3]);
+    }
+
+    #[test]
+    fn only_a_verified_refusal_is_exit_3_whichever_way_it_arrives() {
+        let refusal = |authenticated| et_proto::Error::Api {
+            code: et_model::StatusCode::from_code("200001"),
+            message: "order not found".into(),
+            authenticated,
+        };
+        let code = |f: Failure| f.kind.code();
+        assert_eq!(code(Failure::answer(refusal(true))), 3);
+        assert_eq!(code(Failure::answer(refusal(false))), 1);
+        assert_eq!(
+            code(Failure::answer(et_proto::Error::ReturnInfoMismatch)),
+            1
+        );
+        assert_eq!(
+            code(Failure::call(et_http::Error::Response(refusal(true)))),
+            3
+        );
+        assert_eq!(
+            code(Failure::call(et_http::Error::Response(refusal(false)))),
+            1
+        );
+        assert_eq!(
+            code(Failure::call(et_http::Error::Request(
+                et_proto::Error::ReturnInfoMismatch
+            ))),
+            2
+        );
     }
 }

@@ -10,7 +10,7 @@ use crate::merchant_dir::credentials;
 
 /// Search and print one institution per line: code, English name, Chinese
 /// name, country and type, tab-separated (empty where ET sent nothing).
-/// Exit 1 when the answer does not verify or is an error response.
+/// Exits as the table says ([`Failure::call`]): 3 for ET's verified refusal.
 pub(crate) async fn search(args: &InstitutionsSearchArgs) -> CliResult {
     let endpoint =
         Endpoint::parse(&args.endpoint).map_err(|e| Failure::usage(e).context("--endpoint"))?;
@@ -28,10 +28,7 @@ pub(crate) async fn search(args: &InstitutionsSearchArgs) -> CliResult {
     if args.any_type {
         op.institution_type = None;
     }
-    let reply = client.get_institutions(&op).await.map_err(|e| match e {
-        et_http::Error::Response(e) => Failure::rejected(e),
-        other => Failure::usage(other),
-    })?;
+    let reply = client.get_institutions(&op).await.map_err(Failure::call)?;
     for i in &reply.items {
         let text = |v: Option<&str>| v.unwrap_or_default().replace(['\t', '\n', '\r'], " ");
         crate::output::line(format_args!(

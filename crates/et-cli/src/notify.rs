@@ -2,8 +2,8 @@
 
 use et_crypto::Zeroizing;
 use et_proto::{
-    read_notification_body, sign_notification, MatchedRule, Message, NotificationVerifier,
-    UntypedObject,
+    read_notification_body, sign_notification, sniffs_as_json, MatchedRule, Message,
+    NotificationVerifier, UntypedObject,
 };
 
 use crate::cli::NotifyArgs;
@@ -16,7 +16,7 @@ pub(crate) fn sign(args: &NotifyArgs) -> CliResult {
     let body = read_body(args)?;
     let fields = read_notification_body(None, &body).map_err(Failure::usage)?;
     let signed = sign_notification(&salt(args)?, fields);
-    if is_json(&body) {
+    if sniffs_as_json(&body) {
         crate::output::line(String::from_utf8_lossy(&signed))
     } else {
         let signed =
@@ -87,8 +87,4 @@ fn read_body(args: &NotifyArgs) -> CliResult<Vec<u8>> {
         body.pop();
     }
     Ok(body)
-}
-
-fn is_json(body: &[u8]) -> bool {
-    body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{')
 }

@@ -120,14 +120,21 @@ fn keygen_writes_loadable_keys() {
         .expect("the two files are one pair");
 }
 
+/// A valid `data` of `get_special_pay_url`, for `build_request(&["--data", "-"], ..)`.
+const PAY_URL_DATA: &[u8] = br#"{"order_id":"ET1"}"#;
+
 fn build_request(extra: &[&str], stdin: &[u8]) -> Output {
+    build_request_for("get_special_pay_url", extra, stdin)
+}
+
+fn build_request_for(op: &str, extra: &[&str], stdin: &[u8]) -> Output {
     let merchant_key = key_file(Who::Merchant, Half::Private);
     let et_public = key_file(Who::Et, Half::Public);
     let mut args = vec![
         "request",
         "build",
         "--op",
-        "get_special_pay_url",
+        op,
         "--merchant-number",
         "ET82009",
         "--sub-merchant-number",
@@ -145,10 +152,15 @@ fn build_request(extra: &[&str], stdin: &[u8]) -> Output {
 fn request_build_opens_on_et_side() {
     let data = tempfile::NamedTempFile::new().expect("tmp");
     std::fs::write(data.path(), r#"{"order_id":"ET1","amount":130.00}"#).expect("write");
-    let out = build_request(
-        &["--data", path_str(data.path()), "--sensitive", "-"],
-        "{\"name_ch\":\"张三\"}\n".as_bytes(),
+    let payloads = ["--data", path_str(data.path()), "--sensitive", "-"];
+    let sensitive = "{\"name_ch\":\"张三\"}\n".as_bytes();
+    // get_special_pay_url has no sensitive part: the typed API would not send one.
+    let err = assert_one_line_failure(&build_request(&payloads, sensitive), 2);
+    assert!(
+        err.contains("sensitive_data") && err.contains("--no-validate"),
+        "{err}"
     );
+    let out = build_request(&[&payloads[..], &["--no-validate"]].concat(), sensitive);
     assert!(out.status.success(), "{}", stderr(&out));
     let et_side = EtSide::new(et_key(), Profile::default());
     let opened = et_side
@@ -165,6 +177,56 @@ fn request_build_opens_on_et_side() {
     assert_eq!(opened.sensitive.trim(), r#"{"name_ch":"张三"}"#);
 }
 
+/// `et request build` holds a known operation's payloads to the typed
+/// API's rules, and says how to send them anyway; an operation et-model
+/// does not type is sent as given.
+#[test]
+fn request_build_validates_a_known_operations_payloads_unless_told_not_to() {
+    let order = |tuition: &str| {
+        format!(
+            r#"{{"merchant_order_id":"M-1","merchant_user_key":"u","country_code":"GBR","currency_code":"GBP","tuituon":{tuition}}}"#
+        )
+    };
+    let build = |op: &str, extra: &[&str], tuition: &str| {
+        build_request_for(
+            op,
+            &[&["--sensitive", "-"], extra].concat(),
+            order(tuition).as_bytes(),
+        )
+    };
+    for (tuition, rule) in [
+        ("-5.00", "more than 0"),
+        ("1e2", "exponent"),
+        ("0.001", "decimal places"),
+        ("99999999999999", "at most"),
+    ] {
+        for op in ["create_order", "add_special_rent_order"] {
+            let out = build(op, &[], tuition);
+            let err = assert_one_line_failure(&out, 2);
+            assert!(
+                err.contains("`tuituon`") && err.contains(rule) && err.contains("--no-validate"),
+                "{op} {tuition}: {err}"
+            );
+            assert!(out.stdout.is_empty(), "nothing signed");
+        }
+        let sent = build("create_order", &["--no-validate"], tuition);
+        assert!(sent.status.success(), "{}", stderr(&sent));
+        let opened = EtSide::new(et_key(), Profile::default())
+            .open_request(stdout(&sent).trim().as_bytes(), |_, _| {
+                Some(merchant_public())
+            })
+            .expect("ET opens it");
+        assert!(
+            opened.sensitive.contains(&format!(":{tuition}}}")),
+            "sent as given"
+        );
+    }
+    assert!(build("create_order", &[], "10.00").status.success());
+    assert!(build("some_future_operation", &[], "-5.00")
+        .status
+        .success());
+}
+
 #[test]
 fn request_build_profile_options_apply() {
     let out = build_request(
@@ -175,8 +237,10 @@ fn request_build_profile_options_apply() {
             "empty",
             "--empty-sensitive",
             "encrypt-empty-list",
+            "--data",
+            "-",
         ],
-        b"",
+        PAY_URL_DATA,
     );
     assert!(out.status.success(), "{}", stderr(&out));
     let body: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("JSON");
@@ -210,7 +274,7 @@ fn et_response() -> Vec<u8> {
 
 /// [`et_response`] from an ET that signs and seals as `profile` says.
 fn et_response_under(profile: Profile) -> Vec<u8> {
-    let out = build_request(&[], b"");
+    let out = build_request(&["--data", "-"], PAY_URL_DATA);
     let et_side = EtSide::new(et_key(), profile);
     let opened = EtSide::new(et_key(), Profile::default())
         .open_request(stdout(&out).trim().as_bytes(), |_, _| {
@@ -378,6 +442,17 @@ fn notify_sign_matches_ets_example() {
     let signed: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("JSON");
     assert_eq!(signed["sign"], "652614570bcc49940d7dcc7a3c3dc7e5");
     assert!(stdout(&out).contains("10000.00"), "amount text kept");
+}
+
+/// A leading UTF-8 byte order mark is not part of the body: the format
+/// out is the one after it, and the signature is the one without it.
+#[test]
+fn notify_sign_reads_past_a_byte_order_mark() {
+    let with_bom = [b"\xEF\xBB\xBF".as_slice(), MD5_EXAMPLE.as_bytes()].concat();
+    let out = et_stdin(&["notify", "sign", "--salt", "abc123"], &with_bom);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let signed: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("JSON out");
+    assert_eq!(signed["sign"], "652614570bcc49940d7dcc7a3c3dc7e5");
 }
 
 #[test]
@@ -908,34 +983,39 @@ fn et_answer(request: &[u8], status_code: &str, message: &str, items: &str) -> V
         .expect("respond")
 }
 
-/// `et call` against a one-shot ET that answers with [`et_answer`].
-fn call_fake_et(status_code: &'static str, message: &'static str, items: &'static str) -> Output {
+/// `et COMMAND --endpoint URL --dir DIR ARGS` against a one-shot ET that
+/// answers with [`et_answer`].
+fn against_fake_et(
+    command: &[&str],
+    args: &[&str],
+    stdin: &[u8],
+    (status_code, message, items): (&'static str, &'static str, &'static str),
+) -> Output {
     let dir = merchant_dir();
     let (url, server) = serve_once(200, move |request| {
         et_answer(request, status_code, message, items)
     });
     let endpoint = format!("{url}/server");
-    let out = et_stdin(
-        &[
-            "call",
-            "--endpoint",
-            &endpoint,
-            "--dir",
-            path_str(dir.path()),
-            "get_rate",
-            "--data",
-            "-",
-        ],
-        br#"{"currency_code":"GBP"}"#,
-    );
+    let options = ["--endpoint", &endpoint, "--dir", path_str(dir.path())];
+    let out = et_stdin(&[command, &options, args].concat(), stdin);
     server.join().expect("server");
     out
+}
+
+/// `et call` against a one-shot ET that answers with [`et_answer`].
+fn call_fake_et(status_code: &'static str, message: &'static str, items: &'static str) -> Output {
+    against_fake_et(
+        &["call"],
+        &["get_rate", "--data", "-"],
+        br#"{"currency_code":"GBP"}"#,
+        (status_code, message, items),
+    )
 }
 
 /// A response of ET to a request built by `et request build`, opened by
 /// `et response open`.
 fn open_et_answer(status_code: &str, message: &str, items: &str) -> Output {
-    let request = build_request(&[], b"");
+    let request = build_request(&["--data", "-"], PAY_URL_DATA);
     assert!(request.status.success(), "{}", stderr(&request));
     open_response(&et_answer(
         stdout(&request).trim().as_bytes(),
@@ -973,7 +1053,7 @@ fn every_command_that_prints_payloads_keeps_each_number_exact() {
     }
 
     let data = format!(
-        r#"{{"amount":{},"fee":{}}}"#,
+        r#"{{"order_id":"ET1","amount":{},"fee":{}}}"#,
         EXACT_AMOUNTS[0], EXACT_AMOUNTS[1]
     );
     let built = build_request(&["--data", "-"], data.as_bytes());
@@ -1014,8 +1094,20 @@ fn a_verified_refusal_exits_3_from_every_command_and_prints_its_code() {
         assert_eq!(printed["status_code"], "200001", "{command}");
         assert_eq!(printed["message"], "order not found", "{command}");
     }
+    // The commands that print something else say it on stderr, with the same code.
+    let search = against_fake_et(
+        &["institutions", "search"],
+        &["oxford"],
+        b"",
+        ("200001", "order not found", ""),
+    );
+    let err = assert_one_line_failure(&search, 3);
+    assert!(
+        err.contains("200001") && err.contains("order not found"),
+        "institutions search: {err}"
+    );
     // A refusal whose signature does not verify is not ET's: exit 1.
-    let request = build_request(&[], b"");
+    let request = build_request(&["--data", "-"], PAY_URL_DATA);
     let answer = et_answer(
         stdout(&request).trim().as_bytes(),
         "200001",

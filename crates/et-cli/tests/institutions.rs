@@ -107,6 +107,47 @@ async fn institutions_search_and_call_both_operations() {
         "{err}"
     );
     assert_eq!(err.lines().count(), 1);
+
+    // An amount the typed API refuses is not sent, unless asked for; then
+    // the sandbox refuses it (a verified refusal, exit 3), by the same rule.
+    for (op, json) in [
+        (
+            "create_order",
+            r#"{"merchant_order_id":"M-CLI-3","merchant_user_key":"u1","country_code":"GBR","currency_code":"GBP","tuituon":-5.00}"#,
+        ),
+        (
+            "merchant_jump_place_order",
+            r#"{"merchant_order_id":"M-CLI-4","merchant_user_key":"u1","tuition":1e-27}"#,
+        ),
+    ] {
+        let unsent = call(op, "--sensitive", json);
+        assert_eq!(unsent.status.code(), Some(2), "{op}");
+        let err = text(&unsent.stderr);
+        assert!(
+            err.contains("tuit") && err.contains("--no-validate") && !err.contains("100006"),
+            "{op}: {err}"
+        );
+        let sent = et_stdin(
+            &[
+                "call",
+                "--endpoint",
+                &endpoint,
+                "--dir",
+                &state,
+                op,
+                "--sensitive",
+                "-",
+                "--no-validate",
+            ],
+            json.as_bytes(),
+        );
+        assert_eq!(sent.status.code(), Some(3), "{op}: {}", text(&sent.stderr));
+        let err = text(&sent.stderr);
+        assert!(
+            err.contains("100006") && err.contains("tuit"),
+            "{op}: {err}"
+        );
+    }
     sb.shutdown().await;
 }
 

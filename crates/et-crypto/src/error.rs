@@ -76,6 +76,13 @@ pub enum Error {
     /// A PEM key has no `-----END ...-----` line, or it names another label
     /// than the BEGIN line.
     PemEnd,
+    /// A line of a PEM key's Base64 body holds a colon: a header
+    /// (`Name: value`) may come only before the body. The line is not
+    /// shown, only its number: it may hold key material.
+    PemHeaderInBody {
+        /// 1-based line number in the PEM text (the BEGIN line is 1).
+        line: usize,
+    },
     /// The public exponent is below 65537 or even (also checked for private
     /// keys, which carry their public exponent).
     PublicExponent {
@@ -146,6 +153,11 @@ impl fmt::Display for Error {
             Error::PemEnd => {
                 f.write_str("RSA key load: PEM END line missing or not matching the BEGIN line")
             }
+            Error::PemHeaderInBody { line } => write!(
+                f,
+                "RSA key load: PEM line {line} holds a ':' inside the Base64 body; \
+                 headers (Name: value) may only come before the body"
+            ),
             Error::PublicExponent { exponent } => write!(
                 f,
                 "RSA key load: public exponent {exponent} refused (must be odd and at least 65537)"

@@ -153,13 +153,17 @@ fn modulus_bits(be: &[u8]) -> usize {
 
 /// Finds the Base64 body between `-----BEGIN X-----` and `-----END X-----`.
 /// The END line must repeat the label, and only whitespace may follow it
-/// (`text` is already trimmed): one key per input.
+/// (`text` is already trimmed): one key per input. RFC 1421 headers
+/// (`Name: value`) may come before the body only: a line with a colon
+/// after the body has begun is refused, not skipped, so what loads is
+/// every line of the body.
 fn pem_body(text: &[u8]) -> Result<Unarmoured, Error> {
     let text = core::str::from_utf8(text).map_err(|_| Error::UnsupportedKeyFormat)?;
-    let mut lines = text.lines().map(str::trim);
+    // Each line with its 1-based number, for the errors.
+    let mut lines = text.lines().map(str::trim).zip(1..);
     let label_text = lines
         .next()
-        .and_then(|l| l.strip_prefix("-----BEGIN "))
+        .and_then(|(l, _)| l.strip_prefix("-----BEGIN "))
         .and_then(|l| l.strip_suffix("-----"))
         .ok_or(Error::UnsupportedKeyFormat)?;
     let label = match label_text {
@@ -171,7 +175,7 @@ fn pem_body(text: &[u8]) -> Result<Unarmoured, Error> {
         _ => return Err(Error::UnsupportedKeyFormat),
     };
     let mut body = Zeroizing::new(String::new());
-    while let Some(line) = lines.next() {
+    while let Some((line, number)) = lines.next() {
         if let Some(end) = line.strip_prefix("-----END ") {
             if end.strip_suffix("-----") != Some(label_text) {
                 return Err(Error::PemEnd);
@@ -187,6 +191,9 @@ fn pem_body(text: &[u8]) -> Result<Unarmoured, Error> {
         }
         // RFC 1421 headers (`Proc-Type: 4,ENCRYPTED`, `DEK-Info: ...`).
         if let Some((name, value)) = line.split_once(':') {
+            if !body.is_empty() {
+                return Err(Error::PemHeaderInBody { line: number });
+            }
             if name.trim() == "Proc-Type" && value.contains("ENCRYPTED") {
                 return Err(Error::EncryptedKey);
             }

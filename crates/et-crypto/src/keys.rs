@@ -149,7 +149,7 @@ impl PrivateKey {
     /// [`Error::UnsupportedKeyFormat`], [`Error::KeyParse`],
     /// [`Error::WrongKeyKind`] (a public key was given),
     /// [`Error::KeyLabelMismatch`], [`Error::KeyTrailingData`],
-    /// [`Error::PemEnd`], [`Error::PublicExponent`] (below 65537),
+    /// [`Error::PemEnd`], [`Error::PemHeaderInBody`], [`Error::PublicExponent`] (below 65537),
     /// [`Error::EncryptedKey`], [`Error::KeySize`].
     pub fn load(input: &[u8]) -> Result<Self, Error> {
         let der = key_input::to_der(input)?;
@@ -357,7 +357,7 @@ impl PublicKey {
     /// [`Error::UnsupportedKeyFormat`], [`Error::KeyParse`],
     /// [`Error::WrongKeyKind`] (a private key was given),
     /// [`Error::KeyLabelMismatch`], [`Error::KeyTrailingData`],
-    /// [`Error::PemEnd`], [`Error::PublicExponent`] (below 65537),
+    /// [`Error::PemEnd`], [`Error::PemHeaderInBody`], [`Error::PublicExponent`] (below 65537),
     /// [`Error::KeySize`].
     pub fn load(input: &[u8]) -> Result<Self, Error> {
         let der = key_input::to_der(input)?;

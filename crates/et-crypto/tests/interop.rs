@@ -491,3 +491,28 @@ fn hex(text: &str) -> Vec<u8> {
         .map(|i| u8::from_str_radix(&text[i..i + 2], 16).unwrap())
         .collect()
 }
+
+/// A PEM header (`Name: value`) may come only before the Base64 body: a
+/// line with a colon inside the body is refused, naming the line, instead
+/// of being skipped.
+#[test]
+fn a_pem_header_is_allowed_only_before_the_body() {
+    let pem = String::from_utf8(read("rsa1024.pkcs8.pem")).unwrap();
+    let lines: Vec<&str> = pem.lines().collect();
+    let headed = [&lines[..1], &["Comment: a test key", ""], &lines[1..]]
+        .concat()
+        .join("\n");
+    assert_eq!(PrivateKey::load(headed.as_bytes()).unwrap().bits(), 1024);
+    for at in [2, lines.len() - 1] {
+        for header in ["Comment: a test key", "MIIC:AAAA", ":"] {
+            let mut inside = lines.clone();
+            inside.insert(at, header);
+            let loaded = PrivateKey::load(inside.join("\n").as_bytes());
+            assert_eq!(
+                loaded.err(),
+                Some(Error::PemHeaderInBody { line: at + 1 }),
+                "{header:?}"
+            );
+        }
+    }
+}

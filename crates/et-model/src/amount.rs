@@ -20,7 +20,11 @@ use crate::wire::json_number_len;
 /// * Converts to and from [`rust_decimal::Decimal`] with checks.
 ///
 /// The text must follow the JSON number grammar (`-?digits[.digits][e±digits]`),
-/// so it can always be written back as a JSON number. Equality is textual:
+/// so it can always be written back as a JSON number. Reading is that
+/// tolerant, for what ET sends; what a request may carry is stricter: its
+/// [`validate`](crate::Payload::validate) refuses an amount with an
+/// exponent, out of range, or with more decimal places than its currency
+/// has ([`Rule`](crate::Rule)), and so does ET's side. Equality is textual:
 /// `10000.00` and `10000.0` are different amounts on the wire; compare
 /// [`Amount::to_decimal`] results for numeric equality.
 ///

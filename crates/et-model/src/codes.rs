@@ -660,7 +660,40 @@ impl CurrencyCode {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// How many decimal places an amount in this currency may have: ISO
+    /// 4217's minor unit (0 for `JPY` or `KRW`, 3 for `KWD` or `BHD`), and
+    /// [`DEFAULT_DECIMAL_PLACES`] for every other code, `RMB` included. ET
+    /// publishes no table of its own; a request's
+    /// [`validate`](crate::Payload::validate) refuses an amount with more.
+    pub fn decimal_places(&self) -> u32 {
+        let code = self.as_str();
+        let listed = |codes: &[&str]| codes.iter().any(|c| c.eq_ignore_ascii_case(code));
+        if listed(&NO_DECIMALS) {
+            0
+        } else if listed(&THREE_DECIMALS) {
+            3
+        } else if listed(&FOUR_DECIMALS) {
+            4
+        } else {
+            DEFAULT_DECIMAL_PLACES
+        }
+    }
 }
+
+/// The decimal places of an amount in a currency ISO 4217 does not list
+/// otherwise, or in no named currency at all: cents.
+pub const DEFAULT_DECIMAL_PLACES: u32 = 2;
+
+/// ISO 4217 currencies without a minor unit.
+const NO_DECIMALS: [&str; 17] = [
+    "BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX", "UYI", "VND",
+    "VUV", "XAF", "XOF", "XPF",
+];
+/// ISO 4217 currencies with three decimal places.
+const THREE_DECIMALS: [&str; 7] = ["BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"];
+/// ISO 4217 units of account with four decimal places.
+const FOUR_DECIMALS: [&str; 2] = ["CLF", "UYW"];
 
 /// Codes read without an allocation of their own (a batch answer carries
 /// one per order); any other code is kept as an owned string. ET's yuan
@@ -701,6 +734,9 @@ impl<'de> Deserialize<'de> for CurrencyCode {
 impl crate::wire::FieldValue for CurrencyCode {
     fn texts(&self) -> impl Iterator<Item = (Option<usize>, &str)> {
         std::iter::once((None, self.as_str()))
+    }
+    fn currency(&self) -> Option<&CurrencyCode> {
+        Some(self)
     }
 }
 

@@ -43,8 +43,11 @@ wire_struct! {
         pub merchant_order_id: String = "merchant_order_id" required [max(MERCHANT_ORDER_ID_MAX)],
         /// The merchant's unique key for the student.
         pub merchant_user_key: String = "merchant_user_key" required [max(USER_KEY_MAX)],
-        /// Total amount, in the foreign currency (the page's words).
-        pub tuition: Option<Amount> = "tuition",
+        /// Total amount, in the foreign currency (the page's words). The
+        /// student picks the currency at ET, so here it may have at most
+        /// [`DEFAULT_DECIMAL_PLACES`](crate::DEFAULT_DECIMAL_PLACES); the
+        /// order placed is checked again in the currency chosen.
+        pub tuition: Option<Amount> = "tuition" [positive],
         /// Student's given name in English.
         pub first_name_en: Option<String> = "first_name_en" [max(ENGLISH_NAME_MAX)],
         /// Student's family name in English.

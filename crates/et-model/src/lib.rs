@@ -56,7 +56,7 @@ pub use amount::{Amount, AmountError, MAX_AMOUNT};
 pub use codes::{
     AttachmentType, CallbackProcess, CountryCode, CurrencyCode, FeeType, FundingSource, Gender,
     IdType, InstitutionType, NotifyType, OrderStatus, PayResult, PayType, PayerRelationship,
-    PriceMode, RefundResult, ServerType, StatusCode, UntypedCode,
+    PriceMode, RefundResult, ServerType, StatusCode, UntypedCode, DEFAULT_DECIMAL_PLACES,
 };
 pub use institutions::{GetInstitutions, Institution, InstitutionCode};
 pub use jump::{JumpAddress, JumpPlaceOrder};

@@ -59,7 +59,7 @@ wire_struct! {
         /// Currency the payer pays in.
         pub pay_currency_code: Option<CurrencyCode> = "pay_currency_code",
         /// Merchant service fee.
-        pub merchant_service_fee: Option<Amount> = "merchant_service_fee" [non_negative],
+        pub merchant_service_fee: Option<Amount> = "merchant_service_fee" [non_negative, currency("merchant_service_fee_currency_code")],
         /// Currency of the merchant service fee.
         pub merchant_service_fee_currency_code: Option<CurrencyCode> = "merchant_service_fee_currency_code",
         /// Order tuition in the order currency (how it differs from `tuituon` is not public).

@@ -10,8 +10,8 @@ use std::fmt;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::value::RawValue;
 
-use crate::payload::{check_amounts, check_len, check_required, AmountSign, ValidationError};
-use crate::Amount;
+use crate::payload::{check_amount, check_len, check_required, AmountSign, ValidationError};
+use crate::{Amount, CurrencyCode, DEFAULT_DECIMAL_PLACES};
 
 /// One JSON value kept as its exact wire text (`10000.00` stays `10000.00`,
 /// whitespace inside objects included).
@@ -168,7 +168,8 @@ impl<'de> Deserialize<'de> for WireKey<'de> {
 /// How a payload field behaves when it is absent (`Option` fields are
 /// skipped on write and read as `None`; every other field is required), and
 /// what the rules `wire_struct!` declares read from it: its text, its
-/// amount, its items. A type without text, amount or items passes those rules.
+/// amount, its currency, its items. A type without text, amount or items
+/// passes those rules.
 pub(crate) trait FieldValue: Sized {
     fn is_absent(&self) -> bool {
         false
@@ -183,6 +184,11 @@ pub(crate) trait FieldValue: Sized {
     }
     /// The amount the `positive` and `non_negative` rules check.
     fn amount(&self) -> Option<&Amount> {
+        None
+    }
+    /// The currency an amount of the same payload is in, when this field
+    /// names one (see [`FieldRule::Currency`]).
+    fn currency(&self) -> Option<&CurrencyCode> {
         None
     }
     /// What the `items` rule checks: the value as one list item.
@@ -207,6 +213,9 @@ impl<T: FieldValue> FieldValue for Option<T> {
     }
     fn amount(&self) -> Option<&Amount> {
         self.as_ref().and_then(T::amount)
+    }
+    fn currency(&self) -> Option<&CurrencyCode> {
+        self.as_ref().and_then(T::currency)
     }
     fn validate_items(&self, wire: &str) -> Result<(), ValidationError> {
         self.as_ref()
@@ -247,13 +256,24 @@ pub enum FieldRule {
     /// The text must be at most this many characters (Unicode scalar
     /// values, not bytes); each item's, for a list.
     MaxChars(usize),
-    /// The amount must be more than zero and at most [`MAX_AMOUNT`](crate::MAX_AMOUNT).
+    /// The amount must be more than zero and at most
+    /// [`MAX_AMOUNT`](crate::MAX_AMOUNT), written without an exponent, with
+    /// at most its currency's decimal places (see [`FieldRule::Currency`]).
     Positive,
-    /// The amount must not be negative, and at most [`MAX_AMOUNT`](crate::MAX_AMOUNT).
+    /// As [`FieldRule::Positive`], except that the amount may be zero.
     NonNegative,
+    /// The amount is in the currency of the field with this wire name. An
+    /// amount field that names none is in its payload's `currency_code`;
+    /// where that field is absent or the payload has none, the amount has
+    /// at most [`DEFAULT_DECIMAL_PLACES`](crate::DEFAULT_DECIMAL_PLACES).
+    Currency(&'static str),
     /// Each item of the list must pass its own rules.
     Items,
 }
+
+/// The field an amount's currency is read from unless it names another
+/// ([`FieldRule::Currency`]).
+const CURRENCY_FIELD: &str = "currency_code";
 
 impl FieldRule {
     /// When the rule is checked: every field's `Required` first, then
@@ -263,7 +283,7 @@ impl FieldRule {
         match self {
             FieldRule::Required => 0,
             FieldRule::MaxChars(_) => 1,
-            FieldRule::Positive | FieldRule::NonNegative => 2,
+            FieldRule::Positive | FieldRule::NonNegative | FieldRule::Currency(_) => 2,
             FieldRule::Items => 3,
         }
     }
@@ -272,13 +292,23 @@ impl FieldRule {
 /// How many passes [`check_field`] is called with (see `FieldRule::pass`).
 pub(crate) const PASSES: u8 = 4;
 
-/// Checks the `rules` of one field that belong to `pass`.
-pub(crate) fn check_field<T: FieldValue>(
+/// Checks the `rules` of one field that belong to `pass`; `currency`
+/// gives the currency of the payload's field with that wire name.
+pub(crate) fn check_field<'a, T: FieldValue>(
     value: &T,
     wire: &'static str,
     rules: &[FieldRule],
     pass: u8,
+    currency: impl Fn(&str) -> Option<&'a CurrencyCode>,
 ) -> Result<(), ValidationError> {
+    let places = || {
+        let named = rules.iter().find_map(|rule| match rule {
+            FieldRule::Currency(field) => Some(*field),
+            _ => None,
+        });
+        currency(named.unwrap_or(CURRENCY_FIELD))
+            .map_or(DEFAULT_DECIMAL_PLACES, CurrencyCode::decimal_places)
+    };
     let named = |index: Option<usize>| match index {
         Some(i) => format!("{wire}[{i}]"),
         None => wire.to_owned(),
@@ -294,10 +324,13 @@ pub(crate) fn check_field<T: FieldValue>(
                 check_len((wire, Some(text), max))
                     .map_err(|e| ValidationError::new(named(i), e.rule))
             }),
-            FieldRule::Positive => check_amounts([(wire, value.amount(), AmountSign::Positive)]),
-            FieldRule::NonNegative => {
-                check_amounts([(wire, value.amount(), AmountSign::NonNegative)])
+            FieldRule::Positive => {
+                check_amount(wire, value.amount(), AmountSign::Positive, places())
             }
+            FieldRule::NonNegative => {
+                check_amount(wire, value.amount(), AmountSign::NonNegative, places())
+            }
+            FieldRule::Currency(_) => Ok(()),
             FieldRule::Items => value.validate_items(wire),
         })
 }
@@ -327,6 +360,7 @@ macro_rules! field_rules {
     (@one max($max:expr)) => { $crate::FieldRule::MaxChars($max) };
     (@one positive) => { $crate::FieldRule::Positive };
     (@one non_negative) => { $crate::FieldRule::NonNegative };
+    (@one currency($field:literal)) => { $crate::FieldRule::Currency($field) };
     (@one items) => { $crate::FieldRule::Items };
 }
 pub(crate) use field_rules;
@@ -353,10 +387,17 @@ macro_rules! rule_doc {
         )
     };
     (positive) => {
-        "\n\nMust be more than 0 and at most [`MAX_AMOUNT`](crate::MAX_AMOUNT)."
+        "\n\nMust be more than 0 and at most [`MAX_AMOUNT`](crate::MAX_AMOUNT), \
+         without an exponent, with at most its currency's decimal places \
+         ([`FieldRule::Currency`](crate::FieldRule::Currency))."
     };
     (non_negative) => {
-        "\n\nMust not be negative; at most [`MAX_AMOUNT`](crate::MAX_AMOUNT)."
+        "\n\nMust not be negative; at most [`MAX_AMOUNT`](crate::MAX_AMOUNT), \
+         without an exponent, with at most its currency's decimal places \
+         ([`FieldRule::Currency`](crate::FieldRule::Currency))."
+    };
+    (currency($field:literal)) => {
+        concat!("\n\nIn the currency `", $field, "` names.")
     };
     (items) => {
         "\n\nEach item is validated; an error names it by position (`list[1].field`)."
@@ -378,7 +419,9 @@ pub(crate) use rule_doc;
 /// must not be blank), `new` (a parameter of `new`, no check) or
 /// `default(value)` (what `new` sets; other fields get `Default::default()`).
 /// Then optional checks in brackets: `max(CONST)` (a constant of
-/// [`limits`](crate::limits)), `positive`, `non_negative`, `items`. From this
+/// [`limits`](crate::limits)), `positive`, `non_negative`,
+/// `currency("wire_name")` (the field naming an amount's currency, when it
+/// is not `currency_code`), `items`. From this
 /// come `FIELDS`, `RULES`, [`Payload::validate`](crate::Payload::validate),
 /// the field docs' limits and, when the struct is followed by
 /// `/// doc pub fn new;`, the constructor (async-stripe style).
@@ -490,6 +533,11 @@ macro_rules! wire_struct {
 
         impl $crate::Payload for $name {
             fn validate(&self) -> Result<(), $crate::ValidationError> {
+                // The currency named by a field of this payload, by wire name.
+                let currency = |wire: &str| match wire {
+                    $( $wire => $crate::wire::FieldValue::currency(&self.$field), )*
+                    _ => None,
+                };
                 (0..$crate::wire::PASSES).try_for_each(|pass| {
                     $(
                         $crate::wire::check_field(
@@ -497,6 +545,7 @@ macro_rules! wire_struct {
                             $wire,
                             $crate::wire::field_rules!($($mode)?; $($($rule $(($($arg)*))?),+)?),
                             pass,
+                            currency,
                         )?;
                     )*
                     Ok(())

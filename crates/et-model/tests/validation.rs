@@ -6,6 +6,7 @@ mod common;
 
 use common::{minimal_order as order, minimal_refund, minimal_upload};
 use et_model::*;
+use proptest::prelude::*;
 
 /// `max` characters pass, `max + 1` fail with the field's name and the rule.
 fn check_max<T: Payload>(base: &T, field: &str, max: usize, set: fn(&mut T, String)) {
@@ -177,9 +178,11 @@ fn apply_refund_and_query_rules() {
 }
 
 /// Every field of `base` that holds an amount (reads the number `-1.5`,
-/// which integer codes refuse, but not the text `"abc"`) is refused when negative or above `MAX_AMOUNT`,
-/// naming the field: found by reading, so an amount field added later is
-/// covered without touching this test. Returns how many it found.
+/// which integer codes refuse, but not the text `"abc"`) is refused when
+/// negative, above `MAX_AMOUNT`, written with an exponent or with more
+/// decimal places than its currency (2 in every base), naming the field:
+/// found by reading, so an amount field added later is covered without
+/// touching this test. Returns how many it found.
 fn check_every_amount<T: Payload>(base: &T, fields: &[&str]) -> usize {
     assert_eq!(base.validate(), Ok(()));
     let json = serde_json::to_value(base).unwrap();
@@ -211,6 +214,18 @@ fn check_every_amount<T: Payload>(base: &T, fields: &[&str]) -> usize {
         );
         let max = with(field, serde_json::json!(10_000_000_000_u64)).unwrap();
         assert_eq!(max.validate(), Ok(()), "{field} at MAX_AMOUNT");
+        for (text, rule) in [
+            ("1e2", Rule::Exponent),
+            ("1e-27", Rule::Exponent),
+            ("0.001", Rule::TooManyDecimals { max: 2, actual: 3 }),
+        ] {
+            let refused = with(field, serde_json::json!(text)).unwrap();
+            assert_eq!(
+                refused.validate(),
+                Err(ValidationError::new(*field, rule)),
+                "{field} {text}"
+            );
+        }
     }
     found
 }
@@ -235,6 +250,11 @@ fn every_amount_of_every_request_must_be_in_range() {
         ..minimal_refund()
     };
     assert_eq!(check_every_amount(&refund, ApplyRefund::FIELDS), 1);
+    let jump = JumpPlaceOrder {
+        tuition: Some("1.00".parse().unwrap()),
+        ..JumpPlaceOrder::new("M-1", "user-1")
+    };
+    assert_eq!(check_every_amount(&jump, JumpPlaceOrder::FIELDS), 1);
     let rate = GetRate {
         currency_code: CurrencyCode::new("GBP"),
         pay_currency_code: None,
@@ -294,4 +314,155 @@ fn what_is_paid_estimated_or_refunded_must_be_more_than_zero() {
         estimate.validate(),
         Err(ValidationError::new("amount", Rule::NotPositive))
     );
+}
+
+#[test]
+fn an_amount_has_at_most_its_currencys_decimal_places() {
+    let amount = |text: &str| text.parse::<Amount>().unwrap();
+    let in_currency = |currency: &str, tuition: &str| CreateOrder {
+        currency_code: CurrencyCode::new(currency.to_owned()),
+        tuition: amount(tuition),
+        ..order()
+    };
+    assert_eq!(in_currency("JPY", "100").validate(), Ok(()));
+    assert_eq!(
+        in_currency("JPY", "100.5").validate(),
+        Err(ValidationError::new(
+            "tuituon",
+            Rule::TooManyDecimals { max: 0, actual: 1 }
+        ))
+    );
+    assert_eq!(in_currency("KWD", "1.005").validate(), Ok(()));
+    let error = in_currency("GBP", "1.005").validate().unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "field `tuituon` must have at most 2 decimal places, as its currency has (has 3)"
+    );
+    // The merchant's fee is in its own currency, else in cents.
+    let fee = |currency: Option<&str>, fee: &str| CreateOrder {
+        merchant_service_fee: Some(amount(fee)),
+        merchant_service_fee_currency_code: currency.map(|c| CurrencyCode::new(c.to_owned())),
+        ..in_currency("JPY", "100")
+    };
+    assert_eq!(fee(Some("GBP"), "5.50").validate(), Ok(()));
+    assert_eq!(fee(None, "5.50").validate(), Ok(()));
+    assert_eq!(
+        fee(Some("JPY"), "5.50").validate(),
+        Err(ValidationError::new(
+            "merchant_service_fee",
+            Rule::TooManyDecimals { max: 0, actual: 2 }
+        ))
+    );
+    assert_eq!(CurrencyCode::new("jpy").decimal_places(), 0);
+    assert_eq!(CurrencyCode::RMB.decimal_places(), DEFAULT_DECIMAL_PLACES);
+}
+
+/// Every `currency(..)` an amount field declares names a field of its type.
+#[test]
+fn every_declared_currency_names_a_field() {
+    macro_rules! declared {
+        ($($ty:ident),*) => {
+            [$(($ty::FIELDS, $ty::RULES)),*]
+        };
+    }
+    let all = declared!(
+        CreateOrder,
+        FeeItem,
+        OrderCreated,
+        PayConfig,
+        UploadAttachment,
+        AttachmentUploaded,
+        GetPayUrl,
+        PayUrl,
+        QueryOrders,
+        OrderInfo,
+        GetRate,
+        Rate,
+        EstimateAmount,
+        Estimate,
+        ApplyRefund,
+        RefundAccepted,
+        GetInstitutions,
+        Institution,
+        JumpPlaceOrder,
+        JumpAddress
+    );
+    let mut named = 0;
+    for (fields, rules) in all {
+        for rule in rules.iter().flat_map(|(_, rules)| rules.iter()) {
+            if let FieldRule::Currency(field) = rule {
+                assert!(fields.contains(field), "{field}");
+                named += 1;
+            }
+        }
+    }
+    assert_eq!(named, 1, "merchant_service_fee's");
+}
+
+/// The decimal places each test currency allows (ISO 4217's minor unit; 2
+/// for a code ISO does not list).
+const TEST_CURRENCIES: [(&str, u32); 6] = [
+    ("GBP", 2),
+    ("RMB", 2),
+    ("JPY", 0),
+    ("KRW", 0),
+    ("KWD", 3),
+    ("XYZ", 2),
+];
+
+/// Whether ET's side takes `text` as a payable amount with `places`
+/// decimal places: plain decimal digits (no exponent), at most `places`
+/// after the point, more than 0 and at most `MAX_AMOUNT`.
+fn payable(text: &str, places: u32) -> bool {
+    let plain = !text.contains(['e', 'E']);
+    let decimals = text
+        .split_once('.')
+        .map_or(0, |(_, fraction)| fraction.len());
+    let value = Decimal::from_str_exact(text).ok();
+    plain
+        && decimals <= places as usize
+        && value.is_some_and(|v| v > Decimal::ZERO && v <= MAX_AMOUNT)
+}
+
+/// Amount text of every shape: signs, zeros, scales from 0 to 5, exponents,
+/// sub-cent values, and values around `MAX_AMOUNT`.
+fn amount_text() -> impl Strategy<Value = String> {
+    prop_oneof![
+        "-?(0|[1-9][0-9]{0,11})(\\.[0-9]{1,5})?",
+        "-?[0-9](\\.[0-9]{1,3})?[eE][+-]?[0-9]{1,2}",
+        "(9999999999|10000000000|10000000001)(\\.[0-9]{1,3})?",
+        "0\\.0{0,26}[1-9]",
+    ]
+}
+
+proptest! {
+    /// Every amount a request carries, whatever its field, is accepted
+    /// exactly when it is plain decimal text, has at most its currency's
+    /// decimal places (2 where the request names no currency) and is in
+    /// range: the one rule ET's side (the sandbox) and our writers share.
+    #[test]
+    fn an_amount_is_accepted_exactly_when_plain_within_its_currencys_places_and_in_range(
+        text in amount_text(),
+        (currency, places) in proptest::sample::select(TEST_CURRENCIES.to_vec()),
+    ) {
+        let amount: Amount = text.parse().unwrap();
+        let currency = CurrencyCode::new(currency);
+        let order = CreateOrder {
+            currency_code: currency.clone(),
+            tuition: amount.clone(),
+            ..order()
+        };
+        let estimate = EstimateAmount {
+            currency_code: currency,
+            amount: amount.clone(),
+            price_mode: None,
+            extra: Extra::new(),
+        };
+        let refund = ApplyRefund { refund_amount: Some(amount.clone()), ..minimal_refund() };
+        let jump = JumpPlaceOrder { tuition: Some(amount), ..JumpPlaceOrder::new("M-1", "u-1") };
+        prop_assert_eq!(order.validate().is_ok(), payable(&text, places), "create_order {}", text);
+        prop_assert_eq!(estimate.validate().is_ok(), payable(&text, places), "estimate {}", text);
+        prop_assert_eq!(refund.validate().is_ok(), payable(&text, 2), "refund {}", text);
+        prop_assert_eq!(jump.validate().is_ok(), payable(&text, 2), "jump {}", text);
+    }
 }

@@ -127,6 +127,14 @@ pub enum Error {
     /// A notification body is neither JSON, form-urlencoded nor
     /// `multipart/form-data`.
     UnsupportedContentType(String),
+    /// A notification body whose content type did not say JSON or form
+    /// (or that had none) and that does not start with `{` was read as
+    /// `read_as` (a form) and holds no `sign`: it is likely neither JSON
+    /// nor a form.
+    UnsignedSniffedBody {
+        /// What the body was read as.
+        read_as: Input,
+    },
     /// A `multipart/form-data` body could not be read.
     MalformedMultipart {
         /// What was wrong with it.
@@ -194,6 +202,11 @@ impl fmt::Display for Error {
                 "unknown merchant {merchant_number}/{sub_merchant_number}"
             ),
             Error::UnsupportedContentType(ct) => write!(f, "unsupported content type `{ct}`"),
+            Error::UnsignedSniffedBody { read_as } => write!(
+                f,
+                "notification has no `sign`: with no JSON or form content type and no leading \
+                 `{{`, the body was read as a {read_as}; it is likely neither JSON nor a form"
+            ),
             Error::MalformedMultipart { reason } => write!(f, "malformed multipart body: {reason}"),
         }
     }
@@ -237,7 +250,7 @@ impl fmt::Display for Message {
 }
 
 /// What was being read when it was found not to be JSON, not to be text, or
-/// to repeat a key.
+/// to repeat a key; or what a notification body was read as.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Input {

@@ -76,9 +76,7 @@ impl OpenedRequest {
                 found: self.server_type.clone(),
             });
         }
-        let data = envelope::parse_payload(&self.data, Placement::Data)?;
-        let sensitive = envelope::parse_payload(&self.sensitive, Placement::Sensitive)?;
-        Ok(Op::from_parts(data, sensitive))
+        crate::untyped::read_operation(&self.data, &self.sensitive)
     }
 
     /// The `server_type` as a code ([`server_type`](Self::server_type) is its text as sent).

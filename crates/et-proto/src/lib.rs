@@ -63,6 +63,7 @@ mod raw;
 mod serial;
 mod shape;
 mod sign;
+mod untyped;
 
 pub use error::{CryptoStep, DecryptionStep, Error, Input, JsonError, Message, PayloadFault};
 pub use et_side::{EtSide, OpenedRequest, Response};
@@ -71,8 +72,8 @@ pub use merchant::{
     PRODUCTION_ENDPOINT, TEST_ENDPOINT,
 };
 pub use notification::{
-    read_notification_body, sign_notification, MatchedRule, NotificationVerifier, NotificationView,
-    VerifiedNotification, ACK_FAIL, ACK_OK,
+    read_notification_body, sign_notification, sniffs_as_json, MatchedRule, NotificationVerifier,
+    NotificationView, VerifiedNotification, ACK_FAIL, ACK_OK,
 };
 pub use profile::{
     CallbackEncoding, EmptySensitive, NotifySignRule, Profile, ProfileFileError, SettingName,
@@ -82,6 +83,7 @@ pub use raw::{UntypedObject, UntypedValue, UntypedValueRef, ValueKind};
 pub use serial::{format_serial, Instance, InvalidInstance, SerialNumbers};
 pub use shape::ShapeRule;
 pub use sign::{sign_string, sign_string_with, v1_printed_string, SignRule, SIGN_KEY};
+pub use untyped::validate_untyped;
 
 // The README's example runs as a doctest, so the crates.io page stays true.
 #[cfg(doctest)]

@@ -196,7 +196,8 @@ impl Merchant {
     /// keep their text; surrounding whitespace of `data` is dropped). For
     /// operations et-model does not type, and for
     /// tools such as `et request build`; typed code should use
-    /// [`Merchant::build_with`], which also validates the payload.
+    /// [`Merchant::build_with`], which also validates the payload
+    /// ([`validate_untyped`](crate::validate_untyped) checks these the same way).
     pub fn build_untyped(
         &self,
         server_type: ServerType,

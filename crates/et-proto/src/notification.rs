@@ -9,7 +9,7 @@ use et_crypto::SaltedMd5;
 use et_model::{Notification, NotificationKind};
 use zeroize::Zeroizing;
 
-use crate::error::{Error, Message};
+use crate::error::{Error, Input, Message};
 use crate::profile::NotifySignRule;
 use crate::raw::{
     parse_form_ref, parse_json_ref, FieldsRef, UntypedObject, UntypedValue, UntypedValueRef,
@@ -84,7 +84,9 @@ impl NotificationVerifier {
     }
 
     /// Reads `body` (JSON, form-urlencoded or multipart, chosen by
-    /// `content_type` or sniffed when it is absent or unknown), verifies its
+    /// `content_type` or sniffed when it is absent or unknown: JSON when it
+    /// starts with `{`, a form otherwise; a leading UTF-8 byte order mark
+    /// is not part of the body), verifies its
     /// MD5 `sign`, checks its signed shape and tells its kind — without
     /// copying a field: the view borrows `body` (a value is copied only when
     /// escapes had to be decoded). The typed event is built on demand
@@ -102,7 +104,13 @@ impl NotificationVerifier {
         content_type: Option<&str>,
         body: &'a [u8],
     ) -> Result<NotificationView<'a>, Error> {
-        self.check(read_fields(content_type, body)?)
+        let (fields, sniffed) = read_fields(content_type, body)?;
+        self.check(fields).map_err(|e| match (e, sniffed) {
+            (Error::MissingSignature { .. }, Some(read_as @ Input::Form)) => {
+                Error::UnsignedSniffedBody { read_as }
+            }
+            (e, _) => e,
+        })
     }
 
     /// [`verify`](Self::verify), then the owned, typed notification
@@ -351,11 +359,30 @@ pub fn read_notification_body(
     content_type: Option<&str>,
     body: &[u8],
 ) -> Result<UntypedObject, Error> {
-    read_fields(content_type, body).map(UntypedObject::from_fields)
+    read_fields(content_type, body).map(|(fields, _)| UntypedObject::from_fields(fields))
 }
 
-/// [`read_notification_body`], in place.
-fn read_fields<'a>(content_type: Option<&str>, body: &'a [u8]) -> Result<FieldsRef<'a>, Error> {
+/// A UTF-8 byte order mark, which some senders put before a body.
+const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// Whether a notification body whose content type does not say JSON or
+/// form (or that has none) is read as JSON: when it starts with `{`, after
+/// a UTF-8 byte order mark and whitespace. Otherwise it is read as a form.
+pub fn sniffs_as_json(body: &[u8]) -> bool {
+    without_bom(body).iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{')
+}
+
+fn without_bom(body: &[u8]) -> &[u8] {
+    body.strip_prefix(UTF8_BOM).unwrap_or(body)
+}
+
+/// [`read_notification_body`], in place; with what the body was read as
+/// when its content type did not say (sniffed).
+fn read_fields<'a>(
+    content_type: Option<&str>,
+    body: &'a [u8],
+) -> Result<(FieldsRef<'a>, Option<Input>), Error> {
+    let body = without_bom(body);
     // Compared without lower-casing a copy: no allocation per notification.
     let media = content_type
         .and_then(|ct| ct.split(';').next())
@@ -369,25 +396,29 @@ fn read_fields<'a>(content_type: Option<&str>, body: &'a [u8]) -> Result<FieldsR
             .and_then(|start| media.get(start..))
             .is_some_and(|end| end.eq_ignore_ascii_case(suffix))
     };
-    let is_json = if is("application/json") || ends_with("+json") {
-        true
+    let (read_as, sniffed) = if is("application/json") || ends_with("+json") {
+        (Input::Json(Message::Notification), false)
     } else if is("application/x-www-form-urlencoded") {
-        false
+        (Input::Form, false)
     } else if is("multipart/form-data") {
-        return crate::multipart::parse_multipart(content_type.unwrap_or_default(), body);
+        let fields = crate::multipart::parse_multipart(content_type.unwrap_or_default(), body)?;
+        return Ok((fields, None));
     } else if media
         .get(.."multipart/".len())
         .is_some_and(|start| start.eq_ignore_ascii_case("multipart/"))
     {
         return Err(Error::UnsupportedContentType(media.to_ascii_lowercase()));
+    } else if sniffs_as_json(body) {
+        (Input::Json(Message::Notification), true)
     } else {
-        body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{')
+        (Input::Form, true)
     };
-    if is_json {
-        parse_json_ref(body, Message::Notification)
-    } else {
+    let fields = if read_as == Input::Form {
         parse_form_ref(body)
-    }
+    } else {
+        parse_json_ref(body, Message::Notification)
+    }?;
+    Ok((fields, sniffed.then_some(read_as)))
 }
 
 /// Signs `fields` with the v2 rule (salt + sorted sign string) and returns

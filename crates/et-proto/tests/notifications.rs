@@ -299,3 +299,48 @@ fn typed_notifications_sign_like_et_and_read_back_unchanged() {
         assert_eq!(again.notification(), n.notification());
     }
 }
+
+/// A UTF-8 byte order mark before the body is not part of it: a body read
+/// by its content type or by sniffing (`{` or not) reads as what follows it.
+#[test]
+fn a_body_starting_with_a_utf8_bom_reads_as_what_follows_it() {
+    let v = verifier(NotifySignRule::V2);
+    let with_bom = |body: &str| [b"\xEF\xBB\xBF".as_slice(), body.as_bytes()].concat();
+    let form = "order_id=ETxxxxxxxxxxxx01&pay_result=1&pay_amount=10000.00&pay_datetime=2024-12-01+10%3A00%3A00&extend_info=&sign=652614570bcc49940d7dcc7a3c3dc7e5";
+    for content_type in [None, Some("text/plain"), Some("application/json")] {
+        let read = v.verify_owned(content_type, &with_bom(ET_EXAMPLE));
+        assert!(read.is_ok(), "JSON, {content_type:?}: {read:?}");
+    }
+    for content_type in [None, Some("application/x-www-form-urlencoded")] {
+        let read = v.verify_owned(content_type, &with_bom(form));
+        assert!(read.is_ok(), "form, {content_type:?}: {read:?}");
+    }
+}
+
+/// A body with no JSON or form content type that does not look like JSON
+/// is read as a form; when that reading finds no `sign`, the error says
+/// so, for the body is likely neither.
+#[test]
+fn a_sniffed_body_without_a_sign_says_what_it_was_read_as() {
+    let v = verifier(NotifySignRule::V2);
+    for body in [&b"hello world"[..], b"<xml>order_id=1</xml>", b"[1,2]"] {
+        for content_type in [None, Some("text/plain")] {
+            let error = v.verify_owned(content_type, body).unwrap_err();
+            assert_eq!(
+                error,
+                et_proto::Error::UnsignedSniffedBody {
+                    read_as: et_proto::Input::Form
+                }
+            );
+            assert!(error.to_string().contains("read as a form body"), "{error}");
+        }
+    }
+    // A body its content type calls a form is one, signed or not.
+    assert_eq!(
+        v.verify_owned(Some("application/x-www-form-urlencoded"), b"hello")
+            .unwrap_err(),
+        et_proto::Error::MissingSignature {
+            what: Message::Notification
+        }
+    );
+}

@@ -103,3 +103,70 @@ fn a_data_mismatch_keeps_serdes_error_as_its_source_and_a_sensitive_one_keeps_no
         "serde's message could quote a value"
     );
 }
+
+/// An untyped request of an operation et-model types is held to the typed
+/// API's rules (read as the operation's two parts, then `validate()`),
+/// whichever name the profile sends it by; another `server_type` passes.
+#[test]
+fn untyped_payloads_of_a_known_operation_are_validated_as_typed_ones() {
+    use et_model::{EstimateAmount, JumpPlaceOrder, Rule, ServerType, ValidationError};
+    use et_proto::validate_untyped;
+
+    let profile = Profile::default();
+    let order = |tuition: &str| {
+        format!(
+            r#"{{"merchant_order_id":"M-1","merchant_user_key":"u","country_code":"GBR","currency_code":"GBP","tuituon":{tuition}}}"#
+        )
+    };
+    let invalid = |field: &str, rule| Err(Error::Validation(ValidationError::new(field, rule)));
+    assert_eq!(
+        validate_untyped(&profile, &CreateOrder::SERVER_TYPE, "{}", &order("10.00")),
+        Ok(())
+    );
+    for name in [ServerType::CreateOrder, ServerType::AddSpecialRentOrder] {
+        assert_eq!(
+            validate_untyped(&profile, &name, "{}", &order("-5.00")),
+            invalid("tuituon", Rule::NotPositive),
+            "{name}"
+        );
+    }
+    assert_eq!(
+        validate_untyped(
+            &profile,
+            &JumpPlaceOrder::SERVER_TYPE,
+            "{}",
+            r#"{"merchant_order_id":"M-1","merchant_user_key":"u","tuition":1e2}"#
+        ),
+        invalid("tuition", Rule::Exponent)
+    );
+    // In the wrong part, as the typed API would never send it.
+    assert!(matches!(
+        validate_untyped(&profile, &CreateOrder::SERVER_TYPE, &order("10.00"), "{}"),
+        Err(Error::InvalidPayload {
+            part: Placement::Data,
+            ..
+        })
+    ));
+    // Under the name the profile gives it.
+    let renamed =
+        Profile::default().with_server_type::<EstimateAmount>(ServerType::from_code("estimate_v2"));
+    assert_eq!(
+        validate_untyped(
+            &renamed,
+            &ServerType::from_code("estimate_v2"),
+            r#"{"currency_code":"JPY","amount":100.5}"#,
+            "{}"
+        ),
+        invalid("amount", Rule::TooManyDecimals { max: 0, actual: 1 })
+    );
+    // An operation et-model does not type: nothing to check it against.
+    assert_eq!(
+        validate_untyped(
+            &profile,
+            &ServerType::from_code("some_future_operation"),
+            r#"{"amount":-1}"#,
+            "{}"
+        ),
+        Ok(())
+    );
+}

@@ -189,9 +189,11 @@ impl From<&et_proto::Error> for Refusal {
             E::ServerTypeMismatch { .. } => SandboxCode::UnknownServerType,
             // No request causes these: they are our own failures or a
             // merchant's reading of ET's answer.
-            E::Crypto { .. } | E::Api { .. } | E::ReturnInfoMismatch | E::Notification(_) => {
-                SandboxCode::Internal
-            }
+            E::Crypto { .. }
+            | E::Api { .. }
+            | E::ReturnInfoMismatch
+            | E::Notification(_)
+            | E::UnsignedSniffedBody { .. } => SandboxCode::Internal,
             // A variant et-proto adds later: a request that is not readable.
             _ => SandboxCode::MalformedBody,
         };
