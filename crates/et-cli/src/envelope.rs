@@ -94,7 +94,8 @@ pub(crate) fn open(args: &ResponseOpenArgs) -> CliResult {
 }
 
 /// Prints an opened response as `{"status_code","message","data","sensitive_data"}`,
-/// payloads in their exact wire text, and returns the exit code of the
+/// payloads in their exact wire text, plus `version` and the keys ET added
+/// (`added`, as received) when there are any, and returns the exit code of the
 /// table: 0 for a verified success; 3 for a verified refusal, which is
 /// printed too (empty payloads), ET's signed answer; 1 when the response
 /// did not verify, decrypt or parse.
@@ -106,6 +107,13 @@ pub(crate) fn print_opened(opened: Result<UntypedReply, et_proto::Error>) -> Cli
                 message: &opened.reply.message,
                 data: &opened.reply.items,
                 sensitive_data: opened.sensitive.as_ref(),
+                version: opened.reply.version.as_deref(),
+                added: opened
+                    .reply
+                    .extra
+                    .iter()
+                    .map(|(key, value)| (key, value.text()))
+                    .collect(),
             })
         }
         Err(e) => e,
@@ -116,6 +124,8 @@ pub(crate) fn print_opened(opened: Result<UntypedReply, et_proto::Error>) -> Cli
             message,
             data: &[],
             sensitive_data: None,
+            version: None,
+            added: Default::default(),
         })?;
     }
     Err(Failure::answer(refusal))
@@ -128,4 +138,8 @@ struct Printed<'a> {
     message: &'a str,
     data: &'a [RawJson],
     sensitive_data: Option<&'a RawJson>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    version: Option<&'a str>,
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    added: std::collections::BTreeMap<&'a str, &'a str>,
 }

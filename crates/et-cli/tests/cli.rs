@@ -314,6 +314,8 @@ fn response_open_prints_verified_response() {
     assert_eq!(printed["status_code"], "000000");
     assert_eq!(printed["data"][0]["order_id"], "ET1");
     assert_eq!(printed["sensitive_data"][0]["student"], "张三");
+    assert_eq!(printed["version"], "2.0.0", "a version that is present is shown");
+    assert!(printed.get("added").is_none(), "nothing added, nothing shown");
 }
 
 #[test]

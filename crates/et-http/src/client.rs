@@ -317,6 +317,7 @@ impl Client {
         match &opened {
             Ok(reply) => {
                 span.record("et_status", reply.et_status());
+                crate::added_keys::note("reply", reply.added_keys());
                 tracing::info!(parent: &span, "ET call succeeded");
             }
             Err(e) => {
@@ -401,19 +402,27 @@ fn elapsed_ms(started: Instant) -> u64 {
     u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX)
 }
 
-/// ET's `status_code` of an opened answer, for the call's span.
+/// ET's `status_code` of an opened answer, for the call's span, and the
+/// keys ET added to it.
 trait EtStatus {
     fn et_status(&self) -> &str;
+    fn added_keys(&self) -> impl Iterator<Item = &str>;
 }
 
 impl<T> EtStatus for Reply<T> {
     fn et_status(&self) -> &str {
         self.status_code.as_str()
     }
+    fn added_keys(&self) -> impl Iterator<Item = &str> {
+        self.extra.iter().map(|(key, _)| key)
+    }
 }
 
 impl EtStatus for UntypedReply {
     fn et_status(&self) -> &str {
-        self.reply.status_code.as_str()
+        self.reply.et_status()
+    }
+    fn added_keys(&self) -> impl Iterator<Item = &str> {
+        self.reply.added_keys()
     }
 }

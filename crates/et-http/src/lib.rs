@@ -51,6 +51,7 @@
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod added_keys;
 mod body;
 mod client;
 mod endpoint;

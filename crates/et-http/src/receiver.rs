@@ -260,6 +260,7 @@ impl<H: NotificationHandler> WebhookReceiver<H> {
         let notification = verifier
             .verify_owned(content_type, &body)
             .map_err(Rejection::Invalid)?;
+        crate::added_keys::note("notification", notification.added_fields().map(|(k, _)| k));
         let acknowledgement = notification.acknowledgement().to_vec();
         let span = tracing::info_span!(
             "et.notification",

@@ -114,3 +114,63 @@ async fn call_span_has_its_fields_and_no_secret() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_field_et_added_is_kept_and_its_name_logged_once_at_info() {
+    use et_http::WebhookReceiver;
+    use et_proto::{NotificationVerifier, NotifySignRule, UntypedValue, VerifiedNotification};
+    let body = et_proto::sign_notification(
+        SALT,
+        [
+            ("order_id", UntypedValue::string("ET1")),
+            ("pay_result", UntypedValue::integer(1)),
+            ("pay_amount", UntypedValue::from_json("10.00").unwrap()),
+            ("pay_datetime", UntypedValue::string("2024-12-01 10:00:00")),
+            ("a_field_for_the_log_test", UntypedValue::string("x")),
+        ]
+        .into_iter()
+        .collect(),
+    );
+    let kept = Arc::new(Mutex::new(Vec::new()));
+    let handled = kept.clone();
+    let receiver = WebhookReceiver::new(
+        NotificationVerifier::new(SALT, NotifySignRule::V2),
+        move |n: VerifiedNotification| {
+            let handled = handled.clone();
+            async move {
+                let added: Vec<String> = n.added_fields().map(|(k, _)| k.to_owned()).collect();
+                handled.lock().unwrap().push(added);
+                Ok::<(), std::io::Error>(())
+            }
+        },
+    );
+    let log = Captured::default();
+    let writer = log.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::INFO)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    {
+        let _guard = tracing::subscriber::set_default(subscriber);
+        for _ in 0..3 {
+            let request = http::Request::post("/notify")
+                .header("content-type", "application/json")
+                .body(http_body_util::Full::new(Bytes::from(body.clone())))
+                .unwrap();
+            let answer = receiver.respond(request).await;
+            assert_eq!(answer.status(), 200);
+        }
+    }
+    assert_eq!(
+        *kept.lock().unwrap(),
+        vec![vec!["a_field_for_the_log_test".to_owned()]; 3]
+    );
+    let log = String::from_utf8(log.0.lock().unwrap().clone()).unwrap();
+    assert_eq!(
+        log.matches("a_field_for_the_log_test").count(),
+        1,
+        "logged once:\n{log}"
+    );
+    assert!(log.contains(" INFO "), "{log}");
+}
