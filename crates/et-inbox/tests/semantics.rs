@@ -2,10 +2,10 @@
 //! PostgreSQL (which SKIPs loudly without `ET_INBOX_PG_URL`, and fails with
 //! `ET_REQUIRE_SERVICES=1`).
 
+#[macro_use]
 mod common;
 
 use std::collections::BTreeMap;
-use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -16,43 +16,7 @@ use et_proto::ACK_OK;
 use http_body_util::BodyExt;
 use tower_service::Service;
 
-use common::{payment_body, post, verifier};
-
-/// Declares each test once per store; the body gets a function opening
-/// another handle on the same database (another "instance").
-macro_rules! on_both_stores {
-    ($($test:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $test() {
-                    let dir = tempfile::tempdir().expect("temp dir");
-                    let path = dir.path().join("inbox.db");
-                    super::$test(move || {
-                        let path = path.clone();
-                        async move { et_inbox::SqliteStore::open(&path).expect("open") }
-                    })
-                    .await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $test() {
-                    let Some(url) = crate::common::pg_url(stringify!($test)).await else {
-                        return;
-                    };
-                    super::$test(move || {
-                        let url = url.clone();
-                        async move { et_inbox::PgStore::connect(&url, 4).await.expect("connect") }
-                    })
-                    .await;
-                }
-            )*
-        }
-    };
-}
+use common::{payment_body, post, verifier, Backend};
 
 on_both_stores!(
     a_notification_delivered_many_times_is_stored_once_and_acknowledged_each_time,
@@ -83,14 +47,10 @@ async fn deliver<H: et_http::NotificationHandler>(
     (status, answer.to_bytes().to_vec())
 }
 
-async fn a_notification_delivered_many_times_is_stored_once_and_acknowledged_each_time<S, F, Fut>(
-    open: F,
-) where
-    S: Store,
-    F: Fn() -> Fut,
-    Fut: Future<Output = S>,
-{
-    let inbox = Inbox::new(open().await, fast_config());
+async fn a_notification_delivered_many_times_is_stored_once_and_acknowledged_each_time(
+    db: impl Backend,
+) {
+    let inbox = Inbox::new(db.open().await, fast_config());
     let receiver = WebhookReceiver::new(verifier(), inbox.handler());
     for _ in 0..3 {
         assert_eq!(
@@ -115,16 +75,11 @@ async fn a_notification_delivered_many_times_is_stored_once_and_acknowledged_eac
     );
 }
 
-async fn the_same_event_at_the_same_moment_on_two_receivers_is_stored_once<S, F, Fut>(open: F)
-where
-    S: Store,
-    F: Fn() -> Fut,
-    Fut: Future<Output = S>,
-{
+async fn the_same_event_at_the_same_moment_on_two_receivers_is_stored_once(db: impl Backend) {
     const EVENTS: usize = 100;
     // Two instances, each with its own handle on the one database.
-    let a = Inbox::new(open().await, fast_config());
-    let b = Inbox::new(open().await, fast_config());
+    let a = Inbox::new(db.open().await, fast_config());
+    let b = Inbox::new(db.open().await, fast_config());
     let receivers = [
         WebhookReceiver::new(verifier(), a.handler()),
         WebhookReceiver::new(verifier(), b.handler()),
@@ -143,18 +98,13 @@ where
     assert_eq!(counts.total(), EVENTS as u64, "{counts:?}");
 }
 
-async fn a_claimed_event_is_claimed_again_only_after_its_lease_ends<S, F, Fut>(open: F)
-where
-    S: Store,
-    F: Fn() -> Fut,
-    Fut: Future<Output = S>,
-{
+async fn a_claimed_event_is_claimed_again_only_after_its_lease_ends(db: impl Backend) {
     let config = InboxConfig {
         batch_size: 3,
         lease: Duration::from_millis(400),
         ..fast_config()
     };
-    let inbox = Inbox::new(open().await, config);
+    let inbox = Inbox::new(db.open().await, config);
     for n in 0..5 {
         put(&inbox, n).await;
     }
@@ -186,19 +136,14 @@ where
     assert_eq!((counts.done, counts.total()), (5, 5));
 }
 
-async fn a_failing_event_is_retried_with_backoff_then_set_aside_as_dead<S, F, Fut>(open: F)
-where
-    S: Store,
-    F: Fn() -> Fut,
-    Fut: Future<Output = S>,
-{
+async fn a_failing_event_is_retried_with_backoff_then_set_aside_as_dead(db: impl Backend) {
     let config = InboxConfig {
         max_attempts: 3,
         first_retry: Duration::from_millis(200),
         max_retry: Duration::from_secs(1),
         ..fast_config()
     };
-    let inbox = Inbox::new(open().await, config);
+    let inbox = Inbox::new(db.open().await, config);
     put(&inbox, 7).await;
     let fail = |_| async { Err::<(), _>("the merchant's database is down") };
     assert_eq!(inbox.process(fail).await.unwrap().retried, 1);
@@ -221,21 +166,16 @@ where
     assert_eq!((counts.dead, counts.total()), (1, 1));
 }
 
-async fn concurrent_consumers_process_each_event_exactly_once<S, F, Fut>(open: F)
-where
-    S: Store,
-    F: Fn() -> Fut,
-    Fut: Future<Output = S>,
-{
+async fn concurrent_consumers_process_each_event_exactly_once(db: impl Backend) {
     const EVENTS: usize = 300;
-    let feeder = Inbox::new(open().await, fast_config());
+    let feeder = Inbox::new(db.open().await, fast_config());
     for n in 0..EVENTS {
         put(&feeder, n).await;
     }
     let processed = Arc::new(Mutex::new(BTreeMap::<String, usize>::new()));
     let mut consumers = Vec::new();
     for _ in 0..4 {
-        let inbox = Inbox::new(open().await, fast_config());
+        let inbox = Inbox::new(db.open().await, fast_config());
         let processed = Arc::clone(&processed);
         consumers.push(tokio::spawn(async move {
             loop {
@@ -266,13 +206,8 @@ where
     assert!(processed.values().all(|&times| times == 1));
 }
 
-async fn the_order_table_keeps_the_last_stored_status_until_final<S, F, Fut>(open: F)
-where
-    S: Store,
-    F: Fn() -> Fut,
-    Fut: Future<Output = S>,
-{
-    let store = open().await;
+async fn the_order_table_keeps_the_last_stored_status_until_final(db: impl Backend) {
+    let store = db.open().await;
     let change =
         |order: &str, status| NewEvent::reconciled(order, status, std::time::SystemTime::now());
     store.track_order("ET-A").await.unwrap();
