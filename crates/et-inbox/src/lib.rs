@@ -99,6 +99,7 @@
 
 mod error;
 mod event;
+mod guard;
 mod postgres;
 mod reconcile;
 mod sqlite;
@@ -110,6 +111,8 @@ use std::time::Duration;
 
 use et_http::NotificationHandler;
 use et_proto::VerifiedNotification;
+
+use guard::{guarded, Panicked, PANICKED};
 
 pub use error::Error;
 pub use event::{Claimed, Counts, Inserted, NewEvent, Source, TrackedOrder, RECONCILED_PREFIX};
@@ -267,8 +270,12 @@ impl<S: Store> Inbox<S> {
     }
 
     /// Claims one batch and runs `process` on each event in turn, marking
-    /// it done on `Ok` and failed on `Err`. See the crate docs for what
-    /// `process` must do to have its effect exactly once.
+    /// it done on `Ok` and failed on `Err`. A panic in `process` (in the
+    /// call or in its future) is one failed attempt of that event only, as
+    /// an `Err` would be, and the batch goes on; so `process` must not
+    /// leave state it shares between events broken when it panics. See the
+    /// crate docs for what `process` must do to have its effect exactly
+    /// once.
     pub async fn process<F, Fut, E>(&self, mut process: F) -> Result<BatchReport, Error>
     where
         F: FnMut(Claimed) -> Fut,
@@ -282,7 +289,13 @@ impl<S: Store> Inbox<S> {
         };
         for claim in batch {
             // The error as text at once: `E` need not be `Send`.
-            let processed = process(claim.clone()).await.map_err(|e| e.to_string());
+            let processed = match guarded(|| process(claim.clone())).await {
+                Ok(result) => result.map_err(|e| e.to_string()),
+                Err(Panicked) => {
+                    tracing::error!(id = claim.id, dedup_key = %claim.dedup_key, "inbox event processing panicked");
+                    Err(PANICKED.to_owned())
+                }
+            };
             let outcome = match processed {
                 Ok(()) => self.done(&claim).await.map(|()| None),
                 Err(reason) => self.failed(&claim, &reason).await.map(Some),

@@ -103,6 +103,9 @@ pub(crate) trait Backend: Send + Sync + 'static {
 
     /// Runs `sql` (no parameters, one statement, no result) on the database.
     fn sql(&self, sql: &str) -> impl Future<Output = ()> + Send;
+
+    /// The first column of `sql`'s rows as text (`NULL` as "").
+    fn texts(&self, sql: &str) -> impl Future<Output = Vec<String>> + Send;
 }
 
 /// A SQLite file in a temporary directory.
@@ -131,6 +134,15 @@ impl Backend for Sqlite {
         conn.busy_timeout(std::time::Duration::from_secs(10))
             .expect("busy timeout");
         conn.execute(sql, []).expect(sql);
+    }
+
+    async fn texts(&self, sql: &str) -> Vec<String> {
+        let conn = rusqlite::Connection::open(&self.path).expect("open");
+        let mut stmt = conn.prepare(sql).expect(sql);
+        let rows = stmt
+            .query_map([], |row| row.get::<_, Option<String>>(0))
+            .expect(sql);
+        rows.map(|r| r.expect(sql).unwrap_or_default()).collect()
     }
 }
 
@@ -178,6 +190,13 @@ impl Backend for Postgres {
 
     async fn sql(&self, sql: &str) {
         self.open().await.execute(sql, &[]).await.expect(sql);
+    }
+
+    async fn texts(&self, sql: &str) -> Vec<String> {
+        let rows = self.open().await.query(sql, &[]).await.expect(sql);
+        rows.iter()
+            .map(|row| row.get::<_, Option<String>>(0).unwrap_or_default())
+            .collect()
     }
 }
 
