@@ -9,8 +9,6 @@ use et_model::{
 };
 use et_proto::VerifiedNotification;
 
-use crate::Error;
-
 /// Where an event came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Source {
@@ -29,14 +27,11 @@ impl Source {
         }
     }
 
-    pub(crate) fn parse(text: &str, id: i64) -> Result<Self, Error> {
+    pub(crate) fn parse(text: &str) -> Option<Self> {
         match text {
-            "notification" => Ok(Source::Notification),
-            "reconciliation" => Ok(Source::Reconciliation),
-            _ => Err(Error::Corrupt {
-                id,
-                what: "source is neither notification nor reconciliation",
-            }),
+            "notification" => Some(Source::Notification),
+            "reconciliation" => Some(Source::Reconciliation),
+            _ => None,
         }
     }
 }
@@ -172,19 +167,61 @@ impl Claimed {
         fields: &str,
         attempts: i64,
         token: i64,
-    ) -> Result<Self, Error> {
+    ) -> Result<Self, Unreadable> {
+        let unreadable = |what| Unreadable { id, what };
         Ok(Claimed {
             id,
             dedup_key,
-            source: Source::parse(source, id)?,
-            fields: serde_json::from_str(fields).map_err(|_| Error::Corrupt {
-                id,
-                what: "fields are not a JSON object of strings",
-            })?,
+            source: Source::parse(source)
+                .ok_or_else(|| unreadable("source is neither notification nor reconciliation"))?,
+            fields: serde_json::from_str(fields)
+                .map_err(|_| unreadable("fields are not a JSON object of strings"))?,
             attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
             token,
         })
     }
+}
+
+/// A claimed row this version cannot read (a hand-edited table). The
+/// store sets it aside as dead, with [`reason`](Self::reason) as its
+/// `last_error`, and hands out the rest of the batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Unreadable {
+    pub(crate) id: i64,
+    pub(crate) what: &'static str,
+}
+
+impl Unreadable {
+    pub(crate) fn reason(&self) -> String {
+        format!("unreadable: {}", self.what)
+    }
+
+    pub(crate) fn log(&self) {
+        tracing::error!(
+            id = self.id,
+            what = self.what,
+            "inbox event is unreadable; set aside as dead"
+        );
+    }
+}
+
+/// A claim's rows split into the events handed out and the unreadable
+/// rows set aside.
+pub(crate) fn sort_out(
+    rows: impl IntoIterator<Item = Result<Claimed, Unreadable>>,
+) -> (Vec<Claimed>, Vec<Unreadable>) {
+    let (mut claimed, mut unreadable) = (Vec::new(), Vec::new());
+    for row in rows {
+        match row {
+            Ok(claim) => claimed.push(claim),
+            Err(row) => {
+                row.log();
+                unreadable.push(row);
+            }
+        }
+    }
+    claimed.sort_unstable_by_key(|c| c.id);
+    (claimed, unreadable)
 }
 
 /// How many events are in each state.

@@ -8,14 +8,16 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use et_model::OrderStatus;
+use rusqlite::types::Value;
 use rusqlite::{params, Connection, TransactionBehavior};
 
-use crate::event::{new_token, now_ms};
+use crate::event::{new_token, now_ms, sort_out, Unreadable};
 use crate::store::{millis, pending};
 use crate::{Claimed, Counts, Error, Inserted, NewEvent, Store, TrackedOrder};
 
 /// Schema migrations, in order; `user_version` counts those applied.
-const MIGRATIONS: &[&str] = &[r"
+const MIGRATIONS: &[&str] = &[
+    r"
 CREATE TABLE et_inbox_events (
     id            INTEGER PRIMARY KEY AUTOINCREMENT,
     dedup_key     TEXT    NOT NULL UNIQUE,
@@ -38,7 +40,12 @@ CREATE TABLE et_inbox_orders (
     final      INTEGER NOT NULL DEFAULT 0,
     updated_at INTEGER NOT NULL
 );
-"];
+",
+    r"
+-- The events a consumer holds, found by claim token while it renews them.
+CREATE INDEX et_inbox_events_held ON et_inbox_events (claim_token) WHERE state = 'claimed';
+",
+];
 
 /// The SQLite inbox store. Cheap to clone (one shared connection; SQLite
 /// writes one at a time anyway). Several processes may share the file.
@@ -125,9 +132,11 @@ fn migrate(conn: &mut Connection) -> Result<(), Error> {
     Ok(())
 }
 
+/// Marks a claimed event done. The row keeps its claim token, so that the
+/// same claim marking it again can tell (see [`done_under`]).
 fn mark_done(conn: &Connection, id: i64, token: i64) -> Result<(), Error> {
     let changed = conn.execute(
-        "UPDATE et_inbox_events SET state = 'done', done_at = ?3, claim_token = NULL
+        "UPDATE et_inbox_events SET state = 'done', done_at = ?3
          WHERE id = ?1 AND claim_token = ?2 AND state = 'claimed'",
         params![id, token, now_ms()],
     )?;
@@ -136,6 +145,45 @@ fn mark_done(conn: &Connection, id: i64, token: i64) -> Result<(), Error> {
     } else {
         Err(Error::LeaseLost { id })
     }
+}
+
+/// Whether the event was marked done under this claim.
+fn done_under(conn: &Connection, id: i64, token: i64) -> Result<bool, Error> {
+    let found: i64 = conn.query_row(
+        "SELECT count(*) FROM et_inbox_events
+         WHERE id = ?1 AND claim_token = ?2 AND state = 'done'",
+        params![id, token],
+        |row| row.get(0),
+    )?;
+    Ok(found == 1)
+}
+
+/// A claimed row as SQLite returned it; any column may hold any type in a
+/// hand-edited file, so each is read as a plain value first.
+type RawRow = (i64, Value, Value, Value, Value);
+
+fn read_claimed(
+    (id, key, source, fields, attempts): RawRow,
+    token: i64,
+) -> Result<Claimed, Unreadable> {
+    let text = |value, what| match value {
+        Value::Text(text) => Ok(text),
+        _ => Err(Unreadable { id, what }),
+    };
+    let Value::Integer(attempts) = attempts else {
+        return Err(Unreadable {
+            id,
+            what: "attempts is not an integer",
+        });
+    };
+    Claimed::from_row(
+        id,
+        text(key, "dedup_key is not text")?,
+        &text(source, "source is not text")?,
+        &text(fields, "fields are not text")?,
+        attempts,
+        token,
+    )
 }
 
 impl Store for SqliteStore {
@@ -202,7 +250,7 @@ impl Store for SqliteStore {
                 params![now, max_attempts],
             )?;
             let token = new_token();
-            let mut claimed = tx
+            let rows = tx
                 .prepare(
                     "UPDATE et_inbox_events
                      SET state = 'claimed', claim_token = ?1, claimed_until = ?2 + ?3,
@@ -215,29 +263,52 @@ impl Store for SqliteStore {
                 )?
                 .query_map(params![token, now, lease, limit], |row| {
                     Ok((
-                        row.get::<_, i64>(0)?,
-                        row.get::<_, String>(1)?,
-                        row.get::<_, String>(2)?,
-                        row.get::<_, String>(3)?,
-                        row.get::<_, i64>(4)?,
+                        row.get(0)?,
+                        row.get(1)?,
+                        row.get(2)?,
+                        row.get(3)?,
+                        row.get(4)?,
                     ))
                 })?
-                .collect::<Result<Vec<_>, _>>()?;
+                .collect::<Result<Vec<RawRow>, _>>()?;
+            let (claimed, unreadable) =
+                sort_out(rows.into_iter().map(|row| read_claimed(row, token)));
+            for row in unreadable {
+                tx.execute(
+                    "UPDATE et_inbox_events SET state = 'dead', claim_token = NULL, last_error = ?2
+                     WHERE id = ?1",
+                    params![row.id, row.reason()],
+                )?;
+            }
             tx.commit()?;
-            claimed.sort_unstable_by_key(|row| row.0);
-            claimed
-                .into_iter()
-                .map(|(id, key, source, fields, attempts)| {
-                    Claimed::from_row(id, key, &source, &fields, attempts, token)
-                })
-                .collect()
+            Ok(claimed)
         })
         .await
     }
 
     async fn complete(&self, claim: &Claimed) -> Result<(), Error> {
         let (id, token) = (claim.id, claim.token);
-        self.blocking(move |conn| mark_done(conn, id, token)).await
+        self.blocking(move |conn| match mark_done(conn, id, token) {
+            Err(Error::LeaseLost { .. }) if done_under(conn, id, token)? => Ok(()),
+            marked => marked,
+        })
+        .await
+    }
+
+    async fn renew(&self, batch: &Claimed, lease: Duration) -> Result<Vec<i64>, Error> {
+        let (token, lease) = (batch.token, millis(lease));
+        self.blocking(move |conn| {
+            let mut held = conn
+                .prepare(
+                    "UPDATE et_inbox_events SET claimed_until = ?2 + ?3
+                     WHERE claim_token = ?1 AND state = 'claimed' RETURNING id",
+                )?
+                .query_map(params![token, now_ms(), lease], |row| row.get(0))?
+                .collect::<Result<Vec<i64>, _>>()?;
+            held.sort_unstable();
+            Ok(held)
+        })
+        .await
     }
 
     async fn fail(

@@ -22,7 +22,10 @@ pub trait Store: Clone + Send + Sync + 'static {
     /// Claims up to `limit` claimable events for `lease`: pending ones whose
     /// retry time has come and claimed ones whose lease ended. Events whose
     /// lease ended after their `max_attempts`-th attempt are set aside as
-    /// dead instead. Two consumers never hold the same event at once.
+    /// dead instead, and so is a row this version cannot read (a
+    /// hand-edited table; its `last_error` says what is wrong), without
+    /// keeping the rest of the batch from being handed out. Two consumers
+    /// never hold the same event at once.
     fn claim(
         &self,
         limit: u32,
@@ -31,8 +34,21 @@ pub trait Store: Clone + Send + Sync + 'static {
     ) -> impl Future<Output = Result<Vec<Claimed>, Error>> + Send;
 
     /// Marks a claimed event done; [`Error::LeaseLost`] if the claim is no
-    /// longer this one's.
+    /// longer this one's. Marking it again under the same claim (a retry
+    /// after a lost reply, or after the processing completed it in its own
+    /// transaction) is `Ok` and changes nothing.
     fn complete(&self, claim: &Claimed) -> impl Future<Output = Result<(), Error>> + Send;
+
+    /// Extends to `lease` from now the lease of every event still held
+    /// under the claim `batch` came from (one [`claim`](Self::claim) call's
+    /// events share it), and returns their ids in increasing order: empty
+    /// once none is held any more. A consumer renews while it works, so
+    /// that a slow event is not claimed a second time.
+    fn renew(
+        &self,
+        batch: &Claimed,
+        lease: Duration,
+    ) -> impl Future<Output = Result<Vec<i64>, Error>> + Send;
 
     /// Releases a claimed event after a failure: claimable again after
     /// `retry_in`, or set aside as dead when `retry_in` is `None`.

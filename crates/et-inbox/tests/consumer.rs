@@ -1,5 +1,5 @@
 //! The consumer under its own faults, on SQLite and PostgreSQL alike: a
-//! panicking event.
+//! panicking event, a handler slower than the lease, a corrupt row.
 
 #[macro_use]
 mod common;
@@ -15,6 +15,8 @@ use common::{payment_body, verifier, Backend};
 
 on_both_stores!(
     a_panicking_event_is_one_failed_attempt_and_the_consumer_goes_on,
+    a_slow_handler_never_has_a_second_copy_running,
+    a_corrupt_row_is_set_aside_and_the_rest_of_its_batch_is_claimed,
 );
 
 /// How long a test waits for the consumers to finish, at most: far above
@@ -171,4 +173,183 @@ async fn a_panicking_event_is_one_failed_attempt_and_the_consumer_goes_on(db: im
         .texts("SELECT last_error FROM et_inbox_events WHERE state = 'dead'")
         .await;
     assert_eq!(errors, ["the processing panicked"]);
+}
+
+async fn a_slow_handler_never_has_a_second_copy_running(db: impl Backend) {
+    const EVENTS: usize = 24;
+    // A batch takes twice the lease, and one event alone two and a half.
+    let lease = Duration::from_secs(2);
+    let config = InboxConfig {
+        batch_size: 8,
+        lease,
+        poll_interval: Duration::from_millis(10),
+        ..InboxConfig::default()
+    };
+    let feeder = Inbox::new(db.open().await, config.clone());
+    let mut keys = Vec::new();
+    for n in 0..EVENTS {
+        keys.push(put(&feeder, n).await);
+    }
+    let slowest = keys[2].clone();
+    let ledger = SharedLedger::default();
+    let process = {
+        let ledger = Arc::clone(&ledger);
+        move |claim: Claimed| {
+            let run = Run::start(&ledger, &claim);
+            let pause = if claim.dedup_key == slowest {
+                lease * 5 / 2
+            } else {
+                lease / 4
+            };
+            async move {
+                tokio::time::sleep(pause).await;
+                drop(run);
+                Ok::<(), String>(())
+            }
+        }
+    };
+    let mut inboxes = Vec::new();
+    for _ in 0..3 {
+        inboxes.push(Inbox::new(db.open().await, config.clone()));
+    }
+    let consumers = Consumers::start(inboxes, process);
+    consumers
+        .wait_until(feeder.store(), |c| c.done + c.dead == EVENTS as u64)
+        .await;
+    consumers.stop().await;
+    let ledger = ledger.lock().unwrap();
+    assert_eq!(ledger.overlaps, Vec::<String>::new(), "ran twice at once");
+    let twice: Vec<_> = ledger.runs.iter().filter(|(_, &n)| n != 1).collect();
+    assert_eq!(twice, Vec::<(&String, &usize)>::new(), "handed over twice");
+    assert_eq!(ledger.runs.len(), EVENTS);
+}
+
+async fn a_corrupt_row_is_set_aside_and_the_rest_of_its_batch_is_claimed(db: impl Backend) {
+    let inbox = Inbox::new(
+        db.open().await,
+        InboxConfig {
+            batch_size: 8,
+            ..InboxConfig::default()
+        },
+    );
+    let mut keys = Vec::new();
+    for n in 0..6 {
+        keys.push(put(&inbox, n).await);
+    }
+    // Hand edits this version cannot read, one per way a row can be wrong.
+    let edit = |set: &str, key: &str| {
+        format!("UPDATE et_inbox_events SET {set} WHERE dedup_key = '{key}'")
+    };
+    db.sql(&edit("fields = 'not json'", &keys[1])).await;
+    db.sql(&edit("fields = '{\"order_id\": 7}'", &keys[2]))
+        .await;
+    db.sql(&edit("source = 'carrier pigeon'", &keys[4])).await;
+    let claimed: Vec<_> = inbox
+        .claim()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| c.dedup_key)
+        .collect();
+    assert_eq!(claimed, [keys[0].clone(), keys[3].clone(), keys[5].clone()]);
+    let counts = inbox.store().counts().await.unwrap();
+    assert_eq!((counts.claimed, counts.dead), (3, 3));
+    let errors = db
+        .texts("SELECT last_error FROM et_inbox_events WHERE state = 'dead' ORDER BY id")
+        .await;
+    assert_eq!(
+        errors,
+        [
+            "unreadable: fields are not a JSON object of strings",
+            "unreadable: fields are not a JSON object of strings",
+            "unreadable: source is neither notification nor reconciliation",
+        ]
+    );
+    assert!(inbox.claim().await.unwrap().is_empty());
+}
+
+/// SQLite lets a column hold any type: a value of the wrong one is as
+/// unreadable as bad text, and sets aside only its own row.
+#[tokio::test]
+async fn sqlite_a_value_of_the_wrong_type_sets_aside_only_its_row() {
+    let db = common::Sqlite::new();
+    let inbox = Inbox::new(db.open().await, InboxConfig::default());
+    let mut keys = Vec::new();
+    for n in 0..4 {
+        keys.push(put(&inbox, n).await);
+    }
+    db.sql(&format!(
+        "UPDATE et_inbox_events SET fields = x'00ff' WHERE dedup_key = '{}'",
+        keys[1]
+    ))
+    .await;
+    db.sql(&format!(
+        "UPDATE et_inbox_events SET dedup_key = x'01' WHERE dedup_key = '{}'",
+        keys[2]
+    ))
+    .await;
+    let claimed: Vec<_> = inbox
+        .claim()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| c.dedup_key)
+        .collect();
+    assert_eq!(claimed, [keys[0].clone(), keys[3].clone()]);
+    assert_eq!(inbox.store().counts().await.unwrap().dead, 2);
+}
+
+/// Processing that completes the event in its own transaction holds one of
+/// the store's connections for as long as it works: the lease is still
+/// renewed on another, and the event runs once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_a_slow_completion_in_a_transaction_keeps_its_lease() {
+    let Some(db) = common::Postgres::new("slow_completion").await else {
+        return;
+    };
+    let store = et_inbox::PgStore::connect(db.url(), 2).await.unwrap();
+    store
+        .execute("CREATE TABLE paid (dedup_key TEXT NOT NULL)", &[])
+        .await
+        .unwrap();
+    let lease = Duration::from_secs(1);
+    let config = InboxConfig {
+        lease,
+        poll_interval: Duration::from_millis(10),
+        ..InboxConfig::default()
+    };
+    let key = put(&Inbox::new(store.clone(), config.clone()), 1).await;
+    let ledger = SharedLedger::default();
+    let process = {
+        let (ledger, store) = (Arc::clone(&ledger), store.clone());
+        move |claim: Claimed| {
+            let (run, store) = (Run::start(&ledger, &claim), store.clone());
+            async move {
+                let done = store
+                    .begin_completion(&claim)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                tokio::time::sleep(lease * 3).await;
+                done.client()
+                    .execute("INSERT INTO paid VALUES ($1)", &[&claim.dedup_key])
+                    .await
+                    .map_err(|e| e.to_string())?;
+                done.commit().await.map_err(|e| e.to_string())?;
+                drop(run);
+                Ok(())
+            }
+        }
+    };
+    // Two consumers on the one store: the second would take the event if
+    // its lease ended.
+    let inboxes = vec![
+        Inbox::new(store.clone(), config.clone()),
+        Inbox::new(store.clone(), config),
+    ];
+    let consumers = Consumers::start(inboxes, process);
+    let counts = consumers.wait_until(&store, |c| c.done + c.dead == 1).await;
+    consumers.stop().await;
+    assert_eq!(counts.done, 1);
+    assert_eq!(ledger.lock().unwrap().runs.get(&key), Some(&1));
+    assert_eq!(db.texts("SELECT dedup_key FROM paid").await, [key]);
 }

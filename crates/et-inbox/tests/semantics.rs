@@ -24,6 +24,7 @@ on_both_stores!(
     a_claimed_event_is_claimed_again_only_after_its_lease_ends,
     a_failing_event_is_retried_with_backoff_then_set_aside_as_dead,
     concurrent_consumers_process_each_event_exactly_once,
+    marking_an_event_done_again_under_its_claim_changes_nothing,
     the_order_table_keeps_the_last_stored_status_until_final,
 );
 
@@ -240,6 +241,32 @@ async fn the_order_table_keeps_the_last_stored_status_until_final(db: impl Backe
     assert_eq!(open_orders[0].order_id, "ET-B");
 }
 
+async fn marking_an_event_done_again_under_its_claim_changes_nothing(db: impl Backend) {
+    let config = InboxConfig {
+        lease: Duration::from_millis(300),
+        ..fast_config()
+    };
+    let inbox = Inbox::new(db.open().await, config);
+    put(&inbox, 1).await;
+    put(&inbox, 2).await;
+    let batch = inbox.claim().await.unwrap();
+    // A retry after a lost reply, or after the processing marked it in its
+    // own transaction: the same claim, the same answer.
+    inbox.done(&batch[0]).await.unwrap();
+    inbox.done(&batch[0]).await.unwrap();
+    // Another claim's mark is still refused.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let again = inbox.claim().await.unwrap();
+    assert_eq!(again.len(), 1, "only the unmarked event comes back");
+    assert!(matches!(
+        inbox.done(&batch[1]).await,
+        Err(Error::LeaseLost { .. })
+    ));
+    inbox.done(&again[0]).await.unwrap();
+    let counts = inbox.store().counts().await.unwrap();
+    assert_eq!((counts.done, counts.total()), (2, 2));
+}
+
 /// Stores payment notification `n` as the receiver would.
 async fn put<S: Store>(inbox: &Inbox<S>, n: usize) {
     let verified = verifier().verify_owned(None, &payment_body(n)).unwrap();
@@ -359,4 +386,29 @@ async fn postgres_migrations_run_once_when_instances_start_together() {
         PgStore::connect(&url, 1).await,
         Err(Error::SchemaTooNew { found: 99, .. })
     ));
+}
+
+#[tokio::test]
+async fn postgres_an_open_completion_does_not_queue_other_work_behind_it() {
+    let Some(url) = common::pg_url("pg_pool").await else {
+        return;
+    };
+    let store = PgStore::connect(&url, 2).await.unwrap();
+    let inbox = Inbox::new(store.clone(), fast_config());
+    put(&inbox, 1).await;
+    let claim = inbox.claim().await.unwrap().remove(0);
+    // Holds one of the two connections until committed.
+    let open = store.begin_completion(&claim).await.unwrap();
+    for _ in 0..4 {
+        let counted = tokio::time::timeout(Duration::from_secs(10), store.counts()).await;
+        assert_eq!(
+            counted
+                .expect("waited for the busy connection")
+                .unwrap()
+                .claimed,
+            1
+        );
+    }
+    open.commit().await.unwrap();
+    assert_eq!(store.counts().await.unwrap().done, 1);
 }
