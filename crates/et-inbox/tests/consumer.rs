@@ -17,6 +17,7 @@ on_both_stores!(
     a_panicking_event_is_one_failed_attempt_and_the_consumer_goes_on,
     a_slow_handler_never_has_a_second_copy_running,
     a_corrupt_row_is_set_aside_and_the_rest_of_its_batch_is_claimed,
+    processing_whose_lease_cannot_be_renewed_is_stopped_before_anyone_can_claim_it_again,
 );
 
 /// How long a test waits for the consumers to finish, at most: far above
@@ -35,6 +36,7 @@ async fn put<S: Store>(inbox: &Inbox<S>, n: usize) -> String {
 #[derive(Default)]
 struct Ledger {
     runs: BTreeMap<String, usize>,
+    finished: BTreeMap<String, usize>,
     running: BTreeSet<String>,
     overlaps: Vec<String>,
 }
@@ -60,6 +62,13 @@ impl Run {
             ledger: Arc::clone(ledger),
             key,
         }
+    }
+}
+
+impl Run {
+    fn finish(self) {
+        let mut l = self.ledger.lock().unwrap();
+        *l.finished.entry(self.key.clone()).or_default() += 1;
     }
 }
 
@@ -222,6 +231,52 @@ async fn a_slow_handler_never_has_a_second_copy_running(db: impl Backend) {
     let twice: Vec<_> = ledger.runs.iter().filter(|(_, &n)| n != 1).collect();
     assert_eq!(twice, Vec::<(&String, &usize)>::new(), "handed over twice");
     assert_eq!(ledger.runs.len(), EVENTS);
+}
+
+async fn processing_whose_lease_cannot_be_renewed_is_stopped_before_anyone_can_claim_it_again(
+    db: impl Backend,
+) {
+    let lease = Duration::from_secs(1);
+    let config = InboxConfig {
+        lease,
+        poll_interval: Duration::from_millis(10),
+        ..InboxConfig::default()
+    };
+    let feeder = Inbox::new(db.open().await, config.clone());
+    let key = put(&feeder, 1).await;
+    let ledger = SharedLedger::default();
+    let process = {
+        let ledger = Arc::clone(&ledger);
+        move |claim: Claimed| {
+            let run = Run::start(&ledger, &claim);
+            async move {
+                tokio::time::sleep(lease * 4).await;
+                run.finish();
+                Ok::<(), String>(())
+            }
+        }
+    };
+    let inboxes = vec![
+        Inbox::new(db.open().await, config.clone()),
+        Inbox::new(db.open().await, config),
+    ];
+    let consumers = Consumers::start(inboxes, process);
+    let start = Instant::now();
+    while ledger.lock().unwrap().runs.is_empty() {
+        assert!(start.elapsed() < PATIENCE, "never processed");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    // The store cannot renew for twice the lease: the first run is stopped
+    // before its lease ends, and the event runs again once the store is back.
+    db.lock_writes(lease * 2).await;
+    consumers
+        .wait_until(feeder.store(), |c| c.done + c.dead == 1)
+        .await;
+    consumers.stop().await;
+    let ledger = ledger.lock().unwrap();
+    assert_eq!(ledger.overlaps, Vec::<String>::new(), "ran twice at once");
+    assert_eq!(ledger.runs.get(&key), Some(&2));
+    assert_eq!(ledger.finished.get(&key), Some(&1));
 }
 
 async fn a_corrupt_row_is_set_aside_and_the_rest_of_its_batch_is_claimed(db: impl Backend) {

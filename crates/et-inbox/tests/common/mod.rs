@@ -6,6 +6,7 @@
 use std::future::Future;
 use std::io::Write;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use bytes::Bytes;
 use et_inbox::{PgStore, SqliteStore, Store};
@@ -106,6 +107,11 @@ pub(crate) trait Backend: Send + Sync + 'static {
 
     /// The first column of `sql`'s rows as text (`NULL` as "").
     fn texts(&self, sql: &str) -> impl Future<Output = Vec<String>> + Send;
+
+    /// Takes the events table's write lock from outside the inbox, holds it
+    /// for `hold` in the background, and returns once it is taken: the
+    /// inbox can still read, but neither claim nor renew nor mark.
+    fn lock_writes(&self, hold: Duration) -> impl Future<Output = ()> + Send;
 }
 
 /// A SQLite file in a temporary directory.
@@ -143,6 +149,20 @@ impl Backend for Sqlite {
             .query_map([], |row| row.get::<_, Option<String>>(0))
             .expect(sql);
         rows.map(|r| r.expect(sql).unwrap_or_default()).collect()
+    }
+
+    async fn lock_writes(&self, hold: Duration) {
+        let path = self.path.clone();
+        let (taken, locked) = tokio::sync::oneshot::channel();
+        std::thread::spawn(move || {
+            let conn = rusqlite::Connection::open(path).expect("open");
+            conn.busy_timeout(Duration::from_secs(10)).expect("busy");
+            conn.execute_batch("BEGIN EXCLUSIVE").expect("lock");
+            let _ = taken.send(());
+            std::thread::sleep(hold);
+            conn.execute_batch("COMMIT").expect("unlock");
+        });
+        locked.await.expect("lock taken");
     }
 }
 
@@ -197,6 +217,21 @@ impl Backend for Postgres {
         rows.iter()
             .map(|row| row.get::<_, Option<String>>(0).unwrap_or_default())
             .collect()
+    }
+
+    async fn lock_writes(&self, hold: Duration) {
+        let (client, connection) = tokio_postgres::connect(&self.url, tokio_postgres::NoTls)
+            .await
+            .expect("connect");
+        tokio::spawn(connection);
+        client
+            .batch_execute("BEGIN; LOCK TABLE et_inbox_events IN EXCLUSIVE MODE")
+            .await
+            .expect("lock");
+        tokio::spawn(async move {
+            tokio::time::sleep(hold).await;
+            client.batch_execute("COMMIT").await.expect("unlock");
+        });
     }
 }
 
