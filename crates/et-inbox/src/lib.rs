@@ -26,7 +26,10 @@
 //!   table) is set aside as dead, and the rest of its batch handed out.
 //! * **Reconcile.** [`Reconciler`] batch-queries ET for orders that are not
 //!   final locally and stores any status difference as the same typed event
-//!   a notification would be, so one handler path covers both.
+//!   a notification would be, so one handler path covers both. The order
+//!   table it reads keeps each order's newest status by the time the status
+//!   took effect (ET's `datetime`), so status changes arriving out of order
+//!   never move an order back.
 //! * **Migrate.** Each store creates and upgrades its tables on open
 //!   (`PRAGMA user_version` on SQLite, the `et_inbox_schema` table on
 //!   PostgreSQL) and refuses a schema newer than it knows.

@@ -14,7 +14,7 @@ use tokio::sync::{Mutex, OwnedMutexGuard, OwnedSemaphorePermit, Semaphore};
 use tokio_postgres::{Client, NoTls};
 
 use crate::event::{new_token, sort_out, Unreadable};
-use crate::store::{millis, pending};
+use crate::store::{keep_newest_status, millis, pending};
 use crate::{Claimed, Counts, Error, Inserted, NewEvent, Store, TrackedOrder};
 
 /// The database's clock in Unix milliseconds.
@@ -53,6 +53,10 @@ CREATE TABLE et_inbox_orders (
     r"
 -- The events a consumer holds, found by claim token while it renews them.
 CREATE INDEX et_inbox_events_held ON et_inbox_events (claim_token) WHERE state = 'claimed';
+",
+    r"
+-- When the kept status took effect, yyyyMMddHHmmss (Beijing time).
+ALTER TABLE et_inbox_orders ADD COLUMN status_time BIGINT;
 ",
 ];
 
@@ -363,15 +367,12 @@ impl Store for PgStore {
             now_ms!(),
             ") ON CONFLICT (dedup_key) DO NOTHING RETURNING order_id),
              ord AS (
-                 INSERT INTO et_inbox_orders (order_id, status, final, updated_at)
-                 SELECT order_id, $5::bigint, $6, ",
+                 INSERT INTO et_inbox_orders (order_id, status, status_time, final, updated_at)
+                 SELECT order_id, $5::bigint, $7::bigint, $6, ",
             now_ms!(),
-            " FROM ins WHERE order_id IS NOT NULL
-                 ON CONFLICT (order_id) DO UPDATE SET
-                     status = coalesce(EXCLUDED.status, et_inbox_orders.status),
-                     final = CASE WHEN EXCLUDED.status IS NULL THEN et_inbox_orders.final
-                                  ELSE EXCLUDED.final END,
-                     updated_at = EXCLUDED.updated_at)
+            " FROM ins WHERE order_id IS NOT NULL",
+            keep_newest_status!(),
+            ")
              SELECT count(*) FROM ins"
         );
         let status = event.order_status.map(OrderStatus::code);
@@ -387,6 +388,7 @@ impl Store for PgStore {
                     &event.fields_json(),
                     &status,
                     &terminal,
+                    &event.status_time(),
                 ],
             )
             .await?;

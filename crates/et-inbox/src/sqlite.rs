@@ -12,7 +12,7 @@ use rusqlite::types::Value;
 use rusqlite::{params, Connection, TransactionBehavior};
 
 use crate::event::{new_token, now_ms, sort_out, Unreadable};
-use crate::store::{millis, pending};
+use crate::store::{keep_newest_status, millis, pending};
 use crate::{Claimed, Counts, Error, Inserted, NewEvent, Store, TrackedOrder};
 
 /// Schema migrations, in order; `user_version` counts those applied.
@@ -44,6 +44,10 @@ CREATE TABLE et_inbox_orders (
     r"
 -- The events a consumer holds, found by claim token while it renews them.
 CREATE INDEX et_inbox_events_held ON et_inbox_events (claim_token) WHERE state = 'claimed';
+",
+    r"
+-- When the kept status took effect, yyyyMMddHHmmss (Beijing time).
+ALTER TABLE et_inbox_orders ADD COLUMN status_time INTEGER;
 ",
 ];
 
@@ -204,24 +208,22 @@ impl Store for SqliteStore {
                     now
                 ],
             )? == 1;
-            if stored {
-                if let Some(order_id) = &event.order_id {
-                    let status = event.order_status;
-                    tx.execute(
-                        "INSERT INTO et_inbox_orders (order_id, status, final, updated_at)
-                         VALUES (?1, ?2, ?3, ?4)
-                         ON CONFLICT (order_id) DO UPDATE SET
-                             status = coalesce(excluded.status, status),
-                             final = CASE WHEN excluded.status IS NULL THEN final ELSE excluded.final END,
-                             updated_at = excluded.updated_at",
-                        params![
-                            order_id,
-                            status.map(OrderStatus::code),
-                            status.is_some_and(OrderStatus::is_terminal),
-                            now
-                        ],
-                    )?;
-                }
+            if let (true, Some(order_id)) = (stored, &event.order_id) {
+                let status = event.order_status;
+                tx.execute(
+                    concat!(
+                        "INSERT INTO et_inbox_orders (order_id, status, status_time, final, updated_at)
+                         VALUES (?1, ?2, ?3, ?4, ?5)",
+                        keep_newest_status!()
+                    ),
+                    params![
+                        order_id,
+                        status.map(OrderStatus::code),
+                        event.status_time(),
+                        status.is_some_and(OrderStatus::is_terminal),
+                        now
+                    ],
+                )?;
             }
             tx.commit()?;
             Ok(if stored {
@@ -396,6 +398,42 @@ impl Store for SqliteStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_first_schema_database_is_upgraded_in_place_and_keeps_its_rows() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("inbox.db");
+        let conn = Connection::open(&path).unwrap();
+        conn.execute_batch(MIGRATIONS[0]).unwrap();
+        conn.execute_batch(
+            "PRAGMA user_version = 1;
+             INSERT INTO et_inbox_orders (order_id, status, final, updated_at)
+             VALUES ('ET-OLD', 1, 0, 0);",
+        )
+        .unwrap();
+        drop(conn);
+        let store = SqliteStore::open(&path).unwrap();
+        let listed = |orders: Vec<TrackedOrder>| {
+            orders
+                .into_iter()
+                .map(|o| (o.order_id, o.status))
+                .collect::<Vec<_>>()
+        };
+        let open = store.open_orders("", 10).await.unwrap();
+        assert_eq!(
+            listed(open),
+            [("ET-OLD".to_owned(), Some(OrderStatus::Paid))]
+        );
+        // A status stored before status times is older than any dated one.
+        let remitting =
+            NewEvent::reconciled("ET-OLD", OrderStatus::Remitting, std::time::UNIX_EPOCH);
+        store.insert(&remitting).await.unwrap();
+        let open = store.open_orders("", 10).await.unwrap();
+        assert_eq!(
+            listed(open),
+            [("ET-OLD".to_owned(), Some(OrderStatus::Remitting))]
+        );
+    }
 
     #[test]
     fn migrations_are_applied_once_and_a_newer_schema_is_refused() {

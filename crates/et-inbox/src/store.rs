@@ -74,6 +74,27 @@ pub trait Store: Clone + Send + Sync + 'static {
     ) -> impl Future<Output = Result<Vec<TrackedOrder>, Error>> + Send;
 }
 
+/// The conflict clause of both stores' insert into `et_inbox_orders`: a
+/// status replaces the kept one only if it is newer by the time it took
+/// effect (`status_time`), so changes arriving out of order never move an
+/// order back. A dated status is newer than an undated one; of two from the
+/// same second (or both undated) the later arrival wins, except that a
+/// final status is not undone. An event without a status only adds the
+/// order if it is missing.
+macro_rules! keep_newest_status {
+    () => {
+        " ON CONFLICT (order_id) DO UPDATE SET
+             status = excluded.status, status_time = excluded.status_time,
+             final = excluded.final, updated_at = excluded.updated_at
+         WHERE excluded.status IS NOT NULL AND (
+             et_inbox_orders.status IS NULL
+             OR coalesce(excluded.status_time, -1) > coalesce(et_inbox_orders.status_time, -1)
+             OR (coalesce(excluded.status_time, -1) = coalesce(et_inbox_orders.status_time, -1)
+                 AND (excluded.final OR NOT et_inbox_orders.final)))"
+    };
+}
+pub(crate) use keep_newest_status;
+
 /// `Duration` as whole milliseconds for the database.
 pub(crate) fn millis(d: Duration) -> i64 {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX)

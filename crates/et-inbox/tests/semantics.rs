@@ -16,7 +16,8 @@ use et_proto::ACK_OK;
 use http_body_util::BodyExt;
 use tower_service::Service;
 
-use common::{payment_body, post, verifier, Backend};
+use common::{payment_body, post, signed, verifier, Backend};
+use et_proto::UntypedValue;
 
 on_both_stores!(
     a_notification_delivered_many_times_is_stored_once_and_acknowledged_each_time,
@@ -25,7 +26,8 @@ on_both_stores!(
     a_failing_event_is_retried_with_backoff_then_set_aside_as_dead,
     concurrent_consumers_process_each_event_exactly_once,
     marking_an_event_done_again_under_its_claim_changes_nothing,
-    the_order_table_keeps_the_last_stored_status_until_final,
+    tracked_orders_are_listed_with_their_status_until_it_is_final,
+    an_order_keeps_its_newest_status_whatever_order_its_changes_arrive_in,
 );
 
 fn fast_config() -> InboxConfig {
@@ -207,7 +209,7 @@ async fn concurrent_consumers_process_each_event_exactly_once(db: impl Backend) 
     assert!(processed.values().all(|&times| times == 1));
 }
 
-async fn the_order_table_keeps_the_last_stored_status_until_final(db: impl Backend) {
+async fn tracked_orders_are_listed_with_their_status_until_it_is_final(db: impl Backend) {
     let store = db.open().await;
     let change =
         |order: &str, status| NewEvent::reconciled(order, status, std::time::SystemTime::now());
@@ -265,6 +267,89 @@ async fn marking_an_event_done_again_under_its_claim_changes_nothing(db: impl Ba
     inbox.done(&again[0]).await.unwrap();
     let counts = inbox.store().counts().await.unwrap();
     assert_eq!((counts.done, counts.total()), (2, 2));
+}
+
+/// A signed order-status change of `order` to `status` at `datetime`.
+fn status_change(order: &str, status: OrderStatus, datetime: &str) -> Vec<u8> {
+    signed([
+        ("notify_type", UntypedValue::string("order_status_change")),
+        ("order_id", UntypedValue::string(order)),
+        ("datetime", UntypedValue::string(datetime)),
+        (
+            "order_status",
+            UntypedValue::string(status.code().to_string()),
+        ),
+    ])
+}
+
+/// Every order of `items`.
+fn permutations<T: Clone>(items: &[T]) -> Vec<Vec<T>> {
+    if items.len() <= 1 {
+        return vec![items.to_vec()];
+    }
+    let mut all = Vec::new();
+    for (at, first) in items.iter().enumerate() {
+        let mut rest = items.to_vec();
+        rest.remove(at);
+        for mut tail in permutations(&rest) {
+            tail.insert(0, first.clone());
+            all.push(tail);
+        }
+    }
+    all
+}
+
+async fn an_order_keeps_its_newest_status_whatever_order_its_changes_arrive_in(db: impl Backend) {
+    use OrderStatus::{AwaitingPayment, AwaitingReceipt, Completed, Paid, Remitting};
+    let inbox = Inbox::new(db.open().await, fast_config());
+    let receiver = WebhookReceiver::new(verifier(), inbox.handler());
+    // ET's changes of one order, oldest first, each order getting them in
+    // another of every possible arrival order.
+    let open = [
+        (AwaitingPayment, "2026-12-01 09:59:59"),
+        (Paid, "2026-12-01 10:00:00"),
+        (Remitting, "2026-12-01 10:05:00"),
+        (AwaitingReceipt, "2026-12-02 08:00:00"),
+    ];
+    let finished = [
+        (Paid, "2026-12-01 10:00:00"),
+        (Remitting, "2026-12-01 10:05:00"),
+        (Completed, "2026-12-03 10:05:00"),
+    ];
+    // Two changes in the same second: the final one is not undone.
+    let same_second = [
+        (Remitting, "2026-12-04 10:00:00"),
+        (Completed, "2026-12-04 10:00:00"),
+    ];
+    let mut deliveries = Vec::new();
+    for (prefix, changes) in [
+        ("OPEN", &open[..]),
+        ("FIN", &finished),
+        ("TIE", &same_second),
+    ] {
+        for (n, arrival) in permutations(changes).into_iter().enumerate() {
+            let order = format!("ET{prefix}{n:02}");
+            for (status, at) in arrival {
+                deliveries.push(status_change(&order, status, at));
+            }
+        }
+    }
+    for body in &deliveries {
+        assert_eq!(deliver(&receiver, body).await.0, 200);
+    }
+    let open_orders = inbox.store().open_orders("", 100).await.unwrap();
+    let statuses: BTreeMap<_, _> = open_orders
+        .iter()
+        .map(|o| (o.order_id.as_str(), o.status))
+        .collect();
+    let expected: BTreeMap<_, _> = (0..24)
+        .map(|n| (format!("ETOPEN{n:02}"), Some(AwaitingReceipt)))
+        .collect();
+    let expected: BTreeMap<_, _> = expected.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+    assert_eq!(
+        statuses, expected,
+        "only the 24 open orders, each at its newest status"
+    );
 }
 
 /// Stores payment notification `n` as the receiver would.
