@@ -126,7 +126,7 @@ use lease::Heartbeat;
 
 pub use error::Error;
 pub use event::{Claimed, Counts, Inserted, NewEvent, Source, TrackedOrder, RECONCILED_PREFIX};
-pub use postgres::{PgCompletion, PgStore};
+pub use postgres::{PgCompletion, PgStore, APPLICATION_NAME};
 pub use reconcile::{ReconcileReport, Reconciler, ReconcilerConfig, MAX_QUERY_BATCH};
 pub use sqlite::SqliteStore;
 pub use store::Store;

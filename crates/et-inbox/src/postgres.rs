@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use et_model::OrderStatus;
 use tokio::sync::{Mutex, OwnedMutexGuard, OwnedSemaphorePermit, Semaphore};
-use tokio_postgres::{Client, NoTls};
+use tokio_postgres::{Client, Config, NoTls};
 
 use crate::event::{new_token, sort_out, Unreadable};
 use crate::store::{keep_newest_status, millis, pending};
@@ -60,6 +60,10 @@ ALTER TABLE et_inbox_orders ADD COLUMN status_time BIGINT;
 ",
 ];
 
+/// How the inbox's connections are named in `pg_stat_activity` unless the
+/// URL names them.
+pub const APPLICATION_NAME: &str = "et-inbox";
+
 /// Advisory lock key serialising migrations ("etinbox" in ASCII).
 const MIGRATION_LOCK: i64 = 0x0065_7469_6e62_6f78;
 
@@ -71,7 +75,7 @@ pub struct PgStore {
 }
 
 struct Pool {
-    url: String,
+    config: Config,
     connections: Vec<Arc<Mutex<Option<Client>>>>,
     /// One permit per connection: whoever holds one finds a free
     /// connection, so a connection held long (an open [`PgCompletion`])
@@ -82,7 +86,7 @@ struct Pool {
 
 impl std::fmt::Debug for PgStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // The URL may carry a password.
+        // The configuration carries the password.
         f.debug_struct("PgStore")
             .field("connections", &self.inner.connections.len())
             .finish_non_exhaustive()
@@ -115,11 +119,28 @@ impl PgStore {
     /// Connects to `url` (e.g. `postgresql://user:pass@127.0.0.1/db`; no
     /// TLS, so for a database on loopback or a private network) with
     /// `connections` connections, and applies pending migrations.
+    ///
+    /// A connection that the server ended (a restart, a failover,
+    /// `pg_terminate_backend`) fails the operation that was using it and is
+    /// opened again on its next use. Unless `url` sets them, connections
+    /// give up connecting after 10 s (`connect_timeout`), drop after 30 s
+    /// of unacknowledged data (`tcp_user_timeout`, on Linux), and are named
+    /// `et-inbox` in `pg_stat_activity` (`application_name`).
     pub async fn connect(url: &str, connections: usize) -> Result<Self, Error> {
+        let mut config: Config = url.parse()?;
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(Duration::from_secs(10));
+        }
+        if config.get_tcp_user_timeout().is_none() {
+            config.tcp_user_timeout(Duration::from_secs(30));
+        }
+        if config.get_application_name().is_none() {
+            config.application_name(APPLICATION_NAME);
+        }
         let connections = connections.max(1);
         let store = PgStore {
             inner: Arc::new(Pool {
-                url: url.to_owned(),
+                config,
                 connections: (0..connections)
                     .map(|_| Arc::new(Mutex::new(None)))
                     .collect(),
@@ -192,7 +213,7 @@ impl PgStore {
         };
         let mut conn = Conn { slot, _free: free };
         if conn.as_ref().is_none_or(Client::is_closed) {
-            let (client, connection) = tokio_postgres::connect(&pool.url, NoTls).await?;
+            let (client, connection) = pool.config.connect(NoTls).await?;
             tokio::spawn(async move {
                 if let Err(e) = connection.await {
                     tracing::warn!(error = %e, "inbox PostgreSQL connection ended");

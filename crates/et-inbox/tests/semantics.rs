@@ -497,3 +497,30 @@ async fn postgres_an_open_completion_does_not_queue_other_work_behind_it() {
     open.commit().await.unwrap();
     assert_eq!(store.counts().await.unwrap().done, 1);
 }
+
+#[tokio::test]
+async fn postgres_connections_are_named_for_whoever_must_find_them() {
+    let Some(url) = common::pg_url("pg_names").await else {
+        return;
+    };
+    let name = |store: PgStore| async move {
+        let rows = store
+            .query(
+                "SELECT application_name FROM pg_stat_activity WHERE pid = pg_backend_pid()",
+                &[],
+            )
+            .await
+            .unwrap();
+        rows[0].get::<_, String>(0)
+    };
+    // The tests name their connections after themselves; unnamed, they are the inbox's.
+    let named = PgStore::connect(&url, 1).await.unwrap();
+    assert!(name(named).await.starts_with("t_pg_names_"));
+    let unnamed = url.split("&application_name=").next().unwrap();
+    let store = PgStore::connect(unnamed, 1).await.unwrap();
+    assert_eq!(name(store).await, et_inbox::APPLICATION_NAME);
+    assert!(matches!(
+        PgStore::connect("postgresql://[::1", 1).await,
+        Err(Error::Postgres(_))
+    ));
+}
