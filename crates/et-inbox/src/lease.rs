@@ -18,6 +18,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+use crate::store::LONGEST;
 use crate::{Claimed, Store};
 
 /// What the heartbeat last achieved.
@@ -46,6 +47,8 @@ impl Heartbeat {
         lease: Duration,
         claimed_at: Instant,
     ) -> Self {
+        // As the stores cap it; and an `Instant` plus it cannot overflow.
+        let lease = lease.min(LONGEST);
         let (tx, held) = watch::channel(Held {
             since: claimed_at,
             ids: batch.iter().map(|c| c.id).collect(),

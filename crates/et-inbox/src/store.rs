@@ -95,9 +95,14 @@ macro_rules! keep_newest_status {
 }
 pub(crate) use keep_newest_status;
 
-/// `Duration` as whole milliseconds for the database.
+/// The longest wait the stores write: a hundred years. Longer ones (a
+/// lease or retry of `Duration::MAX`) are capped, so that "now" plus the
+/// wait never overflows the database's integers.
+pub(crate) const LONGEST: Duration = Duration::from_secs(100 * 365 * 86_400);
+
+/// `Duration` as whole milliseconds for the database, at most [`LONGEST`].
 pub(crate) fn millis(d: Duration) -> i64 {
-    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+    i64::try_from(d.min(LONGEST).as_millis()).unwrap_or(i64::MAX)
 }
 
 /// The migrations a schema at version `applied` still lacks, and the

@@ -26,6 +26,7 @@ on_both_stores!(
     a_failing_event_is_retried_with_backoff_then_set_aside_as_dead,
     concurrent_consumers_process_each_event_exactly_once,
     marking_an_event_done_again_under_its_claim_changes_nothing,
+    a_lease_or_a_retry_longer_than_any_clock_is_capped_not_refused,
     tracked_orders_are_listed_with_their_status_until_it_is_final,
     an_order_keeps_its_newest_status_whatever_order_its_changes_arrive_in,
 );
@@ -350,6 +351,29 @@ async fn an_order_keeps_its_newest_status_whatever_order_its_changes_arrive_in(d
         statuses, expected,
         "only the 24 open orders, each at its newest status"
     );
+}
+
+async fn a_lease_or_a_retry_longer_than_any_clock_is_capped_not_refused(db: impl Backend) {
+    let config = InboxConfig {
+        lease: Duration::MAX,
+        first_retry: Duration::MAX,
+        max_retry: Duration::MAX,
+        ..fast_config()
+    };
+    let inbox = Inbox::new(db.open().await, config);
+    put(&inbox, 1).await;
+    put(&inbox, 2).await;
+    let report = inbox
+        .process(|claim| async move {
+            match claim.dedup_key.contains("0001") {
+                true => Ok(()),
+                false => Err("later"),
+            }
+        })
+        .await
+        .unwrap();
+    assert_eq!((report.done, report.retried), (1, 1));
+    assert!(inbox.claim().await.unwrap().is_empty(), "retried far away");
 }
 
 /// Stores payment notification `n` as the receiver would.
