@@ -460,6 +460,8 @@ async fn postgres_dropped_connections_mid_work_lose_nothing_and_duplicate_nothin
         Inbox::new(db.open().await, config.clone()),
         Inbox::new(db.open().await, config.clone()),
     ];
+    // Opened (and migrated) before the connections start being dropped.
+    let observer = db.open().await;
     let consumers = Consumers::start(inboxes, process);
     let (stop_dropping, mut stopped) = tokio::sync::watch::channel(false);
     let dropper = {
@@ -499,7 +501,6 @@ async fn postgres_dropped_connections_mid_work_lose_nothing_and_duplicate_nothin
     for sender in senders {
         sender.await.unwrap();
     }
-    let observer = db.open().await;
     let counts = consumers
         .wait_until(&observer, |c| c.done + c.dead == EVENTS as u64)
         .await;
