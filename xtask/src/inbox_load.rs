@@ -1,22 +1,28 @@
-//! `cargo xtask inbox-load`: et-inbox on a real PostgreSQL, under load and a
-//! crash, on loopback only and bounded in count and time.
+//! `cargo xtask inbox-load`: et-inbox on a real PostgreSQL, under load and
+//! faults of its own and of the database, on loopback only and bounded in
+//! count and time.
 //!
 //! Builds et-inbox's `inbox_load` example and runs it as separate
 //! processes: 4 receiver instances sharing the database of
 //! `ET_INBOX_PG_URL` (`.ci/run` sets it up), and a sender playing ET with
 //! 20,000 deliveries, 10% duplicates, some sent at the same moment to two
-//! instances. When a third of the deliveries are acknowledged, instance 2
-//! is killed with SIGKILL and restarted on the same port; the sender keeps
-//! retrying what was not acknowledged, as ET does. The sender then waits
-//! for the consumers and checks the database: its last line is the result,
-//! `N delivered, N stored once, 0 lost, 0 duplicated`, with the throughput.
+//! instances. As the deliveries are acknowledged, three faults strike in
+//! turn: at a quarter, instance 2 is killed with SIGKILL and restarted on
+//! the same port; at half, every inbox connection is ended on the server
+//! (`pg_terminate_backend`); at three quarters, PostgreSQL itself is
+//! restarted (`pg_ctlcluster … restart`, found by the URL's port in
+//! `pg_lsclusters`; as root, or through `sudo -n`). The instances reconnect
+//! by themselves; the sender keeps retrying what was not acknowledged, as
+//! ET does. The sender then waits for the consumers and checks the
+//! database: its last line is the result, `N delivered, N stored once, 0
+//! lost, 0 duplicated`, with the throughput.
 
 use std::io::{BufRead, BufReader, Lines};
 use std::path::PathBuf;
 use std::process::{Child, ChildStdout, Command, Stdio};
 use std::time::Duration;
 
-use crate::{cargo, root, run_status};
+use crate::{cargo, root, run_status, secs};
 
 const INSTANCES: usize = 4;
 const DELIVERIES: usize = 20_000;
@@ -24,6 +30,24 @@ const DELIVERIES: usize = 20_000;
 const TIME_LIMIT_SECS: u64 = 300;
 /// The instance killed mid-run.
 const VICTIM: usize = 1;
+
+/// The faults, in the order they strike.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Fault {
+    /// SIGKILL one instance, restart it on its port.
+    KillInstance,
+    /// End every inbox connection on the server.
+    TerminateConnections,
+    /// Restart the PostgreSQL cluster.
+    RestartPostgres,
+}
+
+/// Each fault and how many acknowledged deliveries it waits for.
+const FAULTS: [(Fault, usize); 3] = [
+    (Fault::KillInstance, DELIVERIES / 4),
+    (Fault::TerminateConnections, DELIVERIES / 2),
+    (Fault::RestartPostgres, DELIVERIES * 3 / 4),
+];
 
 /// A receiver instance and the lines it prints.
 struct Instance {
@@ -90,7 +114,7 @@ pub(crate) fn run() -> Result<(), String> {
     result
 }
 
-/// Runs the sender, killing and restarting the victim along the way.
+/// Runs the sender, striking with each fault along the way.
 fn drive(binary: &PathBuf, url: &str, instances: &mut [Instance]) -> Result<(), String> {
     let nodes: Vec<&str> = instances.iter().map(|i| i.addr.as_str()).collect();
     let mut sender = Command::new(binary)
@@ -102,35 +126,126 @@ fn drive(binary: &PathBuf, url: &str, instances: &mut [Instance]) -> Result<(), 
         .map_err(|e| format!("could not start the sender: {e}"))?;
     let stdout = sender.stdout.take().ok_or("sender has no stdout")?;
     let lines: Lines<BufReader<ChildStdout>> = BufReader::new(stdout).lines();
-    let mut killed = false;
+    let mut faults = FAULTS.iter().peekable();
     for line in lines.map_while(Result::ok) {
+        println!("{line}");
         let progress = line
             .strip_prefix("progress ")
             .and_then(|n| n.parse::<usize>().ok());
-        match progress {
-            Some(n) if !killed && n >= DELIVERIES / 3 => {
-                killed = true;
-                let victim = &mut instances[VICTIM];
-                let addr = victim.addr.clone();
-                victim.kill();
-                println!(
-                    "{line}: instance {} ({addr}) killed with SIGKILL",
-                    VICTIM + 1
-                );
-                std::thread::sleep(Duration::from_millis(500));
-                *victim = Instance::start(binary, url, &addr)?;
-                println!("instance {} restarted on {addr}", VICTIM + 1);
+        while let Some(&&(fault, at)) = faults.peek() {
+            if progress.is_none_or(|n| n < at) {
+                break;
             }
-            _ => println!("{line}"),
+            faults.next();
+            strike(fault, binary, url, instances)?;
         }
     }
     let status = sender.wait().map_err(|e| e.to_string())?;
-    if !killed {
-        return Err("the run ended before the kill: not a valid inbox-load result".into());
+    if let Some((fault, _)) = faults.next() {
+        return Err(format!(
+            "the run ended before {fault:?}: not a valid inbox-load result"
+        ));
     }
     if status.success() {
+        println!("faults: instance {} killed with SIGKILL and restarted, inbox connections terminated, PostgreSQL restarted", VICTIM + 1);
         Ok(())
     } else {
         Err(format!("inbox-load failed ({status})"))
+    }
+}
+
+fn strike(
+    fault: Fault,
+    binary: &PathBuf,
+    url: &str,
+    instances: &mut [Instance],
+) -> Result<(), String> {
+    match fault {
+        Fault::KillInstance => {
+            let victim = &mut instances[VICTIM];
+            let addr = victim.addr.clone();
+            victim.kill();
+            println!("instance {} ({addr}) killed with SIGKILL", VICTIM + 1);
+            std::thread::sleep(Duration::from_millis(500));
+            *victim = Instance::start(binary, url, &addr)?;
+            println!("instance {} restarted on {addr}", VICTIM + 1);
+        }
+        Fault::TerminateConnections => {
+            let output = Command::new(binary)
+                .args(["terminate", "--pg", url])
+                .output()
+                .map_err(|e| format!("could not run inbox_load terminate: {e}"))?;
+            if !output.status.success() {
+                return Err(format!(
+                    "inbox_load terminate failed: {}",
+                    String::from_utf8_lossy(&output.stderr).trim()
+                ));
+            }
+            let said = String::from_utf8_lossy(&output.stdout);
+            println!("inbox connections {}", said.trim());
+        }
+        Fault::RestartPostgres => {
+            let (version, cluster) = cluster_of(url)?;
+            let took = run_status(
+                "pg_ctlcluster restart",
+                as_root("pg_ctlcluster").args([&version, &cluster, "restart"]),
+            )?;
+            println!("PostgreSQL {version}/{cluster} restarted ({})", secs(took));
+        }
+    }
+    Ok(())
+}
+
+/// `program`, through `sudo -n` unless this is root.
+fn as_root(program: &str) -> Command {
+    if rustix::process::geteuid().is_root() {
+        Command::new(program)
+    } else {
+        let mut sudo = Command::new("sudo");
+        sudo.args(["-n", program]);
+        sudo
+    }
+}
+
+/// The version and name of the local cluster listening on `url`'s port.
+fn cluster_of(url: &str) -> Result<(String, String), String> {
+    let port = pg_port(url);
+    let output = Command::new("pg_lsclusters")
+        .arg("-h")
+        .output()
+        .map_err(|e| format!("cannot restart PostgreSQL: pg_lsclusters: {e}"))?;
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .find_map(|line| {
+            let mut fields = line.split_whitespace();
+            let (version, cluster, at) = (fields.next()?, fields.next()?, fields.next()?);
+            (at == port).then(|| (version.to_owned(), cluster.to_owned()))
+        })
+        .ok_or_else(|| format!("cannot restart PostgreSQL: no local cluster on port {port}"))
+}
+
+/// The port of a `postgresql://user:pass@host:port/db` URL (5432 when it
+/// names none).
+fn pg_port(url: &str) -> &str {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let host = rest.rsplit_once('@').map_or(rest, |(_, host)| host);
+    let host = host.split(['/', '?']).next().unwrap_or_default();
+    match host.rsplit_once(':') {
+        Some((_, port)) if !port.is_empty() && !host.ends_with(']') => port,
+        _ => "5432",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::pg_port;
+
+    #[test]
+    fn the_port_is_read_from_the_url_or_is_postgres_s_default() {
+        assert_eq!(pg_port("postgresql://u:p@127.0.0.1:5433/db"), "5433");
+        assert_eq!(pg_port("postgresql://u:p@127.0.0.1/db?x=1"), "5432");
+        assert_eq!(pg_port("postgresql://u:p:w@[::1]:6000/db"), "6000");
+        assert_eq!(pg_port("postgresql://u@[::1]/db"), "5432");
+        assert_eq!(pg_port("postgresql://localhost"), "5432");
     }
 }

@@ -7,7 +7,8 @@
 //! * `bench-report`: the criterion benches briefly plus `openssl speed`, in one
 //!   table, then the webhook receiver end to end and `sandbox-load`, each
 //!   target judged PASS or MISS.
-//! * `inbox-load`: et-inbox on PostgreSQL under load and a SIGKILL.
+//! * `inbox-load`: et-inbox on PostgreSQL under load, a SIGKILL, ended
+//!   connections and a PostgreSQL restart.
 //! * `package`: packages every publishable crate, then builds and tests each
 //!   from its package (`cargo publish --dry-run`, and more).
 //! * `msrv`: checks the publishable crates on their declared `rust-version`.
@@ -34,7 +35,7 @@ commands:
   ci                                 fmt, clippy, doc, tests (what CI runs)
   fuzz [--target T] [--seconds N]    run cargo-fuzz targets on nightly (default 60 s each)
   bench-report                       criterion benches + openssl speed, webhook and sandbox load; targets
-  inbox-load                         et-inbox on PostgreSQL: 4 instances, 20,000 deliveries, one SIGKILL
+  inbox-load                         et-inbox on PostgreSQL: 20,000 deliveries; SIGKILL, ended connections, restart
   package                            package the publishable crates, build and test them from the packages
   msrv                               check the publishable crates with the toolchain of their rust-version
   sandbox-load                       1,000 keep-alive clients + 1,000 slowloris against the sandbox (~30 s)";

@@ -3,9 +3,12 @@
 //!
 //! * `reset --pg URL`: empties the load test's schema;
 //! * `node --pg URL [--listen ADDR]`: one receiver instance (et-http's
-//!   `WebhookReceiver` storing into the inbox) with two consumers that mark
-//!   each event done in one transaction with the "business logic" (a row in
-//!   `load_processed`); prints `listening ADDR`;
+//!   `WebhookReceiver` storing into the inbox) with two consumers
+//!   (`Inbox::run`) that mark each event done in one transaction with the
+//!   "business logic" (a row in `load_processed`); prints `listening ADDR`;
+//! * `terminate --pg URL`: ends every inbox connection to the database
+//!   (`pg_terminate_backend`, found by their `application_name`), as an
+//!   administrator or a failover would; prints `terminated N`;
 //! * `send --pg URL --nodes A,B,.. [--deliveries N] [--seconds T]`: ET's
 //!   side: N signed deliveries, 10% of them duplicates (half sent at the
 //!   same moment to two instances, half again later), each retried on
@@ -21,7 +24,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use et_http::WebhookReceiver;
-use et_inbox::{Error, Inbox, InboxConfig, PgStore, Store};
+use et_inbox::{Claimed, Error, Inbox, InboxConfig, PgStore, Store};
 use et_proto::{
     sign_notification, NotificationVerifier, Profile, UntypedObject, UntypedValue, ACK_OK,
 };
@@ -54,6 +57,7 @@ async fn main() -> ExitCode {
     let url = schema_url(&pg);
     let result = match args.first().map(String::as_str) {
         Some("reset") => reset(&pg).await,
+        Some("terminate") => terminate(&pg).await,
         Some("node") => node(&url, flag("--listen").as_deref()).await,
         Some("send") => {
             let nodes: Vec<String> = flag("--nodes")
@@ -71,7 +75,7 @@ async fn main() -> ExitCode {
             )
             .await
         }
-        _ => Err("usage: inbox_load reset|node|send --pg URL ...".into()),
+        _ => Err("usage: inbox_load reset|node|terminate|send --pg URL ...".into()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -128,40 +132,42 @@ async fn node(url: &str, listen: Option<&str>) -> Result<(), Failure> {
     Ok(())
 }
 
-/// Claims batches and processes each event in one transaction with its
-/// mark-done, the PostgreSQL way to exactly-once effect.
+/// Processes each event in one transaction with its mark-done, the
+/// PostgreSQL way to exactly-once effect; `Inbox::run` renews the lease
+/// meanwhile and retries what the database refused.
 async fn consume(inbox: Inbox<PgStore>, node: i32) {
-    loop {
-        let batch = match inbox.claim().await {
-            Ok(batch) => batch,
-            Err(e) => {
-                eprintln!("node {node}: claim failed: {e}");
-                Vec::new()
-            }
-        };
-        if batch.is_empty() {
-            tokio::time::sleep(inbox.config().poll_interval).await;
+    let store = inbox.store().clone();
+    let process = move |claim: Claimed| {
+        let store = store.clone();
+        async move {
+            let done = store.begin_completion(&claim).await?;
+            done.client()
+                .execute(
+                    "INSERT INTO load_processed (dedup_key, node) VALUES ($1, $2)",
+                    &[&claim.dedup_key, &node],
+                )
+                .await?;
+            done.commit().await
         }
-        for claim in batch {
-            let result = async {
-                let done = inbox.store().begin_completion(&claim).await?;
-                done.client()
-                    .execute(
-                        "INSERT INTO load_processed (dedup_key, node) VALUES ($1, $2)",
-                        &[&claim.dedup_key, &node],
-                    )
-                    .await?;
-                done.commit().await
-            }
-            .await;
-            match result {
-                Ok(()) | Err(Error::LeaseLost { .. }) => {}
-                Err(e) => {
-                    let _ = inbox.failed(&claim, &e.to_string()).await;
-                }
-            }
-        }
-    }
+    };
+    inbox.run(process, std::future::pending()).await;
+}
+
+/// Ends every inbox connection to the database but this one.
+async fn terminate(url: &str) -> Result<(), Failure> {
+    let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls).await?;
+    tokio::spawn(connection);
+    let ended: i64 = client
+        .query_one(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+             WHERE application_name = $1 AND datname = current_database()
+               AND pid <> pg_backend_pid()",
+            &[&et_inbox::APPLICATION_NAME],
+        )
+        .await?
+        .get(0);
+    println!("terminated {ended}");
+    Ok(())
 }
 
 /// One event's deliveries: to one instance, or at the same moment to two.
@@ -362,7 +368,8 @@ async fn check(
         .await?
         .first()
         .map_or(0, |row| row.get::<_, i64>(0)) as usize;
-    let done = store.counts().await?.done as usize;
+    let counts = store.counts().await?;
+    let (done, dead) = (counts.done as usize, counts.dead as usize);
     let reclaimed = one("SELECT count(*) FROM et_inbox_events WHERE attempts > 1").await?;
     let processed = one("SELECT count(*) FROM load_processed").await? as usize;
     let processed_keys =
@@ -372,11 +379,11 @@ async fn check(
     let processed_twice = processed - processed_keys;
     let unprocessed = stored.saturating_sub(processed_keys);
     println!(
-        "events: {unique} unique; stored {stored} ({orders} orders); marked done {done}; processed {processed} times ({processed_keys} events); claimed more than once (lease ended): {reclaimed}"
+        "events: {unique} unique; stored {stored} ({orders} orders); marked done {done}, dead {dead}; processed {processed} times ({processed_keys} events); claimed more than once (lease ended): {reclaimed}"
     );
     let rate = delivered as f64 / sending.as_secs_f64();
     println!(
-        "{delivered} delivered, {stored} stored once, {lost} lost, {} duplicated ({rate:.0} deliveries/s over {:.1} s, 4 instances, one killed and restarted)",
+        "{delivered} delivered, {stored} stored once, {lost} lost, {} duplicated ({rate:.0} deliveries/s over {:.1} s)",
         stored_twice + processed_twice,
         sending.as_secs_f64()
     );

@@ -19,13 +19,6 @@ pub enum Error {
         /// The event's row id.
         id: i64,
     },
-    /// A stored row that this version cannot read (a hand-edited table).
-    Corrupt {
-        /// The event's row id.
-        id: i64,
-        /// Which column and why.
-        what: &'static str,
-    },
     /// The database's schema is newer than this version knows.
     SchemaTooNew {
         /// The version found.
@@ -48,7 +41,6 @@ impl fmt::Display for Error {
                 f,
                 "the claim on inbox event {id} expired and it was claimed again; not marked"
             ),
-            Self::Corrupt { id, what } => write!(f, "inbox event {id} is unreadable: {what}"),
             Self::SchemaTooNew { found, known } => write!(
                 f,
                 "inbox schema version {found} is newer than this build knows ({known})"
@@ -66,7 +58,7 @@ impl std::error::Error for Error {
             Self::Postgres(e) => Some(e),
             Self::Query(e) => Some(e),
             Self::Task(e) => Some(e),
-            Self::LeaseLost { .. } | Self::Corrupt { .. } | Self::SchemaTooNew { .. } => None,
+            Self::LeaseLost { .. } | Self::SchemaTooNew { .. } => None,
         }
     }
 }

@@ -9,8 +9,6 @@ use et_model::{
 };
 use et_proto::VerifiedNotification;
 
-use crate::Error;
-
 /// Where an event came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Source {
@@ -29,14 +27,11 @@ impl Source {
         }
     }
 
-    pub(crate) fn parse(text: &str, id: i64) -> Result<Self, Error> {
+    pub(crate) fn parse(text: &str) -> Option<Self> {
         match text {
-            "notification" => Ok(Source::Notification),
-            "reconciliation" => Ok(Source::Reconciliation),
-            _ => Err(Error::Corrupt {
-                id,
-                what: "source is neither notification nor reconciliation",
-            }),
+            "notification" => Some(Source::Notification),
+            "reconciliation" => Some(Source::Reconciliation),
+            _ => None,
         }
     }
 }
@@ -56,8 +51,13 @@ pub struct NewEvent {
     /// The order it is about, if any.
     pub order_id: Option<String>,
     /// The order status it reports, if any: kept in the inbox's order table
-    /// for the reconciler.
+    /// for the reconciler, unless a newer one is kept already.
     pub order_status: Option<OrderStatus>,
+    /// When that status took effect (ET's `datetime`, Beijing time), which
+    /// decides which of two statuses is newer whatever order they arrive
+    /// in; `None` when the notification's time is not ET's
+    /// `yyyy-MM-dd HH:mm:ss`.
+    pub order_status_at: Option<BeijingTime>,
     /// The notification's text fields, `sign` left out.
     pub fields: BTreeMap<String, String>,
 }
@@ -80,7 +80,9 @@ impl NewEvent {
     }
 
     /// The order-status-change event the reconciler stores when ET reports
-    /// `status` for `order_id` and the inbox knew another. Its key,
+    /// `status` for `order_id` at `now` and the inbox knew another; dated
+    /// `now`, so a notification of an older change arriving later does not
+    /// replace it in the order table. Its key,
     /// `reconciled:order_status:<order id>:<code>`, is the same each time the
     /// same change is found, so repeated reconciliations store it once.
     pub fn reconciled(order_id: &str, status: OrderStatus, now: SystemTime) -> Self {
@@ -112,22 +114,63 @@ impl NewEvent {
         notification: &Notification,
         fields: BTreeMap<String, String>,
     ) -> Self {
-        let order_status = match notification {
-            Notification::OrderStatusChange(change) => Some(change.order_status),
-            _ => None,
+        let (order_status, order_status_at) = match notification {
+            Notification::OrderStatusChange(change) => {
+                (Some(change.order_status), beijing_time(&change.datetime))
+            }
+            _ => (None, None),
         };
         NewEvent {
             dedup_key,
             source,
             order_id: notification.order_id().map(str::to_owned),
             order_status,
+            order_status_at,
             fields,
         }
+    }
+
+    /// [`order_status_at`](Self::order_status_at) as the number the order
+    /// table compares, `yyyyMMddHHmmss`: one zone, so it orders as time does.
+    pub(crate) fn status_time(&self) -> Option<i64> {
+        self.order_status_at.map(|t| {
+            [t.month, t.day, t.hour, t.minute, t.second]
+                .into_iter()
+                .fold(t.year, |n, part| {
+                    n.saturating_mul(100).saturating_add(i64::from(part))
+                })
+        })
     }
 
     pub(crate) fn fields_json(&self) -> String {
         serde_json::to_string(&self.fields).unwrap_or_default()
     }
+}
+
+/// ET's date-time text `yyyy-MM-dd HH:mm:ss` (Beijing time), or `None`
+/// when `text` is anything else.
+fn beijing_time(text: &str) -> Option<BeijingTime> {
+    let bytes = text.as_bytes();
+    let shape = bytes.len() == 19
+        && bytes.iter().enumerate().all(|(at, &b)| match at {
+            4 | 7 => b == b'-',
+            10 => b == b' ',
+            13 | 16 => b == b':',
+            _ => b.is_ascii_digit(),
+        });
+    if !shape {
+        return None;
+    }
+    let part = |from: usize, to: usize| text.get(from..to)?.parse::<u8>().ok();
+    let time = BeijingTime {
+        year: text.get(0..4)?.parse().ok()?,
+        month: part(5, 7).filter(|m| (1..=12).contains(m))?,
+        day: part(8, 10).filter(|d| (1..=31).contains(d))?,
+        hour: part(11, 13).filter(|h| *h < 24)?,
+        minute: part(14, 16).filter(|m| *m < 60)?,
+        second: part(17, 19).filter(|s| *s < 60)?,
+    };
+    Some(time)
 }
 
 /// Whether [`Store::insert`](crate::Store::insert) stored the event.
@@ -173,19 +216,61 @@ impl Claimed {
         fields: &str,
         attempts: i64,
         token: i64,
-    ) -> Result<Self, Error> {
+    ) -> Result<Self, Unreadable> {
+        let unreadable = |what| Unreadable { id, what };
         Ok(Claimed {
             id,
             dedup_key,
-            source: Source::parse(source, id)?,
-            fields: serde_json::from_str(fields).map_err(|_| Error::Corrupt {
-                id,
-                what: "fields are not a JSON object of strings",
-            })?,
+            source: Source::parse(source)
+                .ok_or_else(|| unreadable("source is neither notification nor reconciliation"))?,
+            fields: serde_json::from_str(fields)
+                .map_err(|_| unreadable("fields are not a JSON object of strings"))?,
             attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
             token,
         })
     }
+}
+
+/// A claimed row this version cannot read (a hand-edited table). The
+/// store sets it aside as dead, with [`reason`](Self::reason) as its
+/// `last_error`, and hands out the rest of the batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Unreadable {
+    pub(crate) id: i64,
+    pub(crate) what: &'static str,
+}
+
+impl Unreadable {
+    pub(crate) fn reason(&self) -> String {
+        format!("unreadable: {}", self.what)
+    }
+
+    pub(crate) fn log(&self) {
+        tracing::error!(
+            id = self.id,
+            what = self.what,
+            "inbox event is unreadable; set aside as dead"
+        );
+    }
+}
+
+/// A claim's rows split into the events handed out and the unreadable
+/// rows set aside.
+pub(crate) fn sort_out(
+    rows: impl IntoIterator<Item = Result<Claimed, Unreadable>>,
+) -> (Vec<Claimed>, Vec<Unreadable>) {
+    let (mut claimed, mut unreadable) = (Vec::new(), Vec::new());
+    for row in rows {
+        match row {
+            Ok(claim) => claimed.push(claim),
+            Err(row) => {
+                row.log();
+                unreadable.push(row);
+            }
+        }
+    }
+    claimed.sort_unstable_by_key(|c| c.id);
+    (claimed, unreadable)
 }
 
 /// How many events are in each state.
@@ -213,7 +298,8 @@ impl Counts {
 pub struct TrackedOrder {
     /// ET's order id.
     pub order_id: String,
-    /// The last status the inbox stored for it; `None` before any.
+    /// The newest status the inbox stored for it (by the time each status
+    /// took effect, not by when it arrived); `None` before any.
     pub status: Option<OrderStatus>,
 }
 
@@ -227,4 +313,50 @@ pub(crate) fn now_ms() -> i64 {
 /// A fresh claim token.
 pub(crate) fn new_token() -> i64 {
     rand::random::<i64>()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_et_s_date_time_text_is_a_status_time() {
+        let t = beijing_time("2026-12-01 10:05:09").unwrap();
+        assert_eq!(t.to_string(), "2026-12-01 10:05:09");
+        for bad in [
+            "",
+            "2026-12-01T10:05:09",
+            "2026-12-01 10:05",
+            "2026-13-01 10:05:09",
+            "2026-12-00 10:05:09",
+            "2026-12-01 24:00:00",
+            "2026-12-01 10:60:00",
+            "+026-12-01 10:05:09",
+            "2026-12-01 10:05:09 ",
+            "２０２６-12-01 10:05:09",
+        ] {
+            assert_eq!(beijing_time(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn status_times_order_as_the_times_do() {
+        let at = |text| {
+            let mut event = NewEvent::reconciled("ET1", OrderStatus::Paid, UNIX_EPOCH);
+            event.order_status_at = beijing_time(text);
+            event.status_time()
+        };
+        let times = [
+            "2025-12-31 23:59:59",
+            "2026-01-01 00:00:00",
+            "2026-01-01 00:00:01",
+            "2026-01-01 00:01:00",
+            "2026-01-01 01:00:00",
+            "2026-01-02 00:00:00",
+            "2026-02-01 00:00:00",
+        ];
+        let keys: Vec<_> = times.iter().map(|t| at(t).unwrap()).collect();
+        assert!(keys.windows(2).all(|w| w[0] < w[1]), "{keys:?}");
+        assert_eq!(at("2026-01-01 00:00:00"), Some(20_260_101_000_000));
+    }
 }

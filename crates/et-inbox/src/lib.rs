@@ -18,10 +18,18 @@
 //!   later with exponential backoff, and sets it aside as dead after
 //!   [`InboxConfig::max_attempts`]. A consumer that crashes loses its lease
 //!   and its batch is claimed again. [`Inbox::process`] and [`Inbox::run`]
-//!   do all of that around the merchant's function.
+//!   do all of that around the merchant's function, and more: they renew
+//!   the lease while the batch is worked on, so a slow event never has a
+//!   second copy running on another consumer; a panic is one failed
+//!   attempt of its event only; a store error while marking is retried
+//!   while the lease holds. A row this version cannot read (a hand-edited
+//!   table) is set aside as dead, and the rest of its batch handed out.
 //! * **Reconcile.** [`Reconciler`] batch-queries ET for orders that are not
 //!   final locally and stores any status difference as the same typed event
-//!   a notification would be, so one handler path covers both.
+//!   a notification would be, so one handler path covers both. The order
+//!   table it reads keeps each order's newest status by the time the status
+//!   took effect (ET's `datetime`), so status changes arriving out of order
+//!   never move an order back.
 //! * **Migrate.** Each store creates and upgrades its tables on open
 //!   (`PRAGMA user_version` on SQLite, the `et_inbox_schema` table on
 //!   PostgreSQL) and refuses a schema newer than it knows.
@@ -99,6 +107,8 @@
 
 mod error;
 mod event;
+mod guard;
+mod lease;
 mod postgres;
 mod reconcile;
 mod sqlite;
@@ -106,14 +116,17 @@ mod store;
 
 use std::fmt;
 use std::future::Future;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use et_http::NotificationHandler;
 use et_proto::VerifiedNotification;
 
+use guard::{guarded, Panicked, PANICKED};
+use lease::Heartbeat;
+
 pub use error::Error;
 pub use event::{Claimed, Counts, Inserted, NewEvent, Source, TrackedOrder, RECONCILED_PREFIX};
-pub use postgres::{PgCompletion, PgStore};
+pub use postgres::{PgCompletion, PgStore, APPLICATION_NAME};
 pub use reconcile::{ReconcileReport, Reconciler, ReconcilerConfig, MAX_QUERY_BATCH};
 pub use sqlite::SqliteStore;
 pub use store::Store;
@@ -123,8 +136,12 @@ pub use store::Store;
 pub struct InboxConfig {
     /// Events per claim. Default 32.
     pub batch_size: u32,
-    /// How long a claim lasts; an event not marked by then is claimed again
-    /// (by anyone). Longer than the slowest processing. Default 60 s.
+    /// How long a claim lasts unless renewed; an event not marked by then
+    /// is claimed again (by anyone). [`Inbox::process`] renews it every
+    /// quarter of it while it works, so it need not exceed the slowest
+    /// processing: it is how soon a crashed consumer's events come back,
+    /// and how long the store may be unreachable before processing is
+    /// stopped. Keep it well above the store's round trip. Default 60 s.
     pub lease: Duration,
     /// Attempts before an event is set aside as dead. Default 8.
     pub max_attempts: u32,
@@ -174,6 +191,13 @@ pub enum Disposition {
     Dead,
 }
 
+/// What became of one event of a batch.
+enum Outcome {
+    Done,
+    Failed(Disposition),
+    LeaseLost,
+}
+
 /// What one [`Inbox::process`] call did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct BatchReport {
@@ -185,7 +209,9 @@ pub struct BatchReport {
     pub retried: usize,
     /// Failed for the last time, set aside.
     pub dead: usize,
-    /// Processed, but the lease had ended and another consumer claimed it.
+    /// Not marked because the lease ended first (it could not be renewed
+    /// in time, or another consumer claimed the event): claimed again when
+    /// the lease ends. Its processing may have run, or been stopped midway.
     pub lease_lost: usize,
 }
 
@@ -269,33 +295,119 @@ impl<S: Store> Inbox<S> {
     /// Claims one batch and runs `process` on each event in turn, marking
     /// it done on `Ok` and failed on `Err`. See the crate docs for what
     /// `process` must do to have its effect exactly once.
+    ///
+    /// * **A panic** in `process` (in the call or in its future) is one
+    ///   failed attempt of that event only, as an `Err` would be, and the
+    ///   batch goes on; so `process` must not leave state it shares between
+    ///   events broken when it panics.
+    /// * **The lease is renewed** in the background while the batch is
+    ///   worked on, so a slow event is not claimed by another consumer
+    ///   meanwhile. If the store cannot renew it in time (unreachable for
+    ///   about three quarters of [`InboxConfig::lease`]), the event's
+    ///   processing is stopped (its future dropped) before another
+    ///   consumer can claim it, and the event counts as
+    ///   [`lease_lost`](BatchReport::lease_lost).
+    /// * **A store error while marking** is retried as long as the lease
+    ///   holds, so a dropped database connection does not make an event
+    ///   run twice.
+    ///
+    /// `Err` only when the claim itself failed.
     pub async fn process<F, Fut, E>(&self, mut process: F) -> Result<BatchReport, Error>
     where
         F: FnMut(Claimed) -> Fut,
         Fut: Future<Output = Result<(), E>>,
         E: fmt::Display,
     {
+        let claimed_at = Instant::now();
         let batch = self.claim().await?;
         let mut report = BatchReport {
             claimed: batch.len(),
             ..BatchReport::default()
         };
-        for claim in batch {
-            // The error as text at once: `E` need not be `Send`.
-            let processed = process(claim.clone()).await.map_err(|e| e.to_string());
-            let outcome = match processed {
-                Ok(()) => self.done(&claim).await.map(|()| None),
-                Err(reason) => self.failed(&claim, &reason).await.map(Some),
-            };
-            match outcome {
-                Ok(None) => report.done += 1,
-                Ok(Some(Disposition::Retry(_))) => report.retried += 1,
-                Ok(Some(Disposition::Dead)) => report.dead += 1,
-                Err(Error::LeaseLost { .. }) => report.lease_lost += 1,
-                Err(e) => return Err(e),
+        if batch.is_empty() {
+            return Ok(report);
+        }
+        let heartbeat = Heartbeat::start(self.store.clone(), &batch, self.config.lease, claimed_at);
+        for claim in &batch {
+            match self.handle(claim, &heartbeat, &mut process).await {
+                Outcome::Done => report.done += 1,
+                Outcome::Failed(Disposition::Retry(_)) => report.retried += 1,
+                Outcome::Failed(Disposition::Dead) => report.dead += 1,
+                Outcome::LeaseLost => report.lease_lost += 1,
             }
         }
         Ok(report)
+    }
+
+    /// Runs `process` on one claimed event while its lease holds, and
+    /// marks the result.
+    async fn handle<F, Fut, E>(
+        &self,
+        claim: &Claimed,
+        heartbeat: &Heartbeat,
+        process: &mut F,
+    ) -> Outcome
+    where
+        F: FnMut(Claimed) -> Fut,
+        Fut: Future<Output = Result<(), E>>,
+        E: fmt::Display,
+    {
+        if !heartbeat.holds(claim.id) {
+            return Outcome::LeaseLost;
+        }
+        let processed = tokio::select! {
+            biased;
+            // The error as text at once: `E` need not be `Send`.
+            processed = guarded(|| process(claim.clone())) => processed.map(|r| r.map_err(|e| e.to_string())),
+            () = heartbeat.lost(claim.id) => {
+                tracing::warn!(id = claim.id, dedup_key = %claim.dedup_key, "inbox lease not renewed in time: processing stopped; the event is claimed again when the lease ends");
+                return Outcome::LeaseLost;
+            }
+        };
+        let failure = match processed {
+            Ok(result) => result.err(),
+            Err(Panicked) => {
+                tracing::error!(id = claim.id, dedup_key = %claim.dedup_key, "inbox event processing panicked");
+                Some(PANICKED.to_owned())
+            }
+        };
+        self.record(claim, failure.as_deref(), heartbeat).await
+    }
+
+    /// Marks a processed event done (`failure` is `None`) or failed,
+    /// retrying a store error while the lease holds.
+    async fn record(
+        &self,
+        claim: &Claimed,
+        failure: Option<&str>,
+        heartbeat: &Heartbeat,
+    ) -> Outcome {
+        let mark = async {
+            let mut pause = Duration::from_millis(20);
+            loop {
+                let marked = match failure {
+                    None => self.done(claim).await.map(|()| Outcome::Done),
+                    Some(reason) => self.failed(claim, reason).await.map(Outcome::Failed),
+                };
+                match marked {
+                    Ok(outcome) => return outcome,
+                    Err(Error::LeaseLost { .. }) => return Outcome::LeaseLost,
+                    Err(e) => {
+                        tracing::warn!(id = claim.id, error = %e, "could not mark an inbox event; trying again while its lease holds");
+                        tokio::time::sleep(pause).await;
+                        pause = (pause * 2).min(Duration::from_secs(1));
+                    }
+                }
+            }
+        };
+        tokio::select! {
+            biased;
+            outcome = mark => outcome,
+            () = heartbeat.lost(claim.id) => {
+                tracing::warn!(id = claim.id, dedup_key = %claim.dedup_key, "inbox event processed but not marked before its lease ended: it will be processed again");
+                Outcome::LeaseLost
+            }
+        }
     }
 
     /// Runs [`process`](Self::process) until `shutdown` completes, pausing

@@ -4,16 +4,17 @@
 //! starting together migrate once. Claims use `FOR UPDATE SKIP LOCKED`;
 //! every timestamp is the database's clock, so instances' clocks may differ.
 
+use std::ops::{Deref, DerefMut};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use et_model::OrderStatus;
-use tokio::sync::{Mutex, OwnedMutexGuard};
-use tokio_postgres::{Client, NoTls};
+use tokio::sync::{Mutex, OwnedMutexGuard, OwnedSemaphorePermit, Semaphore};
+use tokio_postgres::{Client, Config, NoTls};
 
-use crate::event::new_token;
-use crate::store::{millis, pending};
+use crate::event::{new_token, sort_out, Unreadable};
+use crate::store::{keep_newest_status, millis, pending};
 use crate::{Claimed, Counts, Error, Inserted, NewEvent, Store, TrackedOrder};
 
 /// The database's clock in Unix milliseconds.
@@ -24,7 +25,8 @@ macro_rules! now_ms {
 }
 
 /// Schema migrations, in order; `et_inbox_schema.version` counts those applied.
-const MIGRATIONS: &[&str] = &[r"
+const MIGRATIONS: &[&str] = &[
+    r"
 CREATE TABLE et_inbox_events (
     id            BIGSERIAL PRIMARY KEY,
     dedup_key     TEXT    NOT NULL UNIQUE,
@@ -47,7 +49,20 @@ CREATE TABLE et_inbox_orders (
     final      BOOLEAN NOT NULL DEFAULT false,
     updated_at BIGINT  NOT NULL
 );
-"];
+",
+    r"
+-- The events a consumer holds, found by claim token while it renews them.
+CREATE INDEX et_inbox_events_held ON et_inbox_events (claim_token) WHERE state = 'claimed';
+",
+    r"
+-- When the kept status took effect, yyyyMMddHHmmss (Beijing time).
+ALTER TABLE et_inbox_orders ADD COLUMN status_time BIGINT;
+",
+];
+
+/// How the inbox's connections are named in `pg_stat_activity` unless the
+/// URL names them.
+pub const APPLICATION_NAME: &str = "et-inbox";
 
 /// Advisory lock key serialising migrations ("etinbox" in ASCII).
 const MIGRATION_LOCK: i64 = 0x0065_7469_6e62_6f78;
@@ -60,34 +75,76 @@ pub struct PgStore {
 }
 
 struct Pool {
-    url: String,
+    config: Config,
     connections: Vec<Arc<Mutex<Option<Client>>>>,
+    /// One permit per connection: whoever holds one finds a free
+    /// connection, so a connection held long (an open [`PgCompletion`])
+    /// does not queue others behind it while another is free.
+    free: Arc<Semaphore>,
     next: AtomicUsize,
 }
 
 impl std::fmt::Debug for PgStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // The URL may carry a password.
+        // The configuration carries the password.
         f.debug_struct("PgStore")
             .field("connections", &self.inner.connections.len())
             .finish_non_exhaustive()
     }
 }
 
-/// A live connection taken from the pool until dropped.
-type Conn = OwnedMutexGuard<Option<Client>>;
+/// A connection taken from the pool until dropped.
+struct Conn {
+    // Dropped in this order: the connection is free before the permit that
+    // lets another caller look for it comes back.
+    slot: OwnedMutexGuard<Option<Client>>,
+    _free: Option<OwnedSemaphorePermit>,
+}
+
+impl Deref for Conn {
+    type Target = Option<Client>;
+
+    fn deref(&self) -> &Option<Client> {
+        &self.slot
+    }
+}
+
+impl DerefMut for Conn {
+    fn deref_mut(&mut self) -> &mut Option<Client> {
+        &mut self.slot
+    }
+}
 
 impl PgStore {
     /// Connects to `url` (e.g. `postgresql://user:pass@127.0.0.1/db`; no
     /// TLS, so for a database on loopback or a private network) with
     /// `connections` connections, and applies pending migrations.
+    ///
+    /// A connection that the server ended (a restart, a failover,
+    /// `pg_terminate_backend`) fails the operation that was using it and is
+    /// opened again on its next use. Unless `url` sets them, connections
+    /// give up connecting after 10 s (`connect_timeout`), drop after 30 s
+    /// of unacknowledged data (`tcp_user_timeout`, on Linux), and are named
+    /// `et-inbox` in `pg_stat_activity` (`application_name`).
     pub async fn connect(url: &str, connections: usize) -> Result<Self, Error> {
+        let mut config: Config = url.parse()?;
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(Duration::from_secs(10));
+        }
+        if config.get_tcp_user_timeout().is_none() {
+            config.tcp_user_timeout(Duration::from_secs(30));
+        }
+        if config.get_application_name().is_none() {
+            config.application_name(APPLICATION_NAME);
+        }
+        let connections = connections.max(1);
         let store = PgStore {
             inner: Arc::new(Pool {
-                url: url.to_owned(),
-                connections: (0..connections.max(1))
+                config,
+                connections: (0..connections)
                     .map(|_| Arc::new(Mutex::new(None)))
                     .collect(),
+                free: Arc::new(Semaphore::new(connections)),
                 next: AtomicUsize::new(0),
             }),
         };
@@ -99,6 +156,12 @@ impl PgStore {
     /// Starts marking `claim` done in one transaction with the merchant's
     /// own writes: run them on [`PgCompletion::client`], then
     /// [`PgCompletion::commit`]. Dropping it uncommitted rolls back.
+    ///
+    /// It holds one of the store's connections until then, and the lease
+    /// is renewed on another: give the store more connections than events
+    /// completing this way at once. Called from the
+    /// processing of [`Inbox::process`](crate::Inbox::process), the event
+    /// is then already done when `process` marks it, which is `Ok`.
     pub async fn begin_completion(&self, claim: &Claimed) -> Result<PgCompletion, Error> {
         let mut conn = self.conn().await?;
         live(&mut conn).batch_execute("BEGIN").await?;
@@ -130,13 +193,27 @@ impl PgStore {
         Ok(live(&mut conn).query(sql, params).await?)
     }
 
-    /// The next connection in turn, (re)connected if needed.
+    /// A free connection (the next in turn that is free), waiting while
+    /// all are in use; (re)connected if needed.
     async fn conn(&self) -> Result<Conn, Error> {
         let pool = &self.inner;
-        let at = pool.next.fetch_add(1, Ordering::Relaxed) % pool.connections.len();
-        let mut conn = Arc::clone(&pool.connections[at]).lock_owned().await;
+        // The semaphore is never closed, so this is always a permit.
+        let free = Arc::clone(&pool.free).acquire_owned().await.ok();
+        let n = pool.connections.len();
+        let start = pool.next.fetch_add(1, Ordering::Relaxed);
+        let slot = (0..n).find_map(|i| {
+            Arc::clone(&pool.connections[(start + i) % n])
+                .try_lock_owned()
+                .ok()
+        });
+        let slot = match slot {
+            Some(slot) => slot,
+            // Unreachable while every holder has a permit; waiting keeps it correct anyway.
+            None => Arc::clone(&pool.connections[start % n]).lock_owned().await,
+        };
+        let mut conn = Conn { slot, _free: free };
         if conn.as_ref().is_none_or(Client::is_closed) {
-            let (client, connection) = tokio_postgres::connect(&pool.url, NoTls).await?;
+            let (client, connection) = pool.config.connect(NoTls).await?;
             tokio::spawn(async move {
                 if let Err(e) = connection.await {
                     tracing::warn!(error = %e, "inbox PostgreSQL connection ended");
@@ -186,11 +263,46 @@ async fn migrate(client: &Client) -> Result<(), Error> {
     result
 }
 
+/// Marks a claimed event done. The row keeps its claim token, so that the
+/// same claim marking it again can tell (see [`DONE_UNDER`]).
 const MARK_DONE: &str = concat!(
     "UPDATE et_inbox_events SET state = 'done', done_at = ",
     now_ms!(),
-    ", claim_token = NULL WHERE id = $1 AND claim_token = $2 AND state = 'claimed'"
+    " WHERE id = $1 AND claim_token = $2 AND state = 'claimed'"
 );
+
+/// Whether the event was marked done under this claim.
+const DONE_UNDER: &str =
+    "SELECT count(*) FROM et_inbox_events WHERE id = $1 AND claim_token = $2 AND state = 'done'";
+
+/// A claimed row; the schema fixes each column's type, so a value that
+/// does not read is a changed table, and sets aside only its row. The id
+/// is the primary key: without it the claim fails as a whole.
+fn read_claimed(
+    row: &tokio_postgres::Row,
+    token: i64,
+) -> Result<Result<Claimed, Unreadable>, Error> {
+    let id: i64 = row.try_get(0)?;
+    let text = |at, what| {
+        row.try_get::<_, String>(at)
+            .map_err(|_| Unreadable { id, what })
+    };
+    let read = || {
+        let attempts = row.try_get::<_, i32>(4).map_err(|_| Unreadable {
+            id,
+            what: "attempts is not an integer",
+        })?;
+        Claimed::from_row(
+            id,
+            text(1, "dedup_key is not text")?,
+            &text(2, "source is not text")?,
+            &text(3, "fields are not text")?,
+            i64::from(attempts),
+            token,
+        )
+    };
+    Ok(read())
+}
 
 /// Marks a claimed event done in one transaction with the merchant's own
 /// writes (see [`PgStore::begin_completion`]).
@@ -276,15 +388,12 @@ impl Store for PgStore {
             now_ms!(),
             ") ON CONFLICT (dedup_key) DO NOTHING RETURNING order_id),
              ord AS (
-                 INSERT INTO et_inbox_orders (order_id, status, final, updated_at)
-                 SELECT order_id, $5::bigint, $6, ",
+                 INSERT INTO et_inbox_orders (order_id, status, status_time, final, updated_at)
+                 SELECT order_id, $5::bigint, $7::bigint, $6, ",
             now_ms!(),
-            " FROM ins WHERE order_id IS NOT NULL
-                 ON CONFLICT (order_id) DO UPDATE SET
-                     status = coalesce(EXCLUDED.status, et_inbox_orders.status),
-                     final = CASE WHEN EXCLUDED.status IS NULL THEN et_inbox_orders.final
-                                  ELSE EXCLUDED.final END,
-                     updated_at = EXCLUDED.updated_at)
+            " FROM ins WHERE order_id IS NOT NULL",
+            keep_newest_status!(),
+            ")
              SELECT count(*) FROM ins"
         );
         let status = event.order_status.map(OrderStatus::code);
@@ -300,6 +409,7 @@ impl Store for PgStore {
                     &event.fields_json(),
                     &status,
                     &terminal,
+                    &event.status_time(),
                 ],
             )
             .await?;
@@ -339,6 +449,9 @@ impl Store for PgStore {
              FROM picked WHERE e.id = picked.id
              RETURNING e.id, e.dedup_key, e.source, e.fields, e.attempts"
         );
+        const SET_ASIDE: &str = "UPDATE et_inbox_events
+             SET state = 'dead', claim_token = NULL, last_error = $3
+             WHERE id = $1 AND claim_token = $2";
         let max_attempts = i32::try_from(max_attempts).unwrap_or(i32::MAX);
         let token = new_token();
         let mut conn = self.conn().await?;
@@ -347,32 +460,56 @@ impl Store for PgStore {
         let rows = client
             .query(CLAIM, &[&i64::from(limit), &token, &millis(lease)])
             .await?;
-        let mut claimed = rows
+        let rows = rows
             .iter()
-            .map(|row| {
-                Claimed::from_row(
-                    row.get(0),
-                    row.get(1),
-                    row.get(2),
-                    row.get(3),
-                    i64::from(row.get::<_, i32>(4)),
-                    token,
-                )
-            })
+            .map(|row| read_claimed(row, token))
             .collect::<Result<Vec<_>, _>>()?;
-        claimed.sort_unstable_by_key(|c| c.id);
+        let (claimed, unreadable) = sort_out(rows);
+        for row in unreadable {
+            // Not set aside now: it comes back when its lease ends, and is
+            // set aside then. The readable rest is handed out anyway.
+            if let Err(e) = client
+                .execute(SET_ASIDE, &[&row.id, &token, &row.reason()])
+                .await
+            {
+                tracing::warn!(id = row.id, error = %e, "could not set an unreadable inbox event aside");
+            }
+        }
         Ok(claimed)
     }
 
     async fn complete(&self, claim: &Claimed) -> Result<(), Error> {
         let mut conn = self.conn().await?;
-        match live(&mut conn)
-            .execute(MARK_DONE, &[&claim.id, &claim.token])
-            .await?
+        let client = live(&mut conn);
+        let ids = [
+            &claim.id as &(dyn tokio_postgres::types::ToSql + Sync),
+            &claim.token,
+        ];
+        if client.execute(MARK_DONE, &ids).await? == 1
+            || client.query_one(DONE_UNDER, &ids).await?.get::<_, i64>(0) == 1
         {
-            1 => Ok(()),
-            _ => Err(Error::LeaseLost { id: claim.id }),
+            Ok(())
+        } else {
+            Err(Error::LeaseLost { id: claim.id })
         }
+    }
+
+    async fn renew(&self, batch: &Claimed, lease: Duration) -> Result<Vec<i64>, Error> {
+        const RENEW: &str = concat!(
+            "UPDATE et_inbox_events SET claimed_until = ",
+            now_ms!(),
+            " + $2 WHERE claim_token = $1 AND state = 'claimed' RETURNING id"
+        );
+        let mut conn = self.conn().await?;
+        let rows = live(&mut conn)
+            .query(RENEW, &[&batch.token, &millis(lease)])
+            .await?;
+        let mut held = rows
+            .iter()
+            .map(|row| row.try_get(0))
+            .collect::<Result<Vec<i64>, _>>()?;
+        held.sort_unstable();
+        Ok(held)
     }
 
     async fn fail(

@@ -8,14 +8,16 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use et_model::OrderStatus;
+use rusqlite::types::Value;
 use rusqlite::{params, Connection, TransactionBehavior};
 
-use crate::event::{new_token, now_ms};
-use crate::store::{millis, pending};
+use crate::event::{new_token, now_ms, sort_out, Unreadable};
+use crate::store::{keep_newest_status, millis, pending};
 use crate::{Claimed, Counts, Error, Inserted, NewEvent, Store, TrackedOrder};
 
 /// Schema migrations, in order; `user_version` counts those applied.
-const MIGRATIONS: &[&str] = &[r"
+const MIGRATIONS: &[&str] = &[
+    r"
 CREATE TABLE et_inbox_events (
     id            INTEGER PRIMARY KEY AUTOINCREMENT,
     dedup_key     TEXT    NOT NULL UNIQUE,
@@ -38,7 +40,16 @@ CREATE TABLE et_inbox_orders (
     final      INTEGER NOT NULL DEFAULT 0,
     updated_at INTEGER NOT NULL
 );
-"];
+",
+    r"
+-- The events a consumer holds, found by claim token while it renews them.
+CREATE INDEX et_inbox_events_held ON et_inbox_events (claim_token) WHERE state = 'claimed';
+",
+    r"
+-- When the kept status took effect, yyyyMMddHHmmss (Beijing time).
+ALTER TABLE et_inbox_orders ADD COLUMN status_time INTEGER;
+",
+];
 
 /// The SQLite inbox store. Cheap to clone (one shared connection; SQLite
 /// writes one at a time anyway). Several processes may share the file.
@@ -125,9 +136,11 @@ fn migrate(conn: &mut Connection) -> Result<(), Error> {
     Ok(())
 }
 
+/// Marks a claimed event done. The row keeps its claim token, so that the
+/// same claim marking it again can tell (see [`done_under`]).
 fn mark_done(conn: &Connection, id: i64, token: i64) -> Result<(), Error> {
     let changed = conn.execute(
-        "UPDATE et_inbox_events SET state = 'done', done_at = ?3, claim_token = NULL
+        "UPDATE et_inbox_events SET state = 'done', done_at = ?3
          WHERE id = ?1 AND claim_token = ?2 AND state = 'claimed'",
         params![id, token, now_ms()],
     )?;
@@ -136,6 +149,45 @@ fn mark_done(conn: &Connection, id: i64, token: i64) -> Result<(), Error> {
     } else {
         Err(Error::LeaseLost { id })
     }
+}
+
+/// Whether the event was marked done under this claim.
+fn done_under(conn: &Connection, id: i64, token: i64) -> Result<bool, Error> {
+    let found: i64 = conn.query_row(
+        "SELECT count(*) FROM et_inbox_events
+         WHERE id = ?1 AND claim_token = ?2 AND state = 'done'",
+        params![id, token],
+        |row| row.get(0),
+    )?;
+    Ok(found == 1)
+}
+
+/// A claimed row as SQLite returned it; any column may hold any type in a
+/// hand-edited file, so each is read as a plain value first.
+type RawRow = (i64, Value, Value, Value, Value);
+
+fn read_claimed(
+    (id, key, source, fields, attempts): RawRow,
+    token: i64,
+) -> Result<Claimed, Unreadable> {
+    let text = |value, what| match value {
+        Value::Text(text) => Ok(text),
+        _ => Err(Unreadable { id, what }),
+    };
+    let Value::Integer(attempts) = attempts else {
+        return Err(Unreadable {
+            id,
+            what: "attempts is not an integer",
+        });
+    };
+    Claimed::from_row(
+        id,
+        text(key, "dedup_key is not text")?,
+        &text(source, "source is not text")?,
+        &text(fields, "fields are not text")?,
+        attempts,
+        token,
+    )
 }
 
 impl Store for SqliteStore {
@@ -156,24 +208,22 @@ impl Store for SqliteStore {
                     now
                 ],
             )? == 1;
-            if stored {
-                if let Some(order_id) = &event.order_id {
-                    let status = event.order_status;
-                    tx.execute(
-                        "INSERT INTO et_inbox_orders (order_id, status, final, updated_at)
-                         VALUES (?1, ?2, ?3, ?4)
-                         ON CONFLICT (order_id) DO UPDATE SET
-                             status = coalesce(excluded.status, status),
-                             final = CASE WHEN excluded.status IS NULL THEN final ELSE excluded.final END,
-                             updated_at = excluded.updated_at",
-                        params![
-                            order_id,
-                            status.map(OrderStatus::code),
-                            status.is_some_and(OrderStatus::is_terminal),
-                            now
-                        ],
-                    )?;
-                }
+            if let (true, Some(order_id)) = (stored, &event.order_id) {
+                let status = event.order_status;
+                tx.execute(
+                    concat!(
+                        "INSERT INTO et_inbox_orders (order_id, status, status_time, final, updated_at)
+                         VALUES (?1, ?2, ?3, ?4, ?5)",
+                        keep_newest_status!()
+                    ),
+                    params![
+                        order_id,
+                        status.map(OrderStatus::code),
+                        event.status_time(),
+                        status.is_some_and(OrderStatus::is_terminal),
+                        now
+                    ],
+                )?;
             }
             tx.commit()?;
             Ok(if stored {
@@ -202,7 +252,7 @@ impl Store for SqliteStore {
                 params![now, max_attempts],
             )?;
             let token = new_token();
-            let mut claimed = tx
+            let rows = tx
                 .prepare(
                     "UPDATE et_inbox_events
                      SET state = 'claimed', claim_token = ?1, claimed_until = ?2 + ?3,
@@ -215,29 +265,52 @@ impl Store for SqliteStore {
                 )?
                 .query_map(params![token, now, lease, limit], |row| {
                     Ok((
-                        row.get::<_, i64>(0)?,
-                        row.get::<_, String>(1)?,
-                        row.get::<_, String>(2)?,
-                        row.get::<_, String>(3)?,
-                        row.get::<_, i64>(4)?,
+                        row.get(0)?,
+                        row.get(1)?,
+                        row.get(2)?,
+                        row.get(3)?,
+                        row.get(4)?,
                     ))
                 })?
-                .collect::<Result<Vec<_>, _>>()?;
+                .collect::<Result<Vec<RawRow>, _>>()?;
+            let (claimed, unreadable) =
+                sort_out(rows.into_iter().map(|row| read_claimed(row, token)));
+            for row in unreadable {
+                tx.execute(
+                    "UPDATE et_inbox_events SET state = 'dead', claim_token = NULL, last_error = ?2
+                     WHERE id = ?1",
+                    params![row.id, row.reason()],
+                )?;
+            }
             tx.commit()?;
-            claimed.sort_unstable_by_key(|row| row.0);
-            claimed
-                .into_iter()
-                .map(|(id, key, source, fields, attempts)| {
-                    Claimed::from_row(id, key, &source, &fields, attempts, token)
-                })
-                .collect()
+            Ok(claimed)
         })
         .await
     }
 
     async fn complete(&self, claim: &Claimed) -> Result<(), Error> {
         let (id, token) = (claim.id, claim.token);
-        self.blocking(move |conn| mark_done(conn, id, token)).await
+        self.blocking(move |conn| match mark_done(conn, id, token) {
+            Err(Error::LeaseLost { .. }) if done_under(conn, id, token)? => Ok(()),
+            marked => marked,
+        })
+        .await
+    }
+
+    async fn renew(&self, batch: &Claimed, lease: Duration) -> Result<Vec<i64>, Error> {
+        let (token, lease) = (batch.token, millis(lease));
+        self.blocking(move |conn| {
+            let mut held = conn
+                .prepare(
+                    "UPDATE et_inbox_events SET claimed_until = ?2 + ?3
+                     WHERE claim_token = ?1 AND state = 'claimed' RETURNING id",
+                )?
+                .query_map(params![token, now_ms(), lease], |row| row.get(0))?
+                .collect::<Result<Vec<i64>, _>>()?;
+            held.sort_unstable();
+            Ok(held)
+        })
+        .await
     }
 
     async fn fail(
@@ -325,6 +398,42 @@ impl Store for SqliteStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_first_schema_database_is_upgraded_in_place_and_keeps_its_rows() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("inbox.db");
+        let conn = Connection::open(&path).unwrap();
+        conn.execute_batch(MIGRATIONS[0]).unwrap();
+        conn.execute_batch(
+            "PRAGMA user_version = 1;
+             INSERT INTO et_inbox_orders (order_id, status, final, updated_at)
+             VALUES ('ET-OLD', 1, 0, 0);",
+        )
+        .unwrap();
+        drop(conn);
+        let store = SqliteStore::open(&path).unwrap();
+        let listed = |orders: Vec<TrackedOrder>| {
+            orders
+                .into_iter()
+                .map(|o| (o.order_id, o.status))
+                .collect::<Vec<_>>()
+        };
+        let open = store.open_orders("", 10).await.unwrap();
+        assert_eq!(
+            listed(open),
+            [("ET-OLD".to_owned(), Some(OrderStatus::Paid))]
+        );
+        // A status stored before status times is older than any dated one.
+        let remitting =
+            NewEvent::reconciled("ET-OLD", OrderStatus::Remitting, std::time::UNIX_EPOCH);
+        store.insert(&remitting).await.unwrap();
+        let open = store.open_orders("", 10).await.unwrap();
+        assert_eq!(
+            listed(open),
+            [("ET-OLD".to_owned(), Some(OrderStatus::Remitting))]
+        );
+    }
 
     #[test]
     fn migrations_are_applied_once_and_a_newer_schema_is_refused() {

@@ -22,7 +22,10 @@ pub trait Store: Clone + Send + Sync + 'static {
     /// Claims up to `limit` claimable events for `lease`: pending ones whose
     /// retry time has come and claimed ones whose lease ended. Events whose
     /// lease ended after their `max_attempts`-th attempt are set aside as
-    /// dead instead. Two consumers never hold the same event at once.
+    /// dead instead, and so is a row this version cannot read (a
+    /// hand-edited table; its `last_error` says what is wrong), without
+    /// keeping the rest of the batch from being handed out. Two consumers
+    /// never hold the same event at once.
     fn claim(
         &self,
         limit: u32,
@@ -31,8 +34,21 @@ pub trait Store: Clone + Send + Sync + 'static {
     ) -> impl Future<Output = Result<Vec<Claimed>, Error>> + Send;
 
     /// Marks a claimed event done; [`Error::LeaseLost`] if the claim is no
-    /// longer this one's.
+    /// longer this one's. Marking it again under the same claim (a retry
+    /// after a lost reply, or after the processing completed it in its own
+    /// transaction) is `Ok` and changes nothing.
     fn complete(&self, claim: &Claimed) -> impl Future<Output = Result<(), Error>> + Send;
+
+    /// Extends to `lease` from now the lease of every event still held
+    /// under the claim `batch` came from (one [`claim`](Self::claim) call's
+    /// events share it), and returns their ids in increasing order: empty
+    /// once none is held any more. A consumer renews while it works, so
+    /// that a slow event is not claimed a second time.
+    fn renew(
+        &self,
+        batch: &Claimed,
+        lease: Duration,
+    ) -> impl Future<Output = Result<Vec<i64>, Error>> + Send;
 
     /// Releases a claimed event after a failure: claimable again after
     /// `retry_in`, or set aside as dead when `retry_in` is `None`.
@@ -58,9 +74,35 @@ pub trait Store: Clone + Send + Sync + 'static {
     ) -> impl Future<Output = Result<Vec<TrackedOrder>, Error>> + Send;
 }
 
-/// `Duration` as whole milliseconds for the database.
+/// The conflict clause of both stores' insert into `et_inbox_orders`: a
+/// status replaces the kept one only if it is newer by the time it took
+/// effect (`status_time`), so changes arriving out of order never move an
+/// order back. A dated status is newer than an undated one; of two from the
+/// same second (or both undated) the later arrival wins, except that a
+/// final status is not undone. An event without a status only adds the
+/// order if it is missing.
+macro_rules! keep_newest_status {
+    () => {
+        " ON CONFLICT (order_id) DO UPDATE SET
+             status = excluded.status, status_time = excluded.status_time,
+             final = excluded.final, updated_at = excluded.updated_at
+         WHERE excluded.status IS NOT NULL AND (
+             et_inbox_orders.status IS NULL
+             OR coalesce(excluded.status_time, -1) > coalesce(et_inbox_orders.status_time, -1)
+             OR (coalesce(excluded.status_time, -1) = coalesce(et_inbox_orders.status_time, -1)
+                 AND (excluded.final OR NOT et_inbox_orders.final)))"
+    };
+}
+pub(crate) use keep_newest_status;
+
+/// The longest wait the stores write: a hundred years. Longer ones (a
+/// lease or retry of `Duration::MAX`) are capped, so that "now" plus the
+/// wait never overflows the database's integers.
+pub(crate) const LONGEST: Duration = Duration::from_secs(100 * 365 * 86_400);
+
+/// `Duration` as whole milliseconds for the database, at most [`LONGEST`].
 pub(crate) fn millis(d: Duration) -> i64 {
-    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+    i64::try_from(d.min(LONGEST).as_millis()).unwrap_or(i64::MAX)
 }
 
 /// The migrations a schema at version `applied` still lacks, and the

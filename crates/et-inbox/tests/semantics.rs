@@ -2,10 +2,10 @@
 //! PostgreSQL (which SKIPs loudly without `ET_INBOX_PG_URL`, and fails with
 //! `ET_REQUIRE_SERVICES=1`).
 
+#[macro_use]
 mod common;
 
 use std::collections::BTreeMap;
-use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -16,43 +16,8 @@ use et_proto::ACK_OK;
 use http_body_util::BodyExt;
 use tower_service::Service;
 
-use common::{payment_body, post, verifier};
-
-/// Declares each test once per store; the body gets a function opening
-/// another handle on the same database (another "instance").
-macro_rules! on_both_stores {
-    ($($test:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $test() {
-                    let dir = tempfile::tempdir().expect("temp dir");
-                    let path = dir.path().join("inbox.db");
-                    super::$test(move || {
-                        let path = path.clone();
-                        async move { et_inbox::SqliteStore::open(&path).expect("open") }
-                    })
-                    .await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $test() {
-                    let Some(url) = crate::common::pg_url(stringify!($test)).await else {
-                        return;
-                    };
-                    super::$test(move || {
-                        let url = url.clone();
-                        async move { et_inbox::PgStore::connect(&url, 4).await.expect("connect") }
-                    })
-                    .await;
-                }
-            )*
-        }
-    };
-}
+use common::{payment_body, post, signed, verifier, Backend};
+use et_proto::UntypedValue;
 
 on_both_stores!(
     a_notification_delivered_many_times_is_stored_once_and_acknowledged_each_time,
@@ -60,7 +25,10 @@ on_both_stores!(
     a_claimed_event_is_claimed_again_only_after_its_lease_ends,
     a_failing_event_is_retried_with_backoff_then_set_aside_as_dead,
     concurrent_consumers_process_each_event_exactly_once,
-    the_order_table_keeps_the_last_stored_status_until_final,
+    marking_an_event_done_again_under_its_claim_changes_nothing,
+    a_lease_or_a_retry_longer_than_any_clock_is_capped_not_refused,
+    tracked_orders_are_listed_with_their_status_until_it_is_final,
+    an_order_keeps_its_newest_status_whatever_order_its_changes_arrive_in,
 );
 
 fn fast_config() -> InboxConfig {
@@ -83,14 +51,10 @@ async fn deliver<H: et_http::NotificationHandler>(
     (status, answer.to_bytes().to_vec())
 }
 
-async fn a_notification_delivered_many_times_is_stored_once_and_acknowledged_each_time<S, F, Fut>(
-    open: F,
-) where
-    S: Store,
-    F: Fn() -> Fut,
-    Fut: Future<Output = S>,
-{
-    let inbox = Inbox::new(open().await, fast_config());
+async fn a_notification_delivered_many_times_is_stored_once_and_acknowledged_each_time(
+    db: impl Backend,
+) {
+    let inbox = Inbox::new(db.open().await, fast_config());
     let receiver = WebhookReceiver::new(verifier(), inbox.handler());
     for _ in 0..3 {
         assert_eq!(
@@ -115,16 +79,11 @@ async fn a_notification_delivered_many_times_is_stored_once_and_acknowledged_eac
     );
 }
 
-async fn the_same_event_at_the_same_moment_on_two_receivers_is_stored_once<S, F, Fut>(open: F)
-where
-    S: Store,
-    F: Fn() -> Fut,
-    Fut: Future<Output = S>,
-{
+async fn the_same_event_at_the_same_moment_on_two_receivers_is_stored_once(db: impl Backend) {
     const EVENTS: usize = 100;
     // Two instances, each with its own handle on the one database.
-    let a = Inbox::new(open().await, fast_config());
-    let b = Inbox::new(open().await, fast_config());
+    let a = Inbox::new(db.open().await, fast_config());
+    let b = Inbox::new(db.open().await, fast_config());
     let receivers = [
         WebhookReceiver::new(verifier(), a.handler()),
         WebhookReceiver::new(verifier(), b.handler()),
@@ -143,18 +102,13 @@ where
     assert_eq!(counts.total(), EVENTS as u64, "{counts:?}");
 }
 
-async fn a_claimed_event_is_claimed_again_only_after_its_lease_ends<S, F, Fut>(open: F)
-where
-    S: Store,
-    F: Fn() -> Fut,
-    Fut: Future<Output = S>,
-{
+async fn a_claimed_event_is_claimed_again_only_after_its_lease_ends(db: impl Backend) {
     let config = InboxConfig {
         batch_size: 3,
         lease: Duration::from_millis(400),
         ..fast_config()
     };
-    let inbox = Inbox::new(open().await, config);
+    let inbox = Inbox::new(db.open().await, config);
     for n in 0..5 {
         put(&inbox, n).await;
     }
@@ -186,19 +140,14 @@ where
     assert_eq!((counts.done, counts.total()), (5, 5));
 }
 
-async fn a_failing_event_is_retried_with_backoff_then_set_aside_as_dead<S, F, Fut>(open: F)
-where
-    S: Store,
-    F: Fn() -> Fut,
-    Fut: Future<Output = S>,
-{
+async fn a_failing_event_is_retried_with_backoff_then_set_aside_as_dead(db: impl Backend) {
     let config = InboxConfig {
         max_attempts: 3,
         first_retry: Duration::from_millis(200),
         max_retry: Duration::from_secs(1),
         ..fast_config()
     };
-    let inbox = Inbox::new(open().await, config);
+    let inbox = Inbox::new(db.open().await, config);
     put(&inbox, 7).await;
     let fail = |_| async { Err::<(), _>("the merchant's database is down") };
     assert_eq!(inbox.process(fail).await.unwrap().retried, 1);
@@ -221,21 +170,16 @@ where
     assert_eq!((counts.dead, counts.total()), (1, 1));
 }
 
-async fn concurrent_consumers_process_each_event_exactly_once<S, F, Fut>(open: F)
-where
-    S: Store,
-    F: Fn() -> Fut,
-    Fut: Future<Output = S>,
-{
+async fn concurrent_consumers_process_each_event_exactly_once(db: impl Backend) {
     const EVENTS: usize = 300;
-    let feeder = Inbox::new(open().await, fast_config());
+    let feeder = Inbox::new(db.open().await, fast_config());
     for n in 0..EVENTS {
         put(&feeder, n).await;
     }
     let processed = Arc::new(Mutex::new(BTreeMap::<String, usize>::new()));
     let mut consumers = Vec::new();
     for _ in 0..4 {
-        let inbox = Inbox::new(open().await, fast_config());
+        let inbox = Inbox::new(db.open().await, fast_config());
         let processed = Arc::clone(&processed);
         consumers.push(tokio::spawn(async move {
             loop {
@@ -266,13 +210,8 @@ where
     assert!(processed.values().all(|&times| times == 1));
 }
 
-async fn the_order_table_keeps_the_last_stored_status_until_final<S, F, Fut>(open: F)
-where
-    S: Store,
-    F: Fn() -> Fut,
-    Fut: Future<Output = S>,
-{
-    let store = open().await;
+async fn tracked_orders_are_listed_with_their_status_until_it_is_final(db: impl Backend) {
+    let store = db.open().await;
     let change =
         |order: &str, status| NewEvent::reconciled(order, status, std::time::SystemTime::now());
     store.track_order("ET-A").await.unwrap();
@@ -303,6 +242,138 @@ where
     let open_orders = store.open_orders("", 10).await.unwrap();
     assert_eq!(open_orders.len(), 1);
     assert_eq!(open_orders[0].order_id, "ET-B");
+}
+
+async fn marking_an_event_done_again_under_its_claim_changes_nothing(db: impl Backend) {
+    let config = InboxConfig {
+        lease: Duration::from_millis(300),
+        ..fast_config()
+    };
+    let inbox = Inbox::new(db.open().await, config);
+    put(&inbox, 1).await;
+    put(&inbox, 2).await;
+    let batch = inbox.claim().await.unwrap();
+    // A retry after a lost reply, or after the processing marked it in its
+    // own transaction: the same claim, the same answer.
+    inbox.done(&batch[0]).await.unwrap();
+    inbox.done(&batch[0]).await.unwrap();
+    // Another claim's mark is still refused.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let again = inbox.claim().await.unwrap();
+    assert_eq!(again.len(), 1, "only the unmarked event comes back");
+    assert!(matches!(
+        inbox.done(&batch[1]).await,
+        Err(Error::LeaseLost { .. })
+    ));
+    inbox.done(&again[0]).await.unwrap();
+    let counts = inbox.store().counts().await.unwrap();
+    assert_eq!((counts.done, counts.total()), (2, 2));
+}
+
+/// A signed order-status change of `order` to `status` at `datetime`.
+fn status_change(order: &str, status: OrderStatus, datetime: &str) -> Vec<u8> {
+    signed([
+        ("notify_type", UntypedValue::string("order_status_change")),
+        ("order_id", UntypedValue::string(order)),
+        ("datetime", UntypedValue::string(datetime)),
+        (
+            "order_status",
+            UntypedValue::string(status.code().to_string()),
+        ),
+    ])
+}
+
+/// Every order of `items`.
+fn permutations<T: Clone>(items: &[T]) -> Vec<Vec<T>> {
+    if items.len() <= 1 {
+        return vec![items.to_vec()];
+    }
+    let mut all = Vec::new();
+    for (at, first) in items.iter().enumerate() {
+        let mut rest = items.to_vec();
+        rest.remove(at);
+        for mut tail in permutations(&rest) {
+            tail.insert(0, first.clone());
+            all.push(tail);
+        }
+    }
+    all
+}
+
+async fn an_order_keeps_its_newest_status_whatever_order_its_changes_arrive_in(db: impl Backend) {
+    use OrderStatus::{AwaitingPayment, AwaitingReceipt, Completed, Paid, Remitting};
+    let inbox = Inbox::new(db.open().await, fast_config());
+    let receiver = WebhookReceiver::new(verifier(), inbox.handler());
+    // ET's changes of one order, oldest first, each order getting them in
+    // another of every possible arrival order.
+    let open = [
+        (AwaitingPayment, "2026-12-01 09:59:59"),
+        (Paid, "2026-12-01 10:00:00"),
+        (Remitting, "2026-12-01 10:05:00"),
+        (AwaitingReceipt, "2026-12-02 08:00:00"),
+    ];
+    let finished = [
+        (Paid, "2026-12-01 10:00:00"),
+        (Remitting, "2026-12-01 10:05:00"),
+        (Completed, "2026-12-03 10:05:00"),
+    ];
+    // Two changes in the same second: the final one is not undone.
+    let same_second = [
+        (Remitting, "2026-12-04 10:00:00"),
+        (Completed, "2026-12-04 10:00:00"),
+    ];
+    let mut deliveries = Vec::new();
+    for (prefix, changes) in [
+        ("OPEN", &open[..]),
+        ("FIN", &finished),
+        ("TIE", &same_second),
+    ] {
+        for (n, arrival) in permutations(changes).into_iter().enumerate() {
+            let order = format!("ET{prefix}{n:02}");
+            for (status, at) in arrival {
+                deliveries.push(status_change(&order, status, at));
+            }
+        }
+    }
+    for body in &deliveries {
+        assert_eq!(deliver(&receiver, body).await.0, 200);
+    }
+    let open_orders = inbox.store().open_orders("", 100).await.unwrap();
+    let statuses: BTreeMap<_, _> = open_orders
+        .iter()
+        .map(|o| (o.order_id.as_str(), o.status))
+        .collect();
+    let expected: BTreeMap<_, _> = (0..24)
+        .map(|n| (format!("ETOPEN{n:02}"), Some(AwaitingReceipt)))
+        .collect();
+    let expected: BTreeMap<_, _> = expected.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+    assert_eq!(
+        statuses, expected,
+        "only the 24 open orders, each at its newest status"
+    );
+}
+
+async fn a_lease_or_a_retry_longer_than_any_clock_is_capped_not_refused(db: impl Backend) {
+    let config = InboxConfig {
+        lease: Duration::MAX,
+        first_retry: Duration::MAX,
+        max_retry: Duration::MAX,
+        ..fast_config()
+    };
+    let inbox = Inbox::new(db.open().await, config);
+    put(&inbox, 1).await;
+    put(&inbox, 2).await;
+    let report = inbox
+        .process(|claim| async move {
+            match claim.dedup_key.contains("0001") {
+                true => Ok(()),
+                false => Err("later"),
+            }
+        })
+        .await
+        .unwrap();
+    assert_eq!((report.done, report.retried), (1, 1));
+    assert!(inbox.claim().await.unwrap().is_empty(), "retried far away");
 }
 
 /// Stores payment notification `n` as the receiver would.
@@ -423,5 +494,57 @@ async fn postgres_migrations_run_once_when_instances_start_together() {
     assert!(matches!(
         PgStore::connect(&url, 1).await,
         Err(Error::SchemaTooNew { found: 99, .. })
+    ));
+}
+
+#[tokio::test]
+async fn postgres_an_open_completion_does_not_queue_other_work_behind_it() {
+    let Some(url) = common::pg_url("pg_pool").await else {
+        return;
+    };
+    let store = PgStore::connect(&url, 2).await.unwrap();
+    let inbox = Inbox::new(store.clone(), fast_config());
+    put(&inbox, 1).await;
+    let claim = inbox.claim().await.unwrap().remove(0);
+    // Holds one of the two connections until committed.
+    let open = store.begin_completion(&claim).await.unwrap();
+    for _ in 0..4 {
+        let counted = tokio::time::timeout(Duration::from_secs(10), store.counts()).await;
+        assert_eq!(
+            counted
+                .expect("waited for the busy connection")
+                .unwrap()
+                .claimed,
+            1
+        );
+    }
+    open.commit().await.unwrap();
+    assert_eq!(store.counts().await.unwrap().done, 1);
+}
+
+#[tokio::test]
+async fn postgres_connections_are_named_for_whoever_must_find_them() {
+    let Some(url) = common::pg_url("pg_names").await else {
+        return;
+    };
+    let name = |store: PgStore| async move {
+        let rows = store
+            .query(
+                "SELECT application_name FROM pg_stat_activity WHERE pid = pg_backend_pid()",
+                &[],
+            )
+            .await
+            .unwrap();
+        rows[0].get::<_, String>(0)
+    };
+    // The tests name their connections after themselves; unnamed, they are the inbox's.
+    let named = PgStore::connect(&url, 1).await.unwrap();
+    assert!(name(named).await.starts_with("t_pg_names_"));
+    let unnamed = url.split("&application_name=").next().unwrap();
+    let store = PgStore::connect(unnamed, 1).await.unwrap();
+    assert_eq!(name(store).await, et_inbox::APPLICATION_NAME);
+    assert!(matches!(
+        PgStore::connect("postgresql://[::1", 1).await,
+        Err(Error::Postgres(_))
     ));
 }
