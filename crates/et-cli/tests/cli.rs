@@ -314,8 +314,14 @@ fn response_open_prints_verified_response() {
     assert_eq!(printed["status_code"], "000000");
     assert_eq!(printed["data"][0]["order_id"], "ET1");
     assert_eq!(printed["sensitive_data"][0]["student"], "张三");
-    assert_eq!(printed["version"], "2.0.0", "a version that is present is shown");
-    assert!(printed.get("added").is_none(), "nothing added, nothing shown");
+    assert_eq!(
+        printed["version"], "2.0.0",
+        "a version that is present is shown"
+    );
+    assert!(
+        printed.get("added").is_none(),
+        "nothing added, nothing shown"
+    );
 }
 
 #[test]
@@ -1234,4 +1240,42 @@ fn readmes() -> Vec<(PathBuf, String)> {
         found.push((workspace, text));
     }
     found
+}
+
+#[test]
+fn a_v1_signed_notification_names_its_rule_and_detect_writes_it() {
+    use et_proto::{UntypedObject, UntypedValue};
+    let fields: UntypedObject = [
+        ("order_id", UntypedValue::string("ET1")),
+        ("pay_result", UntypedValue::integer(1)),
+        ("pay_amount", UntypedValue::from_json("10000.00").unwrap()),
+        ("pay_datetime", UntypedValue::string("2024-12-01 10:00:00")),
+        ("extend_info", UntypedValue::string("")),
+    ]
+    .into_iter()
+    .collect();
+    let sign = et_crypto::md5_hex("s4lt", et_proto::v1_printed_string(&fields));
+    let mut signed = fields;
+    signed.insert("sign", UntypedValue::string(sign));
+    let body = signed.to_json();
+    let salt = tempfile::NamedTempFile::new().expect("salt file");
+    std::fs::write(salt.path(), "s4lt").unwrap();
+    let err = assert_one_line_failure(
+        &et_stdin(
+            &["notify", "verify", "--salt-file", path_str(salt.path())],
+            body.as_bytes(),
+        ),
+        1,
+    );
+    assert!(
+        err.contains("verifies with --notify-sign-rule v1-compat"),
+        "{err}"
+    );
+    let detected = et_stdin(
+        &["profile", "detect", "--salt-file", path_str(salt.path())],
+        body.as_bytes(),
+    );
+    assert!(detected.status.success(), "{}", stderr(&detected));
+    let profile = Profile::from_json(&stdout(&detected)).expect("profile file");
+    assert_eq!(profile.notify_sign_rule, et_proto::NotifySignRule::V1Compat);
 }
