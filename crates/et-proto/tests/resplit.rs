@@ -348,11 +348,11 @@ fn signed_reply(
     request: &et_proto::BuiltRequest,
     change: impl FnOnce(&mut UntypedObject),
 ) -> Vec<u8> {
-    let body = parties.et_respond(&Response::success(&parties.et_open(request)));
-    let mut object = UntypedObject::parse_json(&body, Message::Response).unwrap();
-    change(&mut object);
-    et_testkit::resign(&mut object, common::key(common::Who::Et, 1024)).unwrap();
-    object.to_json().into_bytes()
+    signed_with(
+        parties,
+        &Response::success(&parties.et_open(request)),
+        change,
+    )
 }
 
 #[test]
