@@ -56,6 +56,7 @@ mod body;
 mod client;
 mod endpoint;
 mod error;
+mod panic;
 mod receiver;
 mod serve;
 mod transport;
@@ -64,6 +65,7 @@ pub use body::{BodyError, BoxError};
 pub use client::{Client, ClientConfig};
 pub use endpoint::{Endpoint, EndpointError};
 pub use error::Error;
+pub use panic::{guarded, Panicked};
 pub use receiver::{HandlerError, NotificationHandler, ReceiverConfig, WebhookReceiver};
 pub use serve::{serve, serve_with, ServeConfig};
 pub use transport::{

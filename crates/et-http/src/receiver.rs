@@ -5,7 +5,6 @@
 use std::convert::Infallible;
 use std::fmt;
 use std::future::Future;
-use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -267,10 +266,10 @@ impl<H: NotificationHandler> WebhookReceiver<H> {
             kind = ?notification.kind(),
             dedup_key = notification.dedup_key(),
         );
-        // `handle` is called inside the guarded future: a closure may panic
-        // before it returns its future, too.
-        let handled = async move { handler.handle(notification).await };
-        let handled = CatchPanic(Box::pin(handled.instrument(span.clone())));
+        // A panicking handler is answered `FAIL`, so ET delivers again; a
+        // closure may panic before it returns its future, too.
+        let handled =
+            crate::panic::guarded(|| handler.handle(notification).instrument(span.clone()));
         tokio::time::timeout(config.handler_timeout, handled)
             .await
             .map_err(|_| Rejection::HandlerTimeout(config.handler_timeout))?
@@ -278,26 +277,6 @@ impl<H: NotificationHandler> WebhookReceiver<H> {
             .map_err(Rejection::Handler)?;
         tracing::info!(parent: &span, "notification handled and acknowledged");
         Ok(acknowledgement)
-    }
-}
-
-/// Runs the handler's future and turns a panic into an error, so that the
-/// delivery is answered `FAIL` (and ET sends it again) instead of the
-/// connection being dropped without a reply. The handler's state is not
-/// reused after a panic, only its failure reported, hence
-/// `AssertUnwindSafe`. With `panic = "abort"` nothing is caught.
-struct CatchPanic<F>(Pin<Box<F>>);
-
-impl<F: Future> Future for CatchPanic<F> {
-    type Output = Result<F::Output, ()>;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let inner = self.0.as_mut();
-        match std::panic::catch_unwind(AssertUnwindSafe(|| inner.poll(cx))) {
-            Ok(Poll::Ready(output)) => Poll::Ready(Ok(output)),
-            Ok(Poll::Pending) => Poll::Pending,
-            Err(_) => Poll::Ready(Err(())),
-        }
     }
 }
 

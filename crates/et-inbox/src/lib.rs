@@ -107,7 +107,6 @@
 
 mod error;
 mod event;
-mod guard;
 mod lease;
 mod postgres;
 mod reconcile;
@@ -121,7 +120,10 @@ use std::time::{Duration, Instant};
 use et_http::NotificationHandler;
 use et_proto::VerifiedNotification;
 
-use guard::{guarded, Panicked, PANICKED};
+use et_http::{guarded, Panicked};
+
+/// What `last_error` says of an attempt that panicked.
+const PANICKED: &str = "the processing panicked";
 use lease::Heartbeat;
 
 pub use error::Error;
