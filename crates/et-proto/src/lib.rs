@@ -70,8 +70,8 @@ pub use merchant::{
     PRODUCTION_ENDPOINT, TEST_ENDPOINT,
 };
 pub use notification::{
-    read_notification_body, sign_notification, MatchedRule, NotificationVerifier, NotificationView,
-    VerifiedNotification, ACK_FAIL, ACK_OK,
+    read_notification_body, refund_acknowledgement, sign_notification, sign_notification_by,
+    MatchedRule, NotificationVerifier, NotificationView, VerifiedNotification, ACK_FAIL, ACK_OK,
 };
 pub use profile::{
     CallbackEncoding, EmptySensitive, NotifySignRule, Profile, ProfileFileError, SettingName,
