@@ -5,7 +5,8 @@
 //! [`main_with_args`] turns a failure into one line on stderr and an exit
 //! code from one table ([`exit_codes`]: 0 verified success, 1
 //! verification or decryption failed, 2 usage or I/O, 3 a verified refusal
-//! from ET), never a panic. Every input is read with a size bound
+//! from ET, 4 a receiver that did not acknowledge a notification as ET
+//! expects), never a panic. Every input is read with a size bound
 //! (module `input`), everything printed has its terminal control characters
 //! escaped (module `output`), numbers keep their wire text, and key files are
 //! written 0600 through et-sandbox's one atomic writer.
@@ -25,6 +26,7 @@ pub(crate) mod institutions;
 pub(crate) mod keys;
 pub(crate) mod merchant_dir;
 pub(crate) mod notify;
+pub(crate) mod notify_send;
 pub(crate) mod output;
 mod profile;
 pub(crate) mod sandbox;
@@ -68,6 +70,7 @@ fn run(cli: Cli) -> CliResult {
         Command::Keygen(args) => keys::keygen(&args),
         Command::Notify(NotifyCommand::Sign(args)) => notify::sign(&args),
         Command::Notify(NotifyCommand::Verify(args)) => notify::verify(&args),
+        Command::Notify(NotifyCommand::Send(args)) => block_on(notify_send::send(&args)),
         Command::Request(RequestCommand::Build(args)) => envelope::build(&args),
         Command::Response(ResponseCommand::Open(args)) => envelope::open(&args),
         Command::Sandbox(SandboxCommand::Init(args)) => sandbox::init(&args),

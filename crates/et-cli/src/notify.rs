@@ -6,7 +6,7 @@ use et_proto::{
     UntypedObject,
 };
 
-use crate::cli::NotifyArgs;
+use crate::cli::{NotifyArgs, SaltArgs};
 use crate::error::{CliResult, Failure};
 use crate::input::{read_input_or_stdin, read_salt_file, Input};
 
@@ -15,13 +15,11 @@ use crate::input::{read_input_or_stdin, read_salt_file, Input};
 pub(crate) fn sign(args: &NotifyArgs) -> CliResult {
     let body = read_body(args)?;
     let fields = read_notification_body(None, &body).map_err(Failure::usage)?;
-    let signed = sign_notification(&salt(args)?, fields);
+    let signed = sign_notification(&salt(&args.salt)?, fields);
     if is_json(&body) {
         crate::output::line(String::from_utf8_lossy(&signed))
     } else {
-        let signed =
-            UntypedObject::parse_json(&signed, Message::Notification).map_err(Failure::usage)?;
-        crate::output::line(to_form(&signed))
+        crate::output::line(json_to_form(&signed)?)
     }
 }
 
@@ -30,7 +28,7 @@ pub(crate) fn sign(args: &NotifyArgs) -> CliResult {
 pub(crate) fn verify(args: &NotifyArgs) -> CliResult {
     let body = read_body(args)?;
     let rule = args.profile.to_profile().notify_sign_rule;
-    let verified = NotificationVerifier::new(salt(args)?.as_str(), rule)
+    let verified = NotificationVerifier::new(salt(&args.salt)?.as_str(), rule)
         .verify_owned(None, &body)
         .map_err(Failure::rejected)?;
     let report = serde_json::json!({
@@ -46,7 +44,7 @@ pub(crate) fn verify(args: &NotifyArgs) -> CliResult {
 }
 
 /// The salt from `--salt-file`, else `--salt` or `ET_NOTIFY_SALT`.
-fn salt(args: &NotifyArgs) -> CliResult<Zeroizing<String>> {
+pub(crate) fn salt(args: &SaltArgs) -> CliResult<Zeroizing<String>> {
     match (&args.salt_file, &args.salt) {
         (Some(path), _) => read_salt_file(path),
         (None, Some(salt)) => Ok(Zeroizing::new(salt.clone())),
@@ -65,12 +63,16 @@ fn fields_json(fields: &UntypedObject) -> serde_json::Value {
         .into()
 }
 
-fn to_form(fields: &UntypedObject) -> String {
+/// A signed JSON notification as a form-urlencoded body: the same fields,
+/// each value its sign-string text, so the `sign` still matches.
+pub(crate) fn json_to_form(signed: &[u8]) -> CliResult<String> {
+    let fields =
+        UntypedObject::parse_json(signed, Message::Notification).map_err(Failure::usage)?;
     let mut form = form_urlencoded::Serializer::new(String::new());
     for (key, value) in fields.iter() {
         form.append_pair(key, value.text());
     }
-    form.finish()
+    Ok(form.finish())
 }
 
 /// The body without trailing whitespace: a file's final newline would
