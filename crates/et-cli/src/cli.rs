@@ -64,6 +64,10 @@ pub(crate) enum Command {
     Notify(NotifyCommand),
     /// Call any operation with the merchant of a sandbox directory.
     Call(CallArgs),
+    /// Forward each POST to ET (or a sandbox) and store every exchange in a directory.
+    Record(RecordArgs),
+    /// Open every reply `et record` stored with the current profile and keys; report which verify.
+    Replay(ReplayArgs),
     /// Search ET's institution directory (where an order's institution_code comes from).
     #[command(subcommand)]
     Institutions(InstitutionsCommand),
@@ -370,6 +374,39 @@ pub(crate) struct CallArgs {
     /// The payloads.
     #[command(flatten)]
     pub payloads: PayloadArgs,
+    /// Profile choices.
+    #[command(flatten)]
+    pub profile: ProfileArgs,
+}
+
+/// `et record`.
+#[derive(Debug, Args)]
+pub(crate) struct RecordArgs {
+    /// Where every POST goes, whatever its path: ET's test environment
+    /// (https) or a sandbox (plain http to a loopback host).
+    #[arg(long, value_name = "URL")]
+    pub upstream: String,
+    /// Address to listen on; point the client's endpoint at it.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8878")]
+    pub listen: SocketAddr,
+    /// Directory for the exchanges (created 0700; files 0600; numbering
+    /// continues after the exchanges already there).
+    #[arg(long)]
+    pub dir: PathBuf,
+}
+
+/// `et replay`.
+#[derive(Debug, Args)]
+pub(crate) struct ReplayArgs {
+    /// A directory `et record` wrote.
+    #[arg(value_name = "DIR")]
+    pub dir: PathBuf,
+    /// The merchant's private key (decrypts `aeskey`).
+    #[arg(long, value_name = "PEM")]
+    pub merchant_key: PathBuf,
+    /// ET's public key (verifies `sign`).
+    #[arg(long, value_name = "PEM")]
+    pub et_public_key: PathBuf,
     /// Profile choices.
     #[command(flatten)]
     pub profile: ProfileArgs,

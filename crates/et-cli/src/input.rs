@@ -23,6 +23,9 @@ pub(crate) enum Input {
     Response,
     /// A notification body, as et-http's webhook receiver would accept it.
     Notification,
+    /// A file `et record` wrote: a request or reply body (each at most
+    /// what the client accepts as a response), or its meta file.
+    Recorded,
 }
 
 impl Input {
@@ -33,7 +36,9 @@ impl Input {
             Input::Salt => 4 << 10,
             // Under the sandbox's 20 MiB request limit once encrypted and Base64-encoded.
             Input::Payload => 10 << 20,
-            Input::Response => et_http::TransportConfig::default().max_response_bytes,
+            Input::Response | Input::Recorded => {
+                et_http::TransportConfig::default().max_response_bytes
+            }
             Input::Notification => et_http::ReceiverConfig::default().max_body_bytes,
         };
         bytes as u64
@@ -46,6 +51,7 @@ impl Input {
             Input::Payload => "a payload",
             Input::Response => "a response",
             Input::Notification => "a notification",
+            Input::Recorded => "a recorded exchange file",
         }
     }
 }

@@ -1,4 +1,5 @@
-//! The `et` command: keys, envelopes, notifications, the local sandbox and the demo.
+//! The `et` command: keys, envelopes, notifications, the local sandbox, the
+//! demo, and joint testing with ET (record, replay, notify send).
 //!
 //! This crate's one job is the command line over the lower layers. Every
 //! subcommand is a function of its parsed arguments returning a `CliResult`;
@@ -29,6 +30,9 @@ pub(crate) mod notify;
 pub(crate) mod notify_send;
 pub(crate) mod output;
 mod profile;
+pub(crate) mod record;
+pub(crate) mod recording;
+pub(crate) mod replay;
 pub(crate) mod sandbox;
 pub(crate) mod web_client;
 
@@ -78,6 +82,8 @@ fn run(cli: Cli) -> CliResult {
         Command::Sandbox(SandboxCommand::Admin(args)) => block_on(sandbox::admin(&args)),
         Command::Sandbox(SandboxCommand::Faults(args)) => block_on(sandbox::faults(&args)),
         Command::Call(args) => block_on(call::call(&args)),
+        Command::Record(args) => block_on(record::record(&args)),
+        Command::Replay(args) => replay::replay(&args),
         Command::Institutions(InstitutionsCommand::Search(args)) => {
             block_on(institutions::search(&args))
         }
@@ -99,7 +105,7 @@ fn block_on<F: std::future::Future<Output = CliResult>>(command: F) -> CliResult
 /// failure is the one line this crate prints.
 fn init_logging(command: &Command) {
     let default = match command {
-        Command::Sandbox(SandboxCommand::Serve(_)) => "info",
+        Command::Sandbox(SandboxCommand::Serve(_)) | Command::Record(_) => "info",
         _ => "off",
     };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
