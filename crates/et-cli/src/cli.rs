@@ -260,7 +260,8 @@ pub(crate) struct ResponseOpenArgs {
 /// `et notify …`.
 #[derive(Debug, Subcommand)]
 pub(crate) enum NotifyCommand {
-    /// Print the notification body with its `sign` added (JSON or form-urlencoded in, same out).
+    /// Print the notification body with its `sign` added by the profile's
+    /// notification rule (JSON or form-urlencoded in, same out).
     Sign(NotifyArgs),
     /// Verify a notification's `sign`; print its kind and fields.
     Verify(NotifyArgs),

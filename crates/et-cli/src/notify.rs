@@ -2,7 +2,7 @@
 
 use et_crypto::Zeroizing;
 use et_proto::{
-    read_notification_body, sign_notification, MatchedRule, Message, NotificationVerifier,
+    read_notification_body, sign_notification_by, MatchedRule, Message, NotificationVerifier,
     UntypedObject,
 };
 
@@ -10,12 +10,14 @@ use crate::cli::{NotifyArgs, SaltArgs};
 use crate::error::{CliResult, Failure};
 use crate::input::{read_input_or_stdin, read_salt_file, Input};
 
-/// `et notify sign`: the body with its `sign` (replacing any), in the body's
-/// own format: JSON in, JSON out; form-urlencoded in, form-urlencoded out.
+/// `et notify sign`: the body with its `sign` (replacing any) by the
+/// profile's notification rule, in the body's own format: JSON in, JSON
+/// out; form-urlencoded in, form-urlencoded out.
 pub(crate) fn sign(args: &NotifyArgs) -> CliResult {
     let body = read_body(args)?;
     let fields = read_notification_body(None, &body).map_err(Failure::usage)?;
-    let signed = sign_notification(&salt(&args.salt)?, fields);
+    let rule = args.profile.to_profile().notify_sign_rule;
+    let signed = sign_notification_by(&salt(&args.salt)?, rule, fields);
     if is_json(&body) {
         crate::output::line(String::from_utf8_lossy(&signed))
     } else {

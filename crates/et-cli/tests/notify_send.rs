@@ -288,3 +288,28 @@ async fn a_receiver_that_cannot_be_reached_is_exit_2_not_a_wrong_answer() {
         "{err}"
     );
 }
+
+#[test]
+fn notify_sign_signs_by_the_profiles_rule_too() {
+    let body = br#"{"order_id":"ET1","pay_result":1,"pay_amount":100,"pay_datetime":"2017-10-12 10:00:00","extend_info":""}"#;
+    let v1 = ["--notify-rule", "v1-compat"];
+    let signed = et_stdin(
+        &[&["notify", "sign", "--salt", SALT][..], &v1].concat(),
+        body,
+    );
+    assert!(signed.status.success(), "{}", text(&signed.stderr));
+    let verify = |extra: &[&str]| {
+        et_stdin(
+            &[&["notify", "verify", "--salt", SALT][..], extra].concat(),
+            &signed.stdout,
+        )
+    };
+    assert_eq!(
+        verify(&[]).status.code(),
+        Some(1),
+        "a v2 verifier refuses it"
+    );
+    let verified = verify(&v1);
+    assert!(verified.status.success(), "{}", text(&verified.stderr));
+    assert!(text(&verified.stdout).contains(r#""rule": "v1-printed""#));
+}
