@@ -68,6 +68,10 @@ pub(crate) enum Command {
     Notify(NotifyCommand),
     /// Call any operation with the merchant of a sandbox directory.
     Call(CallArgs),
+    /// Forward each POST to ET (or a sandbox) and store every exchange in a directory.
+    Record(RecordArgs),
+    /// Open every reply `et record` stored with the current profile and keys; report which verify.
+    Replay(ReplayArgs),
     /// Search ET's institution directory (where an order's institution_code comes from).
     #[command(subcommand)]
     Institutions(InstitutionsCommand),
@@ -311,15 +315,19 @@ pub(crate) struct ResponseOpenArgs {
 /// `et notify …`.
 #[derive(Debug, Subcommand)]
 pub(crate) enum NotifyCommand {
-    /// Print the notification body with its `sign` added (JSON or form-urlencoded in, same out).
+    /// Print the notification body with its `sign` added by the profile's
+    /// notification rule (JSON or form-urlencoded in, same out).
     Sign(NotifyArgs),
     /// Verify a notification's `sign`; print its kind and fields.
     Verify(NotifyArgs),
+    /// Sign a notification as ET would, POST it to any receiver, print the
+    /// answer and check it is the acknowledgement ET expects (exit 4 if not).
+    Send(NotifySendArgs),
 }
 
-/// `et notify sign` / `et notify verify`.
+/// The salt options of the `et notify` commands.
 #[derive(Debug, Args)]
-pub(crate) struct NotifyArgs {
+pub(crate) struct SaltArgs {
     /// The merchant's notification salt. On the command line it shows in the
     /// process list and shell history: prefer ET_NOTIFY_SALT or --salt-file.
     #[arg(
@@ -332,12 +340,79 @@ pub(crate) struct NotifyArgs {
     /// A file holding the salt (one trailing newline dropped); wins over --salt and ET_NOTIFY_SALT.
     #[arg(long, value_name = "FILE")]
     pub salt_file: Option<PathBuf>,
+}
+
+/// `et notify sign` / `et notify verify`.
+#[derive(Debug, Args)]
+pub(crate) struct NotifyArgs {
+    /// The salt.
+    #[command(flatten)]
+    pub salt: SaltArgs,
     /// The body, JSON or form-urlencoded (default or `-`: stdin).
     #[arg(value_name = "FILE")]
     pub file: Option<PathBuf>,
     /// Profile choices.
     #[command(flatten)]
     pub profile: ProfileArgs,
+}
+
+/// `et notify send`.
+#[derive(Debug, Args)]
+pub(crate) struct NotifySendArgs {
+    /// The receiver's URL: https, or plain http to a loopback host.
+    #[arg(value_name = "URL")]
+    pub url: String,
+    /// Which notification: each gets typed defaults for its documented fields
+    /// (amount 10000.00, results 1, order status 1, times now in Beijing time,
+    /// extend_info "", the refund_order_id the order id, ET's example voucher URL).
+    #[arg(long, value_enum)]
+    pub kind: NotifyKindArg,
+    /// The ET order id (`order_id`).
+    #[arg(long = "order", value_name = "ID")]
+    pub order_id: String,
+    /// Set a field, replacing its default or adding it (repeatable). A value
+    /// replacing a number is sent as a JSON number when it is one; every
+    /// other value as a string.
+    #[arg(long = "set", value_name = "FIELD=VALUE", value_parser = parse_field_setting)]
+    pub set: Vec<(String, String)>,
+    /// Send the body form-urlencoded (what the v1 page says ET sends) instead of JSON.
+    #[arg(long)]
+    pub form: bool,
+    /// Seconds to wait for the whole answer.
+    #[arg(long, value_name = "SECS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=300))]
+    pub timeout: u64,
+    /// The salt.
+    #[command(flatten)]
+    pub salt: SaltArgs,
+    /// Profile choices (the notification rule decides how it is signed:
+    /// v2, or under v1-compat the v1 page's printed form).
+    #[command(flatten)]
+    pub profile: ProfileArgs,
+}
+
+/// `--kind` of `et notify send`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum NotifyKindArg {
+    /// Payment result (`pay_result`).
+    Payment,
+    /// Order status change (`notify_type` order_status_change).
+    Status,
+    /// Refund result (`refund_result`); acknowledged by a signed reply.
+    Refund,
+    /// Remittance voucher (`remittance_voucher_url`).
+    Voucher,
+}
+
+/// `FIELD=VALUE`: split at the first `=`; the field named, and not `sign`
+/// (which is computed).
+fn parse_field_setting(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some(("", _)) | None => Err(format!("`{s}` is not FIELD=VALUE")),
+        Some((et_proto::SIGN_KEY, _)) => {
+            Err("`sign` is computed from the fields and the salt; it cannot be set".to_owned())
+        }
+        Some((field, value)) => Ok((field.to_owned(), value.to_owned())),
+    }
 }
 
 /// `et call`.
@@ -355,6 +430,39 @@ pub(crate) struct CallArgs {
     /// The payloads.
     #[command(flatten)]
     pub payloads: PayloadArgs,
+    /// Profile choices.
+    #[command(flatten)]
+    pub profile: ProfileArgs,
+}
+
+/// `et record`.
+#[derive(Debug, Args)]
+pub(crate) struct RecordArgs {
+    /// Where every POST goes, whatever its path: ET's test environment
+    /// (https) or a sandbox (plain http to a loopback host).
+    #[arg(long, value_name = "URL")]
+    pub upstream: String,
+    /// Address to listen on; point the client's endpoint at it.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8878")]
+    pub listen: SocketAddr,
+    /// Directory for the exchanges (created 0700; files 0600; numbering
+    /// continues after the exchanges already there).
+    #[arg(long)]
+    pub dir: PathBuf,
+}
+
+/// `et replay`.
+#[derive(Debug, Args)]
+pub(crate) struct ReplayArgs {
+    /// A directory `et record` wrote.
+    #[arg(value_name = "DIR")]
+    pub dir: PathBuf,
+    /// The merchant's private key (decrypts `aeskey`).
+    #[arg(long, value_name = "PEM")]
+    pub merchant_key: PathBuf,
+    /// ET's public key (verifies `sign`).
+    #[arg(long, value_name = "PEM")]
+    pub et_public_key: PathBuf,
     /// Profile choices.
     #[command(flatten)]
     pub profile: ProfileArgs,

@@ -13,11 +13,18 @@ pub(crate) enum FailureKind {
     Usage,
     /// ET refused, in a response whose signature verified: exit 3.
     Refused,
+    /// A receiver did not acknowledge a notification as ET expects: exit 4.
+    Unacknowledged,
 }
 
 impl FailureKind {
     /// Every kind, in exit-code order.
-    pub(crate) const ALL: [FailureKind; 3] = [Self::Rejected, Self::Usage, Self::Refused];
+    pub(crate) const ALL: [FailureKind; 4] = [
+        Self::Rejected,
+        Self::Usage,
+        Self::Refused,
+        Self::Unacknowledged,
+    ];
 
     /// The process exit code.
     pub(crate) fn code(self) -> u8 {
@@ -25,6 +32,7 @@ impl FailureKind {
             FailureKind::Rejected => 1,
             FailureKind::Usage => 2,
             FailureKind::Refused => 3,
+            FailureKind::Unacknowledged => 4,
         }
     }
 
@@ -40,6 +48,10 @@ impl FailureKind {
             FailureKind::Refused => {
                 "a verified refusal from ET (its status_code and message are printed), \
                  or a sandbox admin step the sandbox refused"
+            }
+            FailureKind::Unacknowledged => {
+                "a receiver did not acknowledge a notification as ET expects \
+                 (et notify send): what it answered and what ET expects are printed"
             }
         }
     }
@@ -137,6 +149,8 @@ causes! {
     Uri(http::uri::InvalidUri),
     /// A `--profile` file.
     Profile(et_proto::ProfileFileError),
+    /// A receiver's answer to `et notify send` that is not ET's acknowledgement.
+    Acknowledgement(Box<crate::notify_send::WrongAcknowledgement>),
 }
 
 impl From<String> for Cause {
@@ -180,6 +194,11 @@ impl Failure {
     /// A verified refusal from ET (exit 3).
     pub(crate) fn refused(cause: impl Into<Cause>) -> Self {
         Self::new(FailureKind::Refused, cause)
+    }
+
+    /// A receiver that did not acknowledge a notification as ET expects (exit 4).
+    pub(crate) fn unacknowledged(cause: impl Into<Cause>) -> Self {
+        Self::new(FailureKind::Unacknowledged, cause)
     }
 
     /// A usage, input or transport failure (exit 2).
@@ -316,7 +335,11 @@ mod tests {
         assert_eq!(Failure::usage("no file").exit_code(), ExitCode::from(2));
         assert_eq!(Failure::refused("200001").exit_code(), ExitCode::from(3));
         let codes: Vec<u8> = exit_codes().map(|(code, _)| code).collect();
-        assert_eq!(codes, [0, 1, 2, 3]);
+        assert_eq!(
+            Failure::unacknowledged("FAIL").exit_code(),
+            ExitCode::from(4)
+        );
+        assert_eq!(codes, [0, 1, 2, 3, 4]);
     }
 
     #[test]

@@ -25,6 +25,9 @@ pub(crate) enum Input {
     Notification,
     /// A `--profile` file.
     Profile,
+    /// A file `et record` wrote: a request or reply body (each at most
+    /// what the client accepts as a response), or its meta file.
+    Recorded,
 }
 
 impl Input {
@@ -35,7 +38,9 @@ impl Input {
             Input::Salt => 4 << 10,
             // Under the sandbox's 20 MiB request limit once encrypted and Base64-encoded.
             Input::Payload => 10 << 20,
-            Input::Response => et_http::TransportConfig::default().max_response_bytes,
+            Input::Response | Input::Recorded => {
+                et_http::TransportConfig::default().max_response_bytes
+            }
             Input::Notification => et_http::ReceiverConfig::default().max_body_bytes,
             Input::Profile => 64 << 10,
         };
@@ -50,6 +55,7 @@ impl Input {
             Input::Response => "a response",
             Input::Notification => "a notification",
             Input::Profile => "a profile file",
+            Input::Recorded => "a recorded exchange file",
         }
     }
 }

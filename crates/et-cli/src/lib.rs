@@ -1,11 +1,13 @@
-//! The `et` command: keys, envelopes, notifications, the local sandbox and the demo.
+//! The `et` command: keys, envelopes, notifications, the local sandbox, the
+//! demo, and joint testing with ET (record, replay, notify send).
 //!
 //! This crate's one job is the command line over the lower layers. Every
 //! subcommand is a function of its parsed arguments returning a `CliResult`;
 //! [`main_with_args`] turns a failure into one line on stderr and an exit
 //! code from one table ([`exit_codes`]: 0 verified success, 1
 //! verification or decryption failed, 2 usage or I/O, 3 a verified refusal
-//! from ET), never a panic. Every input is read with a size bound
+//! from ET, 4 a receiver that did not acknowledge a notification as ET
+//! expects), never a panic. Every input is read with a size bound
 //! (module `input`), everything printed has its terminal control characters
 //! escaped (module `output`), numbers keep their wire text, and key files are
 //! written 0600 through et-sandbox's one atomic writer.
@@ -25,8 +27,12 @@ pub(crate) mod institutions;
 pub(crate) mod keys;
 pub(crate) mod merchant_dir;
 pub(crate) mod notify;
+pub(crate) mod notify_send;
 pub(crate) mod output;
 mod profile;
+pub(crate) mod record;
+pub(crate) mod recording;
+pub(crate) mod replay;
 pub(crate) mod sandbox;
 pub(crate) mod web_client;
 
@@ -68,6 +74,7 @@ fn run(cli: Cli) -> CliResult {
         Command::Keygen(args) => keys::keygen(&args),
         Command::Notify(NotifyCommand::Sign(args)) => notify::sign(&args),
         Command::Notify(NotifyCommand::Verify(args)) => notify::verify(&args),
+        Command::Notify(NotifyCommand::Send(args)) => block_on(notify_send::send(&args)),
         Command::Request(RequestCommand::Build(args)) => envelope::build(&args),
         Command::Response(ResponseCommand::Open(args)) => envelope::open(&args),
         Command::Sandbox(SandboxCommand::Init(args)) => sandbox::init(&args),
@@ -75,6 +82,8 @@ fn run(cli: Cli) -> CliResult {
         Command::Sandbox(SandboxCommand::Admin(args)) => block_on(sandbox::admin(&args)),
         Command::Sandbox(SandboxCommand::Faults(args)) => block_on(sandbox::faults(&args)),
         Command::Call(args) => block_on(call::call(&args)),
+        Command::Record(args) => block_on(record::record(&args)),
+        Command::Replay(args) => replay::replay(&args),
         Command::Institutions(InstitutionsCommand::Search(args)) => {
             block_on(institutions::search(&args))
         }
@@ -98,7 +107,7 @@ fn block_on<F: std::future::Future<Output = CliResult>>(command: F) -> CliResult
 /// failure is the one line this crate prints.
 fn init_logging(command: &Command) {
     let default = match command {
-        Command::Sandbox(SandboxCommand::Serve(_)) => "info",
+        Command::Sandbox(SandboxCommand::Serve(_)) | Command::Record(_) => "info",
         _ => "off",
     };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()

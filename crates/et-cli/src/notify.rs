@@ -2,26 +2,26 @@
 
 use et_crypto::Zeroizing;
 use et_proto::{
-    read_notification_body, sign_notification, sniffs_as_json, MatchedRule, Message,
+    read_notification_body, sign_notification_by, sniffs_as_json, MatchedRule, Message,
     NotificationVerifier, UntypedObject,
 };
 
-use crate::cli::NotifyArgs;
+use crate::cli::{NotifyArgs, SaltArgs};
 use crate::error::{CliResult, Failure};
 use crate::input::{read_input_or_stdin, read_salt_file, Input};
 
-/// `et notify sign`: the body with its `sign` (replacing any), in the body's
-/// own format: JSON in, JSON out; form-urlencoded in, form-urlencoded out.
+/// `et notify sign`: the body with its `sign` (replacing any) by the
+/// profile's notification rule, in the body's own format: JSON in, JSON
+/// out; form-urlencoded in, form-urlencoded out.
 pub(crate) fn sign(args: &NotifyArgs) -> CliResult {
     let body = read_body(args)?;
     let fields = read_notification_body(None, &body).map_err(Failure::usage)?;
-    let signed = sign_notification(&salt(args)?, fields);
+    let rule = args.profile.to_profile()?.notify_sign_rule;
+    let signed = sign_notification_by(&salt(&args.salt)?, rule, fields);
     if sniffs_as_json(&body) {
         crate::output::line(String::from_utf8_lossy(&signed))
     } else {
-        let signed =
-            UntypedObject::parse_json(&signed, Message::Notification).map_err(Failure::usage)?;
-        crate::output::line(to_form(&signed))
+        crate::output::line(json_to_form(&signed)?)
     }
 }
 
@@ -30,7 +30,7 @@ pub(crate) fn sign(args: &NotifyArgs) -> CliResult {
 pub(crate) fn verify(args: &NotifyArgs) -> CliResult {
     let body = read_body(args)?;
     let profile = args.profile.to_profile()?;
-    let salt = salt(args)?;
+    let salt = salt(&args.salt)?;
     let verified = NotificationVerifier::new(salt.as_str(), profile.notify_sign_rule)
         .with_extra_fields(profile.extra_notification_fields.iter().cloned())
         .with_exact_fields(profile.exact_keys)
@@ -52,7 +52,7 @@ pub(crate) fn verify(args: &NotifyArgs) -> CliResult {
 }
 
 /// The salt from `--salt-file`, else `--salt` or `ET_NOTIFY_SALT`.
-fn salt(args: &NotifyArgs) -> CliResult<Zeroizing<String>> {
+pub(crate) fn salt(args: &SaltArgs) -> CliResult<Zeroizing<String>> {
     match (&args.salt_file, &args.salt) {
         (Some(path), _) => read_salt_file(path),
         (None, Some(salt)) => Ok(Zeroizing::new(salt.clone())),
@@ -71,12 +71,16 @@ fn fields_json(fields: &UntypedObject) -> serde_json::Value {
         .into()
 }
 
-fn to_form(fields: &UntypedObject) -> String {
+/// A signed JSON notification as a form-urlencoded body: the same fields,
+/// each value its sign-string text, so the `sign` still matches.
+pub(crate) fn json_to_form(signed: &[u8]) -> CliResult<String> {
+    let fields =
+        UntypedObject::parse_json(signed, Message::Notification).map_err(Failure::usage)?;
     let mut form = form_urlencoded::Serializer::new(String::new());
     for (key, value) in fields.iter() {
         form.append_pair(key, value.text());
     }
-    form.finish()
+    Ok(form.finish())
 }
 
 /// The body without trailing whitespace: a file's final newline would

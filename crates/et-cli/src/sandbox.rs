@@ -52,7 +52,7 @@ pub(crate) async fn serve(args: &SandboxServeArgs) -> CliResult {
 
 /// Waits for Ctrl-C (SIGINT) or, on Unix, SIGTERM (what `kill`, systemd and
 /// container runtimes send); returns its name.
-async fn stop_signal() -> CliResult<&'static str> {
+pub(crate) async fn stop_signal() -> CliResult<&'static str> {
     let failed = |e: std::io::Error| Failure::usage(e).context("listening for stop signals");
     #[cfg(unix)]
     {

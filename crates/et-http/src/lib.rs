@@ -15,6 +15,9 @@
 //!   [`serve_with`] runs it (or any other hyper service) with bounded
 //!   connections, idle and header timeouts, and a bounded graceful shutdown
 //!   ([`ServeConfig`]).
+//! * [`RawClient`] is the `Client`'s transport without envelopes: bytes
+//!   POSTed to one [`Endpoint`] and the answer handed back as it came, for
+//!   tools that move messages they do not open (`et record`, `et notify send`).
 //!
 //! ```
 //! use bytes::Bytes;
@@ -57,6 +60,7 @@ mod client;
 mod endpoint;
 mod error;
 mod panic;
+mod raw_client;
 mod receiver;
 mod serve;
 mod transport;
@@ -66,10 +70,11 @@ pub use client::{Client, ClientConfig};
 pub use endpoint::{Endpoint, EndpointError};
 pub use error::Error;
 pub use panic::{guarded, Panicked};
+pub use raw_client::RawClient;
 pub use receiver::{HandlerError, NotificationHandler, ReceiverConfig, WebhookReceiver};
 pub use serve::{serve, serve_with, ServeConfig};
 pub use transport::{
-    plain_http_client, PlainHttpClient, RetryPolicy, TransportConfig, TransportError,
+    plain_http_client, HttpReply, PlainHttpClient, RetryPolicy, TransportConfig, TransportError,
 };
 
 // The README's example runs as a doctest, so the crates.io page stays true.

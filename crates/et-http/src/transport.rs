@@ -215,11 +215,16 @@ fn chain<'a>(
     std::iter::successors(Some(e), |err| err.source())
 }
 
-/// A 2xx answer, read completely.
-#[derive(Debug)]
-pub(crate) struct HttpReply {
-    pub(crate) status: StatusCode,
-    pub(crate) body: Bytes,
+/// An answer, read completely (within the size limit).
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct HttpReply {
+    /// The HTTP status.
+    pub status: StatusCode,
+    /// The `Content-Type` header, if any.
+    pub content_type: Option<HeaderValue>,
+    /// The body.
+    pub body: Bytes,
 }
 
 type Connector = ConnectTimeout<HttpsConnector<HttpConnector>>;
@@ -308,12 +313,27 @@ impl Transport {
         }
     }
 
-    /// POSTs `body` to `uri` under the retry policy and reads the answer.
+    /// POSTs the envelope `body` to `uri` under the retry policy and reads
+    /// the answer, which must be a 2xx and not an HTML page.
     pub(crate) async fn post(&self, uri: &Uri, body: Bytes) -> Result<HttpReply, TransportError> {
+        let json = HeaderValue::from_static(et_proto::CONTENT_TYPE);
+        let reply = self.post_as(uri, json, body).await?;
+        check_answer(reply.status, reply.content_type.as_ref(), &reply.body)?;
+        Ok(reply)
+    }
+
+    /// POSTs `body` as `content_type` to `uri` under the retry policy and
+    /// reads the answer, whatever its status.
+    pub(crate) async fn post_as(
+        &self,
+        uri: &Uri,
+        content_type: HeaderValue,
+        body: Bytes,
+    ) -> Result<HttpReply, TransportError> {
         let policy = &self.config.retry;
         let mut attempt = 1;
         loop {
-            match self.attempt(uri, body.clone()).await {
+            match self.attempt(uri, &content_type, body.clone()).await {
                 Err(TransportError::Connect { source, .. }) if attempt < policy.max_attempts => {
                     attempt += 1;
                     tracing::debug!(attempt, error = %source, "connect failed; retrying the same request");
@@ -331,21 +351,28 @@ impl Transport {
     }
 
     /// One attempt, bounded by `request_timeout`.
-    async fn attempt(&self, uri: &Uri, body: Bytes) -> Result<HttpReply, TransportError> {
+    async fn attempt(
+        &self,
+        uri: &Uri,
+        content_type: &HeaderValue,
+        body: Bytes,
+    ) -> Result<HttpReply, TransportError> {
         let after = self.config.request_timeout;
-        tokio::time::timeout(after, self.exchange(uri, body))
+        tokio::time::timeout(after, self.exchange(uri, content_type, body))
             .await
             .unwrap_or(Err(TransportError::Timeout { after }))
     }
 
-    async fn exchange(&self, uri: &Uri, body: Bytes) -> Result<HttpReply, TransportError> {
+    async fn exchange(
+        &self,
+        uri: &Uri,
+        content_type: &HeaderValue,
+        body: Bytes,
+    ) -> Result<HttpReply, TransportError> {
         let request = Request::builder()
             .method(Method::POST)
             .uri(uri.clone())
-            .header(
-                CONTENT_TYPE,
-                HeaderValue::from_static(et_proto::CONTENT_TYPE),
-            )
+            .header(CONTENT_TYPE, content_type.clone())
             .header(ACCEPT, HeaderValue::from_static("application/json"))
             .header(
                 USER_AGENT,
@@ -358,9 +385,9 @@ impl Transport {
         let limit = self.config.max_response_bytes;
         check_declared_length(&parts.headers, limit).map_err(body_error)?;
         let body = read_limited(body, limit).await.map_err(body_error)?;
-        check_answer(parts.status, &parts.headers, &body)?;
         Ok(HttpReply {
             status: parts.status,
+            content_type: parts.headers.get(CONTENT_TYPE).cloned(),
             body,
         })
     }
@@ -369,7 +396,7 @@ impl Transport {
 /// Turns a non-2xx status or an HTML page into an error.
 fn check_answer(
     status: StatusCode,
-    headers: &http::HeaderMap,
+    content_type: Option<&HeaderValue>,
     body: &[u8],
 ) -> Result<(), TransportError> {
     if !status.is_success() {
@@ -379,8 +406,7 @@ fn check_answer(
             body_start: String::from_utf8_lossy(start).into_owned(),
         });
     }
-    let content_type = headers
-        .get(CONTENT_TYPE)
+    let content_type = content_type
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
     if content_type
@@ -503,23 +529,19 @@ mod tests {
 
     #[test]
     fn html_and_error_statuses_are_rejected() {
-        let mut headers = http::HeaderMap::new();
-        headers.insert(
-            CONTENT_TYPE,
-            HeaderValue::from_static("text/html; charset=utf-8"),
-        );
+        let html = HeaderValue::from_static("text/html; charset=utf-8");
         assert!(matches!(
-            check_answer(StatusCode::OK, &headers, b"<html>"),
+            check_answer(StatusCode::OK, Some(&html), b"<html>"),
             Err(TransportError::NotJson { .. })
         ));
         assert!(matches!(
-            check_answer(StatusCode::BAD_GATEWAY, &http::HeaderMap::new(), b"oops"),
+            check_answer(StatusCode::BAD_GATEWAY, None, b"oops"),
             Err(TransportError::Status {
                 status: StatusCode::BAD_GATEWAY,
                 ..
             })
         ));
-        assert!(check_answer(StatusCode::OK, &http::HeaderMap::new(), b"{}").is_ok());
+        assert!(check_answer(StatusCode::OK, None, b"{}").is_ok());
     }
 
     #[test]

@@ -53,6 +53,15 @@ impl BeijingTime {
         }
     }
 
+    /// The Beijing civil time of the system clock now (a clock before 1970
+    /// reads as 1970-01-01 08:00:00).
+    pub fn now() -> Self {
+        let secs = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+        Self::from_unix(secs)
+    }
+
     /// `yyyyMMddHHmmss`, as at the start of an ET serial number.
     pub fn compact(&self) -> String {
         format!(
@@ -132,6 +141,17 @@ mod tests {
         // 1900 is not a leap year.
         assert_eq!(text(-2_203_920_001), "1900-02-28 23:59:59");
         assert_eq!(text(-2_203_920_000), "1900-03-01 00:00:00");
+    }
+
+    #[test]
+    fn now_is_the_system_clock_in_beijing() {
+        let before = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("after 1970")
+            .as_secs();
+        let now = BeijingTime::now();
+        let bounds = [before, before + 2].map(|s| BeijingTime::from_unix(s as i64));
+        assert!(bounds[0] <= now && now <= bounds[1], "{now}");
     }
 
     #[test]

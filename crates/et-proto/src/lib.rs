@@ -72,8 +72,9 @@ pub use merchant::{
     PRODUCTION_ENDPOINT, TEST_ENDPOINT,
 };
 pub use notification::{
-    read_notification_body, sign_notification, sniffs_as_json, MatchedRule, NotificationVerifier,
-    NotificationView, VerifiedNotification, ACK_FAIL, ACK_OK,
+    read_notification_body, refund_acknowledgement, sign_notification, sign_notification_by,
+    sniffs_as_json, MatchedRule, NotificationVerifier, NotificationView, VerifiedNotification,
+    ACK_FAIL, ACK_OK,
 };
 pub use profile::{
     CallbackEncoding, EmptySensitive, NotifySignRule, Profile, ProfileFileError, SettingName,

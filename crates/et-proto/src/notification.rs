@@ -16,8 +16,8 @@ use crate::raw::{
 };
 use crate::shape;
 use crate::sign::{
-    sign_string, sign_string_of, with_sorted_pairs, write_sorted, write_v1_printed, SignRule,
-    SIGN_KEY,
+    sign_string, sign_string_of, v1_printed_string, with_sorted_pairs, write_sorted,
+    write_v1_printed, SignRule, SIGN_KEY,
 };
 
 /// Body that tells ET the notification was received (spec 04 §2.1).
@@ -185,13 +185,7 @@ impl NotificationVerifier {
     fn acknowledgement_for(&self, notification: &Notification) -> Cow<'static, [u8]> {
         match notification {
             Notification::RefundResult(refund) => {
-                let reply: UntypedObject = [
-                    ("order_id", UntypedValue::string(refund.order_id.as_str())),
-                    ("notify_result", UntypedValue::string("OK")),
-                ]
-                .into_iter()
-                .collect();
-                Cow::Owned(sign_notification(&self.salt, reply))
+                Cow::Owned(refund_acknowledgement(&self.salt, &refund.order_id))
             }
             _ => Cow::Borrowed(ACK_OK),
         }
@@ -424,9 +418,41 @@ fn read_fields<'a>(
 /// Signs `fields` with the v2 rule (salt + sorted sign string) and returns
 /// the JSON body, `sign` last. Used by ET's side for notifications and by
 /// the merchant for the refund acknowledgement.
-pub fn sign_notification(salt: &str, mut fields: UntypedObject) -> Vec<u8> {
+pub fn sign_notification(salt: &str, fields: UntypedObject) -> Vec<u8> {
+    sign_notification_by(salt, NotifySignRule::V2, fields)
+}
+
+/// Signs `fields` as ET signs for a merchant whose profile has `rule`, and
+/// returns the JSON body, `sign` last: under [`NotifySignRule::V2`] the v2
+/// rule ([`sign_notification`]); under [`NotifySignRule::V1Compat`], the
+/// profile of a merchant still on legacy v1 notifications, the salt and the
+/// v1 page's printed form ([`v1_printed_string`](crate::v1_printed_string):
+/// received order, an empty value as the bare key), which only a
+/// `V1Compat` verifier accepts.
+pub fn sign_notification_by(
+    salt: &str,
+    rule: NotifySignRule,
+    mut fields: UntypedObject,
+) -> Vec<u8> {
     fields.remove(SIGN_KEY);
-    let sign = et_crypto::md5_hex(salt, sign_string(&fields));
+    let signed = match rule {
+        NotifySignRule::V2 => sign_string(&fields),
+        NotifySignRule::V1Compat => v1_printed_string(&fields),
+    };
+    let sign = et_crypto::md5_hex(salt, signed);
     fields.insert(SIGN_KEY, UntypedValue::string(sign));
     fields.to_json().into_bytes()
+}
+
+/// The merchant's reply to a refund result for `order_id` (spec 04 §4.4):
+/// `order_id`, `notify_result` `OK` and their MD5 `sign` by the v2 rule.
+/// What [`VerifiedNotification::acknowledgement`] answers for a refund.
+pub fn refund_acknowledgement(salt: &str, order_id: &str) -> Vec<u8> {
+    let reply: UntypedObject = [
+        ("order_id", UntypedValue::string(order_id)),
+        ("notify_result", UntypedValue::string("OK")),
+    ]
+    .into_iter()
+    .collect();
+    sign_notification(salt, reply)
 }

@@ -3,8 +3,8 @@
 
 use et_model::{NotificationKind, OrderStatus};
 use et_proto::{
-    sign_notification, EtSide, MatchedRule, Message, NotificationVerifier, NotifySignRule,
-    UntypedObject, ACK_FAIL, ACK_OK,
+    refund_acknowledgement, sign_notification, sign_notification_by, EtSide, MatchedRule, Message,
+    NotificationVerifier, NotifySignRule, UntypedObject, ACK_FAIL, ACK_OK,
 };
 
 /// ET's v2 signature example (spec 04 §3.1), as JSON with the amount a number.
@@ -167,6 +167,10 @@ fn refund_result_gets_the_signed_reply() {
         )
     );
     assert_eq!(ACK_FAIL, br#"{"notify_result":"FAIL"}"#);
+    assert_eq!(
+        n.acknowledgement(),
+        refund_acknowledgement("abc123", "ET00000000000000001")
+    );
 }
 
 #[test]
@@ -226,6 +230,33 @@ fn v1_printed_order_only_with_v1_compat() {
         .verify_owned(None, body.as_bytes())
         .unwrap();
     assert_eq!(n.matched_rule(), MatchedRule::V1Printed);
+}
+
+#[test]
+fn signing_by_a_profiles_rule_verifies_under_that_rule_only() {
+    let fields = UntypedObject::parse_form(
+        b"order_id=ET1&pay_result=1&pay_amount=100&pay_datetime=2017-10-12 10:00:00&extend_info=",
+    )
+    .unwrap();
+    let v1 = sign_notification_by("abc123", NotifySignRule::V1Compat, fields.clone());
+    let printed =
+        "order_id=ET1&pay_result=1&pay_amount=100&pay_datetime=2017-10-12 10:00:00&extend_info";
+    let signed = UntypedObject::parse_json(&v1, Message::Notification).unwrap();
+    assert_eq!(
+        signed.text("sign"),
+        Some(et_crypto::md5_hex("abc123", printed).as_str())
+    );
+    let n = verifier(NotifySignRule::V1Compat)
+        .verify_owned(None, &v1)
+        .unwrap();
+    assert_eq!(n.matched_rule(), MatchedRule::V1Printed);
+    assert!(verifier(NotifySignRule::V2)
+        .verify_owned(None, &v1)
+        .is_err());
+    assert_eq!(
+        sign_notification_by("abc123", NotifySignRule::V2, fields.clone()),
+        sign_notification("abc123", fields)
+    );
 }
 
 #[test]
