@@ -176,7 +176,10 @@ impl Merchant {
         self.build_with(op, &RequestOptions::default())
     }
 
-    /// Validates `op`, then builds its signed, encrypted envelope.
+    /// Validates `op`, then builds its signed, encrypted envelope: each
+    /// payload as et-model writes it, but for a key the profile spells
+    /// otherwise (the order interface's amount,
+    /// [`Profile::tuition_spelling`]).
     pub fn build_with<Op: Operation>(
         &self,
         op: &Op,
@@ -185,7 +188,12 @@ impl Merchant {
         op.validate()?;
         let (data, sensitive) = op.parts();
         let data_json = envelope::to_json(data, Placement::Data)?;
-        let sensitive_json = Zeroizing::new(envelope::to_json(sensitive, Placement::Sensitive)?);
+        let mut sensitive_json =
+            Zeroizing::new(envelope::to_json(sensitive, Placement::Sensitive)?);
+        if let Some(spelling) = self.profile.respelled_key(&Op::SERVER_TYPE) {
+            let respelled = envelope::respell(&sensitive_json, spelling, Placement::Sensitive)?;
+            sensitive_json = Zeroizing::new(respelled);
+        }
         let server_type = self.profile.server_type_for(&Op::SERVER_TYPE);
         // serde_json wrote both texts: unlike `build_untyped`'s, they need no check.
         self.build_envelope(server_type, &data_json, &sensitive_json, options)

@@ -247,6 +247,19 @@ impl Profile {
             || (is_order(default) && is_order(&ServerType::from_code(wire)))
     }
 
+    /// The top-level key of the sensitive payload of the operation whose
+    /// model default is `default` that this profile sends under another
+    /// name than et-model writes: `(written, sent)`. Only the order
+    /// interface's amount ([`tuition_spelling`](Self::tuition_spelling)).
+    pub(crate) fn respelled_key(
+        &self,
+        default: &ServerType,
+    ) -> Option<(&'static str, &'static str)> {
+        let written = TuitionSpelling::default().field();
+        let sent = self.tuition_spelling.field();
+        (is_order(default) && sent != written).then_some((written, sent))
+    }
+
     /// Paddings to try when decrypting an `aeskey`: configured first.
     pub(crate) fn decrypt_paddings(&self) -> Vec<KeyPadding> {
         let mut order = vec![self.key_padding];

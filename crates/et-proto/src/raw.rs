@@ -232,6 +232,17 @@ impl UntypedObject {
         }
     }
 
+    /// Renames `from` to `to` in place, its position and value kept;
+    /// nothing happens when there is no `from` or `to` is taken already.
+    pub(crate) fn rename(&mut self, from: &str, to: &str) {
+        if self.get(to).is_some() {
+            return;
+        }
+        if let Some(slot) = self.entries.iter_mut().find(|(k, _)| k == from) {
+            to.clone_into(&mut slot.0);
+        }
+    }
+
     /// Removes `key`, returning its value.
     pub fn remove(&mut self, key: &str) -> Option<UntypedValue> {
         let index = self.entries.iter().position(|(k, _)| k == key)?;

@@ -409,6 +409,47 @@ fn parties_are_shared_across_threads() {
 }
 
 #[test]
+fn create_order_writes_the_amount_as_the_profile_spells_it() {
+    use et_proto::{SettingName, TuitionSpelling};
+    // The spellings the profile names are the ones et-model reads.
+    assert_eq!(
+        CreateOrder::ALIASES,
+        [(
+            TuitionSpelling::Tuition.field(),
+            TuitionSpelling::Tuituon.field()
+        )]
+    );
+    let order = CreateOrder::example();
+    let written = serde_json::to_string(&order).unwrap();
+    for &(name, spelling) in TuitionSpelling::NAMES {
+        let profile = Profile {
+            tuition_spelling: spelling,
+            ..Profile::default()
+        };
+        for profile in [
+            profile.clone(),
+            profile.with_server_type::<CreateOrder>(ServerType::AddSpecialRentOrder),
+        ] {
+            let parties = Parties::same(1024, profile);
+            let opened = parties.et_open(&parties.merchant.build(&order).unwrap());
+            // Only the key changes: its place, its value, every other byte stay.
+            let expected = written.replace(r#""tuituon":"#, &format!(r#""{name}":"#));
+            assert_eq!(opened.sensitive.as_str(), expected, "{name}");
+            assert_eq!(opened.operation::<CreateOrder>().unwrap(), order, "{name}");
+        }
+    }
+    // Other operations keep their keys, whatever the spelling.
+    let tuition = Profile {
+        tuition_spelling: TuitionSpelling::Tuition,
+        ..Profile::default()
+    };
+    let parties = Parties::same(1024, tuition);
+    let query = QueryOrders::new(["ET1"]);
+    let opened = parties.et_open(&parties.merchant.build(&query).unwrap());
+    assert_eq!(opened.operation::<QueryOrders>().unwrap(), query);
+}
+
+#[test]
 fn build_untyped_sends_any_server_type_with_payloads_as_given() {
     let parties = Parties::same(1024, Profile::default());
     let request = parties
