@@ -62,7 +62,8 @@
 //! starting with a prefix below (in `create_order` or a jump) fails that
 //! request; a `notify_` failure applies to every notification of that
 //! order. For order numbers a merchant cannot choose, an exact amount
-//! (`tuituon` of `create_order`, `amount` of the estimate) does the same.
+//! (`tuituon` or `tuition` of `create_order`, `amount` of the estimate)
+//! does the same.
 //! (Magic values are looked for in payloads of at most 64 KiB, which every
 //! order and estimate is; a larger one, an attachment, is read again only
 //! when a rule names an order.)
@@ -77,7 +78,7 @@ use std::sync::{LazyLock, Mutex, PoisonError};
 use std::time::Duration;
 
 use et_model::StatusCode;
-use et_proto::{Message, OpenedRequest, UntypedObject};
+use et_proto::{Message, OpenedRequest, SettingName, TuitionSpelling, UntypedObject};
 use serde::{Deserialize, Serialize};
 
 use crate::clock::Millis;
@@ -367,7 +368,7 @@ pub struct Target<'a> {
     pub order_id: Option<&'a str>,
     /// The merchant's order number, if named.
     pub merchant_order_id: Option<&'a str>,
-    /// The amount (`tuituon` or `amount`) as sent, if any.
+    /// The amount (`tuituon`, `tuition` or `amount`) as sent, if any.
     pub amount: Option<&'a str>,
 }
 
@@ -572,7 +573,10 @@ impl FaultPlan {
             merchant_number: &req.merchant_number,
             order_id: field("order_id"),
             merchant_order_id: field("merchant_order_id"),
-            amount: field("tuituon").or_else(|| field("amount")),
+            amount: TuitionSpelling::NAMES
+                .iter()
+                .find_map(|(name, _)| field(name))
+                .or_else(|| field("amount")),
         };
         self.pick(&target, false)
     }

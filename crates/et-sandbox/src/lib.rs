@@ -117,8 +117,9 @@
 //! # Operations
 //!
 //! Create order (`create_order` and `add_special_rent_order`; `tuition_rmb`
-//! = `tuituon` × rate, `counter_fee` from the table, one `pay_config_list`
-//! entry pointing at the checkout page), upload attachment (at most 5 per
+//! = the amount × rate, the amount spelled `tuituon` or `tuition`;
+//! `counter_fee` from the table, one `pay_config_list` entry pointing at
+//! the checkout page), upload attachment (at most 5 per
 //! type per order), payment address (status 0 only, else `200003`; its
 //! `notify_url` receives the payment notification), batch order query
 //! (results in the encrypted `sensitive_data`), exchange rate, estimated
