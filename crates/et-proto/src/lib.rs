@@ -70,12 +70,12 @@ pub use merchant::{
     PRODUCTION_ENDPOINT, TEST_ENDPOINT,
 };
 pub use notification::{
-    read_notification_body, sign_notification, MatchedRule, NotificationVerifier, NotificationView,
-    VerifiedNotification, ACK_FAIL, ACK_OK,
+    read_notification_body, sign_notification, sign_notification_v1, MatchedRule,
+    NotificationVerifier, NotificationView, VerifiedNotification, ACK_FAIL, ACK_OK,
 };
 pub use profile::{
-    CallbackEncoding, EmptySensitive, NotifySignRule, Profile, ProfileFileError, SettingName,
-    TuitionSpelling,
+    CallbackEncoding, EmptySensitive, NotifyEncoding, NotifySignRule, Profile, ProfileFileError,
+    SettingName, TuitionSpelling,
 };
 pub use raw::{UntypedObject, UntypedValue, UntypedValueRef, ValueKind};
 pub use serial::{format_serial, Instance, InvalidInstance, SerialNumbers};

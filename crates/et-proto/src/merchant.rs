@@ -232,7 +232,7 @@ impl Merchant {
         )?;
         let serial_number = self.serials.next_serial();
         let return_info = if options.return_info.is_empty() && self.profile.random_return_info {
-            fresh_return_info()
+            random_token()
         } else {
             options.return_info.clone()
         };
@@ -360,8 +360,9 @@ fn callback_value(encoding: CallbackEncoding, value: CallbackProcess) -> Untyped
     }
 }
 
-/// A `return_info` no other request has: 22 letters and digits (131 bits).
-fn fresh_return_info() -> String {
+/// A value no other has: 22 letters and digits (131 bits). A fresh
+/// `return_info`; ET's side's value of an added response key.
+pub(crate) fn random_token() -> String {
     use rand::distributions::{Alphanumeric, DistString};
     Alphanumeric.sample_string(&mut rand::thread_rng(), 22)
 }

@@ -16,8 +16,8 @@ use crate::raw::{
 };
 use crate::shape;
 use crate::sign::{
-    sign_string, sign_string_of, with_sorted_pairs, write_sorted, write_v1_printed, SignRule,
-    SIGN_KEY,
+    sign_string, sign_string_of, v1_printed_string, with_sorted_pairs, write_sorted,
+    write_v1_printed, SignRule, SIGN_KEY,
 };
 
 /// Body that tells ET the notification was received (spec 04 §2.1).
@@ -393,9 +393,31 @@ fn read_fields<'a>(content_type: Option<&str>, body: &'a [u8]) -> Result<FieldsR
 /// Signs `fields` with the v2 rule (salt + sorted sign string) and returns
 /// the JSON body, `sign` last. Used by ET's side for notifications and by
 /// the merchant for the refund acknowledgement.
-pub fn sign_notification(salt: &str, mut fields: UntypedObject) -> Vec<u8> {
+pub fn sign_notification(salt: &str, fields: UntypedObject) -> Vec<u8> {
+    signed(salt, fields, NotifySignRule::V2)
+        .to_json()
+        .into_bytes()
+}
+
+/// Signs `fields` with the v1 page's printed form (fields in their order,
+/// an empty value as the bare key, salt prefixed; spec 04 §3.2) and returns
+/// the JSON body, `sign` last: what [`NotifySignRule::V1Compat`] accepts
+/// besides the v2 rule.
+pub fn sign_notification_v1(salt: &str, fields: UntypedObject) -> Vec<u8> {
+    signed(salt, fields, NotifySignRule::V1Compat)
+        .to_json()
+        .into_bytes()
+}
+
+/// `fields` with a `sign` (replacing any, last) by `rule`: the v2 sign
+/// string, or for [`NotifySignRule::V1Compat`] the v1 printed form.
+pub(crate) fn signed(salt: &str, mut fields: UntypedObject, rule: NotifySignRule) -> UntypedObject {
     fields.remove(SIGN_KEY);
-    let sign = et_crypto::md5_hex(salt, sign_string(&fields));
+    let text = match rule {
+        NotifySignRule::V2 => sign_string(&fields),
+        NotifySignRule::V1Compat => v1_printed_string(&fields),
+    };
+    let sign = et_crypto::md5_hex(salt, text);
     fields.insert(SIGN_KEY, UntypedValue::string(sign));
-    fields.to_json().into_bytes()
+    fields
 }

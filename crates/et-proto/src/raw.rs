@@ -264,6 +264,18 @@ impl UntypedObject {
         self.entries.is_empty()
     }
 
+    /// An `application/x-www-form-urlencoded` body, keys in order, each
+    /// value as its [`text`](UntypedValue::text) (`10000.00` stays
+    /// `10000.00`): what [`parse_form`](Self::parse_form) reads back with
+    /// the same sign string.
+    pub fn to_form(&self) -> String {
+        let mut form = form_urlencoded::Serializer::new(String::new());
+        for (key, value) in self.iter() {
+            form.append_pair(key, value.text());
+        }
+        form.finish()
+    }
+
     /// Compact JSON text, keys in order, each value's raw JSON written verbatim.
     pub fn to_json(&self) -> String {
         let mut out = String::from("{");

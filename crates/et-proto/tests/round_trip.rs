@@ -489,3 +489,46 @@ fn build_untyped_sends_any_server_type_with_payloads_as_given() {
         );
     }
 }
+
+/// ET's side writes `version` and added keys as its profile says: a
+/// merchant with the same profile opens the reply and keeps the added keys;
+/// one that requires exactly the documented keys refuses it, naming the key.
+#[test]
+fn et_side_writes_version_and_added_response_keys_as_its_profile_says() {
+    let played = Profile {
+        response_version: false,
+        extra_response_keys: vec!["trace_id".into()],
+        ..Profile::default()
+    };
+    let parties = Parties::with_profiles(1024, played.clone(), played);
+    let request = parties.merchant.build(&GetPayUrl::new("ET1")).unwrap();
+    let opened = parties.et_open(&request);
+    let body = parties.et_respond(&Response::success(&opened));
+    let raw: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert!(raw.get("version").is_none(), "{raw}");
+    let trace = raw["trace_id"].as_str().unwrap();
+    assert_eq!(trace.len(), 22, "{trace}");
+    let reply = parties.merchant.open::<GetPayUrl>(&request, &body).unwrap();
+    assert_eq!(reply.version, None);
+    assert_eq!(reply.extra.text("trace_id"), Some(trace));
+    // A fresh value per reply.
+    let again = parties.et_respond(&Response::success(&opened));
+    assert!(!String::from_utf8_lossy(&again).contains(trace));
+
+    let exact = Parties::with_profiles(1024, Profile::exact(), Profile::default());
+    let err = exact
+        .merchant
+        .open::<GetPayUrl>(&request, &body)
+        .unwrap_err();
+    assert!(err.to_string().contains("\"trace_id\""), "{err}");
+    let traced = Profile {
+        extra_response_keys: vec!["trace_id".into()],
+        ..Profile::exact()
+    };
+    let exact = Parties::with_profiles(1024, traced, Profile::default());
+    let err = exact
+        .merchant
+        .open::<GetPayUrl>(&request, &body)
+        .unwrap_err();
+    assert!(err.to_string().contains("\"version\""), "{err}");
+}
