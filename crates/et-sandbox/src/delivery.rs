@@ -12,7 +12,7 @@ use http_body_util::{BodyExt, Full, Limited};
 
 use crate::app::App;
 use crate::faults::{self, NotifyPlay};
-use crate::outbox::next_attempt;
+use crate::outbox::{self, next_attempt};
 use crate::store::{self, OutboxRecord};
 
 /// How long one delivery may take, in real time.
@@ -222,7 +222,8 @@ async fn send_playing_faults(
     }
 }
 
-/// One delivery: POST the JSON body; success only on `{"notify_result":"OK"}`.
+/// One delivery: POST the body (JSON or a form, as stored); success only
+/// on `{"notify_result":"OK"}`.
 pub(crate) async fn send(client: &HttpClient, n: &OutboxRecord) -> Attempt {
     let started = Instant::now();
     let (status, reply, outcome) = exchange(client, n).await;
@@ -246,10 +247,7 @@ async fn exchange(client: &HttpClient, n: &OutboxRecord) -> Exchange {
         return failed(DeliveryFailure::NotPlainHttp, message);
     }
     let request = http::Request::post(&n.url)
-        .header(
-            http::header::CONTENT_TYPE,
-            "application/json; charset=utf-8",
-        )
+        .header(http::header::CONTENT_TYPE, outbox::content_type(&n.body))
         .body(Full::new(Bytes::from(n.body.clone())));
     let request = match request {
         Ok(r) => r,

@@ -661,10 +661,11 @@ pub(crate) fn notification_play(plan: &FaultPlan, store: &Store, n: &OutboxRecor
     })
 }
 
-/// `body` with a `sign` that does not verify: each hex digit of the real
-/// one moved by one, so it differs everywhere and still looks like MD5.
+/// `body` (JSON or a form) with a `sign` that does not verify: each hex
+/// digit of the real one moved by one, so it differs everywhere and still
+/// looks like MD5.
 pub fn forge(body: &str) -> String {
-    let Ok(mut fields) = UntypedObject::parse_json(body.as_bytes(), Message::Notification) else {
+    let Ok(mut fields) = et_proto::read_notification_body(None, body.as_bytes()) else {
         return format!("{body} ");
     };
     let sign = fields.text("sign").unwrap_or_default();
@@ -681,7 +682,11 @@ pub fn forge(body: &str) -> String {
         forged
     };
     fields.insert("sign", et_proto::UntypedValue::string(forged));
-    fields.to_json()
+    if body.starts_with('{') {
+        fields.to_json()
+    } else {
+        fields.to_form()
+    }
 }
 
 /// What happens to a request, as its fault says.
@@ -954,6 +959,11 @@ mod tests {
         assert_eq!(
             forge(body),
             r#"{"order_id":"ET1","pay_amount":10000.00,"sign":"1ba0"}"#
+        );
+        let form = "order_id=ET1&pay_datetime=2024-12-01+10%3A00%3A00&sign=0a9f";
+        assert_eq!(
+            forge(form),
+            "order_id=ET1&pay_datetime=2024-12-01+10%3A00%3A00&sign=1ba0"
         );
     }
 
