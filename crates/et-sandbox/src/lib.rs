@@ -156,7 +156,11 @@
 //! changes, refund results and the remittance
 //! voucher go to the order's `status_change_notify_url`, else `notify_url`.
 //! Each is tried at once and again after 1, 5, 10, 30, 60 and 120 minutes of
-//! sandbox time (7 attempts), until the reply is `{"notify_result":"OK"}`.
+//! sandbox time (7 attempts), until the reply is `{"notify_result":"OK"}`
+//! — for a refund result, with the notification's `order_id` and a `sign`
+//! by the same MD5 rule (spec 04 §4.4), as et-proto's receivers answer;
+//! a bare OK to a refund result is a failed attempt
+//! ([`DeliveryFailure::BadRefundReply`], the reason in `last_error`).
 //! Deliveries run concurrently, each attempt within 10 s: at most
 //! [`MAX_DELIVERIES`] (32) in flight, at most [`MAX_DELIVERIES_PER_ENDPOINT`]
 //! (4) to one endpoint (scheme, host and port), so endpoints that hang
@@ -192,8 +196,11 @@
 //!   et-proto's `EtSide::notification_body` (the profile's rule and
 //!   encoding, the merchant's salt); the retry schedule ([`RETRY_MINUTES`],
 //!   [`MAX_ATTEMPTS`]).
+//! - `refund_reply`: whether a reply to a refund result carries its
+//!   `order_id` and a `sign` by the merchant's salt (spec 04 §4.4).
 //! - `delivery`: one attempt at one outbox row: POST, read at most 64 KiB of
-//!   the reply within 10 s, record the attempt and schedule the next.
+//!   the reply within 10 s (a refund result's checked by `refund_reply`),
+//!   record the attempt and schedule the next.
 //! - `ticker`: the background loop: saves the clock, runs the engine's
 //!   time-driven step, starts due deliveries within the concurrency slots,
 //!   sleeps until the next is due.
@@ -298,6 +305,7 @@ mod machine;
 mod money;
 mod outbox;
 mod pages;
+mod refund_reply;
 mod server;
 mod store;
 mod ticker;
