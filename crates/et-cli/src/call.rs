@@ -7,7 +7,7 @@ use et_proto::RequestOptions;
 use crate::cli::CallArgs;
 use crate::envelope::{print_opened, read_payloads};
 use crate::error::{CliResult, Failure};
-use crate::merchant_dir::credentials;
+use crate::merchant_dir;
 
 /// Call `OP` and print `{"status_code","message","data","sensitive_data"}`,
 /// with the same output and exit code as `et response open`
@@ -16,7 +16,8 @@ pub(crate) async fn call(args: &CallArgs) -> CliResult {
     let payloads = read_payloads(&args.payloads)?;
     let endpoint =
         Endpoint::parse(&args.endpoint).map_err(|e| Failure::usage(e).context("--endpoint"))?;
-    let client = Client::new(endpoint, credentials(&args.dir)?, args.profile.to_profile())
+    let profile = merchant_dir::profile(&args.dir, &args.profile.to_profile())?;
+    let client = Client::new(endpoint, merchant_dir::credentials(&args.dir)?, profile)
         .map_err(Failure::usage)?;
     let answer = client
         .call_untyped(

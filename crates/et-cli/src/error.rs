@@ -115,6 +115,8 @@ causes! {
     Transport(et_http::TransportError),
     /// Building, opening or verifying a message.
     Proto(et_proto::Error),
+    /// A profile file that does not read.
+    Profile(et_proto::ProfileFileError),
     /// A key (generating, loading, writing).
     Crypto(et_crypto::Error),
     /// The local sandbox.
