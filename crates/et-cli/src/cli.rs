@@ -161,6 +161,9 @@ pub(crate) struct SandboxInitArgs {
     /// RSA key size for ET's and the merchant's key pairs.
     #[arg(long, default_value_t = 2048, value_parser = clap::value_parser!(u32).range(1024..=4096))]
     pub bits: u32,
+    /// Profile file the sandbox plays (stored as DIR/profile.json) [default: the default profile].
+    #[arg(long, value_name = "FILE")]
+    pub profile: Option<PathBuf>,
 }
 
 /// `et sandbox serve`.
@@ -175,6 +178,9 @@ pub(crate) struct SandboxServeArgs {
     /// How much faster than real time the sandbox clock runs (order closing, notification retries).
     #[arg(long, default_value_t = 1.0, value_parser = parse_time_scale)]
     pub time_scale: f64,
+    /// Profile file to play from now on, replacing DIR/profile.json [default: the one stored].
+    #[arg(long, value_name = "FILE")]
+    pub profile: Option<PathBuf>,
 }
 
 /// `et sandbox admin`.

@@ -23,7 +23,7 @@ use et_model::{
     ApplyRefund, AttachmentType, CountryCode, CreateOrder, CurrencyCode, GetPayUrl, Notification,
     OrderStatus, PayResult, QueryOrders, RefundResult, UploadAttachment,
 };
-use et_proto::{NotificationVerifier, Profile, VerifiedNotification};
+use et_proto::{NotificationVerifier, VerifiedNotification};
 use et_sandbox::{InitOptions, OrderView, Refusal, RunningSandbox, SandboxConfig, SandboxDir};
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, oneshot};
@@ -293,7 +293,9 @@ async fn setup(r: &mut Runner<'_>, options: &DemoOptions) -> Option<Env> {
 fn merchant_client(state: &std::path::Path, endpoint: &str) -> Result<Client, String> {
     let credentials = merchant_dir::credentials(state).map_err(|e| e.to_string())?;
     let endpoint = Endpoint::parse(endpoint).map_err(|e| e.to_string())?;
-    let profile = et_sandbox::SandboxCode::named_in(Profile::default());
+    let profile = et_sandbox::SandboxDir::new(state)
+        .profile()
+        .map_err(|e| e.to_string())?;
     Client::new(endpoint, credentials, profile).map_err(|e| e.to_string())
 }
 

@@ -135,6 +135,8 @@ causes! {
     Transport(et_http::TransportError),
     /// Building, opening or verifying a message.
     Proto(et_proto::Error),
+    /// A profile file that does not read.
+    Profile(et_proto::ProfileFileError),
     /// A key (generating, loading, writing).
     Crypto(et_crypto::Error),
     /// The local sandbox.
@@ -147,8 +149,6 @@ causes! {
     Endpoint(et_http::EndpointError),
     /// An `--endpoint` that is not a URI at all.
     Uri(http::uri::InvalidUri),
-    /// A `--profile` file.
-    Profile(et_proto::ProfileFileError),
     /// A receiver's answer to `et notify send` that is not ET's acknowledgement.
     Acknowledgement(Box<crate::notify_send::WrongAcknowledgement>),
 }

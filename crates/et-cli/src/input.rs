@@ -35,6 +35,7 @@ impl Input {
     pub(crate) fn limit(self) -> u64 {
         let bytes = match self {
             Input::Key => return files::MAX_KEY_FILE,
+            Input::Profile => return files::MAX_CONFIG_FILE,
             Input::Salt => 4 << 10,
             // Under the sandbox's 20 MiB request limit once encrypted and Base64-encoded.
             Input::Payload => 10 << 20,
@@ -42,7 +43,6 @@ impl Input {
                 et_http::TransportConfig::default().max_response_bytes
             }
             Input::Notification => et_http::ReceiverConfig::default().max_body_bytes,
-            Input::Profile => 64 << 10,
         };
         bytes as u64
     }
@@ -104,6 +104,15 @@ pub(crate) fn read_salt_file(path: &Path) -> CliResult<Zeroizing<String>> {
         )));
     }
     Ok(Zeroizing::new(salt.to_owned()))
+}
+
+/// Read a profile file (`-` is stdin): `option` names where it was given.
+pub(crate) fn read_profile_file(path: &Path, option: &str) -> CliResult<et_proto::Profile> {
+    let shown = || format!("{option} {}", path.display());
+    let bytes = read_input(path, Input::Profile).map_err(|f| f.context(option))?;
+    let text = std::str::from_utf8(&bytes)
+        .map_err(|_| Failure::usage(format!("{}: not UTF-8", shown())))?;
+    et_proto::Profile::from_json(text).map_err(|e| Failure::usage(e).context(shown()))
 }
 
 /// Read an optional JSON object input (`--data`, `--sensitive`) as its exact text.

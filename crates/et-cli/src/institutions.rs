@@ -6,7 +6,7 @@ use et_model::{GetInstitutions, InstitutionType};
 
 use crate::cli::InstitutionsSearchArgs;
 use crate::error::{CliResult, Failure};
-use crate::merchant_dir::credentials;
+use crate::merchant_dir;
 
 /// Search and print one institution per line: code, English name, Chinese
 /// name, country and type, tab-separated (empty where ET sent nothing).
@@ -14,12 +14,9 @@ use crate::merchant_dir::credentials;
 pub(crate) async fn search(args: &InstitutionsSearchArgs) -> CliResult {
     let endpoint =
         Endpoint::parse(&args.endpoint).map_err(|e| Failure::usage(e).context("--endpoint"))?;
-    let client = Client::new(
-        endpoint,
-        credentials(&args.dir)?,
-        args.profile.to_profile()?,
-    )
-    .map_err(Failure::usage)?;
+    let profile = merchant_dir::profile(&args.dir, &args.profile)?;
+    let client = Client::new(endpoint, merchant_dir::credentials(&args.dir)?, profile)
+        .map_err(Failure::usage)?;
     let mut op = GetInstitutions::new(args.key.as_str());
     op.count = args.count;
     if let Some(code) = args.institution_type {

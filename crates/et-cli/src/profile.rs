@@ -7,16 +7,22 @@ use et_proto::Profile;
 
 use crate::cli::{OrderServerTypeArg, ProfileArgs, ProfileDetectArgs};
 use crate::error::{CliResult, Failure};
-use crate::input::{read_input, read_input_or_stdin, read_salt_file, Input};
+use crate::input::{read_input_or_stdin, read_profile_file, read_salt_file, Input};
 use crate::keys::{load_private, load_public};
 
 impl ProfileArgs {
     /// The profile file's (or the default) with every option given here
     /// applied over it.
     pub(crate) fn to_profile(&self) -> CliResult<Profile> {
+        self.over(Profile::default())
+    }
+
+    /// The profile file's, or else `base` (a sandbox directory's), with
+    /// every option given here applied over it.
+    pub(crate) fn over(&self, base: Profile) -> CliResult<Profile> {
         let mut profile = match &self.profile_file {
-            Some(path) => read_profile(path)?,
-            None => Profile::default(),
+            Some(path) => read_profile_file(path, "--profile")?,
+            None => base,
         };
         set(&mut profile.sign_hash, self.sign_hash);
         set(&mut profile.key_padding, self.key_padding);
@@ -43,13 +49,6 @@ fn set<T>(setting: &mut T, given: Option<T>) {
     if let Some(value) = given {
         *setting = value;
     }
-}
-
-/// Reads a profile file, bounded.
-fn read_profile(path: &std::path::Path) -> CliResult<Profile> {
-    let text = read_input(path, Input::Profile)?;
-    let text = String::from_utf8_lossy(&text);
-    Profile::from_json(&text).map_err(|e| Failure::usage(e).context(path.display()))
 }
 
 /// `et profile show`: the profile the options describe (the default one

@@ -1,5 +1,6 @@
 //! `et sandbox init` and `et sandbox serve`.
 
+use et_proto::Profile;
 use et_sandbox::{InitOptions, SandboxConfig, SandboxDir};
 
 use http::Uri;
@@ -9,12 +10,19 @@ use crate::cli::{
     SandboxServeArgs,
 };
 use crate::error::{CliResult, Failure};
+use crate::input::read_profile_file;
 use crate::web_client::WebClient;
 
-/// `et sandbox init`: ET's key pair and one merchant in `--dir`.
+/// `et sandbox init`: ET's key pair, one merchant and the profile to play
+/// in `--dir`.
 pub(crate) fn init(args: &SandboxInitArgs) -> CliResult {
+    let profile = match &args.profile {
+        Some(path) => read_profile_file(path, "--profile")?,
+        None => Profile::default(),
+    };
     let options = InitOptions {
         bits: args.bits as usize,
+        profile,
         ..InitOptions::default()
     };
     let merchant = SandboxDir::init(&args.dir, &options).map_err(Failure::usage)?;
@@ -29,7 +37,15 @@ pub(crate) fn init(args: &SandboxInitArgs) -> CliResult {
 
 /// `et sandbox serve`: serve until Ctrl-C or SIGTERM, then shut down
 /// gracefully (open connections finish; the state is all in the database).
+/// `--profile` replaces the profile the directory stores first, so the
+/// directory's merchant tools speak it too.
 pub(crate) async fn serve(args: &SandboxServeArgs) -> CliResult {
+    if let Some(path) = &args.profile {
+        let profile = read_profile_file(path, "--profile")?;
+        SandboxDir::new(&args.dir)
+            .set_profile(&profile)
+            .map_err(Failure::usage)?;
+    }
     let config = SandboxConfig {
         dir: args.dir.clone(),
         listen: args.listen,

@@ -647,6 +647,94 @@ fn sandbox_init_serve_and_call() {
     }
 }
 
+/// `et sandbox init --profile FILE` stores the profile the sandbox plays;
+/// `et call --dir` speaks it, a profile option given on the command line
+/// laid over it; `et sandbox serve --profile FILE` replaces it.
+#[test]
+fn the_sandbox_plays_a_profile_file_and_its_merchant_tools_speak_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let write = |name: &str, text: &str| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).expect("profile file");
+        path.to_str().expect("utf-8 path").to_owned()
+    };
+    let sha1 = write("sha1.json", r#"{"sign_hash": "sha1"}"#);
+    let oaep = write("oaep.json", r#"{"key_padding": "oaep-sha256"}"#);
+    let misspelt = write("bad.json", r#"{"sign_hsh": "sha1"}"#);
+    let state_dir = dir.path().join("state");
+    let state = path_str(&state_dir);
+
+    let init = |profile: &str| {
+        et(&[
+            "sandbox",
+            "init",
+            "--dir",
+            state,
+            "--bits",
+            "1024",
+            "--profile",
+            profile,
+        ])
+    };
+    let err = assert_one_line_failure(&init(&misspelt), 2);
+    assert!(
+        err.contains("sign_hsh") && err.contains("bad.json"),
+        "{err}"
+    );
+    let init = init(&sha1);
+    assert!(init.status.success(), "{}", stderr(&init));
+    let stored = std::fs::read_to_string(state_dir.join("profile.json")).expect("profile.json");
+    let stored = Profile::from_json(&stored).expect("a profile file");
+    assert_eq!(stored.sign_hash, SignHash::Sha1);
+    assert_eq!(
+        stored.reused_serial_code.map(|c| c.as_str().to_owned()),
+        Some("100003".into())
+    );
+
+    let serve = |profile: Option<&str>| {
+        serve_sandbox_by(
+            |args| {
+                let mut et = Command::new(ET);
+                et.args(args)
+                    .args(profile.map(|p| ["--profile", p]).into_iter().flatten());
+                et
+            },
+            state,
+        )
+    };
+    let rate = |endpoint: &str, extra: &[&str]| {
+        let mut args = vec![
+            "call",
+            "--endpoint",
+            endpoint,
+            "--dir",
+            state,
+            "get_rate",
+            "--data",
+            "-",
+        ];
+        args.extend_from_slice(extra);
+        et_stdin(&args, br#"{"currency_code":"GBP"}"#)
+    };
+    {
+        let (_served, endpoint) = serve(None);
+        let called = rate(&endpoint, &[]);
+        assert!(called.status.success(), "speaks SHA-1: {}", stderr(&called));
+        let other = rate(&endpoint, &["--sign-rule", "skip-empty"]);
+        assert!(
+            !other.status.success(),
+            "the option is laid over the stored profile"
+        );
+    }
+    let (_served, endpoint) = serve(Some(&oaep));
+    let stored = std::fs::read_to_string(state_dir.join("profile.json")).expect("profile.json");
+    let stored = Profile::from_json(&stored).expect("a profile file");
+    assert_eq!(stored.key_padding, et_crypto::KeyPadding::OaepSha256);
+    assert_eq!(stored.sign_hash, SignHash::Sha256, "replaced, not merged");
+    let called = rate(&endpoint, &[]);
+    assert!(called.status.success(), "speaks OAEP: {}", stderr(&called));
+}
+
 /// `et … | head -1`: the reader is gone before `et` writes; `et` exits 0
 /// without an "internal error" line.
 #[test]
@@ -827,7 +915,12 @@ fn sandbox_state_and_database_are_owner_only_even_under_umask_000() {
     .expect("init");
     assert!(init.status.success(), "{}", stderr(&init));
     assert_eq!(mode(&state_dir), 0o700);
-    for secret in ["merchant.json", "et-private.pem", "merchant-private.pem"] {
+    for secret in [
+        "merchant.json",
+        "et-private.pem",
+        "merchant-private.pem",
+        "profile.json",
+    ] {
         assert_eq!(mode(&state_dir.join(secret)), 0o600, "{secret}");
     }
     for public in ["et-public.pem", "merchant-public.pem", "sandbox.json"] {

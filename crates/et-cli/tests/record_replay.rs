@@ -176,8 +176,28 @@ async fn exchanges_recorded_through_the_proxy_replay_and_a_wrong_profile_fails_b
     // What is not an envelope POST never reaches the sandbox, nor the directory.
     let (status, _) = et_testkit::http::get(&endpoint).await;
     assert_eq!(status, 405);
-    let (status, _) = et_testkit::http::post(&endpoint, vec![b' '; (4 << 20) + 1], None).await;
-    assert_eq!(status, 413);
+    // An oversized body is answered 413 at once and the connection closed,
+    // so the client may still be writing it when the answer comes (then it
+    // sees the connection closed instead).
+    let authority = recorder
+        .url
+        .trim_start_matches("http://")
+        .trim_end_matches('/');
+    let oversized = et_testkit::http::try_send(
+        authority.parse().expect("the recorder's address"),
+        "POST",
+        "application/json",
+        vec![b' '; (4 << 20) + 1],
+    )
+    .await;
+    match oversized {
+        Ok((status, _)) => assert_eq!(status, 413),
+        Err(closed) => assert!(
+            format!("{closed:?}").contains("BrokenPipe")
+                || format!("{closed:?}").contains("ConnectionReset"),
+            "{closed:?}"
+        ),
+    }
 
     #[cfg(unix)]
     assert!(recorder.terminate().success(), "SIGTERM stops it cleanly");

@@ -140,8 +140,9 @@ wire_struct! {
         pub counter_fee: Option<Amount> = "counter_fee",
         /// Order currency.
         pub currency_code: Option<CurrencyCode> = "currency_code",
-        /// Tuition in the order currency (ET's spelling `tuituon`).
-        pub tuition: Option<Amount> = "tuituon",
+        /// Tuition in the order currency (ET's spelling `tuituon`; the
+        /// jump-order page's `tuition` is read too).
+        pub tuition: Option<Amount> = "tuituon" | "tuition",
     }
 }
 

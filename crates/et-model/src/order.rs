@@ -54,8 +54,11 @@ wire_struct! {
         pub source_country_code: Option<CountryCode> = "source_country_code" [max(COUNTRY_CODE_MAX)],
         /// Pricing model (values not public).
         pub price_mode: Option<PriceMode> = "price_mode",
-        /// Tuition in the order currency. ET spells the wire name `tuituon`.
-        pub tuition: Amount = "tuituon" new [positive],
+        /// Tuition in the order currency. ET's create-order field list
+        /// spells the wire name `tuituon`; its jump-order page spells the
+        /// same amount `tuition`. Both are read; et-proto's
+        /// `Profile::tuition_spelling` says which a request writes.
+        pub tuition: Amount = "tuituon" | "tuition" new [positive],
         /// Currency the payer pays in.
         pub pay_currency_code: Option<CurrencyCode> = "pay_currency_code",
         /// Merchant service fee.

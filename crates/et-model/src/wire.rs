@@ -335,16 +335,35 @@ pub(crate) fn check_field<'a, T: FieldValue>(
         })
 }
 
-/// Writes the `extra` entries whose keys no typed field uses.
+/// Writes the `extra` entries whose keys no typed field uses or reads
+/// (an alias in `extra` would spell a typed field a second time).
 pub(crate) fn write_extra<M: serde::ser::SerializeMap>(
     map: &mut M,
     extra: &Extra,
     known: &[&str],
+    aliases: &[(&str, &str)],
 ) -> Result<(), M::Error> {
+    let typed = |key: &str| known.contains(&key) || aliases.iter().any(|(alias, _)| *alias == key);
     extra
         .iter()
-        .filter(|(key, _)| !known.contains(&key.as_str()))
+        .filter(|(key, _)| !typed(key))
         .try_for_each(|(key, value)| map.serialize_entry(key, value))
+}
+
+/// The error for a field read twice: under one name (serde's "duplicate
+/// field"), or, for a field with aliases, under any two of its names.
+pub(crate) fn repeated<E: serde::de::Error>(wire: &'static str, aliases: &[&str]) -> E {
+    if aliases.is_empty() {
+        return E::duplicate_field(wire);
+    }
+    let names: Vec<String> = std::iter::once(wire)
+        .chain(aliases.iter().copied())
+        .map(|name| format!("`{name}`"))
+        .collect();
+    E::custom(format_args!(
+        "duplicate field `{wire}`: {} name one field, give it once",
+        names.join(" and ")
+    ))
 }
 
 /// The [`FieldRule`]s a field's declaration names: its mode (`required`
@@ -415,7 +434,10 @@ pub(crate) use rule_doc;
 /// pub count: u32 = "count" default(0),
 /// ```
 ///
-/// After the wire name, an optional mode: `required` (a parameter of `new`,
+/// The wire name may be followed by aliases, other names the field is read
+/// under (`= "tuituon" | "tuition"`): written under the wire name only; a
+/// payload giving the field under two of its names is refused, naming it.
+/// After the names, an optional mode: `required` (a parameter of `new`,
 /// must not be blank), `new` (a parameter of `new`, no check) or
 /// `default(value)` (what `new` sets; other fields get `Default::default()`).
 /// Then optional checks in brackets: `max(CONST)` (a constant of
@@ -454,42 +476,42 @@ macro_rules! wire_struct {
         }
     };
     (@new $name:ident $newmeta:tt [$($param:tt)*] [$($init:tt)*]
-        $(#[$fmeta:meta])* pub $field:ident : String = $wire:literal required $([$($rule:tt)*])?,
+        $(#[$fmeta:meta])* pub $field:ident : String = $wire:literal $(| $alias:literal)* required $([$($rule:tt)*])?,
         $($rest:tt)*
     ) => {
         $crate::wire::wire_struct!(@new $name $newmeta
             [$($param)* $field: impl Into<String>,] [$($init)* $field: $field.into(),] $($rest)*);
     };
     (@new $name:ident $newmeta:tt [$($param:tt)*] [$($init:tt)*]
-        $(#[$fmeta:meta])* pub $field:ident : String = $wire:literal new $([$($rule:tt)*])?,
+        $(#[$fmeta:meta])* pub $field:ident : String = $wire:literal $(| $alias:literal)* new $([$($rule:tt)*])?,
         $($rest:tt)*
     ) => {
         $crate::wire::wire_struct!(@new $name $newmeta
             [$($param)* $field: impl Into<String>,] [$($init)* $field: $field.into(),] $($rest)*);
     };
     (@new $name:ident $newmeta:tt [$($param:tt)*] [$($init:tt)*]
-        $(#[$fmeta:meta])* pub $field:ident : $ty:ty = $wire:literal required $([$($rule:tt)*])?,
+        $(#[$fmeta:meta])* pub $field:ident : $ty:ty = $wire:literal $(| $alias:literal)* required $([$($rule:tt)*])?,
         $($rest:tt)*
     ) => {
         $crate::wire::wire_struct!(@new $name $newmeta
             [$($param)* $field: $ty,] [$($init)* $field,] $($rest)*);
     };
     (@new $name:ident $newmeta:tt [$($param:tt)*] [$($init:tt)*]
-        $(#[$fmeta:meta])* pub $field:ident : $ty:ty = $wire:literal new $([$($rule:tt)*])?,
+        $(#[$fmeta:meta])* pub $field:ident : $ty:ty = $wire:literal $(| $alias:literal)* new $([$($rule:tt)*])?,
         $($rest:tt)*
     ) => {
         $crate::wire::wire_struct!(@new $name $newmeta
             [$($param)* $field: $ty,] [$($init)* $field,] $($rest)*);
     };
     (@new $name:ident $newmeta:tt $params:tt [$($init:tt)*]
-        $(#[$fmeta:meta])* pub $field:ident : $ty:ty = $wire:literal default($value:expr) $([$($rule:tt)*])?,
+        $(#[$fmeta:meta])* pub $field:ident : $ty:ty = $wire:literal $(| $alias:literal)* default($value:expr) $([$($rule:tt)*])?,
         $($rest:tt)*
     ) => {
         $crate::wire::wire_struct!(@new $name $newmeta
             $params [$($init)* $field: $value,] $($rest)*);
     };
     (@new $name:ident $newmeta:tt $params:tt [$($init:tt)*]
-        $(#[$fmeta:meta])* pub $field:ident : $ty:ty = $wire:literal $([$($rule:tt)*])?,
+        $(#[$fmeta:meta])* pub $field:ident : $ty:ty = $wire:literal $(| $alias:literal)* $([$($rule:tt)*])?,
         $($rest:tt)*
     ) => {
         $crate::wire::wire_struct!(@new $name $newmeta
@@ -500,7 +522,7 @@ macro_rules! wire_struct {
         @struct [$(#[$meta:meta])*] $name:ident {
             $(
                 $(#[$fmeta:meta])*
-                pub $field:ident : $ty:ty = $wire:literal
+                pub $field:ident : $ty:ty = $wire:literal $(| $alias:literal)*
                     $($mode:ident $(($default:expr))?)?
                     $([$($rule:ident $(($($arg:tt)*))?),+ $(,)?])?,
             )*
@@ -512,6 +534,7 @@ macro_rules! wire_struct {
             $(
                 $(#[$fmeta])*
                 #[doc = concat!("\n\nWire name: `", $wire, "`.")]
+                $( #[doc = concat!(" Also read as `", $alias, "`.")] )*
                 $( #[doc = $crate::wire::rule_doc!($mode $(($default))?)] )?
                 $($( #[doc = $crate::wire::rule_doc!($rule $(($($arg)*))?)] )+)?
                 pub $field: $ty,
@@ -523,6 +546,10 @@ macro_rules! wire_struct {
         impl $name {
             /// The wire names of the typed fields, in write order.
             pub const FIELDS: &'static [&'static str] = &[$($wire),*];
+
+            /// The other names a typed field is read under, each with the
+            /// field's wire name: `(alias, wire name)`. Never written.
+            pub const ALIASES: &'static [(&'static str, &'static str)] = &[$($(($alias, $wire),)*)*];
 
             /// The declared rules of each typed field, by wire name, in
             /// field order: what [`validate`](crate::Payload::validate) enforces.
@@ -568,7 +595,7 @@ macro_rules! wire_struct {
                         map.serialize_entry($wire, &self.$field)?;
                     }
                 )*
-                $crate::wire::write_extra(&mut map, &self.extra, Self::FIELDS)?;
+                $crate::wire::write_extra(&mut map, &self.extra, Self::FIELDS, Self::ALIASES)?;
                 map.end()
             }
         }
@@ -588,9 +615,9 @@ macro_rules! wire_struct {
                         while let Some($crate::wire::WireKey(key)) = map.next_key()? {
                             match key.as_ref() {
                                 $(
-                                    $wire => {
+                                    $wire $(| $alias)* => {
                                         if $field.is_some() {
-                                            return Err(A::Error::duplicate_field($wire));
+                                            return Err($crate::wire::repeated($wire, &[$($alias),*]));
                                         }
                                         $field = Some(map.next_value()?);
                                     }

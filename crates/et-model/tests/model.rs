@@ -131,6 +131,54 @@ fn create_order_writes_tuituon_and_skips_absent_fields() {
     );
 }
 
+#[test]
+fn the_amount_reads_under_either_spelling_and_is_written_as_tuituon() {
+    let head = r#"{"merchant_order_id":"M-1","merchant_user_key":"u","country_code":"GBR","currency_code":"GBP","#;
+    for spelling in ["tuituon", "tuition"] {
+        let text = format!(r#"{head}"{spelling}":10000.00}}"#);
+        let order: CreateOrder = serde_json::from_str(&text).unwrap();
+        assert_eq!(order.tuition.as_str(), "10000.00", "{spelling}");
+        assert!(order.extra.is_empty(), "{spelling} is the typed field");
+        let written = serde_json::to_string(&order).unwrap();
+        assert!(written.ends_with(r#","tuituon":10000.00}"#), "{written}");
+        let info: OrderInfo = serde_json::from_str(&format!(
+            r#"{{"order_id":"ET1","order_status":0,"{spelling}":1.50}}"#
+        ))
+        .unwrap();
+        assert_eq!(info.tuition.unwrap().as_str(), "1.50", "{spelling}");
+    }
+    assert_eq!(CreateOrder::ALIASES, [("tuition", "tuituon")]);
+}
+
+#[test]
+fn both_spellings_at_once_are_refused_naming_the_field() {
+    let text = r#"{"merchant_order_id":"M-1","merchant_user_key":"u","country_code":"GBR","currency_code":"GBP","tuituon":1.00,"tuition":2.00}"#;
+    let err = serde_json::from_str::<CreateOrder>(text)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("duplicate field `tuituon`") && err.contains("`tuition`"),
+        "{err}"
+    );
+}
+
+#[test]
+fn an_alias_in_extra_is_not_written_beside_the_typed_field() {
+    let mut order = CreateOrder::new(
+        "M-1",
+        "u",
+        CountryCode::Gbr,
+        CurrencyCode::new("GBP"),
+        "1.00".parse().unwrap(),
+    );
+    order
+        .extra
+        .insert("tuition".into(), RawJson::new("9.99").unwrap());
+    let written = serde_json::to_string(&order).unwrap();
+    assert!(!written.contains("tuition\""), "{written}");
+    assert!(!written.contains("9.99"), "{written}");
+}
+
 /// Splits a request into its parts, writes them, and rebuilds it.
 fn split<Op: Operation>(op: &Op) -> (String, String) {
     let (data, sensitive) = op.parts();

@@ -266,6 +266,24 @@ pub(crate) fn not_json(error: &serde_json::Error, part: Placement) -> Error {
 }
 
 /// JSON text of a payload we send.
+/// A payload's JSON text (an object, as serde wrote it) with its top-level
+/// key `from` sent as `to`, every other byte kept.
+pub(crate) fn respell(
+    json: &str,
+    (from, to): (&str, &str),
+    part: Placement,
+) -> Result<String, Error> {
+    let mut object =
+        UntypedObject::parse_json(json.as_bytes(), Message::Request).map_err(|_| {
+            Error::InvalidPayload {
+                part,
+                fault: PayloadFault::Unwritable,
+            }
+        })?;
+    object.rename(from, to);
+    Ok(object.to_json())
+}
+
 pub(crate) fn to_json<T: serde::Serialize + ?Sized>(
     value: &T,
     part: Placement,

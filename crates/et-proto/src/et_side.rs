@@ -10,8 +10,9 @@ use zeroize::Zeroizing;
 
 use crate::envelope::{self, payload_text};
 use crate::error::{Error, Message};
+use crate::merchant::random_token;
 use crate::notification;
-use crate::profile::Profile;
+use crate::profile::{NotifyEncoding, Profile};
 use crate::raw::{UntypedObject, UntypedValue};
 use crate::shape;
 
@@ -227,9 +228,11 @@ impl EtSide {
     }
 
     /// The signed, encrypted response body for the merchant holding
-    /// `merchant_key`. Keys in the documented order plus `version`, as ET's
-    /// real response carries it; `count` is the length of the `data` list,
-    /// as in ET's example (items only in `sensitive_data`, `count` 0).
+    /// `merchant_key`. Keys in the documented order, then `version`, as
+    /// ET's real response carries it (unless [`Profile::response_version`]
+    /// is off), then each of [`Profile::extra_response_keys`] with a fresh
+    /// random value; `count` is the length of the `data` list, as in ET's
+    /// example (items only in `sensitive_data`, `count` 0).
     pub fn respond(&self, merchant_key: &PublicKey, response: &Response) -> Result<Vec<u8>, Error> {
         let sealed = envelope::seal(&response.sensitive, merchant_key, &self.profile)?;
         let count = i64::try_from(response.count).unwrap_or(i64::MAX);
@@ -247,12 +250,17 @@ impl EtSide {
             ),
             ("return_info", UntypedValue::string(&response.return_info)),
             ("extend_info", UntypedValue::string(&response.extend_info)),
-            ("version", UntypedValue::string(&self.profile.version)),
             ("sign", UntypedValue::string("")),
             ("aeskey", UntypedValue::string(sealed.aeskey)),
         ]
         .into_iter()
         .collect();
+        if self.profile.response_version {
+            body.insert("version", UntypedValue::string(&self.profile.version));
+        }
+        for key in &self.profile.extra_response_keys {
+            body.insert(key.as_str(), UntypedValue::string(random_token()));
+        }
         envelope::sign_envelope(&mut body, &self.key, &self.profile)?;
         Ok(body.to_json().into_bytes())
     }
@@ -268,21 +276,48 @@ impl EtSide {
     /// JSON numbers, and a status change's `order_status` as a string, as
     /// doc-5683216 declares it. An unknown kind's fields are all strings.
     pub fn signed_notification(notification: &Notification, salt: &str) -> Result<Vec<u8>, Error> {
-        // Serialising these typed values cannot fail; were it to, the error
-        // names the plain part, as for `data`.
-        const FIELD: Placement = Placement::Data;
-        let json = match notification {
-            Notification::PaymentSuccess(n) => envelope::to_json(n, FIELD),
-            Notification::OrderStatusChange(n) => envelope::to_json(n, FIELD),
-            Notification::RefundResult(n) => envelope::to_json(n, FIELD),
-            Notification::RemittanceVoucher(n) => envelope::to_json(n, FIELD),
-            Notification::Unknown(fields) => envelope::to_json(fields, FIELD),
-        }?;
-        let mut fields = UntypedObject::parse_json(json.as_bytes(), Message::Notification)?;
-        if let Notification::OrderStatusChange(n) = notification {
-            let status = UntypedValue::string(n.order_status.code().to_string());
-            fields.insert("order_status", status);
-        }
+        let fields = notification_fields(notification)?;
         Ok(notification::sign_notification(salt, fields))
     }
+
+    /// The body this ET posts for a typed notification, as its profile
+    /// says: the fields of [`signed_notification`](Self::signed_notification),
+    /// signed with `salt` by [`Profile::notify_sign_rule`] (the v1 printed
+    /// form for [`NotifySignRule::V1Compat`](crate::NotifySignRule::V1Compat))
+    /// and encoded as [`Profile::notify_encoding`] says (post it with that
+    /// encoding's [`content_type`](crate::NotifyEncoding::content_type)).
+    pub fn notification_body(
+        &self,
+        notification: &Notification,
+        salt: &str,
+    ) -> Result<Vec<u8>, Error> {
+        let fields = notification_fields(notification)?;
+        let signed = notification::signed(salt, fields, self.profile.notify_sign_rule);
+        let body = match self.profile.notify_encoding {
+            NotifyEncoding::Json => signed.to_json(),
+            NotifyEncoding::Form => signed.to_form(),
+        };
+        Ok(body.into_bytes())
+    }
+}
+
+/// A typed notification's fields as ET writes them (see
+/// [`EtSide::signed_notification`]), unsigned.
+fn notification_fields(notification: &Notification) -> Result<UntypedObject, Error> {
+    // Serialising these typed values cannot fail; were it to, the error
+    // names the plain part, as for `data`.
+    const FIELD: Placement = Placement::Data;
+    let json = match notification {
+        Notification::PaymentSuccess(n) => envelope::to_json(n, FIELD),
+        Notification::OrderStatusChange(n) => envelope::to_json(n, FIELD),
+        Notification::RefundResult(n) => envelope::to_json(n, FIELD),
+        Notification::RemittanceVoucher(n) => envelope::to_json(n, FIELD),
+        Notification::Unknown(fields) => envelope::to_json(fields, FIELD),
+    }?;
+    let mut fields = UntypedObject::parse_json(json.as_bytes(), Message::Notification)?;
+    if let Notification::OrderStatusChange(n) = notification {
+        let status = UntypedValue::string(n.order_status.code().to_string());
+        fields.insert("order_status", status);
+    }
+    Ok(fields)
 }

@@ -77,8 +77,8 @@ pub use notification::{
     ACK_FAIL, ACK_OK,
 };
 pub use profile::{
-    CallbackEncoding, EmptySensitive, NotifySignRule, Profile, ProfileFileError, SettingName,
-    TuitionSpelling,
+    CallbackEncoding, EmptySensitive, NotifyEncoding, NotifySignRule, Profile, ProfileFileError,
+    SettingName, TuitionSpelling,
 };
 pub use raw::{UntypedObject, UntypedValue, UntypedValueRef, ValueKind};
 pub use serial::{format_serial, Instance, InvalidInstance, SerialNumbers};

@@ -176,7 +176,10 @@ impl Merchant {
         self.build_with(op, &RequestOptions::default())
     }
 
-    /// Validates `op`, then builds its signed, encrypted envelope.
+    /// Validates `op`, then builds its signed, encrypted envelope: each
+    /// payload as et-model writes it, but for a key the profile spells
+    /// otherwise (the order interface's amount,
+    /// [`Profile::tuition_spelling`]).
     pub fn build_with<Op: Operation>(
         &self,
         op: &Op,
@@ -185,7 +188,12 @@ impl Merchant {
         op.validate()?;
         let (data, sensitive) = op.parts();
         let data_json = envelope::to_json(data, Placement::Data)?;
-        let sensitive_json = Zeroizing::new(envelope::to_json(sensitive, Placement::Sensitive)?);
+        let mut sensitive_json =
+            Zeroizing::new(envelope::to_json(sensitive, Placement::Sensitive)?);
+        if let Some(spelling) = self.profile.respelled_key(&Op::SERVER_TYPE) {
+            let respelled = envelope::respell(&sensitive_json, spelling, Placement::Sensitive)?;
+            sensitive_json = Zeroizing::new(respelled);
+        }
         let server_type = self.profile.server_type_for(&Op::SERVER_TYPE);
         // serde_json wrote both texts: unlike `build_untyped`'s, they need no check.
         self.build_envelope(server_type, &data_json, &sensitive_json, options)
@@ -225,7 +233,7 @@ impl Merchant {
         )?;
         let serial_number = self.serials.next_serial();
         let return_info = if options.return_info.is_empty() && self.profile.random_return_info {
-            fresh_return_info()
+            random_token()
         } else {
             options.return_info.clone()
         };
@@ -353,8 +361,9 @@ fn callback_value(encoding: CallbackEncoding, value: CallbackProcess) -> Untyped
     }
 }
 
-/// A `return_info` no other request has: 22 letters and digits (131 bits).
-fn fresh_return_info() -> String {
+/// A value no other has: 22 letters and digits (131 bits). A fresh
+/// `return_info`; ET's side's value of an added response key.
+pub(crate) fn random_token() -> String {
     use rand::distributions::{Alphanumeric, DistString};
     Alphanumeric.sample_string(&mut rand::thread_rng(), 22)
 }

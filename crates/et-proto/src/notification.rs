@@ -427,21 +427,23 @@ pub fn sign_notification(salt: &str, fields: UntypedObject) -> Vec<u8> {
 /// rule ([`sign_notification`]); under [`NotifySignRule::V1Compat`], the
 /// profile of a merchant still on legacy v1 notifications, the salt and the
 /// v1 page's printed form ([`v1_printed_string`](crate::v1_printed_string):
-/// received order, an empty value as the bare key), which only a
-/// `V1Compat` verifier accepts.
-pub fn sign_notification_by(
-    salt: &str,
-    rule: NotifySignRule,
-    mut fields: UntypedObject,
-) -> Vec<u8> {
+/// received order, an empty value as the bare key; spec 04 §3.2), which
+/// only a `V1Compat` verifier accepts.
+pub fn sign_notification_by(salt: &str, rule: NotifySignRule, fields: UntypedObject) -> Vec<u8> {
+    signed(salt, fields, rule).to_json().into_bytes()
+}
+
+/// `fields` with a `sign` (replacing any, last) by `rule`: the v2 sign
+/// string, or for [`NotifySignRule::V1Compat`] the v1 printed form.
+pub(crate) fn signed(salt: &str, mut fields: UntypedObject, rule: NotifySignRule) -> UntypedObject {
     fields.remove(SIGN_KEY);
-    let signed = match rule {
+    let text = match rule {
         NotifySignRule::V2 => sign_string(&fields),
         NotifySignRule::V1Compat => v1_printed_string(&fields),
     };
-    let sign = et_crypto::md5_hex(salt, signed);
+    let sign = et_crypto::md5_hex(salt, text);
     fields.insert(SIGN_KEY, UntypedValue::string(sign));
-    fields.to_json().into_bytes()
+    fields
 }
 
 /// The merchant's reply to a refund result for `order_id` (spec 04 §4.4):

@@ -43,7 +43,35 @@ pub enum NotifySignRule {
     /// Accept either the v2 rule or the v1 page's printed form (received
     /// order, empty values as bare keys) with the salt prefixed (spec 01
     /// §8.3, 04 §3.2): for merchants still on legacy v1 notifications.
+    /// ET's side playing this profile (the sandbox) signs with the v1
+    /// printed form, the one this rule adds.
     V1Compat,
+}
+
+/// How ET's side posts a notification: what the sandbox (through
+/// [`EtSide::notification_body`](crate::EtSide::notification_body)) sends.
+/// A merchant's receiver reads every encoding whatever this says.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum NotifyEncoding {
+    /// A JSON object, amounts as JSON numbers. Default: every v2 page's
+    /// example is a JSON object, and one snapshot of the v2 description
+    /// page says the request body is JSON (spec 04 §2.3, Q1).
+    #[default]
+    Json,
+    /// `application/x-www-form-urlencoded`, every value as its text: the v1
+    /// payment page says "FormData", and so does the other snapshot of the
+    /// v2 description page (spec 04 §2.3, Q1; spec 01 §8.1).
+    Form,
+}
+
+impl NotifyEncoding {
+    /// The `Content-Type` a body in this encoding is posted with.
+    pub fn content_type(self) -> &'static str {
+        match self {
+            NotifyEncoding::Json => "application/json; charset=utf-8",
+            NotifyEncoding::Form => "application/x-www-form-urlencoded",
+        }
+    }
 }
 
 /// How `create_order` spells its amount field when writing (both are read).
@@ -158,7 +186,22 @@ pub struct Profile {
     /// [`Reply::extra`](crate::Reply::extra)); name a key here when you act
     /// on it, or when it sorts between `return_info` and `sensitive_data`
     /// (where an unnamed key is refused, see SECURITY.md). Default none.
+    ///
+    /// ET's side ([`EtSide::respond`](crate::EtSide::respond), so the
+    /// sandbox) adds each of them to every response, with a fresh random
+    /// value (22 letters and digits), as ET would add a `trace_id`.
     pub extra_response_keys: Vec<String>,
+    /// Whether ET's side writes [`version`](Self::version) into its
+    /// responses ([`EtSide::respond`](crate::EtSide::respond), so what the
+    /// sandbox plays). Default on: the decryption page's real response
+    /// carries `version` (spec 01 §5). Off plays the response template,
+    /// which has none. A merchant reads either, unless
+    /// [`require_version`](Self::require_version).
+    pub response_version: bool,
+    /// How ET's side posts notifications (what the sandbox plays). Default
+    /// [`NotifyEncoding::Json`]; the v1 page says FormData and the v2
+    /// description page's snapshots disagree (spec 04 §2.3, Q1).
+    pub notify_encoding: NotifyEncoding,
     /// Notification fields to guard like the documented ones (no value may
     /// hold `&field=`; a payment's `notify_type` is accepted only when
     /// named, since it could be carved out of `extend_info`). Default none.
@@ -200,6 +243,8 @@ impl Default for Profile {
             require_version: false,
             exact_keys: false,
             extra_response_keys: Vec::new(),
+            response_version: true,
+            notify_encoding: NotifyEncoding::Json,
             extra_notification_fields: Vec::new(),
             reused_serial_code: None,
             duplicate_order_code: None,
@@ -245,6 +290,19 @@ impl Profile {
         wire == self.server_type_for(default).as_str()
             || wire == default.as_str()
             || (is_order(default) && is_order(&ServerType::from_code(wire)))
+    }
+
+    /// The top-level key of the sensitive payload of the operation whose
+    /// model default is `default` that this profile sends under another
+    /// name than et-model writes: `(written, sent)`. Only the order
+    /// interface's amount ([`tuition_spelling`](Self::tuition_spelling)).
+    pub(crate) fn respelled_key(
+        &self,
+        default: &ServerType,
+    ) -> Option<(&'static str, &'static str)> {
+        let written = TuitionSpelling::default().field();
+        let sent = self.tuition_spelling.field();
+        (is_order(default) && sent != written).then_some((written, sent))
     }
 
     /// Paddings to try when decrypting an `aeskey`: configured first.
@@ -347,6 +405,14 @@ impl SettingName for NotifySignRule {
     ];
 }
 
+impl SettingName for NotifyEncoding {
+    const SETTING: &'static str = "notify_encoding";
+    const NAMES: &'static [(&'static str, Self)] = &[
+        ("json", NotifyEncoding::Json),
+        ("form", NotifyEncoding::Form),
+    ];
+}
+
 impl SettingName for TuitionSpelling {
     const SETTING: &'static str = "tuition_spelling";
     const NAMES: &'static [(&'static str, Self)] = &[
@@ -399,6 +465,8 @@ struct ProfileFile {
     random_return_info: bool,
     exact_keys: bool,
     extra_response_keys: Vec<String>,
+    response_version: bool,
+    notify_encoding: Named<NotifyEncoding>,
     extra_notification_fields: Vec<String>,
     reused_serial_code: Option<String>,
     duplicate_order_code: Option<String>,
@@ -433,6 +501,8 @@ impl From<&Profile> for ProfileFile {
             random_return_info: p.random_return_info,
             exact_keys: p.exact_keys,
             extra_response_keys: p.extra_response_keys.clone(),
+            response_version: p.response_version,
+            notify_encoding: Named(p.notify_encoding),
             extra_notification_fields: p.extra_notification_fields.clone(),
             reused_serial_code: code(&p.reused_serial_code),
             duplicate_order_code: code(&p.duplicate_order_code),
@@ -463,6 +533,8 @@ impl From<ProfileFile> for Profile {
             require_version: f.require_version,
             exact_keys: f.exact_keys,
             extra_response_keys: f.extra_response_keys,
+            response_version: f.response_version,
+            notify_encoding: f.notify_encoding.0,
             extra_notification_fields: f.extra_notification_fields,
             reused_serial_code: code(f.reused_serial_code),
             duplicate_order_code: code(f.duplicate_order_code),

@@ -232,6 +232,17 @@ impl UntypedObject {
         }
     }
 
+    /// Renames `from` to `to` in place, its position and value kept;
+    /// nothing happens when there is no `from` or `to` is taken already.
+    pub(crate) fn rename(&mut self, from: &str, to: &str) {
+        if self.get(to).is_some() {
+            return;
+        }
+        if let Some(slot) = self.entries.iter_mut().find(|(k, _)| k == from) {
+            to.clone_into(&mut slot.0);
+        }
+    }
+
     /// Removes `key`, returning its value.
     pub fn remove(&mut self, key: &str) -> Option<UntypedValue> {
         let index = self.entries.iter().position(|(k, _)| k == key)?;
@@ -251,6 +262,18 @@ impl UntypedObject {
     /// Whether there are no keys.
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
+    }
+
+    /// An `application/x-www-form-urlencoded` body, keys in order, each
+    /// value as its [`text`](UntypedValue::text) (`10000.00` stays
+    /// `10000.00`): what [`parse_form`](Self::parse_form) reads back with
+    /// the same sign string.
+    pub fn to_form(&self) -> String {
+        let mut form = form_urlencoded::Serializer::new(String::new());
+        for (key, value) in self.iter() {
+            form.append_pair(key, value.text());
+        }
+        form.finish()
     }
 
     /// Compact JSON text, keys in order, each value's raw JSON written verbatim.

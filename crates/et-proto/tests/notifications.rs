@@ -375,3 +375,71 @@ fn a_sniffed_body_without_a_sign_says_what_it_was_read_as() {
         }
     );
 }
+
+/// ET's side signs and encodes a notification as its profile says; a
+/// receiver with the same rule reads it back unchanged, one with the v2
+/// rule only refuses a v1 signature, and every receiver reads a form.
+#[test]
+fn et_side_signs_and_encodes_notifications_as_its_profile_says() {
+    use et_proto::{NotifyEncoding, Profile, SettingName};
+    let example = verifier(NotifySignRule::V2)
+        .verify_owned(None, ET_EXAMPLE.as_bytes())
+        .unwrap();
+    for &(_, rule) in NotifySignRule::NAMES {
+        for &(_, encoding) in NotifyEncoding::NAMES {
+            let profile = Profile {
+                notify_sign_rule: rule,
+                notify_encoding: encoding,
+                ..Profile::default()
+            };
+            let et = EtSide::new(et_testkit::key(et_testkit::Who::Et, 1024).clone(), profile);
+            let body = et
+                .notification_body(example.notification(), "abc123")
+                .unwrap();
+            let what = format!("{rule:?} {encoding:?}");
+            assert_eq!(
+                body.first() == Some(&b'{'),
+                encoding == NotifyEncoding::Json,
+                "{what}"
+            );
+            let read = verifier(rule)
+                .verify_owned(Some(encoding.content_type()), &body)
+                .unwrap_or_else(|e| panic!("{what}: {e}"));
+            let unsigned = |n: &et_proto::VerifiedNotification| -> Vec<(String, String)> {
+                n.fields()
+                    .iter()
+                    .filter(|(key, _)| *key != "sign")
+                    .map(|(key, value)| (key.to_owned(), value.text().to_owned()))
+                    .collect()
+            };
+            assert_eq!(unsigned(&read), unsigned(&example), "{what}");
+            let expected = match rule {
+                NotifySignRule::V2 => MatchedRule::V2,
+                NotifySignRule::V1Compat => MatchedRule::V1Printed,
+            };
+            assert_eq!(read.matched_rule(), expected, "{what}");
+            let v2_only = verifier(NotifySignRule::V2).verify_owned(None, &body);
+            assert_eq!(v2_only.is_ok(), rule == NotifySignRule::V2, "{what}");
+        }
+    }
+}
+
+#[test]
+fn the_v1_signer_signs_the_printed_form_with_the_salt_prefixed() {
+    let fields = UntypedObject::parse_json(
+        br#"{"order_id":"ET1","pay_result":1,"pay_amount":100,"pay_datetime":"2017-10-12 10:00:00","extend_info":""}"#,
+        Message::Notification,
+    )
+    .unwrap();
+    let printed = et_proto::v1_printed_string(&fields);
+    assert_eq!(
+        printed,
+        "order_id=ET1&pay_result=1&pay_amount=100&pay_datetime=2017-10-12 10:00:00&extend_info"
+    );
+    let body = et_proto::sign_notification_by("abc123", et_proto::NotifySignRule::V1Compat, fields);
+    let signed = UntypedObject::parse_json(&body, Message::Notification).unwrap();
+    assert_eq!(
+        signed.text("sign"),
+        Some(et_crypto::md5_hex("abc123", printed).as_str())
+    );
+}

@@ -443,13 +443,15 @@ fn with_the_exact_profile_a_signed_response_is_believed_only_in_ets_documented_s
         o.insert("count", UntypedValue::integer(1));
     });
     assert!(open(&with_url).is_ok());
-    // A key the profile names is allowed, and then required.
-    let named = Parties::same(
+    // A key the profile names is allowed, and then required (ET's side,
+    // which would add it, speaking the default profile).
+    let named = Parties::with_profiles(
         1024,
         Profile {
             extra_response_keys: vec!["zzz".into()],
             ..Profile::default()
         },
+        Profile::default(),
     );
     let request = named
         .merchant

@@ -409,6 +409,47 @@ fn parties_are_shared_across_threads() {
 }
 
 #[test]
+fn create_order_writes_the_amount_as_the_profile_spells_it() {
+    use et_proto::{SettingName, TuitionSpelling};
+    // The spellings the profile names are the ones et-model reads.
+    assert_eq!(
+        CreateOrder::ALIASES,
+        [(
+            TuitionSpelling::Tuition.field(),
+            TuitionSpelling::Tuituon.field()
+        )]
+    );
+    let order = CreateOrder::example();
+    let written = serde_json::to_string(&order).unwrap();
+    for &(name, spelling) in TuitionSpelling::NAMES {
+        let profile = Profile {
+            tuition_spelling: spelling,
+            ..Profile::default()
+        };
+        for profile in [
+            profile.clone(),
+            profile.with_server_type::<CreateOrder>(ServerType::AddSpecialRentOrder),
+        ] {
+            let parties = Parties::same(1024, profile);
+            let opened = parties.et_open(&parties.merchant.build(&order).unwrap());
+            // Only the key changes: its place, its value, every other byte stay.
+            let expected = written.replace(r#""tuituon":"#, &format!(r#""{name}":"#));
+            assert_eq!(opened.sensitive.as_str(), expected, "{name}");
+            assert_eq!(opened.operation::<CreateOrder>().unwrap(), order, "{name}");
+        }
+    }
+    // Other operations keep their keys, whatever the spelling.
+    let tuition = Profile {
+        tuition_spelling: TuitionSpelling::Tuition,
+        ..Profile::default()
+    };
+    let parties = Parties::same(1024, tuition);
+    let query = QueryOrders::new(["ET1"]);
+    let opened = parties.et_open(&parties.merchant.build(&query).unwrap());
+    assert_eq!(opened.operation::<QueryOrders>().unwrap(), query);
+}
+
+#[test]
 fn build_untyped_sends_any_server_type_with_payloads_as_given() {
     let parties = Parties::same(1024, Profile::default());
     let request = parties
@@ -447,4 +488,47 @@ fn build_untyped_sends_any_server_type_with_payloads_as_given() {
             "{err}"
         );
     }
+}
+
+/// ET's side writes `version` and added keys as its profile says: a
+/// merchant with the same profile opens the reply and keeps the added keys;
+/// one that requires exactly the documented keys refuses it, naming the key.
+#[test]
+fn et_side_writes_version_and_added_response_keys_as_its_profile_says() {
+    let played = Profile {
+        response_version: false,
+        extra_response_keys: vec!["trace_id".into()],
+        ..Profile::default()
+    };
+    let parties = Parties::with_profiles(1024, played.clone(), played);
+    let request = parties.merchant.build(&GetPayUrl::new("ET1")).unwrap();
+    let opened = parties.et_open(&request);
+    let body = parties.et_respond(&Response::success(&opened));
+    let raw: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert!(raw.get("version").is_none(), "{raw}");
+    let trace = raw["trace_id"].as_str().unwrap();
+    assert_eq!(trace.len(), 22, "{trace}");
+    let reply = parties.merchant.open::<GetPayUrl>(&request, &body).unwrap();
+    assert_eq!(reply.version, None);
+    assert_eq!(reply.extra.text("trace_id"), Some(trace));
+    // A fresh value per reply.
+    let again = parties.et_respond(&Response::success(&opened));
+    assert!(!String::from_utf8_lossy(&again).contains(trace));
+
+    let exact = Parties::with_profiles(1024, Profile::exact(), Profile::default());
+    let err = exact
+        .merchant
+        .open::<GetPayUrl>(&request, &body)
+        .unwrap_err();
+    assert!(err.to_string().contains("\"trace_id\""), "{err}");
+    let traced = Profile {
+        extra_response_keys: vec!["trace_id".into()],
+        ..Profile::exact()
+    };
+    let exact = Parties::with_profiles(1024, traced, Profile::default());
+    let err = exact
+        .merchant
+        .open::<GetPayUrl>(&request, &body)
+        .unwrap_err();
+    assert!(err.to_string().contains("\"version\""), "{err}");
 }

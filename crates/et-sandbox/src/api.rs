@@ -282,7 +282,7 @@ pub(crate) fn place_order(
     op: CreateOrder,
 ) -> Result<OrderCreated, Refusal> {
     let institution = crate::jump::institution(app, op.institution_code.as_deref())?;
-    let amount = decimal("tuituon", &op.tuition)?;
+    let amount = decimal(app.et.profile().tuition_spelling.field(), &op.tuition)?;
     let currency = op.currency_code.as_str();
     let (rmb, _) = quote(app, currency, amount)?;
     let fee = counter_fee(app)?;

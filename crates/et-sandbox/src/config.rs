@@ -12,6 +12,9 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
+use et_proto::Profile;
+
+use crate::codes::SandboxCode;
 use crate::faults::{FaultPlan, FaultRule};
 use crate::files;
 use crate::institutions::{self, InstitutionDirectory};
@@ -31,6 +34,9 @@ pub const MERCHANT_JSON: &str = "merchant.json";
 pub const SANDBOX_JSON: &str = "sandbox.json";
 /// The SQLite database.
 pub const DATABASE: &str = "sandbox.db";
+/// The profile the sandbox plays and the directory's merchant tools speak
+/// (an et-proto profile file).
+pub const PROFILE_JSON: &str = "profile.json";
 
 /// How to start a sandbox.
 #[derive(Clone, Debug)]
@@ -52,6 +58,10 @@ pub struct InitOptions {
     pub merchant_number: String,
     /// Sub-merchant number (default `ET82009S001`, ET's example).
     pub sub_merchant_number: String,
+    /// The profile the sandbox plays (default `Profile::default()`),
+    /// stored in [`PROFILE_JSON`] with the sandbox's own codes named
+    /// ([`SandboxCode::named_in`]).
+    pub profile: Profile,
 }
 
 impl Default for InitOptions {
@@ -60,6 +70,7 @@ impl Default for InitOptions {
             bits: 2048,
             merchant_number: "ET82009".into(),
             sub_merchant_number: "ET82009S001".into(),
+            profile: Profile::default(),
         }
     }
 }
@@ -175,9 +186,10 @@ impl SandboxDir {
     }
 
     /// Creates `dir` (if missing, mode 0700) with ET's key pair, one merchant
-    /// with its key pair and a fresh salt, and the default rate table.
-    /// Refuses a directory that already holds any of these files; private
-    /// keys and `merchant.json` are written 0600 (see [`crate::files`]).
+    /// with its key pair and a fresh salt, the default rate table and the
+    /// profile to play. Refuses a directory that already holds any of these
+    /// files; private keys, `merchant.json` and `profile.json` are written
+    /// 0600 (see [`crate::files`]).
     pub fn init(dir: impl Into<PathBuf>, opts: &InitOptions) -> Result<MerchantInfo, Error> {
         let dir = SandboxDir::new(dir);
         files::create_private_dir(&dir.root).map_err(|e| Error::io(&dir.root, e))?;
@@ -188,6 +200,7 @@ impl SandboxDir {
             MERCHANT_PUBLIC_PEM,
             SANDBOX_JSON,
             MERCHANT_JSON,
+            PROFILE_JSON,
         ];
         if let Some(path) = written
             .iter()
@@ -225,6 +238,7 @@ impl SandboxDir {
             salt: std::borrow::Cow::Borrowed(info.salt.as_str()),
         };
         write_json(&dir.file(MERCHANT_JSON), &file, files::OWNER_ONLY)?;
+        dir.write_profile(&opts.profile, files::Existing::Refuse)?;
         Ok(info)
     }
 
@@ -287,6 +301,37 @@ impl SandboxDir {
             path,
             reason: format!("faults: {e}"),
         })
+    }
+
+    /// Reads `profile.json`, or the default profile if the file is missing;
+    /// either way with the sandbox's own codes named
+    /// ([`SandboxCode::named_in`]): the profile the sandbox plays, and the
+    /// one a merchant talking to it speaks.
+    pub fn profile(&self) -> Result<Profile, Error> {
+        let path = self.file(PROFILE_JSON);
+        let profile = if path.exists() {
+            Profile::from_json(&self.read(PROFILE_JSON)?).map_err(|e| Error::Config {
+                path,
+                reason: e.to_string(),
+            })?
+        } else {
+            Profile::default()
+        };
+        Ok(SandboxCode::named_in(profile))
+    }
+
+    /// Stores `profile` as the one the sandbox plays (replacing
+    /// `profile.json`, atomically): what `et sandbox serve --profile` does
+    /// before it starts.
+    pub fn set_profile(&self, profile: &Profile) -> Result<(), Error> {
+        self.write_profile(profile, files::Existing::Replace)
+    }
+
+    fn write_profile(&self, profile: &Profile, existing: files::Existing) -> Result<(), Error> {
+        let path = self.file(PROFILE_JSON);
+        let text = SandboxCode::named_in(profile.clone()).to_json();
+        files::write_atomically(&path, text.as_bytes(), files::OWNER_ONLY, existing)
+            .map_err(|e| Error::io(&path, e))
     }
 
     /// Reads a text file of the directory (at most [`files::MAX_CONFIG_FILE`] bytes).

@@ -1,7 +1,8 @@
 //! Delivery: one attempt to send one outbox row, and its record. A
 //! notification is delivered only when the merchant replies
-//! `{"notify_result":"OK"}`; anything else is a failed attempt, retried on
-//! the [outbox](crate::outbox)'s schedule.
+//! `{"notify_result":"OK"}` (to a refund result, with its `order_id` and
+//! `sign` too: [`refund_reply`]); anything else is a failed attempt,
+//! retried on the [outbox](crate::outbox)'s schedule.
 
 use std::fmt;
 use std::sync::Arc;
@@ -10,9 +11,12 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
 
+use et_model::NotificationKind;
+
 use crate::app::App;
 use crate::faults::{self, NotifyPlay};
-use crate::outbox::next_attempt;
+use crate::outbox::{self, next_attempt};
+use crate::refund_reply;
 use crate::store::{self, OutboxRecord};
 
 /// How long one delivery may take, in real time.
@@ -48,10 +52,13 @@ pub enum DeliveryFailure {
     /// The merchant acknowledged a notification whose `sign` does not
     /// verify (a `notify_bad_signature` fault): its receiver takes forgeries.
     AcknowledgedForgery,
+    /// A refund result was answered `notify_result` OK, but without its
+    /// `order_id` or a `sign` that verifies (spec 04 §4.4).
+    BadRefundReply,
 }
 
 impl DeliveryFailure {
-    const ALL: [DeliveryFailure; 8] = [
+    const ALL: [DeliveryFailure; 9] = [
         DeliveryFailure::NotPlainHttp,
         DeliveryFailure::BadUrl,
         DeliveryFailure::Transport,
@@ -60,6 +67,7 @@ impl DeliveryFailure {
         DeliveryFailure::NotAcknowledged,
         DeliveryFailure::DroppedByFault,
         DeliveryFailure::AcknowledgedForgery,
+        DeliveryFailure::BadRefundReply,
     ];
 
     /// The name recorded with the attempt.
@@ -73,6 +81,7 @@ impl DeliveryFailure {
             DeliveryFailure::NotAcknowledged => "not_acknowledged",
             DeliveryFailure::DroppedByFault => "dropped_by_fault",
             DeliveryFailure::AcknowledgedForgery => "acknowledged_forgery",
+            DeliveryFailure::BadRefundReply => "bad_refund_reply",
         }
     }
 
@@ -127,9 +136,14 @@ pub(crate) struct Attempt {
 /// schedule.
 pub(crate) async fn attempt(app: &Arc<App>, client: &HttpClient, n: OutboxRecord) {
     let attempted_at = app.clock.now();
-    let Some(attempt) = send_playing_faults(app, client, &n).await else {
+    let Some(mut attempt) = send_playing_faults(app, client, &n).await else {
         return;
     };
+    if attempt.outcome.is_ok() && n.kind == NotificationKind::RefundResult.as_str() {
+        attempt.outcome = refund_reply::check(app, &n.order_id, &attempt.reply)
+            .await
+            .map_err(|message| Failure::new(DeliveryFailure::BadRefundReply, message));
+    }
     let now = app.clock.now();
     let attempts = n.attempts + 1;
     let (delivered, next, error) = match &attempt.outcome {
@@ -222,7 +236,8 @@ async fn send_playing_faults(
     }
 }
 
-/// One delivery: POST the JSON body; success only on `{"notify_result":"OK"}`.
+/// One delivery: POST the body (JSON or a form, as stored); success only
+/// on `{"notify_result":"OK"}`.
 pub(crate) async fn send(client: &HttpClient, n: &OutboxRecord) -> Attempt {
     let started = Instant::now();
     let (status, reply, outcome) = exchange(client, n).await;
@@ -246,10 +261,7 @@ async fn exchange(client: &HttpClient, n: &OutboxRecord) -> Exchange {
         return failed(DeliveryFailure::NotPlainHttp, message);
     }
     let request = http::Request::post(&n.url)
-        .header(
-            http::header::CONTENT_TYPE,
-            "application/json; charset=utf-8",
-        )
+        .header(http::header::CONTENT_TYPE, outbox::content_type(&n.body))
         .body(Full::new(Bytes::from(n.body.clone())));
     let request = match request {
         Ok(r) => r,

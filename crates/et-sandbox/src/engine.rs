@@ -73,12 +73,13 @@ impl App {
                 .map(|m| m.salt)
                 .unwrap_or_default();
             for out in outgoing {
-                let body = outbox::signed_body(&out.notification, &salt).map_err(|e| {
-                    Refusal::new(
-                        SandboxCode::Internal,
-                        format!("signing a notification: {e}"),
-                    )
-                })?;
+                let body =
+                    outbox::signed_body(&self.et, &out.notification, &salt).map_err(|e| {
+                        Refusal::new(
+                            SandboxCode::Internal,
+                            format!("signing a notification: {e}"),
+                        )
+                    })?;
                 let kind = out.notification.kind().as_str();
                 store::enqueue(c, &o.order_id, kind, &out.url, &body, now)?;
             }
@@ -341,12 +342,14 @@ mod tests {
     /// codes as numbers, a status change's `order_status` as a string.
     #[test]
     fn bodies_are_written_as_et_writes_them() {
+        let et_key = et_testkit::key(et_testkit::Who::Et, 1024).clone();
+        let et = et_proto::EtSide::new(et_key, et_proto::Profile::default());
         let mut o = order(0, None, [true; 3]);
         let body = |o: &OrderRecord, event| {
             let (_, sent) = apply(o.clone(), event, None, 0, "http://s/v.pdf").expect("legal");
             let bodies: Vec<String> = sent
                 .iter()
-                .map(|n| outbox::signed_body(&n.notification, "salt").expect("signs"))
+                .map(|n| outbox::signed_body(&et, &n.notification, "salt").expect("signs"))
                 .map(|b| b[..b.find(r#","sign":"#).expect("signed")].to_owned())
                 .collect();
             bodies

@@ -62,7 +62,8 @@
 //! starting with a prefix below (in `create_order` or a jump) fails that
 //! request; a `notify_` failure applies to every notification of that
 //! order. For order numbers a merchant cannot choose, an exact amount
-//! (`tuituon` of `create_order`, `amount` of the estimate) does the same.
+//! (`tuituon` or `tuition` of `create_order`, `amount` of the estimate)
+//! does the same.
 //! (Magic values are looked for in payloads of at most 64 KiB, which every
 //! order and estimate is; a larger one, an attachment, is read again only
 //! when a rule names an order.)
@@ -77,7 +78,7 @@ use std::sync::{LazyLock, Mutex, PoisonError};
 use std::time::Duration;
 
 use et_model::StatusCode;
-use et_proto::{Message, OpenedRequest, UntypedObject};
+use et_proto::{Message, OpenedRequest, SettingName, TuitionSpelling, UntypedObject};
 use serde::{Deserialize, Serialize};
 
 use crate::clock::Millis;
@@ -367,7 +368,7 @@ pub struct Target<'a> {
     pub order_id: Option<&'a str>,
     /// The merchant's order number, if named.
     pub merchant_order_id: Option<&'a str>,
-    /// The amount (`tuituon` or `amount`) as sent, if any.
+    /// The amount (`tuituon`, `tuition` or `amount`) as sent, if any.
     pub amount: Option<&'a str>,
 }
 
@@ -572,7 +573,10 @@ impl FaultPlan {
             merchant_number: &req.merchant_number,
             order_id: field("order_id"),
             merchant_order_id: field("merchant_order_id"),
-            amount: field("tuituon").or_else(|| field("amount")),
+            amount: TuitionSpelling::NAMES
+                .iter()
+                .find_map(|(name, _)| field(name))
+                .or_else(|| field("amount")),
         };
         self.pick(&target, false)
     }
@@ -657,10 +661,11 @@ pub(crate) fn notification_play(plan: &FaultPlan, store: &Store, n: &OutboxRecor
     })
 }
 
-/// `body` with a `sign` that does not verify: each hex digit of the real
-/// one moved by one, so it differs everywhere and still looks like MD5.
+/// `body` (JSON or a form) with a `sign` that does not verify: each hex
+/// digit of the real one moved by one, so it differs everywhere and still
+/// looks like MD5.
 pub fn forge(body: &str) -> String {
-    let Ok(mut fields) = UntypedObject::parse_json(body.as_bytes(), Message::Notification) else {
+    let Ok(mut fields) = et_proto::read_notification_body(None, body.as_bytes()) else {
         return format!("{body} ");
     };
     let sign = fields.text("sign").unwrap_or_default();
@@ -677,7 +682,11 @@ pub fn forge(body: &str) -> String {
         forged
     };
     fields.insert("sign", et_proto::UntypedValue::string(forged));
-    fields.to_json()
+    if body.starts_with('{') {
+        fields.to_json()
+    } else {
+        fields.to_form()
+    }
 }
 
 /// What happens to a request, as its fault says.
@@ -950,6 +959,11 @@ mod tests {
         assert_eq!(
             forge(body),
             r#"{"order_id":"ET1","pay_amount":10000.00,"sign":"1ba0"}"#
+        );
+        let form = "order_id=ET1&pay_datetime=2024-12-01+10%3A00%3A00&sign=0a9f";
+        assert_eq!(
+            forge(form),
+            "order_id=ET1&pay_datetime=2024-12-01+10%3A00%3A00&sign=1ba0"
         );
     }
 

@@ -7,9 +7,11 @@
 //! number, verify, decrypt and hold a valid payload; every refusal of an
 //! envelope is a response signed by ET with a status code and a message
 //! saying what was wrong. It runs the order life cycle (create, attachments, payment address,
-//! a checkout page, remittance, refund) and sends ET's v2 notifications,
-//! MD5-signed with the merchant's salt, on ET's retry schedule, on a clock
-//! that can run faster than real time.
+//! a checkout page, remittance, refund) and sends ET's notifications,
+//! MD5-signed with the merchant's salt (v2, or as its profile says), on
+//! ET's retry schedule, on a clock that can run faster than real time. It
+//! plays any et-proto profile: hash, padding, sign rule, notification rule
+//! and encoding, `version` and added keys in replies.
 //!
 //! ```
 //! use std::net::SocketAddr;
@@ -33,7 +35,8 @@
 //!
 //! [`SandboxDir::init`] writes `et-private.pem`, `et-public.pem`,
 //! `merchant-private.pem`, `merchant-public.pem` (PKCS#8 / SPKI PEM),
-//! `merchant.json` (`merchant_number`, `sub_merchant_number`, `salt`) and
+//! `merchant.json` (`merchant_number`, `sub_merchant_number`, `salt`),
+//! `profile.json` (see [Playing a profile](#playing-a-profile)) and
 //! `sandbox.json` (the [`RateTable`]: RMB per unit of each currency and the
 //! counter fee; and `institutions`, the [`InstitutionDirectory`]: several
 //! dozen real universities and student-residence operators with codes of
@@ -117,8 +120,9 @@
 //! # Operations
 //!
 //! Create order (`create_order` and `add_special_rent_order`; `tuition_rmb`
-//! = `tuituon` × rate, `counter_fee` from the table, one `pay_config_list`
-//! entry pointing at the checkout page), upload attachment (at most 5 per
+//! = the amount × rate, the amount spelled `tuituon` or `tuition`;
+//! `counter_fee` from the table, one `pay_config_list` entry pointing at
+//! the checkout page), upload attachment (at most 5 per
 //! type per order), payment address (status 0 only, else `200003`; its
 //! `notify_url` receives the payment notification), batch order query
 //! (results in the encrypted `sensitive_data`), exchange rate, estimated
@@ -144,14 +148,19 @@
 //!
 //! # Notifications
 //!
-//! JSON bodies from et-model's typed notifications, signed with the v2 rule
-//! (et-proto's `EtSide::signed_notification`).
+//! Bodies from et-model's typed notifications, signed and encoded as the
+//! sandbox's profile says (et-proto's `EtSide::notification_body`; by
+//! default JSON signed with the v2 rule).
 //! Payment success (and a declined payment's `pay_result` 0) goes to the
 //! payment address's `notify_url`, else the order's `notify_url`; status
 //! changes, refund results and the remittance
 //! voucher go to the order's `status_change_notify_url`, else `notify_url`.
 //! Each is tried at once and again after 1, 5, 10, 30, 60 and 120 minutes of
-//! sandbox time (7 attempts), until the reply is `{"notify_result":"OK"}`.
+//! sandbox time (7 attempts), until the reply is `{"notify_result":"OK"}`
+//! — for a refund result, with the notification's `order_id` and a `sign`
+//! by the same MD5 rule (spec 04 §4.4), as et-proto's receivers answer;
+//! a bare OK to a refund result is a failed attempt
+//! ([`DeliveryFailure::BadRefundReply`], the reason in `last_error`).
 //! Deliveries run concurrently, each attempt within 10 s: at most
 //! [`MAX_DELIVERIES`] (32) in flight, at most [`MAX_DELIVERIES_PER_ENDPOINT`]
 //! (4) to one endpoint (scheme, host and port), so endpoints that hang
@@ -184,15 +193,38 @@
 //!   crash loses neither. Closing orders unpaid for 7 days is an engine step
 //!   too (`App::close_unpaid_orders`), which the ticker calls each round.
 //! - `outbox`: pure. A typed notification becomes the signed body through
-//!   et-proto's `EtSide::signed_notification` (v2 rule, the merchant's
-//!   salt); the retry schedule ([`RETRY_MINUTES`], [`MAX_ATTEMPTS`]).
+//!   et-proto's `EtSide::notification_body` (the profile's rule and
+//!   encoding, the merchant's salt); the retry schedule ([`RETRY_MINUTES`],
+//!   [`MAX_ATTEMPTS`]).
+//! - `refund_reply`: whether a reply to a refund result carries its
+//!   `order_id` and a `sign` by the merchant's salt (spec 04 §4.4).
 //! - `delivery`: one attempt at one outbox row: POST, read at most 64 KiB of
-//!   the reply within 10 s, record the attempt and schedule the next.
+//!   the reply within 10 s (a refund result's checked by `refund_reply`),
+//!   record the attempt and schedule the next.
 //! - `ticker`: the background loop: saves the clock, runs the engine's
 //!   time-driven step, starts due deliveries within the concurrency slots,
 //!   sleeps until the next is due.
 //! - `money`: decimal arithmetic on stored amounts (never a float).
 //! - `store`: SQLite, schema versions and migrations.
+//!
+//! # Playing a profile
+//!
+//! The sandbox plays the et-proto `Profile` in `profile.json` (an et-proto
+//! profile file; [`InitOptions::profile`] at `init`,
+//! [`SandboxDir::set_profile`] to change it, `et sandbox init|serve
+//! --profile FILE`): it verifies requests and signs replies with its
+//! `sign_hash` and `sign_rule`, decrypts `aeskey` with its `key_padding`,
+//! seals replies by its `empty_sensitive`, writes `version` into replies
+//! unless `response_version` is off, adds each of its
+//! `extra_response_keys` (say `trace_id`) to every reply with a fresh
+//! random value, signs notifications with the v1 printed form under
+//! `notify_sign_rule` `v1-compat`, posts them form-encoded under
+//! `notify_encoding` `form`, and accepts the order's amount under both
+//! spellings whatever `tuition_spelling` says (it names the amount as that
+//! setting spells it). A directory without `profile.json` plays the
+//! default profile. [`SandboxDir::profile`] reads it with the sandbox's
+//! own codes named ([`SandboxCode::named_in`]): the profile a merchant
+//! talking to this sandbox speaks, as `et call --dir` and `et demo` do.
 //!
 //! # Failures on demand
 //!
@@ -246,10 +278,11 @@
 //!
 //! # Files that hold secrets
 //!
-//! The state directory is created 0700; private keys, `merchant.json` and
-//! `sandbox.db` (with its `-wal`/`-shm`) are 0600 whatever the umask. Every
-//! file is written through [`files::write_atomically`] and nothing existing
-//! is replaced.
+//! The state directory is created 0700; private keys, `merchant.json`,
+//! `profile.json` and `sandbox.db` (with its `-wal`/`-shm`) are 0600
+//! whatever the umask. Every file is written through
+//! [`files::write_atomically`] and nothing existing is replaced, but
+//! `profile.json` when [`SandboxDir::set_profile`] is asked to.
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
@@ -272,6 +305,7 @@ mod machine;
 mod money;
 mod outbox;
 mod pages;
+mod refund_reply;
 mod server;
 mod store;
 mod ticker;
@@ -283,7 +317,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use et_model::OrderStatus;
-use et_proto::{EtSide, Profile};
+use et_proto::EtSide;
 use serde::Serialize;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -294,7 +328,8 @@ pub use clock::{ClockError, LATEST, MAX_ADVANCE, MAX_TIME_SCALE};
 pub use codes::{Refusal, SandboxCode};
 pub use config::{
     InitOptions, MerchantInfo, RateTable, SandboxConfig, SandboxDir, DATABASE, ET_PRIVATE_PEM,
-    ET_PUBLIC_PEM, MERCHANT_JSON, MERCHANT_PRIVATE_PEM, MERCHANT_PUBLIC_PEM, SANDBOX_JSON,
+    ET_PUBLIC_PEM, MERCHANT_JSON, MERCHANT_PRIVATE_PEM, MERCHANT_PUBLIC_PEM, PROFILE_JSON,
+    SANDBOX_JSON,
 };
 pub use dashboard::{
     ATTEMPTS_SHOWN, MAX_LOGGED_PAYLOAD, ORDER_PAGE_ROWS, PAGE_SIZE, PAY_METHODS, REQUEST_LOG_ROWS,
@@ -478,7 +513,7 @@ pub async fn start_with(config: SandboxConfig, limits: Limits) -> Result<Running
         institutions,
         base_url: format!("http://{addr}"),
         wake: tokio::sync::Notify::new(),
-        et: EtSide::new(et_key, Profile::default()),
+        et: EtSide::new(et_key, dir.profile()?),
         merchant_keys: merchants
             .into_iter()
             .filter_map(app::MerchantKey::parse)

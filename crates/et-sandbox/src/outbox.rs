@@ -1,10 +1,11 @@
 //! The outbox's pure half: the signed body of a typed notification (through
-//! et-proto's [`EtSide::signed_notification`]) and ET's retry schedule.
+//! et-proto's [`EtSide::notification_body`], as the sandbox's profile says)
+//! and ET's retry schedule.
 //! Rows are written by the [engine](crate::engine) in the transaction of the
 //! change that caused them, and sent by [delivery](crate::delivery).
 
 use et_model::Notification;
-use et_proto::EtSide;
+use et_proto::{EtSide, NotifyEncoding};
 
 use crate::clock::Millis;
 
@@ -13,13 +14,26 @@ pub const RETRY_MINUTES: [i64; 6] = [1, 5, 10, 30, 60, 120];
 /// Deliveries before the sandbox gives up.
 pub const MAX_ATTEMPTS: i64 = RETRY_MINUTES.len() as i64 + 1;
 
-/// The JSON body the merchant receives, signed with its `salt` (v2 rule).
+/// The body the merchant receives, signed with its `salt` and encoded as
+/// `et`'s profile says ([`EtSide::notification_body`]).
 pub(crate) fn signed_body(
+    et: &EtSide,
     notification: &Notification,
     salt: &str,
 ) -> Result<String, et_proto::Error> {
-    let body = EtSide::signed_notification(notification, salt)?;
+    let body = et.notification_body(notification, salt)?;
     Ok(String::from_utf8_lossy(&body).into_owned())
+}
+
+/// The `Content-Type` a stored body is posted with: JSON for a JSON object,
+/// else a form (the two encodings [`signed_body`] writes).
+pub(crate) fn content_type(body: &str) -> &'static str {
+    let encoding = if body.starts_with('{') {
+        NotifyEncoding::Json
+    } else {
+        NotifyEncoding::Form
+    };
+    encoding.content_type()
 }
 
 /// When attempt number `attempts_made + 1` is due after a failure at `now`,

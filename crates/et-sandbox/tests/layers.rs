@@ -9,6 +9,7 @@ const LAYERS: &[(&str, &str)] = &[
     ("outbox", include_str!("../src/outbox.rs")),
     ("app", include_str!("../src/app.rs")),
     ("engine", include_str!("../src/engine.rs")),
+    ("refund_reply", include_str!("../src/refund_reply.rs")),
     ("delivery", include_str!("../src/delivery.rs")),
     ("ticker", include_str!("../src/ticker.rs")),
 ];

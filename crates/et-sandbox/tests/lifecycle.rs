@@ -487,3 +487,118 @@ async fn every_delivery_attempt_is_recorded() {
     assert_eq!(ok.reply_head, br#"{"notify_result":"OK"}"#);
     sb.shutdown().await;
 }
+
+/// The merchant's reply to a refund result must carry the notification's
+/// `order_id` and a `sign` by the salted MD5 rule (spec 04 §4.4): a bare
+/// OK, another order's id or a sign made with another salt is a failed
+/// delivery saying why; the reply et-proto's verifier writes is delivered.
+#[tokio::test]
+async fn a_wrong_refund_result_reply_is_a_failed_delivery_saying_why() {
+    use std::sync::{Arc, Mutex};
+
+    use et_proto::{sign_notification, NotificationVerifier, NotifySignRule, UntypedObject};
+    use et_sandbox::DeliveryFailure;
+
+    let dir = state_dir();
+    let sb = start(dir.path(), 1.0).await;
+    let m = merchant(dir.path());
+    // Refund results get `wrong` while it is set; everything else, and then
+    // refund results too, the acknowledgement et-proto writes.
+    let wrong: Arc<Mutex<Option<Vec<u8>>>> = Arc::default();
+    let answers = wrong.clone();
+    let (addr, _) = et_testkit::http::spawn_server(move |req: http::Request<bytes::Bytes>| {
+        let answers = answers.clone();
+        async move {
+            let body = req.into_body();
+            let right = NotificationVerifier::new(et_testkit::SALT, NotifySignRule::V2)
+                .verify_owned(None, &body)
+                .map(|n| n.acknowledgement().to_vec())
+                .unwrap_or_default();
+            let is_refund = String::from_utf8_lossy(&body).contains("refund_result");
+            let wrong = answers.lock().expect("lock").clone().filter(|_| is_refund);
+            http::Response::new(http_body_util::Full::new(bytes::Bytes::from(
+                wrong.unwrap_or(right),
+            )))
+        }
+    })
+    .await;
+    let reply = |order_id: &str, salt: &str| {
+        let fields: UntypedObject = [
+            ("order_id", et_proto::UntypedValue::string(order_id)),
+            ("notify_result", et_proto::UntypedValue::string("OK")),
+        ]
+        .into_iter()
+        .collect();
+        sign_notification(salt, fields)
+    };
+    *wrong.lock().expect("lock") = Some(et_proto::ACK_OK.to_vec());
+    let id = create(&sb, &m, &format!("http://{addr}/n"), None).await;
+    sb.pay(&id).expect("pay");
+    let refund = ApplyRefund {
+        order_id: id.clone(),
+        refund_order_id: "R-9".into(),
+        refund_amount: None,
+        refund_reason: None,
+        extra: Default::default(),
+    };
+    let req = m.build(&refund).expect("builds");
+    let (_, body) = post(&sb.endpoint_url(), req.body.clone(), Some(CONTENT_TYPE)).await;
+    m.open::<ApplyRefund>(&req, &body).expect("refund accepted");
+    sb.refund_result(&id, true).expect("refund succeeds");
+    let refund_note = sb
+        .notifications(Some(&id))
+        .expect("outbox")
+        .into_iter()
+        .find(|n| n.kind == "refund_result")
+        .expect("a refund result is queued")
+        .id;
+    let cases = [
+        (None, "does not verify: missing field `sign`"),
+        (
+            Some(reply("ET-another", et_testkit::SALT)),
+            "names order_id \"ET-another\"",
+        ),
+        (
+            Some(reply(&id, "another salt")),
+            "does not verify: notification signature does not verify",
+        ),
+    ];
+    for (n, (answer, reason)) in cases.into_iter().enumerate() {
+        if let Some(answer) = answer {
+            *wrong.lock().expect("lock") = Some(answer);
+            assert!(sb.redeliver(refund_note).expect("redeliver"));
+        }
+        let attempts = wait_for(Duration::from_secs(5), || {
+            let attempts = sb.notification_attempts(refund_note).expect("attempts");
+            (attempts.len() > n).then_some(attempts)
+        })
+        .await
+        .expect("the refund result is tried");
+        let last = attempts.last().expect("an attempt");
+        assert!(!last.acknowledged, "{reason}");
+        assert_eq!(
+            last.failure,
+            Some(DeliveryFailure::BadRefundReply),
+            "{reason}"
+        );
+        let view = sb.notifications(Some(&id)).expect("outbox");
+        let view = view.iter().find(|v| v.id == refund_note).expect("row");
+        assert!(!view.delivered, "{reason}");
+        assert!(
+            view.last_error.contains(reason),
+            "{reason}: {}",
+            view.last_error
+        );
+    }
+    *wrong.lock().expect("lock") = None;
+    assert!(sb.redeliver(refund_note).expect("redeliver"));
+    let delivered = wait_for(Duration::from_secs(5), || {
+        let view = sb.notifications(Some(&id)).expect("outbox");
+        view.iter()
+            .any(|v| v.id == refund_note && v.delivered)
+            .then_some(())
+    })
+    .await;
+    assert!(delivered.is_some(), "the right reply is an acknowledgement");
+    sb.shutdown().await;
+}

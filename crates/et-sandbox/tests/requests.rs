@@ -351,6 +351,34 @@ async fn refuses_an_invalid_payload_and_an_unknown_server_type() {
 }
 
 #[tokio::test]
+async fn accepts_the_amount_under_either_spelling_magic_amounts_included() {
+    use et_proto::{SettingName, TuitionSpelling};
+    let dir = state_dir();
+    let sb = start(dir.path(), 1.0).await;
+    for &(name, spelling) in TuitionSpelling::NAMES {
+        let profile = Profile {
+            tuition_spelling: spelling,
+            ..Profile::default()
+        };
+        let m = merchant_speaking(dir.path(), profile);
+        let created = call(&sb, &m, &order(&format!("M-{name}")))
+            .await
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(
+            created[0].tuition_rmb.as_ref().map(Amount::as_str),
+            Some("9200.00"),
+            "{name}"
+        );
+        let view = sb.order(&created[0].order_id).expect("db").expect("order");
+        assert_eq!(view.amount, "1000.00", "{name}");
+        // The magic amount asks for its failure whichever way it is spelled.
+        let magic = et_testkit::order(format!("M-magic-{name}"), "4000.01");
+        refused(call(&sb, &m, &magic).await, SandboxCode::Internal);
+    }
+    sb.shutdown().await;
+}
+
+#[tokio::test]
 async fn accepts_an_et_demo_shaped_request() {
     let dir = state_dir();
     let sb = start(dir.path(), 1.0).await;

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use et_model::Notification;
-use et_proto::Merchant;
+use et_proto::{Merchant, NotificationVerifier, NotifySignRule, ACK_OK};
 use http::{Request, Response};
 use http_body_util::{BodyExt, Full};
 use hyper::body::{Body, Incoming};
@@ -173,8 +173,11 @@ async fn fetch(request: Request<Full<Bytes>>) -> (u16, Vec<u8>) {
 /// One received notification: its Content-Type and body.
 pub type Received = (Option<String>, Vec<u8>);
 
-/// A webhook receiver on 127.0.0.1: records every body, answers
-/// `{"notify_result":"OK"}` while `accept` is set and `FAIL` otherwise.
+/// A webhook receiver on 127.0.0.1: records every body; while `accept` is
+/// set it answers as a merchant with salt [`SALT`](crate::SALT) does (for a
+/// refund result `order_id`, `notify_result` and `sign`; for anything else,
+/// or a body that does not verify, `{"notify_result":"OK"}`), and `FAIL`
+/// otherwise.
 #[derive(Debug, Clone)]
 pub struct Receiver {
     /// Where it listens.
@@ -204,13 +207,13 @@ impl Receiver {
                     .and_then(|v| v.to_str().ok())
                     .map(str::to_owned);
                 let body = req.into_body().to_vec();
-                shared.bodies.lock().expect("lock").push((ct, body));
-                let answer: &'static [u8] = if shared.accept.load(Ordering::SeqCst) {
-                    br#"{"notify_result":"OK"}"#
+                let answer = if shared.accept.load(Ordering::SeqCst) {
+                    acknowledgement(ct.as_deref(), &body)
                 } else {
-                    b"FAIL"
+                    b"FAIL".to_vec()
                 };
-                Response::new(Full::new(Bytes::from_static(answer)))
+                shared.bodies.lock().expect("lock").push((ct, body));
+                Response::new(Full::new(Bytes::from(answer)))
             }
         });
         receiver
@@ -245,6 +248,13 @@ impl Receiver {
             })
             .collect()
     }
+}
+
+/// What a merchant with salt [`SALT`](crate::SALT) answers to `body`.
+fn acknowledgement(content_type: Option<&str>, body: &[u8]) -> Vec<u8> {
+    NotificationVerifier::new(crate::SALT, NotifySignRule::V1Compat)
+        .verify_owned(content_type, body)
+        .map_or_else(|_| ACK_OK.to_vec(), |n| n.acknowledgement().to_vec())
 }
 
 /// Polls `check` every 20 ms for up to `limit`; its last answer after that.
