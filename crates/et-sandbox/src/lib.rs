@@ -157,6 +157,12 @@
 //! (4) to one endpoint (scheme, host and port), so endpoints that hang
 //! delay only their own notifications; one order's notifications go one at
 //! a time, oldest first.
+//! Every delivery carries the header [`DELIVERY_HEADER`]
+//! (`et-sandbox-delivery: ID`, the notification's id), and every sandbox
+//! refuses any request that carries it (`403`, on every route): a
+//! `notify_url` that names a sandbox, this one or another, by any host
+//! name, address or redirect, acts on nothing there. Deliveries follow no
+//! redirect.
 //! Unpaid orders close after 7 days of sandbox time.
 //!
 //! Every attempt is recorded: when, where, the HTTP status (or why no
@@ -299,7 +305,7 @@ pub use config::{
 pub use dashboard::{
     ATTEMPTS_SHOWN, MAX_LOGGED_PAYLOAD, ORDER_PAGE_ROWS, PAGE_SIZE, PAY_METHODS, REQUEST_LOG_ROWS,
 };
-pub use delivery::{DeliveryFailure, REPLY_HEAD_BYTES};
+pub use delivery::{DeliveryFailure, DELIVERY_HEADER, REPLY_HEAD_BYTES};
 pub use engine::CLOSE_UNPAID_AFTER_MS;
 pub use faults::{Fault, FaultError, FaultPlan, FaultRule, Scope, Stage};
 pub use institutions::{InstitutionDirectory, DEFAULT_PAGE, MAX_PAGE, RESIDENCE};

@@ -15,6 +15,7 @@ use tokio::sync::{watch, Semaphore};
 use crate::app::App;
 use crate::clock::beijing_datetime;
 use crate::codes::{Refusal, SandboxCode};
+use crate::delivery::DELIVERY_HEADER;
 use crate::faults::{self, Fault, FaultPlan, FaultRule};
 use crate::limits::{read_body, BodyBudget, Limits, MAX_BODY};
 use crate::machine::Event;
@@ -68,12 +69,20 @@ pub(crate) async fn serve(
     et_http::serve_with(listener, service, config, stopped).await;
 }
 
-/// Reads the request's body within the [`Limits`] (only `POST /server`
+/// Refuses a sandbox's own delivery ([`DELIVERY_HEADER`]) outright; reads
+/// the request's body within the [`Limits`] (only `POST /server`
 /// may send up to [`MAX_BODY`]; every other route's body is a small form),
 /// then routes it on tokio's blocking pool: RSA and SQLite never run on the
 /// threads that drive connections. `POST /server` waits for one of
 /// [`Server::api_turns`] first; the other routes (no RSA) go straight on.
 async fn answer(server: Arc<Server>, req: Request<Incoming>) -> Result<Reply, NoReply> {
+    if req.headers().contains_key(DELIVERY_HEADER) {
+        return Ok(reply(
+            StatusCode::FORBIDDEN,
+            "text/plain; charset=utf-8",
+            b"a notification from a sandbox acts on no sandbox route".to_vec(),
+        ));
+    }
     let api = req.uri().path().trim_matches('/') == "server";
     let limit = if api { MAX_BODY } else { jump::MAX_FORM };
     let (parts, body) = req.into_parts();
