@@ -78,11 +78,7 @@ async fn load() -> Result<Figures, String> {
     let info = SandboxDir::init(&dir, &InitOptions::default()).map_err(|e| e.to_string())?;
     let mut limits = Limits::default();
     limits.serve.max_connections = CONNECTIONS + SLOWLORIS + 100;
-    let config = SandboxConfig {
-        dir: dir.clone(),
-        listen: "127.0.0.1:0".parse().map_err(|e| format!("{e}"))?,
-        time_scale: 1.0,
-    };
+    let config = SandboxConfig::new(&dir);
     let sandbox = et_sandbox::start_with(config, limits)
         .await
         .map_err(|e| e.to_string())?;

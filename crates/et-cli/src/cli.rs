@@ -121,14 +121,30 @@ pub(crate) struct SandboxServeArgs {
     /// How much faster than real time the sandbox clock runs (order closing, notification retries).
     #[arg(long, default_value_t = 1.0, value_parser = parse_time_scale)]
     pub time_scale: f64,
+    /// Allow a --listen address beyond loopback. Other machines then reach ET's API and
+    /// pages; the dashboard and admin routes require the secret printed at start.
+    #[arg(long)]
+    pub expose: bool,
+}
+
+/// Where a running sandbox is, for its admin routes.
+#[derive(Debug, Args)]
+pub(crate) struct SandboxTarget {
+    /// The sandbox's ET endpoint (e.g. http://127.0.0.1:8877/server) or its base URL.
+    #[arg(long)]
+    pub endpoint: String,
+    /// The secret of a sandbox served with --expose (best in the environment: a flag
+    /// shows in the process list).
+    #[arg(long, env = "ET_SANDBOX_SECRET", hide_env_values = true)]
+    pub secret: Option<String>,
 }
 
 /// `et sandbox admin`.
 #[derive(Debug, Args)]
 pub(crate) struct SandboxAdminArgs {
-    /// The sandbox's ET endpoint (e.g. http://127.0.0.1:8877/server) or its base URL.
-    #[arg(long)]
-    pub endpoint: String,
+    /// The sandbox.
+    #[command(flatten)]
+    pub target: SandboxTarget,
     /// ET order id.
     pub order_id: String,
     /// What ET does next.
@@ -139,9 +155,9 @@ pub(crate) struct SandboxAdminArgs {
 /// `et sandbox faults`.
 #[derive(Debug, Args)]
 pub(crate) struct SandboxFaultsArgs {
-    /// The sandbox's ET endpoint (e.g. http://127.0.0.1:8877/server) or its base URL.
-    #[arg(long)]
-    pub endpoint: String,
+    /// The sandbox.
+    #[command(flatten)]
+    pub target: SandboxTarget,
     /// What to do with the fault rules.
     #[command(subcommand)]
     pub action: FaultsAction,

@@ -455,6 +455,71 @@ fn sandbox_init_serve_and_call() {
     }
 }
 
+#[test]
+fn sandbox_serve_goes_beyond_loopback_only_when_exposed_and_then_wants_its_secret() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let state = path_str(dir.path());
+    let init = et(&["sandbox", "init", "--dir", state, "--bits", "1024"]);
+    assert!(init.status.success(), "{}", stderr(&init));
+    // Refused before binding: tests bind loopback only.
+    let refused = et(&["sandbox", "serve", "--dir", state, "--listen", "0.0.0.0:0"]);
+    let err = assert_one_line_failure(&refused, 2);
+    assert!(
+        err.contains("not a loopback address") && err.contains("--expose"),
+        "{err}"
+    );
+
+    let mut child = Command::new(ET)
+        .args([
+            "sandbox",
+            "serve",
+            "--dir",
+            state,
+            "--listen",
+            "127.0.0.1:0",
+            "--expose",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("serve");
+    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let _served = Served(child);
+    let mut line = || lines.next().expect("a line").expect("text");
+    let endpoint = line()
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .expect("endpoint")
+        .to_owned();
+    let exposed = line();
+    let secret = exposed
+        .split("ET_SANDBOX_SECRET=")
+        .nth(1)
+        .and_then(|rest| rest.split(';').next())
+        .expect("the secret is printed")
+        .to_owned();
+    assert!(exposed.contains(&format!("/?secret={secret}")), "{exposed}");
+    let show = |secret: Option<&str>| {
+        let mut et = Command::new(ET);
+        et.args([
+            "sandbox",
+            "admin",
+            "--endpoint",
+            &endpoint,
+            "ET-NONE",
+            "show",
+        ]);
+        if let Some(secret) = secret {
+            et.env("ET_SANDBOX_SECRET", secret);
+        }
+        et.output().expect("et runs")
+    };
+    let err = assert_one_line_failure(&show(None), 3);
+    assert!(err.contains("401"), "{err}");
+    let err = assert_one_line_failure(&show(Some(&secret)), 3);
+    assert!(err.contains("404"), "past the secret, no such order: {err}");
+}
+
 /// `et … | head -1`: the reader is gone before `et` writes; `et` exits 0
 /// without an "internal error" line.
 #[test]

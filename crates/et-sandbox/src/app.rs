@@ -6,6 +6,7 @@
 use et_crypto::PublicKey;
 use et_proto::EtSide;
 
+use crate::access::Access;
 use crate::clock::Clock;
 use crate::config::RateTable;
 use crate::faults::FaultPlan;
@@ -36,6 +37,8 @@ pub(crate) struct App {
     pub merchant_keys: Vec<MerchantKey>,
     /// The failures to play on demand (API and notifications).
     pub faults: FaultPlan,
+    /// Who may use the dashboard and the admin routes.
+    pub access: Access,
 }
 
 /// A known merchant and its parsed public key.

@@ -12,7 +12,6 @@
 //! that can run faster than real time.
 //!
 //! ```
-//! use std::net::SocketAddr;
 //! use et_sandbox::{InitOptions, SandboxConfig, SandboxDir};
 //!
 //! # #[tokio::main(flavor = "current_thread")]
@@ -21,8 +20,8 @@
 //! let merchant = SandboxDir::init(dir.path(), &InitOptions { bits: 1024, ..InitOptions::default() })?;
 //! assert_eq!(merchant.merchant_number, "ET82009");
 //!
-//! let listen: SocketAddr = "127.0.0.1:0".parse()?;
-//! let sandbox = et_sandbox::start(SandboxConfig { dir: dir.path().into(), listen, time_scale: 1.0 }).await?;
+//! // 127.0.0.1, a free port, real time, loopback only.
+//! let sandbox = et_sandbox::start(SandboxConfig::new(dir.path())).await?;
 //! assert!(sandbox.endpoint_url().ends_with("/server"));
 //! sandbox.shutdown().await;
 //! # Ok(())
@@ -80,11 +79,20 @@
 //! browser opens cannot send that, and a cross-site script cannot without a
 //! CORS preflight the sandbox never grants. `et sandbox admin` sends it.
 //!
+//! A sandbox listens on loopback only ([`Exposure::Loopback`], the
+//! default; any other address is refused with [`Error::NotLoopback`]).
 //! Every route but ET's API, checkout, jump and voucher routes (and the
-//! dashboard's static assets) answers `403` unless `Host` is an IP address,
-//! `localhost` or a `*.localhost` name: a DNS-rebinding page on another
-//! domain is same-origin with the sandbox, but names its own domain there.
-//! The check is the default, so a route added later is covered too.
+//! dashboard's static assets) answers `403` unless `Host` names loopback
+//! (a loopback address, `localhost` or a `*.localhost` name): a
+//! DNS-rebinding page on another domain is same-origin with the sandbox,
+//! but names its own domain there. The check is the default, so a route
+//! added later is covered too. Exposed on purpose ([`Exposure::Network`],
+//! `et sandbox serve --expose`), the sandbox takes any address in `Host`
+//! but no domain, and those routes also require its secret
+//! ([`RunningSandbox::secret`], made at each start): `Authorization: Bearer
+//! SECRET`, or the cookie that opening [`RunningSandbox::dashboard_url`]
+//! (`/?secret=SECRET`) sets once (`HttpOnly`, `SameSite=Strict`); else
+//! `401`.
 //!
 //! The dashboard's buttons send exactly these JSON `POST`s from a few
 //! lines of same-origin script. Its pages are server-rendered (maud
@@ -259,6 +267,7 @@
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod access;
 mod api;
 mod app;
 mod clock;
@@ -299,8 +308,9 @@ pub use api::MAX_ATTACHMENTS_PER_TYPE;
 pub use clock::{ClockError, LATEST, MAX_ADVANCE, MAX_TIME_SCALE};
 pub use codes::{Refusal, SandboxCode};
 pub use config::{
-    InitOptions, MerchantInfo, RateTable, SandboxConfig, SandboxDir, DATABASE, ET_PRIVATE_PEM,
-    ET_PUBLIC_PEM, MERCHANT_JSON, MERCHANT_PRIVATE_PEM, MERCHANT_PUBLIC_PEM, SANDBOX_JSON,
+    Exposure, InitOptions, MerchantInfo, RateTable, SandboxConfig, SandboxDir, DATABASE,
+    ET_PRIVATE_PEM, ET_PUBLIC_PEM, MERCHANT_JSON, MERCHANT_PRIVATE_PEM, MERCHANT_PUBLIC_PEM,
+    SANDBOX_JSON,
 };
 pub use dashboard::{
     ATTEMPTS_SHOWN, MAX_LOGGED_PAYLOAD, ORDER_PAGE_ROWS, PAGE_SIZE, PAY_METHODS, REQUEST_LOG_ROWS,
@@ -361,6 +371,13 @@ pub enum Error {
         /// The newest version this sandbox knows.
         known: i64,
     },
+    /// The listen address is not a loopback address, and the
+    /// configuration did not ask for [`Exposure::Network`]: other machines
+    /// would reach the dashboard (decrypted payloads) and the admin routes.
+    NotLoopback {
+        /// The address.
+        addr: SocketAddr,
+    },
     /// The listen address could not be bound.
     Bind {
         /// The address.
@@ -404,6 +421,13 @@ impl fmt::Display for Error {
                  it was written by a newer sandbox",
                 path.display()
             ),
+            Error::NotLoopback { addr } => write!(
+                f,
+                "{addr} is not a loopback address: other machines would reach the dashboard \
+                 (decrypted payloads) and the admin routes; allow it explicitly \
+                 (Exposure::Network, `et sandbox serve --expose`), and they then need the \
+                 secret the sandbox prints at start"
+            ),
             Error::Bind { addr, source } => write!(f, "cannot listen on {addr}: {source}"),
         }
     }
@@ -415,7 +439,10 @@ impl std::error::Error for Error {
             Error::Io { source, .. } | Error::Bind { source, .. } => Some(source),
             Error::Key { source, .. } => Some(source),
             Error::Database(e) => Some(e),
-            Error::Config { .. } | Error::Locked { .. } | Error::SchemaVersion { .. } => None,
+            Error::Config { .. }
+            | Error::Locked { .. }
+            | Error::SchemaVersion { .. }
+            | Error::NotLoopback { .. } => None,
         }
     }
 }
@@ -435,6 +462,11 @@ pub async fn start(config: SandboxConfig) -> Result<RunningSandbox, Error> {
 
 /// [`start`] within the given resource bounds.
 pub async fn start_with(config: SandboxConfig, limits: Limits) -> Result<RunningSandbox, Error> {
+    if config.exposure == Exposure::Loopback && !config.listen.ip().is_loopback() {
+        return Err(Error::NotLoopback {
+            addr: config.listen,
+        });
+    }
     let dir = SandboxDir::new(&config.dir);
     let lock = Arc::new(lock::lock(&config.dir)?);
     let merchant = dir.merchant()?;
@@ -490,6 +522,7 @@ pub async fn start_with(config: SandboxConfig, limits: Limits) -> Result<Running
             .filter_map(app::MerchantKey::parse)
             .collect(),
         faults,
+        access: access::Access::new(config.exposure, addr.port()),
     });
     let (stop, stopped) = watch::channel(false);
     let server = Arc::new(server::Server {
@@ -547,6 +580,23 @@ impl RunningSandbox {
     /// `http://ADDR/server`, ET's API endpoint.
     pub fn endpoint_url(&self) -> String {
         format!("{}/server", self.app.base_url)
+    }
+
+    /// The secret the dashboard and the admin routes require
+    /// ([`Exposure::Network`]; `Authorization: Bearer SECRET`, or the
+    /// cookie [`dashboard_url`](Self::dashboard_url) sets); `None` on
+    /// loopback, where they require none.
+    pub fn secret(&self) -> Option<&str> {
+        self.app.access.secret()
+    }
+
+    /// `http://ADDR/`, the dashboard; exposed, with `?secret=SECRET`, which
+    /// sets the browser's cookie and redirects to `/`.
+    pub fn dashboard_url(&self) -> String {
+        match self.secret() {
+            Some(secret) => format!("{}/?secret={secret}", self.app.base_url),
+            None => format!("{}/", self.app.base_url),
+        }
     }
 
     /// `http://ADDR/pay/{order_id}`, the checkout page.

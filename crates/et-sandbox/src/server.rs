@@ -12,6 +12,7 @@ use hyper::service::service_fn;
 use tokio::net::TcpListener;
 use tokio::sync::{watch, Semaphore};
 
+use crate::access::Denied;
 use crate::app::App;
 use crate::clock::beijing_datetime;
 use crate::codes::{Refusal, SandboxCode};
@@ -164,20 +165,16 @@ fn route(app: &App, req: &Request<Bytes>) -> Reply {
     let query = req.uri().query().unwrap_or_default().to_owned();
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
     // ET's own routes (the API, the payer's checkout, jump pages, vouchers)
-    // and the static assets answer any name; every other route, present or
-    // added later, answers only to a local one.
+    // and the static assets answer anyone; every other route, present or
+    // added later, only whom `app.access` lets in.
     let public = matches!(
         segments.first(),
         Some(&("server" | "pay" | "jump" | "vouchers" | "static"))
     );
-    if !public && !local_host(req) {
-        return reply(
-            StatusCode::FORBIDDEN,
-            "text/plain; charset=utf-8",
-            b"the dashboard and admin routes answer only to an IP address or localhost \
-              in Host (a DNS-rebinding page names the sandbox by its own domain)"
-                .to_vec(),
-        );
+    if !public {
+        if let Err(denied) = app.access.check(req) {
+            return refuse_access(denied);
+        }
     }
     match (&method, segments.as_slice()) {
         (_, ["server"]) => {
@@ -302,32 +299,33 @@ fn is_json(req: &Request<Bytes>) -> bool {
         .is_some_and(|mime| mime.trim().eq_ignore_ascii_case("application/json"))
 }
 
-/// Whether `Host` names the sandbox by an IP address or `localhost` (or
-/// is absent, as from an HTTP/1.0 tool). A page on another domain whose
-/// DNS name is re-pointed at 127.0.0.1 (DNS rebinding) is same-origin with
-/// the sandbox and could read the dashboard and post JSON to the admin
-/// routes, but its requests carry its own domain in `Host`.
-fn local_host(req: &Request<Bytes>) -> bool {
-    let Some(host) = req.headers().get(header::HOST) else {
-        return true;
-    };
-    let Ok(host) = host.to_str() else {
-        return false;
-    };
-    if let Some(bracketed) = host.strip_prefix('[') {
-        // An IPv6 literal, `[::1]:port`.
-        return bracketed
-            .split_once(']')
-            .is_some_and(|(ip, _)| ip.parse::<std::net::Ipv6Addr>().is_ok());
+/// The answer to a request the dashboard and admin routes do not serve
+/// ([`crate::access`]).
+fn refuse_access(denied: Denied) -> Reply {
+    let text =
+        |status, message: &[u8]| reply(status, "text/plain; charset=utf-8", message.to_vec());
+    match denied {
+        Denied::Host => text(
+            StatusCode::FORBIDDEN,
+            b"the dashboard and admin routes answer only when Host names this sandbox by \
+              an address or localhost (a DNS-rebinding page names it by its own domain)",
+        ),
+        Denied::Secret => text(
+            StatusCode::UNAUTHORIZED,
+            b"this sandbox is exposed beyond loopback: the dashboard and admin routes need \
+              the secret it printed at start (open its /?secret=... address once, or send \
+              Authorization: Bearer SECRET)",
+        ),
+        Denied::Welcome { location, cookie } => {
+            let mut response = text(StatusCode::SEE_OTHER, b"");
+            for (name, value) in [(header::LOCATION, location), (header::SET_COOKIE, cookie)] {
+                if let Ok(value) = header::HeaderValue::from_str(&value) {
+                    response.headers_mut().insert(name, value);
+                }
+            }
+            response
+        }
     }
-    let name = host
-        .rsplit_once(':')
-        .filter(|(_, port)| port.bytes().all(|b| b.is_ascii_digit()))
-        .map_or(host, |(name, _)| name)
-        .to_ascii_lowercase();
-    name.parse::<std::net::Ipv4Addr>().is_ok()
-        || name == "localhost"
-        || name.ends_with(".localhost")
 }
 
 fn not_json() -> Reply {
@@ -499,40 +497,6 @@ fn advance_clock(app: &App, query: &str) -> Reply {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn only_ip_addresses_and_localhost_are_local_hosts() {
-        let with = |host: &str| {
-            let req = Request::get("/")
-                .header(header::HOST, host)
-                .body(Bytes::new())
-                .expect("request");
-            local_host(&req)
-        };
-        for local in [
-            "127.0.0.1:8877",
-            "127.0.0.1",
-            "10.0.0.5:80",
-            "localhost:1",
-            "LOCALHOST",
-            "app.localhost:9",
-            "[::1]:8877",
-        ] {
-            assert!(with(local), "{local}");
-        }
-        for remote in [
-            "evil.example:8877",
-            "127.0.0.1.evil.example",
-            "localhost.evil.example:1",
-            "[::1",
-            "[evil]:1",
-            "",
-        ] {
-            assert!(!with(remote), "{remote}");
-        }
-        let bare = Request::get("/").body(Bytes::new()).expect("request");
-        assert!(local_host(&bare), "an HTTP/1.0 request without Host");
-    }
 
     #[test]
     fn admin_actions_map_to_events() {

@@ -1,21 +1,24 @@
 //! Who may act on a sandbox's dashboard and admin routes: never what a
-//! sandbox itself sends, whatever name, address or redirect its URL uses.
+//! sandbox itself sends, whatever name, address or redirect its URL uses;
+//! only this machine, unless the sandbox is exposed on purpose, and then
+//! only with its secret.
 
 mod common;
 
 use std::path::Path;
 use std::time::Duration;
 
-use common::{call, get, merchant, post, start, state_dir, wait_for};
+use common::{call, fetch, get, merchant, post, request, start, state_dir, wait_for};
 use et_model::{CreateOrder, OrderStatus};
 use et_proto::Merchant;
-use et_sandbox::{RunningSandbox, SandboxConfig};
+use et_sandbox::{Exposure, RunningSandbox, SandboxConfig};
+use http::Method;
 
-async fn start_on(dir: &Path, listen: &str) -> RunningSandbox {
+async fn start_on(dir: &Path, listen: &str, exposure: Exposure) -> RunningSandbox {
     let config = SandboxConfig {
-        dir: dir.to_owned(),
         listen: listen.parse().expect("addr"),
-        time_scale: 1.0,
+        exposure,
+        ..SandboxConfig::new(dir)
     };
     et_sandbox::start(config).await.expect("sandbox starts")
 }
@@ -47,7 +50,7 @@ async fn no_delivery_acts_on_a_sandbox_whatever_its_url_names() {
     let sb = start(dir.path(), 1.0).await;
     let m = merchant(dir.path());
     let other_dir = state_dir();
-    let other = start_on(other_dir.path(), "[::1]:0").await;
+    let other = start_on(other_dir.path(), "[::1]:0", Exposure::Loopback).await;
     let other_m = merchant(other_dir.path());
     let port = sb.addr().port();
 
@@ -121,4 +124,106 @@ async fn no_delivery_acts_on_a_sandbox_whatever_its_url_names() {
     assert_eq!(status, 200, "the dashboard still answers its developer");
     sb.shutdown().await;
     other.shutdown().await;
+}
+
+#[tokio::test]
+async fn an_address_beyond_loopback_needs_the_explicit_option() {
+    let dir = state_dir();
+    // Refused before anything is bound: these tests bind loopback only.
+    for listen in ["0.0.0.0:0", "[::]:0", "192.0.2.1:8877", "[2001:db8::1]:0"] {
+        let config = SandboxConfig {
+            listen: listen.parse().expect("addr"),
+            ..SandboxConfig::new(dir.path())
+        };
+        match et_sandbox::start(config).await {
+            Err(e @ et_sandbox::Error::NotLoopback { .. }) => {
+                assert!(e.to_string().contains("Exposure::Network"), "{e}");
+            }
+            other => panic!("{listen}: expected NotLoopback, got {other:?}"),
+        }
+    }
+    let sb = start_on(dir.path(), "127.0.0.1:0", Exposure::Loopback).await;
+    assert_eq!(sb.secret(), None);
+    assert_eq!(sb.dashboard_url(), format!("http://{}/", sb.addr()));
+    // A loopback sandbox's dashboard answers to loopback names only.
+    let port = sb.addr().port();
+    for (host, expected) in [
+        (format!("127.0.0.1:{port}"), 200),
+        (format!("localhost:{port}"), 200),
+        (format!("192.168.1.5:{port}"), 403),
+        (format!("10.0.0.5:{port}"), 403),
+    ] {
+        let url = format!("http://{}/", sb.addr());
+        let (status, _, _) = fetch(request(Method::GET, &url, &[("host", &host)], b"")).await;
+        assert_eq!(status, expected, "Host: {host}");
+    }
+    sb.shutdown().await;
+}
+
+#[tokio::test]
+async fn an_exposed_sandbox_serves_its_dashboard_and_admin_only_with_its_secret() {
+    let dir = state_dir();
+    let sb = start_on(dir.path(), "127.0.0.1:0", Exposure::Network).await;
+    let m = merchant(dir.path());
+    let secret = sb.secret().expect("a secret").to_owned();
+    let id = create(&sb, &m, 1, None).await;
+    let url = |path: &str| format!("http://{}{path}", sb.addr());
+    let lan = format!("192.168.1.5:{}", sb.addr().port());
+    let bearer = format!("Bearer {secret}");
+    let json = ("content-type", "application/json");
+    let private = [
+        (Method::GET, "/".to_owned()),
+        (Method::GET, format!("/orders/{id}")),
+        (Method::GET, "/notifications".to_owned()),
+        (Method::GET, "/requests".to_owned()),
+        (Method::GET, "/faults".to_owned()),
+        (Method::GET, "/admin/faults".to_owned()),
+        (Method::GET, format!("/admin/orders/{id}")),
+        (Method::POST, "/admin/clock/advance?seconds=0".to_owned()),
+        (Method::POST, format!("/admin/orders/{id}/close")),
+        (Method::GET, "/a-route-added-later".to_owned()),
+    ];
+    for (method, path) in &private {
+        for headers in [vec![json], vec![json, ("authorization", "Bearer wrong")]] {
+            let (status, _, _) = fetch(request(method.clone(), &url(path), &headers, b"{}")).await;
+            assert_eq!(status, 401, "{method} {path} with {headers:?}");
+        }
+    }
+    assert_eq!(
+        sb.order(&id).expect("read").expect("order").status,
+        OrderStatus::AwaitingPayment
+    );
+    // With the secret, from a LAN address too.
+    let with = [
+        json,
+        ("authorization", bearer.as_str()),
+        ("host", lan.as_str()),
+    ];
+    let (status, _, _) = fetch(request(Method::GET, &url("/"), &with, b"")).await;
+    assert_eq!(status, 200);
+    let close = url(&format!("/admin/orders/{id}/close"));
+    let (status, _, _) = fetch(request(Method::POST, &close, &with, b"{}")).await;
+    assert_eq!(status, 200);
+    // A browser opens the printed address once and then holds a cookie.
+    assert_eq!(sb.dashboard_url(), url(&format!("/?secret={secret}")));
+    let (status, headers, _) = fetch(request(Method::GET, &sb.dashboard_url(), &[], b"")).await;
+    assert_eq!(status, 303);
+    assert_eq!(headers["location"], "/");
+    let cookie = headers["set-cookie"].to_str().expect("ASCII");
+    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"));
+    let cookie = cookie.split(';').next().expect("name=value");
+    let (status, _, html) =
+        fetch(request(Method::GET, &url("/"), &[("cookie", cookie)], b"")).await;
+    assert_eq!(status, 200);
+    assert!(html.contains(&id));
+    let wrong = url("/?secret=wrong");
+    let (status, headers, _) = fetch(request(Method::GET, &wrong, &[], b"")).await;
+    assert_eq!((status, headers.get("set-cookie")), (401, None));
+    // ET's API and the payer's pages need no secret.
+    let (status, _) = get(&sb.pay_url(&id)).await;
+    assert_eq!(status, 200);
+    let (status, _) = get(&url("/static/dashboard.css")).await;
+    assert_eq!(status, 200);
+    create(&sb, &m, 2, None).await;
+    sb.shutdown().await;
 }

@@ -11,12 +11,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 async fn start_with(dir: &Path, limits: Limits) -> RunningSandbox {
-    let config = SandboxConfig {
-        dir: dir.to_owned(),
-        listen: "127.0.0.1:0".parse().expect("addr"),
-        time_scale: 1.0,
-    };
-    et_sandbox::start_with(config, limits)
+    et_sandbox::start_with(SandboxConfig::new(dir), limits)
         .await
         .expect("sandbox starts")
 }
@@ -258,11 +253,7 @@ async fn a_request_stuck_in_the_database_does_not_stall_the_others() {
 async fn a_second_sandbox_on_one_directory_is_refused_until_the_first_stops() {
     let dir = common::state_dir();
     let first = start_with(dir.path(), Limits::default()).await;
-    let config = SandboxConfig {
-        dir: dir.path().to_owned(),
-        listen: "127.0.0.1:0".parse().expect("addr"),
-        time_scale: 1.0,
-    };
+    let config = SandboxConfig::new(dir.path());
     match et_sandbox::start(config.clone()).await {
         Err(e @ et_sandbox::Error::Locked { .. }) => {
             assert!(e.to_string().contains("another sandbox"), "{e}");
@@ -280,9 +271,8 @@ async fn a_second_sandbox_on_one_directory_is_refused_until_the_first_stops() {
 async fn the_clock_cannot_be_sent_to_the_end_of_time() {
     let dir = common::state_dir();
     let config = |time_scale| SandboxConfig {
-        dir: dir.path().to_owned(),
-        listen: "127.0.0.1:0".parse().expect("addr"),
         time_scale,
+        ..SandboxConfig::new(dir.path())
     };
     for scale in [1e308, et_sandbox::MAX_TIME_SCALE * 2.0] {
         match et_sandbox::start(config(scale)).await {

@@ -9,14 +9,14 @@ mod common;
 use std::time::Duration;
 
 use bytes::Bytes;
-use common::{call, get, merchant, merchant_with, post, start, state_dir, wait_for, Receiver};
+use common::{
+    call, fetch, get, merchant, merchant_with, post, start, state_dir, wait_for, Receiver,
+};
 use et_model::{AttachmentType, CreateOrder, CurrencyCode, GetRate, OrderStatus, UploadAttachment};
 use et_proto::Merchant;
 use et_sandbox::{Fault, FaultRule, RunningSandbox, Scope, PAGE_SIZE, REQUEST_LOG_ROWS};
 use et_testkit::{key, Who};
-use http_body_util::{BodyExt, Full};
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::TokioExecutor;
+use http_body_util::Full;
 
 const HOSTILE: &str = "\"><script>alert(1)</script>";
 const ESCAPED: &str = "&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;";
@@ -40,22 +40,7 @@ async fn page(url: &str) -> (u16, http::HeaderMap, String) {
     let request = http::Request::get(url)
         .body(Full::new(Bytes::new()))
         .expect("request");
-    send(request).await
-}
-
-async fn send(request: http::Request<Full<Bytes>>) -> (u16, http::HeaderMap, String) {
-    let client = Client::builder(TokioExecutor::new()).build_http::<Full<Bytes>>();
-    let response = tokio::time::timeout(Duration::from_secs(10), client.request(request))
-        .await
-        .expect("answer within 10 s")
-        .expect("HTTP exchange");
-    let (parts, body) = response.into_parts();
-    let body = body.collect().await.expect("body").to_bytes();
-    (
-        parts.status.as_u16(),
-        parts.headers,
-        String::from_utf8_lossy(&body).into_owned(),
-    )
+    fetch(request).await
 }
 
 fn url(sb: &RunningSandbox, path: &str) -> String {
@@ -407,20 +392,20 @@ async fn a_dns_rebinding_page_gets_neither_the_dashboard_nor_the_admin_routes() 
         &format!("/orders/{id}"),
         "/a-route-added-later",
     ] {
-        let (status, _, _) = send(request(http::Method::GET, path, &rebound)).await;
+        let (status, _, _) = fetch(request(http::Method::GET, path, &rebound)).await;
         assert_eq!(status, 403, "{path}");
     }
     let pay = format!("/admin/orders/{id}/pay");
-    let (status, _, _) = send(request(http::Method::POST, &pay, &rebound)).await;
+    let (status, _, _) = fetch(request(http::Method::POST, &pay, &rebound)).await;
     assert_eq!(status, 403);
     assert_eq!(
         sb.order(&id).expect("read").expect("order").status,
         OrderStatus::AwaitingPayment
     );
     // The merchant's API and the payer's checkout page answer any name.
-    let (status, _, _) = send(request(http::Method::GET, &format!("/pay/{id}"), &rebound)).await;
+    let (status, _, _) = fetch(request(http::Method::GET, &format!("/pay/{id}"), &rebound)).await;
     assert_eq!(status, 200);
-    let (status, _, _) = send(request(
+    let (status, _, _) = fetch(request(
         http::Method::POST,
         &pay,
         &format!("localhost:{port}"),
@@ -590,7 +575,7 @@ async fn fault_routes_refuse_cross_site_form_posts_and_rebound_hosts() {
             .header(http::header::CONTENT_TYPE, "application/json")
             .body(Full::new(Bytes::from_static(rule)))
             .expect("request");
-        let (status, _, _) = send(request).await;
+        let (status, _, _) = fetch(request).await;
         assert_eq!(status, 403, "{path}");
     }
     assert_eq!(sb.faults().len(), 1, "nothing added or cleared");

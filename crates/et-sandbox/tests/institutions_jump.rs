@@ -179,11 +179,7 @@ async fn the_directory_is_edited_in_sandbox_json() {
     let duplicate = r#"{"rates":{},"counter_fee":"0","institutions":[
         {"institution_code":"X-1","institution_name_en":"A"},{"institution_code":"X-1","institution_name_en":"B"}]}"#;
     std::fs::write(dir.path().join(SANDBOX_JSON), duplicate).expect("write");
-    let config = et_sandbox::SandboxConfig {
-        dir: dir.path().to_owned(),
-        listen: "127.0.0.1:0".parse().expect("addr"),
-        time_scale: 1.0,
-    };
+    let config = et_sandbox::SandboxConfig::new(dir.path());
     let error = et_sandbox::start(config).await.expect_err("refused");
     assert!(error.to_string().contains("used twice"), "{error}");
 }
