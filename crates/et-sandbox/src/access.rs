@@ -6,6 +6,10 @@
 //! secret, made at each start: `Authorization: Bearer SECRET` (scripts,
 //! `et sandbox admin`), or a cookie that opening `/?secret=SECRET` once
 //! sets (`HttpOnly`, `SameSite=Strict`: no other site's page sends it).
+//!
+//! Whatever the exposure, a browser's cross-site request never changes
+//! anything ([`cross_site`]), and the checkout's form carries a token
+//! ([`random_token`]) that only a page the sandbox served holds.
 
 use std::net::IpAddr;
 
@@ -17,8 +21,8 @@ use subtle::ConstantTimeEq;
 
 use crate::config::Exposure;
 
-/// Length of a secret (alphanumeric: about 190 bits).
-const SECRET_LEN: usize = 32;
+/// Length of a secret or token (alphanumeric: about 190 bits).
+const TOKEN_LEN: usize = 32;
 /// The query parameter that hands a browser the secret once.
 const SECRET_PARAM: &str = "secret";
 
@@ -60,7 +64,7 @@ impl Access {
         match exposure {
             Exposure::Loopback => Access::Loopback,
             Exposure::Network => Access::Secret {
-                secret: Alphanumeric.sample_string(&mut OsRng, SECRET_LEN),
+                secret: random_token(),
                 cookie: format!("et-sandbox-secret-{port}"),
             },
         }
@@ -89,6 +93,34 @@ impl Access {
             }
         }
     }
+}
+
+/// A fresh random token: 32 letters and digits from the OS's generator.
+pub(crate) fn random_token() -> String {
+    Alphanumeric.sample_string(&mut OsRng, TOKEN_LEN)
+}
+
+/// Whether a browser says `req` comes from another origin's page: its
+/// `Sec-Fetch-Site` is anything but `same-origin` or `none` (a `same-site`
+/// page may be another port of this host), or its `Origin` is not this
+/// sandbox as `Host` names it (`null` included). A request with neither
+/// header is not a modern browser's, or is a navigation; the checkout's
+/// token covers old browsers.
+pub(crate) fn cross_site(req: &Request<Bytes>) -> bool {
+    let header = |name| req.headers().get(name).map(|v| v.to_str().unwrap_or(""));
+    let fetched_elsewhere =
+        header("sec-fetch-site").is_some_and(|site| !matches!(site, "same-origin" | "none"));
+    let foreign_origin = header(header::ORIGIN.as_str()).is_some_and(|origin| {
+        let ours = header(header::HOST.as_str()).map(|host| format!("http://{host}"));
+        !ours.is_some_and(|ours| ours.eq_ignore_ascii_case(origin))
+    });
+    fetched_elsewhere || foreign_origin
+}
+
+/// Compares in constant time: the secret and the form token are
+/// credentials.
+pub(crate) fn same(presented: &str, secret: &str) -> bool {
+    bool::from(presented.as_bytes().ct_eq(secret.as_bytes()))
 }
 
 /// What `Host` names.
@@ -166,11 +198,6 @@ fn presented<'r>(req: &'r Request<Bytes>, cookie: &str) -> Option<&'r str> {
     })
 }
 
-/// Compares in constant time: the secret is the only credential.
-fn same(presented: &str, secret: &str) -> bool {
-    bool::from(presented.as_bytes().ct_eq(secret.as_bytes()))
-}
-
 /// A page opened with the right `?secret=`: where to go without it, and
 /// the cookie that carries it from now on.
 fn welcome(req: &Request<Bytes>, secret: &str, cookie: &str) -> Result<(), Denied> {
@@ -246,7 +273,7 @@ mod tests {
     fn an_exposed_sandbox_wants_its_secret_from_any_address() {
         let access = Access::new(Exposure::Network, 8877);
         let secret = access.secret().expect("a secret").to_owned();
-        assert_eq!(secret.len(), SECRET_LEN);
+        assert_eq!(secret.len(), TOKEN_LEN);
         let lan = Some("192.168.1.5:8877");
         let check = |host: Option<&str>, uri: &str, headers: &[(&str, &str)]| {
             access.check(&request(host, uri, headers))
@@ -284,5 +311,34 @@ mod tests {
             other => panic!("expected a welcome, got {other:?}"),
         }
         assert_eq!(check(lan, "/?secret=nope", &[]), Err(Denied::Secret));
+    }
+
+    #[test]
+    fn only_a_page_of_this_origin_is_not_cross_site() {
+        let with =
+            |headers: &[(&str, &str)]| cross_site(&request(Some("127.0.0.1:8877"), "/", headers));
+        assert!(!with(&[]), "no browser headers: a tool, or a navigation");
+        assert!(!with(&[("origin", "http://127.0.0.1:8877")]));
+        assert!(!with(&[("sec-fetch-site", "same-origin")]));
+        assert!(!with(&[("sec-fetch-site", "none")]));
+        for foreign in [
+            &[("origin", "http://evil.example")][..],
+            &[("origin", "null")],
+            &[("origin", "http://127.0.0.1:8878")],
+            &[("origin", "https://127.0.0.1:8877")],
+            &[("sec-fetch-site", "same-site")],
+            &[("sec-fetch-site", "cross-site")],
+            &[
+                ("origin", "http://127.0.0.1:8877"),
+                ("sec-fetch-site", "cross-site"),
+            ],
+        ] {
+            assert!(with(foreign), "{foreign:?}");
+        }
+        let hostless = Request::post("/")
+            .header("origin", "http://127.0.0.1:8877")
+            .body(Bytes::new())
+            .expect("request");
+        assert!(cross_site(&hostless), "an Origin with nothing to match");
     }
 }

@@ -39,6 +39,9 @@ pub(crate) struct App {
     pub faults: FaultPlan,
     /// Who may use the dashboard and the admin routes.
     pub access: Access,
+    /// The token the checkout's form carries (one per start: a cross-site
+    /// page cannot read it, and a page from before a restart is refused).
+    pub form_token: String,
 }
 
 /// A known merchant and its parsed public key.

@@ -16,17 +16,14 @@ use et_model::{
     JumpPlaceOrder, Payload,
 };
 use et_proto::OpenedRequest;
-use rand::distributions::{Alphanumeric, DistString};
-use rand::rngs::OsRng;
 
+use crate::access::random_token;
 use crate::api::place_order;
 use crate::app::App;
 use crate::codes::{Refusal, SandboxCode};
 use crate::pages;
 use crate::store::{self, JumpRecord};
 
-/// Length of a jump token (alphanumeric: about 190 bits).
-const TOKEN_LEN: usize = 32;
 /// Largest form the jump page accepts.
 pub(crate) const MAX_FORM: usize = 16 * 1024;
 
@@ -73,7 +70,7 @@ pub(crate) fn place_jump(
         )
     })?;
     let record = JumpRecord {
-        token: Alphanumeric.sample_string(&mut OsRng, TOKEN_LEN),
+        token: random_token(),
         merchant_number: req.merchant_number.clone(),
         sub_merchant_number: req.sub_merchant_number.clone(),
         request,

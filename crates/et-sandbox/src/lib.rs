@@ -62,7 +62,7 @@
 //! | `GET /attachments/{id}` | an uploaded attachment, as a download (`application/octet-stream`) |
 //! | `GET /static/dashboard.{js,css}` | the dashboard's one script and style sheet |
 //! | `GET /pay/{order_id}` | checkout page: order, amount in RMB, a choice of [`PAY_METHODS`], Pay and Decline buttons (an HTML form, no JavaScript) |
-//! | `POST /pay/{order_id}` | `action=pay` pays: status 0 → 1, payment and status notifications; `action=decline` declines: status stays 0, a payment notification with `pay_result` 0 |
+//! | `POST /pay/{order_id}` | `action=pay` pays: status 0 → 1, payment and status notifications; `action=decline` declines: status stays 0, a payment notification with `pay_result` 0; the form must carry the page's `token` (else 403 and the page again) |
 //! | `GET /jump/{token}` | a jump's page: what the merchant sent and a form for the rest (an order placed already: 303 to its checkout page) |
 //! | `POST /jump/{token}` | places the order from the form (≤ 16 KiB) and answers 303 to its checkout page, or the form again with what was wrong (422) |
 //! | `GET /vouchers/{order_id}.pdf` | remittance voucher, once remitted (status 3 or 4) |
@@ -93,6 +93,12 @@
 //! SECRET`, or the cookie that opening [`RunningSandbox::dashboard_url`]
 //! (`/?secret=SECRET`) sets once (`HttpOnly`, `SameSite=Strict`); else
 //! `401`.
+//!
+//! No `POST` but the API's answers a browser's cross-site request (`403`):
+//! `Sec-Fetch-Site` must be `same-origin` or `none`, and `Origin`, when
+//! sent, this sandbox as `Host` names it. Pages send `Referrer-Policy:
+//! same-origin`, under which a browser names the page's origin in its own
+//! form posts.
 //!
 //! The dashboard's buttons send exactly these JSON `POST`s from a few
 //! lines of same-origin script. Its pages are server-rendered (maud
@@ -523,6 +529,7 @@ pub async fn start_with(config: SandboxConfig, limits: Limits) -> Result<Running
             .collect(),
         faults,
         access: access::Access::new(config.exposure, addr.port()),
+        form_token: access::random_token(),
     });
     let (stop, stopped) = watch::channel(false);
     let server = Arc::new(server::Server {

@@ -12,7 +12,7 @@ use hyper::service::service_fn;
 use tokio::net::TcpListener;
 use tokio::sync::{watch, Semaphore};
 
-use crate::access::Denied;
+use crate::access::{cross_site, Denied};
 use crate::app::App;
 use crate::clock::beijing_datetime;
 use crate::codes::{Refusal, SandboxCode};
@@ -175,6 +175,13 @@ fn route(app: &App, req: &Request<Bytes>) -> Reply {
         if let Err(denied) = app.access.check(req) {
             return refuse_access(denied);
         }
+    }
+    if method == Method::POST && cross_site(req) {
+        return reply(
+            StatusCode::FORBIDDEN,
+            "text/plain; charset=utf-8",
+            b"a page of another origin cannot post to the sandbox".to_vec(),
+        );
     }
     match (&method, segments.as_slice()) {
         (_, ["server"]) => {

@@ -10,7 +10,8 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use common::{
-    call, fetch, get, merchant, merchant_with, post, start, state_dir, wait_for, Receiver,
+    call, fetch, form_token, get, merchant, merchant_with, post, request, start, state_dir,
+    wait_for, Receiver,
 };
 use et_model::{AttachmentType, CreateOrder, CurrencyCode, GetRate, OrderStatus, UploadAttachment};
 use et_proto::Merchant;
@@ -299,9 +300,11 @@ async fn buttons_act_and_cross_site_form_posts_are_refused() {
     assert_eq!(status, 404);
 
     // The checkout page pays, noting the pay type on the timeline.
+    let (_, _, checkout) = page(&sb.pay_url(&id)).await;
+    let form = format!("pay_type=wechat&action=pay&token={}", form_token(&checkout));
     let (status, page_html) = post(
         &sb.pay_url(&id),
-        b"pay_type=wechat&action=pay".to_vec(),
+        form.into_bytes(),
         Some("application/x-www-form-urlencoded"),
     )
     .await;
@@ -583,4 +586,46 @@ async fn fault_routes_refuse_cross_site_form_posts_and_rebound_hosts() {
 
 fn rule_of(json: &[u8]) -> FaultRule {
     serde_json::from_slice(json).expect("a rule")
+}
+
+#[tokio::test]
+async fn a_cross_site_post_never_pays_the_checkout() {
+    let dir = state_dir();
+    let sb = start(dir.path(), 1.0).await;
+    let m = merchant(dir.path());
+    let id = create(&sb, &m, &order("CSRF-1", None)).await;
+    let pay = url(&sb, &format!("/pay/{id}"));
+    let (_, _, html) = page(&pay).await;
+    let token = form_token(&html);
+    let ours = format!("http://{}", sb.addr());
+    let form = ("content-type", "application/x-www-form-urlencoded");
+    let with_token = format!("action=pay&pay_type=card&token={token}");
+    let cases: [(&str, Vec<(&str, &str)>); 8] = [
+        ("action=pay&pay_type=card", vec![form]),
+        (
+            "action=pay&pay_type=card&token=guess",
+            vec![form, ("origin", &ours)],
+        ),
+        (&with_token, vec![form, ("origin", "http://evil.example")]),
+        (&with_token, vec![form, ("origin", "null")]),
+        (&with_token, vec![form, ("sec-fetch-site", "cross-site")]),
+        // Another port of the same host is the same site, not the same origin.
+        (&with_token, vec![form, ("sec-fetch-site", "same-site")]),
+        (&with_token, vec![form, ("origin", "http://127.0.0.1:1")]),
+        ("{}", vec![("content-type", "application/json")]),
+    ];
+    for (body, headers) in cases {
+        let (status, _, _) =
+            fetch(request(http::Method::POST, &pay, &headers, body.to_owned())).await;
+        assert_eq!(status, 403, "{body} with {headers:?}");
+        let order = sb.order(&id).expect("read").expect("order");
+        assert_eq!(order.status, OrderStatus::AwaitingPayment, "{headers:?}");
+        assert!(sb.notifications(Some(&id)).expect("read").is_empty());
+    }
+    // The page's own form, as a browser posts it.
+    let headers = [form, ("origin", &ours), ("sec-fetch-site", "same-origin")];
+    let (status, _, html) = fetch(request(http::Method::POST, &pay, &headers, with_token)).await;
+    assert_eq!(status, 200, "{html}");
+    let order = sb.order(&id).expect("read").expect("order");
+    assert_eq!(order.status, OrderStatus::Paid);
 }

@@ -82,9 +82,12 @@ fn respond(status: StatusCode, content_type: &'static str, body: impl Into<Bytes
         HeaderValue::from_static("nosniff"),
     );
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    // No page address leaves the sandbox. Not `no-referrer`: under it a
+    // browser sends `Origin: null` with the page's own form posts, which
+    // the cross-site check refuses.
     headers.insert(
         header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
+        HeaderValue::from_static("same-origin"),
     );
     response
 }
@@ -315,10 +318,11 @@ pub(crate) fn checkout(app: &App, id: &str, note: &str) -> Reply {
         Ok::<_, rusqlite::Error>(order.map(|o| (o, store::order_institution(c, id))))
     });
     match found {
-        Ok(Some((o, institution))) => html(
-            StatusCode::OK,
-            views::checkout(&o, institution.ok().flatten().as_ref(), note),
-        ),
+        Ok(Some((o, institution))) => {
+            let institution = institution.ok().flatten();
+            let page = views::checkout(&o, institution.as_ref(), note, &app.form_token);
+            html(StatusCode::OK, page)
+        }
         Ok(None) => not_found(&format!("order {id:?}")),
         Err(e) => failed(&e.into()),
     }
@@ -326,9 +330,23 @@ pub(crate) fn checkout(app: &App, id: &str, note: &str) -> Reply {
 
 /// `POST /pay/{id}`: the payer pays (`action=pay`, with a `pay_type` of
 /// [`PAY_METHODS`]) or declines (`action=decline`). A form without
-/// `action` pays, as the page's earlier form did.
+/// `action` pays, as the page's earlier form did. The form must carry the
+/// page's token (`403` and the page again, with a fresh one, if not).
 pub(crate) fn checkout_submit(app: &App, id: &str, form: &[u8]) -> Reply {
     let form = String::from_utf8_lossy(form);
+    let token = param(&form, "token").unwrap_or_default();
+    if !crate::access::same(&token, &app.form_token) {
+        let mut page = checkout(
+            app,
+            id,
+            "This form did not come from this page (or the sandbox restarted since it was \
+             opened). Check the order and submit again.",
+        );
+        if page.status() == StatusCode::OK {
+            *page.status_mut() = StatusCode::FORBIDDEN;
+        }
+        return page;
+    }
     let action = param(&form, "action");
     let method = param(&form, "pay_type");
     let label = method

@@ -345,6 +345,7 @@ pub(super) fn checkout(
     o: &OrderRecord,
     institution: Option<&OrderInstitution>,
     note: &str,
+    token: &str,
 ) -> Markup {
     let open = OrderStatus::from_code(o.status) == OrderStatus::AwaitingPayment;
     html! {
@@ -368,6 +369,7 @@ pub(super) fn checkout(
                 }
                 @if open {
                     form method="post" action=(format!("/pay/{}", o.order_id)) {
+                        input type="hidden" name="token" value=(token);
                         fieldset {
                             legend { "Pay with" }
                             @for (i, (key, label)) in PAY_METHODS.iter().enumerate() {

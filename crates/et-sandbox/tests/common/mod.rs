@@ -145,15 +145,13 @@ pub(crate) fn request(
     method: http::Method,
     url: &str,
     headers: &[(&str, &str)],
-    body: &'static [u8],
+    body: impl Into<Bytes>,
 ) -> http::Request<Full<Bytes>> {
     let mut request = http::Request::builder().method(method).uri(url);
     for (name, value) in headers {
         request = request.header(*name, *value);
     }
-    request
-        .body(Full::new(Bytes::from_static(body)))
-        .expect("request")
+    request.body(Full::new(body.into())).expect("request")
 }
 
 /// One exchange on a fresh client: status, headers, body as text.
@@ -170,4 +168,14 @@ pub(crate) async fn fetch(request: http::Request<Full<Bytes>>) -> (u16, http::He
         parts.headers,
         String::from_utf8_lossy(&body).into_owned(),
     )
+}
+
+/// The checkout form's token in a checkout page, as a browser on the page
+/// submits it ("" if there is none).
+pub(crate) fn form_token(html: &str) -> String {
+    html.split("name=\"token\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap_or_default()
+        .to_owned()
 }
