@@ -98,14 +98,14 @@ pub(crate) fn place_jump(
 }
 
 /// What the jump page routes answer.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug)]
 pub(crate) enum JumpPage {
     /// An HTML page; `ok` false when it shows a refusal.
     Html {
         /// Whether the page shows success (else it repeats the form with a note).
         ok: bool,
         /// The page.
-        html: String,
+        page: maud::Markup,
     },
     /// Go to the order's checkout page.
     Checkout(String),
@@ -122,7 +122,7 @@ pub(crate) fn show(app: &App, token: &str) -> Result<JumpPage, Refusal> {
         Some(order_id) => JumpPage::Checkout(order_id),
         None => JumpPage::Html {
             ok: true,
-            html: pages::jump_form(token, &op, &[], ""),
+            page: pages::jump_form(token, &op, &[], ""),
         },
     })
 }
@@ -150,7 +150,7 @@ pub(crate) fn submit(app: &App, token: &str, form: &[u8]) -> Result<JumpPage, Re
         Err(refusal) if refusal.code == SandboxCode::Internal => Err(refusal),
         Err(refusal) => Ok(JumpPage::Html {
             ok: false,
-            html: pages::jump_form(token, &op, &fields, &refusal.message),
+            page: pages::jump_form(token, &op, &fields, &refusal.message),
         }),
     }
 }

@@ -101,9 +101,11 @@
 //! form posts.
 //!
 //! The dashboard's buttons send exactly these JSON `POST`s from a few
-//! lines of same-origin script. Its pages are server-rendered (maud
-//! templates, every value escaped) under a Content-Security-Policy that
-//! runs only the sandbox's own script; lists are keyset-paged and an
+//! lines of same-origin script. Every page, ET's checkout and jump pages
+//! included, is server-rendered (maud templates, every value escaped)
+//! and sent by one responder with `nosniff`, `no-store`,
+//! `Referrer-Policy: same-origin` and a Content-Security-Policy that runs
+//! only the sandbox's own script and forbids framing; lists are keyset-paged and an
 //! order page shows at most [`ORDER_PAGE_ROWS`] of each kind of row, so no
 //! request makes the sandbox do unbounded work. The request log keeps
 //! each payload up to [`MAX_LOGGED_PAYLOAD`] bytes. Decrypted payloads
@@ -293,6 +295,7 @@ mod machine;
 mod money;
 mod outbox;
 mod pages;
+mod reply;
 mod server;
 mod store;
 mod ticker;

@@ -5,8 +5,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use et_model::OrderStatus;
-use http::{header, Method, Request, Response, StatusCode};
-use http_body_util::Full;
+use http::{header, Method, Request, StatusCode};
 use hyper::body::Incoming;
 use hyper::service::service_fn;
 use tokio::net::TcpListener;
@@ -20,9 +19,8 @@ use crate::delivery::DELIVERY_HEADER;
 use crate::faults::{self, Fault, FaultPlan, FaultRule};
 use crate::limits::{read_body, BodyBudget, Limits, MAX_BODY};
 use crate::machine::Event;
+use crate::reply::{html, json, reply, see_other, text, Reply};
 use crate::{api, dashboard, jump, pages, store};
-
-type Reply = Response<Full<Bytes>>;
 
 /// What every request's handler shares.
 pub(crate) struct Server {
@@ -78,10 +76,9 @@ pub(crate) async fn serve(
 /// [`Server::api_turns`] first; the other routes (no RSA) go straight on.
 async fn answer(server: Arc<Server>, req: Request<Incoming>) -> Result<Reply, NoReply> {
     if req.headers().contains_key(DELIVERY_HEADER) {
-        return Ok(reply(
+        return Ok(text(
             StatusCode::FORBIDDEN,
-            "text/plain; charset=utf-8",
-            b"a notification from a sandbox acts on no sandbox route".to_vec(),
+            "a notification from a sandbox acts on no sandbox route",
         ));
     }
     let api = req.uri().path().trim_matches('/') == "server";
@@ -90,13 +87,7 @@ async fn answer(server: Arc<Server>, req: Request<Incoming>) -> Result<Reply, No
     let (body, held) =
         match read_body(&parts.headers, body, limit, &server.limits, &server.budget).await {
             Ok(read) => read,
-            Err(refusal) => {
-                return Ok(reply(
-                    refusal.status(),
-                    "text/plain; charset=utf-8",
-                    refusal.message().into_bytes(),
-                ))
-            }
+            Err(refusal) => return Ok(text(refusal.status(), refusal.message())),
         };
     let req = Request::from_parts(parts, body);
     let turn = match api {
@@ -131,11 +122,9 @@ async fn play(fault: Fault, reply: Reply) -> Result<Reply, NoReply> {
         }
         Fault::HttpStatus { status, .. } => {
             let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-            let text = format!("HTTP {status} from the sandbox, as a fault asked");
-            Ok(self::reply(
+            Ok(text(
                 status,
-                "text/plain; charset=utf-8",
-                text.into_bytes(),
+                format!("HTTP {status} from the sandbox, as a fault asked"),
             ))
         }
         Fault::Timeout { hold_ms, .. } => {
@@ -153,8 +142,12 @@ fn route_with_faults(server: &Server, req: &Request<Bytes>) -> (Reply, Option<Fa
     let app = &server.app;
     if req.method() == Method::POST && req.uri().path().trim_matches('/') == "server" {
         let answer = api::handle(app, req.body());
-        let json = "application/json; charset=utf-8";
-        return (reply(StatusCode::OK, json, answer.body), answer.fault);
+        let body = reply(
+            StatusCode::OK,
+            "application/json; charset=utf-8",
+            answer.body,
+        );
+        return (body, answer.fault);
     }
     (route(app, req), None)
 }
@@ -177,18 +170,16 @@ fn route(app: &App, req: &Request<Bytes>) -> Reply {
         }
     }
     if method == Method::POST && cross_site(req) {
-        return reply(
+        return text(
             StatusCode::FORBIDDEN,
-            "text/plain; charset=utf-8",
-            b"a page of another origin cannot post to the sandbox".to_vec(),
+            "a page of another origin cannot post to the sandbox",
         );
     }
     match (&method, segments.as_slice()) {
         (_, ["server"]) => {
-            let mut response = reply(
+            let mut response = text(
                 StatusCode::METHOD_NOT_ALLOWED,
-                "text/plain; charset=utf-8",
-                format!("{method} /server: ET's API takes POST only").into_bytes(),
+                format!("{method} /server: ET's API takes POST only"),
             );
             response
                 .headers_mut()
@@ -224,22 +215,8 @@ fn route(app: &App, req: &Request<Bytes>) -> Reply {
     }
 }
 
-fn reply(status: StatusCode, content_type: &'static str, body: Vec<u8>) -> Reply {
-    let mut response = Response::new(Full::new(Bytes::from(body)));
-    *response.status_mut() = status;
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        header::HeaderValue::from_static(content_type),
-    );
-    response
-}
-
 fn not_found(message: &str) -> Reply {
-    reply(
-        StatusCode::NOT_FOUND,
-        "text/plain; charset=utf-8",
-        message.as_bytes().to_vec(),
-    )
+    text(StatusCode::NOT_FOUND, message)
 }
 
 fn order(app: &App, id: &str) -> Result<Option<store::OrderRecord>, Refusal> {
@@ -249,25 +226,15 @@ fn order(app: &App, id: &str) -> Result<Option<store::OrderRecord>, Refusal> {
 /// A jump page, a redirect to the placed order's checkout, or an error.
 fn jump_page(app: &App, page: Result<jump::JumpPage, Refusal>) -> Reply {
     match page {
-        Ok(jump::JumpPage::Html { ok, html }) => {
+        Ok(jump::JumpPage::Html { ok, page }) => {
             let status = if ok {
                 StatusCode::OK
             } else {
                 StatusCode::UNPROCESSABLE_ENTITY
             };
-            reply(status, "text/html; charset=utf-8", html.into_bytes())
+            html(status, page)
         }
-        Ok(jump::JumpPage::Checkout(order_id)) => {
-            let mut response = reply(
-                StatusCode::SEE_OTHER,
-                "text/plain; charset=utf-8",
-                Vec::new(),
-            );
-            if let Ok(location) = header::HeaderValue::from_str(&app.pay_url(&order_id)) {
-                response.headers_mut().insert(header::LOCATION, location);
-            }
-            response
-        }
+        Ok(jump::JumpPage::Checkout(order_id)) => see_other(&app.pay_url(&order_id)),
         Ok(jump::JumpPage::NotFound) => not_found("no such jump"),
         Err(r) => admin_error(&r),
     }
@@ -309,26 +276,22 @@ fn is_json(req: &Request<Bytes>) -> bool {
 /// The answer to a request the dashboard and admin routes do not serve
 /// ([`crate::access`]).
 fn refuse_access(denied: Denied) -> Reply {
-    let text =
-        |status, message: &[u8]| reply(status, "text/plain; charset=utf-8", message.to_vec());
     match denied {
         Denied::Host => text(
             StatusCode::FORBIDDEN,
-            b"the dashboard and admin routes answer only when Host names this sandbox by \
+            "the dashboard and admin routes answer only when Host names this sandbox by \
               an address or localhost (a DNS-rebinding page names it by its own domain)",
         ),
         Denied::Secret => text(
             StatusCode::UNAUTHORIZED,
-            b"this sandbox is exposed beyond loopback: the dashboard and admin routes need \
+            "this sandbox is exposed beyond loopback: the dashboard and admin routes need \
               the secret it printed at start (open its /?secret=... address once, or send \
               Authorization: Bearer SECRET)",
         ),
         Denied::Welcome { location, cookie } => {
-            let mut response = text(StatusCode::SEE_OTHER, b"");
-            for (name, value) in [(header::LOCATION, location), (header::SET_COOKIE, cookie)] {
-                if let Ok(value) = header::HeaderValue::from_str(&value) {
-                    response.headers_mut().insert(name, value);
-                }
+            let mut response = see_other(&location);
+            if let Ok(cookie) = header::HeaderValue::from_str(&cookie) {
+                response.headers_mut().insert(header::SET_COOKIE, cookie);
             }
             response
         }
@@ -336,11 +299,9 @@ fn refuse_access(denied: Denied) -> Reply {
 }
 
 fn not_json() -> Reply {
-    reply(
+    text(
         StatusCode::UNSUPPORTED_MEDIA_TYPE,
-        "text/plain; charset=utf-8",
-        b"admin routes take Content-Type: application/json (a cross-site form cannot send it)"
-            .to_vec(),
+        "admin routes take Content-Type: application/json (a cross-site form cannot send it)",
     )
 }
 
@@ -348,13 +309,6 @@ fn not_json() -> Reply {
 /// the rule in the JSON body (a [`FaultRule`]); `POST /admin/faults/clear`
 /// removes them all. Each answers with the rules as they now are.
 fn faults_admin(plan: &FaultPlan, req: &Request<Bytes>) -> Reply {
-    let bad = |text: String| {
-        reply(
-            StatusCode::BAD_REQUEST,
-            "text/plain; charset=utf-8",
-            text.into_bytes(),
-        )
-    };
     match (req.method(), req.uri().path().trim_matches('/')) {
         (&Method::POST, _) if !is_json(req) => return not_json(),
         (&Method::GET, "admin/faults") => {}
@@ -363,17 +317,15 @@ fn faults_admin(plan: &FaultPlan, req: &Request<Bytes>) -> Reply {
                 .map_err(|e| format!("not a fault rule: {e}"))
                 .and_then(|rule| plan.add(rule).map_err(|e| e.to_string()));
             if let Err(why) = added {
-                return bad(why);
+                return text(StatusCode::BAD_REQUEST, why);
             }
         }
         (&Method::POST, "admin/faults/clear") => plan.clear(),
         (method, path) => return not_found(&format!("no route for {method} /{path}")),
     }
-    let body = serde_json::json!({ "faults": plan.list() });
-    reply(
+    json(
         StatusCode::OK,
-        "application/json; charset=utf-8",
-        body.to_string().into_bytes(),
+        &serde_json::json!({ "faults": plan.list() }),
     )
 }
 
@@ -416,11 +368,7 @@ fn admin_error(r: &Refusal) -> Reply {
         _ => StatusCode::CONFLICT,
     };
     let body = serde_json::json!({ "status_code": r.code.as_str(), "message": r.message });
-    reply(
-        status,
-        "application/json; charset=utf-8",
-        body.to_string().into_bytes(),
-    )
+    json(status, &body)
 }
 
 /// `GET /admin/orders/{id}`: the order and its notifications as JSON.
@@ -440,11 +388,7 @@ fn admin_view(app: &App, id: &str) -> Reply {
                 "notifications": notes.iter().map(crate::NotificationView::from).collect::<Vec<_>>(),
                 "delivery_attempts": attempts.into_iter().map(crate::DeliveryAttemptView::from).collect::<Vec<_>>(),
             });
-            reply(
-                StatusCode::OK,
-                "application/json; charset=utf-8",
-                body.to_string().into_bytes(),
-            )
+            json(StatusCode::OK, &body)
         }
         Ok(None) => admin_error(&crate::codes::order_not_found(id)),
         Err(e) => admin_error(&Refusal::from(e)),
@@ -479,24 +423,15 @@ fn advance_clock(app: &App, query: &str) -> Reply {
         .find(|(k, _)| k == "seconds")
         .and_then(|(_, v)| v.parse::<u64>().ok());
     match seconds.map(|s| app.clock.advance(Duration::from_secs(s))) {
-        Some(Err(refused)) => reply(
-            StatusCode::BAD_REQUEST,
-            "text/plain; charset=utf-8",
-            refused.to_string().into_bytes(),
-        ),
+        Some(Err(refused)) => text(StatusCode::BAD_REQUEST, refused.to_string()),
         Some(Ok(())) => {
             app.wake.notify_one();
             let body = serde_json::json!({ "now": beijing_datetime(app.clock.now()) });
-            reply(
-                StatusCode::OK,
-                "application/json; charset=utf-8",
-                body.to_string().into_bytes(),
-            )
+            json(StatusCode::OK, &body)
         }
-        None => reply(
+        None => text(
             StatusCode::BAD_REQUEST,
-            "text/plain; charset=utf-8",
-            b"POST /admin/clock/advance?seconds=N".to_vec(),
+            "POST /admin/clock/advance?seconds=N",
         ),
     }
 }

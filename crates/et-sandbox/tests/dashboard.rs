@@ -629,3 +629,65 @@ async fn a_cross_site_post_never_pays_the_checkout() {
     let order = sb.order(&id).expect("read").expect("order");
     assert_eq!(order.status, OrderStatus::Paid);
 }
+
+/// Every answer comes from the one responder: never sniffed, never cached,
+/// no page address sent away; every HTML page under the CSP, which forbids
+/// framing it. The jump pages, once built by hand, lacked all of it.
+#[tokio::test]
+async fn every_page_answers_with_the_security_headers() {
+    let dir = state_dir();
+    let sb = start(dir.path(), 1.0).await;
+    let m = merchant(dir.path());
+    let id = create(&sb, &m, &order("HEAD-1", None)).await;
+    let jump = et_model::JumpPlaceOrder::new("HEAD-JUMP", "student-1");
+    let jump_url = call(&sb, &m, &jump).await.expect("jump")[0]
+        .jump_url
+        .clone()
+        .expect("jump_url");
+    let form = ("content-type", "application/x-www-form-urlencoded");
+    let get = |path: &str| (http::Method::GET, url(&sb, path), "");
+    let answers = [
+        get("/"),
+        get(&format!("/orders/{id}")),
+        get("/orders/ET-NONE"),
+        get("/notifications"),
+        get("/requests"),
+        get("/requests/1"),
+        get("/faults"),
+        get(&format!("/pay/{id}")),
+        get("/pay/ET-NONE"),
+        (http::Method::GET, jump_url.clone(), ""),
+        (http::Method::POST, jump_url.clone(), "currency_code="),
+        (
+            http::Method::POST,
+            url(&sb, &format!("/pay/{id}")),
+            "action=pay",
+        ),
+        get("/jump/nope"),
+        get(&format!("/admin/orders/{id}")),
+        get("/static/dashboard.css"),
+        get(&format!("/vouchers/{id}.pdf")),
+        get("/no-such-route"),
+    ];
+    let mut pages = 0;
+    for (method, url, body) in answers {
+        let (status, headers, _) = fetch(request(method.clone(), &url, &[form], body)).await;
+        let header = |name| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+        };
+        let what = format!("{method} {url} ({status})");
+        assert_eq!(header("x-content-type-options"), "nosniff", "{what}");
+        assert_eq!(header("cache-control"), "no-store", "{what}");
+        assert_eq!(header("referrer-policy"), "same-origin", "{what}");
+        if header("content-type").starts_with("text/html") {
+            pages += 1;
+            let csp = header("content-security-policy");
+            assert!(csp.contains("frame-ancestors 'none'"), "{what}: {csp:?}");
+            assert!(csp.contains("script-src 'self'"), "{what}: {csp:?}");
+        }
+    }
+    assert_eq!(pages, 12, "every HTML answer above was checked");
+}

@@ -4,7 +4,6 @@
 
 mod common;
 
-use bytes::Bytes;
 use common::{
     call, demo_merchant, get, merchant, post, refused, start, state_dir, wait_for, Receiver,
 };
@@ -14,9 +13,6 @@ use et_model::{
 };
 use et_proto::{RequestOptions, CONTENT_TYPE};
 use et_sandbox::{SandboxCode, DEFAULT_PAGE, SANDBOX_JSON};
-use http_body_util::{BodyExt, Full};
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::TokioExecutor;
 
 fn codes(found: &[Institution]) -> Vec<&str> {
     found.iter().map(|i| i.institution_code.as_str()).collect()
@@ -186,34 +182,15 @@ async fn the_directory_is_edited_in_sandbox_json() {
 
 /// One HTTP exchange with the answer's status, `Location` and body.
 async fn exchange(method: &str, url: &str, form: &str) -> (u16, Option<String>, String) {
-    let client = Client::builder(TokioExecutor::new()).build_http::<Full<Bytes>>();
-    let request = http::Request::builder()
-        .method(method)
-        .uri(url)
-        .header(
-            http::header::CONTENT_TYPE,
-            "application/x-www-form-urlencoded",
-        )
-        .body(Full::new(Bytes::from(form.to_owned())))
-        .expect("request");
-    let response = client.request(request).await.expect("answer");
-    let status = response.status().as_u16();
-    let location = response
-        .headers()
+    let method = http::Method::from_bytes(method.as_bytes()).expect("method");
+    let form_type = ("content-type", "application/x-www-form-urlencoded");
+    let (status, headers, body) =
+        common::fetch(common::request(method, url, &[form_type], form.to_owned())).await;
+    let location = headers
         .get(http::header::LOCATION)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
-    let body = response
-        .into_body()
-        .collect()
-        .await
-        .expect("body")
-        .to_bytes();
-    (
-        status,
-        location,
-        String::from_utf8_lossy(&body).into_owned(),
-    )
+    (status, location, body)
 }
 
 fn jump_request(id: &str, hook: &Receiver) -> JumpPlaceOrder {
