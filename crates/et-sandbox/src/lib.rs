@@ -44,7 +44,8 @@
 //! sandbox clock, so a restart loses nothing. Its schema carries a version (`PRAGMA user_version`); an
 //! older database is migrated in place when the sandbox starts, and one
 //! written by a newer sandbox is refused with [`Error::SchemaVersion`]. While a sandbox runs it holds an exclusive advisory lock
-//! on `sandbox.lock` ([`LOCK_FILE`]); a second sandbox on the same directory
+//! on `sandbox.lock` ([`LOCK_FILE`]: 0600, never opened through a symbolic
+//! link); a second sandbox on the same directory
 //! fails to start with [`Error::Locked`] (two would deliver every
 //! notification twice).
 //!
@@ -259,8 +260,9 @@
 //! body must arrive within `body_read_timeout` (30 s; else 408), be at most
 //! [`MAX_BODY`] (20 MiB; else 413) and fit in `body_budget` (64 MiB), the
 //! body bytes all requests in flight hold together (else 503). Malformed
-//! framing, e.g. bad chunking, is 400; a method other than POST on
-//! `/server` is 405 with `Allow: POST`. Request handlers (RSA, SQLite) and
+//! framing, e.g. bad chunking, is 400. `HEAD` answers as `GET` without
+//! the body; a route asked with a method it does not take is 405 with
+//! `Allow` (e.g. `Allow: POST` on `/server`), an unknown path 404. Request handlers (RSA, SQLite) and
 //! the notification loop's database work run on tokio's blocking pool, never
 //! on the threads that drive connections; at most `api_concurrency` (4 per
 //! core) `POST /server` requests at once, the rest waiting in arrival order,

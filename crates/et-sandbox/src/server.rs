@@ -153,7 +153,12 @@ fn route_with_faults(server: &Server, req: &Request<Bytes>) -> (Reply, Option<Fa
 }
 
 fn route(app: &App, req: &Request<Bytes>) -> Reply {
-    let method = req.method().clone();
+    // `HEAD` is `GET` without the body, which hyper leaves out.
+    let method = match req.method() {
+        &Method::HEAD => Method::GET,
+        other => other.clone(),
+    };
+    let m = &method;
     let path = req.uri().path().to_owned();
     let query = req.uri().query().unwrap_or_default().to_owned();
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
@@ -175,44 +180,85 @@ fn route(app: &App, req: &Request<Bytes>) -> Reply {
             "a page of another origin cannot post to the sandbox",
         );
     }
-    match (&method, segments.as_slice()) {
-        (_, ["server"]) => {
-            let mut response = text(
-                StatusCode::METHOD_NOT_ALLOWED,
-                format!("{method} /server: ET's API takes POST only"),
-            );
-            response
-                .headers_mut()
-                .insert(header::ALLOW, header::HeaderValue::from_static("POST"));
-            response
-        }
-        (&Method::GET, [""]) => dashboard::orders(app, &query),
-        (&Method::GET, ["orders", id]) => dashboard::order(app, id),
-        (&Method::GET, ["notifications"]) => dashboard::notifications(app, &query),
-        (&Method::GET, ["requests"]) => dashboard::requests(app, &query),
-        (&Method::GET, ["requests", id]) => dashboard::request(app, id),
-        (&Method::GET, ["faults"]) => dashboard::faults(app),
-        (&Method::GET, ["attachments", id]) => dashboard::attachment(app, id),
-        (&Method::GET, ["static", file]) => dashboard::asset(file),
-        (&Method::GET, ["pay", id]) => dashboard::checkout(app, id, ""),
-        (&Method::POST, ["pay", id]) => dashboard::checkout_submit(app, id, req.body()),
-        (&Method::GET, ["vouchers", file]) => voucher(app, file),
-        (&Method::GET, ["jump", token]) => jump_page(app, jump::show(app, token)),
-        (&Method::POST, ["jump", token]) => jump_page(app, jump::submit(app, token, req.body())),
-        (_, ["admin", "faults", ..]) => faults_admin(&app.faults, req),
-        (&Method::GET, ["admin", "orders", id]) => admin_view(app, id),
-        (&Method::POST, ["admin", ..]) if !is_json(req) => not_json(),
-        (&Method::POST, ["admin", "orders", id, action]) => match admin_event(action, &query) {
-            Some(event) => admin_json(
-                app.transition(id, None, event, None).map(|o| o.order_id),
-                app,
-            ),
-            None => not_found(&format!("no admin action {action:?}")),
-        },
-        (&Method::POST, ["admin", "clock", "advance"]) => advance_clock(app, &query),
-        (&Method::POST, ["admin", "notifications", id, "redeliver"]) => redeliver(app, id),
-        _ => not_found(&format!("no route for {method} {path}")),
+    if method == Method::POST && segments.first() == Some(&"admin") && !is_json(req) {
+        return not_json();
     }
+    let (allow, answer) = match segments.as_slice() {
+        // `POST /server` went to the API before routing.
+        ["server"] => (POST, None),
+        [""] => get(m, || dashboard::orders(app, &query)),
+        ["orders", id] => get(m, || dashboard::order(app, id)),
+        ["notifications"] => get(m, || dashboard::notifications(app, &query)),
+        ["requests"] => get(m, || dashboard::requests(app, &query)),
+        ["requests", id] => get(m, || dashboard::request(app, id)),
+        ["faults"] => get(m, || dashboard::faults(app)),
+        ["attachments", id] => get(m, || dashboard::attachment(app, id)),
+        ["static", file] => get(m, || dashboard::asset(file)),
+        ["pay", id] => get_post(
+            m,
+            || dashboard::checkout(app, id, ""),
+            || dashboard::checkout_submit(app, id, req.body()),
+        ),
+        ["vouchers", file] => get(m, || voucher(app, file)),
+        ["jump", token] => get_post(
+            m,
+            || jump_page(app, jump::show(app, token)),
+            || jump_page(app, jump::submit(app, token, req.body())),
+        ),
+        ["admin", "faults"] => get_post(
+            m,
+            || fault_rules(&app.faults),
+            || add_fault(&app.faults, req.body()),
+        ),
+        ["admin", "faults", "clear"] => post(m, || {
+            app.faults.clear();
+            fault_rules(&app.faults)
+        }),
+        ["admin", "orders", id] => get(m, || admin_view(app, id)),
+        ["admin", "orders", id, action] => post(m, || admin_action(app, id, action, &query)),
+        ["admin", "clock", "advance"] => post(m, || advance_clock(app, &query)),
+        ["admin", "notifications", id, "redeliver"] => post(m, || redeliver(app, id)),
+        _ => return not_found(&format!("no route for {} {path}", req.method())),
+    };
+    answer.unwrap_or_else(|| {
+        let message = format!("{} {path}: this route takes {allow}", req.method());
+        let mut response = text(StatusCode::METHOD_NOT_ALLOWED, message);
+        response
+            .headers_mut()
+            .insert(header::ALLOW, header::HeaderValue::from_static(allow));
+        response
+    })
+}
+
+/// A route's `Allow` list, and its answer if it takes the request's method.
+type Routed = (&'static str, Option<Reply>);
+
+const GET: &str = "GET, HEAD";
+const POST: &str = "POST";
+const GET_POST: &str = "GET, HEAD, POST";
+
+/// A route taking `GET` (and `HEAD`).
+fn get(method: &Method, page: impl FnOnce() -> Reply) -> Routed {
+    (GET, (method == Method::GET).then(page))
+}
+
+/// A route taking `POST`.
+fn post(method: &Method, action: impl FnOnce() -> Reply) -> Routed {
+    (POST, (method == Method::POST).then(action))
+}
+
+/// A route taking both: a page and what its form sends.
+fn get_post(
+    method: &Method,
+    page: impl FnOnce() -> Reply,
+    action: impl FnOnce() -> Reply,
+) -> Routed {
+    let answer = match *method {
+        Method::GET => Some(page()),
+        Method::POST => Some(action()),
+        _ => None,
+    };
+    (GET_POST, answer)
 }
 
 fn not_found(message: &str) -> Reply {
@@ -305,28 +351,35 @@ fn not_json() -> Reply {
     )
 }
 
-/// `GET /admin/faults` lists the plan's rules; `POST /admin/faults` adds
-/// the rule in the JSON body (a [`FaultRule`]); `POST /admin/faults/clear`
-/// removes them all. Each answers with the rules as they now are.
-fn faults_admin(plan: &FaultPlan, req: &Request<Bytes>) -> Reply {
-    match (req.method(), req.uri().path().trim_matches('/')) {
-        (&Method::POST, _) if !is_json(req) => return not_json(),
-        (&Method::GET, "admin/faults") => {}
-        (&Method::POST, "admin/faults") => {
-            let added = serde_json::from_slice::<FaultRule>(req.body())
-                .map_err(|e| format!("not a fault rule: {e}"))
-                .and_then(|rule| plan.add(rule).map_err(|e| e.to_string()));
-            if let Err(why) = added {
-                return text(StatusCode::BAD_REQUEST, why);
-            }
-        }
-        (&Method::POST, "admin/faults/clear") => plan.clear(),
-        (method, path) => return not_found(&format!("no route for {method} /{path}")),
-    }
+/// The fault rules as they now are (`GET /admin/faults`, and the answer
+/// to adding or clearing them).
+fn fault_rules(plan: &FaultPlan) -> Reply {
     json(
         StatusCode::OK,
         &serde_json::json!({ "faults": plan.list() }),
     )
+}
+
+/// `POST /admin/faults`: adds the [`FaultRule`] in the JSON body.
+fn add_fault(plan: &FaultPlan, body: &[u8]) -> Reply {
+    let added = serde_json::from_slice::<FaultRule>(body)
+        .map_err(|e| format!("not a fault rule: {e}"))
+        .and_then(|rule| plan.add(rule).map_err(|e| e.to_string()));
+    match added {
+        Ok(()) => fault_rules(plan),
+        Err(why) => text(StatusCode::BAD_REQUEST, why),
+    }
+}
+
+/// `POST /admin/orders/{id}/{action}`: ET's step on the order.
+fn admin_action(app: &App, id: &str, action: &str, query: &str) -> Reply {
+    match admin_event(action, query) {
+        Some(event) => match app.transition(id, None, event, None) {
+            Ok(order) => admin_view(app, &order.order_id),
+            Err(r) => admin_error(&r),
+        },
+        None => not_found(&format!("no admin action {action:?}")),
+    }
 }
 
 /// The event an admin action path names.
@@ -352,13 +405,6 @@ pub(crate) fn admin_event(action: &str, query: &str) -> Option<Event> {
 
 fn form_pairs(query: &str) -> impl Iterator<Item = (String, String)> + '_ {
     form_urlencoded::parse(query.as_bytes()).map(|(k, v)| (k.into_owned(), v.into_owned()))
-}
-
-fn admin_json(result: Result<String, Refusal>, app: &App) -> Reply {
-    match result {
-        Ok(id) => admin_view(app, &id),
-        Err(r) => admin_error(&r),
-    }
 }
 
 fn admin_error(r: &Refusal) -> Reply {

@@ -154,7 +154,7 @@ async fn an_address_beyond_loopback_needs_the_explicit_option() {
         (format!("10.0.0.5:{port}"), 403),
     ] {
         let url = format!("http://{}/", sb.addr());
-        let (status, _, _) = fetch(request(Method::GET, &url, &[("host", &host)], b"")).await;
+        let (status, _, _) = fetch(request(Method::GET, &url, &[("host", &host)], "")).await;
         assert_eq!(status, expected, "Host: {host}");
     }
     sb.shutdown().await;
@@ -185,7 +185,7 @@ async fn an_exposed_sandbox_serves_its_dashboard_and_admin_only_with_its_secret(
     ];
     for (method, path) in &private {
         for headers in [vec![json], vec![json, ("authorization", "Bearer wrong")]] {
-            let (status, _, _) = fetch(request(method.clone(), &url(path), &headers, b"{}")).await;
+            let (status, _, _) = fetch(request(method.clone(), &url(path), &headers, "{}")).await;
             assert_eq!(status, 401, "{method} {path} with {headers:?}");
         }
     }
@@ -199,25 +199,24 @@ async fn an_exposed_sandbox_serves_its_dashboard_and_admin_only_with_its_secret(
         ("authorization", bearer.as_str()),
         ("host", lan.as_str()),
     ];
-    let (status, _, _) = fetch(request(Method::GET, &url("/"), &with, b"")).await;
+    let (status, _, _) = fetch(request(Method::GET, &url("/"), &with, "")).await;
     assert_eq!(status, 200);
     let close = url(&format!("/admin/orders/{id}/close"));
-    let (status, _, _) = fetch(request(Method::POST, &close, &with, b"{}")).await;
+    let (status, _, _) = fetch(request(Method::POST, &close, &with, "{}")).await;
     assert_eq!(status, 200);
     // A browser opens the printed address once and then holds a cookie.
     assert_eq!(sb.dashboard_url(), url(&format!("/?secret={secret}")));
-    let (status, headers, _) = fetch(request(Method::GET, &sb.dashboard_url(), &[], b"")).await;
+    let (status, headers, _) = fetch(request(Method::GET, &sb.dashboard_url(), &[], "")).await;
     assert_eq!(status, 303);
     assert_eq!(headers["location"], "/");
     let cookie = headers["set-cookie"].to_str().expect("ASCII");
     assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"));
     let cookie = cookie.split(';').next().expect("name=value");
-    let (status, _, html) =
-        fetch(request(Method::GET, &url("/"), &[("cookie", cookie)], b"")).await;
+    let (status, _, html) = fetch(request(Method::GET, &url("/"), &[("cookie", cookie)], "")).await;
     assert_eq!(status, 200);
     assert!(html.contains(&id));
     let wrong = url("/?secret=wrong");
-    let (status, headers, _) = fetch(request(Method::GET, &wrong, &[], b"")).await;
+    let (status, headers, _) = fetch(request(Method::GET, &wrong, &[], "")).await;
     assert_eq!((status, headers.get("set-cookie")), (401, None));
     // ET's API and the payer's pages need no secret.
     let (status, _) = get(&sb.pay_url(&id)).await;

@@ -346,3 +346,34 @@ async fn admin_routes_refuse_what_a_cross_site_form_can_send() {
     assert_eq!(status, 404, "JSON reaches the route (no such order)");
     sandbox.shutdown().await;
 }
+
+/// `sandbox.lock` is the state directory's like every other file there:
+/// owner-only, and never opened through a symbolic link (which would
+/// create or lock whatever file the link names).
+#[cfg(unix)]
+#[tokio::test]
+async fn the_lock_file_is_owner_only_and_never_a_symbolic_link() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = common::state_dir();
+    let elsewhere = tempfile::tempdir().expect("tempdir");
+    let target = elsewhere.path().join("planted");
+    let lock = dir.path().join(et_sandbox::LOCK_FILE);
+    std::os::unix::fs::symlink(&target, &lock).expect("symlink");
+    match et_sandbox::start(SandboxConfig::new(dir.path())).await {
+        Err(et_sandbox::Error::Io { path, .. }) => assert_eq!(path, lock),
+        other => panic!("expected the link refused, got {other:?}"),
+    }
+    assert!(!target.exists(), "nothing created through the link");
+    std::fs::remove_file(&lock).expect("rm");
+    std::fs::write(&lock, b"").expect("an older lock file");
+    std::fs::set_permissions(&lock, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+    let sandbox = et_sandbox::start(SandboxConfig::new(dir.path()))
+        .await
+        .expect("starts");
+    let mode = std::fs::metadata(&lock)
+        .expect("lock file")
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600);
+    sandbox.shutdown().await;
+}

@@ -691,3 +691,80 @@ async fn every_page_answers_with_the_security_headers() {
     }
     assert_eq!(pages, 12, "every HTML answer above was checked");
 }
+
+/// `HEAD` is `GET` without the body; a known path asked with a method it
+/// does not take is 405 with `Allow`, not 404.
+#[tokio::test]
+async fn head_answers_like_get_and_a_wrong_method_gets_405_with_allow() {
+    let dir = state_dir();
+    let sb = start(dir.path(), 1.0).await;
+    let m = merchant(dir.path());
+    let id = create(&sb, &m, &order("METHOD-1", None)).await;
+    for path in [
+        "/".to_owned(),
+        format!("/pay/{id}"),
+        format!("/orders/{id}"),
+    ] {
+        let (status, headers, body) =
+            fetch(request(http::Method::HEAD, &url(&sb, &path), &[], "")).await;
+        assert_eq!((status, body.as_str()), (200, ""), "HEAD {path}");
+        assert!(headers["content-type"]
+            .to_str()
+            .expect("ASCII")
+            .starts_with("text/html"));
+    }
+    let json = [("content-type", "application/json")];
+    for (method, path, allow) in [
+        (http::Method::DELETE, "/".to_owned(), "GET, HEAD"),
+        (http::Method::POST, format!("/orders/{id}"), "GET, HEAD"),
+        (http::Method::PUT, format!("/pay/{id}"), "GET, HEAD, POST"),
+        (http::Method::GET, "/admin/clock/advance".to_owned(), "POST"),
+        (http::Method::GET, format!("/admin/orders/{id}/pay"), "POST"),
+        (http::Method::GET, "/admin/faults/clear".to_owned(), "POST"),
+        (
+            http::Method::DELETE,
+            "/admin/faults".to_owned(),
+            "GET, HEAD, POST",
+        ),
+        (http::Method::GET, "/server".to_owned(), "POST"),
+    ] {
+        let (status, headers, _) =
+            fetch(request(method.clone(), &url(&sb, &path), &json, "{}")).await;
+        assert_eq!(status, 405, "{method} {path}");
+        assert_eq!(headers["allow"], allow, "{method} {path}");
+    }
+    let (status, _, _) = fetch(request(
+        http::Method::GET,
+        &url(&sb, "/nothing/here"),
+        &[],
+        "",
+    ))
+    .await;
+    assert_eq!(status, 404);
+    assert_eq!(
+        sb.order(&id).expect("read").expect("order").status,
+        OrderStatus::AwaitingPayment
+    );
+}
+
+#[tokio::test]
+async fn a_checkout_post_without_a_known_action_is_a_bad_request() {
+    let dir = state_dir();
+    let sb = start(dir.path(), 1.0).await;
+    let m = merchant(dir.path());
+    let id = create(&sb, &m, &order("ACTION-1", None)).await;
+    let (_, _, html) = page(&sb.pay_url(&id)).await;
+    let token = form_token(&html);
+    let form = ("content-type", "application/x-www-form-urlencoded");
+    for action in ["action=explode&", "action=&", ""] {
+        let body = format!("{action}pay_type=card&token={token}");
+        let (status, _, _) =
+            fetch(request(http::Method::POST, &sb.pay_url(&id), &[form], body)).await;
+        assert_eq!(status, 400, "{action:?}");
+    }
+    assert_eq!(
+        sb.order(&id).expect("read").expect("order").status,
+        OrderStatus::AwaitingPayment
+    );
+    assert!(sb.notifications(Some(&id)).expect("read").is_empty());
+}

@@ -287,7 +287,7 @@ async fn the_jump_flow_ends_in_a_paid_order_with_its_notifications() {
 
     // From here on it is an ordinary order.
     let (_, _, page) = exchange("GET", &checkout, "").await;
-    let form = format!("token={}", common::form_token(&page));
+    let form = format!("action=pay&token={}", common::form_token(&page));
     let (status, _, _) = exchange("POST", &checkout, &form).await;
     assert_eq!(status, 200);
     let notes = wait_for(std::time::Duration::from_secs(10), || {

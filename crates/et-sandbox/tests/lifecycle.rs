@@ -78,7 +78,7 @@ async fn whole_lifecycle_with_notifications() {
     assert!(!page.contains("<script"), "no JavaScript");
     let (status, page) = post(
         &pay_url,
-        format!("token={}", common::form_token(&page)).into_bytes(),
+        format!("action=pay&token={}", common::form_token(&page)).into_bytes(),
         Some("application/x-www-form-urlencoded"),
     )
     .await;

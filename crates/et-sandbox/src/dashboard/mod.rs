@@ -292,23 +292,20 @@ pub(crate) fn checkout(app: &App, id: &str, note: &str) -> Reply {
 }
 
 /// `POST /pay/{id}`: the payer pays (`action=pay`, with a `pay_type` of
-/// [`PAY_METHODS`]) or declines (`action=decline`). A form without
-/// `action` pays, as the page's earlier form did. The form must carry the
-/// page's token (`403` and the page again, with a fresh one, if not).
+/// [`PAY_METHODS`]) or declines (`action=decline`); any other `action`, or
+/// none, is `400` and the page again. The form must carry the page's token
+/// (`403` and the page again, with a fresh one, if not).
 pub(crate) fn checkout_submit(app: &App, id: &str, form: &[u8]) -> Reply {
     let form = String::from_utf8_lossy(form);
     let token = param(&form, "token").unwrap_or_default();
     if !crate::access::same(&token, &app.form_token) {
-        let mut page = checkout(
+        return checkout_refused(
             app,
             id,
+            StatusCode::FORBIDDEN,
             "This form did not come from this page (or the sandbox restarted since it was \
              opened). Check the order and submit again.",
         );
-        if page.status() == StatusCode::OK {
-            *page.status_mut() = StatusCode::FORBIDDEN;
-        }
-        return page;
     }
     let action = param(&form, "action");
     let method = param(&form, "pay_type");
@@ -317,12 +314,15 @@ pub(crate) fn checkout_submit(app: &App, id: &str, form: &[u8]) -> Reply {
         .and_then(|m| PAY_METHODS.iter().find(|(key, _)| *key == m))
         .map(|(_, label)| *label);
     let (event, done) = match action.as_deref() {
-        None | Some("pay") => (Event::Pay, "Payment received. Thank you."),
+        Some("pay") => (Event::Pay, "Payment received. Thank you."),
         Some("decline") => (
             Event::DeclinePayment,
             "Payment declined. You may try again.",
         ),
-        Some(_) => return checkout(app, id, "Choose Pay or Decline."),
+        _ => {
+            let note = "Choose Pay or Decline.";
+            return checkout_refused(app, id, StatusCode::BAD_REQUEST, note);
+        }
     };
     match app.transition(id, None, event, None) {
         Ok(_) => {
@@ -336,6 +336,16 @@ pub(crate) fn checkout_submit(app: &App, id: &str, form: &[u8]) -> Reply {
         }
         Err(r) => checkout(app, id, &r.message),
     }
+}
+
+/// The checkout page again with `note`, answered with `status` (a missing
+/// order stays 404).
+fn checkout_refused(app: &App, id: &str, status: StatusCode, note: &str) -> Reply {
+    let mut page = checkout(app, id, note);
+    if page.status() == StatusCode::OK {
+        *page.status_mut() = status;
+    }
+    page
 }
 
 /// Notes how the payer paid on the order's last timeline step (the step
