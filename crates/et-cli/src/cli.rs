@@ -146,10 +146,19 @@ pub(crate) struct SandboxAdminArgs {
     #[command(flatten)]
     pub target: SandboxTarget,
     /// ET order id.
-    pub order_id: String,
+    #[arg(required_unless_present_any = ["advance_clock", "reset_clock"])]
+    pub order_id: Option<String>,
     /// What ET does next.
-    #[arg(value_enum)]
-    pub action: AdminAction,
+    #[arg(value_enum, required_unless_present_any = ["advance_clock", "reset_clock"])]
+    pub action: Option<AdminAction>,
+    /// Instead of an order's step: move the sandbox clock SECONDS forward (at most 3,660
+    /// days at once, and 100 years ahead of real time); prints the new sandbox time.
+    #[arg(long, value_name = "SECONDS", conflicts_with_all = ["order_id", "action", "reset_clock"])]
+    pub advance_clock: Option<u64>,
+    /// Instead of an order's step: bring the sandbox clock back to real time (pending
+    /// notifications move back as much); prints the new sandbox time.
+    #[arg(long, conflicts_with_all = ["order_id", "action"])]
+    pub reset_clock: bool,
 }
 
 /// `et sandbox faults`.

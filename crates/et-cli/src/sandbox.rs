@@ -85,14 +85,27 @@ async fn stop_signal() -> CliResult<&'static str> {
 }
 
 /// `et sandbox admin`: one admin request over HTTP; prints the order and its
-/// notifications as JSON. Exit 3 (a refusal) when the sandbox refuses the step.
+/// notifications as JSON (or the sandbox time, for a clock step). Exit 3 (a
+/// refusal) when the sandbox refuses the step.
 pub(crate) async fn admin(args: &SandboxAdminArgs) -> CliResult {
-    let order = form_urlencoded::byte_serialize(args.order_id.as_bytes()).collect::<String>();
     let (base, browser) = admin_client(&args.target)?;
-    let base = format!("{base}/admin/orders/{order}");
-    let page = match admin_path(args.action) {
-        None => browser.get(&base).await,
-        Some(action) => browser.post_json(&format!("{base}/{action}"), "{}").await,
+    let page = if args.reset_clock {
+        browser
+            .post_json(&format!("{base}/admin/clock/reset"), "{}")
+            .await
+    } else if let Some(seconds) = args.advance_clock {
+        let url = format!("{base}/admin/clock/advance?seconds={seconds}");
+        browser.post_json(&url, "{}").await
+    } else if let (Some(order), Some(action)) = (&args.order_id, args.action) {
+        let order = form_urlencoded::byte_serialize(order.as_bytes()).collect::<String>();
+        let base = format!("{base}/admin/orders/{order}");
+        match admin_path(action) {
+            None => browser.get(&base).await,
+            Some(action) => browser.post_json(&format!("{base}/{action}"), "{}").await,
+        }
+    } else {
+        // clap requires both unless a clock step was asked for.
+        return Err(Failure::usage("an order id and an action are needed"));
     };
     print_admin_answer(page)
 }

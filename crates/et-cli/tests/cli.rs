@@ -420,6 +420,32 @@ fn sandbox_init_serve_and_call() {
     );
     assert!(admin("pay").status.success());
     assert!(admin("remit").status.success());
+    // The clock: ten years on, then back to real time.
+    let clock = |step: &[&str]| {
+        let mut all = vec!["sandbox", "admin", "--endpoint", endpoint];
+        all.extend_from_slice(step);
+        let out = et(&all);
+        assert!(out.status.success(), "{step:?}: {}", stderr(&out));
+        let now: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("JSON");
+        now["now"].as_str().expect("now")[..4]
+            .parse::<i32>()
+            .expect("year")
+    };
+    let later = clock(&["--advance-clock", "315360000"]);
+    let now = clock(&["--reset-clock"]);
+    assert!(later >= now + 9, "{later} then {now}");
+    let err = assert_one_line_failure(
+        &et(&[
+            "sandbox",
+            "admin",
+            "--endpoint",
+            endpoint,
+            "--advance-clock",
+            "999999999999",
+        ]),
+        3,
+    );
+    assert!(err.contains("400"), "{err}");
 
     // A retried create (same merchant_order_id) is refused, naming the first order.
     let again = call("create_order", "--sensitive", order);

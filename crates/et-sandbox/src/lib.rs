@@ -73,7 +73,8 @@
 //! | `GET /admin/faults` | the [fault rules](faults), as JSON `{"faults": [...]}` |
 //! | `POST /admin/faults` | adds the [`FaultRule`] in the JSON body (else 400, saying why) |
 //! | `POST /admin/faults/clear` | removes every fault rule (magic values still apply) |
-//! | `POST /admin/clock/advance?seconds=N` | moves sandbox time forward: at most [`MAX_ADVANCE`] (3,660 days) per call and never past [`LATEST`] (else 400, time unchanged) |
+//! | `POST /admin/clock/advance?seconds=N` | moves sandbox time forward: at most [`MAX_ADVANCE`] (3,660 days) per call and never more than [`MAX_AHEAD`] (100 years) ahead of real time (else 400, time unchanged); answers `{"now": …}` |
+//! | `POST /admin/clock/reset` | brings sandbox time back to real time, and every pending notification back by as much (none before now); answers `{"now": …}` |
 //!
 //! Admin `POST`s must say `Content-Type: application/json` (the body is
 //! ignored but for a fault rule's; else 415): a cross-site HTML form on any page the developer's
@@ -316,7 +317,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 pub use api::MAX_ATTACHMENTS_PER_TYPE;
-pub use clock::{ClockError, LATEST, MAX_ADVANCE, MAX_TIME_SCALE};
+pub use clock::{ClockError, MAX_ADVANCE, MAX_AHEAD, MAX_TIME_SCALE};
 pub use codes::{Refusal, SandboxCode};
 pub use config::{
     Exposure, InitOptions, MerchantInfo, RateTable, SandboxConfig, SandboxDir, DATABASE,
@@ -499,17 +500,21 @@ pub async fn start_with(config: SandboxConfig, limits: Limits) -> Result<Running
         )?;
         Ok::<_, rusqlite::Error>((store::meta(c, app::CLOCK_KEY)?, store::merchants(c)?))
     })?;
-    let not_before = saved_clock.and_then(|t| t.parse().ok()).unwrap_or(0);
-    let clock = clock::Clock::new(config.time_scale, not_before).map_err(|e| {
-        let path = match e {
-            clock::ClockError::Scale(_) => PathBuf::from("time_scale"),
-            _ => dir.file(DATABASE),
-        };
-        Error::Config {
-            path,
-            reason: e.to_string(),
-        }
+    let saved: clock::Millis = saved_clock.and_then(|t| t.parse().ok()).unwrap_or(0);
+    let clock = clock::Clock::new(config.time_scale, saved).map_err(|e| Error::Config {
+        path: PathBuf::from("time_scale"),
+        reason: e.to_string(),
     })?;
+    // A clock saved beyond MAX_AHEAD starts at the bound: what was due then
+    // is due as much earlier.
+    let back = saved.saturating_sub(clock.now());
+    if back > 0 {
+        tracing::warn!(
+            back_ms = back,
+            "the saved clock was too far ahead; it starts at the bound"
+        );
+        store.tx(|c| store::move_schedule_back(c, back, clock.now()))?;
+    }
     let listener = TcpListener::bind(config.listen)
         .await
         .map_err(|source| Error::Bind {
@@ -730,12 +735,18 @@ impl RunningSandbox {
     }
 
     /// Moves sandbox time forward at once (e.g. past the 7-day close); at
-    /// most [`MAX_ADVANCE`], and never past [`LATEST`] (refused, time
-    /// unchanged).
+    /// most [`MAX_ADVANCE`], and never more than [`MAX_AHEAD`] ahead of
+    /// real time (refused, time unchanged).
     pub fn advance_clock(&self, by: Duration) -> Result<(), ClockError> {
-        self.app.clock.advance(by)?;
-        self.app.wake.notify_one();
-        Ok(())
+        self.app.advance_clock(by).map(drop)
+    }
+
+    /// Brings sandbox time back to real time; every pending notification's
+    /// next attempt moves back by as much (none before now), so each still
+    /// comes due. Orders keep their times: one created in the sandbox's
+    /// future closes unpaid 7 sandbox days after that.
+    pub fn reset_clock(&self) -> Result<(), Refusal> {
+        Ok(self.app.reset_clock().map(drop)?)
     }
 
     /// Adds a fault rule after the others ([`faults`]; `POST /admin/faults`).

@@ -217,6 +217,7 @@ fn route(app: &App, req: &Request<Bytes>) -> Reply {
         ["admin", "orders", id] => get(m, || admin_view(app, id)),
         ["admin", "orders", id, action] => post(m, || admin_action(app, id, action, &query)),
         ["admin", "clock", "advance"] => post(m, || advance_clock(app, &query)),
+        ["admin", "clock", "reset"] => post(m, || reset_clock(app)),
         ["admin", "notifications", id, "redeliver"] => post(m, || redeliver(app, id)),
         _ => return not_found(&format!("no route for {} {path}", req.method())),
     };
@@ -464,22 +465,35 @@ fn redeliver(app: &App, id: &str) -> Reply {
     }
 }
 
+/// `POST /admin/clock/advance?seconds=N`: the new time, or why not (400).
 fn advance_clock(app: &App, query: &str) -> Reply {
     let seconds = form_pairs(query)
         .find(|(k, _)| k == "seconds")
         .and_then(|(_, v)| v.parse::<u64>().ok());
-    match seconds.map(|s| app.clock.advance(Duration::from_secs(s))) {
+    match seconds.map(|s| app.advance_clock(Duration::from_secs(s))) {
+        Some(Ok(now)) => sandbox_time(now),
         Some(Err(refused)) => text(StatusCode::BAD_REQUEST, refused.to_string()),
-        Some(Ok(())) => {
-            app.wake.notify_one();
-            let body = serde_json::json!({ "now": beijing_datetime(app.clock.now()) });
-            json(StatusCode::OK, &body)
-        }
         None => text(
             StatusCode::BAD_REQUEST,
             "POST /admin/clock/advance?seconds=N",
         ),
     }
+}
+
+/// `POST /admin/clock/reset`: back to real time; the new time.
+fn reset_clock(app: &App) -> Reply {
+    match app.reset_clock() {
+        Ok(now) => sandbox_time(now),
+        Err(e) => admin_error(&Refusal::from(e)),
+    }
+}
+
+/// `{"now": "YYYY-MM-DD HH:MM:SS"}`, Beijing sandbox time.
+fn sandbox_time(now: crate::clock::Millis) -> Reply {
+    json(
+        StatusCode::OK,
+        &serde_json::json!({ "now": beijing_datetime(now) }),
+    )
 }
 
 #[cfg(test)]

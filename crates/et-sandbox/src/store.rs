@@ -606,6 +606,21 @@ pub(crate) fn due_notifications(
     rows.collect()
 }
 
+/// Moves every pending notification's next attempt `back` milliseconds
+/// earlier, but not before `now`: sandbox time went back by as much.
+pub(crate) fn move_schedule_back(
+    c: &Connection,
+    back: Millis,
+    now: Millis,
+) -> rusqlite::Result<()> {
+    c.execute(
+        "UPDATE outbox SET next_attempt_at = MAX(?2, next_attempt_at - ?1)
+         WHERE next_attempt_at IS NOT NULL",
+        params![back, now],
+    )
+    .map(drop)
+}
+
 /// The earliest pending attempt time, if any.
 pub(crate) fn next_due(c: &Connection) -> rusqlite::Result<Option<Millis>> {
     c.query_row(

@@ -267,8 +267,23 @@ async fn a_second_sandbox_on_one_directory_is_refused_until_the_first_stops() {
     second.shutdown().await;
 }
 
+/// `POST` to a clock route: the status and `now` (or the refusal).
+async fn clock(sandbox: &et_sandbox::RunningSandbox, route: &str) -> (u16, String) {
+    let url = format!("http://{}/admin/clock/{route}", sandbox.addr());
+    let (status, body) = common::post(&url, b"{}".to_vec(), Some("application/json")).await;
+    let body = String::from_utf8_lossy(&body).into_owned();
+    let now = serde_json::from_str::<serde_json::Value>(&body)
+        .ok()
+        .and_then(|v| v["now"].as_str().map(str::to_owned));
+    (status, now.unwrap_or(body))
+}
+
+/// The clock can be moved at most 100 years ahead of real time; there it
+/// still moves, and a reset brings it back with every retry, even from a
+/// database an older sandbox froze at 9999-12-31 with retries due in the
+/// year 10000.
 #[tokio::test]
-async fn the_clock_cannot_be_sent_to_the_end_of_time() {
+async fn the_clock_keeps_moving_and_every_retry_comes_due() {
     let dir = common::state_dir();
     let config = |time_scale| SandboxConfig {
         time_scale,
@@ -280,42 +295,97 @@ async fn the_clock_cannot_be_sent_to_the_end_of_time() {
             other => panic!("time scale {scale}: expected a refusal, got {other:?}"),
         }
     }
-    let sandbox = et_sandbox::start(config(1.0)).await.expect("starts");
-    let advance = |seconds: &str| {
-        format!(
-            "http://{}/admin/clock/advance?seconds={seconds}",
-            sandbox.addr()
-        )
-    };
+    let sandbox = et_sandbox::start(config(1000.0)).await.expect("starts");
+    let (_, today) = clock(&sandbox, "advance?seconds=0").await;
     for huge in ["18446744073709551615", "999999999999"] {
-        let (status, body) =
-            common::post(&advance(huge), b"{}".to_vec(), Some("application/json")).await;
-        assert_eq!(status, 400, "{}", String::from_utf8_lossy(&body));
+        let (status, _) = clock(&sandbox, &format!("advance?seconds={huge}")).await;
+        assert_eq!(status, 400, "{huge}");
     }
-    let (status, body) =
-        common::post(&advance("60"), b"{}".to_vec(), Some("application/json")).await;
-    assert_eq!(status, 200);
-    let now = String::from_utf8_lossy(&body).into_owned();
-    assert!(now.contains("\"now\":\"20"), "time barely moved: {now}");
-    assert!(sandbox.advance_clock(Duration::MAX).is_err());
+    let ten_years = et_sandbox::MAX_ADVANCE.as_secs();
+    let mut advances = 0;
+    while clock(&sandbox, &format!("advance?seconds={ten_years}"))
+        .await
+        .0
+        == 200
+    {
+        advances += 1;
+        assert!(advances < 20, "the clock must stop being advanced");
+    }
+    assert_eq!(advances, 9, "a hundred years ahead at most");
+    let (_, capped) = clock(&sandbox, "advance?seconds=0").await;
+    tokio::time::sleep(Duration::from_millis(1_100)).await;
+    let (status, later) = clock(&sandbox, "advance?seconds=0").await;
+    assert_eq!(status, 200, "not frozen: {later}");
+    assert!(
+        later > capped,
+        "time still moves at the bound: {capped} then {later}"
+    );
+
+    // A notification failing at the bound, then a reset: its retry comes.
+    let m = common::merchant(dir.path());
+    let hook = common::Receiver::start(false).await;
+    let op = et_model::CreateOrder {
+        notify_url: Some(hook.url("/n")),
+        ..et_testkit::order("CLOCK-1", "10.00")
+    };
+    let id = common::call(&sandbox, &m, &op).await.expect("created")[0]
+        .order_id
+        .clone();
+    sandbox.pay(&id).expect("pays");
+    let tried = common::wait_for(Duration::from_secs(10), || {
+        (hook.count() >= 1).then_some(())
+    });
+    assert!(tried.await.is_some(), "the first attempt");
+    let (status, now) = clock(&sandbox, "reset").await;
+    assert_eq!((status, &now[..4]), (200, &today[..4]), "back to real time");
+    let retried = common::wait_for(Duration::from_secs(10), || {
+        (hook.count() >= 3).then_some(())
+    });
+    assert!(
+        retried.await.is_some(),
+        "the retries came due: {}",
+        hook.count()
+    );
+    let (_, page) = common::get(&format!("http://{}/", sandbox.addr())).await;
+    assert!(String::from_utf8_lossy(&page).contains("data-post=\"/admin/clock/reset\""));
     sandbox.shutdown().await;
 
-    // A database whose saved clock is past the end is refused, not obeyed.
+    // What an older sandbox left: the clock saved at 9999-12-31 23:59:59 and
+    // every retry due in the year 10000.
+    const FROZEN: i64 = 253_402_271_999_000;
     let db = rusqlite::Connection::open(dir.path().join(et_sandbox::DATABASE)).expect("open");
-    let updated = db
+    let frozen = db
         .execute(
             "UPDATE meta SET value = ?1 WHERE key = 'clock_ms'",
-            [(et_sandbox::LATEST + 1).to_string()],
+            [FROZEN.to_string()],
         )
         .expect("update");
-    assert_eq!(updated, 1, "the clock is saved");
+    assert_eq!(frozen, 1, "the clock is saved");
+    let pending = db
+        .execute(
+            "UPDATE outbox SET next_attempt_at = ?1, attempts = 1",
+            [FROZEN + 1_000],
+        )
+        .expect("update");
+    assert!(pending >= 1);
     drop(db);
-    match et_sandbox::start(config(1.0)).await {
-        Err(et_sandbox::Error::Config { reason, .. }) => {
-            assert!(reason.contains("past the latest"), "{reason}");
-        }
-        other => panic!("expected the saved clock refused, got {other:?}"),
-    }
+    let before = hook.count();
+    // It starts at the bound, where an advance says how to go on.
+    let sandbox = et_sandbox::start(config(1000.0))
+        .await
+        .expect("starts again");
+    let (status, refused) = clock(&sandbox, "advance?seconds=60").await;
+    assert_eq!(status, 400);
+    assert!(refused.contains("reset the clock"), "{refused}");
+    let (status, now) = clock(&sandbox, "reset").await;
+    assert_eq!((status, &now[..4]), (200, &today[..4]));
+    let (status, _) = clock(&sandbox, "advance?seconds=60").await;
+    assert_eq!(status, 200, "advances are not refused for good");
+    let retried = common::wait_for(Duration::from_secs(10), || {
+        (hook.count() > before).then_some(())
+    });
+    assert!(retried.await.is_some(), "the year-10000 retries came due");
+    sandbox.shutdown().await;
 }
 
 #[tokio::test]

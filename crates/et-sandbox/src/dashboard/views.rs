@@ -41,6 +41,7 @@ fn layout(app: &App, title: &str, refresh: bool, body: Markup) -> Markup {
                         @for (label, seconds) in ADVANCES {
                             button data-post=(format!("/admin/clock/advance?seconds={seconds}")) { (label) }
                         }
+                        button.secondary data-post="/admin/clock/reset" title="Back to real time; pending notifications move back as much" { "Reset" }
                     }
                 }
                 main { (body) }
