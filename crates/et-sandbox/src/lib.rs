@@ -172,9 +172,14 @@
 //! sandbox time (7 attempts), until the reply is `{"notify_result":"OK"}`.
 //! Deliveries run concurrently, each attempt within 10 s: at most
 //! [`MAX_DELIVERIES`] (32) in flight, at most [`MAX_DELIVERIES_PER_ENDPOINT`]
-//! (4) to one endpoint (scheme, host and port), so endpoints that hang
-//! delay only their own notifications; one order's notifications go one at
-//! a time, oldest first.
+//! (4) to one endpoint (scheme, host and port). Due notifications are read
+//! taking turns per endpoint (each endpoint's oldest first, then each
+//! one's next), so however many wait for one endpoint, another's start in
+//! the same round while a slot is free: an endpoint that hangs holds at
+//! most 4 slots and delays only its own notifications, unless 8 or more
+//! hang at once and hold all 32, and then another's waits at most until a
+//! slot frees (10 s). One order's notifications go one at a time, oldest
+//! first.
 //! Every delivery carries the header [`DELIVERY_HEADER`]
 //! (`et-sandbox-delivery: ID`, the notification's id), and every sandbox
 //! refuses any request that carries it (`403`, on every route): a
