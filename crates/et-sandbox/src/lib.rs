@@ -264,8 +264,18 @@
 //! the listen backlog), a silent connection closed after the idle timeout
 //! (10 s), request headers complete within the header timeout (10 s). A
 //! body must arrive within `body_read_timeout` (30 s; else 408), be at most
-//! [`MAX_BODY`] (20 MiB; else 413) and fit in `body_budget` (64 MiB), the
-//! body bytes all requests in flight hold together (else 503). Malformed
+//! [`MAX_BODY`] (20 MiB; else 413) and fit in `body_budget` (96 MiB), the
+//! memory all requests in flight hold together, each body byte costing
+//! [`WORK_FACTOR`] (4) bytes for the body and the copies made while it is
+//! handled (else 503; a declared `Content-Length` that cannot fit is
+//! refused before the body is read). `POST /server` takes
+//! `Content-Type: application/json` or none (ET's demo sends none; else
+//! 415), and no `POST` answers a browser's cross-site request (403); both
+//! are refused from the head, unread. Requests with bodies of a MiB or
+//! more are handled one at a time on a thread of their own, so glibc's
+//! per-thread arenas do not each keep one's peak (`cargo xtask
+//! sandbox-memory` prints the peak RSS under three 18.7 MB envelopes at a
+//! time). Malformed
 //! framing, e.g. bad chunking, is 400. `HEAD` answers as `GET` without
 //! the body; a route asked with a method it does not take is 405 with
 //! `Allow` (e.g. `Allow: POST` on `/server`), an unknown path 404. Request handlers (RSA, SQLite) and
@@ -336,7 +346,7 @@ pub use delivery::{DeliveryFailure, DELIVERY_HEADER, REPLY_HEAD_BYTES};
 pub use engine::CLOSE_UNPAID_AFTER_MS;
 pub use faults::{Fault, FaultError, FaultPlan, FaultRule, Scope, Stage};
 pub use institutions::{InstitutionDirectory, DEFAULT_PAGE, MAX_PAGE, RESIDENCE};
-pub use limits::{Limits, MAX_BODY};
+pub use limits::{Limits, MAX_BODY, WORK_FACTOR};
 pub use lock::LOCK_FILE;
 pub use machine::{Event, IllegalTransition};
 pub use outbox::{MAX_ATTEMPTS, RETRY_MINUTES};
@@ -551,6 +561,7 @@ pub async fn start_with(config: SandboxConfig, limits: Limits) -> Result<Running
         app: app.clone(),
         budget: limits::BodyBudget::new(limits.body_budget),
         api_turns: Arc::new(tokio::sync::Semaphore::new(limits.api_concurrency.max(1))),
+        large: limits::LargeLane::start().map_err(|e| Error::io(&config.dir, e))?,
         limits,
     });
     // Each task holds the directory's lock until it has ended.

@@ -17,7 +17,7 @@ use crate::clock::beijing_datetime;
 use crate::codes::{Refusal, SandboxCode};
 use crate::delivery::DELIVERY_HEADER;
 use crate::faults::{self, Fault, FaultPlan, FaultRule};
-use crate::limits::{read_body, BodyBudget, Limits, MAX_BODY};
+use crate::limits::{read_body, BodyBudget, LargeLane, Limits, LARGE_BODY, MAX_BODY};
 use crate::machine::Event;
 use crate::reply::{html, json, reply, see_other, text, Reply};
 use crate::{api, dashboard, jump, pages, store};
@@ -34,6 +34,8 @@ pub(crate) struct Server {
     /// ([`Limits::api_concurrency`]); tokio's semaphore is fair, so requests
     /// are served in the order they arrived.
     pub api_turns: Arc<Semaphore>,
+    /// The thread that handles large requests.
+    pub large: LargeLane,
 }
 
 /// A request answered by closing its connection without a reply (a
@@ -68,40 +70,45 @@ pub(crate) async fn serve(
     et_http::serve_with(listener, service, config, stopped).await;
 }
 
-/// Refuses a sandbox's own delivery ([`DELIVERY_HEADER`]) outright; reads
-/// the request's body within the [`Limits`] (only `POST /server`
-/// may send up to [`MAX_BODY`]; every other route's body is a small form),
-/// then routes it on tokio's blocking pool: RSA and SQLite never run on the
+/// Refuses what it can from the head alone ([`refuse_unread`]); reads
+/// the request's body within the [`Limits`] (only `POST /server` may send
+/// up to [`MAX_BODY`]; every other route's body is a small form), then
+/// routes it on tokio's blocking pool: RSA and SQLite never run on the
 /// threads that drive connections. `POST /server` waits for one of
 /// [`Server::api_turns`] first; the other routes (no RSA) go straight on.
 async fn answer(server: Arc<Server>, req: Request<Incoming>) -> Result<Reply, NoReply> {
-    if req.headers().contains_key(DELIVERY_HEADER) {
-        return Ok(text(
-            StatusCode::FORBIDDEN,
-            "a notification from a sandbox acts on no sandbox route",
-        ));
+    let api = req.method() == Method::POST && req.uri().path().trim_matches('/') == "server";
+    if let Some(refused) = refuse_unread(&req, api) {
+        return Ok(refused);
     }
-    let api = req.uri().path().trim_matches('/') == "server";
     let limit = if api { MAX_BODY } else { jump::MAX_FORM };
     let (parts, body) = req.into_parts();
-    let (body, held) =
-        match read_body(&parts.headers, body, limit, &server.limits, &server.budget).await {
-            Ok(read) => read,
-            Err(refusal) => return Ok(text(refusal.status(), refusal.message())),
-        };
-    let req = Request::from_parts(parts, body);
+    let (body, held) = match read_body(&parts.headers, body, limit, &server).await {
+        Ok(read) => read,
+        Err(refusal) => return Ok(text(refusal.status(), refusal.message())),
+    };
     let turn = match api {
         // Never closed, so acquiring cannot fail.
         true => server.api_turns.clone().acquire_owned().await.ok(),
         false => None,
     };
-    let routed = tokio::task::spawn_blocking(move || {
-        let reply = route_with_faults(&server, &req);
+    let app = server.app.clone();
+    let large = body.len() >= LARGE_BODY;
+    let work = move || {
+        let reply = match api {
+            // The API takes the body itself, to let it go once opened.
+            true => api_answer(&app, body),
+            false => (route(&app, &Request::from_parts(parts, body)), None),
+        };
         drop((held, turn));
         reply
-    });
-    let (reply, fault) = routed.await.unwrap_or_else(|e| {
-        tracing::error!(error = %e, "a request handler failed");
+    };
+    let routed = match large {
+        true => server.large.run(work).await,
+        false => tokio::task::spawn_blocking(work).await.ok(),
+    };
+    let (reply, fault) = routed.unwrap_or_else(|| {
+        tracing::error!("a request handler failed");
         let failed = Refusal::new(SandboxCode::Internal, "the handler failed");
         (admin_error(&failed), None)
     });
@@ -109,6 +116,35 @@ async fn answer(server: Arc<Server>, req: Request<Incoming>) -> Result<Reply, No
         Some(fault) => play(fault, reply).await,
         None => Ok(reply),
     }
+}
+
+/// What is refused from the request's head, before a byte of its body is
+/// read or paid for: a sandbox's own delivery ([`DELIVERY_HEADER`]), a
+/// browser's cross-site `POST`, and an API body that is not JSON.
+fn refuse_unread(req: &Request<Incoming>, api: bool) -> Option<Reply> {
+    if req.headers().contains_key(DELIVERY_HEADER) {
+        let why = "a notification from a sandbox acts on no sandbox route";
+        return Some(text(StatusCode::FORBIDDEN, why));
+    }
+    if req.method() == Method::POST && cross_site(req.headers()) {
+        let why = "a page of another origin cannot post to the sandbox";
+        return Some(text(StatusCode::FORBIDDEN, why));
+    }
+    // ET's API takes JSON; ET's own demo sends no Content-Type at all. What
+    // a form or a page's script sends without a preflight is neither.
+    let content_type = req.headers().get(header::CONTENT_TYPE);
+    if api && content_type.is_some_and(|v| !is_json(v)) {
+        let why = "ET's API takes Content-Type: application/json (or none)";
+        return Some(text(StatusCode::UNSUPPORTED_MEDIA_TYPE, why));
+    }
+    None
+}
+
+/// `POST /server`: ET's API; answers with the fault to play.
+fn api_answer(app: &App, body: Bytes) -> (Reply, Option<Fault>) {
+    let answer = api::handle(app, body);
+    let json = "application/json; charset=utf-8";
+    (reply(StatusCode::OK, json, answer.body), answer.fault)
 }
 
 /// Plays an API fault on a reply ([`crate::faults`]): every wait bounded,
@@ -137,21 +173,6 @@ async fn play(fault: Fault, reply: Reply) -> Result<Reply, NoReply> {
     }
 }
 
-/// Routes a request; `POST /server` answers with the fault to play.
-fn route_with_faults(server: &Server, req: &Request<Bytes>) -> (Reply, Option<Fault>) {
-    let app = &server.app;
-    if req.method() == Method::POST && req.uri().path().trim_matches('/') == "server" {
-        let answer = api::handle(app, req.body());
-        let body = reply(
-            StatusCode::OK,
-            "application/json; charset=utf-8",
-            answer.body,
-        );
-        return (body, answer.fault);
-    }
-    (route(app, req), None)
-}
-
 fn route(app: &App, req: &Request<Bytes>) -> Reply {
     // `HEAD` is `GET` without the body, which hyper leaves out.
     let method = match req.method() {
@@ -174,17 +195,12 @@ fn route(app: &App, req: &Request<Bytes>) -> Reply {
             return refuse_access(denied);
         }
     }
-    if method == Method::POST && cross_site(req) {
-        return text(
-            StatusCode::FORBIDDEN,
-            "a page of another origin cannot post to the sandbox",
-        );
-    }
-    if method == Method::POST && segments.first() == Some(&"admin") && !is_json(req) {
+    let json_body = req.headers().get(header::CONTENT_TYPE).is_some_and(is_json);
+    if method == Method::POST && segments.first() == Some(&"admin") && !json_body {
         return not_json();
     }
     let (allow, answer) = match segments.as_slice() {
-        // `POST /server` went to the API before routing.
+        // `POST /server` went to the API instead.
         ["server"] => (POST, None),
         [""] => get(m, || dashboard::orders(app, &query)),
         ["orders", id] => get(m, || dashboard::order(app, id)),
@@ -307,15 +323,15 @@ fn voucher(app: &App, file: &str) -> Reply {
     }
 }
 
-/// Whether the request says its body is JSON. Admin routes take only
+/// Whether a `Content-Type` says JSON. Admin routes take only
 /// `application/json`: an HTML form on any page the developer's browser
 /// opens can post to the sandbox, but only as form data or text, and a
 /// cross-site script's JSON post needs a CORS preflight the sandbox never
 /// grants. The checkout page's pay form is not an admin route.
-fn is_json(req: &Request<Bytes>) -> bool {
-    req.headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
+fn is_json(content_type: &header::HeaderValue) -> bool {
+    content_type
+        .to_str()
+        .ok()
         .and_then(|v| v.split(';').next())
         .is_some_and(|mime| mime.trim().eq_ignore_ascii_case("application/json"))
 }

@@ -129,26 +129,40 @@ async fn bodies_in_flight_share_one_budget_and_beyond_it_get_503() {
         ..Limits::default()
     };
     let sandbox = start_with(dir.path(), limits).await;
-    // One client sends 900 KB of a 2 MB body and holds the rest.
+    // One client sends 200 KB of a chunked body (paying 800 KB of the
+    // budget: every body byte costs WORK_FACTOR) and holds the rest.
+    assert_eq!(et_sandbox::WORK_FACTOR, 4);
     let mut holder = connect(&sandbox).await;
     holder
-        .write_all(b"POST /server HTTP/1.1\r\nHost: sandbox\r\nContent-Length: 2000000\r\n\r\n")
+        .write_all(b"POST /server HTTP/1.1\r\nHost: sandbox\r\nTransfer-Encoding: chunked\r\n\r\n")
         .await
         .expect("write");
-    holder.write_all(&vec![b'x'; 900_000]).await.expect("write");
+    holder.write_all(b"30D40\r\n").await.expect("write");
+    holder.write_all(&vec![b'x'; 200_000]).await.expect("write");
+    holder.write_all(b"\r\n").await.expect("write");
     tokio::time::sleep(Duration::from_millis(300)).await;
     let (status, _) = common::post(
         &sandbox.endpoint_url(),
-        vec![b'y'; 200_000],
+        vec![b'y'; 100_000],
         Some("application/json"),
     )
     .await;
     assert_eq!(status, 503, "the budget is spent by the held body");
+    // A declared body that cannot fit is refused before it is sent.
+    let mut declared = connect(&sandbox).await;
+    declared
+        .write_all(b"POST /server HTTP/1.1\r\nHost: sandbox\r\nContent-Length: 300000\r\n\r\n")
+        .await
+        .expect("write");
+    assert_eq!(
+        status_within(&mut declared, Duration::from_secs(3)).await,
+        Some(503)
+    );
     drop(holder);
     tokio::time::sleep(Duration::from_millis(300)).await;
     let (status, _) = common::post(
         &sandbox.endpoint_url(),
-        vec![b'y'; 200_000],
+        vec![b'y'; 100_000],
         Some("application/json"),
     )
     .await;
@@ -445,5 +459,57 @@ async fn the_lock_file_is_owner_only_and_never_a_symbolic_link() {
         .permissions()
         .mode();
     assert_eq!(mode & 0o777, 0o600);
+    sandbox.shutdown().await;
+}
+
+/// ET's endpoint takes JSON: `Content-Type: application/json`, or none at
+/// all (ET's own demo sends none). Anything else, what an HTML form or a
+/// page's script can send without a preflight, is 415 before the body is
+/// read, and a browser's cross-site request is 403.
+#[tokio::test]
+async fn the_api_takes_json_and_refuses_other_bodies_unread() {
+    let dir = common::state_dir();
+    let sandbox = start_with(dir.path(), Limits::default()).await;
+    let url = sandbox.endpoint_url();
+    for content_type in [
+        "text/plain",
+        "text/plain; charset=utf-8",
+        "application/x-www-form-urlencoded",
+        "multipart/form-data; boundary=x",
+        "application/jsonx",
+    ] {
+        let (status, _) = common::post(&url, b"{}".to_vec(), Some(content_type)).await;
+        assert_eq!(status, 415, "{content_type}");
+    }
+    let json = ("content-type", "application/json");
+    for foreign in [
+        ("origin", "http://evil.example"),
+        ("sec-fetch-site", "cross-site"),
+    ] {
+        let request = common::request(http::Method::POST, &url, &[json, foreign], "{}");
+        let (status, _, _) = common::fetch(request).await;
+        assert_eq!(status, 403, "{foreign:?}");
+    }
+    for content_type in [
+        Some("application/json"),
+        Some("Application/JSON; charset=utf-8"),
+        None,
+    ] {
+        let (status, body) = common::post(&url, b"[]".to_vec(), content_type).await;
+        assert_eq!(status, 200, "{content_type:?}");
+        assert!(String::from_utf8_lossy(&body).contains("100001"));
+    }
+    // Refused unread: a body that would not fit in the budget is not waited for.
+    let mut raw = connect(&sandbox).await;
+    raw.write_all(
+        b"POST /server HTTP/1.1\r\nHost: sandbox\r\nContent-Type: text/plain\r\n\
+          Content-Length: 20000000\r\n\r\n",
+    )
+    .await
+    .expect("write");
+    assert_eq!(
+        status_within(&mut raw, Duration::from_secs(3)).await,
+        Some(415)
+    );
     sandbox.shutdown().await;
 }
