@@ -643,7 +643,9 @@ impl RunningSandbox {
     }
 
     /// Stops accepting, waits (up to 5 s) for open connections and stops
-    /// the notification loop. Undelivered notifications stay in the outbox.
+    /// the notification loop. Undelivered notifications stay in the outbox;
+    /// an attempt cut off by the stop is due at once when a sandbox starts
+    /// on the state again.
     pub async fn shutdown(mut self) {
         let _ = self.stop.send(true);
         for task in self.tasks.drain(..) {

@@ -657,6 +657,16 @@ pub(crate) fn due_notifications(
     rows.collect()
 }
 
+/// Makes a leased notification due at `now` (its attempt was cut off); one
+/// delivered or given up meanwhile is left as it is.
+pub(crate) fn end_lease(c: &Connection, id: i64, now: Millis) -> rusqlite::Result<()> {
+    c.execute(
+        "UPDATE outbox SET next_attempt_at = ?2 WHERE id = ?1 AND next_attempt_at > ?2",
+        params![id, now],
+    )
+    .map(drop)
+}
+
 /// Moves every pending notification's next attempt `back` milliseconds
 /// earlier, but not before `now`: sandbox time went back by as much.
 pub(crate) fn move_schedule_back(

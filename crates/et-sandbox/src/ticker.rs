@@ -8,7 +8,7 @@
 //! [`MAX_DELIVERIES_PER_ENDPOINT`] per endpoint; one order's notifications
 //! go one at a time, oldest first.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -55,8 +55,23 @@ pub(crate) async fn run(app: Arc<App>, mut stop: tokio::sync::watch::Receiver<bo
             _ = tokio::time::sleep(wait) => {}
             _ = app.wake.notified() => {}
             Some(_) = deliveries.join_next() => {}
-            _ = stop.changed() => return,
+            _ = stop.changed() => break,
         }
+    }
+    // Attempts cut off by the stop are due at once after a restart, not
+    // when their lease ends (seconds of real time later).
+    let in_flight: Vec<i64> = lock(&slots.orders).values().copied().collect();
+    deliveries.shutdown().await;
+    let now = app.clock.now();
+    let released = blocking(&app, move |app| {
+        app.store.tx(|c| {
+            in_flight
+                .iter()
+                .try_for_each(|&id| store::end_lease(c, id, now))
+        })
+    });
+    if let Some(Err(e)) = released.await {
+        tracing::error!(error = %e, "releasing deliveries cut off by the stop failed");
     }
 }
 
@@ -86,7 +101,8 @@ async fn blocking<T: Send + 'static>(
 struct Slots {
     all: Arc<Semaphore>,
     per_endpoint: HashMap<String, Arc<Semaphore>>,
-    orders: Arc<Mutex<HashSet<String>>>,
+    /// Orders with a notification in flight, and its id.
+    orders: Arc<Mutex<HashMap<String, i64>>>,
 }
 
 impl Default for Slots {
@@ -104,7 +120,7 @@ struct Slot {
     _all: OwnedSemaphorePermit,
     _endpoint: OwnedSemaphorePermit,
     order_id: String,
-    orders: Arc<Mutex<HashSet<String>>>,
+    orders: Arc<Mutex<HashMap<String, i64>>>,
 }
 
 impl Drop for Slot {
@@ -126,12 +142,12 @@ impl Slots {
             .entry(n.endpoint.clone())
             .or_insert_with(|| Arc::new(Semaphore::new(MAX_DELIVERIES_PER_ENDPOINT)));
         let mut orders = lock(&self.orders);
-        if orders.contains(&n.order_id) {
+        if orders.contains_key(&n.order_id) {
             return None;
         }
         let mine = endpoint.clone().try_acquire_owned().ok()?;
         let any = self.all.clone().try_acquire_owned().ok()?;
-        orders.insert(n.order_id.clone());
+        orders.insert(n.order_id.clone(), n.id);
         Some(Slot {
             _all: any,
             _endpoint: mine,

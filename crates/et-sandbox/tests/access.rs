@@ -26,7 +26,7 @@ async fn start_on(dir: &Path, listen: &str, exposure: Exposure) -> RunningSandbo
 async fn create(sb: &RunningSandbox, m: &Merchant, n: usize, notify_url: Option<String>) -> String {
     let op = CreateOrder {
         notify_url,
-        ..et_testkit::order(&format!("A-{n}"), "100.00")
+        ..et_testkit::order(format!("A-{n}"), "100.00")
     };
     call(sb, m, &op).await.expect("order created")[0]
         .order_id
