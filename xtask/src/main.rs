@@ -14,6 +14,8 @@
 //! * `msrv`: checks the publishable crates on their declared `rust-version`.
 //! * `sandbox-load`: the local sandbox under 1,000 keep-alive clients and a
 //!   1,000-connection slowloris, in this process (it links the sandbox).
+//! * `sandbox-memory`: the sandbox's peak RSS under three 18.7 MB envelopes
+//!   at a time, valid and badly signed, the sandbox in a child process.
 //!
 //! Only `std::process::Command` drives the tools, apart from `sandbox-load`.
 
@@ -24,6 +26,7 @@ mod inbox_load;
 mod msrv;
 mod package;
 mod sandbox_load;
+mod sandbox_memory;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -38,7 +41,8 @@ commands:
   inbox-load                         et-inbox on PostgreSQL: 20,000 deliveries; SIGKILL, ended connections, restart
   package                            package the publishable crates, build and test them from the packages
   msrv                               check the publishable crates with the toolchain of their rust-version
-  sandbox-load                       1,000 keep-alive clients + 1,000 slowloris against the sandbox (~30 s)";
+  sandbox-load                       1,000 keep-alive clients + 1,000 slowloris against the sandbox (~30 s)
+  sandbox-memory                     the sandbox's peak RSS under 3 x 18.7 MB envelopes at a time, 10 rounds";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -50,6 +54,12 @@ fn main() -> ExitCode {
         Some("package") => package::run(),
         Some("msrv") => msrv::run(),
         Some("sandbox-load") => sandbox_load::run().map(drop),
+        Some("sandbox-memory") => sandbox_memory::run(),
+        // The sandbox process `sandbox-memory` starts (not for people).
+        Some("sandbox-memory-serve") => match args.get(1) {
+            Some(dir) => sandbox_memory::serve(dir),
+            None => Err("sandbox-memory-serve DIR".into()),
+        },
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
             Ok(())

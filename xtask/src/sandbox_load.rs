@@ -78,11 +78,7 @@ async fn load() -> Result<Figures, String> {
     let info = SandboxDir::init(&dir, &InitOptions::default()).map_err(|e| e.to_string())?;
     let mut limits = Limits::default();
     limits.serve.max_connections = CONNECTIONS + SLOWLORIS + 100;
-    let config = SandboxConfig {
-        dir: dir.clone(),
-        listen: "127.0.0.1:0".parse().map_err(|e| format!("{e}"))?,
-        time_scale: 1.0,
-    };
+    let config = SandboxConfig::new(&dir);
     let sandbox = et_sandbox::start_with(config, limits)
         .await
         .map_err(|e| e.to_string())?;
@@ -258,7 +254,7 @@ async fn load() -> Result<Figures, String> {
         "  slowloris connections cut off by the sandbox: {}",
         cut_off.load(Ordering::Relaxed)
     );
-    let peak_rss_kb = peak_rss_kb();
+    let peak_rss_kb = status_kb("self", "VmHWM");
     println!(
         "  peak RSS of this process (sandbox + generator): {}",
         peak_rss_kb.map_or("unknown".to_owned(), |kb| format!("{kb} kB"))
@@ -272,11 +268,13 @@ async fn load() -> Result<Figures, String> {
     })
 }
 
-/// `VmHWM` from `/proc/self/status` (Linux), in kB.
-fn peak_rss_kb() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    line.trim_start_matches("VmHWM:")
+/// A `kB` field (`VmHWM`, the peak RSS; `VmRSS`) of process `pid`
+/// (`self` for this one) from `/proc/PID/status` (Linux).
+pub(crate) fn status_kb(pid: &str, field: &str) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with(field))?;
+    line[field.len()..]
+        .trim_start_matches(':')
         .trim()
         .trim_end_matches("kB")
         .trim()

@@ -181,27 +181,52 @@ pub(crate) struct SandboxServeArgs {
     /// Profile file to play from now on, replacing DIR/profile.json [default: the one stored].
     #[arg(long, value_name = "FILE")]
     pub profile: Option<PathBuf>,
+    /// Allow a --listen address beyond loopback. Other machines then reach ET's API and
+    /// pages; the dashboard and admin routes require the secret printed at start.
+    #[arg(long)]
+    pub expose: bool,
+}
+
+/// Where a running sandbox is, for its admin routes.
+#[derive(Debug, Args)]
+pub(crate) struct SandboxTarget {
+    /// The sandbox's ET endpoint (e.g. http://127.0.0.1:8877/server) or its base URL.
+    #[arg(long)]
+    pub endpoint: String,
+    /// The secret of a sandbox served with --expose (best in the environment: a flag
+    /// shows in the process list).
+    #[arg(long, env = "ET_SANDBOX_SECRET", hide_env_values = true)]
+    pub secret: Option<String>,
 }
 
 /// `et sandbox admin`.
 #[derive(Debug, Args)]
 pub(crate) struct SandboxAdminArgs {
-    /// The sandbox's ET endpoint (e.g. http://127.0.0.1:8877/server) or its base URL.
-    #[arg(long)]
-    pub endpoint: String,
+    /// The sandbox.
+    #[command(flatten)]
+    pub target: SandboxTarget,
     /// ET order id.
-    pub order_id: String,
+    #[arg(required_unless_present_any = ["advance_clock", "reset_clock"])]
+    pub order_id: Option<String>,
     /// What ET does next.
-    #[arg(value_enum)]
-    pub action: AdminAction,
+    #[arg(value_enum, required_unless_present_any = ["advance_clock", "reset_clock"])]
+    pub action: Option<AdminAction>,
+    /// Instead of an order's step: move the sandbox clock SECONDS forward (at most 3,660
+    /// days at once, and 100 years ahead of real time); prints the new sandbox time.
+    #[arg(long, value_name = "SECONDS", conflicts_with_all = ["order_id", "action", "reset_clock"])]
+    pub advance_clock: Option<u64>,
+    /// Instead of an order's step: bring the sandbox clock back to real time (pending
+    /// notifications move back as much); prints the new sandbox time.
+    #[arg(long, conflicts_with_all = ["order_id", "action"])]
+    pub reset_clock: bool,
 }
 
 /// `et sandbox faults`.
 #[derive(Debug, Args)]
 pub(crate) struct SandboxFaultsArgs {
-    /// The sandbox's ET endpoint (e.g. http://127.0.0.1:8877/server) or its base URL.
-    #[arg(long)]
-    pub endpoint: String,
+    /// The sandbox.
+    #[command(flatten)]
+    pub target: SandboxTarget,
     /// What to do with the fault rules.
     #[command(subcommand)]
     pub action: FaultsAction,

@@ -219,9 +219,9 @@ async fn setup(r: &mut Runner<'_>, options: &DemoOptions) -> Option<Env> {
         })
         .await?;
     let config = SandboxConfig {
-        dir: state.path().to_owned(),
         listen: loopback(),
         time_scale: options.time_scale,
+        ..SandboxConfig::new(state.path())
     };
     let (sandbox, client) = r
         .step("start sandbox", async {

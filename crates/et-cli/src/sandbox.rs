@@ -1,13 +1,13 @@
 //! `et sandbox init` and `et sandbox serve`.
 
 use et_proto::Profile;
-use et_sandbox::{InitOptions, SandboxConfig, SandboxDir};
+use et_sandbox::{Exposure, InitOptions, SandboxConfig, SandboxDir};
 
 use http::Uri;
 
 use crate::cli::{
     AdminAction, FaultsAction, SandboxAdminArgs, SandboxFaultsArgs, SandboxInitArgs,
-    SandboxServeArgs,
+    SandboxServeArgs, SandboxTarget,
 };
 use crate::error::{CliResult, Failure};
 use crate::input::read_profile_file;
@@ -47,15 +47,27 @@ pub(crate) async fn serve(args: &SandboxServeArgs) -> CliResult {
             .map_err(Failure::usage)?;
     }
     let config = SandboxConfig {
-        dir: args.dir.clone(),
         listen: args.listen,
         time_scale: args.time_scale,
+        exposure: match args.expose {
+            true => Exposure::Network,
+            false => Exposure::Loopback,
+        },
+        ..SandboxConfig::new(&args.dir)
     };
     let sandbox = et_sandbox::start(config).await.map_err(Failure::usage)?;
     let listening = crate::output::line(format_args!(
         "sandbox listening: {} (Ctrl-C or SIGTERM stops)",
         sandbox.endpoint_url()
-    ));
+    ))
+    .and_then(|()| match sandbox.secret() {
+        Some(secret) => crate::output::line(format_args!(
+            "exposed beyond loopback: the dashboard is {} and `et sandbox admin|faults` need \
+             ET_SANDBOX_SECRET={secret}; keep both private",
+            sandbox.dashboard_url()
+        )),
+        None => crate::output::line(format_args!("dashboard: {}", sandbox.dashboard_url())),
+    });
     let stopped = match listening {
         Ok(()) => stop_signal().await,
         Err(e) => Err(e),
@@ -89,14 +101,27 @@ pub(crate) async fn stop_signal() -> CliResult<&'static str> {
 }
 
 /// `et sandbox admin`: one admin request over HTTP; prints the order and its
-/// notifications as JSON. Exit 3 (a refusal) when the sandbox refuses the step.
+/// notifications as JSON (or the sandbox time, for a clock step). Exit 3 (a
+/// refusal) when the sandbox refuses the step.
 pub(crate) async fn admin(args: &SandboxAdminArgs) -> CliResult {
-    let order = form_urlencoded::byte_serialize(args.order_id.as_bytes()).collect::<String>();
-    let base = format!("{}/admin/orders/{order}", sandbox_base(&args.endpoint)?);
-    let browser = WebClient::new();
-    let page = match admin_path(args.action) {
-        None => browser.get(&base).await,
-        Some(action) => browser.post_json(&format!("{base}/{action}"), "{}").await,
+    let (base, browser) = admin_client(&args.target)?;
+    let page = if args.reset_clock {
+        browser
+            .post_json(&format!("{base}/admin/clock/reset"), "{}")
+            .await
+    } else if let Some(seconds) = args.advance_clock {
+        let url = format!("{base}/admin/clock/advance?seconds={seconds}");
+        browser.post_json(&url, "{}").await
+    } else if let (Some(order), Some(action)) = (&args.order_id, args.action) {
+        let order = form_urlencoded::byte_serialize(order.as_bytes()).collect::<String>();
+        let base = format!("{base}/admin/orders/{order}");
+        match admin_path(action) {
+            None => browser.get(&base).await,
+            Some(action) => browser.post_json(&format!("{base}/{action}"), "{}").await,
+        }
+    } else {
+        // clap requires both unless a clock step was asked for.
+        return Err(Failure::usage("an order id and an action are needed"));
     };
     print_admin_answer(page)
 }
@@ -104,14 +129,22 @@ pub(crate) async fn admin(args: &SandboxAdminArgs) -> CliResult {
 /// `et sandbox faults`: lists, adds or clears the sandbox's fault rules;
 /// prints the rules as they now are. Exit 3 when the sandbox refuses a rule.
 pub(crate) async fn faults(args: &SandboxFaultsArgs) -> CliResult {
-    let url = format!("{}/admin/faults", sandbox_base(&args.endpoint)?);
-    let browser = WebClient::new();
+    let (base, browser) = admin_client(&args.target)?;
+    let url = format!("{base}/admin/faults");
     let page = match &args.action {
         FaultsAction::List => browser.get(&url).await,
         FaultsAction::Add { rule } => browser.post_json(&url, rule).await,
         FaultsAction::Clear => browser.post_json(&format!("{url}/clear"), "{}").await,
     };
     print_admin_answer(page)
+}
+
+/// `scheme://authority` of `--endpoint`, and a client presenting the
+/// secret if one was given.
+fn admin_client(target: &SandboxTarget) -> Result<(String, WebClient), Failure> {
+    let base = sandbox_base(&target.endpoint)?;
+    let client = WebClient::new().with_bearer(target.secret.as_deref());
+    Ok((base, client))
 }
 
 /// `scheme://authority` of `--endpoint`.

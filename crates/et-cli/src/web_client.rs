@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use bytes::Bytes;
-use http::header::{CONTENT_TYPE, LOCATION};
+use http::header::{AUTHORIZATION, CONTENT_TYPE, LOCATION};
 use http::{Method, Request, StatusCode, Uri};
 use http_body_util::{BodyExt, Full, Limited};
 
@@ -44,6 +44,8 @@ type Body = (&'static str, String);
 #[derive(Debug, Clone)]
 pub(crate) struct WebClient {
     client: et_http::PlainHttpClient,
+    /// Sent as `Authorization: Bearer` (an exposed sandbox's secret).
+    bearer: Option<String>,
 }
 
 impl Default for WebClient {
@@ -57,6 +59,16 @@ impl WebClient {
     pub(crate) fn new() -> Self {
         WebClient {
             client: et_http::plain_http_client(),
+            bearer: None,
+        }
+    }
+
+    /// This client, sending `secret` (if any) as `Authorization: Bearer`
+    /// with every request.
+    pub(crate) fn with_bearer(self, secret: Option<&str>) -> Self {
+        WebClient {
+            bearer: secret.map(|s| format!("Bearer {s}")),
+            ..self
         }
     }
 
@@ -118,8 +130,16 @@ impl WebClient {
         mut body: Option<Body>,
     ) -> Result<Page, String> {
         let mut method = method;
+        let authority = uri.authority().cloned();
         for _ in 0..=MAX_REDIRECTS {
-            let page = self.once(method.clone(), uri.clone(), body.take()).await?;
+            // The secret goes only where it was meant to, never along a redirect elsewhere.
+            let bearer = self
+                .bearer
+                .as_deref()
+                .filter(|_| uri.authority() == authority.as_ref());
+            let page = self
+                .once(method.clone(), uri.clone(), body.take(), bearer)
+                .await?;
             match page.location.filter(|_| page.status.is_redirection()) {
                 Some(location) => {
                     uri = resolve(&uri, &location)?;
@@ -136,8 +156,17 @@ impl WebClient {
         Err(format!("more than {MAX_REDIRECTS} redirects"))
     }
 
-    async fn once(&self, method: Method, uri: Uri, body: Option<Body>) -> Result<Page, String> {
+    async fn once(
+        &self,
+        method: Method,
+        uri: Uri,
+        body: Option<Body>,
+        bearer: Option<&str>,
+    ) -> Result<Page, String> {
         let mut request = Request::builder().method(method.clone()).uri(uri.clone());
+        if let Some(bearer) = bearer {
+            request = request.header(AUTHORIZATION, bearer);
+        }
         let mut text = String::new();
         if let Some((content_type, body)) = body {
             request = request.header(CONTENT_TYPE, content_type);

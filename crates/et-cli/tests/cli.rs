@@ -612,6 +612,32 @@ fn sandbox_init_serve_and_call() {
     );
     assert!(admin("pay").status.success());
     assert!(admin("remit").status.success());
+    // The clock: ten years on, then back to real time.
+    let clock = |step: &[&str]| {
+        let mut all = vec!["sandbox", "admin", "--endpoint", endpoint];
+        all.extend_from_slice(step);
+        let out = et(&all);
+        assert!(out.status.success(), "{step:?}: {}", stderr(&out));
+        let now: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("JSON");
+        now["now"].as_str().expect("now")[..4]
+            .parse::<i32>()
+            .expect("year")
+    };
+    let later = clock(&["--advance-clock", "315360000"]);
+    let now = clock(&["--reset-clock"]);
+    assert!(later >= now + 9, "{later} then {now}");
+    let err = assert_one_line_failure(
+        &et(&[
+            "sandbox",
+            "admin",
+            "--endpoint",
+            endpoint,
+            "--advance-clock",
+            "999999999999",
+        ]),
+        3,
+    );
+    assert!(err.contains("400"), "{err}");
 
     // A retried create (same merchant_order_id) is refused, naming the first order.
     let again = call("create_order", "--sensitive", order);
@@ -733,6 +759,71 @@ fn the_sandbox_plays_a_profile_file_and_its_merchant_tools_speak_it() {
     assert_eq!(stored.sign_hash, SignHash::Sha256, "replaced, not merged");
     let called = rate(&endpoint, &[]);
     assert!(called.status.success(), "speaks OAEP: {}", stderr(&called));
+}
+
+#[test]
+fn sandbox_serve_goes_beyond_loopback_only_when_exposed_and_then_wants_its_secret() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let state = path_str(dir.path());
+    let init = et(&["sandbox", "init", "--dir", state, "--bits", "1024"]);
+    assert!(init.status.success(), "{}", stderr(&init));
+    // Refused before binding: tests bind loopback only.
+    let refused = et(&["sandbox", "serve", "--dir", state, "--listen", "0.0.0.0:0"]);
+    let err = assert_one_line_failure(&refused, 2);
+    assert!(
+        err.contains("not a loopback address") && err.contains("--expose"),
+        "{err}"
+    );
+
+    let mut child = Command::new(ET)
+        .args([
+            "sandbox",
+            "serve",
+            "--dir",
+            state,
+            "--listen",
+            "127.0.0.1:0",
+            "--expose",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("serve");
+    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let _served = Served(child);
+    let mut line = || lines.next().expect("a line").expect("text");
+    let endpoint = line()
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .expect("endpoint")
+        .to_owned();
+    let exposed = line();
+    let secret = exposed
+        .split("ET_SANDBOX_SECRET=")
+        .nth(1)
+        .and_then(|rest| rest.split(';').next())
+        .expect("the secret is printed")
+        .to_owned();
+    assert!(exposed.contains(&format!("/?secret={secret}")), "{exposed}");
+    let show = |secret: Option<&str>| {
+        let mut et = Command::new(ET);
+        et.args([
+            "sandbox",
+            "admin",
+            "--endpoint",
+            &endpoint,
+            "ET-NONE",
+            "show",
+        ]);
+        if let Some(secret) = secret {
+            et.env("ET_SANDBOX_SECRET", secret);
+        }
+        et.output().expect("et runs")
+    };
+    let err = assert_one_line_failure(&show(None), 3);
+    assert!(err.contains("401"), "{err}");
+    let err = assert_one_line_failure(&show(Some(&secret)), 3);
+    assert!(err.contains("404"), "past the secret, no such order: {err}");
 }
 
 /// `et … | head -1`: the reader is gone before `et` writes; `et` exits 0

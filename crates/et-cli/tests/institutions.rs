@@ -19,13 +19,9 @@ async fn sandbox(dir: &std::path::Path) -> RunningSandbox {
         ..InitOptions::default()
     };
     SandboxDir::init(dir, &init).expect("init");
-    et_sandbox::start(SandboxConfig {
-        dir: dir.to_owned(),
-        listen: "127.0.0.1:0".parse().expect("addr"),
-        time_scale: 1.0,
-    })
-    .await
-    .expect("sandbox starts")
+    et_sandbox::start(SandboxConfig::new(dir))
+        .await
+        .expect("sandbox starts")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

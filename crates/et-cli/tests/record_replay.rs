@@ -28,9 +28,8 @@ async fn sandbox(dir: &Path) -> RunningSandbox {
     };
     SandboxDir::init(dir, &init).expect("init");
     et_sandbox::start(SandboxConfig {
-        dir: dir.to_owned(),
         listen: "127.0.0.1:0".parse().expect("addr"),
-        time_scale: 1.0,
+        ..SandboxConfig::new(dir)
     })
     .await
     .expect("sandbox starts")

@@ -1,8 +1,6 @@
 //! The reconciler against the local ET sandbox: statuses ET never notified
 //! become the same typed events as notifications, stored once.
 
-use std::net::SocketAddr;
-
 use et_http::{Client, Endpoint};
 use et_inbox::{
     Inbox, InboxConfig, ReconcileReport, Reconciler, ReconcilerConfig, Source, SqliteStore, Store,
@@ -22,13 +20,9 @@ fn client(endpoint: &str) -> Client {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn statuses_et_never_notified_are_stored_once_as_typed_events() {
     let dir = et_testkit::merchant_dir();
-    let sandbox = et_sandbox::start(SandboxConfig {
-        dir: dir.path().to_owned(),
-        listen: SocketAddr::from(([127, 0, 0, 1], 0)),
-        time_scale: 1.0,
-    })
-    .await
-    .unwrap();
+    let sandbox = et_sandbox::start(SandboxConfig::new(dir.path()))
+        .await
+        .unwrap();
     let client = client(&sandbox.endpoint_url());
     let inbox = Inbox::new(SqliteStore::in_memory().unwrap(), InboxConfig::default());
     // Three orders without a notify_url: ET has nowhere to tell us.

@@ -23,9 +23,8 @@ fn merchant() -> Merchant {
 
 async fn start(dir: &std::path::Path, time_scale: f64) -> RunningSandbox {
     let config = SandboxConfig {
-        dir: dir.to_owned(),
-        listen: "127.0.0.1:0".parse().expect("addr"),
         time_scale,
+        ..SandboxConfig::new(dir)
     };
     et_sandbox::start(config).await.expect("sandbox starts")
 }

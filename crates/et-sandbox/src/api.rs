@@ -6,6 +6,7 @@
 
 use std::str::FromStr;
 
+use bytes::Bytes;
 use et_crypto::PublicKey;
 use et_model::{
     Amount, ApplyRefund, AttachmentUploaded, CreateOrder, Decimal, Estimate, EstimateAmount,
@@ -44,12 +45,21 @@ pub(crate) struct Answer {
 /// unsigned `100001` for a body that is not an envelope at all, and the
 /// fault the plan holds for it. Every body goes to the request log with its
 /// answer.
-pub(crate) fn handle(app: &App, body: &[u8]) -> Answer {
+///
+/// An attachment makes the body megabytes, and every copy counts against
+/// the body budget ([`crate::limits::WORK_FACTOR`]): the envelope read for
+/// the log is let go before the envelope is opened, the body once it is
+/// opened, and the opened envelope's fields (the sandbox reads its payloads
+/// only) at once.
+pub(crate) fn handle(app: &App, body: Bytes) -> Answer {
     let mut log = Recorder::start(app);
-    let envelope = match UntypedObject::parse_json(body, Message::Request) {
-        Ok(envelope) => envelope,
+    let return_info = match UntypedObject::parse_json(&body, Message::Request) {
+        Ok(envelope) => {
+            log.envelope(&envelope);
+            envelope.text("return_info").unwrap_or_default().to_owned()
+        }
         Err(e) => {
-            log.not_opened(body, &e.to_string());
+            log.not_opened(&body, &e.to_string());
             log.answered(app, SandboxCode::MalformedBody.as_str(), &e.to_string());
             return Answer {
                 body: not_an_envelope(&e),
@@ -57,17 +67,18 @@ pub(crate) fn handle(app: &App, body: &[u8]) -> Answer {
             };
         }
     };
-    log.envelope(&envelope);
     let mut fault = None;
     let mut merchant_key: Option<PublicKey> = None;
-    let opened = app.et.open_request(body, |m, s| {
+    let opened = app.et.open_request(&body, |m, s| {
         let found = app.merchant_key(m, s).cloned();
         merchant_key.clone_from(&found);
         found
     });
     let response = match opened {
         // Failures on demand: one hook before anything is done, one after the commit.
-        Ok(req) => {
+        Ok(mut req) => {
+            drop(body);
+            req.fields = UntypedObject::new();
             log.opened(&req);
             match Plan::of(app.faults.for_request(&req)) {
                 Plan::Cut(Fault::ErrorCode {
@@ -83,7 +94,7 @@ pub(crate) fn handle(app: &App, body: &[u8]) -> Answer {
                     };
                 }
                 Plan::Run(after) => {
-                    let handled = dispatch(app, &req);
+                    let handled = dispatch(app, &mut req);
                     fault = after.filter(|_| handled.is_ok());
                     handled.unwrap_or_else(|r| refuse(&r, &req.return_info))
                 }
@@ -91,8 +102,8 @@ pub(crate) fn handle(app: &App, body: &[u8]) -> Answer {
         }
         Err(e) => {
             let refused = Refusal::from(&e);
-            log.not_opened(body, &refused.message);
-            refuse(&refused, &return_info(body))
+            log.not_opened(&body, &refused.message);
+            refuse(&refused, &return_info)
         }
     };
     if response.status_code.as_str() != SandboxCode::Success.as_str() {
@@ -135,15 +146,7 @@ fn refuse(r: &Refusal, return_info: &str) -> Response {
     Response::new(r.code.as_str().into(), r.message.clone(), return_info)
 }
 
-/// The request's `return_info`, if the body is readable at all.
-fn return_info(body: &[u8]) -> String {
-    UntypedObject::parse_json(body, Message::Request)
-        .ok()
-        .and_then(|o| o.text("return_info").map(str::to_owned))
-        .unwrap_or_default()
-}
-
-fn dispatch(app: &App, req: &OpenedRequest) -> Result<Response, Refusal> {
+fn dispatch(app: &App, req: &mut OpenedRequest) -> Result<Response, Refusal> {
     let fresh = app.store.tx(|c| {
         store::record_serial(c, &req.merchant_number, &req.serial_number, app.clock.now())
     })?;
@@ -157,8 +160,8 @@ fn dispatch(app: &App, req: &OpenedRequest) -> Result<Response, Refusal> {
         ));
     }
     let profile = app.et.profile();
-    let is =
-        |default: &et_model::ServerType| profile.accepts_server_type(default, &req.server_type);
+    let server_type = req.server_type.clone();
+    let is = |default: &et_model::ServerType| profile.accepts_server_type(default, &server_type);
     // One handler per operation of the list, named after it: a missing one
     // does not compile.
     use crate::jump::{get_institutions, place_jump as jump_place_order};
@@ -183,14 +186,18 @@ fn dispatch(app: &App, req: &OpenedRequest) -> Result<Response, Refusal> {
 
 type Handler<Op> = fn(&App, &OpenedRequest, Op) -> Result<Vec<<Op as Operation>::Output>, Refusal>;
 
-/// Parses and validates `Op`, runs the handler, places its results.
+/// Parses and validates `Op`, runs the handler, places its results. Once
+/// typed, the `data` text is cut to what the log keeps
+/// ([`log::MAX_LOGGED_PAYLOAD`]): an attachment's is megabytes.
 fn run<Op: Operation>(
     app: &App,
-    req: &OpenedRequest,
+    req: &mut OpenedRequest,
     handler: Handler<Op>,
 ) -> Result<Response, Refusal> {
     let op: Op = req.operation().map_err(|e| Refusal::from(&e))?;
+    log::shed_payload(req);
     op.validate()?;
+    let req = &*req;
     let items = handler(app, req, op)?;
     Response::success(req)
         .with_output::<Op>(&items)
@@ -331,7 +338,7 @@ fn upload_attachment(
     op: UploadAttachment,
 ) -> Result<Vec<AttachmentUploaded>, Refusal> {
     owned_order(app, req, &op.order_id)?;
-    if et_crypto::b64_decode(op.base64.as_bytes()).is_err() {
+    if !is_base64(&op.base64) {
         return Err(invalid("base64", "is not standard Base64"));
     }
     let kind = op.attachment_type.code();
@@ -353,6 +360,29 @@ fn upload_attachment(
         order_id: Some(op.order_id),
         extra: Default::default(),
     }])
+}
+
+/// Characters of Base64 checked at once by [`is_base64`].
+const BASE64_BLOCK: usize = 64 * 1024;
+
+/// Whether `text` is what et-crypto's `b64_decode` reads (standard
+/// alphabet, ASCII whitespace skipped, `=` padding optional), checked a
+/// block at a time instead of decoding an attachment of megabytes whole.
+fn is_base64(text: &str) -> bool {
+    let mut block = Vec::with_capacity(BASE64_BLOCK);
+    let mut chars = text.bytes().filter(|b| !b.is_ascii_whitespace()).peekable();
+    loop {
+        block.clear();
+        block.extend(chars.by_ref().take(BASE64_BLOCK));
+        let last = chars.peek().is_none();
+        // Padding ends the text: in a block before the last it is invalid.
+        if (!last && block.contains(&b'=')) || et_crypto::b64_decode(&block).is_err() {
+            return false;
+        }
+        if last {
+            return true;
+        }
+    }
 }
 
 fn get_pay_url(app: &App, req: &OpenedRequest, op: GetPayUrl) -> Result<Vec<PayUrl>, Refusal> {
@@ -488,4 +518,42 @@ fn apply_refund(
         refund_order_id: Some(op.refund_order_id),
         extra: Default::default(),
     }])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Block by block, the same verdict as decoding the whole text.
+        #[test]
+        fn is_base64_agrees_with_decoding_whole(
+            text in "[A-Za-z0-9+/= \n*]{0,40}",
+            repeat in 1usize..3,
+        ) {
+            let text = text.repeat(repeat);
+            prop_assert_eq!(is_base64(&text), et_crypto::b64_decode(&text).is_ok(), "{:?}", text);
+        }
+    }
+
+    #[test]
+    fn is_base64_across_blocks() {
+        let whole = "QUJD".repeat(BASE64_BLOCK / 2);
+        assert!(is_base64(&whole));
+        assert!(is_base64(&format!("{whole}QQ==")));
+        assert!(is_base64(&format!("{whole}QQ")));
+        assert!(is_base64(&format!(" {whole}\nQUI=\r\n")));
+        assert!(
+            !is_base64(&format!("QQ=={whole}")),
+            "padding in the first block"
+        );
+        assert!(
+            !is_base64(&format!("{whole}Q")),
+            "a dangling character at the end"
+        );
+        assert!(!is_base64(&format!("{}*{}", &whole[..8], &whole[8..])));
+        assert!(is_base64(""));
+        assert_eq!(is_base64(""), et_crypto::b64_decode("").is_ok());
+    }
 }

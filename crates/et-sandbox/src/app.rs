@@ -6,7 +6,8 @@
 use et_crypto::PublicKey;
 use et_proto::EtSide;
 
-use crate::clock::Clock;
+use crate::access::Access;
+use crate::clock::{Clock, ClockError, Millis};
 use crate::config::RateTable;
 use crate::faults::FaultPlan;
 use crate::institutions::InstitutionDirectory;
@@ -36,6 +37,11 @@ pub(crate) struct App {
     pub merchant_keys: Vec<MerchantKey>,
     /// The failures to play on demand (API and notifications).
     pub faults: FaultPlan,
+    /// Who may use the dashboard and the admin routes.
+    pub access: Access,
+    /// The token the checkout's form carries (one per start: a cross-site
+    /// page cannot read it, and a page from before a restart is refused).
+    pub form_token: String,
 }
 
 /// A known merchant and its parsed public key.
@@ -91,10 +97,34 @@ impl App {
         format!("{}/jump/{token}", self.base_url)
     }
 
-    /// Saves the sandbox time, so a restart never moves it backwards.
+    /// Saves the sandbox time, so a restart never moves it backwards. Read
+    /// in the transaction, so a save and a [reset](Self::reset_clock) are
+    /// written in the order they happened.
     pub(crate) fn save_clock(&self) -> rusqlite::Result<()> {
-        let now = self.clock.now();
         self.store
-            .tx(|c| store::set_meta(c, CLOCK_KEY, &now.to_string()))
+            .tx(|c| store::set_meta(c, CLOCK_KEY, &self.clock.now().to_string()))
+    }
+
+    /// Moves sandbox time forward (an admin action) and wakes the ticker;
+    /// the new time.
+    pub(crate) fn advance_clock(&self, by: std::time::Duration) -> Result<Millis, ClockError> {
+        self.clock.advance(by)?;
+        self.wake.notify_one();
+        Ok(self.clock.now())
+    }
+
+    /// Brings sandbox time back to real time and every pending
+    /// notification back by as much (none before now), saves the clock
+    /// and wakes the ticker; the new time.
+    pub(crate) fn reset_clock(&self) -> rusqlite::Result<Millis> {
+        let now = self.store.tx(|c| {
+            let back = self.clock.reset();
+            let now = self.clock.now();
+            store::move_schedule_back(c, back, now)?;
+            store::set_meta(c, CLOCK_KEY, &now.to_string())?;
+            Ok::<_, rusqlite::Error>(now)
+        })?;
+        self.wake.notify_one();
+        Ok(now)
     }
 }

@@ -6,16 +6,16 @@
 //! restart never moves time backwards) and then runs `time_scale` times faster
 //! than real time.
 //!
-//! Time is bounded so that it cannot be frozen at the end of time: the scale
-//! is at most [`MAX_TIME_SCALE`], one advance at most [`MAX_ADVANCE`], and
-//! sandbox time never passes [`LATEST`] (9999-12-31 23:59:59 Beijing time,
-//! the last instant ET's `YYYY-MM-DD HH:MM:SS` can write). An advance that
-//! would pass it is refused, not clamped; a database whose saved clock is
-//! past it is refused at start. Only running at the maximum scale for
-//! days reaches it, and there the clock stops.
+//! Time is bounded so that it can never stop: it is never more than
+//! [`MAX_AHEAD`] (100 years) ahead of real time. The scale is at most
+//! [`MAX_TIME_SCALE`] and one advance at most [`MAX_ADVANCE`]; an advance
+//! that would go beyond the bound is refused, not clamped. A fast clock
+//! that reaches the bound goes on at real speed, with real time, so
+//! every retry it schedules still comes due; a saved clock beyond it (from
+//! an older sandbox) starts at the bound. [`Clock::reset`] brings sandbox
+//! time back to real time at once.
 
-use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use et_model::BeijingTime;
@@ -24,12 +24,13 @@ use et_model::BeijingTime;
 pub(crate) type Millis = i64;
 
 /// The fastest clock: 1,000,000 times real time (a sandbox week in 0.6 s;
-/// [`LATEST`] is still about three days of real time away).
+/// [`MAX_AHEAD`] in under an hour).
 pub const MAX_TIME_SCALE: f64 = 1_000_000.0;
 /// The longest single advance: 3,660 days (ten years).
 pub const MAX_ADVANCE: Duration = Duration::from_secs(3_660 * 86_400);
-/// The last sandbox instant: 9999-12-31 23:59:59 Beijing time.
-pub const LATEST: Millis = 253_402_271_999_000;
+/// The furthest sandbox time may be ahead of real time: 36,525 days (100
+/// years).
+pub const MAX_AHEAD: Duration = Duration::from_secs(36_525 * 86_400);
 
 /// Why the clock refused a setting or an advance.
 #[derive(Clone, Debug, PartialEq)]
@@ -37,12 +38,11 @@ pub const LATEST: Millis = 253_402_271_999_000;
 pub enum ClockError {
     /// The scale is not a finite number in (0, [`MAX_TIME_SCALE`]].
     Scale(f64),
-    /// The saved or starting time is past [`LATEST`].
-    PastLatest(Millis),
     /// The advance is longer than [`MAX_ADVANCE`].
     AdvanceTooLong(Duration),
-    /// The advance would move time past [`LATEST`].
-    AdvancePastLatest(Duration),
+    /// The advance would move time more than [`MAX_AHEAD`] ahead of real
+    /// time.
+    AdvanceTooFarAhead(Duration),
 }
 
 impl std::fmt::Display for ClockError {
@@ -52,22 +52,18 @@ impl std::fmt::Display for ClockError {
                 f,
                 "time scale must be a finite number above 0 and at most {MAX_TIME_SCALE}, not {scale}"
             ),
-            ClockError::PastLatest(ms) => write!(
-                f,
-                "saved sandbox time {ms} ms is past the latest instant ({} Beijing time)",
-                beijing_datetime(LATEST)
-            ),
             ClockError::AdvanceTooLong(by) => write!(
                 f,
                 "an advance of {} s is longer than the maximum {} s",
                 by.as_secs(),
                 MAX_ADVANCE.as_secs()
             ),
-            ClockError::AdvancePastLatest(by) => write!(
+            ClockError::AdvanceTooFarAhead(by) => write!(
                 f,
-                "an advance of {} s would move sandbox time past {} Beijing time",
+                "an advance of {} s would put sandbox time more than {} days ahead of real \
+                 time; reset the clock to real time first",
                 by.as_secs(),
-                beijing_datetime(LATEST)
+                MAX_AHEAD.as_secs() / 86_400
             ),
         }
     }
@@ -83,65 +79,95 @@ pub(crate) struct Clock {
 
 #[derive(Debug)]
 struct Inner {
-    origin_real: Instant,
-    origin_ms: Millis,
+    /// Real time: an instant and the wall time it was.
+    real: (Instant, Millis),
     scale: f64,
-    /// Time added by [`Clock::advance`].
-    skipped_ms: AtomicI64,
+    /// Where sandbox time was at a real instant; it runs `scale` times
+    /// faster from there. Moved by [`Clock::advance`] and [`Clock::reset`].
+    line: Mutex<(Instant, Millis)>,
 }
 
 impl Clock {
-    /// A clock that reads `max(real now, not_before)` now and runs `scale`
-    /// times faster than real time. `scale` must be finite, positive and at
-    /// most [`MAX_TIME_SCALE`]; `not_before` at most [`LATEST`].
+    /// A clock that reads `max(real now, not_before)` now, but at most
+    /// [`MAX_AHEAD`] ahead of real time, and runs `scale` times faster
+    /// than real time. `scale` must be finite, positive and at most
+    /// [`MAX_TIME_SCALE`].
     pub(crate) fn new(scale: f64, not_before: Millis) -> Result<Self, ClockError> {
         if !(scale.is_finite() && scale > 0.0 && scale <= MAX_TIME_SCALE) {
             return Err(ClockError::Scale(scale));
         }
-        if not_before > LATEST {
-            return Err(ClockError::PastLatest(not_before));
-        }
+        let real = (Instant::now(), real_now_ms());
+        let start = not_before.clamp(real.1, real.1.saturating_add(ahead_ms()));
         Ok(Clock {
             inner: Arc::new(Inner {
-                origin_real: Instant::now(),
-                origin_ms: real_now_ms().max(not_before),
+                real,
                 scale,
-                skipped_ms: AtomicI64::new(0),
+                line: Mutex::new((real.0, start)),
             }),
         })
     }
 
-    /// Current sandbox time, at most [`LATEST`].
+    /// Current sandbox time.
     pub(crate) fn now(&self) -> Millis {
-        self.at(self.inner.skipped_ms.load(Ordering::Relaxed))
+        let line = *self.line();
+        self.on(line, Instant::now())
     }
 
-    /// Sandbox time with `skipped_ms` of advances.
-    fn at(&self, skipped_ms: Millis) -> Millis {
-        let elapsed = self.inner.origin_real.elapsed().as_secs_f64() * 1000.0 * self.inner.scale;
-        // `as` saturates on overflow; so do the sums.
+    fn line(&self) -> std::sync::MutexGuard<'_, (Instant, Millis)> {
         self.inner
-            .origin_ms
-            .saturating_add(elapsed as i64)
-            .saturating_add(skipped_ms)
-            .min(LATEST)
+            .line
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Real (wall) time at `at`, counted from the clock's start: the
+    /// system stepping its wall clock does not move sandbox time.
+    fn real_at(&self, at: Instant) -> Millis {
+        let (start, wall) = self.inner.real;
+        let elapsed = at.saturating_duration_since(start).as_millis();
+        wall.saturating_add(i64::try_from(elapsed).unwrap_or(i64::MAX))
+    }
+
+    /// Sandbox time at `at` on the time line `line`, at most [`MAX_AHEAD`]
+    /// ahead of real time (where it goes on at real speed).
+    fn on(&self, (origin, origin_ms): (Instant, Millis), at: Instant) -> Millis {
+        let real = at.saturating_duration_since(origin).as_secs_f64() * 1000.0;
+        // `as` saturates on overflow; so do the sums.
+        let scaled = origin_ms.saturating_add((real * self.inner.scale) as i64);
+        scaled.min(self.real_at(at).saturating_add(ahead_ms()))
     }
 
     /// Moves sandbox time forward by `by` at once (an admin action); an
-    /// advance over [`MAX_ADVANCE`] or past [`LATEST`] is refused.
+    /// advance over [`MAX_ADVANCE`], or to more than [`MAX_AHEAD`] ahead of
+    /// real time, is refused.
     pub(crate) fn advance(&self, by: Duration) -> Result<(), ClockError> {
         if by > MAX_ADVANCE {
             return Err(ClockError::AdvanceTooLong(by));
         }
         let ms = i64::try_from(by.as_millis()).unwrap_or(i64::MAX);
-        self.inner
-            .skipped_ms
-            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |t| {
-                let skipped = t.saturating_add(ms);
-                (self.at(t).saturating_add(ms) <= LATEST).then_some(skipped)
-            })
-            .map(drop)
-            .map_err(|_| ClockError::AdvancePastLatest(by))
+        let mut line = self.line();
+        let at = Instant::now();
+        let to = self.on(*line, at).saturating_add(ms);
+        if to > self.real_at(at).saturating_add(ahead_ms()) {
+            return Err(ClockError::AdvanceTooFarAhead(by));
+        }
+        *line = (at, to);
+        Ok(())
+    }
+
+    /// Brings sandbox time back to real time (from there it runs `scale`
+    /// times faster again); how far back it moved, in sandbox milliseconds
+    /// (never negative: a clock behind real time is not moved forward).
+    pub(crate) fn reset(&self) -> Millis {
+        let mut line = self.line();
+        let at = Instant::now();
+        let was = self.on(*line, at);
+        let real = self.real_at(at);
+        if was <= real {
+            return 0;
+        }
+        *line = (at, real);
+        was - real
     }
 
     /// How much sandbox time passes in `real` time (saturating).
@@ -154,6 +180,11 @@ impl Clock {
         let secs = sandbox_ms.max(0) as f64 / 1000.0 / self.inner.scale;
         Duration::try_from_secs_f64(secs).unwrap_or(Duration::MAX)
     }
+}
+
+/// [`MAX_AHEAD`] in milliseconds.
+fn ahead_ms() -> Millis {
+    i64::try_from(MAX_AHEAD.as_millis()).unwrap_or(i64::MAX)
 }
 
 fn real_now_ms() -> Millis {
@@ -206,7 +237,7 @@ mod tests {
     }
 
     #[test]
-    fn advances_past_the_bounds_are_refused_not_clamped() {
+    fn advances_beyond_the_bounds_are_refused_not_clamped() {
         let clock = Clock::new(1.0, 0).expect("valid scale");
         let before = clock.now();
         assert_eq!(
@@ -222,19 +253,43 @@ mod tests {
         let mut advances = 0;
         while clock.advance(MAX_ADVANCE).is_ok() {
             advances += 1;
-            assert!(advances < 1_000, "the end of time must refuse an advance");
         }
-        assert!(clock.now() <= LATEST);
-        assert_eq!(beijing_datetime(LATEST), "9999-12-31 23:59:59");
+        assert_eq!(advances, 9, "nine ten-year steps fit in a hundred years");
+        assert_eq!(
+            clock.advance(MAX_ADVANCE),
+            Err(ClockError::AdvanceTooFarAhead(MAX_ADVANCE))
+        );
+        assert!(clock.now() <= real_now_ms() + ahead_ms());
     }
 
     #[test]
-    fn a_saved_time_past_the_latest_is_refused() {
-        assert_eq!(
-            Clock::new(1.0, LATEST + 1).err(),
-            Some(ClockError::PastLatest(LATEST + 1))
+    fn at_the_bound_time_goes_on_at_real_speed_and_resets_to_real_time() {
+        let beyond = real_now_ms() + ahead_ms() + 1;
+        let clock = Clock::new(MAX_TIME_SCALE, beyond).expect("valid scale");
+        let capped = clock.now();
+        assert!(
+            capped <= real_now_ms() + ahead_ms(),
+            "a saved clock beyond the bound starts at it"
         );
-        assert!(Clock::new(1.0, LATEST).is_ok());
+        std::thread::sleep(Duration::from_millis(30));
+        let later = clock.now();
+        assert!(later - capped >= 30, "time still moves: {}", later - capped);
+        assert!(
+            later - capped < 30_000,
+            "at real speed, not a million times"
+        );
+        assert!(clock.advance(Duration::from_secs(1)).is_err());
+        let back = clock.reset();
+        assert!((ahead_ms() - 1_000..=ahead_ms()).contains(&back), "{back}");
+        assert!(
+            (clock.now() - real_now_ms()).abs() < 60_000,
+            "real time again"
+        );
+        clock
+            .advance(Duration::from_secs(60))
+            .expect("advances work again");
+        let behind = Clock::new(1.0, 0).expect("valid scale");
+        assert_eq!(behind.reset(), 0, "never forward");
     }
 
     #[test]

@@ -38,15 +38,54 @@ pub const DATABASE: &str = "sandbox.db";
 /// (an et-proto profile file).
 pub const PROFILE_JSON: &str = "profile.json";
 
-/// How to start a sandbox.
+/// How to start a sandbox; [`SandboxConfig::new`] gives the defaults, so
+/// set only what differs: `SandboxConfig { time_scale: 60.0,
+/// ..SandboxConfig::new(dir) }`.
 #[derive(Clone, Debug)]
 pub struct SandboxConfig {
     /// State directory made by [`SandboxDir::init`].
     pub dir: PathBuf,
-    /// Address to listen on (port 0 picks a free port).
+    /// Address to listen on (port 0 picks a free port). A loopback address
+    /// unless [`exposure`](Self::exposure) is [`Exposure::Network`].
     pub listen: SocketAddr,
     /// How many times faster than real time the sandbox clock runs (> 0).
     pub time_scale: f64,
+    /// Who may reach the sandbox.
+    pub exposure: Exposure,
+}
+
+impl SandboxConfig {
+    /// The state in `dir`, on `127.0.0.1` and a free port, in real time,
+    /// loopback only.
+    pub fn new(dir: impl Into<PathBuf>) -> Self {
+        SandboxConfig {
+            dir: dir.into(),
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            time_scale: 1.0,
+            exposure: Exposure::Loopback,
+        }
+    }
+}
+
+/// Who may reach a sandbox. Its dashboard shows decrypted payloads and its
+/// admin routes move orders and the clock, so by default only this
+/// machine may.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Exposure {
+    /// Listen on a loopback address only (`127.0.0.0/8`, `::1`); any other
+    /// is refused with [`Error::NotLoopback`]. The dashboard and admin
+    /// routes answer only when `Host` names loopback (a loopback address,
+    /// `localhost`, `*.localhost`).
+    #[default]
+    Loopback,
+    /// Listen on any address, other machines' reach included. The
+    /// dashboard and the admin and fault routes then require the sandbox's
+    /// secret, a random value made at each start
+    /// ([`RunningSandbox::secret`](crate::RunningSandbox::secret), printed
+    /// by `et sandbox serve --expose`); ET's API, checkout, jump and
+    /// voucher routes do not.
+    Network,
 }
 
 /// Options for [`SandboxDir::init`].

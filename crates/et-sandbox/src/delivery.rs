@@ -27,6 +27,13 @@ const MAX_REPLY: usize = 64 * 1024;
 /// The HTTP client deliveries share.
 pub(crate) type HttpClient = et_http::PlainHttpClient;
 
+/// The header every delivery carries (its value: the notification's id,
+/// [`NotificationView::id`](crate::NotificationView::id)). Every sandbox
+/// refuses any request that carries it, on every route: a `notify_url`
+/// naming a sandbox, by whatever host name, address or redirect, cannot
+/// act on that sandbox's dashboard, admin or checkout routes.
+pub const DELIVERY_HEADER: &str = "et-sandbox-delivery";
+
 /// The most of a reply each recorded attempt keeps ([`DeliveryAttemptView::reply_head`](crate::DeliveryAttemptView::reply_head)).
 pub const REPLY_HEAD_BYTES: usize = 512;
 
@@ -262,6 +269,7 @@ async fn exchange(client: &HttpClient, n: &OutboxRecord) -> Exchange {
     }
     let request = http::Request::post(&n.url)
         .header(http::header::CONTENT_TYPE, outbox::content_type(&n.body))
+        .header(DELIVERY_HEADER, n.id)
         .body(Full::new(Bytes::from(n.body.clone())));
     let request = match request {
         Ok(r) => r,

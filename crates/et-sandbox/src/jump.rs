@@ -16,17 +16,14 @@ use et_model::{
     JumpPlaceOrder, Payload,
 };
 use et_proto::OpenedRequest;
-use rand::distributions::{Alphanumeric, DistString};
-use rand::rngs::OsRng;
 
+use crate::access::random_token;
 use crate::api::place_order;
 use crate::app::App;
 use crate::codes::{Refusal, SandboxCode};
 use crate::pages;
 use crate::store::{self, JumpRecord};
 
-/// Length of a jump token (alphanumeric: about 190 bits).
-const TOKEN_LEN: usize = 32;
 /// Largest form the jump page accepts.
 pub(crate) const MAX_FORM: usize = 16 * 1024;
 
@@ -73,7 +70,7 @@ pub(crate) fn place_jump(
         )
     })?;
     let record = JumpRecord {
-        token: Alphanumeric.sample_string(&mut OsRng, TOKEN_LEN),
+        token: random_token(),
         merchant_number: req.merchant_number.clone(),
         sub_merchant_number: req.sub_merchant_number.clone(),
         request,
@@ -101,14 +98,14 @@ pub(crate) fn place_jump(
 }
 
 /// What the jump page routes answer.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug)]
 pub(crate) enum JumpPage {
     /// An HTML page; `ok` false when it shows a refusal.
     Html {
         /// Whether the page shows success (else it repeats the form with a note).
         ok: bool,
         /// The page.
-        html: String,
+        page: maud::Markup,
     },
     /// Go to the order's checkout page.
     Checkout(String),
@@ -125,7 +122,7 @@ pub(crate) fn show(app: &App, token: &str) -> Result<JumpPage, Refusal> {
         Some(order_id) => JumpPage::Checkout(order_id),
         None => JumpPage::Html {
             ok: true,
-            html: pages::jump_form(token, &op, &[], ""),
+            page: pages::jump_form(token, &op, &[], ""),
         },
     })
 }
@@ -153,7 +150,7 @@ pub(crate) fn submit(app: &App, token: &str, form: &[u8]) -> Result<JumpPage, Re
         Err(refusal) if refusal.code == SandboxCode::Internal => Err(refusal),
         Err(refusal) => Ok(JumpPage::Html {
             ok: false,
-            html: pages::jump_form(token, &op, &fields, &refusal.message),
+            page: pages::jump_form(token, &op, &fields, &refusal.message),
         }),
     }
 }

@@ -14,7 +14,6 @@
 //! and encoding, `version` and added keys in replies.
 //!
 //! ```
-//! use std::net::SocketAddr;
 //! use et_sandbox::{InitOptions, SandboxConfig, SandboxDir};
 //!
 //! # #[tokio::main(flavor = "current_thread")]
@@ -23,8 +22,8 @@
 //! let merchant = SandboxDir::init(dir.path(), &InitOptions { bits: 1024, ..InitOptions::default() })?;
 //! assert_eq!(merchant.merchant_number, "ET82009");
 //!
-//! let listen: SocketAddr = "127.0.0.1:0".parse()?;
-//! let sandbox = et_sandbox::start(SandboxConfig { dir: dir.path().into(), listen, time_scale: 1.0 }).await?;
+//! // 127.0.0.1, a free port, real time, loopback only.
+//! let sandbox = et_sandbox::start(SandboxConfig::new(dir.path())).await?;
 //! assert!(sandbox.endpoint_url().ends_with("/server"));
 //! sandbox.shutdown().await;
 //! # Ok(())
@@ -48,7 +47,8 @@
 //! sandbox clock, so a restart loses nothing. Its schema carries a version (`PRAGMA user_version`); an
 //! older database is migrated in place when the sandbox starts, and one
 //! written by a newer sandbox is refused with [`Error::SchemaVersion`]. While a sandbox runs it holds an exclusive advisory lock
-//! on `sandbox.lock` ([`LOCK_FILE`]); a second sandbox on the same directory
+//! on `sandbox.lock` ([`LOCK_FILE`]: 0600, never opened through a symbolic
+//! link); a second sandbox on the same directory
 //! fails to start with [`Error::Locked`] (two would deliver every
 //! notification twice).
 //!
@@ -66,7 +66,7 @@
 //! | `GET /attachments/{id}` | an uploaded attachment, as a download (`application/octet-stream`) |
 //! | `GET /static/dashboard.{js,css}` | the dashboard's one script and style sheet |
 //! | `GET /pay/{order_id}` | checkout page: order, amount in RMB, a choice of [`PAY_METHODS`], Pay and Decline buttons (an HTML form, no JavaScript) |
-//! | `POST /pay/{order_id}` | `action=pay` pays: status 0 → 1, payment and status notifications; `action=decline` declines: status stays 0, a payment notification with `pay_result` 0 |
+//! | `POST /pay/{order_id}` | `action=pay` pays: status 0 → 1, payment and status notifications; `action=decline` declines: status stays 0, a payment notification with `pay_result` 0; the form must carry the page's `token` (else 403 and the page again) |
 //! | `GET /jump/{token}` | a jump's page: what the merchant sent and a form for the rest (an order placed already: 303 to its checkout page) |
 //! | `POST /jump/{token}` | places the order from the form (≤ 16 KiB) and answers 303 to its checkout page, or the form again with what was wrong (422) |
 //! | `GET /vouchers/{order_id}.pdf` | remittance voucher, once remitted (status 3 or 4) |
@@ -76,23 +76,41 @@
 //! | `GET /admin/faults` | the [fault rules](faults), as JSON `{"faults": [...]}` |
 //! | `POST /admin/faults` | adds the [`FaultRule`] in the JSON body (else 400, saying why) |
 //! | `POST /admin/faults/clear` | removes every fault rule (magic values still apply) |
-//! | `POST /admin/clock/advance?seconds=N` | moves sandbox time forward: at most [`MAX_ADVANCE`] (3,660 days) per call and never past [`LATEST`] (else 400, time unchanged) |
+//! | `POST /admin/clock/advance?seconds=N` | moves sandbox time forward: at most [`MAX_ADVANCE`] (3,660 days) per call and never more than [`MAX_AHEAD`] (100 years) ahead of real time (else 400, time unchanged); answers `{"now": …}` |
+//! | `POST /admin/clock/reset` | brings sandbox time back to real time, and every pending notification back by as much (none before now); answers `{"now": …}` |
 //!
 //! Admin `POST`s must say `Content-Type: application/json` (the body is
 //! ignored but for a fault rule's; else 415): a cross-site HTML form on any page the developer's
 //! browser opens cannot send that, and a cross-site script cannot without a
 //! CORS preflight the sandbox never grants. `et sandbox admin` sends it.
 //!
+//! A sandbox listens on loopback only ([`Exposure::Loopback`], the
+//! default; any other address is refused with [`Error::NotLoopback`]).
 //! Every route but ET's API, checkout, jump and voucher routes (and the
-//! dashboard's static assets) answers `403` unless `Host` is an IP address,
-//! `localhost` or a `*.localhost` name: a DNS-rebinding page on another
-//! domain is same-origin with the sandbox, but names its own domain there.
-//! The check is the default, so a route added later is covered too.
+//! dashboard's static assets) answers `403` unless `Host` names loopback
+//! (a loopback address, `localhost` or a `*.localhost` name): a
+//! DNS-rebinding page on another domain is same-origin with the sandbox,
+//! but names its own domain there. The check is the default, so a route
+//! added later is covered too. Exposed on purpose ([`Exposure::Network`],
+//! `et sandbox serve --expose`), the sandbox takes any address in `Host`
+//! but no domain, and those routes also require its secret
+//! ([`RunningSandbox::secret`], made at each start): `Authorization: Bearer
+//! SECRET`, or the cookie that opening [`RunningSandbox::dashboard_url`]
+//! (`/?secret=SECRET`) sets once (`HttpOnly`, `SameSite=Strict`); else
+//! `401`.
+//!
+//! No `POST` but the API's answers a browser's cross-site request (`403`):
+//! `Sec-Fetch-Site` must be `same-origin` or `none`, and `Origin`, when
+//! sent, this sandbox as `Host` names it. Pages send `Referrer-Policy:
+//! same-origin`, under which a browser names the page's origin in its own
+//! form posts.
 //!
 //! The dashboard's buttons send exactly these JSON `POST`s from a few
-//! lines of same-origin script. Its pages are server-rendered (maud
-//! templates, every value escaped) under a Content-Security-Policy that
-//! runs only the sandbox's own script; lists are keyset-paged and an
+//! lines of same-origin script. Every page, ET's checkout and jump pages
+//! included, is server-rendered (maud templates, every value escaped)
+//! and sent by one responder with `nosniff`, `no-store`,
+//! `Referrer-Policy: same-origin` and a Content-Security-Policy that runs
+//! only the sandbox's own script and forbids framing; lists are keyset-paged and an
 //! order page shows at most [`ORDER_PAGE_ROWS`] of each kind of row, so no
 //! request makes the sandbox do unbounded work. The request log keeps
 //! each payload up to [`MAX_LOGGED_PAYLOAD`] bytes. Decrypted payloads
@@ -163,9 +181,20 @@
 //! ([`DeliveryFailure::BadRefundReply`], the reason in `last_error`).
 //! Deliveries run concurrently, each attempt within 10 s: at most
 //! [`MAX_DELIVERIES`] (32) in flight, at most [`MAX_DELIVERIES_PER_ENDPOINT`]
-//! (4) to one endpoint (scheme, host and port), so endpoints that hang
-//! delay only their own notifications; one order's notifications go one at
-//! a time, oldest first.
+//! (4) to one endpoint (scheme, host and port). Due notifications are read
+//! taking turns per endpoint (each endpoint's oldest first, then each
+//! one's next), so however many wait for one endpoint, another's start in
+//! the same round while a slot is free: an endpoint that hangs holds at
+//! most 4 slots and delays only its own notifications, unless 8 or more
+//! hang at once and hold all 32, and then another's waits at most until a
+//! slot frees (10 s). One order's notifications go one at a time, oldest
+//! first.
+//! Every delivery carries the header [`DELIVERY_HEADER`]
+//! (`et-sandbox-delivery: ID`, the notification's id), and every sandbox
+//! refuses any request that carries it (`403`, on every route): a
+//! `notify_url` that names a sandbox, this one or another, by any host
+//! name, address or redirect, acts on nothing there. Deliveries follow no
+//! redirect.
 //! Unpaid orders close after 7 days of sandbox time.
 //!
 //! Every attempt is recorded: when, where, the HTTP status (or why no
@@ -267,10 +296,21 @@
 //! the listen backlog), a silent connection closed after the idle timeout
 //! (10 s), request headers complete within the header timeout (10 s). A
 //! body must arrive within `body_read_timeout` (30 s; else 408), be at most
-//! [`MAX_BODY`] (20 MiB; else 413) and fit in `body_budget` (64 MiB), the
-//! body bytes all requests in flight hold together (else 503). Malformed
-//! framing, e.g. bad chunking, is 400; a method other than POST on
-//! `/server` is 405 with `Allow: POST`. Request handlers (RSA, SQLite) and
+//! [`MAX_BODY`] (20 MiB; else 413) and fit in `body_budget` (96 MiB), the
+//! memory all requests in flight hold together, each body byte costing
+//! [`WORK_FACTOR`] (4) bytes for the body and the copies made while it is
+//! handled (else 503; a declared `Content-Length` that cannot fit is
+//! refused before the body is read). `POST /server` takes
+//! `Content-Type: application/json` or none (ET's demo sends none; else
+//! 415), and no `POST` answers a browser's cross-site request (403); both
+//! are refused from the head, unread. Requests with bodies of a MiB or
+//! more are handled one at a time on a thread of their own, so glibc's
+//! per-thread arenas do not each keep one's peak (`cargo xtask
+//! sandbox-memory` prints the peak RSS under three 18.7 MB envelopes at a
+//! time). Malformed
+//! framing, e.g. bad chunking, is 400. `HEAD` answers as `GET` without
+//! the body; a route asked with a method it does not take is 405 with
+//! `Allow` (e.g. `Allow: POST` on `/server`), an unknown path 404. Request handlers (RSA, SQLite) and
 //! the notification loop's database work run on tokio's blocking pool, never
 //! on the threads that drive connections; at most `api_concurrency` (4 per
 //! core) `POST /server` requests at once, the rest waiting in arrival order,
@@ -286,6 +326,7 @@
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod access;
 mod api;
 mod app;
 mod clock;
@@ -306,6 +347,7 @@ mod money;
 mod outbox;
 mod pages;
 mod refund_reply;
+mod reply;
 mod server;
 mod store;
 mod ticker;
@@ -324,21 +366,21 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 pub use api::MAX_ATTACHMENTS_PER_TYPE;
-pub use clock::{ClockError, LATEST, MAX_ADVANCE, MAX_TIME_SCALE};
+pub use clock::{ClockError, MAX_ADVANCE, MAX_AHEAD, MAX_TIME_SCALE};
 pub use codes::{Refusal, SandboxCode};
 pub use config::{
-    InitOptions, MerchantInfo, RateTable, SandboxConfig, SandboxDir, DATABASE, ET_PRIVATE_PEM,
-    ET_PUBLIC_PEM, MERCHANT_JSON, MERCHANT_PRIVATE_PEM, MERCHANT_PUBLIC_PEM, PROFILE_JSON,
-    SANDBOX_JSON,
+    Exposure, InitOptions, MerchantInfo, RateTable, SandboxConfig, SandboxDir, DATABASE,
+    ET_PRIVATE_PEM, ET_PUBLIC_PEM, MERCHANT_JSON, MERCHANT_PRIVATE_PEM, MERCHANT_PUBLIC_PEM,
+    PROFILE_JSON, SANDBOX_JSON,
 };
 pub use dashboard::{
     ATTEMPTS_SHOWN, MAX_LOGGED_PAYLOAD, ORDER_PAGE_ROWS, PAGE_SIZE, PAY_METHODS, REQUEST_LOG_ROWS,
 };
-pub use delivery::{DeliveryFailure, REPLY_HEAD_BYTES};
+pub use delivery::{DeliveryFailure, DELIVERY_HEADER, REPLY_HEAD_BYTES};
 pub use engine::CLOSE_UNPAID_AFTER_MS;
 pub use faults::{Fault, FaultError, FaultPlan, FaultRule, Scope, Stage};
 pub use institutions::{InstitutionDirectory, DEFAULT_PAGE, MAX_PAGE, RESIDENCE};
-pub use limits::{Limits, MAX_BODY};
+pub use limits::{Limits, MAX_BODY, WORK_FACTOR};
 pub use lock::LOCK_FILE;
 pub use machine::{Event, IllegalTransition};
 pub use outbox::{MAX_ATTEMPTS, RETRY_MINUTES};
@@ -390,6 +432,13 @@ pub enum Error {
         /// The newest version this sandbox knows.
         known: i64,
     },
+    /// The listen address is not a loopback address, and the
+    /// configuration did not ask for [`Exposure::Network`]: other machines
+    /// would reach the dashboard (decrypted payloads) and the admin routes.
+    NotLoopback {
+        /// The address.
+        addr: SocketAddr,
+    },
     /// The listen address could not be bound.
     Bind {
         /// The address.
@@ -433,6 +482,13 @@ impl fmt::Display for Error {
                  it was written by a newer sandbox",
                 path.display()
             ),
+            Error::NotLoopback { addr } => write!(
+                f,
+                "{addr} is not a loopback address: other machines would reach the dashboard \
+                 (decrypted payloads) and the admin routes; allow it explicitly \
+                 (Exposure::Network, `et sandbox serve --expose`), and they then need the \
+                 secret the sandbox prints at start"
+            ),
             Error::Bind { addr, source } => write!(f, "cannot listen on {addr}: {source}"),
         }
     }
@@ -444,7 +500,10 @@ impl std::error::Error for Error {
             Error::Io { source, .. } | Error::Bind { source, .. } => Some(source),
             Error::Key { source, .. } => Some(source),
             Error::Database(e) => Some(e),
-            Error::Config { .. } | Error::Locked { .. } | Error::SchemaVersion { .. } => None,
+            Error::Config { .. }
+            | Error::Locked { .. }
+            | Error::SchemaVersion { .. }
+            | Error::NotLoopback { .. } => None,
         }
     }
 }
@@ -464,6 +523,11 @@ pub async fn start(config: SandboxConfig) -> Result<RunningSandbox, Error> {
 
 /// [`start`] within the given resource bounds.
 pub async fn start_with(config: SandboxConfig, limits: Limits) -> Result<RunningSandbox, Error> {
+    if config.exposure == Exposure::Loopback && !config.listen.ip().is_loopback() {
+        return Err(Error::NotLoopback {
+            addr: config.listen,
+        });
+    }
     let dir = SandboxDir::new(&config.dir);
     let lock = Arc::new(lock::lock(&config.dir)?);
     let merchant = dir.merchant()?;
@@ -485,17 +549,21 @@ pub async fn start_with(config: SandboxConfig, limits: Limits) -> Result<Running
         )?;
         Ok::<_, rusqlite::Error>((store::meta(c, app::CLOCK_KEY)?, store::merchants(c)?))
     })?;
-    let not_before = saved_clock.and_then(|t| t.parse().ok()).unwrap_or(0);
-    let clock = clock::Clock::new(config.time_scale, not_before).map_err(|e| {
-        let path = match e {
-            clock::ClockError::Scale(_) => PathBuf::from("time_scale"),
-            _ => dir.file(DATABASE),
-        };
-        Error::Config {
-            path,
-            reason: e.to_string(),
-        }
+    let saved: clock::Millis = saved_clock.and_then(|t| t.parse().ok()).unwrap_or(0);
+    let clock = clock::Clock::new(config.time_scale, saved).map_err(|e| Error::Config {
+        path: PathBuf::from("time_scale"),
+        reason: e.to_string(),
     })?;
+    // A clock saved beyond MAX_AHEAD starts at the bound: what was due then
+    // is due as much earlier.
+    let back = saved.saturating_sub(clock.now());
+    if back > 0 {
+        tracing::warn!(
+            back_ms = back,
+            "the saved clock was too far ahead; it starts at the bound"
+        );
+        store.tx(|c| store::move_schedule_back(c, back, clock.now()))?;
+    }
     let listener = TcpListener::bind(config.listen)
         .await
         .map_err(|source| Error::Bind {
@@ -519,12 +587,15 @@ pub async fn start_with(config: SandboxConfig, limits: Limits) -> Result<Running
             .filter_map(app::MerchantKey::parse)
             .collect(),
         faults,
+        access: access::Access::new(config.exposure, addr.port()),
+        form_token: access::random_token(),
     });
     let (stop, stopped) = watch::channel(false);
     let server = Arc::new(server::Server {
         app: app.clone(),
         budget: limits::BodyBudget::new(limits.body_budget),
         api_turns: Arc::new(tokio::sync::Semaphore::new(limits.api_concurrency.max(1))),
+        large: limits::LargeLane::start().map_err(|e| Error::io(&config.dir, e))?,
         limits,
     });
     // Each task holds the directory's lock until it has ended.
@@ -578,6 +649,23 @@ impl RunningSandbox {
         format!("{}/server", self.app.base_url)
     }
 
+    /// The secret the dashboard and the admin routes require
+    /// ([`Exposure::Network`]; `Authorization: Bearer SECRET`, or the
+    /// cookie [`dashboard_url`](Self::dashboard_url) sets); `None` on
+    /// loopback, where they require none.
+    pub fn secret(&self) -> Option<&str> {
+        self.app.access.secret()
+    }
+
+    /// `http://ADDR/`, the dashboard; exposed, with `?secret=SECRET`, which
+    /// sets the browser's cookie and redirects to `/`.
+    pub fn dashboard_url(&self) -> String {
+        match self.secret() {
+            Some(secret) => format!("{}/?secret={secret}", self.app.base_url),
+            None => format!("{}/", self.app.base_url),
+        }
+    }
+
     /// `http://ADDR/pay/{order_id}`, the checkout page.
     pub fn pay_url(&self, order_id: &str) -> String {
         self.app.pay_url(order_id)
@@ -589,7 +677,9 @@ impl RunningSandbox {
     }
 
     /// Stops accepting, waits (up to 5 s) for open connections and stops
-    /// the notification loop. Undelivered notifications stay in the outbox.
+    /// the notification loop. Undelivered notifications stay in the outbox;
+    /// an attempt cut off by the stop is due at once when a sandbox starts
+    /// on the state again.
     pub async fn shutdown(mut self) {
         let _ = self.stop.send(true);
         for task in self.tasks.drain(..) {
@@ -697,12 +787,18 @@ impl RunningSandbox {
     }
 
     /// Moves sandbox time forward at once (e.g. past the 7-day close); at
-    /// most [`MAX_ADVANCE`], and never past [`LATEST`] (refused, time
-    /// unchanged).
+    /// most [`MAX_ADVANCE`], and never more than [`MAX_AHEAD`] ahead of
+    /// real time (refused, time unchanged).
     pub fn advance_clock(&self, by: Duration) -> Result<(), ClockError> {
-        self.app.clock.advance(by)?;
-        self.app.wake.notify_one();
-        Ok(())
+        self.app.advance_clock(by).map(drop)
+    }
+
+    /// Brings sandbox time back to real time; every pending notification's
+    /// next attempt moves back by as much (none before now), so each still
+    /// comes due. Orders keep their times: one created in the sandbox's
+    /// future closes unpaid 7 sandbox days after that.
+    pub fn reset_clock(&self) -> Result<(), Refusal> {
+        Ok(self.app.reset_clock().map(drop)?)
     }
 
     /// Adds a fault rule after the others ([`faults`]; `POST /admin/faults`).

@@ -2,10 +2,10 @@
 //! `sandbox.lock`, held as long as the sandbox runs. Two sandboxes on one
 //! database would both deliver every notification.
 
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::path::Path;
 
-use crate::Error;
+use crate::{files, Error};
 
 /// The lock file in the state directory.
 pub const LOCK_FILE: &str = "sandbox.lock";
@@ -21,12 +21,12 @@ pub(crate) struct DirLock {
 /// [`Error::Locked`] when another sandbox holds it.
 pub(crate) fn lock(dir: &Path) -> Result<DirLock, Error> {
     let path = dir.join(LOCK_FILE);
-    let file = OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&path)
-        .map_err(|e| Error::io(&path, e))?;
+    // Owner-only and never through a symbolic link, like every file of the
+    // state directory: a planted link would have the sandbox create, and
+    // lock, whatever file it names; a readable lock file lets anyone hold
+    // the lock.
+    let file =
+        files::create_with_mode(&path, files::OWNER_ONLY).map_err(|e| Error::io(&path, e))?;
     try_lock_exclusive(&file).map_err(|e| match e.kind() {
         std::io::ErrorKind::WouldBlock => Error::Locked { path: path.clone() },
         _ => Error::io(&path, e),

@@ -1,20 +1,35 @@
-//! The jump page and the remittance voucher PDF (the checkout page is the
-//! dashboard's, `crate::dashboard`).
+//! The pages' `<head>`, the jump page and the remittance voucher PDF (the
+//! checkout page is the dashboard's, `crate::dashboard`).
 
 use et_model::JumpPlaceOrder;
+use maud::{html, Markup, DOCTYPE};
 
 use crate::store::OrderRecord;
 
+/// The `<head>` of every page: the style sheet, and the dashboard's script
+/// on the dashboard's pages (ET's public pages run none).
+pub(crate) fn head(title: Markup, script: bool) -> Markup {
+    html! {
+        head {
+            meta charset="utf-8";
+            meta name="viewport" content="width=device-width, initial-scale=1";
+            title { (title) }
+            link rel="stylesheet" href="/static/dashboard.css";
+            @if script { script src="/static/dashboard.js" defer {} }
+        }
+    }
+}
+
 /// The jump page: what the merchant sent (read-only), and a form for the
 /// rest. `entered` is the student's last input, shown again with `note`
-/// when it was refused. Every value is escaped: all of it comes from the
-/// merchant or the student.
+/// when it was refused. A maud template: every value, all of it the
+/// merchant's or the student's, is escaped.
 pub(crate) fn jump_form(
     token: &str,
     op: &JumpPlaceOrder,
     entered: &[(String, String)],
     note: &str,
-) -> String {
+) -> Markup {
     let tuition = op.tuition.as_ref().map(|a| a.as_str().to_owned());
     let sent = [
         ("School", &op.school_name),
@@ -31,23 +46,6 @@ pub(crate) fn jump_form(
         ("Address", &op.student_address),
         ("WeChat", &op.wechat_number),
     ];
-    let rows: String = sent
-        .iter()
-        .filter_map(|(label, value)| value.as_deref().map(|v| (label, v)))
-        .map(|(label, v)| format!("<tr><th>{}</th><td>{}</td></tr>\n", esc(label), esc(v)))
-        .collect();
-    let purposes: String = op
-        .fee_type_list
-        .iter()
-        .flatten()
-        .map(|f| {
-            format!(
-                "<li>{} ({})</li>",
-                esc(&f.fee_type_desc),
-                esc(&f.fee_type.to_string())
-            )
-        })
-        .collect();
     let asked = [
         (
             "institution_code",
@@ -74,56 +72,39 @@ pub(crate) fn jump_form(
         ("name_ch", "Chinese name", op.name_ch.is_none()),
         ("student_email", "E-mail", op.student_email.is_none()),
     ];
-    let inputs: String = asked
-        .iter()
-        .filter(|(_, _, ask)| *ask)
-        .map(|(name, label, _)| {
-            let value = entered
-                .iter()
-                .find(|(k, _)| k == name)
-                .map_or("", |(_, v)| v);
-            format!(
-                "<p><label>{} <input name=\"{name}\" value=\"{}\"></label></p>\n",
-                esc(label),
-                esc(value)
-            )
-        })
-        .collect();
-    format!(
-        r#"<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>EasyTransfer sandbox: place your order</title></head>
-<body>
-<h1>EasyTransfer sandbox: place your order</h1>
-<p class="note">{note}</p>
-<p>Merchant order <span id="merchant_order_id">{moid}</span>. Your merchant sent:</p>
-<table id="from_merchant">
-{rows}</table>
-<ul id="fee_types">{purposes}</ul>
-<form method="post" action="/jump/{token}">
-{inputs}<button type="submit">Place order</button>
-</form>
-</body></html>
-"#,
-        note = esc(note),
-        moid = esc(&op.merchant_order_id),
-        token = esc(token),
-    )
-}
-
-/// HTML-escapes text from the merchant.
-fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
+    let value = |name: &str| {
+        entered
+            .iter()
+            .find(|(k, _)| k == name)
+            .map_or("", |(_, v)| v.as_str())
+    };
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            (head(html! { "EasyTransfer sandbox: place your order" }, false))
+            body.checkout { div.card {
+                h1 { "EasyTransfer sandbox: place your order" }
+                @if !note.is_empty() { p.flash.note { (note) } }
+                p { "Merchant order " span #merchant_order_id { (op.merchant_order_id) } ". Your merchant sent:" }
+                table #from_merchant {
+                    @for (label, v) in &sent {
+                        @if let Some(v) = v { tr { th { (label) } td { (v) } } }
+                    }
+                }
+                ul #fee_types {
+                    @for f in op.fee_type_list.iter().flatten() {
+                        li { (f.fee_type_desc) " (" (f.fee_type.to_string()) ")" }
+                    }
+                }
+                form method="post" action=(format!("/jump/{token}")) {
+                    @for (name, label, _) in asked.iter().filter(|(_, _, ask)| *ask) {
+                        p { label { (label) " " input name=(name) value=(value(name)); } }
+                    }
+                    button type="submit" { "Place order" }
+                }
+            } }
         }
     }
-    out
 }
 
 /// A one-page PDF voucher naming the order and amount (valid PDF 1.4 with

@@ -5,22 +5,22 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use et_model::OrderStatus;
-use http::{header, Method, Request, Response, StatusCode};
-use http_body_util::Full;
+use http::{header, Method, Request, StatusCode};
 use hyper::body::Incoming;
 use hyper::service::service_fn;
 use tokio::net::TcpListener;
 use tokio::sync::{watch, Semaphore};
 
+use crate::access::{cross_site, Denied};
 use crate::app::App;
 use crate::clock::beijing_datetime;
 use crate::codes::{Refusal, SandboxCode};
+use crate::delivery::DELIVERY_HEADER;
 use crate::faults::{self, Fault, FaultPlan, FaultRule};
-use crate::limits::{read_body, BodyBudget, Limits, MAX_BODY};
+use crate::limits::{read_body, BodyBudget, LargeLane, Limits, LARGE_BODY, MAX_BODY};
 use crate::machine::Event;
+use crate::reply::{html, json, reply, see_other, text, Reply};
 use crate::{api, dashboard, jump, pages, store};
-
-type Reply = Response<Full<Bytes>>;
 
 /// What every request's handler shares.
 pub(crate) struct Server {
@@ -34,6 +34,8 @@ pub(crate) struct Server {
     /// ([`Limits::api_concurrency`]); tokio's semaphore is fair, so requests
     /// are served in the order they arrived.
     pub api_turns: Arc<Semaphore>,
+    /// The thread that handles large requests.
+    pub large: LargeLane,
 }
 
 /// A request answered by closing its connection without a reply (a
@@ -68,39 +70,45 @@ pub(crate) async fn serve(
     et_http::serve_with(listener, service, config, stopped).await;
 }
 
-/// Reads the request's body within the [`Limits`] (only `POST /server`
-/// may send up to [`MAX_BODY`]; every other route's body is a small form),
-/// then routes it on tokio's blocking pool: RSA and SQLite never run on the
+/// Refuses what it can from the head alone ([`refuse_unread`]); reads
+/// the request's body within the [`Limits`] (only `POST /server` may send
+/// up to [`MAX_BODY`]; every other route's body is a small form), then
+/// routes it on tokio's blocking pool: RSA and SQLite never run on the
 /// threads that drive connections. `POST /server` waits for one of
 /// [`Server::api_turns`] first; the other routes (no RSA) go straight on.
 async fn answer(server: Arc<Server>, req: Request<Incoming>) -> Result<Reply, NoReply> {
-    let api = req.uri().path().trim_matches('/') == "server";
+    let api = req.method() == Method::POST && req.uri().path().trim_matches('/') == "server";
+    if let Some(refused) = refuse_unread(&req, api) {
+        return Ok(refused);
+    }
     let limit = if api { MAX_BODY } else { jump::MAX_FORM };
     let (parts, body) = req.into_parts();
-    let (body, held) =
-        match read_body(&parts.headers, body, limit, &server.limits, &server.budget).await {
-            Ok(read) => read,
-            Err(refusal) => {
-                return Ok(reply(
-                    refusal.status(),
-                    "text/plain; charset=utf-8",
-                    refusal.message().into_bytes(),
-                ))
-            }
-        };
-    let req = Request::from_parts(parts, body);
+    let (body, held) = match read_body(&parts.headers, body, limit, &server).await {
+        Ok(read) => read,
+        Err(refusal) => return Ok(text(refusal.status(), refusal.message())),
+    };
     let turn = match api {
         // Never closed, so acquiring cannot fail.
         true => server.api_turns.clone().acquire_owned().await.ok(),
         false => None,
     };
-    let routed = tokio::task::spawn_blocking(move || {
-        let reply = route_with_faults(&server, &req);
+    let app = server.app.clone();
+    let large = body.len() >= LARGE_BODY;
+    let work = move || {
+        let reply = match api {
+            // The API takes the body itself, to let it go once opened.
+            true => api_answer(&app, body),
+            false => (route(&app, &Request::from_parts(parts, body)), None),
+        };
         drop((held, turn));
         reply
-    });
-    let (reply, fault) = routed.await.unwrap_or_else(|e| {
-        tracing::error!(error = %e, "a request handler failed");
+    };
+    let routed = match large {
+        true => server.large.run(work).await,
+        false => tokio::task::spawn_blocking(work).await.ok(),
+    };
+    let (reply, fault) = routed.unwrap_or_else(|| {
+        tracing::error!("a request handler failed");
         let failed = Refusal::new(SandboxCode::Internal, "the handler failed");
         (admin_error(&failed), None)
     });
@@ -108,6 +116,35 @@ async fn answer(server: Arc<Server>, req: Request<Incoming>) -> Result<Reply, No
         Some(fault) => play(fault, reply).await,
         None => Ok(reply),
     }
+}
+
+/// What is refused from the request's head, before a byte of its body is
+/// read or paid for: a sandbox's own delivery ([`DELIVERY_HEADER`]), a
+/// browser's cross-site `POST`, and an API body that is not JSON.
+fn refuse_unread(req: &Request<Incoming>, api: bool) -> Option<Reply> {
+    if req.headers().contains_key(DELIVERY_HEADER) {
+        let why = "a notification from a sandbox acts on no sandbox route";
+        return Some(text(StatusCode::FORBIDDEN, why));
+    }
+    if req.method() == Method::POST && cross_site(req.headers()) {
+        let why = "a page of another origin cannot post to the sandbox";
+        return Some(text(StatusCode::FORBIDDEN, why));
+    }
+    // ET's API takes JSON; ET's own demo sends no Content-Type at all. What
+    // a form or a page's script sends without a preflight is neither.
+    let content_type = req.headers().get(header::CONTENT_TYPE);
+    if api && content_type.is_some_and(|v| !is_json(v)) {
+        let why = "ET's API takes Content-Type: application/json (or none)";
+        return Some(text(StatusCode::UNSUPPORTED_MEDIA_TYPE, why));
+    }
+    None
+}
+
+/// `POST /server`: ET's API; answers with the fault to play.
+fn api_answer(app: &App, body: Bytes) -> (Reply, Option<Fault>) {
+    let answer = api::handle(app, body);
+    let json = "application/json; charset=utf-8";
+    (reply(StatusCode::OK, json, answer.body), answer.fault)
 }
 
 /// Plays an API fault on a reply ([`crate::faults`]): every wait bounded,
@@ -121,11 +158,9 @@ async fn play(fault: Fault, reply: Reply) -> Result<Reply, NoReply> {
         }
         Fault::HttpStatus { status, .. } => {
             let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-            let text = format!("HTTP {status} from the sandbox, as a fault asked");
-            Ok(self::reply(
+            Ok(text(
                 status,
-                "text/plain; charset=utf-8",
-                text.into_bytes(),
+                format!("HTTP {status} from the sandbox, as a fault asked"),
             ))
         }
         Fault::Timeout { hold_ms, .. } => {
@@ -138,95 +173,113 @@ async fn play(fault: Fault, reply: Reply) -> Result<Reply, NoReply> {
     }
 }
 
-/// Routes a request; `POST /server` answers with the fault to play.
-fn route_with_faults(server: &Server, req: &Request<Bytes>) -> (Reply, Option<Fault>) {
-    let app = &server.app;
-    if req.method() == Method::POST && req.uri().path().trim_matches('/') == "server" {
-        let answer = api::handle(app, req.body());
-        let json = "application/json; charset=utf-8";
-        return (reply(StatusCode::OK, json, answer.body), answer.fault);
-    }
-    (route(app, req), None)
-}
-
 fn route(app: &App, req: &Request<Bytes>) -> Reply {
-    let method = req.method().clone();
+    // `HEAD` is `GET` without the body, which hyper leaves out.
+    let method = match req.method() {
+        &Method::HEAD => Method::GET,
+        other => other.clone(),
+    };
+    let m = &method;
     let path = req.uri().path().to_owned();
     let query = req.uri().query().unwrap_or_default().to_owned();
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
     // ET's own routes (the API, the payer's checkout, jump pages, vouchers)
-    // and the static assets answer any name; every other route, present or
-    // added later, answers only to a local one.
+    // and the static assets answer anyone; every other route, present or
+    // added later, only whom `app.access` lets in.
     let public = matches!(
         segments.first(),
         Some(&("server" | "pay" | "jump" | "vouchers" | "static"))
     );
-    if !public && !local_host(req) {
-        return reply(
-            StatusCode::FORBIDDEN,
-            "text/plain; charset=utf-8",
-            b"the dashboard and admin routes answer only to an IP address or localhost \
-              in Host (a DNS-rebinding page names the sandbox by its own domain)"
-                .to_vec(),
-        );
-    }
-    match (&method, segments.as_slice()) {
-        (_, ["server"]) => {
-            let mut response = reply(
-                StatusCode::METHOD_NOT_ALLOWED,
-                "text/plain; charset=utf-8",
-                format!("{method} /server: ET's API takes POST only").into_bytes(),
-            );
-            response
-                .headers_mut()
-                .insert(header::ALLOW, header::HeaderValue::from_static("POST"));
-            response
+    if !public {
+        if let Err(denied) = app.access.check(req) {
+            return refuse_access(denied);
         }
-        (&Method::GET, [""]) => dashboard::orders(app, &query),
-        (&Method::GET, ["orders", id]) => dashboard::order(app, id),
-        (&Method::GET, ["notifications"]) => dashboard::notifications(app, &query),
-        (&Method::GET, ["requests"]) => dashboard::requests(app, &query),
-        (&Method::GET, ["requests", id]) => dashboard::request(app, id),
-        (&Method::GET, ["faults"]) => dashboard::faults(app),
-        (&Method::GET, ["attachments", id]) => dashboard::attachment(app, id),
-        (&Method::GET, ["static", file]) => dashboard::asset(file),
-        (&Method::GET, ["pay", id]) => dashboard::checkout(app, id, ""),
-        (&Method::POST, ["pay", id]) => dashboard::checkout_submit(app, id, req.body()),
-        (&Method::GET, ["vouchers", file]) => voucher(app, file),
-        (&Method::GET, ["jump", token]) => jump_page(app, jump::show(app, token)),
-        (&Method::POST, ["jump", token]) => jump_page(app, jump::submit(app, token, req.body())),
-        (_, ["admin", "faults", ..]) => faults_admin(&app.faults, req),
-        (&Method::GET, ["admin", "orders", id]) => admin_view(app, id),
-        (&Method::POST, ["admin", ..]) if !is_json(req) => not_json(),
-        (&Method::POST, ["admin", "orders", id, action]) => match admin_event(action, &query) {
-            Some(event) => admin_json(
-                app.transition(id, None, event, None).map(|o| o.order_id),
-                app,
-            ),
-            None => not_found(&format!("no admin action {action:?}")),
-        },
-        (&Method::POST, ["admin", "clock", "advance"]) => advance_clock(app, &query),
-        (&Method::POST, ["admin", "notifications", id, "redeliver"]) => redeliver(app, id),
-        _ => not_found(&format!("no route for {method} {path}")),
     }
+    let json_body = req.headers().get(header::CONTENT_TYPE).is_some_and(is_json);
+    if method == Method::POST && segments.first() == Some(&"admin") && !json_body {
+        return not_json();
+    }
+    let (allow, answer) = match segments.as_slice() {
+        // `POST /server` went to the API instead.
+        ["server"] => (POST, None),
+        [""] => get(m, || dashboard::orders(app, &query)),
+        ["orders", id] => get(m, || dashboard::order(app, id)),
+        ["notifications"] => get(m, || dashboard::notifications(app, &query)),
+        ["requests"] => get(m, || dashboard::requests(app, &query)),
+        ["requests", id] => get(m, || dashboard::request(app, id)),
+        ["faults"] => get(m, || dashboard::faults(app)),
+        ["attachments", id] => get(m, || dashboard::attachment(app, id)),
+        ["static", file] => get(m, || dashboard::asset(file)),
+        ["pay", id] => get_post(
+            m,
+            || dashboard::checkout(app, id, ""),
+            || dashboard::checkout_submit(app, id, req.body()),
+        ),
+        ["vouchers", file] => get(m, || voucher(app, file)),
+        ["jump", token] => get_post(
+            m,
+            || jump_page(app, jump::show(app, token)),
+            || jump_page(app, jump::submit(app, token, req.body())),
+        ),
+        ["admin", "faults"] => get_post(
+            m,
+            || fault_rules(&app.faults),
+            || add_fault(&app.faults, req.body()),
+        ),
+        ["admin", "faults", "clear"] => post(m, || {
+            app.faults.clear();
+            fault_rules(&app.faults)
+        }),
+        ["admin", "orders", id] => get(m, || admin_view(app, id)),
+        ["admin", "orders", id, action] => post(m, || admin_action(app, id, action, &query)),
+        ["admin", "clock", "advance"] => post(m, || advance_clock(app, &query)),
+        ["admin", "clock", "reset"] => post(m, || reset_clock(app)),
+        ["admin", "notifications", id, "redeliver"] => post(m, || redeliver(app, id)),
+        _ => return not_found(&format!("no route for {} {path}", req.method())),
+    };
+    answer.unwrap_or_else(|| {
+        let message = format!("{} {path}: this route takes {allow}", req.method());
+        let mut response = text(StatusCode::METHOD_NOT_ALLOWED, message);
+        response
+            .headers_mut()
+            .insert(header::ALLOW, header::HeaderValue::from_static(allow));
+        response
+    })
 }
 
-fn reply(status: StatusCode, content_type: &'static str, body: Vec<u8>) -> Reply {
-    let mut response = Response::new(Full::new(Bytes::from(body)));
-    *response.status_mut() = status;
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        header::HeaderValue::from_static(content_type),
-    );
-    response
+/// A route's `Allow` list, and its answer if it takes the request's method.
+type Routed = (&'static str, Option<Reply>);
+
+const GET: &str = "GET, HEAD";
+const POST: &str = "POST";
+const GET_POST: &str = "GET, HEAD, POST";
+
+/// A route taking `GET` (and `HEAD`).
+fn get(method: &Method, page: impl FnOnce() -> Reply) -> Routed {
+    (GET, (method == Method::GET).then(page))
+}
+
+/// A route taking `POST`.
+fn post(method: &Method, action: impl FnOnce() -> Reply) -> Routed {
+    (POST, (method == Method::POST).then(action))
+}
+
+/// A route taking both: a page and what its form sends.
+fn get_post(
+    method: &Method,
+    page: impl FnOnce() -> Reply,
+    action: impl FnOnce() -> Reply,
+) -> Routed {
+    let answer = match *method {
+        Method::GET => Some(page()),
+        Method::POST => Some(action()),
+        _ => None,
+    };
+    (GET_POST, answer)
 }
 
 fn not_found(message: &str) -> Reply {
-    reply(
-        StatusCode::NOT_FOUND,
-        "text/plain; charset=utf-8",
-        message.as_bytes().to_vec(),
-    )
+    text(StatusCode::NOT_FOUND, message)
 }
 
 fn order(app: &App, id: &str) -> Result<Option<store::OrderRecord>, Refusal> {
@@ -236,25 +289,15 @@ fn order(app: &App, id: &str) -> Result<Option<store::OrderRecord>, Refusal> {
 /// A jump page, a redirect to the placed order's checkout, or an error.
 fn jump_page(app: &App, page: Result<jump::JumpPage, Refusal>) -> Reply {
     match page {
-        Ok(jump::JumpPage::Html { ok, html }) => {
+        Ok(jump::JumpPage::Html { ok, page }) => {
             let status = if ok {
                 StatusCode::OK
             } else {
                 StatusCode::UNPROCESSABLE_ENTITY
             };
-            reply(status, "text/html; charset=utf-8", html.into_bytes())
+            html(status, page)
         }
-        Ok(jump::JumpPage::Checkout(order_id)) => {
-            let mut response = reply(
-                StatusCode::SEE_OTHER,
-                "text/plain; charset=utf-8",
-                Vec::new(),
-            );
-            if let Ok(location) = header::HeaderValue::from_str(&app.pay_url(&order_id)) {
-                response.headers_mut().insert(header::LOCATION, location);
-            }
-            response
-        }
+        Ok(jump::JumpPage::Checkout(order_id)) => see_other(&app.pay_url(&order_id)),
         Ok(jump::JumpPage::NotFound) => not_found("no such jump"),
         Err(r) => admin_error(&r),
     }
@@ -280,87 +323,80 @@ fn voucher(app: &App, file: &str) -> Reply {
     }
 }
 
-/// Whether the request says its body is JSON. Admin routes take only
+/// Whether a `Content-Type` says JSON. Admin routes take only
 /// `application/json`: an HTML form on any page the developer's browser
 /// opens can post to the sandbox, but only as form data or text, and a
 /// cross-site script's JSON post needs a CORS preflight the sandbox never
 /// grants. The checkout page's pay form is not an admin route.
-fn is_json(req: &Request<Bytes>) -> bool {
-    req.headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
+fn is_json(content_type: &header::HeaderValue) -> bool {
+    content_type
+        .to_str()
+        .ok()
         .and_then(|v| v.split(';').next())
         .is_some_and(|mime| mime.trim().eq_ignore_ascii_case("application/json"))
 }
 
-/// Whether `Host` names the sandbox by an IP address or `localhost` (or
-/// is absent, as from an HTTP/1.0 tool). A page on another domain whose
-/// DNS name is re-pointed at 127.0.0.1 (DNS rebinding) is same-origin with
-/// the sandbox and could read the dashboard and post JSON to the admin
-/// routes, but its requests carry its own domain in `Host`.
-fn local_host(req: &Request<Bytes>) -> bool {
-    let Some(host) = req.headers().get(header::HOST) else {
-        return true;
-    };
-    let Ok(host) = host.to_str() else {
-        return false;
-    };
-    if let Some(bracketed) = host.strip_prefix('[') {
-        // An IPv6 literal, `[::1]:port`.
-        return bracketed
-            .split_once(']')
-            .is_some_and(|(ip, _)| ip.parse::<std::net::Ipv6Addr>().is_ok());
+/// The answer to a request the dashboard and admin routes do not serve
+/// ([`crate::access`]).
+fn refuse_access(denied: Denied) -> Reply {
+    match denied {
+        Denied::Host => text(
+            StatusCode::FORBIDDEN,
+            "the dashboard and admin routes answer only when Host names this sandbox by \
+              an address or localhost (a DNS-rebinding page names it by its own domain)",
+        ),
+        Denied::Secret => text(
+            StatusCode::UNAUTHORIZED,
+            "this sandbox is exposed beyond loopback: the dashboard and admin routes need \
+              the secret it printed at start (open its /?secret=... address once, or send \
+              Authorization: Bearer SECRET)",
+        ),
+        Denied::Welcome { location, cookie } => {
+            let mut response = see_other(&location);
+            if let Ok(cookie) = header::HeaderValue::from_str(&cookie) {
+                response.headers_mut().insert(header::SET_COOKIE, cookie);
+            }
+            response
+        }
     }
-    let name = host
-        .rsplit_once(':')
-        .filter(|(_, port)| port.bytes().all(|b| b.is_ascii_digit()))
-        .map_or(host, |(name, _)| name)
-        .to_ascii_lowercase();
-    name.parse::<std::net::Ipv4Addr>().is_ok()
-        || name == "localhost"
-        || name.ends_with(".localhost")
 }
 
 fn not_json() -> Reply {
-    reply(
+    text(
         StatusCode::UNSUPPORTED_MEDIA_TYPE,
-        "text/plain; charset=utf-8",
-        b"admin routes take Content-Type: application/json (a cross-site form cannot send it)"
-            .to_vec(),
+        "admin routes take Content-Type: application/json (a cross-site form cannot send it)",
     )
 }
 
-/// `GET /admin/faults` lists the plan's rules; `POST /admin/faults` adds
-/// the rule in the JSON body (a [`FaultRule`]); `POST /admin/faults/clear`
-/// removes them all. Each answers with the rules as they now are.
-fn faults_admin(plan: &FaultPlan, req: &Request<Bytes>) -> Reply {
-    let bad = |text: String| {
-        reply(
-            StatusCode::BAD_REQUEST,
-            "text/plain; charset=utf-8",
-            text.into_bytes(),
-        )
-    };
-    match (req.method(), req.uri().path().trim_matches('/')) {
-        (&Method::POST, _) if !is_json(req) => return not_json(),
-        (&Method::GET, "admin/faults") => {}
-        (&Method::POST, "admin/faults") => {
-            let added = serde_json::from_slice::<FaultRule>(req.body())
-                .map_err(|e| format!("not a fault rule: {e}"))
-                .and_then(|rule| plan.add(rule).map_err(|e| e.to_string()));
-            if let Err(why) = added {
-                return bad(why);
-            }
-        }
-        (&Method::POST, "admin/faults/clear") => plan.clear(),
-        (method, path) => return not_found(&format!("no route for {method} /{path}")),
-    }
-    let body = serde_json::json!({ "faults": plan.list() });
-    reply(
+/// The fault rules as they now are (`GET /admin/faults`, and the answer
+/// to adding or clearing them).
+fn fault_rules(plan: &FaultPlan) -> Reply {
+    json(
         StatusCode::OK,
-        "application/json; charset=utf-8",
-        body.to_string().into_bytes(),
+        &serde_json::json!({ "faults": plan.list() }),
     )
+}
+
+/// `POST /admin/faults`: adds the [`FaultRule`] in the JSON body.
+fn add_fault(plan: &FaultPlan, body: &[u8]) -> Reply {
+    let added = serde_json::from_slice::<FaultRule>(body)
+        .map_err(|e| format!("not a fault rule: {e}"))
+        .and_then(|rule| plan.add(rule).map_err(|e| e.to_string()));
+    match added {
+        Ok(()) => fault_rules(plan),
+        Err(why) => text(StatusCode::BAD_REQUEST, why),
+    }
+}
+
+/// `POST /admin/orders/{id}/{action}`: ET's step on the order.
+fn admin_action(app: &App, id: &str, action: &str, query: &str) -> Reply {
+    match admin_event(action, query) {
+        Some(event) => match app.transition(id, None, event, None) {
+            Ok(order) => admin_view(app, &order.order_id),
+            Err(r) => admin_error(&r),
+        },
+        None => not_found(&format!("no admin action {action:?}")),
+    }
 }
 
 /// The event an admin action path names.
@@ -388,13 +424,6 @@ fn form_pairs(query: &str) -> impl Iterator<Item = (String, String)> + '_ {
     form_urlencoded::parse(query.as_bytes()).map(|(k, v)| (k.into_owned(), v.into_owned()))
 }
 
-fn admin_json(result: Result<String, Refusal>, app: &App) -> Reply {
-    match result {
-        Ok(id) => admin_view(app, &id),
-        Err(r) => admin_error(&r),
-    }
-}
-
 fn admin_error(r: &Refusal) -> Reply {
     let status = match r.code {
         SandboxCode::OrderNotFound => StatusCode::NOT_FOUND,
@@ -402,11 +431,7 @@ fn admin_error(r: &Refusal) -> Reply {
         _ => StatusCode::CONFLICT,
     };
     let body = serde_json::json!({ "status_code": r.code.as_str(), "message": r.message });
-    reply(
-        status,
-        "application/json; charset=utf-8",
-        body.to_string().into_bytes(),
-    )
+    json(status, &body)
 }
 
 /// `GET /admin/orders/{id}`: the order and its notifications as JSON.
@@ -426,11 +451,7 @@ fn admin_view(app: &App, id: &str) -> Reply {
                 "notifications": notes.iter().map(crate::NotificationView::from).collect::<Vec<_>>(),
                 "delivery_attempts": attempts.into_iter().map(crate::DeliveryAttemptView::from).collect::<Vec<_>>(),
             });
-            reply(
-                StatusCode::OK,
-                "application/json; charset=utf-8",
-                body.to_string().into_bytes(),
-            )
+            json(StatusCode::OK, &body)
         }
         Ok(None) => admin_error(&crate::codes::order_not_found(id)),
         Err(e) => admin_error(&Refusal::from(e)),
@@ -460,70 +481,40 @@ fn redeliver(app: &App, id: &str) -> Reply {
     }
 }
 
+/// `POST /admin/clock/advance?seconds=N`: the new time, or why not (400).
 fn advance_clock(app: &App, query: &str) -> Reply {
     let seconds = form_pairs(query)
         .find(|(k, _)| k == "seconds")
         .and_then(|(_, v)| v.parse::<u64>().ok());
-    match seconds.map(|s| app.clock.advance(Duration::from_secs(s))) {
-        Some(Err(refused)) => reply(
+    match seconds.map(|s| app.advance_clock(Duration::from_secs(s))) {
+        Some(Ok(now)) => sandbox_time(now),
+        Some(Err(refused)) => text(StatusCode::BAD_REQUEST, refused.to_string()),
+        None => text(
             StatusCode::BAD_REQUEST,
-            "text/plain; charset=utf-8",
-            refused.to_string().into_bytes(),
-        ),
-        Some(Ok(())) => {
-            app.wake.notify_one();
-            let body = serde_json::json!({ "now": beijing_datetime(app.clock.now()) });
-            reply(
-                StatusCode::OK,
-                "application/json; charset=utf-8",
-                body.to_string().into_bytes(),
-            )
-        }
-        None => reply(
-            StatusCode::BAD_REQUEST,
-            "text/plain; charset=utf-8",
-            b"POST /admin/clock/advance?seconds=N".to_vec(),
+            "POST /admin/clock/advance?seconds=N",
         ),
     }
+}
+
+/// `POST /admin/clock/reset`: back to real time; the new time.
+fn reset_clock(app: &App) -> Reply {
+    match app.reset_clock() {
+        Ok(now) => sandbox_time(now),
+        Err(e) => admin_error(&Refusal::from(e)),
+    }
+}
+
+/// `{"now": "YYYY-MM-DD HH:MM:SS"}`, Beijing sandbox time.
+fn sandbox_time(now: crate::clock::Millis) -> Reply {
+    json(
+        StatusCode::OK,
+        &serde_json::json!({ "now": beijing_datetime(now) }),
+    )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn only_ip_addresses_and_localhost_are_local_hosts() {
-        let with = |host: &str| {
-            let req = Request::get("/")
-                .header(header::HOST, host)
-                .body(Bytes::new())
-                .expect("request");
-            local_host(&req)
-        };
-        for local in [
-            "127.0.0.1:8877",
-            "127.0.0.1",
-            "10.0.0.5:80",
-            "localhost:1",
-            "LOCALHOST",
-            "app.localhost:9",
-            "[::1]:8877",
-        ] {
-            assert!(with(local), "{local}");
-        }
-        for remote in [
-            "evil.example:8877",
-            "127.0.0.1.evil.example",
-            "localhost.evil.example:1",
-            "[::1",
-            "[evil]:1",
-            "",
-        ] {
-            assert!(!with(remote), "{remote}");
-        }
-        let bare = Request::get("/").body(Bytes::new()).expect("request");
-        assert!(local_host(&bare), "an HTTP/1.0 request without Host");
-    }
 
     #[test]
     fn admin_actions_map_to_events() {

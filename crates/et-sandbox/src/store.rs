@@ -77,7 +77,14 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX orders_by_status_seq ON orders (status, seq);
     CREATE INDEX outbox_by_order ON outbox (order_id, id);",
+    // 4: each notification's endpoint (`endpoint(url)`), so deliveries take
+    // turns per endpoint; rows queued before get theirs from
+    // `fill_endpoints`.
+    "ALTER TABLE outbox ADD COLUMN endpoint TEXT NOT NULL DEFAULT '';",
 ];
+
+/// The migration that added `outbox.endpoint`.
+const ENDPOINT_MIGRATION: i64 = 4;
 
 const SCHEMA_V1: &str = "
 CREATE TABLE IF NOT EXISTS meta (
@@ -260,6 +267,8 @@ pub struct OutboxRecord {
     pub delivered_at: Option<Millis>,
     /// What went wrong on the last failed attempt.
     pub last_error: String,
+    /// `scheme://authority` of `url` ([`endpoint`]).
+    pub endpoint: String,
 }
 
 impl Store {
@@ -320,10 +329,38 @@ fn migrate(conn: &mut Connection, path: &Path) -> Result<(), Error> {
     for (version, sql) in (1..).zip(MIGRATIONS).skip(done) {
         let tx = conn.transaction()?;
         tx.execute_batch(sql)?;
+        if version == ENDPOINT_MIGRATION {
+            fill_endpoints(&tx)?;
+        }
         tx.pragma_update(None, "user_version", version)?;
         tx.commit()?;
     }
     Ok(())
+}
+
+/// Gives every outbox row queued before [`ENDPOINT_MIGRATION`] its
+/// endpoint.
+fn fill_endpoints(c: &Connection) -> rusqlite::Result<()> {
+    let rows: Vec<(i64, String)> = c
+        .prepare("SELECT id, url FROM outbox WHERE endpoint = ''")?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    let mut update = c.prepare("UPDATE outbox SET endpoint = ?2 WHERE id = ?1")?;
+    for (id, url) in rows {
+        update.execute(params![id, endpoint(&url)])?;
+    }
+    Ok(())
+}
+
+/// `scheme://authority` of a notify URL: what one endpoint is. Deliveries
+/// take turns per endpoint, and each has its own bound on deliveries in
+/// flight.
+pub(crate) fn endpoint(url: &str) -> &str {
+    let after_scheme = url.find("://").map_or(0, |i| i + 3);
+    let end = url[after_scheme..]
+        .find(['/', '?', '#'])
+        .map_or(url.len(), |i| after_scheme + i);
+    &url[..end]
 }
 
 /// Reads a `meta` value.
@@ -569,15 +606,15 @@ pub(crate) fn enqueue(
     now: Millis,
 ) -> rusqlite::Result<i64> {
     c.execute(
-        "INSERT INTO outbox (order_id, kind, url, body, next_attempt_at)
-         VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![order_id, kind, url, body, now],
+        "INSERT INTO outbox (order_id, kind, url, endpoint, body, next_attempt_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![order_id, kind, url, endpoint(url), body, now],
     )?;
     Ok(c.last_insert_rowid())
 }
 
 const OUTBOX_COLUMNS: &str =
-    "id, order_id, kind, url, body, attempts, next_attempt_at, delivered_at, last_error";
+    "id, order_id, kind, url, body, attempts, next_attempt_at, delivered_at, last_error, endpoint";
 
 fn outbox_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<OutboxRecord> {
     Ok(OutboxRecord {
@@ -590,20 +627,59 @@ fn outbox_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<OutboxRecord> {
         next_attempt_at: r.get(6)?,
         delivered_at: r.get(7)?,
         last_error: r.get(8)?,
+        endpoint: r.get(9)?,
     })
 }
 
-/// Notifications due at `now`, oldest first.
+/// Notifications due at `now`, at most `limit`, taking turns per endpoint:
+/// each endpoint's oldest, then each one's second oldest, and so on, at
+/// most `per_endpoint` each. Of one order only its oldest due
+/// notification (they go one at a time, oldest first). However many are
+/// due for one endpoint, another's are read in the same round.
 pub(crate) fn due_notifications(
     c: &Connection,
     now: Millis,
+    per_endpoint: i64,
     limit: i64,
 ) -> rusqlite::Result<Vec<OutboxRecord>> {
     let mut st = c.prepare_cached(&format!(
-        "SELECT {OUTBOX_COLUMNS} FROM outbox WHERE next_attempt_at <= ?1 ORDER BY id LIMIT ?2"
+        "SELECT {OUTBOX_COLUMNS} FROM (
+             SELECT *, ROW_NUMBER() OVER (PARTITION BY endpoint ORDER BY id) AS turn
+             FROM (
+                 SELECT *, ROW_NUMBER() OVER (PARTITION BY order_id ORDER BY id) AS nth
+                 FROM outbox WHERE next_attempt_at <= ?1
+             )
+             WHERE nth = 1
+         )
+         WHERE turn <= ?2 ORDER BY turn, id LIMIT ?3"
     ))?;
-    let rows = st.query_map(params![now, limit], outbox_from_row)?;
+    let rows = st.query_map(params![now, per_endpoint, limit], outbox_from_row)?;
     rows.collect()
+}
+
+/// Makes a leased notification due at `now` (its attempt was cut off); one
+/// delivered or given up meanwhile is left as it is.
+pub(crate) fn end_lease(c: &Connection, id: i64, now: Millis) -> rusqlite::Result<()> {
+    c.execute(
+        "UPDATE outbox SET next_attempt_at = ?2 WHERE id = ?1 AND next_attempt_at > ?2",
+        params![id, now],
+    )
+    .map(drop)
+}
+
+/// Moves every pending notification's next attempt `back` milliseconds
+/// earlier, but not before `now`: sandbox time went back by as much.
+pub(crate) fn move_schedule_back(
+    c: &Connection,
+    back: Millis,
+    now: Millis,
+) -> rusqlite::Result<()> {
+    c.execute(
+        "UPDATE outbox SET next_attempt_at = MAX(?2, next_attempt_at - ?1)
+         WHERE next_attempt_at IS NOT NULL",
+        params![back, now],
+    )
+    .map(drop)
 }
 
 /// The earliest pending attempt time, if any.
@@ -1418,11 +1494,14 @@ mod tests {
         let id = s
             .tx(|c| enqueue(c, "ET1", "payment_success", "http://x", "{}", 10))
             .expect("enqueue");
-        assert_eq!(s.tx(|c| due_notifications(c, 9, 10)).expect("due"), vec![]);
+        assert_eq!(
+            s.tx(|c| due_notifications(c, 9, 4, 10)).expect("due"),
+            vec![]
+        );
         assert_eq!(s.tx(|c| next_due(c)).expect("next"), Some(10));
         s.tx(|c| record_attempt(c, id, None, Some(70), "HTTP 500"))
             .expect("attempt");
-        let rows = s.tx(|c| due_notifications(c, 70, 10)).expect("due");
+        let rows = s.tx(|c| due_notifications(c, 70, 4, 10)).expect("due");
         assert_eq!(
             (rows[0].attempts, rows[0].last_error.as_str()),
             (1, "HTTP 500")
@@ -1432,6 +1511,51 @@ mod tests {
         assert_eq!(s.tx(|c| next_due(c)).expect("next"), None);
         let all = s.tx(|c| notifications(c, Some("ET1"))).expect("all");
         assert_eq!(all[0].delivered_at, Some(80));
+    }
+
+    #[test]
+    fn due_notifications_take_turns_per_endpoint_one_per_order() {
+        let (_d, s) = store();
+        let ids = s
+            .tx(|c| {
+                let mut ids = Vec::new();
+                for (order, url) in [
+                    ("A1", "http://a:1/n?x"),
+                    ("A2", "http://a:1/other"),
+                    ("A3", "http://a:1"),
+                    ("A4", "http://a:1#f"),
+                    ("B1", "http://b:2/n"),
+                    ("B1", "http://b:2/n"),
+                    ("B2", "http://b:2/m"),
+                    ("C1", "http://a:10/n"),
+                ] {
+                    ids.push(enqueue(c, order, "payment_success", url, "{}", 0)?);
+                }
+                Ok::<_, rusqlite::Error>(ids)
+            })
+            .expect("enqueue");
+        let due = |per_endpoint, limit| {
+            s.tx(|c| due_notifications(c, 0, per_endpoint, limit))
+                .expect("due")
+                .iter()
+                .map(|n| n.id)
+                .collect::<Vec<_>>()
+        };
+        // Turn 1: a:1, b:2 and a:10 each; turn 2: a:1 and b:2's next order.
+        assert_eq!(due(2, 100), [ids[0], ids[4], ids[7], ids[1], ids[6]]);
+        assert_eq!(due(2, 2), [ids[0], ids[4]]);
+        assert_eq!(due(4, 100).len(), 7, "B1's second waits for its first");
+        let all = s.tx(|c| notifications(c, None)).expect("all");
+        assert_eq!(all[2].endpoint, "http://a:1");
+        assert_eq!(all[7].endpoint, "http://a:10");
+    }
+
+    #[test]
+    fn an_endpoint_is_scheme_host_and_port() {
+        assert_eq!(endpoint("http://127.0.0.1:9/n?x=1"), "http://127.0.0.1:9");
+        assert_eq!(endpoint("http://a.test"), "http://a.test");
+        assert_eq!(endpoint("http://a.test#f"), "http://a.test");
+        assert_eq!(endpoint("no scheme/x"), "no scheme");
     }
 
     /// The dashboard's lists walk an index from the page's start: no full

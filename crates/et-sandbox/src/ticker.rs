@@ -8,7 +8,7 @@
 //! [`MAX_DELIVERIES_PER_ENDPOINT`] per endpoint; one order's notifications
 //! go one at a time, oldest first.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -25,7 +25,9 @@ pub const MAX_DELIVERIES: usize = 32;
 /// kept waiting behind them. One order's notifications go one at a time,
 /// oldest first.
 pub const MAX_DELIVERIES_PER_ENDPOINT: usize = 4;
-/// Due notifications read from the outbox per round.
+/// Due notifications read from the outbox per round (at most
+/// [`MAX_DELIVERIES_PER_ENDPOINT`] of each endpoint, so at least 64
+/// endpoints' worth).
 const DUE_BATCH: i64 = 256;
 /// Longest real-time sleep of the loop (bounds how late a close happens).
 const POLL: Duration = Duration::from_millis(200);
@@ -53,8 +55,23 @@ pub(crate) async fn run(app: Arc<App>, mut stop: tokio::sync::watch::Receiver<bo
             _ = tokio::time::sleep(wait) => {}
             _ = app.wake.notified() => {}
             Some(_) = deliveries.join_next() => {}
-            _ = stop.changed() => return,
+            _ = stop.changed() => break,
         }
+    }
+    // Attempts cut off by the stop are due at once after a restart, not
+    // when their lease ends (seconds of real time later).
+    let in_flight: Vec<i64> = lock(&slots.orders).values().copied().collect();
+    deliveries.shutdown().await;
+    let now = app.clock.now();
+    let released = blocking(&app, move |app| {
+        app.store.tx(|c| {
+            in_flight
+                .iter()
+                .try_for_each(|&id| store::end_lease(c, id, now))
+        })
+    });
+    if let Some(Err(e)) = released.await {
+        tracing::error!(error = %e, "releasing deliveries cut off by the stop failed");
     }
 }
 
@@ -84,7 +101,8 @@ async fn blocking<T: Send + 'static>(
 struct Slots {
     all: Arc<Semaphore>,
     per_endpoint: HashMap<String, Arc<Semaphore>>,
-    orders: Arc<Mutex<HashSet<String>>>,
+    /// Orders with a notification in flight, and its id.
+    orders: Arc<Mutex<HashMap<String, i64>>>,
 }
 
 impl Default for Slots {
@@ -102,7 +120,7 @@ struct Slot {
     _all: OwnedSemaphorePermit,
     _endpoint: OwnedSemaphorePermit,
     order_id: String,
-    orders: Arc<Mutex<HashSet<String>>>,
+    orders: Arc<Mutex<HashMap<String, i64>>>,
 }
 
 impl Drop for Slot {
@@ -121,15 +139,15 @@ impl Slots {
     fn take(&mut self, n: &OutboxRecord) -> Option<Slot> {
         let endpoint = self
             .per_endpoint
-            .entry(endpoint(&n.url).to_owned())
+            .entry(n.endpoint.clone())
             .or_insert_with(|| Arc::new(Semaphore::new(MAX_DELIVERIES_PER_ENDPOINT)));
         let mut orders = lock(&self.orders);
-        if orders.contains(&n.order_id) {
+        if orders.contains_key(&n.order_id) {
             return None;
         }
         let mine = endpoint.clone().try_acquire_owned().ok()?;
         let any = self.all.clone().try_acquire_owned().ok()?;
-        orders.insert(n.order_id.clone());
+        orders.insert(n.order_id.clone(), n.id);
         Some(Slot {
             _all: any,
             _endpoint: mine,
@@ -145,15 +163,6 @@ impl Slots {
     }
 }
 
-/// `scheme://authority` of a notify URL: what one endpoint is.
-fn endpoint(url: &str) -> &str {
-    let after_scheme = url.find("://").map_or(0, |i| i + 3);
-    let end = url[after_scheme..]
-        .find(['/', '?', '#'])
-        .map_or(url.len(), |i| after_scheme + i);
-    &url[..end]
-}
-
 async fn start_due(
     app: &Arc<App>,
     client: &HttpClient,
@@ -163,8 +172,9 @@ async fn start_due(
     slots.prune();
     let now = app.clock.now();
     let due = blocking(app, move |app| {
+        let per_endpoint = MAX_DELIVERIES_PER_ENDPOINT as i64;
         app.store
-            .tx(|c| store::due_notifications(c, now, DUE_BATCH))
+            .tx(|c| store::due_notifications(c, now, per_endpoint, DUE_BATCH))
     });
     let due = match due.await {
         Some(Ok(due)) => due,
@@ -175,15 +185,9 @@ async fn start_due(
         }
     };
     let mut starting = Vec::new();
-    let mut seen = HashSet::new();
     for n in due {
         if slots.all.available_permits() == 0 {
             break;
-        }
-        // Oldest first: a later notification of an order waits for its
-        // earlier ones.
-        if !seen.insert(n.order_id.clone()) {
-            continue;
         }
         if let Some(slot) = slots.take(&n) {
             starting.push((n, slot));
@@ -210,18 +214,5 @@ async fn start_due(
             delivery::attempt(&app, &client, n).await;
             drop(slot);
         });
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn an_endpoint_is_scheme_host_and_port() {
-        assert_eq!(endpoint("http://127.0.0.1:9/n?x=1"), "http://127.0.0.1:9");
-        assert_eq!(endpoint("http://a.test"), "http://a.test");
-        assert_eq!(endpoint("http://a.test#f"), "http://a.test");
-        assert_eq!(endpoint("no scheme/x"), "no scheme");
     }
 }

@@ -375,7 +375,37 @@ async fn dashboard_in_a_real_browser() {
         .wait_for("the order page", |h| h.contains("Creating request"))
         .await;
 
+    // 2a. A page of another origin posting the checkout form (a real
+    // browser's Origin and Sec-Fetch-Site) pays nothing.
+    let target = call(&sb, &m, &et_testkit::order("BROWSER-CSRF", "10.00"))
+        .await
+        .expect("created")[0]
+        .order_id
+        .clone();
+    let attack = format!(
+        "<!DOCTYPE html><form method=post action='{}'>\
+         <input name=action value=pay></form><script>document.forms[0].submit()</script>",
+        sb.pay_url(&target)
+    );
+    let (evil, _) = et_testkit::http::spawn_server(move |_| {
+        let page = attack.clone();
+        async move { et_testkit::http::reply(200, "text/html", page) }
+    })
+    .await;
+    browser.goto(&format!("http://{evil}/")).await;
+    browser
+        .wait_for("the cross-site post refused", |h| {
+            h.contains("cannot post to the sandbox")
+        })
+        .await;
+    let unpaid = sb.order(&target).expect("read").expect("order").status;
+    assert_eq!(unpaid, et_model::OrderStatus::AwaitingPayment);
+
     // 3. Paid on the checkout page.
+    browser.goto(&format!("{base}/orders/{order_id}")).await;
+    browser
+        .wait_for("the order page", |h| h.contains("Creating request"))
+        .await;
     browser
         .click(&format!("a[href='{}']", sb.pay_url(&order_id)))
         .await;

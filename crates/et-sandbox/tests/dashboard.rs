@@ -9,14 +9,15 @@ mod common;
 use std::time::Duration;
 
 use bytes::Bytes;
-use common::{call, get, merchant, merchant_with, post, start, state_dir, wait_for, Receiver};
+use common::{
+    call, fetch, form_token, get, merchant, merchant_with, post, request, start, state_dir,
+    wait_for, Receiver,
+};
 use et_model::{AttachmentType, CreateOrder, CurrencyCode, GetRate, OrderStatus, UploadAttachment};
 use et_proto::Merchant;
 use et_sandbox::{Fault, FaultRule, RunningSandbox, Scope, PAGE_SIZE, REQUEST_LOG_ROWS};
 use et_testkit::{key, Who};
-use http_body_util::{BodyExt, Full};
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::TokioExecutor;
+use http_body_util::Full;
 
 const HOSTILE: &str = "\"><script>alert(1)</script>";
 const ESCAPED: &str = "&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;";
@@ -40,22 +41,7 @@ async fn page(url: &str) -> (u16, http::HeaderMap, String) {
     let request = http::Request::get(url)
         .body(Full::new(Bytes::new()))
         .expect("request");
-    send(request).await
-}
-
-async fn send(request: http::Request<Full<Bytes>>) -> (u16, http::HeaderMap, String) {
-    let client = Client::builder(TokioExecutor::new()).build_http::<Full<Bytes>>();
-    let response = tokio::time::timeout(Duration::from_secs(10), client.request(request))
-        .await
-        .expect("answer within 10 s")
-        .expect("HTTP exchange");
-    let (parts, body) = response.into_parts();
-    let body = body.collect().await.expect("body").to_bytes();
-    (
-        parts.status.as_u16(),
-        parts.headers,
-        String::from_utf8_lossy(&body).into_owned(),
-    )
+    fetch(request).await
 }
 
 fn url(sb: &RunningSandbox, path: &str) -> String {
@@ -314,9 +300,11 @@ async fn buttons_act_and_cross_site_form_posts_are_refused() {
     assert_eq!(status, 404);
 
     // The checkout page pays, noting the pay type on the timeline.
+    let (_, _, checkout) = page(&sb.pay_url(&id)).await;
+    let form = format!("pay_type=wechat&action=pay&token={}", form_token(&checkout));
     let (status, page_html) = post(
         &sb.pay_url(&id),
-        b"pay_type=wechat&action=pay".to_vec(),
+        form.into_bytes(),
         Some("application/x-www-form-urlencoded"),
     )
     .await;
@@ -407,20 +395,20 @@ async fn a_dns_rebinding_page_gets_neither_the_dashboard_nor_the_admin_routes() 
         &format!("/orders/{id}"),
         "/a-route-added-later",
     ] {
-        let (status, _, _) = send(request(http::Method::GET, path, &rebound)).await;
+        let (status, _, _) = fetch(request(http::Method::GET, path, &rebound)).await;
         assert_eq!(status, 403, "{path}");
     }
     let pay = format!("/admin/orders/{id}/pay");
-    let (status, _, _) = send(request(http::Method::POST, &pay, &rebound)).await;
+    let (status, _, _) = fetch(request(http::Method::POST, &pay, &rebound)).await;
     assert_eq!(status, 403);
     assert_eq!(
         sb.order(&id).expect("read").expect("order").status,
         OrderStatus::AwaitingPayment
     );
     // The merchant's API and the payer's checkout page answer any name.
-    let (status, _, _) = send(request(http::Method::GET, &format!("/pay/{id}"), &rebound)).await;
+    let (status, _, _) = fetch(request(http::Method::GET, &format!("/pay/{id}"), &rebound)).await;
     assert_eq!(status, 200);
-    let (status, _, _) = send(request(
+    let (status, _, _) = fetch(request(
         http::Method::POST,
         &pay,
         &format!("localhost:{port}"),
@@ -590,7 +578,7 @@ async fn fault_routes_refuse_cross_site_form_posts_and_rebound_hosts() {
             .header(http::header::CONTENT_TYPE, "application/json")
             .body(Full::new(Bytes::from_static(rule)))
             .expect("request");
-        let (status, _, _) = send(request).await;
+        let (status, _, _) = fetch(request).await;
         assert_eq!(status, 403, "{path}");
     }
     assert_eq!(sb.faults().len(), 1, "nothing added or cleared");
@@ -598,4 +586,185 @@ async fn fault_routes_refuse_cross_site_form_posts_and_rebound_hosts() {
 
 fn rule_of(json: &[u8]) -> FaultRule {
     serde_json::from_slice(json).expect("a rule")
+}
+
+#[tokio::test]
+async fn a_cross_site_post_never_pays_the_checkout() {
+    let dir = state_dir();
+    let sb = start(dir.path(), 1.0).await;
+    let m = merchant(dir.path());
+    let id = create(&sb, &m, &order("CSRF-1", None)).await;
+    let pay = url(&sb, &format!("/pay/{id}"));
+    let (_, _, html) = page(&pay).await;
+    let token = form_token(&html);
+    let ours = format!("http://{}", sb.addr());
+    let form = ("content-type", "application/x-www-form-urlencoded");
+    let with_token = format!("action=pay&pay_type=card&token={token}");
+    let cases: [(&str, Vec<(&str, &str)>); 8] = [
+        ("action=pay&pay_type=card", vec![form]),
+        (
+            "action=pay&pay_type=card&token=guess",
+            vec![form, ("origin", &ours)],
+        ),
+        (&with_token, vec![form, ("origin", "http://evil.example")]),
+        (&with_token, vec![form, ("origin", "null")]),
+        (&with_token, vec![form, ("sec-fetch-site", "cross-site")]),
+        // Another port of the same host is the same site, not the same origin.
+        (&with_token, vec![form, ("sec-fetch-site", "same-site")]),
+        (&with_token, vec![form, ("origin", "http://127.0.0.1:1")]),
+        ("{}", vec![("content-type", "application/json")]),
+    ];
+    for (body, headers) in cases {
+        let (status, _, _) =
+            fetch(request(http::Method::POST, &pay, &headers, body.to_owned())).await;
+        assert_eq!(status, 403, "{body} with {headers:?}");
+        let order = sb.order(&id).expect("read").expect("order");
+        assert_eq!(order.status, OrderStatus::AwaitingPayment, "{headers:?}");
+        assert!(sb.notifications(Some(&id)).expect("read").is_empty());
+    }
+    // The page's own form, as a browser posts it.
+    let headers = [form, ("origin", &ours), ("sec-fetch-site", "same-origin")];
+    let (status, _, html) = fetch(request(http::Method::POST, &pay, &headers, with_token)).await;
+    assert_eq!(status, 200, "{html}");
+    let order = sb.order(&id).expect("read").expect("order");
+    assert_eq!(order.status, OrderStatus::Paid);
+}
+
+/// Every answer comes from the one responder: never sniffed, never cached,
+/// no page address sent away; every HTML page under the CSP, which forbids
+/// framing it. The jump pages, once built by hand, lacked all of it.
+#[tokio::test]
+async fn every_page_answers_with_the_security_headers() {
+    let dir = state_dir();
+    let sb = start(dir.path(), 1.0).await;
+    let m = merchant(dir.path());
+    let id = create(&sb, &m, &order("HEAD-1", None)).await;
+    let jump = et_model::JumpPlaceOrder::new("HEAD-JUMP", "student-1");
+    let jump_url = call(&sb, &m, &jump).await.expect("jump")[0]
+        .jump_url
+        .clone()
+        .expect("jump_url");
+    let form = ("content-type", "application/x-www-form-urlencoded");
+    let get = |path: &str| (http::Method::GET, url(&sb, path), "");
+    let answers = [
+        get("/"),
+        get(&format!("/orders/{id}")),
+        get("/orders/ET-NONE"),
+        get("/notifications"),
+        get("/requests"),
+        get("/requests/1"),
+        get("/faults"),
+        get(&format!("/pay/{id}")),
+        get("/pay/ET-NONE"),
+        (http::Method::GET, jump_url.clone(), ""),
+        (http::Method::POST, jump_url.clone(), "currency_code="),
+        (
+            http::Method::POST,
+            url(&sb, &format!("/pay/{id}")),
+            "action=pay",
+        ),
+        get("/jump/nope"),
+        get(&format!("/admin/orders/{id}")),
+        get("/static/dashboard.css"),
+        get(&format!("/vouchers/{id}.pdf")),
+        get("/no-such-route"),
+    ];
+    let mut pages = 0;
+    for (method, url, body) in answers {
+        let (status, headers, _) = fetch(request(method.clone(), &url, &[form], body)).await;
+        let header = |name| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+        };
+        let what = format!("{method} {url} ({status})");
+        assert_eq!(header("x-content-type-options"), "nosniff", "{what}");
+        assert_eq!(header("cache-control"), "no-store", "{what}");
+        assert_eq!(header("referrer-policy"), "same-origin", "{what}");
+        if header("content-type").starts_with("text/html") {
+            pages += 1;
+            let csp = header("content-security-policy");
+            assert!(csp.contains("frame-ancestors 'none'"), "{what}: {csp:?}");
+            assert!(csp.contains("script-src 'self'"), "{what}: {csp:?}");
+        }
+    }
+    assert_eq!(pages, 12, "every HTML answer above was checked");
+}
+
+/// `HEAD` is `GET` without the body; a known path asked with a method it
+/// does not take is 405 with `Allow`, not 404.
+#[tokio::test]
+async fn head_answers_like_get_and_a_wrong_method_gets_405_with_allow() {
+    let dir = state_dir();
+    let sb = start(dir.path(), 1.0).await;
+    let m = merchant(dir.path());
+    let id = create(&sb, &m, &order("METHOD-1", None)).await;
+    for path in [
+        "/".to_owned(),
+        format!("/pay/{id}"),
+        format!("/orders/{id}"),
+    ] {
+        let (status, headers, body) =
+            fetch(request(http::Method::HEAD, &url(&sb, &path), &[], "")).await;
+        assert_eq!((status, body.as_str()), (200, ""), "HEAD {path}");
+        assert!(headers["content-type"]
+            .to_str()
+            .expect("ASCII")
+            .starts_with("text/html"));
+    }
+    let json = [("content-type", "application/json")];
+    for (method, path, allow) in [
+        (http::Method::DELETE, "/".to_owned(), "GET, HEAD"),
+        (http::Method::POST, format!("/orders/{id}"), "GET, HEAD"),
+        (http::Method::PUT, format!("/pay/{id}"), "GET, HEAD, POST"),
+        (http::Method::GET, "/admin/clock/advance".to_owned(), "POST"),
+        (http::Method::GET, format!("/admin/orders/{id}/pay"), "POST"),
+        (http::Method::GET, "/admin/faults/clear".to_owned(), "POST"),
+        (
+            http::Method::DELETE,
+            "/admin/faults".to_owned(),
+            "GET, HEAD, POST",
+        ),
+        (http::Method::GET, "/server".to_owned(), "POST"),
+    ] {
+        let (status, headers, _) =
+            fetch(request(method.clone(), &url(&sb, &path), &json, "{}")).await;
+        assert_eq!(status, 405, "{method} {path}");
+        assert_eq!(headers["allow"], allow, "{method} {path}");
+    }
+    let (status, _, _) = fetch(request(
+        http::Method::GET,
+        &url(&sb, "/nothing/here"),
+        &[],
+        "",
+    ))
+    .await;
+    assert_eq!(status, 404);
+    assert_eq!(
+        sb.order(&id).expect("read").expect("order").status,
+        OrderStatus::AwaitingPayment
+    );
+}
+
+#[tokio::test]
+async fn a_checkout_post_without_a_known_action_is_a_bad_request() {
+    let dir = state_dir();
+    let sb = start(dir.path(), 1.0).await;
+    let m = merchant(dir.path());
+    let id = create(&sb, &m, &order("ACTION-1", None)).await;
+    let (_, _, html) = page(&sb.pay_url(&id)).await;
+    let token = form_token(&html);
+    let form = ("content-type", "application/x-www-form-urlencoded");
+    for action in ["action=explode&", "action=&", ""] {
+        let body = format!("{action}pay_type=card&token={token}");
+        let (status, _, _) =
+            fetch(request(http::Method::POST, &sb.pay_url(&id), &[form], body)).await;
+        assert_eq!(status, 400, "{action:?}");
+    }
+    assert_eq!(
+        sb.order(&id).expect("read").expect("order").status,
+        OrderStatus::AwaitingPayment
+    );
+    assert!(sb.notifications(Some(&id)).expect("read").is_empty());
 }

@@ -406,11 +406,7 @@ async fn sandbox_json_sets_faults_per_merchant_and_refuses_unbounded_ones() {
         "scope": {"merchant_number": "ET1"},
         "fault": {"kind": "latency", "ms": 100_000}
     }]));
-    let config = et_sandbox::SandboxConfig {
-        dir: dir.path().to_owned(),
-        listen: "127.0.0.1:0".parse().expect("addr"),
-        time_scale: 1.0,
-    };
+    let config = et_sandbox::SandboxConfig::new(dir.path());
     let refused = et_sandbox::start(config).await.expect_err("unbounded");
     assert!(refused.to_string().contains("faults"), "{refused}");
     let merchant_number = merchant(dir.path()).credentials().merchant_number.clone();

@@ -4,7 +4,6 @@
 
 mod common;
 
-use bytes::Bytes;
 use common::{
     call, demo_merchant, get, merchant, post, refused, start, state_dir, wait_for, Receiver,
 };
@@ -14,9 +13,6 @@ use et_model::{
 };
 use et_proto::{RequestOptions, CONTENT_TYPE};
 use et_sandbox::{SandboxCode, DEFAULT_PAGE, SANDBOX_JSON};
-use http_body_util::{BodyExt, Full};
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::TokioExecutor;
 
 fn codes(found: &[Institution]) -> Vec<&str> {
     found.iter().map(|i| i.institution_code.as_str()).collect()
@@ -179,45 +175,22 @@ async fn the_directory_is_edited_in_sandbox_json() {
     let duplicate = r#"{"rates":{},"counter_fee":"0","institutions":[
         {"institution_code":"X-1","institution_name_en":"A"},{"institution_code":"X-1","institution_name_en":"B"}]}"#;
     std::fs::write(dir.path().join(SANDBOX_JSON), duplicate).expect("write");
-    let config = et_sandbox::SandboxConfig {
-        dir: dir.path().to_owned(),
-        listen: "127.0.0.1:0".parse().expect("addr"),
-        time_scale: 1.0,
-    };
+    let config = et_sandbox::SandboxConfig::new(dir.path());
     let error = et_sandbox::start(config).await.expect_err("refused");
     assert!(error.to_string().contains("used twice"), "{error}");
 }
 
 /// One HTTP exchange with the answer's status, `Location` and body.
 async fn exchange(method: &str, url: &str, form: &str) -> (u16, Option<String>, String) {
-    let client = Client::builder(TokioExecutor::new()).build_http::<Full<Bytes>>();
-    let request = http::Request::builder()
-        .method(method)
-        .uri(url)
-        .header(
-            http::header::CONTENT_TYPE,
-            "application/x-www-form-urlencoded",
-        )
-        .body(Full::new(Bytes::from(form.to_owned())))
-        .expect("request");
-    let response = client.request(request).await.expect("answer");
-    let status = response.status().as_u16();
-    let location = response
-        .headers()
+    let method = http::Method::from_bytes(method.as_bytes()).expect("method");
+    let form_type = ("content-type", "application/x-www-form-urlencoded");
+    let (status, headers, body) =
+        common::fetch(common::request(method, url, &[form_type], form.to_owned())).await;
+    let location = headers
         .get(http::header::LOCATION)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
-    let body = response
-        .into_body()
-        .collect()
-        .await
-        .expect("body")
-        .to_bytes();
-    (
-        status,
-        location,
-        String::from_utf8_lossy(&body).into_owned(),
-    )
+    (status, location, body)
 }
 
 fn jump_request(id: &str, hook: &Receiver) -> JumpPlaceOrder {
@@ -313,7 +286,9 @@ async fn the_jump_flow_ends_in_a_paid_order_with_its_notifications() {
     );
 
     // From here on it is an ordinary order.
-    let (status, _, _) = exchange("POST", &checkout, "").await;
+    let (_, _, page) = exchange("GET", &checkout, "").await;
+    let form = format!("action=pay&token={}", common::form_token(&page));
+    let (status, _, _) = exchange("POST", &checkout, &form).await;
     assert_eq!(status, 200);
     let notes = wait_for(std::time::Duration::from_secs(10), || {
         let notes = hook.verified(&m);

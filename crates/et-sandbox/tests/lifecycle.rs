@@ -4,6 +4,7 @@
 mod common;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use common::{get, merchant, post, start, state_dir, wait_for, Receiver};
@@ -78,7 +79,7 @@ async fn whole_lifecycle_with_notifications() {
     assert!(!page.contains("<script"), "no JavaScript");
     let (status, page) = post(
         &pay_url,
-        Vec::new(),
+        format!("action=pay&token={}", common::form_token(&page)).into_bytes(),
         Some("application/x-www-form-urlencoded"),
     )
     .await;
@@ -384,30 +385,45 @@ async fn without_a_status_url_everything_but_payment_goes_to_notify_url() {
     sb.shutdown().await;
 }
 
+/// An endpoint that accepts connections and never answers: its URL, the
+/// most connections it has had open at once, and its task.
+async fn hanging_endpoint() -> (String, Arc<AtomicUsize>, tokio::task::JoinHandle<()>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let url = format!("http://{}/n", listener.local_addr().expect("addr"));
+    let most = Arc::new(AtomicUsize::new(0));
+    let seen = most.clone();
+    let task = tokio::spawn(async move {
+        let open = Arc::new(AtomicUsize::new(0));
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let now = open.fetch_add(1, Ordering::SeqCst) + 1;
+            seen.fetch_max(now, Ordering::SeqCst);
+            let open = open.clone();
+            // Read until the sandbox gives up and closes; never answer.
+            tokio::spawn(async move {
+                let mut sink = Vec::new();
+                let _ = tokio::io::AsyncReadExt::read_to_end(&mut socket, &mut sink).await;
+                open.fetch_sub(1, Ordering::SeqCst);
+            });
+        }
+    });
+    (url, most, task)
+}
+
 #[tokio::test]
 async fn hanging_merchant_endpoints_do_not_delay_a_healthy_one() {
     let dir = state_dir();
     let sb = start(dir.path(), 1.0).await;
     let m = merchant(dir.path());
-    // Three endpoints that accept connections and never answer.
+    // More notifications to three hanging endpoints than the sandbox
+    // delivers at once in all.
     let mut held = Vec::new();
-    let mut hanging = Vec::new();
     for _ in 0..3 {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        hanging.push(format!("http://{}/n", listener.local_addr().expect("addr")));
-        held.push(tokio::spawn(async move {
-            let mut sockets = Vec::new();
-            while let Ok((socket, _)) = listener.accept().await {
-                sockets.push(socket);
-            }
-        }));
-    }
-    // More notifications to them than the sandbox delivers at once in all.
-    for url in &hanging {
+        let (url, _, task) = hanging_endpoint().await;
+        held.push(task);
         for _ in 0..12 {
-            let id = create(&sb, &m, url, None).await;
+            let id = create(&sb, &m, &url, None).await;
             sb.pay(&id).expect("pays");
         }
     }
@@ -425,6 +441,42 @@ async fn hanging_merchant_endpoints_do_not_delay_a_healthy_one() {
     for task in held {
         task.abort();
     }
+    sb.shutdown().await;
+}
+
+/// Deliveries take turns per endpoint: 150 paid orders (300 notifications)
+/// to one endpoint that never answers keep another endpoint's notification
+/// waiting less than 2 s, and that endpoint never has more than
+/// `MAX_DELIVERIES_PER_ENDPOINT` deliveries open at once.
+#[tokio::test]
+async fn a_healthy_endpoint_waits_for_no_queue_of_a_hanging_one() {
+    let dir = state_dir();
+    let sb = start(dir.path(), 1.0).await;
+    let m = merchant(dir.path());
+    let (hanging, most_open, task) = hanging_endpoint().await;
+    for _ in 0..150 {
+        let id = create(&sb, &m, &hanging, None).await;
+        sb.pay(&id).expect("pays");
+    }
+    let healthy = Receiver::start(true).await;
+    let id = create(&sb, &m, &healthy.url("/n"), None).await;
+    let paid = std::time::Instant::now();
+    sb.pay(&id).expect("pays");
+    let delivered = wait_for(Duration::from_secs(2), || {
+        (healthy.count() > 0).then_some(())
+    })
+    .await;
+    assert!(
+        delivered.is_some(),
+        "the healthy endpoint's notification came {:?} after the payment",
+        paid.elapsed()
+    );
+    let most = most_open.load(Ordering::SeqCst);
+    assert!(
+        (1..=et_sandbox::MAX_DELIVERIES_PER_ENDPOINT).contains(&most),
+        "{most} deliveries open at once to one endpoint"
+    );
+    task.abort();
     sb.shutdown().await;
 }
 

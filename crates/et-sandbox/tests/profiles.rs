@@ -375,9 +375,8 @@ async fn the_state_directory_keeps_the_profile() {
     )
     .expect("write");
     let config = et_sandbox::SandboxConfig {
-        dir: bare.path().to_owned(),
         listen: "127.0.0.1:0".parse().expect("addr"),
-        time_scale: 1.0,
+        ..et_sandbox::SandboxConfig::new(bare.path())
     };
     let err = et_sandbox::start(config).await.expect_err("refused");
     let err = err.to_string();

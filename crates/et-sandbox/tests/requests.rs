@@ -286,6 +286,19 @@ async fn refuses_a_sixth_attachment_of_one_type() {
     let mut bad = upload(AttachmentType::Invoice);
     bad.base64 = "not base64!".into();
     refused(call(&sb, &m, &bad).await, SandboxCode::InvalidPayload);
+    // Attachments of megabytes take the large-request path, and their
+    // Base64 is checked block by block: a bad character deep inside is
+    // found, a good one stored whole.
+    let large = "JVBERi0x".repeat(512 * 1024);
+    let mut deep = upload(AttachmentType::Invoice);
+    deep.base64 = format!("{large}*{large}");
+    refused(call(&sb, &m, &deep).await, SandboxCode::InvalidPayload);
+    let mut whole = upload(AttachmentType::Invoice);
+    whole.base64 = large.clone();
+    call(&sb, &m, &whole).await.expect("a 4 MiB attachment");
+    let (status, file) = common::get(&format!("http://{}/attachments/7", sb.addr())).await;
+    assert_eq!(status, 200);
+    assert_eq!(file.len(), large.len() / 4 * 3, "stored whole");
     sb.shutdown().await;
 }
 

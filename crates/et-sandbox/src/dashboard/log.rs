@@ -45,22 +45,25 @@ impl Recorder {
     /// The envelope verified and decrypted: keeps its payload.
     pub(crate) fn opened(&mut self, req: &OpenedRequest) {
         self.entry.verified = true;
-        let (payload, truncated) = cut(&format!(
-            "data:\n{}\n\nsensitive_data (decrypted):\n{}\n",
-            req.data,
-            req.sensitive.as_str()
+        // Each part cut first: an attachment's payload is megabytes.
+        let (data, data_cut) = cut(&req.data);
+        let (sensitive, sensitive_cut) = cut(req.sensitive.as_str());
+        let (payload, payload_cut) = cut(&format!(
+            "data:\n{data}\n\nsensitive_data (decrypted):\n{sensitive}\n"
         ));
         self.entry.payload = payload;
-        self.entry.truncated = truncated;
+        self.entry.truncated = data_cut || sensitive_cut || payload_cut;
     }
 
     /// The envelope did not open: keeps why and the body as received.
     pub(crate) fn not_opened(&mut self, body: &[u8], why: &str) {
         self.entry.verified = false;
         self.entry.refusal = bounded(why);
-        let (payload, truncated) = cut(&String::from_utf8_lossy(body));
+        // Cut before the lossy conversion, which copies an invalid body whole.
+        let kept = body.get(..MAX_LOGGED_PAYLOAD).unwrap_or(body);
+        let (payload, _) = cut(&String::from_utf8_lossy(kept));
         self.entry.payload = payload;
-        self.entry.truncated = truncated;
+        self.entry.truncated = kept.len() < body.len();
     }
 
     /// Records the answer and stores the entry (a failure to store is
@@ -76,6 +79,15 @@ impl Recorder {
         {
             tracing::warn!(error = %e, "writing the request log failed");
         }
+    }
+}
+
+/// Cuts the request's `data` text to what the log keeps, once it has been
+/// read as its operation: the rest is not read again, and an attachment's
+/// is megabytes.
+pub(crate) fn shed_payload(req: &mut OpenedRequest) {
+    if req.data.len() > MAX_LOGGED_PAYLOAD {
+        req.data = cut(&req.data).0;
     }
 }
 

@@ -8,9 +8,9 @@
 //! Every page does bounded work: lists are keyset-paged at [`PAGE_SIZE`]
 //! rows, an order's timeline, attachments and notifications are capped
 //! too, and the request log keeps its last [`REQUEST_LOG_ROWS`] entries.
-//! Pages answer with a Content-Security-Policy that allows only the
-//! sandbox's own script and style sheet, so text that escaped escaping
-//! still could not run.
+//! Pages answer through the one responder (`crate::reply`), with a
+//! Content-Security-Policy that allows only the sandbox's own script and
+//! style sheet, so text that escaped escaping still could not run.
 //!
 //! Decrypted payloads shown here are the merchant's own test data; no page
 //! shows a private key, an AES key or the notification salt.
@@ -18,15 +18,14 @@
 pub(crate) mod log;
 mod views;
 
-use bytes::Bytes;
 use et_model::OrderStatus;
-use http::{header, HeaderValue, Response, StatusCode};
-use http_body_util::Full;
+use http::{header, HeaderValue, StatusCode};
 
 use crate::app::App;
 use crate::codes::Refusal;
 use crate::faults::{Fault, FaultRule, Scope, Target, MAGIC};
 use crate::machine::Event;
+use crate::reply::{html, reply, Reply};
 use crate::store;
 
 pub use log::{MAX_LOGGED_PAYLOAD, REQUEST_LOG_ROWS};
@@ -56,13 +55,6 @@ fn with_attempts(
         .collect()
 }
 
-type Reply = Response<Full<Bytes>>;
-
-/// Only the sandbox's own script and style sheet; no frames, no plugins,
-/// forms and fetches to the sandbox only.
-const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; \
-                   connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
-
 /// The ways to pay the checkout page offers. ET's `pay_type` table is not
 /// public, so these are the sandbox's own labels; the choice is noted on
 /// the order's timeline and changes nothing else.
@@ -71,32 +63,6 @@ pub const PAY_METHODS: [(&str, &str); 3] = [
     ("alipay", "Alipay"),
     ("wechat", "WeChat Pay"),
 ];
-
-fn respond(status: StatusCode, content_type: &'static str, body: impl Into<Bytes>) -> Reply {
-    let mut response = Response::new(Full::new(body.into()));
-    *response.status_mut() = status;
-    let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-    headers.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    headers.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
-    );
-    response
-}
-
-fn html(status: StatusCode, page: maud::Markup) -> Reply {
-    let mut response = respond(status, "text/html; charset=utf-8", page.into_string());
-    response.headers_mut().insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(CSP),
-    );
-    response
-}
 
 fn not_found(what: &str) -> Reply {
     html(StatusCode::NOT_FOUND, views::problem("Not found", what))
@@ -259,7 +225,7 @@ pub(crate) fn attachment(app: &App, id: &str) -> Reply {
     let Ok(bytes) = et_crypto::b64_decode(base64.as_bytes()) else {
         return not_found(&format!("attachment {id:?} (not Base64)"));
     };
-    let mut response = respond(StatusCode::OK, "application/octet-stream", bytes);
+    let mut response = reply(StatusCode::OK, "application/octet-stream", bytes);
     if let Ok(disposition) = HeaderValue::from_str(&format!(
         "attachment; filename=\"{}\"",
         download_name(&name)
@@ -294,12 +260,12 @@ fn download_name(name: &str) -> String {
 /// `GET /static/{file}`: the dashboard's script and style sheet.
 pub(crate) fn asset(file: &str) -> Reply {
     match file {
-        "dashboard.js" => respond(
+        "dashboard.js" => reply(
             StatusCode::OK,
             "text/javascript; charset=utf-8",
             include_str!("dashboard.js"),
         ),
-        "dashboard.css" => respond(
+        "dashboard.css" => reply(
             StatusCode::OK,
             "text/css; charset=utf-8",
             include_str!("dashboard.css"),
@@ -315,20 +281,32 @@ pub(crate) fn checkout(app: &App, id: &str, note: &str) -> Reply {
         Ok::<_, rusqlite::Error>(order.map(|o| (o, store::order_institution(c, id))))
     });
     match found {
-        Ok(Some((o, institution))) => html(
-            StatusCode::OK,
-            views::checkout(&o, institution.ok().flatten().as_ref(), note),
-        ),
+        Ok(Some((o, institution))) => {
+            let institution = institution.ok().flatten();
+            let page = views::checkout(&o, institution.as_ref(), note, &app.form_token);
+            html(StatusCode::OK, page)
+        }
         Ok(None) => not_found(&format!("order {id:?}")),
         Err(e) => failed(&e.into()),
     }
 }
 
 /// `POST /pay/{id}`: the payer pays (`action=pay`, with a `pay_type` of
-/// [`PAY_METHODS`]) or declines (`action=decline`). A form without
-/// `action` pays, as the page's earlier form did.
+/// [`PAY_METHODS`]) or declines (`action=decline`); any other `action`, or
+/// none, is `400` and the page again. The form must carry the page's token
+/// (`403` and the page again, with a fresh one, if not).
 pub(crate) fn checkout_submit(app: &App, id: &str, form: &[u8]) -> Reply {
     let form = String::from_utf8_lossy(form);
+    let token = param(&form, "token").unwrap_or_default();
+    if !crate::access::same(&token, &app.form_token) {
+        return checkout_refused(
+            app,
+            id,
+            StatusCode::FORBIDDEN,
+            "This form did not come from this page (or the sandbox restarted since it was \
+             opened). Check the order and submit again.",
+        );
+    }
     let action = param(&form, "action");
     let method = param(&form, "pay_type");
     let label = method
@@ -336,12 +314,15 @@ pub(crate) fn checkout_submit(app: &App, id: &str, form: &[u8]) -> Reply {
         .and_then(|m| PAY_METHODS.iter().find(|(key, _)| *key == m))
         .map(|(_, label)| *label);
     let (event, done) = match action.as_deref() {
-        None | Some("pay") => (Event::Pay, "Payment received. Thank you."),
+        Some("pay") => (Event::Pay, "Payment received. Thank you."),
         Some("decline") => (
             Event::DeclinePayment,
             "Payment declined. You may try again.",
         ),
-        Some(_) => return checkout(app, id, "Choose Pay or Decline."),
+        _ => {
+            let note = "Choose Pay or Decline.";
+            return checkout_refused(app, id, StatusCode::BAD_REQUEST, note);
+        }
     };
     match app.transition(id, None, event, None) {
         Ok(_) => {
@@ -355,6 +336,16 @@ pub(crate) fn checkout_submit(app: &App, id: &str, form: &[u8]) -> Reply {
         }
         Err(r) => checkout(app, id, &r.message),
     }
+}
+
+/// The checkout page again with `note`, answered with `status` (a missing
+/// order stays 404).
+fn checkout_refused(app: &App, id: &str, status: StatusCode, note: &str) -> Reply {
+    let mut page = checkout(app, id, note);
+    if page.status() == StatusCode::OK {
+        *page.status_mut() = status;
+    }
+    page
 }
 
 /// Notes how the payer paid on the order's last timeline step (the step

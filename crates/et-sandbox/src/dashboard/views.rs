@@ -11,6 +11,7 @@ use crate::app::App;
 use crate::clock::{beijing_datetime, Millis};
 use crate::faults::{self, Fault, FaultRule, Scope, Stage};
 use crate::money::amount_due;
+use crate::pages::head;
 use crate::store::{DeliveryAttemptRecord, LoggedRequest, OrderInstitution, OrderRecord};
 
 /// Seconds between self-refreshes of the lists and the order page.
@@ -23,20 +24,6 @@ const ADVANCES: [(&str, u64); 4] = [
     ("+1 day", 86_400),
     ("+8 days", 8 * 86_400),
 ];
-
-/// The `<head>` of every page; the dashboard's pages load its script, the
-/// checkout page does not.
-fn head(title: Markup, script: bool) -> Markup {
-    html! {
-        head {
-            meta charset="utf-8";
-            meta name="viewport" content="width=device-width, initial-scale=1";
-            title { (title) }
-            link rel="stylesheet" href="/static/dashboard.css";
-            @if script { script src="/static/dashboard.js" defer {} }
-        }
-    }
-}
 
 fn layout(app: &App, title: &str, refresh: bool, body: Markup) -> Markup {
     html! {
@@ -54,6 +41,7 @@ fn layout(app: &App, title: &str, refresh: bool, body: Markup) -> Markup {
                         @for (label, seconds) in ADVANCES {
                             button data-post=(format!("/admin/clock/advance?seconds={seconds}")) { (label) }
                         }
+                        button.secondary data-post="/admin/clock/reset" title="Back to real time; pending notifications move back as much" { "Reset" }
                     }
                 }
                 main { (body) }
@@ -345,6 +333,7 @@ pub(super) fn checkout(
     o: &OrderRecord,
     institution: Option<&OrderInstitution>,
     note: &str,
+    token: &str,
 ) -> Markup {
     let open = OrderStatus::from_code(o.status) == OrderStatus::AwaitingPayment;
     html! {
@@ -368,6 +357,7 @@ pub(super) fn checkout(
                 }
                 @if open {
                     form method="post" action=(format!("/pay/{}", o.order_id)) {
+                        input type="hidden" name="token" value=(token);
                         fieldset {
                             legend { "Pay with" }
                             @for (i, (key, label)) in PAY_METHODS.iter().enumerate() {
