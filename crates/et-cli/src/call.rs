@@ -28,9 +28,9 @@ pub(crate) async fn call(args: &CallArgs) -> CliResult {
             &RequestOptions::default(),
         )
         .await;
-    print_opened(match answer {
-        Ok(reply) => Ok(reply),
-        Err(et_http::Error::Response(e)) => Err(e),
-        Err(other) => return Err(Failure::usage(other)),
-    })
+    match answer {
+        Ok(reply) => print_opened(Ok(reply)),
+        Err(et_http::Error::Response(e)) => print_opened(Err(e)),
+        Err(other) => Err(Failure::call(other)),
+    }
 }

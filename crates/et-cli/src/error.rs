@@ -222,6 +222,10 @@ impl Failure {
     pub(crate) fn call(e: et_http::Error) -> Self {
         match e {
             et_http::Error::Response(e) => Self::answer(e),
+            et_http::Error::ProfileMismatch {
+                source,
+                verifies_with,
+            } => Self::answer(source).hint(crate::profile::settings_hint(&verifies_with)),
             other => Self::usage(other),
         }
     }

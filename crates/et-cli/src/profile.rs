@@ -105,7 +105,11 @@ pub(crate) fn trimmed(body: &[u8]) -> &[u8] {
 /// "verifies with --sign-hash sha1 --sign-rule skip-empty" when a message
 /// that failed under `base` verifies with other settings.
 pub(crate) fn verifies_with(found: Option<Detected>, base: &Profile) -> Option<String> {
-    let changed = found?.changed_from(base);
+    settings_hint(&found?.changed_from(base))
+}
+
+/// [`verifies_with`] for settings already found (`(setting, value)`).
+pub(crate) fn settings_hint(changed: &[(&str, &str)]) -> Option<String> {
     if changed.is_empty() {
         return None;
     }
@@ -119,7 +123,6 @@ pub(crate) fn verifies_with(found: Option<Detected>, base: &Profile) -> Option<S
     ))
 }
 
-/// The setting names a hint may use are options of `et`.
 #[cfg(test)]
 mod tests {
     use clap::Parser;

@@ -327,7 +327,45 @@ impl Client {
                 tracing::warn!(parent: &span, error = %e, "ET answer rejected");
             }
         }
-        opened.map_err(Error::Response)
+        opened.map_err(|e| self.response_error(e, &reply.body))
+    }
+}
+
+impl Client {
+    /// The error for an answer that did not open: when it does not verify
+    /// or decrypt under our profile, the settings it would (the search
+    /// `et_proto::detect` runs, only on this failure path).
+    fn response_error(&self, e: et_proto::Error, body: &[u8]) -> Error {
+        let unverified = matches!(
+            e,
+            et_proto::Error::SignatureMismatch { .. }
+                | et_proto::Error::Decryption { .. }
+                | et_proto::Error::Api {
+                    authenticated: false,
+                    ..
+                }
+        );
+        if unverified {
+            let profile = self.merchant.profile();
+            let credentials = self.merchant.credentials();
+            let found = et_proto::detect::reply(
+                profile,
+                &credentials.merchant_key,
+                &credentials.et_public_key,
+                body,
+            );
+            if let Some(verifies_with) = found
+                .map(|found| found.changed_from(profile))
+                .ok()
+                .filter(|changed| !changed.is_empty())
+            {
+                return Error::ProfileMismatch {
+                    source: e,
+                    verifies_with,
+                };
+            }
+        }
+        Error::Response(e)
     }
 }
 

@@ -16,6 +16,16 @@ pub enum Error {
     /// ET's answer arrived but is an error (`Api` with ET's status code), or
     /// could not be verified, decrypted or read.
     Response(et_proto::Error),
+    /// ET's answer does not verify or open under the client's profile but
+    /// does under another: `verifies_with` names the settings to change,
+    /// as `(setting, value)` (e.g. `("sign_hash", "sha1")`); `et profile
+    /// detect` writes the profile file.
+    ProfileMismatch {
+        /// Why it failed under the client's profile.
+        source: et_proto::Error,
+        /// The settings under which it verifies and opens.
+        verifies_with: Vec<(&'static str, &'static str)>,
+    },
 }
 
 impl Error {
@@ -33,7 +43,7 @@ impl Error {
         match self {
             Self::Request(_) => false,
             Self::Transport(e) => e.may_have_reached_et(),
-            Self::Response(_) => true,
+            Self::Response(_) | Self::ProfileMismatch { .. } => true,
         }
     }
 
@@ -52,6 +62,16 @@ impl fmt::Display for Error {
             Self::Request(e) => write!(f, "request not sent: {e}"),
             Self::Transport(e) => write!(f, "transport: {e}"),
             Self::Response(e) => write!(f, "response: {e}"),
+            Self::ProfileMismatch {
+                source,
+                verifies_with,
+            } => {
+                write!(f, "response: {source}; it verifies with")?;
+                for (setting, value) in verifies_with {
+                    write!(f, " {setting} = {value}")?;
+                }
+                f.write_str(" (set them in the profile)")
+            }
         }
     }
 }
@@ -59,7 +79,9 @@ impl fmt::Display for Error {
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            Self::Request(e) | Self::Response(e) => Some(e),
+            Self::Request(e) | Self::Response(e) | Self::ProfileMismatch { source: e, .. } => {
+                Some(e)
+            }
             Self::Transport(e) => Some(e),
         }
     }

@@ -111,7 +111,7 @@ pub fn reply(
                 detect_key_padding: false,
                 ..base.clone()
             };
-            if !matches!(open(profile.clone()), Err(Error::SignatureMismatch { .. })) {
+            if verified(&open(profile.clone())) {
                 signed.push(profile);
             }
         }
@@ -179,6 +179,22 @@ pub fn reply(
     }
 }
 
+/// Whether an opened reply's signature verified: a success, a refusal
+/// marked authenticated, or a failure after the signature (decryption,
+/// payload). A refusal whose signature did not verify is an `Api` error too.
+fn verified<T>(opened: &Result<T, Error>) -> bool {
+    !matches!(
+        opened,
+        Err(Error::SignatureMismatch { .. }
+            | Error::MissingSignature { .. }
+            | Error::SignatureNotBase64 { .. }
+            | Error::Api {
+                authenticated: false,
+                ..
+            })
+    )
+}
+
 /// Finds the notification signature rule under which `body` verifies with
 /// `salt`: the v2 rule, or the v1 page's printed form.
 pub fn notification(
@@ -207,4 +223,37 @@ pub fn notification(
         },
         indistinct: Vec::new(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use et_crypto::SignHash;
+    use et_model::StatusCode;
+
+    use crate::{EtSide, Profile, Response};
+
+    #[test]
+    fn a_signed_refusal_is_detected_under_its_hash_not_taken_as_verified_under_every_one() {
+        let et_key = et_testkit::key(et_testkit::Who::Et, 1024);
+        let merchant_key = et_testkit::key(et_testkit::Who::Merchant, 1024);
+        let sha1 = Profile {
+            sign_hash: SignHash::Sha1,
+            ..Profile::default()
+        };
+        let refusal = Response::new(StatusCode::from_code("100004"), "bad signature", "r");
+        let body = EtSide::new(et_key.clone(), sha1)
+            .respond(merchant_key.public_key(), &refusal)
+            .unwrap();
+        let found = super::reply(
+            &Profile::default(),
+            merchant_key,
+            et_key.public_key(),
+            &body,
+        )
+        .unwrap();
+        assert_eq!(
+            found.changed_from(&Profile::default()),
+            [("sign_hash", "sha1")]
+        );
+    }
 }

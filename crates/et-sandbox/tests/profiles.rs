@@ -208,7 +208,13 @@ async fn the_sandbox_plays_sha1_signatures() {
         sign_hash: SignHash::Sha1,
         ..Profile::default()
     };
-    plays("sha1", played, WithDefault::Fails("100004")).await;
+    // ET refuses the request (100004), and its refusal names the setting.
+    plays(
+        "sha1",
+        played,
+        WithDefault::Fails("it verifies with sign_hash = sha1"),
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -232,7 +238,12 @@ async fn the_sandbox_plays_the_skip_empty_sign_string() {
         sign_rule: SignRule::SkipEmpty,
         ..Profile::default()
     };
-    plays("skip-empty", played, WithDefault::Fails("100004")).await;
+    plays(
+        "skip-empty",
+        played,
+        WithDefault::Fails("it verifies with sign_rule = skip-empty"),
+    )
+    .await;
 }
 
 #[tokio::test]
