@@ -84,9 +84,16 @@ pub fn open_response(data: &[u8]) {
     match outcome {
         Err(Error::SignatureMismatch { .. }) => panic!("a response signed by ET did not verify"),
         Err(Error::Api { authenticated, .. }) => {
-            assert!(
-                authenticated,
-                "an error response signed by ET was not authenticated"
+            // Signed by ET, it answers this request exactly when it echoes
+            // the request's `return_info` (the fixture's is empty).
+            let echoes = UntypedObject::parse_json(&body, Message::Response)
+                .ok()
+                .is_some_and(|reply| {
+                    reply.text("return_info") == Some(request.return_info.as_str())
+                });
+            assert_eq!(
+                authenticated, echoes,
+                "an error response signed by ET is authenticated exactly when it echoes the request"
             );
         }
         _ => {}
