@@ -11,7 +11,7 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
-use et_proto::{NotificationVerifier, VerifiedNotification, ACK_FAIL};
+use et_proto::{NotificationVerifier, SettingName, VerifiedNotification, ACK_FAIL};
 use http::header::{HeaderValue, CONTENT_TYPE};
 use http::{Method, Request, Response, StatusCode};
 use http_body_util::Full;
@@ -258,7 +258,18 @@ impl<H: NotificationHandler> WebhookReceiver<H> {
             .and_then(|v| v.to_str().ok());
         let notification = verifier
             .verify_owned(content_type, &body)
-            .map_err(Rejection::Invalid)?;
+            .map_err(|e| {
+                if let et_proto::Error::SignatureMismatch { .. } = e {
+                    if let Some(rule) = verifier.verifies_under_other_rule(content_type, &body) {
+                        tracing::warn!(
+                            notify_sign_rule = rule.name(),
+                            "a notification did not verify under this profile's rule but does under notify_sign_rule = {}; set it in the profile",
+                            rule.name()
+                        );
+                    }
+                }
+                Rejection::Invalid(e)
+            })?;
         crate::added_keys::note("notification", notification.added_fields().map(|(k, _)| k));
         let acknowledgement = notification.acknowledgement().to_vec();
         let span = tracing::info_span!(

@@ -174,3 +174,47 @@ async fn a_field_et_added_is_kept_and_its_name_logged_once_at_info() {
     );
     assert!(log.contains(" INFO "), "{log}");
 }
+
+#[tokio::test]
+async fn a_v1_signed_notification_refused_under_v2_names_the_rule_that_verifies_it() {
+    use et_http::WebhookReceiver;
+    use et_proto::{NotificationVerifier, NotifySignRule, UntypedValue, VerifiedNotification};
+    let body = et_proto::sign_notification_by(
+        SALT,
+        NotifySignRule::V1Compat,
+        [
+            ("order_id", UntypedValue::string("ET1")),
+            ("pay_result", UntypedValue::integer(1)),
+            ("pay_amount", UntypedValue::from_json("10.00").unwrap()),
+            ("pay_datetime", UntypedValue::string("2024-12-01 10:00:00")),
+            ("extend_info", UntypedValue::string("")),
+        ]
+        .into_iter()
+        .collect(),
+    );
+    let receiver = WebhookReceiver::new(
+        NotificationVerifier::new(SALT, NotifySignRule::V2),
+        |_: VerifiedNotification| async { Ok::<(), std::io::Error>(()) },
+    );
+    let log = Captured::default();
+    let writer = log.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::INFO)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    let answer = {
+        let _guard = tracing::subscriber::set_default(subscriber);
+        let request = http::Request::post("/notify")
+            .header("content-type", "application/json")
+            .body(http_body_util::Full::new(Bytes::from(body)))
+            .unwrap();
+        receiver.respond(request).await
+    };
+    assert_eq!(answer.status(), 401, "refused: the profile says v2");
+    let log = String::from_utf8(log.0.lock().unwrap().clone()).unwrap();
+    assert!(
+        log.contains("notify_sign_rule = v1-compat"),
+        "the log names the setting:\n{log}"
+    );
+}

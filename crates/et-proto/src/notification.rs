@@ -123,6 +123,29 @@ impl NotificationVerifier {
         self.verify(content_type, body)?.to_verified()
     }
 
+    /// For a body that failed [`verify`](Self::verify) under the v2 rule
+    /// only: whether it verifies under [`NotifySignRule::V1Compat`] (the v1
+    /// page's printed form), so that a receiver can say which setting
+    /// would accept it. `None` otherwise (one more MD5, no allocation of a
+    /// typed event).
+    pub fn verifies_under_other_rule(
+        &self,
+        content_type: Option<&str>,
+        body: &[u8],
+    ) -> Option<NotifySignRule> {
+        if self.rule != NotifySignRule::V2 {
+            return None;
+        }
+        let lenient = NotificationVerifier {
+            salt: self.salt.clone(),
+            rule: NotifySignRule::V1Compat,
+            extra_fields: self.extra_fields.clone(),
+            exact: self.exact,
+        };
+        let view = lenient.verify(content_type, body).ok()?;
+        (view.matched_rule() == MatchedRule::V1Printed).then_some(NotifySignRule::V1Compat)
+    }
+
     /// Verifies and types fields already read (see [`verify`](Self::verify)).
     pub fn verify_fields(&self, fields: UntypedObject) -> Result<VerifiedNotification, Error> {
         self.check(fields.fields_ref())?.to_verified()
