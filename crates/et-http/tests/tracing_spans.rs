@@ -115,22 +115,59 @@ async fn call_span_has_its_fields_and_no_secret() {
     }
 }
 
-#[tokio::test]
-async fn a_field_et_added_is_kept_and_its_name_logged_once_at_info() {
-    use et_http::WebhookReceiver;
-    use et_proto::{NotificationVerifier, NotifySignRule, UntypedValue, VerifiedNotification};
-    let body = et_proto::sign_notification(
+/// A payment notification of ET1 with `last` as its last field, signed
+/// by `rule`.
+fn payment(rule: et_proto::NotifySignRule, last: (&str, &str)) -> Vec<u8> {
+    use et_proto::UntypedValue;
+    et_proto::sign_notification_by(
         SALT,
+        rule,
         [
             ("order_id", UntypedValue::string("ET1")),
             ("pay_result", UntypedValue::integer(1)),
             ("pay_amount", UntypedValue::from_json("10.00").unwrap()),
             ("pay_datetime", UntypedValue::string("2024-12-01 10:00:00")),
-            ("a_field_for_the_log_test", UntypedValue::string("x")),
+            (last.0, UntypedValue::string(last.1)),
         ]
         .into_iter()
         .collect(),
-    );
+    )
+}
+
+/// Posts `body` to `receiver` `times` times, capturing what is logged at
+/// `info` and above; the answers' statuses and the log.
+async fn post_logged<H: et_http::NotificationHandler>(
+    receiver: &et_http::WebhookReceiver<H>,
+    body: &[u8],
+    times: usize,
+) -> (Vec<u16>, String) {
+    let log = Captured::default();
+    let writer = log.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::INFO)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    let mut statuses = Vec::new();
+    {
+        let _guard = tracing::subscriber::set_default(subscriber);
+        for _ in 0..times {
+            let request = http::Request::post("/notify")
+                .header("content-type", "application/json")
+                .body(http_body_util::Full::new(Bytes::from(body.to_vec())))
+                .unwrap();
+            statuses.push(receiver.respond(request).await.status().as_u16());
+        }
+    }
+    let log = String::from_utf8(log.0.lock().unwrap().clone()).unwrap();
+    (statuses, log)
+}
+
+#[tokio::test]
+async fn a_field_et_added_is_kept_and_its_name_logged_once_at_info() {
+    use et_http::WebhookReceiver;
+    use et_proto::{NotificationVerifier, NotifySignRule, VerifiedNotification};
+    let body = payment(NotifySignRule::V2, ("a_field_for_the_log_test", "x"));
     let kept = Arc::new(Mutex::new(Vec::new()));
     let handled = kept.clone();
     let receiver = WebhookReceiver::new(
@@ -144,29 +181,12 @@ async fn a_field_et_added_is_kept_and_its_name_logged_once_at_info() {
             }
         },
     );
-    let log = Captured::default();
-    let writer = log.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::INFO)
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
-    {
-        let _guard = tracing::subscriber::set_default(subscriber);
-        for _ in 0..3 {
-            let request = http::Request::post("/notify")
-                .header("content-type", "application/json")
-                .body(http_body_util::Full::new(Bytes::from(body.clone())))
-                .unwrap();
-            let answer = receiver.respond(request).await;
-            assert_eq!(answer.status(), 200);
-        }
-    }
+    let (statuses, log) = post_logged(&receiver, &body, 3).await;
+    assert_eq!(statuses, [200; 3]);
     assert_eq!(
         *kept.lock().unwrap(),
         vec![vec!["a_field_for_the_log_test".to_owned()]; 3]
     );
-    let log = String::from_utf8(log.0.lock().unwrap().clone()).unwrap();
     assert_eq!(
         log.matches("a_field_for_the_log_test").count(),
         1,
@@ -178,41 +198,14 @@ async fn a_field_et_added_is_kept_and_its_name_logged_once_at_info() {
 #[tokio::test]
 async fn a_v1_signed_notification_refused_under_v2_names_the_rule_that_verifies_it() {
     use et_http::WebhookReceiver;
-    use et_proto::{NotificationVerifier, NotifySignRule, UntypedValue, VerifiedNotification};
-    let body = et_proto::sign_notification_by(
-        SALT,
-        NotifySignRule::V1Compat,
-        [
-            ("order_id", UntypedValue::string("ET1")),
-            ("pay_result", UntypedValue::integer(1)),
-            ("pay_amount", UntypedValue::from_json("10.00").unwrap()),
-            ("pay_datetime", UntypedValue::string("2024-12-01 10:00:00")),
-            ("extend_info", UntypedValue::string("")),
-        ]
-        .into_iter()
-        .collect(),
-    );
+    use et_proto::{NotificationVerifier, NotifySignRule, VerifiedNotification};
+    let body = payment(NotifySignRule::V1Compat, ("extend_info", ""));
     let receiver = WebhookReceiver::new(
         NotificationVerifier::new(SALT, NotifySignRule::V2),
         |_: VerifiedNotification| async { Ok::<(), std::io::Error>(()) },
     );
-    let log = Captured::default();
-    let writer = log.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::INFO)
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
-    let answer = {
-        let _guard = tracing::subscriber::set_default(subscriber);
-        let request = http::Request::post("/notify")
-            .header("content-type", "application/json")
-            .body(http_body_util::Full::new(Bytes::from(body)))
-            .unwrap();
-        receiver.respond(request).await
-    };
-    assert_eq!(answer.status(), 401, "refused: the profile says v2");
-    let log = String::from_utf8(log.0.lock().unwrap().clone()).unwrap();
+    let (statuses, log) = post_logged(&receiver, &body, 1).await;
+    assert_eq!(statuses, [401], "refused: the profile says v2");
     assert!(
         log.contains("notify_sign_rule = v1-compat"),
         "the log names the setting:\n{log}"
