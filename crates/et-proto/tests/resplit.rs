@@ -95,8 +95,29 @@ fn check_response_readings(
     request: &et_proto::BuiltRequest,
     response: &Response,
 ) -> usize {
-    let body = parties.et_respond(response);
-    let signed = UntypedObject::parse_json(&body, Message::Response).unwrap();
+    open_every_reading(
+        parties,
+        request,
+        &parties.et_respond(response),
+        |reading, original, result| {
+            assert!(
+                !believed(result),
+                "re-split believed: {reading:?} from {original:?}: {result:?}"
+            );
+        },
+    )
+}
+
+/// Opens, as the merchant's reply to `request`, every reading of the signed
+/// `body` but the one ET signed, and hands each to `judge` with the
+/// original; returns how many were tried.
+fn open_every_reading(
+    parties: &Parties,
+    request: &et_proto::BuiltRequest,
+    body: &[u8],
+    mut judge: impl FnMut(&Pairs, &Pairs, &Result<et_proto::UntypedReply, Error>),
+) -> usize {
+    let signed = UntypedObject::parse_json(body, Message::Response).unwrap();
     let sign = signed.text("sign").unwrap();
     let original = pairs_of(&signed);
     let mut tried = 0;
@@ -109,12 +130,39 @@ fn check_response_readings(
         let result = parties
             .merchant
             .open_untyped(Some(request), forged.as_bytes());
-        assert!(
-            !believed(&result),
-            "re-split believed: {reading:?} from {original:?}: {result:?}"
-        );
+        judge(&reading, &original, &result);
     }
     tried
+}
+
+/// ET's reply to a request carrying [`OURS`], with values an attacker
+/// chose: the message, the `return_info` echo (ours and a tail, or the
+/// tail alone) and one item of `data`.
+fn reply_to_ours(
+    status: &str,
+    message: String,
+    echo_ours: bool,
+    return_tail: String,
+    item: String,
+) -> (Parties, et_proto::BuiltRequest, Response) {
+    let parties = Parties::same(1024, Profile::default());
+    let options = RequestOptions {
+        return_info: OURS.into(),
+        ..RequestOptions::default()
+    };
+    let request = parties
+        .merchant
+        .build_with(&et_model::GetPayUrl::new("ET1"), &options)
+        .unwrap();
+    let return_info = if echo_ours {
+        format!("{OURS}{return_tail}")
+    } else {
+        return_tail
+    };
+    let mut response = Response::new(StatusCode::from_code(status), message, return_info);
+    response.data = serde_json::to_string(&[item]).unwrap();
+    response.count = 1;
+    (parties, request, response)
 }
 
 #[test]
@@ -217,14 +265,8 @@ proptest! {
         extend_info in fragments(),
         item in fragments(),
     ) {
-        let parties = Parties::same(1024, Profile::default());
-        let options = RequestOptions { return_info: OURS.into(), ..RequestOptions::default() };
-        let request = parties.merchant.build_with(&et_model::GetPayUrl::new("ET1"), &options).unwrap();
-        let return_info = if echo_ours { format!("{OURS}{return_tail}") } else { return_tail };
-        let mut response = Response::new(StatusCode::from_code(status), message, return_info);
+        let (parties, request, mut response) = reply_to_ours(status, message, echo_ours, return_tail, item);
         response.extend_info = extend_info;
-        response.data = serde_json::to_string(&[item]).unwrap();
-        response.count = 1;
         check_response_readings(&parties, &request, &response);
     }
 }
@@ -834,13 +876,7 @@ proptest! {
         added in added_keys(),
         drop_version in any::<bool>(),
     ) {
-        let parties = Parties::same(1024, Profile::default());
-        let options = RequestOptions { return_info: OURS.into(), ..RequestOptions::default() };
-        let request = parties.merchant.build_with(&et_model::GetPayUrl::new("ET1"), &options).unwrap();
-        let return_info = if echo_ours { format!("{OURS}{return_tail}") } else { return_tail };
-        let mut response = Response::new(StatusCode::from_code(status), message, return_info);
-        response.data = serde_json::to_string(&[item]).unwrap();
-        response.count = 1;
+        let (parties, request, response) = reply_to_ours(status, message, echo_ours, return_tail, item);
         let body = signed_with(&parties, &response, |o| {
             for (key, value) in &added {
                 o.insert(*key, UntypedValue::string(value.clone()));
@@ -849,16 +885,11 @@ proptest! {
                 o.remove("version");
             }
         });
-        let signed = UntypedObject::parse_json(&body, Message::Response).unwrap();
-        let sign = signed.text("sign").unwrap();
-        let original = pairs_of(&signed);
-        for reading in readings(&sign_string(&signed)) {
-            let forged = object(&reading, sign).to_json();
-            let result = parties.merchant.open_untyped(Some(&request), forged.as_bytes());
-            if believed(&result) {
-                prop_assert_eq!(acted(&reading), acted(&original), "{:?}", result);
+        open_every_reading(&parties, &request, &body, |reading, original, result| {
+            if believed(result) {
+                assert_eq!(acted(reading), acted(original), "{result:?}");
             }
-        }
+        });
     }
 }
 
