@@ -169,3 +169,8 @@ fn report_clap_error(e: &clap::Error) -> ExitCode {
         }
     }
 }
+
+// The README's examples are doctests too, so the crates.io page stays true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

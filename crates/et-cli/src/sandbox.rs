@@ -26,12 +26,15 @@ pub(crate) fn init(args: &SandboxInitArgs) -> CliResult {
         ..InitOptions::default()
     };
     let merchant = SandboxDir::init(&args.dir, &options).map_err(Failure::usage)?;
+    let dir = SandboxDir::new(&args.dir);
+    dir.write_salt_file().map_err(Failure::usage)?;
     crate::output::line(format_args!(
-        "sandbox state in {}: merchant {} / {}, {}-bit keys (salt in merchant.json)",
+        "sandbox state in {}: merchant {} / {}, {}-bit keys (salt in {}, for --salt-file)",
         args.dir.display(),
         merchant.merchant_number,
         merchant.sub_merchant_number,
         args.bits,
+        dir.file(et_sandbox::SALT_TXT).display(),
     ))
 }
 

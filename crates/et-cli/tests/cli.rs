@@ -549,6 +549,7 @@ fn sandbox_init_serve_and_call() {
         "merchant-private.pem",
         "merchant-public.pem",
         "merchant.json",
+        "salt.txt",
     ] {
         assert!(dir.path().join(file).is_file(), "{file}");
     }
@@ -1011,6 +1012,7 @@ fn sandbox_state_and_database_are_owner_only_even_under_umask_000() {
         "et-private.pem",
         "merchant-private.pem",
         "profile.json",
+        "salt.txt",
     ] {
         assert_eq!(mode(&state_dir.join(secret)), 0o600, "{secret}");
     }

@@ -332,6 +332,7 @@ mod app;
 mod clock;
 mod codes;
 mod config;
+mod credentials;
 mod dashboard;
 mod delivery;
 mod engine;
@@ -373,6 +374,7 @@ pub use config::{
     ET_PRIVATE_PEM, ET_PUBLIC_PEM, MERCHANT_JSON, MERCHANT_PRIVATE_PEM, MERCHANT_PUBLIC_PEM,
     PROFILE_JSON, SANDBOX_JSON,
 };
+pub use credentials::{SandboxMerchant, SALT_TXT};
 pub use dashboard::{
     ATTEMPTS_SHOWN, MAX_LOGGED_PAYLOAD, ORDER_PAGE_ROWS, PAGE_SIZE, PAY_METHODS, REQUEST_LOG_ROWS,
 };
