@@ -11,7 +11,25 @@
 //! (module `input`), everything printed has its terminal control characters
 //! escaped (module `output`), numbers keep their wire text, and key files are
 //! written 0600 through et-sandbox's one atomic writer.
-//! The demo's lifecycle lives in [`demo`] so tests run it in-process.
+//!
+//! # Map
+//!
+//! * [`main_with_args`]: the whole command, as the `et` binary runs it.
+//! * [`exit_codes`]: the exit-code table `et --help` and the README print.
+//! * [`demo`]: the order lifecycle against the local sandbox (`et demo`),
+//!   public so tests run it in-process.
+//!
+//! The subcommands' modules are the binary's own: `call` (`et call`),
+//! `envelope` (`et request build`, `et response open`), `notify` and
+//! `notify_send` (`et notify …`), `sandbox` (`et sandbox …`), `record`,
+//! `replay` and `profile` (joint testing), `keys` (`et keygen`),
+//! `institutions`; `input` and `output` bound what is read and escape what is
+//! printed. `et --help` lists every subcommand.
+//!
+//! ```
+//! let codes: Vec<u8> = et_cli::exit_codes().map(|(code, _meaning)| code).collect();
+//! assert_eq!(codes, [0, 1, 2, 3, 4]);
+//! ```
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 

@@ -15,6 +15,19 @@
 //! Nothing here panics on bad input, and no [`Error`] carries key material
 //! or plaintext.
 //!
+//! # Map
+//!
+//! * **RSA keys**: [`PrivateKey`] and [`PublicKey`] (load PEM or DER of any
+//!   common flavour, sign and verify with [`SignHash`], wrap and unwrap the
+//!   AES key with [`KeyPadding`]); [`Backend`] and [`Operation`] say which
+//!   backend runs what.
+//! * **AES-128-CBC**: [`aes_cbc_encrypt`], [`aes_cbc_decrypt`], [`AesKey`],
+//!   [`Iv`].
+//! * **Notifications' MD5**: [`md5_hex`], [`md5_verify`] (constant time),
+//!   [`SaltedMd5`] (streamed).
+//! * **Base64**: [`b64_encode`], [`b64_decode`] (whitespace-tolerant).
+//! * **Errors**: [`Error`], [`KeyFormat`], [`KeyKind`].
+//!
 //! ```
 //! use et_crypto::{
 //!     aes_cbc_decrypt, aes_cbc_encrypt, b64_decode, b64_encode, AesKey, Iv, KeyPadding,

@@ -2,65 +2,44 @@
 //! SQLite (embedded, the default) or PostgreSQL (shared by several
 //! instances), with a [`Reconciler`] that finds what ET never delivered.
 //!
-//! # What it does
+//! # Map
 //!
-//! * **Store once.** [`Inbox::handler`] is a ready-made handler for
-//!   et-http's [`WebhookReceiver`](et_http::WebhookReceiver): it stores each
-//!   verified notification under its
+//! * **Store once**: [`Inbox::handler`] is a handler for et-http's
+//!   [`WebhookReceiver`](et_http::WebhookReceiver): each verified
+//!   notification is stored under its
 //!   [`dedup_key`](et_proto::VerifiedNotification::dedup_key) with an atomic
-//!   insert-if-absent and returns only once the row is committed, so ET is
-//!   acknowledged only then. A duplicate (ET's retry, or the same event
-//!   arriving at the same moment on two instances) is already stored, so it
-//!   is acknowledged too, and stored nothing.
-//! * **Consume.** [`Inbox::claim`] takes a batch for a lease (`FOR UPDATE
-//!   SKIP LOCKED` on PostgreSQL, a `BEGIN IMMEDIATE` lease on SQLite);
-//!   [`Inbox::done`] marks an event processed; [`Inbox::failed`] retries it
-//!   later with exponential backoff, and sets it aside as dead after
-//!   [`InboxConfig::max_attempts`]. A consumer that crashes loses its lease
-//!   and its batch is claimed again. [`Inbox::process`] and [`Inbox::run`]
-//!   do all of that around the merchant's function, and more: they renew
-//!   the lease while the batch is worked on, so a slow event never has a
-//!   second copy running on another consumer; a panic is one failed
-//!   attempt of its event only; a store error while marking is retried
-//!   while the lease holds. A row this version cannot read (a hand-edited
-//!   table) is set aside as dead, and the rest of its batch handed out.
-//! * **Reconcile.** [`Reconciler`] batch-queries ET for orders that are not
-//!   final locally and stores any status difference as the same typed event
-//!   a notification would be, so one handler path covers both. The order
-//!   table it reads keeps each order's newest status by the time the status
-//!   took effect (ET's `datetime`), so status changes arriving out of order
-//!   never move an order back.
-//! * **Migrate.** Each store creates and upgrades its tables on open
-//!   (`PRAGMA user_version` on SQLite, the `et_inbox_schema` table on
-//!   PostgreSQL) and refuses a schema newer than it knows.
+//!   insert-if-absent, and ET is acknowledged only once the row is committed
+//!   (a duplicate, even at the same moment on another instance, is
+//!   acknowledged and stores nothing). [`Inbox::put`] does the same by hand.
+//! * **Consume**: [`Inbox::process`] (one batch) and [`Inbox::run`] (until
+//!   shutdown) claim events under a lease, renew it while the merchant's
+//!   function works, mark each done, retry failures with backoff
+//!   ([`InboxConfig`]) and set an event aside as dead after
+//!   [`InboxConfig::max_attempts`]; a panic is one failed attempt.
+//!   [`Inbox::claim`], [`Inbox::done`] and [`Inbox::failed`] are the steps.
+//! * **Reconcile**: [`Reconciler`] batch-queries ET for orders not final
+//!   locally ([`Inbox::track_order`]) and stores any status ET never notified
+//!   as the same typed event; each order keeps its newest status by ET's
+//!   `datetime`, whatever order changes arrive in.
+//! * **Stores**: [`SqliteStore`] and [`PgStore`], behind [`Store`]; each
+//!   creates and migrates its tables on open and refuses a newer schema.
 //!
 //! # Exactly once, in effect
 //!
-//! The inbox hands each stored event to the merchant's processing **at
-//! least once**: a consumer may finish its work and crash before marking
-//! it done, or lose its lease while still working. For the effect to happen
-//! exactly once, the processing must do one of:
+//! The inbox hands each event to the merchant's processing **at least
+//! once** (a consumer may crash after the work and before the mark). The
+//! effect happens exactly once when the processing is idempotent per
+//! [`Claimed::dedup_key`] (a unique key in the merchant's table, or a state
+//! assignment such as "order 42 is paid"), or commits in the same
+//! transaction as the mark-done ([`PgStore::begin_completion`],
+//! [`SqliteStore::complete_with`]). An e-mail cannot be made exactly once by
+//! any inbox: send it from a row that transaction wrote.
 //!
-//! * be **idempotent per dedup key**: remember [`Claimed::dedup_key`] in the
-//!   merchant's own table with a unique constraint (or make the effect a
-//!   state assignment, "order 42 is paid"), so a second run changes nothing;
-//! * or run **in the same transaction as the mark-done**:
-//!   [`PgStore::begin_completion`] on PostgreSQL, [`SqliteStore::complete_with`]
-//!   on SQLite. A lost lease then rolls the merchant's writes back too.
-//!
-//! Side effects outside the database (an e-mail) cannot be made exactly
-//! once by any inbox; send them from a row the transaction wrote.
-//!
-//! # When to use it, and when your own store is better
-//!
-//! Use it when notifications are not yet stored anywhere durable, or are
-//! stored with a check-then-insert that races across instances. Prefer the
-//! merchant's own store when the notification must change business rows
-//! atomically with its receipt *and* those rows live in a database the
-//! inbox cannot share (MySQL, another PostgreSQL): then insert-if-absent on
-//! a unique dedup key column in that database inside the receiver's handler,
-//! which is all the inbox does. SQLite suits one process (or a few on one
-//! machine); several hosts need PostgreSQL.
+//! Prefer your own store when receipt must change business rows atomically
+//! in a database the inbox cannot share (MySQL, another PostgreSQL): then
+//! insert-if-absent on a unique dedup-key column there, in the receiver's
+//! handler, which is all the inbox does. SQLite suits one process; several
+//! hosts need PostgreSQL.
 //!
 //! # Example
 //!

@@ -21,6 +21,27 @@
 //! Payload types are JSON types: read them with `serde_json::from_str` /
 //! `from_slice` to keep every amount's exact text.
 //!
+//! # Map
+//!
+//! * **Operations**: [`Operation`] says where each request and result sit in
+//!   the envelope and what a call does ([`Effect`]); one request type per
+//!   operation: [`CreateOrder`], [`UploadAttachment`], [`GetPayUrl`],
+//!   [`QueryOrders`], [`GetRate`], [`EstimateAmount`], [`ApplyRefund`],
+//!   [`GetInstitutions`], [`JumpPlaceOrder`], each with its result
+//!   ([`OrderCreated`], [`PayUrl`], [`OrderInfo`], …).
+//! * **Notifications**: [`Notification`] and its four kinds
+//!   ([`PaymentSuccess`], [`OrderStatusChange`], [`RemittanceVoucher`],
+//!   [`RefundResultNotice`]), [`NotificationKind`].
+//! * **Codes**: one enum per documented list, each keeping unknown codes
+//!   ([`OrderStatus`], [`StatusCode`], [`AttachmentType`], [`PayResult`],
+//!   [`ServerType`], …); [`CountryCode`], [`CurrencyCode`].
+//! * **Money and time**: [`Amount`] (exact decimal text), [`MAX_AMOUNT`],
+//!   [`BeijingTime`].
+//! * **Field rules**: [`Payload::validate`], [`FieldRule`], [`Rule`],
+//!   [`ValidationError`]; the maxima in [`limits`].
+//! * **Tolerance**: every struct keeps the keys it does not know in
+//!   [`Extra`] ([`RawJson`], exact text).
+//!
 //! ```
 //! use et_model::{Amount, CountryCode, CreateOrder, CurrencyCode, Operation, OrderCreated, Payload};
 //!

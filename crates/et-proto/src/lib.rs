@@ -17,6 +17,27 @@
 //! SECURITY.md gives the argument). Each request carries a fresh random
 //! `return_info` that the reply must echo.
 //!
+//! # Map
+//!
+//! * **Merchant side**: [`Merchant`] builds requests ([`BuiltRequest`]) and
+//!   opens replies ([`Reply`], [`UntypedReply`]) with [`Credentials`];
+//!   [`SerialNumbers`] and [`Instance`] make serial numbers.
+//! * **Notifications**: [`NotificationVerifier`] verifies a body into a
+//!   [`NotificationView`] or [`VerifiedNotification`], whose
+//!   `acknowledgement()` is the reply ET expects ([`ACK_OK`],
+//!   [`refund_acknowledgement`]).
+//! * **ET's side** (the sandbox, tests): [`EtSide`] opens requests
+//!   ([`OpenedRequest`]), answers ([`Response`]) and signs notifications
+//!   ([`sign_notification`]).
+//! * **Choices ET leaves open**: [`Profile`] and its settings
+//!   ([`SignRule`], [`NotifySignRule`], [`NotifyEncoding`], …); profile files
+//!   ([`Profile::from_json`]); [`detect`] finds the profile a captured
+//!   message verifies under.
+//! * **Untyped messages**: [`UntypedObject`] (the tolerant reader keeping
+//!   each value's wire text), [`sign_string`], [`validate_untyped`].
+//! * **Errors**: [`Error`] with typed causes ([`Message`], [`CryptoStep`],
+//!   [`DecryptionStep`], [`PayloadFault`], [`ShapeRule`]).
+//!
 //! ```
 //! use et_crypto::PrivateKey;
 //! use et_model::GetPayUrl;
