@@ -60,6 +60,7 @@ mod client;
 mod endpoint;
 mod error;
 mod panic;
+mod proxy;
 mod raw_client;
 mod receiver;
 mod serve;
@@ -70,9 +71,10 @@ pub use client::{Client, ClientConfig};
 pub use endpoint::{Endpoint, EndpointError};
 pub use error::Error;
 pub use panic::{guarded, Panicked};
+pub use proxy::{Proxy, ProxyError};
 pub use raw_client::RawClient;
 pub use receiver::{HandlerError, NotificationHandler, ReceiverConfig, WebhookReceiver};
-pub use serve::{serve, serve_with, ServeConfig};
+pub use serve::{serve, serve_tls_with, serve_with, ServeConfig};
 pub use transport::{
     plain_http_client, HttpReply, PlainHttpClient, RetryPolicy, TransportConfig, TransportError,
 };

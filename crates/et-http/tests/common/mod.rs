@@ -4,6 +4,8 @@
 
 #![allow(dead_code, unused_imports)] // each test binary uses a subset
 
+pub(crate) mod tls;
+
 use std::net::SocketAddr;
 use std::sync::Arc;
 
