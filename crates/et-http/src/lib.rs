@@ -76,7 +76,8 @@ pub use raw_client::RawClient;
 pub use receiver::{HandlerError, NotificationHandler, ReceiverConfig, WebhookReceiver};
 pub use serve::{serve, serve_tls_with, serve_with, ServeConfig};
 pub use transport::{
-    plain_http_client, HttpReply, PlainHttpClient, RetryPolicy, TransportConfig, TransportError,
+    plain_http_client, HttpReply, HttpsClient, PlainHttpClient, RetryPolicy, TransportConfig,
+    TransportError,
 };
 
 // The README's example runs as a doctest, so the crates.io page stays true.

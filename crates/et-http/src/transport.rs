@@ -273,9 +273,9 @@ pub type PlainHttpClient = hyper_util::client::legacy::Client<HttpConnector, Ful
 /// hyper's pooled client builder as every client of the workspace starts:
 /// the tokio executor and the pool timer (which reaps idle connections).
 /// This is the one place a hyper client is built: the [`Client`]'s
-/// transport adds TLS, its pool limits and timeouts; [`plain_http_client`]
-/// serves the sandbox's notification deliveries and the CLI's browser,
-/// which bound each exchange themselves.
+/// transport and [`HttpsClient`] add TLS, the proxy, pool limits and the
+/// connect timeout; [`plain_http_client`] serves the sandbox's
+/// notification deliveries, which bound each exchange themselves.
 ///
 /// [`Client`]: crate::Client
 fn client_builder() -> hyper_util::client::legacy::Builder {
@@ -289,6 +289,85 @@ fn client_builder() -> hyper_util::client::legacy::Builder {
 /// their own timeouts and body limits.
 pub fn plain_http_client() -> PlainHttpClient {
     client_builder().build_http()
+}
+
+/// Bundled Mozilla roots (webpki-roots) plus the configuration's
+/// [`extra_roots`](TransportConfig::extra_roots), and the aws-lc-rs crypto
+/// provider, so it needs neither a system certificate store nor a
+/// process-wide default provider.
+fn default_tls(config: &TransportConfig) -> Result<rustls::ClientConfig, TransportError> {
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let mut roots =
+        rustls::RootCertStore::from_iter(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+    for root in &config.extra_roots {
+        roots
+            .add(root.clone())
+            .map_err(|e| TransportError::Tls(format!("extra root certificate: {e}")))?;
+    }
+    Ok(rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| TransportError::Tls(e.to_string()))?
+        .with_root_certificates(roots)
+        .with_no_client_auth())
+}
+
+/// The pooled HTTPS-or-HTTP client of `config`: TCP (direct or through the
+/// proxy), TLS with `tls`, the connect timeout and the pool's limits.
+fn pooled(
+    tls: rustls::ClientConfig,
+    config: &TransportConfig,
+) -> hyper_util::client::legacy::Client<Connector, Full<Bytes>> {
+    let mut http = HttpConnector::new();
+    http.enforce_http(false);
+    http.set_nodelay(true);
+    http.set_keepalive(Some(config.pool_idle_timeout));
+    let route = Route {
+        http,
+        proxy: config.proxy.clone().map(Arc::new),
+    };
+    let https = hyper_rustls::HttpsConnectorBuilder::new()
+        .with_tls_config(tls)
+        .https_or_http()
+        .enable_http1()
+        .wrap_connector(route);
+    let connector = ConnectTimeout {
+        inner: https,
+        timeout: config.connect_timeout,
+    };
+    client_builder()
+        .pool_idle_timeout(config.pool_idle_timeout)
+        .pool_max_idle_per_host(config.pool_max_idle_per_host)
+        .build(connector)
+}
+
+/// A pooled client for any URL (a page, a file), with the [`Client`]'s
+/// connection setup: the same TLS roots (web PKI plus
+/// [`TransportConfig::extra_roots`]), proxy and connect timeout. Its
+/// caller bounds each exchange and its body, e.g. a tool that browses the
+/// sandbox's pages over `--tls`. Cheap to clone.
+///
+/// [`Client`]: crate::Client
+#[derive(Clone, Debug)]
+pub struct HttpsClient {
+    client: hyper_util::client::legacy::Client<Connector, Full<Bytes>>,
+}
+
+impl HttpsClient {
+    /// A client within `config`'s connection settings (its request
+    /// timeout, size limit and retry policy are the caller's to apply).
+    pub fn new(config: &TransportConfig) -> Result<Self, TransportError> {
+        Ok(Self {
+            client: pooled(default_tls(config)?, config),
+        })
+    }
+
+    /// Sends `request`: hyper's response, its body not yet read.
+    pub async fn request(
+        &self,
+        request: Request<Full<Bytes>>,
+    ) -> Result<http::Response<hyper::body::Incoming>, TransportError> {
+        self.client.request(request).await.map_err(classify)
+    }
 }
 
 /// The pooled client; cheap to clone (the pool is shared).
@@ -312,53 +391,15 @@ impl Transport {
         &self.config
     }
 
-    /// A client with bundled Mozilla roots (webpki-roots) plus the
-    /// configuration's [`extra_roots`](TransportConfig::extra_roots), and
-    /// the aws-lc-rs crypto provider, so it needs neither a system
-    /// certificate store nor a process-wide default provider.
+    /// A client with [`default_tls`]'s roots.
     pub(crate) fn new(config: TransportConfig) -> Result<Self, TransportError> {
-        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-        let mut roots =
-            rustls::RootCertStore::from_iter(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-        for root in &config.extra_roots {
-            roots
-                .add(root.clone())
-                .map_err(|e| TransportError::Tls(format!("extra root certificate: {e}")))?;
-        }
-        let tls = rustls::ClientConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .map_err(|e| TransportError::Tls(e.to_string()))?
-            .with_root_certificates(roots)
-            .with_no_client_auth();
-        Ok(Self::with_tls_config(tls, config))
+        Ok(Self::with_tls_config(default_tls(&config)?, config))
     }
 
     /// A client using the given rustls configuration (e.g. a private CA).
     pub(crate) fn with_tls_config(tls: rustls::ClientConfig, config: TransportConfig) -> Self {
-        let mut http = HttpConnector::new();
-        http.enforce_http(false);
-        http.set_nodelay(true);
-        http.set_keepalive(Some(config.pool_idle_timeout));
-        let route = Route {
-            http,
-            proxy: config.proxy.clone().map(Arc::new),
-        };
-        // `Endpoint` already refused plain http to non-loopback hosts.
-        let https = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_tls_config(tls)
-            .https_or_http()
-            .enable_http1()
-            .wrap_connector(route);
-        let connector = ConnectTimeout {
-            inner: https,
-            timeout: config.connect_timeout,
-        };
-        let client = client_builder()
-            .pool_idle_timeout(config.pool_idle_timeout)
-            .pool_max_idle_per_host(config.pool_max_idle_per_host)
-            .build(connector);
         Self {
-            client,
+            client: pooled(tls, &config),
             config: Arc::new(config),
         }
     }
