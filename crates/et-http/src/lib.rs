@@ -59,6 +59,7 @@ mod body;
 mod client;
 mod endpoint;
 mod error;
+pub mod measure;
 mod panic;
 mod proxy;
 mod raw_client;

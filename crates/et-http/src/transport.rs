@@ -406,17 +406,24 @@ impl Transport {
 
     /// POSTs the envelope `body` to `uri` under the retry policy and reads
     /// the answer, which must be a 2xx and not an HTML page.
-    pub(crate) async fn post(&self, uri: &Uri, body: Bytes) -> Result<HttpReply, TransportError> {
+    pub(crate) async fn post(
+        &self,
+        operation: &str,
+        uri: &Uri,
+        body: Bytes,
+    ) -> Result<HttpReply, TransportError> {
         let json = HeaderValue::from_static(et_proto::CONTENT_TYPE);
-        let reply = self.post_as(uri, json, body).await?;
+        let reply = self.post_as(operation, uri, json, body).await?;
         check_answer(reply.status, reply.content_type.as_ref(), &reply.body)?;
         Ok(reply)
     }
 
     /// POSTs `body` as `content_type` to `uri` under the retry policy and
-    /// reads the answer, whatever its status.
+    /// reads the answer, whatever its status; `operation` labels the
+    /// retries' metric.
     pub(crate) async fn post_as(
         &self,
+        operation: &str,
         uri: &Uri,
         content_type: HeaderValue,
         body: Bytes,
@@ -427,6 +434,7 @@ impl Transport {
             match self.attempt(uri, &content_type, body.clone()).await {
                 Err(TransportError::Connect { source, .. }) if attempt < policy.max_attempts => {
                     attempt += 1;
+                    crate::measure::retry(operation, "connect");
                     tracing::debug!(attempt, error = %source, "connect failed; retrying the same request");
                     tokio::time::sleep(policy.pause_before(attempt)).await;
                 }
