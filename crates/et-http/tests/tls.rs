@@ -13,7 +13,7 @@ use tokio::net::TcpListener;
 use common::tls::{
     et_over_tls, merchant, no_retry, op, out, server_config, trusting_the_test_ca, CA,
 };
-use common::{signed_notification, verifier};
+use common::{payment, verifier};
 
 #[tokio::test]
 async fn a_client_trusting_the_private_ca_calls_over_https() {
@@ -94,13 +94,7 @@ async fn serve_tls_with_serves_the_receiver_over_https() {
             let _ = stopped.await;
         },
     ));
-    let body = signed_notification(&[
-        ("order_id", r#""ETxxxxxxxxxxxx01""#),
-        ("pay_result", "1"),
-        ("pay_amount", "10000.00"),
-        ("pay_datetime", r#""2024-12-01 10:00:00""#),
-        ("extend_info", r#""""#),
-    ]);
+    let body = payment("ETxxxxxxxxxxxx01");
     let endpoint = Endpoint::parse(&format!("https://localhost:{port}/notify")).unwrap();
     let mut config = no_retry();
     config.add_root_certificates_pem(CA).unwrap();

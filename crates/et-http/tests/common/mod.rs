@@ -37,6 +37,17 @@ pub(crate) fn signed_notification(fields: &[(&str, &str)]) -> Vec<u8> {
     EtSide::sign_notification(SALT, object)
 }
 
+/// A payment notification for `order_id`, signed with [`SALT`].
+pub(crate) fn payment(order_id: &str) -> Vec<u8> {
+    signed_notification(&[
+        ("order_id", &format!("{order_id:?}")),
+        ("pay_result", "1"),
+        ("pay_amount", "10000.00"),
+        ("pay_datetime", r#""2024-12-01 10:00:00""#),
+        ("extend_info", r#""""#),
+    ])
+}
+
 /// The same notification as a form-urlencoded body.
 pub(crate) fn as_form(json_body: &[u8]) -> String {
     let object = et_proto::UntypedObject::parse_json(json_body, Message::Notification).unwrap();
