@@ -201,6 +201,29 @@ async fn no_proxy_hosts_are_reached_directly() {
     assert_eq!(seen.requests(), 1);
 }
 
+/// `HTTPS_PROXY` names a dead proxy: a client ignores it unless built with
+/// `Proxy::from_env`. (No other test of this binary reads the environment.)
+#[tokio::test]
+async fn the_environment_is_read_only_when_asked() {
+    std::env::set_var("HTTPS_PROXY", "http://127.0.0.1:1");
+    std::env::set_var("NO_PROXY", "example.org");
+    let (port, seen) = et_over_tls().await;
+    let direct = client_via(port, None);
+    assert_eq!(direct.get_rate(&op()).await.unwrap().items, vec![out()]);
+    let from_env = Proxy::from_env().unwrap().expect("HTTPS_PROXY is set");
+    assert_eq!(from_env.address(), ("127.0.0.1", 1));
+    assert!(!from_env.applies_to("api.example.org"));
+    let err = client_via(port, Some(from_env))
+        .get_rate(&op())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::Transport(TransportError::Connect { .. })),
+        "{err}"
+    );
+    assert_eq!(seen.requests(), 1);
+}
+
 /// A fake proxy on 127.0.0.1 that reads the CONNECT request and then
 /// writes `answer` (called repeatedly until it returns `None`), then
 /// holds the connection open.

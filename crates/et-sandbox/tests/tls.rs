@@ -60,6 +60,21 @@ async fn the_api_is_served_over_https_to_a_client_trusting_its_certificate() {
         .await
         .is_ok());
 
+    // The dashboard and the pages are served over the same TLS.
+    let mut trusting = TransportConfig::default();
+    trusting
+        .add_root_certificates_pem(cert.as_bytes())
+        .expect("PEM");
+    let browser = et_http::HttpsClient::new(&trusting).expect("client");
+    let dashboard = http::Request::get(url.replace("/server", "/"))
+        .body(http_body_util::Full::new(bytes::Bytes::new()))
+        .expect("request");
+    let page = browser
+        .request(dashboard)
+        .await
+        .expect("an answer over TLS");
+    assert_eq!(page.status(), http::StatusCode::OK);
+
     let err = client(&url, dir.path(), None)
         .get_rate(&gbp_rate())
         .await
