@@ -71,8 +71,8 @@ pub(crate) async fn serve(args: &SandboxServeArgs) -> CliResult {
     })
     .and_then(|()| match sandbox.tls_certificate_pem() {
         Some(_) => crate::output::line(format_args!(
-            "HTTPS with the certificate in {}: trust it as a root (et --tls-root, \
-             TransportConfig::add_root_certificates_pem)",
+            "HTTPS with the certificate in {}: clients trust it as a root \
+             (`et sandbox admin --tls-root`, et-http's `add_root_certificates_pem`)",
             SandboxDir::new(&args.dir)
                 .file(et_sandbox::TLS_CERT_PEM)
                 .display()

@@ -26,7 +26,8 @@ use crate::proxy::{Proxy, ProxyError};
 /// Limits and pool settings of the transport.
 #[derive(Clone, Debug)]
 pub struct TransportConfig {
-    /// Time allowed for TCP connect plus TLS handshake. Default 10 s.
+    /// Time allowed for TCP connect, the proxy's `CONNECT` (with
+    /// [`proxy`](Self::proxy)) and the TLS handshake. Default 10 s.
     pub connect_timeout: Duration,
     /// Time allowed for one attempt, from sending the request until the
     /// last byte of the response. Default 30 s.
