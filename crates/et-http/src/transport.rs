@@ -43,6 +43,8 @@ pub struct TransportConfig {
     /// Certificates trusted as roots besides the bundled web PKI roots, e.g.
     /// the local sandbox's (`et sandbox serve --tls`); see
     /// [`add_root_certificates_pem`](Self::add_root_certificates_pem).
+    /// Not used by [`Client::with_tls_config`](crate::Client::with_tls_config),
+    /// whose rustls configuration names its own roots.
     pub extra_roots: Vec<CertificateDer<'static>>,
     /// The HTTP proxy HTTPS requests are tunnelled through; `None` (the
     /// default) connects directly and never looks at the environment
