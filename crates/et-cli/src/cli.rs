@@ -185,6 +185,10 @@ pub(crate) struct SandboxServeArgs {
     /// pages; the dashboard and admin routes require the secret printed at start.
     #[arg(long)]
     pub expose: bool,
+    /// Serve HTTPS (API, pages, dashboard) with a certificate made once into
+    /// DIR/tls-cert.pem (key DIR/tls-key.pem) and reused; clients trust it as a root.
+    #[arg(long)]
+    pub tls: bool,
 }
 
 /// Where a running sandbox is, for its admin routes.
@@ -197,6 +201,10 @@ pub(crate) struct SandboxTarget {
     /// shows in the process list).
     #[arg(long, env = "ET_SANDBOX_SECRET", hide_env_values = true)]
     pub secret: Option<String>,
+    /// A PEM certificate to trust besides web PKI's roots: the sandbox's
+    /// DIR/tls-cert.pem when it serves --tls.
+    #[arg(long, value_name = "PEM")]
+    pub tls_root: Option<PathBuf>,
 }
 
 /// `et sandbox admin`.
@@ -551,6 +559,10 @@ pub(crate) struct DemoArgs {
     /// them, then reconcile an order and consume the inbox.
     #[arg(long)]
     pub inbox: bool,
+    /// Run against the sandbox over HTTPS (`et sandbox serve --tls`): the
+    /// client and the browser trust its certificate as an extra root.
+    #[arg(long)]
+    pub tls: bool,
 }
 
 /// The Profile's choices (see `et_proto::Profile`), shared by every command

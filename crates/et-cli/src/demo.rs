@@ -57,6 +57,9 @@ pub struct DemoOptions {
     /// Store every notification in an et-inbox SQLite inbox before
     /// acknowledging it, then reconcile and consume (`et demo --inbox`).
     pub inbox: bool,
+    /// Serve the sandbox over HTTPS and trust its certificate as an extra
+    /// root (`et demo --tls`).
+    pub tls: bool,
 }
 
 impl Default for DemoOptions {
@@ -68,6 +71,7 @@ impl Default for DemoOptions {
             receiver_salt: None,
             jump: false,
             inbox: false,
+            tls: false,
         }
     }
 }
@@ -221,14 +225,17 @@ async fn setup(r: &mut Runner<'_>, options: &DemoOptions) -> Option<Env> {
     let config = SandboxConfig {
         listen: loopback(),
         time_scale: options.time_scale,
+        tls: options.tls,
         ..SandboxConfig::new(state.path())
     };
-    let (sandbox, client) = r
+    let (sandbox, client, web) = r
         .step("start sandbox", async {
             let sandbox = et_sandbox::start(config).await.map_err(|e| e.to_string())?;
-            let client = merchant_client(state.path(), &sandbox.endpoint_url())?;
+            let root = sandbox.tls_certificate_pem();
+            let client = merchant_client(state.path(), &sandbox.endpoint_url(), root)?;
             let detail = format!("{} (clock ×{})", sandbox.endpoint_url(), options.time_scale);
-            Ok(((sandbox, client), detail))
+            let web = WebClient::new(root)?;
+            Ok(((sandbox, client, web), detail))
         })
         .await?;
     let verifier = match &options.receiver_salt {
@@ -274,7 +281,7 @@ async fn setup(r: &mut Runner<'_>, options: &DemoOptions) -> Option<Env> {
         _state: state,
         sandbox,
         client,
-        web: WebClient::new(),
+        web,
         inbox: Inbox {
             rx,
             since: Instant::now(),
@@ -289,14 +296,29 @@ async fn setup(r: &mut Runner<'_>, options: &DemoOptions) -> Option<Env> {
     })
 }
 
-/// et-http's client for the merchant of the state directory.
-fn merchant_client(state: &std::path::Path, endpoint: &str) -> Result<Client, String> {
+/// et-http's client for the merchant of the state directory, trusting
+/// `root` (the sandbox's `--tls` certificate) besides web PKI's roots.
+fn merchant_client(
+    state: &std::path::Path,
+    endpoint: &str,
+    root: Option<&str>,
+) -> Result<Client, String> {
     let credentials = merchant_dir::credentials(state).map_err(|e| e.to_string())?;
     let endpoint = Endpoint::parse(endpoint).map_err(|e| e.to_string())?;
     let profile = et_sandbox::SandboxDir::new(state)
         .profile()
         .map_err(|e| e.to_string())?;
-    Client::new(endpoint, credentials, profile).map_err(|e| e.to_string())
+    let mut transport = et_http::TransportConfig::default();
+    if let Some(root) = root {
+        transport
+            .add_root_certificates_pem(root.as_bytes())
+            .map_err(|e| e.to_string())?;
+    }
+    let config = et_http::ClientConfig {
+        transport,
+        ..et_http::ClientConfig::default()
+    };
+    Client::configured(endpoint, credentials, profile, config).map_err(|e| e.to_string())
 }
 
 fn loopback() -> SocketAddr {
@@ -916,6 +938,7 @@ pub(crate) async fn command(args: &crate::cli::DemoArgs) -> crate::CliResult {
         receiver_salt: None,
         jump: args.jump,
         inbox: args.inbox,
+        tls: args.tls,
     };
     crate::output::line(if options.jump {
         "et demo: an order the student places at ET (third-party jump), against a local ET sandbox"

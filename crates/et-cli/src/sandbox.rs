@@ -56,6 +56,7 @@ pub(crate) async fn serve(args: &SandboxServeArgs) -> CliResult {
             true => Exposure::Network,
             false => Exposure::Loopback,
         },
+        tls: args.tls,
         ..SandboxConfig::new(&args.dir)
     };
     let sandbox = et_sandbox::start(config).await.map_err(Failure::usage)?;
@@ -70,6 +71,16 @@ pub(crate) async fn serve(args: &SandboxServeArgs) -> CliResult {
             sandbox.dashboard_url()
         )),
         None => crate::output::line(format_args!("dashboard: {}", sandbox.dashboard_url())),
+    })
+    .and_then(|()| match sandbox.tls_certificate_pem() {
+        Some(_) => crate::output::line(format_args!(
+            "HTTPS with the certificate in {}: clients trust it as a root \
+             (`et sandbox admin --tls-root`, et-http's `add_root_certificates_pem`)",
+            SandboxDir::new(&args.dir)
+                .file(et_sandbox::TLS_CERT_PEM)
+                .display()
+        )),
+        None => Ok(()),
     });
     let stopped = match listening {
         Ok(()) => stop_signal().await,
@@ -146,7 +157,16 @@ pub(crate) async fn faults(args: &SandboxFaultsArgs) -> CliResult {
 /// secret if one was given.
 fn admin_client(target: &SandboxTarget) -> Result<(String, WebClient), Failure> {
     let base = sandbox_base(&target.endpoint)?;
-    let client = WebClient::new().with_bearer(target.secret.as_deref());
+    let root = match &target.tls_root {
+        Some(path) => Some(
+            std::fs::read_to_string(path)
+                .map_err(|e| Failure::usage(e).context("reading --tls-root"))?,
+        ),
+        None => None,
+    };
+    let client = WebClient::new(root.as_deref())
+        .map_err(Failure::usage)?
+        .with_bearer(target.secret.as_deref());
     Ok((base, client))
 }
 

@@ -40,27 +40,28 @@ impl Page {
 /// A request body: its `Content-Type` and text.
 type Body = (&'static str, String);
 
-/// A plain-HTTP client with a browser's habits.
+/// An HTTP(S) client with a browser's habits.
 #[derive(Debug, Clone)]
 pub(crate) struct WebClient {
-    client: et_http::PlainHttpClient,
+    client: et_http::HttpsClient,
     /// Sent as `Authorization: Bearer` (an exposed sandbox's secret).
     bearer: Option<String>,
 }
 
-impl Default for WebClient {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
 impl WebClient {
-    /// A new client with its own connection pool.
-    pub(crate) fn new() -> Self {
-        WebClient {
-            client: et_http::plain_http_client(),
-            bearer: None,
+    /// A new client with its own connection pool, trusting `root` (a PEM
+    /// certificate, e.g. a sandbox's `--tls` one) besides web PKI's roots.
+    pub(crate) fn new(root: Option<&str>) -> Result<Self, String> {
+        let mut config = et_http::TransportConfig::default();
+        if let Some(root) = root {
+            config
+                .add_root_certificates_pem(root.as_bytes())
+                .map_err(|e| e.to_string())?;
         }
+        Ok(WebClient {
+            client: et_http::HttpsClient::new(&config).map_err(|e| e.to_string())?,
+            bearer: None,
+        })
     }
 
     /// This client, sending `secret` (if any) as `Authorization: Bearer`

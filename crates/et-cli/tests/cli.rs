@@ -537,6 +537,40 @@ impl Served {
     }
 }
 
+/// `et sandbox serve --tls` serves HTTPS with the certificate it made in
+/// the state directory; `et sandbox admin` reaches it trusting that file
+/// (`--tls-root`) and is refused without it.
+#[test]
+fn sandbox_serve_tls_answers_a_client_trusting_its_certificate() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let state = path_str(dir.path());
+    let init = et(&["sandbox", "init", "--dir", state, "--bits", "1024"]);
+    assert!(init.status.success(), "{}", stderr(&init));
+    let run = |args: &[&str]| {
+        let mut et = Command::new(ET);
+        et.args(args);
+        et
+    };
+    let (_served, endpoint) = serve_sandbox_with(run, state, &["--tls"]);
+    assert!(endpoint.starts_with("https://127.0.0.1:"), "{endpoint}");
+    let root = dir.path().join("tls-cert.pem");
+    let advance = |trust: &[&str]| {
+        let mut args = vec!["sandbox", "admin", "--endpoint", &endpoint];
+        args.extend_from_slice(trust);
+        args.extend_from_slice(&["--advance-clock", "60"]);
+        et(&args)
+    };
+    let trusted = advance(&["--tls-root", path_str(&root)]);
+    assert!(trusted.status.success(), "{}", stderr(&trusted));
+    let refused = advance(&[]);
+    assert!(!refused.status.success());
+    assert!(
+        stderr(&refused).contains("certificate"),
+        "{}",
+        stderr(&refused)
+    );
+}
+
 #[test]
 fn sandbox_init_serve_and_call() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -969,25 +1003,36 @@ fn serve_sandbox(setup: &str, state: &str) -> (Served, String) {
 /// `et sandbox serve` on `state`, run by the command `run` makes of its
 /// arguments; returns it and its endpoint.
 fn serve_sandbox_by(run: impl FnOnce(&[&str]) -> Command, state: &str) -> (Served, String) {
-    let mut child = run(&[
+    serve_sandbox_with(run, state, &[])
+}
+
+/// [`serve_sandbox_by`] with more options for `et sandbox serve`.
+fn serve_sandbox_with(
+    run: impl FnOnce(&[&str]) -> Command,
+    state: &str,
+    options: &[&str],
+) -> (Served, String) {
+    let mut args = vec![
         "sandbox",
         "serve",
         "--dir",
         state,
         "--listen",
         "127.0.0.1:0",
-    ])
-    .stdout(Stdio::piped())
-    .stderr(Stdio::null())
-    .spawn()
-    .expect("serve");
+    ];
+    args.extend_from_slice(options);
+    let mut child = run(&args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("serve");
     let mut line = String::new();
     BufReader::new(child.stdout.take().expect("stdout"))
         .read_line(&mut line)
         .expect("first line");
     let endpoint = line
         .split_whitespace()
-        .find(|w| w.starts_with("http://"))
+        .find(|w| w.starts_with("http://") || w.starts_with("https://"))
         .expect("endpoint in first line")
         .to_owned();
     (Served(child), endpoint)

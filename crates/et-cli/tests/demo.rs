@@ -104,3 +104,35 @@ async fn demo_with_the_inbox_stores_reconciles_and_consumes_each_event_once() {
     let consumed = detail("inbox: consume");
     assert!(consumed.contains("(1 reconciled)"), "{consumed}");
 }
+
+/// `et demo --tls`: the sandbox serves its API, pages and voucher over
+/// HTTPS with the certificate it made, which the client and the browser
+/// trust as an extra root; the whole lifecycle passes over it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_lifecycle_passes_over_tls() {
+    let options = DemoOptions {
+        bits: 1024,
+        tls: true,
+        ..DemoOptions::default()
+    };
+    let report = demo::run(&options, |_| {}).await;
+    let lines: Vec<String> = report.steps.iter().map(ToString::to_string).collect();
+    assert!(report.passed(), "demo failed:\n{}", lines.join("\n"));
+    let started = report
+        .steps
+        .iter()
+        .find(|s| s.name == "start sandbox")
+        .and_then(|s| s.outcome.as_ref().ok())
+        .expect("the sandbox started");
+    assert!(started.starts_with("https://"), "{started}");
+    for step in [
+        "pay on checkout page",
+        "download voucher PDF",
+        "refund result",
+    ] {
+        assert!(
+            report.steps.iter().any(|s| s.name == step),
+            "missing step {step}"
+        );
+    }
+}

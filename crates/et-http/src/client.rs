@@ -13,6 +13,7 @@ use tracing::{field, Instrument};
 
 use crate::endpoint::Endpoint;
 use crate::error::Error;
+use crate::measure::{self, Outcome};
 use crate::transport::{Transport, TransportConfig, TransportError};
 
 /// Settings of a [`Client`] built by [`Client::configured`].
@@ -230,6 +231,7 @@ impl Client {
             let Err(e) = &result else { return result };
             if !reused_serial_retried && self.may_resend_on_reused_serial(resend, e) {
                 reused_serial_retried = true;
+                crate::measure::retry(request_operation(&request), "reused_serial");
                 tracing::warn!(error = %e, "ET refused a reused serial number; sending once more with a fresh one");
                 continue;
             }
@@ -241,6 +243,7 @@ impl Client {
                 && started.elapsed() + pause < policy.deadline
             {
                 attempt += 1;
+                crate::measure::retry(request_operation(&request), "transient");
                 tracing::warn!(error = %e, attempt, "a call that changes nothing failed after the connection was made; sending it again");
                 tokio::time::sleep(pause).await;
                 continue;
@@ -295,16 +298,22 @@ impl Client {
             et_status = field::Empty,
             latency_ms = field::Empty,
         );
+        let operation = request_operation(request);
         let started = Instant::now();
         let sent = self
             .transport
-            .post(self.endpoint.uri(), Bytes::from(request.body.clone()))
+            .post(
+                operation,
+                self.endpoint.uri(),
+                Bytes::from(request.body.clone()),
+            )
             .instrument(span.clone())
             .await;
         span.record("latency_ms", elapsed_ms(started));
         let reply = match sent {
             Ok(reply) => reply,
             Err(e) => {
+                measure::exchange(operation, Outcome::Transport, started.elapsed());
                 if let TransportError::Status { status, .. } = &e {
                     span.record("status", status.as_u16());
                 }
@@ -314,6 +323,12 @@ impl Client {
         };
         span.record("status", reply.status.as_u16());
         let opened = open(&reply.body);
+        let outcome = match &opened {
+            Ok(reply) => Outcome::Success(reply.et_status()),
+            Err(et_proto::Error::Api { code, .. }) => Outcome::Refused(code.as_str()),
+            Err(_) => Outcome::Rejected,
+        };
+        measure::exchange(operation, outcome, started.elapsed());
         match &opened {
             Ok(reply) => {
                 span.record("et_status", reply.et_status());
@@ -435,6 +450,11 @@ macro_rules! operation_methods {
     };
 }
 et_model::for_each_operation!(operation_methods);
+
+/// The metrics label of a request: its wire `server_type`.
+fn request_operation(request: &BuiltRequest) -> &str {
+    request.server_type.as_str()
+}
 
 fn elapsed_ms(started: Instant) -> u64 {
     u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX)

@@ -121,7 +121,9 @@ mod body;
 mod client;
 mod endpoint;
 mod error;
+pub mod measure;
 mod panic;
+mod proxy;
 mod raw_client;
 mod receiver;
 mod serve;
@@ -132,11 +134,13 @@ pub use client::{Client, ClientConfig};
 pub use endpoint::{Endpoint, EndpointError};
 pub use error::Error;
 pub use panic::{guarded, Panicked};
+pub use proxy::{Proxy, ProxyError};
 pub use raw_client::RawClient;
 pub use receiver::{HandlerError, NotificationHandler, ReceiverConfig, WebhookReceiver};
-pub use serve::{serve, serve_with, ServeConfig};
+pub use serve::{serve, serve_tls_with, serve_with, ServeConfig};
 pub use transport::{
-    plain_http_client, HttpReply, PlainHttpClient, RetryPolicy, TransportConfig, TransportError,
+    plain_http_client, HttpReply, HttpsClient, PlainHttpClient, RetryPolicy, TransportConfig,
+    TransportError,
 };
 
 // The README's example runs as a doctest, so the crates.io page stays true.

@@ -54,7 +54,7 @@ impl RawClient {
         body: Bytes,
     ) -> Result<HttpReply, TransportError> {
         self.transport
-            .post_as(self.endpoint.uri(), content_type, body)
+            .post_as("raw", self.endpoint.uri(), content_type, body)
             .await
     }
 }

@@ -220,7 +220,23 @@ impl<H: NotificationHandler> WebhookReceiver<H> {
         B: Body,
         B::Error: Into<BoxError>,
     {
-        match self.accept(request).await {
+        let (kind, accepted) = match self.verify(request).await {
+            Ok(notification) => (
+                notification.kind().as_str(),
+                self.hand_over(notification).await,
+            ),
+            Err(rejection) => ("unverified", Err(rejection)),
+        };
+        crate::measure::notification(
+            kind,
+            match &accepted {
+                Ok(_) => "acknowledged",
+                Err(Rejection::Handler(_) | Rejection::HandlerPanicked) => "handler_failed",
+                Err(Rejection::HandlerTimeout(_)) => "timed_out",
+                Err(_) => "refused",
+            },
+        );
+        match accepted {
             Ok(acknowledgement) => answer(StatusCode::OK, Bytes::from(acknowledgement)),
             Err(rejection) => {
                 let status = rejection.status();
@@ -230,15 +246,14 @@ impl<H: NotificationHandler> WebhookReceiver<H> {
         }
     }
 
-    async fn accept<B>(&self, request: Request<B>) -> Result<Vec<u8>, Rejection>
+    /// Reads the body within its bounds and verifies it.
+    async fn verify<B>(&self, request: Request<B>) -> Result<VerifiedNotification, Rejection>
     where
         B: Body,
         B::Error: Into<BoxError>,
     {
         let Inner {
-            verifier,
-            handler,
-            config,
+            verifier, config, ..
         } = &*self.inner;
         if request.method() != Method::POST {
             return Err(Rejection::Method(request.method().clone()));
@@ -271,6 +286,15 @@ impl<H: NotificationHandler> WebhookReceiver<H> {
                 Rejection::Invalid(e)
             })?;
         crate::added_keys::note("notification", notification.added_fields().map(|(k, _)| k));
+        Ok(notification)
+    }
+
+    /// Hands a verified notification to the handler within its deadline;
+    /// the acknowledgement once it succeeded.
+    async fn hand_over(&self, notification: VerifiedNotification) -> Result<Vec<u8>, Rejection> {
+        let Inner {
+            handler, config, ..
+        } = &*self.inner;
         let acknowledgement = notification.acknowledgement().to_vec();
         let span = tracing::info_span!(
             "et.notification",

@@ -33,6 +33,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{watch, Notify};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
+use tokio_rustls::TlsAcceptor;
 
 use crate::body::BoxError;
 
@@ -116,6 +117,45 @@ pub async fn serve_with<S, B>(
     B::Data: Send,
     B::Error: Into<BoxError>,
 {
+    serve_maybe_tls(listener, None, service, config, shutdown).await;
+}
+
+/// [`serve_with`] over HTTPS: each connection's TLS handshake (with `tls`'s
+/// certificate) must complete within [`ServeConfig::header_read_timeout`]
+/// of its first byte, like a request head, and a connection that never
+/// starts one is closed after [`ServeConfig::idle_timeout`].
+pub async fn serve_tls_with<S, B>(
+    listener: TcpListener,
+    tls: Arc<rustls::ServerConfig>,
+    service: S,
+    config: ServeConfig,
+    shutdown: impl Future<Output = ()>,
+) where
+    S: hyper::service::Service<Request<Incoming>, Response = Response<B>> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+    S::Error: Into<BoxError>,
+    B: Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<BoxError>,
+{
+    let acceptor = TlsAcceptor::from(tls);
+    serve_maybe_tls(listener, Some(acceptor), service, config, shutdown).await;
+}
+
+async fn serve_maybe_tls<S, B>(
+    listener: TcpListener,
+    tls: Option<TlsAcceptor>,
+    service: S,
+    config: ServeConfig,
+    shutdown: impl Future<Output = ()>,
+) where
+    S: hyper::service::Service<Request<Incoming>, Response = Response<B>> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+    S::Error: Into<BoxError>,
+    B: Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<BoxError>,
+{
     let config = Arc::new(config);
     let (stop, stopping) = watch::channel(false);
     let mut connections = JoinSet::new();
@@ -136,7 +176,7 @@ pub async fn serve_with<S, B>(
             accepted = listener.accept(), if connections.len() < cap => {
                 match accepted {
                     Ok((stream, peer)) => {
-                        let connection = drive(stream, service.clone(), config.clone(), stopping.clone());
+                        let connection = open(stream, tls.clone(), service.clone(), config.clone(), stopping.clone());
                         connections.spawn(async move {
                             if let Err(e) = connection.await {
                                 tracing::debug!(%peer, error = %e, "connection ended with an error");
@@ -180,15 +220,16 @@ fn report_panic(ended: Result<(), tokio::task::JoinError>) {
     }
 }
 
-/// Serves one connection until it ends, a timeout of its current phase
-/// expires (the connection is dropped, which closes it), or shutdown asks it
-/// to finish its request in flight and close.
-async fn drive<S, B>(
+/// Serves one connection, after its TLS handshake if `tls` is given: the
+/// handshake's bytes are watched like a request head's, so a silent or
+/// dribbling client is cut off by the same two timeouts.
+async fn open<S, B>(
     stream: TcpStream,
+    tls: Option<TlsAcceptor>,
     service: S,
     config: Arc<ServeConfig>,
-    mut stopping: watch::Receiver<bool>,
-) -> Result<(), hyper::Error>
+    stopping: watch::Receiver<bool>,
+) -> Result<(), BoxError>
 where
     S: hyper::service::Service<Request<Incoming>, Response = Response<B>> + Send + 'static,
     S::Future: Send + 'static,
@@ -198,10 +239,56 @@ where
     B::Error: Into<BoxError>,
 {
     let phase = Arc::new(Watched::new());
-    let io = TokioIo::new(WatchedIo {
+    let io = WatchedIo {
         inner: stream,
         phase: phase.clone(),
+    };
+    let Some(tls) = tls else {
+        return Ok(drive(io, phase, service, config, stopping).await?);
+    };
+    let handshake = tls.accept(io);
+    let mut handshake = std::pin::pin!(handshake);
+    let io = loop {
+        let deadline = phase.deadline(&config);
+        tokio::select! {
+            done = handshake.as_mut() => break done?,
+            () = phase.changed.notified() => {}
+            () = sleep_until(deadline) => {
+                if phase.deadline(&config).is_some_and(|d| d <= Instant::now()) {
+                    tracing::debug!(phase = ?phase.current(), "closing a connection whose TLS handshake exceeded its timeout");
+                    return Ok(());
+                }
+            }
+        }
+    };
+    // The handshake's bytes count as the head's first bytes; the request
+    // head starts the header clock afresh.
+    phase.update(|_| Phase::Waiting {
+        since: Instant::now(),
     });
+    Ok(drive(io, phase, service, config, stopping).await?)
+}
+
+/// Serves one connection until it ends, a timeout of its current phase
+/// expires (the connection is dropped, which closes it), or shutdown asks it
+/// to finish its request in flight and close.
+async fn drive<I, S, B>(
+    io: I,
+    phase: Arc<Watched>,
+    service: S,
+    config: Arc<ServeConfig>,
+    mut stopping: watch::Receiver<bool>,
+) -> Result<(), hyper::Error>
+where
+    I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    S: hyper::service::Service<Request<Incoming>, Response = Response<B>> + Send + 'static,
+    S::Future: Send + 'static,
+    S::Error: Into<BoxError>,
+    B: Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<BoxError>,
+{
+    let io = TokioIo::new(io);
     let service = WatchedService {
         inner: service,
         phase: phase.clone(),

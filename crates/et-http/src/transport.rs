@@ -13,16 +13,21 @@ use bytes::Bytes;
 use http::header::{ACCEPT, CONTENT_TYPE, USER_AGENT};
 use http::{HeaderValue, Method, Request, StatusCode, Uri};
 use http_body_util::Full;
-use hyper_rustls::{ConfigBuilderExt, HttpsConnector};
+use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::{TokioExecutor, TokioTimer};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::CertificateDer;
+use tokio::net::TcpStream;
 
 use crate::body::{check_declared_length, read_limited, BodyError, BoxError};
+use crate::proxy::{Proxy, ProxyError};
 
 /// Limits and pool settings of the transport.
 #[derive(Clone, Debug)]
 pub struct TransportConfig {
-    /// Time allowed for TCP connect plus TLS handshake. Default 10 s.
+    /// Time allowed for TCP connect, the proxy's `CONNECT` (with
+    /// [`proxy`](Self::proxy)) and the TLS handshake. Default 10 s.
     pub connect_timeout: Duration,
     /// Time allowed for one attempt, from sending the request until the
     /// last byte of the response. Default 30 s.
@@ -35,6 +40,34 @@ pub struct TransportConfig {
     pub pool_max_idle_per_host: usize,
     /// What to do when the connection could not be made.
     pub retry: RetryPolicy,
+    /// Certificates trusted as roots besides the bundled web PKI roots, e.g.
+    /// the local sandbox's (`et sandbox serve --tls`); see
+    /// [`add_root_certificates_pem`](Self::add_root_certificates_pem).
+    /// Not used by [`Client::with_tls_config`](crate::Client::with_tls_config),
+    /// whose rustls configuration names its own roots.
+    pub extra_roots: Vec<CertificateDer<'static>>,
+    /// The HTTP proxy HTTPS requests are tunnelled through; `None` (the
+    /// default) connects directly and never looks at the environment
+    /// ([`Proxy::from_env`] reads it when asked).
+    pub proxy: Option<Proxy>,
+}
+
+impl TransportConfig {
+    /// Trusts every certificate of the PEM text `pem` as a root, besides
+    /// the bundled web PKI roots; returns how many were added.
+    pub fn add_root_certificates_pem(&mut self, pem: &[u8]) -> Result<usize, TransportError> {
+        let found = CertificateDer::pem_slice_iter(pem)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| TransportError::Tls(format!("extra root certificates: {e}")))?;
+        if found.is_empty() {
+            return Err(TransportError::Tls(
+                "extra root certificates: no CERTIFICATE block in the PEM text".into(),
+            ));
+        }
+        let added = found.len();
+        self.extra_roots.extend(found);
+        Ok(added)
+    }
 }
 
 impl Default for TransportConfig {
@@ -46,6 +79,8 @@ impl Default for TransportConfig {
             pool_idle_timeout: Duration::from_secs(60),
             pool_max_idle_per_host: 8,
             retry: RetryPolicy::default(),
+            extra_roots: Vec::new(),
+            proxy: None,
         }
     }
 }
@@ -150,6 +185,10 @@ pub enum TransportError {
     /// expired, wrong host name) or no protocol was common. Not retried, since
     /// it fails the same way every time; the request never left this machine.
     TlsHandshake(BoxError),
+    /// The proxy ([`TransportConfig::proxy`]) would not open a tunnel to ET
+    /// (e.g. 407: credentials missing or refused). Not retried; the request
+    /// never left this machine.
+    Proxy(ProxyError),
 }
 
 impl TransportError {
@@ -157,7 +196,7 @@ impl TransportError {
     pub fn may_have_reached_et(&self) -> bool {
         !matches!(
             self,
-            Self::Connect { .. } | Self::Tls(_) | Self::TlsHandshake(_)
+            Self::Connect { .. } | Self::Tls(_) | Self::TlsHandshake(_) | Self::Proxy(_)
         )
     }
 }
@@ -186,6 +225,7 @@ impl fmt::Display for TransportError {
             }
             Self::Tls(e) => write!(f, "TLS setup failed: {e}"),
             Self::TlsHandshake(e) => write!(f, "TLS handshake failed: {e}"),
+            Self::Proxy(e) => e.fmt(f),
         }
     }
 }
@@ -195,6 +235,7 @@ impl std::error::Error for TransportError {
         match self {
             Self::Connect { source, .. } => Some(source.as_ref()),
             Self::Io(e) | Self::TlsHandshake(e) => Some(e.as_ref()),
+            Self::Proxy(e) => Some(e),
             _ => None,
         }
     }
@@ -227,7 +268,7 @@ pub struct HttpReply {
     pub body: Bytes,
 }
 
-type Connector = ConnectTimeout<HttpsConnector<HttpConnector>>;
+type Connector = ConnectTimeout<HttpsConnector<Route>>;
 
 /// A pooled plain-HTTP client (no TLS), made by [`plain_http_client`].
 pub type PlainHttpClient = hyper_util::client::legacy::Client<HttpConnector, Full<Bytes>>;
@@ -235,9 +276,9 @@ pub type PlainHttpClient = hyper_util::client::legacy::Client<HttpConnector, Ful
 /// hyper's pooled client builder as every client of the workspace starts:
 /// the tokio executor and the pool timer (which reaps idle connections).
 /// This is the one place a hyper client is built: the [`Client`]'s
-/// transport adds TLS, its pool limits and timeouts; [`plain_http_client`]
-/// serves the sandbox's notification deliveries and the CLI's browser,
-/// which bound each exchange themselves.
+/// transport and [`HttpsClient`] add TLS, the proxy, pool limits and the
+/// connect timeout; [`plain_http_client`] serves the sandbox's
+/// notification deliveries, which bound each exchange themselves.
 ///
 /// [`Client`]: crate::Client
 fn client_builder() -> hyper_util::client::legacy::Builder {
@@ -251,6 +292,85 @@ fn client_builder() -> hyper_util::client::legacy::Builder {
 /// their own timeouts and body limits.
 pub fn plain_http_client() -> PlainHttpClient {
     client_builder().build_http()
+}
+
+/// Bundled Mozilla roots (webpki-roots) plus the configuration's
+/// [`extra_roots`](TransportConfig::extra_roots), and the aws-lc-rs crypto
+/// provider, so it needs neither a system certificate store nor a
+/// process-wide default provider.
+fn default_tls(config: &TransportConfig) -> Result<rustls::ClientConfig, TransportError> {
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let mut roots =
+        rustls::RootCertStore::from_iter(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+    for root in &config.extra_roots {
+        roots
+            .add(root.clone())
+            .map_err(|e| TransportError::Tls(format!("extra root certificate: {e}")))?;
+    }
+    Ok(rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| TransportError::Tls(e.to_string()))?
+        .with_root_certificates(roots)
+        .with_no_client_auth())
+}
+
+/// The pooled HTTPS-or-HTTP client of `config`: TCP (direct or through the
+/// proxy), TLS with `tls`, the connect timeout and the pool's limits.
+fn pooled(
+    tls: rustls::ClientConfig,
+    config: &TransportConfig,
+) -> hyper_util::client::legacy::Client<Connector, Full<Bytes>> {
+    let mut http = HttpConnector::new();
+    http.enforce_http(false);
+    http.set_nodelay(true);
+    http.set_keepalive(Some(config.pool_idle_timeout));
+    let route = Route {
+        http,
+        proxy: config.proxy.clone().map(Arc::new),
+    };
+    let https = hyper_rustls::HttpsConnectorBuilder::new()
+        .with_tls_config(tls)
+        .https_or_http()
+        .enable_http1()
+        .wrap_connector(route);
+    let connector = ConnectTimeout {
+        inner: https,
+        timeout: config.connect_timeout,
+    };
+    client_builder()
+        .pool_idle_timeout(config.pool_idle_timeout)
+        .pool_max_idle_per_host(config.pool_max_idle_per_host)
+        .build(connector)
+}
+
+/// A pooled client for any URL (a page, a file), with the [`Client`]'s
+/// connection setup: the same TLS roots (web PKI plus
+/// [`TransportConfig::extra_roots`]), proxy and connect timeout. Its
+/// caller bounds each exchange and its body, e.g. a tool that browses the
+/// sandbox's pages over `--tls`. Cheap to clone.
+///
+/// [`Client`]: crate::Client
+#[derive(Clone, Debug)]
+pub struct HttpsClient {
+    client: hyper_util::client::legacy::Client<Connector, Full<Bytes>>,
+}
+
+impl HttpsClient {
+    /// A client within `config`'s connection settings (its request
+    /// timeout, size limit and retry policy are the caller's to apply).
+    pub fn new(config: &TransportConfig) -> Result<Self, TransportError> {
+        Ok(Self {
+            client: pooled(default_tls(config)?, config),
+        })
+    }
+
+    /// Sends `request`: hyper's response, its body not yet read.
+    pub async fn request(
+        &self,
+        request: Request<Full<Bytes>>,
+    ) -> Result<http::Response<hyper::body::Incoming>, TransportError> {
+        self.client.request(request).await.map_err(classify)
+    }
 }
 
 /// The pooled client; cheap to clone (the pool is shared).
@@ -274,58 +394,39 @@ impl Transport {
         &self.config
     }
 
-    /// A client with bundled Mozilla roots (webpki-roots) and the aws-lc-rs
-    /// crypto provider, so it needs neither a system certificate store nor
-    /// a process-wide default provider.
+    /// A client with [`default_tls`]'s roots.
     pub(crate) fn new(config: TransportConfig) -> Result<Self, TransportError> {
-        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-        let tls = rustls::ClientConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .map_err(|e| TransportError::Tls(e.to_string()))?
-            .with_webpki_roots()
-            .with_no_client_auth();
-        Ok(Self::with_tls_config(tls, config))
+        Ok(Self::with_tls_config(default_tls(&config)?, config))
     }
 
     /// A client using the given rustls configuration (e.g. a private CA).
     pub(crate) fn with_tls_config(tls: rustls::ClientConfig, config: TransportConfig) -> Self {
-        let mut http = HttpConnector::new();
-        http.enforce_http(false);
-        http.set_nodelay(true);
-        http.set_keepalive(Some(config.pool_idle_timeout));
-        // `Endpoint` already refused plain http to non-loopback hosts.
-        let https = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_tls_config(tls)
-            .https_or_http()
-            .enable_http1()
-            .wrap_connector(http);
-        let connector = ConnectTimeout {
-            inner: https,
-            timeout: config.connect_timeout,
-        };
-        let client = client_builder()
-            .pool_idle_timeout(config.pool_idle_timeout)
-            .pool_max_idle_per_host(config.pool_max_idle_per_host)
-            .build(connector);
         Self {
-            client,
+            client: pooled(tls, &config),
             config: Arc::new(config),
         }
     }
 
     /// POSTs the envelope `body` to `uri` under the retry policy and reads
     /// the answer, which must be a 2xx and not an HTML page.
-    pub(crate) async fn post(&self, uri: &Uri, body: Bytes) -> Result<HttpReply, TransportError> {
+    pub(crate) async fn post(
+        &self,
+        operation: &str,
+        uri: &Uri,
+        body: Bytes,
+    ) -> Result<HttpReply, TransportError> {
         let json = HeaderValue::from_static(et_proto::CONTENT_TYPE);
-        let reply = self.post_as(uri, json, body).await?;
+        let reply = self.post_as(operation, uri, json, body).await?;
         check_answer(reply.status, reply.content_type.as_ref(), &reply.body)?;
         Ok(reply)
     }
 
     /// POSTs `body` as `content_type` to `uri` under the retry policy and
-    /// reads the answer, whatever its status.
+    /// reads the answer, whatever its status; `operation` labels the
+    /// retries' metric.
     pub(crate) async fn post_as(
         &self,
+        operation: &str,
         uri: &Uri,
         content_type: HeaderValue,
         body: Bytes,
@@ -336,6 +437,7 @@ impl Transport {
             match self.attempt(uri, &content_type, body.clone()).await {
                 Err(TransportError::Connect { source, .. }) if attempt < policy.max_attempts => {
                     attempt += 1;
+                    crate::measure::retry(operation, "connect");
                     tracing::debug!(attempt, error = %source, "connect failed; retrying the same request");
                     tokio::time::sleep(policy.pause_before(attempt)).await;
                 }
@@ -425,6 +527,8 @@ fn check_answer(
 fn classify(e: hyper_util::client::legacy::Error) -> TransportError {
     if !e.is_connect() {
         TransportError::Io(e.into())
+    } else if let Some(proxy) = proxy_cause(&e) {
+        TransportError::Proxy(proxy)
     } else if let Some(tls) = rustls_cause(&e) {
         TransportError::TlsHandshake(tls.clone().into())
     } else {
@@ -433,6 +537,11 @@ fn classify(e: hyper_util::client::legacy::Error) -> TransportError {
             source: e.into(),
         }
     }
+}
+
+/// The proxy's refusal behind a failed connect, if that is what failed.
+fn proxy_cause(e: &(dyn std::error::Error + 'static)) -> Option<ProxyError> {
+    chain(e).find_map(|err| err.downcast_ref::<ProxyError>().copied())
 }
 
 /// The rustls error behind a failed connect, if the handshake is what failed.
@@ -457,7 +566,46 @@ fn body_error(e: BodyError) -> TransportError {
     }
 }
 
-/// Bounds TCP connect plus TLS handshake of the wrapped connector.
+/// The TCP connection under TLS: direct, or through the proxy's tunnel
+/// for an `https` host the proxy applies to.
+#[derive(Clone, Debug)]
+struct Route {
+    http: HttpConnector,
+    proxy: Option<Arc<Proxy>>,
+}
+
+type Connecting = Pin<Box<dyn Future<Output = Result<TokioIo<TcpStream>, BoxError>> + Send>>;
+
+impl tower_service::Service<Uri> for Route {
+    type Response = TokioIo<TcpStream>;
+    type Error = BoxError;
+    type Future = Connecting;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.http.poll_ready(cx).map_err(Into::into)
+    }
+
+    fn call(&mut self, uri: Uri) -> Connecting {
+        let tunnelled = self.proxy.clone().filter(|proxy| {
+            uri.scheme() == Some(&http::uri::Scheme::HTTPS)
+                && uri.host().is_some_and(|host| proxy.applies_to(host))
+        });
+        match (tunnelled, uri.host()) {
+            (Some(proxy), Some(host)) => {
+                let host = host.to_owned();
+                let port = uri.port_u16().unwrap_or(443);
+                Box::pin(async move { Ok(TokioIo::new(proxy.tunnel(&host, port).await?)) })
+            }
+            _ => {
+                let connecting = self.http.call(uri);
+                Box::pin(async move { connecting.await.map_err(Into::into) })
+            }
+        }
+    }
+}
+
+/// Bounds TCP connect, the proxy's CONNECT and the TLS handshake of the
+/// wrapped connector.
 #[derive(Clone, Debug)]
 struct ConnectTimeout<C> {
     inner: C,
@@ -470,7 +618,7 @@ struct ConnectTimedOut(Duration);
 
 impl fmt::Display for ConnectTimedOut {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "connect (TCP + TLS) timed out after {:?}", self.0)
+        write!(f, "connect (TCP, proxy, TLS) timed out after {:?}", self.0)
     }
 }
 

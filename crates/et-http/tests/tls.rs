@@ -5,130 +5,15 @@
 
 mod common;
 
-use std::net::SocketAddr;
-use std::sync::Arc;
+use et_http::{Client, Endpoint, Error, RawClient, ServeConfig, TransportConfig, TransportError};
+use et_proto::ACK_OK;
+use http::HeaderValue;
+use tokio::net::TcpListener;
 
-use bytes::Bytes;
-use et_http::{Client, Endpoint, Error, RetryPolicy, TransportConfig, TransportError};
-use et_model::{GetRate, Operation};
-use et_proto::{EtSide, Merchant, Response};
-use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer};
-use tokio::net::{TcpListener, TcpStream};
-use tokio_rustls::TlsAcceptor;
-
-use common::{parties, reply, spawn_server, Seen};
-
-const CA: &[u8] = include_bytes!("fixtures/tls/ca.pem");
-const SERVER_CERT: &[u8] = include_bytes!("fixtures/tls/server.pem");
-const SERVER_KEY: &[u8] = include_bytes!("fixtures/tls/server.key");
-
-type RateOutput = <GetRate as Operation>::Output;
-
-fn provider() -> Arc<rustls::crypto::CryptoProvider> {
-    Arc::new(rustls::crypto::aws_lc_rs::default_provider())
-}
-
-fn op() -> GetRate {
-    serde_json::from_value(serde_json::json!({"currency_code": "GBP"})).unwrap()
-}
-
-fn out() -> RateOutput {
-    serde_json::from_value(serde_json::json!({"currency_code": "GBP", "rate": "9.1234"})).unwrap()
-}
-
-fn no_retry() -> TransportConfig {
-    TransportConfig {
-        retry: RetryPolicy::none(),
-        ..TransportConfig::default()
-    }
-}
-
-/// ET's answer to a `get_rate` request for [`op`]: [`out`], signed and encrypted.
-fn answer(et: &EtSide, key: &et_crypto::PublicKey, body: &[u8]) -> Result<Vec<u8>, String> {
-    let opened = et
-        .open_request(body, |_, _| Some(key.clone()))
-        .map_err(|e| e.to_string())?;
-    if opened.operation::<GetRate>().ok() != Some(op()) {
-        return Err("unexpected operation".into());
-    }
-    let response = Response::success(&opened)
-        .with_output::<GetRate>(&[out()])
-        .map_err(|e| e.to_string())?;
-    et.respond(key, &response).map_err(|e| e.to_string())
-}
-
-/// A plain-HTTP ET side on 127.0.0.1 trusting [`merchant`].
-async fn et_backend() -> (SocketAddr, Seen) {
-    let (et, merchant) = parties();
-    let key = merchant.credentials().merchant_key.public_key().clone();
-    spawn_server(move |request: http::Request<Bytes>| {
-        let (et, key) = (et.clone(), key.clone());
-        async move {
-            match answer(&et, &key, request.body()) {
-                Ok(body) => reply(200, "application/json;charset=utf-8", body),
-                Err(why) => reply(400, "text/plain", why),
-            }
-        }
-    })
-    .await
-}
-
-/// Terminates TLS with the fixture certificate on a fresh 127.0.0.1 port
-/// and relays each connection's plaintext to `backend`. A connection whose
-/// handshake fails never reaches the backend.
-async fn tls_front(backend: SocketAddr) -> SocketAddr {
-    let config = rustls::ServerConfig::builder_with_provider(provider())
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_no_client_auth()
-        .with_single_cert(
-            vec![CertificateDer::from_pem_slice(SERVER_CERT).unwrap()],
-            PrivateKeyDer::from_pem_slice(SERVER_KEY).unwrap(),
-        )
-        .unwrap();
-    let acceptor = TlsAcceptor::from(Arc::new(config));
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        while let Ok((stream, _)) = listener.accept().await {
-            let acceptor = acceptor.clone();
-            tokio::spawn(async move {
-                let Ok(mut tls) = acceptor.accept(stream).await else {
-                    return;
-                };
-                let Ok(mut plain) = TcpStream::connect(backend).await else {
-                    return;
-                };
-                let _ = tokio::io::copy_bidirectional(&mut tls, &mut plain).await;
-            });
-        }
-    });
-    addr
-}
-
-/// ET behind TLS: the https port and the backend's counters.
-async fn et_over_tls() -> (u16, Seen) {
-    let (backend, seen) = et_backend().await;
-    (tls_front(backend).await.port(), seen)
-}
-
-/// A merchant the ET side trusts ([`parties`] always loads the same keys).
-fn merchant() -> Merchant {
-    parties().1
-}
-
-fn trusting_the_test_ca() -> rustls::ClientConfig {
-    let mut roots = rustls::RootCertStore::empty();
-    roots
-        .add(CertificateDer::from_pem_slice(CA).unwrap())
-        .unwrap();
-    rustls::ClientConfig::builder_with_provider(provider())
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_root_certificates(roots)
-        .with_no_client_auth()
-}
+use common::tls::{
+    et_over_tls, merchant, no_retry, op, out, server_config, trusting_the_test_ca, CA,
+};
+use common::{payment, verifier};
 
 #[tokio::test]
 async fn a_client_trusting_the_private_ca_calls_over_https() {
@@ -161,4 +46,69 @@ async fn bundled_web_pki_roots_refuse_the_private_ca() {
     assert!(!err.may_have_reached_et());
     assert!(err.to_string().contains("certificate"), "{err}");
     assert_eq!(seen.connections(), 0, "nothing passed the handshake");
+}
+
+#[tokio::test]
+async fn an_extra_root_from_pem_is_trusted_besides_web_pki() {
+    let (port, seen) = et_over_tls().await;
+    let endpoint = Endpoint::parse(&format!("https://localhost:{port}/server")).unwrap();
+    let mut config = no_retry();
+    assert_eq!(config.add_root_certificates_pem(CA).unwrap(), 1);
+    let client = Client::with_config(endpoint, merchant(), config).unwrap();
+    assert_eq!(client.get_rate(&op()).await.unwrap().items, vec![out()]);
+    assert_eq!(seen.requests(), 1);
+}
+
+#[test]
+fn pem_text_without_a_certificate_is_refused() {
+    let mut config = TransportConfig::default();
+    for bad in [
+        &b""[..],
+        b"not pem",
+        b"-----BEGIN CERTIFICATE-----\n!!\n-----END CERTIFICATE-----\n",
+    ] {
+        assert!(matches!(
+            config.add_root_certificates_pem(bad),
+            Err(TransportError::Tls(_))
+        ));
+    }
+    assert!(config.extra_roots.is_empty());
+}
+
+/// `serve_tls_with` serves a webhook receiver over HTTPS; a raw client
+/// trusting the CA posts a notification through it and is acknowledged.
+#[tokio::test]
+async fn serve_tls_with_serves_the_receiver_over_https() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let receiver = et_http::WebhookReceiver::new(verifier(), |_| async {
+        Ok::<(), et_http::HandlerError>(())
+    });
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(et_http::serve_tls_with(
+        listener,
+        server_config(),
+        receiver,
+        ServeConfig::default(),
+        async move {
+            let _ = stopped.await;
+        },
+    ));
+    let body = payment("ETxxxxxxxxxxxx01");
+    let endpoint = Endpoint::parse(&format!("https://localhost:{port}/notify")).unwrap();
+    let mut config = no_retry();
+    config.add_root_certificates_pem(CA).unwrap();
+    let client = RawClient::new(endpoint.clone(), config).unwrap();
+    let json = HeaderValue::from_static("application/json");
+    let reply = client
+        .post(json.clone(), body.clone().into())
+        .await
+        .unwrap();
+    assert_eq!((reply.status.as_u16(), &reply.body[..]), (200, ACK_OK));
+    // Without the root the handshake fails: nothing was posted.
+    let untrusting = RawClient::new(endpoint, no_retry()).unwrap();
+    let err = untrusting.post(json, body.into()).await.unwrap_err();
+    assert!(matches!(err, TransportError::TlsHandshake(_)), "{err}");
+    stop.send(()).unwrap();
+    server.await.unwrap();
 }

@@ -16,22 +16,12 @@ use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::Notify;
 
-use common::{send, signed_notification, start_server, try_send, verifier};
+use common::{payment, send, start_server, try_send, verifier};
 
 const JSON: &str = "application/json";
 const SHORT: Duration = Duration::from_millis(300);
 /// Far above every bound under test: reaching it means a bound is missing.
 const PATIENCE: Duration = Duration::from_secs(5);
-
-fn payment(order_id: &str) -> Vec<u8> {
-    signed_notification(&[
-        ("order_id", &format!("{order_id:?}")),
-        ("pay_result", "1"),
-        ("pay_amount", "10000.00"),
-        ("pay_datetime", r#""2024-12-01 10:00:00""#),
-        ("extend_info", r#""""#),
-    ])
-}
 
 async fn within<T>(limit: Duration, what: &str, work: impl Future<Output = T>) -> T {
     tokio::time::timeout(limit, work)

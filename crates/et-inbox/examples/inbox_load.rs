@@ -29,8 +29,6 @@ use et_proto::{
     sign_notification, NotificationVerifier, Profile, UntypedObject, UntypedValue, ACK_OK,
 };
 use http_body_util::{BodyExt, Full};
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::TokioExecutor;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 
@@ -230,7 +228,7 @@ fn body(event: usize) -> Bytes {
     Bytes::from(sign_notification(SALT, fields))
 }
 
-type HttpClient = Client<hyper_util::client::legacy::connect::HttpConnector, Full<Bytes>>;
+type HttpClient = et_http::PlainHttpClient;
 
 /// Delivers `event` to `nodes[first]` until acknowledged, moving to the
 /// next instance after each failure (a load balancer would); `Err` when
@@ -280,7 +278,7 @@ async fn send(
     let started = Instant::now();
     let until = started + limit;
     let (unique, jobs) = plan(deliveries, nodes.len());
-    let http: HttpClient = Client::builder(TokioExecutor::new()).build_http();
+    let http: HttpClient = et_http::plain_http_client();
     let nodes: Arc<[String]> = nodes.into();
     let acknowledged = Arc::new(AtomicUsize::new(0));
     let retries = Arc::new(AtomicUsize::new(0));

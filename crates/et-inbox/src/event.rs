@@ -284,12 +284,31 @@ pub struct Counts {
     pub done: u64,
     /// Set aside after too many failures.
     pub dead: u64,
+    /// When the oldest pending event was stored; `None` when none is pending.
+    pub oldest_pending: Option<SystemTime>,
 }
 
 impl Counts {
     /// Every stored event.
     pub fn total(&self) -> u64 {
         self.pending + self.claimed + self.done + self.dead
+    }
+
+    /// Adds one row of `SELECT state, count(*), min(received_at) … GROUP
+    /// BY state` (both stores' query).
+    pub(crate) fn add(&mut self, state: &str, n: i64, oldest_ms: Option<i64>) {
+        let n = u64::try_from(n).unwrap_or(0);
+        match state {
+            "pending" => {
+                self.pending = n;
+                self.oldest_pending = oldest_ms
+                    .and_then(|ms| u64::try_from(ms).ok())
+                    .map(|ms| UNIX_EPOCH + std::time::Duration::from_millis(ms));
+            }
+            "claimed" => self.claimed = n,
+            "done" => self.done = n,
+            _ => self.dead += n,
+        }
     }
 }
 

@@ -94,7 +94,7 @@ mod store;
 
 use std::fmt;
 use std::future::Future;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use et_http::NotificationHandler;
 use et_proto::VerifiedNotification;
@@ -111,6 +111,14 @@ pub use postgres::{PgCompletion, PgStore, APPLICATION_NAME};
 pub use reconcile::{ReconcileReport, Reconciler, ReconcilerConfig, MAX_QUERY_BATCH};
 pub use sqlite::SqliteStore;
 pub use store::Store;
+
+/// Gauge: events waiting to be claimed ([`Inbox::measure`]).
+pub const PENDING_EVENTS: &str = "et_inbox_pending_events";
+/// Gauge: events set aside after too many failures ([`Inbox::measure`]).
+pub const DEAD_EVENTS: &str = "et_inbox_dead_events";
+/// Gauge: seconds since the oldest pending event was stored
+/// ([`Inbox::measure`]).
+pub const OLDEST_PENDING_AGE_SECONDS: &str = "et_inbox_oldest_pending_age_seconds";
 
 /// How the consumer side claims and retries.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -389,6 +397,23 @@ impl<S: Store> Inbox<S> {
                 Outcome::LeaseLost
             }
         }
+    }
+
+    /// Counts the events by state and sets the inbox's gauges through the
+    /// [`metrics`] facade: `et_inbox_pending_events`, `et_inbox_dead_events`
+    /// and `et_inbox_oldest_pending_age_seconds` (0 when none is pending).
+    /// One `GROUP BY` over the events, so call it per scrape or on a timer,
+    /// not per event.
+    pub async fn measure(&self) -> Result<Counts, Error> {
+        let counts = self.store.counts().await?;
+        let age = counts
+            .oldest_pending
+            .and_then(|at| SystemTime::now().duration_since(at).ok())
+            .unwrap_or_default();
+        metrics::gauge!(PENDING_EVENTS).set(counts.pending as f64);
+        metrics::gauge!(DEAD_EVENTS).set(counts.dead as f64);
+        metrics::gauge!(OLDEST_PENDING_AGE_SECONDS).set(age.as_secs_f64());
+        Ok(counts)
     }
 
     /// Runs [`process`](Self::process) until `shutdown` completes, pausing

@@ -542,19 +542,13 @@ impl Store for PgStore {
     async fn counts(&self) -> Result<Counts, Error> {
         let rows = self
             .query(
-                "SELECT state, count(*) FROM et_inbox_events GROUP BY state",
+                "SELECT state, count(*), min(received_at) FROM et_inbox_events GROUP BY state",
                 &[],
             )
             .await?;
         let mut counts = Counts::default();
         for row in rows {
-            let n = u64::try_from(row.get::<_, i64>(1)).unwrap_or(0);
-            match row.get::<_, &str>(0) {
-                "pending" => counts.pending = n,
-                "claimed" => counts.claimed = n,
-                "done" => counts.done = n,
-                _ => counts.dead += n,
-            }
+            counts.add(row.get(0), row.get(1), row.get(2));
         }
         Ok(counts)
     }

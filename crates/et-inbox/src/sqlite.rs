@@ -343,20 +343,19 @@ impl Store for SqliteStore {
     async fn counts(&self) -> Result<Counts, Error> {
         self.blocking(|conn| {
             let mut counts = Counts::default();
-            let mut stmt =
-                conn.prepare("SELECT state, count(*) FROM et_inbox_events GROUP BY state")?;
+            let mut stmt = conn.prepare(
+                "SELECT state, count(*), min(received_at) FROM et_inbox_events GROUP BY state",
+            )?;
             let rows = stmt.query_map([], |row| {
-                Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?))
+                Ok((
+                    row.get::<_, String>(0)?,
+                    row.get::<_, i64>(1)?,
+                    row.get::<_, Option<i64>>(2)?,
+                ))
             })?;
             for row in rows {
-                let (state, n) = row?;
-                let n = u64::try_from(n).unwrap_or(0);
-                match state.as_str() {
-                    "pending" => counts.pending = n,
-                    "claimed" => counts.claimed = n,
-                    "done" => counts.done = n,
-                    _ => counts.dead += n,
-                }
+                let (state, n, oldest) = row?;
+                counts.add(&state, n, oldest);
             }
             Ok(counts)
         })

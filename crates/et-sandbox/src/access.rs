@@ -103,15 +103,16 @@ pub(crate) fn random_token() -> String {
 /// Whether a browser says `req` comes from another origin's page: its
 /// `Sec-Fetch-Site` is anything but `same-origin` or `none` (a `same-site`
 /// page may be another port of this host), or its `Origin` is not this
-/// sandbox as `Host` names it (`null` included). A request with neither
+/// sandbox as `Host` names it under `scheme` (`http`, or `https` with
+/// `--tls`; `null` included). A request with neither
 /// header is not a modern browser's, or is a navigation; the checkout's
 /// token covers old browsers.
-pub(crate) fn cross_site(headers: &HeaderMap) -> bool {
+pub(crate) fn cross_site(headers: &HeaderMap, scheme: &str) -> bool {
     let header = |name| headers.get(name).map(|v| v.to_str().unwrap_or(""));
     let fetched_elsewhere =
         header("sec-fetch-site").is_some_and(|site| !matches!(site, "same-origin" | "none"));
     let foreign_origin = header(header::ORIGIN.as_str()).is_some_and(|origin| {
-        let ours = header(header::HOST.as_str()).map(|host| format!("http://{host}"));
+        let ours = header(header::HOST.as_str()).map(|host| format!("{scheme}://{host}"));
         !ours.is_some_and(|ours| ours.eq_ignore_ascii_case(origin))
     });
     fetched_elsewhere || foreign_origin
@@ -316,7 +317,10 @@ mod tests {
     #[test]
     fn only_a_page_of_this_origin_is_not_cross_site() {
         let with = |headers: &[(&str, &str)]| {
-            cross_site(request(Some("127.0.0.1:8877"), "/", headers).headers())
+            cross_site(
+                request(Some("127.0.0.1:8877"), "/", headers).headers(),
+                "http",
+            )
         };
         assert!(!with(&[]), "no browser headers: a tool, or a navigation");
         assert!(!with(&[("origin", "http://127.0.0.1:8877")]));
@@ -341,8 +345,20 @@ mod tests {
             .body(Bytes::new())
             .expect("request");
         assert!(
-            cross_site(hostless.headers()),
+            cross_site(hostless.headers(), "http"),
             "an Origin with nothing to match"
         );
+        let over_tls = request(
+            Some("127.0.0.1:8877"),
+            "/",
+            &[("origin", "https://127.0.0.1:8877")],
+        );
+        assert!(!cross_site(over_tls.headers(), "https"));
+        let downgraded = request(
+            Some("127.0.0.1:8877"),
+            "/",
+            &[("origin", "http://127.0.0.1:8877")],
+        );
+        assert!(cross_site(downgraded.headers(), "https"));
     }
 }

@@ -52,6 +52,11 @@ pub struct SandboxConfig {
     pub time_scale: f64,
     /// Who may reach the sandbox.
     pub exposure: Exposure,
+    /// Serve HTTPS with the state directory's certificate
+    /// ([`TLS_CERT_PEM`](crate::TLS_CERT_PEM), made at the first start;
+    /// [`RunningSandbox::tls_certificate_pem`](crate::RunningSandbox::tls_certificate_pem)
+    /// is the root a client trusts) instead of plain HTTP.
+    pub tls: bool,
 }
 
 impl SandboxConfig {
@@ -63,6 +68,7 @@ impl SandboxConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             time_scale: 1.0,
             exposure: Exposure::Loopback,
+            tls: false,
         }
     }
 }

@@ -352,6 +352,7 @@ mod reply;
 mod server;
 mod store;
 mod ticker;
+mod tls;
 
 use std::fmt;
 use std::net::SocketAddr;
@@ -388,6 +389,7 @@ pub use machine::{Event, IllegalTransition};
 pub use outbox::{MAX_ATTEMPTS, RETRY_MINUTES};
 pub use store::OrderInstitution;
 pub use ticker::{MAX_DELIVERIES, MAX_DELIVERIES_PER_ENDPOINT};
+pub use tls::{TLS_CERT_PEM, TLS_KEY_PEM};
 
 /// Everything that can stop a sandbox from being set up or started.
 #[derive(Debug)]
@@ -566,6 +568,10 @@ pub async fn start_with(config: SandboxConfig, limits: Limits) -> Result<Running
         );
         store.tx(|c| store::move_schedule_back(c, back, clock.now()))?;
     }
+    let tls = match config.tls {
+        true => Some(tls::server_config(&dir, config.listen.ip())?),
+        false => None,
+    };
     let listener = TcpListener::bind(config.listen)
         .await
         .map_err(|source| Error::Bind {
@@ -581,7 +587,10 @@ pub async fn start_with(config: SandboxConfig, limits: Limits) -> Result<Running
         clock,
         rates,
         institutions,
-        base_url: format!("http://{addr}"),
+        base_url: match tls {
+            Some(_) => format!("https://{addr}"),
+            None => format!("http://{addr}"),
+        },
         wake: tokio::sync::Notify::new(),
         et: EtSide::new(et_key, dir.profile()?),
         merchant_keys: merchants
@@ -602,7 +611,8 @@ pub async fn start_with(config: SandboxConfig, limits: Limits) -> Result<Running
     });
     // Each task holds the directory's lock until it has ended.
     let held = lock.clone();
-    let serving = server::serve(listener, server, stopped.clone());
+    let (tls_certificate_pem, tls) = tls.unzip();
+    let serving = server::serve(listener, server, tls, stopped.clone());
     let delivering = ticker::run(app.clone(), stopped);
     let tasks = vec![
         tokio::spawn(async move {
@@ -620,6 +630,7 @@ pub async fn start_with(config: SandboxConfig, limits: Limits) -> Result<Running
         app,
         stop,
         tasks,
+        tls_certificate_pem,
     })
 }
 
@@ -630,6 +641,7 @@ pub struct RunningSandbox {
     app: Arc<app::App>,
     stop: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
+    tls_certificate_pem: Option<String>,
 }
 
 impl fmt::Debug for RunningSandbox {
@@ -646,7 +658,13 @@ impl RunningSandbox {
         self.addr
     }
 
-    /// `http://ADDR/server`, ET's API endpoint.
+    /// The certificate served over HTTPS (PEM), for a client to trust as a
+    /// root; `None` when serving plain HTTP ([`SandboxConfig::tls`]).
+    pub fn tls_certificate_pem(&self) -> Option<&str> {
+        self.tls_certificate_pem.as_deref()
+    }
+
+    /// `http://ADDR/server` (`https://` with [`SandboxConfig::tls`]), ET's API endpoint.
     pub fn endpoint_url(&self) -> String {
         format!("{}/server", self.app.base_url)
     }

@@ -53,10 +53,12 @@ impl std::fmt::Display for NoReply {
 impl std::error::Error for NoReply {}
 
 /// Serves until `stop` changes or its sender is dropped, on et-http's
-/// bounded serve loop (connection cap, idle and header timeouts, drain).
+/// bounded serve loop (connection cap, idle and header timeouts, drain),
+/// over HTTPS when given a TLS configuration.
 pub(crate) async fn serve(
     listener: TcpListener,
     server: Arc<Server>,
+    tls: Option<Arc<rustls::ServerConfig>>,
     mut stop: watch::Receiver<bool>,
 ) {
     let config = server.limits.serve.clone();
@@ -67,7 +69,10 @@ pub(crate) async fn serve(
     let stopped = async move {
         let _ = stop.changed().await;
     };
-    et_http::serve_with(listener, service, config, stopped).await;
+    match tls {
+        Some(tls) => et_http::serve_tls_with(listener, tls, service, config, stopped).await,
+        None => et_http::serve_with(listener, service, config, stopped).await,
+    }
 }
 
 /// Refuses what it can from the head alone ([`refuse_unread`]); reads
@@ -78,7 +83,12 @@ pub(crate) async fn serve(
 /// [`Server::api_turns`] first; the other routes (no RSA) go straight on.
 async fn answer(server: Arc<Server>, req: Request<Incoming>) -> Result<Reply, NoReply> {
     let api = req.method() == Method::POST && req.uri().path().trim_matches('/') == "server";
-    if let Some(refused) = refuse_unread(&req, api) {
+    let scheme = server
+        .app
+        .base_url
+        .split_once("://")
+        .map_or("http", |(s, _)| s);
+    if let Some(refused) = refuse_unread(&req, api, scheme) {
         return Ok(refused);
     }
     let limit = if api { MAX_BODY } else { jump::MAX_FORM };
@@ -121,12 +131,12 @@ async fn answer(server: Arc<Server>, req: Request<Incoming>) -> Result<Reply, No
 /// What is refused from the request's head, before a byte of its body is
 /// read or paid for: a sandbox's own delivery ([`DELIVERY_HEADER`]), a
 /// browser's cross-site `POST`, and an API body that is not JSON.
-fn refuse_unread(req: &Request<Incoming>, api: bool) -> Option<Reply> {
+fn refuse_unread(req: &Request<Incoming>, api: bool, origin_scheme: &str) -> Option<Reply> {
     if req.headers().contains_key(DELIVERY_HEADER) {
         let why = "a notification from a sandbox acts on no sandbox route";
         return Some(text(StatusCode::FORBIDDEN, why));
     }
-    if req.method() == Method::POST && cross_site(req.headers()) {
+    if req.method() == Method::POST && cross_site(req.headers(), origin_scheme) {
         let why = "a page of another origin cannot post to the sandbox";
         return Some(text(StatusCode::FORBIDDEN, why));
     }

@@ -29,8 +29,7 @@ use common::{call, merchant, start, state_dir};
 use et_model::CreateOrder;
 use http_body_util::{BodyExt, Full};
 use hyper::service::service_fn;
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::rt::TokioIo;
 use serde_json::{json, Value};
 
 /// Chromium flags that work in a container, as root, offline.
@@ -93,7 +92,7 @@ impl Drop for Driver {
 
 /// A WebDriver session.
 struct Browser {
-    client: Client<hyper_util::client::legacy::connect::HttpConnector, Full<Bytes>>,
+    client: et_http::PlainHttpClient,
     session: String,
     driver: Driver,
 }
@@ -116,7 +115,7 @@ impl Browser {
             url: format!("http://127.0.0.1:{port}"),
             profile: tempfile::tempdir().expect("profile dir"),
         };
-        let client = Client::builder(TokioExecutor::new()).build_http::<Full<Bytes>>();
+        let client = et_http::plain_http_client();
         let mut browser = Browser {
             client,
             session: String::new(),

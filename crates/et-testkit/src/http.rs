@@ -15,8 +15,7 @@ use et_proto::{Merchant, NotificationVerifier, NotifySignRule, ACK_OK};
 use http::{Request, Response};
 use http_body_util::{BodyExt, Full};
 use hyper::body::{Body, Incoming};
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 
 /// Any error of a test exchange.
@@ -159,15 +158,30 @@ pub async fn get(url: &str) -> (u16, Vec<u8>) {
     .await
 }
 
-async fn fetch(request: Request<Full<Bytes>>) -> (u16, Vec<u8>) {
-    let client = Client::builder(TokioExecutor::new()).build_http::<Full<Bytes>>();
-    let response = tokio::time::timeout(Duration::from_secs(10), client.request(request))
+/// One request on a fresh connection to the URL's host (pooled hyper
+/// clients are built by et-http alone, which this kit cannot depend on).
+async fn fetch(mut request: Request<Full<Bytes>>) -> (u16, Vec<u8>) {
+    let exchange = async {
+        // Origin form and a `Host` header, as a pooled client sends them.
+        let authority = request.uri().authority().expect("an absolute URL").clone();
+        let path = request.uri().path_and_query().map_or("/", |p| p.as_str());
+        *request.uri_mut() = path.parse()?;
+        request
+            .headers_mut()
+            .insert(http::header::HOST, authority.as_str().parse()?);
+        let stream = tokio::net::TcpStream::connect(authority.as_str()).await?;
+        let (mut sender, conn) =
+            hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
+        tokio::spawn(conn);
+        let response = sender.send_request(request).await?;
+        let status = response.status().as_u16();
+        let body = response.into_body().collect().await?.to_bytes().to_vec();
+        Ok::<_, BoxError>((status, body))
+    };
+    tokio::time::timeout(Duration::from_secs(10), exchange)
         .await
         .expect("answer within 10 s")
-        .expect("HTTP exchange");
-    let status = response.status().as_u16();
-    let body = response.into_body().collect().await.expect("body");
-    (status, body.to_bytes().to_vec())
+        .expect("HTTP exchange")
 }
 
 /// One received notification: its Content-Type and body.

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 use std::time::SystemTime;
 
-use et_inbox::{Inbox, InboxConfig, Reconciler, ReconcilerConfig, Source, SqliteStore, Store};
+use et_inbox::{Inbox, InboxConfig, Reconciler, ReconcilerConfig, Source, SqliteStore};
 use et_model::{CountryCode, CreateOrder, CurrencyCode, OrderStatus};
 use et_proto::VerifiedNotification;
 
@@ -39,7 +39,7 @@ pub(super) async fn put(
 /// The inbox steps, after the lifecycle.
 pub(super) async fn steps(r: &mut Runner<'_>, env: &Env, inbox: &DemoInbox) -> Option<()> {
     r.step("inbox: stored once each", async {
-        let counts = inbox.store().counts().await.map_err(|e| e.to_string())?;
+        let counts = inbox.measure().await.map_err(|e| e.to_string())?;
         Ok((
             (),
             format!(
@@ -73,7 +73,7 @@ pub(super) async fn steps(r: &mut Runner<'_>, env: &Env, inbox: &DemoInbox) -> O
                 return Err(format!("not every event was processed: {report:?}"));
             }
         }
-        let counts = inbox.store().counts().await.map_err(|e| e.to_string())?;
+        let counts = inbox.measure().await.map_err(|e| e.to_string())?;
         if counts.done != counts.total() {
             return Err(format!("events left unprocessed: {counts:?}"));
         }

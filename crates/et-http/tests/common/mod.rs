@@ -4,6 +4,8 @@
 
 #![allow(dead_code, unused_imports)] // each test binary uses a subset
 
+pub(crate) mod tls;
+
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -33,6 +35,17 @@ pub(crate) fn signed_notification(fields: &[(&str, &str)]) -> Vec<u8> {
         .map(|(k, v)| (*k, et_proto::UntypedValue::from_json(v).unwrap()))
         .collect();
     EtSide::sign_notification(SALT, object)
+}
+
+/// A payment notification for `order_id`, signed with [`SALT`].
+pub(crate) fn payment(order_id: &str) -> Vec<u8> {
+    signed_notification(&[
+        ("order_id", &format!("{order_id:?}")),
+        ("pay_result", "1"),
+        ("pay_amount", "10000.00"),
+        ("pay_datetime", r#""2024-12-01 10:00:00""#),
+        ("extend_info", r#""""#),
+    ])
 }
 
 /// The same notification as a form-urlencoded body.

@@ -17,8 +17,6 @@ pub(crate) use et_testkit::http::{get, post, wait_for, Receiver};
 /// A fresh state directory holding the test kit's keys and merchant.
 pub(crate) use et_testkit::merchant_dir as state_dir;
 use http_body_util::{BodyExt, Full};
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::TokioExecutor;
 
 pub(crate) async fn start(dir: &Path, time_scale: f64) -> RunningSandbox {
     let config = SandboxConfig {
@@ -156,7 +154,7 @@ pub(crate) fn request(
 
 /// One exchange on a fresh client: status, headers, body as text.
 pub(crate) async fn fetch(request: http::Request<Full<Bytes>>) -> (u16, http::HeaderMap, String) {
-    let client = Client::builder(TokioExecutor::new()).build_http::<Full<Bytes>>();
+    let client = et_http::plain_http_client();
     let response = tokio::time::timeout(Duration::from_secs(10), client.request(request))
         .await
         .expect("answer within 10 s")
