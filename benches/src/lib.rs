@@ -124,6 +124,45 @@ pub fn batch_response(parties: &Parties, n: usize) -> SetupResult<(BuiltRequest,
     Ok((request, body))
 }
 
+/// A 50-order query and ET's answer, committed in
+/// `fixtures/query_50.json` (test-kit keys, 1024 bits), so that a bench can
+/// open it without signing anything first: the instruction-count bench
+/// leaves RSA out of its count, which would not work if its setup signed
+/// under valgrind too. `cargo test -p benches` checks that the fixture still
+/// opens; `ET_UPDATE_FIXTURES=1 cargo test -p benches` writes it anew.
+pub fn batch_fixture() -> SetupResult<(BuiltRequest, Vec<u8>)> {
+    let fixture: serde_json::Value = serde_json::from_str(BATCH_FIXTURE)?;
+    let text = |key: &str| {
+        fixture[key]
+            .as_str()
+            .map(str::to_owned)
+            .ok_or(key.to_owned())
+    };
+    let request = BuiltRequest {
+        body: text("request")?.into_bytes(),
+        serial_number: text("serial_number")?,
+        server_type: <QueryOrders as et_model::Operation>::SERVER_TYPE,
+        return_info: text("return_info")?,
+    };
+    Ok((request, text("response")?.into_bytes()))
+}
+
+/// The committed text of [`batch_fixture`].
+pub const BATCH_FIXTURE: &str = include_str!("../fixtures/query_50.json");
+
+/// The JSON of a new [`batch_fixture`] made with `parties`.
+pub fn new_batch_fixture(parties: &Parties) -> SetupResult<String> {
+    let (request, response) = batch_response(parties, 50)?;
+    let text = |bytes: Vec<u8>| String::from_utf8(bytes);
+    let fixture = serde_json::json!({
+        "request": text(request.body)?,
+        "serial_number": request.serial_number,
+        "return_info": request.return_info,
+        "response": text(response)?,
+    });
+    Ok(serde_json::to_string_pretty(&fixture)? + "\n")
+}
+
 fn order_id(i: usize) -> String {
     format!("ET20241201{i:06}")
 }
@@ -163,4 +202,23 @@ pub fn notification_body_for(i: usize) -> SetupResult<Vec<u8>> {
 /// The verifier for [`notification_body`] (v2 rule, the default).
 pub fn notification_verifier() -> NotificationVerifier {
     NotificationVerifier::new(NOTIFY_SALT, NotifySignRule::V2)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_committed_batch_fixture_opens_with_the_test_kit_keys() -> SetupResult<()> {
+        let parties = parties(1024, Some(Backend::RustCrypto))?;
+        if std::env::var("ET_UPDATE_FIXTURES").as_deref() == Ok("1") {
+            let path = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/query_50.json");
+            std::fs::write(path, new_batch_fixture(&parties)?)?;
+            return Ok(());
+        }
+        let (request, response) = batch_fixture()?;
+        let reply = parties.merchant.open::<QueryOrders>(&request, &response)?;
+        assert_eq!(reply.items.len(), 50);
+        Ok(())
+    }
 }

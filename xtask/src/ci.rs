@@ -64,6 +64,13 @@ const STEPS: &[Step] = &[
         args: &["test", "-p", "et-crypto", "--features", "aws-lc,openssl"],
         env: None,
     },
+    // The hot paths' instruction counts against the committed baseline
+    // (valgrind, which `.ci/run` installs; gungraun's runner, which this installs).
+    Step {
+        name: "instructions",
+        args: &["xtask", "instructions"],
+        env: None,
+    },
     // Licences, duplicate/banned crates and sources (deny.toml); `.ci/run`
     // installs cargo-deny. Advisories need a database CI cannot fetch: they
     // are checked separately (SECURITY.md).

@@ -7,6 +7,8 @@
 //! * `bench-report`: the criterion benches briefly plus `openssl speed`, in one
 //!   table, then the webhook receiver end to end and `sandbox-load`, each
 //!   target judged PASS or MISS.
+//! * `instructions [--update]`: the hot paths' instruction counts under
+//!   valgrind (gungraun), held against `benches/instructions-baseline.json`.
 //! * `inbox-load`: et-inbox on PostgreSQL under load, a SIGKILL, ended
 //!   connections and a PostgreSQL restart.
 //! * `package`: packages every publishable crate, then builds and tests each
@@ -23,6 +25,7 @@ mod bench;
 mod ci;
 mod fuzz;
 mod inbox_load;
+mod instructions;
 mod msrv;
 mod package;
 mod sandbox_load;
@@ -38,6 +41,7 @@ commands:
   ci                                 fmt, clippy, doc, tests (what CI runs)
   fuzz [--target T] [--seconds N]    run cargo-fuzz targets on nightly (default 60 s each)
   bench-report                       criterion benches + openssl speed, webhook and sandbox load; targets
+  instructions [--update]            hot paths' instruction counts (valgrind) against the committed baseline
   inbox-load                         et-inbox on PostgreSQL: 20,000 deliveries; SIGKILL, ended connections, restart
   package                            package the publishable crates, build and test them from the packages
   msrv                               check the publishable crates with the toolchain of their rust-version
@@ -50,6 +54,7 @@ fn main() -> ExitCode {
         Some("ci") => ci::run(),
         Some("fuzz") => fuzz::Options::parse(&args[1..]).and_then(|o| fuzz::run(&o)),
         Some("bench-report") => bench::run(),
+        Some("instructions") => instructions::run(&args[1..]),
         Some("inbox-load") => inbox_load::run(),
         Some("package") => package::run(),
         Some("msrv") => msrv::run(),
