@@ -10,6 +10,7 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::SystemTime;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -116,7 +117,11 @@ async fn load() -> Result<Figures, String> {
             .map(|_| {
                 scope.spawn(|| {
                     (0..REQUESTS / threads)
-                        .map(|_| merchant.build(&rate).map(|r| Bytes::from(r.body)))
+                        .map(|_| {
+                            merchant
+                                .build(&rate, SystemTime::now())
+                                .map(|r| Bytes::from(r.body))
+                        })
                         .collect::<Result<Vec<_>, _>>()
                 })
             })

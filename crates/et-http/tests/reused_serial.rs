@@ -35,12 +35,14 @@ enum OnReuse {
     RefuseUnsigned,
 }
 
-/// Serial numbers frozen in one second whose first draw is always suffix 42.
-fn frozen_serials() -> SerialNumbers {
-    let at = UNIX_EPOCH + Duration::from_secs(1_701_693_817);
-    SerialNumbers::new(MERCHANT_NUMBER)
-        .with_clock(move || -> SystemTime { at })
-        .with_rng(|| 42)
+/// The second every serial number of these tests is numbered in.
+fn frozen() -> SystemTime {
+    UNIX_EPOCH + Duration::from_secs(1_701_693_817)
+}
+
+/// Serial numbers whose first draw is always suffix 42.
+fn fixed_serials() -> SerialNumbers {
+    SerialNumbers::new(MERCHANT_NUMBER).with_rng(|| 42)
 }
 
 /// An ET that remembers serial numbers, seeded with the one a previous
@@ -85,16 +87,18 @@ async fn et_remembering(
 
 async fn call_with(profile: Profile, on_reuse: OnReuse) -> (Result<(), Error>, Vec<String>) {
     let (et, merchant) = parties_with(profile);
-    let merchant = merchant.with_serial_numbers(frozen_serials());
+    let merchant = merchant.with_serial_numbers(fixed_serials());
     // The serial a process restarted within this second would send first.
-    let used_before = frozen_serials().next_serial();
+    let used_before = fixed_serials().next_serial(frozen()).unwrap();
     let (addr, received) = et_remembering(et, &merchant, used_before.clone(), on_reuse).await;
     let endpoint = Endpoint::parse(&format!("http://{addr}/server")).unwrap();
     let config = TransportConfig {
         retry: RetryPolicy::none(),
         ..TransportConfig::default()
     };
-    let client = Client::with_config(endpoint, merchant, config).unwrap();
+    let client = Client::with_config(endpoint, merchant, config)
+        .unwrap()
+        .with_clock(frozen);
     let result = client.get_pay_url(&GetPayUrl::new("ET001")).await;
     let received = received.lock().unwrap().clone();
     assert_eq!(

@@ -20,7 +20,7 @@
 //!     Credentials::new("ET1", "ET1S1", merchant_key.clone(), et.public_key().clone(), "salt"),
 //!     Profile::default(),
 //! );
-//! let request = merchant.build(&et_model::GetPayUrl::new("ET1"))?;
+//! let request = merchant.build(&et_model::GetPayUrl::new("ET1"), std::time::SystemTime::now())?;
 //! let opened = et.open_request(&request.body, |_, _| Some(merchant_key.public_key().clone()))?;
 //! // ET answers with SHA-1 signatures, which our default does not expect.
 //! let et_sha1 = EtSide::new(PrivateKey::load(et_pem)?, Profile { sign_hash: SignHash::Sha1, ..Profile::default() });

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use et_model::{NotificationError, Placement, ServerType, StatusCode, ValidationError};
 
+use crate::serial::SerialsExhausted;
 use crate::shape::ShapeRule;
 
 /// How many characters of received text an error's message shows: the
@@ -140,6 +141,9 @@ pub enum Error {
         /// What was wrong with it.
         reason: &'static str,
     },
+    /// No serial number is left for the current second: build again once
+    /// the clock reads the time it names (nothing was built or sent).
+    SerialsExhausted(SerialsExhausted),
 }
 
 impl fmt::Display for Error {
@@ -208,6 +212,7 @@ impl fmt::Display for Error {
                  `{{`, the body was read as a {read_as}; it is likely neither JSON nor a form"
             ),
             Error::MalformedMultipart { reason } => write!(f, "malformed multipart body: {reason}"),
+            Error::SerialsExhausted(e) => e.fmt(f),
         }
     }
 }
@@ -218,6 +223,7 @@ impl std::error::Error for Error {
             Error::Crypto { source, .. } => Some(source),
             Error::Validation(e) => Some(e),
             Error::Notification(e) => Some(e),
+            Error::SerialsExhausted(e) => Some(e),
             Error::InvalidPayload {
                 fault: PayloadFault::Json(e),
                 ..

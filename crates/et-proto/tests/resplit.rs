@@ -11,6 +11,7 @@ use et_proto::{
     RequestOptions, Response, ShapeRule, UntypedObject, UntypedValue,
 };
 use proptest::prelude::*;
+use std::time::SystemTime;
 
 type Pairs = Vec<(String, String)>;
 
@@ -152,7 +153,11 @@ fn reply_to_ours(
     };
     let request = parties
         .merchant
-        .build_with(&et_model::GetPayUrl::new("ET1"), &options)
+        .build_with(
+            &et_model::GetPayUrl::new("ET1"),
+            &options,
+            SystemTime::now(),
+        )
         .unwrap();
     let return_info = if echo_ours {
         format!("{OURS}{return_tail}")
@@ -176,7 +181,7 @@ fn et_refusal_echoing_a_crafted_return_info_is_not_read_as_a_success() {
     let parties = Parties::same(1024, profile);
     let request = parties
         .merchant
-        .build(&et_model::GetPayUrl::new("ET1"))
+        .build(&et_model::GetPayUrl::new("ET1"), SystemTime::now())
         .unwrap();
     let crafted = "&sensitive_data=&status_code=000000&version=2.0.0&zzz=";
     let body = parties.et_respond(&Response::new(
@@ -402,7 +407,7 @@ fn with_the_exact_profile_a_signed_response_is_believed_only_in_ets_documented_s
     let parties = Parties::same(1024, Profile::exact());
     let request = parties
         .merchant
-        .build(&et_model::GetPayUrl::new("ET1"))
+        .build(&et_model::GetPayUrl::new("ET1"), SystemTime::now())
         .unwrap();
     let open = |body: &[u8]| parties.merchant.open_untyped(Some(&request), body);
     assert!(open(&signed_reply(&parties, &request, |_| {})).is_ok());
@@ -497,7 +502,7 @@ fn with_the_exact_profile_a_signed_response_is_believed_only_in_ets_documented_s
     );
     let request = named
         .merchant
-        .build(&et_model::GetPayUrl::new("ET1"))
+        .build(&et_model::GetPayUrl::new("ET1"), SystemTime::now())
         .unwrap();
     let reply = named
         .merchant
@@ -526,8 +531,8 @@ fn with_the_exact_profile_a_signed_response_is_believed_only_in_ets_documented_s
 fn every_request_gets_a_fresh_return_info_that_the_reply_must_echo() {
     let parties = Parties::same(1024, Profile::default());
     let op = et_model::GetPayUrl::new("ET1");
-    let first = parties.merchant.build(&op).unwrap();
-    let second = parties.merchant.build(&op).unwrap();
+    let first = parties.merchant.build(&op, SystemTime::now()).unwrap();
+    let second = parties.merchant.build(&op, SystemTime::now()).unwrap();
     assert_eq!(first.return_info.len(), 22);
     assert!(first.return_info.bytes().all(|b| b.is_ascii_alphanumeric()));
     assert_ne!(first.return_info, second.return_info);
@@ -553,7 +558,14 @@ fn every_request_gets_a_fresh_return_info_that_the_reply_must_echo() {
             ..Profile::default()
         },
     );
-    assert_eq!(plain.merchant.build(&op).unwrap().return_info, "");
+    assert_eq!(
+        plain
+            .merchant
+            .build(&op, SystemTime::now())
+            .unwrap()
+            .return_info,
+        ""
+    );
     let options = RequestOptions {
         return_info: "trace-1".into(),
         ..RequestOptions::default()
@@ -561,7 +573,7 @@ fn every_request_gets_a_fresh_return_info_that_the_reply_must_echo() {
     assert_eq!(
         parties
             .merchant
-            .build_with(&op, &options)
+            .build_with(&op, &options, SystemTime::now())
             .unwrap()
             .return_info,
         "trace-1"
@@ -577,7 +589,10 @@ fn a_request_whose_signed_text_could_be_re_split_is_not_built_or_opened() {
         ..RequestOptions::default()
     };
     assert_eq!(
-        parties.merchant.build_with(&op, &options).unwrap_err(),
+        parties
+            .merchant
+            .build_with(&op, &options, SystemTime::now())
+            .unwrap_err(),
         Error::Shape {
             context: Message::Request,
             key: "return_info".into(),
@@ -591,7 +606,11 @@ fn a_request_whose_signed_text_could_be_re_split_is_not_built_or_opened() {
     assert!(parties
         .et
         .open_request(
-            &parties.merchant.build(&url).unwrap().body,
+            &parties
+                .merchant
+                .build(&url, SystemTime::now())
+                .unwrap()
+                .body,
             parties.lookup()
         )
         .is_ok());
@@ -640,7 +659,7 @@ fn a_reply_with_keys_et_added_and_no_version_is_believed_and_keeps_them() {
     let parties = Parties::same(1024, Profile::default());
     let request = parties
         .merchant
-        .build(&et_model::GetPayUrl::new("ET1"))
+        .build(&et_model::GetPayUrl::new("ET1"), SystemTime::now())
         .unwrap();
     let opened = parties.et_open(&request);
     let added = |o: &mut UntypedObject| {
@@ -678,7 +697,7 @@ fn a_reply_with_keys_et_added_and_no_version_is_believed_and_keeps_them() {
     );
     let request = pinned
         .merchant
-        .build(&et_model::GetPayUrl::new("ET1"))
+        .build(&et_model::GetPayUrl::new("ET1"), SystemTime::now())
         .unwrap();
     let opened = pinned.et_open(&request);
     assert!(matches!(
@@ -700,7 +719,7 @@ fn a_signed_refusal_with_added_keys_is_a_verified_refusal_with_ets_code_and_mess
     let parties = Parties::same(1024, Profile::default());
     let request = parties
         .merchant
-        .build(&et_model::GetPayUrl::new("ET1"))
+        .build(&et_model::GetPayUrl::new("ET1"), SystemTime::now())
         .unwrap();
     let opened = parties.et_open(&request);
     let refusal = Response::new(
@@ -729,8 +748,8 @@ fn a_signed_refusal_with_added_keys_is_a_verified_refusal_with_ets_code_and_mess
 fn a_signed_refusal_of_another_request_is_not_authenticated_for_this_one() {
     let parties = Parties::same(1024, Profile::default());
     let op = et_model::GetPayUrl::new("ET1");
-    let ours = parties.merchant.build(&op).unwrap();
-    let other = parties.merchant.build(&op).unwrap();
+    let ours = parties.merchant.build(&op, SystemTime::now()).unwrap();
+    let other = parties.merchant.build(&op, SystemTime::now()).unwrap();
     let refusal_of_other = parties.et_respond(&Response::new(
         StatusCode::from_code("100003"),
         "serial number already used",
@@ -768,7 +787,11 @@ fn an_unnamed_key_that_could_be_cut_out_of_the_return_info_echo_is_refused() {
     };
     let request = parties
         .merchant
-        .build_with(&et_model::GetPayUrl::new("ET1"), &options)
+        .build_with(
+            &et_model::GetPayUrl::new("ET1"),
+            &options,
+            SystemTime::now(),
+        )
         .unwrap();
     let forged = signed_with(
         &parties,
@@ -795,7 +818,11 @@ fn an_unnamed_key_that_could_be_cut_out_of_the_return_info_echo_is_refused() {
     );
     let request = named
         .merchant
-        .build_with(&et_model::GetPayUrl::new("ET1"), &options)
+        .build_with(
+            &et_model::GetPayUrl::new("ET1"),
+            &options,
+            SystemTime::now(),
+        )
         .unwrap();
     let reply = signed_with(
         &named,
@@ -1072,7 +1099,7 @@ fn a_data_list_cut_inside_a_json_string_is_refused() {
     let parties = Parties::same(1024, Profile::default());
     let request = parties
         .merchant
-        .build(&et_model::GetPayUrl::new("ET1"))
+        .build(&et_model::GetPayUrl::new("ET1"), SystemTime::now())
         .unwrap();
     let mut response = Response::success(&parties.et_open(&request));
     response.data = r#"[{"pay_url":"https://et.example/pay?a=1&dz=2"}]"#.into();

@@ -8,6 +8,7 @@ use common::Parties;
 use et_crypto::{AesKey, Iv};
 use et_model::{GetPayUrl, QueryOrders, StatusCode};
 use et_proto::{Error, Message, Profile, Response, UntypedObject, UntypedValue, ValueKind};
+use std::time::SystemTime;
 
 /// Changes one value so that its sign-string text differs (and stays valid
 /// Base64 where it was: the first character is swapped).
@@ -50,10 +51,14 @@ fn tampered(body: &[u8]) -> Vec<(String, Vec<u8>)> {
 fn any_change_to_a_request_fails() {
     let parties = Parties::same(1024, Profile::default());
     for op_body in [
-        parties.merchant.build(&GetPayUrl::new("ET1")).unwrap().body,
         parties
             .merchant
-            .build(&QueryOrders::new(["ET1"]))
+            .build(&GetPayUrl::new("ET1"), SystemTime::now())
+            .unwrap()
+            .body,
+        parties
+            .merchant
+            .build(&QueryOrders::new(["ET1"]), SystemTime::now())
             .unwrap()
             .body,
     ] {
@@ -75,7 +80,10 @@ fn any_change_to_a_response_fails() {
         ..Profile::default()
     };
     let parties = Parties::same(1024, profile);
-    let request = parties.merchant.build(&QueryOrders::new(["ET1"])).unwrap();
+    let request = parties
+        .merchant
+        .build(&QueryOrders::new(["ET1"]), SystemTime::now())
+        .unwrap();
     let body = common::et1_paid_reply(&parties, &request);
     parties
         .merchant
@@ -99,7 +107,10 @@ fn any_change_to_a_response_fails() {
 #[test]
 fn error_responses_are_typed_and_marked() {
     let parties = Parties::same(1024, Profile::default());
-    let request = parties.merchant.build(&GetPayUrl::new("ET1")).unwrap();
+    let request = parties
+        .merchant
+        .build(&GetPayUrl::new("ET1"), SystemTime::now())
+        .unwrap();
     let signed = parties
         .et
         .respond(
@@ -144,7 +155,10 @@ fn error_responses_are_typed_and_marked() {
 #[test]
 fn errors_name_the_problem() {
     let parties = Parties::same(1024, Profile::default());
-    let request = parties.merchant.build(&GetPayUrl::new("ET1")).unwrap();
+    let request = parties
+        .merchant
+        .build(&GetPayUrl::new("ET1"), SystemTime::now())
+        .unwrap();
     let err = parties
         .merchant
         .open::<GetPayUrl>(&request, b"{\"status_code\":\n 000000}")

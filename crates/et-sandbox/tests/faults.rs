@@ -5,6 +5,7 @@
 
 mod common;
 
+use std::time::SystemTime;
 use std::time::{Duration, Instant};
 
 use common::*;
@@ -329,7 +330,8 @@ async fn a_held_connection_ends_and_a_reset_one_gets_no_reply() {
     };
     sb.add_fault(FaultRule::new(Scope::Next(1), hold))
         .expect("rule");
-    let (got, after) = raw_exchange(&sb, &m.build(&rate).expect("built").body).await;
+    let (got, after) =
+        raw_exchange(&sb, &m.build(&rate, SystemTime::now()).expect("built").body).await;
     assert!(
         got.is_empty(),
         "no reply: {:?}",
@@ -346,13 +348,14 @@ async fn a_held_connection_ends_and_a_reset_one_gets_no_reply() {
         },
     ))
     .expect("rule");
-    let (got, after) = raw_exchange(&sb, &m.build(&rate).expect("built").body).await;
+    let (got, after) =
+        raw_exchange(&sb, &m.build(&rate, SystemTime::now()).expect("built").body).await;
     assert!(
         got.is_empty() && after < Duration::from_secs(1),
         "{after:?}"
     );
     // The sandbox still answers.
-    let (got, _) = raw_exchange(&sb, &m.build(&rate).expect("built").body).await;
+    let (got, _) = raw_exchange(&sb, &m.build(&rate, SystemTime::now()).expect("built").body).await;
     assert!(got.starts_with(b"HTTP/1.1 200"));
     sb.shutdown().await;
 }

@@ -3,6 +3,7 @@
 #![allow(dead_code, unused_imports, missing_docs)]
 
 use std::path::Path;
+use std::time::SystemTime;
 use std::time::{Duration, Instant};
 
 use et_crypto::{PrivateKey, PublicKey};
@@ -102,7 +103,7 @@ pub(crate) async fn call<Op: Operation>(
     m: &Merchant,
     op: &Op,
 ) -> Result<Vec<Op::Output>, et_proto::Error> {
-    let req = m.build(op).expect("request builds");
+    let req = m.build(op, SystemTime::now()).expect("request builds");
     send_built::<Op>(sb, m, &req).await
 }
 
