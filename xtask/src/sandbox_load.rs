@@ -98,7 +98,7 @@ async fn load() -> Result<Figures, String> {
     // The sandbox loads its key the same way, so it makes the same choice.
     let et_key = et_crypto::PrivateKey::load(&read(et_sandbox::ET_PRIVATE_PEM)?)
         .map_err(|e| e.to_string())?;
-    let sign = et_crypto::Operation::Sign(et_crypto::SignHash::Sha256);
+    let sign = et_crypto::RsaOperation::Sign(et_crypto::SignHash::Sha256);
     let backend = et_key.backend_for(sign);
     println!(
         "RSA backend (automatic choice, {} bits): sandbox signs answers on {backend:?}",

@@ -12,7 +12,7 @@ use std::time::SystemTime;
 use et_crypto::{aes_cbc_encrypt, b64_encode, AesKey, Iv, KeyPadding, SignHash};
 use et_fuzz::{Fixtures, CONTENT_TYPES, NOTIFY_SALT};
 use et_model::{
-    CreateOrder, GetPayUrl, OrderCreated, OrderInfo, Payload, QueryOrders, StatusCode,
+    CreateOrder, GetPayUrl, OrderCreated, OrderInfo, Payload, QueryOrders, ReplyCode,
     UploadAttachment,
 };
 use et_proto::{sign_notification, BuiltRequest, Message, Response, UntypedObject, UntypedValue};
@@ -196,7 +196,7 @@ fn envelopes(corpus: &Corpus) -> Result {
     corpus.put("open_response", "query_3_orders.json", &body)?;
 
     let error = Response::new(
-        StatusCode::OrderNotAwaitingPayment,
+        ReplyCode::OrderNotAwaitingPayment,
         "order is not awaiting payment",
         "",
     );

@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use et_http::{Client, Endpoint, Error, RetryPolicy, TransportConfig};
-use et_model::{GetPayUrl, StatusCode};
+use et_model::{GetPayUrl, ReplyCode};
 use et_proto::{EtSide, Merchant, Profile, Response, SerialNumbers};
 
 use common::{parties_with, reply, spawn_server, MERCHANT_NUMBER};
@@ -21,7 +21,7 @@ const REUSED: &str = "100003";
 /// none: ET's code is not documented).
 fn naming_the_code() -> Profile {
     Profile {
-        reused_serial_code: Some(StatusCode::from_code(REUSED)),
+        reused_serial_code: Some(ReplyCode::from_code(REUSED)),
         ..Profile::default()
     }
 }
@@ -69,7 +69,7 @@ async fn et_remembering(
                 Response::success(&opened)
             } else {
                 Response::new(
-                    StatusCode::from_code(REUSED),
+                    ReplyCode::from_code(REUSED),
                     "serial_number already used",
                     opened.return_info.clone(),
                 )
@@ -120,7 +120,7 @@ async fn a_signed_reused_serial_refusal_is_retried_once_with_a_fresh_serial() {
 async fn an_unsigned_reused_serial_refusal_is_not_retried() {
     let (result, received) = call_with(naming_the_code(), OnReuse::RefuseUnsigned).await;
     let e = result.unwrap_err();
-    assert_eq!(e.api_status().map(StatusCode::as_str), Some(REUSED));
+    assert_eq!(e.api_status().map(ReplyCode::as_str), Some(REUSED));
     assert_eq!(received.len(), 1, "a forged refusal may hide a success");
 }
 
@@ -129,7 +129,7 @@ async fn the_default_profile_names_no_reused_serial_code_so_nothing_is_retried()
     assert_eq!(Profile::default().reused_serial_code, None);
     let (result, received) = call_with(Profile::default(), OnReuse::Refuse).await;
     assert_eq!(
-        result.unwrap_err().api_status().map(StatusCode::as_str),
+        result.unwrap_err().api_status().map(ReplyCode::as_str),
         Some(REUSED)
     );
     assert_eq!(received.len(), 1);
@@ -147,7 +147,7 @@ async fn a_second_reuse_refusal_is_returned_not_retried_again() {
                 .open_request(request.body(), |_, _| Some(key.clone()))
                 .unwrap();
             let refusal = Response::new(
-                StatusCode::from_code(REUSED),
+                ReplyCode::from_code(REUSED),
                 "serial_number already used",
                 opened.return_info.clone(),
             );
@@ -161,7 +161,7 @@ async fn a_second_reuse_refusal_is_returned_not_retried_again() {
         .get_pay_url(&GetPayUrl::new("ET001"))
         .await
         .unwrap_err();
-    assert_eq!(e.api_status().map(StatusCode::as_str), Some(REUSED));
+    assert_eq!(e.api_status().map(ReplyCode::as_str), Some(REUSED));
     assert!(e.may_have_reached_et());
     assert_eq!(seen.requests(), 2, "one retry, no more");
 }

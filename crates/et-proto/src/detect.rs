@@ -228,7 +228,7 @@ pub fn notification(
 #[cfg(test)]
 mod tests {
     use et_crypto::SignHash;
-    use et_model::StatusCode;
+    use et_model::ReplyCode;
 
     use crate::{EtSide, Profile, Response};
 
@@ -240,7 +240,7 @@ mod tests {
             sign_hash: SignHash::Sha1,
             ..Profile::default()
         };
-        let refusal = Response::new(StatusCode::from_code("100004"), "bad signature", "r");
+        let refusal = Response::new(ReplyCode::from_code("100004"), "bad signature", "r");
         let body = EtSide::new(et_key.clone(), sha1)
             .respond(merchant_key.public_key(), &refusal)
             .unwrap();

@@ -3,7 +3,7 @@
 use std::fmt;
 use std::sync::Arc;
 
-use et_model::{NotificationError, Placement, ServerType, StatusCode, ValidationError};
+use et_model::{NotificationError, Placement, ReplyCode, ServerType, ValidationError};
 
 use crate::serial::SerialsExhausted;
 use crate::shape::ShapeRule;
@@ -74,7 +74,7 @@ pub enum Error {
     /// ET answered with a non-success `status_code`.
     Api {
         /// The status code.
-        code: StatusCode,
+        code: ReplyCode,
         /// ET's message.
         message: String,
         /// Whether this is ET's answer to this request: its signature

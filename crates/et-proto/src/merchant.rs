@@ -4,7 +4,7 @@ use std::fmt;
 use std::time::SystemTime;
 
 use et_crypto::{PrivateKey, PublicKey};
-use et_model::{CallbackProcess, Operation, Placement, RawJson, ServerType, StatusCode};
+use et_model::{CallbackProcess, Operation, Placement, RawJson, ReplyCode, ServerType};
 use zeroize::Zeroizing;
 
 use crate::envelope::{self, payload_text};
@@ -97,8 +97,8 @@ pub struct BuiltRequest {
 /// An opened success response.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Reply<T> {
-    /// Always [`StatusCode::Success`] (errors are [`Error::Api`]).
-    pub status_code: StatusCode,
+    /// Always [`ReplyCode::Success`] (errors are [`Error::Api`]).
+    pub status_code: ReplyCode,
     /// ET's `message`.
     pub message: String,
     /// ET's `count` (documented as the length of the `data` list), if numeric.
@@ -332,7 +332,7 @@ impl Merchant {
             &self.profile,
             Message::Response,
         );
-        let code = StatusCode::from_code(envelope.require("status_code")?);
+        let code = ReplyCode::from_code(envelope.require("status_code")?);
         // A signed text is believed only in ET's shape: read otherwise, it
         // could be another object than the one ET signed (SECURITY.md).
         let authenticated = match verified {
@@ -389,7 +389,7 @@ fn reply<T>(envelope: &UntypedObject, items: Vec<T>) -> Reply<T> {
         .map(|(key, value)| (key, value.clone()))
         .collect();
     Reply {
-        status_code: StatusCode::Success,
+        status_code: ReplyCode::Success,
         message: text("message"),
         count: envelope.get("count").and_then(|c| c.text().parse().ok()),
         items,

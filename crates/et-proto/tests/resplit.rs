@@ -5,7 +5,7 @@
 mod common;
 
 use common::{Parties, SALT};
-use et_model::StatusCode;
+use et_model::ReplyCode;
 use et_proto::{
     sign_notification, sign_string, Error, Message, NotificationVerifier, NotifySignRule, Profile,
     RequestOptions, Response, ShapeRule, UntypedObject, UntypedValue,
@@ -164,7 +164,7 @@ fn reply_to_ours(
     } else {
         return_tail
     };
-    let mut response = Response::new(StatusCode::from_code(status), message, return_info);
+    let mut response = Response::new(ReplyCode::from_code(status), message, return_info);
     response.data = serde_json::to_string(&[item]).unwrap();
     response.count = 1;
     (parties, request, response)
@@ -185,7 +185,7 @@ fn et_refusal_echoing_a_crafted_return_info_is_not_read_as_a_success() {
         .unwrap();
     let crafted = "&sensitive_data=&status_code=000000&version=2.0.0&zzz=";
     let body = parties.et_respond(&Response::new(
-        StatusCode::from_code("100002"),
+        ReplyCode::from_code("100002"),
         "bad signature",
         crafted,
     ));
@@ -228,7 +228,7 @@ fn et_refusal_echoing_a_crafted_return_info_is_not_read_as_a_success() {
         check_response_readings(
             &parties,
             &request,
-            &Response::new(StatusCode::from_code("100002"), "bad signature", crafted,)
+            &Response::new(ReplyCode::from_code("100002"), "bad signature", crafted,)
         ) > 0
     );
 }
@@ -723,7 +723,7 @@ fn a_signed_refusal_with_added_keys_is_a_verified_refusal_with_ets_code_and_mess
         .unwrap();
     let opened = parties.et_open(&request);
     let refusal = Response::new(
-        StatusCode::from_code("200003"),
+        ReplyCode::from_code("200003"),
         "not awaiting payment",
         opened.return_info.as_str(),
     );
@@ -737,7 +737,7 @@ fn a_signed_refusal_with_added_keys_is_a_verified_refusal_with_ets_code_and_mess
             .open_untyped(Some(&request), &body)
             .unwrap_err(),
         Error::Api {
-            code: StatusCode::from_code("200003"),
+            code: ReplyCode::from_code("200003"),
             message: "not awaiting payment".into(),
             authenticated: true,
         }
@@ -751,7 +751,7 @@ fn a_signed_refusal_of_another_request_is_not_authenticated_for_this_one() {
     let ours = parties.merchant.build(&op, SystemTime::now()).unwrap();
     let other = parties.merchant.build(&op, SystemTime::now()).unwrap();
     let refusal_of_other = parties.et_respond(&Response::new(
-        StatusCode::from_code("100003"),
+        ReplyCode::from_code("100003"),
         "serial number already used",
         parties.et_open(&other).return_info.as_str(),
     ));
@@ -795,7 +795,7 @@ fn an_unnamed_key_that_could_be_cut_out_of_the_return_info_echo_is_refused() {
         .unwrap();
     let forged = signed_with(
         &parties,
-        &Response::new(StatusCode::Success, "SUCCESS", OURS),
+        &Response::new(ReplyCode::Success, "SUCCESS", OURS),
         |o| o.insert("return_msg", UntypedValue::string("x")),
     );
     assert_eq!(
@@ -826,7 +826,7 @@ fn an_unnamed_key_that_could_be_cut_out_of_the_return_info_echo_is_refused() {
         .unwrap();
     let reply = signed_with(
         &named,
-        &Response::new(StatusCode::Success, "SUCCESS", OURS),
+        &Response::new(ReplyCode::Success, "SUCCESS", OURS),
         |o| o.insert("return_msg", UntypedValue::string("x")),
     );
     assert!(named.merchant.open_untyped(Some(&request), &reply).is_ok());

@@ -6,7 +6,7 @@ mod common;
 
 use common::Parties;
 use et_crypto::{AesKey, Iv};
-use et_model::{GetPayUrl, QueryOrders, StatusCode};
+use et_model::{GetPayUrl, QueryOrders, ReplyCode};
 use et_proto::{Error, Message, Profile, Response, UntypedObject, UntypedValue, ValueKind};
 use std::time::SystemTime;
 
@@ -116,7 +116,7 @@ fn error_responses_are_typed_and_marked() {
         .respond(
             parties.merchant_public(),
             &Response::new(
-                StatusCode::OrderNotAwaitingPayment,
+                ReplyCode::OrderNotAwaitingPayment,
                 "order not payable",
                 request.return_info.as_str(),
             ),
@@ -129,7 +129,7 @@ fn error_responses_are_typed_and_marked() {
     assert_eq!(
         err,
         Error::Api {
-            code: StatusCode::OrderNotAwaitingPayment,
+            code: ReplyCode::OrderNotAwaitingPayment,
             message: "order not payable".into(),
             authenticated: true
         }

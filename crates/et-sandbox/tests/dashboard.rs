@@ -434,7 +434,7 @@ async fn an_order_page_lists_the_rules_that_apply_to_it_and_escapes_them() {
     let id = create(&sb, &m, &order("F-1", None)).await;
     let other = create(&sb, &m, &order("F-2", None)).await;
     let hostile_code = Fault::ErrorCode {
-        status_code: et_model::StatusCode::from_code("900001"),
+        status_code: et_model::ReplyCode::from_code("900001"),
         message: HOSTILE.to_owned(),
     };
     for r in [

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use common::*;
 use et_http::{Client, Endpoint, TransportConfig, TransportError};
-use et_model::{CreateOrder, CurrencyCode, GetRate, QueryOrders, StatusCode};
+use et_model::{CreateOrder, CurrencyCode, GetRate, QueryOrders, ReplyCode};
 use et_sandbox::{Fault, FaultRule, RateTable, RunningSandbox, SandboxCode, Scope, Stage};
 use et_testkit::order;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -36,7 +36,7 @@ fn gbp_rate() -> GetRate {
 }
 
 /// ET's signed refusal: its code and message.
-fn signed_refusal(e: &et_http::Error) -> (StatusCode, String) {
+fn signed_refusal(e: &et_http::Error) -> (ReplyCode, String) {
     match e {
         et_http::Error::Response(et_proto::Error::Api {
             code,
@@ -242,7 +242,7 @@ async fn a_signed_error_code_arrives_as_a_verified_api_error() {
         assert!(refused.may_have_reached_et(), "ET answered");
     }
     let fault = Fault::ErrorCode {
-        status_code: StatusCode::from_code("123456"),
+        status_code: ReplyCode::from_code("123456"),
         message: "ET is closed for the holiday".into(),
     };
     sb.add_fault(FaultRule::new(Scope::Next(1), fault))
