@@ -21,8 +21,7 @@
 //! ```
 
 use std::error::Error;
-use std::time::Duration;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use criterion::measurement::{Measurement, ValueFormatter, WallTime};
 

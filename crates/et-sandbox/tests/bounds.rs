@@ -4,8 +4,7 @@
 mod common;
 
 use std::path::Path;
-use std::time::Duration;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use et_sandbox::{Limits, RunningSandbox, SandboxConfig};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};

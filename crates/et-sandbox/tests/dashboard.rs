@@ -38,10 +38,7 @@ async fn create(sb: &RunningSandbox, m: &Merchant, op: &CreateOrder) -> String {
 
 /// GETs a page: status, headers, body as text.
 async fn page(url: &str) -> (u16, http::HeaderMap, String) {
-    let request = http::Request::get(url)
-        .body(Full::new(Bytes::new()))
-        .expect("request");
-    fetch(request).await
+    fetch(request(http::Method::GET, url, &[], "")).await
 }
 
 fn url(sb: &RunningSandbox, path: &str) -> String {

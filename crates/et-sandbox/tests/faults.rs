@@ -5,8 +5,7 @@
 
 mod common;
 
-use std::time::SystemTime;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use common::*;
 use et_http::{Client, Endpoint, TransportConfig, TransportError};

@@ -5,8 +5,7 @@ mod common;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use common::{get, merchant, post, start, state_dir, wait_for, Receiver};
 use et_model::{ApplyRefund, CreateOrder, GetPayUrl, Notification, OrderStatus, QueryOrders};

@@ -4,7 +4,6 @@
 
 use std::path::Path;
 use std::time::SystemTime;
-use std::time::{Duration, Instant};
 
 use et_crypto::{PrivateKey, PublicKey};
 use et_model::Operation;
@@ -13,13 +12,9 @@ use et_proto::{
 };
 use et_sandbox::{RunningSandbox, SandboxCode, SandboxConfig, SandboxDir};
 
-use bytes::Bytes;
-pub(crate) use et_testkit::http::{get, post, wait_for, Receiver};
+pub(crate) use et_testkit::http::{fetch, get, post, request, wait_for, Receiver};
 /// A fresh state directory holding the test kit's keys and merchant.
 pub(crate) use et_testkit::merchant_dir as state_dir;
-use http_body_util::{BodyExt, Full};
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::TokioExecutor;
 
 pub(crate) async fn start(dir: &Path, time_scale: f64) -> RunningSandbox {
     let config = SandboxConfig {
@@ -139,36 +134,6 @@ pub(crate) fn refused<T: std::fmt::Debug>(
         }
         other => panic!("expected refusal {code}, got {other:?}"),
     }
-}
-
-/// A request to `url` with `headers` and `body`.
-pub(crate) fn request(
-    method: http::Method,
-    url: &str,
-    headers: &[(&str, &str)],
-    body: impl Into<Bytes>,
-) -> http::Request<Full<Bytes>> {
-    let mut request = http::Request::builder().method(method).uri(url);
-    for (name, value) in headers {
-        request = request.header(*name, *value);
-    }
-    request.body(Full::new(body.into())).expect("request")
-}
-
-/// One exchange on a fresh client: status, headers, body as text.
-pub(crate) async fn fetch(request: http::Request<Full<Bytes>>) -> (u16, http::HeaderMap, String) {
-    let client = Client::builder(TokioExecutor::new()).build_http::<Full<Bytes>>();
-    let response = tokio::time::timeout(Duration::from_secs(10), client.request(request))
-        .await
-        .expect("answer within 10 s")
-        .expect("HTTP exchange");
-    let (parts, body) = response.into_parts();
-    let body = body.collect().await.expect("body").to_bytes();
-    (
-        parts.status.as_u16(),
-        parts.headers,
-        String::from_utf8_lossy(&body).into_owned(),
-    )
 }
 
 /// The checkout form's token in a checkout page, as a browser on the page
