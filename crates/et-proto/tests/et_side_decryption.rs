@@ -8,7 +8,6 @@ use common::Parties;
 use et_crypto::{AesKey, Iv, KeyPadding};
 use et_model::{Amount, CountryCode, CreateOrder, CurrencyCode};
 use et_proto::{DecryptionStep, Error, Message, Profile, UntypedObject, UntypedValue};
-use std::time::SystemTime;
 
 fn order() -> CreateOrder {
     CreateOrder::new(
@@ -23,7 +22,7 @@ fn order() -> CreateOrder {
 /// The merchant's request with `aeskey` and `sensitive_data` replaced and
 /// the merchant's signature renewed: only decryption can fail.
 fn resigned(parties: &Parties, aeskey: &str, sensitive_data: &str) -> Vec<u8> {
-    let built = parties.merchant.build(&order(), SystemTime::now()).unwrap();
+    let built = parties.build(&order());
     let mut object = UntypedObject::parse_json(&built.body, Message::Request).unwrap();
     object.insert("aeskey", UntypedValue::string(aeskey));
     object.insert("sensitive_data", UntypedValue::string(sensitive_data));
@@ -109,7 +108,7 @@ fn et_side_tries_only_the_configured_padding_unless_detection_is_on() {
         ..Profile::default()
     };
     let parties = Parties::with_profiles(1024, oaep.clone(), Profile::default());
-    let request = parties.merchant.build(&order(), SystemTime::now()).unwrap();
+    let request = parties.build(&order());
     assert_eq!(
         parties
             .et
@@ -124,7 +123,7 @@ fn et_side_tries_only_the_configured_padding_unless_detection_is_on() {
         ..Profile::default()
     };
     let parties = Parties::with_profiles(1024, oaep, detecting);
-    let request = parties.merchant.build(&order(), SystemTime::now()).unwrap();
+    let request = parties.build(&order());
     assert!(parties
         .et
         .open_request(&request.body, parties.lookup())

@@ -179,10 +179,7 @@ fn et_refusal_echoing_a_crafted_return_info_is_not_read_as_a_success() {
         ..Profile::default()
     };
     let parties = Parties::same(1024, profile);
-    let request = parties
-        .merchant
-        .build(&et_model::GetPayUrl::new("ET1"), SystemTime::now())
-        .unwrap();
+    let request = parties.build(&et_model::GetPayUrl::new("ET1"));
     let crafted = "&sensitive_data=&status_code=000000&version=2.0.0&zzz=";
     let body = parties.et_respond(&Response::new(
         ReplyCode::from_code("100002"),
@@ -405,10 +402,7 @@ fn signed_reply(
 #[test]
 fn with_the_exact_profile_a_signed_response_is_believed_only_in_ets_documented_shape() {
     let parties = Parties::same(1024, Profile::exact());
-    let request = parties
-        .merchant
-        .build(&et_model::GetPayUrl::new("ET1"), SystemTime::now())
-        .unwrap();
+    let request = parties.build(&et_model::GetPayUrl::new("ET1"));
     let open = |body: &[u8]| parties.merchant.open_untyped(Some(&request), body);
     assert!(open(&signed_reply(&parties, &request, |_| {})).is_ok());
     let refused = |key: &str, rule| {
@@ -531,8 +525,8 @@ fn with_the_exact_profile_a_signed_response_is_believed_only_in_ets_documented_s
 fn every_request_gets_a_fresh_return_info_that_the_reply_must_echo() {
     let parties = Parties::same(1024, Profile::default());
     let op = et_model::GetPayUrl::new("ET1");
-    let first = parties.merchant.build(&op, SystemTime::now()).unwrap();
-    let second = parties.merchant.build(&op, SystemTime::now()).unwrap();
+    let first = parties.build(&op);
+    let second = parties.build(&op);
     assert_eq!(first.return_info.len(), 22);
     assert!(first.return_info.bytes().all(|b| b.is_ascii_alphanumeric()));
     assert_ne!(first.return_info, second.return_info);
@@ -605,14 +599,7 @@ fn a_request_whose_signed_text_could_be_re_split_is_not_built_or_opened() {
     };
     assert!(parties
         .et
-        .open_request(
-            &parties
-                .merchant
-                .build(&url, SystemTime::now())
-                .unwrap()
-                .body,
-            parties.lookup()
-        )
+        .open_request(&parties.build(&url).body, parties.lookup())
         .is_ok());
 }
 
@@ -657,10 +644,7 @@ fn signed_with(
 #[test]
 fn a_reply_with_keys_et_added_and_no_version_is_believed_and_keeps_them() {
     let parties = Parties::same(1024, Profile::default());
-    let request = parties
-        .merchant
-        .build(&et_model::GetPayUrl::new("ET1"), SystemTime::now())
-        .unwrap();
+    let request = parties.build(&et_model::GetPayUrl::new("ET1"));
     let opened = parties.et_open(&request);
     let added = |o: &mut UntypedObject| {
         o.insert("trace_id", UntypedValue::string("t-1&x=2"));
@@ -717,10 +701,7 @@ fn a_reply_with_keys_et_added_and_no_version_is_believed_and_keeps_them() {
 #[test]
 fn a_signed_refusal_with_added_keys_is_a_verified_refusal_with_ets_code_and_message() {
     let parties = Parties::same(1024, Profile::default());
-    let request = parties
-        .merchant
-        .build(&et_model::GetPayUrl::new("ET1"), SystemTime::now())
-        .unwrap();
+    let request = parties.build(&et_model::GetPayUrl::new("ET1"));
     let opened = parties.et_open(&request);
     let refusal = Response::new(
         ReplyCode::from_code("200003"),
@@ -748,8 +729,8 @@ fn a_signed_refusal_with_added_keys_is_a_verified_refusal_with_ets_code_and_mess
 fn a_signed_refusal_of_another_request_is_not_authenticated_for_this_one() {
     let parties = Parties::same(1024, Profile::default());
     let op = et_model::GetPayUrl::new("ET1");
-    let ours = parties.merchant.build(&op, SystemTime::now()).unwrap();
-    let other = parties.merchant.build(&op, SystemTime::now()).unwrap();
+    let ours = parties.build(&op);
+    let other = parties.build(&op);
     let refusal_of_other = parties.et_respond(&Response::new(
         ReplyCode::from_code("100003"),
         "serial number already used",
@@ -1097,10 +1078,7 @@ fn a_data_list_cut_inside_a_json_string_is_refused() {
     // ET's `data` holds `&dz=` inside a URL; cut there, `dz` (an unknown key
     // sorting after `data`) would take the rest of the list.
     let parties = Parties::same(1024, Profile::default());
-    let request = parties
-        .merchant
-        .build(&et_model::GetPayUrl::new("ET1"), SystemTime::now())
-        .unwrap();
+    let request = parties.build(&et_model::GetPayUrl::new("ET1"));
     let mut response = Response::success(&parties.et_open(&request));
     response.data = r#"[{"pay_url":"https://et.example/pay?a=1&dz=2"}]"#.into();
     response.count = 1;

@@ -142,10 +142,7 @@ fn check_all_operations(parties: &Parties) {
 }
 
 fn check<Op: Operation>(parties: &Parties, op: &Op, outputs: Vec<Op::Output>) {
-    let request = parties
-        .merchant
-        .build(op, SystemTime::now())
-        .expect("build");
+    let request = parties.build(op);
     let opened = parties.et_open(&request);
     assert_eq!(opened.serial_number, request.serial_number);
     assert_eq!(opened.server_type, request.server_type.as_str());
@@ -239,10 +236,7 @@ fn response_padding_is_detected_when_the_guess_is_wrong() {
     check_all_operations(&parties);
     // Off by default: only the configured padding is tried.
     let parties = Parties::with_profiles(1024, Profile::default(), et);
-    let request = parties
-        .merchant
-        .build(&QueryOrders::new(["ET1"]), SystemTime::now())
-        .unwrap();
+    let request = parties.build(&QueryOrders::new(["ET1"]));
     let body = common::et1_paid_reply(&parties, &request);
     assert_eq!(
         parties
@@ -258,10 +252,7 @@ fn response_padding_is_detected_when_the_guess_is_wrong() {
 #[test]
 fn server_type_follows_the_profile_and_is_checked() {
     let parties = Parties::same(1024, Profile::default());
-    let request = parties
-        .merchant
-        .build(&GetPayUrl::new("ET1"), SystemTime::now())
-        .unwrap();
+    let request = parties.build(&GetPayUrl::new("ET1"));
     let opened = parties.et_open(&request);
     assert!(matches!(
         opened.operation::<GetRate>(),
@@ -278,7 +269,7 @@ fn server_type_follows_the_profile_and_is_checked() {
         "1.00".parse().unwrap(),
     );
     let parties = Parties::with_profiles(1024, legacy, Profile::default());
-    let request = parties.merchant.build(&order, SystemTime::now()).unwrap();
+    let request = parties.build(&order);
     assert_eq!(request.server_type, ServerType::AddSpecialRentOrder);
     let opened = parties.et_open(&request);
     assert_eq!(opened.operation::<CreateOrder>().unwrap(), order);
@@ -287,10 +278,7 @@ fn server_type_follows_the_profile_and_is_checked() {
 #[test]
 fn wire_shape_follows_the_documented_template() {
     let parties = Parties::same(1024, Profile::default());
-    let request = parties
-        .merchant
-        .build(&GetPayUrl::new("ET1"), SystemTime::now())
-        .unwrap();
+    let request = parties.build(&GetPayUrl::new("ET1"));
     let body = et_proto::UntypedObject::parse_json(&request.body, Message::Request).unwrap();
     let keys: Vec<&str> = body.iter().map(|(k, _)| k).collect();
     assert_eq!(
@@ -365,10 +353,7 @@ fn return_info_must_be_echoed() {
 #[test]
 fn open_untyped_returns_both_payloads() {
     let parties = Parties::same(1024, Profile::default());
-    let request = parties
-        .merchant
-        .build(&QueryOrders::new(["ET1"]), SystemTime::now())
-        .unwrap();
+    let request = parties.build(&QueryOrders::new(["ET1"]));
     let opened = parties.et_open(&request);
     assert_eq!(
         opened.data_json().unwrap(),
@@ -411,15 +396,7 @@ fn parties_are_shared_across_threads() {
     let parties = Parties::same(1024, Profile::default());
     let serials: Vec<String> = std::thread::scope(|scope| {
         let workers: Vec<_> = (0..4)
-            .map(|_| {
-                scope.spawn(|| {
-                    parties
-                        .merchant
-                        .build(&GetPayUrl::new("ET1"), SystemTime::now())
-                        .unwrap()
-                        .serial_number
-                })
-            })
+            .map(|_| scope.spawn(|| parties.build(&GetPayUrl::new("ET1")).serial_number))
             .collect();
         workers.into_iter().map(|w| w.join().unwrap()).collect()
     });
@@ -450,8 +427,7 @@ fn create_order_writes_the_amount_as_the_profile_spells_it() {
             profile.with_server_type::<CreateOrder>(ServerType::AddSpecialRentOrder),
         ] {
             let parties = Parties::same(1024, profile);
-            let opened =
-                parties.et_open(&parties.merchant.build(&order, SystemTime::now()).unwrap());
+            let opened = parties.et_open(&parties.build(&order));
             // Only the key changes: its place, its value, every other byte stay.
             let expected = written.replace(r#""tuituon":"#, &format!(r#""{name}":"#));
             assert_eq!(opened.sensitive.as_str(), expected, "{name}");
@@ -465,7 +441,7 @@ fn create_order_writes_the_amount_as_the_profile_spells_it() {
     };
     let parties = Parties::same(1024, tuition);
     let query = QueryOrders::new(["ET1"]);
-    let opened = parties.et_open(&parties.merchant.build(&query, SystemTime::now()).unwrap());
+    let opened = parties.et_open(&parties.build(&query));
     assert_eq!(opened.operation::<QueryOrders>().unwrap(), query);
 }
 
@@ -523,10 +499,7 @@ fn et_side_writes_version_and_added_response_keys_as_its_profile_says() {
         ..Profile::default()
     };
     let parties = Parties::with_profiles(1024, played.clone(), played);
-    let request = parties
-        .merchant
-        .build(&GetPayUrl::new("ET1"), SystemTime::now())
-        .unwrap();
+    let request = parties.build(&GetPayUrl::new("ET1"));
     let opened = parties.et_open(&request);
     let body = parties.et_respond(&Response::success(&opened));
     let raw: serde_json::Value = serde_json::from_slice(&body).unwrap();

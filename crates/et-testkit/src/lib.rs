@@ -23,9 +23,10 @@ pub mod http;
 
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
+use std::time::SystemTime;
 
 use et_crypto::{PrivateKey, PublicKey};
-use et_model::{Amount, CountryCode, CreateOrder, CurrencyCode};
+use et_model::{Amount, CountryCode, CreateOrder, CurrencyCode, Operation};
 use et_proto::{
     BuiltRequest, Credentials, EtSide, Merchant, OpenedRequest, Profile, Response, UntypedObject,
     UntypedValue,
@@ -221,6 +222,14 @@ impl Parties {
             (m == MERCHANT_NUMBER && s == SUB_MERCHANT_NUMBER)
                 .then(|| self.merchant_public().clone())
         }
+    }
+
+    /// The merchant builds `op`, numbered with the system clock (a step
+    /// that must succeed).
+    pub fn build<Op: Operation>(&self, op: &Op) -> BuiltRequest {
+        self.merchant
+            .build(op, SystemTime::now())
+            .expect("the merchant builds the request")
     }
 
     /// ET opens a request the merchant built (a step that must succeed).
