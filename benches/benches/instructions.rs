@@ -13,6 +13,7 @@
 #![allow(missing_docs)]
 
 use std::hint::black_box;
+use std::time::SystemTime;
 
 use benches::{notification_body, notification_verifier, parties, typical_order};
 use bytes::Bytes;
@@ -59,15 +60,16 @@ fn rsa_inputs(body: &[u8], message: Message) -> (String, Vec<u8>, Vec<u8>) {
     (sign_string(&object), field("sign"), field("aeskey"))
 }
 
-fn setup_build() -> (Merchant, CreateOrder) {
-    (fixture().merchant, typical_order().expect("typical order"))
+fn setup_build() -> (Merchant, CreateOrder, SystemTime) {
+    let order = typical_order().expect("typical order");
+    (fixture().merchant, order, SystemTime::now())
 }
 
 fn setup_build_rsa() -> (PrivateKey, PublicKey, String) {
     let f = fixture();
     let request = f
         .merchant
-        .build(&typical_order().expect("typical order"))
+        .build(&typical_order().expect("typical order"), SystemTime::now())
         .expect("build");
     let (text, _, _) = rsa_inputs(&request.body, Message::Request);
     (f.merchant_key.clone(), f.et_key.public_key().clone(), text)
@@ -77,8 +79,8 @@ fn setup_build_rsa() -> (PrivateKey, PublicKey, String) {
 #[library_benchmark]
 #[bench::create_order(setup = setup_build)]
 #[bench::create_order_without_rsa(setup = setup_build, config = without_rsa())]
-fn envelope_build((merchant, order): (Merchant, CreateOrder)) -> BuiltRequest {
-    black_box(merchant.build(black_box(&order)).expect("builds"))
+fn envelope_build((merchant, order, now): (Merchant, CreateOrder, SystemTime)) -> BuiltRequest {
+    black_box(merchant.build(black_box(&order), now).expect("builds"))
 }
 
 // The same envelope's RSA work alone.
@@ -159,7 +161,7 @@ fn payload_typed(json: String) -> usize {
 fn setup_envelope() -> UntypedObject {
     let request = fixture()
         .merchant
-        .build(&typical_order().expect("typical order"))
+        .build(&typical_order().expect("typical order"), SystemTime::now())
         .expect("build");
     UntypedObject::parse_json(&request.body, Message::Request).expect("parses")
 }

@@ -5,6 +5,7 @@
 
 use std::collections::BTreeMap;
 use std::hint::black_box;
+use std::time::SystemTime;
 
 use benches::ThreadCpu;
 use benches::{
@@ -43,10 +44,10 @@ fn envelope_build(c: &mut Criterion<ThreadCpu>) {
     for (id, f) in fixtures() {
         c.benchmark_group("envelope_build")
             .bench_function(id.clone(), |b| {
-                b.iter(|| f.merchant.build(black_box(&order)))
+                b.iter(|| f.merchant.build(black_box(&order), SystemTime::now()))
             });
         // The same envelope's RSA work alone: sign its sign string, wrap a 16-byte key.
-        let request = f.merchant.build(&order).expect("build");
+        let request = f.merchant.build(&order, SystemTime::now()).expect("build");
         let (text, _, _) = parts(&request.body);
         let et_public = f.et_key.public_key();
         c.benchmark_group("envelope_build_rsa")
@@ -159,7 +160,7 @@ fn notification(c: &mut Criterion<ThreadCpu>) {
 fn sign_string_build(c: &mut Criterion<ThreadCpu>) {
     let f = parties(1024, Some(et_crypto::Backend::RustCrypto)).expect("fixture keys load");
     let order = typical_order().expect("typical order parses");
-    let request = f.merchant.build(&order).expect("build");
+    let request = f.merchant.build(&order, SystemTime::now()).expect("build");
     let envelope = UntypedObject::parse_json(&request.body, Message::Request).expect("parses");
     c.benchmark_group("sign_string")
         .bench_function(BenchmarkId::new("none", "envelope_12_keys"), |b| {

@@ -15,13 +15,13 @@
 //! use benches::BACKENDS;
 //! let (name, backend) = BACKENDS[0];
 //! let parties = benches::parties(1024, backend)?;
-//! let request = parties.merchant.build(&benches::typical_order()?)?;
+//! let request = parties.merchant.build(&benches::typical_order()?, std::time::SystemTime::now())?;
 //! assert!(!request.body.is_empty() && !name.is_empty());
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
 use std::error::Error;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use criterion::measurement::{Measurement, ValueFormatter, WallTime};
 
@@ -113,7 +113,9 @@ pub fn parties(bits: usize, backend: Option<Backend>) -> SetupResult<Parties> {
 /// A batch query for `n` orders and ET's signed, encrypted answer with `n` items.
 pub fn batch_response(parties: &Parties, n: usize) -> SetupResult<(BuiltRequest, Vec<u8>)> {
     let ids: Vec<String> = (0..n).map(order_id).collect();
-    let request = parties.merchant.build(&QueryOrders::new(ids))?;
+    let request = parties
+        .merchant
+        .build(&QueryOrders::new(ids), SystemTime::now())?;
     let merchant_public = parties.merchant_key.public_key();
     let opened = parties
         .et

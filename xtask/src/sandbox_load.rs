@@ -10,7 +10,7 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use bytes::Bytes;
 use et_model::{CurrencyCode, GetRate};
@@ -97,7 +97,7 @@ async fn load() -> Result<Figures, String> {
     // The sandbox loads its key the same way, so it makes the same choice.
     let et_key = et_crypto::PrivateKey::load(&read(et_sandbox::ET_PRIVATE_PEM)?)
         .map_err(|e| e.to_string())?;
-    let sign = et_crypto::Operation::Sign(et_crypto::SignHash::Sha256);
+    let sign = et_crypto::RsaOperation::Sign(et_crypto::SignHash::Sha256);
     let backend = et_key.backend_for(sign);
     println!(
         "RSA backend (automatic choice, {} bits): sandbox signs answers on {backend:?}",
@@ -116,7 +116,11 @@ async fn load() -> Result<Figures, String> {
             .map(|_| {
                 scope.spawn(|| {
                     (0..REQUESTS / threads)
-                        .map(|_| merchant.build(&rate).map(|r| Bytes::from(r.body)))
+                        .map(|_| {
+                            merchant
+                                .build(&rate, SystemTime::now())
+                                .map(|r| Bytes::from(r.body))
+                        })
                         .collect::<Result<Vec<_>, _>>()
                 })
             })

@@ -14,7 +14,7 @@
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
-use std::time::Instant;
+use std::time::{Instant, SystemTime};
 
 use bytes::Bytes;
 use et_model::{AttachmentType, CreateOrder, UploadAttachment};
@@ -88,7 +88,7 @@ fn measure(
         let mut orders = Vec::new();
         for n in 0..ROUNDS {
             let op = order(n)?;
-            let req = merchant.build(&op).map_err(|e| e.to_string())?;
+            let req = merchant.build(&op, SystemTime::now()).map_err(|e| e.to_string())?;
             let (_, body) = post(&addr, Bytes::from(req.body.clone())).await?;
             let created = merchant.open::<CreateOrder>(&req, &body).map_err(|e| e.to_string())?;
             orders.push(created.items[0].order_id.clone());
@@ -107,7 +107,7 @@ fn measure(
                         file_name: "offer.pdf".into(),
                         extra: Default::default(),
                     };
-                    let mut body = merchant.build(&op).map_err(|e| e.to_string())?.body;
+                    let mut body = merchant.build(&op, SystemTime::now()).map_err(|e| e.to_string())?.body;
                     if forged {
                         forge(&mut body);
                     }

@@ -615,7 +615,7 @@ fn setting<T: SettingName + Send + Sync + Clone>() -> impl clap::builder::TypedV
 {
     use clap::builder::TypedValueParser;
     clap::builder::PossibleValuesParser::new(T::NAMES.iter().map(|(name, _)| *name))
-        .try_map(|name| T::from_name(&name).ok_or("not a value of this setting"))
+        .try_map(|name| T::from_code(&name).ok_or("not a value of this setting"))
 }
 
 /// `--order-server-type`.

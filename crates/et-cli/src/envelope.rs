@@ -3,6 +3,7 @@
 use et_model::{RawJson, ServerType};
 use et_proto::{Credentials, Merchant, Profile, RequestOptions, UntypedReply};
 use serde::Serialize;
+use std::time::SystemTime;
 
 use crate::cli::{PayloadArgs, RequestBuildArgs, ResponseOpenArgs};
 use crate::error::{verified_refusal, CliResult, Failure};
@@ -27,6 +28,7 @@ pub(crate) fn build(args: &RequestBuildArgs) -> CliResult {
             &payloads.data,
             &payloads.sensitive,
             &RequestOptions::default(),
+            SystemTime::now(),
         )
         .map_err(Failure::usage)?;
     crate::output::line(String::from_utf8_lossy(&built.body))

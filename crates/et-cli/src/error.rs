@@ -281,7 +281,7 @@ impl std::error::Error for Failure {
 
 /// ET's status code and message when `e` is ET's refusal and its signature
 /// verified: the one test behind exit code 3.
-pub(crate) fn verified_refusal(e: &et_proto::Error) -> Option<(&et_model::StatusCode, &str)> {
+pub(crate) fn verified_refusal(e: &et_proto::Error) -> Option<(&et_model::ReplyCode, &str)> {
     match e {
         et_proto::Error::Api {
             code,
@@ -349,7 +349,7 @@ mod tests {
     #[test]
     fn only_a_verified_refusal_is_exit_3_whichever_way_it_arrives() {
         let refusal = |authenticated| et_proto::Error::Api {
-            code: et_model::StatusCode::from_code("200001"),
+            code: et_model::ReplyCode::from_code("200001"),
             message: "order not found".into(),
             authenticated,
         };

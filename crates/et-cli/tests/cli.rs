@@ -1208,7 +1208,7 @@ fn et_answer(request: &[u8], status_code: &str, message: &str, items: &str) -> V
         .open_request(request, |_, _| Some(merchant_public()))
         .expect("open");
     let mut response = Response::new(
-        et_model::StatusCode::from_code(status_code),
+        et_model::ReplyCode::from_code(status_code),
         message,
         opened.return_info.as_str(),
     );

@@ -7,7 +7,7 @@
 
 use std::time::{Duration, Instant};
 
-use et_crypto::{Backend, KeyPadding, Operation, PrivateKey, SignHash};
+use et_crypto::{Backend, KeyPadding, PrivateKey, RsaOperation, SignHash};
 
 const WINDOW: Duration = Duration::from_secs(3);
 
@@ -43,7 +43,7 @@ fn main() -> Result<(), et_crypto::Error> {
                 "rsa{bits} {label} (ran on {:?} / {:?} / {:?}): sign {sign:.0}/s, verify {verify:.0}/s, pkcs1v15 decrypt {decrypt:.0}/s",
                 key.backend(),
                 public.backend(),
-                key.backend_for(Operation::Decrypt(KeyPadding::Pkcs1v15)),
+                key.backend_for(RsaOperation::Decrypt(KeyPadding::Pkcs1v15)),
             );
         }
     }

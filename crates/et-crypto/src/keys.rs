@@ -8,7 +8,7 @@ use rsa::traits::PublicKeyParts;
 use rsa::{BigUint, RsaPrivateKey, RsaPublicKey};
 use zeroize::Zeroizing;
 
-use crate::backend::{rust_crypto, Backend, Operation, Selection};
+use crate::backend::{rust_crypto, Backend, RsaOperation, Selection};
 use crate::key_input::{self, Parsed, MAX_BITS, MIN_BITS};
 use crate::{Error, KeyKind};
 
@@ -107,7 +107,7 @@ macro_rules! engines {
                 not(any(feature = "aws-lc", feature = "openssl")),
                 allow(unused_variables)
             )]
-            fn engine(&self, op: Operation) -> $engine<'_> {
+            fn engine(&self, op: RsaOperation) -> $engine<'_> {
                 let chosen = self.selection.choose(|backend| match backend {
                     #[cfg(feature = "aws-lc")]
                     Backend::AwsLc => self.aws.as_ref().is_some_and(|k| k.accepts(op)),
@@ -224,19 +224,19 @@ impl PrivateKey {
     }
 
     /// The backend that runs `op` with this key (private-key operations:
-    /// [`Operation::Sign`], [`Operation::Decrypt`]; public ones are the
+    /// [`RsaOperation::Sign`], [`RsaOperation::Decrypt`]; public ones are the
     /// [`PrivateKey::public_key`]'s).
-    pub fn backend_for(&self, op: Operation) -> Backend {
+    pub fn backend_for(&self, op: RsaOperation) -> Backend {
         match op {
-            Operation::Sign(_) | Operation::Decrypt(_) => self.engine(op).backend(),
-            Operation::Verify(_) | Operation::Encrypt(_) => self.public.backend_for(op),
+            RsaOperation::Sign(_) | RsaOperation::Decrypt(_) => self.engine(op).backend(),
+            RsaOperation::Verify(_) | RsaOperation::Encrypt(_) => self.public.backend_for(op),
         }
     }
 
     /// The backend that runs this key's SHA-256 signing, ET's default:
-    /// `backend_for(Operation::Sign(SignHash::Sha256))`.
+    /// `backend_for(RsaOperation::Sign(SignHash::Sha256))`.
     pub fn backend(&self) -> Backend {
-        self.backend_for(Operation::Sign(SignHash::Sha256))
+        self.backend_for(RsaOperation::Sign(SignHash::Sha256))
     }
 
     /// Modulus size in bits.
@@ -273,7 +273,7 @@ impl PrivateKey {
     /// # Errors
     /// [`Error::RsaSign`] if the backend fails.
     pub fn sign(&self, hash: SignHash, msg: &[u8]) -> Result<Vec<u8>, Error> {
-        match self.engine(Operation::Sign(hash)) {
+        match self.engine(RsaOperation::Sign(hash)) {
             PrivateEngine::RustCrypto(key) => rust_crypto::sign(key, hash, msg),
             #[cfg(feature = "aws-lc")]
             PrivateEngine::AwsLc(key) => key.sign(hash, msg),
@@ -298,7 +298,7 @@ impl PrivateKey {
         if ciphertext.len() != self.public.modulus_len() {
             return Err(Error::RsaDecrypt);
         }
-        match self.engine(Operation::Decrypt(padding)) {
+        match self.engine(RsaOperation::Decrypt(padding)) {
             PrivateEngine::RustCrypto(key) => rust_crypto::decrypt(key, padding, ciphertext),
             #[cfg(feature = "aws-lc")]
             PrivateEngine::AwsLc(key) => key.decrypt(padding, ciphertext),
@@ -408,16 +408,16 @@ impl PublicKey {
         }
     }
 
-    /// The backend that runs `op` with this key ([`Operation::Verify`] or
-    /// [`Operation::Encrypt`]; private-key operations report RustCrypto).
-    pub fn backend_for(&self, op: Operation) -> Backend {
+    /// The backend that runs `op` with this key ([`RsaOperation::Verify`] or
+    /// [`RsaOperation::Encrypt`]; private-key operations report RustCrypto).
+    pub fn backend_for(&self, op: RsaOperation) -> Backend {
         self.engine(op).backend()
     }
 
     /// The backend that runs this key's SHA-256 verification, ET's default:
-    /// `backend_for(Operation::Verify(SignHash::Sha256))`.
+    /// `backend_for(RsaOperation::Verify(SignHash::Sha256))`.
     pub fn backend(&self) -> Backend {
-        self.backend_for(Operation::Verify(SignHash::Sha256))
+        self.backend_for(RsaOperation::Verify(SignHash::Sha256))
     }
 
     /// Modulus size in bits.
@@ -449,7 +449,7 @@ impl PublicKey {
         if signature.len() != self.modulus_len() {
             return Err(Error::SignatureMismatch);
         }
-        match self.engine(Operation::Verify(hash)) {
+        match self.engine(RsaOperation::Verify(hash)) {
             PublicEngine::RustCrypto(key) => rust_crypto::verify(key, hash, msg, signature),
             #[cfg(feature = "aws-lc")]
             PublicEngine::AwsLc(key) => key.verify(hash, msg, signature),
@@ -464,7 +464,7 @@ impl PublicKey {
     /// # Errors
     /// [`Error::RsaEncrypt`] if `plaintext` is too long for the key and padding.
     pub fn encrypt_key(&self, padding: KeyPadding, plaintext: &[u8]) -> Result<Vec<u8>, Error> {
-        match self.engine(Operation::Encrypt(padding)) {
+        match self.engine(RsaOperation::Encrypt(padding)) {
             PublicEngine::RustCrypto(key) => rust_crypto::encrypt(key, padding, plaintext),
             #[cfg(feature = "aws-lc")]
             PublicEngine::AwsLc(key) => key.encrypt(padding, plaintext),

@@ -69,7 +69,7 @@ mod md5_sign;
 
 pub use aes_cbc::{aes_cbc_decrypt, aes_cbc_decrypt_owned, aes_cbc_encrypt, AesKey, Iv};
 pub use b64::{b64_decode, b64_encode};
-pub use backend::{Backend, Operation};
+pub use backend::{Backend, RsaOperation};
 pub use error::{Error, KeyFormat, KeyKind};
 pub use keys::{KeyPadding, PrivateKey, PublicKey, SignHash};
 pub use md5_sign::{md5_hex, md5_sign_digest, md5_verify, SaltedMd5};

@@ -380,7 +380,7 @@ fn backends_interoperate() {
 
 #[test]
 fn backend_choice_and_fallback() {
-    use et_crypto::Operation::{Decrypt, Encrypt, Sign, Verify};
+    use et_crypto::RsaOperation::{Decrypt, Encrypt, Sign, Verify};
     assert_eq!(
         private(2048, Backend::RustCrypto).backend(),
         Backend::RustCrypto

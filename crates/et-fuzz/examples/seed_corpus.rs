@@ -7,11 +7,12 @@
 use std::error::Error;
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::time::SystemTime;
 
 use et_crypto::{aes_cbc_encrypt, b64_encode, AesKey, Iv, KeyPadding, SignHash};
 use et_fuzz::{Fixtures, CONTENT_TYPES, NOTIFY_SALT};
 use et_model::{
-    CreateOrder, GetPayUrl, OrderCreated, OrderInfo, Payload, QueryOrders, StatusCode,
+    CreateOrder, GetPayUrl, OrderCreated, OrderInfo, Payload, QueryOrders, ReplyCode,
     UploadAttachment,
 };
 use et_proto::{sign_notification, BuiltRequest, Message, Response, UntypedObject, UntypedValue};
@@ -138,7 +139,7 @@ fn envelopes(corpus: &Corpus) -> Result {
     let lookup = |_: &str, _: &str| Some(merchant_public.clone());
 
     let order: CreateOrder = serde_json::from_str(CREATE_ORDER)?;
-    let order_request = f.merchant.build(&order)?;
+    let order_request = f.merchant.build(&order, SystemTime::now())?;
     let pay_url: GetPayUrl = serde_json::from_str(GET_PAY_URL)?;
     let upload: UploadAttachment = serde_json::from_str(UPLOAD)?;
     let query = QueryOrders::new([
@@ -146,17 +147,17 @@ fn envelopes(corpus: &Corpus) -> Result {
         "ET202412010000002",
         "ET202412010000003",
     ]);
-    let query_request = f.merchant.build(&query)?;
+    let query_request = f.merchant.build(&query, SystemTime::now())?;
     corpus.put("open_request", "create_order.json", &order_request.body)?;
     corpus.put(
         "open_request",
         "get_pay_url.json",
-        f.merchant.build(&pay_url)?.body,
+        f.merchant.build(&pay_url, SystemTime::now())?.body,
     )?;
     corpus.put(
         "open_request",
         "upload_attachment.json",
-        f.merchant.build(&upload)?.body,
+        f.merchant.build(&upload, SystemTime::now())?.body,
     )?;
     corpus.put("open_request", "query_orders.json", &query_request.body)?;
     corpus.put("sign_string", "request.json", &order_request.body)?;
@@ -195,7 +196,7 @@ fn envelopes(corpus: &Corpus) -> Result {
     corpus.put("open_response", "query_3_orders.json", &body)?;
 
     let error = Response::new(
-        StatusCode::OrderNotAwaitingPayment,
+        ReplyCode::OrderNotAwaitingPayment,
         "order is not awaiting payment",
         "",
     );

@@ -1,7 +1,8 @@
 //! The merchant's client: one async method per ET operation.
 
+use std::fmt;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Instant, SystemTime};
 
 use bytes::Bytes;
 use et_model::{CreateOrder, Effect, Operation, ServerType};
@@ -32,6 +33,14 @@ pub struct ClientConfig {
 ///
 /// Cheap to clone; clones share the connection pool and the serial-number
 /// source.
+///
+/// # Serial numbers
+///
+/// Each request's serial number is numbered with the system clock's time
+/// ([`Client::with_clock`] replaces it). When this instance has used up a
+/// second's serial numbers ([`et_proto::SerialsExhausted`]), the call waits
+/// for the next second on tokio's timer: the worker thread goes on with
+/// other tasks meanwhile.
 ///
 /// # Retries
 ///
@@ -73,6 +82,17 @@ pub struct Client {
     endpoint: Endpoint,
     merchant: Arc<Merchant>,
     transport: Transport,
+    clock: Clock,
+}
+
+/// The wall clock serial numbers are numbered with.
+#[derive(Clone)]
+struct Clock(Arc<dyn Fn() -> SystemTime + Send + Sync>);
+
+impl fmt::Debug for Clock {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Clock")
+    }
 }
 
 impl Client {
@@ -138,7 +158,15 @@ impl Client {
             endpoint,
             merchant: Arc::new(merchant),
             transport,
+            clock: Clock(Arc::new(SystemTime::now)),
         }
+    }
+
+    /// Replaces the wall clock serial numbers are numbered with (default
+    /// [`SystemTime::now`]), e.g. a fixed or test-driven clock.
+    pub fn with_clock(mut self, clock: impl Fn() -> SystemTime + Send + Sync + 'static) -> Self {
+        self.clock = Clock(Arc::new(clock));
+        self
     }
 
     /// The merchant (credentials, profile) this client signs as.
@@ -165,11 +193,8 @@ impl Client {
         options: &RequestOptions,
     ) -> Result<Reply<Op::Output>, Error> {
         let resend = Resend::of(&Op::SERVER_TYPE, Op::EFFECT);
-        self.send_until_settled(resend, || {
-            let request = self
-                .merchant
-                .build_with(op, options)
-                .map_err(Error::Request)?;
+        self.send_until_settled(resend, |now| {
+            let request = self.merchant.build_with(op, options, now)?;
             Ok((request, |request: &BuiltRequest, body: &[u8]| {
                 self.merchant.open::<Op>(request, body)
             }))
@@ -191,11 +216,14 @@ impl Client {
     ) -> Result<UntypedReply, Error> {
         let resend = Resend::of_wire(self.merchant.profile(), server_type.as_str());
         let server_type = &server_type;
-        self.send_until_settled(resend, || {
-            let request = self
-                .merchant
-                .build_untyped(server_type.clone(), data_json, sensitive_json, options)
-                .map_err(Error::Request)?;
+        self.send_until_settled(resend, |now| {
+            let request = self.merchant.build_untyped(
+                server_type.clone(),
+                data_json,
+                sensitive_json,
+                options,
+                now,
+            )?;
             Ok((request, |request: &BuiltRequest, body: &[u8]| {
                 self.merchant.open_untyped(Some(request), body)
             }))
@@ -216,7 +244,7 @@ impl Client {
     async fn send_until_settled<T: EtStatus, O>(
         &self,
         resend: Resend,
-        build: impl Fn() -> Result<(BuiltRequest, O), Error>,
+        build: impl Fn(SystemTime) -> Result<(BuiltRequest, O), et_proto::Error>,
     ) -> Result<T, Error>
     where
         O: Fn(&BuiltRequest, &[u8]) -> Result<T, et_proto::Error>,
@@ -226,7 +254,7 @@ impl Client {
         let mut reused_serial_retried = false;
         let mut attempt = 1;
         loop {
-            let (request, open) = build()?;
+            let (request, open) = self.numbered(&build).await?;
             let result = self.exchange(&request, |body| open(&request, body)).await;
             let Err(e) = &result else { return result };
             if !reused_serial_retried && self.may_resend_on_reused_serial(resend, e) {
@@ -249,6 +277,26 @@ impl Client {
                 continue;
             }
             return result;
+        }
+    }
+
+    /// Builds with the clock's time; when that second's serial numbers are
+    /// used up, waits on tokio's timer (never blocking the worker thread)
+    /// until the time et-proto names, and builds again.
+    async fn numbered<R>(
+        &self,
+        build: impl Fn(SystemTime) -> Result<R, et_proto::Error>,
+    ) -> Result<R, Error> {
+        loop {
+            let now = (self.clock.0)();
+            match build(now) {
+                Err(et_proto::Error::SerialsExhausted(exhausted)) => {
+                    let wait = exhausted.until.duration_since(now).unwrap_or_default();
+                    tracing::debug!(?wait, "this second's serial numbers are used up; waiting");
+                    tokio::time::sleep_until(tokio::time::Instant::now() + wait).await;
+                }
+                built => return built.map_err(Error::Request),
+            }
         }
     }
 

@@ -48,7 +48,7 @@ impl Error {
     }
 
     /// ET's `status_code` when ET answered with an error.
-    pub fn api_status(&self) -> Option<&et_model::StatusCode> {
+    pub fn api_status(&self) -> Option<&et_model::ReplyCode> {
         match self {
             Self::Response(et_proto::Error::Api { code, .. }) => Some(code),
             _ => None,

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use et_http::{Client, Endpoint, Error, RetryPolicy, TransportConfig};
 use et_model::{
     ApplyRefund, CreateOrder, EstimateAmount, GetPayUrl, GetRate, Operation, QueryOrders,
-    ServerType, StatusCode, UploadAttachment,
+    ReplyCode, ServerType, UploadAttachment,
 };
 use et_proto::{EtSide, Response};
 use serde_json::json;
@@ -22,7 +22,7 @@ async fn et_server<Op>(
     et: Arc<EtSide>,
     merchant_public: et_crypto::PublicKey,
     expect: Op,
-    answer: Result<Op::Output, StatusCode>,
+    answer: Result<Op::Output, ReplyCode>,
 ) -> (SocketAddr, Seen)
 where
     Op: Operation + Send + Sync + 'static,
@@ -71,7 +71,7 @@ where
 }
 
 /// A client for `addr` and the server, for `op` answered with `output`.
-async fn setup<Op>(op: &Op, answer: Result<Op::Output, StatusCode>) -> (Client, Seen)
+async fn setup<Op>(op: &Op, answer: Result<Op::Output, ReplyCode>) -> (Client, Seen)
 where
     Op: Operation + Send + Sync + 'static,
     Op::Output: Send + Sync + 'static,
@@ -199,7 +199,7 @@ async fn raw_call_sends_json_text_and_returns_the_answer_untyped() {
         )
         .await
         .unwrap();
-    assert_eq!(raw.reply.status_code, StatusCode::Success);
+    assert_eq!(raw.reply.status_code, ReplyCode::Success);
     let item: serde_json::Value = raw.reply.items[0].parse().unwrap();
     assert_eq!(item["currency_code"], "GBP");
     let err = client
@@ -213,9 +213,9 @@ async fn raw_call_sends_json_text_and_returns_the_answer_untyped() {
 #[tokio::test]
 async fn et_error_status_is_a_typed_response_error() {
     let op: GetPayUrl = parse(json!({"order_id": "ET001"}));
-    let (client, _) = setup(&op, Err(StatusCode::OrderNotAwaitingPayment)).await;
+    let (client, _) = setup(&op, Err(ReplyCode::OrderNotAwaitingPayment)).await;
     let err = client.get_pay_url(&op).await.unwrap_err();
-    assert_eq!(err.api_status(), Some(&StatusCode::OrderNotAwaitingPayment));
+    assert_eq!(err.api_status(), Some(&ReplyCode::OrderNotAwaitingPayment));
     assert!(matches!(
         err,
         Error::Response(et_proto::Error::Api {
@@ -229,7 +229,7 @@ async fn et_error_status_is_a_typed_response_error() {
 #[tokio::test]
 async fn invalid_payload_is_never_sent() {
     let op: ApplyRefund = parse(json!({"order_id": "ET001", "refund_order_id": "R-1"}));
-    let (client, seen) = setup(&op, Err(StatusCode::Success)).await;
+    let (client, seen) = setup(&op, Err(ReplyCode::Success)).await;
     let bad: ApplyRefund = parse(json!({"order_id": "", "refund_order_id": "R-1"}));
     let err = client.apply_refund(&bad).await.unwrap_err();
     assert!(

@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use et_http::{Client, Endpoint, Error, RetryPolicy, TransportConfig};
-use et_model::{GetPayUrl, StatusCode};
+use et_model::{GetPayUrl, ReplyCode};
 use et_proto::{EtSide, Merchant, Profile, Response, SerialNumbers};
 
 use common::{parties_with, reply, spawn_server, MERCHANT_NUMBER};
@@ -21,7 +21,7 @@ const REUSED: &str = "100003";
 /// none: ET's code is not documented).
 fn naming_the_code() -> Profile {
     Profile {
-        reused_serial_code: Some(StatusCode::from_code(REUSED)),
+        reused_serial_code: Some(ReplyCode::from_code(REUSED)),
         ..Profile::default()
     }
 }
@@ -35,12 +35,14 @@ enum OnReuse {
     RefuseUnsigned,
 }
 
-/// Serial numbers frozen in one second whose first draw is always suffix 42.
-fn frozen_serials() -> SerialNumbers {
-    let at = UNIX_EPOCH + Duration::from_secs(1_701_693_817);
-    SerialNumbers::new(MERCHANT_NUMBER)
-        .with_clock(move || -> SystemTime { at })
-        .with_rng(|| 42)
+/// The second every serial number of these tests is numbered in.
+fn frozen() -> SystemTime {
+    UNIX_EPOCH + Duration::from_secs(1_701_693_817)
+}
+
+/// Serial numbers whose first draw is always suffix 42.
+fn fixed_serials() -> SerialNumbers {
+    SerialNumbers::new(MERCHANT_NUMBER).with_rng(|| 42)
 }
 
 /// An ET that remembers serial numbers, seeded with the one a previous
@@ -67,7 +69,7 @@ async fn et_remembering(
                 Response::success(&opened)
             } else {
                 Response::new(
-                    StatusCode::from_code(REUSED),
+                    ReplyCode::from_code(REUSED),
                     "serial_number already used",
                     opened.return_info.clone(),
                 )
@@ -85,16 +87,18 @@ async fn et_remembering(
 
 async fn call_with(profile: Profile, on_reuse: OnReuse) -> (Result<(), Error>, Vec<String>) {
     let (et, merchant) = parties_with(profile);
-    let merchant = merchant.with_serial_numbers(frozen_serials());
+    let merchant = merchant.with_serial_numbers(fixed_serials());
     // The serial a process restarted within this second would send first.
-    let used_before = frozen_serials().next_serial();
+    let used_before = fixed_serials().next_serial(frozen()).unwrap();
     let (addr, received) = et_remembering(et, &merchant, used_before.clone(), on_reuse).await;
     let endpoint = Endpoint::parse(&format!("http://{addr}/server")).unwrap();
     let config = TransportConfig {
         retry: RetryPolicy::none(),
         ..TransportConfig::default()
     };
-    let client = Client::with_config(endpoint, merchant, config).unwrap();
+    let client = Client::with_config(endpoint, merchant, config)
+        .unwrap()
+        .with_clock(frozen);
     let result = client.get_pay_url(&GetPayUrl::new("ET001")).await;
     let received = received.lock().unwrap().clone();
     assert_eq!(
@@ -116,7 +120,7 @@ async fn a_signed_reused_serial_refusal_is_retried_once_with_a_fresh_serial() {
 async fn an_unsigned_reused_serial_refusal_is_not_retried() {
     let (result, received) = call_with(naming_the_code(), OnReuse::RefuseUnsigned).await;
     let e = result.unwrap_err();
-    assert_eq!(e.api_status().map(StatusCode::as_str), Some(REUSED));
+    assert_eq!(e.api_status().map(ReplyCode::as_str), Some(REUSED));
     assert_eq!(received.len(), 1, "a forged refusal may hide a success");
 }
 
@@ -125,7 +129,7 @@ async fn the_default_profile_names_no_reused_serial_code_so_nothing_is_retried()
     assert_eq!(Profile::default().reused_serial_code, None);
     let (result, received) = call_with(Profile::default(), OnReuse::Refuse).await;
     assert_eq!(
-        result.unwrap_err().api_status().map(StatusCode::as_str),
+        result.unwrap_err().api_status().map(ReplyCode::as_str),
         Some(REUSED)
     );
     assert_eq!(received.len(), 1);
@@ -143,7 +147,7 @@ async fn a_second_reuse_refusal_is_returned_not_retried_again() {
                 .open_request(request.body(), |_, _| Some(key.clone()))
                 .unwrap();
             let refusal = Response::new(
-                StatusCode::from_code(REUSED),
+                ReplyCode::from_code(REUSED),
                 "serial_number already used",
                 opened.return_info.clone(),
             );
@@ -157,7 +161,7 @@ async fn a_second_reuse_refusal_is_returned_not_retried_again() {
         .get_pay_url(&GetPayUrl::new("ET001"))
         .await
         .unwrap_err();
-    assert_eq!(e.api_status().map(StatusCode::as_str), Some(REUSED));
+    assert_eq!(e.api_status().map(ReplyCode::as_str), Some(REUSED));
     assert!(e.may_have_reached_et());
     assert_eq!(seen.requests(), 2, "one retry, no more");
 }

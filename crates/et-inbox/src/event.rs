@@ -27,8 +27,8 @@ impl Source {
         }
     }
 
-    pub(crate) fn parse(text: &str) -> Option<Self> {
-        match text {
+    pub(crate) fn from_code(code: &str) -> Option<Self> {
+        match code {
             "notification" => Some(Source::Notification),
             "reconciliation" => Some(Source::Reconciliation),
             _ => None,
@@ -221,7 +221,7 @@ impl Claimed {
         Ok(Claimed {
             id,
             dedup_key,
-            source: Source::parse(source)
+            source: Source::from_code(source)
                 .ok_or_else(|| unreadable("source is neither notification nor reconciliation"))?,
             fields: serde_json::from_str(fields)
                 .map_err(|_| unreadable("fields are not a JSON object of strings"))?,

@@ -353,7 +353,9 @@ str_code! {
 str_code! {
     /// `status_code` of every synchronous response: a six-digit string
     /// (compare as text; leading zeros matter). Only two codes are public.
-    pub enum StatusCode ("status code", String) {
+    /// Called `ReplyCode` so that it never reads as `http::StatusCode`, the
+    /// HTTP status the same reply arrives with.
+    pub enum ReplyCode ("status code", String) {
         /// Success.
         Success = "000000" => "success",
         /// The order is not awaiting payment, so no payment address can be issued.
@@ -361,10 +363,10 @@ str_code! {
     }
 }
 
-impl StatusCode {
+impl ReplyCode {
     /// Whether the call succeeded (`"000000"`).
     pub fn is_success(&self) -> bool {
-        *self == StatusCode::Success
+        *self == ReplyCode::Success
     }
 }
 
@@ -791,8 +793,8 @@ mod tests {
         assert_eq!(status, OrderStatus::Other(9));
         assert_eq!(serde_json::to_string(&status).unwrap(), "9");
         assert_eq!(status.to_string(), "unknown order status 9");
-        let code: StatusCode = serde_json::from_str("\"100001\"").unwrap();
-        assert_eq!(code, StatusCode::Other("100001".into()));
+        let code: ReplyCode = serde_json::from_str("\"100001\"").unwrap();
+        assert_eq!(code, ReplyCode::Other("100001".into()));
         assert_eq!(serde_json::to_string(&code).unwrap(), "\"100001\"");
     }
 
@@ -809,10 +811,10 @@ mod tests {
             assert_eq!(AttachmentType::from_code(kind.code()), *kind);
         }
         assert_eq!(AttachmentType::LoanDisbursementLetter.code(), 250);
-        assert_eq!(StatusCode::Success.as_str(), "000000");
-        assert!(StatusCode::from_code("000000").is_success());
+        assert_eq!(ReplyCode::Success.as_str(), "000000");
+        assert!(ReplyCode::from_code("000000").is_success());
         assert_eq!(
-            StatusCode::OrderNotAwaitingPayment.to_string(),
+            ReplyCode::OrderNotAwaitingPayment.to_string(),
             "order is not awaiting payment"
         );
         assert_eq!(ServerType::from_code("get_rate"), ServerType::GetRate);
@@ -823,8 +825,8 @@ mod tests {
     #[test]
     fn string_codes_read_numbers_as_text() {
         assert_eq!(
-            serde_json::from_str::<StatusCode>("200003").unwrap(),
-            StatusCode::OrderNotAwaitingPayment
+            serde_json::from_str::<ReplyCode>("200003").unwrap(),
+            ReplyCode::OrderNotAwaitingPayment
         );
         assert_eq!(
             serde_json::from_str::<CurrencyCode>("\"GBP\"").unwrap(),

@@ -2,7 +2,7 @@
 //!
 //! This crate's one job is to say, in Rust types, what ET's messages
 //! contain: the code lists ([`OrderStatus`], [`AttachmentType`],
-//! [`StatusCode`], …), money ([`Amount`], decimal text that keeps its
+//! [`ReplyCode`], …), money ([`Amount`], decimal text that keeps its
 //! scale), one request type per operation ([`CreateOrder`],
 //! [`GetPayUrl`], …) with its result type and its placement in the
 //! envelope ([`Operation`]), and the notifications ET posts back
@@ -77,7 +77,7 @@ pub use amount::{Amount, AmountError, MAX_AMOUNT};
 pub use codes::{
     AttachmentType, CallbackProcess, CountryCode, CurrencyCode, FeeType, FundingSource, Gender,
     IdType, InstitutionType, NotifyType, OrderStatus, PayResult, PayType, PayerRelationship,
-    PriceMode, RefundResult, ServerType, StatusCode, UntypedCode, DEFAULT_DECIMAL_PLACES,
+    PriceMode, RefundResult, ReplyCode, ServerType, UntypedCode, DEFAULT_DECIMAL_PLACES,
 };
 pub use institutions::{GetInstitutions, Institution, InstitutionCode};
 pub use jump::{JumpAddress, JumpPlaceOrder};

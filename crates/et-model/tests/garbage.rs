@@ -87,7 +87,7 @@ fn read_all(input: &[u8]) {
     read::<RefundResult>(input);
     read::<CallbackProcess>(input);
     read::<NotifyType>(input);
-    read::<StatusCode>(input);
+    read::<ReplyCode>(input);
     read::<ServerType>(input);
     read::<CountryCode>(input);
     read::<CurrencyCode>(input);

@@ -12,7 +12,7 @@ const SEED_002: &str = include_str!("fixtures/seed_002_order_response.json");
 fn seed_002_order_response_parses_into_the_typed_result() {
     #[derive(serde::Deserialize)]
     struct Envelope {
-        status_code: StatusCode,
+        status_code: ReplyCode,
         data: Vec<OrderCreated>,
         sensitive_data: Vec<NoPayload>,
     }

@@ -43,7 +43,7 @@ round_trips! {
     callback_process_round_trips: any::<i64>().prop_map(CallbackProcess::from_code);
     notify_type_round_trips: notify_type();
     status_code_round_trips: prop_oneof![Just("000000".to_owned()), Just("200003".to_owned()), "[0-9]{6}"]
-        .prop_map(|c| StatusCode::from_code(&c));
+        .prop_map(|c| ReplyCode::from_code(&c));
     server_type_round_trips: prop_oneof![proptest::sample::select(ServerType::ALL), "[a-z_]{1,30}"
         .prop_map(|c| ServerType::from_code(&c))];
     country_code_round_trips: country();

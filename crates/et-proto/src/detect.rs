@@ -20,7 +20,7 @@
 //!     Credentials::new("ET1", "ET1S1", merchant_key.clone(), et.public_key().clone(), "salt"),
 //!     Profile::default(),
 //! );
-//! let request = merchant.build(&et_model::GetPayUrl::new("ET1"))?;
+//! let request = merchant.build(&et_model::GetPayUrl::new("ET1"), std::time::SystemTime::now())?;
 //! let opened = et.open_request(&request.body, |_, _| Some(merchant_key.public_key().clone()))?;
 //! // ET answers with SHA-1 signatures, which our default does not expect.
 //! let et_sha1 = EtSide::new(PrivateKey::load(et_pem)?, Profile { sign_hash: SignHash::Sha1, ..Profile::default() });
@@ -228,7 +228,7 @@ pub fn notification(
 #[cfg(test)]
 mod tests {
     use et_crypto::SignHash;
-    use et_model::StatusCode;
+    use et_model::ReplyCode;
 
     use crate::{EtSide, Profile, Response};
 
@@ -240,7 +240,7 @@ mod tests {
             sign_hash: SignHash::Sha1,
             ..Profile::default()
         };
-        let refusal = Response::new(StatusCode::from_code("100004"), "bad signature", "r");
+        let refusal = Response::new(ReplyCode::from_code("100004"), "bad signature", "r");
         let body = EtSide::new(et_key.clone(), sha1)
             .respond(merchant_key.public_key(), &refusal)
             .unwrap();

@@ -3,8 +3,9 @@
 use std::fmt;
 use std::sync::Arc;
 
-use et_model::{NotificationError, Placement, ServerType, StatusCode, ValidationError};
+use et_model::{NotificationError, Placement, ReplyCode, ServerType, ValidationError};
 
+use crate::serial::SerialsExhausted;
 use crate::shape::ShapeRule;
 
 /// How many characters of received text an error's message shows: the
@@ -73,7 +74,7 @@ pub enum Error {
     /// ET answered with a non-success `status_code`.
     Api {
         /// The status code.
-        code: StatusCode,
+        code: ReplyCode,
         /// ET's message.
         message: String,
         /// Whether this is ET's answer to this request: its signature
@@ -140,6 +141,9 @@ pub enum Error {
         /// What was wrong with it.
         reason: &'static str,
     },
+    /// No serial number is left for the current second: build again once
+    /// the clock reads the time it names (nothing was built or sent).
+    SerialsExhausted(SerialsExhausted),
 }
 
 impl fmt::Display for Error {
@@ -208,6 +212,7 @@ impl fmt::Display for Error {
                  `{{`, the body was read as a {read_as}; it is likely neither JSON nor a form"
             ),
             Error::MalformedMultipart { reason } => write!(f, "malformed multipart body: {reason}"),
+            Error::SerialsExhausted(e) => e.fmt(f),
         }
     }
 }
@@ -218,6 +223,7 @@ impl std::error::Error for Error {
             Error::Crypto { source, .. } => Some(source),
             Error::Validation(e) => Some(e),
             Error::Notification(e) => Some(e),
+            Error::SerialsExhausted(e) => Some(e),
             Error::InvalidPayload {
                 fault: PayloadFault::Json(e),
                 ..

@@ -4,7 +4,7 @@
 use std::fmt;
 
 use et_crypto::{PrivateKey, PublicKey};
-use et_model::{Notification, Operation, Placement, ServerType, StatusCode};
+use et_model::{Notification, Operation, Placement, ReplyCode, ServerType};
 use serde::Serialize;
 use zeroize::Zeroizing;
 
@@ -96,7 +96,7 @@ impl OpenedRequest {
 #[derive(Clone, PartialEq, Eq)]
 pub struct Response {
     /// `status_code`.
-    pub status_code: StatusCode,
+    pub status_code: ReplyCode,
     /// `message`.
     pub message: String,
     /// JSON text of the `data` list.
@@ -126,13 +126,13 @@ impl Response {
     /// A success (`000000`, `SUCCESS`, as in ET's example) echoing `request`,
     /// with empty lists.
     pub fn success(request: &OpenedRequest) -> Self {
-        Self::new(StatusCode::Success, "SUCCESS", request.return_info.as_str())
+        Self::new(ReplyCode::Success, "SUCCESS", request.return_info.as_str())
     }
 
     /// A response with this status and empty lists: an error, or the base
     /// of [`success`](Self::success).
     pub fn new(
-        status_code: StatusCode,
+        status_code: ReplyCode,
         message: impl Into<String>,
         return_info: impl Into<String>,
     ) -> Self {

@@ -11,7 +11,7 @@
 #![doc(hidden)]
 
 use et_crypto::{aes_cbc_decrypt, b64_decode, AesKey, Iv};
-use et_model::{Operation, Placement, StatusCode};
+use et_model::{Operation, Placement, ReplyCode};
 use zeroize::Zeroizing;
 
 use crate::envelope::{parse_output, parse_payload, payload_text, utf8};
@@ -38,7 +38,7 @@ pub fn unseal(envelope: &UntypedObject, key: &AesKey) -> Result<Zeroizing<String
 pub fn open_response<Op: Operation>(body: &[u8], key: &AesKey) -> Result<Vec<Op::Output>, Error> {
     let envelope = UntypedObject::parse_json(body, Message::Response)?;
     shape::check_response(&envelope, &Profile::default())?;
-    let code = StatusCode::from_code(envelope.require("status_code")?);
+    let code = ReplyCode::from_code(envelope.require("status_code")?);
     if !code.is_success() {
         return Err(Error::Api {
             code,

@@ -39,6 +39,8 @@
 //!   [`DecryptionStep`], [`PayloadFault`], [`ShapeRule`]).
 //!
 //! ```
+//! use std::time::SystemTime;
+//!
 //! use et_crypto::PrivateKey;
 //! use et_model::GetPayUrl;
 //! use et_proto::{Credentials, EtSide, Merchant, Profile, Response};
@@ -57,7 +59,8 @@
 //! );
 //!
 //! // Merchant → ET.
-//! let request = merchant.build(&GetPayUrl::new("ET20231204000001"))?;
+//! // The caller reads the clock: this crate reads none.
+//! let request = merchant.build(&GetPayUrl::new("ET20231204000001"), SystemTime::now())?;
 //! let opened = et.open_request(&request.body, |_, _| Some(merchant_public.clone()))?;
 //! let op: GetPayUrl = opened.operation()?;
 //! assert_eq!(op.order_id, "ET20231204000001");
@@ -102,7 +105,7 @@ pub use profile::{
     SettingName, TuitionSpelling,
 };
 pub use raw::{UntypedObject, UntypedValue, UntypedValueRef, ValueKind};
-pub use serial::{format_serial, Instance, InvalidInstance, SerialNumbers};
+pub use serial::{format_serial, Instance, InvalidInstance, SerialNumbers, SerialsExhausted};
 pub use shape::ShapeRule;
 pub use sign::{sign_string, sign_string_with, v1_printed_string, SignRule, SIGN_KEY};
 pub use untyped::validate_untyped;

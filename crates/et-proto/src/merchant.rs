@@ -1,9 +1,10 @@
 //! The merchant side: build requests, open responses.
 
 use std::fmt;
+use std::time::SystemTime;
 
 use et_crypto::{PrivateKey, PublicKey};
-use et_model::{CallbackProcess, Operation, Placement, RawJson, ServerType, StatusCode};
+use et_model::{CallbackProcess, Operation, Placement, RawJson, ReplyCode, ServerType};
 use zeroize::Zeroizing;
 
 use crate::envelope::{self, payload_text};
@@ -96,8 +97,8 @@ pub struct BuiltRequest {
 /// An opened success response.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Reply<T> {
-    /// Always [`StatusCode::Success`] (errors are [`Error::Api`]).
-    pub status_code: StatusCode,
+    /// Always [`ReplyCode::Success`] (errors are [`Error::Api`]).
+    pub status_code: ReplyCode,
     /// ET's `message`.
     pub message: String,
     /// ET's `count` (documented as the length of the `data` list), if numeric.
@@ -135,7 +136,8 @@ pub struct Merchant {
 }
 
 impl Merchant {
-    /// A merchant with system-clock serial numbers.
+    /// A merchant whose serial numbers use every suffix (a single instance,
+    /// [`SerialNumbers::new`]).
     pub fn new(credentials: Credentials, profile: Profile) -> Self {
         let serials = SerialNumbers::new(credentials.merchant_number.clone());
         Merchant {
@@ -145,7 +147,8 @@ impl Merchant {
         }
     }
 
-    /// Replaces the serial-number source (e.g. with a fixed clock in tests).
+    /// Replaces the serial-number source (e.g. one [`Instance`](crate::Instance)
+    /// of several, or a fixed random generator in tests).
     pub fn with_serial_numbers(mut self, serials: SerialNumbers) -> Self {
         self.serials = serials;
         self
@@ -171,19 +174,23 @@ impl Merchant {
         .with_exact_fields(self.profile.exact_keys)
     }
 
-    /// Builds the request for `op` with default options.
-    pub fn build<Op: Operation>(&self, op: &Op) -> Result<BuiltRequest, Error> {
-        self.build_with(op, &RequestOptions::default())
+    /// Builds the request for `op` with default options, numbered for `now`
+    /// (the caller's clock: this crate reads none).
+    pub fn build<Op: Operation>(&self, op: &Op, now: SystemTime) -> Result<BuiltRequest, Error> {
+        self.build_with(op, &RequestOptions::default(), now)
     }
 
     /// Validates `op`, then builds its signed, encrypted envelope: each
     /// payload as et-model writes it, but for a key the profile spells
     /// otherwise (the order interface's amount,
-    /// [`Profile::tuition_spelling`]).
+    /// [`Profile::tuition_spelling`]). Its serial number is for the second
+    /// of `now`; when that second's are used up, the answer is
+    /// [`Error::SerialsExhausted`], which says when to build again.
     pub fn build_with<Op: Operation>(
         &self,
         op: &Op,
         options: &RequestOptions,
+        now: SystemTime,
     ) -> Result<BuiltRequest, Error> {
         op.validate()?;
         let (data, sensitive) = op.parts();
@@ -196,7 +203,7 @@ impl Merchant {
         }
         let server_type = self.profile.server_type_for(&Op::SERVER_TYPE);
         // serde_json wrote both texts: unlike `build_untyped`'s, they need no check.
-        self.build_envelope(server_type, &data_json, &sensitive_json, options)
+        self.build_envelope(server_type, &data_json, &sensitive_json, options, now)
     }
 
     /// Builds the envelope for any `server_type` from the JSON text of its
@@ -212,10 +219,11 @@ impl Merchant {
         data_json: &str,
         sensitive_json: &str,
         options: &RequestOptions,
+        now: SystemTime,
     ) -> Result<BuiltRequest, Error> {
         envelope::check_json(data_json, Placement::Data)?;
         envelope::check_json(sensitive_json, Placement::Sensitive)?;
-        self.build_envelope(server_type, data_json, sensitive_json, options)
+        self.build_envelope(server_type, data_json, sensitive_json, options, now)
     }
 
     /// Seals, numbers and signs the envelope around two JSON payload texts.
@@ -225,13 +233,18 @@ impl Merchant {
         data_json: &str,
         sensitive_json: &str,
         options: &RequestOptions,
+        now: SystemTime,
     ) -> Result<BuiltRequest, Error> {
+        // Numbered first: an exhausted second costs no encryption.
+        let serial_number = self
+            .serials
+            .next_serial(now)
+            .map_err(Error::SerialsExhausted)?;
         let sealed = envelope::seal(
             sensitive_json,
             &self.credentials.et_public_key,
             &self.profile,
         )?;
-        let serial_number = self.serials.next_serial();
         let return_info = if options.return_info.is_empty() && self.profile.random_return_info {
             random_token()
         } else {
@@ -319,7 +332,7 @@ impl Merchant {
             &self.profile,
             Message::Response,
         );
-        let code = StatusCode::from_code(envelope.require("status_code")?);
+        let code = ReplyCode::from_code(envelope.require("status_code")?);
         // A signed text is believed only in ET's shape: read otherwise, it
         // could be another object than the one ET signed (SECURITY.md).
         let authenticated = match verified {
@@ -376,7 +389,7 @@ fn reply<T>(envelope: &UntypedObject, items: Vec<T>) -> Reply<T> {
         .map(|(key, value)| (key, value.clone()))
         .collect();
     Reply {
-        status_code: StatusCode::Success,
+        status_code: ReplyCode::Success,
         message: text("message"),
         count: envelope.get("count").and_then(|c| c.text().parse().ok()),
         items,

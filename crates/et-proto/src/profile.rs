@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use et_crypto::{KeyPadding, SignHash};
-use et_model::{Operation, ServerType, StatusCode};
+use et_model::{Operation, ReplyCode, ServerType};
 
 use crate::sign::SignRule;
 
@@ -212,13 +212,13 @@ pub struct Profile {
     /// is not documented (spec 01 Q8); the sandbox's profile names its own
     /// (`100003`), and `et profile detect` cannot learn it — confirm it
     /// with ET during joint testing.
-    pub reused_serial_code: Option<StatusCode>,
+    pub reused_serial_code: Option<ReplyCode>,
     /// ET's `status_code` for "this `merchant_order_id` already has an
     /// order": when ET refuses a second order this way, resending a lost
     /// `create_order` cannot create a second one, so the client may retry
     /// it. Default `None` (not documented by ET; the sandbox answers
     /// `200002`).
-    pub duplicate_order_code: Option<StatusCode>,
+    pub duplicate_order_code: Option<ReplyCode>,
     /// How `create_order` writes its amount. Default
     /// [`TuitionSpelling::Tuituon`]: ET's create-order field list spells it
     /// `tuituon`; its jump-order page spells the same amount `tuition`.
@@ -347,11 +347,11 @@ pub trait SettingName: Sized + Copy + PartialEq + 'static {
             .map_or("", |(name, _)| name)
     }
 
-    /// The value called `name`.
-    fn from_name(name: &str) -> Option<Self> {
+    /// The value whose name is `code`.
+    fn from_code(code: &str) -> Option<Self> {
         Self::NAMES
             .iter()
-            .find(|(n, _)| *n == name)
+            .find(|(name, _)| *name == code)
             .map(|(_, value)| *value)
     }
 }
@@ -434,7 +434,7 @@ impl<T: SettingName> serde::Serialize for Named<T> {
 impl<'de, T: SettingName> serde::Deserialize<'de> for Named<T> {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let name = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-        T::from_name(&name).map(Named).ok_or_else(|| {
+        T::from_code(&name).map(Named).ok_or_else(|| {
             let names: Vec<&str> = T::NAMES.iter().map(|(n, _)| *n).collect();
             serde::de::Error::custom(format_args!(
                 "{}: unknown value {name:?}, expected one of {}",
@@ -481,7 +481,7 @@ impl Default for ProfileFile {
 
 impl From<&Profile> for ProfileFile {
     fn from(p: &Profile) -> Self {
-        let code = |c: &Option<StatusCode>| c.as_ref().map(|c| c.as_str().to_owned());
+        let code = |c: &Option<ReplyCode>| c.as_ref().map(|c| c.as_str().to_owned());
         ProfileFile {
             sign_hash: Named(p.sign_hash),
             key_padding: Named(p.key_padding),
@@ -513,7 +513,7 @@ impl From<&Profile> for ProfileFile {
 
 impl From<ProfileFile> for Profile {
     fn from(f: ProfileFile) -> Self {
-        let code = |c: Option<String>| c.map(|c| StatusCode::from_code(&c));
+        let code = |c: Option<String>| c.map(|c| ReplyCode::from_code(&c));
         Profile {
             key_padding: f.key_padding.0,
             detect_key_padding: f.detect_key_padding,

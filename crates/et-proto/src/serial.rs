@@ -7,6 +7,9 @@
 //! same one.
 //!
 //! The scheme that keeps instances apart is described on [`SerialNumbers`].
+//! Like the rest of this crate it does no I/O: the caller passes the time,
+//! and a used-up second is answered with [`SerialsExhausted`], which says
+//! when to ask again, instead of a sleep.
 
 use std::fmt;
 use std::sync::Mutex;
@@ -18,7 +21,6 @@ use rand::{Rng, SeedableRng};
 const SUFFIXES: u32 = 1_000_000;
 const RANDOM_TRIES: usize = 4;
 
-type ClockFn = Box<dyn Fn() -> SystemTime + Send + Sync>;
 type RngFn = Box<dyn FnMut() -> u32 + Send>;
 
 /// This process's place among the instances of a service that share one
@@ -116,17 +118,17 @@ impl std::error::Error for InvalidInstance {}
 /// **Capacity** is the block size per second: 1,000,000 for one instance,
 /// 250,000 each for 4, 1 each for the maximum of 1,000,000 instances. When an
 /// instance has used its whole block within one second, [`next_serial`]
-/// blocks the calling thread until the clock's next second (at most one
-/// second) and continues there: a serial is never reused, and its timestamp
-/// never runs ahead of the clock while the clock advances. The logical
-/// second never goes backwards, so a clock stepped back cannot repeat a
-/// serial either.
+/// answers [`SerialsExhausted`] with the start of the next second; the
+/// caller waits until its clock gets there (et-http's client does so with
+/// tokio's timer) and asks again: a serial is never reused, and its
+/// timestamp never runs ahead of the clock while the clock advances. The
+/// logical second never goes backwards, so a clock stepped back cannot
+/// repeat a serial either.
 ///
 /// [`next_serial`]: SerialNumbers::next_serial
 pub struct SerialNumbers {
     merchant_number: String,
     instance: Instance,
-    clock: ClockFn,
     state: Mutex<State>,
 }
 
@@ -140,6 +142,8 @@ struct State {
     used: Vec<u64>,
     /// Lowest offset in the block not yet checked by the counter fallback.
     next_free: u32,
+    /// The caller's second when `second`'s block was found used up.
+    exhausted_at: Option<u64>,
 }
 
 impl fmt::Debug for SerialNumbers {
@@ -153,7 +157,7 @@ impl fmt::Debug for SerialNumbers {
 
 impl SerialNumbers {
     /// Serial numbers for `merchant_number` in a single-instance service,
-    /// from the system clock and a randomly seeded generator.
+    /// from a randomly seeded generator.
     pub fn new(merchant_number: impl Into<String>) -> Self {
         Self::for_instance(merchant_number, Instance::SOLE)
     }
@@ -165,13 +169,13 @@ impl SerialNumbers {
         SerialNumbers {
             merchant_number: merchant_number.into(),
             instance,
-            clock: Box::new(SystemTime::now),
             state: Mutex::new(State {
                 rng: Box::new(move || rng.gen()),
                 block: instance.capacity_per_second(),
                 second: 0,
                 used: Vec::new(),
                 next_free: 0,
+                exhausted_at: None,
             }),
         }
     }
@@ -181,12 +185,6 @@ impl SerialNumbers {
         self.instance
     }
 
-    /// Replaces the clock (for tests).
-    pub fn with_clock(mut self, clock: impl Fn() -> SystemTime + Send + Sync + 'static) -> Self {
-        self.clock = Box::new(clock);
-        self
-    }
-
     /// Replaces the source of the 6 digits (any `u32`, reduced modulo the
     /// instance's block size).
     pub fn with_rng(mut self, rng: impl FnMut() -> u32 + Send + 'static) -> Self {
@@ -194,32 +192,59 @@ impl SerialNumbers {
         self
     }
 
-    /// The next serial number. Blocks the calling thread (at most one
-    /// second) when this instance's capacity for the current second is used
-    /// up; see [`SerialNumbers`].
-    pub fn next_serial(&self) -> String {
+    /// The next serial number at `now`, or, when this instance's capacity
+    /// for the current (logical) second is used up, when to ask again; see
+    /// [`SerialNumbers`].
+    pub fn next_serial(&self, now: SystemTime) -> Result<String, SerialsExhausted> {
+        let now = unix_seconds(now);
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        loop {
-            let now = (self.clock)();
-            if let Some((second, offset)) = state.take(unix_seconds(now)) {
+        match state.take(now) {
+            Some((second, offset)) => {
                 let suffix = self.instance.first_suffix() + offset;
-                return format_serial(second, suffix, &self.merchant_number);
+                Ok(format_serial(second, suffix, &self.merchant_number))
             }
-            // Other callers wait on the lock meanwhile: they would find
-            // nothing free either.
-            std::thread::sleep(until_next_second(now));
-            let next = state.second + 1;
-            state.reset(next);
+            None => {
+                state.exhausted_at = Some(now);
+                Err(SerialsExhausted {
+                    until: UNIX_EPOCH + Duration::from_secs(now + 1),
+                })
+            }
         }
     }
 }
 
+/// Every serial number of a second is handed out: ask again once the clock
+/// reads [`until`](Self::until), the start of the clock's next second (at
+/// most one second after the `now` given).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SerialsExhausted {
+    /// When serial numbers are available again.
+    pub until: SystemTime,
+}
+
+impl fmt::Display for SerialsExhausted {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "this second's serial numbers are used up until Unix second {}",
+            unix_seconds(self.until)
+        )
+    }
+}
+
+impl std::error::Error for SerialsExhausted {}
+
 impl State {
     /// A free offset in the block for the logical second at or after `now`,
-    /// or `None` when that second's block is used up.
+    /// or `None` when that second's block is used up. The logical second
+    /// follows the clock when the clock is ahead of it, and moves on by one
+    /// once the clock has reached the next second after an exhaustion (so
+    /// a clock stepped back still gets a block per second it waits).
     fn take(&mut self, now: u64) -> Option<(u64, u32)> {
         if now > self.second || self.used.is_empty() {
             self.reset(now.max(self.second));
+        } else if self.exhausted_at.is_some_and(|at| now > at) {
+            self.reset(self.second + 1);
         }
         for _ in 0..RANDOM_TRIES {
             let offset = (self.rng)() % self.block;
@@ -242,6 +267,7 @@ impl State {
         self.used.clear();
         self.used.resize(self.block.div_ceil(64) as usize, 0);
         self.next_free = 0;
+        self.exhausted_at = None;
     }
 
     fn claim(&mut self, offset: u32) -> bool {
@@ -260,14 +286,6 @@ fn unix_seconds(time: SystemTime) -> u64 {
     time.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
 
-/// Time from `now` to the start of the clock's next second.
-fn until_next_second(now: SystemTime) -> Duration {
-    let into_second = now
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.subsec_nanos());
-    Duration::from_nanos(u64::from(1_000_000_000 - into_second))
-}
-
 /// `yyyyMMddHHmmss` in UTC+8 for a Unix second, then the 6-digit suffix and
 /// the merchant number.
 pub fn format_serial(unix_second: u64, suffix: u32, merchant_number: &str) -> String {
@@ -284,7 +302,6 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
     use std::collections::HashSet;
-    use std::time::Instant;
 
     /// 2023-12-04 20:43:37 Beijing time = 12:43:37 UTC.
     const DOC_EXAMPLE: u64 = 1_701_693_817;
@@ -317,18 +334,23 @@ mod tests {
 
     #[test]
     fn a_million_and_more_per_second_stay_unique() {
-        let serials = SerialNumbers::new("ET82009")
-            .with_clock(frozen)
-            .with_rng(|| 42);
+        let serials = SerialNumbers::new("ET82009").with_rng(|| 42);
         let mut taken = vec![false; SUFFIXES as usize];
         for _ in 0..SUFFIXES {
-            let serial = serials.next_serial();
+            let serial = serials.next_serial(frozen()).unwrap();
             assert_eq!(&serial[..14], "20231204204337");
             let seen = std::mem::replace(&mut taken[suffix(&serial) as usize], true);
             assert!(!seen, "{serial} handed out twice");
         }
-        // The overflow waited for, and went on in, the next second.
-        let overflow: HashSet<String> = (0..50).map(|_| serials.next_serial()).collect();
+        let next_second = frozen() + Duration::from_secs(1);
+        assert_eq!(
+            serials.next_serial(frozen()),
+            Err(SerialsExhausted { until: next_second })
+        );
+        // The overflow goes on in the next second, once the caller's clock is there.
+        let overflow: HashSet<String> = (0..50)
+            .map(|_| serials.next_serial(next_second).unwrap())
+            .collect();
         assert_eq!(overflow.len(), 50);
         assert!(overflow.iter().all(|s| &s[..14] == "20231204204338"));
         assert!(overflow.contains("20231204204338000000ET82009"));
@@ -343,11 +365,9 @@ mod tests {
         let mut owner = vec![u32::MAX; SUFFIXES as usize];
         for index in 0..count {
             let instance = Instance::new(index, count).unwrap();
-            let serials = SerialNumbers::for_instance("ET82009", instance)
-                .with_clock(frozen)
-                .with_rng(|| 42);
+            let serials = SerialNumbers::for_instance("ET82009", instance).with_rng(|| 42);
             for _ in 0..instance.capacity_per_second() {
-                let serial = serials.next_serial();
+                let serial = serials.next_serial(frozen()).unwrap();
                 assert_eq!(&serial[..14], "20231204204337", "stayed in the second");
                 let taken = &mut owner[suffix(&serial) as usize];
                 assert_eq!(*taken, u32::MAX, "{serial} handed out twice");
@@ -358,40 +378,61 @@ mod tests {
     }
 
     #[test]
-    fn an_exhausted_second_waits_for_the_next_one_instead_of_reusing() {
+    fn an_exhausted_second_answers_when_to_ask_again_instead_of_sleeping() {
         // 500,000 instances own 2 suffixes each.
         let instance = Instance::new(7, 500_000).unwrap();
         assert_eq!(instance.capacity_per_second(), 2);
-        let serials = SerialNumbers::for_instance("M", instance)
-            .with_clock(|| frozen() + Duration::from_millis(900));
-        let started = Instant::now();
-        let issued: Vec<String> = (0..3).map(|_| serials.next_serial()).collect();
-        let waited = started.elapsed();
+        let serials = SerialNumbers::for_instance("M", instance);
+        let now = frozen() + Duration::from_millis(900);
+        let first: Vec<String> = (0..2).map(|_| serials.next_serial(now).unwrap()).collect();
+        // With the same `now` (a clock that does not move), the answer
+        // comes at once, every time: nothing waits for a clock to advance.
+        let exhausted = SerialsExhausted {
+            until: frozen() + Duration::from_secs(1),
+        };
+        for _ in 0..3 {
+            assert_eq!(serials.next_serial(now), Err(exhausted));
+        }
+        let later = serials.next_serial(exhausted.until).unwrap();
         assert_eq!(
-            issued.iter().map(|s| &s[..14]).collect::<Vec<_>>(),
+            [&first[0][..14], &first[1][..14], &later[..14]],
             ["20231204204337", "20231204204337", "20231204204338"]
         );
-        assert_eq!(issued.iter().collect::<HashSet<_>>().len(), 3);
-        assert!(issued.iter().all(|s| (14..16).contains(&suffix(s))));
-        assert!(
-            waited >= Duration::from_millis(100),
-            "waited {waited:?} for the clock's next second"
-        );
+        assert_ne!(first[0], first[1]);
+        assert!([&first[0], &first[1], &later]
+            .iter()
+            .all(|s| (14..16).contains(&suffix(s))));
     }
 
     #[test]
     fn clock_going_backwards_does_not_repeat() {
-        let ticks = std::sync::atomic::AtomicU64::new(DOC_EXAMPLE + 10);
-        let serials = SerialNumbers::new("M")
-            .with_clock(move || {
-                UNIX_EPOCH
-                    + Duration::from_secs(ticks.fetch_sub(5, std::sync::atomic::Ordering::SeqCst))
-            })
-            .with_rng(|| 1);
-        let a = serials.next_serial();
-        let b = serials.next_serial();
+        let serials = SerialNumbers::new("M").with_rng(|| 1);
+        let a = serials
+            .next_serial(frozen() + Duration::from_secs(10))
+            .unwrap();
+        let b = serials
+            .next_serial(frozen() + Duration::from_secs(5))
+            .unwrap();
         assert_ne!(a, b);
         assert_eq!(a[..14], b[..14]);
+    }
+
+    #[test]
+    fn a_clock_stepped_back_waits_a_second_of_its_own_per_exhausted_block() {
+        // One suffix per second; the clock steps back 10 s after the first.
+        let instance = Instance::new(0, SUFFIXES).unwrap();
+        let serials = SerialNumbers::for_instance("M", instance);
+        serials
+            .next_serial(frozen() + Duration::from_secs(10))
+            .unwrap();
+        let until = frozen() + Duration::from_secs(1);
+        assert_eq!(
+            serials.next_serial(frozen()),
+            Err(SerialsExhausted { until })
+        );
+        // Not 10 s: the logical second moves on once this clock's did.
+        let next = serials.next_serial(until).unwrap();
+        assert_eq!(&next[..14], "20231204204348");
     }
 
     #[test]
@@ -421,10 +462,11 @@ mod tests {
                 }
                 let mut draws = draws.clone().into_iter().cycle();
                 let serials = SerialNumbers::for_instance("M", first)
-                    .with_clock(frozen)
                     .with_rng(move || draws.next().unwrap_or(0));
                 let capacity = first.capacity_per_second().min(8);
-                let issued: HashSet<String> = (0..capacity).map(|_| serials.next_serial()).collect();
+                let issued: HashSet<String> = (0..capacity)
+                    .map(|_| serials.next_serial(frozen()).unwrap())
+                    .collect();
                 prop_assert_eq!(issued.len() as u32, capacity);
                 for serial in issued {
                     prop_assert!(x.contains(&suffix(&serial)), "{serial} outside {x:?}");

@@ -22,7 +22,7 @@ fn order() -> CreateOrder {
 /// The merchant's request with `aeskey` and `sensitive_data` replaced and
 /// the merchant's signature renewed: only decryption can fail.
 fn resigned(parties: &Parties, aeskey: &str, sensitive_data: &str) -> Vec<u8> {
-    let built = parties.merchant.build(&order()).unwrap();
+    let built = parties.build(&order());
     let mut object = UntypedObject::parse_json(&built.body, Message::Request).unwrap();
     object.insert("aeskey", UntypedValue::string(aeskey));
     object.insert("sensitive_data", UntypedValue::string(sensitive_data));
@@ -108,7 +108,7 @@ fn et_side_tries_only_the_configured_padding_unless_detection_is_on() {
         ..Profile::default()
     };
     let parties = Parties::with_profiles(1024, oaep.clone(), Profile::default());
-    let request = parties.merchant.build(&order()).unwrap();
+    let request = parties.build(&order());
     assert_eq!(
         parties
             .et
@@ -123,7 +123,7 @@ fn et_side_tries_only_the_configured_padding_unless_detection_is_on() {
         ..Profile::default()
     };
     let parties = Parties::with_profiles(1024, oaep, detecting);
-    let request = parties.merchant.build(&order()).unwrap();
+    let request = parties.build(&order());
     assert!(parties
         .et
         .open_request(&request.body, parties.lookup())

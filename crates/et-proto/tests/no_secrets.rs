@@ -53,7 +53,7 @@ fn parties_and_opened_requests_are_redacted() {
             "1.00".parse().unwrap(),
         )
     };
-    let request = parties.merchant.build(&order).unwrap();
+    let request = parties.build(&order);
     let opened = parties.et_open(&request);
     assert!(opened.sensitive.contains(SECRET), "the fixture reached ET");
     assert_clean("OpenedRequest", &format!("{opened:?}"));
@@ -66,7 +66,7 @@ fn parties_and_opened_requests_are_redacted() {
 #[test]
 fn errors_about_sensitive_payloads_do_not_quote_them() {
     let parties = Parties::same(1024, Profile::default());
-    let request = parties.merchant.build(&QueryOrders::new(["ET1"])).unwrap();
+    let request = parties.build(&QueryOrders::new(["ET1"]));
     let opened = parties.et_open(&request);
     // A sensitive item whose wrong-typed value serde would quote.
     let response = Response::success(&opened)

@@ -6,6 +6,7 @@ mod common;
 use common::Parties;
 use et_model::{CreateOrder, Operation, Placement};
 use et_proto::{Error, PayloadFault, Profile, RequestOptions};
+use std::time::SystemTime;
 
 /// ET's side reads `sensitive` as a `CreateOrder`.
 fn read_order(sensitive: &str) -> Result<CreateOrder, Error> {
@@ -17,6 +18,7 @@ fn read_order(sensitive: &str) -> Result<CreateOrder, Error> {
             "{}",
             sensitive,
             &RequestOptions::default(),
+            SystemTime::now(),
         )
         .unwrap();
     parties.et_open(&request).operation::<CreateOrder>()
@@ -66,6 +68,7 @@ fn a_data_mismatch_keeps_serdes_error_as_its_source_and_a_sensitive_one_keeps_no
                 data,
                 sensitive,
                 &RequestOptions::default(),
+                SystemTime::now(),
             )
             .unwrap();
         parties

@@ -77,10 +77,10 @@ proptest! {
             extra,
             ..CreateOrder::new("M-1", "u", CountryCode::Gbr, CurrencyCode::new("GBP"), "1.00".parse().unwrap())
         };
-        let request = parties.merchant.build(&order).unwrap();
+        let request = parties.build(&order);
         let opened = parties.et_open(&request);
         prop_assert_eq!(opened.operation::<CreateOrder>().unwrap(), order);
-        let request = parties.merchant.build(&pay_url).unwrap();
+        let request = parties.build(&pay_url);
         let opened = parties.et_open(&request);
         prop_assert_eq!(opened.operation::<GetPayUrl>().unwrap(), pay_url);
         let response = et_proto::Response::success(&opened)

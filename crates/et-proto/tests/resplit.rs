@@ -5,12 +5,13 @@
 mod common;
 
 use common::{Parties, SALT};
-use et_model::StatusCode;
+use et_model::ReplyCode;
 use et_proto::{
     sign_notification, sign_string, Error, Message, NotificationVerifier, NotifySignRule, Profile,
     RequestOptions, Response, ShapeRule, UntypedObject, UntypedValue,
 };
 use proptest::prelude::*;
+use std::time::SystemTime;
 
 type Pairs = Vec<(String, String)>;
 
@@ -152,14 +153,18 @@ fn reply_to_ours(
     };
     let request = parties
         .merchant
-        .build_with(&et_model::GetPayUrl::new("ET1"), &options)
+        .build_with(
+            &et_model::GetPayUrl::new("ET1"),
+            &options,
+            SystemTime::now(),
+        )
         .unwrap();
     let return_info = if echo_ours {
         format!("{OURS}{return_tail}")
     } else {
         return_tail
     };
-    let mut response = Response::new(StatusCode::from_code(status), message, return_info);
+    let mut response = Response::new(ReplyCode::from_code(status), message, return_info);
     response.data = serde_json::to_string(&[item]).unwrap();
     response.count = 1;
     (parties, request, response)
@@ -174,13 +179,10 @@ fn et_refusal_echoing_a_crafted_return_info_is_not_read_as_a_success() {
         ..Profile::default()
     };
     let parties = Parties::same(1024, profile);
-    let request = parties
-        .merchant
-        .build(&et_model::GetPayUrl::new("ET1"))
-        .unwrap();
+    let request = parties.build(&et_model::GetPayUrl::new("ET1"));
     let crafted = "&sensitive_data=&status_code=000000&version=2.0.0&zzz=";
     let body = parties.et_respond(&Response::new(
-        StatusCode::from_code("100002"),
+        ReplyCode::from_code("100002"),
         "bad signature",
         crafted,
     ));
@@ -223,7 +225,7 @@ fn et_refusal_echoing_a_crafted_return_info_is_not_read_as_a_success() {
         check_response_readings(
             &parties,
             &request,
-            &Response::new(StatusCode::from_code("100002"), "bad signature", crafted,)
+            &Response::new(ReplyCode::from_code("100002"), "bad signature", crafted,)
         ) > 0
     );
 }
@@ -400,10 +402,7 @@ fn signed_reply(
 #[test]
 fn with_the_exact_profile_a_signed_response_is_believed_only_in_ets_documented_shape() {
     let parties = Parties::same(1024, Profile::exact());
-    let request = parties
-        .merchant
-        .build(&et_model::GetPayUrl::new("ET1"))
-        .unwrap();
+    let request = parties.build(&et_model::GetPayUrl::new("ET1"));
     let open = |body: &[u8]| parties.merchant.open_untyped(Some(&request), body);
     assert!(open(&signed_reply(&parties, &request, |_| {})).is_ok());
     let refused = |key: &str, rule| {
@@ -497,7 +496,7 @@ fn with_the_exact_profile_a_signed_response_is_believed_only_in_ets_documented_s
     );
     let request = named
         .merchant
-        .build(&et_model::GetPayUrl::new("ET1"))
+        .build(&et_model::GetPayUrl::new("ET1"), SystemTime::now())
         .unwrap();
     let reply = named
         .merchant
@@ -526,8 +525,8 @@ fn with_the_exact_profile_a_signed_response_is_believed_only_in_ets_documented_s
 fn every_request_gets_a_fresh_return_info_that_the_reply_must_echo() {
     let parties = Parties::same(1024, Profile::default());
     let op = et_model::GetPayUrl::new("ET1");
-    let first = parties.merchant.build(&op).unwrap();
-    let second = parties.merchant.build(&op).unwrap();
+    let first = parties.build(&op);
+    let second = parties.build(&op);
     assert_eq!(first.return_info.len(), 22);
     assert!(first.return_info.bytes().all(|b| b.is_ascii_alphanumeric()));
     assert_ne!(first.return_info, second.return_info);
@@ -553,7 +552,14 @@ fn every_request_gets_a_fresh_return_info_that_the_reply_must_echo() {
             ..Profile::default()
         },
     );
-    assert_eq!(plain.merchant.build(&op).unwrap().return_info, "");
+    assert_eq!(
+        plain
+            .merchant
+            .build(&op, SystemTime::now())
+            .unwrap()
+            .return_info,
+        ""
+    );
     let options = RequestOptions {
         return_info: "trace-1".into(),
         ..RequestOptions::default()
@@ -561,7 +567,7 @@ fn every_request_gets_a_fresh_return_info_that_the_reply_must_echo() {
     assert_eq!(
         parties
             .merchant
-            .build_with(&op, &options)
+            .build_with(&op, &options, SystemTime::now())
             .unwrap()
             .return_info,
         "trace-1"
@@ -577,7 +583,10 @@ fn a_request_whose_signed_text_could_be_re_split_is_not_built_or_opened() {
         ..RequestOptions::default()
     };
     assert_eq!(
-        parties.merchant.build_with(&op, &options).unwrap_err(),
+        parties
+            .merchant
+            .build_with(&op, &options, SystemTime::now())
+            .unwrap_err(),
         Error::Shape {
             context: Message::Request,
             key: "return_info".into(),
@@ -590,10 +599,7 @@ fn a_request_whose_signed_text_could_be_re_split_is_not_built_or_opened() {
     };
     assert!(parties
         .et
-        .open_request(
-            &parties.merchant.build(&url).unwrap().body,
-            parties.lookup()
-        )
+        .open_request(&parties.build(&url).body, parties.lookup())
         .is_ok());
 }
 
@@ -638,10 +644,7 @@ fn signed_with(
 #[test]
 fn a_reply_with_keys_et_added_and_no_version_is_believed_and_keeps_them() {
     let parties = Parties::same(1024, Profile::default());
-    let request = parties
-        .merchant
-        .build(&et_model::GetPayUrl::new("ET1"))
-        .unwrap();
+    let request = parties.build(&et_model::GetPayUrl::new("ET1"));
     let opened = parties.et_open(&request);
     let added = |o: &mut UntypedObject| {
         o.insert("trace_id", UntypedValue::string("t-1&x=2"));
@@ -678,7 +681,7 @@ fn a_reply_with_keys_et_added_and_no_version_is_believed_and_keeps_them() {
     );
     let request = pinned
         .merchant
-        .build(&et_model::GetPayUrl::new("ET1"))
+        .build(&et_model::GetPayUrl::new("ET1"), SystemTime::now())
         .unwrap();
     let opened = pinned.et_open(&request);
     assert!(matches!(
@@ -698,13 +701,10 @@ fn a_reply_with_keys_et_added_and_no_version_is_believed_and_keeps_them() {
 #[test]
 fn a_signed_refusal_with_added_keys_is_a_verified_refusal_with_ets_code_and_message() {
     let parties = Parties::same(1024, Profile::default());
-    let request = parties
-        .merchant
-        .build(&et_model::GetPayUrl::new("ET1"))
-        .unwrap();
+    let request = parties.build(&et_model::GetPayUrl::new("ET1"));
     let opened = parties.et_open(&request);
     let refusal = Response::new(
-        StatusCode::from_code("200003"),
+        ReplyCode::from_code("200003"),
         "not awaiting payment",
         opened.return_info.as_str(),
     );
@@ -718,7 +718,7 @@ fn a_signed_refusal_with_added_keys_is_a_verified_refusal_with_ets_code_and_mess
             .open_untyped(Some(&request), &body)
             .unwrap_err(),
         Error::Api {
-            code: StatusCode::from_code("200003"),
+            code: ReplyCode::from_code("200003"),
             message: "not awaiting payment".into(),
             authenticated: true,
         }
@@ -729,10 +729,10 @@ fn a_signed_refusal_with_added_keys_is_a_verified_refusal_with_ets_code_and_mess
 fn a_signed_refusal_of_another_request_is_not_authenticated_for_this_one() {
     let parties = Parties::same(1024, Profile::default());
     let op = et_model::GetPayUrl::new("ET1");
-    let ours = parties.merchant.build(&op).unwrap();
-    let other = parties.merchant.build(&op).unwrap();
+    let ours = parties.build(&op);
+    let other = parties.build(&op);
     let refusal_of_other = parties.et_respond(&Response::new(
-        StatusCode::from_code("100003"),
+        ReplyCode::from_code("100003"),
         "serial number already used",
         parties.et_open(&other).return_info.as_str(),
     ));
@@ -768,11 +768,15 @@ fn an_unnamed_key_that_could_be_cut_out_of_the_return_info_echo_is_refused() {
     };
     let request = parties
         .merchant
-        .build_with(&et_model::GetPayUrl::new("ET1"), &options)
+        .build_with(
+            &et_model::GetPayUrl::new("ET1"),
+            &options,
+            SystemTime::now(),
+        )
         .unwrap();
     let forged = signed_with(
         &parties,
-        &Response::new(StatusCode::Success, "SUCCESS", OURS),
+        &Response::new(ReplyCode::Success, "SUCCESS", OURS),
         |o| o.insert("return_msg", UntypedValue::string("x")),
     );
     assert_eq!(
@@ -795,11 +799,15 @@ fn an_unnamed_key_that_could_be_cut_out_of_the_return_info_echo_is_refused() {
     );
     let request = named
         .merchant
-        .build_with(&et_model::GetPayUrl::new("ET1"), &options)
+        .build_with(
+            &et_model::GetPayUrl::new("ET1"),
+            &options,
+            SystemTime::now(),
+        )
         .unwrap();
     let reply = signed_with(
         &named,
-        &Response::new(StatusCode::Success, "SUCCESS", OURS),
+        &Response::new(ReplyCode::Success, "SUCCESS", OURS),
         |o| o.insert("return_msg", UntypedValue::string("x")),
     );
     assert!(named.merchant.open_untyped(Some(&request), &reply).is_ok());
@@ -1070,10 +1078,7 @@ fn a_data_list_cut_inside_a_json_string_is_refused() {
     // ET's `data` holds `&dz=` inside a URL; cut there, `dz` (an unknown key
     // sorting after `data`) would take the rest of the list.
     let parties = Parties::same(1024, Profile::default());
-    let request = parties
-        .merchant
-        .build(&et_model::GetPayUrl::new("ET1"))
-        .unwrap();
+    let request = parties.build(&et_model::GetPayUrl::new("ET1"));
     let mut response = Response::success(&parties.et_open(&request));
     response.data = r#"[{"pay_url":"https://et.example/pay?a=1&dz=2"}]"#.into();
     response.count = 1;

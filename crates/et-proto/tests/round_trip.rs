@@ -14,6 +14,7 @@ use et_proto::{
     CallbackEncoding, DecryptionStep, EmptySensitive, Error, Message, NotifySignRule, PayloadFault,
     Profile, Response, SignRule, UntypedValue, ValueKind,
 };
+use std::time::SystemTime;
 
 fn json<T: serde::de::DeserializeOwned>(text: &str) -> T {
     serde_json::from_str(text).expect("fixture JSON fits the type")
@@ -141,7 +142,7 @@ fn check_all_operations(parties: &Parties) {
 }
 
 fn check<Op: Operation>(parties: &Parties, op: &Op, outputs: Vec<Op::Output>) {
-    let request = parties.merchant.build(op).expect("build");
+    let request = parties.build(op);
     let opened = parties.et_open(&request);
     assert_eq!(opened.serial_number, request.serial_number);
     assert_eq!(opened.server_type, request.server_type.as_str());
@@ -235,7 +236,7 @@ fn response_padding_is_detected_when_the_guess_is_wrong() {
     check_all_operations(&parties);
     // Off by default: only the configured padding is tried.
     let parties = Parties::with_profiles(1024, Profile::default(), et);
-    let request = parties.merchant.build(&QueryOrders::new(["ET1"])).unwrap();
+    let request = parties.build(&QueryOrders::new(["ET1"]));
     let body = common::et1_paid_reply(&parties, &request);
     assert_eq!(
         parties
@@ -251,7 +252,7 @@ fn response_padding_is_detected_when_the_guess_is_wrong() {
 #[test]
 fn server_type_follows_the_profile_and_is_checked() {
     let parties = Parties::same(1024, Profile::default());
-    let request = parties.merchant.build(&GetPayUrl::new("ET1")).unwrap();
+    let request = parties.build(&GetPayUrl::new("ET1"));
     let opened = parties.et_open(&request);
     assert!(matches!(
         opened.operation::<GetRate>(),
@@ -268,7 +269,7 @@ fn server_type_follows_the_profile_and_is_checked() {
         "1.00".parse().unwrap(),
     );
     let parties = Parties::with_profiles(1024, legacy, Profile::default());
-    let request = parties.merchant.build(&order).unwrap();
+    let request = parties.build(&order);
     assert_eq!(request.server_type, ServerType::AddSpecialRentOrder);
     let opened = parties.et_open(&request);
     assert_eq!(opened.operation::<CreateOrder>().unwrap(), order);
@@ -277,7 +278,7 @@ fn server_type_follows_the_profile_and_is_checked() {
 #[test]
 fn wire_shape_follows_the_documented_template() {
     let parties = Parties::same(1024, Profile::default());
-    let request = parties.merchant.build(&GetPayUrl::new("ET1")).unwrap();
+    let request = parties.build(&GetPayUrl::new("ET1"));
     let body = et_proto::UntypedObject::parse_json(&request.body, Message::Request).unwrap();
     let keys: Vec<&str> = body.iter().map(|(k, _)| k).collect();
     assert_eq!(
@@ -324,7 +325,7 @@ fn return_info_must_be_echoed() {
     };
     let request = parties
         .merchant
-        .build_with(&GetPayUrl::new("ET1"), &options)
+        .build_with(&GetPayUrl::new("ET1"), &options, SystemTime::now())
         .unwrap();
     let opened = parties.et_open(&request);
     assert_eq!(opened.return_info, "trace-1");
@@ -352,7 +353,7 @@ fn return_info_must_be_echoed() {
 #[test]
 fn open_untyped_returns_both_payloads() {
     let parties = Parties::same(1024, Profile::default());
-    let request = parties.merchant.build(&QueryOrders::new(["ET1"])).unwrap();
+    let request = parties.build(&QueryOrders::new(["ET1"]));
     let opened = parties.et_open(&request);
     assert_eq!(
         opened.data_json().unwrap(),
@@ -380,7 +381,10 @@ fn open_untyped_returns_both_payloads() {
 #[test]
 fn invalid_payload_is_refused_before_anything_is_sent() {
     let parties = Parties::same(1024, Profile::default());
-    let err = parties.merchant.build(&GetPayUrl::new("")).unwrap_err();
+    let err = parties
+        .merchant
+        .build(&GetPayUrl::new(""), SystemTime::now())
+        .unwrap_err();
     assert!(
         matches!(err, Error::Validation(ref e) if e.field == "order_id"),
         "{err}"
@@ -392,15 +396,7 @@ fn parties_are_shared_across_threads() {
     let parties = Parties::same(1024, Profile::default());
     let serials: Vec<String> = std::thread::scope(|scope| {
         let workers: Vec<_> = (0..4)
-            .map(|_| {
-                scope.spawn(|| {
-                    parties
-                        .merchant
-                        .build(&GetPayUrl::new("ET1"))
-                        .unwrap()
-                        .serial_number
-                })
-            })
+            .map(|_| scope.spawn(|| parties.build(&GetPayUrl::new("ET1")).serial_number))
             .collect();
         workers.into_iter().map(|w| w.join().unwrap()).collect()
     });
@@ -431,7 +427,7 @@ fn create_order_writes_the_amount_as_the_profile_spells_it() {
             profile.with_server_type::<CreateOrder>(ServerType::AddSpecialRentOrder),
         ] {
             let parties = Parties::same(1024, profile);
-            let opened = parties.et_open(&parties.merchant.build(&order).unwrap());
+            let opened = parties.et_open(&parties.build(&order));
             // Only the key changes: its place, its value, every other byte stay.
             let expected = written.replace(r#""tuituon":"#, &format!(r#""{name}":"#));
             assert_eq!(opened.sensitive.as_str(), expected, "{name}");
@@ -445,7 +441,7 @@ fn create_order_writes_the_amount_as_the_profile_spells_it() {
     };
     let parties = Parties::same(1024, tuition);
     let query = QueryOrders::new(["ET1"]);
-    let opened = parties.et_open(&parties.merchant.build(&query).unwrap());
+    let opened = parties.et_open(&parties.build(&query));
     assert_eq!(opened.operation::<QueryOrders>().unwrap(), query);
 }
 
@@ -459,6 +455,7 @@ fn build_untyped_sends_any_server_type_with_payloads_as_given() {
             "{\"country_code\":\"GBR\",\"fee\":130.00}\n",
             r#"{"name_ch":"张三","tuituon":130.00}"#,
             &et_proto::RequestOptions::default(),
+            SystemTime::now(),
         )
         .unwrap();
     assert_eq!(request.server_type.as_str(), "get_institutions");
@@ -481,6 +478,7 @@ fn build_untyped_sends_any_server_type_with_payloads_as_given() {
                 data,
                 sensitive,
                 &et_proto::RequestOptions::default(),
+                SystemTime::now(),
             )
             .unwrap_err();
         assert!(
@@ -501,7 +499,7 @@ fn et_side_writes_version_and_added_response_keys_as_its_profile_says() {
         ..Profile::default()
     };
     let parties = Parties::with_profiles(1024, played.clone(), played);
-    let request = parties.merchant.build(&GetPayUrl::new("ET1")).unwrap();
+    let request = parties.build(&GetPayUrl::new("ET1"));
     let opened = parties.et_open(&request);
     let body = parties.et_respond(&Response::success(&opened));
     let raw: serde_json::Value = serde_json::from_slice(&body).unwrap();

@@ -6,7 +6,7 @@ mod common;
 
 use common::Parties;
 use et_crypto::{AesKey, Iv};
-use et_model::{GetPayUrl, QueryOrders, StatusCode};
+use et_model::{GetPayUrl, QueryOrders, ReplyCode};
 use et_proto::{Error, Message, Profile, Response, UntypedObject, UntypedValue, ValueKind};
 
 /// Changes one value so that its sign-string text differs (and stays valid
@@ -50,12 +50,8 @@ fn tampered(body: &[u8]) -> Vec<(String, Vec<u8>)> {
 fn any_change_to_a_request_fails() {
     let parties = Parties::same(1024, Profile::default());
     for op_body in [
-        parties.merchant.build(&GetPayUrl::new("ET1")).unwrap().body,
-        parties
-            .merchant
-            .build(&QueryOrders::new(["ET1"]))
-            .unwrap()
-            .body,
+        parties.build(&GetPayUrl::new("ET1")).body,
+        parties.build(&QueryOrders::new(["ET1"])).body,
     ] {
         parties
             .et
@@ -75,7 +71,7 @@ fn any_change_to_a_response_fails() {
         ..Profile::default()
     };
     let parties = Parties::same(1024, profile);
-    let request = parties.merchant.build(&QueryOrders::new(["ET1"])).unwrap();
+    let request = parties.build(&QueryOrders::new(["ET1"]));
     let body = common::et1_paid_reply(&parties, &request);
     parties
         .merchant
@@ -99,13 +95,13 @@ fn any_change_to_a_response_fails() {
 #[test]
 fn error_responses_are_typed_and_marked() {
     let parties = Parties::same(1024, Profile::default());
-    let request = parties.merchant.build(&GetPayUrl::new("ET1")).unwrap();
+    let request = parties.build(&GetPayUrl::new("ET1"));
     let signed = parties
         .et
         .respond(
             parties.merchant_public(),
             &Response::new(
-                StatusCode::OrderNotAwaitingPayment,
+                ReplyCode::OrderNotAwaitingPayment,
                 "order not payable",
                 request.return_info.as_str(),
             ),
@@ -118,7 +114,7 @@ fn error_responses_are_typed_and_marked() {
     assert_eq!(
         err,
         Error::Api {
-            code: StatusCode::OrderNotAwaitingPayment,
+            code: ReplyCode::OrderNotAwaitingPayment,
             message: "order not payable".into(),
             authenticated: true
         }
@@ -144,7 +140,7 @@ fn error_responses_are_typed_and_marked() {
 #[test]
 fn errors_name_the_problem() {
     let parties = Parties::same(1024, Profile::default());
-    let request = parties.merchant.build(&GetPayUrl::new("ET1")).unwrap();
+    let request = parties.build(&GetPayUrl::new("ET1"));
     let err = parties
         .merchant
         .open::<GetPayUrl>(&request, b"{\"status_code\":\n 000000}")

@@ -65,7 +65,7 @@ impl SandboxCode {
     /// assert_eq!(profile.duplicate_order_code.unwrap().as_str(), "200002");
     /// ```
     pub fn named_in(profile: et_proto::Profile) -> et_proto::Profile {
-        let code = |c: SandboxCode| Some(et_model::StatusCode::from_code(c.as_str()));
+        let code = |c: SandboxCode| Some(et_model::ReplyCode::from_code(c.as_str()));
         et_proto::Profile {
             reused_serial_code: code(SandboxCode::DuplicateSerialNumber),
             duplicate_order_code: code(SandboxCode::DuplicateMerchantOrderId),

@@ -244,23 +244,11 @@ mod tests {
     fn order(status: i64, before_refund: Option<i64>, urls: [bool; 3]) -> OrderRecord {
         let url = |on: bool| if on { URL.to_owned() } else { String::new() };
         OrderRecord {
-            order_id: "ET20240101000000001".into(),
-            merchant_number: "ET82009".into(),
-            sub_merchant_number: "ET82009S001".into(),
-            merchant_order_id: "M1".into(),
-            status,
-            currency_code: "GBP".into(),
-            amount: "100.00".into(),
-            tuition_rmb: "920.00".into(),
-            counter_fee: "50.00".into(),
             notify_url: url(urls[0]),
             status_change_notify_url: url(urls[1]),
             pay_notify_url: url(urls[2]),
             status_before_refund: before_refund,
-            refund_order_id: "R1".into(),
-            refund_amount: "10.00".into(),
-            created_at: 0,
-            updated_at: 0,
+            ..OrderRecord::sample(status)
         }
     }
 

@@ -77,7 +77,7 @@ use std::fmt;
 use std::sync::{LazyLock, Mutex, PoisonError};
 use std::time::Duration;
 
-use et_model::StatusCode;
+use et_model::ReplyCode;
 use et_proto::{Message, OpenedRequest, SettingName, TuitionSpelling, UntypedObject};
 use serde::{Deserialize, Serialize};
 
@@ -159,7 +159,7 @@ pub enum Fault {
     /// A refusal signed by ET with this code and message; nothing is done.
     ErrorCode {
         /// Six digits, not `000000`.
-        status_code: StatusCode,
+        status_code: ReplyCode,
         /// ET's message (at most [`MAX_MESSAGE`] bytes).
         message: String,
     },
@@ -399,7 +399,7 @@ pub static MAGIC: LazyLock<Vec<(Magic, Fault)>> = LazyLock::new(|| {
     let status = |status, at| HttpStatus { status, at };
     let timeout = |at| Timeout { at, hold_ms: None };
     let code = |c: &str| ErrorCode {
-        status_code: StatusCode::from_code(c),
+        status_code: ReplyCode::from_code(c),
         message: format!("the sandbox failed on purpose with {c} (a magic value)"),
     };
     let latency = Latency {
@@ -828,15 +828,15 @@ mod tests {
                 hold_ms: Some(u64::MAX),
             },
             Fault::ErrorCode {
-                status_code: StatusCode::Success,
+                status_code: ReplyCode::Success,
                 message: String::new(),
             },
             Fault::ErrorCode {
-                status_code: StatusCode::from_code("12345x"),
+                status_code: ReplyCode::from_code("12345x"),
                 message: String::new(),
             },
             Fault::ErrorCode {
-                status_code: StatusCode::from_code("900001"),
+                status_code: ReplyCode::from_code("900001"),
                 message: "x".repeat(MAX_MESSAGE + 1),
             },
             Fault::NotifyDelay { minutes: u32::MAX },

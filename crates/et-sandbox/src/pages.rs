@@ -162,23 +162,8 @@ mod tests {
 
     fn order(status: i64) -> OrderRecord {
         OrderRecord {
-            order_id: "ET20240101000000001".into(),
-            merchant_number: "ET82009".into(),
-            sub_merchant_number: "ET82009S001".into(),
             merchant_order_id: "<script>".into(),
-            status,
-            currency_code: "GBP".into(),
-            amount: "100.00".into(),
-            tuition_rmb: "920.00".into(),
-            counter_fee: "50.00".into(),
-            notify_url: String::new(),
-            status_change_notify_url: String::new(),
-            pay_notify_url: String::new(),
-            status_before_refund: None,
-            refund_order_id: String::new(),
-            refund_amount: String::new(),
-            created_at: 0,
-            updated_at: 0,
+            ..OrderRecord::sample(status)
         }
     }
 

@@ -223,6 +223,34 @@ pub struct OrderRecord {
     pub updated_at: Millis,
 }
 
+#[cfg(test)]
+impl OrderRecord {
+    /// An order in `status` for unit tests, written once: GBP 100.00 (RMB
+    /// 920.00, fee 50.00) of merchant order `M1`, last refund `R1` of 10.00,
+    /// no notification URL.
+    pub(crate) fn sample(status: i64) -> Self {
+        OrderRecord {
+            order_id: "ET20240101000000001".into(),
+            merchant_number: "ET82009".into(),
+            sub_merchant_number: "ET82009S001".into(),
+            merchant_order_id: "M1".into(),
+            status,
+            currency_code: "GBP".into(),
+            amount: "100.00".into(),
+            tuition_rmb: "920.00".into(),
+            counter_fee: "50.00".into(),
+            notify_url: String::new(),
+            status_change_notify_url: String::new(),
+            pay_notify_url: String::new(),
+            status_before_refund: None,
+            refund_order_id: "R1".into(),
+            refund_amount: "10.00".into(),
+            created_at: 0,
+            updated_at: 0,
+        }
+    }
+}
+
 /// A new order, before it has an id.
 #[derive(Clone, Debug)]
 pub(crate) struct NewOrder {

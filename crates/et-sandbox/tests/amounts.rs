@@ -11,6 +11,7 @@ use common::{call, merchant, post, refused, start, state_dir};
 use et_model::{CreateOrder, EstimateAmount, JumpPlaceOrder, Operation, OrderCreated, Payload};
 use et_proto::{Merchant, RequestOptions, CONTENT_TYPE};
 use et_sandbox::{RunningSandbox, SandboxCode};
+use std::time::SystemTime;
 
 /// `sensitive` (and `data`) sent untyped as `Op`; ET's refusal message.
 async fn refused_untyped<Op: Operation>(
@@ -20,7 +21,13 @@ async fn refused_untyped<Op: Operation>(
     sensitive: &str,
 ) -> String {
     let req = m
-        .build_untyped(Op::SERVER_TYPE, data, sensitive, &RequestOptions::default())
+        .build_untyped(
+            Op::SERVER_TYPE,
+            data,
+            sensitive,
+            &RequestOptions::default(),
+            SystemTime::now(),
+        )
         .expect("builds");
     let (_, body) = post(&sb.endpoint_url(), req.body.clone(), Some(CONTENT_TYPE)).await;
     refused(

@@ -4,7 +4,7 @@
 mod common;
 
 use std::path::Path;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use et_sandbox::{Limits, RunningSandbox, SandboxConfig};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -245,7 +245,7 @@ async fn a_request_stuck_in_the_database_does_not_stall_the_others() {
         pay_currency_code: None,
         extra: Default::default(),
     };
-    let request = m.build(&rate).expect("request builds");
+    let request = m.build(&rate, SystemTime::now()).expect("request builds");
     let url = sandbox.endpoint_url();
     let stuck = tokio::spawn(async move {
         common::post(&url, request.body, Some(et_proto::CONTENT_TYPE)).await

@@ -38,10 +38,7 @@ async fn create(sb: &RunningSandbox, m: &Merchant, op: &CreateOrder) -> String {
 
 /// GETs a page: status, headers, body as text.
 async fn page(url: &str) -> (u16, http::HeaderMap, String) {
-    let request = http::Request::get(url)
-        .body(Full::new(Bytes::new()))
-        .expect("request");
-    fetch(request).await
+    fetch(request(http::Method::GET, url, &[], "")).await
 }
 
 fn url(sb: &RunningSandbox, path: &str) -> String {
@@ -434,7 +431,7 @@ async fn an_order_page_lists_the_rules_that_apply_to_it_and_escapes_them() {
     let id = create(&sb, &m, &order("F-1", None)).await;
     let other = create(&sb, &m, &order("F-2", None)).await;
     let hostile_code = Fault::ErrorCode {
-        status_code: et_model::StatusCode::from_code("900001"),
+        status_code: et_model::ReplyCode::from_code("900001"),
         message: HOSTILE.to_owned(),
     };
     for r in [

@@ -8,6 +8,7 @@ use et_crypto::{AesKey, Iv, KeyPadding, PrivateKey, PublicKey, SignHash};
 use et_model::{CountryCode, CreateOrder, CurrencyCode};
 use et_proto::{sign_string, Message, UntypedObject, UntypedValue, CONTENT_TYPE};
 use et_sandbox::SandboxCode;
+use std::time::SystemTime;
 
 #[tokio::test]
 async fn every_decryption_failure_is_one_code_and_one_message() {
@@ -43,7 +44,7 @@ async fn every_decryption_failure_is_one_code_and_one_message() {
     let mut messages = Vec::new();
     for (aeskey, sensitive_data) in cases {
         // The merchant's own request, its encrypted parts replaced, signed again.
-        let built = m.build(&order).unwrap();
+        let built = m.build(&order, SystemTime::now()).unwrap();
         let mut request = UntypedObject::parse_json(&built.body, Message::Request).unwrap();
         request.insert("aeskey", UntypedValue::string(aeskey));
         request.insert("sensitive_data", UntypedValue::string(sensitive_data));

@@ -5,11 +5,11 @@
 
 mod common;
 
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use common::*;
 use et_http::{Client, Endpoint, TransportConfig, TransportError};
-use et_model::{CreateOrder, CurrencyCode, GetRate, QueryOrders, StatusCode};
+use et_model::{CreateOrder, CurrencyCode, GetRate, QueryOrders, ReplyCode};
 use et_sandbox::{Fault, FaultRule, RateTable, RunningSandbox, SandboxCode, Scope, Stage};
 use et_testkit::order;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -35,7 +35,7 @@ fn gbp_rate() -> GetRate {
 }
 
 /// ET's signed refusal: its code and message.
-fn signed_refusal(e: &et_http::Error) -> (StatusCode, String) {
+fn signed_refusal(e: &et_http::Error) -> (ReplyCode, String) {
     match e {
         et_http::Error::Response(et_proto::Error::Api {
             code,
@@ -241,7 +241,7 @@ async fn a_signed_error_code_arrives_as_a_verified_api_error() {
         assert!(refused.may_have_reached_et(), "ET answered");
     }
     let fault = Fault::ErrorCode {
-        status_code: StatusCode::from_code("123456"),
+        status_code: ReplyCode::from_code("123456"),
         message: "ET is closed for the holiday".into(),
     };
     sb.add_fault(FaultRule::new(Scope::Next(1), fault))
@@ -329,7 +329,8 @@ async fn a_held_connection_ends_and_a_reset_one_gets_no_reply() {
     };
     sb.add_fault(FaultRule::new(Scope::Next(1), hold))
         .expect("rule");
-    let (got, after) = raw_exchange(&sb, &m.build(&rate).expect("built").body).await;
+    let (got, after) =
+        raw_exchange(&sb, &m.build(&rate, SystemTime::now()).expect("built").body).await;
     assert!(
         got.is_empty(),
         "no reply: {:?}",
@@ -346,13 +347,14 @@ async fn a_held_connection_ends_and_a_reset_one_gets_no_reply() {
         },
     ))
     .expect("rule");
-    let (got, after) = raw_exchange(&sb, &m.build(&rate).expect("built").body).await;
+    let (got, after) =
+        raw_exchange(&sb, &m.build(&rate, SystemTime::now()).expect("built").body).await;
     assert!(
         got.is_empty() && after < Duration::from_secs(1),
         "{after:?}"
     );
     // The sandbox still answers.
-    let (got, _) = raw_exchange(&sb, &m.build(&rate).expect("built").body).await;
+    let (got, _) = raw_exchange(&sb, &m.build(&rate, SystemTime::now()).expect("built").body).await;
     assert!(got.starts_with(b"HTTP/1.1 200"));
     sb.shutdown().await;
 }

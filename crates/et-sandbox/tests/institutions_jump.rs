@@ -13,6 +13,7 @@ use et_model::{
 };
 use et_proto::{RequestOptions, CONTENT_TYPE};
 use et_sandbox::{SandboxCode, DEFAULT_PAGE, SANDBOX_JSON};
+use std::time::SystemTime;
 
 fn codes(found: &[Institution]) -> Vec<&str> {
     found.iter().map(|i| i.institution_code.as_str()).collect()
@@ -38,6 +39,7 @@ async fn the_demos_request_gets_a_verified_list() {
             r#"{"search_key": "", "count": 0, "institution_type": 1}"#,
             "[]",
             &RequestOptions::default(),
+            SystemTime::now(),
         )
         .expect("builds");
     let envelope: serde_json::Value = serde_json::from_slice(&req.body).expect("JSON");
@@ -343,6 +345,7 @@ async fn jump_pages_refuse_unknown_tokens_and_oversized_forms() {
             "{}",
             &sensitive,
             &RequestOptions::default(),
+            SystemTime::now(),
         )
         .expect("builds");
     let (_, body) = post(&sb.endpoint_url(), req.body.clone(), Some(CONTENT_TYPE)).await;

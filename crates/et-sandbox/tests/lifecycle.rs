@@ -5,7 +5,7 @@ mod common;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use common::{get, merchant, post, start, state_dir, wait_for, Receiver};
 use et_model::{ApplyRefund, CreateOrder, GetPayUrl, Notification, OrderStatus, QueryOrders};
@@ -26,7 +26,7 @@ async fn create(
         status_change_notify_url: status_url,
         ..et_testkit::order(merchant_order_id, "100.00")
     };
-    let req = m.build(&op).expect("builds");
+    let req = m.build(&op, SystemTime::now()).expect("builds");
     let (_, body) = post(&sb.endpoint_url(), req.body.clone(), Some(CONTENT_TYPE)).await;
     m.open::<CreateOrder>(&req, &body).expect("created").items[0]
         .order_id
@@ -63,7 +63,7 @@ async fn whole_lifecycle_with_notifications() {
         notify_url: Some(pay_hook.url("/paid")),
         ..GetPayUrl::new(&id)
     };
-    let req = m.build(&op).expect("builds");
+    let req = m.build(&op, SystemTime::now()).expect("builds");
     let (_, body) = post(&sb.endpoint_url(), req.body.clone(), Some(CONTENT_TYPE)).await;
     let pay_url = m.open::<GetPayUrl>(&req, &body).expect("pay url").items[0].pay_config_list[0]
         .pay_url
@@ -117,12 +117,14 @@ async fn whole_lifecycle_with_notifications() {
         refund_reason: None,
         extra: Default::default(),
     };
-    let req = m.build(&refund).expect("builds");
+    let req = m.build(&refund, SystemTime::now()).expect("builds");
     let (_, body) = post(&sb.endpoint_url(), req.body.clone(), Some(CONTENT_TYPE)).await;
     m.open::<ApplyRefund>(&req, &body).expect("refund accepted");
     sb.refund_result(&id, true).expect("refund succeeds");
 
-    let req = m.build(&QueryOrders::new([id.as_str()])).expect("builds");
+    let req = m
+        .build(&QueryOrders::new([id.as_str()]), SystemTime::now())
+        .expect("builds");
     let (_, body) = post(&sb.endpoint_url(), req.body.clone(), Some(CONTENT_TYPE)).await;
     assert!(
         !String::from_utf8_lossy(&body).contains("\"aeskey\":\"\""),
@@ -333,7 +335,7 @@ async fn without_a_status_url_everything_but_payment_goes_to_notify_url() {
         notify_url: Some(pay_hook.url("/paid")),
         ..GetPayUrl::new(&id)
     };
-    let req = m.build(&op).expect("builds");
+    let req = m.build(&op, SystemTime::now()).expect("builds");
     let (_, body) = post(&sb.endpoint_url(), req.body.clone(), Some(CONTENT_TYPE)).await;
     m.open::<GetPayUrl>(&req, &body).expect("pay url");
     sb.pay(&id).expect("pay");
@@ -346,7 +348,7 @@ async fn without_a_status_url_everything_but_payment_goes_to_notify_url() {
         refund_reason: None,
         extra: Default::default(),
     };
-    let req = m.build(&refund).expect("builds");
+    let req = m.build(&refund, SystemTime::now()).expect("builds");
     let (_, body) = post(&sb.endpoint_url(), req.body.clone(), Some(CONTENT_TYPE)).await;
     m.open::<ApplyRefund>(&req, &body).expect("refund accepted");
     sb.refund_result(&id, false).expect("refund fails");
@@ -593,7 +595,7 @@ async fn a_wrong_refund_result_reply_is_a_failed_delivery_saying_why() {
         refund_reason: None,
         extra: Default::default(),
     };
-    let req = m.build(&refund).expect("builds");
+    let req = m.build(&refund, SystemTime::now()).expect("builds");
     let (_, body) = post(&sb.endpoint_url(), req.body.clone(), Some(CONTENT_TYPE)).await;
     m.open::<ApplyRefund>(&req, &body).expect("refund accepted");
     sb.refund_result(&id, true).expect("refund succeeds");

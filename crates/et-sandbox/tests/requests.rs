@@ -14,6 +14,7 @@ use et_model::{
 use et_proto::{Merchant, Profile, CONTENT_TYPE};
 use et_sandbox::{RunningSandbox, SandboxCode};
 use et_testkit::{key, Who};
+use std::time::SystemTime;
 
 fn order(id: &str) -> CreateOrder {
     et_testkit::order(id, "1000.00")
@@ -88,7 +89,9 @@ async fn operations_succeed_and_results_are_right() {
         Profile::default()
             .with_server_type::<CreateOrder>(et_model::ServerType::AddSpecialRentOrder),
     );
-    let req = older.build(&order("M-1b")).expect("builds");
+    let req = older
+        .build(&order("M-1b"), SystemTime::now())
+        .expect("builds");
     assert!(String::from_utf8_lossy(&req.body).contains("add_special_rent_order"));
     let created = send_built::<CreateOrder>(&sb, &older, &req)
         .await
@@ -107,7 +110,7 @@ async fn refuses_a_reused_serial_number() {
         pay_currency_code: None,
         extra: Default::default(),
     };
-    let req = m.build(&rate).expect("builds");
+    let req = m.build(&rate, SystemTime::now()).expect("builds");
     send_built::<GetRate>(&sb, &m, &req)
         .await
         .expect("first use accepted");
@@ -127,7 +130,7 @@ async fn refuses_a_bad_signature_and_a_wrong_key() {
 
     // A field changed after signing.
     let mut req = m
-        .build(&GetPayUrl::new("ET20240101000000001"))
+        .build(&GetPayUrl::new("ET20240101000000001"), SystemTime::now())
         .expect("builds");
     let text = String::from_utf8(req.body.clone()).expect("utf-8");
     req.body = text
@@ -149,7 +152,9 @@ async fn refuses_a_bad_signature_and_a_wrong_key() {
     // aeskey encrypted to a key that is not ET's: the signature verifies, decryption fails.
     let wrong_et = key(Who::Stranger, 1024).public_key();
     let wrong_et_side = merchant_with(dir.path(), key(Who::Merchant, 1024), wrong_et);
-    let req = wrong_et_side.build(&order("M-2")).expect("builds");
+    let req = wrong_et_side
+        .build(&order("M-2"), SystemTime::now())
+        .expect("builds");
     let (_, body) = post(&sb.endpoint_url(), req.body.clone(), Some(CONTENT_TYPE)).await;
     refused(
         m.open::<CreateOrder>(&req, &body),
@@ -176,7 +181,9 @@ async fn refuses_malformed_envelopes_and_unknown_merchants_with_signed_responses
         "{text}"
     );
     refused(m.open_untyped(None, &reply), SandboxCode::MalformedBody);
-    let mut stranger = m.build(&GetPayUrl::new("ET1")).expect("builds");
+    let mut stranger = m
+        .build(&GetPayUrl::new("ET1"), SystemTime::now())
+        .expect("builds");
     stranger.body = String::from_utf8(stranger.body)
         .expect("utf-8")
         .replace("ET82009S001", "ET99999S001")
@@ -400,7 +407,9 @@ async fn accepts_an_et_demo_shaped_request() {
     // ET's Python demo: callback_process "", sensitive_data always encrypted
     // (here "[]"), data a JSON string, and no Content-Type header.
     let demo = demo_merchant(dir.path());
-    let req = demo.build(&GetPayUrl::new(&id)).expect("builds");
+    let req = demo
+        .build(&GetPayUrl::new(&id), SystemTime::now())
+        .expect("builds");
     let text = String::from_utf8(req.body.clone()).expect("utf-8");
     assert!(text.contains("\"callback_process\":\"\""), "{text}");
     assert!(

@@ -12,7 +12,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use et_model::Notification;
 use et_proto::{Merchant, NotificationVerifier, NotifySignRule, ACK_OK};
-use http::{Request, Response};
+use http::{HeaderMap, Method, Request, Response};
 use http_body_util::{BodyExt, Full};
 use hyper::body::{Body, Incoming};
 use hyper_util::rt::TokioIo;
@@ -141,26 +141,45 @@ pub async fn try_send(
 /// POSTs `body` to `url`; `content_type` `None` sends no Content-Type
 /// (like ET's demo). Its status and body, within 10 s.
 pub async fn post(url: &str, body: Vec<u8>, content_type: Option<&str>) -> (u16, Vec<u8>) {
-    let mut request = Request::post(url);
-    if let Some(ct) = content_type {
-        request = request.header(http::header::CONTENT_TYPE, ct);
-    }
-    fetch(request.body(Full::new(Bytes::from(body))).expect("request")).await
+    let headers: Vec<_> = content_type
+        .map(|ct| ("content-type", ct))
+        .into_iter()
+        .collect();
+    let (status, _, body) = exchange(request(Method::POST, url, &headers, body)).await;
+    (status, body.to_vec())
 }
 
 /// GETs `url`: its status and body, within 10 s.
 pub async fn get(url: &str) -> (u16, Vec<u8>) {
-    fetch(
-        Request::get(url)
-            .body(Full::new(Bytes::new()))
-            .expect("request"),
-    )
-    .await
+    let (status, _, body) = exchange(request(Method::GET, url, &[], "")).await;
+    (status, body.to_vec())
 }
 
-/// One request on a fresh connection to the URL's host (pooled hyper
-/// clients are built by et-http alone, which this kit cannot depend on).
-async fn fetch(mut request: Request<Full<Bytes>>) -> (u16, Vec<u8>) {
+/// A request to `url` with `headers` and `body`.
+pub fn request(
+    method: Method,
+    url: &str,
+    headers: &[(&str, &str)],
+    body: impl Into<Bytes>,
+) -> Request<Full<Bytes>> {
+    let mut request = Request::builder().method(method).uri(url);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    request.body(Full::new(body.into())).expect("request")
+}
+
+/// One exchange on a fresh connection, within 10 s: status, headers and the
+/// body as text (a page, a message; invalid UTF-8 shows as U+FFFD).
+pub async fn fetch(request: Request<Full<Bytes>>) -> (u16, HeaderMap, String) {
+    let (status, headers, body) = exchange(request).await;
+    (status, headers, String::from_utf8_lossy(&body).into_owned())
+}
+
+/// One request on a fresh connection to the URL's host, within 10 s:
+/// status, headers and body (pooled hyper clients are built by et-http
+/// alone, which this kit cannot depend on).
+async fn exchange(mut request: Request<Full<Bytes>>) -> (u16, HeaderMap, Bytes) {
     let exchange = async {
         // Origin form and a `Host` header, as a pooled client sends them.
         let authority = request.uri().authority().expect("an absolute URL").clone();
@@ -174,9 +193,9 @@ async fn fetch(mut request: Request<Full<Bytes>>) -> (u16, Vec<u8>) {
             hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
         tokio::spawn(conn);
         let response = sender.send_request(request).await?;
-        let status = response.status().as_u16();
-        let body = response.into_body().collect().await?.to_bytes().to_vec();
-        Ok::<_, BoxError>((status, body))
+        let (parts, body) = response.into_parts();
+        let body = body.collect().await?.to_bytes();
+        Ok::<_, BoxError>((parts.status.as_u16(), parts.headers, body))
     };
     tokio::time::timeout(Duration::from_secs(10), exchange)
         .await

@@ -23,9 +23,10 @@ pub mod http;
 
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
+use std::time::SystemTime;
 
 use et_crypto::{PrivateKey, PublicKey};
-use et_model::{Amount, CountryCode, CreateOrder, CurrencyCode};
+use et_model::{Amount, CountryCode, CreateOrder, CurrencyCode, Operation};
 use et_proto::{
     BuiltRequest, Credentials, EtSide, Merchant, OpenedRequest, Profile, Response, UntypedObject,
     UntypedValue,
@@ -57,17 +58,45 @@ pub enum Who {
     Stranger,
 }
 
+/// The key set, written once: each party's file name and key sizes give
+/// [`Who::file_name`] and `KEY_SET` (who, bits, the committed PEM of
+/// `keys/{name}-{bits}.pem`).
+macro_rules! key_set {
+    ($($who:ident = $name:literal: $($bits:literal),+;)+) => {
+        impl Who {
+            /// The name of this party's key files (`keys/{name}-{bits}.pem`).
+            pub fn file_name(self) -> &'static str {
+                match self {
+                    $(Who::$who => $name,)+
+                }
+            }
+        }
+
+        const KEY_SET: &[(Who, usize, &[u8])] = &[
+            $($((Who::$who, $bits, include_bytes!(concat!("../keys/", $name, "-", $bits, ".pem"))),)+)+
+        ];
+    };
+}
+
+key_set! {
+    Merchant = "merchant": 1024, 2048;
+    Et = "et": 1024, 2048;
+    Stranger = "stranger": 1024;
+}
+
+/// Where `who`'s `bits`-bit key is in `KEY_SET`. Panics for a key the set
+/// does not hold.
+fn key_index(who: Who, bits: usize) -> usize {
+    KEY_SET
+        .iter()
+        .position(|&(w, b, _)| (w, b) == (who, bits))
+        .unwrap_or_else(|| panic!("the test kit holds no {bits}-bit key for {who:?}"))
+}
+
 /// The committed PKCS#8 PEM of `who`'s `bits`-bit key. Panics for a key
 /// the set does not hold.
 pub fn pem(who: Who, bits: usize) -> &'static [u8] {
-    match (who, bits) {
-        (Who::Merchant, 1024) => include_bytes!("../keys/merchant-1024.pem"),
-        (Who::Merchant, 2048) => include_bytes!("../keys/merchant-2048.pem"),
-        (Who::Et, 1024) => include_bytes!("../keys/et-1024.pem"),
-        (Who::Et, 2048) => include_bytes!("../keys/et-2048.pem"),
-        (Who::Stranger, 1024) => include_bytes!("../keys/stranger-1024.pem"),
-        _ => panic!("the test kit holds no {bits}-bit key for {who:?}"),
-    }
+    KEY_SET[key_index(who, bits)].2
 }
 
 /// Which half of a key pair a file holds.
@@ -82,38 +111,24 @@ pub enum Half {
 /// The committed file of `who`'s 1024-bit key, for tests that pass key
 /// files to a program.
 pub fn key_file(who: Who, half: Half) -> PathBuf {
-    let name = match who {
-        Who::Merchant => "merchant",
-        Who::Et => "et",
-        Who::Stranger => "stranger",
-    };
     let suffix = match half {
         Half::Private => "pem",
         Half::Public => "pub.pem",
     };
+    let name = who.file_name();
     Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("keys/{name}-1024.{suffix}"))
 }
 
 /// `who`'s `bits`-bit key, loaded once per process (default backend).
 pub fn key(who: Who, bits: usize) -> &'static PrivateKey {
-    const ALL: [(Who, usize); 5] = [
-        (Who::Merchant, 1024),
-        (Who::Merchant, 2048),
-        (Who::Et, 1024),
-        (Who::Et, 2048),
-        (Who::Stranger, 1024),
-    ];
     static KEYS: OnceLock<Vec<PrivateKey>> = OnceLock::new();
     let keys = KEYS.get_or_init(|| {
-        ALL.iter()
-            .map(|&(w, b)| PrivateKey::load(pem(w, b)).expect("committed test key loads"))
+        KEY_SET
+            .iter()
+            .map(|(_, _, pem)| PrivateKey::load(pem).expect("committed test key loads"))
             .collect()
     });
-    let index = ALL
-        .iter()
-        .position(|&k| k == (who, bits))
-        .unwrap_or_else(|| panic!("the test kit holds no {bits}-bit key for {who:?}"));
-    &keys[index]
+    &keys[key_index(who, bits)]
 }
 
 /// A create-order request with only its required fields: `merchant_order_id`,
@@ -209,6 +224,14 @@ impl Parties {
         }
     }
 
+    /// The merchant builds `op`, numbered with the system clock (a step
+    /// that must succeed).
+    pub fn build<Op: Operation>(&self, op: &Op) -> BuiltRequest {
+        self.merchant
+            .build(op, SystemTime::now())
+            .expect("the merchant builds the request")
+    }
+
     /// ET opens a request the merchant built (a step that must succeed).
     pub fn et_open(&self, request: &BuiltRequest) -> OpenedRequest {
         self.et
@@ -245,9 +268,9 @@ pub fn merchant_dir() -> tempfile::TempDir {
 
 /// Copies the 1024-bit merchant and ET key files into `dir` (see `merchant_dir`).
 pub fn write_keys(dir: &Path) {
-    for (who, name) in [(Who::Merchant, "merchant"), (Who::Et, "et")] {
+    for who in [Who::Merchant, Who::Et] {
         for (half, suffix) in [(Half::Private, "private"), (Half::Public, "public")] {
-            let to = dir.join(format!("{name}-{suffix}.pem"));
+            let to = dir.join(format!("{}-{suffix}.pem", who.file_name()));
             std::fs::copy(key_file(who, half), &to)
                 .unwrap_or_else(|e| panic!("writing {}: {e}", to.display()));
         }
@@ -265,4 +288,29 @@ pub fn resign(object: &mut UntypedObject, key: &PrivateKey) -> Result<(), et_cry
         UntypedValue::string(et_crypto::b64_encode(signature)),
     );
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_key_of_the_set_loads_and_its_public_file_is_its_half() {
+        for &(who, bits, _) in KEY_SET {
+            let public = key(who, bits).public_key().to_spki_pem().unwrap();
+            assert_eq!(
+                PrivateKey::load(pem(who, bits))
+                    .unwrap()
+                    .public_key()
+                    .to_spki_pem()
+                    .unwrap(),
+                public
+            );
+            if bits == 1024 {
+                let file = std::fs::read(key_file(who, Half::Public)).unwrap();
+                let from_file = PublicKey::load(&file).unwrap().to_spki_pem().unwrap();
+                assert_eq!(from_file, public, "{who:?}");
+            }
+        }
+    }
 }

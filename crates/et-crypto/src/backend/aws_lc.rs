@@ -11,7 +11,7 @@ use aws_lc_rs::rsa::{
 use aws_lc_rs::signature::{self, ParsedPublicKey};
 use zeroize::Zeroizing;
 
-use crate::backend::Operation;
+use crate::backend::RsaOperation;
 use crate::{Error, KeyPadding, SignHash};
 
 /// The private half: present only for keys aws-lc-rs accepts (2048+ bits).
@@ -45,11 +45,11 @@ impl AwsPrivate {
 
     /// SHA-256 signing, and decryption in every padding but
     /// [`KeyPadding::OaepSha256Mgf1Sha1`].
-    pub(crate) fn accepts(&self, op: Operation) -> bool {
+    pub(crate) fn accepts(&self, op: RsaOperation) -> bool {
         match op {
-            Operation::Sign(hash) => hash == SignHash::Sha256,
-            Operation::Decrypt(padding) => oaep_algorithm(padding).is_ok(),
-            Operation::Verify(_) | Operation::Encrypt(_) => false,
+            RsaOperation::Sign(hash) => hash == SignHash::Sha256,
+            RsaOperation::Decrypt(padding) => oaep_algorithm(padding).is_ok(),
+            RsaOperation::Verify(_) | RsaOperation::Encrypt(_) => false,
         }
     }
 
@@ -100,11 +100,11 @@ impl AwsPublic {
     /// Verification at every size (1024-bit keys through aws-lc-rs's legacy
     /// parameters); encryption from 2048 bits, in every padding but
     /// [`KeyPadding::OaepSha256Mgf1Sha1`].
-    pub(crate) fn accepts(&self, op: Operation) -> bool {
+    pub(crate) fn accepts(&self, op: RsaOperation) -> bool {
         match op {
-            Operation::Verify(_) => true,
-            Operation::Encrypt(padding) => self.enc.is_some() && oaep_algorithm(padding).is_ok(),
-            Operation::Sign(_) | Operation::Decrypt(_) => false,
+            RsaOperation::Verify(_) => true,
+            RsaOperation::Encrypt(padding) => self.enc.is_some() && oaep_algorithm(padding).is_ok(),
+            RsaOperation::Sign(_) | RsaOperation::Decrypt(_) => false,
         }
     }
 

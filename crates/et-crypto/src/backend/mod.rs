@@ -55,7 +55,7 @@ impl Backend {
 /// One RSA operation, as [`crate::PrivateKey::backend_for`] and
 /// [`crate::PublicKey::backend_for`] take it: backends differ per operation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Operation {
+pub enum RsaOperation {
     /// [`crate::PrivateKey::sign`].
     Sign(SignHash),
     /// [`crate::PrivateKey::decrypt_key`].

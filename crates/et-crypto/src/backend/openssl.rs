@@ -22,7 +22,7 @@ use openssl::rsa::{Padding, Rsa};
 use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
-use crate::backend::{rust_crypto, Operation};
+use crate::backend::{rust_crypto, RsaOperation};
 use crate::{Error, KeyPadding, SignHash};
 
 /// A private key inside OpenSSL, which frees its numbers with
@@ -67,8 +67,8 @@ impl OsslPrivate {
     }
 
     /// Every private-key operation.
-    pub(crate) fn accepts(&self, op: Operation) -> bool {
-        matches!(op, Operation::Sign(_) | Operation::Decrypt(_))
+    pub(crate) fn accepts(&self, op: RsaOperation) -> bool {
+        matches!(op, RsaOperation::Sign(_) | RsaOperation::Decrypt(_))
     }
 
     pub(crate) fn sign(&self, hash: SignHash, msg: &[u8]) -> Result<Vec<u8>, Error> {
@@ -107,8 +107,8 @@ impl OsslPublic {
     }
 
     /// Every public-key operation.
-    pub(crate) fn accepts(&self, op: Operation) -> bool {
-        matches!(op, Operation::Verify(_) | Operation::Encrypt(_))
+    pub(crate) fn accepts(&self, op: RsaOperation) -> bool {
+        matches!(op, RsaOperation::Verify(_) | RsaOperation::Encrypt(_))
     }
 
     pub(crate) fn verify(&self, hash: SignHash, msg: &[u8], sig: &[u8]) -> Result<(), Error> {

@@ -496,7 +496,7 @@ fn fault_form(
 fn order_faults(o: &OrderRecord, p: &OrderPage) -> Markup {
     let id = o.order_id.as_str();
     let code = Fault::ErrorCode {
-        status_code: et_model::StatusCode::from_code("900001"),
+        status_code: et_model::ReplyCode::from_code("900001"),
         message: String::new(),
     };
     let number = |n: u64| n.to_string();

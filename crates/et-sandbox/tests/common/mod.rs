@@ -3,7 +3,7 @@
 #![allow(dead_code, unused_imports, missing_docs)]
 
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::SystemTime;
 
 use et_crypto::{PrivateKey, PublicKey};
 use et_model::Operation;
@@ -12,11 +12,9 @@ use et_proto::{
 };
 use et_sandbox::{RunningSandbox, SandboxCode, SandboxConfig, SandboxDir};
 
-use bytes::Bytes;
-pub(crate) use et_testkit::http::{get, post, wait_for, Receiver};
+pub(crate) use et_testkit::http::{fetch, get, post, request, wait_for, Receiver};
 /// A fresh state directory holding the test kit's keys and merchant.
 pub(crate) use et_testkit::merchant_dir as state_dir;
-use http_body_util::{BodyExt, Full};
 
 pub(crate) async fn start(dir: &Path, time_scale: f64) -> RunningSandbox {
     let config = SandboxConfig {
@@ -100,7 +98,7 @@ pub(crate) async fn call<Op: Operation>(
     m: &Merchant,
     op: &Op,
 ) -> Result<Vec<Op::Output>, et_proto::Error> {
-    let req = m.build(op).expect("request builds");
+    let req = m.build(op, SystemTime::now()).expect("request builds");
     send_built::<Op>(sb, m, &req).await
 }
 
@@ -136,36 +134,6 @@ pub(crate) fn refused<T: std::fmt::Debug>(
         }
         other => panic!("expected refusal {code}, got {other:?}"),
     }
-}
-
-/// A request to `url` with `headers` and `body`.
-pub(crate) fn request(
-    method: http::Method,
-    url: &str,
-    headers: &[(&str, &str)],
-    body: impl Into<Bytes>,
-) -> http::Request<Full<Bytes>> {
-    let mut request = http::Request::builder().method(method).uri(url);
-    for (name, value) in headers {
-        request = request.header(*name, *value);
-    }
-    request.body(Full::new(body.into())).expect("request")
-}
-
-/// One exchange on a fresh client: status, headers, body as text.
-pub(crate) async fn fetch(request: http::Request<Full<Bytes>>) -> (u16, http::HeaderMap, String) {
-    let client = et_http::plain_http_client();
-    let response = tokio::time::timeout(Duration::from_secs(10), client.request(request))
-        .await
-        .expect("answer within 10 s")
-        .expect("HTTP exchange");
-    let (parts, body) = response.into_parts();
-    let body = body.collect().await.expect("body").to_bytes();
-    (
-        parts.status.as_u16(),
-        parts.headers,
-        String::from_utf8_lossy(&body).into_owned(),
-    )
 }
 
 /// The checkout form's token in a checkout page, as a browser on the page
