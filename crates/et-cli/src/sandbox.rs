@@ -161,7 +161,9 @@ fn sandbox_base(endpoint: &str) -> Result<String, Failure> {
 }
 
 /// Prints an admin answer's JSON; a refusal is exit 3.
-fn print_admin_answer(page: Result<crate::web_client::Page, String>) -> CliResult {
+fn print_admin_answer(
+    page: Result<crate::web_client::Page, crate::web_client::WebError>,
+) -> CliResult {
     let page = page.map_err(Failure::usage)?;
     let text = page.text();
     if !page.status.is_success() {
