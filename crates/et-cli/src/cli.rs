@@ -448,22 +448,45 @@ fn parse_field_setting(s: &str) -> Result<(String, String), String> {
 
 /// `et call`.
 #[derive(Debug, Args)]
+#[command(after_help = "Examples:\n  \
+    et call create_order --template > order.json    # the fields create_order requires\n  \
+    et call create_order order.json                 # et puts each field in data or sensitive_data\n  \
+    et call get_rate --data rate.json               # the parts given explicitly")]
 pub(crate) struct CallArgs {
-    /// ET endpoint URL, e.g. http://127.0.0.1:8877/server.
-    #[arg(long)]
-    pub endpoint: String,
-    /// Directory made by `et sandbox init` (merchant.json and the keys).
-    #[arg(long)]
-    pub dir: PathBuf,
-    /// The operation's server_type.
+    /// The merchant: where ET is and the sandbox directory.
+    #[command(flatten)]
+    pub merchant: MerchantArgs,
+    /// The operation's server_type, e.g. create_order, get_special_pay_url.
     #[arg(value_name = "OP")]
     pub server_type: String,
+    /// A JSON object with the operation's fields (`-` = stdin): `et` puts
+    /// each field in `data` or `sensitive_data`, as the operation does.
+    #[arg(value_name = "PAYLOAD", conflicts_with_all = ["data", "sensitive"])]
+    pub payload: Option<PathBuf>,
+    /// Print a payload with the fields OP requires, to fill in and pass as
+    /// PAYLOAD (the other fields it reads go to stderr).
+    #[arg(long, conflicts_with_all = ["payload", "data", "sensitive", "no_validate"])]
+    pub template: bool,
     /// The payloads.
     #[command(flatten)]
     pub payloads: PayloadArgs,
     /// Profile choices.
     #[command(flatten)]
     pub profile: ProfileArgs,
+}
+
+/// `--endpoint` and `--dir` of the commands that call ET as a sandbox
+/// directory's merchant.
+#[derive(Debug, Args)]
+pub(crate) struct MerchantArgs {
+    /// ET endpoint URL (ET's, or a sandbox's: its base URL such as
+    /// http://127.0.0.1:8877 is enough) [required].
+    #[arg(long, env = "ET_ENDPOINT")]
+    pub endpoint: Option<String>,
+    /// Directory with the merchant: merchant.json and the keys (as `et
+    /// sandbox init` makes) [required].
+    #[arg(long, env = "ET_SANDBOX_DIR")]
+    pub dir: Option<PathBuf>,
 }
 
 /// `et record`.
@@ -512,12 +535,9 @@ pub(crate) struct InstitutionsSearchArgs {
     /// Text to look for in the names, English or Chinese (empty: all).
     #[arg(value_name = "KEY")]
     pub key: String,
-    /// ET endpoint URL (ET's, or a sandbox's such as http://127.0.0.1:8877/server).
-    #[arg(long)]
-    pub endpoint: String,
-    /// Directory with the merchant: merchant.json and the keys (as `et sandbox init` makes).
-    #[arg(long)]
-    pub dir: PathBuf,
+    /// The merchant: where ET is and the sandbox directory.
+    #[command(flatten)]
+    pub merchant: MerchantArgs,
     /// `institution_type` to search [default: 1, what ET's demo sends].
     #[arg(long = "type", value_name = "CODE")]
     pub institution_type: Option<i64>,

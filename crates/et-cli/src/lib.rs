@@ -29,6 +29,7 @@ pub(crate) mod merchant_dir;
 pub(crate) mod notify;
 pub(crate) mod notify_send;
 pub(crate) mod output;
+pub(crate) mod payload;
 mod profile;
 pub(crate) mod record;
 pub(crate) mod recording;
