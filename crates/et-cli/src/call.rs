@@ -7,6 +7,7 @@ use crate::cli::CallArgs;
 use crate::envelope::{print_opened, read_payloads};
 use crate::error::{CliResult, Failure};
 use crate::input::{read_input, Input};
+use crate::profile::ProfileOptions;
 use crate::{merchant_dir, payload};
 
 /// Call `OP` and print `{"status_code","message","data","sensitive_data"}`,

@@ -6,13 +6,14 @@ use et_http::{Client, Endpoint};
 use et_proto::{Credentials, Profile};
 use et_sandbox::{SandboxDir, ET_PUBLIC_PEM, MERCHANT_PRIVATE_PEM};
 
-use crate::cli::{MerchantArgs, ProfileArgs};
+use crate::cli::MerchantArgs;
 use crate::error::{CliResult, Failure};
 use crate::keys::{load_private, load_public};
+use crate::profile::ProfileOptions;
 
 /// The client of `--dir`'s merchant for `--endpoint`, speaking the profile
 /// the directory plays with `profile`'s options over it.
-pub(crate) fn client(args: &MerchantArgs, profile: &ProfileArgs) -> CliResult<Client> {
+pub(crate) fn client(args: &MerchantArgs, profile: &impl ProfileOptions) -> CliResult<Client> {
     let dir = directory(args)?;
     let endpoint = args.endpoint.as_deref().ok_or_else(|| {
         Failure::usage(
@@ -68,7 +69,7 @@ pub(crate) fn credentials(dir: &Path) -> CliResult<Credentials> {
 /// The profile for talking to the sandbox of `dir`: the one it plays
 /// (`profile.json`, the sandbox's codes named), unless `--profile` names
 /// another file, with each option given on the command line over it.
-pub(crate) fn profile(dir: &Path, args: &ProfileArgs) -> CliResult<Profile> {
+pub(crate) fn profile(dir: &Path, args: &impl ProfileOptions) -> CliResult<Profile> {
     args.over(SandboxDir::new(dir).profile().map_err(Failure::usage)?)
 }
 

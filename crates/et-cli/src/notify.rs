@@ -9,6 +9,7 @@ use et_proto::{
 use crate::cli::{NotifyArgs, SaltArgs};
 use crate::error::{CliResult, Failure};
 use crate::input::{read_input_or_stdin, read_salt_file, Input};
+use crate::profile::ProfileOptions;
 
 /// `et notify sign`: the body with its `sign` (replacing any) by the
 /// profile's notification rule, in the body's own format: JSON in, JSON

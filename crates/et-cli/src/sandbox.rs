@@ -142,7 +142,12 @@ pub(crate) async fn faults(args: &SandboxFaultsArgs) -> CliResult {
 /// `scheme://authority` of `--endpoint`, and a client presenting the
 /// secret if one was given.
 fn admin_client(target: &SandboxTarget) -> Result<(String, WebClient), Failure> {
-    let base = sandbox_base(&target.endpoint)?;
+    let endpoint = target.endpoint.as_deref().ok_or_else(|| {
+        Failure::usage(
+            "--endpoint (or ET_ENDPOINT) is needed: the sandbox's URL, such as http://127.0.0.1:8877",
+        )
+    })?;
+    let base = sandbox_base(endpoint)?;
     let client = WebClient::new().with_bearer(target.secret.as_deref());
     Ok((base, client))
 }

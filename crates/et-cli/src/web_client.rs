@@ -74,6 +74,7 @@ pub enum WebError {
 }
 
 impl std::fmt::Display for WebError {
+    /// One line, with the causes of a transport failure.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             WebError::BadUrl { url, source } => write!(f, "bad URL {url:?}: {source}"),
@@ -81,7 +82,16 @@ impl std::fmt::Display for WebError {
             WebError::NoField(name) => write!(f, "the form has no field {name:?}"),
             WebError::NotPost(method) => write!(f, "the form's method is {method:?}, not post"),
             WebError::TooManyRedirects => write!(f, "more than {MAX_REDIRECTS} redirects"),
-            WebError::Transport { request, source } => write!(f, "{request}: {source}"),
+            WebError::Transport { request, source } => {
+                // hyper's errors say "client error (Connect)"; the cause is below.
+                write!(f, "{request}: {source}")?;
+                let mut cause = source.source();
+                while let Some(e) = cause {
+                    write!(f, ": {e}")?;
+                    cause = e.source();
+                }
+                Ok(())
+            }
             WebError::Timeout { request } => {
                 write!(f, "{request}: no answer within {TIMEOUT:?}")
             }

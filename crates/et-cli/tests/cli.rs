@@ -1385,7 +1385,7 @@ fn the_exit_code_table_is_in_help_and_readme() {
             );
         }
     }
-    assert!(stdout(&et(&["call", "--help"])).contains("Exit codes:"));
+    assert!(stdout(&et(&["call", "--help"])).contains("et help exit-codes"));
 }
 
 #[test]
