@@ -427,14 +427,10 @@ pub(crate) enum NotifyCommand {
 pub(crate) struct SaltArgs {
     /// The merchant's notification salt. On the command line it shows in the
     /// process list and shell history: prefer ET_NOTIFY_SALT or --salt-file.
-    #[arg(
-        long,
-        env = "ET_NOTIFY_SALT",
-        hide_env_values = true,
-        required_unless_present = "salt_file"
-    )]
+    #[arg(long, env = "ET_NOTIFY_SALT", hide_env_values = true)]
     pub salt: Option<String>,
-    /// A file holding the salt (one trailing newline dropped); wins over --salt and ET_NOTIFY_SALT.
+    /// A file holding the salt (one trailing newline dropped); wins over --salt and
+    /// ET_NOTIFY_SALT. The preferred way [required unless ET_NOTIFY_SALT or --salt].
     #[arg(long, value_name = "FILE")]
     pub salt_file: Option<PathBuf>,
 }

@@ -53,8 +53,26 @@ fn api_url(url: &str) -> String {
     }
 }
 
+/// `dir` holds a sandbox's state (its `merchant.json`), or the failure says
+/// how to make one.
+pub(crate) fn check_state_dir(dir: &Path) -> CliResult {
+    if dir.join(et_sandbox::MERCHANT_JSON).is_file() {
+        return Ok(());
+    }
+    let what = match dir.is_dir() {
+        true => "holds no sandbox state (no merchant.json)",
+        false => "does not exist",
+    };
+    Err(Failure::usage(format_args!(
+        "{}: {what}; `et sandbox init --dir {}` makes one",
+        dir.display(),
+        dir.display()
+    )))
+}
+
 /// Credentials from `merchant.json`, `merchant-private.pem` and `et-public.pem` in `dir`.
 pub(crate) fn credentials(dir: &Path) -> CliResult<Credentials> {
+    check_state_dir(dir)?;
     let sandbox = SandboxDir::new(dir);
     let merchant = sandbox.merchant().map_err(Failure::usage)?;
     Ok(Credentials::new(
@@ -70,6 +88,7 @@ pub(crate) fn credentials(dir: &Path) -> CliResult<Credentials> {
 /// (`profile.json`, the sandbox's codes named), unless `--profile` names
 /// another file, with each option given on the command line over it.
 pub(crate) fn profile(dir: &Path, args: &impl ProfileOptions) -> CliResult<Profile> {
+    check_state_dir(dir)?;
     args.over(SandboxDir::new(dir).profile().map_err(Failure::usage)?)
 }
 

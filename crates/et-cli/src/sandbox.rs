@@ -40,6 +40,7 @@ pub(crate) fn init(args: &SandboxInitArgs) -> CliResult {
 /// `--profile` replaces the profile the directory stores first, so the
 /// directory's merchant tools speak it too.
 pub(crate) async fn serve(args: &SandboxServeArgs) -> CliResult {
+    crate::merchant_dir::check_state_dir(&args.dir)?;
     if let Some(path) = &args.profile {
         let profile = read_profile_file(path, "--profile")?;
         SandboxDir::new(&args.dir)
@@ -165,7 +166,8 @@ fn sandbox_base(endpoint: &str) -> Result<String, Failure> {
     }
 }
 
-/// Prints an admin answer's JSON; a refusal is exit 3.
+/// Prints an admin answer's JSON, indented; a refusal is exit 3, in words:
+/// the sandbox's code and message, not its JSON.
 fn print_admin_answer(
     page: Result<crate::web_client::Page, crate::web_client::WebError>,
 ) -> CliResult {
@@ -173,12 +175,30 @@ fn print_admin_answer(
     let text = page.text();
     if !page.status.is_success() {
         return Err(Failure::refused(format!(
-            "sandbox answered {}: {}",
+            "the sandbox refused ({}): {}",
             page.status,
-            text.trim()
+            refusal_words(&text)
         )));
     }
-    crate::output::line(text.trim_end())
+    crate::output::json_text(&text)
+}
+
+/// A sandbox refusal's words: `message (status_code)` from its JSON, or its
+/// text as it is.
+fn refusal_words(text: &str) -> String {
+    #[derive(serde::Deserialize)]
+    struct Refusal {
+        status_code: Option<String>,
+        message: String,
+    }
+    match serde_json::from_str::<Refusal>(text) {
+        Ok(Refusal {
+            status_code: Some(code),
+            message,
+        }) => format!("{message} ({code})"),
+        Ok(Refusal { message, .. }) => message,
+        Err(_) => text.trim().to_owned(),
+    }
 }
 
 fn admin_path(action: AdminAction) -> Option<&'static str> {

@@ -1,3 +1,5 @@
+//! `et call` and `et sandbox admin` against an in-process sandbox.
+//!
 //! `et call OP PAYLOAD`: one payload of the operation's fields, split by
 //! `et`; `--template`; errors that name the field; the sandbox's base URL
 //! and the `ET_ENDPOINT` / `ET_SANDBOX_DIR` environment.
@@ -177,5 +179,39 @@ async fn the_endpoint_and_directory_can_come_from_the_environment() {
         "{}",
         text(&missing.stderr)
     );
+    sandbox.shutdown().await;
+}
+
+/// `et sandbox admin`: `show` indented as `et call` prints, a refusal in
+/// words (the sandbox's message and code), not its JSON.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admin_show_is_indented_and_a_refusal_is_in_words() {
+    let (dir, sandbox) = sandbox().await;
+    let created = call(&dir, &sandbox, &["create_order", "-"], ORDER);
+    let printed: serde_json::Value = serde_json::from_str(&text(&created.stdout)).expect("JSON");
+    let order_id = printed["data"][0]["order_id"].as_str().expect("order_id");
+    let admin = |action: &str| {
+        et_stdin(
+            &[
+                "sandbox",
+                "admin",
+                "--endpoint",
+                &base_url(&sandbox),
+                order_id,
+                action,
+            ],
+            b"",
+        )
+    };
+    let shown = text(&admin("show").stdout);
+    assert!(shown.starts_with("{\n  \""), "{shown}");
+    let refused = admin("remit");
+    assert_eq!(refused.status.code(), Some(3));
+    let err = text(&refused.stderr);
+    assert!(
+        err.starts_with("et: the sandbox refused (409 Conflict): "),
+        "{err}"
+    );
+    assert!(!err.contains('{'), "no raw JSON: {err}");
     sandbox.shutdown().await;
 }

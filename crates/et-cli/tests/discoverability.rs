@@ -111,3 +111,73 @@ fn profile_options_show_only_where_they_change_something() {
         "{build}"
     );
 }
+
+#[test]
+fn a_key_of_the_wrong_kind_names_its_file_what_it_is_and_which_option_takes_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let init = et(&[
+        "sandbox",
+        "init",
+        "--bits",
+        "1024",
+        "--dir",
+        dir.path().to_str().unwrap(),
+    ]);
+    assert!(init.status.success(), "{}", text(&init.stderr));
+    let private = dir.path().join("merchant-private.pem");
+    let private = private.to_str().unwrap();
+    let out = et(&[
+        "response",
+        "open",
+        "--merchant-key",
+        private,
+        "--et-public-key",
+        private,
+    ]);
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("merchant-private.pem: RSA key load: this is a private key, where a public key is needed"),
+        "{err}"
+    );
+    assert!(err.contains("--et-public-key ET's public key"), "{err}");
+}
+
+#[test]
+fn a_directory_that_is_not_a_sandbox_says_how_to_make_one() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let nosuch = dir.path().join("nosuch");
+    let nosuch = nosuch.to_str().unwrap();
+    for args in [
+        &["sandbox", "serve", "--dir", nosuch][..],
+        &[
+            "call",
+            "get_rate",
+            "--endpoint",
+            "http://127.0.0.1:9",
+            "--dir",
+            nosuch,
+            "--data",
+            "-",
+        ][..],
+    ] {
+        let err = text(&et(args).stderr);
+        assert!(
+            err.contains("does not exist; `et sandbox init --dir"),
+            "{args:?}: {err}"
+        );
+    }
+}
+
+#[test]
+fn a_missing_salt_asks_for_the_salt_file() {
+    let out = std::process::Command::new(common::ET)
+        .args(["notify", "verify"])
+        .env_remove("ET_NOTIFY_SALT")
+        .output()
+        .expect("et");
+    let err = text(&out.stderr);
+    assert!(
+        err.starts_with("et: no salt: give --salt-file FILE"),
+        "{err}"
+    );
+}

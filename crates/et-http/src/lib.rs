@@ -71,7 +71,10 @@ pub use endpoint::{Endpoint, EndpointError};
 pub use error::Error;
 pub use panic::{guarded, Panicked};
 pub use raw_client::RawClient;
-pub use receiver::{HandlerError, NotificationHandler, ReceiverConfig, WebhookReceiver};
+pub use receiver::{
+    unsigned_trailing_whitespace, HandlerError, NotificationHandler, ReceiverConfig,
+    WebhookReceiver,
+};
 pub use serve::{serve, serve_with, ServeConfig};
 pub use transport::{
     plain_http_client, HttpReply, PlainHttpClient, RetryPolicy, TransportConfig, TransportError,
