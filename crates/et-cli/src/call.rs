@@ -45,8 +45,49 @@ pub(crate) async fn call(args: &CallArgs) -> CliResult {
     match answer {
         Ok(reply) => print_opened(Ok(reply)),
         Err(et_http::Error::Response(e)) => print_opened(Err(e)),
-        Err(other) => Err(Failure::call(other)),
+        Err(other) => {
+            let reached = other.may_have_reached_et();
+            let hint = reached.then(|| {
+                how_to_find_out(client.merchant().profile(), &args.server_type, &payloads)
+            });
+            Err(Failure::call(other).hint(hint.flatten()))
+        }
     }
+}
+
+/// After a failure that may have reached ET: whether sending again is
+/// safe, and for a call that creates something, how to find out whether
+/// it was created.
+fn how_to_find_out(
+    profile: &et_proto::Profile,
+    server_type: &str,
+    payloads: &crate::envelope::Payloads,
+) -> Option<String> {
+    let effect = payload::effect(profile, &ServerType::from_code(server_type))?;
+    if effect.is_repeatable() {
+        return Some(format!(
+            "{server_type} changes nothing more when sent again: sending it again is safe"
+        ));
+    }
+    let merchant_order_id = [&payloads.data, &payloads.sensitive]
+        .into_iter()
+        .filter_map(|json| serde_json::from_str::<serde_json::Value>(json).ok())
+        .find_map(|v| v.get("merchant_order_id")?.as_str().map(str::to_owned));
+    let resend = match (&merchant_order_id, profile.duplicate_order_code.is_some()) {
+        (Some(id), true) => format!(
+            "; sending it again as it is (merchant_order_id {id}) is safe under this profile: \
+             ET refuses a second order with the same merchant_order_id and names the first"
+        ),
+        (Some(id), false) => format!(
+            " (look for merchant_order_id {id}: its notifications, ET's merchant portal, \
+             the sandbox's dashboard)"
+        ),
+        (None, _) => String::new(),
+    };
+    Some(format!(
+        "do not send a new {server_type} before finding out whether the first was done: \
+         query the order (et call batch_special_query_order_info) once you know its id{resend}"
+    ))
 }
 
 /// `et call OP --template`: the payload on stdout, the other fields OP

@@ -226,7 +226,12 @@ impl Failure {
                 source,
                 verifies_with,
             } => Self::answer(source).hint(crate::profile::settings_hint(&verifies_with)),
-            other => Self::usage(other),
+            other => {
+                let reached = other
+                    .may_have_reached_et()
+                    .then(|| MAY_HAVE_REACHED_ET.to_owned());
+                Self::usage(other).hint(reached)
+            }
         }
     }
 
@@ -291,6 +296,12 @@ pub(crate) fn verified_refusal(e: &et_proto::Error) -> Option<(&et_model::Status
         _ => None,
     }
 }
+
+/// What a failure after the request left means (et-http's
+/// `Error::may_have_reached_et`): said after the transport's own words,
+/// which only tell how the connection ended.
+pub(crate) const MAY_HAVE_REACHED_ET: &str =
+    "ET may have received this request and acted on it: the connection failed after it was sent";
 
 /// Shorthand for the result of a command.
 pub(crate) type CliResult<T = ()> = Result<T, Failure>;

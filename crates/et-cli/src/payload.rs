@@ -4,7 +4,7 @@
 //! ([`et_proto::Merchant::payloads`]); and `et call OP --template`, a
 //! payload with the fields the operation requires.
 
-use et_model::{FieldRule, Operation, ServerType};
+use et_model::{Effect, FieldRule, Operation, ServerType};
 use et_proto::{Merchant, Profile};
 use serde::de::DeserializeOwned;
 
@@ -95,6 +95,19 @@ impl WithOperation for Split<'_> {
             sensitive: sensitive.to_string(),
         })
     }
+}
+
+/// What one copy of the operation `server_type` selects does at ET; `None`
+/// for one et-model does not type.
+pub(crate) fn effect(profile: &Profile, server_type: &ServerType) -> Option<Effect> {
+    struct EffectOf;
+    impl WithOperation for EffectOf {
+        type Output = Effect;
+        fn with<Op: Operation>(self, _: &'static [&'static str], _: Rules) -> Effect {
+            Op::EFFECT
+        }
+    }
+    dispatch(profile, server_type, EffectOf)
 }
 
 /// `text` read as `T`; an error names the field (`tuituon: …`) or, for

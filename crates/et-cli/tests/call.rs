@@ -215,3 +215,28 @@ async fn admin_show_is_indented_and_a_refusal_is_in_words() {
     assert!(!err.contains('{'), "no raw JSON: {err}");
     sandbox.shutdown().await;
 }
+
+/// A connection reset after ET committed the order: `et` says the request
+/// may have reached ET and how to find out, and the order is there.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failure_after_the_request_left_says_it_may_have_reached_et_and_how_to_find_out() {
+    let (dir, sandbox) = sandbox().await;
+    let rule = r#"{"scope":{"next":1},"fault":{"kind":"reset","at":"after_commit"}}"#;
+    let base = base_url(&sandbox);
+    let added = et_stdin(&["sandbox", "faults", "add", rule, "--endpoint", &base], b"");
+    assert!(added.status.success(), "{}", text(&added.stderr));
+    let out = call(&dir, &sandbox, &["create_order", "-"], ORDER);
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("ET may have received this request and acted on it"), "{err}");
+    assert!(err.contains("merchant_order_id M1"), "{err}");
+    assert!(err.contains("batch_special_query_order_info"), "{err}");
+    // The order was made: sending the same merchant_order_id again is
+    // refused naming it (the sandbox's profile names the duplicate code).
+    assert!(err.contains("is safe under this profile"), "{err}");
+    let again = call(&dir, &sandbox, &["create_order", "-"], ORDER);
+    assert_eq!(again.status.code(), Some(3), "{}", text(&again.stderr));
+    assert!(text(&again.stderr).contains("already used"), "{}", text(&again.stderr));
+    sandbox.shutdown().await;
+}
