@@ -223,13 +223,19 @@ async fn a_failure_after_the_request_left_says_it_may_have_reached_et_and_how_to
     let (dir, sandbox) = sandbox().await;
     let rule = r#"{"scope":{"next":1},"fault":{"kind":"reset","at":"after_commit"}}"#;
     let base = base_url(&sandbox);
-    let added = et_stdin(&["sandbox", "faults", "add", rule, "--endpoint", &base], b"");
+    let added = et_stdin(
+        &["sandbox", "faults", "add", rule, "--endpoint", &base],
+        b"",
+    );
     assert!(added.status.success(), "{}", text(&added.stderr));
     let out = call(&dir, &sandbox, &["create_order", "-"], ORDER);
     assert_eq!(out.status.code(), Some(2));
     let err = text(&out.stderr);
     assert_eq!(err.lines().count(), 1, "{err}");
-    assert!(err.contains("ET may have received this request and acted on it"), "{err}");
+    assert!(
+        err.contains("ET may have received this request and acted on it"),
+        "{err}"
+    );
     assert!(err.contains("merchant_order_id M1"), "{err}");
     assert!(err.contains("batch_special_query_order_info"), "{err}");
     // The order was made: sending the same merchant_order_id again is
@@ -237,6 +243,10 @@ async fn a_failure_after_the_request_left_says_it_may_have_reached_et_and_how_to
     assert!(err.contains("is safe under this profile"), "{err}");
     let again = call(&dir, &sandbox, &["create_order", "-"], ORDER);
     assert_eq!(again.status.code(), Some(3), "{}", text(&again.stderr));
-    assert!(text(&again.stderr).contains("already used"), "{}", text(&again.stderr));
+    assert!(
+        text(&again.stderr).contains("already used"),
+        "{}",
+        text(&again.stderr)
+    );
     sandbox.shutdown().await;
 }
