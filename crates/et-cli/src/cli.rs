@@ -221,7 +221,7 @@ pub(crate) enum SandboxCommand {
 #[derive(Debug, Args)]
 pub(crate) struct SandboxInitArgs {
     /// State directory (created if missing).
-    #[arg(long)]
+    #[arg(long, env = "ET_SANDBOX_DIR")]
     pub dir: PathBuf,
     /// RSA key size for ET's and the merchant's key pairs.
     #[arg(long, default_value_t = 2048, value_parser = clap::value_parser!(u32).range(1024..=4096))]
@@ -235,7 +235,7 @@ pub(crate) struct SandboxInitArgs {
 #[derive(Debug, Args)]
 pub(crate) struct SandboxServeArgs {
     /// State directory made by `et sandbox init`.
-    #[arg(long)]
+    #[arg(long, env = "ET_SANDBOX_DIR")]
     pub dir: PathBuf,
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:8877")]
