@@ -131,7 +131,8 @@ pub(crate) fn detect(args: &ProfileDetectArgs) -> CliResult {
     let found = match (&args.salt_file, &args.merchant_key, &args.et_public_key) {
         (Some(salt), _, _) => {
             let salt = read_salt_file(salt)?;
-            detect::notification(&base, &salt, None, trimmed(&body))
+            // As received, as `et notify verify` and the receiver verify it.
+            detect::notification(&base, &salt, None, &body)
         }
         (None, Some(key), Some(et)) => {
             detect::reply(&base, &load_private(key)?, &load_public(et)?, &body)
@@ -143,10 +144,15 @@ pub(crate) fn detect(args: &ProfileDetectArgs) -> CliResult {
         }
     };
     let found = found.map_err(|undetected| {
+        let unsigned = args
+            .salt_file
+            .as_ref()
+            .and_then(|_| et_http::unsigned_trailing_whitespace(&body).map(str::to_owned));
         Failure::rejected(format!(
             "the message verifies under none of the combinations tried: {}",
             undetected.tried.join("; ")
         ))
+        .hint(unsigned)
     })?;
     if !found.indistinct.is_empty() {
         crate::output::error_line(format_args!(
@@ -155,15 +161,6 @@ pub(crate) fn detect(args: &ProfileDetectArgs) -> CliResult {
         ));
     }
     crate::output::text(found.profile.to_json().trim_end())
-}
-
-/// A notification body without the trailing newline a file adds.
-pub(crate) fn trimmed(body: &[u8]) -> &[u8] {
-    let end = body
-        .iter()
-        .rposition(|b| !b.is_ascii_whitespace())
-        .map_or(0, |i| i + 1);
-    body.get(..end).unwrap_or_default()
 }
 
 /// "verifies with --sign-hash sha1 --sign-rule skip-empty" when a message

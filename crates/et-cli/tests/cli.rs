@@ -523,6 +523,12 @@ fn a_form_body_with_a_trailing_newline_is_refused_saying_why() {
     assert!(err.contains("ends with whitespace"), "{err}");
     let exact = et_stdin(&["notify", "verify", "--salt", "s4lt"], &signed.stdout);
     assert!(exact.status.success(), "{}", stderr(&exact));
+    // `et profile detect` reads it as received too: no profile makes it verify.
+    let salt = tempfile::NamedTempFile::new().expect("salt file");
+    std::fs::write(salt.path(), "s4lt").expect("write");
+    let detect = ["profile", "detect", "--salt-file", path_str(salt.path())];
+    let err = assert_one_line_failure(&et_stdin(&detect, &edited), 1);
+    assert!(err.contains("ends with whitespace"), "{err}");
 }
 
 /// `et sandbox serve` as a child process, killed on drop.
