@@ -1,5 +1,7 @@
 //! Project automation for et-rs, run as `cargo xtask <command>`.
 //!
+//! * `test [ARGS…]`: README's test command: `cargo test --workspace`, then
+//!   how many tests were skipped for want of a service, and how to get it.
 //! * `ci`: the checks CI runs (fmt, clippy, doc, tests incl. the fuzz corpus
 //!   replay and the demo), failing fast, with each step's duration.
 //! * `fuzz [--target T] [--seconds N]`: every cargo-fuzz target (or one) on
@@ -30,6 +32,7 @@ mod msrv;
 mod package;
 mod sandbox_load;
 mod sandbox_memory;
+mod test;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -38,6 +41,7 @@ use std::time::{Duration, Instant};
 const USAGE: &str = "usage: cargo xtask <command>
 
 commands:
+  test [ARGS...]                     cargo test --workspace, then the tests skipped for want of a service
   ci                                 fmt, clippy, doc, tests (what CI runs)
   fuzz [--target T] [--seconds N]    run cargo-fuzz targets on nightly (default 60 s each)
   bench-report                       criterion benches + openssl speed, webhook and sandbox load; targets
@@ -51,6 +55,7 @@ commands:
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
+        Some("test") => test::run(&args[1..]),
         Some("ci") => ci::run(),
         Some("fuzz") => fuzz::Options::parse(&args[1..]).and_then(|o| fuzz::run(&o)),
         Some("bench-report") => bench::run(),

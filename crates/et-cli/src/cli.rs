@@ -12,7 +12,14 @@ use et_proto::{
 /// `et`: keys, envelopes and notifications for EasyTransfer (易思汇), a local
 /// ET sandbox, and a demo of a whole order lifecycle.
 #[derive(Debug, Parser)]
-#[command(name = "et", version, about, long_about = None, propagate_version = true)]
+#[command(
+    name = "et",
+    version,
+    about,
+    long_about = None,
+    propagate_version = true,
+    arg_required_else_help = true
+)]
 pub(crate) struct Cli {
     /// What to do.
     #[command(subcommand)]
@@ -21,18 +28,46 @@ pub(crate) struct Cli {
 
 impl Cli {
     /// Parses `args` (program name first) like `Cli::try_parse_from`, with
-    /// the exit-code table after every `--help`.
+    /// the help this command adds at run time: the exit-code table after
+    /// the top-level `--help` (`et help exit-codes` prints it alone, see
+    /// [`is_exit_codes_topic`]), a pointer to it after every other, and the
+    /// fault kinds after `faults add --help`.
     pub(crate) fn parse_with_exit_codes<I, T>(args: I) -> Result<Self, clap::Error>
     where
         I: IntoIterator<Item = T>,
         T: Into<std::ffi::OsString> + Clone,
     {
         use clap::{CommandFactory, FromArgMatches};
-        let mut command = with_after_help(Self::command(), &exit_code_help());
+        let mut command = Self::command()
+            .mut_subcommands(|sub| with_after_help(sub, EXIT_CODES_POINTER))
+            .after_help(format!("{}\n\n{EXIT_CODES_TOPIC}", exit_code_help()))
+            .mut_subcommand("sandbox", |sandbox| {
+                sandbox.mut_subcommand("faults", |faults| {
+                    faults.mut_subcommand("add", |add| add.after_help(fault_kinds_help()))
+                })
+            });
+        let args: Vec<std::ffi::OsString> = args.into_iter().map(Into::into).collect();
+        if args
+            .get(1..)
+            .is_some_and(|rest| rest == ["help", "exit-codes"])
+        {
+            return Err(command.error(clap::error::ErrorKind::DisplayHelp, exit_code_help()));
+        }
         let matches = command.try_get_matches_from_mut(args)?;
         Self::from_arg_matches(&matches).map_err(|e| e.format(&mut command))
     }
 }
+
+/// Whether `args` (program name first) are `help exit-codes`.
+pub(crate) fn is_exit_codes_topic(args: &[std::ffi::OsString]) -> bool {
+    args.get(1..)
+        .is_some_and(|rest| rest == ["help", "exit-codes"])
+}
+
+/// After every subcommand's help: where the exit codes are.
+const EXIT_CODES_POINTER: &str = "Exit codes: see `et help exit-codes`.";
+/// After the top-level help.
+const EXIT_CODES_TOPIC: &str = "`et help exit-codes` prints this table alone.";
 
 /// The exit-code table as `--help` shows it, from [`crate::error::exit_codes`].
 pub(crate) fn exit_code_help() -> String {
@@ -43,10 +78,40 @@ pub(crate) fn exit_code_help() -> String {
     help
 }
 
-fn with_after_help(command: clap::Command, help: &str) -> clap::Command {
-    command
-        .after_help(help.to_owned())
-        .mut_subcommands(|sub| with_after_help(sub, help))
+fn with_after_help(command: clap::Command, help: &'static str) -> clap::Command {
+    let command = match command.get_after_help() {
+        Some(own) => {
+            let own = own.to_string();
+            command.after_help(format!("{own}\n\n{help}"))
+        }
+        None => command.after_help(help),
+    };
+    command.mut_subcommands(|sub| with_after_help(sub, help))
+}
+
+/// The fault kinds et-sandbox plays, as serde names them (the names a rule's
+/// `kind` takes, read from the type itself: its error for an unknown kind
+/// lists them).
+pub(crate) fn fault_kinds() -> Vec<String> {
+    let unknown = serde_json::from_str::<et_sandbox::Fault>(r#"{"kind":""}"#);
+    let text = unknown.err().map(|e| e.to_string()).unwrap_or_default();
+    let listed = text
+        .split_once("expected one of ")
+        .map_or("", |(_, kinds)| kinds);
+    let listed = listed.split(" at line ").next().unwrap_or_default();
+    listed
+        .split(", ")
+        .map(|kind| kind.trim_matches('`').to_owned())
+        .filter(|kind| !kind.is_empty())
+        .collect()
+}
+
+fn fault_kinds_help() -> String {
+    format!(
+        "Fault kinds (\"kind\"): {}.\nEach kind's fields and the scopes are in et_sandbox::faults \
+         (cargo doc -p et-sandbox --open).",
+        fault_kinds().join(", ")
+    )
 }
 
 /// The subcommands.
@@ -55,16 +120,16 @@ pub(crate) enum Command {
     /// Generate an RSA key pair: DIR/private.pem (PKCS#8) and DIR/public.pem (SPKI).
     Keygen(KeygenArgs),
     /// Run a local ET sandbox.
-    #[command(subcommand)]
+    #[command(subcommand, arg_required_else_help = true)]
     Sandbox(SandboxCommand),
     /// Work with request envelopes.
-    #[command(subcommand)]
+    #[command(subcommand, arg_required_else_help = true)]
     Request(RequestCommand),
     /// Work with response envelopes.
-    #[command(subcommand)]
+    #[command(subcommand, arg_required_else_help = true)]
     Response(ResponseCommand),
     /// Sign and verify asynchronous notifications (salted MD5).
-    #[command(subcommand)]
+    #[command(subcommand, arg_required_else_help = true)]
     Notify(NotifyCommand),
     /// Call any operation with the merchant of a sandbox directory.
     Call(CallArgs),
@@ -73,12 +138,12 @@ pub(crate) enum Command {
     /// Open every reply `et record` stored with the current profile and keys; report which verify.
     Replay(ReplayArgs),
     /// Search ET's institution directory (where an order's institution_code comes from).
-    #[command(subcommand)]
+    #[command(subcommand, arg_required_else_help = true)]
     Institutions(InstitutionsCommand),
     /// Run a whole order lifecycle against a local sandbox and check every step.
     Demo(DemoArgs),
     /// Profile files: the choices ET's pages leave open.
-    #[command(subcommand)]
+    #[command(subcommand, arg_required_else_help = true)]
     Profile(ProfileCommand),
 }
 
@@ -156,7 +221,7 @@ pub(crate) enum SandboxCommand {
 #[derive(Debug, Args)]
 pub(crate) struct SandboxInitArgs {
     /// State directory (created if missing).
-    #[arg(long)]
+    #[arg(long, env = "ET_SANDBOX_DIR")]
     pub dir: PathBuf,
     /// RSA key size for ET's and the merchant's key pairs.
     #[arg(long, default_value_t = 2048, value_parser = clap::value_parser!(u32).range(1024..=4096))]
@@ -170,7 +235,7 @@ pub(crate) struct SandboxInitArgs {
 #[derive(Debug, Args)]
 pub(crate) struct SandboxServeArgs {
     /// State directory made by `et sandbox init`.
-    #[arg(long)]
+    #[arg(long, env = "ET_SANDBOX_DIR")]
     pub dir: PathBuf,
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:8877")]
@@ -194,12 +259,13 @@ pub(crate) struct SandboxServeArgs {
 /// Where a running sandbox is, for its admin routes.
 #[derive(Debug, Args)]
 pub(crate) struct SandboxTarget {
-    /// The sandbox's ET endpoint (e.g. http://127.0.0.1:8877/server) or its base URL.
-    #[arg(long)]
-    pub endpoint: String,
+    /// The sandbox's ET endpoint (e.g. http://127.0.0.1:8877/server) or its base URL
+    /// [required].
+    #[arg(long, env = "ET_ENDPOINT", global = true)]
+    pub endpoint: Option<String>,
     /// The secret of a sandbox served with --expose (best in the environment: a flag
     /// shows in the process list).
-    #[arg(long, env = "ET_SANDBOX_SECRET", hide_env_values = true)]
+    #[arg(long, env = "ET_SANDBOX_SECRET", hide_env_values = true, global = true)]
     pub secret: Option<String>,
     /// A PEM certificate to trust besides web PKI's roots: the sandbox's
     /// DIR/tls-cert.pem when it serves --tls.
@@ -308,7 +374,7 @@ pub(crate) struct RequestBuildArgs {
     pub payloads: PayloadArgs,
     /// Profile choices.
     #[command(flatten)]
-    pub profile: ProfileArgs,
+    pub profile: EnvelopeProfileArgs,
 }
 
 /// `--data`, `--sensitive` and `--no-validate`, shared by `et request build` and `et call`.
@@ -348,7 +414,7 @@ pub(crate) struct ResponseOpenArgs {
     pub file: Option<PathBuf>,
     /// Profile choices.
     #[command(flatten)]
-    pub profile: ProfileArgs,
+    pub profile: ReplyProfileArgs,
 }
 
 /// `et notify …`.
@@ -369,14 +435,10 @@ pub(crate) enum NotifyCommand {
 pub(crate) struct SaltArgs {
     /// The merchant's notification salt. On the command line it shows in the
     /// process list and shell history: prefer ET_NOTIFY_SALT or --salt-file.
-    #[arg(
-        long,
-        env = "ET_NOTIFY_SALT",
-        hide_env_values = true,
-        required_unless_present = "salt_file"
-    )]
+    #[arg(long, env = "ET_NOTIFY_SALT", hide_env_values = true)]
     pub salt: Option<String>,
-    /// A file holding the salt (one trailing newline dropped); wins over --salt and ET_NOTIFY_SALT.
+    /// A file holding the salt (one trailing newline dropped); wins over --salt and
+    /// ET_NOTIFY_SALT. The preferred way [required unless ET_NOTIFY_SALT or --salt].
     #[arg(long, value_name = "FILE")]
     pub salt_file: Option<PathBuf>,
 }
@@ -392,7 +454,7 @@ pub(crate) struct NotifyArgs {
     pub file: Option<PathBuf>,
     /// Profile choices.
     #[command(flatten)]
-    pub profile: ProfileArgs,
+    pub profile: NotifyProfileArgs,
 }
 
 /// `et notify send`.
@@ -426,7 +488,7 @@ pub(crate) struct NotifySendArgs {
     /// Profile choices (the notification rule decides how it is signed:
     /// v2, or under v1-compat the v1 page's printed form).
     #[command(flatten)]
-    pub profile: ProfileArgs,
+    pub profile: NotifyProfileArgs,
 }
 
 /// `--kind` of `et notify send`.
@@ -456,22 +518,45 @@ fn parse_field_setting(s: &str) -> Result<(String, String), String> {
 
 /// `et call`.
 #[derive(Debug, Args)]
+#[command(after_help = "Examples:\n  \
+    et call create_order --template > order.json    # the fields create_order requires\n  \
+    et call create_order order.json                 # et puts each field in data or sensitive_data\n  \
+    et call get_rate --data rate.json               # the parts given explicitly")]
 pub(crate) struct CallArgs {
-    /// ET endpoint URL, e.g. http://127.0.0.1:8877/server.
-    #[arg(long)]
-    pub endpoint: String,
-    /// Directory made by `et sandbox init` (merchant.json and the keys).
-    #[arg(long)]
-    pub dir: PathBuf,
-    /// The operation's server_type.
+    /// The merchant: where ET is and the sandbox directory.
+    #[command(flatten)]
+    pub merchant: MerchantArgs,
+    /// The operation's server_type, e.g. create_order, get_special_pay_url.
     #[arg(value_name = "OP")]
     pub server_type: String,
+    /// A JSON object with the operation's fields (`-` = stdin): `et` puts
+    /// each field in `data` or `sensitive_data`, as the operation does.
+    #[arg(value_name = "PAYLOAD", conflicts_with_all = ["data", "sensitive"])]
+    pub payload: Option<PathBuf>,
+    /// Print a payload with the fields OP requires, to fill in and pass as
+    /// PAYLOAD (the other fields it reads go to stderr).
+    #[arg(long, conflicts_with_all = ["payload", "data", "sensitive", "no_validate"])]
+    pub template: bool,
     /// The payloads.
     #[command(flatten)]
     pub payloads: PayloadArgs,
     /// Profile choices.
     #[command(flatten)]
-    pub profile: ProfileArgs,
+    pub profile: EnvelopeProfileArgs,
+}
+
+/// `--endpoint` and `--dir` of the commands that call ET as a sandbox
+/// directory's merchant.
+#[derive(Debug, Args)]
+pub(crate) struct MerchantArgs {
+    /// ET endpoint URL (ET's, or a sandbox's: its base URL such as
+    /// http://127.0.0.1:8877 is enough) [required].
+    #[arg(long, env = "ET_ENDPOINT")]
+    pub endpoint: Option<String>,
+    /// Directory with the merchant: merchant.json and the keys (as `et
+    /// sandbox init` makes) [required].
+    #[arg(long, env = "ET_SANDBOX_DIR")]
+    pub dir: Option<PathBuf>,
 }
 
 /// `et record`.
@@ -504,7 +589,7 @@ pub(crate) struct ReplayArgs {
     pub et_public_key: PathBuf,
     /// Profile choices.
     #[command(flatten)]
-    pub profile: ProfileArgs,
+    pub profile: ReplyProfileArgs,
 }
 
 /// `et institutions …`.
@@ -520,12 +605,9 @@ pub(crate) struct InstitutionsSearchArgs {
     /// Text to look for in the names, English or Chinese (empty: all).
     #[arg(value_name = "KEY")]
     pub key: String,
-    /// ET endpoint URL (ET's, or a sandbox's such as http://127.0.0.1:8877/server).
-    #[arg(long)]
-    pub endpoint: String,
-    /// Directory with the merchant: merchant.json and the keys (as `et sandbox init` makes).
-    #[arg(long)]
-    pub dir: PathBuf,
+    /// The merchant: where ET is and the sandbox directory.
+    #[command(flatten)]
+    pub merchant: MerchantArgs,
     /// `institution_type` to search [default: 1, what ET's demo sends].
     #[arg(long = "type", value_name = "CODE")]
     pub institution_type: Option<i64>,
@@ -537,7 +619,7 @@ pub(crate) struct InstitutionsSearchArgs {
     pub count: u32,
     /// Profile choices.
     #[command(flatten)]
-    pub profile: ProfileArgs,
+    pub profile: EnvelopeProfileArgs,
 }
 
 /// `et demo`.
@@ -565,18 +647,69 @@ pub(crate) struct DemoArgs {
     pub tls: bool,
 }
 
-/// The Profile's choices (see `et_proto::Profile`), shared by every command
-/// that builds, opens or verifies something: a profile file, and options
-/// that override it (everything not named keeps the file's, or the
-/// Profile's default).
+/// The Profile's choices (see `et_proto::Profile`), every one: `et profile
+/// show` and `et profile detect`. The other commands take the groups that
+/// change what they do ([`EnvelopeProfileArgs`], [`ReplyProfileArgs`],
+/// [`NotifyProfileArgs`]); each option overrides the profile file's (or the
+/// default's) value.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct ProfileArgs {
+    #[command(flatten)]
+    pub file: ProfileFileArg,
+    #[command(flatten)]
+    pub reply: ReplyOptions,
+    #[command(flatten)]
+    pub request: RequestOptions,
+    #[command(flatten)]
+    pub notify: NotifyOptions,
+}
+
+/// The profile options of a command that builds requests and opens
+/// replies (`request build`, `call`, `institutions search`).
+#[derive(Debug, Clone, Args)]
+pub(crate) struct EnvelopeProfileArgs {
+    #[command(flatten)]
+    pub file: ProfileFileArg,
+    #[command(flatten)]
+    pub reply: ReplyOptions,
+    #[command(flatten)]
+    pub request: RequestOptions,
+}
+
+/// The profile options of a command that only opens replies (`response
+/// open`, `replay`).
+#[derive(Debug, Clone, Args)]
+pub(crate) struct ReplyProfileArgs {
+    #[command(flatten)]
+    pub file: ProfileFileArg,
+    #[command(flatten)]
+    pub reply: ReplyOptions,
+}
+
+/// The profile options of the notification commands.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct NotifyProfileArgs {
+    #[command(flatten)]
+    pub file: ProfileFileArg,
+    #[command(flatten)]
+    pub notify: NotifyOptions,
+}
+
+/// `--profile FILE`.
 #[derive(Debug, Clone, Args)]
 #[command(next_help_heading = "Profile (choices ET's pages leave open)")]
-pub(crate) struct ProfileArgs {
+pub(crate) struct ProfileFileArg {
     /// A profile file (JSON; `et profile show` prints the default one, `et
     /// profile detect` one that a captured message verifies under); the
     /// options below override it.
     #[arg(long = "profile", value_name = "FILE")]
     pub profile_file: Option<PathBuf>,
+}
+
+/// How a reply is verified and opened (and a request signed and sealed).
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Profile (choices ET's pages leave open)")]
+pub(crate) struct ReplyOptions {
     /// Hash of the RSA `sign` [default: sha256].
     #[arg(long, value_parser = setting::<SignHash>())]
     pub sign_hash: Option<SignHash>,
@@ -593,6 +726,12 @@ pub(crate) struct ProfileArgs {
     /// Empty `sensitive_data`: send "" (ET's page) or encrypt `[]` (ET's demo) [default: empty-string].
     #[arg(long, value_parser = setting::<EmptySensitive>())]
     pub empty_sensitive: Option<EmptySensitive>,
+}
+
+/// How a request is written.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Profile (choices ET's pages leave open)")]
+pub(crate) struct RequestOptions {
     /// How `callback_process` goes on the wire [default: integer].
     #[arg(long, value_parser = setting::<CallbackEncoding>())]
     pub callback_process: Option<CallbackEncoding>,
@@ -602,12 +741,18 @@ pub(crate) struct ProfileArgs {
     /// `server_type` of the order interface [default: create-order].
     #[arg(long, value_enum)]
     pub order_server_type: Option<OrderServerTypeArg>,
-    /// Notification signature rule accepted when verifying [default: v2].
-    #[arg(long, alias = "notify-rule", value_parser = setting::<NotifySignRule>())]
-    pub notify_sign_rule: Option<NotifySignRule>,
     /// How `create_order` spells its amount [default: tuituon].
     #[arg(long, value_parser = setting::<TuitionSpelling>())]
     pub tuition_spelling: Option<TuitionSpelling>,
+}
+
+/// How a notification is signed and verified.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Profile (choices ET's pages leave open)")]
+pub(crate) struct NotifyOptions {
+    /// Notification signature rule accepted when verifying [default: v2].
+    #[arg(long, alias = "notify-rule", value_parser = setting::<NotifySignRule>())]
+    pub notify_sign_rule: Option<NotifySignRule>,
 }
 
 /// A value parser for a Profile setting, from its one table of names.
@@ -634,5 +779,20 @@ fn parse_time_scale(s: &str) -> Result<f64, String> {
             "`{s}` is not a positive number of at most {}",
             et_sandbox::MAX_TIME_SCALE
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_fault_kinds_come_from_the_sandboxs_type() {
+        let kinds = super::fault_kinds();
+        assert!(kinds.len() >= 5, "{kinds:?}");
+        for kind in &kinds {
+            let rule = format!(r#"{{"kind":"{kind}"}}"#);
+            let read = serde_json::from_str::<et_sandbox::Fault>(&rule);
+            let why = read.err().map(|e| e.to_string()).unwrap_or_default();
+            assert!(!why.contains("unknown variant"), "{kind}: {why}");
+        }
     }
 }

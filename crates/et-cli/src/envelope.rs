@@ -9,6 +9,7 @@ use crate::cli::{PayloadArgs, RequestBuildArgs, ResponseOpenArgs};
 use crate::error::{verified_refusal, CliResult, Failure};
 use crate::input::{read_input_or_stdin, read_json_object, Input};
 use crate::keys::{load_private, load_public};
+use crate::profile::ProfileOptions;
 
 /// `et request build`: print the signed, encrypted envelope.
 pub(crate) fn build(args: &RequestBuildArgs) -> CliResult {

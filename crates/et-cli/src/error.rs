@@ -3,58 +3,55 @@
 use std::fmt;
 use std::process::ExitCode;
 
-/// Why a command failed, which decides its exit code. With success (0),
-/// these are `et`'s whole exit-code table ([`exit_codes`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum FailureKind {
-    /// Something did not verify or decrypt (a response, a notification, a demo step): exit 1.
-    Rejected,
-    /// Bad arguments, unreadable or oversized input, I/O or transport trouble: exit 2.
-    Usage,
-    /// ET refused, in a response whose signature verified: exit 3.
-    Refused,
-    /// A receiver did not acknowledge a notification as ET expects: exit 4.
-    Unacknowledged,
+/// Declares [`FailureKind`] from one table: each kind with its exit code and
+/// what the code means (as `--help` and the README say it), so the enum,
+/// `ALL`, `code` and `meaning` cannot drift apart. (A local macro: et-model
+/// has no shared string-enum macro on this branch.)
+macro_rules! failure_kinds {
+    ($($(#[$doc:meta])* $kind:ident = $code:literal, $meaning:expr;)*) => {
+        /// Why a command failed, which decides its exit code. With success (0),
+        /// these are `et`'s whole exit-code table ([`exit_codes`]).
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub(crate) enum FailureKind {
+            $($(#[$doc])* $kind,)*
+        }
+
+        impl FailureKind {
+            /// Every kind, in exit-code order.
+            pub(crate) const ALL: &'static [FailureKind] = &[$(Self::$kind),*];
+
+            /// The process exit code.
+            pub(crate) fn code(self) -> u8 {
+                match self {
+                    $(FailureKind::$kind => $code,)*
+                }
+            }
+
+            /// What the exit code means, as `--help` and the README say it.
+            pub(crate) fn meaning(self) -> &'static str {
+                match self {
+                    $(FailureKind::$kind => $meaning,)*
+                }
+            }
+        }
+    };
 }
 
-impl FailureKind {
-    /// Every kind, in exit-code order.
-    pub(crate) const ALL: [FailureKind; 4] = [
-        Self::Rejected,
-        Self::Usage,
-        Self::Refused,
-        Self::Unacknowledged,
-    ];
-
-    /// The process exit code.
-    pub(crate) fn code(self) -> u8 {
-        match self {
-            FailureKind::Rejected => 1,
-            FailureKind::Usage => 2,
-            FailureKind::Refused => 3,
-            FailureKind::Unacknowledged => 4,
-        }
-    }
-
-    /// What the exit code means, as `--help` and the README say it.
-    pub(crate) fn meaning(self) -> &'static str {
-        match self {
-            FailureKind::Rejected => {
-                "verification or decryption failed: a response, a notification or a demo step"
-            }
-            FailureKind::Usage => {
-                "usage or I/O: bad arguments, an unreadable or oversized input, a transport failure"
-            }
-            FailureKind::Refused => {
-                "a verified refusal from ET (its status_code and message are printed), \
-                 or a sandbox admin step the sandbox refused"
-            }
-            FailureKind::Unacknowledged => {
-                "a receiver did not acknowledge a notification as ET expects \
-                 (et notify send): what it answered and what ET expects are printed"
-            }
-        }
-    }
+failure_kinds! {
+    /// Something did not verify or decrypt (a response, a notification, a demo step).
+    Rejected = 1,
+        "verification or decryption failed: a response, a notification or a demo step";
+    /// Bad arguments, unreadable or oversized input, I/O or transport trouble.
+    Usage = 2,
+        "usage or I/O: bad arguments, an unreadable or oversized input, a transport failure";
+    /// ET refused, in a response whose signature verified.
+    Refused = 3,
+        "a verified refusal from ET (its status_code and message are printed), \
+         or a sandbox admin step the sandbox refused";
+    /// A receiver did not acknowledge a notification as ET expects.
+    Unacknowledged = 4,
+        "a receiver did not acknowledge a notification as ET expects \
+         (et notify send): what it answered and what ET expects are printed";
 }
 
 /// Meaning of exit code 0.
@@ -63,7 +60,8 @@ pub(crate) const SUCCESS_MEANING: &str = "success: everything received verified 
 /// The exit-code table, `(code, meaning)` from 0 up: the one definition
 /// `--help` and the README's table are made from.
 pub fn exit_codes() -> impl Iterator<Item = (u8, &'static str)> {
-    std::iter::once((0, SUCCESS_MEANING)).chain(FailureKind::ALL.map(|k| (k.code(), k.meaning())))
+    std::iter::once((0, SUCCESS_MEANING))
+        .chain(FailureKind::ALL.iter().map(|k| (k.code(), k.meaning())))
 }
 
 /// A failed command: one line for stderr and the exit code that goes with it.
@@ -149,6 +147,8 @@ causes! {
     Endpoint(et_http::EndpointError),
     /// An `--endpoint` that is not a URI at all.
     Uri(http::uri::InvalidUri),
+    /// A page or admin route of a running sandbox.
+    Web(crate::web_client::WebError),
     /// A receiver's answer to `et notify send` that is not ET's acknowledgement.
     Acknowledgement(Box<crate::notify_send::WrongAcknowledgement>),
 }
@@ -226,7 +226,12 @@ impl Failure {
                 source,
                 verifies_with,
             } => Self::answer(source).hint(crate::profile::settings_hint(&verifies_with)),
-            other => Self::usage(other),
+            other => {
+                let reached = other
+                    .may_have_reached_et()
+                    .then(|| MAY_HAVE_REACHED_ET.to_owned());
+                Self::usage(other).hint(reached)
+            }
         }
     }
 
@@ -291,6 +296,12 @@ pub(crate) fn verified_refusal(e: &et_proto::Error) -> Option<(&et_model::ReplyC
         _ => None,
     }
 }
+
+/// What a failure after the request left means (et-http's
+/// `Error::may_have_reached_et`): said after the transport's own words,
+/// which only tell how the connection ended.
+pub(crate) const MAY_HAVE_REACHED_ET: &str =
+    "ET may have received this request and acted on it: the connection failed after it was sent";
 
 /// Shorthand for the result of a command.
 pub(crate) type CliResult<T = ()> = Result<T, Failure>;

@@ -126,12 +126,31 @@ pub(crate) fn read_json_object(path: Option<&Path>, option: &str) -> CliResult<O
         .map_err(|_| Failure::usage(format!("{option} {}: not UTF-8", path.display())))?;
     serde_json::from_str::<std::collections::BTreeMap<String, serde::de::IgnoredAny>>(&text)
         .map_err(|e| {
-            Failure::usage(format!(
-                "{option} {}: not a JSON object: {e}",
-                path.display()
-            ))
+            let why = match e.classify() {
+                serde_json::error::Category::Data => {
+                    format!(
+                        "not a JSON object: {}",
+                        crate::payload::without_position(&e)
+                    )
+                }
+                _ => not_json(&e),
+            };
+            Failure::usage(format!("{option} {}: {why}", path.display()))
         })?;
     Ok(Some(text))
+}
+
+/// Text that is not JSON at all: what is wrong and where, in words.
+pub(crate) fn not_json(e: &serde_json::Error) -> String {
+    let what = match e.classify() {
+        serde_json::error::Category::Eof => "the text ends before the JSON does".to_owned(),
+        _ => crate::payload::without_position(e),
+    };
+    format!(
+        "not valid JSON: {what} (line {}, column {})",
+        e.line(),
+        e.column()
+    )
 }
 
 #[cfg(test)]
@@ -145,6 +164,28 @@ mod tests {
             err.to_string(),
             "/dev/zero: longer than 65536 bytes, the limit for a key file"
         );
+    }
+
+    #[test]
+    fn a_payload_that_is_not_json_is_told_apart_from_one_that_is_not_an_object() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("bad.json");
+        std::fs::write(&path, "{\"a\": 1,").expect("write");
+        let err = read_json_object(Some(&path), "--data").expect_err("cut short");
+        let shown = err.to_string();
+        assert!(
+            shown.ends_with(
+                "bad.json: not valid JSON: the text ends before the JSON does (line 1, column 8)"
+            ),
+            "{shown}"
+        );
+        std::fs::write(&path, "[1]").expect("write");
+        let err = read_json_object(Some(&path), "--data").expect_err("a list");
+        assert!(
+            err.to_string().contains("bad.json: not a JSON object: "),
+            "{err}"
+        );
+        assert!(!err.to_string().contains("line"), "{err}");
     }
 
     #[test]

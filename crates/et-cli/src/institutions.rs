@@ -1,7 +1,6 @@
 //! `et institutions search KEY`: ET's institution directory, where the
 //! `institution_code` of an order comes from.
 
-use et_http::{Client, Endpoint};
 use et_model::{GetInstitutions, InstitutionType};
 
 use crate::cli::InstitutionsSearchArgs;
@@ -12,11 +11,7 @@ use crate::merchant_dir;
 /// name, country and type, tab-separated (empty where ET sent nothing).
 /// Exits as the table says ([`Failure::call`]): 3 for ET's verified refusal.
 pub(crate) async fn search(args: &InstitutionsSearchArgs) -> CliResult {
-    let endpoint =
-        Endpoint::parse(&args.endpoint).map_err(|e| Failure::usage(e).context("--endpoint"))?;
-    let profile = merchant_dir::profile(&args.dir, &args.profile)?;
-    let client = Client::new(endpoint, merchant_dir::credentials(&args.dir)?, profile)
-        .map_err(Failure::usage)?;
+    let client = merchant_dir::client(&args.merchant, &args.profile)?;
     let mut op = GetInstitutions::new(args.key.as_str());
     op.count = args.count;
     if let Some(code) = args.institution_type {

@@ -65,11 +65,21 @@ fn exists(path: &Path) -> Failure {
 /// Load a private key file (PKCS#1/PKCS#8 PEM, DER or bare Base64).
 pub(crate) fn load_private(path: &Path) -> CliResult<PrivateKey> {
     let bytes = et_crypto::Zeroizing::new(read_input(path, Input::Key)?);
-    PrivateKey::load(&bytes).map_err(|e| Failure::usage(e).context(path.display()))
+    PrivateKey::load(&bytes).map_err(|e| key_failure(e, path))
 }
 
 /// Load a public key file (SPKI/PKCS#1 PEM, DER or bare Base64).
 pub(crate) fn load_public(path: &Path) -> CliResult<PublicKey> {
-    PublicKey::load(&read_input(path, Input::Key)?)
-        .map_err(|e| Failure::usage(e).context(path.display()))
+    PublicKey::load(&read_input(path, Input::Key)?).map_err(|e| key_failure(e, path))
+}
+
+/// A key that does not load, named by its file; the other half of a pair
+/// given for this one says which option takes which half.
+fn key_failure(e: et_crypto::Error, path: &Path) -> Failure {
+    let hint = matches!(e, et_crypto::Error::WrongKeyKind { .. }).then(|| {
+        "--merchant-key takes the merchant's private key (merchant-private.pem), \
+         --et-public-key ET's public key (et-public.pem)"
+            .to_owned()
+    });
+    Failure::usage(e).context(path.display()).hint(hint)
 }

@@ -47,7 +47,8 @@ pub(crate) mod merchant_dir;
 pub(crate) mod notify;
 pub(crate) mod notify_send;
 pub(crate) mod output;
-mod profile;
+pub(crate) mod payload;
+pub(crate) mod profile;
 pub(crate) mod record;
 pub(crate) mod recording;
 pub(crate) mod replay;
@@ -72,6 +73,13 @@ where
     T: Into<OsString> + Clone,
 {
     install_panic_hook();
+    let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
+    if cli::is_exit_codes_topic(&args) {
+        return match output::line(cli::exit_code_help()) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(failure) => failure.exit_code(),
+        };
+    }
     let cli = match Cli::parse_with_exit_codes(args) {
         Ok(cli) => cli,
         Err(e) => return report_clap_error(&e),
@@ -159,8 +167,10 @@ fn install_panic_hook() {
     }));
 }
 
-/// `--help` and `--version` print as clap renders them; a usage error
-/// becomes its first paragraph on one line, plus a pointer to `--help`.
+/// `--help` and `--version` print as clap renders them; `et` or a group
+/// such as `et sandbox` alone prints its help on stderr (exit 2); a usage
+/// error becomes one line: its first paragraph, clap's tips ("a similar
+/// subcommand exists: 'call'"), and the help of the command it was for.
 fn report_clap_error(e: &clap::Error) -> ExitCode {
     use clap::error::ErrorKind;
     match e.kind() {
@@ -171,18 +181,12 @@ fn report_clap_error(e: &clap::Error) -> ExitCode {
                 failure.exit_code()
             }
         },
+        ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            output::error_line(e.to_string().trim_end());
+            ExitCode::from(2)
+        }
         _ => {
-            // The first paragraph: "required arguments were not provided:"
-            // is followed by the arguments' names on the next lines.
-            let text = e.to_string();
-            let first: Vec<&str> = text
-                .lines()
-                .map(str::trim)
-                .take_while(|line| !line.is_empty())
-                .collect();
-            let first = first.join(" ");
-            let first = first.strip_prefix("error: ").unwrap_or(&first);
-            output::error_line(format_args!("et: {first} (see `et --help`)"));
+            output::error_line(format_args!("et: {}", one_line_usage_error(&e.to_string())));
             ExitCode::from(2)
         }
     }
@@ -192,3 +196,48 @@ fn report_clap_error(e: &clap::Error) -> ExitCode {
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;
+/// clap's rendered usage error as one line: the first paragraph
+/// ("required arguments were not provided:" is followed by the arguments'
+/// names on the next lines), the tips, and which `--help` to read (the
+/// command of the `Usage:` line).
+fn one_line_usage_error(text: &str) -> String {
+    let mut paragraphs = text.split("\n\n");
+    let first: Vec<&str> = paragraphs
+        .next()
+        .unwrap_or_default()
+        .lines()
+        .map(str::trim)
+        .collect();
+    let first = first.join(" ");
+    let mut line = first.strip_prefix("error: ").unwrap_or(&first).to_owned();
+    let mut command = "et".to_owned();
+    for paragraph in paragraphs {
+        let paragraph = paragraph.trim();
+        if let Some(tip) = paragraph.strip_prefix("tip: ") {
+            line = format!("{line}; {tip}");
+        } else if let Some(usage) = paragraph.strip_prefix("Usage: ") {
+            let words: Vec<&str> = usage
+                .split_whitespace()
+                .take_while(|w| !w.starts_with(['[', '<', '-']))
+                .collect();
+            if !words.is_empty() {
+                command = words.join(" ");
+            }
+        }
+    }
+    format!("{line} (see `{command} --help`)")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::one_line_usage_error;
+
+    #[test]
+    fn a_usage_error_keeps_its_tip_and_points_to_its_commands_help() {
+        let clap = "error: unexpected argument '--jmp' found\n\n  tip: a similar argument exists: '--jump'\n\nUsage: et demo --jump\n\nFor more information, try '--help'.\n";
+        assert_eq!(
+            one_line_usage_error(clap),
+            "unexpected argument '--jmp' found; a similar argument exists: '--jump' (see `et demo --help`)"
+        );
+    }
+}

@@ -2,14 +2,76 @@
 
 use std::path::Path;
 
+use et_http::{Client, Endpoint};
 use et_proto::{Credentials, Profile};
 use et_sandbox::{SandboxDir, SandboxMerchant};
 
-use crate::cli::ProfileArgs;
+use crate::cli::MerchantArgs;
 use crate::error::{CliResult, Failure};
+use crate::profile::ProfileOptions;
+
+/// The client of `--dir`'s merchant for `--endpoint`, speaking the profile
+/// the directory plays with `profile`'s options over it.
+pub(crate) fn client(args: &MerchantArgs, profile: &impl ProfileOptions) -> CliResult<Client> {
+    let dir = directory(args)?;
+    let endpoint = args.endpoint.as_deref().ok_or_else(|| {
+        Failure::usage(
+            "--endpoint (or ET_ENDPOINT) is needed: ET's URL, or a sandbox's such as \
+             http://127.0.0.1:8877",
+        )
+    })?;
+    let endpoint =
+        Endpoint::parse(&api_url(endpoint)).map_err(|e| Failure::usage(e).context("--endpoint"))?;
+    Client::new(endpoint, credentials(dir)?, self::profile(dir, profile)?).map_err(Failure::usage)
+}
+
+/// `--dir`, which must be given (or ET_SANDBOX_DIR).
+pub(crate) fn directory(args: &MerchantArgs) -> CliResult<&Path> {
+    args.dir.as_deref().ok_or_else(|| {
+        Failure::usage(
+            "--dir (or ET_SANDBOX_DIR) is needed: the directory `et sandbox init --dir DIR` made",
+        )
+    })
+}
+
+/// The sandbox's API path, which `et sandbox serve` prints after its base URL.
+const SANDBOX_API_PATH: &str = "/server";
+
+/// `url`, or the sandbox's API URL when `url` is a loopback sandbox's base
+/// URL (plain http to loopback with no path), as `et sandbox admin`
+/// accepts it. ET's own endpoints are https with a path: never rewritten.
+fn api_url(url: &str) -> String {
+    match url.parse::<http::Uri>() {
+        Ok(uri)
+            if uri.scheme_str() == Some("http")
+                && uri.path_and_query().is_none_or(|p| p.as_str() == "/") =>
+        {
+            format!("{}{SANDBOX_API_PATH}", url.trim_end_matches('/'))
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// `dir` holds a sandbox's state (its `merchant.json`), or the failure says
+/// how to make one.
+pub(crate) fn check_state_dir(dir: &Path) -> CliResult {
+    if dir.join(et_sandbox::MERCHANT_JSON).is_file() {
+        return Ok(());
+    }
+    let what = match dir.is_dir() {
+        true => "holds no sandbox state (no merchant.json)",
+        false => "does not exist",
+    };
+    Err(Failure::usage(format_args!(
+        "{}: {what}; `et sandbox init --dir {}` makes one",
+        dir.display(),
+        dir.display()
+    )))
+}
 
 /// Credentials from `merchant.json`, `merchant-private.pem` and `et-public.pem` in `dir`.
 pub(crate) fn credentials(dir: &Path) -> CliResult<Credentials> {
+    check_state_dir(dir)?;
     SandboxMerchant::load(dir)
         .map(|merchant| merchant.credentials)
         .map_err(Failure::usage)
@@ -18,12 +80,31 @@ pub(crate) fn credentials(dir: &Path) -> CliResult<Credentials> {
 /// The profile for talking to the sandbox of `dir`: the one it plays
 /// (`profile.json`, the sandbox's codes named), unless `--profile` names
 /// another file, with each option given on the command line over it.
-pub(crate) fn profile(dir: &Path, args: &ProfileArgs) -> CliResult<Profile> {
+pub(crate) fn profile(dir: &Path, args: &impl ProfileOptions) -> CliResult<Profile> {
+    check_state_dir(dir)?;
     args.over(SandboxDir::new(dir).profile().map_err(Failure::usage)?)
 }
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_sandbox_base_url_means_its_api_and_other_urls_stay_as_given() {
+        use super::api_url;
+        assert_eq!(
+            api_url("http://127.0.0.1:8877"),
+            "http://127.0.0.1:8877/server"
+        );
+        assert_eq!(
+            api_url("http://127.0.0.1:8877/"),
+            "http://127.0.0.1:8877/server"
+        );
+        assert_eq!(
+            api_url("http://127.0.0.1:8877/server"),
+            "http://127.0.0.1:8877/server"
+        );
+        assert_eq!(api_url("https://et.example/"), "https://et.example/");
+    }
+
     use clap::Parser;
     use et_crypto::SignHash;
     use et_proto::{NotifyEncoding, Profile};

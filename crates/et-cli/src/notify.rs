@@ -9,10 +9,14 @@ use et_proto::{
 use crate::cli::{NotifyArgs, SaltArgs};
 use crate::error::{CliResult, Failure};
 use crate::input::{read_input_or_stdin, read_salt_file, Input};
+use crate::profile::ProfileOptions;
 
 /// `et notify sign`: the body with its `sign` (replacing any) by the
 /// profile's notification rule, in the body's own format: JSON in, JSON
-/// out; form-urlencoded in, form-urlencoded out.
+/// out; form-urlencoded in, form-urlencoded out, and then with no newline
+/// after it: the body exactly as ET would send it, so that `> file` then
+/// `et notify verify file` or `curl --data-binary @file` carry it intact
+/// (a newline would be part of the last value, which is signed without).
 pub(crate) fn sign(args: &NotifyArgs) -> CliResult {
     let body = read_body(args)?;
     let fields = read_notification_body(None, &body).map_err(Failure::usage)?;
@@ -21,14 +25,20 @@ pub(crate) fn sign(args: &NotifyArgs) -> CliResult {
     if sniffs_as_json(&body) {
         crate::output::line(String::from_utf8_lossy(&signed))
     } else {
-        crate::output::line(json_to_form(&signed)?)
+        crate::output::text(json_to_form(&signed)?)
     }
 }
 
 /// `et notify verify`: exit 0 and print kind, rule, dedup key and fields when
-/// the `sign` matches; exit 1 with the reason when it does not.
+/// the `sign` matches; exit 1 with the reason when it does not. The body is
+/// verified byte for byte, as et-http's receiver verifies it, so the two
+/// agree: a form body with a trailing newline (an editor's, `echo`'s) is
+/// refused by both, saying why ([`et_http::unsigned_trailing_whitespace`]).
 pub(crate) fn verify(args: &NotifyArgs) -> CliResult {
-    let body = read_body(args)?;
+    // Verified as it is, as the receiver verifies what arrives: a form
+    // body's trailing newline is part of its last value, which ET did not
+    // sign (the failure says so).
+    let body = read_input_or_stdin(args.file.as_deref(), Input::Notification)?;
     let profile = args.profile.to_profile()?;
     let salt = salt(&args.salt)?;
     let verified = NotificationVerifier::new(salt.as_str(), profile.notify_sign_rule)
@@ -37,7 +47,10 @@ pub(crate) fn verify(args: &NotifyArgs) -> CliResult {
         .verify_owned(None, &body)
         .map_err(|e| {
             let found = et_proto::detect::notification(&profile, &salt, None, &body).ok();
-            Failure::rejected(e).hint(crate::profile::verifies_with(found, &profile))
+            let unsigned = et_http::unsigned_trailing_whitespace(&body).map(str::to_owned);
+            Failure::rejected(e)
+                .hint(unsigned)
+                .hint(crate::profile::verifies_with(found, &profile))
         })?;
     let report = serde_json::json!({
         "kind": verified.kind().as_str(),
@@ -57,7 +70,8 @@ pub(crate) fn salt(args: &SaltArgs) -> CliResult<Zeroizing<String>> {
         (Some(path), _) => read_salt_file(path),
         (None, Some(salt)) => Ok(Zeroizing::new(salt.clone())),
         (None, None) => Err(Failure::usage(
-            "no salt: give --salt-file, ET_NOTIFY_SALT or --salt",
+            "no salt: give --salt-file FILE (or set ET_NOTIFY_SALT); \
+             a sandbox's salt is in its merchant.json",
         )),
     }
 }
@@ -83,8 +97,8 @@ pub(crate) fn json_to_form(signed: &[u8]) -> CliResult<String> {
     Ok(form.finish())
 }
 
-/// The body without trailing whitespace: a file's final newline would
-/// otherwise become part of a form body's last value.
+/// The body to sign without trailing whitespace: a file's final newline
+/// would otherwise become part of a form body's last value.
 fn read_body(args: &NotifyArgs) -> CliResult<Vec<u8>> {
     let mut body = read_input_or_stdin(args.file.as_deref(), Input::Notification)?;
     while body.last().is_some_and(u8::is_ascii_whitespace) {

@@ -19,6 +19,7 @@ use http::{HeaderValue, StatusCode};
 use crate::cli::{NotifyKindArg, NotifySendArgs};
 use crate::error::{CliResult, Failure};
 use crate::notify::{json_to_form, salt};
+use crate::profile::ProfileOptions;
 
 /// The most read of a receiver's answer: an acknowledgement is a few dozen bytes.
 const MAX_ANSWER: usize = 64 << 10;

@@ -43,6 +43,16 @@ pub(crate) fn json(value: &impl Serialize) -> CliResult {
     line(indent_json(&compact))
 }
 
+/// Writes JSON text from outside (a sandbox's answer) indented as [`json`]
+/// does, numbers and strings verbatim; text that is not JSON as it is.
+pub(crate) fn json_text(text: &str) -> CliResult {
+    let text = text.trim();
+    match serde_json::from_str::<serde::de::IgnoredAny>(text) {
+        Ok(_) => line(indent_json(text)),
+        Err(_) => line(text),
+    }
+}
+
 /// Writes one line to stderr, control characters escaped; if even that
 /// fails there is nobody left to tell.
 pub(crate) fn error_line(text: impl fmt::Display) {

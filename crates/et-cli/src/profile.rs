@@ -5,35 +5,55 @@ use et_model::{CreateOrder, ServerType};
 use et_proto::detect::{self, Detected};
 use et_proto::Profile;
 
-use crate::cli::{OrderServerTypeArg, ProfileArgs, ProfileDetectArgs};
+use crate::cli::{
+    EnvelopeProfileArgs, NotifyOptions, NotifyProfileArgs, OrderServerTypeArg, ProfileArgs,
+    ProfileDetectArgs, ProfileFileArg, ReplyOptions, ReplyProfileArgs, RequestOptions,
+};
 use crate::error::{CliResult, Failure};
 use crate::input::{read_input_or_stdin, read_profile_file, read_salt_file, Input};
 use crate::keys::{load_private, load_public};
 
-impl ProfileArgs {
-    /// The profile file's (or the default) with every option given here
-    /// applied over it.
-    pub(crate) fn to_profile(&self) -> CliResult<Profile> {
+/// A command's profile options: the profile file (or a base profile) with
+/// the options given laid over it.
+pub(crate) trait ProfileOptions {
+    /// `--profile FILE`.
+    fn file(&self) -> &ProfileFileArg;
+    /// Lays the options given over `profile`.
+    fn apply(&self, profile: Profile) -> Profile;
+
+    /// The profile file's (or the default) with every option given applied over it.
+    fn to_profile(&self) -> CliResult<Profile> {
         self.over(Profile::default())
     }
 
     /// The profile file's, or else `base` (a sandbox directory's), with
-    /// every option given here applied over it.
-    pub(crate) fn over(&self, base: Profile) -> CliResult<Profile> {
-        let mut profile = match &self.profile_file {
+    /// every option given applied over it.
+    fn over(&self, base: Profile) -> CliResult<Profile> {
+        let profile = match &self.file().profile_file {
             Some(path) => read_profile_file(path, "--profile")?,
             None => base,
         };
+        Ok(self.apply(profile))
+    }
+}
+
+impl ReplyOptions {
+    fn apply(&self, mut profile: Profile) -> Profile {
         set(&mut profile.sign_hash, self.sign_hash);
         set(&mut profile.key_padding, self.key_padding);
         set(&mut profile.sign_rule, self.sign_rule);
         set(&mut profile.empty_sensitive, self.empty_sensitive);
+        profile.detect_key_padding |= self.detect_key_padding;
+        profile
+    }
+}
+
+impl RequestOptions {
+    fn apply(&self, mut profile: Profile) -> Profile {
         set(&mut profile.callback_process, self.callback_process);
-        set(&mut profile.notify_sign_rule, self.notify_sign_rule);
         set(&mut profile.tuition_spelling, self.tuition_spelling);
         set(&mut profile.version, self.api_version.clone());
-        profile.detect_key_padding |= self.detect_key_padding;
-        Ok(match self.order_server_type {
+        match self.order_server_type {
             None => profile,
             Some(OrderServerTypeArg::CreateOrder) => {
                 profile.with_server_type::<CreateOrder>(ServerType::CreateOrder)
@@ -41,7 +61,51 @@ impl ProfileArgs {
             Some(OrderServerTypeArg::AddSpecialRentOrder) => {
                 profile.with_server_type::<CreateOrder>(ServerType::AddSpecialRentOrder)
             }
-        })
+        }
+    }
+}
+
+impl NotifyOptions {
+    fn apply(&self, mut profile: Profile) -> Profile {
+        set(&mut profile.notify_sign_rule, self.notify_sign_rule);
+        profile
+    }
+}
+
+impl ProfileOptions for ProfileArgs {
+    fn file(&self) -> &ProfileFileArg {
+        &self.file
+    }
+    fn apply(&self, profile: Profile) -> Profile {
+        self.notify
+            .apply(self.request.apply(self.reply.apply(profile)))
+    }
+}
+
+impl ProfileOptions for EnvelopeProfileArgs {
+    fn file(&self) -> &ProfileFileArg {
+        &self.file
+    }
+    fn apply(&self, profile: Profile) -> Profile {
+        self.request.apply(self.reply.apply(profile))
+    }
+}
+
+impl ProfileOptions for ReplyProfileArgs {
+    fn file(&self) -> &ProfileFileArg {
+        &self.file
+    }
+    fn apply(&self, profile: Profile) -> Profile {
+        self.reply.apply(profile)
+    }
+}
+
+impl ProfileOptions for NotifyProfileArgs {
+    fn file(&self) -> &ProfileFileArg {
+        &self.file
+    }
+    fn apply(&self, profile: Profile) -> Profile {
+        self.notify.apply(profile)
     }
 }
 
@@ -67,7 +131,8 @@ pub(crate) fn detect(args: &ProfileDetectArgs) -> CliResult {
     let found = match (&args.salt_file, &args.merchant_key, &args.et_public_key) {
         (Some(salt), _, _) => {
             let salt = read_salt_file(salt)?;
-            detect::notification(&base, &salt, None, trimmed(&body))
+            // As received, as `et notify verify` and the receiver verify it.
+            detect::notification(&base, &salt, None, &body)
         }
         (None, Some(key), Some(et)) => {
             detect::reply(&base, &load_private(key)?, &load_public(et)?, &body)
@@ -79,10 +144,15 @@ pub(crate) fn detect(args: &ProfileDetectArgs) -> CliResult {
         }
     };
     let found = found.map_err(|undetected| {
+        let unsigned = args
+            .salt_file
+            .as_ref()
+            .and_then(|_| et_http::unsigned_trailing_whitespace(&body).map(str::to_owned));
         Failure::rejected(format!(
             "the message verifies under none of the combinations tried: {}",
             undetected.tried.join("; ")
         ))
+        .hint(unsigned)
     })?;
     if !found.indistinct.is_empty() {
         crate::output::error_line(format_args!(
@@ -91,15 +161,6 @@ pub(crate) fn detect(args: &ProfileDetectArgs) -> CliResult {
         ));
     }
     crate::output::text(found.profile.to_json().trim_end())
-}
-
-/// A notification body without the trailing newline a file adds.
-pub(crate) fn trimmed(body: &[u8]) -> &[u8] {
-    let end = body
-        .iter()
-        .rposition(|b| !b.is_ascii_whitespace())
-        .map_or(0, |i| i + 1);
-    body.get(..end).unwrap_or_default()
 }
 
 /// "verifies with --sign-hash sha1 --sign-rule skip-empty" when a message
@@ -127,13 +188,14 @@ pub(crate) fn settings_hint(changed: &[(&str, &str)]) -> Option<String> {
 mod tests {
     use clap::Parser;
 
-    use crate::cli::{Cli, Command, NotifyCommand};
+    use super::ProfileOptions;
+    use crate::cli::{Cli, Command, ProfileCommand};
 
     fn profile_of(extra: &[&str]) -> et_proto::Profile {
-        let mut args = vec!["et", "notify", "verify", "--salt", "s"];
+        let mut args = vec!["et", "profile", "show"];
         args.extend_from_slice(extra);
         match Cli::try_parse_from(args).map(|c| c.command) {
-            Ok(Command::Notify(NotifyCommand::Verify(a))) => a.profile.to_profile().unwrap(),
+            Ok(Command::Profile(ProfileCommand::Show(a))) => a.profile.to_profile().unwrap(),
             other => panic!("unexpected parse: {other:?}"),
         }
     }
@@ -172,20 +234,68 @@ mod tests {
     #[test]
     fn every_searched_setting_is_an_option_a_hint_can_name() {
         use et_proto::SettingName;
-        for setting in [
-            et_crypto::SignHash::SETTING,
-            et_crypto::KeyPadding::SETTING,
-            et_proto::SignRule::SETTING,
-            et_proto::EmptySensitive::SETTING,
-            et_proto::NotifySignRule::SETTING,
+        let reply = [
+            "et",
+            "response",
+            "open",
+            "--merchant-key",
+            "k",
+            "--et-public-key",
+            "k",
+        ];
+        let notification = ["et", "notify", "verify", "--salt", "s"];
+        for (command, setting) in [
+            (&reply[..], et_crypto::SignHash::SETTING),
+            (&reply[..], et_crypto::KeyPadding::SETTING),
+            (&reply[..], et_proto::SignRule::SETTING),
+            (&reply[..], et_proto::EmptySensitive::SETTING),
+            (&notification[..], et_proto::NotifySignRule::SETTING),
         ] {
             let flag = format!("--{}", setting.replace('_', "-"));
-            let parsed = Cli::try_parse_from(["et", "notify", "verify", "--salt", "s", &flag, "x"]);
-            let message = parsed.unwrap_err().to_string();
+            let mut args = command.to_vec();
+            args.extend([flag.as_str(), "x"]);
+            let message = Cli::try_parse_from(args).unwrap_err().to_string();
             assert!(
                 !message.contains("unexpected argument"),
                 "{flag}: {message}"
             );
         }
+    }
+
+    #[test]
+    fn profile_options_appear_only_where_they_change_something() {
+        let refused = |args: &[&str]| {
+            let message = Cli::try_parse_from(args).unwrap_err().to_string();
+            message.contains("unexpected argument")
+        };
+        assert!(refused(&[
+            "et",
+            "notify",
+            "verify",
+            "--salt",
+            "s",
+            "--sign-hash",
+            "sha1"
+        ]));
+        assert!(refused(&[
+            "et",
+            "response",
+            "open",
+            "--merchant-key",
+            "k",
+            "--et-public-key",
+            "k",
+            "--tuition-spelling",
+            "tuition",
+        ]));
+        assert!(refused(&[
+            "et",
+            "request",
+            "build",
+            "--op",
+            "get_rate",
+            "--notify-sign-rule",
+            "v2",
+        ]));
     }
 }

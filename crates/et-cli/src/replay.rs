@@ -12,6 +12,7 @@ use crate::cli::ReplayArgs;
 use crate::error::{CliResult, Failure};
 use crate::input::{read_input, Input};
 use crate::keys::{load_private, load_public};
+use crate::profile::ProfileOptions;
 use crate::recording::{complete_exchanges, path, Meta, Part};
 
 /// `et replay`: one line per exchange, then a summary line; exit 0 when

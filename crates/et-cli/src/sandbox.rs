@@ -43,6 +43,7 @@ pub(crate) fn init(args: &SandboxInitArgs) -> CliResult {
 /// `--profile` replaces the profile the directory stores first, so the
 /// directory's merchant tools speak it too.
 pub(crate) async fn serve(args: &SandboxServeArgs) -> CliResult {
+    crate::merchant_dir::check_state_dir(&args.dir)?;
     if let Some(path) = &args.profile {
         let profile = read_profile_file(path, "--profile")?;
         SandboxDir::new(&args.dir)
@@ -156,7 +157,12 @@ pub(crate) async fn faults(args: &SandboxFaultsArgs) -> CliResult {
 /// `scheme://authority` of `--endpoint`, and a client presenting the
 /// secret if one was given.
 fn admin_client(target: &SandboxTarget) -> Result<(String, WebClient), Failure> {
-    let base = sandbox_base(&target.endpoint)?;
+    let endpoint = target.endpoint.as_deref().ok_or_else(|| {
+        Failure::usage(
+            "--endpoint (or ET_ENDPOINT) is needed: the sandbox's URL, such as http://127.0.0.1:8877",
+        )
+    })?;
+    let base = sandbox_base(endpoint)?;
     let root = match &target.tls_root {
         Some(path) => Some(
             std::fs::read_to_string(path)
@@ -183,18 +189,39 @@ fn sandbox_base(endpoint: &str) -> Result<String, Failure> {
     }
 }
 
-/// Prints an admin answer's JSON; a refusal is exit 3.
-fn print_admin_answer(page: Result<crate::web_client::Page, String>) -> CliResult {
+/// Prints an admin answer's JSON, indented; a refusal is exit 3, in words:
+/// the sandbox's code and message, not its JSON.
+fn print_admin_answer(
+    page: Result<crate::web_client::Page, crate::web_client::WebError>,
+) -> CliResult {
     let page = page.map_err(Failure::usage)?;
     let text = page.text();
     if !page.status.is_success() {
         return Err(Failure::refused(format!(
-            "sandbox answered {}: {}",
+            "the sandbox refused ({}): {}",
             page.status,
-            text.trim()
+            refusal_words(&text)
         )));
     }
-    crate::output::line(text.trim_end())
+    crate::output::json_text(&text)
+}
+
+/// A sandbox refusal's words: `message (status_code)` from its JSON, or its
+/// text as it is.
+fn refusal_words(text: &str) -> String {
+    #[derive(serde::Deserialize)]
+    struct Refusal {
+        status_code: Option<String>,
+        message: String,
+    }
+    match serde_json::from_str::<Refusal>(text) {
+        Ok(Refusal {
+            status_code: Some(code),
+            message,
+        }) => format!("{message} ({code})"),
+        Ok(Refusal { message, .. }) => message,
+        Err(_) => text.trim().to_owned(),
+    }
 }
 
 fn admin_path(action: AdminAction) -> Option<&'static str> {

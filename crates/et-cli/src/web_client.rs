@@ -40,6 +40,87 @@ impl Page {
 /// A request body: its `Content-Type` and text.
 type Body = (&'static str, String);
 
+/// Why a page could not be fetched or its form submitted.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum WebError {
+    /// A URL (given, or a link of a page) that does not parse.
+    BadUrl {
+        /// The URL as written.
+        url: String,
+        /// Why it does not parse.
+        source: http::Error,
+    },
+    /// The page has no `<form>` to submit.
+    NoForm,
+    /// The form has no field of this name.
+    NoField(String),
+    /// The form's method is not `post` (the sandbox's pages only post).
+    NotPost(String),
+    /// Redirects went on past the limit.
+    TooManyRedirects,
+    /// The client could not be set up: its extra root certificate (a
+    /// sandbox's `--tls` one) does not load.
+    Setup(Box<dyn std::error::Error + Send + Sync>),
+    /// The request failed on the way (connection, protocol, body too large).
+    Transport {
+        /// `METHOD URL`.
+        request: String,
+        /// The transport's error.
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// No whole answer within the time allowed for one request.
+    Timeout {
+        /// `METHOD URL`.
+        request: String,
+    },
+}
+
+impl std::fmt::Display for WebError {
+    /// One line, with the causes of a transport failure.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            WebError::BadUrl { url, source } => write!(f, "bad URL {url:?}: {source}"),
+            WebError::NoForm => f.write_str("the page has no <form>"),
+            WebError::NoField(name) => write!(f, "the form has no field {name:?}"),
+            WebError::NotPost(method) => write!(f, "the form's method is {method:?}, not post"),
+            WebError::TooManyRedirects => write!(f, "more than {MAX_REDIRECTS} redirects"),
+            WebError::Setup(source) => write!(f, "the client's extra root: {source}"),
+            WebError::Transport { request, source } => {
+                // hyper's errors say "client error (Connect)"; the cause is below.
+                write!(f, "{request}: {source}")?;
+                let mut cause = source.source();
+                while let Some(e) = cause {
+                    write!(f, ": {e}")?;
+                    cause = e.source();
+                }
+                Ok(())
+            }
+            WebError::Timeout { request } => {
+                write!(f, "{request}: no answer within {TIMEOUT:?}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for WebError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            WebError::BadUrl { source, .. } => Some(source),
+            WebError::Transport { source, .. } | WebError::Setup(source) => Some(source.as_ref()),
+            _ => None,
+        }
+    }
+}
+
+/// `url` as a URI, or [`WebError::BadUrl`].
+fn parse_url(url: &str) -> Result<Uri, WebError> {
+    url.parse::<Uri>().map_err(|e| WebError::BadUrl {
+        url: url.to_owned(),
+        source: e.into(),
+    })
+}
+
 /// An HTTP(S) client with a browser's habits.
 #[derive(Debug, Clone)]
 pub(crate) struct WebClient {
@@ -51,15 +132,15 @@ pub(crate) struct WebClient {
 impl WebClient {
     /// A new client with its own connection pool, trusting `root` (a PEM
     /// certificate, e.g. a sandbox's `--tls` one) besides web PKI's roots.
-    pub(crate) fn new(root: Option<&str>) -> Result<Self, String> {
+    pub(crate) fn new(root: Option<&str>) -> Result<Self, WebError> {
         let mut config = et_http::TransportConfig::default();
         if let Some(root) = root {
             config
                 .add_root_certificates_pem(root.as_bytes())
-                .map_err(|e| e.to_string())?;
+                .map_err(|e| WebError::Setup(e.into()))?;
         }
         Ok(WebClient {
-            client: et_http::HttpsClient::new(&config).map_err(|e| e.to_string())?,
+            client: et_http::HttpsClient::new(&config).map_err(|e| WebError::Setup(e.into()))?,
             bearer: None,
         })
     }
@@ -74,24 +155,22 @@ impl WebClient {
     }
 
     /// GET `url`, following redirects.
-    pub(crate) async fn get(&self, url: &str) -> Result<Page, String> {
-        let uri: Uri = url.parse().map_err(|e| format!("bad URL {url:?}: {e}"))?;
-        self.fetch(Method::GET, uri, None).await
+    pub(crate) async fn get(&self, url: &str) -> Result<Page, WebError> {
+        self.fetch(Method::GET, parse_url(url)?, None).await
     }
 
     /// POST the JSON `body` to `url`, following redirects: the sandbox's
     /// admin routes take only `application/json`, which a cross-site HTML
     /// form cannot send.
-    pub(crate) async fn post_json(&self, url: &str, body: &str) -> Result<Page, String> {
-        let uri: Uri = url.parse().map_err(|e| format!("bad URL {url:?}: {e}"))?;
-        self.fetch(Method::POST, uri, Some(("application/json", body.into())))
-            .await
+    pub(crate) async fn post_json(&self, url: &str, body: &str) -> Result<Page, WebError> {
+        let json = Some(("application/json", body.into()));
+        self.fetch(Method::POST, parse_url(url)?, json).await
     }
 
     /// Submit the page's first form as a browser would: its method, its
     /// action resolved against the page's URL, its named inputs
     /// form-urlencoded; then follow the redirect.
-    pub(crate) async fn submit_first_form(&self, page: &Page) -> Result<Page, String> {
+    pub(crate) async fn submit_first_form(&self, page: &Page) -> Result<Page, WebError> {
         self.fill_and_submit_first_form(page, &[]).await
     }
 
@@ -102,15 +181,15 @@ impl WebClient {
         &self,
         page: &Page,
         values: &[(&str, &str)],
-    ) -> Result<Page, String> {
+    ) -> Result<Page, WebError> {
         let html = page.text();
-        let mut form = Form::first_in(&html).ok_or("the page has no <form>")?;
+        let mut form = Form::first_in(&html).ok_or(WebError::NoForm)?;
         for &(name, value) in values {
             let field = form
                 .fields
                 .iter_mut()
                 .find(|(k, _)| k == name)
-                .ok_or_else(|| format!("the form has no field {name:?}"))?;
+                .ok_or_else(|| WebError::NoField(name.to_owned()))?;
             field.1 = value.to_owned();
         }
         let action = resolve(&page.url, &form.action)?;
@@ -120,7 +199,7 @@ impl WebClient {
             let form = ("application/x-www-form-urlencoded", body.finish());
             self.fetch(Method::POST, action, Some(form)).await
         } else {
-            Err(format!("the form's method is {:?}, not post", form.method))
+            Err(WebError::NotPost(form.method))
         }
     }
 
@@ -129,7 +208,7 @@ impl WebClient {
         method: Method,
         mut uri: Uri,
         mut body: Option<Body>,
-    ) -> Result<Page, String> {
+    ) -> Result<Page, WebError> {
         let mut method = method;
         let authority = uri.authority().cloned();
         for _ in 0..=MAX_REDIRECTS {
@@ -154,7 +233,7 @@ impl WebClient {
                 }
             }
         }
-        Err(format!("more than {MAX_REDIRECTS} redirects"))
+        Err(WebError::TooManyRedirects)
     }
 
     async fn once(
@@ -163,7 +242,7 @@ impl WebClient {
         uri: Uri,
         body: Option<Body>,
         bearer: Option<&str>,
-    ) -> Result<Page, String> {
+    ) -> Result<Page, WebError> {
         let mut request = Request::builder().method(method.clone()).uri(uri.clone());
         if let Some(bearer) = bearer {
             request = request.header(AUTHORIZATION, bearer);
@@ -173,15 +252,20 @@ impl WebClient {
             request = request.header(CONTENT_TYPE, content_type);
             text = body;
         }
+        let shown = || format!("{method} {uri}");
+        let failed = |source: Box<dyn std::error::Error + Send + Sync>| WebError::Transport {
+            request: shown(),
+            source,
+        };
         let request = request
             .body(Full::new(Bytes::from(text)))
-            .map_err(|e| format!("{method} {uri}: {e}"))?;
+            .map_err(|e| failed(e.into()))?;
         let exchange = async {
             let response = self
                 .client
                 .request(request)
                 .await
-                .map_err(|e| e.to_string())?;
+                .map_err(|e| failed(e.into()))?;
             let status = response.status();
             let header = |name| {
                 response
@@ -194,9 +278,9 @@ impl WebClient {
             let body = Limited::new(response.into_body(), MAX_BODY)
                 .collect()
                 .await
-                .map_err(|e| e.to_string())?
+                .map_err(failed)?
                 .to_bytes();
-            Ok::<_, String>(Page {
+            Ok(Page {
                 url: uri.clone(),
                 status,
                 location,
@@ -205,8 +289,7 @@ impl WebClient {
         };
         tokio::time::timeout(TIMEOUT, exchange)
             .await
-            .map_err(|_| format!("{method} {uri}: no answer within {TIMEOUT:?}"))?
-            .map_err(|e| format!("{method} {uri}: {e}"))
+            .map_err(|_| WebError::Timeout { request: shown() })?
     }
 }
 
@@ -292,10 +375,13 @@ fn unescape(s: &str) -> String {
 }
 
 /// `reference` resolved against `base` (absolute URL, absolute path, or relative path).
-fn resolve(base: &Uri, reference: &str) -> Result<Uri, String> {
-    let bad = |e: &dyn std::fmt::Display| format!("bad link {reference:?}: {e}");
+fn resolve(base: &Uri, reference: &str) -> Result<Uri, WebError> {
+    let bad = |e: http::Error| WebError::BadUrl {
+        url: reference.to_owned(),
+        source: e,
+    };
     if reference.starts_with("http://") || reference.starts_with("https://") {
-        return reference.parse().map_err(|e| bad(&e));
+        return parse_url(reference);
     }
     let path = if reference.is_empty() {
         base.path_and_query().map_or("/", |p| p.as_str()).to_owned()
@@ -306,8 +392,11 @@ fn resolve(base: &Uri, reference: &str) -> Result<Uri, String> {
         format!("{dir}/{reference}")
     };
     let mut parts = base.clone().into_parts();
-    parts.path_and_query = Some(path.parse().map_err(|e| bad(&e))?);
-    Uri::from_parts(parts).map_err(|e| bad(&e))
+    let path: http::uri::PathAndQuery = path
+        .parse()
+        .map_err(|e: http::uri::InvalidUri| bad(e.into()))?;
+    parts.path_and_query = Some(path);
+    Uri::from_parts(parts).map_err(|e| bad(e.into()))
 }
 
 #[cfg(test)]

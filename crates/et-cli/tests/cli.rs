@@ -508,6 +508,29 @@ fn notify_sign_verify_round_trip_form_and_json() {
     }
 }
 
+/// `et notify verify` and et-http's receiver agree on a form body with a
+/// trailing newline (an editor's, `echo`'s): its last value then ends with
+/// it, ET signed it without, so both refuse; `et` says why.
+#[test]
+fn a_form_body_with_a_trailing_newline_is_refused_saying_why() {
+    let body = "order_id=ET1&refund_order_id=R1&refund_result=1&refund_amount=10.50&refund_datetime=2024-01-01+10%3A00%3A00&extend_info=";
+    let signed = et_stdin(&["notify", "sign", "--salt", "s4lt"], body.as_bytes());
+    assert!(signed.status.success(), "{}", stderr(&signed));
+    let mut edited = signed.stdout.clone();
+    edited.push(b'\n');
+    let verified = et_stdin(&["notify", "verify", "--salt", "s4lt"], &edited);
+    let err = assert_one_line_failure(&verified, 1);
+    assert!(err.contains("ends with whitespace"), "{err}");
+    let exact = et_stdin(&["notify", "verify", "--salt", "s4lt"], &signed.stdout);
+    assert!(exact.status.success(), "{}", stderr(&exact));
+    // `et profile detect` reads it as received too: no profile makes it verify.
+    let salt = tempfile::NamedTempFile::new().expect("salt file");
+    std::fs::write(salt.path(), "s4lt").expect("write");
+    let detect = ["profile", "detect", "--salt-file", path_str(salt.path())];
+    let err = assert_one_line_failure(&et_stdin(&detect, &edited), 1);
+    assert!(err.contains("ends with whitespace"), "{err}");
+}
+
 /// `et sandbox serve` as a child process, killed on drop.
 struct Served(Child);
 
@@ -1432,7 +1455,7 @@ fn the_exit_code_table_is_in_help_and_readme() {
             );
         }
     }
-    assert!(stdout(&et(&["call", "--help"])).contains("Exit codes:"));
+    assert!(stdout(&et(&["call", "--help"])).contains("et help exit-codes"));
 }
 
 #[test]

@@ -138,9 +138,13 @@ impl fmt::Display for Error {
                 "RSA key load: DER is not a valid RSA key (PKCS#1, PKCS#8 or SubjectPublicKeyInfo)",
             ),
             Error::WrongKeyKind { expected } => {
+                let found = match expected {
+                    KeyKind::Private => KeyKind::Public,
+                    KeyKind::Public => KeyKind::Private,
+                };
                 write!(
                     f,
-                    "RSA key load: expected a {expected} key, found the other kind"
+                    "RSA key load: this is a {found} key, where a {expected} key is needed"
                 )
             }
             Error::KeyLabelMismatch { label, found } => write!(

@@ -136,7 +136,10 @@ pub use error::Error;
 pub use panic::{guarded, Panicked};
 pub use proxy::{Proxy, ProxyError};
 pub use raw_client::RawClient;
-pub use receiver::{HandlerError, NotificationHandler, ReceiverConfig, WebhookReceiver};
+pub use receiver::{
+    unsigned_trailing_whitespace, HandlerError, NotificationHandler, ReceiverConfig,
+    WebhookReceiver,
+};
 pub use serve::{serve, serve_tls_with, serve_with, ServeConfig};
 pub use transport::{
     plain_http_client, HttpReply, HttpsClient, PlainHttpClient, RetryPolicy, TransportConfig,

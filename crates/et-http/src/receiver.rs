@@ -275,6 +275,9 @@ impl<H: NotificationHandler> WebhookReceiver<H> {
             .verify_owned(content_type, &body)
             .map_err(|e| {
                 if let et_proto::Error::SignatureMismatch { .. } = e {
+                    if let Some(reason) = unsigned_trailing_whitespace(&body) {
+                        tracing::warn!("a notification did not verify: {reason}");
+                    }
                     if let Some(rule) = verifier.verifies_under_other_rule(content_type, &body) {
                         tracing::warn!(
                             notify_sign_rule = rule.name(),
@@ -313,6 +316,22 @@ impl<H: NotificationHandler> WebhookReceiver<H> {
         tracing::info!(parent: &span, "notification handled and acknowledged");
         Ok(acknowledgement)
     }
+}
+
+/// Why a notification body that did not verify probably did not: it ends
+/// in whitespace (a newline) that a form body's last value then holds and
+/// ET did not sign. ET sends none; what delivered the body added it (`echo`,
+/// an editor, `curl --data-binary @file`). The receiver does not strip it:
+/// a value is verified as it arrived, never changed first to make it verify.
+/// `None` for a body without trailing whitespace or a JSON body (where
+/// whitespace after the object is no part of any value).
+pub fn unsigned_trailing_whitespace(body: &[u8]) -> Option<&'static str> {
+    let json = body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
+    (!json && body.last().is_some_and(u8::is_ascii_whitespace)).then_some(
+        "the form body ends with whitespace (a newline?), which is then part of its last \
+         field's value and was not signed by ET; ET sends none: send the body byte for byte \
+         (printf '%s', curl --data-binary without a trailing newline)",
+    )
 }
 
 fn answer(status: StatusCode, body: Bytes) -> Response<Full<Bytes>> {

@@ -77,6 +77,35 @@ async fn form_encoded_order_status_change_is_accepted() {
     );
 }
 
+/// A form body's trailing newline is part of its last value, which ET
+/// signed without it: refused (401), never stripped to make it verify. A
+/// JSON body's is whitespace after the object, part of no value: accepted.
+#[tokio::test]
+async fn a_trailing_newline_is_refused_in_a_form_body_and_harmless_in_json() {
+    let (receiver, log) = recording(false);
+    let (addr, _stop, _) = start_receiver(receiver).await;
+    let body = signed_notification(&[
+        ("notify_type", r#""order_status_change""#),
+        ("order_id", r#""ET00000000000000001""#),
+        ("datetime", r#""2024-12-12 10:00:00""#),
+        ("order_status", r#""2""#),
+    ]);
+    let form = format!("{}\n", as_form(&body));
+    let (status, answer) = send(
+        addr,
+        "POST",
+        "application/x-www-form-urlencoded",
+        form.clone(),
+    )
+    .await;
+    assert_eq!((status, &answer[..]), (401, ACK_FAIL));
+    assert!(log.lock().unwrap().is_empty());
+    assert!(et_http::unsigned_trailing_whitespace(form.as_bytes()).is_some());
+    let json = format!("{DOC_EXAMPLE}\n");
+    assert_eq!(send(addr, "POST", JSON, json.clone()).await.0, 200);
+    assert!(et_http::unsigned_trailing_whitespace(json.as_bytes()).is_none());
+}
+
 #[tokio::test]
 async fn tampered_notification_is_refused_and_never_handled() {
     let (receiver, log) = recording(false);

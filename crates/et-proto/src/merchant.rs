@@ -193,6 +193,18 @@ impl Merchant {
         now: SystemTime,
     ) -> Result<BuiltRequest, Error> {
         op.validate()?;
+        let (data_json, sensitive_json) = self.payloads(op)?;
+        let server_type = self.profile.server_type_for(&Op::SERVER_TYPE);
+        // serde_json wrote both texts: unlike `build_untyped`'s, they need no check.
+        self.build_envelope(server_type, &data_json, &sensitive_json, options, now)
+    }
+
+    /// The JSON text of `op`'s `data` and `sensitive_data` payloads, as
+    /// [`Merchant::build_with`] sends them (each field in the part its
+    /// operation puts it in, keys spelled as the profile says), without
+    /// validating `op`. For a tool that reads one payload of an
+    /// operation's fields and sends it untyped (`et call`).
+    pub fn payloads<Op: Operation>(&self, op: &Op) -> Result<(String, Zeroizing<String>), Error> {
         let (data, sensitive) = op.parts();
         let data_json = envelope::to_json(data, Placement::Data)?;
         let mut sensitive_json =
@@ -201,9 +213,7 @@ impl Merchant {
             let respelled = envelope::respell(&sensitive_json, spelling, Placement::Sensitive)?;
             sensitive_json = Zeroizing::new(respelled);
         }
-        let server_type = self.profile.server_type_for(&Op::SERVER_TYPE);
-        // serde_json wrote both texts: unlike `build_untyped`'s, they need no check.
-        self.build_envelope(server_type, &data_json, &sensitive_json, options, now)
+        Ok((data_json, sensitive_json))
     }
 
     /// Builds the envelope for any `server_type` from the JSON text of its

@@ -16,7 +16,6 @@
 mod common;
 
 use std::convert::Infallible;
-use std::io::Write;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -323,19 +322,12 @@ async fn flaky_endpoint(accept: Arc<AtomicBool>) -> SocketAddr {
 fn tools() -> Option<(PathBuf, PathBuf)> {
     let driver = find_program(&["chromedriver"]);
     let browser = find_program(&["chromium", "chromium-browser", "google-chrome"]);
-    if let (Some(d), Some(b)) = (&driver, &browser) {
-        return Some((d.clone(), b.clone()));
-    }
-    assert!(
-        std::env::var("ET_REQUIRE_SERVICES").as_deref() != Ok("1"),
-        "ET_REQUIRE_SERVICES=1 but chromedriver ({driver:?}) or Chromium ({browser:?}) is missing"
-    );
-    let _ = writeln!(
-        std::io::stderr(),
-        "\n*** SKIPPED dashboard_in_a_real_browser: no chromedriver or Chromium \
-         (apt-get install chromium chromium-driver, as .ci/run does) ***\n"
-    );
-    None
+    et_testkit::skip::require_service(
+        driver.zip(browser),
+        "dashboard_in_a_real_browser",
+        "chromedriver and Chromium",
+        "apt-get install chromium chromium-driver (as .ci/run does)",
+    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

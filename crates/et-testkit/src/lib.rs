@@ -15,11 +15,14 @@
 //!   `et` command's merchant directory hold them.
 //! - With feature `io`, `http`: a loopback test server, a webhook receiver
 //!   and plain HTTP clients.
+//! - `skip`: a test that needs a service it does not find skips loudly and
+//!   is counted (`cargo xtask test`), or fails under `ET_REQUIRE_SERVICES=1`.
 //!
 //! Setup that cannot fail on committed data panics with what broke.
 
 #[cfg(feature = "io")]
 pub mod http;
+pub mod skip;
 
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;

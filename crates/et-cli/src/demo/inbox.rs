@@ -10,14 +10,16 @@ use et_inbox::{Inbox, InboxConfig, Reconciler, ReconcilerConfig, Source, SqliteS
 use et_model::{CountryCode, CreateOrder, CurrencyCode, OrderStatus};
 use et_proto::VerifiedNotification;
 
-use super::{Env, Runner};
+use super::report::StepError;
+use super::runner::Runner;
+use super::setup::Env;
 
 /// The demo's inbox: a SQLite file in the demo's state directory.
 pub(super) type DemoInbox = Inbox<SqliteStore>;
 
-pub(super) fn open(dir: &std::path::Path) -> Result<(DemoInbox, String), String> {
+pub(super) fn open(dir: &std::path::Path) -> Result<(DemoInbox, String), StepError> {
     let path = dir.join("inbox.sqlite");
-    let store = SqliteStore::open(&path).map_err(|e| format!("inbox: {e}"))?;
+    let store = SqliteStore::open(&path)?;
     Ok((
         Inbox::new(store, InboxConfig::default()),
         path.display().to_string(),
@@ -39,13 +41,13 @@ pub(super) async fn put(
 /// The inbox steps, after the lifecycle.
 pub(super) async fn steps(r: &mut Runner<'_>, env: &Env, inbox: &DemoInbox) -> Option<()> {
     r.step("inbox: stored once each", async {
-        let counts = inbox.measure().await.map_err(|e| e.to_string())?;
+        let counts = inbox.measure().await?;
         Ok((
             (),
             format!(
                 "{} events stored, {} notifications received (SQLite)",
                 counts.total(),
-                env.inbox.received
+                env.arrivals.received
             ),
         ))
     })
@@ -64,18 +66,21 @@ pub(super) async fn steps(r: &mut Runner<'_>, env: &Env, inbox: &DemoInbox) -> O
                     }
                     async move { kind.map(drop) }
                 })
-                .await
-                .map_err(|e| e.to_string())?;
+                .await?;
             if report.claimed == 0 {
                 break;
             }
             if report.done != report.claimed {
-                return Err(format!("not every event was processed: {report:?}"));
+                return Err(StepError::Unexpected(format!(
+                    "not every event was processed: {report:?}"
+                )));
             }
         }
-        let counts = inbox.measure().await.map_err(|e| e.to_string())?;
+        let counts = inbox.measure().await?;
         if counts.done != counts.total() {
-            return Err(format!("events left unprocessed: {counts:?}"));
+            return Err(StepError::Unexpected(format!(
+                "events left unprocessed: {counts:?}"
+            )));
         }
         let kinds: Vec<String> = by_kind.iter().map(|(k, n)| format!("{n} {k}")).collect();
         Ok((
@@ -88,43 +93,38 @@ pub(super) async fn steps(r: &mut Runner<'_>, env: &Env, inbox: &DemoInbox) -> O
 
 /// An order created without a notify_url and paid: ET cannot tell us, the
 /// reconciler finds out.
-async fn reconcile(env: &Env, inbox: &DemoInbox) -> Result<((), String), String> {
+async fn reconcile(env: &Env, inbox: &DemoInbox) -> Result<((), String), StepError> {
     let order = CreateOrder::new(
         format!("DEMO-{}-quiet", std::process::id()),
         "student-43",
         CountryCode::Gbr,
         CurrencyCode::new("GBP"),
-        "500.00".parse().map_err(|e| format!("amount: {e}"))?,
+        "500.00".parse()?,
     );
-    let reply = env
-        .client
-        .create_order(&order)
-        .await
-        .map_err(|e| e.to_string())?;
+    let reply = env.client.create_order(&order).await?;
     let order_id = reply
         .items
         .first()
         .map(|o| o.order_id.clone())
-        .ok_or("the reply holds no order")?;
-    inbox
-        .track_order(&order_id)
-        .await
-        .map_err(|e| e.to_string())?;
+        .ok_or_else(|| StepError::Unexpected("the reply holds no order".to_owned()))?;
+    inbox.track_order(&order_id).await?;
     env.sandbox
         .pay(&order_id)
-        .map_err(|e| format!("sandbox pay: {e}"))?;
+        .map_err(|source| StepError::Refused {
+            action: "pay",
+            source,
+        })?;
     let reconciler = Reconciler::new(
         inbox.clone(),
         env.client.clone(),
         ReconcilerConfig::default(),
     );
-    let report = reconciler
-        .reconcile_tracked()
-        .await
-        .map_err(|e| e.to_string())?;
+    let report = reconciler.reconcile_tracked().await?;
     let expected = et_inbox::NewEvent::reconciled(&order_id, OrderStatus::Paid, SystemTime::now());
     if report.stored != 1 {
-        return Err(format!("expected one reconciled change, found {report:?}"));
+        return Err(StepError::Unexpected(format!(
+            "expected one reconciled change, found {report:?}"
+        )));
     }
     Ok((
         (),

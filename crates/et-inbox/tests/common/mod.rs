@@ -4,7 +4,6 @@
 #![allow(dead_code, missing_docs, unreachable_pub)]
 
 use std::future::Future;
-use std::io::Write;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -52,19 +51,13 @@ pub(crate) fn post(body: &[u8]) -> http::Request<Full<Bytes>> {
 /// no server is configured. With `ET_REQUIRE_SERVICES=1` a missing server
 /// fails the test instead.
 pub(crate) async fn pg_url(test: &str) -> Option<String> {
-    let Ok(base) = std::env::var("ET_INBOX_PG_URL") else {
-        assert!(
-            std::env::var("ET_REQUIRE_SERVICES").as_deref() != Ok("1"),
-            "ET_REQUIRE_SERVICES=1 but ET_INBOX_PG_URL is not set: PostgreSQL test {test} cannot run"
-        );
-        // Straight to the process's stderr: libtest captures `eprintln!` of a
-        // passing test, and a skip must be seen.
-        let _ = writeln!(
-            std::io::stderr(),
-            "\n*** SKIPPED {test}: no PostgreSQL (set ET_INBOX_PG_URL, as .ci/run does) ***\n"
-        );
-        return None;
-    };
+    let base = et_testkit::skip::require_service(
+        std::env::var("ET_INBOX_PG_URL").ok(),
+        test,
+        "PostgreSQL",
+        "apt-get install postgresql, then set ET_INBOX_PG_URL=postgresql://USER:PASS@127.0.0.1/DB \
+         (.ci/run does both)",
+    )?;
     let schema = pg_schema(test);
     pg_admin()
         .await
