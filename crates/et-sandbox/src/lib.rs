@@ -337,6 +337,7 @@ mod delivery;
 mod engine;
 pub mod faults;
 pub mod files;
+mod html;
 mod institutions;
 mod jump;
 mod keys;
@@ -345,7 +346,8 @@ mod lock;
 mod machine;
 mod money;
 mod outbox;
-mod pages;
+mod page_reads;
+mod public_pages;
 mod refund_reply;
 mod reply;
 mod server;
@@ -374,7 +376,7 @@ pub use config::{
     PROFILE_JSON, SANDBOX_JSON,
 };
 pub use dashboard::{
-    ATTEMPTS_SHOWN, MAX_LOGGED_PAYLOAD, ORDER_PAGE_ROWS, PAGE_SIZE, PAY_METHODS, REQUEST_LOG_ROWS,
+    ATTEMPTS_SHOWN, MAX_LOGGED_PAYLOAD, ORDER_PAGE_ROWS, PAGE_SIZE, REQUEST_LOG_ROWS,
 };
 pub use delivery::{DeliveryFailure, DELIVERY_HEADER, REPLY_HEAD_BYTES};
 pub use engine::CLOSE_UNPAID_AFTER_MS;
@@ -384,6 +386,7 @@ pub use limits::{Limits, MAX_BODY, WORK_FACTOR};
 pub use lock::LOCK_FILE;
 pub use machine::{Event, IllegalTransition};
 pub use outbox::{MAX_ATTEMPTS, RETRY_MINUTES};
+pub use public_pages::PAY_METHODS;
 pub use store::OrderInstitution;
 pub use ticker::{MAX_DELIVERIES, MAX_DELIVERIES_PER_ENDPOINT};
 

@@ -186,6 +186,36 @@ async fn request_log_shows_a_failed_verification_with_its_reason() {
         "the reason names the signature: {refused}"
     );
     assert!(refused.contains("Body as received"), "{refused}");
+    // Why, in full: the sign string, the hash, rule and key, and that no
+    // setting verifies it with the registered key (another key signed it).
+    assert!(refused.contains("id=\"sign-string\""), "{refused}");
+    assert!(
+        refused.contains("&amp;server_type=get_rate&amp;"),
+        "{refused}"
+    );
+    assert!(refused.contains("sign_hash sha256") && refused.contains("sign_rule all-sorted"));
+    assert!(
+        refused.contains("merchant-public.pem"),
+        "the key's source: {refused}"
+    );
+    assert!(
+        refused.contains("No hash and sign rule verify it with this key"),
+        "{refused}"
+    );
+
+    // Signed with the merchant's own key but SHA-1: the page names the
+    // setting that verifies it.
+    let sha1 = et_proto::Profile {
+        sign_hash: et_crypto::SignHash::Sha1,
+        ..et_proto::Profile::default()
+    };
+    let _ = call(&sb, &common::merchant_speaking(dir.path(), sha1), &rate).await;
+    let (_, _, sha1_page) = page(&url(&sb, "/requests/3")).await;
+    assert!(
+        sha1_page.contains("it verifies with <code>sign_hash = sha1</code>"),
+        "{sha1_page}"
+    );
+    assert!(sha1_page.contains("--sign-hash sha1"), "{sha1_page}");
 
     let (_, _, opened) = page(&url(&sb, "/requests/1")).await;
     assert!(opened.contains("verified") && !opened.contains("not verified"));
@@ -489,8 +519,12 @@ async fn an_order_page_lists_the_rules_that_apply_to_it_and_escapes_them() {
     assert!(all.contains(&format!("merchant_order_id {ESCAPED}")));
     for (magic, _) in et_sandbox::faults::MAGIC.iter() {
         let shown = match magic {
-            et_sandbox::faults::Magic::Prefix(p) => format!("<td><code>{p}</code></td>"),
-            et_sandbox::faults::Magic::Amount(a) => format!("<td>amount <code>{a}</code></td>"),
+            et_sandbox::faults::Magic::Prefix(p) => {
+                format!("<td>merchant_order_id <code class=\"code\">{p}</code>…</td>")
+            }
+            et_sandbox::faults::Magic::Amount(a) => {
+                format!("<td>amount <code class=\"code\">{a}</code></td>")
+            }
         };
         assert!(
             all.contains(&shown),
@@ -689,7 +723,7 @@ async fn every_page_answers_with_the_security_headers() {
             assert!(csp.contains("script-src 'self'"), "{what}: {csp:?}");
         }
     }
-    assert_eq!(pages, 12, "every HTML answer above was checked");
+    assert_eq!(pages, 14, "every HTML answer above was checked");
 }
 
 /// `HEAD` is `GET` without the body; a known path asked with a method it

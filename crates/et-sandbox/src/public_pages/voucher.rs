@@ -1,115 +1,38 @@
-//! The pages' `<head>`, the jump page and the remittance voucher PDF (the
-//! checkout page is the dashboard's, `crate::dashboard`).
+//! The remittance voucher: a one-page PDF naming the order and amount,
+//! served once ET has remitted (status 3 or 4).
 
-use et_model::JumpPlaceOrder;
-use maud::{html, Markup, DOCTYPE};
+use et_model::OrderStatus;
+use http::StatusCode;
 
-use crate::store::OrderRecord;
+use crate::app::App;
+use crate::clock::beijing_datetime;
+use crate::html::readable;
+use crate::reply::{reply, Reply};
+use crate::store::{self, OrderRecord};
 
-/// The `<head>` of every page: the style sheet, and the dashboard's script
-/// on the dashboard's pages (ET's public pages run none).
-pub(crate) fn head(title: Markup, script: bool) -> Markup {
-    html! {
-        head {
-            meta charset="utf-8";
-            meta name="viewport" content="width=device-width, initial-scale=1";
-            title { (title) }
-            link rel="stylesheet" href="/static/dashboard.css";
-            @if script { script src="/static/dashboard.js" defer {} }
-        }
-    }
-}
-
-/// The jump page: what the merchant sent (read-only), and a form for the
-/// rest. `entered` is the student's last input, shown again with `note`
-/// when it was refused. A maud template: every value, all of it the
-/// merchant's or the student's, is escaped.
-pub(crate) fn jump_form(
-    token: &str,
-    op: &JumpPlaceOrder,
-    entered: &[(String, String)],
-    note: &str,
-) -> Markup {
-    let tuition = op.tuition.as_ref().map(|a| a.as_str().to_owned());
-    let sent = [
-        ("School", &op.school_name),
-        ("Apartment", &op.apartment_name),
-        ("City", &op.city_name_en),
-        ("City (Chinese)", &op.city_name_ch),
-        ("Amount", &tuition),
-        ("Given name", &op.first_name_en),
-        ("Family name", &op.last_name_en),
-        ("Chinese name", &op.name_ch),
-        ("ID number", &op.student_id_number),
-        ("Mobile", &op.student_mobile),
-        ("E-mail", &op.student_email),
-        ("Address", &op.student_address),
-        ("WeChat", &op.wechat_number),
-    ];
-    let asked = [
-        (
-            "institution_code",
-            "Institution code (from get_institutions; empty for none)",
-            true,
-        ),
-        (
-            "country_code",
-            "Country code (empty: the institution's)",
-            true,
-        ),
-        ("currency_code", "Currency", true),
-        ("tuition", "Amount in that currency", op.tuition.is_none()),
-        (
-            "first_name_en",
-            "Given name (English)",
-            op.first_name_en.is_none(),
-        ),
-        (
-            "last_name_en",
-            "Family name (English)",
-            op.last_name_en.is_none(),
-        ),
-        ("name_ch", "Chinese name", op.name_ch.is_none()),
-        ("student_email", "E-mail", op.student_email.is_none()),
-    ];
-    let value = |name: &str| {
-        entered
-            .iter()
-            .find(|(k, _)| k == name)
-            .map_or("", |(_, v)| v.as_str())
+/// `GET /vouchers/{order_id}.pdf`.
+pub(crate) fn serve(app: &App, file: &str) -> Reply {
+    let Some(id) = file.strip_suffix(".pdf") else {
+        return super::not_found("vouchers are PDF files");
     };
-    html! {
-        (DOCTYPE)
-        html lang="en" {
-            (head(html! { "EasyTransfer sandbox: place your order" }, false))
-            body.checkout { div.card {
-                h1 { "EasyTransfer sandbox: place your order" }
-                @if !note.is_empty() { p.flash.note { (note) } }
-                p { "Merchant order " span #merchant_order_id { (op.merchant_order_id) } ". Your merchant sent:" }
-                table #from_merchant {
-                    @for (label, v) in &sent {
-                        @if let Some(v) = v { tr { th { (label) } td { (v) } } }
-                    }
-                }
-                ul #fee_types {
-                    @for f in op.fee_type_list.iter().flatten() {
-                        li { (f.fee_type_desc) " (" (f.fee_type.to_string()) ")" }
-                    }
-                }
-                form method="post" action=(format!("/jump/{token}")) {
-                    @for (name, label, _) in asked.iter().filter(|(_, _, ask)| *ask) {
-                        p { label { (label) " " input name=(name) value=(value(name)); } }
-                    }
-                    button type="submit" { "Place order" }
-                }
-            } }
+    match app.store.tx(|c| store::order(c, id)) {
+        Ok(Some(o))
+            if matches!(
+                OrderStatus::from_code(o.status),
+                OrderStatus::AwaitingReceipt | OrderStatus::Completed
+            ) =>
+        {
+            let pdf = voucher_pdf(&o, &beijing_datetime(o.updated_at));
+            reply(StatusCode::OK, "application/pdf", pdf)
         }
+        Ok(_) => super::not_found(&format!("no remittance voucher for order {id:?}")),
+        Err(e) => super::failed(&e.into()),
     }
 }
 
 /// A one-page PDF voucher naming the order and amount (valid PDF 1.4 with
 /// a correct cross-reference table).
-pub(crate) fn voucher_pdf(o: &OrderRecord, remitted_at: &str) -> Vec<u8> {
+fn voucher_pdf(o: &OrderRecord, remitted_at: &str) -> Vec<u8> {
     let line = |s: &str| -> String {
         // PDF string literal: escape the delimiters, keep ASCII.
         s.chars()
@@ -122,10 +45,9 @@ pub(crate) fn voucher_pdf(o: &OrderRecord, remitted_at: &str) -> Vec<u8> {
     };
     let text = format!(
         "BT /F1 14 Tf 72 760 Td (EasyTransfer sandbox remittance voucher) Tj \
-         0 -24 Td (Order: {}) Tj 0 -20 Td (Amount: {} {}) Tj 0 -20 Td (Remitted: {} UTC+8) Tj ET",
+         0 -24 Td (Order: {}) Tj 0 -20 Td (Amount: {}) Tj 0 -20 Td (Remitted: {} UTC+8) Tj ET",
         line(&o.order_id),
-        line(&o.amount),
-        line(&o.currency_code),
+        line(&readable(&o.amount, &o.currency_code)),
         line(remitted_at),
     );
     let objects = [
