@@ -553,7 +553,15 @@ fn sandbox_order(env: &Env, order_id: &str) -> Result<OrderView, String> {
 
 /// What the checkout page asks the student to pay.
 fn due(order: &OrderView) -> String {
-    format!("RMB {} + {} fee due", order.tuition_rmb, order.counter_fee)
+    let shown = |text: &str, currency| {
+        et_model::Amount::new(text)
+            .map_or_else(|_| text.to_owned(), |a| a.readable(currency).to_string())
+    };
+    format!(
+        "{} + {} fee due",
+        shown(&order.tuition_rmb, "RMB"),
+        shown(&order.counter_fee, "")
+    )
 }
 
 /// The student pays on the checkout page as a browser does (its form);
@@ -696,11 +704,14 @@ async fn create_order(env: &Env, institution_code: &str) -> Result<(String, Stri
     let rmb = created
         .tuition_rmb
         .as_ref()
-        .map_or("?", |a| a.as_str())
-        .to_owned();
+        .map_or_else(|| "RMB ?".to_owned(), |a| a.readable("RMB").to_string());
     Ok((
         created.order_id.clone(),
-        format!("{}, GBP 10000.00 = RMB {rmb}", created.order_id),
+        format!(
+            "{}, {} = {rmb}",
+            created.order_id,
+            order.tuition.readable("GBP")
+        ),
     ))
 }
 
