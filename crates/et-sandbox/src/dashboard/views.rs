@@ -74,7 +74,12 @@ fn order_status(code: i64, declined: bool) -> Markup {
 }
 
 fn time(ms: Option<Millis>) -> Markup {
-    html! { @if let Some(ms) = ms { (beijing_datetime(ms)) } @else { "—" } }
+    html! { @if let Some(ms) = ms { (when(ms)) } @else { "—" } }
+}
+
+/// A sandbox time that never wraps.
+fn when(ms: Millis) -> Markup {
+    html! { span.when { (beijing_datetime(ms)) } }
 }
 
 fn older(path: &str, extra: &str, last: Option<i64>, full: bool) -> Markup {
@@ -191,7 +196,7 @@ fn attempt_rows(kind: &str, attempts: &[DeliveryAttemptRecord]) -> Markup {
                 th { "Reply (first bytes)" } th { "Latency" } th { "Next retry" }
             } }
             tbody { @for a in attempts { tr {
-                td { (beijing_datetime(a.attempted_at)) }
+                td { (when(a.attempted_at)) }
                 td.mono { (a.url) }
                 td.num.http-status { @if let Some(s) = a.http_status { (s) } @else { "—" } }
                 td.outcome {
@@ -361,7 +366,7 @@ pub(super) fn requests(app: &App, rows: &[LoggedRequest]) -> Markup {
                     td.when { (beijing_datetime(e.received_at)) }
                     td.mono.wrap { (e.server_type) }
                     td.mono.wrap { (e.serial_number) }
-                    td.wrap { (verified(e)) }
+                    td { @if e.verified { span.yes { "verified" } } @else { span.no { "not verified" } } }
                     td.wrap { span.mono { (e.status_code) } " " (e.message) }
                     td.num.latency { (latency(e)) }
                     td.payload-link { a href=(format!("/requests/{}", e.id)) { "payload" } }
