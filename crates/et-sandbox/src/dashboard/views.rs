@@ -717,3 +717,28 @@ pub(super) fn faults(app: &App, rules: &[FaultRule]) -> Markup {
     };
     layout(app, "Faults", true, body)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::pretty_json_lines;
+
+    #[test]
+    fn pretty_json_only_adds_white_space_and_keeps_every_token_as_sent() {
+        let sent = r#"{"a":"x, {y}: \"z\"","n":10000.00,"l":[1,{}],"e":[]}"#;
+        let shown = pretty_json_lines(&format!("data:\n{sent}\n"));
+        let expected = r#"data:
+{
+  "a": "x, {y}: \"z\"",
+  "n": 10000.00,
+  "l": [
+    1,
+    {}
+  ],
+  "e": []
+}
+"#;
+        assert_eq!(shown, expected);
+        let squeeze = |s: &str| s.replace([' ', '\n'], "");
+        assert_eq!(squeeze(&shown), squeeze(&format!("data:{sent}")));
+    }
+}
