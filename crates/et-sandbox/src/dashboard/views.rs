@@ -720,7 +720,55 @@ pub(super) fn faults(app: &App, rules: &[FaultRule]) -> Markup {
 
 #[cfg(test)]
 mod tests {
-    use super::pretty_json_lines;
+    use super::{pretty_json_lines, reply_explained};
+    use crate::store::DeliveryAttemptRecord;
+
+    fn attempt(failure: &str, status: u16, reply: &[u8]) -> DeliveryAttemptRecord {
+        DeliveryAttemptRecord {
+            notification_id: 1,
+            order_id: "ET1".into(),
+            attempted_at: 0,
+            url: "http://127.0.0.1:1/n".into(),
+            http_status: Some(status),
+            failure: failure.into(),
+            reply_head: reply.to_vec(),
+            latency_ms: 1,
+            next_attempt_at: None,
+        }
+    }
+
+    #[test]
+    fn a_wrong_reply_is_explained_with_the_form_et_expects_for_its_kind() {
+        let said = |kind: &str, a: &DeliveryAttemptRecord| {
+            reply_explained(kind, a).map(maud::Markup::into_string)
+        };
+        let plain =
+            said("payment_success", &attempt("not_acknowledged", 200, b"OK")).expect("explained");
+        assert!(
+            plain.contains("Your receiver answered <code>OK</code>"),
+            "{plain}"
+        );
+        assert!(
+            plain.contains(r#"{&quot;notify_result&quot;:&quot;OK&quot;}"#),
+            "{plain}"
+        );
+        let refund =
+            said("refund_result", &attempt("not_acknowledged", 500, b"")).expect("explained");
+        assert!(refund.contains("HTTP 500 with an empty body"), "{refund}");
+        assert!(
+            refund.contains("order_id") && refund.contains("sign"),
+            "{refund}"
+        );
+        let unsigned =
+            said("refund_result", &attempt("bad_refund_reply", 200, b"{}")).expect("explained");
+        assert!(unsigned.contains("made with your salt"), "{unsigned}");
+        assert_eq!(said("payment_success", &attempt("timeout", 200, b"")), None);
+        assert_eq!(
+            said("payment_success", &attempt("", 200, b"")),
+            None,
+            "acknowledged"
+        );
+    }
 
     #[test]
     fn pretty_json_only_adds_white_space_and_keeps_every_token_as_sent() {
