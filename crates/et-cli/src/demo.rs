@@ -599,7 +599,8 @@ async fn payment_notification(env: &mut Env, order_id: &str) -> Result<String, S
     match n.notification() {
         Notification::PaymentSuccess(p) if p.pay_result == PayResult::Succeeded => Ok(format!(
             "verified, pay_amount {}, {after}",
-            p.pay_amount.as_str()
+            p.pay_amount
+                .readable(p.pay_currency_code.as_ref().map_or("", |c| c.as_str()))
         )),
         _ => Err("payment notification says the payment failed".to_owned()),
     }
@@ -654,7 +655,7 @@ async fn refund_result(env: &mut Env, order_id: &str) -> Result<String, String> 
     match n.notification() {
         Notification::RefundResult(x) if x.refund_result == RefundResult::Succeeded => Ok(format!(
             "verified, refund_amount {}, {after}",
-            x.refund_amount.as_str()
+            x.refund_amount.readable("RMB")
         )),
         _ => Err("refund result says the refund failed".to_owned()),
     }
