@@ -101,23 +101,8 @@ pub fn reply(
         let credentials = Credentials::new("", "", merchant_key.clone(), et_public.clone(), "");
         Merchant::new(credentials, profile).open_untyped(None, body)
     };
-    let mut tried = Vec::new();
-    let mut signed = Vec::new();
-    for &(hash_name, hash) in SignHash::NAMES {
-        for &(rule_name, rule) in SignRule::NAMES {
-            tried.push(format!("sign_hash={hash_name} sign_rule={rule_name}"));
-            let profile = Profile {
-                sign_hash: hash,
-                sign_rule: rule,
-                detect_key_padding: false,
-                ..base.clone()
-            };
-            if verified(&open(profile.clone())) {
-                signed.push(profile);
-            }
-        }
-    }
-    let Some((mut profile, mut indistinct)) = pick_signed(base, &signed) else {
+    let (mut tried, found) = search_signed(base, |p| verified(&open(p.clone())));
+    let Some((mut profile, mut indistinct)) = found else {
         return Err(Undetected { tried });
     };
     let envelope = UntypedObject::parse_json(body, Message::Response).map_err(|_| Undetected {
@@ -172,9 +157,34 @@ pub fn reply(
     }
 }
 
-/// Of the profiles a message's signature verified under, the base's
-/// settings if among them, else the first; with the settings the message
-/// could not tell apart. `None` when none verified.
+/// Tries `verifies` on `base` with every sign hash × sign rule: the
+/// combinations tried, by name, and of those that verified the base's
+/// settings if among them, else the first, with the settings the message
+/// could not tell apart (`None` when none verified).
+fn search_signed(
+    base: &Profile,
+    verifies: impl Fn(&Profile) -> bool,
+) -> (Vec<String>, Option<(Profile, Vec<&'static str>)>) {
+    let mut tried = Vec::new();
+    let mut signed = Vec::new();
+    for &(hash_name, hash) in SignHash::NAMES {
+        for &(rule_name, rule) in SignRule::NAMES {
+            tried.push(format!("sign_hash={hash_name} sign_rule={rule_name}"));
+            let profile = Profile {
+                sign_hash: hash,
+                sign_rule: rule,
+                detect_key_padding: false,
+                ..base.clone()
+            };
+            if verifies(&profile) {
+                signed.push(profile);
+            }
+        }
+    }
+    let picked = pick_signed(base, &signed);
+    (tried, picked)
+}
+
 fn pick_signed(base: &Profile, signed: &[Profile]) -> Option<(Profile, Vec<&'static str>)> {
     let first = signed.first()?;
     let mut indistinct = Vec::new();
@@ -199,25 +209,12 @@ pub fn request(
     merchant_key: &PublicKey,
     body: &[u8],
 ) -> Result<Detected, Undetected> {
-    let mut tried = Vec::new();
-    let envelope = UntypedObject::parse_json(body, Message::Request).map_err(|_| Undetected {
-        tried: tried.clone(),
-    })?;
-    let mut signed = Vec::new();
-    for &(hash_name, hash) in SignHash::NAMES {
-        for &(rule_name, rule) in SignRule::NAMES {
-            tried.push(format!("sign_hash={hash_name} sign_rule={rule_name}"));
-            let profile = Profile {
-                sign_hash: hash,
-                sign_rule: rule,
-                ..base.clone()
-            };
-            if verify_envelope(&envelope, merchant_key, &profile, Message::Request).is_ok() {
-                signed.push(profile);
-            }
-        }
-    }
-    let (profile, indistinct) = pick_signed(base, &signed).ok_or(Undetected { tried })?;
+    let envelope = UntypedObject::parse_json(body, Message::Request)
+        .map_err(|_| Undetected { tried: Vec::new() })?;
+    let (tried, found) = search_signed(base, |p| {
+        verify_envelope(&envelope, merchant_key, p, Message::Request).is_ok()
+    });
+    let (profile, indistinct) = found.ok_or(Undetected { tried })?;
     Ok(Detected {
         profile,
         indistinct,

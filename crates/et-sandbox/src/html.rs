@@ -4,7 +4,11 @@
 //! the one responder ([`crate::reply::html`]).
 
 use et_model::Amount;
+use http::StatusCode;
 use maud::{html, Markup, DOCTYPE};
+
+use crate::codes::Refusal;
+use crate::reply::{self, Reply};
 
 /// The `<head>` of every page: the style sheet, and the dashboard's script
 /// on the dashboard's pages (ET's public pages run none).
@@ -47,4 +51,18 @@ pub(crate) fn problem(title: &str, what: &str) -> Markup {
             } }
         }
     }
+}
+
+/// `404` with a page naming what was not found.
+pub(crate) fn not_found(what: &str) -> Reply {
+    reply::html(StatusCode::NOT_FOUND, problem("Not found", what))
+}
+
+/// `500` with a page saying what failed (logged too).
+pub(crate) fn failed(r: &Refusal) -> Reply {
+    tracing::error!(error = %r.message, "a page failed");
+    reply::html(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        problem("Failed", &r.message),
+    )
 }

@@ -26,9 +26,8 @@ use et_model::OrderStatus;
 use http::{header, HeaderValue, StatusCode};
 
 use crate::app::App;
-use crate::codes::Refusal;
 use crate::faults::{Fault, FaultRule, Scope, Target, MAGIC};
-use crate::html::problem;
+use crate::html::{failed, not_found};
 use crate::machine::Event;
 use crate::page_reads::declined;
 use crate::reply::{html, reply, Reply};
@@ -59,18 +58,6 @@ fn with_attempts(
             Ok((n, attempts))
         })
         .collect()
-}
-
-fn not_found(what: &str) -> Reply {
-    html(StatusCode::NOT_FOUND, problem("Not found", what))
-}
-
-fn failed(r: &Refusal) -> Reply {
-    tracing::error!(error = %r.message, "a dashboard page failed");
-    html(
-        StatusCode::INTERNAL_SERVER_ERROR,
-        problem("Failed", &r.message),
-    )
 }
 
 /// The `name` parameter of a query string, URL-decoded.

@@ -7,6 +7,7 @@ use http::StatusCode;
 use maud::{html, Markup, DOCTYPE};
 
 use crate::app::App;
+use crate::html::{failed, not_found};
 use crate::html::{head, money, readable};
 use crate::machine::Event;
 use crate::money::amount_due;
@@ -37,8 +38,8 @@ pub(crate) fn show(app: &App, id: &str, note: &str) -> Reply {
             let page = page(&o, institution.as_ref(), declined, note, &app.form_token);
             html(StatusCode::OK, page)
         }
-        Ok(None) => super::not_found(&format!("order {id:?}")),
-        Err(e) => super::failed(&e.into()),
+        Ok(None) => not_found(&format!("order {id:?}")),
+        Err(e) => failed(&e.into()),
     }
 }
 
@@ -84,7 +85,7 @@ pub(crate) fn submit(app: &App, id: &str, form: &[u8]) -> Reply {
             show(app, id, done)
         }
         Err(r) if r.code == crate::SandboxCode::OrderNotFound => {
-            super::not_found(&format!("order {id:?}"))
+            not_found(&format!("order {id:?}"))
         }
         Err(r) => show(app, id, &r.message),
     }

@@ -13,6 +13,7 @@ use maud::{html, Markup, DOCTYPE};
 use crate::api::place_order;
 use crate::app::App;
 use crate::codes::{Refusal, SandboxCode};
+use crate::html::{failed, not_found};
 use crate::html::{head, readable};
 use crate::jump::institution;
 use crate::reply::{html, see_other, Reply};
@@ -26,8 +27,8 @@ pub(crate) fn show(app: &App, token: &str) -> Reply {
     match load(app, token) {
         Ok(Some((jump, _))) if jump.order_id.is_some() => checkout(app, &jump),
         Ok(Some((_, op))) => html(StatusCode::OK, page(app, token, &op, &[], "")),
-        Ok(None) => super::not_found("no such jump"),
-        Err(r) => super::failed(&r),
+        Ok(None) => not_found("no such jump"),
+        Err(r) => failed(&r),
     }
 }
 
@@ -37,8 +38,8 @@ pub(crate) fn submit(app: &App, token: &str, form: &[u8]) -> Reply {
     let (jump, op) = match load(app, token) {
         Ok(Some((jump, _))) if jump.order_id.is_some() => return checkout(app, &jump),
         Ok(Some(found)) => found,
-        Ok(None) => return super::not_found("no such jump"),
-        Err(r) => return super::failed(&r),
+        Ok(None) => return not_found("no such jump"),
+        Err(r) => return failed(&r),
     };
     let fields: Vec<(String, String)> = form_urlencoded::parse(form)
         .map(|(k, v)| (k.into_owned(), v.trim().to_owned()))
@@ -53,10 +54,10 @@ pub(crate) fn submit(app: &App, token: &str, form: &[u8]) -> Reply {
                 .tx(|c| store::set_jump_order(c, token, &created.order_id));
             return match noted {
                 Ok(()) => see_other(&app.pay_url(&created.order_id)),
-                Err(e) => super::failed(&e.into()),
+                Err(e) => failed(&e.into()),
             };
         }
-        Err(refusal) if refusal.code == SandboxCode::Internal => return super::failed(&refusal),
+        Err(refusal) if refusal.code == SandboxCode::Internal => return failed(&refusal),
         Err(refusal) => refusal,
     };
     let page = page(app, token, &op, &fields, &refusal.message);

@@ -13,25 +13,7 @@ mod checkout;
 mod jump_page;
 mod voucher;
 
-use http::StatusCode;
-
-use crate::codes::Refusal;
-use crate::html::problem;
-use crate::reply::{html, Reply};
-
 pub use checkout::PAY_METHODS;
 pub(crate) use checkout::{show as checkout, submit as checkout_submit};
 pub(crate) use jump_page::{show as jump, submit as jump_submit, MAX_FORM};
 pub(crate) use voucher::serve as voucher;
-
-fn not_found(what: &str) -> Reply {
-    html(StatusCode::NOT_FOUND, problem("Not found", what))
-}
-
-fn failed(r: &Refusal) -> Reply {
-    tracing::error!(error = %r.message, "a public page failed");
-    html(
-        StatusCode::INTERNAL_SERVER_ERROR,
-        problem("Failed", &r.message),
-    )
-}

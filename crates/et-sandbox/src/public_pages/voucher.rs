@@ -7,13 +7,14 @@ use http::StatusCode;
 use crate::app::App;
 use crate::clock::beijing_datetime;
 use crate::html::readable;
+use crate::html::{failed, not_found};
 use crate::reply::{reply, Reply};
 use crate::store::{self, OrderRecord};
 
 /// `GET /vouchers/{order_id}.pdf`.
 pub(crate) fn serve(app: &App, file: &str) -> Reply {
     let Some(id) = file.strip_suffix(".pdf") else {
-        return super::not_found("vouchers are PDF files");
+        return not_found("vouchers are PDF files");
     };
     match app.store.tx(|c| store::order(c, id)) {
         Ok(Some(o))
@@ -25,8 +26,8 @@ pub(crate) fn serve(app: &App, file: &str) -> Reply {
             let pdf = voucher_pdf(&o, &beijing_datetime(o.updated_at));
             reply(StatusCode::OK, "application/pdf", pdf)
         }
-        Ok(_) => super::not_found(&format!("no remittance voucher for order {id:?}")),
-        Err(e) => super::failed(&e.into()),
+        Ok(_) => not_found(&format!("no remittance voucher for order {id:?}")),
+        Err(e) => failed(&e.into()),
     }
 }
 
