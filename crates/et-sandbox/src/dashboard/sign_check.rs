@@ -6,15 +6,16 @@
 use et_proto::{detect, sign_string_with, Message, SettingName, UntypedObject, SIGN_KEY};
 
 use crate::app::App;
-use crate::config::{MERCHANT_PUBLIC_PEM, PROFILE_JSON};
+use crate::config::MERCHANT_PUBLIC_PEM;
 
 /// The signature check of one logged envelope, redone for the page.
 #[derive(Debug)]
 pub(crate) struct SignCheck {
     /// The sign string under the sandbox's sign rule.
     pub sign_string: String,
-    /// The sandbox's `sign_hash` and `sign_rule` names.
+    /// The sandbox's `sign_hash`, by name.
     pub hash: &'static str,
+    /// The sandbox's `sign_rule`, by name.
     pub rule: &'static str,
     /// The key used, in words (whose, how long, where it came from); or
     /// why there was none.
@@ -84,6 +85,3 @@ impl SignCheck {
         })
     }
 }
-
-/// Where the sandbox's own settings are written.
-pub(crate) const SETTINGS_FILE: &str = PROFILE_JSON;

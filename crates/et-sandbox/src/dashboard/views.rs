@@ -4,12 +4,13 @@
 use et_model::{NotificationKind, OrderStatus};
 use maud::{html, Markup, DOCTYPE};
 
-use super::sign_check::{SignCheck, Verdict, SETTINGS_FILE};
+use super::sign_check::{SignCheck, Verdict};
 use super::{
     actions, NotificationRow, OrderPage, OrderRow, ORDER_PAGE_ROWS, PAGE_SIZE, REQUEST_LOG_ROWS,
 };
 use crate::app::App;
 use crate::clock::{beijing_datetime, Millis};
+use crate::config::PROFILE_JSON;
 use crate::delivery::DeliveryFailure;
 use crate::faults::{self, Fault, FaultRule, Magic, Scope, Stage, MAGIC};
 use crate::html::{head, money};
@@ -435,7 +436,7 @@ fn sign_check(c: &SignCheck) -> Markup {
                             @if i > 0 { ", " }
                             code { "\"" (setting) "\": \"" (value) "\"" }
                         }
-                        " in the sandbox directory's " code { (SETTINGS_FILE) } " (or serve it with "
+                        " in the sandbox directory's " code { (PROFILE_JSON) } " (or serve it with "
                         code { "et sandbox serve --profile FILE" } ") and restart it. On " code { "et" } " commands the same settings are "
                         code { (changed.iter().map(|(s, v)| option(s, v)).collect::<Vec<_>>().join(" ")) } "."
                     }
