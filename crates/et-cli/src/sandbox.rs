@@ -82,7 +82,8 @@ pub(crate) async fn serve(args: &SandboxServeArgs) -> CliResult {
                 .display()
         )),
         None => Ok(()),
-    });
+    })
+    .and_then(|()| merchant_line(&args.dir));
     let stopped = match listening {
         Ok(()) => stop_signal().await,
         Err(e) => Err(e),
@@ -91,6 +92,21 @@ pub(crate) async fn serve(args: &SandboxServeArgs) -> CliResult {
     let signal = stopped?;
     tracing::info!(signal, "sandbox stopped");
     Ok(())
+}
+
+/// Who the served directory's merchant is and where its credentials are,
+/// for `et call --dir` and the library.
+fn merchant_line(dir: &std::path::Path) -> CliResult {
+    let m = SandboxDir::new(dir).merchant().map_err(Failure::usage)?;
+    let file = |name| dir.join(name).display().to_string();
+    crate::output::line(format_args!(
+        "merchant {} / {}: private key {}, ET's public key {}, salt in {}",
+        m.merchant_number,
+        m.sub_merchant_number,
+        file(et_sandbox::MERCHANT_PRIVATE_PEM),
+        file(et_sandbox::ET_PUBLIC_PEM),
+        file(et_sandbox::MERCHANT_JSON),
+    ))
 }
 
 /// Waits for Ctrl-C (SIGINT) or, on Unix, SIGTERM (what `kill`, systemd and

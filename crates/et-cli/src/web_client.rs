@@ -302,7 +302,9 @@ struct Form {
 }
 
 impl Form {
-    /// The first `<form>` of `html` with its named `<input>`s and `<button>`s.
+    /// The first `<form>` of `html` with its named `<input>`s, `<button>`s
+    /// and `<select>`s (a select's value is its selected option's, else its
+    /// first option's, as a browser sends it).
     fn first_in(html: &str) -> Option<Form> {
         let lower = html.to_ascii_lowercase();
         let start = lower.find("<form")?;
@@ -317,10 +319,19 @@ impl Form {
             let open = rest + i;
             let close = lower[open..end].find('>').map_or(end, |j| open + j);
             let control = &html[open..close];
-            if let Some(name) = attr(control, "name") {
+            rest = close;
+            let Some(name) = attr(control, "name") else {
+                continue;
+            };
+            if lower[open..].starts_with("<select") {
+                let options_end = lower[close..end]
+                    .find("</select")
+                    .map_or(end, |j| close + j);
+                fields.push((name, chosen_option(&html[close..options_end])));
+                rest = options_end;
+            } else {
                 fields.push((name, attr(control, "value").unwrap_or_default()));
             }
-            rest = close;
         }
         Some(Form {
             method: attr(tag, "method").unwrap_or_else(|| "get".to_owned()),
@@ -330,11 +341,37 @@ impl Form {
     }
 }
 
+/// The value a select's `options` (its inner HTML) send: the selected
+/// option's, else the first's (empty when there is none).
+fn chosen_option(options: &str) -> String {
+    let lower = options.to_ascii_lowercase();
+    let tags: Vec<&str> = lower
+        .match_indices("<option")
+        .map(|(i, _)| {
+            let close = lower[i..].find('>').map_or(options.len(), |j| i + j);
+            &options[i..close]
+        })
+        .collect();
+    let selected = tags.iter().find(|tag| {
+        tag.to_ascii_lowercase()
+            .split(|c: char| c.is_whitespace() || c == '=')
+            .any(|word| word == "selected")
+    });
+    selected
+        .or(tags.first())
+        .and_then(|tag| attr(tag, "value"))
+        .unwrap_or_default()
+}
+
 fn next_control(lower: &str) -> Option<usize> {
-    [lower.find("<input"), lower.find("<button")]
-        .into_iter()
-        .flatten()
-        .min()
+    [
+        lower.find("<input"),
+        lower.find("<button"),
+        lower.find("<select"),
+    ]
+    .into_iter()
+    .flatten()
+    .min()
 }
 
 /// The value of attribute `name` in a tag, quoted or bare, entities decoded.
@@ -416,6 +453,25 @@ mod tests {
             vec![
                 ("token".to_owned(), "t\"1".to_owned()),
                 ("who".to_owned(), "me".to_owned())
+            ]
+        );
+    }
+
+    #[test]
+    fn a_select_sends_its_selected_option_else_its_first() {
+        let html = r#"<form method="post" action="/jump/t">
+            <select name="institution_code"><option value="">None</option>
+            <option value="GBR-OXFORD" selected>Oxford</option></select>
+            <select name=currency_code><option value="AUD">AUD</option><option value="GBP">GBP</option></select>
+            <input name="name_ch" value=""></form>"#;
+        let form = Form::first_in(html).expect("a form");
+        let field = |k: &str, v: &str| (k.to_owned(), v.to_owned());
+        assert_eq!(
+            form.fields,
+            vec![
+                field("institution_code", "GBR-OXFORD"),
+                field("currency_code", "AUD"),
+                field("name_ch", ""),
             ]
         );
     }

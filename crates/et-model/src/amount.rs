@@ -246,6 +246,64 @@ impl TryFrom<&Amount> for Decimal {
     }
 }
 
+/// An amount as people read it, with its currency before it:
+/// `GBP 21,000.00`. Two decimals (rounded half to even past the second),
+/// a comma between thousands, a minus sign before the currency. Display
+/// only: what goes on the wire is the [`Amount`]'s own text. Made by
+/// [`Amount::readable`]; an amount outside [`Decimal`]'s range shows its
+/// text as it is.
+///
+/// ```
+/// use et_model::Amount;
+/// let a = Amount::new("1234567.5").unwrap();
+/// assert_eq!(a.readable("RMB").to_string(), "RMB 1,234,567.50");
+/// assert_eq!(Amount::new("-0.125").unwrap().readable("GBP").to_string(), "-GBP 0.12");
+/// ```
+#[derive(Clone, Copy, Debug)]
+pub struct Readable<'a> {
+    amount: &'a Amount,
+    currency: &'a str,
+}
+
+impl Amount {
+    /// This amount as people read it, in `currency` (an ISO code such as
+    /// `GBP`; empty for none): see [`Readable`].
+    pub fn readable<'a>(&'a self, currency: &'a str) -> Readable<'a> {
+        Readable {
+            amount: self,
+            currency,
+        }
+    }
+}
+
+impl fmt::Display for Readable<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let Ok(value) = self.amount.to_decimal() else {
+            return match self.currency {
+                "" => f.write_str(self.amount.as_str()),
+                currency => write!(f, "{currency} {}", self.amount.as_str()),
+            };
+        };
+        let mut rounded = value.round_dp(2);
+        rounded.rescale(2);
+        let text = rounded.abs().to_string();
+        let (whole, cents) = text.split_once('.').unwrap_or((&text, "00"));
+        if rounded.is_sign_negative() && !rounded.is_zero() {
+            f.write_str("-")?;
+        }
+        if !self.currency.is_empty() {
+            write!(f, "{} ", self.currency)?;
+        }
+        for (i, digit) in whole.chars().enumerate() {
+            if i > 0 && (whole.len() - i) % 3 == 0 {
+                f.write_str(",")?;
+            }
+            write!(f, "{digit}")?;
+        }
+        write!(f, ".{cents}")
+    }
+}
+
 impl Serialize for Amount {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         // Written as a JSON number with this exact text: serde_json's raw
@@ -342,6 +400,20 @@ impl crate::wire::FieldValue for Amount {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn readable_amounts_have_two_decimals_grouped_thousands_and_the_currency_first() {
+        let shown =
+            |text: &str, currency: &str| Amount::new(text).unwrap().readable(currency).to_string();
+        assert_eq!(shown("92000", "RMB"), "RMB 92,000.00");
+        assert_eq!(shown("21000.00", "CAD"), "CAD 21,000.00");
+        assert_eq!(shown("999.999", "GBP"), "GBP 1,000.00");
+        assert_eq!(shown("100", "GBP"), "GBP 100.00");
+        assert_eq!(shown("1.5e3", ""), "1,500.00");
+        assert_eq!(shown("-1234.5", "USD"), "-USD 1,234.50");
+        assert_eq!(shown("-0.001", "USD"), "USD 0.00");
+        assert_eq!(shown("1e40", "USD"), "USD 1e40", "out of range: as sent");
+    }
 
     #[test]
     fn max_amount_is_ten_billion() {

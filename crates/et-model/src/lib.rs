@@ -73,7 +73,7 @@ mod payload;
 mod text_fields;
 mod time;
 
-pub use amount::{Amount, AmountError, MAX_AMOUNT};
+pub use amount::{Amount, AmountError, Readable, MAX_AMOUNT};
 pub use codes::{
     AttachmentType, CallbackProcess, CountryCode, CurrencyCode, FeeType, FundingSource, Gender,
     IdType, InstitutionType, NotifyType, OrderStatus, PayResult, PayType, PayerRelationship,

@@ -34,6 +34,7 @@
 
 use et_crypto::{KeyPadding, PrivateKey, PublicKey, SignHash};
 
+use crate::envelope::verify_envelope;
 use crate::merchant::{Credentials, Merchant};
 use crate::notification::{MatchedRule, NotificationVerifier};
 use crate::profile::{EmptySensitive, NotifySignRule, Profile, SettingName};
@@ -100,31 +101,8 @@ pub fn reply(
         let credentials = Credentials::new("", "", merchant_key.clone(), et_public.clone(), "");
         Merchant::new(credentials, profile).open_untyped(None, body)
     };
-    let mut tried = Vec::new();
-    let mut signed = Vec::new();
-    for &(hash_name, hash) in SignHash::NAMES {
-        for &(rule_name, rule) in SignRule::NAMES {
-            tried.push(format!("sign_hash={hash_name} sign_rule={rule_name}"));
-            let profile = Profile {
-                sign_hash: hash,
-                sign_rule: rule,
-                detect_key_padding: false,
-                ..base.clone()
-            };
-            if verified(&open(profile.clone())) {
-                signed.push(profile);
-            }
-        }
-    }
-    let mut indistinct = Vec::new();
-    if signed.iter().any(|p| p.sign_hash != signed[0].sign_hash) {
-        indistinct.push(SignHash::SETTING);
-    }
-    if signed.iter().any(|p| p.sign_rule != signed[0].sign_rule) {
-        indistinct.push(SignRule::SETTING);
-    }
-    let keeps_base = |p: &&Profile| p.sign_hash == base.sign_hash && p.sign_rule == base.sign_rule;
-    let Some(mut profile) = signed.iter().find(keeps_base).or(signed.first()).cloned() else {
+    let (mut tried, found) = search_signed(base, |p| verified(&open(p.clone())));
+    let Some((mut profile, mut indistinct)) = found else {
         return Err(Undetected { tried });
     };
     let envelope = UntypedObject::parse_json(body, Message::Response).map_err(|_| Undetected {
@@ -179,6 +157,70 @@ pub fn reply(
     }
 }
 
+/// Tries `verifies` on `base` with every sign hash × sign rule: the
+/// combinations tried, by name, and of those that verified the base's
+/// settings if among them, else the first, with the settings the message
+/// could not tell apart (`None` when none verified).
+fn search_signed(
+    base: &Profile,
+    verifies: impl Fn(&Profile) -> bool,
+) -> (Vec<String>, Option<(Profile, Vec<&'static str>)>) {
+    let mut tried = Vec::new();
+    let mut signed = Vec::new();
+    for &(hash_name, hash) in SignHash::NAMES {
+        for &(rule_name, rule) in SignRule::NAMES {
+            tried.push(format!("sign_hash={hash_name} sign_rule={rule_name}"));
+            let profile = Profile {
+                sign_hash: hash,
+                sign_rule: rule,
+                detect_key_padding: false,
+                ..base.clone()
+            };
+            if verifies(&profile) {
+                signed.push(profile);
+            }
+        }
+    }
+    let picked = pick_signed(base, &signed);
+    (tried, picked)
+}
+
+fn pick_signed(base: &Profile, signed: &[Profile]) -> Option<(Profile, Vec<&'static str>)> {
+    let first = signed.first()?;
+    let mut indistinct = Vec::new();
+    if signed.iter().any(|p| p.sign_hash != first.sign_hash) {
+        indistinct.push(SignHash::SETTING);
+    }
+    if signed.iter().any(|p| p.sign_rule != first.sign_rule) {
+        indistinct.push(SignRule::SETTING);
+    }
+    let keeps_base = |p: &&Profile| p.sign_hash == base.sign_hash && p.sign_rule == base.sign_rule;
+    let profile = signed.iter().find(keeps_base).unwrap_or(first).clone();
+    Some((profile, indistinct))
+}
+
+/// Finds the signature settings under which `body`, a request on its way
+/// to ET, verifies with the merchant's public key: tries every sign hash ×
+/// sign rule (ET's side of [`reply`]: what a sandbox or a receiving ET
+/// tells a merchant whose request does not verify). `base` gives every
+/// other setting; a request's encryption is ET's to open and not searched.
+pub fn request(
+    base: &Profile,
+    merchant_key: &PublicKey,
+    body: &[u8],
+) -> Result<Detected, Undetected> {
+    let envelope = UntypedObject::parse_json(body, Message::Request)
+        .map_err(|_| Undetected { tried: Vec::new() })?;
+    let (tried, found) = search_signed(base, |p| {
+        verify_envelope(&envelope, merchant_key, p, Message::Request).is_ok()
+    });
+    let (profile, indistinct) = found.ok_or(Undetected { tried })?;
+    Ok(Detected {
+        profile,
+        indistinct,
+    })
+}
+
 /// Whether an opened reply's signature verified: a success, a refusal
 /// marked authenticated, or a failure after the signature (decryption,
 /// payload). A refusal whose signature did not verify is an `Api` error too.
@@ -231,6 +273,46 @@ mod tests {
     use et_model::ReplyCode;
 
     use crate::{EtSide, Profile, Response};
+
+    #[test]
+    fn a_request_signed_with_sha1_is_detected_as_sha1() {
+        let et_key = et_testkit::key(et_testkit::Who::Et, 1024);
+        let merchant_key = et_testkit::key(et_testkit::Who::Merchant, 1024);
+        let sha1 = Profile {
+            sign_hash: SignHash::Sha1,
+            ..Profile::default()
+        };
+        let credentials = crate::Credentials::new(
+            "ET1",
+            "ET1S1",
+            merchant_key.clone(),
+            et_key.public_key().clone(),
+            "salt",
+        );
+        let request = crate::Merchant::new(credentials, sha1)
+            .build(
+                &et_model::GetPayUrl::new("ET1"),
+                std::time::SystemTime::now(),
+            )
+            .unwrap();
+        let found = super::request(
+            &Profile::default(),
+            merchant_key.public_key(),
+            &request.body,
+        )
+        .unwrap();
+        assert_eq!(
+            found.changed_from(&Profile::default()),
+            [("sign_hash", "sha1")]
+        );
+        let other = et_testkit::key(et_testkit::Who::Et, 1024);
+        let refused = super::request(&Profile::default(), other.public_key(), &request.body);
+        assert_eq!(
+            refused.map_err(|u| u.tried.len()),
+            Err(4),
+            "every hash and rule tried"
+        );
+    }
 
     #[test]
     fn a_signed_refusal_is_detected_under_its_hash_not_taken_as_verified_under_every_one() {

@@ -523,6 +523,19 @@ impl FaultPlan {
         lock(&self.delayed).clear();
     }
 
+    /// Removes the first rule equal to `rule` (a `next` rule as it now
+    /// counts), and the faults chosen for notifications under it; whether
+    /// one was there.
+    pub fn remove(&self, rule: &FaultRule) -> bool {
+        let mut rules = self.rules();
+        let Some(at) = rules.iter().position(|r| r == rule) else {
+            return false;
+        };
+        rules.remove(at);
+        lock(&self.chosen).retain(|_, chosen| *chosen != rule.fault);
+        true
+    }
+
     /// The fault for a request or notification about `target`: a magic
     /// value, else the first matching rule of the kind wanted (a `next`
     /// rule's count is spent by it).

@@ -61,13 +61,13 @@
 //! | `GET /orders/{order_id}` | one order: status timeline, the creating request decrypted, attachments, notifications, ET's buttons, the [fault rules](faults) and magic values that apply to it and buttons adding one for it |
 //! | `GET /notifications` | every notification with its delivery attempts (time, URL, HTTP status, the reply's first bytes, latency, next retry; the last [`ATTEMPTS_SHOWN`]), newest first, paged (`?before=ID`) |
 //! | `GET /requests` | the request log: the last [`REQUEST_LOG_ROWS`] envelopes received, verified or why not, answer, latency; paged |
-//! | `GET /requests/{n}` | one logged envelope, its payload decrypted (or as received, if it did not open) |
+//! | `GET /requests/{n}` | one logged envelope, its payload decrypted (or as received, if it did not open, with the sign string the sandbox computed, the hash, rule and key it used, and the settings that would verify it) |
 //! | `GET /faults` | every fault rule, a form for any rule, and the [magic values](faults#magic-values) table |
 //! | `GET /attachments/{id}` | an uploaded attachment, as a download (`application/octet-stream`) |
 //! | `GET /static/dashboard.{js,css}` | the dashboard's one script and style sheet |
 //! | `GET /pay/{order_id}` | checkout page: order, amount in RMB, a choice of [`PAY_METHODS`], Pay and Decline buttons (an HTML form, no JavaScript) |
 //! | `POST /pay/{order_id}` | `action=pay` pays: status 0 → 1, payment and status notifications; `action=decline` declines: status stays 0, a payment notification with `pay_result` 0; the form must carry the page's `token` (else 403 and the page again) |
-//! | `GET /jump/{token}` | a jump's page: what the merchant sent and a form for the rest (an order placed already: 303 to its checkout page) |
+//! | `GET /jump/{token}` | a jump's page: what the merchant sent and a form for the rest, the institution chosen from the directory and the currency from the rate table (an order placed already: 303 to its checkout page) |
 //! | `POST /jump/{token}` | places the order from the form (≤ 16 KiB) and answers 303 to its checkout page, or the form again with what was wrong (422) |
 //! | `GET /vouchers/{order_id}.pdf` | remittance voucher, once remitted (status 3 or 4) |
 //! | `GET /admin/orders/{order_id}` | the order, its institution (or `null`), its notifications and every delivery attempt as JSON |
@@ -76,6 +76,7 @@
 //! | `GET /admin/faults` | the [fault rules](faults), as JSON `{"faults": [...]}` |
 //! | `POST /admin/faults` | adds the [`FaultRule`] in the JSON body (else 400, saying why) |
 //! | `POST /admin/faults/clear` | removes every fault rule (magic values still apply) |
+//! | `POST /admin/faults/remove` | removes the first rule equal to the [`FaultRule`] in the JSON body (a `next` rule as it now counts; else 404) |
 //! | `POST /admin/clock/advance?seconds=N` | moves sandbox time forward: at most [`MAX_ADVANCE`] (3,660 days) per call and never more than [`MAX_AHEAD`] (100 years) ahead of real time (else 400, time unchanged); answers `{"now": …}` |
 //! | `POST /admin/clock/reset` | brings sandbox time back to real time, and every pending notification back by as much (none before now); answers `{"now": …}` |
 //!
@@ -338,6 +339,7 @@ mod delivery;
 mod engine;
 pub mod faults;
 pub mod files;
+mod html;
 mod institutions;
 mod jump;
 mod keys;
@@ -346,7 +348,8 @@ mod lock;
 mod machine;
 mod money;
 mod outbox;
-mod pages;
+mod page_reads;
+mod public_pages;
 mod refund_reply;
 mod reply;
 mod server;
@@ -377,7 +380,7 @@ pub use config::{
 };
 pub use credentials::{SandboxMerchant, SALT_TXT};
 pub use dashboard::{
-    ATTEMPTS_SHOWN, MAX_LOGGED_PAYLOAD, ORDER_PAGE_ROWS, PAGE_SIZE, PAY_METHODS, REQUEST_LOG_ROWS,
+    ATTEMPTS_SHOWN, MAX_LOGGED_PAYLOAD, ORDER_PAGE_ROWS, PAGE_SIZE, REQUEST_LOG_ROWS,
 };
 pub use delivery::{DeliveryFailure, DELIVERY_HEADER, REPLY_HEAD_BYTES};
 pub use engine::CLOSE_UNPAID_AFTER_MS;
@@ -387,6 +390,7 @@ pub use limits::{Limits, MAX_BODY, WORK_FACTOR};
 pub use lock::LOCK_FILE;
 pub use machine::{Event, IllegalTransition};
 pub use outbox::{MAX_ATTEMPTS, RETRY_MINUTES};
+pub use public_pages::PAY_METHODS;
 pub use store::OrderInstitution;
 pub use ticker::{MAX_DELIVERIES, MAX_DELIVERIES_PER_ENDPOINT};
 pub use tls::{TLS_CERT_PEM, TLS_KEY_PEM};

@@ -4,7 +4,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use et_model::OrderStatus;
 use http::{header, Method, Request, StatusCode};
 use hyper::body::Incoming;
 use hyper::service::service_fn;
@@ -19,8 +18,8 @@ use crate::delivery::DELIVERY_HEADER;
 use crate::faults::{self, Fault, FaultPlan, FaultRule};
 use crate::limits::{read_body, BodyBudget, LargeLane, Limits, LARGE_BODY, MAX_BODY};
 use crate::machine::Event;
-use crate::reply::{html, json, reply, see_other, text, Reply};
-use crate::{api, dashboard, jump, pages, store};
+use crate::reply::{json, reply, see_other, text, Reply};
+use crate::{api, dashboard, public_pages, store};
 
 /// What every request's handler shares.
 pub(crate) struct Server {
@@ -91,7 +90,11 @@ async fn answer(server: Arc<Server>, req: Request<Incoming>) -> Result<Reply, No
     if let Some(refused) = refuse_unread(&req, api, scheme) {
         return Ok(refused);
     }
-    let limit = if api { MAX_BODY } else { jump::MAX_FORM };
+    let limit = if api {
+        MAX_BODY
+    } else {
+        public_pages::MAX_FORM
+    };
     let (parts, body) = req.into_parts();
     let (body, held) = match read_body(&parts.headers, body, limit, &server).await {
         Ok(read) => read,
@@ -222,14 +225,14 @@ fn route(app: &App, req: &Request<Bytes>) -> Reply {
         ["static", file] => get(m, || dashboard::asset(file)),
         ["pay", id] => get_post(
             m,
-            || dashboard::checkout(app, id, ""),
-            || dashboard::checkout_submit(app, id, req.body()),
+            || public_pages::checkout(app, id, ""),
+            || public_pages::checkout_submit(app, id, req.body()),
         ),
-        ["vouchers", file] => get(m, || voucher(app, file)),
+        ["vouchers", file] => get(m, || public_pages::voucher(app, file)),
         ["jump", token] => get_post(
             m,
-            || jump_page(app, jump::show(app, token)),
-            || jump_page(app, jump::submit(app, token, req.body())),
+            || public_pages::jump(app, token),
+            || public_pages::jump_submit(app, token, req.body()),
         ),
         ["admin", "faults"] => get_post(
             m,
@@ -240,6 +243,7 @@ fn route(app: &App, req: &Request<Bytes>) -> Reply {
             app.faults.clear();
             fault_rules(&app.faults)
         }),
+        ["admin", "faults", "remove"] => post(m, || remove_fault(&app.faults, req.body())),
         ["admin", "orders", id] => get(m, || admin_view(app, id)),
         ["admin", "orders", id, action] => post(m, || admin_action(app, id, action, &query)),
         ["admin", "clock", "advance"] => post(m, || advance_clock(app, &query)),
@@ -290,47 +294,6 @@ fn get_post(
 
 fn not_found(message: &str) -> Reply {
     text(StatusCode::NOT_FOUND, message)
-}
-
-fn order(app: &App, id: &str) -> Result<Option<store::OrderRecord>, Refusal> {
-    Ok(app.store.tx(|c| store::order(c, id))?)
-}
-
-/// A jump page, a redirect to the placed order's checkout, or an error.
-fn jump_page(app: &App, page: Result<jump::JumpPage, Refusal>) -> Reply {
-    match page {
-        Ok(jump::JumpPage::Html { ok, page }) => {
-            let status = if ok {
-                StatusCode::OK
-            } else {
-                StatusCode::UNPROCESSABLE_ENTITY
-            };
-            html(status, page)
-        }
-        Ok(jump::JumpPage::Checkout(order_id)) => see_other(&app.pay_url(&order_id)),
-        Ok(jump::JumpPage::NotFound) => not_found("no such jump"),
-        Err(r) => admin_error(&r),
-    }
-}
-
-/// The voucher exists once ET has remitted (status 3 or 4).
-fn voucher(app: &App, file: &str) -> Reply {
-    let Some(id) = file.strip_suffix(".pdf") else {
-        return not_found("vouchers are PDF files");
-    };
-    match order(app, id) {
-        Ok(Some(o))
-            if matches!(
-                OrderStatus::from_code(o.status),
-                OrderStatus::AwaitingReceipt | OrderStatus::Completed
-            ) =>
-        {
-            let pdf = pages::voucher_pdf(&o, &beijing_datetime(o.updated_at));
-            reply(StatusCode::OK, "application/pdf", pdf)
-        }
-        Ok(_) => not_found(&format!("no remittance voucher for order {id:?}")),
-        Err(r) => admin_error(&r),
-    }
 }
 
 /// Whether a `Content-Type` says JSON. Admin routes take only
@@ -395,6 +358,16 @@ fn add_fault(plan: &FaultPlan, body: &[u8]) -> Reply {
     match added {
         Ok(()) => fault_rules(plan),
         Err(why) => text(StatusCode::BAD_REQUEST, why),
+    }
+}
+
+/// `POST /admin/faults/remove`: removes the [`FaultRule`] in the JSON body
+/// (the first equal one; 404 if none is, e.g. a `next` rule used up since).
+fn remove_fault(plan: &FaultPlan, body: &[u8]) -> Reply {
+    match serde_json::from_slice::<FaultRule>(body) {
+        Ok(rule) if plan.remove(&rule) => fault_rules(plan),
+        Ok(_) => not_found("no such fault rule (a `next` rule may have been used up)"),
+        Err(e) => text(StatusCode::BAD_REQUEST, format!("not a fault rule: {e}")),
     }
 }
 

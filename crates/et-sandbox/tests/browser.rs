@@ -1,12 +1,19 @@
-//! The dashboard in a real browser: headless Chromium driven through
-//! WebDriver (chromedriver). An order is created through the API, found on
-//! the dashboard and paid on the checkout page; the delivery attempts to a
-//! merchant endpoint answering HTTP 500 appear; "Redeliver now", once the
-//! endpoint answers OK, delivers at once; a "Bad signature" failure added
-//! on the order page makes the next redelivery's acknowledgement not
-//! taken, as its attempt row says. A screenshot of the order page
-//! goes to the test's temporary directory (and, with
-//! `ET_WRITE_SCREENSHOT=1`, to `docs/dashboard.png`).
+//! The dashboard and ET's public pages in a real browser: headless
+//! Chromium driven through WebDriver (chromedriver). An order is created
+//! through the API, found on the dashboard and paid on the checkout page;
+//! the delivery attempts to a merchant endpoint answering HTTP 500 appear;
+//! "Redeliver now", once the endpoint answers OK, delivers at once; a "Bad
+//! signature" failure added on the order page makes the next redelivery's
+//! acknowledgement not taken, as its attempt row says, and its own "Clear"
+//! button removes that rule. A receiver answering plain `OK` is explained in
+//! words; the jump page is styled like the checkout and offers the
+//! institution directory; the request log keeps its key columns in view at
+//! 1280, 1600 and 2600 px with dates on one line.
+//!
+//! Screenshots at 1280 px (dashboard, order, request log, checkout, jump
+//! page, a refused request) go to the test's temporary directory, and with
+//! `ET_SCREENSHOTS_DIR=DIR` (relative to the workspace root) to `DIR` too:
+//! `docs/screenshots/README.md`.
 //!
 //! Without chromedriver and Chromium the test prints `*** SKIPPED … ***`
 //! and passes, unless `ET_REQUIRE_SERVICES=1` (as `.ci/run` sets), when it
@@ -263,6 +270,48 @@ impl Browser {
         }
     }
 
+    /// Runs `script` (a function body) in the page; its return value.
+    async fn execute(&self, script: &str) -> Value {
+        let done = self
+            .session(
+                http::Method::POST,
+                "/execute/sync",
+                json!({ "script": script, "args": [] }),
+            )
+            .await
+            .unwrap_or_else(|e| panic!("script failed: {e}\n{script}"));
+        done["value"].clone()
+    }
+
+    /// Makes the window `width` × `height` CSS pixels.
+    async fn resize(&self, width: u32, height: u32) {
+        self.session(
+            http::Method::POST,
+            "/window/rect",
+            json!({ "width": width, "height": height }),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("resize to {width}: {e}"));
+    }
+
+    /// A screenshot named `name`: into the test's temporary directory, and
+    /// into `ET_SCREENSHOTS_DIR` when that is set.
+    async fn shot(&self, name: &str) {
+        let png = self.screenshot().await;
+        assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"), "a PNG");
+        let file = format!("{name}.png");
+        let tmp = Path::new(env!("CARGO_TARGET_TMPDIR")).join(&file);
+        std::fs::write(&tmp, &png).expect("screenshot written");
+        if let Some(dir) = std::env::var_os("ET_SCREENSHOTS_DIR") {
+            // Relative to the workspace root, where the command is typed.
+            let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../..")
+                .join(dir);
+            std::fs::create_dir_all(&dir).expect("screenshot directory");
+            std::fs::write(dir.join(&file), &png).expect("screenshot written");
+        }
+    }
+
     async fn screenshot(&self) -> Vec<u8> {
         let shot = self
             .session(http::Method::GET, "/screenshot", Value::Null)
@@ -286,24 +335,30 @@ impl Browser {
 /// A merchant endpoint that answers HTTP 500 until `accept` is set, then
 /// `{"notify_result":"OK"}`.
 async fn flaky_endpoint(accept: Arc<AtomicBool>) -> SocketAddr {
+    endpoint(move || match accept.load(Ordering::SeqCst) {
+        true => (200, br#"{"notify_result":"OK"}"#),
+        false => (500, b"internal error"),
+    })
+    .await
+}
+
+/// A merchant endpoint answering each request with `answer()`: an HTTP
+/// status and a body.
+async fn endpoint(answer: impl Fn() -> (u16, &'static [u8]) + Send + Sync + 'static) -> SocketAddr {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
     let addr = listener.local_addr().expect("addr");
+    let answer = Arc::new(answer);
     tokio::spawn(async move {
         while let Ok((stream, _)) = listener.accept().await {
-            let accept = accept.clone();
+            let answer = answer.clone();
             let service = service_fn(move |_req: http::Request<hyper::body::Incoming>| {
-                let ok = accept.load(Ordering::SeqCst);
+                let (status, body) = answer();
                 async move {
-                    let mut response = http::Response::new(Full::new(Bytes::from_static(if ok {
-                        br#"{"notify_result":"OK"}"#
-                    } else {
-                        b"internal error"
-                    })));
-                    if !ok {
-                        *response.status_mut() = http::StatusCode::INTERNAL_SERVER_ERROR;
-                    }
+                    let mut response = http::Response::new(Full::new(Bytes::from_static(body)));
+                    *response.status_mut() =
+                        http::StatusCode::from_u16(status).expect("an HTTP status");
                     Ok::<_, Infallible>(response)
                 }
             });
@@ -472,18 +527,237 @@ async fn dashboard_in_a_real_browser() {
         })
         .await;
 
-    // The screenshot: the order page from its top, after the redeliveries.
+    // The rule's own "Clear" button removes it (and only it).
+    browser
+        .click("#faults td.clear-rule button[data-body*='notify_bad_signature']")
+        .await;
+    browser
+        .wait_for("the rule cleared", |h| h.contains("id=\"no-faults\""))
+        .await;
+    assert!(sb.faults().is_empty(), "{:?}", sb.faults());
+
+    // The order page from its top, after the redeliveries.
     browser.goto(&format!("{base}/orders/{order_id}")).await;
     browser
         .wait_for("the page again", |h| h.contains("Redeliver now"))
         .await;
-    let png = browser.screenshot().await;
-    assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"), "a PNG");
-    let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("dashboard.png");
-    std::fs::write(&out, &png).expect("screenshot written");
-    if std::env::var("ET_WRITE_SCREENSHOT").as_deref() == Ok("1") {
-        let docs = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/dashboard.png");
-        std::fs::write(docs, &png).expect("docs/dashboard.png written");
-    }
+    browser.shot("order").await;
+
+    wrong_reply_is_explained(&browser, &sb, &m, &base).await;
+    jump_page_is_styled_and_offers_the_directory(&browser, &sb, &m).await;
+    request_log_fits_the_window(&browser, &sb, &base, dir.path()).await;
+
+    browser.goto(&format!("{base}/")).await;
+    browser
+        .wait_for("the orders", |h| h.contains("BROWSER-1"))
+        .await;
+    browser.shot("dashboard").await;
+
+    // At phone width the page does not overflow: the orders table scrolls
+    // sideways in its own box, every column reachable.
+    browser.resize(390, 900).await;
+    let phone = browser
+        .execute(
+            "const box = document.querySelector('.scroll');\
+             return { page: document.documentElement.scrollWidth - document.documentElement.clientWidth,\
+                      scrolls: box.scrollWidth > box.clientWidth,\
+                      overflowX: getComputedStyle(box).overflowX };",
+        )
+        .await;
+    assert_eq!(
+        phone["page"],
+        json!(0),
+        "no page overflow at 390 px: {phone}"
+    );
+    assert_eq!(phone["overflowX"], json!("auto"), "{phone}");
+    assert_eq!(phone["scrolls"], json!(true), "the table scrolls: {phone}");
+    browser.resize(1280, 1500).await;
     browser.close().await;
+}
+
+/// A receiver that answers plain `OK`: the order page says, in words,
+/// what it answered and what ET expects.
+async fn wrong_reply_is_explained(
+    browser: &Browser,
+    sb: &et_sandbox::RunningSandbox,
+    m: &et_proto::Merchant,
+    base: &str,
+) {
+    let plain = endpoint(|| (200, b"OK")).await;
+    let op = CreateOrder {
+        notify_url: Some(format!("http://{plain}/et/notify")),
+        ..et_testkit::order("BROWSER-PLAIN-OK", "980.00")
+    };
+    let order_id = call(sb, m, &op).await.expect("created")[0].order_id.clone();
+    sb.pay(&order_id).expect("paid");
+    browser.goto(&format!("{base}/orders/{order_id}")).await;
+    let page = browser
+        .wait_for("the wrong reply explained", |h| {
+            h.contains("Your receiver answered <code>OK</code>; ET expects HTTP 200 with")
+        })
+        .await;
+    assert!(
+        page.contains(r#"<code class="expected">{"notify_result":"OK"}</code>"#),
+        "the expected reply, shown: {page}"
+    );
+    let shown = browser
+        .execute(
+            "const e = document.querySelector('.last-error .explained');\
+             return e !== null && e.getBoundingClientRect().width > 0;",
+        )
+        .await;
+    assert_eq!(shown, json!(true), "the explanation is visible");
+}
+
+/// The jump page: the checkout's style sheet and card, a viewport, no
+/// empty "sent" table, and the directory as a select the student chooses
+/// from; choosing and placing leads to the checkout page.
+async fn jump_page_is_styled_and_offers_the_directory(
+    browser: &Browser,
+    sb: &et_sandbox::RunningSandbox,
+    m: &et_proto::Merchant,
+) {
+    let jump = et_model::JumpPlaceOrder {
+        tuition: Some(et_model::Amount::new("21000.00").expect("amount")),
+        first_name_en: Some("Xiaoming".to_owned()),
+        last_name_en: Some("Li".to_owned()),
+        name_ch: Some("李小明".to_owned()),
+        student_email: Some("li@example.com".to_owned()),
+        ..et_model::JumpPlaceOrder::new("BROWSER-JUMP", "student-44")
+    };
+    let url = call(sb, m, &jump).await.expect("jump")[0]
+        .jump_url
+        .clone()
+        .expect("jump_url");
+    browser.goto(&url).await;
+    browser
+        .wait_for("the jump page", |h| h.contains("Place your order"))
+        .await;
+    let looks = browser
+        .execute(
+            "const card = document.querySelector('.card');\
+             const select = document.querySelector('select#institution_code');\
+             return {\
+               viewport: document.querySelector('meta[name=viewport]') !== null,\
+               card: card !== null && getComputedStyle(card).maxWidth !== 'none',\
+               background: getComputedStyle(document.body).backgroundColor,\
+               options: select ? select.options.length : 0,\
+               selectWidth: select ? select.getBoundingClientRect().width : 0,\
+               cardWidth: card ? card.getBoundingClientRect().width : 0,\
+             };",
+        )
+        .await;
+    assert_eq!(looks["viewport"], json!(true), "{looks}");
+    assert_eq!(
+        looks["card"],
+        json!(true),
+        "styled as the checkout: {looks}"
+    );
+    assert_eq!(looks["background"], json!("rgb(238, 242, 247)"), "{looks}");
+    assert!(
+        looks["options"].as_u64().unwrap_or(0) > 10,
+        "the directory is offered: {looks}"
+    );
+    let (select, card) = (
+        looks["selectWidth"].as_f64().unwrap_or(0.0),
+        looks["cardWidth"].as_f64().unwrap_or(0.0),
+    );
+    assert!(select > card * 0.7, "the select spans the card: {looks}");
+    browser.shot("jump").await;
+    browser
+        .click("#institution_code option[value='GBR-OXFORD']")
+        .await;
+    browser.click("#currency_code option[value='GBP']").await;
+    browser.click("#place").await;
+    let checkout = browser
+        .wait_for("the checkout page", |h| h.contains("Decline payment"))
+        .await;
+    assert!(checkout.contains("牛津大学"), "{checkout}");
+    assert!(checkout.contains("GBP 21,000.00"), "{checkout}");
+    browser.shot("checkout").await;
+}
+
+/// The request log at 1280, 1600 and 2600 px: a full page of entries, some
+/// with long unbroken values, keeps its Latency column and payload links
+/// inside the window, and every date on one line. A refused request's
+/// page names the settings that would verify it.
+async fn request_log_fits_the_window(
+    browser: &Browser,
+    sb: &et_sandbox::RunningSandbox,
+    base: &str,
+    dir: &Path,
+) {
+    let long = json!({
+        "merchant_number": "ET82009",
+        "serial_number": "S".repeat(120),
+        "server_type": format!("create_order_{}", "x".repeat(90)),
+    });
+    for _ in 0..10 {
+        let (status, _) =
+            et_testkit::http::post(&sb.endpoint_url(), long.to_string().into_bytes(), None).await;
+        assert_eq!(status, 200);
+    }
+    let sha1 = et_proto::Profile {
+        sign_hash: et_crypto::SignHash::Sha1,
+        ..et_proto::Profile::default()
+    };
+    let m = common::merchant_speaking(dir, sha1);
+    let rate = et_model::GetRate {
+        currency_code: et_model::CurrencyCode::new("GBP"),
+        pay_currency_code: None,
+        extra: Default::default(),
+    };
+    for _ in 0..45 {
+        let _ = call(sb, &m, &rate).await;
+    }
+    browser.goto(&format!("{base}/requests")).await;
+    browser
+        .wait_for("the request log", |h| h.contains("id=\"requests\""))
+        .await;
+    let measure = "const vw = document.documentElement.clientWidth;\
+        const cells = [...document.querySelectorAll('#requests td.latency, #requests td.payload-link')];\
+        const right = Math.max(...cells.map(c => c.getBoundingClientRect().right));\
+        const dates = [...document.querySelectorAll('#requests td.when')].map(c => {\
+          const r = document.createRange(); r.selectNodeContents(c); return r.getClientRects().length; });\
+        return { vw, right, rows: cells.length / 2, dateLines: Math.max(...dates),\
+                 overflow: document.documentElement.scrollWidth - vw };";
+    for width in [1280, 1600, 2600] {
+        browser.resize(width, 1500).await;
+        let fit = browser.execute(measure).await;
+        let (vw, right) = (
+            fit["vw"].as_f64().unwrap_or(0.0),
+            fit["right"].as_f64().unwrap_or(f64::MAX),
+        );
+        assert!(fit["rows"].as_u64() >= Some(50), "a full page: {fit}");
+        assert!(
+            right <= vw,
+            "at {width} px Latency and payload are in view: {fit}"
+        );
+        assert_eq!(
+            fit["dateLines"],
+            json!(1),
+            "at {width} px dates on one line: {fit}"
+        );
+        assert!(
+            fit["overflow"].as_f64() <= Some(0.0),
+            "no page overflow at {width} px: {fit}"
+        );
+    }
+    browser.resize(1280, 1500).await;
+    browser.goto(&format!("{base}/requests")).await;
+    browser
+        .wait_for("the request log", |h| h.contains("id=\"requests\""))
+        .await;
+    browser.shot("request-log").await;
+    browser.click("#requests td.payload-link a").await;
+    let refused = browser
+        .wait_for("a refused request's page", |h| {
+            h.contains("Signature check")
+        })
+        .await;
+    assert!(
+        refused.contains("but it verifies with <code>sign_hash = sha1</code>"),
+        "{refused}"
+    );
+    browser.shot("request-signature").await;
 }

@@ -183,6 +183,36 @@ async fn request_log_shows_a_failed_verification_with_its_reason() {
         "the reason names the signature: {refused}"
     );
     assert!(refused.contains("Body as received"), "{refused}");
+    // Why, in full: the sign string, the hash, rule and key, and that no
+    // setting verifies it with the registered key (another key signed it).
+    assert!(refused.contains("id=\"sign-string\""), "{refused}");
+    assert!(
+        refused.contains("&amp;server_type=get_rate&amp;"),
+        "{refused}"
+    );
+    assert!(refused.contains("sign_hash sha256") && refused.contains("sign_rule all-sorted"));
+    assert!(
+        refused.contains("merchant-public.pem"),
+        "the key's source: {refused}"
+    );
+    assert!(
+        refused.contains("No hash and sign rule verify it with this key"),
+        "{refused}"
+    );
+
+    // Signed with the merchant's own key but SHA-1: the page names the
+    // setting that verifies it.
+    let sha1 = et_proto::Profile {
+        sign_hash: et_crypto::SignHash::Sha1,
+        ..et_proto::Profile::default()
+    };
+    let _ = call(&sb, &common::merchant_speaking(dir.path(), sha1), &rate).await;
+    let (_, _, sha1_page) = page(&url(&sb, "/requests/3")).await;
+    assert!(
+        sha1_page.contains("it verifies with <code>sign_hash = sha1</code>"),
+        "{sha1_page}"
+    );
+    assert!(sha1_page.contains("--sign-hash sha1"), "{sha1_page}");
 
     let (_, _, opened) = page(&url(&sb, "/requests/1")).await;
     assert!(opened.contains("verified") && !opened.contains("not verified"));
@@ -254,6 +284,16 @@ async fn buttons_act_and_cross_site_form_posts_are_refused() {
     );
     let (_, _, html) = page(&url(&sb, &format!("/orders/{id}"))).await;
     assert!(html.contains("decline-payment: stays"), "{html}");
+    // Its status says the payment was declined, not only "0 awaiting payment".
+    let declined = "<span class=\"status declined\">payment declined</span>";
+    assert!(html.contains(declined), "the order page: {html}");
+    let (_, _, list) = page(&url(&sb, "/")).await;
+    assert!(list.contains(declined), "the orders list: {list}");
+    let (_, _, checkout) = page(&sb.pay_url(&id)).await;
+    assert!(
+        checkout.contains("the last payment was declined"),
+        "the checkout: {checkout}"
+    );
 
     // The endpoint answers FAIL; "redeliver now" tries again at once.
     let first = wait_for(Duration::from_secs(5), || {
@@ -486,8 +526,12 @@ async fn an_order_page_lists_the_rules_that_apply_to_it_and_escapes_them() {
     assert!(all.contains(&format!("merchant_order_id {ESCAPED}")));
     for (magic, _) in et_sandbox::faults::MAGIC.iter() {
         let shown = match magic {
-            et_sandbox::faults::Magic::Prefix(p) => format!("<td><code>{p}</code></td>"),
-            et_sandbox::faults::Magic::Amount(a) => format!("<td>amount <code>{a}</code></td>"),
+            et_sandbox::faults::Magic::Prefix(p) => {
+                format!("<td>merchant_order_id <code class=\"code\">{p}</code>…</td>")
+            }
+            et_sandbox::faults::Magic::Amount(a) => {
+                format!("<td>amount <code class=\"code\">{a}</code></td>")
+            }
         };
         assert!(
             all.contains(&shown),
@@ -557,6 +601,13 @@ async fn fault_routes_refuse_cross_site_form_posts_and_rebound_hosts() {
     for content_type in ["application/x-www-form-urlencoded", "text/plain"] {
         let (status, _) = admin(&sb, "/admin/faults/clear", content_type).await;
         assert_eq!(status, 415, "{content_type}");
+        let (status, _) = post(
+            &url(&sb, "/admin/faults/remove"),
+            rule.to_vec(),
+            Some(content_type),
+        )
+        .await;
+        assert_eq!(status, 415, "{content_type}");
     }
     assert_eq!(sb.faults().len(), 1, "no rule cleared by a form");
     // A DNS-rebinding page is same-origin and may send JSON: the Host check
@@ -565,6 +616,7 @@ async fn fault_routes_refuse_cross_site_form_posts_and_rebound_hosts() {
     for (method, path) in [
         (http::Method::POST, "/admin/faults"),
         (http::Method::POST, "/admin/faults/clear"),
+        (http::Method::POST, "/admin/faults/remove"),
         (http::Method::GET, "/admin/faults"),
         (http::Method::GET, "/faults"),
     ] {
@@ -686,7 +738,7 @@ async fn every_page_answers_with_the_security_headers() {
             assert!(csp.contains("script-src 'self'"), "{what}: {csp:?}");
         }
     }
-    assert_eq!(pages, 12, "every HTML answer above was checked");
+    assert_eq!(pages, 14, "every HTML answer above was checked");
 }
 
 /// `HEAD` is `GET` without the body; a known path asked with a method it
@@ -764,4 +816,60 @@ async fn a_checkout_post_without_a_known_action_is_a_bad_request() {
         OrderStatus::AwaitingPayment
     );
     assert!(sb.notifications(Some(&id)).expect("read").is_empty());
+}
+
+#[tokio::test]
+async fn one_fault_rule_is_removed_by_its_own_button() {
+    let dir = state_dir();
+    let sb = start(dir.path(), 1.0).await;
+    let reset = r#"{"scope":{"next":2},"fault":{"kind":"reset","at":"before_commit"}}"#;
+    let drop =
+        r#"{"scope":{"merchant_number":"ET82009"},"fault":{"kind":"notify_drop","attempts":2}}"#;
+    sb.add_fault(rule_of(reset.as_bytes())).expect("rule");
+    sb.add_fault(rule_of(drop.as_bytes())).expect("rule");
+    let (_, _, html) = page(&url(&sb, "/faults")).await;
+    assert_eq!(
+        count(&html, "data-post=\"/admin/faults/remove\""),
+        2,
+        "a Clear button per rule: {html}"
+    );
+    let endpoint = url(&sb, "/admin/faults/remove");
+    let remove = |body: &str| {
+        post(
+            &endpoint,
+            body.as_bytes().to_vec(),
+            Some("application/json"),
+        )
+    };
+    let (status, _) = remove(reset).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        sb.faults(),
+        vec![rule_of(drop.as_bytes())],
+        "only that rule went"
+    );
+    let (status, _) = remove(reset).await;
+    assert_eq!(status, 404, "gone already");
+    let (status, _) = remove("not a rule").await;
+    assert_eq!(status, 400);
+}
+
+#[tokio::test]
+async fn the_empty_dashboard_shows_the_command_that_creates_an_order() {
+    let dir = state_dir();
+    let sb = start(dir.path(), 1.0).await;
+    let (status, _, html) = page(&url(&sb, "/")).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("id=\"create-order-command\""), "{html}");
+    assert!(
+        html.contains(&format!(
+            "et call --endpoint {} --dir sandbox/ create_order --sensitive -",
+            sb.endpoint_url()
+        )),
+        "{html}"
+    );
+    // Once there is an order, the list replaces it.
+    create(&sb, &merchant(dir.path()), &order("FIRST-1", None)).await;
+    let (_, _, html) = page(&url(&sb, "/")).await;
+    assert!(!html.contains("create-order-command") && html.contains("FIRST-1"));
 }

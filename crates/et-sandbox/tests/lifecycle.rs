@@ -73,7 +73,7 @@ async fn whole_lifecycle_with_notifications() {
     let page = String::from_utf8(page).expect("html");
     assert_eq!(status, 200);
     assert!(
-        page.contains("970.00 RMB") && page.contains("<form method=\"post\""),
+        page.contains("RMB 970.00") && page.contains("<form method=\"post\""),
         "{page}"
     );
     assert!(!page.contains("<script"), "no JavaScript");

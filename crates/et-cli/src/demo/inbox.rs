@@ -82,7 +82,7 @@ pub(super) async fn steps(r: &mut Runner<'_>, env: &Env, inbox: &DemoInbox) -> O
                 "events left unprocessed: {counts:?}"
             )));
         }
-        let kinds: Vec<String> = by_kind.iter().map(|(k, n)| format!("{n} {k}")).collect();
+        let kinds: Vec<String> = by_kind.iter().map(|(k, n)| format!("{k} ×{n}")).collect();
         Ok((
             (),
             format!("each once: {} ({reconciled} reconciled)", kinds.join(", ")),
@@ -129,8 +129,12 @@ async fn reconcile(env: &Env, inbox: &DemoInbox) -> Result<((), String), StepErr
     Ok((
         (),
         format!(
-            "{order_id} paid without a notification: {} ({} queried, 1 query)",
-            expected.dedup_key, report.queried
+            "{order_id} paid without a notification: {} ({} queried in one query)",
+            expected.dedup_key,
+            match report.queried {
+                1 => "1 order".to_owned(),
+                n => format!("{n} orders"),
+            }
         ),
     ))
 }

@@ -97,7 +97,7 @@ pub(super) async fn place_order(env: &Env, p: &mut Progress) -> Result<String, S
             order.merchant_order_id
         )));
     }
-    let detail = format!("{order_id}, {code} + GBP → checkout, {}", due(&order));
+    let detail = format!("{order_id} {code}: {}", due(&order));
     p.checkout = Some(page);
     p.order_id = Some(order_id);
     Ok(detail)

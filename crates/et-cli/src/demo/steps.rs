@@ -29,7 +29,15 @@ pub(super) fn sandbox_order(env: &Env, order_id: &str) -> Result<OrderView, Step
 
 /// What the checkout page asks the student to pay.
 pub(super) fn due(order: &OrderView) -> String {
-    format!("RMB {} + {} fee due", order.tuition_rmb, order.counter_fee)
+    let shown = |text: &str, currency| {
+        et_model::Amount::new(text)
+            .map_or_else(|_| text.to_owned(), |a| a.readable(currency).to_string())
+    };
+    format!(
+        "{} + {} fee due",
+        shown(&order.tuition_rmb, "RMB"),
+        shown(&order.counter_fee, "")
+    )
 }
 
 /// The student opens the checkout page.
@@ -86,7 +94,8 @@ pub(super) async fn payment_notification(
     match n.notification() {
         Notification::PaymentSuccess(p) if p.pay_result == PayResult::Succeeded => Ok(format!(
             "verified, pay_amount {}, {after}",
-            p.pay_amount.as_str()
+            p.pay_amount
+                .readable(p.pay_currency_code.as_ref().map_or("", |c| c.as_str()))
         )),
         _ => Err(StepError::Unexpected(
             "payment notification says the payment failed".to_owned(),
@@ -149,7 +158,7 @@ pub(super) async fn refund_result(env: &mut Env, order_id: &str) -> Result<Strin
     match n.notification() {
         Notification::RefundResult(x) if x.refund_result == RefundResult::Succeeded => Ok(format!(
             "verified, refund_amount {}, {after}",
-            x.refund_amount.as_str()
+            x.refund_amount.readable("RMB")
         )),
         _ => Err(StepError::Unexpected(
             "refund result says the refund failed".to_owned(),
@@ -204,11 +213,14 @@ pub(super) async fn create_order(
     let rmb = created
         .tuition_rmb
         .as_ref()
-        .map_or("?", |a| a.as_str())
-        .to_owned();
+        .map_or_else(|| "RMB ?".to_owned(), |a| a.readable("RMB").to_string());
     Ok((
         created.order_id.clone(),
-        format!("{}, GBP 10000.00 = RMB {rmb}", created.order_id),
+        format!(
+            "{}, {} = {rmb}",
+            created.order_id,
+            order.tuition.readable("GBP")
+        ),
     ))
 }
 

@@ -1,9 +1,10 @@
 //! The dashboard at `/`: orders, each order's timeline, creating request,
 //! attachments and notifications, the request log, buttons for ET's side,
 //! failures on demand (an order's fault rules and buttons adding one,
-//! `/faults` with every rule and the magic values), and the checkout page. Server-rendered with maud (compile-time checked,
-//! every interpolation escaped), no front-end build: one small script for
-//! the buttons and the self-refresh, one style sheet.
+//! `/faults` with every rule and the magic values). Server-rendered with
+//! maud (compile-time checked, every interpolation escaped), no front-end
+//! build: one small script for the buttons and the self-refresh, one style
+//! sheet, shared with ET's public pages ([`crate::public_pages`]).
 //!
 //! Every page does bounded work: lists are keyset-paged at [`PAGE_SIZE`]
 //! rows, an order's timeline, attachments and notifications are capped
@@ -16,15 +17,19 @@
 //! shows a private key, an AES key or the notification salt.
 
 pub(crate) mod log;
+mod sign_check;
 mod views;
+
+use sign_check::SignCheck;
 
 use et_model::OrderStatus;
 use http::{header, HeaderValue, StatusCode};
 
 use crate::app::App;
-use crate::codes::Refusal;
 use crate::faults::{Fault, FaultRule, Scope, Target, MAGIC};
+use crate::html::{failed, not_found};
 use crate::machine::Event;
+use crate::page_reads::declined;
 use crate::reply::{html, reply, Reply};
 use crate::store;
 
@@ -55,27 +60,6 @@ fn with_attempts(
         .collect()
 }
 
-/// The ways to pay the checkout page offers. ET's `pay_type` table is not
-/// public, so these are the sandbox's own labels; the choice is noted on
-/// the order's timeline and changes nothing else.
-pub const PAY_METHODS: [(&str, &str); 3] = [
-    ("card", "Bank card (UnionPay)"),
-    ("alipay", "Alipay"),
-    ("wechat", "WeChat Pay"),
-];
-
-fn not_found(what: &str) -> Reply {
-    html(StatusCode::NOT_FOUND, views::problem("Not found", what))
-}
-
-fn failed(r: &Refusal) -> Reply {
-    tracing::error!(error = %r.message, "a dashboard page failed");
-    html(
-        StatusCode::INTERNAL_SERVER_ERROR,
-        views::problem("Failed", &r.message),
-    )
-}
-
 /// The `name` parameter of a query string, URL-decoded.
 fn param(query: &str, name: &str) -> Option<String> {
     form_urlencoded::parse(query.as_bytes())
@@ -92,18 +76,39 @@ fn number(query: &str, name: &str) -> Option<i64> {
 pub(crate) fn orders(app: &App, query: &str) -> Reply {
     let status = number(query, "status");
     let before = number(query, "before");
-    let rows = app
-        .store
-        .tx(|c| store::orders_page(c, status, before, PAGE_SIZE));
+    let rows = app.store.tx(|c| {
+        let rows = store::orders_page(c, status, before, PAGE_SIZE)?;
+        rows.into_iter()
+            .map(|(seq, order)| {
+                let declined = declined(c, &order.order_id)?;
+                Ok(OrderRow {
+                    seq,
+                    order,
+                    declined,
+                })
+            })
+            .collect::<rusqlite::Result<Vec<_>>>()
+    });
     match rows {
         Ok(rows) => html(StatusCode::OK, views::orders(app, &rows, status)),
         Err(e) => failed(&e.into()),
     }
 }
 
+/// A row of the orders list.
+pub(crate) struct OrderRow {
+    /// Its place in the list (the pager's key).
+    seq: i64,
+    order: store::OrderRecord,
+    /// Whether its last payment was declined.
+    declined: bool,
+}
+
 /// Everything the order page shows.
 pub(crate) struct OrderPage {
     order: store::OrderRecord,
+    /// Whether its last payment was declined.
+    declined: bool,
     institution: Option<store::OrderInstitution>,
     history: Vec<store::StatusChange>,
     request: Option<store::OrderRequest>,
@@ -123,6 +128,7 @@ pub(crate) fn order(app: &App, id: &str) -> Reply {
             return Ok::<_, rusqlite::Error>(None);
         };
         Ok(Some(OrderPage {
+            declined: declined(c, id)?,
             institution: store::order_institution(c, id)?,
             history: store::status_history(c, id, ORDER_PAGE_ROWS)?,
             request: store::order_request(c, id)?,
@@ -201,7 +207,13 @@ pub(crate) fn request(app: &App, id: &str) -> Reply {
         return not_found(&format!("logged request {id:?}"));
     };
     match app.store.tx(|c| store::logged_request(c, id)) {
-        Ok(Some(entry)) => html(StatusCode::OK, views::request(app, &entry)),
+        Ok(Some(entry)) => {
+            // Redone for the page: a refused envelope is kept as received.
+            let check = (!entry.verified && !entry.truncated)
+                .then(|| SignCheck::of(app, &entry.payload))
+                .flatten();
+            html(StatusCode::OK, views::request(app, &entry, check.as_ref()))
+        }
         Ok(None) => not_found(&format!(
             "logged request {id} (the log keeps the last {REQUEST_LOG_ROWS})"
         )),
@@ -271,88 +283,6 @@ pub(crate) fn asset(file: &str) -> Reply {
             include_str!("dashboard.css"),
         ),
         _ => not_found(&format!("/static/{file}")),
-    }
-}
-
-/// `GET /pay/{id}`: the checkout page, with `note` (what just happened).
-pub(crate) fn checkout(app: &App, id: &str, note: &str) -> Reply {
-    let found = app.store.tx(|c| {
-        let order = store::order(c, id)?;
-        Ok::<_, rusqlite::Error>(order.map(|o| (o, store::order_institution(c, id))))
-    });
-    match found {
-        Ok(Some((o, institution))) => {
-            let institution = institution.ok().flatten();
-            let page = views::checkout(&o, institution.as_ref(), note, &app.form_token);
-            html(StatusCode::OK, page)
-        }
-        Ok(None) => not_found(&format!("order {id:?}")),
-        Err(e) => failed(&e.into()),
-    }
-}
-
-/// `POST /pay/{id}`: the payer pays (`action=pay`, with a `pay_type` of
-/// [`PAY_METHODS`]) or declines (`action=decline`); any other `action`, or
-/// none, is `400` and the page again. The form must carry the page's token
-/// (`403` and the page again, with a fresh one, if not).
-pub(crate) fn checkout_submit(app: &App, id: &str, form: &[u8]) -> Reply {
-    let form = String::from_utf8_lossy(form);
-    let token = param(&form, "token").unwrap_or_default();
-    if !crate::access::same(&token, &app.form_token) {
-        return checkout_refused(
-            app,
-            id,
-            StatusCode::FORBIDDEN,
-            "This form did not come from this page (or the sandbox restarted since it was \
-             opened). Check the order and submit again.",
-        );
-    }
-    let action = param(&form, "action");
-    let method = param(&form, "pay_type");
-    let label = method
-        .as_deref()
-        .and_then(|m| PAY_METHODS.iter().find(|(key, _)| *key == m))
-        .map(|(_, label)| *label);
-    let (event, done) = match action.as_deref() {
-        Some("pay") => (Event::Pay, "Payment received. Thank you."),
-        Some("decline") => (
-            Event::DeclinePayment,
-            "Payment declined. You may try again.",
-        ),
-        _ => {
-            let note = "Choose Pay or Decline.";
-            return checkout_refused(app, id, StatusCode::BAD_REQUEST, note);
-        }
-    };
-    match app.transition(id, None, event, None) {
-        Ok(_) => {
-            if let Some(label) = label {
-                note_last_change(app, id, &format!("on the checkout page, with {label}"));
-            }
-            checkout(app, id, done)
-        }
-        Err(r) if r.code == crate::SandboxCode::OrderNotFound => {
-            not_found(&format!("order {id:?}"))
-        }
-        Err(r) => checkout(app, id, &r.message),
-    }
-}
-
-/// The checkout page again with `note`, answered with `status` (a missing
-/// order stays 404).
-fn checkout_refused(app: &App, id: &str, status: StatusCode, note: &str) -> Reply {
-    let mut page = checkout(app, id, note);
-    if page.status() == StatusCode::OK {
-        *page.status_mut() = status;
-    }
-    page
-}
-
-/// Notes how the payer paid on the order's last timeline step (the step
-/// itself was written with the status change).
-fn note_last_change(app: &App, id: &str, note: &str) {
-    if let Err(e) = app.store.tx(|c| store::note_last_status(c, id, note)) {
-        tracing::warn!(order_id = id, error = %e, "noting the pay type failed");
     }
 }
 

@@ -1,18 +1,21 @@
 //! The dashboard's pages, as maud templates: every `(value)` is
 //! HTML-escaped, and the templates are checked when the crate compiles.
 
-use et_model::OrderStatus;
+use et_model::{NotificationKind, OrderStatus};
 use maud::{html, Markup, DOCTYPE};
 
+use super::sign_check::{SignCheck, Verdict};
 use super::{
-    actions, NotificationRow, OrderPage, ORDER_PAGE_ROWS, PAGE_SIZE, PAY_METHODS, REQUEST_LOG_ROWS,
+    actions, NotificationRow, OrderPage, OrderRow, ORDER_PAGE_ROWS, PAGE_SIZE, REQUEST_LOG_ROWS,
 };
 use crate::app::App;
 use crate::clock::{beijing_datetime, Millis};
-use crate::faults::{self, Fault, FaultRule, Scope, Stage};
+use crate::config::PROFILE_JSON;
+use crate::delivery::DeliveryFailure;
+use crate::faults::{self, Fault, FaultRule, Magic, Scope, Stage, MAGIC};
+use crate::html::{head, money};
 use crate::money::amount_due;
-use crate::pages::head;
-use crate::store::{DeliveryAttemptRecord, LoggedRequest, OrderInstitution, OrderRecord};
+use crate::store::{DeliveryAttemptRecord, LoggedRequest, OrderRecord};
 
 /// Seconds between self-refreshes of the lists and the order page.
 const REFRESH_SECONDS: u32 = 5;
@@ -60,8 +63,24 @@ fn status(code: i64) -> Markup {
     html! { span class=(format!("status s{code}")) { (code) " " (meaning) } }
 }
 
+/// An order's status, and that its last payment was declined when it was
+/// (the order still awaits payment).
+fn order_status(code: i64, declined: bool) -> Markup {
+    html! {
+        (status(code))
+        @if declined && OrderStatus::from_code(code) == OrderStatus::AwaitingPayment {
+            " " span.status.declined { "payment declined" }
+        }
+    }
+}
+
 fn time(ms: Option<Millis>) -> Markup {
-    html! { @if let Some(ms) = ms { (beijing_datetime(ms)) } @else { "—" } }
+    html! { @if let Some(ms) = ms { (when(ms)) } @else { "—" } }
+}
+
+/// A sandbox time that never wraps.
+fn when(ms: Millis) -> Markup {
+    html! { span.when { (beijing_datetime(ms)) } }
 }
 
 fn older(path: &str, extra: &str, last: Option<i64>, full: bool) -> Markup {
@@ -74,19 +93,8 @@ fn older(path: &str, extra: &str, last: Option<i64>, full: bool) -> Markup {
     }
 }
 
-/// A bare page saying what went wrong (`title`: "Not found", "Failed").
-pub(super) fn problem(title: &str, what: &str) -> Markup {
-    html! {
-        (DOCTYPE)
-        html lang="en" {
-            head { meta charset="utf-8"; title { (title) " · EasyTransfer sandbox" } }
-            body { p { (title) ": " (what) } p { a href="/" { "Back to the dashboard" } } }
-        }
-    }
-}
-
 /// The orders list.
-pub(super) fn orders(app: &App, rows: &[(i64, OrderRecord)], filter: Option<i64>) -> Markup {
+pub(super) fn orders(app: &App, rows: &[OrderRow], filter: Option<i64>) -> Markup {
     let extra = filter.map_or(String::new(), |s| format!("status={s}&"));
     let body = html! {
         h1 { "Orders" }
@@ -101,27 +109,44 @@ pub(super) fn orders(app: &App, rows: &[(i64, OrderRecord)], filter: Option<i64>
             } }
             button.secondary type="submit" { "Filter" }
         }
-        @if rows.is_empty() {
-            p.note { "No orders yet. Create one with create_order on POST /server." }
+        @if rows.is_empty() && filter.is_none() {
+            (first_order(app))
+        } @else if rows.is_empty() {
+            p.note { "No order in this status." }
         } @else {
             div.scroll { table #orders {
                 thead { tr {
                     th { "ET order" } th { "Merchant order" } th { "Status" }
                     th { "Amount" } th { "RMB due" } th { "Created (Beijing)" }
                 } }
-                tbody { @for (_, o) in rows { tr {
+                tbody { @for row in rows { @let o = &row.order; tr {
                     td.mono { a href=(format!("/orders/{}", o.order_id)) { (o.order_id) } }
                     td.merchant-order { (o.merchant_order_id) }
-                    td { (status(o.status)) }
-                    td.num { (o.amount) " " (o.currency_code) }
-                    td.num { (amount_due(o)) }
-                    td { (beijing_datetime(o.created_at)) }
+                    td { (order_status(o.status, row.declined)) }
+                    td.num { (money(&o.amount, &o.currency_code)) }
+                    td.num { (money(&amount_due(o), "RMB")) }
+                    td.when { (beijing_datetime(o.created_at)) }
                 } } }
             } }
         }
-        (older("/", &extra, rows.last().map(|(seq, _)| *seq), rows.len() as i64 == PAGE_SIZE))
+        (older("/", &extra, rows.last().map(|row| row.seq), rows.len() as i64 == PAGE_SIZE))
     };
     layout(app, "Orders", true, body)
+}
+
+/// The empty dashboard: the command that creates the first order.
+fn first_order(app: &App) -> Markup {
+    let order = r#"{"merchant_order_id":"M-1","merchant_user_key":"student-1","country_code":"GBR","currency_code":"GBP","tuituon":10000.00}"#;
+    html! {
+        section #first-order {
+            h2 { "No orders yet" }
+            p { "Create one through the API with " code { "et call" } " (the directory is the one " code { "et sandbox serve --dir" } " names):" }
+            pre #create-order-command {
+                "echo '" (order) "' |\n  et call --endpoint " (app.base_url) "/server --dir sandbox/ create_order --sensitive -"
+            }
+            p.note { "It appears here at once; open it to pay it on its checkout page or to play ET's steps." }
+        }
+    }
 }
 
 fn notification_rows(rows: &[NotificationRow], with_order: bool) -> Markup {
@@ -145,13 +170,18 @@ fn notification_rows(rows: &[NotificationRow], with_order: bool) -> Markup {
                     td.num.attempts { (n.attempts) }
                     td { @if n.delivered_at.is_some() { span.yes { "yes " } } (time(n.delivered_at)) }
                     td { (time(n.next_attempt_at)) }
-                    td.last-error { (n.last_error) }
+                    td.last-error {
+                        @match attempts.last().and_then(|a| reply_explained(&n.kind, a)) {
+                            Some(why) => { (why) }
+                            None => { (n.last_error) }
+                        }
+                    }
                     td { button.secondary data-post=(format!("/admin/notifications/{}/redeliver", n.id)) {
                         "Redeliver now"
                     } }
                 }
                 @if !attempts.is_empty() {
-                    tr.attempts-row { td colspan=(columns) { (attempt_rows(attempts)) } }
+                    tr.attempts-row { td colspan=(columns) { (attempt_rows(&n.kind, attempts)) } }
                 }
             } }
         } }
@@ -159,7 +189,7 @@ fn notification_rows(rows: &[NotificationRow], with_order: bool) -> Markup {
 }
 
 /// A notification's delivery attempts: when, where, what came back.
-fn attempt_rows(attempts: &[DeliveryAttemptRecord]) -> Markup {
+fn attempt_rows(kind: &str, attempts: &[DeliveryAttemptRecord]) -> Markup {
     html! {
         table.attempts {
             thead { tr {
@@ -167,15 +197,53 @@ fn attempt_rows(attempts: &[DeliveryAttemptRecord]) -> Markup {
                 th { "Reply (first bytes)" } th { "Latency" } th { "Next retry" }
             } }
             tbody { @for a in attempts { tr {
-                td { (beijing_datetime(a.attempted_at)) }
+                td { (when(a.attempted_at)) }
                 td.mono { (a.url) }
                 td.num.http-status { @if let Some(s) = a.http_status { (s) } @else { "—" } }
-                td { @if a.failure.is_empty() { span.yes { "acknowledged" } } @else { span.no { (a.failure) } } }
+                td.outcome {
+                    @if a.failure.is_empty() { span.yes { "acknowledged" } } @else { span.no { (a.failure) } }
+                    @if let Some(why) = reply_explained(kind, a) { div.why { (why) } }
+                }
                 td.mono.reply { (String::from_utf8_lossy(&a.reply_head)) }
                 td.num { (a.latency_ms) " ms" }
                 td { (time(a.next_attempt_at)) }
             } } }
         }
+    }
+}
+
+/// A reply ET does not take, explained in words: what the receiver
+/// answered and what ET expects instead (the refund result's reply
+/// differs). `None` for any other outcome.
+fn reply_explained(kind: &str, a: &DeliveryAttemptRecord) -> Option<Markup> {
+    let failure = DeliveryFailure::from_name(&a.failure)?;
+    let refund = kind == NotificationKind::RefundResult.as_str();
+    let expected = if refund {
+        r#"{"order_id":"<the notification's order_id>","notify_result":"OK","sign":"<MD5 with your salt>"}"#
+    } else {
+        r#"{"notify_result":"OK"}"#
+    };
+    let reply = String::from_utf8_lossy(&a.reply_head);
+    let answered = html! {
+        "Your receiver answered "
+        @if let Some(status) = a.http_status.filter(|s| *s != 200) { "HTTP " (status) " " }
+        @if reply.trim().is_empty() { "with an empty body" } @else { code { (reply.trim()) } }
+    };
+    match failure {
+        DeliveryFailure::NotAcknowledged => Some(html! {
+            span.explained {
+                (answered) "; ET expects HTTP 200 with " code.expected { (expected) }
+                @if refund { " (spec 04 §4.4: the refund result's reply names the order and is signed like the notification)" }
+                ", and tries again until it gets it."
+            }
+        }),
+        DeliveryFailure::BadRefundReply => Some(html! {
+            span.explained {
+                (answered) "; a refund result's reply must also name the notification's "
+                code { "order_id" } " and carry a " code { "sign" } " made with your salt: " code.expected { (expected) } "."
+            }
+        }),
+        _ => None,
     }
 }
 
@@ -189,14 +257,14 @@ pub(super) fn order(app: &App, p: &OrderPage) -> Markup {
         table {
             tr { th { "Merchant order" } td #merchant-order-id { (o.merchant_order_id) } }
             tr { th { "Merchant" } td { (o.merchant_number) " / " (o.sub_merchant_number) } }
-            tr { th { "Status" } td #order-status { (status(o.status)) } }
+            tr { th { "Status" } td #order-status { (order_status(o.status, p.declined)) } }
             @if let Some(i) = &p.institution {
-                tr { th { "Institution" } td { (i.institution_name_en) " " (i.institution_name_ch) " (" (i.institution_code) ")" } }
+                tr { th { "Institution" } td { (i.institution_name_en) " " span lang="zh" { (i.institution_name_ch) } " (" span.code { (i.institution_code) } ")" } }
             }
-            tr { th { "Amount" } td { (o.amount) " " (o.currency_code) } }
-            tr { th { "RMB due" } td { (amount_due(o)) " (tuition " (o.tuition_rmb) " + fee " (o.counter_fee) ")" } }
+            tr { th { "Amount" } td { (money(&o.amount, &o.currency_code)) } }
+            tr { th { "RMB due" } td { (money(&amount_due(o), "RMB")) " (tuition " (money(&o.tuition_rmb, "RMB")) " + fee " (money(&o.counter_fee, "RMB")) ")" } }
             @if !o.refund_order_id.is_empty() {
-                tr { th { "Refund" } td { (o.refund_order_id) ": " (o.refund_amount) " RMB" } }
+                tr { th { "Refund" } td { (o.refund_order_id) ": " (money(&o.refund_amount, "RMB")) } }
             }
             tr { th { "Created" } td { (beijing_datetime(o.created_at)) } }
             tr { th { "Checkout" } td { a href=(app.pay_url(&o.order_id)) { (app.pay_url(&o.order_id)) } } }
@@ -232,8 +300,8 @@ pub(super) fn order(app: &App, p: &OrderPage) -> Markup {
         h2 { "Creating request" }
         @if let Some(r) = &p.request {
             p.note { (r.server_type) ", decrypted with ET's key: the merchant's own test data." }
-            details { summary { "data" } pre #request-data { (r.data) } }
-            details { summary { "sensitive_data (decrypted)" } pre #request-sensitive { (r.sensitive_data) } }
+            details { summary { "data" } pre #request-data { (pretty_json_lines(&r.data)) } }
+            details { summary { "sensitive_data (decrypted)" } pre #request-sensitive { (pretty_json_lines(&r.sensitive_data)) } }
         } @else {
             p.note { "Not kept (a jump's order, or one created before the sandbox kept requests)." }
         }
@@ -275,26 +343,34 @@ fn verified(e: &LoggedRequest) -> Markup {
     }
 }
 
-/// The request log.
+fn latency(e: &LoggedRequest) -> String {
+    format!("{:.1} ms", e.latency_us as f64 / 1000.0)
+}
+
+/// The request log. A fixed layout: the table is as wide as the page
+/// whatever a message holds, so every column stays in view.
 pub(super) fn requests(app: &App, rows: &[LoggedRequest]) -> Markup {
     let body = html! {
         h1 { "Request log" }
-        p.note { "Every envelope received on POST /server (the last " (REQUEST_LOG_ROWS) "), newest first." }
+        p.note { "Every envelope received on POST /server (the last " (REQUEST_LOG_ROWS) "), newest first. Open one for its payload and, if it did not verify, why." }
         @if rows.is_empty() { p.note { "None yet." } } @else {
             div.scroll { table #requests {
+                colgroup {
+                    col.c-id; col.c-when; col.c-type; col.c-serial; col.c-verified; col.c-answer; col.c-latency; col.c-link;
+                }
                 thead { tr {
                     th { "#" } th { "Received" } th { "server_type" } th { "serial_number" }
-                    th { "Verified" } th { "Answered" } th { "Latency" } th {}
+                    th { "Verified" } th { "Answered" } th.num { "Latency" } th { "Payload" }
                 } }
                 tbody { @for e in rows { tr {
                     td.num { (e.id) }
-                    td { (beijing_datetime(e.received_at)) }
-                    td.mono { (e.server_type) }
-                    td.mono { (e.serial_number) }
-                    td { (verified(e)) }
-                    td { span.mono { (e.status_code) } " " (e.message) }
-                    td.num { (format!("{:.1} ms", e.latency_us as f64 / 1000.0)) }
-                    td { a href=(format!("/requests/{}", e.id)) { "payload" } }
+                    td.when { (beijing_datetime(e.received_at)) }
+                    td.mono.wrap { (e.server_type) }
+                    td.mono.wrap { (e.serial_number) }
+                    td { @if e.verified { span.yes { "verified" } } @else { span.no { "not verified" } } }
+                    td.wrap { span.mono { (e.status_code) } " " (e.message) }
+                    td.num.latency { (latency(e)) }
+                    td.payload-link { a href=(format!("/requests/{}", e.id)) { "payload" } }
                 } } }
             } }
         }
@@ -303,79 +379,146 @@ pub(super) fn requests(app: &App, rows: &[LoggedRequest]) -> Markup {
     layout(app, "Request log", true, body)
 }
 
-/// One logged request and its payload.
-pub(super) fn request(app: &App, e: &LoggedRequest) -> Markup {
+/// One logged request: its facts, why it did not verify, its payload.
+pub(super) fn request(app: &App, e: &LoggedRequest, check: Option<&SignCheck>) -> Markup {
     let body = html! {
         h1 { "Request " (e.id) }
-        table {
+        table.facts {
             tr { th { "Received" } td { (beijing_datetime(e.received_at)) } }
             tr { th { "Merchant" } td.mono { (e.merchant_number) } }
             tr { th { "server_type" } td.mono { (e.server_type) } }
             tr { th { "serial_number" } td.mono { (e.serial_number) } }
             tr { th { "Verified" } td #verified { (verified(e)) } }
             tr { th { "Answered" } td { span.mono { (e.status_code) } " " (e.message) } }
-            tr { th { "Latency" } td { (format!("{:.1} ms", e.latency_us as f64 / 1000.0)) } }
+            tr { th { "Latency" } td { (latency(e)) } }
         }
+        @if let Some(check) = check { (sign_check(check)) }
         h2 { @if e.verified { "Payload, decrypted" } @else { "Body as received" } }
         p.note {
             @if e.verified { "Decrypted with ET's private key: the merchant's own test data." }
             @else { "It did not open, so this is the envelope as sent." }
             @if e.truncated { " Cut at " (super::MAX_LOGGED_PAYLOAD) " bytes." }
         }
-        pre #payload { (e.payload) }
+        pre #payload { (pretty_json_lines(&e.payload)) }
     };
     layout(app, &format!("Request {}", e.id), false, body)
 }
 
-/// The checkout page: what is due, a choice of how to pay, Pay and
-/// Decline while the order awaits payment.
-pub(super) fn checkout(
-    o: &OrderRecord,
-    institution: Option<&OrderInstitution>,
-    note: &str,
-    token: &str,
-) -> Markup {
-    let open = OrderStatus::from_code(o.status) == OrderStatus::AwaitingPayment;
+/// How the sandbox checked the signature, and what would have verified it.
+fn sign_check(c: &SignCheck) -> Markup {
+    let option = |setting: &str, value: &str| format!("--{} {value}", setting.replace('_', "-"));
     html! {
-        (DOCTYPE)
-        html lang="en" {
-            (head(html! { "EasyTransfer sandbox checkout " (o.order_id) }, false))
-            body.checkout { div.card {
-                h1 { "EasyTransfer sandbox checkout" }
-                @if !note.is_empty() { p.flash.note { (note) } }
-                div.due #amount_rmb { (amount_due(o)) " RMB" }
-                dl {
-                    dt { "Order" } dd #order_id { (o.order_id) }
-                    dt { "Merchant order" } dd { (o.merchant_order_id) }
-                    @if let Some(i) = institution {
-                        dt { "Institution" } dd #institution { (i.institution_name_en) " " (i.institution_name_ch) " (" (i.institution_code) ")" }
+        section #sign-check {
+            h2 { "Signature check" }
+            table.facts {
+                tr { th { "Hash" } td.mono { "sign_hash " (c.hash) } }
+                tr { th { "Sign rule" } td.mono { "sign_rule " (c.rule) } }
+                tr { th { "Key" } td { @match &c.key { Ok(k) => (k), Err(why) => span.no { (why) } } } }
+                @if let Some(problem) = c.sign_problem { tr { th { "sign" } td.no { (problem) } } }
+            }
+            p.note { "The sign string the sandbox computed (every key but " code { "sign" } ", sorted, joined by " code { "&" } "); your client must sign exactly these bytes:" }
+            pre #sign-string { (c.sign_string) }
+            p #sign-verdict {
+                @match &c.verdict {
+                    Verdict::Verifies => {
+                        span.yes { "The signature verifies under the sandbox's settings" }
+                        ": the envelope was refused at a later step (the message above says which)."
                     }
-                    dt { "Amount" } dd { (o.amount) " " (o.currency_code) }
-                    dt { "Tuition in RMB" } dd { (o.tuition_rmb) }
-                    dt { "Fee in RMB" } dd { (o.counter_fee) }
-                    dt { "Status" } dd #order_status { (o.status) " (" (OrderStatus::from_code(o.status).meaning().unwrap_or("unknown")) ")" }
-                }
-                @if open {
-                    form method="post" action=(format!("/pay/{}", o.order_id)) {
-                        input type="hidden" name="token" value=(token);
-                        fieldset {
-                            legend { "Pay with" }
-                            @for (i, (key, label)) in PAY_METHODS.iter().enumerate() {
-                                label { input type="radio" name="pay_type" value=(key) checked[i == 0]; " " (label) }
-                            }
+                    Verdict::VerifiesWith(changed) => {
+                        span.no { "It does not verify under the sandbox's settings" } ", but it verifies with "
+                        @for (i, (setting, value)) in changed.iter().enumerate() {
+                            @if i > 0 { ", " }
+                            code { (setting) " = " (value) }
                         }
-                        button #pay type="submit" name="action" value="pay" { "Pay " (amount_due(o)) " RMB" }
-                        button.danger #decline type="submit" name="action" value="decline" { "Decline payment" }
+                        ". Either sign as the sandbox expects (" code { "sign_hash " (c.hash) ", sign_rule " (c.rule) } "), "
+                        "or make the sandbox play your client's settings: set "
+                        @for (i, (setting, value)) in changed.iter().enumerate() {
+                            @if i > 0 { ", " }
+                            code { "\"" (setting) "\": \"" (value) "\"" }
+                        }
+                        " in the sandbox directory's " code { (PROFILE_JSON) } " (or serve it with "
+                        code { "et sandbox serve --profile FILE" } ") and restart it. On " code { "et" } " commands the same settings are "
+                        code { (changed.iter().map(|(s, v)| option(s, v)).collect::<Vec<_>>().join(" ")) } "."
                     }
+                    Verdict::Nothing(tried) => {
+                        span.no { "No hash and sign rule verify it with this key" }
+                        ": the request was signed with another private key, or changed after it was signed. Tried: "
+                        (tried.join("; ")) "."
+                    }
+                    Verdict::NoKey => { span.no { "No key to check it with" } ": the merchant is not registered with this sandbox." }
                 }
-                p.note { "A sandbox page: no money moves." }
-            } }
+            }
         }
     }
 }
 
-/// The magic values, as the crate docs show them: one table, one source.
-const MAGIC_VALUES: &str = include_str!("../magic-values.md");
+/// `text` with each line that is one JSON object or array re-indented,
+/// two spaces a level; every token kept exactly as sent (a number's text,
+/// a string's escapes), so this only adds white space.
+fn pretty_json_lines(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() * 2);
+    for (i, line) in text.split('\n').enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        let trimmed = line.trim();
+        if trimmed.starts_with('{') || trimmed.starts_with('[') {
+            indent_json(trimmed, &mut out);
+        } else {
+            out.push_str(line);
+        }
+    }
+    out
+}
+
+fn indent_json(json: &str, out: &mut String) {
+    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+    let newline = |out: &mut String, depth: usize| {
+        out.push('\n');
+        out.extend(std::iter::repeat_n("  ", depth));
+    };
+    let mut chars = json.chars().peekable();
+    while let Some(c) = chars.next() {
+        if in_string {
+            out.push(c);
+            match (escaped, c) {
+                (true, _) => escaped = false,
+                (false, '\\') => escaped = true,
+                (false, '"') => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            '"' => {
+                in_string = true;
+                out.push(c);
+            }
+            '{' | '[' => {
+                out.push(c);
+                let empty = matches!(chars.peek(), Some('}' | ']'));
+                depth += 1;
+                if !empty {
+                    newline(out, depth);
+                }
+            }
+            '}' | ']' => {
+                depth = depth.saturating_sub(1);
+                if !out.ends_with(['{', '[']) {
+                    newline(out, depth);
+                }
+                out.push(c);
+            }
+            ',' => {
+                out.push(c);
+                newline(out, depth);
+            }
+            ':' => out.push_str(": "),
+            c if c.is_whitespace() => {}
+            c => out.push(c),
+        }
+    }
+}
 
 /// A rule's scope or fault in words: `{"kind": "notify_drop", "attempts": 2}`
 /// reads `notify_drop attempts 2`.
@@ -395,10 +538,13 @@ fn words(value: &impl serde::Serialize) -> String {
 fn rule_rows(rules: &[FaultRule]) -> Markup {
     html! {
         table.fault-rules {
-            thead { tr { th { "Scope" } th { "Failure" } } }
+            thead { tr { th { "Scope" } th { "Failure" } th {} } }
             tbody { @for r in rules { tr {
                 td.mono.scope { (words(&r.scope)) }
                 td.mono.fault { (words(&r.fault)) }
+                td.clear-rule {
+                    button.secondary data-post="/admin/faults/remove" data-body=(serde_json::to_string(r).unwrap_or_default()) { "Clear" }
+                }
             } } }
         }
     }
@@ -530,35 +676,18 @@ fn order_faults(o: &OrderRecord, p: &OrderPage) -> Markup {
     }
 }
 
-/// `cell` with its Markdown code spans as `code`.
-fn code_spans(cell: &str) -> Markup {
-    html! {
-        @for (i, part) in cell.split('`').enumerate() {
-            @if i % 2 == 1 { code { (part) } } @else { (part) }
-        }
-    }
-}
-
-/// A Markdown table (header, separator, rows) as HTML.
-fn markdown_table(md: &str) -> Markup {
-    let rows: Vec<Vec<&str>> = md
-        .lines()
-        .filter(|l| l.starts_with('|') && !l.starts_with("|-"))
-        .map(|l| {
-            l.trim()
-                .trim_matches('|')
-                .split('|')
-                .map(str::trim)
-                .collect()
-        })
-        .collect();
-    let Some((head, body)) = rows.split_first() else {
-        return html! {};
-    };
+/// The magic values, from [`MAGIC`] itself: what asks, and the failure.
+fn magic_table() -> Markup {
     html! {
         table #magic-values {
-            thead { tr { @for c in head { th { (code_spans(c)) } } } }
-            tbody { @for row in body { tr { @for c in row { td { (code_spans(c)) } } } } }
+            thead { tr { th { "magic value" } th { "failure" } } }
+            tbody { @for (magic, fault) in MAGIC.iter() { tr {
+                td { @match magic {
+                    Magic::Prefix(p) => { "merchant_order_id " code.code { (p) } "…" },
+                    Magic::Amount(a) => { "amount " code.code { (a) } },
+                } }
+                td.mono { (words(fault)) }
+            } } }
         }
     }
 }
@@ -585,7 +714,80 @@ pub(super) fn faults(app: &App, rules: &[FaultRule]) -> Markup {
             "A " code { "merchant_order_id" } " starting with a prefix, or an exact amount, asks for a failure "
             "with no rule at all (" code { "notify_" } " failures: every notification of that order)."
         }
-        (markdown_table(MAGIC_VALUES))
+        (magic_table())
     };
     layout(app, "Faults", true, body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{pretty_json_lines, reply_explained};
+    use crate::store::DeliveryAttemptRecord;
+
+    fn attempt(failure: &str, status: u16, reply: &[u8]) -> DeliveryAttemptRecord {
+        DeliveryAttemptRecord {
+            notification_id: 1,
+            order_id: "ET1".into(),
+            attempted_at: 0,
+            url: "http://127.0.0.1:1/n".into(),
+            http_status: Some(status),
+            failure: failure.into(),
+            reply_head: reply.to_vec(),
+            latency_ms: 1,
+            next_attempt_at: None,
+        }
+    }
+
+    #[test]
+    fn a_wrong_reply_is_explained_with_the_form_et_expects_for_its_kind() {
+        let said = |kind: &str, a: &DeliveryAttemptRecord| {
+            reply_explained(kind, a).map(maud::Markup::into_string)
+        };
+        let plain =
+            said("payment_success", &attempt("not_acknowledged", 200, b"OK")).expect("explained");
+        assert!(
+            plain.contains("Your receiver answered <code>OK</code>"),
+            "{plain}"
+        );
+        assert!(
+            plain.contains(r#"{&quot;notify_result&quot;:&quot;OK&quot;}"#),
+            "{plain}"
+        );
+        let refund =
+            said("refund_result", &attempt("not_acknowledged", 500, b"")).expect("explained");
+        assert!(refund.contains("HTTP 500 with an empty body"), "{refund}");
+        assert!(
+            refund.contains("order_id") && refund.contains("sign"),
+            "{refund}"
+        );
+        let unsigned =
+            said("refund_result", &attempt("bad_refund_reply", 200, b"{}")).expect("explained");
+        assert!(unsigned.contains("made with your salt"), "{unsigned}");
+        assert_eq!(said("payment_success", &attempt("timeout", 200, b"")), None);
+        assert_eq!(
+            said("payment_success", &attempt("", 200, b"")),
+            None,
+            "acknowledged"
+        );
+    }
+
+    #[test]
+    fn pretty_json_only_adds_white_space_and_keeps_every_token_as_sent() {
+        let sent = r#"{"a":"x, {y}: \"z\"","n":10000.00,"l":[1,{}],"e":[]}"#;
+        let shown = pretty_json_lines(&format!("data:\n{sent}\n"));
+        let expected = r#"data:
+{
+  "a": "x, {y}: \"z\"",
+  "n": 10000.00,
+  "l": [
+    1,
+    {}
+  ],
+  "e": []
+}
+"#;
+        assert_eq!(shown, expected);
+        let squeeze = |s: &str| s.replace([' ', '\n'], "");
+        assert_eq!(squeeze(&shown), squeeze(&format!("data:{sent}")));
+    }
 }
