@@ -80,6 +80,8 @@ pub(crate) enum Command {
     /// Profile files: the choices ET's pages leave open.
     #[command(subcommand)]
     Profile(ProfileCommand),
+    /// Operate a notification inbox (et-inbox, SQLite or PostgreSQL) without SQL.
+    Inbox(crate::inbox_cmd::InboxArgs),
 }
 
 /// `et profile …`.

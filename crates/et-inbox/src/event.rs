@@ -20,7 +20,8 @@ pub enum Source {
 }
 
 impl Source {
-    pub(crate) fn as_str(self) -> &'static str {
+    /// The name stored in the `source` column (and printed by `et inbox`).
+    pub fn as_str(self) -> &'static str {
         match self {
             Source::Notification => "notification",
             Source::Reconciliation => "reconciliation",
