@@ -59,6 +59,7 @@ mod body;
 mod client;
 mod endpoint;
 mod error;
+mod files;
 mod panic;
 mod raw_client;
 mod receiver;
@@ -69,6 +70,9 @@ pub use body::{BodyError, BoxError};
 pub use client::{Client, ClientConfig};
 pub use endpoint::{Endpoint, EndpointError};
 pub use error::Error;
+pub use files::{
+    AttachmentFileError, UploadAttachmentFromFile, VoucherDownloader, VoucherError, VoucherLimits,
+};
 pub use panic::{guarded, Panicked};
 pub use raw_client::RawClient;
 pub use receiver::{HandlerError, NotificationHandler, ReceiverConfig, WebhookReceiver};
