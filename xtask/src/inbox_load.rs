@@ -16,6 +16,12 @@
 //! ET does. The sender then waits for the consumers and checks the
 //! database: its last line is the result, `N delivered, N stored once, 0
 //! lost, 0 duplicated`, with the throughput.
+//!
+//! The reference, in the same command: PostgreSQL's own rate for
+//! single-row `INSERT … ON CONFLICT DO NOTHING` transactions from four
+//! clients (`inbox_load raw`), measured before the instances start and
+//! again after they stop (a shared disk's fsync rate drifts), and the
+//! inbox's throughput as a ratio of their mean.
 
 use std::io::{BufRead, BufReader, Lines};
 use std::path::PathBuf;
@@ -30,6 +36,9 @@ const DELIVERIES: usize = 20_000;
 const TIME_LIMIT_SECS: u64 = 300;
 /// The instance killed mid-run.
 const VICTIM: usize = 1;
+/// Clients and seconds of the raw insert reference.
+const RAW_CLIENTS: usize = 4;
+const RAW_SECS: u64 = 5;
 
 /// The faults, in the order they strike.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -104,6 +113,7 @@ pub(crate) fn run() -> Result<(), String> {
         "inbox_load reset",
         Command::new(&binary).args(["reset", "--pg", &url]),
     )?;
+    let raw_before = raw_rate(&binary, &url)?;
     let mut instances = (0..INSTANCES)
         .map(|_| Instance::start(&binary, &url, "127.0.0.1:0"))
         .collect::<Result<Vec<_>, _>>()?;
@@ -111,11 +121,46 @@ pub(crate) fn run() -> Result<(), String> {
     for instance in &mut instances {
         instance.kill();
     }
-    result
+    let inbox = result?;
+    let raw = (raw_before + raw_rate(&binary, &url)?) / 2.0;
+    println!(
+        "ratio: the inbox's {inbox:.0} deliveries/s are {:.2}x PostgreSQL's {raw:.0} raw inserts/s ({RAW_CLIENTS} clients, mean of before and after)",
+        inbox / raw
+    );
+    Ok(())
 }
 
-/// Runs the sender, striking with each fault along the way.
-fn drive(binary: &PathBuf, url: &str, instances: &mut [Instance]) -> Result<(), String> {
+/// `inbox_load raw`: PostgreSQL's single-row insert rate, in inserts/s.
+fn raw_rate(binary: &PathBuf, url: &str) -> Result<f64, String> {
+    let output = Command::new(binary)
+        .args(["raw", "--pg", url])
+        .args(["--clients", &RAW_CLIENTS.to_string()])
+        .args(["--seconds", &RAW_SECS.to_string()])
+        .output()
+        .map_err(|e| format!("could not run inbox_load raw: {e}"))?;
+    let said = String::from_utf8_lossy(&output.stdout);
+    println!("{}", said.trim());
+    if !output.status.success() {
+        return Err(format!(
+            "inbox_load raw failed: {}",
+            String::from_utf8_lossy(&output.stderr).trim()
+        ));
+    }
+    rate_in(&said, "raw ", " inserts/s").ok_or_else(|| format!("inbox_load raw said {said:?}"))
+}
+
+/// The number between `before` and `after` on the first line that has both.
+fn rate_in(text: &str, before: &str, after: &str) -> Option<f64> {
+    text.lines().find_map(|line| {
+        let (_, rest) = line.split_once(before)?;
+        let (number, _) = rest.split_once(after)?;
+        number.rsplit(['(', ' ']).next()?.parse().ok()
+    })
+}
+
+/// Runs the sender, striking with each fault along the way; the inbox's
+/// throughput in deliveries/s.
+fn drive(binary: &PathBuf, url: &str, instances: &mut [Instance]) -> Result<f64, String> {
     let nodes: Vec<&str> = instances.iter().map(|i| i.addr.as_str()).collect();
     let mut sender = Command::new(binary)
         .args(["send", "--pg", url, "--nodes", &nodes.join(",")])
@@ -127,8 +172,10 @@ fn drive(binary: &PathBuf, url: &str, instances: &mut [Instance]) -> Result<(), 
     let stdout = sender.stdout.take().ok_or("sender has no stdout")?;
     let lines: Lines<BufReader<ChildStdout>> = BufReader::new(stdout).lines();
     let mut faults = FAULTS.iter().peekable();
+    let mut rate = None;
     for line in lines.map_while(Result::ok) {
         println!("{line}");
+        rate = rate.or_else(|| rate_in(&line, "duplicated (", " deliveries/s"));
         let progress = line
             .strip_prefix("progress ")
             .and_then(|n| n.parse::<usize>().ok());
@@ -148,7 +195,7 @@ fn drive(binary: &PathBuf, url: &str, instances: &mut [Instance]) -> Result<(), 
     }
     if status.success() {
         println!("faults: instance {} killed with SIGKILL and restarted, inbox connections terminated, PostgreSQL restarted", VICTIM + 1);
-        Ok(())
+        rate.ok_or_else(|| "the sender printed no throughput".to_owned())
     } else {
         Err(format!("inbox-load failed ({status})"))
     }
@@ -238,7 +285,25 @@ fn pg_port(url: &str) -> &str {
 
 #[cfg(test)]
 mod tests {
-    use super::pg_port;
+    use super::{pg_port, rate_in};
+
+    #[test]
+    fn the_rates_are_read_from_the_result_lines() {
+        let sender = "20000 delivered, 18182 stored once, 0 lost, 0 duplicated (2421 deliveries/s over 8.3 s)";
+        assert_eq!(
+            rate_in(sender, "duplicated (", " deliveries/s"),
+            Some(2421.0)
+        );
+        assert_eq!(
+            rate_in(
+                "raw 7712 inserts/s (38560 by 4 clients)",
+                "raw ",
+                " inserts/s"
+            ),
+            Some(7712.0)
+        );
+        assert_eq!(rate_in("progress 1000", "raw ", " inserts/s"), None);
+    }
 
     #[test]
     fn the_port_is_read_from_the_url_or_is_postgres_s_default() {

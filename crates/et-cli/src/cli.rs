@@ -145,6 +145,8 @@ pub(crate) enum Command {
     /// Profile files: the choices ET's pages leave open.
     #[command(subcommand, arg_required_else_help = true)]
     Profile(ProfileCommand),
+    /// Operate a notification inbox (et-inbox, SQLite or PostgreSQL) without SQL.
+    Inbox(crate::inbox_cmd::InboxArgs),
 }
 
 /// `et profile …`.

@@ -139,6 +139,8 @@ causes! {
     Crypto(et_crypto::Error),
     /// The local sandbox.
     Sandbox(et_sandbox::Error),
+    /// A notification inbox (`et inbox`).
+    Inbox(et_inbox::Error),
     /// A file, stdout, the runtime.
     Io(std::io::Error),
     /// Writing JSON.

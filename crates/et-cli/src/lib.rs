@@ -40,6 +40,7 @@ pub(crate) mod cli;
 pub mod demo;
 pub(crate) mod envelope;
 pub(crate) mod error;
+pub(crate) mod inbox_cmd;
 pub(crate) mod input;
 pub(crate) mod institutions;
 pub(crate) mod keys;
@@ -116,6 +117,7 @@ fn run(cli: Cli) -> CliResult {
         Command::Demo(args) => block_on(demo::command(&args)),
         Command::Profile(ProfileCommand::Show(args)) => profile::show(&args.profile),
         Command::Profile(ProfileCommand::Detect(args)) => profile::detect(&args),
+        Command::Inbox(args) => block_on(inbox_cmd::command(&args)),
     }
 }
 

@@ -121,6 +121,7 @@ mod body;
 mod client;
 mod endpoint;
 mod error;
+mod files;
 pub mod measure;
 mod panic;
 mod proxy;
@@ -133,6 +134,9 @@ pub use body::{BodyError, BoxError};
 pub use client::{Client, ClientConfig};
 pub use endpoint::{Endpoint, EndpointError};
 pub use error::Error;
+pub use files::{
+    AttachmentFileError, UploadAttachmentFromFile, VoucherDownloader, VoucherError, VoucherLimits,
+};
 pub use panic::{guarded, Panicked};
 pub use proxy::{Proxy, ProxyError};
 pub use raw_client::RawClient;

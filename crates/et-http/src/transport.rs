@@ -476,12 +476,29 @@ impl Transport {
             .uri(uri.clone())
             .header(CONTENT_TYPE, content_type.clone())
             .header(ACCEPT, HeaderValue::from_static("application/json"))
-            .header(
-                USER_AGENT,
-                HeaderValue::from_static(concat!("et-rs/", env!("CARGO_PKG_VERSION"))),
-            )
+            .header(USER_AGENT, user_agent())
             .body(Full::new(body))
             .map_err(|e| TransportError::Io(e.into()))?;
+        self.send(request).await
+    }
+
+    /// GETs `uri` once (a download: no retry), bounded by `request_timeout`
+    /// and `max_response_bytes`, and reads the answer, whatever its status.
+    pub(crate) async fn get(&self, uri: &Uri) -> Result<HttpReply, TransportError> {
+        let request = Request::builder()
+            .method(Method::GET)
+            .uri(uri.clone())
+            .header(USER_AGENT, user_agent())
+            .body(Full::new(Bytes::new()))
+            .map_err(|e| TransportError::Io(e.into()))?;
+        let after = self.config.request_timeout;
+        tokio::time::timeout(after, self.send(request))
+            .await
+            .unwrap_or(Err(TransportError::Timeout { after }))
+    }
+
+    /// Sends `request` and reads the whole answer within the body limit.
+    async fn send(&self, request: Request<Full<Bytes>>) -> Result<HttpReply, TransportError> {
         let response = self.client.request(request).await.map_err(classify)?;
         let (parts, body) = response.into_parts();
         let limit = self.config.max_response_bytes;
@@ -493,6 +510,11 @@ impl Transport {
             body,
         })
     }
+}
+
+/// The `User-Agent` of every request: `et-rs/<version>`.
+fn user_agent() -> HeaderValue {
+    HeaderValue::from_static(concat!("et-rs/", env!("CARGO_PKG_VERSION")))
 }
 
 /// Turns a non-2xx status or an HTML page into an error.

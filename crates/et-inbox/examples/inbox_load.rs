@@ -14,7 +14,12 @@
 //!   same moment to two instances, half again later), each retried on
 //!   another instance until acknowledged, as ET retries; prints `progress
 //!   K` as deliveries are acknowledged, then checks the database once the
-//!   consumers are idle and prints the result line.
+//!   consumers are idle and prints the result line;
+//! * `raw --pg URL [--clients N] [--seconds T]`: PostgreSQL's own rate for
+//!   the inbox's kind of write, the reference `inbox-load` compares with:
+//!   N clients (default 4), each on its own connection, insert single rows
+//!   with `INSERT … ON CONFLICT DO NOTHING`, each its own committed
+//!   transaction, for T seconds (default 5); prints `raw R inserts/s`.
 
 use std::collections::VecDeque;
 use std::process::ExitCode;
@@ -57,6 +62,15 @@ async fn main() -> ExitCode {
         Some("reset") => reset(&pg).await,
         Some("terminate") => terminate(&pg).await,
         Some("node") => node(&url, flag("--listen").as_deref()).await,
+        Some("raw") => {
+            let number = |name, default| flag(name).and_then(|v| v.parse().ok()).unwrap_or(default);
+            raw(
+                &url,
+                number("--clients", 4),
+                Duration::from_secs(number("--seconds", 5) as u64),
+            )
+            .await
+        }
         Some("send") => {
             let nodes: Vec<String> = flag("--nodes")
                 .unwrap_or_default()
@@ -73,7 +87,7 @@ async fn main() -> ExitCode {
             )
             .await
         }
-        _ => Err("usage: inbox_load reset|node|terminate|send --pg URL ...".into()),
+        _ => Err("usage: inbox_load reset|node|terminate|send|raw --pg URL ...".into()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -105,6 +119,42 @@ async fn reset(url: &str) -> Result<(), Failure> {
              CREATE TABLE {SCHEMA}.load_processed (dedup_key TEXT NOT NULL, node INT NOT NULL);"
         ))
         .await?;
+    Ok(())
+}
+
+/// PostgreSQL's raw single-row insert rate: `clients` connections, each
+/// inserting distinct keys one committed transaction at a time, for `run`.
+async fn raw(url: &str, clients: usize, run: Duration) -> Result<(), Failure> {
+    let mut connections = Vec::with_capacity(clients);
+    for _ in 0..clients.max(1) {
+        let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls).await?;
+        tokio::spawn(connection);
+        connections.push(client);
+    }
+    connections[0]
+        .batch_execute("DROP TABLE IF EXISTS load_raw; CREATE TABLE load_raw (k TEXT PRIMARY KEY)")
+        .await?;
+    let started = Instant::now();
+    let mut tasks = tokio::task::JoinSet::new();
+    for (n, client) in connections.into_iter().enumerate() {
+        tasks.spawn(async move {
+            let insert = client
+                .prepare("INSERT INTO load_raw (k) VALUES ($1) ON CONFLICT DO NOTHING")
+                .await?;
+            let mut done = 0u64;
+            while started.elapsed() < run {
+                client.execute(&insert, &[&format!("{n}:{done}")]).await?;
+                done += 1;
+            }
+            Ok::<u64, tokio_postgres::Error>(done)
+        });
+    }
+    let mut total = 0;
+    while let Some(done) = tasks.join_next().await {
+        total += done??;
+    }
+    let rate = total as f64 / started.elapsed().as_secs_f64();
+    println!("raw {rate:.0} inserts/s ({total} by {clients} clients)");
     Ok(())
 }
 

@@ -20,7 +20,8 @@ pub enum Source {
 }
 
 impl Source {
-    pub(crate) fn as_str(self) -> &'static str {
+    /// The name stored in the `source` column (and printed by `et inbox`).
+    pub fn as_str(self) -> &'static str {
         match self {
             Source::Notification => "notification",
             Source::Reconciliation => "reconciliation",
@@ -115,9 +116,10 @@ impl NewEvent {
         fields: BTreeMap<String, String>,
     ) -> Self {
         let (order_status, order_status_at) = match notification {
-            Notification::OrderStatusChange(change) => {
-                (Some(change.order_status), beijing_time(&change.datetime))
-            }
+            Notification::OrderStatusChange(change) => (
+                Some(change.order_status),
+                BeijingTime::parse(&change.datetime),
+            ),
             _ => (None, None),
         };
         NewEvent {
@@ -145,32 +147,6 @@ impl NewEvent {
     pub(crate) fn fields_json(&self) -> String {
         serde_json::to_string(&self.fields).unwrap_or_default()
     }
-}
-
-/// ET's date-time text `yyyy-MM-dd HH:mm:ss` (Beijing time), or `None`
-/// when `text` is anything else.
-fn beijing_time(text: &str) -> Option<BeijingTime> {
-    let bytes = text.as_bytes();
-    let shape = bytes.len() == 19
-        && bytes.iter().enumerate().all(|(at, &b)| match at {
-            4 | 7 => b == b'-',
-            10 => b == b' ',
-            13 | 16 => b == b':',
-            _ => b.is_ascii_digit(),
-        });
-    if !shape {
-        return None;
-    }
-    let part = |from: usize, to: usize| text.get(from..to)?.parse::<u8>().ok();
-    let time = BeijingTime {
-        year: text.get(0..4)?.parse().ok()?,
-        month: part(5, 7).filter(|m| (1..=12).contains(m))?,
-        day: part(8, 10).filter(|d| (1..=31).contains(d))?,
-        hour: part(11, 13).filter(|h| *h < 24)?,
-        minute: part(14, 16).filter(|m| *m < 60)?,
-        second: part(17, 19).filter(|s| *s < 60)?,
-    };
-    Some(time)
 }
 
 /// Whether [`Store::insert`](crate::Store::insert) stored the event.
@@ -293,23 +269,6 @@ impl Counts {
     pub fn total(&self) -> u64 {
         self.pending + self.claimed + self.done + self.dead
     }
-
-    /// Adds one row of `SELECT state, count(*), min(received_at) … GROUP
-    /// BY state` (both stores' query).
-    pub(crate) fn add(&mut self, state: &str, n: i64, oldest_ms: Option<i64>) {
-        let n = u64::try_from(n).unwrap_or(0);
-        match state {
-            "pending" => {
-                self.pending = n;
-                self.oldest_pending = oldest_ms
-                    .and_then(|ms| u64::try_from(ms).ok())
-                    .map(|ms| UNIX_EPOCH + std::time::Duration::from_millis(ms));
-            }
-            "claimed" => self.claimed = n,
-            "done" => self.done = n,
-            _ => self.dead += n,
-        }
-    }
 }
 
 /// An order the inbox keeps for the reconciler.
@@ -324,8 +283,12 @@ pub struct TrackedOrder {
 
 /// Milliseconds since the Unix epoch on this machine's clock.
 pub(crate) fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
+    unix_ms(SystemTime::now())
+}
+
+/// A time as Unix milliseconds, as the stores write them (0 before 1970).
+pub(crate) fn unix_ms(t: SystemTime) -> i64 {
+    t.duration_since(UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
@@ -339,30 +302,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn only_et_s_date_time_text_is_a_status_time() {
-        let t = beijing_time("2026-12-01 10:05:09").unwrap();
-        assert_eq!(t.to_string(), "2026-12-01 10:05:09");
-        for bad in [
-            "",
-            "2026-12-01T10:05:09",
-            "2026-12-01 10:05",
-            "2026-13-01 10:05:09",
-            "2026-12-00 10:05:09",
-            "2026-12-01 24:00:00",
-            "2026-12-01 10:60:00",
-            "+026-12-01 10:05:09",
-            "2026-12-01 10:05:09 ",
-            "２０２６-12-01 10:05:09",
-        ] {
-            assert_eq!(beijing_time(bad), None, "{bad:?}");
-        }
-    }
-
-    #[test]
     fn status_times_order_as_the_times_do() {
         let at = |text| {
             let mut event = NewEvent::reconciled("ET1", OrderStatus::Paid, UNIX_EPOCH);
-            event.order_status_at = beijing_time(text);
+            event.order_status_at = BeijingTime::parse(text);
             event.status_time()
         };
         let times = [

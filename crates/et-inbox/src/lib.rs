@@ -84,12 +84,14 @@
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod admin;
 mod error;
 mod event;
 mod lease;
 mod postgres;
 mod reconcile;
 mod sqlite;
+mod state;
 mod store;
 
 use std::fmt;
@@ -105,11 +107,13 @@ use et_http::{guarded, Panicked};
 const PANICKED: &str = "the processing panicked";
 use lease::Heartbeat;
 
+pub use admin::{Stats, StoreAdmin, StoredEvent};
 pub use error::Error;
 pub use event::{Claimed, Counts, Inserted, NewEvent, Source, TrackedOrder, RECONCILED_PREFIX};
 pub use postgres::{PgCompletion, PgStore, APPLICATION_NAME};
 pub use reconcile::{ReconcileReport, Reconciler, ReconcilerConfig, MAX_QUERY_BATCH};
 pub use sqlite::SqliteStore;
+pub use state::State;
 pub use store::Store;
 
 /// Gauge: events waiting to be claimed ([`Inbox::measure`]).

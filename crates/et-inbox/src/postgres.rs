@@ -14,8 +14,9 @@ use tokio::sync::{Mutex, OwnedMutexGuard, OwnedSemaphorePermit, Semaphore};
 use tokio_postgres::{Client, Config, NoTls};
 
 use crate::event::{new_token, sort_out, Unreadable};
+use crate::state::state;
 use crate::store::{keep_newest_status, millis, pending};
-use crate::{Claimed, Counts, Error, Inserted, NewEvent, Store, TrackedOrder};
+use crate::{Claimed, Counts, Error, Inserted, NewEvent, State, Store, TrackedOrder};
 
 /// The database's clock in Unix milliseconds.
 macro_rules! now_ms {
@@ -23,10 +24,12 @@ macro_rules! now_ms {
         "(extract(epoch from clock_timestamp()) * 1000)::bigint"
     };
 }
+pub(crate) use now_ms;
 
 /// Schema migrations, in order; `et_inbox_schema.version` counts those applied.
 const MIGRATIONS: &[&str] = &[
-    r"
+    concat!(
+        r"
 CREATE TABLE et_inbox_events (
     id            BIGSERIAL PRIMARY KEY,
     dedup_key     TEXT    NOT NULL UNIQUE,
@@ -34,7 +37,9 @@ CREATE TABLE et_inbox_events (
     order_id      TEXT,
     fields        TEXT    NOT NULL,
     received_at   BIGINT  NOT NULL,
-    state         TEXT    NOT NULL DEFAULT 'pending',
+    state         TEXT    NOT NULL DEFAULT ",
+        state!(Pending),
+        r",
     attempts      INTEGER NOT NULL DEFAULT 0,
     available_at  BIGINT  NOT NULL,
     claim_token   BIGINT,
@@ -49,11 +54,15 @@ CREATE TABLE et_inbox_orders (
     final      BOOLEAN NOT NULL DEFAULT false,
     updated_at BIGINT  NOT NULL
 );
-",
-    r"
+"
+    ),
+    concat!(
+        r"
 -- The events a consumer holds, found by claim token while it renews them.
-CREATE INDEX et_inbox_events_held ON et_inbox_events (claim_token) WHERE state = 'claimed';
-",
+CREATE INDEX et_inbox_events_held ON et_inbox_events (claim_token) WHERE state = ",
+        state!(Claimed),
+        ";\n"
+    ),
     r"
 -- When the kept status took effect, yyyyMMddHHmmss (Beijing time).
 ALTER TABLE et_inbox_orders ADD COLUMN status_time BIGINT;
@@ -266,14 +275,19 @@ async fn migrate(client: &Client) -> Result<(), Error> {
 /// Marks a claimed event done. The row keeps its claim token, so that the
 /// same claim marking it again can tell (see [`DONE_UNDER`]).
 const MARK_DONE: &str = concat!(
-    "UPDATE et_inbox_events SET state = 'done', done_at = ",
+    "UPDATE et_inbox_events SET state = ",
+    state!(Done),
+    ", done_at = ",
     now_ms!(),
-    " WHERE id = $1 AND claim_token = $2 AND state = 'claimed'"
+    " WHERE id = $1 AND claim_token = $2 AND state = ",
+    state!(Claimed)
 );
 
 /// Whether the event was marked done under this claim.
-const DONE_UNDER: &str =
-    "SELECT count(*) FROM et_inbox_events WHERE id = $1 AND claim_token = $2 AND state = 'done'";
+const DONE_UNDER: &str = concat!(
+    "SELECT count(*) FROM et_inbox_events WHERE id = $1 AND claim_token = $2 AND state = ",
+    state!(Done)
+);
 
 /// A claimed row; the schema fixes each column's type, so a value that
 /// does not read is a changed table, and sets aside only its row. The id
@@ -427,31 +441,41 @@ impl Store for PgStore {
         max_attempts: u32,
     ) -> Result<Vec<Claimed>, Error> {
         const BURY: &str = concat!(
-            "UPDATE et_inbox_events SET state = 'dead', claim_token = NULL,
-                 last_error = 'lease ended after the last attempt'
-             WHERE id IN (SELECT id FROM et_inbox_events
-                          WHERE state = 'claimed' AND claimed_until <= ",
+            "UPDATE et_inbox_events SET state = ",
+            state!(Dead),
+            ", claim_token = NULL, last_error = 'lease ended after the last attempt'
+             WHERE id IN (SELECT id FROM et_inbox_events WHERE state = ",
+            state!(Claimed),
+            " AND claimed_until <= ",
             now_ms!(),
             " AND attempts >= $1 FOR UPDATE SKIP LOCKED)"
         );
         const CLAIM: &str = concat!(
             "WITH picked AS (
                  SELECT id FROM et_inbox_events
-                 WHERE (state = 'pending' AND available_at <= ",
+                 WHERE (state = ",
+            state!(Pending),
+            " AND available_at <= ",
             now_ms!(),
-            ") OR (state = 'claimed' AND claimed_until <= ",
+            ") OR (state = ",
+            state!(Claimed),
+            " AND claimed_until <= ",
             now_ms!(),
             ") ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)
              UPDATE et_inbox_events e
-             SET state = 'claimed', claim_token = $2, claimed_until = ",
+             SET state = ",
+            state!(Claimed),
+            ", claim_token = $2, claimed_until = ",
             now_ms!(),
             " + $3, attempts = e.attempts + 1
              FROM picked WHERE e.id = picked.id
              RETURNING e.id, e.dedup_key, e.source, e.fields, e.attempts"
         );
-        const SET_ASIDE: &str = "UPDATE et_inbox_events
-             SET state = 'dead', claim_token = NULL, last_error = $3
-             WHERE id = $1 AND claim_token = $2";
+        const SET_ASIDE: &str = concat!(
+            "UPDATE et_inbox_events SET state = ",
+            state!(Dead),
+            ", claim_token = NULL, last_error = $3 WHERE id = $1 AND claim_token = $2"
+        );
         let max_attempts = i32::try_from(max_attempts).unwrap_or(i32::MAX);
         let token = new_token();
         let mut conn = self.conn().await?;
@@ -498,7 +522,9 @@ impl Store for PgStore {
         const RENEW: &str = concat!(
             "UPDATE et_inbox_events SET claimed_until = ",
             now_ms!(),
-            " + $2 WHERE claim_token = $1 AND state = 'claimed' RETURNING id"
+            " + $2 WHERE claim_token = $1 AND state = ",
+            state!(Claimed),
+            " RETURNING id"
         );
         let mut conn = self.conn().await?;
         let rows = live(&mut conn)
@@ -523,11 +549,12 @@ impl Store for PgStore {
              SET state = $3, available_at = ",
             now_ms!(),
             " + $4, last_error = $5, claim_token = NULL
-             WHERE id = $1 AND claim_token = $2 AND state = 'claimed'"
+             WHERE id = $1 AND claim_token = $2 AND state = ",
+            state!(Claimed)
         );
         let (state, delay) = match retry_in {
-            Some(delay) => ("pending", millis(delay)),
-            None => ("dead", 0),
+            Some(delay) => (State::Pending, millis(delay)),
+            None => (State::Dead, 0),
         };
         let mut conn = self.conn().await?;
         match live(&mut conn)
@@ -548,7 +575,7 @@ impl Store for PgStore {
             .await?;
         let mut counts = Counts::default();
         for row in rows {
-            counts.add(row.get(0), row.get(1), row.get(2));
+            counts.add(row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
         }
         Ok(counts)
     }

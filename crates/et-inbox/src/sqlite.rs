@@ -12,12 +12,14 @@ use rusqlite::types::Value;
 use rusqlite::{params, Connection, TransactionBehavior};
 
 use crate::event::{new_token, now_ms, sort_out, Unreadable};
+use crate::state::state;
 use crate::store::{keep_newest_status, millis, pending};
-use crate::{Claimed, Counts, Error, Inserted, NewEvent, Store, TrackedOrder};
+use crate::{Claimed, Counts, Error, Inserted, NewEvent, State, Store, TrackedOrder};
 
 /// Schema migrations, in order; `user_version` counts those applied.
 const MIGRATIONS: &[&str] = &[
-    r"
+    concat!(
+        r"
 CREATE TABLE et_inbox_events (
     id            INTEGER PRIMARY KEY AUTOINCREMENT,
     dedup_key     TEXT    NOT NULL UNIQUE,
@@ -25,7 +27,9 @@ CREATE TABLE et_inbox_events (
     order_id      TEXT,
     fields        TEXT    NOT NULL,
     received_at   INTEGER NOT NULL,
-    state         TEXT    NOT NULL DEFAULT 'pending',
+    state         TEXT    NOT NULL DEFAULT ",
+        state!(Pending),
+        r",
     attempts      INTEGER NOT NULL DEFAULT 0,
     available_at  INTEGER NOT NULL,
     claim_token   INTEGER,
@@ -40,11 +44,15 @@ CREATE TABLE et_inbox_orders (
     final      INTEGER NOT NULL DEFAULT 0,
     updated_at INTEGER NOT NULL
 );
-",
-    r"
+"
+    ),
+    concat!(
+        r"
 -- The events a consumer holds, found by claim token while it renews them.
-CREATE INDEX et_inbox_events_held ON et_inbox_events (claim_token) WHERE state = 'claimed';
-",
+CREATE INDEX et_inbox_events_held ON et_inbox_events (claim_token) WHERE state = ",
+        state!(Claimed),
+        ";\n"
+    ),
     r"
 -- When the kept status took effect, yyyyMMddHHmmss (Beijing time).
 ALTER TABLE et_inbox_orders ADD COLUMN status_time INTEGER;
@@ -106,7 +114,7 @@ impl SqliteStore {
     }
 
     /// Runs `f` on the connection off the async threads.
-    async fn blocking<T, F>(&self, f: F) -> Result<T, Error>
+    pub(crate) async fn blocking<T, F>(&self, f: F) -> Result<T, Error>
     where
         T: Send + 'static,
         F: FnOnce(&mut Connection) -> Result<T, Error> + Send + 'static,
@@ -140,8 +148,12 @@ fn migrate(conn: &mut Connection) -> Result<(), Error> {
 /// same claim marking it again can tell (see [`done_under`]).
 fn mark_done(conn: &Connection, id: i64, token: i64) -> Result<(), Error> {
     let changed = conn.execute(
-        "UPDATE et_inbox_events SET state = 'done', done_at = ?3
-         WHERE id = ?1 AND claim_token = ?2 AND state = 'claimed'",
+        concat!(
+            "UPDATE et_inbox_events SET state = ",
+            state!(Done),
+            ", done_at = ?3 WHERE id = ?1 AND claim_token = ?2 AND state = ",
+            state!(Claimed)
+        ),
         params![id, token, now_ms()],
     )?;
     if changed == 1 {
@@ -154,8 +166,10 @@ fn mark_done(conn: &Connection, id: i64, token: i64) -> Result<(), Error> {
 /// Whether the event was marked done under this claim.
 fn done_under(conn: &Connection, id: i64, token: i64) -> Result<bool, Error> {
     let found: i64 = conn.query_row(
-        "SELECT count(*) FROM et_inbox_events
-         WHERE id = ?1 AND claim_token = ?2 AND state = 'done'",
+        concat!(
+            "SELECT count(*) FROM et_inbox_events WHERE id = ?1 AND claim_token = ?2 AND state = ",
+            state!(Done)
+        ),
         params![id, token],
         |row| row.get(0),
     )?;
@@ -246,23 +260,31 @@ impl Store for SqliteStore {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let now = now_ms();
             tx.execute(
-                "UPDATE et_inbox_events SET state = 'dead', claim_token = NULL,
-                     last_error = 'lease ended after the last attempt'
-                 WHERE state = 'claimed' AND claimed_until <= ?1 AND attempts >= ?2",
+                concat!(
+                    "UPDATE et_inbox_events SET state = ",
+                    state!(Dead),
+                    ", claim_token = NULL, last_error = 'lease ended after the last attempt'
+                     WHERE state = ",
+                    state!(Claimed),
+                    " AND claimed_until <= ?1 AND attempts >= ?2"
+                ),
                 params![now, max_attempts],
             )?;
             let token = new_token();
             let rows = tx
-                .prepare(
+                .prepare(concat!(
                     "UPDATE et_inbox_events
-                     SET state = 'claimed', claim_token = ?1, claimed_until = ?2 + ?3,
-                         attempts = attempts + 1
+                     SET state = ",
+                    state!(Claimed),
+                    ", claim_token = ?1, claimed_until = ?2 + ?3, attempts = attempts + 1
                      WHERE id IN (SELECT id FROM et_inbox_events
-                                  WHERE (state = 'pending' AND available_at <= ?2)
-                                     OR (state = 'claimed' AND claimed_until <= ?2)
-                                  ORDER BY id LIMIT ?4)
-                     RETURNING id, dedup_key, source, fields, attempts",
-                )?
+                                  WHERE (state = ",
+                    state!(Pending),
+                    " AND available_at <= ?2) OR (state = ",
+                    state!(Claimed),
+                    " AND claimed_until <= ?2) ORDER BY id LIMIT ?4)
+                     RETURNING id, dedup_key, source, fields, attempts"
+                ))?
                 .query_map(params![token, now, lease, limit], |row| {
                     Ok((
                         row.get(0)?,
@@ -277,9 +299,9 @@ impl Store for SqliteStore {
                 sort_out(rows.into_iter().map(|row| read_claimed(row, token)));
             for row in unreadable {
                 tx.execute(
-                    "UPDATE et_inbox_events SET state = 'dead', claim_token = NULL, last_error = ?2
+                    "UPDATE et_inbox_events SET state = ?3, claim_token = NULL, last_error = ?2
                      WHERE id = ?1",
-                    params![row.id, row.reason()],
+                    params![row.id, row.reason(), State::Dead],
                 )?;
             }
             tx.commit()?;
@@ -301,10 +323,11 @@ impl Store for SqliteStore {
         let (token, lease) = (batch.token, millis(lease));
         self.blocking(move |conn| {
             let mut held = conn
-                .prepare(
-                    "UPDATE et_inbox_events SET claimed_until = ?2 + ?3
-                     WHERE claim_token = ?1 AND state = 'claimed' RETURNING id",
-                )?
+                .prepare(concat!(
+                    "UPDATE et_inbox_events SET claimed_until = ?2 + ?3 WHERE claim_token = ?1 AND state = ",
+                    state!(Claimed),
+                    " RETURNING id"
+                ))?
                 .query_map(params![token, now_ms(), lease], |row| row.get(0))?
                 .collect::<Result<Vec<i64>, _>>()?;
             held.sort_unstable();
@@ -321,14 +344,17 @@ impl Store for SqliteStore {
     ) -> Result<(), Error> {
         let (id, token, reason) = (claim.id, claim.token, reason.to_owned());
         let (state, delay) = match retry_in {
-            Some(delay) => ("pending", millis(delay)),
-            None => ("dead", 0),
+            Some(delay) => (State::Pending, millis(delay)),
+            None => (State::Dead, 0),
         };
         self.blocking(move |conn| {
             let changed = conn.execute(
-                "UPDATE et_inbox_events
-                 SET state = ?3, available_at = ?4 + ?5, last_error = ?6, claim_token = NULL
-                 WHERE id = ?1 AND claim_token = ?2 AND state = 'claimed'",
+                concat!(
+                    "UPDATE et_inbox_events
+                     SET state = ?3, available_at = ?4 + ?5, last_error = ?6, claim_token = NULL
+                     WHERE id = ?1 AND claim_token = ?2 AND state = ",
+                    state!(Claimed)
+                ),
                 params![id, token, state, now_ms(), delay, reason],
             )?;
             if changed == 1 {

@@ -62,6 +62,7 @@
 mod wire;
 
 mod amount;
+mod attachment;
 mod codes;
 mod institutions;
 mod jump;
@@ -74,6 +75,7 @@ mod text_fields;
 mod time;
 
 pub use amount::{Amount, AmountError, Readable, MAX_AMOUNT};
+pub use attachment::{AttachmentFormat, ATTACHMENT_MAX_BYTES};
 pub use codes::{
     AttachmentType, CallbackProcess, CountryCode, CurrencyCode, FeeType, FundingSource, Gender,
     IdType, InstitutionType, NotifyType, OrderStatus, PayResult, PayType, PayerRelationship,

@@ -62,6 +62,43 @@ impl BeijingTime {
         Self::from_unix(secs)
     }
 
+    /// ET's date-time text `yyyy-MM-dd HH:mm:ss` (each field in range), or
+    /// `None` when `text` is anything else.
+    pub fn parse(text: &str) -> Option<Self> {
+        let bytes = text.as_bytes();
+        let shape = bytes.len() == 19
+            && bytes.iter().enumerate().all(|(at, &b)| match at {
+                4 | 7 => b == b'-',
+                10 => b == b' ',
+                13 | 16 => b == b':',
+                _ => b.is_ascii_digit(),
+            });
+        if !shape {
+            return None;
+        }
+        let part = |from: usize, to: usize| text.get(from..to)?.parse::<u8>().ok();
+        Some(Self {
+            year: text.get(0..4)?.parse().ok()?,
+            month: part(5, 7).filter(|m| (1..=12).contains(m))?,
+            day: part(8, 10).filter(|d| (1..=31).contains(d))?,
+            hour: part(11, 13).filter(|h| *h < 24)?,
+            minute: part(14, 16).filter(|m| *m < 60)?,
+            second: part(17, 19).filter(|s| *s < 60)?,
+        })
+    }
+
+    /// Seconds since 1970-01-01 00:00:00 UTC: the inverse of
+    /// [`from_unix`](Self::from_unix) (a day past its month's end, such as
+    /// 02-31, counts on into the next month).
+    pub fn to_unix(&self) -> i64 {
+        let days = days_from_civil(self.year, self.month, self.day);
+        let of_day =
+            i64::from(self.hour) * 3600 + i64::from(self.minute) * 60 + i64::from(self.second);
+        days.saturating_mul(86_400)
+            .saturating_add(of_day)
+            .saturating_sub(OFFSET_SECS)
+    }
+
     /// `yyyyMMddHHmmss`, as at the start of an ET serial number.
     pub fn compact(&self) -> String {
         format!(
@@ -108,6 +145,19 @@ fn civil_from_days(days: i64) -> (i64, u8, u8) {
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     let year = yoe + era * 400 + i64::from(month <= 2);
     (year, clock_part(month), clock_part(day))
+}
+
+/// The day count since 1970-01-01 of a proleptic Gregorian date: the
+/// inverse of [`civil_from_days`] (H. Hinnant's algorithm).
+fn days_from_civil(year: i64, month: u8, day: u8) -> i64 {
+    let (month, day) = (i64::from(month), i64::from(day));
+    let year = year.saturating_sub(i64::from(month <= 2));
+    let era = year.div_euclid(400);
+    let yoe = year.rem_euclid(400);
+    let mp = if month > 2 { month - 3 } else { month + 9 };
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era.saturating_mul(146_097).saturating_add(doe - 719_468)
 }
 
 #[cfg(test)]
@@ -170,6 +220,41 @@ mod tests {
                 second: 5
             }
         );
+    }
+
+    #[test]
+    fn et_s_date_time_text_reads_back_to_the_same_unix_time() {
+        for secs in [
+            0,
+            -28_801,
+            951_753_600,
+            1_704_054_605,
+            1_709_222_399,
+            4_107_513_600,
+            -2_203_920_001,
+        ] {
+            let t = BeijingTime::from_unix(secs);
+            assert_eq!(BeijingTime::parse(&t.to_string()), Some(t));
+            assert_eq!(t.to_unix(), secs);
+        }
+    }
+
+    #[test]
+    fn only_et_s_date_time_text_parses() {
+        for bad in [
+            "",
+            "2026-12-01T10:05:09",
+            "2026-12-01 10:05",
+            "2026-13-01 10:05:09",
+            "2026-12-00 10:05:09",
+            "2026-12-01 24:00:00",
+            "2026-12-01 10:60:00",
+            "+026-12-01 10:05:09",
+            "2026-12-01 10:05:09 ",
+            "２０２６-12-01 10:05:09",
+        ] {
+            assert_eq!(BeijingTime::parse(bad), None, "{bad:?}");
+        }
     }
 
     #[test]

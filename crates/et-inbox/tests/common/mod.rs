@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use bytes::Bytes;
-use et_inbox::{PgStore, SqliteStore, Store};
+use et_inbox::{PgStore, SqliteStore, StoreAdmin};
 use et_proto::{sign_notification, NotificationVerifier, Profile, UntypedObject, UntypedValue};
 use http_body_util::Full;
 
@@ -90,7 +90,7 @@ async fn pg_admin() -> tokio_postgres::Client {
 /// One database under test: instances of its store, and SQL run outside
 /// the inbox (to corrupt a row, or read what the inbox wrote).
 pub(crate) trait Backend: Send + Sync + 'static {
-    type Store: Store;
+    type Store: StoreAdmin;
 
     /// Another handle on the same database (another "instance").
     fn open(&self) -> impl Future<Output = Self::Store> + Send;
