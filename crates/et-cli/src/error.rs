@@ -141,6 +141,8 @@ causes! {
     Crypto(et_crypto::Error),
     /// The local sandbox.
     Sandbox(et_sandbox::Error),
+    /// A name that is no sandbox admin action.
+    Admin(et_sandbox::AdminParseError),
     /// A file, stdout, the runtime.
     Io(std::io::Error),
     /// Writing JSON.

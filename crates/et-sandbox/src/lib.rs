@@ -70,14 +70,7 @@
 //! | `GET /jump/{token}` | a jump's page: what the merchant sent and a form for the rest (an order placed already: 303 to its checkout page) |
 //! | `POST /jump/{token}` | places the order from the form (≤ 16 KiB) and answers 303 to its checkout page, or the form again with what was wrong (422) |
 //! | `GET /vouchers/{order_id}.pdf` | remittance voucher, once remitted (status 3 or 4) |
-//! | `GET /admin/orders/{order_id}` | the order, its institution (or `null`), its notifications and every delivery attempt as JSON |
-//! | `POST /admin/orders/{order_id}/{action}` | `pay`, `decline-payment` (stays 0, `pay_result` 0), `remit` (1 → 2), `receive` (2 → 3, sends the voucher), `complete` (3 → 4), `close` (0 → -1), `refund-result?success=true\|false` (-3 → -2, or back) |
-//! | `POST /admin/notifications/{id}/redeliver` | makes a notification due now, whether pending, delivered or given up; answers its order as JSON |
-//! | `GET /admin/faults` | the [fault rules](faults), as JSON `{"faults": [...]}` |
-//! | `POST /admin/faults` | adds the [`FaultRule`] in the JSON body (else 400, saying why) |
-//! | `POST /admin/faults/clear` | removes every fault rule (magic values still apply) |
-//! | `POST /admin/clock/advance?seconds=N` | moves sandbox time forward: at most [`MAX_ADVANCE`] (3,660 days) per call and never more than [`MAX_AHEAD`] (100 years) ahead of real time (else 400, time unchanged); answers `{"now": …}` |
-//! | `POST /admin/clock/reset` | brings sandbox time back to real time, and every pending notification back by as much (none before now); answers `{"now": …}` |
+//! | `GET, POST /admin/…` | the admin actions: [`AdminAction`] names each, its route and its answer |
 //!
 //! Admin `POST`s must say `Content-Type: application/json` (the body is
 //! ignored but for a fault rule's; else 415): a cross-site HTML form on any page the developer's
@@ -117,7 +110,8 @@
 //! are the merchant's own test data; no page shows a private key, an AES
 //! key or the notification salt.
 //!
-//! The same admin actions are methods of [`RunningSandbox`].
+//! The same admin actions are methods of [`RunningSandbox`]; [`AdminAction`]
+//! is the one list of them.
 //!
 //! # Status codes
 //!
@@ -327,6 +321,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod access;
+mod admin;
 mod api;
 mod app;
 mod clock;
@@ -365,6 +360,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+pub use admin::{AdminAction, AdminParseError};
 pub use api::MAX_ATTACHMENTS_PER_TYPE;
 pub use clock::{ClockError, MAX_ADVANCE, MAX_AHEAD, MAX_TIME_SCALE};
 pub use codes::{Refusal, SandboxCode};
@@ -739,16 +735,7 @@ impl RunningSandbox {
     /// due now, whether pending, delivered or given up. `false` if there
     /// is no such notification.
     pub fn redeliver(&self, id: i64) -> Result<bool, Refusal> {
-        let now = self.app.clock.now();
-        let found = self.app.store.tx(|c| {
-            let found = store::notification_order(c, id)?.is_some();
-            if found {
-                store::redeliver(c, id, now)?;
-            }
-            Ok::<_, rusqlite::Error>(found)
-        })?;
-        self.app.wake.notify_one();
-        Ok(found)
+        Ok(admin::redeliver(&self.app, id)?.is_some())
     }
 
     /// ET starts remitting (1 → 2).
@@ -801,25 +788,25 @@ impl RunningSandbox {
         Ok(self.app.reset_clock().map(drop)?)
     }
 
-    /// Adds a fault rule after the others ([`faults`]; `POST /admin/faults`).
+    /// Adds a fault rule after the others ([`faults`]; [`AdminAction::AddFault`]).
     pub fn add_fault(&self, rule: FaultRule) -> Result<(), FaultError> {
         self.app.faults.add(rule)
     }
 
-    /// The fault rules, in matching order (`GET /admin/faults`).
+    /// The fault rules, in matching order ([`AdminAction::ListFaults`]).
     pub fn faults(&self) -> Vec<FaultRule> {
         self.app.faults.list()
     }
 
-    /// Removes every fault rule (`POST /admin/faults/clear`); magic values
-    /// still apply.
+    /// Removes every fault rule ([`AdminAction::ClearFaults`]); magic
+    /// values still apply.
     pub fn clear_faults(&self) {
         self.app.faults.clear();
     }
 
+    /// ET's step on the order ([`AdminAction::OrderStep`]).
     fn admin(&self, order_id: &str, event: Event) -> Result<OrderView, Refusal> {
-        let order = self.app.transition(order_id, None, event, None)?;
-        Ok(OrderView::from(&order))
+        admin::step(&self.app, order_id, event)
     }
 }
 

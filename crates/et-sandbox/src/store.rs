@@ -1273,22 +1273,16 @@ pub(crate) fn notifications_page(
     rows.collect()
 }
 
-/// The order a notification is about, if there is such a notification.
-pub(crate) fn notification_order(c: &Connection, id: i64) -> rusqlite::Result<Option<String>> {
-    c.query_row("SELECT order_id FROM outbox WHERE id = ?1", [id], |r| {
-        r.get(0)
-    })
-    .optional()
-}
-
-/// Makes a notification due at `now`, whether it was pending, delivered or
-/// given up.
-pub(crate) fn redeliver(c: &Connection, id: i64, now: Millis) -> rusqlite::Result<()> {
-    c.execute(
-        "UPDATE outbox SET next_attempt_at = ?2 WHERE id = ?1",
+/// Makes notification `id` due at `now`, whether it was pending, delivered
+/// or given up; the order it is about, `None` if there is no such
+/// notification.
+pub(crate) fn redeliver(c: &Connection, id: i64, now: Millis) -> rusqlite::Result<Option<String>> {
+    c.query_row(
+        "UPDATE outbox SET next_attempt_at = ?2 WHERE id = ?1 RETURNING order_id",
         params![id, now],
+        |r| r.get(0),
     )
-    .map(drop)
+    .optional()
 }
 
 #[cfg(test)]

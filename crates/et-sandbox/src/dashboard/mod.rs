@@ -21,6 +21,7 @@ mod views;
 use et_model::OrderStatus;
 use http::{header, HeaderValue, StatusCode};
 
+use crate::admin::AdminAction;
 use crate::app::App;
 use crate::codes::Refusal;
 use crate::faults::{Fault, FaultRule, Scope, Target, MAGIC};
@@ -356,43 +357,22 @@ fn note_last_change(app: &App, id: &str, note: &str) {
     }
 }
 
-/// The buttons an order offers: (label, admin route, style).
+/// The buttons an order offers: (label, admin route, style), one for each
+/// of [`AdminAction::ORDER_STEPS`] the order's status allows.
 fn actions(o: &store::OrderRecord) -> Vec<(&'static str, String, &'static str)> {
     let status = OrderStatus::from_code(o.status);
     let before_refund = o.status_before_refund.map(OrderStatus::from_code);
-    let all = [
-        ("Pay", Event::Pay, "pay", ""),
-        (
-            "Decline payment",
-            Event::DeclinePayment,
-            "decline-payment",
-            "danger",
-        ),
-        ("Remit", Event::Remit, "remit", ""),
-        ("Receive", Event::Receive, "receive", ""),
-        ("Complete", Event::Complete, "complete", ""),
-        ("Close", Event::Close, "close", "danger"),
-        (
-            "Refund succeeded",
-            Event::RefundResult { success: true },
-            "refund-result?success=true",
-            "",
-        ),
-        (
-            "Refund failed",
-            Event::RefundResult { success: false },
-            "refund-result?success=false",
-            "danger",
-        ),
-    ];
-    all.into_iter()
-        .filter(|(_, event, _, _)| crate::machine::next(status, before_refund, *event).is_ok())
-        .map(|(label, _, action, style)| {
-            (
-                label,
-                format!("/admin/orders/{}/{action}", o.order_id),
-                style,
-            )
+    AdminAction::ORDER_STEPS
+        .into_iter()
+        .filter(|(_, event, ..)| crate::machine::next(status, before_refund, *event).is_ok())
+        .map(|(_, event, label, _)| {
+            let undoes = matches!(
+                event,
+                Event::DeclinePayment | Event::Close | Event::RefundResult { success: false }
+            );
+            let order_id = o.order_id.clone();
+            let path = AdminAction::OrderStep { order_id, event }.path();
+            (label, path, if undoes { "danger" } else { "" })
         })
         .collect()
 }
