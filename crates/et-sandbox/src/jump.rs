@@ -1,5 +1,4 @@
-//! The institution directory's operation (`get_institutions`) and
-//! third-party jump ordering (`merchant_jump_place_order`).
+//! Third-party jump ordering (`merchant_jump_place_order`).
 //!
 //! A jump request is saved under a random token and answered with the
 //! address `/jump/{token}`. There the student sees what the merchant sent,
@@ -12,13 +11,11 @@
 //! places at most one order.
 
 use et_model::{
-    Amount, CountryCode, CreateOrder, CurrencyCode, GetInstitutions, Institution, JumpAddress,
-    JumpPlaceOrder, Payload,
+    Amount, CountryCode, CreateOrder, CurrencyCode, JumpAddress, JumpPlaceOrder, Payload,
 };
 use et_proto::OpenedRequest;
 
 use crate::access::random_token;
-use crate::api::place_order;
 use crate::app::App;
 use crate::codes::{Refusal, SandboxCode};
 use crate::pages;
@@ -26,36 +23,6 @@ use crate::store::{self, JumpRecord};
 
 /// Largest form the jump page accepts.
 pub(crate) const MAX_FORM: usize = 16 * 1024;
-
-/// `get_institutions`: the directory searched by key and type.
-pub(crate) fn get_institutions(
-    app: &App,
-    _: &OpenedRequest,
-    op: GetInstitutions,
-) -> Result<Vec<Institution>, Refusal> {
-    Ok(app
-        .institutions
-        .search(&op.search_key, op.institution_type, op.count))
-}
-
-/// The directory entry for an order's `institution_code` (none when the
-/// code is absent or empty); `200007` for a code the directory lacks.
-pub(crate) fn institution<'a>(
-    app: &'a App,
-    code: Option<&str>,
-) -> Result<Option<&'a Institution>, Refusal> {
-    let Some(code) = code.filter(|c| !c.trim().is_empty()) else {
-        return Ok(None);
-    };
-    app.institutions.get(code).map(Some).ok_or_else(|| {
-        Refusal::new(
-            SandboxCode::UnknownInstitution,
-            format!(
-                "invalid `institution_code`: {code:?} is not in the sandbox's institution directory (search it with get_institutions)"
-            ),
-        )
-    })
-}
 
 /// `merchant_jump_place_order`: saves the request, answers with the page's address.
 pub(crate) fn place_jump(
@@ -73,10 +40,11 @@ pub(crate) fn place_jump(
         token: random_token(),
         merchant_number: req.merchant_number.clone(),
         sub_merchant_number: req.sub_merchant_number.clone(),
+        merchant_order_id: op.merchant_order_id.clone(),
         request,
         order_id: None,
+        created_at: app.clock.now(),
     };
-    let now = app.clock.now();
     let token = app.store.tx(|c| {
         let placed = store::order_by_merchant_order_id(c, &req.merchant_number, &op.merchant_order_id)?;
         if let Some(o) = placed {
@@ -88,7 +56,7 @@ pub(crate) fn place_jump(
                 ),
             ));
         }
-        Ok(store::upsert_jump(c, &record, &op.merchant_order_id, now)?)
+        Ok(store::upsert_jump(c, &record)?)
     })?;
     Ok(vec![JumpAddress {
         jump_url: Some(app.jump_url(&token)),
@@ -138,9 +106,8 @@ pub(crate) fn submit(app: &App, token: &str, form: &[u8]) -> Result<JumpPage, Re
     let fields: Vec<(String, String)> = form_urlencoded::parse(form)
         .map(|(k, v)| (k.into_owned(), v.trim().to_owned()))
         .collect();
-    let placed = order_from_form(app, &op, &fields).and_then(|order| {
-        place_order(app, &jump.merchant_number, &jump.sub_merchant_number, order)
-    });
+    let placed = order_from_form(app, &op, &fields)
+        .and_then(|order| app.place_order(&jump.merchant_number, &jump.sub_merchant_number, order));
     match placed {
         Ok(created) => {
             app.store
@@ -184,7 +151,7 @@ fn order_from_form(
     };
     let missing = |what: &str| invalid(what, "is required: fill it in");
     let institution_code = field("institution_code");
-    let chosen = institution(app, institution_code.as_deref())?;
+    let chosen = app.institutions.for_order(institution_code.as_deref())?;
     let country = field("country_code")
         .map(|c| CountryCode::from_code(&c))
         .or_else(|| chosen.and_then(|i| i.country_code.clone()))

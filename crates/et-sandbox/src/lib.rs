@@ -380,7 +380,7 @@ pub use limits::{Limits, MAX_BODY, WORK_FACTOR};
 pub use lock::LOCK_FILE;
 pub use machine::{Event, IllegalTransition};
 pub use outbox::{MAX_ATTEMPTS, RETRY_MINUTES};
-pub use store::OrderInstitution;
+pub use store::orders::OrderInstitution;
 pub use ticker::{MAX_DELIVERIES, MAX_DELIVERIES_PER_ENDPOINT};
 
 /// Everything that can stop a sandbox from being set up or started.
@@ -844,11 +844,11 @@ impl From<&store::OrderRecord> for OrderView {
         OrderView {
             order_id: o.order_id.clone(),
             merchant_order_id: o.merchant_order_id.clone(),
-            status: OrderStatus::from_code(o.status),
+            status: o.status,
             currency_code: o.currency_code.clone(),
-            amount: o.amount.clone(),
-            tuition_rmb: o.tuition_rmb.clone(),
-            counter_fee: o.counter_fee.clone(),
+            amount: o.amount.to_string(),
+            tuition_rmb: o.tuition_rmb.to_string(),
+            counter_fee: o.counter_fee.to_string(),
             created_at: clock::beijing_datetime(o.created_at),
             updated_at: clock::beijing_datetime(o.updated_at),
         }
@@ -886,7 +886,7 @@ impl From<&store::OutboxRecord> for NotificationView {
         NotificationView {
             id: n.id,
             order_id: n.order_id.clone(),
-            kind: n.kind.clone(),
+            kind: n.kind.as_str().to_owned(),
             url: n.url.clone(),
             body: n.body.clone(),
             attempts: n.attempts,
@@ -938,8 +938,8 @@ impl From<store::DeliveryAttemptRecord> for DeliveryAttemptView {
             attempted_at: clock::beijing_datetime(a.attempted_at),
             url: a.url,
             http_status: a.http_status,
-            acknowledged: a.failure.is_empty(),
-            failure: DeliveryFailure::from_name(&a.failure),
+            acknowledged: a.failure.is_none(),
+            failure: a.failure,
             reply_head: a.reply_head,
             latency_ms: a.latency_ms,
             next_attempt_at: a.next_attempt_at.map(clock::beijing_datetime),

@@ -295,7 +295,7 @@ fn voucher(app: &App, file: &str) -> Reply {
     match order(app, id) {
         Ok(Some(o))
             if matches!(
-                OrderStatus::from_code(o.status),
+                o.status,
                 OrderStatus::AwaitingReceipt | OrderStatus::Completed
             ) =>
         {

@@ -18,7 +18,6 @@
 pub(crate) mod log;
 mod views;
 
-use et_model::OrderStatus;
 use http::{header, HeaderValue, StatusCode};
 
 use crate::admin::AdminAction;
@@ -152,7 +151,7 @@ fn with_faults(app: &App, mut page: OrderPage) -> OrderPage {
         merchant_number: &o.merchant_number,
         order_id: Some(&o.order_id),
         merchant_order_id: Some(&o.merchant_order_id),
-        amount: Some(&o.amount),
+        amount: Some(o.amount.as_str()),
     };
     page.faults = app
         .faults
@@ -360,8 +359,7 @@ fn note_last_change(app: &App, id: &str, note: &str) {
 /// The buttons an order offers: (label, admin route, style), one for each
 /// of [`AdminAction::ORDER_STEPS`] the order's status allows.
 fn actions(o: &store::OrderRecord) -> Vec<(&'static str, String, &'static str)> {
-    let status = OrderStatus::from_code(o.status);
-    let before_refund = o.status_before_refund.map(OrderStatus::from_code);
+    let (status, before_refund) = (o.status, o.status_before_refund);
     AdminAction::ORDER_STEPS
         .into_iter()
         .filter(|(_, event, ..)| crate::machine::next(status, before_refund, *event).is_ok())

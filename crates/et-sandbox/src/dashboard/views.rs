@@ -10,7 +10,7 @@ use super::{
 use crate::app::App;
 use crate::clock::{beijing_datetime, Millis};
 use crate::faults::{self, Fault, FaultRule, Scope, Stage};
-use crate::money::amount_due;
+use crate::money::amount_due_text;
 use crate::pages::head;
 use crate::store::{DeliveryAttemptRecord, LoggedRequest, OrderInstitution, OrderRecord};
 
@@ -55,8 +55,8 @@ fn layout(app: &App, title: &str, refresh: bool, body: Markup) -> Markup {
     }
 }
 
-fn status(code: i64) -> Markup {
-    let meaning = OrderStatus::from_code(code).meaning().unwrap_or("unknown");
+fn status(s: OrderStatus) -> Markup {
+    let (code, meaning) = (s.code(), s.meaning().unwrap_or("unknown"));
     html! { span class=(format!("status s{code}")) { (code) " " (meaning) } }
 }
 
@@ -114,7 +114,7 @@ pub(super) fn orders(app: &App, rows: &[(i64, OrderRecord)], filter: Option<i64>
                     td.merchant-order { (o.merchant_order_id) }
                     td { (status(o.status)) }
                     td.num { (o.amount) " " (o.currency_code) }
-                    td.num { (amount_due(o)) }
+                    td.num { (amount_due_text(o)) }
                     td { (beijing_datetime(o.created_at)) }
                 } } }
             } }
@@ -140,7 +140,7 @@ fn notification_rows(rows: &[NotificationRow], with_order: bool) -> Markup {
                     @if with_order {
                         td.mono { a href=(format!("/orders/{}", n.order_id)) { (n.order_id) } }
                     }
-                    td { (n.kind) details { summary { "body" } pre { (n.body) } } }
+                    td { (n.kind.as_str()) details { summary { "body" } pre { (n.body) } } }
                     td.mono { (n.url) }
                     td.num.attempts { (n.attempts) }
                     td { @if n.delivered_at.is_some() { span.yes { "yes " } } (time(n.delivered_at)) }
@@ -170,7 +170,7 @@ fn attempt_rows(attempts: &[DeliveryAttemptRecord]) -> Markup {
                 td { (beijing_datetime(a.attempted_at)) }
                 td.mono { (a.url) }
                 td.num.http-status { @if let Some(s) = a.http_status { (s) } @else { "—" } }
-                td { @if a.failure.is_empty() { span.yes { "acknowledged" } } @else { span.no { (a.failure) } } }
+                td { @if let Some(f) = a.failure { span.no { (f) } } @else { span.yes { "acknowledged" } } }
                 td.mono.reply { (String::from_utf8_lossy(&a.reply_head)) }
                 td.num { (a.latency_ms) " ms" }
                 td { (time(a.next_attempt_at)) }
@@ -183,7 +183,7 @@ fn attempt_rows(attempts: &[DeliveryAttemptRecord]) -> Markup {
 /// notifications.
 pub(super) fn order(app: &App, p: &OrderPage) -> Markup {
     let o = &p.order;
-    let current = OrderStatus::from_code(o.status);
+    let current = o.status;
     let body = html! {
         h1 { "Order " span.mono #order-id { (o.order_id) } }
         table {
@@ -194,9 +194,9 @@ pub(super) fn order(app: &App, p: &OrderPage) -> Markup {
                 tr { th { "Institution" } td { (i.institution_name_en) " " (i.institution_name_ch) " (" (i.institution_code) ")" } }
             }
             tr { th { "Amount" } td { (o.amount) " " (o.currency_code) } }
-            tr { th { "RMB due" } td { (amount_due(o)) " (tuition " (o.tuition_rmb) " + fee " (o.counter_fee) ")" } }
+            tr { th { "RMB due" } td { (amount_due_text(o)) " (tuition " (o.tuition_rmb) " + fee " (o.counter_fee) ")" } }
             @if !o.refund_order_id.is_empty() {
-                tr { th { "Refund" } td { (o.refund_order_id) ": " (o.refund_amount) " RMB" } }
+                tr { th { "Refund" } td { (o.refund_order_id) ": " (o.refund_amount.as_ref().map_or("", |a| a.as_str())) " RMB" } }
             }
             tr { th { "Created" } td { (beijing_datetime(o.created_at)) } }
             tr { th { "Checkout" } td { a href=(app.pay_url(&o.order_id)) { (app.pay_url(&o.order_id)) } } }
@@ -215,7 +215,7 @@ pub(super) fn order(app: &App, p: &OrderPage) -> Markup {
         section #faults { (order_faults(o, p)) }
         h2 { "Timeline" }
         ol.timeline #timeline {
-            li { (beijing_datetime(o.created_at)) " — created: " (status(0)) }
+            li { (beijing_datetime(o.created_at)) " — created: " (status(OrderStatus::AwaitingPayment)) }
             @for step in &p.history {
                 li {
                     (beijing_datetime(step.at)) " — " (step.event) ": "
@@ -335,7 +335,7 @@ pub(super) fn checkout(
     note: &str,
     token: &str,
 ) -> Markup {
-    let open = OrderStatus::from_code(o.status) == OrderStatus::AwaitingPayment;
+    let open = o.status == OrderStatus::AwaitingPayment;
     html! {
         (DOCTYPE)
         html lang="en" {
@@ -343,7 +343,7 @@ pub(super) fn checkout(
             body.checkout { div.card {
                 h1 { "EasyTransfer sandbox checkout" }
                 @if !note.is_empty() { p.flash.note { (note) } }
-                div.due #amount_rmb { (amount_due(o)) " RMB" }
+                div.due #amount_rmb { (amount_due_text(o)) " RMB" }
                 dl {
                     dt { "Order" } dd #order_id { (o.order_id) }
                     dt { "Merchant order" } dd { (o.merchant_order_id) }
@@ -353,7 +353,7 @@ pub(super) fn checkout(
                     dt { "Amount" } dd { (o.amount) " " (o.currency_code) }
                     dt { "Tuition in RMB" } dd { (o.tuition_rmb) }
                     dt { "Fee in RMB" } dd { (o.counter_fee) }
-                    dt { "Status" } dd #order_status { (o.status) " (" (OrderStatus::from_code(o.status).meaning().unwrap_or("unknown")) ")" }
+                    dt { "Status" } dd #order_status { (o.status.code()) " (" (o.status.meaning().unwrap_or("unknown")) ")" }
                 }
                 @if open {
                     form method="post" action=(format!("/pay/{}", o.order_id)) {
@@ -364,7 +364,7 @@ pub(super) fn checkout(
                                 label { input type="radio" name="pay_type" value=(key) checked[i == 0]; " " (label) }
                             }
                         }
-                        button #pay type="submit" name="action" value="pay" { "Pay " (amount_due(o)) " RMB" }
+                        button #pay type="submit" name="action" value="pay" { "Pay " (amount_due_text(o)) " RMB" }
                         button.danger #decline type="submit" name="action" value="decline" { "Decline payment" }
                     }
                 }
