@@ -25,7 +25,7 @@ use crate::clock::{ClockError, Millis};
 use crate::codes::{order_not_found, Refusal, SandboxCode};
 use crate::faults::{FaultError, FaultRule};
 use crate::machine::Event;
-use crate::OrderView;
+use crate::views::OrderView;
 
 /// One admin action: what it acts on and with which arguments.
 #[derive(Clone, Debug, PartialEq)]

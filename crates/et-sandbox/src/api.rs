@@ -16,11 +16,11 @@ use et_proto::{Message, OpenedRequest, Response, UntypedObject, UntypedValue};
 use crate::app::App;
 use crate::codes::{decimal, invalid, order_not_found};
 use crate::codes::{Refusal, SandboxCode};
-use crate::dashboard::log::{self, Recorder};
 use crate::engine::RefundApplication;
 use crate::faults::{Fault, Plan};
 use crate::machine::{self, Event};
 use crate::money::amount_due;
+use crate::request_log::{self as log, Recorder};
 use crate::store::{self, OrderRecord};
 
 /// At most this many attachments per type and order (attachment upload page).

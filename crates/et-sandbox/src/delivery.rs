@@ -15,7 +15,7 @@ use et_model::NotificationKind;
 
 use crate::app::App;
 use crate::faults::{self, NotifyPlay};
-use crate::outbox::{self, next_attempt};
+use crate::outbox::{self, next_attempt, DeliveryFailure};
 use crate::refund_reply;
 use crate::store::{self, OutboxRecord};
 
@@ -36,33 +36,6 @@ pub const DELIVERY_HEADER: &str = "et-sandbox-delivery";
 
 /// The most of a reply each recorded attempt keeps ([`DeliveryAttemptView::reply_head`](crate::DeliveryAttemptView::reply_head)).
 pub const REPLY_HEAD_BYTES: usize = 512;
-
-et_model::name_enum! {
-    /// Why a delivery attempt failed; its name is what the attempt records.
-    #[non_exhaustive]
-    pub enum DeliveryFailure ("delivery failure") {
-        /// The URL is not `http://` (the sandbox speaks plain HTTP only).
-        NotPlainHttp = "not_plain_http",
-        /// The URL does not make a request.
-        BadUrl = "bad_url",
-        /// Connecting or sending failed, or no reply head came.
-        Transport = "transport",
-        /// The reply body broke off or was larger than the sandbox reads.
-        ReadReply = "read_reply",
-        /// No complete reply within 10 s of real time.
-        Timeout = "timeout",
-        /// A reply came, but not `{"notify_result":"OK"}`.
-        NotAcknowledged = "not_acknowledged",
-        /// Not sent: a `notify_drop` fault ([`crate::faults`]).
-        DroppedByFault = "dropped_by_fault",
-        /// The merchant acknowledged a notification whose `sign` does not
-        /// verify (a `notify_bad_signature` fault): its receiver takes forgeries.
-        AcknowledgedForgery = "acknowledged_forgery",
-        /// A refund result was answered `notify_result` OK, but without its
-        /// `order_id` or a `sign` that verifies (spec 04 §4.4).
-        BadRefundReply = "bad_refund_reply",
-    }
-}
 
 /// A failed attempt: the kind, and what happened in words.
 #[derive(Clone, Debug, PartialEq, Eq)]

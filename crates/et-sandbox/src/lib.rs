@@ -343,9 +343,11 @@ mod outbox;
 mod pages;
 mod refund_reply;
 mod reply;
+mod request_log;
 mod server;
 mod store;
 mod ticker;
+mod views;
 
 use std::fmt;
 use std::net::SocketAddr;
@@ -353,9 +355,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use et_model::OrderStatus;
 use et_proto::EtSide;
-use serde::Serialize;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -369,19 +369,19 @@ pub use config::{
     ET_PRIVATE_PEM, ET_PUBLIC_PEM, MERCHANT_JSON, MERCHANT_PRIVATE_PEM, MERCHANT_PUBLIC_PEM,
     PROFILE_JSON, SANDBOX_JSON,
 };
-pub use dashboard::{
-    ATTEMPTS_SHOWN, MAX_LOGGED_PAYLOAD, ORDER_PAGE_ROWS, PAGE_SIZE, PAY_METHODS, REQUEST_LOG_ROWS,
-};
-pub use delivery::{DeliveryFailure, DELIVERY_HEADER, REPLY_HEAD_BYTES};
+pub use dashboard::{ATTEMPTS_SHOWN, ORDER_PAGE_ROWS, PAGE_SIZE, PAY_METHODS};
+pub use delivery::{DELIVERY_HEADER, REPLY_HEAD_BYTES};
 pub use engine::CLOSE_UNPAID_AFTER_MS;
-pub use faults::{Fault, FaultError, FaultPlan, FaultRule, Scope, Stage};
+pub use faults::{Fault, FaultError, FaultRule, Scope, Stage};
 pub use institutions::{InstitutionDirectory, DEFAULT_PAGE, MAX_PAGE, RESIDENCE};
 pub use limits::{Limits, MAX_BODY, WORK_FACTOR};
 pub use lock::LOCK_FILE;
-pub use machine::{Event, IllegalTransition};
-pub use outbox::{MAX_ATTEMPTS, RETRY_MINUTES};
+pub use machine::Event;
+pub use outbox::{DeliveryFailure, MAX_ATTEMPTS, RETRY_MINUTES};
+pub use request_log::{MAX_LOGGED_PAYLOAD, REQUEST_LOG_ROWS};
 pub use store::orders::OrderInstitution;
 pub use ticker::{MAX_DELIVERIES, MAX_DELIVERIES_PER_ENDPOINT};
+pub use views::{DeliveryAttemptView, NotificationView, OrderView};
 
 /// Everything that can stop a sandbox from being set up or started.
 #[derive(Debug)]
@@ -813,137 +813,6 @@ impl RunningSandbox {
 impl Drop for RunningSandbox {
     fn drop(&mut self) {
         let _ = self.stop.send(true);
-    }
-}
-
-/// An order as the admin API shows it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct OrderView {
-    /// ET order id.
-    pub order_id: String,
-    /// The merchant's own order number.
-    pub merchant_order_id: String,
-    /// Current status.
-    pub status: OrderStatus,
-    /// Order currency.
-    pub currency_code: String,
-    /// Amount in the order currency.
-    pub amount: String,
-    /// Amount in RMB.
-    pub tuition_rmb: String,
-    /// Fee in RMB.
-    pub counter_fee: String,
-    /// Creation time, Beijing time.
-    pub created_at: String,
-    /// Last change, Beijing time.
-    pub updated_at: String,
-}
-
-impl From<&store::OrderRecord> for OrderView {
-    fn from(o: &store::OrderRecord) -> Self {
-        OrderView {
-            order_id: o.order_id.clone(),
-            merchant_order_id: o.merchant_order_id.clone(),
-            status: o.status,
-            currency_code: o.currency_code.clone(),
-            amount: o.amount.to_string(),
-            tuition_rmb: o.tuition_rmb.to_string(),
-            counter_fee: o.counter_fee.to_string(),
-            created_at: clock::beijing_datetime(o.created_at),
-            updated_at: clock::beijing_datetime(o.updated_at),
-        }
-    }
-}
-
-/// A notification in the outbox and how its delivery went.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct NotificationView {
-    /// The notification's id (its outbox row), for
-    /// [`RunningSandbox::notification_attempts`] and
-    /// [`RunningSandbox::redeliver`].
-    pub id: i64,
-    /// ET order id.
-    pub order_id: String,
-    /// `payment_success` (`pay_result` 0 for a declined payment),
-    /// `order_status_change`, `refund_result` or `remittance_voucher`.
-    pub kind: String,
-    /// Destination.
-    pub url: String,
-    /// The signed JSON body.
-    pub body: String,
-    /// Deliveries tried.
-    pub attempts: i64,
-    /// Whether the merchant acknowledged it.
-    pub delivered: bool,
-    /// Whether more attempts will follow.
-    pub pending: bool,
-    /// What went wrong last time ('' if nothing).
-    pub last_error: String,
-}
-
-impl From<&store::OutboxRecord> for NotificationView {
-    fn from(n: &store::OutboxRecord) -> Self {
-        NotificationView {
-            id: n.id,
-            order_id: n.order_id.clone(),
-            kind: n.kind.as_str().to_owned(),
-            url: n.url.clone(),
-            body: n.body.clone(),
-            attempts: n.attempts,
-            delivered: n.delivered_at.is_some(),
-            pending: n.next_attempt_at.is_some(),
-            last_error: n.last_error.clone(),
-        }
-    }
-}
-
-/// One delivery attempt of a notification.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct DeliveryAttemptView {
-    /// The notification tried ([`NotificationView::id`]).
-    pub notification_id: i64,
-    /// The order it is about.
-    pub order_id: String,
-    /// When the attempt started, Beijing sandbox time.
-    pub attempted_at: String,
-    /// Where it was sent.
-    pub url: String,
-    /// The reply's HTTP status, if a reply came.
-    pub http_status: Option<u16>,
-    /// Whether the merchant acknowledged it (`{"notify_result":"OK"}`).
-    pub acknowledged: bool,
-    /// Why not, when it was not.
-    pub failure: Option<DeliveryFailure>,
-    /// The first bytes of the reply, at most [`REPLY_HEAD_BYTES`]
-    /// (empty when no reply was read whole); JSON shows them as text
-    /// (invalid UTF-8 replaced).
-    #[serde(serialize_with = "lossy_text")]
-    pub reply_head: Vec<u8>,
-    /// Real milliseconds from sending to the end of the reply (or the failure).
-    pub latency_ms: i64,
-    /// When the next attempt is due, Beijing sandbox time; `None` once
-    /// delivered or given up.
-    pub next_attempt_at: Option<String>,
-}
-
-fn lossy_text<S: serde::Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(&String::from_utf8_lossy(bytes))
-}
-
-impl From<store::DeliveryAttemptRecord> for DeliveryAttemptView {
-    fn from(a: store::DeliveryAttemptRecord) -> Self {
-        DeliveryAttemptView {
-            notification_id: a.notification_id,
-            order_id: a.order_id,
-            attempted_at: clock::beijing_datetime(a.attempted_at),
-            url: a.url,
-            http_status: a.http_status,
-            acknowledged: a.failure.is_none(),
-            failure: a.failure,
-            reply_head: a.reply_head,
-            latency_ms: a.latency_ms,
-            next_attempt_at: a.next_attempt_at.map(clock::beijing_datetime),
-        }
     }
 }
 

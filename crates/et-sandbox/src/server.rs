@@ -83,7 +83,14 @@ async fn answer(server: Arc<Server>, req: Request<Incoming>) -> Result<Reply, No
     }
     let limit = if api { MAX_BODY } else { jump::MAX_FORM };
     let (parts, body) = req.into_parts();
-    let (body, held) = match read_body(&parts.headers, body, limit, &server).await {
+    let (body, held) = match read_body(
+        &parts.headers,
+        body,
+        limit,
+        (&server.limits, &server.budget, &server.large),
+    )
+    .await
+    {
         Ok(read) => read,
         Err(refusal) => return Ok(text(refusal.status(), refusal.message())),
     };
@@ -399,10 +406,10 @@ fn admin_view(app: &App, id: &str) -> Reply {
     match view {
         Ok(Some((o, notes, institution, attempts))) => {
             let body = serde_json::json!({
-                "order": crate::OrderView::from(&o),
+                "order": crate::views::OrderView::from(&o),
                 "institution": institution,
-                "notifications": notes.iter().map(crate::NotificationView::from).collect::<Vec<_>>(),
-                "delivery_attempts": attempts.into_iter().map(crate::DeliveryAttemptView::from).collect::<Vec<_>>(),
+                "notifications": notes.iter().map(crate::views::NotificationView::from).collect::<Vec<_>>(),
+                "delivery_attempts": attempts.into_iter().map(crate::views::DeliveryAttemptView::from).collect::<Vec<_>>(),
             });
             json(StatusCode::OK, &body)
         }

@@ -15,7 +15,6 @@
 //! Decrypted payloads shown here are the merchant's own test data; no page
 //! shows a private key, an AES key or the notification salt.
 
-pub(crate) mod log;
 mod views;
 
 use http::{header, HeaderValue, StatusCode};
@@ -28,7 +27,7 @@ use crate::machine::Event;
 use crate::reply::{html, reply, Reply};
 use crate::store;
 
-pub use log::{MAX_LOGGED_PAYLOAD, REQUEST_LOG_ROWS};
+pub(crate) use crate::request_log::{MAX_LOGGED_PAYLOAD, REQUEST_LOG_ROWS};
 
 /// Rows on one page of a list (orders, notifications, request log).
 pub const PAGE_SIZE: i64 = 50;
@@ -188,7 +187,7 @@ pub(crate) fn notifications(app: &App, query: &str) -> Reply {
 /// `GET /requests`: the request log, newest first, paged.
 pub(crate) fn requests(app: &App, query: &str) -> Reply {
     let before = number(query, "before");
-    let rows = app.store.tx(|c| store::request_log(c, before, PAGE_SIZE));
+    let rows = crate::request_log::page(app, before, PAGE_SIZE);
     match rows {
         Ok(rows) => html(StatusCode::OK, views::requests(app, &rows)),
         Err(e) => failed(&e.into()),
@@ -200,7 +199,7 @@ pub(crate) fn request(app: &App, id: &str) -> Reply {
     let Ok(id) = id.parse::<i64>() else {
         return not_found(&format!("logged request {id:?}"));
     };
-    match app.store.tx(|c| store::logged_request(c, id)) {
+    match crate::request_log::entry(app, id) {
         Ok(Some(entry)) => html(StatusCode::OK, views::request(app, &entry)),
         Ok(None) => not_found(&format!(
             "logged request {id} (the log keeps the last {REQUEST_LOG_ROWS})"

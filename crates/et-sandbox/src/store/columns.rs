@@ -13,7 +13,7 @@ use et_model::{Amount, NotificationKind, OrderStatus};
 use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ToSqlOutput, ValueRef};
 use rusqlite::ToSql;
 
-use crate::delivery::DeliveryFailure;
+use crate::outbox::DeliveryFailure;
 
 /// A value that goes into and out of one SQLite column as itself.
 pub(crate) trait Column: Sized {

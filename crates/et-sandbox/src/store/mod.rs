@@ -167,7 +167,7 @@ mod tests {
     use et_model::OrderStatus;
 
     use super::*;
-    use crate::delivery::DeliveryFailure;
+    use crate::outbox::DeliveryFailure;
 
     /// A stored value its column's type does not read is an error naming
     /// the type and the value, never a default: an amount, a notification

@@ -130,7 +130,7 @@ pub(crate) fn insert_order(
 ) -> rusqlite::Result<String> {
     let mut row = OrderRecord::new(o.clone(), now);
     // Unique until the sequence number it gets names it.
-    row.order_id = format!("pending-{}", crate::access::random_token());
+    row.order_id = format!("pending-{:016x}", rand::random::<u64>());
     c.prepare_cached(&insert_sql("orders", OrderRecord::COLUMNS))?
         .execute(params_from_iter(row.params()))?;
     let seq = c.last_insert_rowid();

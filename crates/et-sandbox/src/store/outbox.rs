@@ -10,7 +10,7 @@ use rusqlite::{params, params_from_iter, Connection, OptionalExtension};
 
 use super::columns::{insert_sql, record};
 use crate::clock::Millis;
-use crate::delivery::DeliveryFailure;
+use crate::outbox::DeliveryFailure;
 
 record! {
     /// One notification in the outbox: a row of `outbox`.

@@ -38,7 +38,7 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX delivery_attempts_by_order ON delivery_attempts (order_id, id);
     CREATE INDEX delivery_attempts_by_notification ON delivery_attempts (notification_id, id);",
     // 3: what the dashboard reads beyond the engine's tables: the request
-    // log (the last `dashboard::REQUEST_LOG_ROWS` envelopes), each order's
+    // log (the last `request_log::REQUEST_LOG_ROWS` envelopes), each order's
     // status history and the request that created it, and the indexes its
     // keyset-paged lists walk.
     "CREATE TABLE request_log (
