@@ -52,8 +52,8 @@ impl From<&store::OrderRecord> for OrderView {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct NotificationView {
     /// The notification's id (its outbox row), for
-    /// [`RunningSandbox::notification_attempts`] and
-    /// [`RunningSandbox::redeliver`].
+    /// [`RunningSandbox::notification_attempts`](crate::RunningSandbox::notification_attempts) and
+    /// [`RunningSandbox::redeliver`](crate::RunningSandbox::redeliver).
     pub id: i64,
     /// ET order id.
     pub order_id: String,

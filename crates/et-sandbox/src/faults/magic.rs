@@ -41,7 +41,7 @@ impl Magic {
     }
 }
 
-/// The magic values and their failures (the table in the [module docs](self)).
+/// The magic values and their failures (the table in the [module docs](super)).
 pub static MAGIC: LazyLock<Vec<(Magic, Fault)>> = LazyLock::new(|| {
     use Fault::*;
     use Magic::{Amount, Prefix};
