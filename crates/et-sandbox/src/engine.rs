@@ -100,14 +100,12 @@ impl App {
             status_change_notify_url: op.status_change_notify_url.clone().unwrap_or_default(),
         };
         let order_id = self.store.tx(|c| {
-            let used = store::order_by_merchant_order_id(c, &new.merchant_number, &new.merchant_order_id)?;
+            let used =
+                store::order_by_merchant_order_id(c, &new.merchant_number, &new.merchant_order_id)?;
             if let Some(o) = used {
-                return Err(Refusal::new(
-                    SandboxCode::DuplicateMerchantOrderId,
-                    format!(
-                        "merchant_order_id {:?} was already used by merchant {} for order {} (status {}); query that order instead of creating another",
-                        new.merchant_order_id, new.merchant_number, o.order_id, o.status.code()
-                    ),
+                return Err(already_used(
+                    &o,
+                    "query that order instead of creating another",
                 ));
             }
             let order_id = store::insert_order(c, &new, &beijing_compact_date(now), now)?;
@@ -304,6 +302,21 @@ pub(crate) fn notifications(
     out.extend(also);
     out.retain(|n| !n.url.is_empty());
     Ok(out)
+}
+
+/// The refusal of a second order with `o`'s `merchant_order_id` (a
+/// retried create, or a second jump), saying what to do instead.
+pub(crate) fn already_used(o: &OrderRecord, instead: &str) -> Refusal {
+    Refusal::new(
+        SandboxCode::DuplicateMerchantOrderId,
+        format!(
+            "merchant_order_id {:?} was already used by merchant {} for order {} (status {}); {instead}",
+            o.merchant_order_id,
+            o.merchant_number,
+            o.order_id,
+            o.status.code()
+        ),
+    )
 }
 
 /// A stored order that cannot say what a notification needs.

@@ -46,15 +46,10 @@ pub(crate) fn place_jump(
         created_at: app.clock.now(),
     };
     let token = app.store.tx(|c| {
-        let placed = store::order_by_merchant_order_id(c, &req.merchant_number, &op.merchant_order_id)?;
+        let placed =
+            store::order_by_merchant_order_id(c, &req.merchant_number, &op.merchant_order_id)?;
         if let Some(o) = placed {
-            return Err(Refusal::new(
-                SandboxCode::DuplicateMerchantOrderId,
-                format!(
-                    "merchant_order_id {:?} was already used by merchant {} for order {} (status {}); query that order instead",
-                    op.merchant_order_id, req.merchant_number, o.order_id, o.status
-                ),
-            ));
+            return Err(crate::engine::already_used(&o, "query that order instead"));
         }
         Ok(store::upsert_jump(c, &record)?)
     })?;

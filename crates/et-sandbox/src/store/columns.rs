@@ -181,10 +181,26 @@ impl Column for Option<DeliveryFailure> {
     }
 }
 
-/// Declares a record struct whose fields are its table's columns, in
-/// order, each a [`Column`]; it gets `COLUMNS` (their names), `columns()`
-/// (them as a select list), `from_row(row, first)` and `params()` (every
-/// field, `?1` … `?N` in field order).
+/// A row of a table: its columns in field order, each a [`Column`].
+pub(crate) trait Record: Sized {
+    /// The columns, in field order.
+    const COLUMNS: &'static [&'static str];
+
+    /// The record in `row`, its columns from index `first` on.
+    fn from_row(row: &rusqlite::Row<'_>, first: usize) -> rusqlite::Result<Self>;
+
+    /// Every field as a statement parameter, `?1` … in field order.
+    fn params(&self) -> Vec<Param<'_>>;
+
+    /// [`COLUMNS`](Self::COLUMNS) as a select list.
+    fn columns() -> String {
+        Self::COLUMNS.join(", ")
+    }
+}
+
+/// Declares a struct whose fields are its table's columns, in order, each
+/// a [`Column`], and its [`Record`] impl: the column list, the row mapping
+/// and the parameters come from the one declaration.
 macro_rules! record {
     (
         $(#[$meta:meta])*
@@ -197,18 +213,10 @@ macro_rules! record {
             $( $(#[$fmeta])* $fvis $field: $ty, )*
         }
 
-        #[allow(dead_code)]
-        impl $name {
-            /// The columns, in field order.
-            pub(crate) const COLUMNS: &'static [&'static str] = &[$(stringify!($field)),*];
+        impl $crate::store::columns::Record for $name {
+            const COLUMNS: &'static [&'static str] = &[$(stringify!($field)),*];
 
-            /// `COLUMNS` as a select list.
-            pub(crate) fn columns() -> String {
-                Self::COLUMNS.join(", ")
-            }
-
-            /// The record in `row`, its columns from index `first` on.
-            pub(crate) fn from_row(row: &rusqlite::Row<'_>, first: usize) -> rusqlite::Result<Self> {
+            fn from_row(row: &rusqlite::Row<'_>, first: usize) -> rusqlite::Result<Self> {
                 let mut index = first;
                 let mut next = || {
                     index += 1;
@@ -219,8 +227,7 @@ macro_rules! record {
                 })
             }
 
-            /// Every field as a statement parameter, `?1` … in field order.
-            pub(crate) fn params(&self) -> Vec<$crate::store::columns::Param<'_>> {
+            fn params(&self) -> Vec<$crate::store::columns::Param<'_>> {
                 vec![$( $crate::store::columns::Param(&self.$field) ),*]
             }
         }

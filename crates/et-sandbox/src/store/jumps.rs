@@ -2,7 +2,7 @@
 
 use rusqlite::{params_from_iter, Connection, OptionalExtension};
 
-use super::columns::{insert_sql, record};
+use super::columns::{insert_sql, record, Record};
 use crate::clock::Millis;
 
 record! {

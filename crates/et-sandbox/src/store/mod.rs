@@ -24,7 +24,7 @@ use rusqlite::{params, params_from_iter, Connection, OpenFlags, OptionalExtensio
 use crate::clock::Millis;
 use crate::files;
 use crate::Error;
-use columns::record;
+use columns::{record, Record};
 
 pub(crate) use jumps::*;
 pub(crate) use orders::*;

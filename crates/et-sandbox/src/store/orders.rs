@@ -4,7 +4,7 @@
 use et_model::{Amount, OrderStatus};
 use rusqlite::{params, params_from_iter, Connection, OptionalExtension};
 
-use super::columns::{insert_sql, record, Param};
+use super::columns::{insert_sql, record, Param, Record};
 use crate::clock::Millis;
 
 record! {
@@ -233,40 +233,38 @@ pub(crate) fn orders_page(
     rows.collect()
 }
 
-/// Inserts `record`'s columns (`columns`, `params`) into `table` for
-/// order `order_id`: the tables keyed by order.
-fn insert_for_order(
+/// Inserts `row` into `table` (replacing the order's row, if
+/// `or_replace`) for order `order_id`: the tables keyed by order.
+fn insert_for_order<T: Record>(
     c: &Connection,
     table: &str,
     order_id: &str,
-    columns: &[&str],
-    params: Vec<Param<'_>>,
+    row: &T,
     or_replace: bool,
 ) -> rusqlite::Result<()> {
     let all: Vec<&str> = std::iter::once("order_id")
-        .chain(columns.iter().copied())
+        .chain(T::COLUMNS.iter().copied())
         .collect();
     let mut sql = insert_sql(table, &all);
     if or_replace {
         sql = sql.replacen("INSERT", "INSERT OR REPLACE", 1);
     }
     let order_id = order_id.to_owned();
-    let values = std::iter::once(Param(&order_id)).chain(params);
+    let values = std::iter::once(Param(&order_id)).chain(row.params());
     c.prepare_cached(&sql)?
         .execute(params_from_iter(values))
         .map(drop)
 }
 
-/// The one row of a table keyed by order.
-fn for_order<T>(
+/// The order's row of a table keyed by order.
+fn for_order<T: Record>(
     c: &Connection,
     table: &str,
-    select: &str,
     order_id: &str,
-    row: impl FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
 ) -> rusqlite::Result<Option<T>> {
-    let sql = format!("SELECT {select} FROM {table} WHERE order_id = ?1");
-    c.query_row(&sql, [order_id], row).optional()
+    let sql = format!("SELECT {} FROM {table} WHERE order_id = ?1", T::columns());
+    c.query_row(&sql, [order_id], |r| T::from_row(r, 0))
+        .optional()
 }
 
 /// How many attachments of one type an order has.
@@ -365,15 +363,7 @@ pub(crate) fn insert_order_institution(
         institution_name_en: i.institution_name_en.clone().unwrap_or_default(),
         institution_name_ch: i.institution_name_ch.clone().unwrap_or_default(),
     };
-    let columns = OrderInstitution::COLUMNS;
-    insert_for_order(
-        c,
-        "order_institutions",
-        order_id,
-        columns,
-        row.params(),
-        false,
-    )
+    insert_for_order(c, "order_institutions", order_id, &row, false)
 }
 
 /// The institution of an order, if it was placed for one.
@@ -381,10 +371,7 @@ pub(crate) fn order_institution(
     c: &Connection,
     order_id: &str,
 ) -> rusqlite::Result<Option<OrderInstitution>> {
-    let select = OrderInstitution::columns();
-    for_order(c, "order_institutions", &select, order_id, |r| {
-        OrderInstitution::from_row(r, 0)
-    })
+    for_order(c, "order_institutions", order_id)
 }
 
 record! {
@@ -410,14 +397,7 @@ pub(crate) fn record_status(
     order_id: &str,
     s: &StatusChange,
 ) -> rusqlite::Result<()> {
-    insert_for_order(
-        c,
-        "status_history",
-        order_id,
-        StatusChange::COLUMNS,
-        s.params(),
-        false,
-    )
+    insert_for_order(c, "status_history", order_id, s, false)
 }
 
 /// Sets the note of an order's last timeline step.
@@ -466,14 +446,7 @@ pub(crate) fn insert_order_request(
     order_id: &str,
     r: &OrderRequest,
 ) -> rusqlite::Result<()> {
-    insert_for_order(
-        c,
-        "order_requests",
-        order_id,
-        OrderRequest::COLUMNS,
-        r.params(),
-        true,
-    )
+    insert_for_order(c, "order_requests", order_id, r, true)
 }
 
 /// The request that created an order, if it came through `POST /server`.
@@ -481,8 +454,5 @@ pub(crate) fn order_request(
     c: &Connection,
     order_id: &str,
 ) -> rusqlite::Result<Option<OrderRequest>> {
-    let select = OrderRequest::columns();
-    for_order(c, "order_requests", &select, order_id, |r| {
-        OrderRequest::from_row(r, 0)
-    })
+    for_order(c, "order_requests", order_id)
 }

@@ -8,7 +8,7 @@
 use et_model::NotificationKind;
 use rusqlite::{params, params_from_iter, Connection, OptionalExtension};
 
-use super::columns::{insert_sql, record};
+use super::columns::{insert_sql, record, Record};
 use crate::clock::Millis;
 use crate::outbox::DeliveryFailure;
 
