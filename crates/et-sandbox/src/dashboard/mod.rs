@@ -19,7 +19,7 @@ mod views;
 
 use http::{header, HeaderValue, StatusCode};
 
-use crate::admin::AdminAction;
+use crate::admin::{param, AdminAction};
 use crate::app::App;
 use crate::codes::Refusal;
 use crate::faults::{Fault, FaultRule, Scope, Target, MAGIC};
@@ -73,13 +73,6 @@ fn failed(r: &Refusal) -> Reply {
         StatusCode::INTERNAL_SERVER_ERROR,
         views::problem("Failed", &r.message),
     )
-}
-
-/// The `name` parameter of a query string, URL-decoded.
-fn param(query: &str, name: &str) -> Option<String> {
-    form_urlencoded::parse(query.as_bytes())
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.into_owned())
 }
 
 /// A number parameter; absent or not a number is `None`.
