@@ -161,13 +161,20 @@ pub(crate) fn record_serial(
     Ok(n == 1)
 }
 
+/// A fresh store in a temporary directory, for tests.
+#[cfg(test)]
+pub(crate) fn test_store() -> (tempfile::TempDir, Store) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = Store::open(&dir.path().join("t.db")).expect("open");
+    (dir, store)
+}
+
 #[cfg(test)]
 mod tests {
-    use et_model::NotificationKind::{OrderStatusChange, PaymentSuccess};
+    use et_model::NotificationKind::PaymentSuccess;
     use et_model::OrderStatus;
 
     use super::*;
-    use crate::outbox::DeliveryFailure;
 
     /// A stored value its column's type does not read is an error naming
     /// the type and the value, never a default: an amount, a notification
@@ -209,9 +216,7 @@ mod tests {
     }
 
     fn store() -> (tempfile::TempDir, Store) {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let store = Store::open(&dir.path().join("t.db")).expect("open");
-        (dir, store)
+        test_store()
     }
 
     /// SQLite creates `-wal` and `-shm` with the database file's mode, so
@@ -350,153 +355,6 @@ mod tests {
         assert_eq!(other.expect("read"), None, "per merchant");
     }
 
-    #[test]
-    fn delivery_attempts_read_back_per_order_and_per_notification() {
-        let (_d, s) = store();
-        let attempt = |notification_id, order_id: &str, at| DeliveryAttemptRecord {
-            notification_id,
-            order_id: order_id.to_owned(),
-            attempted_at: at,
-            url: "http://x/n".into(),
-            http_status: Some(500),
-            failure: Some(DeliveryFailure::NotAcknowledged),
-            reply_head: b"\xffFAIL".to_vec(),
-            latency_ms: 3,
-            next_attempt_at: Some(at + 60_000),
-        };
-        let (a, b, other) = s
-            .tx(|c| {
-                let a = enqueue(c, "ET1", PaymentSuccess, "http://x/n", "{}", 0)?;
-                let b = enqueue(c, "ET1", OrderStatusChange, "http://x/n", "{}", 0)?;
-                let other = enqueue(c, "ET2", OrderStatusChange, "http://x/n", "{}", 0)?;
-                let timeout = DeliveryAttemptRecord {
-                    http_status: None,
-                    failure: Some(DeliveryFailure::Timeout),
-                    reply_head: vec![],
-                    next_attempt_at: None,
-                    ..attempt(a, "ET1", 20)
-                };
-                for row in [attempt(a, "ET1", 10), attempt(b, "ET1", 15), timeout] {
-                    record_attempt(c, &row, None, "")?;
-                }
-                record_attempt(c, &attempt(other, "ET2", 10), None, "")?;
-                Ok::<_, rusqlite::Error>((a, b, other))
-            })
-            .expect("write");
-        let of_order = s.tx(|c| delivery_attempts(c, "ET1")).expect("read");
-        let times: Vec<_> = of_order.iter().map(|r| r.attempted_at).collect();
-        assert_eq!(times, [10, 15, 20], "oldest first, only ET1's");
-        assert_eq!(of_order[0], attempt(a, "ET1", 10), "round trip, bytes kept");
-        assert_eq!(
-            (of_order[2].http_status, of_order[2].next_attempt_at),
-            (None, None)
-        );
-        let of_a = s.tx(|c| notification_attempts(c, a)).expect("read");
-        assert_eq!(of_a.len(), 2);
-        assert_eq!(
-            s.tx(|c| notification_attempts(c, b)).expect("read").len(),
-            1
-        );
-        assert_eq!(
-            s.tx(|c| notification_attempts(c, other))
-                .expect("read")
-                .len(),
-            1
-        );
-        assert!(s
-            .tx(|c| delivery_attempts(c, "ET3"))
-            .expect("read")
-            .is_empty());
-    }
-
-    #[test]
-    fn outbox_attempts_are_recorded() {
-        let (_d, s) = store();
-        let id = s
-            .tx(|c| enqueue(c, "ET1", PaymentSuccess, "http://x", "{}", 10))
-            .expect("enqueue");
-        assert_eq!(
-            s.tx(|c| due_notifications(c, 9, 4, 10)).expect("due"),
-            vec![]
-        );
-        assert_eq!(s.tx(|c| next_due(c)).expect("next"), Some(10));
-        let attempt = |next_attempt_at, failure| DeliveryAttemptRecord {
-            notification_id: id,
-            order_id: "ET1".into(),
-            attempted_at: 10,
-            url: "http://x".into(),
-            http_status: Some(500),
-            failure,
-            reply_head: vec![],
-            latency_ms: 1,
-            next_attempt_at,
-        };
-        let failed = attempt(Some(70), Some(DeliveryFailure::NotAcknowledged));
-        s.tx(|c| record_attempt(c, &failed, None, "HTTP 500"))
-            .expect("attempt");
-        let rows = s.tx(|c| due_notifications(c, 70, 4, 10)).expect("due");
-        assert_eq!(
-            (rows[0].attempts, rows[0].last_error.as_str()),
-            (1, "HTTP 500")
-        );
-        s.tx(|c| record_attempt(c, &attempt(None, None), Some(80), ""))
-            .expect("ok");
-        let recorded = s.tx(|c| notification_attempts(c, id)).expect("attempts");
-        assert_eq!(
-            recorded,
-            [failed, attempt(None, None)],
-            "both attempts, typed"
-        );
-        assert_eq!(s.tx(|c| next_due(c)).expect("next"), None);
-        let all = s.tx(|c| notifications(c, Some("ET1"))).expect("all");
-        assert_eq!(all[0].delivered_at, Some(80));
-    }
-
-    #[test]
-    fn due_notifications_take_turns_per_endpoint_one_per_order() {
-        let (_d, s) = store();
-        let ids = s
-            .tx(|c| {
-                let mut ids = Vec::new();
-                for (order, url) in [
-                    ("A1", "http://a:1/n?x"),
-                    ("A2", "http://a:1/other"),
-                    ("A3", "http://a:1"),
-                    ("A4", "http://a:1#f"),
-                    ("B1", "http://b:2/n"),
-                    ("B1", "http://b:2/n"),
-                    ("B2", "http://b:2/m"),
-                    ("C1", "http://a:10/n"),
-                ] {
-                    ids.push(enqueue(c, order, PaymentSuccess, url, "{}", 0)?);
-                }
-                Ok::<_, rusqlite::Error>(ids)
-            })
-            .expect("enqueue");
-        let due = |per_endpoint, limit| {
-            s.tx(|c| due_notifications(c, 0, per_endpoint, limit))
-                .expect("due")
-                .iter()
-                .map(|n| n.id)
-                .collect::<Vec<_>>()
-        };
-        // Turn 1: a:1, b:2 and a:10 each; turn 2: a:1 and b:2's next order.
-        assert_eq!(due(2, 100), [ids[0], ids[4], ids[7], ids[1], ids[6]]);
-        assert_eq!(due(2, 2), [ids[0], ids[4]]);
-        assert_eq!(due(4, 100).len(), 7, "B1's second waits for its first");
-        let all = s.tx(|c| notifications(c, None)).expect("all");
-        assert_eq!(all[2].endpoint, "http://a:1");
-        assert_eq!(all[7].endpoint, "http://a:10");
-    }
-
-    #[test]
-    fn an_endpoint_is_scheme_host_and_port() {
-        assert_eq!(endpoint("http://127.0.0.1:9/n?x=1"), "http://127.0.0.1:9");
-        assert_eq!(endpoint("http://a.test"), "http://a.test");
-        assert_eq!(endpoint("http://a.test#f"), "http://a.test");
-        assert_eq!(endpoint("no scheme/x"), "no scheme");
-    }
-
     /// The dashboard's lists walk an index from the page's start: no full
     /// scan and no sort, so a deep page costs what the first one costs.
     #[test]
@@ -521,24 +379,5 @@ mod tests {
             assert!(plan.contains("SEARCH") && plan.contains(index), "{plan}");
             assert!(!plan.contains("TEMP B-TREE"), "sorts: {plan}");
         }
-    }
-
-    #[test]
-    fn the_request_log_keeps_its_last_rows() {
-        let (_d, s) = store();
-        for i in 0..7 {
-            let entry = LoggedRequest {
-                serial_number: i.to_string(),
-                ..LoggedRequest::default()
-            };
-            s.tx(|c| log_request(c, &entry, 3)).expect("logged");
-        }
-        let kept = s.tx(|c| request_log(c, None, 50)).expect("read");
-        let serials: Vec<&str> = kept.iter().map(|e| e.serial_number.as_str()).collect();
-        assert_eq!(serials, ["6", "5", "4"]);
-        let older = s
-            .tx(|c| request_log(c, Some(kept[1].id), 50))
-            .expect("read");
-        assert_eq!(older.len(), 1, "paged by id");
     }
 }

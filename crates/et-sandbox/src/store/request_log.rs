@@ -86,3 +86,28 @@ pub(crate) fn logged_request(c: &Connection, id: i64) -> rusqlite::Result<Option
     )
     .optional()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::test_store as store;
+
+    #[test]
+    fn the_request_log_keeps_its_last_rows() {
+        let (_d, s) = store();
+        for i in 0..7 {
+            let entry = LoggedRequest {
+                serial_number: i.to_string(),
+                ..LoggedRequest::default()
+            };
+            s.tx(|c| log_request(c, &entry, 3)).expect("logged");
+        }
+        let kept = s.tx(|c| request_log(c, None, 50)).expect("read");
+        let serials: Vec<&str> = kept.iter().map(|e| e.serial_number.as_str()).collect();
+        assert_eq!(serials, ["6", "5", "4"]);
+        let older = s
+            .tx(|c| request_log(c, Some(kept[1].id), 50))
+            .expect("read");
+        assert_eq!(older.len(), 1, "paged by id");
+    }
+}
