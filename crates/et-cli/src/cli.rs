@@ -3,6 +3,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+use clap::builder::PossibleValue;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use et_crypto::{KeyPadding, SignHash};
 use et_proto::{
@@ -284,9 +285,12 @@ pub(crate) struct SandboxAdminArgs {
     /// ET order id.
     #[arg(required_unless_present_any = ["advance_clock", "reset_clock"])]
     pub order_id: Option<String>,
-    /// What ET does next.
-    #[arg(value_enum, required_unless_present_any = ["advance_clock", "reset_clock"])]
-    pub action: Option<AdminAction>,
+    /// What ET does next (`show` prints the order and its notifications).
+    #[arg(
+        value_parser = admin_step_names(),
+        required_unless_present_any = ["advance_clock", "reset_clock"]
+    )]
+    pub action: Option<String>,
     /// Instead of an order's step: move the sandbox clock SECONDS forward (at most 3,660
     /// days at once, and 100 years ahead of real time); prints the new sandbox time.
     #[arg(long, value_name = "SECONDS", conflicts_with_all = ["order_id", "action", "reset_clock"])]
@@ -295,6 +299,17 @@ pub(crate) struct SandboxAdminArgs {
     /// notifications move back as much); prints the new sandbox time.
     #[arg(long, conflicts_with_all = ["order_id", "action"])]
     pub reset_clock: bool,
+}
+
+/// `show` and the sandbox's order steps ([`et_sandbox::AdminAction::ORDER_STEPS`]),
+/// each with its help.
+fn admin_step_names() -> clap::builder::PossibleValuesParser {
+    let show = PossibleValue::new(et_sandbox::AdminAction::SHOW)
+        .help("Print the order and its notifications");
+    let steps = et_sandbox::AdminAction::ORDER_STEPS
+        .iter()
+        .map(|&(name, _, _, help)| PossibleValue::new(name).help(help));
+    clap::builder::PossibleValuesParser::new(std::iter::once(show).chain(steps))
 }
 
 /// `et sandbox faults`.
@@ -320,30 +335,6 @@ pub(crate) enum FaultsAction {
     },
     /// Remove every rule (magic values still apply).
     Clear,
-}
-
-/// An admin action of the sandbox.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub(crate) enum AdminAction {
-    /// Print the order and its notifications.
-    Show,
-    /// Pay (0 → 1), as the checkout page does.
-    Pay,
-    /// Decline the payment, as the checkout page's Decline does: the order
-    /// stays at 0, a payment notification with `pay_result` 0 goes out.
-    DeclinePayment,
-    /// Start remitting (1 → 2).
-    Remit,
-    /// Remitted (2 → 3); sends the remittance voucher.
-    Receive,
-    /// Funds received (3 → 4).
-    Complete,
-    /// Close an unpaid order (0 → -1).
-    Close,
-    /// The refund succeeded (-3 → -2).
-    RefundSucceeded,
-    /// The refund failed (-3 → the status before).
-    RefundFailed,
 }
 
 /// `et request …`.

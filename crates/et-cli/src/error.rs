@@ -141,6 +141,8 @@ causes! {
     Sandbox(et_sandbox::Error),
     /// A notification inbox (`et inbox`).
     Inbox(et_inbox::Error),
+    /// A name that is no sandbox admin action.
+    Admin(et_sandbox::AdminParseError),
     /// A file, stdout, the runtime.
     Io(std::io::Error),
     /// Writing JSON.

@@ -1,13 +1,13 @@
 //! `et sandbox init` and `et sandbox serve`.
 
 use et_proto::Profile;
-use et_sandbox::{Exposure, InitOptions, SandboxConfig, SandboxDir};
+use et_sandbox::{AdminAction, Exposure, InitOptions, SandboxConfig, SandboxDir};
 
 use http::Uri;
 
 use crate::cli::{
-    AdminAction, FaultsAction, SandboxAdminArgs, SandboxFaultsArgs, SandboxInitArgs,
-    SandboxServeArgs, SandboxTarget,
+    FaultsAction, SandboxAdminArgs, SandboxFaultsArgs, SandboxInitArgs, SandboxServeArgs,
+    SandboxTarget,
 };
 use crate::error::{CliResult, Failure};
 use crate::input::read_profile_file;
@@ -135,37 +135,55 @@ pub(crate) async fn stop_signal() -> CliResult<&'static str> {
 /// notifications as JSON (or the sandbox time, for a clock step). Exit 3 (a
 /// refusal) when the sandbox refuses the step.
 pub(crate) async fn admin(args: &SandboxAdminArgs) -> CliResult {
-    let (base, browser) = admin_client(&args.target)?;
-    let page = if args.reset_clock {
-        browser
-            .post_json(&format!("{base}/admin/clock/reset"), "{}")
-            .await
+    let action = if args.reset_clock {
+        AdminAction::ResetClock
     } else if let Some(seconds) = args.advance_clock {
-        let url = format!("{base}/admin/clock/advance?seconds={seconds}");
-        browser.post_json(&url, "{}").await
-    } else if let (Some(order), Some(action)) = (&args.order_id, args.action) {
-        let order = form_urlencoded::byte_serialize(order.as_bytes()).collect::<String>();
-        let base = format!("{base}/admin/orders/{order}");
-        match admin_path(action) {
-            None => browser.get(&base).await,
-            Some(action) => browser.post_json(&format!("{base}/{action}"), "{}").await,
-        }
+        AdminAction::AdvanceClock { seconds }
+    } else if let (Some(order), Some(name)) = (&args.order_id, &args.action) {
+        AdminAction::on_order(order, name).map_err(Failure::usage)?
     } else {
         // clap requires both unless a clock step was asked for.
         return Err(Failure::usage("an order id and an action are needed"));
     };
-    print_admin_answer(page)
+    send_admin(
+        &args.target,
+        action.method(),
+        &action.path(),
+        &action.body(),
+    )
+    .await
 }
 
 /// `et sandbox faults`: lists, adds or clears the sandbox's fault rules;
 /// prints the rules as they now are. Exit 3 when the sandbox refuses a rule.
 pub(crate) async fn faults(args: &SandboxFaultsArgs) -> CliResult {
-    let (base, browser) = admin_client(&args.target)?;
-    let url = format!("{base}/admin/faults");
-    let page = match &args.action {
-        FaultsAction::List => browser.get(&url).await,
-        FaultsAction::Add { rule } => browser.post_json(&url, rule).await,
-        FaultsAction::Clear => browser.post_json(&format!("{url}/clear"), "{}").await,
+    let (action, body) = match &args.action {
+        FaultsAction::List => (AdminAction::ListFaults, "{}"),
+        // AddFault's route, with the rule as given: the sandbox says what
+        // is wrong with it.
+        FaultsAction::Add { rule } => (AdminAction::ListFaults, rule.as_str()),
+        FaultsAction::Clear => (AdminAction::ClearFaults, "{}"),
+    };
+    let method = match &args.action {
+        FaultsAction::Add { .. } => http::Method::POST,
+        _ => action.method(),
+    };
+    send_admin(&args.target, method, &action.path(), body).await
+}
+
+/// Sends an admin request (with `body`, for a `POST`) to the sandbox and
+/// prints its answer.
+async fn send_admin(
+    target: &SandboxTarget,
+    method: http::Method,
+    path: &str,
+    body: &str,
+) -> CliResult {
+    let (base, browser) = admin_client(target)?;
+    let url = format!("{base}{path}");
+    let page = match method {
+        http::Method::GET => browser.get(&url).await,
+        _ => browser.post_json(&url, body).await,
     };
     print_admin_answer(page)
 }
@@ -238,18 +256,4 @@ fn refusal_words(text: &str) -> String {
         Ok(Refusal { message, .. }) => message,
         Err(_) => text.trim().to_owned(),
     }
-}
-
-fn admin_path(action: AdminAction) -> Option<&'static str> {
-    Some(match action {
-        AdminAction::Show => return None,
-        AdminAction::Pay => "pay",
-        AdminAction::DeclinePayment => "decline-payment",
-        AdminAction::Remit => "remit",
-        AdminAction::Receive => "receive",
-        AdminAction::Complete => "complete",
-        AdminAction::Close => "close",
-        AdminAction::RefundSucceeded => "refund-result?success=true",
-        AdminAction::RefundFailed => "refund-result?success=false",
-    })
 }

@@ -153,6 +153,93 @@ macro_rules! int_code {
     };
 }
 
+/// Declares a closed enum of string names (no `Other`: a name outside the
+/// list is no value of it), each variant's name written once: the enum
+/// (`Debug`, `Clone`, `Copy`, `Eq`, `Hash`), `ALL`, `as_str()` (the name),
+/// `from_code(name)` (the one lookup verb), `Display` (the name, or the
+/// text after `=>`) and serde as the name.
+///
+/// ```
+/// et_model::name_enum! {
+///     /// How a test went.
+///     pub enum Outcome ("outcome") {
+///         /// It passed.
+///         Passed = "passed",
+///         /// It failed.
+///         Failed = "failed" => "it failed",
+///     }
+/// }
+/// assert_eq!(Outcome::from_code("failed"), Some(Outcome::Failed));
+/// assert_eq!(Outcome::Passed.to_string(), "passed");
+/// assert_eq!(Outcome::Failed.to_string(), "it failed");
+/// assert_eq!(serde_json::to_string(&Outcome::ALL).unwrap(), r#"["passed","failed"]"#);
+/// assert!(serde_json::from_str::<Outcome>(r#""other""#).is_err());
+/// ```
+#[macro_export]
+macro_rules! name_enum {
+    (
+        $(#[$meta:meta])*
+        $vis:vis enum $name:ident ($what:literal) {
+            $( $(#[$vmeta:meta])* $variant:ident = $code:literal $(=> $display:literal)?, )*
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        $vis enum $name {
+            $( $(#[$vmeta])* $variant, )*
+        }
+
+        impl $name {
+            /// Every value, in declaration order.
+            pub const ALL: [$name; <[()]>::len(&[$($crate::name_enum!(@unit $variant)),*])] =
+                [$($name::$variant),*];
+
+            /// The name, as stored and sent.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $( $name::$variant => $code, )*
+                }
+            }
+
+            /// The value named `code`, if any.
+            pub fn from_code(code: &str) -> Option<Self> {
+                match code {
+                    $( $code => Some($name::$variant), )*
+                    _ => None,
+                }
+            }
+        }
+
+        impl ::std::fmt::Display for $name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str(match self {
+                    $( $name::$variant => $crate::name_enum!(@display $code $(, $display)?), )*
+                })
+            }
+        }
+
+        impl $crate::__serde::Serialize for $name {
+            fn serialize<S: $crate::__serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> $crate::__serde::Deserialize<'de> for $name {
+            fn deserialize<D: $crate::__serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let name = <::std::borrow::Cow<'de, str> as $crate::__serde::Deserialize>::deserialize(d)?;
+                $name::from_code(&name).ok_or_else(|| {
+                    <D::Error as $crate::__serde::de::Error>::custom(
+                        format_args!(concat!("unknown ", $what, " {:?}"), name),
+                    )
+                })
+            }
+        }
+    };
+    (@unit $variant:ident) => { () };
+    (@display $code:literal) => { $code };
+    (@display $code:literal, $display:literal) => { $display };
+}
+
 /// Declares a string code enum with an `Other(..)` variant.
 macro_rules! str_code {
     (

@@ -100,6 +100,9 @@ pub use wire::{Extra, FieldRule, RawJson};
 // public only so that et-proto can share them, not part of the model's API.
 #[doc(hidden)]
 pub use wire::{json_number_len, push_json_string};
+// serde, for what `name_enum!` expands to in other crates.
+#[doc(hidden)]
+pub use serde as __serde;
 
 /// The one list of typed operations: calls `$callback!` with one line per
 /// operation, `method: Request => Output,` (each line after its docs), in

@@ -85,49 +85,25 @@ wire_struct! {
     }
 }
 
-/// Which kind a notification is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum NotificationKind {
-    /// [`PaymentSuccess`].
-    PaymentSuccess,
-    /// [`OrderStatusChange`].
-    OrderStatusChange,
-    /// [`RefundResultNotice`].
-    RefundResult,
-    /// [`RemittanceVoucher`].
-    RemittanceVoucher,
-    /// None of the documented kinds.
-    Unknown,
+crate::name_enum! {
+    /// Which kind a notification is; its name (`as_str`, the one table of
+    /// them) is stable (dedup keys, outboxes, reports), its `Display`
+    /// reads as words.
+    pub enum NotificationKind ("notification kind") {
+        /// [`PaymentSuccess`].
+        PaymentSuccess = "payment_success" => "payment success",
+        /// [`OrderStatusChange`].
+        OrderStatusChange = "order_status_change" => "order status change",
+        /// [`RefundResultNotice`].
+        RefundResult = "refund_result" => "refund result",
+        /// [`RemittanceVoucher`].
+        RemittanceVoucher = "remittance_voucher" => "remittance voucher",
+        /// None of the documented kinds.
+        Unknown = "unknown" => "unknown notification",
+    }
 }
 
 impl NotificationKind {
-    /// Every kind.
-    pub const ALL: [NotificationKind; 5] = [
-        NotificationKind::PaymentSuccess,
-        NotificationKind::OrderStatusChange,
-        NotificationKind::RefundResult,
-        NotificationKind::RemittanceVoucher,
-        NotificationKind::Unknown,
-    ];
-
-    /// The kind's stable machine name, the one table of them: `payment_success`,
-    /// `order_status_change`, `refund_result`, `remittance_voucher` or
-    /// `unknown` (dedup keys, outboxes, reports).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            NotificationKind::PaymentSuccess => "payment_success",
-            NotificationKind::OrderStatusChange => "order_status_change",
-            NotificationKind::RefundResult => "refund_result",
-            NotificationKind::RemittanceVoucher => "remittance_voucher",
-            NotificationKind::Unknown => "unknown",
-        }
-    }
-
-    /// The kind whose [`as_str`](Self::as_str) is `name`.
-    pub fn parse(name: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|kind| kind.as_str() == name)
-    }
-
     /// Tells the kind from which fields are present: `notify_type` =
     /// `order_status_change`, else `refund_result`, else
     /// `remittance_voucher_url`, else `pay_result`, else unknown.
@@ -150,18 +126,6 @@ impl NotificationKind {
         } else {
             NotificationKind::Unknown
         }
-    }
-}
-
-impl fmt::Display for NotificationKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            NotificationKind::PaymentSuccess => "payment success",
-            NotificationKind::OrderStatusChange => "order status change",
-            NotificationKind::RefundResult => "refund result",
-            NotificationKind::RemittanceVoucher => "remittance voucher",
-            NotificationKind::Unknown => "unknown notification",
-        })
     }
 }
 

@@ -345,8 +345,8 @@ fn every_notification_kind_round_trips_through_its_one_name() {
     let mut names = std::collections::HashSet::new();
     for kind in NotificationKind::ALL {
         assert!(names.insert(kind.as_str()), "{kind:?} shares its name");
-        assert_eq!(NotificationKind::parse(kind.as_str()), Some(kind));
+        assert_eq!(NotificationKind::from_code(kind.as_str()), Some(kind));
     }
-    assert_eq!(NotificationKind::parse("payment success"), None);
+    assert_eq!(NotificationKind::from_code("payment success"), None);
     assert_eq!(NotificationKind::PaymentSuccess.as_str(), "payment_success");
 }

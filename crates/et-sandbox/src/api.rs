@@ -4,33 +4,27 @@
 //! payload — and answers with a signed response; refusals carry a
 //! [`SandboxCode`] and a message saying what was wrong.
 
-use std::str::FromStr;
-
 use bytes::Bytes;
 use et_crypto::PublicKey;
 use et_model::{
     Amount, ApplyRefund, AttachmentUploaded, CreateOrder, Decimal, Estimate, EstimateAmount,
-    GetPayUrl, GetRate, Operation, OrderCreated, OrderInfo, OrderStatus, PayConfig, PayType,
-    PayUrl, QueryOrders, Rate, RefundAccepted, UploadAttachment,
+    GetInstitutions, GetPayUrl, GetRate, Institution, Operation, OrderCreated, OrderInfo,
+    OrderStatus, PayUrl, QueryOrders, Rate, RefundAccepted, UploadAttachment,
 };
 use et_proto::{Message, OpenedRequest, Response, UntypedObject, UntypedValue};
 
 use crate::app::App;
-use crate::clock::beijing_compact_date;
-use crate::codes::order_not_found;
+use crate::codes::{decimal, invalid, order_not_found};
 use crate::codes::{Refusal, SandboxCode};
-use crate::dashboard::log::{self, Recorder};
 use crate::engine::RefundApplication;
 use crate::faults::{Fault, Plan};
 use crate::machine::{self, Event};
 use crate::money::amount_due;
-use crate::store::{self, NewOrder, OrderRecord};
+use crate::request_log::{self as log, Recorder};
+use crate::store::{self, OrderRecord};
 
 /// At most this many attachments per type and order (attachment upload page).
 pub const MAX_ATTACHMENTS_PER_TYPE: i64 = 5;
-/// `pay_type` of the one way to pay the sandbox offers (its checkout page).
-const CHECKOUT_PAY_TYPE: PayType = PayType(1);
-
 /// The answer to one request: the response body, and the failure the
 /// server plays on it ([`crate::faults`]; none for most requests).
 pub(crate) struct Answer {
@@ -164,7 +158,7 @@ fn dispatch(app: &App, req: &mut OpenedRequest) -> Result<Response, Refusal> {
     let is = |default: &et_model::ServerType| profile.accepts_server_type(default, &server_type);
     // One handler per operation of the list, named after it: a missing one
     // does not compile.
-    use crate::jump::{get_institutions, place_jump as jump_place_order};
+    use crate::jump::place_jump as jump_place_order;
     macro_rules! route {
         ($($(#[$doc:meta])* $method:ident: $op:ident => $output:ident,)*) => {
             $(
@@ -209,50 +203,6 @@ fn run<Op: Operation>(
         })
 }
 
-/// A payload field the sandbox's own checks refuse, worded as et-proto
-/// words a broken [`Rule`](et_model::Rule).
-fn invalid(field: &str, rule: &str) -> Refusal {
-    Refusal::new(
-        SandboxCode::InvalidPayload,
-        format!("invalid `{field}`: {rule}"),
-    )
-}
-
-fn decimal(field: &str, amount: &Amount) -> Result<Decimal, Refusal> {
-    amount
-        .to_decimal()
-        .map_err(|e| invalid(field, &format!("is not a usable amount ({e})")))
-}
-
-/// RMB amount and rate for `amount` of `currency`, from the rate table.
-fn quote(app: &App, currency: &str, amount: Decimal) -> Result<(Decimal, Decimal), Refusal> {
-    let unknown = || {
-        Refusal::new(
-            SandboxCode::UnknownCurrency,
-            format!("the sandbox rate table has no rate for currency {currency:?}"),
-        )
-    };
-    let rate = app.rates.rate(currency).ok_or_else(unknown)?;
-    let rmb = app.rates.to_rmb(currency, amount).ok_or_else(unknown)?;
-    Ok((rmb, rate))
-}
-
-fn counter_fee(app: &App) -> Result<Decimal, Refusal> {
-    app.rates
-        .counter_fee()
-        .map_err(|e| Refusal::new(SandboxCode::Internal, e.to_string()))
-}
-
-fn pay_configs(app: &App, order_id: &str) -> Vec<PayConfig> {
-    vec![PayConfig {
-        pay_url: app.pay_url(order_id),
-        pay_type: CHECKOUT_PAY_TYPE,
-        appid: None,
-        original_id: None,
-        extra: Default::default(),
-    }]
-}
-
 /// The merchant's own order, or `200001`.
 fn owned_order(app: &App, req: &OpenedRequest, order_id: &str) -> Result<OrderRecord, Refusal> {
     app.store
@@ -266,7 +216,7 @@ fn create_order(
     req: &OpenedRequest,
     op: CreateOrder,
 ) -> Result<Vec<OrderCreated>, Refusal> {
-    let created = place_order(app, &req.merchant_number, &req.sub_merchant_number, op)?;
+    let created = app.place_order(&req.merchant_number, &req.sub_merchant_number, op)?;
     // Kept for the dashboard's order page (merchant test data, bounded);
     // the order exists either way, so a failure here is only logged.
     let request = log::order_request(req);
@@ -277,59 +227,6 @@ fn create_order(
         tracing::warn!(order_id = %created.order_id, error = %e, "keeping the creating request failed");
     }
     Ok(vec![created])
-}
-
-/// Creates a merchant's order: for `create_order`, and for the student's
-/// form of a jump ([`crate::jump`]). A known `institution_code` is
-/// required when one is given; the order keeps the directory's names.
-pub(crate) fn place_order(
-    app: &App,
-    merchant_number: &str,
-    sub_merchant_number: &str,
-    op: CreateOrder,
-) -> Result<OrderCreated, Refusal> {
-    let institution = crate::jump::institution(app, op.institution_code.as_deref())?;
-    let amount = decimal(app.et.profile().tuition_spelling.field(), &op.tuition)?;
-    let currency = op.currency_code.as_str();
-    let (rmb, _) = quote(app, currency, amount)?;
-    let fee = counter_fee(app)?;
-    let now = app.clock.now();
-    let new = NewOrder {
-        merchant_number: merchant_number.to_owned(),
-        sub_merchant_number: sub_merchant_number.to_owned(),
-        merchant_order_id: op.merchant_order_id.clone(),
-        currency_code: currency.to_owned(),
-        amount: op.tuition.as_str().to_owned(),
-        tuition_rmb: rmb.to_string(),
-        counter_fee: fee.to_string(),
-        notify_url: op.notify_url.clone().unwrap_or_default(),
-        status_change_notify_url: op.status_change_notify_url.clone().unwrap_or_default(),
-    };
-    // Checked and inserted in one transaction: a retried create never makes a second order.
-    let order_id = app.store.tx(|c| {
-        if let Some(o) = store::order_by_merchant_order_id(c, &new.merchant_number, &new.merchant_order_id)? {
-            return Err(Refusal::new(
-                SandboxCode::DuplicateMerchantOrderId,
-                format!(
-                    "merchant_order_id {:?} was already used by merchant {} for order {} (status {}); query that order instead of creating another",
-                    new.merchant_order_id, new.merchant_number, o.order_id, o.status
-                ),
-            ));
-        }
-        let order_id = store::insert_order(c, &new, &beijing_compact_date(now), now)?;
-        if let Some(institution) = institution {
-            store::insert_order_institution(c, &order_id, institution)?;
-        }
-        Ok(order_id)
-    })?;
-    tracing::info!(%order_id, "order created");
-    Ok(OrderCreated {
-        pay_config_list: pay_configs(app, &order_id),
-        order_id,
-        tuition_rmb: Some(Amount::from_decimal(rmb)),
-        counter_fee: Some(Amount::from_decimal(fee)),
-        extra: Default::default(),
-    })
 }
 
 fn upload_attachment(
@@ -385,15 +282,25 @@ fn is_base64(text: &str) -> bool {
     }
 }
 
+/// `get_institutions`: the [directory](crate::institutions)'s answer.
+fn get_institutions(
+    app: &App,
+    _: &OpenedRequest,
+    op: GetInstitutions,
+) -> Result<Vec<Institution>, Refusal> {
+    Ok(app.institutions.get_institutions(&op))
+}
+
 fn get_pay_url(app: &App, req: &OpenedRequest, op: GetPayUrl) -> Result<Vec<PayUrl>, Refusal> {
     let mut order = owned_order(app, req, &op.order_id)?;
-    let status = OrderStatus::from_code(order.status);
+    let status = order.status;
     if status != OrderStatus::AwaitingPayment {
         return Err(Refusal::new(
             SandboxCode::OrderNotAwaitingPayment,
             format!(
                 "order {} is in status {} ({status}), not awaiting payment",
-                order.order_id, order.status
+                order.order_id,
+                status.code()
             ),
         ));
     }
@@ -403,7 +310,7 @@ fn get_pay_url(app: &App, req: &OpenedRequest, op: GetPayUrl) -> Result<Vec<PayU
         app.store.tx(|c| store::update_order(c, &order))?;
     }
     Ok(vec![PayUrl {
-        pay_config_list: pay_configs(app, &order.order_id),
+        pay_config_list: app.pay_configs(&order.order_id),
         order_id: Some(order.order_id),
         extra: Default::default(),
     }])
@@ -429,21 +336,20 @@ fn query_orders(
 
 /// An order as the batch query reports it.
 pub(crate) fn order_info(o: &OrderRecord) -> OrderInfo {
-    let amount = |t: &str| Amount::new(t).ok();
     OrderInfo {
         order_id: o.order_id.clone(),
         merchant_order_id: Some(o.merchant_order_id.clone()),
-        order_status: OrderStatus::from_code(o.status),
-        tuition_rmb: amount(&o.tuition_rmb),
-        counter_fee: amount(&o.counter_fee),
+        order_status: o.status,
+        tuition_rmb: Some(o.tuition_rmb.clone()),
+        counter_fee: Some(o.counter_fee.clone()),
         currency_code: Some(et_model::CurrencyCode::new(o.currency_code.clone())),
-        tuition: amount(&o.amount),
+        tuition: Some(o.amount.clone()),
         extra: Default::default(),
     }
 }
 
 fn get_rate(app: &App, _: &OpenedRequest, op: GetRate) -> Result<Vec<Rate>, Refusal> {
-    let (_, rate) = quote(app, op.currency_code.as_str(), Decimal::ONE)?;
+    let (_, rate) = app.quote(op.currency_code.as_str(), Decimal::ONE)?;
     Ok(vec![Rate {
         currency_code: op.currency_code,
         rate: Amount::from_decimal(rate),
@@ -457,8 +363,8 @@ fn estimate_amount(
     op: EstimateAmount,
 ) -> Result<Vec<Estimate>, Refusal> {
     let amount = decimal("amount", &op.amount)?;
-    let (rmb, rate) = quote(app, op.currency_code.as_str(), amount)?;
-    let fee = counter_fee(app)?;
+    let (rmb, rate) = app.quote(op.currency_code.as_str(), amount)?;
+    let fee = app.counter_fee()?;
     let total = rmb
         .checked_add(fee)
         .ok_or_else(|| invalid("amount", "is too large"))?;
@@ -477,29 +383,35 @@ fn apply_refund(
     op: ApplyRefund,
 ) -> Result<Vec<RefundAccepted>, Refusal> {
     let order = owned_order(app, req, &op.order_id)?;
-    let due = amount_due(&order);
+    let due = amount_due(&order).map_err(|e| {
+        Refusal::new(
+            SandboxCode::Internal,
+            format!("order {}: {e}", order.order_id),
+        )
+    })?;
     let refund_amount = match &op.refund_amount {
         Some(a) => {
             let asked = decimal("refund_amount", a)?;
-            let max = Decimal::from_str(&due).unwrap_or(Decimal::ZERO);
+            let max = decimal("refund_amount", &due)?;
             if asked <= Decimal::ZERO || asked > max {
                 return Err(invalid(
                     "refund_amount",
                     &format!("must be more than 0 and at most {due}"),
                 ));
             }
-            a.as_str().to_owned()
+            a.clone()
         }
         None => due,
     };
-    if !machine::refundable(OrderStatus::from_code(order.status)) {
+    if !machine::refundable(order.status) {
         // Checked here too so the message names the rule, not just the transition.
-        let status = OrderStatus::from_code(order.status);
+        let status = order.status;
         return Err(Refusal::new(
             SandboxCode::IllegalOrderState,
             format!(
                 "order {} is in status {} ({status}); a refund needs status 1, 2, 3 or 4",
-                order.order_id, order.status
+                order.order_id,
+                status.code()
             ),
         ));
     }

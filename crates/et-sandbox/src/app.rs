@@ -4,6 +4,7 @@
 //! the [ticker](crate::ticker).
 
 use et_crypto::PublicKey;
+use et_model::{PayConfig, PayType};
 use et_proto::EtSide;
 
 use crate::access::Access;
@@ -12,6 +13,9 @@ use crate::config::RateTable;
 use crate::faults::FaultPlan;
 use crate::institutions::InstitutionDirectory;
 use crate::store::{self, Store};
+
+/// `pay_type` of the one way to pay the sandbox offers (its checkout page).
+const CHECKOUT_PAY_TYPE: PayType = PayType(1);
 
 /// `meta` key of the last sandbox time seen.
 pub(crate) const CLOCK_KEY: &str = "clock_ms";
@@ -90,6 +94,17 @@ impl App {
     /// Where the order's checkout page is served.
     pub(crate) fn pay_url(&self, order_id: &str) -> String {
         format!("{}/pay/{order_id}", self.base_url)
+    }
+
+    /// The payment options of an order's answers: its checkout page.
+    pub(crate) fn pay_configs(&self, order_id: &str) -> Vec<PayConfig> {
+        vec![PayConfig {
+            pay_url: self.pay_url(order_id),
+            pay_type: CHECKOUT_PAY_TYPE,
+            appid: None,
+            original_id: None,
+            extra: Default::default(),
+        }]
     }
 
     /// Where the student of a jump places the order.

@@ -4,51 +4,52 @@
 
 use std::fmt;
 
-/// Every `status_code` the sandbox answers with: this list is the
-/// sandbox's status-code table (the crate docs, README and docs/ link here).
-///
-/// ET documents only `000000` (success) and `200003` (order not awaiting
-/// payment); the sandbox keeps those two and defines the rest, grouped like
-/// ET's one known error: `1xxxxx` for the envelope, `2xxxxx` for the order,
-/// `9xxxxx` for the sandbox itself.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum SandboxCode {
-    /// `000000`: success (ET's documented code).
-    Success,
-    /// `100001`: the body is not a JSON envelope (bad JSON, a required envelope field missing or
-    /// mistyped, bad Base64).
-    MalformedBody,
-    /// `100002`: `merchant_number` / `sub_merchant_number` are not known to the sandbox.
-    UnknownMerchant,
-    /// `100003`: this merchant has already used this `serial_number`.
-    DuplicateSerialNumber,
-    /// `100004`: `sign` is missing, not Base64, or does not verify with the merchant's public key.
-    BadSignature,
-    /// `100005`: `aeskey` or `sensitive_data` could not be decrypted.
-    DecryptionFailed,
-    /// `100006`: `data` / `sensitive_data` do not form a valid payload (field and rule in the message).
-    InvalidPayload,
-    /// `100007`: `server_type` names no operation the sandbox knows.
-    UnknownServerType,
-    /// `200001`: no such order for this merchant (another merchant's order included).
-    OrderNotFound,
-    /// `200002`: this merchant already has an order with this `merchant_order_id`
-    /// (the message names it), so a retried create never makes a second order.
-    DuplicateMerchantOrderId,
-    /// `200003`: the order is not awaiting payment (payment address, paying; ET's documented code).
-    OrderNotAwaitingPayment,
-    /// `200004`: the order already has 5 attachments of this type.
-    AttachmentLimit,
-    /// `200005`: the order's status does not allow this action (refund, admin step).
-    IllegalOrderState,
-    /// `200006`: the rate table has no rate for this currency.
-    UnknownCurrency,
-    /// `200007`: `institution_code` is not in the institution directory (the message names the
-    /// field).
-    UnknownInstitution,
-    /// `900001`: the sandbox itself failed (database error); the message says where.
-    Internal,
+et_model::name_enum! {
+    /// Every `status_code` the sandbox answers with: this list is the
+    /// sandbox's status-code table (the crate docs, README and docs/ link here).
+    ///
+    /// ET documents only `000000` (success) and `200003` (order not awaiting
+    /// payment); the sandbox keeps those two and defines the rest, grouped like
+    /// ET's one known error: `1xxxxx` for the envelope, `2xxxxx` for the order,
+    /// `9xxxxx` for the sandbox itself.
+    #[non_exhaustive]
+    pub enum SandboxCode ("sandbox status code") {
+        /// `000000`: success (ET's documented code).
+        Success = "000000",
+        /// `100001`: the body is not a JSON envelope (bad JSON, a required envelope field missing or
+        /// mistyped, bad Base64).
+        MalformedBody = "100001",
+        /// `100002`: `merchant_number` / `sub_merchant_number` are not known to the sandbox.
+        UnknownMerchant = "100002",
+        /// `100003`: this merchant has already used this `serial_number`.
+        DuplicateSerialNumber = "100003",
+        /// `100004`: `sign` is missing, not Base64, or does not verify with the merchant's public key.
+        BadSignature = "100004",
+        /// `100005`: `aeskey` or `sensitive_data` could not be decrypted.
+        DecryptionFailed = "100005",
+        /// `100006`: `data` / `sensitive_data` do not form a valid payload (field and rule in the message).
+        InvalidPayload = "100006",
+        /// `100007`: `server_type` names no operation the sandbox knows.
+        UnknownServerType = "100007",
+        /// `200001`: no such order for this merchant (another merchant's order included).
+        OrderNotFound = "200001",
+        /// `200002`: this merchant already has an order with this `merchant_order_id`
+        /// (the message names it), so a retried create never makes a second order.
+        DuplicateMerchantOrderId = "200002",
+        /// `200003`: the order is not awaiting payment (payment address, paying; ET's documented code).
+        OrderNotAwaitingPayment = "200003",
+        /// `200004`: the order already has 5 attachments of this type.
+        AttachmentLimit = "200004",
+        /// `200005`: the order's status does not allow this action (refund, admin step).
+        IllegalOrderState = "200005",
+        /// `200006`: the rate table has no rate for this currency.
+        UnknownCurrency = "200006",
+        /// `200007`: `institution_code` is not in the institution directory (the message names the
+        /// field).
+        UnknownInstitution = "200007",
+        /// `900001`: the sandbox itself failed (database error); the message says where.
+        Internal = "900001",
+    }
 }
 
 impl SandboxCode {
@@ -71,59 +72,6 @@ impl SandboxCode {
             duplicate_order_code: code(SandboxCode::DuplicateMerchantOrderId),
             ..profile
         }
-    }
-
-    /// Every code, in table order.
-    pub const ALL: &'static [SandboxCode] = &[
-        SandboxCode::Success,
-        SandboxCode::MalformedBody,
-        SandboxCode::UnknownMerchant,
-        SandboxCode::DuplicateSerialNumber,
-        SandboxCode::BadSignature,
-        SandboxCode::DecryptionFailed,
-        SandboxCode::InvalidPayload,
-        SandboxCode::UnknownServerType,
-        SandboxCode::OrderNotFound,
-        SandboxCode::DuplicateMerchantOrderId,
-        SandboxCode::OrderNotAwaitingPayment,
-        SandboxCode::AttachmentLimit,
-        SandboxCode::IllegalOrderState,
-        SandboxCode::UnknownCurrency,
-        SandboxCode::UnknownInstitution,
-        SandboxCode::Internal,
-    ];
-
-    /// The six-digit wire code.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SandboxCode::Success => "000000",
-            SandboxCode::MalformedBody => "100001",
-            SandboxCode::UnknownMerchant => "100002",
-            SandboxCode::DuplicateSerialNumber => "100003",
-            SandboxCode::BadSignature => "100004",
-            SandboxCode::DecryptionFailed => "100005",
-            SandboxCode::InvalidPayload => "100006",
-            SandboxCode::UnknownServerType => "100007",
-            SandboxCode::OrderNotFound => "200001",
-            SandboxCode::DuplicateMerchantOrderId => "200002",
-            SandboxCode::OrderNotAwaitingPayment => "200003",
-            SandboxCode::AttachmentLimit => "200004",
-            SandboxCode::IllegalOrderState => "200005",
-            SandboxCode::UnknownCurrency => "200006",
-            SandboxCode::UnknownInstitution => "200007",
-            SandboxCode::Internal => "900001",
-        }
-    }
-
-    /// The code for a six-digit wire code, if the sandbox uses it.
-    pub fn from_code(code: &str) -> Option<Self> {
-        Self::ALL.iter().copied().find(|c| c.as_str() == code)
-    }
-}
-
-impl fmt::Display for SandboxCode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 
@@ -152,6 +100,25 @@ pub(crate) fn order_not_found(order_id: &str) -> Refusal {
         SandboxCode::OrderNotFound,
         format!("order {order_id:?} not found"),
     )
+}
+
+/// A payload field the sandbox's own checks refuse, worded as et-proto
+/// words a broken [`Rule`](et_model::Rule).
+pub(crate) fn invalid(field: &str, rule: &str) -> Refusal {
+    Refusal::new(
+        SandboxCode::InvalidPayload,
+        format!("invalid `{field}`: {rule}"),
+    )
+}
+
+/// `amount` as a decimal, or why the payload's `field` is refused.
+pub(crate) fn decimal(
+    field: &str,
+    amount: &et_model::Amount,
+) -> Result<rust_decimal::Decimal, Refusal> {
+    amount
+        .to_decimal()
+        .map_err(|e| invalid(field, &format!("is not a usable amount ({e})")))
 }
 
 impl fmt::Display for Refusal {
@@ -236,7 +203,7 @@ mod tests {
     #[test]
     fn codes_are_six_digits_unique_and_round_trip() {
         let mut seen = std::collections::HashSet::new();
-        for &c in SandboxCode::ALL {
+        for c in SandboxCode::ALL {
             assert_eq!(c.as_str().len(), 6);
             assert!(c.as_str().bytes().all(|b| b.is_ascii_digit()));
             assert!(seen.insert(c.as_str()), "duplicate {c}");

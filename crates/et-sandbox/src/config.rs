@@ -336,7 +336,7 @@ impl SandboxDir {
 
     /// Reads the fault rules of `sandbox.json` (`faults`, see
     /// [`crate::faults`]); none if the file or the key is missing.
-    pub fn faults(&self) -> Result<FaultPlan, Error> {
+    pub(crate) fn faults(&self) -> Result<FaultPlan, Error> {
         let path = self.file(SANDBOX_JSON);
         if !path.exists() {
             return Ok(FaultPlan::default());

@@ -15,7 +15,7 @@ use et_model::NotificationKind;
 
 use crate::app::App;
 use crate::faults::{self, NotifyPlay};
-use crate::outbox::{self, next_attempt};
+use crate::outbox::{self, next_attempt, DeliveryFailure};
 use crate::refund_reply;
 use crate::store::{self, OutboxRecord};
 
@@ -36,73 +36,6 @@ pub const DELIVERY_HEADER: &str = "et-sandbox-delivery";
 
 /// The most of a reply each recorded attempt keeps ([`DeliveryAttemptView::reply_head`](crate::DeliveryAttemptView::reply_head)).
 pub const REPLY_HEAD_BYTES: usize = 512;
-
-/// Why a delivery attempt failed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-#[non_exhaustive]
-pub enum DeliveryFailure {
-    /// The URL is not `http://` (the sandbox speaks plain HTTP only).
-    NotPlainHttp,
-    /// The URL does not make a request.
-    BadUrl,
-    /// Connecting or sending failed, or no reply head came.
-    Transport,
-    /// The reply body broke off or was larger than the sandbox reads.
-    ReadReply,
-    /// No complete reply within 10 s of real time.
-    Timeout,
-    /// A reply came, but not `{"notify_result":"OK"}`.
-    NotAcknowledged,
-    /// Not sent: a `notify_drop` fault ([`crate::faults`]).
-    DroppedByFault,
-    /// The merchant acknowledged a notification whose `sign` does not
-    /// verify (a `notify_bad_signature` fault): its receiver takes forgeries.
-    AcknowledgedForgery,
-    /// A refund result was answered `notify_result` OK, but without its
-    /// `order_id` or a `sign` that verifies (spec 04 §4.4).
-    BadRefundReply,
-}
-
-impl DeliveryFailure {
-    const ALL: [DeliveryFailure; 9] = [
-        DeliveryFailure::NotPlainHttp,
-        DeliveryFailure::BadUrl,
-        DeliveryFailure::Transport,
-        DeliveryFailure::ReadReply,
-        DeliveryFailure::Timeout,
-        DeliveryFailure::NotAcknowledged,
-        DeliveryFailure::DroppedByFault,
-        DeliveryFailure::AcknowledgedForgery,
-        DeliveryFailure::BadRefundReply,
-    ];
-
-    /// The name recorded with the attempt.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DeliveryFailure::NotPlainHttp => "not_plain_http",
-            DeliveryFailure::BadUrl => "bad_url",
-            DeliveryFailure::Transport => "transport",
-            DeliveryFailure::ReadReply => "read_reply",
-            DeliveryFailure::Timeout => "timeout",
-            DeliveryFailure::NotAcknowledged => "not_acknowledged",
-            DeliveryFailure::DroppedByFault => "dropped_by_fault",
-            DeliveryFailure::AcknowledgedForgery => "acknowledged_forgery",
-            DeliveryFailure::BadRefundReply => "bad_refund_reply",
-        }
-    }
-
-    /// The failure named `name` ([`as_str`](Self::as_str)), if any.
-    pub fn from_name(name: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|f| f.as_str() == name)
-    }
-}
-
-impl fmt::Display for DeliveryFailure {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
 
 /// A failed attempt: the kind, and what happened in words.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -146,7 +79,7 @@ pub(crate) async fn attempt(app: &Arc<App>, client: &HttpClient, n: OutboxRecord
     let Some(mut attempt) = send_playing_faults(app, client, &n).await else {
         return;
     };
-    if attempt.outcome.is_ok() && n.kind == NotificationKind::RefundResult.as_str() {
+    if attempt.outcome.is_ok() && n.kind == NotificationKind::RefundResult {
         attempt.outcome = refund_reply::check(app, &n.order_id, &attempt.reply)
             .await
             .map_err(|message| Failure::new(DeliveryFailure::BadRefundReply, message));
@@ -157,28 +90,22 @@ pub(crate) async fn attempt(app: &Arc<App>, client: &HttpClient, n: OutboxRecord
         Ok(()) => (Some(now), None, String::new()),
         Err(e) => (None, next_attempt(now, attempts), e.message.clone()),
     };
-    tracing::info!(id = n.id, kind = %n.kind, attempts, ok = delivered.is_some(), %error, "notification attempt");
+    tracing::info!(id = n.id, kind = n.kind.as_str(), attempts, ok = delivered.is_some(), %error, "notification attempt");
     let record = store::DeliveryAttemptRecord {
         notification_id: n.id,
         order_id: n.order_id,
         attempted_at,
         url: n.url,
         http_status: attempt.status,
-        failure: attempt
-            .outcome
-            .err()
-            .map_or("", |e| e.kind.as_str())
-            .to_owned(),
+        failure: attempt.outcome.err().map(|e| e.kind),
         reply_head: reply_head(&attempt.reply).to_vec(),
         latency_ms: i64::try_from(attempt.latency.as_millis()).unwrap_or(i64::MAX),
         next_attempt_at: next,
     };
     let app2 = app.clone();
     let recorded = tokio::task::spawn_blocking(move || {
-        app2.store.tx(|c| {
-            store::record_attempt(c, n.id, delivered, next, &error)?;
-            store::insert_delivery_attempt(c, &record)
-        })
+        app2.store
+            .tx(|c| store::record_attempt(c, &record, delivered, &error))
     });
     match recorded.await {
         Ok(Err(e)) => tracing::error!(error = %e, "recording a delivery attempt failed"),
@@ -357,9 +284,9 @@ mod tests {
     #[test]
     fn failure_names_round_trip() {
         for f in DeliveryFailure::ALL {
-            assert_eq!(DeliveryFailure::from_name(f.as_str()), Some(f));
+            assert_eq!(DeliveryFailure::from_code(f.as_str()), Some(f));
         }
-        assert_eq!(DeliveryFailure::from_name(""), None);
+        assert_eq!(DeliveryFailure::from_code(""), None);
     }
 
     #[test]

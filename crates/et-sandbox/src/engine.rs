@@ -1,4 +1,5 @@
-//! The order engine: every status change goes through [`App::transition`],
+//! The order engine: orders are created by [`App::place_order`], and
+//! every status change goes through [`App::transition`],
 //! which runs the pure step [`apply`] (the [state machine](crate::machine)'s
 //! check, the changed order, and the notifications the change causes as
 //! typed `et_model` values, from [`notifications`]), then saves the order
@@ -10,17 +11,18 @@
 //! [ticker](crate::ticker) calls it each round.
 
 use et_model::{
-    Amount, CurrencyCode, Notification, NotifyType, OrderStatus, OrderStatusChange, PayResult,
-    PaymentSuccess, RefundResult, RefundResultNotice, RemittanceVoucher,
+    Amount, CreateOrder, CurrencyCode, Decimal, Notification, NotifyType, OrderCreated,
+    OrderStatus, OrderStatusChange, PayResult, PaymentSuccess, RefundResult, RefundResultNotice,
+    RemittanceVoucher,
 };
 
 use crate::app::App;
-use crate::clock::{beijing_datetime, Millis};
-use crate::codes::{order_not_found, Refusal, SandboxCode};
+use crate::clock::{beijing_compact_date, beijing_datetime, Millis};
+use crate::codes::{decimal, order_not_found, Refusal, SandboxCode};
 use crate::machine::{self, Event};
 use crate::money::amount_due;
 use crate::outbox;
-use crate::store::{self, OrderRecord};
+use crate::store::{self, NewOrder, OrderRecord};
 
 /// Unpaid orders close after this long (order interface, api-130848849).
 pub const CLOSE_UNPAID_AFTER_MS: Millis = 7 * 24 * 3600 * 1000;
@@ -29,8 +31,8 @@ pub const CLOSE_UNPAID_AFTER_MS: Millis = 7 * 24 * 3600 * 1000;
 pub(crate) struct RefundApplication {
     /// The merchant's refund id (`refund_order_id`).
     pub refund_order_id: String,
-    /// Amount to refund, decimal text.
-    pub refund_amount: String,
+    /// Amount to refund.
+    pub refund_amount: Amount,
 }
 
 /// A notification to queue, and where it goes.
@@ -43,6 +45,85 @@ pub(crate) struct Outgoing {
 }
 
 impl App {
+    /// RMB amount and rate for `amount` of `currency`, from the rate table.
+    pub(crate) fn quote(
+        &self,
+        currency: &str,
+        amount: Decimal,
+    ) -> Result<(Decimal, Decimal), Refusal> {
+        let unknown = || {
+            Refusal::new(
+                SandboxCode::UnknownCurrency,
+                format!("the sandbox rate table has no rate for currency {currency:?}"),
+            )
+        };
+        let rate = self.rates.rate(currency).ok_or_else(unknown)?;
+        let rmb = self.rates.to_rmb(currency, amount).ok_or_else(unknown)?;
+        Ok((rmb, rate))
+    }
+
+    /// The counter fee, from the rate table.
+    pub(crate) fn counter_fee(&self) -> Result<Decimal, Refusal> {
+        self.rates
+            .counter_fee()
+            .map_err(|e| Refusal::new(SandboxCode::Internal, e.to_string()))
+    }
+
+    /// Creates a merchant's order in status 0: for `create_order`, and for
+    /// the student's form of a jump ([`crate::jump`]). A known
+    /// `institution_code` is required when one is given; the order keeps
+    /// the directory's names. Checked and inserted in one transaction: a
+    /// retried create never makes a second order.
+    pub(crate) fn place_order(
+        &self,
+        merchant_number: &str,
+        sub_merchant_number: &str,
+        op: CreateOrder,
+    ) -> Result<OrderCreated, Refusal> {
+        let institution = self
+            .institutions
+            .for_order(op.institution_code.as_deref())?;
+        let amount = decimal(self.et.profile().tuition_spelling.field(), &op.tuition)?;
+        let currency = op.currency_code.as_str();
+        let (rmb, _) = self.quote(currency, amount)?;
+        let fee = self.counter_fee()?;
+        let now = self.clock.now();
+        let new = NewOrder {
+            merchant_number: merchant_number.to_owned(),
+            sub_merchant_number: sub_merchant_number.to_owned(),
+            merchant_order_id: op.merchant_order_id.clone(),
+            currency_code: currency.to_owned(),
+            amount: op.tuition.clone(),
+            tuition_rmb: Amount::from_decimal(rmb),
+            counter_fee: Amount::from_decimal(fee),
+            notify_url: op.notify_url.clone().unwrap_or_default(),
+            status_change_notify_url: op.status_change_notify_url.clone().unwrap_or_default(),
+        };
+        let order_id = self.store.tx(|c| {
+            let used =
+                store::order_by_merchant_order_id(c, &new.merchant_number, &new.merchant_order_id)?;
+            if let Some(o) = used {
+                return Err(already_used(
+                    &o,
+                    "query that order instead of creating another",
+                ));
+            }
+            let order_id = store::insert_order(c, &new, &beijing_compact_date(now), now)?;
+            if let Some(institution) = institution {
+                store::insert_order_institution(c, &order_id, institution)?;
+            }
+            Ok(order_id)
+        })?;
+        tracing::info!(%order_id, "order created");
+        Ok(OrderCreated {
+            pay_config_list: self.pay_configs(&order_id),
+            order_id,
+            tuition_rmb: Some(new.tuition_rmb),
+            counter_fee: Some(new.counter_fee),
+            extra: Default::default(),
+        })
+    }
+
     /// Applies `event` to an order (owned by `owner`, when given) and queues
     /// the notifications it causes.
     pub(crate) fn transition(
@@ -80,7 +161,7 @@ impl App {
                             format!("signing a notification: {e}"),
                         )
                     })?;
-                let kind = out.notification.kind().as_str();
+                let kind = out.notification.kind();
                 store::enqueue(c, &o.order_id, kind, &out.url, &body, now)?;
             }
             Ok::<_, Refusal>(o)
@@ -88,7 +169,7 @@ impl App {
         tracing::info!(
             order_id,
             event = event.name(),
-            status = order.status,
+            status = order.status.code(),
             "order status changed"
         );
         self.wake.notify_one();
@@ -101,7 +182,7 @@ impl App {
         let cutoff = self.clock.now().saturating_sub(CLOSE_UNPAID_AFTER_MS);
         let due = self
             .store
-            .tx(|c| store::orders_created_before(c, OrderStatus::AwaitingPayment.code(), cutoff));
+            .tx(|c| store::orders_created_before(c, OrderStatus::AwaitingPayment, cutoff));
         match due {
             Ok(ids) => {
                 for id in ids {
@@ -125,9 +206,7 @@ pub(crate) fn apply(
     now: Millis,
     voucher_url: &str,
 ) -> Result<(OrderRecord, Vec<Outgoing>), Refusal> {
-    let from = OrderStatus::from_code(o.status);
-    let before_refund = o.status_before_refund.map(OrderStatus::from_code);
-    let to = machine::next(from, before_refund, event).map_err(|e| {
+    let to = machine::next(o.status, o.status_before_refund, event).map_err(|e| {
         let code = match event {
             Event::Pay | Event::DeclinePayment => SandboxCode::OrderNotAwaitingPayment,
             _ => SandboxCode::IllegalOrderState,
@@ -137,9 +216,9 @@ pub(crate) fn apply(
     if let Some(r) = refund {
         o.status_before_refund = Some(o.status);
         o.refund_order_id = r.refund_order_id;
-        o.refund_amount = r.refund_amount;
+        o.refund_amount = Some(r.refund_amount);
     }
-    o.status = to.code();
+    o.status = to;
     o.updated_at = now;
     let outgoing = notifications(&o, event, now, voucher_url)?;
     Ok((o, outgoing))
@@ -165,7 +244,7 @@ pub(crate) fn notifications(
                 notify_type: NotifyType::OrderStatusChange,
                 order_id: o.order_id.clone(),
                 datetime: at.clone(),
-                order_status: OrderStatus::from_code(o.status),
+                order_status: o.status,
                 extend_info: None,
                 extra: Default::default(),
             }),
@@ -182,7 +261,7 @@ pub(crate) fn notifications(
                 } else {
                     PayResult::Failed
                 },
-                pay_amount: amount(&amount_due(o))?,
+                pay_amount: amount_due(o).map_err(|e| stored(o, &e))?,
                 pay_currency_code: Some(CurrencyCode::RMB),
                 pay_datetime: at,
                 extend_info,
@@ -209,7 +288,10 @@ pub(crate) fn notifications(
                 } else {
                     RefundResult::Failed
                 },
-                refund_amount: amount(&o.refund_amount)?,
+                refund_amount: o
+                    .refund_amount
+                    .clone()
+                    .ok_or_else(|| stored(o, &"no refund was applied for"))?,
                 refund_datetime: at,
                 extend_info,
                 extra: Default::default(),
@@ -222,10 +304,25 @@ pub(crate) fn notifications(
     Ok(out)
 }
 
-/// A stored amount (the sandbox wrote it, so it parses).
-fn amount(text: &str) -> Result<Amount, Refusal> {
-    Amount::new(text)
-        .map_err(|e| Refusal::new(SandboxCode::Internal, format!("stored amount: {e}")))
+/// The refusal of a second order with `o`'s `merchant_order_id` (a
+/// retried create, or a second jump), saying what to do instead.
+pub(crate) fn already_used(o: &OrderRecord, instead: &str) -> Refusal {
+    Refusal::new(
+        SandboxCode::DuplicateMerchantOrderId,
+        format!(
+            "merchant_order_id {:?} was already used by merchant {} for order {} (status {}); {instead}",
+            o.merchant_order_id,
+            o.merchant_number,
+            o.order_id,
+            o.status.code()
+        ),
+    )
+}
+
+/// A stored order that cannot say what a notification needs.
+fn stored(o: &OrderRecord, why: &dyn std::fmt::Display) -> Refusal {
+    let why = format!("order {}: {why}", o.order_id);
+    Refusal::new(SandboxCode::Internal, why)
 }
 
 fn first_non_empty(a: &str, b: &str) -> String {
@@ -247,8 +344,10 @@ mod tests {
             notify_url: url(urls[0]),
             status_change_notify_url: url(urls[1]),
             pay_notify_url: url(urls[2]),
-            status_before_refund: before_refund,
-            ..OrderRecord::sample(status)
+            status_before_refund: before_refund.map(OrderStatus::from_code),
+            refund_order_id: "R1".into(),
+            refund_amount: Some(Amount::new("10.00").expect("amount")),
+            ..OrderRecord::sample(OrderStatus::from_code(status))
         }
     }
 
@@ -279,7 +378,7 @@ mod tests {
             let o = order(from, before_refund, urls);
             let refund = (event == Event::ApplyRefund).then(|| RefundApplication {
                 refund_order_id: "R2".into(),
-                refund_amount: "5.00".into(),
+                refund_amount: Amount::new("5.00").expect("amount"),
             });
             let from = OrderStatus::from_code(from);
             let allowed = machine::next(from, before_refund.map(OrderStatus::from_code), event);
@@ -287,7 +386,7 @@ mod tests {
                 prop_assert!(allowed.is_err(), "{event:?} from {from:?} refused but allowed");
                 return Ok(());
             };
-            let to = OrderStatus::from_code(after.status);
+            let to = after.status;
             prop_assert_eq!(allowed, Ok(to));
             let status_url = urls[0] || urls[1];
             let changes = status_url && event != Event::DeclinePayment;
@@ -355,14 +454,14 @@ mod tests {
                 ),
             ]
         );
-        o.status = 2;
+        o.status = OrderStatus::Remitting;
         assert_eq!(
             body(&o, Event::Receive)[1],
             format!(
                 r#"{{"order_id":"{id}","remittance_voucher_url":"http://s/v.pdf","extend_info":"""#
             )
         );
-        (o.status, o.status_before_refund) = (-3, Some(1));
+        (o.status, o.status_before_refund) = (OrderStatus::Refunding, Some(OrderStatus::Paid));
         assert_eq!(
             body(&o, Event::RefundResult { success: false })[1],
             format!(

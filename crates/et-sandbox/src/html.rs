@@ -24,19 +24,18 @@ pub(crate) fn head(title: Markup, script: bool) -> Markup {
     }
 }
 
-/// A stored amount `text` in `currency` as people read it
-/// (`GBP 21,000.00`, [`et_model::Readable`]); text that is not an amount is
-/// shown as it is, so a page still says what is stored.
-pub(crate) fn readable(text: &str, currency: &str) -> String {
-    match Amount::new(text) {
-        Ok(amount) => amount.readable(currency).to_string(),
-        Err(_) => format!("{currency} {text}").trim().to_owned(),
-    }
+/// An amount as people read it, as page text that never breaks inside.
+pub(crate) fn money(amount: &Amount, currency: &str) -> Markup {
+    html! { span.money { (amount.readable(currency)) } }
 }
 
-/// [`readable`] as page text that never breaks inside.
-pub(crate) fn money(text: &str, currency: &str) -> Markup {
-    html! { span.money { (readable(text, currency)) } }
+/// What an order asks the payer for ([`amount_due`](crate::money::amount_due)),
+/// or why it cannot be shown (a stored amount that does not read).
+pub(crate) fn money_due(o: &crate::store::OrderRecord) -> Markup {
+    match crate::money::amount_due(o) {
+        Ok(due) => money(&due, "RMB"),
+        Err(e) => html! { span.no { (e) } },
+    }
 }
 
 /// A bare page saying what went wrong (`title`: "Not found", "Failed").

@@ -7,7 +7,9 @@
 //! `institutions`, where it can be edited; a file without that key gets
 //! the seed list.
 
-use et_model::{CountryCode, Institution, InstitutionType};
+use et_model::{CountryCode, GetInstitutions, Institution, InstitutionType};
+
+use crate::codes::{Refusal, SandboxCode};
 
 /// Institutions returned when a search asks for `count` 0.
 pub const DEFAULT_PAGE: usize = 20;
@@ -24,6 +26,27 @@ pub struct InstitutionDirectory {
 }
 
 impl InstitutionDirectory {
+    /// `get_institutions`: the directory searched by key and type.
+    pub(crate) fn get_institutions(&self, op: &GetInstitutions) -> Vec<Institution> {
+        self.search(&op.search_key, op.institution_type, op.count)
+    }
+
+    /// The entry for an order's `institution_code` (none when the code is
+    /// absent or empty); `200007` for a code the directory lacks.
+    pub(crate) fn for_order(&self, code: Option<&str>) -> Result<Option<&Institution>, Refusal> {
+        let Some(code) = code.filter(|c| !c.trim().is_empty()) else {
+            return Ok(None);
+        };
+        self.get(code).map(Some).ok_or_else(|| {
+            Refusal::new(
+                SandboxCode::UnknownInstitution,
+                format!(
+                    "invalid `institution_code`: {code:?} is not in the sandbox's institution directory (search it with get_institutions)"
+                ),
+            )
+        })
+    }
+
     /// A directory of `institutions`; `Err` names the first entry without a
     /// code or an English name, or a code used twice.
     pub fn new(mut institutions: Vec<Institution>) -> Result<Self, String> {

@@ -206,9 +206,8 @@ pub(crate) async fn read_body(
     headers: &HeaderMap,
     body: Incoming,
     limit: usize,
-    server: &crate::server::Server,
+    (limits, budget, large): (&Limits, &BodyBudget, &LargeLane),
 ) -> Result<(Bytes, Held), BodyRefusal> {
-    let (limits, budget) = (&server.limits, &server.budget);
     let declared = headers
         .get(CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
@@ -227,12 +226,7 @@ pub(crate) async fn read_body(
         return Err(BodyRefusal::Busy);
     }
     let mut buf = match paid >= LARGE_BODY {
-        true => {
-            server
-                .large
-                .run(move || BytesMut::with_capacity(paid))
-                .await
-        }
+        true => large.run(move || BytesMut::with_capacity(paid)).await,
         false => None,
     }
     .unwrap_or_else(|| BytesMut::with_capacity(paid));

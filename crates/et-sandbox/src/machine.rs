@@ -65,7 +65,7 @@ impl Event {
 
 /// An event that is not allowed in the order's current status.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct IllegalTransition {
+pub(crate) struct IllegalTransition {
     /// The order's status.
     pub from: OrderStatus,
     /// What was attempted.

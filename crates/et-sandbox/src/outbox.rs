@@ -1,6 +1,6 @@
 //! The outbox's pure half: the signed body of a typed notification (through
-//! et-proto's [`EtSide::notification_body`], as the sandbox's profile says)
-//! and ET's retry schedule.
+//! et-proto's [`EtSide::notification_body`], as the sandbox's profile says),
+//! ET's retry schedule and why an attempt failed ([`DeliveryFailure`]).
 //! Rows are written by the [engine](crate::engine) in the transaction of the
 //! change that caused them, and sent by [delivery](crate::delivery).
 
@@ -8,6 +8,33 @@ use et_model::Notification;
 use et_proto::{EtSide, NotifyEncoding};
 
 use crate::clock::Millis;
+
+et_model::name_enum! {
+    /// Why a delivery attempt failed; its name is what the attempt records.
+    #[non_exhaustive]
+    pub enum DeliveryFailure ("delivery failure") {
+        /// The URL is not `http://` (the sandbox speaks plain HTTP only).
+        NotPlainHttp = "not_plain_http",
+        /// The URL does not make a request.
+        BadUrl = "bad_url",
+        /// Connecting or sending failed, or no reply head came.
+        Transport = "transport",
+        /// The reply body broke off or was larger than the sandbox reads.
+        ReadReply = "read_reply",
+        /// No complete reply within 10 s of real time.
+        Timeout = "timeout",
+        /// A reply came, but not `{"notify_result":"OK"}`.
+        NotAcknowledged = "not_acknowledged",
+        /// Not sent: a `notify_drop` fault ([`crate::faults`]).
+        DroppedByFault = "dropped_by_fault",
+        /// The merchant acknowledged a notification whose `sign` does not
+        /// verify (a `notify_bad_signature` fault): its receiver takes forgeries.
+        AcknowledgedForgery = "acknowledged_forgery",
+        /// A refund result was answered `notify_result` OK, but without its
+        /// `order_id` or a `sign` that verifies (spec 04 §4.4).
+        BadRefundReply = "bad_refund_reply",
+    }
+}
 
 /// Waits after attempts 1 to 6 (ET: 1, 5, 10, 30, 60, 120 minutes); 7 attempts in all.
 pub const RETRY_MINUTES: [i64; 6] = [1, 5, 10, 30, 60, 120];

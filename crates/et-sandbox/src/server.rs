@@ -11,13 +11,13 @@ use tokio::net::TcpListener;
 use tokio::sync::{watch, Semaphore};
 
 use crate::access::{cross_site, Denied};
+use crate::admin::{AdminAction, AdminAnswer, AdminError, AdminParseError, GET, GET_POST, POST};
 use crate::app::App;
 use crate::clock::beijing_datetime;
 use crate::codes::{Refusal, SandboxCode};
 use crate::delivery::DELIVERY_HEADER;
-use crate::faults::{self, Fault, FaultPlan, FaultRule};
+use crate::faults::{self, Fault};
 use crate::limits::{read_body, BodyBudget, LargeLane, Limits, LARGE_BODY, MAX_BODY};
-use crate::machine::Event;
 use crate::reply::{json, reply, see_other, text, Reply};
 use crate::{api, dashboard, public_pages, store};
 
@@ -96,7 +96,14 @@ async fn answer(server: Arc<Server>, req: Request<Incoming>) -> Result<Reply, No
         public_pages::MAX_FORM
     };
     let (parts, body) = req.into_parts();
-    let (body, held) = match read_body(&parts.headers, body, limit, &server).await {
+    let (body, held) = match read_body(
+        &parts.headers,
+        body,
+        limit,
+        (&server.limits, &server.budget, &server.large),
+    )
+    .await
+    {
         Ok(read) => read,
         Err(refusal) => return Ok(text(refusal.status(), refusal.message())),
     };
@@ -234,21 +241,13 @@ fn route(app: &App, req: &Request<Bytes>) -> Reply {
             || public_pages::jump(app, token),
             || public_pages::jump_submit(app, token, req.body()),
         ),
-        ["admin", "faults"] => get_post(
-            m,
-            || fault_rules(&app.faults),
-            || add_fault(&app.faults, req.body()),
-        ),
-        ["admin", "faults", "clear"] => post(m, || {
-            app.faults.clear();
-            fault_rules(&app.faults)
-        }),
-        ["admin", "faults", "remove"] => post(m, || remove_fault(&app.faults, req.body())),
-        ["admin", "orders", id] => get(m, || admin_view(app, id)),
-        ["admin", "orders", id, action] => post(m, || admin_action(app, id, action, &query)),
-        ["admin", "clock", "advance"] => post(m, || advance_clock(app, &query)),
-        ["admin", "clock", "reset"] => post(m, || reset_clock(app)),
-        ["admin", "notifications", id, "redeliver"] => post(m, || redeliver(app, id)),
+        ["admin", ..] => match AdminAction::parse(m, &segments, &query, req.body()) {
+            Err(AdminParseError::NoRoute) => {
+                return not_found(&format!("no route for {} {path}", req.method()))
+            }
+            Err(AdminParseError::Method { allow }) => (allow, None),
+            parsed => ("", Some(admin(app, parsed))),
+        },
         _ => return not_found(&format!("no route for {} {path}", req.method())),
     };
     answer.unwrap_or_else(|| {
@@ -264,18 +263,9 @@ fn route(app: &App, req: &Request<Bytes>) -> Reply {
 /// A route's `Allow` list, and its answer if it takes the request's method.
 type Routed = (&'static str, Option<Reply>);
 
-const GET: &str = "GET, HEAD";
-const POST: &str = "POST";
-const GET_POST: &str = "GET, HEAD, POST";
-
 /// A route taking `GET` (and `HEAD`).
 fn get(method: &Method, page: impl FnOnce() -> Reply) -> Routed {
     (GET, (method == Method::GET).then(page))
-}
-
-/// A route taking `POST`.
-fn post(method: &Method, action: impl FnOnce() -> Reply) -> Routed {
-    (POST, (method == Method::POST).then(action))
 }
 
 /// A route taking both: a page and what its form sends.
@@ -341,70 +331,32 @@ fn not_json() -> Reply {
     )
 }
 
-/// The fault rules as they now are (`GET /admin/faults`, and the answer
-/// to adding or clearing them).
-fn fault_rules(plan: &FaultPlan) -> Reply {
-    json(
-        StatusCode::OK,
-        &serde_json::json!({ "faults": plan.list() }),
-    )
-}
-
-/// `POST /admin/faults`: adds the [`FaultRule`] in the JSON body.
-fn add_fault(plan: &FaultPlan, body: &[u8]) -> Reply {
-    let added = serde_json::from_slice::<FaultRule>(body)
-        .map_err(|e| format!("not a fault rule: {e}"))
-        .and_then(|rule| plan.add(rule).map_err(|e| e.to_string()));
-    match added {
-        Ok(()) => fault_rules(plan),
-        Err(why) => text(StatusCode::BAD_REQUEST, why),
-    }
-}
-
-/// `POST /admin/faults/remove`: removes the [`FaultRule`] in the JSON body
-/// (the first equal one; 404 if none is, e.g. a `next` rule used up since).
-fn remove_fault(plan: &FaultPlan, body: &[u8]) -> Reply {
-    match serde_json::from_slice::<FaultRule>(body) {
-        Ok(rule) if plan.remove(&rule) => fault_rules(plan),
-        Ok(_) => not_found("no such fault rule (a `next` rule may have been used up)"),
-        Err(e) => text(StatusCode::BAD_REQUEST, format!("not a fault rule: {e}")),
-    }
-}
-
-/// `POST /admin/orders/{id}/{action}`: ET's step on the order.
-fn admin_action(app: &App, id: &str, action: &str, query: &str) -> Reply {
-    match admin_event(action, query) {
-        Some(event) => match app.transition(id, None, event, None) {
-            Ok(order) => admin_view(app, &order.order_id),
-            Err(r) => admin_error(&r),
-        },
-        None => not_found(&format!("no admin action {action:?}")),
-    }
-}
-
-/// The event an admin action path names.
-pub(crate) fn admin_event(action: &str, query: &str) -> Option<Event> {
-    let success = || {
-        form_pairs(query)
-            .find(|(k, _)| k == "success")
-            .map(|(_, v)| v == "true" || v == "1")
+/// An admin action ([`AdminAction`]) carried out, or why not.
+fn admin(app: &App, parsed: Result<AdminAction, AdminParseError>) -> Reply {
+    let answer = match parsed {
+        Ok(action) => action.run(app),
+        Err(e @ (AdminParseError::NoSuchAction(_) | AdminParseError::NotificationId(_))) => {
+            return not_found(&e.to_string())
+        }
+        Err(e) => return text(StatusCode::BAD_REQUEST, e.to_string()),
     };
-    match action {
-        "pay" => Some(Event::Pay),
-        "decline-payment" => Some(Event::DeclinePayment),
-        "remit" => Some(Event::Remit),
-        "receive" => Some(Event::Receive),
-        "complete" => Some(Event::Complete),
-        "close" => Some(Event::Close),
-        "refund-result" => Some(Event::RefundResult {
-            success: success()?,
-        }),
-        _ => None,
+    match answer {
+        Ok(AdminAnswer::Order(order)) => admin_view(app, &order.order_id),
+        Ok(AdminAnswer::Faults(rules)) => {
+            json(StatusCode::OK, &serde_json::json!({ "faults": rules }))
+        }
+        Ok(AdminAnswer::Now(now)) => json(
+            StatusCode::OK,
+            &serde_json::json!({ "now": beijing_datetime(now) }),
+        ),
+        Err(AdminError::Refused(r)) => admin_error(&r),
+        Err(AdminError::NoNotification(id)) => not_found(&format!("no notification {id}")),
+        Err(AdminError::Clock(e)) => text(StatusCode::BAD_REQUEST, e.to_string()),
+        Err(AdminError::Fault(e)) => text(StatusCode::BAD_REQUEST, e.to_string()),
+        Err(AdminError::NoSuchRule) => {
+            not_found("no such fault rule (a `next` rule may have been used up)")
+        }
     }
-}
-
-fn form_pairs(query: &str) -> impl Iterator<Item = (String, String)> + '_ {
-    form_urlencoded::parse(query.as_bytes()).map(|(k, v)| (k.into_owned(), v.into_owned()))
 }
 
 fn admin_error(r: &Refusal) -> Reply {
@@ -429,103 +381,14 @@ fn admin_view(app: &App, id: &str) -> Reply {
     match view {
         Ok(Some((o, notes, institution, attempts))) => {
             let body = serde_json::json!({
-                "order": crate::OrderView::from(&o),
+                "order": crate::views::OrderView::from(&o),
                 "institution": institution,
-                "notifications": notes.iter().map(crate::NotificationView::from).collect::<Vec<_>>(),
-                "delivery_attempts": attempts.into_iter().map(crate::DeliveryAttemptView::from).collect::<Vec<_>>(),
+                "notifications": notes.iter().map(crate::views::NotificationView::from).collect::<Vec<_>>(),
+                "delivery_attempts": attempts.into_iter().map(crate::views::DeliveryAttemptView::from).collect::<Vec<_>>(),
             });
             json(StatusCode::OK, &body)
         }
         Ok(None) => admin_error(&crate::codes::order_not_found(id)),
         Err(e) => admin_error(&Refusal::from(e)),
-    }
-}
-
-/// `POST /admin/notifications/{id}/redeliver`: due now, whatever its
-/// state; answers the order's admin view.
-fn redeliver(app: &App, id: &str) -> Reply {
-    let now = app.clock.now();
-    let found = id.parse::<i64>().ok().map(|id| {
-        app.store.tx(|c| {
-            let order = store::notification_order(c, id)?;
-            if order.is_some() {
-                store::redeliver(c, id, now)?;
-            }
-            Ok::<_, rusqlite::Error>(order)
-        })
-    });
-    match found {
-        Some(Ok(Some(order_id))) => {
-            app.wake.notify_one();
-            admin_view(app, &order_id)
-        }
-        Some(Err(e)) => admin_error(&Refusal::from(e)),
-        _ => not_found(&format!("no notification {id:?}")),
-    }
-}
-
-/// `POST /admin/clock/advance?seconds=N`: the new time, or why not (400).
-fn advance_clock(app: &App, query: &str) -> Reply {
-    let seconds = form_pairs(query)
-        .find(|(k, _)| k == "seconds")
-        .and_then(|(_, v)| v.parse::<u64>().ok());
-    match seconds.map(|s| app.advance_clock(Duration::from_secs(s))) {
-        Some(Ok(now)) => sandbox_time(now),
-        Some(Err(refused)) => text(StatusCode::BAD_REQUEST, refused.to_string()),
-        None => text(
-            StatusCode::BAD_REQUEST,
-            "POST /admin/clock/advance?seconds=N",
-        ),
-    }
-}
-
-/// `POST /admin/clock/reset`: back to real time; the new time.
-fn reset_clock(app: &App) -> Reply {
-    match app.reset_clock() {
-        Ok(now) => sandbox_time(now),
-        Err(e) => admin_error(&Refusal::from(e)),
-    }
-}
-
-/// `{"now": "YYYY-MM-DD HH:MM:SS"}`, Beijing sandbox time.
-fn sandbox_time(now: crate::clock::Millis) -> Reply {
-    json(
-        StatusCode::OK,
-        &serde_json::json!({ "now": beijing_datetime(now) }),
-    )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn admin_actions_map_to_events() {
-        assert_eq!(admin_event("remit", ""), Some(Event::Remit));
-        assert_eq!(
-            admin_event("refund-result", "success=false"),
-            Some(Event::RefundResult { success: false })
-        );
-        assert_eq!(
-            admin_event("refund-result", ""),
-            None,
-            "the outcome is required"
-        );
-        assert_eq!(
-            admin_event("decline-payment", ""),
-            Some(Event::DeclinePayment)
-        );
-        assert_eq!(admin_event("explode", ""), None);
-    }
-
-    #[test]
-    fn query_values_are_percent_decoded() {
-        assert_eq!(
-            admin_event("refund-result", "note=a%26b&succ%65ss=%74rue"),
-            Some(Event::RefundResult { success: true })
-        );
-        let pairs: Vec<_> = form_pairs("a=x%20y&b=1+2&&c").collect();
-        let expected = [("a", "x y"), ("b", "1 2"), ("c", "")];
-        assert_eq!(pairs, expected.map(|(k, v)| (k.to_owned(), v.to_owned())));
     }
 }

@@ -16,15 +16,14 @@
 //! Decrypted payloads shown here are the merchant's own test data; no page
 //! shows a private key, an AES key or the notification salt.
 
-pub(crate) mod log;
 mod sign_check;
 mod views;
 
 use sign_check::SignCheck;
 
-use et_model::OrderStatus;
 use http::{header, HeaderValue, StatusCode};
 
+use crate::admin::{param, AdminAction};
 use crate::app::App;
 use crate::faults::{Fault, FaultRule, Scope, Target, MAGIC};
 use crate::html::{failed, not_found};
@@ -33,7 +32,7 @@ use crate::page_reads::declined;
 use crate::reply::{html, reply, Reply};
 use crate::store;
 
-pub use log::{MAX_LOGGED_PAYLOAD, REQUEST_LOG_ROWS};
+pub(crate) use crate::request_log::{MAX_LOGGED_PAYLOAD, REQUEST_LOG_ROWS};
 
 /// Rows on one page of a list (orders, notifications, request log).
 pub const PAGE_SIZE: i64 = 50;
@@ -58,13 +57,6 @@ fn with_attempts(
             Ok((n, attempts))
         })
         .collect()
-}
-
-/// The `name` parameter of a query string, URL-decoded.
-fn param(query: &str, name: &str) -> Option<String> {
-    form_urlencoded::parse(query.as_bytes())
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.into_owned())
 }
 
 /// A number parameter; absent or not a number is `None`.
@@ -157,7 +149,7 @@ fn with_faults(app: &App, mut page: OrderPage) -> OrderPage {
         merchant_number: &o.merchant_number,
         order_id: Some(&o.order_id),
         merchant_order_id: Some(&o.merchant_order_id),
-        amount: Some(&o.amount),
+        amount: Some(o.amount.as_str()),
     };
     page.faults = app
         .faults
@@ -194,7 +186,7 @@ pub(crate) fn notifications(app: &App, query: &str) -> Reply {
 /// `GET /requests`: the request log, newest first, paged.
 pub(crate) fn requests(app: &App, query: &str) -> Reply {
     let before = number(query, "before");
-    let rows = app.store.tx(|c| store::request_log(c, before, PAGE_SIZE));
+    let rows = crate::request_log::page(app, before, PAGE_SIZE);
     match rows {
         Ok(rows) => html(StatusCode::OK, views::requests(app, &rows)),
         Err(e) => failed(&e.into()),
@@ -206,7 +198,7 @@ pub(crate) fn request(app: &App, id: &str) -> Reply {
     let Ok(id) = id.parse::<i64>() else {
         return not_found(&format!("logged request {id:?}"));
     };
-    match app.store.tx(|c| store::logged_request(c, id)) {
+    match crate::request_log::entry(app, id) {
         Ok(Some(entry)) => {
             // Redone for the page: a refused envelope is kept as received.
             let check = (!entry.verified && !entry.truncated)
@@ -286,43 +278,21 @@ pub(crate) fn asset(file: &str) -> Reply {
     }
 }
 
-/// The buttons an order offers: (label, admin route, style).
+/// The buttons an order offers: (label, admin route, style), one for each
+/// of [`AdminAction::ORDER_STEPS`] the order's status allows.
 fn actions(o: &store::OrderRecord) -> Vec<(&'static str, String, &'static str)> {
-    let status = OrderStatus::from_code(o.status);
-    let before_refund = o.status_before_refund.map(OrderStatus::from_code);
-    let all = [
-        ("Pay", Event::Pay, "pay", ""),
-        (
-            "Decline payment",
-            Event::DeclinePayment,
-            "decline-payment",
-            "danger",
-        ),
-        ("Remit", Event::Remit, "remit", ""),
-        ("Receive", Event::Receive, "receive", ""),
-        ("Complete", Event::Complete, "complete", ""),
-        ("Close", Event::Close, "close", "danger"),
-        (
-            "Refund succeeded",
-            Event::RefundResult { success: true },
-            "refund-result?success=true",
-            "",
-        ),
-        (
-            "Refund failed",
-            Event::RefundResult { success: false },
-            "refund-result?success=false",
-            "danger",
-        ),
-    ];
-    all.into_iter()
-        .filter(|(_, event, _, _)| crate::machine::next(status, before_refund, *event).is_ok())
-        .map(|(label, _, action, style)| {
-            (
-                label,
-                format!("/admin/orders/{}/{action}", o.order_id),
-                style,
-            )
+    let (status, before_refund) = (o.status, o.status_before_refund);
+    AdminAction::ORDER_STEPS
+        .into_iter()
+        .filter(|(_, event, ..)| crate::machine::next(status, before_refund, *event).is_ok())
+        .map(|(_, event, label, _)| {
+            let undoes = matches!(
+                event,
+                Event::DeclinePayment | Event::Close | Event::RefundResult { success: false }
+            );
+            let order_id = o.order_id.clone();
+            let path = AdminAction::OrderStep { order_id, event }.path();
+            (label, path, if undoes { "danger" } else { "" })
         })
         .collect()
 }

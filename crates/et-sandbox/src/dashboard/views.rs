@@ -11,10 +11,9 @@ use super::{
 use crate::app::App;
 use crate::clock::{beijing_datetime, Millis};
 use crate::config::PROFILE_JSON;
-use crate::delivery::DeliveryFailure;
 use crate::faults::{self, Fault, FaultRule, Magic, Scope, Stage, MAGIC};
-use crate::html::{head, money};
-use crate::money::amount_due;
+use crate::html::{head, money, money_due};
+use crate::outbox::DeliveryFailure;
 use crate::store::{DeliveryAttemptRecord, LoggedRequest, OrderRecord};
 
 /// Seconds between self-refreshes of the lists and the order page.
@@ -58,17 +57,17 @@ fn layout(app: &App, title: &str, refresh: bool, body: Markup) -> Markup {
     }
 }
 
-fn status(code: i64) -> Markup {
-    let meaning = OrderStatus::from_code(code).meaning().unwrap_or("unknown");
+fn status(s: OrderStatus) -> Markup {
+    let (code, meaning) = (s.code(), s.meaning().unwrap_or("unknown"));
     html! { span class=(format!("status s{code}")) { (code) " " (meaning) } }
 }
 
 /// An order's status, and that its last payment was declined when it was
 /// (the order still awaits payment).
-fn order_status(code: i64, declined: bool) -> Markup {
+fn order_status(s: OrderStatus, declined: bool) -> Markup {
     html! {
-        (status(code))
-        @if declined && OrderStatus::from_code(code) == OrderStatus::AwaitingPayment {
+        (status(s))
+        @if declined && s == OrderStatus::AwaitingPayment {
             " " span.status.declined { "payment declined" }
         }
     }
@@ -124,7 +123,7 @@ pub(super) fn orders(app: &App, rows: &[OrderRow], filter: Option<i64>) -> Marku
                     td.merchant-order { (o.merchant_order_id) }
                     td { (order_status(o.status, row.declined)) }
                     td.num { (money(&o.amount, &o.currency_code)) }
-                    td.num { (money(&amount_due(o), "RMB")) }
+                    td.num { (money_due(o)) }
                     td.when { (beijing_datetime(o.created_at)) }
                 } } }
             } }
@@ -171,7 +170,7 @@ fn notification_rows(rows: &[NotificationRow], with_order: bool) -> Markup {
                     td { @if n.delivered_at.is_some() { span.yes { "yes " } } (time(n.delivered_at)) }
                     td { (time(n.next_attempt_at)) }
                     td.last-error {
-                        @match attempts.last().and_then(|a| reply_explained(&n.kind, a)) {
+                        @match attempts.last().and_then(|a| reply_explained(n.kind.as_str(), a)) {
                             Some(why) => { (why) }
                             None => { (n.last_error) }
                         }
@@ -181,7 +180,7 @@ fn notification_rows(rows: &[NotificationRow], with_order: bool) -> Markup {
                     } }
                 }
                 @if !attempts.is_empty() {
-                    tr.attempts-row { td colspan=(columns) { (attempt_rows(&n.kind, attempts)) } }
+                    tr.attempts-row { td colspan=(columns) { (attempt_rows(n.kind.as_str(), attempts)) } }
                 }
             } }
         } }
@@ -201,7 +200,7 @@ fn attempt_rows(kind: &str, attempts: &[DeliveryAttemptRecord]) -> Markup {
                 td.mono { (a.url) }
                 td.num.http-status { @if let Some(s) = a.http_status { (s) } @else { "—" } }
                 td.outcome {
-                    @if a.failure.is_empty() { span.yes { "acknowledged" } } @else { span.no { (a.failure) } }
+                    @if let Some(f) = a.failure { span.no { (f) } } @else { span.yes { "acknowledged" } }
                     @if let Some(why) = reply_explained(kind, a) { div.why { (why) } }
                 }
                 td.mono.reply { (String::from_utf8_lossy(&a.reply_head)) }
@@ -216,7 +215,7 @@ fn attempt_rows(kind: &str, attempts: &[DeliveryAttemptRecord]) -> Markup {
 /// answered and what ET expects instead (the refund result's reply
 /// differs). `None` for any other outcome.
 fn reply_explained(kind: &str, a: &DeliveryAttemptRecord) -> Option<Markup> {
-    let failure = DeliveryFailure::from_name(&a.failure)?;
+    let failure = a.failure?;
     let refund = kind == NotificationKind::RefundResult.as_str();
     let expected = if refund {
         r#"{"order_id":"<the notification's order_id>","notify_result":"OK","sign":"<MD5 with your salt>"}"#
@@ -251,7 +250,7 @@ fn reply_explained(kind: &str, a: &DeliveryAttemptRecord) -> Option<Markup> {
 /// notifications.
 pub(super) fn order(app: &App, p: &OrderPage) -> Markup {
     let o = &p.order;
-    let current = OrderStatus::from_code(o.status);
+    let current = o.status;
     let body = html! {
         h1 { "Order " span.mono #order-id { (o.order_id) } }
         table {
@@ -262,9 +261,9 @@ pub(super) fn order(app: &App, p: &OrderPage) -> Markup {
                 tr { th { "Institution" } td { (i.institution_name_en) " " span lang="zh" { (i.institution_name_ch) } " (" span.code { (i.institution_code) } ")" } }
             }
             tr { th { "Amount" } td { (money(&o.amount, &o.currency_code)) } }
-            tr { th { "RMB due" } td { (money(&amount_due(o), "RMB")) " (tuition " (money(&o.tuition_rmb, "RMB")) " + fee " (money(&o.counter_fee, "RMB")) ")" } }
+            tr { th { "RMB due" } td { (money_due(o)) " (tuition " (money(&o.tuition_rmb, "RMB")) " + fee " (money(&o.counter_fee, "RMB")) ")" } }
             @if !o.refund_order_id.is_empty() {
-                tr { th { "Refund" } td { (o.refund_order_id) ": " (money(&o.refund_amount, "RMB")) } }
+                tr { th { "Refund" } td { (o.refund_order_id) ": " @if let Some(a) = &o.refund_amount { (money(a, "RMB")) } } }
             }
             tr { th { "Created" } td { (beijing_datetime(o.created_at)) } }
             tr { th { "Checkout" } td { a href=(app.pay_url(&o.order_id)) { (app.pay_url(&o.order_id)) } } }
@@ -283,7 +282,7 @@ pub(super) fn order(app: &App, p: &OrderPage) -> Markup {
         section #faults { (order_faults(o, p)) }
         h2 { "Timeline" }
         ol.timeline #timeline {
-            li { (beijing_datetime(o.created_at)) " — created: " (status(0)) }
+            li { (beijing_datetime(o.created_at)) " — created: " (status(OrderStatus::AwaitingPayment)) }
             @for step in &p.history {
                 li {
                     (beijing_datetime(step.at)) " — " (step.event) ": "
@@ -731,7 +730,7 @@ mod tests {
             attempted_at: 0,
             url: "http://127.0.0.1:1/n".into(),
             http_status: Some(status),
-            failure: failure.into(),
+            failure: crate::outbox::DeliveryFailure::from_code(failure),
             reply_head: reply.to_vec(),
             latency_ms: 1,
             next_attempt_at: None,

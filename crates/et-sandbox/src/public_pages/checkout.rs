@@ -8,9 +8,8 @@ use maud::{html, Markup, DOCTYPE};
 
 use crate::app::App;
 use crate::html::{failed, not_found};
-use crate::html::{head, money, readable};
+use crate::html::{head, money, money_due};
 use crate::machine::Event;
-use crate::money::amount_due;
 use crate::reply::{html, Reply};
 use crate::store::{self, OrderInstitution, OrderRecord};
 
@@ -118,8 +117,7 @@ fn page(
     note: &str,
     token: &str,
 ) -> Markup {
-    let status = OrderStatus::from_code(o.status);
-    let due = amount_due(o);
+    let status = o.status;
     html! {
         (DOCTYPE)
         html lang="en" {
@@ -127,7 +125,7 @@ fn page(
             body.checkout { div.card {
                 h1 { "EasyTransfer sandbox checkout" }
                 @if !note.is_empty() { p.flash.note { (note) } }
-                div.due #amount_rmb { (money(&due, "RMB")) }
+                div.due #amount_rmb { (money_due(o)) }
                 dl {
                     dt { "Order" } dd.code #order_id { (o.order_id) }
                     dt { "Merchant order" } dd { (o.merchant_order_id) }
@@ -154,7 +152,7 @@ fn page(
                                 label { input type="radio" name="pay_type" value=(key) checked[i == 0]; " " (label) }
                             }
                         }
-                        button #pay type="submit" name="action" value="pay" { "Pay " (readable(&due, "RMB")) }
+                        button #pay type="submit" name="action" value="pay" { "Pay " (money_due(o)) }
                         button.danger #decline type="submit" name="action" value="decline" { "Decline payment" }
                     }
                 }

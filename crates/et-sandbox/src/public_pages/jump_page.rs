@@ -10,12 +10,10 @@ use et_model::{Amount, CountryCode, CreateOrder, CurrencyCode, JumpPlaceOrder, P
 use http::StatusCode;
 use maud::{html, Markup, DOCTYPE};
 
-use crate::api::place_order;
 use crate::app::App;
 use crate::codes::{Refusal, SandboxCode};
+use crate::html::head;
 use crate::html::{failed, not_found};
-use crate::html::{head, readable};
-use crate::jump::institution;
 use crate::reply::{html, see_other, Reply};
 use crate::store::{self, JumpRecord};
 
@@ -44,9 +42,8 @@ pub(crate) fn submit(app: &App, token: &str, form: &[u8]) -> Reply {
     let fields: Vec<(String, String)> = form_urlencoded::parse(form)
         .map(|(k, v)| (k.into_owned(), v.trim().to_owned()))
         .collect();
-    let placed = order_from_form(app, &op, &fields).and_then(|order| {
-        place_order(app, &jump.merchant_number, &jump.sub_merchant_number, order)
-    });
+    let placed = order_from_form(app, &op, &fields)
+        .and_then(|order| app.place_order(&jump.merchant_number, &jump.sub_merchant_number, order));
     let refusal = match placed {
         Ok(created) => {
             let noted = app
@@ -98,7 +95,7 @@ fn order_from_form(
     };
     let missing = |what: &str| invalid(what, "is required: fill it in");
     let institution_code = field("institution_code");
-    let chosen = institution(app, institution_code.as_deref())?;
+    let chosen = app.institutions.for_order(institution_code.as_deref())?;
     let country = field("country_code")
         .map(|c| CountryCode::from_code(&c))
         .or_else(|| chosen.and_then(|i| i.country_code.clone()))
@@ -158,7 +155,7 @@ fn page(
     entered: &[(String, String)],
     note: &str,
 ) -> Markup {
-    let tuition = op.tuition.as_ref().map(|a| readable(a.as_str(), ""));
+    let tuition = op.tuition.as_ref().map(|a| a.readable("").to_string());
     let sent: Vec<(&str, &String)> = [
         ("School", &op.school_name),
         ("Apartment", &op.apartment_name),

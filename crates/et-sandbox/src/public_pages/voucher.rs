@@ -6,7 +6,6 @@ use http::StatusCode;
 
 use crate::app::App;
 use crate::clock::beijing_datetime;
-use crate::html::readable;
 use crate::html::{failed, not_found};
 use crate::reply::{reply, Reply};
 use crate::store::{self, OrderRecord};
@@ -19,7 +18,7 @@ pub(crate) fn serve(app: &App, file: &str) -> Reply {
     match app.store.tx(|c| store::order(c, id)) {
         Ok(Some(o))
             if matches!(
-                OrderStatus::from_code(o.status),
+                o.status,
                 OrderStatus::AwaitingReceipt | OrderStatus::Completed
             ) =>
         {
@@ -48,7 +47,7 @@ fn voucher_pdf(o: &OrderRecord, remitted_at: &str) -> Vec<u8> {
         "BT /F1 14 Tf 72 760 Td (EasyTransfer sandbox remittance voucher) Tj \
          0 -24 Td (Order: {}) Tj 0 -20 Td (Amount: {}) Tj 0 -20 Td (Remitted: {} UTC+8) Tj ET",
         line(&o.order_id),
-        line(&readable(&o.amount, &o.currency_code)),
+        line(&o.amount.readable(&o.currency_code).to_string()),
         line(remitted_at),
     );
     let objects = [
@@ -85,23 +84,8 @@ mod tests {
 
     fn order(status: i64) -> OrderRecord {
         OrderRecord {
-            order_id: "ET20240101000000001".into(),
-            merchant_number: "ET82009".into(),
-            sub_merchant_number: "ET82009S001".into(),
             merchant_order_id: "<script>".into(),
-            status,
-            currency_code: "GBP".into(),
-            amount: "100.00".into(),
-            tuition_rmb: "920.00".into(),
-            counter_fee: "50.00".into(),
-            notify_url: String::new(),
-            status_change_notify_url: String::new(),
-            pay_notify_url: String::new(),
-            status_before_refund: None,
-            refund_order_id: String::new(),
-            refund_amount: String::new(),
-            created_at: 0,
-            updated_at: 0,
+            ..OrderRecord::sample(et_model::OrderStatus::from_code(status))
         }
     }
 

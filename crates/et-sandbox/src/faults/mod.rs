@@ -2,7 +2,7 @@
 //! request, so a merchant's integration can prove it survives them.
 //!
 //! One failure is a [`Fault`]; where it applies is a [`Scope`]; the two
-//! make a [`FaultRule`], kept in the running sandbox's [`FaultPlan`]. Rules
+//! make a [`FaultRule`], kept in the running sandbox's plan. Rules
 //! come from `sandbox.json` (`faults`, read at start), from the admin API
 //! (`POST /admin/faults`, `GET /admin/faults`, `POST /admin/faults/clear`)
 //! and from [`RunningSandbox`](crate::RunningSandbox) methods. Magic values
@@ -70,19 +70,29 @@
 //!
 //! The table is `src/magic-values.md`, which the crate docs show too:
 //!
-#![doc = include_str!("magic-values.md")]
+#![doc = include_str!("../magic-values.md")]
+//!
+//! Inside, by job: this module holds the vocabulary ([`Fault`], [`Scope`],
+//! [`FaultRule`] and their bounds); `magic` the magic values and what a
+//! request is about (`Target`); `plan` the running sandbox's rules and the
+//! API's choice of fault; `notify` what a notification's attempt plays and
+//! the forged `sign`.
 
-use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
-use std::sync::{LazyLock, Mutex, PoisonError};
 use std::time::Duration;
 
 use et_model::ReplyCode;
-use et_proto::{Message, OpenedRequest, SettingName, TuitionSpelling, UntypedObject};
 use serde::{Deserialize, Serialize};
 
-use crate::clock::Millis;
-use crate::store::{self, OutboxRecord, Store};
+mod magic;
+mod notify;
+mod plan;
+
+pub(crate) use magic::Target;
+pub use magic::{Magic, MAGIC};
+pub(crate) use notify::{forge, notification_play, NotifyPlay};
+pub(crate) use plan::FaultPlan;
+pub(crate) use plan::Plan;
 
 /// Longest added latency.
 pub const MAX_LATENCY: Duration = Duration::from_secs(10);
@@ -104,19 +114,6 @@ pub const MAX_COPIES: u32 = 5;
 pub const MAX_DROPPED: u32 = crate::MAX_ATTEMPTS as u32 - 1;
 /// Longest `error_code` message, in bytes.
 pub const MAX_MESSAGE: usize = 512;
-/// Latency of the magic values.
-const MAGIC_LATENCY_MS: u64 = 2_000;
-/// Payloads (`data` and `sensitive_data` together) up to this size are
-/// read for magic values; larger ones only when a rule names an order.
-const MAX_SCANNED_PAYLOAD: usize = 64 * 1024;
-/// Notifications whose fault the plan remembers (a `next` rule's choice
-/// stays with a notification for all its attempts); beyond it the oldest
-/// are forgotten.
-const MAX_REMEMBERED: usize = 4_096;
-/// How long an older notification waits behind a newer one of its order
-/// (`notify_out_of_order`), in sandbox time.
-const OUT_OF_ORDER_LAG: Millis = 1_000;
-
 /// When an API failure strikes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -202,7 +199,7 @@ pub enum Scope {
 
 impl Scope {
     /// Whether it names `target`'s merchant or order (`next` names none).
-    pub fn names(&self, target: &Target<'_>) -> bool {
+    pub(crate) fn names(&self, target: &Target<'_>) -> bool {
         match self {
             Scope::MerchantNumber(m) => m == target.merchant_number,
             Scope::OrderId(id) => target.order_id == Some(id.as_str()),
@@ -359,370 +356,9 @@ impl FaultRule {
     }
 }
 
-/// What a request or notification is about, for matching rules.
-#[derive(Debug, Default)]
-pub struct Target<'a> {
-    /// The merchant.
-    pub merchant_number: &'a str,
-    /// The ET order, if named.
-    pub order_id: Option<&'a str>,
-    /// The merchant's order number, if named.
-    pub merchant_order_id: Option<&'a str>,
-    /// The amount (`tuituon`, `tuition` or `amount`) as sent, if any.
-    pub amount: Option<&'a str>,
-}
-
-/// A magic value: what in a request asks for a failure.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Magic {
-    /// A `merchant_order_id` starting with this.
-    Prefix(&'static str),
-    /// This exact amount text.
-    Amount(&'static str),
-}
-
-impl Magic {
-    /// Whether `target` carries this magic value.
-    pub fn matches(self, target: &Target<'_>) -> bool {
-        match self {
-            Magic::Prefix(p) => target.merchant_order_id.is_some_and(|m| m.starts_with(p)),
-            Magic::Amount(a) => target.amount == Some(a),
-        }
-    }
-}
-
-/// The magic values and their failures (the table in the [module docs](self)).
-pub static MAGIC: LazyLock<Vec<(Magic, Fault)>> = LazyLock::new(|| {
-    use Fault::*;
-    use Magic::{Amount, Prefix};
-    use Stage::{AfterCommit as After, BeforeCommit as Before};
-    let status = |status, at| HttpStatus { status, at };
-    let timeout = |at| Timeout { at, hold_ms: None };
-    let code = |c: &str| ErrorCode {
-        status_code: ReplyCode::from_code(c),
-        message: format!("the sandbox failed on purpose with {c} (a magic value)"),
-    };
-    let latency = Latency {
-        ms: MAGIC_LATENCY_MS,
-    };
-    vec![
-        (Prefix("fault-latency-"), latency.clone()),
-        (Prefix("fault-500-before-"), status(500, Before)),
-        (Prefix("fault-500-after-"), status(500, After)),
-        (Prefix("fault-502-before-"), status(502, Before)),
-        (Prefix("fault-502-after-"), status(502, After)),
-        (Prefix("fault-timeout-before-"), timeout(Before)),
-        (Prefix("fault-timeout-after-"), timeout(After)),
-        (Prefix("fault-reset-before-"), Reset { at: Before }),
-        (Prefix("fault-reset-after-"), Reset { at: After }),
-        (Prefix("fault-error-"), code("900001")),
-        (Prefix("fault-notify-delay-"), NotifyDelay { minutes: 5 }),
-        (
-            Prefix("fault-notify-duplicate-"),
-            NotifyDuplicate { copies: 2 },
-        ),
-        (Prefix("fault-notify-reorder-"), NotifyOutOfOrder),
-        (Prefix("fault-notify-badsign-"), NotifyBadSignature),
-        (Prefix("fault-notify-drop-"), NotifyDrop { attempts: 3 }),
-        (Amount("4000.01"), code("900001")),
-        (Amount("4000.02"), code("999999")),
-        (Amount("4000.03"), status(500, After)),
-        (Amount("4000.04"), timeout(After)),
-        (Amount("4000.05"), Reset { at: After }),
-        (Amount("4000.06"), latency),
-    ]
-});
-
-/// The rules of a running sandbox.
-#[derive(Debug, Default)]
-pub struct FaultPlan {
-    rules: Mutex<Vec<FaultRule>>,
-    /// Per outbox row: the notification fault chosen at its first attempt.
-    chosen: Mutex<BTreeMap<i64, Fault>>,
-    /// Outbox rows and attempt numbers already postponed by `notify_delay`.
-    delayed: Mutex<BTreeSet<(i64, i64)>>,
-}
-
-/// What the delivery path does with one attempt of a notification.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum NotifyPlay {
-    /// Send it `copies` times (1 normally), with a broken `sign` if `forged`.
-    Send {
-        /// How many times.
-        copies: u32,
-        /// Whether the `sign` is broken ([`forge`]).
-        forged: bool,
-    },
-    /// Not now: try again this many sandbox milliseconds later, with no
-    /// attempt counted.
-    Postpone(Millis),
-    /// Count a failed attempt without sending anything.
-    Drop,
-}
-
-/// One attempt of an outbox row, as the plan sees it.
-#[derive(Debug)]
-pub struct NotifyAttempt<'a> {
-    /// The outbox row.
-    pub id: i64,
-    /// Attempts made before this one.
-    pub attempts: i64,
-    /// What it is about.
-    pub target: Target<'a>,
-}
-
-/// Remembers `value` under `key`, forgetting the oldest beyond [`MAX_REMEMBERED`].
-fn remember<K: Ord + Copy, V>(map: &mut BTreeMap<K, V>, key: K, value: V) {
-    map.insert(key, value);
-    while map.len() > MAX_REMEMBERED {
-        map.pop_first();
-    }
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-impl FaultPlan {
-    /// A plan holding `rules` (e.g. from `sandbox.json`), each checked.
-    pub fn new(rules: Vec<FaultRule>) -> Result<Self, FaultError> {
-        if rules.len() > MAX_FAULT_RULES {
-            return Err(FaultError::TooManyRules);
-        }
-        rules.iter().try_for_each(FaultRule::check)?;
-        Ok(FaultPlan {
-            rules: Mutex::new(rules),
-            ..FaultPlan::default()
-        })
-    }
-
-    fn rules(&self) -> std::sync::MutexGuard<'_, Vec<FaultRule>> {
-        lock(&self.rules)
-    }
-
-    /// Adds a rule after the others.
-    pub fn add(&self, rule: FaultRule) -> Result<(), FaultError> {
-        rule.check()?;
-        let mut rules = self.rules();
-        if rules.len() >= MAX_FAULT_RULES {
-            return Err(FaultError::TooManyRules);
-        }
-        rules.push(rule);
-        Ok(())
-    }
-
-    /// Every rule, in matching order (`next` counts as left).
-    pub fn list(&self) -> Vec<FaultRule> {
-        self.rules().clone()
-    }
-
-    /// Removes every rule, and the faults chosen for notifications.
-    pub fn clear(&self) {
-        self.rules().clear();
-        lock(&self.chosen).clear();
-        lock(&self.delayed).clear();
-    }
-
-    /// Removes the first rule equal to `rule` (a `next` rule as it now
-    /// counts), and the faults chosen for notifications under it; whether
-    /// one was there.
-    pub fn remove(&self, rule: &FaultRule) -> bool {
-        let mut rules = self.rules();
-        let Some(at) = rules.iter().position(|r| r == rule) else {
-            return false;
-        };
-        rules.remove(at);
-        lock(&self.chosen).retain(|_, chosen| *chosen != rule.fault);
-        true
-    }
-
-    /// The fault for a request or notification about `target`: a magic
-    /// value, else the first matching rule of the kind wanted (a `next`
-    /// rule's count is spent by it).
-    pub fn pick(&self, target: &Target<'_>, notification: bool) -> Option<Fault> {
-        self.pick_within(target, notification, true)
-    }
-
-    fn pick_within(&self, target: &Target<'_>, notification: bool, next: bool) -> Option<Fault> {
-        let magic = MAGIC
-            .iter()
-            .find(|(m, f)| f.is_notification() == notification && m.matches(target));
-        if let Some((_, fault)) = magic {
-            return Some(fault.clone());
-        }
-        let mut rules = self.rules();
-        let index = rules.iter().position(|r| {
-            r.fault.is_notification() == notification
-                && (r.scope.names(target) || next && matches!(r.scope, Scope::Next(_)))
-        })?;
-        let fault = rules[index].fault.clone();
-        if let Scope::Next(n) = &mut rules[index].scope {
-            *n -= 1;
-            if *n == 0 {
-                rules.remove(index);
-            }
-        }
-        Some(fault)
-    }
-
-    /// The API fault a request asks for. The payload is read again for the
-    /// order and amount only when it is small (orders and estimates are) or
-    /// a rule names an order, so a 20 MiB attachment is not scanned twice
-    /// for nothing.
-    pub fn for_request(&self, req: &OpenedRequest) -> Option<Fault> {
-        let small = req.data.len() + req.sensitive.len() <= MAX_SCANNED_PAYLOAD;
-        let scan = small
-            || self
-                .rules()
-                .iter()
-                .any(|r| matches!(r.scope, Scope::OrderId(_) | Scope::MerchantOrderId(_)));
-        let parse = |json: &str| {
-            scan.then(|| UntypedObject::parse_json(json.as_bytes(), Message::Request).ok())
-                .flatten()
-        };
-        let parts = [parse(&req.data), parse(&req.sensitive)];
-        let field = |key: &str| parts.iter().flatten().find_map(|p| p.text(key));
-        let target = Target {
-            merchant_number: &req.merchant_number,
-            order_id: field("order_id"),
-            merchant_order_id: field("merchant_order_id"),
-            amount: TuitionSpelling::NAMES
-                .iter()
-                .find_map(|(name, _)| field(name))
-                .or_else(|| field("amount")),
-        };
-        self.pick(&target, false)
-    }
-}
-
-impl FaultPlan {
-    /// What the delivery path does with one attempt of a notification. The
-    /// fault is chosen at the first attempt (a `next` rule counts the
-    /// notification then) and stays with the notification.
-    /// `newer_pending` says whether a newer notification of the same order
-    /// is still pending (asked only for `notify_out_of_order`).
-    pub fn notification(
-        &self,
-        a: &NotifyAttempt<'_>,
-        newer_pending: impl FnOnce() -> bool,
-    ) -> NotifyPlay {
-        let send = NotifyPlay::Send {
-            copies: 1,
-            forged: false,
-        };
-        let remembered = lock(&self.chosen).get(&a.id).cloned();
-        let Some(fault) = remembered.or_else(|| {
-            let fault = self.pick_within(&a.target, true, a.attempts == 0)?;
-            remember(&mut lock(&self.chosen), a.id, fault.clone());
-            Some(fault)
-        }) else {
-            return send;
-        };
-        match fault {
-            Fault::NotifyDelay { minutes } => {
-                let mut delayed = lock(&self.delayed);
-                if delayed.remove(&(a.id, a.attempts)) {
-                    return send;
-                }
-                delayed.insert((a.id, a.attempts));
-                while delayed.len() > MAX_REMEMBERED {
-                    delayed.pop_first();
-                }
-                NotifyPlay::Postpone(Millis::from(minutes) * 60_000)
-            }
-            Fault::NotifyDuplicate { copies } => NotifyPlay::Send {
-                copies,
-                forged: false,
-            },
-            Fault::NotifyOutOfOrder if newer_pending() => NotifyPlay::Postpone(OUT_OF_ORDER_LAG),
-            Fault::NotifyBadSignature => NotifyPlay::Send {
-                copies: 1,
-                forged: true,
-            },
-            Fault::NotifyDrop { attempts } if a.attempts < i64::from(attempts) => NotifyPlay::Drop,
-            _ => send,
-        }
-    }
-}
-
-/// The plan's decision for one attempt of outbox row `n`, read with the
-/// row's order from `store` (blocking: call it off the reactor).
-pub(crate) fn notification_play(plan: &FaultPlan, store: &Store, n: &OutboxRecord) -> NotifyPlay {
-    let order = match store.tx(|c| store::order(c, &n.order_id)) {
-        Ok(order) => order,
-        Err(e) => {
-            tracing::warn!(error = %e, "reading the order of a notification failed; no fault played");
-            None
-        }
-    };
-    let attempt = NotifyAttempt {
-        id: n.id,
-        attempts: n.attempts,
-        target: Target {
-            merchant_number: order.as_ref().map_or("", |o| o.merchant_number.as_str()),
-            order_id: Some(&n.order_id),
-            merchant_order_id: order.as_ref().map(|o| o.merchant_order_id.as_str()),
-            amount: None,
-        },
-    };
-    plan.notification(&attempt, || {
-        let rows = store.tx(|c| store::notifications(c, Some(&n.order_id)));
-        rows.is_ok_and(|rows| {
-            rows.iter()
-                .any(|r| r.id > n.id && r.next_attempt_at.is_some())
-        })
-    })
-}
-
-/// `body` (JSON or a form) with a `sign` that does not verify: each hex
-/// digit of the real one moved by one, so it differs everywhere and still
-/// looks like MD5.
-pub fn forge(body: &str) -> String {
-    let Ok(mut fields) = et_proto::read_notification_body(None, body.as_bytes()) else {
-        return format!("{body} ");
-    };
-    let sign = fields.text("sign").unwrap_or_default();
-    let forged: String = sign
-        .chars()
-        .map(|c| match c.to_digit(16) {
-            Some(d) => char::from_digit((d + 1) % 16, 16).unwrap_or('0'),
-            None => '0',
-        })
-        .collect();
-    let forged = if forged.is_empty() {
-        "0".repeat(32)
-    } else {
-        forged
-    };
-    fields.insert("sign", et_proto::UntypedValue::string(forged));
-    if body.starts_with('{') {
-        fields.to_json()
-    } else {
-        fields.to_form()
-    }
-}
-
-/// What happens to a request, as its fault says.
-#[derive(Debug)]
-pub enum Plan {
-    /// Handle it; then play the fault (if any) on the answer.
-    Run(Option<Fault>),
-    /// Handle nothing; play the fault instead of an answer.
-    Cut(Fault),
-}
-
-impl Plan {
-    /// Splits a request's fault into what happens before and after the commit.
-    pub fn of(fault: Option<Fault>) -> Self {
-        match fault {
-            Some(f) if f.stage() == Some(Stage::BeforeCommit) => Plan::Cut(f),
-            other => Plan::Run(other),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use super::notify::{NotifyAttempt, OUT_OF_ORDER_LAG};
     use super::*;
 
     fn target<'a>(merchant_order_id: Option<&'a str>, amount: Option<&'a str>) -> Target<'a> {
@@ -736,7 +372,7 @@ mod tests {
 
     #[test]
     fn every_magic_value_is_in_the_documented_table_and_in_bounds() {
-        let docs = include_str!("magic-values.md");
+        let docs = include_str!("../magic-values.md");
         for (magic, fault) in MAGIC.iter() {
             let row = match magic {
                 Magic::Prefix(p) => format!("| `{p}` |"),

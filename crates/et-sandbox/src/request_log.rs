@@ -1,7 +1,9 @@
 //! The request log: what `POST /server` received and answered, for the
 //! merchant whose signature does not verify. Bounded: the last
 //! [`REQUEST_LOG_ROWS`] envelopes, each payload cut at
-//! [`MAX_LOGGED_PAYLOAD`] bytes.
+//! [`MAX_LOGGED_PAYLOAD`] bytes. The [API](crate::api) writes it through a
+//! [`Recorder`]; the [dashboard](crate::dashboard) reads it through
+//! [`page`] and [`entry`]; its table is [`crate::store::request_log`].
 
 use std::time::Instant;
 
@@ -80,6 +82,21 @@ impl Recorder {
             tracing::warn!(error = %e, "writing the request log failed");
         }
     }
+}
+
+/// Up to `limit` entries older than entry `before` (all if `None`), newest
+/// first, without their payloads.
+pub(crate) fn page(
+    app: &App,
+    before: Option<i64>,
+    limit: i64,
+) -> rusqlite::Result<Vec<LoggedRequest>> {
+    app.store.tx(|c| store::request_log(c, before, limit))
+}
+
+/// One entry with its payload; `None` once the log has dropped it.
+pub(crate) fn entry(app: &App, id: i64) -> rusqlite::Result<Option<LoggedRequest>> {
+    app.store.tx(|c| store::logged_request(c, id))
 }
 
 /// Cuts the request's `data` text to what the log keeps, once it has been
