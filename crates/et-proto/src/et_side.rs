@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use et_crypto::{PrivateKey, PublicKey};
+use et_crypto::{AesKey, PrivateKey, PublicKey};
 use et_model::{Notification, Operation, Placement, ServerType, StatusCode};
 use serde::Serialize;
 use zeroize::Zeroizing;
@@ -199,32 +199,17 @@ impl EtSide {
         lookup: impl FnOnce(&str, &str) -> Option<PublicKey>,
     ) -> Result<OpenedRequest, Error> {
         let fields = UntypedObject::parse_json(body, Message::Request)?;
-        let merchant_number = fields.require("merchant_number")?.to_owned();
-        let sub_merchant_number = fields.require("sub_merchant_number")?.to_owned();
-        let merchant_key = lookup(&merchant_number, &sub_merchant_number).ok_or_else(|| {
-            Error::UnknownMerchant {
-                merchant_number: merchant_number.clone(),
-                sub_merchant_number: sub_merchant_number.clone(),
-            }
-        })?;
+        let merchant_number = fields.require("merchant_number")?;
+        let sub_merchant_number = fields.require("sub_merchant_number")?;
+        let merchant_key =
+            lookup(merchant_number, sub_merchant_number).ok_or_else(|| Error::UnknownMerchant {
+                merchant_number: merchant_number.to_owned(),
+                sub_merchant_number: sub_merchant_number.to_owned(),
+            })?;
         envelope::verify_envelope(&fields, &merchant_key, &self.profile, Message::Request)?;
         shape::check_request(&fields)?;
-        let sensitive = envelope::unseal(&fields, &self.key, &self.profile)?;
-        let text = |key| fields.text(key).unwrap_or_default().to_owned();
-        Ok(OpenedRequest {
-            serial_number: fields.require("serial_number")?.to_owned(),
-            server_type: fields.require("server_type")?.to_owned(),
-            version: text("version"),
-            callback_process: fields.get("callback_process").cloned(),
-            data: payload_text(fields.get("data")).to_owned(),
-            sensitive,
-            return_info: text("return_info"),
-            extend_info: text("extend_info"),
-            merchant_number,
-            sub_merchant_number,
-            profile: self.profile.clone(),
-            fields,
-        })
+        let keys = envelope::unwrap_keys(&fields, &self.key, &self.profile)?;
+        opened_request(fields, &keys, self.profile.clone())
     }
 
     /// The signed, encrypted response body for the merchant holding
@@ -299,6 +284,34 @@ impl EtSide {
         };
         Ok(body.into_bytes())
     }
+}
+
+/// A verified request in ET's shape, its `sensitive_data` decrypted with
+/// the first of `keys` that opens it (the last steps of
+/// [`EtSide::open_request`], shared with the fuzzing entry points).
+pub(crate) fn opened_request(
+    fields: UntypedObject,
+    keys: &[AesKey],
+    profile: Profile,
+) -> Result<OpenedRequest, Error> {
+    let merchant_number = fields.require("merchant_number")?.to_owned();
+    let sub_merchant_number = fields.require("sub_merchant_number")?.to_owned();
+    let sensitive = envelope::open_sealed(&fields, keys)?;
+    let text = |key| fields.text(key).unwrap_or_default().to_owned();
+    Ok(OpenedRequest {
+        serial_number: fields.require("serial_number")?.to_owned(),
+        server_type: fields.require("server_type")?.to_owned(),
+        version: text("version"),
+        callback_process: fields.get("callback_process").cloned(),
+        data: payload_text(fields.get("data")).to_owned(),
+        sensitive,
+        return_info: text("return_info"),
+        extend_info: text("extend_info"),
+        merchant_number,
+        sub_merchant_number,
+        profile,
+        fields,
+    })
 }
 
 /// A typed notification's fields as ET writes them (see

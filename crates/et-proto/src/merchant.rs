@@ -287,8 +287,7 @@ impl Merchant {
         body: &[u8],
     ) -> Result<Reply<Op::Output>, Error> {
         let (envelope, sensitive) = self.open_envelope(Some(request), body)?;
-        let data = payload_text(envelope.get("data"));
-        let items = envelope::parse_output(Op::OUTPUT_IN, data, &sensitive)?;
+        let items = read_output::<Op>(&envelope, &sensitive)?;
         Ok(reply(&envelope, items))
     }
 
@@ -307,6 +306,10 @@ impl Merchant {
         })
     }
 
+    /// Opens a response in three steps: verify ET's signature and judge
+    /// the reply ([`accept_response`]), unwrap the AES key from `aeskey`
+    /// with our private key, decrypt `sensitive_data` with it. The fuzzing
+    /// entry points run the same steps with the key handed in.
     fn open_envelope(
         &self,
         request: Option<&BuiltRequest>,
@@ -319,38 +322,62 @@ impl Merchant {
             &self.profile,
             Message::Response,
         );
-        let code = StatusCode::from_code(envelope.require("status_code")?);
-        // A signed text is believed only in ET's shape: read otherwise, it
-        // could be another object than the one ET signed (SECURITY.md).
-        let authenticated = match verified {
-            Ok(()) => {
-                shape::check_response(&envelope, &self.profile)?;
-                true
-            }
-            Err(_) => false,
-        };
-        // Only a reply that echoes this request's `return_info` answers it:
-        // a signed refusal of another request (replayed, or one copy of a
-        // duplicated request) must not be acted on as this one's.
-        let echoed = request
-            .filter(|_| self.profile.check_return_info)
-            .is_none_or(|request| {
-                envelope.text("return_info").unwrap_or_default() == request.return_info
-            });
-        if !code.is_success() {
-            return Err(Error::Api {
-                code,
-                message: envelope.text("message").unwrap_or_default().to_owned(),
-                authenticated: authenticated && echoed,
-            });
-        }
-        verified?;
-        if !echoed {
-            return Err(Error::ReturnInfoMismatch);
-        }
-        let sensitive = envelope::unseal(&envelope, &self.credentials.merchant_key, &self.profile)?;
+        accept_response(&envelope, verified, request, &self.profile)?;
+        let keys = envelope::unwrap_keys(&envelope, &self.credentials.merchant_key, &self.profile)?;
+        let sensitive = envelope::open_sealed(&envelope, &keys)?;
         Ok((envelope, sensitive))
     }
+}
+
+/// Judges a response whose signature check gave `verified`: a signed text
+/// is believed only in ET's shape, a non-success `status_code` is
+/// [`Error::Api`] (authenticated only when signed and echoing `request`),
+/// and a success must be signed and echo `request`'s `return_info`.
+pub(crate) fn accept_response(
+    envelope: &UntypedObject,
+    verified: Result<(), Error>,
+    request: Option<&BuiltRequest>,
+    profile: &Profile,
+) -> Result<(), Error> {
+    let code = StatusCode::from_code(envelope.require("status_code")?);
+    // A signed text is believed only in ET's shape: read otherwise, it
+    // could be another object than the one ET signed (SECURITY.md).
+    let authenticated = match verified {
+        Ok(()) => {
+            shape::check_response(envelope, profile)?;
+            true
+        }
+        Err(_) => false,
+    };
+    // Only a reply that echoes this request's `return_info` answers it:
+    // a signed refusal of another request (replayed, or one copy of a
+    // duplicated request) must not be acted on as this one's.
+    let echoed = request
+        .filter(|_| profile.check_return_info)
+        .is_none_or(|request| {
+            envelope.text("return_info").unwrap_or_default() == request.return_info
+        });
+    if !code.is_success() {
+        return Err(Error::Api {
+            code,
+            message: envelope.text("message").unwrap_or_default().to_owned(),
+            authenticated: authenticated && echoed,
+        });
+    }
+    verified?;
+    if !echoed {
+        return Err(Error::ReturnInfoMismatch);
+    }
+    Ok(())
+}
+
+/// The items of `Op`'s reply from an opened envelope and its decrypted
+/// `sensitive_data`.
+pub(crate) fn read_output<Op: Operation>(
+    envelope: &UntypedObject,
+    sensitive: &str,
+) -> Result<Vec<Op::Output>, Error> {
+    envelope::parse_output(Op::OUTPUT_IN, payload_text(envelope.get("data")), sensitive)
 }
 
 fn callback_value(encoding: CallbackEncoding, value: CallbackProcess) -> UntypedValue {
