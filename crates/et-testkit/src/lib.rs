@@ -15,11 +15,15 @@
 //!   `et` command's merchant directory hold them.
 //! - With feature `io`, `http`: a loopback test server, a webhook receiver
 //!   and plain HTTP clients.
+//! - With feature `softhsm`, `softhsm`: a real PKCS#11 token (SoftHSM2) in a
+//!   temporary directory.
 //!
 //! Setup that cannot fail on committed data panics with what broke.
 
 #[cfg(feature = "io")]
 pub mod http;
+#[cfg(feature = "softhsm")]
+pub mod softhsm;
 
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
