@@ -18,8 +18,12 @@ pub(crate) async fn call(args: &CallArgs) -> CliResult {
     let payloads = read_payloads(&args.payloads, &profile, &server_type)?;
     let endpoint =
         Endpoint::parse(&args.endpoint).map_err(|e| Failure::usage(e).context("--endpoint"))?;
-    let client = Client::new(endpoint, merchant_dir::credentials(&args.dir)?, profile)
-        .map_err(Failure::usage)?;
+    let client = Client::new(
+        endpoint,
+        merchant_dir::credentials(&args.dir, None)?,
+        profile,
+    )
+    .map_err(Failure::usage)?;
     let answer = client
         .call_untyped(
             server_type,

@@ -103,7 +103,8 @@ pub(crate) struct ProfileShowArgs {
 /// or one notification (with --salt-file).
 #[derive(Debug, Args)]
 pub(crate) struct ProfileDetectArgs {
-    /// The merchant's private key (a reply's `aeskey`).
+    /// The merchant's private key (a reply's `aeskey`): a key file or a
+    /// `pkcs11:` URI (RFC 7512).
     #[arg(
         long,
         value_name = "PEM",
@@ -289,7 +290,9 @@ pub(crate) struct RequestBuildArgs {
     /// Sub-merchant number issued by ET.
     #[arg(long)]
     pub sub_merchant_number: String,
-    /// The merchant's private key (PEM, DER or bare Base64).
+    /// The merchant's private key (PEM, DER or bare Base64), or a key on a
+    /// PKCS#11 token: `pkcs11:token=…;object=…?module-path=…` (RFC 7512; PIN
+    /// from `pin-value`, `pin-source` or ET_PKCS11_PIN).
     #[arg(long, value_name = "PEM")]
     pub merchant_key: PathBuf,
     /// ET's public key (PEM, DER or bare Base64).
@@ -329,7 +332,8 @@ pub(crate) enum ResponseCommand {
 /// `et response open`.
 #[derive(Debug, Args)]
 pub(crate) struct ResponseOpenArgs {
-    /// The merchant's private key (decrypts `aeskey`).
+    /// The merchant's private key (decrypts `aeskey`): a key file or a
+    /// `pkcs11:` URI (RFC 7512).
     #[arg(long, value_name = "PEM")]
     pub merchant_key: PathBuf,
     /// ET's public key (verifies `sign`).
@@ -488,7 +492,8 @@ pub(crate) struct ReplayArgs {
     /// A directory `et record` wrote.
     #[arg(value_name = "DIR")]
     pub dir: PathBuf,
-    /// The merchant's private key (decrypts `aeskey`).
+    /// The merchant's private key (decrypts `aeskey`): a key file or a
+    /// `pkcs11:` URI (RFC 7512).
     #[arg(long, value_name = "PEM")]
     pub merchant_key: PathBuf,
     /// ET's public key (verifies `sign`).
@@ -551,6 +556,12 @@ pub(crate) struct DemoArgs {
     /// them, then reconcile an order and consume the inbox.
     #[arg(long)]
     pub inbox: bool,
+    /// The merchant's key instead of a fresh one: a key file, or a key on
+    /// a PKCS#11 token (`pkcs11:token=…;object=…?module-path=…`, PIN from
+    /// `pin-value`, `pin-source` or ET_PKCS11_PIN). The sandbox is given
+    /// its public half.
+    #[arg(long, value_name = "PEM|URI")]
+    pub merchant_key: Option<PathBuf>,
 }
 
 /// The Profile's choices (see `et_proto::Profile`), shared by every command

@@ -15,6 +15,7 @@
 use std::fmt;
 use std::future::Future;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use et_http::{Client, Endpoint, WebhookReceiver};
@@ -57,6 +58,10 @@ pub struct DemoOptions {
     /// Store every notification in an et-inbox SQLite inbox before
     /// acknowledging it, then reconcile and consume (`et demo --inbox`).
     pub inbox: bool,
+    /// The merchant's key instead of a fresh one: a key file or a
+    /// `pkcs11:` URI (`et demo --merchant-key`). The sandbox is given its
+    /// public half; `bits` is then ET's key size only.
+    pub merchant_key: Option<PathBuf>,
 }
 
 impl Default for DemoOptions {
@@ -68,6 +73,7 @@ impl Default for DemoOptions {
             receiver_salt: None,
             jump: false,
             inbox: false,
+            merchant_key: None,
         }
     }
 }
@@ -198,8 +204,8 @@ impl Env {
 }
 
 async fn setup(r: &mut Runner<'_>, options: &DemoOptions) -> Option<Env> {
-    let bits = options.bits;
-    let state = r
+    let (bits, source) = (options.bits, options.merchant_key.clone());
+    let (state, merchant_key) = r
         .step("create ET and merchant keys", async move {
             let dir = tempfile::tempdir().map_err(|e| format!("temporary directory: {e}"))?;
             let init = InitOptions {
@@ -207,15 +213,21 @@ async fn setup(r: &mut Runner<'_>, options: &DemoOptions) -> Option<Env> {
                 ..InitOptions::default()
             };
             let path = dir.path().to_owned();
-            let merchant = tokio::task::spawn_blocking(move || SandboxDir::init(path, &init))
-                .await
-                .map_err(|e| e.to_string())?
-                .map_err(|e| e.to_string())?;
-            let detail = format!(
+            let (merchant, key) = tokio::task::spawn_blocking(move || {
+                let merchant = SandboxDir::init(&path, &init).map_err(|e| e.to_string())?;
+                let key = source.map(|source| merchant_dir::adopt_key(&path, &source));
+                Ok::<_, String>((merchant, key.transpose().map_err(|e| e.to_string())?))
+            })
+            .await
+            .map_err(|e| e.to_string())??;
+            let mut detail = format!(
                 "{} / {}, RSA-{bits}",
                 merchant.merchant_number, merchant.sub_merchant_number
             );
-            Ok((dir, detail))
+            if let Some(key) = &key {
+                detail = format!("{detail}, merchant's RSA-{} given", key.public_key().bits());
+            }
+            Ok(((dir, key), detail))
         })
         .await?;
     let config = SandboxConfig {
@@ -226,7 +238,7 @@ async fn setup(r: &mut Runner<'_>, options: &DemoOptions) -> Option<Env> {
     let (sandbox, client) = r
         .step("start sandbox", async {
             let sandbox = et_sandbox::start(config).await.map_err(|e| e.to_string())?;
-            let client = merchant_client(state.path(), &sandbox.endpoint_url())?;
+            let client = merchant_client(state.path(), &sandbox.endpoint_url(), merchant_key)?;
             let detail = format!("{} (clock ×{})", sandbox.endpoint_url(), options.time_scale);
             Ok(((sandbox, client), detail))
         })
@@ -289,9 +301,14 @@ async fn setup(r: &mut Runner<'_>, options: &DemoOptions) -> Option<Env> {
     })
 }
 
-/// et-http's client for the merchant of the state directory.
-fn merchant_client(state: &std::path::Path, endpoint: &str) -> Result<Client, String> {
-    let credentials = merchant_dir::credentials(state).map_err(|e| e.to_string())?;
+/// et-http's client for the merchant of the state directory (with
+/// `merchant_key`, when given, as its key).
+fn merchant_client(
+    state: &std::path::Path,
+    endpoint: &str,
+    merchant_key: Option<et_crypto::SharedKey>,
+) -> Result<Client, String> {
+    let credentials = merchant_dir::credentials(state, merchant_key).map_err(|e| e.to_string())?;
     let endpoint = Endpoint::parse(endpoint).map_err(|e| e.to_string())?;
     let profile = et_sandbox::SandboxDir::new(state)
         .profile()
@@ -916,6 +933,7 @@ pub(crate) async fn command(args: &crate::cli::DemoArgs) -> crate::CliResult {
         receiver_salt: None,
         jump: args.jump,
         inbox: args.inbox,
+        merchant_key: args.merchant_key.clone(),
     };
     crate::output::line(if options.jump {
         "et demo: an order the student places at ET (third-party jump), against a local ET sandbox"

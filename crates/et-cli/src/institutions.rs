@@ -15,8 +15,12 @@ pub(crate) async fn search(args: &InstitutionsSearchArgs) -> CliResult {
     let endpoint =
         Endpoint::parse(&args.endpoint).map_err(|e| Failure::usage(e).context("--endpoint"))?;
     let profile = merchant_dir::profile(&args.dir, &args.profile)?;
-    let client = Client::new(endpoint, merchant_dir::credentials(&args.dir)?, profile)
-        .map_err(Failure::usage)?;
+    let client = Client::new(
+        endpoint,
+        merchant_dir::credentials(&args.dir, None)?,
+        profile,
+    )
+    .map_err(Failure::usage)?;
     let mut op = GetInstitutions::new(args.key.as_str());
     op.count = args.count;
     if let Some(code) = args.institution_type {

@@ -2,24 +2,46 @@
 
 use std::path::Path;
 
+use et_crypto::SharedKey;
 use et_proto::{Credentials, Profile};
-use et_sandbox::{SandboxDir, ET_PUBLIC_PEM, MERCHANT_PRIVATE_PEM};
+use et_sandbox::{SandboxDir, ET_PUBLIC_PEM, MERCHANT_PRIVATE_PEM, MERCHANT_PUBLIC_PEM};
 
 use crate::cli::ProfileArgs;
 use crate::error::{CliResult, Failure};
 use crate::keys::{load_private, load_public};
 
-/// Credentials from `merchant.json`, `merchant-private.pem` and `et-public.pem` in `dir`.
-pub(crate) fn credentials(dir: &Path) -> CliResult<Credentials> {
+/// Credentials from `merchant.json`, `et-public.pem` and the merchant's
+/// key in `dir` (`merchant-private.pem`), or `merchant_key` instead.
+pub(crate) fn credentials(dir: &Path, merchant_key: Option<SharedKey>) -> CliResult<Credentials> {
     let sandbox = SandboxDir::new(dir);
     let merchant = sandbox.merchant().map_err(Failure::usage)?;
+    let merchant_key = match merchant_key {
+        Some(key) => key,
+        None => load_private(&sandbox.file(MERCHANT_PRIVATE_PEM))?,
+    };
     Ok(Credentials::new(
         merchant.merchant_number.as_str(),
         merchant.sub_merchant_number.as_str(),
-        load_private(&sandbox.file(MERCHANT_PRIVATE_PEM))?,
+        merchant_key,
         load_public(&sandbox.file(ET_PUBLIC_PEM))?,
         merchant.salt.as_str(),
     ))
+}
+
+/// Makes the key at `source` (a key file or a `pkcs11:` URI) the merchant's
+/// of `dir`: the sandbox learns its public half (`merchant-public.pem`) and
+/// the key the sandbox made is deleted, so that only `source` can sign.
+pub(crate) fn adopt_key(dir: &Path, source: &Path) -> CliResult<SharedKey> {
+    let key = load_private(source)?;
+    let sandbox = SandboxDir::new(dir);
+    let public = key.public_key().to_spki_pem().map_err(Failure::usage)?;
+    let public_file = sandbox.file(MERCHANT_PUBLIC_PEM);
+    std::fs::write(&public_file, public)
+        .map_err(|e| Failure::usage(e).context(public_file.display()))?;
+    let private_file = sandbox.file(MERCHANT_PRIVATE_PEM);
+    std::fs::remove_file(&private_file)
+        .map_err(|e| Failure::usage(e).context(private_file.display()))?;
+    Ok(key)
 }
 
 /// The profile for talking to the sandbox of `dir`: the one it plays

@@ -86,6 +86,11 @@ impl SharedKey {
         Arc::clone(&self.0.read().unwrap_or_else(PoisonError::into_inner))
     }
 
+    /// The public half of the key in use now.
+    pub fn public_key(&self) -> PublicKey {
+        self.current().public_key().clone()
+    }
+
     /// Puts `key` in use for every later operation of every clone; returns
     /// the key it replaces.
     pub fn replace(&self, key: impl MerchantKey + 'static) -> Arc<dyn MerchantKey> {

@@ -4,7 +4,7 @@
 //! A request (merchant → ET) and a response (ET → merchant) use the same
 //! steps with the roles swapped, so each step exists once.
 
-use et_crypto::{AesKey, Iv, PrivateKey, PublicKey};
+use et_crypto::{AesKey, Iv, KeyUnwrap, PublicKey, Signer};
 use et_model::Placement;
 use serde::de::DeserializeOwned;
 use std::mem::take;
@@ -71,7 +71,7 @@ pub(crate) fn seal(json: &str, recipient: &PublicKey, profile: &Profile) -> Resu
 /// tells those apart, so that every failure is reported in one place.
 pub(crate) fn unwrap_keys(
     envelope: &UntypedObject,
-    own: &PrivateKey,
+    own: &dyn KeyUnwrap,
     profile: &Profile,
 ) -> Result<Vec<AesKey>, Error> {
     let aeskey = envelope.text("aeskey").unwrap_or_default();
@@ -139,7 +139,7 @@ pub(crate) fn utf8(mut bytes: Zeroizing<Vec<u8>>) -> Result<Zeroizing<String>, E
 /// Signs `envelope` (every key but `sign`) and sets `sign` in place.
 pub(crate) fn sign_envelope(
     envelope: &mut UntypedObject,
-    key: &PrivateKey,
+    key: &dyn Signer,
     profile: &Profile,
 ) -> Result<(), Error> {
     let text = sign_string_with(envelope, profile.sign_rule);

@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use et_crypto::{PrivateKey, PublicKey};
+use et_crypto::{PublicKey, SharedKey};
 use et_model::{CallbackProcess, Operation, Placement, RawJson, ServerType, StatusCode};
 use zeroize::Zeroizing;
 
@@ -28,8 +28,10 @@ pub struct Credentials {
     pub merchant_number: String,
     /// `sub_merchant_number`, e.g. `ET82009S001`.
     pub sub_merchant_number: String,
-    /// Signs requests and decrypts response `aeskey`s.
-    pub merchant_key: PrivateKey,
+    /// Signs requests and decrypts response `aeskey`s: a key in this
+    /// process or on a token, replaceable while in use (the merchant's
+    /// rollover: [`SharedKey::replace`]).
+    pub merchant_key: SharedKey,
     /// Encrypts request `aeskey`s and verifies responses.
     pub et_public_key: PublicKey,
     /// Salt of the notification MD5.
@@ -37,18 +39,21 @@ pub struct Credentials {
 }
 
 impl Credentials {
-    /// Bundles the values ET issued.
+    /// Bundles the values ET issued. `merchant_key` is a
+    /// [`PrivateKey`](et_crypto::PrivateKey), any other
+    /// [`MerchantKey`](et_crypto::MerchantKey) (a PKCS#11 token's), or a
+    /// [`SharedKey`] to share with other holders.
     pub fn new(
         merchant_number: impl Into<String>,
         sub_merchant_number: impl Into<String>,
-        merchant_key: PrivateKey,
+        merchant_key: impl Into<SharedKey>,
         et_public_key: PublicKey,
         notify_salt: impl Into<String>,
     ) -> Self {
         Credentials {
             merchant_number: merchant_number.into(),
             sub_merchant_number: sub_merchant_number.into(),
-            merchant_key,
+            merchant_key: merchant_key.into(),
             et_public_key,
             notify_salt: Zeroizing::new(notify_salt.into()),
         }
@@ -266,7 +271,8 @@ impl Merchant {
         .into_iter()
         .collect();
         shape::check_request(&body)?;
-        envelope::sign_envelope(&mut body, &self.credentials.merchant_key, &self.profile)?;
+        let merchant_key = self.credentials.merchant_key.current();
+        envelope::sign_envelope(&mut body, &*merchant_key, &self.profile)?;
         Ok(BuiltRequest {
             body: body.to_json().into_bytes(),
             serial_number,
@@ -323,7 +329,8 @@ impl Merchant {
             Message::Response,
         );
         accept_response(&envelope, verified, request, &self.profile)?;
-        let keys = envelope::unwrap_keys(&envelope, &self.credentials.merchant_key, &self.profile)?;
+        let merchant_key = self.credentials.merchant_key.current();
+        let keys = envelope::unwrap_keys(&envelope, &*merchant_key, &self.profile)?;
         let sensitive = envelope::open_sealed(&envelope, &keys)?;
         Ok((envelope, sensitive))
     }

@@ -137,11 +137,6 @@ impl Pkcs11Uri {
         self.pin_source = None;
         self
     }
-
-    /// Whether `text` looks like a PKCS#11 URI rather than a file path.
-    pub fn is_uri(text: &str) -> bool {
-        text.trim_start().starts_with("pkcs11:")
-    }
 }
 
 /// Sets an attribute given once; `None` when it was already set.
