@@ -62,6 +62,7 @@ mod error;
 mod panic;
 mod raw_client;
 mod receiver;
+mod rollover;
 mod serve;
 mod transport;
 

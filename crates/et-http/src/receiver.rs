@@ -271,6 +271,7 @@ impl<H: NotificationHandler> WebhookReceiver<H> {
                 Rejection::Invalid(e)
             })?;
         crate::added_keys::note("notification", notification.added_fields().map(|(k, _)| k));
+        crate::rollover::note_salt(notification.verified_by());
         let acknowledgement = notification.acknowledgement().to_vec();
         let span = tracing::info_span!(
             "et.notification",

@@ -14,6 +14,7 @@ use zeroize::Zeroizing;
 use crate::error::{CryptoStep, DecryptionStep, Error, Message, PayloadFault};
 use crate::profile::{EmptySensitive, Profile};
 use crate::raw::{UntypedObject, UntypedValue, ValueKind};
+use crate::rollover::VerifiedBy;
 use crate::sign::{sign_string_with, SIGN_KEY};
 
 /// `sensitive_data` and `aeskey` as they go on the wire.
@@ -156,21 +157,28 @@ pub(crate) fn sign_envelope(
     Ok(())
 }
 
-/// Verifies `sign` over every other key actually present.
-pub(crate) fn verify_envelope(
+/// Verifies `sign` over every other key actually present with each of
+/// `keys` in turn, and names the one that verified. A failure is the one
+/// [`Error::SignatureMismatch`] whichever key came closest.
+pub(crate) fn verify_envelope<'k>(
     envelope: &UntypedObject,
-    key: &PublicKey,
+    keys: impl IntoIterator<Item = (&'k PublicKey, &'k str)>,
     profile: &Profile,
     what: Message,
-) -> Result<(), Error> {
+) -> Result<VerifiedBy, Error> {
     let sign = envelope.text(SIGN_KEY).unwrap_or_default();
     if sign.is_empty() {
         return Err(Error::MissingSignature { what });
     }
     let signature = et_crypto::b64_decode(sign).map_err(|_| Error::SignatureNotBase64 { what })?;
     let text = sign_string_with(envelope, profile.sign_rule);
-    key.verify(profile.sign_hash, text.as_bytes(), &signature)
-        .map_err(|_| Error::SignatureMismatch { what })
+    keys.into_iter()
+        .find(|(key, _)| {
+            key.verify(profile.sign_hash, text.as_bytes(), &signature)
+                .is_ok()
+        })
+        .map(|(_, name)| VerifiedBy::named(name))
+        .ok_or(Error::SignatureMismatch { what })
 }
 
 /// The JSON text a payload field carries: a string's content (the

@@ -14,6 +14,7 @@ use crate::merchant::random_token;
 use crate::notification;
 use crate::profile::{NotifyEncoding, Profile};
 use crate::raw::{UntypedObject, UntypedValue};
+use crate::rollover;
 use crate::shape;
 
 /// ET: its private key (whose `Debug` is redacted) and the profile it speaks.
@@ -206,7 +207,8 @@ impl EtSide {
                 merchant_number: merchant_number.to_owned(),
                 sub_merchant_number: sub_merchant_number.to_owned(),
             })?;
-        envelope::verify_envelope(&fields, &merchant_key, &self.profile, Message::Request)?;
+        let keys = [(&merchant_key, rollover::CURRENT)];
+        envelope::verify_envelope(&fields, keys, &self.profile, Message::Request)?;
         shape::check_request(&fields)?;
         let keys = envelope::unwrap_keys(&fields, &self.key, &self.profile)?;
         opened_request(fields, &keys, self.profile.clone())

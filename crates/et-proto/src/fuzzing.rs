@@ -14,6 +14,7 @@ use et_model::Operation;
 
 use crate::et_side::opened_request;
 use crate::merchant::{accept_response, read_output};
+use crate::rollover::VerifiedBy;
 use crate::untyped::read_operation;
 use crate::{envelope, shape};
 use crate::{Error, Message, Profile, UntypedObject};
@@ -22,7 +23,8 @@ use crate::{Error, Message, Profile, UntypedObject};
 /// unwrap of `aeskey` into `key` (no `return_info` echo to check against).
 pub fn open_response<Op: Operation>(body: &[u8], key: &AesKey) -> Result<Vec<Op::Output>, Error> {
     let envelope = UntypedObject::parse_json(body, Message::Response)?;
-    accept_response(&envelope, Ok(()), None, &Profile::default())?;
+    let signed = Ok(VerifiedBy::named(crate::CURRENT));
+    accept_response(&envelope, signed, None, &Profile::default())?;
     let sensitive = envelope::open_sealed(&envelope, std::slice::from_ref(key))?;
     read_output::<Op>(&envelope, &sensitive)
 }
