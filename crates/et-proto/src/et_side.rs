@@ -14,13 +14,16 @@ use crate::merchant::random_token;
 use crate::notification;
 use crate::profile::{NotifyEncoding, Profile};
 use crate::raw::{UntypedObject, UntypedValue};
-use crate::rollover;
+use crate::rollover::{self, Accepted};
 use crate::shape;
 
-/// ET: its private key (whose `Debug` is redacted) and the profile it speaks.
+/// ET: its private key (whose `Debug` is redacted) and the profile it
+/// speaks; during a key rollover, its older keys still unwrap requests
+/// sealed to them ([`EtSide::accepting_key`]).
 #[derive(Debug)]
 pub struct EtSide {
     key: PrivateKey,
+    accepted: Vec<Accepted<PrivateKey>>,
     profile: Profile,
 }
 
@@ -173,7 +176,26 @@ impl Response {
 impl EtSide {
     /// ET with its private key.
     pub fn new(key: PrivateKey, profile: Profile) -> Self {
-        EtSide { key, profile }
+        EtSide {
+            key,
+            accepted: Vec::new(),
+            profile,
+        }
+    }
+
+    /// Also opens requests whose `aeskey` was sealed to `key`, an older
+    /// key of ET's (its rollover: merchants still holding the old public
+    /// key are served until `not_after`). Responses are signed with the
+    /// current key only.
+    #[must_use]
+    pub fn accepting_key(mut self, key: Accepted<PrivateKey>) -> Self {
+        self.accepted.push(key);
+        self
+    }
+
+    /// The older keys still accepted (see [`accepting_key`](Self::accepting_key)).
+    pub fn accepted_keys(&self) -> &[Accepted<PrivateKey>] {
+        &self.accepted
     }
 
     /// The profile in use.
@@ -210,7 +232,11 @@ impl EtSide {
         let keys = [(&merchant_key, rollover::CURRENT)];
         envelope::verify_envelope(&fields, keys, &self.profile, Message::Request)?;
         shape::check_request(&fields)?;
-        let keys = envelope::unwrap_keys(&fields, &self.key, &self.profile)?;
+        let own = rollover::in_turn(&self.key, &self.accepted);
+        let mut keys = Vec::new();
+        for (key, _) in own {
+            keys.extend(envelope::unwrap_keys(&fields, key, &self.profile)?);
+        }
         opened_request(fields, &keys, self.profile.clone())
     }
 

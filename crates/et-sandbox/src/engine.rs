@@ -73,13 +73,14 @@ impl App {
                 .map(|m| m.salt)
                 .unwrap_or_default();
             for out in outgoing {
-                let body =
-                    outbox::signed_body(&self.et, &out.notification, &salt).map_err(|e| {
+                let body = outbox::signed_body(&self.keys().et, &out.notification, &salt).map_err(
+                    |e| {
                         Refusal::new(
                             SandboxCode::Internal,
                             format!("signing a notification: {e}"),
                         )
-                    })?;
+                    },
+                )?;
                 let kind = out.notification.kind().as_str();
                 store::enqueue(c, &o.order_id, kind, &out.url, &body, now)?;
             }

@@ -348,6 +348,7 @@ mod outbox;
 mod pages;
 mod refund_reply;
 mod reply;
+mod rotation;
 mod server;
 mod store;
 mod ticker;
@@ -359,7 +360,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use et_model::OrderStatus;
-use et_proto::EtSide;
 use serde::Serialize;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -384,6 +384,7 @@ pub use limits::{Limits, MAX_BODY, WORK_FACTOR};
 pub use lock::LOCK_FILE;
 pub use machine::{Event, IllegalTransition};
 pub use outbox::{MAX_ATTEMPTS, RETRY_MINUTES};
+pub use rotation::{Rotated, PREVIOUS_ET_PRIVATE_PEM, ROTATION_JSON};
 pub use store::OrderInstitution;
 pub use ticker::{MAX_DELIVERIES, MAX_DELIVERIES_PER_ENDPOINT};
 
@@ -581,7 +582,7 @@ pub async fn start_with(config: SandboxConfig, limits: Limits) -> Result<Running
         institutions,
         base_url: format!("http://{addr}"),
         wake: tokio::sync::Notify::new(),
-        et: EtSide::new(et_key, dir.profile()?),
+        keys: rotation::EtKeys::new(et_key, dir.previous()?, dir.profile()?),
         merchant_keys: merchants
             .into_iter()
             .filter_map(app::MerchantKey::parse)
@@ -616,6 +617,7 @@ pub async fn start_with(config: SandboxConfig, limits: Limits) -> Result<Running
     Ok(RunningSandbox {
         addr,
         app,
+        dir,
         stop,
         tasks,
     })
@@ -626,6 +628,7 @@ pub async fn start_with(config: SandboxConfig, limits: Limits) -> Result<Running
 pub struct RunningSandbox {
     addr: SocketAddr,
     app: Arc<app::App>,
+    dir: SandboxDir,
     stop: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
 }
@@ -815,6 +818,33 @@ impl RunningSandbox {
     /// still apply.
     pub fn clear_faults(&self) {
         self.app.faults.clear();
+    }
+
+    /// Rotates ET's key and the merchant's salt while serving (the files as
+    /// [`SandboxDir::rotate`] does): from now on replies are signed with
+    /// the new key and notifications with the new salt, while requests
+    /// sealed to the old key and refund replies signed with the old salt
+    /// are accepted for `window`. Notifications queued before keep the old
+    /// salt's signature, as ET's already sent would.
+    ///
+    /// # Errors
+    /// As [`SandboxDir::rotate`]; [`Error::Database`] updating the salt.
+    pub fn rotate(&self, window: Duration) -> Result<Rotated, Error> {
+        let rotated = self.dir.rotate(window)?;
+        let key = keys::load_private(&self.dir.file(ET_PRIVATE_PEM))?;
+        let merchant = self.dir.merchant()?;
+        self.app.store.tx(|c| {
+            let record =
+                store::merchant(c, &merchant.merchant_number, &merchant.sub_merchant_number)?;
+            if let Some(mut record) = record {
+                record.salt = merchant.salt.to_string();
+                store::upsert_merchant(c, &record)?;
+            }
+            Ok::<_, rusqlite::Error>(())
+        })?;
+        self.app.keys.replace(key, self.dir.previous()?);
+        tracing::info!(?rotated.not_after, "ET's key and the salt rotated; the old ones accepted until then");
+        Ok(rotated)
     }
 
     fn admin(&self, order_id: &str, event: Event) -> Result<OrderView, Refusal> {
