@@ -151,6 +151,20 @@ pub(crate) enum SandboxCommand {
     Admin(SandboxAdminArgs),
     /// List, add or clear a running sandbox's failures on demand (et_sandbox::faults).
     Faults(SandboxFaultsArgs),
+    /// Rotate ET's key and the salt of a stopped sandbox, the old ones
+    /// still accepted for a window: a rollover to rehearse.
+    Rotate(SandboxRotateArgs),
+}
+
+/// `et sandbox rotate`.
+#[derive(Debug, Args)]
+pub(crate) struct SandboxRotateArgs {
+    /// State directory made by `et sandbox init` (its sandbox stopped).
+    #[arg(long)]
+    pub dir: PathBuf,
+    /// Seconds the old key and salt are still accepted.
+    #[arg(long, default_value_t = 86_400)]
+    pub window: u64,
 }
 
 /// `et sandbox init`.

@@ -1514,3 +1514,32 @@ fn a_v1_signed_notification_names_its_rule_and_detect_writes_it() {
     let profile = Profile::from_json(&stdout(&detected)).expect("profile file");
     assert_eq!(profile.notify_sign_rule, et_proto::NotifySignRule::V1Compat);
 }
+
+/// `et sandbox rotate` gives ET a new key and the merchant a new salt,
+/// keeping the old key (owner-only) for the window.
+#[test]
+fn sandbox_rotate_replaces_the_key_and_salt_and_keeps_the_old_ones() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().expect("tmp");
+    let state = dir.path().join("state");
+    let state = path_str(&state);
+    assert!(et(&["sandbox", "init", "--dir", state, "--bits", "1024"])
+        .status
+        .success());
+    let read = |name: &str| std::fs::read(Path::new(state).join(name)).expect(name);
+    let (old_public, old_merchant) = (read("et-public.pem"), read("merchant.json"));
+    let old_private = read("et-private.pem");
+    let out = et(&["sandbox", "rotate", "--dir", state, "--window", "60"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("for 60s"), "{}", stdout(&out));
+    assert_ne!(read("et-public.pem"), old_public);
+    assert_ne!(read("merchant.json"), old_merchant);
+    assert_eq!(read("et-private.previous.pem"), old_private);
+    for secret in ["et-private.previous.pem", "rotation.json", "merchant.json"] {
+        let mode = std::fs::metadata(Path::new(state).join(secret))
+            .expect(secret)
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600, "{secret}");
+    }
+}

@@ -830,7 +830,7 @@ impl RunningSandbox {
     /// # Errors
     /// As [`SandboxDir::rotate`]; [`Error::Database`] updating the salt.
     pub fn rotate(&self, window: Duration) -> Result<Rotated, Error> {
-        let rotated = self.dir.rotate(window)?;
+        let rotated = self.dir.rotate_files(window)?;
         let key = keys::load_private(&self.dir.file(ET_PRIVATE_PEM))?;
         let merchant = self.dir.merchant()?;
         self.app.store.tx(|c| {

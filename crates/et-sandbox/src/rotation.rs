@@ -64,12 +64,19 @@ pub(crate) struct Previous {
 impl SandboxDir {
     /// Rotates ET's key (a new one of the same size) and the salt in the
     /// state directory, keeping the old ones for `window`. For a sandbox
-    /// that is not running; a running one rotates with
-    /// [`RunningSandbox::rotate`](crate::RunningSandbox::rotate).
+    /// that is not running (the directory's lock is taken); a running one
+    /// rotates with [`RunningSandbox::rotate`](crate::RunningSandbox::rotate).
     ///
     /// # Errors
-    /// [`Error::Io`], [`Error::Key`], [`Error::Config`] as for the files read and written.
+    /// [`Error::Locked`] while a sandbox serves the directory; [`Error::Io`],
+    /// [`Error::Key`], [`Error::Config`] as for the files read and written.
     pub fn rotate(&self, window: Duration) -> Result<Rotated, Error> {
+        let _lock = crate::lock::lock(self.root())?;
+        self.rotate_files(window)
+    }
+
+    /// [`rotate`](Self::rotate) under a lock the caller holds.
+    pub(crate) fn rotate_files(&self, window: Duration) -> Result<Rotated, Error> {
         let old_key = crate::keys::load_private(&self.file(ET_PRIVATE_PEM))?;
         let mut merchant = self.merchant()?;
         let not_after = SystemTime::now() + window;
