@@ -205,7 +205,7 @@ impl fmt::Display for Error {
             Error::Pkcs11Uri { fault } => write!(f, "PKCS#11 URI: {fault}"),
             #[cfg(feature = "pkcs11")]
             Error::Token { step, cause } => {
-                write!(f, "PKCS#11 token: {step} failed ({cause:?})")
+                write!(f, "PKCS#11 token: {step} failed: {cause}")
             }
         }
     }

@@ -91,6 +91,24 @@ pub enum TokenCause {
     Other,
 }
 
+impl fmt::Display for TokenCause {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            TokenCause::PinIncorrect => "the PIN is wrong",
+            TokenCause::PinLocked => "the PIN is locked",
+            TokenCause::PinExpired => "the PIN has expired",
+            TokenCause::NotLoggedIn => "no PIN was given and the token needs one",
+            TokenCause::TokenGone => "the token is gone",
+            TokenCause::DeviceError => "the token failed",
+            TokenCause::NotPermitted => "the key may not do this",
+            TokenCause::MechanismUnsupported => "the token does not offer the mechanism",
+            TokenCause::Module => "the module could not be loaded",
+            TokenCause::NoSingleMatch => "not exactly one match",
+            TokenCause::Other => "the token refused",
+        })
+    }
+}
+
 impl From<&CkError> for TokenCause {
     fn from(error: &CkError) -> Self {
         let CkError::Pkcs11(rv, _) = error else {
