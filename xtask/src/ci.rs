@@ -74,6 +74,12 @@ const STEPS: &[Step] = &[
         args: &["xtask", "instructions"],
         env: None,
     },
+    // Merchant keys on a PKCS#11 token: SoftHSM2, which `.ci/run` installs.
+    Step {
+        name: "et-crypto pkcs11",
+        args: &["test", "-p", "et-crypto", "--features", "pkcs11"],
+        env: None,
+    },
     // Licences, duplicate/banned crates and sources (deny.toml); `.ci/run`
     // installs cargo-deny. Advisories need a database CI cannot fetch: they
     // are checked separately (SECURITY.md).

@@ -171,7 +171,8 @@ pub(crate) struct ProfileShowArgs {
 /// or one notification (with --salt-file).
 #[derive(Debug, Args)]
 pub(crate) struct ProfileDetectArgs {
-    /// The merchant's private key (a reply's `aeskey`).
+    /// The merchant's private key (a reply's `aeskey`): a key file or a
+    /// `pkcs11:` URI (RFC 7512).
     #[arg(
         long,
         value_name = "PEM",
@@ -218,6 +219,20 @@ pub(crate) enum SandboxCommand {
     Admin(SandboxAdminArgs),
     /// List, add or clear a running sandbox's failures on demand (et_sandbox::faults).
     Faults(SandboxFaultsArgs),
+    /// Rotate ET's key and the salt of a stopped sandbox, the old ones
+    /// still accepted for a window: a rollover to rehearse.
+    Rotate(SandboxRotateArgs),
+}
+
+/// `et sandbox rotate`.
+#[derive(Debug, Args)]
+pub(crate) struct SandboxRotateArgs {
+    /// State directory made by `et sandbox init` (its sandbox stopped).
+    #[arg(long)]
+    pub dir: PathBuf,
+    /// Seconds the old key and salt are still accepted.
+    #[arg(long, default_value_t = 86_400)]
+    pub window: u64,
 }
 
 /// `et sandbox init`.
@@ -356,7 +371,9 @@ pub(crate) struct RequestBuildArgs {
     /// Sub-merchant number issued by ET.
     #[arg(long)]
     pub sub_merchant_number: String,
-    /// The merchant's private key (PEM, DER or bare Base64).
+    /// The merchant's private key (PEM, DER or bare Base64), or a key on a
+    /// PKCS#11 token: `pkcs11:token=…;object=…?module-path=…` (RFC 7512; PIN
+    /// from `pin-value`, `pin-source` or ET_PKCS11_PIN).
     #[arg(long, value_name = "PEM")]
     pub merchant_key: PathBuf,
     /// ET's public key (PEM, DER or bare Base64).
@@ -396,7 +413,8 @@ pub(crate) enum ResponseCommand {
 /// `et response open`.
 #[derive(Debug, Args)]
 pub(crate) struct ResponseOpenArgs {
-    /// The merchant's private key (decrypts `aeskey`).
+    /// The merchant's private key (decrypts `aeskey`): a key file or a
+    /// `pkcs11:` URI (RFC 7512).
     #[arg(long, value_name = "PEM")]
     pub merchant_key: PathBuf,
     /// ET's public key (verifies `sign`).
@@ -574,7 +592,8 @@ pub(crate) struct ReplayArgs {
     /// A directory `et record` wrote.
     #[arg(value_name = "DIR")]
     pub dir: PathBuf,
-    /// The merchant's private key (decrypts `aeskey`).
+    /// The merchant's private key (decrypts `aeskey`): a key file or a
+    /// `pkcs11:` URI (RFC 7512).
     #[arg(long, value_name = "PEM")]
     pub merchant_key: PathBuf,
     /// ET's public key (verifies `sign`).
@@ -638,6 +657,12 @@ pub(crate) struct DemoArgs {
     /// client and the browser trust its certificate as an extra root.
     #[arg(long)]
     pub tls: bool,
+    /// The merchant's key instead of a fresh one: a key file, or a key on
+    /// a PKCS#11 token (`pkcs11:token=…;object=…?module-path=…`, PIN from
+    /// `pin-value`, `pin-source` or ET_PKCS11_PIN). The sandbox is given
+    /// its public half.
+    #[arg(long, value_name = "PEM|URI")]
+    pub merchant_key: Option<PathBuf>,
 }
 
 /// The Profile's choices (see `et_proto::Profile`), every one: `et profile

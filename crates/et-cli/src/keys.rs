@@ -2,7 +2,9 @@
 
 use std::path::Path;
 
-use et_crypto::{PrivateKey, PublicKey};
+#[cfg(feature = "pkcs11")]
+use et_crypto::Pkcs11Uri;
+use et_crypto::{PrivateKey, PublicKey, SharedKey};
 use et_sandbox::files::{self, Existing};
 
 use crate::cli::KeygenArgs;
@@ -62,10 +64,42 @@ fn exists(path: &Path) -> Failure {
     ))
 }
 
-/// Load a private key file (PKCS#1/PKCS#8 PEM, DER or bare Base64).
-pub(crate) fn load_private(path: &Path) -> CliResult<PrivateKey> {
+/// The environment variable holding the PIN of a PKCS#11 URI that gives
+/// none (no `pin-value` or `pin-source`).
+#[cfg(feature = "pkcs11")]
+const PKCS11_PIN_ENV: &str = "ET_PKCS11_PIN";
+
+/// Load the merchant's private key: a file (PKCS#1/PKCS#8 PEM, DER or bare
+/// Base64), or a key on a PKCS#11 token named by a `pkcs11:` URI (RFC 7512,
+/// with `module-path`; the PIN from `pin-value`, `pin-source` or
+/// `ET_PKCS11_PIN`), which never leaves the token.
+pub(crate) fn load_private(path: &Path) -> CliResult<SharedKey> {
+    if let Some(uri) = path.to_str().filter(|text| text.starts_with("pkcs11:")) {
+        return load_token_key(uri).map(SharedKey::new);
+    }
     let bytes = et_crypto::Zeroizing::new(read_input(path, Input::Key)?);
-    PrivateKey::load(&bytes).map_err(|e| key_failure(e, path))
+    PrivateKey::load(&bytes)
+        .map(SharedKey::new)
+        .map_err(|e| key_failure(e, path))
+}
+
+#[cfg(feature = "pkcs11")]
+fn load_token_key(text: &str) -> CliResult<et_crypto::Pkcs11Key> {
+    let mut uri = Pkcs11Uri::parse(text).map_err(Failure::usage)?;
+    if uri.pin.is_none() && uri.pin_source.is_none() {
+        if let Ok(pin) = std::env::var(PKCS11_PIN_ENV) {
+            uri = uri.with_pin(et_crypto::Zeroizing::new(pin));
+        }
+    }
+    // The URI shown without its PIN.
+    et_crypto::Pkcs11Key::open(&uri).map_err(|e| Failure::usage(e).context(&uri))
+}
+
+#[cfg(not(feature = "pkcs11"))]
+fn load_token_key(_: &str) -> CliResult<PrivateKey> {
+    Err(Failure::usage(
+        "a pkcs11: key needs et built with feature `pkcs11` (a default feature)",
+    ))
 }
 
 /// Load a public key file (SPKI/PKCS#1 PEM, DER or bare Base64).

@@ -108,6 +108,7 @@ fn run(cli: Cli) -> CliResult {
         Command::Sandbox(SandboxCommand::Serve(args)) => block_on(sandbox::serve(&args)),
         Command::Sandbox(SandboxCommand::Admin(args)) => block_on(sandbox::admin(&args)),
         Command::Sandbox(SandboxCommand::Faults(args)) => block_on(sandbox::faults(&args)),
+        Command::Sandbox(SandboxCommand::Rotate(args)) => sandbox::rotate(&args),
         Command::Call(args) => block_on(call::call(&args)),
         Command::Record(args) => block_on(record::record(&args)),
         Command::Replay(args) => replay::replay(&args),

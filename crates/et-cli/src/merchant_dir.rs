@@ -2,12 +2,14 @@
 
 use std::path::Path;
 
+use et_crypto::SharedKey;
 use et_http::{Client, Endpoint};
 use et_proto::{Credentials, Profile};
-use et_sandbox::{SandboxDir, SandboxMerchant};
+use et_sandbox::{SandboxDir, ET_PUBLIC_PEM, MERCHANT_PRIVATE_PEM, MERCHANT_PUBLIC_PEM};
 
 use crate::cli::MerchantArgs;
 use crate::error::{CliResult, Failure};
+use crate::keys::{load_private, load_public};
 use crate::profile::ProfileOptions;
 
 /// The client of `--dir`'s merchant for `--endpoint`, speaking the profile
@@ -22,7 +24,12 @@ pub(crate) fn client(args: &MerchantArgs, profile: &impl ProfileOptions) -> CliR
     })?;
     let endpoint =
         Endpoint::parse(&api_url(endpoint)).map_err(|e| Failure::usage(e).context("--endpoint"))?;
-    Client::new(endpoint, credentials(dir)?, self::profile(dir, profile)?).map_err(Failure::usage)
+    Client::new(
+        endpoint,
+        credentials(dir, None)?,
+        self::profile(dir, profile)?,
+    )
+    .map_err(Failure::usage)
 }
 
 /// `--dir`, which must be given (or ET_SANDBOX_DIR).
@@ -69,12 +76,39 @@ pub(crate) fn check_state_dir(dir: &Path) -> CliResult {
     )))
 }
 
-/// Credentials from `merchant.json`, `merchant-private.pem` and `et-public.pem` in `dir`.
-pub(crate) fn credentials(dir: &Path) -> CliResult<Credentials> {
+/// Credentials from `merchant.json`, `et-public.pem` and the merchant's
+/// key in `dir` (`merchant-private.pem`), or `merchant_key` instead.
+pub(crate) fn credentials(dir: &Path, merchant_key: Option<SharedKey>) -> CliResult<Credentials> {
     check_state_dir(dir)?;
-    SandboxMerchant::load(dir)
-        .map(|merchant| merchant.credentials)
-        .map_err(Failure::usage)
+    let sandbox = SandboxDir::new(dir);
+    let merchant = sandbox.merchant().map_err(Failure::usage)?;
+    let merchant_key = match merchant_key {
+        Some(key) => key,
+        None => load_private(&sandbox.file(MERCHANT_PRIVATE_PEM))?,
+    };
+    Ok(Credentials::new(
+        merchant.merchant_number.as_str(),
+        merchant.sub_merchant_number.as_str(),
+        merchant_key,
+        load_public(&sandbox.file(ET_PUBLIC_PEM))?,
+        merchant.salt.as_str(),
+    ))
+}
+
+/// Makes the key at `source` (a key file or a `pkcs11:` URI) the merchant's
+/// of `dir`: the sandbox learns its public half (`merchant-public.pem`) and
+/// the key the sandbox made is deleted, so that only `source` can sign.
+pub(crate) fn adopt_key(dir: &Path, source: &Path) -> CliResult<SharedKey> {
+    let key = load_private(source)?;
+    let sandbox = SandboxDir::new(dir);
+    let public = key.public_key().to_spki_pem().map_err(Failure::usage)?;
+    let public_file = sandbox.file(MERCHANT_PUBLIC_PEM);
+    std::fs::write(&public_file, public)
+        .map_err(|e| Failure::usage(e).context(public_file.display()))?;
+    let private_file = sandbox.file(MERCHANT_PRIVATE_PEM);
+    std::fs::remove_file(&private_file)
+        .map_err(|e| Failure::usage(e).context(private_file.display()))?;
+    Ok(key)
 }
 
 /// The profile for talking to the sandbox of `dir`: the one it plays

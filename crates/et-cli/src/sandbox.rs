@@ -6,8 +6,8 @@ use et_sandbox::{AdminAction, Exposure, InitOptions, SandboxConfig, SandboxDir};
 use http::Uri;
 
 use crate::cli::{
-    FaultsAction, SandboxAdminArgs, SandboxFaultsArgs, SandboxInitArgs, SandboxServeArgs,
-    SandboxTarget,
+    FaultsAction, SandboxAdminArgs, SandboxFaultsArgs, SandboxInitArgs, SandboxRotateArgs,
+    SandboxServeArgs, SandboxTarget,
 };
 use crate::error::{CliResult, Failure};
 use crate::input::read_profile_file;
@@ -35,6 +35,26 @@ pub(crate) fn init(args: &SandboxInitArgs) -> CliResult {
         merchant.sub_merchant_number,
         args.bits,
         dir.file(et_sandbox::SALT_TXT).display(),
+    ))
+}
+
+/// `et sandbox rotate`: new ET key and salt in the directory (`et-public.pem`,
+/// `merchant.json`), the old ones accepted for `--window` seconds.
+pub(crate) fn rotate(args: &SandboxRotateArgs) -> CliResult {
+    let window = std::time::Duration::from_secs(args.window);
+    let rotated = SandboxDir::new(&args.dir)
+        .rotate(window)
+        .map_err(Failure::usage)?;
+    let until = rotated
+        .not_after
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_secs();
+    crate::output::line(format_args!(
+        "rotated: ET's new public key in {}, the new salt in merchant.json; \
+         the old key and salt accepted until {until} (Unix time), for {}s",
+        args.dir.join(et_sandbox::ET_PUBLIC_PEM).display(),
+        args.window,
     ))
 }
 

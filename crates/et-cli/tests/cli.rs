@@ -148,6 +148,57 @@ fn build_request_for(op: &str, extra: &[&str], stdin: &[u8]) -> Output {
     et_stdin(&args, stdin)
 }
 
+/// `--merchant-key` takes a PKCS#11 URI (RFC 7512): the request is signed
+/// on the token (SoftHSM2, the committed merchant key imported), the PIN
+/// read from ET_PKCS11_PIN; a wrong PIN is one line naming the step,
+/// without the PIN.
+#[cfg(feature = "pkcs11")]
+#[test]
+fn request_build_signs_with_a_key_on_a_pkcs11_token() {
+    use et_testkit::softhsm::{SoftHsm, PIN};
+    let Some(hsm) = SoftHsm::get("request_build_signs_with_a_key_on_a_pkcs11_token") else {
+        return;
+    };
+    hsm.import("cli-merchant", 0x31, et_testkit::pem(Who::Merchant, 1024));
+    let uri = hsm.uri("cli-merchant");
+    let without_pin = uri.split("&pin-value").next().expect("a URI");
+    let et_public = key_file(Who::Et, Half::Public);
+    let build = |pin: &str| {
+        Command::new(ET)
+            .args(["request", "build", "--op", "get_rate", "--no-validate"])
+            .args([
+                "--merchant-number",
+                "ET82009",
+                "--sub-merchant-number",
+                "ET82009S001",
+            ])
+            .args([
+                "--merchant-key",
+                without_pin,
+                "--et-public-key",
+                path_str(&et_public),
+            ])
+            .env("ET_PKCS11_PIN", pin)
+            .stdin(Stdio::null())
+            .output()
+            .expect("run et")
+    };
+    let wrong = build("not-the-pin");
+    let err = assert_one_line_failure(&wrong, 2);
+    assert!(
+        err.contains("logging in") && !err.contains("not-the-pin"),
+        "{err}"
+    );
+    let out = build(PIN);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let opened = EtSide::new(et_key(), Profile::default())
+        .open_request(stdout(&out).trim().as_bytes(), |_, _| {
+            Some(merchant_public())
+        })
+        .expect("ET verifies what the token signed");
+    assert_eq!(opened.server_type, "get_rate");
+}
+
 #[test]
 fn request_build_opens_on_et_side() {
     let data = tempfile::NamedTempFile::new().expect("tmp");
@@ -1532,4 +1583,33 @@ fn a_v1_signed_notification_names_its_rule_and_detect_writes_it() {
     assert!(detected.status.success(), "{}", stderr(&detected));
     let profile = Profile::from_json(&stdout(&detected)).expect("profile file");
     assert_eq!(profile.notify_sign_rule, et_proto::NotifySignRule::V1Compat);
+}
+
+/// `et sandbox rotate` gives ET a new key and the merchant a new salt,
+/// keeping the old key (owner-only) for the window.
+#[test]
+fn sandbox_rotate_replaces_the_key_and_salt_and_keeps_the_old_ones() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().expect("tmp");
+    let state = dir.path().join("state");
+    let state = path_str(&state);
+    assert!(et(&["sandbox", "init", "--dir", state, "--bits", "1024"])
+        .status
+        .success());
+    let read = |name: &str| std::fs::read(Path::new(state).join(name)).expect(name);
+    let (old_public, old_merchant) = (read("et-public.pem"), read("merchant.json"));
+    let old_private = read("et-private.pem");
+    let out = et(&["sandbox", "rotate", "--dir", state, "--window", "60"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("for 60s"), "{}", stdout(&out));
+    assert_ne!(read("et-public.pem"), old_public);
+    assert_ne!(read("merchant.json"), old_merchant);
+    assert_eq!(read("et-private.previous.pem"), old_private);
+    for secret in ["et-private.previous.pem", "rotation.json", "merchant.json"] {
+        let mode = std::fs::metadata(Path::new(state).join(secret))
+            .expect(secret)
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600, "{secret}");
+    }
 }

@@ -141,3 +141,34 @@ async fn demo_lifecycle_passes_over_tls() {
         );
     }
 }
+
+/// The whole lifecycle with the merchant's key on a PKCS#11 token
+/// (SoftHSM2), generated there: every request signed and every `aeskey`
+/// unwrapped by the token, the sandbox knowing only the public half.
+#[cfg(feature = "pkcs11")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_lifecycle_passes_with_the_merchant_key_on_a_pkcs11_token() {
+    use et_crypto::{Pkcs11Key, Pkcs11Uri};
+    use et_testkit::softhsm::SoftHsm;
+    let Some(hsm) = SoftHsm::get("demo_lifecycle_passes_with_the_merchant_key_on_a_pkcs11_token")
+    else {
+        return;
+    };
+    let uri = hsm.uri("demo-merchant");
+    let parsed = Pkcs11Uri::parse(&uri).expect("the test URI parses");
+    Pkcs11Key::generate(&parsed, 2048).expect("a key generated on the token");
+    let options = DemoOptions {
+        bits: 1024,
+        merchant_key: Some(uri.into()),
+        ..DemoOptions::default()
+    };
+    let report = demo::run(&options, |_| ()).await;
+    let lines: Vec<String> = report.steps.iter().map(ToString::to_string).collect();
+    assert!(report.passed(), "demo failed:\n{}", lines.join("\n"));
+    assert!(
+        lines[0].contains("merchant's RSA-2048 given"),
+        "{}",
+        lines[0]
+    );
+    assert!(report.notifications >= 9, "{}", report.notifications);
+}

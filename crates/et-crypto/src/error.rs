@@ -126,6 +126,21 @@ pub enum Error {
     RsaSign,
     /// The RSA signature does not match the message and key.
     SignatureMismatch,
+    /// A PKCS#11 URI (RFC 7512) is not one this crate reads.
+    #[cfg(feature = "pkcs11")]
+    Pkcs11Uri {
+        /// What is wrong with it.
+        fault: crate::UriFault,
+    },
+    /// A PKCS#11 token refused a step (unwrapping `aeskey` fails as
+    /// [`Error::RsaDecrypt`] instead, whatever the token says).
+    #[cfg(feature = "pkcs11")]
+    Token {
+        /// The step that failed.
+        step: crate::TokenStep,
+        /// The token's reason.
+        cause: crate::TokenCause,
+    },
 }
 
 impl fmt::Display for Error {
@@ -190,6 +205,12 @@ impl fmt::Display for Error {
             Error::RsaDecrypt => f.write_str("RSA decrypt failed"),
             Error::RsaSign => f.write_str("RSA sign failed"),
             Error::SignatureMismatch => f.write_str("RSA verify: signature does not match"),
+            #[cfg(feature = "pkcs11")]
+            Error::Pkcs11Uri { fault } => write!(f, "PKCS#11 URI: {fault}"),
+            #[cfg(feature = "pkcs11")]
+            Error::Token { step, cause } => {
+                write!(f, "PKCS#11 token: {step} failed: {cause}")
+            }
         }
     }
 }

@@ -119,6 +119,13 @@ fn checked(parsed: Parsed<'_>) -> Result<Parsed<'_>, Error> {
         Parsed::Private(key) => (key.modulus.as_bytes(), key.public_exponent.as_bytes()),
         Parsed::Public(key) => (key.modulus.as_bytes(), key.public_exponent.as_bytes()),
     };
+    check_components(modulus, exponent)?;
+    Ok(parsed)
+}
+
+/// The size and exponent rules every key passes, on its big-endian
+/// modulus and public exponent.
+pub(crate) fn check_components(modulus: &[u8], exponent: &[u8]) -> Result<(), Error> {
     let bits = modulus_bits(modulus);
     if !(MIN_BITS..=MAX_BITS).contains(&bits) {
         return Err(Error::KeySize { bits });
@@ -127,7 +134,7 @@ fn checked(parsed: Parsed<'_>) -> Result<Parsed<'_>, Error> {
     if exponent < MIN_PUBLIC_EXPONENT || exponent % 2 == 0 {
         return Err(Error::PublicExponent { exponent });
     }
-    Ok(parsed)
+    Ok(())
 }
 
 /// A big-endian unsigned integer's value, `u64::MAX` when it does not fit

@@ -369,6 +369,19 @@ impl PublicKey {
         }
     }
 
+    /// The public key of big-endian modulus `n` and exponent `e` (as a
+    /// PKCS#11 token gives them), under the same size and exponent rules
+    /// as [`PublicKey::load`].
+    ///
+    /// # Errors
+    /// [`Error::KeySize`], [`Error::PublicExponent`], [`Error::KeyParse`].
+    pub fn from_components(n: &[u8], e: &[u8]) -> Result<Self, Error> {
+        key_input::check_components(n, e)?;
+        RsaPublicKey::new(uint(n), uint(e))
+            .map(Self::from_rsa)
+            .map_err(|_| Error::KeyParse)
+    }
+
     /// The same key pinned to `backend` for every operation it accepts,
     /// RustCrypto for the rest.
     #[must_use]
@@ -426,7 +439,7 @@ impl PublicKey {
     }
 
     /// Modulus size in octets: the length of every signature and ciphertext.
-    fn modulus_len(&self) -> usize {
+    pub(crate) fn modulus_len(&self) -> usize {
         self.inner.size()
     }
 

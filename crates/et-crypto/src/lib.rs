@@ -15,11 +15,18 @@
 //! Nothing here panics on bad input, and no [`Error`] carries key material
 //! or plaintext.
 //!
+//! A merchant's private key is used through two small traits, [`Signer`]
+//! and [`KeyUnwrap`] (together [`MerchantKey`]): [`PrivateKey`] holds it in
+//! this process; with feature `pkcs11`, `Pkcs11Key` leaves it on a PKCS#11
+//! token or HSM. [`SharedKey`] lets a running program swap it.
+//!
 //! # Map
 //!
+//! * **The merchant's key**: [`Signer`], [`KeyUnwrap`], [`MerchantKey`],
+//!   [`SharedKey`] (and `Pkcs11Key`, `Pkcs11Uri` with feature `pkcs11`).
 //! * **RSA keys**: [`PrivateKey`] and [`PublicKey`] (load PEM or DER of any
 //!   common flavour, sign and verify with [`SignHash`], wrap and unwrap the
-//!   AES key with [`KeyPadding`]); [`Backend`] and [`Operation`] say which
+//!   AES key with [`KeyPadding`]); [`Backend`] and [`RsaOperation`] say which
 //!   backend runs what.
 //! * **AES-128-CBC**: [`aes_cbc_encrypt`], [`aes_cbc_decrypt`], [`AesKey`],
 //!   [`Iv`].
@@ -66,6 +73,9 @@ mod error;
 mod key_input;
 mod keys;
 mod md5_sign;
+mod merchant_key;
+#[cfg(feature = "pkcs11")]
+mod pkcs11;
 
 pub use aes_cbc::{aes_cbc_decrypt, aes_cbc_decrypt_owned, aes_cbc_encrypt, AesKey, Iv};
 pub use b64::{b64_decode, b64_encode};
@@ -73,6 +83,10 @@ pub use backend::{Backend, RsaOperation};
 pub use error::{Error, KeyFormat, KeyKind};
 pub use keys::{KeyPadding, PrivateKey, PublicKey, SignHash};
 pub use md5_sign::{md5_hex, md5_sign_digest, md5_verify, SaltedMd5};
+pub use merchant_key::{KeyUnwrap, MerchantKey, SharedKey, Signer};
+#[cfg(feature = "pkcs11")]
+#[cfg_attr(docsrs, doc(cfg(feature = "pkcs11")))]
+pub use pkcs11::{Pkcs11Key, Pkcs11Uri, TokenCause, TokenStep, UriFault};
 pub use zeroize::Zeroizing;
 
 // The README's example runs as a doctest, so the crates.io page stays true.

@@ -12,14 +12,18 @@ const MAX_REMEMBERED: usize = 256;
 
 static SEEN: Mutex<BTreeSet<String>> = Mutex::new(BTreeSet::new());
 
+/// Whether `name` is new to `seen` (and now remembered), within the bound.
+pub(crate) fn first_time(seen: &Mutex<BTreeSet<String>>, name: &str) -> bool {
+    let Ok(mut seen) = seen.lock() else {
+        return false;
+    };
+    !seen.contains(name) && seen.len() < MAX_REMEMBERED && seen.insert(name.to_owned())
+}
+
 /// Logs each name of `keys` not seen before in this process, once.
 pub(crate) fn note<'a>(message: &'static str, keys: impl Iterator<Item = &'a str>) {
-    let Ok(mut seen) = SEEN.lock() else {
-        return;
-    };
     for key in keys {
-        if seen.len() < MAX_REMEMBERED && !seen.contains(key) {
-            seen.insert(key.to_owned());
+        if first_time(&SEEN, key) {
             tracing::info!(
                 key = %key.escape_debug(),
                 message,

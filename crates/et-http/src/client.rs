@@ -8,7 +8,7 @@ use bytes::Bytes;
 use et_model::{CreateOrder, Effect, Operation, ServerType};
 use et_proto::{
     BuiltRequest, Credentials, Instance, Merchant, Profile, Reply, RequestOptions, SerialNumbers,
-    UntypedReply,
+    UntypedReply, VerifiedBy,
 };
 use tracing::{field, Instrument};
 
@@ -381,6 +381,7 @@ impl Client {
             Ok(reply) => {
                 span.record("et_status", reply.et_status());
                 crate::added_keys::note("reply", reply.added_keys());
+                crate::rollover::note_et_key(reply.verified_by());
                 tracing::info!(parent: &span, "ET call succeeded");
             }
             Err(e) => {
@@ -513,6 +514,7 @@ fn elapsed_ms(started: Instant) -> u64 {
 trait EtStatus {
     fn et_status(&self) -> &str;
     fn added_keys(&self) -> impl Iterator<Item = &str>;
+    fn verified_by(&self) -> &VerifiedBy;
 }
 
 impl<T> EtStatus for Reply<T> {
@@ -522,6 +524,9 @@ impl<T> EtStatus for Reply<T> {
     fn added_keys(&self) -> impl Iterator<Item = &str> {
         self.extra.iter().map(|(key, _)| key)
     }
+    fn verified_by(&self) -> &VerifiedBy {
+        &self.verified_by
+    }
 }
 
 impl EtStatus for UntypedReply {
@@ -530,5 +535,8 @@ impl EtStatus for UntypedReply {
     }
     fn added_keys(&self) -> impl Iterator<Item = &str> {
         self.reply.added_keys()
+    }
+    fn verified_by(&self) -> &VerifiedBy {
+        self.reply.verified_by()
     }
 }

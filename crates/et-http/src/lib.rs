@@ -127,6 +127,7 @@ mod panic;
 mod proxy;
 mod raw_client;
 mod receiver;
+mod rollover;
 mod serve;
 mod transport;
 

@@ -289,6 +289,7 @@ impl<H: NotificationHandler> WebhookReceiver<H> {
                 Rejection::Invalid(e)
             })?;
         crate::added_keys::note("notification", notification.added_fields().map(|(k, _)| k));
+        crate::rollover::note_salt(notification.verified_by());
         Ok(notification)
     }
 

@@ -211,3 +211,54 @@ async fn a_v1_signed_notification_refused_under_v2_names_the_rule_that_verifies_
         "the log names the setting:\n{log}"
     );
 }
+
+/// During a salt's rollover the receiver accepts the new salt too, and
+/// says at `info`, once, that a notification verified with it.
+#[tokio::test]
+async fn the_first_notification_verified_with_a_new_salt_is_logged_once() {
+    use et_http::WebhookReceiver;
+    use et_proto::{Accepted, NotificationVerifier, NotifySignRule, VerifiedNotification};
+    let new_salt = "the-rolled-over-salt";
+    let body = et_proto::sign_notification_by(
+        new_salt,
+        NotifySignRule::V2,
+        UntypedObject::parse_json(
+            &payment(NotifySignRule::V2, ("extend_info", "")),
+            Message::Notification,
+        )
+        .unwrap()
+        .iter()
+        .filter(|(key, _)| *key != "sign")
+        .map(|(key, value)| (key, value.clone()))
+        .collect(),
+    );
+    let accepted = Accepted::new("salt-2026", et_crypto::Zeroizing::new(new_salt.to_owned()));
+    let by = Arc::new(Mutex::new(Vec::new()));
+    let seen = by.clone();
+    let receiver = WebhookReceiver::new(
+        NotificationVerifier::new(SALT, NotifySignRule::V2).with_accepted_salts([accepted]),
+        move |n: VerifiedNotification| {
+            let seen = seen.clone();
+            async move {
+                seen.lock().unwrap().push(n.verified_by().to_string());
+                Ok::<(), std::io::Error>(())
+            }
+        },
+    );
+    let (statuses, log) = post_logged(&receiver, &body, 3).await;
+    assert_eq!(statuses, [200; 3]);
+    assert_eq!(*by.lock().unwrap(), ["salt-2026"; 3]);
+    assert_eq!(
+        log.matches("salt=salt-2026").count(),
+        1,
+        "logged once:\n{log}"
+    );
+    assert!(
+        log.contains("first notification verified with this salt"),
+        "{log}"
+    );
+    assert!(
+        !log.contains(new_salt),
+        "the salt itself is never logged:\n{log}"
+    );
+}

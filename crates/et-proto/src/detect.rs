@@ -26,13 +26,13 @@
 //! let et_sha1 = EtSide::new(PrivateKey::load(et_pem)?, Profile { sign_hash: SignHash::Sha1, ..Profile::default() });
 //! let body = et_sha1.respond(merchant_key.public_key(), &Response::success(&opened))?;
 //!
-//! let found = detect::reply(&Profile::default(), &merchant_key, et.public_key(), &body).unwrap();
+//! let found = detect::reply(&Profile::default(), &merchant_key.clone().into(), et.public_key(), &body).unwrap();
 //! assert_eq!(found.profile.sign_hash, SignHash::Sha1);
 //! assert_eq!(found.changed_from(&Profile::default()), [("sign_hash", "sha1")]);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-use et_crypto::{KeyPadding, PrivateKey, PublicKey, SignHash};
+use et_crypto::{KeyPadding, PublicKey, SharedKey, SignHash};
 
 use crate::envelope::verify_envelope;
 use crate::merchant::{Credentials, Merchant};
@@ -93,7 +93,7 @@ pub struct Undetected {
 /// sign rule, then every `aeskey` padding. `base` gives every other setting.
 pub fn reply(
     base: &Profile,
-    merchant_key: &PrivateKey,
+    merchant_key: &SharedKey,
     et_public: &PublicKey,
     body: &[u8],
 ) -> Result<Detected, Undetected> {
@@ -212,7 +212,13 @@ pub fn request(
     let envelope = UntypedObject::parse_json(body, Message::Request)
         .map_err(|_| Undetected { tried: Vec::new() })?;
     let (tried, found) = search_signed(base, |p| {
-        verify_envelope(&envelope, merchant_key, p, Message::Request).is_ok()
+        verify_envelope(
+            &envelope,
+            [(merchant_key, crate::CURRENT)],
+            p,
+            Message::Request,
+        )
+        .is_ok()
     });
     let (profile, indistinct) = found.ok_or(Undetected { tried })?;
     Ok(Detected {
@@ -328,7 +334,7 @@ mod tests {
             .unwrap();
         let found = super::reply(
             &Profile::default(),
-            merchant_key,
+            &merchant_key.clone().into(),
             et_key.public_key(),
             &body,
         )

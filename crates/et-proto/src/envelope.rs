@@ -4,7 +4,7 @@
 //! A request (merchant → ET) and a response (ET → merchant) use the same
 //! steps with the roles swapped, so each step exists once.
 
-use et_crypto::{AesKey, Iv, PrivateKey, PublicKey};
+use et_crypto::{AesKey, Iv, KeyUnwrap, PublicKey, Signer};
 use et_model::Placement;
 use serde::de::DeserializeOwned;
 use std::mem::take;
@@ -14,6 +14,7 @@ use zeroize::Zeroizing;
 use crate::error::{CryptoStep, DecryptionStep, Error, Message, PayloadFault};
 use crate::profile::{EmptySensitive, Profile};
 use crate::raw::{UntypedObject, UntypedValue, ValueKind};
+use crate::rollover::VerifiedBy;
 use crate::sign::{sign_string_with, SIGN_KEY};
 
 /// `sensitive_data` and `aeskey` as they go on the wire.
@@ -63,50 +64,67 @@ pub(crate) fn seal(json: &str, recipient: &PublicKey, profile: &Profile) -> Resu
     })
 }
 
-/// Decrypts an envelope's `sensitive_data` with our private key and returns
-/// its JSON text. With an empty `aeskey` the field is taken as plain JSON
-/// (`""`, `"[]"`, or an object as drawn on ET's operation pages).
-///
-/// Every failure is the one [`Error::Decryption`], its step kept for local
-/// logs only; only [`Profile::decrypt_paddings`] are tried (one, unless
-/// padding detection is switched on).
-pub(crate) fn unseal(
+/// Step two of opening a verified envelope: the AES keys its `aeskey` may
+/// hold, unwrapped with our private key, one per padding of
+/// [`Profile::decrypt_paddings`] that gives a 16-byte key (one padding
+/// unless padding detection is switched on). Empty when `aeskey` is empty
+/// (the payload is plain) or when no padding unwraps it: [`open_sealed`]
+/// tells those apart, so that every failure is reported in one place.
+pub(crate) fn unwrap_keys(
     envelope: &UntypedObject,
-    own: &PrivateKey,
+    own: &dyn KeyUnwrap,
     profile: &Profile,
-) -> Result<Zeroizing<String>, Error> {
+) -> Result<Vec<AesKey>, Error> {
     let aeskey = envelope.text("aeskey").unwrap_or_default();
     if aeskey.is_empty() {
+        return Ok(Vec::new());
+    }
+    let wrapped = et_crypto::b64_decode(aeskey).map_err(|_| Error::Decryption {
+        step: DecryptionStep::AeskeyBase64,
+    })?;
+    Ok(profile
+        .decrypt_paddings()
+        .into_iter()
+        .filter_map(|padding| own.decrypt_key(padding, &wrapped).ok())
+        .filter_map(|raw_key| AesKey::from_slice(&raw_key).ok())
+        .collect())
+}
+
+/// Step three: an envelope's `sensitive_data` decrypted with the first of
+/// `keys` that opens it, as JSON text. With an empty `aeskey` the field is
+/// taken as plain JSON (`""`, `"[]"`, or an object as drawn on ET's
+/// operation pages).
+///
+/// Every failure is the one [`Error::Decryption`], its step kept for local
+/// logs only.
+pub(crate) fn open_sealed(
+    envelope: &UntypedObject,
+    keys: &[AesKey],
+) -> Result<Zeroizing<String>, Error> {
+    if envelope.text("aeskey").unwrap_or_default().is_empty() {
         return Ok(Zeroizing::new(
             payload_text(envelope.get("sensitive_data")).to_owned(),
         ));
     }
     let failed = |step| Error::Decryption { step };
-    let wrapped =
-        et_crypto::b64_decode(aeskey).map_err(|_| failed(DecryptionStep::AeskeyBase64))?;
     let mut ciphertext = et_crypto::b64_decode(envelope.text("sensitive_data").unwrap_or_default())
         .map_err(|_| failed(DecryptionStep::SensitiveDataBase64))?;
-    let mut step = DecryptionStep::Aeskey;
-    let mut paddings = profile.decrypt_paddings().into_iter().peekable();
-    while let Some(padding) = paddings.next() {
-        let Ok(raw_key) = own.decrypt_key(padding, &wrapped) else {
-            continue;
-        };
-        let Ok(key) = AesKey::from_slice(&raw_key) else {
-            continue;
-        };
-        step = DecryptionStep::SensitiveData;
+    if keys.is_empty() {
+        return Err(failed(DecryptionStep::Aeskey));
+    }
+    let mut keys = keys.iter().peekable();
+    while let Some(key) = keys.next() {
         // In place on the last try only: an earlier one must leave the
-        // ciphertext for the next padding.
-        let plaintext = match paddings.peek() {
-            None => et_crypto::aes_cbc_decrypt_owned(&key, Iv::SameAsKey, take(&mut ciphertext)),
-            Some(_) => et_crypto::aes_cbc_decrypt(&key, Iv::SameAsKey, &ciphertext),
+        // ciphertext for the next key.
+        let plaintext = match keys.peek() {
+            None => et_crypto::aes_cbc_decrypt_owned(key, Iv::SameAsKey, take(&mut ciphertext)),
+            Some(_) => et_crypto::aes_cbc_decrypt(key, Iv::SameAsKey, &ciphertext),
         };
         if let Ok(plaintext) = plaintext {
             return utf8(plaintext);
         }
     }
-    Err(failed(step))
+    Err(failed(DecryptionStep::SensitiveData))
 }
 
 pub(crate) fn utf8(mut bytes: Zeroizing<Vec<u8>>) -> Result<Zeroizing<String>, Error> {
@@ -122,7 +140,7 @@ pub(crate) fn utf8(mut bytes: Zeroizing<Vec<u8>>) -> Result<Zeroizing<String>, E
 /// Signs `envelope` (every key but `sign`) and sets `sign` in place.
 pub(crate) fn sign_envelope(
     envelope: &mut UntypedObject,
-    key: &PrivateKey,
+    key: &dyn Signer,
     profile: &Profile,
 ) -> Result<(), Error> {
     let text = sign_string_with(envelope, profile.sign_rule);
@@ -139,21 +157,28 @@ pub(crate) fn sign_envelope(
     Ok(())
 }
 
-/// Verifies `sign` over every other key actually present.
-pub(crate) fn verify_envelope(
+/// Verifies `sign` over every other key actually present with each of
+/// `keys` in turn, and names the one that verified. A failure is the one
+/// [`Error::SignatureMismatch`] whichever key came closest.
+pub(crate) fn verify_envelope<'k>(
     envelope: &UntypedObject,
-    key: &PublicKey,
+    keys: impl IntoIterator<Item = (&'k PublicKey, &'k str)>,
     profile: &Profile,
     what: Message,
-) -> Result<(), Error> {
+) -> Result<VerifiedBy, Error> {
     let sign = envelope.text(SIGN_KEY).unwrap_or_default();
     if sign.is_empty() {
         return Err(Error::MissingSignature { what });
     }
     let signature = et_crypto::b64_decode(sign).map_err(|_| Error::SignatureNotBase64 { what })?;
     let text = sign_string_with(envelope, profile.sign_rule);
-    key.verify(profile.sign_hash, text.as_bytes(), &signature)
-        .map_err(|_| Error::SignatureMismatch { what })
+    keys.into_iter()
+        .find(|(key, _)| {
+            key.verify(profile.sign_hash, text.as_bytes(), &signature)
+                .is_ok()
+        })
+        .map(|(_, name)| VerifiedBy::named(name))
+        .ok_or(Error::SignatureMismatch { what })
 }
 
 /// The JSON text a payload field carries: a string's content (the

@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use et_crypto::{PrivateKey, PublicKey};
+use et_crypto::{AesKey, PrivateKey, PublicKey};
 use et_model::{Notification, Operation, Placement, ReplyCode, ServerType};
 use serde::Serialize;
 use zeroize::Zeroizing;
@@ -14,12 +14,16 @@ use crate::merchant::random_token;
 use crate::notification;
 use crate::profile::{NotifyEncoding, Profile};
 use crate::raw::{UntypedObject, UntypedValue};
+use crate::rollover::{self, Accepted};
 use crate::shape;
 
-/// ET: its private key (whose `Debug` is redacted) and the profile it speaks.
+/// ET: its private key (whose `Debug` is redacted) and the profile it
+/// speaks; during a key rollover, its older keys still unwrap requests
+/// sealed to them ([`EtSide::accepting_key`]).
 #[derive(Debug)]
 pub struct EtSide {
     key: PrivateKey,
+    accepted: Vec<Accepted<PrivateKey>>,
     profile: Profile,
 }
 
@@ -172,7 +176,26 @@ impl Response {
 impl EtSide {
     /// ET with its private key.
     pub fn new(key: PrivateKey, profile: Profile) -> Self {
-        EtSide { key, profile }
+        EtSide {
+            key,
+            accepted: Vec::new(),
+            profile,
+        }
+    }
+
+    /// Also opens requests whose `aeskey` was sealed to `key`, an older
+    /// key of ET's (its rollover: merchants still holding the old public
+    /// key are served until `not_after`). Responses are signed with the
+    /// current key only.
+    #[must_use]
+    pub fn accepting_key(mut self, key: Accepted<PrivateKey>) -> Self {
+        self.accepted.push(key);
+        self
+    }
+
+    /// The older keys still accepted (see [`accepting_key`](Self::accepting_key)).
+    pub fn accepted_keys(&self) -> &[Accepted<PrivateKey>] {
+        &self.accepted
     }
 
     /// The profile in use.
@@ -199,32 +222,22 @@ impl EtSide {
         lookup: impl FnOnce(&str, &str) -> Option<PublicKey>,
     ) -> Result<OpenedRequest, Error> {
         let fields = UntypedObject::parse_json(body, Message::Request)?;
-        let merchant_number = fields.require("merchant_number")?.to_owned();
-        let sub_merchant_number = fields.require("sub_merchant_number")?.to_owned();
-        let merchant_key = lookup(&merchant_number, &sub_merchant_number).ok_or_else(|| {
-            Error::UnknownMerchant {
-                merchant_number: merchant_number.clone(),
-                sub_merchant_number: sub_merchant_number.clone(),
-            }
-        })?;
-        envelope::verify_envelope(&fields, &merchant_key, &self.profile, Message::Request)?;
+        let merchant_number = fields.require("merchant_number")?;
+        let sub_merchant_number = fields.require("sub_merchant_number")?;
+        let merchant_key =
+            lookup(merchant_number, sub_merchant_number).ok_or_else(|| Error::UnknownMerchant {
+                merchant_number: merchant_number.to_owned(),
+                sub_merchant_number: sub_merchant_number.to_owned(),
+            })?;
+        let keys = [(&merchant_key, rollover::CURRENT)];
+        envelope::verify_envelope(&fields, keys, &self.profile, Message::Request)?;
         shape::check_request(&fields)?;
-        let sensitive = envelope::unseal(&fields, &self.key, &self.profile)?;
-        let text = |key| fields.text(key).unwrap_or_default().to_owned();
-        Ok(OpenedRequest {
-            serial_number: fields.require("serial_number")?.to_owned(),
-            server_type: fields.require("server_type")?.to_owned(),
-            version: text("version"),
-            callback_process: fields.get("callback_process").cloned(),
-            data: payload_text(fields.get("data")).to_owned(),
-            sensitive,
-            return_info: text("return_info"),
-            extend_info: text("extend_info"),
-            merchant_number,
-            sub_merchant_number,
-            profile: self.profile.clone(),
-            fields,
-        })
+        let own = rollover::in_turn(&self.key, &self.accepted);
+        let mut keys = Vec::new();
+        for (key, _) in own {
+            keys.extend(envelope::unwrap_keys(&fields, key, &self.profile)?);
+        }
+        opened_request(fields, &keys, self.profile.clone())
     }
 
     /// The signed, encrypted response body for the merchant holding
@@ -299,6 +312,34 @@ impl EtSide {
         };
         Ok(body.into_bytes())
     }
+}
+
+/// A verified request in ET's shape, its `sensitive_data` decrypted with
+/// the first of `keys` that opens it (the last steps of
+/// [`EtSide::open_request`], shared with the fuzzing entry points).
+pub(crate) fn opened_request(
+    fields: UntypedObject,
+    keys: &[AesKey],
+    profile: Profile,
+) -> Result<OpenedRequest, Error> {
+    let merchant_number = fields.require("merchant_number")?.to_owned();
+    let sub_merchant_number = fields.require("sub_merchant_number")?.to_owned();
+    let sensitive = envelope::open_sealed(&fields, keys)?;
+    let text = |key| fields.text(key).unwrap_or_default().to_owned();
+    Ok(OpenedRequest {
+        serial_number: fields.require("serial_number")?.to_owned(),
+        server_type: fields.require("server_type")?.to_owned(),
+        version: text("version"),
+        callback_process: fields.get("callback_process").cloned(),
+        data: payload_text(fields.get("data")).to_owned(),
+        sensitive,
+        return_info: text("return_info"),
+        extend_info: text("extend_info"),
+        merchant_number,
+        sub_merchant_number,
+        profile,
+        fields,
+    })
 }
 
 /// A typed notification's fields as ET writes them (see

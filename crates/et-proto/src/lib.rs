@@ -84,6 +84,7 @@ mod multipart;
 mod notification;
 mod profile;
 mod raw;
+mod rollover;
 mod serial;
 mod shape;
 mod sign;
@@ -105,6 +106,7 @@ pub use profile::{
     SettingName, TuitionSpelling,
 };
 pub use raw::{UntypedObject, UntypedValue, UntypedValueRef, ValueKind};
+pub use rollover::{Accepted, VerifiedBy, CURRENT};
 pub use serial::{format_serial, Instance, InvalidInstance, SerialNumbers, SerialsExhausted};
 pub use shape::ShapeRule;
 pub use sign::{sign_string, sign_string_with, v1_printed_string, SignRule, SIGN_KEY};

@@ -3,7 +3,7 @@
 use std::fmt;
 use std::time::SystemTime;
 
-use et_crypto::{PrivateKey, PublicKey};
+use et_crypto::{PublicKey, SharedKey};
 use et_model::{CallbackProcess, Operation, Placement, RawJson, ReplyCode, ServerType};
 use zeroize::Zeroizing;
 
@@ -12,6 +12,7 @@ use crate::error::{Error, Message};
 use crate::notification::NotificationVerifier;
 use crate::profile::{CallbackEncoding, Profile};
 use crate::raw::{UntypedObject, UntypedValue};
+use crate::rollover::{self, Accepted, VerifiedBy};
 use crate::serial::SerialNumbers;
 use crate::shape::{self, RESPONSE_KEYS};
 use crate::sign::SIGN_KEY;
@@ -29,30 +30,62 @@ pub struct Credentials {
     pub merchant_number: String,
     /// `sub_merchant_number`, e.g. `ET82009S001`.
     pub sub_merchant_number: String,
-    /// Signs requests and decrypts response `aeskey`s.
-    pub merchant_key: PrivateKey,
-    /// Encrypts request `aeskey`s and verifies responses.
+    /// Signs requests and decrypts response `aeskey`s: a key in this
+    /// process or on a token, replaceable while in use (the merchant's
+    /// rollover: [`SharedKey::replace`]).
+    pub merchant_key: SharedKey,
+    /// Encrypts request `aeskey`s and verifies responses (first, as
+    /// [`CURRENT`](crate::CURRENT)).
     pub et_public_key: PublicKey,
-    /// Salt of the notification MD5.
+    /// Salt of the notification MD5 (tried first, as [`CURRENT`](crate::CURRENT)).
     pub notify_salt: Zeroizing<String>,
+    /// ET public keys also accepted for responses during a rollover, in
+    /// the order tried after `et_public_key`.
+    pub accepted_et_keys: Vec<Accepted<PublicKey>>,
+    /// Salts also accepted for notifications during a rollover, in the
+    /// order tried after `notify_salt`.
+    pub accepted_salts: Vec<Accepted<Zeroizing<String>>>,
 }
 
 impl Credentials {
-    /// Bundles the values ET issued.
+    /// Bundles the values ET issued. `merchant_key` is a
+    /// [`PrivateKey`](et_crypto::PrivateKey), any other
+    /// [`MerchantKey`](et_crypto::MerchantKey) (a PKCS#11 token's), or a
+    /// [`SharedKey`] to share with other holders.
     pub fn new(
         merchant_number: impl Into<String>,
         sub_merchant_number: impl Into<String>,
-        merchant_key: PrivateKey,
+        merchant_key: impl Into<SharedKey>,
         et_public_key: PublicKey,
         notify_salt: impl Into<String>,
     ) -> Self {
         Credentials {
             merchant_number: merchant_number.into(),
             sub_merchant_number: sub_merchant_number.into(),
-            merchant_key,
+            merchant_key: merchant_key.into(),
             et_public_key,
             notify_salt: Zeroizing::new(notify_salt.into()),
+            accepted_et_keys: Vec::new(),
+            accepted_salts: Vec::new(),
         }
+    }
+
+    /// Also accepts `key` for ET's responses (ET's key rollover).
+    #[must_use]
+    pub fn accepting_et_key(mut self, key: Accepted<PublicKey>) -> Self {
+        self.accepted_et_keys.push(key);
+        self
+    }
+
+    /// Also accepts `salt` for notifications (the salt's rollover).
+    #[must_use]
+    pub fn accepting_salt(mut self, salt: Accepted<String>) -> Self {
+        self.accepted_salts.push(Accepted {
+            name: salt.name,
+            value: Zeroizing::new(salt.value),
+            not_after: salt.not_after,
+        });
+        self
     }
 }
 
@@ -64,6 +97,8 @@ impl fmt::Debug for Credentials {
             .field("merchant_key", &self.merchant_key)
             .field("et_public_key", &"<public key>")
             .field("notify_salt", &"<redacted>")
+            .field("accepted_et_keys", &self.accepted_et_keys)
+            .field("accepted_salts", &self.accepted_salts)
             .finish()
     }
 }
@@ -114,6 +149,9 @@ pub struct Reply<T> {
     pub version: Option<String>,
     /// The keys named in [`Profile::extra_response_keys`], raw.
     pub extra: UntypedObject,
+    /// The ET public key whose signature verified the reply
+    /// ([`CURRENT`](crate::CURRENT) or an accepted key's name).
+    pub verified_by: VerifiedBy,
 }
 
 /// An opened success response without a type, for tools that print it: both
@@ -166,10 +204,12 @@ impl Merchant {
 
     /// A verifier for this merchant's notifications.
     pub fn notification_verifier(&self) -> NotificationVerifier {
+        let salts = self.credentials.accepted_salts.iter().cloned();
         NotificationVerifier::new(
             self.credentials.notify_salt.as_str(),
             self.profile.notify_sign_rule,
         )
+        .with_accepted_salts(salts)
         .with_extra_fields(self.profile.extra_notification_fields.iter().cloned())
         .with_exact_fields(self.profile.exact_keys)
     }
@@ -289,7 +329,8 @@ impl Merchant {
         .into_iter()
         .collect();
         shape::check_request(&body)?;
-        envelope::sign_envelope(&mut body, &self.credentials.merchant_key, &self.profile)?;
+        let merchant_key = self.credentials.merchant_key.current();
+        envelope::sign_envelope(&mut body, &*merchant_key, &self.profile)?;
         Ok(BuiltRequest {
             body: body.to_json().into_bytes(),
             serial_number,
@@ -309,10 +350,9 @@ impl Merchant {
         request: &BuiltRequest,
         body: &[u8],
     ) -> Result<Reply<Op::Output>, Error> {
-        let (envelope, sensitive) = self.open_envelope(Some(request), body)?;
-        let data = payload_text(envelope.get("data"));
-        let items = envelope::parse_output(Op::OUTPUT_IN, data, &sensitive)?;
-        Ok(reply(&envelope, items))
+        let (envelope, sensitive, verified_by) = self.open_envelope(Some(request), body)?;
+        let items = read_output::<Op>(&envelope, &sensitive)?;
+        Ok(reply(&envelope, items, verified_by))
     }
 
     /// Opens a response without a type. `request`, when given, enables the
@@ -322,58 +362,86 @@ impl Merchant {
         request: Option<&BuiltRequest>,
         body: &[u8],
     ) -> Result<UntypedReply, Error> {
-        let (envelope, sensitive) = self.open_envelope(request, body)?;
+        let (envelope, sensitive, verified_by) = self.open_envelope(request, body)?;
         let items = envelope::parse_items(payload_text(envelope.get("data")), Placement::Data)?;
         Ok(UntypedReply {
-            reply: reply(&envelope, items),
+            reply: reply(&envelope, items, verified_by),
             sensitive: raw_json(&sensitive)?,
         })
     }
 
+    /// Opens a response in three steps: verify ET's signature and judge
+    /// the reply ([`accept_response`]), unwrap the AES key from `aeskey`
+    /// with our private key, decrypt `sensitive_data` with it. The fuzzing
+    /// entry points run the same steps with the key handed in.
     fn open_envelope(
         &self,
         request: Option<&BuiltRequest>,
         body: &[u8],
-    ) -> Result<(UntypedObject, Zeroizing<String>), Error> {
+    ) -> Result<(UntypedObject, Zeroizing<String>, VerifiedBy), Error> {
         let envelope = UntypedObject::parse_json(body, Message::Response)?;
-        let verified = envelope::verify_envelope(
-            &envelope,
-            &self.credentials.et_public_key,
-            &self.profile,
-            Message::Response,
-        );
-        let code = ReplyCode::from_code(envelope.require("status_code")?);
-        // A signed text is believed only in ET's shape: read otherwise, it
-        // could be another object than the one ET signed (SECURITY.md).
-        let authenticated = match verified {
-            Ok(()) => {
-                shape::check_response(&envelope, &self.profile)?;
-                true
-            }
-            Err(_) => false,
-        };
-        // Only a reply that echoes this request's `return_info` answers it:
-        // a signed refusal of another request (replayed, or one copy of a
-        // duplicated request) must not be acted on as this one's.
-        let echoed = request
-            .filter(|_| self.profile.check_return_info)
-            .is_none_or(|request| {
-                envelope.text("return_info").unwrap_or_default() == request.return_info
-            });
-        if !code.is_success() {
-            return Err(Error::Api {
-                code,
-                message: envelope.text("message").unwrap_or_default().to_owned(),
-                authenticated: authenticated && echoed,
-            });
-        }
-        verified?;
-        if !echoed {
-            return Err(Error::ReturnInfoMismatch);
-        }
-        let sensitive = envelope::unseal(&envelope, &self.credentials.merchant_key, &self.profile)?;
-        Ok((envelope, sensitive))
+        let credentials = &self.credentials;
+        let et_keys = rollover::in_turn(&credentials.et_public_key, &credentials.accepted_et_keys);
+        let verified =
+            envelope::verify_envelope(&envelope, et_keys, &self.profile, Message::Response);
+        let verified_by = accept_response(&envelope, verified, request, &self.profile)?;
+        let merchant_key = credentials.merchant_key.current();
+        let keys = envelope::unwrap_keys(&envelope, &*merchant_key, &self.profile)?;
+        let sensitive = envelope::open_sealed(&envelope, &keys)?;
+        Ok((envelope, sensitive, verified_by))
     }
+}
+
+/// Judges a response whose signature check gave `verified`: a signed text
+/// is believed only in ET's shape, a non-success `status_code` is
+/// [`Error::Api`] (authenticated only when signed and echoing `request`),
+/// and a success must be signed and echo `request`'s `return_info`;
+/// then the key that verified it.
+pub(crate) fn accept_response(
+    envelope: &UntypedObject,
+    verified: Result<VerifiedBy, Error>,
+    request: Option<&BuiltRequest>,
+    profile: &Profile,
+) -> Result<VerifiedBy, Error> {
+    let code = ReplyCode::from_code(envelope.require("status_code")?);
+    // A signed text is believed only in ET's shape: read otherwise, it
+    // could be another object than the one ET signed (SECURITY.md).
+    let authenticated = match verified {
+        Ok(_) => {
+            shape::check_response(envelope, profile)?;
+            true
+        }
+        Err(_) => false,
+    };
+    // Only a reply that echoes this request's `return_info` answers it:
+    // a signed refusal of another request (replayed, or one copy of a
+    // duplicated request) must not be acted on as this one's.
+    let echoed = request
+        .filter(|_| profile.check_return_info)
+        .is_none_or(|request| {
+            envelope.text("return_info").unwrap_or_default() == request.return_info
+        });
+    if !code.is_success() {
+        return Err(Error::Api {
+            code,
+            message: envelope.text("message").unwrap_or_default().to_owned(),
+            authenticated: authenticated && echoed,
+        });
+    }
+    let verified_by = verified?;
+    if !echoed {
+        return Err(Error::ReturnInfoMismatch);
+    }
+    Ok(verified_by)
+}
+
+/// The items of `Op`'s reply from an opened envelope and its decrypted
+/// `sensitive_data`.
+pub(crate) fn read_output<Op: Operation>(
+    envelope: &UntypedObject,
+    sensitive: &str,
+) -> Result<Vec<Op::Output>, Error> {
+    envelope::parse_output(Op::OUTPUT_IN, payload_text(envelope.get("data")), sensitive)
 }
 
 fn callback_value(encoding: CallbackEncoding, value: CallbackProcess) -> UntypedValue {
@@ -391,7 +459,7 @@ pub(crate) fn random_token() -> String {
     Alphanumeric.sample_string(&mut rand::thread_rng(), 22)
 }
 
-fn reply<T>(envelope: &UntypedObject, items: Vec<T>) -> Reply<T> {
+fn reply<T>(envelope: &UntypedObject, items: Vec<T>, verified_by: VerifiedBy) -> Reply<T> {
     let text = |key| envelope.text(key).unwrap_or_default().to_owned();
     let extra = envelope
         .iter()
@@ -407,6 +475,7 @@ fn reply<T>(envelope: &UntypedObject, items: Vec<T>) -> Reply<T> {
         extend_info: text("extend_info"),
         version: envelope.text("version").map(str::to_owned),
         extra,
+        verified_by,
     }
 }
 

@@ -14,6 +14,7 @@ use crate::profile::NotifySignRule;
 use crate::raw::{
     parse_form_ref, parse_json_ref, FieldsRef, UntypedObject, UntypedValue, UntypedValueRef,
 };
+use crate::rollover::{self, Accepted, VerifiedBy};
 use crate::shape;
 use crate::sign::{
     sign_string, sign_string_of, v1_printed_string, with_sorted_pairs, write_sorted,
@@ -35,9 +36,11 @@ pub enum MatchedRule {
     V1Printed,
 }
 
-/// Verifies notifications with the merchant's salt.
+/// Verifies notifications with the merchant's salt (and, during a
+/// rollover, with each accepted salt in turn: [`crate::Accepted`]).
 pub struct NotificationVerifier {
     salt: Zeroizing<String>,
+    accepted: Vec<Accepted<Zeroizing<String>>>,
     rule: NotifySignRule,
     extra_fields: Vec<String>,
     exact: bool,
@@ -47,6 +50,7 @@ impl fmt::Debug for NotificationVerifier {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("NotificationVerifier")
             .field("salt", &"<redacted>")
+            .field("accepted", &self.accepted)
             .field("rule", &self.rule)
             .field("extra_fields", &self.extra_fields)
             .field("exact", &self.exact)
@@ -59,10 +63,23 @@ impl NotificationVerifier {
     pub fn new(salt: impl Into<String>, rule: NotifySignRule) -> Self {
         NotificationVerifier {
             salt: Zeroizing::new(salt.into()),
+            accepted: Vec::new(),
             rule,
             extra_fields: Vec::new(),
             exact: false,
         }
+    }
+
+    /// Also accepts these salts, tried in turn after the current one (a
+    /// salt's rollover); a notification names the salt that verified it
+    /// ([`VerifiedNotification::verified_by`]) and a refund result is
+    /// acknowledged with that salt.
+    pub fn with_accepted_salts(
+        mut self,
+        salts: impl IntoIterator<Item = Accepted<Zeroizing<String>>>,
+    ) -> Self {
+        self.accepted.extend(salts);
+        self
     }
 
     /// Refuses, for a known kind, any field outside its documented set and
@@ -138,6 +155,7 @@ impl NotificationVerifier {
         }
         let lenient = NotificationVerifier {
             salt: self.salt.clone(),
+            accepted: self.accepted.clone(),
             rule: NotifySignRule::V1Compat,
             extra_fields: self.extra_fields.clone(),
             exact: self.exact,
@@ -168,61 +186,82 @@ impl NotificationVerifier {
         // A `sign` that is not 32 hex digits cannot match: refused before
         // any sorting or hashing.
         let digest = et_crypto::md5_sign_digest(sign).ok_or_else(mismatch)?;
-        let matched = if self.salted_md5_is(&digest, |md5| {
-            with_sorted_pairs(texts(), SignRule::AllSorted, |sorted| {
-                write_sorted(sorted, |piece| md5.update(piece))
-            })
-        }) {
-            MatchedRule::V2
-        } else if self.rule == NotifySignRule::V1Compat
-            && self.salted_md5_is(&digest, |md5| {
-                write_v1_printed(texts(), |piece| md5.update(piece))
-            })
-        {
-            MatchedRule::V1Printed
-        } else {
-            return Err(mismatch());
+        // Each salt in turn, each comparison constant-time and yes-or-no:
+        // a failure says nothing of which salt came closest.
+        let matches = |salt: &str| {
+            if salted_md5_is(salt, &digest, |md5| {
+                with_sorted_pairs(texts(), SignRule::AllSorted, |sorted| {
+                    write_sorted(sorted, |piece| md5.update(piece))
+                })
+            }) {
+                Some(MatchedRule::V2)
+            } else if self.rule == NotifySignRule::V1Compat
+                && salted_md5_is(salt, &digest, |md5| {
+                    write_v1_printed(texts(), |piece| md5.update(piece))
+                })
+            {
+                Some(MatchedRule::V1Printed)
+            } else {
+                None
+            }
         };
+        let (matched, salt, salt_name) = rollover::in_turn(&self.salt, &self.accepted)
+            .find_map(|(salt, name)| matches(salt).map(|rule| (rule, salt.as_str(), name)))
+            .ok_or_else(mismatch)?;
         let kind = NotificationKind::detect_by(text);
         shape::check_notification(texts(), kind, &self.extra_fields, self.exact)?;
         Ok(NotificationView {
             fields,
             kind,
             matched,
-            verifier: self,
+            salt,
+            salt_name,
         })
     }
+}
 
-    /// Whether the salted MD5 of what `write` feeds it is `digest` (compared
-    /// in constant time). The sign string is hashed piece by piece, never
-    /// joined into one buffer.
-    fn salted_md5_is(&self, digest: &[u8; 16], write: impl FnOnce(&mut SaltedMd5)) -> bool {
-        let mut md5 = SaltedMd5::new(self.salt.as_bytes());
-        write(&mut md5);
-        md5.verify(digest)
-    }
+/// Whether the MD5 of `salt` then what `write` feeds it is `digest`
+/// (compared in constant time). The sign string is hashed piece by piece,
+/// never joined into one buffer.
+fn salted_md5_is(salt: &str, digest: &[u8; 16], write: impl FnOnce(&mut SaltedMd5)) -> bool {
+    let mut md5 = SaltedMd5::new(salt.as_bytes());
+    write(&mut md5);
+    md5.verify(digest)
+}
 
-    /// The reply that stops ET's retries: `{"notify_result":"OK"}`, or for a
-    /// refund result `order_id`, `notify_result` and an MD5 `sign` by the same
-    /// rule (spec 04 §4.4).
-    fn acknowledgement_for(&self, notification: &Notification) -> Cow<'static, [u8]> {
-        match notification {
-            Notification::RefundResult(refund) => {
-                Cow::Owned(refund_acknowledgement(&self.salt, &refund.order_id))
-            }
-            _ => Cow::Borrowed(ACK_OK),
+/// The reply that stops ET's retries: `{"notify_result":"OK"}`, or for a
+/// refund result `order_id`, `notify_result` and an MD5 `sign` with the
+/// salt that verified the notification (spec 04 §4.4).
+fn acknowledgement_for(salt: &str, notification: &Notification) -> Cow<'static, [u8]> {
+    match notification {
+        Notification::RefundResult(refund) => {
+            Cow::Owned(refund_acknowledgement(salt, &refund.order_id))
         }
+        _ => Cow::Borrowed(ACK_OK),
     }
 }
 
 /// A notification whose signature and signed shape verified, its fields
 /// borrowed from the body: what [`NotificationVerifier::verify`] returns.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct NotificationView<'a> {
     fields: FieldsRef<'a>,
     kind: NotificationKind,
     matched: MatchedRule,
-    verifier: &'a NotificationVerifier,
+    salt: &'a str,
+    salt_name: &'a str,
+}
+
+/// Shows the salt's name, never the salt.
+impl fmt::Debug for NotificationView<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("NotificationView")
+            .field("fields", &self.fields)
+            .field("kind", &self.kind)
+            .field("matched", &self.matched)
+            .field("verified_by", &self.salt_name)
+            .finish_non_exhaustive()
+    }
 }
 
 impl<'a> NotificationView<'a> {
@@ -234,6 +273,12 @@ impl<'a> NotificationView<'a> {
     /// Which signature rule matched.
     pub fn matched_rule(&self) -> MatchedRule {
         self.matched
+    }
+
+    /// The name of the salt that verified it ([`crate::CURRENT`] or an
+    /// accepted salt's).
+    pub fn verified_by(&self) -> &str {
+        self.salt_name
     }
 
     /// Every field as received, `sign` included, in received order.
@@ -274,10 +319,11 @@ impl<'a> NotificationView<'a> {
     pub fn to_verified(&self) -> Result<VerifiedNotification, Error> {
         let notification = self.notification()?;
         Ok(VerifiedNotification {
-            acknowledgement: self.verifier.acknowledgement_for(&notification),
+            acknowledgement: acknowledgement_for(self.salt, &notification),
             fields: UntypedObject::from_fields(self.fields.clone()),
             notification,
             matched: self.matched,
+            verified_by: VerifiedBy::named(self.salt_name),
         })
     }
 }
@@ -288,6 +334,7 @@ pub struct VerifiedNotification {
     fields: UntypedObject,
     notification: Notification,
     matched: MatchedRule,
+    verified_by: VerifiedBy,
     acknowledgement: Cow<'static, [u8]>,
 }
 
@@ -313,6 +360,11 @@ impl VerifiedNotification {
     /// Which signature rule matched.
     pub fn matched_rule(&self) -> MatchedRule {
         self.matched
+    }
+
+    /// The salt that verified it ([`crate::CURRENT`] or an accepted salt's name).
+    pub fn verified_by(&self) -> &VerifiedBy {
+        &self.verified_by
     }
 
     /// Which kind of event this is.

@@ -47,6 +47,10 @@ pub(crate) struct Answer {
 /// only) at once.
 pub(crate) fn handle(app: &App, body: Bytes) -> Answer {
     let mut log = Recorder::start(app);
+    // One generation of ET's keys for the whole request (a rotation may
+    // swap them meanwhile).
+    let keys = app.keys();
+    let et = &keys.et;
     let return_info = match UntypedObject::parse_json(&body, Message::Request) {
         Ok(envelope) => {
             log.envelope(&envelope);
@@ -63,7 +67,7 @@ pub(crate) fn handle(app: &App, body: Bytes) -> Answer {
     };
     let mut fault = None;
     let mut merchant_key: Option<PublicKey> = None;
-    let opened = app.et.open_request(&body, |m, s| {
+    let opened = et.open_request(&body, |m, s| {
         let found = app.merchant_key(m, s).cloned();
         merchant_key.clone_from(&found);
         found
@@ -105,17 +109,15 @@ pub(crate) fn handle(app: &App, body: Bytes) -> Answer {
     }
     // A refusal has nothing to encrypt, so a request that names no known
     // merchant still gets a response signed by ET (empty `aeskey`).
-    let recipient = merchant_key.unwrap_or_else(|| app.et.public_key().clone());
-    let body = app
-        .et
+    let recipient = merchant_key.unwrap_or_else(|| et.public_key().clone());
+    let body = et
         .respond(&recipient, &response)
         .or_else(|e| {
             let failed = Refusal::new(
                 SandboxCode::Internal,
                 format!("building the response failed: {e}"),
             );
-            app.et
-                .respond(&recipient, &refuse(&failed, &response.return_info))
+            et.respond(&recipient, &refuse(&failed, &response.return_info))
         })
         .unwrap_or_default();
     log.answered(app, response.status_code.as_str(), &response.message);
@@ -153,7 +155,8 @@ fn dispatch(app: &App, req: &mut OpenedRequest) -> Result<Response, Refusal> {
             ),
         ));
     }
-    let profile = app.et.profile();
+    let keys = app.keys();
+    let profile = keys.et.profile();
     let server_type = req.server_type.clone();
     let is = |default: &et_model::ServerType| profile.accepts_server_type(default, &server_type);
     // One handler per operation of the list, named after it: a missing one

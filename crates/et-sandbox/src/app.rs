@@ -5,13 +5,14 @@
 
 use et_crypto::PublicKey;
 use et_model::{PayConfig, PayType};
-use et_proto::EtSide;
+use std::sync::Arc;
 
 use crate::access::Access;
 use crate::clock::{Clock, ClockError, Millis};
 use crate::config::RateTable;
 use crate::faults::FaultPlan;
 use crate::institutions::InstitutionDirectory;
+use crate::rotation::{EtKeys, Keys};
 use crate::store::{self, Store};
 
 /// `pay_type` of the one way to pay the sandbox offers (its checkout page).
@@ -34,8 +35,8 @@ pub(crate) struct App {
     pub base_url: String,
     /// Woken when a notification is queued.
     pub wake: tokio::sync::Notify,
-    /// ET's side of the protocol (keys and profile).
-    pub et: EtSide,
+    /// ET's side of the protocol (keys and profile), swapped by a rotation.
+    pub keys: EtKeys,
     /// The known merchants' public keys, parsed once at start (the
     /// merchants table changes only then).
     pub merchant_keys: Vec<MerchantKey>,
@@ -72,6 +73,11 @@ impl MerchantKey {
 }
 
 impl App {
+    /// ET's keys in use now (one request or delivery uses one generation).
+    pub(crate) fn keys(&self) -> Arc<Keys> {
+        self.keys.current()
+    }
+
     /// The public key of a known merchant, `None` for an unknown one.
     pub(crate) fn merchant_key(
         &self,

@@ -16,7 +16,7 @@ use et_proto::Profile;
 
 use crate::codes::SandboxCode;
 use crate::faults::{FaultPlan, FaultRule};
-use crate::files;
+use crate::files::{self, Existing};
 use crate::institutions::{self, InstitutionDirectory};
 use crate::Error;
 
@@ -276,13 +276,13 @@ impl SandboxDir {
             rates: &RateTable::default(),
             institutions: &institutions::seed(),
         };
-        write_json(&dir.file(SANDBOX_JSON), &settings, files::PUBLIC)?;
-        let file = MerchantFile {
-            merchant_number: info.merchant_number.clone(),
-            sub_merchant_number: info.sub_merchant_number.clone(),
-            salt: std::borrow::Cow::Borrowed(info.salt.as_str()),
-        };
-        write_json(&dir.file(MERCHANT_JSON), &file, files::OWNER_ONLY)?;
+        write_json(
+            &dir.file(SANDBOX_JSON),
+            &settings,
+            files::PUBLIC,
+            Existing::Refuse,
+        )?;
+        dir.write_merchant(&info, Existing::Refuse)?;
         dir.write_profile(&opts.profile, files::Existing::Refuse)?;
         Ok(info)
     }
@@ -295,6 +295,25 @@ impl SandboxDir {
     /// The path of one of the files above (e.g. [`MERCHANT_PRIVATE_PEM`]).
     pub fn file(&self, name: &str) -> PathBuf {
         self.root.join(name)
+    }
+
+    /// Writes `merchant.json` (0600: it holds the salt).
+    pub(crate) fn write_merchant(
+        &self,
+        info: &MerchantInfo,
+        existing: Existing,
+    ) -> Result<(), Error> {
+        let file = MerchantFile {
+            merchant_number: info.merchant_number.clone(),
+            sub_merchant_number: info.sub_merchant_number.clone(),
+            salt: std::borrow::Cow::Borrowed(info.salt.as_str()),
+        };
+        write_json(
+            &self.file(MERCHANT_JSON),
+            &file,
+            files::OWNER_ONLY,
+            existing,
+        )
     }
 
     /// Reads `merchant.json`.
@@ -417,15 +436,19 @@ struct FaultsFile {
 }
 
 /// Writes `value` as pretty JSON with `mode`, refusing to replace a file.
-fn write_json<T: Serialize>(path: &Path, value: &T, mode: u32) -> Result<(), Error> {
+fn write_json<T: Serialize>(
+    path: &Path,
+    value: &T,
+    mode: u32,
+    existing: Existing,
+) -> Result<(), Error> {
     let text = Zeroizing::new(
         serde_json::to_string_pretty(value).map_err(|e| Error::Config {
             path: path.to_owned(),
             reason: e.to_string(),
         })?,
     );
-    files::write_atomically(path, text.as_bytes(), mode, files::Existing::Refuse)
-        .map_err(|e| Error::io(path, e))
+    files::write_atomically(path, text.as_bytes(), mode, existing).map_err(|e| Error::io(path, e))
 }
 
 fn parse_json<'a, T: Deserialize<'a>>(path: &Path, text: &'a str) -> Result<T, Error> {

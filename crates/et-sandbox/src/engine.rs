@@ -83,7 +83,10 @@ impl App {
         let institution = self
             .institutions
             .for_order(op.institution_code.as_deref())?;
-        let amount = decimal(self.et.profile().tuition_spelling.field(), &op.tuition)?;
+        let amount = decimal(
+            self.keys().et.profile().tuition_spelling.field(),
+            &op.tuition,
+        )?;
         let currency = op.currency_code.as_str();
         let (rmb, _) = self.quote(currency, amount)?;
         let fee = self.counter_fee()?;
@@ -154,13 +157,14 @@ impl App {
                 .map(|m| m.salt)
                 .unwrap_or_default();
             for out in outgoing {
-                let body =
-                    outbox::signed_body(&self.et, &out.notification, &salt).map_err(|e| {
+                let body = outbox::signed_body(&self.keys().et, &out.notification, &salt).map_err(
+                    |e| {
                         Refusal::new(
                             SandboxCode::Internal,
                             format!("signing a notification: {e}"),
                         )
-                    })?;
+                    },
+                )?;
                 let kind = out.notification.kind();
                 store::enqueue(c, &o.order_id, kind, &out.url, &body, now)?;
             }

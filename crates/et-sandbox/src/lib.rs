@@ -105,6 +105,7 @@ mod public_pages;
 mod refund_reply;
 mod reply;
 mod request_log;
+mod rotation;
 mod server;
 mod store;
 mod ticker;
@@ -117,7 +118,6 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use et_proto::EtSide;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -144,6 +144,7 @@ pub use machine::Event;
 pub use outbox::{DeliveryFailure, MAX_ATTEMPTS, RETRY_MINUTES};
 pub use public_pages::PAY_METHODS;
 pub use request_log::{MAX_LOGGED_PAYLOAD, REQUEST_LOG_ROWS};
+pub use rotation::{Rotated, PREVIOUS_ET_PRIVATE_PEM, ROTATION_JSON};
 pub use store::orders::OrderInstitution;
 pub use ticker::{MAX_DELIVERIES, MAX_DELIVERIES_PER_ENDPOINT};
 pub use tls::{TLS_CERT_PEM, TLS_KEY_PEM};
@@ -223,7 +224,7 @@ pub async fn start_with(config: SandboxConfig, limits: Limits) -> Result<Running
             None => format!("http://{addr}"),
         },
         wake: tokio::sync::Notify::new(),
-        et: EtSide::new(et_key, dir.profile()?),
+        keys: rotation::EtKeys::new(et_key, dir.previous()?, dir.profile()?),
         merchant_keys: merchants
             .into_iter()
             .filter_map(app::MerchantKey::parse)
@@ -259,6 +260,7 @@ pub async fn start_with(config: SandboxConfig, limits: Limits) -> Result<Running
     Ok(RunningSandbox {
         addr,
         app,
+        dir,
         stop,
         tasks,
         tls_certificate_pem,
@@ -270,6 +272,7 @@ pub async fn start_with(config: SandboxConfig, limits: Limits) -> Result<Running
 pub struct RunningSandbox {
     addr: SocketAddr,
     app: Arc<app::App>,
+    dir: SandboxDir,
     stop: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
     tls_certificate_pem: Option<String>,
@@ -463,6 +466,33 @@ impl RunningSandbox {
     /// values still apply.
     pub fn clear_faults(&self) {
         self.app.faults.clear();
+    }
+
+    /// Rotates ET's key and the merchant's salt while serving (the files as
+    /// [`SandboxDir::rotate`] does): from now on replies are signed with
+    /// the new key and notifications with the new salt, while requests
+    /// sealed to the old key and refund replies signed with the old salt
+    /// are accepted for `window`. Notifications queued before keep the old
+    /// salt's signature, as ET's already sent would.
+    ///
+    /// # Errors
+    /// As [`SandboxDir::rotate`]; [`Error::Database`] updating the salt.
+    pub fn rotate(&self, window: Duration) -> Result<Rotated, Error> {
+        let rotated = self.dir.rotate_files(window)?;
+        let key = keys::load_private(&self.dir.file(ET_PRIVATE_PEM))?;
+        let merchant = self.dir.merchant()?;
+        self.app.store.tx(|c| {
+            let record =
+                store::merchant(c, &merchant.merchant_number, &merchant.sub_merchant_number)?;
+            if let Some(mut record) = record {
+                record.salt = merchant.salt.to_string();
+                store::upsert_merchant(c, &record)?;
+            }
+            Ok::<_, rusqlite::Error>(())
+        })?;
+        self.app.keys.replace(key, self.dir.previous()?);
+        tracing::info!(?rotated.not_after, "ET's key and the salt rotated; the old ones accepted until then");
+        Ok(rotated)
     }
 
     /// ET's step on the order ([`AdminAction::OrderStep`]).

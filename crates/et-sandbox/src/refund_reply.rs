@@ -16,7 +16,10 @@ use crate::store;
 /// `v1-compat`). Else what is wrong with it, in words.
 pub(crate) async fn check(app: &Arc<App>, order_id: &str, reply: &[u8]) -> Result<(), String> {
     let salt = merchant_salt(app, order_id).await?;
-    let verifier = NotificationVerifier::new(salt, app.et.profile().notify_sign_rule);
+    // During a rotation's window a merchant may still sign with the old salt.
+    let keys = app.keys();
+    let verifier = NotificationVerifier::new(salt, keys.et.profile().notify_sign_rule)
+        .with_accepted_salts(keys.previous_salt.clone());
     let bad = |reason: String| {
         Err(format!(
             "the refund-result reply {reason} (spec 04 §4.4: order_id, notify_result and sign)"

@@ -17,12 +17,16 @@
 //!   and plain HTTP clients.
 //! - `skip`: a test that needs a service it does not find skips loudly and
 //!   is counted (`cargo xtask test`), or fails under `ET_REQUIRE_SERVICES=1`.
+//! - With feature `softhsm`, `softhsm`: a real PKCS#11 token (SoftHSM2) in a
+//!   temporary directory.
 //!
 //! Setup that cannot fail on committed data panics with what broke.
 
 #[cfg(feature = "io")]
 pub mod http;
 pub mod skip;
+#[cfg(feature = "softhsm")]
+pub mod softhsm;
 
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;

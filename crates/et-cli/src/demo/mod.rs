@@ -70,6 +70,7 @@ pub(crate) async fn command(args: &crate::cli::DemoArgs) -> crate::CliResult {
         jump: args.jump,
         inbox: args.inbox,
         tls: args.tls,
+        merchant_key: args.merchant_key.clone(),
     };
     crate::output::line(if options.jump {
         "et demo: an order the student places at ET (third-party jump), against a local ET sandbox"

@@ -24,6 +24,10 @@ pub struct DemoOptions {
     /// Serve the sandbox over HTTPS and trust its certificate as an extra
     /// root (`et demo --tls`).
     pub tls: bool,
+    /// The merchant's key instead of a fresh one: a key file or a
+    /// `pkcs11:` URI (`et demo --merchant-key`). The sandbox is given its
+    /// public half; `bits` is then ET's key size only.
+    pub merchant_key: Option<std::path::PathBuf>,
 }
 
 impl Default for DemoOptions {
@@ -36,6 +40,7 @@ impl Default for DemoOptions {
             jump: false,
             inbox: false,
             tls: false,
+            merchant_key: None,
         }
     }
 }

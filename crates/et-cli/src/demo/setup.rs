@@ -44,8 +44,8 @@ impl Env {
 
 /// Starts everything, one step each; `None` once a step failed.
 pub(super) async fn setup(r: &mut Runner<'_>, options: &DemoOptions) -> Option<Env> {
-    let bits = options.bits;
-    let state = r
+    let (bits, source) = (options.bits, options.merchant_key.clone());
+    let (state, merchant_key) = r
         .step("create ET and merchant keys", async move {
             let dir = tempfile::tempdir().map_err(|source| StepError::Io {
                 what: "temporary directory",
@@ -56,13 +56,21 @@ pub(super) async fn setup(r: &mut Runner<'_>, options: &DemoOptions) -> Option<E
                 ..InitOptions::default()
             };
             let path = dir.path().to_owned();
-            let merchant =
-                tokio::task::spawn_blocking(move || SandboxDir::init(path, &init)).await??;
-            let detail = format!(
+            let (merchant, key) = tokio::task::spawn_blocking(move || {
+                let merchant = SandboxDir::init(&path, &init)?;
+                let key = source.map(|source| merchant_dir::adopt_key(&path, &source));
+                let key = key.transpose().map_err(|e| StepError::Merchant(e.into()))?;
+                Ok::<_, StepError>((merchant, key))
+            })
+            .await??;
+            let mut detail = format!(
                 "{} / {}, RSA-{bits}",
                 merchant.merchant_number, merchant.sub_merchant_number
             );
-            Ok((dir, detail))
+            if let Some(key) = &key {
+                detail = format!("{detail}, merchant's RSA-{} given", key.public_key().bits());
+            }
+            Ok(((dir, key), detail))
         })
         .await?;
     let config = SandboxConfig {
@@ -75,7 +83,8 @@ pub(super) async fn setup(r: &mut Runner<'_>, options: &DemoOptions) -> Option<E
         .step("start sandbox", async {
             let sandbox = et_sandbox::start(config).await?;
             let root = sandbox.tls_certificate_pem();
-            let client = merchant_client(state.path(), &sandbox.endpoint_url(), root)?;
+            let client =
+                merchant_client(state.path(), &sandbox.endpoint_url(), root, merchant_key)?;
             let detail = format!("{} (clock ×{})", sandbox.endpoint_url(), options.time_scale);
             let web = WebClient::new(root)?;
             Ok(((sandbox, client, web), detail))
@@ -131,15 +140,18 @@ pub(super) async fn setup(r: &mut Runner<'_>, options: &DemoOptions) -> Option<E
     })
 }
 
-/// et-http's client for the merchant of the state directory, trusting
-/// `root` (the sandbox's `--tls` certificate) besides web PKI's roots.
+/// et-http's client for the merchant of the state directory (with
+/// `merchant_key`, when given, as its key), trusting `root` (the sandbox's
+/// `--tls` certificate) besides web PKI's roots.
 fn merchant_client(
     state: &std::path::Path,
     endpoint: &str,
     root: Option<&str>,
+    merchant_key: Option<et_crypto::SharedKey>,
 ) -> Result<Client, StepError> {
     let merchant = |e: Box<dyn std::error::Error + Send + Sync>| StepError::Merchant(e);
-    let credentials = merchant_dir::credentials(state).map_err(|e| merchant(e.into()))?;
+    let credentials =
+        merchant_dir::credentials(state, merchant_key).map_err(|e| merchant(e.into()))?;
     let endpoint = Endpoint::parse(endpoint).map_err(|e| merchant(e.into()))?;
     let profile = SandboxDir::new(state).profile()?;
     let mut transport = et_http::TransportConfig::default();

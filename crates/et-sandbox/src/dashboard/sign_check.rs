@@ -44,7 +44,8 @@ impl SignCheck {
     /// The check of `body`, an envelope as received, if it reads as one.
     pub(crate) fn of(app: &App, body: &str) -> Option<SignCheck> {
         let envelope = UntypedObject::parse_json(body.as_bytes(), Message::Request).ok()?;
-        let profile = app.et.profile();
+        let keys = app.keys();
+        let profile = keys.et.profile();
         let sign = envelope.text(SIGN_KEY).unwrap_or_default();
         let sign_problem = if sign.is_empty() {
             Some("the envelope has no sign")
