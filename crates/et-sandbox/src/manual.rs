@@ -34,13 +34,13 @@
 //! | `GET /orders/{order_id}` | one order: status timeline, the creating request decrypted, attachments, notifications, ET's buttons, the [fault rules](crate::faults) and magic values that apply to it and buttons adding one for it |
 //! | `GET /notifications` | every notification with its delivery attempts (time, URL, HTTP status, the reply's first bytes, latency, next retry; the last [`ATTEMPTS_SHOWN`](crate::ATTEMPTS_SHOWN)), newest first, paged (`?before=ID`) |
 //! | `GET /requests` | the request log: the last [`REQUEST_LOG_ROWS`](crate::REQUEST_LOG_ROWS) envelopes received, verified or why not, answer, latency; paged |
-//! | `GET /requests/{n}` | one logged envelope, its payload decrypted (or as received, if it did not open) |
+//! | `GET /requests/{n}` | one logged envelope, its payload decrypted (or as received, if it did not open, with the sign string the sandbox computed, the hash, rule and key it used, and the settings that would verify it) |
 //! | `GET /faults` | every fault rule, a form for any rule, and the [magic values](crate::faults#magic-values) table |
 //! | `GET /attachments/{id}` | an uploaded attachment, as a download (`application/octet-stream`) |
 //! | `GET /static/dashboard.{js,css}` | the dashboard's one script and style sheet |
 //! | `GET /pay/{order_id}` | checkout page: order, amount in RMB, a choice of [`PAY_METHODS`](crate::PAY_METHODS), Pay and Decline buttons (an HTML form, no JavaScript) |
 //! | `POST /pay/{order_id}` | `action=pay` pays: status 0 → 1, payment and status notifications; `action=decline` declines: status stays 0, a payment notification with `pay_result` 0; the form must carry the page's `token` (else 403 and the page again) |
-//! | `GET /jump/{token}` | a jump's page: what the merchant sent and a form for the rest (an order placed already: 303 to its checkout page) |
+//! | `GET /jump/{token}` | a jump's page: what the merchant sent and a form for the rest, the institution chosen from the directory and the currency from the rate table (an order placed already: 303 to its checkout page) |
 //! | `POST /jump/{token}` | places the order from the form (≤ 16 KiB) and answers 303 to its checkout page, or the form again with what was wrong (422) |
 //! | `GET /vouchers/{order_id}.pdf` | remittance voucher, once remitted (status 3 or 4) |
 //! | `GET, POST /admin/…` | the admin actions: [`AdminAction`](crate::AdminAction) names each, its route and its answer |

@@ -8,6 +8,7 @@ use super::sign_check::{SignCheck, Verdict};
 use super::{
     actions, NotificationRow, OrderPage, OrderRow, ORDER_PAGE_ROWS, PAGE_SIZE, REQUEST_LOG_ROWS,
 };
+use crate::admin::AdminAction;
 use crate::app::App;
 use crate::clock::{beijing_datetime, Millis};
 use crate::config::PROFILE_JSON;
@@ -41,9 +42,9 @@ fn layout(app: &App, title: &str, refresh: bool, body: Markup) -> Markup {
                     span.clock {
                         "Sandbox time " span #now { (beijing_datetime(app.clock.now())) } " (Beijing) "
                         @for (label, seconds) in ADVANCES {
-                            button data-post=(format!("/admin/clock/advance?seconds={seconds}")) { (label) }
+                            button data-post=(AdminAction::AdvanceClock { seconds }.path()) { (label) }
                         }
-                        button.secondary data-post="/admin/clock/reset" title="Back to real time; pending notifications move back as much" { "Reset" }
+                        button.secondary data-post=(AdminAction::ResetClock.path()) title="Back to real time; pending notifications move back as much" { "Reset" }
                     }
                 }
                 main { (body) }
@@ -175,7 +176,7 @@ fn notification_rows(rows: &[NotificationRow], with_order: bool) -> Markup {
                             None => { (n.last_error) }
                         }
                     }
-                    td { button.secondary data-post=(format!("/admin/notifications/{}/redeliver", n.id)) {
+                    td { button.secondary data-post=(AdminAction::Redeliver { notification_id: n.id }.path()) {
                         "Redeliver now"
                     } }
                 }
@@ -542,20 +543,19 @@ fn rule_rows(rules: &[FaultRule]) -> Markup {
                 td.mono.scope { (words(&r.scope)) }
                 td.mono.fault { (words(&r.fault)) }
                 td.clear-rule {
-                    button.secondary data-post="/admin/faults/remove" data-body=(serde_json::to_string(r).unwrap_or_default()) { "Clear" }
+                    button.secondary data-post=(AdminAction::RemoveFault(r.clone()).path()) data-body=(AdminAction::RemoveFault(r.clone()).body()) { "Clear" }
                 }
             } } }
         }
     }
 }
 
-/// The rule `fault` for order `order_id`, as `POST /admin/faults` takes it.
-fn rule_json(order_id: &str, fault: Fault) -> String {
-    let rule = FaultRule {
+/// Adding the rule `fault` for order `order_id`.
+fn add_fault(order_id: &str, fault: Fault) -> AdminAction {
+    AdminAction::AddFault(FaultRule {
         scope: Scope::OrderId(order_id.to_owned()),
         fault,
-    };
-    serde_json::to_string(&rule).unwrap_or_default()
+    })
 }
 
 /// The one-click failures for an order: (label, fault).
@@ -621,7 +621,7 @@ fn fault_form(
     submit: &str,
 ) -> Markup {
     html! {
-        form.fault data-post="/admin/faults" data-body=(rule_json(order_id, fault)) {
+        form.fault data-post=(add_fault(order_id, fault.clone()).path()) data-body=(add_fault(order_id, fault).body()) {
             @for (label, field, value, max) in inputs {
                 label { (label) " "
                     @if let Some(max) = max {
@@ -660,7 +660,7 @@ fn order_faults(o: &OrderRecord, p: &OrderPage) -> Markup {
         }
         p #fault-buttons {
             @for (label, fault) in fault_buttons() {
-                button.secondary data-post="/admin/faults" data-body=(rule_json(id, fault)) { (label) }
+                button.secondary data-post=(add_fault(id, fault.clone()).path()) data-body=(add_fault(id, fault).body()) { (label) }
             }
         }
         div.fault-forms {
@@ -671,7 +671,7 @@ fn order_faults(o: &OrderRecord, p: &OrderPage) -> Markup {
             (fault_form(id, Fault::NotifyDuplicate { copies: 2 }, &[("Send each notification N times, N", "copies", number(2), Some(faults::MAX_COPIES.into()))], "Add duplicates"))
         }
         }
-        p { button.danger data-post="/admin/faults/clear" { "Clear all fault rules" } }
+        p { button.danger data-post=(AdminAction::ClearFaults.path()) { "Clear all fault rules" } }
     }
 }
 
@@ -701,9 +701,10 @@ pub(super) fn faults(app: &App, rules: &[FaultRule]) -> Markup {
             (faults::MAX_FAULT_RULES) ". A " code { "next" } " rule counts down and is then gone."
         }
         @if rules.is_empty() { p.note #no-faults { "No fault rules." } } @else { (rule_rows(rules)) }
-        p { button.danger data-post="/admin/faults/clear" { "Clear all fault rules" } }
+        p { button.danger data-post=(AdminAction::ClearFaults.path()) { "Clear all fault rules" } }
         h2 { "Add a rule" }
-        form.fault data-post="/admin/faults" {
+        // Adding a rule posts where listing them gets.
+        form.fault data-post=(AdminAction::ListFaults.path()) {
             textarea data-raw rows="3" cols="80" maxlength="2000" { (example) }
             br;
             button.secondary type="submit" { "Add rule" }
