@@ -181,13 +181,15 @@ pub async fn fetch(request: Request<Full<Bytes>>) -> (u16, HeaderMap, String) {
 /// alone, which this kit cannot depend on).
 async fn exchange(mut request: Request<Full<Bytes>>) -> (u16, HeaderMap, Bytes) {
     let exchange = async {
-        // Origin form and a `Host` header, as a pooled client sends them.
+        // Origin form and a `Host` header, as a pooled client sends them
+        // (a test's own `Host`, e.g. a rebound name, is kept).
         let authority = request.uri().authority().expect("an absolute URL").clone();
         let path = request.uri().path_and_query().map_or("/", |p| p.as_str());
         *request.uri_mut() = path.parse()?;
-        request
-            .headers_mut()
-            .insert(http::header::HOST, authority.as_str().parse()?);
+        if !request.headers().contains_key(http::header::HOST) {
+            let host = authority.as_str().parse()?;
+            request.headers_mut().insert(http::header::HOST, host);
+        }
         let stream = tokio::net::TcpStream::connect(authority.as_str()).await?;
         let (mut sender, conn) =
             hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;

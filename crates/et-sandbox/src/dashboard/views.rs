@@ -165,7 +165,7 @@ fn notification_rows(rows: &[NotificationRow], with_order: bool) -> Markup {
                     @if with_order {
                         td.mono { a href=(format!("/orders/{}", n.order_id)) { (n.order_id) } }
                     }
-                    td { (n.kind) details { summary { "body" } pre { (n.body) } } }
+                    td { (n.kind.as_str()) details { summary { "body" } pre { (n.body) } } }
                     td.mono { (n.url) }
                     td.num.attempts { (n.attempts) }
                     td { @if n.delivered_at.is_some() { span.yes { "yes " } } (time(n.delivered_at)) }
