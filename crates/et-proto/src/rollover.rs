@@ -47,7 +47,8 @@ impl<T> Accepted<T> {
     }
 
     /// Whether it may still verify a message. The clock is read only for
-    /// an entry with a `not_after`.
+    /// an entry with a `not_after`: the one place et-proto reads a clock it
+    /// was not given (docs/architecture.md).
     pub(crate) fn in_force(&self) -> bool {
         self.not_after
             .is_none_or(|not_after| SystemTime::now() <= not_after)
