@@ -33,7 +33,7 @@
 //!   ([`PaymentSuccess`], [`OrderStatusChange`], [`RemittanceVoucher`],
 //!   [`RefundResultNotice`]), [`NotificationKind`].
 //! * **Codes**: one enum per documented list, each keeping unknown codes
-//!   ([`OrderStatus`], [`StatusCode`], [`AttachmentType`], [`PayResult`],
+//!   ([`OrderStatus`], [`ReplyCode`], [`AttachmentType`], [`PayResult`],
 //!   [`ServerType`], …); [`CountryCode`], [`CurrencyCode`].
 //! * **Money and time**: [`Amount`] (exact decimal text), [`MAX_AMOUNT`],
 //!   [`BeijingTime`].
