@@ -30,7 +30,7 @@ use hyper::server::conn::http1;
 use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{watch, Notify};
+use tokio::sync::watch;
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
@@ -213,32 +213,42 @@ where
         .header_read_timeout(None)
         .serve_connection(io, service);
     let mut connection = std::pin::pin!(connection);
+    // One timer per connection, re-armed only when it fires: a phase that
+    // begins at `t` ends no sooner than `t + check`, so a timer armed no
+    // later than `now + check` (or the current phase's deadline, if sooner)
+    // never misses a deadline, and a request's phase changes touch no timer
+    // and wake no task (issue 26 §3: per-request work).
+    let check = config
+        .idle_timeout
+        .min(config.header_read_timeout)
+        .max(MIN_CHECK);
+    let timer = tokio::time::sleep(check);
+    let mut timer = std::pin::pin!(timer);
     let mut draining = false;
     loop {
-        let deadline = phase.deadline(&config);
         tokio::select! {
             ended = connection.as_mut() => return ended,
             Ok(()) = stopping.changed(), if !draining => {
                 draining = true;
                 connection.as_mut().graceful_shutdown();
             }
-            () = phase.changed.notified() => {}
-            () = sleep_until(deadline) => {
-                if phase.deadline(&config).is_some_and(|d| d <= Instant::now()) {
+            () = timer.as_mut() => {
+                let now = Instant::now();
+                let deadline = phase.deadline(&config);
+                if deadline.is_some_and(|d| d <= now) {
                     tracing::debug!(phase = ?phase.current(), "closing a connection that exceeded its timeout");
                     return Ok(());
                 }
+                let next = now + check;
+                timer.as_mut().reset(deadline.map_or(next, |d| d.min(next)));
             }
         }
     }
 }
 
-async fn sleep_until(deadline: Option<Instant>) {
-    match deadline {
-        Some(at) => tokio::time::sleep_until(at).await,
-        None => std::future::pending().await,
-    }
-}
+/// The shortest interval between a connection's timeout checks, so that
+/// zero timeouts cannot make its driver spin while a request is busy.
+const MIN_CHECK: Duration = Duration::from_millis(1);
 
 /// Where a connection is in its request cycle, and since when.
 #[derive(Clone, Copy, Debug)]
@@ -252,10 +262,9 @@ enum Phase {
 }
 
 /// A connection's [`Phase`], shared by its socket, its service and its
-/// driver (which `changed` wakes when a phase with a new deadline begins).
+/// driver (whose timer checks it).
 struct Watched {
     phase: Mutex<Phase>,
-    changed: Notify,
 }
 
 impl Watched {
@@ -264,7 +273,6 @@ impl Watched {
             phase: Mutex::new(Phase::Waiting {
                 since: Instant::now(),
             }),
-            changed: Notify::new(),
         }
     }
 
@@ -286,15 +294,13 @@ impl Watched {
         }
     }
 
-    /// The first byte of a request starts the (usually shorter) header
-    /// clock; the driver is woken to arm it.
+    /// The first byte of a request starts the header clock.
     fn bytes_read(&self) {
         let mut phase = self.phase.lock().unwrap_or_else(PoisonError::into_inner);
         if let Phase::Waiting { .. } = *phase {
             *phase = Phase::ReadingHeaders {
                 since: Instant::now(),
             };
-            self.changed.notify_one();
         }
     }
 
@@ -326,7 +332,6 @@ impl Watched {
                 since: Instant::now(),
             },
         });
-        self.changed.notify_one();
     }
 }
 
