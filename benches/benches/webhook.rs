@@ -9,6 +9,13 @@
 //! own CPU time is measured too ([`benches::thread_cpu`]):
 //! notifications per server-CPU-second is what the load cannot depress.
 //!
+//! In the same command, the same generator loads a plain hyper server on
+//! the same kind of thread and connections, reading each body and answering
+//! a fixed 200 with the same acknowledgement: the receiver's rate as a
+//! ratio of it says how much of hyper's own limit the receiver keeps
+//! (issue 26 §3). The two alternate for [`ROUNDS`] rounds and the best
+//! round of each is kept, so that load coming and going weighs on both.
+//!
 //! Not a criterion bench (criterion times one call; this is throughput and
 //! tail latency under concurrency), but it takes criterion's command line:
 //! a filter that does not match `webhook` skips it.
@@ -21,8 +28,9 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use et_http::{serve_with, ServeConfig, WebhookReceiver};
-use et_proto::VerifiedNotification;
+use et_proto::{VerifiedNotification, ACK_OK};
 use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
 use tokio::net::{TcpListener, TcpStream};
 
@@ -31,6 +39,9 @@ const CONNECTIONS: usize = 64;
 /// Measured time, after [`WARM_UP`] (connections open, caches warm).
 const RUN: Duration = Duration::from_secs(3);
 const WARM_UP: Duration = Duration::from_millis(500);
+/// Alternated rounds of the receiver and of plain hyper; the best of each
+/// is reported.
+const ROUNDS: usize = 3;
 /// Distinct signed notifications the generator cycles through.
 const BODIES: usize = 1_000;
 
@@ -58,20 +69,33 @@ fn main() {
     if filtered_out {
         return;
     }
-    let measured = run().expect("webhook benchmark runs");
+    // Alternated, best round of each kept: load that comes and goes
+    // between rounds then weighs on both sides alike.
+    let mut best: [Option<Measured>; 2] = [None, None];
+    for _ in 0..ROUNDS {
+        for (slot, server) in best.iter_mut().zip([Server::Receiver, Server::PlainHyper]) {
+            let round = run(server).expect("webhook benchmark runs");
+            if slot
+                .as_ref()
+                .is_none_or(|kept| round.per_cpu_second() > kept.per_cpu_second())
+            {
+                *slot = Some(round);
+            }
+        }
+    }
+    let [Some(measured), Some(hyper)] = best else {
+        return;
+    };
+    let per_cpu_second = measured.report("webhook_e2e");
+    let hyper_per_cpu_second = hyper.report("plain_hyper");
     println!(
-        "webhook_e2e: {} notifications in {RUN:?} on {CONNECTIONS} keep-alive connections, \
-         1 server thread: {:.0}/s, latency p50 {:?} p99 {:?} max {:?}, {} errors",
-        measured.handled,
-        measured.per_second,
-        measured.p50,
-        measured.p99,
-        measured.max,
-        measured.errors
+        "webhook_e2e: receiver / plain hyper: {:.3}x per second, {:.3}x per server-CPU second",
+        measured.per_second / hyper.per_second,
+        per_cpu_second / hyper_per_cpu_second
     );
-    let per_cpu_second = measured.server_handled as f64 / measured.server_cpu.as_secs_f64();
-    println!("webhook_e2e: {per_cpu_second:.0} notifications per second of server-thread CPU time");
     let json = serde_json::json!({
+        "hyper_per_second": hyper.per_second,
+        "hyper_per_server_cpu_second": hyper_per_cpu_second,
         "notifications_per_second": measured.per_second,
         "p50_us": measured.p50.as_secs_f64() * 1e6,
         "p99_us": measured.p99.as_secs_f64() * 1e6,
@@ -85,7 +109,36 @@ fn main() {
     std::fs::write(&path, json.to_string()).expect("result file is written");
 }
 
-fn run() -> Result<Measured, Box<dyn std::error::Error>> {
+impl Measured {
+    /// Prints what `name` measured; returns its rate per second of
+    /// server-thread CPU time.
+    fn report(&self, name: &str) -> f64 {
+        println!(
+            "{name}: {} notifications in {RUN:?} on {CONNECTIONS} keep-alive connections, \
+             1 server thread: {:.0}/s, latency p50 {:?} p99 {:?} max {:?}, {} errors",
+            self.handled, self.per_second, self.p50, self.p99, self.max, self.errors
+        );
+        let per_cpu_second = self.per_cpu_second();
+        println!("{name}: {per_cpu_second:.0} notifications per second of server-thread CPU time");
+        per_cpu_second
+    }
+
+    /// Notifications per second of server-thread CPU time.
+    fn per_cpu_second(&self) -> f64 {
+        self.server_handled as f64 / self.server_cpu.as_secs_f64()
+    }
+}
+
+/// Which server the generator loads.
+#[derive(Debug, Clone, Copy)]
+enum Server {
+    /// et-http's `serve_with` running the `WebhookReceiver`.
+    Receiver,
+    /// hyper's HTTP/1 connection alone: read the body, answer a fixed 200.
+    PlainHyper,
+}
+
+fn run(server: Server) -> Result<Measured, Box<dyn std::error::Error>> {
     let bodies: Vec<Bytes> = (0..BODIES)
         .map(|i| benches::notification_body_for(i).map(Bytes::from))
         .collect::<Result<_, _>>()?;
@@ -105,6 +158,9 @@ fn run() -> Result<Measured, Box<dyn std::error::Error>> {
         let cpu_before = benches::thread_cpu();
         runtime.block_on(async move {
             let listener = TcpListener::from_std(listener).expect("listener registers");
+            if let Server::PlainHyper = server {
+                return plain_hyper(listener, counter, stopped).await;
+            }
             let handler = move |notification: VerifiedNotification| {
                 black_box(notification);
                 counter.fetch_add(1, Ordering::Relaxed);
@@ -146,6 +202,41 @@ fn run() -> Result<Measured, Box<dyn std::error::Error>> {
         max: at(1.0),
         errors,
     })
+}
+
+/// The reference: hyper's HTTP/1 server on each accepted connection, its
+/// service reading the body and answering 200 with [`ACK_OK`], until `stopped`.
+async fn plain_hyper(
+    listener: TcpListener,
+    handled: Arc<AtomicUsize>,
+    stopped: tokio::sync::oneshot::Receiver<()>,
+) {
+    tokio::pin!(stopped);
+    loop {
+        let accepted = tokio::select! {
+            _ = &mut stopped => return,
+            accepted = listener.accept() => accepted,
+        };
+        let Ok((stream, _)) = accepted else {
+            continue;
+        };
+        let _ = stream.set_nodelay(true);
+        let handled = handled.clone();
+        let service = hyper::service::service_fn(move |request: http::Request<Incoming>| {
+            let handled = handled.clone();
+            async move {
+                black_box(request.into_body().collect().await?.to_bytes());
+                handled.fetch_add(1, Ordering::Relaxed);
+                Ok::<_, hyper::Error>(http::Response::new(Full::new(Bytes::from_static(ACK_OK))))
+            }
+        });
+        tokio::spawn(async move {
+            let _ = hyper::server::conn::http1::Builder::new()
+                .keep_alive(true)
+                .serve_connection(TokioIo::new(stream), service)
+                .await;
+        });
+    }
 }
 
 type Generated = Result<(Vec<Duration>, usize, Duration), String>;

@@ -30,7 +30,7 @@ use hyper::server::conn::http1;
 use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{watch, Notify};
+use tokio::sync::watch;
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 use tokio_rustls::TlsAcceptor;
@@ -246,19 +246,11 @@ where
     let Some(tls) = tls else {
         return Ok(drive(io, phase, service, config, stopping).await?);
     };
-    let handshake = tls.accept(io);
-    let mut handshake = std::pin::pin!(handshake);
-    let io = loop {
-        let deadline = phase.deadline(&config);
-        tokio::select! {
-            done = handshake.as_mut() => break done?,
-            () = phase.changed.notified() => {}
-            () = sleep_until(deadline) => {
-                if phase.deadline(&config).is_some_and(|d| d <= Instant::now()) {
-                    tracing::debug!(phase = ?phase.current(), "closing a connection whose TLS handshake exceeded its timeout");
-                    return Ok(());
-                }
-            }
+    let io = tokio::select! {
+        done = tls.accept(io) => done?,
+        () = phase_expired(&phase, &config) => {
+            tracing::debug!(phase = ?phase.current(), "closing a connection whose TLS handshake exceeded its timeout");
+            return Ok(());
         }
     };
     // The handshake's bytes count as the head's first bytes; the request
@@ -300,32 +292,51 @@ where
         .header_read_timeout(None)
         .serve_connection(io, service);
     let mut connection = std::pin::pin!(connection);
+    let expired = phase_expired(&phase, &config);
+    let mut expired = std::pin::pin!(expired);
     let mut draining = false;
     loop {
-        let deadline = phase.deadline(&config);
         tokio::select! {
             ended = connection.as_mut() => return ended,
             Ok(()) = stopping.changed(), if !draining => {
                 draining = true;
                 connection.as_mut().graceful_shutdown();
             }
-            () = phase.changed.notified() => {}
-            () = sleep_until(deadline) => {
-                if phase.deadline(&config).is_some_and(|d| d <= Instant::now()) {
-                    tracing::debug!(phase = ?phase.current(), "closing a connection that exceeded its timeout");
-                    return Ok(());
-                }
+            () = expired.as_mut() => {
+                tracing::debug!(phase = ?phase.current(), "closing a connection that exceeded its timeout");
+                return Ok(());
             }
         }
     }
 }
 
-async fn sleep_until(deadline: Option<Instant>) {
-    match deadline {
-        Some(at) => tokio::time::sleep_until(at).await,
-        None => std::future::pending().await,
+/// Ends once the connection's current phase has outlived its timeout. One
+/// timer per connection, re-armed only when it fires: a phase that begins
+/// at `t` ends no sooner than `t + check`, so a timer armed no later than
+/// `now + check` (or the current phase's deadline, if sooner) never misses
+/// a deadline, and a request's phase changes touch no timer and wake no
+/// task (issue 26 §3: per-request work).
+async fn phase_expired(phase: &Watched, config: &ServeConfig) {
+    let check = config
+        .idle_timeout
+        .min(config.header_read_timeout)
+        .max(MIN_CHECK);
+    let mut at = Instant::now() + check;
+    loop {
+        tokio::time::sleep_until(at).await;
+        let now = Instant::now();
+        let deadline = phase.deadline(config);
+        if deadline.is_some_and(|d| d <= now) {
+            return;
+        }
+        let next = now + check;
+        at = deadline.map_or(next, |d| d.min(next));
     }
 }
+
+/// The shortest interval between a connection's timeout checks, so that
+/// zero timeouts cannot make its driver spin while a request is busy.
+const MIN_CHECK: Duration = Duration::from_millis(1);
 
 /// Where a connection is in its request cycle, and since when.
 #[derive(Clone, Copy, Debug)]
@@ -339,10 +350,9 @@ enum Phase {
 }
 
 /// A connection's [`Phase`], shared by its socket, its service and its
-/// driver (which `changed` wakes when a phase with a new deadline begins).
+/// driver (whose timer checks it).
 struct Watched {
     phase: Mutex<Phase>,
-    changed: Notify,
 }
 
 impl Watched {
@@ -351,7 +361,6 @@ impl Watched {
             phase: Mutex::new(Phase::Waiting {
                 since: Instant::now(),
             }),
-            changed: Notify::new(),
         }
     }
 
@@ -373,15 +382,13 @@ impl Watched {
         }
     }
 
-    /// The first byte of a request starts the (usually shorter) header
-    /// clock; the driver is woken to arm it.
+    /// The first byte of a request starts the header clock.
     fn bytes_read(&self) {
         let mut phase = self.phase.lock().unwrap_or_else(PoisonError::into_inner);
         if let Phase::Waiting { .. } = *phase {
             *phase = Phase::ReadingHeaders {
                 since: Instant::now(),
             };
-            self.changed.notify_one();
         }
     }
 
@@ -413,7 +420,6 @@ impl Watched {
                 since: Instant::now(),
             },
         });
-        self.changed.notify_one();
     }
 }
 
