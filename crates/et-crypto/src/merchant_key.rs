@@ -14,7 +14,8 @@ pub trait Signer {
     /// Signs `msg` over `hash`.
     ///
     /// # Errors
-    /// [`Error::RsaSign`], or [`Error::Token`] when a token refuses.
+    /// [`Error::RsaSign`], or `Error::Token` when a token refuses (feature
+    /// `pkcs11`).
     fn sign(&self, hash: SignHash, msg: &[u8]) -> Result<Vec<u8>, Error>;
 }
 
