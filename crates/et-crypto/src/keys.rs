@@ -292,12 +292,7 @@ impl PrivateKey {
         padding: KeyPadding,
         ciphertext: &[u8],
     ) -> Result<Zeroizing<Vec<u8>>, Error> {
-        // The `rsa` crate reads the ciphertext as an integer, so it accepted
-        // leading zero octets (Wycheproof rsa_pkcs1 tcId 31): one length
-        // rule here, for every backend.
-        if ciphertext.len() != self.public.modulus_len() {
-            return Err(Error::RsaDecrypt);
-        }
+        self.public.check_key_ciphertext(ciphertext)?;
         match self.engine(RsaOperation::Decrypt(padding)) {
             PrivateEngine::RustCrypto(key) => rust_crypto::decrypt(key, padding, ciphertext),
             #[cfg(feature = "aws-lc")]
@@ -441,6 +436,18 @@ impl PublicKey {
     /// Modulus size in octets: the length of every signature and ciphertext.
     pub(crate) fn modulus_len(&self) -> usize {
         self.inner.size()
+    }
+
+    /// The length rule for an RSA-encrypted key, on every backend and token:
+    /// exactly the modulus size (RFC 8017 §7.2.2). The `rsa` crate reads the
+    /// ciphertext as an integer, so it accepted leading zero octets
+    /// (Wycheproof rsa_pkcs1 tcId 31).
+    pub(crate) fn check_key_ciphertext(&self, ciphertext: &[u8]) -> Result<(), Error> {
+        if ciphertext.len() == self.modulus_len() {
+            Ok(())
+        } else {
+            Err(Error::RsaDecrypt)
+        }
     }
 
     /// Exports as SPKI PEM (`PUBLIC KEY`, LF line endings).
