@@ -18,7 +18,7 @@ use http_body_util::Full;
 use hyper::body::Body;
 use tracing::Instrument;
 
-use crate::body::{check_declared_length, read_limited, BodyError, BoxError};
+use crate::body::{check_declared_length, read_limited, BodyError, BoxError, SendBody};
 
 /// What a handler returns when it could not take the notification in; ET
 /// will deliver it again.
@@ -349,9 +349,7 @@ type Answer = Pin<Box<dyn Future<Output = Result<Response<Full<Bytes>>, Infallib
 impl<H, B> tower_service::Service<Request<B>> for WebhookReceiver<H>
 where
     H: NotificationHandler,
-    B: Body + Send + 'static,
-    B::Data: Send,
-    B::Error: Into<BoxError>,
+    B: SendBody,
 {
     type Response = Response<Full<Bytes>>;
     type Error = Infallible;
@@ -369,9 +367,7 @@ where
 impl<H, B> hyper::service::Service<Request<B>> for WebhookReceiver<H>
 where
     H: NotificationHandler,
-    B: Body + Send + 'static,
-    B::Data: Send,
-    B::Error: Into<BoxError>,
+    B: SendBody,
 {
     type Response = Response<Full<Bytes>>;
     type Error = Infallible;
