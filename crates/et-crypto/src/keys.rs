@@ -76,8 +76,9 @@ pub struct PublicKey {
 }
 
 /// Declares the implementation a key's operations run on, `$engine`, with
-/// `$key`'s `engine(op)` choosing it and `backend()` naming it: the private
-/// and the public key differ only in their key types and field values.
+/// `$key`'s `engine(op)` choosing it and `backend()` naming it, and the
+/// key's backend choice and `Debug`: the private and the public key differ
+/// only in their key types and field values.
 macro_rules! engines {
     ($(#[$doc:meta])* $engine:ident for $key:ident: $rust:ty, $aws:ty, $ossl:ty) => {
         $(#[$doc])*
@@ -123,6 +124,32 @@ macro_rules! engines {
                     Backend::RustCrypto => None,
                 }
                 .unwrap_or($engine::RustCrypto(&self.inner))
+            }
+        }
+
+        impl $key {
+            /// The same key pinned to `backend` for every operation it accepts,
+            /// RustCrypto for the rest (see [`Backend`] for what each refuses).
+            #[must_use]
+            pub fn with_backend(self, backend: Backend) -> Self {
+                self.select(Selection::Pinned(backend))
+            }
+
+            /// The same key choosing, per operation, the first backend in
+            /// [`Backend::ALL`] that accepts it:
+            #[doc = concat!("what [`", stringify!($key), "::load`] gives.")]
+            #[must_use]
+            pub fn with_automatic_backend(self) -> Self {
+                self.select(Selection::Automatic)
+            }
+        }
+
+        impl fmt::Debug for $key {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.debug_struct(stringify!($key))
+                    .field("bits", &self.bits())
+                    .field("backend", &self.backend())
+                    .finish_non_exhaustive()
             }
         }
     };
@@ -181,20 +208,6 @@ impl PrivateKey {
         RsaPrivateKey::new(&mut OsRng, bits)
             .map(Self::from_rsa)
             .map_err(|_| Error::KeyGeneration)
-    }
-
-    /// The same key pinned to `backend` for every operation it accepts,
-    /// RustCrypto for the rest (see [`Backend`] for what each refuses).
-    #[must_use]
-    pub fn with_backend(self, backend: Backend) -> Self {
-        self.select(Selection::Pinned(backend))
-    }
-
-    /// The same key choosing, per operation, the first backend in
-    /// [`Backend::ALL`] that accepts it: what [`PrivateKey::load`] gives.
-    #[must_use]
-    pub fn with_automatic_backend(self) -> Self {
-        self.select(Selection::Automatic)
     }
 
     fn select(self, selection: Selection) -> Self {
@@ -332,15 +345,6 @@ impl Clone for PrivateKey {
     }
 }
 
-impl fmt::Debug for PrivateKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("PrivateKey")
-            .field("bits", &self.bits())
-            .field("backend", &self.backend())
-            .finish_non_exhaustive()
-    }
-}
-
 impl PublicKey {
     /// Loads a public key from SPKI PEM (`PUBLIC KEY`), PKCS#1 PEM
     /// (`RSA PUBLIC KEY`), DER, or a bare Base64 body without header. CRLF,
@@ -375,20 +379,6 @@ impl PublicKey {
         RsaPublicKey::new(uint(n), uint(e))
             .map(Self::from_rsa)
             .map_err(|_| Error::KeyParse)
-    }
-
-    /// The same key pinned to `backend` for every operation it accepts,
-    /// RustCrypto for the rest.
-    #[must_use]
-    pub fn with_backend(self, backend: Backend) -> Self {
-        self.select(Selection::Pinned(backend))
-    }
-
-    /// The same key choosing, per operation, the first backend in
-    /// [`Backend::ALL`] that accepts it: what [`PublicKey::load`] gives.
-    #[must_use]
-    pub fn with_automatic_backend(self) -> Self {
-        self.select(Selection::Automatic)
     }
 
     fn select(self, selection: Selection) -> Self {
@@ -507,15 +497,6 @@ impl PublicKey {
             #[cfg(feature = "openssl")]
             ossl: None,
         }
-    }
-}
-
-impl fmt::Debug for PublicKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("PublicKey")
-            .field("bits", &self.bits())
-            .field("backend", &self.backend())
-            .finish_non_exhaustive()
     }
 }
 
