@@ -212,6 +212,12 @@ impl PrivateKey {
 
     fn select(self, selection: Selection) -> Self {
         let PrivateKey { inner, public, .. } = self;
+        Self::assemble(inner, public, selection)
+    }
+
+    /// The key of `inner` and `public` with the backend objects `selection`
+    /// uses.
+    fn assemble(inner: RsaPrivateKey, public: PublicKey, selection: Selection) -> Self {
         let public = public.select(selection);
         #[cfg(any(feature = "aws-lc", feature = "openssl"))]
         let pkcs8 = inner.to_pkcs8_der().ok();
@@ -317,31 +323,13 @@ impl PrivateKey {
 
     fn from_rsa(inner: RsaPrivateKey) -> Self {
         let public = PublicKey::bare(inner.to_public_key());
-        PrivateKey {
-            inner,
-            public,
-            selection: Selection::Automatic,
-            #[cfg(feature = "aws-lc")]
-            aws: None,
-            #[cfg(feature = "openssl")]
-            ossl: None,
-        }
-        .select(Selection::Automatic)
+        Self::assemble(inner, public, Selection::Automatic)
     }
 }
 
 impl Clone for PrivateKey {
     fn clone(&self) -> Self {
-        PrivateKey {
-            inner: self.inner.clone(),
-            public: self.public.clone(),
-            selection: self.selection,
-            #[cfg(feature = "aws-lc")]
-            aws: None,
-            #[cfg(feature = "openssl")]
-            ossl: None,
-        }
-        .select(self.selection)
+        Self::assemble(self.inner.clone(), self.public.clone(), self.selection)
     }
 }
 
