@@ -76,8 +76,9 @@ pub struct PublicKey {
 }
 
 /// Declares the implementation a key's operations run on, `$engine`, with
-/// `$key`'s `engine(op)` choosing it and `backend()` naming it: the private
-/// and the public key differ only in their key types and field values.
+/// `$key`'s `engine(op)` choosing it and `backend()` naming it, and the
+/// key's backend choice and `Debug`: the private and the public key differ
+/// only in their key types and field values.
 macro_rules! engines {
     ($(#[$doc:meta])* $engine:ident for $key:ident: $rust:ty, $aws:ty, $ossl:ty) => {
         $(#[$doc])*
@@ -123,6 +124,32 @@ macro_rules! engines {
                     Backend::RustCrypto => None,
                 }
                 .unwrap_or($engine::RustCrypto(&self.inner))
+            }
+        }
+
+        impl $key {
+            /// The same key pinned to `backend` for every operation it accepts,
+            /// RustCrypto for the rest (see [`Backend`] for what each refuses).
+            #[must_use]
+            pub fn with_backend(self, backend: Backend) -> Self {
+                self.select(Selection::Pinned(backend))
+            }
+
+            /// The same key choosing, per operation, the first backend in
+            /// [`Backend::ALL`] that accepts it:
+            #[doc = concat!("what [`", stringify!($key), "::load`] gives.")]
+            #[must_use]
+            pub fn with_automatic_backend(self) -> Self {
+                self.select(Selection::Automatic)
+            }
+        }
+
+        impl fmt::Debug for $key {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.debug_struct(stringify!($key))
+                    .field("bits", &self.bits())
+                    .field("backend", &self.backend())
+                    .finish_non_exhaustive()
             }
         }
     };
@@ -183,22 +210,14 @@ impl PrivateKey {
             .map_err(|_| Error::KeyGeneration)
     }
 
-    /// The same key pinned to `backend` for every operation it accepts,
-    /// RustCrypto for the rest (see [`Backend`] for what each refuses).
-    #[must_use]
-    pub fn with_backend(self, backend: Backend) -> Self {
-        self.select(Selection::Pinned(backend))
-    }
-
-    /// The same key choosing, per operation, the first backend in
-    /// [`Backend::ALL`] that accepts it: what [`PrivateKey::load`] gives.
-    #[must_use]
-    pub fn with_automatic_backend(self) -> Self {
-        self.select(Selection::Automatic)
-    }
-
     fn select(self, selection: Selection) -> Self {
         let PrivateKey { inner, public, .. } = self;
+        Self::assemble(inner, public, selection)
+    }
+
+    /// The key of `inner` and `public` with the backend objects `selection`
+    /// uses.
+    fn assemble(inner: RsaPrivateKey, public: PublicKey, selection: Selection) -> Self {
         let public = public.select(selection);
         #[cfg(any(feature = "aws-lc", feature = "openssl"))]
         let pkcs8 = inner.to_pkcs8_der().ok();
@@ -292,12 +311,7 @@ impl PrivateKey {
         padding: KeyPadding,
         ciphertext: &[u8],
     ) -> Result<Zeroizing<Vec<u8>>, Error> {
-        // The `rsa` crate reads the ciphertext as an integer, so it accepted
-        // leading zero octets (Wycheproof rsa_pkcs1 tcId 31): one length
-        // rule here, for every backend.
-        if ciphertext.len() != self.public.modulus_len() {
-            return Err(Error::RsaDecrypt);
-        }
+        self.public.check_key_ciphertext(ciphertext)?;
         match self.engine(RsaOperation::Decrypt(padding)) {
             PrivateEngine::RustCrypto(key) => rust_crypto::decrypt(key, padding, ciphertext),
             #[cfg(feature = "aws-lc")]
@@ -309,40 +323,13 @@ impl PrivateKey {
 
     fn from_rsa(inner: RsaPrivateKey) -> Self {
         let public = PublicKey::bare(inner.to_public_key());
-        PrivateKey {
-            inner,
-            public,
-            selection: Selection::Automatic,
-            #[cfg(feature = "aws-lc")]
-            aws: None,
-            #[cfg(feature = "openssl")]
-            ossl: None,
-        }
-        .select(Selection::Automatic)
+        Self::assemble(inner, public, Selection::Automatic)
     }
 }
 
 impl Clone for PrivateKey {
     fn clone(&self) -> Self {
-        PrivateKey {
-            inner: self.inner.clone(),
-            public: self.public.clone(),
-            selection: self.selection,
-            #[cfg(feature = "aws-lc")]
-            aws: None,
-            #[cfg(feature = "openssl")]
-            ossl: None,
-        }
-        .select(self.selection)
-    }
-}
-
-impl fmt::Debug for PrivateKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("PrivateKey")
-            .field("bits", &self.bits())
-            .field("backend", &self.backend())
-            .finish_non_exhaustive()
+        Self::assemble(self.inner.clone(), self.public.clone(), self.selection)
     }
 }
 
@@ -380,20 +367,6 @@ impl PublicKey {
         RsaPublicKey::new(uint(n), uint(e))
             .map(Self::from_rsa)
             .map_err(|_| Error::KeyParse)
-    }
-
-    /// The same key pinned to `backend` for every operation it accepts,
-    /// RustCrypto for the rest.
-    #[must_use]
-    pub fn with_backend(self, backend: Backend) -> Self {
-        self.select(Selection::Pinned(backend))
-    }
-
-    /// The same key choosing, per operation, the first backend in
-    /// [`Backend::ALL`] that accepts it: what [`PublicKey::load`] gives.
-    #[must_use]
-    pub fn with_automatic_backend(self) -> Self {
-        self.select(Selection::Automatic)
     }
 
     fn select(self, selection: Selection) -> Self {
@@ -441,6 +414,18 @@ impl PublicKey {
     /// Modulus size in octets: the length of every signature and ciphertext.
     pub(crate) fn modulus_len(&self) -> usize {
         self.inner.size()
+    }
+
+    /// The length rule for an RSA-encrypted key, on every backend and token:
+    /// exactly the modulus size (RFC 8017 §7.2.2). The `rsa` crate reads the
+    /// ciphertext as an integer, so it accepted leading zero octets
+    /// (Wycheproof rsa_pkcs1 tcId 31).
+    pub(crate) fn check_key_ciphertext(&self, ciphertext: &[u8]) -> Result<(), Error> {
+        if ciphertext.len() == self.modulus_len() {
+            Ok(())
+        } else {
+            Err(Error::RsaDecrypt)
+        }
     }
 
     /// Exports as SPKI PEM (`PUBLIC KEY`, LF line endings).
@@ -500,15 +485,6 @@ impl PublicKey {
             #[cfg(feature = "openssl")]
             ossl: None,
         }
-    }
-}
-
-impl fmt::Debug for PublicKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("PublicKey")
-            .field("bits", &self.bits())
-            .field("backend", &self.backend())
-            .finish_non_exhaustive()
     }
 }
 

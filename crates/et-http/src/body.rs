@@ -12,6 +12,14 @@ use hyper::body::Body;
 /// A boxed error, as hyper and tower pass them around.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
+/// A body that can cross tasks: `Send`, its chunks `Send`, its errors
+/// boxable. Implemented for every such body; named in bounds (of
+/// [`serve_with`](crate::serve_with) and the
+/// [`WebhookReceiver`](crate::WebhookReceiver)'s services).
+pub trait SendBody: Body<Data: Send, Error: Into<BoxError>> + Send + 'static {}
+
+impl<B> SendBody for B where B: Body<Data: Send, Error: Into<BoxError>> + Send + 'static {}
+
 /// Why a body could not be read.
 #[derive(Debug)]
 #[non_exhaustive]

@@ -131,7 +131,7 @@ mod rollover;
 mod serve;
 mod transport;
 
-pub use body::{BodyError, BoxError};
+pub use body::{BodyError, BoxError, SendBody};
 pub use client::{Client, ClientConfig};
 pub use endpoint::{Endpoint, EndpointError};
 pub use error::Error;
@@ -145,7 +145,7 @@ pub use receiver::{
     unsigned_trailing_whitespace, HandlerError, NotificationHandler, ReceiverConfig,
     WebhookReceiver,
 };
-pub use serve::{serve, serve_tls_with, serve_with, ServeConfig};
+pub use serve::{serve, serve_tls_with, serve_with, Servable, ServeConfig};
 pub use transport::{
     plain_http_client, HttpReply, HttpsClient, PlainHttpClient, RetryPolicy, TransportConfig,
     TransportError,

@@ -18,7 +18,7 @@ use http_body_util::Full;
 use hyper::body::Body;
 use tracing::Instrument;
 
-use crate::body::{check_declared_length, read_limited, BodyError, BoxError};
+use crate::body::{check_declared_length, read_limited, BodyError, BoxError, SendBody};
 
 /// What a handler returns when it could not take the notification in; ET
 /// will deliver it again.
@@ -346,22 +346,20 @@ fn answer(status: StatusCode, body: Bytes) -> Response<Full<Bytes>> {
 
 type Answer = Pin<Box<dyn Future<Output = Result<Response<Full<Bytes>>, Infallible>> + Send>>;
 
+/// tower's service is hyper's, always ready.
 impl<H, B> tower_service::Service<Request<B>> for WebhookReceiver<H>
 where
-    H: NotificationHandler,
-    B: Body + Send + 'static,
-    B::Data: Send,
-    B::Error: Into<BoxError>,
+    Self: hyper::service::Service<Request<B>>,
 {
-    type Response = Response<Full<Bytes>>;
-    type Error = Infallible;
-    type Future = Answer;
+    type Response = <Self as hyper::service::Service<Request<B>>>::Response;
+    type Error = <Self as hyper::service::Service<Request<B>>>::Error;
+    type Future = <Self as hyper::service::Service<Request<B>>>::Future;
 
-    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         Poll::Ready(Ok(()))
     }
 
-    fn call(&mut self, request: Request<B>) -> Answer {
+    fn call(&mut self, request: Request<B>) -> Self::Future {
         hyper::service::Service::call(self, request)
     }
 }
@@ -369,9 +367,7 @@ where
 impl<H, B> hyper::service::Service<Request<B>> for WebhookReceiver<H>
 where
     H: NotificationHandler,
-    B: Body + Send + 'static,
-    B::Data: Send,
-    B::Error: Into<BoxError>,
+    B: SendBody,
 {
     type Response = Response<Full<Bytes>>;
     type Error = Infallible;

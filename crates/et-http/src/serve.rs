@@ -25,7 +25,7 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use http::{Request, Response};
-use hyper::body::{Body, Incoming};
+use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
@@ -35,7 +35,7 @@ use tokio::task::JoinSet;
 use tokio::time::Instant;
 use tokio_rustls::TlsAcceptor;
 
-use crate::body::BoxError;
+use crate::body::{BoxError, SendBody};
 
 /// Resource bounds of [`serve_with`]; [`serve`] uses the defaults.
 ///
@@ -78,6 +78,32 @@ impl Default for ServeConfig {
     }
 }
 
+/// A hyper service [`serve_with`] can run: its futures, errors and response
+/// bodies can cross tasks. Implemented for every such service (a
+/// [`WebhookReceiver`](crate::WebhookReceiver), a `service_fn` router);
+/// named in bounds, never implemented by hand.
+pub trait Servable<B>:
+    hyper::service::Service<
+        Request<Incoming>,
+        Response = Response<B>,
+        Future: Send + 'static,
+        Error: Into<BoxError>,
+    > + Send
+    + 'static
+{
+}
+
+impl<S, B> Servable<B> for S where
+    S: hyper::service::Service<
+            Request<Incoming>,
+            Response = Response<B>,
+            Future: Send + 'static,
+            Error: Into<BoxError>,
+        > + Send
+        + 'static
+{
+}
+
 /// Pause after a failed `accept` (e.g. out of file descriptors) before the
 /// next one, so the loop does not spin.
 const ACCEPT_ERROR_PAUSE: Duration = Duration::from_millis(100);
@@ -85,12 +111,8 @@ const ACCEPT_ERROR_PAUSE: Duration = Duration::from_millis(100);
 /// [`serve_with`] with [`ServeConfig::default`].
 pub async fn serve<S, B>(listener: TcpListener, service: S, shutdown: impl Future<Output = ()>)
 where
-    S: hyper::service::Service<Request<Incoming>, Response = Response<B>> + Clone + Send + 'static,
-    S::Future: Send + 'static,
-    S::Error: Into<BoxError>,
-    B: Body + Send + 'static,
-    B::Data: Send,
-    B::Error: Into<BoxError>,
+    S: Servable<B> + Clone,
+    B: SendBody,
 {
     serve_with(listener, service, ServeConfig::default(), shutdown).await;
 }
@@ -110,12 +132,8 @@ pub async fn serve_with<S, B>(
     config: ServeConfig,
     shutdown: impl Future<Output = ()>,
 ) where
-    S: hyper::service::Service<Request<Incoming>, Response = Response<B>> + Clone + Send + 'static,
-    S::Future: Send + 'static,
-    S::Error: Into<BoxError>,
-    B: Body + Send + 'static,
-    B::Data: Send,
-    B::Error: Into<BoxError>,
+    S: Servable<B> + Clone,
+    B: SendBody,
 {
     serve_maybe_tls(listener, None, service, config, shutdown).await;
 }
@@ -131,12 +149,8 @@ pub async fn serve_tls_with<S, B>(
     config: ServeConfig,
     shutdown: impl Future<Output = ()>,
 ) where
-    S: hyper::service::Service<Request<Incoming>, Response = Response<B>> + Clone + Send + 'static,
-    S::Future: Send + 'static,
-    S::Error: Into<BoxError>,
-    B: Body + Send + 'static,
-    B::Data: Send,
-    B::Error: Into<BoxError>,
+    S: Servable<B> + Clone,
+    B: SendBody,
 {
     let acceptor = TlsAcceptor::from(tls);
     serve_maybe_tls(listener, Some(acceptor), service, config, shutdown).await;
@@ -149,12 +163,8 @@ async fn serve_maybe_tls<S, B>(
     config: ServeConfig,
     shutdown: impl Future<Output = ()>,
 ) where
-    S: hyper::service::Service<Request<Incoming>, Response = Response<B>> + Clone + Send + 'static,
-    S::Future: Send + 'static,
-    S::Error: Into<BoxError>,
-    B: Body + Send + 'static,
-    B::Data: Send,
-    B::Error: Into<BoxError>,
+    S: Servable<B> + Clone,
+    B: SendBody,
 {
     let config = Arc::new(config);
     let (stop, stopping) = watch::channel(false);
@@ -231,12 +241,8 @@ async fn open<S, B>(
     stopping: watch::Receiver<bool>,
 ) -> Result<(), BoxError>
 where
-    S: hyper::service::Service<Request<Incoming>, Response = Response<B>> + Send + 'static,
-    S::Future: Send + 'static,
-    S::Error: Into<BoxError>,
-    B: Body + Send + 'static,
-    B::Data: Send,
-    B::Error: Into<BoxError>,
+    S: Servable<B>,
+    B: SendBody,
 {
     let phase = Arc::new(Watched::new());
     let io = WatchedIo {
@@ -273,12 +279,8 @@ async fn drive<I, S, B>(
 ) -> Result<(), hyper::Error>
 where
     I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
-    S: hyper::service::Service<Request<Incoming>, Response = Response<B>> + Send + 'static,
-    S::Future: Send + 'static,
-    S::Error: Into<BoxError>,
-    B: Body + Send + 'static,
-    B::Data: Send,
-    B::Error: Into<BoxError>,
+    S: Servable<B>,
+    B: SendBody,
 {
     let io = TokioIo::new(io);
     let service = WatchedService {

@@ -15,7 +15,7 @@ use tokio_postgres::{Client, Config, NoTls};
 
 use crate::event::{new_token, sort_out, Unreadable};
 use crate::state::state;
-use crate::store::{keep_newest_status, millis, pending};
+use crate::store::{keep_newest_status, millis, pending, HELD_INDEX};
 use crate::{Claimed, Counts, Error, Inserted, NewEvent, State, Store, TrackedOrder};
 
 /// The database's clock in Unix milliseconds.
@@ -56,13 +56,7 @@ CREATE TABLE et_inbox_orders (
 );
 "
     ),
-    concat!(
-        r"
--- The events a consumer holds, found by claim token while it renews them.
-CREATE INDEX et_inbox_events_held ON et_inbox_events (claim_token) WHERE state = ",
-        state!(Claimed),
-        ";\n"
-    ),
+    HELD_INDEX,
     r"
 -- When the kept status took effect, yyyyMMddHHmmss (Beijing time).
 ALTER TABLE et_inbox_orders ADD COLUMN status_time BIGINT;

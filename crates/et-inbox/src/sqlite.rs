@@ -13,7 +13,7 @@ use rusqlite::{params, Connection, TransactionBehavior};
 
 use crate::event::{new_token, now_ms, sort_out, Unreadable};
 use crate::state::state;
-use crate::store::{keep_newest_status, millis, pending};
+use crate::store::{keep_newest_status, millis, pending, HELD_INDEX};
 use crate::{Claimed, Counts, Error, Inserted, NewEvent, State, Store, TrackedOrder};
 
 /// Schema migrations, in order; `user_version` counts those applied.
@@ -46,13 +46,7 @@ CREATE TABLE et_inbox_orders (
 );
 "
     ),
-    concat!(
-        r"
--- The events a consumer holds, found by claim token while it renews them.
-CREATE INDEX et_inbox_events_held ON et_inbox_events (claim_token) WHERE state = ",
-        state!(Claimed),
-        ";\n"
-    ),
+    HELD_INDEX,
     r"
 -- When the kept status took effect, yyyyMMddHHmmss (Beijing time).
 ALTER TABLE et_inbox_orders ADD COLUMN status_time INTEGER;

@@ -5,6 +5,7 @@
 use std::future::Future;
 use std::time::Duration;
 
+use crate::state::state;
 use crate::{Claimed, Counts, Error, Inserted, NewEvent, TrackedOrder};
 
 /// Where the inbox keeps events and tracked orders.
@@ -104,6 +105,15 @@ pub(crate) const LONGEST: Duration = Duration::from_secs(100 * 365 * 86_400);
 pub(crate) fn millis(d: Duration) -> i64 {
     i64::try_from(d.min(LONGEST).as_millis()).unwrap_or(i64::MAX)
 }
+
+/// The second migration, the same SQL in both stores.
+pub(crate) const HELD_INDEX: &str = concat!(
+    r"
+-- The events a consumer holds, found by claim token while it renews them.
+CREATE INDEX et_inbox_events_held ON et_inbox_events (claim_token) WHERE state = ",
+    state!(Claimed),
+    ";\n"
+);
 
 /// The migrations a schema at version `applied` still lacks, and the
 /// version it has after them; a schema newer than this build knows is

@@ -254,10 +254,7 @@ impl KeyUnwrap for Pkcs11Key {
         padding: KeyPadding,
         ciphertext: &[u8],
     ) -> Result<Zeroizing<Vec<u8>>, Error> {
-        // The same length rule as the in-process key (RFC 8017 §7.2.2).
-        if ciphertext.len() != self.public.modulus_len() {
-            return Err(Error::RsaDecrypt);
-        }
+        self.public.check_key_ciphertext(ciphertext)?;
         let oaep = |hash, mgf| {
             Mechanism::RsaPkcsOaep(PkcsOaepParams::new(hash, mgf, PkcsOaepSource::empty()))
         };
