@@ -57,16 +57,21 @@
 //!   (pure: signed bodies, the retry schedule, [`DeliveryFailure`]).
 //! - `store`: SQLite split by table (schema and migrations, orders, outbox
 //!   and attempts with their life cycle, request log, jumps), typed
-//!   columns.
-//! - `money`, `pages` (voucher PDF, jump form), `faults`, `views`.
-//! - `config`, `access` (who may use the dashboard and admin routes), `app`
+//!   columns; `page_reads` (the bounded queries only pages need).
+//! - `money`, `html` (what every page shares: `<head>`, money as people
+//!   read it), `faults`, `views`.
+//! - `config`, `credentials` ([`SandboxMerchant`]), `tls` (`--tls`),
+//!   `rotation` (ET's key and salt rotated, the old ones accepted for a
+//!   window), `access` (who may use the dashboard and admin routes), `app`
 //!   (the shared state), `engine` (order creation and every status change,
 //!   with its notifications, in one transaction).
 //! - `admin` ([`AdminAction`]), `refund_reply`, `request_log` (written by
 //!   the API, read by the dashboard), `delivery` (one attempt), `ticker`
-//!   (the background loop), `jump`.
-//! - `api` (`POST /server`), `dashboard`, `limits`, `server` (routes), and
-//!   this root ([`start`], [`RunningSandbox`]).
+//!   (the background loop), `public_pages` (ET's checkout, jump page and
+//!   voucher), `jump`.
+//! - `api` (`POST /server`), `dashboard`, `limits`, `server` (routes),
+//!   [`manual`] (the manual, text only), and this root ([`start`],
+//!   [`RunningSandbox`]).
 //!
 //! ```text
 //! request ─▶ server ─▶ api / jump / admin / dashboard ─▶ engine ─▶ store (order + outbox rows)
