@@ -200,6 +200,7 @@ pub async fn start_with(config: SandboxConfig, limits: Limits) -> Result<Running
         );
         store.tx(|c| store::move_schedule_back(c, back, clock.now()))?;
     }
+    let previous = dir.previous(clock.system_time())?;
     let tls = match config.tls {
         true => Some(tls::server_config(&dir, config.listen.ip())?),
         false => None,
@@ -224,7 +225,7 @@ pub async fn start_with(config: SandboxConfig, limits: Limits) -> Result<Running
             None => format!("http://{addr}"),
         },
         wake: tokio::sync::Notify::new(),
-        keys: rotation::EtKeys::new(et_key, dir.previous()?, dir.profile()?),
+        keys: rotation::EtKeys::new(et_key, previous, dir.profile()?),
         merchant_keys: merchants
             .into_iter()
             .filter_map(app::MerchantKey::parse)
@@ -472,13 +473,15 @@ impl RunningSandbox {
     /// [`SandboxDir::rotate`] does): from now on replies are signed with
     /// the new key and notifications with the new salt, while requests
     /// sealed to the old key and refund replies signed with the old salt
-    /// are accepted for `window`. Notifications queued before keep the old
+    /// are accepted for `window` of sandbox time (advancing the clock past
+    /// it ends it). Notifications queued before keep the old
     /// salt's signature, as ET's already sent would.
     ///
     /// # Errors
     /// As [`SandboxDir::rotate`]; [`Error::Database`] updating the salt.
     pub fn rotate(&self, window: Duration) -> Result<Rotated, Error> {
-        let rotated = self.dir.rotate_files(window)?;
+        let now = self.app.clock.system_time();
+        let rotated = self.dir.rotate_files(window, now)?;
         let key = keys::load_private(&self.dir.file(ET_PRIVATE_PEM))?;
         let merchant = self.dir.merchant()?;
         self.app.store.tx(|c| {
@@ -490,7 +493,7 @@ impl RunningSandbox {
             }
             Ok::<_, rusqlite::Error>(())
         })?;
-        self.app.keys.replace(key, self.dir.previous()?);
+        self.app.keys.replace(key, self.dir.previous(now)?);
         tracing::info!(?rotated.not_after, "ET's key and the salt rotated; the old ones accepted until then");
         Ok(rotated)
     }
