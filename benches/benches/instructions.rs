@@ -15,7 +15,7 @@
 use std::hint::black_box;
 use std::time::SystemTime;
 
-use benches::{notification_body, notification_verifier, parties, typical_order};
+use benches::{notification_body, notification_verifier, parties, typical_order, NOW};
 use bytes::Bytes;
 use et_crypto::{b64_decode, Backend, KeyPadding, PrivateKey, PublicKey, SignHash};
 use et_model::{CreateOrder, OrderInfo, QueryOrders};
@@ -119,7 +119,7 @@ fn setup_open_rsa() -> (PrivateKey, PublicKey, String, Vec<u8>, Vec<u8>) {
 #[bench::query_50_orders(setup = setup_open)]
 #[bench::query_50_orders_without_rsa(setup = setup_open, config = without_rsa())]
 fn response_open((merchant, request, body): (Merchant, BuiltRequest, Vec<u8>)) -> usize {
-    let reply = merchant.open::<QueryOrders>(&request, black_box(&body));
+    let reply = merchant.open::<QueryOrders>(&request, black_box(&body), NOW);
     black_box(reply.map(|r| r.items.len()).unwrap_or_default())
 }
 
@@ -183,7 +183,7 @@ fn setup_notification() -> (NotificationVerifier, Vec<u8>) {
 fn notification_verify((verifier, body): (NotificationVerifier, Vec<u8>)) -> bool {
     black_box(
         verifier
-            .verify(Some("application/json"), black_box(&body))
+            .verify(Some("application/json"), black_box(&body), NOW)
             .is_ok(),
     )
 }

@@ -10,7 +10,7 @@ use std::time::SystemTime;
 use benches::ThreadCpu;
 use benches::{
     batch_response, notification_body, notification_verifier, parties, typical_order, Parties,
-    BACKENDS, KEY_BITS,
+    BACKENDS, KEY_BITS, NOW,
 };
 use criterion::{BenchmarkId, Criterion};
 use et_crypto::{aes_cbc_decrypt, b64_decode, AesKey, Iv, KeyPadding, SignHash};
@@ -69,7 +69,10 @@ fn response_open(c: &mut Criterion<ThreadCpu>) {
         let (request, body) = batch_response(&f, 50).expect("batch response builds");
         c.benchmark_group("response_open_50")
             .bench_function(id.clone(), |b| {
-                b.iter(|| f.merchant.open::<QueryOrders>(&request, black_box(&body)))
+                b.iter(|| {
+                    f.merchant
+                        .open::<QueryOrders>(&request, black_box(&body), NOW)
+                })
             });
         // The same response's RSA work alone: verify ET's signature, unwrap the AES key.
         let (text, signature, wrapped) = parts(&body);
@@ -133,7 +136,7 @@ fn notification(c: &mut Criterion<ThreadCpu>) {
     let id = BenchmarkId::new("rustcrypto", "6_fields");
     c.benchmark_group("notification_verify")
         .bench_function(id.clone(), |b| {
-            b.iter(|| verifier.verify(Some("application/json"), black_box(&body)))
+            b.iter(|| verifier.verify(Some("application/json"), black_box(&body), NOW))
         });
     // Where the time goes: reading the body, the salted MD5 check, typing the fields.
     c.benchmark_group("notification_read")

@@ -95,6 +95,11 @@ pub const KEY_BITS: &[usize] = &[1024, 2048];
 /// The notification salt of [`notification_body`].
 pub const NOTIFY_SALT: &str = "bench-salt";
 
+/// The time the benches open and verify at: their parties accept no
+/// rollover key or salt, and a fixed time keeps the clock read out of
+/// what is measured.
+pub const NOW: SystemTime = SystemTime::UNIX_EPOCH;
+
 /// Both parties at one key size (the test kit's keys), every key pinned to
 /// `backend`, or choosing automatically (`None`).
 pub fn parties(bits: usize, backend: Option<Backend>) -> SetupResult<Parties> {
@@ -117,9 +122,11 @@ pub fn batch_response(parties: &Parties, n: usize) -> SetupResult<(BuiltRequest,
         .merchant
         .build(&QueryOrders::new(ids), SystemTime::now())?;
     let merchant_public = parties.merchant_key.public_key();
-    let opened = parties
-        .et
-        .open_request(&request.body, |_, _| Some(merchant_public.clone()))?;
+    let opened = parties.et.open_request(
+        &request.body,
+        |_, _| Some(merchant_public.clone()),
+        SystemTime::now(),
+    )?;
     let orders = (0..n).map(order_info).collect::<Result<Vec<_>, _>>()?;
     let response = Response::success(&opened).with_output::<QueryOrders>(&orders)?;
     let body = parties.et.respond(merchant_public, &response)?;
@@ -219,7 +226,9 @@ mod tests {
             return Ok(());
         }
         let (request, response) = batch_fixture()?;
-        let reply = parties.merchant.open::<QueryOrders>(&request, &response)?;
+        let reply = parties
+            .merchant
+            .open::<QueryOrders>(&request, &response, SystemTime::now())?;
         assert_eq!(reply.items.len(), 50);
         Ok(())
     }

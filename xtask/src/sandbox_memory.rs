@@ -90,7 +90,7 @@ fn measure(
             let op = order(n)?;
             let req = merchant.build(&op, SystemTime::now()).map_err(|e| e.to_string())?;
             let (_, body) = post(&addr, Bytes::from(req.body.clone())).await?;
-            let created = merchant.open::<CreateOrder>(&req, &body).map_err(|e| e.to_string())?;
+            let created = merchant.open::<CreateOrder>(&req, &body, SystemTime::now()).map_err(|e| e.to_string())?;
             orders.push(created.items[0].order_id.clone());
         }
         let attachment = "QUJD".repeat(ATTACHMENT_B64 / 4);

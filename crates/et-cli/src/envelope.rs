@@ -88,7 +88,7 @@ pub(crate) fn open(args: &ResponseOpenArgs) -> CliResult {
     let profile = args.profile.to_profile()?;
     let credentials = Credentials::new("", "", merchant_key.clone(), et_public.clone(), "");
     let merchant = Merchant::new(credentials, profile.clone());
-    print_opened(merchant.open_untyped(None, &body)).map_err(|failure| {
+    print_opened(merchant.open_untyped(None, &body, SystemTime::now())).map_err(|failure| {
         // A reply that does not verify or open under these settings: say
         // which settings it would (the search `et profile detect` runs).
         let found = et_proto::detect::reply(&profile, &merchant_key, &et_public, &body).ok();

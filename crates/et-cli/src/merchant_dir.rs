@@ -4,12 +4,12 @@ use std::path::Path;
 
 use et_crypto::SharedKey;
 use et_http::{Client, Endpoint};
-use et_proto::{Credentials, Profile};
-use et_sandbox::{SandboxDir, ET_PUBLIC_PEM, MERCHANT_PRIVATE_PEM, MERCHANT_PUBLIC_PEM};
+use et_proto::Profile;
+use et_sandbox::{SandboxDir, SandboxMerchant, MERCHANT_PRIVATE_PEM, MERCHANT_PUBLIC_PEM};
 
 use crate::cli::MerchantArgs;
 use crate::error::{CliResult, Failure};
-use crate::keys::{load_private, load_public};
+use crate::keys::load_private;
 use crate::profile::ProfileOptions;
 
 /// The client of `--dir`'s merchant for `--endpoint`, speaking the profile
@@ -24,12 +24,10 @@ pub(crate) fn client(args: &MerchantArgs, profile: &impl ProfileOptions) -> CliR
     })?;
     let endpoint =
         Endpoint::parse(&api_url(endpoint)).map_err(|e| Failure::usage(e).context("--endpoint"))?;
-    Client::new(
-        endpoint,
-        credentials(dir, None)?,
-        self::profile(dir, profile)?,
-    )
-    .map_err(Failure::usage)
+    check_state_dir(dir)?;
+    let merchant = SandboxMerchant::load(dir).map_err(Failure::usage)?;
+    let profile = profile.over(merchant.profile)?;
+    Client::new(endpoint, merchant.credentials, profile).map_err(Failure::usage)
 }
 
 /// `--dir`, which must be given (or ET_SANDBOX_DIR).
@@ -74,25 +72,6 @@ pub(crate) fn check_state_dir(dir: &Path) -> CliResult {
         dir.display(),
         dir.display()
     )))
-}
-
-/// Credentials from `merchant.json`, `et-public.pem` and the merchant's
-/// key in `dir` (`merchant-private.pem`), or `merchant_key` instead.
-pub(crate) fn credentials(dir: &Path, merchant_key: Option<SharedKey>) -> CliResult<Credentials> {
-    check_state_dir(dir)?;
-    let sandbox = SandboxDir::new(dir);
-    let merchant = sandbox.merchant().map_err(Failure::usage)?;
-    let merchant_key = match merchant_key {
-        Some(key) => key,
-        None => load_private(&sandbox.file(MERCHANT_PRIVATE_PEM))?,
-    };
-    Ok(Credentials::new(
-        merchant.merchant_number.as_str(),
-        merchant.sub_merchant_number.as_str(),
-        merchant_key,
-        load_public(&sandbox.file(ET_PUBLIC_PEM))?,
-        merchant.salt.as_str(),
-    ))
 }
 
 /// Makes the key at `source` (a key file or a `pkcs11:` URI) the merchant's

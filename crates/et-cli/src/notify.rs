@@ -44,7 +44,7 @@ pub(crate) fn verify(args: &NotifyArgs) -> CliResult {
     let verified = NotificationVerifier::new(salt.as_str(), profile.notify_sign_rule)
         .with_extra_fields(profile.extra_notification_fields.iter().cloned())
         .with_exact_fields(profile.exact_keys)
-        .verify_owned(None, &body)
+        .verify_owned(None, &body, std::time::SystemTime::now())
         .map_err(|e| {
             let found = et_proto::detect::notification(&profile, &salt, None, &body).ok();
             let unsigned = et_http::unsigned_trailing_whitespace(&body).map(str::to_owned);

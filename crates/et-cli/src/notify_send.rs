@@ -208,7 +208,11 @@ impl Expected<'_> {
             return Err(wrong(Problem::OtherOrderId));
         }
         NotificationVerifier::new(self.salt, self.rule)
-            .verify(Some("application/json"), &answer.body)
+            .verify(
+                Some("application/json"),
+                &answer.body,
+                std::time::SystemTime::now(),
+            )
             .map(drop)
             .map_err(|e| wrong(Problem::Sign(e)))
     }

@@ -124,7 +124,7 @@ fn judge(merchant: &Merchant, request: &[u8], reply: &[u8]) -> Verdict {
         Ok(built) => built,
         Err(e) => return Verdict::Fails(format!("the recorded request is not an envelope: {e}")),
     };
-    match merchant.open_untyped(Some(&built), reply) {
+    match merchant.open_untyped(Some(&built), reply, std::time::SystemTime::now()) {
         Ok(opened) => Verdict::Verifies(format!(
             "{} {}",
             opened.reply.status_code.as_str(),

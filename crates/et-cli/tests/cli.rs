@@ -192,9 +192,11 @@ fn request_build_signs_with_a_key_on_a_pkcs11_token() {
     let out = build(PIN);
     assert!(out.status.success(), "{}", stderr(&out));
     let opened = EtSide::new(et_key(), Profile::default())
-        .open_request(stdout(&out).trim().as_bytes(), |_, _| {
-            Some(merchant_public())
-        })
+        .open_request(
+            stdout(&out).trim().as_bytes(),
+            |_, _| Some(merchant_public()),
+            std::time::SystemTime::now(),
+        )
         .expect("ET verifies what the token signed");
     assert_eq!(opened.server_type, "get_rate");
 }
@@ -215,10 +217,14 @@ fn request_build_opens_on_et_side() {
     assert!(out.status.success(), "{}", stderr(&out));
     let et_side = EtSide::new(et_key(), Profile::default());
     let opened = et_side
-        .open_request(stdout(&out).trim().as_bytes(), |m, s| {
-            assert_eq!((m, s), ("ET82009", "ET82009S001"));
-            Some(merchant_public())
-        })
+        .open_request(
+            stdout(&out).trim().as_bytes(),
+            |m, s| {
+                assert_eq!((m, s), ("ET82009", "ET82009S001"));
+                Some(merchant_public())
+            },
+            std::time::SystemTime::now(),
+        )
         .expect("ET opens what et built");
     assert_eq!(opened.server_type, "get_special_pay_url");
     assert_eq!(
@@ -263,9 +269,11 @@ fn request_build_validates_a_known_operations_payloads_unless_told_not_to() {
         let sent = build("create_order", &["--no-validate"], tuition);
         assert!(sent.status.success(), "{}", stderr(&sent));
         let opened = EtSide::new(et_key(), Profile::default())
-            .open_request(stdout(&sent).trim().as_bytes(), |_, _| {
-                Some(merchant_public())
-            })
+            .open_request(
+                stdout(&sent).trim().as_bytes(),
+                |_, _| Some(merchant_public()),
+                std::time::SystemTime::now(),
+            )
             .expect("ET opens it");
         assert!(
             opened.sensitive.contains(&format!(":{tuition}}}")),
@@ -303,9 +311,11 @@ fn request_build_profile_options_apply() {
     };
     let opens = |profile: Profile| {
         EtSide::new(et_key(), profile)
-            .open_request(stdout(&out).trim().as_bytes(), |_, _| {
-                Some(merchant_public())
-            })
+            .open_request(
+                stdout(&out).trim().as_bytes(),
+                |_, _| Some(merchant_public()),
+                std::time::SystemTime::now(),
+            )
             .is_ok()
     };
     assert!(opens(sha1), "signed with SHA-1");
@@ -328,9 +338,11 @@ fn et_response_under(profile: Profile) -> Vec<u8> {
     let out = build_request(&["--data", "-"], PAY_URL_DATA);
     let et_side = EtSide::new(et_key(), profile);
     let opened = EtSide::new(et_key(), Profile::default())
-        .open_request(stdout(&out).trim().as_bytes(), |_, _| {
-            Some(merchant_public())
-        })
+        .open_request(
+            stdout(&out).trim().as_bytes(),
+            |_, _| Some(merchant_public()),
+            std::time::SystemTime::now(),
+        )
         .expect("open");
     let response = Response::success(&opened)
         .with_data(&[serde_json::json!({"order_id": "ET1", "tuition_rmb": 92000.00})])
@@ -1279,7 +1291,11 @@ fn serve_once(
 fn et_answer(request: &[u8], status_code: &str, message: &str, items: &str) -> Vec<u8> {
     let et_side = EtSide::new(et_key(), Profile::default());
     let opened = et_side
-        .open_request(request, |_, _| Some(merchant_public()))
+        .open_request(
+            request,
+            |_, _| Some(merchant_public()),
+            std::time::SystemTime::now(),
+        )
         .expect("open");
     let mut response = Response::new(
         et_model::ReplyCode::from_code(status_code),

@@ -162,7 +162,8 @@ fn envelopes(corpus: &Corpus) -> Result {
     corpus.put("open_request", "query_orders.json", &query_request.body)?;
     corpus.put("sign_string", "request.json", &order_request.body)?;
 
-    let opened = f.et.open_request(&order_request.body, lookup)?;
+    let opened =
+        f.et.open_request(&order_request.body, lookup, SystemTime::now())?;
     unsealed(
         corpus,
         "open_request_unsealed",
@@ -174,11 +175,13 @@ fn envelopes(corpus: &Corpus) -> Result {
     let response = Response::success(&opened).with_output::<CreateOrder>(&[created])?;
     let body = f.et.respond(merchant_public, &response)?;
     unsealed_response(corpus, f, &order_request, "order_created.json", &body)?;
-    f.merchant.open::<CreateOrder>(&order_request, &body)?;
+    f.merchant
+        .open::<CreateOrder>(&order_request, &body, SystemTime::now())?;
     corpus.put("open_response", "order_created.json", &body)?;
     corpus.put("sign_string", "response.json", &body)?;
 
-    let opened = f.et.open_request(&query_request.body, lookup)?;
+    let opened =
+        f.et.open_request(&query_request.body, lookup, SystemTime::now())?;
     unsealed(
         corpus,
         "open_request_unsealed",
@@ -192,7 +195,8 @@ fn envelopes(corpus: &Corpus) -> Result {
     let response = Response::success(&opened).with_output::<QueryOrders>(&orders)?;
     let body = f.et.respond(merchant_public, &response)?;
     unsealed_response(corpus, f, &query_request, "query_3_orders.json", &body)?;
-    f.merchant.open::<QueryOrders>(&query_request, &body)?;
+    f.merchant
+        .open::<QueryOrders>(&query_request, &body, SystemTime::now())?;
     corpus.put("open_response", "query_3_orders.json", &body)?;
 
     let error = Response::new(
@@ -216,7 +220,9 @@ fn unsealed_response(
     name: &str,
     body: &[u8],
 ) -> Result {
-    let reply = f.merchant.open_untyped(Some(request), body)?;
+    let reply = f
+        .merchant
+        .open_untyped(Some(request), body, SystemTime::now())?;
     let sensitive = reply.sensitive.as_ref().map(ToString::to_string);
     let fields = UntypedObject::parse_json(body, Message::Response)?;
     unsealed(

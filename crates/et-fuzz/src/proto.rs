@@ -6,6 +6,8 @@
 //! signature check). A body we signed ourselves must never fail its
 //! signature check.
 
+use std::time::SystemTime;
+
 use et_crypto::{aes_cbc_encrypt, b64_encode, AesKey, Iv, PrivateKey};
 use et_model::{CreateOrder, QueryOrders, ServerType};
 use et_proto::{
@@ -15,6 +17,10 @@ use et_proto::{
 };
 
 use crate::fixtures::{Fixtures, NOTIFY_SALT};
+
+/// The time every target verifies at: the fixtures accept no rollover key
+/// or salt, so none expires, and a fixed time keeps each run reproducible.
+const NOW: SystemTime = SystemTime::UNIX_EPOCH;
 
 /// The `Content-Type` a notification input is read with, chosen by its first byte (modulo).
 pub const CONTENT_TYPES: &[Option<&str>] = &[
@@ -72,14 +78,23 @@ pub fn sign_string(data: &[u8]) {
 pub fn open_response(data: &[u8]) {
     let f = &Fixtures::get().parties;
     let request = Fixtures::request(ServerType::CreateOrder);
-    let _ = f.merchant.open_untyped(Some(&request), data);
+    let _ = f.merchant.open_untyped(Some(&request), data, NOW);
     let Some(body) = resign(data, &f.et_key) else {
         return;
     };
     let outcome = match data.len() % 3 {
-        0 => f.merchant.open_untyped(Some(&request), &body).map(drop),
-        1 => f.merchant.open::<CreateOrder>(&request, &body).map(drop),
-        _ => f.merchant.open::<QueryOrders>(&request, &body).map(drop),
+        0 => f
+            .merchant
+            .open_untyped(Some(&request), &body, NOW)
+            .map(drop),
+        1 => f
+            .merchant
+            .open::<CreateOrder>(&request, &body, NOW)
+            .map(drop),
+        _ => f
+            .merchant
+            .open::<QueryOrders>(&request, &body, NOW)
+            .map(drop),
     };
     match outcome {
         Err(Error::SignatureMismatch { .. }) => panic!("a response signed by ET did not verify"),
@@ -105,13 +120,13 @@ pub fn open_response(data: &[u8]) {
 pub fn open_request(data: &[u8]) {
     let f = &Fixtures::get().parties;
     let lookup = |_: &str, _: &str| Some(f.merchant_key.public_key().clone());
-    if let Ok(opened) = f.et.open_request(data, lookup) {
+    if let Ok(opened) = f.et.open_request(data, lookup, NOW) {
         read_as_every_operation(&opened);
     }
     let Some(body) = resign(data, &f.merchant_key) else {
         return;
     };
-    match f.et.open_request(&body, lookup) {
+    match f.et.open_request(&body, lookup, NOW) {
         Ok(opened) => read_as_every_operation(&opened),
         Err(Error::SignatureMismatch { .. }) => {
             panic!("a request signed by the merchant did not verify")
@@ -147,7 +162,7 @@ pub fn notification(data: &[u8]) {
     };
     let content_type = CONTENT_TYPES[usize::from(*selector) % CONTENT_TYPES.len()];
     let f = Fixtures::get();
-    if let Ok(view) = f.verifier.verify(content_type, body) {
+    if let Ok(view) = f.verifier.verify(content_type, body, NOW) {
         if let Ok(verified) = view.to_verified() {
             assert_eq!(
                 view.dedup_key(),
@@ -161,7 +176,10 @@ pub fn notification(data: &[u8]) {
         return;
     };
     let signed = sign_notification(NOTIFY_SALT, fields);
-    match f.verifier.verify_owned(Some("application/json"), &signed) {
+    match f
+        .verifier
+        .verify_owned(Some("application/json"), &signed, NOW)
+    {
         Ok(verified) => inspect(&verified),
         Err(Error::SignatureMismatch { .. }) => {
             panic!("a notification signed with the salt did not verify")

@@ -68,8 +68,11 @@ fn envelope_seeds_still_open() {
     let merchant_public = f.merchant_key.public_key();
     for seed in files_in(&fuzz_dir().join("corpus/open_request")) {
         let body = fs::read(&seed).unwrap_or_else(|e| panic!("reading {}: {e}", seed.display()));
-        let opened =
-            f.et.open_request(&body, |_, _| Some(merchant_public.clone()));
+        let opened = f.et.open_request(
+            &body,
+            |_, _| Some(merchant_public.clone()),
+            std::time::SystemTime::now(),
+        );
         assert!(opened.is_ok(), "{}: {:?}", seed.display(), opened.err());
     }
     let request = et_fuzz::Fixtures::request(et_model::ServerType::CreateOrder);
@@ -83,7 +86,10 @@ fn envelope_seeds_still_open() {
         .filter(|seed| !is_reproducer(seed))
     {
         let body = fs::read(&seed).unwrap_or_else(|e| panic!("reading {}: {e}", seed.display()));
-        match f.merchant.open_untyped(Some(&request), &body) {
+        match f
+            .merchant
+            .open_untyped(Some(&request), &body, std::time::SystemTime::now())
+        {
             Ok(_)
             | Err(et_proto::Error::Api {
                 authenticated: true,

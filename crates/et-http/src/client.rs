@@ -85,7 +85,8 @@ pub struct Client {
     clock: Clock,
 }
 
-/// The wall clock serial numbers are numbered with.
+/// The wall clock serial numbers are numbered with and replies are
+/// opened at (whether an accepted ET key is still in force).
 #[derive(Clone)]
 struct Clock(Arc<dyn Fn() -> SystemTime + Send + Sync>);
 
@@ -162,11 +163,17 @@ impl Client {
         }
     }
 
-    /// Replaces the wall clock serial numbers are numbered with (default
+    /// Replaces the wall clock serial numbers are numbered with and
+    /// replies are opened at (an accepted ET key's `not_after`; default
     /// [`SystemTime::now`]), e.g. a fixed or test-driven clock.
     pub fn with_clock(mut self, clock: impl Fn() -> SystemTime + Send + Sync + 'static) -> Self {
         self.clock = Clock(Arc::new(clock));
         self
+    }
+
+    /// The clock's time now.
+    fn now(&self) -> SystemTime {
+        (self.clock.0)()
     }
 
     /// The merchant (credentials, profile) this client signs as.
@@ -196,7 +203,7 @@ impl Client {
         self.send_until_settled(resend, |now| {
             let request = self.merchant.build_with(op, options, now)?;
             Ok((request, |request: &BuiltRequest, body: &[u8]| {
-                self.merchant.open::<Op>(request, body)
+                self.merchant.open::<Op>(request, body, self.now())
             }))
         })
         .await
@@ -225,7 +232,7 @@ impl Client {
                 now,
             )?;
             Ok((request, |request: &BuiltRequest, body: &[u8]| {
-                self.merchant.open_untyped(Some(request), body)
+                self.merchant.open_untyped(Some(request), body, self.now())
             }))
         })
         .await
@@ -288,7 +295,7 @@ impl Client {
         build: impl Fn(SystemTime) -> Result<R, et_proto::Error>,
     ) -> Result<R, Error> {
         loop {
-            let now = (self.clock.0)();
+            let now = self.now();
             match build(now) {
                 Err(et_proto::Error::SerialsExhausted(exhausted)) => {
                     let wait = exhausted.until.duration_since(now).unwrap_or_default();

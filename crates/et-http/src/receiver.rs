@@ -271,14 +271,16 @@ impl<H: NotificationHandler> WebhookReceiver<H> {
             .headers
             .get(CONTENT_TYPE)
             .and_then(|v| v.to_str().ok());
+        // The wall clock decides whether an accepted salt is still in force.
+        let now = std::time::SystemTime::now();
         let notification = verifier
-            .verify_owned(content_type, &body)
+            .verify_owned(content_type, &body, now)
             .map_err(|e| {
                 if let et_proto::Error::SignatureMismatch { .. } = e {
                     if let Some(reason) = unsigned_trailing_whitespace(&body) {
                         tracing::warn!("a notification did not verify: {reason}");
                     }
-                    if let Some(rule) = verifier.verifies_under_other_rule(content_type, &body) {
+                    if let Some(rule) = verifier.verifies_under_other_rule(content_type, &body, now) {
                         tracing::warn!(
                             notify_sign_rule = rule.name(),
                             "a notification did not verify under this profile's rule but does under notify_sign_rule = {}; set it in the profile",

@@ -43,7 +43,11 @@ where
             if content_type != Some("application/json; charset=utf-8") {
                 return reply(415, "text/plain", "wrong content type");
             }
-            let opened = match et.open_request(request.body(), |_, _| Some(key.clone())) {
+            let opened = match et.open_request(
+                request.body(),
+                |_, _| Some(key.clone()),
+                std::time::SystemTime::now(),
+            ) {
                 Ok(opened) => opened,
                 Err(e) => return reply(400, "text/plain", e.to_string()),
             };

@@ -26,7 +26,11 @@ async fn a_replaced_merchant_key_signs_the_next_request_without_a_new_client() {
         let (et, known) = (et.clone(), known.clone());
         async move {
             let key: PublicKey = known.lock().unwrap().clone();
-            let answer = match et.open_request(request.body(), |_, _| Some(key.clone())) {
+            let answer = match et.open_request(
+                request.body(),
+                |_, _| Some(key.clone()),
+                std::time::SystemTime::now(),
+            ) {
                 Ok(opened) => Response::success(&opened),
                 Err(e) => {
                     Response::new(et_model::ReplyCode::from_code("100004"), e.to_string(), "")

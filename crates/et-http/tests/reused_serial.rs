@@ -61,7 +61,7 @@ async fn et_remembering(
         let (et, key, used, log) = (et.clone(), key.clone(), used.clone(), log.clone());
         async move {
             let opened = et
-                .open_request(request.body(), |_, _| Some(key.clone()))
+                .open_request(request.body(), |_, _| Some(key.clone()), SystemTime::now())
                 .unwrap();
             log.lock().unwrap().push(opened.serial_number.clone());
             let fresh = used.lock().unwrap().insert(opened.serial_number.clone());
@@ -144,7 +144,7 @@ async fn a_second_reuse_refusal_is_returned_not_retried_again() {
         let (et, key) = (et.clone(), key.clone());
         async move {
             let opened = et
-                .open_request(request.body(), |_, _| Some(key.clone()))
+                .open_request(request.body(), |_, _| Some(key.clone()), SystemTime::now())
                 .unwrap();
             let refusal = Response::new(
                 ReplyCode::from_code(REUSED),

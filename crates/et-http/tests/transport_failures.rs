@@ -341,7 +341,11 @@ async fn retry_after_refused_connect_delivers_the_same_request_once() {
             let (et, key, serials) = (et.clone(), merchant_public.clone(), seen_serials.clone());
             async move {
                 let opened = et
-                    .open_request(request.body(), |_, _| Some(key.clone()))
+                    .open_request(
+                        request.body(),
+                        |_, _| Some(key.clone()),
+                        std::time::SystemTime::now(),
+                    )
                     .unwrap();
                 serials.lock().unwrap().push(opened.serial_number.clone());
                 let body = et

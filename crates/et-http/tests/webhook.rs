@@ -196,7 +196,9 @@ async fn refund_result_is_acknowledged_with_order_id_and_sign() {
     assert_eq!(ack.text("order_id"), Some("ET00000000000000001"));
     assert_eq!(ack.text("notify_result"), Some("OK"));
     assert!(
-        verifier().verify(Some(JSON), &answer).is_ok(),
+        verifier()
+            .verify(Some(JSON), &answer, std::time::SystemTime::now())
+            .is_ok(),
         "the ack is signed with the salt"
     );
     assert_eq!(log.lock().unwrap()[0].0, NotificationKind::RefundResult);

@@ -29,7 +29,9 @@ fn one_attempt() -> InboxConfig {
 }
 
 async fn put<S: Store>(inbox: &Inbox<S>, n: usize) {
-    let verified = verifier().verify_owned(None, &payment_body(n)).unwrap();
+    let verified = verifier()
+        .verify_owned(None, &payment_body(n), SystemTime::now())
+        .unwrap();
     assert_eq!(inbox.put(&verified).await.unwrap(), Inserted::Stored);
 }
 

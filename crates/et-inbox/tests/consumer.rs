@@ -29,7 +29,9 @@ const PATIENCE: Duration = Duration::from_secs(120);
 
 /// Stores payment notification `n` as the receiver would; its dedup key.
 async fn put<S: Store>(inbox: &Inbox<S>, n: usize) -> String {
-    let verified = verifier().verify_owned(None, &payment_body(n)).unwrap();
+    let verified = verifier()
+        .verify_owned(None, &payment_body(n), std::time::SystemTime::now())
+        .unwrap();
     assert_eq!(inbox.put(&verified).await.unwrap(), Inserted::Stored);
     verified.dedup_key()
 }

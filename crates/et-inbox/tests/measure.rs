@@ -14,7 +14,9 @@ use common::{payment_body, verifier, Backend};
 on_both_stores!(the_oldest_pending_event_is_measured_until_it_is_processed);
 
 async fn put<S: Store>(inbox: &Inbox<S>, n: usize) {
-    let verified = verifier().verify_owned(None, &payment_body(n)).unwrap();
+    let verified = verifier()
+        .verify_owned(None, &payment_body(n), SystemTime::now())
+        .unwrap();
     assert_eq!(inbox.put(&verified).await.unwrap(), Inserted::Stored);
 }
 

@@ -204,7 +204,11 @@ async fn an_order_s_notifications_can_arrive_newest_first() {
         .map(|n| {
             let verifier = merchant().notification_verifier();
             let verified = verifier
-                .verify_owned(Some("application/json"), n.body.as_bytes())
+                .verify_owned(
+                    Some("application/json"),
+                    n.body.as_bytes(),
+                    std::time::SystemTime::now(),
+                )
                 .expect("verifies");
             kind(verified.notification())
         })

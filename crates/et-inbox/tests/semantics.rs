@@ -378,7 +378,9 @@ async fn a_lease_or_a_retry_longer_than_any_clock_is_capped_not_refused(db: impl
 
 /// Stores payment notification `n` as the receiver would.
 async fn put<S: Store>(inbox: &Inbox<S>, n: usize) {
-    let verified = verifier().verify_owned(None, &payment_body(n)).unwrap();
+    let verified = verifier()
+        .verify_owned(None, &payment_body(n), std::time::SystemTime::now())
+        .unwrap();
     assert_eq!(inbox.put(&verified).await.unwrap(), Inserted::Stored);
 }
 

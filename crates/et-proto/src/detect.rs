@@ -20,8 +20,9 @@
 //!     Credentials::new("ET1", "ET1S1", merchant_key.clone(), et.public_key().clone(), "salt"),
 //!     Profile::default(),
 //! );
-//! let request = merchant.build(&et_model::GetPayUrl::new("ET1"), std::time::SystemTime::now())?;
-//! let opened = et.open_request(&request.body, |_, _| Some(merchant_key.public_key().clone()))?;
+//! let now = std::time::SystemTime::now();
+//! let request = merchant.build(&et_model::GetPayUrl::new("ET1"), now)?;
+//! let opened = et.open_request(&request.body, |_, _| Some(merchant_key.public_key().clone()), now)?;
 //! // ET answers with SHA-1 signatures, which our default does not expect.
 //! let et_sha1 = EtSide::new(PrivateKey::load(et_pem)?, Profile { sign_hash: SignHash::Sha1, ..Profile::default() });
 //! let body = et_sha1.respond(merchant_key.public_key(), &Response::success(&opened))?;
@@ -32,6 +33,8 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+use std::time::SystemTime;
+
 use et_crypto::{KeyPadding, PublicKey, SharedKey, SignHash};
 
 use crate::envelope::verify_envelope;
@@ -41,6 +44,10 @@ use crate::profile::{EmptySensitive, NotifySignRule, Profile, SettingName};
 use crate::raw::UntypedObject;
 use crate::sign::SignRule;
 use crate::{Error, Message};
+
+/// The time detection verifies at: it accepts no rollover key or salt
+/// (only the one key or salt given), so no entry's `not_after` is read.
+const NO_ROLLOVER: SystemTime = SystemTime::UNIX_EPOCH;
 
 /// What a captured message told: the profile it verifies under, and the
 /// settings it could not tell apart (kept from the base profile).
@@ -99,7 +106,7 @@ pub fn reply(
 ) -> Result<Detected, Undetected> {
     let open = |profile: Profile| {
         let credentials = Credentials::new("", "", merchant_key.clone(), et_public.clone(), "");
-        Merchant::new(credentials, profile).open_untyped(None, body)
+        Merchant::new(credentials, profile).open_untyped(None, body, NO_ROLLOVER)
     };
     let (mut tried, found) = search_signed(base, |p| verified(&open(p.clone())));
     let Some((mut profile, mut indistinct)) = found else {
@@ -258,7 +265,7 @@ pub fn notification(
         .map(|(name, _)| format!("notify_sign_rule={name}"))
         .collect();
     let view = verifier
-        .verify(content_type, body)
+        .verify(content_type, body, NO_ROLLOVER)
         .map_err(|_| Undetected { tried })?;
     let notify_sign_rule = match view.matched_rule() {
         MatchedRule::V2 => NotifySignRule::V2,
@@ -296,10 +303,7 @@ mod tests {
             "salt",
         );
         let request = crate::Merchant::new(credentials, sha1)
-            .build(
-                &et_model::GetPayUrl::new("ET1"),
-                std::time::SystemTime::now(),
-            )
+            .build(&et_model::GetPayUrl::new("ET1"), super::NO_ROLLOVER)
             .unwrap();
         let found = super::request(
             &Profile::default(),

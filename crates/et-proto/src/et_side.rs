@@ -2,6 +2,7 @@
 //! requests, build responses, sign notifications.
 
 use std::fmt;
+use std::time::SystemTime;
 
 use et_crypto::{AesKey, PrivateKey, PublicKey};
 use et_model::{Notification, Operation, Placement, ReplyCode, ServerType};
@@ -215,11 +216,14 @@ impl EtSide {
     /// `step` at debug level only (a refusal naming the step would be a
     /// decryption oracle for anyone with a registered key).
     /// Accepts the demo's shape too: `callback_process` `""`, `[]` encrypted,
-    /// and `data`/`sensitive_data` drawn as plain objects.
+    /// and `data`/`sensitive_data` drawn as plain objects. An older key
+    /// ([`accepting_key`](Self::accepting_key)) opens requests only while
+    /// in force at `now` (the caller's clock: this crate reads none).
     pub fn open_request(
         &self,
         body: &[u8],
         lookup: impl FnOnce(&str, &str) -> Option<PublicKey>,
+        now: SystemTime,
     ) -> Result<OpenedRequest, Error> {
         let fields = UntypedObject::parse_json(body, Message::Request)?;
         let merchant_number = fields.require("merchant_number")?;
@@ -232,7 +236,7 @@ impl EtSide {
         let keys = [(&merchant_key, rollover::CURRENT)];
         envelope::verify_envelope(&fields, keys, &self.profile, Message::Request)?;
         shape::check_request(&fields)?;
-        let own = rollover::in_turn(&self.key, &self.accepted);
+        let own = rollover::in_turn(&self.key, &self.accepted, now);
         let mut keys = Vec::new();
         for (key, _) in own {
             keys.extend(envelope::unwrap_keys(&fields, key, &self.profile)?);

@@ -4,7 +4,10 @@
 //! This crate's one job is turning typed payloads ([`et_model`]) into signed,
 //! encrypted envelope bytes and envelope bytes back into typed results, using
 //! [`et_crypto`]. It does no I/O — bytes in, bytes out — so every step can be
-//! fuzzed, benchmarked and driven by any transport. It serves the merchant
+//! fuzzed, benchmarked and driven by any transport. It reads no clock it
+//! was not given and never sleeps: whatever depends on the time (a serial
+//! number, whether a rollover key or salt is still accepted) takes `now`
+//! from the caller. It serves the merchant
 //! ([`Merchant`]: build requests, open responses; [`NotificationVerifier`])
 //! and ET's side ([`EtSide`]: open requests, build responses, sign
 //! notifications) with one implementation of each step. Every choice ET's
@@ -60,14 +63,15 @@
 //!
 //! // Merchant → ET.
 //! // The caller reads the clock: this crate reads none.
-//! let request = merchant.build(&GetPayUrl::new("ET20231204000001"), SystemTime::now())?;
-//! let opened = et.open_request(&request.body, |_, _| Some(merchant_public.clone()))?;
+//! let now = SystemTime::now();
+//! let request = merchant.build(&GetPayUrl::new("ET20231204000001"), now)?;
+//! let opened = et.open_request(&request.body, |_, _| Some(merchant_public.clone()), now)?;
 //! let op: GetPayUrl = opened.operation()?;
 //! assert_eq!(op.order_id, "ET20231204000001");
 //!
 //! // ET → merchant.
 //! let body = et.respond(&merchant_public, &Response::success(&opened))?;
-//! let reply = merchant.open::<GetPayUrl>(&request, &body)?;
+//! let reply = merchant.open::<GetPayUrl>(&request, &body, now)?;
 //! assert!(reply.items.is_empty());
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```

@@ -344,25 +344,28 @@ impl Merchant {
     /// cannot be re-split: [`Error::Shape`]), maps a non-success
     /// `status_code` to [`Error::Api`], checks the `return_info` echo (per
     /// profile), decrypts and reads the items of `Op::OUTPUT_IN` (or of the
-    /// other list when that one is empty).
+    /// other list when that one is empty). An accepted ET key verifies only
+    /// while in force at `now` (the caller's clock: this crate reads none).
     pub fn open<Op: Operation>(
         &self,
         request: &BuiltRequest,
         body: &[u8],
+        now: SystemTime,
     ) -> Result<Reply<Op::Output>, Error> {
-        let (envelope, sensitive, verified_by) = self.open_envelope(Some(request), body)?;
+        let (envelope, sensitive, verified_by) = self.open_envelope(Some(request), body, now)?;
         let items = read_output::<Op>(&envelope, &sensitive)?;
         Ok(reply(&envelope, items, verified_by))
     }
 
-    /// Opens a response without a type. `request`, when given, enables the
-    /// `return_info` check.
+    /// Opens a response without a type, as [`open`](Self::open) does.
+    /// `request`, when given, enables the `return_info` check.
     pub fn open_untyped(
         &self,
         request: Option<&BuiltRequest>,
         body: &[u8],
+        now: SystemTime,
     ) -> Result<UntypedReply, Error> {
-        let (envelope, sensitive, verified_by) = self.open_envelope(request, body)?;
+        let (envelope, sensitive, verified_by) = self.open_envelope(request, body, now)?;
         let items = envelope::parse_items(payload_text(envelope.get("data")), Placement::Data)?;
         Ok(UntypedReply {
             reply: reply(&envelope, items, verified_by),
@@ -378,10 +381,15 @@ impl Merchant {
         &self,
         request: Option<&BuiltRequest>,
         body: &[u8],
+        now: SystemTime,
     ) -> Result<(UntypedObject, Zeroizing<String>, VerifiedBy), Error> {
         let envelope = UntypedObject::parse_json(body, Message::Response)?;
         let credentials = &self.credentials;
-        let et_keys = rollover::in_turn(&credentials.et_public_key, &credentials.accepted_et_keys);
+        let et_keys = rollover::in_turn(
+            &credentials.et_public_key,
+            &credentials.accepted_et_keys,
+            now,
+        );
         let verified =
             envelope::verify_envelope(&envelope, et_keys, &self.profile, Message::Response);
         let verified_by = accept_response(&envelope, verified, request, &self.profile)?;

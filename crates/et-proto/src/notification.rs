@@ -4,6 +4,7 @@
 
 use std::borrow::Cow;
 use std::fmt;
+use std::time::SystemTime;
 
 use et_crypto::SaltedMd5;
 use et_model::{Notification, NotificationKind};
@@ -116,13 +117,17 @@ impl NotificationVerifier {
     /// carved out of its neighbour — otherwise the signed text could be read
     /// as another notification than the one ET signed. Fields ET added are
     /// kept (unless [`with_exact_fields`](Self::with_exact_fields)).
+    ///
+    /// An accepted salt verifies only while in force at `now` (the
+    /// caller's clock, usually `SystemTime::now()`: this crate reads none).
     pub fn verify<'a>(
         &'a self,
         content_type: Option<&str>,
         body: &'a [u8],
+        now: SystemTime,
     ) -> Result<NotificationView<'a>, Error> {
         let (fields, sniffed) = read_fields(content_type, body)?;
-        self.check(fields).map_err(|e| match (e, sniffed) {
+        self.check(fields, now).map_err(|e| match (e, sniffed) {
             (Error::MissingSignature { .. }, Some(read_as @ Input::Form)) => {
                 Error::UnsignedSniffedBody { read_as }
             }
@@ -136,8 +141,9 @@ impl NotificationVerifier {
         &self,
         content_type: Option<&str>,
         body: &[u8],
+        now: SystemTime,
     ) -> Result<VerifiedNotification, Error> {
-        self.verify(content_type, body)?.to_verified()
+        self.verify(content_type, body, now)?.to_verified()
     }
 
     /// For a body that failed [`verify`](Self::verify) under the v2 rule
@@ -149,6 +155,7 @@ impl NotificationVerifier {
         &self,
         content_type: Option<&str>,
         body: &[u8],
+        now: SystemTime,
     ) -> Option<NotifySignRule> {
         if self.rule != NotifySignRule::V2 {
             return None;
@@ -160,17 +167,25 @@ impl NotificationVerifier {
             extra_fields: self.extra_fields.clone(),
             exact: self.exact,
         };
-        let view = lenient.verify(content_type, body).ok()?;
+        let view = lenient.verify(content_type, body, now).ok()?;
         (view.matched_rule() == MatchedRule::V1Printed).then_some(NotifySignRule::V1Compat)
     }
 
     /// Verifies and types fields already read (see [`verify`](Self::verify)).
-    pub fn verify_fields(&self, fields: UntypedObject) -> Result<VerifiedNotification, Error> {
-        self.check(fields.fields_ref())?.to_verified()
+    pub fn verify_fields(
+        &self,
+        fields: UntypedObject,
+        now: SystemTime,
+    ) -> Result<VerifiedNotification, Error> {
+        self.check(fields.fields_ref(), now)?.to_verified()
     }
 
     /// The signature and shape checks of [`verify`](Self::verify).
-    fn check<'a>(&'a self, fields: FieldsRef<'a>) -> Result<NotificationView<'a>, Error> {
+    fn check<'a>(
+        &'a self,
+        fields: FieldsRef<'a>,
+        now: SystemTime,
+    ) -> Result<NotificationView<'a>, Error> {
         let texts = || {
             fields
                 .iter()
@@ -205,7 +220,7 @@ impl NotificationVerifier {
                 None
             }
         };
-        let (matched, salt, salt_name) = rollover::in_turn(&self.salt, &self.accepted)
+        let (matched, salt, salt_name) = rollover::in_turn(&self.salt, &self.accepted, now)
             .find_map(|(salt, name)| matches(salt).map(|rule| (rule, salt.as_str(), name)))
             .ok_or_else(mismatch)?;
         let kind = NotificationKind::detect_by(text);

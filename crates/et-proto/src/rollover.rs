@@ -9,6 +9,9 @@
 //! A failure is the one [`Error::SignatureMismatch`](crate::Error::SignatureMismatch)
 //! after every key was tried, whichever came closest: each comparison is
 //! constant-time and yes-or-no.
+//!
+//! Whether an entry is still in force is judged at the `now` the caller
+//! passes to the verifying call (et-proto reads no clock).
 
 use std::fmt;
 use std::time::SystemTime;
@@ -46,12 +49,10 @@ impl<T> Accepted<T> {
         self
     }
 
-    /// Whether it may still verify a message. The clock is read only for
-    /// an entry with a `not_after`: the one place et-proto reads a clock it
-    /// was not given (docs/architecture.md).
-    pub(crate) fn in_force(&self) -> bool {
-        self.not_after
-            .is_none_or(|not_after| SystemTime::now() <= not_after)
+    /// Whether it may still verify a message at `now` (the caller's
+    /// clock: et-proto reads none).
+    pub(crate) fn in_force(&self, now: SystemTime) -> bool {
+        self.not_after.is_none_or(|not_after| now <= not_after)
     }
 }
 
@@ -92,16 +93,68 @@ impl fmt::Display for VerifiedBy {
     }
 }
 
-/// The current value then every accepted one still in force, each with
-/// its name: the order every message is verified in.
+/// The current value then every accepted one still in force at `now`,
+/// each with its name: the order every message is verified in.
 pub(crate) fn in_turn<'a, T>(
     current: &'a T,
     accepted: &'a [Accepted<T>],
+    now: SystemTime,
 ) -> impl Iterator<Item = (&'a T, &'a str)> + 'a {
     std::iter::once((current, CURRENT)).chain(
         accepted
             .iter()
-            .filter(|a| a.in_force())
+            .filter(move |a| a.in_force(now))
             .map(|a| (&a.value, a.name.as_str())),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, UNIX_EPOCH};
+
+    use super::*;
+
+    fn names(accepted: &[Accepted<u8>], now: SystemTime) -> Vec<&str> {
+        in_turn(&0, accepted, now).map(|(_, name)| name).collect()
+    }
+
+    #[test]
+    fn an_entry_is_accepted_until_its_not_after_and_refused_after_it() {
+        let not_after = UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+        let accepted = [Accepted::new("old", 1).until(not_after)];
+        let second = Duration::from_secs(1);
+        assert_eq!(names(&accepted, not_after - second), [CURRENT, "old"]);
+        assert_eq!(names(&accepted, not_after), [CURRENT, "old"]);
+        assert_eq!(names(&accepted, not_after + second), [CURRENT]);
+    }
+
+    #[test]
+    fn a_salt_verifies_until_its_not_after_at_the_callers_now_and_not_after_it() {
+        use crate::{sign_notification, NotificationVerifier, NotifySignRule, UntypedObject};
+        let not_after = UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+        let old = Accepted::new("old", zeroize::Zeroizing::new("old-salt".to_owned()));
+        let verifier = NotificationVerifier::new("new-salt", NotifySignRule::V2)
+            .with_accepted_salts([old.until(not_after)]);
+        let fields = UntypedObject::parse_json(
+            br#"{"order_id":"ET1","order_status":"2"}"#,
+            crate::Message::Notification,
+        )
+        .expect("fields");
+        let body = sign_notification("old-salt", fields);
+        let at = |now| verifier.verify_owned(None, &body, now);
+        let before = at(not_after - Duration::from_secs(1)).expect("in force");
+        assert_eq!(before.verified_by().as_str(), "old");
+        assert!(at(not_after + Duration::from_secs(1)).is_err());
+    }
+
+    #[test]
+    fn an_entry_without_not_after_is_accepted_at_any_time() {
+        let accepted = [Accepted::new("kept", 1)];
+        for now in [
+            UNIX_EPOCH,
+            UNIX_EPOCH + Duration::from_secs(u32::MAX.into()),
+        ] {
+            assert_eq!(names(&accepted, now), [CURRENT, "kept"]);
+        }
+    }
 }

@@ -85,7 +85,11 @@ fn every_decryption_failure_gives_one_error_and_one_message() {
     for (what, aeskey, data, step) in cases {
         let error = parties
             .et
-            .open_request(&resigned(&parties, &aeskey, &data), parties.lookup())
+            .open_request(
+                &resigned(&parties, &aeskey, &data),
+                parties.lookup(),
+                std::time::SystemTime::now(),
+            )
             .unwrap_err();
         assert_eq!(error, Error::Decryption { step }, "{what}");
         messages.push(error.to_string());
@@ -98,7 +102,10 @@ fn every_decryption_failure_gives_one_error_and_one_message() {
         &wrap(&raw_key),
         &seal(br#"{"merchant_order_id":"M-1"}"#),
     );
-    assert!(parties.et.open_request(&body, parties.lookup()).is_ok());
+    assert!(parties
+        .et
+        .open_request(&body, parties.lookup(), std::time::SystemTime::now())
+        .is_ok());
 }
 
 #[test]
@@ -112,7 +119,11 @@ fn et_side_tries_only_the_configured_padding_unless_detection_is_on() {
     assert_eq!(
         parties
             .et
-            .open_request(&request.body, parties.lookup())
+            .open_request(
+                &request.body,
+                parties.lookup(),
+                std::time::SystemTime::now()
+            )
             .unwrap_err(),
         Error::Decryption {
             step: DecryptionStep::Aeskey
@@ -126,6 +137,10 @@ fn et_side_tries_only_the_configured_padding_unless_detection_is_on() {
     let request = parties.build(&order());
     assert!(parties
         .et
-        .open_request(&request.body, parties.lookup())
+        .open_request(
+            &request.body,
+            parties.lookup(),
+            std::time::SystemTime::now()
+        )
         .is_ok());
 }

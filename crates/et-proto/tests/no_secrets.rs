@@ -75,7 +75,7 @@ fn errors_about_sensitive_payloads_do_not_quote_them() {
     let body = parties.et_respond(&response);
     let err = parties
         .merchant
-        .open::<QueryOrders>(&request, &body)
+        .open::<QueryOrders>(&request, &body, std::time::SystemTime::now())
         .unwrap_err();
     assert!(matches!(
         err,
@@ -92,7 +92,7 @@ fn errors_about_sensitive_payloads_do_not_quote_them() {
 fn verified_notifications_do_not_show_the_salt() {
     let body = et_testkit::ET_V2_PAYMENT_NOTIFICATION.as_bytes();
     let verified = NotificationVerifier::new(SALT, NotifySignRule::V2)
-        .verify_owned(None, body)
+        .verify_owned(None, body, std::time::SystemTime::now())
         .unwrap();
     assert_clean("VerifiedNotification", &format!("{verified:?}"));
 }

@@ -18,7 +18,11 @@ fn verifier(rule: NotifySignRule) -> NotificationVerifier {
 fn et_md5_example_verifies_and_10000_0_does_not() {
     let v = verifier(NotifySignRule::V2);
     let ok = v
-        .verify_owned(Some("application/json"), ET_EXAMPLE.as_bytes())
+        .verify_owned(
+            Some("application/json"),
+            ET_EXAMPLE.as_bytes(),
+            std::time::SystemTime::now(),
+        )
         .unwrap();
     assert_eq!(ok.kind(), NotificationKind::PaymentSuccess);
     assert_eq!(ok.fields().text("pay_amount"), Some("10000.00"));
@@ -26,7 +30,8 @@ fn et_md5_example_verifies_and_10000_0_does_not() {
     assert_eq!(ok.acknowledgement(), ACK_OK);
     let float = ET_EXAMPLE.replace("10000.00", "10000.0");
     assert_eq!(
-        v.verify_owned(None, float.as_bytes()).unwrap_err(),
+        v.verify_owned(None, float.as_bytes(), std::time::SystemTime::now())
+            .unwrap_err(),
         et_proto::Error::SignatureMismatch {
             what: et_proto::Message::Notification
         }
@@ -35,9 +40,11 @@ fn et_md5_example_verifies_and_10000_0_does_not() {
         "652614570bcc49940d7dcc7a3c3dc7e5",
         "652614570BCC49940D7DCC7A3C3DC7E5",
     );
-    assert!(v.verify_owned(None, upper.as_bytes()).is_ok());
+    assert!(v
+        .verify_owned(None, upper.as_bytes(), std::time::SystemTime::now())
+        .is_ok());
     assert!(NotificationVerifier::new("abc124", NotifySignRule::V2)
-        .verify_owned(None, ET_EXAMPLE.as_bytes())
+        .verify_owned(None, ET_EXAMPLE.as_bytes(), std::time::SystemTime::now())
         .is_err());
 }
 
@@ -51,7 +58,8 @@ fn form_bodies_and_sniffing() {
         Some("text/plain"),
     ] {
         assert!(
-            v.verify_owned(content_type, form.as_bytes()).is_ok(),
+            v.verify_owned(content_type, form.as_bytes(), std::time::SystemTime::now())
+                .is_ok(),
             "{content_type:?}"
         );
     }
@@ -63,19 +71,36 @@ fn form_bodies_and_sniffing() {
         Some("text/plain"),
     ] {
         assert!(
-            v.verify_owned(content_type, ET_EXAMPLE.as_bytes()).is_ok(),
+            v.verify_owned(
+                content_type,
+                ET_EXAMPLE.as_bytes(),
+                std::time::SystemTime::now()
+            )
+            .is_ok(),
             "{content_type:?}"
         );
     }
     assert!(v
-        .verify_owned(Some("application/json"), form.as_bytes())
+        .verify_owned(
+            Some("application/json"),
+            form.as_bytes(),
+            std::time::SystemTime::now()
+        )
         .is_err());
     assert!(matches!(
-        v.verify_owned(Some("multipart/mixed; boundary=x"), form.as_bytes()),
+        v.verify_owned(
+            Some("multipart/mixed; boundary=x"),
+            form.as_bytes(),
+            std::time::SystemTime::now()
+        ),
         Err(et_proto::Error::UnsupportedContentType(_))
     ));
     assert_eq!(
-        v.verify_owned(Some("Multipart/Mixed"), form.as_bytes()),
+        v.verify_owned(
+            Some("Multipart/Mixed"),
+            form.as_bytes(),
+            std::time::SystemTime::now()
+        ),
         Err(et_proto::Error::UnsupportedContentType(
             "multipart/mixed".to_owned()
         ))
@@ -104,6 +129,7 @@ fn multipart_form_data_verifies_like_the_form_body() {
         .verify_owned(
             Some("multipart/form-data; boundary=b0undary"),
             body.as_bytes(),
+            std::time::SystemTime::now(),
         )
         .unwrap();
     assert_eq!(ok.kind(), NotificationKind::PaymentSuccess);
@@ -112,7 +138,8 @@ fn multipart_form_data_verifies_like_the_form_body() {
     assert!(matches!(
         v.verify_owned(
             Some("multipart/form-data; boundary=b0undary"),
-            tampered.as_bytes()
+            tampered.as_bytes(),
+            std::time::SystemTime::now(),
         ),
         Err(et_proto::Error::SignatureMismatch { .. })
     ));
@@ -135,7 +162,7 @@ fn voucher_example_with_trailing_comma_is_read() {
         signed.text("sign").unwrap()
     );
     let n = verifier(NotifySignRule::V2)
-        .verify_owned(None, body.as_bytes())
+        .verify_owned(None, body.as_bytes(), std::time::SystemTime::now())
         .unwrap();
     assert_eq!(n.kind(), NotificationKind::RemittanceVoucher);
     assert_eq!(
@@ -154,7 +181,11 @@ fn refund_result_gets_the_signed_reply() {
     .unwrap();
     let body = EtSide::sign_notification("abc123", fields);
     let n = verifier(NotifySignRule::V2)
-        .verify_owned(Some("application/json"), &body)
+        .verify_owned(
+            Some("application/json"),
+            &body,
+            std::time::SystemTime::now(),
+        )
         .unwrap();
     assert_eq!(n.kind(), NotificationKind::RefundResult);
     assert_eq!(n.dedup_key(), "refund_result:ET00000000000000001:R1:1");
@@ -182,7 +213,11 @@ fn dedup_keys_separate_events_and_merge_redeliveries() {
         )
         .unwrap();
         verifier(NotifySignRule::V2)
-            .verify_owned(None, &sign_notification("abc123", fields))
+            .verify_owned(
+                None,
+                &sign_notification("abc123", fields),
+                std::time::SystemTime::now(),
+            )
             .unwrap()
     };
     let first = status("2", "2024-12-12 10:00:00");
@@ -210,7 +245,11 @@ fn dedup_keys_separate_events_and_merge_redeliveries() {
     )
     .unwrap();
     let unknown = verifier(NotifySignRule::V2)
-        .verify_owned(None, &sign_notification("abc123", unknown))
+        .verify_owned(
+            None,
+            &sign_notification("abc123", unknown),
+            std::time::SystemTime::now(),
+        )
         .unwrap();
     assert_eq!(unknown.kind(), NotificationKind::Unknown);
     assert!(unknown.dedup_key().starts_with("unknown:"));
@@ -224,10 +263,10 @@ fn v1_printed_order_only_with_v1_compat() {
         "order_id=ET1&pay_result=1&pay_amount=100&pay_datetime=2017-10-12 10:00:00&extend_info";
     let body = format!("{form}&sign={}", et_crypto::md5_hex("abc123", printed));
     assert!(verifier(NotifySignRule::V2)
-        .verify_owned(None, body.as_bytes())
+        .verify_owned(None, body.as_bytes(), std::time::SystemTime::now())
         .is_err());
     let n = verifier(NotifySignRule::V1Compat)
-        .verify_owned(None, body.as_bytes())
+        .verify_owned(None, body.as_bytes(), std::time::SystemTime::now())
         .unwrap();
     assert_eq!(n.matched_rule(), MatchedRule::V1Printed);
 }
@@ -247,11 +286,11 @@ fn signing_by_a_profiles_rule_verifies_under_that_rule_only() {
         Some(et_crypto::md5_hex("abc123", printed).as_str())
     );
     let n = verifier(NotifySignRule::V1Compat)
-        .verify_owned(None, &v1)
+        .verify_owned(None, &v1, std::time::SystemTime::now())
         .unwrap();
     assert_eq!(n.matched_rule(), MatchedRule::V1Printed);
     assert!(verifier(NotifySignRule::V2)
-        .verify_owned(None, &v1)
+        .verify_owned(None, &v1, std::time::SystemTime::now())
         .is_err());
     assert_eq!(
         sign_notification_by("abc123", NotifySignRule::V2, fields.clone()),
@@ -264,7 +303,7 @@ fn missing_sign_is_named() {
     let body = br#"{"order_id":"ET1","pay_result":1}"#;
     assert_eq!(
         verifier(NotifySignRule::V2)
-            .verify_owned(None, body)
+            .verify_owned(None, body, std::time::SystemTime::now())
             .unwrap_err(),
         et_proto::Error::MissingSignature {
             what: et_proto::Message::Notification
@@ -286,7 +325,9 @@ fn verify_borrows_the_body_and_agrees_with_the_owned_result() {
         (Some("application/json"), ET_EXAMPLE.as_bytes()),
         (None, form.trim_end_matches('&').as_bytes()),
     ] {
-        let view = v.verify(content_type, body).unwrap();
+        let view = v
+            .verify(content_type, body, std::time::SystemTime::now())
+            .unwrap();
         let range = body.as_ptr_range();
         let ids = ["order_id", "pay_amount", "sign"];
         for (key, value) in view.fields().filter(|(k, _)| ids.contains(k)) {
@@ -307,7 +348,11 @@ fn verify_borrows_the_body_and_agrees_with_the_owned_result() {
 fn typed_notifications_sign_like_et_and_read_back_unchanged() {
     let v = verifier(NotifySignRule::V2);
     let example = v
-        .verify_owned(Some("application/json"), ET_EXAMPLE.as_bytes())
+        .verify_owned(
+            Some("application/json"),
+            ET_EXAMPLE.as_bytes(),
+            std::time::SystemTime::now(),
+        )
         .unwrap();
     let body = EtSide::signed_notification(example.notification(), "abc123").unwrap();
     assert_eq!(
@@ -320,13 +365,19 @@ fn typed_notifications_sign_like_et_and_read_back_unchanged() {
     )
     .unwrap();
     let status = v
-        .verify_owned(None, &sign_notification("abc123", status))
+        .verify_owned(
+            None,
+            &sign_notification("abc123", status),
+            std::time::SystemTime::now(),
+        )
         .unwrap();
     let body = EtSide::signed_notification(status.notification(), "abc123").unwrap();
     assert!(String::from_utf8_lossy(&body).contains(r#""order_status":"-3""#));
     for n in [&example, &status] {
         let body = EtSide::signed_notification(n.notification(), "abc123").unwrap();
-        let again = v.verify_owned(None, &body).unwrap();
+        let again = v
+            .verify_owned(None, &body, std::time::SystemTime::now())
+            .unwrap();
         assert_eq!(again.notification(), n.notification());
     }
 }
@@ -339,11 +390,15 @@ fn a_body_starting_with_a_utf8_bom_reads_as_what_follows_it() {
     let with_bom = |body: &str| [b"\xEF\xBB\xBF".as_slice(), body.as_bytes()].concat();
     let form = "order_id=ETxxxxxxxxxxxx01&pay_result=1&pay_amount=10000.00&pay_datetime=2024-12-01+10%3A00%3A00&extend_info=&sign=652614570bcc49940d7dcc7a3c3dc7e5";
     for content_type in [None, Some("text/plain"), Some("application/json")] {
-        let read = v.verify_owned(content_type, &with_bom(ET_EXAMPLE));
+        let read = v.verify_owned(
+            content_type,
+            &with_bom(ET_EXAMPLE),
+            std::time::SystemTime::now(),
+        );
         assert!(read.is_ok(), "JSON, {content_type:?}: {read:?}");
     }
     for content_type in [None, Some("application/x-www-form-urlencoded")] {
-        let read = v.verify_owned(content_type, &with_bom(form));
+        let read = v.verify_owned(content_type, &with_bom(form), std::time::SystemTime::now());
         assert!(read.is_ok(), "form, {content_type:?}: {read:?}");
     }
 }
@@ -356,7 +411,9 @@ fn a_sniffed_body_without_a_sign_says_what_it_was_read_as() {
     let v = verifier(NotifySignRule::V2);
     for body in [&b"hello world"[..], b"<xml>order_id=1</xml>", b"[1,2]"] {
         for content_type in [None, Some("text/plain")] {
-            let error = v.verify_owned(content_type, body).unwrap_err();
+            let error = v
+                .verify_owned(content_type, body, std::time::SystemTime::now())
+                .unwrap_err();
             assert_eq!(
                 error,
                 et_proto::Error::UnsignedSniffedBody {
@@ -368,8 +425,12 @@ fn a_sniffed_body_without_a_sign_says_what_it_was_read_as() {
     }
     // A body its content type calls a form is one, signed or not.
     assert_eq!(
-        v.verify_owned(Some("application/x-www-form-urlencoded"), b"hello")
-            .unwrap_err(),
+        v.verify_owned(
+            Some("application/x-www-form-urlencoded"),
+            b"hello",
+            std::time::SystemTime::now()
+        )
+        .unwrap_err(),
         et_proto::Error::MissingSignature {
             what: Message::Notification
         }
@@ -383,7 +444,7 @@ fn a_sniffed_body_without_a_sign_says_what_it_was_read_as() {
 fn et_side_signs_and_encodes_notifications_as_its_profile_says() {
     use et_proto::{NotifyEncoding, Profile, SettingName};
     let example = verifier(NotifySignRule::V2)
-        .verify_owned(None, ET_EXAMPLE.as_bytes())
+        .verify_owned(None, ET_EXAMPLE.as_bytes(), std::time::SystemTime::now())
         .unwrap();
     for &(_, rule) in NotifySignRule::NAMES {
         for &(_, encoding) in NotifyEncoding::NAMES {
@@ -403,7 +464,11 @@ fn et_side_signs_and_encodes_notifications_as_its_profile_says() {
                 "{what}"
             );
             let read = verifier(rule)
-                .verify_owned(Some(encoding.content_type()), &body)
+                .verify_owned(
+                    Some(encoding.content_type()),
+                    &body,
+                    std::time::SystemTime::now(),
+                )
                 .unwrap_or_else(|e| panic!("{what}: {e}"));
             let unsigned = |n: &et_proto::VerifiedNotification| -> Vec<(String, String)> {
                 n.fields()
@@ -418,7 +483,11 @@ fn et_side_signs_and_encodes_notifications_as_its_profile_says() {
                 NotifySignRule::V1Compat => MatchedRule::V1Printed,
             };
             assert_eq!(read.matched_rule(), expected, "{what}");
-            let v2_only = verifier(NotifySignRule::V2).verify_owned(None, &body);
+            let v2_only = verifier(NotifySignRule::V2).verify_owned(
+                None,
+                &body,
+                std::time::SystemTime::now(),
+            );
             assert_eq!(v2_only.is_ok(), rule == NotifySignRule::V2, "{what}");
         }
     }

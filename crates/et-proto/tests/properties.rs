@@ -86,7 +86,7 @@ proptest! {
         let response = et_proto::Response::success(&opened)
             .with_sensitive(&[Value::Object(object.clone())]).unwrap();
         let body = parties.et_respond(&response);
-        let reply = parties.merchant.open_untyped(Some(&request), &body).unwrap();
+        let reply = parties.merchant.open_untyped(Some(&request), &body, std::time::SystemTime::now()).unwrap();
         let sensitive: Value = reply.sensitive.expect("sensitive_data").parse().unwrap();
         prop_assert_eq!(sensitive, Value::Array(vec![Value::Object(object)]));
     }

@@ -128,9 +128,10 @@ fn open_every_reading(
         }
         tried += 1;
         let forged = object(&reading, sign).to_json();
-        let result = parties
-            .merchant
-            .open_untyped(Some(request), forged.as_bytes());
+        let result =
+            parties
+                .merchant
+                .open_untyped(Some(request), forged.as_bytes(), SystemTime::now());
         judge(&reading, &original, &result);
     }
     tried
@@ -202,9 +203,10 @@ fn et_refusal_echoing_a_crafted_return_info_is_not_read_as_a_success() {
     forged.sort();
     assert!(head.starts_with("aeskey="));
     let forged_body = object(&forged, signed.text("sign").unwrap()).to_json();
-    let result = parties
-        .merchant
-        .open_untyped(Some(&request), forged_body.as_bytes());
+    let result =
+        parties
+            .merchant
+            .open_untyped(Some(&request), forged_body.as_bytes(), SystemTime::now());
     assert_eq!(
         result.unwrap_err(),
         Error::Shape {
@@ -215,7 +217,9 @@ fn et_refusal_echoing_a_crafted_return_info_is_not_read_as_a_success() {
     );
     // ET's own signed text is still a refusal.
     assert!(matches!(
-        parties.merchant.open_untyped(Some(&request), &body),
+        parties
+            .merchant
+            .open_untyped(Some(&request), &body, SystemTime::now()),
         Err(Error::Shape {
             rule: ShapeRule::SeparatorInValue,
             ..
@@ -298,7 +302,7 @@ fn check_notification_readings(fields: UntypedObject) -> usize {
             continue;
         }
         tried += 1;
-        let result = verifier.verify_fields(object(&reading, sign));
+        let result = verifier.verify_fields(object(&reading, sign), SystemTime::now());
         assert!(
             result.is_err(),
             "re-split verified: {reading:?} from {original:?}: {result:?}"
@@ -325,7 +329,7 @@ fn a_notification_key_holding_separators_is_refused() {
     assert_eq!(sign_string(&merged), text);
     merged.insert("sign", UntypedValue::string(signed.text("sign").unwrap()));
     assert!(matches!(
-        verifier.verify_fields(merged),
+        verifier.verify_fields(merged, SystemTime::now()),
         Err(Error::Shape {
             rule: ShapeRule::SeparatorInKey,
             ..
@@ -341,7 +345,9 @@ fn with_exact_fields_a_notification_field_outside_its_kind_is_refused_unless_nam
     let body = sign_notification(SALT, fields);
     let strict = NotificationVerifier::new(SALT, NotifySignRule::V2).with_exact_fields(true);
     assert_eq!(
-        strict.verify_owned(None, &body).unwrap_err(),
+        strict
+            .verify_owned(None, &body, SystemTime::now())
+            .unwrap_err(),
         Error::Shape {
             context: Message::Notification,
             key: "zzz".into(),
@@ -350,7 +356,9 @@ fn with_exact_fields_a_notification_field_outside_its_kind_is_refused_unless_nam
     );
     let tolerant =
         NotificationVerifier::new(SALT, NotifySignRule::V2).with_extra_fields(["zzz".to_owned()]);
-    assert!(tolerant.verify_owned(None, &body).is_ok());
+    assert!(tolerant
+        .verify_owned(None, &body, SystemTime::now())
+        .is_ok());
 }
 
 fn notification_fragment() -> impl Strategy<Value = String> {
@@ -403,7 +411,11 @@ fn signed_reply(
 fn with_the_exact_profile_a_signed_response_is_believed_only_in_ets_documented_shape() {
     let parties = Parties::same(1024, Profile::exact());
     let request = parties.build(&et_model::GetPayUrl::new("ET1"));
-    let open = |body: &[u8]| parties.merchant.open_untyped(Some(&request), body);
+    let open = |body: &[u8]| {
+        parties
+            .merchant
+            .open_untyped(Some(&request), body, SystemTime::now())
+    };
     assert!(open(&signed_reply(&parties, &request, |_| {})).is_ok());
     let refused = |key: &str, rule| {
         Err::<et_proto::UntypedReply, _>(Error::Shape {
@@ -505,13 +517,18 @@ fn with_the_exact_profile_a_signed_response_is_believed_only_in_ets_documented_s
             &signed_reply(&named, &request, |o| {
                 o.insert("zzz", UntypedValue::string("1"))
             }),
+            SystemTime::now(),
         )
         .unwrap();
     assert_eq!(reply.reply.extra.text("zzz"), Some("1"));
     assert_eq!(
         named
             .merchant
-            .open_untyped(Some(&request), &signed_reply(&named, &request, |_| {}))
+            .open_untyped(
+                Some(&request),
+                &signed_reply(&named, &request, |_| {}),
+                SystemTime::now()
+            )
             .unwrap_err(),
         Error::Shape {
             context: Message::Response,
@@ -536,13 +553,13 @@ fn every_request_gets_a_fresh_return_info_that_the_reply_must_echo() {
     assert_eq!(
         parties
             .merchant
-            .open_untyped(Some(&first), &reply_to_second)
+            .open_untyped(Some(&first), &reply_to_second, SystemTime::now())
             .unwrap_err(),
         Error::ReturnInfoMismatch
     );
     assert!(parties
         .merchant
-        .open_untyped(Some(&second), &reply_to_second)
+        .open_untyped(Some(&second), &reply_to_second, SystemTime::now())
         .is_ok());
     // Switched off: empty, as ET's demo sends; a caller's value is kept.
     let plain = Parties::same(
@@ -599,7 +616,11 @@ fn a_request_whose_signed_text_could_be_re_split_is_not_built_or_opened() {
     };
     assert!(parties
         .et
-        .open_request(&parties.build(&url).body, parties.lookup())
+        .open_request(
+            &parties.build(&url).body,
+            parties.lookup(),
+            SystemTime::now()
+        )
         .is_ok());
 }
 
@@ -615,7 +636,9 @@ fn a_payment_notify_type_that_could_be_carved_out_of_extend_info_is_refused_unle
     carved.insert("sign", UntypedValue::string(signed.text("sign").unwrap()));
     let strict = NotificationVerifier::new(SALT, NotifySignRule::V2);
     assert_eq!(
-        strict.verify_fields(carved.clone()).unwrap_err(),
+        strict
+            .verify_fields(carved.clone(), SystemTime::now())
+            .unwrap_err(),
         Error::Shape {
             context: Message::Notification,
             key: "notify_type".into(),
@@ -624,7 +647,7 @@ fn a_payment_notify_type_that_could_be_carved_out_of_extend_info_is_refused_unle
     );
     let named = NotificationVerifier::new(SALT, NotifySignRule::V2)
         .with_extra_fields(["notify_type".to_owned()]);
-    assert!(named.verify_fields(carved).is_ok());
+    assert!(named.verify_fields(carved, SystemTime::now()).is_ok());
 }
 
 /// ET's reply to `request` built from `response`, with `change` applied and
@@ -658,6 +681,7 @@ fn a_reply_with_keys_et_added_and_no_version_is_believed_and_keeps_them() {
         .open_untyped(
             Some(&request),
             &signed_with(&parties, &Response::success(&opened), added),
+            SystemTime::now(),
         )
         .unwrap();
     assert_eq!(reply.reply.version, None);
@@ -669,7 +693,7 @@ fn a_reply_with_keys_et_added_and_no_version_is_believed_and_keeps_them() {
     });
     let reply = parties
         .merchant
-        .open_untyped(Some(&request), &with_version)
+        .open_untyped(Some(&request), &with_version, SystemTime::now())
         .unwrap();
     assert_eq!(reply.reply.version.as_deref(), Some("3.1.1"));
     let pinned = Parties::same(
@@ -689,7 +713,8 @@ fn a_reply_with_keys_et_added_and_no_version_is_believed_and_keeps_them() {
             Some(&request),
             &signed_with(&pinned, &Response::success(&opened), |o| {
                 o.remove("version");
-            })
+            }),
+            SystemTime::now(),
         ),
         Err(Error::Shape {
             rule: ShapeRule::MissingKey,
@@ -715,7 +740,7 @@ fn a_signed_refusal_with_added_keys_is_a_verified_refusal_with_ets_code_and_mess
     assert_eq!(
         parties
             .merchant
-            .open_untyped(Some(&request), &body)
+            .open_untyped(Some(&request), &body, SystemTime::now())
             .unwrap_err(),
         Error::Api {
             code: ReplyCode::from_code("200003"),
@@ -739,7 +764,7 @@ fn a_signed_refusal_of_another_request_is_not_authenticated_for_this_one() {
     assert!(matches!(
         parties
             .merchant
-            .open_untyped(Some(&ours), &refusal_of_other),
+            .open_untyped(Some(&ours), &refusal_of_other, SystemTime::now()),
         Err(Error::Api {
             authenticated: false,
             ..
@@ -748,7 +773,7 @@ fn a_signed_refusal_of_another_request_is_not_authenticated_for_this_one() {
     assert!(matches!(
         parties
             .merchant
-            .open_untyped(Some(&other), &refusal_of_other),
+            .open_untyped(Some(&other), &refusal_of_other, SystemTime::now()),
         Err(Error::Api {
             authenticated: true,
             ..
@@ -782,7 +807,7 @@ fn an_unnamed_key_that_could_be_cut_out_of_the_return_info_echo_is_refused() {
     assert_eq!(
         parties
             .merchant
-            .open_untyped(Some(&request), &forged)
+            .open_untyped(Some(&request), &forged, SystemTime::now())
             .unwrap_err(),
         Error::Shape {
             context: Message::Response,
@@ -810,7 +835,10 @@ fn an_unnamed_key_that_could_be_cut_out_of_the_return_info_echo_is_refused() {
         &Response::new(ReplyCode::Success, "SUCCESS", OURS),
         |o| o.insert("return_msg", UntypedValue::string("x")),
     );
-    assert!(named.merchant.open_untyped(Some(&request), &reply).is_ok());
+    assert!(named
+        .merchant
+        .open_untyped(Some(&request), &reply, SystemTime::now())
+        .is_ok());
 }
 
 /// The values of the response keys we act on, as a reading gives them.
@@ -980,7 +1008,7 @@ proptest! {
         let original = pairs_of(&signed);
         let original_kind = et_model::NotificationKind::detect_by(|k| signed.text(k));
         for reading in readings(&sign_string(&signed)) {
-            if let Ok(verified) = verifier.verify_fields(object(&reading, sign)) {
+            if let Ok(verified) = verifier.verify_fields(object(&reading, sign), SystemTime::now()) {
                 prop_assert_eq!(verified.kind(), original_kind);
                 // The one field that may hold `&`, a voucher's URL, can run
                 // on into fields ET added after it, never end early.
@@ -1003,7 +1031,9 @@ fn a_notification_with_fields_et_added_verifies_and_keeps_them() {
     for kind in 0..4 {
         let added = [("a_note", "t-1".to_owned())];
         let body = sign_notification(SALT, notification_with_added(kind, "x", &added));
-        let verified = verifier.verify_owned(None, &body).unwrap();
+        let verified = verifier
+            .verify_owned(None, &body, SystemTime::now())
+            .unwrap();
         let kept: Vec<_> = verified.added_fields().map(|(k, _)| k).collect();
         assert_eq!(kept, ["a_note"], "kind {kind}");
     }
@@ -1014,7 +1044,7 @@ fn a_notification_with_fields_et_added_verifies_and_keeps_them() {
         notification_with_added(3, "x", &[("trace_id", "t-1".to_owned())]),
     );
     assert!(matches!(
-        verifier.verify_owned(None, &body),
+        verifier.verify_owned(None, &body, SystemTime::now()),
         Err(Error::Shape {
             rule: ShapeRule::Carvable,
             ..
@@ -1022,7 +1052,7 @@ fn a_notification_with_fields_et_added_verifies_and_keeps_them() {
     ));
     let named = NotificationVerifier::new(SALT, NotifySignRule::V2)
         .with_extra_fields(["trace_id".to_owned()]);
-    assert!(named.verify_owned(None, &body).is_ok());
+    assert!(named.verify_owned(None, &body, SystemTime::now()).is_ok());
     // A kind no page shows (the remittance-out result) is handed over whole.
     let unknown: UntypedObject = [
         ("order_id", UntypedValue::string("ET1")),
@@ -1031,7 +1061,7 @@ fn a_notification_with_fields_et_added_verifies_and_keeps_them() {
     .into_iter()
     .collect();
     let verified = verifier
-        .verify_owned(None, &sign_notification(SALT, unknown))
+        .verify_owned(None, &sign_notification(SALT, unknown), SystemTime::now())
         .unwrap();
     assert_eq!(verified.kind(), et_model::NotificationKind::Unknown);
     assert_eq!(verified.added_fields().count(), 2);
@@ -1040,9 +1070,11 @@ fn a_notification_with_fields_et_added_verifies_and_keeps_them() {
 #[test]
 fn a_notification_is_refused_when_a_field_could_change_its_kind_or_an_acted_value() {
     let verifier = NotificationVerifier::new(SALT, NotifySignRule::V2);
-    let refusal = |fields: UntypedObject| match verifier
-        .verify_owned(None, &sign_notification(SALT, fields))
-    {
+    let refusal = |fields: UntypedObject| match verifier.verify_owned(
+        None,
+        &sign_notification(SALT, fields),
+        SystemTime::now(),
+    ) {
         Err(Error::Shape { key, rule, .. }) => (key, rule),
         other => panic!("not refused: {other:?}"),
     };
@@ -1069,7 +1101,7 @@ fn a_notification_is_refused_when_a_field_could_change_its_kind_or_an_acted_valu
     let mut currency = payment("", "ET1");
     currency.insert("pay_currency_code", UntypedValue::string("USD"));
     assert!(verifier
-        .verify_owned(None, &sign_notification(SALT, currency))
+        .verify_owned(None, &sign_notification(SALT, currency), SystemTime::now())
         .is_ok());
 }
 
@@ -1083,7 +1115,10 @@ fn a_data_list_cut_inside_a_json_string_is_refused() {
     response.data = r#"[{"pay_url":"https://et.example/pay?a=1&dz=2"}]"#.into();
     response.count = 1;
     let body = parties.et_respond(&response);
-    assert!(parties.merchant.open_untyped(Some(&request), &body).is_ok());
+    assert!(parties
+        .merchant
+        .open_untyped(Some(&request), &body, SystemTime::now())
+        .is_ok());
     let signed = UntypedObject::parse_json(&body, Message::Response).unwrap();
     let cut = readings(&sign_string(&signed))
         .into_iter()
@@ -1093,7 +1128,7 @@ fn a_data_list_cut_inside_a_json_string_is_refused() {
     assert_eq!(
         parties
             .merchant
-            .open_untyped(Some(&request), forged.as_bytes())
+            .open_untyped(Some(&request), forged.as_bytes(), SystemTime::now())
             .unwrap_err(),
         Error::Shape {
             context: Message::Response,

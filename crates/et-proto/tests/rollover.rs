@@ -40,12 +40,16 @@ fn reply_signed_by(
     let merchant_public = key(Who::Merchant, 1024).public_key().clone();
     // ET may open the request with its old key and sign with its new one.
     let opened = EtSide::new(key(Who::Et, 1024).clone(), Profile::default())
-        .open_request(&request.body, |_, _| Some(merchant_public.clone()))
+        .open_request(
+            &request.body,
+            |_, _| Some(merchant_public.clone()),
+            SystemTime::now(),
+        )
         .expect("opens");
     let body = EtSide::new(et_key.clone(), Profile::default())
         .respond(&merchant_public, &Response::success(&opened))
         .expect("responds");
-    merchant.open::<GetPayUrl>(&request, &body)
+    merchant.open::<GetPayUrl>(&request, &body, SystemTime::now())
 }
 
 fn new_et_key() -> et_crypto::PrivateKey {
@@ -109,11 +113,17 @@ fn salts(accepted: Accepted<String>) -> NotificationVerifier {
 fn a_notification_names_its_salt_and_is_acknowledged_with_it() {
     let verifier = salts(Accepted::new("salt-2026", NEW_SALT.to_owned()));
     let by_old = verifier
-        .verify_owned(None, &EtSide::sign_notification(OLD_SALT, refund_fields()))
+        .verify_owned(
+            None,
+            &EtSide::sign_notification(OLD_SALT, refund_fields()),
+            SystemTime::now(),
+        )
         .expect("current salt");
     assert_eq!(by_old.verified_by().as_str(), CURRENT);
     let body = EtSide::sign_notification(NEW_SALT, refund_fields());
-    let view = verifier.verify(None, &body).expect("accepted salt");
+    let view = verifier
+        .verify(None, &body, SystemTime::now())
+        .expect("accepted salt");
     assert_eq!(view.verified_by(), "salt-2026");
     let by_new = view.to_verified().expect("typed");
     assert_eq!(by_new.verified_by().as_str(), "salt-2026");
@@ -135,9 +145,11 @@ fn a_salt_past_its_not_after_is_refused_as_any_unknown_salt() {
     let past = SystemTime::now() - Duration::from_secs(1);
     let expired = salts(Accepted::new("salt-2026", NEW_SALT.to_owned()).until(past));
     let body = EtSide::sign_notification(NEW_SALT, refund_fields());
-    let refused = expired.verify_owned(None, &body).expect_err("expired");
+    let refused = expired
+        .verify_owned(None, &body, SystemTime::now())
+        .expect_err("expired");
     let unknown = NotificationVerifier::new(OLD_SALT, NotifySignRule::V2)
-        .verify_owned(None, &body)
+        .verify_owned(None, &body, SystemTime::now())
         .expect_err("unknown");
     assert_eq!(refused, unknown);
 }
@@ -153,7 +165,7 @@ fn the_merchants_verifier_accepts_the_credentials_salts() {
     let body = EtSide::sign_notification(NEW_SALT, refund_fields());
     let verified = merchant
         .notification_verifier()
-        .verify_owned(None, &body)
+        .verify_owned(None, &body, SystemTime::now())
         .expect("accepted salt");
     assert_eq!(verified.verified_by().as_str(), "salt-2026");
 }

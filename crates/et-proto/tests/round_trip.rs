@@ -153,7 +153,7 @@ fn check<Op: Operation>(parties: &Parties, op: &Op, outputs: Vec<Op::Output>) {
     let body = parties.et_respond(&response);
     let reply = parties
         .merchant
-        .open::<Op>(&request, &body)
+        .open::<Op>(&request, &body, SystemTime::now())
         .expect("merchant opens the response");
     assert_eq!(reply.items, outputs);
     assert_eq!(
@@ -241,7 +241,7 @@ fn response_padding_is_detected_when_the_guess_is_wrong() {
     assert_eq!(
         parties
             .merchant
-            .open::<QueryOrders>(&request, &body)
+            .open::<QueryOrders>(&request, &body, SystemTime::now())
             .unwrap_err(),
         Error::Decryption {
             step: DecryptionStep::Aeskey
@@ -334,7 +334,7 @@ fn return_info_must_be_echoed() {
     assert_eq!(
         parties
             .merchant
-            .open::<GetPayUrl>(&request, &good)
+            .open::<GetPayUrl>(&request, &good, SystemTime::now())
             .unwrap()
             .return_info,
         "trace-1"
@@ -344,7 +344,7 @@ fn return_info_must_be_echoed() {
     assert_eq!(
         parties
             .merchant
-            .open::<GetPayUrl>(&request, &bad)
+            .open::<GetPayUrl>(&request, &bad, SystemTime::now())
             .unwrap_err(),
         Error::ReturnInfoMismatch
     );
@@ -367,7 +367,7 @@ fn open_untyped_returns_both_payloads() {
     let body = parties.et_respond(&response);
     let raw = parties
         .merchant
-        .open_untyped(Some(&request), &body)
+        .open_untyped(Some(&request), &body, SystemTime::now())
         .unwrap();
     let items: Vec<&str> = raw.reply.items.iter().map(|i| i.as_str()).collect();
     assert_eq!(items, [r#"{"a":1}"#]);
@@ -506,7 +506,10 @@ fn et_side_writes_version_and_added_response_keys_as_its_profile_says() {
     assert!(raw.get("version").is_none(), "{raw}");
     let trace = raw["trace_id"].as_str().unwrap();
     assert_eq!(trace.len(), 22, "{trace}");
-    let reply = parties.merchant.open::<GetPayUrl>(&request, &body).unwrap();
+    let reply = parties
+        .merchant
+        .open::<GetPayUrl>(&request, &body, SystemTime::now())
+        .unwrap();
     assert_eq!(reply.version, None);
     assert_eq!(reply.extra.text("trace_id"), Some(trace));
     // A fresh value per reply.
@@ -516,7 +519,7 @@ fn et_side_writes_version_and_added_response_keys_as_its_profile_says() {
     let exact = Parties::with_profiles(1024, Profile::exact(), Profile::default());
     let err = exact
         .merchant
-        .open::<GetPayUrl>(&request, &body)
+        .open::<GetPayUrl>(&request, &body, SystemTime::now())
         .unwrap_err();
     assert!(err.to_string().contains("\"trace_id\""), "{err}");
     let traced = Profile {
@@ -526,7 +529,7 @@ fn et_side_writes_version_and_added_response_keys_as_its_profile_says() {
     let exact = Parties::with_profiles(1024, traced, Profile::default());
     let err = exact
         .merchant
-        .open::<GetPayUrl>(&request, &body)
+        .open::<GetPayUrl>(&request, &body, SystemTime::now())
         .unwrap_err();
     assert!(err.to_string().contains("\"version\""), "{err}");
 }

@@ -55,10 +55,13 @@ fn any_change_to_a_request_fails() {
     ] {
         parties
             .et
-            .open_request(&op_body, parties.lookup())
+            .open_request(&op_body, parties.lookup(), std::time::SystemTime::now())
             .expect("untouched request opens");
         for (what, body) in tampered(&op_body) {
-            let result = parties.et.open_request(&body, parties.lookup());
+            let result =
+                parties
+                    .et
+                    .open_request(&body, parties.lookup(), std::time::SystemTime::now());
             assert!(result.is_err(), "{what} was accepted");
         }
     }
@@ -75,10 +78,13 @@ fn any_change_to_a_response_fails() {
     let body = common::et1_paid_reply(&parties, &request);
     parties
         .merchant
-        .open::<QueryOrders>(&request, &body)
+        .open::<QueryOrders>(&request, &body, std::time::SystemTime::now())
         .expect("untouched response opens");
     for (what, body) in tampered(&body) {
-        let result = parties.merchant.open::<QueryOrders>(&request, &body);
+        let result =
+            parties
+                .merchant
+                .open::<QueryOrders>(&request, &body, std::time::SystemTime::now());
         assert!(result.is_err(), "{what} was accepted");
         if what == "changed status_code" {
             assert!(matches!(
@@ -109,7 +115,7 @@ fn error_responses_are_typed_and_marked() {
         .unwrap();
     let err = parties
         .merchant
-        .open::<GetPayUrl>(&request, &signed)
+        .open::<GetPayUrl>(&request, &signed, std::time::SystemTime::now())
         .unwrap_err();
     assert_eq!(
         err,
@@ -122,14 +128,14 @@ fn error_responses_are_typed_and_marked() {
     assert_eq!(err.to_string(), "ET error 200003: order not payable");
     let unsigned = br#"{"status_code":"100001","message":"sign error","count":0,"data":"[]"}"#;
     assert!(matches!(
-        parties.merchant.open::<GetPayUrl>(&request, unsigned),
+        parties.merchant.open::<GetPayUrl>(&request, unsigned, std::time::SystemTime::now()),
         Err(Error::Api { authenticated: false, ref code, .. }) if code.as_str() == "100001"
     ));
     let forged_success = br#"{"status_code":"000000","message":"SUCCESS","count":0,"data":"[]","sensitive_data":"","aeskey":""}"#;
     assert_eq!(
         parties
             .merchant
-            .open::<GetPayUrl>(&request, forged_success)
+            .open::<GetPayUrl>(&request, forged_success, std::time::SystemTime::now())
             .unwrap_err(),
         Error::MissingSignature {
             what: Message::Response
@@ -143,7 +149,11 @@ fn errors_name_the_problem() {
     let request = parties.build(&GetPayUrl::new("ET1"));
     let err = parties
         .merchant
-        .open::<GetPayUrl>(&request, b"{\"status_code\":\n 000000}")
+        .open::<GetPayUrl>(
+            &request,
+            b"{\"status_code\":\n 000000}",
+            std::time::SystemTime::now(),
+        )
         .unwrap_err();
     assert_eq!(
         err.to_string(),
@@ -151,7 +161,11 @@ fn errors_name_the_problem() {
     );
     let err = parties
         .merchant
-        .open::<GetPayUrl>(&request, b"{\"status_code\":\"000000\",\"sign\":\"***\"}")
+        .open::<GetPayUrl>(
+            &request,
+            b"{\"status_code\":\"000000\",\"sign\":\"***\"}",
+            std::time::SystemTime::now(),
+        )
         .unwrap_err();
     assert_eq!(
         err,
@@ -161,7 +175,7 @@ fn errors_name_the_problem() {
     );
     let err = parties
         .et
-        .open_request(&request.body, |_, _| None)
+        .open_request(&request.body, |_, _| None, std::time::SystemTime::now())
         .unwrap_err();
     assert!(matches!(err, Error::UnknownMerchant { .. }));
 }
@@ -201,7 +215,11 @@ fn et_demo_shaped_request_is_accepted() {
     et_testkit::resign(&mut demo, common::key(common::Who::Merchant, 1024)).unwrap();
     let opened = parties
         .et
-        .open_request(demo.to_json().as_bytes(), parties.lookup())
+        .open_request(
+            demo.to_json().as_bytes(),
+            parties.lookup(),
+            std::time::SystemTime::now(),
+        )
         .unwrap();
     assert_eq!(opened.callback_process, Some(UntypedValue::string("")));
     assert_eq!(opened.sensitive.as_str(), "[]");

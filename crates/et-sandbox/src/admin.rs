@@ -22,7 +22,7 @@ use std::time::Duration;
 use http::Method;
 
 use crate::app::App;
-use crate::clock::{ClockError, Millis};
+use crate::clock::ClockError;
 use crate::codes::{order_not_found, Refusal, SandboxCode};
 use crate::faults::{FaultError, FaultRule};
 use crate::machine::Event;
@@ -375,20 +375,22 @@ pub(crate) fn redeliver(app: &App, notification_id: i64) -> Result<Option<String
     Ok(order_id)
 }
 
-/// What an admin action answers.
+/// What an admin action answers ([`RunningSandbox::act`](crate::RunningSandbox::act)).
 #[derive(Debug)]
-pub(crate) enum AdminAnswer {
+#[non_exhaustive]
+pub enum AdminAnswer {
     /// The order acted on (or shown).
     Order(OrderView),
     /// The fault rules, as they now are.
     Faults(Vec<FaultRule>),
-    /// The sandbox time now.
-    Now(Millis),
+    /// The sandbox time now, in milliseconds since the Unix epoch.
+    Now(i64),
 }
 
 /// Why an admin action was not carried out.
 #[derive(Debug)]
-pub(crate) enum AdminError {
+#[non_exhaustive]
+pub enum AdminError {
     /// Refused as ET refuses: no such order, an illegal transition, a
     /// database failure.
     Refused(Refusal),
@@ -401,6 +403,31 @@ pub(crate) enum AdminError {
     /// No fault rule equals the one to remove (a `next` rule may have been
     /// used up since).
     NoSuchRule,
+}
+
+impl fmt::Display for AdminError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            AdminError::Refused(r) => r.fmt(f),
+            AdminError::NoNotification(id) => write!(f, "no notification {id}"),
+            AdminError::Clock(e) => e.fmt(f),
+            AdminError::Fault(e) => e.fmt(f),
+            AdminError::NoSuchRule => {
+                f.write_str("no such fault rule (a `next` rule may have been used up)")
+            }
+        }
+    }
+}
+
+impl std::error::Error for AdminError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            AdminError::Refused(r) => Some(r),
+            AdminError::Clock(e) => Some(e),
+            AdminError::Fault(e) => Some(e),
+            AdminError::NoNotification(_) | AdminError::NoSuchRule => None,
+        }
+    }
 }
 
 impl From<Refusal> for AdminError {

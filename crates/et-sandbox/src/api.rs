@@ -67,11 +67,15 @@ pub(crate) fn handle(app: &App, body: Bytes) -> Answer {
     };
     let mut fault = None;
     let mut merchant_key: Option<PublicKey> = None;
-    let opened = et.open_request(&body, |m, s| {
-        let found = app.merchant_key(m, s).cloned();
-        merchant_key.clone_from(&found);
-        found
-    });
+    let opened = et.open_request(
+        &body,
+        |m, s| {
+            let found = app.merchant_key(m, s).cloned();
+            merchant_key.clone_from(&found);
+            found
+        },
+        app.clock.system_time(),
+    );
     let response = match opened {
         // Failures on demand: one hook before anything is done, one after the commit.
         Ok(mut req) => {

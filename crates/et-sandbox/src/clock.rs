@@ -113,6 +113,13 @@ impl Clock {
         self.on(line, Instant::now())
     }
 
+    /// Current sandbox time as a [`SystemTime`]: the `now` the sandbox's
+    /// verifiers judge rollover keys and salts at, so that a moved clock
+    /// ends a rotation's window as it moves every other deadline.
+    pub(crate) fn system_time(&self) -> SystemTime {
+        UNIX_EPOCH + Duration::from_millis(u64::try_from(self.now()).unwrap_or(0))
+    }
+
     fn line(&self) -> std::sync::MutexGuard<'_, (Instant, Millis)> {
         self.inner
             .line

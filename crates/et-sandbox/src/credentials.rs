@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use et_crypto::PublicKey;
+use et_crypto::{PublicKey, SharedKey};
 use et_proto::{Credentials, Profile};
 
 use crate::config::{SandboxDir, ET_PUBLIC_PEM, MERCHANT_PRIVATE_PEM};
@@ -43,9 +43,38 @@ pub struct SandboxMerchant {
 
 impl SandboxMerchant {
     /// Reads the merchant of the state directory `dir` (made by
-    /// [`SandboxDir::init`] or `et sandbox init`).
+    /// [`SandboxDir::init`] or `et sandbox init`), its key from
+    /// `merchant-private.pem`.
+    ///
+    /// # Errors
+    /// [`Error::Io`], [`Error::Key`] or [`Error::Config`], naming the file.
     pub fn load(dir: impl AsRef<Path>) -> Result<Self, Error> {
-        let dir = SandboxDir::new(dir.as_ref());
+        Self::read(dir.as_ref(), |dir| {
+            keys::load_private(&dir.file(MERCHANT_PRIVATE_PEM)).map(SharedKey::new)
+        })
+    }
+
+    /// Reads the merchant of `dir` as [`load`](Self::load) does, but
+    /// signing with `merchant_key` (a key on a token, or one the directory
+    /// adopted: `et sandbox init --merchant-key`); `merchant-private.pem`
+    /// is not read.
+    ///
+    /// # Errors
+    /// As [`load`](Self::load).
+    pub fn load_with_key(
+        dir: impl AsRef<Path>,
+        merchant_key: impl Into<SharedKey>,
+    ) -> Result<Self, Error> {
+        let merchant_key = merchant_key.into();
+        Self::read(dir.as_ref(), |_| Ok(merchant_key))
+    }
+
+    /// The directory's merchant with the key `merchant_key` gives.
+    fn read(
+        dir: &Path,
+        merchant_key: impl FnOnce(&SandboxDir) -> Result<SharedKey, Error>,
+    ) -> Result<Self, Error> {
+        let dir = SandboxDir::new(dir);
         let merchant = dir.merchant()?;
         let et_public = dir.file(ET_PUBLIC_PEM);
         let et_public_key = PublicKey::load(keys::load_public(&et_public)?.as_bytes())
@@ -54,7 +83,7 @@ impl SandboxMerchant {
             credentials: Credentials::new(
                 merchant.merchant_number,
                 merchant.sub_merchant_number,
-                keys::load_private(&dir.file(MERCHANT_PRIVATE_PEM))?,
+                merchant_key(&dir)?,
                 et_public_key,
                 merchant.salt.as_str(),
             ),
@@ -102,6 +131,31 @@ mod tests {
             loaded.profile,
             SandboxDir::new(tmp.path()).profile().unwrap()
         );
+    }
+
+    #[test]
+    fn load_with_key_signs_with_the_key_given_and_reads_no_key_file() {
+        let tmp = tempfile::tempdir().unwrap();
+        let options = InitOptions {
+            bits: 1024,
+            ..InitOptions::default()
+        };
+        let made = SandboxDir::init(tmp.path(), &options).unwrap();
+        let key_file = tmp.path().join(MERCHANT_PRIVATE_PEM);
+        std::fs::remove_file(&key_file).unwrap();
+        let key = et_crypto::PrivateKey::generate(1024).unwrap();
+        let pem = |k: &PublicKey| k.to_spki_pem().unwrap();
+        let loaded = SandboxMerchant::load_with_key(tmp.path(), key.clone()).unwrap();
+        assert_eq!(
+            pem(&loaded.credentials.merchant_key.public_key()),
+            pem(key.public_key())
+        );
+        assert_eq!(loaded.credentials.merchant_number, made.merchant_number);
+        // Without a key given, the missing file is the error, by name.
+        match SandboxMerchant::load(tmp.path()) {
+            Err(Error::Io { path, .. }) => assert_eq!(path, key_file),
+            other => panic!("expected the key file's I/O error, got {other:?}"),
+        }
     }
 
     #[test]

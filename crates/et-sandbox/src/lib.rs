@@ -32,7 +32,9 @@
 //! - Drive it: [`RunningSandbox`] (addresses, the order, notification and
 //!   attempt views [`OrderView`], [`NotificationView`],
 //!   [`DeliveryAttemptView`], and the admin actions), [`AdminAction`] (the
-//!   one list of admin actions and their routes, [`Event`] an order step).
+//!   one list of admin actions and their routes, [`Event`] an order step;
+//!   [`RunningSandbox::act`] carries one out: [`AdminAnswer`] or
+//!   [`AdminError`]).
 //! - Failures on demand: [`faults`] ([`FaultRule`], [`Fault`], [`Scope`],
 //!   [`Stage`], [`FaultError`]).
 //! - What it answers: [`SandboxCode`] (the status-code table), [`Refusal`],
@@ -127,7 +129,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-pub use admin::{AdminAction, AdminParseError};
+pub use admin::{AdminAction, AdminAnswer, AdminError, AdminParseError};
 pub use api::MAX_ATTACHMENTS_PER_TYPE;
 pub use clock::{ClockError, MAX_ADVANCE, MAX_AHEAD, MAX_TIME_SCALE};
 pub use codes::{Refusal, SandboxCode};
@@ -205,6 +207,7 @@ pub async fn start_with(config: SandboxConfig, limits: Limits) -> Result<Running
         );
         store.tx(|c| store::move_schedule_back(c, back, clock.now()))?;
     }
+    let previous = dir.previous(clock.system_time())?;
     let tls = match config.tls {
         true => Some(tls::server_config(&dir, config.listen.ip())?),
         false => None,
@@ -229,7 +232,7 @@ pub async fn start_with(config: SandboxConfig, limits: Limits) -> Result<Running
             None => format!("http://{addr}"),
         },
         wake: tokio::sync::Notify::new(),
-        keys: rotation::EtKeys::new(et_key, dir.previous()?, dir.profile()?),
+        keys: rotation::EtKeys::new(et_key, previous, dir.profile()?),
         merchant_keys: merchants
             .into_iter()
             .filter_map(app::MerchantKey::parse)
@@ -477,13 +480,15 @@ impl RunningSandbox {
     /// [`SandboxDir::rotate`] does): from now on replies are signed with
     /// the new key and notifications with the new salt, while requests
     /// sealed to the old key and refund replies signed with the old salt
-    /// are accepted for `window`. Notifications queued before keep the old
+    /// are accepted for `window` of sandbox time (advancing the clock past
+    /// it ends it). Notifications queued before keep the old
     /// salt's signature, as ET's already sent would.
     ///
     /// # Errors
     /// As [`SandboxDir::rotate`]; [`Error::Database`] updating the salt.
     pub fn rotate(&self, window: Duration) -> Result<Rotated, Error> {
-        let rotated = self.dir.rotate_files(window)?;
+        let now = self.app.clock.system_time();
+        let rotated = self.dir.rotate_files(window, now)?;
         let key = keys::load_private(&self.dir.file(ET_PRIVATE_PEM))?;
         let merchant = self.dir.merchant()?;
         self.app.store.tx(|c| {
@@ -495,9 +500,16 @@ impl RunningSandbox {
             }
             Ok::<_, rusqlite::Error>(())
         })?;
-        self.app.keys.replace(key, self.dir.previous()?);
+        self.app.keys.replace(key, self.dir.previous(now)?);
         tracing::info!(?rotated.not_after, "ET's key and the salt rotated; the old ones accepted until then");
         Ok(rotated)
+    }
+
+    /// Carries out an admin action as its route does (the one vocabulary
+    /// of the server, the dashboard and `et sandbox admin`): the order it
+    /// acted on or shows, the fault rules, or the sandbox time.
+    pub fn act(&self, action: AdminAction) -> Result<AdminAnswer, AdminError> {
+        action.run(&self.app)
     }
 
     /// ET's step on the order ([`AdminAction::OrderStep`]).
@@ -516,3 +528,57 @@ impl Drop for RunningSandbox {
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn act_carries_out_each_admin_action_in_process_as_its_route_does() {
+        let tmp = tempfile::tempdir().expect("a directory");
+        let options = InitOptions {
+            bits: 1024,
+            ..InitOptions::default()
+        };
+        SandboxDir::init(tmp.path(), &options).expect("a sandbox");
+        let sandbox = start(SandboxConfig::new(tmp.path())).await.expect("starts");
+        let refused = |action| match sandbox.act(action) {
+            Err(AdminError::Refused(r)) => Some(r.code),
+            _ => None,
+        };
+        let order_id = "ET-NONE".to_owned();
+        let show = AdminAction::ShowOrder {
+            order_id: order_id.clone(),
+        };
+        assert_eq!(refused(show), Some(SandboxCode::OrderNotFound));
+        let remit = AdminAction::OrderStep {
+            order_id,
+            event: Event::Remit,
+        };
+        assert_eq!(refused(remit), Some(SandboxCode::OrderNotFound));
+        let rule: FaultRule =
+            serde_json::from_str(r#"{"scope":{"next":1},"fault":{"kind":"latency","ms":5}}"#)
+                .expect("a rule");
+        let added = sandbox.act(AdminAction::AddFault(rule.clone()));
+        assert!(matches!(added, Ok(AdminAnswer::Faults(rules)) if rules == [rule.clone()]));
+        assert_eq!(
+            sandbox.faults(),
+            std::slice::from_ref(&rule),
+            "the method sees the same rules"
+        );
+        assert!(sandbox.act(AdminAction::ClearFaults).is_ok());
+        let gone = sandbox.act(AdminAction::RemoveFault(rule));
+        assert!(matches!(gone, Err(AdminError::NoSuchRule)), "{gone:?}");
+        let hour = 3_600_000;
+        let real = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH);
+        let real = i64::try_from(real.expect("after 1970").as_millis()).expect("ms");
+        let moved = sandbox.act(AdminAction::AdvanceClock { seconds: 3_600 });
+        // A second's slack: sandbox time follows real time on a monotonic clock.
+        let ahead = |now: i64| now >= real + hour - 1_000;
+        assert!(
+            matches!(moved, Ok(AdminAnswer::Now(now)) if ahead(now)),
+            "{moved:?}"
+        );
+        sandbox.shutdown().await;
+    }
+}

@@ -83,7 +83,8 @@
 //! are the merchant's own test data; no page shows a private key, an AES
 //! key or the notification salt.
 //!
-//! The same admin actions are methods of [`RunningSandbox`](crate::RunningSandbox); [`AdminAction`](crate::AdminAction)
+//! [`RunningSandbox::act`](crate::RunningSandbox::act) carries out any [`AdminAction`](crate::AdminAction) in-process, as its
+//! route does; the common ones are also methods of [`RunningSandbox`](crate::RunningSandbox). [`AdminAction`](crate::AdminAction)
 //! is the one list of them.
 //!
 //! # Status codes

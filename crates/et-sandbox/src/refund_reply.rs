@@ -25,7 +25,7 @@ pub(crate) async fn check(app: &Arc<App>, order_id: &str, reply: &[u8]) -> Resul
             "the refund-result reply {reason} (spec 04 §4.4: order_id, notify_result and sign)"
         ))
     };
-    let view = match verifier.verify(Some("application/json"), reply) {
+    let view = match verifier.verify(Some("application/json"), reply, app.clock.system_time()) {
         Ok(view) => view,
         Err(e) => return bad(format!("does not verify: {e}")),
     };

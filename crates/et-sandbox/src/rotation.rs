@@ -6,7 +6,8 @@
 //!
 //! In the state directory the old key is `et-private.previous.pem` and the
 //! window's end and the old salt are in `rotation.json` (0600), so a
-//! restart within the window keeps accepting them.
+//! restart within the window keeps accepting them. The window is sandbox
+//! time, as every other deadline: advancing the clock past its end ends it.
 
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -15,8 +16,11 @@ use et_crypto::{PrivateKey, Zeroizing};
 use et_proto::{Accepted, EtSide, Profile};
 use serde::{Deserialize, Serialize};
 
-use crate::config::{SandboxDir, ET_PRIVATE_PEM, ET_PUBLIC_PEM};
+use crate::app::CLOCK_KEY;
+use crate::clock::Clock;
+use crate::config::{SandboxDir, DATABASE, ET_PRIVATE_PEM, ET_PUBLIC_PEM};
 use crate::files::{self, Existing};
+use crate::store::Store;
 use crate::Error;
 
 /// ET's previous private key (PKCS#8 PEM), accepted until the window ends.
@@ -72,14 +76,15 @@ impl SandboxDir {
     /// [`Error::Key`], [`Error::Config`] as for the files read and written.
     pub fn rotate(&self, window: Duration) -> Result<Rotated, Error> {
         let _lock = crate::lock::lock(self.root())?;
-        self.rotate_files(window)
+        self.rotate_files(window, self.resumed_time()?)
     }
 
-    /// [`rotate`](Self::rotate) under a lock the caller holds.
-    pub(crate) fn rotate_files(&self, window: Duration) -> Result<Rotated, Error> {
+    /// [`rotate`](Self::rotate) at sandbox time `now`, under a lock the
+    /// caller holds.
+    pub(crate) fn rotate_files(&self, window: Duration, now: SystemTime) -> Result<Rotated, Error> {
         let old_key = crate::keys::load_private(&self.file(ET_PRIVATE_PEM))?;
         let mut merchant = self.merchant()?;
-        let not_after = SystemTime::now() + window;
+        let not_after = now + window;
         let write = |name: &str, bytes: &[u8], mode| {
             let path = self.file(name);
             files::write_atomically(&path, bytes, mode, Existing::Replace)
@@ -120,8 +125,26 @@ impl SandboxDir {
         })
     }
 
-    /// The previous key and salt, when a rotation's window has not ended.
-    pub(crate) fn previous(&self) -> Result<Option<Previous>, Error> {
+    /// Sandbox time as a sandbox serving this directory would start at:
+    /// the later of real time and the time its database saved.
+    fn resumed_time(&self) -> Result<SystemTime, Error> {
+        let path = self.file(DATABASE);
+        let saved = match path.exists() {
+            true => Store::open(&path)?.tx(|c| crate::store::meta(c, CLOCK_KEY))?,
+            false => None,
+        };
+        let saved = saved.and_then(|t| t.parse().ok()).unwrap_or(0);
+        Clock::new(1.0, saved)
+            .map(|clock| clock.system_time())
+            .map_err(|e| Error::Config {
+                path,
+                reason: e.to_string(),
+            })
+    }
+
+    /// The previous key and salt, when a rotation's window has not ended
+    /// at sandbox time `now`.
+    pub(crate) fn previous(&self, now: SystemTime) -> Result<Option<Previous>, Error> {
         let path = self.file(ROTATION_JSON);
         if !path.exists() {
             return Ok(None);
@@ -135,7 +158,7 @@ impl SandboxDir {
             reason: e.to_string(),
         })?;
         let not_after = UNIX_EPOCH + Duration::from_millis(file.not_after_ms);
-        if SystemTime::now() > not_after {
+        if now > not_after {
             return Ok(None);
         }
         let key = crate::keys::load_private(&self.file(PREVIOUS_ET_PRIVATE_PEM))?;
@@ -194,5 +217,35 @@ impl Keys {
             previous_salt = Some(previous.salt);
         }
         Keys { et, previous_salt }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::InitOptions;
+
+    #[test]
+    fn a_rotations_window_ends_at_its_sandbox_time_whatever_the_real_time() {
+        let tmp = tempfile::tempdir().expect("a directory");
+        let options = InitOptions {
+            bits: 1024,
+            ..InitOptions::default()
+        };
+        SandboxDir::init(tmp.path(), &options).expect("a sandbox");
+        let dir = SandboxDir::new(tmp.path());
+        // A sandbox clock ahead of real time (2033), as after an advance;
+        // whole seconds, as `rotation.json` keeps milliseconds.
+        let now = UNIX_EPOCH + Duration::from_secs(2_000_000_000);
+        let window = Duration::from_secs(3_600);
+        let rotated = dir.rotate_files(window, now).expect("rotated");
+        assert_eq!(rotated.not_after, now + window);
+        let second = Duration::from_secs(1);
+        let before = dir.previous(rotated.not_after - second).expect("read");
+        let previous = before.expect("accepted before the window ends");
+        assert_eq!(previous.key.not_after, Some(rotated.not_after));
+        assert_eq!(previous.salt.not_after, Some(rotated.not_after));
+        let after = dir.previous(rotated.not_after + second).expect("read");
+        assert!(after.is_none(), "the window ended");
     }
 }

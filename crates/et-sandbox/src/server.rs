@@ -350,11 +350,11 @@ fn admin(app: &App, parsed: Result<AdminAction, AdminParseError>) -> Reply {
             &serde_json::json!({ "now": beijing_datetime(now) }),
         ),
         Err(AdminError::Refused(r)) => admin_error(&r),
-        Err(AdminError::NoNotification(id)) => not_found(&format!("no notification {id}")),
-        Err(AdminError::Clock(e)) => text(StatusCode::BAD_REQUEST, e.to_string()),
-        Err(AdminError::Fault(e)) => text(StatusCode::BAD_REQUEST, e.to_string()),
-        Err(AdminError::NoSuchRule) => {
-            not_found("no such fault rule (a `next` rule may have been used up)")
+        Err(e @ (AdminError::NoNotification(_) | AdminError::NoSuchRule)) => {
+            not_found(&e.to_string())
+        }
+        Err(e @ (AdminError::Clock(_) | AdminError::Fault(_))) => {
+            text(StatusCode::BAD_REQUEST, e.to_string())
         }
     }
 }

@@ -31,7 +31,8 @@ async fn refused_untyped<Op: Operation>(
         .expect("builds");
     let (_, body) = post(&sb.endpoint_url(), req.body.clone(), Some(CONTENT_TYPE)).await;
     refused(
-        m.open::<Op>(&req, &body).map(|r| r.items),
+        m.open::<Op>(&req, &body, SystemTime::now())
+            .map(|r| r.items),
         SandboxCode::InvalidPayload,
     )
 }

@@ -62,7 +62,7 @@ async fn every_decryption_failure_is_one_code_and_one_message() {
             Some(CONTENT_TYPE),
         )
         .await;
-        match m.open_untyped(Some(&built), &reply) {
+        match m.open_untyped(Some(&built), &reply, SystemTime::now()) {
             Err(et_proto::Error::Api {
                 code,
                 message,

@@ -48,7 +48,7 @@ async fn the_demos_request_gets_a_verified_list() {
     let (status, body) = post(&sb.endpoint_url(), req.body.clone(), None).await;
     assert_eq!(status, 200);
     let reply = m
-        .open::<GetInstitutions>(&req, &body)
+        .open::<GetInstitutions>(&req, &body, SystemTime::now())
         .expect("a verified list");
     assert_eq!(
         reply.items.len(),
@@ -354,7 +354,8 @@ async fn jump_pages_refuse_unknown_tokens_and_oversized_forms() {
         .expect("builds");
     let (_, body) = post(&sb.endpoint_url(), req.body.clone(), Some(CONTENT_TYPE)).await;
     let message = refused(
-        m.open::<JumpPlaceOrder>(&req, &body).map(|r| r.items),
+        m.open::<JumpPlaceOrder>(&req, &body, SystemTime::now())
+            .map(|r| r.items),
         SandboxCode::InvalidPayload,
     );
     assert!(message.contains("name_ch"), "{message}");

@@ -28,7 +28,9 @@ async fn create(
     };
     let req = m.build(&op, SystemTime::now()).expect("builds");
     let (_, body) = post(&sb.endpoint_url(), req.body.clone(), Some(CONTENT_TYPE)).await;
-    m.open::<CreateOrder>(&req, &body).expect("created").items[0]
+    m.open::<CreateOrder>(&req, &body, SystemTime::now())
+        .expect("created")
+        .items[0]
         .order_id
         .clone()
 }
@@ -65,7 +67,11 @@ async fn whole_lifecycle_with_notifications() {
     };
     let req = m.build(&op, SystemTime::now()).expect("builds");
     let (_, body) = post(&sb.endpoint_url(), req.body.clone(), Some(CONTENT_TYPE)).await;
-    let pay_url = m.open::<GetPayUrl>(&req, &body).expect("pay url").items[0].pay_config_list[0]
+    let pay_url = m
+        .open::<GetPayUrl>(&req, &body, SystemTime::now())
+        .expect("pay url")
+        .items[0]
+        .pay_config_list[0]
         .pay_url
         .clone();
 
@@ -119,7 +125,8 @@ async fn whole_lifecycle_with_notifications() {
     };
     let req = m.build(&refund, SystemTime::now()).expect("builds");
     let (_, body) = post(&sb.endpoint_url(), req.body.clone(), Some(CONTENT_TYPE)).await;
-    m.open::<ApplyRefund>(&req, &body).expect("refund accepted");
+    m.open::<ApplyRefund>(&req, &body, SystemTime::now())
+        .expect("refund accepted");
     sb.refund_result(&id, true).expect("refund succeeds");
 
     let req = m
@@ -130,7 +137,9 @@ async fn whole_lifecycle_with_notifications() {
         !String::from_utf8_lossy(&body).contains("\"aeskey\":\"\""),
         "query results are encrypted"
     );
-    let info = m.open::<QueryOrders>(&req, &body).expect("query");
+    let info = m
+        .open::<QueryOrders>(&req, &body, SystemTime::now())
+        .expect("query");
     assert_eq!(info.items[0].order_status, OrderStatus::Refunded);
 
     // 6 status changes (1, 2, 3, 4, -3, -2), the voucher and the refund result.
@@ -337,7 +346,8 @@ async fn without_a_status_url_everything_but_payment_goes_to_notify_url() {
     };
     let req = m.build(&op, SystemTime::now()).expect("builds");
     let (_, body) = post(&sb.endpoint_url(), req.body.clone(), Some(CONTENT_TYPE)).await;
-    m.open::<GetPayUrl>(&req, &body).expect("pay url");
+    m.open::<GetPayUrl>(&req, &body, SystemTime::now())
+        .expect("pay url");
     sb.pay(&id).expect("pay");
     sb.remit(&id).expect("remit");
     sb.receive(&id).expect("receive");
@@ -350,7 +360,8 @@ async fn without_a_status_url_everything_but_payment_goes_to_notify_url() {
     };
     let req = m.build(&refund, SystemTime::now()).expect("builds");
     let (_, body) = post(&sb.endpoint_url(), req.body.clone(), Some(CONTENT_TYPE)).await;
-    m.open::<ApplyRefund>(&req, &body).expect("refund accepted");
+    m.open::<ApplyRefund>(&req, &body, SystemTime::now())
+        .expect("refund accepted");
     sb.refund_result(&id, false).expect("refund fails");
     let routes: Vec<(String, String)> = sb
         .notifications(Some(&id))
@@ -565,7 +576,7 @@ async fn a_wrong_refund_result_reply_is_a_failed_delivery_saying_why() {
         async move {
             let body = req.into_body();
             let right = NotificationVerifier::new(et_testkit::SALT, NotifySignRule::V2)
-                .verify_owned(None, &body)
+                .verify_owned(None, &body, SystemTime::now())
                 .map(|n| n.acknowledgement().to_vec())
                 .unwrap_or_default();
             let is_refund = String::from_utf8_lossy(&body).contains("refund_result");
@@ -597,7 +608,8 @@ async fn a_wrong_refund_result_reply_is_a_failed_delivery_saying_why() {
     };
     let req = m.build(&refund, SystemTime::now()).expect("builds");
     let (_, body) = post(&sb.endpoint_url(), req.body.clone(), Some(CONTENT_TYPE)).await;
-    m.open::<ApplyRefund>(&req, &body).expect("refund accepted");
+    m.open::<ApplyRefund>(&req, &body, SystemTime::now())
+        .expect("refund accepted");
     sb.refund_result(&id, true).expect("refund succeeds");
     let refund_note = sb
         .notifications(Some(&id))

@@ -337,7 +337,7 @@ async fn played_notifications_are_posted_as_the_profile_says() {
         );
         let n = m
             .notification_verifier()
-            .verify_owned(content_type.as_deref(), &body)
+            .verify_owned(content_type.as_deref(), &body, std::time::SystemTime::now())
             .expect("verifies");
         assert_eq!(n.matched_rule(), et_proto::MatchedRule::V1Printed);
     }

@@ -157,7 +157,7 @@ async fn refuses_a_bad_signature_and_a_wrong_key() {
         .expect("builds");
     let (_, body) = post(&sb.endpoint_url(), req.body.clone(), Some(CONTENT_TYPE)).await;
     refused(
-        m.open::<CreateOrder>(&req, &body),
+        m.open::<CreateOrder>(&req, &body, SystemTime::now()),
         SandboxCode::DecryptionFailed,
     );
     sb.shutdown().await;
@@ -180,7 +180,10 @@ async fn refuses_malformed_envelopes_and_unknown_merchants_with_signed_responses
         text.contains("\"aeskey\":\"\"") && text.contains("\"sensitive_data\":\"\""),
         "{text}"
     );
-    refused(m.open_untyped(None, &reply), SandboxCode::MalformedBody);
+    refused(
+        m.open_untyped(None, &reply, SystemTime::now()),
+        SandboxCode::MalformedBody,
+    );
     let mut stranger = m
         .build(&GetPayUrl::new("ET1"), SystemTime::now())
         .expect("builds");
@@ -205,7 +208,7 @@ async fn garbage_that_is_not_an_envelope_is_refused_unsigned_without_rsa() {
         assert_eq!(status, 200);
         let text = String::from_utf8_lossy(&reply).into_owned();
         assert!(!text.contains("\"sign\""), "no signature: {text}");
-        match m.open_untyped(None, &reply) {
+        match m.open_untyped(None, &reply, SystemTime::now()) {
             Err(et_proto::Error::Api {
                 code,
                 authenticated: false,
@@ -423,7 +426,7 @@ async fn accepts_an_et_demo_shaped_request() {
     let (status, body) = post(&sb.endpoint_url(), req.body.clone(), None).await;
     assert_eq!(status, 200);
     let reply = demo
-        .open::<GetPayUrl>(&req, &body)
+        .open::<GetPayUrl>(&req, &body, SystemTime::now())
         .expect("accepted and verified");
     assert_eq!(reply.items[0].pay_config_list[0].pay_url, sb.pay_url(&id));
     sb.shutdown().await;

@@ -60,7 +60,7 @@ async fn send<Op: et_model::Operation>(
     let request = m.build(op, std::time::SystemTime::now()).expect("builds");
     let (status, body) = post(&sb.endpoint_url(), request.body.clone(), Some(CONTENT_TYPE)).await;
     assert_eq!(status, 200);
-    let opened = m.open::<Op>(&request, &body);
+    let opened = m.open::<Op>(&request, &body, std::time::SystemTime::now());
     (request, opened)
 }
 
@@ -74,7 +74,7 @@ fn last_notification(hook: &Receiver, m: &Merchant) -> Result<String, et_proto::
 fn notification(hook: &Receiver, index: usize, m: &Merchant) -> Result<String, et_proto::Error> {
     let (content_type, body) = hook.received().swap_remove(index);
     m.notification_verifier()
-        .verify_owned(content_type.as_deref(), &body)
+        .verify_owned(content_type.as_deref(), &body, std::time::SystemTime::now())
         .map(|n| n.verified_by().to_string())
 }
 

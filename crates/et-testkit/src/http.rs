@@ -276,7 +276,7 @@ impl Receiver {
             .iter()
             .map(|(ct, body)| {
                 verifier
-                    .verify_owned(ct.as_deref(), body)
+                    .verify_owned(ct.as_deref(), body, std::time::SystemTime::now())
                     .expect("notification verifies")
                     .notification()
                     .clone()
@@ -288,7 +288,7 @@ impl Receiver {
 /// What a merchant with salt [`SALT`](crate::SALT) answers to `body`.
 fn acknowledgement(content_type: Option<&str>, body: &[u8]) -> Vec<u8> {
     NotificationVerifier::new(crate::SALT, NotifySignRule::V1Compat)
-        .verify_owned(content_type, body)
+        .verify_owned(content_type, body, std::time::SystemTime::now())
         .map_or_else(|_| ACK_OK.to_vec(), |n| n.acknowledgement().to_vec())
 }
 

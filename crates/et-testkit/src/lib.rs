@@ -242,7 +242,7 @@ impl Parties {
     /// ET opens a request the merchant built (a step that must succeed).
     pub fn et_open(&self, request: &BuiltRequest) -> OpenedRequest {
         self.et
-            .open_request(&request.body, self.lookup())
+            .open_request(&request.body, self.lookup(), SystemTime::now())
             .expect("ET opens the request")
     }
 

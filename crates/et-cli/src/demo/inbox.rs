@@ -9,10 +9,12 @@ use std::time::SystemTime;
 use et_inbox::{Inbox, InboxConfig, Reconciler, ReconcilerConfig, Source, SqliteStore};
 use et_model::{CountryCode, CreateOrder, CurrencyCode, OrderStatus};
 use et_proto::VerifiedNotification;
+use et_sandbox::Event;
 
 use super::report::StepError;
 use super::runner::Runner;
 use super::setup::Env;
+use super::steps;
 
 /// The demo's inbox: a SQLite file in the demo's state directory.
 pub(super) type DemoInbox = Inbox<SqliteStore>;
@@ -108,12 +110,7 @@ async fn reconcile(env: &Env, inbox: &DemoInbox) -> Result<((), String), StepErr
         .map(|o| o.order_id.clone())
         .ok_or_else(|| StepError::Unexpected("the reply holds no order".to_owned()))?;
     inbox.track_order(&order_id).await?;
-    env.sandbox
-        .pay(&order_id)
-        .map_err(|source| StepError::Refused {
-            action: "pay",
-            source,
-        })?;
+    steps::et_step(env, &order_id, Event::Pay)?;
     let reconciler = Reconciler::new(
         inbox.clone(),
         env.client.clone(),

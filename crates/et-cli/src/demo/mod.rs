@@ -7,7 +7,8 @@
 //! run in `jump`), each one step (module `steps`). The merchant acts
 //! through et-http's `Client`, the student through a small browser on
 //! ET's pages (opening them, submitting their forms), ET through the
-//! sandbox's `RunningSandbox` methods; what a page shows is read from the
+//! sandbox's admin actions (`AdminAction`, as the dashboard and `et
+//! sandbox admin` name them); what a page shows is read from the
 //! sandbox's typed `OrderView`, never from the page's markup. The demo
 //! waits (bounded) for each notification (module `arrivals`). Each step
 //! becomes a [`Step`] (module `report`); the run passes only if every step

@@ -69,12 +69,19 @@ pub enum StepError {
     Task(tokio::task::JoinError),
     /// The sandbox failed (creating its state, starting).
     Sandbox(et_sandbox::Error),
-    /// The sandbox refused to act on, or to show, the order.
+    /// The sandbox refused to show the order or its notifications.
     Refused {
-        /// What was asked of it, e.g. `remit`.
+        /// What was asked of it, e.g. `show`.
         action: &'static str,
         /// The sandbox's refusal.
         source: et_sandbox::Refusal,
+    },
+    /// The sandbox refused ET's step on the order (an [`et_sandbox::AdminAction`]).
+    EtStep {
+        /// The step's admin name, e.g. `remit`.
+        step: &'static str,
+        /// Why it was not carried out.
+        source: et_sandbox::AdminError,
     },
     /// The merchant's client could not be made from the sandbox's state directory.
     Merchant(Box<dyn Error + Send + Sync>),
@@ -108,6 +115,7 @@ impl fmt::Display for StepError {
             StepError::Task(e) => write!(f, "a task of the demo failed: {e}"),
             StepError::Sandbox(e) => write!(f, "sandbox: {e}"),
             StepError::Refused { action, source } => write!(f, "sandbox {action}: {source}"),
+            StepError::EtStep { step, source } => write!(f, "sandbox {step}: {source}"),
             StepError::Merchant(e) => write!(f, "the sandbox's merchant: {e}"),
             StepError::Call(e) => e.fmt(f),
             StepError::Web(e) => e.fmt(f),
@@ -132,6 +140,7 @@ impl Error for StepError {
             StepError::Task(e) => Some(e),
             StepError::Sandbox(e) => Some(e),
             StepError::Refused { source, .. } => Some(source),
+            StepError::EtStep { source, .. } => Some(source),
             StepError::Merchant(e) => Some(e.as_ref()),
             StepError::Call(e) => Some(e),
             StepError::Web(e) => Some(e),

@@ -2,7 +2,7 @@
 //! what each one does.
 
 use et_model::OrderStatus;
-use et_sandbox::{OrderView, Refusal, RunningSandbox};
+use et_sandbox::Event;
 
 use super::report::StepError;
 use super::runner::Runner;
@@ -30,8 +30,9 @@ pub(super) enum Action {
     PaymentNotification,
     /// The status-change notification to this status arrives, verified.
     Status(OrderStatus),
-    /// ET acts on the order in the sandbox, then notifies the status change.
-    Et(EtAction),
+    /// ET takes this step of [`et_sandbox::AdminAction::ORDER_STEPS`] on
+    /// the order in the sandbox (its notification is a later step's).
+    Et(Event),
     /// The remittance-voucher notification arrives, verified.
     RemittanceVoucher,
     /// The voucher's address serves a PDF.
@@ -53,45 +54,6 @@ pub(super) enum Action {
     PlaceJumpOrder,
 }
 
-/// What ET does to an order in the sandbox, through its methods.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum EtAction {
-    /// ET starts remitting (1 → 2).
-    Remit,
-    /// ET has remitted (2 → 3); sends the remittance voucher.
-    Receive,
-    /// The recipient received the funds (3 → 4).
-    Complete,
-}
-
-impl EtAction {
-    fn perform(self, sandbox: &RunningSandbox, order_id: &str) -> Result<OrderView, Refusal> {
-        match self {
-            EtAction::Remit => sandbox.remit(order_id),
-            EtAction::Receive => sandbox.receive(order_id),
-            EtAction::Complete => sandbox.complete(order_id),
-        }
-    }
-
-    /// The action's name, as the sandbox's admin routes spell it.
-    fn name(self) -> &'static str {
-        match self {
-            EtAction::Remit => "remit",
-            EtAction::Receive => "receive",
-            EtAction::Complete => "complete",
-        }
-    }
-
-    /// The status the action moves the order to.
-    fn status(self) -> OrderStatus {
-        match self {
-            EtAction::Remit => OrderStatus::Remitting,
-            EtAction::Receive => OrderStatus::AwaitingReceipt,
-            EtAction::Complete => OrderStatus::Completed,
-        }
-    }
-}
-
 /// One order's whole life.
 pub(super) const LIFECYCLE: &[Action] = &[
     Action::LookUpInstitution,
@@ -102,11 +64,14 @@ pub(super) const LIFECYCLE: &[Action] = &[
     Action::Pay,
     Action::PaymentNotification,
     Action::Status(OrderStatus::Paid),
-    Action::Et(EtAction::Remit),
-    Action::Et(EtAction::Receive),
+    Action::Et(Event::Remit),
+    Action::Status(OrderStatus::Remitting),
+    Action::Et(Event::Receive),
+    Action::Status(OrderStatus::AwaitingReceipt),
     Action::RemittanceVoucher,
     Action::DownloadVoucher,
-    Action::Et(EtAction::Complete),
+    Action::Et(Event::Complete),
+    Action::Status(OrderStatus::Completed),
     Action::QueryOrder(OrderStatus::Completed),
     Action::ApplyRefund,
     Action::Status(OrderStatus::Refunding),
@@ -162,7 +127,8 @@ impl Action {
             Action::Pay => "pay on checkout page",
             Action::PaymentNotification => "payment notification",
             Action::Status(status) => status_step(status),
-            Action::Et(action) => status_step(action.status()),
+            // ET's steps are named as the sandbox's admin actions name them.
+            Action::Et(event) => event.name(),
             Action::RemittanceVoucher => "remittance voucher",
             Action::DownloadVoucher => "download voucher PDF",
             Action::QueryOrder(_) => "query order",
@@ -200,16 +166,14 @@ impl Action {
             Action::Pay => steps::pay(env, p).await,
             Action::PaymentNotification => steps::payment_notification(env, p.order_id()?).await,
             Action::Status(status) => env.arrivals.status(p.order_id()?, status).await,
-            Action::Et(action) => {
-                let order_id = p.order_id()?;
+            Action::Et(event) => {
                 env.arrivals.mark();
-                action
-                    .perform(&env.sandbox, order_id)
-                    .map_err(|source| StepError::Refused {
-                        action: action.name(),
-                        source,
-                    })?;
-                env.arrivals.status(order_id, action.status()).await
+                let order = steps::et_step(env, p.order_id()?, event)?;
+                Ok(format!(
+                    "order now {} ({})",
+                    order.status.code(),
+                    order.status
+                ))
             }
             Action::RemittanceVoucher => {
                 let (url, detail) = steps::remittance_voucher(env, p.order_id()?).await?;
@@ -243,5 +207,28 @@ fn status_step(status: OrderStatus) -> &'static str {
         OrderStatus::Refunding => "status → refunding",
         OrderStatus::Refunded => "status → refunded",
         _ => "status change",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use et_sandbox::AdminAction;
+
+    use super::*;
+
+    #[test]
+    fn each_et_step_of_the_scripts_is_the_admin_order_step_its_name_says() {
+        let mut steps = 0;
+        for script in [LIFECYCLE, jump::SCRIPT] {
+            for &action in script {
+                if let Action::Et(event) = action {
+                    steps += 1;
+                    let named = AdminAction::on_order("ET1", action.name()).expect("a step");
+                    let order_id = "ET1".to_owned();
+                    assert_eq!(named, AdminAction::OrderStep { order_id, event });
+                }
+            }
+        }
+        assert!(steps >= 3, "remit, receive and complete at least");
     }
 }

@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use et_http::{Client, Endpoint, WebhookReceiver};
 use et_proto::{NotificationVerifier, VerifiedNotification};
-use et_sandbox::{InitOptions, RunningSandbox, SandboxConfig, SandboxDir};
+use et_sandbox::{InitOptions, RunningSandbox, SandboxConfig, SandboxDir, SandboxMerchant};
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
@@ -150,10 +150,15 @@ fn merchant_client(
     merchant_key: Option<et_crypto::SharedKey>,
 ) -> Result<Client, StepError> {
     let merchant = |e: Box<dyn std::error::Error + Send + Sync>| StepError::Merchant(e);
-    let credentials =
-        merchant_dir::credentials(state, merchant_key).map_err(|e| merchant(e.into()))?;
+    let SandboxMerchant {
+        credentials,
+        profile,
+        ..
+    } = match merchant_key {
+        Some(key) => SandboxMerchant::load_with_key(state, key),
+        None => SandboxMerchant::load(state),
+    }?;
     let endpoint = Endpoint::parse(endpoint).map_err(|e| merchant(e.into()))?;
-    let profile = SandboxDir::new(state).profile()?;
     let mut transport = et_http::TransportConfig::default();
     if let Some(root) = root {
         transport

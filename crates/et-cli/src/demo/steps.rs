@@ -7,7 +7,7 @@ use et_model::{
     ApplyRefund, AttachmentType, CountryCode, CreateOrder, CurrencyCode, GetInstitutions,
     GetPayUrl, Notification, OrderStatus, PayResult, QueryOrders, RefundResult, UploadAttachment,
 };
-use et_sandbox::OrderView;
+use et_sandbox::{AdminAction, AdminAnswer, Event, OrderView};
 
 use super::report::StepError;
 use super::script::{earlier, Progress};
@@ -25,6 +25,21 @@ pub(super) fn sandbox_order(env: &Env, order_id: &str) -> Result<OrderView, Step
             source,
         })?
         .ok_or_else(|| StepError::Unexpected(format!("the sandbox has no order {order_id}")))
+}
+
+/// ET takes step `event` on the order in the sandbox, through the admin
+/// vocabulary the dashboard and `et sandbox admin` use: the order after it.
+pub(super) fn et_step(env: &Env, order_id: &str, event: Event) -> Result<OrderView, StepError> {
+    let action = AdminAction::OrderStep {
+        order_id: order_id.to_owned(),
+        event,
+    };
+    let name = action.name();
+    match env.sandbox.act(action) {
+        Ok(AdminAnswer::Order(order)) => Ok(order),
+        Ok(other) => Err(StepError::Unexpected(format!("{name} answered {other:?}"))),
+        Err(source) => Err(StepError::EtStep { step: name, source }),
+    }
 }
 
 /// What the checkout page asks the student to pay.
@@ -142,12 +157,7 @@ pub(super) async fn download_voucher(env: &Env, url: &str) -> Result<String, Ste
 /// ET decides the refund (granted); its verified result notification.
 pub(super) async fn refund_result(env: &mut Env, order_id: &str) -> Result<String, StepError> {
     env.arrivals.mark();
-    env.sandbox
-        .refund_result(order_id, true)
-        .map_err(|source| StepError::Refused {
-            action: "refund-result",
-            source,
-        })?;
+    et_step(env, order_id, Event::RefundResult { success: true })?;
     let (n, after) = env
         .arrivals
         .wait(

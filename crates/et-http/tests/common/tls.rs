@@ -49,7 +49,7 @@ pub(crate) fn answer(
     body: &[u8],
 ) -> Result<Vec<u8>, String> {
     let opened = et
-        .open_request(body, |_, _| Some(key.clone()))
+        .open_request(body, |_, _| Some(key.clone()), std::time::SystemTime::now())
         .map_err(|e| e.to_string())?;
     if opened.operation::<GetRate>().ok() != Some(op()) {
         return Err("unexpected operation".into());

@@ -110,7 +110,7 @@ pub(crate) async fn send_built<Op: Operation>(
 ) -> Result<Vec<Op::Output>, et_proto::Error> {
     let (status, body) = post(&sb.endpoint_url(), req.body.clone(), Some(CONTENT_TYPE)).await;
     assert_eq!(status, 200);
-    m.open::<Op>(req, &body).map(|r| r.items)
+    m.open::<Op>(req, &body, SystemTime::now()).map(|r| r.items)
 }
 
 /// The refusal is signed by ET and carries `code`; returns its message.
