@@ -371,20 +371,31 @@ pub(crate) struct RequestBuildArgs {
     /// Sub-merchant number issued by ET.
     #[arg(long)]
     pub sub_merchant_number: String,
-    /// The merchant's private key (PEM, DER or bare Base64), or a key on a
-    /// PKCS#11 token: `pkcs11:token=…;object=…?module-path=…` (RFC 7512; PIN
-    /// from `pin-value`, `pin-source` or ET_PKCS11_PIN).
-    #[arg(long, value_name = "PEM")]
-    pub merchant_key: PathBuf,
-    /// ET's public key (PEM, DER or bare Base64).
-    #[arg(long, value_name = "PEM")]
-    pub et_public_key: PathBuf,
+    /// The keys.
+    #[command(flatten)]
+    pub keys: KeyPairArgs,
     /// The payloads.
     #[command(flatten)]
     pub payloads: PayloadArgs,
     /// Profile choices.
     #[command(flatten)]
     pub profile: EnvelopeProfileArgs,
+}
+
+/// `--merchant-key` and `--et-public-key`, shared by `et request build`,
+/// `et response open` and `et replay`.
+#[derive(Debug, Args)]
+pub(crate) struct KeyPairArgs {
+    /// The merchant's private key (signs requests, decrypts `aeskey`): PEM,
+    /// DER or bare Base64, or a key on a PKCS#11 token:
+    /// `pkcs11:token=…;object=…?module-path=…` (RFC 7512; PIN from
+    /// `pin-value`, `pin-source` or ET_PKCS11_PIN).
+    #[arg(long, value_name = "PEM")]
+    pub merchant_key: PathBuf,
+    /// ET's public key (encrypts `aeskey`, verifies `sign`): PEM, DER or
+    /// bare Base64.
+    #[arg(long, value_name = "PEM")]
+    pub et_public_key: PathBuf,
 }
 
 /// `--data`, `--sensitive` and `--no-validate`, shared by `et request build` and `et call`.
@@ -413,13 +424,9 @@ pub(crate) enum ResponseCommand {
 /// `et response open`.
 #[derive(Debug, Args)]
 pub(crate) struct ResponseOpenArgs {
-    /// The merchant's private key (decrypts `aeskey`): a key file or a
-    /// `pkcs11:` URI (RFC 7512).
-    #[arg(long, value_name = "PEM")]
-    pub merchant_key: PathBuf,
-    /// ET's public key (verifies `sign`).
-    #[arg(long, value_name = "PEM")]
-    pub et_public_key: PathBuf,
+    /// The keys.
+    #[command(flatten)]
+    pub keys: KeyPairArgs,
     /// The response body (default or `-`: stdin).
     #[arg(value_name = "FILE")]
     pub file: Option<PathBuf>,
@@ -592,13 +599,9 @@ pub(crate) struct ReplayArgs {
     /// A directory `et record` wrote.
     #[arg(value_name = "DIR")]
     pub dir: PathBuf,
-    /// The merchant's private key (decrypts `aeskey`): a key file or a
-    /// `pkcs11:` URI (RFC 7512).
-    #[arg(long, value_name = "PEM")]
-    pub merchant_key: PathBuf,
-    /// ET's public key (verifies `sign`).
-    #[arg(long, value_name = "PEM")]
-    pub et_public_key: PathBuf,
+    /// The keys.
+    #[command(flatten)]
+    pub keys: KeyPairArgs,
     /// Profile choices.
     #[command(flatten)]
     pub profile: ReplyProfileArgs,
@@ -665,52 +668,54 @@ pub(crate) struct DemoArgs {
     pub merchant_key: Option<PathBuf>,
 }
 
-/// The Profile's choices (see `et_proto::Profile`), every one: `et profile
-/// show` and `et profile detect`. The other commands take the groups that
-/// change what they do ([`EnvelopeProfileArgs`], [`ReplyProfileArgs`],
-/// [`NotifyProfileArgs`]); each option overrides the profile file's (or the
-/// default's) value.
-#[derive(Debug, Clone, Args)]
-pub(crate) struct ProfileArgs {
-    #[command(flatten)]
-    pub file: ProfileFileArg,
-    #[command(flatten)]
-    pub reply: ReplyOptions,
-    #[command(flatten)]
-    pub request: RequestOptions,
-    #[command(flatten)]
-    pub notify: NotifyOptions,
+/// Declares a command's profile options: `--profile FILE`, then the option
+/// groups that change what the command does, each laid over the profile in
+/// turn (they set different settings).
+macro_rules! profile_args {
+    ($($(#[$doc:meta])* $name:ident { $($group:ident: $ty:ty),+ })*) => {
+        $(
+            $(#[$doc])*
+            #[derive(Debug, Clone, Args)]
+            pub(crate) struct $name {
+                #[command(flatten)]
+                pub file: ProfileFileArg,
+                $(
+                    #[command(flatten)]
+                    pub $group: $ty,
+                )+
+            }
+
+            impl crate::profile::ProfileOptions for $name {
+                fn file(&self) -> &ProfileFileArg {
+                    &self.file
+                }
+                fn apply(&self, profile: et_proto::Profile) -> et_proto::Profile {
+                    $(let profile = self.$group.apply(profile);)+
+                    profile
+                }
+            }
+        )*
+    };
 }
 
-/// The profile options of a command that builds requests and opens
-/// replies (`request build`, `call`, `institutions search`).
-#[derive(Debug, Clone, Args)]
-pub(crate) struct EnvelopeProfileArgs {
-    #[command(flatten)]
-    pub file: ProfileFileArg,
-    #[command(flatten)]
-    pub reply: ReplyOptions,
-    #[command(flatten)]
-    pub request: RequestOptions,
-}
+profile_args! {
+    /// The Profile's choices (see `et_proto::Profile`), every one: `et profile
+    /// show` and `et profile detect`. The other commands take the groups that
+    /// change what they do ([`EnvelopeProfileArgs`], [`ReplyProfileArgs`],
+    /// [`NotifyProfileArgs`]); each option overrides the profile file's (or the
+    /// default's) value.
+    ProfileArgs { reply: ReplyOptions, request: RequestOptions, notify: NotifyOptions }
 
-/// The profile options of a command that only opens replies (`response
-/// open`, `replay`).
-#[derive(Debug, Clone, Args)]
-pub(crate) struct ReplyProfileArgs {
-    #[command(flatten)]
-    pub file: ProfileFileArg,
-    #[command(flatten)]
-    pub reply: ReplyOptions,
-}
+    /// The profile options of a command that builds requests and opens
+    /// replies (`request build`, `call`, `institutions search`).
+    EnvelopeProfileArgs { reply: ReplyOptions, request: RequestOptions }
 
-/// The profile options of the notification commands.
-#[derive(Debug, Clone, Args)]
-pub(crate) struct NotifyProfileArgs {
-    #[command(flatten)]
-    pub file: ProfileFileArg,
-    #[command(flatten)]
-    pub notify: NotifyOptions,
+    /// The profile options of a command that only opens replies (`response
+    /// open`, `replay`).
+    ReplyProfileArgs { reply: ReplyOptions }
+
+    /// The profile options of the notification commands.
+    NotifyProfileArgs { notify: NotifyOptions }
 }
 
 /// `--profile FILE`.

@@ -8,7 +8,6 @@ use std::time::SystemTime;
 use crate::cli::{PayloadArgs, RequestBuildArgs, ResponseOpenArgs};
 use crate::error::{verified_refusal, CliResult, Failure};
 use crate::input::{read_input_or_stdin, read_json_object, Input};
-use crate::keys::{load_private, load_public};
 use crate::profile::ProfileOptions;
 
 /// `et request build`: print the signed, encrypted envelope.
@@ -16,11 +15,12 @@ pub(crate) fn build(args: &RequestBuildArgs) -> CliResult {
     let profile = args.profile.to_profile()?;
     let server_type = ServerType::from_code(&args.server_type);
     let payloads = read_payloads(&args.payloads, &profile, &server_type)?;
+    let (merchant_key, et_public) = args.keys.load()?;
     let credentials = Credentials::new(
         &args.merchant_number,
         &args.sub_merchant_number,
-        load_private(&args.merchant_key)?,
-        load_public(&args.et_public_key)?,
+        merchant_key,
+        et_public,
         "",
     );
     let built = Merchant::new(credentials, profile)
@@ -81,10 +81,7 @@ pub(crate) fn read_payloads(
 /// code is [`print_opened`]'s, the same as `et call`'s.
 pub(crate) fn open(args: &ResponseOpenArgs) -> CliResult {
     let body = read_input_or_stdin(args.file.as_deref(), Input::Response)?;
-    let (merchant_key, et_public) = (
-        load_private(&args.merchant_key)?,
-        load_public(&args.et_public_key)?,
-    );
+    let (merchant_key, et_public) = args.keys.load()?;
     let profile = args.profile.to_profile()?;
     let credentials = Credentials::new("", "", merchant_key.clone(), et_public.clone(), "");
     let merchant = Merchant::new(credentials, profile.clone());

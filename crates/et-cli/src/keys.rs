@@ -7,7 +7,7 @@ use et_crypto::Pkcs11Uri;
 use et_crypto::{PrivateKey, PublicKey, SharedKey};
 use et_sandbox::files::{self, Existing};
 
-use crate::cli::KeygenArgs;
+use crate::cli::{KeyPairArgs, KeygenArgs};
 use crate::error::{CliResult, Failure};
 use crate::input::{read_input, Input};
 
@@ -105,6 +105,16 @@ fn load_token_key(_: &str) -> CliResult<PrivateKey> {
 /// Load a public key file (SPKI/PKCS#1 PEM, DER or bare Base64).
 pub(crate) fn load_public(path: &Path) -> CliResult<PublicKey> {
     PublicKey::load(&read_input(path, Input::Key)?).map_err(|e| key_failure(e, path))
+}
+
+impl KeyPairArgs {
+    /// The merchant's private key and ET's public key, loaded.
+    pub(crate) fn load(&self) -> CliResult<(SharedKey, PublicKey)> {
+        Ok((
+            load_private(&self.merchant_key)?,
+            load_public(&self.et_public_key)?,
+        ))
+    }
 }
 
 /// A key that does not load, named by its file; the other half of a pair

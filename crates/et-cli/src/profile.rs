@@ -6,8 +6,8 @@ use et_proto::detect::{self, Detected};
 use et_proto::Profile;
 
 use crate::cli::{
-    EnvelopeProfileArgs, NotifyOptions, NotifyProfileArgs, OrderServerTypeArg, ProfileArgs,
-    ProfileDetectArgs, ProfileFileArg, ReplyOptions, ReplyProfileArgs, RequestOptions,
+    NotifyOptions, OrderServerTypeArg, ProfileArgs, ProfileDetectArgs, ProfileFileArg,
+    ReplyOptions, RequestOptions,
 };
 use crate::error::{CliResult, Failure};
 use crate::input::{read_input_or_stdin, read_profile_file, read_salt_file, Input};
@@ -38,7 +38,7 @@ pub(crate) trait ProfileOptions {
 }
 
 impl ReplyOptions {
-    fn apply(&self, mut profile: Profile) -> Profile {
+    pub(crate) fn apply(&self, mut profile: Profile) -> Profile {
         set(&mut profile.sign_hash, self.sign_hash);
         set(&mut profile.key_padding, self.key_padding);
         set(&mut profile.sign_rule, self.sign_rule);
@@ -49,7 +49,7 @@ impl ReplyOptions {
 }
 
 impl RequestOptions {
-    fn apply(&self, mut profile: Profile) -> Profile {
+    pub(crate) fn apply(&self, mut profile: Profile) -> Profile {
         set(&mut profile.callback_process, self.callback_process);
         set(&mut profile.tuition_spelling, self.tuition_spelling);
         set(&mut profile.version, self.api_version.clone());
@@ -66,46 +66,9 @@ impl RequestOptions {
 }
 
 impl NotifyOptions {
-    fn apply(&self, mut profile: Profile) -> Profile {
+    pub(crate) fn apply(&self, mut profile: Profile) -> Profile {
         set(&mut profile.notify_sign_rule, self.notify_sign_rule);
         profile
-    }
-}
-
-impl ProfileOptions for ProfileArgs {
-    fn file(&self) -> &ProfileFileArg {
-        &self.file
-    }
-    fn apply(&self, profile: Profile) -> Profile {
-        self.notify
-            .apply(self.request.apply(self.reply.apply(profile)))
-    }
-}
-
-impl ProfileOptions for EnvelopeProfileArgs {
-    fn file(&self) -> &ProfileFileArg {
-        &self.file
-    }
-    fn apply(&self, profile: Profile) -> Profile {
-        self.request.apply(self.reply.apply(profile))
-    }
-}
-
-impl ProfileOptions for ReplyProfileArgs {
-    fn file(&self) -> &ProfileFileArg {
-        &self.file
-    }
-    fn apply(&self, profile: Profile) -> Profile {
-        self.reply.apply(profile)
-    }
-}
-
-impl ProfileOptions for NotifyProfileArgs {
-    fn file(&self) -> &ProfileFileArg {
-        &self.file
-    }
-    fn apply(&self, profile: Profile) -> Profile {
-        self.notify.apply(profile)
     }
 }
 
@@ -231,25 +194,29 @@ mod tests {
         );
     }
 
+    /// `et response open` with its required options.
+    const OPEN_REPLY: [&str; 7] = [
+        "et",
+        "response",
+        "open",
+        "--merchant-key",
+        "k",
+        "--et-public-key",
+        "k",
+    ];
+
+    /// `et notify verify` with its salt.
+    const VERIFY_NOTIFICATION: [&str; 5] = ["et", "notify", "verify", "--salt", "s"];
+
     #[test]
     fn every_searched_setting_is_an_option_a_hint_can_name() {
         use et_proto::SettingName;
-        let reply = [
-            "et",
-            "response",
-            "open",
-            "--merchant-key",
-            "k",
-            "--et-public-key",
-            "k",
-        ];
-        let notification = ["et", "notify", "verify", "--salt", "s"];
         for (command, setting) in [
-            (&reply[..], et_crypto::SignHash::SETTING),
-            (&reply[..], et_crypto::KeyPadding::SETTING),
-            (&reply[..], et_proto::SignRule::SETTING),
-            (&reply[..], et_proto::EmptySensitive::SETTING),
-            (&notification[..], et_proto::NotifySignRule::SETTING),
+            (&OPEN_REPLY[..], et_crypto::SignHash::SETTING),
+            (&OPEN_REPLY[..], et_crypto::KeyPadding::SETTING),
+            (&OPEN_REPLY[..], et_proto::SignRule::SETTING),
+            (&OPEN_REPLY[..], et_proto::EmptySensitive::SETTING),
+            (&VERIFY_NOTIFICATION[..], et_proto::NotifySignRule::SETTING),
         ] {
             let flag = format!("--{}", setting.replace('_', "-"));
             let mut args = command.to_vec();
@@ -268,26 +235,12 @@ mod tests {
             let message = Cli::try_parse_from(args).unwrap_err().to_string();
             message.contains("unexpected argument")
         };
-        assert!(refused(&[
-            "et",
-            "notify",
-            "verify",
-            "--salt",
-            "s",
-            "--sign-hash",
-            "sha1"
-        ]));
-        assert!(refused(&[
-            "et",
-            "response",
-            "open",
-            "--merchant-key",
-            "k",
-            "--et-public-key",
-            "k",
-            "--tuition-spelling",
-            "tuition",
-        ]));
+        assert!(refused(
+            &[&VERIFY_NOTIFICATION[..], &["--sign-hash", "sha1"]].concat()
+        ));
+        assert!(refused(
+            &[&OPEN_REPLY[..], &["--tuition-spelling", "tuition"]].concat()
+        ));
         assert!(refused(&[
             "et",
             "request",

@@ -11,7 +11,6 @@ use et_proto::{BuiltRequest, Credentials, Merchant, Message, UntypedObject};
 use crate::cli::ReplayArgs;
 use crate::error::{CliResult, Failure};
 use crate::input::{read_input, Input};
-use crate::keys::{load_private, load_public};
 use crate::profile::ProfileOptions;
 use crate::recording::{complete_exchanges, path, Meta, Part};
 
@@ -26,13 +25,8 @@ pub(crate) fn replay(args: &ReplayArgs) -> CliResult {
             args.dir.display()
         )));
     }
-    let credentials = Credentials::new(
-        "",
-        "",
-        load_private(&args.merchant_key)?,
-        load_public(&args.et_public_key)?,
-        "",
-    );
+    let (merchant_key, et_public) = args.keys.load()?;
+    let credentials = Credentials::new("", "", merchant_key, et_public, "");
     let merchant = Merchant::new(credentials, args.profile.to_profile()?);
     let mut failed = Vec::new();
     let (mut verified, mut skipped) = (0, 0);

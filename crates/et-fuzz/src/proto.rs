@@ -9,7 +9,7 @@
 use std::time::SystemTime;
 
 use et_crypto::{aes_cbc_encrypt, b64_encode, AesKey, Iv, PrivateKey};
-use et_model::{CreateOrder, QueryOrders, ServerType};
+use et_model::{CreateOrder, Operation, QueryOrders, ServerType};
 use et_proto::{
     read_notification_body, sign_notification, sign_string_with, v1_printed_string, Error, Message,
     OpenedRequest, SignRule, UntypedObject, UntypedValue, ValueKind, VerifiedNotification,
@@ -209,29 +209,47 @@ fn inspect(verified: &VerifiedNotification) {
 /// carry the same keys and the same payload, so they must be judged alike:
 /// sealing a payload never changes how it reads.
 pub fn open_response_unsealed(data: &[u8]) {
-    use et_proto::fuzzing::open_response;
-    unsealed(data, |body, key| {
-        macro_rules! open {
-            ($($(#[$doc:meta])* $method:ident: $op:ident => $output:ident,)*) => {
-                vec![$( open_response::<et_model::$op>(body, key).is_ok() ),*]
-            };
-        }
-        et_model::for_each_operation!(open)
-    });
+    unsealed(data, opens_as_each::<Responses>);
 }
 
 /// After the signature check, as a merchant's request on ET's side; input
 /// as for [`open_response_unsealed`].
 pub fn open_request_unsealed(data: &[u8]) {
-    use et_proto::fuzzing::open_request;
-    unsealed(data, |body, key| {
-        macro_rules! open {
-            ($($(#[$doc:meta])* $method:ident: $op:ident => $output:ident,)*) => {
-                vec![$( open_request::<et_model::$op>(body, key).is_ok() ),*]
-            };
-        }
-        et_model::for_each_operation!(open)
-    });
+    unsealed(data, opens_as_each::<Requests>);
+}
+
+/// One side's opener among et-proto's fuzzing entry points: whether `body`
+/// opens under `key` as operation `Op`.
+trait Opener {
+    fn opens<Op: Operation>(body: &[u8], key: &AesKey) -> bool;
+}
+
+/// ET's responses, as a merchant opens them.
+struct Responses;
+
+impl Opener for Responses {
+    fn opens<Op: Operation>(body: &[u8], key: &AesKey) -> bool {
+        et_proto::fuzzing::open_response::<Op>(body, key).is_ok()
+    }
+}
+
+/// Merchants' requests, as ET opens them.
+struct Requests;
+
+impl Opener for Requests {
+    fn opens<Op: Operation>(body: &[u8], key: &AesKey) -> bool {
+        et_proto::fuzzing::open_request::<Op>(body, key).is_ok()
+    }
+}
+
+/// Whether `body` opens under `key` as each operation, in the one list's order.
+fn opens_as_each<O: Opener>(body: &[u8], key: &AesKey) -> Vec<bool> {
+    macro_rules! open {
+        ($($(#[$doc:meta])* $method:ident: $op:ident => $output:ident,)*) => {
+            vec![$( O::opens::<et_model::$op>(body, key) ),*]
+        };
+    }
+    et_model::for_each_operation!(open)
 }
 
 /// `open` says, per operation, whether the body opened as it.

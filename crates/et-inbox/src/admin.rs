@@ -9,15 +9,19 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use rusqlite::{params, TransactionBehavior};
 
 use crate::event::{now_ms, unix_ms};
-use crate::postgres::now_ms as db_now_ms;
+use crate::postgres::{now_ms as db_now_ms, sorted_ids};
 use crate::state::state;
 use crate::{Counts, Error, PgStore, Source, SqliteStore, State, Store};
 
-/// The columns of a [`StoredEvent`], in the order [`stored_event`] reads.
-macro_rules! columns {
-    () => {
-        "id, dedup_key, source, order_id, fields, state, attempts, received_at,
-         available_at, claimed_until, last_error, done_at"
+/// The query reading the [`StoredEvent`]s `$filter` selects, their columns
+/// in the order [`stored_event`] reads.
+macro_rules! select_events {
+    ($filter:literal) => {
+        concat!(
+            "SELECT id, dedup_key, source, order_id, fields, state, attempts, received_at,
+             available_at, claimed_until, last_error, done_at FROM et_inbox_events ",
+            $filter
+        )
     };
 }
 
@@ -179,10 +183,8 @@ impl StoreAdmin for SqliteStore {
 
     async fn list(&self, state: State, after: i64, limit: u32) -> Result<Vec<StoredEvent>, Error> {
         self.blocking(move |conn| {
-            let mut stmt = conn.prepare(concat!(
-                "SELECT ",
-                columns!(),
-                " FROM et_inbox_events WHERE state = ?1 AND id > ?2 ORDER BY id LIMIT ?3"
+            let mut stmt = conn.prepare(select_events!(
+                "WHERE state = ?1 AND id > ?2 ORDER BY id LIMIT ?3"
             ))?;
             let mut rows = stmt.query(params![state, after, limit])?;
             let mut events = Vec::new();
@@ -196,11 +198,7 @@ impl StoreAdmin for SqliteStore {
 
     async fn event(&self, id: i64) -> Result<Option<StoredEvent>, Error> {
         self.blocking(move |conn| {
-            let mut stmt = conn.prepare(concat!(
-                "SELECT ",
-                columns!(),
-                " FROM et_inbox_events WHERE id = ?1"
-            ))?;
+            let mut stmt = conn.prepare(select_events!("WHERE id = ?1"))?;
             let mut rows = stmt.query(params![id])?;
             rows.next()?.map(stored_event).transpose()
         })
@@ -277,11 +275,7 @@ impl StoreAdmin for PgStore {
     async fn list(&self, state: State, after: i64, limit: u32) -> Result<Vec<StoredEvent>, Error> {
         let rows = self
             .query(
-                concat!(
-                    "SELECT ",
-                    columns!(),
-                    " FROM et_inbox_events WHERE state = $1 AND id > $2 ORDER BY id LIMIT $3"
-                ),
+                select_events!("WHERE state = $1 AND id > $2 ORDER BY id LIMIT $3"),
                 &[&state, &after, &i64::from(limit)],
             )
             .await?;
@@ -289,12 +283,7 @@ impl StoreAdmin for PgStore {
     }
 
     async fn event(&self, id: i64) -> Result<Option<StoredEvent>, Error> {
-        let rows = self
-            .query(
-                concat!("SELECT ", columns!(), " FROM et_inbox_events WHERE id = $1"),
-                &[&id],
-            )
-            .await?;
+        let rows = self.query(select_events!("WHERE id = $1"), &[&id]).await?;
         rows.first().map(stored_event).transpose()
     }
 
@@ -313,12 +302,7 @@ impl StoreAdmin for PgStore {
                 &[&ids],
             )
             .await?;
-        let mut requeued = rows
-            .iter()
-            .map(|row| row.try_get(0))
-            .collect::<Result<Vec<i64>, _>>()?;
-        requeued.sort_unstable();
-        Ok(requeued)
+        sorted_ids(&rows)
     }
 
     async fn purge_done(&self, before: SystemTime) -> Result<u64, Error> {

@@ -234,6 +234,16 @@ fn live(conn: &mut Conn) -> &Client {
         .expect("PgStore::conn returns a connected client")
 }
 
+/// The ids in the first column of `rows`, in increasing order.
+pub(crate) fn sorted_ids(rows: &[tokio_postgres::Row]) -> Result<Vec<i64>, Error> {
+    let mut ids = rows
+        .iter()
+        .map(|row| row.try_get(0))
+        .collect::<Result<Vec<i64>, _>>()?;
+    ids.sort_unstable();
+    Ok(ids)
+}
+
 async fn migrate(client: &Client) -> Result<(), Error> {
     client.batch_execute("BEGIN").await?;
     let result = async {
@@ -524,12 +534,7 @@ impl Store for PgStore {
         let rows = live(&mut conn)
             .query(RENEW, &[&batch.token, &millis(lease)])
             .await?;
-        let mut held = rows
-            .iter()
-            .map(|row| row.try_get(0))
-            .collect::<Result<Vec<i64>, _>>()?;
-        held.sort_unstable();
-        Ok(held)
+        sorted_ids(&rows)
     }
 
     async fn fail(

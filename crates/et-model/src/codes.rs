@@ -566,6 +566,41 @@ str_code! {
     }
 }
 
+/// Implements `Display`, `From<&str>` (`$from`), `Serialize` and
+/// `Deserialize` (`$read`, by default `$from`: from the text read, a number
+/// read as its text) for a newtype over a string code with an `as_str`.
+macro_rules! str_newtype {
+    ($name:ident ($what:literal), $from:expr) => {
+        $crate::codes::str_newtype!($name($what), $from, $from);
+    };
+    ($name:ident ($what:literal), $from:expr, $read:expr) => {
+        impl ::std::fmt::Display for $name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl From<&str> for $name {
+            fn from(code: &str) -> Self {
+                ($from)(code)
+            }
+        }
+
+        impl ::serde::Serialize for $name {
+            fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> ::serde::Deserialize<'de> for $name {
+            fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                $crate::codes::read_str_code(d, $what, $read)
+            }
+        }
+    };
+}
+pub(crate) use str_newtype;
+
 /// Declares a newtype over an integer code whose value list ET has not
 /// published; reads `2` or `"2"`, writes a JSON number.
 macro_rules! int_newtype {
@@ -793,32 +828,14 @@ const COMMON_CURRENCIES: [&str; 22] = [
     "SEK", "DKK", "NOK", "MYR", "THB", "MOP", "INR", "AED", "RUB",
 ];
 
-impl fmt::Display for CurrencyCode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+str_newtype!(
+    CurrencyCode("currency code"),
+    |code: &str| CurrencyCode(Cow::Owned(code.to_owned())),
+    |code: &str| {
+        let common = COMMON_CURRENCIES.iter().find(|common| **common == code);
+        CurrencyCode(common.map_or_else(|| Cow::Owned(code.to_owned()), |c| Cow::Borrowed(*c)))
     }
-}
-
-impl From<&str> for CurrencyCode {
-    fn from(code: &str) -> Self {
-        CurrencyCode(Cow::Owned(code.to_owned()))
-    }
-}
-
-impl Serialize for CurrencyCode {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.0)
-    }
-}
-
-impl<'de> Deserialize<'de> for CurrencyCode {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        read_str_code(d, "currency code", |code| {
-            let common = COMMON_CURRENCIES.iter().find(|common| **common == code);
-            CurrencyCode(common.map_or_else(|| Cow::Owned(code.to_owned()), |c| Cow::Borrowed(*c)))
-        })
-    }
-}
+);
 
 impl crate::wire::FieldValue for CurrencyCode {
     fn texts(&self) -> impl Iterator<Item = (Option<usize>, &str)> {

@@ -9,15 +9,10 @@
 //! `EmptySensitive::EncryptEmptyList`; its default sends `""`). The answer
 //! has never been seen: [`Institution`] says which of its names are guesses.
 
-use std::fmt;
-
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
-
-use crate::codes::read_str_code;
+use crate::codes::str_newtype;
 use crate::ops::operation;
-use crate::payload::{Operation, Placement, NO_PAYLOAD};
 use crate::wire::{wire_struct, FieldValue};
-use crate::{CountryCode, InstitutionType, NoPayload, ServerType};
+use crate::{CountryCode, InstitutionType, ServerType};
 
 /// `count` is a plain JSON number.
 impl FieldValue for u32 {}
@@ -36,31 +31,9 @@ impl InstitutionCode {
     }
 }
 
-impl fmt::Display for InstitutionCode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl From<&str> for InstitutionCode {
-    fn from(code: &str) -> Self {
-        InstitutionCode(code.to_owned())
-    }
-}
-
-impl Serialize for InstitutionCode {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.0)
-    }
-}
-
-impl<'de> Deserialize<'de> for InstitutionCode {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        read_str_code(d, "institution code", |code| {
-            InstitutionCode(code.to_owned())
-        })
-    }
-}
+str_newtype!(InstitutionCode("institution code"), |code: &str| {
+    InstitutionCode(code.to_owned())
+});
 
 impl FieldValue for InstitutionCode {}
 

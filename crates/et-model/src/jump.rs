@@ -11,9 +11,9 @@ use crate::limits::{
     ADDRESS_MAX, CHINESE_NAME_MAX, EMAIL_MAX, ENGLISH_NAME_MAX, MERCHANT_ORDER_ID_MAX,
     PLACE_NAME_MAX, URL_MAX, USER_KEY_MAX, WECHAT_ID_MAX,
 };
-use crate::payload::{Effect, Operation, Placement, NO_PAYLOAD};
+use crate::ops::operation;
 use crate::wire::wire_struct;
-use crate::{Amount, FeeItem, NoPayload, ServerType};
+use crate::{Amount, FeeItem, ServerType};
 
 wire_struct! {
     /// Send the student to ET to place the order there (server_type
@@ -78,20 +78,7 @@ wire_struct! {
     pub fn new;
 }
 
-impl Operation for JumpPlaceOrder {
-    const SERVER_TYPE: ServerType = ServerType::MerchantJumpPlaceOrder;
-    type Data = NoPayload;
-    type Sensitive = JumpPlaceOrder;
-    type Output = JumpAddress;
-    const OUTPUT_IN: Placement = Placement::Data;
-    const EFFECT: Effect = Effect::Creates;
-    fn parts(&self) -> (&NoPayload, &JumpPlaceOrder) {
-        (NO_PAYLOAD, self)
-    }
-    fn from_parts(_: NoPayload, sensitive: JumpPlaceOrder) -> Self {
-        sensitive
-    }
-}
+operation!(sensitive JumpPlaceOrder, ServerType::MerchantJumpPlaceOrder, JumpAddress, out: Data, Creates);
 
 wire_struct! {
     /// The result of [`JumpPlaceOrder`]: where to send the student. The

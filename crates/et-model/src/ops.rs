@@ -4,32 +4,64 @@
 use std::borrow::Cow;
 
 use crate::limits::{ORDER_ID_MAX, URL_MAX, USER_KEY_MAX, WECHAT_ID_MAX};
-use crate::payload::{Operation, Placement, NO_PAYLOAD};
 use crate::wire::wire_struct;
-use crate::{
-    Amount, AttachmentType, CurrencyCode, NoPayload, OrderStatus, PayConfig, PriceMode, ServerType,
-};
+use crate::{Amount, AttachmentType, CurrencyCode, OrderStatus, PayConfig, PriceMode, ServerType};
 
-/// Implements [`Operation`] for a request whose fields all go in `data`.
+/// Implements [`Operation`] for a request whose fields all go in `data`, or
+/// (`sensitive` first) all in `sensitive_data`; the other part is empty.
 macro_rules! operation {
-    ($op:ident, $server:expr, $output:ty, out: $out:ident, $effect:ident) => {
-        impl Operation for $op {
-            const SERVER_TYPE: ServerType = $server;
+    (sensitive $op:ident, $($rest:tt)*) => {
+        $crate::ops::operation!(@impl $op [$crate::NoPayload, $op] in_sensitive, $($rest)*);
+    };
+    ($op:ident, $($rest:tt)*) => {
+        $crate::ops::operation!(@impl $op [$op, $crate::NoPayload] in_data, $($rest)*);
+    };
+    (@impl $op:ident [$data:ty, $sensitive:ty] $side:ident,
+        $server:expr, $output:ty, out: $out:ident, $effect:ident $(,)?
+    ) => {
+        impl $crate::payload::Operation for $op {
+            const SERVER_TYPE: $crate::ServerType = $server;
             const EFFECT: $crate::Effect = $crate::Effect::$effect;
-            type Data = $op;
-            type Sensitive = NoPayload;
+            type Data = $data;
+            type Sensitive = $sensitive;
             type Output = $output;
-            const OUTPUT_IN: Placement = Placement::$out;
-            fn parts(&self) -> (&$op, &NoPayload) {
-                (self, NO_PAYLOAD)
+            const OUTPUT_IN: $crate::payload::Placement = $crate::payload::Placement::$out;
+            fn parts(&self) -> (&$data, &$sensitive) {
+                $crate::ops::$side::parts(self)
             }
-            fn from_parts(data: $op, _: NoPayload) -> Self {
-                data
+            fn from_parts(data: $data, sensitive: $sensitive) -> Self {
+                $crate::ops::$side::whole(data, sensitive)
             }
         }
     };
 }
 pub(crate) use operation;
+
+/// An operation whose request is all `data`.
+pub(crate) mod in_data {
+    use crate::payload::NO_PAYLOAD;
+    use crate::NoPayload;
+
+    pub(crate) fn parts<T>(op: &T) -> (&T, &NoPayload) {
+        (op, NO_PAYLOAD)
+    }
+    pub(crate) fn whole<T>(data: T, _: NoPayload) -> T {
+        data
+    }
+}
+
+/// An operation whose request is all `sensitive_data`.
+pub(crate) mod in_sensitive {
+    use crate::payload::NO_PAYLOAD;
+    use crate::NoPayload;
+
+    pub(crate) fn parts<T>(op: &T) -> (&NoPayload, &T) {
+        (NO_PAYLOAD, op)
+    }
+    pub(crate) fn whole<T>(_: NoPayload, sensitive: T) -> T {
+        sensitive
+    }
+}
 
 wire_struct! {
     /// Upload a document for an order (server_type `upload_attachment`).

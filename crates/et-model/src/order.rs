@@ -4,11 +4,9 @@ use crate::limits::{
     ADDRESS_MAX, CHINESE_NAME_MAX, COUNTRY_CODE_MAX, EMAIL_MAX, ENGLISH_NAME_MAX,
     MERCHANT_ORDER_ID_MAX, PLACE_NAME_MAX, URL_MAX, USER_KEY_MAX, WECHAT_ID_MAX,
 };
-use crate::payload::{Effect, Operation, Placement, NO_PAYLOAD};
+use crate::ops::operation;
 use crate::wire::wire_struct;
-use crate::{
-    Amount, CountryCode, CurrencyCode, FeeType, IdType, NoPayload, PayType, PriceMode, ServerType,
-};
+use crate::{Amount, CountryCode, CurrencyCode, FeeType, IdType, PayType, PriceMode, ServerType};
 
 wire_struct! {
     /// Create an order (server_type `create_order`; older pages say
@@ -114,20 +112,7 @@ wire_struct! {
     pub fn new;
 }
 
-impl Operation for CreateOrder {
-    const SERVER_TYPE: ServerType = ServerType::CreateOrder;
-    type Data = NoPayload;
-    type Sensitive = CreateOrder;
-    type Output = OrderCreated;
-    const OUTPUT_IN: Placement = Placement::Data;
-    const EFFECT: Effect = Effect::Creates;
-    fn parts(&self) -> (&NoPayload, &CreateOrder) {
-        (NO_PAYLOAD, self)
-    }
-    fn from_parts(_: NoPayload, sensitive: CreateOrder) -> Self {
-        sensitive
-    }
-}
+operation!(sensitive CreateOrder, ServerType::CreateOrder, OrderCreated, out: Data, Creates);
 
 wire_struct! {
     /// One payment purpose of an order (`fee_type_list` item). ET shows the

@@ -475,29 +475,16 @@ macro_rules! wire_struct {
             }
         }
     };
+    // A mode without arguments (`required` or `new`): a parameter of `new`.
     (@new $name:ident $newmeta:tt [$($param:tt)*] [$($init:tt)*]
-        $(#[$fmeta:meta])* pub $field:ident : String = $wire:literal $(| $alias:literal)* required $([$($rule:tt)*])?,
+        $(#[$fmeta:meta])* pub $field:ident : String = $wire:literal $(| $alias:literal)* $mode:ident $([$($rule:tt)*])?,
         $($rest:tt)*
     ) => {
         $crate::wire::wire_struct!(@new $name $newmeta
             [$($param)* $field: impl Into<String>,] [$($init)* $field: $field.into(),] $($rest)*);
     };
     (@new $name:ident $newmeta:tt [$($param:tt)*] [$($init:tt)*]
-        $(#[$fmeta:meta])* pub $field:ident : String = $wire:literal $(| $alias:literal)* new $([$($rule:tt)*])?,
-        $($rest:tt)*
-    ) => {
-        $crate::wire::wire_struct!(@new $name $newmeta
-            [$($param)* $field: impl Into<String>,] [$($init)* $field: $field.into(),] $($rest)*);
-    };
-    (@new $name:ident $newmeta:tt [$($param:tt)*] [$($init:tt)*]
-        $(#[$fmeta:meta])* pub $field:ident : $ty:ty = $wire:literal $(| $alias:literal)* required $([$($rule:tt)*])?,
-        $($rest:tt)*
-    ) => {
-        $crate::wire::wire_struct!(@new $name $newmeta
-            [$($param)* $field: $ty,] [$($init)* $field,] $($rest)*);
-    };
-    (@new $name:ident $newmeta:tt [$($param:tt)*] [$($init:tt)*]
-        $(#[$fmeta:meta])* pub $field:ident : $ty:ty = $wire:literal $(| $alias:literal)* new $([$($rule:tt)*])?,
+        $(#[$fmeta:meta])* pub $field:ident : $ty:ty = $wire:literal $(| $alias:literal)* $mode:ident $([$($rule:tt)*])?,
         $($rest:tt)*
     ) => {
         $crate::wire::wire_struct!(@new $name $newmeta

@@ -282,19 +282,27 @@ pub fn notification(
 
 #[cfg(test)]
 mod tests {
-    use et_crypto::SignHash;
+    use et_crypto::{PrivateKey, SignHash};
     use et_model::ReplyCode;
 
     use crate::{EtSide, Profile, Response};
 
-    #[test]
-    fn a_request_signed_with_sha1_is_detected_as_sha1() {
-        let et_key = et_testkit::key(et_testkit::Who::Et, 1024);
-        let merchant_key = et_testkit::key(et_testkit::Who::Merchant, 1024);
+    /// ET's and the merchant's test keys, and the default profile signing with SHA-1.
+    fn keys_and_sha1() -> (&'static PrivateKey, &'static PrivateKey, Profile) {
         let sha1 = Profile {
             sign_hash: SignHash::Sha1,
             ..Profile::default()
         };
+        (
+            et_testkit::key(et_testkit::Who::Et, 1024),
+            et_testkit::key(et_testkit::Who::Merchant, 1024),
+            sha1,
+        )
+    }
+
+    #[test]
+    fn a_request_signed_with_sha1_is_detected_as_sha1() {
+        let (et_key, merchant_key, sha1) = keys_and_sha1();
         let credentials = crate::Credentials::new(
             "ET1",
             "ET1S1",
@@ -326,12 +334,7 @@ mod tests {
 
     #[test]
     fn a_signed_refusal_is_detected_under_its_hash_not_taken_as_verified_under_every_one() {
-        let et_key = et_testkit::key(et_testkit::Who::Et, 1024);
-        let merchant_key = et_testkit::key(et_testkit::Who::Merchant, 1024);
-        let sha1 = Profile {
-            sign_hash: SignHash::Sha1,
-            ..Profile::default()
-        };
+        let (et_key, merchant_key, sha1) = keys_and_sha1();
         let refusal = Response::new(ReplyCode::from_code("100004"), "bad signature", "r");
         let body = EtSide::new(et_key.clone(), sha1)
             .respond(merchant_key.public_key(), &refusal)

@@ -54,10 +54,7 @@ pub(crate) fn seal(json: &str, recipient: &PublicKey, profile: &Profile) -> Resu
     let ciphertext = et_crypto::aes_cbc_encrypt(&key, Iv::SameAsKey, plaintext.as_bytes());
     let wrapped = recipient
         .encrypt_key(profile.key_padding, key.as_bytes())
-        .map_err(|source| Error::Crypto {
-            step: CryptoStep::Aeskey,
-            source,
-        })?;
+        .map_err(CryptoStep::Aeskey.failed())?;
     Ok(Sealed {
         sensitive_data: et_crypto::b64_encode(ciphertext),
         aeskey: et_crypto::b64_encode(wrapped),
@@ -146,10 +143,7 @@ pub(crate) fn sign_envelope(
     let text = sign_string_with(envelope, profile.sign_rule);
     let signature = key
         .sign(profile.sign_hash, text.as_bytes())
-        .map_err(|source| Error::Crypto {
-            step: CryptoStep::Sign,
-            source,
-        })?;
+        .map_err(CryptoStep::Sign.failed())?;
     envelope.insert(
         SIGN_KEY,
         UntypedValue::string(et_crypto::b64_encode(signature)),

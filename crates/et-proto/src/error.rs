@@ -299,6 +299,13 @@ pub enum CryptoStep {
     Sign,
 }
 
+impl CryptoStep {
+    /// The [`Error::Crypto`] of this step, for `map_err`.
+    pub(crate) fn failed(self) -> impl FnOnce(et_crypto::Error) -> Error {
+        move |source| Error::Crypto { step: self, source }
+    }
+}
+
 impl fmt::Display for CryptoStep {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {

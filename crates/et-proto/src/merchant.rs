@@ -236,7 +236,11 @@ impl Merchant {
         let (data_json, sensitive_json) = self.payloads(op)?;
         let server_type = self.profile.server_type_for(&Op::SERVER_TYPE);
         // serde_json wrote both texts: unlike `build_untyped`'s, they need no check.
-        self.build_envelope(server_type, &data_json, &sensitive_json, options, now)
+        let texts = PayloadTexts {
+            data: &data_json,
+            sensitive: &sensitive_json,
+        };
+        self.build_envelope(server_type, texts, options, now)
     }
 
     /// The JSON text of `op`'s `data` and `sensitive_data` payloads, as
@@ -271,17 +275,15 @@ impl Merchant {
         options: &RequestOptions,
         now: SystemTime,
     ) -> Result<BuiltRequest, Error> {
-        envelope::check_json(data_json, Placement::Data)?;
-        envelope::check_json(sensitive_json, Placement::Sensitive)?;
-        self.build_envelope(server_type, data_json, sensitive_json, options, now)
+        let texts = PayloadTexts::checked(data_json, sensitive_json)?;
+        self.build_envelope(server_type, texts, options, now)
     }
 
-    /// Seals, numbers and signs the envelope around two JSON payload texts.
+    /// Seals, numbers and signs the envelope around the payloads' texts.
     fn build_envelope(
         &self,
         server_type: ServerType,
-        data_json: &str,
-        sensitive_json: &str,
+        texts: PayloadTexts<'_>,
         options: &RequestOptions,
         now: SystemTime,
     ) -> Result<BuiltRequest, Error> {
@@ -291,7 +293,7 @@ impl Merchant {
             .next_serial(now)
             .map_err(Error::SerialsExhausted)?;
         let sealed = envelope::seal(
-            sensitive_json,
+            texts.sensitive,
             &self.credentials.et_public_key,
             &self.profile,
         )?;
@@ -316,7 +318,7 @@ impl Merchant {
                 "callback_process",
                 callback_value(self.profile.callback_process, options.callback_process),
             ),
-            ("data", UntypedValue::string(data_json.trim())),
+            ("data", UntypedValue::string(texts.data.trim())),
             (
                 "sensitive_data",
                 UntypedValue::string(sealed.sensitive_data),
@@ -450,6 +452,23 @@ pub(crate) fn read_output<Op: Operation>(
     sensitive: &str,
 ) -> Result<Vec<Op::Output>, Error> {
     envelope::parse_output(Op::OUTPUT_IN, payload_text(envelope.get("data")), sensitive)
+}
+
+/// The JSON texts of a request's `data` and `sensitive_data`, each known
+/// to be one JSON value: checked when a caller gave them, or written by
+/// serde_json.
+struct PayloadTexts<'a> {
+    data: &'a str,
+    sensitive: &'a str,
+}
+
+impl<'a> PayloadTexts<'a> {
+    /// Texts a caller gave, refused unless each is one JSON value.
+    fn checked(data: &'a str, sensitive: &'a str) -> Result<Self, Error> {
+        envelope::check_json(data, Placement::Data)?;
+        envelope::check_json(sensitive, Placement::Sensitive)?;
+        Ok(PayloadTexts { data, sensitive })
+    }
 }
 
 fn callback_value(encoding: CallbackEncoding, value: CallbackProcess) -> UntypedValue {

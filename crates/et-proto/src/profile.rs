@@ -356,69 +356,36 @@ pub trait SettingName: Sized + Copy + PartialEq + 'static {
     }
 }
 
-impl SettingName for SignHash {
-    const SETTING: &'static str = "sign_hash";
-    const NAMES: &'static [(&'static str, Self)] =
-        &[("sha256", SignHash::Sha256), ("sha1", SignHash::Sha1)];
+/// Implements [`SettingName`] for each setting: its name in a profile file,
+/// then each value's name and variant.
+macro_rules! setting_names {
+    ($($ty:ident $setting:literal { $($name:literal => $value:ident),+ $(,)? })*) => {
+        $(
+            impl SettingName for $ty {
+                const SETTING: &'static str = $setting;
+                const NAMES: &'static [(&'static str, Self)] = &[$(($name, $ty::$value)),+];
+            }
+        )*
+    };
 }
 
-impl SettingName for KeyPadding {
-    const SETTING: &'static str = "key_padding";
-    const NAMES: &'static [(&'static str, Self)] = &[
-        ("pkcs1", KeyPadding::Pkcs1v15),
-        ("oaep-sha256", KeyPadding::OaepSha256),
-        ("oaep-sha1", KeyPadding::OaepSha1),
-        ("oaep-sha256-mgf1-sha1", KeyPadding::OaepSha256Mgf1Sha1),
-    ];
-}
-
-impl SettingName for SignRule {
-    const SETTING: &'static str = "sign_rule";
-    const NAMES: &'static [(&'static str, Self)] = &[
-        ("all-sorted", SignRule::AllSorted),
-        ("skip-empty", SignRule::SkipEmpty),
-    ];
-}
-
-impl SettingName for EmptySensitive {
-    const SETTING: &'static str = "empty_sensitive";
-    const NAMES: &'static [(&'static str, Self)] = &[
-        ("empty-string", EmptySensitive::EmptyString),
-        ("encrypt-empty-list", EmptySensitive::EncryptEmptyList),
-    ];
-}
-
-impl SettingName for CallbackEncoding {
-    const SETTING: &'static str = "callback_process";
-    const NAMES: &'static [(&'static str, Self)] = &[
-        ("integer", CallbackEncoding::Integer),
-        ("string", CallbackEncoding::String),
-        ("empty", CallbackEncoding::Empty),
-    ];
-}
-
-impl SettingName for NotifySignRule {
-    const SETTING: &'static str = "notify_sign_rule";
-    const NAMES: &'static [(&'static str, Self)] = &[
-        ("v2", NotifySignRule::V2),
-        ("v1-compat", NotifySignRule::V1Compat),
-    ];
-}
-
-impl SettingName for NotifyEncoding {
-    const SETTING: &'static str = "notify_encoding";
-    const NAMES: &'static [(&'static str, Self)] = &[
-        ("json", NotifyEncoding::Json),
-        ("form", NotifyEncoding::Form),
-    ];
-}
-
-impl SettingName for TuitionSpelling {
-    const SETTING: &'static str = "tuition_spelling";
-    const NAMES: &'static [(&'static str, Self)] = &[
-        ("tuituon", TuitionSpelling::Tuituon),
-        ("tuition", TuitionSpelling::Tuition),
-    ];
+setting_names! {
+    SignHash "sign_hash" { "sha256" => Sha256, "sha1" => Sha1 }
+    KeyPadding "key_padding" {
+        "pkcs1" => Pkcs1v15,
+        "oaep-sha256" => OaepSha256,
+        "oaep-sha1" => OaepSha1,
+        "oaep-sha256-mgf1-sha1" => OaepSha256Mgf1Sha1,
+    }
+    SignRule "sign_rule" { "all-sorted" => AllSorted, "skip-empty" => SkipEmpty }
+    EmptySensitive "empty_sensitive" {
+        "empty-string" => EmptyString,
+        "encrypt-empty-list" => EncryptEmptyList,
+    }
+    CallbackEncoding "callback_process" { "integer" => Integer, "string" => String, "empty" => Empty }
+    NotifySignRule "notify_sign_rule" { "v2" => V2, "v1-compat" => V1Compat }
+    NotifyEncoding "notify_encoding" { "json" => Json, "form" => Form }
+    TuitionSpelling "tuition_spelling" { "tuituon" => Tuituon, "tuition" => Tuition }
 }
 
 /// A setting's value, read and written by name.

@@ -16,6 +16,7 @@
 //! callers see only the crate's typed errors.
 
 use openssl::encrypt::{Decrypter, Encrypter};
+use openssl::error::ErrorStack;
 use openssl::hash::MessageDigest;
 use openssl::pkey::{PKey, Private, Public};
 use openssl::rsa::{Padding, Rsa};
@@ -25,18 +26,48 @@ use zeroize::Zeroizing;
 use crate::backend::{rust_crypto, RsaOperation};
 use crate::{Error, KeyPadding, SignHash};
 
-/// A private key inside OpenSSL, which frees its numbers with
-/// `BN_clear_free`: as an `EVP_PKEY` for decryption, as an `RSA` for signing.
-pub(crate) struct OsslPrivate {
-    pkey: PKey<Private>,
-    rsa: Rsa<Private>,
+/// A key inside OpenSSL: as an `EVP_PKEY` for key transport, as an `RSA`
+/// for signatures. OpenSSL frees a private key's numbers with `BN_clear_free`.
+pub(crate) struct Ossl<T> {
+    pkey: PKey<T>,
+    rsa: Rsa<T>,
 }
 
-/// A public key inside OpenSSL (as an `RSA` for verification).
-#[derive(Clone)]
-pub(crate) struct OsslPublic {
-    pkey: PKey<Public>,
-    rsa: Rsa<Public>,
+/// A private key inside OpenSSL.
+pub(crate) type OsslPrivate = Ossl<Private>;
+
+/// A public key inside OpenSSL.
+pub(crate) type OsslPublic = Ossl<Public>;
+
+impl Clone for OsslPublic {
+    fn clone(&self) -> Self {
+        Ossl {
+            pkey: self.pkey.clone(),
+            rsa: self.rsa.clone(),
+        }
+    }
+}
+
+impl<T> Ossl<T> {
+    /// `None` when OpenSSL refuses the key (it accepts every key `rsa` does).
+    fn from_pkey(pkey: Result<PKey<T>, ErrorStack>) -> Option<Self> {
+        let pkey = pkey.ok()?;
+        let rsa = pkey.rsa().ok()?;
+        Some(Ossl { pkey, rsa })
+    }
+}
+
+/// Sets OpenSSL's padding and, for OAEP, its digests on an `Encrypter` or
+/// a `Decrypter`.
+macro_rules! set_padding {
+    ($ctx:expr, $pad:expr) => {
+        let (padding, oaep) = padding($pad);
+        $ctx.set_rsa_padding(padding)?;
+        if let Some((md, mgf1)) = oaep {
+            $ctx.set_rsa_oaep_md(md)?;
+            $ctx.set_rsa_mgf1_md(mgf1)?;
+        }
+    };
 }
 
 /// What a PKCS#1 v1.5 signature of `msg` carries under its padding: the DER
@@ -59,11 +90,8 @@ fn padding(padding: KeyPadding) -> (Padding, Option<(MessageDigest, MessageDiges
 }
 
 impl OsslPrivate {
-    /// `None` when OpenSSL refuses the DER (it accepts every key `rsa` does).
     pub(crate) fn new(pkcs8_der: &[u8]) -> Option<Self> {
-        let pkey = PKey::private_key_from_pkcs8(pkcs8_der).ok()?;
-        let rsa = pkey.rsa().ok()?;
-        Some(OsslPrivate { pkey, rsa })
+        Self::from_pkey(PKey::private_key_from_pkcs8(pkcs8_der))
     }
 
     /// Every private-key operation.
@@ -84,16 +112,11 @@ impl OsslPrivate {
     pub(crate) fn decrypt(&self, pad: KeyPadding, ct: &[u8]) -> Result<Zeroizing<Vec<u8>>, Error> {
         let run = || {
             let mut decrypter = Decrypter::new(&self.pkey)?;
-            let (padding, oaep) = padding(pad);
-            decrypter.set_rsa_padding(padding)?;
-            if let Some((md, mgf1)) = oaep {
-                decrypter.set_rsa_oaep_md(md)?;
-                decrypter.set_rsa_mgf1_md(mgf1)?;
-            }
+            set_padding!(decrypter, pad);
             let mut out = Zeroizing::new(vec![0; decrypter.decrypt_len(ct)?]);
             let len = decrypter.decrypt(ct, &mut out)?;
             out.truncate(len);
-            Ok::<_, openssl::error::ErrorStack>(out)
+            Ok::<_, ErrorStack>(out)
         };
         run().map_err(|_| Error::RsaDecrypt)
     }
@@ -101,9 +124,7 @@ impl OsslPrivate {
 
 impl OsslPublic {
     pub(crate) fn new(spki_der: &[u8]) -> Option<Self> {
-        let pkey = PKey::public_key_from_der(spki_der).ok()?;
-        let rsa = pkey.rsa().ok()?;
-        Some(OsslPublic { pkey, rsa })
+        Self::from_pkey(PKey::public_key_from_der(spki_der))
     }
 
     /// Every public-key operation.
@@ -128,16 +149,11 @@ impl OsslPublic {
     pub(crate) fn encrypt(&self, pad: KeyPadding, pt: &[u8]) -> Result<Vec<u8>, Error> {
         let run = || {
             let mut encrypter = Encrypter::new(&self.pkey)?;
-            let (padding, oaep) = padding(pad);
-            encrypter.set_rsa_padding(padding)?;
-            if let Some((md, mgf1)) = oaep {
-                encrypter.set_rsa_oaep_md(md)?;
-                encrypter.set_rsa_mgf1_md(mgf1)?;
-            }
+            set_padding!(encrypter, pad);
             let mut out = vec![0; encrypter.encrypt_len(pt)?];
             let len = encrypter.encrypt(pt, &mut out)?;
             out.truncate(len);
-            Ok::<_, openssl::error::ErrorStack>(out)
+            Ok::<_, ErrorStack>(out)
         };
         run().map_err(|_| Error::RsaEncrypt)
     }

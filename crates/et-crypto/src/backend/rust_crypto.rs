@@ -34,19 +34,24 @@ pub(crate) fn verify(
         .map_err(|_| Error::SignatureMismatch)
 }
 
+/// The OAEP scheme of `padding`; `None` for PKCS#1 v1.5.
+fn oaep(padding: KeyPadding) -> Option<Oaep> {
+    match padding {
+        KeyPadding::Pkcs1v15 => None,
+        KeyPadding::OaepSha256 => Some(Oaep::new::<Sha256>()),
+        KeyPadding::OaepSha1 => Some(Oaep::new::<Sha1>()),
+        KeyPadding::OaepSha256Mgf1Sha1 => Some(Oaep::new_with_mgf_hash::<Sha256, Sha1>()),
+    }
+}
+
 pub(crate) fn encrypt(
     key: &RsaPublicKey,
     padding: KeyPadding,
     pt: &[u8],
 ) -> Result<Vec<u8>, Error> {
-    let mut rng = OsRng;
-    match padding {
-        KeyPadding::Pkcs1v15 => key.encrypt(&mut rng, Pkcs1v15Encrypt, pt),
-        KeyPadding::OaepSha256 => key.encrypt(&mut rng, Oaep::new::<Sha256>(), pt),
-        KeyPadding::OaepSha1 => key.encrypt(&mut rng, Oaep::new::<Sha1>(), pt),
-        KeyPadding::OaepSha256Mgf1Sha1 => {
-            key.encrypt(&mut rng, Oaep::new_with_mgf_hash::<Sha256, Sha1>(), pt)
-        }
+    match oaep(padding) {
+        None => key.encrypt(&mut OsRng, Pkcs1v15Encrypt, pt),
+        Some(oaep) => key.encrypt(&mut OsRng, oaep, pt),
     }
     .map_err(|_| Error::RsaEncrypt)
 }
@@ -56,14 +61,9 @@ pub(crate) fn decrypt(
     padding: KeyPadding,
     ct: &[u8],
 ) -> Result<Zeroizing<Vec<u8>>, Error> {
-    let mut rng = OsRng;
-    match padding {
-        KeyPadding::Pkcs1v15 => key.decrypt_blinded(&mut rng, Pkcs1v15Encrypt, ct),
-        KeyPadding::OaepSha256 => key.decrypt_blinded(&mut rng, Oaep::new::<Sha256>(), ct),
-        KeyPadding::OaepSha1 => key.decrypt_blinded(&mut rng, Oaep::new::<Sha1>(), ct),
-        KeyPadding::OaepSha256Mgf1Sha1 => {
-            key.decrypt_blinded(&mut rng, Oaep::new_with_mgf_hash::<Sha256, Sha1>(), ct)
-        }
+    match oaep(padding) {
+        None => key.decrypt_blinded(&mut OsRng, Pkcs1v15Encrypt, ct),
+        Some(oaep) => key.decrypt_blinded(&mut OsRng, oaep, ct),
     }
     .map(Zeroizing::new)
     .map_err(|_| Error::RsaDecrypt)
