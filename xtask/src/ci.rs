@@ -6,104 +6,99 @@ use crate::{cargo, run_status, secs};
 
 /// One CI step: a name and the cargo arguments, plus an optional environment variable.
 struct Step {
-    name: &'static str,
-    args: &'static [&'static str],
+    name: String,
+    args: Vec<&'static str>,
     env: Option<(&'static str, &'static str)>,
 }
 
-const STEPS: &[Step] = &[
-    Step {
-        name: "fmt",
-        args: &["fmt", "--all", "--check"],
-        env: None,
-    },
-    Step {
-        name: "clippy",
-        args: &[
+impl Step {
+    /// `cargo {args}`, named `name`.
+    fn cargo(name: &str, args: &[&'static str]) -> Step {
+        Step {
+            name: name.to_owned(),
+            args: args.to_vec(),
+            env: None,
+        }
+    }
+
+    /// `cargo test` of et-crypto alone with `features` (none: pure Rust),
+    /// named `et-crypto {label}`.
+    fn crypto(label: &str, features: Option<&'static str>) -> Step {
+        let mut args = vec!["test", "-p", CRYPTO];
+        args.extend(features.into_iter().flat_map(|f| ["--features", f]));
+        Step::cargo(&format!("{CRYPTO} {label}"), &args)
+    }
+}
+
+/// The crate whose RSA backends CI tests one by one.
+const CRYPTO: &str = "et-crypto";
+
+/// et-crypto's backends alone and all together: label and `--features`.
+const CRYPTO_BACKENDS: &[(&str, Option<&str>)] = &[
+    ("pure Rust", None),
+    ("aws-lc", Some("aws-lc")),
+    ("openssl", Some("openssl")),
+    ("all backends", Some("aws-lc,openssl")),
+];
+
+/// The steps, in the order they run.
+fn steps() -> Vec<Step> {
+    let mut steps = vec![
+        Step::cargo("fmt", &["fmt", "--all", "--check"]),
+        Step::cargo(
             "clippy",
-            "--workspace",
-            "--all-targets",
-            "--",
-            "-D",
-            "warnings",
-        ],
-        env: None,
-    },
-    Step {
-        name: "doc",
-        args: &["doc", "--workspace", "--no-deps"],
-        env: Some(("RUSTDOCFLAGS", "-Dwarnings")),
-    },
-    // Includes et-fuzz's corpus replay and et-cli's demo integration test.
-    // et-cli enables aws-lc and openssl, so this tests every crate with all
-    // three RSA backends.
-    // README's test command: `cargo test --workspace` and the count of tests
-    // skipped for want of a service (none under `.ci/run`'s
-    // ET_REQUIRE_SERVICES=1, where a missing service fails its test).
-    Step {
-        name: "test",
-        args: &["xtask", "test"],
-        env: None,
-    },
+            &[
+                "clippy",
+                "--workspace",
+                "--all-targets",
+                "--",
+                "-D",
+                "warnings",
+            ],
+        ),
+        Step {
+            env: Some(("RUSTDOCFLAGS", "-Dwarnings")),
+            ..Step::cargo("doc", &["doc", "--workspace", "--no-deps"])
+        },
+        // Includes et-fuzz's corpus replay and et-cli's demo integration test.
+        // et-cli enables aws-lc and openssl, so this tests every crate with all
+        // three RSA backends.
+        // README's test command: `cargo test --workspace` and the count of tests
+        // skipped for want of a service (none under `.ci/run`'s
+        // ET_REQUIRE_SERVICES=1, where a missing service fails its test).
+        Step::cargo("test", &["xtask", "test"]),
+    ];
     // et-crypto with each backend alone and all together (its own crate
     // only, to keep CI time sane): the cfg paths the workspace build unifies away.
-    Step {
-        name: "et-crypto pure Rust",
-        args: &["test", "-p", "et-crypto"],
-        env: None,
-    },
-    Step {
-        name: "et-crypto aws-lc",
-        args: &["test", "-p", "et-crypto", "--features", "aws-lc"],
-        env: None,
-    },
-    Step {
-        name: "et-crypto openssl",
-        args: &["test", "-p", "et-crypto", "--features", "openssl"],
-        env: None,
-    },
-    Step {
-        name: "et-crypto all backends",
-        args: &["test", "-p", "et-crypto", "--features", "aws-lc,openssl"],
-        env: None,
-    },
-    // The hot paths' instruction counts against the committed baseline
-    // (valgrind, which `.ci/run` installs; gungraun's runner, which this installs).
-    Step {
-        name: "instructions",
-        args: &["xtask", "instructions"],
-        env: None,
-    },
-    // Merchant keys on a PKCS#11 token: SoftHSM2, which `.ci/run` installs.
-    Step {
-        name: "et-crypto pkcs11",
-        args: &["test", "-p", "et-crypto", "--features", "pkcs11"],
-        env: None,
-    },
-    // Licences, duplicate/banned crates and sources (deny.toml); `.ci/run`
-    // installs cargo-deny. Advisories need a database CI cannot fetch: they
-    // are checked separately (SECURITY.md).
-    Step {
-        name: "deny",
-        args: &["deny", "check", "licenses", "bans", "sources"],
-        env: None,
-    },
-    // Every publishable crate packaged, then built and tested from its package.
-    Step {
-        name: "package",
-        args: &["xtask", "package"],
-        env: None,
-    },
-];
+    steps.extend(
+        CRYPTO_BACKENDS
+            .iter()
+            .map(|&(label, features)| Step::crypto(label, features)),
+    );
+    steps.extend([
+        // The hot paths' instruction counts against the committed baseline
+        // (valgrind, which `.ci/run` installs; gungraun's runner, which this installs).
+        Step::cargo("instructions", &["xtask", "instructions"]),
+        // Merchant keys on a PKCS#11 token: SoftHSM2, which `.ci/run` installs.
+        Step::crypto("pkcs11", Some("pkcs11")),
+        // Licences, duplicate/banned crates and sources (deny.toml); `.ci/run`
+        // installs cargo-deny. Advisories need a database CI cannot fetch: they
+        // are checked separately (SECURITY.md).
+        Step::cargo("deny", &["deny", "check", "licenses", "bans", "sources"]),
+        // Every publishable crate packaged, then built and tested from its package.
+        Step::cargo("package", &["xtask", "package"]),
+    ]);
+    steps
+}
 
 /// Runs every step; stops at the first failure and names it.
 pub(crate) fn run() -> Result<(), String> {
     let start = Instant::now();
     let mut timings = Vec::new();
-    for step in STEPS {
+    for step in steps() {
         println!("xtask ci: == {} (cargo {})", step.name, step.args.join(" "));
         let mut cmd = cargo();
-        cmd.args(step.args);
+        cmd.args(&step.args);
         if let Some((key, value)) = step.env {
             cmd.env(key, value);
         }
@@ -124,7 +119,7 @@ pub(crate) fn run() -> Result<(), String> {
     Ok(())
 }
 
-fn summary(timings: &[(&str, std::time::Duration)]) -> String {
+fn summary(timings: &[(String, std::time::Duration)]) -> String {
     if timings.is_empty() {
         return "none".into();
     }
