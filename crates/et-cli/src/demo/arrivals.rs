@@ -2,7 +2,7 @@
 
 use std::time::{Duration, Instant};
 
-use et_model::{Notification, OrderStatus};
+use et_model::{Notification, NotificationKind, OrderStatus};
 use et_proto::VerifiedNotification;
 use tokio::sync::mpsc;
 
@@ -58,6 +58,17 @@ impl Arrivals {
         let (at, n) = found;
         let after = at.saturating_duration_since(self.since).as_secs_f64() * 1e3;
         Ok((n, format!("arrived +{after:.1} ms")))
+    }
+
+    /// [`wait`](Self::wait)s for the first notification of `kind` about `order_id`.
+    pub(super) async fn of_order(
+        &mut self,
+        what: &str,
+        kind: NotificationKind,
+        order_id: &str,
+    ) -> Result<(VerifiedNotification, String), StepError> {
+        self.wait(what, |n| n.kind() == kind && n.order_id() == Some(order_id))
+            .await
     }
 
     async fn receive(

@@ -5,7 +5,8 @@ use std::time::{Duration, Instant};
 
 use et_model::{
     ApplyRefund, AttachmentType, CountryCode, CreateOrder, CurrencyCode, GetInstitutions,
-    GetPayUrl, Notification, OrderStatus, PayResult, QueryOrders, RefundResult, UploadAttachment,
+    GetPayUrl, Notification, NotificationKind, OrderStatus, PayResult, QueryOrders, RefundResult,
+    UploadAttachment,
 };
 use et_sandbox::{AdminAction, AdminAnswer, Event, OrderView};
 
@@ -101,9 +102,10 @@ pub(super) async fn payment_notification(
 ) -> Result<String, StepError> {
     let (n, after) = env
         .arrivals
-        .wait(
+        .of_order(
             "payment success",
-            |n| matches!(n, Notification::PaymentSuccess(p) if p.order_id == order_id),
+            NotificationKind::PaymentSuccess,
+            order_id,
         )
         .await?;
     match n.notification() {
@@ -125,9 +127,10 @@ pub(super) async fn remittance_voucher(
 ) -> Result<(String, String), StepError> {
     let (n, after) = env
         .arrivals
-        .wait(
+        .of_order(
             "remittance voucher",
-            |n| matches!(n, Notification::RemittanceVoucher(v) if v.order_id == order_id),
+            NotificationKind::RemittanceVoucher,
+            order_id,
         )
         .await?;
     match n.notification() {
@@ -160,10 +163,7 @@ pub(super) async fn refund_result(env: &mut Env, order_id: &str) -> Result<Strin
     et_step(env, order_id, Event::RefundResult { success: true })?;
     let (n, after) = env
         .arrivals
-        .wait(
-            "refund result",
-            |n| matches!(n, Notification::RefundResult(x) if x.order_id == order_id),
-        )
+        .of_order("refund result", NotificationKind::RefundResult, order_id)
         .await?;
     match n.notification() {
         Notification::RefundResult(x) if x.refund_result == RefundResult::Succeeded => Ok(format!(
