@@ -12,7 +12,7 @@ use std::time::SystemTime;
 use et_crypto::{aes_cbc_encrypt, b64_encode, AesKey, Iv, KeyPadding, SignHash};
 use et_fuzz::{Fixtures, CONTENT_TYPES, NOTIFY_SALT};
 use et_model::{
-    CreateOrder, GetPayUrl, OrderCreated, OrderInfo, Payload, QueryOrders, ReplyCode,
+    CreateOrder, GetPayUrl, Operation, OrderCreated, OrderInfo, Payload, QueryOrders, ReplyCode,
     UploadAttachment,
 };
 use et_proto::{sign_notification, BuiltRequest, Message, Response, UntypedObject, UntypedValue};
@@ -136,7 +136,6 @@ fn order_info(i: u32) -> String {
 fn envelopes(corpus: &Corpus) -> Result {
     let f = &Fixtures::get().parties;
     let merchant_public = f.merchant_key.public_key();
-    let lookup = |_: &str, _: &str| Some(merchant_public.clone());
 
     let order: CreateOrder = serde_json::from_str(CREATE_ORDER)?;
     let order_request = f.merchant.build(&order, SystemTime::now())?;
@@ -162,42 +161,24 @@ fn envelopes(corpus: &Corpus) -> Result {
     corpus.put("open_request", "query_orders.json", &query_request.body)?;
     corpus.put("sign_string", "request.json", &order_request.body)?;
 
-    let opened =
-        f.et.open_request(&order_request.body, lookup, SystemTime::now())?;
-    unsealed(
-        corpus,
-        "open_request_unsealed",
-        "create_order.json",
-        &opened.fields,
-        &opened.sensitive,
-    )?;
     let created: OrderCreated = serde_json::from_str(ORDER_CREATED)?;
-    let response = Response::success(&opened).with_output::<CreateOrder>(&[created])?;
-    let body = f.et.respond(merchant_public, &response)?;
-    unsealed_response(corpus, f, &order_request, "order_created.json", &body)?;
-    f.merchant
-        .open::<CreateOrder>(&order_request, &body, SystemTime::now())?;
-    corpus.put("open_response", "order_created.json", &body)?;
+    let body = exchange::<CreateOrder>(
+        corpus,
+        f,
+        (&order_request, "create_order.json"),
+        (&[created], "order_created.json"),
+    )?;
     corpus.put("sign_string", "response.json", &body)?;
 
-    let opened =
-        f.et.open_request(&query_request.body, lookup, SystemTime::now())?;
-    unsealed(
-        corpus,
-        "open_request_unsealed",
-        "query_orders.json",
-        &opened.fields,
-        &opened.sensitive,
-    )?;
     let orders = (1..=3)
         .map(|i| serde_json::from_str(&order_info(i)))
         .collect::<std::result::Result<Vec<OrderInfo>, _>>()?;
-    let response = Response::success(&opened).with_output::<QueryOrders>(&orders)?;
-    let body = f.et.respond(merchant_public, &response)?;
-    unsealed_response(corpus, f, &query_request, "query_3_orders.json", &body)?;
-    f.merchant
-        .open::<QueryOrders>(&query_request, &body, SystemTime::now())?;
-    corpus.put("open_response", "query_3_orders.json", &body)?;
+    exchange::<QueryOrders>(
+        corpus,
+        f,
+        (&query_request, "query_orders.json"),
+        (&orders, "query_3_orders.json"),
+    )?;
 
     let error = Response::new(
         ReplyCode::OrderNotAwaitingPayment,
@@ -209,6 +190,35 @@ fn envelopes(corpus: &Corpus) -> Result {
         "error_200003.json",
         f.et.respond(merchant_public, &error)?,
     )
+}
+
+/// One exchange's seeds: ET opens `request` (its `open_request_unsealed`
+/// seed `request_name`) and answers `items`, which the merchant opens (its
+/// `open_response_unsealed` and `open_response` seeds `response_name`).
+/// Returns the answer's body.
+fn exchange<Op: Operation>(
+    corpus: &Corpus,
+    f: &Parties,
+    (request, request_name): (&BuiltRequest, &str),
+    (items, response_name): (&[Op::Output], &str),
+) -> Result<Vec<u8>> {
+    let merchant_public = f.merchant_key.public_key();
+    let lookup = |_: &str, _: &str| Some(merchant_public.clone());
+    let opened =
+        f.et.open_request(&request.body, lookup, SystemTime::now())?;
+    unsealed(
+        corpus,
+        "open_request_unsealed",
+        request_name,
+        &opened.fields,
+        &opened.sensitive,
+    )?;
+    let response = Response::success(&opened).with_output::<Op>(items)?;
+    let body = f.et.respond(merchant_public, &response)?;
+    unsealed_response(corpus, f, request, response_name, &body)?;
+    f.merchant.open::<Op>(request, &body, SystemTime::now())?;
+    corpus.put("open_response", response_name, &body)?;
+    Ok(body)
 }
 
 /// The `open_response_unsealed` seed of `body`: the envelope as the
