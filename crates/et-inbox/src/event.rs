@@ -159,6 +159,18 @@ pub enum Inserted {
     AlreadyStored,
 }
 
+impl Inserted {
+    /// [`Stored`](Self::Stored) when the insert wrote the row, else
+    /// [`AlreadyStored`](Self::AlreadyStored).
+    pub(crate) fn wrote(row_written: bool) -> Self {
+        if row_written {
+            Inserted::Stored
+        } else {
+            Inserted::AlreadyStored
+        }
+    }
+}
+
 /// An event claimed by one consumer until its lease ends.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Claimed {

@@ -431,11 +431,7 @@ impl Store for PgStore {
                 ],
             )
             .await?;
-        Ok(if row.get::<_, i64>(0) == 1 {
-            Inserted::Stored
-        } else {
-            Inserted::AlreadyStored
-        })
+        Ok(Inserted::wrote(row.get::<_, i64>(0) == 1))
     }
 
     async fn claim(

@@ -234,11 +234,7 @@ impl Store for SqliteStore {
                 )?;
             }
             tx.commit()?;
-            Ok(if stored {
-                Inserted::Stored
-            } else {
-                Inserted::AlreadyStored
-            })
+            Ok(Inserted::wrote(stored))
         })
         .await
     }
