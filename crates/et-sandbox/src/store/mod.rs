@@ -184,7 +184,7 @@ mod tests {
         let (_d, s) = store();
         let (order_id, id) = s
             .tx(|c| {
-                let order_id = insert_order(c, &new_order(), "20240101", 5)?;
+                let order_id = insert_sample(c)?;
                 let id = enqueue(c, &order_id, PaymentSuccess, "http://x", "{}", 5)?;
                 Ok::<_, rusqlite::Error>((order_id, id))
             })
@@ -260,7 +260,7 @@ mod tests {
         {
             let old = Connection::open(&path).expect("create");
             old.execute_batch(SCHEMA_V1).expect("old schema");
-            insert_order(&old, &new_order(), "20240101", 5).expect("old order");
+            insert_sample(&old).expect("old order");
             assert_eq!(user_version(&old), 0);
         }
         let s = Store::open(&path).expect("upgrades");
@@ -293,19 +293,9 @@ mod tests {
         }
     }
 
-    fn new_order() -> NewOrder {
-        let o = OrderRecord::sample(OrderStatus::AwaitingPayment);
-        NewOrder {
-            merchant_number: o.merchant_number,
-            sub_merchant_number: o.sub_merchant_number,
-            merchant_order_id: o.merchant_order_id,
-            currency_code: o.currency_code,
-            amount: o.amount,
-            tuition_rmb: o.tuition_rmb,
-            counter_fee: o.counter_fee,
-            notify_url: o.notify_url,
-            status_change_notify_url: o.status_change_notify_url,
-        }
+    /// Inserts [`NewOrder::sample`] on 2024-01-01, at 5.
+    fn insert_sample(c: &Connection) -> rusqlite::Result<String> {
+        insert_order(c, &NewOrder::sample(), "20240101", 5)
     }
 
     #[test]
@@ -325,8 +315,8 @@ mod tests {
         let (_d, s) = store();
         let (a, b) = s
             .tx(|c| {
-                let a = insert_order(c, &new_order(), "20240101", 5)?;
-                let b = insert_order(c, &new_order(), "20240101", 5)?;
+                let a = insert_sample(c)?;
+                let b = insert_sample(c)?;
                 Ok::<_, rusqlite::Error>((a, b))
             })
             .expect("insert");

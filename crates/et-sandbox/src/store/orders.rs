@@ -78,7 +78,20 @@ impl OrderRecord {
     /// An order of 100.00 GBP (920.00 RMB, fee 50.00) in `status`, for
     /// tests: `ET20240101000000001` of merchant `ET82009`, created at 0.
     pub(crate) fn sample(status: OrderStatus) -> Self {
-        let new = NewOrder {
+        OrderRecord {
+            order_id: "ET20240101000000001".into(),
+            status,
+            ..OrderRecord::new(NewOrder::sample(), 0)
+        }
+    }
+}
+
+#[cfg(test)]
+impl NewOrder {
+    /// The order of [`OrderRecord::sample`], for tests: 100.00 GBP of
+    /// merchant `ET82009`.
+    pub(crate) fn sample() -> Self {
+        NewOrder {
             merchant_number: "ET82009".into(),
             sub_merchant_number: "ET82009S001".into(),
             merchant_order_id: "M1".into(),
@@ -88,11 +101,6 @@ impl OrderRecord {
             counter_fee: Amount::from_decimal(rust_decimal::Decimal::new(5000, 2)),
             notify_url: "http://127.0.0.1:1/n".into(),
             status_change_notify_url: String::new(),
-        };
-        OrderRecord {
-            order_id: "ET20240101000000001".into(),
-            status,
-            ..OrderRecord::new(new, 0)
         }
     }
 }
