@@ -109,6 +109,6 @@ impl Arrivals {
                 matches!(n, Notification::OrderStatusChange(c) if c.order_id == order_id && c.order_status == status)
             })
             .await?;
-        Ok(format!("{} ({status}) verified, {after}", status.code()))
+        Ok(format!("{} verified, {after}", super::steps::coded(status)))
     }
 }

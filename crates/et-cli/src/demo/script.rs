@@ -169,11 +169,7 @@ impl Action {
             Action::Et(event) => {
                 env.arrivals.mark();
                 let order = steps::et_step(env, p.order_id()?, event)?;
-                Ok(format!(
-                    "order now {} ({})",
-                    order.status.code(),
-                    order.status
-                ))
+                Ok(format!("order now {}", steps::coded(order.status)))
             }
             Action::RemittanceVoucher => {
                 let (url, detail) = steps::remittance_voucher(env, p.order_id()?).await?;

@@ -28,6 +28,11 @@ pub(super) fn sandbox_order(env: &Env, order_id: &str) -> Result<OrderView, Step
         .ok_or_else(|| StepError::Unexpected(format!("the sandbox has no order {order_id}")))
 }
 
+/// A status as the report shows it: its code, then what it means.
+pub(super) fn coded(status: OrderStatus) -> String {
+    format!("{} ({status})", status.code())
+}
+
 /// ET takes step `event` on the order in the sandbox, through the admin
 /// vocabulary the dashboard and `et sandbox admin` use: the order after it.
 pub(super) fn et_step(env: &Env, order_id: &str, event: Event) -> Result<OrderView, StepError> {
@@ -82,16 +87,14 @@ pub(super) async fn pay(env: &mut Env, p: &Progress) -> Result<String, StepError
     let order = sandbox_order(env, p.order_id()?)?;
     if order.status != OrderStatus::Paid {
         return Err(StepError::Unexpected(format!(
-            "the order is in status {} ({}) after paying",
-            order.status.code(),
-            order.status
+            "the order is in status {} after paying",
+            coded(order.status)
         )));
     }
     Ok(format!(
-        "POST form → {}, order status {} ({})",
+        "POST form → {}, order status {}",
         paid.status.as_u16(),
-        order.status.code(),
-        order.status
+        coded(order.status)
     ))
 }
 
@@ -276,16 +279,11 @@ pub(super) async fn query_order(
         .ok_or_else(|| StepError::Unexpected("the order is not in the reply".to_owned()))?;
     if order.order_status != expected {
         return Err(StepError::Unexpected(format!(
-            "status {} ({}), expected {expected}",
-            order.order_status.code(),
-            order.order_status
+            "status {}, expected {expected}",
+            coded(order.order_status)
         )));
     }
-    Ok(format!(
-        "status {} ({}), decrypted",
-        order.order_status.code(),
-        order.order_status
-    ))
+    Ok(format!("status {}, decrypted", coded(order.order_status)))
 }
 
 pub(super) async fn apply_refund(env: &Env, order_id: &str) -> Result<String, StepError> {
