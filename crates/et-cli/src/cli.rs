@@ -198,7 +198,7 @@ pub(crate) struct ProfileDetectArgs {
 #[derive(Debug, Args)]
 pub(crate) struct KeygenArgs {
     /// Key size in bits (1024 to 4096).
-    #[arg(long, default_value_t = 2048, value_parser = clap::value_parser!(u32).range(1024..=4096))]
+    #[arg(long, default_value_t = 2048, value_parser = key_bits())]
     pub bits: u32,
     /// Directory to write private.pem and public.pem into (created 0700 if missing).
     #[arg(long)]
@@ -242,7 +242,7 @@ pub(crate) struct SandboxInitArgs {
     #[arg(long, env = "ET_SANDBOX_DIR")]
     pub dir: PathBuf,
     /// RSA key size for ET's and the merchant's key pairs.
-    #[arg(long, default_value_t = 2048, value_parser = clap::value_parser!(u32).range(1024..=4096))]
+    #[arg(long, default_value_t = 2048, value_parser = key_bits())]
     pub bits: u32,
     /// Profile file the sandbox plays (stored as DIR/profile.json) [default: the default profile].
     #[arg(long, value_name = "FILE")]
@@ -641,7 +641,7 @@ pub(crate) struct InstitutionsSearchArgs {
 #[derive(Debug, Args)]
 pub(crate) struct DemoArgs {
     /// RSA key size for ET and the merchant.
-    #[arg(long, default_value_t = 2048, value_parser = clap::value_parser!(u32).range(1024..=4096))]
+    #[arg(long, default_value_t = 2048, value_parser = key_bits())]
     pub bits: u32,
     /// Sandbox clock speed-up.
     #[arg(long, default_value_t = 3600.0, value_parser = parse_time_scale)]
@@ -793,6 +793,11 @@ pub(crate) enum OrderServerTypeArg {
     CreateOrder,
     /// The older pages' name.
     AddSpecialRentOrder,
+}
+
+/// An RSA key size et-crypto generates: 1024 to 4096 bits.
+fn key_bits() -> clap::builder::RangedI64ValueParser<u32> {
+    clap::value_parser!(u32).range(1024..=4096)
 }
 
 fn parse_time_scale(s: &str) -> Result<f64, String> {
