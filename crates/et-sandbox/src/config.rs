@@ -459,6 +459,18 @@ fn parse_json<'a, T: Deserialize<'a>>(path: &Path, text: &'a str) -> Result<T, E
 }
 
 #[cfg(test)]
+impl SandboxDir {
+    /// A state directory at `dir` with small (fast) keys, for tests.
+    pub(crate) fn init_small(dir: &Path) -> MerchantInfo {
+        let options = InitOptions {
+            bits: 1024,
+            ..InitOptions::default()
+        };
+        SandboxDir::init(dir, &options).expect("a sandbox")
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
 

@@ -111,21 +111,11 @@ impl SandboxDir {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{InitOptions, MerchantInfo};
-
-    /// A state directory with small (fast) keys.
-    fn init_small(dir: &Path) -> MerchantInfo {
-        let options = InitOptions {
-            bits: 1024,
-            ..InitOptions::default()
-        };
-        SandboxDir::init(dir, &options).unwrap()
-    }
 
     #[test]
     fn a_directory_loads_as_the_merchant_it_was_made_for() {
         let tmp = tempfile::tempdir().unwrap();
-        let made = init_small(tmp.path());
+        let made = SandboxDir::init_small(tmp.path());
         let loaded = SandboxMerchant::load(tmp.path()).unwrap();
         assert_eq!(loaded.credentials.merchant_number, made.merchant_number);
         assert_eq!(*loaded.credentials.notify_salt, *made.salt);
@@ -138,7 +128,7 @@ mod tests {
     #[test]
     fn load_with_key_signs_with_the_key_given_and_reads_no_key_file() {
         let tmp = tempfile::tempdir().unwrap();
-        let made = init_small(tmp.path());
+        let made = SandboxDir::init_small(tmp.path());
         let key_file = tmp.path().join(MERCHANT_PRIVATE_PEM);
         std::fs::remove_file(&key_file).unwrap();
         let key = et_crypto::PrivateKey::generate(1024).unwrap();
@@ -159,7 +149,7 @@ mod tests {
     #[test]
     fn the_salt_file_holds_the_salt_alone_and_only_its_owner_reads_it() {
         let tmp = tempfile::tempdir().unwrap();
-        let made = init_small(tmp.path());
+        let made = SandboxDir::init_small(tmp.path());
         SandboxDir::new(tmp.path()).write_salt_file().unwrap();
         let path = tmp.path().join(SALT_TXT);
         assert_eq!(std::fs::read_to_string(&path).unwrap(), *made.salt);

@@ -536,11 +536,7 @@ mod tests {
     #[tokio::test]
     async fn act_carries_out_each_admin_action_in_process_as_its_route_does() {
         let tmp = tempfile::tempdir().expect("a directory");
-        let options = InitOptions {
-            bits: 1024,
-            ..InitOptions::default()
-        };
-        SandboxDir::init(tmp.path(), &options).expect("a sandbox");
+        SandboxDir::init_small(tmp.path());
         let sandbox = start(SandboxConfig::new(tmp.path())).await.expect("starts");
         let refused = |action| match sandbox.act(action) {
             Err(AdminError::Refused(r)) => Some(r.code),

@@ -223,16 +223,11 @@ impl Keys {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::InitOptions;
 
     #[test]
     fn a_rotations_window_ends_at_its_sandbox_time_whatever_the_real_time() {
         let tmp = tempfile::tempdir().expect("a directory");
-        let options = InitOptions {
-            bits: 1024,
-            ..InitOptions::default()
-        };
-        SandboxDir::init(tmp.path(), &options).expect("a sandbox");
+        SandboxDir::init_small(tmp.path());
         let dir = SandboxDir::new(tmp.path());
         // A sandbox clock ahead of real time (2033), as after an advance;
         // whole seconds, as `rotation.json` keeps milliseconds.
