@@ -21,17 +21,17 @@ impl Step {
         }
     }
 
-    /// `cargo test` of et-crypto alone with `features` (none: pure Rust),
-    /// named `et-crypto {label}`.
+    /// `cargo test` of [`CRYPTO_TESTS`] alone with `features` (none: pure
+    /// Rust), named `et-crypto {label}`.
     fn crypto(label: &str, features: Option<&'static str>) -> Step {
-        let mut args = vec!["test", "-p", CRYPTO];
+        let mut args = vec!["test", "-p", CRYPTO_TESTS];
         args.extend(features.into_iter().flat_map(|f| ["--features", f]));
-        Step::cargo(&format!("{CRYPTO} {label}"), &args)
+        Step::cargo(&format!("et-crypto {label}"), &args)
     }
 }
 
-/// The crate whose RSA backends CI tests one by one.
-const CRYPTO: &str = "et-crypto";
+/// The package whose tests run et-crypto with one backend set at a time.
+const CRYPTO_TESTS: &str = "et-crypto";
 
 /// et-crypto's backends alone and all together: label and `--features`.
 const CRYPTO_BACKENDS: &[(&str, Option<&str>)] = &[
