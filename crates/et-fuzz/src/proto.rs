@@ -160,6 +160,13 @@ pub fn notification(data: &[u8]) {
     let Ok(fields) = read_notification_body(content_type, body) else {
         return;
     };
+    if let Ok(view) = f.verifier.verify(content_type, body) {
+        assert_eq!(
+            view.fields().to_object(),
+            fields,
+            "the verifier read other fields than the full reader"
+        );
+    }
     let signed = sign_notification(NOTIFY_SALT, fields);
     match f.verifier.verify_owned(Some("application/json"), &signed) {
         Ok(verified) => inspect(&verified),

@@ -10,6 +10,7 @@
 //! after every key was tried, whichever came closest: each comparison is
 //! constant-time and yes-or-no.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::time::SystemTime;
 
@@ -68,11 +69,16 @@ impl<T> fmt::Debug for Accepted<T> {
 /// Which key or salt verified a message: [`CURRENT`] or an
 /// [`Accepted::name`].
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct VerifiedBy(String);
+pub struct VerifiedBy(Cow<'static, str>);
 
 impl VerifiedBy {
+    /// The current salt's or key's name is not copied (no allocation per
+    /// message in the usual case).
     pub(crate) fn named(name: &str) -> Self {
-        VerifiedBy(name.to_owned())
+        VerifiedBy(match name {
+            CURRENT => Cow::Borrowed(CURRENT),
+            _ => Cow::Owned(name.to_owned()),
+        })
     }
 
     /// The name.

@@ -1,0 +1,552 @@
+//! A received notification's fields as places in its body: read once,
+//! sorted once, copied never (a value's text lives in a second buffer only
+//! when escapes had to be decoded). The same table serves the borrowed
+//! [`NotificationView`](crate::NotificationView) and the owned
+//! [`VerifiedNotification`](crate::VerifiedNotification), which keeps its
+//! body in one buffer and lends `&str` views of it.
+
+use std::cmp::Ordering;
+use std::fmt;
+
+use et_model::json_number_len;
+
+use crate::raw::{plain_run, FieldsRef, UntypedObject, UntypedValueRef, ValueKind};
+use crate::sign::key_prefix;
+
+/// Up to this many fields are kept without an allocation.
+const INLINE: usize = 12;
+
+/// Bytes `start..end` of the body, or of the decoded texts.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Span {
+    start: usize,
+    end: usize,
+    decoded: bool,
+}
+
+/// One field: its key, its sign-string text and its exact JSON text (none
+/// for a form or multipart value).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Field {
+    key: Span,
+    /// The key's first eight bytes as one number ([`key_prefix`]): most
+    /// keys sort by it alone.
+    prefix: u64,
+    text: Span,
+    json: Option<Span>,
+    kind: ValueKind,
+}
+
+const NO_FIELD: Field = Field {
+    key: Span {
+        start: 0,
+        end: 0,
+        decoded: false,
+    },
+    text: Span {
+        start: 0,
+        end: 0,
+        decoded: false,
+    },
+    prefix: 0,
+    json: None,
+    kind: ValueKind::Null,
+};
+
+/// A key and its sign-string text.
+pub(crate) type Pair<'v> = (&'v str, &'v str);
+
+/// A few items on the stack, more on the heap; always one slice.
+#[derive(Debug, Clone)]
+enum Spill<T: Copy> {
+    Inline([T; INLINE], usize),
+    Heap(Vec<T>),
+}
+
+impl<T: Copy> Spill<T> {
+    fn push(&mut self, item: T) {
+        match self {
+            Spill::Inline(items, len) => match items.get_mut(*len) {
+                Some(slot) => {
+                    *slot = item;
+                    *len += 1;
+                }
+                None => {
+                    let mut heap = Vec::with_capacity(INLINE * 2);
+                    heap.extend_from_slice(items);
+                    heap.push(item);
+                    *self = Spill::Heap(heap);
+                }
+            },
+            Spill::Heap(items) => items.push(item),
+        }
+    }
+
+    fn as_slice(&self) -> &[T] {
+        match self {
+            Spill::Inline(items, len) => items.get(..*len).unwrap_or_default(),
+            Spill::Heap(items) => items,
+        }
+    }
+
+    fn as_mut_slice(&mut self) -> &mut [T] {
+        match self {
+            Spill::Inline(items, len) => items.get_mut(..*len).unwrap_or_default(),
+            Spill::Heap(items) => items,
+        }
+    }
+}
+
+/// The fields of one body, in received order, with their order by key
+/// (the sign string's), keys known to be distinct.
+#[derive(Clone)]
+pub(crate) struct Fields {
+    fields: Spill<Field>,
+    /// Indexes into `fields`, sorted by key bytes.
+    sorted: Spill<usize>,
+    /// The texts that are not the body's own bytes.
+    decoded: String,
+}
+
+impl Fields {
+    fn new() -> Self {
+        Fields {
+            fields: Spill::Inline([NO_FIELD; INLINE], 0),
+            sorted: Spill::Inline([0; INLINE], 0),
+            decoded: String::new(),
+        }
+    }
+
+    /// Reads a flat JSON object whose keys and string values hold no
+    /// escape, and whose values are strings, numbers or literals: a
+    /// notification as ET sends it. `None` for anything else, a repeated
+    /// key included; the full reader ([`crate::raw`]) then decides, so
+    /// this reading only ever answers where that one would answer the same
+    /// (the property test `fast_and_full_readings_agree` holds them together).
+    pub(crate) fn read_plain_json(body: &str) -> Option<Self> {
+        let bytes = body.as_bytes();
+        let at = |i: usize| bytes.get(i).copied();
+        let skip_ws = |mut i: usize| {
+            while matches!(at(i), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+                i += 1;
+            }
+            i
+        };
+        // A string without escapes: its content's span and where it ends.
+        let string = |i: usize| {
+            let start = i + 1;
+            let run = plain_run(bytes.get(start..)?)?;
+            (at(start + run) == Some(b'"')).then_some((start, start + run))
+        };
+        let mut fields = Fields::new();
+        let mut i = skip_ws(0);
+        (at(i) == Some(b'{')).then_some(())?;
+        i += 1;
+        loop {
+            i = skip_ws(i);
+            match at(i)? {
+                b'}' => break,
+                b'"' => {}
+                _ => return None,
+            }
+            let (key_start, key_end) = string(i)?;
+            i = skip_ws(key_end + 1);
+            (at(i) == Some(b':')).then_some(())?;
+            i = skip_ws(i + 1);
+            let (kind, text, end) = match at(i)? {
+                b'"' => {
+                    let (start, end) = string(i)?;
+                    (ValueKind::String, (start, end), end + 1)
+                }
+                b'-' | b'0'..=b'9' => {
+                    let len = json_number_len(bytes.get(i..)?).ok()?;
+                    (ValueKind::Number, (i, i + len), i + len)
+                }
+                first => {
+                    let (word, kind) = match first {
+                        b't' => ("true", ValueKind::Bool),
+                        b'f' => ("false", ValueKind::Bool),
+                        b'n' => ("null", ValueKind::Null),
+                        _ => return None,
+                    };
+                    let end = i + word.len();
+                    (bytes.get(i..end)? == word.as_bytes()).then_some(())?;
+                    (kind, (i, end), end)
+                }
+            };
+            let span = |(start, end)| Span {
+                start,
+                end,
+                decoded: false,
+            };
+            fields.fields.push(Field {
+                key: span((key_start, key_end)),
+                prefix: key_prefix(body.get(key_start..key_end)?),
+                text: span(text),
+                json: Some(span((i, end))),
+                kind,
+            });
+            i = skip_ws(end);
+            match at(i)? {
+                b',' => i += 1,
+                b'}' => break,
+                _ => return None,
+            }
+        }
+        (skip_ws(i + 1) == bytes.len()).then_some(())?;
+        fields.sort(body).ok()?;
+        Some(fields)
+    }
+
+    /// Fields read by the full readers (JSON, form, multipart) from `body`:
+    /// a text that lies in `body` is pointed to, any other (decoded from
+    /// escapes) is copied into the decoded buffer. The readers refused
+    /// repeated keys.
+    pub(crate) fn from_read(read: FieldsRef<'_>, body: &str) -> Self {
+        let mut fields = Fields::new();
+        for (key, value) in &read {
+            let mut place = |text: &str| fields.place(body, text);
+            let prefix = key_prefix(key);
+            let key = place(key);
+            let text = place(value.text());
+            let json = value.json().map(&mut place);
+            fields.fields.push(Field {
+                key,
+                prefix,
+                text,
+                json,
+                kind: value.kind(),
+            });
+        }
+        // Repeats were refused by the reader: sorting cannot find one.
+        let _ = fields.sort(body);
+        fields
+    }
+
+    /// Where `text` lies: in `body` when it is a slice of it, else copied
+    /// into the decoded buffer.
+    fn place(&mut self, body: &str, text: &str) -> Span {
+        let offset = (text.as_ptr() as usize).wrapping_sub(body.as_ptr() as usize);
+        let end = offset.wrapping_add(text.len());
+        let within = body.as_bytes().as_ptr_range().contains(&text.as_ptr())
+            && body
+                .get(offset..end)
+                .is_some_and(|slice| slice.as_ptr() == text.as_ptr());
+        if within {
+            return Span {
+                start: offset,
+                end,
+                decoded: false,
+            };
+        }
+        let start = self.decoded.len();
+        self.decoded.push_str(text);
+        Span {
+            start,
+            end: self.decoded.len(),
+            decoded: true,
+        }
+    }
+
+    /// An object's fields (see [`Fields::from_read`]), all copied.
+    pub(crate) fn from_object(object: &UntypedObject) -> Self {
+        Fields::from_read(object.fields_ref(), "")
+    }
+
+    /// Sorts the index by key; `Err` with the first key found twice.
+    fn sort(&mut self, body: &str) -> Result<(), ()> {
+        for index in 0..self.fields.as_slice().len() {
+            self.sorted.push(index);
+        }
+        let Fields {
+            fields,
+            sorted,
+            decoded,
+        } = self;
+        let fields = fields.as_slice();
+        let decoded: &str = decoded;
+        let field = |index: &usize| fields.get(*index).unwrap_or(&NO_FIELD);
+        let key = |field: &Field| text_of(body, decoded, field.key);
+        let order = |a: &Field, b: &Field| {
+            a.prefix
+                .cmp(&b.prefix)
+                .then_with(|| key(a).as_bytes().cmp(key(b).as_bytes()))
+        };
+        let sorted = sorted.as_mut_slice();
+        sorted.sort_unstable_by(|a, b| order(field(a), field(b)));
+        let repeated = sorted.windows(2).any(|pair| match pair {
+            [a, b] => order(field(a), field(b)) == Ordering::Equal,
+            _ => false,
+        });
+        if repeated {
+            Err(())
+        } else {
+            Ok(())
+        }
+    }
+
+    /// The fields of `body` (the one they were read from).
+    pub(crate) fn of<'v>(&'v self, body: &'v str) -> NotificationFields<'v> {
+        NotificationFields { body, fields: self }
+    }
+}
+
+fn text_of<'v>(body: &'v str, decoded: &'v str, span: Span) -> &'v str {
+    let from = if span.decoded { decoded } else { body };
+    from.get(span.start..span.end).unwrap_or_default()
+}
+
+/// A notification's fields, as received: each key with its value's
+/// sign-string text (and its JSON text, for a JSON body), borrowed from
+/// the body. What [`NotificationView::fields`](crate::NotificationView::fields)
+/// and [`VerifiedNotification::fields`](crate::VerifiedNotification::fields) lend.
+#[derive(Clone, Copy)]
+pub struct NotificationFields<'v> {
+    body: &'v str,
+    fields: &'v Fields,
+}
+
+impl<'v> NotificationFields<'v> {
+    fn at(&self, span: Span) -> &'v str {
+        text_of(self.body, &self.fields.decoded, span)
+    }
+
+    fn pair(&self, field: &Field) -> (&'v str, UntypedValueRef<'v>) {
+        let json = field.json.map(|span| self.at(span));
+        let value = UntypedValueRef::borrowed(field.kind, json, self.at(field.text));
+        (self.at(field.key), value)
+    }
+
+    /// Every field, `sign` included, in received order.
+    pub fn iter(&self) -> impl Iterator<Item = (&'v str, UntypedValueRef<'v>)> + Clone + 'v {
+        let this = *self;
+        self.fields
+            .fields
+            .as_slice()
+            .iter()
+            .map(move |field| this.pair(field))
+    }
+
+    /// Every `(key, text)`, in received order.
+    pub(crate) fn texts(&self) -> impl Iterator<Item = (&'v str, &'v str)> + Clone + 'v {
+        let this = *self;
+        self.fields
+            .fields
+            .as_slice()
+            .iter()
+            .map(move |field| (this.at(field.key), this.at(field.text)))
+    }
+
+    /// Calls `then` with every `(key, text)` in received order and the
+    /// same sorted by key bytes (the sign string's order), each looked up
+    /// once: on the stack for a few fields.
+    pub(crate) fn with_pairs<R>(&self, then: impl FnOnce(&[Pair<'v>], &[Pair<'v>]) -> R) -> R {
+        let order = self.fields.sorted.as_slice();
+        let sort = |received: &[Pair<'v>], sorted: &mut [Pair<'v>]| {
+            for (slot, index) in sorted.iter_mut().zip(order) {
+                *slot = received.get(*index).copied().unwrap_or_default();
+            }
+        };
+        let len = self.len();
+        if len <= INLINE {
+            let mut received = [("", ""); INLINE];
+            for (slot, pair) in received.iter_mut().zip(self.texts()) {
+                *slot = pair;
+            }
+            let received = received.get(..len).unwrap_or_default();
+            let mut sorted = [("", ""); INLINE];
+            let sorted = sorted.get_mut(..len).unwrap_or_default();
+            sort(received, sorted);
+            then(received, sorted)
+        } else {
+            let received: Vec<Pair<'v>> = self.texts().collect();
+            let mut sorted = vec![("", ""); len];
+            sort(&received, &mut sorted);
+            then(&received, &sorted)
+        }
+    }
+
+    /// The field under `key` (the lengths of most keys differ: a scan is
+    /// cheaper than a binary search through the spans).
+    fn find(&self, key: &str) -> Option<&'v Field> {
+        self.fields.fields.as_slice().iter().find(|field| {
+            field.key.end.saturating_sub(field.key.start) == key.len() && self.at(field.key) == key
+        })
+    }
+
+    /// The value under `key`.
+    pub fn get(&self, key: &str) -> Option<UntypedValueRef<'v>> {
+        self.find(key).map(|field| self.pair(field).1)
+    }
+
+    /// The sign-string text under `key`.
+    pub fn text(&self, key: &str) -> Option<&'v str> {
+        self.find(key).map(|field| self.at(field.text))
+    }
+
+    /// How many fields, `sign` included.
+    pub fn len(&self) -> usize {
+        self.fields.fields.as_slice().len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The fields as an owned object (values copied).
+    pub fn to_object(&self) -> UntypedObject {
+        self.iter()
+            .map(|(key, value)| (key, value.to_value()))
+            .collect()
+    }
+}
+
+/// Every field in received order, as `key: text`.
+impl fmt::Debug for NotificationFields<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map().entries(self.texts()).finish()
+    }
+}
+
+/// Equal when the same keys hold the same values in the same order,
+/// wherever each text is kept.
+impl PartialEq for NotificationFields<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.len() == other.len() && self.iter().eq(other.iter())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::raw::parse_json_ref;
+    use crate::Message;
+
+    /// Keys, some repeated, some escaped, some not keys at all.
+    fn key() -> impl Strategy<Value = String> {
+        prop::sample::select(vec![
+            r#""sign""#,
+            r#""order_id""#,
+            r#""pay_amount""#,
+            r#""a""#,
+            r#""a\u0062""#,
+            r#""""#,
+            "a",
+            r#""é中""#,
+        ])
+        .prop_map(str::to_owned)
+    }
+
+    /// Values: plain and escaped strings, numbers good and bad, literals,
+    /// nested values, nothing.
+    fn value() -> impl Strategy<Value = String> {
+        prop_oneof![
+            "\"[a-z0-9 :&=é]{0,12}\"",
+            prop::sample::select(vec![
+                r#""x\"y""#,
+                r#""\n""#,
+                "\"\u{1}\"",
+                "10000.00",
+                "-1",
+                "01",
+                "1.",
+                "-",
+                "1e5",
+                "true",
+                "false",
+                "null",
+                "nul",
+                "tru",
+                "{}",
+                r#"{"a":1}"#,
+                "[1,2]",
+                "",
+                "\"unterminated",
+            ])
+            .prop_map(str::to_owned),
+        ]
+    }
+
+    /// Whitespace, sometimes none, sometimes not whitespace.
+    fn gap() -> impl Strategy<Value = String> {
+        prop::sample::select(vec!["", "", " ", "\n\t", "\r\n ", "x"]).prop_map(str::to_owned)
+    }
+
+    /// A body made of members, separators and closers, mostly well formed.
+    fn body() -> impl Strategy<Value = String> {
+        let member = (gap(), key(), gap(), gap(), value(), gap())
+            .prop_map(|(a, k, b, c, v, d)| format!("{a}{k}{b}:{c}{v}{d}"));
+        (
+            gap(),
+            prop::collection::vec(member, 0..8),
+            prop::sample::select(vec![",", ",", ",", ";", ""]),
+            any::<bool>(),
+            prop::sample::select(vec!["}", "}", "} ", "}x", "", "}}"]),
+        )
+            .prop_map(|(lead, members, separator, trailing, close)| {
+                let mut body = format!("{lead}{{{}", members.join(separator));
+                if trailing {
+                    body.push(',');
+                }
+                body.push_str(close);
+                body
+            })
+    }
+
+    proptest! {
+        /// Wherever the one-pass reading answers, the full reader reads
+        /// the same fields, in the same order, with the same texts.
+        #[test]
+        fn fast_and_full_readings_agree(body in body()) {
+            if let Some(fast) = Fields::read_plain_json(&body) {
+                let full = parse_json_ref(body.as_bytes(), Message::Notification);
+                prop_assert!(full.is_ok(), "{body}: {full:?}");
+                let full = Fields::from_read(full.unwrap_or_default(), &body);
+                prop_assert_eq!(fast.of(&body), full.of(&body), "{}", body);
+                let sorted = |fields: &Fields| fields.sorted.as_slice().to_vec();
+                prop_assert_eq!(sorted(&fast), sorted(&full));
+            }
+        }
+    }
+
+    #[test]
+    fn a_plain_notification_is_read_in_one_pass_and_the_rest_falls_back() {
+        let body = r#"{"order_id":"ET1","pay_amount":10000.00,"ok":true,"sign":"x",}"#;
+        let fields = Fields::read_plain_json(body).expect("plain");
+        assert_eq!(fields.of(body).text("pay_amount"), Some("10000.00"));
+        assert_eq!(
+            fields.of(body).get("ok").map(|v| v.kind()),
+            Some(ValueKind::Bool)
+        );
+        for other in [
+            r#"{"a":"\u0041"}"#,
+            r#"{"a":{"b":1}}"#,
+            r#"{"a":1,"a":2}"#,
+            r#"{"a":01}"#,
+            "\u{feff}{}",
+        ] {
+            assert!(Fields::read_plain_json(other).is_none(), "{other}");
+        }
+    }
+
+    #[test]
+    fn many_fields_spill_to_the_heap_and_stay_sorted() {
+        let body: String = (0..40)
+            .rev()
+            .map(|i| format!("\"k{i:02}\":{i}"))
+            .collect::<Vec<_>>()
+            .join(",");
+        let body = format!("{{{body}}}");
+        let fields = Fields::read_plain_json(&body).expect("plain");
+        let read = fields.of(&body);
+        assert_eq!(read.len(), 40);
+        assert_eq!(read.text("k07"), Some("7"));
+        read.with_pairs(|received, sorted| {
+            assert_eq!(received.first(), Some(&("k39", "39")));
+            assert_eq!(sorted.first(), Some(&("k00", "0")));
+        });
+    }
+}
