@@ -10,47 +10,63 @@ use std::fmt;
 
 use et_model::json_number_len;
 
+use crate::error::Error;
 use crate::raw::{plain_run, FieldsRef, UntypedObject, UntypedValueRef, ValueKind};
 use crate::sign::key_prefix;
 
 /// Up to this many fields are kept without an allocation.
 const INLINE: usize = 12;
 
-/// Bytes `start..end` of the body, or of the decoded texts.
+/// Bytes `start..end` of the body, or of the decoded texts (offsets of
+/// 32 bits keep a field small: bodies of 4 GiB or more are refused).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 struct Span {
-    start: usize,
-    end: usize,
-    decoded: bool,
+    start: u32,
+    end: u32,
 }
+
+impl Span {
+    fn new(start: usize, end: usize) -> Option<Self> {
+        Some(Span {
+            start: u32::try_from(start).ok()?,
+            end: u32::try_from(end).ok()?,
+        })
+    }
+
+    fn len(self) -> usize {
+        self.end.saturating_sub(self.start) as usize
+    }
+}
+
+/// Which of a field's texts are in the decoded buffer.
+const KEY_DECODED: u8 = 1;
+const TEXT_DECODED: u8 = 2;
+const JSON_DECODED: u8 = 4;
+/// The field has a JSON text (it was read from JSON).
+const HAS_JSON: u8 = 8;
 
 /// One field: its key, its sign-string text and its exact JSON text (none
 /// for a form or multipart value).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Field {
-    key: Span,
     /// The key's first eight bytes as one number ([`key_prefix`]): most
     /// keys sort by it alone.
     prefix: u64,
+    key: Span,
     text: Span,
-    json: Option<Span>,
+    json: Span,
     kind: ValueKind,
+    /// [`KEY_DECODED`], [`TEXT_DECODED`], [`JSON_DECODED`], [`HAS_JSON`].
+    flags: u8,
 }
 
 const NO_FIELD: Field = Field {
-    key: Span {
-        start: 0,
-        end: 0,
-        decoded: false,
-    },
-    text: Span {
-        start: 0,
-        end: 0,
-        decoded: false,
-    },
     prefix: 0,
-    json: None,
+    key: Span { start: 0, end: 0 },
+    text: Span { start: 0, end: 0 },
+    json: Span { start: 0, end: 0 },
     kind: ValueKind::Null,
+    flags: 0,
 };
 
 /// A key and its sign-string text.
@@ -132,7 +148,7 @@ impl Fields {
             }
             i
         };
-        // A string without escapes: its content's span and where it ends.
+        // A string without escapes: its content's span.
         let string = |i: usize| {
             let start = i + 1;
             let run = plain_run(bytes.get(start..)?)?;
@@ -174,17 +190,13 @@ impl Fields {
                     (kind, (i, end), end)
                 }
             };
-            let span = |(start, end)| Span {
-                start,
-                end,
-                decoded: false,
-            };
             fields.fields.push(Field {
-                key: span((key_start, key_end)),
                 prefix: key_prefix(body.get(key_start..key_end)?),
-                text: span(text),
-                json: Some(span((i, end))),
+                key: Span::new(key_start, key_end)?,
+                text: Span::new(text.0, text.1)?,
+                json: Span::new(i, end)?,
                 kind,
+                flags: HAS_JSON,
             });
             i = skip_ws(end);
             match at(i)? {
@@ -202,30 +214,39 @@ impl Fields {
     /// a text that lies in `body` is pointed to, any other (decoded from
     /// escapes) is copied into the decoded buffer. The readers refused
     /// repeated keys.
-    pub(crate) fn from_read(read: FieldsRef<'_>, body: &str) -> Self {
+    pub(crate) fn from_read(read: FieldsRef<'_>, body: &str) -> Result<Self, Error> {
         let mut fields = Fields::new();
         for (key, value) in &read {
-            let mut place = |text: &str| fields.place(body, text);
-            let prefix = key_prefix(key);
-            let key = place(key);
-            let text = place(value.text());
-            let json = value.json().map(&mut place);
+            let (key_span, key_decoded) = fields.place(body, key)?;
+            let (text, text_decoded) = fields.place(body, value.text())?;
+            let (json, json_decoded) = match value.json() {
+                Some(json) => fields.place(body, json)?,
+                None => (Span::default(), false),
+            };
+            let flag = |on: bool, flag: u8| if on { flag } else { 0 };
             fields.fields.push(Field {
-                key,
-                prefix,
+                prefix: key_prefix(key),
+                key: key_span,
                 text,
                 json,
                 kind: value.kind(),
+                flags: flag(key_decoded, KEY_DECODED)
+                    | flag(text_decoded, TEXT_DECODED)
+                    | flag(json_decoded, JSON_DECODED)
+                    | flag(value.json().is_some(), HAS_JSON),
             });
         }
         // Repeats were refused by the reader: sorting cannot find one.
         let _ = fields.sort(body);
-        fields
+        Ok(fields)
     }
 
     /// Where `text` lies: in `body` when it is a slice of it, else copied
-    /// into the decoded buffer.
-    fn place(&mut self, body: &str, text: &str) -> Span {
+    /// into the decoded buffer (`true`).
+    fn place(&mut self, body: &str, text: &str) -> Result<(Span, bool), Error> {
+        let too_large = || Error::NotificationTooLarge {
+            len: body.len().max(self.decoded.len() + text.len()),
+        };
         let offset = (text.as_ptr() as usize).wrapping_sub(body.as_ptr() as usize);
         let end = offset.wrapping_add(text.len());
         let within = body.as_bytes().as_ptr_range().contains(&text.as_ptr())
@@ -233,23 +254,16 @@ impl Fields {
                 .get(offset..end)
                 .is_some_and(|slice| slice.as_ptr() == text.as_ptr());
         if within {
-            return Span {
-                start: offset,
-                end,
-                decoded: false,
-            };
+            return Ok((Span::new(offset, end).ok_or_else(too_large)?, false));
         }
         let start = self.decoded.len();
+        let span = Span::new(start, start + text.len()).ok_or_else(too_large)?;
         self.decoded.push_str(text);
-        Span {
-            start,
-            end: self.decoded.len(),
-            decoded: true,
-        }
+        Ok((span, true))
     }
 
     /// An object's fields (see [`Fields::from_read`]), all copied.
-    pub(crate) fn from_object(object: &UntypedObject) -> Self {
+    pub(crate) fn from_object(object: &UntypedObject) -> Result<Self, Error> {
         Fields::from_read(object.fields_ref(), "")
     }
 
@@ -266,7 +280,7 @@ impl Fields {
         let fields = fields.as_slice();
         let decoded: &str = decoded;
         let field = |index: &usize| fields.get(*index).unwrap_or(&NO_FIELD);
-        let key = |field: &Field| text_of(body, decoded, field.key);
+        let key = |field: &Field| text_of(body, decoded, field.key, field.flags & KEY_DECODED);
         let order = |a: &Field, b: &Field| {
             a.prefix
                 .cmp(&b.prefix)
@@ -291,9 +305,11 @@ impl Fields {
     }
 }
 
-fn text_of<'v>(body: &'v str, decoded: &'v str, span: Span) -> &'v str {
-    let from = if span.decoded { decoded } else { body };
-    from.get(span.start..span.end).unwrap_or_default()
+/// The text at `span` of `body`, or of `decoded` when `in_decoded` is set.
+fn text_of<'v>(body: &'v str, decoded: &'v str, span: Span, in_decoded: u8) -> &'v str {
+    let from = if in_decoded != 0 { decoded } else { body };
+    from.get(span.start as usize..span.end as usize)
+        .unwrap_or_default()
 }
 
 /// A notification's fields, as received: each key with its value's
@@ -307,14 +323,35 @@ pub struct NotificationFields<'v> {
 }
 
 impl<'v> NotificationFields<'v> {
-    fn at(&self, span: Span) -> &'v str {
-        text_of(self.body, &self.fields.decoded, span)
+    fn key(&self, field: &Field) -> &'v str {
+        text_of(
+            self.body,
+            &self.fields.decoded,
+            field.key,
+            field.flags & KEY_DECODED,
+        )
+    }
+
+    fn value_text(&self, field: &Field) -> &'v str {
+        text_of(
+            self.body,
+            &self.fields.decoded,
+            field.text,
+            field.flags & TEXT_DECODED,
+        )
     }
 
     fn pair(&self, field: &Field) -> (&'v str, UntypedValueRef<'v>) {
-        let json = field.json.map(|span| self.at(span));
-        let value = UntypedValueRef::borrowed(field.kind, json, self.at(field.text));
-        (self.at(field.key), value)
+        let json = (field.flags & HAS_JSON != 0).then(|| {
+            text_of(
+                self.body,
+                &self.fields.decoded,
+                field.json,
+                field.flags & JSON_DECODED,
+            )
+        });
+        let value = UntypedValueRef::borrowed(field.kind, json, self.value_text(field));
+        (self.key(field), value)
     }
 
     /// Every field, `sign` included, in received order.
@@ -334,7 +371,7 @@ impl<'v> NotificationFields<'v> {
             .fields
             .as_slice()
             .iter()
-            .map(move |field| (this.at(field.key), this.at(field.text)))
+            .map(move |field| (this.key(field), this.value_text(field)))
     }
 
     /// Calls `then` with every `(key, text)` in received order and the
@@ -369,9 +406,11 @@ impl<'v> NotificationFields<'v> {
     /// The field under `key` (the lengths of most keys differ: a scan is
     /// cheaper than a binary search through the spans).
     fn find(&self, key: &str) -> Option<&'v Field> {
-        self.fields.fields.as_slice().iter().find(|field| {
-            field.key.end.saturating_sub(field.key.start) == key.len() && self.at(field.key) == key
-        })
+        self.fields
+            .fields
+            .as_slice()
+            .iter()
+            .find(|field| field.key.len() == key.len() && self.key(field) == key)
     }
 
     /// The value under `key`.
@@ -381,7 +420,7 @@ impl<'v> NotificationFields<'v> {
 
     /// The sign-string text under `key`.
     pub fn text(&self, key: &str) -> Option<&'v str> {
-        self.find(key).map(|field| self.at(field.text))
+        self.find(key).map(|field| self.value_text(field))
     }
 
     /// How many fields, `sign` included.
@@ -504,7 +543,7 @@ mod tests {
             if let Some(fast) = Fields::read_plain_json(&body) {
                 let full = parse_json_ref(body.as_bytes(), Message::Notification);
                 prop_assert!(full.is_ok(), "{body}: {full:?}");
-                let full = Fields::from_read(full.unwrap_or_default(), &body);
+                let full = Fields::from_read(full.unwrap_or_default(), &body).expect("small");
                 prop_assert_eq!(fast.of(&body), full.of(&body), "{}", body);
                 let sorted = |fields: &Fields| fields.sorted.as_slice().to_vec();
                 prop_assert_eq!(sorted(&fast), sorted(&full));

@@ -167,7 +167,7 @@ impl NotificationVerifier {
 
     /// Verifies and types fields already read (see [`verify`](Self::verify)).
     pub fn verify_fields(&self, fields: UntypedObject) -> Result<VerifiedNotification, Error> {
-        self.check("", Fields::from_object(&fields))?
+        self.check("", Fields::from_object(&fields)?)?
             .into_verified()
     }
 
@@ -264,6 +264,7 @@ struct Gathered<'m> {
 }
 
 impl Gathered<'_> {
+    #[inline]
     fn write(&mut self, piece: &str) {
         let piece = piece.as_bytes();
         let end = self.len + piece.len();
@@ -384,9 +385,12 @@ impl<'a> NotificationView<'a> {
     }
 }
 
-/// The typed event of verified fields.
+/// The typed event of verified fields, from the order they were sorted in
+/// once.
 fn classify(fields: NotificationFields<'_>) -> Result<Notification, Error> {
-    Notification::classify_fields(fields.texts()).map_err(Error::Notification)
+    fields
+        .with_pairs(|_, sorted| Notification::classify_sorted(sorted))
+        .map_err(Error::Notification)
 }
 
 /// A notification whose signature verified, typed and owned: its body in
@@ -602,6 +606,9 @@ fn read<'a>(
     body: &'a [u8],
 ) -> Result<(&'a str, Fields, Option<Input>), Error> {
     let plain = without_bom(body);
+    if u32::try_from(plain.len()).is_err() {
+        return Err(Error::NotificationTooLarge { len: plain.len() });
+    }
     let (reading, sniffed) = reading(content_type, plain)?;
     if reading == Reading::Json {
         let fast = std::str::from_utf8(plain)
@@ -614,7 +621,7 @@ fn read<'a>(
     let (fields, sniffed) = read_fields(content_type, body)?;
     // The readers refused a body that is not UTF-8.
     let text = std::str::from_utf8(plain).unwrap_or_default();
-    Ok((text, Fields::from_read(fields, text), sniffed))
+    Ok((text, Fields::from_read(fields, text)?, sniffed))
 }
 
 /// Signs `fields` with the v2 rule (salt + sorted sign string) and returns
