@@ -49,9 +49,6 @@ const HAS_JSON: u8 = 8;
 /// for a form or multipart value).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Field {
-    /// The key's first eight bytes as one number ([`key_prefix`]): most
-    /// keys sort by it alone.
-    prefix: u64,
     key: Span,
     text: Span,
     json: Span,
@@ -61,7 +58,6 @@ struct Field {
 }
 
 const NO_FIELD: Field = Field {
-    prefix: 0,
     key: Span { start: 0, end: 0 },
     text: Span { start: 0, end: 0 },
     json: Span { start: 0, end: 0 },
@@ -118,8 +114,9 @@ impl<T: Copy> Spill<T> {
 #[derive(Clone)]
 pub(crate) struct Fields {
     fields: Spill<Field>,
-    /// Indexes into `fields`, sorted by key bytes.
-    sorted: Spill<usize>,
+    /// Each field's key prefix ([`key_prefix`]: most keys sort by it
+    /// alone) and index into `fields`, sorted by key bytes.
+    sorted: Spill<(u64, usize)>,
     /// The texts that are not the body's own bytes.
     decoded: String,
 }
@@ -128,7 +125,7 @@ impl Fields {
     fn new() -> Self {
         Fields {
             fields: Spill::Inline([NO_FIELD; INLINE], 0),
-            sorted: Spill::Inline([0; INLINE], 0),
+            sorted: Spill::Inline([(0, 0); INLINE], 0),
             decoded: String::new(),
         }
     }
@@ -191,7 +188,6 @@ impl Fields {
                 }
             };
             fields.fields.push(Field {
-                prefix: key_prefix(body.get(key_start..key_end)?),
                 key: Span::new(key_start, key_end)?,
                 text: Span::new(text.0, text.1)?,
                 json: Span::new(i, end)?,
@@ -225,7 +221,6 @@ impl Fields {
             };
             let flag = |on: bool, flag: u8| if on { flag } else { 0 };
             fields.fields.push(Field {
-                prefix: key_prefix(key),
                 key: key_span,
                 text,
                 json,
@@ -269,9 +264,6 @@ impl Fields {
 
     /// Sorts the index by key; `Err` with the first key found twice.
     fn sort(&mut self, body: &str) -> Result<(), ()> {
-        for index in 0..self.fields.as_slice().len() {
-            self.sorted.push(index);
-        }
         let Fields {
             fields,
             sorted,
@@ -279,17 +271,23 @@ impl Fields {
         } = self;
         let fields = fields.as_slice();
         let decoded: &str = decoded;
-        let field = |index: &usize| fields.get(*index).unwrap_or(&NO_FIELD);
-        let key = |field: &Field| text_of(body, decoded, field.key, field.flags & KEY_DECODED);
-        let order = |a: &Field, b: &Field| {
-            a.prefix
-                .cmp(&b.prefix)
-                .then_with(|| key(a).as_bytes().cmp(key(b).as_bytes()))
+        let key = |index: usize| {
+            fields.get(index).map_or("", |field| {
+                text_of(body, decoded, field.key, field.flags & KEY_DECODED)
+            })
+        };
+        for index in 0..fields.len() {
+            sorted.push((key_prefix(key(index)), index));
+        }
+        let order = |(a_prefix, a): &(u64, usize), (b_prefix, b): &(u64, usize)| {
+            a_prefix
+                .cmp(b_prefix)
+                .then_with(|| key(*a).as_bytes().cmp(key(*b).as_bytes()))
         };
         let sorted = sorted.as_mut_slice();
-        sorted.sort_unstable_by(|a, b| order(field(a), field(b)));
+        sorted.sort_unstable_by(order);
         let repeated = sorted.windows(2).any(|pair| match pair {
-            [a, b] => order(field(a), field(b)) == Ordering::Equal,
+            [a, b] => order(a, b) == Ordering::Equal,
             _ => false,
         });
         if repeated {
@@ -380,7 +378,7 @@ impl<'v> NotificationFields<'v> {
     pub(crate) fn with_pairs<R>(&self, then: impl FnOnce(&[Pair<'v>], &[Pair<'v>]) -> R) -> R {
         let order = self.fields.sorted.as_slice();
         let sort = |received: &[Pair<'v>], sorted: &mut [Pair<'v>]| {
-            for (slot, index) in sorted.iter_mut().zip(order) {
+            for (slot, (_, index)) in sorted.iter_mut().zip(order) {
                 *slot = received.get(*index).copied().unwrap_or_default();
             }
         };

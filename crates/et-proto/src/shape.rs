@@ -196,21 +196,27 @@ fn has_separator(key: &str) -> bool {
 }
 
 /// The checks every signed object gets: keys without separators, values
-/// without an embedded `&key=` for any key of `is_signed_key`.
+/// without an embedded `&key=` for any key of `is_signed_key`. `Ok(true)`
+/// when some value holds `&` (so that later checks for `&` can be skipped
+/// when none does).
 fn check_pairs<'a>(
     pairs: impl Iterator<Item = (&'a str, &'a str)>,
     context: Message,
     is_signed_key: impl Fn(&str) -> bool + Copy,
-) -> Result<(), Error> {
+) -> Result<bool, Error> {
+    let mut ampersand = false;
     for (key, value) in pairs {
         if has_separator(key) {
             return Err(refused(context, key, ShapeRule::SeparatorInKey));
         }
-        if has_embedded_pair(value, is_signed_key) {
-            return Err(refused(context, key, ShapeRule::SeparatorInValue));
+        if has_byte(value, b'&') {
+            ampersand = true;
+            if has_embedded_pair(value, is_signed_key) {
+                return Err(refused(context, key, ShapeRule::SeparatorInValue));
+            }
         }
     }
-    Ok(())
+    Ok(ampersand)
 }
 
 /// An object's `(key, text)` pairs.
@@ -226,6 +232,7 @@ pub(crate) fn check_request(envelope: &UntypedObject) -> Result<(), Error> {
     check_pairs(texts(envelope), Message::Request, |key| {
         key == SIGN_KEY || REQUEST_KEYS.contains(&key)
     })
+    .map(drop)
 }
 
 /// Checks a response whose signature verified, so that every field we act
@@ -389,7 +396,7 @@ pub(crate) fn check_notification<'a>(
 ) -> Result<(), Error> {
     const CONTEXT: Message = Message::Notification;
     let named = |key: &str| extras.iter().any(|extra| extra == key);
-    check_pairs(received, CONTEXT, |key| {
+    let ampersand = check_pairs(received, CONTEXT, |key| {
         key == SIGN_KEY || is_notification_field(key) || named(key)
     })?;
     let Some(documented) = documented_fields(kind) else {
@@ -410,7 +417,7 @@ pub(crate) fn check_notification<'a>(
             && !COMMON_NOTIFICATION_FIELDS.contains(&key)
         {
             Some(ShapeRule::OtherKindsField)
-        } else if documented && is_acted_field(key) && has_byte(value, b'&') {
+        } else if ampersand && documented && is_acted_field(key) && has_byte(value, b'&') {
             Some(ShapeRule::Ampersand)
         } else {
             None
