@@ -437,6 +437,13 @@ impl<'v> NotificationFields<'v> {
             .map(|(key, value)| (key, value.to_value()))
             .collect()
     }
+
+    /// Compact JSON text of the fields, in received order, each JSON value
+    /// written as received (a form's values as strings): see
+    /// [`UntypedObject::to_json`].
+    pub fn to_json(&self) -> String {
+        self.to_object().to_json()
+    }
 }
 
 /// Every field in received order, as `key: text`.
@@ -559,6 +566,10 @@ mod tests {
         let body = r#"{"order_id":"ET1","pay_amount":10000.00,"ok":true,"sign":"x",}"#;
         let fields = Fields::read_plain_json(body).expect("plain");
         assert_eq!(fields.of(body).text("pay_amount"), Some("10000.00"));
+        assert_eq!(
+            fields.of(body).to_json(),
+            r#"{"order_id":"ET1","pay_amount":10000.00,"ok":true,"sign":"x"}"#
+        );
         assert_eq!(
             fields.of(body).get("ok").map(|v| v.kind()),
             Some(ValueKind::Bool)
