@@ -3,7 +3,7 @@
 use et_crypto::Zeroizing;
 use et_proto::{
     read_notification_body, sign_notification_by, sniffs_as_json, MatchedRule, Message,
-    NotificationVerifier, UntypedObject,
+    NotificationFields, NotificationVerifier, UntypedObject,
 };
 
 use crate::cli::{NotifyArgs, SaltArgs};
@@ -77,7 +77,7 @@ pub(crate) fn salt(args: &SaltArgs) -> CliResult<Zeroizing<String>> {
 }
 
 /// Fields as a JSON object of their raw texts (the texts the MD5 covered).
-fn fields_json(fields: &UntypedObject) -> serde_json::Value {
+fn fields_json(fields: NotificationFields<'_>) -> serde_json::Value {
     fields
         .iter()
         .map(|(k, v)| (k.to_owned(), serde_json::Value::String(v.text().to_owned())))

@@ -108,7 +108,7 @@ async fn every_kind_is_acknowledged_by_a_receiver_that_answers_as_et_expects() {
             NotificationKind::RemittanceVoucher
         ]
     );
-    let refund = handled.lock().expect("lock")[2].fields().clone();
+    let refund = handled.lock().expect("lock")[2].fields().to_object();
     assert_eq!(
         refund.text("refund_order_id"),
         Some("ET1"),

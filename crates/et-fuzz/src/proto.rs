@@ -175,6 +175,13 @@ pub fn notification(data: &[u8]) {
     let Ok(fields) = read_notification_body(content_type, body) else {
         return;
     };
+    if let Ok(view) = f.verifier.verify(content_type, body, NOW) {
+        assert_eq!(
+            view.fields().to_object(),
+            fields,
+            "the verifier read other fields than the full reader"
+        );
+    }
     let signed = sign_notification(NOTIFY_SALT, fields);
     match f
         .verifier

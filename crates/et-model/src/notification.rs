@@ -234,29 +234,48 @@ impl Notification {
     ) -> Result<Notification, NotificationError> {
         let mut sorted: Vec<(&str, &str)> = fields.into_iter().collect();
         sorted.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        Self::classify_sorted(&sorted)
+    }
+
+    /// [`classify_fields`](Self::classify_fields) from pairs already sorted
+    /// by key bytes (a verifier that sorted them for the signature passes
+    /// them on): no copy, no sort. A key given twice, or pairs out of
+    /// order, is an error.
+    ///
+    /// ```
+    /// use et_model::{Notification, NotificationKind};
+    /// let sorted = [("order_id", "ET1"), ("pay_amount", "10000.00"),
+    ///     ("pay_datetime", "2024-12-01 10:00:00"), ("pay_result", "1")];
+    /// let payment = Notification::classify_sorted(&sorted).unwrap();
+    /// assert_eq!(payment.kind(), NotificationKind::PaymentSuccess);
+    /// assert!(Notification::classify_sorted(&[("b", "1"), ("a", "2")]).is_err());
+    /// ```
+    pub fn classify_sorted(sorted: &[(&str, &str)]) -> Result<Notification, NotificationError> {
         let get = |key: &str| {
             let at = sorted.binary_search_by(|(k, _)| (*k).cmp(key)).ok()?;
             sorted.get(at).map(|(_, v)| *v)
         };
         let kind = NotificationKind::detect_by(get);
-        let repeated = sorted.windows(2).find_map(|pair| match pair {
-            [(a, _), (b, _)] if a == b => Some(*a),
+        let unordered = sorted.windows(2).find_map(|pair| match pair {
+            [(a, _), (b, _)] if a >= b => Some((*a, a == b)),
             _ => None,
         });
-        if let Some(key) = repeated {
-            return Err(NotificationError {
-                kind,
-                reason: format!("field {key:?} is given twice"),
-            });
+        if let Some((key, repeated)) = unordered {
+            let reason = if repeated {
+                format!("field {key:?} is given twice")
+            } else {
+                format!("fields out of order at {key:?}")
+            };
+            return Err(NotificationError { kind, reason });
         }
         Ok(match kind {
-            NotificationKind::PaymentSuccess => Notification::PaymentSuccess(read(kind, &sorted)?),
+            NotificationKind::PaymentSuccess => Notification::PaymentSuccess(read(kind, sorted)?),
             NotificationKind::OrderStatusChange => {
-                Notification::OrderStatusChange(read(kind, &sorted)?)
+                Notification::OrderStatusChange(read(kind, sorted)?)
             }
-            NotificationKind::RefundResult => Notification::RefundResult(read(kind, &sorted)?),
+            NotificationKind::RefundResult => Notification::RefundResult(read(kind, sorted)?),
             NotificationKind::RemittanceVoucher => {
-                Notification::RemittanceVoucher(read(kind, &sorted)?)
+                Notification::RemittanceVoucher(read(kind, sorted)?)
             }
             NotificationKind::Unknown => Notification::Unknown(
                 sorted

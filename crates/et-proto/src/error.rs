@@ -141,6 +141,12 @@ pub enum Error {
         /// What was wrong with it.
         reason: &'static str,
     },
+    /// A notification body (or object) of 4 GiB or more: larger than any
+    /// notification, and than the verifier's field offsets reach.
+    NotificationTooLarge {
+        /// Its length in bytes.
+        len: usize,
+    },
     /// No serial number is left for the current second: build again once
     /// the clock reads the time it names (nothing was built or sent).
     SerialsExhausted(SerialsExhausted),
@@ -212,6 +218,9 @@ impl fmt::Display for Error {
                  `{{`, the body was read as a {read_as}; it is likely neither JSON nor a form"
             ),
             Error::MalformedMultipart { reason } => write!(f, "malformed multipart body: {reason}"),
+            Error::NotificationTooLarge { len } => {
+                write!(f, "notification of {len} bytes: 4 GiB or more")
+            }
             Error::SerialsExhausted(e) => e.fmt(f),
         }
     }

@@ -82,6 +82,7 @@ pub mod detect;
 mod envelope;
 mod error;
 mod et_side;
+mod fields;
 pub mod fuzzing;
 mod merchant;
 mod multipart;
@@ -96,6 +97,7 @@ mod untyped;
 
 pub use error::{CryptoStep, DecryptionStep, Error, Input, JsonError, Message, PayloadFault};
 pub use et_side::{EtSide, OpenedRequest, Response};
+pub use fields::NotificationFields;
 pub use merchant::{
     BuiltRequest, Credentials, Merchant, Reply, RequestOptions, UntypedReply, CONTENT_TYPE,
     PRODUCTION_ENDPOINT, TEST_ENDPOINT,

@@ -11,6 +11,7 @@ use et_model::{Notification, NotificationKind};
 use zeroize::Zeroizing;
 
 use crate::error::{Error, Input, Message};
+use crate::fields::{Fields, NotificationFields, Pair};
 use crate::profile::NotifySignRule;
 use crate::raw::{
     parse_form_ref, parse_json_ref, FieldsRef, UntypedObject, UntypedValue, UntypedValueRef,
@@ -18,8 +19,8 @@ use crate::raw::{
 use crate::rollover::{self, Accepted, VerifiedBy};
 use crate::shape;
 use crate::sign::{
-    sign_string, sign_string_of, v1_printed_string, with_sorted_pairs, write_sorted,
-    write_v1_printed, SignRule, SIGN_KEY,
+    sign_string, sign_string_of, v1_printed_string, write_sorted, write_v1_printed, SignRule,
+    SIGN_KEY,
 };
 
 /// Body that tells ET the notification was received (spec 04 §2.1).
@@ -126,8 +127,8 @@ impl NotificationVerifier {
         body: &'a [u8],
         now: SystemTime,
     ) -> Result<NotificationView<'a>, Error> {
-        let (fields, sniffed) = read_fields(content_type, body)?;
-        self.check(fields, now).map_err(|e| match (e, sniffed) {
+        let (text, fields, sniffed) = read(content_type, body)?;
+        self.check(text, fields, now).map_err(|e| match (e, sniffed) {
             (Error::MissingSignature { .. }, Some(read_as @ Input::Form)) => {
                 Error::UnsignedSniffedBody { read_as }
             }
@@ -143,7 +144,7 @@ impl NotificationVerifier {
         body: &[u8],
         now: SystemTime,
     ) -> Result<VerifiedNotification, Error> {
-        self.verify(content_type, body, now)?.to_verified()
+        self.verify(content_type, body, now)?.into_verified()
     }
 
     /// For a body that failed [`verify`](Self::verify) under the v2 rule
@@ -177,21 +178,40 @@ impl NotificationVerifier {
         fields: UntypedObject,
         now: SystemTime,
     ) -> Result<VerifiedNotification, Error> {
-        self.check(fields.fields_ref(), now)?.to_verified()
+        self.check("", Fields::from_object(&fields)?, now)?
+            .into_verified()
     }
 
-    /// The signature and shape checks of [`verify`](Self::verify).
+    /// The signature and shape checks of [`verify`](Self::verify), over
+    /// `fields` read from `body`: sorted once, for the hash and the shape.
     fn check<'a>(
         &'a self,
-        fields: FieldsRef<'a>,
+        body: &'a str,
+        fields: Fields,
         now: SystemTime,
     ) -> Result<NotificationView<'a>, Error> {
-        let texts = || {
-            fields
-                .iter()
-                .map(|(key, value)| (key.as_ref(), value.text()))
-        };
-        let text = |key: &str| texts().find(|(k, _)| *k == key).map(|(_, v)| v);
+        let (kind, matched, salt, salt_name) = fields
+            .of(body)
+            .with_pairs(|received, sorted| self.check_pairs(received, sorted, now))?;
+        Ok(NotificationView {
+            body,
+            fields,
+            kind,
+            matched,
+            salt,
+            salt_name,
+        })
+    }
+
+    /// [`check`](Self::check) over the `(key, text)` pairs in received and
+    /// in sorted order: which kind, which rule, which salt.
+    fn check_pairs(
+        &self,
+        received: &[Pair<'_>],
+        sorted: &[Pair<'_>],
+        now: SystemTime,
+    ) -> Result<(NotificationKind, MatchedRule, &str, &str), Error> {
+        let text = |key: &str| received.iter().find(|(k, _)| *k == key).map(|(_, v)| *v);
         let sign = text(SIGN_KEY).ok_or(Error::MissingSignature {
             what: Message::Notification,
         })?;
@@ -199,20 +219,18 @@ impl NotificationVerifier {
             what: Message::Notification,
         };
         // A `sign` that is not 32 hex digits cannot match: refused before
-        // any sorting or hashing.
+        // any hashing.
         let digest = et_crypto::md5_sign_digest(sign).ok_or_else(mismatch)?;
         // Each salt in turn, each comparison constant-time and yes-or-no:
         // a failure says nothing of which salt came closest.
         let matches = |salt: &str| {
             if salted_md5_is(salt, &digest, |md5| {
-                with_sorted_pairs(texts(), SignRule::AllSorted, |sorted| {
-                    write_sorted(sorted, |piece| md5.update(piece))
-                })
+                write_sorted(sorted.iter().copied(), |piece| md5.write(piece))
             }) {
                 Some(MatchedRule::V2)
             } else if self.rule == NotifySignRule::V1Compat
                 && salted_md5_is(salt, &digest, |md5| {
-                    write_v1_printed(texts(), |piece| md5.update(piece))
+                    write_v1_printed(received.iter().copied(), |piece| md5.write(piece))
                 })
             {
                 Some(MatchedRule::V1Printed)
@@ -224,24 +242,69 @@ impl NotificationVerifier {
             .find_map(|(salt, name)| matches(salt).map(|rule| (rule, salt.as_str(), name)))
             .ok_or_else(mismatch)?;
         let kind = NotificationKind::detect_by(text);
-        shape::check_notification(texts(), kind, &self.extra_fields, self.exact)?;
-        Ok(NotificationView {
-            fields,
+        shape::check_notification(
+            received.iter().copied(),
+            sorted.iter().copied(),
             kind,
-            matched,
-            salt,
-            salt_name,
-        })
+            &self.extra_fields,
+            self.exact,
+        )?;
+        Ok((kind, matched, salt, salt_name))
     }
 }
 
 /// Whether the MD5 of `salt` then what `write` feeds it is `digest`
-/// (compared in constant time). The sign string is hashed piece by piece,
-/// never joined into one buffer.
-fn salted_md5_is(salt: &str, digest: &[u8; 16], write: impl FnOnce(&mut SaltedMd5)) -> bool {
+/// (compared in constant time). The sign string is hashed piece by piece
+/// from where each text lies, never joined into one string.
+fn salted_md5_is(salt: &str, digest: &[u8; 16], write: impl FnOnce(&mut Gathered<'_>)) -> bool {
     let mut md5 = SaltedMd5::new(salt.as_bytes());
-    write(&mut md5);
+    let mut gathered = Gathered {
+        md5: &mut md5,
+        buffer: [0; GATHERED],
+        len: 0,
+    };
+    write(&mut gathered);
+    gathered.flush();
     md5.verify(digest)
+}
+
+/// Bytes gathered before they go to MD5 at once.
+const GATHERED: usize = 128;
+
+/// The pieces of a sign string (`key`, `=`, `value`, `&`, …) gathered on
+/// the stack and handed to MD5 a buffer at a time: one call per piece
+/// would cost more than the hashing.
+struct Gathered<'m> {
+    md5: &'m mut SaltedMd5,
+    buffer: [u8; GATHERED],
+    len: usize,
+}
+
+impl Gathered<'_> {
+    #[inline]
+    fn write(&mut self, piece: &str) {
+        let piece = piece.as_bytes();
+        let end = self.len + piece.len();
+        if let Some(room) = self.buffer.get_mut(self.len..end) {
+            room.copy_from_slice(piece);
+            self.len = end;
+            return;
+        }
+        self.flush();
+        match self.buffer.get_mut(..piece.len()) {
+            Some(room) => {
+                room.copy_from_slice(piece);
+                self.len = piece.len();
+            }
+            None => self.md5.update(piece),
+        }
+    }
+
+    fn flush(&mut self) {
+        self.md5
+            .update(self.buffer.get(..self.len).unwrap_or_default());
+        self.len = 0;
+    }
 }
 
 /// The reply that stops ET's retries: `{"notify_result":"OK"}`, or for a
@@ -260,7 +323,8 @@ fn acknowledgement_for(salt: &str, notification: &Notification) -> Cow<'static, 
 /// borrowed from the body: what [`NotificationVerifier::verify`] returns.
 #[derive(Clone)]
 pub struct NotificationView<'a> {
-    fields: FieldsRef<'a>,
+    body: &'a str,
+    fields: Fields,
     kind: NotificationKind,
     matched: MatchedRule,
     salt: &'a str,
@@ -271,7 +335,7 @@ pub struct NotificationView<'a> {
 impl fmt::Debug for NotificationView<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("NotificationView")
-            .field("fields", &self.fields)
+            .field("fields", &self.fields())
             .field("kind", &self.kind)
             .field("matched", &self.matched)
             .field("verified_by", &self.salt_name)
@@ -296,46 +360,41 @@ impl<'a> NotificationView<'a> {
         self.salt_name
     }
 
-    /// Every field as received, `sign` included, in received order.
-    pub fn fields(&self) -> impl Iterator<Item = (&str, &UntypedValueRef<'a>)> {
-        self.fields.iter().map(|(key, value)| (key.as_ref(), value))
+    /// Every field as received, `sign` included.
+    pub fn fields(&self) -> NotificationFields<'_> {
+        self.fields.of(self.body)
     }
 
     /// The sign-string text under `key`.
     pub fn text(&self, key: &str) -> Option<&str> {
-        self.fields()
-            .find(|(k, _)| *k == key)
-            .map(|(_, value)| value.text())
+        self.fields().text(key)
     }
 
     /// See [`VerifiedNotification::dedup_key`].
     pub fn dedup_key(&self) -> String {
-        dedup_key(
-            self.kind,
-            |key| self.text(key),
-            || {
-                sign_string_of(
-                    self.fields().map(|(k, v)| (k, v.text())),
-                    SignRule::AllSorted,
-                )
-            },
-        )
+        dedup_key(self.kind, self.fields())
     }
 
     /// The typed event, built now; [`Error::InvalidPayload`] when a value
     /// does not fit its kind (a result that is not a code, a bad amount, a
     /// missing field).
     pub fn notification(&self) -> Result<Notification, Error> {
-        Notification::classify_fields(self.fields().map(|(k, v)| (k, v.text())))
-            .map_err(Error::Notification)
+        classify(self.fields())
     }
 
     /// The owned notification, typed, with its acknowledgement.
     pub fn to_verified(&self) -> Result<VerifiedNotification, Error> {
+        self.clone().into_verified()
+    }
+
+    /// [`to_verified`](Self::to_verified), keeping the fields read: the
+    /// owned notification holds one copy of the body and lends views of it.
+    fn into_verified(self) -> Result<VerifiedNotification, Error> {
         let notification = self.notification()?;
         Ok(VerifiedNotification {
             acknowledgement: acknowledgement_for(self.salt, &notification),
-            fields: UntypedObject::from_fields(self.fields.clone()),
+            body: self.body.to_owned(),
+            fields: self.fields,
             notification,
             matched: self.matched,
             verified_by: VerifiedBy::named(self.salt_name),
@@ -343,14 +402,49 @@ impl<'a> NotificationView<'a> {
     }
 }
 
-/// A notification whose signature verified, typed and owned.
-#[derive(Debug, Clone, PartialEq)]
+/// The typed event of verified fields, from the order they were sorted in
+/// once.
+fn classify(fields: NotificationFields<'_>) -> Result<Notification, Error> {
+    fields
+        .with_pairs(|_, sorted| Notification::classify_sorted(sorted))
+        .map_err(Error::Notification)
+}
+
+/// A notification whose signature verified, typed and owned: its body in
+/// one buffer, its fields lent from it.
+#[derive(Clone)]
 pub struct VerifiedNotification {
-    fields: UntypedObject,
+    body: String,
+    fields: Fields,
     notification: Notification,
     matched: MatchedRule,
     verified_by: VerifiedBy,
     acknowledgement: Cow<'static, [u8]>,
+}
+
+/// Shows the fields and the salt's name (never a salt).
+impl fmt::Debug for VerifiedNotification {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("VerifiedNotification")
+            .field("fields", &self.fields())
+            .field("notification", &self.notification)
+            .field("matched", &self.matched)
+            .field("verified_by", &self.verified_by)
+            .field("acknowledgement", &self.acknowledgement)
+            .finish()
+    }
+}
+
+/// Equal when every field, the typed event, the rule, the salt's name and
+/// the acknowledgement are.
+impl PartialEq for VerifiedNotification {
+    fn eq(&self, other: &Self) -> bool {
+        self.fields() == other.fields()
+            && self.notification == other.notification
+            && self.matched == other.matched
+            && self.verified_by == other.verified_by
+            && self.acknowledgement == other.acknowledgement
+    }
 }
 
 impl VerifiedNotification {
@@ -360,8 +454,8 @@ impl VerifiedNotification {
     }
 
     /// Every field as received (raw text), `sign` included.
-    pub fn fields(&self) -> &UntypedObject {
-        &self.fields
+    pub fn fields(&self) -> NotificationFields<'_> {
+        self.fields.of(&self.body)
     }
 
     /// The body to answer ET with once the event is safely stored:
@@ -390,9 +484,9 @@ impl VerifiedNotification {
     /// The fields ET sent that its pages do not document for this kind
     /// (every field of an unknown kind), as received; `sign` left out.
     /// A typed event keeps them in its `extra` too.
-    pub fn added_fields(&self) -> impl Iterator<Item = (&str, &UntypedValue)> {
+    pub fn added_fields(&self) -> impl Iterator<Item = (&str, UntypedValueRef<'_>)> {
         let kind = self.kind();
-        self.fields
+        self.fields()
             .iter()
             .filter(move |(key, _)| *key != SIGN_KEY && !shape::is_documented_for(kind, key))
     }
@@ -402,38 +496,29 @@ impl VerifiedNotification {
     /// tell two events of one order apart (spec 04 §5 item 3). Unknown kinds
     /// use the whole sign string.
     pub fn dedup_key(&self) -> String {
-        dedup_key(
-            self.kind(),
-            |key| self.fields.text(key),
-            || sign_string(&self.fields),
-        )
+        dedup_key(self.kind(), self.fields())
     }
 }
 
-/// The dedup key of a `kind` whose sign-string texts `text` looks up.
-fn dedup_key<'a>(
-    kind: NotificationKind,
-    text: impl Fn(&str) -> Option<&'a str>,
-    sign_string: impl FnOnce() -> String,
-) -> String {
-    {
-        let distinguishing: &[&str] = match kind {
-            NotificationKind::PaymentSuccess => &["order_id", "pay_result"],
-            NotificationKind::OrderStatusChange => &["order_id", "order_status", "datetime"],
-            NotificationKind::RefundResult => &["order_id", "refund_order_id", "refund_result"],
-            NotificationKind::RemittanceVoucher => &["order_id", "remittance_voucher_url"],
-            NotificationKind::Unknown => {
-                let digest = et_crypto::md5_hex("", sign_string());
-                return format!("{}:{digest}", kind.as_str());
-            }
-        };
-        let mut key = kind.as_str().to_owned();
-        for field in distinguishing {
-            key.push(':');
-            key.push_str(text(field).unwrap_or_default());
+/// The dedup key of `fields` of `kind`.
+fn dedup_key(kind: NotificationKind, fields: NotificationFields<'_>) -> String {
+    let distinguishing: &[&str] = match kind {
+        NotificationKind::PaymentSuccess => &["order_id", "pay_result"],
+        NotificationKind::OrderStatusChange => &["order_id", "order_status", "datetime"],
+        NotificationKind::RefundResult => &["order_id", "refund_order_id", "refund_result"],
+        NotificationKind::RemittanceVoucher => &["order_id", "remittance_voucher_url"],
+        NotificationKind::Unknown => {
+            let text = sign_string_of(fields.texts(), SignRule::AllSorted);
+            let digest = et_crypto::md5_hex("", text);
+            return format!("{}:{digest}", kind.as_str());
         }
-        key
+    };
+    let mut key = kind.as_str().to_owned();
+    for field in distinguishing {
+        key.push(':');
+        key.push_str(fields.text(field).unwrap_or_default());
     }
+    key
 }
 
 /// Reads a notification body into raw fields. JSON when `content_type` says
@@ -460,13 +545,17 @@ fn without_bom(body: &[u8]) -> &[u8] {
     body.strip_prefix(UTF8_BOM).unwrap_or(body)
 }
 
-/// [`read_notification_body`], in place; with what the body was read as
-/// when its content type did not say (sniffed).
-fn read_fields<'a>(
-    content_type: Option<&str>,
-    body: &'a [u8],
-) -> Result<(FieldsRef<'a>, Option<Input>), Error> {
-    let body = without_bom(body);
+/// How a body is read.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Reading {
+    Json,
+    Form,
+    Multipart,
+}
+
+/// How a body (its byte order mark left out) is read under `content_type`,
+/// and whether that was sniffed (the content type did not say).
+fn reading(content_type: Option<&str>, body: &[u8]) -> Result<(Reading, bool), Error> {
     // Compared without lower-casing a copy: no allocation per notification.
     let media = content_type
         .and_then(|ct| ct.split(';').next())
@@ -480,29 +569,76 @@ fn read_fields<'a>(
             .and_then(|start| media.get(start..))
             .is_some_and(|end| end.eq_ignore_ascii_case(suffix))
     };
-    let (read_as, sniffed) = if is("application/json") || ends_with("+json") {
-        (Input::Json(Message::Notification), false)
+    Ok(if is("application/json") || ends_with("+json") {
+        (Reading::Json, false)
     } else if is("application/x-www-form-urlencoded") {
-        (Input::Form, false)
+        (Reading::Form, false)
     } else if is("multipart/form-data") {
-        let fields = crate::multipart::parse_multipart(content_type.unwrap_or_default(), body)?;
-        return Ok((fields, None));
+        (Reading::Multipart, false)
     } else if media
         .get(.."multipart/".len())
         .is_some_and(|start| start.eq_ignore_ascii_case("multipart/"))
     {
         return Err(Error::UnsupportedContentType(media.to_ascii_lowercase()));
     } else if sniffs_as_json(body) {
-        (Input::Json(Message::Notification), true)
+        (Reading::Json, true)
     } else {
-        (Input::Form, true)
-    };
-    let fields = if read_as == Input::Form {
-        parse_form_ref(body)
-    } else {
-        parse_json_ref(body, Message::Notification)
+        (Reading::Form, true)
+    })
+}
+
+/// What a sniffed reading is reported as.
+fn sniffed_as(reading: Reading, sniffed: bool) -> Option<Input> {
+    match reading {
+        Reading::Json if sniffed => Some(Input::Json(Message::Notification)),
+        Reading::Form if sniffed => Some(Input::Form),
+        _ => None,
+    }
+}
+
+/// [`read_notification_body`], in place; with what the body was read as
+/// when its content type did not say (sniffed).
+fn read_fields<'a>(
+    content_type: Option<&str>,
+    body: &'a [u8],
+) -> Result<(FieldsRef<'a>, Option<Input>), Error> {
+    let body = without_bom(body);
+    let (reading, sniffed) = reading(content_type, body)?;
+    let fields = match reading {
+        Reading::Json => parse_json_ref(body, Message::Notification),
+        Reading::Form => parse_form_ref(body),
+        Reading::Multipart => {
+            crate::multipart::parse_multipart(content_type.unwrap_or_default(), body)
+        }
     }?;
-    Ok((fields, sniffed.then_some(read_as)))
+    Ok((fields, sniffed_as(reading, sniffed)))
+}
+
+/// The fields of a notification body, with the text they lie in: a JSON
+/// body as ET sends it (no escapes, no nesting) is read in one pass and
+/// its fields point into it; any other body is read by the full readers
+/// ([`read_fields`]), which give the same fields, or the error.
+fn read<'a>(
+    content_type: Option<&str>,
+    body: &'a [u8],
+) -> Result<(&'a str, Fields, Option<Input>), Error> {
+    let plain = without_bom(body);
+    if u32::try_from(plain.len()).is_err() {
+        return Err(Error::NotificationTooLarge { len: plain.len() });
+    }
+    let (reading, sniffed) = reading(content_type, plain)?;
+    if reading == Reading::Json {
+        let fast = std::str::from_utf8(plain)
+            .ok()
+            .and_then(|text| Some((text, Fields::read_plain_json(text)?)));
+        if let Some((text, fields)) = fast {
+            return Ok((text, fields, sniffed_as(reading, sniffed)));
+        }
+    }
+    let (fields, sniffed) = read_fields(content_type, body)?;
+    // The readers refused a body that is not UTF-8.
+    let text = std::str::from_utf8(plain).unwrap_or_default();
+    Ok((text, Fields::from_read(fields, text)?, sniffed))
 }
 
 /// Signs `fields` with the v2 rule (salt + sorted sign string) and returns

@@ -131,9 +131,23 @@ impl<'a> UntypedValueRef<'a> {
         }
     }
 
+    /// A value whose texts are kept elsewhere.
+    pub(crate) fn borrowed(kind: ValueKind, json: Option<&'a str>, text: &'a str) -> Self {
+        UntypedValueRef {
+            kind,
+            json,
+            text: Cow::Borrowed(text),
+        }
+    }
+
     /// The JSON type.
     pub fn kind(&self) -> ValueKind {
         self.kind
+    }
+
+    /// The exact JSON text; `None` for a form or multipart value.
+    pub fn json(&self) -> Option<&'a str> {
+        self.json
     }
 
     /// The value as it enters a sign string (see [`UntypedValue::text`]).
@@ -394,7 +408,7 @@ fn line_column(input: &[u8], offset: usize) -> (usize, usize) {
 /// bit tricks below find whether any byte of a word is zero or under 0x20,
 /// never missing one), so the long Base64 strings of an envelope scan fast;
 /// the word that holds a stop byte is searched byte by byte.
-fn plain_run(bytes: &[u8]) -> Option<usize> {
+pub(crate) fn plain_run(bytes: &[u8]) -> Option<usize> {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGHS: u64 = 0x8080_8080_8080_8080;
     let below = |x: u64, n: u64| x.wrapping_sub(ONES * n) & !x & HIGHS;

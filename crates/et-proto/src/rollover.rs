@@ -13,6 +13,7 @@
 //! Whether an entry is still in force is judged at the `now` the caller
 //! passes to the verifying call (et-proto reads no clock).
 
+use std::borrow::Cow;
 use std::fmt;
 use std::time::SystemTime;
 
@@ -69,11 +70,16 @@ impl<T> fmt::Debug for Accepted<T> {
 /// Which key or salt verified a message: [`CURRENT`] or an
 /// [`Accepted::name`].
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct VerifiedBy(String);
+pub struct VerifiedBy(Cow<'static, str>);
 
 impl VerifiedBy {
+    /// The current salt's or key's name is not copied (no allocation per
+    /// message in the usual case).
     pub(crate) fn named(name: &str) -> Self {
-        VerifiedBy(name.to_owned())
+        VerifiedBy(match name {
+            CURRENT => Cow::Borrowed(CURRENT),
+            _ => Cow::Owned(name.to_owned()),
+        })
     }
 
     /// The name.

@@ -97,7 +97,7 @@ fn key_order(a: &str, b: &str) -> Ordering {
     }
 }
 
-fn key_prefix(key: &str) -> u64 {
+pub(crate) fn key_prefix(key: &str) -> u64 {
     let bytes = key.as_bytes();
     let word = match bytes.first_chunk::<8>() {
         Some(head) => *head,
@@ -112,10 +112,15 @@ fn key_prefix(key: &str) -> u64 {
     u64::from_be_bytes(word)
 }
 
-/// Writes sorted pairs (see [`with_sorted_pairs`]) as the sign string, piece
-/// by piece (`key`, `=`, `value`, `&`, …).
-pub(crate) fn write_sorted(sorted: &[(&str, &str)], write: impl FnMut(&str)) {
-    write_pairs(valued(sorted), write);
+/// Writes pairs already in their signed order (see [`with_sorted_pairs`];
+/// `sign` is left out here) as the sign string, piece by piece (`key`,
+/// `=`, `value`, `&`, …).
+pub(crate) fn write_sorted<'a>(
+    sorted: impl Iterator<Item = (&'a str, &'a str)>,
+    write: impl FnMut(&str),
+) {
+    let signed = sorted.filter(|(key, _)| *key != SIGN_KEY);
+    write_pairs(signed.map(|(key, value)| (key, Some(value))), write);
 }
 
 fn valued<'s, 'a>(

@@ -330,7 +330,7 @@ fn verify_borrows_the_body_and_agrees_with_the_owned_result() {
             .unwrap();
         let range = body.as_ptr_range();
         let ids = ["order_id", "pay_amount", "sign"];
-        for (key, value) in view.fields().filter(|(k, _)| ids.contains(k)) {
+        for (key, value) in view.fields().iter().filter(|(k, _)| ids.contains(k)) {
             let text = value.text().as_bytes().as_ptr();
             assert!(range.contains(&text), "{key} was copied");
         }
