@@ -80,6 +80,25 @@ const STEPS: &[Step] = &[
         args: &["test", "-p", "et-crypto", "--features", "pkcs11"],
         env: None,
     },
+    // Its tests that need the test kit's token store, in et-tests (no
+    // published crate dev-depends on the kit), with the same feature alone:
+    // et-tests forwards `pkcs11` to et-crypto through et-cli.
+    Step {
+        name: "et-crypto pkcs11 (et-tests)",
+        args: &[
+            "test",
+            "-p",
+            "et-tests",
+            "--no-default-features",
+            "--features",
+            "pkcs11",
+            "--test",
+            "crypto",
+            "--test",
+            "crypto_pkcs11_login",
+        ],
+        env: None,
+    },
     // Licences, duplicate/banned crates and sources (deny.toml); `.ci/run`
     // installs cargo-deny. Advisories need a database CI cannot fetch: they
     // are checked separately (SECURITY.md).

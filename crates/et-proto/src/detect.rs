@@ -12,8 +12,9 @@
 //! ```
 //! use et_proto::{detect, Credentials, EtSide, Merchant, Profile, Response};
 //! use et_crypto::{PrivateKey, SignHash};
-//! # use et_testkit::{pem, Who};
-//! # let (merchant_pem, et_pem) = (pem(Who::Merchant, 1024), pem(Who::Et, 1024));
+//! # let merchant_pem = PrivateKey::generate(1024)?.to_pkcs8_pem()?;
+//! # let et_pem = PrivateKey::generate(1024)?.to_pkcs8_pem()?;
+//! # let (merchant_pem, et_pem) = (merchant_pem.as_bytes(), et_pem.as_bytes());
 //! let merchant_key = PrivateKey::load(merchant_pem)?;
 //! let et = EtSide::new(PrivateKey::load(et_pem)?, Profile::default());
 //! let merchant = Merchant::new(
@@ -275,15 +276,20 @@ pub fn notification(
 
 #[cfg(test)]
 mod tests {
-    use et_crypto::SignHash;
+    use et_crypto::{PrivateKey, SignHash};
     use et_model::ReplyCode;
 
     use crate::{EtSide, Profile, Response};
 
+    /// Two fresh 1024-bit keys: the merchant's and ET's.
+    fn keys() -> (PrivateKey, PrivateKey) {
+        let key = || PrivateKey::generate(1024).expect("a 1024-bit key");
+        (key(), key())
+    }
+
     #[test]
     fn a_request_signed_with_sha1_is_detected_as_sha1() {
-        let et_key = et_testkit::key(et_testkit::Who::Et, 1024);
-        let merchant_key = et_testkit::key(et_testkit::Who::Merchant, 1024);
+        let (merchant_key, et_key) = keys();
         let sha1 = Profile {
             sign_hash: SignHash::Sha1,
             ..Profile::default()
@@ -311,8 +317,7 @@ mod tests {
             found.changed_from(&Profile::default()),
             [("sign_hash", "sha1")]
         );
-        let other = et_testkit::key(et_testkit::Who::Et, 1024);
-        let refused = super::request(&Profile::default(), other.public_key(), &request.body);
+        let refused = super::request(&Profile::default(), et_key.public_key(), &request.body);
         assert_eq!(
             refused.map_err(|u| u.tried.len()),
             Err(4),
@@ -322,8 +327,7 @@ mod tests {
 
     #[test]
     fn a_signed_refusal_is_detected_under_its_hash_not_taken_as_verified_under_every_one() {
-        let et_key = et_testkit::key(et_testkit::Who::Et, 1024);
-        let merchant_key = et_testkit::key(et_testkit::Who::Merchant, 1024);
+        let (merchant_key, et_key) = keys();
         let sha1 = Profile {
             sign_hash: SignHash::Sha1,
             ..Profile::default()

@@ -1,7 +1,7 @@
 //! The et-rs test kit: what the workspace's tests, benches and fuzz
 //! targets share, so that each fact lives once (like rustls's
-//! `rustls-test`). Never published; `cargo xtask package` packs it beside
-//! the published crates so that their packaged tests still build.
+//! `rustls-test`). Never published, and no published crate takes it, not
+//! even as a dev-dependency: the tests that need it are in `crates/et-tests`.
 //!
 //! - [`key`] / [`pem`]: the one committed key set (`keys/`, regenerate with
 //!   `keys/make_keys.sh`): merchant and ET at 1024 bits (ET's own examples
