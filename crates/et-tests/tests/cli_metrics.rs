@@ -5,8 +5,11 @@
 
 use std::collections::BTreeMap;
 
-use et_cli::demo::{self, DemoOptions};
+use et_cli::demo::DemoOptions;
 use metrics_exporter_prometheus::PrometheusBuilder;
+
+#[path = "cli/common/mod.rs"]
+mod common;
 
 #[allow(dead_code)] // its `main` is the example's
 #[path = "../../et-cli/examples/prometheus.rs"]
@@ -45,14 +48,12 @@ async fn a_scrape_after_the_demo_counts_its_calls_notifications_and_inbox() {
     })
     .await
     .expect("metrics endpoint");
-    let options = DemoOptions {
+    let (report, _) = common::demo_passes(DemoOptions {
         bits: 1024,
         inbox: true,
         ..DemoOptions::default()
-    };
-    let report = demo::run(&options, |_| {}).await;
-    let lines: Vec<String> = report.steps.iter().map(ToString::to_string).collect();
-    assert!(report.passed(), "demo failed:\n{}", lines.join("\n"));
+    })
+    .await;
 
     let (status, page) = et_testkit::http::get(&format!("http://{addr}/metrics")).await;
     assert_eq!(status, 200);

@@ -1,15 +1,15 @@
 //! The `et` binary, run as a user would: exit codes, stdout, one-line errors.
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 
 use et_crypto::{PrivateKey, PublicKey, SignHash};
 use et_proto::{EtSide, Profile, Response};
 
 use crate::common;
 
-use common::{et_stdin, ET};
+use common::{et_command, et_stdin, serve_sandbox, ET};
 use et_testkit::{key, key_file, merchant_dir, Half, Who};
 
 fn et(args: &[&str]) -> Output {
@@ -582,35 +582,6 @@ fn a_form_body_with_a_trailing_newline_is_refused_saying_why() {
     assert!(err.contains("ends with whitespace"), "{err}");
 }
 
-/// `et sandbox serve` as a child process, killed on drop.
-struct Served(Child);
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-impl Served {
-    /// Sends SIGTERM (as `kill`, systemd or a container runtime would) and
-    /// waits up to 10 s for the process to exit.
-    #[cfg(unix)]
-    fn terminate(&mut self) -> Option<std::process::ExitStatus> {
-        let pid = self.0.id().to_string();
-        let sent = Command::new("kill").args(["-TERM", &pid]).status();
-        assert!(sent.is_ok_and(|s| s.success()), "kill -TERM {pid}");
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-        while std::time::Instant::now() < deadline {
-            if let Some(status) = self.0.try_wait().expect("try_wait") {
-                return Some(status);
-            }
-            std::thread::sleep(std::time::Duration::from_millis(20));
-        }
-        None
-    }
-}
-
 /// `et sandbox serve --tls` serves HTTPS with the certificate it made in
 /// the state directory; `et sandbox admin` reaches it trusting that file
 /// (`--tls-root`) and is refused without it.
@@ -620,12 +591,8 @@ fn sandbox_serve_tls_answers_a_client_trusting_its_certificate() {
     let state = path_str(dir.path());
     let init = et(&["sandbox", "init", "--dir", state, "--bits", "1024"]);
     assert!(init.status.success(), "{}", stderr(&init));
-    let run = |args: &[&str]| {
-        let mut et = Command::new(ET);
-        et.args(args);
-        et
-    };
-    let (_served, endpoint) = serve_sandbox_with(run, state, &["--tls"]);
+    let served = serve_sandbox(et_command, state, &["--tls"]);
+    let endpoint = &served.endpoint;
     assert!(endpoint.starts_with("https://127.0.0.1:"), "{endpoint}");
     let root = dir.path().join("tls-cert.pem");
     let advance = |trust: &[&str]| {
@@ -661,14 +628,8 @@ fn sandbox_init_serve_and_call() {
     ] {
         assert!(dir.path().join(file).is_file(), "{file}");
     }
-    let (served, endpoint) = serve_sandbox_by(
-        |args| {
-            let mut et = Command::new(ET);
-            et.args(args);
-            et
-        },
-        state,
-    );
+    let served = serve_sandbox(et_command, state, &[]);
+    let endpoint = served.endpoint.clone();
     let endpoint = endpoint.as_str();
 
     // `payload` is `--data` or `--sensitive`, read from stdin.
@@ -827,15 +788,8 @@ fn the_sandbox_plays_a_profile_file_and_its_merchant_tools_speak_it() {
     );
 
     let serve = |profile: Option<&str>| {
-        serve_sandbox_by(
-            |args| {
-                let mut et = Command::new(ET);
-                et.args(args)
-                    .args(profile.map(|p| ["--profile", p]).into_iter().flatten());
-                et
-            },
-            state,
-        )
+        let profile = profile.map(|p| ["--profile", p]);
+        serve_sandbox(et_command, state, profile.as_ref().map_or(&[], |p| &p[..]))
     };
     let rate = |endpoint: &str, extra: &[&str]| {
         let mut args = vec![
@@ -852,21 +806,21 @@ fn the_sandbox_plays_a_profile_file_and_its_merchant_tools_speak_it() {
         et_stdin(&args, br#"{"currency_code":"GBP"}"#)
     };
     {
-        let (_served, endpoint) = serve(None);
-        let called = rate(&endpoint, &[]);
+        let served = serve(None);
+        let called = rate(&served.endpoint, &[]);
         assert!(called.status.success(), "speaks SHA-1: {}", stderr(&called));
-        let other = rate(&endpoint, &["--sign-rule", "skip-empty"]);
+        let other = rate(&served.endpoint, &["--sign-rule", "skip-empty"]);
         assert!(
             !other.status.success(),
             "the option is laid over the stored profile"
         );
     }
-    let (_served, endpoint) = serve(Some(&oaep));
+    let served = serve(Some(&oaep));
     let stored = std::fs::read_to_string(state_dir.join("profile.json")).expect("profile.json");
     let stored = Profile::from_json(&stored).expect("a profile file");
     assert_eq!(stored.key_padding, et_crypto::KeyPadding::OaepSha256);
     assert_eq!(stored.sign_hash, SignHash::Sha256, "replaced, not merged");
-    let called = rate(&endpoint, &[]);
+    let called = rate(&served.endpoint, &[]);
     assert!(called.status.success(), "speaks OAEP: {}", stderr(&called));
 }
 
@@ -884,29 +838,9 @@ fn sandbox_serve_goes_beyond_loopback_only_when_exposed_and_then_wants_its_secre
         "{err}"
     );
 
-    let mut child = Command::new(ET)
-        .args([
-            "sandbox",
-            "serve",
-            "--dir",
-            state,
-            "--listen",
-            "127.0.0.1:0",
-            "--expose",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("serve");
-    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
-    let _served = Served(child);
-    let mut line = || lines.next().expect("a line").expect("text");
-    let endpoint = line()
-        .split_whitespace()
-        .find(|w| w.starts_with("http://"))
-        .expect("endpoint")
-        .to_owned();
-    let exposed = line();
+    let mut served = serve_sandbox(et_command, state, &["--expose"]);
+    let endpoint = served.endpoint.clone();
+    let exposed = served.line();
     let secret = exposed
         .split("ET_SANDBOX_SECRET=")
         .nth(1)
@@ -1068,50 +1002,6 @@ fn keygen_never_replaces_a_key_without_force_nor_writes_through_a_symlink() {
     assert!(!dangling.exists());
 }
 
-/// `et sandbox serve` on `state`, after `setup`; returns it and its endpoint.
-#[cfg(unix)]
-fn serve_sandbox(setup: &str, state: &str) -> (Served, String) {
-    serve_sandbox_by(|args| et_after(setup, args), state)
-}
-
-/// `et sandbox serve` on `state`, run by the command `run` makes of its
-/// arguments; returns it and its endpoint.
-fn serve_sandbox_by(run: impl FnOnce(&[&str]) -> Command, state: &str) -> (Served, String) {
-    serve_sandbox_with(run, state, &[])
-}
-
-/// [`serve_sandbox_by`] with more options for `et sandbox serve`.
-fn serve_sandbox_with(
-    run: impl FnOnce(&[&str]) -> Command,
-    state: &str,
-    options: &[&str],
-) -> (Served, String) {
-    let mut args = vec![
-        "sandbox",
-        "serve",
-        "--dir",
-        state,
-        "--listen",
-        "127.0.0.1:0",
-    ];
-    args.extend_from_slice(options);
-    let mut child = run(&args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("serve");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().expect("stdout"))
-        .read_line(&mut line)
-        .expect("first line");
-    let endpoint = line
-        .split_whitespace()
-        .find(|w| w.starts_with("http://") || w.starts_with("https://"))
-        .expect("endpoint in first line")
-        .to_owned();
-    (Served(child), endpoint)
-}
-
 #[cfg(unix)]
 #[test]
 fn sandbox_state_and_database_are_owner_only_even_under_umask_000() {
@@ -1141,12 +1031,13 @@ fn sandbox_state_and_database_are_owner_only_even_under_umask_000() {
     let again = et(&["sandbox", "init", "--dir", state, "--bits", "1024"]);
     assert_one_line_failure(&again, 2);
 
-    let (_served, endpoint) = serve_sandbox("umask 000", state);
+    let served = serve_sandbox(|args| et_after("umask 000", args), state, &[]);
+    let endpoint = &served.endpoint;
     let call = et_stdin(
         &[
             "call",
             "--endpoint",
-            &endpoint,
+            endpoint,
             "--dir",
             state,
             "get_rate",

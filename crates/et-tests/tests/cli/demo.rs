@@ -4,6 +4,8 @@ use std::time::Duration;
 
 use et_cli::demo::{self, DemoOptions, StepError};
 
+use crate::common::demo_passes;
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn demo_lifecycle_passes() {
     let options = DemoOptions {
@@ -89,14 +91,12 @@ async fn demo_fails_when_notifications_do_not_verify() {
 /// an order ET could not notify reconciled, every event consumed once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn demo_with_the_inbox_stores_reconciles_and_consumes_each_event_once() {
-    let options = DemoOptions {
+    let (report, lines) = demo_passes(DemoOptions {
         bits: 1024,
         inbox: true,
         ..DemoOptions::default()
-    };
-    let report = demo::run(&options, |_| {}).await;
-    let lines: Vec<String> = report.steps.iter().map(ToString::to_string).collect();
-    assert!(report.passed(), "demo failed:\n{}", lines.join("\n"));
+    })
+    .await;
     let detail = |name: &str| {
         report
             .steps
@@ -115,14 +115,12 @@ async fn demo_with_the_inbox_stores_reconciles_and_consumes_each_event_once() {
 /// trust as an extra root; the whole lifecycle passes over it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn demo_lifecycle_passes_over_tls() {
-    let options = DemoOptions {
+    let (report, _) = demo_passes(DemoOptions {
         bits: 1024,
         tls: true,
         ..DemoOptions::default()
-    };
-    let report = demo::run(&options, |_| {}).await;
-    let lines: Vec<String> = report.steps.iter().map(ToString::to_string).collect();
-    assert!(report.passed(), "demo failed:\n{}", lines.join("\n"));
+    })
+    .await;
     let started = report
         .steps
         .iter()
@@ -157,14 +155,12 @@ async fn demo_lifecycle_passes_with_the_merchant_key_on_a_pkcs11_token() {
     let uri = hsm.uri("demo-merchant");
     let parsed = Pkcs11Uri::parse(&uri).expect("the test URI parses");
     Pkcs11Key::generate(&parsed, 2048).expect("a key generated on the token");
-    let options = DemoOptions {
+    let (report, lines) = demo_passes(DemoOptions {
         bits: 1024,
         merchant_key: Some(uri.into()),
         ..DemoOptions::default()
-    };
-    let report = demo::run(&options, |_| ()).await;
-    let lines: Vec<String> = report.steps.iter().map(ToString::to_string).collect();
-    assert!(report.passed(), "demo failed:\n{}", lines.join("\n"));
+    })
+    .await;
     assert!(
         lines[0].contains("merchant's RSA-2048 given"),
         "{}",

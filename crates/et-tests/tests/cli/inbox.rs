@@ -3,7 +3,6 @@
 //! `ET_REQUIRE_SERVICES=1`): a dead event is looked at and sent back to
 //! the handler without SQL.
 
-use std::io::Write;
 use std::process::Output;
 use std::time::{Duration, SystemTime};
 
@@ -12,6 +11,7 @@ use et_model::OrderStatus;
 
 use crate::common;
 
+use crate::pg::pg_url;
 use common::et_stdin;
 
 /// Runs `et inbox --store STORE args…`.
@@ -153,35 +153,4 @@ fn a_missing_inbox_file_is_an_error_not_a_new_empty_inbox() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no such file"));
     assert!(!path.exists());
-}
-
-/// `ET_INBOX_PG_URL` with a fresh schema for this run, or `None` after a
-/// loud SKIP; with `ET_REQUIRE_SERVICES=1` a missing server fails.
-async fn pg_url(test: &str) -> Option<String> {
-    let Ok(base) = std::env::var("ET_INBOX_PG_URL") else {
-        assert!(
-            std::env::var("ET_REQUIRE_SERVICES").as_deref() != Ok("1"),
-            "ET_REQUIRE_SERVICES=1 but ET_INBOX_PG_URL is not set: PostgreSQL test {test} cannot run"
-        );
-        let _ = writeln!(
-            std::io::stderr(),
-            "\n*** SKIPPED {test}: no PostgreSQL (set ET_INBOX_PG_URL, as .ci/run does) ***\n"
-        );
-        return None;
-    };
-    let schema = format!("t_{test}_{}", std::process::id());
-    let (client, connection) = tokio_postgres::connect(&base, tokio_postgres::NoTls)
-        .await
-        .unwrap_or_else(|e| panic!("PostgreSQL at ET_INBOX_PG_URL is unreachable: {e}"));
-    tokio::spawn(connection);
-    client
-        .batch_execute(&format!(
-            "DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}"
-        ))
-        .await
-        .expect("create test schema");
-    let separator = if base.contains('?') { '&' } else { '?' };
-    Some(format!(
-        "{base}{separator}options=-c%20search_path%3D{schema}"
-    ))
 }

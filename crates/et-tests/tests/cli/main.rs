@@ -11,5 +11,7 @@ mod discoverability;
 mod inbox;
 mod institutions;
 mod notify_send;
+#[path = "../inbox/common/pg.rs"]
+mod pg;
 mod python_client;
 mod record_replay;

@@ -4,24 +4,14 @@
 //! Python 3 with `cryptography` (`ET_PYTHON`, else `python3`): without it
 //! the test SKIPs loudly, and with `ET_REQUIRE_SERVICES=1` it fails.
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 
 use crate::common;
 
-use common::{et_stdin, ET};
+use common::{et_command, et_stdin, serve_sandbox};
 use et_http::{VoucherDownloader, VoucherLimits};
-
-/// Stops the sandbox when the test ends, however it ends.
-struct Served(Child);
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 /// The Python interpreter to use, if it has `cryptography`; else `None`
 /// after a loud SKIP (or a failure under `ET_REQUIRE_SERVICES=1`).
@@ -93,35 +83,12 @@ fn the_python_client_runs_a_whole_lifecycle_against_the_sandbox() {
         String::from_utf8_lossy(&init.stderr)
     );
 
-    let mut child = Command::new(ET)
-        .args([
-            "sandbox",
-            "serve",
-            "--dir",
-            state,
-            "--listen",
-            "127.0.0.1:0",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("et sandbox serve");
-    let stdout = child.stdout.take().expect("stdout");
-    let _served = Served(child);
-    let first = BufReader::new(stdout)
-        .lines()
-        .next()
-        .expect("a line")
-        .expect("text");
-    let endpoint = first
-        .split_whitespace()
-        .find(|word| word.starts_with("http://"))
-        .expect("the endpoint is printed")
-        .to_owned();
+    let served = serve_sandbox(et_command, state, &[]);
+    let endpoint = &served.endpoint;
 
     let run = run_python(
         &python,
-        &["lifecycle.py", "--dir", state, "--endpoint", &endpoint],
+        &["lifecycle.py", "--dir", state, "--endpoint", endpoint],
     );
     let out = String::from_utf8_lossy(&run.stdout);
     assert!(
@@ -136,7 +103,7 @@ fn the_python_client_runs_a_whole_lifecycle_against_the_sandbox() {
 
     // The sandbox's view: both notifications (status change, payment) were
     // acknowledged as ET expects.
-    let order = admin(&endpoint, order_id, "show");
+    let order = admin(endpoint, order_id, "show");
     let attempts = order["delivery_attempts"].as_array().expect("attempts");
     assert_eq!(attempts.len(), 2, "{order}");
     assert!(
@@ -145,8 +112,8 @@ fn the_python_client_runs_a_whole_lifecycle_against_the_sandbox() {
     );
 
     // ET remits and sends the voucher: downloaded from the sandbox's voucher page.
-    admin(&endpoint, order_id, "remit");
-    admin(&endpoint, order_id, "receive");
+    admin(endpoint, order_id, "remit");
+    admin(endpoint, order_id, "receive");
     let base = endpoint.trim_end_matches("/server");
     let url = format!("{base}/vouchers/{order_id}.pdf");
     let dest = dir.path().join("voucher.pdf");

@@ -6,7 +6,7 @@ use crate::common;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use et_http::{Client, Endpoint, Error, RetryPolicy, TransportConfig};
+use et_http::{Client, Error};
 use et_model::{
     ApplyRefund, CreateOrder, EstimateAmount, GetPayUrl, GetRate, Operation, QueryOrders,
     ReplyCode, ServerType, UploadAttachment,
@@ -79,15 +79,7 @@ where
     let (et, merchant) = parties();
     let merchant_public = merchant.credentials().merchant_key.public_key().clone();
     let (addr, seen) = et_server(et, merchant_public, op.clone(), answer).await;
-    let endpoint = Endpoint::parse(&format!("http://{addr}/server")).unwrap();
-    let config = TransportConfig {
-        retry: RetryPolicy::none(),
-        ..TransportConfig::default()
-    };
-    (
-        Client::with_config(endpoint, merchant, config).unwrap(),
-        seen,
-    )
+    (common::client_once(addr, merchant), seen)
 }
 
 fn parse<T: serde::de::DeserializeOwned>(value: serde_json::Value) -> T {

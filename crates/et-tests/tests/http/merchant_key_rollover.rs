@@ -8,7 +8,6 @@ use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
 use et_crypto::PublicKey;
-use et_http::{Client, Endpoint, RetryPolicy, TransportConfig};
 use et_model::GetPayUrl;
 use et_proto::Response;
 use et_testkit::{key, Who};
@@ -36,12 +35,7 @@ async fn a_replaced_merchant_key_signs_the_next_request_without_a_new_client() {
         }
     })
     .await;
-    let config = TransportConfig {
-        retry: RetryPolicy::none(),
-        ..TransportConfig::default()
-    };
-    let endpoint = Endpoint::parse(&format!("http://{addr}/server")).unwrap();
-    let client = Client::with_config(endpoint, merchant, config).unwrap();
+    let client = common::client_once(addr, merchant);
     client
         .call(&GetPayUrl::new("ET1"))
         .await

@@ -19,7 +19,8 @@ use et_http::{Client, Endpoint, Error, Proxy, ProxyError, TransportConfig, Trans
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
-use common::tls::{et_over_tls, merchant, no_retry, op, out, CA};
+use common::no_retry;
+use common::tls::{et_over_tls, merchant, op, out, CA};
 
 /// A tinyproxy process on 127.0.0.1, killed (and its files removed) on drop.
 struct Tinyproxy {

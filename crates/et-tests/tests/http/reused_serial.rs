@@ -9,7 +9,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use et_http::{Client, Endpoint, Error, RetryPolicy, TransportConfig};
+use et_http::{Client, Endpoint, Error, TransportConfig};
 use et_model::{GetPayUrl, ReplyCode};
 use et_proto::{EtSide, Merchant, Profile, Response, SerialNumbers};
 
@@ -91,14 +91,7 @@ async fn call_with(profile: Profile, on_reuse: OnReuse) -> (Result<(), Error>, V
     // The serial a process restarted within this second would send first.
     let used_before = fixed_serials().next_serial(frozen()).unwrap();
     let (addr, received) = et_remembering(et, &merchant, used_before.clone(), on_reuse).await;
-    let endpoint = Endpoint::parse(&format!("http://{addr}/server")).unwrap();
-    let config = TransportConfig {
-        retry: RetryPolicy::none(),
-        ..TransportConfig::default()
-    };
-    let client = Client::with_config(endpoint, merchant, config)
-        .unwrap()
-        .with_clock(frozen);
+    let client = common::client_once(addr, merchant).with_clock(frozen);
     let result = client.get_pay_url(&GetPayUrl::new("ET001")).await;
     let received = received.lock().unwrap().clone();
     assert_eq!(

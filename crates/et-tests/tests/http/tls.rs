@@ -10,9 +10,8 @@ use et_proto::ACK_OK;
 use http::HeaderValue;
 use tokio::net::TcpListener;
 
-use common::tls::{
-    et_over_tls, merchant, no_retry, op, out, server_config, trusting_the_test_ca, CA,
-};
+use common::no_retry;
+use common::tls::{et_over_tls, merchant, op, out, server_config, trusting_the_test_ca, CA};
 use common::{payment, verifier};
 
 #[tokio::test]

@@ -7,8 +7,7 @@ use std::io::Write;
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
-use et_http::{Client, Endpoint, RetryPolicy, TransportConfig};
-use et_model::{CountryCode, CreateOrder, CurrencyCode};
+use et_model::CreateOrder;
 use et_proto::{Message, Response, UntypedObject};
 use tracing_subscriber::fmt::format::FmtSpan;
 
@@ -53,21 +52,10 @@ async fn call_span_has_its_fields_and_no_secret() {
         }
     })
     .await;
-    let config = TransportConfig {
-        retry: RetryPolicy::none(),
-        ..TransportConfig::default()
-    };
-    let endpoint = Endpoint::parse(&format!("http://{addr}/server")).unwrap();
-    let client = Client::with_config(endpoint, merchant, config).unwrap();
+    let client = common::client_once(addr, merchant);
     let order = CreateOrder {
         name_ch: Some(SECRET.to_owned()),
-        ..CreateOrder::new(
-            "M-1",
-            "u",
-            CountryCode::Gbr,
-            CurrencyCode::new("GBP"),
-            "1.00".parse().unwrap(),
-        )
+        ..et_testkit::order("M-1", "1.00")
     };
 
     let log = Captured::default();

@@ -19,7 +19,7 @@ use hyper::body::{Body, Frame};
 use tokio::io::AsyncReadExt;
 use tokio::net::{TcpListener, TcpStream};
 
-use common::{parties, reply, serve_on, spawn_server};
+use common::{no_retry, parties, reply, serve_on, spawn_server};
 
 fn rate() -> GetRate {
     serde_json::from_value(serde_json::json!({"currency_code": "GBP"})).unwrap()
@@ -28,13 +28,6 @@ fn rate() -> GetRate {
 fn client(url: &str, config: TransportConfig) -> Client {
     let (_, merchant) = parties();
     Client::with_config(Endpoint::parse(url).unwrap(), merchant, config).unwrap()
-}
-
-fn no_retry() -> TransportConfig {
-    TransportConfig {
-        retry: RetryPolicy::none(),
-        ..TransportConfig::default()
-    }
 }
 
 fn retries(max_attempts: u32, backoff_ms: u64) -> RetryPolicy {

@@ -3,7 +3,7 @@
 use crate::common;
 
 use common::{Parties, Who, SALT};
-use et_model::{CountryCode, CreateOrder, CurrencyCode, QueryOrders};
+use et_model::{CreateOrder, QueryOrders};
 use et_proto::{NotificationVerifier, NotifySignRule, Profile, Response};
 
 const SECRET: &str = "SECRET-PAYER-7f3a";
@@ -45,13 +45,7 @@ fn parties_and_opened_requests_are_redacted() {
     );
     let order = CreateOrder {
         name_ch: Some(SECRET.to_owned()),
-        ..CreateOrder::new(
-            "M-1",
-            "u",
-            CountryCode::Gbr,
-            CurrencyCode::new("GBP"),
-            "1.00".parse().unwrap(),
-        )
+        ..et_testkit::order("M-1", "1.00")
     };
     let request = parties.build(&order);
     let opened = parties.et_open(&request);

@@ -28,6 +28,21 @@ pub(crate) fn parties_with(profile: Profile) -> (Arc<EtSide>, Merchant) {
     (Arc::new(parties.et), parties.merchant)
 }
 
+/// A transport that tries each request once.
+pub(crate) fn no_retry() -> et_http::TransportConfig {
+    et_http::TransportConfig {
+        retry: et_http::RetryPolicy::none(),
+        ..et_http::TransportConfig::default()
+    }
+}
+
+/// `merchant`'s client of an ET at `addr` (`http://ADDR/server`) that
+/// tries each request once.
+pub(crate) fn client_once(addr: SocketAddr, merchant: Merchant) -> et_http::Client {
+    let endpoint = et_http::Endpoint::parse(&format!("http://{addr}/server")).unwrap();
+    et_http::Client::with_config(endpoint, merchant, no_retry()).unwrap()
+}
+
 /// A notification body signed with [`SALT`]; values are raw JSON text.
 pub(crate) fn signed_notification(fields: &[(&str, &str)]) -> Vec<u8> {
     let object = fields

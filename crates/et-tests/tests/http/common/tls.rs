@@ -35,13 +35,6 @@ pub(crate) fn out() -> RateOutput {
     serde_json::from_value(serde_json::json!({"currency_code": "GBP", "rate": "9.1234"})).unwrap()
 }
 
-pub(crate) fn no_retry() -> TransportConfig {
-    TransportConfig {
-        retry: RetryPolicy::none(),
-        ..TransportConfig::default()
-    }
-}
-
 /// ET's answer to a `get_rate` request for [`op`]: [`out`], signed and encrypted.
 pub(crate) fn answer(
     et: &EtSide,

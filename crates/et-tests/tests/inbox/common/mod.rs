@@ -12,6 +12,11 @@ use et_inbox::{PgStore, SqliteStore, StoreAdmin};
 use et_proto::{sign_notification, NotificationVerifier, Profile, UntypedObject, UntypedValue};
 use http_body_util::Full;
 
+mod pg;
+
+pub(crate) use pg::pg_url;
+use pg::{pg_admin, pg_schema};
+
 pub(crate) const SALT: &str = "test-salt";
 
 pub(crate) fn verifier() -> NotificationVerifier {
@@ -43,48 +48,6 @@ pub(crate) fn post(body: &[u8]) -> http::Request<Full<Bytes>> {
         .header("content-type", "application/json")
         .body(Full::new(Bytes::copy_from_slice(body)))
         .expect("request")
-}
-
-/// A PostgreSQL URL whose connections see only a fresh schema named after
-/// `test` and carry that name as their `application_name` (so that a test
-/// can find its own connections), or `None` (after printing SKIPPED) when
-/// no server is configured. With `ET_REQUIRE_SERVICES=1` a missing server
-/// fails the test instead.
-pub(crate) async fn pg_url(test: &str) -> Option<String> {
-    let base = et_testkit::skip::require_service(
-        std::env::var("ET_INBOX_PG_URL").ok(),
-        test,
-        "PostgreSQL",
-        "apt-get install postgresql, then set ET_INBOX_PG_URL=postgresql://USER:PASS@127.0.0.1/DB \
-         (.ci/run does both)",
-    )?;
-    let schema = pg_schema(test);
-    pg_admin()
-        .await
-        .batch_execute(&format!(
-            "DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}"
-        ))
-        .await
-        .expect("create test schema");
-    let separator = if base.contains('?') { '&' } else { '?' };
-    Some(format!(
-        "{base}{separator}options=-c%20search_path%3D{schema}&application_name={schema}"
-    ))
-}
-
-/// The schema (and `application_name`) of `test` in this run.
-fn pg_schema(test: &str) -> String {
-    format!("t_{test}_{}", std::process::id())
-}
-
-/// A connection to `ET_INBOX_PG_URL` of the test's own, outside any inbox.
-async fn pg_admin() -> tokio_postgres::Client {
-    let base = std::env::var("ET_INBOX_PG_URL").expect("ET_INBOX_PG_URL");
-    let (client, connection) = tokio_postgres::connect(&base, tokio_postgres::NoTls)
-        .await
-        .unwrap_or_else(|e| panic!("PostgreSQL at ET_INBOX_PG_URL is unreachable: {e}"));
-    tokio::spawn(connection);
-    client
 }
 
 /// One database under test: instances of its store, and SQL run outside
