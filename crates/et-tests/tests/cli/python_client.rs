@@ -4,7 +4,6 @@
 //! Python 3 with `cryptography` (`ET_PYTHON`, else `python3`): without it
 //! the test SKIPs loudly, and with `ET_REQUIRE_SERVICES=1` it fails.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -14,8 +13,8 @@ use common::{et_command, et_stdin, serve_sandbox};
 use et_http::{VoucherDownloader, VoucherLimits};
 
 /// The Python interpreter to use, if it has `cryptography`; else `None`
-/// after a loud SKIP (or a failure under `ET_REQUIRE_SERVICES=1`).
-fn python() -> Option<String> {
+/// for `test` (see `require_service`).
+fn python(test: &str) -> Option<String> {
     let python = std::env::var("ET_PYTHON").unwrap_or_else(|_| "python3".to_owned());
     let ready = Command::new(&python)
         .args([
@@ -26,19 +25,12 @@ fn python() -> Option<String> {
         .stderr(Stdio::null())
         .status()
         .is_ok_and(|status| status.success());
-    if ready {
-        return Some(python);
-    }
-    assert!(
-        std::env::var("ET_REQUIRE_SERVICES").as_deref() != Ok("1"),
-        "ET_REQUIRE_SERVICES=1 but {python} is not Python 3.11+ with `cryptography` (.ci/run installs it)"
-    );
-    let _ = writeln!(
-        std::io::stderr(),
-        "\n*** SKIPPED the Python client's lifecycle: {python} is not Python 3.11+ with `cryptography` \
-         (pip install cryptography, or set ET_PYTHON, as .ci/run does) ***\n"
-    );
-    None
+    et_testkit::skip::require_service(
+        ready.then_some(python),
+        test,
+        "Python 3.11+ with `cryptography`",
+        "pip install cryptography, or set ET_PYTHON, as .ci/run does",
+    )
 }
 
 fn client_dir() -> PathBuf {
@@ -58,7 +50,7 @@ fn run_python(python: &str, args: &[&str]) -> std::process::Output {
 
 #[test]
 fn the_python_client_s_unit_tests_pass() {
-    let Some(python) = python() else {
+    let Some(python) = python("the_python_client_s_unit_tests_pass") else {
         return;
     };
     let run = run_python(&python, &["-m", "unittest", "-q", "test_et_client"]);
@@ -71,7 +63,8 @@ fn the_python_client_s_unit_tests_pass() {
 
 #[test]
 fn the_python_client_runs_a_whole_lifecycle_against_the_sandbox() {
-    let Some(python) = python() else {
+    let Some(python) = python("the_python_client_runs_a_whole_lifecycle_against_the_sandbox")
+    else {
         return;
     };
     let dir = tempfile::tempdir().expect("temp dir");

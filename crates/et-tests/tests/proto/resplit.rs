@@ -147,18 +147,7 @@ fn reply_to_ours(
     item: String,
 ) -> (Parties, et_proto::BuiltRequest, Response) {
     let parties = Parties::same(1024, Profile::default());
-    let options = RequestOptions {
-        return_info: OURS.into(),
-        ..RequestOptions::default()
-    };
-    let request = parties
-        .merchant
-        .build_with(
-            &et_model::GetPayUrl::new("ET1"),
-            &options,
-            SystemTime::now(),
-        )
-        .unwrap();
+    let request = request_returning(&parties, OURS).unwrap();
     let return_info = if echo_ours {
         format!("{OURS}{return_tail}")
     } else {
@@ -383,6 +372,21 @@ proptest! {
     }
 }
 
+/// The merchant's `get_pay_url` request for `ET1` carrying `return_info`.
+fn request_returning(
+    parties: &Parties,
+    return_info: &str,
+) -> Result<et_proto::BuiltRequest, Error> {
+    let options = RequestOptions {
+        return_info: return_info.into(),
+        ..RequestOptions::default()
+    };
+    let op = et_model::GetPayUrl::new("ET1");
+    parties
+        .merchant
+        .build_with(&op, &options, SystemTime::now())
+}
+
 /// A change to a response object.
 type Change = Box<dyn FnOnce(&mut UntypedObject)>;
 
@@ -560,16 +564,8 @@ fn every_request_gets_a_fresh_return_info_that_the_reply_must_echo() {
             .return_info,
         ""
     );
-    let options = RequestOptions {
-        return_info: "trace-1".into(),
-        ..RequestOptions::default()
-    };
     assert_eq!(
-        parties
-            .merchant
-            .build_with(&op, &options, SystemTime::now())
-            .unwrap()
-            .return_info,
+        request_returning(&parties, "trace-1").unwrap().return_info,
         "trace-1"
     );
 }
@@ -578,15 +574,8 @@ fn every_request_gets_a_fresh_return_info_that_the_reply_must_echo() {
 fn a_request_whose_signed_text_could_be_re_split_is_not_built_or_opened() {
     let parties = Parties::same(1024, Profile::default());
     let op = et_model::GetPayUrl::new("ET1");
-    let options = RequestOptions {
-        return_info: "x&server_type=apply_refund".into(),
-        ..RequestOptions::default()
-    };
     assert_eq!(
-        parties
-            .merchant
-            .build_with(&op, &options, SystemTime::now())
-            .unwrap_err(),
+        request_returning(&parties, "x&server_type=apply_refund").unwrap_err(),
         Error::Shape {
             context: Message::Request,
             key: "return_info".into(),
@@ -761,56 +750,28 @@ fn an_unnamed_key_that_could_be_cut_out_of_the_return_info_echo_is_refused() {
     // ET echoes `OURS&return_msg=x` for an attacker's request; read with a
     // cut after `OURS`, it would answer ours. Keys sorting between
     // `return_info` and `sensitive_data` are accepted only when named.
-    let parties = Parties::same(1024, Profile::default());
-    let options = RequestOptions {
-        return_info: OURS.into(),
-        ..RequestOptions::default()
+    let opened = |parties: &Parties| {
+        let request = request_returning(parties, OURS).unwrap();
+        let forged = signed_with(
+            parties,
+            &Response::new(ReplyCode::Success, "SUCCESS", OURS),
+            |o| o.insert("return_msg", UntypedValue::string("x")),
+        );
+        parties.merchant.open_untyped(Some(&request), &forged)
     };
-    let request = parties
-        .merchant
-        .build_with(
-            &et_model::GetPayUrl::new("ET1"),
-            &options,
-            SystemTime::now(),
-        )
-        .unwrap();
-    let forged = signed_with(
-        &parties,
-        &Response::new(ReplyCode::Success, "SUCCESS", OURS),
-        |o| o.insert("return_msg", UntypedValue::string("x")),
-    );
     assert_eq!(
-        parties
-            .merchant
-            .open_untyped(Some(&request), &forged)
-            .unwrap_err(),
+        opened(&Parties::same(1024, Profile::default())).unwrap_err(),
         Error::Shape {
             context: Message::Response,
             key: "return_msg".into(),
             rule: ShapeRule::Carvable
         }
     );
-    let named = Parties::same(
-        1024,
-        Profile {
-            extra_response_keys: vec!["return_msg".into()],
-            ..Profile::default()
-        },
-    );
-    let request = named
-        .merchant
-        .build_with(
-            &et_model::GetPayUrl::new("ET1"),
-            &options,
-            SystemTime::now(),
-        )
-        .unwrap();
-    let reply = signed_with(
-        &named,
-        &Response::new(ReplyCode::Success, "SUCCESS", OURS),
-        |o| o.insert("return_msg", UntypedValue::string("x")),
-    );
-    assert!(named.merchant.open_untyped(Some(&request), &reply).is_ok());
+    let named = Profile {
+        extra_response_keys: vec!["return_msg".into()],
+        ..Profile::default()
+    };
+    assert!(opened(&Parties::same(1024, named)).is_ok());
 }
 
 /// The values of the response keys we act on, as a reading gives them.

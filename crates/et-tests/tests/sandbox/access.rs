@@ -4,11 +4,12 @@
 //! only with its secret.
 
 use crate::common;
+use common::started;
 
 use std::path::Path;
 use std::time::Duration;
 
-use common::{call, fetch, get, merchant, post, request, start, state_dir, wait_for};
+use common::{call, fetch, get, merchant, post, request, state_dir, wait_for};
 use et_model::{CreateOrder, OrderStatus};
 use et_proto::Merchant;
 use et_sandbox::{Exposure, RunningSandbox, SandboxConfig};
@@ -46,9 +47,7 @@ async fn year(sb: &RunningSandbox) -> i32 {
 
 #[tokio::test]
 async fn no_delivery_acts_on_a_sandbox_whatever_its_url_names() {
-    let dir = state_dir();
-    let sb = start(dir.path(), 1.0).await;
-    let m = merchant(dir.path());
+    let (_dir, sb, m) = started(1.0).await;
     let other_dir = state_dir();
     let other = start_on(other_dir.path(), "[::1]:0", Exposure::Loopback).await;
     let other_m = merchant(other_dir.path());

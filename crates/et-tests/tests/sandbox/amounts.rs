@@ -6,8 +6,9 @@
 //! `MAX_AMOUNT`. Sent untyped, past the merchant's own check.
 
 use crate::common;
+use common::started;
 
-use common::{call, merchant, post, refused, start, state_dir};
+use common::{call, post, refused};
 use et_model::{CreateOrder, EstimateAmount, JumpPlaceOrder, Operation, OrderCreated, Payload};
 use et_proto::{Merchant, RequestOptions, CONTENT_TYPE};
 use et_sandbox::{RunningSandbox, SandboxCode};
@@ -51,9 +52,7 @@ const REFUSED: [&str; 7] = [
 
 #[tokio::test]
 async fn a_jump_order_or_estimate_with_an_amount_out_of_rule_is_refused() {
-    let dir = state_dir();
-    let sb = start(dir.path(), 1.0).await;
-    let m = merchant(dir.path());
+    let (_dir, sb, m) = started(1.0).await;
     for (i, amount) in REFUSED.iter().enumerate() {
         let jump = format!(
             r#"{{"merchant_order_id":"M-AMT-J{i}","merchant_user_key":"u","tuition":{amount}}}"#
@@ -84,9 +83,7 @@ async fn a_jump_order_or_estimate_with_an_amount_out_of_rule_is_refused() {
 
 #[tokio::test]
 async fn the_amount_typed_on_the_jump_page_follows_the_same_rule_in_the_currency_chosen() {
-    let dir = state_dir();
-    let sb = start(dir.path(), 1.0).await;
-    let m = merchant(dir.path());
+    let (_dir, sb, m) = started(1.0).await;
     let jump_url = |tuition: Option<&str>, id: &str| {
         let jump = JumpPlaceOrder {
             tuition: tuition.map(|t| t.parse().expect("amount")),

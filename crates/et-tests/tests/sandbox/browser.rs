@@ -21,6 +21,7 @@
 //! (docs/decisions.md says why not fantoccini).
 
 use crate::common;
+use common::started;
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -31,7 +32,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use common::{call, merchant, start, state_dir};
+use common::call;
 use et_model::CreateOrder;
 use http_body_util::{BodyExt, Full};
 use hyper::service::service_fn;
@@ -390,9 +391,7 @@ async fn dashboard_in_a_real_browser() {
     let Some((chromedriver, chromium)) = tools() else {
         return;
     };
-    let dir = state_dir();
-    let sb = start(dir.path(), 1.0).await;
-    let m = merchant(dir.path());
+    let (dir, sb, m) = started(1.0).await;
     let accept = Arc::new(AtomicBool::new(false));
     let endpoint = flaky_endpoint(accept.clone()).await;
 

@@ -5,6 +5,7 @@
 //! are refused.
 
 use crate::common;
+use common::started;
 
 use std::time::Duration;
 
@@ -57,9 +58,7 @@ async fn admin(sb: &RunningSandbox, path: &str, content_type: &str) -> (u16, Str
 
 #[tokio::test]
 async fn merchant_text_is_escaped_on_every_page() {
-    let dir = state_dir();
-    let sb = start(dir.path(), 1.0).await;
-    let m = merchant(dir.path());
+    let (_dir, sb, m) = started(1.0).await;
     let hostile_url = format!("http://127.0.0.1:1/n?{HOSTILE}");
     let id = create(&sb, &m, &order(HOSTILE, Some(hostile_url))).await;
     let upload = UploadAttachment {
@@ -107,9 +106,7 @@ async fn merchant_text_is_escaped_on_every_page() {
 
 #[tokio::test]
 async fn orders_are_paged_newest_first_and_filtered_by_status() {
-    let dir = state_dir();
-    let sb = start(dir.path(), 1.0).await;
-    let m = merchant(dir.path());
+    let (_dir, sb, m) = started(1.0).await;
     let total = PAGE_SIZE as usize + 5;
     let mut ids = Vec::new();
     for i in 0..total {
@@ -153,9 +150,7 @@ async fn orders_are_paged_newest_first_and_filtered_by_status() {
 
 #[tokio::test]
 async fn request_log_shows_a_failed_verification_with_its_reason() {
-    let dir = state_dir();
-    let sb = start(dir.path(), 1.0).await;
-    let m = merchant(dir.path());
+    let (dir, sb, m) = started(1.0).await;
     let et_public = key(Who::Et, 1024).public_key();
     let wrong = merchant_with(dir.path(), key(Who::Stranger, 1024), et_public);
     call(&sb, &m, &order("LOG-1", None)).await.expect("created");
@@ -248,9 +243,7 @@ async fn request_log_keeps_only_its_last_rows() {
 
 #[tokio::test]
 async fn buttons_act_and_cross_site_form_posts_are_refused() {
-    let dir = state_dir();
-    let sb = start(dir.path(), 1.0).await;
-    let m = merchant(dir.path());
+    let (_dir, sb, m) = started(1.0).await;
     let hook = Receiver::start(false).await;
     let id = create(&sb, &m, &order("BTN-1", Some(hook.url("/n")))).await;
 
@@ -361,9 +354,7 @@ async fn buttons_act_and_cross_site_form_posts_are_refused() {
 
 #[tokio::test]
 async fn attachments_download_as_files_never_as_pages() {
-    let dir = state_dir();
-    let sb = start(dir.path(), 1.0).await;
-    let m = merchant(dir.path());
+    let (_dir, sb, m) = started(1.0).await;
     let id = create(&sb, &m, &order("ATT-1", None)).await;
     let upload = UploadAttachment {
         order_id: id.clone(),
@@ -409,9 +400,7 @@ async fn attachments_download_as_files_never_as_pages() {
 
 #[tokio::test]
 async fn a_dns_rebinding_page_gets_neither_the_dashboard_nor_the_admin_routes() {
-    let dir = state_dir();
-    let sb = start(dir.path(), 1.0).await;
-    let m = merchant(dir.path());
+    let (_dir, sb, m) = started(1.0).await;
     let id = create(&sb, &m, &order("DNS-1", None)).await;
     let port = sb.addr().port();
     let request = |method: http::Method, path: &str, host: &str| {
@@ -465,9 +454,7 @@ fn data_bodies(html: &str) -> Vec<String> {
 
 #[tokio::test]
 async fn an_order_page_lists_the_rules_that_apply_to_it_and_escapes_them() {
-    let dir = state_dir();
-    let sb = start(dir.path(), 1.0).await;
-    let m = merchant(dir.path());
+    let (_dir, sb, m) = started(1.0).await;
     let id = create(&sb, &m, &order("F-1", None)).await;
     let other = create(&sb, &m, &order("F-2", None)).await;
     let hostile_code = Fault::ErrorCode {
@@ -543,9 +530,7 @@ async fn an_order_page_lists_the_rules_that_apply_to_it_and_escapes_them() {
 
 #[tokio::test]
 async fn every_failure_button_adds_a_valid_rule_for_its_order() {
-    let dir = state_dir();
-    let sb = start(dir.path(), 1.0).await;
-    let m = merchant(dir.path());
+    let (_dir, sb, m) = started(1.0).await;
     let id = create(&sb, &m, &order("F-3", None)).await;
     let (_, _, html) = page(&url(&sb, &format!("/orders/{id}"))).await;
     let bodies = data_bodies(&html);
@@ -639,9 +624,7 @@ fn rule_of(json: &[u8]) -> FaultRule {
 
 #[tokio::test]
 async fn a_cross_site_post_never_pays_the_checkout() {
-    let dir = state_dir();
-    let sb = start(dir.path(), 1.0).await;
-    let m = merchant(dir.path());
+    let (_dir, sb, m) = started(1.0).await;
     let id = create(&sb, &m, &order("CSRF-1", None)).await;
     let pay = url(&sb, &format!("/pay/{id}"));
     let (_, _, html) = page(&pay).await;
@@ -684,9 +667,7 @@ async fn a_cross_site_post_never_pays_the_checkout() {
 /// framing it. The jump pages, once built by hand, lacked all of it.
 #[tokio::test]
 async fn every_page_answers_with_the_security_headers() {
-    let dir = state_dir();
-    let sb = start(dir.path(), 1.0).await;
-    let m = merchant(dir.path());
+    let (_dir, sb, m) = started(1.0).await;
     let id = create(&sb, &m, &order("HEAD-1", None)).await;
     let jump = et_model::JumpPlaceOrder::new("HEAD-JUMP", "student-1");
     let jump_url = call(&sb, &m, &jump).await.expect("jump")[0]
@@ -745,9 +726,7 @@ async fn every_page_answers_with_the_security_headers() {
 /// does not take is 405 with `Allow`, not 404.
 #[tokio::test]
 async fn head_answers_like_get_and_a_wrong_method_gets_405_with_allow() {
-    let dir = state_dir();
-    let sb = start(dir.path(), 1.0).await;
-    let m = merchant(dir.path());
+    let (_dir, sb, m) = started(1.0).await;
     let id = create(&sb, &m, &order("METHOD-1", None)).await;
     for path in [
         "/".to_owned(),
@@ -798,9 +777,7 @@ async fn head_answers_like_get_and_a_wrong_method_gets_405_with_allow() {
 
 #[tokio::test]
 async fn a_checkout_post_without_a_known_action_is_a_bad_request() {
-    let dir = state_dir();
-    let sb = start(dir.path(), 1.0).await;
-    let m = merchant(dir.path());
+    let (_dir, sb, m) = started(1.0).await;
     let id = create(&sb, &m, &order("ACTION-1", None)).await;
     let (_, _, html) = page(&sb.pay_url(&id)).await;
     let token = form_token(&html);

@@ -2,8 +2,9 @@
 //! signed request fails, the refusal has one code and one message.
 
 use crate::common;
+use common::started;
 
-use common::{merchant, post, start, state_dir};
+use common::post;
 use et_crypto::{AesKey, Iv, KeyPadding, PrivateKey, PublicKey, SignHash};
 use et_model::{CountryCode, CreateOrder, CurrencyCode};
 use et_proto::{sign_string, Message, UntypedObject, UntypedValue, CONTENT_TYPE};
@@ -12,9 +13,7 @@ use std::time::SystemTime;
 
 #[tokio::test]
 async fn every_decryption_failure_is_one_code_and_one_message() {
-    let dir = state_dir();
-    let sb = start(dir.path(), 1.0).await;
-    let m = merchant(dir.path());
+    let (dir, sb, m) = started(1.0).await;
     let signing =
         PrivateKey::load(&std::fs::read(dir.path().join("merchant-private.pem")).unwrap()).unwrap();
     let et_public =

@@ -4,6 +4,7 @@
 //! faults are met by the merchant's inbox in et-inbox's `sandbox_faults` test.
 
 use crate::common;
+use common::started;
 
 use std::time::{Duration, Instant, SystemTime};
 
@@ -319,9 +320,7 @@ async fn raw_exchange(sb: &RunningSandbox, body: &[u8]) -> (Vec<u8>, Duration) {
 
 #[tokio::test]
 async fn a_held_connection_ends_and_a_reset_one_gets_no_reply() {
-    let dir = state_dir();
-    let sb = start(dir.path(), 1.0).await;
-    let m = merchant(dir.path());
+    let (_dir, sb, m) = started(1.0).await;
     let rate = gbp_rate();
     let hold = Fault::Timeout {
         at: Stage::BeforeCommit,

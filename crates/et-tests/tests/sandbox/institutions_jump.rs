@@ -3,6 +3,7 @@
 //! and pages, verified with et-proto's merchant side.
 
 use crate::common;
+use common::started;
 
 use common::{
     call, demo_merchant, get, merchant, post, refused, start, state_dir, wait_for, Receiver,
@@ -71,9 +72,7 @@ async fn the_demos_request_gets_a_verified_list() {
 
 #[tokio::test]
 async fn search_by_key_in_either_language_and_order_with_a_code_from_it() {
-    let dir = state_dir();
-    let sb = start(dir.path(), 1.0).await;
-    let m = merchant(dir.path());
+    let (_dir, sb, m) = started(1.0).await;
     for key in ["oxford", "OXFORD", "牛津"] {
         let found = call(&sb, &m, &GetInstitutions::new(key))
             .await
@@ -134,9 +133,7 @@ async fn search_by_key_in_either_language_and_order_with_a_code_from_it() {
 
 #[tokio::test]
 async fn an_unknown_institution_code_is_refused_and_creates_nothing() {
-    let dir = state_dir();
-    let sb = start(dir.path(), 1.0).await;
-    let m = merchant(dir.path());
+    let (_dir, sb, m) = started(1.0).await;
     let message = refused(
         call(&sb, &m, &order("M-INST-2", Some("GBR-HOGWARTS"))).await,
         SandboxCode::UnknownInstitution,
@@ -212,9 +209,7 @@ fn jump_request(id: &str, hook: &Receiver) -> JumpPlaceOrder {
 
 #[tokio::test]
 async fn the_jump_flow_ends_in_a_paid_order_with_its_notifications() {
-    let dir = state_dir();
-    let sb = start(dir.path(), 1.0).await;
-    let m = merchant(dir.path());
+    let (_dir, sb, m) = started(1.0).await;
     let hook = Receiver::start(true).await;
     let jump = jump_request("M-JUMP-1", &hook);
     let address = call(&sb, &m, &jump).await.expect("jump accepted");
@@ -315,9 +310,7 @@ async fn the_jump_flow_ends_in_a_paid_order_with_its_notifications() {
 
 #[tokio::test]
 async fn jump_pages_refuse_unknown_tokens_and_oversized_forms() {
-    let dir = state_dir();
-    let sb = start(dir.path(), 1.0).await;
-    let m = merchant(dir.path());
+    let (_dir, sb, m) = started(1.0).await;
     let hook = Receiver::start(true).await;
     let base = format!("http://{}", sb.addr());
     let (status, _, _) = exchange("GET", &format!("{base}/jump/nope"), "").await;

@@ -2,10 +2,11 @@
 //! by ET, verified here with et-proto's merchant side.
 
 use crate::common;
+use common::started;
 
 use common::{
-    call, demo_merchant, merchant, merchant_speaking, merchant_with, post, refused, send_built,
-    start, state_dir,
+    call, demo_merchant, merchant_speaking, merchant_with, post, refused, send_built, start,
+    state_dir,
 };
 use et_model::{
     Amount, AttachmentType, CreateOrder, CurrencyCode, GetPayUrl, GetRate, Operation, QueryOrders,
@@ -28,9 +29,7 @@ async fn create(sb: &RunningSandbox, m: &Merchant, id: &str) -> String {
 
 #[tokio::test]
 async fn operations_succeed_and_results_are_right() {
-    let dir = state_dir();
-    let sb = start(dir.path(), 1.0).await;
-    let m = merchant(dir.path());
+    let (dir, sb, m) = started(1.0).await;
     let created = call(&sb, &m, &order("M-1")).await.expect("created");
     let o = &created[0];
     assert!(
@@ -102,9 +101,7 @@ async fn operations_succeed_and_results_are_right() {
 
 #[tokio::test]
 async fn refuses_a_reused_serial_number() {
-    let dir = state_dir();
-    let sb = start(dir.path(), 1.0).await;
-    let m = merchant(dir.path());
+    let (_dir, sb, m) = started(1.0).await;
     let rate = GetRate {
         currency_code: CurrencyCode::new("GBP"),
         pay_currency_code: None,
@@ -124,9 +121,7 @@ async fn refuses_a_reused_serial_number() {
 
 #[tokio::test]
 async fn refuses_a_bad_signature_and_a_wrong_key() {
-    let dir = state_dir();
-    let sb = start(dir.path(), 1.0).await;
-    let m = merchant(dir.path());
+    let (dir, sb, m) = started(1.0).await;
 
     // A field changed after signing.
     let mut req = m
@@ -165,9 +160,7 @@ async fn refuses_a_bad_signature_and_a_wrong_key() {
 
 #[tokio::test]
 async fn refuses_malformed_envelopes_and_unknown_merchants_with_signed_responses() {
-    let dir = state_dir();
-    let sb = start(dir.path(), 1.0).await;
-    let m = merchant(dir.path());
+    let (_dir, sb, m) = started(1.0).await;
     let (status, reply) = post(
         &sb.endpoint_url(),
         b"{\"serial_number\":\"1\"}".to_vec(),
@@ -197,9 +190,7 @@ async fn refuses_malformed_envelopes_and_unknown_merchants_with_signed_responses
 
 #[tokio::test]
 async fn garbage_that_is_not_an_envelope_is_refused_unsigned_without_rsa() {
-    let dir = state_dir();
-    let sb = start(dir.path(), 1.0).await;
-    let m = merchant(dir.path());
+    let (_dir, sb, m) = started(1.0).await;
     for body in [&b"not json"[..], b"", b"[1,2]", b"\"text\"", b"{\"a\":1"] {
         let (status, reply) = post(&sb.endpoint_url(), body.to_vec(), Some(CONTENT_TYPE)).await;
         assert_eq!(status, 200);
@@ -222,9 +213,7 @@ async fn garbage_that_is_not_an_envelope_is_refused_unsigned_without_rsa() {
 
 #[tokio::test]
 async fn refuses_a_second_order_with_the_same_merchant_order_id() {
-    let dir = state_dir();
-    let sb = start(dir.path(), 1.0).await;
-    let m = merchant(dir.path());
+    let (_dir, sb, m) = started(1.0).await;
     let first = create(&sb, &m, "M-6").await;
     // A retry of the same create: a new serial number, the same merchant_order_id.
     let message = refused(
@@ -243,9 +232,7 @@ async fn refuses_a_second_order_with_the_same_merchant_order_id() {
 
 #[tokio::test]
 async fn refuses_a_payment_address_for_a_paid_order() {
-    let dir = state_dir();
-    let sb = start(dir.path(), 1.0).await;
-    let m = merchant(dir.path());
+    let (_dir, sb, m) = started(1.0).await;
     let id = create(&sb, &m, "M-3").await;
     let urls = call(&sb, &m, &GetPayUrl::new(&id))
         .await
@@ -266,9 +253,7 @@ async fn refuses_a_payment_address_for_a_paid_order() {
 
 #[tokio::test]
 async fn refuses_a_sixth_attachment_of_one_type() {
-    let dir = state_dir();
-    let sb = start(dir.path(), 1.0).await;
-    let m = merchant(dir.path());
+    let (_dir, sb, m) = started(1.0).await;
     let id = create(&sb, &m, "M-4").await;
     let upload = |kind| UploadAttachment {
         order_id: id.clone(),
@@ -333,9 +318,7 @@ impl Operation for RawPayUrl {
 
 #[tokio::test]
 async fn refuses_an_invalid_payload_and_an_unknown_server_type() {
-    let dir = state_dir();
-    let sb = start(dir.path(), 1.0).await;
-    let m = merchant(dir.path());
+    let (dir, sb, m) = started(1.0).await;
     let empty = RawPayUrl(serde_json::json!({ "order_id": "" }));
     let message = refused(call(&sb, &m, &empty).await, SandboxCode::InvalidPayload);
     assert!(
@@ -400,9 +383,7 @@ async fn accepts_the_amount_under_either_spelling_magic_amounts_included() {
 
 #[tokio::test]
 async fn accepts_an_et_demo_shaped_request() {
-    let dir = state_dir();
-    let sb = start(dir.path(), 1.0).await;
-    let m = merchant(dir.path());
+    let (dir, sb, m) = started(1.0).await;
     let id = create(&sb, &m, "M-5").await;
     // ET's Python demo: callback_process "", sensitive_data always encrypted
     // (here "[]"), data a JSON string, and no Content-Type header.

@@ -24,6 +24,16 @@ pub(crate) async fn start(dir: &Path, time_scale: f64) -> RunningSandbox {
     et_sandbox::start(config).await.expect("sandbox starts")
 }
 
+/// A sandbox on a fresh state directory (which lives as long as the
+/// returned `TempDir`), its clock at `time_scale` times real time, and the
+/// directory's merchant.
+pub(crate) async fn started(time_scale: f64) -> (tempfile::TempDir, RunningSandbox, Merchant) {
+    let dir = state_dir();
+    let sandbox = start(dir.path(), time_scale).await;
+    let merchant = merchant(dir.path());
+    (dir, sandbox, merchant)
+}
+
 fn load_private(path: &Path) -> PrivateKey {
     PrivateKey::load(&std::fs::read(path).expect("key file")).expect("private key")
 }
