@@ -9,7 +9,7 @@ use et_proto::{EtSide, Profile, Response};
 
 use crate::common;
 
-use common::{et_command, et_stdin, serve_sandbox, ET};
+use common::{et_command, et_get_rate, et_stdin, serve_sandbox, ET};
 use et_testkit::{key, key_file, merchant_dir, Half, Who};
 
 fn et(args: &[&str]) -> Output {
@@ -791,20 +791,7 @@ fn the_sandbox_plays_a_profile_file_and_its_merchant_tools_speak_it() {
         let profile = profile.map(|p| ["--profile", p]);
         serve_sandbox(et_command, state, profile.as_ref().map_or(&[], |p| &p[..]))
     };
-    let rate = |endpoint: &str, extra: &[&str]| {
-        let mut args = vec![
-            "call",
-            "--endpoint",
-            endpoint,
-            "--dir",
-            state,
-            "get_rate",
-            "--data",
-            "-",
-        ];
-        args.extend_from_slice(extra);
-        et_stdin(&args, br#"{"currency_code":"GBP"}"#)
-    };
+    let rate = |endpoint: &str, extra: &[&str]| et_get_rate(endpoint, state, extra);
     {
         let served = serve(None);
         let called = rate(&served.endpoint, &[]);
@@ -1033,19 +1020,7 @@ fn sandbox_state_and_database_are_owner_only_even_under_umask_000() {
 
     let served = serve_sandbox(|args| et_after("umask 000", args), state, &[]);
     let endpoint = &served.endpoint;
-    let call = et_stdin(
-        &[
-            "call",
-            "--endpoint",
-            endpoint,
-            "--dir",
-            state,
-            "get_rate",
-            "--data",
-            "-",
-        ],
-        br#"{"currency_code":"GBP"}"#,
-    );
+    let call = et_get_rate(endpoint, state, &[]);
     assert!(call.status.success(), "{}", stderr(&call));
     for db in ["sandbox.db", "sandbox.db-wal", "sandbox.db-shm"] {
         assert_eq!(mode(&state_dir.join(db)), 0o600, "{db}");

@@ -53,16 +53,21 @@ async fn documented_json_example_is_handled_then_acknowledged() {
     );
 }
 
-#[tokio::test]
-async fn form_encoded_order_status_change_is_accepted() {
-    let (receiver, log) = recording(false);
-    let (addr, _stop, _) = start_receiver(receiver).await;
-    let body = signed_notification(&[
+/// A signed change of order `ET00000000000000001` to status 2.
+fn status_change() -> Vec<u8> {
+    signed_notification(&[
         ("notify_type", r#""order_status_change""#),
         ("order_id", r#""ET00000000000000001""#),
         ("datetime", r#""2024-12-12 10:00:00""#),
         ("order_status", r#""2""#),
-    ]);
+    ])
+}
+
+#[tokio::test]
+async fn form_encoded_order_status_change_is_accepted() {
+    let (receiver, log) = recording(false);
+    let (addr, _stop, _) = start_receiver(receiver).await;
+    let body = status_change();
     let (status, answer) = send(
         addr,
         "POST",
@@ -84,12 +89,7 @@ async fn form_encoded_order_status_change_is_accepted() {
 async fn a_trailing_newline_is_refused_in_a_form_body_and_harmless_in_json() {
     let (receiver, log) = recording(false);
     let (addr, _stop, _) = start_receiver(receiver).await;
-    let body = signed_notification(&[
-        ("notify_type", r#""order_status_change""#),
-        ("order_id", r#""ET00000000000000001""#),
-        ("datetime", r#""2024-12-12 10:00:00""#),
-        ("order_status", r#""2""#),
-    ]);
+    let body = status_change();
     let form = format!("{}\n", as_form(&body));
     let (status, answer) = send(
         addr,

@@ -6,9 +6,9 @@ use crate::common;
 
 use std::time::{Duration, SystemTime};
 
-use et_inbox::{Inbox, InboxConfig, Inserted, Source, State, Store, StoreAdmin};
+use et_inbox::{Inbox, InboxConfig, Source, State, StoreAdmin};
 
-use common::{payment_body, verifier, Backend};
+use common::{put, Backend};
 
 on_both_stores!(
     stats_count_each_state_and_date_the_oldest_pending_event,
@@ -25,11 +25,6 @@ fn one_attempt() -> InboxConfig {
         lease: Duration::from_secs(30),
         ..InboxConfig::default()
     }
-}
-
-async fn put<S: Store>(inbox: &Inbox<S>, n: usize) {
-    let verified = verifier().verify_owned(None, &payment_body(n)).unwrap();
-    assert_eq!(inbox.put(&verified).await.unwrap(), Inserted::Stored);
 }
 
 /// Stores `n` events and lets the first `dead` of them fail for good.

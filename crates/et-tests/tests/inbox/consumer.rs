@@ -10,10 +10,10 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use et_http::WebhookReceiver;
-use et_inbox::{Claimed, Counts, Inbox, InboxConfig, Inserted, Store};
+use et_inbox::{Claimed, Counts, Inbox, InboxConfig, Store};
 use tokio::task::JoinHandle;
 
-use common::{payment_body, verifier, Backend};
+use common::{payment_body, put, put_all, verifier, Backend};
 
 on_both_stores!(
     a_panicking_event_is_one_failed_attempt_and_the_consumer_goes_on,
@@ -25,13 +25,6 @@ on_both_stores!(
 /// How long a test waits for the consumers to finish, at most: far above
 /// what the work takes, so that a loaded machine does not fail the test.
 const PATIENCE: Duration = Duration::from_secs(120);
-
-/// Stores payment notification `n` as the receiver would; its dedup key.
-async fn put<S: Store>(inbox: &Inbox<S>, n: usize) -> String {
-    let verified = verifier().verify_owned(None, &payment_body(n)).unwrap();
-    assert_eq!(inbox.put(&verified).await.unwrap(), Inserted::Stored);
-    verified.dedup_key()
-}
 
 /// What the processing was handed: how often each event, and every time
 /// an event started while another copy of it was still running.
@@ -144,10 +137,7 @@ async fn a_panicking_event_is_one_failed_attempt_and_the_consumer_goes_on(db: im
         poll_interval: Duration::from_millis(10),
     };
     let inbox = Inbox::new(db.open().await, config);
-    let mut keys = Vec::new();
-    for n in 0..EVENTS {
-        keys.push(put(&inbox, n).await);
-    }
+    let keys = put_all(&inbox, EVENTS).await;
     let poison = keys[5].clone();
     let ledger = SharedLedger::default();
     let process = {
@@ -198,10 +188,7 @@ async fn a_slow_handler_never_has_a_second_copy_running(db: impl Backend) {
         ..InboxConfig::default()
     };
     let feeder = Inbox::new(db.open().await, config.clone());
-    let mut keys = Vec::new();
-    for n in 0..EVENTS {
-        keys.push(put(&feeder, n).await);
-    }
+    let keys = put_all(&feeder, EVENTS).await;
     let slowest = keys[2].clone();
     let ledger = SharedLedger::default();
     let process = {

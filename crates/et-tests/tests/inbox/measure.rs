@@ -6,16 +6,11 @@ use crate::common;
 
 use std::time::{Duration, SystemTime};
 
-use et_inbox::{Inbox, InboxConfig, Inserted, Store};
+use et_inbox::{Inbox, InboxConfig};
 
-use common::{payment_body, verifier, Backend};
+use common::{put, Backend};
 
 on_both_stores!(the_oldest_pending_event_is_measured_until_it_is_processed);
-
-async fn put<S: Store>(inbox: &Inbox<S>, n: usize) {
-    let verified = verifier().verify_owned(None, &payment_body(n)).unwrap();
-    assert_eq!(inbox.put(&verified).await.unwrap(), Inserted::Stored);
-}
 
 async fn the_oldest_pending_event_is_measured_until_it_is_processed(db: impl Backend) {
     let inbox = Inbox::new(db.open().await, InboxConfig::default());

@@ -15,7 +15,7 @@ use et_proto::ACK_OK;
 use http_body_util::BodyExt;
 use tower_service::Service;
 
-use common::{payment_body, post, signed, verifier, Backend};
+use common::{payment_body, post, put, signed, verifier, Backend};
 use et_proto::UntypedValue;
 
 on_both_stores!(
@@ -373,12 +373,6 @@ async fn a_lease_or_a_retry_longer_than_any_clock_is_capped_not_refused(db: impl
         .unwrap();
     assert_eq!((report.done, report.retried), (1, 1));
     assert!(inbox.claim().await.unwrap().is_empty(), "retried far away");
-}
-
-/// Stores payment notification `n` as the receiver would.
-async fn put<S: Store>(inbox: &Inbox<S>, n: usize) {
-    let verified = verifier().verify_owned(None, &payment_body(n)).unwrap();
-    assert_eq!(inbox.put(&verified).await.unwrap(), Inserted::Stored);
 }
 
 #[tokio::test]

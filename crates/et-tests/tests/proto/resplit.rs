@@ -387,9 +387,6 @@ fn request_returning(
         .build_with(&op, &options, SystemTime::now())
 }
 
-/// A change to a response object.
-type Change = Box<dyn FnOnce(&mut UntypedObject)>;
-
 /// ET's success response to `request` with `change` applied, signed by ET.
 fn signed_reply(
     parties: &Parties,
@@ -409,73 +406,63 @@ fn with_the_exact_profile_a_signed_response_is_believed_only_in_ets_documented_s
     let request = parties.build(&et_model::GetPayUrl::new("ET1"));
     let open = |body: &[u8]| parties.merchant.open_untyped(Some(&request), body);
     assert!(open(&signed_reply(&parties, &request, |_| {})).is_ok());
-    let refused = |key: &str, rule| {
-        Err::<et_proto::UntypedReply, _>(Error::Shape {
-            context: Message::Response,
-            key: key.into(),
-            rule,
-        })
-    };
-    let cases: Vec<(&str, Change, _)> = vec![
-        (
-            "an unknown key",
-            Box::new(|o| o.insert("zzz", UntypedValue::string(""))),
-            refused("zzz", ShapeRule::UnknownKey),
-        ),
-        (
-            "no version",
-            Box::new(|o| {
-                o.remove("version");
-            }),
-            refused("version", ShapeRule::MissingKey),
-        ),
-        (
-            "no extend_info",
-            Box::new(|o| {
-                o.remove("extend_info");
-            }),
-            refused("extend_info", ShapeRule::MissingKey),
-        ),
+    // Each case sets one key (`None`: removes it) and is refused naming it.
+    let text = |v: &str| Some(UntypedValue::string(v));
+    let cases = [
+        ("an unknown key", "zzz", text(""), ShapeRule::UnknownKey),
+        ("no version", "version", None, ShapeRule::MissingKey),
+        ("no extend_info", "extend_info", None, ShapeRule::MissingKey),
         (
             "another version",
-            Box::new(|o| o.insert("version", UntypedValue::string("2.0.1"))),
-            refused("version", ShapeRule::WrongVersion),
+            "version",
+            text("2.0.1"),
+            ShapeRule::WrongVersion,
         ),
         (
             "a five-digit status",
-            Box::new(|o| o.insert("status_code", UntypedValue::string("00000"))),
-            refused("status_code", ShapeRule::NotSixDigits),
+            "status_code",
+            text("00000"),
+            ShapeRule::NotSixDigits,
         ),
         (
             "a status with a tail",
-            Box::new(|o| o.insert("status_code", UntypedValue::string("000000&zzz"))),
-            refused("status_code", ShapeRule::NotSixDigits),
+            "status_code",
+            text("000000&zzz"),
+            ShapeRule::NotSixDigits,
         ),
         (
             "a negative count",
-            Box::new(|o| o.insert("count", UntypedValue::integer(-1))),
-            refused("count", ShapeRule::NotACount),
+            "count",
+            Some(UntypedValue::integer(-1)),
+            ShapeRule::NotACount,
         ),
         (
             "a fractional count",
-            Box::new(|o| o.insert("count", UntypedValue::from_json("1.5").unwrap())),
-            refused("count", ShapeRule::NotACount),
+            "count",
+            Some(UntypedValue::from_json("1.5").unwrap()),
+            ShapeRule::NotACount,
         ),
-        (
-            "a key with '='",
-            Box::new(|o| o.insert("a=b", UntypedValue::string(""))),
-            refused("a=b", ShapeRule::UnknownKey),
-        ),
+        ("a key with '='", "a=b", text(""), ShapeRule::UnknownKey),
         (
             "a message holding a pair",
-            Box::new(|o| o.insert("message", UntypedValue::string("ok&status_code=000000"))),
-            refused("message", ShapeRule::SeparatorInValue),
+            "message",
+            text("ok&status_code=000000"),
+            ShapeRule::SeparatorInValue,
         ),
     ];
-    for (what, change, expected) in cases {
+    for (what, key, value, rule) in cases {
+        let change = |o: &mut UntypedObject| match value {
+            Some(value) => o.insert(key, value),
+            None => drop(o.remove(key)),
+        };
+        let refused = Error::Shape {
+            context: Message::Response,
+            key: key.into(),
+            rule,
+        };
         assert_eq!(
             open(&signed_reply(&parties, &request, change)),
-            expected,
+            Err(refused),
             "{what}"
         );
     }

@@ -8,8 +8,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use common::{get, merchant, post, start, state_dir, wait_for, Receiver};
-use et_model::{ApplyRefund, CreateOrder, GetPayUrl, Notification, OrderStatus, QueryOrders};
+use common::{call, get, merchant, post, start, state_dir, wait_for, Receiver};
+use et_model::{CreateOrder, GetPayUrl, Notification, OrderStatus, QueryOrders};
 use et_proto::{Merchant, CONTENT_TYPE};
 use et_sandbox::{NotificationView, RunningSandbox, SandboxCode};
 
@@ -62,9 +62,7 @@ async fn whole_lifecycle_with_notifications() {
         notify_url: Some(pay_hook.url("/paid")),
         ..GetPayUrl::new(&id)
     };
-    let req = m.build(&op, SystemTime::now()).expect("builds");
-    let (_, body) = post(&sb.endpoint_url(), req.body.clone(), Some(CONTENT_TYPE)).await;
-    let pay_url = m.open::<GetPayUrl>(&req, &body).expect("pay url").items[0].pay_config_list[0]
+    let pay_url = call(&sb, &m, &op).await.expect("pay url")[0].pay_config_list[0]
         .pay_url
         .clone();
 
@@ -109,16 +107,9 @@ async fn whole_lifecycle_with_notifications() {
     assert_eq!(status, 200);
     assert!(pdf.starts_with(b"%PDF-1.4") && pdf.ends_with(b"%%EOF\n"));
 
-    let refund = ApplyRefund {
-        order_id: id.clone(),
-        refund_order_id: "R-1".into(),
-        refund_amount: None,
-        refund_reason: None,
-        extra: Default::default(),
-    };
-    let req = m.build(&refund, SystemTime::now()).expect("builds");
-    let (_, body) = post(&sb.endpoint_url(), req.body.clone(), Some(CONTENT_TYPE)).await;
-    m.open::<ApplyRefund>(&req, &body).expect("refund accepted");
+    call(&sb, &m, &et_testkit::refund(&id, "R-1"))
+        .await
+        .expect("refund accepted");
     sb.refund_result(&id, true).expect("refund succeeds");
 
     let req = m
@@ -337,22 +328,13 @@ async fn without_a_status_url_everything_but_payment_goes_to_notify_url() {
         notify_url: Some(pay_hook.url("/paid")),
         ..GetPayUrl::new(&id)
     };
-    let req = m.build(&op, SystemTime::now()).expect("builds");
-    let (_, body) = post(&sb.endpoint_url(), req.body.clone(), Some(CONTENT_TYPE)).await;
-    m.open::<GetPayUrl>(&req, &body).expect("pay url");
+    call(&sb, &m, &op).await.expect("pay url");
     sb.pay(&id).expect("pay");
     sb.remit(&id).expect("remit");
     sb.receive(&id).expect("receive");
-    let refund = ApplyRefund {
-        order_id: id.clone(),
-        refund_order_id: "R-2".into(),
-        refund_amount: None,
-        refund_reason: None,
-        extra: Default::default(),
-    };
-    let req = m.build(&refund, SystemTime::now()).expect("builds");
-    let (_, body) = post(&sb.endpoint_url(), req.body.clone(), Some(CONTENT_TYPE)).await;
-    m.open::<ApplyRefund>(&req, &body).expect("refund accepted");
+    call(&sb, &m, &et_testkit::refund(&id, "R-2"))
+        .await
+        .expect("refund accepted");
     sb.refund_result(&id, false).expect("refund fails");
     let routes: Vec<(String, String)> = sb
         .notifications(Some(&id))
@@ -584,16 +566,9 @@ async fn a_wrong_refund_result_reply_is_a_failed_delivery_saying_why() {
     *wrong.lock().expect("lock") = Some(et_proto::ACK_OK.to_vec());
     let id = create(&sb, &m, &format!("http://{addr}/n"), None).await;
     sb.pay(&id).expect("pay");
-    let refund = ApplyRefund {
-        order_id: id.clone(),
-        refund_order_id: "R-9".into(),
-        refund_amount: None,
-        refund_reason: None,
-        extra: Default::default(),
-    };
-    let req = m.build(&refund, SystemTime::now()).expect("builds");
-    let (_, body) = post(&sb.endpoint_url(), req.body.clone(), Some(CONTENT_TYPE)).await;
-    m.open::<ApplyRefund>(&req, &body).expect("refund accepted");
+    call(&sb, &m, &et_testkit::refund(&id, "R-9"))
+        .await
+        .expect("refund accepted");
     sb.refund_result(&id, true).expect("refund succeeds");
     let refund_note = sb
         .notifications(Some(&id))

@@ -14,7 +14,7 @@ use std::time::Duration;
 use common::{start, state_dir, wait_for};
 use et_crypto::{KeyPadding, SignHash};
 use et_http::{Client, Endpoint, WebhookReceiver};
-use et_model::{ApplyRefund, CreateOrder, GetPayUrl, Notification, QueryOrders};
+use et_model::{CreateOrder, GetPayUrl, Notification, QueryOrders};
 use et_proto::{
     Credentials, NotificationVerifier, NotifyEncoding, NotifySignRule, Profile, SignRule,
     TuitionSpelling, VerifiedNotification,
@@ -101,15 +101,8 @@ async fn lifecycle(
         .map_err(step("get_pay_url"))?;
     assert_eq!(pay.items[0].pay_config_list[0].pay_url, sb.pay_url(&id));
     sb.pay(&id).map_err(|e| format!("pay: {e}"))?;
-    let refund = ApplyRefund {
-        order_id: id.clone(),
-        refund_order_id: format!("R-{tag}"),
-        refund_amount: None,
-        refund_reason: None,
-        extra: Default::default(),
-    };
     client
-        .apply_refund(&refund)
+        .apply_refund(&et_testkit::refund(&id, format!("R-{tag}")))
         .await
         .map_err(step("apply_refund"))?;
     sb.refund_result(&id, true)

@@ -338,15 +338,8 @@ async fn refuses_an_invalid_payload_and_an_unknown_server_type() {
         et_model::ServerType::Other("no_such_operation".into()),
     );
     let odd = merchant_speaking(dir.path(), profile);
-    let refund = et_model::ApplyRefund {
-        order_id: "ET1".into(),
-        refund_order_id: "R1".into(),
-        refund_amount: None,
-        refund_reason: None,
-        extra: Default::default(),
-    };
     let message = refused(
-        call(&sb, &odd, &refund).await,
+        call(&sb, &odd, &et_testkit::refund("ET1", "R1")).await,
         SandboxCode::UnknownServerType,
     );
     assert!(message.contains("no_such_operation"), "{message}");

@@ -32,6 +32,23 @@ pub(crate) fn et_stdin(args: &[&str], stdin: &[u8]) -> Output {
     child.wait_with_output().expect("et output")
 }
 
+/// `et call --endpoint ENDPOINT --dir STATE get_rate --data - EXTRA…`, the
+/// rate of GBP.
+pub(crate) fn et_get_rate(endpoint: &str, state: &str, extra: &[&str]) -> Output {
+    let mut args = vec![
+        "call",
+        "--endpoint",
+        endpoint,
+        "--dir",
+        state,
+        "get_rate",
+        "--data",
+        "-",
+    ];
+    args.extend_from_slice(extra);
+    et_stdin(&args, br#"{"currency_code":"GBP"}"#)
+}
+
 /// `et sandbox serve` as a child process, killed on drop however the test
 /// ends.
 pub(crate) struct Served {

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use bytes::Bytes;
-use et_inbox::{PgStore, SqliteStore, StoreAdmin};
+use et_inbox::{Inbox, Inserted, PgStore, SqliteStore, Store, StoreAdmin};
 use et_proto::{sign_notification, NotificationVerifier, Profile, UntypedObject, UntypedValue};
 use http_body_util::Full;
 
@@ -48,6 +48,22 @@ pub(crate) fn post(body: &[u8]) -> http::Request<Full<Bytes>> {
         .header("content-type", "application/json")
         .body(Full::new(Bytes::copy_from_slice(body)))
         .expect("request")
+}
+
+/// Stores the verified payment notification `n`; its dedup key.
+pub(crate) async fn put<S: Store>(inbox: &Inbox<S>, n: usize) -> String {
+    let verified = verifier().verify_owned(None, &payment_body(n)).unwrap();
+    assert_eq!(inbox.put(&verified).await.unwrap(), Inserted::Stored);
+    verified.dedup_key()
+}
+
+/// Stores payment notifications `0..count`; their dedup keys.
+pub(crate) async fn put_all<S: Store>(inbox: &Inbox<S>, count: usize) -> Vec<String> {
+    let mut keys = Vec::with_capacity(count);
+    for n in 0..count {
+        keys.push(put(inbox, n).await);
+    }
+    keys
 }
 
 /// One database under test: instances of its store, and SQL run outside
