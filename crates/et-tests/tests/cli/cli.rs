@@ -341,20 +341,22 @@ fn et_response_under(profile: Profile) -> Vec<u8> {
         .expect("respond")
 }
 
-fn open_response(body: &[u8]) -> Output {
+/// `et COMMAND… --merchant-key … --et-public-key … OPTIONS…` with the test
+/// kit's key files, `body` on stdin.
+fn with_test_keys(command: &[&str], options: &[&str], body: &[u8]) -> Output {
     let merchant_key = key_file(Who::Merchant, Half::Private);
     let et_public = key_file(Who::Et, Half::Public);
-    et_stdin(
-        &[
-            "response",
-            "open",
-            "--merchant-key",
-            path_str(&merchant_key),
-            "--et-public-key",
-            path_str(&et_public),
-        ],
-        body,
-    )
+    let keys = [
+        "--merchant-key",
+        path_str(&merchant_key),
+        "--et-public-key",
+        path_str(&et_public),
+    ];
+    et_stdin(&[command, &keys, options].concat(), body)
+}
+
+fn open_response(body: &[u8]) -> Output {
+    with_test_keys(&["response", "open"], &[], body)
 }
 
 #[test]
@@ -398,19 +400,7 @@ fn a_reply_that_fails_to_verify_names_the_settings_it_verifies_with_and_detect_w
         err.contains("verifies with --sign-hash sha1 --key-padding oaep-sha256"),
         "{err}"
     );
-    let merchant_key = key_file(Who::Merchant, Half::Private);
-    let et_public = key_file(Who::Et, Half::Public);
-    let detected = et_stdin(
-        &[
-            "profile",
-            "detect",
-            "--merchant-key",
-            path_str(&merchant_key),
-            "--et-public-key",
-            path_str(&et_public),
-        ],
-        &body,
-    );
+    let detected = with_test_keys(&["profile", "detect"], &[], &body);
     assert!(detected.status.success(), "{}", stderr(&detected));
     let profile = Profile::from_json(&stdout(&detected)).expect("a profile file on stdout");
     assert_eq!(profile.sign_hash, SignHash::Sha1);
@@ -418,17 +408,9 @@ fn a_reply_that_fails_to_verify_names_the_settings_it_verifies_with_and_detect_w
     // The file it printed opens the reply.
     let file = tempfile::NamedTempFile::new().expect("temp file");
     std::fs::write(file.path(), stdout(&detected)).expect("write");
-    let opened = et_stdin(
-        &[
-            "response",
-            "open",
-            "--merchant-key",
-            path_str(&merchant_key),
-            "--et-public-key",
-            path_str(&et_public),
-            "--profile",
-            path_str(file.path()),
-        ],
+    let opened = with_test_keys(
+        &["response", "open"],
+        &["--profile", path_str(file.path())],
         &body,
     );
     assert!(opened.status.success(), "{}", stderr(&opened));
@@ -436,17 +418,7 @@ fn a_reply_that_fails_to_verify_names_the_settings_it_verifies_with_and_detect_w
     let tampered = String::from_utf8(body)
         .unwrap()
         .replacen("SUCCESS", "SUCCESS!", 1);
-    let none = et_stdin(
-        &[
-            "profile",
-            "detect",
-            "--merchant-key",
-            path_str(&merchant_key),
-            "--et-public-key",
-            path_str(&et_public),
-        ],
-        tampered.as_bytes(),
-    );
+    let none = with_test_keys(&["profile", "detect"], &[], tampered.as_bytes());
     assert_eq!(none.status.code(), Some(1));
     assert!(stderr(&none).contains("sign_hash=sha1 sign_rule=skip-empty"));
     assert!(stdout(&none).is_empty());

@@ -6,17 +6,11 @@ use crate::common;
 
 use common::Parties;
 use et_crypto::{AesKey, Iv, KeyPadding};
-use et_model::{Amount, CountryCode, CreateOrder, CurrencyCode};
+use et_model::CreateOrder;
 use et_proto::{DecryptionStep, Error, Message, Profile, UntypedObject, UntypedValue};
 
 fn order() -> CreateOrder {
-    CreateOrder::new(
-        "M-1",
-        "user-1",
-        CountryCode::Gbr,
-        CurrencyCode::new("GBP"),
-        Amount::new("100.00").unwrap(),
-    )
+    et_testkit::order("M-1", "100.00")
 }
 
 /// The merchant's request with `aeskey` and `sensitive_data` replaced and

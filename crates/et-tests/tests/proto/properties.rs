@@ -3,7 +3,7 @@
 use crate::common;
 
 use common::Parties;
-use et_model::{CountryCode, CreateOrder, CurrencyCode, Extra, GetPayUrl, RawJson};
+use et_model::{CreateOrder, Extra, GetPayUrl, RawJson};
 use et_proto::{sign_string, Message, Profile, UntypedObject, UntypedValue};
 use proptest::prelude::*;
 use serde_json::Value;
@@ -75,7 +75,7 @@ proptest! {
         let pay_url = GetPayUrl { extra: extra.clone(), ..GetPayUrl::new("ET1") };
         let order = CreateOrder {
             extra,
-            ..CreateOrder::new("M-1", "u", CountryCode::Gbr, CurrencyCode::new("GBP"), "1.00".parse().unwrap())
+            ..et_testkit::order("M-1", "1.00")
         };
         let request = parties.build(&order);
         let opened = parties.et_open(&request);

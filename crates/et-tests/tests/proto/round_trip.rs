@@ -6,8 +6,8 @@ use crate::common;
 use common::{Parties, KEY_SIZES};
 use et_crypto::{KeyPadding, SignHash};
 use et_model::{
-    ApplyRefund, CountryCode, CreateOrder, CurrencyCode, EstimateAmount, GetPayUrl, GetRate,
-    Operation, Placement, QueryOrders, ServerType, UploadAttachment,
+    ApplyRefund, CreateOrder, EstimateAmount, GetPayUrl, GetRate, Operation, Placement,
+    QueryOrders, ServerType, UploadAttachment,
 };
 use et_model::{GetInstitutions, JumpPlaceOrder};
 use et_proto::{
@@ -31,13 +31,7 @@ impl Example for CreateOrder {
     fn example() -> Self {
         CreateOrder {
             name_ch: Some("张三".to_owned()),
-            ..CreateOrder::new(
-                "M-1001",
-                "user-42",
-                CountryCode::Gbr,
-                CurrencyCode::new("GBP"),
-                "10000.00".parse().unwrap(),
-            )
+            ..et_testkit::order("M-1001", "10000.00")
         }
     }
     fn outputs() -> Vec<Self::Output> {
@@ -261,13 +255,7 @@ fn server_type_follows_the_profile_and_is_checked() {
     ));
     let legacy =
         Profile::default().with_server_type::<CreateOrder>(ServerType::AddSpecialRentOrder);
-    let order = CreateOrder::new(
-        "M-1",
-        "u",
-        CountryCode::Gbr,
-        CurrencyCode::new("GBP"),
-        "1.00".parse().unwrap(),
-    );
+    let order = et_testkit::order("M-1", "1.00");
     let parties = Parties::with_profiles(1024, legacy, Profile::default());
     let request = parties.build(&order);
     assert_eq!(request.server_type, ServerType::AddSpecialRentOrder);

@@ -6,7 +6,6 @@ use common::started;
 
 use common::post;
 use et_crypto::{AesKey, Iv, KeyPadding, PrivateKey, PublicKey, SignHash};
-use et_model::{CountryCode, CreateOrder, CurrencyCode};
 use et_proto::{sign_string, Message, UntypedObject, UntypedValue, CONTENT_TYPE};
 use et_sandbox::SandboxCode;
 use std::time::SystemTime;
@@ -18,13 +17,7 @@ async fn every_decryption_failure_is_one_code_and_one_message() {
         PrivateKey::load(&std::fs::read(dir.path().join("merchant-private.pem")).unwrap()).unwrap();
     let et_public =
         PublicKey::load(&std::fs::read(dir.path().join("et-public.pem")).unwrap()).unwrap();
-    let order = CreateOrder::new(
-        "M-1",
-        "user-1",
-        CountryCode::Gbr,
-        CurrencyCode::new("GBP"),
-        "100.00".parse().unwrap(),
-    );
+    let order = et_testkit::order("M-1", "100.00");
     let raw_key = *b"0123456789abcdef";
     let key = AesKey::from_slice(&raw_key).unwrap();
     let seal = |plain: &[u8]| {
