@@ -127,6 +127,12 @@ fn client_via(port: u16, proxy: Option<Proxy>) -> Client {
     Client::with_config(endpoint, merchant(), config).unwrap()
 }
 
+/// How a `get_rate` through `proxy` to ET on `port` fails.
+async fn rate_error_via(port: u16, proxy: Proxy) -> Error {
+    let client = client_via(port, Some(proxy));
+    client.get_rate(&op()).await.unwrap_err()
+}
+
 #[tokio::test]
 async fn https_runs_end_to_end_through_tinyproxy() {
     let Some(tinyproxy) = Tinyproxy::start("https_runs_end_to_end_through_tinyproxy", None).await
@@ -155,10 +161,7 @@ async fn tinyproxy_with_basic_auth_takes_only_the_right_credentials() {
         bare.clone(),
         bare.clone().with_basic_auth("merchant", "wrong"),
     ] {
-        let err = client_via(port, Some(proxy))
-            .get_rate(&op())
-            .await
-            .unwrap_err();
+        let err = rate_error_via(port, proxy).await;
         assert!(
             matches!(
                 err,
@@ -188,10 +191,7 @@ async fn no_proxy_hosts_are_reached_directly() {
     let (port, seen) = et_over_tls().await;
     // Nothing listens on port 1: only a direct connection succeeds.
     let unreachable = Proxy::parse("http://127.0.0.1:1").unwrap();
-    let err = client_via(port, Some(unreachable.clone()))
-        .get_rate(&op())
-        .await
-        .unwrap_err();
+    let err = rate_error_via(port, unreachable.clone()).await;
     assert!(
         matches!(err, Error::Transport(TransportError::Connect { .. })),
         "{err}"
@@ -214,10 +214,7 @@ async fn the_environment_is_read_only_when_asked() {
     let from_env = Proxy::from_env().unwrap().expect("HTTPS_PROXY is set");
     assert_eq!(from_env.address(), ("127.0.0.1", 1));
     assert!(!from_env.applies_to("api.example.org"));
-    let err = client_via(port, Some(from_env))
-        .get_rate(&op())
-        .await
-        .unwrap_err();
+    let err = rate_error_via(port, from_env).await;
     assert!(
         matches!(err, Error::Transport(TransportError::Connect { .. })),
         "{err}"
@@ -255,10 +252,7 @@ async fn a_proxy_answer_head_is_cut_off_at_its_size_limit() {
         _ => Some(b"X-Filler: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n".to_vec()),
     })
     .await;
-    let err = client_via(443, Some(Proxy::parse(&url).unwrap()))
-        .get_rate(&op())
-        .await
-        .unwrap_err();
+    let err = rate_error_via(443, Proxy::parse(&url).unwrap()).await;
     assert!(
         matches!(
             err,
@@ -302,10 +296,7 @@ async fn a_proxy_refusal_and_data_before_the_handshake_are_typed() {
         (refusing, ProxyError::Refused { status: 403 }),
         (eager, ProxyError::DataAfterHead),
     ] {
-        let err = client_via(443, Some(Proxy::parse(&url).unwrap()))
-            .get_rate(&op())
-            .await
-            .unwrap_err();
+        let err = rate_error_via(443, Proxy::parse(&url).unwrap()).await;
         assert!(
             matches!(&err, Error::Transport(TransportError::Proxy(e)) if *e == expected),
             "{err}"

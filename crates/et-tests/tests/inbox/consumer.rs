@@ -26,6 +26,12 @@ on_both_stores!(
 /// what the work takes, so that a loaded machine does not fail the test.
 const PATIENCE: Duration = Duration::from_secs(120);
 
+/// The dedup keys of the events one claim takes.
+async fn claimed_keys<S: Store>(inbox: &Inbox<S>) -> Vec<String> {
+    let claims = inbox.claim().await.unwrap();
+    claims.into_iter().map(|c| c.dedup_key).collect()
+}
+
 /// What the processing was handed: how often each event, and every time
 /// an event started while another copy of it was still running.
 #[derive(Default)]
@@ -289,13 +295,7 @@ async fn a_corrupt_row_is_set_aside_and_the_rest_of_its_batch_is_claimed(db: imp
     db.sql(&edit("fields = '{\"order_id\": 7}'", &keys[2]))
         .await;
     db.sql(&edit("source = 'carrier pigeon'", &keys[4])).await;
-    let claimed: Vec<_> = inbox
-        .claim()
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|c| c.dedup_key)
-        .collect();
+    let claimed = claimed_keys(&inbox).await;
     assert_eq!(claimed, [keys[0].clone(), keys[3].clone(), keys[5].clone()]);
     let counts = inbox.store().counts().await.unwrap();
     assert_eq!((counts.claimed, counts.dead), (3, 3));
@@ -333,13 +333,7 @@ async fn sqlite_a_value_of_the_wrong_type_sets_aside_only_its_row() {
         keys[2]
     ))
     .await;
-    let claimed: Vec<_> = inbox
-        .claim()
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|c| c.dedup_key)
-        .collect();
+    let claimed = claimed_keys(&inbox).await;
     assert_eq!(claimed, [keys[0].clone(), keys[3].clone()]);
     assert_eq!(inbox.store().counts().await.unwrap().dead, 2);
 }

@@ -50,6 +50,13 @@ async fn connect(sandbox: &RunningSandbox) -> TcpStream {
     TcpStream::connect(sandbox.addr()).await.expect("connect")
 }
 
+/// A connection to `sandbox` that has sent `bytes`.
+async fn sent(sandbox: &RunningSandbox, bytes: &[u8]) -> TcpStream {
+    let mut stream = connect(sandbox).await;
+    stream.write_all(bytes).await.expect("write");
+    stream
+}
+
 fn quick_limits() -> Limits {
     let mut limits = Limits::default();
     limits.serve.idle_timeout = Duration::from_millis(300);
@@ -61,11 +68,7 @@ fn quick_limits() -> Limits {
 async fn a_slowloris_dribbling_headers_is_cut_off() {
     let dir = common::state_dir();
     let sandbox = start_with(dir.path(), quick_limits()).await;
-    let mut stream = connect(&sandbox).await;
-    stream
-        .write_all(b"POST /server HTTP/1.1\r\nHost: sandbox\r\n")
-        .await
-        .expect("write");
+    let stream = sent(&sandbox, b"POST /server HTTP/1.1\r\nHost: sandbox\r\n").await;
     let (mut reader, mut writer) = stream.into_split();
     let dribble = tokio::spawn(async move {
         for _ in 0..100 {
@@ -102,11 +105,11 @@ async fn connections_beyond_the_cap_wait_until_a_slot_frees() {
     let sandbox = start_with(dir.path(), limits).await;
     let silent = [connect(&sandbox).await, connect(&sandbox).await];
     tokio::time::sleep(Duration::from_millis(100)).await;
-    let mut third = connect(&sandbox).await;
-    third
-        .write_all(b"GET /nowhere HTTP/1.1\r\nHost: localhost\r\n\r\n")
-        .await
-        .expect("write");
+    let mut third = sent(
+        &sandbox,
+        b"GET /nowhere HTTP/1.1\r\nHost: localhost\r\n\r\n",
+    )
+    .await;
     assert_eq!(
         status_within(&mut third, Duration::from_millis(500)).await,
         None,
@@ -132,11 +135,11 @@ async fn bodies_in_flight_share_one_budget_and_beyond_it_get_503() {
     // One client sends 200 KB of a chunked body (paying 800 KB of the
     // budget: every body byte costs WORK_FACTOR) and holds the rest.
     assert_eq!(et_sandbox::WORK_FACTOR, 4);
-    let mut holder = connect(&sandbox).await;
-    holder
-        .write_all(b"POST /server HTTP/1.1\r\nHost: sandbox\r\nTransfer-Encoding: chunked\r\n\r\n")
-        .await
-        .expect("write");
+    let mut holder = sent(
+        &sandbox,
+        b"POST /server HTTP/1.1\r\nHost: sandbox\r\nTransfer-Encoding: chunked\r\n\r\n",
+    )
+    .await;
     holder.write_all(b"30D40\r\n").await.expect("write");
     holder.write_all(&vec![b'x'; 200_000]).await.expect("write");
     holder.write_all(b"\r\n").await.expect("write");
@@ -149,11 +152,11 @@ async fn bodies_in_flight_share_one_budget_and_beyond_it_get_503() {
     .await;
     assert_eq!(status, 503, "the budget is spent by the held body");
     // A declared body that cannot fit is refused before it is sent.
-    let mut declared = connect(&sandbox).await;
-    declared
-        .write_all(b"POST /server HTTP/1.1\r\nHost: sandbox\r\nContent-Length: 300000\r\n\r\n")
-        .await
-        .expect("write");
+    let mut declared = sent(
+        &sandbox,
+        b"POST /server HTTP/1.1\r\nHost: sandbox\r\nContent-Length: 300000\r\n\r\n",
+    )
+    .await;
     assert_eq!(
         status_within(&mut declared, Duration::from_secs(3)).await,
         Some(503)
@@ -178,8 +181,7 @@ async fn bodies_in_flight_share_one_budget_and_beyond_it_get_503() {
 async fn status_of_raw(limits: Limits, raw: &[u8]) -> Option<u16> {
     let dir = common::state_dir();
     let sandbox = start_with(dir.path(), limits).await;
-    let mut stream = connect(&sandbox).await;
-    stream.write_all(raw).await.expect("write");
+    let mut stream = sent(&sandbox, raw).await;
     let status = status_within(&mut stream, Duration::from_secs(3)).await;
     sandbox.shutdown().await;
     status
@@ -206,10 +208,9 @@ async fn other_methods_on_the_api_get_405_with_allow() {
     let dir = common::state_dir();
     let sandbox = start_with(dir.path(), Limits::default()).await;
     for method in ["GET", "PUT", "DELETE"] {
-        let mut stream = connect(&sandbox).await;
         let request =
             format!("{method} /server HTTP/1.1\r\nHost: sandbox\r\nContent-Length: 0\r\n\r\n");
-        stream.write_all(request.as_bytes()).await.expect("write");
+        let mut stream = sent(&sandbox, request.as_bytes()).await;
         let mut answer = vec![0u8; 4096];
         let n = tokio::time::timeout(Duration::from_secs(3), stream.read(&mut answer))
             .await
