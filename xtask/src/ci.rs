@@ -81,6 +81,24 @@ fn steps() -> Vec<Step> {
         Step::cargo("instructions", &["xtask", "instructions"]),
         // Merchant keys on a PKCS#11 token: SoftHSM2, which `.ci/run` installs.
         Step::crypto("pkcs11", Some("pkcs11")),
+        // Its tests that need the test kit's token store, in et-tests (no
+        // published crate dev-depends on the kit), with the same feature
+        // alone: et-tests forwards `pkcs11` to et-crypto through et-cli.
+        Step::cargo(
+            "et-crypto pkcs11 (et-tests)",
+            &[
+                "test",
+                "-p",
+                "et-tests",
+                "--no-default-features",
+                "--features",
+                "pkcs11",
+                "--test",
+                "crypto",
+                "--test",
+                "crypto_pkcs11_login",
+            ],
+        ),
         // Licences, duplicate/banned crates and sources (deny.toml); `.ci/run`
         // installs cargo-deny. Advisories need a database CI cannot fetch: they
         // are checked separately (SECURITY.md).

@@ -1,11 +1,9 @@
 //! `cargo xtask package`: `cargo publish --dry-run` for every publishable
 //! crate at once, and their tests run from the packaged files.
 //!
-//! 1. `cargo metadata` names the crates whose `publish` allows crates.io,
-//!    and the unpublished workspace crates they take as dev-dependencies
-//!    (the test kit, `crates/et-testkit`): `cargo package` keeps a
-//!    dev-dependency only if it names a version, and the packaged tests
-//!    need it, so it is packed and patched in beside them (never published).
+//! 1. `cargo metadata` names the crates whose `publish` allows crates.io.
+//!    None takes an unpublished crate even as a dev-dependency: the tests
+//!    that need the test kit live in `crates/et-tests` (docs/architecture.md).
 //! 2. `cargo package --no-verify` packs them into `target/package/*.crate`.
 //!    None is on crates.io yet; packaged together, cargo resolves their
 //!    dependencies on each other through a local registry of the packages
@@ -32,15 +30,12 @@ use serde_json::Value;
 
 use crate::{cargo, root, run_status, secs};
 
-/// One crate to publish (or to pack beside them, see [`test_support`]).
-#[derive(Clone)]
+/// One crate to publish.
 pub(crate) struct Published {
     pub name: String,
     version: String,
     /// Its `rust-version`, if it declares one.
     pub rust_version: Option<String>,
-    /// The directory of its `Cargo.toml`.
-    dir: PathBuf,
 }
 
 impl Published {
@@ -53,30 +48,22 @@ impl Published {
 /// Packages, unpacks, builds and tests every publishable crate.
 pub(crate) fn run() -> Result<(), String> {
     let start = Instant::now();
-    let (packages, target_dir) = workspace()?;
-    let published = published(&packages);
+    let (published, target_dir) = publishable()?;
     if published.is_empty() {
         return Err("no workspace crate has `publish = true`".into());
     }
-    let kits = test_support(&packages, &published);
-    let names =
-        |crates: &[Published]| -> Vec<String> { crates.iter().map(|p| p.name.clone()).collect() };
-    println!(
-        "xtask package: {}; dev-only, packed for their tests: {}",
-        names(&published).join(", "),
-        names(&kits).join(", ")
-    );
-    // Each side resolves the other by path: cargo's own local registry of
-    // the packages being packed takes only publishable ones.
-    package(&published, &kits)?;
-    if !kits.is_empty() {
-        package(&kits, &published)?;
+    let names: Vec<&str> = published.iter().map(|p| p.name.as_str()).collect();
+    println!("xtask package: {}", names.join(", "));
+    let mut package = cargo();
+    package.args(["package", "--no-verify", "--allow-dirty"]);
+    for name in &names {
+        package.args(["--package", name]);
     }
-    let packed = [kits, published.clone()].concat();
+    run_status("cargo package", &mut package)?;
 
     let check = target_dir.join("package-check");
-    unpack(&packed, &target_dir.join("package"), &check)?;
-    fs::write(check.join("Cargo.toml"), check_manifest(&packed)?)
+    unpack(&published, &target_dir.join("package"), &check)?;
+    fs::write(check.join("Cargo.toml"), check_manifest(&published)?)
         .map_err(|e| format!("writing {}: {e}", check.display()))?;
     fs::copy(root().join("Cargo.lock"), check.join("Cargo.lock"))
         .map_err(|e| format!("copying Cargo.lock: {e}"))?;
@@ -101,32 +88,9 @@ pub(crate) fn run() -> Result<(), String> {
     Ok(())
 }
 
-/// `cargo package` for `crates`, each of `others` patched in from its
-/// directory for the resolution.
-fn package(crates: &[Published], others: &[Published]) -> Result<(), String> {
-    let mut package = cargo();
-    package.args(["package", "--no-verify", "--allow-dirty"]);
-    for p in crates {
-        package.args(["--package", &p.name]);
-    }
-    for p in others {
-        let path = p.dir.display().to_string().replace('\\', "/");
-        package.arg("--config");
-        package.arg(format!("patch.crates-io.{}.path=\"{path}\"", p.name));
-    }
-    run_status("cargo package", &mut package).map(drop)
-}
-
 /// The crates `cargo metadata` says may go to crates.io (`publish` absent,
 /// `true`, or listing `crates-io`), and the target directory.
 pub(crate) fn publishable() -> Result<(Vec<Published>, PathBuf), String> {
-    let (packages, target_dir) = workspace()?;
-    Ok((published(&packages), target_dir))
-}
-
-/// Every workspace package as `cargo metadata` describes it, and the
-/// target directory.
-fn workspace() -> Result<(Vec<Value>, PathBuf), String> {
     let output = cargo()
         .args(["metadata", "--no-deps", "--format-version", "1"])
         .output()
@@ -142,53 +106,22 @@ fn workspace() -> Result<(Vec<Value>, PathBuf), String> {
     let target_dir = metadata["target_directory"]
         .as_str()
         .ok_or("cargo metadata names no target_directory")?;
-    let packages = metadata["packages"]
+    let published = metadata["packages"]
         .as_array()
-        .ok_or("cargo metadata lists no packages")?;
-    Ok((packages.clone(), PathBuf::from(target_dir)))
-}
-
-fn published(packages: &[Value]) -> Vec<Published> {
-    packages
+        .ok_or("cargo metadata lists no packages")?
         .iter()
         .filter(|p| match &p["publish"] {
             Value::Null => true,
             Value::Array(registries) => registries.iter().any(|r| r == "crates-io"),
             _ => false,
         })
-        .map(described)
-        .collect()
-}
-
-/// The unpublished workspace crates that a published crate takes as a
-/// dev-dependency by path (the test kit).
-fn test_support(packages: &[Value], published: &[Published]) -> Vec<Published> {
-    let is_published = |name: &str| published.iter().any(|p| p.name == name);
-    let wanted: Vec<&str> = packages
-        .iter()
-        .filter(|p| is_published(p["name"].as_str().unwrap_or_default()))
-        .flat_map(|p| p["dependencies"].as_array().into_iter().flatten())
-        .filter(|d| d["kind"] == "dev" && d["path"].is_string())
-        .filter_map(|d| d["name"].as_str())
-        .filter(|name| !is_published(name))
+        .map(|p| Published {
+            name: p["name"].as_str().unwrap_or_default().to_owned(),
+            version: p["version"].as_str().unwrap_or_default().to_owned(),
+            rust_version: p["rust_version"].as_str().map(str::to_owned),
+        })
         .collect();
-    packages
-        .iter()
-        .filter(|p| wanted.contains(&p["name"].as_str().unwrap_or_default()))
-        .map(described)
-        .collect()
-}
-
-fn described(p: &Value) -> Published {
-    Published {
-        name: p["name"].as_str().unwrap_or_default().to_owned(),
-        version: p["version"].as_str().unwrap_or_default().to_owned(),
-        rust_version: p["rust_version"].as_str().map(str::to_owned),
-        dir: Path::new(p["manifest_path"].as_str().unwrap_or_default())
-            .parent()
-            .map(Path::to_path_buf)
-            .unwrap_or_default(),
-    }
+    Ok((published, PathBuf::from(target_dir)))
 }
 
 /// Unpacks each `.crate` from `from` into a fresh `check` directory.

@@ -15,6 +15,9 @@ use et_proto::{
 #[derive(Debug, Parser)]
 #[command(
     name = "et",
+    // Usage lines say `et`, as error lines do, whatever the file is called
+    // (a renamed copy; the tests' build of this binary, crates/et-tests).
+    bin_name = "et",
     version,
     about,
     long_about = None,

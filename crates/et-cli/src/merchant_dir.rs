@@ -136,7 +136,8 @@ mod tests {
 
     #[test]
     fn the_directory_profile_is_kept_but_for_options_given_even_at_their_default() {
-        let dir = et_testkit::merchant_dir();
+        let dir = tempfile::tempdir().expect("temporary directory");
+        std::fs::write(dir.path().join(et_sandbox::MERCHANT_JSON), "{}").expect("merchant.json");
         let stored = Profile {
             sign_hash: SignHash::Sha1,
             notify_encoding: NotifyEncoding::Form,

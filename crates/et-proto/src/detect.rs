@@ -12,8 +12,9 @@
 //! ```
 //! use et_proto::{detect, Credentials, EtSide, Merchant, Profile, Response};
 //! use et_crypto::{PrivateKey, SignHash};
-//! # use et_testkit::{pem, Who};
-//! # let (merchant_pem, et_pem) = (pem(Who::Merchant, 1024), pem(Who::Et, 1024));
+//! # let merchant_pem = PrivateKey::generate(1024)?.to_pkcs8_pem()?;
+//! # let et_pem = PrivateKey::generate(1024)?.to_pkcs8_pem()?;
+//! # let (merchant_pem, et_pem) = (merchant_pem.as_bytes(), et_pem.as_bytes());
 //! let merchant_key = PrivateKey::load(merchant_pem)?;
 //! let et = EtSide::new(PrivateKey::load(et_pem)?, Profile::default());
 //! let merchant = Merchant::new(
@@ -287,17 +288,15 @@ mod tests {
 
     use crate::{EtSide, Profile, Response};
 
-    /// ET's and the merchant's test keys, and the default profile signing with SHA-1.
-    fn keys_and_sha1() -> (&'static PrivateKey, &'static PrivateKey, Profile) {
+    /// Two fresh 1024-bit keys, ET's and the merchant's, and the default
+    /// profile signing with SHA-1.
+    fn keys_and_sha1() -> (PrivateKey, PrivateKey, Profile) {
+        let key = || PrivateKey::generate(1024).expect("a 1024-bit key");
         let sha1 = Profile {
             sign_hash: SignHash::Sha1,
             ..Profile::default()
         };
-        (
-            et_testkit::key(et_testkit::Who::Et, 1024),
-            et_testkit::key(et_testkit::Who::Merchant, 1024),
-            sha1,
-        )
+        (key(), key(), sha1)
     }
 
     #[test]
@@ -323,8 +322,7 @@ mod tests {
             found.changed_from(&Profile::default()),
             [("sign_hash", "sha1")]
         );
-        let other = et_testkit::key(et_testkit::Who::Et, 1024);
-        let refused = super::request(&Profile::default(), other.public_key(), &request.body);
+        let refused = super::request(&Profile::default(), et_key.public_key(), &request.body);
         assert_eq!(
             refused.map_err(|u| u.tried.len()),
             Err(4),

@@ -48,8 +48,9 @@
 //! use et_model::GetPayUrl;
 //! use et_proto::{Credentials, EtSide, Merchant, Profile, Response};
 //!
-//! # use et_testkit::{pem, Who};
-//! # let (merchant_pem, et_pem) = (pem(Who::Merchant, 1024), pem(Who::Et, 1024));
+//! # let merchant_pem = PrivateKey::generate(1024)?.to_pkcs8_pem()?;
+//! # let et_pem = PrivateKey::generate(1024)?.to_pkcs8_pem()?;
+//! # let (merchant_pem, et_pem) = (merchant_pem.as_bytes(), et_pem.as_bytes());
 //! let merchant_key = PrivateKey::load(merchant_pem)?;
 //! let merchant_public = merchant_key.public_key().clone();
 //! let et = EtSide::new(

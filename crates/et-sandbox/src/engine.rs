@@ -433,7 +433,7 @@ mod tests {
     /// codes as numbers, a status change's `order_status` as a string.
     #[test]
     fn bodies_are_written_as_et_writes_them() {
-        let et_key = et_testkit::key(et_testkit::Who::Et, 1024).clone();
+        let et_key = et_crypto::PrivateKey::generate(1024).expect("a 1024-bit key");
         let et = et_proto::EtSide::new(et_key, et_proto::Profile::default());
         let mut o = order(0, None, [true; 3]);
         let body = |o: &OrderRecord, event| {

@@ -1,14 +1,15 @@
 //! The et-rs test kit: what the workspace's tests, benches and fuzz
 //! targets share, so that each fact lives once (like rustls's
-//! `rustls-test`). Never published; `cargo xtask package` packs it beside
-//! the published crates so that their packaged tests still build.
+//! `rustls-test`). Never published, and no published crate takes it, not
+//! even as a dev-dependency: the tests that need it are in `crates/et-tests`.
 //!
 //! - [`key`] / [`pem`]: the one committed key set (`keys/`, regenerate with
 //!   `keys/make_keys.sh`): merchant and ET at 1024 bits (ET's own examples
 //!   use 1024-bit keys) and 2048 bits, and a third 1024-bit key that
 //!   neither party trusts ([`Who::Stranger`]).
 //! - [`Parties`]: a merchant and ET that trust each other's keys.
-//! - [`order`]: a create-order request with only its required fields.
+//! - [`order`], [`refund`]: a create-order request with only its required
+//!   fields, a whole refund.
 //! - [`resign`]: an envelope changed by a test, signed again.
 //! - [`key_file`], and with feature `io` `merchant_dir`: the same keys as
 //!   files, with `merchant.json`, as the sandbox's state directory and the
@@ -33,7 +34,7 @@ use std::sync::OnceLock;
 use std::time::SystemTime;
 
 use et_crypto::{PrivateKey, PublicKey};
-use et_model::{Amount, CountryCode, CreateOrder, CurrencyCode, Operation};
+use et_model::{Amount, ApplyRefund, CountryCode, CreateOrder, CurrencyCode, Operation};
 use et_proto::{
     BuiltRequest, Credentials, EtSide, Merchant, OpenedRequest, Profile, Response, UntypedObject,
     UntypedValue,
@@ -150,6 +151,18 @@ pub fn order(merchant_order_id: impl Into<String>, amount: &str) -> CreateOrder 
         CurrencyCode::new("GBP"),
         amount,
     )
+}
+
+/// A refund of all of `order_id` as the merchant's refund
+/// `refund_order_id`, no reason given.
+pub fn refund(order_id: impl Into<String>, refund_order_id: impl Into<String>) -> ApplyRefund {
+    ApplyRefund {
+        order_id: order_id.into(),
+        refund_order_id: refund_order_id.into(),
+        refund_amount: None,
+        refund_reason: None,
+        extra: Default::default(),
+    }
 }
 
 /// The test merchant's credentials with the `bits`-bit keys and salt

@@ -7,7 +7,6 @@
 //! first use. Without SoftHSM2 it returns `None` after saying loudly that
 //! the test is skipped; with `ET_REQUIRE_SERVICES=1` it panics instead.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
@@ -34,24 +33,16 @@ pub struct SoftHsm {
 }
 
 impl SoftHsm {
-    /// The token store, set up on first call; `None` (after printing
-    /// SKIPPED for `test`) when SoftHSM2 is not installed.
+    /// The token store, set up on first call; `None` when SoftHSM2 is not
+    /// installed (see [`require_service`](crate::skip::require_service)).
     pub fn get(test: &str) -> Option<&'static SoftHsm> {
         static STORE: OnceLock<Option<SoftHsm>> = OnceLock::new();
-        let store = STORE.get_or_init(SoftHsm::set_up).as_ref();
-        if store.is_none() {
-            assert!(
-                std::env::var("ET_REQUIRE_SERVICES").as_deref() != Ok("1"),
-                "ET_REQUIRE_SERVICES=1 but SoftHSM2 is missing: PKCS#11 test {test} cannot run"
-            );
-            // Straight to the process's stderr: libtest captures `eprintln!`
-            // of a passing test, and a skip must be seen.
-            let _ = writeln!(
-                std::io::stderr(),
-                "\n*** SKIPPED {test}: no SoftHSM2 (apt-get install softhsm2, as .ci/run does) ***\n"
-            );
-        }
-        store
+        crate::skip::require_service(
+            STORE.get_or_init(SoftHsm::set_up).as_ref(),
+            test,
+            "SoftHSM2",
+            "apt-get install softhsm2, as .ci/run does",
+        )
     }
 
     /// The PKCS#11 URI (RFC 7512) of the key labelled `object` on the
