@@ -186,6 +186,13 @@ async fn serve_maybe_tls<S, B>(
             accepted = listener.accept(), if connections.len() < cap => {
                 match accepted {
                     Ok((stream, peer)) => {
+                        // An answer goes out as soon as it is written,
+                        // not after the client's acknowledgement of the
+                        // last one (Nagle); the plain-hyper reference of
+                        // the webhook bench does the same.
+                        if let Err(e) = stream.set_nodelay(true) {
+                            tracing::debug!(%peer, error = %e, "TCP_NODELAY could not be set");
+                        }
                         let connection = open(stream, tls.clone(), service.clone(), config.clone(), stopping.clone());
                         connections.spawn(async move {
                             if let Err(e) = connection.await {
@@ -500,25 +507,40 @@ impl Drop for Answering {
     }
 }
 
-type Answer<R, E> = Pin<Box<dyn Future<Output = Result<R, E>> + Send>>;
+pin_project_lite::pin_project! {
+    /// The service's answer, marking its request answered when it
+    /// completes or is dropped; held in place, not boxed per request.
+    pub(crate) struct Watching<F> {
+        #[pin]
+        answer: F,
+        answering: Option<Answering>,
+    }
+}
+
+impl<F: Future> Future for Watching<F> {
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let this = self.project();
+        let answered = std::task::ready!(this.answer.poll(cx));
+        this.answering.take();
+        Poll::Ready(answered)
+    }
+}
 
 impl<S> hyper::service::Service<Request<Incoming>> for WatchedService<S>
 where
     S: hyper::service::Service<Request<Incoming>>,
-    S::Future: Send + 'static,
 {
     type Response = S::Response;
     type Error = S::Error;
-    type Future = Answer<S::Response, S::Error>;
+    type Future = Watching<S::Future>;
 
     fn call(&self, request: Request<Incoming>) -> Self::Future {
         self.phase.request_started();
-        let answering = Answering(self.phase.clone());
-        let answer = self.inner.call(request);
-        Box::pin(async move {
-            let answered = answer.await;
-            drop(answering);
-            answered
-        })
+        Watching {
+            answering: Some(Answering(self.phase.clone())),
+            answer: self.inner.call(request),
+        }
     }
 }
