@@ -18,6 +18,7 @@
 //! A connection closed by these timeouts has no request in flight, so
 //! nothing it carried was acknowledged or lost.
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -30,8 +31,8 @@ use hyper::server::conn::http1;
 use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::watch;
-use tokio::task::JoinSet;
+use tokio::sync::oneshot;
+use tokio::task::{self, JoinSet};
 use tokio::time::Instant;
 use tokio_rustls::TlsAcceptor;
 
@@ -167,8 +168,11 @@ async fn serve_maybe_tls<S, B>(
     B: SendBody,
 {
     let config = Arc::new(config);
-    let (stop, stopping) = watch::channel(false);
     let mut connections = JoinSet::new();
+    // Each connection's own stop signal, by its task: a connection's
+    // driver re-polls it on every wake-up, which for a oneshot costs an
+    // atomic load (a shared channel's would take a lock shared by all).
+    let mut stops: HashMap<task::Id, oneshot::Sender<()>> = HashMap::new();
     let mut shutdown = std::pin::pin!(shutdown);
     let cap = config.max_connections.max(1);
     // Logged once per episode, not per connection, so a flood cannot flood the log.
@@ -176,8 +180,12 @@ async fn serve_maybe_tls<S, B>(
     loop {
         tokio::select! {
             () = &mut shutdown => break,
-            Some(ended) = connections.join_next() => {
-                report_panic(ended);
+            Some(ended) = connections.join_next_with_id() => {
+                stops.remove(&match &ended {
+                    Ok((id, ())) => *id,
+                    Err(e) => e.id(),
+                });
+                report_panic(ended.map(drop));
                 if at_cap && connections.len() <= cap / 2 {
                     at_cap = false;
                     tracing::info!(connections = connections.len(), "back below the connection cap");
@@ -193,12 +201,14 @@ async fn serve_maybe_tls<S, B>(
                         if let Err(e) = stream.set_nodelay(true) {
                             tracing::debug!(%peer, error = %e, "TCP_NODELAY could not be set");
                         }
-                        let connection = open(stream, tls.clone(), service.clone(), config.clone(), stopping.clone());
-                        connections.spawn(async move {
+                        let (stop, stopping) = oneshot::channel();
+                        let connection = open(stream, tls.clone(), service.clone(), config.clone(), stopping);
+                        let task = connections.spawn(async move {
                             if let Err(e) = connection.await {
                                 tracing::debug!(%peer, error = %e, "connection ended with an error");
                             }
                         });
+                        stops.insert(task.id(), stop);
                         if !at_cap && connections.len() >= cap {
                             at_cap = true;
                             tracing::warn!(cap, "connection cap reached; new connections wait in the listen backlog");
@@ -214,7 +224,8 @@ async fn serve_maybe_tls<S, B>(
     }
     drop(listener);
     tracing::info!(connections = connections.len(), "server draining");
-    let _ = stop.send(true);
+    // A dropped sender is the signal.
+    stops.clear();
     let drained = tokio::time::timeout(config.drain_timeout, async {
         while let Some(ended) = connections.join_next().await {
             report_panic(ended);
@@ -245,7 +256,7 @@ async fn open<S, B>(
     tls: Option<TlsAcceptor>,
     service: S,
     config: Arc<ServeConfig>,
-    stopping: watch::Receiver<bool>,
+    stopping: oneshot::Receiver<()>,
 ) -> Result<(), BoxError>
 where
     S: Servable<B>,
@@ -282,7 +293,7 @@ async fn drive<I, S, B>(
     phase: Arc<Watched>,
     service: S,
     config: Arc<ServeConfig>,
-    mut stopping: watch::Receiver<bool>,
+    mut stopping: oneshot::Receiver<()>,
 ) -> Result<(), hyper::Error>
 where
     I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
@@ -305,9 +316,11 @@ where
     let mut expired = std::pin::pin!(expired);
     let mut draining = false;
     loop {
+        // In this order, not a random one (which costs a draw per wake-up).
         tokio::select! {
+            biased;
             ended = connection.as_mut() => return ended,
-            Ok(()) = stopping.changed(), if !draining => {
+            _ = &mut stopping, if !draining => {
                 draining = true;
                 connection.as_mut().graceful_shutdown();
             }
