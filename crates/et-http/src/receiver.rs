@@ -267,14 +267,15 @@ impl<H: NotificationHandler> WebhookReceiver<H> {
                     Err(_) => NotificationResult::Refused,
                 },
             );
-            Ok(match accepted {
-                Ok(acknowledgement) => answer(StatusCode::OK, acknowledgement),
+            let (status, body) = match accepted {
+                Ok(acknowledgement) => (StatusCode::OK, acknowledgement),
                 Err(rejection) => {
                     let status = rejection.status();
                     tracing::warn!(status = status.as_u16(), reason = %rejection, "notification not acknowledged; ET will deliver it again");
-                    answer(status, Bytes::from_static(ACK_FAIL))
+                    (status, Bytes::from_static(ACK_FAIL))
                 }
-            })
+            };
+            Ok(answer(status, body, headers))
         }
     }
 
@@ -489,12 +490,14 @@ pub fn unsigned_trailing_whitespace(body: &[u8]) -> Option<&'static str> {
     )
 }
 
-fn answer(status: StatusCode, body: Bytes) -> Response<Full<Bytes>> {
+/// The answer, its headers written into the request's map: cleared, it
+/// keeps its room, so an answer allocates no header map of its own.
+fn answer(status: StatusCode, body: Bytes, mut headers: HeaderMap) -> Response<Full<Bytes>> {
+    headers.clear();
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
     let mut response = Response::new(Full::new(body));
     *response.status_mut() = status;
-    response
-        .headers_mut()
-        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    *response.headers_mut() = headers;
     response
 }
 
