@@ -118,8 +118,8 @@ where
     serve_with(listener, service, ServeConfig::default(), shutdown).await;
 }
 
-/// Serves `service` (HTTP/1.1, keep-alive) on `listener` within `config`'s
-/// bounds until `shutdown` completes; then stops accepting, closes idle
+/// Serves `service` (HTTP/1.1, keep-alive, `TCP_NODELAY`) on `listener`
+/// within `config`'s bounds until `shutdown` completes; then stops accepting, closes idle
 /// connections, lets requests in flight be answered for up to
 /// [`ServeConfig::drain_timeout`], closes whatever is left, and returns.
 ///
