@@ -21,7 +21,8 @@
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -361,7 +362,7 @@ async fn phase_expired(phase: &Watched, config: &ServeConfig) {
 const MIN_CHECK: Duration = Duration::from_millis(1);
 
 /// Where a connection is in its request cycle, and since when.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Phase {
     /// No request in flight, no byte of the next one.
     Waiting { since: Instant },
@@ -372,27 +373,61 @@ enum Phase {
 }
 
 /// A connection's [`Phase`], shared by its socket, its service and its
-/// driver (whose timer checks it).
+/// driver (whose timer checks it). All three are polled by the connection's
+/// one task, never at once, so the phase is one relaxed atomic word: no lock
+/// per byte read or written, per request started or answered.
 struct Watched {
-    phase: Mutex<Phase>,
+    /// The phases' times count from here.
+    opened: Instant,
+    /// The phase, as [`Watched::pack`] writes it.
+    phase: AtomicU64,
 }
+
+/// In a packed phase: the tag bits, and the rest (nanoseconds since the
+/// connection opened, or requests in flight).
+const READING_HEADERS: u64 = 1 << 62;
+const BUSY: u64 = 2 << 62;
+const TAG: u64 = 3 << 62;
 
 impl Watched {
     fn new() -> Self {
+        let opened = Instant::now();
         Self {
-            phase: Mutex::new(Phase::Waiting {
-                since: Instant::now(),
-            }),
+            opened,
+            phase: AtomicU64::new(0),
+        }
+    }
+
+    fn pack(&self, phase: Phase) -> u64 {
+        let since = |at: Instant| {
+            let nanos = at.saturating_duration_since(self.opened).as_nanos();
+            u64::try_from(nanos).unwrap_or(u64::MAX).min(!TAG)
+        };
+        match phase {
+            Phase::Waiting { since: at } => since(at),
+            Phase::ReadingHeaders { since: at } => READING_HEADERS | since(at),
+            Phase::Busy { requests } => BUSY | u64::try_from(requests).unwrap_or(!TAG).min(!TAG),
+        }
+    }
+
+    fn unpack(&self, word: u64) -> Phase {
+        let since = self.opened + Duration::from_nanos(word & !TAG);
+        match word & TAG {
+            READING_HEADERS => Phase::ReadingHeaders { since },
+            BUSY => Phase::Busy {
+                requests: usize::try_from(word & !TAG).unwrap_or(usize::MAX),
+            },
+            _ => Phase::Waiting { since },
         }
     }
 
     fn update(&self, step: impl FnOnce(Phase) -> Phase) {
-        let mut phase = self.phase.lock().unwrap_or_else(PoisonError::into_inner);
-        *phase = step(*phase);
+        let next = self.pack(step(self.current()));
+        self.phase.store(next, Ordering::Relaxed);
     }
 
     fn current(&self) -> Phase {
-        *self.phase.lock().unwrap_or_else(PoisonError::into_inner)
+        self.unpack(self.phase.load(Ordering::Relaxed))
     }
 
     /// When the current phase times out; `None` while busy.
@@ -406,12 +441,12 @@ impl Watched {
 
     /// The first byte of a request starts the header clock.
     fn bytes_read(&self) {
-        let mut phase = self.phase.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Phase::Waiting { .. } = *phase {
-            *phase = Phase::ReadingHeaders {
+        self.update(|phase| match phase {
+            Phase::Waiting { .. } => Phase::ReadingHeaders {
                 since: Instant::now(),
-            };
-        }
+            },
+            other => other,
+        });
     }
 
     /// Writing while waiting (the tail of an answer) is not silence.
@@ -555,5 +590,36 @@ where
             answering: Some(Answering(self.phase.clone())),
             answer: self.inner.call(request),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn a_phase_reads_back_as_it_was_stored() {
+        let watched = Watched::new();
+        let opened = watched.opened;
+        assert!(matches!(watched.current(), Phase::Waiting { since } if since == opened));
+        tokio::time::advance(Duration::from_secs(7)).await;
+        let later = Instant::now();
+        for phase in [
+            Phase::Waiting { since: later },
+            Phase::ReadingHeaders { since: later },
+            Phase::Busy { requests: 3 },
+        ] {
+            watched.update(|_| phase);
+            assert_eq!(watched.current(), phase);
+        }
+        watched.update(|_| Phase::Waiting { since: later });
+        watched.bytes_read();
+        assert!(matches!(watched.current(), Phase::ReadingHeaders { since } if since >= later));
+        watched.request_started();
+        watched.request_started();
+        watched.request_answered();
+        assert!(matches!(watched.current(), Phase::Busy { requests: 1 }));
+        watched.request_answered();
+        assert!(matches!(watched.current(), Phase::Waiting { .. }));
     }
 }
