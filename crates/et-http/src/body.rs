@@ -3,10 +3,9 @@
 
 use std::fmt;
 
-use bytes::Bytes;
-use http::header::CONTENT_LENGTH;
-use http::HeaderMap;
-use http_body_util::{BodyExt, LengthLimitError, Limited};
+use std::future::poll_fn;
+
+use bytes::{Buf, BufMut, Bytes, BytesMut};
 use hyper::body::Body;
 
 /// A boxed error, as hyper and tower pass them around.
@@ -52,30 +51,49 @@ impl std::error::Error for BodyError {
     }
 }
 
-/// Rejects early when `Content-Length` already announces more than `limit`.
-pub(crate) fn check_declared_length(headers: &HeaderMap, limit: usize) -> Result<(), BodyError> {
-    let declared = headers
-        .get(CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<u64>().ok());
-    match declared {
-        Some(n) if n > limit as u64 => Err(BodyError::TooLarge { limit }),
-        _ => Ok(()),
-    }
-}
-
-/// Reads `body` whole, failing as soon as more than `limit` bytes arrived
-/// ([`Limited`]); trailers are ignored.
+/// Reads `body` whole into one buffer, failing before reading when it
+/// announces more than `limit` bytes (its size hint: hyper's is the
+/// `Content-Length`) and as soon as more than `limit` bytes arrived (an
+/// endless stream cannot exhaust memory). A body of one chunk is kept as
+/// it came, without a copy; one of several is joined in a buffer of the
+/// announced size. Trailers are ignored.
 pub(crate) async fn read_limited<B>(body: B, limit: usize) -> Result<Bytes, BodyError>
 where
     B: Body,
     B::Error: Into<BoxError>,
 {
-    match Limited::new(body, limit).collect().await {
-        Ok(collected) => Ok(collected.to_bytes()),
-        Err(e) if e.is::<LengthLimitError>() => Err(BodyError::TooLarge { limit }),
-        Err(e) => Err(BodyError::Read(e)),
+    let too_large = || BodyError::TooLarge { limit };
+    let announced = usize::try_from(body.size_hint().lower()).unwrap_or(usize::MAX);
+    if announced > limit {
+        return Err(too_large());
     }
+    let mut body = std::pin::pin!(body);
+    let mut first = Bytes::new();
+    let mut joined = BytesMut::new();
+    while let Some(frame) = poll_fn(|cx| body.as_mut().poll_frame(cx)).await {
+        let frame = frame.map_err(|e| BodyError::Read(e.into()))?;
+        let Ok(mut data) = frame.into_data() else {
+            continue;
+        };
+        let read = first.len() + joined.len();
+        if data.remaining() > limit - read {
+            return Err(too_large());
+        }
+        if read == 0 {
+            first = data.copy_to_bytes(data.remaining());
+        } else {
+            if joined.is_empty() {
+                joined.reserve(announced.max(read + data.remaining()));
+                joined.extend_from_slice(&std::mem::take(&mut first));
+            }
+            joined.put(data);
+        }
+    }
+    Ok(if joined.is_empty() {
+        first
+    } else {
+        joined.freeze()
+    })
 }
 
 #[cfg(test)]
@@ -156,12 +174,47 @@ mod tests {
         }
     }
 
-    #[test]
-    fn declared_length_over_limit_is_rejected() {
-        let mut headers = HeaderMap::new();
-        headers.insert(CONTENT_LENGTH, "11".parse().unwrap());
-        assert!(check_declared_length(&headers, 10).is_err());
-        assert!(check_declared_length(&headers, 11).is_ok());
-        assert!(check_declared_length(&HeaderMap::new(), 0).is_ok());
+    /// A body announcing `announced` bytes (as a `Content-Length` does)
+    /// and sending `sent`.
+    struct Announcing {
+        announced: u64,
+        sent: Option<Bytes>,
+    }
+
+    impl Body for Announcing {
+        type Data = Bytes;
+        type Error = std::convert::Infallible;
+
+        fn poll_frame(
+            mut self: std::pin::Pin<&mut Self>,
+            _: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+            std::task::Poll::Ready(self.sent.take().map(|chunk| Ok(Frame::data(chunk))))
+        }
+
+        fn size_hint(&self) -> hyper::body::SizeHint {
+            hyper::body::SizeHint::with_exact(self.announced)
+        }
+    }
+
+    #[tokio::test]
+    async fn an_announced_length_over_the_limit_is_refused_before_reading() {
+        let announcing = |announced| Announcing {
+            announced,
+            sent: Some(Bytes::from_static(b"0123456789")),
+        };
+        let err = read_limited(announcing(11), 10).await.unwrap_err();
+        assert!(matches!(err, BodyError::TooLarge { limit: 10 }));
+        assert_eq!(
+            &read_limited(announcing(10), 10).await.unwrap()[..],
+            b"0123456789"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_single_chunk_is_kept_without_a_copy() {
+        let chunk = Bytes::from_static(b"0123456789");
+        let read = read_limited(Full::new(chunk.clone()), 10).await.unwrap();
+        assert_eq!(read.as_ptr(), chunk.as_ptr());
     }
 }

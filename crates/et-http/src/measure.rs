@@ -5,7 +5,10 @@
 //! are bounded sets (operations, ET status codes, kinds, results) and
 //! never carry an order id, an amount or a key.
 
+use std::sync::LazyLock;
 use std::time::Duration;
+
+use et_model::NotificationKind;
 
 /// Histogram: seconds per HTTP exchange with ET, by `operation` (the
 /// wire `server_type`).
@@ -58,6 +61,60 @@ pub(crate) fn retry(operation: &str, reason: &'static str) {
         .increment(1);
 }
 
-pub(crate) fn notification(kind: &'static str, result: &'static str) {
-    metrics::counter!(NOTIFICATIONS_TOTAL, "kind" => kind, "result" => result).increment(1);
+/// How a notification request ended, as [`NOTIFICATIONS_TOTAL`] labels it
+/// (declared in the order of `ALL`, which `as usize` indexes).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum NotificationResult {
+    Acknowledged,
+    Refused,
+    HandlerFailed,
+    TimedOut,
+}
+
+impl NotificationResult {
+    const ALL: [Self; 4] = [
+        Self::Acknowledged,
+        Self::Refused,
+        Self::HandlerFailed,
+        Self::TimedOut,
+    ];
+
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Acknowledged => "acknowledged",
+            Self::Refused => "refused",
+            Self::HandlerFailed => "handler_failed",
+            Self::TimedOut => "timed_out",
+        }
+    }
+}
+
+/// Counts one notification of `kind` (`None`: it did not verify). The
+/// keys of every kind and result are built once, so a request allocates
+/// and hashes nothing here (issue 26 §3).
+pub(crate) fn notification(kind: Option<NotificationKind>, result: NotificationResult) {
+    static METADATA: metrics::Metadata<'static> =
+        metrics::Metadata::new(module_path!(), metrics::Level::INFO, Some(module_path!()));
+    static KEYS: LazyLock<Vec<metrics::Key>> = LazyLock::new(|| {
+        let kinds = NotificationKind::ALL.map(NotificationKind::as_str);
+        kinds
+            .into_iter()
+            .chain(["unverified"])
+            .flat_map(|kind| {
+                NotificationResult::ALL.map(|result| {
+                    let labels = vec![
+                        metrics::Label::from_static_parts("kind", kind),
+                        metrics::Label::from_static_parts("result", result.as_str()),
+                    ];
+                    metrics::Key::from_parts(NOTIFICATIONS_TOTAL, labels)
+                })
+            })
+            .collect()
+    });
+    let kind = kind
+        .and_then(|kind| NotificationKind::ALL.iter().position(|k| *k == kind))
+        .unwrap_or(NotificationKind::ALL.len());
+    if let Some(key) = KEYS.get(kind * NotificationResult::ALL.len() + result as usize) {
+        metrics::with_recorder(|recorder| recorder.register_counter(key, &METADATA).increment(1));
+    }
 }

@@ -36,20 +36,38 @@ impl std::error::Error for Panicked {}
 /// # }
 /// ```
 pub async fn guarded<Fut: Future>(start: impl FnOnce() -> Fut) -> Result<Fut::Output, Panicked> {
-    let future = catch_unwind(AssertUnwindSafe(start)).map_err(|_| Panicked)?;
-    CatchPanic(Box::pin(future)).await
+    CatchPanic::start(start).await
 }
 
-struct CatchPanic<F>(Pin<Box<F>>);
+pin_project_lite::pin_project! {
+    /// A future whose panic is caught: [`Panicked`] instead of an unwinding
+    /// poll. Held in place, not boxed, so wrapping a handler costs no
+    /// allocation per request.
+    pub(crate) struct CatchPanic<F> {
+        // `None`: the call that was to return it panicked.
+        #[pin]
+        future: Option<F>,
+    }
+}
+
+impl<F: Future> CatchPanic<F> {
+    /// Calls `start` now, catching its panic too, and wraps its future.
+    pub(crate) fn start(start: impl FnOnce() -> F) -> Self {
+        Self {
+            future: catch_unwind(AssertUnwindSafe(start)).ok(),
+        }
+    }
+}
 
 impl<F: Future> Future for CatchPanic<F> {
     type Output = Result<F::Output, Panicked>;
 
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let inner = self.0.as_mut();
-        match catch_unwind(AssertUnwindSafe(|| inner.poll(cx))) {
-            Ok(Poll::Ready(output)) => Poll::Ready(Ok(output)),
-            Ok(Poll::Pending) => Poll::Pending,
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let Some(future) = self.project().future.as_pin_mut() else {
+            return Poll::Ready(Err(Panicked));
+        };
+        match catch_unwind(AssertUnwindSafe(|| future.poll(cx))) {
+            Ok(polled) => polled.map(Ok),
             Err(_) => Poll::Ready(Err(Panicked)),
         }
     }

@@ -11,14 +11,20 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
-use et_proto::{NotificationVerifier, SettingName, VerifiedNotification, ACK_FAIL};
+use et_model::NotificationKind;
+use et_proto::{NotificationVerifier, SettingName, VerifiedNotification, ACK_FAIL, ACK_OK};
 use http::header::{HeaderValue, CONTENT_TYPE};
-use http::{Method, Request, Response, StatusCode};
+use http::request::Parts;
+use http::{HeaderMap, Method, Request, Response, StatusCode};
 use http_body_util::Full;
 use hyper::body::Body;
-use tracing::Instrument;
+use tokio::time::{Instant, Sleep};
+use tracing::instrument::Instrumented;
+use tracing::{Instrument, Span};
 
-use crate::body::{check_declared_length, read_limited, BodyError, BoxError, SendBody};
+use crate::body::{read_limited, BodyError, BoxError, SendBody};
+use crate::measure::NotificationResult;
+use crate::panic::{CatchPanic, Panicked};
 
 /// What a handler returns when it could not take the notification in; ET
 /// will deliver it again.
@@ -220,67 +226,124 @@ impl<H: NotificationHandler> WebhookReceiver<H> {
         B: Body,
         B::Error: Into<BoxError>,
     {
-        let (kind, accepted) = match self.verify(request).await {
-            Ok(notification) => (
-                notification.kind().as_str(),
-                self.hand_over(notification).await,
-            ),
-            Err(rejection) => ("unverified", Err(rejection)),
-        };
-        crate::measure::notification(
-            kind,
-            match &accepted {
-                Ok(_) => "acknowledged",
-                Err(Rejection::Handler(_) | Rejection::HandlerPanicked) => "handler_failed",
-                Err(Rejection::HandlerTimeout(_)) => "timed_out",
-                Err(_) => "refused",
-            },
-        );
-        match accepted {
-            Ok(acknowledgement) => answer(StatusCode::OK, Bytes::from(acknowledgement)),
-            Err(rejection) => {
-                let status = rejection.status();
-                tracing::warn!(status = status.as_u16(), reason = %rejection, "notification not acknowledged; ET will deliver it again");
-                answer(status, Bytes::from_static(ACK_FAIL))
-            }
-        }
+        let Ok(response) = self.clone().answer(request).await;
+        response
     }
 
-    /// Reads the body within its bounds and verifies it.
-    async fn verify<B>(&self, request: Request<B>) -> Result<VerifiedNotification, Rejection>
+    /// [`respond`](Self::respond)'s work, as a future that owns what it
+    /// needs, so that hyper's service boxes it as it is. Written so that it
+    /// keeps little (issue 26 §3): what it boxes each request stays in
+    /// the allocator's fast size classes. Every step it waits for is
+    /// created inside it, and each is done with before the next begins.
+    fn answer<B>(
+        self,
+        request: Request<B>,
+    ) -> impl Future<Output = Result<Response<Full<Bytes>>, Infallible>>
     where
         B: Body,
         B::Error: Into<BoxError>,
     {
-        let Inner {
-            verifier, config, ..
-        } = &*self.inner;
-        if request.method() != Method::POST {
-            return Err(Rejection::Method(request.method().clone()));
+        // Only the method and headers are kept while the body is read.
+        let (
+            Parts {
+                method, headers, ..
+            },
+            body,
+        ) = request.into_parts();
+        async move {
+            let (kind, accepted) = if method == Method::POST {
+                self.accept(&headers, body).await
+            } else {
+                (None, Err(Rejection::Method(method)))
+            };
+            crate::measure::notification(
+                kind,
+                match &accepted {
+                    Ok(_) => NotificationResult::Acknowledged,
+                    Err(Rejection::Handler(_) | Rejection::HandlerPanicked) => {
+                        NotificationResult::HandlerFailed
+                    }
+                    Err(Rejection::HandlerTimeout(_)) => NotificationResult::TimedOut,
+                    Err(_) => NotificationResult::Refused,
+                },
+            );
+            let (status, body) = match accepted {
+                Ok(acknowledgement) => (StatusCode::OK, acknowledgement),
+                Err(rejection) => {
+                    let status = rejection.status();
+                    tracing::warn!(status = status.as_u16(), reason = %rejection, "notification not acknowledged; ET will deliver it again");
+                    (status, Bytes::from_static(ACK_FAIL))
+                }
+            };
+            Ok(answer(status, body, headers))
         }
-        let (parts, body) = request.into_parts();
-        check_declared_length(&parts.headers, config.max_body_bytes).map_err(Rejection::Body)?;
-        let body = tokio::time::timeout(
+    }
+
+    /// Reads, verifies and hands over one notification: its kind if it
+    /// verified, and the acknowledgement once the handler succeeded.
+    async fn accept<B>(
+        &self,
+        headers: &HeaderMap,
+        body: B,
+    ) -> (Option<NotificationKind>, Result<Bytes, Rejection>)
+    where
+        B: Body,
+        B::Error: Into<BoxError>,
+    {
+        let kind;
+        // The notification lives in this block only: moved into the
+        // handler's call, it takes no room while the handler runs.
+        let accepted = {
+            let notification = match self.receive(headers, body).await {
+                Ok(notification) => notification,
+                Err(rejection) => return (None, Err(rejection)),
+            };
+            kind = notification.kind();
+            self.hand_over(notification)
+        }
+        .await;
+        (Some(kind), accepted)
+    }
+
+    /// Reads the body within its bounds and verifies it.
+    async fn receive<B>(
+        &self,
+        headers: &HeaderMap,
+        body: B,
+    ) -> Result<VerifiedNotification, Rejection>
+    where
+        B: Body,
+        B::Error: Into<BoxError>,
+    {
+        let config = &self.inner.config;
+        let body = Within::new(
             config.body_timeout,
             read_limited(body, config.max_body_bytes),
         )
         .await
-        .map_err(|_| Rejection::BodyTimeout(config.body_timeout))?
+        .ok_or(Rejection::BodyTimeout(config.body_timeout))?
         .map_err(Rejection::Body)?;
-        let content_type = parts
-            .headers
-            .get(CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok());
+        let content_type = headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok());
+        self.verify(content_type, &body)
+    }
+
+    /// Verifies a body read whole; says why one did not verify if it can.
+    fn verify(
+        &self,
+        content_type: Option<&str>,
+        body: &[u8],
+    ) -> Result<VerifiedNotification, Rejection> {
+        let verifier = &self.inner.verifier;
         // The wall clock decides whether an accepted salt is still in force.
         let now = std::time::SystemTime::now();
         let notification = verifier
-            .verify_owned(content_type, &body, now)
+            .verify_owned(content_type, body, now)
             .map_err(|e| {
                 if let et_proto::Error::SignatureMismatch { .. } = e {
-                    if let Some(reason) = unsigned_trailing_whitespace(&body) {
+                    if let Some(reason) = unsigned_trailing_whitespace(body) {
                         tracing::warn!("a notification did not verify: {reason}");
                     }
-                    if let Some(rule) = verifier.verifies_under_other_rule(content_type, &body, now) {
+                    if let Some(rule) = verifier.verifies_under_other_rule(content_type, body, now) {
                         tracing::warn!(
                             notify_sign_rule = rule.name(),
                             "a notification did not verify under this profile's rule but does under notify_sign_rule = {}; set it in the profile",
@@ -296,28 +359,120 @@ impl<H: NotificationHandler> WebhookReceiver<H> {
     }
 
     /// Hands a verified notification to the handler within its deadline;
-    /// the acknowledgement once it succeeded.
-    async fn hand_over(&self, notification: VerifiedNotification) -> Result<Vec<u8>, Rejection> {
+    /// the acknowledgement's body once it succeeded. The handler is called
+    /// here: the future holds what it returned, not the notification.
+    fn hand_over(
+        &self,
+        notification: VerifiedNotification,
+    ) -> HandingOver<Instrumented<impl Future<Output = Result<(), HandlerError>> + Send + '_>> {
         let Inner {
             handler, config, ..
         } = &*self.inner;
-        let acknowledgement = notification.acknowledgement().to_vec();
+        // The usual acknowledgement is a constant: not copied per request.
+        let acknowledgement = match notification.acknowledgement() {
+            ack if ack == ACK_OK => Bytes::from_static(ACK_OK),
+            signed => Bytes::copy_from_slice(signed),
+        };
         let span = tracing::info_span!(
             "et.notification",
             kind = ?notification.kind(),
             dedup_key = notification.dedup_key(),
         );
+        // The deadline counts from before the handler is called.
+        let deadline = deadline(config.handler_timeout);
         // A panicking handler is answered `FAIL`, so ET delivers again; a
         // closure may panic before it returns its future, too.
-        let handled =
-            crate::panic::guarded(|| handler.handle(notification).instrument(span.clone()));
-        tokio::time::timeout(config.handler_timeout, handled)
-            .await
-            .map_err(|_| Rejection::HandlerTimeout(config.handler_timeout))?
-            .map_err(|_| Rejection::HandlerPanicked)?
-            .map_err(Rejection::Handler)?;
-        tracing::info!(parent: &span, "notification handled and acknowledged");
-        Ok(acknowledgement)
+        let handling = CatchPanic::start(|| handler.handle(notification).instrument(span.clone()));
+        HandingOver {
+            handling: Within::until(deadline, handling),
+            span,
+            acknowledgement,
+            limit: config.handler_timeout,
+        }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The handler's work on one notification within its deadline; the
+    /// acknowledgement's body once it succeeded. The handler's future is
+    /// held once, in place.
+    struct HandingOver<F> {
+        #[pin]
+        handling: Within<CatchPanic<F>>,
+        span: Span,
+        acknowledgement: Bytes,
+        limit: Duration,
+    }
+}
+
+impl<F: Future<Output = Result<(), HandlerError>>> Future for HandingOver<F> {
+    type Output = Result<Bytes, Rejection>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let span: &Span = this.span;
+        Poll::Ready(match std::task::ready!(this.handling.poll(cx)) {
+            None => Err(Rejection::HandlerTimeout(*this.limit)),
+            Some(Err(Panicked)) => Err(Rejection::HandlerPanicked),
+            Some(Ok(Err(e))) => Err(Rejection::Handler(e)),
+            Some(Ok(Ok(()))) => {
+                tracing::info!(parent: span, "notification handled and acknowledged");
+                Ok(std::mem::take(this.acknowledgement))
+            }
+        })
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// `work`'s output, or `None` once its deadline passed. Like
+    /// `tokio::time::Timeout`, but the timer is set up only once `work` has
+    /// to wait: a body that came with its headers, a handler that finishes
+    /// at once need none (issue 26 §3). The deadline still counts from
+    /// the [`deadline`] it was given.
+    struct Within<F> {
+        #[pin]
+        work: F,
+        #[pin]
+        timer: Option<Sleep>,
+        deadline: Option<Instant>,
+    }
+}
+
+/// `limit` from now; `None` if too far to represent (never).
+fn deadline(limit: Duration) -> Option<Instant> {
+    Instant::now().checked_add(limit)
+}
+
+impl<F: Future> Within<F> {
+    /// `work` within `limit` from now.
+    fn new(limit: Duration, work: F) -> Self {
+        Self::until(deadline(limit), work)
+    }
+
+    fn until(deadline: Option<Instant>, work: F) -> Self {
+        Self {
+            work,
+            timer: None,
+            deadline,
+        }
+    }
+}
+
+impl<F: Future> Future for Within<F> {
+    type Output = Option<F::Output>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut this = self.project();
+        if let Poll::Ready(done) = this.work.poll(cx) {
+            return Poll::Ready(Some(done));
+        }
+        if let (None, Some(deadline)) = (this.timer.as_ref().as_pin_ref(), *this.deadline) {
+            this.timer.set(Some(tokio::time::sleep_until(deadline)));
+        }
+        match this.timer.as_pin_mut() {
+            Some(timer) => timer.poll(cx).map(|()| None),
+            None => Poll::Pending,
+        }
     }
 }
 
@@ -337,12 +492,14 @@ pub fn unsigned_trailing_whitespace(body: &[u8]) -> Option<&'static str> {
     )
 }
 
-fn answer(status: StatusCode, body: Bytes) -> Response<Full<Bytes>> {
+/// The answer, its headers written into the request's map: cleared, it
+/// keeps its room, so an answer allocates no header map of its own.
+fn answer(status: StatusCode, body: Bytes, mut headers: HeaderMap) -> Response<Full<Bytes>> {
+    headers.clear();
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
     let mut response = Response::new(Full::new(body));
     *response.status_mut() = status;
-    response
-        .headers_mut()
-        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    *response.headers_mut() = headers;
     response
 }
 
@@ -376,7 +533,6 @@ where
     type Future = Answer;
 
     fn call(&self, request: Request<B>) -> Answer {
-        let receiver = self.clone();
-        Box::pin(async move { Ok(receiver.respond(request).await) })
+        Box::pin(self.clone().answer(request))
     }
 }

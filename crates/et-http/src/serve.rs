@@ -18,9 +18,11 @@
 //! A connection closed by these timeouts has no request in flight, so
 //! nothing it carried was acknowledged or lost.
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -30,8 +32,8 @@ use hyper::server::conn::http1;
 use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::watch;
-use tokio::task::JoinSet;
+use tokio::sync::oneshot;
+use tokio::task::{self, JoinSet};
 use tokio::time::Instant;
 use tokio_rustls::TlsAcceptor;
 
@@ -117,8 +119,8 @@ where
     serve_with(listener, service, ServeConfig::default(), shutdown).await;
 }
 
-/// Serves `service` (HTTP/1.1, keep-alive) on `listener` within `config`'s
-/// bounds until `shutdown` completes; then stops accepting, closes idle
+/// Serves `service` (HTTP/1.1, keep-alive, `TCP_NODELAY`) on `listener`
+/// within `config`'s bounds until `shutdown` completes; then stops accepting, closes idle
 /// connections, lets requests in flight be answered for up to
 /// [`ServeConfig::drain_timeout`], closes whatever is left, and returns.
 ///
@@ -167,8 +169,11 @@ async fn serve_maybe_tls<S, B>(
     B: SendBody,
 {
     let config = Arc::new(config);
-    let (stop, stopping) = watch::channel(false);
     let mut connections = JoinSet::new();
+    // Each connection's own stop signal, by its task: a connection's
+    // driver re-polls it on every wake-up, which for a oneshot costs an
+    // atomic load (a shared channel's would take a lock shared by all).
+    let mut stops: HashMap<task::Id, oneshot::Sender<()>> = HashMap::new();
     let mut shutdown = std::pin::pin!(shutdown);
     let cap = config.max_connections.max(1);
     // Logged once per episode, not per connection, so a flood cannot flood the log.
@@ -176,8 +181,12 @@ async fn serve_maybe_tls<S, B>(
     loop {
         tokio::select! {
             () = &mut shutdown => break,
-            Some(ended) = connections.join_next() => {
-                report_panic(ended);
+            Some(ended) = connections.join_next_with_id() => {
+                stops.remove(&match &ended {
+                    Ok((id, ())) => *id,
+                    Err(e) => e.id(),
+                });
+                report_panic(ended.map(drop));
                 if at_cap && connections.len() <= cap / 2 {
                     at_cap = false;
                     tracing::info!(connections = connections.len(), "back below the connection cap");
@@ -186,12 +195,21 @@ async fn serve_maybe_tls<S, B>(
             accepted = listener.accept(), if connections.len() < cap => {
                 match accepted {
                     Ok((stream, peer)) => {
-                        let connection = open(stream, tls.clone(), service.clone(), config.clone(), stopping.clone());
-                        connections.spawn(async move {
+                        // An answer goes out as soon as it is written,
+                        // not after the client's acknowledgement of the
+                        // last one (Nagle); the plain-hyper reference of
+                        // the webhook bench does the same.
+                        if let Err(e) = stream.set_nodelay(true) {
+                            tracing::debug!(%peer, error = %e, "TCP_NODELAY could not be set");
+                        }
+                        let (stop, stopping) = oneshot::channel();
+                        let connection = open(stream, tls.clone(), service.clone(), config.clone(), stopping);
+                        let task = connections.spawn(async move {
                             if let Err(e) = connection.await {
                                 tracing::debug!(%peer, error = %e, "connection ended with an error");
                             }
                         });
+                        stops.insert(task.id(), stop);
                         if !at_cap && connections.len() >= cap {
                             at_cap = true;
                             tracing::warn!(cap, "connection cap reached; new connections wait in the listen backlog");
@@ -207,7 +225,8 @@ async fn serve_maybe_tls<S, B>(
     }
     drop(listener);
     tracing::info!(connections = connections.len(), "server draining");
-    let _ = stop.send(true);
+    // A dropped sender is the signal.
+    stops.clear();
     let drained = tokio::time::timeout(config.drain_timeout, async {
         while let Some(ended) = connections.join_next().await {
             report_panic(ended);
@@ -238,7 +257,7 @@ async fn open<S, B>(
     tls: Option<TlsAcceptor>,
     service: S,
     config: Arc<ServeConfig>,
-    stopping: watch::Receiver<bool>,
+    stopping: oneshot::Receiver<()>,
 ) -> Result<(), BoxError>
 where
     S: Servable<B>,
@@ -275,7 +294,7 @@ async fn drive<I, S, B>(
     phase: Arc<Watched>,
     service: S,
     config: Arc<ServeConfig>,
-    mut stopping: watch::Receiver<bool>,
+    mut stopping: oneshot::Receiver<()>,
 ) -> Result<(), hyper::Error>
 where
     I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
@@ -298,9 +317,11 @@ where
     let mut expired = std::pin::pin!(expired);
     let mut draining = false;
     loop {
+        // In this order, not a random one (which costs a draw per wake-up).
         tokio::select! {
+            biased;
             ended = connection.as_mut() => return ended,
-            Ok(()) = stopping.changed(), if !draining => {
+            _ = &mut stopping, if !draining => {
                 draining = true;
                 connection.as_mut().graceful_shutdown();
             }
@@ -341,7 +362,7 @@ async fn phase_expired(phase: &Watched, config: &ServeConfig) {
 const MIN_CHECK: Duration = Duration::from_millis(1);
 
 /// Where a connection is in its request cycle, and since when.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Phase {
     /// No request in flight, no byte of the next one.
     Waiting { since: Instant },
@@ -352,27 +373,61 @@ enum Phase {
 }
 
 /// A connection's [`Phase`], shared by its socket, its service and its
-/// driver (whose timer checks it).
+/// driver (whose timer checks it). All three are polled by the connection's
+/// one task, never at once, so the phase is one relaxed atomic word: no lock
+/// per byte read or written, per request started or answered.
 struct Watched {
-    phase: Mutex<Phase>,
+    /// The phases' times count from here.
+    opened: Instant,
+    /// The phase, as [`Watched::pack`] writes it.
+    phase: AtomicU64,
 }
+
+/// In a packed phase: the tag bits, and the rest (nanoseconds since the
+/// connection opened, or requests in flight).
+const READING_HEADERS: u64 = 1 << 62;
+const BUSY: u64 = 2 << 62;
+const TAG: u64 = 3 << 62;
 
 impl Watched {
     fn new() -> Self {
+        let opened = Instant::now();
         Self {
-            phase: Mutex::new(Phase::Waiting {
-                since: Instant::now(),
-            }),
+            opened,
+            phase: AtomicU64::new(0),
+        }
+    }
+
+    fn pack(&self, phase: Phase) -> u64 {
+        let since = |at: Instant| {
+            let nanos = at.saturating_duration_since(self.opened).as_nanos();
+            u64::try_from(nanos).unwrap_or(u64::MAX).min(!TAG)
+        };
+        match phase {
+            Phase::Waiting { since: at } => since(at),
+            Phase::ReadingHeaders { since: at } => READING_HEADERS | since(at),
+            Phase::Busy { requests } => BUSY | u64::try_from(requests).unwrap_or(!TAG).min(!TAG),
+        }
+    }
+
+    fn unpack(&self, word: u64) -> Phase {
+        let since = self.opened + Duration::from_nanos(word & !TAG);
+        match word & TAG {
+            READING_HEADERS => Phase::ReadingHeaders { since },
+            BUSY => Phase::Busy {
+                requests: usize::try_from(word & !TAG).unwrap_or(usize::MAX),
+            },
+            _ => Phase::Waiting { since },
         }
     }
 
     fn update(&self, step: impl FnOnce(Phase) -> Phase) {
-        let mut phase = self.phase.lock().unwrap_or_else(PoisonError::into_inner);
-        *phase = step(*phase);
+        let next = self.pack(step(self.current()));
+        self.phase.store(next, Ordering::Relaxed);
     }
 
     fn current(&self) -> Phase {
-        *self.phase.lock().unwrap_or_else(PoisonError::into_inner)
+        self.unpack(self.phase.load(Ordering::Relaxed))
     }
 
     /// When the current phase times out; `None` while busy.
@@ -386,12 +441,12 @@ impl Watched {
 
     /// The first byte of a request starts the header clock.
     fn bytes_read(&self) {
-        let mut phase = self.phase.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Phase::Waiting { .. } = *phase {
-            *phase = Phase::ReadingHeaders {
+        self.update(|phase| match phase {
+            Phase::Waiting { .. } => Phase::ReadingHeaders {
                 since: Instant::now(),
-            };
-        }
+            },
+            other => other,
+        });
     }
 
     /// Writing while waiting (the tail of an answer) is not silence.
@@ -500,25 +555,71 @@ impl Drop for Answering {
     }
 }
 
-type Answer<R, E> = Pin<Box<dyn Future<Output = Result<R, E>> + Send>>;
+pin_project_lite::pin_project! {
+    /// The service's answer, marking its request answered when it
+    /// completes or is dropped; held in place, not boxed per request.
+    pub(crate) struct Watching<F> {
+        #[pin]
+        answer: F,
+        answering: Option<Answering>,
+    }
+}
+
+impl<F: Future> Future for Watching<F> {
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let this = self.project();
+        let answered = std::task::ready!(this.answer.poll(cx));
+        this.answering.take();
+        Poll::Ready(answered)
+    }
+}
 
 impl<S> hyper::service::Service<Request<Incoming>> for WatchedService<S>
 where
     S: hyper::service::Service<Request<Incoming>>,
-    S::Future: Send + 'static,
 {
     type Response = S::Response;
     type Error = S::Error;
-    type Future = Answer<S::Response, S::Error>;
+    type Future = Watching<S::Future>;
 
     fn call(&self, request: Request<Incoming>) -> Self::Future {
         self.phase.request_started();
-        let answering = Answering(self.phase.clone());
-        let answer = self.inner.call(request);
-        Box::pin(async move {
-            let answered = answer.await;
-            drop(answering);
-            answered
-        })
+        Watching {
+            answering: Some(Answering(self.phase.clone())),
+            answer: self.inner.call(request),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn a_phase_reads_back_as_it_was_stored() {
+        let watched = Watched::new();
+        let opened = watched.opened;
+        assert!(matches!(watched.current(), Phase::Waiting { since } if since == opened));
+        tokio::time::advance(Duration::from_secs(7)).await;
+        let later = Instant::now();
+        for phase in [
+            Phase::Waiting { since: later },
+            Phase::ReadingHeaders { since: later },
+            Phase::Busy { requests: 3 },
+        ] {
+            watched.update(|_| phase);
+            assert_eq!(watched.current(), phase);
+        }
+        watched.update(|_| Phase::Waiting { since: later });
+        watched.bytes_read();
+        assert!(matches!(watched.current(), Phase::ReadingHeaders { since } if since >= later));
+        watched.request_started();
+        watched.request_started();
+        watched.request_answered();
+        assert!(matches!(watched.current(), Phase::Busy { requests: 1 }));
+        watched.request_answered();
+        assert!(matches!(watched.current(), Phase::Waiting { .. }));
     }
 }

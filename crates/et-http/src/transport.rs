@@ -20,7 +20,7 @@ use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::CertificateDer;
 use tokio::net::TcpStream;
 
-use crate::body::{check_declared_length, read_limited, BodyError, BoxError};
+use crate::body::{read_limited, BodyError, BoxError};
 use crate::proxy::{Proxy, ProxyError};
 
 /// Limits and pool settings of the transport.
@@ -502,7 +502,6 @@ impl Transport {
         let response = self.client.request(request).await.map_err(classify)?;
         let (parts, body) = response.into_parts();
         let limit = self.config.max_response_bytes;
-        check_declared_length(&parts.headers, limit).map_err(body_error)?;
         let body = read_limited(body, limit).await.map_err(body_error)?;
         Ok(HttpReply {
             status: parts.status,
