@@ -136,8 +136,12 @@ mod tests {
         assert!(matches!(err, BodyError::TooLarge { limit: 65536 }));
     }
 
-    /// A body delivered in the given chunks.
-    struct Chunks(std::collections::VecDeque<Bytes>);
+    /// A body delivered in the given chunks, announcing `announced` bytes
+    /// (as a `Content-Length` does) if some.
+    struct Chunks {
+        chunks: std::collections::VecDeque<Bytes>,
+        announced: Option<u64>,
+    }
 
     impl Body for Chunks {
         type Data = Bytes;
@@ -147,7 +151,13 @@ mod tests {
             mut self: std::pin::Pin<&mut Self>,
             _: &mut std::task::Context<'_>,
         ) -> std::task::Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
-            std::task::Poll::Ready(self.0.pop_front().map(|chunk| Ok(Frame::data(chunk))))
+            std::task::Poll::Ready(self.chunks.pop_front().map(|chunk| Ok(Frame::data(chunk))))
+        }
+
+        fn size_hint(&self) -> hyper::body::SizeHint {
+            self.announced
+                .map(hyper::body::SizeHint::with_exact)
+                .unwrap_or_default()
         }
     }
 
@@ -158,7 +168,10 @@ mod tests {
             limit in 0usize..600,
         ) {
             let whole: Vec<u8> = chunks.concat();
-            let body = Chunks(chunks.into_iter().map(Bytes::from).collect());
+            let body = Chunks {
+                chunks: chunks.into_iter().map(Bytes::from).collect(),
+                announced: None,
+            };
             let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
             match runtime.block_on(read_limited(body, limit)) {
                 Ok(read) => {
@@ -174,34 +187,11 @@ mod tests {
         }
     }
 
-    /// A body announcing `announced` bytes (as a `Content-Length` does)
-    /// and sending `sent`.
-    struct Announcing {
-        announced: u64,
-        sent: Option<Bytes>,
-    }
-
-    impl Body for Announcing {
-        type Data = Bytes;
-        type Error = std::convert::Infallible;
-
-        fn poll_frame(
-            mut self: std::pin::Pin<&mut Self>,
-            _: &mut std::task::Context<'_>,
-        ) -> std::task::Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
-            std::task::Poll::Ready(self.sent.take().map(|chunk| Ok(Frame::data(chunk))))
-        }
-
-        fn size_hint(&self) -> hyper::body::SizeHint {
-            hyper::body::SizeHint::with_exact(self.announced)
-        }
-    }
-
     #[tokio::test]
     async fn an_announced_length_over_the_limit_is_refused_before_reading() {
-        let announcing = |announced| Announcing {
-            announced,
-            sent: Some(Bytes::from_static(b"0123456789")),
+        let announcing = |announced| Chunks {
+            chunks: [Bytes::from_static(b"0123456789")].into(),
+            announced: Some(announced),
         };
         let err = read_limited(announcing(11), 10).await.unwrap_err();
         assert!(matches!(err, BodyError::TooLarge { limit: 10 }));

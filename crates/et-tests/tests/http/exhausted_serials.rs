@@ -28,13 +28,7 @@ async fn an_exhausted_second_is_waited_for_on_tokios_timer_not_the_thread() {
     let (addr, _) = spawn_server(move |request: http::Request<bytes::Bytes>| {
         let (et, key, seen) = (et.clone(), key.clone(), seen.clone());
         async move {
-            let opened = et
-                .open_request(
-                    request.body(),
-                    |_, _| Some(key.clone()),
-                    std::time::SystemTime::now(),
-                )
-                .unwrap();
+            let opened = common::open(&et, &key, &request);
             let second = opened.serial_number[..14].to_owned();
             seen.lock().unwrap().push(format!("request in {second}"));
             let body = et.respond(&key, &Response::success(&opened)).unwrap();

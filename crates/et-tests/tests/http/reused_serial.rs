@@ -60,9 +60,7 @@ async fn et_remembering(
     let (addr, _) = spawn_server(move |request: http::Request<bytes::Bytes>| {
         let (et, key, used, log) = (et.clone(), key.clone(), used.clone(), log.clone());
         async move {
-            let opened = et
-                .open_request(request.body(), |_, _| Some(key.clone()), SystemTime::now())
-                .unwrap();
+            let opened = common::open(&et, &key, &request);
             log.lock().unwrap().push(opened.serial_number.clone());
             let fresh = used.lock().unwrap().insert(opened.serial_number.clone());
             let response = if fresh {
@@ -136,9 +134,7 @@ async fn a_second_reuse_refusal_is_returned_not_retried_again() {
     let (addr, seen) = spawn_server(move |request: http::Request<bytes::Bytes>| {
         let (et, key) = (et.clone(), key.clone());
         async move {
-            let opened = et
-                .open_request(request.body(), |_, _| Some(key.clone()), SystemTime::now())
-                .unwrap();
+            let opened = common::open(&et, &key, &request);
             let refusal = Response::new(
                 ReplyCode::from_code(REUSED),
                 "serial_number already used",

@@ -38,13 +38,7 @@ async fn call_span_has_its_fields_and_no_secret() {
     let (addr, _) = spawn_server(move |request: http::Request<Bytes>| {
         let (et, key, wire) = (et.clone(), merchant_public.clone(), wire.clone());
         async move {
-            let opened = et
-                .open_request(
-                    request.body(),
-                    |_, _| Some(key.clone()),
-                    std::time::SystemTime::now(),
-                )
-                .unwrap();
+            let opened = common::open(&et, &key, &request);
             let answer = Response::success(&opened)
                 .with_data(&[serde_json::json!({"order_id": "ET001", "pay_config_list": []})])
                 .unwrap();

@@ -333,13 +333,7 @@ async fn retry_after_refused_connect_delivers_the_same_request_once() {
         serve_on(listener, move |request: http::Request<Bytes>| {
             let (et, key, serials) = (et.clone(), merchant_public.clone(), seen_serials.clone());
             async move {
-                let opened = et
-                    .open_request(
-                        request.body(),
-                        |_, _| Some(key.clone()),
-                        std::time::SystemTime::now(),
-                    )
-                    .unwrap();
+                let opened = common::open(&et, &key, &request);
                 serials.lock().unwrap().push(opened.serial_number.clone());
                 let body = et
                     .respond(&key, &et_proto::Response::success(&opened))

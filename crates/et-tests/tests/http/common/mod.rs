@@ -28,6 +28,21 @@ pub(crate) fn parties_with(profile: Profile) -> (Arc<EtSide>, Merchant) {
     (Arc::new(parties.et), parties.merchant)
 }
 
+/// `request` as ET opens it from a merchant holding `key` (now, on the
+/// wall clock); panics if it does not open.
+pub(crate) fn open(
+    et: &EtSide,
+    key: &et_crypto::PublicKey,
+    request: &Request<bytes::Bytes>,
+) -> et_proto::OpenedRequest {
+    et.open_request(
+        request.body(),
+        |_, _| Some(key.clone()),
+        std::time::SystemTime::now(),
+    )
+    .unwrap()
+}
+
 /// A transport that tries each request once.
 pub(crate) fn no_retry() -> et_http::TransportConfig {
     et_http::TransportConfig {
