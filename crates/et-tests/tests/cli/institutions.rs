@@ -30,18 +30,13 @@ async fn institutions_search_and_call_both_operations() {
     let sb = sandbox(dir.path()).await;
     let endpoint = sb.endpoint_url();
     let state = dir.path().to_str().expect("UTF-8 path").to_owned();
-    let search = |extra: &[&str]| {
-        let mut args = vec![
-            "institutions",
-            "search",
-            "--endpoint",
-            &endpoint,
-            "--dir",
-            &state,
-        ];
-        args.extend_from_slice(extra);
-        et_stdin(&args, b"")
+    // `et ARGS --endpoint (the sandbox) --dir (its state)`, reading `stdin`.
+    let et_here = |args: &[&str], stdin: &[u8]| {
+        let mut args = args.to_vec();
+        args.extend(["--endpoint", &endpoint, "--dir", &state]);
+        et_stdin(&args, stdin)
     };
+    let search = |extra: &[&str]| et_here(&[&["institutions", "search"], extra].concat(), b"");
 
     let found = search(&["牛津"]);
     assert!(found.status.success(), "{}", text(&found.stderr));
@@ -56,21 +51,8 @@ async fn institutions_search_and_call_both_operations() {
     assert!(search(&["student"]).stdout.is_empty(), "type 1 by default");
     assert!(!search(&["student", "--any-type"]).stdout.is_empty());
 
-    let call = |op: &str, payload: &str, json: &str| {
-        et_stdin(
-            &[
-                "call",
-                "--endpoint",
-                &endpoint,
-                "--dir",
-                &state,
-                op,
-                payload,
-                "-",
-            ],
-            json.as_bytes(),
-        )
-    };
+    let call =
+        |op: &str, payload: &str, json: &str| et_here(&["call", op, payload, "-"], json.as_bytes());
     let listed = call(
         "get_institutions",
         "--data",
@@ -123,18 +105,8 @@ async fn institutions_search_and_call_both_operations() {
             err.contains("tuit") && err.contains("--no-validate") && !err.contains("100006"),
             "{op}: {err}"
         );
-        let sent = et_stdin(
-            &[
-                "call",
-                "--endpoint",
-                &endpoint,
-                "--dir",
-                &state,
-                op,
-                "--sensitive",
-                "-",
-                "--no-validate",
-            ],
+        let sent = et_here(
+            &["call", op, "--sensitive", "-", "--no-validate"],
             json.as_bytes(),
         );
         assert_eq!(sent.status.code(), Some(3), "{op}: {}", text(&sent.stderr));

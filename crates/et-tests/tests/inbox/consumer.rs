@@ -79,6 +79,27 @@ impl Drop for Run {
     }
 }
 
+/// What a processing of one event returns.
+type Processing = std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), String>> + Send>>;
+
+/// A processing that takes `pause` over each event and then succeeds, its
+/// runs kept in the returned ledger.
+fn pausing(pause: Duration) -> (SharedLedger, impl Fn(Claimed) -> Processing + Clone + Send) {
+    let ledger = SharedLedger::default();
+    let process = {
+        let ledger = Arc::clone(&ledger);
+        move |claim: Claimed| -> Processing {
+            let run = Run::start(&ledger, &claim);
+            Box::pin(async move {
+                tokio::time::sleep(pause).await;
+                run.finish();
+                Ok(())
+            })
+        }
+    };
+    (ledger, process)
+}
+
 /// Consumers running [`Inbox::run`] until dropped.
 struct Consumers(Vec<JoinHandle<()>>, tokio::sync::watch::Sender<bool>);
 
@@ -240,18 +261,7 @@ async fn processing_whose_lease_cannot_be_renewed_is_stopped_before_anyone_can_c
     };
     let feeder = Inbox::new(db.open().await, config.clone());
     let key = put(&feeder, 1).await;
-    let ledger = SharedLedger::default();
-    let process = {
-        let ledger = Arc::clone(&ledger);
-        move |claim: Claimed| {
-            let run = Run::start(&ledger, &claim);
-            async move {
-                tokio::time::sleep(lease * 4).await;
-                run.finish();
-                Ok::<(), String>(())
-            }
-        }
-    };
+    let (ledger, process) = pausing(lease * 4);
     let inboxes = vec![
         Inbox::new(db.open().await, config.clone()),
         Inbox::new(db.open().await, config),
@@ -424,18 +434,7 @@ async fn postgres_dropped_connections_mid_work_lose_nothing_and_duplicate_nothin
             Inbox::new(db.open().await, config.clone()).handler(),
         ),
     ];
-    let ledger = SharedLedger::default();
-    let process = {
-        let ledger = Arc::clone(&ledger);
-        move |claim: Claimed| {
-            let run = Run::start(&ledger, &claim);
-            async move {
-                tokio::time::sleep(Duration::from_millis(5)).await;
-                run.finish();
-                Ok::<(), String>(())
-            }
-        }
-    };
+    let (ledger, process) = pausing(Duration::from_millis(5));
     let inboxes = vec![
         Inbox::new(db.open().await, config.clone()),
         Inbox::new(db.open().await, config.clone()),
