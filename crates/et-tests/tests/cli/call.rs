@@ -10,7 +10,7 @@ use et_sandbox::{RunningSandbox, SandboxConfig};
 
 use crate::common;
 
-use common::{et_stdin, ET};
+use common::{et_stdin, text, ET};
 
 /// A sandbox state directory made by `et sandbox init`, served in-process.
 async fn sandbox() -> (tempfile::TempDir, RunningSandbox) {
@@ -20,17 +20,13 @@ async fn sandbox() -> (tempfile::TempDir, RunningSandbox) {
         .arg(dir.path())
         .output()
         .expect("et sandbox init");
-    assert!(init.status.success(), "{}", text(&init.stderr));
+    common::assert_success(&init);
     let config = SandboxConfig {
         listen: ([127, 0, 0, 1], 0).into(),
         ..SandboxConfig::new(dir.path())
     };
     let sandbox = et_sandbox::start(config).await.expect("sandbox");
     (dir, sandbox)
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
 }
 
 /// The sandbox's base URL (what `et sandbox admin` takes), not its API URL.
@@ -56,7 +52,7 @@ const ORDER: &str = r#"{"merchant_order_id":"M1","merchant_user_key":"u1","count
 async fn one_payload_of_an_operations_fields_is_split_by_et_and_sent() {
     let (dir, sandbox) = sandbox().await;
     let created = call(&dir, &sandbox, &["create_order", "-"], ORDER);
-    assert!(created.status.success(), "{}", text(&created.stderr));
+    common::assert_success(&created);
     let printed: serde_json::Value = serde_json::from_str(&text(&created.stdout)).expect("JSON");
     assert_eq!(printed["status_code"], "000000");
     let order_id = printed["data"][0]["order_id"].as_str().expect("order_id");
@@ -69,7 +65,7 @@ async fn one_payload_of_an_operations_fields_is_split_by_et_and_sent() {
     // An operation whose fields go in `data`, from the same kind of file.
     let payload = format!(r#"{{"order_id":"{order_id}"}}"#);
     let pay_url = call(&dir, &sandbox, &["get_special_pay_url", "-"], &payload);
-    assert!(pay_url.status.success(), "{}", text(&pay_url.stderr));
+    common::assert_success(&pay_url);
     sandbox.shutdown().await;
 }
 
@@ -108,7 +104,7 @@ async fn the_template_lists_the_required_fields_and_once_filled_is_sent() {
         .args(["call", "create_order", "--template"])
         .output()
         .expect("et call --template");
-    assert!(template.status.success(), "{}", text(&template.stderr));
+    common::assert_success(&template);
     let mut payload: serde_json::Map<String, serde_json::Value> =
         serde_json::from_slice(&template.stdout).expect("the template is JSON");
     let mut fields: Vec<&str> = payload.keys().map(String::as_str).collect();
@@ -149,7 +145,7 @@ async fn the_template_lists_the_required_fields_and_once_filled_is_sent() {
     payload.insert("tuituon".into(), serde_json::json!(250));
     let filled = serde_json::to_string(&payload).expect("JSON");
     let sent = call(&dir, &sandbox, &["create_order", "-"], &filled);
-    assert!(sent.status.success(), "{}", text(&sent.stderr));
+    common::assert_success(&sent);
     sandbox.shutdown().await;
 }
 
@@ -165,7 +161,7 @@ async fn the_endpoint_and_directory_can_come_from_the_environment() {
         .env("ET_SANDBOX_DIR", dir.path())
         .output()
         .expect("et call");
-    assert!(out.status.success(), "{}", text(&out.stderr));
+    common::assert_success(&out);
     let missing = Command::new(ET)
         .args(["call", "get_rate"])
         .arg(&payload)
@@ -227,7 +223,7 @@ async fn a_failure_after_the_request_left_says_it_may_have_reached_et_and_how_to
         &["sandbox", "faults", "add", rule, "--endpoint", &base],
         b"",
     );
-    assert!(added.status.success(), "{}", text(&added.stderr));
+    common::assert_success(&added);
     let out = call(&dir, &sandbox, &["create_order", "-"], ORDER);
     assert_eq!(out.status.code(), Some(2));
     let err = text(&out.stderr);

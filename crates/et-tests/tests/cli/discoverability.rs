@@ -5,14 +5,10 @@ use std::process::Output;
 
 use crate::common;
 
-use common::et_stdin;
+use common::{et_stdin, text};
 
 fn et(args: &[&str]) -> Output {
     et_stdin(args, b"")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
 }
 
 #[test]
@@ -123,7 +119,7 @@ fn a_key_of_the_wrong_kind_names_its_file_what_it_is_and_which_option_takes_it()
         "--dir",
         dir.path().to_str().unwrap(),
     ]);
-    assert!(init.status.success(), "{}", text(&init.stderr));
+    common::assert_success(&init);
     let private = dir.path().join("merchant-private.pem");
     let private = private.to_str().unwrap();
     let out = et(&[

@@ -7,11 +7,7 @@ use et_sandbox::{InitOptions, RunningSandbox, SandboxConfig, SandboxDir};
 
 use crate::common;
 
-use common::et_stdin;
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
+use common::{et_stdin, text};
 
 async fn sandbox(dir: &std::path::Path) -> RunningSandbox {
     let init = InitOptions {
@@ -39,7 +35,7 @@ async fn institutions_search_and_call_both_operations() {
     let search = |extra: &[&str]| et_here(&[&["institutions", "search"], extra].concat(), b"");
 
     let found = search(&["牛津"]);
-    assert!(found.status.success(), "{}", text(&found.stderr));
+    common::assert_success(&found);
     assert_eq!(
         text(&found.stdout),
         "GBR-OXFORD\tUniversity of Oxford\t牛津大学\tGBR\t1\n"
@@ -58,7 +54,7 @@ async fn institutions_search_and_call_both_operations() {
         "--data",
         r#"{"search_key": "toronto", "count": 0, "institution_type": 1}"#,
     );
-    assert!(listed.status.success(), "{}", text(&listed.stderr));
+    common::assert_success(&listed);
     let listed: serde_json::Value = serde_json::from_str(&text(&listed.stdout)).expect("JSON");
     assert_eq!(listed["data"][0]["institution_name_ch"], "多伦多大学");
 
@@ -67,7 +63,7 @@ async fn institutions_search_and_call_both_operations() {
         "--sensitive",
         r#"{"merchant_order_id":"M-CLI-1","merchant_user_key":"u1","tuition":100.00}"#,
     );
-    assert!(jump.status.success(), "{}", text(&jump.stderr));
+    common::assert_success(&jump);
     let jump: serde_json::Value = serde_json::from_str(&text(&jump.stdout)).expect("JSON");
     let url = jump["data"][0]["jump_url"].as_str().expect("jump_url");
     assert!(url.contains("/jump/"), "{url}");

@@ -19,7 +19,7 @@ use http::Request;
 
 use crate::common;
 
-use common::et_stdin;
+use common::{et_stdin, text};
 
 /// A file holding the test salt, as a merchant keeps it.
 fn salt_file() -> tempfile::NamedTempFile {
@@ -44,10 +44,6 @@ async fn send(url: &str, args: &[&str]) -> Output {
     })
     .await
     .expect("et ran")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
 }
 
 /// The one stderr line of a failed run, after asserting its exit code.
@@ -134,7 +130,7 @@ async fn set_replaces_defaults_keeping_numbers_numbers_and_adds_fields() {
         ],
     )
     .await;
-    assert!(out.status.success(), "{}", text(&out.stderr));
+    common::assert_success(&out);
     let sent = text(&out.stdout);
     for wire in [
         r#""pay_amount":130.50"#,
@@ -148,7 +144,7 @@ async fn set_replaces_defaults_keeping_numbers_numbers_and_adds_fields() {
         &["--kind", "status", "--form", "--set", "order_status=-3"],
     )
     .await;
-    assert!(form.status.success(), "{}", text(&form.stderr));
+    common::assert_success(&form);
     assert!(text(&form.stdout).starts_with("sent: notify_type=order_status_change&"));
     let handled = handled.lock().expect("lock");
     let payment = handled[0].fields();
@@ -178,7 +174,7 @@ async fn a_v1_compat_profile_signs_by_the_v1_page_which_only_a_v1_compat_receive
         &["--kind", "refund", "--notify-rule", "v1-compat"],
     )
     .await;
-    assert!(out.status.success(), "{}", text(&out.stderr));
+    common::assert_success(&out);
     assert_eq!(
         handled.lock().expect("lock")[0].matched_rule(),
         MatchedRule::V1Printed
@@ -297,7 +293,7 @@ fn notify_sign_signs_by_the_profiles_rule_too() {
         &[&["notify", "sign", "--salt", SALT][..], &v1].concat(),
         body,
     );
-    assert!(signed.status.success(), "{}", text(&signed.stderr));
+    common::assert_success(&signed);
     let verify = |extra: &[&str]| {
         et_stdin(
             &[&["notify", "verify", "--salt", SALT][..], extra].concat(),
@@ -310,6 +306,6 @@ fn notify_sign_signs_by_the_profiles_rule_too() {
         "a v2 verifier refuses it"
     );
     let verified = verify(&v1);
-    assert!(verified.status.success(), "{}", text(&verified.stderr));
+    common::assert_success(&verified);
     assert!(text(&verified.stdout).contains(r#""rule": "v1-printed""#));
 }

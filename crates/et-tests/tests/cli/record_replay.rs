@@ -11,11 +11,7 @@ use et_sandbox::{ET_PUBLIC_PEM, MERCHANT_PRIVATE_PEM};
 
 use crate::common;
 
-use common::{et_stdin, ET};
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
+use common::{et_stdin, text, ET};
 
 fn path_str(p: &Path) -> &str {
     p.to_str().expect("UTF-8 path")
@@ -141,36 +137,20 @@ async fn exchanges_recorded_through_the_proxy_replay_and_a_wrong_profile_fails_b
     let recorded = records.path().join("exchanges");
     let recorder = Recorder::start(&sb.endpoint_url(), &recorded);
     let endpoint = format!("{}server", recorder.url);
+    // `et call OP --data -` through the recorder, `data` on stdin.
+    let recorded_call = |op, data| call(&endpoint, state.path(), op, data);
 
-    let rate = call(
-        &endpoint,
-        state.path(),
-        "get_rate",
-        r#"{"currency_code":"GBP"}"#,
-    )
-    .await;
-    assert!(rate.status.success(), "{}", text(&rate.stderr));
-    let refused = call(
-        &endpoint,
-        state.path(),
-        "get_special_pay_url",
-        r#"{"order_id":"ET-NOPE"}"#,
-    )
-    .await;
+    let rate = recorded_call("get_rate", r#"{"currency_code":"GBP"}"#).await;
+    common::assert_success(&rate);
+    let refused = recorded_call("get_special_pay_url", r#"{"order_id":"ET-NOPE"}"#).await;
     assert_eq!(
         refused.status.code(),
         Some(3),
         "a signed refusal came through: {}",
         text(&refused.stderr)
     );
-    let again = call(
-        &endpoint,
-        state.path(),
-        "get_rate",
-        r#"{"currency_code":"USD"}"#,
-    )
-    .await;
-    assert!(again.status.success(), "{}", text(&again.stderr));
+    let again = recorded_call("get_rate", r#"{"currency_code":"USD"}"#).await;
+    common::assert_success(&again);
 
     // What is not an envelope POST never reaches the sandbox, nor the directory.
     let (status, _) = et_testkit::http::get(&endpoint).await;
@@ -231,7 +211,7 @@ async fn exchanges_recorded_through_the_proxy_replay_and_a_wrong_profile_fails_b
     assert_eq!(meta["serial_number"], request["serial_number"]);
 
     let passed = replay(&recorded, state.path(), &[]).await;
-    assert!(passed.status.success(), "{}", text(&passed.stderr));
+    common::assert_success(&passed);
     let report = text(&passed.stdout);
     let lines: Vec<&str> = report.lines().collect();
     assert_eq!(lines.len(), 4, "{report}");
@@ -301,7 +281,7 @@ async fn an_upstream_that_cannot_be_reached_is_a_502_recorded_without_a_reply_an
 
     let keys = et_testkit::merchant_dir();
     let out = replay(records.path(), keys.path(), &[]).await;
-    assert!(out.status.success(), "{}", text(&out.stderr));
+    common::assert_success(&out);
     let report = text(&out.stdout);
     assert!(
         report.contains("000001 (request not an envelope): skipped: no reply was recorded (upstream: could not connect"),

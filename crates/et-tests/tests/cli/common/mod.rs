@@ -8,6 +8,17 @@ use std::process::{Child, ChildStdout, Command, Output, Stdio};
 /// The `et` binary Cargo built for these tests (this crate's `[[bin]]`).
 pub(crate) const ET: &str = env!("CARGO_BIN_EXE_et-under-test");
 
+/// Output as text (lossily, so a test can print any bytes it got).
+pub(crate) fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Fails, with what `et` wrote to stderr, unless it exited 0.
+#[track_caller]
+pub(crate) fn assert_success(out: &Output) {
+    assert!(out.status.success(), "{}", text(&out.stderr));
+}
+
 /// `et` with `args`, not yet run.
 pub(crate) fn et_command(args: &[&str]) -> Command {
     let mut command = Command::new(ET);
