@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 use et_crypto::{PrivateKey, PublicKey, SignHash};
-use et_proto::{EtSide, Profile, Response};
+use et_proto::{EtSide, OpenedRequest, Profile, Response};
 
 use crate::common;
 
@@ -42,6 +42,16 @@ fn et_key() -> PrivateKey {
 
 fn merchant_public() -> PublicKey {
     key(Who::Merchant, 1024).public_key().clone()
+}
+
+/// What `et` printed, as ET under `profile` opens it from the fixture
+/// merchant.
+fn opened_by_et(out: &Output, profile: Profile) -> Result<OpenedRequest, et_proto::Error> {
+    EtSide::new(et_key(), profile).open_request(
+        stdout(out).trim().as_bytes(),
+        |_, _| Some(merchant_public()),
+        std::time::SystemTime::now(),
+    )
 }
 
 fn path_str(p: &Path) -> &str {
@@ -103,7 +113,7 @@ fn bad_arguments_give_one_line() {
 fn keygen_writes_loadable_keys() {
     let dir = tempfile::tempdir().expect("tempdir");
     let out = et(&["keygen", "--bits", "1024", "--out", path_str(dir.path())]);
-    assert!(out.status.success(), "{}", stderr(&out));
+    common::assert_success(&out);
     let private_pem = std::fs::read_to_string(dir.path().join("private.pem")).expect("private.pem");
     let public_pem = std::fs::read_to_string(dir.path().join("public.pem")).expect("public.pem");
     assert!(
@@ -190,14 +200,8 @@ fn request_build_signs_with_a_key_on_a_pkcs11_token() {
         "{err}"
     );
     let out = build(PIN);
-    assert!(out.status.success(), "{}", stderr(&out));
-    let opened = EtSide::new(et_key(), Profile::default())
-        .open_request(
-            stdout(&out).trim().as_bytes(),
-            |_, _| Some(merchant_public()),
-            std::time::SystemTime::now(),
-        )
-        .expect("ET verifies what the token signed");
+    common::assert_success(&out);
+    let opened = opened_by_et(&out, Profile::default()).expect("ET verifies what the token signed");
     assert_eq!(opened.server_type, "get_rate");
 }
 
@@ -214,7 +218,7 @@ fn request_build_opens_on_et_side() {
         "{err}"
     );
     let out = build_request(&[&payloads[..], &["--no-validate"]].concat(), sensitive);
-    assert!(out.status.success(), "{}", stderr(&out));
+    common::assert_success(&out);
     let et_side = EtSide::new(et_key(), Profile::default());
     let opened = et_side
         .open_request(
@@ -267,14 +271,8 @@ fn request_build_validates_a_known_operations_payloads_unless_told_not_to() {
             assert!(out.stdout.is_empty(), "nothing signed");
         }
         let sent = build("create_order", &["--no-validate"], tuition);
-        assert!(sent.status.success(), "{}", stderr(&sent));
-        let opened = EtSide::new(et_key(), Profile::default())
-            .open_request(
-                stdout(&sent).trim().as_bytes(),
-                |_, _| Some(merchant_public()),
-                std::time::SystemTime::now(),
-            )
-            .expect("ET opens it");
+        common::assert_success(&sent);
+        let opened = opened_by_et(&sent, Profile::default()).expect("ET opens it");
         assert!(
             opened.sensitive.contains(&format!(":{tuition}}}")),
             "sent as given"
@@ -301,7 +299,7 @@ fn request_build_profile_options_apply() {
         ],
         PAY_URL_DATA,
     );
-    assert!(out.status.success(), "{}", stderr(&out));
+    common::assert_success(&out);
     let body: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("JSON");
     assert_eq!(body["callback_process"], "");
     assert_ne!(body["aeskey"], "", "[] encrypted, so an aeskey is sent");
@@ -309,15 +307,7 @@ fn request_build_profile_options_apply() {
         sign_hash: SignHash::Sha1,
         ..Profile::default()
     };
-    let opens = |profile: Profile| {
-        EtSide::new(et_key(), profile)
-            .open_request(
-                stdout(&out).trim().as_bytes(),
-                |_, _| Some(merchant_public()),
-                std::time::SystemTime::now(),
-            )
-            .is_ok()
-    };
+    let opens = |profile: Profile| opened_by_et(&out, profile).is_ok();
     assert!(opens(sha1), "signed with SHA-1");
     assert!(!opens(Profile::default()), "not with SHA-256");
 }
@@ -337,13 +327,7 @@ fn et_response() -> Vec<u8> {
 fn et_response_under(profile: Profile) -> Vec<u8> {
     let out = build_request(&["--data", "-"], PAY_URL_DATA);
     let et_side = EtSide::new(et_key(), profile);
-    let opened = EtSide::new(et_key(), Profile::default())
-        .open_request(
-            stdout(&out).trim().as_bytes(),
-            |_, _| Some(merchant_public()),
-            std::time::SystemTime::now(),
-        )
-        .expect("open");
+    let opened = opened_by_et(&out, Profile::default()).expect("open");
     let response = Response::success(&opened)
         .with_data(&[serde_json::json!({"order_id": "ET1", "tuition_rmb": 92000.00})])
         .and_then(|r| r.with_sensitive(&[serde_json::json!({"student": "张三"})]))
@@ -374,7 +358,7 @@ fn open_response(body: &[u8]) -> Output {
 #[test]
 fn response_open_prints_verified_response() {
     let out = open_response(&et_response());
-    assert!(out.status.success(), "{}", stderr(&out));
+    common::assert_success(&out);
     let printed: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("JSON");
     assert_eq!(printed["status_code"], "000000");
     assert_eq!(printed["data"][0]["order_id"], "ET1");
@@ -413,7 +397,7 @@ fn a_reply_that_fails_to_verify_names_the_settings_it_verifies_with_and_detect_w
         "{err}"
     );
     let detected = with_test_keys(&["profile", "detect"], &[], &body);
-    assert!(detected.status.success(), "{}", stderr(&detected));
+    common::assert_success(&detected);
     let profile = Profile::from_json(&stdout(&detected)).expect("a profile file on stdout");
     assert_eq!(profile.sign_hash, SignHash::Sha1);
     assert_eq!(profile.key_padding, et_crypto::KeyPadding::OaepSha256);
@@ -425,7 +409,7 @@ fn a_reply_that_fails_to_verify_names_the_settings_it_verifies_with_and_detect_w
         &["--profile", path_str(file.path())],
         &body,
     );
-    assert!(opened.status.success(), "{}", stderr(&opened));
+    common::assert_success(&opened);
     // Nothing verifies: exit 1 listing what was tried.
     let tampered = String::from_utf8(body)
         .unwrap()
@@ -439,7 +423,7 @@ fn a_reply_that_fails_to_verify_names_the_settings_it_verifies_with_and_detect_w
 #[test]
 fn profile_show_prints_the_default_profile_and_options_override_a_file() {
     let shown = et(&["profile", "show"]);
-    assert!(shown.status.success(), "{}", stderr(&shown));
+    common::assert_success(&shown);
     assert_eq!(
         Profile::from_json(&stdout(&shown)).expect("profile file"),
         Profile::default()
@@ -481,7 +465,7 @@ fn notify_sign_matches_ets_example() {
         &["notify", "sign", "--salt", "abc123"],
         MD5_EXAMPLE.as_bytes(),
     );
-    assert!(out.status.success(), "{}", stderr(&out));
+    common::assert_success(&out);
     let signed: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("JSON");
     assert_eq!(signed["sign"], "652614570bcc49940d7dcc7a3c3dc7e5");
     assert!(stdout(&out).contains("10000.00"), "amount text kept");
@@ -493,7 +477,7 @@ fn notify_sign_matches_ets_example() {
 fn notify_sign_reads_past_a_byte_order_mark() {
     let with_bom = [b"\xEF\xBB\xBF".as_slice(), MD5_EXAMPLE.as_bytes()].concat();
     let out = et_stdin(&["notify", "sign", "--salt", "abc123"], &with_bom);
-    assert!(out.status.success(), "{}", stderr(&out));
+    common::assert_success(&out);
     let signed: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("JSON out");
     assert_eq!(signed["sign"], "652614570bcc49940d7dcc7a3c3dc7e5");
 }
@@ -505,7 +489,7 @@ fn notify_verify_ets_example_and_not_its_float_rendering() {
         r#""extend_info":"","sign":"652614570bcc49940d7dcc7a3c3dc7e5""#,
     );
     let out = et_stdin(&["notify", "verify", "--salt", "abc123"], body.as_bytes());
-    assert!(out.status.success(), "{}", stderr(&out));
+    common::assert_success(&out);
     let report: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("JSON");
     assert_eq!(report["kind"], "payment_success");
     assert_eq!(report["fields"]["pay_amount"], "10000.00");
@@ -532,12 +516,12 @@ fn notify_sign_verify_round_trip_form_and_json() {
         r#"{"notify_type":"order_status_change","order_id":"ET1","datetime":"2024-12-12 10:00:00","order_status":"2"}"#,
     ] {
         let signed = et_stdin(&["notify", "sign", "--salt", "s4lt"], body.as_bytes());
-        assert!(signed.status.success(), "{}", stderr(&signed));
+        common::assert_success(&signed);
         assert_eq!(body.starts_with('{'), stdout(&signed).starts_with('{'), "same format out as in");
         let file = tempfile::NamedTempFile::new().expect("tmp");
         std::fs::write(file.path(), &signed.stdout).expect("write");
         let verified = et(&["notify", "verify", "--salt", "s4lt", path_str(file.path())]);
-        assert!(verified.status.success(), "{}", stderr(&verified));
+        common::assert_success(&verified);
         let kind = if body.starts_with('{') { "order_status_change" } else { "refund_result" };
         assert!(stdout(&verified).contains(kind), "{}", stdout(&verified));
     }
@@ -550,14 +534,14 @@ fn notify_sign_verify_round_trip_form_and_json() {
 fn a_form_body_with_a_trailing_newline_is_refused_saying_why() {
     let body = "order_id=ET1&refund_order_id=R1&refund_result=1&refund_amount=10.50&refund_datetime=2024-01-01+10%3A00%3A00&extend_info=";
     let signed = et_stdin(&["notify", "sign", "--salt", "s4lt"], body.as_bytes());
-    assert!(signed.status.success(), "{}", stderr(&signed));
+    common::assert_success(&signed);
     let mut edited = signed.stdout.clone();
     edited.push(b'\n');
     let verified = et_stdin(&["notify", "verify", "--salt", "s4lt"], &edited);
     let err = assert_one_line_failure(&verified, 1);
     assert!(err.contains("ends with whitespace"), "{err}");
     let exact = et_stdin(&["notify", "verify", "--salt", "s4lt"], &signed.stdout);
-    assert!(exact.status.success(), "{}", stderr(&exact));
+    common::assert_success(&exact);
     // `et profile detect` reads it as received too: no profile makes it verify.
     let salt = tempfile::NamedTempFile::new().expect("salt file");
     std::fs::write(salt.path(), "s4lt").expect("write");
@@ -574,7 +558,7 @@ fn sandbox_serve_tls_answers_a_client_trusting_its_certificate() {
     let dir = tempfile::tempdir().expect("tempdir");
     let state = path_str(dir.path());
     let init = et(&["sandbox", "init", "--dir", state, "--bits", "1024"]);
-    assert!(init.status.success(), "{}", stderr(&init));
+    common::assert_success(&init);
     let served = serve_sandbox(et_command, state, &["--tls"]);
     let endpoint = &served.endpoint;
     assert!(endpoint.starts_with("https://127.0.0.1:"), "{endpoint}");
@@ -586,7 +570,7 @@ fn sandbox_serve_tls_answers_a_client_trusting_its_certificate() {
         et(&args)
     };
     let trusted = advance(&["--tls-root", path_str(&root)]);
-    assert!(trusted.status.success(), "{}", stderr(&trusted));
+    common::assert_success(&trusted);
     let refused = advance(&[]);
     assert!(!refused.status.success());
     assert!(
@@ -601,7 +585,7 @@ fn sandbox_init_serve_and_call() {
     let dir = tempfile::tempdir().expect("tempdir");
     let state = path_str(dir.path());
     let init = et(&["sandbox", "init", "--dir", state, "--bits", "1024"]);
-    assert!(init.status.success(), "{}", stderr(&init));
+    common::assert_success(&init);
     for file in [
         "et-private.pem",
         "et-public.pem",
@@ -633,7 +617,7 @@ fn sandbox_init_serve_and_call() {
         )
     };
     let rate = call("get_rate", "--data", r#"{"currency_code":"GBP"}"#);
-    assert!(rate.status.success(), "{}", stderr(&rate));
+    common::assert_success(&rate);
     let printed: serde_json::Value = serde_json::from_str(&stdout(&rate)).expect("JSON");
     assert_eq!(printed["status_code"], "000000");
 
@@ -643,13 +627,13 @@ fn sandbox_init_serve_and_call() {
 
     let order = r#"{"merchant_order_id":"M1","merchant_user_key":"u1","country_code":"GBR","currency_code":"GBP","tuituon":100.00}"#;
     let created = call("create_order", "--sensitive", order);
-    assert!(created.status.success(), "{}", stderr(&created));
+    common::assert_success(&created);
     let created: serde_json::Value = serde_json::from_str(&stdout(&created)).expect("JSON");
     let order_id = created["data"][0]["order_id"].as_str().expect("order_id");
 
     let admin = |action: &str| et(&["sandbox", "admin", "--endpoint", endpoint, order_id, action]);
     let shown = admin("show");
-    assert!(shown.status.success(), "{}", stderr(&shown));
+    common::assert_success(&shown);
     let shown: serde_json::Value = serde_json::from_str(&stdout(&shown)).expect("JSON");
     assert_eq!(shown["order"]["order_id"], order_id);
     let err = assert_one_line_failure(&admin("remit"), 3);
@@ -658,7 +642,7 @@ fn sandbox_init_serve_and_call() {
         "an unpaid order cannot be remitted: {err}"
     );
     let declined = admin("decline-payment");
-    assert!(declined.status.success(), "{}", stderr(&declined));
+    common::assert_success(&declined);
     let declined: serde_json::Value = serde_json::from_str(&stdout(&declined)).expect("JSON");
     assert_eq!(
         declined["order"]["status"], 0,
@@ -706,7 +690,7 @@ fn sandbox_init_serve_and_call() {
     };
     let rule = r#"{"scope":{"next":1},"fault":{"kind":"error_code","status_code":"900001","message":"down"}}"#;
     let added = faults(&["add", rule]);
-    assert!(added.status.success(), "{}", stderr(&added));
+    common::assert_success(&added);
     let listed: serde_json::Value =
         serde_json::from_str(&stdout(&faults(&["list"]))).expect("JSON");
     assert_eq!(listed["faults"][0]["fault"]["status_code"], "900001");
@@ -762,7 +746,7 @@ fn the_sandbox_plays_a_profile_file_and_its_merchant_tools_speak_it() {
         "{err}"
     );
     let init = init(&sha1);
-    assert!(init.status.success(), "{}", stderr(&init));
+    common::assert_success(&init);
     let stored = std::fs::read_to_string(state_dir.join("profile.json")).expect("profile.json");
     let stored = Profile::from_json(&stored).expect("a profile file");
     assert_eq!(stored.sign_hash, SignHash::Sha1);
@@ -800,7 +784,7 @@ fn sandbox_serve_goes_beyond_loopback_only_when_exposed_and_then_wants_its_secre
     let dir = tempfile::tempdir().expect("tempdir");
     let state = path_str(dir.path());
     let init = et(&["sandbox", "init", "--dir", state, "--bits", "1024"]);
-    assert!(init.status.success(), "{}", stderr(&init));
+    common::assert_success(&init);
     // Refused before binding: tests bind loopback only.
     let refused = et(&["sandbox", "serve", "--dir", state, "--listen", "0.0.0.0:0"]);
     let err = assert_one_line_failure(&refused, 2);
@@ -915,7 +899,7 @@ fn keygen_writes_an_owner_only_key_into_an_owner_only_dir_even_under_umask_000()
     )
     .output()
     .expect("run et");
-    assert!(run.status.success(), "{}", stderr(&run));
+    common::assert_success(&run);
     assert_eq!(mode(&out.join("private.pem")), 0o600);
     assert_eq!(mode(&out.join("public.pem")), 0o644, "not world-writable");
     assert_eq!(mode(&out), 0o700);
@@ -945,7 +929,7 @@ fn keygen_never_replaces_a_key_without_force_nor_writes_through_a_symlink() {
     );
 
     let forced = et(&["keygen", "--bits", "1024", "--out", out, "--force"]);
-    assert!(forced.status.success(), "{}", stderr(&forced));
+    common::assert_success(&forced);
     assert_eq!(mode(&private), 0o600, "the old file's 0644 is not kept");
     PrivateKey::load(&std::fs::read(&private).expect("read")).expect("a new key");
 
@@ -957,7 +941,7 @@ fn keygen_never_replaces_a_key_without_force_nor_writes_through_a_symlink() {
     symlink(&victim, &private).expect("symlink");
     assert_one_line_failure(&et(&["keygen", "--bits", "1024", "--out", out]), 2);
     let forced = et(&["keygen", "--bits", "1024", "--out", out, "--force"]);
-    assert!(forced.status.success(), "{}", stderr(&forced));
+    common::assert_success(&forced);
     assert_eq!(std::fs::read_to_string(&victim).expect("read"), "victim");
     assert_eq!(mode(&victim), 0o644, "the link's target keeps its mode too");
     assert!(!std::fs::symlink_metadata(&private)
@@ -985,7 +969,7 @@ fn sandbox_state_and_database_are_owner_only_even_under_umask_000() {
     )
     .output()
     .expect("init");
-    assert!(init.status.success(), "{}", stderr(&init));
+    common::assert_success(&init);
     assert_eq!(mode(&state_dir), 0o700);
     for secret in [
         "merchant.json",
@@ -1005,7 +989,7 @@ fn sandbox_state_and_database_are_owner_only_even_under_umask_000() {
     let served = serve_sandbox(|args| et_after("umask 000", args), state, &[]);
     let endpoint = &served.endpoint;
     let call = et_get_rate(endpoint, state, &[]);
-    assert!(call.status.success(), "{}", stderr(&call));
+    common::assert_success(&call);
     for db in ["sandbox.db", "sandbox.db-wal", "sandbox.db-shm"] {
         assert_eq!(mode(&state_dir.join(db)), 0o600, "{db}");
     }
@@ -1183,7 +1167,7 @@ fn call_fake_et(status_code: &'static str, message: &'static str, items: &'stati
 /// `et response open`.
 fn open_et_answer(status_code: &str, message: &str, items: &str) -> Output {
     let request = build_request(&["--data", "-"], PAY_URL_DATA);
-    assert!(request.status.success(), "{}", stderr(&request));
+    common::assert_success(&request);
     open_response(&et_answer(
         stdout(&request).trim().as_bytes(),
         status_code,
@@ -1224,7 +1208,7 @@ fn every_command_that_prints_payloads_keeps_each_number_exact() {
         EXACT_AMOUNTS[0], EXACT_AMOUNTS[1]
     );
     let built = build_request(&["--data", "-"], data.as_bytes());
-    assert!(built.status.success(), "{}", stderr(&built));
+    common::assert_success(&built);
     for amount in EXACT_AMOUNTS {
         assert!(stdout(&built).contains(amount), "request build: {amount}");
     }
@@ -1232,13 +1216,13 @@ fn every_command_that_prints_payloads_keeps_each_number_exact() {
     for amount in EXACT_AMOUNTS {
         let notification = MD5_EXAMPLE.replace("10000.00", amount);
         let signed = et_stdin(&["notify", "sign", "--salt", "s"], notification.as_bytes());
-        assert!(signed.status.success(), "{}", stderr(&signed));
+        common::assert_success(&signed);
         assert!(
             stdout(&signed).contains(&format!(":{amount},")),
             "notify sign: {amount}"
         );
         let verified = et_stdin(&["notify", "verify", "--salt", "s"], &signed.stdout);
-        assert!(verified.status.success(), "{}", stderr(&verified));
+        common::assert_success(&verified);
         assert!(
             stdout(&verified).contains(&format!("\"{amount}\"")),
             "notify verify: {amount}"
@@ -1313,7 +1297,7 @@ fn text_from_outside_cannot_drive_the_terminal() {
     let items = format!(r#"[{{"school_name":"{}"}}]"#, "\u{9b}2J\u{202e}");
     let items: &'static str = Box::leak(items.into_boxed_str());
     let out = call_fake_et("000000", "SUCCESS", items);
-    assert!(out.status.success(), "{}", stderr(&out));
+    common::assert_success(&out);
     assert_inert(&stdout(&out));
 
     let body = format!(
@@ -1321,10 +1305,10 @@ fn text_from_outside_cannot_drive_the_terminal() {
         "\u{9b}2J"
     );
     let signed = et_stdin(&["notify", "sign", "--salt", "s"], body.as_bytes());
-    assert!(signed.status.success(), "{}", stderr(&signed));
+    common::assert_success(&signed);
     assert_inert(&stdout(&signed));
     let verified = et_stdin(&["notify", "verify", "--salt", "s"], &signed.stdout);
-    assert!(verified.status.success(), "{}", stderr(&verified));
+    common::assert_success(&verified);
     assert_inert(&stdout(&verified));
 
     // A server's error text (here the sandbox admin API's) and a file name.
@@ -1375,7 +1359,7 @@ fn the_salt_can_come_from_a_file_and_readme_keeps_it_off_the_command_line() {
         &["notify", "verify", "--salt-file", path_str(salt.path())],
         body.as_bytes(),
     );
-    assert!(out.status.success(), "{}", stderr(&out));
+    common::assert_success(&out);
     for (path, readme) in readmes() {
         assert!(
             !readme.contains("--salt S") && readme.contains("--salt-file"),
@@ -1432,7 +1416,7 @@ fn a_v1_signed_notification_names_its_rule_and_detect_writes_it() {
         &["profile", "detect", "--salt-file", path_str(salt.path())],
         body.as_bytes(),
     );
-    assert!(detected.status.success(), "{}", stderr(&detected));
+    common::assert_success(&detected);
     let profile = Profile::from_json(&stdout(&detected)).expect("profile file");
     assert_eq!(profile.notify_sign_rule, et_proto::NotifySignRule::V1Compat);
 }
@@ -1452,7 +1436,7 @@ fn sandbox_rotate_replaces_the_key_and_salt_and_keeps_the_old_ones() {
     let (old_public, old_merchant) = (read("et-public.pem"), read("merchant.json"));
     let old_private = read("et-private.pem");
     let out = et(&["sandbox", "rotate", "--dir", state, "--window", "60"]);
-    assert!(out.status.success(), "{}", stderr(&out));
+    common::assert_success(&out);
     assert!(stdout(&out).contains("for 60s"), "{}", stdout(&out));
     assert_ne!(read("et-public.pem"), old_public);
     assert_ne!(read("merchant.json"), old_merchant);
