@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use et_cli::demo::{self, DemoOptions, StepError};
 
-use crate::common::demo_passes;
+use crate::common::{assert_has_steps, demo_passes, passed_step};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn demo_lifecycle_passes() {
@@ -21,28 +21,26 @@ async fn demo_lifecycle_passes() {
         report.steps.len(),
         "every step reported as it finished"
     );
-    for step in [
-        "look up institution",
-        "create order",
-        "upload offer letter",
-        "get payment address",
-        "pay on checkout page",
-        "payment notification",
-        "status → remitting",
-        "status → awaiting receipt",
-        "remittance voucher",
-        "download voucher PDF",
-        "status → completed",
-        "query order",
-        "apply for refund",
-        "refund result",
-        "all notifications acknowledged",
-    ] {
-        assert!(
-            report.steps.iter().any(|s| s.name == step),
-            "missing step {step}"
-        );
-    }
+    assert_has_steps(
+        &report,
+        &[
+            "look up institution",
+            "create order",
+            "upload offer letter",
+            "get payment address",
+            "pay on checkout page",
+            "payment notification",
+            "status → remitting",
+            "status → awaiting receipt",
+            "remittance voucher",
+            "download voucher PDF",
+            "status → completed",
+            "query order",
+            "apply for refund",
+            "refund result",
+            "all notifications acknowledged",
+        ],
+    );
     // payment, paid, remitting, awaiting receipt, voucher, completed,
     // refunding, refund result, refunded.
     assert!(
@@ -91,22 +89,14 @@ async fn demo_fails_when_notifications_do_not_verify() {
 /// an order ET could not notify reconciled, every event consumed once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn demo_with_the_inbox_stores_reconciles_and_consumes_each_event_once() {
-    let (report, lines) = demo_passes(DemoOptions {
+    let (report, _) = demo_passes(DemoOptions {
         bits: 1024,
         inbox: true,
         ..DemoOptions::default()
     })
     .await;
-    let detail = |name: &str| {
-        report
-            .steps
-            .iter()
-            .find(|s| s.name == name)
-            .and_then(|s| s.outcome.as_ref().ok().cloned())
-            .unwrap_or_else(|| panic!("no step {name}:\n{}", lines.join("\n")))
-    };
-    assert!(detail("inbox: reconcile").contains("reconciled:order_status:"));
-    let consumed = detail("inbox: consume");
+    assert!(passed_step(&report, "inbox: reconcile").contains("reconciled:order_status:"));
+    let consumed = passed_step(&report, "inbox: consume");
     assert!(consumed.contains("(1 reconciled)"), "{consumed}");
 }
 
@@ -121,23 +111,16 @@ async fn demo_lifecycle_passes_over_tls() {
         ..DemoOptions::default()
     })
     .await;
-    let started = report
-        .steps
-        .iter()
-        .find(|s| s.name == "start sandbox")
-        .and_then(|s| s.outcome.as_ref().ok())
-        .expect("the sandbox started");
+    let started = passed_step(&report, "start sandbox");
     assert!(started.starts_with("https://"), "{started}");
-    for step in [
-        "pay on checkout page",
-        "download voucher PDF",
-        "refund result",
-    ] {
-        assert!(
-            report.steps.iter().any(|s| s.name == step),
-            "missing step {step}"
-        );
-    }
+    assert_has_steps(
+        &report,
+        &[
+            "pay on checkout page",
+            "download voucher PDF",
+            "refund result",
+        ],
+    );
 }
 
 /// The whole lifecycle with the merchant's key on a PKCS#11 token

@@ -2,12 +2,12 @@
 //! `merchant_jump_place_order`, run as a user would against a sandbox;
 //! and the demo's jump run, in-process.
 
-use et_cli::demo::{self, DemoOptions};
+use et_cli::demo::DemoOptions;
 use et_sandbox::{InitOptions, RunningSandbox, SandboxConfig, SandboxDir};
 
 use crate::common;
 
-use common::{et_stdin, text};
+use common::{assert_has_steps, et_stdin, text};
 
 async fn sandbox(dir: &std::path::Path) -> RunningSandbox {
     let init = InitOptions {
@@ -117,29 +117,25 @@ async fn institutions_search_and_call_both_operations() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_demo_jump_run_passes() {
-    let options = DemoOptions {
+    let (report, lines) = common::demo_passes(DemoOptions {
         bits: 1024,
         jump: true,
         ..DemoOptions::default()
-    };
-    let report = demo::run(&options, |_| {}).await;
-    let lines: Vec<String> = report.steps.iter().map(ToString::to_string).collect();
-    assert!(report.passed(), "demo failed:\n{}", lines.join("\n"));
-    for step in [
-        "look up institution",
-        "hand student over to ET",
-        "open jump page",
-        "student places order",
-        "pay on checkout page",
-        "payment notification",
-        "status → paid",
-        "all notifications acknowledged",
-    ] {
-        assert!(
-            report.steps.iter().any(|s| s.name == step),
-            "missing step {step}"
-        );
-    }
+    })
+    .await;
+    assert_has_steps(
+        &report,
+        &[
+            "look up institution",
+            "hand student over to ET",
+            "open jump page",
+            "student places order",
+            "pay on checkout page",
+            "payment notification",
+            "status → paid",
+            "all notifications acknowledged",
+        ],
+    );
     assert!(report.notifications >= 2, "{}", report.notifications);
     assert!(lines.iter().all(|l| !l.contains('\n')), "one line per step");
 }

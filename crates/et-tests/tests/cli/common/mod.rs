@@ -147,3 +147,25 @@ pub(crate) async fn demo_passes(
     assert!(report.passed(), "demo failed:\n{}", lines.join("\n"));
     (report, lines)
 }
+
+/// Fails unless `report` has a step named each of `steps`.
+#[track_caller]
+pub(crate) fn assert_has_steps(report: &et_cli::demo::DemoReport, steps: &[&str]) {
+    for step in steps {
+        assert!(
+            report.steps.iter().any(|s| s.name == *step),
+            "missing step {step}"
+        );
+    }
+}
+
+/// What the passed step `name` of `report` says.
+#[track_caller]
+pub(crate) fn passed_step<'a>(report: &'a et_cli::demo::DemoReport, name: &str) -> &'a str {
+    report
+        .steps
+        .iter()
+        .find(|s| s.name == name)
+        .and_then(|s| s.outcome.as_deref().ok())
+        .unwrap_or_else(|| panic!("no passed step {name} in {:#?}", report.steps))
+}
