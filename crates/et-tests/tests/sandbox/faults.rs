@@ -27,6 +27,14 @@ fn client(dir: &std::path::Path, sb: &RunningSandbox) -> Client {
     Client::with_config(endpoint, merchant(dir), config).expect("client")
 }
 
+/// A sandbox at real time on a fresh state directory, and [`client`] of it.
+async fn started_client() -> (tempfile::TempDir, RunningSandbox, Client) {
+    let dir = state_dir();
+    let sb = start(dir.path(), 1.0).await;
+    let client = client(dir.path(), &sb);
+    (dir, sb, client)
+}
+
 fn gbp_rate() -> GetRate {
     GetRate {
         currency_code: CurrencyCode::new("GBP"),
@@ -116,9 +124,7 @@ async fn recover(client: &Client, op: &CreateOrder) -> String {
 
 #[tokio::test]
 async fn a_reply_lost_after_the_commit_is_recovered_by_querying_never_by_a_second_order() {
-    let dir = state_dir();
-    let sb = start(dir.path(), 1.0).await;
-    let client = client(dir.path(), &sb);
+    let (_dir, sb, client) = started_client().await;
     for (i, fault) in lost_replies(Stage::AfterCommit).into_iter().enumerate() {
         let op = order(format!("lost-{i}"), "100.00");
         let scope = Scope::MerchantOrderId(format!("lost-{i}"));
@@ -134,9 +140,7 @@ async fn a_reply_lost_after_the_commit_is_recovered_by_querying_never_by_a_secon
 
 #[tokio::test]
 async fn a_failure_before_the_commit_creates_nothing() {
-    let dir = state_dir();
-    let sb = start(dir.path(), 1.0).await;
-    let client = client(dir.path(), &sb);
+    let (_dir, sb, client) = started_client().await;
     for (i, fault) in lost_replies(Stage::BeforeCommit).into_iter().enumerate() {
         let op = order(format!("early-{i}"), "100.00");
         sb.add_fault(FaultRule::new(Scope::Next(1), fault.clone()))
@@ -153,9 +157,7 @@ async fn a_failure_before_the_commit_creates_nothing() {
 
 #[tokio::test]
 async fn magic_values_fail_with_no_admin_call() {
-    let dir = state_dir();
-    let sb = start(dir.path(), 1.0).await;
-    let client = client(dir.path(), &sb);
+    let (_dir, sb, client) = started_client().await;
     assert!(sb.faults().is_empty());
     let cases = [
         (
@@ -229,9 +231,7 @@ async fn magic_values_fail_with_no_admin_call() {
 
 #[tokio::test]
 async fn a_signed_error_code_arrives_as_a_verified_api_error() {
-    let dir = state_dir();
-    let sb = start(dir.path(), 1.0).await;
-    let client = client(dir.path(), &sb);
+    let (_dir, sb, client) = started_client().await;
     for (op, code) in [
         (order("coded-1", "4000.02"), "999999"),
         (order("fault-error-1", "100.00"), "900001"),

@@ -36,6 +36,21 @@ async fn create(
         .clone()
 }
 
+/// A sandbox on `dir` at `time_scale`, its merchant, an endpoint that
+/// acknowledges notifications if `acknowledges`, and the id of an order
+/// whose notifications go there.
+async fn order_notifying(
+    dir: &std::path::Path,
+    time_scale: f64,
+    acknowledges: bool,
+) -> (RunningSandbox, Merchant, Receiver, String) {
+    let sb = start(dir, time_scale).await;
+    let m = merchant(dir);
+    let hook = Receiver::start(acknowledges).await;
+    let id = create(&sb, &m, &hook.url("/n"), None).await;
+    (sb, m, hook, id)
+}
+
 fn statuses(notes: &[Notification]) -> Vec<String> {
     notes
         .iter()
@@ -174,10 +189,7 @@ async fn whole_lifecycle_with_notifications() {
 async fn a_restart_mid_retries_still_delivers() {
     let dir = state_dir();
     // 1 sandbox minute = 100 ms: retries after 0.1 s, 0.5 s, 1 s, …
-    let sb = start(dir.path(), 600.0).await;
-    let m = merchant(dir.path());
-    let hook = Receiver::start(false).await;
-    let id = create(&sb, &m, &hook.url("/n"), None).await;
+    let (sb, _, hook, id) = order_notifying(dir.path(), 600.0, false).await;
     sb.pay(&id).expect("pays");
     // Two notifications (status change, payment), each tried at least twice
     // (counted per notification: a loaded machine may try one more often).
@@ -215,10 +227,7 @@ async fn closed_and_never_acknowledged(
     dir: &std::path::Path,
 ) -> (RunningSandbox, Receiver, String, Vec<NotificationView>) {
     // 1 sandbox minute = 1 ms: the whole schedule (226 minutes) takes 0.23 s.
-    let sb = start(dir, 60_000.0).await;
-    let m = merchant(dir);
-    let hook = Receiver::start(false).await;
-    let id = create(&sb, &m, &hook.url("/n"), None).await;
+    let (sb, _, hook, id) = order_notifying(dir, 60_000.0, false).await;
     sb.close(&id).expect("closes");
     let done = wait_for(Duration::from_secs(10), || {
         let views = sb.notifications(Some(&id)).ok()?;
@@ -247,10 +256,7 @@ async fn gives_up_after_seven_attempts() {
 async fn unpaid_orders_close_after_seven_days_on_a_fast_clock() {
     let dir = state_dir();
     // 7 days of sandbox time in about 0.6 s.
-    let sb = start(dir.path(), 1_000_000.0).await;
-    let m = merchant(dir.path());
-    let hook = Receiver::start(true).await;
-    let unpaid = create(&sb, &m, &hook.url("/n"), None).await;
+    let (sb, m, hook, unpaid) = order_notifying(dir.path(), 1_000_000.0, true).await;
     let paid = create(&sb, &m, &hook.url("/n"), None).await;
     sb.pay(&paid).expect("pays");
     let closed = wait_for(Duration::from_secs(10), || {
@@ -280,10 +286,7 @@ async fn unpaid_orders_close_after_seven_days_on_a_fast_clock() {
 async fn retries_follow_ets_schedule_on_the_sandbox_clock() {
     let dir = state_dir();
     // Real-time speed: only the test moves sandbox time, so each gap is exact.
-    let sb = start(dir.path(), 1.0).await;
-    let m = merchant(dir.path());
-    let hook = Receiver::start(false).await;
-    let id = create(&sb, &m, &hook.url("/n"), None).await;
+    let (sb, _, hook, id) = order_notifying(dir.path(), 1.0, false).await;
     sb.close(&id).expect("closes"); // one notification: the change to -1
     let attempts = |n: i64| {
         let sb = &sb;
