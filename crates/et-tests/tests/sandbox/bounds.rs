@@ -132,6 +132,8 @@ async fn bodies_in_flight_share_one_budget_and_beyond_it_get_503() {
         ..Limits::default()
     };
     let sandbox = start_with(dir.path(), limits).await;
+    let url = sandbox.endpoint_url();
+    let post_100_kb = || common::post(&url, vec![b'y'; 100_000], Some("application/json"));
     // One client sends 200 KB of a chunked body (paying 800 KB of the
     // budget: every body byte costs WORK_FACTOR) and holds the rest.
     assert_eq!(et_sandbox::WORK_FACTOR, 4);
@@ -144,31 +146,14 @@ async fn bodies_in_flight_share_one_budget_and_beyond_it_get_503() {
     holder.write_all(&vec![b'x'; 200_000]).await.expect("write");
     holder.write_all(b"\r\n").await.expect("write");
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let (status, _) = common::post(
-        &sandbox.endpoint_url(),
-        vec![b'y'; 100_000],
-        Some("application/json"),
-    )
-    .await;
+    let (status, _) = post_100_kb().await;
     assert_eq!(status, 503, "the budget is spent by the held body");
     // A declared body that cannot fit is refused before it is sent.
-    let mut declared = sent(
-        &sandbox,
-        b"POST /server HTTP/1.1\r\nHost: sandbox\r\nContent-Length: 300000\r\n\r\n",
-    )
-    .await;
-    assert_eq!(
-        status_within(&mut declared, Duration::from_secs(3)).await,
-        Some(503)
-    );
+    let declared = b"POST /server HTTP/1.1\r\nHost: sandbox\r\nContent-Length: 300000\r\n\r\n";
+    assert_eq!(status_answering(&sandbox, declared).await, Some(503));
     drop(holder);
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let (status, _) = common::post(
-        &sandbox.endpoint_url(),
-        vec![b'y'; 100_000],
-        Some("application/json"),
-    )
-    .await;
+    let (status, _) = post_100_kb().await;
     assert_ne!(
         status, 503,
         "the held bytes are given back when the body is dropped"
@@ -176,13 +161,19 @@ async fn bodies_in_flight_share_one_budget_and_beyond_it_get_503() {
     sandbox.shutdown().await;
 }
 
-/// Starts a sandbox with `limits`, writes `raw` on one connection and
-/// returns the status it answers within 3 s.
+/// The status `sandbox` answers within 3 s to `raw`, written on a new
+/// connection.
+async fn status_answering(sandbox: &RunningSandbox, raw: &[u8]) -> Option<u16> {
+    let mut stream = sent(sandbox, raw).await;
+    status_within(&mut stream, Duration::from_secs(3)).await
+}
+
+/// Starts a sandbox with `limits` and returns the status it answers to
+/// `raw` ([`status_answering`]).
 async fn status_of_raw(limits: Limits, raw: &[u8]) -> Option<u16> {
     let dir = common::state_dir();
     let sandbox = start_with(dir.path(), limits).await;
-    let mut stream = sent(&sandbox, raw).await;
-    let status = status_within(&mut stream, Duration::from_secs(3)).await;
+    let status = status_answering(&sandbox, raw).await;
     sandbox.shutdown().await;
     status
 }

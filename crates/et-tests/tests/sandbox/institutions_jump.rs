@@ -222,6 +222,9 @@ async fn the_jump_flow_ends_in_a_paid_order_with_its_notifications() {
     let again = call(&sb, &m, &jump).await.expect("retry accepted");
     assert_eq!(again[0].jump_url.as_deref(), Some(url.as_str()));
 
+    // The student's submissions of the jump page's form.
+    let submit = |form| exchange("POST", &url, form);
+
     // The student sees what the merchant sent, escaped, and a form for the rest.
     let (status, _, page) = exchange("GET", &url, "").await;
     assert_eq!(status, 200);
@@ -231,15 +234,10 @@ async fn the_jump_flow_ends_in_a_paid_order_with_its_notifications() {
     assert!(page.contains(r#"name="currency_code""#) && !page.contains(r#"name="tuition""#));
 
     // What the student leaves out, or gets wrong, comes back with a note, escaped.
-    let (status, _, page) = exchange("POST", &url, "institution_code=GBR-OXFORD").await;
+    let (status, _, page) = submit("institution_code=GBR-OXFORD").await;
     assert_eq!(status, 422);
     assert!(page.contains("currency_code"), "{page}");
-    let (status, _, page) = exchange(
-        "POST",
-        &url,
-        "institution_code=%3Cb%3Enope&currency_code=GBP",
-    )
-    .await;
+    let (status, _, page) = submit("institution_code=%3Cb%3Enope&currency_code=GBP").await;
     assert_eq!(status, 422);
     assert!(
         page.contains("&lt;b&gt;nope") && !page.contains("<b>nope"),
@@ -247,12 +245,8 @@ async fn the_jump_flow_ends_in_a_paid_order_with_its_notifications() {
     );
     assert!(sb.notifications(None).expect("outbox").is_empty());
 
-    let (status, location, _) = exchange(
-        "POST",
-        &url,
-        "institution_code=GBR-OXFORD&currency_code=GBP&student_email=s%40example.com",
-    )
-    .await;
+    let (status, location, _) =
+        submit("institution_code=GBR-OXFORD&currency_code=GBP&student_email=s%40example.com").await;
     assert_eq!(status, 303);
     let checkout = location.expect("redirect to the checkout page");
     let order_id = checkout.rsplit('/').next().expect("order id").to_owned();
@@ -270,7 +264,7 @@ async fn the_jump_flow_ends_in_a_paid_order_with_its_notifications() {
         Some("牛津大学".to_owned())
     );
     // The page now leads to that order; submitting again places no second one.
-    let (status, location, _) = exchange("POST", &url, "currency_code=GBP&country_code=GBR").await;
+    let (status, location, _) = submit("currency_code=GBP&country_code=GBR").await;
     assert_eq!(
         (status, location.as_deref()),
         (303, Some(checkout.as_str()))
