@@ -5,6 +5,7 @@
 use crate::common;
 
 use std::future::Future;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -13,8 +14,8 @@ use et_http::{HandlerError, ReceiverConfig, ServeConfig, WebhookReceiver};
 use et_proto::{VerifiedNotification, ACK_FAIL, ACK_OK};
 use http_body_util::Full;
 use hyper_util::rt::TokioIo;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::sync::Notify;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
+use tokio::sync::{oneshot, Notify};
 
 use common::{payment, send, start_server, try_send, verifier};
 
@@ -49,6 +50,26 @@ fn hanging_receiver(
         },
         config,
     )
+}
+
+/// [`hanging_receiver`], configured by default, served as `config` says:
+/// its address, and what stops it when dropped.
+async fn serving(config: ServeConfig) -> (SocketAddr, oneshot::Sender<()>) {
+    let receiver = hanging_receiver(ReceiverConfig::default(), Arc::default());
+    let (addr, stop, _) = start_server(receiver, config).await;
+    (addr, stop)
+}
+
+/// Reads `stream` until the other side closes it (within [`PATIENCE`]):
+/// how the read ended, what came, and how long that took.
+async fn read_until_closed(
+    mut stream: impl AsyncRead + Unpin,
+    what: &str,
+) -> (std::io::Result<usize>, Vec<u8>, Duration) {
+    let started = Instant::now();
+    let mut answer = Vec::new();
+    let read = within(PATIENCE, what, stream.read_to_end(&mut answer)).await;
+    (read, answer, started.elapsed())
 }
 
 #[tokio::test]
@@ -120,9 +141,8 @@ async fn headers_dribbled_byte_by_byte_are_cut_off_at_the_header_read_timeout() 
         header_read_timeout: SHORT,
         ..ServeConfig::default()
     };
-    let receiver = hanging_receiver(ReceiverConfig::default(), Arc::default());
-    let (addr, _stop, _) = start_server(receiver, config).await;
-    let (mut reader, mut writer) = tokio::net::TcpStream::connect(addr)
+    let (addr, _stop) = serving(config).await;
+    let (reader, mut writer) = tokio::net::TcpStream::connect(addr)
         .await
         .unwrap()
         .into_split();
@@ -139,15 +159,8 @@ async fn headers_dribbled_byte_by_byte_are_cut_off_at_the_header_read_timeout() 
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     });
-    let started = Instant::now();
-    let mut answer = Vec::new();
-    let _ = within(
-        PATIENCE,
-        "the slow connection",
-        reader.read_to_end(&mut answer),
-    )
-    .await;
-    assert!(started.elapsed() >= SHORT, "closed before the timeout");
+    let (_, _, open_for) = read_until_closed(reader, "the slow connection").await;
+    assert!(open_for >= SHORT, "closed before the timeout");
 }
 
 #[tokio::test]
@@ -156,19 +169,11 @@ async fn a_silent_connection_is_closed_at_the_idle_timeout() {
         idle_timeout: SHORT,
         ..ServeConfig::default()
     };
-    let receiver = hanging_receiver(ReceiverConfig::default(), Arc::default());
-    let (addr, _stop, _) = start_server(receiver, config).await;
-    let mut silent = tokio::net::TcpStream::connect(addr).await.unwrap();
-    let started = Instant::now();
-    let mut answer = Vec::new();
-    let read = within(
-        PATIENCE,
-        "the silent connection",
-        silent.read_to_end(&mut answer),
-    )
-    .await;
+    let (addr, _stop) = serving(config).await;
+    let silent = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let (read, answer, open_for) = read_until_closed(silent, "the silent connection").await;
     assert!(read.is_ok() && answer.is_empty(), "closed without a word");
-    assert!(started.elapsed() >= SHORT, "closed before the timeout");
+    assert!(open_for >= SHORT, "closed before the timeout");
 }
 
 #[tokio::test]
@@ -177,8 +182,7 @@ async fn an_idle_keep_alive_connection_is_closed_at_the_idle_timeout() {
         idle_timeout: SHORT,
         ..ServeConfig::default()
     };
-    let receiver = hanging_receiver(ReceiverConfig::default(), Arc::default());
-    let (addr, _stop, _) = start_server(receiver, config).await;
+    let (addr, _stop) = serving(config).await;
     let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
     let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
         .await
