@@ -36,8 +36,8 @@ use std::time::SystemTime;
 use et_crypto::{PrivateKey, PublicKey};
 use et_model::{Amount, ApplyRefund, CountryCode, CreateOrder, CurrencyCode, Operation};
 use et_proto::{
-    BuiltRequest, Credentials, EtSide, Merchant, OpenedRequest, Profile, Response, UntypedObject,
-    UntypedValue,
+    BuiltRequest, Credentials, EtSide, Merchant, OpenedRequest, Profile, Reply, Response,
+    UntypedObject, UntypedValue,
 };
 
 /// The test merchant's number.
@@ -257,6 +257,16 @@ impl Parties {
         self.et
             .open_request(&request.body, self.lookup(), SystemTime::now())
             .expect("ET opens the request")
+    }
+
+    /// The merchant opens `body`, ET's answer to `request`, on the system
+    /// clock (a step under test: its result as it is).
+    pub fn open<Op: Operation>(
+        &self,
+        request: &BuiltRequest,
+        body: &[u8],
+    ) -> Result<Reply<Op::Output>, et_proto::Error> {
+        self.merchant.open::<Op>(request, body, SystemTime::now())
     }
 
     /// ET seals `response` for the merchant (a step that must succeed).

@@ -67,10 +67,7 @@ fn errors_about_sensitive_payloads_do_not_quote_them() {
         .with_sensitive(&[serde_json::json!({"order_id": "ET1", "tuition_rmb": SECRET})])
         .unwrap();
     let body = parties.et_respond(&response);
-    let err = parties
-        .merchant
-        .open::<QueryOrders>(&request, &body, std::time::SystemTime::now())
-        .unwrap_err();
+    let err = parties.open::<QueryOrders>(&request, &body).unwrap_err();
     assert!(matches!(
         err,
         et_proto::Error::InvalidPayload {

@@ -146,8 +146,7 @@ fn check<Op: Operation>(parties: &Parties, op: &Op, outputs: Vec<Op::Output>) {
         .expect("response");
     let body = parties.et_respond(&response);
     let reply = parties
-        .merchant
-        .open::<Op>(&request, &body, SystemTime::now())
+        .open::<Op>(&request, &body)
         .expect("merchant opens the response");
     assert_eq!(reply.items, outputs);
     assert_eq!(
@@ -233,10 +232,7 @@ fn response_padding_is_detected_when_the_guess_is_wrong() {
     let request = parties.build(&QueryOrders::new(["ET1"]));
     let body = common::et1_paid_reply(&parties, &request);
     assert_eq!(
-        parties
-            .merchant
-            .open::<QueryOrders>(&request, &body, SystemTime::now())
-            .unwrap_err(),
+        parties.open::<QueryOrders>(&request, &body).unwrap_err(),
         Error::Decryption {
             step: DecryptionStep::Aeskey
         }
@@ -321,8 +317,7 @@ fn return_info_must_be_echoed() {
     let good = parties.et_respond(&response);
     assert_eq!(
         parties
-            .merchant
-            .open::<GetPayUrl>(&request, &good, SystemTime::now())
+            .open::<GetPayUrl>(&request, &good)
             .unwrap()
             .return_info,
         "trace-1"
@@ -330,10 +325,7 @@ fn return_info_must_be_echoed() {
     response.return_info = "other".into();
     let bad = parties.et_respond(&response);
     assert_eq!(
-        parties
-            .merchant
-            .open::<GetPayUrl>(&request, &bad, SystemTime::now())
-            .unwrap_err(),
+        parties.open::<GetPayUrl>(&request, &bad).unwrap_err(),
         Error::ReturnInfoMismatch
     );
 }
@@ -494,10 +486,7 @@ fn et_side_writes_version_and_added_response_keys_as_its_profile_says() {
     assert!(raw.get("version").is_none(), "{raw}");
     let trace = raw["trace_id"].as_str().unwrap();
     assert_eq!(trace.len(), 22, "{trace}");
-    let reply = parties
-        .merchant
-        .open::<GetPayUrl>(&request, &body, SystemTime::now())
-        .unwrap();
+    let reply = parties.open::<GetPayUrl>(&request, &body).unwrap();
     assert_eq!(reply.version, None);
     assert_eq!(reply.extra.text("trace_id"), Some(trace));
     // A fresh value per reply.

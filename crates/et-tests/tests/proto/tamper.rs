@@ -77,14 +77,10 @@ fn any_change_to_a_response_fails() {
     let request = parties.build(&QueryOrders::new(["ET1"]));
     let body = common::et1_paid_reply(&parties, &request);
     parties
-        .merchant
-        .open::<QueryOrders>(&request, &body, std::time::SystemTime::now())
+        .open::<QueryOrders>(&request, &body)
         .expect("untouched response opens");
     for (what, body) in tampered(&body) {
-        let result =
-            parties
-                .merchant
-                .open::<QueryOrders>(&request, &body, std::time::SystemTime::now());
+        let result = parties.open::<QueryOrders>(&request, &body);
         assert!(result.is_err(), "{what} was accepted");
         if what == "changed status_code" {
             assert!(matches!(
@@ -113,10 +109,7 @@ fn error_responses_are_typed_and_marked() {
             ),
         )
         .unwrap();
-    let err = parties
-        .merchant
-        .open::<GetPayUrl>(&request, &signed, std::time::SystemTime::now())
-        .unwrap_err();
+    let err = parties.open::<GetPayUrl>(&request, &signed).unwrap_err();
     assert_eq!(
         err,
         Error::Api {
@@ -128,14 +121,13 @@ fn error_responses_are_typed_and_marked() {
     assert_eq!(err.to_string(), "ET error 200003: order not payable");
     let unsigned = br#"{"status_code":"100001","message":"sign error","count":0,"data":"[]"}"#;
     assert!(matches!(
-        parties.merchant.open::<GetPayUrl>(&request, unsigned, std::time::SystemTime::now()),
+        parties.open::<GetPayUrl>(&request, unsigned),
         Err(Error::Api { authenticated: false, ref code, .. }) if code.as_str() == "100001"
     ));
     let forged_success = br#"{"status_code":"000000","message":"SUCCESS","count":0,"data":"[]","sensitive_data":"","aeskey":""}"#;
     assert_eq!(
         parties
-            .merchant
-            .open::<GetPayUrl>(&request, forged_success, std::time::SystemTime::now())
+            .open::<GetPayUrl>(&request, forged_success)
             .unwrap_err(),
         Error::MissingSignature {
             what: Message::Response
@@ -148,12 +140,7 @@ fn errors_name_the_problem() {
     let parties = Parties::same(1024, Profile::default());
     let request = parties.build(&GetPayUrl::new("ET1"));
     let err = parties
-        .merchant
-        .open::<GetPayUrl>(
-            &request,
-            b"{\"status_code\":\n 000000}",
-            std::time::SystemTime::now(),
-        )
+        .open::<GetPayUrl>(&request, b"{\"status_code\":\n 000000}")
         .unwrap_err();
     assert_eq!(
         err.to_string(),
