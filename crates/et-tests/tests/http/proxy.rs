@@ -192,10 +192,7 @@ async fn no_proxy_hosts_are_reached_directly() {
     // Nothing listens on port 1: only a direct connection succeeds.
     let unreachable = Proxy::parse("http://127.0.0.1:1").unwrap();
     let err = rate_error_via(port, unreachable.clone()).await;
-    assert!(
-        matches!(err, Error::Transport(TransportError::Connect { .. })),
-        "{err}"
-    );
+    assert!(common::connect_attempts(&err).is_some(), "{err}");
     let direct = unreachable.with_no_proxy("example.org, .localhost, localhost");
     let client = client_via(port, Some(direct));
     assert_eq!(client.get_rate(&op()).await.unwrap().items, vec![out()]);
@@ -215,10 +212,7 @@ async fn the_environment_is_read_only_when_asked() {
     assert_eq!(from_env.address(), ("127.0.0.1", 1));
     assert!(!from_env.applies_to("api.example.org"));
     let err = rate_error_via(port, from_env).await;
-    assert!(
-        matches!(err, Error::Transport(TransportError::Connect { .. })),
-        "{err}"
-    );
+    assert!(common::connect_attempts(&err).is_some(), "{err}");
     assert_eq!(seen.requests(), 1);
 }
 
@@ -276,10 +270,7 @@ async fn a_silent_proxy_is_cut_off_at_the_connect_timeout() {
     let client = Client::with_config(endpoint, merchant(), config).unwrap();
     let started = Instant::now();
     let err = client.get_rate(&op()).await.unwrap_err();
-    assert!(
-        matches!(err, Error::Transport(TransportError::Connect { .. })),
-        "{err}"
-    );
+    assert!(common::connect_attempts(&err).is_some(), "{err}");
     assert!(err.to_string().contains("timed out"), "{err}");
     assert!(started.elapsed() < Duration::from_secs(5));
 }

@@ -2,6 +2,7 @@
 
 use crate::common;
 
+use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -10,6 +11,7 @@ use et_http::{ReceiverConfig, WebhookReceiver};
 use et_model::NotificationKind;
 use et_proto::{Message, VerifiedNotification, ACK_FAIL, ACK_OK};
 use http_body_util::{BodyExt, Full};
+use tokio::sync::oneshot;
 
 use common::{as_form, send, signed_notification, start_receiver, verifier};
 
@@ -38,10 +40,17 @@ fn recording(fail: bool) -> (WebhookReceiver<impl et_http::NotificationHandler>,
     (WebhookReceiver::new(verifier(), handler), log)
 }
 
+/// [`recording`] served on a fresh port: its address, what stops it when
+/// dropped, and its log.
+async fn recording_on_a_port(fail: bool) -> (SocketAddr, oneshot::Sender<()>, Log) {
+    let (receiver, log) = recording(fail);
+    let (addr, stop, _) = start_receiver(receiver).await;
+    (addr, stop, log)
+}
+
 #[tokio::test]
 async fn documented_json_example_is_handled_then_acknowledged() {
-    let (receiver, log) = recording(false);
-    let (addr, _stop, _) = start_receiver(receiver).await;
+    let (addr, _stop, log) = recording_on_a_port(false).await;
     let (status, body) = send(addr, "POST", JSON, DOC_EXAMPLE).await;
     assert_eq!((status, &body[..]), (200, ACK_OK));
     assert_eq!(
@@ -65,8 +74,7 @@ fn status_change() -> Vec<u8> {
 
 #[tokio::test]
 async fn form_encoded_order_status_change_is_accepted() {
-    let (receiver, log) = recording(false);
-    let (addr, _stop, _) = start_receiver(receiver).await;
+    let (addr, _stop, log) = recording_on_a_port(false).await;
     let body = status_change();
     let (status, answer) = send(
         addr,
@@ -87,8 +95,7 @@ async fn form_encoded_order_status_change_is_accepted() {
 /// JSON body's is whitespace after the object, part of no value: accepted.
 #[tokio::test]
 async fn a_trailing_newline_is_refused_in_a_form_body_and_harmless_in_json() {
-    let (receiver, log) = recording(false);
-    let (addr, _stop, _) = start_receiver(receiver).await;
+    let (addr, _stop, log) = recording_on_a_port(false).await;
     let body = status_change();
     let form = format!("{}\n", as_form(&body));
     let (status, answer) = send(
@@ -108,8 +115,7 @@ async fn a_trailing_newline_is_refused_in_a_form_body_and_harmless_in_json() {
 
 #[tokio::test]
 async fn tampered_notification_is_refused_and_never_handled() {
-    let (receiver, log) = recording(false);
-    let (addr, _stop, _) = start_receiver(receiver).await;
+    let (addr, _stop, log) = recording_on_a_port(false).await;
     let tampered = DOC_EXAMPLE.replace("10000.00", "10000.01");
     let (status, body) = send(addr, "POST", JSON, tampered).await;
     assert_eq!((status, &body[..]), (401, ACK_FAIL));
@@ -121,8 +127,7 @@ async fn tampered_notification_is_refused_and_never_handled() {
 
 #[tokio::test]
 async fn duplicates_reach_the_handler_with_one_dedup_key() {
-    let (receiver, log) = recording(false);
-    let (addr, _stop, _) = start_receiver(receiver).await;
+    let (addr, _stop, log) = recording_on_a_port(false).await;
     for _ in 0..3 {
         assert_eq!(
             send(addr, "POST", JSON, DOC_EXAMPLE).await,
@@ -136,8 +141,7 @@ async fn duplicates_reach_the_handler_with_one_dedup_key() {
 
 #[tokio::test]
 async fn failing_handler_gets_no_acknowledgement() {
-    let (receiver, log) = recording(true);
-    let (addr, _stop, _) = start_receiver(receiver).await;
+    let (addr, _stop, log) = recording_on_a_port(true).await;
     let (status, body) = send(addr, "POST", JSON, DOC_EXAMPLE).await;
     assert_eq!((status, &body[..]), (500, ACK_FAIL));
     assert_eq!(log.lock().unwrap().len(), 1, "the handler ran and failed");
@@ -180,8 +184,7 @@ async fn panicking_handler_is_answered_fail_and_the_server_keeps_serving() {
 
 #[tokio::test]
 async fn refund_result_is_acknowledged_with_order_id_and_sign() {
-    let (receiver, log) = recording(false);
-    let (addr, _stop, _) = start_receiver(receiver).await;
+    let (addr, _stop, log) = recording_on_a_port(false).await;
     let body = signed_notification(&[
         ("order_id", r#""ET00000000000000001""#),
         ("refund_order_id", r#""R-1""#),

@@ -43,6 +43,17 @@ pub(crate) fn open(
     .unwrap()
 }
 
+/// How many times the client tried to connect, if `err` is that it could
+/// not.
+pub(crate) fn connect_attempts(err: &et_http::Error) -> Option<u32> {
+    match err {
+        et_http::Error::Transport(et_http::TransportError::Connect { attempts, .. }) => {
+            Some(*attempts)
+        }
+        _ => None,
+    }
+}
+
 /// A transport that tries each request once.
 pub(crate) fn no_retry() -> et_http::TransportConfig {
     et_http::TransportConfig {
