@@ -111,6 +111,17 @@ async fn notification_sandbox(
     (dir, sb, client, hook)
 }
 
+/// [`notification_sandbox`] with the order `merchant_order_id` paid in it
+/// ([`paid_order`]): its id last.
+async fn with_a_paid_order(
+    time_scale: f64,
+    merchant_order_id: &str,
+) -> (tempfile::TempDir, RunningSandbox, Webhook, String) {
+    let (dir, sb, client, hook) = notification_sandbox(time_scale).await;
+    let order_id = paid_order(&sb, &client, &hook, merchant_order_id).await;
+    (dir, sb, hook, order_id)
+}
+
 /// Waits until every notification of the order was acknowledged.
 async fn all_delivered(sb: &RunningSandbox, order_id: &str, within: Duration) -> bool {
     wait_for(within, || {
@@ -123,8 +134,7 @@ async fn all_delivered(sb: &RunningSandbox, order_id: &str, within: Duration) ->
 
 #[tokio::test]
 async fn a_duplicated_notification_is_stored_once() {
-    let (_dir, sb, client, hook) = notification_sandbox(1.0).await;
-    let order_id = paid_order(&sb, &client, &hook, "fault-notify-duplicate-1").await;
+    let (_dir, sb, hook, order_id) = with_a_paid_order(1.0, "fault-notify-duplicate-1").await;
     assert!(all_delivered(&sb, &order_id, Duration::from_secs(10)).await);
     assert_eq!(hook.arrived().len(), 4, "each of the two arrived twice");
     assert_eq!(hook.stored().await, 2, "and was stored once");
@@ -133,8 +143,7 @@ async fn a_duplicated_notification_is_stored_once() {
 
 #[tokio::test]
 async fn a_badly_signed_notification_is_refused_not_acknowledged() {
-    let (_dir, sb, client, hook) = notification_sandbox(1.0).await;
-    let order_id = paid_order(&sb, &client, &hook, "fault-notify-badsign-1").await;
+    let (_dir, sb, hook, order_id) = with_a_paid_order(1.0, "fault-notify-badsign-1").await;
     let tried = wait_for(Duration::from_secs(10), || {
         let notes = sb.notifications(Some(&order_id)).expect("outbox");
         notes.iter().all(|n| n.attempts >= 1).then_some(notes)
@@ -162,8 +171,7 @@ async fn a_badly_signed_notification_is_refused_not_acknowledged() {
 #[tokio::test]
 async fn notifications_dropped_for_their_first_attempts_are_retried_and_arrive() {
     // 600×: ET's retries after 1, 5 and 10 minutes take 1.6 s.
-    let (_dir, sb, client, hook) = notification_sandbox(600.0).await;
-    let order_id = paid_order(&sb, &client, &hook, "fault-notify-drop-1").await;
+    let (_dir, sb, hook, order_id) = with_a_paid_order(600.0, "fault-notify-drop-1").await;
     assert!(all_delivered(&sb, &order_id, Duration::from_secs(20)).await);
     for n in sb.notifications(Some(&order_id)).expect("outbox") {
         assert_eq!(n.attempts, 4, "3 dropped, the 4th delivered: {n:?}");
@@ -192,8 +200,7 @@ async fn notifications_dropped_for_their_first_attempts_are_retried_and_arrive()
 
 #[tokio::test]
 async fn an_order_s_notifications_can_arrive_newest_first() {
-    let (_dir, sb, client, hook) = notification_sandbox(1.0).await;
-    let order_id = paid_order(&sb, &client, &hook, "fault-notify-reorder-1").await;
+    let (_dir, sb, hook, order_id) = with_a_paid_order(1.0, "fault-notify-reorder-1").await;
     assert!(all_delivered(&sb, &order_id, Duration::from_secs(10)).await);
     let kind = |n: &Notification| std::mem::discriminant(n);
     let arrived: Vec<_> = hook.arrived().iter().map(kind).collect();
@@ -220,8 +227,7 @@ async fn an_order_s_notifications_can_arrive_newest_first() {
 
 #[tokio::test]
 async fn a_delayed_notification_arrives_when_its_delay_has_passed() {
-    let (_dir, sb, client, hook) = notification_sandbox(1.0).await;
-    let order_id = paid_order(&sb, &client, &hook, "fault-notify-delay-1").await;
+    let (_dir, sb, hook, order_id) = with_a_paid_order(1.0, "fault-notify-delay-1").await;
     tokio::time::sleep(Duration::from_secs(1)).await;
     assert!(
         hook.arrived().is_empty(),
