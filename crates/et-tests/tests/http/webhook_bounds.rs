@@ -60,6 +60,14 @@ async fn serving(config: ServeConfig) -> (SocketAddr, oneshot::Sender<()>) {
     (addr, stop)
 }
 
+/// The default bounds, but an idle connection closed after `idle`.
+fn closing_idle_after(idle: Duration) -> ServeConfig {
+    ServeConfig {
+        idle_timeout: idle,
+        ..ServeConfig::default()
+    }
+}
+
 /// Reads `stream` until the other side closes it (within [`PATIENCE`]):
 /// how the read ended, what came, and how long that took.
 async fn read_until_closed(
@@ -165,11 +173,7 @@ async fn headers_dribbled_byte_by_byte_are_cut_off_at_the_header_read_timeout() 
 
 #[tokio::test]
 async fn a_silent_connection_is_closed_at_the_idle_timeout() {
-    let config = ServeConfig {
-        idle_timeout: SHORT,
-        ..ServeConfig::default()
-    };
-    let (addr, _stop) = serving(config).await;
+    let (addr, _stop) = serving(closing_idle_after(SHORT)).await;
     let silent = tokio::net::TcpStream::connect(addr).await.unwrap();
     let (read, answer, open_for) = read_until_closed(silent, "the silent connection").await;
     assert!(read.is_ok() && answer.is_empty(), "closed without a word");
@@ -178,11 +182,7 @@ async fn a_silent_connection_is_closed_at_the_idle_timeout() {
 
 #[tokio::test]
 async fn an_idle_keep_alive_connection_is_closed_at_the_idle_timeout() {
-    let config = ServeConfig {
-        idle_timeout: SHORT,
-        ..ServeConfig::default()
-    };
-    let (addr, _stop) = serving(config).await;
+    let (addr, _stop) = serving(closing_idle_after(SHORT)).await;
     let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
     let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
         .await

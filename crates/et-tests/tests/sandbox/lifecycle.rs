@@ -51,6 +51,22 @@ async fn order_notifying(
     (sb, m, hook, id)
 }
 
+/// Pays an order notifying a fresh endpoint that acknowledges: whether a
+/// notification arrived there within `within`, and how long after the
+/// payment that was known.
+async fn served_healthy_within(
+    sb: &RunningSandbox,
+    m: &Merchant,
+    within: Duration,
+) -> (bool, Duration) {
+    let healthy = Receiver::start(true).await;
+    let id = create(sb, m, &healthy.url("/n"), None).await;
+    let paid = std::time::Instant::now();
+    sb.pay(&id).expect("pays");
+    let delivered = wait_for(within, || (healthy.count() > 0).then_some(())).await;
+    (delivered.is_some(), paid.elapsed())
+}
+
 fn statuses(notes: &[Notification]) -> Vec<String> {
     notes
         .iter()
@@ -418,15 +434,9 @@ async fn hanging_merchant_endpoints_do_not_delay_a_healthy_one() {
             sb.pay(&id).expect("pays");
         }
     }
-    let healthy = Receiver::start(true).await;
-    let id = create(&sb, &m, &healthy.url("/n"), None).await;
-    sb.pay(&id).expect("pays");
-    let delivered = wait_for(Duration::from_secs(4), || {
-        (healthy.count() > 0).then_some(())
-    })
-    .await;
+    let (delivered, _) = served_healthy_within(&sb, &m, Duration::from_secs(4)).await;
     assert!(
-        delivered.is_some(),
+        delivered,
         "the healthy endpoint waited behind the hanging ones"
     );
     for task in held {
@@ -447,18 +457,10 @@ async fn a_healthy_endpoint_waits_for_no_queue_of_a_hanging_one() {
         let id = create(&sb, &m, &hanging, None).await;
         sb.pay(&id).expect("pays");
     }
-    let healthy = Receiver::start(true).await;
-    let id = create(&sb, &m, &healthy.url("/n"), None).await;
-    let paid = std::time::Instant::now();
-    sb.pay(&id).expect("pays");
-    let delivered = wait_for(Duration::from_secs(2), || {
-        (healthy.count() > 0).then_some(())
-    })
-    .await;
+    let (delivered, after) = served_healthy_within(&sb, &m, Duration::from_secs(2)).await;
     assert!(
-        delivered.is_some(),
-        "the healthy endpoint's notification came {:?} after the payment",
-        paid.elapsed()
+        delivered,
+        "the healthy endpoint's notification came {after:?} after the payment"
     );
     let most = most_open.load(Ordering::SeqCst);
     assert!(
