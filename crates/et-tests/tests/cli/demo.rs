@@ -4,14 +4,11 @@ use std::time::Duration;
 
 use et_cli::demo::{self, DemoOptions, StepError};
 
-use crate::common::{assert_has_steps, demo_passes, passed_step};
+use crate::common::{assert_has_steps, demo_passes, passed_step, quick_demo};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn demo_lifecycle_passes() {
-    let options = DemoOptions {
-        bits: 1024,
-        ..DemoOptions::default()
-    };
+    let options = quick_demo();
     let mut seen = 0;
     let report = demo::run(&options, |_| seen += 1).await;
     let lines: Vec<String> = report.steps.iter().map(ToString::to_string).collect();
@@ -58,10 +55,9 @@ async fn demo_lifecycle_passes() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn demo_fails_when_notifications_do_not_verify() {
     let options = DemoOptions {
-        bits: 1024,
         notify_timeout: Duration::from_millis(500),
         receiver_salt: Some("not-the-merchant-salt".to_owned()),
-        ..DemoOptions::default()
+        ..quick_demo()
     };
     let report = demo::run(&options, |_| {}).await;
     assert!(!report.passed());
@@ -90,9 +86,8 @@ async fn demo_fails_when_notifications_do_not_verify() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn demo_with_the_inbox_stores_reconciles_and_consumes_each_event_once() {
     let (report, _) = demo_passes(DemoOptions {
-        bits: 1024,
         inbox: true,
-        ..DemoOptions::default()
+        ..quick_demo()
     })
     .await;
     assert!(passed_step(&report, "inbox: reconcile").contains("reconciled:order_status:"));
@@ -106,9 +101,8 @@ async fn demo_with_the_inbox_stores_reconciles_and_consumes_each_event_once() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn demo_lifecycle_passes_over_tls() {
     let (report, _) = demo_passes(DemoOptions {
-        bits: 1024,
         tls: true,
-        ..DemoOptions::default()
+        ..quick_demo()
     })
     .await;
     let started = passed_step(&report, "start sandbox");
@@ -139,9 +133,8 @@ async fn demo_lifecycle_passes_with_the_merchant_key_on_a_pkcs11_token() {
     let parsed = Pkcs11Uri::parse(&uri).expect("the test URI parses");
     Pkcs11Key::generate(&parsed, 2048).expect("a key generated on the token");
     let (report, lines) = demo_passes(DemoOptions {
-        bits: 1024,
         merchant_key: Some(uri.into()),
-        ..DemoOptions::default()
+        ..quick_demo()
     })
     .await;
     assert!(

@@ -7,7 +7,7 @@ use et_sandbox::{InitOptions, RunningSandbox, SandboxConfig, SandboxDir};
 
 use crate::common;
 
-use common::{assert_has_steps, et_stdin, text};
+use common::{assert_has_steps, et_stdin, quick_demo, text};
 
 async fn sandbox(dir: &std::path::Path) -> RunningSandbox {
     let init = InitOptions {
@@ -118,9 +118,8 @@ async fn institutions_search_and_call_both_operations() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_demo_jump_run_passes() {
     let (report, lines) = common::demo_passes(DemoOptions {
-        bits: 1024,
         jump: true,
-        ..DemoOptions::default()
+        ..quick_demo()
     })
     .await;
     assert_has_steps(

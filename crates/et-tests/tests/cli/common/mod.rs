@@ -148,6 +148,14 @@ pub(crate) async fn demo_passes(
     (report, lines)
 }
 
+/// The demo's default options with the test kit's fast 1024-bit keys.
+pub(crate) fn quick_demo() -> et_cli::demo::DemoOptions {
+    et_cli::demo::DemoOptions {
+        bits: 1024,
+        ..et_cli::demo::DemoOptions::default()
+    }
+}
+
 /// Fails unless `report` has a step named each of `steps`.
 #[track_caller]
 pub(crate) fn assert_has_steps(report: &et_cli::demo::DemoReport, steps: &[&str]) {
