@@ -137,25 +137,46 @@ fn open_every_reading(
     tried
 }
 
-/// ET's reply to a request carrying [`OURS`], with values an attacker
-/// chose: the message, the `return_info` echo (ours and a tail, or the
-/// tail alone) and one item of `data`.
-fn reply_to_ours(
-    status: &str,
+/// What an attacker chooses of ET's reply in [`reply_to_ours`].
+#[derive(Debug, Clone)]
+struct Chosen {
+    status: &'static str,
     message: String,
+    /// Whether the `return_info` echo is ours and the tail, or the tail alone.
     echo_ours: bool,
     return_tail: String,
+    /// The one item of `data`.
     item: String,
-) -> (Parties, et_proto::BuiltRequest, Response) {
+}
+
+/// [`Chosen`] replies, a success or a refusal, the `return_info` tail
+/// drawn from `tails` and the other texts from [`fragments`].
+fn chosen(tails: impl Strategy<Value = String>) -> impl Strategy<Value = Chosen> {
+    let status = prop::sample::select(vec!["000000", "100002"]);
+    (status, fragments(), any::<bool>(), tails, fragments()).prop_map(
+        |(status, message, echo_ours, return_tail, item)| Chosen {
+            status,
+            message,
+            echo_ours,
+            return_tail,
+            item,
+        },
+    )
+}
+
+/// ET's reply to a request carrying [`OURS`], with the values an attacker
+/// `chosen`.
+fn reply_to_ours(chosen: Chosen) -> (Parties, et_proto::BuiltRequest, Response) {
     let parties = Parties::same(1024, Profile::default());
     let request = request_returning(&parties, OURS).unwrap();
-    let return_info = if echo_ours {
-        format!("{OURS}{return_tail}")
+    let return_info = if chosen.echo_ours {
+        format!("{OURS}{}", chosen.return_tail)
     } else {
-        return_tail
+        chosen.return_tail
     };
-    let mut response = Response::new(ReplyCode::from_code(status), message, return_info);
-    response.data = serde_json::to_string(&[item]).unwrap();
+    let code = ReplyCode::from_code(chosen.status);
+    let mut response = Response::new(code, chosen.message, return_info);
+    response.data = serde_json::to_string(&[chosen.item]).unwrap();
     response.count = 1;
     (parties, request, response)
 }
@@ -253,14 +274,10 @@ proptest! {
 
     #[test]
     fn no_re_split_of_a_signed_response_is_believed(
-        status in prop::sample::select(vec!["000000", "100002"]),
-        message in fragments(),
-        echo_ours in any::<bool>(),
-        return_tail in fragments(),
+        chosen in chosen(fragments()),
         extend_info in fragments(),
-        item in fragments(),
     ) {
-        let (parties, request, mut response) = reply_to_ours(status, message, echo_ours, return_tail, item);
+        let (parties, request, mut response) = reply_to_ours(chosen);
         response.extend_info = extend_info;
         check_response_readings(&parties, &request, &response);
     }
@@ -851,15 +868,11 @@ proptest! {
     /// a key we act on, nor whether the reply is a success.
     #[test]
     fn every_believed_reading_of_a_reply_with_added_keys_agrees_on_the_acted_keys(
-        status in prop::sample::select(vec!["000000", "100002"]),
-        message in fragments(),
-        echo_ours in any::<bool>(),
-        return_tail in open_fragments(),
-        item in fragments(),
+        chosen in chosen(open_fragments()),
         added in added_keys(),
         drop_version in any::<bool>(),
     ) {
-        let (parties, request, response) = reply_to_ours(status, message, echo_ours, return_tail, item);
+        let (parties, request, response) = reply_to_ours(chosen);
         let body = signed_with(&parties, &response, |o| {
             for (key, value) in &added {
                 o.insert(*key, UntypedValue::string(value.clone()));
