@@ -119,20 +119,32 @@ fn open_every_reading(
     mut judge: impl FnMut(&Pairs, &Pairs, &Result<et_proto::UntypedReply, Error>),
 ) -> usize {
     let signed = UntypedObject::parse_json(body, Message::Response).unwrap();
-    let sign = signed.text("sign").unwrap();
-    let original = pairs_of(&signed);
-    let mut tried = 0;
-    for reading in readings(&sign_string(&signed)) {
-        if reading == original {
-            continue;
-        }
-        tried += 1;
-        let forged = object(&reading, sign).to_json();
+    for_each_re_split(&signed, |reading, original, forged| {
+        let forged = forged.to_json();
         let result =
             parties
                 .merchant
                 .open_untyped(Some(request), forged.as_bytes(), SystemTime::now());
-        judge(&reading, &original, &result);
+        judge(reading, original, &result);
+    })
+}
+
+/// Hands `judge` every reading of `signed`'s signed text but the original,
+/// with the original and the reading as an object carrying `signed`'s
+/// `sign`; returns how many were tried.
+fn for_each_re_split(
+    signed: &UntypedObject,
+    mut judge: impl FnMut(&Pairs, &Pairs, UntypedObject),
+) -> usize {
+    let sign = signed.text("sign").unwrap();
+    let original = pairs_of(signed);
+    let mut tried = 0;
+    for reading in readings(&sign_string(signed)) {
+        if reading == original {
+            continue;
+        }
+        tried += 1;
+        judge(&reading, &original, object(&reading, sign));
     }
     tried
 }
@@ -300,21 +312,13 @@ fn check_notification_readings(fields: UntypedObject) -> usize {
     let verifier = NotificationVerifier::new(SALT, NotifySignRule::V2);
     let body = sign_notification(SALT, fields);
     let signed = UntypedObject::parse_json(&body, Message::Notification).unwrap();
-    let sign = signed.text("sign").unwrap();
-    let original = pairs_of(&signed);
-    let mut tried = 0;
-    for reading in readings(&sign_string(&signed)) {
-        if reading == original {
-            continue;
-        }
-        tried += 1;
-        let result = verifier.verify_fields(object(&reading, sign), SystemTime::now());
+    for_each_re_split(&signed, |reading, original, forged| {
+        let result = verifier.verify_fields(forged, SystemTime::now());
         assert!(
             result.is_err(),
             "re-split verified: {reading:?} from {original:?}: {result:?}"
         );
-    }
-    tried
+    })
 }
 
 #[test]
