@@ -128,12 +128,13 @@ impl NotificationVerifier {
         now: SystemTime,
     ) -> Result<NotificationView<'a>, Error> {
         let (text, fields, sniffed) = read(content_type, body)?;
-        self.check(text, fields, now).map_err(|e| match (e, sniffed) {
-            (Error::MissingSignature { .. }, Some(read_as @ Input::Form)) => {
-                Error::UnsignedSniffedBody { read_as }
-            }
-            (e, _) => e,
-        })
+        self.check(text, fields, now)
+            .map_err(|e| match (e, sniffed) {
+                (Error::MissingSignature { .. }, Some(read_as @ Input::Form)) => {
+                    Error::UnsignedSniffedBody { read_as }
+                }
+                (e, _) => e,
+            })
     }
 
     /// [`verify`](Self::verify), then the owned, typed notification
