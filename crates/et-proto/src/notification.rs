@@ -562,7 +562,8 @@ fn reading(content_type: Option<&str>, body: &[u8]) -> Result<(Reading, bool), E
         .and_then(|ct| ct.split(';').next())
         .map(str::trim)
         .unwrap_or_default();
-    let is = |name: &str| media.eq_ignore_ascii_case(name);
+    // The exact name first: what ET sends, one comparison.
+    let is = |name: &str| media == name || media.eq_ignore_ascii_case(name);
     let ends_with = |suffix: &str| {
         media
             .len()
