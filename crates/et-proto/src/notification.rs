@@ -128,13 +128,7 @@ impl NotificationVerifier {
         now: SystemTime,
     ) -> Result<NotificationView<'a>, Error> {
         let (text, fields, sniffed) = read(content_type, body)?;
-        self.check(text, fields, now)
-            .map_err(|e| match (e, sniffed) {
-                (Error::MissingSignature { .. }, Some(read_as @ Input::Form)) => {
-                    Error::UnsignedSniffedBody { read_as }
-                }
-                (e, _) => e,
-            })
+        self.check(text, fields, sniffed, now)
     }
 
     /// [`verify`](Self::verify), then the owned, typed notification
@@ -179,21 +173,30 @@ impl NotificationVerifier {
         fields: UntypedObject,
         now: SystemTime,
     ) -> Result<VerifiedNotification, Error> {
-        self.check("", Fields::from_object(&fields)?, now)?
+        self.check("", Fields::from_object(&fields)?, None, now)?
             .into_verified()
     }
 
     /// The signature and shape checks of [`verify`](Self::verify), over
-    /// `fields` read from `body`: sorted once, for the hash and the shape.
+    /// `fields` read from `body` (`sniffed` as what, when the content type
+    /// did not say): sorted once, for the hash and the shape. The view is
+    /// built here, so that the field table is not moved once more.
     fn check<'a>(
         &'a self,
         body: &'a str,
         fields: Fields,
+        sniffed: Option<Input>,
         now: SystemTime,
     ) -> Result<NotificationView<'a>, Error> {
-        let (kind, matched, salt, salt_name) = fields
+        let checked = fields
             .of(body)
-            .with_pairs(|received, sorted| self.check_pairs(received, sorted, now))?;
+            .with_pairs(|received, sorted| self.check_pairs(received, sorted, now));
+        let (kind, matched, salt, salt_name) = checked.map_err(|e| match (e, sniffed) {
+            (Error::MissingSignature { .. }, Some(read_as @ Input::Form)) => {
+                Error::UnsignedSniffedBody { read_as }
+            }
+            (e, _) => e,
+        })?;
         Ok(NotificationView {
             body,
             fields,
@@ -562,7 +565,8 @@ fn reading(content_type: Option<&str>, body: &[u8]) -> Result<(Reading, bool), E
         .and_then(|ct| ct.split(';').next())
         .map(str::trim)
         .unwrap_or_default();
-    let is = |name: &str| media.eq_ignore_ascii_case(name);
+    // The exact name first: what ET sends, one comparison.
+    let is = |name: &str| media == name || media.eq_ignore_ascii_case(name);
     let ends_with = |suffix: &str| {
         media
             .len()
@@ -629,11 +633,10 @@ fn read<'a>(
     }
     let (reading, sniffed) = reading(content_type, plain)?;
     if reading == Reading::Json {
-        let fast = std::str::from_utf8(plain)
-            .ok()
-            .and_then(|text| Some((text, Fields::read_plain_json(text)?)));
-        if let Some((text, fields)) = fast {
-            return Ok((text, fields, sniffed_as(reading, sniffed)));
+        if let Ok(text) = std::str::from_utf8(plain) {
+            if let Some(fields) = Fields::read_plain_json(text) {
+                return Ok((text, fields, sniffed_as(reading, sniffed)));
+            }
         }
     }
     let (fields, sniffed) = read_fields(content_type, body)?;

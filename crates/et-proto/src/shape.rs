@@ -169,30 +169,38 @@ pub(crate) fn has_embedded_pair(value: &str, is_signed_key: impl Fn(&str) -> boo
 
 /// Whether `text` holds the ASCII `byte`, compared as bytes: cheaper than a
 /// `char` pattern, and the same answer (no other UTF-8 sequence holds an
-/// ASCII byte). Eight bytes are tested at a time, inline: the short keys
-/// and values of a notification cost less so than a `memchr` call each.
+/// ASCII byte).
 fn has_byte(text: &str, byte: u8) -> bool {
+    has_any(text, [byte])
+}
+
+/// Whether a key holds `&` or `=`, the sign string's separators (one scan).
+fn has_separator(key: &str) -> bool {
+    has_any(key, [b'&', b'='])
+}
+
+/// Whether `text` holds any of the ASCII `bytes`. Eight bytes are tested at
+/// a time, inline: the short keys and values of a notification cost less
+/// so than a `memchr` call each.
+fn has_any<const N: usize>(text: &str, bytes: [u8; N]) -> bool {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGHS: u64 = 0x8080_8080_8080_8080;
-    let pattern = ONES * u64::from(byte);
     let mut words = text.as_bytes().chunks_exact(8);
     // A byte of `x` is zero exactly where the word held `byte`; the test
     // below is non-zero if and only if some byte of `x` is zero.
     let found = words.by_ref().any(|word| {
-        let x = u64::from_le_bytes(<[u8; 8]>::try_from(word).unwrap_or_default()) ^ pattern;
-        x.wrapping_sub(ONES) & !x & HIGHS != 0
+        let word = u64::from_le_bytes(<[u8; 8]>::try_from(word).unwrap_or_default());
+        bytes.iter().fold(false, |seen, byte| {
+            let x = word ^ (ONES * u64::from(*byte));
+            seen | (x.wrapping_sub(ONES) & !x & HIGHS != 0)
+        })
     });
     // The tail byte by byte, inline (`contains` would call `memchr`).
     found
         || words
             .remainder()
             .iter()
-            .fold(false, |seen, b| seen | (*b == byte))
-}
-
-/// Whether a key holds `&` or `=`, the sign string's separators.
-fn has_separator(key: &str) -> bool {
-    has_byte(key, b'&') || has_byte(key, b'=')
+            .fold(false, |seen, b| seen | bytes.iter().any(|byte| b == byte))
 }
 
 /// The checks every signed object gets: keys without separators, values
@@ -465,6 +473,7 @@ mod tests {
             for byte in [b'&', b'=', b'a'] {
                 proptest::prop_assert_eq!(has_byte(&text, byte), text.as_bytes().contains(&byte));
             }
+            proptest::prop_assert_eq!(has_separator(&text), text.contains(['&', '=']));
         }
     }
 
