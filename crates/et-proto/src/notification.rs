@@ -532,7 +532,9 @@ pub fn read_notification_body(
     content_type: Option<&str>,
     body: &[u8],
 ) -> Result<UntypedObject, Error> {
-    read_fields(content_type, body).map(|(fields, _)| UntypedObject::from_fields(fields))
+    let body = without_bom(body);
+    let (reading, _) = reading(content_type, body)?;
+    read_as(reading, content_type, body).map(UntypedObject::from_fields)
 }
 
 /// A UTF-8 byte order mark, which some senders put before a body.
@@ -558,8 +560,8 @@ enum Reading {
 }
 
 /// How a body (its byte order mark left out) is read under `content_type`,
-/// and whether that was sniffed (the content type did not say).
-fn reading(content_type: Option<&str>, body: &[u8]) -> Result<(Reading, bool), Error> {
+/// and, when the content type did not say (sniffed), what it was read as.
+fn reading(content_type: Option<&str>, body: &[u8]) -> Result<(Reading, Option<Input>), Error> {
     // Compared without lower-casing a copy: no allocation per notification.
     let media = content_type
         .and_then(|ct| ct.split(';').next())
@@ -575,73 +577,62 @@ fn reading(content_type: Option<&str>, body: &[u8]) -> Result<(Reading, bool), E
             .is_some_and(|end| end.eq_ignore_ascii_case(suffix))
     };
     Ok(if is("application/json") || ends_with("+json") {
-        (Reading::Json, false)
+        (Reading::Json, None)
     } else if is("application/x-www-form-urlencoded") {
-        (Reading::Form, false)
+        (Reading::Form, None)
     } else if is("multipart/form-data") {
-        (Reading::Multipart, false)
+        (Reading::Multipart, None)
     } else if media
         .get(.."multipart/".len())
         .is_some_and(|start| start.eq_ignore_ascii_case("multipart/"))
     {
         return Err(Error::UnsupportedContentType(media.to_ascii_lowercase()));
     } else if sniffs_as_json(body) {
-        (Reading::Json, true)
+        (Reading::Json, Some(Input::Json(Message::Notification)))
     } else {
-        (Reading::Form, true)
+        (Reading::Form, Some(Input::Form))
     })
 }
 
-/// What a sniffed reading is reported as.
-fn sniffed_as(reading: Reading, sniffed: bool) -> Option<Input> {
-    match reading {
-        Reading::Json if sniffed => Some(Input::Json(Message::Notification)),
-        Reading::Form if sniffed => Some(Input::Form),
-        _ => None,
-    }
-}
-
-/// [`read_notification_body`], in place; with what the body was read as
-/// when its content type did not say (sniffed).
-fn read_fields<'a>(
+/// The fields of `body` (its byte order mark left out) read as `reading`
+/// says, by the full readers.
+fn read_as<'a>(
+    reading: Reading,
     content_type: Option<&str>,
     body: &'a [u8],
-) -> Result<(FieldsRef<'a>, Option<Input>), Error> {
-    let body = without_bom(body);
-    let (reading, sniffed) = reading(content_type, body)?;
-    let fields = match reading {
+) -> Result<FieldsRef<'a>, Error> {
+    match reading {
         Reading::Json => parse_json_ref(body, Message::Notification),
         Reading::Form => parse_form_ref(body),
         Reading::Multipart => {
             crate::multipart::parse_multipart(content_type.unwrap_or_default(), body)
         }
-    }?;
-    Ok((fields, sniffed_as(reading, sniffed)))
+    }
 }
 
-/// The fields of a notification body, with the text they lie in: a JSON
-/// body as ET sends it (no escapes, no nesting) is read in one pass and
-/// its fields point into it; any other body is read by the full readers
-/// ([`read_fields`]), which give the same fields, or the error.
+/// The fields of a notification body, with the text they lie in and what
+/// the body was read as when its content type did not say (sniffed): a
+/// JSON body as ET sends it (no escapes, no nesting) is read in one pass
+/// and its fields point into it; any other body is read by the full
+/// readers ([`read_as`]), which give the same fields, or the error.
 fn read<'a>(
     content_type: Option<&str>,
     body: &'a [u8],
 ) -> Result<(&'a str, Fields, Option<Input>), Error> {
-    let plain = without_bom(body);
-    if u32::try_from(plain.len()).is_err() {
-        return Err(Error::NotificationTooLarge { len: plain.len() });
+    let body = without_bom(body);
+    if u32::try_from(body.len()).is_err() {
+        return Err(Error::NotificationTooLarge { len: body.len() });
     }
-    let (reading, sniffed) = reading(content_type, plain)?;
-    if reading == Reading::Json {
-        if let Ok(text) = std::str::from_utf8(plain) {
-            if let Some(fields) = Fields::read_plain_json(text) {
-                return Ok((text, fields, sniffed_as(reading, sniffed)));
-            }
+    let (reading, sniffed) = reading(content_type, body)?;
+    let text = std::str::from_utf8(body);
+    if let (Reading::Json, Ok(text)) = (reading, text) {
+        if let Some(fields) = Fields::read_plain_json(text) {
+            return Ok((text, fields, sniffed));
         }
     }
-    let (fields, sniffed) = read_fields(content_type, body)?;
+    let fields = read_as(reading, content_type, body)?;
     // The readers refused a body that is not UTF-8.
-    let text = std::str::from_utf8(plain).unwrap_or_default();
+    let text = text.unwrap_or_default();
     Ok((text, Fields::from_read(fields, text)?, sniffed))
 }
 
