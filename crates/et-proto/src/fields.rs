@@ -279,22 +279,26 @@ impl Fields {
         for index in 0..fields.len() {
             sorted.push((key_prefix(key(index)), index));
         }
-        let order = |(a_prefix, a): &(u64, usize), (b_prefix, b): &(u64, usize)| {
-            a_prefix
-                .cmp(b_prefix)
-                .then_with(|| key(*a).as_bytes().cmp(key(*b).as_bytes()))
-        };
         let sorted = sorted.as_mut_slice();
-        sorted.sort_unstable_by(order);
-        let repeated = sorted.windows(2).any(|pair| match pair {
-            [a, b] => order(a, b) == Ordering::Equal,
-            _ => false,
-        });
-        if repeated {
-            Err(())
-        } else {
-            Ok(())
+        // By prefix alone first (an integer sort, no calls); keys that
+        // share a prefix, and only such keys can be the same key twice,
+        // are then ordered by their bytes.
+        sorted.sort_unstable();
+        let tied = |pair: &[(u64, usize)]| matches!(pair, [a, b] if a.0 == b.0);
+        if sorted.windows(2).any(tied) {
+            let order = |(a_prefix, a): &(u64, usize), (b_prefix, b): &(u64, usize)| {
+                a_prefix
+                    .cmp(b_prefix)
+                    .then_with(|| key(*a).as_bytes().cmp(key(*b).as_bytes()))
+            };
+            sorted.sort_unstable_by(order);
+            let repeated =
+                |pair: &[(u64, usize)]| matches!(pair, [a, b] if order(a, b) == Ordering::Equal);
+            if sorted.windows(2).any(repeated) {
+                return Err(());
+            }
         }
+        Ok(())
     }
 
     /// The fields of `body` (the one they were read from).
