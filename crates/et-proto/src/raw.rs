@@ -404,10 +404,11 @@ fn line_column(input: &[u8], offset: usize) -> (usize, usize) {
 }
 
 /// Where the first `"`, `\\` or control character of `bytes` is: what ends
-/// a run of plain string content. Eight bytes are tested at a time (the
-/// bit tricks below find whether any byte of a word is zero or under 0x20,
-/// never missing one), so the long Base64 strings of an envelope scan fast;
-/// the word that holds a stop byte is searched byte by byte.
+/// a run of plain string content. Eight bytes are tested at a time, so the
+/// long Base64 strings of an envelope scan fast: the bit tricks below mark
+/// the bytes of a word that are zero or under 0x20, and while a borrow may
+/// also mark bytes after a marked one, the lowest mark is always a byte that
+/// is (so the first stop byte is the word's lowest mark).
 pub(crate) fn plain_run(bytes: &[u8]) -> Option<usize> {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGHS: u64 = 0x8080_8080_8080_8080;
@@ -418,8 +419,10 @@ pub(crate) fn plain_run(bytes: &[u8]) -> Option<usize> {
         let x = u64::from_le_bytes(<[u8; 8]>::try_from(word).unwrap_or_default());
         let quote = ONES * u64::from(b'"');
         let backslash = ONES * u64::from(b'\\');
-        if below(x ^ quote, 1) | below(x ^ backslash, 1) | below(x, 0x20) != 0 {
-            break;
+        let marks = below(x ^ quote, 1) | below(x ^ backslash, 1) | below(x, 0x20);
+        if marks != 0 {
+            // Little-endian: the lowest mark is the first byte in the text.
+            return Some(plain + (marks.trailing_zeros() / 8) as usize);
         }
         plain += 8;
     }
@@ -696,6 +699,24 @@ impl<'a> Scanner<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        /// Any bytes, stop bytes and borrows among them: the run ends where
+        /// a byte-by-byte search says.
+        #[test]
+        fn plain_run_ends_at_the_first_stop_byte(
+            bytes in proptest::collection::vec(
+                proptest::prop_oneof![
+                    4 => proptest::prelude::any::<u8>(),
+                    1 => proptest::sample::select(vec![b'"', b'\\', 0, 1, 0x1f, 0x20, 0x21, 0x5b, 0x5d, 0x80, 0xff]),
+                ],
+                0..40,
+            )
+        ) {
+            let stop = |b: &u8| *b == b'"' || *b == b'\\' || *b < b' ';
+            proptest::prop_assert_eq!(plain_run(&bytes), bytes.iter().position(stop));
+        }
+    }
 
     #[test]
     fn plain_run_finds_every_stop_byte_at_every_offset() {
