@@ -127,7 +127,8 @@ impl NotificationVerifier {
         body: &'a [u8],
         now: SystemTime,
     ) -> Result<NotificationView<'a>, Error> {
-        let (text, fields, sniffed) = read(content_type, body)?;
+        let mut fields = Fields::new();
+        let (text, sniffed) = read(content_type, body, &mut fields)?;
         self.check(text, fields, sniffed, now)
     }
 
@@ -613,15 +614,17 @@ fn read_as<'a>(
     }
 }
 
-/// The fields of a notification body, with the text they lie in and what
-/// the body was read as when its content type did not say (sniffed): a
+/// Reads the fields of a notification body into `fields` (empty before),
+/// and answers the text they lie in and what the body was read as when its
+/// content type did not say (sniffed): a
 /// JSON body as ET sends it (no escapes, no nesting) is read in one pass
 /// and its fields point into it; any other body is read by the full
 /// readers ([`read_as`]), which give the same fields, or the error.
 fn read<'a>(
     content_type: Option<&str>,
     body: &'a [u8],
-) -> Result<(&'a str, Fields, Option<Input>), Error> {
+    fields: &mut Fields,
+) -> Result<(&'a str, Option<Input>), Error> {
     let body = without_bom(body);
     if u32::try_from(body.len()).is_err() {
         return Err(Error::NotificationTooLarge { len: body.len() });
@@ -629,14 +632,15 @@ fn read<'a>(
     let (reading, sniffed) = reading(content_type, body)?;
     let text = std::str::from_utf8(body);
     if let (Reading::Json, Ok(text)) = (reading, text) {
-        if let Some(fields) = Fields::read_plain_json(text) {
-            return Ok((text, fields, sniffed));
+        if fields.read_plain_json(text).is_some() {
+            return Ok((text, sniffed));
         }
     }
-    let fields = read_as(reading, content_type, body)?;
+    let read = read_as(reading, content_type, body)?;
     // The readers refused a body that is not UTF-8.
     let text = text.unwrap_or_default();
-    Ok((text, Fields::from_read(fields, text)?, sniffed))
+    *fields = Fields::from_read(read, text)?;
+    Ok((text, sniffed))
 }
 
 /// Signs `fields` with the v2 rule (salt + sorted sign string) and returns
