@@ -91,31 +91,65 @@ pub fn md5_sign_digest(sign_hex: impl AsRef<[u8]>) -> Option<[u8; 16]> {
 const HEX: &[u8; 16] = b"0123456789abcdef";
 
 fn parse_hex16(text: &[u8]) -> Option<[u8; 16]> {
-    if text.len() != 32 {
-        return None;
-    }
+    let text: &[u8; 32] = text.try_into().ok()?;
     let mut out = [0u8; 16];
+    // Every digit is looked up, its value or'ed into `bad` too: one test at
+    // the end instead of a branch per digit.
+    let mut bad = 0;
+    let value = |digit: &u8| HEX_VALUES[usize::from(*digit)];
     for (byte, pair) in out.iter_mut().zip(text.chunks_exact(2)) {
-        let (hi, lo) = (hex_value(*pair.first()?)?, hex_value(*pair.get(1)?)?);
-        *byte = (hi << 4) | lo;
+        let (hi, lo) = (
+            pair.first().map_or(0xff, value),
+            pair.get(1).map_or(0xff, value),
+        );
+        bad |= hi | lo;
+        *byte = (hi << 4) | (lo & 0x0f);
     }
-    Some(out)
+    (bad & !0x0f == 0).then_some(out)
 }
 
-fn hex_value(c: u8) -> Option<u8> {
-    match c {
-        b'0'..=b'9' => Some(c - b'0'),
-        b'a'..=b'f' => Some(c - b'a' + 10),
-        b'A'..=b'F' => Some(c - b'A' + 10),
-        _ => None,
+/// Each byte's value as a hex digit (upper- or lower-case), or `0xff` for a
+/// byte that is not one.
+const HEX_VALUES: [u8; 256] = {
+    let mut values = [0xff; 256];
+    let mut i = 0;
+    while i < 16 {
+        values[HEX[i] as usize] = i as u8;
+        values[HEX[i].to_ascii_uppercase() as usize] = i as u8;
+        i += 1;
     }
-}
+    values
+};
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
     const MSG: &str = "extend_info=&order_id=ETxxxxxxxxxxxx01&pay_amount=10000.00&pay_datetime=2024-12-01 10:00:00&pay_result=1";
+
+    proptest::proptest! {
+        /// Any 32 bytes, mostly hex digits of either case: the digest they
+        /// spell, as the standard library reads each pair, or none.
+        #[test]
+        fn a_sign_parses_as_its_pairs_of_hex_digits_or_not_at_all(
+            text in proptest::collection::vec(
+                proptest::prop_oneof![
+                    8 => proptest::sample::select(b"0123456789abcdefABCDEF".to_vec()),
+                    1 => proptest::prelude::any::<u8>(),
+                ],
+                32,
+            )
+        ) {
+            let expected: Option<Vec<u8>> = text
+                .chunks_exact(2)
+                .map(|pair| {
+                    let pair = std::str::from_utf8(pair).ok()?;
+                    pair.bytes().all(|b| b.is_ascii_hexdigit()).then(|| u8::from_str_radix(pair, 16).ok())?
+                })
+                .collect();
+            proptest::prop_assert_eq!(parse_hex16(&text).map(|d| d.to_vec()), expected);
+        }
+    }
 
     #[test]
     fn et_published_example() {
