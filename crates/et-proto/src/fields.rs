@@ -597,6 +597,21 @@ mod tests {
     }
 
     #[test]
+    fn keys_that_share_a_prefix_sort_by_their_bytes_and_a_repeat_among_them_is_found() {
+        let body = r#"{"refund_order_no":"3","refund_order_id":"2","refund_o":"1","sign":"x"}"#;
+        let fields = plain(body).expect("plain");
+        let sorted: Vec<&str> = fields
+            .of(body)
+            .with_pairs(|_, sorted| sorted.iter().map(|(key, _)| *key).collect());
+        assert_eq!(
+            sorted,
+            ["refund_o", "refund_order_id", "refund_order_no", "sign"]
+        );
+        let repeated = r#"{"refund_order_id":"2","refund_o":"1","refund_order_id":"3"}"#;
+        assert!(plain(repeated).is_none());
+    }
+
+    #[test]
     fn many_fields_spill_to_the_heap_and_stay_sorted() {
         let body: String = (0..40)
             .rev()
