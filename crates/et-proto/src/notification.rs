@@ -616,10 +616,10 @@ fn read_as<'a>(
 
 /// Reads the fields of a notification body into `fields` (empty before),
 /// and answers the text they lie in and what the body was read as when its
-/// content type did not say (sniffed): a
-/// JSON body as ET sends it (no escapes, no nesting) is read in one pass
-/// and its fields point into it; any other body is read by the full
-/// readers ([`read_as`]), which give the same fields, or the error.
+/// content type did not say (sniffed): a JSON body as ET sends it (no
+/// escapes, no nesting) is read in one pass and its fields point into it;
+/// any other body is read by the full readers ([`read_as`]), which give the
+/// same fields, or the error.
 fn read<'a>(
     content_type: Option<&str>,
     body: &'a [u8],
