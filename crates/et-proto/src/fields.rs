@@ -11,8 +11,8 @@ use std::fmt;
 use et_model::json_number_len;
 
 use crate::error::Error;
-use crate::raw::{plain_run, FieldsRef, UntypedObject, UntypedValueRef, ValueKind};
-use crate::sign::key_prefix;
+use crate::raw::{run_until, FieldsRef, UntypedObject, UntypedValueRef, ValueKind};
+use crate::sign::{key_prefix, key_prefix_at};
 
 /// Up to this many fields are kept without an allocation.
 const INLINE: usize = 12;
@@ -57,16 +57,21 @@ struct Field {
     flags: u8,
 }
 
+/// An empty slot of the table (never read): all zero bits, so that a new
+/// table is one `memset`, not a store per slot.
 const NO_FIELD: Field = Field {
     key: Span { start: 0, end: 0 },
     text: Span { start: 0, end: 0 },
     json: Span { start: 0, end: 0 },
-    kind: ValueKind::Null,
+    kind: ValueKind::String,
     flags: 0,
 };
 
 /// A key and its sign-string text.
 pub(crate) type Pair<'v> = (&'v str, &'v str);
+
+/// A key and its sign-string text, as bytes.
+pub(crate) type RawPair<'v> = (&'v [u8], &'v [u8]);
 
 /// A few items on the stack, more on the heap; always one slice.
 #[derive(Debug, Clone)]
@@ -119,6 +124,9 @@ pub(crate) struct Fields {
     sorted: Spill<(u64, usize)>,
     /// The texts that are not the body's own bytes.
     decoded: String,
+    /// No key or text holds `&` or `=` (known by the plain JSON reader,
+    /// which looked; `false` when no one did).
+    separator_free: bool,
 }
 
 impl Fields {
@@ -127,6 +135,7 @@ impl Fields {
             fields: Spill::Inline([NO_FIELD; INLINE], 0),
             sorted: Spill::Inline([(0, 0); INLINE], 0),
             decoded: String::new(),
+            separator_free: false,
         }
     }
 
@@ -147,13 +156,12 @@ impl Fields {
             }
             i
         };
-        // A string without escapes: its content's span.
-        let string = |i: usize| {
-            let start = i + 1;
-            let run = plain_run(bytes.get(start..)?)?;
-            (at(start + run) == Some(b'"')).then_some((start, start + run))
-        };
-        let fields = self;
+        // Whether a string held `&` or `=` (the shape check's question,
+        // answered here for every field at once: numbers and literals hold
+        // neither).
+        let mut separators = false;
+        let mut string = |i: usize| plain_string(bytes, i, &mut separators);
+        let fields = &mut *self;
         let mut i = skip_ws(0);
         (at(i) == Some(b'{')).then_some(())?;
         i += 1;
@@ -189,13 +197,14 @@ impl Fields {
                     (kind, (i, end), end)
                 }
             };
-            fields.fields.push(Field {
+            let field = Field {
                 key: Span::new(key_start, key_end)?,
                 text: Span::new(text.0, text.1)?,
                 json: Span::new(i, end)?,
                 kind,
                 flags: HAS_JSON,
-            });
+            };
+            fields.fields.push(field);
             i = skip_ws(end);
             match at(i)? {
                 b',' => i += 1,
@@ -204,7 +213,8 @@ impl Fields {
             }
         }
         (skip_ws(i + 1) == bytes.len()).then_some(())?;
-        fields.sort(body).ok()
+        self.separator_free = !separators;
+        self.sort(body).ok()
     }
 
     /// Fields read by the full readers (JSON, form, multipart) from `body`:
@@ -221,7 +231,7 @@ impl Fields {
                 None => (Span::default(), false),
             };
             let flag = |on: bool, flag: u8| if on { flag } else { 0 };
-            fields.fields.push(Field {
+            let field = Field {
                 key: key_span,
                 text,
                 json,
@@ -230,7 +240,8 @@ impl Fields {
                     | flag(text_decoded, TEXT_DECODED)
                     | flag(json_decoded, JSON_DECODED)
                     | flag(value.json().is_some(), HAS_JSON),
-            });
+            };
+            fields.fields.push(field);
         }
         // Repeats were refused by the reader: sorting cannot find one.
         let _ = fields.sort(body);
@@ -269,6 +280,7 @@ impl Fields {
             fields,
             sorted,
             decoded,
+            ..
         } = self;
         let fields = fields.as_slice();
         let decoded: &str = decoded;
@@ -277,8 +289,17 @@ impl Fields {
                 text_of(body, decoded, field.key, field.flags & KEY_DECODED)
             })
         };
-        for index in 0..fields.len() {
-            sorted.push((key_prefix(key(index)), index));
+        for (index, field) in fields.iter().enumerate() {
+            // A key in the body is followed by more of it: one load.
+            let prefix = match field.flags & KEY_DECODED {
+                0 => key_prefix_at(
+                    body.as_bytes(),
+                    field.key.start as usize,
+                    field.key.end as usize,
+                ),
+                _ => key_prefix(key(index)),
+            };
+            sorted.push((prefix, index));
         }
         let sorted = sorted.as_mut_slice();
         // By prefix alone first (an integer sort, no calls); keys that
@@ -305,6 +326,24 @@ impl Fields {
     /// The fields of `body` (the one they were read from).
     pub(crate) fn of<'v>(&'v self, body: &'v str) -> NotificationFields<'v> {
         NotificationFields { body, fields: self }
+    }
+}
+
+/// The span of the content of the string whose opening quote is at
+/// `quote`, if it holds no escape and no control character; `separators`
+/// is set if it holds `&` or `=`. Inlined: it runs for every key and value.
+#[inline(always)]
+fn plain_string(bytes: &[u8], quote: usize, separators: &mut bool) -> Option<(usize, usize)> {
+    let start = quote + 1;
+    let mut end = start;
+    loop {
+        end += run_until(bytes.get(end..)?, [b'"', b'\\', b'&', b'='])?;
+        match bytes.get(end)? {
+            b'"' => return Some((start, end)),
+            b'&' | b'=' => *separators = true,
+            _ => return None,
+        }
+        end += 1;
     }
 }
 
@@ -377,6 +416,48 @@ impl<'v> NotificationFields<'v> {
             .map(move |field| (this.key(field), this.value_text(field)))
     }
 
+    /// A field's key and text as bytes: no check of where characters
+    /// begin (the readers cut every text at one), which is what hashing and
+    /// comparing need.
+    fn raw_pair(&self, field: &Field) -> RawPair<'v> {
+        let bytes = |span: Span, in_decoded: u8| {
+            let from = if in_decoded != 0 {
+                self.fields.decoded.as_bytes()
+            } else {
+                self.body.as_bytes()
+            };
+            from.get(span.start as usize..span.end as usize)
+                .unwrap_or_default()
+        };
+        (
+            bytes(field.key, field.flags & KEY_DECODED),
+            bytes(field.text, field.flags & TEXT_DECODED),
+        )
+    }
+
+    /// Every `(key, text)` as bytes, in received order.
+    pub(crate) fn raw(&self) -> impl Iterator<Item = RawPair<'v>> + Clone + 'v {
+        let this = *self;
+        self.fields
+            .fields
+            .as_slice()
+            .iter()
+            .map(move |field| this.raw_pair(field))
+    }
+
+    /// Every `(key, text)` as bytes, sorted by key (the sign string's
+    /// order).
+    pub(crate) fn raw_sorted(&self) -> impl Iterator<Item = RawPair<'v>> + Clone + 'v {
+        let this = *self;
+        let fields = self.fields.fields.as_slice();
+        self.fields
+            .sorted
+            .as_slice()
+            .iter()
+            .filter_map(move |(_, index)| fields.get(*index))
+            .map(move |field| this.raw_pair(field))
+    }
+
     /// Calls `then` with every `(key, text)` in received order and the
     /// same sorted by key bytes (the sign string's order), each looked up
     /// once: on the stack for a few fields.
@@ -404,6 +485,13 @@ impl<'v> NotificationFields<'v> {
             sort(&received, &mut sorted);
             then(&received, &sorted)
         }
+    }
+
+    /// Whether every key and text is known to hold neither `&` nor `=`,
+    /// the sign string's separators: the plain JSON reader looks while it reads
+    /// (no scan per field after it), the other readers do not (`false`).
+    pub(crate) fn separator_free(&self) -> bool {
+        self.fields.separator_free
     }
 
     /// The field under `key` (the lengths of most keys differ: a scan is
@@ -493,6 +581,8 @@ mod tests {
                 "a",
                 r#""é中""#,
                 "\"a\u{1}\"",
+                r#""a&b""#,
+                r#""k=v""#,
             ])
             .prop_map(str::to_owned),
         ]
@@ -558,10 +648,14 @@ mod tests {
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(2048))]
         /// Wherever the one-pass reading answers, the full reader reads
-        /// the same fields, in the same order, with the same texts.
+        /// the same fields, in the same order, with the same texts; and it
+        /// says that no key or text holds `&` or `=` exactly when none does.
         #[test]
         fn fast_and_full_readings_agree(body in body()) {
             if let Some(fast) = plain(&body) {
+                let separated = |text: &str| text.contains(['&', '=']);
+                let none = !fast.of(&body).texts().any(|(k, v)| separated(k) || separated(v));
+                prop_assert_eq!(fast.of(&body).separator_free(), none, "{}", body);
                 let full = parse_json_ref(body.as_bytes(), Message::Notification);
                 prop_assert!(full.is_ok(), "{body}: {full:?}");
                 let full = Fields::from_read(full.unwrap_or_default(), &body).expect("small");

@@ -11,7 +11,7 @@ use et_model::{Notification, NotificationKind};
 use zeroize::Zeroizing;
 
 use crate::error::{Error, Input, Message};
-use crate::fields::{Fields, NotificationFields, Pair};
+use crate::fields::{Fields, NotificationFields};
 use crate::profile::NotifySignRule;
 use crate::raw::{
     parse_form_ref, parse_json_ref, FieldsRef, UntypedObject, UntypedValue, UntypedValueRef,
@@ -129,7 +129,8 @@ impl NotificationVerifier {
     ) -> Result<NotificationView<'a>, Error> {
         let mut fields = Fields::new();
         let (text, sniffed) = read(content_type, body, &mut fields)?;
-        self.check(text, fields, sniffed, now)
+        let checked = self.check(text, &fields, sniffed, now)?;
+        Ok(NotificationView::new(text, fields, checked))
     }
 
     /// [`verify`](Self::verify), then the owned, typed notification
@@ -174,68 +175,61 @@ impl NotificationVerifier {
         fields: UntypedObject,
         now: SystemTime,
     ) -> Result<VerifiedNotification, Error> {
-        self.check("", Fields::from_object(&fields)?, None, now)?
-            .into_verified()
+        let fields = Fields::from_object(&fields)?;
+        let checked = self.check("", &fields, None, now)?;
+        NotificationView::new("", fields, checked).into_verified()
     }
 
     /// The signature and shape checks of [`verify`](Self::verify), over
     /// `fields` read from `body` (`sniffed` as what, when the content type
-    /// did not say): sorted once, for the hash and the shape. The view is
-    /// built here, so that the field table is not moved once more.
+    /// did not say), sorted once, for the hash and the shape. The fields
+    /// are lent, not moved: the table is moved once, into the view.
     fn check<'a>(
         &'a self,
         body: &'a str,
-        fields: Fields,
+        fields: &Fields,
         sniffed: Option<Input>,
         now: SystemTime,
-    ) -> Result<NotificationView<'a>, Error> {
-        let checked = fields
-            .of(body)
-            .with_pairs(|received, sorted| self.check_pairs(received, sorted, now));
-        let (kind, matched, salt, salt_name) = checked.map_err(|e| match (e, sniffed) {
-            (Error::MissingSignature { .. }, Some(read_as @ Input::Form)) => {
-                Error::UnsignedSniffedBody { read_as }
-            }
-            (e, _) => e,
-        })?;
-        Ok(NotificationView {
-            body,
-            fields,
-            kind,
-            matched,
-            salt,
-            salt_name,
-        })
+    ) -> Result<Checked<'a>, Error> {
+        self.check_fields(fields.of(body), now)
+            .map_err(|e| match (e, sniffed) {
+                (Error::MissingSignature { .. }, Some(read_as @ Input::Form)) => {
+                    Error::UnsignedSniffedBody { read_as }
+                }
+                (e, _) => e,
+            })
     }
 
-    /// [`check`](Self::check) over the `(key, text)` pairs in received and
-    /// in sorted order: which kind, which rule, which salt.
-    fn check_pairs(
+    /// [`check`](Self::check) over the fields read: which kind, which
+    /// rule, which salt. The sign string is hashed, and the shape checked,
+    /// from the fields' bytes in sorted order where they lie: no table of
+    /// pairs is built for them.
+    fn check_fields(
         &self,
-        received: &[Pair<'_>],
-        sorted: &[Pair<'_>],
+        fields: NotificationFields<'_>,
         now: SystemTime,
-    ) -> Result<(NotificationKind, MatchedRule, &str, &str), Error> {
-        let text = |key: &str| received.iter().find(|(k, _)| *k == key).map(|(_, v)| *v);
-        let sign = text(SIGN_KEY).ok_or(Error::MissingSignature {
-            what: Message::Notification,
-        })?;
-        let mismatch = || Error::SignatureMismatch {
-            what: Message::Notification,
+    ) -> Result<Checked<'_>, Error> {
+        // `sign` is looked up only once the hashing is under way (see
+        // `salted_md5_is`); without one, nothing matches and that is said.
+        let sign = || fields.text(SIGN_KEY);
+        let mismatch = || match sign() {
+            Some(_) => Error::SignatureMismatch {
+                what: Message::Notification,
+            },
+            None => Error::MissingSignature {
+                what: Message::Notification,
+            },
         };
-        // A `sign` that is not 32 hex digits cannot match: refused before
-        // any hashing.
-        let digest = et_crypto::md5_sign_digest(sign).ok_or_else(mismatch)?;
         // Each salt in turn, each comparison constant-time and yes-or-no:
         // a failure says nothing of which salt came closest.
         let matches = |salt: &str| {
-            if salted_md5_is(salt, &digest, |md5| {
-                write_sorted(sorted.iter().copied(), |piece| md5.write(piece))
+            if salted_md5_is(salt, sign, |md5| {
+                write_sorted(fields.raw_sorted(), |piece| md5.write(piece))
             }) {
                 Some(MatchedRule::V2)
             } else if self.rule == NotifySignRule::V1Compat
-                && salted_md5_is(salt, &digest, |md5| {
-                    write_v1_printed(received.iter().copied(), |piece| md5.write(piece))
+                && salted_md5_is(salt, sign, |md5| {
+                    write_v1_printed(fields.raw(), |piece| md5.write(piece))
                 })
             {
                 Some(MatchedRule::V1Printed)
@@ -246,22 +240,35 @@ impl NotificationVerifier {
         let (matched, salt, salt_name) = rollover::in_turn(&self.salt, &self.accepted, now)
             .find_map(|(salt, name)| matches(salt).map(|rule| (rule, salt.as_str(), name)))
             .ok_or_else(mismatch)?;
-        let kind = NotificationKind::detect_by(text);
+        let kind = NotificationKind::detect_by(|key| fields.text(key));
         shape::check_notification(
-            received.iter().copied(),
-            sorted.iter().copied(),
+            fields.texts(),
+            fields.raw_sorted(),
             kind,
             &self.extra_fields,
             self.exact,
+            fields.separator_free(),
         )?;
         Ok((kind, matched, salt, salt_name))
     }
 }
 
-/// Whether the MD5 of `salt` then what `write` feeds it is `digest`
-/// (compared in constant time). The sign string is hashed piece by piece
-/// from where each text lies, never joined into one string.
-fn salted_md5_is(salt: &str, digest: &[u8; 16], write: impl FnOnce(&mut Gathered<'_>)) -> bool {
+/// What verified a notification: its kind, the rule its signature
+/// matched, and the salt (with its name) that matched.
+type Checked<'a> = (NotificationKind, MatchedRule, &'a str, &'a str);
+
+/// Whether the MD5 of `salt` then what `write` feeds it is the `sign`
+/// found (32 hex digits; anything else, or none, is not; compared in
+/// constant time). The sign string is hashed piece by piece from where
+/// each text lies, never joined into one string, a block at a time as soon
+/// as one is gathered; `sign` is found and read after, while the last
+/// block is still being hashed (MD5 is one long chain of dependent steps,
+/// which leaves the processor room for other work).
+fn salted_md5_is<'s>(
+    salt: &str,
+    sign: impl FnOnce() -> Option<&'s str>,
+    write: impl FnOnce(&mut Gathered<'_>),
+) -> bool {
     let mut md5 = SaltedMd5::new(salt.as_bytes());
     let mut gathered = Gathered {
         md5: &mut md5,
@@ -270,11 +277,12 @@ fn salted_md5_is(salt: &str, digest: &[u8; 16], write: impl FnOnce(&mut Gathered
     };
     write(&mut gathered);
     gathered.flush();
-    md5.verify(digest)
+    sign().is_some_and(|sign| md5.verify_hex(sign))
 }
 
-/// Bytes gathered before they go to MD5 at once.
-const GATHERED: usize = 128;
+/// Bytes gathered before they go to MD5 at once: one block, so that
+/// hashing starts while the rest is gathered.
+const GATHERED: usize = 64;
 
 /// The pieces of a sign string (`key`, `=`, `value`, `&`, …) gathered on
 /// the stack and handed to MD5 a buffer at a time: one call per piece
@@ -287,11 +295,10 @@ struct Gathered<'m> {
 
 impl Gathered<'_> {
     #[inline]
-    fn write(&mut self, piece: &str) {
-        let piece = piece.as_bytes();
+    fn write(&mut self, piece: &[u8]) {
         let end = self.len + piece.len();
         if let Some(room) = self.buffer.get_mut(self.len..end) {
-            room.copy_from_slice(piece);
+            copy_short(room, piece);
             self.len = end;
             return;
         }
@@ -309,6 +316,28 @@ impl Gathered<'_> {
         self.md5
             .update(self.buffer.get(..self.len).unwrap_or_default());
         self.len = 0;
+    }
+}
+
+/// `dst.copy_from_slice(src)` (of the same length) without a call for a
+/// piece of up to 32 bytes, as keys and most values are: two overlapping
+/// copies of a fixed size, or a byte loop under four bytes.
+#[inline(always)]
+fn copy_short(dst: &mut [u8], src: &[u8]) {
+    fn ends<const N: usize>(dst: &mut [u8], src: &[u8]) {
+        if let (Some(d), Some(s)) = (dst.first_chunk_mut::<N>(), src.first_chunk::<N>()) {
+            *d = *s;
+        }
+        if let (Some(d), Some(s)) = (dst.last_chunk_mut::<N>(), src.last_chunk::<N>()) {
+            *d = *s;
+        }
+    }
+    match src.len() {
+        0..4 => dst.iter_mut().zip(src).for_each(|(d, s)| *d = *s),
+        4..8 => ends::<4>(dst, src),
+        8..16 => ends::<8>(dst, src),
+        16..=32 => ends::<16>(dst, src),
+        _ => dst.copy_from_slice(src),
     }
 }
 
@@ -349,6 +378,19 @@ impl fmt::Debug for NotificationView<'_> {
 }
 
 impl<'a> NotificationView<'a> {
+    #[inline]
+    fn new(body: &'a str, fields: Fields, checked: Checked<'a>) -> Self {
+        let (kind, matched, salt, salt_name) = checked;
+        NotificationView {
+            body,
+            fields,
+            kind,
+            matched,
+            salt,
+            salt_name,
+        }
+    }
+
     /// Which kind of event this is.
     pub fn kind(&self) -> NotificationKind {
         self.kind
@@ -685,4 +727,33 @@ pub fn refund_acknowledgement(salt: &str, order_id: &str) -> Vec<u8> {
     .into_iter()
     .collect();
     sign_notification(salt, reply)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    proptest::proptest! {
+        /// The inline copy of a piece is `copy_from_slice` at every length,
+        /// on either side of each of its size classes.
+        #[test]
+        fn a_short_copy_copies_every_byte(src in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..48)) {
+            let mut dst = vec![0xa5; src.len()];
+            copy_short(&mut dst, &src);
+            proptest::prop_assert_eq!(dst, src);
+        }
+
+        /// Gathered a block at a time, any pieces hash as their joined text.
+        #[test]
+        fn gathered_pieces_hash_as_the_joined_text(
+            pieces in proptest::collection::vec(proptest::collection::vec(proptest::prelude::any::<u8>(), 0..80), 0..12),
+        ) {
+            let joined: Vec<u8> = pieces.concat();
+            let expected = et_crypto::md5_hex("salt", &joined);
+            let matched = salted_md5_is("salt", || Some(expected.as_str()), |md5| {
+                pieces.iter().for_each(|piece| md5.write(piece));
+            });
+            proptest::prop_assert!(matched);
+        }
+    }
 }

@@ -404,22 +404,31 @@ fn line_column(input: &[u8], offset: usize) -> (usize, usize) {
 }
 
 /// Where the first `"`, `\\` or control character of `bytes` is: what ends
-/// a run of plain string content. Eight bytes are tested at a time, so the
-/// long Base64 strings of an envelope scan fast: the bit tricks below mark
-/// the bytes of a word that are zero or under 0x20, and while a borrow may
-/// also mark bytes after a marked one, the lowest mark is always a byte that
-/// is (so the first stop byte is the word's lowest mark).
+/// a run of plain string content.
 pub(crate) fn plain_run(bytes: &[u8]) -> Option<usize> {
+    run_until(bytes, [b'"', b'\\'])
+}
+
+/// Where the first control character or byte of `stops` (each ASCII and
+/// not one) is in `bytes`. Eight bytes are tested at a time, so the long
+/// Base64 strings of an envelope scan fast: the bit tricks below mark the
+/// bytes of a word that are zero or under 0x20, and while a borrow may also
+/// mark bytes after a marked one, the lowest mark is always a byte that is
+/// (so the first stop byte is the word's lowest mark). Inlined: the plain
+/// JSON reader runs it for every key and value.
+#[inline(always)]
+pub(crate) fn run_until<const N: usize>(bytes: &[u8], stops: [u8; N]) -> Option<usize> {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGHS: u64 = 0x8080_8080_8080_8080;
     let below = |x: u64, n: u64| x.wrapping_sub(ONES * n) & !x & HIGHS;
-    let stop = |b: &u8| *b == b'"' || *b == b'\\' || *b < b' ';
+    let stop = |b: &u8| *b < b' ' || stops.contains(b);
     let mut plain = 0;
     for word in bytes.chunks_exact(8) {
         let x = u64::from_le_bytes(<[u8; 8]>::try_from(word).unwrap_or_default());
-        let quote = ONES * u64::from(b'"');
-        let backslash = ONES * u64::from(b'\\');
-        let marks = below(x ^ quote, 1) | below(x ^ backslash, 1) | below(x, 0x20);
+        let mut marks = below(x, 0x20);
+        for byte in stops {
+            marks |= below(x ^ (ONES * u64::from(byte)), 1);
+        }
         if marks != 0 {
             // Little-endian: the lowest mark is the first byte in the text.
             return Some(plain + (marks.trailing_zeros() / 8) as usize);
@@ -708,13 +717,16 @@ mod tests {
             bytes in proptest::collection::vec(
                 proptest::prop_oneof![
                     4 => proptest::prelude::any::<u8>(),
-                    1 => proptest::sample::select(vec![b'"', b'\\', 0, 1, 0x1f, 0x20, 0x21, 0x5b, 0x5d, 0x80, 0xff]),
+                    1 => proptest::sample::select(vec![b'"', b'\\', b'&', b'=', 0, 1, 0x1f, 0x20, 0x21, 0x25, 0x26, 0x3c, 0x3d, 0x5b, 0x5d, 0x80, 0xff]),
                 ],
                 0..40,
             )
         ) {
             let stop = |b: &u8| *b == b'"' || *b == b'\\' || *b < b' ';
             proptest::prop_assert_eq!(plain_run(&bytes), bytes.iter().position(stop));
+            let stop = |b: &u8| stop(b) || *b == b'&' || *b == b'=';
+            let stops = [b'"', b'\\', b'&', b'='];
+            proptest::prop_assert_eq!(run_until(&bytes, stops), bytes.iter().position(stop));
         }
     }
 

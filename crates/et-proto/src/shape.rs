@@ -170,22 +170,22 @@ pub(crate) fn has_embedded_pair(value: &str, is_signed_key: impl Fn(&str) -> boo
 /// Whether `text` holds the ASCII `byte`, compared as bytes: cheaper than a
 /// `char` pattern, and the same answer (no other UTF-8 sequence holds an
 /// ASCII byte).
-fn has_byte(text: &str, byte: u8) -> bool {
-    has_any(text, [byte])
+fn has_byte(text: &(impl AsRef<[u8]> + ?Sized), byte: u8) -> bool {
+    has_any(text.as_ref(), [byte])
 }
 
 /// Whether a key holds `&` or `=`, the sign string's separators (one scan).
-fn has_separator(key: &str) -> bool {
-    has_any(key, [b'&', b'='])
+fn has_separator(key: &(impl AsRef<[u8]> + ?Sized)) -> bool {
+    has_any(key.as_ref(), [b'&', b'='])
 }
 
 /// Whether `text` holds any of the ASCII `bytes`. Eight bytes are tested at
 /// a time, inline: the short keys and values of a notification cost less
 /// so than a `memchr` call each.
-fn has_any<const N: usize>(text: &str, bytes: [u8; N]) -> bool {
+fn has_any<const N: usize>(text: &[u8], bytes: [u8; N]) -> bool {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGHS: u64 = 0x8080_8080_8080_8080;
-    let mut words = text.as_bytes().chunks_exact(8);
+    let mut words = text.chunks_exact(8);
     // A byte of `x` is zero exactly where the word held `byte`; the test
     // below is non-zero if and only if some byte of `x` is zero.
     let found = words.by_ref().any(|word| {
@@ -366,16 +366,21 @@ fn documented_fields(kind: NotificationKind) -> Option<&'static [&'static str]> 
 
 /// Whether `key` is documented for `kind` (nothing is for an unknown kind).
 pub(crate) fn is_documented_for(kind: NotificationKind, key: &str) -> bool {
-    documented_fields(kind).is_some_and(|fields| fields.contains(&key))
+    documented_fields(kind).is_some_and(|fields| is_in(key.as_bytes(), fields))
 }
 
 /// Whether `key` is a documented field of any notification kind: a key ET
 /// may sign in a notification.
-fn is_notification_field(key: &str) -> bool {
+fn is_notification_field(key: &[u8]) -> bool {
     NotificationKind::ALL
         .into_iter()
         .filter_map(documented_fields)
-        .any(|fields| fields.contains(&key))
+        .any(|fields| is_in(key, fields))
+}
+
+/// Whether `key` is one of `keys`, compared as bytes.
+fn is_in(key: &[u8], keys: &[&str]) -> bool {
+    keys.iter().any(|known| known.as_bytes() == key)
 }
 
 /// Checks a notification's `(key, text)` fields after its signature
@@ -394,26 +399,34 @@ fn is_notification_field(key: &str) -> bool {
 ///   named extras.
 ///
 /// Fields ET adds are otherwise kept. A kind this crate does not know has
-/// no documented set; its fields are kept as received.
+/// no documented set; its fields are kept as received. The sorted fields
+/// come as bytes (as they are hashed: no check of where characters begin).
+///
+/// `separator_free` says the caller knows that no key and no text holds `&`
+/// or `=` (the plain JSON reader stopped on neither in any string): the
+/// per-field scans for them, which could then find nothing, are skipped.
 pub(crate) fn check_notification<'a>(
     received: impl Iterator<Item = (&'a str, &'a str)>,
-    sorted: impl Iterator<Item = (&'a str, &'a str)>,
+    sorted: impl Iterator<Item = (&'a [u8], &'a [u8])>,
     kind: NotificationKind,
     extras: &[String],
     exact: bool,
+    separator_free: bool,
 ) -> Result<(), Error> {
     const CONTEXT: Message = Message::Notification;
-    let named = |key: &str| extras.iter().any(|extra| extra == key);
-    let ampersand = check_pairs(received, CONTEXT, |key| {
-        key == SIGN_KEY || is_notification_field(key) || named(key)
-    })?;
+    let named = |key: &[u8]| extras.iter().any(|extra| extra.as_bytes() == key);
+    let ampersand = !separator_free
+        && check_pairs(received, CONTEXT, |key| {
+            let key = key.as_bytes();
+            key == SIGN_KEY.as_bytes() || is_notification_field(key) || named(key)
+        })?;
     let Some(documented) = documented_fields(kind) else {
         return Ok(());
     };
     // In the sign string's order, `sign` left out as it leaves it out.
-    let mut before: Option<&str> = None;
-    for (key, value) in sorted.filter(|(key, _)| *key != SIGN_KEY) {
-        let documented = documented.contains(&key);
+    let mut before: Option<&[u8]> = None;
+    for (key, value) in sorted.filter(|(key, _)| *key != SIGN_KEY.as_bytes()) {
+        let documented = is_in(key, documented);
         let rule = if named(key) {
             None
         } else if exact && !documented {
@@ -422,7 +435,7 @@ pub(crate) fn check_notification<'a>(
             Some(ShapeRule::Carvable)
         } else if !documented
             && is_notification_field(key)
-            && !COMMON_NOTIFICATION_FIELDS.contains(&key)
+            && !is_in(key, COMMON_NOTIFICATION_FIELDS)
         {
             Some(ShapeRule::OtherKindsField)
         } else if ampersand && documented && is_acted_field(key) && has_byte(value, b'&') {
@@ -431,7 +444,7 @@ pub(crate) fn check_notification<'a>(
             None
         };
         if let Some(rule) = rule {
-            return Err(refused(CONTEXT, key, rule));
+            return Err(refused(CONTEXT, &String::from_utf8_lossy(key), rule));
         }
         before = Some(key);
     }
@@ -441,8 +454,8 @@ pub(crate) fn check_notification<'a>(
 /// A notification field that never holds `&`: every documented field but
 /// the free text (`extend_info`) and the voucher's URL (guarded by
 /// [`carvable`] instead).
-fn is_acted_field(key: &str) -> bool {
-    !matches!(key, "extend_info" | "remittance_voucher_url")
+fn is_acted_field(key: &[u8]) -> bool {
+    !matches!(key, b"extend_info" | b"remittance_voucher_url")
 }
 
 /// A field that could have been carved out of the value sorted before it
@@ -451,14 +464,16 @@ fn is_acted_field(key: &str) -> bool {
 /// `pay_currency_code` unless right after `pay_amount` (an amount holds no
 /// `&`); in a voucher, any undocumented field after the URL (which may
 /// hold `&`, so the URL could be cut short there, or run on into it).
-fn carvable(kind: NotificationKind, key: &str, before: Option<&str>, documented: bool) -> bool {
+fn carvable(kind: NotificationKind, key: &[u8], before: Option<&[u8]>, documented: bool) -> bool {
     match kind {
         NotificationKind::PaymentSuccess => match key {
-            "notify_type" => true,
-            "pay_currency_code" => before != Some("pay_amount"),
+            b"notify_type" => true,
+            b"pay_currency_code" => before != Some(b"pay_amount"),
             _ => false,
         },
-        NotificationKind::RemittanceVoucher => !documented && key > "remittance_voucher_url",
+        NotificationKind::RemittanceVoucher => {
+            !documented && key > b"remittance_voucher_url".as_slice()
+        }
         _ => false,
     }
 }

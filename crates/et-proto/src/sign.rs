@@ -98,28 +98,69 @@ fn key_order(a: &str, b: &str) -> Ordering {
 }
 
 pub(crate) fn key_prefix(key: &str) -> u64 {
-    let bytes = key.as_bytes();
-    let word = match bytes.first_chunk::<8>() {
-        Some(head) => *head,
+    key_prefix_at(key.as_bytes(), 0, key.len())
+}
+
+/// [`key_prefix`] of the key at `start..end` of `bytes`: when eight bytes
+/// from `start` lie in `bytes` (a key in a body is followed by more), one
+/// load with the bytes past the key masked off.
+#[inline]
+pub(crate) fn key_prefix_at(bytes: &[u8], start: usize, end: usize) -> u64 {
+    let len = end.saturating_sub(start);
+    match bytes.get(start..).and_then(<[u8]>::first_chunk::<8>) {
+        Some(head) if len >= 8 => u64::from_be_bytes(*head),
+        Some(head) => u64::from_be_bytes(*head) & !(u64::MAX >> (8 * len)),
         None => {
             let mut word = [0; 8];
-            for (slot, byte) in word.iter_mut().zip(bytes) {
+            let key = bytes.get(start..end).unwrap_or_default();
+            for (slot, byte) in word.iter_mut().zip(key) {
                 *slot = *byte;
             }
-            word
+            u64::from_be_bytes(word)
         }
-    };
-    u64::from_be_bytes(word)
+    }
+}
+
+/// What a sign string is written from: text (`str`, to join it) or the
+/// bytes of a body (`[u8]`, to hash it without checking where characters
+/// begin). One definition of the splicing serves both.
+pub(crate) trait Piece: PartialEq + 'static {
+    /// The separator between pairs.
+    const AND: &'static Self;
+    /// The separator between a key and its value.
+    const EQUALS: &'static Self;
+    /// [`SIGN_KEY`], which the sign string leaves out.
+    const SIGN: &'static Self;
+    /// Whether the piece is empty.
+    fn is_empty(&self) -> bool;
+}
+
+impl Piece for str {
+    const AND: &'static str = "&";
+    const EQUALS: &'static str = "=";
+    const SIGN: &'static str = SIGN_KEY;
+    fn is_empty(&self) -> bool {
+        str::is_empty(self)
+    }
+}
+
+impl Piece for [u8] {
+    const AND: &'static [u8] = b"&";
+    const EQUALS: &'static [u8] = b"=";
+    const SIGN: &'static [u8] = SIGN_KEY.as_bytes();
+    fn is_empty(&self) -> bool {
+        <[u8]>::is_empty(self)
+    }
 }
 
 /// Writes pairs already in their signed order (see [`with_sorted_pairs`];
 /// `sign` is left out here) as the sign string, piece by piece (`key`,
 /// `=`, `value`, `&`, …).
-pub(crate) fn write_sorted<'a>(
-    sorted: impl Iterator<Item = (&'a str, &'a str)>,
-    write: impl FnMut(&str),
+pub(crate) fn write_sorted<'a, P: Piece + ?Sized + 'a>(
+    sorted: impl Iterator<Item = (&'a P, &'a P)>,
+    write: impl FnMut(&P),
 ) {
-    let signed = sorted.filter(|(key, _)| *key != SIGN_KEY);
+    let signed = sorted.filter(|(key, _)| *key != P::SIGN);
     write_pairs(signed.map(|(key, value)| (key, Some(value))), write);
 }
 
@@ -141,19 +182,19 @@ pub(crate) fn v1_printed_of<'a>(pairs: impl Iterator<Item = (&'a str, &'a str)> 
 }
 
 /// [`v1_printed_of`], piece by piece to `write`.
-pub(crate) fn write_v1_printed<'a>(
-    pairs: impl Iterator<Item = (&'a str, &'a str)> + Clone,
-    write: impl FnMut(&str),
+pub(crate) fn write_v1_printed<'a, P: Piece + ?Sized + 'a>(
+    pairs: impl Iterator<Item = (&'a P, &'a P)> + Clone,
+    write: impl FnMut(&P),
 ) {
     write_pairs(v1_pairs(pairs), write);
 }
 
 /// The v1 form's pairs: `sign` left out, an empty value printed bare.
-fn v1_pairs<'a>(
-    pairs: impl Iterator<Item = (&'a str, &'a str)> + Clone,
-) -> impl Iterator<Item = (&'a str, Option<&'a str>)> + Clone {
+fn v1_pairs<'a, P: Piece + ?Sized + 'a>(
+    pairs: impl Iterator<Item = (&'a P, &'a P)> + Clone,
+) -> impl Iterator<Item = (&'a P, Option<&'a P>)> + Clone {
     pairs
-        .filter(|(key, _)| *key != SIGN_KEY)
+        .filter(|(key, _)| *key != P::SIGN)
         .map(|(key, value)| (key, Some(value).filter(|v| !v.is_empty())))
 }
 
@@ -170,17 +211,17 @@ fn join_pairs<'a>(pairs: impl Iterator<Item = (&'a str, Option<&'a str>)> + Clon
 
 /// Writes `key=value` pairs joined by `&` (a pair without a value as the
 /// bare key), piece by piece.
-fn write_pairs<'a>(
-    pairs: impl Iterator<Item = (&'a str, Option<&'a str>)>,
-    mut write: impl FnMut(&str),
+fn write_pairs<'a, P: Piece + ?Sized + 'a>(
+    pairs: impl Iterator<Item = (&'a P, Option<&'a P>)>,
+    mut write: impl FnMut(&P),
 ) {
     for (i, (key, value)) in pairs.enumerate() {
         if i > 0 {
-            write("&");
+            write(P::AND);
         }
         write(key);
         if let Some(value) = value {
-            write("=");
+            write(P::EQUALS);
             write(value);
         }
     }
@@ -231,6 +272,41 @@ mod tests {
     }
 
     proptest::proptest! {
+        /// A key's prefix read where it lies in a longer text (one load,
+        /// the bytes past it masked off) is its prefix read alone.
+        #[test]
+        fn a_key_prefix_read_in_place_is_the_key_prefix(
+            text in proptest::collection::vec(any::<u8>(), 0..24),
+            start in 0usize..24,
+            len in 0usize..12,
+        ) {
+            let end = (start + len).min(text.len());
+            let start = start.min(end);
+            let alone = String::from_utf8_lossy(&text[start..end]).into_owned();
+            let lossless = alone.as_bytes() == &text[start..end];
+            if lossless {
+                proptest::prop_assert_eq!(key_prefix_at(&text, start, end), key_prefix(&alone));
+            }
+        }
+
+        /// Text and bytes write the same sign string, piece for piece.
+        #[test]
+        fn text_and_bytes_splice_alike(
+            pairs in proptest::collection::vec(("[a-z]{0,6}", "[a-z&=]{0,6}"), 0..6),
+        ) {
+            let text = |write: &mut dyn FnMut(&str)| write_sorted(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())), |p| write(p));
+            let mut joined = String::new();
+            text(&mut |piece| joined.push_str(piece));
+            let mut bytes = Vec::new();
+            write_sorted(pairs.iter().map(|(k, v)| (k.as_bytes(), v.as_bytes())), |p| bytes.extend_from_slice(p));
+            proptest::prop_assert_eq!(joined.as_bytes(), bytes.as_slice());
+            let mut v1 = String::new();
+            write_v1_printed(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())), |p| v1.push_str(p));
+            let mut v1_bytes = Vec::new();
+            write_v1_printed(pairs.iter().map(|(k, v)| (k.as_bytes(), v.as_bytes())), |p| v1_bytes.extend_from_slice(p));
+            proptest::prop_assert_eq!(v1.as_bytes(), v1_bytes.as_slice());
+        }
+
         #[test]
         fn key_order_is_byte_order(
             a in proptest::collection::vec(proptest::prop_oneof![Just(0u8), Just(b'a'), any::<u8>()], 0..12),
