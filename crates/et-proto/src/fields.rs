@@ -396,24 +396,24 @@ impl<'v> NotificationFields<'v> {
         (self.key(field), value)
     }
 
+    /// `view` of every field, in received order.
+    fn each<T>(
+        &self,
+        view: impl Fn(&Self, &'v Field) -> T + Clone + 'v,
+    ) -> impl Iterator<Item = T> + Clone + 'v {
+        let this = *self;
+        let fields: &'v [Field] = self.fields.fields.as_slice();
+        fields.iter().map(move |field| view(&this, field))
+    }
+
     /// Every field, `sign` included, in received order.
     pub fn iter(&self) -> impl Iterator<Item = (&'v str, UntypedValueRef<'v>)> + Clone + 'v {
-        let this = *self;
-        self.fields
-            .fields
-            .as_slice()
-            .iter()
-            .map(move |field| this.pair(field))
+        self.each(Self::pair)
     }
 
     /// Every `(key, text)`, in received order.
     pub(crate) fn texts(&self) -> impl Iterator<Item = (&'v str, &'v str)> + Clone + 'v {
-        let this = *self;
-        self.fields
-            .fields
-            .as_slice()
-            .iter()
-            .map(move |field| (this.key(field), this.value_text(field)))
+        self.each(|this, field| (this.key(field), this.value_text(field)))
     }
 
     /// A field's key and text as bytes: no check of where characters
@@ -437,12 +437,7 @@ impl<'v> NotificationFields<'v> {
 
     /// Every `(key, text)` as bytes, in received order.
     pub(crate) fn raw(&self) -> impl Iterator<Item = RawPair<'v>> + Clone + 'v {
-        let this = *self;
-        self.fields
-            .fields
-            .as_slice()
-            .iter()
-            .map(move |field| this.raw_pair(field))
+        self.each(Self::raw_pair)
     }
 
     /// Every `(key, text)` as bytes, sorted by key (the sign string's
