@@ -197,14 +197,13 @@ impl Fields {
                     (kind, (i, end), end)
                 }
             };
-            let field = Field {
+            fields.fields.push(Field {
                 key: Span::new(key_start, key_end)?,
                 text: Span::new(text.0, text.1)?,
                 json: Span::new(i, end)?,
                 kind,
                 flags: HAS_JSON,
-            };
-            fields.fields.push(field);
+            });
             i = skip_ws(end);
             match at(i)? {
                 b',' => i += 1,
@@ -231,7 +230,7 @@ impl Fields {
                 None => (Span::default(), false),
             };
             let flag = |on: bool, flag: u8| if on { flag } else { 0 };
-            let field = Field {
+            fields.fields.push(Field {
                 key: key_span,
                 text,
                 json,
@@ -240,8 +239,7 @@ impl Fields {
                     | flag(text_decoded, TEXT_DECODED)
                     | flag(json_decoded, JSON_DECODED)
                     | flag(value.json().is_some(), HAS_JSON),
-            };
-            fields.fields.push(field);
+            });
         }
         // Repeats were refused by the reader: sorting cannot find one.
         let _ = fields.sort(body);

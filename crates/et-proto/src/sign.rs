@@ -294,9 +294,8 @@ mod tests {
         fn text_and_bytes_splice_alike(
             pairs in proptest::collection::vec(("[a-z]{0,6}", "[a-z&=]{0,6}"), 0..6),
         ) {
-            let text = |write: &mut dyn FnMut(&str)| write_sorted(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())), |p| write(p));
             let mut joined = String::new();
-            text(&mut |piece| joined.push_str(piece));
+            write_sorted(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())), |p| joined.push_str(p));
             let mut bytes = Vec::new();
             write_sorted(pairs.iter().map(|(k, v)| (k.as_bytes(), v.as_bytes())), |p| bytes.extend_from_slice(p));
             proptest::prop_assert_eq!(joined.as_bytes(), bytes.as_slice());
